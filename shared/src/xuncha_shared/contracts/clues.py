@@ -1,0 +1,81 @@
+"""clues.* events (owner: the clues service)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
+from xuncha_shared.envelope import EventPayload
+
+
+class ClueCategory(StrEnum):
+    FURTHER_INQUIRY = "further_inquiry"  # 进一步了解关注类
+    INQUIRY = "inquiry"  # 了解关注类
+    REFERENCE = "reference"  # 参考类
+
+
+class CadreLevel(StrEnum):
+    DIVISION = "division"  # 处级干部
+    SECTION = "section"  # 科级干部
+    STAFF = "staff"  # 科员及以下
+
+
+class ClueRegistered(EventPayload):
+    event_type: ClassVar[str] = "clues.ClueRegistered"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    summary: LongText
+    source_event_id: UUID | None = None
+    source_petition_id: UUID | None = None
+    round_id: str | None = None
+
+
+class ClueClassified(EventPayload):
+    event_type: ClassVar[str] = "clues.ClueClassified"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    category: ClueCategory
+    cadre_level: CadreLevel | None = None
+    city_managed: bool = False
+    counties: list[JurisdictionCode] = []
+    topics: list[ShortText] = []
+
+
+class ClueEscalated(EventPayload):
+    """报市委巡察办: a clue on a city-managed cadre or spanning counties (R12)."""
+
+    event_type: ClassVar[str] = "clues.ClueEscalated"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    from_jurisdiction: JurisdictionCode
+    to_jurisdiction: JurisdictionCode
+    reason: LongText
+
+
+class ClueTransferred(EventPayload):
+    """移交: to a department by the Art. 28 route (R2)."""
+
+    event_type: ClassVar[str] = "clues.ClueTransferred"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    department: Department
+    reason: LongText
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    summary: LongText
+
+
+MODELS: tuple[type[EventPayload], ...] = (
+    ClueRegistered,
+    ClueClassified,
+    ClueEscalated,
+    ClueTransferred,
+)

@@ -1,0 +1,58 @@
+"""Value types shared by the contracts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
+
+
+class Channel(StrEnum):
+    """了解渠道 accepted by the petition endpoint."""
+
+    LETTER = "letter"  # 来信
+    CALL = "call"  # 来电
+    VISIT = "visit"  # 来访
+    ONLINE = "online"  # 网络举报
+    REFERRAL = "referral"  # 移交
+
+
+class Department(StrEnum):
+    """Receiving departments of transfers and results sharing (R2, 004:L13)."""
+
+    DISCIPLINE = "discipline_commission"  # 纪委监委
+    ORGANISATION = "organisation"  # 组织部
+    PETITIONS = "petitions"  # 信访局
+    AUDIT = "audit"  # 审计局
+    FINANCE = "finance"  # 财政局
+
+
+DEPARTMENT_LABELS_ZH: dict[Department, str] = {
+    Department.DISCIPLINE: "纪委监委",
+    Department.ORGANISATION: "组织部",
+    Department.PETITIONS: "信访局",
+    Department.AUDIT: "审计局",
+    Department.FINANCE: "财政局",
+}
+
+
+class SealedPersonalData(BaseModel):
+    """Personal data of one person, encrypted with that person's own data key (AES-256-GCM).
+
+    Only ciphertext enters events; the key lives in the intake database's key table, wrapped by
+    the key-encryption key. Erasing the key (crypto-shredding) makes the data unreadable while
+    every hash over this ciphertext stays valid.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    person_id: UUID
+    alg: Literal["AES-256-GCM"] = "AES-256-GCM"
+    nonce: str = Field(description="base64, 12 bytes")
+    ciphertext: str = Field(description="base64 of the encrypted JSON document, tag appended")

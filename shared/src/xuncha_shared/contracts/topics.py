@@ -1,0 +1,56 @@
+"""Topic names: ``<service>.<aggregate>.v<N>``; dead letters go to ``<topic>.dlq``.
+
+Which stream type goes to which topic is part of the contract: the relay of a service publishes
+each event to ``topic_for(stream_type)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    service: str
+    aggregate: str
+    version: int = 1
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}.{self.aggregate}.v{self.version}"
+
+
+# stream_type -> topic
+STREAM_TOPICS: dict[str, TopicSpec] = {
+    "petition": TopicSpec("intake", "petition", 1, "Petitions and referrals received (来信来电来访、移交)"),
+    "clue": TopicSpec("clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"),
+    "issue": TopicSpec("rectification", "issue", 1, "Issues fed back to inspected units and their rectification"),
+    "share": TopicSpec("reporting", "share", 1, "Results shared with departments and their acknowledgements"),
+}
+
+AUDIT_CHECKPOINTS = "audit.checkpoints"
+DLQ_SUFFIX = ".dlq"
+
+
+def topic_for(stream_type: str, prefix: str = "") -> str:
+    try:
+        return prefix + STREAM_TOPICS[stream_type].name
+    except KeyError:
+        raise KeyError(f"no topic for stream type {stream_type!r}") from None
+
+
+def service_topics(service: str, prefix: str = "") -> list[str]:
+    return [prefix + spec.name for spec in STREAM_TOPICS.values() if spec.service == service]
+
+
+def dlq_topic(topic: str) -> str:
+    return topic + DLQ_SUFFIX
+
+
+def all_topics(prefix: str = "") -> list[str]:
+    """Every topic the system uses, dead-letter topics included; ``make up`` creates them all
+    explicitly with infinite retention (auto-creation is off on the broker)."""
+    names = [prefix + spec.name for spec in STREAM_TOPICS.values()]
+    names.append(prefix + AUDIT_CHECKPOINTS)
+    return names + [dlq_topic(n) for n in names]

@@ -1,0 +1,91 @@
+"""PostgreSQL plumbing: pools, the core schema every service database holds, idempotent migration.
+
+Every service database has the same core tables:
+- ``events``: the event store and, at the same time, the outbox the relay reads (see eventstore);
+- ``relay_positions``: how far each relay has published (written only after Kafka acknowledged);
+- ``inbox``: event ids a consumer has processed, written in the transaction of the effect;
+- ``auth_tokens``: hashed bearer tokens (see auth);
+plus the tables of the service itself, passed to ``migrate`` as extra DDL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+CORE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tx_id           xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    event_id        uuid        NOT NULL UNIQUE,
+    event_type      text        NOT NULL,
+    schema_version  integer     NOT NULL,
+    stream_type     text        NOT NULL,
+    stream_id       text        NOT NULL,
+    stream_version  bigint      NOT NULL CHECK (stream_version >= 1),
+    occurred_at     timestamptz NOT NULL,
+    recorded_at     timestamptz NOT NULL,
+    jurisdiction    char(6)     NOT NULL,
+    actor           jsonb       NOT NULL,
+    correlation_id  uuid        NOT NULL,
+    causation_id    uuid,
+    traceparent     text,
+    payload         jsonb       NOT NULL,
+    prev_hash       char(64)    NOT NULL,
+    hash            char(64)    NOT NULL,
+    CONSTRAINT events_stream_version_key UNIQUE (stream_id, stream_version)
+);
+CREATE INDEX IF NOT EXISTS events_commit_order ON events (tx_id, global_position);
+
+CREATE TABLE IF NOT EXISTS relay_positions (
+    relay           text PRIMARY KEY,
+    tx_id           xid8   NOT NULL,
+    global_position bigint NOT NULL,
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS inbox (
+    consumer     text        NOT NULL,
+    event_id     uuid        NOT NULL,
+    topic        text        NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, event_id)
+);
+"""
+
+_MIGRATION_LOCK = 0x78756E6368610001  # pg_advisory_xact_lock key for schema changes
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn
+
+
+async def migrate(conn: asyncpg.Connection, extra: Sequence[str] = ()) -> None:
+    """Apply the core schema and a service's own DDL; idempotent and safe to run concurrently."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+        await conn.execute(CORE_SCHEMA)
+        for ddl in extra:
+            await conn.execute(ddl)
+
+
+def record_to_dict(record: asyncpg.Record) -> dict[str, Any]:
+    return dict(record.items())
