@@ -19,7 +19,8 @@ import asyncpg
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    tx_id           xid8        NOT NULL DEFAULT pg_current_xact_id(),
+    -- id of the appending transaction (xid8 as bigint): the commit-safe read order, see eventstore
+    tx_id           bigint      NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
     event_id        uuid        NOT NULL UNIQUE,
     event_type      text        NOT NULL,
     schema_version  integer     NOT NULL,
@@ -42,7 +43,7 @@ CREATE INDEX IF NOT EXISTS events_commit_order ON events (tx_id, global_position
 
 CREATE TABLE IF NOT EXISTS relay_positions (
     relay           text PRIMARY KEY,
-    tx_id           xid8   NOT NULL,
+    tx_id           bigint NOT NULL,
     global_position bigint NOT NULL,
     updated_at      timestamptz NOT NULL DEFAULT now()
 );

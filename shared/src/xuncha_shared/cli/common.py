@@ -1,0 +1,44 @@
+"""Helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import asyncpg
+import typer
+from rich.console import Console
+
+from xuncha_shared.settings import SERVICES, Settings
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine, turning infrastructure failures into clear messages."""
+    try:
+        return asyncio.run(coro)
+    except (OSError, asyncpg.PostgresConnectionError) as exc:
+        raise fail(f"cannot reach the database: {exc}") from None
+    except asyncpg.InvalidCatalogNameError as exc:
+        raise fail(f"database missing: {exc} (is `make up` done?)") from None
+
+
+def services_option(values: list[str] | None) -> list[str]:
+    chosen = values or list(SERVICES)
+    unknown = [s for s in chosen if s not in SERVICES]
+    if unknown:
+        raise fail(f"unknown service {', '.join(unknown)}; choose from {', '.join(SERVICES)}")
+    return chosen
+
+
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,211 @@
+"""Idempotent event consumers on FastStream, with an inbox and a dead-letter path.
+
+Each consumer has a name that is both its Kafka consumer group id (``<service>.<purpose>``) and
+its key in the ``inbox`` table. For every message it
+
+1. decodes the envelope and upcasts it to the current schema; a message that cannot be decoded,
+   or whose type or version is unknown, goes to ``<topic>.dlq`` at once;
+2. opens one database transaction, skips the event if the inbox already holds its event_id,
+   runs the handler's effect and records the event_id in the inbox, then commits;
+3. returns, and only then FastStream commits the Kafka offset (ack policy NACK_ON_ERROR).
+
+A crash before the commit means redelivery, and the inbox makes the effect happen once.
+Failures of the infrastructure (database or broker down) are retried without limit and never
+dead-lettered; any other failure is retried ``max_attempts`` times and then dead-lettered with
+its reason, and the consumer moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncpg
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from pydantic import ValidationError
+
+from xuncha_shared.contracts.registry import EventRegistry, UnknownEventError
+from xuncha_shared.contracts.topics import dlq_topic
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.eventstore.base import ConcurrencyError
+
+log = logging.getLogger("xuncha.consumer")
+
+Handler = Callable[[asyncpg.Connection, EventEnvelope, EventPayload], Awaitable[None]]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    ConcurrencyError,
+)
+
+
+class DeadLetterSink(Protocol):
+    async def __call__(
+        self, *, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the consumer needs of a Kafka message (kept independent of FastStream)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+class InboxConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        pool: asyncpg.Pool,
+        registry: EventRegistry,
+        handler: Handler,
+        dead_letter: DeadLetterSink,
+        max_attempts: int = 3,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.pool = pool
+        self.registry = registry
+        self.handler = handler
+        self.dead_letter = dead_letter
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.processed = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+
+    async def handle(self, delivery: Delivery) -> str:
+        """Process one delivery; returns "processed", "duplicate" or "dead-lettered".
+
+        Raises only for transient failures, which makes FastStream redeliver the message.
+        """
+        try:
+            envelope = self.registry.upcast(EventEnvelope.from_wire(delivery.value))
+            payload = self.registry.decode(envelope)
+        except (ValidationError, UnknownEventError, ValueError) as exc:
+            await self._dead_letter(delivery, f"undecodable: {exc}", event_id=None)
+            return "dead-lettered"
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._apply(envelope, payload, delivery.topic)
+            except _AlreadyProcessed:
+                self.duplicates += 1
+                return "duplicate"
+            except TRANSIENT_ERRORS as exc:
+                log.warning(
+                    "%s: transient failure on %s (attempt %d): %r",
+                    self.name, envelope.event_id, attempt, exc,
+                )
+                await asyncio.sleep(min(self.retry_delay * attempt, 5.0))
+                if attempt >= self.max_attempts:
+                    raise  # FastStream nacks: the message is delivered again, never dropped
+            except Exception as exc:
+                log.warning(
+                    "%s: handler failed on %s (attempt %d/%d): %r",
+                    self.name, envelope.event_id, attempt, self.max_attempts, exc,
+                )
+                if attempt >= self.max_attempts:
+                    await self._dead_letter(
+                        delivery, f"handler failed: {type(exc).__name__}: {exc}",
+                        event_id=str(envelope.event_id),
+                    )
+                    return "dead-lettered"
+                await asyncio.sleep(self.retry_delay * attempt)
+
+    async def _apply(self, envelope: EventEnvelope, payload: EventPayload, topic: str) -> str:
+        async with self.pool.acquire() as conn, conn.transaction():
+            seen = await conn.fetchval(
+                "SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2",
+                self.name, envelope.event_id,
+            )
+            if seen:
+                self.duplicates += 1
+                return "duplicate"
+            await self.handler(conn, envelope, payload)
+            try:
+                await conn.execute(
+                    "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)",
+                    self.name, envelope.event_id, topic,
+                )
+            except asyncpg.UniqueViolationError:
+                # processed concurrently by another copy: roll this effect back
+                raise _AlreadyProcessed() from None
+        self.processed += 1
+        return "processed"
+
+    async def _dead_letter(self, delivery: Delivery, reason: str, *, event_id: str | None) -> None:
+        headers = {
+            "dlq_reason": reason[:2000],
+            "dlq_consumer": self.name,
+            "original_topic": delivery.topic,
+            "original_partition": str(delivery.partition),
+            "original_offset": str(delivery.offset),
+        }
+        if event_id:
+            headers["event_id"] = event_id
+        await self.dead_letter(
+            topic=dlq_topic(delivery.topic), key=delivery.key, value=delivery.value,
+            headers=headers,
+        )
+        self.dead_lettered += 1
+        log.error("%s: dead-lettered %s[%d]@%d: %s", self.name, delivery.topic,
+                  delivery.partition, delivery.offset, reason)
+
+
+class _AlreadyProcessed(Exception):
+    pass
+
+
+def broker_dead_letter_sink(broker: KafkaBroker) -> DeadLetterSink:
+    async def sink(
+        *, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+    ) -> None:
+        await broker.publish(value, topic=topic, key=key, headers=headers)
+
+    return sink
+
+
+def subscribe(
+    router: KafkaRouter | KafkaBroker,
+    topics: Sequence[str],
+    consumer: InboxConsumer,
+    **options: Any,
+) -> Any:
+    """Register ``consumer`` on ``topics`` with group id = consumer name, offsets from the
+    beginning of history, and acknowledgement only after the handler's transaction committed."""
+
+    @router.subscriber(
+        *topics,
+        group_id=consumer.name,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        **options,
+    )
+    async def _on_message(msg: KafkaMessage) -> None:
+        raw = msg.raw_message
+        delivery = Delivery(
+            topic=raw.topic, partition=raw.partition, offset=raw.offset,
+            key=raw.key, value=raw.value if raw.value is not None else b"",
+        )
+        await consumer.handle(delivery)
+
+    return _on_message

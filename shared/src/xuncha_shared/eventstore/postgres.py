@@ -1,0 +1,214 @@
+"""The event store on PostgreSQL (asyncpg).
+
+Append: one transaction per call; optimistic concurrency through the unique key
+``(stream_id, stream_version)``; the hash chain continues from the stream's head; no table lock.
+
+Read-all: events come in the commit-safe order ``(tx_id, global_position)`` and only when
+``tx_id`` is below the reader's snapshot xmin, i.e. when every transaction that could still
+commit an event has a larger ``tx_id`` than anything handed out. See docs/event-store.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from xuncha_shared.envelope import GENESIS_HASH, Actor, EventEnvelope
+from xuncha_shared.eventstore.base import (
+    ANY_VERSION,
+    START,
+    ConcurrencyError,
+    NewEvent,
+    Position,
+    seal_events,
+)
+
+COLUMNS = (
+    "global_position, tx_id, event_id, event_type, schema_version, stream_type, stream_id, "
+    "stream_version, occurred_at, recorded_at, jurisdiction, actor, correlation_id, "
+    "causation_id, traceparent, payload, prev_hash, hash"
+)
+
+_HEAD_SQL = (
+    "SELECT stream_version, hash, tx_id FROM events WHERE stream_id = $1 "
+    "ORDER BY stream_version DESC LIMIT 1"
+)
+
+_INSERT_SQL = """
+INSERT INTO events (event_id, event_type, schema_version, stream_type, stream_id,
+                    stream_version, occurred_at, recorded_at, jurisdiction, actor,
+                    correlation_id, causation_id, traceparent, payload, prev_hash, hash)
+SELECT u.event_id, u.event_type, u.schema_version, u.stream_type, u.stream_id,
+       u.stream_version, u.occurred_at, u.recorded_at, u.jurisdiction, u.actor::jsonb,
+       u.correlation_id, u.causation_id, u.traceparent, u.payload::jsonb, u.prev_hash, u.hash
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[],
+            $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[], $11::uuid[],
+            $12::uuid[], $13::text[], $14::text[], $15::text[], $16::text[])
+     AS u(event_id, event_type, schema_version, stream_type, stream_id, stream_version,
+          occurred_at, recorded_at, jurisdiction, actor, correlation_id, causation_id,
+          traceparent, payload, prev_hash, hash)
+RETURNING event_id, global_position, tx_id
+"""
+
+_READ_ALL_SQL = f"""
+SELECT {COLUMNS} FROM events
+WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)
+  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY tx_id, global_position
+LIMIT $3
+"""
+
+_READ_STREAM_SQL = (
+    f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 "
+    "ORDER BY stream_version"
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def envelope_from_record(row: asyncpg.Record) -> EventEnvelope:
+    actor = row["actor"]
+    if isinstance(actor, str):
+        actor = json.loads(actor)
+    payload = row["payload"]
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    return EventEnvelope.model_construct(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        stream_type=row["stream_type"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        global_position=row["global_position"],
+        tx_id=row["tx_id"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        jurisdiction=row["jurisdiction"],
+        actor=Actor.model_construct(**actor),
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        traceparent=row["traceparent"],
+        payload=payload,
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+class PostgresEventStore:
+    """An asyncpg-backed event store on one service database."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(
+        self,
+        stream_type: str,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        conn: asyncpg.Connection | None = None,
+    ) -> list[EventEnvelope]:
+        """Append ``events`` to ``stream_id`` if its head is ``expected_version``.
+
+        With ``conn`` the append joins the caller's open transaction (a consumer's inbox
+        record, say); otherwise it runs in a transaction of its own.
+        """
+        if not events:
+            return []
+        if conn is not None:
+            return await self._append(conn, stream_type, stream_id, expected_version, events)
+        async with self.pool.acquire() as own, own.transaction():
+            return await self._append(own, stream_type, stream_id, expected_version, events)
+
+    async def _append(
+        self,
+        conn: asyncpg.Connection,
+        stream_type: str,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+    ) -> list[EventEnvelope]:
+        head = await conn.fetchrow(_HEAD_SQL, stream_id)
+        head_version = head["stream_version"] if head else 0
+        if expected_version != ANY_VERSION and head_version != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, head_version)
+        prev_hash = head["hash"] if head else GENESIS_HASH
+        sealed = seal_events(
+            stream_type, stream_id, head_version + 1, prev_hash, events, datetime.now(UTC)
+        )
+        try:
+            rows = await conn.fetch(
+                _INSERT_SQL,
+                [e.event_id for e in sealed],
+                [e.event_type for e in sealed],
+                [e.schema_version for e in sealed],
+                [e.stream_type for e in sealed],
+                [e.stream_id for e in sealed],
+                [e.stream_version for e in sealed],
+                [e.occurred_at for e in sealed],
+                [e.recorded_at for e in sealed],
+                [e.jurisdiction for e in sealed],
+                [_dumps(e.actor.model_dump()) for e in sealed],
+                [e.correlation_id for e in sealed],
+                [e.causation_id for e in sealed],
+                [e.traceparent for e in sealed],
+                [_dumps(e.payload) for e in sealed],
+                [e.prev_hash for e in sealed],
+                [e.hash for e in sealed],
+            )
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "events_stream_version_key":
+                raise ConcurrencyError(stream_id, expected_version, None) from exc
+            raise
+        positions = {r["event_id"]: (r["global_position"], r["tx_id"]) for r in rows}
+        tx_id = rows[0]["tx_id"]
+        if head is not None and head["tx_id"] > tx_id:
+            # This transaction got its id before the one that wrote the head committed; its
+            # events would sort before the head in the commit-safe order. Refuse; a retry
+            # runs in a new transaction with a larger id.
+            raise ConcurrencyError(stream_id, expected_version, head_version)
+        return [
+            e.model_copy(
+                update={
+                    "global_position": positions[e.event_id][0],
+                    "tx_id": positions[e.event_id][1],
+                }
+            )
+            for e in sealed
+        ]
+
+    async def stream_version(self, stream_id: str) -> int:
+        value = await self.pool.fetchval(
+            "SELECT max(stream_version) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(value or 0)
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]:
+        rows = await self.pool.fetch(_READ_STREAM_SQL, stream_id, from_version)
+        return [envelope_from_record(r) for r in rows]
+
+    async def read_all(self, after: Position = START, limit: int = 1000) -> list[EventEnvelope]:
+        rows = await self.pool.fetch(_READ_ALL_SQL, after.tx_id, after.global_position, limit)
+        return [envelope_from_record(r) for r in rows]
+
+    async def follow(
+        self, after: Position = START, batch: int = 1000, poll_interval: float = 0.02
+    ) -> AsyncIterator[list[EventEnvelope]]:
+        """Yield batches for ever, in commit-safe order; sleeps ``poll_interval`` when idle."""
+        position = after
+        while True:
+            events = await self.read_all(position, batch)
+            if events:
+                position = Position.of(events[-1])
+                yield events
+            else:
+                await asyncio.sleep(poll_interval)
