@@ -35,7 +35,10 @@ class Break:
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.database}: stream {self.stream_id} version {self.stream_version}: {self.problem}"
+        return (
+            f"{self.database}: stream {self.stream_id} version {self.stream_version}: "
+            f"{self.problem}"
+        )
 
 
 @dataclass
@@ -54,7 +57,9 @@ def _loads(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def verify_database(conn: asyncpg.Connection, database: str, *, max_breaks: int = 100) -> VerifyReport:
+async def verify_database(
+    conn: asyncpg.Connection, database: str, *, max_breaks: int = 100
+) -> VerifyReport:
     report = VerifyReport(database)
     stream: str | None = None
     expected_version = 0
@@ -75,7 +80,9 @@ async def verify_database(conn: asyncpg.Connection, database: str, *, max_breaks
             if version != expected_version:
                 problem = f"expected version {expected_version}, found {version} (missing event)"
             elif row["prev_hash"] != prev:
-                problem = "prev_hash does not match the previous event's hash (removed or reordered)"
+                problem = (
+                    "prev_hash does not match the previous event's hash (removed or reordered)"
+                )
             else:
                 doc = hashed_document(
                     event_id=row["event_id"],
@@ -100,7 +107,7 @@ async def verify_database(conn: asyncpg.Connection, database: str, *, max_breaks
                         f"recomputed {actual[:16]}…"
                     )
             if problem:
-                report.breaks.append(Break(database, stream, version, problem))
+                report.breaks.append(Break(database, row["stream_id"], version, problem))
                 skip_stream = True  # the rest of this stream follows from the first break
                 if len(report.breaks) >= max_breaks:
                     break

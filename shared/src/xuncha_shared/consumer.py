@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from pydantic import ValidationError
@@ -113,7 +114,10 @@ class InboxConsumer:
             except TRANSIENT_ERRORS as exc:
                 log.warning(
                     "%s: transient failure on %s (attempt %d): %r",
-                    self.name, envelope.event_id, attempt, exc,
+                    self.name,
+                    envelope.event_id,
+                    attempt,
+                    exc,
                 )
                 await asyncio.sleep(min(self.retry_delay * attempt, 5.0))
                 if attempt >= self.max_attempts:
@@ -121,11 +125,16 @@ class InboxConsumer:
             except Exception as exc:
                 log.warning(
                     "%s: handler failed on %s (attempt %d/%d): %r",
-                    self.name, envelope.event_id, attempt, self.max_attempts, exc,
+                    self.name,
+                    envelope.event_id,
+                    attempt,
+                    self.max_attempts,
+                    exc,
                 )
                 if attempt >= self.max_attempts:
                     await self._dead_letter(
-                        delivery, f"handler failed: {type(exc).__name__}: {exc}",
+                        delivery,
+                        f"handler failed: {type(exc).__name__}: {exc}",
                         event_id=str(envelope.event_id),
                     )
                     return "dead-lettered"
@@ -135,7 +144,8 @@ class InboxConsumer:
         async with self.pool.acquire() as conn, conn.transaction():
             seen = await conn.fetchval(
                 "SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2",
-                self.name, envelope.event_id,
+                self.name,
+                envelope.event_id,
             )
             if seen:
                 self.duplicates += 1
@@ -144,7 +154,9 @@ class InboxConsumer:
             try:
                 await conn.execute(
                     "INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)",
-                    self.name, envelope.event_id, topic,
+                    self.name,
+                    envelope.event_id,
+                    topic,
                 )
             except asyncpg.UniqueViolationError:
                 # processed concurrently by another copy: roll this effect back
@@ -163,12 +175,20 @@ class InboxConsumer:
         if event_id:
             headers["event_id"] = event_id
         await self.dead_letter(
-            topic=dlq_topic(delivery.topic), key=delivery.key, value=delivery.value,
+            topic=dlq_topic(delivery.topic),
+            key=delivery.key,
+            value=delivery.value,
             headers=headers,
         )
         self.dead_lettered += 1
-        log.error("%s: dead-lettered %s[%d]@%d: %s", self.name, delivery.topic,
-                  delivery.partition, delivery.offset, reason)
+        log.error(
+            "%s: dead-lettered %s[%d]@%d: %s",
+            self.name,
+            delivery.topic,
+            delivery.partition,
+            delivery.offset,
+            reason,
+        )
 
 
 class _AlreadyProcessed(Exception):
@@ -176,9 +196,7 @@ class _AlreadyProcessed(Exception):
 
 
 def broker_dead_letter_sink(broker: KafkaBroker) -> DeadLetterSink:
-    async def sink(
-        *, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
-    ) -> None:
+    async def sink(*, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
         await broker.publish(value, topic=topic, key=key, headers=headers)
 
     return sink
@@ -193,7 +211,7 @@ def subscribe(
     """Register ``consumer`` on ``topics`` with group id = consumer name, offsets from the
     beginning of history, and acknowledgement only after the handler's transaction committed."""
 
-    @router.subscriber(
+    @router.subscriber(  # type: ignore[untyped-decorator]
         *topics,
         group_id=consumer.name,
         ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -201,10 +219,13 @@ def subscribe(
         **options,
     )
     async def _on_message(msg: KafkaMessage) -> None:
-        raw = msg.raw_message
+        raw: ConsumerRecord[bytes, bytes] = msg.raw_message  # type: ignore[assignment]
         delivery = Delivery(
-            topic=raw.topic, partition=raw.partition, offset=raw.offset,
-            key=raw.key, value=raw.value if raw.value is not None else b"",
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+            key=raw.key,
+            value=raw.value if raw.value is not None else b"",
         )
         await consumer.handle(delivery)
 

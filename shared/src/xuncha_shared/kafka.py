@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
 def producer_config(bootstrap: str, *, client_id: str) -> dict[str, Any]:
@@ -32,3 +33,14 @@ def header(headers: Any, name: str) -> str | None:
         if key == name:
             return value.decode("utf-8") if isinstance(value, bytes | bytearray) else str(value)
     return None
+
+
+async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The partitions of ``topic`` as the broker knows them now (empty if it does not exist).
+
+    A consumer that is not subscribed to a topic has no metadata for it; ask for it."""
+    client = consumer._client  # aiokafka exposes no public metadata request on the consumer
+    client.add_topic(topic)
+    with contextlib.suppress(Exception):
+        await client.force_metadata_update()
+    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]

@@ -18,7 +18,9 @@ app.add_typer(audit.app, name="audit")
 
 
 @app.command()
-def relay(service: str = typer.Option(..., "--service", "-s", help="whose events to publish")) -> None:
+def relay(
+    service: str = typer.Option(..., "--service", "-s", help="whose events to publish"),
+) -> None:
     """Run one service's outbox relay in the foreground."""
     from xuncha_shared.relay import main as relay_main
 

@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError
 
 from xuncha_shared.cli.common import console, fail, run, settings
 from xuncha_shared.contracts.topics import DLQ_SUFFIX, all_topics
-from xuncha_shared.kafka import header, make_producer
+from xuncha_shared.kafka import header, make_producer, topic_partitions
 
 app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
 
@@ -30,7 +30,7 @@ class DeadLetter:
     event_id: str | None
 
     @classmethod
-    def of(cls, record: ConsumerRecord) -> DeadLetter:  # type: ignore[type-arg]
+    def of(cls, record: ConsumerRecord) -> DeadLetter:
         h = record.headers
         return cls(
             topic=record.topic,
@@ -58,7 +58,7 @@ def _dlq_topics(prefix: str, topic: str | None) -> list[str]:
 
 async def read_dead_letters(
     bootstrap: str, topics: list[str], *, group: str | None = None
-) -> list[tuple[DeadLetter, ConsumerRecord]]:  # type: ignore[type-arg]
+) -> list[tuple[DeadLetter, ConsumerRecord]]:
     """Every record of ``topics`` from the start (or from ``group``'s committed offsets) up to
     the end offsets as of now."""
     consumer = AIOKafkaConsumer(
@@ -68,13 +68,9 @@ async def read_dead_letters(
         auto_offset_reset="earliest",
     )
     await consumer.start()
-    out: list[tuple[DeadLetter, ConsumerRecord]] = []  # type: ignore[type-arg]
+    out: list[tuple[DeadLetter, ConsumerRecord]] = []
     try:
-        partitions = [
-            TopicPartition(t, p)
-            for t in topics
-            for p in sorted(consumer.partitions_for_topic(t) or ())
-        ]
+        partitions = [tp for t in topics for tp in await topic_partitions(consumer, t)]
         if not partitions:
             return out
         consumer.assign(partitions)

@@ -6,6 +6,8 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
+from pydantic import Field
+
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
 from xuncha_shared.envelope import EventPayload
 
@@ -43,8 +45,8 @@ class ClueClassified(EventPayload):
     category: ClueCategory
     cadre_level: CadreLevel | None = None
     city_managed: bool = False
-    counties: list[JurisdictionCode] = []
-    topics: list[ShortText] = []
+    counties: list[JurisdictionCode] = Field(default_factory=list)
+    topics: list[ShortText] = Field(default_factory=list)
 
 
 class ClueEscalated(EventPayload):

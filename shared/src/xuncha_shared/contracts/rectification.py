@@ -36,8 +36,8 @@ class IssueFedBack(EventPayload):
     unit: ShortText
     description: LongText
     rect_type: RectType = RectType.TIME_BOUND
-    clue_ids: list[UUID] = []
-    concerns: list[Department] = []
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
     due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
 
 

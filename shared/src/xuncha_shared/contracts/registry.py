@@ -99,6 +99,4 @@ class EventRegistry:
         return model.model_validate(upcasted.payload)
 
     def json_schemas(self) -> dict[str, Any]:
-        return {
-            f"{m.event_type}.v{m.schema_version}": m.model_json_schema() for m in self.models()
-        }
+        return {f"{m.event_type}.v{m.schema_version}": m.model_json_schema() for m in self.models()}

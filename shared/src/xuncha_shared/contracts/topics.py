@@ -23,10 +23,18 @@ class TopicSpec:
 
 # stream_type -> topic
 STREAM_TOPICS: dict[str, TopicSpec] = {
-    "petition": TopicSpec("intake", "petition", 1, "Petitions and referrals received (来信来电来访、移交)"),
-    "clue": TopicSpec("clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"),
-    "issue": TopicSpec("rectification", "issue", 1, "Issues fed back to inspected units and their rectification"),
-    "share": TopicSpec("reporting", "share", 1, "Results shared with departments and their acknowledgements"),
+    "petition": TopicSpec(
+        "intake", "petition", 1, "Petitions and referrals received (来信来电来访、移交)"
+    ),
+    "clue": TopicSpec(
+        "clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"
+    ),
+    "issue": TopicSpec(
+        "rectification", "issue", 1, "Issues fed back to inspected units and their rectification"
+    ),
+    "share": TopicSpec(
+        "reporting", "share", 1, "Results shared with departments and their acknowledgements"
+    ),
 }
 
 AUDIT_CHECKPOINTS = "audit.checkpoints"

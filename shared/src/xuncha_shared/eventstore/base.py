@@ -51,7 +51,8 @@ class Position:
 
     @classmethod
     def of(cls, envelope: EventEnvelope) -> Position:
-        assert envelope.tx_id is not None and envelope.global_position is not None
+        if envelope.tx_id is None or envelope.global_position is None:
+            raise ValueError("the event has not been stored yet")
         return cls(envelope.tx_id, envelope.global_position)
 
 

@@ -41,9 +41,7 @@ class InMemoryEventStore:
             if expected_version != ANY_VERSION and head != expected_version:
                 raise ConcurrencyError(stream_id, expected_version, head)
             prev = stream[-1].hash if stream else GENESIS_HASH
-            sealed = seal_events(
-                stream_type, stream_id, head + 1, prev, events, datetime.now(UTC)
-            )
+            sealed = seal_events(stream_type, stream_id, head + 1, prev, events, datetime.now(UTC))
             tx_id = len(self._all) + 1
             stored = [
                 e.model_copy(update={"global_position": len(self._all) + i + 1, "tx_id": tx_id})

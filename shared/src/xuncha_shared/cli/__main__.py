@@ -1,0 +1,3 @@
+from xuncha_shared.cli import main
+
+main()

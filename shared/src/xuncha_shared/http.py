@@ -1,0 +1,409 @@
+"""The HTTP layer every service shares: app factory, problem details, tracing, health, server.
+
+* Every error is an RFC 9457 problem (``application/problem+json``) with ``type``, ``title``,
+  ``status``, ``detail``, ``instance`` (the request path) and ``trace_id``; validation problems
+  add ``errors`` (``[{"field": "body.jurisdiction", "msg": ..., "type": ...}]``). Unhandled
+  exceptions become a generic 500 (logged with the traceback, which is never sent).
+* :class:`TraceMiddleware` (pure ASGI) opens one ``SERVER`` span per request, continuing an
+  incoming ``traceparent``, current while the handler runs (event appends become its children);
+  the response carries ``X-Trace-Id``.
+* ``GET /healthz`` (liveness) and ``GET /readyz`` (the ``readiness`` checks; 503 when one fails).
+* :func:`run_uvicorn` serves an app inside a running event loop, next to the relay and the
+  consumers, and shuts down gracefully when ``stop`` is set or the task is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xuncha_shared.errors import ProblemError, problem_type
+from xuncha_shared.telemetry import context_from_traceparent
+
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "ProblemResponse",
+    "Readiness",
+    "TraceMiddleware",
+    "create_app",
+    "problem_response",
+    "run_uvicorn",
+]
+
+log = logging.getLogger("xuncha.http")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_VALIDATION = problem_type("validation-error")
+TYPE_MALFORMED = problem_type("malformed-json")
+TYPE_INTERNAL = problem_type("internal-error")
+TYPE_NOT_READY = problem_type("not-ready")
+
+Readiness = Callable[[], Awaitable[dict[str, bool]]]
+Lifespan = Callable[[FastAPI], Any]
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_CONTENT_TYPE
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _trace_id() -> str | None:
+    span_ctx = trace.get_current_span().get_span_context()
+    return format(span_ctx.trace_id, "032x") if span_ctx.is_valid else None
+
+
+def problem_response(
+    status: int,
+    *,
+    title: str | None = None,
+    detail: str = "",
+    type_: str = "about:blank",
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    """An RFC 9457 problem response; ``extensions`` become extra members."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or _phrase(status),
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if (trace_id := _trace_id()) is not None:
+        body["trace_id"] = trace_id
+    body.update(extensions)
+    return ProblemResponse(
+        jsonable_encoder(body), status_code=status, headers=dict(headers) if headers else None
+    )
+
+
+# --- error handlers -------------------------------------------------------------------------
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in raw):
+        first = next(err for err in raw if err.get("type") == "json_invalid")
+        reason = (first.get("ctx") or {}).get("error") or "invalid JSON"
+        loc = list(first.get("loc") or ())
+        where = f" at position {loc[-1]}" if len(loc) > 1 else ""
+        return problem_response(
+            400,
+            title="Malformed JSON body",
+            detail=f"the request body is not valid JSON: {reason}{where}",
+            type_=TYPE_MALFORMED,
+            instance=request.url.path,
+        )
+    errors = [
+        {
+            "field": _field_path(err.get("loc") or ()),
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        for err in raw
+    ]
+    detail = "; ".join(f"{e['field']}: {e['msg']}" for e in errors)
+    return problem_response(
+        422,
+        title="Validation failed",
+        detail=detail,
+        type_=TYPE_VALIDATION,
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+_DEFAULT_DETAILS: dict[int, str] = {
+    404: "there is nothing at {path}",
+    405: "{method} is not allowed on {path}",
+}
+
+
+async def _http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    phrase = _phrase(status)
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if not detail or detail == phrase:
+        detail = _DEFAULT_DETAILS.get(status, "").format(
+            path=request.url.path, method=request.method
+        )
+    headers = getattr(exc, "headers", None)
+    if status in (204, 304) or status < 200:  # no body allowed
+        return Response(status_code=status, headers=headers)
+    return problem_response(
+        status, title=phrase, detail=detail, instance=request.url.path, headers=headers
+    )
+
+
+async def _problem_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    extensions = {k: v for k, v in exc.extra.items() if k not in _CORE_MEMBERS}
+    return problem_response(
+        exc.status,
+        title=exc.title or _phrase(exc.status),
+        detail=exc.detail,
+        type_=exc.type,
+        instance=request.url.path,
+        headers=exc.headers,
+        **extensions,
+    )
+
+
+_CORE_MEMBERS = frozenset({"type", "type_", "title", "status", "detail", "instance", "headers"})
+
+
+# --- tracing --------------------------------------------------------------------------------
+
+
+class TraceMiddleware:
+    """One ``SERVER`` span per HTTP request; unhandled errors become a 500 problem here.
+
+    It sits inside Starlette's ``ServerErrorMiddleware``, so an exception that escapes the app is
+    caught, logged once with its traceback (with the request's trace id) and answered with a
+    generic problem, instead of reaching the server's own error log.
+    """
+
+    def __init__(self, app: ASGIApp, tracer_provider: TracerProvider | None = None) -> None:
+        self.app = app
+        self._tracer = trace.get_tracer("xuncha.http", tracer_provider=tracer_provider)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        traceparent = tracestate = None
+        for key, value in scope.get("headers") or ():
+            if key == b"traceparent":
+                traceparent = value.decode("latin-1")
+            elif key == b"tracestate":
+                tracestate = value.decode("latin-1")
+        parent = context_from_traceparent(traceparent, tracestate)
+        with self._tracer.start_as_current_span(
+            f"HTTP {method}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": path},
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            span_ctx = span.get_span_context()
+            trace_header = format(span_ctx.trace_id, "032x").encode() if span_ctx.is_valid else b""
+            status_code: int | None = None
+
+            async def send_with_trace(message: Message) -> None:
+                nonlocal status_code
+                if message["type"] == "http.response.start":
+                    status_code = int(message["status"])
+                    if trace_header:
+                        headers = [*message.get("headers", ()), (b"x-trace-id", trace_header)]
+                        message = {**message, "headers": headers}
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_trace)
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                log.exception("unhandled error in %s %s", method, path)
+                if status_code is not None:  # the response already started: nothing to send
+                    raise
+                await problem_response(
+                    500,
+                    title="Internal Server Error",
+                    detail="an unexpected error occurred; quote the trace id when reporting it",
+                    type_=TYPE_INTERNAL,
+                    instance=path,
+                )(scope, receive, send_with_trace)
+            finally:
+                route_path = getattr(scope.get("route"), "path", None)
+                if isinstance(route_path, str):
+                    span.update_name(f"HTTP {method} {route_path}")
+                    span.set_attribute("http.route", route_path)
+                if status_code is not None:
+                    span.set_attribute("http.response.status_code", status_code)
+                    if status_code >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+
+
+# --- app factory ----------------------------------------------------------------------------
+
+
+def create_app(
+    service: str,
+    *,
+    title: str,
+    version: str = "0.1.0",
+    lifespan: Lifespan | None = None,
+    readiness: Readiness | None = None,
+    tracer_provider: TracerProvider | None = None,
+    telemetry: TelemetryConfig | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app with xuncha's problem details, request tracing and health endpoints."""
+    # FastAPI's native OpenTelemetry would open a second SERVER span around ours (and its own
+    # per-operation spans): it is off unless the caller turns it on with ``telemetry=``.
+    native: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+    native.update(telemetry or {})
+    app = FastAPI(
+        title=title, version=version, lifespan=lifespan, telemetry=native, **fastapi_kwargs
+    )
+    app.state.service = service
+
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
+    app.add_exception_handler(ProblemError, _problem_error_handler)
+    app.add_middleware(TraceMiddleware, tracer_provider=tracer_provider)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", include_in_schema=False, response_model=None)
+    async def readyz(request: Request) -> Response | dict[str, Any]:
+        checks: dict[str, bool] = {}
+        if readiness is not None:
+            try:
+                checks = {name: bool(ok) for name, ok in (await readiness()).items()}
+            except Exception:
+                log.exception("readiness check failed")
+                checks = {"readiness": False}
+        failing = sorted(name for name, ok in checks.items() if not ok)
+        if failing:
+            return problem_response(
+                503,
+                title="Service not ready",
+                detail="not ready: " + ", ".join(failing),
+                type_=TYPE_NOT_READY,
+                instance=request.url.path,
+                checks=checks,
+                not_ready=failing,
+            )
+        return {"status": "ready", "service": service, "checks": checks}
+
+    return app
+
+
+# --- server ---------------------------------------------------------------------------------
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the owner of the event loop decides."""
+
+    def __init__(self, config: uvicorn.Config, started: asyncio.Event | None = None) -> None:
+        super().__init__(config)
+        self._started_event = started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._started_event is not None:
+            self._started_event.set()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+async def run_uvicorn(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = False,
+    graceful_timeout: int = 10,
+    started: asyncio.Event | None = None,
+) -> None:
+    """Serve ``app`` until ``stop`` is set, SIGTERM/SIGINT (``handle_signals``) or cancellation.
+
+    Runs in the current event loop, so the relay and the consumers can run beside it. Shutdown
+    is graceful in every case: stop accepting, finish in-flight requests (``graceful_timeout``
+    seconds at most), run the lifespan shutdown. Logging is left to :mod:`xuncha_shared.logs`
+    (``log_config=None``, no access log). Raises ``RuntimeError`` if the server cannot start
+    (port in use, lifespan start-up failure). ``started`` is set once it listens.
+    """
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="on",
+        log_config=None,
+        log_level=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=graceful_timeout,
+    )
+    server = _EmbeddedServer(config, started)
+
+    async def serve() -> None:
+        try:
+            await server.serve()
+        except SystemExit as exc:  # uvicorn exits the process on start-up failures
+            raise RuntimeError(
+                f"the HTTP server on {host}:{port} could not start (exit code {exc.code})"
+            ) from None
+
+    def request_exit() -> None:
+        server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, request_exit)
+            installed.append(sig)
+
+    serve_task = asyncio.create_task(serve(), name=f"uvicorn {host}:{port}")
+    helpers: list[asyncio.Task[Any]] = []
+    if stop is not None:
+        helpers.append(asyncio.create_task(stop.wait()))
+    try:
+        await asyncio.wait([serve_task, *helpers], return_when=asyncio.FIRST_COMPLETED)
+        request_exit()
+        await serve_task
+    except asyncio.CancelledError:
+        request_exit()
+        with contextlib.suppress(Exception):
+            await serve_task
+        raise
+    finally:
+        for helper in helpers:
+            helper.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+        for sig in installed:
+            loop.remove_signal_handler(sig)

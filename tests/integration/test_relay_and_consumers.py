@@ -1,0 +1,380 @@
+"""Outbox relay and inbox consumers against the real broker and database, with real crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from faststream.kafka import KafkaBroker
+from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
+from xuncha_shared.contracts import REGISTRY, dlq_topic, topic_for
+from xuncha_shared.eventstore import NO_STREAM, PostgresEventStore
+from xuncha_shared.kafka import header, make_producer
+from xuncha_shared.relay import OutboxRelay
+
+from tests.support.consumer_proc import EFFECTS_DDL
+from tests.support.events import petition
+from tests.support.kafka_read import read_topic
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+async def _append_many(pool, n: int, per_call: int = 100) -> set[uuid.UUID]:
+    store = PostgresEventStore(pool)
+    ids: set[uuid.UUID] = set()
+    for i in range(0, n, per_call):
+        stored = await store.append(
+            "petition",
+            f"bulk-{i // per_call}",
+            NO_STREAM,
+            [petition() for _ in range(min(per_call, n - i))],
+        )
+        ids.update(e.event_id for e in stored)
+    return ids
+
+
+async def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # output goes to the test's captured stderr stream of this process
+    return subprocess.Popen(
+        [sys.executable, *args],
+        env={**os.environ, **env},
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=None,
+    )
+
+
+async def _relay_position(pool) -> int:
+    return int(
+        await pool.fetchval(
+            "SELECT coalesce(max(global_position), 0) FROM relay_positions "
+            "WHERE relay = 'intake.relay'"
+        )
+    )
+
+
+async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
+    fresh_db, fresh_topics, infra
+):
+    total = 12_000
+    ids = await _append_many(fresh_db.pool, total)
+    env = {
+        "XUNCHA_SERVICE": "intake",
+        "XUNCHA_DATABASE_URL": fresh_db.url,
+        "XUNCHA_TOPIC_PREFIX": fresh_topics,
+        "XUNCHA_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+    }
+    relay = _spawn(["-m", "xuncha_shared.relay", "--service", "intake"], env)
+    try:
+
+        async def some_published() -> bool:
+            return 0 < await _relay_position(fresh_db.pool) < total
+
+        await _wait_for(some_published, 60, "the relay to publish a first batch")
+        relay.send_signal(signal.SIGKILL)  # mid-stream: batches are in flight
+        relay.wait(10)
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+    killed_at = await _relay_position(fresh_db.pool)
+    assert killed_at < total
+
+    relay = _spawn(["-m", "xuncha_shared.relay", "--service", "intake"], env)
+    try:
+
+        async def all_published() -> bool:
+            return await _relay_position(fresh_db.pool) >= max(
+                await fresh_db.pool.fetchval("SELECT max(global_position) FROM events"), 1
+            )
+
+        await _wait_for(all_published, 120, "the restarted relay to catch up")
+    finally:
+        relay.terminate()
+        relay.wait(20)
+
+    topic = topic_for("petition", fresh_topics)
+    records = await read_topic(infra.kafka_bootstrap, topic)
+    published = [uuid.UUID(header(r.headers, "event_id")) for r in records]
+    assert set(published) == ids, "an event never reached Kafka"
+    assert len(published) >= total  # duplicates are allowed, losses are not
+
+    # the consumer's effect happens exactly once despite the duplicates
+    await fresh_db.pool.execute(EFFECTS_DDL)
+    broker = KafkaBroker(infra.kafka_bootstrap)
+
+    async def effect(conn, envelope, payload) -> None:
+        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", envelope.event_id)
+
+    consumer = InboxConsumer(
+        name=f"test.effects.{uuid.uuid4().hex[:6]}",
+        pool=fresh_db.pool,
+        registry=REGISTRY,
+        handler=effect,
+        dead_letter=broker_dead_letter_sink(broker),
+    )
+    subscribe(broker, [topic], consumer)
+    await broker.start()
+    try:
+
+        async def consumed() -> bool:
+            return consumer.processed + consumer.duplicates >= len(published)
+
+        await _wait_for(consumed, 120, "the consumer to read every message")
+    finally:
+        await broker.stop()
+    rows = await fresh_db.pool.fetchval("SELECT count(*) FROM effects")
+    distinct = await fresh_db.pool.fetchval("SELECT count(DISTINCT event_id) FROM effects")
+    assert rows == distinct == total
+    assert consumer.duplicates == len(published) - total
+
+
+async def test_consumer_killed_before_commit_is_redelivered_and_effect_happens_once(
+    fresh_db, fresh_topics, infra
+):
+    n = 20
+    ids = await _append_many(fresh_db.pool, n, per_call=1)
+    relay = OutboxRelay(
+        fresh_db.pool,
+        bootstrap=infra.kafka_bootstrap,
+        service="intake",
+        topic_prefix=fresh_topics,
+    )
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stop))
+    topic = topic_for("petition", fresh_topics)
+    group = f"test.crash.{uuid.uuid4().hex[:6]}"
+    args = [
+        "-m",
+        "tests.support.consumer_proc",
+        "--dsn",
+        fresh_db.url,
+        "--bootstrap",
+        infra.kafka_bootstrap,
+        "--topic",
+        topic,
+        "--group",
+        group,
+    ]
+    try:
+        crashing = _spawn([*args, "--crash-at", "5"], {})
+        rc = crashing.wait(90)
+        assert rc == -signal.SIGKILL, rc
+        effects = await fresh_db.pool.fetchval("SELECT count(*) FROM effects")
+        assert effects == 4  # the fifth effect died with its transaction
+
+        healthy = _spawn(args, {})
+        try:
+
+            async def all_done() -> bool:
+                return await fresh_db.pool.fetchval("SELECT count(*) FROM effects") >= n
+
+            await _wait_for(all_done, 90, "the restarted consumer")
+            await asyncio.sleep(1.0)  # any stray redelivery would land now
+        finally:
+            healthy.terminate()
+            healthy.wait(20)
+    finally:
+        stop.set()
+        await relay_task
+    rows = await fresh_db.pool.fetch("SELECT event_id FROM effects")
+    assert len(rows) == n
+    assert {r["event_id"] for r in rows} == ids
+
+
+async def test_poison_message_goes_to_dlq_with_reason_and_next_is_processed(
+    fresh_db, fresh_topics, infra
+):
+    topic = topic_for("petition", fresh_topics)
+    await fresh_db.pool.execute(EFFECTS_DDL)
+    good = (await _append_many(fresh_db.pool, 1, per_call=1)).pop()
+    stored = await PostgresEventStore(fresh_db.pool).read_all()
+    unknown = stored[0].model_copy(
+        update={"event_type": "intake.SomethingNew", "event_id": uuid.uuid4()}
+    )
+    producer = make_producer(infra.kafka_bootstrap, client_id="test")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"\x00not json at all", key=b"poison")
+        await producer.send_and_wait(topic, unknown.to_wire(), key=b"poison")
+        await producer.send_and_wait(topic, stored[0].to_wire(), key=b"poison")
+    finally:
+        await producer.stop()
+
+    broker = KafkaBroker(infra.kafka_bootstrap)
+
+    async def effect(conn, envelope, payload) -> None:
+        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", envelope.event_id)
+
+    consumer = InboxConsumer(
+        name=f"test.poison.{uuid.uuid4().hex[:6]}",
+        pool=fresh_db.pool,
+        registry=REGISTRY,
+        handler=effect,
+        dead_letter=broker_dead_letter_sink(broker),
+    )
+    subscribe(broker, [topic], consumer)
+    await broker.start()
+    try:
+
+        async def handled() -> bool:
+            return consumer.processed == 1 and consumer.dead_lettered == 2
+
+        await _wait_for(handled, 60, "poison to be dead-lettered and the next event processed")
+    finally:
+        await broker.stop()
+    assert await fresh_db.pool.fetchval("SELECT count(*) FROM effects") == 1
+    assert await fresh_db.pool.fetchval("SELECT event_id FROM effects") == good
+
+    letters = await read_topic(infra.kafka_bootstrap, dlq_topic(topic))
+    reasons = sorted(header(r.headers, "dlq_reason") or "" for r in letters)
+    assert len(letters) == 2
+    assert any("undecodable" in r for r in reasons)
+    assert any("intake.SomethingNew" in r for r in reasons)
+    assert all(header(r.headers, "original_topic") == topic for r in letters)
+
+    env = {
+        **os.environ,
+        "XUNCHA_TOPIC_PREFIX": fresh_topics,
+        "XUNCHA_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+    }
+    listed = subprocess.run(
+        [sys.executable, "-m", "xuncha_shared.cli", "dlq", "list", "--topic", "intake.petition.v1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "2 dead letter(s)" in listed.stdout
+    assert "intake.SomethingNew" in listed.stdout
+    replay = [
+        sys.executable,
+        "-m",
+        "xuncha_shared.cli",
+        "dlq",
+        "replay",
+        "--topic",
+        "intake.petition.v1",
+    ]
+    first = subprocess.run(replay, env=env, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert first.returncode == 0, first.stderr
+    assert "replayed 2 dead letter(s)" in first.stdout
+    again = subprocess.run(replay, env=env, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert "replayed 0 dead letter(s)" in again.stdout
+    after = await read_topic(infra.kafka_bootstrap, topic)
+    assert len(after) == 5  # 3 originals + 2 replayed
+
+
+async def test_handler_that_keeps_failing_is_dead_lettered_after_retries(
+    fresh_db, fresh_topics, infra
+):
+    topic = topic_for("petition", fresh_topics)
+    await _append_many(fresh_db.pool, 2, per_call=1)
+    relay = OutboxRelay(
+        fresh_db.pool, bootstrap=infra.kafka_bootstrap, service="intake", topic_prefix=fresh_topics
+    )
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stop))
+    broker = KafkaBroker(infra.kafka_bootstrap)
+    calls: list[str] = []
+    first_id: list[uuid.UUID] = []
+
+    async def flaky(conn, envelope, payload) -> None:
+        if not first_id:
+            first_id.append(envelope.event_id)
+        calls.append(str(envelope.event_id))
+        if envelope.event_id == first_id[0]:
+            raise ValueError("rule violated: unit unknown")
+
+    consumer = InboxConsumer(
+        name=f"test.flaky.{uuid.uuid4().hex[:6]}",
+        pool=fresh_db.pool,
+        registry=REGISTRY,
+        handler=flaky,
+        dead_letter=broker_dead_letter_sink(broker),
+        retry_delay=0.01,
+    )
+    subscribe(broker, [topic], consumer)
+    await broker.start()
+    try:
+
+        async def settled() -> bool:
+            return consumer.dead_lettered == 1 and consumer.processed == 1
+
+        await _wait_for(settled, 60, "one dead letter and one processed event")
+    finally:
+        await broker.stop()
+        stop.set()
+        await relay_task
+    assert calls.count(str(first_id[0])) == consumer.max_attempts
+    (letter,) = await read_topic(infra.kafka_bootstrap, dlq_topic(topic))
+    assert "rule violated: unit unknown" in (header(letter.headers, "dlq_reason") or "")
+
+
+@pytest.mark.timeout(240)
+async def test_kafka_restarted_while_appending_loses_nothing(fresh_db, private_kafka):
+    prefix = f"r{uuid.uuid4().hex[:6]}."
+    topic = topic_for("petition", prefix)
+    await private_kafka.create_topics([topic])
+    relay = OutboxRelay(
+        fresh_db.pool, bootstrap=private_kafka.bootstrap, service="intake", topic_prefix=prefix
+    )
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stop))
+    store = PostgresEventStore(fresh_db.pool)
+    appended: set[uuid.UUID] = set()
+    writing = True
+
+    async def writer() -> None:
+        i = 0
+        while writing:
+            stored = await store.append("petition", f"k-{i}", NO_STREAM, [petition()])
+            appended.update(e.event_id for e in stored)
+            i += 1
+            await asyncio.sleep(0.01)
+
+    writer_task = asyncio.create_task(writer())
+    try:
+        await _wait_for(lambda: _gt(relay, 20), 60, "first events published")
+        private_kafka.stop(signal.SIGKILL)  # the broker dies under load
+        await asyncio.sleep(3)
+        private_kafka.start()
+        await private_kafka.wait_ready()
+        await asyncio.sleep(2)
+    finally:
+        writing = False
+        await writer_task
+    try:
+
+        async def caught_up() -> bool:
+            head = await fresh_db.pool.fetchval("SELECT max(global_position) FROM events")
+            return await _relay_position(fresh_db.pool) >= head
+
+        await _wait_for(caught_up, 120, "the relay to publish everything after the restart")
+    finally:
+        stop.set()
+        await relay_task
+    records = await read_topic(private_kafka.bootstrap, topic)
+    published = {uuid.UUID(header(r.headers, "event_id")) for r in records}
+    assert appended <= published
+    assert len(appended) > 100
+
+
+async def _gt(relay: OutboxRelay, n: int) -> bool:
+    return relay.published > n

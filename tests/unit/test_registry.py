@@ -1,0 +1,59 @@
+"""Contract registry and upcasting (no I/O)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from xuncha_shared.contracts import REGISTRY, UnknownEventError, all_topics, topic_for
+from xuncha_shared.contracts.intake import PetitionReceived, PetitionReceivedV1
+from xuncha_shared.envelope import GENESIS_HASH
+from xuncha_shared.eventstore import NewEvent
+from xuncha_shared.eventstore.base import seal_events
+
+from tests.support.events import ACTOR
+
+
+def _legacy_envelope():
+    legacy = PetitionReceivedV1(
+        petition_id=uuid.uuid4(),
+        jurisdiction="361021",
+        unit="南城县某乡",
+        channel="visit",
+        content="反映惠民资金发放不透明",
+        receipt_code_hash="b" * 64,
+    )
+    return seal_events(
+        "petition", "p", 1, GENESIS_HASH, [NewEvent(legacy, "361021", ACTOR)], datetime.now(UTC)
+    )[0]
+
+
+def test_v1_is_upcast_to_v2_on_read():
+    env = _legacy_envelope()
+    typed = REGISTRY.decode(env)
+    assert isinstance(typed, PetitionReceived)
+    assert typed.summary == "反映惠民资金发放不透明"
+    assert REGISTRY.upcast(env).schema_version == 2
+    assert env.schema_version == 1  # the stored envelope is untouched
+
+
+def test_unknown_type_and_version_are_typed_errors():
+    env = _legacy_envelope()
+    with pytest.raises(UnknownEventError):
+        REGISTRY.decode(env.model_copy(update={"event_type": "intake.Nope"}))
+    with pytest.raises(UnknownEventError, match="newer"):
+        REGISTRY.decode(env.model_copy(update={"schema_version": 9}))
+
+
+def test_every_contract_has_a_topic_and_json_schema():
+    schemas = REGISTRY.json_schemas()
+    assert "intake.PetitionReceived.v2" in schemas
+    assert "clues.ClueRegistered.v1" in schemas
+    assert "rectification.IssueFedBack.v1" in schemas
+    assert "rectification.RectificationReported.v1" in schemas
+    assert topic_for("petition") == "intake.petition.v1"
+    assert topic_for("clue", "t1.") == "t1.clues.clue.v1"
+    assert "t1.clues.clue.v1.dlq" in all_topics("t1.")
+    with pytest.raises(KeyError):
+        topic_for("nope")
