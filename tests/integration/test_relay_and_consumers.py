@@ -87,7 +87,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
 
         await _wait_for(some_published, 60, "the relay to publish a first batch")
         relay.send_signal(signal.SIGKILL)  # mid-stream: batches are in flight
-        relay.wait(10)
+        await asyncio.to_thread(relay.wait, 10)
     finally:
         if relay.poll() is None:
             relay.kill()
@@ -105,7 +105,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
         await _wait_for(all_published, 120, "the restarted relay to catch up")
     finally:
         relay.terminate()
-        relay.wait(20)
+        await asyncio.to_thread(relay.wait, 20)
 
     topic = topic_for("petition", fresh_topics)
     records = await read_topic(infra.kafka_bootstrap, topic)
@@ -172,7 +172,7 @@ async def test_consumer_killed_before_commit_is_redelivered_and_effect_happens_o
     ]
     try:
         crashing = _spawn([*args, "--crash-at", "5"], {})
-        rc = crashing.wait(90)
+        rc = await asyncio.to_thread(crashing.wait, 90)
         assert rc == -signal.SIGKILL, rc
         effects = await fresh_db.pool.fetchval("SELECT count(*) FROM effects")
         assert effects == 4  # the fifth effect died with its transaction
@@ -187,7 +187,7 @@ async def test_consumer_killed_before_commit_is_redelivered_and_effect_happens_o
             await asyncio.sleep(1.0)  # any stray redelivery would land now
         finally:
             healthy.terminate()
-            healthy.wait(20)
+            await asyncio.to_thread(healthy.wait, 20)
     finally:
         stop.set()
         await relay_task
@@ -352,7 +352,7 @@ async def test_kafka_restarted_while_appending_loses_nothing(fresh_db, private_k
     writer_task = asyncio.create_task(writer())
     try:
         await _wait_for(lambda: _gt(relay, 20), 60, "first events published")
-        private_kafka.stop(signal.SIGKILL)  # the broker dies under load
+        await asyncio.to_thread(private_kafka.stop, signal.SIGKILL)  # dies under load
         await asyncio.sleep(3)
         private_kafka.start()
         await private_kafka.wait_ready()

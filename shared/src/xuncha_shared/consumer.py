@@ -219,7 +219,7 @@ def subscribe(
         **options,
     )
     async def _on_message(msg: KafkaMessage) -> None:
-        raw: ConsumerRecord[bytes, bytes] = msg.raw_message  # type: ignore[assignment]
+        raw: ConsumerRecord[bytes, bytes] = msg.raw_message
         delivery = Delivery(
             topic=raw.topic,
             partition=raw.partition,

@@ -27,7 +27,6 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool
@@ -35,10 +34,11 @@ from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.kafka import make_producer
+from xuncha_shared.logs import configure_logging
 from xuncha_shared.settings import Settings
+from xuncha_shared.telemetry import current_traceparent, setup_telemetry, span_from_traceparent
 
 log = logging.getLogger("xuncha.relay")
-_propagator = TraceContextTextMapPropagator()
 
 
 def advisory_key(name: str) -> int:
@@ -100,29 +100,32 @@ class OutboxRelay:
         )
 
     async def publish(self, producer: AIOKafkaProducer, events: Sequence[EventEnvelope]) -> None:
-        """Send a batch and return once Kafka acknowledged every message of it."""
+        """Send a batch and return once Kafka acknowledged every message of it.
+
+        Each send runs in a PRODUCER span whose parent is the trace context stored in the
+        envelope at append time, and the span's context travels on in the ``traceparent``
+        header (docs: telemetry.py)."""
         pending = []
         for envelope in events:
-            parent = _propagator.extract({"traceparent": envelope.traceparent or ""})
-            with self._tracer.start_as_current_span(
-                f"{topic_for(envelope.stream_type, self.topic_prefix)} publish",
-                context=parent,
-                kind=SpanKind.PRODUCER,
+            topic = topic_for(envelope.stream_type, self.topic_prefix)
+            with span_from_traceparent(
+                f"{topic} publish",
+                envelope.traceparent,
+                SpanKind.PRODUCER,
                 attributes={
                     "messaging.system": "kafka",
-                    "messaging.destination.name": topic_for(envelope.stream_type),
+                    "messaging.destination.name": topic,
                     "messaging.message.id": str(envelope.event_id),
                     "xuncha.event_type": envelope.event_type,
                 },
+                tracer_=self._tracer,
             ):
-                carrier: dict[str, str] = {}
-                _propagator.inject(carrier)
                 pending.append(
                     await producer.send(
-                        topic_for(envelope.stream_type, self.topic_prefix),
+                        topic,
                         value=envelope.to_wire(),
                         key=envelope.stream_id.encode(),
-                        headers=kafka_headers(envelope, carrier.get("traceparent")),
+                        headers=kafka_headers(envelope, current_traceparent()),
                     )
                 )
         await asyncio.gather(*pending)
@@ -207,7 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     if args.service:
         settings = settings.model_copy(update={"service": args.service})
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(f"{settings.service}.relay")
+    setup_telemetry(settings.service)
     asyncio.run(run_relay(settings))
 
 

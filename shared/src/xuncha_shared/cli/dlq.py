@@ -160,6 +160,7 @@ def replay(
             last: dict[TopicPartition, int] = {}
             for _, record in letters:
                 last[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            committer.assign(list(last))
             await committer.commit(last)
         finally:
             await committer.stop()
