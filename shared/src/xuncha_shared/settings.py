@@ -4,7 +4,7 @@
 |---|---|---|
 | XUNCHA_SERVICE | which service this process is | (set per process) |
 | XUNCHA_DATABASE_URL | the service's own database | postgresql://SVC:SVC@127.0.0.1:15432/SVC |
-| XUNCHA_PG_ADMIN_URL | superuser URL (set-up, tests, CLI) | postgresql://postgres@127.0.0.1:15432/ |
+| XUNCHA_PG_ADMIN_URL | superuser URL (set-up, CLI) | postgresql://postgres@127.0.0.1:15432/ |
 | XUNCHA_DB_NAME_PREFIX | prefix of the per-service database names (tests isolate with it) | "" |
 | XUNCHA_KAFKA_BOOTSTRAP | Kafka bootstrap servers | 127.0.0.1:19092 |
 | XUNCHA_TOPIC_PREFIX | prefix of every topic name (tests isolate with it) | "" |

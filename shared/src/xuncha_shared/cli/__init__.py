@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xuncha_shared.cli import audit, dlq, events
+from xuncha_shared.cli import audit, dlq, events, tokens
 
 app = typer.Typer(
     name="xuncha",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(events.app, name="events")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(audit.app, name="audit")
+app.add_typer(tokens.app, name="tokens")
 
 
 @app.command()

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Project-local PostgreSQL 15 cluster on 127.0.0.1:15432 (data in .xuncha/pg).
+#   pg.sh install | start | stop | status
+set -euo pipefail
+# shellcheck source=deploy/local/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+pg_install() {
+    if [[ -x "$PG_BIN/initdb" ]]; then
+        return 0
+    fi
+    [[ $EUID -eq 0 ]] || die "PostgreSQL $PG_VERSION is missing; install it (apt-get install postgresql) as root"
+    log "installing PostgreSQL $PG_VERSION (apt-get install postgresql)"
+    local t0
+    t0=$(now_ms)
+    apt-get update -qq
+    # the package's own attempt to start a system cluster on 5432 may be denied by policy-rc.d:
+    # harmless, that cluster is never used
+    apt-get install -y -qq postgresql >/dev/null
+    [[ -x "$PG_BIN/initdb" ]] || die "apt-get installed postgresql but $PG_BIN/initdb is missing"
+    ok "PostgreSQL installed in $(($(now_ms) - t0)) ms"
+}
+
+# every folder above .xuncha/pg must be searchable by the postgres user
+pg_fix_traversal() {
+    [[ $EUID -eq 0 ]] || return 0
+    local d="$PG_DIR"
+    while [[ "$d" != "/" ]]; do
+        d="$(dirname "$d")"
+        if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
+            log "chmod o+x $d (so the postgres user can reach .xuncha/pg)"
+            chmod o+x "$d"
+        fi
+    done
+}
+
+pg_running() {
+    [[ -f "$PG_DATA/PG_VERSION" ]] || return 1
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 || return 1
+}
+
+pg_ready() {
+    "$PG_BIN/pg_isready" -q -h "$PG_HOST" -p "$PG_PORT" -U postgres -t 2
+}
+
+pg_write_config() {
+    # rewritten at every start: paths are absolute and the repo may have moved
+    local sock="$PG_SOCK"
+    if ((${#sock} > 90)); then
+        # unix socket paths are limited to 107 bytes
+        sock="/tmp/xuncha-pg-$(printf '%s' "$PG_DIR" | sha1sum | cut -c1-10)"
+        mkdir -p "$sock"
+        [[ $EUID -ne 0 ]] || chown postgres: "$sock"
+    fi
+    as_postgres tee "$PG_DATA/xuncha.conf" >/dev/null <<EOF
+# written by deploy/local/pg.sh at every start; edit there
+listen_addresses = '$PG_HOST'
+port = $PG_PORT
+unix_socket_directories = '$sock'
+max_connections = 300
+shared_buffers = 256MB
+work_mem = 8MB
+maintenance_work_mem = 128MB
+effective_cache_size = 2GB
+wal_buffers = 16MB
+max_wal_size = 2GB
+checkpoint_timeout = 15min
+# durable: never turned off here (benchmarks say which setting they ran with)
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+password_encryption = scram-sha-256
+log_timezone = 'UTC'
+timezone = 'UTC'
+log_line_prefix = '%m [%p] %q%u@%d '
+log_min_duration_statement = 1000
+EOF
+    # the bootstrap superuser is trusted on the socket and loopback only; every other role
+    # (the four service roles) needs its password (SCRAM)
+    as_postgres tee "$PG_DATA/pg_hba.conf" >/dev/null <<'EOF'
+# written by deploy/local/pg.sh; TYPE DATABASE USER ADDRESS METHOD
+local   all   postgres                 trust
+host    all   postgres   127.0.0.1/32  trust
+local   all   all                      scram-sha-256
+host    all   all        127.0.0.1/32  scram-sha-256
+EOF
+}
+
+pg_init() {
+    if [[ -f "$PG_DATA/PG_VERSION" ]]; then
+        return 0
+    fi
+    log "initdb $PG_DATA"
+    mkdir -p "$PG_DIR" "$PG_SOCK"
+    [[ $EUID -ne 0 ]] || chown postgres: "$PG_DIR" "$PG_SOCK"
+    chmod 0755 "$PG_DIR"
+    pg_fix_traversal
+    local t0
+    t0=$(now_ms)
+    # initdb refuses to run as root: run as the postgres system user
+    as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        >"$PG_DIR/initdb.log" 2>&1 || {
+        tail -n 30 "$PG_DIR/initdb.log" >&2
+        die "initdb failed (log: $PG_DIR/initdb.log)"
+    }
+    as_postgres sh -c "echo \"include_if_exists = 'xuncha.conf'\" >> '$PG_DATA/postgresql.conf'"
+    ok "initdb done in $(($(now_ms) - t0)) ms"
+}
+
+pg_start() {
+    pg_install
+    ensure_state_dirs
+    if pg_running && pg_ready; then
+        ok "PostgreSQL already running on $PG_HOST:$PG_PORT"
+        return 0
+    fi
+    pg_init
+    pg_fix_traversal
+    if ! pg_running; then
+        if port_in_use "$PG_PORT"; then
+            die "port $PG_PORT is taken by another process (not this repo's cluster): stop it first"
+        fi
+        pg_write_config
+        [[ -e "$PG_LOG" ]] || as_postgres touch "$PG_LOG"
+        ln -sfn ../pg/postgresql.log "$LOG_DIR/postgres.log"
+        log "starting PostgreSQL on $PG_HOST:$PG_PORT"
+        local t0
+        t0=$(now_ms)
+        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null || {
+            tail -n 30 "$PG_LOG" >&2
+            die "PostgreSQL did not start (log: $PG_LOG)"
+        }
+        ok "PostgreSQL started in $(($(now_ms) - t0)) ms"
+    fi
+    head -n 1 "$PG_DATA/postmaster.pid" >"$RUN_DIR/postgres.pid"
+    local i
+    for ((i = 0; i < 300; i++)); do
+        pg_ready && return 0
+        sleep 0.1
+    done
+    tail -n 30 "$PG_LOG" >&2
+    die "PostgreSQL runs but does not accept connections on $PG_HOST:$PG_PORT"
+}
+
+pg_stop() {
+    if pg_running; then
+        log "stopping PostgreSQL"
+        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null
+        ok "PostgreSQL stopped"
+    fi
+    rm -f "$RUN_DIR/postgres.pid"
+}
+
+pg_status() {
+    if pg_running && pg_ready; then
+        echo "postgres: running on $PG_HOST:$PG_PORT (pid $(head -n 1 "$PG_DATA/postmaster.pid"))"
+    else
+        echo "postgres: stopped"
+        return 1
+    fi
+}
+
+case "${1:-}" in
+install) pg_install ;;
+start) pg_start ;;
+stop) pg_stop ;;
+status) pg_status ;;
+*) die "usage: $0 install|start|stop|status" ;;
+esac

@@ -1,0 +1,224 @@
+"""``xuncha tokens``: bearer tokens for the HTTP APIs.
+
+Each service database has its own ``auth_tokens`` table with only SHA-256 hashes; these commands
+insert the same hash into every chosen service database (all four by default), so one token
+works against every service. A token is printed once and cannot be shown again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from xuncha_shared.auth import (
+    ROLE_LABELS_ZH,
+    AmbiguousTokenPrefix,
+    Principal,
+    Role,
+    TokenInfo,
+    TokenStore,
+    city_of,
+    create_demo_tokens,
+    create_token_in,
+    is_city,
+    is_valid_jurisdiction,
+    revoke_token_in,
+    token_hash_prefix,
+)
+from xuncha_shared.cli.common import console, err_console, fail, run, services_option, settings
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+
+app = typer.Typer(help="Bearer tokens (stored hashed in every service database).")
+
+DEMO_FILE = "demo-tokens.json"
+
+_ROLE_HELP = ", ".join(f"{r.value} ({ROLE_LABELS_ZH[r]})" for r in Role)
+_DEPARTMENT_HELP = ", ".join(f"{d.value} ({DEPARTMENT_LABELS_ZH[d]})" for d in Department)
+
+
+def _urls(services: list[str]) -> list[str]:
+    s = settings()
+    return [s.service_database_url(svc) for svc in services]
+
+
+def _principal(
+    role: str, jurisdiction: str, department: str | None, principal_id: str | None
+) -> Principal:
+    try:
+        role_ = Role(role.strip())
+    except ValueError:
+        raise fail(f"unknown role {role!r}; choose from {_ROLE_HELP}") from None
+    code = jurisdiction.strip()
+    if not is_valid_jurisdiction(code):
+        raise fail(
+            f"malformed jurisdiction {jurisdiction!r}: a six-digit GB/T 2260 city or county code "
+            "such as 361000 (city) or 361002 (county)"
+        )
+    if role_ is Role.CITY_ADMIN and not is_city(code):
+        raise fail(f"a city_admin needs a city code (ending in 00), e.g. {city_of(code)}")
+    if role_ is Role.COUNTY_ADMIN and is_city(code):
+        raise fail("a county_admin needs a county code (not ending in 00), e.g. 361002")
+    dept: Department | None = None
+    if role_ is Role.DEPARTMENT:
+        if not department:
+            raise fail(f"role department needs --department, one of {_DEPARTMENT_HELP}")
+        try:
+            dept = Department(department.strip())
+        except ValueError:
+            raise fail(
+                f"unknown department {department!r}; choose from {_DEPARTMENT_HELP}"
+            ) from None
+    elif department:
+        raise fail("--department is only for role department")
+    pid = (principal_id or f"{role_.value}-{code}" + (f"-{dept.value}" if dept else "")).strip()
+    try:
+        return Principal(id=pid, role=role_, jurisdiction=code, department=dept)
+    except ValidationError as exc:
+        messages = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise fail(f"invalid principal: {messages}") from None
+
+
+@app.command()
+def create(
+    role: str = typer.Option(..., "--role", "-r", help=f"one of {_ROLE_HELP}"),
+    jurisdiction: str = typer.Option(
+        ..., "--jurisdiction", "-j", help="six-digit GB/T 2260 code (361000 city, 361002 county)"
+    ),
+    department: str | None = typer.Option(
+        None, "--department", "-d", help=f"for role department: {_DEPARTMENT_HELP}"
+    ),
+    principal_id: str | None = typer.Option(
+        None, "--principal-id", help="who holds the token (default: <role>-<jurisdiction>)"
+    ),
+    label: str = typer.Option("", "--label", "-l", help="a note, e.g. the holder's name"),
+    service: list[str] | None = typer.Option(
+        None, "--service", "-s", help="service database(s) to insert into (default: all four)"
+    ),
+) -> None:
+    """Create a token and print it (once: only its hash is stored)."""
+    principal = _principal(role, jurisdiction, department, principal_id)
+    services = services_option(service)
+    token = run(create_token_in(_urls(services), principal, label))
+    err_console.print(
+        f"token for {principal.id} ({principal.role.value} {ROLE_LABELS_ZH[principal.role]}, "
+        f"{principal.jurisdiction}) valid in {', '.join(services)}; it is shown only now:"
+    )
+    typer.echo(token)
+
+
+def _default_demo_path() -> Path:
+    return Path(settings().state_dir or ".xuncha") / DEMO_FILE
+
+
+def write_private_json(path: Path, data: object) -> None:
+    """Write JSON readable by the owner only (0600, also when the file existed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fd = -1
+            json.dump(data, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+@app.command()
+def demo(
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help=f"JSON file to write (default: $XUNCHA_STATE_DIR/{DEMO_FILE})"
+    ),
+    city: str = typer.Option("361000", "--city", help="city code of the demo principals"),
+    county: str = typer.Option("361002", "--county", help="county code of the demo principals"),
+    service: list[str] | None = typer.Option(
+        None, "--service", "-s", help="service database(s) to insert into (default: all four)"
+    ),
+) -> None:
+    """One token per role, valid in every service, written as {"role": "token"} (mode 0600)."""
+    if not is_city(city):
+        raise fail(f"--city must be a city code ending in 00, not {city!r}")
+    if not is_valid_jurisdiction(county) or is_city(county) or county[:4] != city[:4]:
+        raise fail(f"--county must be a county code of city {city}, not {county!r}")
+    services = services_option(service)
+    path = out or _default_demo_path()
+    tokens = run(create_demo_tokens(_urls(services), city=city, county=county))
+    try:
+        write_private_json(path, tokens)
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc}", code=1) from None
+    console.print(
+        f"wrote {len(tokens)} demo tokens ({', '.join(tokens)}) to {path}, "
+        f"valid in {', '.join(services)}"
+    )
+
+
+@app.command()
+def revoke(
+    token_or_prefix: str = typer.Argument(
+        ..., help="the token, or at least 8 hex digits of its hash (see `xuncha tokens list`)"
+    ),
+    service: list[str] | None = typer.Option(
+        None, "--service", "-s", help="service database(s) (default: all four)"
+    ),
+) -> None:
+    """Revoke a token in every service database."""
+    services = services_option(service)
+    try:
+        token_hash_prefix(token_or_prefix)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    try:
+        count = run(revoke_token_in(_urls(services), token_or_prefix))
+    except AmbiguousTokenPrefix as exc:
+        raise fail(f"{exc}; give more digits") from None
+    if count == 0:
+        raise fail("no active token matches", code=1)
+    console.print(f"revoked in {count} service database(s)")
+
+
+async def _list(url: str, include_revoked: bool) -> list[TokenInfo]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        exists = await conn.fetchval("SELECT to_regclass('auth_tokens') IS NOT NULL")
+        if not exists:
+            return []
+        return await TokenStore(pool=None).list_tokens(include_revoked=include_revoked, conn=conn)
+    finally:
+        await conn.close()
+
+
+@app.command("list")
+def list_(
+    service: str = typer.Option("intake", "--service", "-s", help="which service database"),
+    include_revoked: bool = typer.Option(False, "--all", help="include revoked tokens"),
+) -> None:
+    """List tokens of one service database (hash prefix and holder; never the token)."""
+    (svc,) = services_option([service])
+    infos = run(_list(_urls([svc])[0], include_revoked))
+    table = Table("hash", "principal", "role", "jurisdiction", "department", "label", "created")
+    if include_revoked:
+        table.add_column("revoked")
+    for info in infos:
+        p = info.principal
+        row = [
+            info.token_hash[:12],
+            p.id,
+            p.role.value,
+            p.jurisdiction,
+            p.department.value if p.department else "",
+            info.label,
+            info.created_at.isoformat(timespec="seconds"),
+        ]
+        if include_revoked:
+            row.append(info.revoked_at.isoformat(timespec="seconds") if info.revoked_at else "")
+        table.add_row(*row)
+    console.print(table)

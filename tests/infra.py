@@ -1,0 +1,314 @@
+"""Real PostgreSQL and Kafka for the integration and e2e tests.
+
+Where the infrastructure comes from (``XUNCHA_TEST_INFRA``: ``auto`` by default):
+
+- ``docker``: a reachable Docker engine -> testcontainers ``postgres:15`` and ``apache/kafka``
+  (KRaft, single node), thrown away at the end of the session;
+- ``local``: no Docker engine (this project's machines, CI) -> the project-local PostgreSQL
+  (127.0.0.1:15432) and Kafka (127.0.0.1:19092) of ``deploy/local``, started by its scripts if
+  they do not run yet (so plain ``pytest`` works) and left running afterwards. The services are
+  never started here: e2e tests launch their own processes with ``Infra.env``.
+
+Every session isolates itself with a fresh ``run_id``: databases and roles ``<run_id>_<svc>``,
+topics ``<run_id>.<topic>``; they are dropped at the end of the session, so reruns and a
+running ``make up`` never collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import asyncpg
+from xuncha_shared import provision
+from xuncha_shared.db import create_pool, migrate
+from xuncha_shared.settings import SERVICES, Settings, database_url_for
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEPLOY_LOCAL = REPO_ROOT / "deploy" / "local"
+
+POSTGRES_IMAGE = "postgres:15"
+KAFKA_IMAGE = "apache/kafka:4.1.0"
+
+
+@dataclass
+class Infra:
+    """What a test needs to reach the infrastructure of this session."""
+
+    pg_admin_url: str
+    kafka_bootstrap: str
+    run_id: str
+    backend: str  # "local" or "docker"
+    state_dir: str
+    services: tuple[str, ...] = field(default=SERVICES)
+
+    @property
+    def db_prefix(self) -> str:
+        return f"{self.run_id}_"
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"{self.run_id}."
+
+    def database_url(self, service: str) -> str:
+        """URL of ``service``'s own database as its own role (password auth)."""
+        return provision.service_database(self.pg_admin_url, service, self.db_prefix).url
+
+    def admin_database_url(self, service: str) -> str:
+        """URL of ``service``'s database as the superuser (for assertions across services)."""
+        return database_url_for(self.pg_admin_url, f"{self.db_prefix}{service}")
+
+    def settings(self, service: str, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "service": service,
+            "database_url": self.database_url(service),
+            "pg_admin_url": self.pg_admin_url,
+            "db_name_prefix": self.db_prefix,
+            "kafka_bootstrap": self.kafka_bootstrap,
+            "topic_prefix": self.topic_prefix,
+            "state_dir": self.state_dir,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    def env(self, service: str, *, http_port: int | None = None, **extra: str) -> dict[str, str]:
+        """Complete environment for a subprocess of ``service`` (``subprocess.Popen(env=...)``):
+        the current environment without any inherited ``XUNCHA_*`` plus this session's.
+        ``http_port`` defaults to a free port (never 8000-8003: a running ``make up`` owns
+        those); read it back from ``env["XUNCHA_HTTP_PORT"]``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+        env.update(
+            {
+                "XUNCHA_SERVICE": service,
+                "XUNCHA_DATABASE_URL": self.database_url(service),
+                "XUNCHA_PG_ADMIN_URL": self.pg_admin_url,
+                "XUNCHA_DB_NAME_PREFIX": self.db_prefix,
+                "XUNCHA_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+                "XUNCHA_TOPIC_PREFIX": self.topic_prefix,
+                "XUNCHA_HTTP_HOST": "127.0.0.1",
+                "XUNCHA_HTTP_PORT": str(http_port or free_port()),
+                "XUNCHA_STATE_DIR": self.state_dir,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(extra)
+        return env
+
+
+@dataclass
+class FreshDb:
+    """A brand-new database (owned by the superuser) with the core schema."""
+
+    name: str
+    url: str
+    pool: asyncpg.Pool
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def new_run_id() -> str:
+    return "t" + uuid.uuid4().hex[:8]
+
+
+# ---- backends --------------------------------------------------------------------------------
+
+
+class Backend(Protocol):
+    name: str
+    pg_admin_url: str
+    kafka_bootstrap: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def docker_available() -> bool:
+    """True when a Docker engine answers a ping (``XUNCHA_TEST_INFRA`` forces either way)."""
+    mode = os.environ.get("XUNCHA_TEST_INFRA", "auto")
+    if mode in ("local", "docker"):
+        return mode == "docker"
+    if not os.environ.get("DOCKER_HOST") and not Path("/var/run/docker.sock").exists():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import docker
+
+            client = docker.from_env(timeout=3)
+        except Exception:
+            return False
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
+        finally:
+            client.close()
+
+
+class LocalBackend:
+    """deploy/local: the same PostgreSQL and Kafka as ``make up`` (started here if needed)."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.pg_admin_url = Settings().pg_admin_url
+        self.kafka_bootstrap = Settings().kafka_bootstrap
+
+    def start(self) -> None:
+        # the scripts are idempotent: a quick check when the infrastructure already runs
+        for script in ("pg.sh", "kafka.sh"):
+            proc = subprocess.run(
+                [str(DEPLOY_LOCAL / script), "start"],
+                cwd=REPO_ROOT,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    f"deploy/local/{script} start failed ({proc.returncode}):\n"
+                    f"{proc.stdout}\n{proc.stderr}"
+                )
+
+    def stop(self) -> None:
+        """Left running: shared with ``make up`` and the next test run (``make down`` stops)."""
+
+
+class DockerBackend:
+    """testcontainers: postgres:15 and apache/kafka (KRaft), removed at the end."""
+
+    name = "docker"
+
+    def __init__(self) -> None:
+        self.pg_admin_url = ""
+        self.kafka_bootstrap = ""
+        self._containers: list[Any] = []
+
+    def start(self) -> None:
+        from testcontainers.community.postgres import PostgresContainer
+        from testcontainers.core.container import DockerContainer
+
+        pg = PostgresContainer(
+            POSTGRES_IMAGE, username="postgres", password="postgres", dbname="postgres", driver=None
+        ).with_command("postgres -c max_connections=300 -c shared_buffers=256MB")
+        pg.start()
+        self._containers.append(pg)
+        self.pg_admin_url = pg.get_connection_url(driver=None)
+
+        # apache/kafka advertises what it is told: the host port is chosen up front and bound
+        # 1:1 so the advertised address is right both inside the container and on the host
+        port = free_port()
+        kafka = DockerContainer(KAFKA_IMAGE).with_bind_ports(port, port)
+        host = kafka.get_docker_client().host()
+        for key, value in {
+            "CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qk",
+            "KAFKA_NODE_ID": "1",
+            "KAFKA_PROCESS_ROLES": "broker,controller",
+            "KAFKA_LISTENERS": f"PLAINTEXT://0.0.0.0:{port},CONTROLLER://0.0.0.0:9093",
+            "KAFKA_ADVERTISED_LISTENERS": f"PLAINTEXT://{host}:{port}",
+            "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+            "KAFKA_INTER_BROKER_LISTENER_NAME": "PLAINTEXT",
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
+            "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+            "KAFKA_NUM_PARTITIONS": "6",
+            "KAFKA_LOG_RETENTION_MS": "-1",
+            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
+            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
+            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "1",
+            "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
+            "KAFKA_LOG_CLEANER_DEDUPE_BUFFER_SIZE": "16777216",
+        }.items():
+            kafka.with_env(key, value)
+        kafka.start()
+        self._containers.append(kafka)
+        self.kafka_bootstrap = f"{host}:{port}"
+
+    def stop(self) -> None:
+        while self._containers:
+            container = self._containers.pop()
+            try:
+                container.stop()
+            except Exception as exc:  # pragma: no cover - best effort at session end
+                warnings.warn(f"could not stop {container}: {exc}", RuntimeWarning, stacklevel=1)
+
+
+def make_backend() -> Backend:
+    return DockerBackend() if docker_available() else LocalBackend()
+
+
+# ---- session life cycle ----------------------------------------------------------------------
+
+
+async def start_infra(state_dir: str) -> tuple[Infra, Backend]:
+    backend = make_backend()
+    await asyncio.to_thread(backend.start)
+    try:
+        await provision.wait_for_postgres(backend.pg_admin_url, 60)
+        await provision.wait_for_kafka(backend.kafka_bootstrap, 120)
+        infra = Infra(
+            pg_admin_url=backend.pg_admin_url,
+            kafka_bootstrap=backend.kafka_bootstrap,
+            run_id=new_run_id(),
+            backend=backend.name,
+            state_dir=state_dir,
+        )
+        await provision.create_service_databases(infra.pg_admin_url, infra.db_prefix)
+        await provision.provision_topics(infra.kafka_bootstrap, infra.topic_prefix)
+    except BaseException:
+        await asyncio.to_thread(backend.stop)
+        raise
+    return infra, backend
+
+
+async def stop_infra(infra: Infra, backend: Backend) -> None:
+    try:
+        await provision.drop_prefixed_databases(infra.pg_admin_url, infra.db_prefix)
+        await provision.delete_prefixed_topics(infra.kafka_bootstrap, infra.topic_prefix)
+    finally:
+        await asyncio.to_thread(backend.stop)
+
+
+async def create_fresh_db(infra: Infra) -> FreshDb:
+    name = f"{infra.db_prefix}fresh_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(infra.pg_admin_url)
+    try:
+        await provision.ensure_database(admin, name, None, private=False)
+    finally:
+        await admin.close()
+    url = database_url_for(infra.pg_admin_url, name)
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return FreshDb(name=name, url=url, pool=await create_pool(url))
+
+
+async def drop_fresh_db(infra: Infra, db: FreshDb) -> None:
+    try:
+        await asyncio.wait_for(db.pool.close(), timeout=10)
+    except TimeoutError:
+        db.pool.terminate()  # a test kept a connection checked out
+    admin = await asyncpg.connect(infra.pg_admin_url)
+    try:
+        await provision.drop_database(admin, db.name)
+    finally:
+        await admin.close()
