@@ -36,6 +36,7 @@ from urllib.parse import quote, urlsplit
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from xuncha_shared import auth
 from xuncha_shared.contracts.topics import all_topics
 from xuncha_shared.db import migrate
 from xuncha_shared.settings import SERVICES, Settings
@@ -156,7 +157,7 @@ async def create_service_databases(
                 created = await ensure_database(admin, sdb.database, sdb.role)
                 conn = await asyncpg.connect(sdb.url)
                 try:
-                    await migrate(conn)
+                    await migrate(conn, [auth.SCHEMA])
                 finally:
                     await conn.close()
                 log.info("database %s %s", sdb.database, "created" if created else "present")
