@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xuncha_shared.cli import audit, dlq, events, tokens
+from xuncha_shared.cli import audit, demo, dlq, events, projections, tokens
 
 app = typer.Typer(
     name="xuncha",
@@ -16,6 +16,8 @@ app.add_typer(events.app, name="events")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(audit.app, name="audit")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(projections.app, name="projections")
+app.add_typer(demo.app, name="demo")
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Audit checks over the stored history: the per-stream hash chains.
+"""The per-stream hash chains of one service database.
 
 ``verify_database`` walks every stream of one service database in version order, recomputes
 each event's hash from its stored columns and checks that
@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from xuncha_shared.envelope import GENESIS_HASH, chain_hash, hashed_document
+from xuncha_shared.envelope import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    JsonDict,
+    chain_hash,
+    hashed_document,
+)
 
 _SCAN_SQL = """
 SELECT event_id, event_type, schema_version, stream_type, stream_id, stream_version,
@@ -55,6 +61,13 @@ class VerifyReport:
 
 def _loads(value: object) -> object:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def json_row_hash(row: JsonDict) -> str:
+    """The hash of an event given as JSON (an export row, a Kafka copy) whose timestamps are
+    already canonical (``YYYY-MM-DDTHH:MM:SS.ffffffZ``): SHA-256 over the canonical JSON of the
+    hashed fields (docs/event-model.md)."""
+    return chain_hash({name: row.get(name) for name in HASHED_FIELDS})
 
 
 async def verify_database(

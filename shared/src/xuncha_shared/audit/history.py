@@ -1,0 +1,291 @@
+"""``xuncha audit history``: one case's whole story, across the services, readable.
+
+The story of a stream is its own events plus every event, in any service database, linked to it
+by ``correlation_id`` (the case's chain of cause) or ``causation_id`` (directly caused by, or
+causing, an event of the story), searched until nothing new is found. Informants' personal data
+is never shown: payloads only hold ciphertext, replaced by "举报人信息已加密".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from xuncha_shared.audit.export import SHANGHAI
+from xuncha_shared.auth import ROLE_LABELS_ZH, Role
+from xuncha_shared.contracts.names_zh import (
+    FIELD_LABELS_ZH,
+    REASON_FIELDS,
+    STREAM_TYPES_ZH,
+    VALUE_LABELS_ZH,
+    event_name_zh,
+)
+from xuncha_shared.db import connect
+from xuncha_shared.envelope import EventEnvelope, format_ts
+from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
+from xuncha_shared.jurisdictions import name_of
+from xuncha_shared.settings import SERVICES, Settings
+
+ENCRYPTED = "举报人信息已加密"
+ERASED = "举报人信息已加密（密钥已销毁）"
+MAX_ROUNDS = 8
+MAX_EVENTS = 10_000
+
+
+class StreamNotFoundError(LookupError):
+    pass
+
+
+@dataclass
+class StoryEvent:
+    service: str
+    envelope: EventEnvelope
+    in_stream: bool
+
+
+@dataclass
+class Story:
+    stream_id: str
+    events: list[StoryEvent] = field(default_factory=list)
+    erased_persons: set[UUID] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def correlation_ids(self) -> list[UUID]:
+        seen: dict[UUID, None] = {}
+        for e in self.events:
+            seen.setdefault(e.envelope.correlation_id)
+        return list(seen)
+
+
+def role_label(role: str) -> str:
+    if role == "system":
+        return "系统"
+    with contextlib.suppress(ValueError):
+        return ROLE_LABELS_ZH[Role(role)]
+    return role
+
+
+def local_time(value: datetime) -> str:
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def redact(value: Any, erased: set[UUID] | None = None) -> Any:
+    """The value with every sealed personal-data object replaced by a notice."""
+    if isinstance(value, dict):
+        if "ciphertext" in value:
+            with contextlib.suppress(ValueError, TypeError):
+                if erased and UUID(str(value.get("person_id"))) in erased:
+                    return ERASED
+            return ENCRYPTED
+        return {k: redact(v, erased) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, erased) for v in value]
+    return value
+
+
+def _person_ids(value: Any) -> Iterable[UUID]:
+    if isinstance(value, dict):
+        if "ciphertext" in value:
+            with contextlib.suppress(ValueError, TypeError):
+                yield UUID(str(value.get("person_id")))
+            return
+        for v in value.values():
+            yield from _person_ids(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _person_ids(v)
+
+
+def _show_value(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(_show_value(name, v) for v in value) or "无"
+    text = str(value)
+    labels = VALUE_LABELS_ZH.get(name)
+    if labels and text in labels:
+        return labels[text]
+    if name.endswith("jurisdiction") or name == "counties":
+        return f"{name_of(text)}({text})"
+    return text
+
+
+_STREAM_SQL = f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"
+_LINKED_SQL = f"""
+SELECT {COLUMNS} FROM events
+WHERE correlation_id = ANY($1::uuid[]) OR causation_id = ANY($2::uuid[])
+   OR event_id = ANY($3::uuid[])
+ORDER BY global_position
+LIMIT $4
+"""
+
+
+async def build_story(
+    settings: Settings,
+    stream_id: str,
+    *,
+    services: Sequence[str] = SERVICES,
+    search: Sequence[str] = SERVICES,
+) -> Story:
+    """Find ``stream_id`` in ``services`` and its linked events in every database of
+    ``search``."""
+    story = Story(stream_id)
+    conns: dict[str, asyncpg.Connection] = {}
+    try:
+        for service in dict.fromkeys([*services, *search]):
+            try:
+                conns[service] = await connect(settings.service_database_url(service))
+            except (OSError, asyncpg.PostgresError) as exc:
+                story.notes.append(f"{service}: not searched ({exc})")
+        known: dict[UUID, StoryEvent] = {}
+        for service in services:
+            if service in conns:
+                for row in await conns[service].fetch(_STREAM_SQL, stream_id):
+                    e = envelope_from_record(row)
+                    known[e.event_id] = StoryEvent(service, e, True)
+        if not known:
+            raise StreamNotFoundError(f"no stream {stream_id!r} in {', '.join(services)}")
+        for _ in range(MAX_ROUNDS):
+            correlation = list({e.envelope.correlation_id for e in known.values()})
+            ids = list(known)
+            causes = list(
+                {
+                    e.envelope.causation_id
+                    for e in known.values()
+                    if e.envelope.causation_id and e.envelope.causation_id not in known
+                }
+            )
+            added = 0
+            for service in search:
+                if service not in conns:
+                    continue
+                rows = await conns[service].fetch(_LINKED_SQL, correlation, ids, causes, MAX_EVENTS)
+                for row in rows:
+                    e = envelope_from_record(row)
+                    if e.event_id not in known:
+                        known[e.event_id] = StoryEvent(service, e, e.stream_id == stream_id)
+                        added += 1
+            if not added or len(known) >= MAX_EVENTS:
+                break
+        persons = {p for e in known.values() for p in _person_ids(e.envelope.payload)}
+        if persons and "intake" in conns:
+            with contextlib.suppress(asyncpg.PostgresError):
+                rows = await conns["intake"].fetch(
+                    "SELECT person_id FROM informant_keys WHERE person_id = ANY($1::uuid[]) "
+                    "AND erased_at IS NOT NULL",
+                    list(persons),
+                )
+                story.erased_persons = {UUID(str(r["person_id"])) for r in rows}
+    finally:
+        for conn in conns.values():
+            await conn.close()
+    order = {s: i for i, s in enumerate(SERVICES)}
+    story.events = sorted(
+        known.values(),
+        key=lambda e: (
+            e.envelope.recorded_at,
+            order.get(e.service, 99),
+            e.envelope.global_position or 0,
+        ),
+    )
+    return story
+
+
+def story_lines(story: Story) -> list[str]:
+    """The story as readable lines (Chinese labels, Beijing time)."""
+    index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
+    services = list(dict.fromkeys(e.service for e in story.events))
+    lines = [
+        f"案件经过：{story.stream_id}",
+        "关联编号（correlation）：" + "、".join(str(c) for c in story.correlation_ids),
+        f"共 {len(story.events)} 个事件，涉及 {'、'.join(services)}"
+        "（时间为北京时间；* 为本流程事件）",
+        "",
+    ]
+    for i, item in enumerate(story.events, 1):
+        e = item.envelope
+        mark = "*" if item.in_stream else " "
+        stream_type = STREAM_TYPES_ZH.get(e.stream_type, e.stream_type)
+        lines.append(f"{mark}{i:>3}. {local_time(e.recorded_at)}  {event_name_zh(e.event_type)}")
+        lines.append(
+            f"      事件：{e.event_type} · {item.service} · {stream_type} {e.stream_id} 第 "
+            f"{e.stream_version} 版 · 位置 {e.global_position}"
+        )
+        lines.append(
+            f"      操作人：{e.actor.principal_id}（{role_label(e.actor.role)}）"
+            f" · 辖区：{name_of(e.jurisdiction)}({e.jurisdiction})"
+        )
+        payload = redact(e.payload, story.erased_persons)
+        details = [
+            f"{label}：{_show_value(name, payload[name])}"
+            for name, label in FIELD_LABELS_ZH.items()
+            if payload.get(name) not in (None, "", [])
+        ]
+        if details:
+            lines.append("      内容：" + "；".join(details))
+        reasons = [str(payload[name]) for name in REASON_FIELDS if payload.get(name)]
+        if reasons:
+            lines.append("      原因：" + "；".join(reasons))
+        if e.causation_id is not None:
+            cause = index.get(e.causation_id)
+            if cause is not None:
+                cause_event = story.events[cause - 1].envelope
+                lines.append(
+                    f"      起因：第 {cause} 条（{event_name_zh(cause_event.event_type)}）"
+                )
+            else:
+                lines.append(f"      起因：事件 {e.causation_id}（不在已查到的记录中）")
+    lines.extend(f"注：{note}" for note in story.notes)
+    return lines
+
+
+def story_document(story: Story) -> dict[str, Any]:
+    """The story as JSON (payloads redacted)."""
+    index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
+    events: list[dict[str, Any]] = []
+    for i, item in enumerate(story.events, 1):
+        e = item.envelope
+        events.append(
+            {
+                "index": i,
+                "service": item.service,
+                "in_stream": item.in_stream,
+                "event_id": str(e.event_id),
+                "event_type": e.event_type,
+                "event_name_zh": event_name_zh(e.event_type),
+                "stream_type": e.stream_type,
+                "stream_id": e.stream_id,
+                "stream_version": e.stream_version,
+                "global_position": e.global_position,
+                "recorded_at": format_ts(e.recorded_at),
+                "recorded_at_beijing": local_time(e.recorded_at),
+                "jurisdiction": e.jurisdiction,
+                "actor": {
+                    "principal_id": e.actor.principal_id,
+                    "role": e.actor.role,
+                    "role_zh": role_label(e.actor.role),
+                },
+                "correlation_id": str(e.correlation_id),
+                "causation_id": str(e.causation_id) if e.causation_id else None,
+                "caused_by": index.get(e.causation_id) if e.causation_id else None,
+                "payload": redact(e.payload, story.erased_persons),
+            }
+        )
+    return {
+        "stream_id": story.stream_id,
+        "correlation_ids": [str(c) for c in story.correlation_ids],
+        "events": events,
+        "notes": story.notes,
+    }
+
+
+def story_json(story: Story) -> str:
+    return json.dumps(story_document(story), ensure_ascii=False, indent=2)

@@ -1,0 +1,76 @@
+"""Chinese names of the event types and of the payload fields and values, for people reading a
+case's history (``xuncha audit history``). Every registered event type must have a name here
+(a unit test checks it)."""
+
+from __future__ import annotations
+
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
+
+EVENT_NAMES_ZH: dict[str, str] = {
+    "intake.PetitionReceived": "收到信访举报",
+    "clues.ClueRegistered": "登记问题线索",
+    "clues.ClueClassified": "线索分类",
+    "clues.ClueEscalated": "上报市委巡察办",
+    "clues.ClueTransferred": "移交线索",
+    "rectification.IssueFedBack": "反馈问题",
+    "rectification.RectificationReported": "整改报告",
+    "reporting.ShareItemAcknowledged": "确认签收",
+}
+
+STREAM_TYPES_ZH: dict[str, str] = {
+    "petition": "信访举报",
+    "clue": "问题线索",
+    "issue": "反馈问题",
+    "share": "成果共享",
+}
+
+#: payload fields shown in a story, in this order, with their labels
+FIELD_LABELS_ZH: dict[str, str] = {
+    "unit": "单位",
+    "channel": "渠道",
+    "summary": "摘要",
+    "content": "内容",
+    "description": "问题描述",
+    "category": "类别",
+    "cadre_level": "干部层级",
+    "city_managed": "市管干部",
+    "counties": "涉及县区",
+    "topics": "问题类型",
+    "from_jurisdiction": "原辖区",
+    "to_jurisdiction": "上报至",
+    "department": "部门",
+    "rect_type": "整改类型",
+    "due_date": "整改期限",
+    "kind": "报告类型",
+    "progress_percent": "进度(%)",
+    "completed": "已完成",
+    "round_id": "巡察轮次",
+    "informant": "举报人",
+}
+
+#: payload fields that say why something happened
+REASON_FIELDS: tuple[str, ...] = ("reason", "note")
+
+VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
+    "channel": {
+        "letter": "来信",
+        "call": "来电",
+        "visit": "来访",
+        "online": "网络举报",
+        "referral": "移交",
+    },
+    "category": {
+        "further_inquiry": "进一步了解关注类",
+        "inquiry": "了解关注类",
+        "reference": "参考类",
+    },
+    "cadre_level": {"division": "处级干部", "section": "科级干部", "staff": "科员及以下"},
+    "rect_type": {"immediate": "立行立改", "time_bound": "限期整改", "long_term": "长期坚持"},
+    "kind": {"progress": "进度报告", "formal": "整改报告", "final": "最终报告"},
+    "department": {d.value: label for d, label in DEPARTMENT_LABELS_ZH.items()},
+}
+
+
+def event_name_zh(event_type: str) -> str:
+    """The Chinese name of an event type (the type itself when none is known)."""
+    return EVENT_NAMES_ZH.get(event_type, event_type)
