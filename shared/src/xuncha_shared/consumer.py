@@ -206,14 +206,18 @@ def subscribe(
     router: KafkaRouter | KafkaBroker,
     topics: Sequence[str],
     consumer: InboxConsumer,
+    *,
+    group_prefix: str = "",
     **options: Any,
 ) -> Any:
-    """Register ``consumer`` on ``topics`` with group id = consumer name, offsets from the
-    beginning of history, and acknowledgement only after the handler's transaction committed."""
+    """Register ``consumer`` on ``topics`` with group id = ``group_prefix`` + consumer name
+    (the prefix is the deployment's topic prefix, so isolated runs never share a group), offsets
+    from the beginning of history, and acknowledgement only after the handler's transaction
+    committed. The inbox key stays the bare consumer name."""
 
     @router.subscriber(  # type: ignore[untyped-decorator]
         *topics,
-        group_id=consumer.name,
+        group_id=group_prefix + consumer.name,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         **options,

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from xuncha_shared import auth, crypto
+from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.eventstore.postgres import PostgresEventStore
@@ -144,6 +145,11 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
         tasks: list[asyncio.Task[None]] = []
         if "relay" in parts:
             tasks.append(asyncio.create_task(relay.run(stop), name="relay"))
+            tasks.append(
+                asyncio.create_task(
+                    run_checkpointer(ctx.pool, spec.name, settings, stop), name="checkpointer"
+                )
+            )
         if "api" in parts:
             app = create_app(spec.name, title=spec.title, readiness=readiness)
             app.state.ctx = ctx

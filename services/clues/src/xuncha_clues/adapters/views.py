@@ -1,0 +1,203 @@
+"""``clue_view``: one row per clue, the read model behind ``GET /api/v1/clues``.
+
+Written in the same transaction as the events it reflects (API and consumer alike), so the list
+never shows a state the event store does not hold. ``GET /api/v1/clues/{id}`` does not use it: it
+replays the clue's stream. A version guard keeps an older state from overwriting a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from xuncha_clues.domain.model import Clue
+
+CLUE_VIEW_DDL = """
+CREATE TABLE IF NOT EXISTS clue_view (
+    clue_id          uuid        PRIMARY KEY,
+    jurisdiction     char(6)     NOT NULL,
+    owner            char(6)     NOT NULL,
+    unit             text        NOT NULL,
+    status           text        NOT NULL,
+    category         text        NULL,
+    city_managed     boolean     NOT NULL DEFAULT false,
+    needs_escalation boolean     NOT NULL DEFAULT false,
+    escalated_to     char(6)     NULL,
+    department       text        NULL,
+    registered_at    timestamptz NULL,
+    updated_at       timestamptz NULL,
+    version          bigint      NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clue_view_jurisdiction ON clue_view (jurisdiction, registered_at);
+CREATE INDEX IF NOT EXISTS clue_view_owner ON clue_view (owner, registered_at);
+"""
+
+SCHEMA: tuple[str, ...] = (CLUE_VIEW_DDL,)
+
+
+@dataclass(frozen=True)
+class ClueRow:
+    clue_id: UUID
+    jurisdiction: str
+    owner: str
+    unit: str
+    status: str
+    category: str | None
+    city_managed: bool
+    needs_escalation: bool
+    escalated_to: str | None
+    department: str | None
+    registered_at: datetime | None
+    updated_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, clue: Clue) -> ClueRow:
+        assert clue.clue_id is not None
+        return cls(
+            clue_id=clue.clue_id,
+            jurisdiction=clue.jurisdiction,
+            owner=clue.owner,
+            unit=clue.unit,
+            status=clue.status.value,
+            category=clue.category.value if clue.category else None,
+            city_managed=clue.city_managed,
+            needs_escalation=clue.needs_escalation,
+            escalated_to=clue.escalated_to,
+            department=clue.department.value if clue.department else None,
+            registered_at=clue.registered_at,
+            updated_at=clue.updated_at,
+            version=clue.version,
+        )
+
+
+class ClueViews(Protocol):
+    async def upsert(self, conn: Any, clue: Clue) -> None: ...
+
+    async def list(
+        self, pattern: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ClueRow]:
+        """Clues registered in, or escalated to, a jurisdiction matching the SQL LIKE
+        ``pattern`` (a six-digit code matches itself only), newest first."""
+        ...
+
+
+_COLUMNS = (
+    "clue_id, jurisdiction, owner, unit, status, category, city_managed, needs_escalation, "
+    "escalated_to, department, registered_at, updated_at, version"
+)
+
+
+class SqlClueViews:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def _conn(self, conn: Any) -> AsyncIterator[Any]:
+        if conn is not None:
+            yield conn
+        else:
+            async with self.pool.acquire() as own:
+                yield own
+
+    async def upsert(self, conn: Any, clue: Clue) -> None:
+        row = ClueRow.of(clue)
+        async with self._conn(conn) as c:
+            await c.execute(
+                f"""
+                INSERT INTO clue_view ({_COLUMNS})
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                ON CONFLICT (clue_id) DO UPDATE SET
+                    owner = EXCLUDED.owner, unit = EXCLUDED.unit, status = EXCLUDED.status,
+                    category = EXCLUDED.category, city_managed = EXCLUDED.city_managed,
+                    needs_escalation = EXCLUDED.needs_escalation,
+                    escalated_to = EXCLUDED.escalated_to, department = EXCLUDED.department,
+                    updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
+                WHERE clue_view.version < EXCLUDED.version
+                """,
+                row.clue_id,
+                row.jurisdiction,
+                row.owner,
+                row.unit,
+                row.status,
+                row.category,
+                row.city_managed,
+                row.needs_escalation,
+                row.escalated_to,
+                row.department,
+                row.registered_at,
+                row.updated_at,
+                row.version,
+            )
+
+    async def list(
+        self, pattern: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ClueRow]:
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {_COLUMNS} FROM clue_view
+            WHERE (jurisdiction LIKE $1 OR owner LIKE $1) AND ($2::text IS NULL OR status = $2)
+            ORDER BY registered_at DESC NULLS LAST, clue_id
+            LIMIT $3 OFFSET $4
+            """,
+            pattern,
+            status,
+            limit,
+            offset,
+        )
+        return [
+            ClueRow(
+                clue_id=r["clue_id"],
+                jurisdiction=str(r["jurisdiction"]),
+                owner=str(r["owner"]),
+                unit=r["unit"],
+                status=r["status"],
+                category=r["category"],
+                city_managed=r["city_managed"],
+                needs_escalation=r["needs_escalation"],
+                escalated_to=str(r["escalated_to"]) if r["escalated_to"] else None,
+                department=r["department"],
+                registered_at=r["registered_at"],
+                updated_at=r["updated_at"],
+                version=r["version"],
+            )
+            for r in rows
+        ]
+
+
+def _like(pattern: str, value: str) -> bool:
+    return len(pattern) == len(value) and all(
+        p in ("_", v) for p, v in zip(pattern, value, strict=True)
+    )
+
+
+class InMemoryClueViews:
+    """A fake for unit tests of the handlers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, ClueRow] = {}
+
+    async def upsert(self, conn: Any, clue: Clue) -> None:
+        row = ClueRow.of(clue)
+        old = self.rows.get(row.clue_id)
+        if old is None or old.version < row.version:
+            self.rows[row.clue_id] = row
+
+    async def list(
+        self, pattern: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ClueRow]:
+        found = [
+            r
+            for r in self.rows.values()
+            if (_like(pattern, r.jurisdiction) or _like(pattern, r.owner))
+            and (status is None or r.status == status)
+        ]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        found.sort(key=lambda r: r.registered_at or oldest, reverse=True)
+        return found[offset : offset + limit]

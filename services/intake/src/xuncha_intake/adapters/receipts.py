@@ -1,0 +1,139 @@
+"""The receipt lookup table: SHA-256 of a receipt code -> petition and its public status.
+
+The row is written in the transaction that appends ``PetitionReceived`` (so a petition never
+exists without its receipt, nor a receipt without its petition) and later moved forward by the
+``intake.receipt-status`` consumer from the clues service's events. It holds no personal data
+and never the receipt code itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+RECEIPTS_DDL = """
+CREATE TABLE IF NOT EXISTS receipts (
+    code_hash   char(64)    PRIMARY KEY CHECK (code_hash ~ '^[0-9a-f]{64}$'),
+    petition_id uuid        NOT NULL UNIQUE,
+    clue_id     uuid        NULL,
+    status      text        NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS receipts_clue_id ON receipts (clue_id) WHERE clue_id IS NOT NULL;
+"""
+
+SCHEMA: tuple[str, ...] = (RECEIPTS_DDL,)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code_hash: str
+    petition_id: UUID
+    status: str
+    clue_id: UUID | None = None
+
+
+class ReceiptRepository(Protocol):
+    """``conn`` is the open transaction's connection (``None`` for the in-memory fake)."""
+
+    async def add(self, conn: Any, receipt: Receipt) -> None: ...
+
+    async def by_hash(self, conn: Any, code_hash: str) -> Receipt | None: ...
+
+    async def by_petition(self, conn: Any, petition_id: UUID) -> Receipt | None: ...
+
+    async def by_clue(self, conn: Any, clue_id: UUID) -> Receipt | None: ...
+
+    async def update(self, conn: Any, receipt: Receipt) -> None: ...
+
+
+def _row(row: Any) -> Receipt:
+    return Receipt(
+        code_hash=str(row["code_hash"]),
+        petition_id=row["petition_id"],
+        status=str(row["status"]),
+        clue_id=row["clue_id"],
+    )
+
+
+class SqlReceipts:
+    """``receipts`` in the intake database; ``pool`` serves reads outside a transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def _conn(self, conn: Any) -> AsyncIterator[Any]:
+        if conn is not None:
+            yield conn
+        else:
+            async with self.pool.acquire() as own:
+                yield own
+
+    async def add(self, conn: Any, receipt: Receipt) -> None:
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO receipts (code_hash, petition_id, clue_id, status) "
+                "VALUES ($1, $2, $3, $4)",
+                receipt.code_hash,
+                receipt.petition_id,
+                receipt.clue_id,
+                receipt.status,
+            )
+
+    async def _one(self, conn: Any, where: str, value: Any) -> Receipt | None:
+        async with self._conn(conn) as c:
+            row = await c.fetchrow(
+                f"SELECT code_hash, petition_id, clue_id, status FROM receipts WHERE {where} = $1",
+                value,
+            )
+        return _row(row) if row else None
+
+    async def by_hash(self, conn: Any, code_hash: str) -> Receipt | None:
+        return await self._one(conn, "code_hash", code_hash)
+
+    async def by_petition(self, conn: Any, petition_id: UUID) -> Receipt | None:
+        return await self._one(conn, "petition_id", petition_id)
+
+    async def by_clue(self, conn: Any, clue_id: UUID) -> Receipt | None:
+        return await self._one(conn, "clue_id", clue_id)
+
+    async def update(self, conn: Any, receipt: Receipt) -> None:
+        async with self._conn(conn) as c:
+            await c.execute(
+                "UPDATE receipts SET status = $2, clue_id = $3, updated_at = now() "
+                "WHERE code_hash = $1",
+                receipt.code_hash,
+                receipt.status,
+                receipt.clue_id,
+            )
+
+
+class InMemoryReceipts:
+    """A fake for unit tests of the handlers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Receipt] = {}
+
+    async def add(self, conn: Any, receipt: Receipt) -> None:
+        if receipt.code_hash in self.rows or await self.by_petition(conn, receipt.petition_id):
+            raise ValueError("duplicate receipt")
+        self.rows[receipt.code_hash] = receipt
+
+    async def by_hash(self, conn: Any, code_hash: str) -> Receipt | None:
+        return self.rows.get(code_hash)
+
+    async def by_petition(self, conn: Any, petition_id: UUID) -> Receipt | None:
+        return next((r for r in self.rows.values() if r.petition_id == petition_id), None)
+
+    async def by_clue(self, conn: Any, clue_id: UUID) -> Receipt | None:
+        return next((r for r in self.rows.values() if r.clue_id == clue_id), None)
+
+    async def update(self, conn: Any, receipt: Receipt) -> None:
+        self.rows[receipt.code_hash] = replace(receipt)

@@ -1,0 +1,236 @@
+"""Service layer of intake: command handlers (HTTP) and event handlers (Kafka consumers).
+
+Command handlers load a stream, let the pure model decide, and append with the expected version.
+Recording a petition seals the informant's identity (new per-person data key in
+``informant_keys``), appends ``PetitionReceived`` and inserts the receipt row in ONE transaction:
+either all three exist or none does, and only ciphertext reaches the events table and Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+from xuncha_shared.contracts import REGISTRY, EventRegistry
+from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
+from xuncha_shared.contracts.common import Channel
+from xuncha_shared.crypto import InformantIdentity, InformantVault, load_kek
+from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
+from xuncha_shared.eventstore import NO_STREAM, NewEvent
+from xuncha_shared.ids import uuid7
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository, SqlReceipts
+from xuncha_intake.domain import model
+from xuncha_intake.domain.model import ReceiptStatus
+
+#: consumer group (and inbox name) that follows clue events to move receipts forward
+RECEIPT_STATUS_CONSUMER = "intake.receipt-status"
+
+TxFactory = Callable[[], AbstractAsyncContextManager[Any]]
+EventHandler = Callable[[Any, EventEnvelope, EventPayload], Awaitable[None]]
+
+
+class Store(Protocol):
+    """What the handlers need of an event store (PostgreSQL or in-memory)."""
+
+    async def append(
+        self,
+        stream_type: str,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        conn: Any = None,
+    ) -> list[EventEnvelope]: ...
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]: ...
+
+
+def pg_transaction(pool: asyncpg.Pool) -> TxFactory:
+    """A factory of transactions on ``pool`` yielding the connection."""
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[asyncpg.Connection]:
+        async with pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    return transaction
+
+
+@asynccontextmanager
+async def no_transaction() -> AsyncIterator[None]:
+    """For the in-memory fakes of the unit tests."""
+    yield None
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Envelope metadata of the events a command appends."""
+
+    actor: Actor
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    traceparent: str | None = None
+
+    def new_event(self, payload: EventPayload, jurisdiction: str) -> NewEvent:
+        return NewEvent(
+            payload=payload,
+            jurisdiction=jurisdiction,
+            actor=self.actor,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            traceparent=self.traceparent,
+        )
+
+
+@dataclass(frozen=True)
+class PetitionInput:
+    jurisdiction: str
+    unit: str
+    channel: Channel
+    summary: str
+    round_id: str | None = None
+    informant: InformantIdentity | None = None
+
+
+@dataclass(frozen=True)
+class RecordedPetition:
+    petition_id: UUID
+    receipt_code: str
+    envelope: EventEnvelope
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    status: ReceiptStatus
+
+    @property
+    def status_zh(self) -> str:
+        return model.RECEIPT_STATUS_ZH[self.status]
+
+
+@dataclass
+class IntakeHandlers:
+    store: Store
+    receipts: ReceiptRepository
+    vault: InformantVault
+    transaction: TxFactory
+    registry: EventRegistry = REGISTRY
+
+    async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
+        # refuse bad input before anything is written (no key row, no event, no receipt)
+        model.validate_jurisdiction(data.jurisdiction)
+        petition_id = uuid7()
+        code = model.new_receipt_code()
+        code_hash = model.receipt_code_hash(code)
+        cmd = model.RecordPetition(
+            petition_id=petition_id,
+            jurisdiction=data.jurisdiction,
+            unit=data.unit,
+            channel=data.channel,
+            summary=data.summary,
+            receipt_code_hash=code_hash,
+            round_id=data.round_id,
+        )
+        stream_id = str(petition_id)
+        state = model.Petition()  # a fresh id has no stream; NO_STREAM below enforces it
+        async with self.transaction() as conn:
+            sealed = (
+                await self.vault.seal(data.informant, conn=conn)
+                if data.informant is not None
+                else None
+            )
+            events = model.decide_record(state, cmd, sealed)
+            [stored] = await self.store.append(
+                model.STREAM_TYPE,
+                stream_id,
+                NO_STREAM,
+                [meta.new_event(e, data.jurisdiction) for e in events],
+                conn=conn,
+            )
+            await self.receipts.add(
+                conn,
+                Receipt(
+                    code_hash=code_hash, petition_id=petition_id, status=ReceiptStatus.RECEIVED
+                ),
+            )
+        return RecordedPetition(petition_id=petition_id, receipt_code=code, envelope=stored)
+
+    async def load(self, petition_id: UUID) -> model.Petition:
+        envelopes = await self.store.read_stream(str(petition_id))
+        return model.replay([self.registry.decode(e) for e in envelopes])
+
+    async def receipt_status(self, code: str) -> ReceiptView | None:
+        """The public status of a receipt code (``None`` for an unknown or malformed code)."""
+        canonical = model.normalize_receipt_code(code)
+        if canonical is None:
+            return None
+        receipt = await self.receipts.by_hash(None, model.receipt_code_hash(canonical))
+        if receipt is None:
+            return None
+        return ReceiptView(status=ReceiptStatus(receipt.status))
+
+
+VAULT_KEY = "vault"
+
+
+def vault_from_context(ctx: ServiceContext) -> InformantVault:
+    """The process's informant vault (created by ``on_start``; KEK from ``XUNCHA_KEK``)."""
+    vault = ctx.extras.get(VAULT_KEY)
+    if vault is None:
+        vault = ctx.extras[VAULT_KEY] = InformantVault(ctx.pool, load_kek(ctx.settings))
+    assert isinstance(vault, InformantVault)
+    return vault
+
+
+def handlers_from_context(ctx: ServiceContext) -> IntakeHandlers:
+    return IntakeHandlers(
+        store=ctx.store,
+        receipts=SqlReceipts(ctx.pool),
+        vault=vault_from_context(ctx),
+        transaction=pg_transaction(ctx.pool),
+        registry=ctx.registry,
+    )
+
+
+# --- event handlers (consumers) ---------------------------------------------------------------
+
+
+def receipt_status_handler(receipts: ReceiptRepository) -> EventHandler:
+    """Move a receipt forward as its petition's clue is registered, escalated, transferred.
+
+    Runs in the consumer's transaction (with its inbox row). Statuses only advance, so an old
+    event delivered late never moves a receipt back; events of clues not born from a petition
+    (or from another deployment's petitions) are ignored.
+    """
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if isinstance(payload, ClueRegistered):
+            if payload.source_petition_id is None:
+                return
+            receipt = await receipts.by_petition(conn, payload.source_petition_id)
+            if receipt is None:
+                return
+            receipt = replace(receipt, clue_id=payload.clue_id)
+            new_status = ReceiptStatus.REGISTERED
+        elif isinstance(payload, ClueEscalated | ClueTransferred):
+            receipt = await receipts.by_clue(conn, payload.clue_id)
+            if receipt is None:
+                return
+            new_status = (
+                ReceiptStatus.ESCALATED
+                if isinstance(payload, ClueEscalated)
+                else ReceiptStatus.TRANSFERRED
+            )
+        else:
+            return
+        if model.status_advances(receipt.status, new_status):
+            receipt = replace(receipt, status=new_status)
+        await receipts.update(conn, receipt)
+
+    return handle

@@ -1,0 +1,216 @@
+"""``issue_view``: one row per fed-back issue, the rectification ledger (整改台账) behind
+``GET /api/v1/rectifications``. Written in the transaction of the events it reflects;
+``GET /api/v1/rectifications/{id}`` replays the issue's stream instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from xuncha_rectification.domain.model import Issue
+
+ISSUE_VIEW_DDL = """
+CREATE TABLE IF NOT EXISTS issue_view (
+    issue_id         uuid        PRIMARY KEY,
+    feedback_id      uuid        NOT NULL,
+    jurisdiction     char(6)     NOT NULL,
+    unit             text        NOT NULL,
+    rect_type        text        NOT NULL,
+    concerns         text[]      NOT NULL DEFAULT '{}',
+    status           text        NOT NULL,
+    progress_percent integer     NOT NULL DEFAULT 0,
+    formal_reported  boolean     NOT NULL DEFAULT false,
+    due_date         date        NULL,
+    fed_back_at      timestamptz NULL,
+    version          bigint      NOT NULL
+);
+CREATE INDEX IF NOT EXISTS issue_view_jurisdiction ON issue_view (jurisdiction, due_date);
+CREATE INDEX IF NOT EXISTS issue_view_feedback ON issue_view (feedback_id);
+"""
+
+SCHEMA: tuple[str, ...] = (ISSUE_VIEW_DDL,)
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: str
+    unit: str
+    rect_type: str
+    concerns: tuple[str, ...]
+    status: str
+    progress_percent: int
+    formal_reported: bool
+    due_date: date | None
+    fed_back_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, issue: Issue) -> IssueRow:
+        assert issue.issue_id is not None
+        assert issue.feedback_id is not None
+        return cls(
+            issue_id=issue.issue_id,
+            feedback_id=issue.feedback_id,
+            jurisdiction=issue.jurisdiction,
+            unit=issue.unit,
+            rect_type=issue.rect_type.value,
+            concerns=tuple(d.value for d in issue.concerns),
+            status=issue.status.value,
+            progress_percent=issue.progress_percent,
+            formal_reported=issue.formal_reported,
+            due_date=issue.due_date,
+            fed_back_at=issue.fed_back_at,
+            version=issue.version,
+        )
+
+
+class IssueViews(Protocol):
+    async def upsert(self, conn: Any, issue: Issue) -> None: ...
+
+    async def list(
+        self,
+        pattern: str,
+        *,
+        department: str | None = None,
+        unit: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[IssueRow]:
+        """Issues of jurisdictions matching the SQL LIKE ``pattern`` (optionally only those
+        concerning ``department`` or of ``unit``), earliest due first."""
+        ...
+
+
+_COLUMNS = (
+    "issue_id, feedback_id, jurisdiction, unit, rect_type, concerns, status, progress_percent, "
+    "formal_reported, due_date, fed_back_at, version"
+)
+
+
+class SqlIssueViews:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def _conn(self, conn: Any) -> AsyncIterator[Any]:
+        if conn is not None:
+            yield conn
+        else:
+            async with self.pool.acquire() as own:
+                yield own
+
+    async def upsert(self, conn: Any, issue: Issue) -> None:
+        r = IssueRow.of(issue)
+        async with self._conn(conn) as c:
+            await c.execute(
+                f"""
+                INSERT INTO issue_view ({_COLUMNS})
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                ON CONFLICT (issue_id) DO UPDATE SET
+                    status = EXCLUDED.status, progress_percent = EXCLUDED.progress_percent,
+                    formal_reported = EXCLUDED.formal_reported, version = EXCLUDED.version
+                WHERE issue_view.version < EXCLUDED.version
+                """,
+                r.issue_id,
+                r.feedback_id,
+                r.jurisdiction,
+                r.unit,
+                r.rect_type,
+                list(r.concerns),
+                r.status,
+                r.progress_percent,
+                r.formal_reported,
+                r.due_date,
+                r.fed_back_at,
+                r.version,
+            )
+
+    async def list(
+        self,
+        pattern: str,
+        *,
+        department: str | None = None,
+        unit: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[IssueRow]:
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {_COLUMNS} FROM issue_view
+            WHERE jurisdiction LIKE $1
+              AND ($2::text IS NULL OR $2 = ANY(concerns))
+              AND ($3::text IS NULL OR unit = $3)
+            ORDER BY due_date NULLS LAST, fed_back_at, issue_id
+            LIMIT $4 OFFSET $5
+            """,
+            pattern,
+            department,
+            unit,
+            limit,
+            offset,
+        )
+        return [
+            IssueRow(
+                issue_id=r["issue_id"],
+                feedback_id=r["feedback_id"],
+                jurisdiction=str(r["jurisdiction"]),
+                unit=r["unit"],
+                rect_type=r["rect_type"],
+                concerns=tuple(r["concerns"]),
+                status=r["status"],
+                progress_percent=r["progress_percent"],
+                formal_reported=r["formal_reported"],
+                due_date=r["due_date"],
+                fed_back_at=r["fed_back_at"],
+                version=r["version"],
+            )
+            for r in rows
+        ]
+
+
+def _like(pattern: str, value: str) -> bool:
+    return len(pattern) == len(value) and all(
+        p in ("_", v) for p, v in zip(pattern, value, strict=True)
+    )
+
+
+class InMemoryIssueViews:
+    """A fake for unit tests of the handlers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, IssueRow] = {}
+
+    async def upsert(self, conn: Any, issue: Issue) -> None:
+        row = IssueRow.of(issue)
+        old = self.rows.get(row.issue_id)
+        if old is None or old.version < row.version:
+            self.rows[row.issue_id] = row
+
+    async def list(
+        self,
+        pattern: str,
+        *,
+        department: str | None = None,
+        unit: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[IssueRow]:
+        found = [
+            r
+            for r in self.rows.values()
+            if _like(pattern, r.jurisdiction)
+            and (department is None or department in r.concerns)
+            and (unit is None or r.unit == unit)
+        ]
+        latest = date.max
+        found.sort(key=lambda r: (r.due_date or latest, r.fed_back_at or datetime.now(UTC)))
+        return found[offset : offset + limit]

@@ -1,0 +1,89 @@
+"""Projection tables of the reporting service, in a schema of their own.
+
+The live tables are in ``projection``; ``xuncha projections rebuild`` fills the same tables in a
+fresh schema (``rebuild_<ts>``) and may swap it in by renaming the two schemas in one
+transaction. Nothing here holds informant data: no table has a column for it.
+"""
+
+from __future__ import annotations
+
+import re
+
+LIVE_SCHEMA = "projection"
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+#: Projection tables and their key columns (for comparing two schemas).
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "facts": ("metric", "entity_key"),
+    "counters": ("jurisdiction", "metric"),
+    "feed_items": ("item_id",),
+    "feed_acks": ("item_id",),
+}
+
+
+def check_schema(schema: str) -> str:
+    """``schema`` if it is a plain lower-case identifier (it is spliced into SQL)."""
+    if not _IDENT.match(schema):
+        raise ValueError(f"invalid schema name {schema!r}")
+    return schema
+
+
+def ddl(schema: str = LIVE_SCHEMA) -> str:
+    s = check_schema(schema)
+    return f"""
+CREATE SCHEMA IF NOT EXISTS {s};
+
+-- one row per countable thing (petition, clue, issue, report...): counted once, whatever the
+-- number or order of deliveries
+CREATE TABLE IF NOT EXISTS {s}.facts (
+    metric       text    NOT NULL,
+    entity_key   text    NOT NULL,
+    jurisdiction char(6) NOT NULL,
+    PRIMARY KEY (metric, entity_key)
+);
+
+-- the linked view's counters: count(facts) per jurisdiction and metric, kept up to date
+CREATE TABLE IF NOT EXISTS {s}.counters (
+    jurisdiction char(6) NOT NULL,
+    metric       text    NOT NULL,
+    value        bigint  NOT NULL,
+    PRIMARY KEY (jurisdiction, metric)
+);
+
+-- sharing feeds: what was shared with which receiving department (never the source)
+CREATE TABLE IF NOT EXISTS {s}.feed_items (
+    item_id           text        PRIMARY KEY,
+    department        text        NOT NULL,
+    kind              text        NOT NULL,
+    source_event_id   uuid        NOT NULL,
+    source_event_type text        NOT NULL,
+    ref_id            text        NOT NULL,
+    jurisdiction      char(6)     NOT NULL,
+    unit              text        NOT NULL,
+    summary           text        NOT NULL,
+    reason            text,
+    rect_type         text,
+    due_date          text,
+    occurred_at       timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feed_items_by_department
+    ON {s}.feed_items (department, occurred_at DESC, item_id);
+
+-- 签收: kept apart from the items, so the order in which both arrive does not matter
+CREATE TABLE IF NOT EXISTS {s}.feed_acks (
+    item_id         text        PRIMARY KEY,
+    department      text        NOT NULL,
+    ack_event_id    uuid        NOT NULL,
+    acknowledged_at timestamptz NOT NULL,
+    acknowledged_by text        NOT NULL,
+    note            text
+);
+
+-- version: bumped by every event that changed something (the dashboard polls it);
+-- demo: 1 once an event written with a demo token was projected
+CREATE TABLE IF NOT EXISTS {s}.meta (
+    key   text   PRIMARY KEY,
+    value bigint NOT NULL
+);
+"""

@@ -1,0 +1,158 @@
+"""SQL of the projection: applying changes and reading views, in a given schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
+from xuncha_reporting.domain.model import Ack, Change, DemoMark, Fact, FeedItem
+
+FEED_LIMIT = 500
+
+
+class ProjectionStore:
+    """The projection tables of one schema (the live one or a rebuild's)."""
+
+    def __init__(self, schema: str = LIVE_SCHEMA) -> None:
+        self.schema = s = check_schema(schema)
+        self._fact_sql = f"""
+            WITH fresh AS (
+                INSERT INTO {s}.facts (metric, entity_key, jurisdiction) VALUES ($1, $2, $3)
+                ON CONFLICT (metric, entity_key) DO NOTHING
+                RETURNING jurisdiction, metric
+            )
+            INSERT INTO {s}.counters AS c (jurisdiction, metric, value)
+            SELECT jurisdiction, metric, 1 FROM fresh
+            ON CONFLICT (jurisdiction, metric) DO UPDATE SET value = c.value + 1
+        """
+        self._item_sql = f"""
+            INSERT INTO {s}.feed_items (item_id, department, kind, source_event_id,
+                source_event_type, ref_id, jurisdiction, unit, summary, reason, rect_type,
+                due_date, occurred_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            ON CONFLICT (item_id) DO NOTHING
+        """
+        self._ack_sql = f"""
+            INSERT INTO {s}.feed_acks (item_id, department, ack_event_id, acknowledged_at,
+                acknowledged_by, note)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (item_id) DO NOTHING
+        """
+        self._meta_set_sql = f"""
+            INSERT INTO {s}.meta AS m (key, value) VALUES ($1, $2)
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+        """
+        self._bump_sql = f"""
+            INSERT INTO {s}.meta AS m (key, value) VALUES ('version', $1)
+            ON CONFLICT (key) DO UPDATE SET value = m.value + EXCLUDED.value
+            RETURNING value
+        """
+        self._feed_sql = f"""
+            SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
+                   i.jurisdiction, i.unit, i.summary, i.reason, i.rect_type, i.due_date,
+                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note
+            FROM {s}.feed_items i LEFT JOIN {s}.feed_acks a ON a.item_id = i.item_id
+            WHERE i.department = $1 AND i.jurisdiction LIKE $2
+            ORDER BY i.occurred_at DESC, i.item_id
+            LIMIT $3
+        """
+        self._feed_counts_sql = f"""
+            SELECT count(*) AS total, count(*) FILTER (WHERE a.item_id IS NULL) AS unacknowledged
+            FROM {s}.feed_items i LEFT JOIN {s}.feed_acks a ON a.item_id = i.item_id
+            WHERE i.department = $1 AND i.jurisdiction LIKE $2
+        """
+        self._item_by_id_sql = f"""
+            SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
+                   i.jurisdiction, i.unit, i.summary, i.reason, i.rect_type, i.due_date,
+                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note
+            FROM {s}.feed_items i LEFT JOIN {s}.feed_acks a ON a.item_id = i.item_id
+            WHERE i.item_id = $1
+        """
+
+    # ---- writes ----------------------------------------------------------------------------
+
+    async def apply(self, conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
+        """Apply ``changes`` on ``conn`` (inside the caller's transaction). Idempotent."""
+        for change in changes:
+            match change:
+                case Fact():
+                    await conn.execute(
+                        self._fact_sql, change.metric.value, change.key, change.jurisdiction
+                    )
+                case FeedItem():
+                    await conn.execute(
+                        self._item_sql,
+                        change.item_id,
+                        change.department.value,
+                        change.kind.value,
+                        change.source_event_id,
+                        change.source_event_type,
+                        change.ref_id,
+                        change.jurisdiction,
+                        change.unit,
+                        change.summary,
+                        change.reason,
+                        change.rect_type,
+                        change.due_date,
+                        change.occurred_at,
+                    )
+                case Ack():
+                    await conn.execute(
+                        self._ack_sql,
+                        change.item_id,
+                        change.department.value,
+                        change.ack_event_id,
+                        change.acknowledged_at,
+                        change.acknowledged_by,
+                        change.note,
+                    )
+                case DemoMark():
+                    await conn.execute(self._meta_set_sql, "demo", 1)
+
+    async def bump_version(self, conn: asyncpg.Connection, by: int = 1) -> int:
+        return int(await conn.fetchval(self._bump_sql, by))
+
+    async def set_meta(self, conn: asyncpg.Connection, key: str, value: int) -> None:
+        await conn.execute(self._meta_set_sql, key, value)
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    async def counter_rows(self, conn: asyncpg.Connection | asyncpg.Pool) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
+            f"SELECT jurisdiction, metric, value FROM {self.schema}.counters"
+        )
+        return rows
+
+    async def meta(self, conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
+        rows = await conn.fetch(f"SELECT key, value FROM {self.schema}.meta")
+        return {r["key"]: int(r["value"]) for r in rows}
+
+    async def version(self, conn: asyncpg.Connection | asyncpg.Pool) -> int:
+        value = await conn.fetchval(f"SELECT value FROM {self.schema}.meta WHERE key = 'version'")
+        return int(value or 0)
+
+    async def feed(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        department: str,
+        jurisdiction_like: str,
+        limit: int = FEED_LIMIT,
+    ) -> tuple[list[dict[str, Any]], int, int]:
+        """Items of ``department`` (newest first), their total and unacknowledged count."""
+        rows = await conn.fetch(self._feed_sql, department, jurisdiction_like, limit)
+        counts = await conn.fetchrow(self._feed_counts_sql, department, jurisdiction_like)
+        assert counts is not None
+        return (
+            [dict(r.items()) for r in rows],
+            int(counts["total"]),
+            int(counts["unacknowledged"]),
+        )
+
+    async def item(
+        self, conn: asyncpg.Connection | asyncpg.Pool, item_id: str
+    ) -> dict[str, Any] | None:
+        row = await conn.fetchrow(self._item_by_id_sql, item_id)
+        return dict(row.items()) if row else None

@@ -1,0 +1,17 @@
+"""The reporting service's composition: schema, HTTP routes and consumers."""
+
+from __future__ import annotations
+
+from xuncha_shared.runtime import ServiceSpec
+
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA, ddl
+from xuncha_reporting.entrypoints.api import build_api
+from xuncha_reporting.entrypoints.consumers import build_consumers
+
+SPEC = ServiceSpec(
+    name="reporting",
+    title="xuncha reporting: 上下联动总览与成果共享",
+    schema=(ddl(LIVE_SCHEMA),),
+    build_api=build_api,
+    build_consumers=build_consumers,
+)

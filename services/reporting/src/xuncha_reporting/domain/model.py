@@ -1,0 +1,91 @@
+"""What a projected event changes: facts (counted once each), feed items and acknowledgements.
+
+Every change is keyed so that applying it twice, or applying the changes of several events in
+any order, gives the same rows:
+
+* a ``Fact`` is one countable thing (a petition, a registered clue, a fed-back issue...) keyed
+  by ``(metric, key)``; a counter goes up only when the fact is new;
+* a ``FeedItem`` is keyed by ``item_id`` (``<source event id>:<department>``);
+* an ``Ack`` is keyed by ``item_id`` and kept apart from the item, so an acknowledgement that
+  happens to be applied before its item (a rebuild merges histories of several databases) still
+  ends in the same state.
+
+No change carries informant data: the types below have no field that could hold it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from xuncha_shared.contracts.common import Department
+
+
+class Metric(StrEnum):
+    """Counters of the city/county linked view (one per jurisdiction and metric)."""
+
+    PETITIONS_RECEIVED = "petitions_received"  # 信访举报受理
+    CLUES_REGISTERED = "clues_registered"  # 线索登记
+    CLUES_TRANSFERRED = "clues_transferred"  # 线索移交
+    CLUES_ESCALATED = "clues_escalated"  # 线索上报市委巡察办
+    ISSUES_FED_BACK = "issues_fed_back"  # 反馈问题
+    RECTIFICATION_REPORTS = "rectification_reports"  # 整改报告
+    ISSUES_COMPLETED = "issues_completed"  # 整改完成的问题
+
+
+METRICS: tuple[Metric, ...] = tuple(Metric)
+
+
+class FeedKind(StrEnum):
+    CLUE_TRANSFER = "clue_transfer"  # 移交线索
+    ISSUE_FED_BACK = "issue_fed_back"  # 反馈问题
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One countable thing: counted once for ``jurisdiction`` however often it is seen."""
+
+    metric: Metric
+    key: str
+    jurisdiction: str
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An item shared with one receiving department (the matter, never the source)."""
+
+    item_id: str
+    department: Department
+    kind: FeedKind
+    source_event_id: UUID
+    source_event_type: str
+    ref_id: str  # the clue id or the issue id
+    jurisdiction: str
+    unit: str
+    summary: str
+    reason: str | None
+    rect_type: str | None
+    due_date: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Ack:
+    """签收: the department acknowledged the item (reporting.ShareItemAcknowledged)."""
+
+    item_id: str
+    department: Department
+    ack_event_id: UUID
+    acknowledged_at: datetime
+    acknowledged_by: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class DemoMark:
+    """The event was written with a demo principal's token (shows the 演示数据 badge)."""
+
+
+Change = Fact | FeedItem | Ack | DemoMark

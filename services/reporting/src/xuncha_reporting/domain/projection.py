@@ -1,0 +1,123 @@
+"""The projection function: one event in, the changes it makes out (pure, deterministic)."""
+
+from __future__ import annotations
+
+from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
+from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported
+from xuncha_shared.contracts.reporting import ShareItemAcknowledged
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+from xuncha_reporting.domain.model import Ack, Change, DemoMark, Fact, FeedItem, FeedKind, Metric
+
+#: Principal ids of the demo tokens (``xuncha tokens demo``) start with this.
+DEMO_PRINCIPAL_PREFIX = "demo-"
+
+PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        PetitionReceived.event_type,
+        ClueRegistered.event_type,
+        ClueEscalated.event_type,
+        ClueTransferred.event_type,
+        IssueFedBack.event_type,
+        RectificationReported.event_type,
+        ShareItemAcknowledged.event_type,
+    }
+)
+
+
+def feed_item_id(source_event_id: object, department: str) -> str:
+    """Deterministic id of a feed item: the same event shared with the same department always
+    gives the same id (live consumer, redelivery and rebuild alike)."""
+    return f"{source_event_id}:{department}"
+
+
+def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    """The changes ``envelope`` (with its decoded, upcast ``payload``) makes to the projection.
+
+    Events the projection does not use give no change. Informant data (``informant`` of a
+    petition) is never read.
+    """
+    changes: list[Change] = []
+    if envelope.actor.principal_id.startswith(DEMO_PRINCIPAL_PREFIX):
+        changes.append(DemoMark())
+    match payload:
+        case PetitionReceived():
+            changes.append(
+                Fact(Metric.PETITIONS_RECEIVED, str(payload.petition_id), payload.jurisdiction)
+            )
+        case ClueRegistered():
+            changes.append(
+                Fact(Metric.CLUES_REGISTERED, str(payload.clue_id), payload.jurisdiction)
+            )
+        case ClueEscalated():
+            # counted where the clue was escalated from (the county that reported it up)
+            changes.append(
+                Fact(Metric.CLUES_ESCALATED, str(payload.clue_id), payload.from_jurisdiction)
+            )
+        case ClueTransferred():
+            changes.append(
+                Fact(Metric.CLUES_TRANSFERRED, str(payload.clue_id), payload.jurisdiction)
+            )
+            changes.append(
+                FeedItem(
+                    item_id=feed_item_id(envelope.event_id, payload.department.value),
+                    department=payload.department,
+                    kind=FeedKind.CLUE_TRANSFER,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=str(payload.clue_id),
+                    jurisdiction=payload.jurisdiction,
+                    unit=payload.unit,
+                    summary=payload.summary,
+                    reason=payload.reason,
+                    rect_type=None,
+                    due_date=None,
+                    occurred_at=envelope.occurred_at,
+                )
+            )
+        case IssueFedBack():
+            changes.append(
+                Fact(Metric.ISSUES_FED_BACK, str(payload.issue_id), payload.jurisdiction)
+            )
+            for department in dict.fromkeys(payload.concerns):  # de-duplicated, order kept
+                changes.append(
+                    FeedItem(
+                        item_id=feed_item_id(envelope.event_id, department.value),
+                        department=department,
+                        kind=FeedKind.ISSUE_FED_BACK,
+                        source_event_id=envelope.event_id,
+                        source_event_type=envelope.event_type,
+                        ref_id=str(payload.issue_id),
+                        jurisdiction=payload.jurisdiction,
+                        unit=payload.unit,
+                        summary=payload.description,
+                        reason=None,
+                        rect_type=payload.rect_type.value,
+                        due_date=payload.due_date,
+                        occurred_at=envelope.occurred_at,
+                    )
+                )
+        case RectificationReported():
+            # the payload has no jurisdiction: the issue's events carry it in the envelope
+            changes.append(
+                Fact(Metric.RECTIFICATION_REPORTS, str(envelope.event_id), envelope.jurisdiction)
+            )
+            if payload.completed:
+                changes.append(
+                    Fact(Metric.ISSUES_COMPLETED, str(payload.issue_id), envelope.jurisdiction)
+                )
+        case ShareItemAcknowledged():
+            changes.append(
+                Ack(
+                    item_id=payload.item_id,
+                    department=payload.department,
+                    ack_event_id=envelope.event_id,
+                    acknowledged_at=envelope.occurred_at,
+                    acknowledged_by=envelope.actor.principal_id,
+                    note=payload.note,
+                )
+            )
+        case _:
+            pass
+    return changes

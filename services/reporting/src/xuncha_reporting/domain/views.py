@@ -1,0 +1,102 @@
+"""The city/county linked view (上下联动总览), built from counters (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from xuncha_shared import jurisdictions
+
+from xuncha_reporting.domain.model import METRICS, Metric
+
+Counters = Mapping[tuple[str, str], int]  # (jurisdiction, metric) -> value
+
+#: Metrics shown in each row (``issues_completed`` is shown as ``completion_rate`` as well).
+ROW_METRICS: tuple[Metric, ...] = METRICS
+
+
+def completion_rate(completed: int, fed_back: int) -> float | None:
+    """整改完成率: completed issues / issues fed back, 4 decimals; None without issues."""
+    if fed_back <= 0:
+        return None
+    return round(min(completed, fed_back) / fed_back, 4)
+
+
+@dataclass
+class Row:
+    jurisdiction: str
+    name: str
+    level: str  # "city" | "county"
+    values: dict[str, int] = field(default_factory=lambda: {m.value: 0 for m in ROW_METRICS})
+
+    def add(self, other: Mapping[str, int]) -> None:
+        for key, value in other.items():
+            self.values[key] = self.values.get(key, 0) + value
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "jurisdiction": self.jurisdiction,
+            "name": self.name,
+            "level": self.level,
+            **self.values,
+        }
+        doc["completion_rate"] = completion_rate(
+            self.values[Metric.ISSUES_COMPLETED.value], self.values[Metric.ISSUES_FED_BACK.value]
+        )
+        return doc
+
+
+def _values(counters: Counters, code: str) -> dict[str, int]:
+    return {m.value: int(counters.get((code, m.value), 0)) for m in ROW_METRICS}
+
+
+def county_codes(counters: Counters, city: str) -> list[str]:
+    """The counties of ``city``: the configured ones, plus any other code of the city that has
+    data (a code the table does not know yet is still shown, not silently dropped)."""
+    known = [c.code for c in jurisdictions.COUNTIES if c.parent == city]
+    extra = sorted(
+        {
+            code
+            for code, _ in counters
+            if jurisdictions.city_of(code) == city and code != city and code not in known
+        }
+    )
+    return known + extra
+
+
+def linked_view(counters: Counters, city: str = jurisdictions.CITY.code) -> dict[str, Any]:
+    """``{"city": row, "counties": [row, ...]}``.
+
+    The city row sums city-level work (``own``) and every county; each county row is its own.
+    """
+    counties = [
+        Row(code, jurisdictions.name_of(code), "county", _values(counters, code))
+        for code in county_codes(counters, city)
+    ]
+    own = _values(counters, city)
+    city_row = Row(city, jurisdictions.name_of(city), "city", dict(own))
+    for county in counties:
+        city_row.add(county.values)
+    city_doc = city_row.to_dict()
+    own_row = Row(city, jurisdictions.name_of(city), "city", own).to_dict()
+    city_doc["own"] = {k: own_row[k] for k in (*(m.value for m in ROW_METRICS), "completion_rate")}
+    return {"city": city_doc, "counties": [c.to_dict() for c in counties]}
+
+
+def single_row(counters: Counters, code: str) -> dict[str, Any]:
+    """One row: the city (with its counties summed in) or one county."""
+    city = jurisdictions.city_of(code)
+    view = linked_view(counters, city)
+    if code == city:
+        row: dict[str, Any] = view["city"]
+        return row
+    for county in view["counties"]:
+        if county["jurisdiction"] == code:
+            found: dict[str, Any] = county
+            return found
+    return Row(code, jurisdictions.name_of(code), "county", _values(counters, code)).to_dict()
+
+
+def counters_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    return {(str(r["jurisdiction"]).strip(), str(r["metric"])): int(r["value"]) for r in rows}

@@ -1,0 +1,322 @@
+"""Rebuild the reporting projection from the event history (``xuncha projections rebuild``).
+
+1. A fresh schema ``rebuild_<UTC timestamp>_<random>`` in reporting's database, with the same
+   (empty) tables as the live ``projection`` schema, created as the database's owner.
+2. Every service's ``events`` table is read with ``PostgresEventStore.read_all`` (commit-safe
+   order per database); all events are then applied in one deterministic merged order,
+   ``(recorded_at, event_id)``, with the live consumer's own code path (``apply_event``: upcast,
+   decode, project, SQL). The projection is order-insensitive (facts are counted once per key,
+   acknowledgements live apart from their items), so this gives the live result whatever order
+   Kafka delivered the topics in.
+3. The rebuilt tables are compared with the live ones, row by row.
+4. With ``swap``: under an exclusive lock on the live tables, events the live consumer applied
+   after the history was read (its inbox) are applied too, then the two schemas are renamed in
+   one transaction: readers see either the old or the new tables, never a mix. Events the
+   rebuild saw and the live consumer has not seen yet are harmless when they arrive: every
+   change is idempotent.
+
+Nothing is published to Kafka and nothing outside the new schema is written (except the swap).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from pydantic import ValidationError
+from xuncha_shared.contracts import REGISTRY, UnknownEventError
+from xuncha_shared.db import connect, create_pool
+from xuncha_shared.envelope import EventEnvelope
+from xuncha_shared.eventstore.base import START, Position
+from xuncha_shared.eventstore.postgres import COLUMNS, PostgresEventStore, envelope_from_record
+from xuncha_shared.settings import SERVICES, Settings
+
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA, TABLE_KEYS, check_schema, ddl
+from xuncha_reporting.adapters.store import ProjectionStore
+from xuncha_reporting.handlers import apply_event
+from xuncha_reporting.settings import PROJECTION_CONSUMER, SERVICE
+
+READ_BATCH = 2000
+APPLY_BATCH = 500
+SAMPLE = 5
+
+ProgressHook = Callable[[str, int], None]  # (phase, count); phase "total" sets the total
+
+
+@dataclass
+class TableDiff:
+    table: str
+    only_live: int
+    only_rebuilt: int
+    samples_live: list[str] = field(default_factory=list)
+    samples_rebuilt: list[str] = field(default_factory=list)
+
+    @property
+    def equal(self) -> bool:
+        return self.only_live == 0 and self.only_rebuilt == 0
+
+
+@dataclass
+class RebuildReport:
+    schema: str
+    read: dict[str, int]
+    applied: int = 0
+    changed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (event id, reason)
+    diffs: list[TableDiff] = field(default_factory=list)
+    meta_live: dict[str, int] = field(default_factory=dict)
+    meta_rebuilt: dict[str, int] = field(default_factory=dict)
+    caught_up: int = 0
+    swapped: bool = False
+    kept: bool = False
+    replaced_schema: str | None = None
+
+    @property
+    def identical(self) -> bool:
+        return all(d.equal for d in self.diffs) and self.meta_live.get(
+            "demo", 0
+        ) == self.meta_rebuilt.get("demo", 0)
+
+
+def new_schema_name(now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
+    return check_schema(f"rebuild_{stamp}_{secrets.token_hex(2)}")
+
+
+def merge_order(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
+    """The deterministic order of a rebuild: by ``recorded_at``, then ``event_id``."""
+    return sorted(events, key=lambda e: (e.recorded_at, str(e.event_id)))
+
+
+async def read_history(
+    settings: Settings,
+    services: Sequence[str] = SERVICES,
+    progress: ProgressHook | None = None,
+) -> tuple[list[EventEnvelope], dict[str, int]]:
+    """Every committed event of every service, each database in commit-safe order."""
+    events: list[EventEnvelope] = []
+    read: dict[str, int] = {}
+    for service in services:
+        pool = await create_pool(settings.service_database_url(service), max_size=2)
+        try:
+            store = PostgresEventStore(pool)
+            position: Position = START
+            count = 0
+            while True:
+                batch = await store.read_all(position, READ_BATCH)
+                if not batch:
+                    break
+                events.extend(batch)
+                count += len(batch)
+                position = Position.of(batch[-1])
+                if progress:
+                    progress("read", len(batch))
+            read[service] = count
+        finally:
+            await pool.close()
+    return events, read
+
+
+async def count_history(settings: Settings, services: Sequence[str] = SERVICES) -> int:
+    total = 0
+    for service in services:
+        conn = await connect(settings.service_database_url(service))
+        try:
+            total += int(await conn.fetchval("SELECT count(*) FROM events"))
+        finally:
+            await conn.close()
+    return total
+
+
+async def _act_as_owner(conn: asyncpg.Connection) -> None:
+    """Create and swap tables as the database's owner (the service role), so the running
+    service can still write them after a swap even when the CLI connected as superuser."""
+    owner = await conn.fetchval(
+        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+    )
+    if owner and owner != await conn.fetchval("SELECT current_user"):
+        is_super = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if is_super:
+            await conn.execute(f'SET ROLE "{owner}"')
+
+
+async def apply_events(
+    conn: asyncpg.Connection,
+    store: ProjectionStore,
+    events: Sequence[EventEnvelope],
+    report: RebuildReport,
+    progress: ProgressHook | None = None,
+) -> set[UUID]:
+    """Apply ``events`` in the given order; returns the ids of the events applied."""
+    applied: set[UUID] = set()
+    for start in range(0, len(events), APPLY_BATCH):
+        chunk = events[start : start + APPLY_BATCH]
+        async with conn.transaction():
+            for raw in chunk:
+                try:
+                    envelope = REGISTRY.upcast(raw)
+                    payload = REGISTRY.decode(envelope)
+                except (ValidationError, UnknownEventError, ValueError) as exc:
+                    # the live consumer dead-letters these: they change nothing there either
+                    report.skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
+                    continue
+                if await apply_event(conn, store, envelope, payload):
+                    report.changed += 1
+                applied.add(raw.event_id)
+        report.applied += len(chunk)
+        if progress:
+            progress("apply", len(chunk))
+    return applied
+
+
+def _row_text(row: asyncpg.Record, keys: Sequence[str]) -> str:
+    return ", ".join(f"{k}={str(row[k]).strip()}" for k in keys)
+
+
+async def compare(conn: asyncpg.Connection, live: str, rebuilt: str) -> list[TableDiff]:
+    """Row-by-row differences of every projection table between two schemas."""
+    check_schema(live)
+    check_schema(rebuilt)
+    diffs: list[TableDiff] = []
+    for table, keys in TABLE_KEYS.items():
+        sql = "SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t} ORDER BY 1, 2"
+        only_live = await conn.fetch(sql.format(a=live, b=rebuilt, t=table))
+        only_rebuilt = await conn.fetch(sql.format(a=rebuilt, b=live, t=table))
+        diffs.append(
+            TableDiff(
+                table=table,
+                only_live=len(only_live),
+                only_rebuilt=len(only_rebuilt),
+                samples_live=[
+                    _row_text(r, keys if table != "counters" else (*keys, "value"))
+                    for r in only_live[:SAMPLE]
+                ],
+                samples_rebuilt=[
+                    _row_text(r, keys if table != "counters" else (*keys, "value"))
+                    for r in only_rebuilt[:SAMPLE]
+                ],
+            )
+        )
+    return diffs
+
+
+async def _fetch_events_by_id(
+    settings: Settings, ids: Sequence[UUID], services: Sequence[str]
+) -> list[EventEnvelope]:
+    found: list[EventEnvelope] = []
+    for service in services:
+        conn = await connect(settings.service_database_url(service))
+        try:
+            rows = await conn.fetch(
+                f"SELECT {COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])", list(ids)
+            )
+            found.extend(envelope_from_record(r) for r in rows)
+        finally:
+            await conn.close()
+    return found
+
+
+async def swap_in(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    schema: str,
+    applied: set[UUID],
+    report: RebuildReport,
+    services: Sequence[str],
+) -> str:
+    """Make ``schema`` the live projection (one transaction); returns the replaced schema."""
+    replaced = check_schema(f"{LIVE_SCHEMA}_replaced_{schema.removeprefix('rebuild_')}")
+    store = ProjectionStore(schema)
+    async with conn.transaction():
+        # the live consumer waits here (its next projection write blocks until commit)
+        tables = ", ".join(f"{LIVE_SCHEMA}.{t}" for t in (*TABLE_KEYS, "meta"))
+        await conn.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+        consumed = await conn.fetch(
+            "SELECT event_id FROM inbox WHERE consumer = $1", PROJECTION_CONSUMER
+        )
+        missing = [r["event_id"] for r in consumed if r["event_id"] not in applied]
+        if missing:
+            late = merge_order(await _fetch_events_by_id(settings, missing, services))
+            before = report.applied
+            await apply_events(conn, store, late, report)
+            report.caught_up = report.applied - before
+        live_version = await ProjectionStore(LIVE_SCHEMA).version(conn)
+        rebuilt_version = await store.version(conn)
+        # the version only ever grows, so every open dashboard reloads after the swap
+        await store.set_meta(conn, "version", max(live_version, rebuilt_version) + 1)
+        await conn.execute(f"ALTER SCHEMA {LIVE_SCHEMA} RENAME TO {replaced}")
+        await conn.execute(f"ALTER SCHEMA {schema} RENAME TO {LIVE_SCHEMA}")
+    return replaced
+
+
+async def rebuild_projections(
+    settings: Settings | None = None,
+    *,
+    swap: bool = False,
+    keep: bool = False,
+    keep_old: bool = False,
+    services: Sequence[str] = SERVICES,
+    progress: ProgressHook | None = None,
+) -> RebuildReport:
+    """Rebuild into a fresh schema, compare with the live tables, optionally swap it in.
+
+    Without ``swap`` the rebuilt schema is dropped at the end unless ``keep``; after a swap
+    the replaced schema is dropped unless ``keep_old``.
+    """
+    settings = settings or Settings()
+    conn = await connect(settings.service_database_url(SERVICE))
+    schema = new_schema_name()
+    report = RebuildReport(schema=schema, read={})
+    try:
+        await _act_as_owner(conn)
+        await conn.execute(ddl(LIVE_SCHEMA))  # IF NOT EXISTS: a service that never ran
+        await conn.execute(ddl(schema))
+        if progress:
+            progress("total", await count_history(settings, services))
+        events, report.read = await read_history(settings, services, progress)
+        ordered = merge_order(events)
+        del events
+        store = ProjectionStore(schema)
+        applied = await apply_events(conn, store, ordered, report, progress)
+        report.diffs = await compare(conn, LIVE_SCHEMA, schema)
+        report.meta_live = await ProjectionStore(LIVE_SCHEMA).meta(conn)
+        report.meta_rebuilt = await store.meta(conn)
+        if swap:
+            report.replaced_schema = await swap_in(
+                conn, settings, schema, applied, report, services
+            )
+            report.swapped = True
+            if not keep_old:
+                await conn.execute(f"DROP SCHEMA {report.replaced_schema} CASCADE")
+        elif keep:
+            report.kept = True
+        else:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        return report
+    except BaseException:
+        if not report.swapped and not keep:
+            with contextlib.suppress(Exception):  # best effort
+                await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        raise
+    finally:
+        await conn.close()
+
+
+def summary_rows(report: RebuildReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "table": d.table,
+            "only_live": d.only_live,
+            "only_rebuilt": d.only_rebuilt,
+            "equal": d.equal,
+            "samples_live": d.samples_live,
+            "samples_rebuilt": d.samples_rebuilt,
+        }
+        for d in report.diffs
+    ]

@@ -1,0 +1,21 @@
+"""Settings of the reporting service (on top of ``xuncha_shared.settings.Settings``)."""
+
+from __future__ import annotations
+
+from xuncha_shared.contracts.topics import topic_for
+
+SERVICE = "reporting"
+#: Kafka consumer group id and inbox key of the projection consumer.
+PROJECTION_CONSUMER = "reporting.projections"
+#: Stream types whose topics the projection follows (every service's).
+PROJECTED_STREAM_TYPES: tuple[str, ...] = ("petition", "clue", "issue", "share")
+#: Stream type of reporting's own events (acknowledgements).
+SHARE_STREAM_TYPE = "share"
+#: How often the event stream (SSE) looks at the projection version, in seconds.
+STREAM_POLL_SECONDS = 0.5
+#: SSE keep-alive comment interval, in seconds.
+STREAM_KEEPALIVE_SECONDS = 15.0
+
+
+def projection_topics(prefix: str = "") -> list[str]:
+    return [topic_for(stream_type, prefix) for stream_type in PROJECTED_STREAM_TYPES]

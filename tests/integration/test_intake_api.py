@@ -1,0 +1,277 @@
+"""The intake API against the real PostgreSQL: its real composition (schema, vault, routes) in
+this process, over HTTP with real bearer tokens. The module has its own intake database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from xuncha_intake.bootstrap import SPEC
+from xuncha_intake.domain.model import receipt_code_hash
+from xuncha_shared import auth, provision
+from xuncha_shared.auth import Principal, Role
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.http import create_app
+from xuncha_shared.runtime import service_context
+from xuncha_shared.settings import Settings
+
+pytestmark = pytest.mark.timeout(120)
+
+CITY = "361000"
+LINCHUAN = "361002"
+NANCHENG = "361021"
+PROBLEM = "application/problem+json"
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+PRINCIPALS = {
+    "city": Principal(id="city-office", role=Role.CITY_ADMIN, jurisdiction=CITY),
+    "county": Principal(id="lc-office", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
+    "group": Principal(id="lc-group-3", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
+    "auditor": Principal(id="auditor", role=Role.AUDITOR, jurisdiction=CITY),
+    "dept": Principal(
+        id="jw", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.DISCIPLINE
+    ),
+}
+
+INFORMANT = {"name": "王秀英", "phone": "13907941234", "id_number": "11010519491231002X"}
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def counts(self) -> tuple[int, int, int]:
+        row = await self.pool.fetchrow(
+            "SELECT (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM receipts) AS r, "
+            "(SELECT count(*) FROM informant_keys) AS k"
+        )
+        assert row is not None
+        return row["e"], row["r"], row["k"]
+
+
+@pytest.fixture(scope="module")
+async def api(infra: Any) -> AsyncIterator[Api]:
+    prefix = f"{infra.db_prefix}in{uuid.uuid4().hex[:6]}_"
+    dbs = await provision.create_service_databases(infra.pg_admin_url, prefix, ["intake"])
+    settings = Settings(
+        service="intake",
+        database_url=dbs["intake"].url,
+        pg_admin_url=infra.pg_admin_url,
+        db_name_prefix=prefix,
+        kafka_bootstrap=infra.kafka_bootstrap,
+        topic_prefix=infra.topic_prefix,
+        state_dir=infra.state_dir,
+    )
+    async with service_context(SPEC, settings) as ctx:
+        app = create_app("intake", title=SPEC.title)
+        assert SPEC.build_api is not None
+        SPEC.build_api(app, ctx)
+        store = auth.TokenStore(ctx.pool)
+        tokens = {name: await store.create(p, label="test") for name, p in PRINCIPALS.items()}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield Api(client=client, pool=ctx.pool, tokens=tokens)
+
+
+def petition(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "jurisdiction": LINCHUAN,
+        "unit": "临川区某局",
+        "channel": "letter",
+        "summary": "反映某局违规发放津补贴问题",
+    }
+    body.update(overrides)
+    return body
+
+
+def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM)
+    doc: dict[str, Any] = resp.json()
+    assert doc["status"] == status
+    assert doc["title"]
+    return doc
+
+
+async def test_record_petition_201_and_receipt(api: Api) -> None:
+    before = await api.counts()
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(informant=INFORMANT, round_id="4-7"),
+        headers={**api.auth("county"), "traceparent": TRACEPARENT},
+    )
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert set(body) == {"id", "receipt_code"}
+    petition_id = uuid.UUID(body["id"])
+    code = body["receipt_code"]
+    assert code.startswith("XC-")
+    assert len(code) == 17
+    after = await api.counts()
+    assert after == (before[0] + 1, before[1] + 1, before[2] + 1)
+
+    row = await api.pool.fetchrow("SELECT * FROM events WHERE stream_id = $1", str(petition_id))
+    assert row is not None
+    assert row["event_type"] == "intake.PetitionReceived"
+    assert row["schema_version"] == 2
+    assert row["stream_type"] == "petition"
+    assert row["jurisdiction"] == LINCHUAN
+    assert row["actor"] == {"principal_id": "lc-office", "role": "county_admin"}
+    # the request's trace continues into the event (transport metadata for the relay)
+    assert row["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]
+    payload = row["payload"]
+    assert payload["receipt_code_hash"] == receipt_code_hash(code)
+    assert payload["round_id"] == "4-7"
+    assert payload["informant"]["alg"] == "AES-256-GCM"
+    receipt = await api.pool.fetchrow("SELECT * FROM receipts WHERE petition_id = $1", petition_id)
+    assert receipt is not None
+    assert receipt["code_hash"] == receipt_code_hash(code)
+    assert receipt["status"] == "received"
+
+    # the anonymous reporter: no token, status only
+    resp = await api.client.get(f"/api/v1/receipts/{code}")
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == {"status": "received", "status_zh": "已收到，正在受理"}
+    assert resp.headers["cache-control"] == "no-store"
+    resp = await api.client.get(f"/api/v1/receipts/{code.lower().replace('-', '')}")
+    assert resp.status_code == 200
+
+
+async def test_informant_plaintext_never_in_events_or_receipts(api: Api) -> None:
+    resp = await api.client.post(
+        "/api/v1/petitions", json=petition(informant=INFORMANT), headers=api.auth("group")
+    )
+    assert resp.status_code == 201, resp.text
+    code = resp.json()["receipt_code"]
+    dump = "\n".join(texts(await api.pool.fetch("SELECT e::text AS t FROM events e")))
+    dump += "\n".join(texts(await api.pool.fetch("SELECT r::text AS t FROM receipts r")))
+    for secret in (*INFORMANT.values(), code, code.replace("-", "")):
+        assert secret not in dump
+    # the key row exists but holds only a wrapped key
+    keys = await api.pool.fetch("SELECT k::text AS t FROM informant_keys k")
+    assert keys
+    assert all(INFORMANT["name"] not in r["t"] for r in keys)
+
+
+def texts(rows: list[asyncpg.Record]) -> list[str]:
+    return [r["t"] for r in rows]
+
+
+async def test_anonymous_petition_has_no_informant(api: Api) -> None:
+    before = await api.counts()
+    resp = await api.client.post(
+        "/api/v1/petitions", json=petition(channel="online"), headers=api.auth("city")
+    )
+    assert resp.status_code == 201, resp.text
+    after = await api.counts()
+    assert after == (before[0] + 1, before[1] + 1, before[2])
+    row = await api.pool.fetchrow(
+        "SELECT payload FROM events WHERE stream_id = $1", resp.json()["id"]
+    )
+    assert row is not None
+    assert row["payload"]["informant"] is None
+
+
+async def test_unknown_receipt_code_is_404(api: Api) -> None:
+    for code in ("XC-0000-0000-0000", "nonsense"):
+        doc = assert_problem(await api.client.get(f"/api/v1/receipts/{code}"), 404)
+        assert "receipt code" in doc["detail"]
+
+
+async def test_no_token_is_401(api: Api) -> None:
+    before = await api.counts()
+    resp = await api.client.post("/api/v1/petitions", json=petition())
+    assert_problem(resp, 401)
+    assert resp.headers["www-authenticate"].startswith("Bearer")
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(),
+        headers={"Authorization": "Bearer xc_" + "A" * 43},
+    )
+    assert_problem(resp, 401)
+    assert await api.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("who", "jurisdiction"),
+    [("auditor", LINCHUAN), ("dept", LINCHUAN), ("county", NANCHENG), ("group", CITY)],
+)
+async def test_forbidden_is_403_and_writes_nothing(api: Api, who: str, jurisdiction: str) -> None:
+    before = await api.counts()
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(jurisdiction=jurisdiction, informant=INFORMANT),
+        headers=api.auth(who),
+    )
+    assert_problem(resp, 403)
+    assert await api.counts() == before
+
+
+async def test_unknown_jurisdiction_is_422_and_writes_nothing(api: Api) -> None:
+    before = await api.counts()
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(jurisdiction="361099", informant=INFORMANT),
+        headers=api.auth("city"),
+    )
+    doc = assert_problem(resp, 422)
+    assert "unknown jurisdiction" in doc["detail"]
+    assert await api.counts() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (petition(channel="pigeon"), "body.channel"),
+        (petition(summary=""), "body.summary"),
+        ({"jurisdiction": LINCHUAN, "unit": "x", "channel": "letter"}, "body.summary"),
+        (petition(jurisdiction="36100"), "body.jurisdiction"),
+        (petition(informant={"name": "张三", "id_number": "110105194912310021"}), "id_number"),
+        (petition(informant={"phone": "13800000000"}), "body.informant.name"),
+        (petition(extra="x"), "body.extra"),
+    ],
+)
+async def test_bad_input_is_422_problem_and_writes_nothing(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
+    before = await api.counts()
+    resp = await api.client.post("/api/v1/petitions", json=body, headers=api.auth("county"))
+    doc = assert_problem(resp, 422)
+    assert any(field in e["field"] for e in doc["errors"]), doc
+    assert field in doc["detail"]
+    assert await api.counts() == before
+
+
+async def test_malformed_json_is_400(api: Api) -> None:
+    before = await api.counts()
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        content=b'{"jurisdiction": ',
+        headers={**api.auth("county"), "Content-Type": "application/json"},
+    )
+    assert_problem(resp, 400)
+    assert await api.counts() == before
+
+
+async def test_correlation_header_is_kept(api: Api) -> None:
+    correlation = uuid.uuid4()
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(),
+        headers={**api.auth("county"), "X-Correlation-Id": str(correlation)},
+    )
+    assert resp.status_code == 201
+    stored = await api.pool.fetchval(
+        "SELECT correlation_id FROM events WHERE stream_id = $1", resp.json()["id"]
+    )
+    assert stored == correlation

@@ -1,0 +1,361 @@
+"""The rectification API against the real PostgreSQL: its real composition (schema, routes) in
+this process, over HTTP with real bearer tokens; the module has its own database. Its events
+reach Kafka through the real outbox relay (checked once)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from xuncha_rectification.bootstrap import SPEC
+from xuncha_rectification.domain.model import add_months, local_date
+from xuncha_shared import auth, provision
+from xuncha_shared.auth import Principal, Role
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.topics import topic_for
+from xuncha_shared.envelope import now_utc
+from xuncha_shared.http import create_app
+from xuncha_shared.relay import OutboxRelay
+from xuncha_shared.runtime import service_context
+from xuncha_shared.settings import Settings
+
+pytestmark = pytest.mark.timeout(180)
+
+CITY = "361000"
+LINCHUAN = "361002"
+NANCHENG = "361021"
+PROBLEM = "application/problem+json"
+
+PRINCIPALS = {
+    "city": Principal(id="city-office", role=Role.CITY_ADMIN, jurisdiction=CITY),
+    "county": Principal(id="lc-office", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
+    "other": Principal(id="nc-office", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
+    "group": Principal(id="lc-group-3", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
+    "auditor": Principal(id="auditor", role=Role.AUDITOR, jurisdiction=CITY),
+    "jw": Principal(
+        id="jw", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.DISCIPLINE
+    ),
+    "audit": Principal(
+        id="sj", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.AUDIT
+    ),
+}
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+    tokens: dict[str, str]
+    settings: Settings
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def events(self) -> int:
+        return int(await self.pool.fetchval("SELECT count(*) FROM events"))
+
+
+@pytest.fixture(scope="module")
+async def api(infra: Any) -> AsyncIterator[Api]:
+    run = uuid.uuid4().hex[:6]
+    prefix = f"{infra.db_prefix}re{run}_"
+    topics = f"{infra.topic_prefix}re{run}."
+    dbs = await provision.create_service_databases(infra.pg_admin_url, prefix, ["rectification"])
+    await provision.provision_topics(infra.kafka_bootstrap, topics)
+    settings = Settings(
+        service="rectification",
+        database_url=dbs["rectification"].url,
+        pg_admin_url=infra.pg_admin_url,
+        db_name_prefix=prefix,
+        kafka_bootstrap=infra.kafka_bootstrap,
+        topic_prefix=topics,
+        state_dir=infra.state_dir,
+    )
+    stop = asyncio.Event()
+    async with service_context(SPEC, settings) as ctx:
+        relay = OutboxRelay(
+            ctx.pool,
+            bootstrap=infra.kafka_bootstrap,
+            service="rectification",
+            topic_prefix=topics,
+            poll_interval=0.01,
+        )
+        task = asyncio.create_task(relay.run(stop))
+        app = create_app("rectification", title=SPEC.title)
+        assert SPEC.build_api is not None
+        SPEC.build_api(app, ctx)
+        store = auth.TokenStore(ctx.pool)
+        tokens = {name: await store.create(p, label="test") for name, p in PRINCIPALS.items()}
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://rect") as client:
+                yield Api(client=client, pool=ctx.pool, tokens=tokens, settings=settings)
+        finally:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 30)
+    await provision.drop_prefixed_databases(infra.pg_admin_url, prefix)
+    await provision.delete_prefixed_topics(infra.kafka_bootstrap, topics)
+
+
+def feedback(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "jurisdiction": LINCHUAN,
+        "unit": "临川区某局",
+        "issues": [
+            {
+                "description": "落实全面从严治党主体责任不到位",
+                "rect_type": "time_bound",
+                "clue_ids": [str(uuid.uuid4())],
+                "concerns": ["discipline_commission"],
+            },
+            {
+                "description": "选人用人不规范",
+                "rect_type": "long_term",
+                "concerns": ["organisation"],
+            },
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def report(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "progress",
+        "progress_percent": 40,
+        "completed": False,
+        "note": "已制定整改方案，明确三个清单",
+    }
+    body.update(overrides)
+    return body
+
+
+def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM)
+    doc: dict[str, Any] = resp.json()
+    assert doc["status"] == status
+    return doc
+
+
+async def post_feedback(api: Api, who: str = "county", **overrides: Any) -> httpx.Response:
+    return await api.client.post(
+        "/api/v1/feedbacks", json=feedback(**overrides), headers=api.auth(who)
+    )
+
+
+async def test_feedback_201_one_event_per_issue(api: Api) -> None:
+    before = await api.events()
+    resp = await post_feedback(api)
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert len(body["issue_ids"]) == 2
+    due = add_months(local_date(now_utc()), 2)
+    assert body["due_date"] == due.isoformat()
+    assert await api.events() == before + 2
+    rows = await api.pool.fetch(
+        "SELECT * FROM events WHERE stream_id = ANY($1::text[]) ORDER BY global_position",
+        body["issue_ids"],
+    )
+    assert [r["stream_id"] for r in rows] == body["issue_ids"]
+    for row in rows:
+        assert row["event_type"] == "rectification.IssueFedBack"
+        assert row["stream_type"] == "issue"
+        assert row["stream_version"] == 1
+        assert row["jurisdiction"] == LINCHUAN
+        assert row["actor"] == {"principal_id": "lc-office", "role": "county_admin"}
+        assert row["payload"]["feedback_id"] == body["feedback_id"]
+        assert row["payload"]["due_date"] == due.isoformat()
+    assert len({r["correlation_id"] for r in rows}) == 1
+
+    resp = await api.client.get(
+        f"/api/v1/rectifications/{body['issue_ids'][0]}", headers=api.auth("county")
+    )
+    assert resp.status_code == 200, resp.text
+    issue = resp.json()
+    assert issue["status"] == "fed_back"
+    assert issue["due_date"] == due.isoformat()
+    assert issue["colour"] == "green"
+    assert issue["days_left"] == (due - local_date(now_utc())).days
+    assert issue["concerns"] == ["discipline_commission"]
+
+
+async def test_issue_events_reach_kafka(api: Api) -> None:
+    resp = await post_feedback(api)
+    assert resp.status_code == 201
+    wanted = set(resp.json()["issue_ids"])
+    topic = topic_for("issue", api.settings.topic_prefix)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=api.settings.kafka_bootstrap,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        seen: set[str] = set()
+        async with asyncio.timeout(60):
+            while not wanted <= seen:
+                batch = await consumer.getmany(timeout_ms=500)
+                for messages in batch.values():
+                    for msg in messages:
+                        assert msg.value is not None
+                        seen.add(json.loads(msg.value)["stream_id"])
+    finally:
+        await consumer.stop()
+
+
+async def test_reports_and_409_after_final(api: Api) -> None:
+    issue_id = (await post_feedback(api)).json()["issue_ids"][0]
+    url = f"/api/v1/rectifications/{issue_id}/reports"
+    resp = await api.client.post(url, json=report(), headers=api.auth("group"))
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["status"] == "in_progress"
+    assert resp.json()["progress_percent"] == 40
+    resp = await api.client.post(
+        url, json=report(kind="formal", progress_percent=80), headers=api.auth("county")
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["colour"] is None  # the 2-month report is in
+    resp = await api.client.post(
+        url,
+        json=report(kind="final", progress_percent=100, completed=True),
+        headers=api.auth("city"),
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["status"] == "reported_done"
+    assert [r["kind"] for r in resp.json()["reports"]] == ["progress", "formal", "final"]
+    before = await api.events()
+    doc = assert_problem(await api.client.post(url, json=report(), headers=api.auth("county")), 409)
+    assert "final report" in doc["detail"]
+    assert await api.events() == before
+    rows = await api.pool.fetch(
+        "SELECT event_type, stream_version, actor FROM events WHERE stream_id = $1 "
+        "ORDER BY stream_version",
+        issue_id,
+    )
+    assert [r["event_type"] for r in rows] == [
+        "rectification.IssueFedBack",
+        *["rectification.RectificationReported"] * 3,
+    ]
+    assert rows[1]["actor"]["role"] == "group_member"
+
+
+async def test_unknown_issue_is_404(api: Api) -> None:
+    missing = uuid.uuid4()
+    before = await api.events()
+    resp = await api.client.post(
+        f"/api/v1/rectifications/{missing}/reports", json=report(), headers=api.auth("county")
+    )
+    assert_problem(resp, 404)
+    resp = await api.client.get(f"/api/v1/rectifications/{missing}", headers=api.auth("city"))
+    assert_problem(resp, 404)
+    assert await api.events() == before
+
+
+async def test_auth_roles_and_jurisdictions(api: Api) -> None:
+    before = await api.events()
+    resp = await api.client.post("/api/v1/feedbacks", json=feedback())
+    assert_problem(resp, 401)
+    assert_problem(await post_feedback(api, "auditor"), 403)
+    assert_problem(await post_feedback(api, "jw"), 403)
+    assert_problem(await post_feedback(api, "other"), 403)
+    assert await api.events() == before
+
+    issue_ids = (await post_feedback(api)).json()["issue_ids"]
+    before = await api.events()
+    url = f"/api/v1/rectifications/{issue_ids[0]}"
+    assert_problem(
+        await api.client.post(url + "/reports", json=report(), headers=api.auth("other")), 403
+    )
+    assert_problem(
+        await api.client.post(url + "/reports", json=report(), headers=api.auth("auditor")), 403
+    )
+    assert await api.events() == before
+    # reads: auditor yes; the concerned department yes, another no; another county no
+    assert (await api.client.get(url, headers=api.auth("auditor"))).status_code == 200
+    assert (await api.client.get(url, headers=api.auth("jw"))).status_code == 200
+    assert_problem(await api.client.get(url, headers=api.auth("audit")), 403)
+    assert_problem(await api.client.get(url, headers=api.auth("other")), 403)
+
+
+async def test_unknown_jurisdiction_is_422_and_writes_nothing(api: Api) -> None:
+    before = await api.events()
+    doc = assert_problem(await post_feedback(api, "city", jurisdiction="361099"), 422)
+    assert "unknown jurisdiction" in doc["detail"]
+    assert await api.events() == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"issues": []}, "body.issues"),
+        ({"issues": [{"description": "x", "rect_type": "someday"}]}, "rect_type"),
+        ({"issues": [{"description": "x", "concerns": ["police"]}]}, "concerns"),
+        ({"issues": [{"description": "x", "clue_ids": ["nope"]}]}, "clue_ids"),
+        ({"issues": [{"description": ""}]}, "description"),
+        ({"unit": ""}, "body.unit"),
+    ],
+)
+async def test_bad_feedback_is_422_and_writes_nothing(
+    api: Api, overrides: dict[str, Any], field: str
+) -> None:
+    before = await api.events()
+    doc = assert_problem(await post_feedback(api, **overrides), 422)
+    assert field in doc["detail"]
+    assert await api.events() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "expect"),
+    [
+        (report(progress_percent=101), "body.progress_percent"),
+        (report(kind="weekly"), "body.kind"),
+        (report(note=""), "body.note"),
+        (report(kind="final", progress_percent=90, completed=True), "progress_percent 100"),
+        (report(kind="progress", progress_percent=100, completed=True), "progress report"),
+    ],
+)
+async def test_bad_report_is_422_and_writes_nothing(
+    api: Api, body: dict[str, Any], expect: str
+) -> None:
+    issue_id = (await post_feedback(api)).json()["issue_ids"][0]
+    before = await api.events()
+    resp = await api.client.post(
+        f"/api/v1/rectifications/{issue_id}/reports", json=body, headers=api.auth("county")
+    )
+    doc = assert_problem(resp, 422)
+    assert expect in doc["detail"]
+    assert await api.events() == before
+
+
+async def test_ledger_list(api: Api) -> None:
+    body = (await post_feedback(api, unit="临川区某乡")).json()
+    resp = await api.client.get(
+        f"/api/v1/rectifications?jurisdiction={LINCHUAN}&unit=临川区某乡",
+        headers=api.auth("county"),
+    )
+    assert resp.status_code == 200, resp.text
+    items = resp.json()["items"]
+    assert {i["id"] for i in items} == set(body["issue_ids"])
+    assert all(date.fromisoformat(i["due_date"]) for i in items)
+    resp = await api.client.get("/api/v1/rectifications?unit=临川区某乡", headers=api.auth("jw"))
+    assert [i["concerns"] for i in resp.json()["items"]] == [["discipline_commission"]]
+    resp = await api.client.get("/api/v1/rectifications", headers=api.auth("other"))
+    assert all(i["jurisdiction"] == NANCHENG for i in resp.json()["items"])
+    assert_problem(
+        await api.client.get(
+            f"/api/v1/rectifications?jurisdiction={LINCHUAN}", headers=api.auth("other")
+        ),
+        403,
+    )

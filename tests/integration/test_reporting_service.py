@@ -1,0 +1,611 @@
+"""The reporting service against the real PostgreSQL and Kafka.
+
+Events are appended to the other services' own event stores and published by their real
+outbox relays; the reporting service runs in this process (its real composition: schema,
+consumers on a FastStream broker, HTTP app) and is read over HTTP with real bearer tokens.
+The module gets its own set of service databases and topics, so its full-table comparisons
+(rebuild = live) see only its own events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from xuncha_reporting.bootstrap import SPEC
+from xuncha_reporting.rebuild import rebuild_projections
+from xuncha_reporting.settings import PROJECTION_CONSUMER
+from xuncha_shared import auth, provision
+from xuncha_shared.auth import Principal, Role
+from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
+from xuncha_shared.contracts.topics import topic_for
+from xuncha_shared.crypto import InformantIdentity, encrypt_identity
+from xuncha_shared.db import create_pool
+from xuncha_shared.envelope import Actor, EventPayload
+from xuncha_shared.eventstore import ANY_VERSION, NewEvent, PostgresEventStore
+from xuncha_shared.http import create_app
+from xuncha_shared.relay import OutboxRelay
+from xuncha_shared.runtime import service_context
+from xuncha_shared.settings import SERVICES, Settings
+
+pytestmark = pytest.mark.timeout(240)
+
+CITY = "361000"
+LINCHUAN = "361002"
+NANCHENG = "361021"
+OFFICE = Actor(principal_id="office-lc", role="county_admin")
+INFORMANT = InformantIdentity(
+    name="王秀英", phone="13907941234", address="抚州市临川区青云街道某小区", employer="某乡政府"
+)
+
+
+@dataclass
+class Stack:
+    settings: Settings  # the reporting service's
+    cli_settings: Settings  # what `xuncha projections rebuild` would use (superuser)
+    pools: dict[str, asyncpg.Pool]
+    client: httpx.AsyncClient
+    tokens: dict[str, str]
+    consumer: Any
+    admin_url: str
+    reporting_admin_url: str
+    sealed_ciphertexts: list[str] = field(default_factory=list)
+
+    def store(self, service: str) -> PostgresEventStore:
+        return PostgresEventStore(self.pools[service])
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool]], what: str, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+async def stack(infra) -> AsyncIterator[Stack]:
+    run = uuid.uuid4().hex[:6]
+    db_prefix = f"{infra.db_prefix}rp{run}_"
+    topic_prefix = f"{infra.topic_prefix}rp{run}."
+    dbs = await provision.create_service_databases(infra.pg_admin_url, db_prefix)
+    await provision.provision_topics(infra.kafka_bootstrap, topic_prefix)
+    settings = Settings(
+        service="reporting",
+        database_url=dbs["reporting"].url,
+        pg_admin_url=infra.pg_admin_url,
+        db_name_prefix=db_prefix,
+        kafka_bootstrap=infra.kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        state_dir=infra.state_dir,
+    )
+    cli_settings = settings.model_copy(update={"database_url": None})
+    async with contextlib.AsyncExitStack() as stack_:
+        pools: dict[str, asyncpg.Pool] = {}
+        for svc in ("intake", "clues", "rectification"):
+            pools[svc] = await create_pool(dbs[svc].url, max_size=4)
+            stack_.push_async_callback(pools[svc].close)
+        ctx = await stack_.enter_async_context(service_context(SPEC, settings))
+        pools["reporting"] = ctx.pool
+        assert SPEC.build_consumers and SPEC.build_api
+        SPEC.build_consumers(ctx.broker, ctx)
+        await ctx.broker.start()
+        stack_.push_async_callback(ctx.broker.stop)
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(
+                OutboxRelay(
+                    pools[svc],
+                    bootstrap=infra.kafka_bootstrap,
+                    service=svc,
+                    topic_prefix=topic_prefix,
+                ).run(stop)
+            )
+            for svc in SERVICES
+        ]
+
+        async def stop_relays() -> None:
+            stop.set()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
+
+        stack_.push_async_callback(stop_relays)
+        app = create_app("reporting", title=SPEC.title)
+        app.state.ctx = ctx
+        SPEC.build_api(app, ctx)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://reporting"
+        )
+        stack_.push_async_callback(client.aclose)
+        principals = {
+            "city": Principal(id="city-1", role=Role.CITY_ADMIN, jurisdiction=CITY),
+            "linchuan": Principal(id="lc-1", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
+            "auditor": Principal(id="aud-1", role=Role.AUDITOR, jurisdiction=CITY),
+            "discipline": Principal(
+                id="jw-1",
+                role=Role.DEPARTMENT,
+                jurisdiction=CITY,
+                department=Department.DISCIPLINE,
+            ),
+            "audit": Principal(
+                id="sj-1", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.AUDIT
+            ),
+            "organisation": Principal(
+                id="zz-1",
+                role=Role.DEPARTMENT,
+                jurisdiction=CITY,
+                department=Department.ORGANISATION,
+            ),
+            "group": Principal(id="g-1", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
+        }
+        tokens = {name: await auth.create_token_in([ctx.pool], p) for name, p in principals.items()}
+        yield Stack(
+            settings=settings,
+            cli_settings=cli_settings,
+            pools=pools,
+            client=client,
+            tokens=tokens,
+            consumer=ctx.extras["projection_consumer"],
+            admin_url=infra.pg_admin_url,
+            reporting_admin_url=cli_settings.service_database_url("reporting"),
+        )
+    await provision.drop_prefixed_databases(infra.pg_admin_url, db_prefix)
+    await provision.delete_prefixed_topics(infra.kafka_bootstrap, topic_prefix)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+async def append(
+    stack: Stack,
+    service: str,
+    stream_type: str,
+    stream_id: str,
+    payloads: list[EventPayload],
+    jurisdiction: str,
+    actor: Actor = OFFICE,
+) -> list[uuid.UUID]:
+    stored = await stack.store(service).append(
+        stream_type,
+        stream_id,
+        ANY_VERSION,
+        [NewEvent(p, jurisdiction, actor) for p in payloads],
+    )
+    return [e.event_id for e in stored]
+
+
+def petition(stack: Stack, jurisdiction: str, unit: str = "临川区农业农村局") -> PetitionReceived:
+    pid = uuid.uuid4()
+    sealed = encrypt_identity(b"k" * 32, uuid.uuid4(), INFORMANT)
+    stack.sealed_ciphertexts.append(sealed.ciphertext)
+    return PetitionReceived(
+        petition_id=pid,
+        jurisdiction=jurisdiction,
+        unit=unit,
+        channel="letter",
+        summary="反映该局在惠民资金发放中优亲厚友",
+        informant=sealed,
+        receipt_code_hash=hashlib.sha256(pid.bytes).hexdigest(),
+    )
+
+
+async def all_event_ids(stack: Stack) -> set[uuid.UUID]:
+    ids: set[uuid.UUID] = set()
+    for pool in stack.pools.values():
+        ids.update(r["event_id"] for r in await pool.fetch("SELECT event_id FROM events"))
+    return ids
+
+
+async def wait_consumed(stack: Stack) -> None:
+    """Until the projection consumer has processed every event of every store."""
+
+    async def done() -> bool:
+        wanted = await all_event_ids(stack)
+        seen = {
+            r["event_id"]
+            for r in await stack.pools["reporting"].fetch(
+                "SELECT event_id FROM inbox WHERE consumer = $1", PROJECTION_CONSUMER
+            )
+        }
+        return wanted <= seen
+
+    await wait_for(done, "the projection consumer to catch up")
+
+
+async def linked(stack: Stack, who: str = "city", **params: str) -> dict[str, Any]:
+    resp = await stack.client.get("/api/v1/views/linked", params=params, headers=stack.auth(who))
+    assert resp.status_code == 200, resp.text
+    doc: dict[str, Any] = resp.json()
+    return doc
+
+
+def county(view: dict[str, Any], code: str) -> dict[str, Any]:
+    row: dict[str, Any] = next(c for c in view["counties"] if c["jurisdiction"] == code)
+    return row
+
+
+async def feed(stack: Stack, department: str, who: str) -> dict[str, Any]:
+    resp = await stack.client.get(f"/api/v1/feeds/{department}", headers=stack.auth(who))
+    assert resp.status_code == 200, resp.text
+    doc: dict[str, Any] = resp.json()
+    return doc
+
+
+async def seed_case(stack: Stack, jurisdiction: str = LINCHUAN) -> dict[str, Any]:
+    """One petition -> clue registered, escalated, transferred -> issue fed back -> reports."""
+    pet = petition(stack, jurisdiction)
+    await append(stack, "intake", "petition", str(pet.petition_id), [pet], jurisdiction)
+    clue_id = uuid.uuid4()
+    reg = ClueRegistered(
+        clue_id=clue_id,
+        jurisdiction=jurisdiction,
+        unit="临川区农业农村局",
+        summary="惠民资金发放优亲厚友",
+        source_petition_id=pet.petition_id,
+    )
+    esc = ClueEscalated(
+        clue_id=clue_id,
+        from_jurisdiction=jurisdiction,
+        to_jurisdiction=CITY,
+        reason="涉及市管干部",
+    )
+    tr = ClueTransferred(
+        clue_id=clue_id,
+        department=Department.DISCIPLINE,
+        reason="涉嫌违反群众纪律",
+        jurisdiction=jurisdiction,
+        unit="临川区农业农村局",
+        summary="惠民资金发放中存在优亲厚友问题",
+    )
+    clue_events = await append(stack, "clues", "clue", str(clue_id), [reg, esc, tr], jurisdiction)
+    issue_id = uuid.uuid4()
+    fb = IssueFedBack(
+        issue_id=issue_id,
+        feedback_id=uuid.uuid4(),
+        jurisdiction=jurisdiction,
+        unit="临川区农业农村局",
+        description="惠民资金监管制度执行不到位",
+        concerns=[Department.AUDIT, Department.FINANCE],
+    )
+    reports = [
+        RectificationReported(
+            issue_id=issue_id,
+            kind=ReportKind.PROGRESS,
+            progress_percent=40,
+            completed=False,
+            note="已制定整改方案",
+        ),
+        RectificationReported(
+            issue_id=issue_id,
+            kind=ReportKind.FORMAL,
+            progress_percent=100,
+            completed=True,
+            note="已完成整改",
+        ),
+    ]
+    issue_events = await append(
+        stack, "rectification", "issue", str(issue_id), [fb, *reports], jurisdiction
+    )
+    return {
+        "petition_id": pet.petition_id,
+        "clue_id": clue_id,
+        "transfer_event": clue_events[2],
+        "issue_id": issue_id,
+        "feedback_event": issue_events[0],
+    }
+
+
+# ---- tests ---------------------------------------------------------------------------------
+
+
+async def test_events_of_every_service_show_up_in_the_linked_view(stack: Stack):
+    before = await linked(stack)
+    case = await seed_case(stack, LINCHUAN)
+    city_pet = petition(stack, CITY, "市住建局")
+    await append(stack, "intake", "petition", str(city_pet.petition_id), [city_pet], CITY)
+    await wait_consumed(stack)
+
+    after = await linked(stack)
+    lc_before, lc = county(before, LINCHUAN), county(after, LINCHUAN)
+    for metric, delta in {
+        "petitions_received": 1,
+        "clues_registered": 1,
+        "clues_transferred": 1,
+        "clues_escalated": 1,
+        "issues_fed_back": 1,
+        "rectification_reports": 2,
+        "issues_completed": 1,
+    }.items():
+        assert lc[metric] - lc_before[metric] == delta, metric
+    assert lc["name"] == "临川区" and lc["level"] == "county"
+    assert lc["completion_rate"] == round(lc["issues_completed"] / lc["issues_fed_back"], 4)
+    # the city row = its own work + all counties
+    city = after["city"]
+    assert city["own"]["petitions_received"] - before["city"]["own"]["petitions_received"] == 1
+    for metric in ("petitions_received", "clues_registered", "issues_fed_back"):
+        assert city[metric] == city["own"][metric] + sum(c[metric] for c in after["counties"])
+    assert len(after["counties"]) == 11
+    assert after["version"] > before["version"]
+
+    # the feeds: the transfer for 纪委监委, the issue for 审计局 and 财政局 (not 组织部)
+    jw = await feed(stack, "discipline_commission", "discipline")
+    item = next(i for i in jw["items"] if i["ref_id"] == str(case["clue_id"]))
+    assert item["item_id"] == f"{case['transfer_event']}:discipline_commission"
+    assert (item["kind"], item["jurisdiction_name"], item["acknowledged"]) == (
+        "clue_transfer",
+        "临川区",
+        False,
+    )
+    audit = await feed(stack, "audit", "audit")
+    assert any(i["ref_id"] == str(case["issue_id"]) for i in audit["items"])
+    fin = await feed(stack, "finance", "city")
+    assert any(i["ref_id"] == str(case["issue_id"]) for i in fin["items"])
+    org = await feed(stack, "organisation", "organisation")
+    assert not any(i["ref_id"] == str(case["issue_id"]) for i in org["items"])
+
+
+async def test_redelivered_events_change_nothing(stack: Stack):
+    await seed_case(stack, NANCHENG)
+    await wait_consumed(stack)
+    before = await linked(stack)
+    before_feed = await feed(stack, "audit", "auditor")
+    duplicates = stack.consumer.duplicates
+
+    # publish every stored event once more, exactly as the relay would
+    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
+    await producer.start()
+    sent = 0
+    try:
+        for service in ("intake", "clues", "rectification"):
+            for env in await stack.store(service).read_all(limit=100_000):
+                await producer.send_and_wait(
+                    topic_for(env.stream_type, stack.settings.topic_prefix),
+                    env.to_wire(),
+                    key=env.stream_id.encode(),
+                )
+                sent += 1
+    finally:
+        await producer.stop()
+
+    async def all_dropped() -> bool:
+        return bool(stack.consumer.duplicates - duplicates >= sent)
+
+    await wait_for(all_dropped, f"{sent} duplicates to be dropped")
+    after = await linked(stack)
+    after.pop("generated_at"), before.pop("generated_at")
+    assert after == before
+    assert (await feed(stack, "audit", "auditor"))["items"] == before_feed["items"]
+
+
+async def test_county_admin_sees_only_its_own_county(stack: Stack):
+    own = await linked(stack, "linchuan")
+    assert own["city"] is None
+    assert [c["jurisdiction"] for c in own["counties"]] == [LINCHUAN]
+    again = await linked(stack, "linchuan", jurisdiction=LINCHUAN)
+    assert again["counties"][0]["jurisdiction"] == LINCHUAN
+    for other in (NANCHENG, CITY):
+        resp = await stack.client.get(
+            "/api/v1/views/linked", params={"jurisdiction": other}, headers=stack.auth("linchuan")
+        )
+        assert resp.status_code == 403
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert resp.json()["status"] == 403
+    # the city office and the auditor see everything, one row on request
+    one = await linked(stack, "auditor", jurisdiction=NANCHENG)
+    assert one["city"] is None and one["counties"][0]["name"] == "南城县"
+    whole_city = await linked(stack, "city", jurisdiction=CITY)
+    assert whole_city["city"]["jurisdiction"] == CITY and whole_city["counties"] == []
+    # departments and groups do not read the linked view; no token is 401
+    for who in ("discipline", "group"):
+        resp = await stack.client.get("/api/v1/views/linked", headers=stack.auth(who))
+        assert resp.status_code == 403
+    resp = await stack.client.get("/api/v1/views/linked")
+    assert resp.status_code == 401
+    assert resp.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_feeds_are_per_department_and_acks_are_once(stack: Stack):
+    case = await seed_case(stack, LINCHUAN)
+    await wait_consumed(stack)
+    item_id = f"{case['transfer_event']}:discipline_commission"
+
+    # another department may neither read nor acknowledge the feed of 纪委监委
+    resp = await stack.client.get(
+        "/api/v1/feeds/discipline_commission", headers=stack.auth("audit")
+    )
+    assert resp.status_code == 403
+    resp = await stack.client.get("/api/v1/feeds/audit", headers=stack.auth("discipline"))
+    assert resp.status_code == 403
+    resp = await stack.client.get("/api/v1/feeds/audit", headers=stack.auth("linchuan"))
+    assert resp.status_code == 403
+    url = f"/api/v1/feeds/discipline_commission/items/{item_id}/ack"
+    for who in ("audit", "city", "auditor"):
+        resp = await stack.client.post(url, json={}, headers=stack.auth(who))
+        assert resp.status_code == 403, who
+    resp = await stack.client.post(
+        f"/api/v1/feeds/discipline_commission/items/{uuid.uuid4()}:discipline_commission/ack",
+        json={},
+        headers=stack.auth("discipline"),
+    )
+    assert resp.status_code == 404
+    resp = await stack.client.get("/api/v1/feeds/nobody", headers=stack.auth("city"))
+    assert resp.status_code == 422
+
+    version = (await stack.client.get("/api/v1/views/version", headers=stack.auth("city"))).json()
+    resp = await stack.client.post(
+        url, json={"note": "已签收，转第三审查调查室"}, headers=stack.auth("discipline")
+    )
+    assert resp.status_code == 201, resp.text
+    ack_event = uuid.UUID(resp.json()["event_id"])
+    item = next(
+        i
+        for i in (await feed(stack, "discipline_commission", "discipline"))["items"]
+        if i["item_id"] == item_id
+    )
+    assert item["acknowledged"] and item["acknowledged_by"] == "jw-1"
+    assert item["ack_note"] == "已签收，转第三审查调查室"
+    new_version = (
+        await stack.client.get("/api/v1/views/version", headers=stack.auth("city"))
+    ).json()
+    assert new_version["version"] > version["version"]
+
+    resp = await stack.client.post(url, json={}, headers=stack.auth("discipline"))
+    assert resp.status_code == 409
+    assert resp.headers["content-type"].startswith("application/problem+json")
+
+    # the ack is an event of reporting's own store, published by its relay to the share topic;
+    # it comes back through Kafka as a duplicate (applied with the append already)
+    stored = await stack.store("reporting").read_stream(item_id)
+    assert [e.event_type for e in stored] == ["reporting.ShareItemAcknowledged"]
+    assert stored[0].event_id == ack_event
+    duplicates = stack.consumer.duplicates
+    await wait_consumed(stack)
+    await wait_for(
+        lambda: _true(stack.consumer.duplicates > duplicates), "the ack to come back via Kafka"
+    )
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_sse_stream_sends_the_version(stack: Stack):
+    async with stack.client.stream(
+        "GET", "/api/v1/events/stream", params={"max_seconds": 1}, headers=stack.auth("city")
+    ) as resp:
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        body = "".join([chunk async for chunk in resp.aiter_text()])
+    assert "event: version" in body
+    data = next(line for line in body.splitlines() if line.startswith("data: "))
+    assert json.loads(data.removeprefix("data: "))["version"] >= 1
+
+
+async def test_informant_data_never_reaches_reporting(stack: Stack):
+    await wait_consumed(stack)
+    assert stack.sealed_ciphertexts
+    secrets_ = [*stack.sealed_ciphertexts, INFORMANT.name, INFORMANT.phone or "", "13907941234"]
+    # every table of reporting's database except the tokens (events, inbox, projection...)
+    conn = await asyncpg.connect(stack.reporting_admin_url)
+    try:
+        tables = await conn.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+        )
+        dump = []
+        for t in tables:
+            rows = await conn.fetch(f'SELECT * FROM "{t["table_schema"]}"."{t["table_name"]}"')
+            dump.extend(json.dumps([str(v) for v in r.values()], ensure_ascii=False) for r in rows)
+        columns = await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'projection'"
+        )
+    finally:
+        await conn.close()
+    text = "\n".join(dump)
+    assert len(text) > 1000
+    for secret in secrets_:
+        assert secret not in text
+    assert not any("informant" in c["column_name"] for c in columns)
+    # nor the API answers, nor the dashboard
+    answers = [json.dumps(await linked(stack), ensure_ascii=False)]
+    for dept in ("discipline_commission", "organisation", "petitions", "audit", "finance"):
+        answers.append(json.dumps(await feed(stack, dept, "city"), ensure_ascii=False))
+    for path in ("/", "/static/dashboard.js", "/static/dashboard.css"):
+        resp = await stack.client.get(path)
+        assert resp.status_code == 200
+        answers.append(resp.text)
+    assert "抚州市巡察工作上下联动平台" in answers[-3]
+    everything = "\n".join(answers)
+    for secret in secrets_:
+        assert secret not in everything
+    assert "informant" not in everything.lower()
+
+
+async def test_rebuild_gives_exactly_the_live_result_and_swaps_atomically(stack: Stack):
+    await seed_case(stack, CITY)
+    await wait_consumed(stack)
+    live_before = await linked(stack)
+
+    report = await rebuild_projections(stack.cli_settings)
+    assert report.read["intake"] >= 4 and report.read["reporting"] >= 1
+    assert not report.skipped
+    assert report.identical, [d for d in report.diffs if not d.equal]
+    assert report.meta_rebuilt["version"] == report.meta_live["version"]
+    assert not report.swapped and not report.kept
+
+    # a broken live table is found by the comparison and repaired by the swap
+    async with stack.pools["reporting"].acquire() as conn:
+        await conn.execute(
+            "UPDATE projection.counters SET value = value + 100 "
+            "WHERE jurisdiction = $1 AND metric = 'petitions_received'",
+            LINCHUAN,
+        )
+    broken = await linked(stack)
+    assert county(broken, LINCHUAN)["petitions_received"] == (
+        county(live_before, LINCHUAN)["petitions_received"] + 100
+    )
+    report = await rebuild_projections(stack.cli_settings, swap=True)
+    assert not report.identical
+    counters = next(d for d in report.diffs if d.table == "counters")
+    assert (counters.only_live, counters.only_rebuilt) == (1, 1)
+    assert report.swapped
+    repaired = await linked(stack)
+    assert repaired["version"] > broken["version"]
+    for key in ("city", "counties"):
+        assert repaired[key] == live_before[key]
+
+    # the live consumer keeps projecting into the swapped-in tables
+    pet = petition(stack, LINCHUAN)
+    await append(stack, "intake", "petition", str(pet.petition_id), [pet], LINCHUAN)
+    await wait_consumed(stack)
+    after = await linked(stack)
+    assert county(after, LINCHUAN)["petitions_received"] == (
+        county(live_before, LINCHUAN)["petitions_received"] + 1
+    )
+    # the swapped tables are still owned by the service role (it just wrote them)
+    final = await rebuild_projections(stack.cli_settings)
+    assert final.identical
+    async with stack.pools["reporting"].acquire() as conn:
+        schemas = await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild_%' "
+            "OR nspname LIKE 'projection_%'"
+        )
+    assert schemas == []
+
+
+def test_cli_rebuild_prints_an_identical_summary(stack: Stack):
+    from typer.testing import CliRunner
+    from xuncha_shared.cli.projections import app
+
+    env = {
+        "XUNCHA_PG_ADMIN_URL": stack.cli_settings.pg_admin_url,
+        "XUNCHA_DB_NAME_PREFIX": stack.cli_settings.db_name_prefix,
+    }
+    result = CliRunner().invoke(app, ["rebuild", "--json", "--strict"], env=env)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["identical"] is True and doc["swapped"] is False
+    assert {t["table"] for t in doc["tables"]} == {"facts", "counters", "feed_items", "feed_acks"}
+    assert sum(doc["read"].values()) == doc["applied"] > 0
+    result = CliRunner().invoke(app, ["rebuild"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "identical" in result.output
