@@ -1,0 +1,314 @@
+"""3. Append-to-handled latency through the real broker at a steady rate.
+
+Subject: the whole pipeline of the system. A load generator appends one event per call (each to
+a new stream) to a scratch "producer" database at ``rate`` events/s; an OutboxRelay (idle poll
+``Settings().relay_poll_ms``) publishes them; an InboxConsumer subscribed through a FastStream
+KafkaBroker built like the services' (``runtime.make_broker``) handles them in a second scratch
+database. Latency = time the inbox transaction of the event committed (FastStream then commits
+the offset) minus the time taken right before ``store.append`` was called; the handler's own
+receive time is kept as well (``info.handler_ms``).
+
+Baseline: the floor set by the broker and the client: a raw aiokafka producer (same config)
+sends the same envelopes at the same rate to a topic of its own and a raw AIOKafkaConsumer
+records when each arrives.
+
+After ``warmup_seconds`` of untimed load on each side, subject and baseline alternate in
+``rounds`` segments of ``seconds / rounds`` each, with every component running throughout;
+percentiles are over all samples of a side (nearest rank).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+from xuncha_shared.consumer import Delivery, InboxConsumer, broker_dead_letter_sink, subscribe
+from xuncha_shared.contracts import REGISTRY
+from xuncha_shared.contracts.topics import topic_for
+from xuncha_shared.db import create_pool
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.eventstore.base import NO_STREAM
+from xuncha_shared.eventstore.postgres import PostgresEventStore
+from xuncha_shared.kafka import header, make_producer
+from xuncha_shared.relay import OutboxRelay, kafka_headers
+from xuncha_shared.runtime import make_broker
+from xuncha_shared.settings import Settings
+
+from bench.common import (
+    STREAM_TYPE,
+    BenchResult,
+    Env,
+    Goal,
+    Metric,
+    alternating,
+    new_stream_id,
+    params_dict,
+    percentile,
+    petition_event,
+    scratch_database,
+    scratch_topics,
+    sealed_stream,
+)
+
+RAW_TOPIC = "bench.latency.raw"
+
+
+@dataclass(frozen=True)
+class LatencyParams:
+    rate: float = 200.0
+    seconds: float = 20.0
+    rounds: int = 3
+    warmup_seconds: float = 3.0
+    drain_timeout: float = 15.0
+
+    @classmethod
+    def quick(cls) -> LatencyParams:
+        return cls(seconds=3.0, rounds=1, warmup_seconds=0.5)
+
+
+class _TimedInboxConsumer(InboxConsumer):
+    """Notes when the inbox transaction of each event committed (handle() returns after it)."""
+
+    def __init__(self, committed: dict[UUID, float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.committed = committed
+        self.current: UUID | None = None
+
+    async def handle(self, delivery: Delivery) -> str:
+        self.current = None
+        result = await super().handle(delivery)
+        if result == "processed" and self.current is not None:
+            self.committed[self.current] = time.perf_counter()
+        return result
+
+
+async def _steady(
+    rate: float, count: int, fire: Callable[[int], Coroutine[Any, Any, None]]
+) -> None:
+    """Start ``fire(i)`` at ``t0 + i / rate`` (each in a task of its own, so a slow call never
+    delays the schedule); return once all have finished."""
+    tasks: set[asyncio.Task[None]] = set()
+    started = time.perf_counter()
+    for i in range(count):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(fire(i))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.gather(*tasks)
+
+
+async def _drain(sent: dict[UUID, float], done: dict[UUID, float], timeout: float) -> None:
+    """Wait until every sent event arrived, or ``timeout`` passed (the rest count as lost)."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        if time.perf_counter() >= deadline or all(k in done for k in sent):
+            return
+        await asyncio.sleep(0.02)
+
+
+def _latencies(sent: dict[UUID, float], done: dict[UUID, float]) -> list[float]:
+    return sorted((done[k] - t) * 1000 for k, t in sent.items() if k in done)
+
+
+async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = print) -> BenchResult:
+    started = time.perf_counter()
+    per_round = max(1, round(params.rate * params.seconds / params.rounds))
+    settings = Settings(kafka_bootstrap=env.kafka_bootstrap)
+    async with contextlib.AsyncExitStack() as stack:
+        src_url = await stack.enter_async_context(scratch_database(env, "latsrc"))
+        dst_url = await stack.enter_async_context(scratch_database(env, "latdst"))
+        prefix = await stack.enter_async_context(scratch_topics(env, extra=[RAW_TOPIC]))
+        topic, raw_topic = topic_for(STREAM_TYPE, prefix), prefix + RAW_TOPIC
+
+        src_pool = await create_pool(src_url, min_size=4, max_size=12)
+        stack.push_async_callback(src_pool.close)
+        dst_pool = await create_pool(dst_url, min_size=2, max_size=4)
+        stack.push_async_callback(dst_pool.close)
+        store = PostgresEventStore(src_pool)
+
+        # the relay of the producing side
+        relay = OutboxRelay(
+            src_pool,
+            bootstrap=env.kafka_bootstrap,
+            service="bench-latency",
+            topic_prefix=prefix,
+            poll_interval=settings.relay_poll_ms / 1000,
+        )
+        relay_stop = asyncio.Event()
+        relay_task = asyncio.create_task(relay.run(relay_stop))
+
+        async def stop_relay() -> None:
+            relay_stop.set()
+            await asyncio.wait_for(relay_task, 30)
+
+        stack.push_async_callback(stop_relay)
+
+        # the consuming side: FastStream broker + inbox consumer
+        handled: dict[UUID, float] = {}
+        committed: dict[UUID, float] = {}
+        broker = make_broker(settings, client_id="bench-latency")
+
+        async def handler(
+            conn: asyncpg.Connection, envelope: EventEnvelope, payload: EventPayload
+        ) -> None:
+            handled[envelope.event_id] = time.perf_counter()
+            consumer.current = envelope.event_id
+
+        consumer = _TimedInboxConsumer(
+            committed,
+            name="bench.latency",
+            pool=dst_pool,
+            registry=REGISTRY,
+            handler=handler,
+            dead_letter=broker_dead_letter_sink(broker),
+        )
+        subscribe(broker, [topic], consumer)
+        await broker.start()
+        stack.push_async_callback(broker.stop)
+
+        # the baseline: raw producer and consumer
+        raw_received: dict[UUID, float] = {}
+        producer = make_producer(env.kafka_bootstrap, client_id="bench.latency.raw")
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        raw_consumer = AIOKafkaConsumer(
+            raw_topic,
+            bootstrap_servers=env.kafka_bootstrap,
+            group_id=f"{prefix}raw",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await raw_consumer.start()
+        stack.push_async_callback(raw_consumer.stop)
+
+        async def consume_raw() -> None:
+            async for msg in raw_consumer:
+                event_id = header(msg.headers, "event_id")
+                if event_id:
+                    raw_received[UUID(event_id)] = time.perf_counter()
+
+        raw_task = asyncio.create_task(consume_raw())
+
+        async def stop_raw() -> None:
+            raw_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await raw_task
+
+        stack.push_async_callback(stop_raw)
+
+        # --- what each side does per event
+        async def append_one(sent: dict[UUID, float]) -> None:
+            event = petition_event()
+            stream_id = new_stream_id()
+            sent[event.event_id] = time.perf_counter()
+            await store.append(STREAM_TYPE, stream_id, NO_STREAM, [event])
+
+        async def raw_one(sent: dict[UUID, float]) -> None:
+            envelope = sealed_stream(new_stream_id(), 1, datetime.now(UTC))[0]
+            value, key = envelope.to_wire(), envelope.stream_id.encode()
+            headers = kafka_headers(envelope, None)
+            sent[envelope.event_id] = time.perf_counter()
+            await producer.send(raw_topic, value=value, key=key, headers=headers)
+
+        # --- warm up: wait until each path delivers end to end (partitions assigned)
+        async def warm(one: Callable[[dict[UUID, float]], Awaitable[None]],
+                       done: dict[UUID, float], what: str) -> None:  # fmt: skip
+            probe: dict[UUID, float] = {}
+            async with asyncio.timeout(60):
+                while not any(k in done for k in probe):
+                    await one(probe)
+                    await asyncio.sleep(0.2)
+            await _drain(probe, done, 5)
+            log(f"latency: {what} path ready")
+
+        async with asyncio.timeout(60):
+            await relay.ready.wait()
+        await warm(append_one, committed, "relay → consumer")
+        await warm(raw_one, raw_received, "raw producer → consumer")
+
+        sides = {
+            "subject": (append_one, committed),
+            "baseline": (raw_one, raw_received),
+        }
+
+        async def segment(side: str, count: int) -> dict[UUID, float]:
+            one, done = sides[side]
+            sent: dict[UUID, float] = {}
+
+            async def fire(_: int) -> None:
+                await one(sent)
+
+            await _steady(params.rate, count, fire)
+            await _drain(sent, done, params.drain_timeout)
+            return sent
+
+        # untimed steady load first: pools, connections and the consumer settle
+        warmup = round(params.rate * params.warmup_seconds)
+        for side in ("subject", "baseline"):
+            await segment(side, warmup)
+        samples: dict[str, list[float]] = {"subject": [], "baseline": []}
+        handler_samples: list[float] = []
+        round_p99: dict[str, list[float]] = {"subject": [], "baseline": []}
+        lost = {"subject": 0, "baseline": 0}
+        for r, order in alternating(params.rounds):
+            for side in order:
+                done = sides[side][1]
+                sent = await segment(side, per_round)
+                values = _latencies(sent, done)
+                lost[side] += len(sent) - len(values)
+                if side == "subject":
+                    handler_samples.extend(_latencies(sent, handled))
+                if not values:
+                    raise RuntimeError(f"latency {side}: nothing delivered")
+                samples[side].extend(values)
+                round_p99[side].append(round(percentile(values, 99), 1))
+                log(
+                    f"latency round {r + 1} {side}: p50 {percentile(values, 50):.1f} ms, "
+                    f"p99 {percentile(values, 99):.1f} ms ({len(values)} events)"
+                )
+
+    subject = sorted(samples["subject"])
+    baseline = sorted(samples["baseline"])
+    handler_sorted = sorted(handler_samples)
+    metrics = []
+    for q, label in ((50, "p50"), (95, "p95"), (99, "p99"), (100, "max")):
+        metrics.append(
+            Metric(
+                key=f"latency_{label}",
+                label=f"append → handled {label}, {params.rate:g} events/s",
+                unit="ms",
+                subject_rounds=[percentile(subject, q)],
+                baseline_rounds=[percentile(baseline, q)],
+                baseline_label="raw producer → raw consumer",
+                goal=Goal("subject", "<", 100) if label == "p99" else None,
+                higher_is_better=False,
+            )
+        )
+    return BenchResult(
+        name="latency",
+        title="Append-to-handled latency",
+        params=params_dict(params),
+        metrics=metrics,
+        info={
+            "samples": {"subject": len(subject), "baseline": len(baseline)},
+            "lost": lost,
+            "round_p99_ms": round_p99,
+            "handler_ms": {
+                label: round(percentile(handler_sorted, q), 1)
+                for q, label in ((50, "p50"), (95, "p95"), (99, "p99"), (100, "max"))
+            },
+            "relay_poll_ms": settings.relay_poll_ms,
+        },
+        seconds=time.perf_counter() - started,
+    )
