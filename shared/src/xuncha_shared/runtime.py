@@ -180,20 +180,16 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> None:
     parser.add_argument(
         "parts",
         nargs="*",
-        choices=["all", "api", "relay", "consumers"],
-        default=["all"],
-        help="what to run in this process (default: all)",
+        metavar="PART",
+        help="what to run in this process: all (default), api, relay, consumers",
     )
     args = parser.parse_args(argv)
-    parts = {"api", "relay", "consumers"} if "all" in args.parts else set(args.parts)
-    settings = Settings(service=spec.name) if not _env_service() else Settings()
-    settings = settings.model_copy(update={"service": spec.name})
+    unknown = set(args.parts) - {"all", "api", "relay", "consumers"}
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
+    everything = not args.parts or "all" in args.parts
+    parts = {"api", "relay", "consumers"} if everything else set(args.parts)
+    settings = Settings(service=spec.name)
     configure_logging(spec.name)
     setup_telemetry(spec.name)
     asyncio.run(run_service(spec, settings, sorted(parts)))
-
-
-def _env_service() -> str | None:
-    import os
-
-    return os.environ.get("XUNCHA_SERVICE")
