@@ -202,7 +202,12 @@ async def test_poison_message_goes_to_dlq_with_reason_and_next_is_processed(
     topic = topic_for("petition", fresh_topics)
     await fresh_db.pool.execute(EFFECTS_DDL)
     good = (await _append_many(fresh_db.pool, 1, per_call=1)).pop()
-    stored = await PostgresEventStore(fresh_db.pool).read_all()
+    store = PostgresEventStore(fresh_db.pool)
+    stored = await store.read_all()
+    deadline = time.monotonic() + 30
+    while not stored and time.monotonic() < deadline:  # waits out any older open transaction
+        await asyncio.sleep(0.05)
+        stored = await store.read_all()
     unknown = stored[0].model_copy(
         update={"event_type": "intake.SomethingNew", "event_id": uuid.uuid4()}
     )
