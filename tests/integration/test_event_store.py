@@ -19,7 +19,7 @@ from xuncha_shared.eventstore import (
     PostgresEventStore,
 )
 
-from tests.support.events import ACTOR, petition
+from tests.support.events import ACTOR, petition, read_all_settled
 
 
 async def test_append_chains_hashes_and_reads_back(fresh_db):
@@ -73,7 +73,7 @@ async def test_reader_waits_for_an_open_transaction_with_a_lower_position(fresh_
         assert low[0].global_position < high[0].global_position
         assert await store.read_all(START) == []  # nothing handed out past the open one
         await tx.commit()
-    seen = await store.read_all(START)
+    seen = await read_all_settled(store, 2)
     assert [e.event_id for e in seen] == [low[0].event_id, high[0].event_id]
 
 
@@ -120,7 +120,8 @@ async def test_stream_order_is_kept_in_the_global_order(fresh_db):
     store = PostgresEventStore(fresh_db.pool)
     for v in range(10):
         await store.append("petition", "ordered", v, [petition()])
-    versions = [e.stream_version for e in await store.read_all(START) if e.stream_id == "ordered"]
+    settled = await read_all_settled(store, 10)
+    versions = [e.stream_version for e in settled if e.stream_id == "ordered"]
     assert versions == list(range(1, 11))
 
 

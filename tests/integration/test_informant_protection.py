@@ -20,12 +20,12 @@ from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts import REGISTRY, topic_for
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.crypto import KeyErasedError
-from xuncha_shared.eventstore import START
 from xuncha_shared.http import create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import Settings, database_url_for
 
+from tests.support.events import read_all_settled
 from tests.support.kafka_read import read_topic
 
 pytestmark = pytest.mark.timeout(120)
@@ -117,7 +117,7 @@ async def test_no_plaintext_in_raw_storage_or_kafka_and_erasure_keeps_hashes(
                     assert form not in kafka_bytes, f"{secret!r} on Kafka"
 
             # the custodian can open it; after erasure nobody can, and hashes still verify
-            (stored,) = await ctx.store.read_all(START)
+            (stored,) = await read_all_settled(ctx.store, 1)
             payload = REGISTRY.decode(stored)
             assert isinstance(payload, PetitionReceived)
             assert payload.informant is not None

@@ -26,3 +26,19 @@ def petition(jurisdiction: str = "361002", summary: str = "反映某局违规发
         jurisdiction,
         ACTOR,
     )
+
+
+async def read_all_settled(store, expected: int, timeout: float = 30.0) -> list:  # type: ignore[no-untyped-def]
+    """read_all from the start until ``expected`` events are handed out: the commit-safe
+    watermark may trail while some other transaction of the cluster is still open."""
+    import asyncio
+    import time
+
+    from xuncha_shared.eventstore import START
+
+    deadline = time.monotonic() + timeout
+    events = await store.read_all(START, 100_000)
+    while len(events) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        events = await store.read_all(START, 100_000)
+    return events
