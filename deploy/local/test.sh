@@ -11,6 +11,7 @@ if [[ "${XUNCHA_TEST_INFRA:-auto}" == docker ]]; then
 else
     "$DEPLOY_DIR/up.sh" --infra
 fi
+"$DEPLOY_DIR/browser.sh" install # the dashboard's browser tests use Debian's chromium
 cd "$REPO_ROOT"
 rc=0
 "$VENV/bin/pytest" "$@" || rc=$?

@@ -45,7 +45,6 @@ INFORMANT_PHONE = "13979461234"
 
 pytestmark = [
     pytest.mark.timeout(600),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="apt-get install -y chromium"),
 ]
 
 
