@@ -27,6 +27,7 @@ from typing import Any
 import asyncpg
 from rich.console import Console
 from rich.table import Table
+from xuncha_shared.runtime_gc import tune_gc
 
 from bench import BENCHMARKS, append, latency, relay, replay
 from bench.common import BenchResult, Env, server_settings
@@ -214,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     aiokafka_log.setLevel(logging.CRITICAL)
     # wide enough for the table when the output is piped (rich assumes 80 columns then)
     width = max(shutil.get_terminal_size((150, 40)).columns, 120)
+    # the services' GC settings (xuncha_shared.runtime_gc), for subject and baseline alike
+    tune_gc()
     try:
         return asyncio.run(main_async(args, Console(width=width)))
     finally:

@@ -6,10 +6,20 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, ClassVar
 
 import pytest
-from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope, canonical_json, format_ts
-from xuncha_shared.eventstore.base import seal_events
+from xuncha_shared.envelope import (
+    GENESIS_HASH,
+    Actor,
+    EventEnvelope,
+    EventPayload,
+    canonical_json,
+    chain_hash,
+    format_ts,
+    hashed_document,
+)
+from xuncha_shared.eventstore.base import NewEvent, seal_events
 from xuncha_shared.ids import uuid7, uuid7_time_ms
 
 from tests.support.events import ACTOR, petition
@@ -101,3 +111,78 @@ def test_uuid7_is_versioned_and_monotonic():
     now_ms = datetime.now(UTC).timestamp() * 1000
     assert abs(uuid7_time_ms(ids[0]) - now_ms) < 60_000
     assert isinstance(ids[0], uuid.UUID)
+
+
+class _Varied(EventPayload):
+    event_type: ClassVar[str] = "test.VariedThing"
+    schema_version: ClassVar[int] = 3
+
+    note: str
+    data: dict[str, Any]
+    items: tuple[Any, ...] = ()
+    count: int | None = None
+
+
+_VARIED_PAYLOADS = [
+    _Varied(note="", data={}),
+    _Varied(
+        note="举报人反映某村干部侵占集体土地补偿款", data={"z": 1, "a": {"b": [1, 2, {"y": None}]}}
+    ),
+    _Varied(
+        note='quote " backslash \\ tab \t newline \n \u2028 emoji 🙂',
+        data={"嵌套": {"键": "值", "list": ["甲", "乙", {"深": {"更深": True}}]}, "": False},
+        items=(None, 0, -5, 10**18, "x"),
+        count=7,
+    ),
+    _Varied(note="ascii", data={"B": 1, "a": 2, "_": {"Z": [], "z": {}}}, count=0),
+]
+
+
+@pytest.mark.parametrize("stream_id", ["case-1", '案件-"7"\\x', "s" * 200])
+def test_fast_seal_hash_equals_chain_hash_of_hashed_document(stream_id: str) -> None:
+    recorded = datetime(2026, 5, 1, 8, 30, 0, 123456, tzinfo=UTC)
+    other_actor = Actor(principal_id="审查员-张三", role="reviewer")
+    cause = uuid7()
+    events = [
+        NewEvent(
+            payload=payload,
+            jurisdiction="361002",
+            actor=ACTOR if i % 2 else other_actor,
+            correlation_id=None if i % 3 else uuid7(),
+            causation_id=None if i % 2 else cause,
+            occurred_at=[
+                None,
+                recorded,
+                datetime(2026, 4, 30, 23, 0, tzinfo=timezone(timedelta(hours=8))),
+                recorded - timedelta(days=3, microseconds=1),
+            ][i % 4],
+            traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01" if i % 2 else None,
+        )
+        for i, payload in enumerate(_VARIED_PAYLOADS * 3)
+    ]
+    prev = "ab" * 32
+    sealed = seal_events("petition", stream_id, 5, prev, events, recorded)
+    for e in sealed:
+        doc = hashed_document(
+            event_id=e.event_id,
+            event_type=e.event_type,
+            schema_version=e.schema_version,
+            stream_type=e.stream_type,
+            stream_id=e.stream_id,
+            stream_version=e.stream_version,
+            occurred_at=e.occurred_at,
+            recorded_at=e.recorded_at,
+            jurisdiction=e.jurisdiction,
+            actor=e.actor,
+            correlation_id=e.correlation_id,
+            causation_id=e.causation_id,
+            payload=e.payload,
+            prev_hash=prev,
+        )
+        assert e.prev_hash == prev
+        assert e.hash == chain_hash(doc) == e.compute_hash()
+        prev = e.hash
+    # the envelopes are complete and valid: a validating round trip gives the same values
+    for e in sealed:
+        assert EventEnvelope.from_wire(e.to_wire()) == e
+        assert EventEnvelope.model_validate(e.model_dump()) == e

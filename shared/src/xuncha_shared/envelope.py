@@ -193,3 +193,36 @@ def hashed_document(
 
 def chain_hash(document: JsonDict) -> str:
     return hashlib.sha256(canonical_json(document)).hexdigest()
+
+
+# --- fast paths for trusted data (the store's own rows; no validation) ----------------------
+
+_ENVELOPE_FIELDS: frozenset[str] = frozenset(EventEnvelope.model_fields)
+_new_object = object.__new__
+_set_attr = object.__setattr__
+_ACTORS: dict[tuple[str, str], Actor] = {}
+_ACTOR_CACHE_MAX = 10_000
+
+
+def cached_actor(principal_id: str, role: str) -> Actor:
+    """A shared (frozen) ``Actor`` for trusted data; one instance per principal and role."""
+    key = (principal_id, role)
+    actor = _ACTORS.get(key)
+    if actor is None:
+        if len(_ACTORS) >= _ACTOR_CACHE_MAX:
+            _ACTORS.clear()
+        actor = Actor.model_construct(principal_id=principal_id, role=role)
+        _ACTORS[key] = actor
+    return actor
+
+
+def trusted_envelope(values: JsonDict) -> EventEnvelope:
+    """An ``EventEnvelope`` from already-valid values, without validation (what
+    ``model_construct`` does, minus its per-field bookkeeping). ``values`` must hold every
+    field, in declaration order, and becomes the instance's ``__dict__``."""
+    envelope = _new_object(EventEnvelope)
+    _set_attr(envelope, "__dict__", values)
+    _set_attr(envelope, "__pydantic_fields_set__", set(_ENVELOPE_FIELDS))
+    _set_attr(envelope, "__pydantic_extra__", None)
+    _set_attr(envelope, "__pydantic_private__", None)
+    return envelope

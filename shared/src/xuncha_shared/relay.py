@@ -19,9 +19,14 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -35,14 +40,87 @@ from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.kafka import make_producer
 from xuncha_shared.logs import configure_logging
+from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
-from xuncha_shared.telemetry import current_traceparent, setup_telemetry, span_from_traceparent
+from xuncha_shared.telemetry import (
+    current_traceparent,
+    setup_telemetry,
+    span_from_traceparent,
+    tracer_provider,
+)
 
 log = logging.getLogger("xuncha.relay")
 
 
 def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+_RELAY_READ_SQL = """
+SELECT tx_id, global_position, event_id, event_type, schema_version, stream_type, stream_id,
+       stream_version, occurred_at, recorded_at, jurisdiction, actor::text AS actor,
+       correlation_id, causation_id, traceparent, payload::text AS payload, prev_hash, hash
+FROM events
+WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)
+  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY tx_id, global_position
+LIMIT $3
+"""
+
+_json_str = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _wire_ts(value: datetime) -> str:
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _opt_uuid(value: UUID | None) -> str:
+    return f'"{value}"' if value is not None else "null"
+
+
+def wire_from_row(row: Mapping[str, Any]) -> bytes:
+    """The Kafka value of a stored event, assembled from a row of ``_RELAY_READ_SQL``
+    (``actor`` and ``payload`` as the jsonb text PostgreSQL returns) without decoding the JSON.
+
+    ``EventEnvelope.from_wire`` of the result equals the envelope whose ``to_wire()`` the relay
+    sent before (same fields; only the key order inside ``actor``/``payload``, the whitespace
+    and the timestamp offset notation may differ) — tests/unit/test_relay_wire.py.
+    """
+    return (
+        f'{{"event_id":"{row["event_id"]}",'
+        f'"event_type":{_json_str(row["event_type"])},'
+        f'"schema_version":{int(row["schema_version"])},'
+        f'"stream_type":{_json_str(row["stream_type"])},'
+        f'"stream_id":{_json_str(row["stream_id"])},'
+        f'"stream_version":{int(row["stream_version"])},'
+        f'"global_position":{int(row["global_position"])},'
+        f'"tx_id":{int(row["tx_id"])},'
+        f'"occurred_at":"{_wire_ts(row["occurred_at"])}",'
+        f'"recorded_at":"{_wire_ts(row["recorded_at"])}",'
+        f'"jurisdiction":{_json_str(row["jurisdiction"])},'
+        f'"actor":{row["actor"]},'
+        f'"correlation_id":"{row["correlation_id"]}",'
+        f'"causation_id":{_opt_uuid(row["causation_id"])},'
+        f'"traceparent":{_json_str(row["traceparent"])},'
+        f'"payload":{row["payload"]},'
+        f'"prev_hash":{_json_str(row["prev_hash"])},'
+        f'"hash":{_json_str(row["hash"])}}}'
+    ).encode()
+
+
+def row_headers(row: Mapping[str, Any], traceparent: str | None) -> list[tuple[str, bytes]]:
+    """``kafka_headers`` for a row of ``_RELAY_READ_SQL``."""
+    headers = [
+        ("event_id", str(row["event_id"]).encode()),
+        ("event_type", row["event_type"].encode()),
+        ("schema_version", str(row["schema_version"]).encode()),
+        ("stream_id", row["stream_id"].encode()),
+        ("jurisdiction", row["jurisdiction"].encode()),
+    ]
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    return headers
 
 
 def kafka_headers(envelope: EventEnvelope, traceparent: str | None) -> list[tuple[str, bytes]]:
@@ -102,30 +180,90 @@ class OutboxRelay:
     async def publish(self, producer: AIOKafkaProducer, events: Sequence[EventEnvelope]) -> None:
         """Send a batch and return once Kafka acknowledged every message of it.
 
-        Each send runs in a PRODUCER span whose parent is the trace context stored in the
-        envelope at append time, and the span's context travels on in the ``traceparent``
-        header (docs: telemetry.py)."""
+        With an SDK tracer provider configured (``setup_telemetry``), each send runs in a
+        PRODUCER span whose parent is the trace context stored in the envelope at append time,
+        and the span's context travels on in the ``traceparent`` header (docs: telemetry.py).
+        Without one no span is opened (it would be a no-op) and the stored ``traceparent`` is
+        sent as it is."""
+        traced = tracer_provider() is not None
         pending = []
         for envelope in events:
             topic = topic_for(envelope.stream_type, self.topic_prefix)
-            with span_from_traceparent(
-                f"{topic} publish",
-                envelope.traceparent,
-                SpanKind.PRODUCER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.destination.name": topic,
-                    "messaging.message.id": str(envelope.event_id),
-                    "xuncha.event_type": envelope.event_type,
-                },
-                tracer_=self._tracer,
-            ):
+            if not traced:
+                pending.append(
+                    await producer.send(
+                        topic,
+                        value=envelope.to_wire(),
+                        key=envelope.stream_id.encode(),
+                        headers=kafka_headers(envelope, envelope.traceparent),
+                    )
+                )
+                continue
+            with self._span(topic, envelope.traceparent, envelope.event_id, envelope.event_type):
                 pending.append(
                     await producer.send(
                         topic,
                         value=envelope.to_wire(),
                         key=envelope.stream_id.encode(),
                         headers=kafka_headers(envelope, current_traceparent()),
+                    )
+                )
+        await asyncio.gather(*pending)
+
+    def _span(
+        self, topic: str, traceparent: str | None, event_id: UUID, event_type: str
+    ) -> AbstractContextManager[Any]:
+        return span_from_traceparent(
+            f"{topic} publish",
+            traceparent,
+            SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": topic,
+                "messaging.message.id": str(event_id),
+                "xuncha.event_type": event_type,
+            },
+            tracer_=self._tracer,
+        )
+
+    async def read_rows(self, after: Position) -> list[asyncpg.Record]:
+        """The next batch after ``after`` in the commit-safe order of ``read_all``, JSON left
+        as text (for :func:`wire_from_row`)."""
+        rows: list[asyncpg.Record] = await self.pool.fetch(
+            _RELAY_READ_SQL, after.tx_id, after.global_position, self.batch_size
+        )
+        return rows
+
+    async def publish_rows(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
+        """:meth:`publish` for rows of :meth:`read_rows`: same topics, keys, headers, spans;
+        the value is assembled from the row (no decode/re-encode)."""
+        traced = tracer_provider() is not None
+        prefix = self.topic_prefix
+        topics: dict[str, str] = {}
+        pending = []
+        send = producer.send
+        for row in rows:
+            stream_type = row["stream_type"]
+            topic = topics.get(stream_type)
+            if topic is None:
+                topic = topics[stream_type] = topic_for(stream_type, prefix)
+            if not traced:
+                pending.append(
+                    await send(
+                        topic,
+                        value=wire_from_row(row),
+                        key=row["stream_id"].encode(),
+                        headers=row_headers(row, row["traceparent"]),
+                    )
+                )
+                continue
+            with self._span(topic, row["traceparent"], row["event_id"], row["event_type"]):
+                pending.append(
+                    await send(
+                        topic,
+                        value=wire_from_row(row),
+                        key=row["stream_id"].encode(),
+                        headers=row_headers(row, current_traceparent()),
                     )
                 )
         await asyncio.gather(*pending)
@@ -170,15 +308,16 @@ class OutboxRelay:
             position = await self.position()
             self.ready.set()
             while not stop.is_set():
-                events = await self.store.read_all(position, self.batch_size)
-                if not events:
+                rows = await self.read_rows(position)
+                if not rows:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.poll_interval)
                     continue
-                await self.publish(producer, events)
-                position = Position.of(events[-1])
+                await self.publish_rows(producer, rows)
+                # stored only once Kafka acknowledged the whole batch
+                position = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
                 await self._save(position)
-                self.published += len(events)
+                self.published += len(rows)
         finally:
             if own:
                 await producer.stop()
@@ -212,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = settings.model_copy(update={"service": args.service})
     configure_logging(f"{settings.service}.relay")
     setup_telemetry(settings.service)
+    tune_gc()
     asyncio.run(run_relay(settings))
 
 

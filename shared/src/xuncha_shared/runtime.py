@@ -32,6 +32,7 @@ from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.http import create_app, run_uvicorn
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.relay import OutboxRelay
+from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
 from xuncha_shared.telemetry import kafka_telemetry_middleware, setup_telemetry
 
@@ -192,4 +193,5 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> None:
     settings = Settings(service=spec.name)
     configure_logging(spec.name)
     setup_telemetry(spec.name)
+    tune_gc()
     asyncio.run(run_service(spec, settings, sorted(parts)))

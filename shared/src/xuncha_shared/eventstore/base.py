@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from xuncha_shared.envelope import (
     Actor,
     EventEnvelope,
     EventPayload,
-    chain_hash,
-    hashed_document,
+    format_ts,
+    trusted_envelope,
 )
 from xuncha_shared.ids import uuid7
 
@@ -73,6 +75,111 @@ class NewEvent:
     event_id: UUID = field(default_factory=uuid7)
 
 
+_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+@dataclass(slots=True)
+class SealedBatch:
+    """Sealed events before they are stored: the envelope values (every field, in declaration
+    order; ``global_position``/``tx_id`` still ``None``) and the canonical JSON text of each
+    event's actor and payload (reused as the ``jsonb`` input of the INSERT)."""
+
+    values: list[dict[str, Any]]
+    actor_json: list[str]
+    payload_json: list[str]
+
+    def envelopes(self) -> list[EventEnvelope]:
+        return [trusted_envelope(v) for v in self.values]
+
+
+def seal_batch(
+    stream_type: str,
+    stream_id: str,
+    first_version: int,
+    prev_hash: str,
+    events: Sequence[NewEvent],
+    recorded_at: datetime,
+) -> SealedBatch:
+    """Chain ``events`` onto ``prev_hash``.
+
+    The hash is ``chain_hash(hashed_document(...))`` byte for byte, but the canonical JSON is
+    assembled directly: the top-level keys of ``HASHED_FIELDS`` in sorted order, each value
+    encoded with the same encoder settings as ``canonical_json``; ``recorded_at`` is formatted
+    once per call and each distinct actor encoded once (tests/unit/test_envelope.py compares
+    both computations).
+    """
+    recorded_ts = format_ts(recorded_at)
+    stream_type_json = _canonical(stream_type)
+    stream_id_json = _canonical(stream_id)
+    actors: dict[int, str] = {}
+    values: list[dict[str, Any]] = []
+    actor_json: list[str] = []
+    payload_json: list[str] = []
+    for offset, new in enumerate(events):
+        payload_model = new.payload
+        payload = payload_model.model_dump(mode="json")
+        payload_text = _canonical(payload)
+        actor = new.actor
+        actor_text = actors.get(id(actor))
+        if actor_text is None:
+            doc = actor.model_dump() if isinstance(actor, Actor) else dict(actor)
+            actor_text = actors[id(actor)] = _canonical(doc)
+        correlation_id = new.correlation_id or new.event_id
+        causation_id = new.causation_id
+        if new.occurred_at is None or new.occurred_at is recorded_at:
+            occurred_at, occurred_ts = recorded_at, recorded_ts
+        else:
+            occurred_at, occurred_ts = new.occurred_at, format_ts(new.occurred_at)
+        version = first_version + offset
+        event_type = payload_model.event_type
+        schema_version = payload_model.schema_version
+        canonical = (
+            f'{{"actor":{actor_text},'
+            f'"causation_id":{_canonical(str(causation_id)) if causation_id else "null"},'
+            f'"correlation_id":{_canonical(str(correlation_id))},'
+            f'"event_id":{_canonical(str(new.event_id))},'
+            f'"event_type":{_canonical(event_type)},'
+            f'"jurisdiction":{_canonical(new.jurisdiction)},'
+            f'"occurred_at":"{occurred_ts}",'
+            f'"payload":{payload_text},'
+            f'"prev_hash":{_canonical(prev_hash)},'
+            f'"recorded_at":"{recorded_ts}",'
+            f'"schema_version":{_canonical(schema_version)},'
+            f'"stream_id":{stream_id_json},'
+            f'"stream_type":{stream_type_json},'
+            f'"stream_version":{_canonical(version)}}}'
+        )
+        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        values.append(
+            {
+                "event_id": new.event_id,
+                "event_type": event_type,
+                "schema_version": schema_version,
+                "stream_type": stream_type,
+                "stream_id": stream_id,
+                "stream_version": version,
+                "global_position": None,
+                "tx_id": None,
+                "occurred_at": occurred_at,
+                "recorded_at": recorded_at,
+                "jurisdiction": new.jurisdiction,
+                "actor": actor,
+                "correlation_id": correlation_id,
+                "causation_id": causation_id,
+                "traceparent": new.traceparent,
+                "payload": payload,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        actor_json.append(actor_text)
+        payload_json.append(payload_text)
+        prev_hash = digest
+    return SealedBatch(values, actor_json, payload_json)
+
+
 def seal_events(
     stream_type: str,
     stream_id: str,
@@ -82,53 +189,9 @@ def seal_events(
     recorded_at: datetime,
 ) -> list[EventEnvelope]:
     """Turn new events into envelopes chained onto ``prev_hash`` (positions not yet known)."""
-    sealed: list[EventEnvelope] = []
-    for offset, new in enumerate(events):
-        payload = new.payload.model_dump(mode="json")
-        correlation_id = new.correlation_id or new.event_id
-        occurred_at = new.occurred_at or recorded_at
-        version = first_version + offset
-        doc = hashed_document(
-            event_id=new.event_id,
-            event_type=new.payload.event_type,
-            schema_version=new.payload.schema_version,
-            stream_type=stream_type,
-            stream_id=stream_id,
-            stream_version=version,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            jurisdiction=new.jurisdiction,
-            actor=new.actor,
-            correlation_id=correlation_id,
-            causation_id=new.causation_id,
-            payload=payload,
-            prev_hash=prev_hash,
-        )
-        digest = chain_hash(doc)
-        sealed.append(
-            EventEnvelope.model_construct(
-                event_id=new.event_id,
-                event_type=new.payload.event_type,
-                schema_version=new.payload.schema_version,
-                stream_type=stream_type,
-                stream_id=stream_id,
-                stream_version=version,
-                global_position=None,
-                tx_id=None,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-                jurisdiction=new.jurisdiction,
-                actor=new.actor,
-                correlation_id=correlation_id,
-                causation_id=new.causation_id,
-                traceparent=new.traceparent,
-                payload=payload,
-                prev_hash=prev_hash,
-                hash=digest,
-            )
-        )
-        prev_hash = digest
-    return sealed
+    return seal_batch(
+        stream_type, stream_id, first_version, prev_hash, events, recorded_at
+    ).envelopes()
 
 
 class EventStore(Protocol):

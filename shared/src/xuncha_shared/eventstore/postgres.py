@@ -14,18 +14,17 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
-from xuncha_shared.envelope import GENESIS_HASH, Actor, EventEnvelope
+from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope, cached_actor, trusted_envelope
 from xuncha_shared.eventstore.base import (
     ANY_VERSION,
     START,
     ConcurrencyError,
     NewEvent,
     Position,
-    seal_events,
+    seal_batch,
 )
 
 COLUMNS = (
@@ -69,36 +68,35 @@ _READ_STREAM_SQL = (
 )
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def envelope_from_record(row: asyncpg.Record) -> EventEnvelope:
+    """An envelope from a row of ``SELECT {COLUMNS}`` (trusted: the store's own data)."""
     actor = row["actor"]
     if isinstance(actor, str):
         actor = json.loads(actor)
     payload = row["payload"]
     if isinstance(payload, str):
         payload = json.loads(payload)
-    return EventEnvelope.model_construct(
-        event_id=row["event_id"],
-        event_type=row["event_type"],
-        schema_version=row["schema_version"],
-        stream_type=row["stream_type"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        global_position=row["global_position"],
-        tx_id=row["tx_id"],
-        occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"],
-        jurisdiction=row["jurisdiction"],
-        actor=Actor.model_construct(**actor),
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        traceparent=row["traceparent"],
-        payload=payload,
-        prev_hash=row["prev_hash"],
-        hash=row["hash"],
+    return trusted_envelope(
+        {
+            "event_id": row["event_id"],
+            "event_type": row["event_type"],
+            "schema_version": row["schema_version"],
+            "stream_type": row["stream_type"],
+            "stream_id": row["stream_id"],
+            "stream_version": row["stream_version"],
+            "global_position": row["global_position"],
+            "tx_id": row["tx_id"],
+            "occurred_at": row["occurred_at"],
+            "recorded_at": row["recorded_at"],
+            "jurisdiction": row["jurisdiction"],
+            "actor": cached_actor(actor["principal_id"], actor["role"]),
+            "correlation_id": row["correlation_id"],
+            "causation_id": row["causation_id"],
+            "traceparent": row["traceparent"],
+            "payload": payload,
+            "prev_hash": row["prev_hash"],
+            "hash": row["hash"],
+        }
     )
 
 
@@ -142,28 +140,29 @@ class PostgresEventStore:
         if expected_version != ANY_VERSION and head_version != expected_version:
             raise ConcurrencyError(stream_id, expected_version, head_version)
         prev_hash = head["hash"] if head else GENESIS_HASH
-        sealed = seal_events(
+        batch = seal_batch(
             stream_type, stream_id, head_version + 1, prev_hash, events, datetime.now(UTC)
         )
+        values = batch.values
         try:
             rows = await conn.fetch(
                 _INSERT_SQL,
-                [e.event_id for e in sealed],
-                [e.event_type for e in sealed],
-                [e.schema_version for e in sealed],
-                [e.stream_type for e in sealed],
-                [e.stream_id for e in sealed],
-                [e.stream_version for e in sealed],
-                [e.occurred_at for e in sealed],
-                [e.recorded_at for e in sealed],
-                [e.jurisdiction for e in sealed],
-                [_dumps(e.actor.model_dump()) for e in sealed],
-                [e.correlation_id for e in sealed],
-                [e.causation_id for e in sealed],
-                [e.traceparent for e in sealed],
-                [_dumps(e.payload) for e in sealed],
-                [e.prev_hash for e in sealed],
-                [e.hash for e in sealed],
+                [v["event_id"] for v in values],
+                [v["event_type"] for v in values],
+                [v["schema_version"] for v in values],
+                [stream_type] * len(values),
+                [stream_id] * len(values),
+                [v["stream_version"] for v in values],
+                [v["occurred_at"] for v in values],
+                [v["recorded_at"] for v in values],
+                [v["jurisdiction"] for v in values],
+                batch.actor_json,
+                [v["correlation_id"] for v in values],
+                [v["causation_id"] for v in values],
+                [v["traceparent"] for v in values],
+                batch.payload_json,
+                [v["prev_hash"] for v in values],
+                [v["hash"] for v in values],
             )
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name == "events_stream_version_key":
@@ -176,15 +175,9 @@ class PostgresEventStore:
             # events would sort before the head in the commit-safe order. Refuse; a retry
             # runs in a new transaction with a larger id.
             raise ConcurrencyError(stream_id, expected_version, head_version)
-        return [
-            e.model_copy(
-                update={
-                    "global_position": positions[e.event_id][0],
-                    "tx_id": positions[e.event_id][1],
-                }
-            )
-            for e in sealed
-        ]
+        for v in values:
+            v["global_position"], v["tx_id"] = positions[v["event_id"]]
+        return batch.envelopes()
 
     async def stream_version(self, stream_id: str) -> int:
         value = await self.pool.fetchval(
