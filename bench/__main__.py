@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from xuncha_shared.runtime_gc import tune_gc
 
-from bench import BENCHMARKS, append, latency, relay, replay
+from bench import BENCHMARKS, append, dashboard, latency, relay, replay
 from bench.common import BenchResult, Env, server_settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -43,6 +43,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "relay": (relay.RelayParams, relay.run),
     "latency": (latency.LatencyParams, latency.run),
     "replay": (replay.ReplayParams, replay.run),
+    "dashboard": (dashboard.DashboardParams, dashboard.run),
 }
 
 
@@ -73,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-rate", type=float, help="events/s of the latency run")
     p.add_argument("--latency-seconds", type=float, help="seconds of load per side")
     p.add_argument("--replay-events", type=int, help="events in the replay store")
+    p.add_argument("--dashboard-rate", type=float, help="petitions/s POSTed by the dashboard run")
+    p.add_argument("--dashboard-seconds", type=float, help="seconds of dashboard load")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p
@@ -90,6 +93,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "relay": {"events": args.relay_events},
         "latency": {"rate": args.latency_rate, "seconds": args.latency_seconds},
         "replay": {"events": args.replay_events},
+        "dashboard": {"rate": args.dashboard_rate, "seconds": args.dashboard_seconds},
     }
     selected = args.only or list(BENCHMARKS)
     result: dict[str, Any] = {}

@@ -48,6 +48,9 @@ async def test_quick_benchmark(infra, name: str) -> None:
     if name == "latency":
         assert result.info["lost"] == {"subject": 0, "baseline": 0}
         assert result.info["samples"]["subject"] > 0
+    if name == "dashboard":  # the four services as processes: ~10 s
+        assert result.info["lost"] == 0
+        assert result.info["petitions"] > 0
 
 
 def test_cli_quick_writes_results(infra, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
