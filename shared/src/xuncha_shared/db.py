@@ -11,7 +11,8 @@ plus the tables of the service itself, passed to ``migrate`` as extra DDL.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -77,6 +78,29 @@ async def connect(dsn: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(dsn)
     await _init_connection(conn)
     return conn
+
+
+class PoolRepository:
+    """Base of a service's tables: each method works in the caller's transaction (``conn``) or,
+    given ``None``, on a connection of its own from ``pool``."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def _conn(self, conn: Any) -> AsyncIterator[Any]:
+        if conn is not None:
+            yield conn
+        else:
+            async with self.pool.acquire() as own:
+                yield own
+
+
+def like(pattern: str, value: str) -> bool:
+    """SQL ``LIKE`` of the jurisdiction patterns (``_`` wildcards only), for in-memory fakes."""
+    return len(pattern) == len(value) and all(
+        p in ("_", v) for p, v in zip(pattern, value, strict=True)
+    )
 
 
 async def migrate(conn: asyncpg.Connection, extra: Sequence[str] = ()) -> None:

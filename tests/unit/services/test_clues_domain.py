@@ -21,8 +21,6 @@ from xuncha_clues.domain.model import (
 from xuncha_clues.handlers import (
     CONSUMER_ACTOR,
     ClueHandlers,
-    Meta,
-    no_transaction,
     register_from_petitions,
 )
 from xuncha_shared.contracts import REGISTRY
@@ -39,6 +37,7 @@ from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.envelope import Actor, EventEnvelope
 from xuncha_shared.eventstore import ConcurrencyError, InMemoryEventStore, NewEvent
 from xuncha_shared.eventstore.base import seal_events
+from xuncha_shared.service import Meta, no_transaction
 
 CITY = "361000"
 LINCHUAN = "361002"

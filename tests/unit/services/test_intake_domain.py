@@ -14,9 +14,7 @@ from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.handlers import (
     IntakeHandlers,
-    Meta,
     PetitionInput,
-    no_transaction,
     receipt_status_handler,
 )
 from xuncha_shared.contracts import REGISTRY
@@ -33,6 +31,7 @@ from xuncha_shared.crypto import InformantIdentity, InformantVault, InMemoryKeyS
 from xuncha_shared.envelope import Actor, EventEnvelope
 from xuncha_shared.eventstore import InMemoryEventStore, NewEvent
 from xuncha_shared.eventstore.base import seal_events
+from xuncha_shared.service import Meta, no_transaction
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")

@@ -15,7 +15,7 @@ from xuncha_rectification.domain.model import (
     IssueStatus,
     ReportRectification,
 )
-from xuncha_rectification.handlers import Meta, RectificationHandlers, no_transaction
+from xuncha_rectification.handlers import RectificationHandlers
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import (
     IssueFedBack,
@@ -25,6 +25,7 @@ from xuncha_shared.contracts.rectification import (
 )
 from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import InMemoryEventStore
+from xuncha_shared.service import Meta, no_transaction
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")

@@ -12,19 +12,17 @@ that already exists decides nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
-import asyncpg
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
-from xuncha_shared.eventstore import NO_STREAM, NewEvent
+from xuncha_shared.eventstore import NO_STREAM, EventStore, NewEvent
 from xuncha_shared.runtime import ServiceContext
-from xuncha_shared.telemetry import current_traceparent
+from xuncha_shared.service import Meta, TxFactory, pg_transaction
 
 from xuncha_clues.adapters.views import ClueViews, SqlClueViews
 from xuncha_clues.domain import model
@@ -35,67 +33,7 @@ REGISTER_CONSUMER = "clues.register-from-petitions"
 #: the actor of events the service appends on its own, in reaction to another event
 CONSUMER_ACTOR = Actor(principal_id=f"service:{REGISTER_CONSUMER}", role="system")
 
-TxFactory = Callable[[], AbstractAsyncContextManager[Any]]
 EventHandler = Callable[[Any, EventEnvelope, EventPayload], Awaitable[None]]
-
-
-class Store(Protocol):
-    async def append(
-        self,
-        stream_type: str,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        conn: Any = None,
-    ) -> list[EventEnvelope]: ...
-
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]: ...
-
-
-def pg_transaction(pool: asyncpg.Pool) -> TxFactory:
-    @asynccontextmanager
-    async def transaction() -> AsyncIterator[asyncpg.Connection]:
-        async with pool.acquire() as conn, conn.transaction():
-            yield conn
-
-    return transaction
-
-
-@asynccontextmanager
-async def no_transaction() -> AsyncIterator[None]:
-    yield None
-
-
-@dataclass(frozen=True)
-class Meta:
-    """Envelope metadata of the events one command (or one consumed event) appends."""
-
-    actor: Actor
-    correlation_id: UUID | None = None
-    causation_id: UUID | None = None
-    traceparent: str | None = None
-
-    def new_event(self, payload: EventPayload, jurisdiction: str) -> NewEvent:
-        return NewEvent(
-            payload=payload,
-            jurisdiction=jurisdiction,
-            actor=self.actor,
-            correlation_id=self.correlation_id,
-            causation_id=self.causation_id,
-            traceparent=self.traceparent,
-        )
-
-    @classmethod
-    def caused_by(cls, envelope: EventEnvelope, actor: Actor) -> Meta:
-        """For an append in reaction to ``envelope``: same correlation, caused by it, and the
-        current (consumer) span's trace context, else the consumed event's."""
-        return cls(
-            actor=actor,
-            correlation_id=envelope.correlation_id,
-            causation_id=envelope.event_id,
-            traceparent=current_traceparent() or envelope.traceparent,
-        )
 
 
 Decision = Callable[[Clue], list[EventPayload]]
@@ -103,7 +41,7 @@ Decision = Callable[[Clue], list[EventPayload]]
 
 @dataclass
 class ClueHandlers:
-    store: Store
+    store: EventStore
     views: ClueViews
     transaction: TxFactory
     registry: EventRegistry = REGISTRY

@@ -8,21 +8,20 @@ either all three exist or none does, and only ciphertext reaches the events tabl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
-import asyncpg
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.crypto import InformantIdentity, InformantVault, load_kek
-from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
-from xuncha_shared.eventstore import NO_STREAM, NewEvent
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.eventstore import NO_STREAM, EventStore
 from xuncha_shared.ids import uuid7
 from xuncha_shared.runtime import ServiceContext
+from xuncha_shared.service import Meta, TxFactory, pg_transaction
 
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository, SqlReceipts
 from xuncha_intake.domain import model
@@ -31,61 +30,7 @@ from xuncha_intake.domain.model import ReceiptStatus
 #: consumer group (and inbox name) that follows clue events to move receipts forward
 RECEIPT_STATUS_CONSUMER = "intake.receipt-status"
 
-TxFactory = Callable[[], AbstractAsyncContextManager[Any]]
 EventHandler = Callable[[Any, EventEnvelope, EventPayload], Awaitable[None]]
-
-
-class Store(Protocol):
-    """What the handlers need of an event store (PostgreSQL or in-memory)."""
-
-    async def append(
-        self,
-        stream_type: str,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        conn: Any = None,
-    ) -> list[EventEnvelope]: ...
-
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]: ...
-
-
-def pg_transaction(pool: asyncpg.Pool) -> TxFactory:
-    """A factory of transactions on ``pool`` yielding the connection."""
-
-    @asynccontextmanager
-    async def transaction() -> AsyncIterator[asyncpg.Connection]:
-        async with pool.acquire() as conn, conn.transaction():
-            yield conn
-
-    return transaction
-
-
-@asynccontextmanager
-async def no_transaction() -> AsyncIterator[None]:
-    """For the in-memory fakes of the unit tests."""
-    yield None
-
-
-@dataclass(frozen=True)
-class Meta:
-    """Envelope metadata of the events a command appends."""
-
-    actor: Actor
-    correlation_id: UUID
-    causation_id: UUID | None = None
-    traceparent: str | None = None
-
-    def new_event(self, payload: EventPayload, jurisdiction: str) -> NewEvent:
-        return NewEvent(
-            payload=payload,
-            jurisdiction=jurisdiction,
-            actor=self.actor,
-            correlation_id=self.correlation_id,
-            causation_id=self.causation_id,
-            traceparent=self.traceparent,
-        )
 
 
 @dataclass(frozen=True)
@@ -116,7 +61,7 @@ class ReceiptView:
 
 @dataclass
 class IntakeHandlers:
-    store: Store
+    store: EventStore
     receipts: ReceiptRepository
     vault: InformantVault
     transaction: TxFactory

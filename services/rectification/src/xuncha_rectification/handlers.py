@@ -10,69 +10,17 @@ service owns clues; checking them would need a local read model of the clue topi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
 from uuid import UUID
 
-import asyncpg
 from xuncha_shared.contracts import REGISTRY, EventRegistry
-from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
-from xuncha_shared.eventstore import NO_STREAM, NewEvent
+from xuncha_shared.eventstore import NO_STREAM, EventStore
 from xuncha_shared.runtime import ServiceContext
+from xuncha_shared.service import Meta, TxFactory, pg_transaction
 
 from xuncha_rectification.adapters.views import IssueViews, SqlIssueViews
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain.model import Issue
-
-TxFactory = Callable[[], AbstractAsyncContextManager[Any]]
-
-
-class Store(Protocol):
-    async def append(
-        self,
-        stream_type: str,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[NewEvent],
-        *,
-        conn: Any = None,
-    ) -> list[EventEnvelope]: ...
-
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]: ...
-
-
-def pg_transaction(pool: asyncpg.Pool) -> TxFactory:
-    @asynccontextmanager
-    async def transaction() -> AsyncIterator[asyncpg.Connection]:
-        async with pool.acquire() as conn, conn.transaction():
-            yield conn
-
-    return transaction
-
-
-@asynccontextmanager
-async def no_transaction() -> AsyncIterator[None]:
-    yield None
-
-
-@dataclass(frozen=True)
-class Meta:
-    actor: Actor
-    correlation_id: UUID | None = None
-    causation_id: UUID | None = None
-    traceparent: str | None = None
-
-    def new_event(self, payload: EventPayload, jurisdiction: str) -> NewEvent:
-        return NewEvent(
-            payload=payload,
-            jurisdiction=jurisdiction,
-            actor=self.actor,
-            correlation_id=self.correlation_id,
-            causation_id=self.causation_id,
-            traceparent=self.traceparent,
-        )
 
 
 @dataclass(frozen=True)
@@ -83,7 +31,7 @@ class FeedbackRecorded:
 
 @dataclass
 class RectificationHandlers:
-    store: Store
+    store: EventStore
     views: IssueViews
     transaction: TxFactory
     registry: EventRegistry = REGISTRY

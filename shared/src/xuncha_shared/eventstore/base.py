@@ -195,12 +195,17 @@ def seal_events(
 
 
 class EventStore(Protocol):
+    """What command handlers need of an event store (PostgreSQL or in-memory). With ``conn``,
+    ``append`` joins the caller's open transaction."""
+
     async def append(
         self,
         stream_type: str,
         stream_id: str,
         expected_version: int,
         events: Sequence[NewEvent],
+        *,
+        conn: Any = None,
     ) -> list[EventEnvelope]: ...
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]: ...

@@ -7,14 +7,12 @@ replays the clue's stream. A version guard keeps an older state from overwriting
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-import asyncpg
+from xuncha_shared.db import PoolRepository, like
 
 from xuncha_clues.domain.model import Clue
 
@@ -94,18 +92,7 @@ _COLUMNS = (
 )
 
 
-class SqlClueViews:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
-    @asynccontextmanager
-    async def _conn(self, conn: Any) -> AsyncIterator[Any]:
-        if conn is not None:
-            yield conn
-        else:
-            async with self.pool.acquire() as own:
-                yield own
-
+class SqlClueViews(PoolRepository):
     async def upsert(self, conn: Any, clue: Clue) -> None:
         row = ClueRow.of(clue)
         async with self._conn(conn) as c:
@@ -171,12 +158,6 @@ class SqlClueViews:
         ]
 
 
-def _like(pattern: str, value: str) -> bool:
-    return len(pattern) == len(value) and all(
-        p in ("_", v) for p, v in zip(pattern, value, strict=True)
-    )
-
-
 class InMemoryClueViews:
     """A fake for unit tests of the handlers."""
 
@@ -195,7 +176,7 @@ class InMemoryClueViews:
         found = [
             r
             for r in self.rows.values()
-            if (_like(pattern, r.jurisdiction) or _like(pattern, r.owner))
+            if (like(pattern, r.jurisdiction) or like(pattern, r.owner))
             and (status is None or r.status == status)
         ]
         oldest = datetime.min.replace(tzinfo=UTC)

@@ -36,6 +36,7 @@ from xuncha_shared.contracts.clues import (
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.envelope import EventPayload
+from xuncha_shared.service import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 
 STREAM_TYPE = "clue"
 
@@ -48,39 +49,8 @@ def clue_id_for_petition(petition_id: UUID) -> UUID:
     return uuid.uuid5(CLUE_NAMESPACE, f"petition:{petition_id}")
 
 
-class DomainError(Exception):
-    """A domain rule refuses a command; ``status`` is the HTTP status to answer with."""
-
-    status = 409
-    title = "Conflict"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class UnknownClue(DomainError):
-    status = 404
-    title = "Not found"
-
-
-class InvalidCommand(DomainError):
-    status = 422
-    title = "Unprocessable content"
-
-
-class RuleViolation(DomainError):
-    """The command is well formed but the clue's state forbids it (409)."""
-
-    status = 409
-    title = "Conflict"
-
-
-class NotAllowed(DomainError):
-    """The caller's office may not act on this clue any more (403)."""
-
-    status = 403
-    title = "Forbidden"
+class UnknownClue(NotFoundError):
+    """No clue has this id (404)."""
 
 
 class ClueStatus(StrEnum):

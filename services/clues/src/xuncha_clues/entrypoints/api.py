@@ -18,15 +18,16 @@ first), 422 for invalid input or a wrong Art. 28 route.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from xuncha_shared import api as shared_api
 from xuncha_shared import jurisdictions
+from xuncha_shared.api import request_meta
 from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.clues import CadreLevel, ClueCategory
 from xuncha_shared.contracts.common import (
@@ -36,23 +37,20 @@ from xuncha_shared.contracts.common import (
     LongText,
     ShortText,
 )
-from xuncha_shared.errors import ProblemError, conflict, forbidden, problem_type
-from xuncha_shared.eventstore import ConcurrencyError
-from xuncha_shared.ids import uuid7
+from xuncha_shared.errors import forbidden
 from xuncha_shared.runtime import ServiceContext
-from xuncha_shared.telemetry import current_traceparent
 
 from xuncha_clues.adapters.views import ClueRow
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Clue, ClueStatus, Office
-from xuncha_clues.handlers import ClueHandlers, Meta, handlers_from_context
+from xuncha_clues.handlers import ClueHandlers, handlers_from_context
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
 CLASSIFIERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
 OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
-CORRELATION_HEADER = "X-Correlation-Id"
-
-_SLUGS = {403: "forbidden", 404: "not-found", 409: "conflict", 422: "unprocessable"}
+CONCURRENT_CHANGE = (
+    "线索已被并发修改，请刷新后重试 / the clue was changed concurrently; reload and retry"
+)
 
 
 # ---- request and response models -----------------------------------------------------------
@@ -237,29 +235,9 @@ def ensure_can_see(principal: Principal, clue: Clue) -> None:
     )
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except model.DomainError as exc:
-        raise ProblemError(
-            exc.status, exc.title, exc.detail, problem_type(_SLUGS.get(exc.status, "conflict"))
-        ) from exc
-    except ConcurrencyError as exc:
-        raise conflict(
-            "线索已被并发修改，请刷新后重试 / the clue was changed concurrently; reload and retry"
-        ) from exc
-
-
-def request_meta(request: Request, principal: Principal) -> Meta:
-    correlation = uuid7()
-    header = request.headers.get(CORRELATION_HEADER)
-    if header:
-        with suppress(ValueError):
-            correlation = UUID(header)
-    return Meta(
-        actor=principal.actor(), correlation_id=correlation, traceparent=current_traceparent()
-    )
+def domain_errors() -> AbstractContextManager[None]:
+    """Map the model's refusals and lost races to problem responses."""
+    return shared_api.domain_errors(CONCURRENT_CHANGE)
 
 
 # ---- routes --------------------------------------------------------------------------------

@@ -8,13 +8,11 @@ and never the receipt code itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from uuid import UUID
 
-import asyncpg
+from xuncha_shared.db import PoolRepository
 
 RECEIPTS_DDL = """
 CREATE TABLE IF NOT EXISTS receipts (
@@ -62,19 +60,8 @@ def _row(row: Any) -> Receipt:
     )
 
 
-class SqlReceipts:
+class SqlReceipts(PoolRepository):
     """``receipts`` in the intake database; ``pool`` serves reads outside a transaction."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
-    @asynccontextmanager
-    async def _conn(self, conn: Any) -> AsyncIterator[Any]:
-        if conn is not None:
-            yield conn
-        else:
-            async with self.pool.acquire() as own:
-                yield own
 
     async def add(self, conn: Any, receipt: Receipt) -> None:
         async with self._conn(conn) as c:

@@ -17,29 +17,13 @@ from xuncha_shared import jurisdictions
 from xuncha_shared.contracts.common import Channel, SealedPersonalData
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.envelope import EventPayload
+from xuncha_shared.service import DomainError, InvalidCommand
 
 STREAM_TYPE = "petition"
 
 
-class DomainError(Exception):
-    """A rule of the domain refuses a command. ``status`` is the HTTP status to answer with."""
-
-    status = 409
-    title = "Conflict"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class InvalidCommand(DomainError):
-    status = 422
-    title = "Unprocessable content"
-
-
 class PetitionAlreadyRecorded(DomainError):
-    status = 409
-    title = "Conflict"
+    """The petition's stream exists already (409)."""
 
 
 # --- receipt codes ----------------------------------------------------------------------------

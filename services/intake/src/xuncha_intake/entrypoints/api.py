@@ -12,28 +12,26 @@ for an unknown receipt code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from xuncha_shared import api as shared_api
+from xuncha_shared.api import request_meta
 from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, ShortText
 from xuncha_shared.crypto import InformantIdentity
-from xuncha_shared.errors import ProblemError, conflict, not_found, problem_type
-from xuncha_shared.eventstore import ConcurrencyError
-from xuncha_shared.ids import uuid7
+from xuncha_shared.errors import not_found
 from xuncha_shared.runtime import ServiceContext
-from xuncha_shared.telemetry import current_traceparent
 
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
-from xuncha_intake.handlers import IntakeHandlers, Meta, PetitionInput, handlers_from_context
+from xuncha_intake.handlers import IntakeHandlers, PetitionInput, handlers_from_context
 
 WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
-CORRELATION_HEADER = "X-Correlation-Id"
+CONCURRENT_CHANGE = "并发修改冲突，请重试 / the record was changed concurrently; retry the request"
 
 RoundId = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 
@@ -63,30 +61,9 @@ class ReceiptOut(BaseModel):
     status_zh: str
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
+def domain_errors() -> AbstractContextManager[None]:
     """Map the model's refusals and lost races to problem responses."""
-    try:
-        yield
-    except model.DomainError as exc:
-        slug = "unprocessable" if exc.status == 422 else "conflict"
-        raise ProblemError(exc.status, exc.title, exc.detail, problem_type(slug)) from exc
-    except ConcurrencyError as exc:
-        raise conflict(
-            "并发修改冲突，请重试 / the record was changed concurrently; retry the request"
-        ) from exc
-
-
-def request_meta(request: Request, principal: Principal) -> Meta:
-    """Actor, correlation id (the caller's ``X-Correlation-Id`` or a new one), traceparent."""
-    correlation = uuid7()
-    header = request.headers.get(CORRELATION_HEADER)
-    if header:
-        with suppress(ValueError):
-            correlation = UUID(header)
-    return Meta(
-        actor=principal.actor(), correlation_id=correlation, traceparent=current_traceparent()
-    )
+    return shared_api.domain_errors(CONCURRENT_CHANGE)
 
 
 def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:

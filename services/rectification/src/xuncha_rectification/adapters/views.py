@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-import asyncpg
+from xuncha_shared.db import PoolRepository, like
 
 from xuncha_rectification.domain.model import Issue
 
@@ -96,18 +94,7 @@ _COLUMNS = (
 )
 
 
-class SqlIssueViews:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
-    @asynccontextmanager
-    async def _conn(self, conn: Any) -> AsyncIterator[Any]:
-        if conn is not None:
-            yield conn
-        else:
-            async with self.pool.acquire() as own:
-                yield own
-
+class SqlIssueViews(PoolRepository):
     async def upsert(self, conn: Any, issue: Issue) -> None:
         r = IssueRow.of(issue)
         async with self._conn(conn) as c:
@@ -177,12 +164,6 @@ class SqlIssueViews:
         ]
 
 
-def _like(pattern: str, value: str) -> bool:
-    return len(pattern) == len(value) and all(
-        p in ("_", v) for p, v in zip(pattern, value, strict=True)
-    )
-
-
 class InMemoryIssueViews:
     """A fake for unit tests of the handlers."""
 
@@ -207,7 +188,7 @@ class InMemoryIssueViews:
         found = [
             r
             for r in self.rows.values()
-            if _like(pattern, r.jurisdiction)
+            if like(pattern, r.jurisdiction)
             and (department is None or department in r.concerns)
             and (unit is None or r.unit == unit)
         ]

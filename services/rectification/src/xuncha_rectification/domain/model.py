@@ -28,6 +28,7 @@ from xuncha_shared.contracts.rectification import (
     ReportKind,
 )
 from xuncha_shared.envelope import EventPayload
+from xuncha_shared.service import InvalidCommand, NotFoundError, RuleViolation
 
 STREAM_TYPE = "issue"
 CHINA_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
@@ -35,28 +36,8 @@ REPORT_DUE_MONTHS = 2  # R1
 YELLOW_DAYS = 10  # R10: yellow with ≈10 days left (localities configure it), red when overdue
 
 
-class DomainError(Exception):
-    status = 409
-    title = "Conflict"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class UnknownIssue(DomainError):
-    status = 404
-    title = "Not found"
-
-
-class InvalidCommand(DomainError):
-    status = 422
-    title = "Unprocessable content"
-
-
-class RuleViolation(DomainError):
-    status = 409
-    title = "Conflict"
+class UnknownIssue(NotFoundError):
+    """No issue has this id (404)."""
 
 
 class IssueStatus(StrEnum):

@@ -15,34 +15,34 @@ the final report declared completion, 422 for invalid input or an unknown jurisd
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from xuncha_shared import api as shared_api
 from xuncha_shared import jurisdictions
+from xuncha_shared.api import request_meta
 from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
 from xuncha_shared.contracts.rectification import RectType, ReportKind
 from xuncha_shared.envelope import now_utc
-from xuncha_shared.errors import ProblemError, conflict, forbidden, problem_type
-from xuncha_shared.eventstore import ConcurrencyError
+from xuncha_shared.errors import ProblemError, forbidden, problem_type
 from xuncha_shared.ids import uuid7
 from xuncha_shared.runtime import ServiceContext
-from xuncha_shared.telemetry import current_traceparent
 
 from xuncha_rectification.adapters.views import IssueRow
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain.model import Issue, IssueStatus
-from xuncha_rectification.handlers import Meta, RectificationHandlers, handlers_from_context
+from xuncha_rectification.handlers import RectificationHandlers, handlers_from_context
 
 WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
 READERS = (*WRITERS, Role.AUDITOR, Role.DEPARTMENT)
-CORRELATION_HEADER = "X-Correlation-Id"
-_SLUGS = {403: "forbidden", 404: "not-found", 409: "conflict", 422: "unprocessable"}
+CONCURRENT_CHANGE = (
+    "问题已被并发修改，请刷新后重试 / the issue was changed concurrently; reload and retry"
+)
 
 
 # ---- request and response models -----------------------------------------------------------
@@ -205,29 +205,9 @@ def ensure_can_see(principal: Principal, issue: Issue) -> None:
         )
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except model.DomainError as exc:
-        raise ProblemError(
-            exc.status, exc.title, exc.detail, problem_type(_SLUGS.get(exc.status, "conflict"))
-        ) from exc
-    except ConcurrencyError as exc:
-        raise conflict(
-            "问题已被并发修改，请刷新后重试 / the issue was changed concurrently; reload and retry"
-        ) from exc
-
-
-def request_meta(request: Request, principal: Principal) -> Meta:
-    correlation = uuid7()
-    header = request.headers.get(CORRELATION_HEADER)
-    if header:
-        with suppress(ValueError):
-            correlation = UUID(header)
-    return Meta(
-        actor=principal.actor(), correlation_id=correlation, traceparent=current_traceparent()
-    )
+def domain_errors() -> AbstractContextManager[None]:
+    """Map the model's refusals and lost races to problem responses."""
+    return shared_api.domain_errors(CONCURRENT_CHANGE)
 
 
 # ---- routes --------------------------------------------------------------------------------
