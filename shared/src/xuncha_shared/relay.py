@@ -19,12 +19,11 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import signal
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -56,10 +55,40 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+#: The relay's read: the next batch in the commit-safe order of ``read_all``, with the Kafka
+#: value assembled by PostgreSQL itself (``wire``, UTF-8 bytes): the server builds the JSON from
+#: the stored columns (the jsonb ``actor``/``payload`` as their text, strings escaped by
+#: ``to_json``), so the relay neither decodes nor re-encodes anything per event. The result
+#: parses to the same envelope as ``EventEnvelope.to_wire()`` (only the key order inside
+#: ``actor``/``payload``, whitespace and the timestamp notation may differ):
+#: tests/integration/test_relay_wire.py.
 _RELAY_READ_SQL = """
-SELECT tx_id, global_position, event_id, event_type, schema_version, stream_type, stream_id,
-       stream_version, occurred_at, recorded_at, jurisdiction, actor::text AS actor,
-       correlation_id, causation_id, traceparent, payload::text AS payload, prev_hash, hash
+SELECT tx_id, global_position, event_id::text AS event_id, event_type,
+       schema_version::text AS schema_version, stream_type, stream_id, jurisdiction,
+       traceparent,
+       convert_to(
+           '{"event_id":"' || event_id::text
+           || '","event_type":' || to_json(event_type)::text
+           || ',"schema_version":' || schema_version::text
+           || ',"stream_type":' || to_json(stream_type)::text
+           || ',"stream_id":' || to_json(stream_id)::text
+           || ',"stream_version":' || stream_version::text
+           || ',"global_position":' || global_position::text
+           || ',"tx_id":' || tx_id::text
+           || ',"occurred_at":"'
+           || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+           || '","recorded_at":"'
+           || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+           || '","jurisdiction":' || to_json(jurisdiction)::text
+           || ',"actor":' || actor::text
+           || ',"correlation_id":"' || correlation_id::text
+           || '","causation_id":' || coalesce('"' || causation_id::text || '"', 'null')
+           || ',"traceparent":' || coalesce(to_json(traceparent)::text, 'null')
+           || ',"payload":' || payload::text
+           || ',"prev_hash":' || to_json(prev_hash)::text
+           || ',"hash":' || to_json(hash)::text
+           || '}',
+           'UTF8') AS wire
 FROM events
 WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)
   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
@@ -67,54 +96,13 @@ ORDER BY tx_id, global_position
 LIMIT $3
 """
 
-_json_str = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def _wire_ts(value: datetime) -> str:
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _opt_uuid(value: UUID | None) -> str:
-    return f'"{value}"' if value is not None else "null"
-
-
-def wire_from_row(row: Mapping[str, Any]) -> bytes:
-    """The Kafka value of a stored event, assembled from a row of ``_RELAY_READ_SQL``
-    (``actor`` and ``payload`` as the jsonb text PostgreSQL returns) without decoding the JSON.
-
-    ``EventEnvelope.from_wire`` of the result equals the envelope whose ``to_wire()`` the relay
-    sent before (same fields; only the key order inside ``actor``/``payload``, the whitespace
-    and the timestamp offset notation may differ) — tests/unit/test_relay_wire.py.
-    """
-    return (
-        f'{{"event_id":"{row["event_id"]}",'
-        f'"event_type":{_json_str(row["event_type"])},'
-        f'"schema_version":{int(row["schema_version"])},'
-        f'"stream_type":{_json_str(row["stream_type"])},'
-        f'"stream_id":{_json_str(row["stream_id"])},'
-        f'"stream_version":{int(row["stream_version"])},'
-        f'"global_position":{int(row["global_position"])},'
-        f'"tx_id":{int(row["tx_id"])},'
-        f'"occurred_at":"{_wire_ts(row["occurred_at"])}",'
-        f'"recorded_at":"{_wire_ts(row["recorded_at"])}",'
-        f'"jurisdiction":{_json_str(row["jurisdiction"])},'
-        f'"actor":{row["actor"]},'
-        f'"correlation_id":"{row["correlation_id"]}",'
-        f'"causation_id":{_opt_uuid(row["causation_id"])},'
-        f'"traceparent":{_json_str(row["traceparent"])},'
-        f'"payload":{row["payload"]},'
-        f'"prev_hash":{_json_str(row["prev_hash"])},'
-        f'"hash":{_json_str(row["hash"])}}}'
-    ).encode()
-
 
 def row_headers(row: Mapping[str, Any], traceparent: str | None) -> list[tuple[str, bytes]]:
     """``kafka_headers`` for a row of ``_RELAY_READ_SQL``."""
     headers = [
-        ("event_id", str(row["event_id"]).encode()),
+        ("event_id", row["event_id"].encode()),
         ("event_type", row["event_type"].encode()),
-        ("schema_version", str(row["schema_version"]).encode()),
+        ("schema_version", row["schema_version"].encode()),
         ("stream_id", row["stream_id"].encode()),
         ("jurisdiction", row["jurisdiction"].encode()),
     ]
@@ -134,6 +122,36 @@ def kafka_headers(envelope: EventEnvelope, traceparent: str | None) -> list[tupl
     if traceparent:
         headers.append(("traceparent", traceparent.encode()))
     return headers
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A batch handed to the producer: its acknowledgement futures and where it ends."""
+
+    pending: list[asyncio.Future[Any]]
+    position: Position
+    count: int
+
+
+async def await_acks(pending: Sequence[asyncio.Future[Any]]) -> None:
+    """Wait for every acknowledgement; the first failure is raised (the batch is resent)."""
+    if pending:
+        try:
+            await asyncio.gather(*pending)
+        except BaseException:
+            _discard_outcomes(pending)
+            raise
+
+
+def _discard_outcomes(pending: Sequence[asyncio.Future[Any]]) -> None:
+    """Retrieve the outcome of each future when it settles (no 'exception never retrieved')."""
+    for future in pending:
+        future.add_done_callback(_retrieve)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class OutboxRelay:
@@ -211,7 +229,7 @@ class OutboxRelay:
         await asyncio.gather(*pending)
 
     def _span(
-        self, topic: str, traceparent: str | None, event_id: UUID, event_type: str
+        self, topic: str, traceparent: str | None, event_id: UUID | str, event_type: str
     ) -> AbstractContextManager[Any]:
         return span_from_traceparent(
             f"{topic} publish",
@@ -236,11 +254,18 @@ class OutboxRelay:
 
     async def publish_rows(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
         """:meth:`publish` for rows of :meth:`read_rows`: same topics, keys, headers, spans;
-        the value is assembled from the row (no decode/re-encode)."""
+        returns once Kafka acknowledged every message."""
+        await await_acks(await self.send_rows(producer, rows))
+
+    async def send_rows(
+        self, producer: AIOKafkaProducer, rows: Sequence[Any]
+    ) -> list[asyncio.Future[Any]]:
+        """Hand every row to the producer (in order) and return the acknowledgement futures
+        without waiting for them: the relay reads the next batch while these are in flight."""
         traced = tracer_provider() is not None
         prefix = self.topic_prefix
         topics: dict[str, str] = {}
-        pending = []
+        pending: list[asyncio.Future[Any]] = []
         send = producer.send
         for row in rows:
             stream_type = row["stream_type"]
@@ -251,7 +276,7 @@ class OutboxRelay:
                 pending.append(
                     await send(
                         topic,
-                        value=wire_from_row(row),
+                        value=row["wire"],
                         key=row["stream_id"].encode(),
                         headers=row_headers(row, row["traceparent"]),
                     )
@@ -261,12 +286,12 @@ class OutboxRelay:
                 pending.append(
                     await send(
                         topic,
-                        value=wire_from_row(row),
+                        value=row["wire"],
                         key=row["stream_id"].encode(),
                         headers=row_headers(row, current_traceparent()),
                     )
                 )
-        await asyncio.gather(*pending)
+        return pending
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until ``stop`` is set (or cancelled); reconnects to Kafka after failures."""
@@ -304,23 +329,44 @@ class OutboxRelay:
         own = self._producer is None
         if own:
             await producer.start()
+        # one batch may be in flight while the next is read and handed to the producer (the
+        # producer keeps the order per partition); a batch's position is stored only once Kafka
+        # acknowledged all of it, and after the position of the batch before it
+        inflight: InFlight | None = None
         try:
-            position = await self.position()
+            read_from = await self.position()
             self.ready.set()
             while not stop.is_set():
-                rows = await self.read_rows(position)
+                rows = await self.read_rows(read_from)
                 if not rows:
+                    if inflight is not None:
+                        await self._complete(inflight)
+                        inflight = None
+                        continue
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.poll_interval)
                     continue
-                await self.publish_rows(producer, rows)
-                # stored only once Kafka acknowledged the whole batch
-                position = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
-                await self._save(position)
-                self.published += len(rows)
+                pending = await self.send_rows(producer, rows)
+                read_from = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
+                if inflight is not None:
+                    await self._complete(inflight)
+                inflight = InFlight(pending, read_from, len(rows))
+            if inflight is not None:  # stopping: finish what was handed over
+                await self._complete(inflight)
+                inflight = None
         finally:
+            if inflight is not None:
+                # failed or cancelled with a batch in flight: it is sent again after a restart
+                # from the stored position; its outcomes are of no interest any more
+                _discard_outcomes(inflight.pending)
             if own:
                 await producer.stop()
+
+    async def _complete(self, batch: InFlight) -> None:
+        """Wait until Kafka acknowledged ``batch``, then store its position."""
+        await await_acks(batch.pending)
+        await self._save(batch.position)
+        self.published += batch.count
 
 
 async def run_relay(settings: Settings) -> None:
