@@ -48,6 +48,38 @@ async def _wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def record_effect(conn, envelope, payload) -> None:
+    """The test consumers' effect: one row per handled event."""
+    await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", envelope.event_id)
+
+
+async def consume_until(
+    infra, pool, topic: str, name: str, handler, done, timeout: float, what: str, **options
+) -> InboxConsumer:
+    """Run an InboxConsumer on ``topic`` until ``done(consumer)`` holds (or fail after
+    ``timeout``), then stop it."""
+    broker = KafkaBroker(infra.kafka_bootstrap)
+    consumer = InboxConsumer(
+        name=f"{name}.{uuid.uuid4().hex[:6]}",
+        pool=pool,
+        registry=REGISTRY,
+        handler=handler,
+        dead_letter=broker_dead_letter_sink(broker),
+        **options,
+    )
+    subscribe(broker, [topic], consumer)
+    await broker.start()
+    try:
+
+        async def finished() -> bool:
+            return bool(done(consumer))
+
+        await _wait_for(finished, timeout, what)
+    finally:
+        await broker.stop()
+    return consumer
+
+
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     # output goes to the test's captured stderr stream of this process
     return subprocess.Popen(
@@ -115,28 +147,16 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
 
     # the consumer's effect happens exactly once despite the duplicates
     await fresh_db.pool.execute(EFFECTS_DDL)
-    broker = KafkaBroker(infra.kafka_bootstrap)
-
-    async def effect(conn, envelope, payload) -> None:
-        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", envelope.event_id)
-
-    consumer = InboxConsumer(
-        name=f"test.effects.{uuid.uuid4().hex[:6]}",
-        pool=fresh_db.pool,
-        registry=REGISTRY,
-        handler=effect,
-        dead_letter=broker_dead_letter_sink(broker),
+    consumer = await consume_until(
+        infra,
+        fresh_db.pool,
+        topic,
+        "test.effects",
+        record_effect,
+        lambda c: c.processed + c.duplicates >= len(published),
+        120,
+        "the consumer to read every message",
     )
-    subscribe(broker, [topic], consumer)
-    await broker.start()
-    try:
-
-        async def consumed() -> bool:
-            return consumer.processed + consumer.duplicates >= len(published)
-
-        await _wait_for(consumed, 120, "the consumer to read every message")
-    finally:
-        await broker.stop()
     rows = await fresh_db.pool.fetchval("SELECT count(*) FROM effects")
     distinct = await fresh_db.pool.fetchval("SELECT count(DISTINCT event_id) FROM effects")
     assert rows == distinct == total
@@ -220,28 +240,16 @@ async def test_poison_message_goes_to_dlq_with_reason_and_next_is_processed(
     finally:
         await producer.stop()
 
-    broker = KafkaBroker(infra.kafka_bootstrap)
-
-    async def effect(conn, envelope, payload) -> None:
-        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", envelope.event_id)
-
-    consumer = InboxConsumer(
-        name=f"test.poison.{uuid.uuid4().hex[:6]}",
-        pool=fresh_db.pool,
-        registry=REGISTRY,
-        handler=effect,
-        dead_letter=broker_dead_letter_sink(broker),
+    await consume_until(
+        infra,
+        fresh_db.pool,
+        topic,
+        "test.poison",
+        record_effect,
+        lambda c: c.processed == 1 and c.dead_lettered == 2,
+        60,
+        "poison to be dead-lettered and the next event processed",
     )
-    subscribe(broker, [topic], consumer)
-    await broker.start()
-    try:
-
-        async def handled() -> bool:
-            return consumer.processed == 1 and consumer.dead_lettered == 2
-
-        await _wait_for(handled, 60, "poison to be dead-lettered and the next event processed")
-    finally:
-        await broker.stop()
     assert await fresh_db.pool.fetchval("SELECT count(*) FROM effects") == 1
     assert await fresh_db.pool.fetchval("SELECT event_id FROM effects") == good
 
@@ -296,7 +304,6 @@ async def test_handler_that_keeps_failing_is_dead_lettered_after_retries(
     )
     stop = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stop))
-    broker = KafkaBroker(infra.kafka_bootstrap)
     calls: list[str] = []
     first_id: list[uuid.UUID] = []
 
@@ -307,24 +314,19 @@ async def test_handler_that_keeps_failing_is_dead_lettered_after_retries(
         if envelope.event_id == first_id[0]:
             raise ValueError("rule violated: unit unknown")
 
-    consumer = InboxConsumer(
-        name=f"test.flaky.{uuid.uuid4().hex[:6]}",
-        pool=fresh_db.pool,
-        registry=REGISTRY,
-        handler=flaky,
-        dead_letter=broker_dead_letter_sink(broker),
-        retry_delay=0.01,
-    )
-    subscribe(broker, [topic], consumer)
-    await broker.start()
     try:
-
-        async def settled() -> bool:
-            return consumer.dead_lettered == 1 and consumer.processed == 1
-
-        await _wait_for(settled, 60, "one dead letter and one processed event")
+        consumer = await consume_until(
+            infra,
+            fresh_db.pool,
+            topic,
+            "test.flaky",
+            flaky,
+            lambda c: c.dead_lettered == 1 and c.processed == 1,
+            60,
+            "one dead letter and one processed event",
+            retry_delay=0.01,
+        )
     finally:
-        await broker.stop()
         stop.set()
         await relay_task
     assert calls.count(str(first_id[0])) == consumer.max_attempts
