@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import orjson
 
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -62,8 +63,12 @@ _MIGRATION_LOCK = 0x78756E6368610001  # pg_advisory_xact_lock key for schema cha
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # decoding is the main cost of reading events (read-all, replays, audits): orjson parses
+    # the same documents to the same values several times faster than the json module
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(
+            name, encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog"
+        )
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -11,11 +11,11 @@ commit an event has a larger ``tx_id`` than anything handed out. See docs/event-
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
+import orjson
 
 from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope, cached_actor, trusted_envelope
 from xuncha_shared.eventstore.base import (
@@ -72,10 +72,10 @@ def envelope_from_record(row: asyncpg.Record) -> EventEnvelope:
     """An envelope from a row of ``SELECT {COLUMNS}`` (trusted: the store's own data)."""
     actor = row["actor"]
     if isinstance(actor, str):
-        actor = json.loads(actor)
+        actor = orjson.loads(actor)
     payload = row["payload"]
     if isinstance(payload, str):
-        payload = json.loads(payload)
+        payload = orjson.loads(payload)
     return trusted_envelope(
         {
             "event_id": row["event_id"],
