@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,6 +76,10 @@ class NewEvent:
     event_id: UUID = field(default_factory=uuid7)
 
 
+#: canonical JSON of each event type (a handful of distinct values)
+_TYPE_JSON: dict[str, str] = {}
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+
 _canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
@@ -135,21 +140,27 @@ def seal_batch(
         version = first_version + offset
         event_type = payload_model.event_type
         schema_version = payload_model.schema_version
+        event_type_json = _TYPE_JSON.get(event_type)
+        if event_type_json is None:
+            event_type_json = _TYPE_JSON[event_type] = _canonical(event_type)
+        # UUIDs print as plain ASCII (no escaping needed); a stored hash is 64 hex digits
+        causation_json = f'"{causation_id}"' if causation_id else "null"
+        prev_hash_json = f'"{prev_hash}"' if _HEX64.match(prev_hash) else _canonical(prev_hash)
         canonical = (
             f'{{"actor":{actor_text},'
-            f'"causation_id":{_canonical(str(causation_id)) if causation_id else "null"},'
-            f'"correlation_id":{_canonical(str(correlation_id))},'
-            f'"event_id":{_canonical(str(new.event_id))},'
-            f'"event_type":{_canonical(event_type)},'
+            f'"causation_id":{causation_json},'
+            f'"correlation_id":"{correlation_id}",'
+            f'"event_id":"{new.event_id}",'
+            f'"event_type":{event_type_json},'
             f'"jurisdiction":{_canonical(new.jurisdiction)},'
             f'"occurred_at":"{occurred_ts}",'
             f'"payload":{payload_text},'
-            f'"prev_hash":{_canonical(prev_hash)},'
+            f'"prev_hash":{prev_hash_json},'
             f'"recorded_at":"{recorded_ts}",'
-            f'"schema_version":{_canonical(schema_version)},'
+            f'"schema_version":{int(schema_version)},'
             f'"stream_id":{stream_id_json},'
             f'"stream_type":{stream_type_json},'
-            f'"stream_version":{_canonical(version)}}}'
+            f'"stream_version":{int(version)}}}'
         )
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         values.append(
