@@ -112,7 +112,7 @@ async def test_demo_tokens_are_valid_in_every_database(fresh_db: FreshDb) -> Non
 
     second = await create_pool(second_url)
     try:
-        assert await second.fetchval("SELECT count(*) FROM svc2.auth_tokens") == 5
+        assert await second.fetchval("SELECT count(*) FROM svc2.auth_tokens") == len(Role)
         for pool in (fresh_db.pool, second):
             resolver = TokenStore(pool)
             for role, token in tokens.items():

@@ -41,8 +41,6 @@ async def test_wire_built_by_the_database_parses_to_the_stored_envelope(fresh_db
         assert parsed.compute_hash() == envelope.hash
         assert parsed.recorded_at.tzinfo is not None
         assert parsed.occurred_at == envelope.occurred_at.astimezone(UTC)
-        assert row_headers(row, row["traceparent"]) == kafka_headers(
-            envelope, envelope.traceparent
-        )
+        assert row_headers(row, row["traceparent"]) == kafka_headers(envelope, envelope.traceparent)
     assert EventEnvelope.from_wire(rows[1]["wire"]).causation_id == stored[1].causation_id
     assert EventEnvelope.from_wire(rows[0]["wire"]).causation_id is None

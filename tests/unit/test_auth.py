@@ -73,6 +73,8 @@ def test_every_role_has_a_chinese_label() -> None:
     assert set(ROLE_LABELS_ZH) == set(Role)
     assert ROLE_LABELS_ZH[Role.CITY_ADMIN] == "市委巡察办"
     assert ROLE_LABELS_ZH[Role.COUNTY_ADMIN] == "县区委巡察办"
+    assert ROLE_LABELS_ZH[Role.CUSTODIAN] == "举报人信息保管员"
+    assert Role.CUSTODIAN.value == "informant_custodian"
 
 
 @pytest.mark.parametrize(
@@ -126,6 +128,16 @@ ACCESS_MATRIX = [
     (Role.DEPARTMENT, COUNTY, COUNTY, True),
     (Role.DEPARTMENT, COUNTY, OTHER_COUNTY, False),
     (Role.AUDITOR, COUNTY, CITY, False),
+    # the informant custodian is bound like the offices: a city's sees the city and its
+    # counties, a county's only that county
+    (Role.CUSTODIAN, CITY, CITY, True),
+    (Role.CUSTODIAN, CITY, COUNTY, True),
+    (Role.CUSTODIAN, CITY, OTHER_COUNTY, True),
+    (Role.CUSTODIAN, CITY, OTHER_CITY, False),
+    (Role.CUSTODIAN, CITY, OTHER_CITY_COUNTY, False),
+    (Role.CUSTODIAN, COUNTY, COUNTY, True),
+    (Role.CUSTODIAN, COUNTY, OTHER_COUNTY, False),
+    (Role.CUSTODIAN, COUNTY, CITY, False),
 ]
 
 
@@ -163,6 +175,8 @@ def test_principal_validation() -> None:
         Principal(id="d", role=Role.DEPARTMENT, jurisdiction=CITY)
     with pytest.raises(ValidationError, match="only a department principal"):
         Principal(id="c", role=Role.CITY_ADMIN, jurisdiction=CITY, department=Department.AUDIT)
+    with pytest.raises(ValidationError, match="only a department principal"):
+        Principal(id="k", role=Role.CUSTODIAN, jurisdiction=CITY, department=Department.AUDIT)
     with pytest.raises(ValidationError, match="city code"):
         Principal(id="c", role=Role.CITY_ADMIN, jurisdiction=COUNTY)
     with pytest.raises(ValidationError, match="county code"):
@@ -188,6 +202,20 @@ def test_principal_is_frozen_and_gives_an_actor() -> None:
     assert p.actor().role == "county_admin"
     assert p.city == CITY
     assert p.role_label_zh == "县区委巡察办"
+
+
+def test_custodian_is_bound_like_the_offices() -> None:
+    city = Principal(id="k", role="informant_custodian", jurisdiction=CITY)
+    county = Principal(id="k", role=Role.CUSTODIAN, jurisdiction=COUNTY)
+    assert city.role is Role.CUSTODIAN
+    assert city.is_city_wide
+    assert city.jurisdiction_like() == "3610__"
+    assert not county.is_city_wide
+    assert county.jurisdiction_like() == COUNTY
+    # not read-only: it appends the read event of each identity it reads
+    assert city.can_write
+    assert city.actor().role == "informant_custodian"
+    assert city.role_label_zh == "举报人信息保管员"
 
 
 def test_auditor_is_read_only() -> None:
@@ -221,6 +249,9 @@ def test_demo_principals_cover_every_role() -> None:
     assert principals[Role.DEPARTMENT].department is Department.DISCIPLINE
     assert principals[Role.DEPARTMENT].jurisdiction == CITY
     assert principals[Role.AUDITOR].jurisdiction == CITY
+    assert principals[Role.CUSTODIAN].jurisdiction == CITY
+    assert principals[Role.CUSTODIAN].role is Role.CUSTODIAN
+    assert principals[Role.CUSTODIAN].department is None
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -553,6 +584,7 @@ async def test_roles_and_jurisdictions_over_http(api: httpx.AsyncClient) -> None
         group_escalates = await api.post("/escalations", headers=bearer(Role.GROUP_MEMBER))
         county_escalates = await api.post("/escalations", headers=bearer(Role.COUNTY_ADMIN))
         whoami = await api.get("/whoami", headers=bearer(Role.DEPARTMENT))
+        custodian_escalates = await api.post("/escalations", headers=bearer(Role.CUSTODIAN))
     assert own.status_code == 200
     assert other.status_code == 403
     assert other.json()["type"].endswith("/forbidden")
@@ -563,6 +595,8 @@ async def test_roles_and_jurisdictions_over_http(api: httpx.AsyncClient) -> None
     assert city_write.status_code == 200
     assert group_escalates.status_code == 403
     assert county_escalates.status_code == 200
+    assert custodian_escalates.status_code == 403
+    assert "informant_custodian" in custodian_escalates.json()["detail"]
     assert whoami.json() == {"id": "demo-discipline-commission"}
 
 
@@ -577,6 +611,11 @@ async def test_roles_and_jurisdictions_over_http(api: httpx.AsyncClient) -> None
         (["create", "--role", "city_admin", "--jurisdiction", "340000"], "malformed jurisdiction"),
         (["create", "--role", "city_admin", "--jurisdiction", COUNTY], "city code"),
         (["create", "--role", "county_admin", "--jurisdiction", CITY], "county code"),
+        (
+            ["create", "--role", "informant_custodian", "--jurisdiction", CITY, "-d", "audit"],
+            "only for role department",
+        ),
+        (["create", "--role", "informant_custodian", "--jurisdiction", "3610"], "malformed"),
         (["create", "--role", "department", "--jurisdiction", CITY], "needs --department"),
         (
             ["create", "--role", "department", "--jurisdiction", CITY, "--department", "police"],
@@ -601,3 +640,9 @@ def test_cli_bad_input_exits_2_without_traceback(args: list[str], message: str) 
     assert message in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_cli_offers_the_custodian_role() -> None:
+    result = CliRunner().invoke(tokens_app, ["create", "--role", "root", "--jurisdiction", CITY])
+    assert result.exit_code == 2
+    assert "informant_custodian" in " ".join(result.output.split())

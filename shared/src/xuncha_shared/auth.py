@@ -9,10 +9,17 @@ Roles (domain.md section 7):
 | ``group_member`` | 巡察组成员 | its group's county (city for a city group) | exactly that code |
 | ``department`` | 接收部门 | city code | every code of its city; filtered by department elsewhere |
 | ``auditor`` | 审计/监督 | city code | every code of its city, read-only |
+| ``informant_custodian`` | 举报人信息保管员 | city or county code | reporter identities only |
+
+The informant custodian is the only role that reads decrypted reporter identities, those of the
+petitions of its jurisdiction (intake's ``POST /api/v1/petitions/{id}/informant``); every read
+appends an ``intake.InformantIdentityRead`` event with the stated reason before the identity is
+returned. It is not read-only (that read event is its one write), but every other endpoint
+refuses it: the services admit roles by allow-list and never list it.
 
 Jurisdictions are six-digit GB/T 2260 codes; a city's code ends in ``00`` and its counties share
-its first four digits. A ``department`` or ``auditor`` principal bound to a county code (rather
-than a city code) sees only that county.
+its first four digits. A ``department``, ``auditor`` or ``informant_custodian`` principal bound to
+a county code (rather than a city code) sees only that county.
 
 Two ways to authenticate, chosen by ``XUNCHA_AUTH_MODE``:
 
@@ -67,6 +74,7 @@ class Role(StrEnum):
     GROUP_MEMBER = "group_member"  # 巡察组成员
     DEPARTMENT = "department"  # 接收部门
     AUDITOR = "auditor"  # 审计/监督 (read-only)
+    CUSTODIAN = "informant_custodian"  # 举报人信息保管员 (reads reporter identities, nothing else)
 
 
 ROLE_LABELS_ZH: dict[Role, str] = {
@@ -75,10 +83,13 @@ ROLE_LABELS_ZH: dict[Role, str] = {
     Role.GROUP_MEMBER: "巡察组成员",
     Role.DEPARTMENT: "接收部门",
     Role.AUDITOR: "审计/监督",
+    Role.CUSTODIAN: "举报人信息保管员",
 }
 
 #: Roles that see the whole city when bound to a city code.
-CITY_WIDE_ROLES: frozenset[Role] = frozenset({Role.CITY_ADMIN, Role.AUDITOR, Role.DEPARTMENT})
+CITY_WIDE_ROLES: frozenset[Role] = frozenset(
+    {Role.CITY_ADMIN, Role.AUDITOR, Role.DEPARTMENT, Role.CUSTODIAN}
+)
 #: Roles that may not change anything.
 READ_ONLY_ROLES: frozenset[Role] = frozenset({Role.AUDITOR})
 
@@ -463,8 +474,8 @@ async def revoke_token_in(targets: Iterable[DbTarget], token_or_prefix: str) -> 
 
 
 def demo_principals(city: str = "361000", county: str = "361002") -> dict[Role, Principal]:
-    """One principal per role: city admin, auditor and discipline commission of ``city``;
-    county admin and group member of ``county``."""
+    """One principal per role: city admin, auditor, discipline commission and informant
+    custodian of ``city``; county admin and group member of ``county``."""
     return {
         Role.CITY_ADMIN: Principal(id="demo-city-admin", role=Role.CITY_ADMIN, jurisdiction=city),
         Role.COUNTY_ADMIN: Principal(
@@ -480,6 +491,9 @@ def demo_principals(city: str = "361000", county: str = "361002") -> dict[Role, 
             department=Department.DISCIPLINE,
         ),
         Role.AUDITOR: Principal(id="demo-auditor", role=Role.AUDITOR, jurisdiction=city),
+        Role.CUSTODIAN: Principal(
+            id="demo-informant-custodian", role=Role.CUSTODIAN, jurisdiction=city
+        ),
     }
 
 

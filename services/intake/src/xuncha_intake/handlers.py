@@ -4,21 +4,30 @@ Command handlers load a stream, let the pure model decide, and append with the e
 Recording a petition seals the informant's identity (new per-person data key in
 ``informant_keys``), appends ``PetitionReceived`` and inserts the receipt row in ONE transaction:
 either all three exist or none does, and only ciphertext reaches the events table and Kafka.
+
+Reading a reporter's identity (the informant custodian only) decrypts it, then appends
+``InformantIdentityRead`` (who = the envelope's actor, when = ``occurred_at``, why = ``reason``)
+and commits, and only then hands the plaintext back: no identity leaves without its committed
+read event. A read after the person's key was erased is recorded too (``key_erased``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from xuncha_shared.auth import Principal
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Channel
-from xuncha_shared.crypto import InformantIdentity, InformantVault, load_kek
+from xuncha_shared.contracts.intake import IdentityReadOutcome
+from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedError, load_kek
 from xuncha_shared.envelope import EventEnvelope, EventPayload
-from xuncha_shared.eventstore import NO_STREAM, EventStore
+from xuncha_shared.eventstore import NO_STREAM, ConcurrencyError, EventStore
 from xuncha_shared.ids import uuid7
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.service import Meta, TxFactory, pg_transaction
@@ -27,8 +36,12 @@ from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository, SqlRecei
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
 
+logger = logging.getLogger(__name__)
+
 #: consumer group (and inbox name) that follows clue events to move receipts forward
 RECEIPT_STATUS_CONSUMER = "intake.receipt-status"
+#: appends of an identity read: the first, and one retry after a concurrent append
+IDENTITY_READ_ATTEMPTS = 2
 
 EventHandler = Callable[[Any, EventEnvelope, EventPayload], Awaitable[None]]
 
@@ -48,6 +61,31 @@ class RecordedPetition:
     petition_id: UUID
     receipt_code: str
     envelope: EventEnvelope
+
+
+@dataclass(frozen=True)
+class IdentityRead:
+    """A committed read of a petition's reporter identity. ``identity`` is ``None`` exactly when
+    ``outcome`` is ``key_erased``; ``envelope`` is the committed ``InformantIdentityRead``."""
+
+    petition_id: UUID
+    outcome: IdentityReadOutcome
+    identity: InformantIdentity | None
+    envelope: EventEnvelope
+
+    @property
+    def read_event_id(self) -> UUID:
+        return self.envelope.event_id
+
+    @property
+    def read_at(self) -> datetime:
+        return self.envelope.occurred_at
+
+    def __repr__(self) -> str:  # never print personal data by accident
+        return (
+            f"IdentityRead(petition_id={self.petition_id}, outcome={self.outcome.value}, "
+            f"read_event_id={self.read_event_id})"
+        )
 
 
 @dataclass(frozen=True)
@@ -105,6 +143,58 @@ class IntakeHandlers:
                 ),
             )
         return RecordedPetition(petition_id=petition_id, receipt_code=code, envelope=stored)
+
+    async def read_informant(
+        self, petition_id: UUID, reason: str, reader: Principal, meta: Meta
+    ) -> IdentityRead:
+        """The informant custodian reads a petition's reporter identity, for ``reason``.
+
+        Refuses (and records nothing) a bad reason (422), another role (403), an unknown
+        petition (404), one outside ``reader``'s jurisdiction (403), an anonymous one (409).
+        Otherwise decrypts, appends ``InformantIdentityRead`` at the stream's version and
+        commits before returning; a concurrent append to the stream is retried once (then
+        ``ConcurrencyError``). After crypto-shredding the read is recorded as ``key_erased``
+        and no identity is returned. Other decryption failures (tampered ciphertext, a key
+        wrapped by an unknown KEK) raise the vault's error and record nothing.
+        """
+        cmd = model.ReadIdentity(petition_id=petition_id, reason=model.validate_read_reason(reason))
+        for attempt in range(1, IDENTITY_READ_ATTEMPTS + 1):
+            state = await self.load(petition_id)
+            sealed = model.identity_to_read(state, cmd, reader)
+            identity: InformantIdentity | None
+            try:
+                identity = await self.vault.open(sealed)
+                outcome = IdentityReadOutcome.DISCLOSED
+            except KeyErasedError:
+                identity, outcome = None, IdentityReadOutcome.KEY_ERASED
+            events = model.decide_identity_read(state, cmd, reader, outcome)
+            assert state.jurisdiction is not None  # identity_to_read refuses unknown petitions
+            try:
+                async with self.transaction() as conn:
+                    [stored] = await self.store.append(
+                        model.STREAM_TYPE,
+                        str(petition_id),
+                        state.version,
+                        [meta.new_event(e, state.jurisdiction) for e in events],
+                        conn=conn,
+                    )
+            except ConcurrencyError:
+                if attempt == IDENTITY_READ_ATTEMPTS:
+                    raise
+                continue
+            # committed: only now may the identity leave
+            logger.info(
+                "informant identity read: petition %s by %s (%s), outcome %s, event %s",
+                petition_id,
+                meta.actor.principal_id,
+                meta.actor.role,
+                outcome.value,
+                stored.event_id,
+            )
+            return IdentityRead(
+                petition_id=petition_id, outcome=outcome, identity=identity, envelope=stored
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def load(self, petition_id: UUID) -> model.Petition:
         envelopes = await self.store.read_stream(str(petition_id))

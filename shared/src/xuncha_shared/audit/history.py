@@ -4,6 +4,10 @@ The story of a stream is its own events plus every event, in any service databas
 by ``correlation_id`` (the case's chain of cause) or ``causation_id`` (directly caused by, or
 causing, an event of the story), searched until nothing new is found. Informants' personal data
 is never shown: payloads only hold ciphertext, replaced by "举报人信息已加密".
+
+Reads of a reporter's identity (``intake.InformantIdentityRead``) are events of the petition's
+stream like any other; the story also lists them together at the end ("who looked": when, who,
+the outcome and the stated reason), so an auditor sees every disclosure at a glance.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from uuid import UUID
 
 import asyncpg
 
+from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.export import SHANGHAI
 from xuncha_shared.auth import ROLE_LABELS_ZH, Role
 from xuncha_shared.contracts.names_zh import (
@@ -27,7 +32,6 @@ from xuncha_shared.contracts.names_zh import (
     VALUE_LABELS_ZH,
     event_name_zh,
 )
-from xuncha_shared.db import connect
 from xuncha_shared.envelope import EventEnvelope, format_ts
 from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
 from xuncha_shared.jurisdictions import name_of
@@ -35,6 +39,7 @@ from xuncha_shared.settings import SERVICES, Settings
 
 ENCRYPTED = "举报人信息已加密"
 ERASED = "举报人信息已加密（密钥已销毁）"
+IDENTITY_READ = "intake.InformantIdentityRead"
 MAX_ROUNDS = 8
 MAX_EVENTS = 10_000
 
@@ -134,15 +139,19 @@ async def build_story(
     *,
     services: Sequence[str] = SERVICES,
     search: Sequence[str] = SERVICES,
+    connector: Connector | None = None,
 ) -> Story:
     """Find ``stream_id`` in ``services`` and its linked events in every database of
-    ``search``."""
+    ``search`` (reached through ``connector``; default: the CLI's
+    ``settings.service_database_url``)."""
+    open_connection = connector or url_connector(settings.service_database_url)
     story = Story(stream_id)
     conns: dict[str, asyncpg.Connection] = {}
+    opened = contextlib.AsyncExitStack()
     try:
         for service in dict.fromkeys([*services, *search]):
             try:
-                conns[service] = await connect(settings.service_database_url(service))
+                conns[service] = await opened.enter_async_context(open_connection(service))
             except (OSError, asyncpg.PostgresError) as exc:
                 story.notes.append(f"{service}: not searched ({exc})")
         known: dict[UUID, StoryEvent] = {}
@@ -177,16 +186,23 @@ async def build_story(
                 break
         persons = {p for e in known.values() for p in _person_ids(e.envelope.payload)}
         if persons and "intake" in conns:
-            with contextlib.suppress(asyncpg.PostgresError):
+            try:
                 rows = await conns["intake"].fetch(
                     "SELECT person_id FROM informant_keys WHERE person_id = ANY($1::uuid[]) "
                     "AND erased_at IS NOT NULL",
                     list(persons),
                 )
                 story.erased_persons = {UUID(str(r["person_id"])) for r in rows}
+            except asyncpg.InsufficientPrivilegeError:
+                # the auditor role may not read informant_keys: erasures cannot be told apart
+                story.notes.append(
+                    f"intake: this role may not read informant_keys, so an erased identity is "
+                    f"shown as {ENCRYPTED} too"
+                )
+            except asyncpg.PostgresError:
+                pass
     finally:
-        for conn in conns.values():
-            await conn.close()
+        await opened.aclose()
     order = {s: i for i, s in enumerate(SERVICES)}
     story.events = sorted(
         known.values(),
@@ -197,6 +213,35 @@ async def build_story(
         ),
     )
     return story
+
+
+def identity_reads(story: Story) -> list[tuple[int, StoryEvent]]:
+    """The story's reads of a reporter identity, with their index in the story (from 1)."""
+    return [
+        (i, item)
+        for i, item in enumerate(story.events, 1)
+        if item.envelope.event_type == IDENTITY_READ
+    ]
+
+
+def _outcome_zh(payload: dict[str, Any]) -> str:
+    outcome = str(payload.get("outcome", ""))
+    return VALUE_LABELS_ZH.get("outcome", {}).get(outcome, outcome)
+
+
+def _identity_read_lines(story: Story) -> list[str]:
+    reads = identity_reads(story)
+    if not reads:
+        return []
+    lines = ["", f"举报人身份查阅记录（谁看过）：共 {len(reads)} 次"]
+    for i, item in reads:
+        e = item.envelope
+        lines.append(
+            f"  第 {i} 条  {local_time(e.occurred_at)}  {e.actor.principal_id}"
+            f"（{role_label(e.actor.role)}）  结果：{_outcome_zh(e.payload)}"
+            f"  理由：{e.payload.get('reason', '')}"
+        )
+    return lines
 
 
 def story_lines(story: Story) -> list[str]:
@@ -243,6 +288,7 @@ def story_lines(story: Story) -> list[str]:
                 )
             else:
                 lines.append(f"      起因：事件 {e.causation_id}（不在已查到的记录中）")
+    lines.extend(_identity_read_lines(story))
     lines.extend(f"注：{note}" for note in story.notes)
     return lines
 
@@ -279,10 +325,29 @@ def story_document(story: Story) -> dict[str, Any]:
                 "payload": redact(e.payload, story.erased_persons),
             }
         )
+    reads = [
+        {
+            "index": i,
+            "event_id": str(item.envelope.event_id),
+            "stream_id": item.envelope.stream_id,
+            "read_at": format_ts(item.envelope.occurred_at),
+            "read_at_beijing": local_time(item.envelope.occurred_at),
+            "actor": {
+                "principal_id": item.envelope.actor.principal_id,
+                "role": item.envelope.actor.role,
+                "role_zh": role_label(item.envelope.actor.role),
+            },
+            "outcome": item.envelope.payload.get("outcome"),
+            "outcome_zh": _outcome_zh(item.envelope.payload),
+            "reason": item.envelope.payload.get("reason"),
+        }
+        for i, item in identity_reads(story)
+    ]
     return {
         "stream_id": story.stream_id,
         "correlation_ids": [str(c) for c in story.correlation_ids],
         "events": events,
+        "identity_reads": reads,
         "notes": story.notes,
     }
 

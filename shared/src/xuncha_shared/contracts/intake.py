@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from enum import StrEnum
+from typing import Annotated, ClassVar
 from uuid import UUID
+
+from pydantic import Field, StringConstraints
 
 from xuncha_shared.contracts.common import (
     Channel,
@@ -46,6 +49,32 @@ class PetitionReceived(EventPayload):
     round_id: str | None = None
 
 
+#: the custodian's stated purpose of an identity read: 4 to 500 characters after stripping
+ReadReason = Annotated[str, StringConstraints(min_length=4, max_length=500, strip_whitespace=True)]
+
+
+class IdentityReadOutcome(StrEnum):
+    DISCLOSED = "disclosed"  # the decrypted identity was given to the reader
+    KEY_ERASED = "key_erased"  # the person's key was erased (crypto-shredded): nothing disclosed
+
+
+class InformantIdentityRead(EventPayload):
+    """The informant custodian read (or tried to read) a petition's sealed reporter identity.
+
+    Appended to the petition's stream, and committed, before any plaintext is returned. Who read
+    is the envelope's actor, when its ``occurred_at``. Never holds personal data: ``person_id``
+    is the sealed identity's random id.
+    """
+
+    event_type: ClassVar[str] = "intake.InformantIdentityRead"
+    schema_version: ClassVar[int] = 1
+
+    petition_id: UUID
+    person_id: UUID = Field(description="person_id of the petition's SealedPersonalData")
+    reason: ReadReason = Field(description="the purpose the custodian stated for this read")
+    outcome: IdentityReadOutcome
+
+
 def upcast_petition_received_v1(payload: JsonDict) -> JsonDict:
     """v1 -> v2: ``content`` became ``summary``; ``round_id`` is unknown for old petitions."""
     payload["summary"] = payload.pop("content")
@@ -53,5 +82,9 @@ def upcast_petition_received_v1(payload: JsonDict) -> JsonDict:
     return payload
 
 
-MODELS: tuple[type[EventPayload], ...] = (PetitionReceivedV1, PetitionReceived)
+MODELS: tuple[type[EventPayload], ...] = (
+    PetitionReceivedV1,
+    PetitionReceived,
+    InformantIdentityRead,
+)
 UPCASTERS = {("intake.PetitionReceived", 1): upcast_petition_received_v1}

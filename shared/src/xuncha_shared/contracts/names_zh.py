@@ -8,6 +8,7 @@ from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
 
 EVENT_NAMES_ZH: dict[str, str] = {
     "intake.PetitionReceived": "收到信访举报",
+    "intake.InformantIdentityRead": "查阅举报人身份",
     "clues.ClueRegistered": "登记问题线索",
     "clues.ClueClassified": "线索分类",
     "clues.ClueEscalated": "上报市委巡察办",
@@ -46,6 +47,8 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "completed": "已完成",
     "round_id": "巡察轮次",
     "informant": "举报人",
+    "person_id": "举报人编号",
+    "outcome": "查阅结果",
 }
 
 #: payload fields that say why something happened
@@ -68,6 +71,7 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "rect_type": {"immediate": "立行立改", "time_bound": "限期整改", "long_term": "长期坚持"},
     "kind": {"progress": "进度报告", "formal": "整改报告", "final": "最终报告"},
     "department": {d.value: label for d, label in DEPARTMENT_LABELS_ZH.items()},
+    "outcome": {"disclosed": "已披露给查阅人", "key_erased": "密钥已销毁，未能查阅"},
 }
 
 

@@ -24,7 +24,10 @@ class TopicSpec:
 # stream_type -> topic
 STREAM_TOPICS: dict[str, TopicSpec] = {
     "petition": TopicSpec(
-        "intake", "petition", 1, "Petitions and referrals received (来信来电来访、移交)"
+        "intake",
+        "petition",
+        1,
+        "Petitions and referrals received (来信来电来访、移交), reads of reporter identities",
     ),
     "clue": TopicSpec(
         "clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"

@@ -3,6 +3,10 @@
 A petition is recorded once (``intake.PetitionReceived``, schema 2). The reporter gets a random,
 human-typable receipt code; only its SHA-256 is ever stored (in the event and in the receipt
 lookup table), so neither the events table nor Kafka can reveal it (R11, domain §6 "Redact").
+
+Every read of a real-name petition's sealed reporter identity by the informant custodian is an
+``intake.InformantIdentityRead`` on the petition's stream (domain §7: who, when, why), decided
+here before anything is decrypted for the reader.
 """
 
 from __future__ import annotations
@@ -14,16 +18,41 @@ from enum import StrEnum
 from uuid import UUID
 
 from xuncha_shared import jurisdictions
+from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Channel, SealedPersonalData
-from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.contracts.intake import (
+    IdentityReadOutcome,
+    InformantIdentityRead,
+    PetitionReceived,
+)
 from xuncha_shared.envelope import EventPayload
-from xuncha_shared.service import DomainError, InvalidCommand
+from xuncha_shared.service import (
+    DomainError,
+    InvalidCommand,
+    NotAllowed,
+    NotFoundError,
+    RuleViolation,
+)
 
 STREAM_TYPE = "petition"
 
 
 class PetitionAlreadyRecorded(DomainError):
     """The petition's stream exists already (409)."""
+
+
+class UnknownPetition(NotFoundError):
+    """No petition has this id (404)."""
+
+
+class AnonymousPetition(RuleViolation):
+    """The petition was made anonymously: it has no sealed reporter identity to read (409)."""
+
+
+#: the only role that reads decrypted reporter identities (domain §7)
+IDENTITY_READER = Role.CUSTODIAN
+READ_REASON_MIN = 4
+READ_REASON_MAX = 500
 
 
 # --- receipt codes ----------------------------------------------------------------------------
@@ -109,6 +138,14 @@ class RecordPetition:
     round_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ReadIdentity:
+    """The informant custodian asks for a petition's reporter identity, for ``reason``."""
+
+    petition_id: UUID
+    reason: str
+
+
 @dataclass
 class Petition:
     petition_id: UUID | None = None
@@ -117,13 +154,18 @@ class Petition:
     channel: Channel | None = None
     summary: str | None = None
     round_id: str | None = None
-    has_informant: bool = False
+    informant: SealedPersonalData | None = None
+    identity_reads: int = 0
     version: int = 0
     events: list[str] = field(default_factory=list)
 
     @property
     def exists(self) -> bool:
         return self.version > 0
+
+    @property
+    def has_informant(self) -> bool:
+        return self.informant is not None
 
 
 def validate_jurisdiction(code: str) -> None:
@@ -157,6 +199,60 @@ def decide_record(
     ]
 
 
+def validate_read_reason(reason: str) -> str:
+    """The stated purpose of an identity read, stripped: 4 to 500 characters (422 otherwise)."""
+    stripped = reason.strip()
+    if not READ_REASON_MIN <= len(stripped) <= READ_REASON_MAX:
+        raise InvalidCommand(
+            f"查阅举报人身份须说明理由（{READ_REASON_MIN}–{READ_REASON_MAX} 字） / the reason "
+            f"of an identity read must have {READ_REASON_MIN} to {READ_REASON_MAX} characters, "
+            f"not {len(stripped)}"
+        )
+    return stripped
+
+
+def identity_to_read(state: Petition, cmd: ReadIdentity, reader: Principal) -> SealedPersonalData:
+    """The sealed identity ``reader`` may read for ``cmd``; refuses (in this order) a reader who
+    is not the informant custodian (403), an unknown petition (404), a petition outside the
+    reader's jurisdiction (403) and an anonymous petition (409). Nothing is decrypted yet."""
+    if reader.role is not IDENTITY_READER:
+        raise NotAllowed(
+            f"只有举报人信息保管员可以查阅举报人身份 / only the {IDENTITY_READER.value} reads "
+            f"reporter identities, not a {reader.role.value}"
+        )
+    if not state.exists or state.jurisdiction is None:
+        raise UnknownPetition(
+            f"未找到来信来访 {cmd.petition_id} / unknown petition {cmd.petition_id}"
+        )
+    if not reader.can_access(state.jurisdiction):
+        raise NotAllowed(
+            f"{reader.role.value} of {reader.jurisdiction} may not access jurisdiction "
+            f"{state.jurisdiction}"
+        )
+    if state.informant is None:
+        raise AnonymousPetition(
+            f"来信来访 {cmd.petition_id} 为匿名举报，没有举报人身份 / petition {cmd.petition_id} "
+            "is anonymous: it holds no reporter identity"
+        )
+    return state.informant
+
+
+def decide_identity_read(
+    state: Petition, cmd: ReadIdentity, reader: Principal, outcome: IdentityReadOutcome
+) -> list[EventPayload]:
+    """Record a read of the petition's reporter identity (``outcome``: disclosed, or nothing to
+    disclose because the person's key was erased). Same refusals as ``identity_to_read``."""
+    sealed = identity_to_read(state, cmd, reader)
+    return [
+        InformantIdentityRead(
+            petition_id=cmd.petition_id,
+            person_id=sealed.person_id,
+            reason=validate_read_reason(cmd.reason),
+            outcome=outcome,
+        )
+    ]
+
+
 def evolve(state: Petition, event: EventPayload) -> Petition:
     if isinstance(event, PetitionReceived):
         state.petition_id = event.petition_id
@@ -165,7 +261,9 @@ def evolve(state: Petition, event: EventPayload) -> Petition:
         state.channel = event.channel
         state.summary = event.summary
         state.round_id = event.round_id
-        state.has_informant = event.informant is not None
+        state.informant = event.informant
+    elif isinstance(event, InformantIdentityRead):
+        state.identity_reads += 1
     state.version += 1
     state.events.append(event.event_type)
     return state

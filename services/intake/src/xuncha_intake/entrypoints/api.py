@@ -4,15 +4,23 @@
 |---|---|---|
 | POST | ``/api/v1/petitions`` | city/county office, inspection group (token; own jurisdiction) |
 | GET | ``/api/v1/receipts/{code}`` | anyone holding the receipt code (no token): the status only |
+| POST | ``/api/v1/petitions/{id}/informant`` | informant custodian only (own jurisdiction) |
 
 Errors are ``application/problem+json``: 401 without a valid token, 403 for a read-only role,
 the wrong role or another jurisdiction, 422 for invalid input or an unknown jurisdiction, 404
-for an unknown receipt code.
+for an unknown receipt code or petition.
+
+Reading a reporter's identity takes a stated reason (``{"reason": "…"}``, 4–500 characters) and
+is recorded as ``intake.InformantIdentityRead`` on the petition's stream, committed before the
+identity is sent (``Cache-Control: no-store``). 409 for an anonymous petition (nothing to read);
+410 when the person's key was erased (crypto-shredding): that attempt is recorded as well.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -22,15 +30,21 @@ from xuncha_shared import api as shared_api
 from xuncha_shared.api import request_meta
 from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, ShortText
-from xuncha_shared.crypto import InformantIdentity
-from xuncha_shared.errors import not_found
+from xuncha_shared.contracts.intake import IdentityReadOutcome, ReadReason
+from xuncha_shared.crypto import InformantCryptoError, InformantIdentity
+from xuncha_shared.errors import ProblemError, not_found, problem_type
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.handlers import IntakeHandlers, PetitionInput, handlers_from_context
 
+logger = logging.getLogger(__name__)
+
 WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
+#: who reads reporter identities (domain §7); auditors never see plaintext
+IDENTITY_READERS = (Role.CUSTODIAN,)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CONCURRENT_CHANGE = "并发修改冲突，请重试 / the record was changed concurrently; retry the request"
 
 RoundId = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
@@ -59,6 +73,30 @@ class PetitionCreated(BaseModel):
 class ReceiptOut(BaseModel):
     status: ReceiptStatus
     status_zh: str
+
+
+class IdentityReadIn(BaseModel):
+    """Why the custodian needs the reporter's identity; recorded with the read, unencrypted,
+    so it must not itself contain personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ReadReason = Field(
+        description="查阅目的 (4–500 characters), e.g. 核实举报人身份以便回访"
+    )
+
+
+class IdentityOut(BaseModel):
+    """举报人身份: the decrypted identity and the read event that recorded this disclosure."""
+
+    petition_id: UUID
+    name: str
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    employer: str | None = None
+    read_event_id: UUID
+    read_at: datetime
 
 
 def domain_errors() -> AbstractContextManager[None]:
@@ -90,6 +128,64 @@ def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
                 request_meta(request, principal),
             )
         return PetitionCreated(id=recorded.petition_id, receipt_code=recorded.receipt_code)
+
+    custodian = deps.require_roles(*IDENTITY_READERS, write=True)
+
+    @router.post(
+        "/petitions/{petition_id}/informant",
+        response_model=IdentityOut,
+        responses={
+            409: {"description": "anonymous petition: no reporter identity"},
+            410: {"description": "the reporter's key was erased; the attempt is recorded"},
+        },
+    )
+    async def read_informant(
+        petition_id: UUID,
+        body: IdentityReadIn,
+        request: Request,
+        response: Response,
+        principal: Principal = Depends(custodian),
+    ) -> IdentityOut:
+        """查阅举报人身份: recorded (who, when, why) and committed before it is returned."""
+        try:
+            with domain_errors():
+                read = await handlers.read_informant(
+                    petition_id, body.reason, principal, request_meta(request, principal)
+                )
+        except InformantCryptoError as exc:
+            logger.error("cannot decrypt the informant of petition %s: %s", petition_id, exc)
+            raise ProblemError(
+                500,
+                "Identity cannot be decrypted",
+                "举报人身份无法解密，未披露、未记录 / the reporter identity cannot be decrypted "
+                "(damaged data or an unknown key-encryption key); nothing was disclosed",
+                problem_type("identity-undecryptable"),
+            ) from exc
+        if read.outcome is IdentityReadOutcome.KEY_ERASED or read.identity is None:
+            raise ProblemError(
+                410,
+                "Gone",
+                "举报人信息密钥已销毁，无法查阅；本次查阅已记录 / the reporter's key was erased "
+                "(crypto-shredding): the identity can no longer be read; this attempt is recorded",
+                problem_type("identity-erased"),
+                headers=NO_STORE,
+                extra={
+                    "petition_id": str(petition_id),
+                    "read_event_id": str(read.read_event_id),
+                },
+            )
+        response.headers.update(NO_STORE)
+        identity = read.identity
+        return IdentityOut(
+            petition_id=petition_id,
+            name=identity.name,
+            phone=identity.phone,
+            id_number=identity.id_number,
+            address=identity.address,
+            employer=identity.employer,
+            read_event_id=read.read_event_id,
+            read_at=read.read_at,
+        )
 
     @router.get("/receipts/{code}", response_model=ReceiptOut)
     async def receipt_status(response: Response, code: str = Path(max_length=64)) -> ReceiptOut:
