@@ -2,14 +2,21 @@
 # docker-compose: runs once, when the postgres:15 container initialises an empty data volume
 # (/docker-entrypoint-initdb.d). The same roles and databases as deploy/local
 # (python -m xuncha_shared.provision databases): one role + one database per service, the role
-# owns its database and nobody else may connect. Passwords equal the role names (development
-# only; production injects secrets and keeps XUNCHA_DATABASE_URL in sync).
+# owns its database and nobody else may connect but the auditors' read-only role xuncha_auditor.
+# Passwords equal the role names (development only; production injects secrets and keeps
+# XUNCHA_DATABASE_URL and XUNCHA_AUDIT_DATABASE_URL in sync). The auditor's table grants and
+# default privileges need the tables: the one-shot `provision` service applies them.
 set -euo pipefail
+auditor_password="${XUNCHA_AUDITOR_PASSWORD:-xuncha_auditor}"
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<SQL
+CREATE ROLE xuncha_auditor WITH LOGIN PASSWORD '$auditor_password';
+SQL
 for svc in intake clues rectification reporting; do
     psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres <<SQL
 CREATE ROLE "$svc" WITH LOGIN PASSWORD '$svc';
 CREATE DATABASE "$svc" OWNER "$svc";
 REVOKE CONNECT, TEMPORARY ON DATABASE "$svc" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE "$svc" TO "$svc";
+GRANT CONNECT ON DATABASE "$svc" TO xuncha_auditor;
 SQL
 done

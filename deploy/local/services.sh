@@ -57,6 +57,12 @@ start_one() {
     {
         echo "===== $(date -u +%FT%TZ) starting xuncha-$svc"
     } >>"$LOG_DIR/$svc.log"
+    # reporting serves the auditors' read-only API: it reads every service database as the
+    # read-only role xuncha_auditor (the database name is swapped per service)
+    local audit_env=()
+    if [[ "$svc" == reporting ]]; then
+        audit_env=("XUNCHA_AUDIT_DATABASE_URL=postgresql://xuncha_auditor:${XUNCHA_AUDITOR_PASSWORD:-xuncha_auditor}@$PG_HOST:$PG_PORT/reporting")
+    fi
     XUNCHA_SERVICE="$svc" \
         XUNCHA_DATABASE_URL="postgresql://$svc:$svc@$PG_HOST:$PG_PORT/$svc" \
         XUNCHA_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" \
@@ -64,7 +70,7 @@ start_one() {
         XUNCHA_HTTP_PORT="$port" \
         XUNCHA_STATE_DIR="$STATE" \
         PYTHONUNBUFFERED=1 \
-        setsid nohup "$VENV/bin/xuncha-$svc" >>"$LOG_DIR/$svc.log" 2>&1 </dev/null &
+        setsid nohup env "${audit_env[@]}" "$VENV/bin/xuncha-$svc" >>"$LOG_DIR/$svc.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
 }
 

@@ -14,9 +14,20 @@ test fixtures (tests/infra.py), so every path provisions exactly the same way::
 Per service ``svc`` (prefix ``P``, empty by default): role ``P+svc`` with password ``P+svc``
 (SCRAM), database ``P+svc`` owned by it, ``CONNECT`` revoked from ``PUBLIC`` so a service role
 cannot open another service's database, and the core schema (``xuncha_shared.db.migrate``)
-applied as the service role. The admin URL, bootstrap servers and prefixes default to
-``Settings()`` (``XUNCHA_PG_ADMIN_URL``, ``XUNCHA_KAFKA_BOOTSTRAP``, ``XUNCHA_DB_NAME_PREFIX``,
+applied as the service role (with the ``informant_keys`` and ``checkpoints`` tables, so the
+grants below find them). The admin URL, bootstrap servers and prefixes default to ``Settings()``
+(``XUNCHA_PG_ADMIN_URL``, ``XUNCHA_KAFKA_BOOTSTRAP``, ``XUNCHA_DB_NAME_PREFIX``,
 ``XUNCHA_TOPIC_PREFIX``).
+
+The auditors' read-only role ``xuncha_auditor`` (``XUNCHA_AUDITOR_PASSWORD``, SCRAM) is one role
+for the whole cluster, shared by every prefix; in every service database it gets exactly:
+``CONNECT`` on the database, ``USAGE`` on schema ``public``, ``SELECT`` on what the audit reads
+(``events``, its identity sequence, ``relay_positions``, ``checkpoints``) and, through
+``ALTER DEFAULT PRIVILEGES FOR ROLE <service role>``, ``SELECT`` on every table the service
+creates later. Never anything that writes; ``informant_keys`` (the informants' wrapped keys) and
+``auth_tokens`` are revoked explicitly, whatever the default privileges say (both are created
+here before the default privileges exist; a table recreated later under them loses the grant
+the next time this runs).
 """
 
 from __future__ import annotations
@@ -31,15 +42,16 @@ import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from xuncha_shared import auth
+from xuncha_shared import auth, crypto
+from xuncha_shared.audit import checkpoints
 from xuncha_shared.contracts.topics import all_topics
 from xuncha_shared.db import migrate
-from xuncha_shared.settings import SERVICES, Settings
+from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings, database_url_for, role_url
 
 log = logging.getLogger("xuncha.provision")
 
@@ -66,20 +78,6 @@ class ServiceDatabase:
     password: str
     database: str
     url: str
-
-
-def role_url(admin_url: str, role: str, password: str, database: str) -> str:
-    """URL for ``role`` on the server of ``admin_url`` (host and port kept)."""
-    parts = urlsplit(admin_url)
-    host = parts.hostname or "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    query = f"?{parts.query}" if parts.query else ""
-    return (
-        f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}@{host}{port}"
-        f"/{quote(database, safe='')}{query}"
-    )
 
 
 def service_database(admin_url: str, service: str, prefix: str = "") -> ServiceDatabase:
@@ -134,32 +132,95 @@ async def drop_database(admin: asyncpg.Connection, database: str) -> None:
     await _exec_format(admin, "DROP DATABASE IF EXISTS %I WITH (FORCE)", database)
 
 
+async def ensure_login_role(admin: asyncpg.Connection, role: str, password: str) -> bool:
+    """Create the LOGIN role ``role`` with ``password`` (SCRAM), or set the password of an
+    existing one; returns True if created. Tolerates another session creating it at the same
+    moment (it then only sets the password)."""
+    if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+        try:
+            await _exec_format(admin, "CREATE ROLE %I WITH LOGIN PASSWORD %L", role, password)
+            return True
+        except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+            pass  # created concurrently (the catalog's unique index may answer first)
+    await _exec_format(admin, "ALTER ROLE %I WITH LOGIN PASSWORD %L", role, password)
+    return False
+
+
+#: What the audit reads in a service database (``xuncha_shared.audit``): SELECT is granted on
+#: these to the auditor role, in addition to the default privileges.
+AUDITED_TABLES: tuple[str, ...] = ("events", "relay_positions", "checkpoints")
+#: Tables the auditor role must never read, revoked explicitly after the default privileges.
+AUDITOR_DENIED_TABLES: tuple[str, ...] = ("informant_keys", "auth_tokens")
+
+
+async def grant_auditor(
+    admin_url: str, database: str, service_role: str, auditor: str = AUDITOR_ROLE
+) -> None:
+    """The read-only grants of ``auditor`` in ``database`` (see the module docstring); run as
+    the superuser, idempotent. Tables of ``AUDITED_TABLES`` that do not exist are skipped."""
+    admin = await asyncpg.connect(database_url_for(admin_url, database))
+    try:
+        async with admin.transaction():
+            await _exec_format(admin, "GRANT CONNECT ON DATABASE %I TO %I", database, auditor)
+            await _exec_format(admin, "GRANT USAGE ON SCHEMA public TO %I", auditor)
+            await _exec_format(
+                admin,
+                "ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA public "
+                "GRANT SELECT ON TABLES TO %I",
+                service_role,
+                auditor,
+            )
+            for table in AUDITED_TABLES:
+                if await admin.fetchval("SELECT to_regclass($1) IS NOT NULL", f"public.{table}"):
+                    await _exec_format(
+                        admin, "GRANT SELECT ON TABLE public.%I TO %I", table, auditor
+                    )
+            # the identity's current value tells verify which positions were handed out but
+            # never committed; SELECT on a sequence reads it, it cannot advance it
+            sequence = await admin.fetchval(
+                "SELECT pg_get_serial_sequence('public.events', 'global_position')"
+            )
+            if sequence:
+                await _exec_format(admin, "GRANT SELECT ON SEQUENCE %s TO %I", sequence, auditor)
+            for table in AUDITOR_DENIED_TABLES:
+                if await admin.fetchval("SELECT to_regclass($1) IS NOT NULL", f"public.{table}"):
+                    await _exec_format(
+                        admin, "REVOKE ALL ON TABLE public.%I FROM %I", table, auditor
+                    )
+    finally:
+        await admin.close()
+
+
 async def create_service_databases(
-    admin_url: str, prefix: str = "", services: Sequence[str] = SERVICES
+    admin_url: str,
+    prefix: str = "",
+    services: Sequence[str] = SERVICES,
+    *,
+    auditor_password: str | None = None,
 ) -> dict[str, ServiceDatabase]:
-    """Create (idempotently) the role and database of every service and migrate the core schema
-    as the service role. Safe to run concurrently (serialised by an advisory lock)."""
+    """Create (idempotently) the role and database of every service, migrate the core schema
+    as the service role, and give the auditor role (``xuncha_auditor``, password
+    ``auditor_password``, default ``Settings().auditor_password``) its read-only grants. Safe to
+    run concurrently (serialised by an advisory lock)."""
+    if auditor_password is None:
+        auditor_password = Settings().auditor_password
     result: dict[str, ServiceDatabase] = {}
     admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute("SELECT pg_advisory_lock($1)", _PROVISION_LOCK)
         try:
+            await ensure_login_role(admin, AUDITOR_ROLE, auditor_password)
             for service in services:
                 sdb = service_database(admin_url, service, prefix)
-                if await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", sdb.role):
-                    await _exec_format(
-                        admin, "ALTER ROLE %I WITH LOGIN PASSWORD %L", sdb.role, sdb.password
-                    )
-                else:
-                    await _exec_format(
-                        admin, "CREATE ROLE %I WITH LOGIN PASSWORD %L", sdb.role, sdb.password
-                    )
+                await ensure_login_role(admin, sdb.role, sdb.password)
                 created = await ensure_database(admin, sdb.database, sdb.role)
                 conn = await asyncpg.connect(sdb.url)
                 try:
-                    await migrate(conn, [auth.SCHEMA])
+                    await migrate(conn, [auth.SCHEMA, crypto.SCHEMA])
+                    await checkpoints.ensure_schema(conn)
                 finally:
                     await conn.close()
+                await grant_auditor(admin_url, sdb.database, sdb.role)
                 log.info("database %s %s", sdb.database, "created" if created else "present")
                 result[service] = sdb
         finally:

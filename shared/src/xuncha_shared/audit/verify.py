@@ -28,6 +28,7 @@ from uuid import UUID
 
 import asyncpg
 
+from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.chain import verify_database
 from xuncha_shared.audit.checkpoints import (
     Checkpoint,
@@ -44,7 +45,6 @@ from xuncha_shared.audit.checkpoints import (
 )
 from xuncha_shared.audit.kafka_copy import KafkaCopy, scan_topics
 from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS, service_topics
-from xuncha_shared.db import connect
 from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.settings import Settings
 
@@ -55,6 +55,12 @@ _XMIN_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 _COMMIT_ORDER_SQL = """
 SELECT tx_id, global_position, event_id, stream_id, stream_version, hash
 FROM events ORDER BY tx_id, global_position
+"""
+
+_COVERED_SQL = """
+SELECT tx_id, global_position, hash FROM events
+WHERE (tx_id, global_position) <= ($1::bigint, $2::bigint)
+ORDER BY tx_id, global_position
 """
 
 _HOLES_SQL = """
@@ -625,8 +631,13 @@ async def audit_databases(
     trust_path: Path | None = None,
     compare_export: Path | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
+    connector: Connector | None = None,
 ) -> AuditReport:
-    """``xuncha audit verify`` over the service databases (and Kafka unless ``kafka`` is off)."""
+    """``xuncha audit verify`` over the service databases (and Kafka unless ``kafka`` is off).
+
+    ``connector`` reaches each service database (default: a new connection to
+    ``settings.service_database_url(service)``, the CLI's way)."""
+    open_connection = connector or url_connector(settings.service_database_url)
     report = AuditReport(kafka_checked=kafka)
     trust = load_trust(trust_path, settings)
     extras = load_checkpoint_files(checkpoint_files)
@@ -647,8 +658,7 @@ async def audit_databases(
     if not trust:
         report.notes.append("no trusted public keys (see --keys): checkpoints cannot be trusted")
     for service in services:
-        conn = await connect(settings.service_database_url(service))
-        try:
+        async with open_connection(service) as conn:
             report.services.append(
                 await audit_service(
                     conn,
@@ -661,6 +671,34 @@ async def audit_databases(
                     max_problems=max_problems,
                 )
             )
-        finally:
-            await conn.close()
     return report
+
+
+async def check_table_checkpoints(
+    conn: asyncpg.Connection,
+    service: str,
+    *,
+    trust: Mapping[str, TrustedKey],
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> ServiceAudit:
+    """Step 4 of ``audit_service`` alone, for the checkpoints of the service's own table: each
+    one's signature under a trusted key, and its digest recomputed over the store up to its
+    head, in one repeatable-read snapshot. Kafka is not read (``audit_service`` does that)."""
+    database = str(await conn.fetchval("SELECT current_database()"))
+    audit = ServiceAudit(service, database, max_problems=max_problems)
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        xmin = int(await conn.fetchval(_XMIN_SQL))
+        table = await load_table_checkpoints(conn, service)
+        checks, to_digest = _prepare_checkpoints(audit, merge_sources(table), trust, xmin, True)
+        results: dict[Position, tuple[int, str]] = {}
+        if to_digest:
+            cursor = DigestCursor(c.checkpoint.head for c in to_digest)
+            last = max(c.checkpoint.head for c in to_digest)
+            async for r in conn.cursor(
+                _COVERED_SQL, last.tx_id, last.global_position, prefetch=5000
+            ):
+                cursor.add(r["tx_id"], r["global_position"], r["hash"])
+            results = cursor.finish()
+        _finish_checkpoints(audit, to_digest, results, [], kafka_checked=False)
+        audit.checkpoints = checks
+    return audit
