@@ -604,7 +604,14 @@ def test_cli_rebuild_prints_an_identical_summary(stack: Stack):
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["identical"] is True and doc["swapped"] is False
-    assert {t["table"] for t in doc["tables"]} == {"facts", "counters", "feed_items", "feed_acks"}
+    assert {t["table"] for t in doc["tables"]} == {
+        "facts",
+        "counters",
+        "feed_items",
+        "feed_acks",
+        "ledger_issues",
+        "ledger_reports",
+    }
     assert sum(doc["read"].values()) == doc["applied"] > 0
     result = CliRunner().invoke(app, ["rebuild"], env=env)
     assert result.exit_code == 0, result.output

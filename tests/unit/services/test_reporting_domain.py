@@ -16,6 +16,8 @@ from xuncha_reporting.domain import (
     Fact,
     FeedItem,
     FeedKind,
+    LedgerIssue,
+    LedgerReport,
     Metric,
     feed_item_id,
     project,
@@ -178,7 +180,49 @@ def test_issue_without_concerns_shares_nothing():
         description="党建工作责任制落实不到位",
     )
     changes = project(envelope(payload, CITY, stream_type="issue"), payload)
-    assert [type(c) for c in changes] == [Fact]
+    assert [type(c) for c in changes] == [Fact, LedgerIssue]  # counted and in the ledger only
+
+
+def test_issue_and_reports_enter_the_unit_ledger():
+    issue_id, feedback_id = uuid.uuid4(), uuid.uuid4()
+    fed = IssueFedBack(
+        issue_id=issue_id,
+        feedback_id=feedback_id,
+        jurisdiction=LINCHUAN,
+        unit="临川区农业农村局",
+        description="惠民资金监管制度执行不到位",
+        concerns=[Department.AUDIT],
+        due_date="2024-05-01",
+    )
+    env = envelope(fed, LINCHUAN, stream_type="issue", at=T0)
+    [entry] = [c for c in project(env, fed) if isinstance(c, LedgerIssue)]
+    assert entry == LedgerIssue(
+        issue_id=issue_id,
+        feedback_id=feedback_id,
+        jurisdiction=LINCHUAN,
+        unit="临川区农业农村局",
+        description="惠民资金监管制度执行不到位",
+        rect_type="time_bound",
+        due_date="2024-05-01",
+        fed_back_at=T0,
+        source_event_id=env.event_id,
+    )
+    report = RectificationReported(
+        issue_id=issue_id, kind=ReportKind.FORMAL, progress_percent=100, completed=True, note="完成"
+    )
+    later = T0 + timedelta(days=30)
+    renv = envelope(report, LINCHUAN, stream_type="issue", at=later)
+    [line] = [c for c in project(renv, report) if isinstance(c, LedgerReport)]
+    assert line == LedgerReport(
+        event_id=renv.event_id,
+        issue_id=issue_id,
+        jurisdiction=LINCHUAN,
+        kind="formal",
+        progress_percent=100,
+        completed=True,
+        note="完成",
+        reported_at=later,
+    )
 
 
 def test_reports_count_each_and_completion_counts_the_issue_once():
@@ -284,9 +328,10 @@ def test_projection_is_order_insensitive_and_idempotent():
     rng.shuffle(shuffled_events)
     shuffled = [c for env, p in shuffled_events for c in project(env, p)]
     assert _counters(forward) == _counters(shuffled)
-    assert {c for c in forward if isinstance(c, FeedItem)} == {
-        c for c in shuffled if isinstance(c, FeedItem)
-    }
+    for kind in (FeedItem, LedgerIssue, LedgerReport):  # keyed rows: the same set either way
+        assert {c for c in forward if isinstance(c, kind)} == {
+            c for c in shuffled if isinstance(c, kind)
+        }
 
 
 def test_linked_view_city_row_sums_its_counties_and_own_work():

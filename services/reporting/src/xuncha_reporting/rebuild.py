@@ -16,6 +16,10 @@
    change is idempotent.
 
 Nothing is published to Kafka and nothing outside the new schema is written (except the swap).
+
+Steps 1 and 2 are also what ``xuncha audit replay --as-of`` does (``xuncha_reporting.replay``),
+with the history read only up to a moment: ``read_history(as_of=...)`` selects, in SQL, the
+events whose ``recorded_at`` is at or before it.
 """
 
 from __future__ import annotations
@@ -63,12 +67,27 @@ class TableDiff:
 
 
 @dataclass
-class RebuildReport:
+class ProjectionRun:
+    """What projecting a history into a schema did (a rebuild's or a replay's)."""
+
     schema: str
-    read: dict[str, int]
+    read: dict[str, int]  # service -> events read
     applied: int = 0
     changed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (event id, reason)
+
+
+@dataclass
+class History:
+    """Events read from the services' stores (``read_history``)."""
+
+    events: list[EventEnvelope]
+    read: dict[str, int]  # service -> events read
+    total: dict[str, int]  # service -> events in its store when it was read
+
+
+@dataclass
+class RebuildReport(ProjectionRun):
     diffs: list[TableDiff] = field(default_factory=list)
     meta_live: dict[str, int] = field(default_factory=dict)
     meta_rebuilt: dict[str, int] = field(default_factory=dict)
@@ -94,47 +113,111 @@ def merge_order(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
     return sorted(events, key=lambda e: (e.recorded_at, str(e.event_id)))
 
 
+# The history as it stood at a moment: the commit-safe order of ``PostgresEventStore.read_all``
+# bounded by ``recorded_at``; paged inside ONE repeatable-read snapshot (so no page can miss an
+# event committed between two pages, and no running transaction can cut the read short).
+_READ_AS_OF_SQL = f"""
+SELECT {COLUMNS} FROM events
+WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND recorded_at <= $3
+ORDER BY tx_id, global_position
+LIMIT $4
+"""
+
+
+async def _read_all(
+    pool: asyncpg.Pool, progress: ProgressHook | None
+) -> tuple[list[EventEnvelope], int]:
+    """Every committed event of one store (``read_all``: commit-safe order)."""
+    store = PostgresEventStore(pool)
+    events: list[EventEnvelope] = []
+    position: Position = START
+    while True:
+        batch = await store.read_all(position, READ_BATCH)
+        if not batch:
+            break
+        events.extend(batch)
+        position = Position.of(batch[-1])
+        if progress:
+            progress("read", len(batch))
+    return events, len(events)
+
+
+async def _read_as_of(
+    pool: asyncpg.Pool, as_of: datetime, progress: ProgressHook | None
+) -> tuple[list[EventEnvelope], int]:
+    """The events of one store recorded at or before ``as_of`` (commit-safe order), and how
+    many events the store held in the same snapshot."""
+    events: list[EventEnvelope] = []
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        total = int(await conn.fetchval("SELECT count(*) FROM events"))
+        position: Position = START
+        while True:
+            rows = await conn.fetch(
+                _READ_AS_OF_SQL, position.tx_id, position.global_position, as_of, READ_BATCH
+            )
+            if not rows:
+                break
+            batch = [envelope_from_record(r) for r in rows]
+            events.extend(batch)
+            position = Position.of(batch[-1])
+            if progress:
+                progress("read", len(batch))
+    return events, total
+
+
+def _check_as_of(as_of: datetime | None) -> None:
+    if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
+        raise ValueError(f"as_of must carry a timezone offset, not {as_of.isoformat()}")
+
+
 async def read_history(
     settings: Settings,
     services: Sequence[str] = SERVICES,
     progress: ProgressHook | None = None,
-) -> tuple[list[EventEnvelope], dict[str, int]]:
-    """Every committed event of every service, each database in commit-safe order."""
-    events: list[EventEnvelope] = []
-    read: dict[str, int] = {}
+    *,
+    as_of: datetime | None = None,
+) -> History:
+    """Every committed event of every service, each database in commit-safe order; with
+    ``as_of`` only those whose ``recorded_at`` is at or before it (filtered in SQL)."""
+    _check_as_of(as_of)
+    history = History(events=[], read={}, total={})
     for service in services:
         pool = await create_pool(settings.service_database_url(service), max_size=2)
         try:
-            store = PostgresEventStore(pool)
-            position: Position = START
-            count = 0
-            while True:
-                batch = await store.read_all(position, READ_BATCH)
-                if not batch:
-                    break
-                events.extend(batch)
-                count += len(batch)
-                position = Position.of(batch[-1])
-                if progress:
-                    progress("read", len(batch))
-            read[service] = count
+            if as_of is None:
+                events, total = await _read_all(pool, progress)
+            else:
+                events, total = await _read_as_of(pool, as_of, progress)
         finally:
             await pool.close()
-    return events, read
+        history.events.extend(events)
+        history.read[service] = len(events)
+        history.total[service] = total
+    return history
 
 
-async def count_history(settings: Settings, services: Sequence[str] = SERVICES) -> int:
+async def count_history(
+    settings: Settings, services: Sequence[str] = SERVICES, *, as_of: datetime | None = None
+) -> int:
+    """How many events ``read_history`` will read (for progress bars; not exact under load)."""
+    _check_as_of(as_of)
     total = 0
     for service in services:
         conn = await connect(settings.service_database_url(service))
         try:
-            total += int(await conn.fetchval("SELECT count(*) FROM events"))
+            if as_of is None:
+                value = await conn.fetchval("SELECT count(*) FROM events")
+            else:
+                value = await conn.fetchval(
+                    "SELECT count(*) FROM events WHERE recorded_at <= $1", as_of
+                )
+            total += int(value)
         finally:
             await conn.close()
     return total
 
 
-async def _act_as_owner(conn: asyncpg.Connection) -> None:
+async def act_as_owner(conn: asyncpg.Connection) -> None:
     """Create and swap tables as the database's owner (the service role), so the running
     service can still write them after a swap even when the CLI connected as superuser."""
     owner = await conn.fetchval(
@@ -150,7 +233,7 @@ async def apply_events(
     conn: asyncpg.Connection,
     store: ProjectionStore,
     events: Sequence[EventEnvelope],
-    report: RebuildReport,
+    report: ProjectionRun,
     progress: ProgressHook | None = None,
 ) -> set[UUID]:
     """Apply ``events`` in the given order; returns the ids of the events applied."""
@@ -173,6 +256,31 @@ async def apply_events(
         if progress:
             progress("apply", len(chunk))
     return applied
+
+
+async def project_history(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    report: ProjectionRun,
+    services: Sequence[str] = SERVICES,
+    progress: ProgressHook | None = None,
+    *,
+    as_of: datetime | None = None,
+) -> tuple[set[UUID], dict[str, int]]:
+    """Steps 1 and 2: create ``report.schema``'s (empty) tables and project the history into
+    them (up to ``as_of`` when given). Writes nothing else: no live table, no inbox, no Kafka.
+
+    Returns the ids of the events applied and, per service, how many events its store held
+    when it was read."""
+    await conn.execute(ddl(report.schema))
+    if progress:
+        progress("total", await count_history(settings, services, as_of=as_of))
+    history = await read_history(settings, services, progress, as_of=as_of)
+    report.read = history.read
+    ordered = merge_order(history.events)
+    history.events = []
+    applied = await apply_events(conn, ProjectionStore(report.schema), ordered, report, progress)
+    return applied, history.total
 
 
 def _row_text(row: asyncpg.Record, keys: Sequence[str]) -> str:
@@ -274,16 +382,10 @@ async def rebuild_projections(
     schema = new_schema_name()
     report = RebuildReport(schema=schema, read={})
     try:
-        await _act_as_owner(conn)
+        await act_as_owner(conn)
         await conn.execute(ddl(LIVE_SCHEMA))  # IF NOT EXISTS: a service that never ran
-        await conn.execute(ddl(schema))
-        if progress:
-            progress("total", await count_history(settings, services))
-        events, report.read = await read_history(settings, services, progress)
-        ordered = merge_order(events)
-        del events
+        applied, _ = await project_history(conn, settings, report, services, progress)
         store = ProjectionStore(schema)
-        applied = await apply_events(conn, store, ordered, report, progress)
         report.diffs = await compare(conn, LIVE_SCHEMA, schema)
         report.meta_live = await ProjectionStore(LIVE_SCHEMA).meta(conn)
         report.meta_rebuilt = await store.meta(conn)

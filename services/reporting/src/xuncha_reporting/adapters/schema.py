@@ -2,7 +2,12 @@
 
 The live tables are in ``projection``; ``xuncha projections rebuild`` fills the same tables in a
 fresh schema (``rebuild_<ts>``) and may swap it in by renaming the two schemas in one
-transaction. Nothing here holds informant data: no table has a column for it.
+transaction; ``xuncha audit replay --as-of`` fills them in ``asof_<ts>`` from the history as it
+stood at a moment. Nothing here holds informant data: no table has a column for it.
+
+Every table is ``CREATE ... IF NOT EXISTS``: a table added in a new version appears when the
+service starts, empty; events projected before it existed get into it with
+``xuncha projections rebuild --swap``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "counters": ("jurisdiction", "metric"),
     "feed_items": ("item_id",),
     "feed_acks": ("item_id",),
+    "ledger_issues": ("issue_id",),
+    "ledger_reports": ("event_id",),
 }
 
 
@@ -79,6 +86,33 @@ CREATE TABLE IF NOT EXISTS {s}.feed_acks (
     acknowledged_by text        NOT NULL,
     note            text
 );
+
+-- 整改台账: one row per issue fed back to an inspected unit ...
+CREATE TABLE IF NOT EXISTS {s}.ledger_issues (
+    issue_id        uuid        PRIMARY KEY,
+    feedback_id     uuid        NOT NULL,
+    jurisdiction    char(6)     NOT NULL,
+    unit            text        NOT NULL,
+    description     text        NOT NULL,
+    rect_type       text        NOT NULL,
+    due_date        text,
+    fed_back_at     timestamptz NOT NULL,
+    source_event_id uuid        NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_issues_by_unit ON {s}.ledger_issues (jurisdiction, unit);
+
+-- ... and one per rectification report, apart from the issue (order of arrival does not matter)
+CREATE TABLE IF NOT EXISTS {s}.ledger_reports (
+    event_id         uuid        PRIMARY KEY,
+    issue_id         uuid        NOT NULL,
+    jurisdiction     char(6)     NOT NULL,
+    kind             text        NOT NULL,
+    progress_percent integer     NOT NULL,
+    completed        boolean     NOT NULL,
+    note             text        NOT NULL,
+    reported_at      timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_reports_by_issue ON {s}.ledger_reports (issue_id);
 
 -- version: bumped by every event that changed something (the dashboard polls it);
 -- demo: 1 once an event written with a demo token was projected

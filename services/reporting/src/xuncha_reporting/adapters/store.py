@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import asyncpg
 
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
-from xuncha_reporting.domain.model import Ack, Change, DemoMark, Fact, FeedItem
+from xuncha_reporting.domain.ledger import unit_ledger
+from xuncha_reporting.domain.model import (
+    Ack,
+    Change,
+    DemoMark,
+    Fact,
+    FeedItem,
+    LedgerIssue,
+    LedgerReport,
+)
 
 FEED_LIMIT = 500
 
@@ -40,6 +50,32 @@ class ProjectionStore:
                 acknowledged_by, note)
             VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (item_id) DO NOTHING
+        """
+        self._ledger_issue_sql = f"""
+            INSERT INTO {s}.ledger_issues (issue_id, feedback_id, jurisdiction, unit, description,
+                rect_type, due_date, fed_back_at, source_event_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (issue_id) DO NOTHING
+        """
+        self._ledger_report_sql = f"""
+            INSERT INTO {s}.ledger_reports (event_id, issue_id, jurisdiction, kind,
+                progress_percent, completed, note, reported_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (event_id) DO NOTHING
+        """
+        self._unit_issues_sql = f"""
+            SELECT issue_id, feedback_id, jurisdiction, unit, description, rect_type, due_date,
+                   fed_back_at, source_event_id
+            FROM {s}.ledger_issues WHERE jurisdiction = $1 AND unit = $2
+        """
+        self._issue_reports_sql = f"""
+            SELECT event_id, issue_id, jurisdiction, kind, progress_percent, completed, note,
+                   reported_at
+            FROM {s}.ledger_reports WHERE issue_id = ANY($1::uuid[])
+        """
+        self._units_sql = f"""
+            SELECT unit, count(*) AS issues FROM {s}.ledger_issues WHERE jurisdiction = $1
+            GROUP BY unit ORDER BY unit
         """
         self._meta_set_sql = f"""
             INSERT INTO {s}.meta AS m (key, value) VALUES ($1, $2)
@@ -109,6 +145,31 @@ class ProjectionStore:
                         change.acknowledged_by,
                         change.note,
                     )
+                case LedgerIssue():
+                    await conn.execute(
+                        self._ledger_issue_sql,
+                        change.issue_id,
+                        change.feedback_id,
+                        change.jurisdiction,
+                        change.unit,
+                        change.description,
+                        change.rect_type,
+                        change.due_date,
+                        change.fed_back_at,
+                        change.source_event_id,
+                    )
+                case LedgerReport():
+                    await conn.execute(
+                        self._ledger_report_sql,
+                        change.event_id,
+                        change.issue_id,
+                        change.jurisdiction,
+                        change.kind,
+                        change.progress_percent,
+                        change.completed,
+                        change.note,
+                        change.reported_at,
+                    )
                 case DemoMark():
                     await conn.execute(self._meta_set_sql, "demo", 1)
 
@@ -156,3 +217,58 @@ class ProjectionStore:
     ) -> dict[str, Any] | None:
         row = await conn.fetchrow(self._item_by_id_sql, item_id)
         return dict(row.items()) if row else None
+
+    async def ledger_rows(
+        self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str, unit: str
+    ) -> tuple[list[LedgerIssue], list[LedgerReport]]:
+        """The ledger rows of one inspected unit: its issues and every report on them (use a
+        repeatable-read transaction on ``conn`` for a consistent pair)."""
+        issue_rows = await conn.fetch(self._unit_issues_sql, jurisdiction, unit)
+        issues = [
+            LedgerIssue(
+                issue_id=r["issue_id"],
+                feedback_id=r["feedback_id"],
+                jurisdiction=str(r["jurisdiction"]).strip(),
+                unit=r["unit"],
+                description=r["description"],
+                rect_type=r["rect_type"],
+                due_date=r["due_date"],
+                fed_back_at=r["fed_back_at"],
+                source_event_id=r["source_event_id"],
+            )
+            for r in issue_rows
+        ]
+        if not issues:
+            return [], []
+        report_rows = await conn.fetch(self._issue_reports_sql, [i.issue_id for i in issues])
+        reports = [
+            LedgerReport(
+                event_id=r["event_id"],
+                issue_id=r["issue_id"],
+                jurisdiction=str(r["jurisdiction"]).strip(),
+                kind=r["kind"],
+                progress_percent=int(r["progress_percent"]),
+                completed=bool(r["completed"]),
+                note=r["note"],
+                reported_at=r["reported_at"],
+            )
+            for r in report_rows
+        ]
+        return issues, reports
+
+    async def ledger_units(
+        self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str
+    ) -> dict[str, int]:
+        """The inspected units of ``jurisdiction`` that have issues, with their issue counts."""
+        rows = await conn.fetch(self._units_sql, jurisdiction)
+        return {r["unit"]: int(r["issues"]) for r in rows}
+
+    async def unit_ledger(
+        self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str, unit: str, as_of: date
+    ) -> dict[str, Any] | None:
+        """One unit's ledger (``domain.ledger.unit_ledger``) as of the date ``as_of``; ``None``
+        when the unit has no issue in this schema."""
+        issues, reports = await self.ledger_rows(conn, jurisdiction, unit)
+        if not issues:
+            return None
+        return unit_ledger(issues, reports, jurisdiction=jurisdiction, unit=unit, as_of=as_of)

@@ -12,6 +12,8 @@ from xuncha_reporting.domain.model import (
     Fact,
     FeedItem,
     FeedKind,
+    LedgerIssue,
+    LedgerReport,
     Metric,
 )
 from xuncha_reporting.domain.projection import PROJECTED_EVENT_TYPES, feed_item_id, project
@@ -25,6 +27,8 @@ __all__ = [
     "Fact",
     "FeedItem",
     "FeedKind",
+    "LedgerIssue",
+    "LedgerReport",
     "Metric",
     "feed_item_id",
     "project",

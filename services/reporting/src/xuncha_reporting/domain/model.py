@@ -8,7 +8,10 @@ any order, gives the same rows:
 * a ``FeedItem`` is keyed by ``item_id`` (``<source event id>:<department>``);
 * an ``Ack`` is keyed by ``item_id`` and kept apart from the item, so an acknowledgement that
   happens to be applied before its item (a rebuild merges histories of several databases) still
-  ends in the same state.
+  ends in the same state;
+* the rectification ledger (整改台账) keeps a ``LedgerIssue`` per issue (keyed by ``issue_id``)
+  and a ``LedgerReport`` per report event (keyed by its event id), apart from each other for the
+  same reason; a unit's ledger is joined from both when it is read (``domain.ledger``).
 
 No change carries informant data: the types below have no field that could hold it.
 """
@@ -84,8 +87,38 @@ class Ack:
 
 
 @dataclass(frozen=True)
+class LedgerIssue:
+    """整改台账: one problem fed back to an inspected unit (rectification.IssueFedBack)."""
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: str
+    unit: str
+    description: str
+    rect_type: str  # RectType value: immediate | time_bound | long_term
+    due_date: str | None  # ISO date of the formal (2-month) report, R1, as the event says
+    fed_back_at: datetime  # the event's occurred_at
+    source_event_id: UUID
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    """整改报告: one report on an issue (rectification.RectificationReported), keyed by the
+    event id (an issue has many)."""
+
+    event_id: UUID
+    issue_id: UUID
+    jurisdiction: str
+    kind: str  # ReportKind value: progress | formal | final
+    progress_percent: int
+    completed: bool
+    note: str
+    reported_at: datetime  # the event's occurred_at
+
+
+@dataclass(frozen=True)
 class DemoMark:
     """The event was written with a demo principal's token (shows the 演示数据 badge)."""
 
 
-Change = Fact | FeedItem | Ack | DemoMark
+Change = Fact | FeedItem | Ack | DemoMark | LedgerIssue | LedgerReport

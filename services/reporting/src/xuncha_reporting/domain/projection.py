@@ -8,7 +8,17 @@ from xuncha_shared.contracts.rectification import IssueFedBack, RectificationRep
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
-from xuncha_reporting.domain.model import Ack, Change, DemoMark, Fact, FeedItem, FeedKind, Metric
+from xuncha_reporting.domain.model import (
+    Ack,
+    Change,
+    DemoMark,
+    Fact,
+    FeedItem,
+    FeedKind,
+    LedgerIssue,
+    LedgerReport,
+    Metric,
+)
 
 #: Principal ids of the demo tokens (``xuncha tokens demo``) start with this.
 DEMO_PRINCIPAL_PREFIX = "demo-"
@@ -98,6 +108,19 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
                         occurred_at=envelope.occurred_at,
                     )
                 )
+            changes.append(
+                LedgerIssue(
+                    issue_id=payload.issue_id,
+                    feedback_id=payload.feedback_id,
+                    jurisdiction=payload.jurisdiction,
+                    unit=payload.unit,
+                    description=payload.description,
+                    rect_type=payload.rect_type.value,
+                    due_date=payload.due_date,
+                    fed_back_at=envelope.occurred_at,
+                    source_event_id=envelope.event_id,
+                )
+            )
         case RectificationReported():
             # the payload has no jurisdiction: the issue's events carry it in the envelope
             changes.append(
@@ -107,6 +130,18 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
                 changes.append(
                     Fact(Metric.ISSUES_COMPLETED, str(payload.issue_id), envelope.jurisdiction)
                 )
+            changes.append(
+                LedgerReport(
+                    event_id=envelope.event_id,
+                    issue_id=payload.issue_id,
+                    jurisdiction=envelope.jurisdiction,
+                    kind=payload.kind.value,
+                    progress_percent=payload.progress_percent,
+                    completed=payload.completed,
+                    note=payload.note,
+                    reported_at=envelope.occurred_at,
+                )
+            )
         case ShareItemAcknowledged():
             changes.append(
                 Ack(

@@ -5,10 +5,12 @@
 | GET | ``/`` | the dashboard (static; asks for a token) |
 | GET | ``/api/v1/me`` | any token: the caller's principal |
 | GET | ``/api/v1/views/linked[?jurisdiction=CODE]`` | city/county offices, auditor |
+| GET | ``/api/v1/views/ledger?jurisdiction=CODE&unit=NAME`` | city/county offices, auditor |
 | GET | ``/api/v1/views/version`` | any token: the projection version (cheap polling) |
 | GET | ``/api/v1/events/stream`` | any token: Server-Sent Events (``version``) |
 | GET | ``/api/v1/feeds/{department}`` | that department; city office and auditor |
 | POST | ``/api/v1/feeds/{department}/items/{item_id}/ack`` | that department only |
+| GET | ``/api/v1/audit/...`` (verify, history, checkpoints, identity-reads) | auditor only |
 
 Errors are ``application/problem+json`` (``xuncha_shared.http``).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -32,7 +34,7 @@ from xuncha_shared.auth import AuthDependencies, Principal, ensure_jurisdiction
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.contracts.topics import topic_for
-from xuncha_shared.errors import conflict, not_found
+from xuncha_shared.errors import ProblemError, conflict, not_found, problem_type
 from xuncha_shared.eventstore import NO_STREAM, ConcurrencyError, NewEvent
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.telemetry import current_traceparent
@@ -43,7 +45,9 @@ from xuncha_reporting.domain.access import (
     ensure_feed_reader,
     linked_view_scope,
 )
+from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
+from xuncha_reporting.entrypoints.audit_api import add_audit_api
 from xuncha_reporting.handlers import apply_event
 from xuncha_reporting.settings import (
     PROJECTION_CONSUMER,
@@ -99,6 +103,50 @@ class LinkedView(BaseModel):
     version: int
     demo: bool = Field(description="demo data was loaded (演示数据)")
     generated_at: datetime
+
+
+class LedgerReportOut(BaseModel):
+    event_id: UUID
+    kind: str = Field(description="progress | formal | final")
+    kind_zh: str = Field(description="进度报告 / 整改报告 / 最终报告")
+    progress_percent: int
+    completed: bool
+    note: str
+    reported_at: datetime
+
+
+class LedgerIssueOut(BaseModel):
+    issue_id: UUID
+    feedback_id: UUID
+    description: str
+    rect_type: str = Field(description="immediate | time_bound | long_term")
+    rect_type_zh: str = Field(description="立行立改 / 限期整改 / 长期坚持")
+    fed_back_at: datetime
+    due_date: date | None = Field(description="R1: the formal report is due (feedback + 2 months)")
+    days_left: int | None = Field(
+        description="days until the formal report is due; null once it is in or completed"
+    )
+    status: str = Field(description="in_progress | completed | overdue")
+    status_zh: str = Field(description="整改中 / 已完成 / 逾期")
+    progress_percent: int
+    completed: bool
+    completed_at: datetime | None
+    formal_reported: bool
+    reports: list[LedgerReportOut]
+
+
+class Ledger(BaseModel):
+    jurisdiction: str
+    jurisdiction_name: str
+    unit: str
+    as_of: date = Field(description="the date the statuses are computed for (China time)")
+    issues_total: int
+    in_progress: int
+    completed: int
+    overdue: int
+    reports_total: int
+    completion_rate: float | None = Field(description="completed / issues_total (0..1)")
+    issues: list[LedgerIssueOut]
 
 
 class Version(BaseModel):
@@ -232,6 +280,33 @@ def build_router(ctx: ServiceContext, store: ProjectionStore | None = None) -> A
             demo=bool(meta.get("demo", 0)),
             generated_at=datetime.now(UTC),
         )
+
+    @router.get("/views/ledger", response_model=Ledger, tags=["views"])
+    async def ledger(
+        jurisdiction: str = Query(pattern=r"^\d{6}$", description="the unit's jurisdiction"),
+        unit: str = Query(min_length=1, max_length=200, description="被巡察单位 (exact name)"),
+        principal: Principal = Depends(current),
+    ) -> Ledger:
+        """整改台账: every issue fed back to one inspected unit with its reports, status (整改中 /
+        已完成 / 逾期 as of today, China time), counts and completion rate. Offices and the
+        auditor as for the linked view; 404 when the unit has no issue."""
+        unit = unit.strip()
+        if not unit:
+            raise _unprocessable("unit must not be blank")
+        if not jurisdictions.is_known(jurisdiction):
+            raise _unprocessable(f"unknown jurisdiction {jurisdiction}")
+        linked_view_scope(principal, jurisdiction)
+        async with (
+            ctx.pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            doc = await store.unit_ledger(conn, jurisdiction, unit, china_date(datetime.now(UTC)))
+        if doc is None:
+            raise not_found(
+                f"no issue was fed back to {unit} in {jurisdictions.name_of(jurisdiction)} "
+                f"({jurisdiction})"
+            )
+        return Ledger.model_validate(doc)
 
     @router.get("/views/version", response_model=Version, tags=["views"])
     async def version(principal: Principal = Depends(current)) -> Version:
@@ -372,6 +447,10 @@ def build_router(ctx: ServiceContext, store: ProjectionStore | None = None) -> A
     return router
 
 
+def _unprocessable(detail: str) -> ProblemError:
+    return ProblemError(422, "Unprocessable content", detail, problem_type("unprocessable"))
+
+
 def _share_topic(ctx: ServiceContext) -> str:
     return topic_for(SHARE_STREAM_TYPE, ctx.settings.topic_prefix)
 
@@ -390,6 +469,7 @@ def add_dashboard(app: FastAPI) -> None:
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     app.include_router(build_router(ctx))
+    add_audit_api(app, ctx)  # /api/v1/audit/*: auditors only, as the read-only DB role
     add_dashboard(app)
 
 

@@ -1,0 +1,170 @@
+"""The reporting views as they were at a past moment (``xuncha audit replay --as-of``).
+
+The history "as it stood at" ``as_of`` is every event whose ``recorded_at`` — when the event
+store recorded it, set by the store, never backdated — is at or before ``as_of``. ``occurred_at``
+is business time: a command may backdate it, so it cannot say what the system knew at a moment.
+
+A replay is ``xuncha projections rebuild`` stopped at ``as_of`` (``rebuild.project_history``):
+
+1. a fresh schema ``asof_<UTC stamp of as_of>_<random>`` in reporting's database, with the same
+   empty tables as the live ``projection`` schema;
+2. each service's ``events`` table read in one repeatable-read snapshot, only the rows recorded
+   up to ``as_of`` (filtered in SQL), applied with the live consumer's own code path;
+3. the linked view, one jurisdiction's row and one unit's rectification ledger read from that
+   schema with the same functions the live API uses; the schema is dropped unless ``keep``.
+
+It writes nothing but its own schema: not the live tables, not the consumers' inboxes, and it
+publishes nothing (it has no Kafka client at all).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from xuncha_shared import jurisdictions
+from xuncha_shared.db import connect
+from xuncha_shared.settings import SERVICES, Settings
+
+from xuncha_reporting.adapters.schema import check_schema
+from xuncha_reporting.adapters.store import ProjectionStore
+from xuncha_reporting.domain.ledger import china_date
+from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
+from xuncha_reporting.rebuild import ProgressHook, ProjectionRun, act_as_owner, project_history
+from xuncha_reporting.settings import SERVICE
+
+SCHEMA_PREFIX = "asof_"
+
+
+class AsOfError(ValueError):
+    """A moment that cannot be replayed (no offset, in the future, not ISO 8601)."""
+
+
+def parse_as_of(value: str, now: datetime) -> datetime:
+    """The moment of ``--as-of``: ISO 8601 **with** a UTC offset (``Z`` or ``+08:00``), not
+    after ``now``. A time without an offset is refused rather than guessed: whether it meant
+    Beijing time or UTC changes the answer by eight hours."""
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise AsOfError(
+            f"{value!r} is not an ISO 8601 time (e.g. 2026-05-01T00:00:00+08:00)"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise AsOfError(
+            f"{value!r} has no timezone offset: write it with one, e.g. {text}+08:00 (Beijing "
+            f"time) or {text}Z (UTC)"
+            if "T" in text or " " in text
+            else f"{value!r} has no time and no timezone offset: write e.g. {text}T00:00:00+08:00"
+        )
+    if parsed > now:
+        raise AsOfError(
+            f"{value!r} is in the future (now is {now.astimezone(UTC).isoformat()}): only "
+            "recorded history can be replayed"
+        )
+    return parsed
+
+
+def replay_schema_name(as_of: datetime) -> str:
+    """``asof_<UTC stamp of as_of>_<random>``, e.g. ``asof_20260430160000_3fa1``."""
+    stamp = as_of.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    return check_schema(f"{SCHEMA_PREFIX}{stamp}_{secrets.token_hex(2)}")
+
+
+@dataclass(kw_only=True)
+class ReplayReport(ProjectionRun):
+    """The replayed views; ``read``/``history``: per service, events replayed and events in its
+    store when it was read."""
+
+    as_of: datetime
+    city: str
+    history: dict[str, int] = field(default_factory=dict)
+    counters: dict[tuple[str, str], int] = field(default_factory=dict)
+    view: dict[str, Any] = field(default_factory=dict)  # domain.views.linked_view
+    row: dict[str, Any] | None = None  # domain.views.single_row, with ``jurisdiction``
+    ledger: dict[str, Any] | None = None  # domain.ledger.unit_ledger, with ``unit``
+    units: dict[str, int] = field(default_factory=dict)  # with ``jurisdiction``: unit -> issues
+    kept: bool = False
+
+    def county_row(self, code: str) -> dict[str, Any]:
+        """One jurisdiction's row of the replayed linked view (the city row for a city)."""
+        return replayed_row(self, code)
+
+
+def replayed_row(report: ReplayReport, code: str) -> dict[str, Any]:
+    """One jurisdiction's row as it was at ``report.as_of`` (same function as the live API)."""
+    return single_row(report.counters, code)
+
+
+async def replayed_ledger(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    schema: str,
+    jurisdiction: str,
+    unit: str,
+    as_of: datetime,
+) -> dict[str, Any] | None:
+    """One unit's ledger read from a replay's schema (``replay_as_of(..., keep=True)``), the
+    statuses computed for ``as_of``'s date in China time; ``None`` when the unit had no issue."""
+    if not schema.startswith(SCHEMA_PREFIX):
+        raise ValueError(f"{schema} is not a replay schema")
+    store = ProjectionStore(schema)
+    return await store.unit_ledger(conn, jurisdiction, unit, china_date(as_of))
+
+
+async def replay_as_of(
+    settings: Settings,
+    as_of: datetime,
+    *,
+    keep: bool = False,
+    services: Sequence[str] = SERVICES,
+    progress: ProgressHook | None = None,
+    jurisdiction: str | None = None,
+    unit: str | None = None,
+) -> ReplayReport:
+    """Rebuild the reporting views from the history as it stood at ``as_of`` into a fresh
+    schema and read them back: the linked view always, ``jurisdiction``'s row and ``unit``'s
+    ledger (of that jurisdiction) when asked. The schema is dropped at the end unless ``keep``.
+    """
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise AsOfError(f"as_of must carry a timezone offset, not {as_of.isoformat()}")
+    if as_of > datetime.now(UTC):
+        raise AsOfError(f"as_of {as_of.isoformat()} is in the future")
+    if unit is not None and jurisdiction is None:
+        raise ValueError("a unit's ledger needs its jurisdiction")
+    city = jurisdictions.city_of(jurisdiction) if jurisdiction else jurisdictions.CITY.code
+    report = ReplayReport(
+        schema=replay_schema_name(as_of), read={}, as_of=as_of, city=city, kept=keep
+    )
+    conn = await connect(settings.service_database_url(SERVICE))
+    try:
+        await act_as_owner(conn)
+        _, report.history = await project_history(
+            conn, settings, report, services, progress, as_of=as_of
+        )
+        store = ProjectionStore(report.schema)
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            report.counters = counters_from_rows(await store.counter_rows(conn))
+            if jurisdiction is not None:
+                report.row = single_row(report.counters, jurisdiction)
+                report.units = await store.ledger_units(conn, jurisdiction)
+                if unit is not None:
+                    report.ledger = await store.unit_ledger(
+                        conn, jurisdiction, unit, china_date(as_of)
+                    )
+        report.view = linked_view(report.counters, city)
+        if not keep:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {report.schema} CASCADE")
+        return report
+    except BaseException:
+        if not keep:
+            with contextlib.suppress(Exception):  # best effort
+                await conn.execute(f"DROP SCHEMA IF EXISTS {report.schema} CASCADE")
+        raise
+    finally:
+        await conn.close()
