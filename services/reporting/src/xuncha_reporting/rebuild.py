@@ -4,8 +4,9 @@
    (empty) tables as the live ``projection`` schema, created as the database's owner.
 2. Every service's ``events`` table is read with ``PostgresEventStore.read_all`` (commit-safe
    order per database); all events are then applied in one deterministic merged order,
-   ``(recorded_at, event_id)``, with the live consumer's own code path (``apply_event``: upcast,
-   decode, project, SQL). The projection is order-insensitive (facts are counted once per key,
+   ``(recorded_at, event_id)``, with the live consumer's own projection code (upcast, decode,
+   ``project``, the same SQL statements as ``apply_event``, pipelined a chunk at a time with
+   ``ProjectionStore.apply_many``). The projection is order-insensitive (facts are counted once per key,
    acknowledgements live apart from their items), so this gives the live result whatever order
    Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
@@ -43,7 +44,7 @@ from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, TABLE_KEYS, check_schema, ddl
 from xuncha_reporting.adapters.store import ProjectionStore
-from xuncha_reporting.handlers import apply_event
+from xuncha_reporting.domain import Change, project
 from xuncha_reporting.settings import PROJECTION_CONSUMER, SERVICE
 
 READ_BATCH = 2000
@@ -240,18 +241,28 @@ async def apply_events(
     applied: set[UUID] = set()
     for start in range(0, len(events), APPLY_BATCH):
         chunk = events[start : start + APPLY_BATCH]
+        changes: list[Change] = []
+        changed = 0
+        for raw in chunk:
+            try:
+                envelope = REGISTRY.upcast(raw)
+                payload = REGISTRY.decode(envelope)
+            except (ValidationError, UnknownEventError, ValueError) as exc:
+                # the live consumer dead-letters these: they change nothing there either
+                report.skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
+                continue
+            # the live consumer's projection (``apply_event``), applied a chunk at a time
+            event_changes = project(envelope, payload)
+            if event_changes:
+                changes.extend(event_changes)
+                changed += 1
+            applied.add(raw.event_id)
         async with conn.transaction():
-            for raw in chunk:
-                try:
-                    envelope = REGISTRY.upcast(raw)
-                    payload = REGISTRY.decode(envelope)
-                except (ValidationError, UnknownEventError, ValueError) as exc:
-                    # the live consumer dead-letters these: they change nothing there either
-                    report.skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
-                    continue
-                if await apply_event(conn, store, envelope, payload):
-                    report.changed += 1
-                applied.add(raw.event_id)
+            await store.apply_many(conn, changes)
+            if changed:
+                # the live consumer bumps the version once per event that changed something
+                await store.bump_version(conn, changed)
+        report.changed += changed
         report.applied += len(chunk)
         if progress:
             progress("apply", len(chunk))

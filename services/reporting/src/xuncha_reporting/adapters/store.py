@@ -110,68 +110,80 @@ class ProjectionStore:
 
     # ---- writes ----------------------------------------------------------------------------
 
+    def statement(self, change: Change) -> tuple[str, tuple[Any, ...]]:
+        """The SQL statement and arguments that apply ``change`` (idempotent)."""
+        match change:
+            case Fact():
+                return self._fact_sql, (change.metric.value, change.key, change.jurisdiction)
+            case FeedItem():
+                return self._item_sql, (
+                    change.item_id,
+                    change.department.value,
+                    change.kind.value,
+                    change.source_event_id,
+                    change.source_event_type,
+                    change.ref_id,
+                    change.jurisdiction,
+                    change.unit,
+                    change.summary,
+                    change.reason,
+                    change.rect_type,
+                    change.due_date,
+                    change.occurred_at,
+                )
+            case Ack():
+                return self._ack_sql, (
+                    change.item_id,
+                    change.department.value,
+                    change.ack_event_id,
+                    change.acknowledged_at,
+                    change.acknowledged_by,
+                    change.note,
+                )
+            case LedgerIssue():
+                return self._ledger_issue_sql, (
+                    change.issue_id,
+                    change.feedback_id,
+                    change.jurisdiction,
+                    change.unit,
+                    change.description,
+                    change.rect_type,
+                    change.due_date,
+                    change.fed_back_at,
+                    change.source_event_id,
+                )
+            case LedgerReport():
+                return self._ledger_report_sql, (
+                    change.event_id,
+                    change.issue_id,
+                    change.jurisdiction,
+                    change.kind,
+                    change.progress_percent,
+                    change.completed,
+                    change.note,
+                    change.reported_at,
+                )
+            case DemoMark():
+                return self._meta_set_sql, ("demo", 1)
+        raise TypeError(f"unknown change {change!r}")  # pragma: no cover
+
     async def apply(self, conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
         """Apply ``changes`` on ``conn`` (inside the caller's transaction). Idempotent."""
         for change in changes:
-            match change:
-                case Fact():
-                    await conn.execute(
-                        self._fact_sql, change.metric.value, change.key, change.jurisdiction
-                    )
-                case FeedItem():
-                    await conn.execute(
-                        self._item_sql,
-                        change.item_id,
-                        change.department.value,
-                        change.kind.value,
-                        change.source_event_id,
-                        change.source_event_type,
-                        change.ref_id,
-                        change.jurisdiction,
-                        change.unit,
-                        change.summary,
-                        change.reason,
-                        change.rect_type,
-                        change.due_date,
-                        change.occurred_at,
-                    )
-                case Ack():
-                    await conn.execute(
-                        self._ack_sql,
-                        change.item_id,
-                        change.department.value,
-                        change.ack_event_id,
-                        change.acknowledged_at,
-                        change.acknowledged_by,
-                        change.note,
-                    )
-                case LedgerIssue():
-                    await conn.execute(
-                        self._ledger_issue_sql,
-                        change.issue_id,
-                        change.feedback_id,
-                        change.jurisdiction,
-                        change.unit,
-                        change.description,
-                        change.rect_type,
-                        change.due_date,
-                        change.fed_back_at,
-                        change.source_event_id,
-                    )
-                case LedgerReport():
-                    await conn.execute(
-                        self._ledger_report_sql,
-                        change.event_id,
-                        change.issue_id,
-                        change.jurisdiction,
-                        change.kind,
-                        change.progress_percent,
-                        change.completed,
-                        change.note,
-                        change.reported_at,
-                    )
-                case DemoMark():
-                    await conn.execute(self._meta_set_sql, "demo", 1)
+            sql, args = self.statement(change)
+            await conn.execute(sql, *args)
+
+    async def apply_many(self, conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
+        """:meth:`apply` for the changes of many events at once (rebuilds and replays): the
+        same statements, one pipelined ``executemany`` per statement. The result equals
+        applying them one by one: every change is idempotent and the changes of different
+        statements touch different rows (facts and their counters are one statement)."""
+        groups: dict[str, list[tuple[Any, ...]]] = {}
+        for change in changes:
+            sql, args = self.statement(change)
+            groups.setdefault(sql, []).append(args)
+        for sql, rows in groups.items():
+            await conn.executemany(sql, rows)
 
     async def bump_version(self, conn: asyncpg.Connection, by: int = 1) -> int:
         return int(await conn.fetchval(self._bump_sql, by))
