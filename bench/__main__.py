@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from xuncha_shared.runtime_gc import tune_gc
 
-from bench import BENCHMARKS, append, dashboard, latency, relay, replay
+from bench import BENCHMARKS, append, audit, dashboard, latency, relay, replay
 from bench.common import BenchResult, Env, server_settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -44,6 +44,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "latency": (latency.LatencyParams, latency.run),
     "replay": (replay.ReplayParams, replay.run),
     "dashboard": (dashboard.DashboardParams, dashboard.run),
+    "audit": (audit.AuditParams, audit.run),
 }
 
 
@@ -76,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--replay-events", type=int, help="events in the replay store")
     p.add_argument("--dashboard-rate", type=float, help="petitions/s POSTed by the dashboard run")
     p.add_argument("--dashboard-seconds", type=float, help="seconds of dashboard load")
+    p.add_argument("--audit-events", type=int, help="events verified by the audit run")
+    p.add_argument("--audit-replay-events", type=int, help="events replayed by the audit run")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p
@@ -94,6 +97,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "latency": {"rate": args.latency_rate, "seconds": args.latency_seconds},
         "replay": {"events": args.replay_events},
         "dashboard": {"rate": args.dashboard_rate, "seconds": args.dashboard_seconds},
+        "audit": {"events": args.audit_events, "replay_events": args.audit_replay_events},
     }
     selected = args.only or list(BENCHMARKS)
     result: dict[str, Any] = {}

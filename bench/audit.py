@@ -1,0 +1,160 @@
+"""6. Audit: verify throughput over the whole history, and the as-of replay against read-all.
+
+A scratch set of service databases (``xbench_<token>_<service>``, provisioned like the real
+ones) gets ``events`` realistic ``intake.PetitionReceived`` events (streams of 10, correct hash
+chains) in intake's database and ``replay_events`` in clues' database, by COPY.
+
+Verify (subject): ``audit_service`` on intake's database, exactly what ``xuncha audit verify
+--no-kafka`` runs per service: every stream's hash chain recomputed (canonical JSON +
+SHA-256 per event), the global positions checked for holes, the commit-order digest pass of the
+checkpoint check. Baseline: ``PostgresEventStore.read_all`` paging through the same table (the
+plain rate of reading the history, pages of 5000) in the same run.
+
+Replay (subject): ``replay_as_of(now)`` over clues' database — the history read up to the
+moment (SQL-bounded by ``recorded_at``), merged, upcast, decoded and applied with the live
+projection code into a fresh schema, the linked view read back, the schema dropped. Baseline:
+``read_all`` of the same events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+from xuncha_reporting.replay import replay_as_of
+from xuncha_shared import provision
+from xuncha_shared.audit.verify import audit_service
+from xuncha_shared.db import create_pool
+from xuncha_shared.eventstore.base import START, Position
+from xuncha_shared.eventstore.postgres import PostgresEventStore
+from xuncha_shared.settings import Settings
+
+from bench.common import (
+    BenchResult,
+    Env,
+    Metric,
+    alternating,
+    bulk_load,
+    params_dict,
+    run_token,
+)
+
+PER_STREAM = 10
+VERIFY_SERVICE = "intake"
+REPLAY_SERVICE = "clues"
+
+
+@dataclass(frozen=True)
+class AuditParams:
+    events: int = 1_000_000
+    replay_events: int = 200_000
+    batch: int = 5000
+    rounds: int = 2
+
+    @classmethod
+    def quick(cls) -> AuditParams:
+        return cls(events=20_000, replay_events=5_000, rounds=1)
+
+
+async def _read_all_rate(url: str, batch: int, expected: int) -> float:
+    pool = await create_pool(url, min_size=1, max_size=1)
+    try:
+        store = PostgresEventStore(pool)
+        count, position = 0, START
+        t0 = time.perf_counter()
+        while page := await store.read_all(position, batch):
+            count += len(page)
+            position = Position.of(page[-1])
+        seconds = time.perf_counter() - t0
+    finally:
+        await pool.close()
+    if count != expected:
+        raise RuntimeError(f"read_all returned {count} events, expected {expected}")
+    return count / seconds
+
+
+async def _verify_rate(url: str, expected: int) -> float:
+    conn = await asyncpg.connect(url)
+    try:
+        t0 = time.perf_counter()
+        audit = await audit_service(conn, VERIFY_SERVICE, trust={})
+        seconds = time.perf_counter() - t0
+    finally:
+        await conn.close()
+    if audit.events != expected or not audit.intact:
+        raise RuntimeError(
+            f"verify saw {audit.events} events (expected {expected}), intact={audit.intact}"
+        )
+    return audit.events / seconds
+
+
+async def _replay_rate(settings: Settings, expected: int) -> float:
+    t0 = time.perf_counter()
+    report = await replay_as_of(settings, datetime.now(UTC), services=(REPLAY_SERVICE,))
+    seconds = time.perf_counter() - t0
+    read = sum(report.read.values())
+    if read != expected:
+        raise RuntimeError(f"replay read {read} events, expected {expected}")
+    return read / seconds
+
+
+async def run(env: Env, params: AuditParams, log: Callable[[str], None] = print) -> BenchResult:
+    started = time.perf_counter()
+    prefix = f"xbench_{run_token()}_"
+    settings = Settings(pg_admin_url=env.pg_admin_url, db_name_prefix=prefix)
+    verify_events = max(1, params.events // PER_STREAM) * PER_STREAM
+    replay_events = max(1, params.replay_events // PER_STREAM) * PER_STREAM
+    await provision.create_service_databases(env.pg_admin_url, prefix)
+    try:
+        verify_url = settings.service_database_url(VERIFY_SERVICE)
+        replay_url = settings.service_database_url(REPLAY_SERVICE)
+        load_s = await bulk_load(verify_url, verify_events // PER_STREAM, PER_STREAM)
+        log(f"audit: loaded {verify_events:,} events in {load_s:.1f} s")
+        await bulk_load(replay_url, replay_events // PER_STREAM, PER_STREAM)
+        log(f"audit: loaded {replay_events:,} events for the replay")
+
+        sides: dict[str, Callable[[], Awaitable[float]]] = {
+            "verify": lambda: _verify_rate(verify_url, verify_events),
+            "verify-baseline": lambda: _read_all_rate(verify_url, params.batch, verify_events),
+            "replay": lambda: _replay_rate(settings, replay_events),
+            "replay-baseline": lambda: _read_all_rate(replay_url, params.batch, replay_events),
+        }
+        figures: dict[str, list[float]] = {name: [] for name in sides}
+        for pair in ("verify", "replay"):
+            for r, order in alternating(params.rounds):
+                for side in order:
+                    name = pair if side == "subject" else f"{pair}-baseline"
+                    value = await sides[name]()
+                    figures[name].append(value)
+                    log(f"audit {pair} round {r + 1} {side}: {value:,.0f} events/s")
+    finally:
+        await provision.drop_prefixed_databases(env.pg_admin_url, prefix)
+
+    return BenchResult(
+        name="audit",
+        title="Audit",
+        params=params_dict(params),
+        metrics=[
+            Metric(
+                key="verify",
+                label=f"verify (hash chains, positions) of {verify_events:,} events",
+                unit="events/s",
+                subject_rounds=figures["verify"],
+                baseline_rounds=figures["verify-baseline"],
+                baseline_label="read_all of the same events",
+            ),
+            Metric(
+                key="replay_as_of",
+                label=f"replay --as-of of {replay_events:,} events into a fresh schema",
+                unit="events/s",
+                subject_rounds=figures["replay"],
+                baseline_rounds=figures["replay-baseline"],
+                baseline_label="read_all of the same events",
+            ),
+        ],
+        info={"verify_events": verify_events, "replay_events": replay_events},
+        seconds=time.perf_counter() - started,
+    )
