@@ -433,6 +433,20 @@ async def test_replay_as_of_a_past_moment_equals_the_live_views_of_that_moment(
     assert past["applied"] == sum(s["replayed"] for s in services.values())
     assert past["skipped"] == []
 
+    # ---- the same replay over the auditors' HTTP API (history read as xuncha_auditor) ----
+    resp = await get(
+        stack,
+        "/api/v1/audit/replay",
+        "auditor",
+        as_of=as_of_t,
+        jurisdiction=LINCHUAN,
+        unit=UNIT,
+    )
+    assert resp.status_code == 200, resp.text
+    over_http = resp.json()
+    assert over_http["schema"].startswith("asof_") and over_http["schema"] != past["schema"]
+    assert {**over_http, "schema": None} == {**past, "schema": None}
+
     # ---- the replay as of now equals the current live views ----
     current = replay_json(
         stack,
@@ -570,3 +584,34 @@ async def test_live_ledger_endpoint_access_and_errors(stack: Replayed) -> None:
     resp = await get(stack, path, "city", jurisdiction=LINCHUAN, unit="无此单位")
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_replay_endpoint_is_the_auditors_and_refuses_bad_moments(stack: Replayed) -> None:
+    await wait_for(lambda: all_consumed(stack), "the projection to catch up")
+    path = "/api/v1/audit/replay"
+    now = datetime.now(UTC).isoformat()
+    resp = await get(stack, path, "auditor", as_of=now)
+    assert resp.status_code == 200, resp.text
+    assert rows_of(resp.json()["linked"]) == rows_of((await live_views(stack))["linked"])
+    # only the auditor: the offices and departments get 403, no token 401
+    for who in ("city", "linchuan", "discipline"):
+        resp = await get(stack, path, who, as_of=now)
+        assert resp.status_code == 403, (who, resp.text)
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    async with httpx.AsyncClient(base_url=stack.running.urls["reporting"], timeout=10) as client:
+        assert (await client.get(path, params={"as_of": now})).status_code == 401
+    # moments without an offset, in the future or not a time; a unit without jurisdiction
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    for params in (
+        {},
+        {"as_of": "2026-05-01T00:00:00"},
+        {"as_of": future},
+        {"as_of": "yesterday"},
+        {"as_of": now, "unit": UNIT},
+        {"as_of": now, "jurisdiction": "999999"},
+    ):
+        resp = await get(stack, path, "auditor", **params)
+        assert resp.status_code == 422, (params, resp.text)
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    resp = await get(stack, path, "auditor", as_of=now, jurisdiction=LINCHUAN, unit="无此单位")
+    assert resp.status_code == 404, resp.text

@@ -2,13 +2,13 @@
 
 1. A fresh schema ``rebuild_<UTC timestamp>_<random>`` in reporting's database, with the same
    (empty) tables as the live ``projection`` schema, created as the database's owner.
-2. Every service's ``events`` table is read with ``PostgresEventStore.read_all`` (commit-safe
-   order per database); all events are then applied in one deterministic merged order,
-   ``(recorded_at, event_id)``, with the live consumer's own projection code (upcast, decode,
-   ``project``, the same SQL statements as ``apply_event``, pipelined a chunk at a time with
-   ``ProjectionStore.apply_many``). The projection is order-insensitive (facts are counted once per key,
-   acknowledgements live apart from their items), so this gives the live result whatever order
-   Kafka delivered the topics in.
+2. Every service's ``events`` table is read in the commit-safe order of
+   ``PostgresEventStore.read_all`` (per database); all events are then applied in one
+   deterministic merged order, ``(recorded_at, event_id)``, with the live consumer's own
+   projection code (upcast, decode, ``project``, the same SQL statements as ``apply_event``,
+   pipelined a chunk at a time with ``ProjectionStore.apply_many``). The projection is
+   order-insensitive (facts are counted once per key, acknowledgements live apart from their
+   items), so this gives the live result whatever order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
 4. With ``swap``: under an exclusive lock on the live tables, events the live consumer applied
    after the history was read (its inbox) are applied too, then the two schemas are renamed in
@@ -35,11 +35,12 @@ from uuid import UUID
 
 import asyncpg
 from pydantic import ValidationError
+from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.contracts import REGISTRY, UnknownEventError
-from xuncha_shared.db import connect, create_pool
+from xuncha_shared.db import connect
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import START, Position
-from xuncha_shared.eventstore.postgres import COLUMNS, PostgresEventStore, envelope_from_record
+from xuncha_shared.eventstore.postgres import COLUMNS, READ_ALL_SQL, envelope_from_record
 from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, TABLE_KEYS, check_schema, ddl
@@ -126,16 +127,16 @@ LIMIT $4
 
 
 async def _read_all(
-    pool: asyncpg.Pool, progress: ProgressHook | None
+    conn: asyncpg.Connection, progress: ProgressHook | None
 ) -> tuple[list[EventEnvelope], int]:
-    """Every committed event of one store (``read_all``: commit-safe order)."""
-    store = PostgresEventStore(pool)
+    """Every committed event of one store, in the commit-safe order of ``read_all``."""
     events: list[EventEnvelope] = []
     position: Position = START
     while True:
-        batch = await store.read_all(position, READ_BATCH)
-        if not batch:
+        rows = await conn.fetch(READ_ALL_SQL, position.tx_id, position.global_position, READ_BATCH)
+        if not rows:
             break
+        batch = [envelope_from_record(r) for r in rows]
         events.extend(batch)
         position = Position.of(batch[-1])
         if progress:
@@ -144,12 +145,12 @@ async def _read_all(
 
 
 async def _read_as_of(
-    pool: asyncpg.Pool, as_of: datetime, progress: ProgressHook | None
+    conn: asyncpg.Connection, as_of: datetime, progress: ProgressHook | None
 ) -> tuple[list[EventEnvelope], int]:
     """The events of one store recorded at or before ``as_of`` (commit-safe order), and how
     many events the store held in the same snapshot."""
     events: list[EventEnvelope] = []
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
         total = int(await conn.fetchval("SELECT count(*) FROM events"))
         position: Position = START
         while True:
@@ -177,20 +178,22 @@ async def read_history(
     progress: ProgressHook | None = None,
     *,
     as_of: datetime | None = None,
+    connector: Connector | None = None,
 ) -> History:
     """Every committed event of every service, each database in commit-safe order; with
-    ``as_of`` only those whose ``recorded_at`` is at or before it (filtered in SQL)."""
+    ``as_of`` only those whose ``recorded_at`` is at or before it (filtered in SQL).
+
+    Each database is reached through ``connector`` (the reporting service's auditor pools, say),
+    by default with a connection of its own to ``settings.service_database_url(service)``."""
     _check_as_of(as_of)
+    connector = connector or url_connector(settings.service_database_url)
     history = History(events=[], read={}, total={})
     for service in services:
-        pool = await create_pool(settings.service_database_url(service), max_size=2)
-        try:
+        async with connector(service) as conn:
             if as_of is None:
-                events, total = await _read_all(pool, progress)
+                events, total = await _read_all(conn, progress)
             else:
-                events, total = await _read_as_of(pool, as_of, progress)
-        finally:
-            await pool.close()
+                events, total = await _read_as_of(conn, as_of, progress)
         history.events.extend(events)
         history.read[service] = len(events)
         history.total[service] = total
@@ -198,23 +201,25 @@ async def read_history(
 
 
 async def count_history(
-    settings: Settings, services: Sequence[str] = SERVICES, *, as_of: datetime | None = None
+    settings: Settings,
+    services: Sequence[str] = SERVICES,
+    *,
+    as_of: datetime | None = None,
+    connector: Connector | None = None,
 ) -> int:
     """How many events ``read_history`` will read (for progress bars; not exact under load)."""
     _check_as_of(as_of)
+    connector = connector or url_connector(settings.service_database_url)
     total = 0
     for service in services:
-        conn = await connect(settings.service_database_url(service))
-        try:
+        async with connector(service) as conn:
             if as_of is None:
                 value = await conn.fetchval("SELECT count(*) FROM events")
             else:
                 value = await conn.fetchval(
                     "SELECT count(*) FROM events WHERE recorded_at <= $1", as_of
                 )
-            total += int(value)
-        finally:
-            await conn.close()
+        total += int(value)
     return total
 
 
@@ -277,16 +282,18 @@ async def project_history(
     progress: ProgressHook | None = None,
     *,
     as_of: datetime | None = None,
+    connector: Connector | None = None,
 ) -> tuple[set[UUID], dict[str, int]]:
     """Steps 1 and 2: create ``report.schema``'s (empty) tables and project the history into
     them (up to ``as_of`` when given). Writes nothing else: no live table, no inbox, no Kafka.
+    The history is read through ``connector`` when given (see ``read_history``).
 
     Returns the ids of the events applied and, per service, how many events its store held
     when it was read."""
     await conn.execute(ddl(report.schema))
     if progress:
-        progress("total", await count_history(settings, services, as_of=as_of))
-    history = await read_history(settings, services, progress, as_of=as_of)
+        progress("total", await count_history(settings, services, as_of=as_of, connector=connector))
+    history = await read_history(settings, services, progress, as_of=as_of, connector=connector)
     report.read = history.read
     ordered = merge_order(history.events)
     history.events = []

@@ -28,6 +28,7 @@ from typing import Any
 
 import asyncpg
 from xuncha_shared import jurisdictions
+from xuncha_shared.audit.access import Connector
 from xuncha_shared.db import connect
 from xuncha_shared.settings import SERVICES, Settings
 
@@ -97,6 +98,33 @@ class ReplayReport(ProjectionRun):
         return replayed_row(self, code)
 
 
+def replay_document(
+    report: ReplayReport, jurisdiction: str | None = None, unit: str | None = None
+) -> dict[str, Any]:
+    """The replay as a JSON-ready document (``xuncha audit replay --json`` and
+    ``GET /api/v1/audit/replay``): per service the events replayed and in the history, the
+    linked view, and with ``jurisdiction`` its row and units, with ``unit`` its ledger."""
+    doc: dict[str, Any] = {
+        "as_of": report.as_of.astimezone(UTC),
+        "schema": report.schema,
+        "kept": report.kept,
+        "services": {
+            svc: {"replayed": report.read.get(svc, 0), "history": report.history.get(svc, 0)}
+            for svc in report.read
+        },
+        "applied": report.applied,
+        "changed": report.changed,
+        "skipped": [{"event_id": e, "reason": r} for e, r in report.skipped],
+        "linked": report.view,
+    }
+    if jurisdiction is not None:
+        doc["row"] = report.row
+        doc["units"] = report.units
+    if unit is not None:
+        doc["ledger"] = report.ledger
+    return doc
+
+
 def replayed_row(report: ReplayReport, code: str) -> dict[str, Any]:
     """One jurisdiction's row as it was at ``report.as_of`` (same function as the live API)."""
     return single_row(report.counters, code)
@@ -126,11 +154,15 @@ async def replay_as_of(
     progress: ProgressHook | None = None,
     jurisdiction: str | None = None,
     unit: str | None = None,
+    connector: Connector | None = None,
 ) -> ReplayReport:
     """Rebuild the reporting views from the history as it stood at ``as_of`` into a fresh
     schema and read them back: the linked view always, ``jurisdiction``'s row and ``unit``'s
     ledger (of that jurisdiction) when asked. The schema is dropped at the end unless ``keep``.
-    """
+
+    The history is read through ``connector`` when given (the reporting service's read-only
+    auditor pools), else with ``settings``' URLs; the schema is written through reporting's own
+    database URL."""
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise AsOfError(f"as_of must carry a timezone offset, not {as_of.isoformat()}")
     if as_of > datetime.now(UTC):
@@ -145,7 +177,7 @@ async def replay_as_of(
     try:
         await act_as_owner(conn)
         _, report.history = await project_history(
-            conn, settings, report, services, progress, as_of=as_of
+            conn, settings, report, services, progress, as_of=as_of, connector=connector
         )
         store = ProjectionStore(report.schema)
         async with conn.transaction(isolation="repeatable_read", readonly=True):

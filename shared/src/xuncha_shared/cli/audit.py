@@ -490,7 +490,12 @@ def replay(
     from xuncha_shared.jurisdictions import CITY, name_of
 
     try:
-        from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of
+        from xuncha_reporting.replay import (
+            AsOfError,
+            parse_as_of,
+            replay_as_of,
+            replay_document,
+        )
     except ImportError:  # pragma: no cover - a shared-only installation
         raise fail("the reporting service package (xuncha_reporting) is not installed") from None
 
@@ -542,24 +547,7 @@ def replay(
 
     missing_unit = unit is not None and report.ledger is None
     if as_json:
-        doc: dict[str, Any] = {
-            "as_of": report.as_of.astimezone(UTC),
-            "schema": report.schema,
-            "kept": report.kept,
-            "services": {
-                svc: {"replayed": report.read.get(svc, 0), "history": report.history.get(svc, 0)}
-                for svc in report.read
-            },
-            "applied": report.applied,
-            "changed": report.changed,
-            "skipped": [{"event_id": e, "reason": r} for e, r in report.skipped],
-            "linked": report.view,
-        }
-        if jurisdiction is not None:
-            doc["row"] = report.row
-            doc["units"] = report.units
-        if unit is not None:
-            doc["ledger"] = report.ledger
+        doc = replay_document(report, jurisdiction, unit)
         _plain(json.dumps(to_jsonable_python(doc), ensure_ascii=False, indent=2))
     else:
         when = _beijing(report.as_of)

@@ -54,7 +54,8 @@ FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigin
 RETURNING event_id, global_position, tx_id
 """
 
-_READ_ALL_SQL = f"""
+#: the commit-safe read-all page ($1 tx_id, $2 global_position: after; $3 limit)
+READ_ALL_SQL = f"""
 SELECT {COLUMNS} FROM events
 WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)
   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
@@ -195,7 +196,7 @@ class PostgresEventStore:
         return [envelope_from_record(r) for r in rows]
 
     async def read_all(self, after: Position = START, limit: int = 1000) -> list[EventEnvelope]:
-        rows = await self.pool.fetch(_READ_ALL_SQL, after.tx_id, after.global_position, limit)
+        rows = await self.pool.fetch(READ_ALL_SQL, after.tx_id, after.global_position, limit)
         return [envelope_from_record(r) for r in rows]
 
     async def follow(

@@ -7,7 +7,7 @@ auditors").
 | GET | ``/api/v1/audit/history/{stream_id}`` | ``xuncha audit history --json``: one case's story |
 | GET | ``/api/v1/audit/checkpoints`` | every service's signed checkpoints, each verified |
 | GET | ``/api/v1/audit/identity-reads[?since=&jurisdiction=&limit=]`` | identity reads |
-| GET | ``/api/v1/audit/replay`` | reserved (built elsewhere; see the marked section below) |
+| GET | ``/api/v1/audit/replay?as_of=[&jurisdiction=&unit=]`` | ``xuncha audit replay --json`` |
 
 Only the ``auditor`` role: 401 without a valid bearer token, 403 for every other role. History
 and identity reads are limited to the auditor's jurisdiction (a city auditor sees its city and
@@ -35,6 +35,7 @@ import asyncpg
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 from xuncha_shared import jurisdictions
 from xuncha_shared.audit.access import Connector
 from xuncha_shared.audit.checkpoints import CheckpointFormatError, TrustedKey, load_trust
@@ -62,6 +63,8 @@ from xuncha_shared.db import create_pool
 from xuncha_shared.errors import ProblemError, not_found, problem_type
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings
+
+from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay_document
 
 log = logging.getLogger("xuncha.reporting.audit")
 
@@ -511,7 +514,7 @@ def build_audit_router(ctx: ServiceContext, pools: AuditorPools) -> APIRouter:
     settings = ctx.settings
     deps = AuthDependencies(ctx.authenticator)
     auditor = deps.require_roles(Role.AUDITOR)
-    # on the router itself, so every route here (the reserved replay too) is auditor-only;
+    # on the router itself, so every route here is auditor-only;
     # routes that need the principal ask again (FastAPI runs the dependency once per request)
     router = APIRouter(prefix=PREFIX, tags=[TAG], dependencies=[Depends(auditor)])
     # a verification reads every database and Kafka from the start: one at a time
@@ -636,11 +639,64 @@ def build_audit_router(ctx: ServiceContext, pools: AuditorPools) -> APIRouter:
             reads=reads,
         )
 
-    # ---- GET /api/v1/audit/replay: RESERVED ----------------------------------------------
-    # Built by the engineer writing the replay function; it belongs here, behind the same
-    # `auditor` dependency, reading through `pools.connector` like the routes above. Nothing of
-    # it is implemented in this module.
-    # ----------------------------------------------------------------------------------------
+    # a replay reads the whole history and builds a schema: one at a time
+    replay_lock = asyncio.Lock()
+
+    @router.get("/replay")
+    async def replay(
+        as_of: str = Query(
+            ...,
+            max_length=64,
+            description="ISO 8601 with a UTC offset, e.g. 2026-05-01T00:00:00+08:00; not future",
+        ),
+        jurisdiction: str | None = Query(
+            None, pattern=r"^\d{6}$", description="also that jurisdiction's row and units"
+        ),
+        unit: str | None = Query(
+            None, min_length=1, max_length=200, description="also that unit's ledger"
+        ),
+        principal: Principal = Depends(auditor),
+    ) -> dict[str, Any]:
+        """``xuncha audit replay --as-of … --json``: the reporting views as they were at
+        ``as_of``, rebuilt from every event recorded up to that moment into a fresh schema of
+        reporting's database (dropped afterwards): the linked view, with ``jurisdiction`` its
+        row, with ``unit`` (needs ``jurisdiction``) its rectification ledger. The history is
+        read as the read-only auditor role; nothing live is written, nothing is published.
+        404 when the unit had no issue at that moment. A county auditor sees its county only."""
+        try:
+            moment = parse_as_of(as_of, datetime.now(UTC))
+        except AsOfError as exc:
+            raise _validation_problem("query.as_of", str(exc)) from None
+        if unit is not None and jurisdiction is None:
+            raise _validation_problem("query.unit", "a unit's ledger needs its jurisdiction")
+        if jurisdiction is not None:
+            if not jurisdictions.is_known(jurisdiction):
+                raise _validation_problem(
+                    "query.jurisdiction", f"unknown jurisdiction {jurisdiction}"
+                )
+            ensure_jurisdiction(principal, jurisdiction)
+        whole_city = principal.is_city_wide
+        if not whole_city and jurisdiction is None:
+            jurisdiction = principal.jurisdiction
+        async with replay_lock:
+            with _unavailable(settings):
+                await pools.open_all()
+                report = await replay_as_of(
+                    settings,
+                    moment,
+                    jurisdiction=jurisdiction,
+                    unit=unit,
+                    connector=pools.connector,
+                )
+        if unit is not None and report.ledger is None:
+            raise not_found(
+                f"no issue had been fed back to {unit!r} in {jurisdiction} as of {as_of}"
+            )
+        document = replay_document(report, jurisdiction, unit)
+        if not whole_city:
+            document.pop("linked")  # the other counties are not this auditor's to see
+        result: dict[str, Any] = to_jsonable_python(document)
+        return result
 
     return router
 
