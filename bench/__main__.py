@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -169,6 +170,16 @@ async def describe_env(env: Env) -> dict[str, Any]:
     }
 
 
+async def checkpoint(env: Env) -> None:
+    """``CHECKPOINT``: flush every dirty buffer now (needs the superuser URL; skipped without)."""
+    conn = await asyncpg.connect(env.pg_admin_url)
+    try:
+        with contextlib.suppress(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+
+
 def save(document: dict[str, Any], directory: Path, *, latest: bool) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     stamp = document["started_at"].replace(":", "").replace("-", "")
@@ -197,6 +208,9 @@ async def main_async(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[dim]{time.perf_counter() - t0:6.1f}s[/] {line}", highlight=False)
 
     for name, params in selected.items():
+        # each benchmark starts from a clean buffer pool: without this, the WAL checkpoint
+        # triggered by the rows an earlier benchmark wrote lands in the next one's timings
+        await checkpoint(env)
         log(f"[bold]{name}[/]: {params}")
         results.append(await run_one(name, env, params, log))
     render(results, console)

@@ -329,15 +329,20 @@ class OutboxRelay:
         own = self._producer is None
         if own:
             await producer.start()
-        # one batch may be in flight while the next is read and handed to the producer (the
-        # producer keeps the order per partition); a batch's position is stored only once Kafka
-        # acknowledged all of it, and after the position of the batch before it
+        # one batch may be in flight while the next is handed to the producer (the producer
+        # keeps the order per partition); a batch's position is stored only once Kafka
+        # acknowledged all of it, and after the position of the batch before it. While a full
+        # batch is being sent, the next one is already read (PostgreSQL assembles it meanwhile).
         inflight: InFlight | None = None
+        ahead: asyncio.Task[list[asyncpg.Record]] | None = None
         try:
             read_from = await self.position()
             self.ready.set()
             while not stop.is_set():
-                rows = await self.read_rows(read_from)
+                if ahead is not None:
+                    rows, ahead = await ahead, None
+                else:
+                    rows = await self.read_rows(read_from)
                 if not rows:
                     if inflight is not None:
                         await self._complete(inflight)
@@ -346,8 +351,10 @@ class OutboxRelay:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.poll_interval)
                     continue
-                pending = await self.send_rows(producer, rows)
                 read_from = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
+                if len(rows) >= self.batch_size:  # probably more behind it: read on now
+                    ahead = asyncio.create_task(self.read_rows(read_from))
+                pending = await self.send_rows(producer, rows)
                 if inflight is not None:
                     await self._complete(inflight)
                 inflight = InFlight(pending, read_from, len(rows))
@@ -355,6 +362,10 @@ class OutboxRelay:
                 await self._complete(inflight)
                 inflight = None
         finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead
             if inflight is not None:
                 # failed or cancelled with a batch in flight: it is sent again after a restart
                 # from the stored position; its outcomes are of no interest any more
