@@ -33,7 +33,15 @@ from xuncha_shared.audit.export import (
 )
 from xuncha_shared.audit.history import StreamNotFoundError, build_story, story_json, story_lines
 from xuncha_shared.audit.verify import AuditReport, ServiceAudit, audit_databases
-from xuncha_shared.cli.common import console, err_console, fail, run, services_option, settings
+from xuncha_shared.cli.common import (
+    console,
+    err_console,
+    fail,
+    history_progress,
+    run,
+    services_option,
+    settings,
+)
 from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS
 from xuncha_shared.db import connect
 from xuncha_shared.jurisdictions import is_known
@@ -478,14 +486,6 @@ def replay(
 
     import asyncpg
     from pydantic_core import to_jsonable_python
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskID,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
     from xuncha_shared.jurisdictions import CITY, name_of
 
@@ -512,27 +512,9 @@ def replay(
         if not unit:
             raise fail("--unit must not be blank")
     cfg = settings()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=as_json,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, TaskID] = {
-            "read": progress.add_task("reading events", total=None),
-            "apply": progress.add_task("replaying", total=None),
-        }
-
-        def hook(phase: str, count: int) -> None:
-            if phase == "total":
-                for task in tasks.values():
-                    progress.update(task, total=count)
-            else:
-                progress.advance(tasks[phase], count)
-
+    with history_progress(
+        "replaying", console_=err_console, disable=as_json, transient=True
+    ) as hook:
         try:
             report = run(
                 replay_as_of(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import asyncpg
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from xuncha_shared.settings import SERVICES, Settings
 
@@ -42,3 +44,34 @@ def services_option(values: list[str] | None) -> list[str]:
 
 def settings() -> Settings:
     return Settings()
+
+
+@contextlib.contextmanager
+def history_progress(
+    apply_label: str, *, console_: Console, disable: bool, transient: bool
+) -> Iterator[Callable[[str, int], None]]:
+    """Two progress bars, "reading events" and ``apply_label``, for a projection run over the
+    history; yields the ``(phase, count)`` hook of ``xuncha_reporting.rebuild`` (phase
+    ``"total"`` sets both totals, ``"read"``/``"apply"`` advance one)."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console_,
+        disable=disable,
+        transient=transient,
+    ) as progress:
+        tasks = {
+            "read": progress.add_task("reading events", total=None),
+            "apply": progress.add_task(apply_label, total=None),
+        }
+
+        def hook(phase: str, count: int) -> None:
+            if phase == "total":
+                for task in tasks.values():
+                    progress.update(task, total=count)
+            else:
+                progress.advance(tasks[phase], count)
+
+        yield hook

@@ -13,17 +13,16 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from xuncha_shared.cli.common import console, fail, run, services_option, settings
+from xuncha_shared.cli.common import (
+    console,
+    fail,
+    history_progress,
+    run,
+    services_option,
+    settings,
+)
 
 if TYPE_CHECKING:
     from xuncha_reporting.rebuild import RebuildReport
@@ -119,27 +118,7 @@ def rebuild(
 
     chosen = services_option(service)
     cfg = settings()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=as_json,
-        transient=False,
-    ) as progress:
-        tasks: dict[str, TaskID] = {
-            "read": progress.add_task("reading events", total=None),
-            "apply": progress.add_task("projecting", total=None),
-        }
-
-        def hook(phase: str, count: int) -> None:
-            if phase == "total":
-                for task in tasks.values():
-                    progress.update(task, total=count)
-            else:
-                progress.advance(tasks[phase], count)
-
+    with history_progress("projecting", console_=console, disable=as_json, transient=False) as hook:
         try:
             report = run(
                 rebuild_projections(
