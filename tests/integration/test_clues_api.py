@@ -33,6 +33,8 @@ from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import ServiceSpec, service_context
 from xuncha_shared.settings import Settings
 
+from tests.support.service_api import service_settings
+
 pytestmark = pytest.mark.timeout(240)
 
 CITY = "361000"
@@ -89,16 +91,7 @@ async def wait_for(
 def settings_for(
     service: str, infra: Any, dbs: dict[str, Any], prefix: str, topics: str
 ) -> Settings:
-    return Settings(
-        service=service,
-        database_url=dbs[service].url,
-        pg_admin_url=infra.pg_admin_url,
-        db_name_prefix=prefix,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        topic_prefix=topics,
-        state_dir=infra.state_dir,
-        relay_poll_ms=10,
-    )
+    return service_settings(service, infra, dbs, prefix, topics, relay_poll_ms=10)
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,10 @@ import httpx
 import pytest
 from xuncha_intake.bootstrap import SPEC
 from xuncha_intake.domain.model import receipt_code_hash
-from xuncha_shared import auth, provision
 from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.http import create_app
-from xuncha_shared.runtime import service_context
-from xuncha_shared.settings import Settings
+
+from tests.support.service_api import in_process_service
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -61,26 +59,8 @@ class Api:
 
 @pytest.fixture(scope="module")
 async def api(infra: Any) -> AsyncIterator[Api]:
-    prefix = f"{infra.db_prefix}in{uuid.uuid4().hex[:6]}_"
-    dbs = await provision.create_service_databases(infra.pg_admin_url, prefix, ["intake"])
-    settings = Settings(
-        service="intake",
-        database_url=dbs["intake"].url,
-        pg_admin_url=infra.pg_admin_url,
-        db_name_prefix=prefix,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        topic_prefix=infra.topic_prefix,
-        state_dir=infra.state_dir,
-    )
-    async with service_context(SPEC, settings) as ctx:
-        app = create_app("intake", title=SPEC.title)
-        assert SPEC.build_api is not None
-        SPEC.build_api(app, ctx)
-        store = auth.TokenStore(ctx.pool)
-        tokens = {name: await store.create(p, label="test") for name, p in PRINCIPALS.items()}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield Api(client=client, pool=ctx.pool, tokens=tokens)
+    async with in_process_service(infra, SPEC, PRINCIPALS, label="in") as svc:
+        yield Api(client=svc.client, pool=svc.ctx.pool, tokens=svc.tokens)
 
 
 def petition(**overrides: Any) -> dict[str, Any]:

@@ -18,15 +18,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from xuncha_rectification.bootstrap import SPEC
 from xuncha_rectification.domain.model import add_months, local_date
-from xuncha_shared import auth, provision
 from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.envelope import now_utc
-from xuncha_shared.http import create_app
-from xuncha_shared.relay import OutboxRelay
-from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import Settings
+
+from tests.support.service_api import in_process_service
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -66,44 +64,10 @@ class Api:
 
 @pytest.fixture(scope="module")
 async def api(infra: Any) -> AsyncIterator[Api]:
-    run = uuid.uuid4().hex[:6]
-    prefix = f"{infra.db_prefix}re{run}_"
-    topics = f"{infra.topic_prefix}re{run}."
-    dbs = await provision.create_service_databases(infra.pg_admin_url, prefix, ["rectification"])
-    await provision.provision_topics(infra.kafka_bootstrap, topics)
-    settings = Settings(
-        service="rectification",
-        database_url=dbs["rectification"].url,
-        pg_admin_url=infra.pg_admin_url,
-        db_name_prefix=prefix,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        topic_prefix=topics,
-        state_dir=infra.state_dir,
-    )
-    stop = asyncio.Event()
-    async with service_context(SPEC, settings) as ctx:
-        relay = OutboxRelay(
-            ctx.pool,
-            bootstrap=infra.kafka_bootstrap,
-            service="rectification",
-            topic_prefix=topics,
-            poll_interval=0.01,
-        )
-        task = asyncio.create_task(relay.run(stop))
-        app = create_app("rectification", title=SPEC.title)
-        assert SPEC.build_api is not None
-        SPEC.build_api(app, ctx)
-        store = auth.TokenStore(ctx.pool)
-        tokens = {name: await store.create(p, label="test") for name, p in PRINCIPALS.items()}
-        transport = httpx.ASGITransport(app=app)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://rect") as client:
-                yield Api(client=client, pool=ctx.pool, tokens=tokens, settings=settings)
-        finally:
-            stop.set()
-            await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 30)
-    await provision.drop_prefixed_databases(infra.pg_admin_url, prefix)
-    await provision.delete_prefixed_topics(infra.kafka_bootstrap, topics)
+    async with in_process_service(
+        infra, SPEC, PRINCIPALS, label="re", own_topics=True, relay=True
+    ) as svc:
+        yield Api(client=svc.client, pool=svc.ctx.pool, tokens=svc.tokens, settings=svc.settings)
 
 
 def feedback(**overrides: Any) -> dict[str, Any]:
