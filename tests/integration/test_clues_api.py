@@ -24,7 +24,6 @@ from xuncha_clues.bootstrap import SPEC as CLUES
 from xuncha_clues.domain.model import clue_id_for_petition
 from xuncha_intake.bootstrap import SPEC as INTAKE
 from xuncha_shared import auth, provision
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.eventstore import envelope_from_record
@@ -33,24 +32,15 @@ from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import ServiceSpec, service_context
 from xuncha_shared.settings import Settings
 
+from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.service_api import service_settings
 
 pytestmark = pytest.mark.timeout(240)
 
-CITY = "361000"
-LINCHUAN = "361002"
-NANCHENG = "361021"
-PROBLEM = "application/problem+json"
 
 PRINCIPALS = {
-    "city": Principal(id="city-office", role=Role.CITY_ADMIN, jurisdiction=CITY),
-    "county": Principal(id="lc-office", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
-    "other": Principal(id="nc-office", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
-    "group": Principal(id="lc-group-3", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
-    "auditor": Principal(id="auditor", role=Role.AUDITOR, jurisdiction=CITY),
-    "dept": Principal(
-        id="jw", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.DISCIPLINE
-    ),
+    "dept": department("jw", Department.DISCIPLINE),
+    **OFFICES,
 }
 
 

@@ -22,14 +22,11 @@ from xuncha_shared.contracts.common import Department
 from xuncha_shared.crypto import InformantVault
 from xuncha_shared.settings import Settings
 
+from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.service_api import in_process_service
 
 pytestmark = pytest.mark.timeout(120)
 
-CITY = "361000"
-LINCHUAN = "361002"
-NANCHENG = "361021"
-PROBLEM = "application/problem+json"
 REASON = "核实举报人身份以便回访"
 READ = "intake.InformantIdentityRead"
 
@@ -37,13 +34,8 @@ PRINCIPALS = {
     "custodian": Principal(id="custodian-fz", role=Role.CUSTODIAN, jurisdiction=CITY),
     "lc-custodian": Principal(id="custodian-lc", role=Role.CUSTODIAN, jurisdiction=LINCHUAN),
     "nc-custodian": Principal(id="custodian-nc", role=Role.CUSTODIAN, jurisdiction=NANCHENG),
-    "city": Principal(id="city-office", role=Role.CITY_ADMIN, jurisdiction=CITY),
-    "county": Principal(id="lc-office", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
-    "group": Principal(id="lc-group-3", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
-    "auditor": Principal(id="auditor", role=Role.AUDITOR, jurisdiction=CITY),
-    "dept": Principal(
-        id="jw", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.DISCIPLINE
-    ),
+    "dept": department("jw", Department.DISCIPLINE),
+    **OFFICES,
 }
 
 INFORMANT = {

@@ -13,27 +13,18 @@ import httpx
 import pytest
 from xuncha_intake.bootstrap import SPEC
 from xuncha_intake.domain.model import receipt_code_hash
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
 
+from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.service_api import in_process_service
 
 pytestmark = pytest.mark.timeout(120)
 
-CITY = "361000"
-LINCHUAN = "361002"
-NANCHENG = "361021"
-PROBLEM = "application/problem+json"
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 PRINCIPALS = {
-    "city": Principal(id="city-office", role=Role.CITY_ADMIN, jurisdiction=CITY),
-    "county": Principal(id="lc-office", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
-    "group": Principal(id="lc-group-3", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
-    "auditor": Principal(id="auditor", role=Role.AUDITOR, jurisdiction=CITY),
-    "dept": Principal(
-        id="jw", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.DISCIPLINE
-    ),
+    "dept": department("jw", Department.DISCIPLINE),
+    **OFFICES,
 }
 
 INFORMANT = {"name": "王秀英", "phone": "13907941234", "id_number": "11010519491231002X"}

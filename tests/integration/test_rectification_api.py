@@ -18,33 +18,21 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from xuncha_rectification.bootstrap import SPEC
 from xuncha_rectification.domain.model import add_months, local_date
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.envelope import now_utc
 from xuncha_shared.settings import Settings
 
+from tests.support.principals import LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.service_api import in_process_service
 
 pytestmark = pytest.mark.timeout(180)
 
-CITY = "361000"
-LINCHUAN = "361002"
-NANCHENG = "361021"
-PROBLEM = "application/problem+json"
 
 PRINCIPALS = {
-    "city": Principal(id="city-office", role=Role.CITY_ADMIN, jurisdiction=CITY),
-    "county": Principal(id="lc-office", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
-    "other": Principal(id="nc-office", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
-    "group": Principal(id="lc-group-3", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
-    "auditor": Principal(id="auditor", role=Role.AUDITOR, jurisdiction=CITY),
-    "jw": Principal(
-        id="jw", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.DISCIPLINE
-    ),
-    "audit": Principal(
-        id="sj", role=Role.DEPARTMENT, jurisdiction=CITY, department=Department.AUDIT
-    ),
+    "jw": department("jw", Department.DISCIPLINE),
+    "audit": department("sj", Department.AUDIT),
+    **OFFICES,
 }
 
 
