@@ -35,7 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_LOCAL = REPO_ROOT / "deploy" / "local"
 
 POSTGRES_IMAGE = "postgres:15"
-KAFKA_IMAGE = "apache/kafka:4.1.0"
+KAFKA_IMAGE = "apache/kafka:4.2.0"
 
 
 @dataclass

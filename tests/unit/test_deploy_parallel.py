@@ -1,0 +1,113 @@
+"""docker-compose.yml cannot run on these machines (no Docker engine), so it is checked here
+against what does run: deploy/local (the same processes, variables, ports and roles) and the
+settings' defaults. A change to one path that the other does not follow fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from xuncha_shared.settings import DEFAULT_PORTS, SERVICES, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text("utf-8"))
+SERVICES_SH = (ROOT / "deploy/local/services.sh").read_text("utf-8")
+INITDB_SH = (ROOT / "deploy/compose/initdb.sh").read_text("utf-8")
+KAFKA_POM = (ROOT / "deploy/local/kafka/pom.xml").read_text("utf-8")
+
+#: variables deploy/local sets that have no meaning inside a container (or differ on purpose)
+LOCAL_ONLY: frozenset[str] = frozenset({"XUNCHA_READY_TIMEOUT", "XUNCHA_AUDITOR_PASSWORD"})
+
+
+def setting_names() -> set[str]:
+    """The environment variables ``Settings`` reads (``XUNCHA_`` + field name or alias)."""
+    names = set()
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        names.add(f"XUNCHA_{(alias if isinstance(alias, str) else field).upper()}")
+    return names
+
+
+def _service(name: str) -> dict[str, Any]:
+    service: dict[str, Any] = COMPOSE["services"][name]
+    return service
+
+
+def _env(name: str) -> dict[str, str]:
+    return {k: str(v) for k, v in _service(name).get("environment", {}).items()}
+
+
+def test_compose_runs_the_same_processes_as_make_up() -> None:
+    names = set(COMPOSE["services"])
+    assert set(SERVICES) <= names
+    assert {"postgres", "kafka", "provision"} <= names
+    assert _service("provision")["command"] == ["python", "-m", "xuncha_shared.provision", "all"]
+
+
+@pytest.mark.parametrize("svc", SERVICES)
+def test_each_service_gets_the_variables_ports_and_state_of_the_local_path(svc: str) -> None:
+    service = _service(svc)
+    env = _env(svc)
+    port = DEFAULT_PORTS[svc]
+    assert service["command"] == [f"xuncha-{svc}"]
+    assert env["XUNCHA_SERVICE"] == svc
+    assert env["XUNCHA_DATABASE_URL"] == f"postgresql://{svc}:{svc}@postgres:5432/{svc}"
+    assert env["XUNCHA_HTTP_PORT"] == str(port)
+    assert env["XUNCHA_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert service["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert f"127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
+    assert "xuncha-state:/var/lib/xuncha" in service["volumes"]
+    assert env["XUNCHA_STATE_DIR"] == "/var/lib/xuncha"
+    assert service["depends_on"]["provision"]["condition"] == "service_completed_successfully"
+    # every variable deploy/local/services.sh gives a service, compose gives it too
+    local = set(re.findall(r"\b(XUNCHA_[A-Z_]+)=", SERVICES_SH)) - LOCAL_ONLY
+    assert local, "no XUNCHA_ variables found in deploy/local/services.sh"
+    if svc != "reporting":
+        local.discard("XUNCHA_AUDIT_DATABASE_URL")
+    missing = sorted(local - set(env))
+    assert not missing, f"{svc}: set by deploy/local, missing in docker-compose.yml: {missing}"
+    unknown = sorted(n for n in env if n.startswith("XUNCHA_") and n not in setting_names())
+    assert not unknown, f"{svc}: docker-compose.yml sets what no setting reads: {unknown}"
+
+
+def test_only_reporting_reads_as_the_auditor_role() -> None:
+    for svc in SERVICES:
+        url = _env(svc).get("XUNCHA_AUDIT_DATABASE_URL")
+        if svc == "reporting":
+            assert url == "postgresql://xuncha_auditor:xuncha_auditor@postgres:5432/reporting"
+        else:
+            assert url is None, svc
+    assert 'if [[ "$svc" == reporting ]]' in SERVICES_SH
+    assert "xuncha_auditor" in SERVICES_SH
+
+
+def test_the_first_boot_creates_the_same_roles_and_databases() -> None:
+    loop = re.search(r"for svc in ([a-z ]+); do", INITDB_SH)
+    assert loop is not None
+    assert loop.group(1).split() == list(SERVICES)
+    assert "CREATE ROLE xuncha_auditor" in INITDB_SH
+    assert 'GRANT CONNECT ON DATABASE "$svc" TO xuncha_auditor' in INITDB_SH
+
+
+def test_kafka_is_the_same_version_and_keeps_everything() -> None:
+    local = re.search(r"<kafka.version>([\d.]+)</kafka.version>", KAFKA_POM)
+    assert local is not None
+    assert _service("kafka")["image"] == f"apache/kafka:{local.group(1)}"
+    env = _env("kafka")
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"  # topics are provisioned
+    assert env["KAFKA_LOG_RETENTION_MS"] == "-1"
+    assert _service("kafka")["ports"] == ["127.0.0.1:19092:19092"]
+    assert _service("postgres")["ports"] == ["127.0.0.1:15432:5432"]
+
+
+def test_declared_volumes_exist() -> None:
+    declared = set(COMPOSE["volumes"])
+    for name, service in COMPOSE["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, f"{name}: volume {source} is not declared"
