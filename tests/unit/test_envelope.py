@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
@@ -186,3 +187,31 @@ def test_fast_seal_hash_equals_chain_hash_of_hashed_document(stream_id: str) -> 
     for e in sealed:
         assert EventEnvelope.from_wire(e.to_wire()) == e
         assert EventEnvelope.model_validate(e.model_dump()) == e
+
+
+def test_format_ts_is_strftime_of_the_utc_time() -> None:
+    """The canonical timestamp text every stored hash depends on: exactly
+    ``strftime("%Y-%m-%dT%H:%M:%S.%fZ")`` of the UTC time, whatever the offset or microseconds."""
+    rng = random.Random(7)
+    samples = [
+        datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC),  # strftime's unpadded year
+        datetime(2026, 5, 1, 0, 0, tzinfo=timezone(timedelta(hours=8))),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    for _ in range(2000):
+        samples.append(
+            datetime(
+                rng.randint(1000, 9998),
+                rng.randint(1, 12),
+                rng.randint(1, 28),
+                rng.randint(0, 23),
+                rng.randint(0, 59),
+                rng.randint(0, 59),
+                rng.choice([0, rng.randint(0, 999_999)]),
+                tzinfo=timezone(timedelta(minutes=rng.randint(-720, 720))),
+            )
+        )
+    for value in samples:
+        assert format_ts(value) == value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_ts(datetime(2026, 5, 1))

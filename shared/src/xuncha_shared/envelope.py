@@ -73,7 +73,11 @@ def format_ts(value: datetime) -> str:
     """Canonical UTC timestamp: microsecond precision, ``Z`` suffix."""
     if value.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(UTC)
+    if utc.year < 1000:  # strftime does not pad the year to 4 digits; keep its form
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), twice as fast
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def canonical_json(value: Any) -> bytes:
