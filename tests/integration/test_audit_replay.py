@@ -586,6 +586,68 @@ async def test_live_ledger_endpoint_access_and_errors(stack: Replayed) -> None:
     assert resp.headers["content-type"].startswith("application/problem+json")
 
 
+async def test_live_ledger_units_endpoint_lists_the_units_with_issues(stack: Replayed) -> None:
+    """``/api/v1/views/ledger/units``: the index of the 整改台账, with the ledger's access rules."""
+    own_unit = "临川区水利局"  # fed back here, so the test does not need the scenario's data
+    await feed_back(stack, own_unit, ["河道采砂监管不到位", "水利工程项目资金拨付滞后"])
+    await wait_for(lambda: all_consumed(stack), "the projection to catch up")
+    path = "/api/v1/views/ledger/units"
+    for who in ("city", "auditor", "linchuan"):
+        resp = await get(stack, path, who, jurisdiction=LINCHUAN)
+        assert resp.status_code == 200, (who, resp.text)
+        doc = resp.json()
+        assert doc["jurisdiction"] == LINCHUAN and doc["jurisdiction_name"] == "临川区"
+        names = [u["unit"] for u in doc["units"]]
+        assert names == sorted(names) and len(set(names)) == len(names), doc
+        assert {"unit": own_unit, "issues": 2} in doc["units"]
+        # each count is the number of issues the unit's ledger lists
+        for entry in doc["units"]:
+            ledger = await get(
+                stack, "/api/v1/views/ledger", who, jurisdiction=LINCHUAN, unit=entry["unit"]
+            )
+            assert ledger.status_code == 200, ledger.text
+            assert entry["issues"] == ledger.json()["issues_total"] > 0
+    # the units as a replay of now lists them (the same store query on a rebuilt schema)
+    replay = await get(
+        stack,
+        "/api/v1/audit/replay",
+        "auditor",
+        as_of=datetime.now(UTC).isoformat(),
+        jurisdiction=LINCHUAN,
+    )
+    assert replay.status_code == 200, replay.text
+    live = (await get(stack, path, "city", jurisdiction=LINCHUAN)).json()
+    assert {u["unit"]: u["issues"] for u in live["units"]} == replay.json()["units"]
+    # the city itself (市本级) and a county without feedbacks: 200 with no units
+    for code, name in ((CITY, "抚州市"), (NANCHENG, "南城县")):
+        resp = await get(stack, path, "city", jurisdiction=code)
+        assert resp.status_code == 200, resp.text
+        assert resp.json() == {"jurisdiction": code, "jurisdiction_name": name, "units": []}
+    # a county office sees its own county only, a department none: 403; no token: 401
+    for who, code in (
+        ("linchuan", NANCHENG),
+        ("linchuan", CITY),
+        ("nancheng", LINCHUAN),
+        ("discipline", LINCHUAN),
+    ):
+        resp = await get(stack, path, who, jurisdiction=code)
+        assert resp.status_code == 403, (who, code, resp.text)
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    async with httpx.AsyncClient(base_url=stack.running.urls["reporting"], timeout=10) as client:
+        assert (await client.get(path, params={"jurisdiction": LINCHUAN})).status_code == 401
+    # missing, malformed or unknown jurisdiction: 422 problems
+    for params in (
+        {},
+        {"jurisdiction": "3610"},
+        {"jurisdiction": "36100a"},
+        {"jurisdiction": "999999"},
+    ):
+        resp = await get(stack, path, "city", **params)
+        assert resp.status_code == 422, (params, resp.text)
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert resp.json()["detail"]
+
+
 async def test_replay_endpoint_is_the_auditors_and_refuses_bad_moments(stack: Replayed) -> None:
     await wait_for(lambda: all_consumed(stack), "the projection to catch up")
     path = "/api/v1/audit/replay"

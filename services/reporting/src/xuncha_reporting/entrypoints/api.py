@@ -6,6 +6,7 @@
 | GET | ``/api/v1/me`` | any token: the caller's principal |
 | GET | ``/api/v1/views/linked[?jurisdiction=CODE]`` | city/county offices, auditor |
 | GET | ``/api/v1/views/ledger?jurisdiction=CODE&unit=NAME`` | city/county offices, auditor |
+| GET | ``/api/v1/views/ledger/units?jurisdiction=CODE`` | city/county offices, auditor |
 | GET | ``/api/v1/views/version`` | any token: the projection version (cheap polling) |
 | GET | ``/api/v1/events/stream`` | any token: Server-Sent Events (``version``) |
 | GET | ``/api/v1/feeds/{department}`` | that department; city office and auditor |
@@ -147,6 +148,17 @@ class Ledger(BaseModel):
     reports_total: int
     completion_rate: float | None = Field(description="completed / issues_total (0..1)")
     issues: list[LedgerIssueOut]
+
+
+class LedgerUnit(BaseModel):
+    unit: str = Field(description="被巡察单位")
+    issues: int = Field(description="issues fed back to the unit")
+
+
+class LedgerUnits(BaseModel):
+    jurisdiction: str
+    jurisdiction_name: str
+    units: list[LedgerUnit] = Field(description="the units that have issues, sorted by name")
 
 
 class Version(BaseModel):
@@ -307,6 +319,24 @@ def build_router(ctx: ServiceContext, store: ProjectionStore | None = None) -> A
                 f"({jurisdiction})"
             )
         return Ledger.model_validate(doc)
+
+    @router.get("/views/ledger/units", response_model=LedgerUnits, tags=["views"])
+    async def ledger_units(
+        jurisdiction: str = Query(pattern=r"^\d{6}$", description="a county or the city itself"),
+        principal: Principal = Depends(current),
+    ) -> LedgerUnits:
+        """The inspected units of one jurisdiction that have issues fed back, with their issue
+        counts (the index of the 整改台账); the city's code lists the city-level units (市本级).
+        Access as for the ledger; an empty list when no issue was fed back there yet."""
+        if not jurisdictions.is_known(jurisdiction):
+            raise _unprocessable(f"unknown jurisdiction {jurisdiction}")
+        linked_view_scope(principal, jurisdiction)
+        counts = await store.ledger_units(ctx.pool, jurisdiction)
+        return LedgerUnits(
+            jurisdiction=jurisdiction,
+            jurisdiction_name=jurisdictions.name_of(jurisdiction),
+            units=[LedgerUnit(unit=u, issues=n) for u, n in sorted(counts.items())],
+        )
 
     @router.get("/views/version", response_model=Version, tags=["views"])
     async def version(principal: Principal = Depends(current)) -> Version:
