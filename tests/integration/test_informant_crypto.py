@@ -134,3 +134,26 @@ async def test_table_constraint_keeps_erasure_consistent(
         )
     with pytest.raises(asyncpg.UniqueViolationError):
         await vault.keys.put(sealed.person_id, b"x" * 60, vault.kek_id)
+
+
+async def test_a_key_opened_in_a_transaction_cannot_be_erased_before_it_ends(
+    fresh_db: FreshDb, vault: InformantVault
+) -> None:
+    """What a custodian decrypts inside the transaction that records the read cannot be
+    crypto-shredded between the decryption and the commit: the erasure waits for the commit."""
+    sealed = await vault.seal(REPORTER)
+    async with fresh_db.pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        assert await vault.open(sealed, conn=conn) == REPORTER
+        erasing = asyncio.create_task(vault.erase(sealed.person_id))
+        await asyncio.sleep(0.5)
+        assert not erasing.done()  # blocked by the reading transaction's share lock
+        await tx.commit()
+    assert await asyncio.wait_for(erasing, 10) is True
+    with pytest.raises(KeyErasedError):
+        await vault.open(sealed)
+    # and once erased, a read in a transaction sees the erasure
+    async with fresh_db.pool.acquire() as conn, conn.transaction():
+        with pytest.raises(KeyErasedError):
+            await vault.open(sealed, conn=conn)

@@ -306,7 +306,10 @@ class KeyStore(Protocol):
         self, person_id: UUID, wrapped_key: bytes, kek_id: str, *, conn: Any = None
     ) -> None: ...
 
-    async def get(self, person_id: UUID) -> StoredKey | None: ...
+    async def get(self, person_id: UUID, *, conn: Any = None) -> StoredKey | None:
+        """The stored key; with ``conn`` read in its transaction and locked until it ends
+        (an erasure waits for it), so what is decrypted cannot be erased before the commit."""
+        ...
 
     async def erase(self, person_id: UUID, *, conn: Any = None) -> bool:
         """Drop the wrapped key; ``True`` if erased now, ``False`` if erased before;
@@ -327,7 +330,7 @@ class InMemoryKeyStore:
             raise ValueError(f"a key for {person_id} exists")
         self.keys[person_id] = StoredKey(person_id, bytes(wrapped_key), kek_id, None)
 
-    async def get(self, person_id: UUID) -> StoredKey | None:
+    async def get(self, person_id: UUID, *, conn: Any = None) -> StoredKey | None:
         return self.keys.get(person_id)
 
     async def erase(self, person_id: UUID, *, conn: Any = None) -> bool:
@@ -370,10 +373,14 @@ class PostgresKeyStore:
                 kek_id,
             )
 
-    async def get(self, person_id: UUID) -> StoredKey | None:
-        async with self._conn() as conn:
-            row = await conn.fetchrow(
-                "SELECT wrapped_key, kek_id, erased_at FROM informant_keys WHERE person_id = $1",
+    async def get(self, person_id: UUID, *, conn: Any = None) -> StoredKey | None:
+        # in a caller's transaction the row stays share-locked until it ends: an erasure (an
+        # UPDATE of the row) waits, so a key cannot be erased between decrypting and commit
+        lock = " FOR SHARE" if conn is not None else ""
+        async with self._conn(conn) as c:
+            row = await c.fetchrow(
+                "SELECT wrapped_key, kek_id, erased_at FROM informant_keys "
+                f"WHERE person_id = $1{lock}",
                 person_id,
             )
         if row is None:
@@ -444,8 +451,8 @@ class InformantVault:
         )
         return sealed
 
-    async def _data_key(self, person_id: UUID) -> bytes:
-        stored = await self.keys.get(person_id)
+    async def _data_key(self, person_id: UUID, conn: Any = None) -> bytes:
+        stored = await self.keys.get(person_id, conn=conn)
         if stored is None:
             raise UnknownPersonError(str(person_id))
         if stored.erased or stored.wrapped_key is None:
@@ -455,10 +462,11 @@ class InformantVault:
             raise UnknownKekError(f"the key of {person_id} was wrapped by {stored.kek_id}")
         return unwrap_key(kek, person_id, stored.wrapped_key)
 
-    async def open(self, sealed: SealedPersonalData) -> InformantIdentity:
+    async def open(self, sealed: SealedPersonalData, *, conn: Any = None) -> InformantIdentity:
         """Decrypt; raises ``KeyErasedError`` after erasure, ``TamperedDataError`` when the
-        ciphertext was modified, ``UnknownPersonError`` when no key exists."""
-        return decrypt_identity(await self._data_key(sealed.person_id), sealed)
+        ciphertext was modified, ``UnknownPersonError`` when no key exists. With ``conn`` the
+        key is read in its transaction and cannot be erased before that transaction ends."""
+        return decrypt_identity(await self._data_key(sealed.person_id, conn), sealed)
 
     async def erase(self, person_id: UUID, conn: Any = None) -> bool:
         """Crypto-shred: drop the person's data key. ``True`` if erased now, ``False`` if it

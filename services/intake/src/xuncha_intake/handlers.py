@@ -161,16 +161,18 @@ class IntakeHandlers:
         for attempt in range(1, IDENTITY_READ_ATTEMPTS + 1):
             state = await self.load(petition_id)
             sealed = model.identity_to_read(state, cmd, reader)
+            assert state.jurisdiction is not None  # identity_to_read refuses unknown petitions
             identity: InformantIdentity | None
             try:
-                identity = await self.vault.open(sealed)
-                outcome = IdentityReadOutcome.DISCLOSED
-            except KeyErasedError:
-                identity, outcome = None, IdentityReadOutcome.KEY_ERASED
-            events = model.decide_identity_read(state, cmd, reader, outcome)
-            assert state.jurisdiction is not None  # identity_to_read refuses unknown petitions
-            try:
                 async with self.transaction() as conn:
+                    # the key is read (and locked) in the transaction that records the read: an
+                    # erasure either happened before (key_erased) or waits until after the commit
+                    try:
+                        identity = await self.vault.open(sealed, conn=conn)
+                        outcome = IdentityReadOutcome.DISCLOSED
+                    except KeyErasedError:
+                        identity, outcome = None, IdentityReadOutcome.KEY_ERASED
+                    events = model.decide_identity_read(state, cmd, reader, outcome)
                     [stored] = await self.store.append(
                         model.STREAM_TYPE,
                         str(petition_id),
