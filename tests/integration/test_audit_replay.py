@@ -108,6 +108,7 @@ async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Async
         for name, principal in {
             "auditor": Principal(id="replay-aud", role=Role.AUDITOR, jurisdiction=CITY),
             "nancheng": Principal(id="replay-nc", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
+            "lc-auditor": Principal(id="replay-lc-aud", role=Role.AUDITOR, jurisdiction=LINCHUAN),
         }.items():
             replayed.tokens[name] = await auth.create_token_in(
                 running.databases.values(), principal
@@ -671,9 +672,27 @@ async def test_replay_endpoint_is_the_auditors_and_refuses_bad_moments(stack: Re
         {"as_of": "yesterday"},
         {"as_of": now, "unit": UNIT},
         {"as_of": now, "jurisdiction": "999999"},
+        {"as_of": "0001-01-01T00:00:00+08:00"},  # before datetime's range once in UTC
     ):
         resp = await get(stack, path, "auditor", **params)
         assert resp.status_code == 422, (params, resp.text)
         assert resp.headers["content-type"].startswith("application/problem+json")
     resp = await get(stack, path, "auditor", as_of=now, jurisdiction=LINCHUAN, unit="无此单位")
     assert resp.status_code == 404, resp.text
+
+
+async def test_a_county_auditor_replays_its_county_only(stack: Replayed) -> None:
+    await wait_for(lambda: all_consumed(stack), "the projection to catch up")
+    path = "/api/v1/audit/replay"
+    now = datetime.now(UTC).isoformat()
+    resp = await get(stack, path, "lc-auditor", as_of=now)
+    assert resp.status_code == 200, resp.text
+    doc = resp.json()
+    # its own county's row, without the city's view or the replay's city-wide counts
+    assert doc["row"]["jurisdiction"] == LINCHUAN
+    assert not {"linked", "services", "applied", "changed", "skipped"} & set(doc)
+    live_row = (await get(stack, "/api/v1/views/linked", jurisdiction=LINCHUAN)).json()
+    assert doc["row"] == rows_of({"city": live_row["counties"][0], "counties": []})["city"]
+    for params in ({"jurisdiction": NANCHENG}, {"jurisdiction": CITY}):
+        resp = await get(stack, path, "lc-auditor", as_of=now, **params)
+        assert resp.status_code == 403, (params, resp.text)

@@ -14,8 +14,10 @@ Roles (domain.md section 7):
 The informant custodian is the only role that reads decrypted reporter identities, those of the
 petitions of its jurisdiction (intake's ``POST /api/v1/petitions/{id}/informant``); every read
 appends an ``intake.InformantIdentityRead`` event with the stated reason before the identity is
-returned. It is not read-only (that read event is its one write), but every other endpoint
-refuses it: the services admit roles by allow-list and never list it.
+returned. It is not read-only (that read event is its one write); every endpoint that reads or
+changes case data refuses it (the services admit roles by allow-list and never list it). Like
+any token it may call reporting's ``/api/v1/me``, ``/views/version`` and ``/events/stream``,
+which tell only who the caller is and a projection version counter.
 
 Jurisdictions are six-digit GB/T 2260 codes; a city's code ends in ``00`` and its counties share
 its first four digits. A ``department``, ``auditor`` or ``informant_custodian`` principal bound to

@@ -204,6 +204,12 @@ async def create_service_databases(
     run concurrently (serialised by an advisory lock)."""
     if auditor_password is None:
         auditor_password = Settings().auditor_password
+    if auditor_password == AUDITOR_ROLE:
+        log.warning(
+            "the read-only role %s gets its development password (the role name); "
+            "production sets XUNCHA_AUDITOR_PASSWORD",
+            AUDITOR_ROLE,
+        )
     result: dict[str, ServiceDatabase] = {}
     admin = await asyncpg.connect(admin_url)
     try:

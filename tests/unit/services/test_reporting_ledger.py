@@ -201,6 +201,7 @@ def test_as_of_with_an_offset_is_one_instant():
         ("2026-05-02T20:00:01+08:00", "is in the future"),
         ("yesterday", "is not an ISO 8601 time"),
         ("", "is not an ISO 8601 time"),
+        ("0001-01-01T00:00:00+08:00", "before the earliest moment"),
     ],
 )
 def test_bad_as_of_is_refused(value: str, message: str):

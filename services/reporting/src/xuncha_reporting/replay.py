@@ -64,6 +64,10 @@ def parse_as_of(value: str, now: datetime) -> datetime:
             if "T" in text or " " in text
             else f"{value!r} has no time and no timezone offset: write e.g. {text}T00:00:00+08:00"
         )
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+08:00 is before datetime's range in UTC
+        raise AsOfError(f"{value!r} is before the earliest moment that can be replayed") from None
     if parsed > now:
         raise AsOfError(
             f"{value!r} is in the future (now is {now.astimezone(UTC).isoformat()}): only "

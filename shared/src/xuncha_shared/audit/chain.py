@@ -64,8 +64,10 @@ def _loads(value: object) -> object:
     if not isinstance(value, str):
         return value
     try:
-        return orjson.loads(value)  # the same values as json.loads, faster
-    except orjson.JSONDecodeError:  # e.g. an integer beyond 64 bits: the json module reads it
+        # the same values as json.loads for what the contracts can hold (no integer field is
+        # unbounded: orjson would read an integer beyond 64 bits as a float), only faster
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:  # not JSON for orjson: let the json module decide
         return json.loads(value)
 
 

@@ -694,7 +694,10 @@ def build_audit_router(ctx: ServiceContext, pools: AuditorPools) -> APIRouter:
             )
         document = replay_document(report, jurisdiction, unit)
         if not whole_city:
-            document.pop("linked")  # the other counties are not this auditor's to see
+            # the other counties are not this auditor's to see: neither their view nor the
+            # city-wide counts and event ids of the replay itself
+            for key in ("linked", "services", "applied", "changed", "skipped"):
+                document.pop(key, None)
         result: dict[str, Any] = to_jsonable_python(document)
         return result
 

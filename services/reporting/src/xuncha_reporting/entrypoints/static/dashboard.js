@@ -653,7 +653,10 @@
     closeLedger();
     state.history = { asOf: doc.as_of };
     $("history-text").textContent = "历史视图：截至 " + fmtBeijing(doc.as_of) + "（北京时间）";
-    $("history-note").textContent = "由截至该时刻记录的 " + doc.applied + " 个事件重建，不随实时数据刷新" +
+    // (a county auditor's document has no city-wide event count)
+    $("history-note").textContent = (typeof doc.applied === "number"
+      ? "由截至该时刻记录的 " + doc.applied + " 个事件重建" : "由截至该时刻记录的事件重建") +
+      "，不随实时数据刷新" +
       (state.canFeeds ? "；部门共享事项仍为实时数据" : "");
     $("history-banner").hidden = false;
     $("overview").classList.add("historical");
