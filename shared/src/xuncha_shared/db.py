@@ -64,7 +64,8 @@ _MIGRATION_LOCK = 0x78756E6368610001  # pg_advisory_xact_lock key for schema cha
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # decoding is the main cost of reading events (read-all, replays, audits): orjson parses
-    # the same documents to the same values several times faster than the json module
+    # the contracts' documents to the same values several times faster than the json module
+    # (it would read an integer beyond 64 bits as a float: no contract field is unbounded)
     for name in ("jsonb", "json"):
         await conn.set_type_codec(
             name, encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog"
