@@ -30,3 +30,38 @@ def test_asyncapi_lists_every_topic():
         "clues.clue.v1.dlq",
         "audit.checkpoints",
     } <= addresses
+
+
+def _integer_schemas(node: object, path: str = "") -> list[tuple[str, dict[str, object]]]:
+    found: list[tuple[str, dict[str, object]]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            found.append((path, node))
+        for key, value in node.items():
+            found.extend(_integer_schemas(value, f"{path}/{key}"))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found.extend(_integer_schemas(value, f"{path}/{i}"))
+    return found
+
+
+def test_no_contract_integer_is_unbounded():
+    """The event readers decode stored JSON with orjson, which reads an integer beyond 64 bits
+    as a float (db.py, audit/chain.py): every integer a contract can carry must be bounded."""
+    from xuncha_shared.contracts import REGISTRY
+
+    limit = 2**63 - 1
+    unbounded = []
+    integers = [
+        (model, path, schema)
+        for model in REGISTRY.models()
+        for path, schema in _integer_schemas(model.model_json_schema())
+    ]
+    assert integers  # e.g. RectificationReported.progress_percent
+    for model, path, schema in integers:
+        high = schema.get("maximum", schema.get("exclusiveMaximum"))
+        low = schema.get("minimum", schema.get("exclusiveMinimum"))
+        bounded = isinstance(high, int) and isinstance(low, int) and -limit - 1 <= low
+        if not (bounded and isinstance(high, int) and high <= limit):
+            unbounded.append(f"{model.__name__}{path}")
+    assert not unbounded, f"integer fields need ge/le bounds within 64 bits: {unbounded}"
