@@ -27,9 +27,6 @@ import asyncpg
 from xuncha_reporting.replay import replay_as_of
 from xuncha_shared import provision
 from xuncha_shared.audit.verify import audit_service
-from xuncha_shared.db import create_pool
-from xuncha_shared.eventstore.base import START, Position
-from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.settings import Settings
 
 from bench.common import (
@@ -39,6 +36,7 @@ from bench.common import (
     alternating,
     bulk_load,
     params_dict,
+    read_all_rate,
     run_token,
 )
 
@@ -57,23 +55,6 @@ class AuditParams:
     @classmethod
     def quick(cls) -> AuditParams:
         return cls(events=20_000, replay_events=5_000, rounds=1)
-
-
-async def _read_all_rate(url: str, batch: int, expected: int) -> float:
-    pool = await create_pool(url, min_size=1, max_size=1)
-    try:
-        store = PostgresEventStore(pool)
-        count, position = 0, START
-        t0 = time.perf_counter()
-        while page := await store.read_all(position, batch):
-            count += len(page)
-            position = Position.of(page[-1])
-        seconds = time.perf_counter() - t0
-    finally:
-        await pool.close()
-    if count != expected:
-        raise RuntimeError(f"read_all returned {count} events, expected {expected}")
-    return count / seconds
 
 
 async def _verify_rate(url: str, expected: int) -> float:
@@ -118,9 +99,9 @@ async def run(env: Env, params: AuditParams, log: Callable[[str], None] = print)
 
         sides: dict[str, Callable[[], Awaitable[float]]] = {
             "verify": lambda: _verify_rate(verify_url, verify_events),
-            "verify-baseline": lambda: _read_all_rate(verify_url, params.batch, verify_events),
+            "verify-baseline": lambda: read_all_rate(verify_url, params.batch, verify_events),
             "replay": lambda: _replay_rate(settings, replay_events),
-            "replay-baseline": lambda: _read_all_rate(replay_url, params.batch, replay_events),
+            "replay-baseline": lambda: read_all_rate(replay_url, params.batch, replay_events),
         }
         figures: dict[str, list[float]] = {name: [] for name in sides}
         for pair in ("verify", "replay"):

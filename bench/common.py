@@ -20,9 +20,10 @@ import asyncpg
 from xuncha_shared.contracts.common import Channel, SealedPersonalData
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.topics import all_topics
-from xuncha_shared.db import migrate
+from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.envelope import GENESIS_HASH, Actor, EventEnvelope
-from xuncha_shared.eventstore.base import NewEvent, seal_events
+from xuncha_shared.eventstore.base import START, NewEvent, Position, seal_events
+from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.provision import create_topics, delete_topics, drop_database
 from xuncha_shared.settings import Settings, database_url_for
 
@@ -194,6 +195,25 @@ async def bulk_load(
     finally:
         await conn.close()
     return time.perf_counter() - started
+
+
+async def read_all_rate(url: str, batch: int, expected: int) -> float:
+    """Events/s of ``PostgresEventStore.read_all`` paging from START through the store at
+    ``url`` with the services' pool (jsonb decoded, envelopes built); checks the count."""
+    pool = await create_pool(url, min_size=1, max_size=1)
+    try:
+        store = PostgresEventStore(pool)
+        count, position = 0, START
+        t0 = time.perf_counter()
+        while page := await store.read_all(position, batch):
+            count += len(page)
+            position = Position.of(page[-1])
+        seconds = time.perf_counter() - t0
+    finally:
+        await pool.close()
+    if count != expected:
+        raise RuntimeError(f"read_all returned {count} events, expected {expected}")
+    return count / seconds
 
 
 # ---- results ----------------------------------------------------------------------------------

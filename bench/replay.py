@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from xuncha_shared.db import create_pool
-from xuncha_shared.eventstore.base import START, Position
-from xuncha_shared.eventstore.postgres import COLUMNS, PostgresEventStore
+from xuncha_shared.eventstore.postgres import COLUMNS
 
 from bench.common import (
     BenchResult,
@@ -31,6 +30,7 @@ from bench.common import (
     alternating,
     bulk_load,
     params_dict,
+    read_all_rate,
     scratch_database,
 )
 
@@ -70,19 +70,10 @@ async def run(env: Env, params: ReplayParams, log: Callable[[str], None] = print
         log(f"replay: loaded {events:,} events in {load_s:.1f} s")
         pool = await create_pool(url, min_size=1, max_size=2)
         try:
-            store = PostgresEventStore(pool)
             table_mb = await pool.fetchval("SELECT pg_total_relation_size('events') / 1048576")
 
             async def subject() -> float:
-                count, position = 0, START
-                t0 = time.perf_counter()
-                while batch := await store.read_all(position, params.batch):
-                    count += len(batch)
-                    position = Position.of(batch[-1])
-                seconds = time.perf_counter() - t0
-                if count != events:
-                    raise RuntimeError(f"read_all returned {count} events, expected {events}")
-                return count / seconds
+                return await read_all_rate(url, params.batch, events)
 
             async def baseline() -> float:
                 count, last = 0, 0

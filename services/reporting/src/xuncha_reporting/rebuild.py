@@ -126,21 +126,29 @@ LIMIT $4
 """
 
 
-async def _read_all(
-    conn: asyncpg.Connection, progress: ProgressHook | None
-) -> tuple[list[EventEnvelope], int]:
-    """Every committed event of one store, in the commit-safe order of ``read_all``."""
+async def _read_pages(
+    conn: asyncpg.Connection, sql: str, progress: ProgressHook | None, *bounds: Any
+) -> list[EventEnvelope]:
+    """Page through ``sql`` (``$1``/``$2`` = after which position, then ``bounds``, then the
+    page size) in the commit-safe order."""
     events: list[EventEnvelope] = []
     position: Position = START
-    while True:
-        rows = await conn.fetch(READ_ALL_SQL, position.tx_id, position.global_position, READ_BATCH)
-        if not rows:
-            break
+    while rows := await conn.fetch(
+        sql, position.tx_id, position.global_position, *bounds, READ_BATCH
+    ):
         batch = [envelope_from_record(r) for r in rows]
         events.extend(batch)
         position = Position.of(batch[-1])
         if progress:
             progress("read", len(batch))
+    return events
+
+
+async def _read_all(
+    conn: asyncpg.Connection, progress: ProgressHook | None
+) -> tuple[list[EventEnvelope], int]:
+    """Every committed event of one store, in the commit-safe order of ``read_all``."""
+    events = await _read_pages(conn, READ_ALL_SQL, progress)
     return events, len(events)
 
 
@@ -149,21 +157,9 @@ async def _read_as_of(
 ) -> tuple[list[EventEnvelope], int]:
     """The events of one store recorded at or before ``as_of`` (commit-safe order), and how
     many events the store held in the same snapshot."""
-    events: list[EventEnvelope] = []
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         total = int(await conn.fetchval("SELECT count(*) FROM events"))
-        position: Position = START
-        while True:
-            rows = await conn.fetch(
-                _READ_AS_OF_SQL, position.tx_id, position.global_position, as_of, READ_BATCH
-            )
-            if not rows:
-                break
-            batch = [envelope_from_record(r) for r in rows]
-            events.extend(batch)
-            position = Position.of(batch[-1])
-            if progress:
-                progress("read", len(batch))
+        events = await _read_pages(conn, _READ_AS_OF_SQL, progress, as_of)
     return events, total
 
 
