@@ -7,6 +7,7 @@ from xuncha_shared.runtime import ServiceSpec
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, ddl
 from xuncha_reporting.entrypoints.api import build_api
 from xuncha_reporting.entrypoints.consumers import build_consumers
+from xuncha_reporting.upgrade import on_start
 
 SPEC = ServiceSpec(
     name="reporting",
@@ -14,4 +15,6 @@ SPEC = ServiceSpec(
     schema=(ddl(LIVE_SCHEMA),),
     build_api=build_api,
     build_consumers=build_consumers,
+    # a live projection of an older version is rebuilt from the history before serving
+    on_start=on_start,
 )

@@ -46,7 +46,12 @@ from xuncha_shared.settings import SERVICES, Settings
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, TABLE_KEYS, check_schema, ddl
 from xuncha_reporting.adapters.store import ProjectionStore
 from xuncha_reporting.domain import Change, project
-from xuncha_reporting.settings import PROJECTION_CONSUMER, SERVICE
+from xuncha_reporting.settings import (
+    PROJECTION_CONSUMER,
+    PROJECTION_VERSION,
+    PROJECTION_VERSION_KEY,
+    SERVICE,
+)
 
 READ_BATCH = 2000
 APPLY_BATCH = 500
@@ -293,7 +298,10 @@ async def project_history(
     report.read = history.read
     ordered = merge_order(history.events)
     history.events = []
-    applied = await apply_events(conn, ProjectionStore(report.schema), ordered, report, progress)
+    store = ProjectionStore(report.schema)
+    applied = await apply_events(conn, store, ordered, report, progress)
+    # built by this code: its tables are those of PROJECTION_VERSION
+    await store.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
     return applied, history.total
 
 
@@ -329,18 +337,19 @@ async def compare(conn: asyncpg.Connection, live: str, rebuilt: str) -> list[Tab
 
 
 async def _fetch_events_by_id(
-    settings: Settings, ids: Sequence[UUID], services: Sequence[str]
+    settings: Settings,
+    ids: Sequence[UUID],
+    services: Sequence[str],
+    connector: Connector | None = None,
 ) -> list[EventEnvelope]:
+    connector = connector or url_connector(settings.service_database_url)
     found: list[EventEnvelope] = []
     for service in services:
-        conn = await connect(settings.service_database_url(service))
-        try:
+        async with connector(service) as conn:
             rows = await conn.fetch(
                 f"SELECT {COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])", list(ids)
             )
-            found.extend(envelope_from_record(r) for r in rows)
-        finally:
-            await conn.close()
+        found.extend(envelope_from_record(r) for r in rows)
     return found
 
 
@@ -351,6 +360,7 @@ async def swap_in(
     applied: set[UUID],
     report: RebuildReport,
     services: Sequence[str],
+    connector: Connector | None = None,
 ) -> str:
     """Make ``schema`` the live projection (one transaction); returns the replaced schema."""
     replaced = check_schema(f"{LIVE_SCHEMA}_replaced_{schema.removeprefix('rebuild_')}")
@@ -364,7 +374,7 @@ async def swap_in(
         )
         missing = [r["event_id"] for r in consumed if r["event_id"] not in applied]
         if missing:
-            late = merge_order(await _fetch_events_by_id(settings, missing, services))
+            late = merge_order(await _fetch_events_by_id(settings, missing, services, connector))
             before = report.applied
             await apply_events(conn, store, late, report)
             report.caught_up = report.applied - before
@@ -385,11 +395,13 @@ async def rebuild_projections(
     keep_old: bool = False,
     services: Sequence[str] = SERVICES,
     progress: ProgressHook | None = None,
+    connector: Connector | None = None,
 ) -> RebuildReport:
     """Rebuild into a fresh schema, compare with the live tables, optionally swap it in.
 
     Without ``swap`` the rebuilt schema is dropped at the end unless ``keep``; after a swap
-    the replaced schema is dropped unless ``keep_old``.
+    the replaced schema is dropped unless ``keep_old``. The history is read through
+    ``connector`` when given (see ``read_history``).
     """
     settings = settings or Settings()
     conn = await connect(settings.service_database_url(SERVICE))
@@ -398,14 +410,16 @@ async def rebuild_projections(
     try:
         await act_as_owner(conn)
         await conn.execute(ddl(LIVE_SCHEMA))  # IF NOT EXISTS: a service that never ran
-        applied, _ = await project_history(conn, settings, report, services, progress)
+        applied, _ = await project_history(
+            conn, settings, report, services, progress, connector=connector
+        )
         store = ProjectionStore(schema)
         report.diffs = await compare(conn, LIVE_SCHEMA, schema)
         report.meta_live = await ProjectionStore(LIVE_SCHEMA).meta(conn)
         report.meta_rebuilt = await store.meta(conn)
         if swap:
             report.replaced_schema = await swap_in(
-                conn, settings, schema, applied, report, services
+                conn, settings, schema, applied, report, services, connector
             )
             report.swapped = True
             if not keep_old:

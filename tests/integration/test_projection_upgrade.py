@@ -1,0 +1,150 @@
+"""A live projection of an older version (before the rectification ledger existed) is rebuilt from
+every service's history when the reporting service starts, reading the history as the
+read-only auditor role; a new deployment is only stamped; a current one is left alone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA, ddl
+from xuncha_reporting.adapters.store import ProjectionStore
+from xuncha_reporting.bootstrap import SPEC
+from xuncha_reporting.handlers import apply_event
+from xuncha_reporting.settings import PROJECTION_VERSION, PROJECTION_VERSION_KEY
+from xuncha_reporting.upgrade import ensure_projection_current
+from xuncha_shared import provision
+from xuncha_shared.contracts import REGISTRY
+from xuncha_shared.contracts.rectification import IssueFedBack
+from xuncha_shared.db import create_pool
+from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
+from xuncha_shared.runtime import service_context
+from xuncha_shared.settings import SERVICES
+
+from tests.support.events import ACTOR, petition
+from tests.support.principals import LINCHUAN
+from tests.support.service_api import service_settings
+
+pytestmark = pytest.mark.timeout(120)
+
+UNIT = "临川区水利局"
+
+
+@pytest.fixture
+async def databases(infra: Any) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    prefix = f"{infra.db_prefix}up{uuid.uuid4().hex[:6]}_"
+    dbs = await provision.create_service_databases(infra.pg_admin_url, prefix)
+    try:
+        yield prefix, dbs
+    finally:
+        await provision.drop_prefixed_databases(infra.pg_admin_url, prefix)
+
+
+async def _append(url: str, stream_type: str, stream_id: str, event: NewEvent) -> Any:
+    pool = await create_pool(url, max_size=1)
+    try:
+        [stored] = await PostgresEventStore(pool).append(stream_type, stream_id, NO_STREAM, [event])
+        return stored
+    finally:
+        await pool.close()
+
+
+async def _projection(conn: asyncpg.Connection) -> dict[str, Any]:
+    s = LIVE_SCHEMA
+    return {
+        "facts": await conn.fetchval(f"SELECT count(*) FROM {s}.facts"),
+        "ledger_issues": await conn.fetchval(f"SELECT count(*) FROM {s}.ledger_issues"),
+        "meta": await ProjectionStore().meta(conn),
+    }
+
+
+async def test_a_version_1_projection_is_rebuilt_at_start(infra: Any, databases: Any) -> None:
+    prefix, dbs = databases
+    # the history: a petition (intake) and an issue fed back to a unit (rectification)
+    filed = await _append(dbs["intake"].url, "petition", str(uuid.uuid4()), petition())
+    issue_id = uuid.uuid4()
+    fed = await _append(
+        dbs["rectification"].url,
+        "issue",
+        str(issue_id),
+        NewEvent(
+            IssueFedBack(
+                issue_id=issue_id,
+                feedback_id=uuid.uuid4(),
+                jurisdiction=LINCHUAN,
+                unit=UNIT,
+                description="河道采砂监管不到位",
+                due_date="2027-01-24",
+            ),
+            LINCHUAN,
+            ACTOR,
+        ),
+    )
+    # ... projected by a release without the ledger: facts and counters, empty ledger tables,
+    # no projection_version in meta
+    conn = await asyncpg.connect(dbs["reporting"].url)
+    try:
+        await conn.execute(ddl(LIVE_SCHEMA))
+        store = ProjectionStore()
+        async with conn.transaction():
+            for envelope in (filed, fed):
+                await apply_event(conn, store, envelope, REGISTRY.decode(envelope))
+            await conn.execute(f"DELETE FROM {LIVE_SCHEMA}.ledger_issues")
+            await conn.execute(
+                f"DELETE FROM {LIVE_SCHEMA}.meta WHERE key = $1", "projection_version"
+            )
+        before = await _projection(conn)
+    finally:
+        await conn.close()
+    assert before["facts"] == 2 and before["ledger_issues"] == 0
+    assert PROJECTION_VERSION_KEY not in before["meta"]
+
+    settings = service_settings("reporting", infra, dbs, prefix, infra.topic_prefix)
+    async with service_context(SPEC, settings) as ctx:  # on_start upgrades
+        async with ctx.pool.acquire() as conn:
+            after = await _projection(conn)
+            row = await conn.fetchrow(
+                f"SELECT unit, jurisdiction FROM {LIVE_SCHEMA}.ledger_issues WHERE issue_id = $1",
+                issue_id,
+            )
+        assert after["facts"] == 2
+        assert after["ledger_issues"] == 1
+        assert row is not None and (row["unit"], row["jurisdiction"]) == (UNIT, LINCHUAN)
+        assert after["meta"][PROJECTION_VERSION_KEY] == PROJECTION_VERSION
+        assert after["meta"]["version"] > before["meta"]["version"]  # dashboards reload
+        # started again: nothing to do
+        outcome = await ensure_projection_current(ctx)
+        assert (outcome.found, outcome.action) == (PROJECTION_VERSION, "current")
+
+
+async def test_a_new_deployment_is_stamped_and_an_older_version_rebuilt(
+    infra: Any, databases: Any
+) -> None:
+    prefix, dbs = databases
+    settings = service_settings("reporting", infra, dbs, prefix, infra.topic_prefix)
+    async with service_context(SPEC, settings) as ctx:
+        async with ctx.pool.acquire() as conn:
+            state = await _projection(conn)
+        assert state["meta"][PROJECTION_VERSION_KEY] == PROJECTION_VERSION  # stamped
+        assert state["facts"] == 0
+
+        # an older stamped version with data is rebuilt from the (here: one-event) history
+        await _append(dbs["intake"].url, "petition", str(uuid.uuid4()), petition())
+        async with ctx.pool.acquire() as conn:
+            await ProjectionStore().set_meta(conn, PROJECTION_VERSION_KEY, 1)
+            await ProjectionStore().bump_version(conn)
+        outcome = await ensure_projection_current(ctx)
+        assert (outcome.found, outcome.action, outcome.rebuilt_events) == (1, "rebuilt", 1)
+        async with ctx.pool.acquire() as conn:
+            state = await _projection(conn)
+        assert state["facts"] == 1 and state["meta"][PROJECTION_VERSION_KEY] == PROJECTION_VERSION
+
+        # a newer version than the code's is left alone
+        async with ctx.pool.acquire() as conn:
+            await ProjectionStore().set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION + 1)
+        outcome = await ensure_projection_current(ctx)
+        assert outcome.action == "newer"
+    assert set(dbs) == set(SERVICES)
