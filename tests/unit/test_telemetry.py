@@ -74,8 +74,8 @@ def test_setup_is_idempotent_and_switches_exporters() -> None:
     assert str(first.resource.attributes["service.name"]).startswith("xuncha-")
 
     exporter = memory_exporter()
-    with tracer("t").start_as_current_span("kept"):
-        pass
+    with tracer("t").start_as_current_span("kept") as kept:
+        assert kept.is_recording()
     assert [s.name for s in exporter.get_finished_spans()] == ["kept"]
 
     # "none" still makes valid ids (logs carry them) but exports nothing
@@ -147,8 +147,8 @@ def test_missing_or_invalid_traceparent_starts_a_new_trace(
 ) -> None:
     assert len(context_from_traceparent(bad)) == 0
     assert trace_id_of(bad) is None
-    with span_from_traceparent("root", bad):
-        pass
+    with span_from_traceparent("root", bad) as root_span:
+        assert trace.get_current_span() is root_span
     (root,) = spans.get_finished_spans()
     assert root.parent is None
     assert root.context.trace_id != 0
@@ -214,8 +214,8 @@ async def test_consumer_span_continues_the_relay_header(spans: InMemorySpanExpor
     async def handle(body: dict[str, int]) -> None:
         seen["ids"] = current_trace_ids()
         seen["tp"] = current_traceparent()
-        with tracer("handler").start_as_current_span("handler work"):
-            pass
+        with tracer("handler").start_as_current_span("handler work") as work:
+            seen["work_trace_id"] = work.get_span_context().trace_id
 
     with span_from_traceparent("t.cases publish", TP, SpanKind.PRODUCER) as publish_span:
         headers = kafka_headers_with_trace({"event_id": b"e-1"})
@@ -234,6 +234,7 @@ async def test_consumer_span_continues_the_relay_header(spans: InMemorySpanExpor
     work = finished["handler work"]
     assert work.parent is not None
     assert work.parent.span_id == consumer.context.span_id
+    assert seen["work_trace_id"] == consumer.context.trace_id  # the handler's span joined it
 
 
 async def test_publish_through_faststream_inside_the_relay_span(
