@@ -19,7 +19,7 @@ projection code into a fresh schema, the linked view read back, the schema dropp
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -33,8 +33,8 @@ from bench.common import (
     BenchResult,
     Env,
     Metric,
-    alternating,
     bulk_load,
+    paired_rounds,
     params_dict,
     read_all_rate,
     run_token,
@@ -97,20 +97,20 @@ async def run(env: Env, params: AuditParams, log: Callable[[str], None] = print)
         await bulk_load(replay_url, replay_events // PER_STREAM, PER_STREAM)
         log(f"audit: loaded {replay_events:,} events for the replay")
 
-        sides: dict[str, Callable[[], Awaitable[float]]] = {
-            "verify": lambda: _verify_rate(verify_url, verify_events),
-            "verify-baseline": lambda: read_all_rate(verify_url, params.batch, verify_events),
-            "replay": lambda: _replay_rate(settings, replay_events),
-            "replay-baseline": lambda: read_all_rate(replay_url, params.batch, replay_events),
-        }
-        figures: dict[str, list[float]] = {name: [] for name in sides}
-        for pair in ("verify", "replay"):
-            for r, order in alternating(params.rounds):
-                for side in order:
-                    name = pair if side == "subject" else f"{pair}-baseline"
-                    value = await sides[name]()
-                    figures[name].append(value)
-                    log(f"audit {pair} round {r + 1} {side}: {value:,.0f} events/s")
+        verify = await paired_rounds(
+            params.rounds,
+            lambda r: _verify_rate(verify_url, verify_events),
+            lambda r: read_all_rate(verify_url, params.batch, verify_events),
+            log,
+            "audit verify",
+        )
+        replay = await paired_rounds(
+            params.rounds,
+            lambda r: _replay_rate(settings, replay_events),
+            lambda r: read_all_rate(replay_url, params.batch, replay_events),
+            log,
+            "audit replay",
+        )
     finally:
         await provision.drop_prefixed_databases(env.pg_admin_url, prefix)
 
@@ -123,16 +123,16 @@ async def run(env: Env, params: AuditParams, log: Callable[[str], None] = print)
                 key="verify",
                 label=f"verify (hash chains, positions) of {verify_events:,} events",
                 unit="events/s",
-                subject_rounds=figures["verify"],
-                baseline_rounds=figures["verify-baseline"],
+                subject_rounds=verify[0],
+                baseline_rounds=verify[1],
                 baseline_label="read_all of the same events",
             ),
             Metric(
                 key="replay_as_of",
                 label=f"replay --as-of of {replay_events:,} events into a fresh schema",
                 unit="events/s",
-                subject_rounds=figures["replay"],
-                baseline_rounds=figures["replay-baseline"],
+                subject_rounds=replay[0],
+                baseline_rounds=replay[1],
                 baseline_label="read_all of the same events",
             ),
         ],

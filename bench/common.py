@@ -11,7 +11,7 @@ import secrets
 import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -325,6 +325,25 @@ def alternating(rounds: int) -> list[tuple[int, tuple[str, str]]]:
         (r, ("subject", "baseline") if r % 2 == 0 else ("baseline", "subject"))
         for r in range(rounds)
     ]
+
+
+async def paired_rounds(
+    rounds: int,
+    subject: Callable[[int], Awaitable[float]],
+    baseline: Callable[[int], Awaitable[float]],
+    log: Callable[[str], None],
+    label: str,
+) -> tuple[list[float], list[float]]:
+    """Run ``subject`` and ``baseline`` (each given the round number) in ``alternating`` order,
+    logging each figure; returns the subject's and the baseline's figures, round by round."""
+    figures: dict[str, list[float]] = {"subject": [], "baseline": []}
+    sides = {"subject": subject, "baseline": baseline}
+    for r, order in alternating(rounds):
+        for side in order:
+            value = await sides[side](r)
+            figures[side].append(value)
+            log(f"{label} round {r + 1} {side}: {value:,.0f} events/s")
+    return figures["subject"], figures["baseline"]
 
 
 def params_dict(obj: Any) -> dict[str, Any]:

@@ -33,8 +33,8 @@ from bench.common import (
     Env,
     Goal,
     Metric,
-    alternating,
     bulk_load,
+    paired_rounds,
     params_dict,
     scratch_database,
     scratch_topics,
@@ -131,17 +131,13 @@ async def run(env: Env, params: RelayParams, log: Callable[[str], None] = print)
             assert len(messages) == events
             assert all(m[0] == topic_for(STREAM_TYPE, prefix) for m in messages)
 
-            subject: list[float] = []
-            baseline: list[float] = []
-            for r, order in alternating(params.rounds):
-                for side in order:
-                    if side == "subject":
-                        value = await _relay_run(pool, env, prefix, params, events, f"bench{r}")
-                        subject.append(value)
-                    else:
-                        value = await _raw_run(env, messages, params.batch)
-                        baseline.append(value)
-                    log(f"relay round {r + 1} {side}: {value:,.0f} events/s")
+            subject, baseline = await paired_rounds(
+                params.rounds,
+                lambda r: _relay_run(pool, env, prefix, params, events, f"bench{r}"),
+                lambda r: _raw_run(env, messages, params.batch),
+                log,
+                "relay",
+            )
         finally:
             await pool.close()
 

@@ -27,8 +27,8 @@ from bench.common import (
     Env,
     Goal,
     Metric,
-    alternating,
     bulk_load,
+    paired_rounds,
     params_dict,
     read_all_rate,
     scratch_database,
@@ -90,13 +90,9 @@ async def run(env: Env, params: ReplayParams, log: Callable[[str], None] = print
                     raise RuntimeError(f"raw paging returned {count} rows, expected {events}")
                 return count / seconds
 
-            sides = {"subject": subject, "baseline": baseline}
-            figures: dict[str, list[float]] = {"subject": [], "baseline": []}
-            for r, order in alternating(params.rounds):
-                for side in order:
-                    value = await sides[side]()
-                    figures[side].append(value)
-                    log(f"replay round {r + 1} {side}: {value:,.0f} events/s")
+            subject_rounds, baseline_rounds = await paired_rounds(
+                params.rounds, lambda r: subject(), lambda r: baseline(), log, "replay"
+            )
         finally:
             await pool.close()
 
@@ -109,8 +105,8 @@ async def run(env: Env, params: ReplayParams, log: Callable[[str], None] = print
                 key="replay",
                 label=f"read_all of {events:,} events, pages of {params.batch}",
                 unit="events/s",
-                subject_rounds=figures["subject"],
-                baseline_rounds=figures["baseline"],
+                subject_rounds=subject_rounds,
+                baseline_rounds=baseline_rounds,
                 baseline_label="raw keyset SELECT by global_position",
                 goal=Goal("subject", ">=", 50_000),
             )

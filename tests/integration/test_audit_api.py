@@ -55,6 +55,8 @@ from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings, database_url_for
 
+from tests.support.service_api import service_settings
+
 pytestmark = pytest.mark.timeout(240)
 
 CITY = "361000"
@@ -183,13 +185,12 @@ async def env(infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     topic_prefix = f"{infra.topic_prefix}au{run}."
     dbs = await provision.create_service_databases(infra.pg_admin_url, prefix)
     await provision.provision_topics(infra.kafka_bootstrap, topic_prefix)
-    settings = Settings(
-        service="reporting",
-        database_url=dbs["reporting"].url,
-        pg_admin_url=infra.pg_admin_url,
-        db_name_prefix=prefix,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        topic_prefix=topic_prefix,
+    settings = service_settings(
+        "reporting",
+        infra,
+        dbs,
+        prefix,
+        topic_prefix,
         state_dir=str(tmp_path_factory.mktemp("audit-api-state")),
     )
     try:

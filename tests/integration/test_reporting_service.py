@@ -42,6 +42,8 @@ from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import SERVICES, Settings
 
+from tests.support.service_api import service_settings
+
 pytestmark = pytest.mark.timeout(240)
 
 CITY = "361000"
@@ -90,15 +92,7 @@ async def stack(infra) -> AsyncIterator[Stack]:
     topic_prefix = f"{infra.topic_prefix}rp{run}."
     dbs = await provision.create_service_databases(infra.pg_admin_url, db_prefix)
     await provision.provision_topics(infra.kafka_bootstrap, topic_prefix)
-    settings = Settings(
-        service="reporting",
-        database_url=dbs["reporting"].url,
-        pg_admin_url=infra.pg_admin_url,
-        db_name_prefix=db_prefix,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        topic_prefix=topic_prefix,
-        state_dir=infra.state_dir,
-    )
+    settings = service_settings("reporting", infra, dbs, db_prefix, topic_prefix)
     cli_settings = settings.model_copy(update={"database_url": None})
     async with contextlib.AsyncExitStack() as stack_:
         pools: dict[str, asyncpg.Pool] = {}

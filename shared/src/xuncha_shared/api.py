@@ -2,6 +2,8 @@
 
 * :func:`request_meta`: the envelope metadata of a request's events: the principal's actor, the
   caller's ``X-Correlation-Id`` (a new id when absent or malformed) and the current trace context.
+* :func:`known_jurisdiction`: a request's jurisdiction code must be one of the configured ones
+  (422 naming the field otherwise).
 * :func:`domain_errors`: maps a :class:`~xuncha_shared.service.DomainError` to the RFC 9457
   problem of its status, and a lost race (``ConcurrencyError``) to 409 with the service's message.
 """
@@ -14,14 +16,22 @@ from uuid import UUID
 
 from fastapi import Request
 
+from xuncha_shared import jurisdictions
 from xuncha_shared.auth import Principal
-from xuncha_shared.errors import ProblemError, conflict, problem_type
+from xuncha_shared.errors import ProblemError, conflict, invalid, problem_type
 from xuncha_shared.eventstore.base import ConcurrencyError
 from xuncha_shared.ids import uuid7
 from xuncha_shared.service import DomainError, Meta
 from xuncha_shared.telemetry import current_traceparent
 
-__all__ = ["CORRELATION_HEADER", "PROBLEM_SLUGS", "domain_errors", "problem_of", "request_meta"]
+__all__ = [
+    "CORRELATION_HEADER",
+    "PROBLEM_SLUGS",
+    "domain_errors",
+    "known_jurisdiction",
+    "problem_of",
+    "request_meta",
+]
 
 CORRELATION_HEADER = "X-Correlation-Id"
 
@@ -56,3 +66,10 @@ def request_meta(request: Request, principal: Principal) -> Meta:
     return Meta(
         actor=principal.actor(), correlation_id=correlation, traceparent=current_traceparent()
     )
+
+
+def known_jurisdiction(code: str, field: str = "query.jurisdiction") -> str:
+    """``code`` if it is a configured jurisdiction, else a 422 problem naming ``field``."""
+    if not jurisdictions.is_known(code):
+        raise invalid(field, f"未知的行政区划代码 / unknown jurisdiction {code!r}")
+    return code

@@ -18,6 +18,10 @@ def problem_type(slug: str) -> str:
     return f"{PROBLEM_BASE}{slug}"
 
 
+#: the problem type of a request that failed validation (also the HTTP layer's, http.py)
+TYPE_VALIDATION = problem_type("validation-error")
+
+
 class ProblemError(Exception):
     """An error with an HTTP status and an RFC 9457 problem document."""
 
@@ -89,6 +93,18 @@ class NotFound(ProblemError):
 class Conflict(ProblemError):
     def __init__(self, detail: str = "", **extra: Any) -> None:
         super().__init__(409, "Conflict", detail, problem_type("conflict"), extra=extra)
+
+
+def invalid(field: str, message: str) -> ProblemError:
+    """422 for one bad request field, in the shape of the HTTP layer's validation problems
+    (``errors``: ``field``, ``msg``, ``type``), for checks the request models cannot make."""
+    return ProblemError(
+        422,
+        "Validation failed",
+        f"{field}: {message}",
+        TYPE_VALIDATION,
+        extra={"errors": [{"field": field, "msg": message, "type": "value_error"}]},
+    )
 
 
 def bad_request(detail: str = "", **extra: Any) -> BadRequest:

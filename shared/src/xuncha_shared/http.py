@@ -37,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xuncha_shared.errors import ProblemError, problem_type
+from xuncha_shared.errors import TYPE_VALIDATION, ProblemError, problem_type
 from xuncha_shared.telemetry import context_from_traceparent
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
 log = logging.getLogger("xuncha.http")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-TYPE_VALIDATION = problem_type("validation-error")
 TYPE_MALFORMED = problem_type("malformed-json")
 TYPE_INTERNAL = problem_type("internal-error")
 TYPE_NOT_READY = problem_type("not-ready")

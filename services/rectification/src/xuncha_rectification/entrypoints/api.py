@@ -24,12 +24,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared import api as shared_api
 from xuncha_shared import jurisdictions
-from xuncha_shared.api import request_meta
+from xuncha_shared.api import known_jurisdiction, request_meta
 from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
 from xuncha_shared.contracts.rectification import RectType, ReportKind
 from xuncha_shared.envelope import now_utc
-from xuncha_shared.errors import ProblemError, forbidden, problem_type
+from xuncha_shared.errors import forbidden
 from xuncha_shared.ids import uuid7
 from xuncha_shared.runtime import ServiceContext
 
@@ -222,14 +222,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
     async def feed_back(
         body: FeedbackIn, request: Request, principal: Principal = Depends(writer)
     ) -> FeedbackCreated:
-        if not jurisdictions.is_known(body.jurisdiction):
-            raise ProblemError(
-                422,
-                "Unprocessable content",
-                f"未知的行政区划代码 {body.jurisdiction!r} / unknown jurisdiction "
-                f"{body.jurisdiction!r}",
-                problem_type("unprocessable"),
-            )
+        known_jurisdiction(body.jurisdiction, "body.jurisdiction")  # before the 403 check
         ensure_jurisdiction(principal, body.jurisdiction)
         cmd = model.FeedBack(
             feedback_id=uuid7(),

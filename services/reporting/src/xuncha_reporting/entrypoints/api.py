@@ -31,11 +31,12 @@ from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared import jurisdictions
+from xuncha_shared.api import known_jurisdiction
 from xuncha_shared.auth import AuthDependencies, Principal, ensure_jurisdiction
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.contracts.topics import topic_for
-from xuncha_shared.errors import ProblemError, conflict, not_found, problem_type
+from xuncha_shared.errors import conflict, invalid, not_found
 from xuncha_shared.eventstore import NO_STREAM, ConcurrencyError, NewEvent
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.telemetry import current_traceparent
@@ -304,9 +305,8 @@ def build_router(ctx: ServiceContext, store: ProjectionStore | None = None) -> A
         auditor as for the linked view; 404 when the unit has no issue."""
         unit = unit.strip()
         if not unit:
-            raise _unprocessable("unit must not be blank")
-        if not jurisdictions.is_known(jurisdiction):
-            raise _unprocessable(f"unknown jurisdiction {jurisdiction}")
+            raise invalid("query.unit", "must not be blank")
+        known_jurisdiction(jurisdiction)
         linked_view_scope(principal, jurisdiction)
         async with (
             ctx.pool.acquire() as conn,
@@ -328,8 +328,7 @@ def build_router(ctx: ServiceContext, store: ProjectionStore | None = None) -> A
         """The inspected units of one jurisdiction that have issues fed back, with their issue
         counts (the index of the 整改台账); the city's code lists the city-level units (市本级).
         Access as for the ledger; an empty list when no issue was fed back there yet."""
-        if not jurisdictions.is_known(jurisdiction):
-            raise _unprocessable(f"unknown jurisdiction {jurisdiction}")
+        known_jurisdiction(jurisdiction)
         linked_view_scope(principal, jurisdiction)
         counts = await store.ledger_units(ctx.pool, jurisdiction)
         return LedgerUnits(
@@ -475,10 +474,6 @@ def build_router(ctx: ServiceContext, store: ProjectionStore | None = None) -> A
         )
 
     return router
-
-
-def _unprocessable(detail: str) -> ProblemError:
-    return ProblemError(422, "Unprocessable content", detail, problem_type("unprocessable"))
 
 
 def _share_topic(ctx: ServiceContext) -> str:

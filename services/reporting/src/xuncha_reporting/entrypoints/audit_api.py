@@ -37,10 +37,16 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 from xuncha_shared import jurisdictions
+from xuncha_shared.api import known_jurisdiction
 from xuncha_shared.audit.access import Connector
 from xuncha_shared.audit.checkpoints import CheckpointFormatError, TrustedKey, load_trust
 from xuncha_shared.audit.export import parse_time
-from xuncha_shared.audit.history import StreamNotFoundError, build_story, story_document
+from xuncha_shared.audit.history import (
+    StreamNotFoundError,
+    build_story,
+    role_label,
+    story_document,
+)
 from xuncha_shared.audit.verify import (
     AuditReport,
     CheckpointCheck,
@@ -50,17 +56,15 @@ from xuncha_shared.audit.verify import (
     check_table_checkpoints,
 )
 from xuncha_shared.auth import (
-    ROLE_LABELS_ZH,
     AuthDependencies,
     Principal,
     Role,
     ensure_jurisdiction,
     is_city,
-    is_valid_jurisdiction,
 )
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.db import create_pool
-from xuncha_shared.errors import ProblemError, not_found, problem_type
+from xuncha_shared.errors import ProblemError, invalid, not_found, problem_type
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings
 
@@ -78,7 +82,6 @@ IDENTITY_READS_DEFAULT_LIMIT = 1000
 IDENTITY_READS_MAX_LIMIT = 10_000
 
 TYPE_UNAVAILABLE = problem_type("audit-unavailable")
-TYPE_VALIDATION = problem_type("validation-error")
 
 
 # ---- the auditor role's pools --------------------------------------------------------------
@@ -184,17 +187,6 @@ def _load_trust(settings: Settings) -> dict[str, TrustedKey]:
             f"the trusted public keys of this server cannot be read: {exc}",
             TYPE_UNAVAILABLE,
         ) from None
-
-
-def _validation_problem(field: str, message: str) -> ProblemError:
-    """422 in the shape of the HTTP layer's validation problems."""
-    return ProblemError(
-        422,
-        "Validation failed",
-        f"{field}: {message}",
-        TYPE_VALIDATION,
-        extra={"errors": [{"field": field, "msg": message, "type": "value_error"}]},
-    )
 
 
 # ---- response models -----------------------------------------------------------------------
@@ -475,21 +467,13 @@ def _identity_read_out(row: Mapping[str, Any]) -> IdentityReadOut:
         actor=ActorOut(
             principal_id=str(actor.get("principal_id", "")),
             role=role,
-            role_label=_role_label(role),
+            role_label=role_label(role),
         ),
         petition_id=text(payload.get("petition_id")),
         reason=text(payload.get("reason")),
         outcome=text(outcome),
         outcome_label=VALUE_LABELS_ZH.get("outcome", {}).get(str(outcome), text(outcome)),
     )
-
-
-def _role_label(role: str) -> str:
-    if role == "system":
-        return "系统"
-    with contextlib.suppress(ValueError):
-        return ROLE_LABELS_ZH[Role(role)]
-    return role
 
 
 # Only the fields the endpoint returns leave the database; the payload of a read never holds
@@ -614,14 +598,11 @@ def build_audit_router(ctx: ServiceContext, pools: AuditorPools) -> APIRouter:
             try:
                 since_at = parse_time(since)
             except ValueError as exc:
-                raise _validation_problem("query.since", f"not an ISO 8601 time: {exc}") from None
+                raise invalid("query.since", f"not an ISO 8601 time: {exc}") from None
         if jurisdiction is None:
             code, pattern = principal.jurisdiction, principal.jurisdiction_like()
         else:
-            if not is_valid_jurisdiction(jurisdiction) or not jurisdictions.is_known(jurisdiction):
-                raise _validation_problem(
-                    "query.jurisdiction", f"unknown jurisdiction {jurisdiction}"
-                )
+            known_jurisdiction(jurisdiction)  # the query pattern already checks six digits
             ensure_jurisdiction(principal, jurisdiction)
             code = jurisdiction
             pattern = jurisdiction[:4] + "__" if is_city(jurisdiction) else jurisdiction
@@ -666,14 +647,11 @@ def build_audit_router(ctx: ServiceContext, pools: AuditorPools) -> APIRouter:
         try:
             moment = parse_as_of(as_of, datetime.now(UTC))
         except AsOfError as exc:
-            raise _validation_problem("query.as_of", str(exc)) from None
+            raise invalid("query.as_of", str(exc)) from None
         if unit is not None and jurisdiction is None:
-            raise _validation_problem("query.unit", "a unit's ledger needs its jurisdiction")
+            raise invalid("query.unit", "a unit's ledger needs its jurisdiction")
         if jurisdiction is not None:
-            if not jurisdictions.is_known(jurisdiction):
-                raise _validation_problem(
-                    "query.jurisdiction", f"unknown jurisdiction {jurisdiction}"
-                )
+            known_jurisdiction(jurisdiction)
             ensure_jurisdiction(principal, jurisdiction)
         whole_city = principal.is_city_wide
         if not whole_city and jurisdiction is None:
