@@ -98,7 +98,8 @@ LIMIT $3
 
 
 def row_headers(row: Mapping[str, Any], traceparent: str | None) -> list[tuple[str, bytes]]:
-    """``kafka_headers`` for a row of ``_RELAY_READ_SQL``."""
+    """The Kafka headers of a row of ``_RELAY_READ_SQL`` (text columns): event id, type,
+    schema version, stream id, jurisdiction and, when there is one, the trace context."""
     headers = [
         ("event_id", row["event_id"].encode()),
         ("event_type", row["event_type"].encode()),
@@ -112,16 +113,15 @@ def row_headers(row: Mapping[str, Any], traceparent: str | None) -> list[tuple[s
 
 
 def kafka_headers(envelope: EventEnvelope, traceparent: str | None) -> list[tuple[str, bytes]]:
-    headers = [
-        ("event_id", str(envelope.event_id).encode()),
-        ("event_type", envelope.event_type.encode()),
-        ("schema_version", str(envelope.schema_version).encode()),
-        ("stream_id", envelope.stream_id.encode()),
-        ("jurisdiction", envelope.jurisdiction.encode()),
-    ]
-    if traceparent:
-        headers.append(("traceparent", traceparent.encode()))
-    return headers
+    """:func:`row_headers` of an envelope (what the relay sends for it)."""
+    row = {
+        "event_id": str(envelope.event_id),
+        "event_type": envelope.event_type,
+        "schema_version": str(envelope.schema_version),
+        "stream_id": envelope.stream_id,
+        "jurisdiction": envelope.jurisdiction,
+    }
+    return row_headers(row, traceparent)
 
 
 @dataclass(frozen=True)
@@ -195,39 +195,6 @@ class OutboxRelay:
             position.global_position,
         )
 
-    async def publish(self, producer: AIOKafkaProducer, events: Sequence[EventEnvelope]) -> None:
-        """Send a batch and return once Kafka acknowledged every message of it.
-
-        With an SDK tracer provider configured (``setup_telemetry``), each send runs in a
-        PRODUCER span whose parent is the trace context stored in the envelope at append time,
-        and the span's context travels on in the ``traceparent`` header (docs: telemetry.py).
-        Without one no span is opened (it would be a no-op) and the stored ``traceparent`` is
-        sent as it is."""
-        traced = tracer_provider() is not None
-        pending = []
-        for envelope in events:
-            topic = topic_for(envelope.stream_type, self.topic_prefix)
-            if not traced:
-                pending.append(
-                    await producer.send(
-                        topic,
-                        value=envelope.to_wire(),
-                        key=envelope.stream_id.encode(),
-                        headers=kafka_headers(envelope, envelope.traceparent),
-                    )
-                )
-                continue
-            with self._span(topic, envelope.traceparent, envelope.event_id, envelope.event_type):
-                pending.append(
-                    await producer.send(
-                        topic,
-                        value=envelope.to_wire(),
-                        key=envelope.stream_id.encode(),
-                        headers=kafka_headers(envelope, current_traceparent()),
-                    )
-                )
-        await asyncio.gather(*pending)
-
     def _span(
         self, topic: str, traceparent: str | None, event_id: UUID | str, event_type: str
     ) -> AbstractContextManager[Any]:
@@ -252,16 +219,18 @@ class OutboxRelay:
         )
         return rows
 
-    async def publish_rows(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
-        """:meth:`publish` for rows of :meth:`read_rows`: same topics, keys, headers, spans;
-        returns once Kafka acknowledged every message."""
-        await await_acks(await self.send_rows(producer, rows))
-
     async def send_rows(
         self, producer: AIOKafkaProducer, rows: Sequence[Any]
     ) -> list[asyncio.Future[Any]]:
-        """Hand every row to the producer (in order) and return the acknowledgement futures
-        without waiting for them: the relay reads the next batch while these are in flight."""
+        """Hand every row of :meth:`read_rows` to the producer (in order) and return the
+        acknowledgement futures without waiting for them: the relay reads the next batch while
+        these are in flight.
+
+        With an SDK tracer provider configured (``setup_telemetry``), each send runs in a
+        PRODUCER span whose parent is the trace context stored in the row at append time, and
+        the span's context travels on in the ``traceparent`` header (docs: telemetry.py).
+        Without one no span is opened (it would be a no-op) and the stored ``traceparent`` is
+        sent as it is."""
         traced = tracer_provider() is not None
         prefix = self.topic_prefix
         topics: dict[str, str] = {}
@@ -272,23 +241,19 @@ class OutboxRelay:
             topic = topics.get(stream_type)
             if topic is None:
                 topic = topics[stream_type] = topic_for(stream_type, prefix)
-            if not traced:
+            span = (
+                self._span(topic, row["traceparent"], row["event_id"], row["event_type"])
+                if traced
+                else contextlib.nullcontext()
+            )
+            with span:
+                traceparent = current_traceparent() if traced else row["traceparent"]
                 pending.append(
                     await send(
                         topic,
                         value=row["wire"],
                         key=row["stream_id"].encode(),
-                        headers=row_headers(row, row["traceparent"]),
-                    )
-                )
-                continue
-            with self._span(topic, row["traceparent"], row["event_id"], row["event_type"]):
-                pending.append(
-                    await send(
-                        topic,
-                        value=row["wire"],
-                        key=row["stream_id"].encode(),
-                        headers=row_headers(row, current_traceparent()),
+                        headers=row_headers(row, traceparent),
                     )
                 )
         return pending

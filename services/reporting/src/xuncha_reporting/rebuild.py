@@ -6,7 +6,7 @@
    ``PostgresEventStore.read_all`` (per database); all events are then applied in one
    deterministic merged order, ``(recorded_at, event_id)``, with the live consumer's own
    projection code (upcast, decode, ``project``, the same SQL statements as ``apply_event``,
-   pipelined a chunk at a time with ``ProjectionStore.apply_many``). The projection is
+   pipelined a chunk at a time with ``ProjectionStore.apply``). The projection is
    order-insensitive (facts are counted once per key, acknowledgements live apart from their
    items), so this gives the live result whatever order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
@@ -264,7 +264,7 @@ async def apply_events(
                 changed += 1
             applied.add(raw.event_id)
         async with conn.transaction():
-            await store.apply_many(conn, changes)
+            await store.apply(conn, changes)
             if changed:
                 # the live consumer bumps the version once per event that changed something
                 await store.bump_version(conn, changed)

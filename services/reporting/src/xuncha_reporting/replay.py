@@ -98,8 +98,9 @@ class ReplayReport(ProjectionRun):
     kept: bool = False
 
     def county_row(self, code: str) -> dict[str, Any]:
-        """One jurisdiction's row of the replayed linked view (the city row for a city)."""
-        return replayed_row(self, code)
+        """One jurisdiction's row as it was at ``as_of`` (the city row, with its counties, for
+        the city), by the function the live API uses."""
+        return single_row(self.counters, code)
 
 
 def replay_document(
@@ -127,11 +128,6 @@ def replay_document(
     if unit is not None:
         doc["ledger"] = report.ledger
     return doc
-
-
-def replayed_row(report: ReplayReport, code: str) -> dict[str, Any]:
-    """One jurisdiction's row as it was at ``report.as_of`` (same function as the live API)."""
-    return single_row(report.counters, code)
 
 
 async def replayed_ledger(
@@ -187,7 +183,7 @@ async def replay_as_of(
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             report.counters = counters_from_rows(await store.counter_rows(conn))
             if jurisdiction is not None:
-                report.row = single_row(report.counters, jurisdiction)
+                report.row = report.county_row(jurisdiction)
                 report.units = await store.ledger_units(conn, jurisdiction)
                 if unit is not None:
                     report.ledger = await store.unit_ledger(

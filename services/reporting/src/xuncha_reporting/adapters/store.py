@@ -168,16 +168,11 @@ class ProjectionStore:
         raise TypeError(f"unknown change {change!r}")  # pragma: no cover
 
     async def apply(self, conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
-        """Apply ``changes`` on ``conn`` (inside the caller's transaction). Idempotent."""
-        for change in changes:
-            sql, args = self.statement(change)
-            await conn.execute(sql, *args)
-
-    async def apply_many(self, conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
-        """:meth:`apply` for the changes of many events at once (rebuilds and replays): the
-        same statements, one pipelined ``executemany`` per statement. The result equals
-        applying them one by one: every change is idempotent and the changes of different
-        statements touch different rows (facts and their counters are one statement)."""
+        """Apply ``changes`` on ``conn`` (inside the caller's transaction), those of one event
+        (the live consumer) or of many (rebuilds and replays): one pipelined ``executemany``
+        per statement. Idempotent; the result equals applying them one by one, since the
+        changes of different statements touch different rows (facts and their counters are one
+        statement)."""
         groups: dict[str, list[tuple[Any, ...]]] = {}
         for change in changes:
             sql, args = self.statement(change)
