@@ -19,6 +19,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def plain(text: str, *, err: bool = False) -> None:
+    """Print ``text`` as it is (no markup, no highlighting, no wrapping)."""
+    (err_console if err else console).print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
@@ -51,8 +56,8 @@ def history_progress(
     apply_label: str, *, console_: Console, disable: bool, transient: bool
 ) -> Iterator[Callable[[str, int], None]]:
     """Two progress bars, "reading events" and ``apply_label``, for a projection run over the
-    history; yields the ``(phase, count)`` hook of ``xuncha_reporting.rebuild`` (phase
-    ``"total"`` sets both totals, ``"read"``/``"apply"`` advance one)."""
+    history; yields a ``(phase, count)`` progress hook (phase ``"total"`` sets both totals,
+    ``"read"``/``"apply"`` advance one)."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
