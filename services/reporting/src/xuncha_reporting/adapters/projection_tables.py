@@ -23,7 +23,7 @@ from xuncha_reporting.domain.model import (
 FEED_LIMIT = 500
 
 
-class ProjectionStore:
+class ProjectionTables:
     """The projection tables of one schema (the live one or a rebuild's)."""
 
     def __init__(self, schema: str = LIVE_SCHEMA) -> None:
