@@ -51,14 +51,9 @@ def settings() -> Settings:
     return Settings()
 
 
-@contextlib.contextmanager
-def history_progress(
-    apply_label: str, *, console_: Console, disable: bool, transient: bool
-) -> Iterator[Callable[[str, int], None]]:
-    """Two progress bars, "reading events" and ``apply_label``, for a projection run over the
-    history; yields a ``(phase, count)`` progress hook (phase ``"total"`` sets both totals,
-    ``"read"``/``"apply"`` advance one)."""
-    with Progress(
+def progress_bars(console_: Console, *, disable: bool = False, transient: bool = False) -> Progress:
+    """The CLI's progress bars: description, bar, done/total, time elapsed."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -66,7 +61,17 @@ def history_progress(
         console=console_,
         disable=disable,
         transient=transient,
-    ) as progress:
+    )
+
+
+@contextlib.contextmanager
+def history_progress(
+    apply_label: str, *, console_: Console, disable: bool, transient: bool
+) -> Iterator[Callable[[str, int], None]]:
+    """Two progress bars, "reading events" and ``apply_label``, for a projection run over the
+    history; yields a ``(phase, count)`` progress hook (phase ``"total"`` sets both totals,
+    ``"read"``/``"apply"`` advance one)."""
+    with progress_bars(console_, disable=disable, transient=transient) as progress:
         tasks = {
             "read": progress.add_task("reading events", total=None),
             "apply": progress.add_task(apply_label, total=None),

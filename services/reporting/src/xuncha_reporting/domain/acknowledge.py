@@ -33,7 +33,6 @@ class AcknowledgeItem:
 class SharedItem:
     """What the decision needs of a feed item."""
 
-    item_id: str
     department: str
     jurisdiction: str
     source_event_id: UUID
@@ -42,7 +41,6 @@ class SharedItem:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> SharedItem:
         return cls(
-            item_id=row["item_id"],
             department=row["department"],
             jurisdiction=str(row["jurisdiction"]).strip(),
             source_event_id=row["source_event_id"],

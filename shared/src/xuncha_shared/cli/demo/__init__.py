@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from xuncha_shared.cli.common import console, fail
+from xuncha_shared.cli.common import console, fail, progress_bars
 from xuncha_shared.cli.demo.client import (
     DEMO_TOKENS_FILE,
     DemoClient,
@@ -98,13 +97,7 @@ def load(
         reporting=reporting_url.rstrip("/"),
     )
     started = time.monotonic()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    with progress_bars(console) as progress:
         try:
             summary = asyncio.run(
                 load_demo(endpoints, tokens, seed=seed, force=force, progress=progress)

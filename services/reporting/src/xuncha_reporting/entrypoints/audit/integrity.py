@@ -141,15 +141,7 @@ class Checkpoints(BaseModel):
 
 
 def _problem_out(p: Problem) -> ProblemOut:
-    return ProblemOut(
-        service=p.service,
-        database=p.database,
-        kind=p.kind,
-        stream_id=p.stream_id,
-        stream_version=p.stream_version,
-        event_id=p.event_id,
-        message=p.message,
-    )
+    return ProblemOut.model_validate(p, from_attributes=True)
 
 
 def _checkpoints_checked(checks: list[CheckpointCheck]) -> CheckpointsChecked:
@@ -160,7 +152,7 @@ def _checkpoints_checked(checks: list[CheckpointCheck]) -> CheckpointsChecked:
         failed=sum(1 for c in checks if c.status == "failed"),
         skipped=sum(1 for c in checks if c.status == "skipped"),
         latest=LatestCheckpoint(
-            head=Head(tx_id=latest.head.tx_id, global_position=latest.head.global_position),
+            head=Head.model_validate(latest.head, from_attributes=True),
             event_count=latest.event_count,
             created_at=latest.created_at,
             key_id=latest.key_id,
@@ -182,9 +174,7 @@ def _service_verification(s: ServiceAudit) -> ServiceVerification:
             not_yet_published=k.unpublished,
             duplicates=k.duplicates,
             newer_than_snapshot=k.newer,
-            relay_position=Head(
-                tx_id=k.relay_position.tx_id, global_position=k.relay_position.global_position
-            ),
+            relay_position=Head.model_validate(k.relay_position, from_attributes=True),
         )
     return ServiceVerification(
         service=s.service,
@@ -233,7 +223,7 @@ def _checkpoint_out(service: str, check: CheckpointCheck) -> CheckpointOut:
     return CheckpointOut(
         service=cp.service or service,
         database=cp.database,
-        head=Head(tx_id=cp.head.tx_id, global_position=cp.head.global_position),
+        head=Head.model_validate(cp.head, from_attributes=True),
         event_count=cp.event_count,
         digest=cp.digest,
         signature=cp.signature,

@@ -15,7 +15,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.service import Meta
 from xuncha_shared.telemetry import current_traceparent
 
-from xuncha_reporting.adapters.projection_tables import FEED_LIMIT, ProjectionTables
+from xuncha_reporting.adapters.projection_tables import FEED_LIMIT, ProjectionTables, read_snapshot
 from xuncha_reporting.domain.access import ensure_feed_reader
 from xuncha_reporting.domain.acknowledge import AcknowledgeItem
 from xuncha_reporting.handlers import ReportingHandlers
@@ -63,23 +63,14 @@ class AckOut(BaseModel):
 
 
 def _item_out(row: dict[str, Any]) -> FeedItemOut:
-    return FeedItemOut(
-        item_id=row["item_id"],
-        kind=row["kind"],
-        source_event_id=row["source_event_id"],
-        ref_id=row["ref_id"],
-        jurisdiction=str(row["jurisdiction"]).strip(),
-        jurisdiction_name=jurisdictions.name_of(str(row["jurisdiction"]).strip()),
-        unit=row["unit"],
-        summary=row["summary"],
-        reason=row["reason"],
-        rect_type=row["rect_type"],
-        due_date=row["due_date"],
-        occurred_at=row["occurred_at"],
-        acknowledged=row["acknowledged_at"] is not None,
-        acknowledged_at=row["acknowledged_at"],
-        acknowledged_by=row["acknowledged_by"],
-        ack_note=row["ack_note"],
+    jurisdiction = str(row["jurisdiction"]).strip()
+    return FeedItemOut.model_validate(
+        {
+            **row,
+            "jurisdiction": jurisdiction,
+            "jurisdiction_name": jurisdictions.name_of(jurisdiction),
+            "acknowledged": row["acknowledged_at"] is not None,
+        }
     )
 
 
@@ -100,10 +91,7 @@ def feeds_router(
         """成果共享: the items shared with ``department`` (newest first). Never the source of a
         matter: feed items have no informant fields at all."""
         ensure_feed_reader(principal, department)
-        async with (
-            ctx.pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
+        async with read_snapshot(ctx.pool) as conn:
             rows, total, unacked = await tables.feed(
                 conn, department.value, principal.jurisdiction_like(), limit
             )

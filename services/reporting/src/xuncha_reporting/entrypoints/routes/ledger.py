@@ -14,7 +14,7 @@ from xuncha_shared.auth import Principal, PrincipalDependency
 from xuncha_shared.errors import invalid, not_found
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.ledger import china_date
 
@@ -79,7 +79,7 @@ def ledger_router(
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
 
-    @router.get("/views/ledger", response_model=Ledger, tags=["views"])
+    @router.get("/views/ledger", response_model=Ledger)
     async def ledger(
         jurisdiction: str = Query(pattern=r"^\d{6}$", description="the unit's jurisdiction"),
         unit: str = Query(min_length=1, max_length=200, description="被巡察单位 (exact name)"),
@@ -93,10 +93,7 @@ def ledger_router(
             raise invalid("query.unit", "must not be blank")
         known_jurisdiction(jurisdiction)
         linked_view_scope(principal, jurisdiction)
-        async with (
-            ctx.pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
+        async with read_snapshot(ctx.pool) as conn:
             doc = await tables.unit_ledger(conn, jurisdiction, unit, china_date(datetime.now(UTC)))
         if doc is None:
             raise not_found(
@@ -105,7 +102,7 @@ def ledger_router(
             )
         return Ledger.model_validate(doc)
 
-    @router.get("/views/ledger/units", response_model=LedgerUnits, tags=["views"])
+    @router.get("/views/ledger/units", response_model=LedgerUnits)
     async def ledger_units(
         jurisdiction: str = Query(pattern=r"^\d{6}$", description="a county or the city itself"),
         principal: Principal = Depends(current),

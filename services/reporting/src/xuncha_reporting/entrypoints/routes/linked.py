@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from xuncha_shared.auth import Principal, PrincipalDependency
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
 from xuncha_reporting.settings import STREAM_KEEPALIVE_SECONDS, STREAM_POLL_SECONDS
@@ -62,7 +62,7 @@ def linked_router(
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
 
-    @router.get("/views/linked", response_model=LinkedView, tags=["views"])
+    @router.get("/views/linked", response_model=LinkedView)
     async def linked(
         jurisdiction: str | None = Query(
             default=None, pattern=r"^\d{6}$", description="one jurisdiction only"
@@ -72,10 +72,7 @@ def linked_router(
         """城市/县区上下联动总览: one row for the city (its own work and all counties summed)
         and one per county. A county office sees its own county only."""
         scope = linked_view_scope(principal, jurisdiction)
-        async with (
-            ctx.pool.acquire() as conn,
-            conn.transaction(isolation="repeatable_read", readonly=True),
-        ):
+        async with read_snapshot(ctx.pool) as conn:
             counters = counters_from_rows(await tables.counter_rows(conn))
             meta = await tables.meta(conn)
         city_code = principal.city
@@ -94,7 +91,7 @@ def linked_router(
             generated_at=datetime.now(UTC),
         )
 
-    @router.get("/views/version", response_model=Version, tags=["views"])
+    @router.get("/views/version", response_model=Version)
     async def version(principal: Principal = Depends(current)) -> Version:
         """The projection version: changes whenever a projected event changed something."""
         meta = await tables.meta(ctx.pool)
@@ -102,7 +99,6 @@ def linked_router(
 
     @router.get(
         "/events/stream",
-        tags=["views"],
         response_class=StreamingResponse,
         responses={200: {"content": {"text/event-stream": {}}}},
     )
