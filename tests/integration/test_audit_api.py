@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 import pytest
 from xuncha_reporting.bootstrap import SPEC
-from xuncha_reporting.entrypoints.audit_api import (
+from xuncha_reporting.entrypoints.audit import (
     POOLS_KEY,
     AuditorPools,
     build_audit_router,

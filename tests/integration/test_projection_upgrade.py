@@ -10,8 +10,8 @@ from typing import Any
 
 import asyncpg
 import pytest
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, ddl
-from xuncha_reporting.adapters.store import ProjectionStore
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.handlers import apply_event
 from xuncha_reporting.settings import PROJECTION_VERSION, PROJECTION_VERSION_KEY
@@ -57,7 +57,7 @@ async def _projection(conn: asyncpg.Connection) -> dict[str, Any]:
     return {
         "facts": await conn.fetchval(f"SELECT count(*) FROM {s}.facts"),
         "ledger_issues": await conn.fetchval(f"SELECT count(*) FROM {s}.ledger_issues"),
-        "meta": await ProjectionStore().meta(conn),
+        "meta": await ProjectionTables().meta(conn),
     }
 
 
@@ -88,7 +88,7 @@ async def test_a_version_1_projection_is_rebuilt_at_start(infra: Any, databases:
     conn = await asyncpg.connect(dbs["reporting"].url)
     try:
         await conn.execute(ddl(LIVE_SCHEMA))
-        store = ProjectionStore()
+        store = ProjectionTables()
         async with conn.transaction():
             for envelope in (filed, fed):
                 await apply_event(conn, store, envelope, REGISTRY.decode(envelope))
@@ -134,8 +134,8 @@ async def test_a_new_deployment_is_stamped_and_an_older_version_rebuilt(
         # an older stamped version with data is rebuilt from the (here: one-event) history
         await _append(dbs["intake"].url, "petition", str(uuid.uuid4()), petition())
         async with ctx.pool.acquire() as conn:
-            await ProjectionStore().set_meta(conn, PROJECTION_VERSION_KEY, 1)
-            await ProjectionStore().bump_version(conn)
+            await ProjectionTables().set_meta(conn, PROJECTION_VERSION_KEY, 1)
+            await ProjectionTables().bump_version(conn)
         outcome = await ensure_projection_current(ctx)
         assert (outcome.found, outcome.action, outcome.rebuilt_events) == (1, "rebuilt", 1)
         async with ctx.pool.acquire() as conn:
@@ -144,7 +144,7 @@ async def test_a_new_deployment_is_stamped_and_an_older_version_rebuilt(
 
         # a newer version than the code's is left alone
         async with ctx.pool.acquire() as conn:
-            await ProjectionStore().set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION + 1)
+            await ProjectionTables().set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION + 1)
         outcome = await ensure_projection_current(ctx)
         assert outcome.action == "newer"
     assert set(dbs) == set(SERVICES)

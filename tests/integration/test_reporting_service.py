@@ -588,7 +588,7 @@ async def test_rebuild_gives_exactly_the_live_result_and_swaps_atomically(stack:
 
 def test_cli_rebuild_prints_an_identical_summary(stack: Stack):
     from typer.testing import CliRunner
-    from xuncha_shared.cli.projections import app
+    from xuncha_reporting.cli.projections import app
 
     env = {
         "XUNCHA_PG_ADMIN_URL": stack.cli_settings.pg_admin_url,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from xuncha_reporting.adapters.schema import TABLE_KEYS, check_schema
 from xuncha_reporting.domain.ledger import china_date, parse_due_date, unit_ledger
 from xuncha_reporting.domain.model import LedgerIssue, LedgerReport
-from xuncha_reporting.entrypoints.api import Ledger
+from xuncha_reporting.entrypoints.routes.ledger import Ledger
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_schema_name
 from xuncha_shared.cli import app as cli_app
 

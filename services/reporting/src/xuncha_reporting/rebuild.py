@@ -6,7 +6,7 @@
    ``PostgresEventStore.read_all`` (per database); all events are then applied in one
    deterministic merged order, ``(recorded_at, event_id)``, with the live consumer's own
    projection code (upcast, decode, ``project``, the same SQL statements as ``apply_event``,
-   pipelined a chunk at a time with ``ProjectionStore.apply``). The projection is
+   pipelined a chunk at a time with ``ProjectionTables.apply``). The projection is
    order-insensitive (facts are counted once per key, acknowledgements live apart from their
    items), so this gives the live result whatever order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
@@ -43,8 +43,8 @@ from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.eventstore.postgres import COLUMNS, READ_ALL_SQL, envelope_from_record
 from xuncha_shared.settings import SERVICES, Settings
 
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, TABLE_KEYS, check_schema, ddl
-from xuncha_reporting.adapters.store import ProjectionStore
 from xuncha_reporting.domain import Change, project
 from xuncha_reporting.settings import (
     PROJECTION_CONSUMER,
@@ -238,7 +238,7 @@ async def act_as_owner(conn: asyncpg.Connection) -> None:
 
 async def apply_events(
     conn: asyncpg.Connection,
-    store: ProjectionStore,
+    tables: ProjectionTables,
     events: Sequence[EventEnvelope],
     report: ProjectionRun,
     progress: ProgressHook | None = None,
@@ -264,10 +264,10 @@ async def apply_events(
                 changed += 1
             applied.add(raw.event_id)
         async with conn.transaction():
-            await store.apply(conn, changes)
+            await tables.apply(conn, changes)
             if changed:
                 # the live consumer bumps the version once per event that changed something
-                await store.bump_version(conn, changed)
+                await tables.bump_version(conn, changed)
         report.changed += changed
         report.applied += len(chunk)
         if progress:
@@ -298,10 +298,10 @@ async def project_history(
     report.read = history.read
     ordered = merge_order(history.events)
     history.events = []
-    store = ProjectionStore(report.schema)
-    applied = await apply_events(conn, store, ordered, report, progress)
+    tables = ProjectionTables(report.schema)
+    applied = await apply_events(conn, tables, ordered, report, progress)
     # built by this code: its tables are those of PROJECTION_VERSION
-    await store.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
+    await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
     return applied, history.total
 
 
@@ -364,11 +364,11 @@ async def swap_in(
 ) -> str:
     """Make ``schema`` the live projection (one transaction); returns the replaced schema."""
     replaced = check_schema(f"{LIVE_SCHEMA}_replaced_{schema.removeprefix('rebuild_')}")
-    store = ProjectionStore(schema)
+    tables = ProjectionTables(schema)
     async with conn.transaction():
         # the live consumer waits here (its next projection write blocks until commit)
-        tables = ", ".join(f"{LIVE_SCHEMA}.{t}" for t in (*TABLE_KEYS, "meta"))
-        await conn.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+        live_tables = ", ".join(f"{LIVE_SCHEMA}.{t}" for t in (*TABLE_KEYS, "meta"))
+        await conn.execute(f"LOCK TABLE {live_tables} IN ACCESS EXCLUSIVE MODE")
         consumed = await conn.fetch(
             "SELECT event_id FROM inbox WHERE consumer = $1", PROJECTION_CONSUMER
         )
@@ -376,12 +376,12 @@ async def swap_in(
         if missing:
             late = merge_order(await _fetch_events_by_id(settings, missing, services, connector))
             before = report.applied
-            await apply_events(conn, store, late, report)
+            await apply_events(conn, tables, late, report)
             report.caught_up = report.applied - before
-        live_version = await ProjectionStore(LIVE_SCHEMA).version(conn)
-        rebuilt_version = await store.version(conn)
+        live_version = await ProjectionTables(LIVE_SCHEMA).version(conn)
+        rebuilt_version = await tables.version(conn)
         # the version only ever grows, so every open dashboard reloads after the swap
-        await store.set_meta(conn, "version", max(live_version, rebuilt_version) + 1)
+        await tables.set_meta(conn, "version", max(live_version, rebuilt_version) + 1)
         await conn.execute(f"ALTER SCHEMA {LIVE_SCHEMA} RENAME TO {replaced}")
         await conn.execute(f"ALTER SCHEMA {schema} RENAME TO {LIVE_SCHEMA}")
     return replaced
@@ -413,10 +413,10 @@ async def rebuild_projections(
         applied, _ = await project_history(
             conn, settings, report, services, progress, connector=connector
         )
-        store = ProjectionStore(schema)
+        tables = ProjectionTables(schema)
         report.diffs = await compare(conn, LIVE_SCHEMA, schema)
-        report.meta_live = await ProjectionStore(LIVE_SCHEMA).meta(conn)
-        report.meta_rebuilt = await store.meta(conn)
+        report.meta_live = await ProjectionTables(LIVE_SCHEMA).meta(conn)
+        report.meta_rebuilt = await tables.meta(conn)
         if swap:
             report.replaced_schema = await swap_in(
                 conn, settings, schema, applied, report, services, connector

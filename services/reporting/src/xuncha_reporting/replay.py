@@ -32,8 +32,8 @@ from xuncha_shared.audit.access import Connector
 from xuncha_shared.db import connect
 from xuncha_shared.settings import SERVICES, Settings
 
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import check_schema
-from xuncha_reporting.adapters.store import ProjectionStore
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
 from xuncha_reporting.rebuild import ProgressHook, ProjectionRun, act_as_owner, project_history
@@ -141,8 +141,8 @@ async def replayed_ledger(
     statuses computed for ``as_of``'s date in China time; ``None`` when the unit had no issue."""
     if not schema.startswith(SCHEMA_PREFIX):
         raise ValueError(f"{schema} is not a replay schema")
-    store = ProjectionStore(schema)
-    return await store.unit_ledger(conn, jurisdiction, unit, china_date(as_of))
+    tables = ProjectionTables(schema)
+    return await tables.unit_ledger(conn, jurisdiction, unit, china_date(as_of))
 
 
 async def replay_as_of(
@@ -179,14 +179,14 @@ async def replay_as_of(
         _, report.history = await project_history(
             conn, settings, report, services, progress, as_of=as_of, connector=connector
         )
-        store = ProjectionStore(report.schema)
+        tables = ProjectionTables(report.schema)
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            report.counters = counters_from_rows(await store.counter_rows(conn))
+            report.counters = counters_from_rows(await tables.counter_rows(conn))
             if jurisdiction is not None:
                 report.row = report.county_row(jurisdiction)
-                report.units = await store.ledger_units(conn, jurisdiction)
+                report.units = await tables.ledger_units(conn, jurisdiction)
                 if unit is not None:
-                    report.ledger = await store.unit_ledger(
+                    report.ledger = await tables.unit_ledger(
                         conn, jurisdiction, unit, china_date(as_of)
                     )
         report.view = linked_view(report.counters, city)

@@ -27,8 +27,8 @@ import asyncpg
 from xuncha_shared.audit.access import url_connector
 from xuncha_shared.runtime import ServiceContext
 
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
-from xuncha_reporting.adapters.store import ProjectionStore
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.settings import PROJECTION_VERSION, PROJECTION_VERSION_KEY
 
@@ -47,7 +47,7 @@ class UpgradeOutcome:
 
 async def _live_state(conn: asyncpg.Connection, schema: str) -> tuple[int | None, bool]:
     """The live projection's stamped version (None if unstamped) and whether it holds data."""
-    meta = await ProjectionStore(schema).meta(conn)
+    meta = await ProjectionTables(schema).meta(conn)
     has_data = bool(meta.get("version", 0)) or bool(
         await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {check_schema(schema)}.facts)")
     )
@@ -74,7 +74,7 @@ async def ensure_projection_current(
                 )
                 return UpgradeOutcome(found, "newer")
             if not has_data:
-                await ProjectionStore(schema).set_meta(
+                await ProjectionTables(schema).set_meta(
                     conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION
                 )
                 return UpgradeOutcome(found, "stamped")

@@ -423,10 +423,7 @@ def _verify_service_file(
         for check in checks:
             cp = check.checkpoint
             count, digest = results[cp.head]
-            check.stored_count, check.stored_digest = count, digest
-            if (count, digest) == (cp.event_count, cp.digest):
-                if check.status == "pending":
-                    check.status, check.detail = "verified", f"{count} events up to the head"
+            if check.compare_stored(count, digest, f"{count} events up to the head"):
                 continue
             check.status = "failed"
             check.detail = (

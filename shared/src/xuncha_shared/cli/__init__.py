@@ -1,10 +1,22 @@
-"""The ``xuncha`` command line."""
+"""The ``xuncha`` command line.
+
+Shared owns the groups whose code is shared (events, dlq, audit, tokens, demo). A service adds
+the commands that need its own code through a package entry point of group ``xuncha.cli``:
+a name ``<group>`` adds a whole ``typer.Typer`` group (reporting's ``projections``), a name
+``<group>.<command>`` adds one command function to a group shared owns (reporting's
+``audit.replay``). Shared never imports a service: it only loads what services register.
+"""
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 import typer
 
-from xuncha_shared.cli import audit, demo, dlq, events, projections, tokens
+from xuncha_shared.cli import audit, demo, dlq, events, tokens
+
+#: The entry point group through which services register their sub-commands.
+ENTRY_POINT_GROUP = "xuncha.cli"
 
 app = typer.Typer(
     name="xuncha",
@@ -12,12 +24,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(events.app, name="events")
-app.add_typer(dlq.app, name="dlq")
-app.add_typer(audit.app, name="audit")
-app.add_typer(tokens.app, name="tokens")
-app.add_typer(projections.app, name="projections")
-app.add_typer(demo.app, name="demo")
+GROUPS: dict[str, typer.Typer] = {
+    "events": events.app,
+    "dlq": dlq.app,
+    "audit": audit.app,
+    "tokens": tokens.app,
+    "demo": demo.app,
+}
+for _name, _group in GROUPS.items():
+    app.add_typer(_group, name=_name)
 
 
 @app.command()
@@ -28,6 +43,27 @@ def relay(
     from xuncha_shared.relay import main as relay_main
 
     relay_main(["--service", service])
+
+
+def register_service_commands(root: typer.Typer, groups: dict[str, typer.Typer]) -> list[str]:
+    """Add the sub-commands services register under ``xuncha.cli``; returns their names."""
+    added = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        group, _, command = ep.name.partition(".")
+        target = ep.load()
+        if not command:
+            if not isinstance(target, typer.Typer):
+                raise TypeError(f"entry point {ep.name} ({ep.value}) is no typer.Typer group")
+            root.add_typer(target, name=group)
+        elif group in groups:
+            groups[group].command(command)(target)
+        else:
+            raise LookupError(f"entry point {ep.name} ({ep.value}) names no group of xuncha")
+        added.append(ep.name)
+    return added
+
+
+register_service_commands(app, GROUPS)
 
 
 def main() -> None:

@@ -33,24 +33,12 @@ from xuncha_shared.audit.export import (
 )
 from xuncha_shared.audit.history import StreamNotFoundError, build_story, story_json, story_lines
 from xuncha_shared.audit.verify import AuditReport, ServiceAudit, audit_databases
-from xuncha_shared.cli.common import (
-    console,
-    err_console,
-    fail,
-    history_progress,
-    run,
-    services_option,
-    settings,
-)
+from xuncha_shared.cli.common import fail, plain, run, services_option, settings
 from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS
 from xuncha_shared.db import connect
 from xuncha_shared.jurisdictions import is_known
 
 app = typer.Typer(help="Audit the event history (docs/audit.md).", no_args_is_help=True)
-
-
-def _plain(text: str, *, err: bool = False) -> None:
-    (err_console if err else console).print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _kafka_failure(exc: Exception, bootstrap: str) -> typer.Exit:
@@ -110,33 +98,33 @@ def _service_lines(s: ServiceAudit, *, kafka_checked: bool, export: bool) -> lis
 
 def _print_report(report: AuditReport, *, as_json: bool) -> None:
     if as_json:
-        _plain(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        plain(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         export = report.source.startswith("export")
         if export:
-            _plain(f"verifying {report.source} (offline)")
+            plain(f"verifying {report.source} (offline)")
         for s in report.services:
             for line in _service_lines(s, kafka_checked=report.kafka_checked, export=export):
-                _plain(line)
+                plain(line)
         for note in report.notes:
-            _plain(f"note: {note}")
+            plain(f"note: {note}")
     problems = report.all_problems()
     for p in problems:
-        _plain(f"  BROKEN {p}", err=True)
+        plain(f"  BROKEN {p}", err=True)
     hidden = sum(s.problem_count - len(s.problems) for s in report.services)
     if hidden:
-        _plain(f"  … and {hidden} more problem(s) not listed", err=True)
+        plain(f"  … and {hidden} more problem(s) not listed", err=True)
     if not report.intact:
         located = next((p for p in problems if p.stream_id is not None), None)
         if located is not None:
             version = f" version {located.stream_version}" if located.stream_version else ""
-            _plain(
+            plain(
                 f"first broken: stream {located.stream_id}{version} in "
                 f"{located.database or located.service}",
                 err=True,
             )
         total = len(report.problems) + sum(s.problem_count for s in report.services)
-        _plain(f"NOT INTACT: {total} problem(s)", err=True)
+        plain(f"NOT INTACT: {total} problem(s)", err=True)
     elif not as_json:
         checkpoints = sum(
             1 for s in report.services for c in s.checkpoints if c.status == "verified"
@@ -147,7 +135,7 @@ def _print_report(report: AuditReport, *, as_json: bool) -> None:
             if report.kafka_checked:
                 parts.append("Kafka's copy matches")
         parts.append(f"{checkpoints} checkpoint(s) verified")
-        _plain("; ".join(parts))
+        plain("; ".join(parts))
 
 
 @app.command()
@@ -251,7 +239,7 @@ def checkpoint_(
         raise fail(str(exc)) from None
     for cp, published in made:
         where = f"published to {cfg.topic_prefix}{AUDIT_CHECKPOINTS}" if published else "stored"
-        _plain(
+        plain(
             f"{cp.service:<14} head {cp.head.tx_id}/{cp.head.global_position}  "
             f"{cp.event_count} events  digest {cp.digest}  key {cp.key_id}  {where}"
         )
@@ -260,7 +248,7 @@ def checkpoint_(
         if len(docs) == 1:
             docs = docs[0]
         out.write_text(json.dumps(docs, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-        _plain(f"written to {out}")
+        plain(f"written to {out}")
 
 
 @app.command()
@@ -281,9 +269,9 @@ def keys(
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if out is not None:
         out.write_text(text)
-        _plain(f"written to {out}")
+        plain(f"written to {out}")
     else:
-        _plain(text.rstrip("\n"))
+        plain(text.rstrip("\n"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,12 +315,12 @@ def export_(
     except KafkaError as exc:
         raise _kafka_failure(exc, cfg.kafka_bootstrap) from None
     for name, entry in manifest["services"].items():
-        _plain(
+        plain(
             f"{name:<14} {entry['events']:>9} events {entry['streams']:>7} streams  "
             f"{entry['file']}  sha256 {entry['sha256']}"
         )
     kind = "complete" if manifest["complete"] else "filtered"
-    _plain(
+    plain(
         f"{kind} export with {len(manifest['checkpoints'])} checkpoint(s) written to {out}; "
         f"verify offline with: xuncha audit verify --export {out}"
     )
@@ -360,208 +348,7 @@ def history(
     except StreamNotFoundError as exc:
         raise fail(str(exc), 1) from None
     if as_json:
-        _plain(story_json(story))
+        plain(story_json(story))
     else:
         for line in story_lines(story):
-            _plain(line)
-
-
-# --------------------------------------------------------------------------------------------
-# replay
-# --------------------------------------------------------------------------------------------
-
-#: Columns of the linked view as the dashboard labels them (entrypoints/static of reporting).
-_LINKED_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("petitions_received", "信访举报受理"),
-    ("clues_registered", "线索登记"),
-    ("clues_transferred", "线索移交"),
-    ("clues_escalated", "线索上报市委巡察办"),
-    ("issues_fed_back", "反馈问题"),
-    ("rectification_reports", "整改报告"),
-    ("issues_completed", "已完成整改"),
-)
-
-
-def _beijing(value: Any) -> str:
-    from xuncha_shared.audit.export import SHANGHAI
-
-    return str(value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"))
-
-
-def _rate(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def _linked_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Any:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    table.add_column("市/县区")
-    for _, label in _LINKED_COLUMNS:
-        table.add_column(label, justify="right")
-    table.add_column("整改完成率", justify="right")
-    for name, row in rows:
-        table.add_row(
-            name, *(str(row[key]) for key, _ in _LINKED_COLUMNS), _rate(row["completion_rate"])
-        )
-    return table
-
-
-def _city_rows(city: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    rows = [(f"{city['name']}（合计）", city)]
-    if city.get("own"):
-        rows.append(("市本级", city["own"]))
-    return rows
-
-
-def _print_ledger(ledger: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    _plain(
-        f"整改台账：{ledger['jurisdiction_name']}（{ledger['jurisdiction']}）· {ledger['unit']}"
-        f"（截至 {ledger['as_of'].isoformat()}）"
-    )
-    _plain(
-        f"反馈问题 {ledger['issues_total']} 个：整改中 {ledger['in_progress']}，"
-        f"已完成 {ledger['completed']}，逾期 {ledger['overdue']}；"
-        f"整改报告 {ledger['reports_total']} 份；整改完成率 {_rate(ledger['completion_rate'])}"
-    )
-    issues = Table(title="问题清单", title_justify="left")
-    for label in ("序号", "问题", "整改类型", "反馈时间", "报告期限", "进度", "状态", "报告"):
-        issues.add_column(label, justify="right" if label in ("序号", "进度", "报告") else "left")
-    reports = Table(title="整改报告", title_justify="left")
-    for label in ("问题序号", "报告时间", "类型", "进度", "完成", "说明"):
-        reports.add_column(label, justify="right" if label in ("问题序号", "进度") else "left")
-    for number, issue in enumerate(ledger["issues"], start=1):
-        due = issue["due_date"].isoformat() if issue["due_date"] else "—"
-        if issue["days_left"] is not None:
-            due += f"（剩 {issue['days_left']} 天）" if issue["days_left"] >= 0 else "（已超期）"
-        issues.add_row(
-            str(number),
-            issue["description"],
-            issue["rect_type_zh"],
-            _beijing(issue["fed_back_at"]),
-            due,
-            f"{issue['progress_percent']}%",
-            issue["status_zh"],
-            str(len(issue["reports"])),
-        )
-        for report in issue["reports"]:
-            reports.add_row(
-                str(number),
-                _beijing(report["reported_at"]),
-                report["kind_zh"],
-                f"{report['progress_percent']}%",
-                "是" if report["completed"] else "否",
-                report["note"],
-            )
-    console.print(issues)
-    if ledger["reports_total"]:
-        console.print(reports)
-
-
-@app.command()
-def replay(
-    as_of: str = typer.Option(
-        ...,
-        "--as-of",
-        help="the moment: ISO 8601 with a timezone offset, e.g. 2026-05-01T00:00:00+08:00",
-    ),
-    jurisdiction: str = typer.Option(
-        None, "--jurisdiction", "-j", help="show only this county's row (a city code: the city)"
-    ),
-    unit: str = typer.Option(
-        None, "--unit", "-u", help="with --jurisdiction: show this inspected unit's 整改台账"
-    ),
-    keep: bool = typer.Option(
-        False, "--keep", help="keep the replay schema (asof_…) in reporting's database"
-    ),
-    as_json: bool = typer.Option(False, "--json", help="print the replayed views as JSON"),
-) -> None:
-    """Rebuild the reporting views from the history as it stood at a past moment (events
-    recorded at or before it) into a fresh schema, and show them: the linked view, one county's
-    row or one unit's rectification ledger. The live system is not touched: nothing is
-    published, no live table or inbox is written."""
-    from datetime import UTC, datetime
-
-    import asyncpg
-    from pydantic_core import to_jsonable_python
-
-    from xuncha_shared.jurisdictions import CITY, name_of
-
-    try:
-        from xuncha_reporting.replay import (
-            AsOfError,
-            parse_as_of,
-            replay_as_of,
-            replay_document,
-        )
-    except ImportError:  # pragma: no cover - a shared-only installation
-        raise fail("the reporting service package (xuncha_reporting) is not installed") from None
-
-    try:
-        moment = parse_as_of(as_of, datetime.now(UTC))
-    except AsOfError as exc:
-        raise fail(f"--as-of: {exc}") from None
-    if unit is not None and jurisdiction is None:
-        raise fail("--unit requires --jurisdiction (the unit's county or city code)")
-    if jurisdiction is not None and not is_known(jurisdiction):
-        raise fail(f"unknown jurisdiction {jurisdiction!r}")
-    if unit is not None:
-        unit = unit.strip()
-        if not unit:
-            raise fail("--unit must not be blank")
-    cfg = settings()
-    with history_progress(
-        "replaying", console_=err_console, disable=as_json, transient=True
-    ) as hook:
-        try:
-            report = run(
-                replay_as_of(
-                    cfg, moment, keep=keep, jurisdiction=jurisdiction, unit=unit, progress=hook
-                )
-            )
-        except asyncpg.PostgresError as exc:
-            raise fail(f"the replay failed in the database: {exc}") from None
-        except KeyboardInterrupt:
-            left = "a partial asof_… schema is left" if keep else "the replay schema was dropped"
-            raise fail(f"interrupted: {left}", 130) from None
-
-    missing_unit = unit is not None and report.ledger is None
-    if as_json:
-        doc = replay_document(report, jurisdiction, unit)
-        _plain(json.dumps(to_jsonable_python(doc), ensure_ascii=False, indent=2))
-    else:
-        when = _beijing(report.as_of)
-        _plain(f"replay as of {when} 北京时间 ({report.as_of.astimezone(UTC).isoformat()})")
-        for svc in report.read:
-            _plain(
-                f"  {svc:<14} as of {when}: {report.read[svc]} events of "
-                f"{report.history.get(svc, 0)} in the history"
-            )
-        if report.skipped:
-            _plain(
-                f"  skipped {len(report.skipped)} undecodable event(s) "
-                "(the live consumer dead-letters them)"
-            )
-        if unit is not None and report.ledger is not None:
-            _print_ledger(report.ledger)
-        elif jurisdiction is not None and report.row is not None:
-            title = f"{name_of(jurisdiction)}（截至 {when}）"
-            row = report.row
-            rows = _city_rows(row) if row["level"] == "city" else [(row["name"], row)]
-            console.print(_linked_table(title, rows))
-        elif unit is None:
-            view = report.view
-            rows = _city_rows(view["city"]) + [(c["name"], c) for c in view["counties"]]
-            city_name = view["city"]["name"] if view.get("city") else CITY.name
-            console.print(_linked_table(f"{city_name}上下联动总览（截至 {when}）", rows))
-        if report.kept:
-            _plain(f"replay schema {report.schema} kept in reporting's database")
-    if missing_unit:
-        units = "、".join(report.units) or "none"
-        raise fail(
-            f"no issue had been fed back to {unit!r} in {name_of(str(jurisdiction))} "
-            f"({jurisdiction}) as of {_beijing(report.as_of)}; units with issues then: {units}",
-            1,
-        )
+            plain(line)

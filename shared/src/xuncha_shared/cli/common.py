@@ -19,6 +19,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def plain(text: str, *, err: bool = False) -> None:
+    """Print ``text`` as it is (no markup, no highlighting, no wrapping)."""
+    (err_console if err else console).print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
@@ -46,14 +51,9 @@ def settings() -> Settings:
     return Settings()
 
 
-@contextlib.contextmanager
-def history_progress(
-    apply_label: str, *, console_: Console, disable: bool, transient: bool
-) -> Iterator[Callable[[str, int], None]]:
-    """Two progress bars, "reading events" and ``apply_label``, for a projection run over the
-    history; yields the ``(phase, count)`` hook of ``xuncha_reporting.rebuild`` (phase
-    ``"total"`` sets both totals, ``"read"``/``"apply"`` advance one)."""
-    with Progress(
+def progress_bars(console_: Console, *, disable: bool = False, transient: bool = False) -> Progress:
+    """The CLI's progress bars: description, bar, done/total, time elapsed."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -61,7 +61,17 @@ def history_progress(
         console=console_,
         disable=disable,
         transient=transient,
-    ) as progress:
+    )
+
+
+@contextlib.contextmanager
+def history_progress(
+    apply_label: str, *, console_: Console, disable: bool, transient: bool
+) -> Iterator[Callable[[str, int], None]]:
+    """Two progress bars, "reading events" and ``apply_label``, for a projection run over the
+    history; yields a ``(phase, count)`` progress hook (phase ``"total"`` sets both totals,
+    ``"read"``/``"apply"`` advance one)."""
+    with progress_bars(console_, disable=disable, transient=transient) as progress:
         tasks = {
             "read": progress.add_task("reading events", total=None),
             "apply": progress.add_task(apply_label, total=None),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
@@ -10,6 +11,16 @@ from pydantic import Field
 
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
 from xuncha_shared.envelope import EventPayload
+
+#: The uuid5 namespace of the clue derived from a petition (a cross-service contract: intake's
+#: petition id names the clue the clues service registers for it, and anyone holding the petition
+#: id, the demo loader for one, can find that clue without asking).
+CLUE_NAMESPACE = uuid.UUID("5b0f3c2e-7d1a-5e1f-9c2b-0c1e5a7d3f10")
+
+
+def clue_id_for_petition(petition_id: UUID) -> UUID:
+    """The clue registered for a petition: the same id however often the petition arrives."""
+    return uuid.uuid5(CLUE_NAMESPACE, f"petition:{petition_id}")
 
 
 class ClueCategory(StrEnum):

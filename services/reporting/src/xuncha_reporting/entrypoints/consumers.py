@@ -6,7 +6,7 @@ from faststream.kafka import KafkaBroker
 from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.store import ProjectionStore
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.handlers import projection_handler
 from xuncha_reporting.settings import PROJECTION_CONSUMER, projection_topics
 
@@ -19,7 +19,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
         name=PROJECTION_CONSUMER,
         pool=ctx.pool,
         registry=ctx.registry,
-        handler=projection_handler(ProjectionStore()),
+        handler=projection_handler(ProjectionTables()),
         dead_letter=broker_dead_letter_sink(broker),
     )
     ctx.extras["projection_consumer"] = consumer

@@ -1,8 +1,9 @@
-"""SQL of the projection: applying changes and reading views, in a given schema."""
+"""The projection's tables (SQL): applying changes and reading views, in a given schema."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -23,7 +24,21 @@ from xuncha_reporting.domain.model import (
 FEED_LIMIT = 500
 
 
-class ProjectionStore:
+def _trimmed(row: asyncpg.Record) -> dict[str, Any]:
+    """A row as a dict, its ``jurisdiction`` (``char(6)``) without the padding."""
+    doc = dict(row.items())
+    doc["jurisdiction"] = str(doc["jurisdiction"]).strip()
+    return doc
+
+
+@contextlib.asynccontextmanager
+async def read_snapshot(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a read-only repeatable-read transaction: the reads of one view agree."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        yield conn
+
+
+class ProjectionTables:
     """The projection tables of one schema (the live one or a rebuild's)."""
 
     def __init__(self, schema: str = LIVE_SCHEMA) -> None:
@@ -231,36 +246,11 @@ class ProjectionStore:
         """The ledger rows of one inspected unit: its issues and every report on them (use a
         repeatable-read transaction on ``conn`` for a consistent pair)."""
         issue_rows = await conn.fetch(self._unit_issues_sql, jurisdiction, unit)
-        issues = [
-            LedgerIssue(
-                issue_id=r["issue_id"],
-                feedback_id=r["feedback_id"],
-                jurisdiction=str(r["jurisdiction"]).strip(),
-                unit=r["unit"],
-                description=r["description"],
-                rect_type=r["rect_type"],
-                due_date=r["due_date"],
-                fed_back_at=r["fed_back_at"],
-                source_event_id=r["source_event_id"],
-            )
-            for r in issue_rows
-        ]
+        issues = [LedgerIssue(**_trimmed(r)) for r in issue_rows]
         if not issues:
             return [], []
         report_rows = await conn.fetch(self._issue_reports_sql, [i.issue_id for i in issues])
-        reports = [
-            LedgerReport(
-                event_id=r["event_id"],
-                issue_id=r["issue_id"],
-                jurisdiction=str(r["jurisdiction"]).strip(),
-                kind=r["kind"],
-                progress_percent=int(r["progress_percent"]),
-                completed=bool(r["completed"]),
-                note=r["note"],
-                reported_at=r["reported_at"],
-            )
-            for r in report_rows
-        ]
+        reports = [LedgerReport(**_trimmed(r)) for r in report_rows]
         return issues, reports
 
     async def ledger_units(

@@ -4,7 +4,8 @@
 system is written), applies them with the live consumer's own code into EMPTY tables of a fresh
 schema ``rebuild_<ts>`` in reporting's database, compares the result with the live tables and,
 with ``--swap``, swaps the rebuilt tables in atomically. The logic lives in
-``xuncha_reporting.rebuild``; this module is the command line around it.
+``xuncha_reporting.rebuild``; this module is the command line around it, registered with the
+``xuncha`` command as the ``projections`` group (entry point group ``xuncha.cli``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
-
 from xuncha_shared.cli.common import (
     console,
     fail,

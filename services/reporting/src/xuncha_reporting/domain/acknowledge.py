@@ -1,0 +1,72 @@
+"""签收 (acknowledge): a receiving department signs for an item of its sharing feed.
+
+Pure: given the item as the feed holds it (or ``None``), the caller and the command, decide the
+``reporting.ShareItemAcknowledged`` event or refuse. The refusals come in an order that leaks
+nothing: an item of another department's feed is "not found", an item of another jurisdiction
+is refused before anyone learns whether it was acknowledged already.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from xuncha_shared.auth import Principal, ensure_jurisdiction
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.reporting import ShareItemAcknowledged
+from xuncha_shared.errors import conflict, not_found
+
+from xuncha_reporting.domain.access import ensure_feed_acker
+
+
+@dataclass(frozen=True)
+class AcknowledgeItem:
+    """The command: ``department`` signs for ``item_id``, with an optional note."""
+
+    item_id: str
+    department: Department
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SharedItem:
+    """What the decision needs of a feed item."""
+
+    department: str
+    jurisdiction: str
+    source_event_id: UUID
+    acknowledged: bool
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SharedItem:
+        return cls(
+            department=row["department"],
+            jurisdiction=str(row["jurisdiction"]).strip(),
+            source_event_id=row["source_event_id"],
+            acknowledged=row["acknowledged_at"] is not None,
+        )
+
+
+def already_acknowledged(item_id: str) -> Exception:
+    """409: the item was signed for (also when a concurrent 签收 won the append)."""
+    return conflict(f"item {item_id} was acknowledged already")
+
+
+def decide_acknowledge(
+    item: SharedItem | None, cmd: AcknowledgeItem, principal: Principal
+) -> ShareItemAcknowledged:
+    """The event of ``cmd``, or a 403/404/409 problem: only the receiving department itself
+    signs, for an item of its own feed and jurisdiction, once."""
+    ensure_feed_acker(principal, cmd.department)
+    if item is None or item.department != cmd.department.value:
+        raise not_found(f"no item {cmd.item_id} in the feed of {cmd.department.value}")
+    ensure_jurisdiction(principal, item.jurisdiction)
+    if item.acknowledged:
+        raise already_acknowledged(cmd.item_id)
+    return ShareItemAcknowledged(
+        item_id=cmd.item_id,
+        department=cmd.department,
+        source_event_id=item.source_event_id,
+        note=cmd.note,
+    )

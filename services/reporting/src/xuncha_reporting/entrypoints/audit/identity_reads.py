@@ -1,0 +1,165 @@
+"""``/api/v1/audit/identity-reads``: who read (or tried to read) a reporter's identity, from
+intake's history (never the identity itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from xuncha_shared import jurisdictions
+from xuncha_shared.api import known_jurisdiction
+from xuncha_shared.audit.export import parse_time
+from xuncha_shared.audit.history import (
+    role_label,
+)
+from xuncha_shared.auth import (
+    Principal,
+    PrincipalDependency,
+    ensure_jurisdiction,
+    is_city,
+)
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
+from xuncha_shared.errors import invalid
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
+
+#: the event appended before a reporter identity is disclosed (contracts/intake.py)
+IDENTITY_READ_EVENT = "intake.InformantIdentityRead"
+IDENTITY_READS_DEFAULT_LIMIT = 1000
+IDENTITY_READS_MAX_LIMIT = 10_000
+
+
+class ActorOut(BaseModel):
+    principal_id: str
+    role: str
+    role_label: str
+
+
+class IdentityReadOut(BaseModel):
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    global_position: int
+    occurred_at: datetime
+    recorded_at: datetime
+    jurisdiction: str
+    jurisdiction_name: str
+    actor: ActorOut
+    petition_id: str | None
+    reason: str | None
+    outcome: str | None
+    outcome_label: str | None
+
+
+class IdentityReads(BaseModel):
+    jurisdiction: str = Field(description="the jurisdiction asked for (or the auditor's)")
+    since: datetime | None
+    count: int
+    truncated: bool = Field(description="more reads than ``limit``; narrow with ``since``")
+    reads: list[IdentityReadOut]
+
+
+def _identity_read_out(row: Mapping[str, Any]) -> IdentityReadOut:
+    actor = row["actor"] if isinstance(row["actor"], dict) else {}
+    payload = row["payload"] if isinstance(row["payload"], dict) else {}
+    role = str(actor.get("role", ""))
+    outcome = payload.get("outcome")
+    jurisdiction = str(row["jurisdiction"]).strip()
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return IdentityReadOut(
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        global_position=row["global_position"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        jurisdiction=jurisdiction,
+        jurisdiction_name=jurisdictions.name_of(jurisdiction),
+        actor=ActorOut(
+            principal_id=str(actor.get("principal_id", "")),
+            role=role,
+            role_label=role_label(role),
+        ),
+        petition_id=text(payload.get("petition_id")),
+        reason=text(payload.get("reason")),
+        outcome=text(outcome),
+        outcome_label=VALUE_LABELS_ZH.get("outcome", {}).get(str(outcome), text(outcome)),
+    )
+
+
+# Only the fields the endpoint returns leave the database; the payload of a read never holds
+# plaintext identity (person_id is the sealed data's random id and is not returned either).
+_IDENTITY_READS_SQL = """
+SELECT event_id, stream_id, stream_version, global_position, occurred_at, recorded_at,
+       jurisdiction, actor,
+       jsonb_build_object('petition_id', payload->'petition_id', 'reason', payload->'reason',
+                          'outcome', payload->'outcome') AS payload
+FROM events
+WHERE event_type = $1 AND jurisdiction LIKE $2
+  AND ($3::timestamptz IS NULL OR occurred_at >= $3::timestamptz)
+ORDER BY occurred_at, global_position
+LIMIT $4
+"""
+
+
+def identity_reads_router(
+    ctx: ServiceContext, pools: AuditorPools, auditor: PrincipalDependency
+) -> APIRouter:
+    settings = ctx.settings
+    router = APIRouter()
+
+    @router.get("/identity-reads", response_model=IdentityReads)
+    async def identity_reads(
+        since: str | None = Query(
+            None,
+            description="occurred at or after this ISO 8601 time (without offset: Beijing time)",
+            max_length=64,
+        ),
+        jurisdiction: str | None = Query(
+            None,
+            description="a county code, or a city code (the city and its counties)",
+            pattern=r"^\d{6}$",
+        ),
+        limit: int = Query(IDENTITY_READS_DEFAULT_LIMIT, ge=1, le=IDENTITY_READS_MAX_LIMIT),
+        principal: Principal = Depends(auditor),
+    ) -> IdentityReads:
+        """Every ``intake.InformantIdentityRead`` event of intake's history: who read (or tried
+        to read) a reporter's identity, when, for which petition, with what stated reason and
+        outcome. Never the identity itself (the events hold none). Oldest first."""
+        since_at: datetime | None = None
+        if since is not None:
+            try:
+                since_at = parse_time(since)
+            except ValueError as exc:
+                raise invalid("query.since", f"not an ISO 8601 time: {exc}") from None
+        if jurisdiction is None:
+            code, pattern = principal.jurisdiction, principal.jurisdiction_like()
+        else:
+            known_jurisdiction(jurisdiction)  # the query pattern already checks six digits
+            ensure_jurisdiction(principal, jurisdiction)
+            code = jurisdiction
+            pattern = jurisdiction[:4] + "__" if is_city(jurisdiction) else jurisdiction
+        with unavailable(settings):
+            async with pools.acquire("intake") as conn:
+                rows = await conn.fetch(
+                    _IDENTITY_READS_SQL, IDENTITY_READ_EVENT, pattern, since_at, limit + 1
+                )
+        reads = [_identity_read_out(r) for r in rows[:limit]]
+        return IdentityReads(
+            jurisdiction=code,
+            since=since_at,
+            count=len(reads),
+            truncated=len(rows) > limit,
+            reads=reads,
+        )
+
+    # a replay reads the whole history and builds a schema: one at a time
+    return router

@@ -1,0 +1,132 @@
+"""成果共享: the sharing feeds of the receiving departments, and their 签收 (acknowledge)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from xuncha_shared import jurisdictions
+from xuncha_shared.auth import Principal, PrincipalDependency
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.runtime import ServiceContext
+from xuncha_shared.service import Meta
+from xuncha_shared.telemetry import current_traceparent
+
+from xuncha_reporting.adapters.projection_tables import FEED_LIMIT, ProjectionTables, read_snapshot
+from xuncha_reporting.domain.access import ensure_feed_reader
+from xuncha_reporting.domain.acknowledge import AcknowledgeItem
+from xuncha_reporting.handlers import ReportingHandlers
+
+
+class FeedItemOut(BaseModel):
+    item_id: str
+    kind: str = Field(description="clue_transfer (移交线索) | issue_fed_back (反馈问题)")
+    source_event_id: UUID
+    ref_id: str = Field(description="the clue id or the issue id")
+    jurisdiction: str
+    jurisdiction_name: str
+    unit: str
+    summary: str
+    reason: str | None
+    rect_type: str | None
+    due_date: str | None
+    occurred_at: datetime
+    acknowledged: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    ack_note: str | None
+
+
+class Feed(BaseModel):
+    department: str
+    label: str
+    total: int
+    unacknowledged: int
+    items: list[FeedItemOut]
+    version: int
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class AckOut(BaseModel):
+    item_id: str
+    department: str
+    event_id: UUID
+    acknowledged_at: datetime
+
+
+def _item_out(row: dict[str, Any]) -> FeedItemOut:
+    jurisdiction = str(row["jurisdiction"]).strip()
+    return FeedItemOut.model_validate(
+        {
+            **row,
+            "jurisdiction": jurisdiction,
+            "jurisdiction_name": jurisdictions.name_of(jurisdiction),
+            "acknowledged": row["acknowledged_at"] is not None,
+        }
+    )
+
+
+def feeds_router(
+    ctx: ServiceContext,
+    tables: ProjectionTables,
+    handlers: ReportingHandlers,
+    current: PrincipalDependency,
+) -> APIRouter:
+    router = APIRouter(tags=["feeds"])
+
+    @router.get("/feeds/{department}", response_model=Feed)
+    async def feed(
+        department: Department,
+        limit: int = Query(default=200, ge=1, le=FEED_LIMIT),
+        principal: Principal = Depends(current),
+    ) -> Feed:
+        """成果共享: the items shared with ``department`` (newest first). Never the source of a
+        matter: feed items have no informant fields at all."""
+        ensure_feed_reader(principal, department)
+        async with read_snapshot(ctx.pool) as conn:
+            rows, total, unacked = await tables.feed(
+                conn, department.value, principal.jurisdiction_like(), limit
+            )
+            current_version = await tables.version(conn)
+        return Feed(
+            department=department.value,
+            label=DEPARTMENT_LABELS_ZH[department],
+            total=total,
+            unacknowledged=unacked,
+            items=[_item_out(r) for r in rows],
+            version=current_version,
+        )
+
+    @router.post(
+        "/feeds/{department}/items/{item_id}/ack",
+        response_model=AckOut,
+        status_code=201,
+    )
+    async def acknowledge(
+        department: Department,
+        item_id: str,
+        body: AckIn | None = None,
+        principal: Principal = Depends(current),
+    ) -> AckOut:
+        """签收: appends ``reporting.ShareItemAcknowledged`` (stream ``share``/``item_id``) and
+        marks the item in the same transaction; a second acknowledgement is 409."""
+        note = body.note.strip() or None if body and body.note else None
+        cmd = AcknowledgeItem(item_id=item_id, department=department, note=note)
+        meta = Meta(actor=principal.actor(), traceparent=current_traceparent())
+        envelope = await handlers.acknowledge(cmd, principal, meta)
+        return AckOut(
+            item_id=item_id,
+            department=department.value,
+            event_id=envelope.event_id,
+            acknowledged_at=envelope.occurred_at,
+        )
+
+    return router

@@ -1,0 +1,122 @@
+"""整改台账 (the rectification ledger) of one inspected unit, and the index of the units that
+have one."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from xuncha_shared import jurisdictions
+from xuncha_shared.api import known_jurisdiction
+from xuncha_shared.auth import Principal, PrincipalDependency
+from xuncha_shared.errors import invalid, not_found
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
+from xuncha_reporting.domain.access import linked_view_scope
+from xuncha_reporting.domain.ledger import china_date
+
+
+class LedgerReportOut(BaseModel):
+    event_id: UUID
+    kind: str = Field(description="progress | formal | final")
+    kind_zh: str = Field(description="进度报告 / 整改报告 / 最终报告")
+    progress_percent: int
+    completed: bool
+    note: str
+    reported_at: datetime
+
+
+class LedgerIssueOut(BaseModel):
+    issue_id: UUID
+    feedback_id: UUID
+    description: str
+    rect_type: str = Field(description="immediate | time_bound | long_term")
+    rect_type_zh: str = Field(description="立行立改 / 限期整改 / 长期坚持")
+    fed_back_at: datetime
+    due_date: date | None = Field(description="R1: the formal report is due (feedback + 2 months)")
+    days_left: int | None = Field(
+        description="days until the formal report is due; null once it is in or completed"
+    )
+    status: str = Field(description="in_progress | completed | overdue")
+    status_zh: str = Field(description="整改中 / 已完成 / 逾期")
+    progress_percent: int
+    completed: bool
+    completed_at: datetime | None
+    formal_reported: bool
+    reports: list[LedgerReportOut]
+
+
+class Ledger(BaseModel):
+    jurisdiction: str
+    jurisdiction_name: str
+    unit: str
+    as_of: date = Field(description="the date the statuses are computed for (China time)")
+    issues_total: int
+    in_progress: int
+    completed: int
+    overdue: int
+    reports_total: int
+    completion_rate: float | None = Field(description="completed / issues_total (0..1)")
+    issues: list[LedgerIssueOut]
+
+
+class LedgerUnit(BaseModel):
+    unit: str = Field(description="被巡察单位")
+    issues: int = Field(description="issues fed back to the unit")
+
+
+class LedgerUnits(BaseModel):
+    jurisdiction: str
+    jurisdiction_name: str
+    units: list[LedgerUnit] = Field(description="the units that have issues, sorted by name")
+
+
+def ledger_router(
+    ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
+) -> APIRouter:
+    router = APIRouter(tags=["views"])
+
+    @router.get("/views/ledger", response_model=Ledger)
+    async def ledger(
+        jurisdiction: str = Query(pattern=r"^\d{6}$", description="the unit's jurisdiction"),
+        unit: str = Query(min_length=1, max_length=200, description="被巡察单位 (exact name)"),
+        principal: Principal = Depends(current),
+    ) -> Ledger:
+        """整改台账: every issue fed back to one inspected unit with its reports, status (整改中 /
+        已完成 / 逾期 as of today, China time), counts and completion rate. Offices and the
+        auditor as for the linked view; 404 when the unit has no issue."""
+        unit = unit.strip()
+        if not unit:
+            raise invalid("query.unit", "must not be blank")
+        known_jurisdiction(jurisdiction)
+        linked_view_scope(principal, jurisdiction)
+        async with read_snapshot(ctx.pool) as conn:
+            doc = await tables.unit_ledger(conn, jurisdiction, unit, china_date(datetime.now(UTC)))
+        if doc is None:
+            raise not_found(
+                f"no issue was fed back to {unit} in {jurisdictions.name_of(jurisdiction)} "
+                f"({jurisdiction})"
+            )
+        return Ledger.model_validate(doc)
+
+    @router.get("/views/ledger/units", response_model=LedgerUnits)
+    async def ledger_units(
+        jurisdiction: str = Query(pattern=r"^\d{6}$", description="a county or the city itself"),
+        principal: Principal = Depends(current),
+    ) -> LedgerUnits:
+        """The inspected units of one jurisdiction that have issues fed back, with their issue
+        counts (the index of the 整改台账); the city's code lists the city-level units (市本级).
+        Access as for the ledger; an empty list when no issue was fed back there yet."""
+        known_jurisdiction(jurisdiction)
+        linked_view_scope(principal, jurisdiction)
+        counts = await tables.ledger_units(ctx.pool, jurisdiction)
+        return LedgerUnits(
+            jurisdiction=jurisdiction,
+            jurisdiction_name=jurisdictions.name_of(jurisdiction),
+            units=[LedgerUnit(unit=u, issues=n) for u, n in sorted(counts.items())],
+        )
+
+    return router

@@ -1,0 +1,39 @@
+"""``GET /api/v1/me``: the caller's principal (the dashboard shows who is signed in)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from xuncha_shared import jurisdictions
+from xuncha_shared.auth import Principal, PrincipalDependency
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
+
+
+class Me(BaseModel):
+    id: str
+    role: str
+    role_label: str
+    jurisdiction: str
+    jurisdiction_name: str
+    department: str | None
+    department_label: str | None
+
+
+def me_router(current: PrincipalDependency) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/me", response_model=Me, tags=["auth"])
+    async def me(principal: Principal = Depends(current)) -> Me:
+        return Me(
+            id=principal.id,
+            role=principal.role.value,
+            role_label=principal.role_label_zh,
+            jurisdiction=principal.jurisdiction,
+            jurisdiction_name=jurisdictions.name_of(principal.jurisdiction),
+            department=principal.department.value if principal.department else None,
+            department_label=(
+                DEPARTMENT_LABELS_ZH[principal.department] if principal.department else None
+            ),
+        )
+
+    return router

@@ -1,0 +1,279 @@
+"""Loading the demo plan through the public HTTP APIs, step by step: petitions (intake), then
+clues classified, escalated and transferred (clues), feedbacks and rectification reports
+(rectification), and last, once the projection has caught up, 纪委监委 signing for its items
+(reporting)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.progress import Progress
+
+from xuncha_shared.cli.demo.client import DemoClient, DemoError, Endpoints
+from xuncha_shared.cli.demo.data import (
+    DEFAULT_SEED,
+    ESCALATION_REASONS,
+    REPORT_NOTES,
+    ROUND_ID,
+    TRANSFER_REASONS,
+)
+from xuncha_shared.cli.demo.plan import (
+    DemoPlan,
+    FeedbackPlan,
+    IssuePlan,
+    PetitionPlan,
+    build_plan,
+    report_steps,
+)
+from xuncha_shared.contracts.clues import clue_id_for_petition
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+
+CONCURRENCY = 8
+CLUE_WAIT_S = 120.0
+VIEW_WAIT_S = 180.0
+
+
+@dataclass
+class LoadSummary:
+    skipped: bool = False
+    petitions: int = 0
+    with_informant: int = 0
+    classified: int = 0
+    escalated: int = 0
+    transferred: int = 0
+    feedbacks: int = 0
+    issues: int = 0
+    reports: int = 0
+    acknowledged: int = 0
+    linked: dict[str, Any] = field(default_factory=dict)
+
+
+def _writer_for(code: str, tokens: dict[str, str]) -> str:
+    """The county office's token for its own county when there is one, else the city's."""
+    return "county_admin" if code == "361002" and "county_admin" in tokens else "city_admin"
+
+
+async def _gather_limited(
+    items: Sequence[Any], work: Callable[[Any], Awaitable[None]], advance: Callable[[], None]
+) -> None:
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(item: Any) -> None:
+        async with semaphore:
+            await work(item)
+        advance()
+
+    await asyncio.gather(*(one(i) for i in items))
+
+
+async def _wait_for(
+    check: Callable[[], Awaitable[bool]], seconds: float, what: str, interval: float = 0.3
+) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        if await check():
+            return
+        if time.monotonic() > deadline:
+            raise DemoError(f"timed out after {seconds:.0f}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+class _Loader:
+    """One run of the demo plan; each step one service's part, in the order the case flows."""
+
+    def __init__(
+        self,
+        plan: DemoPlan,
+        endpoints: Endpoints,
+        tokens: dict[str, str],
+        progress: Progress | None,
+    ) -> None:
+        self.plan = plan
+        self.endpoints = endpoints
+        self.tokens = tokens
+        self.progress = progress
+        self.client = DemoClient(endpoints, tokens)
+        self.summary = LoadSummary()
+        self.petitions: dict[int, uuid.UUID] = {}
+        self.reports_planned: list[tuple[uuid.UUID, IssuePlan, str]] = []
+
+    def task(self, label: str, total: int) -> Callable[[], None]:
+        progress = self.progress
+        if progress is None:
+            return lambda: None
+        task_id = progress.add_task(label, total=total)
+        return lambda: progress.advance(task_id)
+
+    def writer(self, code: str) -> str:
+        return _writer_for(code, self.tokens)
+
+    async def record(self, p: PetitionPlan) -> None:
+        body: dict[str, Any] = {
+            "jurisdiction": p.jurisdiction,
+            "unit": p.unit,
+            "channel": p.channel,
+            "summary": p.summary,
+            "round_id": ROUND_ID,
+        }
+        if p.informant:
+            body["informant"] = p.informant
+        resp = await self.client.call(
+            "POST", f"{self.endpoints.intake}/api/v1/petitions", self.writer(p.jurisdiction), body
+        )
+        self.petitions[p.index] = uuid.UUID(resp.json()["id"])
+
+    async def classify(self, p: PetitionPlan) -> None:
+        clue = clue_id_for_petition(self.petitions[p.index])
+        url = f"{self.endpoints.clues}/api/v1/clues/{clue}"
+        writer = self.writer(p.jurisdiction)
+
+        async def registered() -> bool:
+            resp = await self.client.call("GET", url, "city_admin", ok=(200, 404))
+            return resp.status_code == 200
+
+        await _wait_for(registered, CLUE_WAIT_S, f"clue {clue} to be registered")
+        await self.client.call(
+            "POST",
+            f"{url}/classify",
+            writer,
+            {
+                "category": p.category,
+                "cadre_level": p.cadre_level,
+                "city_managed": p.city_managed,
+                "counties": list(p.counties),
+                "topics": [p.topic],
+            },
+        )
+        self.summary.classified += 1
+        if p.needs_escalation:
+            reason = ESCALATION_REASONS[p.city_managed]
+            await self.client.call("POST", f"{url}/escalate", writer, {"reason": reason})
+            self.summary.escalated += 1
+        if p.transfer_to is not None:
+            who = "city_admin" if p.needs_escalation else writer
+            body = {"department": p.transfer_to.value, "reason": TRANSFER_REASONS[p.transfer_to]}
+            await self.client.call("POST", f"{url}/transfer", who, body)
+            self.summary.transferred += 1
+
+    async def feed_back(self, f: FeedbackPlan) -> None:
+        who = self.writer(f.jurisdiction)
+        issues = [
+            {
+                "description": i.description,
+                "rect_type": i.rect_type,
+                "concerns": [d.value for d in i.concerns],
+            }
+            for i in f.issues
+        ]
+        resp = await self.client.call(
+            "POST",
+            f"{self.endpoints.rectification}/api/v1/feedbacks",
+            who,
+            {"jurisdiction": f.jurisdiction, "unit": f.unit, "issues": issues},
+        )
+        ids = [uuid.UUID(x) for x in resp.json()["issue_ids"]]
+        self.summary.feedbacks += 1
+        self.summary.issues += len(ids)
+        self.reports_planned.extend(
+            (issue_id, issue, who) for issue_id, issue in zip(ids, f.issues, strict=True)
+        )
+
+    async def report(self, item: tuple[uuid.UUID, IssuePlan, str]) -> None:
+        issue_id, issue, who = item
+        url = f"{self.endpoints.rectification}/api/v1/rectifications/{issue_id}/reports"
+        for kind, percent, completed in report_steps(issue):
+            body = {
+                "kind": kind,
+                "progress_percent": percent,
+                "completed": completed,
+                "note": REPORT_NOTES[kind],
+            }
+            await self.client.call("POST", url, who, body)
+            self.summary.reports += 1
+
+    async def wait_for_projection(self, before: dict[str, Any]) -> None:
+        """The projection catches up through Kafka: wait until the linked view counts what was
+        loaded."""
+        expected_transfers = len(self.plan.transfers)
+        base = before["city"]
+        summary = self.summary
+
+        async def projected() -> bool:
+            city = (await self.client.linked())["city"]
+            return bool(
+                city["petitions_received"] - base["petitions_received"] >= summary.petitions
+                and city["clues_transferred"] - base["clues_transferred"] >= expected_transfers
+                and city["rectification_reports"] - base["rectification_reports"] >= summary.reports
+            )
+
+        await _wait_for(projected, VIEW_WAIT_S, "the reporting projection to catch up", 1.0)
+
+    async def acknowledge(self) -> None:
+        """纪委监委 signs for the oldest of its pending items."""
+        dept = Department.DISCIPLINE.value
+        feeds = f"{self.endpoints.reporting}/api/v1/feeds/{dept}"
+        feed = await self.client.call("GET", feeds, "department")
+        pending = [i for i in feed.json()["items"] if not i["acknowledged"]]
+        pending.sort(key=lambda i: (i["occurred_at"], i["item_id"]))
+        count = self.plan.acknowledge
+        ack = self.task(f"签收 ({DEPARTMENT_LABELS_ZH[Department.DISCIPLINE]})", count)
+        for item in pending[:count]:
+            await self.client.call(
+                "POST",
+                f"{feeds}/items/{item['item_id']}/ack",
+                "department",
+                {"note": "已签收，按程序办理"},
+                ok=(201, 409),
+            )
+            self.summary.acknowledged += 1
+            ack()
+
+    async def run(self, *, force: bool) -> LoadSummary:
+        plan, summary = self.plan, self.summary
+        before = await self.client.linked()
+        if before["demo"] and before["city"]["petitions_received"] > 0 and not force:
+            summary.skipped = True
+            summary.linked = before
+            return summary
+        petitions = plan.petitions
+        await _gather_limited(
+            petitions, self.record, self.task("信访举报受理 (intake)", len(petitions))
+        )
+        summary.petitions = len(self.petitions)
+        summary.with_informant = sum(1 for p in petitions if p.informant)
+        await _gather_limited(
+            petitions, self.classify, self.task("线索分类、上报、移交 (clues)", len(petitions))
+        )
+        feedbacks = plan.feedbacks
+        await _gather_limited(
+            feedbacks, self.feed_back, self.task("反馈问题 (rectification)", len(feedbacks))
+        )
+        to_report = [r for r in self.reports_planned if r[1].report != "none"]
+        await _gather_limited(
+            to_report, self.report, self.task("整改报告 (rectification)", len(to_report))
+        )
+        await self.wait_for_projection(before)
+        await self.acknowledge()
+        summary.linked = await self.client.linked()
+        return summary
+
+
+async def load_demo(
+    endpoints: Endpoints,
+    tokens: dict[str, str],
+    *,
+    seed: int = DEFAULT_SEED,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> LoadSummary:
+    """Load the plan of ``seed`` (skipped when demo data is present, unless ``force``)."""
+    loader = _Loader(build_plan(seed), endpoints, tokens, progress)
+    try:
+        return await loader.run(force=force)
+    finally:
+        await loader.client.aclose()
