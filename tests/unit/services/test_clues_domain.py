@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from xuncha_clues.adapters.views import InMemoryClueViews
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import (
     ClassifyClue,
@@ -34,10 +33,12 @@ from xuncha_shared.contracts.clues import (
 )
 from xuncha_shared.contracts.common import Channel, Department
 from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope
-from xuncha_shared.eventstore import ConcurrencyError, InMemoryEventStore, NewEvent
+from xuncha_shared.eventstore import ConcurrencyError, NewEvent
 from xuncha_shared.eventstore.base import seal_events
-from xuncha_shared.service import Meta, no_transaction
+
+from tests.support.fakes import InMemoryClueReadModel, InMemoryEventStore, no_transaction
 
 CITY = "361000"
 LINCHUAN = "361002"
@@ -298,8 +299,8 @@ def _petition_envelope(jurisdiction: str = LINCHUAN) -> tuple[EventEnvelope, Pet
     return sealed, payload
 
 
-def _handlers() -> tuple[ClueHandlers, InMemoryEventStore, InMemoryClueViews]:
-    store, views = InMemoryEventStore(), InMemoryClueViews()
+def _handlers() -> tuple[ClueHandlers, InMemoryEventStore, InMemoryClueReadModel]:
+    store, views = InMemoryEventStore(), InMemoryClueReadModel()
     return ClueHandlers(store, views, no_transaction), store, views
 
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from xuncha_intake.adapters.receipts import InMemoryReceipts, Receipt
+from xuncha_intake.adapters.receipts import Receipt
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.handlers import (
@@ -28,10 +28,12 @@ from xuncha_shared.contracts.clues import (
 from xuncha_shared.contracts.common import Channel, Department
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.crypto import InformantIdentity, InformantVault, InMemoryKeyStore
+from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope
-from xuncha_shared.eventstore import InMemoryEventStore, NewEvent
+from xuncha_shared.eventstore import NewEvent
 from xuncha_shared.eventstore.base import seal_events
-from xuncha_shared.service import Meta, no_transaction
+
+from tests.support.fakes import InMemoryEventStore, InMemoryReceipts, no_transaction
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")

@@ -13,14 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from xuncha_clues.adapters.views import InMemoryClueViews
 from xuncha_clues.entrypoints.api import build_router as clues_router
 from xuncha_clues.handlers import ClueHandlers, register_from_petitions
-from xuncha_intake.adapters.receipts import InMemoryReceipts
 from xuncha_intake.domain import model
 from xuncha_intake.entrypoints.api import build_router as intake_router
 from xuncha_intake.handlers import IntakeHandlers, PetitionInput, receipt_status_handler
-from xuncha_rectification.adapters.views import InMemoryIssueViews
 from xuncha_rectification.entrypoints.api import build_router as rectification_router
 from xuncha_rectification.handlers import RectificationHandlers
 from xuncha_reporting.domain.access import (
@@ -29,7 +26,6 @@ from xuncha_reporting.domain.access import (
     linked_view_scope,
 )
 from xuncha_reporting.domain.projection import project
-from xuncha_shared.auth import AuthDependencies, Principal, Role
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.common import Channel, Department, SealedPersonalData
 from xuncha_shared.contracts.intake import (
@@ -44,11 +40,22 @@ from xuncha_shared.crypto import (
     InMemoryKeyStore,
     TamperedDataError,
 )
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import EventEnvelope, EventPayload
-from xuncha_shared.errors import ProblemError
-from xuncha_shared.eventstore import ConcurrencyError, InMemoryEventStore, NewEvent
-from xuncha_shared.http import create_app
-from xuncha_shared.service import InvalidCommand, Meta, NotAllowed, no_transaction
+from xuncha_shared.eventstore import ConcurrencyError, NewEvent
+from xuncha_shared.http.app import create_app
+from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.problems import ProblemError
+
+from tests.support.fakes import (
+    InMemoryClueReadModel,
+    InMemoryEventStore,
+    InMemoryIssueReadModel,
+    InMemoryReceipts,
+    no_transaction,
+)
 
 CITY = "361000"
 LINCHUAN = "361002"
@@ -408,7 +415,7 @@ async def _read_envelope() -> tuple[EventEnvelope, InformantIdentityRead]:
 async def test_clues_registers_no_clue_from_a_read() -> None:
     envelope, payload = await _read_envelope()
     store = InMemoryEventStore()
-    handle = register_from_petitions(ClueHandlers(store, InMemoryClueViews(), no_transaction))
+    handle = register_from_petitions(ClueHandlers(store, InMemoryClueReadModel(), no_transaction))
     await handle(None, envelope, payload)
     assert await store.read_all() == []
 
@@ -488,7 +495,7 @@ async def test_intake_over_http_custodian_only() -> None:
 
 
 async def test_the_custodian_may_not_write_or_read_clues() -> None:
-    handlers = ClueHandlers(InMemoryEventStore(), InMemoryClueViews(), no_transaction)
+    handlers = ClueHandlers(InMemoryEventStore(), InMemoryClueReadModel(), no_transaction)
     clue = uuid.uuid4()
     async with _client(lambda deps: clues_router(handlers, deps)) as client:
         responses = [
@@ -515,7 +522,7 @@ async def test_the_custodian_may_not_write_or_read_clues() -> None:
 
 
 async def test_the_custodian_may_not_write_or_read_rectification() -> None:
-    handlers = RectificationHandlers(InMemoryEventStore(), InMemoryIssueViews(), no_transaction)
+    handlers = RectificationHandlers(InMemoryEventStore(), InMemoryIssueReadModel(), no_transaction)
     issue = uuid.uuid4()
     async with _client(lambda deps: rectification_router(handlers, deps)) as client:
         responses = [

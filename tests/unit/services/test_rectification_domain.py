@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from xuncha_rectification.adapters.views import InMemoryIssueViews
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain.model import (
     FeedBack,
@@ -23,9 +22,10 @@ from xuncha_shared.contracts.rectification import (
     RectType,
     ReportKind,
 )
+from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor
-from xuncha_shared.eventstore import InMemoryEventStore
-from xuncha_shared.service import Meta, no_transaction
+
+from tests.support.fakes import InMemoryEventStore, InMemoryIssueReadModel, no_transaction
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")
@@ -180,7 +180,7 @@ def test_colours_r10() -> None:
 
 
 async def test_service_layer_feedback_and_reports() -> None:
-    store, views = InMemoryEventStore(), InMemoryIssueViews()
+    store, views = InMemoryEventStore(), InMemoryIssueReadModel()
     handlers = RectificationHandlers(store, views, no_transaction)
     meta = Meta(actor=ACTOR, correlation_id=uuid.uuid4())
     cmd = _feedback(2)

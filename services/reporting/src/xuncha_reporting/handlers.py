@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncpg
-from xuncha_shared.consumer import Handler
+from xuncha_shared.consumer import EventHandler as Handler
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_reporting.adapters.store import ProjectionStore

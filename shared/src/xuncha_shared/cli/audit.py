@@ -44,7 +44,7 @@ from xuncha_shared.cli.common import (
 )
 from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS
 from xuncha_shared.db import connect
-from xuncha_shared.jurisdictions import is_known
+from xuncha_shared.domain.jurisdictions import is_known
 
 app = typer.Typer(help="Audit the event history (docs/audit.md).", no_args_is_help=True)
 
@@ -487,7 +487,7 @@ def replay(
     import asyncpg
     from pydantic_core import to_jsonable_python
 
-    from xuncha_shared.jurisdictions import CITY, name_of
+    from xuncha_shared.domain.jurisdictions import CITY, name_of
 
     try:
         from xuncha_reporting.replay import (

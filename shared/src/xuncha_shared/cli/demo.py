@@ -30,9 +30,9 @@ import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from xuncha_shared import jurisdictions
 from xuncha_shared.cli.common import console, fail, settings
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.settings import DEFAULT_PORTS
 
 app = typer.Typer(help="Demo data (synthetic, through the public APIs).", no_args_is_help=True)
@@ -285,7 +285,7 @@ class PetitionPlan:
 
     @property
     def needs_escalation(self) -> bool:
-        county = not jurisdictions.is_city_code(self.jurisdiction)
+        county = not jurisdictions.is_city(self.jurisdiction)
         spans = len({*self.counties, self.jurisdiction} - {jurisdictions.CITY.code}) > 1
         return county and (self.city_managed or spans)
 
@@ -335,7 +335,7 @@ def _fill(template: str, rng: random.Random, unit: str, place: str) -> str:
 
 def _units_of(code: str, rng: random.Random) -> tuple[str, str]:
     """(an inspected unit, a township) of jurisdiction ``code``."""
-    if jurisdictions.is_city_code(code):
+    if jurisdictions.is_city(code):
         county = rng.choice(jurisdictions.COUNTIES).name
         return rng.choice(CITY_UNITS), f"{county}{rng.choice(TOWNSHIP_KINDS)}"
     name = jurisdictions.name_of(code)
@@ -349,7 +349,7 @@ def _petition_text(code: str, topic: str, rng: random.Random) -> tuple[str, str]
     """(unit, summary): village matters name the township as the unit; city-level petitions
     concern city units only."""
     templates = PETITION_TOPICS[topic][1]
-    if jurisdictions.is_city_code(code):
+    if jurisdictions.is_city(code):
         templates = tuple(t for t in templates if "{place}" not in t) or templates
     template = rng.choice(templates)
     unit, township = _units_of(code, rng)
@@ -377,7 +377,7 @@ def build_plan(seed: int = DEFAULT_SEED) -> DemoPlan:
     for index, code in enumerate(codes):
         topic = rng.choices(topics, weights)[0]
         unit, summary = _petition_text(code, topic, rng)
-        is_county = not jurisdictions.is_city_code(code)
+        is_county = not jurisdictions.is_city(code)
         city_managed = is_county and rng.random() < 0.08
         spans: tuple[str, ...] = ()
         if is_county and not city_managed and rng.random() < 0.03:

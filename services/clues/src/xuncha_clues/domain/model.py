@@ -25,7 +25,6 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from xuncha_shared import jurisdictions
 from xuncha_shared.contracts.clues import (
     CadreLevel,
     ClueCategory,
@@ -35,8 +34,10 @@ from xuncha_shared.contracts.clues import (
     ClueTransferred,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.aggregates import AggregateKind
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
-from xuncha_shared.service import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 
 STREAM_TYPE = "clue"
 
@@ -212,14 +213,14 @@ class Clue:
     @property
     def involved_counties(self) -> set[str]:
         involved = set(self.counties)
-        if self.jurisdiction and not jurisdictions.is_city_code(self.jurisdiction):
+        if self.jurisdiction and not jurisdictions.is_city(self.jurisdiction):
             involved.add(self.jurisdiction)
         return involved
 
     @property
     def needs_escalation(self) -> bool:
         """R12: a county clue on a 市管干部 or spanning counties must reach the city office."""
-        if not self.jurisdiction or jurisdictions.is_city_code(self.jurisdiction):
+        if not self.jurisdiction or jurisdictions.is_city(self.jurisdiction):
             return False
         return self.city_managed or len(self.involved_counties) > 1
 
@@ -286,9 +287,7 @@ def decide_classify(state: Clue, cmd: ClassifyClue, office: Office) -> list[Even
         raise RuleViolation(
             "线索已移交，不能再分类 / the clue was already transferred and cannot be reclassified"
         )
-    bad = [
-        c for c in cmd.counties if not jurisdictions.is_known(c) or jurisdictions.is_city_code(c)
-    ]
+    bad = [c for c in cmd.counties if not jurisdictions.is_known(c) or jurisdictions.is_city(c)]
     if bad:
         raise InvalidCommand(
             f"counties 中有未知的县区代码 {', '.join(bad)} / unknown county code(s) "
@@ -329,7 +328,7 @@ def decide_escalate(state: Clue, cmd: EscalateClue, office: Office) -> list[Even
             f"线索已报市委巡察办 ({state.escalated_to}) / the clue was already escalated to "
             f"{state.escalated_to}"
         )
-    if jurisdictions.is_city_code(state.jurisdiction):
+    if jurisdictions.is_city(state.jurisdiction):
         raise RuleViolation(
             "市级线索无需报市委巡察办 / the clue is already the city office's: nothing to "
             "escalate to"
@@ -424,13 +423,6 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
     return state
 
 
-def replay(events: list[EventPayload]) -> Clue:
-    state = Clue()
-    for event in events:
-        evolve(state, event)
-    return state
-
-
 def event_jurisdiction(state: Clue, event: EventPayload) -> str:
     """The envelope jurisdiction of an event of this clue: the home office's until the clue is
     escalated (ClueEscalated itself included), the city's afterwards."""
@@ -439,3 +431,13 @@ def event_jurisdiction(state: Clue, event: EventPayload) -> str:
     if isinstance(event, ClueEscalated):
         return event.from_jurisdiction
     return state.owner
+
+
+#: the clue aggregate, for the shared command loop
+CLUE = AggregateKind(
+    stream_type=STREAM_TYPE, initial=Clue, evolve=evolve, jurisdiction_of=event_jurisdiction
+)
+
+
+def replay(events: list[EventPayload]) -> Clue:
+    return CLUE.replay(events)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from xuncha_shared.auth import Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.errors import forbidden
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http.dependencies import ensure_jurisdiction
+from xuncha_shared.http.problems import forbidden
 
 #: Roles that read the linked view: the offices and the auditor (groups and departments see
 #: only their own work, domain.md section 7).

@@ -30,14 +30,15 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared import jurisdictions
-from xuncha_shared.api import known_jurisdiction
-from xuncha_shared.auth import AuthDependencies, Principal, ensure_jurisdiction
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.contracts.topics import topic_for
-from xuncha_shared.errors import conflict, invalid, not_found
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal
 from xuncha_shared.eventstore import NO_STREAM, ConcurrencyError, NewEvent
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.problems import conflict, invalid, not_found
+from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.telemetry import current_traceparent
 

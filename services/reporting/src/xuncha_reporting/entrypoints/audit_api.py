@@ -36,8 +36,6 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
-from xuncha_shared import jurisdictions
-from xuncha_shared.api import known_jurisdiction
 from xuncha_shared.audit.access import Connector
 from xuncha_shared.audit.checkpoints import CheckpointFormatError, TrustedKey, load_trust
 from xuncha_shared.audit.export import parse_time
@@ -55,16 +53,14 @@ from xuncha_shared.audit.verify import (
     audit_databases,
     check_table_checkpoints,
 )
-from xuncha_shared.auth import (
-    AuthDependencies,
-    Principal,
-    Role,
-    ensure_jurisdiction,
-    is_city,
-)
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.db import create_pool
-from xuncha_shared.errors import ProblemError, invalid, not_found, problem_type
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.jurisdictions import is_city
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.problems import ProblemError, invalid, not_found, problem_type
+from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings
 
