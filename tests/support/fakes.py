@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from xuncha_clues.adapters.read_model import ClueRow
@@ -17,21 +17,37 @@ from xuncha_clues.domain.model import Clue
 from xuncha_intake.adapters.receipts import Receipt
 from xuncha_rectification.adapters.read_model import IssueRow
 from xuncha_rectification.domain.model import Issue
+from xuncha_shared.aggregates import Aggregates, NoReadModel, ReadModel
+from xuncha_shared.domain.aggregates import AggregateKind, State
 from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope
 from xuncha_shared.eventstore.base import (
     ANY_VERSION,
     START,
     ConcurrencyError,
+    EventStore,
     NewEvent,
     Position,
     seal_events,
 )
+from xuncha_shared.unit_of_work import UnitOfWork
+
+S = TypeVar("S", bound=State)
 
 
 @asynccontextmanager
 async def no_transaction() -> AsyncIterator[None]:
     """The unit of work of the fakes: they need no connection."""
     yield None
+
+
+def fake_aggregates(
+    kind: AggregateKind[S],
+    store: EventStore,
+    read_model: ReadModel[S] | None = None,
+    unit_of_work: UnitOfWork = no_transaction,
+) -> Aggregates[S]:
+    """The command loop of ``kind`` on a fake store (and read model), without transactions."""
+    return Aggregates(kind, store, unit_of_work, read_model or NoReadModel())
 
 
 def like(pattern: str, value: str) -> bool:
@@ -177,3 +193,40 @@ class InMemoryReceipts:
 
     async def update(self, conn: Any, receipt: Receipt) -> None:
         self.rows[receipt.code_hash] = replace(receipt)
+
+
+class FakeInboxConnection:
+    """The two statements ``InboxConsumer`` runs on its connection, on a set of rows; a
+    transaction that raises leaves the rows as they were."""
+
+    def __init__(self, rows: set[tuple[str, UUID]]) -> None:
+        self.rows = rows
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        before = set(self.rows)
+        try:
+            yield
+        except BaseException:
+            self.rows.clear()
+            self.rows.update(before)
+            raise
+
+    async def fetchval(self, sql: str, consumer: str, event_id: UUID) -> int | None:
+        assert sql.startswith("SELECT 1 FROM inbox"), sql
+        return 1 if (consumer, event_id) in self.rows else None
+
+    async def execute(self, sql: str, consumer: str, event_id: UUID, topic: str) -> None:
+        assert sql.startswith("INSERT INTO inbox"), sql
+        self.rows.add((consumer, event_id))
+
+
+class FakeInboxPool:
+    """A pool of :class:`FakeInboxConnection` sharing one inbox."""
+
+    def __init__(self) -> None:
+        self.inbox: set[tuple[str, UUID]] = set()
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[FakeInboxConnection]:
+        yield FakeInboxConnection(self.inbox)

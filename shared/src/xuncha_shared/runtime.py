@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from xuncha_shared import crypto
+from xuncha_shared.aggregates import Aggregates, NoReadModel, ReadModel
 from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.auth import tokens
 from xuncha_shared.auth.authenticators import Authenticator, authenticator_from_settings
@@ -32,6 +33,7 @@ from xuncha_shared.consumer import EventHandler, InboxConsumer, broker_dead_lett
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool, migrate
+from xuncha_shared.domain.aggregates import AggregateKind, State
 from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.http.app import create_app
 from xuncha_shared.http.server import run_uvicorn
@@ -40,10 +42,12 @@ from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
 from xuncha_shared.telemetry import kafka_telemetry_middleware, setup_telemetry
+from xuncha_shared.unit_of_work import pg_unit_of_work
 
 log = logging.getLogger("xuncha.runtime")
 
 T = TypeVar("T")
+S = TypeVar("S", bound=State)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,19 @@ class ServiceContext:
     @property
     def service(self) -> str:
         return self.settings.service
+
+    def aggregates(
+        self, kind: AggregateKind[S], read_model: ReadModel[S] | None = None
+    ) -> Aggregates[S]:
+        """The command loop of ``kind`` on this service's event store, one transaction of the
+        pool per command, updating ``read_model``."""
+        return Aggregates(
+            kind,
+            self.store,
+            pg_unit_of_work(self.pool),
+            read_model or NoReadModel(),
+            self.registry,
+        )
 
     def component(self, key: Component[T], make: Callable[[], T]) -> T:
         """The service's component ``key``, made by ``make`` the first time it is asked for."""

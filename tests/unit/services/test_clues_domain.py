@@ -38,7 +38,11 @@ from xuncha_shared.envelope import Actor, EventEnvelope
 from xuncha_shared.eventstore import ConcurrencyError, NewEvent
 from xuncha_shared.eventstore.base import seal_events
 
-from tests.support.fakes import InMemoryClueReadModel, InMemoryEventStore, no_transaction
+from tests.support.fakes import (
+    InMemoryClueReadModel,
+    InMemoryEventStore,
+    fake_aggregates,
+)
 
 CITY = "361000"
 LINCHUAN = "361002"
@@ -301,7 +305,7 @@ def _petition_envelope(jurisdiction: str = LINCHUAN) -> tuple[EventEnvelope, Pet
 
 def _handlers() -> tuple[ClueHandlers, InMemoryEventStore, InMemoryClueReadModel]:
     store, views = InMemoryEventStore(), InMemoryClueReadModel()
-    return ClueHandlers(store, views, no_transaction), store, views
+    return ClueHandlers(fake_aggregates(model.CLUE, store, views), views), store, views
 
 
 async def test_register_from_petition_is_idempotent_and_caused_by_it() -> None:

@@ -33,7 +33,11 @@ from xuncha_shared.envelope import Actor, EventEnvelope
 from xuncha_shared.eventstore import NewEvent
 from xuncha_shared.eventstore.base import seal_events
 
-from tests.support.fakes import InMemoryEventStore, InMemoryReceipts, no_transaction
+from tests.support.fakes import (
+    InMemoryEventStore,
+    InMemoryReceipts,
+    fake_aggregates,
+)
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")
@@ -132,7 +136,8 @@ def _handlers() -> tuple[IntakeHandlers, InMemoryEventStore, InMemoryReceipts, I
     store = InMemoryEventStore()
     receipts = InMemoryReceipts()
     vault = InformantVault(InMemoryKeyStore(), kek=b"k" * 32)
-    return IntakeHandlers(store, receipts, vault, no_transaction), store, receipts, vault
+    handlers = IntakeHandlers(fake_aggregates(model.PETITION, store), receipts, vault)
+    return handlers, store, receipts, vault
 
 
 META = Meta(actor=ACTOR, correlation_id=uuid.uuid4(), traceparent=None)

@@ -13,11 +13,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from xuncha_clues.domain.model import CLUE
 from xuncha_clues.entrypoints.api import build_router as clues_router
 from xuncha_clues.handlers import ClueHandlers, register_from_petitions
 from xuncha_intake.domain import model
+from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router as intake_router
 from xuncha_intake.handlers import IntakeHandlers, PetitionInput, receipt_status_handler
+from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.entrypoints.api import build_router as rectification_router
 from xuncha_rectification.handlers import RectificationHandlers
 from xuncha_reporting.domain.access import (
@@ -54,6 +57,7 @@ from tests.support.fakes import (
     InMemoryEventStore,
     InMemoryIssueReadModel,
     InMemoryReceipts,
+    fake_aggregates,
     no_transaction,
 )
 
@@ -198,9 +202,10 @@ class Intake:
         self.store = store or InMemoryEventStore()
         self.keys = InMemoryKeyStore()
         self.vault = InformantVault(self.keys, kek=b"k" * 32)
-        self.handlers = IntakeHandlers(
-            self.store, InMemoryReceipts(), self.vault, kw.get("transaction", no_transaction)
+        petitions = fake_aggregates(
+            PETITION, self.store, unit_of_work=kw.get("transaction", no_transaction)
         )
+        self.handlers = IntakeHandlers(petitions, InMemoryReceipts(), self.vault)
 
     async def petition(self, informant: InformantIdentity | None = INFORMANT) -> uuid.UUID:
         recorded = await self.handlers.record_petition(
@@ -415,7 +420,9 @@ async def _read_envelope() -> tuple[EventEnvelope, InformantIdentityRead]:
 async def test_clues_registers_no_clue_from_a_read() -> None:
     envelope, payload = await _read_envelope()
     store = InMemoryEventStore()
-    handle = register_from_petitions(ClueHandlers(store, InMemoryClueReadModel(), no_transaction))
+    read_model = InMemoryClueReadModel()
+    handlers = ClueHandlers(fake_aggregates(CLUE, store, read_model), read_model)
+    handle = register_from_petitions(handlers)
     await handle(None, envelope, payload)
     assert await store.read_all() == []
 
@@ -495,7 +502,8 @@ async def test_intake_over_http_custodian_only() -> None:
 
 
 async def test_the_custodian_may_not_write_or_read_clues() -> None:
-    handlers = ClueHandlers(InMemoryEventStore(), InMemoryClueReadModel(), no_transaction)
+    read_model = InMemoryClueReadModel()
+    handlers = ClueHandlers(fake_aggregates(CLUE, InMemoryEventStore(), read_model), read_model)
     clue = uuid.uuid4()
     async with _client(lambda deps: clues_router(handlers, deps)) as client:
         responses = [
@@ -522,7 +530,8 @@ async def test_the_custodian_may_not_write_or_read_clues() -> None:
 
 
 async def test_the_custodian_may_not_write_or_read_rectification() -> None:
-    handlers = RectificationHandlers(InMemoryEventStore(), InMemoryIssueReadModel(), no_transaction)
+    issues = InMemoryIssueReadModel()
+    handlers = RectificationHandlers(fake_aggregates(ISSUE, InMemoryEventStore(), issues), issues)
     issue = uuid.uuid4()
     async with _client(lambda deps: rectification_router(handlers, deps)) as client:
         responses = [

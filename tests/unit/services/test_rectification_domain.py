@@ -25,7 +25,11 @@ from xuncha_shared.contracts.rectification import (
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor
 
-from tests.support.fakes import InMemoryEventStore, InMemoryIssueReadModel, no_transaction
+from tests.support.fakes import (
+    InMemoryEventStore,
+    InMemoryIssueReadModel,
+    fake_aggregates,
+)
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")
@@ -181,7 +185,7 @@ def test_colours_r10() -> None:
 
 async def test_service_layer_feedback_and_reports() -> None:
     store, views = InMemoryEventStore(), InMemoryIssueReadModel()
-    handlers = RectificationHandlers(store, views, no_transaction)
+    handlers = RectificationHandlers(fake_aggregates(model.ISSUE, store, views), views)
     meta = Meta(actor=ACTOR, correlation_id=uuid.uuid4())
     cmd = _feedback(2)
     recorded = await handlers.feed_back(cmd, meta)

@@ -6,20 +6,16 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
-from xuncha_shared.unit_of_work import pg_unit_of_work
 
 from xuncha_clues.adapters.read_model import SCHEMA, SqlClueReadModel
+from xuncha_clues.domain.model import CLUE
 from xuncha_clues.entrypoints.api import build_router
 from xuncha_clues.handlers import REGISTER_CONSUMER, ClueHandlers, register_from_petitions
 
 
 def handlers(ctx: ServiceContext) -> ClueHandlers:
-    return ClueHandlers(
-        store=ctx.store,
-        read_model=SqlClueReadModel(ctx.pool),
-        unit_of_work=pg_unit_of_work(ctx.pool),
-        registry=ctx.registry,
-    )
+    read_model = SqlClueReadModel(ctx.pool)
+    return ClueHandlers(ctx.aggregates(CLUE, read_model), read_model)
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:

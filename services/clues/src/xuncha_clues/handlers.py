@@ -13,22 +13,19 @@ that already exists decides nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler, consumer_meta
-from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
-from xuncha_shared.eventstore import EventStore
-from xuncha_shared.unit_of_work import UnitOfWork
 
 from xuncha_clues.adapters.read_model import ClueReadModel
 from xuncha_clues.domain import model
-from xuncha_clues.domain.model import CLUE, Clue, Office
+from xuncha_clues.domain.model import Clue, Office
 
 #: consumer group (and inbox name) registering clues from petitions
 REGISTER_CONSUMER = "clues.register-from-petitions"
@@ -38,14 +35,10 @@ CONSUMER_ACTOR = Actor(principal_id=f"service:{REGISTER_CONSUMER}", role="system
 
 @dataclass
 class ClueHandlers:
-    store: EventStore
+    #: the clue aggregates (their command loop updates ``read_model``)
+    clues: Aggregates[Clue]
+    #: ``clue_view``, for the list
     read_model: ClueReadModel
-    unit_of_work: UnitOfWork
-    registry: EventRegistry = REGISTRY
-    clues: Aggregates[Clue] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.clues = Aggregates(CLUE, self.store, self.unit_of_work, self.read_model, self.registry)
 
     async def load(self, clue_id: UUID) -> Clue:
         return await self.clues.load(clue_id)

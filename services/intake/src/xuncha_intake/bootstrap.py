@@ -8,9 +8,9 @@ from faststream.kafka import KafkaBroker
 from xuncha_shared.crypto import InformantVault, load_kek
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
-from xuncha_shared.unit_of_work import pg_unit_of_work
 
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
+from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.handlers import RECEIPT_STATUS_CONSUMER, IntakeHandlers, receipt_status_handler
 
@@ -24,13 +24,7 @@ def vault_from_context(ctx: ServiceContext) -> InformantVault:
 
 
 def handlers(ctx: ServiceContext) -> IntakeHandlers:
-    return IntakeHandlers(
-        store=ctx.store,
-        receipts=SqlReceipts(ctx.pool),
-        vault=vault_from_context(ctx),
-        unit_of_work=pg_unit_of_work(ctx.pool),
-        registry=ctx.registry,
-    )
+    return IntakeHandlers(ctx.aggregates(PETITION), SqlReceipts(ctx.pool), vault_from_context(ctx))
 
 
 async def on_start(ctx: ServiceContext) -> None:

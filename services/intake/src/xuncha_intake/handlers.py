@@ -17,14 +17,13 @@ read event. A read after the person's key was erased is recorded too (``key_eras
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
-from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import IdentityReadOutcome
@@ -32,9 +31,8 @@ from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedErr
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import EventEnvelope, EventPayload
-from xuncha_shared.eventstore import ConcurrencyError, EventStore
+from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
-from xuncha_shared.unit_of_work import UnitOfWork
 
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
 from xuncha_intake.domain import model
@@ -101,15 +99,9 @@ class ReceiptView:
 
 @dataclass
 class IntakeHandlers:
-    store: EventStore
+    petitions: Aggregates[Petition]
     receipts: ReceiptRepository
     vault: InformantVault
-    unit_of_work: UnitOfWork
-    registry: EventRegistry = REGISTRY
-    petitions: Aggregates[Petition] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.petitions = Aggregates(PETITION, self.store, self.unit_of_work, registry=self.registry)
 
     async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
         # refuse bad input before anything is written (no key row, no event, no receipt)

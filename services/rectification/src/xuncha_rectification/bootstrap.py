@@ -5,20 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import ServiceContext, ServiceSpec
-from xuncha_shared.unit_of_work import pg_unit_of_work
 
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
+from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.entrypoints.api import build_router
 from xuncha_rectification.handlers import RectificationHandlers
 
 
 def handlers(ctx: ServiceContext) -> RectificationHandlers:
-    return RectificationHandlers(
-        store=ctx.store,
-        read_model=SqlIssueReadModel(ctx.pool),
-        unit_of_work=pg_unit_of_work(ctx.pool),
-        registry=ctx.registry,
-    )
+    read_model = SqlIssueReadModel(ctx.pool)
+    return RectificationHandlers(ctx.aggregates(ISSUE, read_model), read_model)
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:

@@ -11,14 +11,11 @@ service owns clues; checking them would need a local read model of the clue topi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
-from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.domain.commands import Meta
-from xuncha_shared.eventstore import EventStore
-from xuncha_shared.unit_of_work import UnitOfWork
 
 from xuncha_rectification.adapters.read_model import IssueReadModel
 from xuncha_rectification.domain import model
@@ -39,16 +36,10 @@ def _existing(state: Issue, issue_id: UUID) -> Issue:
 
 @dataclass
 class RectificationHandlers:
-    store: EventStore
+    #: the issue aggregates (their command loop updates ``read_model``)
+    issues: Aggregates[Issue]
+    #: ``issue_view``, the ledger's list
     read_model: IssueReadModel
-    unit_of_work: UnitOfWork
-    registry: EventRegistry = REGISTRY
-    issues: Aggregates[Issue] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.issues = Aggregates(
-            ISSUE, self.store, self.unit_of_work, self.read_model, self.registry
-        )
 
     async def get(self, issue_id: UUID) -> Issue:
         return _existing(await self.issues.load(issue_id), issue_id)
