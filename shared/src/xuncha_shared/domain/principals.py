@@ -100,9 +100,6 @@ class Principal(BaseModel):
     def role_label_zh(self) -> str:
         return ROLE_LABELS_ZH[self.role]
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     def can_access(self, jurisdiction: str) -> bool:
         """Whether this principal may see data of ``jurisdiction``."""
         if not is_valid_jurisdiction(jurisdiction):
