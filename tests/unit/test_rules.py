@@ -79,7 +79,7 @@ def test_warning_thresholds_per_jurisdiction():
     assert policy.for_jurisdiction("330100") == Thresholds(15, 0)
     assert policy.for_jurisdiction("330102") == Thresholds(10, 1)
     assert WarningPolicy.from_rules().default == Thresholds(20, 0)  # R10 version 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="red_days <= yellow_days"):
         WarningPolicy.from_rules(overrides={"330102": {"yellow_days": 1, "red_days": 5}})
     with pytest.raises(ValueError, match="unknown"):
         WarningPolicy.from_rules(overrides={"330102": {"green_days": 1}})
