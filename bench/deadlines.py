@@ -3,7 +3,8 @@
 ``deadlines`` due R1 deadlines (one per issue stream, warnings off) are inserted into the
 ``deadlines`` table of a scratch database; the clock is a ``ManualClock`` past their due date.
 
-Subject: ``DeadlineWorker.fire_due()`` with batches of ``batch``: per batch one transaction that
+Subject: ``DeadlineWorker.fire_due()`` with batches of ``batch``, ``concurrency`` transactions
+side by side (the worker's default 4): per batch one transaction that
 claims the rows (``FOR UPDATE SKIP LOCKED``), builds each ``rectification.RectificationOverdue``
 through the kind's callback, appends it with ``PostgresEventStore.append`` on the same
 connection (head lookup, hash chain, INSERT … RETURNING: one append per stream) and marks the
@@ -98,6 +99,7 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], 
 class DeadlinesParams:
     deadlines: int = 10_000
     batch: int = 500
+    concurrency: int = 4
     rounds: int = 3
 
     @classmethod
@@ -147,7 +149,7 @@ async def run(env: Env, params: DeadlinesParams, log: Callable[[str], None] = pr
             await setup.execute(SCHEMA)
         finally:
             await setup.close()
-        pool = await create_pool(url, min_size=1, max_size=2)
+        pool = await create_pool(url, min_size=1, max_size=params.concurrency + 1)
         try:
             clock = ManualClock(datetime(2026, 12, 2, tzinfo=CST))
             clocks = Clocks(
@@ -160,7 +162,12 @@ async def run(env: Env, params: DeadlinesParams, log: Callable[[str], None] = pr
             async def subject(_: int) -> float:
                 await _reset(url, True, n)
                 worker = DeadlineWorker(
-                    pool, PostgresEventStore(pool), clocks, [KIND], batch=params.batch
+                    pool,
+                    PostgresEventStore(pool),
+                    clocks,
+                    [KIND],
+                    batch=params.batch,
+                    concurrency=params.concurrency,
                 )
                 t0 = time.perf_counter()
                 fired = await worker.fire_due()
@@ -199,7 +206,10 @@ async def run(env: Env, params: DeadlinesParams, log: Callable[[str], None] = pr
         metrics=[
             Metric(
                 key="deadlines",
-                label=f"{n:,} due deadlines fired as events, batches of {params.batch}",
+                label=(
+                    f"{n:,} due deadlines fired as events, batches of {params.batch}, "
+                    f"{params.concurrency} transactions at once"
+                ),
                 unit="events/s",
                 subject_rounds=subject_rounds,
                 baseline_rounds=baseline_rounds,

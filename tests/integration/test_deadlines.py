@@ -379,7 +379,7 @@ WORKER_SCRIPT = textwrap.dedent(
 
         hook = before_commit if mode != "normal" else None
         worker = DeadlineWorker(pool, PostgresEventStore(pool), clocks, [FORMAL_REPORT],
-                                batch=1000, before_commit=hook)
+                                batch=1000, concurrency=1, before_commit=hook)
         fired = await worker.fire_due()
         print(len(fired))
         await pool.close()

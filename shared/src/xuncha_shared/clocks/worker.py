@@ -109,6 +109,7 @@ class DeadlineWorker:
         kinds: Sequence[DeadlineKind],
         *,
         batch: int = 200,
+        concurrency: int = 4,
         actor: Actor = SYSTEM_ACTOR,
         before_commit: BeforeCommit | None = None,
     ) -> None:
@@ -119,7 +120,10 @@ class DeadlineWorker:
         for name in self.kinds:
             if not name.startswith(f"{clocks.service}."):
                 raise ValueError(f"{name} is not a deadline of {clocks.service}")
+        if batch < 1 or concurrency < 1:
+            raise ValueError("batch and concurrency must be at least 1")
         self.batch = batch
+        self.concurrency = concurrency
         self.actor = actor
         self.before_commit = before_commit
         self._recomputed_for: str | None = None
@@ -127,19 +131,31 @@ class DeadlineWorker:
     # ---- firing ------------------------------------------------------------------------------
 
     async def fire_due(self) -> list[Fired]:
-        """Fire every deadline due at ``clocks.now()``, batch by batch; returns what fired."""
+        """Fire every deadline due at ``clocks.now()``; returns what fired.
+
+        ``concurrency`` transactions run side by side on the pool, each claiming up to
+        ``batch`` rows (they skip each other's rows like separate workers do): each firing
+        costs the round trips of one append, so overlapping them is what makes a large due
+        set go fast. Rounds repeat until every transaction comes back short."""
+        now = self.clocks.now()
         fired: list[Fired] = []
         while True:
+            results = await asyncio.gather(
+                *(self._fire_batch_retrying(now) for _ in range(self.concurrency))
+            )
+            for _, batch in results:
+                fired.extend(batch)
+            if all(claimed < self.batch for claimed, _ in results):
+                return fired
+
+    async def _fire_batch_retrying(self, now: datetime) -> tuple[int, list[Fired]]:
+        while True:
             try:
-                claimed, batch = await self._fire_batch(self.clocks.now())
+                return await self._fire_batch(now)
             except ConcurrencyError as exc:
                 # a command appended to one of the streams meanwhile: the batch rolled back
                 # as a whole and runs again on fresh heads
                 log.debug("deadline batch retried: %s", exc)
-                continue
-            fired.extend(batch)
-            if claimed < self.batch:
-                return fired
 
     async def _fire_batch(self, now: datetime) -> tuple[int, list[Fired]]:
         fired: list[Fired] = []
@@ -176,7 +192,7 @@ class DeadlineWorker:
                 fired.append(Fired(deadline.deadline_id, stage, event_id))
             if fired:
                 await conn.execute(_MARK_SQL, *marks)
-            if self.before_commit is not None:
+            if self.before_commit is not None and fired:
                 await self.before_commit([f.event_id for f in fired])
         return len(rows), fired
 
