@@ -38,6 +38,7 @@ from xuncha_shared.db import create_pool
 from xuncha_shared.envelope import Actor, EventPayload
 from xuncha_shared.eventstore import ANY_VERSION, NewEvent, PostgresEventStore
 from xuncha_shared.http import create_app
+from xuncha_shared.kafka import client_options
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import SERVICES, Settings
@@ -365,7 +366,9 @@ async def test_redelivered_events_change_nothing(stack: Stack):
     duplicates = stack.consumer.duplicates
 
     # publish every stored event once more, exactly as the relay would
-    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.settings.kafka_bootstrap, **client_options(stack.settings)
+    )
     await producer.start()
     sent = 0
     try:

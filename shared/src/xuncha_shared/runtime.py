@@ -24,12 +24,13 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from xuncha_shared import auth, crypto
+from xuncha_shared import auth, crypto, production
 from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.http import create_app, run_uvicorn
+from xuncha_shared.kafka import client_security
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime_gc import tune_gc
@@ -72,6 +73,7 @@ class ServiceSpec:
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=client_security(settings).faststream(),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -96,10 +98,12 @@ def make_authenticator(settings: Settings, pool: asyncpg.Pool) -> auth.Authentic
 
 @contextlib.asynccontextmanager
 async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterator[ServiceContext]:
+    production.refuse_unsafe_settings(settings)  # XUNCHA_ENV=production: no development secrets
     pool = await create_pool(settings.service_database_url(), min_size=2, max_size=20)
     try:
         async with pool.acquire() as conn:
             await migrate(conn, [auth.SCHEMA, crypto.SCHEMA, *spec.schema])
+        await production.check_start(settings, pool)  # demo tokens; warnings in development
         ctx = ServiceContext(
             settings=settings,
             pool=pool,

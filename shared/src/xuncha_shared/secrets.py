@@ -43,16 +43,24 @@ def production() -> bool:
 
 
 def secrets_dir(state_dir: str | os.PathLike[str] | None = None) -> Path:
+    """``XUNCHA_SECRETS_DIR``; else the first of ``<state_dir>/secrets``,
+    ``<XUNCHA_STATE_DIR>/secrets``, ``<XUNCHA_LOCAL_STATE>/secrets``, ``./.xuncha/secrets`` that
+    exists (a tool run from the repository with its own state folder still finds the local
+    deployment's secrets); the first candidate when none exists."""
     explicit = os.environ.get("XUNCHA_SECRETS_DIR")
     if explicit:
         return Path(explicit)
-    state = (
-        state_dir
-        or os.environ.get("XUNCHA_STATE_DIR")
-        or os.environ.get("XUNCHA_LOCAL_STATE")
-        or ".xuncha"
-    )
-    return Path(state) / "secrets"
+    states = [
+        state_dir,
+        os.environ.get("XUNCHA_STATE_DIR"),
+        os.environ.get("XUNCHA_LOCAL_STATE"),
+        ".xuncha",
+    ]
+    candidates = [Path(state) / "secrets" for state in states if state]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return candidates[0]
 
 
 def new_password() -> str:

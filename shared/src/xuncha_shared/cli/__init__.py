@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from xuncha_shared.cli import audit, demo, dlq, events, projections, tokens
+from xuncha_shared.cli import audit, demo, dlq, events, keys, projections, tokens
 
 app = typer.Typer(
     name="xuncha",
@@ -18,6 +18,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(projections.app, name="projections")
 app.add_typer(demo.app, name="demo")
+app.add_typer(keys.app, name="keys")
 
 
 @app.command()

@@ -32,7 +32,12 @@ the next time this runs).
 
 from __future__ import annotations
 
-from xuncha_shared.provision.acls import ensure_service_acls, remove_acls, service_acls
+from xuncha_shared.provision.acls import (
+    all_service_acls,
+    ensure_service_acls,
+    remove_acls,
+    service_acls,
+)
 from xuncha_shared.provision.cli import main
 from xuncha_shared.provision.common import ProvisionError
 from xuncha_shared.provision.http import wait_for_http
@@ -71,6 +76,7 @@ __all__ = [
     "TOPIC_REPLICATION",
     "ProvisionError",
     "ServiceDatabase",
+    "all_service_acls",
     "create_service_databases",
     "create_topics",
     "delete_prefixed_topics",
