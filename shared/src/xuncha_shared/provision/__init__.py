@@ -5,14 +5,17 @@ test fixtures (tests/infra.py), so every path provisions exactly the same way::
 
     python -m xuncha_shared.provision databases [--prefix P]   # one role + database per service
     python -m xuncha_shared.provision topics [--prefix P]      # every topic, retention forever
-    python -m xuncha_shared.provision all [--prefix P]         # both
+    python -m xuncha_shared.provision acls [--prefix P]        # each service principal's ACLs
+    python -m xuncha_shared.provision all [--prefix P]         # all three
     python -m xuncha_shared.provision drop --prefix P          # drop P* databases/roles/topics
     python -m xuncha_shared.provision wait-pg --timeout N
     python -m xuncha_shared.provision wait-kafka --timeout N [--pid PID]
     python -m xuncha_shared.provision wait-http URL --timeout N [--pid PID]
 
-Per service ``svc`` (prefix ``P``, empty by default): role ``P+svc`` with password ``P+svc``
-(SCRAM), database ``P+svc`` owned by it, ``CONNECT`` revoked from ``PUBLIC`` so a service role
+Per service ``svc`` (prefix ``P``, empty by default): role ``P+svc`` with a generated password
+(SCRAM; ``provision.postgres.role_password``: ``XUNCHA_PG_PASSWORD_<ROLE>`` or the local secret
+``pg-<role>``, derived from the superuser's password for prefixed roles), database ``P+svc``
+owned by it, ``CONNECT`` revoked from ``PUBLIC`` so a service role
 cannot open another service's database, and the core schema (``xuncha_shared.db.migrate``)
 applied as the service role (with the ``informant_keys`` and ``checkpoints`` tables, so the
 grants below find them). The admin URL, bootstrap servers and prefixes default to ``Settings()``
@@ -22,12 +25,14 @@ grants below find them). The admin URL, bootstrap servers and prefixes default t
 The auditors' read-only role ``xuncha_auditor`` (``XUNCHA_AUDITOR_PASSWORD``, SCRAM) is one role
 for the whole cluster, shared by every prefix; in every service database it gets exactly:
 ``CONNECT`` on the database, ``USAGE`` on schema ``public``, ``SELECT`` on what the audit reads
-(``events``, its identity sequence, ``relay_positions``, ``checkpoints``) and, through
-``ALTER DEFAULT PRIVILEGES FOR ROLE <service role>``, ``SELECT`` on every table the service
-creates later. Never anything that writes; ``informant_keys`` (the informants' wrapped keys) and
-``auth_tokens`` are revoked explicitly, whatever the default privileges say (both are created
-here before the default privileges exist; a table recreated later under them loses the grant
-the next time this runs).
+(``events``, its identity sequence, ``relay_positions``, ``checkpoints``), table by table, and
+nothing else: no default privileges (those of older versions are withdrawn, a grant on any other
+table is revoked), so a table a service creates later is unreadable until listed here. Never
+anything that writes; ``informant_keys`` and ``auth_tokens`` are revoked explicitly.
+
+Kafka: every topic, and the ACLs of each service principal (``provision.acls``); the modules are
+``postgres`` (roles, databases, grants), ``kafka`` (readiness, topics), ``acls``, ``http``
+(readiness probe) and ``cli``.
 """
 
 from __future__ import annotations
