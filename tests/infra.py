@@ -13,9 +13,9 @@ Where the infrastructure comes from (``XUNCHA_TEST_INFRA``: ``auto`` by default)
 Authentication (local): the superuser's password and the Kafka users come from the local
 deployment's generated secrets (``<state>/secrets``; ``XUNCHA_SECRETS_DIR`` is set for this
 process and every subprocess, so any ``Settings()`` finds them). The test code itself talks to
-Kafka as the admin principal; ``Infra.env(service)`` gives a service process its own principal
-(``kafka_users``), whose ACLs for a topic prefix ``provision.ensure_service_acls`` creates (the
-session's prefix at start, removed at the end).
+Kafka as the admin principal; ``Infra.env(service, service_principal=True)`` gives a service
+process its own principal (``kafka_users``), whose ACLs for a topic prefix
+``provision.ensure_service_acls`` creates (the session's prefix at start, removed at the end).
 
 Every session isolates itself with a fresh ``run_id``: databases and roles ``<run_id>_<svc>``,
 topics ``<run_id>.<topic>``; they are dropped at the end of the session, so reruns and a
@@ -107,11 +107,20 @@ class Infra:
             for key, value in self.kafka_settings(principal).items()
         }
 
-    def env(self, service: str, *, http_port: int | None = None, **extra: str) -> dict[str, str]:
+    def env(
+        self,
+        service: str,
+        *,
+        http_port: int | None = None,
+        service_principal: bool = False,
+        **extra: str,
+    ) -> dict[str, str]:
         """Complete environment for a subprocess of ``service`` (``subprocess.Popen(env=...)``):
         the current environment without any inherited ``XUNCHA_*`` plus this session's.
         ``http_port`` defaults to a free port (never 8000-8003: a running ``make up`` owns
-        those); read it back from ``env["XUNCHA_HTTP_PORT"]``."""
+        those); read it back from ``env["XUNCHA_HTTP_PORT"]``. Kafka: the admin principal (a
+        CLI, a tool), or with ``service_principal`` the service's own (a service process,
+        whose ACLs ``provision.ensure_service_acls`` creates for its topic prefix)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
         env.update(
             {
@@ -125,8 +134,9 @@ class Infra:
                 "XUNCHA_HTTP_PORT": str(http_port or free_port()),
                 "XUNCHA_STATE_DIR": self.state_dir,
                 "PYTHONUNBUFFERED": "1",
-                # a service process is its own Kafka principal (ACLs: ensure_service_acls)
-                **self.kafka_env(service if service in self.kafka_users else "admin"),
+                **self.kafka_env(
+                    service if service_principal and service in self.kafka_users else "admin"
+                ),
             }
         )
         if self.secrets_dir:

@@ -117,6 +117,7 @@ async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
         for service in SERVICES:
             env = infra.env(
                 service,
+                service_principal=True,
                 XUNCHA_DATABASE_URL=databases[service],
                 XUNCHA_DB_NAME_PREFIX=db_prefix,
                 XUNCHA_TOPIC_PREFIX=topic_prefix,
