@@ -15,4 +15,5 @@ BENCHMARKS: tuple[str, ...] = (
     "dashboard",
     "audit",
     "deadlines",
+    "security",
 )

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 from xuncha_shared.runtime_gc import tune_gc
 
-from bench import BENCHMARKS, append, audit, dashboard, deadlines, latency, relay, replay
+from bench import BENCHMARKS, append, audit, dashboard, deadlines, latency, relay, replay, security
 from bench.common import BenchResult, Env, server_settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -47,6 +47,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "dashboard": (dashboard.DashboardParams, dashboard.run),
     "audit": (audit.AuditParams, audit.run),
     "deadlines": (deadlines.DeadlinesParams, deadlines.run),
+    "security": (security.SecurityParams, security.run),
 }
 
 
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-events", type=int, help="events verified by the audit run")
     p.add_argument("--audit-replay-events", type=int, help="events replayed by the audit run")
     p.add_argument("--deadlines", type=int, help="due deadlines the deadline worker fires")
+    p.add_argument("--security-events", type=int, help="messages per SASL/PLAINTEXT round")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p
@@ -102,6 +104,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "dashboard": {"rate": args.dashboard_rate, "seconds": args.dashboard_seconds},
         "audit": {"events": args.audit_events, "replay_events": args.audit_replay_events},
         "deadlines": {"deadlines": args.deadlines},
+        "security": {"events": args.security_events},
     }
     selected = args.only or list(BENCHMARKS)
     result: dict[str, Any] = {}

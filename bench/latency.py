@@ -37,7 +37,7 @@ from xuncha_shared.db import create_pool
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NO_STREAM
 from xuncha_shared.eventstore.postgres import PostgresEventStore
-from xuncha_shared.kafka import header, make_producer
+from xuncha_shared.kafka import client_options, header, make_producer
 from xuncha_shared.relay import OutboxRelay, kafka_headers
 from xuncha_shared.runtime import make_broker
 from xuncha_shared.settings import Settings
@@ -185,6 +185,7 @@ async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = prin
         raw_consumer = AIOKafkaConsumer(
             raw_topic,
             bootstrap_servers=env.kafka_bootstrap,
+            **client_options(),
             group_id=f"{prefix}raw",
             auto_offset_reset="earliest",
             enable_auto_commit=False,

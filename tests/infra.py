@@ -5,9 +5,17 @@ Where the infrastructure comes from (``XUNCHA_TEST_INFRA``: ``auto`` by default)
 - ``docker``: a reachable Docker engine -> testcontainers ``postgres:15`` and ``apache/kafka``
   (KRaft, single node), thrown away at the end of the session;
 - ``local``: no Docker engine (this project's machines, CI) -> the project-local PostgreSQL
-  (127.0.0.1:15432) and Kafka (127.0.0.1:19092) of ``deploy/local``, started by its scripts if
-  they do not run yet (so plain ``pytest`` works) and left running afterwards. The services are
-  never started here: e2e tests launch their own processes with ``Infra.env``.
+  (127.0.0.1:15432, ``XUNCHA_PG_PORT``) and Kafka (127.0.0.1:19092, ``XUNCHA_KAFKA_PORT``) of
+  ``deploy/local`` (state ``XUNCHA_LOCAL_STATE``, default <repo>/.xuncha), started by its
+  scripts if they do not run yet (so plain ``pytest`` works) and left running afterwards. The
+  services are never started here: e2e tests launch their own processes with ``Infra.env``.
+
+Authentication (local): the superuser's password and the Kafka users come from the local
+deployment's generated secrets (``<state>/secrets``; ``XUNCHA_SECRETS_DIR`` is set for this
+process and every subprocess, so any ``Settings()`` finds them). The test code itself talks to
+Kafka as the admin principal; ``Infra.env(service, service_principal=True)`` gives a service
+process its own principal (``kafka_users``), whose ACLs for a topic prefix
+``provision.ensure_service_acls`` creates (the session's prefix at start, removed at the end).
 
 Every session isolates itself with a fresh ``run_id``: databases and roles ``<run_id>_<svc>``,
 topics ``<run_id>.<topic>``; they are dropped at the end of the session, so reruns and a
@@ -27,7 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import asyncpg
-from xuncha_shared import provision
+from xuncha_shared import provision, secrets
 from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.settings import SERVICES, Settings, database_url_for
 
@@ -48,6 +56,9 @@ class Infra:
     backend: str  # "local" or "docker"
     state_dir: str
     services: tuple[str, ...] = field(default=SERVICES)
+    #: Kafka SCRAM passwords by principal (``admin`` and one per service); empty: no SASL
+    kafka_users: dict[str, str] = field(default_factory=dict)
+    secrets_dir: str | None = None
 
     @property
     def db_prefix(self) -> str:
@@ -74,15 +85,42 @@ class Infra:
             "kafka_bootstrap": self.kafka_bootstrap,
             "topic_prefix": self.topic_prefix,
             "state_dir": self.state_dir,
+            **self.kafka_settings(),
         }
         values.update(overrides)
         return Settings(**values)
 
-    def env(self, service: str, *, http_port: int | None = None, **extra: str) -> dict[str, str]:
+    def kafka_settings(self, principal: str = "admin") -> dict[str, Any]:
+        """Settings fields that make a client authenticate as ``principal``."""
+        if not self.kafka_users:
+            return {"kafka_security_protocol": "PLAINTEXT"}
+        return {
+            "kafka_security_protocol": "SASL_PLAINTEXT",
+            "kafka_username": principal,
+            "kafka_password": self.kafka_users[principal],
+        }
+
+    def kafka_env(self, principal: str = "admin") -> dict[str, str]:
+        """The ``XUNCHA_KAFKA_*`` variables of ``kafka_settings``."""
+        return {
+            f"XUNCHA_{key.upper()}": str(value)
+            for key, value in self.kafka_settings(principal).items()
+        }
+
+    def env(
+        self,
+        service: str,
+        *,
+        http_port: int | None = None,
+        service_principal: bool = False,
+        **extra: str,
+    ) -> dict[str, str]:
         """Complete environment for a subprocess of ``service`` (``subprocess.Popen(env=...)``):
         the current environment without any inherited ``XUNCHA_*`` plus this session's.
         ``http_port`` defaults to a free port (never 8000-8003: a running ``make up`` owns
-        those); read it back from ``env["XUNCHA_HTTP_PORT"]``."""
+        those); read it back from ``env["XUNCHA_HTTP_PORT"]``. Kafka: the admin principal (a
+        CLI, a tool), or with ``service_principal`` the service's own (a service process,
+        whose ACLs ``provision.ensure_service_acls`` creates for its topic prefix)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
         env.update(
             {
@@ -96,8 +134,13 @@ class Infra:
                 "XUNCHA_HTTP_PORT": str(http_port or free_port()),
                 "XUNCHA_STATE_DIR": self.state_dir,
                 "PYTHONUNBUFFERED": "1",
+                **self.kafka_env(
+                    service if service_principal and service in self.kafka_users else "admin"
+                ),
             }
         )
+        if self.secrets_dir:
+            env["XUNCHA_SECRETS_DIR"] = self.secrets_dir
         env.update(extra)
         return env
 
@@ -129,6 +172,8 @@ class Backend(Protocol):
     name: str
     pg_admin_url: str
     kafka_bootstrap: str
+    kafka_users: dict[str, str]
+    secrets_dir: str | None
 
     def start(self) -> None: ...
 
@@ -164,10 +209,31 @@ class LocalBackend:
     name = "local"
 
     def __init__(self) -> None:
-        self.pg_admin_url = Settings().pg_admin_url
-        self.kafka_bootstrap = Settings().kafka_bootstrap
+        state = os.environ.get("XUNCHA_LOCAL_STATE") or str(REPO_ROOT / ".xuncha")
+        self.secrets_dir: str | None = os.environ.get("XUNCHA_SECRETS_DIR") or str(
+            Path(state) / "secrets"
+        )
+        self.pg_admin_url = ""
+        self.kafka_bootstrap = ""
+        self.kafka_users: dict[str, str] = {}
 
     def start(self) -> None:
+        self._run_scripts()
+        # the scripts generated the secrets (a fresh machine) or found them: from now on every
+        # Settings() of this process and of its subprocesses reads them
+        assert self.secrets_dir
+        os.environ["XUNCHA_SECRETS_DIR"] = self.secrets_dir
+        folder = Path(self.secrets_dir)
+        settings = Settings()
+        self.pg_admin_url = settings.pg_admin_url
+        self.kafka_bootstrap = settings.kafka_bootstrap
+        self.kafka_users = {
+            user: value
+            for user in secrets.KAFKA_PRINCIPALS
+            if (value := secrets.read(secrets.kafka_file(user), folder))
+        }
+
+    def _run_scripts(self) -> None:
         # the scripts are idempotent: a quick check when the infrastructure already runs
         for script in ("pg.sh", "kafka.sh"):
             proc = subprocess.run(
@@ -197,6 +263,10 @@ class DockerBackend:
     def __init__(self) -> None:
         self.pg_admin_url = ""
         self.kafka_bootstrap = ""
+        # the throw-away containers run without Kafka authentication (docker-compose.yml
+        # documents the authenticated production shape)
+        self.kafka_users: dict[str, str] = {}
+        self.secrets_dir: str | None = None
         self._containers: list[Any] = []
 
     def start(self) -> None:
@@ -269,9 +339,13 @@ async def start_infra(state_dir: str) -> tuple[Infra, Backend]:
             run_id=new_run_id(),
             backend=backend.name,
             state_dir=state_dir,
+            kafka_users=dict(backend.kafka_users),
+            secrets_dir=backend.secrets_dir,
         )
         await provision.create_service_databases(infra.pg_admin_url, infra.db_prefix)
         await provision.provision_topics(infra.kafka_bootstrap, infra.topic_prefix)
+        if infra.kafka_users:
+            await provision.ensure_service_acls(infra.kafka_bootstrap, infra.topic_prefix)
     except BaseException:
         await asyncio.to_thread(backend.stop)
         raise
@@ -282,6 +356,10 @@ async def stop_infra(infra: Infra, backend: Backend) -> None:
     try:
         await provision.drop_prefixed_databases(infra.pg_admin_url, infra.db_prefix)
         await provision.delete_prefixed_topics(infra.kafka_bootstrap, infra.topic_prefix)
+        if infra.kafka_users:
+            await provision.remove_acls(
+                infra.kafka_bootstrap, provision.all_service_acls(infra.topic_prefix)
+            )
     finally:
         await asyncio.to_thread(backend.stop)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Project-local single-node KRaft Apache Kafka on 127.0.0.1:19092 (controller 19093).
+# Project-local single-node KRaft Apache Kafka on 127.0.0.1:19092 (controller 19093; XUNCHA_KAFKA_PORT
+# and XUNCHA_KAFKA_CONTROLLER_PORT override), SASL/SCRAM-SHA-512 and ACLs (StandardAuthorizer).
 # The broker is the real thing: kafka_2.13 jars resolved from Maven Central by
 # deploy/local/kafka/pom.xml into .xuncha/kafka/libs (cached).
 #   kafka.sh install | start | stop | status
@@ -39,10 +40,57 @@ kafka_install() {
 
 kafka_config() {
     mkdir -p "$KAFKA_DATA"
-    sed -e "s#@KAFKA_DATA@#$KAFKA_DATA#g" \
-        -e "s#@BROKER_PORT@#$KAFKA_PORT#g" \
-        -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
-        "$DEPLOY_DIR/kafka/server.properties.template" >"$KAFKA_PROPS"
+    # the rendered file holds the admin's password: readable by this user only
+    (
+        umask 077
+        sed -e "s#@KAFKA_DATA@#$KAFKA_DATA#g" \
+            -e "s#@BROKER_PORT@#$KAFKA_PORT#g" \
+            -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+            -e "s#@ADMIN_PASSWORD@#$(secret kafka-admin)#g" \
+            "$DEPLOY_DIR/kafka/server.properties.template" >"$KAFKA_PROPS"
+    )
+    chmod 0600 "$KAFKA_PROPS"
+}
+
+# the SCRAM users: admin (super user) and one principal per service, passwords generated into
+# .xuncha/secrets/kafka-<name>
+KAFKA_USERS=(admin "${SERVICES[@]}")
+USERS_MARKER="$KAFKA_DIR/scram-users.sha256"
+
+users_digest() {
+    local u
+    for u in "${KAFKA_USERS[@]}"; do printf '%s:%s\n' "$u" "$(secret "kafka-$u")"; done | sha256sum | cut -d' ' -f1
+}
+
+# kafka_users: an existing cluster (formatted before authentication, or a password changed) gets
+# its SCRAM users from the admin over SASL/PLAIN (defined in server.properties, so it works
+# before any SCRAM user exists): kafka-configs --alter --add-config SCRAM-SHA-512=[...]
+kafka_users() {
+    local want u cfg
+    want="$(users_digest)"
+    if [[ -f "$USERS_MARKER" && "$(<"$USERS_MARKER")" == "$want" ]]; then
+        return 0
+    fi
+    log "Kafka: creating the SCRAM-SHA-512 users (${KAFKA_USERS[*]})"
+    cfg="$KAFKA_DIR/admin-plain.properties"
+    (
+        umask 077
+        printf '%s\n' "security.protocol=SASL_PLAINTEXT" "sasl.mechanism=PLAIN" \
+            "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$(secret kafka-admin)\";" \
+            >"$cfg"
+    )
+    for u in "${KAFKA_USERS[@]}"; do
+        java -Dlog4j2.configurationFile="$DEPLOY_DIR/kafka/log4j2.xml" -Dxuncha.logdir="$LOG_DIR" \
+            -cp "$CP" kafka.admin.ConfigCommand --bootstrap-server "$KAFKA_BOOTSTRAP" \
+            --command-config "$cfg" --alter --entity-type users --entity-name "$u" \
+            --add-config "SCRAM-SHA-512=[iterations=4096,password=$(secret "kafka-$u")]" \
+            >>"$KAFKA_DIR/users.log" 2>&1 || {
+            tail -n 20 "$KAFKA_DIR/users.log" >&2
+            die "cannot create the Kafka user $u"
+        }
+    done
+    echo "$want" >"$USERS_MARKER"
+    ok "Kafka users ready"
 }
 
 kafka_format() {
@@ -53,13 +101,18 @@ kafka_format() {
     local cid
     cid="$(java -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
     [[ -n "$cid" ]] || die "kafka.tools.StorageTool random-uuid gave no cluster id"
+    local u scram=()
+    for u in "${KAFKA_USERS[@]}"; do
+        scram+=(--add-scram "SCRAM-SHA-512=[name=$u,iterations=4096,password=$(secret "kafka-$u")]")
+    done
     java -Dlog4j2.configurationFile="$DEPLOY_DIR/kafka/log4j2.xml" -Dxuncha.logdir="$LOG_DIR" \
         -cp "$CP" kafka.tools.StorageTool format --standalone -t "$cid" -c "$KAFKA_PROPS" \
-        >"$KAFKA_DIR/format.log" 2>&1 || {
+        "${scram[@]}" >"$KAFKA_DIR/format.log" 2>&1 || {
         cat "$KAFKA_DIR/format.log" >&2
         die "kafka storage format failed"
     }
-    ok "formatted (cluster id $cid)"
+    users_digest >"$USERS_MARKER"
+    ok "formatted (cluster id $cid) with the SCRAM users ${KAFKA_USERS[*]}"
 }
 
 kafka_probe() {
@@ -68,6 +121,12 @@ kafka_probe() {
 
 kafka_start() {
     ensure_state_dirs
+    ensure_secrets
+    if pid_alive "$PIDFILE" && ! grep -qs '^authorizer.class.name=' "$KAFKA_PROPS"; then
+        # the broker of an older deployment (PLAINTEXT, no ACLs): restart it with authentication
+        log "Kafka runs without authentication: restarting it with SASL/SCRAM and ACLs"
+        kafka_stop
+    fi
     if pid_alive "$PIDFILE"; then
         if kafka_probe 5; then
             ok "Kafka already running on $KAFKA_BOOTSTRAP (pid $(<"$PIDFILE"))"
@@ -96,6 +155,14 @@ kafka_start() {
     fi
     local t0
     t0=$(now_ms)
+    # the listeners open first; the users must exist before a SCRAM client can ask for metadata
+    local i
+    for ((i = 0; i < 1200; i++)); do
+        port_in_use "$KAFKA_PORT" && port_in_use "$KAFKA_CONTROLLER_PORT" && break
+        pid_alive "$PIDFILE" || break
+        sleep 0.1
+    done
+    pid_alive "$PIDFILE" && kafka_users
     if ! provision wait-kafka --bootstrap "$KAFKA_BOOTSTRAP" --timeout 120 --pid "$(<"$PIDFILE")"; then
         echo "--- tail of $LOG_DIR/kafka.log" >&2
         tail -n 40 "$LOG_DIR/kafka.log" >&2 2>/dev/null || true
@@ -125,5 +192,6 @@ install) kafka_install ;;
 start) kafka_start ;;
 stop) kafka_stop ;;
 status) kafka_status ;;
-*) die "usage: $0 install|start|stop|status" ;;
+users) kafka_users ;;
+*) die "usage: $0 install|start|stop|status|users" ;;
 esac

@@ -18,21 +18,26 @@ PY="$VENV/bin/python"
 PG_VERSION=15
 PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
 PG_HOST=127.0.0.1
-PG_PORT=15432
+PG_PORT="${XUNCHA_PG_PORT:-15432}"
 PG_DIR="$STATE/pg"
 PG_DATA="$PG_DIR/data"
 PG_LOG="$PG_DIR/postgresql.log"
 PG_SOCK="$PG_DIR/sock"
 
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=19092
-KAFKA_CONTROLLER_PORT=19093
+KAFKA_PORT="${XUNCHA_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${XUNCHA_KAFKA_CONTROLLER_PORT:-19093}"
 KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
 KAFKA_DIR="$STATE/kafka"
 KAFKA_LIBS="$KAFKA_DIR/libs"
 KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_PROPS="$KAFKA_DIR/server.properties"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}"
+
+# generated secrets (python -m xuncha_shared.secrets ensure): passwords, SCRAM users, the KEK
+SECRETS_DIR="$STATE/secrets"
+# what the Python side (settings, CLI, tests) reads: the same state folder and ports
+export XUNCHA_LOCAL_STATE="$STATE" XUNCHA_PG_PORT="$PG_PORT" XUNCHA_KAFKA_PORT="$KAFKA_PORT"
 
 SERVICES=(reporting intake clues rectification)
 declare -A SERVICE_PORTS=([reporting]=8000 [intake]=8001 [clues]=8002 [rectification]=8003)
@@ -152,4 +157,18 @@ ensure_venv() {
 
 provision() {
     "$PY" -m xuncha_shared.provision "$@"
+}
+
+# ---- secrets (deploy/local/README.md "Secrets") ------------------------------------------------
+
+# ensure_secrets: generate the missing ones into $SECRETS_DIR (0700, files 0600); never replaces
+ensure_secrets() {
+    "$PY" -m xuncha_shared.secrets --dir "$SECRETS_DIR" ensure || die "cannot generate secrets in $SECRETS_DIR"
+}
+
+# secret NAME: print a generated secret (pg-<role>, kafka-<principal>, kek)
+secret() {
+    local f="$SECRETS_DIR/$1"
+    [[ -s "$f" ]] || die "secret $1 is missing in $SECRETS_DIR (make infra generates it)"
+    tr -d '\n' <"$f"
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Project-local PostgreSQL 15 cluster on 127.0.0.1:15432 (data in .xuncha/pg).
+# Project-local PostgreSQL 15 cluster on 127.0.0.1:15432 (XUNCHA_PG_PORT; data in .xuncha/pg),
+# SCRAM passwords for every role over TCP (generated into .xuncha/secrets).
 #   pg.sh install | start | stop | status
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -75,15 +76,45 @@ timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_duration_statement = 1000
 EOF
-    # the bootstrap superuser is trusted on the socket and loopback only; every other role
-    # (the four service roles) needs its password (SCRAM)
-    as_postgres tee "$PG_DATA/pg_hba.conf" >/dev/null <<'EOF'
+    pg_write_hba
+}
+
+# password authentication (SCRAM) for every role over TCP, the superuser included (its password
+# is the generated secret pg-postgres); on the unix socket the OS user `postgres` alone maps to
+# the superuser (`peer`), so the scripts (root, through runuser) can always set its password
+pg_write_hba() {
+    local want
+    want="$(cat <<'EOF_HBA'
 # written by deploy/local/pg.sh; TYPE DATABASE USER ADDRESS METHOD
-local   all   postgres                 trust
-host    all   postgres   127.0.0.1/32  trust
+local   all   postgres                 peer
 local   all   all                      scram-sha-256
 host    all   all        127.0.0.1/32  scram-sha-256
-EOF
+EOF_HBA
+)"
+    if [[ "$(as_postgres cat "$PG_DATA/pg_hba.conf" 2>/dev/null)" == "$want" ]]; then
+        return 1
+    fi
+    printf '%s\n' "$want" | as_postgres tee "$PG_DATA/pg_hba.conf" >/dev/null
+    return 0
+}
+
+# pg_secure: the superuser gets its generated password and pg_hba.conf asks every TCP client for
+# one (an older deployment with `trust` is upgraded here, the running server reloaded)
+pg_secure() {
+    local pw sock
+    pw="$(secret pg-postgres)"
+    sock="$(sed -n "s/^unix_socket_directories = '\(.*\)'$/\1/p" "$PG_DATA/xuncha.conf" 2>/dev/null || true)"
+    local sql="ALTER ROLE postgres WITH PASSWORD '$pw'"
+    if ! PGPASSWORD="$pw" "$PG_BIN/psql" -qAtX -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres \
+        -c "$sql" >/dev/null 2>&1; then
+        # the password changed (or never was set under scram): the socket with peer auth
+        as_postgres "$PG_BIN/psql" -qAtX -h "${sock:-$PG_SOCK}" -p "$PG_PORT" -U postgres -d postgres \
+            -c "$sql" >/dev/null || die "cannot set the password of the PostgreSQL superuser"
+    fi
+    if pg_write_hba; then
+        log "pg_hba.conf: scram-sha-256 for every TCP client (reloading)"
+        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" reload >/dev/null
+    fi
 }
 
 pg_init() {
@@ -98,7 +129,7 @@ pg_init() {
     local t0
     t0=$(now_ms)
     # initdb refuses to run as root: run as the postgres system user
-    as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+    as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
         >"$PG_DIR/initdb.log" 2>&1 || {
         tail -n 30 "$PG_DIR/initdb.log" >&2
         die "initdb failed (log: $PG_DIR/initdb.log)"
@@ -110,7 +141,9 @@ pg_init() {
 pg_start() {
     pg_install
     ensure_state_dirs
+    ensure_secrets
     if pg_running && pg_ready; then
+        pg_secure
         ok "PostgreSQL already running on $PG_HOST:$PG_PORT"
         return 0
     fi
@@ -135,7 +168,10 @@ pg_start() {
     head -n 1 "$PG_DATA/postmaster.pid" >"$RUN_DIR/postgres.pid"
     local i
     for ((i = 0; i < 300; i++)); do
-        pg_ready && return 0
+        if pg_ready; then
+            pg_secure
+            return 0
+        fi
         sleep 0.1
     done
     tail -n 30 "$PG_LOG" >&2

@@ -61,11 +61,17 @@ start_one() {
     # read-only role xuncha_auditor (the database name is swapped per service)
     local audit_env=()
     if [[ "$svc" == reporting ]]; then
-        audit_env=("XUNCHA_AUDIT_DATABASE_URL=postgresql://xuncha_auditor:${XUNCHA_AUDITOR_PASSWORD:-xuncha_auditor}@$PG_HOST:$PG_PORT/reporting")
+        audit_env=("XUNCHA_AUDIT_DATABASE_URL=postgresql://xuncha_auditor:$(secret pg-xuncha_auditor)@$PG_HOST:$PG_PORT/reporting")
     fi
+    # every secret from .xuncha/secrets: its own role's password, its own Kafka principal
+    # (SCRAM-SHA-512, ACLs: python -m xuncha_shared.provision acls), the informants' KEK
     XUNCHA_SERVICE="$svc" \
-        XUNCHA_DATABASE_URL="postgresql://$svc:$svc@$PG_HOST:$PG_PORT/$svc" \
+        XUNCHA_DATABASE_URL="postgresql://$svc:$(secret "pg-$svc")@$PG_HOST:$PG_PORT/$svc" \
         XUNCHA_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP" \
+        XUNCHA_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT \
+        XUNCHA_KAFKA_USERNAME="$svc" \
+        XUNCHA_KAFKA_PASSWORD="$(secret "kafka-$svc")" \
+        XUNCHA_KEK="$(secret kek)" \
         XUNCHA_HTTP_HOST=127.0.0.1 \
         XUNCHA_HTTP_PORT="$port" \
         XUNCHA_STATE_DIR="$STATE" \

@@ -34,7 +34,7 @@ fi
 "$DEPLOY_DIR/kafka.sh" start
 # roles + databases (core schema migrated as each service role) and every topic; idempotent
 provision all --quiet
-ok "databases (intake, clues, rectification, reporting) and topics provisioned"
+ok "databases (intake, clues, rectification, reporting), topics and ACLs provisioned"
 if [[ $MODE == infra ]]; then
     ok "infrastructure ready in $(($(now_ms) - T0)) ms"
     exit 0
@@ -49,7 +49,7 @@ done
 
 # ---- demo tokens and data (commands written elsewhere; skipped while they do not exist) ----
 XUNCHA=("$VENV/bin/xuncha")
-export XUNCHA_PG_ADMIN_URL="postgresql://postgres@$PG_HOST:$PG_PORT/postgres"
+export XUNCHA_PG_ADMIN_URL="postgresql://postgres:$(secret pg-postgres)@$PG_HOST:$PG_PORT/postgres"
 export XUNCHA_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
 export XUNCHA_STATE_DIR="$STATE"
 TOKENS="$STATE/demo-tokens.json"
@@ -100,7 +100,8 @@ for svc in "${SERVICES[@]}"; do
 done
 echo
 echo "dashboard    http://127.0.0.1:${SERVICE_PORTS[reporting]}/"
-echo "databases    postgresql://<svc>:<svc>@$PG_HOST:$PG_PORT/<svc>   (admin: postgresql://postgres@$PG_HOST:$PG_PORT/postgres)"
+echo "databases    postgresql://<svc>:<.xuncha/secrets/pg-<svc>>@$PG_HOST:$PG_PORT/<svc>   (admin: user postgres, .xuncha/secrets/pg-postgres)"
+echo "kafka        SASL/SCRAM-SHA-512 on $KAFKA_BOOTSTRAP, one user per service (.xuncha/secrets/kafka-<user>)"
 if [[ -s "$TOKENS" ]]; then
     echo "demo tokens  $TOKENS"
 else

@@ -107,11 +107,18 @@ async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
     topic_prefix = f"{infra.topic_prefix}e2e{run}."
     dbs = await provision.create_service_databases(infra.pg_admin_url, db_prefix)
     await provision.provision_topics(infra.kafka_bootstrap, topic_prefix)
+    # each service process is its own Kafka principal: its ACLs for this stack's topics
+    acls = (
+        await provision.ensure_service_acls(infra.kafka_bootstrap, topic_prefix)
+        if infra.kafka_users
+        else []
+    )
     databases = {svc: dbs[svc].url for svc in SERVICES}
     try:
         for service in SERVICES:
             env = infra.env(
                 service,
+                service_principal=True,
                 XUNCHA_DATABASE_URL=databases[service],
                 XUNCHA_DB_NAME_PREFIX=db_prefix,
                 XUNCHA_TOPIC_PREFIX=topic_prefix,
@@ -156,6 +163,7 @@ async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
                 await asyncio.to_thread(proc.wait, 10)
         await provision.drop_prefixed_databases(infra.pg_admin_url, db_prefix)
         await provision.delete_prefixed_topics(infra.kafka_bootstrap, topic_prefix)
+        await provision.remove_acls(infra.kafka_bootstrap, acls)
 
 
 async def submit_petition(running: Running, summary: str) -> dict[str, object]:

@@ -562,14 +562,20 @@ async def test_the_auditor_role_reads_the_history_and_cannot_write_nor_read_keys
             await conn.close()
 
 
-async def test_tables_the_service_creates_later_are_readable_by_the_auditor(env: Env):
+async def test_tables_the_service_creates_later_are_not_readable_by_the_auditor(env: Env):
+    """Explicit grants per table, no default privileges: a table a service adds later (it may
+    be sensitive) stays unreadable, provisioning again included (docs/security.md)."""
     await env.pools["clues"].execute(
         "CREATE TABLE public.later_table (x int); INSERT INTO public.later_table VALUES (7)"
     )
     try:
         conn = await asyncpg.connect(env.settings.audit_database_url("clues"))
         try:
-            assert await conn.fetchval("SELECT x FROM public.later_table") == 7
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.fetchval("SELECT x FROM public.later_table")
+            await provision.create_service_databases(env.admin_url, env.prefix, ("clues",))
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.fetchval("SELECT x FROM public.later_table")
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await conn.execute("DELETE FROM public.later_table")
         finally:
@@ -600,15 +606,15 @@ async def test_provisioning_again_keeps_the_grants_and_the_denials(env: Env):
         await conn.close()
 
 
-async def test_provisioning_revokes_informant_keys_even_when_recreated_under_the_defaults(env: Env):
-    """The default privileges would grant SELECT on a table the service creates later: were
-    informant_keys ever recreated by the service, provisioning revokes it explicitly."""
+async def test_provisioning_revokes_informant_keys_even_when_recreated(env: Env):
+    """Were informant_keys ever recreated by the service, it is unreadable by the auditor, and
+    stays so when provisioning runs again."""
     svc = env.pools["rectification"]
     await svc.execute(f"DROP TABLE informant_keys; {crypto.SCHEMA}")
     conn = await asyncpg.connect(env.settings.audit_database_url("rectification"))
     try:
         privileges = "SELECT has_table_privilege('informant_keys', 'SELECT')"
-        assert await conn.fetchval(privileges) is True  # what the default privileges did
+        assert await conn.fetchval(privileges) is False  # no default privileges hand it out
         await provision.create_service_databases(env.admin_url, env.prefix, ("rectification",))
         assert await conn.fetchval(privileges) is False
         with pytest.raises(asyncpg.InsufficientPrivilegeError):

@@ -34,7 +34,7 @@ from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.topics import all_topics
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.kafka import topic_partitions
+from xuncha_shared.kafka import client_options, topic_partitions
 from xuncha_shared.settings import SERVICES, Settings
 
 from tests.e2e.stack import LINCHUAN, Running, service_stack
@@ -319,7 +319,9 @@ async def end_offsets(stack: Replayed) -> dict[str, int]:
     """The end offset of every partition of every topic of the stack (incl. dead letters and
     audit.checkpoints): any message published anywhere moves one."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=stack.infra.kafka_bootstrap, enable_auto_commit=False
+        bootstrap_servers=stack.infra.kafka_bootstrap,
+        enable_auto_commit=False,
+        **client_options(),
     )
     await consumer.start()
     try:

@@ -29,6 +29,7 @@ from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.eventstore import envelope_from_record
 from xuncha_shared.http.app import create_app
+from xuncha_shared.kafka import client_options
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import ServiceSpec, service_context
 from xuncha_shared.settings import Settings
@@ -254,7 +255,9 @@ async def test_duplicate_petition_delivery_makes_one_clue(stack: Stack) -> None:
     assert row is not None
     wire = envelope_from_record(row).to_wire()
     duplicates = stack.register_consumer.duplicates
-    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.settings.kafka_bootstrap, **client_options(stack.settings)
+    )
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -21,6 +21,7 @@ from xuncha_rectification.domain.model import add_months, local_date
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.envelope import now_utc
+from xuncha_shared.kafka import client_options
 from xuncha_shared.settings import Settings
 
 from tests.support.principals import LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
@@ -149,6 +150,7 @@ async def test_issue_events_reach_kafka(api: Api) -> None:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=api.settings.kafka_bootstrap,
+        **client_options(api.settings),
         group_id=f"test-{uuid.uuid4().hex}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -39,6 +39,7 @@ from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor, EventPayload
 from xuncha_shared.eventstore import ANY_VERSION, NewEvent, PostgresEventStore
 from xuncha_shared.http.app import create_app
+from xuncha_shared.kafka import client_options
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import SERVICES, Settings
@@ -366,7 +367,9 @@ async def test_redelivered_events_change_nothing(stack: Stack):
     duplicates = stack.consumer.duplicates
 
     # publish every stored event once more, exactly as the relay would
-    producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=stack.settings.kafka_bootstrap, **client_options(stack.settings)
+    )
     await producer.start()
     sent = 0
     try:

@@ -17,6 +17,7 @@ from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subsc
 from xuncha_shared.contracts import REGISTRY, topic_for
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
 from xuncha_shared.http.app import create_app
+from xuncha_shared.kafka import client_security
 from xuncha_shared.relay import OutboxRelay
 
 from tests.support.events import petition
@@ -58,7 +59,9 @@ async def test_http_append_relay_kafka_handler_share_one_trace(
 
     handled: list[str] = []
     broker = KafkaBroker(
-        infra.kafka_bootstrap, middlewares=[telemetry.kafka_telemetry_middleware()]
+        infra.kafka_bootstrap,
+        middlewares=[telemetry.kafka_telemetry_middleware()],
+        security=client_security().faststream(),
     )
 
     async def handler(conn, envelope, payload) -> None:

@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.db import create_pool
+from xuncha_shared.kafka import client_security
 
 EFFECTS_DDL = (
     "CREATE TABLE IF NOT EXISTS effects (event_id uuid NOT NULL, at timestamptz DEFAULT now())"
@@ -40,7 +41,12 @@ async def main() -> None:
         if args.crash_at and handled == args.crash_at:
             os.kill(os.getpid(), signal.SIGKILL)  # the effect is written but not committed
 
-    broker = KafkaBroker(args.bootstrap, enable_idempotence=True, acks="all")
+    broker = KafkaBroker(
+        args.bootstrap,
+        enable_idempotence=True,
+        acks="all",
+        security=client_security().faststream(),
+    )
     consumer = InboxConsumer(
         name=args.group,
         pool=pool,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from xuncha_shared.kafka import topic_partitions
+from xuncha_shared.kafka import client_options, topic_partitions
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:  # type: ignore[type-arg]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **client_options()
+    )
     await consumer.start()
     try:
         partitions = await topic_partitions(consumer, topic)

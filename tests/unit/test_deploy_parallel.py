@@ -54,7 +54,16 @@ def test_each_service_gets_the_variables_ports_and_state_of_the_local_path(svc: 
     port = DEFAULT_PORTS[svc]
     assert service["command"] == [f"xuncha-{svc}"]
     assert env["XUNCHA_SERVICE"] == svc
-    assert env["XUNCHA_DATABASE_URL"] == f"postgresql://{svc}:{svc}@postgres:5432/{svc}"
+    # its own role, with the generated password of the environment (never the role name)
+    password = f"${{XUNCHA_PG_PASSWORD_{svc.upper()}:?see the header}}"
+    assert env["XUNCHA_DATABASE_URL"] == f"postgresql://{svc}:{password}@postgres:5432/{svc}"
+    # its own Kafka principal, authenticated (SASL/SCRAM), and the KEK from the environment
+    assert env["XUNCHA_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert env["XUNCHA_KAFKA_USERNAME"] == svc
+    assert (
+        env["XUNCHA_KAFKA_PASSWORD"] == f"${{XUNCHA_KAFKA_PASSWORD_{svc.upper()}:?see the header}}"
+    )
+    assert env["XUNCHA_KEK"] == "${XUNCHA_KEK:?see the header}"
     assert env["XUNCHA_HTTP_PORT"] == str(port)
     assert env["XUNCHA_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert service["ports"] == [f"127.0.0.1:{port}:{port}"]
@@ -77,7 +86,10 @@ def test_only_reporting_reads_as_the_auditor_role() -> None:
     for svc in SERVICES:
         url = _env(svc).get("XUNCHA_AUDIT_DATABASE_URL")
         if svc == "reporting":
-            assert url == "postgresql://xuncha_auditor:xuncha_auditor@postgres:5432/reporting"
+            assert url == (
+                "postgresql://xuncha_auditor:${XUNCHA_PG_PASSWORD_XUNCHA_AUDITOR:?see the header}"
+                "@postgres:5432/reporting"
+            )
         else:
             assert url is None, svc
     assert 'if [[ "$svc" == reporting ]]' in SERVICES_SH
@@ -89,6 +101,7 @@ def test_the_first_boot_creates_the_same_roles_and_databases() -> None:
     assert loop is not None
     assert loop.group(1).split() == list(SERVICES)
     assert "CREATE ROLE xuncha_auditor" in INITDB_SH
+    assert "PASSWORD '$svc'" not in INITDB_SH  # never the role name
     assert 'GRANT CONNECT ON DATABASE "$svc" TO xuncha_auditor' in INITDB_SH
 
 
@@ -100,6 +113,10 @@ def test_kafka_is_the_same_version_and_keeps_everything() -> None:
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"  # topics are provisioned
     assert env["KAFKA_LOG_RETENTION_MS"] == "-1"
+    # authentication and ACLs as deploy/local/kafka/server.properties.template
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert "PLAINTEXT:PLAINTEXT" not in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
     assert _service("kafka")["ports"] == ["127.0.0.1:19092:19092"]
     assert _service("postgres")["ports"] == ["127.0.0.1:15432:5432"]
 

@@ -34,6 +34,7 @@ from xuncha_shared.contracts.topics import dlq_topic
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import ConcurrencyError
+from xuncha_shared.inbound_checks import RejectedEvent, checked_envelope
 from xuncha_shared.telemetry import current_traceparent
 
 log = logging.getLogger("xuncha.consumer")
@@ -108,8 +109,11 @@ class InboxConsumer:
         Raises only for transient failures, which makes FastStream redeliver the message.
         """
         try:
-            envelope = self.registry.upcast(EventEnvelope.from_wire(delivery.value))
+            envelope = self.registry.upcast(checked_envelope(delivery.value, delivery.topic))
             payload = self.registry.decode(envelope)
+        except RejectedEvent as exc:  # xuncha_shared.inbound_checks: hash, owner, stream type
+            await self._dead_letter(delivery, f"rejected: {exc}", event_id=None)
+            return "dead-lettered"
         except (ValidationError, UnknownEventError, ValueError) as exc:
             await self._dead_letter(delivery, f"undecodable: {exc}", event_id=None)
             return "dead-lettered"

@@ -24,7 +24,7 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from xuncha_shared import crypto
+from xuncha_shared import crypto, production
 from xuncha_shared.aggregates import Aggregates, NoReadModel, ReadModel
 from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.auth import tokens
@@ -37,6 +37,7 @@ from xuncha_shared.domain.aggregates import AggregateKind, State
 from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.http.app import create_app
 from xuncha_shared.http.server import run_uvicorn
+from xuncha_shared.kafka import client_security
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime_gc import tune_gc
@@ -140,6 +141,7 @@ class ServiceSpec:
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=client_security(settings).faststream(),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -159,10 +161,12 @@ def make_authenticator(settings: Settings, pool: asyncpg.Pool) -> Authenticator:
 
 @contextlib.asynccontextmanager
 async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterator[ServiceContext]:
+    production.refuse_unsafe_settings(settings)  # XUNCHA_ENV=production: no development secrets
     pool = await create_pool(settings.service_database_url(), min_size=2, max_size=20)
     try:
         async with pool.acquire() as conn:
             await migrate(conn, [tokens.SCHEMA, crypto.SCHEMA, *spec.schema])
+        await production.check_start(settings, pool)  # demo tokens; warnings in development
         ctx = ServiceContext(
             settings=settings,
             pool=pool,

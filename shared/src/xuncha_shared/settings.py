@@ -8,7 +8,12 @@
 | XUNCHA_AUDIT_DATABASE_URL | read-only auditor URL (database swapped per service) | see below |
 | XUNCHA_AUDITOR_PASSWORD | password of the role xuncha_auditor | xuncha_auditor |
 | XUNCHA_DB_NAME_PREFIX | prefix of the per-service database names (tests isolate with it) | "" |
+| XUNCHA_ENV | development or production (production refuses development secrets) | development |
+| XUNCHA_PG_PORT / XUNCHA_KAFKA_PORT | local deployment's ports (default URLs) | 15432 / 19092 |
 | XUNCHA_KAFKA_BOOTSTRAP | Kafka bootstrap servers | 127.0.0.1:19092 |
+| XUNCHA_KAFKA_SECURITY_PROTOCOL | PLAINTEXT, SASL_PLAINTEXT, SASL_SSL | SASL_PLAINTEXT if a user |
+| XUNCHA_KAFKA_USERNAME / XUNCHA_KAFKA_PASSWORD | SCRAM-SHA-512 principal | local: admin (secrets) |
+| XUNCHA_KAFKA_SASL_MECHANISM | SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN | SCRAM-SHA-512 |
 | XUNCHA_TOPIC_PREFIX | prefix of every topic name (tests isolate with it) | "" |
 | XUNCHA_HTTP_HOST / XUNCHA_HTTP_PORT | where the HTTP API listens | 127.0.0.1 / per service |
 | XUNCHA_OTEL_EXPORTER | none, console or otlp (then OTEL_EXPORTER_OTLP_ENDPOINT) | none |
@@ -17,6 +22,12 @@
 | XUNCHA_KEK | base64 32-byte key-encryption key for informant data keys | dev key (warned) |
 | XUNCHA_RELAY_POLL_MS | relay poll interval when idle | 20 |
 | XUNCHA_STATE_DIR | local state folder (pids, logs, demo tokens) | <repo>/.xuncha |
+| XUNCHA_SECRETS_DIR | the local deployment's generated secrets | <state>/secrets |
+
+Outside production, what is not set explicitly comes from the local deployment's generated
+secrets (``xuncha_shared.secrets``, ``<state>/secrets``) when they exist: the superuser's
+password in the admin URL, the auditor's password, the KEK and the Kafka admin principal. In
+production (``XUNCHA_ENV=production``) nothing is read from files.
 
 Without XUNCHA_AUDIT_DATABASE_URL the auditor URL is the role xuncha_auditor (password
 XUNCHA_AUDITOR_PASSWORD) on the admin URL's host and port: ``Settings.audit_database_url(svc)``.
@@ -25,10 +36,14 @@ The reporting service's audit endpoints read every service database through it.
 
 from __future__ import annotations
 
+import os
+from typing import Self
 from urllib.parse import quote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from xuncha_shared import secrets
 
 SERVICES: tuple[str, ...] = ("intake", "clues", "rectification", "reporting")
 
@@ -40,8 +55,8 @@ DEFAULT_PORTS: dict[str, int] = {
 }
 
 PG_HOST = "127.0.0.1"
-PG_PORT = 15432
-KAFKA_BOOTSTRAP = "127.0.0.1:19092"
+PG_PORT = int(os.environ.get("XUNCHA_PG_PORT") or 15432)
+KAFKA_BOOTSTRAP = f"127.0.0.1:{int(os.environ.get('XUNCHA_KAFKA_PORT') or 19092)}"
 
 #: The cluster-wide read-only role of auditing (``provision`` grants it SELECT on the history of
 #: every service database, nothing else).
@@ -52,6 +67,7 @@ class Settings(BaseSettings):
     # the prefix applies to validation aliases too: audit_database_url <- XUNCHA_AUDIT_DATABASE_URL
     model_config = SettingsConfigDict(env_prefix="XUNCHA_", env_prefix_target="all", extra="ignore")
 
+    env: str = "development"
     service: str = "intake"
     database_url: str | None = None
     pg_admin_url: str = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
@@ -60,6 +76,10 @@ class Settings(BaseSettings):
     auditor_password: str = AUDITOR_ROLE
     db_name_prefix: str = ""
     kafka_bootstrap: str = KAFKA_BOOTSTRAP
+    kafka_security_protocol: str | None = None
+    kafka_username: str | None = None
+    kafka_password: str | None = None
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
     topic_prefix: str = ""
     http_host: str = "127.0.0.1"
     http_port: int | None = None
@@ -71,6 +91,37 @@ class Settings(BaseSettings):
     kek: str | None = None
     relay_poll_ms: int = 20
     state_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _local_secrets(self) -> Self:
+        """Fill what was not set from the local deployment's generated secrets (never in
+        production). Explicit values always win."""
+        if self.production:
+            return self
+        given = self.model_fields_set
+        folder = secrets.secrets_dir(self.state_dir)
+        if "pg_admin_url" not in given:
+            password = secrets.read(secrets.pg_file(secrets.PG_SUPERUSER), folder)
+            if password:
+                self.pg_admin_url = role_url(
+                    self.pg_admin_url, secrets.PG_SUPERUSER, password, "postgres"
+                )
+        if "auditor_password" not in given:
+            password = secrets.read(secrets.pg_file(AUDITOR_ROLE), folder)
+            if password:
+                self.auditor_password = password
+        if "kek" not in given:
+            self.kek = secrets.read(secrets.KEK_FILE, folder) or self.kek
+        if "kafka_username" not in given and "kafka_password" not in given:
+            password = secrets.read(secrets.kafka_file(secrets.KAFKA_ADMIN), folder)
+            if password:
+                self.kafka_username = secrets.KAFKA_ADMIN
+                self.kafka_password = password
+        return self
+
+    @property
+    def production(self) -> bool:
+        return self.env.strip().lower() == "production"
 
     def db_name(self, service: str | None = None) -> str:
         return f"{self.db_name_prefix}{service or self.service}"

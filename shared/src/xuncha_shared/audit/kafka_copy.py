@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from xuncha_shared.audit.chain import json_row_hash
 from xuncha_shared.envelope import format_ts
-from xuncha_shared.kafka import topic_partitions
+from xuncha_shared.kafka import client_options, topic_partitions
 
 #: ``on_record(topic, partition, offset, value, headers)``
 RecordHandler = Callable[[str, int, int, bytes | None, Any], None]
@@ -44,6 +44,7 @@ async def scan_topics(
     result = ScanResult()
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
+        **client_options(),
         enable_auto_commit=False,
         request_timeout_ms=request_timeout_ms,
         max_partition_fetch_bytes=4 * 1024 * 1024,

@@ -11,7 +11,13 @@ from aiokafka.errors import KafkaError
 
 from xuncha_shared.cli.common import console, fail, run, settings
 from xuncha_shared.contracts.topics import DLQ_SUFFIX, all_topics
-from xuncha_shared.kafka import header, make_producer, topic_partitions
+from xuncha_shared.kafka import (
+    client_options,
+    client_security,
+    header,
+    make_producer,
+    topic_partitions,
+)
 
 app = typer.Typer(help="Dead-letter topics.", no_args_is_help=True)
 
@@ -63,6 +69,7 @@ async def read_dead_letters(
     the end offsets as of now."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
+        **client_options(),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -136,7 +143,9 @@ def replay(
         letters = await read_dead_letters(cfg.kafka_bootstrap, topics, group=REPLAY_GROUP)
         if not letters:
             return 0
-        producer = make_producer(cfg.kafka_bootstrap, client_id="xuncha.dlq-replay")
+        producer = make_producer(
+            cfg.kafka_bootstrap, client_id="xuncha.dlq-replay", security=client_security(cfg)
+        )
         await producer.start()
         try:
             futures = []
@@ -153,7 +162,10 @@ def replay(
         finally:
             await producer.stop()
         committer = AIOKafkaConsumer(
-            bootstrap_servers=cfg.kafka_bootstrap, group_id=REPLAY_GROUP, enable_auto_commit=False
+            bootstrap_servers=cfg.kafka_bootstrap,
+            **client_options(cfg),
+            group_id=REPLAY_GROUP,
+            enable_auto_commit=False,
         )
         await committer.start()
         try:

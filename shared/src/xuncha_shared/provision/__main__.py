@@ -1,0 +1,5 @@
+import sys
+
+from xuncha_shared.provision.cli import main
+
+sys.exit(main())

@@ -1,0 +1,154 @@
+"""Kafka ACLs (KRaft's StandardAuthorizer, ``allow.everyone.if.no.acl.found=false``): one
+principal per service (``User:<service>``), allowed exactly what it does:
+
+- ``WRITE``/``DESCRIBE`` on its own topics (``service_topics``) and on ``audit.checkpoints``
+  (every service's checkpointer publishes there, key = service);
+- ``READ``/``DESCRIBE`` on the topics it consumes (``CONSUMES``), ``WRITE``/``DESCRIBE`` on their
+  dead-letter topics (``<topic>.dlq``: the consumer dead-letters there);
+- ``READ`` on its consumer groups (prefixed: ``<prefix><service>.``);
+- ``IDEMPOTENT_WRITE`` on the cluster (the idempotent producer).
+
+Nothing else: the intake principal cannot write ``clues.clue.v1``, a service cannot read a topic
+it does not consume, a client without credentials cannot connect at all. The admin principal
+(``User:admin``, ``super.users``) provisions topics and ACLs and runs the CLI's tools.
+
+aiokafka has no ACL calls: the CreateAcls/DeleteAcls requests (v1, resource pattern types) are
+sent through its admin client's connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest
+
+from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS, dlq_topic, service_topics, topic_for
+from xuncha_shared.kafka import KafkaSecurity
+from xuncha_shared.provision.common import ProvisionError
+from xuncha_shared.provision.kafka import kafka_admin
+from xuncha_shared.settings import SERVICES
+
+log = logging.getLogger("xuncha.provision")
+
+#: stream types whose topics each service consumes (its ``build_consumers``); reporting also
+#: reads ``audit.checkpoints`` (the auditors' API compares Kafka's copy with the stores)
+CONSUMES: dict[str, tuple[str, ...]] = {
+    "intake": ("clue",),
+    "clues": ("petition",),
+    "rectification": (),
+    "reporting": ("petition", "clue", "issue", "share"),
+}
+READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})
+
+# Kafka's enum codes (org.apache.kafka.common.resource / acl)
+TOPIC, GROUP, CLUSTER = 2, 3, 4
+LITERAL, PREFIXED = 3, 4
+READ, WRITE, DESCRIBE, IDEMPOTENT_WRITE = 3, 4, 8, 12
+ANY_OPERATION, ANY_PATTERN, ANY_RESOURCE, ANY_PERMISSION = 1, 1, 1, 1
+ALLOW = 3
+CLUSTER_NAME = "kafka-cluster"
+
+
+@dataclass(frozen=True)
+class Acl:
+    principal: str  # "User:intake"
+    resource_type: int
+    resource_name: str
+    pattern: int
+    operation: int
+
+    def _fields(self) -> tuple[int, str, int, str, str, int, int]:
+        return (
+            self.resource_type, self.resource_name, self.pattern, self.principal, "*",
+            self.operation, ALLOW,
+        )  # fmt: skip
+
+    def request_for_create(self) -> CreateAclsRequest:
+        return CreateAclsRequest(*self._fields())
+
+    def request_for_delete(self) -> DeleteAclsRequest:
+        return DeleteAclsRequest(*self._fields())
+
+
+def principal(service: str) -> str:
+    return f"User:{service}"
+
+
+def service_acls(service: str, prefix: str = "") -> list[Acl]:
+    """Every ACL of ``service``'s principal for the topics of ``prefix``."""
+    who = principal(service)
+    acls: list[Acl] = []
+
+    def topic(name: str, *operations: int) -> None:
+        acls.extend(Acl(who, TOPIC, name, LITERAL, op) for op in operations)
+
+    for name in [*service_topics(service, prefix), prefix + AUDIT_CHECKPOINTS]:
+        topic(name, WRITE, DESCRIBE)
+    for stream_type in CONSUMES[service]:
+        consumed = topic_for(stream_type, prefix)
+        topic(consumed, READ, DESCRIBE)
+        topic(dlq_topic(consumed), WRITE, DESCRIBE)
+    if service in READS_CHECKPOINTS:
+        topic(prefix + AUDIT_CHECKPOINTS, READ)
+    acls.append(Acl(who, GROUP, f"{prefix}{service}.", PREFIXED, READ))
+    acls.append(Acl(who, CLUSTER, CLUSTER_NAME, LITERAL, IDEMPOTENT_WRITE))
+    return acls
+
+
+def all_service_acls(prefix: str = "", services: Sequence[str] = SERVICES) -> list[Acl]:
+    return [acl for service in services for acl in service_acls(service, prefix)]
+
+
+def _errors(response: Any, key: str) -> list[tuple[int, str | None]]:
+    found: list[tuple[int, str | None]] = []
+    for entry in getattr(response, key):
+        code, message = int(entry[0]), entry[1]
+        if code:
+            found.append((code, message))
+    return found
+
+
+async def create_acls(
+    bootstrap: str, acls: Iterable[Acl], *, security: KafkaSecurity | None = None
+) -> int:
+    """Create ``acls`` (creating an existing ACL changes nothing); returns how many were sent."""
+    count = 0
+    async with kafka_admin(bootstrap, security=security) as admin:
+        for acl in acls:
+            response = await admin._send_request(acl.request_for_create())
+            problems = _errors(response, "creation_responses")
+            if problems:
+                raise ProvisionError(f"cannot create the ACL {acl}: {problems}")
+            count += 1
+    return count
+
+
+async def ensure_service_acls(
+    bootstrap: str,
+    prefix: str = "",
+    services: Sequence[str] = SERVICES,
+    *,
+    security: KafkaSecurity | None = None,
+) -> list[Acl]:
+    """The ACLs of every service principal for the topics of ``prefix`` (idempotent)."""
+    acls = all_service_acls(prefix, services)
+    await create_acls(bootstrap, acls, security=security)
+    log.info("ACLs: %d for %d service principals", len(acls), len(services))
+    return acls
+
+
+async def remove_acls(
+    bootstrap: str, acls: Iterable[Acl], *, security: KafkaSecurity | None = None
+) -> None:
+    """Delete exactly ``acls`` (a test run's, say)."""
+    async with kafka_admin(bootstrap, security=security) as admin:
+        for acl in acls:
+            response = await admin._send_request(acl.request_for_delete())
+            problems = [
+                (int(r[0]), r[1]) for r in getattr(response, "filter_responses", ()) if r[0]
+            ]
+            if problems:
+                raise ProvisionError(f"cannot delete the ACL {acl}: {problems}")
