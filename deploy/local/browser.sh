@@ -7,7 +7,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 browser_install() {
-    if [[ -x /usr/bin/chromium ]] && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then
+    # grep reads all of fc-list: with -q it would stop early, and pipefail would count the
+    # SIGPIPE of fc-list as a failure
+    if [[ -x /usr/bin/chromium ]] && fc-list 2>/dev/null | grep -i "noto.*cjk" >/dev/null; then
         return 0
     fi
     [[ $EUID -eq 0 ]] || die "chromium is missing; install it (apt-get install chromium fonts-noto-cjk) as root"

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from xuncha_shared import crypto, secrets
-from xuncha_shared.auth import tokens as auth
 from xuncha_shared.audit import checkpoints
+from xuncha_shared.auth import tokens as auth
 from xuncha_shared.db import migrate
 from xuncha_shared.provision.common import ProvisionError, check_pid
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings, database_url_for, role_url
