@@ -43,6 +43,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_clues.adapters.views import ClueRow
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Clue, ClueStatus, Office
+from xuncha_clues.entrypoints.workbench_api import build_workbench_router
 from xuncha_clues.handlers import ClueHandlers, handlers_from_context
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
@@ -335,6 +336,8 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    # first: /clues/routes must not be taken for a clue id by /clues/{clue_id}
+    app.include_router(build_workbench_router(ctx, AuthDependencies(ctx.authenticator)))
     app.include_router(
         build_router(handlers_from_context(ctx), AuthDependencies(ctx.authenticator))
     )

@@ -37,6 +37,7 @@ from xuncha_shared.runtime import ServiceContext
 
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
+from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.handlers import IntakeHandlers, PetitionInput, handlers_from_context
 
 logger = logging.getLogger(__name__)
@@ -204,3 +205,4 @@ def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     deps = AuthDependencies(ctx.authenticator)
     app.include_router(build_router(handlers_from_context(ctx), deps))
+    app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
