@@ -49,10 +49,12 @@ export function textError(value: string, max: number, label: string): string | n
   return null;
 }
 
-/** An Element Plus form rule from a check returning a message or null. */
-export function rule(check: (value: string) => string | null, trigger = "blur") {
+/** An Element Plus form rule from a check returning a message or null (`required` only marks
+ *  the field with an asterisk: the check itself decides, in Chinese). */
+export function rule(check: (value: string) => string | null, trigger = "blur", required = false) {
   return {
     trigger,
+    required,
     validator: (_r: unknown, value: unknown, callback: (e?: Error) => void) => {
       const msg = check(typeof value === "string" ? value : value == null ? "" : String(value));
       if (msg) callback(new Error(msg));
