@@ -68,7 +68,7 @@ class WorkbenchParams:
 
     @classmethod
     def quick(cls) -> WorkbenchParams:
-        return cls(loads=3)
+        return cls(loads=1)
 
 
 def _free_port() -> int:

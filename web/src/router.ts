@@ -28,6 +28,12 @@ export const router = createRouter({ history: createWebHistory(), routes });
 
 router.beforeEach(async (to) => {
   if (to.meta.public) return true;
+  // fetch the page's chunks while the session is checked (/config.json, /api/v1/me): the
+  // router awaits the same cached imports afterwards
+  for (const record of to.matched) {
+    const view = record.components?.default;
+    if (typeof view === "function") void (view as () => Promise<unknown>)();
+  }
   const me = await restore();
   if (!me) return { name: "login", query: to.fullPath !== "/" ? { back: to.fullPath } : {} };
   const name = (to.meta.menu as string | undefined) ?? (to.name as string | undefined);
