@@ -279,6 +279,11 @@ async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
     assert "移交纪委监委" in await history.nth(2).inner_text()
     assert await page.locator("#clue-actions").count() == 0  # nothing left to do
     await shot(page, "clue-transferred")
+    await page.click('[data-menu="clues"]')
+    listed = page.locator(f"#clue-table tr.clue-{clue_id}")
+    await listed.wait_for()
+    for text in ("已移交", "进一步了解关注类", "科级干部", "纪委监委"):
+        assert text in await listed.inner_text(), text
 
     # the discipline commission: its own feed only, the item arrives, 签收
     d = await open_as(browser, wb, "discipline")

@@ -265,3 +265,53 @@ async def test_history_of_another_jurisdiction_is_404_like_an_unknown_id(
     assert_problem(resp, 422)
     resp = await clues.client.get(f"/api/v1/clues/{clue_id}/history", headers=bearer(clues, "dept"))
     assert_problem(resp, 403)
+
+
+async def test_cadre_levels_of_the_clues_an_office_handles(clues: InProcessService):
+    mine = await _clue(clues, LINCHUAN, "临川区交通运输局")
+    unclassified = await _clue(clues, LINCHUAN, "临川区商务局")
+    theirs = await _clue(clues, NANCHENG, "南城县林业局")
+    handlers = handlers_from_context(clues.ctx)
+    for clue_id, code, who, level in (
+        (mine, LINCHUAN, "lc-office", "division"),
+        (theirs, NANCHENG, "nc-office", "staff"),
+    ):
+        await handlers.classify(
+            clue_id,
+            model.ClassifyClue(category=ClueCategory.INQUIRY, cadre_level=model.CadreLevel(level)),
+            Office(code, False),
+            Meta(actor=Actor(principal_id=who, role="county_admin")),
+        )
+
+    async def levels(who: str, **params: str) -> dict[str, Any]:
+        resp = await clues.client.get(
+            "/api/v1/clues/cadre-levels", params=params, headers=bearer(clues, who)
+        )
+        assert resp.status_code == 200, resp.text
+        doc: dict[str, Any] = resp.json()["levels"]
+        return doc
+
+    county = await levels("county")
+    assert county[str(mine)] == "division"
+    assert str(theirs) not in county  # another county's clue: not even its id
+    assert str(unclassified) not in county  # only classified clues have a level
+    assert (await levels("group"))[str(mine)] == "division"
+    city = await levels("city")
+    assert city[str(mine)] == "division" and city[str(theirs)] == "staff"
+    assert str(theirs) not in await levels("city", jurisdiction=LINCHUAN)
+
+    resp = await clues.client.get(
+        "/api/v1/clues/cadre-levels",
+        params={"jurisdiction": NANCHENG},
+        headers=bearer(clues, "county"),
+    )
+    assert_problem(resp, 403)
+    for bad in ("12345", "999999"):
+        resp = await clues.client.get(
+            "/api/v1/clues/cadre-levels",
+            params={"jurisdiction": bad},
+            headers=bearer(clues, "city"),
+        )
+        assert_problem(resp, 422)
+    resp = await clues.client.get("/api/v1/clues/cadre-levels", headers=bearer(clues, "dept"))
+    assert_problem(resp, 403)

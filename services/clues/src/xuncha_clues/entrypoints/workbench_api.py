@@ -5,13 +5,16 @@ a clue's history for the office that handles it.
 |---|---|---|
 | GET | ``/api/v1/clues/routes[?topic=…&topic=…]`` | offices, groups, auditor |
 | GET | ``/api/v1/clues/{id}/history`` | offices, groups, auditor that see the clue in full |
+| GET | ``/api/v1/clues/cadre-levels[?jurisdiction=]`` | offices, groups, auditor |
 
 ``routes`` answers from the versioned route table (Art. 28, ``model.ROUTE_TABLE_VERSION``): the
 departments suggested for the topics and, when Art. 28 fixes them, the only ones a transfer may
 go to (``null``: any department). ``history`` is the clue's own stream in order, each event with
 its Chinese name, a one-line Chinese detail and who acted (role label and principal id). A clue
 the caller may not see in full (another jurisdiction, or escalated away from a county: 不扩大
-知情范围) answers 404 exactly like an unknown id.
+知情范围) answers 404 exactly like an unknown id. ``cadre-levels`` gives the cadre level (干部层级)
+of the latest classification of every clue the caller sees in full (the clues its office is
+responsible for, newest first, at most 5000), for the clue list, whose read model lacks it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from xuncha_shared import jurisdictions
+from xuncha_shared.api import known_jurisdiction
 from xuncha_shared.audit.history import role_label
-from xuncha_shared.auth import AuthDependencies, Principal, Role
+from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
+from xuncha_shared.contracts.clues import CadreLevel, ClueClassified
 from xuncha_shared.contracts.common import Department, ShortText
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH, event_name_zh
 from xuncha_shared.errors import not_found
@@ -35,6 +40,22 @@ from xuncha_clues.domain.model import Office
 from xuncha_clues.handlers import handlers_from_context
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
+CADRE_LEVELS_LIMIT = 5000
+
+# the clues an office is responsible for (owner: seen in full), with the cadre level of their
+# latest classification (the classification events are few per clue)
+_CADRE_LEVELS_SQL = """
+SELECT v.clue_id, c.payload->>'cadre_level' AS cadre_level
+FROM clue_view v
+JOIN LATERAL (
+    SELECT e.payload FROM events e
+    WHERE e.stream_id = v.clue_id::text AND e.event_type = $2
+    ORDER BY e.stream_version DESC LIMIT 1
+) c ON true
+WHERE v.owner LIKE $1
+ORDER BY v.registered_at DESC NULLS LAST
+LIMIT $3
+"""
 
 
 class Route(BaseModel):
@@ -43,6 +64,12 @@ class Route(BaseModel):
     suggested_departments: list[Department] = Field(description="R2 order: 纪委, 组织部, others")
     allowed_departments: list[Department] | None = Field(
         description="the only recipients Art. 28 allows; null when any department may receive"
+    )
+
+
+class CadreLevels(BaseModel):
+    levels: dict[UUID, CadreLevel | None] = Field(
+        description="clue id -> 干部层级 of its latest classification (classified clues only)"
     )
 
 
@@ -106,6 +133,28 @@ def build_workbench_router(ctx: ServiceContext, deps: AuthDependencies) -> APIRo
             topics=topics,
             suggested_departments=model.suggested_departments(topics),
             allowed_departments=model.allowed_departments(topics),
+        )
+
+    @router.get("/cadre-levels", response_model=CadreLevels)
+    async def cadre_levels(
+        principal: Principal = Depends(reader),
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    ) -> CadreLevels:
+        """干部层级 of the classified clues the caller's office is responsible for."""
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+            ensure_jurisdiction(principal, jurisdiction)
+            pattern = jurisdiction
+        else:
+            pattern = principal.jurisdiction_like()
+        rows = await ctx.pool.fetch(
+            _CADRE_LEVELS_SQL, pattern, ClueClassified.event_type, CADRE_LEVELS_LIMIT
+        )
+        return CadreLevels(
+            levels={
+                r["clue_id"]: CadreLevel(r["cadre_level"]) if r["cadre_level"] else None
+                for r in rows
+            }
         )
 
     @router.get("/{clue_id}/history", response_model=History)
