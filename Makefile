@@ -10,7 +10,7 @@ VENV := .venv/bin
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-up: ## install what is missing, start PostgreSQL, Kafka, the four services, demo data
+up: ## install what is missing, start PostgreSQL, Kafka, the four services, nginx + workbench, demo data
 	@deploy/local/up.sh
 
 down: ## stop what make up started (data kept)
@@ -20,7 +20,7 @@ clean: ## make down, then wipe .xuncha (the Kafka jar cache is kept)
 	@deploy/local/down.sh --clean
 
 status: ## what runs
-	@deploy/local/pg.sh status || true; deploy/local/kafka.sh status || true; deploy/local/services.sh status || true
+	@deploy/local/pg.sh status || true; deploy/local/kafka.sh status || true; deploy/local/services.sh status || true; deploy/local/nginx.sh status || true
 
 logs: ## follow .xuncha/logs/*.log
 	@ls .xuncha/logs/*.log >/dev/null 2>&1 || { echo "no logs yet (make up first)"; exit 1; }
@@ -32,7 +32,7 @@ deps: ## uv, .venv, PostgreSQL package, Kafka jars
 infra: ## PostgreSQL + Kafka + databases + topics only (no services)
 	@deploy/local/up.sh --infra
 
-test: ## PostgreSQL + Kafka, then pytest over tests/ (unit, integration, e2e); PYTEST_ARGS=...
+test: ## PostgreSQL + Kafka, the workbench's Vitest tests, then pytest over tests/ (unit, integration, e2e); PYTEST_ARGS=...
 	@deploy/local/test.sh $(PYTEST_ARGS)
 
 test-unit: deps ## unit tests only (no infrastructure)

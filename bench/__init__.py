@@ -16,4 +16,5 @@ BENCHMARKS: tuple[str, ...] = (
     "audit",
     "deadlines",
     "security",
+    "workbench",
 )

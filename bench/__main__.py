@@ -30,7 +30,18 @@ from rich.console import Console
 from rich.table import Table
 from xuncha_shared.runtime_gc import tune_gc
 
-from bench import BENCHMARKS, append, audit, dashboard, deadlines, latency, relay, replay, security
+from bench import (
+    BENCHMARKS,
+    append,
+    audit,
+    dashboard,
+    deadlines,
+    latency,
+    relay,
+    replay,
+    security,
+    workbench,
+)
 from bench.common import BenchResult, Env, server_settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -48,6 +59,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "audit": (audit.AuditParams, audit.run),
     "deadlines": (deadlines.DeadlinesParams, deadlines.run),
     "security": (security.SecurityParams, security.run),
+    "workbench": (workbench.WorkbenchParams, workbench.run),
 }
 
 
@@ -84,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-replay-events", type=int, help="events replayed by the audit run")
     p.add_argument("--deadlines", type=int, help="due deadlines the deadline worker fires")
     p.add_argument("--security-events", type=int, help="messages per SASL/PLAINTEXT round")
+    p.add_argument("--workbench-loads", type=int, help="cold browser loads per side (workbench)")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p
@@ -105,6 +118,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "audit": {"events": args.audit_events, "replay_events": args.audit_replay_events},
         "deadlines": {"deadlines": args.deadlines},
         "security": {"events": args.security_events},
+        "workbench": {"loads": args.workbench_loads},
     }
     selected = args.only or list(BENCHMARKS)
     result: dict[str, Any] = {}

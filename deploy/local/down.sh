@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make down`: stop exactly what `make up` started (by pid file), keeping all data:
-# services first, then Kafka (SIGTERM, SIGKILL after 30 s), then PostgreSQL (pg_ctl -m fast).
+# nginx and the services first, then Kafka (SIGTERM, SIGKILL after 30 s), then PostgreSQL (pg_ctl -m fast).
 #   down.sh           stop
 #   down.sh --clean   stop, then wipe .xuncha (the Kafka jar cache .xuncha/kafka/libs is kept)
 set -euo pipefail
@@ -13,6 +13,7 @@ case "${1:-}" in
 esac
 
 [[ -d "$STATE" ]] || { ok "nothing to stop (no $STATE)"; exit 0; }
+"$DEPLOY_DIR/nginx.sh" stop
 "$DEPLOY_DIR/services.sh" stop
 "$DEPLOY_DIR/kafka.sh" stop
 "$DEPLOY_DIR/pg.sh" stop

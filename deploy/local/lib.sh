@@ -6,6 +6,8 @@
 #   .xuncha/kafka/    libs/ (jar cache), data/ (KRaft log dirs), server.properties, console.log
 #   .xuncha/run/      <name>.pid of every process started here
 #   .xuncha/logs/     <name>.log (postgres.log is a link to .xuncha/pg/postgresql.log)
+#   .xuncha/nginx/    rendered workbench.conf, pid, logs and temp files of nginx
+#   .xuncha/web/      build.stamp: hash of what web/dist was built from
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DEPLOY_DIR="$REPO_ROOT/deploy/local"
@@ -34,6 +36,9 @@ KAFKA_DATA="$KAFKA_DIR/data"
 KAFKA_PROPS="$KAFKA_DIR/server.properties"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}"
 
+# nginx in front of the workbench (web/dist) and the four APIs: one origin for the browser
+NGINX_PORT="${XUNCHA_NGINX_PORT:-8080}"
+NGINX_DIR="$STATE/nginx"
 # generated secrets (python -m xuncha_shared.secrets ensure): passwords, SCRAM users, the KEK
 SECRETS_DIR="$STATE/secrets"
 # what the Python side (settings, CLI, tests) reads: the same state folder and ports
@@ -71,6 +76,7 @@ pid_pattern() {
     case "$1" in
     kafka) echo "kafka.Kafka" ;;
     postgres) echo "postgres" ;;
+    nginx) echo "nginx" ;;
     *) echo "xuncha-$1" ;;
     esac
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: dependencies + PostgreSQL + Kafka (started if needed; the services are not
+# `make test`: dependencies + PostgreSQL + Kafka, the workbench's Vitest tests and build, (started if needed; the services are not
 # needed: e2e tests start their own), then pytest over tests/. Extra arguments go to pytest.
 # Exit code 5 (no test collected) counts as a failure.
 set -euo pipefail
@@ -12,6 +12,9 @@ else
     "$DEPLOY_DIR/up.sh" --infra
 fi
 "$DEPLOY_DIR/browser.sh" install # the dashboard's browser tests use Debian's chromium
+# the workbench: its unit tests (Vitest), then the build its browser tests load
+"$DEPLOY_DIR/web.sh" test
+"$DEPLOY_DIR/web.sh" build
 cd "$REPO_ROOT"
 rc=0
 "$VENV/bin/pytest" "$@" || rc=$?

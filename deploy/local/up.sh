@@ -2,7 +2,7 @@
 # `make up`: install what is missing, start PostgreSQL, Kafka and the four services, provision
 # databases and topics, create the demo tokens and data. Idempotent: when everything already
 # runs it only checks and prints the summary.
-#   up.sh            everything
+#   up.sh            everything (+ the workbench: web/dist built if needed, nginx on :8080)
 #   up.sh --infra    dependencies, PostgreSQL, Kafka, databases and topics (what tests need)
 #   up.sh --deps     dependencies only (uv, .venv, PostgreSQL package, Kafka jars)
 set -euo pipefail
@@ -24,6 +24,7 @@ ensure_state_dirs
 ensure_venv
 "$DEPLOY_DIR/pg.sh" install
 "$DEPLOY_DIR/kafka.sh" install
+"$DEPLOY_DIR/nginx.sh" install
 if [[ $MODE == deps ]]; then
     ok "dependencies ready in $(($(now_ms) - T0)) ms"
     exit 0
@@ -42,6 +43,9 @@ fi
 
 # ---- services ----
 "$DEPLOY_DIR/services.sh" start
+# ---- the workbench: built when its lock or sources changed, served by nginx on :8080 ----
+"$DEPLOY_DIR/web.sh" build
+"$DEPLOY_DIR/nginx.sh" start
 ALL_UP=1
 for svc in "${SERVICES[@]}"; do
     pid_alive "$RUN_DIR/$svc.pid" || ALL_UP=0
@@ -98,7 +102,9 @@ printf '%-16s %-34s %s\n' "kafka" "$KAFKA_BOOTSTRAP" "$(state_of kafka)"
 for svc in "${SERVICES[@]}"; do
     printf '%-16s %-34s %s\n' "$svc" "http://127.0.0.1:${SERVICE_PORTS[$svc]}/" "$(state_of "$svc")"
 done
+printf '%-16s %-34s %s\n' "nginx" "http://127.0.0.1:$NGINX_PORT/" "$(state_of nginx)"
 echo
+echo "workbench    http://127.0.0.1:$NGINX_PORT/   (巡察工作台: paste a demo token, see README)"
 echo "dashboard    http://127.0.0.1:${SERVICE_PORTS[reporting]}/"
 echo "databases    postgresql://<svc>:<.xuncha/secrets/pg-<svc>>@$PG_HOST:$PG_PORT/<svc>   (admin: user postgres, .xuncha/secrets/pg-postgres)"
 echo "kafka        SASL/SCRAM-SHA-512 on $KAFKA_BOOTSTRAP, one user per service (.xuncha/secrets/kafka-<user>)"

@@ -10,6 +10,7 @@ from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 from xuncha_clues.adapters.read_model import SCHEMA, SqlClueReadModel
 from xuncha_clues.domain.model import CLUE
 from xuncha_clues.entrypoints.api import build_router
+from xuncha_clues.entrypoints.workbench_api import build_workbench_router
 from xuncha_clues.handlers import REGISTER_CONSUMER, ClueHandlers, register_from_petitions
 
 
@@ -19,7 +20,11 @@ def handlers(ctx: ServiceContext) -> ClueHandlers:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
-    app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
+    deps = AuthDependencies(ctx.authenticator)
+    clue_handlers = handlers(ctx)
+    # first: /clues/routes must not be taken for a clue id by /clues/{clue_id}
+    app.include_router(build_workbench_router(ctx, clue_handlers, deps))
+    app.include_router(build_router(clue_handlers, deps))
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:

@@ -12,6 +12,7 @@ from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
+from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.handlers import RECEIPT_STATUS_CONSUMER, IntakeHandlers, receipt_status_handler
 
 #: the process's informant vault (KEK from ``XUNCHA_KEK``)
@@ -32,7 +33,9 @@ async def on_start(ctx: ServiceContext) -> None:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
-    app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
+    deps = AuthDependencies(ctx.authenticator)
+    app.include_router(build_router(handlers(ctx), deps))
+    app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:

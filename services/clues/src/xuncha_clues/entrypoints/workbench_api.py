@@ -1,0 +1,191 @@
+"""What the workbench's clue pages need beside the clue API: the R2 route for chosen topics and
+a clue's history for the office that handles it.
+
+| method | path | who |
+|---|---|---|
+| GET | ``/api/v1/clues/routes[?topic=…&topic=…]`` | offices, groups, auditor |
+| GET | ``/api/v1/clues/{id}/history`` | offices, groups, auditor that see the clue in full |
+| GET | ``/api/v1/clues/cadre-levels[?jurisdiction=]`` | offices, groups, auditor |
+
+``routes`` answers from the versioned route table (Art. 28, ``model.ROUTE_TABLE_VERSION``): the
+departments suggested for the topics and, when Art. 28 fixes them, the only ones a transfer may
+go to (``null``: any department). ``history`` is the clue's own stream in order, each event with
+its Chinese name, a one-line Chinese detail and who acted (role label and principal id). A clue
+the caller may not see in full (another jurisdiction, or escalated away from a county: 不扩大
+知情范围) answers 404 exactly like an unknown id. ``cadre-levels`` gives the cadre level (干部层级)
+of the latest classification of every clue the caller sees in full (the clues its office is
+responsible for, newest first, at most 5000), for the clue list, whose read model lacks it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from xuncha_shared.audit.history import role_label
+from xuncha_shared.contracts.clues import CadreLevel, ClueClassified
+from xuncha_shared.contracts.common import Department, ShortText
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH, event_name_zh
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.problems import not_found
+from xuncha_shared.http.requests import known_jurisdiction
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_clues.domain import model
+from xuncha_clues.domain.model import Office
+from xuncha_clues.handlers import ClueHandlers
+
+READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
+CADRE_LEVELS_LIMIT = 5000
+
+# the clues an office is responsible for (owner: seen in full), with the cadre level of their
+# latest classification (the classification events are few per clue)
+_CADRE_LEVELS_SQL = """
+SELECT v.clue_id, c.payload->>'cadre_level' AS cadre_level
+FROM clue_view v
+JOIN LATERAL (
+    SELECT e.payload FROM events e
+    WHERE e.stream_id = v.clue_id::text AND e.event_type = $2
+    ORDER BY e.stream_version DESC LIMIT 1
+) c ON true
+WHERE v.owner LIKE $1
+ORDER BY v.registered_at DESC NULLS LAST
+LIMIT $3
+"""
+
+
+class Route(BaseModel):
+    route_table: str = model.ROUTE_TABLE_VERSION
+    topics: list[str]
+    suggested_departments: list[Department] = Field(description="R2 order: 纪委, 组织部, others")
+    allowed_departments: list[Department] | None = Field(
+        description="the only recipients Art. 28 allows; null when any department may receive"
+    )
+
+
+class CadreLevels(BaseModel):
+    levels: dict[UUID, CadreLevel | None] = Field(
+        description="clue id -> 干部层级 of its latest classification (classified clues only)"
+    )
+
+
+class HistoryEntry(BaseModel):
+    event_id: UUID
+    event_type: str
+    stream_version: int
+    title_zh: str
+    detail_zh: str | None
+    actor_id: str
+    actor_label: str
+    occurred_at: datetime
+
+
+class History(BaseModel):
+    clue_id: UUID
+    items: list[HistoryEntry]
+
+
+def _label(kind: str, value: Any) -> str:
+    return VALUE_LABELS_ZH.get(kind, {}).get(str(value), str(value))
+
+
+def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
+    """One line in Chinese about what an event of the clue's stream decided."""
+    if event_type == "clues.ClueRegistered":
+        return f"被巡察单位：{payload.get('unit', '')}"
+    if event_type == "clues.ClueClassified":
+        parts = [_label("category", payload.get("category"))]
+        if payload.get("cadre_level"):
+            parts.append(_label("cadre_level", payload["cadre_level"]))
+        if payload.get("city_managed"):
+            parts.append("涉及市管干部")
+        if payload.get("counties"):
+            parts.append("涉及" + "、".join(jurisdictions.name_of(c) for c in payload["counties"]))
+        if payload.get("topics"):
+            parts.append("主题：" + "、".join(payload["topics"]))
+        return "；".join(parts)
+    if event_type == "clues.ClueEscalated":
+        to = jurisdictions.name_of(str(payload.get("to_jurisdiction", "")))
+        return f"报{to}委巡察办；理由：{payload.get('reason', '')}"
+    if event_type == "clues.ClueTransferred":
+        dept = _label("department", payload.get("department"))
+        return f"移交{dept}；理由：{payload.get('reason', '')}"
+    return None
+
+
+def build_workbench_router(
+    ctx: ServiceContext, handlers: ClueHandlers, deps: AuthDependencies
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/clues", tags=["clues"])
+    reader = deps.require_roles(*READERS)
+
+    @router.get("/routes", response_model=Route)
+    async def route(
+        principal: Principal = Depends(reader),
+        topic: Annotated[list[ShortText], Query(max_length=50)] = [],  # noqa: B006
+    ) -> Route:
+        """R2: where a clue on these topics goes (the transfer form offers it)."""
+        topics = list(dict.fromkeys(t.strip() for t in topic))
+        return Route(
+            topics=topics,
+            suggested_departments=model.suggested_departments(topics),
+            allowed_departments=model.allowed_departments(topics),
+        )
+
+    @router.get("/cadre-levels", response_model=CadreLevels)
+    async def cadre_levels(
+        principal: Principal = Depends(reader),
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    ) -> CadreLevels:
+        """干部层级 of the classified clues the caller's office is responsible for."""
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+            ensure_jurisdiction(principal, jurisdiction)
+            pattern = jurisdiction
+        else:
+            pattern = principal.jurisdiction_like()
+        rows = await ctx.pool.fetch(
+            _CADRE_LEVELS_SQL, pattern, ClueClassified.event_type, CADRE_LEVELS_LIMIT
+        )
+        return CadreLevels(
+            levels={
+                r["clue_id"]: CadreLevel(r["cadre_level"]) if r["cadre_level"] else None
+                for r in rows
+            }
+        )
+
+    @router.get("/{clue_id}/history", response_model=History)
+    async def history(clue_id: UUID, principal: Principal = Depends(reader)) -> History:
+        """办理记录: the clue's events in order (404 unless the caller sees it in full)."""
+        unknown = not_found(f"未找到线索 {clue_id} / unknown clue {clue_id}")
+        state = await handlers.load(clue_id)
+        office = Office(jurisdiction=principal.jurisdiction, city_wide=principal.is_city_wide)
+        if not state.exists or not state.visible_in_full_to(office):
+            raise unknown
+        envelopes = await ctx.store.read_stream(str(clue_id))
+        return History(
+            clue_id=clue_id,
+            items=[
+                HistoryEntry(
+                    event_id=e.event_id,
+                    event_type=e.event_type,
+                    stream_version=e.stream_version,
+                    title_zh=event_name_zh(e.event_type),
+                    detail_zh=detail_zh(e.event_type, e.payload),
+                    actor_id=e.actor.principal_id,
+                    actor_label=role_label(e.actor.role),
+                    occurred_at=e.occurred_at,
+                )
+                for e in envelopes
+            ],
+        )
+
+    return router
+
+
+__all__ = ["build_workbench_router", "detail_zh"]

@@ -1,0 +1,126 @@
+"""The jurisdiction's petitions for the workbench's 信访受理 page.
+
+``GET /api/v1/petitions[?jurisdiction=&channel=&unit=&order=&limit=&offset=]``: city/county
+offices, inspection groups and the auditor.
+
+Read straight from the event store (``intake.PetitionReceived``, the petition's first event)
+joined with the receipt table for the status; newest first unless ``order=asc``. A county
+office, group or auditor sees its own county; a city-wide principal the city and its counties;
+a ``jurisdiction`` filter outside that is 403 like the other lists. Never the reporter: the
+item says only whether the report was made under a real name (``real_name``), the identity
+stays encrypted in the event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from xuncha_shared.contracts.common import Channel, ShortText
+from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.requests import known_jurisdiction
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_intake.domain.model import RECEIPT_STATUS_ZH, ReceiptStatus
+
+READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
+
+# the petition's first event carries what the list shows (schema 1 called the text content)
+_FILTER = """
+    e.event_type = $1 AND e.stream_version = 1 AND e.jurisdiction LIKE $2
+    AND ($3::text IS NULL OR e.payload->>'channel' = $3)
+    AND ($4::text IS NULL OR e.payload->>'unit' = $4)
+"""
+_LIST_SQL = f"""
+SELECT e.stream_id, e.jurisdiction, e.occurred_at,
+       e.payload->>'unit' AS unit, e.payload->>'channel' AS channel,
+       COALESCE(e.payload->>'summary', e.payload->>'content') AS summary,
+       (e.payload ? 'informant' AND e.payload->'informant' <> 'null'::jsonb) AS real_name,
+       r.status
+FROM events e
+LEFT JOIN receipts r ON r.petition_id = e.stream_id::uuid
+WHERE {_FILTER}
+ORDER BY e.global_position {{order}}
+LIMIT $5 OFFSET $6
+"""
+_COUNT_SQL = f"SELECT count(*) FROM events e WHERE {_FILTER}"
+
+
+class PetitionItem(BaseModel):
+    id: UUID
+    jurisdiction: str
+    jurisdiction_name: str
+    unit: str
+    channel: Channel
+    summary: str
+    real_name: bool = Field(description="实名举报 (the identity itself is never listed)")
+    status: ReceiptStatus
+    status_zh: str
+    received_at: datetime
+
+
+class PetitionList(BaseModel):
+    items: list[PetitionItem]
+    total: int
+    limit: int
+    offset: int
+
+
+def build_petition_list_router(ctx: ServiceContext, deps: AuthDependencies) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["intake"])
+    reader = deps.require_roles(*READERS)
+
+    @router.get("/petitions", response_model=PetitionList)
+    async def list_petitions(
+        principal: Principal = Depends(reader),
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+        channel: Annotated[Channel | None, Query()] = None,
+        unit: Annotated[ShortText | None, Query(description="被巡察单位 (exact)")] = None,
+        order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> PetitionList:
+        """信访举报 of the caller's jurisdiction, newest first (paged, ``total`` counts all)."""
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+            ensure_jurisdiction(principal, jurisdiction)
+            pattern = jurisdiction
+        else:
+            pattern = principal.jurisdiction_like()
+        args = (
+            PetitionReceived.event_type,
+            pattern,
+            channel.value if channel else None,
+            unit,
+        )
+        sql = _LIST_SQL.format(order="ASC" if order == "asc" else "DESC")
+        async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
+            rows = await conn.fetch(sql, *args, limit, offset)
+            total = await conn.fetchval(_COUNT_SQL, *args)
+        items = []
+        for r in rows:
+            status = ReceiptStatus(r["status"] or ReceiptStatus.RECEIVED.value)
+            code = str(r["jurisdiction"]).strip()
+            items.append(
+                PetitionItem(
+                    id=UUID(r["stream_id"]),
+                    jurisdiction=code,
+                    jurisdiction_name=jurisdictions.name_of(code),
+                    unit=r["unit"],
+                    channel=Channel(r["channel"]),
+                    summary=r["summary"] or "",
+                    real_name=bool(r["real_name"]),
+                    status=status,
+                    status_zh=RECEIPT_STATUS_ZH[status],
+                    received_at=r["occurred_at"],
+                )
+            )
+        return PetitionList(items=items, total=int(total or 0), limit=limit, offset=offset)
+
+    return router

@@ -1,0 +1,524 @@
+"""The workbench in Debian's chromium (Playwright), each page driven as its role, against the
+four services running as real processes on the real PostgreSQL and Kafka, behind an nginx of
+this module's own (rendered from the template ``make up`` uses) on a free port: one origin.
+
+- an office records a petition and sees the receipt (once, with a print button);
+- a county classifies and transfers a clue (R2 route offered) and the discipline commission
+  signs for it (签收) in its feed; a refused action (R12) shows the service's reason;
+- a unit's issue is fed back and reported; the 整改台账 shows it;
+- the overview changes without a reload;
+- a county office never sees another county's data, in any page or any response;
+- the menu shows only what the role may do; the auditor verifies and replays (时间回溯).
+
+Screenshots go to test-artifacts/workbench/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from xuncha_shared import auth
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.e2e.stack import LINCHUAN, Running, service_stack
+from tests.support.workbench import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    choose,
+    menu_names,
+    sign_in,
+    toggle,
+    workbench_nginx,
+)
+
+pytestmark = [pytest.mark.timeout(900)]
+
+NANCHENG = "361021"
+NANCHENG_UNIT = "南城县交通运输局"
+
+
+@dataclass
+class Workbench:
+    running: Running
+    url: str
+    tokens: dict[str, str]
+
+    async def post(self, path: str, body: dict[str, Any], who: str) -> Any:
+        async with httpx.AsyncClient(base_url=self.url, timeout=20) as client:
+            resp = await client.post(
+                path, json=body, headers={"Authorization": f"Bearer {self.tokens[who]}"}
+            )
+        assert resp.status_code in (200, 201), f"{path}: {resp.status_code} {resp.text}"
+        return resp.json()
+
+    async def get(self, path: str, who: str, **params: Any) -> Any:
+        async with httpx.AsyncClient(base_url=self.url, timeout=20) as client:
+            resp = await client.get(
+                path, params=params, headers={"Authorization": f"Bearer {self.tokens[who]}"}
+            )
+        assert resp.status_code == 200, f"{path}: {resp.status_code} {resp.text}"
+        return resp.json()
+
+
+@pytest.fixture(scope="module")
+async def wb(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Workbench]:
+    async with service_stack(infra, tmp_path_factory.mktemp("workbench-logs")) as running:
+        extra = {
+            "group": Principal(id="e2e-lc-group", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
+            "nancheng": Principal(id="e2e-nc", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
+            "auditor": Principal(id="e2e-auditor", role=Role.AUDITOR, jurisdiction="361000"),
+        }
+        tokens = dict(running.tokens)
+        for name, principal in extra.items():
+            tokens[name] = await auth.create_token_in(running.databases.values(), principal)
+        with workbench_nginx(running.urls) as url:
+            yield Workbench(running=running, url=url, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+async def browser(wb: Workbench) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+class Session:
+    """One person's browser context: its page, the page errors and every API response."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.api: list[tuple[str, int, str]] = []
+
+    async def watch(self) -> None:
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+        async def record(resp: Any) -> None:
+            if "/api/v1/" not in resp.url:
+                return
+            try:
+                body = await resp.text()
+            except Exception:
+                body = ""
+            self.api.append((resp.url, resp.status, body))
+
+        self.page.on("response", lambda r: asyncio.ensure_future(record(r)))
+
+
+async def open_as(browser: Any, wb: Workbench, who: str) -> Session:
+    context = await browser.new_context(
+        viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    s = Session(await context.new_page())
+    await s.watch()
+    await sign_in(s.page, wb.url, wb.tokens[who])
+    return s
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.3)
+
+
+async def shot(page: Any, name: str) -> None:
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# ---- 信访受理 ----------------------------------------------------------------------------------
+
+
+async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, browser: Any):
+    s = await open_as(browser, wb, "linchuan")
+    page = s.page
+    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification"]
+    await page.click('[data-menu="petitions"]')
+    await page.wait_for_selector("#petition-form")
+    # 临川区 is the only jurisdiction a county office can choose
+    await page.locator(".el-select:has(#p-jurisdiction)").click()
+    options = page.locator(".el-select-dropdown__item:visible")
+    await options.first.wait_for()
+    assert await options.all_inner_texts() == ["临川区"]
+    await page.keyboard.press("Escape")
+
+    await choose(page, "p-channel", "来访")
+    await page.fill("#p-unit", "临川区住房和城乡建设局")
+    await page.fill("#p-summary", "反映临川区某小区改造工程偷工减料。")
+    await toggle(page, "p-real-name")
+    await page.fill("#p-name", "刘桂兰")
+    await page.fill("#p-phone", "139-7946 abc")
+    await page.fill("#p-id", "36100219800101123X")
+    await page.click("#p-submit")
+    # the form refuses what the API would refuse, in Chinese, next to the field
+    phone_item = page.locator(".el-form-item:has(#p-phone)")
+    await phone_item.locator(".el-form-item__error").wait_for()
+    assert "电话号码" in await phone_item.inner_text()
+    id_item = page.locator(".el-form-item:has(#p-id)")
+    assert "校验码" in await id_item.inner_text()
+    await shot(page, "petition-form-errors")
+    # nothing was lost: the input is still there
+    assert await page.input_value("#p-summary") == "反映临川区某小区改造工程偷工减料。"
+
+    await page.fill("#p-phone", "13979461234")
+    await page.fill("#p-id", "36100219800101123" + _check_char("36100219800101123"))
+    await page.click("#p-submit")
+    code = page.locator("#receipt-code")
+    await code.wait_for()
+    receipt = (await code.inner_text()).strip()
+    assert receipt.startswith("XC-") and len(receipt) == 17
+    assert await page.locator("#receipt-print-button").is_visible()
+    await shot(page, "petition-receipt")
+    await page.get_by_role("button", name="我已记下").click()
+    await code.wait_for(state="hidden")
+    assert receipt not in await page.content()  # shown once
+
+    row = page.locator("#petition-table tbody tr", has_text="临川区住房和城乡建设局")
+    await row.first.wait_for()
+    assert "来访" in await row.first.inner_text()
+    assert "刘桂兰" not in await page.content() and "13979461234" not in await page.content()
+    await shot(page, "petitions")
+    # the receipt answers for the reporter through the same origin
+    async with httpx.AsyncClient(base_url=wb.url) as client:
+        resp = await client.get(f"/api/v1/receipts/{receipt}")
+    assert resp.status_code == 200 and resp.json()["status"] in ("received", "registered")
+    assert s.errors == []
+
+
+def _check_char(first17: str) -> str:
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+
+
+# ---- 问题线索 → 成果共享 -------------------------------------------------------------------------
+
+
+async def _petition_clue(wb: Workbench, unit: str, who: str = "linchuan") -> str:
+    jurisdiction = NANCHENG if who == "nancheng" else LINCHUAN
+    created = await wb.post(
+        "/api/v1/petitions",
+        {
+            "jurisdiction": jurisdiction,
+            "unit": unit,
+            "channel": "letter",
+            "summary": f"反映{unit}问题",
+        },
+        who,
+    )
+    clue_id: list[str] = []
+
+    async def registered() -> bool:
+        doc = await wb.get("/api/v1/clues", who, jurisdiction=jurisdiction, limit=500)
+        found = [i["id"] for i in doc["items"] if i.get("unit") == unit]
+        clue_id[:] = found
+        return bool(found)
+
+    await until(registered, f"the clue of petition {created['id']}")
+    return clue_id[0]
+
+
+async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
+    wb: Workbench, browser: Any
+):
+    unit = "临川区自然资源局"
+    clue_id = await _petition_clue(wb, unit)
+    s = await open_as(browser, wb, "linchuan")
+    page = s.page
+    await page.click('[data-menu="clues"]')
+    await page.locator(f"#clue-table tr.clue-{clue_id}").wait_for()
+    await shot(page, "clues")
+    await page.locator(f"#clue-table tr.clue-{clue_id} a").click()
+    await page.wait_for_selector("#clue-actions")
+    assert await page.locator("#clue-status").inner_text() == "已登记"
+
+    # 分类: category, cadre level, topic 四风 → the R2 route (纪委监委) is offered at once
+    await page.click("#act-classify")
+    await choose(page, "c-category", "进一步了解关注类")
+    await choose(page, "c-cadre", "科级干部")
+    await choose(page, "c-topics", "四风", close=True)
+    await page.wait_for_function(
+        "() => document.querySelector('#c-route')?.textContent.includes('纪委监委')"
+    )
+    await shot(page, "clue-classify")
+    await page.click("#c-submit")
+    await page.wait_for_function(
+        "() => document.querySelector('#clue-status')?.textContent.trim() === '已分类'"
+    )
+
+    # 移交: the route preselects 纪委监委
+    await page.click("#act-transfer")
+    await page.wait_for_function(
+        "() => document.querySelector('#t-route')?.textContent.includes('纪委监委')"
+    )
+    assert "纪委监委" in await page.locator(".el-select:has(#t-department)").inner_text()
+    await page.fill("#t-reason", "涉嫌违反中央八项规定精神")
+    await shot(page, "clue-transfer")
+    await page.click("#t-submit")
+    await page.wait_for_function(
+        "() => document.querySelector('#clue-status')?.textContent.trim() === '已移交'"
+    )
+    history = page.locator("#clue-history .el-timeline-item")
+    await page.wait_for_function(
+        "() => document.querySelectorAll('#clue-history .el-timeline-item').length === 3"
+    )
+    assert "移交纪委监委" in await history.nth(2).inner_text()
+    assert await page.locator("#clue-actions").count() == 0  # nothing left to do
+    await shot(page, "clue-transferred")
+    await page.click('[data-menu="clues"]')
+    listed = page.locator(f"#clue-table tr.clue-{clue_id}")
+    await listed.wait_for()
+    for text in ("已移交", "进一步了解关注类", "科级干部", "纪委监委"):
+        assert text in await listed.inner_text(), text
+
+    # the discipline commission: its own feed only, the item arrives, 签收
+    d = await open_as(browser, wb, "discipline")
+    dept = d.page
+    assert await menu_names(dept) == ["feeds"]
+    row = dept.locator("#feed-table tbody tr", has_text=unit).first
+    await row.wait_for(timeout=60_000)  # the feed polls: reporting's projection catches up
+    await row.locator(".ack-button").click()
+    await dept.locator(".el-message-box input").fill("已签收，转审查调查室")
+    await dept.locator(".el-message-box .el-button--primary").click()
+    await row.locator(".acked").wait_for()
+    await shot(dept, "feed-signed")
+    assert s.errors == [] and d.errors == []
+
+
+async def test_a_refused_action_shows_the_services_reason(wb: Workbench, browser: Any):
+    clue_id = await _petition_clue(wb, "临川区民政局")
+    s = await open_as(browser, wb, "linchuan")
+    page = s.page
+    await page.goto(f"{wb.url}/clues/{clue_id}")
+    await page.click("#act-classify")
+    await choose(page, "c-category", "了解关注类")
+    await toggle(page, "c-city-managed")  # 市管干部: R12, escalate first
+    await page.click("#c-submit")
+    await page.wait_for_function(
+        "() => document.querySelector('#clue-status')?.textContent.trim() === '已分类'"
+    )
+    await page.click("#act-transfer")
+    await choose(page, "t-department", "纪委监委")
+    await page.fill("#t-reason", "移交审查")
+    await page.click("#t-submit")
+    alert = page.locator(".el-dialog:visible .problem")
+    await alert.wait_for()
+    text = await alert.inner_text()
+    assert "当前状态不允许此操作" in text and "须先报市委巡察办" in text
+    assert await page.input_value("#t-reason") == "移交审查"  # the input is kept
+    await shot(page, "clue-refused")
+    await page.keyboard.press("Escape")
+
+    # escalate: the county keeps a stub only (不扩大知情范围)
+    await page.click("#act-escalate")
+    await page.fill("#e-reason", "涉及市管干部")
+    await page.click("#e-submit")
+    await page.wait_for_function(
+        "() => document.querySelector('#clue-status')?.textContent.includes('已报市委巡察办')"
+    )
+    assert await page.locator("#clue-actions").count() == 0
+    assert "临川区民政局" not in await page.locator("main").inner_text()
+
+
+# ---- 反馈与整改 ---------------------------------------------------------------------------------
+
+
+async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: Any):
+    unit = "临川区卫生健康委员会"
+    s = await open_as(browser, wb, "group")  # an inspection group member enters for the unit
+    page = s.page
+    assert await menu_names(page) == ["petitions", "clues", "rectification"]
+    await page.click('[data-menu="rectification"]')
+    await page.wait_for_selector("#feedback-form")
+    await page.fill("#f-unit", unit)
+    await page.click("#f-submit")  # an issue without a description is refused in place
+    desc_item = page.locator(".el-form-item:has(#f-desc-0)")
+    await desc_item.locator(".el-form-item__error").wait_for()
+    assert "请填写问题描述" in await desc_item.inner_text()
+    await page.fill("#f-desc-0", "医疗设备采购程序不规范")
+    await choose(page, "f-concerns-0", "审计局", close=True)
+    await page.get_by_role("button", name="增加问题").click()
+    await page.fill("#f-desc-1", "基层医疗卫生机构绩效考核流于形式")
+    await choose(page, "f-type-1", "长期坚持")
+    await page.click("#f-submit")
+    await page.wait_for_selector("#feedback-done")
+    assert "已反馈 2 个问题" in await page.locator("#feedback-done").inner_text()
+    await shot(page, "feedback")
+
+    await page.get_by_role("tab", name="问题清单").click()
+    row = page.locator("#issue-table tbody tr", has_text=unit).first
+    await row.wait_for()
+    await row.get_by_role("button").click()
+    await page.wait_for_selector("#report-form")
+    await choose(page, "r-kind", "整改报告")
+    await page.locator("#report-form .el-input-number input").fill("100")
+    await toggle(page, "r-completed")
+    await page.fill("#r-note", "已完成设备采购流程整改，建立采购台账")
+    await page.click("#r-submit")
+    await page.wait_for_function(
+        "() => document.querySelectorAll('#report-table tbody tr').length === 1"
+    )
+    assert "整改报告" in await page.locator("#report-table").inner_text()
+    await shot(page, "issue-reported")
+
+    # the county office sees it in the 整改台账 (reporting's projection catches up)
+    o = await open_as(browser, wb, "linchuan")
+    office = o.page
+    await office.click('[data-menu="rectification"]')
+    await office.get_by_role("tab", name="整改台账").click()
+
+    async def unit_listed() -> bool:
+        doc = await wb.get("/api/v1/views/ledger", "linchuan", jurisdiction=LINCHUAN, unit=unit)
+        return bool(doc["reports_total"] >= 1)
+
+    await until(unit_listed, "the unit's ledger")
+    await office.reload()
+    await office.get_by_role("tab", name="整改台账").click()
+    await choose(office, "l-unit", unit)
+    await office.wait_for_selector("#ledger-summary")
+    summary = await office.locator("#ledger-summary").inner_text()
+    assert "问题 2" in summary and "已完成 1" in summary
+    await shot(office, "ledger")
+    assert s.errors == [] and o.errors == []
+
+
+# ---- 总览 --------------------------------------------------------------------------------------
+
+
+async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any):
+    s = await open_as(browser, wb, "city")
+    page = s.page
+    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification", "feeds"]
+    cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
+    await page.wait_for_selector(cell)
+    assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11
+    await page.wait_for_selector("#feed-summary")
+    before = int(await page.locator(cell).inner_text())
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    await wb.post(
+        "/api/v1/petitions",
+        {
+            "jurisdiction": LINCHUAN,
+            "unit": "临川区教育局",
+            "channel": "call",
+            "summary": "反映问题",
+        },
+        "linchuan",
+    )
+    await page.wait_for_function(
+        "([sel, want]) => Number(document.querySelector(sel)?.textContent) >= want",
+        arg=[cell, before + 1],
+        timeout=60_000,
+    )
+    assert navigations == []
+    await page.wait_for_timeout(600)  # the chart's animation
+    await shot(page, "overview")
+    assert s.errors == []
+
+
+# ---- jurisdictions ----------------------------------------------------------------------------
+
+
+async def test_a_county_never_sees_another_countys_data(wb: Workbench, browser: Any):
+    nc_clue = await _petition_clue(wb, NANCHENG_UNIT, who="nancheng")
+    lc_clue = await _petition_clue(wb, "临川区审计局")
+    s = await open_as(browser, wb, "nancheng")
+    page = s.page
+    await page.wait_for_selector("#linked-table tr.j-361021")
+    assert await page.locator("#linked-table tbody tr").count() == 1
+    for name in ("petitions", "clues", "rectification"):
+        await page.click(f'[data-menu="{name}"]')
+        await page.wait_for_load_state("networkidle")
+    await page.click('[data-menu="clues"]')
+    await page.locator(f"#clue-table tr.clue-{nc_clue}").wait_for()
+    assert await page.locator(f"#clue-table tr.clue-{lc_clue}").count() == 0
+    # a deep link to 临川区's clue shows a refusal and nothing of the clue
+    await page.goto(f"{wb.url}/clues/{lc_clue}")
+    await page.locator(".problem").wait_for()
+    assert "临川区审计局" not in await page.content()
+    # the pages the county may not open send it home
+    await page.goto(f"{wb.url}/feeds")
+    await page.wait_for_url(f"{wb.url}/overview")
+    await page.wait_for_load_state("networkidle")
+    await shot(page, "county-nancheng")
+
+    assert s.api, "no API response seen"
+    refused = f"/api/v1/clues/{lc_clue}"
+    for url, status, body in s.api:
+        assert "临川" not in body, (url, status, body[:300])
+        if url.endswith(refused):
+            # the clue API's existing 403 names the clue's jurisdiction code in its detail
+            # (not the workbench's to change); the page shows only the Chinese half
+            assert status == 403, (url, status)
+            continue
+        assert LINCHUAN not in body, (url, status, body[:300])
+        if status == 200 and body.startswith("{"):
+            doc = json.loads(body)
+            for item in doc.get("items", []):
+                assert item.get("jurisdiction") in (None, NANCHENG), (url, item)
+    assert s.errors == []
+
+
+# ---- roles ------------------------------------------------------------------------------------
+
+
+async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, browser: Any):
+    s = await open_as(browser, wb, "auditor")
+    page = s.page
+    assert await menu_names(page) == ["overview", "clues", "rectification", "feeds", "audit"]
+    # the auditor reads but acts nowhere
+    await page.click('[data-menu="clues"]')
+    await page.locator("#clue-table tbody tr").first.wait_for()
+    await page.locator("#clue-table tbody tr a").first.click()
+    await page.wait_for_selector("#clue-status")
+    assert await page.locator("#clue-actions").count() == 0
+    await page.click('[data-menu="audit"]')
+    await page.click("#verify-button")
+    await page.wait_for_selector("#verify-result", timeout=120_000)
+    assert "全部完整" in await page.locator("#verify-result").inner_text()
+    await shot(page, "audit-verify")
+    await page.get_by_role("tab", name="时间回溯").click()
+    await page.fill("#rp-at", "2020-01-01 00:00:00")
+    await page.keyboard.press("Enter")
+    await page.click("#replay-button")
+    await page.wait_for_selector("#replay-table", timeout=120_000)
+    assert "历史状态" in await page.locator(".el-tab-pane:visible").inner_text()
+    await shot(page, "audit-replay")
+    assert s.errors == []
+
+
+async def test_sign_in_refuses_a_bad_token_and_signs_out(wb: Workbench, browser: Any):
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{wb.url}/petitions")
+    await page.wait_for_url(re.compile(r"/login\?back=(/|%2F)petitions$"))
+    await page.fill("#token-input", "xc_" + "A" * 43)
+    await page.click("#sign-in")
+    error = page.locator(".el-form-item__error")
+    await error.wait_for()
+    assert "令牌无效" in await error.inner_text()
+    await shot(page, "login-refused")
+    await page.fill("#token-input", wb.tokens["linchuan"])
+    await page.keyboard.press("Enter")  # the keyboard alone signs in
+    await page.wait_for_url(f"{wb.url}/petitions")
+    await page.reload()  # the token is kept
+    await page.wait_for_selector("#petition-form")
+    await page.click("#sign-out")
+    await page.wait_for_url(f"{wb.url}/login")
+    assert await page.evaluate("localStorage.getItem('xuncha.workbench.token')") is None
+    await context.close()

@@ -1,0 +1,317 @@
+"""The small read endpoints the workbench added, against the real PostgreSQL: intake's list of
+the jurisdiction's petitions and the clues service's R2 route and clue history. Each service
+runs in this process with its real composition on databases of its own; real bearer tokens.
+
+Both answer as their neighbours do: role checks, a county sees its own county only, a clue of
+another jurisdiction (or escalated away from a county) is 404 like an unknown id, bad input is
+a 422 problem."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from xuncha_clues.bootstrap import SPEC as CLUES
+from xuncha_clues.domain import model
+from xuncha_clues.domain.model import Office
+from xuncha_clues.bootstrap import handlers as handlers_from_context
+from xuncha_intake.bootstrap import SPEC as INTAKE
+from xuncha_shared.contracts.clues import ClueCategory
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.envelope import Actor
+
+from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
+from tests.support.service_api import InProcessService, in_process_service
+
+pytestmark = pytest.mark.timeout(180)
+
+PRINCIPALS = {"dept": department("jw", Department.DISCIPLINE), **OFFICES}
+INFORMANT = {"name": "王秀英", "phone": "13907941234", "id_number": "11010519491231002X"}
+
+
+def bearer(svc: InProcessService, who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {svc.tokens[who]}"}
+
+
+def assert_problem(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM)
+    doc: dict[str, Any] = resp.json()
+    assert doc["status"] == status
+    return doc
+
+
+# ---- intake: GET /api/v1/petitions -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def intake(infra: Any) -> AsyncIterator[InProcessService]:
+    async with in_process_service(infra, INTAKE, PRINCIPALS, label="wbi") as svc:
+        yield svc
+
+
+async def _record(svc: InProcessService, who: str, jurisdiction: str, **extra: Any) -> str:
+    body = {
+        "jurisdiction": jurisdiction,
+        "unit": extra.pop("unit", "某局"),
+        "channel": extra.pop("channel", "letter"),
+        "summary": extra.pop("summary", "反映问题"),
+        **extra,
+    }
+    resp = await svc.client.post("/api/v1/petitions", json=body, headers=bearer(svc, who))
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["id"])
+
+
+async def test_petition_list_is_the_jurisdictions_own_newest_first(intake: InProcessService):
+    lc_first = await _record(intake, "county", LINCHUAN, unit="临川区水利局", informant=INFORMANT)
+    lc_second = await _record(intake, "county", LINCHUAN, unit="临川区财政局", channel="visit")
+    nc = await _record(intake, "other", NANCHENG, unit="南城县教育局")
+    city = await _record(intake, "city", CITY, unit="市直某局")
+
+    resp = await intake.client.get("/api/v1/petitions", headers=bearer(intake, "county"))
+    assert resp.status_code == 200, resp.text
+    doc = resp.json()
+    ids = [i["id"] for i in doc["items"]]
+    assert ids == [lc_second, lc_first]  # its own county only, newest first
+    assert doc["total"] == 2
+    first = doc["items"][1]
+    assert first["unit"] == "临川区水利局"
+    assert first["jurisdiction_name"] == "临川区"
+    assert first["real_name"] is True and doc["items"][0]["real_name"] is False
+    assert first["status"] == "received" and first["status_zh"] == "已收到，正在受理"
+    # the reporter is never part of the list
+    assert INFORMANT["name"] not in resp.text and INFORMANT["phone"] not in resp.text
+
+    # the group member of the county sees the same; the city sees all four
+    resp = await intake.client.get("/api/v1/petitions", headers=bearer(intake, "group"))
+    assert [i["id"] for i in resp.json()["items"]] == [lc_second, lc_first]
+    resp = await intake.client.get(
+        "/api/v1/petitions", params={"order": "asc"}, headers=bearer(intake, "city")
+    )
+    assert [i["id"] for i in resp.json()["items"]] == [lc_first, lc_second, nc, city]
+
+    # filters and paging
+    resp = await intake.client.get(
+        "/api/v1/petitions",
+        params={"jurisdiction": LINCHUAN, "channel": "visit"},
+        headers=bearer(intake, "city"),
+    )
+    assert [i["id"] for i in resp.json()["items"]] == [lc_second]
+    resp = await intake.client.get(
+        "/api/v1/petitions",
+        params={"unit": "南城县教育局"},
+        headers=bearer(intake, "auditor"),
+    )
+    assert [i["id"] for i in resp.json()["items"]] == [nc]
+    resp = await intake.client.get(
+        "/api/v1/petitions", params={"limit": 1, "offset": 1}, headers=bearer(intake, "city")
+    )
+    page = resp.json()
+    assert page["total"] == 4 and [i["id"] for i in page["items"]] == [nc]
+
+
+async def test_petition_list_refusals(intake: InProcessService):
+    resp = await intake.client.get("/api/v1/petitions")
+    assert_problem(resp, 401)
+    # departments and the custodian have no business with the list
+    resp = await intake.client.get("/api/v1/petitions", headers=bearer(intake, "dept"))
+    assert_problem(resp, 403)
+    # another county's filter: 403 like every list of the services, and nothing of it
+    resp = await intake.client.get(
+        "/api/v1/petitions", params={"jurisdiction": NANCHENG}, headers=bearer(intake, "county")
+    )
+    doc = assert_problem(resp, 403)
+    assert "南城县教育局" not in resp.text and "items" not in doc
+    for params in (
+        {"jurisdiction": "12345"},
+        {"jurisdiction": "999999"},
+        {"channel": "fax"},
+        {"order": "sideways"},
+        {"limit": 0},
+        {"limit": 501},
+        {"offset": -1},
+    ):
+        resp = await intake.client.get(
+            "/api/v1/petitions", params=params, headers=bearer(intake, "city")
+        )
+        doc = assert_problem(resp, 422)
+        assert doc["errors"][0]["field"].startswith("query."), params
+
+
+# ---- clues: GET /api/v1/clues/routes and /api/v1/clues/{id}/history --------------------------
+
+
+@pytest.fixture(scope="module")
+async def clues(infra: Any) -> AsyncIterator[InProcessService]:
+    async with in_process_service(infra, CLUES, PRINCIPALS, label="wbc") as svc:
+        yield svc
+
+
+async def _clue(svc: InProcessService, jurisdiction: str, unit: str) -> uuid.UUID:
+    handlers = handlers_from_context(svc.ctx)
+    clue_id = uuid.uuid4()
+    meta = Meta(actor=Actor(principal_id="clues-consumer", role="system"))
+    await handlers.register(
+        model.RegisterClue(clue_id=clue_id, jurisdiction=jurisdiction, unit=unit, summary="反映"),
+        meta,
+    )
+    return clue_id
+
+
+async def test_route_for_topics(clues: InProcessService):
+    async def route(*topics: str, who: str = "county") -> dict[str, Any]:
+        resp = await clues.client.get(
+            "/api/v1/clues/routes",
+            params=[("topic", t) for t in topics],
+            headers=bearer(clues, who),
+        )
+        assert resp.status_code == 200, resp.text
+        doc: dict[str, Any] = resp.json()
+        return doc
+
+    doc = await route("四风", "民主集中制")
+    assert doc["suggested_departments"] == ["discipline_commission", "organisation"]
+    assert doc["allowed_departments"] == ["discipline_commission", "organisation"]
+    assert doc["route_table"] == model.ROUTE_TABLE_VERSION
+    doc = await route("惠民资金", who="group")
+    assert doc["suggested_departments"] == ["finance"]
+    assert doc["allowed_departments"] is None  # not fixed by Art. 28: any department
+    doc = await route(who="auditor")
+    assert doc == {**doc, "topics": [], "suggested_departments": [], "allowed_departments": None}
+
+    resp = await clues.client.get("/api/v1/clues/routes", headers=bearer(clues, "dept"))
+    assert_problem(resp, 403)
+    resp = await clues.client.get(
+        "/api/v1/clues/routes", params={"topic": "x" * 201}, headers=bearer(clues, "city")
+    )
+    assert_problem(resp, 422)
+
+
+async def test_history_of_a_clue_for_the_office_that_handles_it(clues: InProcessService):
+    clue_id = await _clue(clues, LINCHUAN, "临川区水利局")
+    path = f"/api/v1/clues/{clue_id}"
+    resp = await clues.client.post(
+        f"{path}/classify",
+        json={"category": "further_inquiry", "cadre_level": "section", "topics": ["四风"]},
+        headers=bearer(clues, "county"),
+    )
+    assert resp.status_code == 200, resp.text
+    resp = await clues.client.post(
+        f"{path}/transfer",
+        json={"department": "discipline_commission", "reason": "涉嫌违纪"},
+        headers=bearer(clues, "county"),
+    )
+    assert resp.status_code == 200, resp.text
+
+    for who in ("county", "group", "city", "auditor"):
+        resp = await clues.client.get(f"{path}/history", headers=bearer(clues, who))
+        assert resp.status_code == 200, (who, resp.text)
+        items = resp.json()["items"]
+        assert [i["event_type"] for i in items] == [
+            "clues.ClueRegistered",
+            "clues.ClueClassified",
+            "clues.ClueTransferred",
+        ]
+        assert [i["stream_version"] for i in items] == [1, 2, 3]
+    registered, classified, transferred = items
+    assert registered["actor_label"] == "系统"
+    assert classified["actor_id"] == "lc-office" and classified["actor_label"] == "县区委巡察办"
+    assert "进一步了解关注类" in classified["detail_zh"] and "科级干部" in classified["detail_zh"]
+    assert "四风" in classified["detail_zh"]
+    assert transferred["detail_zh"] == "移交纪委监委；理由：涉嫌违纪"
+    assert transferred["title_zh"]
+
+
+async def test_history_of_another_jurisdiction_is_404_like_an_unknown_id(
+    clues: InProcessService,
+):
+    clue_id = await _clue(clues, LINCHUAN, "临川区某局")
+    unknown = await clues.client.get(
+        f"/api/v1/clues/{uuid.uuid4()}/history", headers=bearer(clues, "other")
+    )
+    other = await clues.client.get(
+        f"/api/v1/clues/{clue_id}/history", headers=bearer(clues, "other")
+    )
+    assert_problem(unknown, 404)
+    assert_problem(other, 404)
+    assert "临川区某局" not in other.text
+    assert other.json()["title"] == unknown.json()["title"]
+
+    # once escalated to the city, the county keeps a stub only: its history is 404 too
+    handlers = handlers_from_context(clues.ctx)
+    meta = Meta(actor=Actor(principal_id="lc-office", role="county_admin"))
+    await handlers.classify(
+        clue_id,
+        model.ClassifyClue(category=ClueCategory.INQUIRY, city_managed=True),
+        Office(jurisdiction=LINCHUAN, city_wide=False),
+        meta,
+    )
+    await handlers.escalate(
+        clue_id, model.EscalateClue(reason="涉及市管干部"), Office(LINCHUAN, False), meta
+    )
+    resp = await clues.client.get(
+        f"/api/v1/clues/{clue_id}/history", headers=bearer(clues, "county")
+    )
+    assert_problem(resp, 404)
+    resp = await clues.client.get(f"/api/v1/clues/{clue_id}/history", headers=bearer(clues, "city"))
+    assert resp.status_code == 200
+    assert resp.json()["items"][-1]["event_type"] == "clues.ClueEscalated"
+
+    resp = await clues.client.get("/api/v1/clues/not-a-uuid/history", headers=bearer(clues, "city"))
+    assert_problem(resp, 422)
+    resp = await clues.client.get(f"/api/v1/clues/{clue_id}/history", headers=bearer(clues, "dept"))
+    assert_problem(resp, 403)
+
+
+async def test_cadre_levels_of_the_clues_an_office_handles(clues: InProcessService):
+    mine = await _clue(clues, LINCHUAN, "临川区交通运输局")
+    unclassified = await _clue(clues, LINCHUAN, "临川区商务局")
+    theirs = await _clue(clues, NANCHENG, "南城县林业局")
+    handlers = handlers_from_context(clues.ctx)
+    for clue_id, code, who, level in (
+        (mine, LINCHUAN, "lc-office", "division"),
+        (theirs, NANCHENG, "nc-office", "staff"),
+    ):
+        await handlers.classify(
+            clue_id,
+            model.ClassifyClue(category=ClueCategory.INQUIRY, cadre_level=model.CadreLevel(level)),
+            Office(code, False),
+            Meta(actor=Actor(principal_id=who, role="county_admin")),
+        )
+
+    async def levels(who: str, **params: str) -> dict[str, Any]:
+        resp = await clues.client.get(
+            "/api/v1/clues/cadre-levels", params=params, headers=bearer(clues, who)
+        )
+        assert resp.status_code == 200, resp.text
+        doc: dict[str, Any] = resp.json()["levels"]
+        return doc
+
+    county = await levels("county")
+    assert county[str(mine)] == "division"
+    assert str(theirs) not in county  # another county's clue: not even its id
+    assert str(unclassified) not in county  # only classified clues have a level
+    assert (await levels("group"))[str(mine)] == "division"
+    city = await levels("city")
+    assert city[str(mine)] == "division" and city[str(theirs)] == "staff"
+    assert str(theirs) not in await levels("city", jurisdiction=LINCHUAN)
+
+    resp = await clues.client.get(
+        "/api/v1/clues/cadre-levels",
+        params={"jurisdiction": NANCHENG},
+        headers=bearer(clues, "county"),
+    )
+    assert_problem(resp, 403)
+    for bad in ("12345", "999999"):
+        resp = await clues.client.get(
+            "/api/v1/clues/cadre-levels",
+            params={"jurisdiction": bad},
+            headers=bearer(clues, "city"),
+        )
+        assert_problem(resp, 422)
+    resp = await clues.client.get("/api/v1/clues/cadre-levels", headers=bearer(clues, "dept"))
+    assert_problem(resp, 403)

@@ -1,0 +1,151 @@
+// RFC 9457 problem details from the services, turned into Chinese messages for the forms.
+// A 422 carries `errors: [{field: "body.informant.phone", msg, type}]`; each goes next to the
+// form field it concerns (key "informant.phone"), the rest into one summary line.
+
+export interface FieldProblem {
+  field: string;
+  msg: string;
+  type: string;
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail?: string;
+  errors?: FieldProblem[];
+  [member: string]: unknown;
+}
+
+const STATUS_ZH: Record<number, string> = {
+  400: "请求格式有误",
+  401: "登录已失效或令牌无效，请重新登录",
+  403: "无权执行此操作",
+  404: "未找到相应记录",
+  409: "当前状态不允许此操作",
+  410: "该信息已不可用",
+  413: "提交的内容过大",
+  422: "输入有误，请检查标红的字段",
+  429: "操作过于频繁，请稍后再试",
+  502: "服务暂时不可用，请稍后再试",
+  503: "服务暂时不可用，请稍后再试",
+  504: "服务响应超时，请稍后再试",
+};
+
+/** The Chinese line for a status (and a generic one for anything else). */
+export function statusZh(status: number): string {
+  if (STATUS_ZH[status]) return STATUS_ZH[status];
+  if (status >= 500) return "服务出错，请稍后再试";
+  if (status === 0) return "无法连接服务器，请检查网络";
+  return `请求失败（${status}）`;
+}
+
+const HAS_CJK = /[\u3400-\u9fff]/;
+
+/** The Chinese half of a service's "中文 / english" detail, or null when it has none. */
+export function chinesePart(detail: string | undefined): string | null {
+  if (!detail) return null;
+  const zh = detail.split(" / ")[0].trim();
+  return HAS_CJK.test(zh) ? zh : null;
+}
+
+// messages of the services' own validators (xuncha_shared.crypto and the request models)
+const KNOWN_MESSAGES: [RegExp, string][] = [
+  [/phone number has digits/i, "电话号码只能包含数字、空格、+、-和括号"],
+  [/17 digits and a check digit/i, "身份证号应为 17 位数字加 1 位校验码（数字或 X）"],
+  [/no valid birth date/i, "身份证号中的出生日期无效"],
+  [/no plausible birth date/i, "身份证号中的出生日期不合理"],
+  [/check character does not match/i, "身份证号校验码不正确"],
+  [/unknown jurisdiction|not a jurisdiction of/i, "未知的行政区划"],
+  [/must not be blank/i, "不能为空"],
+];
+
+const TYPE_ZH: Record<string, string> = {
+  missing: "必填",
+  string_too_short: "不能为空",
+  string_too_long: "超出长度上限",
+  string_pattern_mismatch: "格式不正确",
+  string_type: "应为文本",
+  enum: "取值不在允许范围内",
+  literal_error: "取值不在允许范围内",
+  int_parsing: "应为整数",
+  int_type: "应为整数",
+  greater_than_equal: "数值过小",
+  less_than_equal: "数值过大",
+  bool_parsing: "应为是或否",
+  bool_type: "应为是或否",
+  too_short: "至少需要一项",
+  too_long: "项目过多",
+  extra_forbidden: "不允许的字段",
+  uuid_parsing: "编号格式不正确",
+  datetime_from_date_parsing: "日期格式不正确",
+  datetime_parsing: "日期格式不正确",
+};
+
+/** One field error in Chinese. */
+export function fieldMessageZh(problem: FieldProblem): string {
+  for (const [pattern, zh] of KNOWN_MESSAGES) {
+    if (pattern.test(problem.msg)) return zh;
+  }
+  const zh = TYPE_ZH[problem.type];
+  if (zh) return zh;
+  return HAS_CJK.test(problem.msg) ? problem.msg : `输入有误（${problem.msg}）`;
+}
+
+/** "body.informant.phone" -> "informant.phone"; "query.unit" -> "unit"; list indexes kept:
+ *  "body.issues.0.description" -> "issues.0.description". */
+export function fieldKey(field: string): string {
+  const parts = field.split(".");
+  if (["body", "query", "path", "header"].includes(parts[0])) parts.shift();
+  return parts.join(".");
+}
+
+export interface ProblemZh {
+  /** one line for the alert above the form */
+  summary: string;
+  /** Chinese messages by form field key */
+  fields: Record<string, string>;
+}
+
+/** Everything a page shows for a problem: a summary line and the per-field messages. */
+export function problemZh(problem: Problem): ProblemZh {
+  const fields: Record<string, string> = {};
+  for (const err of problem.errors ?? []) {
+    const key = fieldKey(err.field);
+    if (!fields[key]) fields[key] = fieldMessageZh(err);
+  }
+  const reason = chinesePart(problem.detail);
+  let summary = statusZh(problem.status);
+  if (reason && problem.status !== 422) summary = `${summary}：${reason}`;
+  else if (!reason && problem.detail && problem.status !== 422 && problem.status < 500) {
+    summary = `${summary}（${problem.detail}）`;
+  }
+  return { summary, fields };
+}
+
+/** A failed API call: status, its problem document and the Chinese rendering of it. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+  readonly zh: ProblemZh;
+
+  constructor(problem: Problem) {
+    const zh = problemZh(problem);
+    super(zh.summary);
+    this.name = "ApiError";
+    this.status = problem.status;
+    this.problem = problem;
+    this.zh = zh;
+  }
+
+  /** the message for form field `key` (e.g. "informant.phone"), if the service named it */
+  field(key: string): string | undefined {
+    return this.zh.fields[key];
+  }
+}
+
+/** Chinese summary of anything thrown by a request. */
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.zh.summary;
+  return statusZh(0);
+}

@@ -1,0 +1,56 @@
+// What each role may do (domain.md section 7, the services' role checks): the menu shows only
+// those pages, and the router refuses the others.
+
+export type Role =
+  | "city_admin"
+  | "county_admin"
+  | "group_member"
+  | "department"
+  | "auditor"
+  | "informant_custodian";
+
+export interface MenuItem {
+  name: string;
+  path: string;
+  title: string;
+  roles: readonly Role[];
+}
+
+export const MENU: readonly MenuItem[] = [
+  // the linked view: offices and the auditor (reporting.domain.access.LINKED_VIEW_ROLES)
+  { name: "overview", path: "/overview", title: "总览", roles: ["city_admin", "county_admin", "auditor"] },
+  // petitions: offices and inspection groups write (intake WRITERS)
+  { name: "petitions", path: "/petitions", title: "信访受理", roles: ["city_admin", "county_admin", "group_member"] },
+  // clues: offices, groups; the auditor reads
+  { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // feedback and rectification
+  { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // department feeds: the department itself; the city office and the auditor read
+  { name: "feeds", path: "/feeds", title: "成果共享", roles: ["department", "city_admin", "auditor"] },
+  // auditors only
+  { name: "audit", path: "/audit", title: "审计", roles: ["auditor"] },
+];
+
+export function menuFor(role: string | null | undefined): MenuItem[] {
+  if (!role) return [];
+  return MENU.filter((m) => (m.roles as readonly string[]).includes(role));
+}
+
+export function mayOpen(role: string | null | undefined, name: string): boolean {
+  return menuFor(role).some((m) => m.name === name);
+}
+
+/** The first page after sign-in. */
+export function homeFor(role: string | null | undefined): string {
+  return menuFor(role)[0]?.path ?? "/none";
+}
+
+/** Which actions a role may take (the pages hide the buttons of the others). */
+export const CAN = {
+  recordPetition: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
+  classify: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
+  escalateOrTransfer: (r: string) => ["city_admin", "county_admin"].includes(r),
+  feedBack: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
+  ledger: (r: string) => ["city_admin", "county_admin", "auditor"].includes(r),
+  acknowledge: (r: string) => r === "department",
+};

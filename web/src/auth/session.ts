@@ -1,0 +1,101 @@
+// The signed-in principal. Two ways in: a bearer token pasted on the sign-in page (kept in
+// localStorage), or OIDC (authorization code + PKCE, oidc-client-ts) when the deployment's
+// /config.json says auth_mode=oidc; then the provider's access token is the bearer token.
+import { reactive } from "vue";
+import { api, configureClient } from "../api/client";
+import { ApiError } from "../api/problem";
+
+export interface Me {
+  id: string;
+  role: string;
+  role_label: string;
+  jurisdiction: string;
+  jurisdiction_name: string;
+  department: string | null;
+  department_label: string | null;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  client_id: string;
+  scope: string;
+}
+
+export interface WorkbenchConfig {
+  auth_mode: "token" | "oidc";
+  oidc?: OidcConfig;
+}
+
+export const TOKEN_KEY = "xuncha.workbench.token";
+
+export const session = reactive({
+  config: { auth_mode: "token" } as WorkbenchConfig,
+  token: null as string | null,
+  me: null as Me | null,
+});
+
+let configLoaded: Promise<WorkbenchConfig> | null = null;
+
+export function loadConfig(): Promise<WorkbenchConfig> {
+  configLoaded ??= fetch("/config.json", { cache: "no-store" })
+    .then((r) => (r.ok ? r.json() : { auth_mode: "token" }))
+    .catch(() => ({ auth_mode: "token" }))
+    .then((cfg: WorkbenchConfig) => {
+      session.config = cfg;
+      return cfg;
+    });
+  return configLoaded;
+}
+
+configureClient({
+  token: () => session.token,
+  unauthorized: () => {
+    void signOut(false);
+    if (!location.pathname.startsWith("/login")) location.assign("/login?expired=1");
+  },
+});
+
+/** Sign in with a token: kept only when the services accept it (GET /api/v1/me). */
+export async function signInWithToken(token: string): Promise<Me> {
+  const previous = session.token;
+  session.token = token.trim();
+  try {
+    const me = await api.get<Me>("/api/v1/me");
+    session.me = me;
+    localStorage.setItem(TOKEN_KEY, session.token);
+    return me;
+  } catch (err) {
+    session.token = previous;
+    throw err;
+  }
+}
+
+/** At start-up: the kept token (or the OIDC user), checked against the services. */
+export async function restore(): Promise<Me | null> {
+  if (session.me) return session.me;
+  await loadConfig();
+  let token = localStorage.getItem(TOKEN_KEY);
+  if (session.config.auth_mode === "oidc") {
+    const { currentAccessToken } = await import("./oidc");
+    token = (await currentAccessToken()) ?? token;
+  }
+  if (!token) return null;
+  try {
+    return await signInWithToken(token);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) localStorage.removeItem(TOKEN_KEY);
+    session.token = null;
+    return null;
+  }
+}
+
+export async function signOut(redirect = true): Promise<void> {
+  localStorage.removeItem(TOKEN_KEY);
+  session.token = null;
+  session.me = null;
+  if (session.config.auth_mode === "oidc") {
+    const { forgetUser } = await import("./oidc");
+    await forgetUser();
+  }
+  if (redirect) location.assign("/login");
+}

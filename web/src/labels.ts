@@ -1,0 +1,131 @@
+// Chinese labels of the contracts' enums (xuncha_shared.contracts) and the deployment's
+// jurisdictions (xuncha_shared.jurisdictions: 抚州市 and its 11 county-level divisions).
+
+export interface Option {
+  value: string;
+  label: string;
+}
+
+const opts = (m: Record<string, string>): Option[] =>
+  Object.entries(m).map(([value, label]) => ({ value, label }));
+
+export const CHANNELS: Record<string, string> = {
+  letter: "来信",
+  call: "来电",
+  visit: "来访",
+  online: "网络举报",
+  referral: "移交",
+};
+
+export const CLUE_STATUS: Record<string, string> = {
+  registered: "已登记",
+  classified: "已分类",
+  escalated: "已报市委巡察办",
+  transferred: "已移交",
+};
+
+export const CATEGORIES: Record<string, string> = {
+  further_inquiry: "进一步了解关注类",
+  inquiry: "了解关注类",
+  reference: "参考类",
+};
+
+export const CADRE_LEVELS: Record<string, string> = {
+  division: "处级干部",
+  section: "科级干部",
+  staff: "科员及以下",
+};
+
+export const DEPARTMENTS: Record<string, string> = {
+  discipline_commission: "纪委监委",
+  organisation: "组织部",
+  petitions: "信访局",
+  audit: "审计局",
+  finance: "财政局",
+};
+
+export const RECT_TYPES: Record<string, string> = {
+  immediate: "立行立改",
+  time_bound: "限期整改",
+  long_term: "长期坚持",
+};
+
+export const REPORT_KINDS: Record<string, string> = {
+  progress: "进度报告",
+  formal: "整改报告",
+  final: "最终报告",
+};
+
+export const ROLES: Record<string, string> = {
+  city_admin: "市委巡察办",
+  county_admin: "县区委巡察办",
+  group_member: "巡察组成员",
+  department: "接收部门",
+  auditor: "审计/监督",
+  informant_custodian: "举报人信息保管员",
+};
+
+export const CITY = { code: "361000", name: "抚州市" };
+export const COUNTIES: Option[] = [
+  ["361002", "临川区"],
+  ["361003", "东乡区"],
+  ["361021", "南城县"],
+  ["361022", "黎川县"],
+  ["361023", "南丰县"],
+  ["361024", "崇仁县"],
+  ["361025", "乐安县"],
+  ["361026", "宜黄县"],
+  ["361027", "金溪县"],
+  ["361028", "资溪县"],
+  ["361030", "广昌县"],
+].map(([value, label]) => ({ value, label }));
+
+export function jurisdictionName(code: string | null | undefined): string {
+  if (!code) return "";
+  if (code === CITY.code) return CITY.name;
+  return COUNTIES.find((c) => c.value === code)?.label ?? code;
+}
+
+/** The jurisdictions a principal may choose in a form: a county office its own county, a
+ *  city-wide role the city (市本级) and every county. */
+export function jurisdictionsFor(code: string): Option[] {
+  if (code === CITY.code) return [{ value: CITY.code, label: "市本级" }, ...COUNTIES];
+  return COUNTIES.filter((c) => c.value === code);
+}
+
+/** common topics for classification (R2 routes fixed for some, see the route table) */
+export const COMMON_TOPICS = [
+  "四风",
+  "微腐败",
+  "违纪",
+  "腐败",
+  "一岗双责",
+  "民主集中制",
+  "选人用人",
+  "班子建设",
+  "惠民资金",
+  "财务",
+  "资金使用",
+  "信访",
+];
+
+export const channelOptions = opts(CHANNELS);
+export const statusOptions = opts(CLUE_STATUS);
+export const categoryOptions = opts(CATEGORIES);
+export const cadreOptions = opts(CADRE_LEVELS);
+export const departmentOptions = opts(DEPARTMENTS);
+export const rectTypeOptions = opts(RECT_TYPES);
+export const reportKindOptions = opts(REPORT_KINDS);
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  // China time, whatever the browser's zone
+  const c = new Date(d.getTime() + 8 * 3600_000);
+  return (
+    `${c.getUTCFullYear()}-${pad(c.getUTCMonth() + 1)}-${pad(c.getUTCDate())} ` +
+    `${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}`
+  );
+}

@@ -1,0 +1,49 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+import { homeFor, mayOpen } from "./auth/menu";
+import { restore, session } from "./auth/session";
+
+// every page is its own chunk: the first screen loads the shell and that page only
+const routes: RouteRecordRaw[] = [
+  { path: "/login", name: "login", component: () => import("./views/LoginPage.vue"), meta: { public: true } },
+  { path: "/oidc/callback", name: "oidc-callback", component: () => import("./views/OidcCallback.vue"), meta: { public: true } },
+  {
+    path: "/",
+    component: () => import("./views/WorkbenchLayout.vue"),
+    children: [
+      { path: "", name: "home", redirect: () => homeFor(session.me?.role) },
+      { path: "overview", name: "overview", component: () => import("./views/OverviewPage.vue"), meta: { title: "总览" } },
+      { path: "petitions", name: "petitions", component: () => import("./views/PetitionsPage.vue"), meta: { title: "信访受理" } },
+      { path: "clues", name: "clues", component: () => import("./views/CluesPage.vue"), meta: { title: "问题线索" } },
+      { path: "clues/:id", name: "clue", component: () => import("./views/CluePage.vue"), meta: { title: "线索详情", menu: "clues" } },
+      { path: "rectification", name: "rectification", component: () => import("./views/RectificationPage.vue"), meta: { title: "反馈与整改" } },
+      { path: "feeds", name: "feeds", component: () => import("./views/FeedsPage.vue"), meta: { title: "成果共享" } },
+      { path: "audit", name: "audit", component: () => import("./views/AuditPage.vue"), meta: { title: "审计" } },
+      { path: "none", name: "none", component: () => import("./views/NoPage.vue"), meta: { title: "工作台", always: true } },
+    ],
+  },
+  { path: "/:rest(.*)*", redirect: "/" },
+];
+
+export const router = createRouter({ history: createWebHistory(), routes });
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  // fetch the page's chunks while the session is checked (/config.json, /api/v1/me): the
+  // router awaits the same cached imports afterwards
+  for (const record of to.matched) {
+    const view = record.components?.default;
+    if (typeof view === "function") void (view as () => Promise<unknown>)();
+  }
+  const me = await restore();
+  if (!me) return { name: "login", query: to.fullPath !== "/" ? { back: to.fullPath } : {} };
+  const name = (to.meta.menu as string | undefined) ?? (to.name as string | undefined);
+  if (name && name !== "home" && !to.meta.always && !mayOpen(me.role, name)) {
+    return homeFor(me.role);
+  }
+  return true;
+});
+
+router.afterEach((to) => {
+  const title = to.meta.title as string | undefined;
+  document.title = title ? `${title} · 巡察工作台` : "巡察工作台";
+});

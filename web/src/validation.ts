@@ -1,0 +1,64 @@
+// Form checks that mirror the services' own (xuncha_shared.crypto.InformantIdentity,
+// contracts.common): a form refuses what the API would refuse, with the same reasons.
+
+/** phone: digits, spaces, +, -, ( and ), 3–32 characters, at least 3 digits (as the API) */
+const PHONE_RE = /^\+?[0-9()\- ]{3,32}$/;
+
+export function phoneError(value: string): string | null {
+  const v = value.trim();
+  if (!v) return null;
+  if (!PHONE_RE.test(v) || (v.match(/\d/g) ?? []).length < 3) {
+    return "电话号码只能包含数字、空格、+、-和括号";
+  }
+  return null;
+}
+
+const ID_RE = /^\d{17}[\dX]$/;
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = "10X98765432";
+
+/** GB 11643 check character of the first 17 digits of a resident ID number. */
+export function idCheckChar(first17: string): string {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * ID_WEIGHTS[i];
+  return ID_CHECK[sum % 11];
+}
+
+/** An 18-character PRC resident ID: format, birth date, check character (as the API). */
+export function idNumberError(value: string, today: Date = new Date()): string | null {
+  const v = value.trim().toUpperCase();
+  if (!v) return null;
+  if (!ID_RE.test(v)) return "身份证号应为 17 位数字加 1 位校验码（数字或 X）";
+  const y = Number(v.slice(6, 10));
+  const m = Number(v.slice(10, 12));
+  const d = Number(v.slice(12, 14));
+  const born = new Date(Date.UTC(y, m - 1, d));
+  if (born.getUTCFullYear() !== y || born.getUTCMonth() !== m - 1 || born.getUTCDate() !== d) {
+    return "身份证号中的出生日期无效";
+  }
+  if (y < 1900 || born.getTime() > today.getTime()) return "身份证号中的出生日期不合理";
+  if (idCheckChar(v.slice(0, 17)) !== v[17]) return "身份证号校验码不正确";
+  return null;
+}
+
+/** ShortText / LongText of the contracts: 1–200 / 1–5000 characters after trimming. */
+export function textError(value: string, max: number, label: string): string | null {
+  const v = value.trim();
+  if (!v) return `请填写${label}`;
+  if (v.length > max) return `${label}不能超过 ${max} 个字`;
+  return null;
+}
+
+/** An Element Plus form rule from a check returning a message or null (`required` only marks
+ *  the field with an asterisk: the check itself decides, in Chinese). */
+export function rule(check: (value: string) => string | null, trigger = "blur", required = false) {
+  return {
+    trigger,
+    required,
+    validator: (_r: unknown, value: unknown, callback: (e?: Error) => void) => {
+      const msg = check(typeof value === "string" ? value : value == null ? "" : String(value));
+      if (msg) callback(new Error(msg));
+      else callback();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { ApiError, chinesePart, errorText, fieldKey, fieldMessageZh, problemZh } from "../src/api/problem";
+
+describe("problem details in Chinese", () => {
+  it("maps a 422's errors to the form fields", () => {
+    const zh = problemZh({
+      status: 422,
+      title: "Validation failed",
+      detail: "body.informant.phone: Value error, a phone number has digits, spaces, +, -, ( and ) only",
+      errors: [
+        { field: "body.informant.phone", msg: "Value error, a phone number has digits, spaces, +, -, ( and ) only", type: "value_error" },
+        { field: "body.informant.id_number", msg: "Value error, the ID number's check character does not match", type: "value_error" },
+        { field: "body.summary", msg: "Field required", type: "missing" },
+        { field: "body.issues.0.description", msg: "String should have at least 1 character", type: "string_too_short" },
+        { field: "query.jurisdiction", msg: "String should match pattern '^\\d{6}$'", type: "string_pattern_mismatch" },
+      ],
+    });
+    expect(zh.summary).toBe("输入有误，请检查标红的字段");
+    expect(zh.fields).toEqual({
+      "informant.phone": "电话号码只能包含数字、空格、+、-和括号",
+      "informant.id_number": "身份证号校验码不正确",
+      summary: "必填",
+      "issues.0.description": "不能为空",
+      jurisdiction: "格式不正确",
+    });
+  });
+
+  it("keeps the Chinese half of a service's reason", () => {
+    const detail = "该线索涉及市管干部，须先报市委巡察办后方可移交 (R12) / the clue concerns a city-managed cadre";
+    expect(chinesePart(detail)).toBe("该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)");
+    expect(problemZh({ status: 409, detail }).summary).toBe(
+      "当前状态不允许此操作：该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)",
+    );
+    expect(chinesePart("role department may not read the linked view")).toBeNull();
+  });
+
+  it("never shows an English-only detail of another jurisdiction as is for 403", () => {
+    const zh = problemZh({ status: 403, detail: "无权查看其他地区的线索 / county_admin of 361021 may not access clues of jurisdiction 361002" });
+    expect(zh.summary).toBe("无权执行此操作：无权查看其他地区的线索");
+    expect(zh.summary).not.toContain("361002");
+  });
+
+  it("has a line for every status, the network and unknown messages", () => {
+    expect(problemZh({ status: 401 }).summary).toContain("令牌无效");
+    expect(problemZh({ status: 503 }).summary).toBe("服务暂时不可用，请稍后再试");
+    expect(problemZh({ status: 500 }).summary).toBe("服务出错，请稍后再试");
+    expect(errorText(new Error("boom"))).toBe("无法连接服务器，请检查网络");
+    expect(fieldMessageZh({ field: "x", msg: "something new", type: "weird" })).toBe("输入有误（something new）");
+  });
+
+  it("field keys drop the location and keep list indexes", () => {
+    expect(fieldKey("body.informant.phone")).toBe("informant.phone");
+    expect(fieldKey("query.unit")).toBe("unit");
+    expect(fieldKey("body.issues.2.rect_type")).toBe("issues.2.rect_type");
+  });
+
+  it("ApiError carries the problem and its rendering", () => {
+    const err = new ApiError({ status: 422, errors: [{ field: "body.unit", msg: "Field required", type: "missing" }] });
+    expect(err.status).toBe(422);
+    expect(err.field("unit")).toBe("必填");
+    expect(err.message).toBe("输入有误，请检查标红的字段");
+  });
+});

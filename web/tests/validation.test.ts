@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { idCheckChar, idNumberError, phoneError, rule, textError } from "../src/validation";
+
+describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
+  it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "110"])("accepts %s", (v) => {
+    expect(phoneError(v)).toBeNull();
+  });
+  it.each(["139-7946 abc", "1", "+-()", "１３９７９４６１２３４", "1".repeat(33)])("refuses %s", (v) => {
+    expect(phoneError(v)).toBe("电话号码只能包含数字、空格、+、-和括号");
+  });
+  it("an empty phone is optional", () => {
+    expect(phoneError("  ")).toBeNull();
+  });
+});
+
+describe("18-digit resident ID numbers with the GB 11643 check character", () => {
+  it("computes the check character", () => {
+    expect(idCheckChar("11010519491231002")).toBe("X");
+    expect(idCheckChar("44052419800101001")).toBe("3");
+  });
+  it("accepts valid numbers, a lower-case x too", () => {
+    expect(idNumberError("11010519491231002X")).toBeNull();
+    expect(idNumberError("11010519491231002x")).toBeNull();
+    expect(idNumberError("440524198001010013")).toBeNull();
+  });
+  it("refuses a wrong check character", () => {
+    expect(idNumberError("110105194912310021")).toBe("身份证号校验码不正确");
+  });
+  it("refuses a bad format", () => {
+    for (const v of ["11010519491231002", "11010519491231002XX", "1101051949123100AX"]) {
+      expect(idNumberError(v)).toBe("身份证号应为 17 位数字加 1 位校验码（数字或 X）");
+    }
+  });
+  it("refuses an impossible or implausible birth date", () => {
+    const feb30 = "1101051949023000" + "1";
+    expect(idNumberError(feb30 + idCheckChar(feb30))).toBe("身份证号中的出生日期无效");
+    const old = "11010518891231002";
+    expect(idNumberError(old + idCheckChar(old))).toBe("身份证号中的出生日期不合理");
+    const future = "11010520990101002";
+    expect(idNumberError(future + idCheckChar(future), new Date("2026-01-01"))).toBe(
+      "身份证号中的出生日期不合理",
+    );
+  });
+});
+
+describe("texts and form rules", () => {
+  it("ShortText / LongText: required, trimmed, bounded", () => {
+    expect(textError("  ", 200, "被巡察单位")).toBe("请填写被巡察单位");
+    expect(textError("x".repeat(201), 200, "被巡察单位")).toBe("被巡察单位不能超过 200 个字");
+    expect(textError(" 某局 ", 200, "被巡察单位")).toBeNull();
+  });
+  it("a rule reports the check's message to Element Plus", () => {
+    const r = rule(phoneError);
+    const seen: (Error | undefined)[] = [];
+    r.validator(null, "abc", (e) => seen.push(e));
+    r.validator(null, "13979461234", (e) => seen.push(e));
+    expect(seen[0]?.message).toBe("电话号码只能包含数字、空格、+、-和括号");
+    expect(seen[1]).toBeUndefined();
+  });
+});
