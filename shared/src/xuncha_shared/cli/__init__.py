@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from xuncha_shared.cli import audit, demo, dlq, events, tokens
+from xuncha_shared.cli import audit, backup, demo, dlq, events, tokens
 
 #: The entry point group through which services register their sub-commands.
 ENTRY_POINT_GROUP = "xuncha.cli"
@@ -30,6 +30,7 @@ GROUPS: dict[str, typer.Typer] = {
     "audit": audit.app,
     "tokens": tokens.app,
     "demo": demo.app,
+    "backup": backup.app,
 }
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)
