@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -23,14 +22,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.adapters.schema import ddl
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
 from xuncha_reporting.rebuild import ProjectionRun, apply_events, merge_order, new_schema_name
-from xuncha_reporting.adapters.schema import ddl
 from xuncha_shared import provision
 from xuncha_shared.contracts.topics import service_topics
 from xuncha_shared.db import connect, create_pool
@@ -118,8 +116,11 @@ async def heads_and_relay(url: str, service: str) -> tuple[int, Position | None,
         )
     finally:
         await conn.close()
-    as_pos = lambda r: Position(r["tx_id"], r["global_position"]) if r else None
-    return count, as_pos(last), as_pos(relay)
+    return count, _position(last), _position(relay)
+
+
+def _position(row: Any) -> Position | None:
+    return Position(row["tx_id"], row["global_position"]) if row else None
 
 
 async def wait_quiet(running: Running, *, seconds: float = 120) -> None:
@@ -321,4 +322,3 @@ async def test_backup_under_load_restore_verify_and_rebuild(
             assert "appended after the" not in verified.stdout
         finally:
             await provision.delete_prefixed_topics(bootstrap, empty_prefix)
-    assert os.path.exists(backup_dir / "manifest.sha256")
