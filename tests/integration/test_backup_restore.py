@@ -307,6 +307,7 @@ async def test_backup_under_load_restore_verify_and_rebuild(
         # a lost Kafka: restore onto an empty topic prefix rebuilds the topics from the stores
         empty_prefix = f"{infra.topic_prefix}rb{uuid.uuid4().hex[:6]}."
         env_empty = cli_env(running, empty_prefix)
+        lost_prefix = f"{infra.topic_prefix}lk{uuid.uuid4().hex[:6]}."
         try:
             refused = await xuncha(env_empty, "backup", "restore", str(backup_dir))
             assert refused.returncode == 2  # the restored deployment holds data now
@@ -320,5 +321,17 @@ async def test_backup_under_load_restore_verify_and_rebuild(
             verified = await xuncha(env_empty, "audit", "verify")
             assert verified.returncode == 0, verified.stdout + verified.stderr
             assert "appended after the" not in verified.stdout
+
+            # Kafka lost again, the stores intact: `backup reconcile` and the relays rebuild it
+            env_lost = cli_env(running, lost_prefix)
+            reconciled = await xuncha(env_lost, "backup", "reconcile")
+            assert reconciled.returncode == 0, reconciled.stderr + reconciled.stdout
+            await run_relays_until_idle(admin, running.db_prefix, bootstrap, lost_prefix)
+            for s in SERVICES:
+                ids = await kafka_event_ids(bootstrap, service_topics(s, lost_prefix))
+                assert sorted(ids) == sorted(str(e.event_id) for e in expected[s]), s
+            verified = await xuncha(env_lost, "audit", "verify")
+            assert verified.returncode == 0, verified.stdout + verified.stderr
         finally:
             await provision.delete_prefixed_topics(bootstrap, empty_prefix)
+            await provision.delete_prefixed_topics(bootstrap, lost_prefix)

@@ -11,6 +11,7 @@ import typer
 from aiokafka.errors import KafkaError
 
 from xuncha_shared.backup.create import create_backup
+from xuncha_shared.backup.kafka_rebuild import reconcile_deployment
 from xuncha_shared.backup.manifest import BackupError, ManifestError
 from xuncha_shared.backup.restore import (
     RestoreReport,
@@ -123,3 +124,37 @@ def restore(
     except KafkaError as exc:
         raise fail(f"cannot reach Kafka at {cfg.kafka_bootstrap}: {exc!r}", code=1) from None
     _restore_summary(report)
+
+
+@app.command()
+def reconcile(
+    service: list[str] = typer.Option(None, "--service", "-s", help="service(s); default all"),
+) -> None:
+    """After Kafka was lost or replaced (stores intact, services stopped): create missing
+    topics, set each relay's position from what Kafka holds, rewind the consumer groups."""
+    cfg = settings()
+    services = services_option(service)
+    try:
+        result = run(reconcile_deployment(cfg, services, progress=_progress))
+    except RelayRunningError as exc:
+        raise fail(f"refused: {exc}") from None
+    except KafkaError as exc:
+        raise fail(f"cannot reach Kafka at {cfg.kafka_bootstrap}: {exc!r}", code=1) from None
+    plain(f"对账完成 relays reconciled with Kafka at {cfg.kafka_bootstrap}")
+    problems = 0
+    for rec in result.relays:
+        plain(
+            f"  {rec.service:<14} {rec.already_published} event(s) on Kafka, {rec.to_publish} "
+            f"to publish; position {rec.position.tx_id}/{rec.position.global_position}"
+        )
+        if rec.not_in_store:
+            problems += len(rec.not_in_store)
+            plain(
+                f"    {len(rec.not_in_store)} event(s) on Kafka are not in the store: "
+                "`xuncha audit verify` lists them",
+                err=True,
+            )
+    for g in result.rewound:
+        plain(f"  consumer group {g.group}: {g.partitions} partition(s) rewound")
+    if problems:
+        raise typer.Exit(1)
