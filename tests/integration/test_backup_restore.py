@@ -30,6 +30,7 @@ from xuncha_reporting.adapters.schema import ddl
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
 from xuncha_reporting.rebuild import ProjectionRun, apply_events, merge_order, new_schema_name
 from xuncha_shared import provision
+from xuncha_shared.audit.checkpoints import read_kafka_checkpoints
 from xuncha_shared.contracts.topics import service_topics
 from xuncha_shared.db import connect, create_pool
 from xuncha_shared.envelope import EventEnvelope
@@ -229,10 +230,13 @@ async def test_backup_under_load_restore_verify_and_rebuild(
         admin = infra.pg_admin_url
         bootstrap = infra.kafka_bootstrap
 
-        # history before the backup, then the backup taken while petitions keep coming
+        # history before the backup (signed by a checkpoint), then the backup taken while
+        # petitions keep coming
         stop, counter = asyncio.Event(), [0]
         loader = asyncio.create_task(load(running, stop, counter))
         await asyncio.sleep(2)
+        signed = await xuncha(env, "audit", "checkpoint", "--service", "intake")
+        assert signed.returncode == 0, signed.stderr + signed.stdout
         before = counter[0]
         created = await xuncha(env, "backup", "create", str(backup_dir))
         during = counter[0] - before
@@ -243,6 +247,9 @@ async def test_backup_under_load_restore_verify_and_rebuild(
         assert "backup written" in created.stdout
         assert during > 0, "no petition was posted while the backup ran"
         await wait_quiet(running)
+        # a checkpoint of a history the backup does not reach
+        signed = await xuncha(env, "audit", "checkpoint", "--service", "intake")
+        assert signed.returncode == 0, signed.stderr + signed.stdout
 
         manifest = json.loads((backup_dir / "manifest.json").read_text("utf-8"))
         assert set(manifest["stores"]) == set(SERVICES)
@@ -287,6 +294,7 @@ async def test_backup_under_load_restore_verify_and_rebuild(
         restored = await xuncha(env, "backup", "restore", str(backup_dir))
         assert restored.returncode == 0, restored.stderr + restored.stdout
         assert "appended after the backup" in restored.stdout
+        assert "1 checkpoint(s) on Kafka beyond the restored history" in restored.stdout
         for s in SERVICES:
             events = await read_events(running.admin_database_url(s))
             assert [e.event_id for e in events] == [e.event_id for e in expected[s]]
@@ -318,9 +326,13 @@ async def test_backup_under_load_restore_verify_and_rebuild(
             for s in SERVICES:
                 ids = await kafka_event_ids(bootstrap, service_topics(s, empty_prefix))
                 assert sorted(ids) == sorted(str(e.event_id) for e in expected[s]), s
+            # the backed-up checkpoint is on the rebuilt audit topic again
+            on_kafka, _ = await read_kafka_checkpoints(bootstrap, empty_prefix)
+            assert [c.service for c, _ in on_kafka] == ["intake"]
             verified = await xuncha(env_empty, "audit", "verify")
             assert verified.returncode == 0, verified.stdout + verified.stderr
             assert "appended after the" not in verified.stdout
+            assert "1 checkpoint(s) verified" in verified.stdout
 
             # Kafka lost again, the stores intact: `backup reconcile` and the relays rebuild it
             env_lost = cli_env(running, lost_prefix)
@@ -330,6 +342,8 @@ async def test_backup_under_load_restore_verify_and_rebuild(
             for s in SERVICES:
                 ids = await kafka_event_ids(bootstrap, service_topics(s, lost_prefix))
                 assert sorted(ids) == sorted(str(e.event_id) for e in expected[s]), s
+            on_kafka, _ = await read_kafka_checkpoints(bootstrap, lost_prefix)
+            assert [c.service for c, _ in on_kafka] == ["intake"]
             verified = await xuncha(env_lost, "audit", "verify")
             assert verified.returncode == 0, verified.stdout + verified.stderr
         finally:

@@ -35,6 +35,7 @@ from xuncha_shared.audit.checkpoints.keys import TRUST_FILE, keys_dir, parse_tru
 from xuncha_shared.audit.checkpoints.sources import read_kafka_checkpoints
 from xuncha_shared.backup.consumer_groups import Rewound, rewind_consumer_groups
 from xuncha_shared.backup.heads import read_heads, read_stream_heads
+from xuncha_shared.backup.kafka_rebuild import republish_checkpoints
 from xuncha_shared.backup.manifest import BackupError, LoadedManifest, verify_backup
 from xuncha_shared.backup.pgtools import restore_database
 from xuncha_shared.db import connect
@@ -64,6 +65,7 @@ class ServiceRestore:
     #: on Kafka, not in the backup, but at or below a backed-up stream head (NOT explained)
     unexplained: list[KafkaOnlyEvent] = field(default_factory=list)
     checkpoints_beyond: list[dict[str, Any]] = field(default_factory=list)
+    checkpoints_republished: int = 0
     record_id: int | None = None
 
 
@@ -266,6 +268,9 @@ async def reconcile_service(
                         "event_count": checkpoint.event_count,
                     }
                 )
+        result.checkpoints_republished = await republish_checkpoints(
+            conn, settings, {c.signature for c, _ in kafka_checkpoints}
+        )
         lost_positions = [e.global_position or 0 for e in rec.not_in_store]
         await _advance_identity(conn, max(lost_positions, default=0))
         await _act_as_owner(conn)

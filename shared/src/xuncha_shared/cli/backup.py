@@ -88,6 +88,8 @@ def _restore_summary(report: RestoreReport) -> None:
                 f"    {len(s.checkpoints_beyond)} checkpoint(s) on Kafka beyond the restored "
                 f"history: listed in restore record #{s.record_id}"
             )
+        if s.checkpoints_republished:
+            plain(f"    {s.checkpoints_republished} stored checkpoint(s) published again")
         if s.unexplained:
             plain(
                 f"    WARNING: {len(s.unexplained)} event(s) on Kafka are at or below a "
@@ -147,6 +149,8 @@ def reconcile(
             f"  {rec.service:<14} {rec.already_published} event(s) on Kafka, {rec.to_publish} "
             f"to publish; position {rec.position.tx_id}/{rec.position.global_position}"
         )
+        if result.checkpoints.get(rec.service):
+            plain(f"    {result.checkpoints[rec.service]} stored checkpoint(s) published again")
         if rec.not_in_store:
             problems += len(rec.not_in_store)
             plain(
