@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -301,6 +302,21 @@ async def test_backup_under_load_restore_verify_and_rebuild(
         verified = await xuncha(env, "audit", "verify")
         assert verified.returncode == 0, verified.stdout + verified.stderr
         assert "Kafka's copy matches" in verified.stdout
+        # the read-only auditor role (reporting's audit API) reads the record and the history
+        audit_settings = infra.settings("reporting", db_name_prefix=running.db_prefix)
+        auditor = await connect(audit_settings.audit_database_url("intake"))
+        try:
+            assert await auditor.fetchval("SELECT count(*) FROM restore_records") == 1
+            assert await auditor.fetchval("SELECT count(*) FROM events") == len(expected["intake"])
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await auditor.fetchval("SELECT count(*) FROM informant_keys")
+        finally:
+            await auditor.close()
+        # the consumer groups start again from the beginning (their inbox skips what is done)
+        async with provision.kafka_admin(bootstrap) as kafka:
+            group = f"{topic_prefix}reporting.projections"
+            committed = await kafka.list_consumer_group_offsets(group)
+        assert committed and all(o.offset == 0 for o in committed.values()), committed
         assert "appended after the" in verified.stdout  # explained, not silent
 
         # the relays republish nothing already on Kafka

@@ -138,6 +138,8 @@ async def _restore_database(
         await admin.close()
     url = database_url_for(settings.pg_admin_url, target.database)
     await restore_database(url, directory / store["dump"], target.role)
+    await _grant_auditor_reads(url, target.role)
+    await provision.grant_auditor(settings.pg_admin_url, target.database, target.role)
     conn = await connect(url)
     try:
         stream_heads = await read_stream_heads(conn)
@@ -150,6 +152,35 @@ async def _restore_database(
             f"{service}: the restored store differs from the backup: " + "; ".join(differences)
         )
     return heads.events
+
+
+#: Core tables the auditor role never got SELECT on (provisioning creates them before the
+#: default privileges that cover the service's own tables).
+_NOT_AUDITED = ("inbox", *provision.AUDITOR_DENIED_TABLES)
+
+
+async def _grant_auditor_reads(url: str, service_role: str) -> None:
+    """The auditor's SELECT on the restored tables, as provisioning and its default privileges
+    had given it (``pg_restore --no-acl`` restores no privilege); ``grant_auditor`` then adds
+    the audited tables and the default privileges, and revokes the denied ones."""
+    conn = await connect(url)
+    try:
+        names = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tableowner = $1 ORDER BY 1",
+            service_role,
+        )
+        for row in names:
+            if row["tablename"] in _NOT_AUDITED:
+                continue
+            sql = await conn.fetchval(
+                "SELECT format('GRANT SELECT ON TABLE public.%I TO %I', $1::text, $2::text)",
+                row["tablename"],
+                AUDITOR_ROLE,
+            )
+            await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 def merge_trusted_keys(settings: Settings, directory: Path, manifest: LoadedManifest) -> int:
