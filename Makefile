@@ -41,10 +41,11 @@ test-unit: deps ## unit tests only (no infrastructure)
 bench: infra ## benchmarks (bench/), results in bench/results
 	$(VENV)/python -m bench $(BENCH_ARGS)
 
-lint: deps ## ruff check, ruff format --check, mypy
+lint: deps ## ruff check, ruff format --check, mypy, import boundaries (lint-imports)
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
+	$(VENV)/lint-imports
 
 fmt: deps ## ruff format + ruff check --fix
 	$(VENV)/ruff format .

@@ -7,4 +7,12 @@ rounds; the reported ratio is the median of the per-round ratios. See docs/perfo
 
 from __future__ import annotations
 
-BENCHMARKS: tuple[str, ...] = ("append", "relay", "latency", "replay", "dashboard", "audit")
+BENCHMARKS: tuple[str, ...] = (
+    "append",
+    "relay",
+    "latency",
+    "replay",
+    "dashboard",
+    "audit",
+    "deadlines",
+)

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 from xuncha_shared.runtime_gc import tune_gc
 
-from bench import BENCHMARKS, append, audit, dashboard, latency, relay, replay
+from bench import BENCHMARKS, append, audit, dashboard, deadlines, latency, relay, replay
 from bench.common import BenchResult, Env, server_settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -46,6 +46,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "replay": (replay.ReplayParams, replay.run),
     "dashboard": (dashboard.DashboardParams, dashboard.run),
     "audit": (audit.AuditParams, audit.run),
+    "deadlines": (deadlines.DeadlinesParams, deadlines.run),
 }
 
 
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dashboard-seconds", type=float, help="seconds of dashboard load")
     p.add_argument("--audit-events", type=int, help="events verified by the audit run")
     p.add_argument("--audit-replay-events", type=int, help="events replayed by the audit run")
+    p.add_argument("--deadlines", type=int, help="due deadlines the deadline worker fires")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p
@@ -99,6 +101,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "replay": {"events": args.replay_events},
         "dashboard": {"rate": args.dashboard_rate, "seconds": args.dashboard_seconds},
         "audit": {"events": args.audit_events, "replay_events": args.audit_replay_events},
+        "deadlines": {"deadlines": args.deadlines},
     }
     selected = args.only or list(BENCHMARKS)
     result: dict[str, Any] = {}

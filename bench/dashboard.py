@@ -4,7 +4,7 @@ The four console scripts (``xuncha-<svc>``) are started as subprocesses on free 
 databases and topics of their own (``provision.create_service_databases`` and
 ``provision.provision_topics`` under a unique ``xbench_<time><random>_`` / ``xbench-...``
 prefix; dropped and deleted at the end, also after a failure or Ctrl-C). A county-office token
-is created in every service database (``auth.create_token_in``).
+is created in every service database (``create_token_in``).
 
 Subject: a load generator POSTs petitions of one county to intake's ``/api/v1/petitions`` at a
 steady ``rate`` (each POST in a task of its own); a poller GETs reporting's
@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from xuncha_shared import auth, provision
-from xuncha_shared.auth import Principal, Role
+from xuncha_shared import provision
+from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.settings import SERVICES, Settings
 
 from bench.common import BenchResult, Env, Metric, params_dict, percentile, run_token
@@ -240,7 +241,7 @@ async def run(env: Env, params: DashboardParams, log: Callable[[str], None] = pr
         log(f"dashboard: {len(SERVICES)} services ready ({time.perf_counter() - started:.1f}s)")
 
         principal = Principal(id="bench-county", role=Role.COUNTY_ADMIN, jurisdiction=COUNTY)
-        token = await auth.create_token_in([d.url for d in dbs.values()], principal, "bench")
+        token = await create_token_in([d.url for d in dbs.values()], principal, "bench")
         headers = {"Authorization": f"Bearer {token}"}
         intake = await stack.enter_async_context(
             httpx.AsyncClient(base_url=services.urls["intake"], headers=headers, timeout=30)

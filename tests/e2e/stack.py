@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from xuncha_shared import auth, provision
-from xuncha_shared.auth import Principal, Role
+from xuncha_shared import provision
+from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.settings import SERVICES, database_url_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,8 +132,7 @@ async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
             ),
         }
         tokens = {
-            name: await auth.create_token_in(databases.values(), p)
-            for name, p in principals.items()
+            name: await create_token_in(databases.values(), p) for name, p in principals.items()
         }
         yield Running(
             urls=urls,

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from xuncha_clues.domain.model import clue_id_for_petition
+from xuncha_shared.contracts.clues import clue_id_for_petition
 
 from tests.e2e.stack import LINCHUAN, Running, service_stack, submit_petition
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from xuncha_shared import auth
+from xuncha_shared.auth.demo import create_demo_tokens
 from xuncha_shared.settings import SERVICES
 
 from tests.e2e.stack import (
@@ -121,7 +121,7 @@ async def test_demo_load_through_the_public_apis_then_the_dashboard(running: Run
     from playwright.async_api import async_playwright
     from xuncha_shared.cli.demo import Endpoints, build_plan, load_demo
 
-    tokens = await auth.create_demo_tokens(
+    tokens = await create_demo_tokens(
         list(running.databases.values()), city="361000", county=LINCHUAN
     )
     endpoints = Endpoints(**running.urls)
@@ -302,7 +302,7 @@ async def test_ledger_panel_and_time_travel_for_the_auditor(running: Running) ->
     时间回溯 form. Its own data goes in through the public APIs (no dependence on the demo)."""
     from playwright.async_api import Page, async_playwright
 
-    tokens = await auth.create_demo_tokens(
+    tokens = await create_demo_tokens(
         list(running.databases.values()), city="361000", county=LINCHUAN
     )
     created = await _post(

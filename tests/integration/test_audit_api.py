@@ -29,7 +29,7 @@ from xuncha_reporting.entrypoints.audit import (
     AuditorPools,
     build_audit_router,
 )
-from xuncha_shared import auth, crypto, provision
+from xuncha_shared import crypto, provision
 from xuncha_shared.audit.checkpoints import (
     Checkpoint,
     Signer,
@@ -39,7 +39,8 @@ from xuncha_shared.audit.checkpoints import (
     store_checkpoint,
 )
 from xuncha_shared.audit.checkpoints import history_digest as digest_now
-from xuncha_shared.auth import Principal, Role
+from xuncha_shared.auth.demo import demo_principals
+from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.contracts.clues import ClueRegistered
 from xuncha_shared.contracts.intake import (
     IdentityReadOutcome,
@@ -48,9 +49,10 @@ from xuncha_shared.contracts.intake import (
 )
 from xuncha_shared.crypto import InformantIdentity, encrypt_identity
 from xuncha_shared.db import create_pool
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
-from xuncha_shared.http import PROBLEM_CONTENT_TYPE, create_app
+from xuncha_shared.http.app import PROBLEM_CONTENT_TYPE, create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings, database_url_for
@@ -211,14 +213,12 @@ async def env(infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
             )
             stack.push_async_callback(client.aclose)
             principals: dict[str, Principal] = {
-                role.value: p for role, p in auth.demo_principals(CITY, LINCHUAN).items()
+                role.value: p for role, p in demo_principals(CITY, LINCHUAN).items()
             }
             principals["county_auditor"] = Principal(
                 id="aud-nc", role=Role.AUDITOR, jurisdiction=NANCHENG
             )
-            tokens = {
-                name: await auth.create_token_in([ctx.pool], p) for name, p in principals.items()
-            }
+            tokens = {name: await create_token_in([ctx.pool], p) for name, p in principals.items()}
             e = Env(settings, infra.pg_admin_url, prefix, pools, app, client, tokens, ctx)
             e.case = await _seed(e)
             yield e

@@ -28,12 +28,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from pydantic_core import to_jsonable_python
-from xuncha_clues.domain.model import clue_id_for_petition
 from xuncha_reporting.replay import replay_as_of, replayed_ledger
 from xuncha_reporting.settings import PROJECTION_CONSUMER
-from xuncha_shared import auth
-from xuncha_shared.auth import Principal, Role
+from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.topics import all_topics
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.kafka import topic_partitions
 from xuncha_shared.settings import SERVICES, Settings
 
@@ -110,9 +110,7 @@ async def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Async
             "nancheng": Principal(id="replay-nc", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
             "lc-auditor": Principal(id="replay-lc-aud", role=Role.AUDITOR, jurisdiction=LINCHUAN),
         }.items():
-            replayed.tokens[name] = await auth.create_token_in(
-                running.databases.values(), principal
-            )
+            replayed.tokens[name] = await create_token_in(running.databases.values(), principal)
         yield replayed
 
 

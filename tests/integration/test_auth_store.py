@@ -16,20 +16,14 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from xuncha_shared.auth import (
-    AmbiguousTokenPrefix,
-    Principal,
-    Role,
-    TokenAuthenticator,
-    TokenStore,
-    create_demo_tokens,
-    ensure_jurisdiction,
-    hash_token,
-    make_auth_dependencies,
-)
+from xuncha_shared.auth.authenticators import TokenAuthenticator
+from xuncha_shared.auth.demo import create_demo_tokens
+from xuncha_shared.auth.tokens import AmbiguousTokenPrefix, TokenStore, hash_token
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.db import create_pool
-from xuncha_shared.errors import ProblemError
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http.dependencies import ensure_jurisdiction, make_auth_dependencies
+from xuncha_shared.http.problems import ProblemError
 
 from tests.infra import FreshDb, Infra
 

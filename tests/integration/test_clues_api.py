@@ -21,13 +21,14 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from xuncha_clues.bootstrap import SPEC as CLUES
-from xuncha_clues.domain.model import clue_id_for_petition
 from xuncha_intake.bootstrap import SPEC as INTAKE
-from xuncha_shared import auth, provision
+from xuncha_shared import provision
+from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.eventstore import envelope_from_record
-from xuncha_shared.http import create_app
+from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import ServiceSpec, service_context
 from xuncha_shared.settings import Settings
@@ -122,7 +123,7 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
             exits.push_async_callback(client.aclose)
             clients[spec.name] = client
             pools[spec.name] = ctx.pool
-            consumers.update(ctx.extras)
+            consumers.update(ctx.consumers)
 
         async def stop_relays() -> None:
             stop.set()
@@ -130,7 +131,7 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
 
         exits.push_async_callback(stop_relays)
         tokens = {
-            name: await auth.create_token_in([pools["intake"], pools["clues"]], p)
+            name: await create_token_in([pools["intake"], pools["clues"]], p)
             for name, p in PRINCIPALS.items()
         }
         yield Stack(
@@ -140,7 +141,7 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
             clues_pool=pools["clues"],
             tokens=tokens,
             settings=settings_for("clues", infra, dbs, prefix, topics),
-            register_consumer=consumers["register_consumer"],
+            register_consumer=consumers["clues.register-from-petitions"],
         )
     await provision.drop_prefixed_databases(infra.pg_admin_url, prefix)
     await provision.delete_prefixed_topics(infra.kafka_bootstrap, topics)

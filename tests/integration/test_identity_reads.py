@@ -14,12 +14,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from xuncha_intake.bootstrap import SPEC
-from xuncha_intake.handlers import vault_from_context
+from xuncha_intake.bootstrap import SPEC, vault_from_context
 from xuncha_shared.audit.history import build_story, story_json, story_lines
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.crypto import InformantVault
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.settings import Settings
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department

@@ -12,15 +12,15 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from xuncha_intake.bootstrap import SPEC
-from xuncha_intake.handlers import vault_from_context
-from xuncha_shared import auth, provision
+from xuncha_intake.bootstrap import SPEC, vault_from_context
+from xuncha_shared import provision
 from xuncha_shared.audit import verify_database
-from xuncha_shared.auth import Principal, Role
+from xuncha_shared.auth.tokens import TokenStore
 from xuncha_shared.contracts import REGISTRY, topic_for
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.crypto import KeyErasedError
-from xuncha_shared.http import create_app
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import Settings, database_url_for
@@ -60,7 +60,7 @@ async def test_no_plaintext_in_raw_storage_or_kafka_and_erasure_keeps_hashes(
             assert SPEC.build_api is not None
             SPEC.build_api(app, ctx)
             group = Principal(id="g3", role=Role.GROUP_MEMBER, jurisdiction="361002")
-            token = await auth.TokenStore(ctx.pool).create(group, label="test")
+            token = await TokenStore(ctx.pool).create(group, label="test")
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://intake"
             ) as client:

@@ -26,8 +26,8 @@ from aiokafka import AIOKafkaProducer
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.settings import PROJECTION_CONSUMER
-from xuncha_shared import auth, provision
-from xuncha_shared.auth import Principal, Role
+from xuncha_shared import provision
+from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import PetitionReceived
@@ -35,9 +35,10 @@ from xuncha_shared.contracts.rectification import IssueFedBack, RectificationRep
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.crypto import InformantIdentity, encrypt_identity
 from xuncha_shared.db import create_pool
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor, EventPayload
 from xuncha_shared.eventstore import ANY_VERSION, NewEvent, PostgresEventStore
-from xuncha_shared.http import create_app
+from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import SERVICES, Settings
@@ -151,7 +152,7 @@ async def stack(infra) -> AsyncIterator[Stack]:
             ),
             "group": Principal(id="g-1", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
         }
-        tokens = {name: await auth.create_token_in([ctx.pool], p) for name, p in principals.items()}
+        tokens = {name: await create_token_in([ctx.pool], p) for name, p in principals.items()}
         yield Stack(
             settings=settings,
             cli_settings=cli_settings,

@@ -16,7 +16,7 @@ from xuncha_shared import telemetry
 from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.contracts import REGISTRY, topic_for
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
-from xuncha_shared.http import create_app
+from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
 
 from tests.support.events import petition

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain.principals import Principal, Role
 
 CITY = "361000"  # 抚州市
 LINCHUAN = "361002"  # 临川区

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from xuncha_shared import auth, provision
-from xuncha_shared.auth import Principal
-from xuncha_shared.http import create_app
+from xuncha_shared import provision
+from xuncha_shared.auth.tokens import TokenStore
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, service_context
 from xuncha_shared.settings import Settings
@@ -94,7 +95,7 @@ async def in_process_service(
                 app = create_app(spec.name, title=spec.title)
                 assert spec.build_api is not None
                 spec.build_api(app, ctx)
-                store = auth.TokenStore(ctx.pool)
+                store = TokenStore(ctx.pool)
                 tokens = {n: await store.create(p, label="test") for n, p in principals.items()}
                 transport = httpx.ASGITransport(app=app)
                 base_url = f"http://{spec.name}"

@@ -21,7 +21,9 @@ from xuncha_shared.contracts.common import SealedPersonalData
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.names_zh import EVENT_NAMES_ZH, event_name_zh
 from xuncha_shared.envelope import Actor, EventEnvelope, canonical_json
-from xuncha_shared.eventstore import InMemoryEventStore, NewEvent
+from xuncha_shared.eventstore import NewEvent
+
+from tests.support.fakes import InMemoryEventStore
 
 ACTOR = Actor(principal_id="wang", role="county_admin")
 SEALED = SealedPersonalData(

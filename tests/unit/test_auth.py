@@ -21,34 +21,32 @@ from fastapi.responses import JSONResponse
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from pydantic import ValidationError
 from typer.testing import CliRunner
-from xuncha_shared.auth import (
-    ROLE_LABELS_ZH,
-    AuthDependencies,
-    InvalidCredentials,
+from xuncha_shared.auth.authenticators import (
     OidcAuthenticator,
-    OidcVerifier,
-    Principal,
-    Role,
     TokenAuthenticator,
-    TokenStore,
     authenticator_from_settings,
-    city_of,
-    demo_principals,
-    ensure_jurisdiction,
-    ensure_roles,
+)
+from xuncha_shared.auth.demo import demo_principals
+from xuncha_shared.auth.oidc import InvalidCredentials, OidcVerifier, principal_from_claims
+from xuncha_shared.auth.tokens import (
+    TokenStore,
     generate_token,
     hash_token,
-    is_city,
-    is_valid_jurisdiction,
     looks_like_token,
-    make_auth_dependencies,
-    principal_from_claims,
-    require_write,
     token_hash_prefix,
 )
 from xuncha_shared.cli.tokens import app as tokens_app
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.errors import ProblemError
+from xuncha_shared.domain.jurisdictions import city_of, is_city, is_valid_jurisdiction
+from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Principal, Role
+from xuncha_shared.http.dependencies import (
+    AuthDependencies,
+    ensure_jurisdiction,
+    ensure_roles,
+    make_auth_dependencies,
+    require_write,
+)
+from xuncha_shared.http.problems import ProblemError
 from xuncha_shared.settings import Settings
 
 pytestmark = pytest.mark.unit

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from xuncha_shared.eventstore import NO_STREAM, START, ConcurrencyError, InMemoryEventStore
+from xuncha_shared.eventstore import NO_STREAM, START, ConcurrencyError
 
 from tests.support.events import petition
+from tests.support.fakes import InMemoryEventStore
 
 
 async def test_memory_store_appends_reads_and_conflicts():

@@ -31,12 +31,23 @@ from pydantic import ValidationError
 
 from xuncha_shared.contracts.registry import EventRegistry, UnknownEventError
 from xuncha_shared.contracts.topics import dlq_topic
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import ConcurrencyError
+from xuncha_shared.telemetry import current_traceparent
 
 log = logging.getLogger("xuncha.consumer")
 
-Handler = Callable[[asyncpg.Connection, EventEnvelope, EventPayload], Awaitable[None]]
+#: the effect of one consumed event, run in the consumer's transaction (``conn``, with the inbox
+#: row; ``None`` with the in-memory fakes of the unit tests)
+EventHandler = Callable[[Any, EventEnvelope, EventPayload], Awaitable[None]]
+
+
+def consumer_meta(envelope: EventEnvelope, actor: Actor) -> Meta:
+    """The metadata of events appended in reaction to ``envelope``: same correlation, caused by
+    it, and the current (consumer) span's trace context, else the consumed event's."""
+    return Meta.caused_by(envelope, actor, current_traceparent())
+
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -75,7 +86,7 @@ class InboxConsumer:
         name: str,
         pool: asyncpg.Pool,
         registry: EventRegistry,
-        handler: Handler,
+        handler: EventHandler,
         dead_letter: DeadLetterSink,
         max_attempts: int = 3,
         retry_delay: float = 0.2,

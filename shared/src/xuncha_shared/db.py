@@ -102,13 +102,6 @@ class PoolRepository:
                 yield own
 
 
-def like(pattern: str, value: str) -> bool:
-    """SQL ``LIKE`` of the jurisdiction patterns (``_`` wildcards only), for in-memory fakes."""
-    return len(pattern) == len(value) and all(
-        p in ("_", v) for p, v in zip(pattern, value, strict=True)
-    )
-
-
 async def migrate(conn: asyncpg.Connection, extra: Sequence[str] = ()) -> None:
     """Apply the core schema and a service's own DDL; idempotent and safe to run concurrently."""
     async with conn.transaction():

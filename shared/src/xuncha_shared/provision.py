@@ -47,8 +47,9 @@ from urllib.parse import urlsplit
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from xuncha_shared import auth, crypto
+from xuncha_shared import crypto
 from xuncha_shared.audit import checkpoints
+from xuncha_shared.auth import tokens as auth
 from xuncha_shared.contracts.topics import all_topics
 from xuncha_shared.db import migrate
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings, database_url_for, role_url

@@ -36,7 +36,7 @@ from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import START, Position
-from xuncha_shared.eventstore.postgres import PostgresEventStore
+from xuncha_shared.eventstore.postgres import COMMITTED, PostgresEventStore
 from xuncha_shared.kafka import make_producer
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.runtime_gc import tune_gc
@@ -91,10 +91,10 @@ SELECT tx_id, global_position, event_id::text AS event_id, event_type,
            'UTF8') AS wire
 FROM events
 WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)
-  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND {COMMITTED}
 ORDER BY tx_id, global_position
 LIMIT $3
-"""
+""".replace("{COMMITTED}", COMMITTED)
 
 
 def row_headers(row: Mapping[str, Any], traceparent: str | None) -> list[tuple[str, bytes]]:

@@ -18,25 +18,44 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from xuncha_shared import auth, crypto
+from xuncha_shared import crypto
+from xuncha_shared.aggregates import Aggregates, NoReadModel, ReadModel
 from xuncha_shared.audit.checkpoints import run_checkpointer
+from xuncha_shared.auth import tokens
+from xuncha_shared.auth.authenticators import Authenticator, authenticator_from_settings
+from xuncha_shared.consumer import EventHandler, InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.contracts import REGISTRY, EventRegistry
+from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool, migrate
+from xuncha_shared.domain.aggregates import AggregateKind, State
 from xuncha_shared.eventstore.postgres import PostgresEventStore
-from xuncha_shared.http import create_app, run_uvicorn
+from xuncha_shared.http.app import create_app
+from xuncha_shared.http.server import run_uvicorn
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
 from xuncha_shared.telemetry import kafka_telemetry_middleware, setup_telemetry
+from xuncha_shared.unit_of_work import pg_unit_of_work
 
 log = logging.getLogger("xuncha.runtime")
+
+T = TypeVar("T")
+S = TypeVar("S", bound=State)
+
+
+@dataclass(frozen=True)
+class Component(Generic[T]):
+    """A typed slot for a component of one service (intake's informant vault, say): the
+    service declares ``VAULT = Component[InformantVault]("vault")`` and gets it back typed."""
+
+    name: str
 
 
 @dataclass
@@ -48,12 +67,61 @@ class ServiceContext:
     store: PostgresEventStore
     registry: EventRegistry
     broker: KafkaBroker
-    authenticator: auth.Authenticator
+    authenticator: Authenticator
+    #: the inbox consumers wired by :func:`inbox_subscriber`, by name (the consumer group)
+    consumers: dict[str, InboxConsumer] = field(default_factory=dict)
+    _components: dict[Component[Any], Any] = field(default_factory=dict, repr=False)
+    #: untyped slots, kept for the reporting service until it moves to ``Component`` keys
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def service(self) -> str:
         return self.settings.service
+
+    def aggregates(
+        self, kind: AggregateKind[S], read_model: ReadModel[S] | None = None
+    ) -> Aggregates[S]:
+        """The command loop of ``kind`` on this service's event store, one transaction of the
+        pool per command, updating ``read_model``."""
+        return Aggregates(
+            kind,
+            self.store,
+            pg_unit_of_work(self.pool),
+            read_model or NoReadModel(),
+            self.registry,
+        )
+
+    def component(self, key: Component[T], make: Callable[[], T]) -> T:
+        """The service's component ``key``, made by ``make`` the first time it is asked for."""
+        if key not in self._components:
+            self._components[key] = make()
+        value: T = self._components[key]
+        return value
+
+
+def inbox_subscriber(
+    ctx: ServiceContext, name: str, aggregates: Sequence[str], handler: EventHandler
+) -> InboxConsumer:
+    """Wire one inbox consumer: ``handler`` runs for each event of the topics of ``aggregates``
+    (``petition``, ``clue``, …, under the deployment's topic prefix), in one transaction with the
+    inbox row, in consumer group ``<prefix><name>``; undecodable or failing events go to the
+    dead-letter topic. The consumer is kept in ``ctx.consumers[name]``."""
+    consumer = InboxConsumer(
+        name=name,
+        pool=ctx.pool,
+        registry=ctx.registry,
+        handler=handler,
+        dead_letter=broker_dead_letter_sink(ctx.broker),
+    )
+    prefix = ctx.settings.topic_prefix
+    subscribe(
+        ctx.broker,
+        [topic_for(aggregate, prefix) for aggregate in aggregates],
+        consumer,
+        group_prefix=prefix,
+    )
+    ctx.consumers[name] = consumer
+    return consumer
 
 
 @dataclass(frozen=True)
@@ -65,7 +133,7 @@ class ServiceSpec:
     build_api: Callable[[FastAPI, ServiceContext], None] | None = None
     #: registers the service's subscribers on the broker
     build_consumers: Callable[[KafkaBroker, ServiceContext], None] | None = None
-    #: extra start-up work once the context exists (e.g. a vault in ctx.extras)
+    #: extra start-up work once the context exists (e.g. making a component early)
     on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
 
 
@@ -81,17 +149,12 @@ def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
     )
 
 
-def make_authenticator(settings: Settings, pool: asyncpg.Pool) -> auth.Authenticator:
-    if settings.auth_mode == "oidc":
-        if not (settings.oidc_jwks_url and settings.oidc_issuer and settings.oidc_audience):
-            raise SystemExit(
-                "XUNCHA_AUTH_MODE=oidc needs XUNCHA_OIDC_JWKS_URL, XUNCHA_OIDC_ISSUER and "
-                "XUNCHA_OIDC_AUDIENCE"
-            )
-        return auth.OidcAuthenticator(
-            auth.OidcVerifier(settings.oidc_jwks_url, settings.oidc_issuer, settings.oidc_audience)
-        )
-    return auth.TokenAuthenticator(auth.TokenStore(pool))
+def make_authenticator(settings: Settings, pool: asyncpg.Pool) -> Authenticator:
+    """The configured authenticator; a configuration error stops the process."""
+    try:
+        return authenticator_from_settings(pool, settings)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 @contextlib.asynccontextmanager
@@ -99,7 +162,7 @@ async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterato
     pool = await create_pool(settings.service_database_url(), min_size=2, max_size=20)
     try:
         async with pool.acquire() as conn:
-            await migrate(conn, [auth.SCHEMA, crypto.SCHEMA, *spec.schema])
+            await migrate(conn, [tokens.SCHEMA, crypto.SCHEMA, *spec.schema])
         ctx = ServiceContext(
             settings=settings,
             pool=pool,

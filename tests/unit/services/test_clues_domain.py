@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from xuncha_clues.adapters.views import InMemoryClueViews
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import (
     ClassifyClue,
@@ -31,13 +30,20 @@ from xuncha_shared.contracts.clues import (
     ClueEscalated,
     ClueRegistered,
     ClueTransferred,
+    clue_id_for_petition,
 )
 from xuncha_shared.contracts.common import Channel, Department
 from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope
-from xuncha_shared.eventstore import ConcurrencyError, InMemoryEventStore, NewEvent
+from xuncha_shared.eventstore import ConcurrencyError, NewEvent
 from xuncha_shared.eventstore.base import seal_events
-from xuncha_shared.service import Meta, no_transaction
+
+from tests.support.fakes import (
+    InMemoryClueReadModel,
+    InMemoryEventStore,
+    fake_aggregates,
+)
 
 CITY = "361000"
 LINCHUAN = "361002"
@@ -80,8 +86,8 @@ def classified(
 
 def test_clue_id_is_deterministic_per_petition() -> None:
     petition = uuid.uuid4()
-    assert model.clue_id_for_petition(petition) == model.clue_id_for_petition(petition)
-    assert model.clue_id_for_petition(petition) != model.clue_id_for_petition(uuid.uuid4())
+    assert clue_id_for_petition(petition) == clue_id_for_petition(petition)
+    assert clue_id_for_petition(petition) != clue_id_for_petition(uuid.uuid4())
 
 
 def test_register_is_idempotent() -> None:
@@ -298,9 +304,9 @@ def _petition_envelope(jurisdiction: str = LINCHUAN) -> tuple[EventEnvelope, Pet
     return sealed, payload
 
 
-def _handlers() -> tuple[ClueHandlers, InMemoryEventStore, InMemoryClueViews]:
-    store, views = InMemoryEventStore(), InMemoryClueViews()
-    return ClueHandlers(store, views, no_transaction), store, views
+def _handlers() -> tuple[ClueHandlers, InMemoryEventStore, InMemoryClueReadModel]:
+    store, views = InMemoryEventStore(), InMemoryClueReadModel()
+    return ClueHandlers(fake_aggregates(model.CLUE, store, views), views), store, views
 
 
 async def test_register_from_petition_is_idempotent_and_caused_by_it() -> None:
@@ -309,7 +315,7 @@ async def test_register_from_petition_is_idempotent_and_caused_by_it() -> None:
     envelope, payload = _petition_envelope()
     await handle(None, envelope, payload)
     await handle(None, envelope, payload)  # a redelivery past the inbox decides nothing
-    clue_id = model.clue_id_for_petition(payload.petition_id)
+    clue_id = clue_id_for_petition(payload.petition_id)
     [stored] = await store.read_stream(str(clue_id))
     assert stored.event_type == "clues.ClueRegistered"
     assert stored.stream_type == "clue"
@@ -332,7 +338,7 @@ async def test_service_layer_classify_escalate_transfer() -> None:
     handlers, store, views = _handlers()
     envelope, payload = _petition_envelope()
     await register_from_petitions(handlers)(None, envelope, payload)
-    clue_id = model.clue_id_for_petition(payload.petition_id)
+    clue_id = clue_id_for_petition(payload.petition_id)
     meta = Meta(actor=ACTOR, correlation_id=uuid.uuid4())
     state = await handlers.classify(
         clue_id,
@@ -383,7 +389,7 @@ async def test_concurrent_change_is_a_concurrency_error() -> None:
     handlers, store, _ = _handlers()
     envelope, payload = _petition_envelope()
     await register_from_petitions(handlers)(None, envelope, payload)
-    clue_id = model.clue_id_for_petition(payload.petition_id)
+    clue_id = clue_id_for_petition(payload.petition_id)
     state = await handlers.load(clue_id)
     # someone else classifies in between our read and our append
     await handlers.classify(

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from xuncha_intake.adapters.receipts import InMemoryReceipts, Receipt
+from xuncha_intake.adapters.receipts import Receipt
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.handlers import (
@@ -28,10 +28,16 @@ from xuncha_shared.contracts.clues import (
 from xuncha_shared.contracts.common import Channel, Department
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.crypto import InformantIdentity, InformantVault, InMemoryKeyStore
+from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope
-from xuncha_shared.eventstore import InMemoryEventStore, NewEvent
+from xuncha_shared.eventstore import NewEvent
 from xuncha_shared.eventstore.base import seal_events
-from xuncha_shared.service import Meta, no_transaction
+
+from tests.support.fakes import (
+    InMemoryEventStore,
+    InMemoryReceipts,
+    fake_aggregates,
+)
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")
@@ -130,7 +136,8 @@ def _handlers() -> tuple[IntakeHandlers, InMemoryEventStore, InMemoryReceipts, I
     store = InMemoryEventStore()
     receipts = InMemoryReceipts()
     vault = InformantVault(InMemoryKeyStore(), kek=b"k" * 32)
-    return IntakeHandlers(store, receipts, vault, no_transaction), store, receipts, vault
+    handlers = IntakeHandlers(fake_aggregates(model.PETITION, store), receipts, vault)
+    return handlers, store, receipts, vault
 
 
 META = Meta(actor=ACTOR, correlation_id=uuid.uuid4(), traceparent=None)

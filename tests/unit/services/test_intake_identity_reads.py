@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from xuncha_clues.adapters.views import InMemoryClueViews
+from xuncha_clues.domain.model import CLUE
 from xuncha_clues.entrypoints.api import build_router as clues_router
 from xuncha_clues.handlers import ClueHandlers, register_from_petitions
-from xuncha_intake.adapters.receipts import InMemoryReceipts
 from xuncha_intake.domain import model
+from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router as intake_router
 from xuncha_intake.handlers import IntakeHandlers, PetitionInput, receipt_status_handler
-from xuncha_rectification.adapters.views import InMemoryIssueViews
+from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.entrypoints.api import build_router as rectification_router
 from xuncha_rectification.handlers import RectificationHandlers
 from xuncha_reporting.domain.access import (
@@ -29,7 +29,6 @@ from xuncha_reporting.domain.access import (
     linked_view_scope,
 )
 from xuncha_reporting.domain.projection import project
-from xuncha_shared.auth import AuthDependencies, Principal, Role
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.common import Channel, Department, SealedPersonalData
 from xuncha_shared.contracts.intake import (
@@ -44,11 +43,22 @@ from xuncha_shared.crypto import (
     InMemoryKeyStore,
     TamperedDataError,
 )
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.errors import DomainError, InvalidCommand, NotAllowed
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import EventEnvelope, EventPayload
-from xuncha_shared.errors import ProblemError
-from xuncha_shared.eventstore import ConcurrencyError, InMemoryEventStore, NewEvent
-from xuncha_shared.http import create_app
-from xuncha_shared.service import InvalidCommand, Meta, NotAllowed, no_transaction
+from xuncha_shared.eventstore import ConcurrencyError, NewEvent
+from xuncha_shared.http.app import create_app
+from xuncha_shared.http.dependencies import AuthDependencies
+
+from tests.support.fakes import (
+    InMemoryClueReadModel,
+    InMemoryEventStore,
+    InMemoryIssueReadModel,
+    InMemoryReceipts,
+    fake_aggregates,
+    no_transaction,
+)
 
 CITY = "361000"
 LINCHUAN = "361002"
@@ -191,9 +201,10 @@ class Intake:
         self.store = store or InMemoryEventStore()
         self.keys = InMemoryKeyStore()
         self.vault = InformantVault(self.keys, kek=b"k" * 32)
-        self.handlers = IntakeHandlers(
-            self.store, InMemoryReceipts(), self.vault, kw.get("transaction", no_transaction)
+        petitions = fake_aggregates(
+            PETITION, self.store, unit_of_work=kw.get("transaction", no_transaction)
         )
+        self.handlers = IntakeHandlers(petitions, InMemoryReceipts(), self.vault)
 
     async def petition(self, informant: InformantIdentity | None = INFORMANT) -> uuid.UUID:
         recorded = await self.handlers.record_petition(
@@ -408,7 +419,9 @@ async def _read_envelope() -> tuple[EventEnvelope, InformantIdentityRead]:
 async def test_clues_registers_no_clue_from_a_read() -> None:
     envelope, payload = await _read_envelope()
     store = InMemoryEventStore()
-    handle = register_from_petitions(ClueHandlers(store, InMemoryClueViews(), no_transaction))
+    read_model = InMemoryClueReadModel()
+    handlers = ClueHandlers(fake_aggregates(CLUE, store, read_model), read_model)
+    handle = register_from_petitions(handlers)
     await handle(None, envelope, payload)
     assert await store.read_all() == []
 
@@ -488,7 +501,8 @@ async def test_intake_over_http_custodian_only() -> None:
 
 
 async def test_the_custodian_may_not_write_or_read_clues() -> None:
-    handlers = ClueHandlers(InMemoryEventStore(), InMemoryClueViews(), no_transaction)
+    read_model = InMemoryClueReadModel()
+    handlers = ClueHandlers(fake_aggregates(CLUE, InMemoryEventStore(), read_model), read_model)
     clue = uuid.uuid4()
     async with _client(lambda deps: clues_router(handlers, deps)) as client:
         responses = [
@@ -515,7 +529,8 @@ async def test_the_custodian_may_not_write_or_read_clues() -> None:
 
 
 async def test_the_custodian_may_not_write_or_read_rectification() -> None:
-    handlers = RectificationHandlers(InMemoryEventStore(), InMemoryIssueViews(), no_transaction)
+    issues = InMemoryIssueReadModel()
+    handlers = RectificationHandlers(fake_aggregates(ISSUE, InMemoryEventStore(), issues), issues)
     issue = uuid.uuid4()
     async with _client(lambda deps: rectification_router(handlers, deps)) as client:
         responses = [
@@ -543,6 +558,6 @@ def test_the_custodian_may_not_acknowledge_or_read_reporting(custodian: Principa
         lambda: ensure_feed_reader(custodian, Department.DISCIPLINE),
         lambda: linked_view_scope(custodian, None),
     ):
-        with pytest.raises(ProblemError) as info:
+        with pytest.raises(DomainError) as info:
             check()
         assert info.value.status == 403

@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from xuncha_rectification.adapters.views import InMemoryIssueViews
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain.model import (
     FeedBack,
@@ -23,9 +22,14 @@ from xuncha_shared.contracts.rectification import (
     RectType,
     ReportKind,
 )
+from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor
-from xuncha_shared.eventstore import InMemoryEventStore
-from xuncha_shared.service import Meta, no_transaction
+
+from tests.support.fakes import (
+    InMemoryEventStore,
+    InMemoryIssueReadModel,
+    fake_aggregates,
+)
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")
@@ -180,8 +184,8 @@ def test_colours_r10() -> None:
 
 
 async def test_service_layer_feedback_and_reports() -> None:
-    store, views = InMemoryEventStore(), InMemoryIssueViews()
-    handlers = RectificationHandlers(store, views, no_transaction)
+    store, views = InMemoryEventStore(), InMemoryIssueReadModel()
+    handlers = RectificationHandlers(fake_aggregates(model.ISSUE, store, views), views)
     meta = Meta(actor=ACTOR, correlation_id=uuid.uuid4())
     cmd = _feedback(2)
     recorded = await handlers.feed_back(cmd, meta)

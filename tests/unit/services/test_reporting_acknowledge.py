@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 from xuncha_reporting.domain.acknowledge import AcknowledgeItem, SharedItem, decide_acknowledge
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
-from xuncha_shared.errors import ProblemError
+from xuncha_shared.domain.errors import DomainError
+from xuncha_shared.domain.principals import Principal, Role
 
 pytestmark = pytest.mark.unit
 
@@ -36,7 +36,7 @@ CMD = AcknowledgeItem(item_id=f"{SOURCE}:discipline", department=Department.DISC
 
 
 def status(shared: SharedItem | None, cmd: AcknowledgeItem, principal: Principal) -> int:
-    with pytest.raises(ProblemError) as refused:
+    with pytest.raises(DomainError) as refused:
         decide_acknowledge(shared, cmd, principal)
     return refused.value.status
 

@@ -28,15 +28,15 @@ from xuncha_reporting.domain.access import (
     linked_view_scope,
 )
 from xuncha_reporting.domain.views import completion_rate, linked_view, single_row
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Department, SealedPersonalData
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
+from xuncha_shared.domain.errors import DomainError
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
-from xuncha_shared.errors import ProblemError
 from xuncha_shared.eventstore.base import NewEvent, seal_events
 
 CITY = "361000"
@@ -388,7 +388,7 @@ GROUP = Principal(id="g", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN)
 def _status(fn, *args) -> int:
     try:
         fn(*args)
-    except ProblemError as exc:
+    except DomainError as exc:
         return exc.status
     return 200
 

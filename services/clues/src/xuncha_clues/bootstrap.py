@@ -1,12 +1,31 @@
-"""The clues service's composition: schema, HTTP routes and consumers."""
+"""The clues service's composition root: schema, handlers, HTTP routes and consumers."""
 
 from __future__ import annotations
 
-from xuncha_shared.runtime import ServiceSpec
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
-from xuncha_clues.adapters.views import SCHEMA
-from xuncha_clues.entrypoints.api import build_api
-from xuncha_clues.entrypoints.consumers import build_consumers
+from xuncha_clues.adapters.read_model import SCHEMA, SqlClueReadModel
+from xuncha_clues.domain.model import CLUE
+from xuncha_clues.entrypoints.api import build_router
+from xuncha_clues.handlers import REGISTER_CONSUMER, ClueHandlers, register_from_petitions
+
+
+def handlers(ctx: ServiceContext) -> ClueHandlers:
+    read_model = SqlClueReadModel(ctx.pool)
+    return ClueHandlers(ctx.aggregates(CLUE, read_model), read_model)
+
+
+def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
+
+
+def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
+    # follows intake's petitions: one clue per petition, inbox in the append's transaction
+    inbox_subscriber(ctx, REGISTER_CONSUMER, ["petition"], register_from_petitions(handlers(ctx)))
+
 
 SPEC = ServiceSpec(
     name="clues",

@@ -1,17 +1,44 @@
-"""The intake service's composition: schema, HTTP routes, consumers, informant vault."""
+"""The intake service's composition root: schema, informant vault, handlers, HTTP routes and
+consumers."""
 
 from __future__ import annotations
 
-from xuncha_shared.runtime import ServiceContext, ServiceSpec
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from xuncha_shared.crypto import InformantVault, load_kek
+from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
 
-from xuncha_intake.adapters.receipts import SCHEMA
-from xuncha_intake.entrypoints.api import build_api
-from xuncha_intake.entrypoints.consumers import build_consumers
-from xuncha_intake.handlers import vault_from_context
+from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
+from xuncha_intake.domain.model import PETITION
+from xuncha_intake.entrypoints.api import build_router
+from xuncha_intake.handlers import RECEIPT_STATUS_CONSUMER, IntakeHandlers, receipt_status_handler
+
+#: the process's informant vault (KEK from ``XUNCHA_KEK``)
+VAULT = Component[InformantVault]("vault")
+
+
+def vault_from_context(ctx: ServiceContext) -> InformantVault:
+    """The process's informant vault, made the first time it is asked for."""
+    return ctx.component(VAULT, lambda: InformantVault(ctx.pool, load_kek(ctx.settings)))
+
+
+def handlers(ctx: ServiceContext) -> IntakeHandlers:
+    return IntakeHandlers(ctx.aggregates(PETITION), SqlReceipts(ctx.pool), vault_from_context(ctx))
 
 
 async def on_start(ctx: ServiceContext) -> None:
     vault_from_context(ctx)  # load the KEK once, at start-up (fails fast on a bad XUNCHA_KEK)
+
+
+def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
+
+
+def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
+    # follows the clues' events: moves each receipt's public status forward
+    handle = receipt_status_handler(SqlReceipts(ctx.pool))
+    inbox_subscriber(ctx, RECEIPT_STATUS_CONSUMER, ["clue"], handle)
 
 
 SPEC = ServiceSpec(

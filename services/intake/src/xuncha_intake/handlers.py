@@ -1,6 +1,9 @@
 """Service layer of intake: command handlers (HTTP) and event handlers (Kafka consumers).
 
-Command handlers load a stream, let the pure model decide, and append with the expected version.
+Command handlers run the shared command loop (``xuncha_shared.aggregates``): load a stream, let
+the pure model decide, and append with the expected version. Both commands need work inside the
+unit of work before the decision (sealing, opening a reporter identity), so they use the loop's
+``transaction`` and ``record`` steps rather than ``execute``.
 Recording a petition seals the informant's identity (new per-person data key in
 ``informant_keys``), appends ``PetitionReceived`` and inserts the receipt row in ONE transaction:
 either all three exist or none does, and only ciphertext reaches the events table and Kafka.
@@ -14,27 +17,26 @@ read event. A read after the person's key was erased is recorded too (``key_eras
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from xuncha_shared.auth import Principal
-from xuncha_shared.contracts import REGISTRY, EventRegistry
+from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import IdentityReadOutcome
-from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedError, load_kek
+from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedError
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import EventEnvelope, EventPayload
-from xuncha_shared.eventstore import NO_STREAM, ConcurrencyError, EventStore
+from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
-from xuncha_shared.runtime import ServiceContext
-from xuncha_shared.service import Meta, TxFactory, pg_transaction
 
-from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository, SqlReceipts
+from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
 from xuncha_intake.domain import model
-from xuncha_intake.domain.model import ReceiptStatus
+from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +44,6 @@ logger = logging.getLogger(__name__)
 RECEIPT_STATUS_CONSUMER = "intake.receipt-status"
 #: appends of an identity read: the first, and one retry after a concurrent append
 IDENTITY_READ_ATTEMPTS = 2
-
-EventHandler = Callable[[Any, EventEnvelope, EventPayload], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,9 @@ class ReceiptView:
 
 @dataclass
 class IntakeHandlers:
-    store: EventStore
+    petitions: Aggregates[Petition]
     receipts: ReceiptRepository
     vault: InformantVault
-    transaction: TxFactory
-    registry: EventRegistry = REGISTRY
 
     async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
         # refuse bad input before anything is written (no key row, no event, no receipt)
@@ -120,22 +118,15 @@ class IntakeHandlers:
             receipt_code_hash=code_hash,
             round_id=data.round_id,
         )
-        stream_id = str(petition_id)
-        state = model.Petition()  # a fresh id has no stream; NO_STREAM below enforces it
-        async with self.transaction() as conn:
+        state = PETITION.initial()  # a fresh id has no stream; the append enforces it
+        async with self.petitions.transaction() as conn:
             sealed = (
                 await self.vault.seal(data.informant, conn=conn)
                 if data.informant is not None
                 else None
             )
             events = model.decide_record(state, cmd, sealed)
-            [stored] = await self.store.append(
-                model.STREAM_TYPE,
-                stream_id,
-                NO_STREAM,
-                [meta.new_event(e, data.jurisdiction) for e in events],
-                conn=conn,
-            )
+            [stored] = await self.petitions.record(conn, petition_id, state, events, meta)
             await self.receipts.add(
                 conn,
                 Receipt(
@@ -164,7 +155,7 @@ class IntakeHandlers:
             assert state.jurisdiction is not None  # identity_to_read refuses unknown petitions
             identity: InformantIdentity | None
             try:
-                async with self.transaction() as conn:
+                async with self.petitions.transaction() as conn:
                     # the key is read (and locked) in the transaction that records the read: an
                     # erasure either happened before (key_erased) or waits until after the commit
                     try:
@@ -173,13 +164,7 @@ class IntakeHandlers:
                     except KeyErasedError:
                         identity, outcome = None, IdentityReadOutcome.KEY_ERASED
                     events = model.decide_identity_read(state, cmd, reader, outcome)
-                    [stored] = await self.store.append(
-                        model.STREAM_TYPE,
-                        str(petition_id),
-                        state.version,
-                        [meta.new_event(e, state.jurisdiction) for e in events],
-                        conn=conn,
-                    )
+                    [stored] = await self.petitions.record(conn, petition_id, state, events, meta)
             except ConcurrencyError:
                 if attempt == IDENTITY_READ_ATTEMPTS:
                     raise
@@ -198,9 +183,8 @@ class IntakeHandlers:
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def load(self, petition_id: UUID) -> model.Petition:
-        envelopes = await self.store.read_stream(str(petition_id))
-        return model.replay([self.registry.decode(e) for e in envelopes])
+    async def load(self, petition_id: UUID) -> Petition:
+        return await self.petitions.load(petition_id)
 
     async def receipt_status(self, code: str) -> ReceiptView | None:
         """The public status of a receipt code (``None`` for an unknown or malformed code)."""
@@ -211,28 +195,6 @@ class IntakeHandlers:
         if receipt is None:
             return None
         return ReceiptView(status=ReceiptStatus(receipt.status))
-
-
-VAULT_KEY = "vault"
-
-
-def vault_from_context(ctx: ServiceContext) -> InformantVault:
-    """The process's informant vault (created by ``on_start``; KEK from ``XUNCHA_KEK``)."""
-    vault = ctx.extras.get(VAULT_KEY)
-    if vault is None:
-        vault = ctx.extras[VAULT_KEY] = InformantVault(ctx.pool, load_kek(ctx.settings))
-    assert isinstance(vault, InformantVault)
-    return vault
-
-
-def handlers_from_context(ctx: ServiceContext) -> IntakeHandlers:
-    return IntakeHandlers(
-        store=ctx.store,
-        receipts=SqlReceipts(ctx.pool),
-        vault=vault_from_context(ctx),
-        transaction=pg_transaction(ctx.pool),
-        registry=ctx.registry,
-    )
 
 
 # --- event handlers (consumers) ---------------------------------------------------------------

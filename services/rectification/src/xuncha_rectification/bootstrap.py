@@ -1,11 +1,25 @@
-"""The rectification service's composition: schema and HTTP routes (no consumers yet)."""
+"""The rectification service's composition root: schema, handlers and HTTP routes."""
 
 from __future__ import annotations
 
-from xuncha_shared.runtime import ServiceSpec
+from fastapi import FastAPI
+from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.runtime import ServiceContext, ServiceSpec
 
-from xuncha_rectification.adapters.views import SCHEMA
-from xuncha_rectification.entrypoints.api import build_api
+from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
+from xuncha_rectification.domain.model import ISSUE
+from xuncha_rectification.entrypoints.api import build_router
+from xuncha_rectification.handlers import RectificationHandlers
+
+
+def handlers(ctx: ServiceContext) -> RectificationHandlers:
+    read_model = SqlIssueReadModel(ctx.pool)
+    return RectificationHandlers(ctx.aggregates(ISSUE, read_model), read_model)
+
+
+def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
+
 
 SPEC = ServiceSpec(
     name="rectification",

@@ -15,21 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
-from xuncha_shared.auth import Principal
-from xuncha_shared.consumer import Handler
+from xuncha_shared.aggregates import new_events
+from xuncha_shared.consumer import EventHandler as Handler
 from xuncha_shared.contracts.topics import topic_for
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_shared.eventstore import NO_STREAM, ConcurrencyError, EventStore
 from xuncha_shared.runtime import ServiceContext
-from xuncha_shared.service import Meta, TxFactory, pg_transaction
+from xuncha_shared.unit_of_work import UnitOfWork, pg_unit_of_work
 
 from xuncha_reporting.adapters.inbox import record_processed
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.domain import Change, project
 from xuncha_reporting.domain.acknowledge import (
     AcknowledgeItem,
+    AlreadyAcknowledged,
     SharedItem,
-    already_acknowledged,
     decide_acknowledge,
 )
 from xuncha_reporting.settings import PROJECTION_CONSUMER, SHARE_STREAM_TYPE
@@ -64,7 +66,7 @@ def projection_handler(tables: ProjectionTables) -> Handler:
 class ReportingHandlers:
     store: EventStore
     tables: ProjectionTables
-    transaction: TxFactory
+    unit_of_work: UnitOfWork
     #: the topic reporting's own events reach the projection consumer by (its inbox row)
     share_topic: str
 
@@ -73,7 +75,7 @@ class ReportingHandlers:
     ) -> EventEnvelope:
         """签收: load the item → decide → append → apply and record in the inbox."""
         try:
-            async with self.transaction() as conn:
+            async with self.unit_of_work() as conn:
                 row = await self.tables.item(conn, cmd.item_id)
                 item = SharedItem.from_row(row) if row is not None else None
                 event = decide_acknowledge(item, cmd, principal)
@@ -82,7 +84,7 @@ class ReportingHandlers:
                     SHARE_STREAM_TYPE,
                     cmd.item_id,
                     NO_STREAM,
-                    [meta.new_event(event, item.jurisdiction)],
+                    new_events(meta, [event], lambda _: item.jurisdiction),
                     conn=conn,
                 )
                 await apply_event(conn, self.tables, envelope, event)
@@ -90,7 +92,7 @@ class ReportingHandlers:
                     conn, PROJECTION_CONSUMER, envelope.event_id, self.share_topic
                 )
         except ConcurrencyError:
-            raise already_acknowledged(cmd.item_id) from None
+            raise AlreadyAcknowledged(cmd.item_id) from None
         return envelope
 
 
@@ -100,6 +102,6 @@ def handlers_from_context(
     return ReportingHandlers(
         store=ctx.store,
         tables=tables or ProjectionTables(),
-        transaction=pg_transaction(ctx.pool),
+        unit_of_work=pg_unit_of_work(ctx.pool),
         share_topic=topic_for(SHARE_STREAM_TYPE, ctx.settings.topic_prefix),
     )

@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from xuncha_shared import jurisdictions
 from xuncha_shared.audit.access import Connector
 from xuncha_shared.db import connect
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables

@@ -19,8 +19,9 @@ from xuncha_shared.audit.checkpoints import (
 )
 from xuncha_shared.audit.report import DEFAULT_MAX_PROBLEMS, CheckpointCheck, ServiceAudit
 from xuncha_shared.eventstore.base import Position
+from xuncha_shared.eventstore.postgres import SNAPSHOT_XMIN
 
-XMIN_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+XMIN_SQL = f"SELECT {SNAPSHOT_XMIN}"
 
 _COVERED_SQL = """
 SELECT tx_id, global_position, hash FROM events

@@ -39,10 +39,10 @@ from xuncha_shared.audit.checkpoints import (
 )
 from xuncha_shared.audit.verify import AuditReport, CheckpointCheck, Problem, ServiceAudit
 from xuncha_shared.db import connect
+from xuncha_shared.domain.jurisdictions import is_city
 from xuncha_shared.envelope import GENESIS_HASH, canonical_json, format_ts, now_utc
 from xuncha_shared.eventstore.base import Position
-from xuncha_shared.eventstore.postgres import COLUMNS
-from xuncha_shared.jurisdictions import is_city_code
+from xuncha_shared.eventstore.postgres import COLUMNS, SNAPSHOT_XMIN
 from xuncha_shared.settings import Settings
 
 EXPORT_FORMAT = "xuncha-export/1"
@@ -108,7 +108,7 @@ class ExportFilter:
         args: list[Any] = []
         if self.jurisdiction is not None:
             code = self.jurisdiction
-            args.append(code[:4] + "__" if is_city_code(code) else code)
+            args.append(code[:4] + "__" if is_city(code) else code)
             conditions.append(
                 f"stream_id IN (SELECT stream_id FROM events WHERE jurisdiction LIKE ${len(args)})"
             )
@@ -146,9 +146,7 @@ async def export_service(
     size = 0
     query, args = flt.sql()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        xmin = int(
-            await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        )
+        xmin = int(await conn.fetchval(f"SELECT {SNAPSHOT_XMIN}"))
         database = str(await conn.fetchval("SELECT current_database()"))
         table = await load_table_checkpoints(conn, service)
         with (out_dir / file_name).open("wb") as out:

@@ -24,7 +24,6 @@ import asyncpg
 
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.export import SHANGHAI
-from xuncha_shared.auth import ROLE_LABELS_ZH, Role
 from xuncha_shared.contracts.names_zh import (
     FIELD_LABELS_ZH,
     REASON_FIELDS,
@@ -32,9 +31,10 @@ from xuncha_shared.contracts.names_zh import (
     VALUE_LABELS_ZH,
     event_name_zh,
 )
+from xuncha_shared.domain.jurisdictions import name_of
+from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Role
 from xuncha_shared.envelope import EventEnvelope, format_ts
 from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
-from xuncha_shared.jurisdictions import name_of
 from xuncha_shared.settings import SERVICES, Settings
 
 ENCRYPTED = "举报人信息已加密"

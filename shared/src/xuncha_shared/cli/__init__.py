@@ -13,7 +13,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from xuncha_shared.cli import audit, backup, demo, dlq, events, tokens
+from xuncha_shared.cli import audit, backup, calendar, demo, dlq, events, tokens
 
 #: The entry point group through which services register their sub-commands.
 ENTRY_POINT_GROUP = "xuncha.cli"
@@ -30,6 +30,7 @@ GROUPS: dict[str, typer.Typer] = {
     "audit": audit.app,
     "tokens": tokens.app,
     "demo": demo.app,
+    "calendar": calendar.app,
     "backup": backup.app,
 }
 for _name, _group in GROUPS.items():

@@ -36,7 +36,7 @@ from xuncha_shared.audit.verify import AuditReport, ServiceAudit, audit_database
 from xuncha_shared.cli.common import fail, plain, run, services_option, settings
 from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS
 from xuncha_shared.db import connect
-from xuncha_shared.jurisdictions import is_known
+from xuncha_shared.domain.jurisdictions import is_known
 
 app = typer.Typer(help="Audit the event history (docs/audit.md).", no_args_is_help=True)
 

@@ -15,23 +15,19 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from xuncha_shared.auth import (
-    ROLE_LABELS_ZH,
+from xuncha_shared.auth.demo import create_demo_tokens
+from xuncha_shared.auth.tokens import (
     AmbiguousTokenPrefix,
-    Principal,
-    Role,
     TokenInfo,
     TokenStore,
-    city_of,
-    create_demo_tokens,
     create_token_in,
-    is_city,
-    is_valid_jurisdiction,
     revoke_token_in,
     token_hash_prefix,
 )
 from xuncha_shared.cli.common import console, err_console, fail, run, services_option, settings
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.domain.jurisdictions import city_of, is_city, is_valid_jurisdiction
+from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Principal, Role
 
 app = typer.Typer(help="Bearer tokens (stored hashed in every service database).")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
@@ -86,9 +87,63 @@ class ClueTransferred(EventPayload):
     summary: LongText
 
 
+class WarningColour(StrEnum):
+    YELLOW = "yellow"  # 黄色预警
+    RED = "red"  # 红色预警
+
+
+class DeadlineWarningRaised(EventPayload):
+    """期限预警: a department's report on a transferred clue (R3) is due soon or today."""
+
+    event_type: ClassVar[str] = "clues.DeadlineWarningRaised"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    clue_id: UUID
+    department: Department
+    colour: WarningColour
+
+
+class TransferResultOverdue(EventPayload):
+    """办理情况逾期: the department has not reported what it did with a transferred clue within
+    3 months (R3)."""
+
+    event_type: ClassVar[str] = "clues.TransferResultOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    clue_id: UUID
+    department: Department
+
+
+class DeadlineRecomputed(EventPayload):
+    """期限重算: a provisional due date (counted on weekends only, the year's holiday schedule
+    unknown) replaced by the final one once the schedule is known."""
+
+    event_type: ClassVar[str] = "clues.DeadlineRecomputed"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    deadline_kind: ShortText
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    previous_due_date: date
+    due_date: date
+    calendar_version: ShortText
+
+
 MODELS: tuple[type[EventPayload], ...] = (
     ClueRegistered,
     ClueClassified,
     ClueEscalated,
     ClueTransferred,
+    DeadlineWarningRaised,
+    TransferResultOverdue,
+    DeadlineRecomputed,
 )

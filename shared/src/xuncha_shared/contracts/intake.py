@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
 from uuid import UUID
@@ -82,9 +83,55 @@ def upcast_petition_received_v1(payload: JsonDict) -> JsonDict:
     return payload
 
 
+class AcceptanceNoticeOverdue(EventPayload):
+    """受理告知逾期: a real-name reporter was not told of acceptance within 15 working days
+    (R8)."""
+
+    event_type: ClassVar[str] = "intake.AcceptanceNoticeOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    petition_id: UUID
+
+
+class ForwardingOverdue(EventPayload):
+    """转送逾期: a report for a higher body was not forwarded within 5 working days (R7)."""
+
+    event_type: ClassVar[str] = "intake.ForwardingOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    petition_id: UUID
+
+
+class DeadlineRecomputed(EventPayload):
+    """期限重算: a provisional due date (counted on weekends only, the year's holiday schedule
+    unknown) replaced by the final one once the schedule is known."""
+
+    event_type: ClassVar[str] = "intake.DeadlineRecomputed"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    deadline_kind: ShortText
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    previous_due_date: date
+    due_date: date
+    calendar_version: ShortText
+
+
 MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceivedV1,
     PetitionReceived,
     InformantIdentityRead,
+    AcceptanceNoticeOverdue,
+    ForwardingOverdue,
+    DeadlineRecomputed,
 )
 UPCASTERS = {("intake.PetitionReceived", 1): upcast_petition_received_v1}

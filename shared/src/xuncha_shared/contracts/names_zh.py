@@ -9,12 +9,21 @@ from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
 EVENT_NAMES_ZH: dict[str, str] = {
     "intake.PetitionReceived": "收到信访举报",
     "intake.InformantIdentityRead": "查阅举报人身份",
+    "intake.AcceptanceNoticeOverdue": "受理告知逾期",
+    "intake.ForwardingOverdue": "转送逾期",
+    "intake.DeadlineRecomputed": "期限重算",
     "clues.ClueRegistered": "登记问题线索",
     "clues.ClueClassified": "线索分类",
     "clues.ClueEscalated": "上报市委巡察办",
     "clues.ClueTransferred": "移交线索",
+    "clues.DeadlineWarningRaised": "办理期限预警",
+    "clues.TransferResultOverdue": "办理情况反馈逾期",
+    "clues.DeadlineRecomputed": "期限重算",
     "rectification.IssueFedBack": "反馈问题",
     "rectification.RectificationReported": "整改报告",
+    "rectification.DeadlineWarningRaised": "整改期限预警",
+    "rectification.RectificationOverdue": "整改逾期",
+    "rectification.DeadlineRecomputed": "期限重算",
     "reporting.ShareItemAcknowledged": "确认签收",
 }
 
@@ -49,6 +58,10 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "informant": "举报人",
     "person_id": "举报人编号",
     "outcome": "查阅结果",
+    "colour": "预警颜色",
+    "previous_due_date": "原期限",
+    "rule_id": "期限规则",
+    "rule_version": "规则版本",
 }
 
 #: payload fields that say why something happened
@@ -71,6 +84,7 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "rect_type": {"immediate": "立行立改", "time_bound": "限期整改", "long_term": "长期坚持"},
     "kind": {"progress": "进度报告", "formal": "整改报告", "final": "最终报告"},
     "department": {d.value: label for d, label in DEPARTMENT_LABELS_ZH.items()},
+    "colour": {"yellow": "黄色预警", "red": "红色预警"},
     "outcome": {"disclosed": "已披露给查阅人", "key_erased": "密钥已销毁，未能查阅"},
 }
 

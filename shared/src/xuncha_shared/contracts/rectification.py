@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
@@ -54,4 +55,60 @@ class RectificationReported(EventPayload):
     note: LongText
 
 
-MODELS: tuple[type[EventPayload], ...] = (IssueFedBack, RectificationReported)
+class WarningColour(StrEnum):
+    YELLOW = "yellow"  # 黄色预警: the due date is near
+    RED = "red"  # 红色预警: the due date is today
+
+
+class DeadlineWarningRaised(EventPayload):
+    """期限预警: the formal report (R1) is due soon (yellow) or today (red)."""
+
+    event_type: ClassVar[str] = "rectification.DeadlineWarningRaised"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    issue_id: UUID
+    unit: ShortText
+    colour: WarningColour
+
+
+class RectificationOverdue(EventPayload):
+    """整改逾期: no formal report (R1) by the end of the due date."""
+
+    event_type: ClassVar[str] = "rectification.RectificationOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    issue_id: UUID
+    unit: ShortText
+
+
+class DeadlineRecomputed(EventPayload):
+    """期限重算: a provisional due date (counted on weekends only, the year's holiday schedule
+    unknown) replaced by the final one once the schedule is known."""
+
+    event_type: ClassVar[str] = "rectification.DeadlineRecomputed"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    deadline_kind: ShortText
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    previous_due_date: date
+    due_date: date
+    calendar_version: ShortText
+
+
+MODELS: tuple[type[EventPayload], ...] = (
+    IssueFedBack,
+    RectificationReported,
+    DeadlineWarningRaised,
+    RectificationOverdue,
+    DeadlineRecomputed,
+)

@@ -1,4 +1,5 @@
-"""Event stores: PostgreSQL for real, in memory for unit tests."""
+"""The event store: its interface (``base``) and the PostgreSQL store. (The in-memory fake of
+the unit tests is ``tests/support/fakes.py``.)"""
 
 from xuncha_shared.eventstore.base import (
     ANY_VERSION,
@@ -9,16 +10,15 @@ from xuncha_shared.eventstore.base import (
     NewEvent,
     Position,
 )
-from xuncha_shared.eventstore.memory import InMemoryEventStore
-from xuncha_shared.eventstore.postgres import PostgresEventStore, envelope_from_record
+from xuncha_shared.eventstore.postgres import COMMITTED, PostgresEventStore, envelope_from_record
 
 __all__ = [
     "ANY_VERSION",
+    "COMMITTED",
     "NO_STREAM",
     "START",
     "ConcurrencyError",
     "EventStore",
-    "InMemoryEventStore",
     "NewEvent",
     "Position",
     "PostgresEventStore",

@@ -54,11 +54,17 @@ FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::bigin
 RETURNING event_id, global_position, tx_id
 """
 
+#: the oldest transaction still running when the statement's snapshot was taken (xid8 as
+#: bigint): every event of a smaller ``tx_id`` has committed or never will (docs/event-store.md)
+SNAPSHOT_XMIN = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+#: the condition of every commit-safe read of ``events``: the one home of the snapshot rule
+COMMITTED = f"tx_id < {SNAPSHOT_XMIN}"
+
 #: the commit-safe read-all page ($1 tx_id, $2 global_position: after; $3 limit)
 READ_ALL_SQL = f"""
 SELECT {COLUMNS} FROM events
 WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)
-  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND {COMMITTED}
 ORDER BY tx_id, global_position
 LIMIT $3
 """

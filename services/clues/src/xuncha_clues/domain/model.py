@@ -19,13 +19,11 @@ States (domain.md §3): registered → classified → (escalated) → transferre
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from xuncha_shared import jurisdictions
 from xuncha_shared.contracts.clues import (
     CadreLevel,
     ClueCategory,
@@ -35,18 +33,12 @@ from xuncha_shared.contracts.clues import (
     ClueTransferred,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.aggregates import AggregateKind
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
-from xuncha_shared.service import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 
 STREAM_TYPE = "clue"
-
-#: namespace of deterministic clue ids (uuid5 of the source petition id)
-CLUE_NAMESPACE = uuid.UUID("5b0f3c2e-7d1a-5e1f-9c2b-0c1e5a7d3f10")
-
-
-def clue_id_for_petition(petition_id: UUID) -> UUID:
-    """The clue registered for a petition: the same id however often the petition arrives."""
-    return uuid.uuid5(CLUE_NAMESPACE, f"petition:{petition_id}")
 
 
 class UnknownClue(NotFoundError):
@@ -212,14 +204,14 @@ class Clue:
     @property
     def involved_counties(self) -> set[str]:
         involved = set(self.counties)
-        if self.jurisdiction and not jurisdictions.is_city_code(self.jurisdiction):
+        if self.jurisdiction and not jurisdictions.is_city(self.jurisdiction):
             involved.add(self.jurisdiction)
         return involved
 
     @property
     def needs_escalation(self) -> bool:
         """R12: a county clue on a 市管干部 or spanning counties must reach the city office."""
-        if not self.jurisdiction or jurisdictions.is_city_code(self.jurisdiction):
+        if not self.jurisdiction or jurisdictions.is_city(self.jurisdiction):
             return False
         return self.city_managed or len(self.involved_counties) > 1
 
@@ -286,9 +278,7 @@ def decide_classify(state: Clue, cmd: ClassifyClue, office: Office) -> list[Even
         raise RuleViolation(
             "线索已移交，不能再分类 / the clue was already transferred and cannot be reclassified"
         )
-    bad = [
-        c for c in cmd.counties if not jurisdictions.is_known(c) or jurisdictions.is_city_code(c)
-    ]
+    bad = [c for c in cmd.counties if not jurisdictions.is_known(c) or jurisdictions.is_city(c)]
     if bad:
         raise InvalidCommand(
             f"counties 中有未知的县区代码 {', '.join(bad)} / unknown county code(s) "
@@ -329,7 +319,7 @@ def decide_escalate(state: Clue, cmd: EscalateClue, office: Office) -> list[Even
             f"线索已报市委巡察办 ({state.escalated_to}) / the clue was already escalated to "
             f"{state.escalated_to}"
         )
-    if jurisdictions.is_city_code(state.jurisdiction):
+    if jurisdictions.is_city(state.jurisdiction):
         raise RuleViolation(
             "市级线索无需报市委巡察办 / the clue is already the city office's: nothing to "
             "escalate to"
@@ -424,13 +414,6 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
     return state
 
 
-def replay(events: list[EventPayload]) -> Clue:
-    state = Clue()
-    for event in events:
-        evolve(state, event)
-    return state
-
-
 def event_jurisdiction(state: Clue, event: EventPayload) -> str:
     """The envelope jurisdiction of an event of this clue: the home office's until the clue is
     escalated (ClueEscalated itself included), the city's afterwards."""
@@ -439,3 +422,13 @@ def event_jurisdiction(state: Clue, event: EventPayload) -> str:
     if isinstance(event, ClueEscalated):
         return event.from_jurisdiction
     return state.owner
+
+
+#: the clue aggregate, for the shared command loop
+CLUE = AggregateKind(
+    stream_type=STREAM_TYPE, initial=Clue, evolve=evolve, jurisdiction_of=event_jurisdiction
+)
+
+
+def replay(events: list[EventPayload]) -> Clue:
+    return CLUE.replay(events)

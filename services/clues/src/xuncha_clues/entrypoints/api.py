@@ -23,12 +23,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared import api as shared_api
-from xuncha_shared import jurisdictions
-from xuncha_shared.api import request_meta
-from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.clues import CadreLevel, ClueCategory
 from xuncha_shared.contracts.common import (
     DEPARTMENT_LABELS_ZH,
@@ -37,13 +33,17 @@ from xuncha_shared.contracts.common import (
     LongText,
     ShortText,
 )
-from xuncha_shared.errors import forbidden
-from xuncha_shared.runtime import ServiceContext
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http import problems
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.problems import forbidden
+from xuncha_shared.http.requests import request_meta
 
-from xuncha_clues.adapters.views import ClueRow
+from xuncha_clues.adapters.read_model import ClueRow
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Clue, ClueStatus, Office
-from xuncha_clues.handlers import ClueHandlers, handlers_from_context
+from xuncha_clues.handlers import ClueHandlers
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
 CLASSIFIERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
@@ -237,7 +237,7 @@ def ensure_can_see(principal: Principal, clue: Clue) -> None:
 
 def domain_errors() -> AbstractContextManager[None]:
     """Map the model's refusals and lost races to problem responses."""
-    return shared_api.domain_errors(CONCURRENT_CHANGE)
+    return problems.domain_errors(CONCURRENT_CHANGE)
 
 
 # ---- routes --------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
             pattern = jurisdiction
         else:
             pattern = principal.jurisdiction_like()
-        rows = await handlers.views.list(
+        rows = await handlers.read_model.list(
             pattern, status=status.value if status else None, limit=limit, offset=offset
         )
         return ClueList(items=[list_item(r, principal) for r in rows], limit=limit, offset=offset)
@@ -332,9 +332,3 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         return clue_out(clue)
 
     return router
-
-
-def build_api(app: FastAPI, ctx: ServiceContext) -> None:
-    app.include_router(
-        build_router(handlers_from_context(ctx), AuthDependencies(ctx.authenticator))
-    )

@@ -8,7 +8,7 @@ and never the receipt code itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -100,27 +100,3 @@ class SqlReceipts(PoolRepository):
                 receipt.status,
                 receipt.clue_id,
             )
-
-
-class InMemoryReceipts:
-    """A fake for unit tests of the handlers."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, Receipt] = {}
-
-    async def add(self, conn: Any, receipt: Receipt) -> None:
-        if receipt.code_hash in self.rows or await self.by_petition(conn, receipt.petition_id):
-            raise ValueError("duplicate receipt")
-        self.rows[receipt.code_hash] = receipt
-
-    async def by_hash(self, conn: Any, code_hash: str) -> Receipt | None:
-        return self.rows.get(code_hash)
-
-    async def by_petition(self, conn: Any, petition_id: UUID) -> Receipt | None:
-        return next((r for r in self.rows.values() if r.petition_id == petition_id), None)
-
-    async def by_clue(self, conn: Any, clue_id: UUID) -> Receipt | None:
-        return next((r for r in self.rows.values() if r.clue_id == clue_id), None)
-
-    async def update(self, conn: Any, receipt: Receipt) -> None:
-        self.rows[receipt.code_hash] = replace(receipt)

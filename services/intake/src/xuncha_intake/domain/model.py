@@ -14,25 +14,27 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from xuncha_shared import jurisdictions
-from xuncha_shared.auth import Principal, Role
 from xuncha_shared.contracts.common import Channel, SealedPersonalData
 from xuncha_shared.contracts.intake import (
     IdentityReadOutcome,
     InformantIdentityRead,
     PetitionReceived,
 )
-from xuncha_shared.envelope import EventPayload
-from xuncha_shared.service import (
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.aggregates import AggregateKind
+from xuncha_shared.domain.errors import (
     DomainError,
     InvalidCommand,
     NotAllowed,
     NotFoundError,
     RuleViolation,
 )
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.envelope import EventPayload
 
 STREAM_TYPE = "petition"
 
@@ -253,7 +255,7 @@ def decide_identity_read(
     ]
 
 
-def evolve(state: Petition, event: EventPayload) -> Petition:
+def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> Petition:
     if isinstance(event, PetitionReceived):
         state.petition_id = event.petition_id
         state.jurisdiction = event.jurisdiction
@@ -269,8 +271,19 @@ def evolve(state: Petition, event: EventPayload) -> Petition:
     return state
 
 
+def event_jurisdiction(state: Petition, event: EventPayload) -> str:
+    """The envelope jurisdiction of an event of this petition: where it was received."""
+    if isinstance(event, PetitionReceived):
+        return event.jurisdiction
+    assert state.jurisdiction is not None, "only PetitionReceived starts a petition"
+    return state.jurisdiction
+
+
+#: the petition aggregate, for the shared command loop
+PETITION = AggregateKind(
+    stream_type=STREAM_TYPE, initial=Petition, evolve=evolve, jurisdiction_of=event_jurisdiction
+)
+
+
 def replay(events: list[EventPayload]) -> Petition:
-    state = Petition()
-    for event in events:
-        evolve(state, event)
-    return state
+    return PETITION.replay(events)

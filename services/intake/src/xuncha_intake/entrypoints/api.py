@@ -24,20 +24,20 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from xuncha_shared import api as shared_api
-from xuncha_shared.api import request_meta
-from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, ShortText
 from xuncha_shared.contracts.intake import IdentityReadOutcome, ReadReason
 from xuncha_shared.crypto import InformantCryptoError, InformantIdentity
-from xuncha_shared.errors import ProblemError, not_found, problem_type
-from xuncha_shared.runtime import ServiceContext
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http import problems
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.problems import ProblemError, not_found, problem_type
+from xuncha_shared.http.requests import request_meta
 
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
-from xuncha_intake.handlers import IntakeHandlers, PetitionInput, handlers_from_context
+from xuncha_intake.handlers import IntakeHandlers, PetitionInput
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class IdentityOut(BaseModel):
 
 def domain_errors() -> AbstractContextManager[None]:
     """Map the model's refusals and lost races to problem responses."""
-    return shared_api.domain_errors(CONCURRENT_CHANGE)
+    return problems.domain_errors(CONCURRENT_CHANGE)
 
 
 def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
@@ -199,8 +199,3 @@ def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
         return ReceiptOut(status=view.status, status_zh=view.status_zh)
 
     return router
-
-
-def build_api(app: FastAPI, ctx: ServiceContext) -> None:
-    deps = AuthDependencies(ctx.authenticator)
-    app.include_router(build_router(handlers_from_context(ctx), deps))

@@ -19,7 +19,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from uuid import UUID
 
-from xuncha_shared import jurisdictions
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import (
     IssueFedBack,
@@ -27,8 +26,10 @@ from xuncha_shared.contracts.rectification import (
     RectType,
     ReportKind,
 )
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.aggregates import AggregateKind
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
-from xuncha_shared.service import InvalidCommand, NotFoundError, RuleViolation
 
 STREAM_TYPE = "issue"
 CHINA_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
@@ -267,8 +268,16 @@ def evolve(state: Issue, event: EventPayload, at: datetime | None = None) -> Iss
     return state
 
 
+def event_jurisdiction(state: Issue, event: EventPayload) -> str:
+    """The envelope jurisdiction of an event of this issue: the fed-back unit's."""
+    return event.jurisdiction if isinstance(event, IssueFedBack) else state.jurisdiction
+
+
+#: the issue aggregate, for the shared command loop
+ISSUE = AggregateKind(
+    stream_type=STREAM_TYPE, initial=Issue, evolve=evolve, jurisdiction_of=event_jurisdiction
+)
+
+
 def replay(events: list[EventPayload]) -> Issue:
-    state = Issue()
-    for event in events:
-        evolve(state, event)
-    return state
+    return ISSUE.replay(events)

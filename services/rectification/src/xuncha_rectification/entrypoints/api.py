@@ -20,23 +20,23 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared import api as shared_api
-from xuncha_shared import jurisdictions
-from xuncha_shared.api import known_jurisdiction, request_meta
-from xuncha_shared.auth import AuthDependencies, Principal, Role, ensure_jurisdiction
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
 from xuncha_shared.contracts.rectification import RectType, ReportKind
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import now_utc
-from xuncha_shared.errors import forbidden
+from xuncha_shared.http import problems
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.problems import forbidden
+from xuncha_shared.http.requests import known_jurisdiction, request_meta
 from xuncha_shared.ids import uuid7
-from xuncha_shared.runtime import ServiceContext
 
-from xuncha_rectification.adapters.views import IssueRow
+from xuncha_rectification.adapters.read_model import IssueRow
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain.model import Issue, IssueStatus
-from xuncha_rectification.handlers import RectificationHandlers, handlers_from_context
+from xuncha_rectification.handlers import RectificationHandlers
 
 WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
 READERS = (*WRITERS, Role.AUDITOR, Role.DEPARTMENT)
@@ -207,7 +207,7 @@ def ensure_can_see(principal: Principal, issue: Issue) -> None:
 
 def domain_errors() -> AbstractContextManager[None]:
     """Map the model's refusals and lost races to problem responses."""
-    return shared_api.domain_errors(CONCURRENT_CHANGE)
+    return problems.domain_errors(CONCURRENT_CHANGE)
 
 
 # ---- routes --------------------------------------------------------------------------------
@@ -292,15 +292,9 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         )
         if principal.role is Role.DEPARTMENT and department is None:
             raise forbidden("a department principal needs a department")
-        rows = await handlers.views.list(
+        rows = await handlers.read_model.list(
             pattern, department=department, unit=unit, limit=limit, offset=offset
         )
         return IssueList(items=[list_item(r) for r in rows], limit=limit, offset=offset)
 
     return router
-
-
-def build_api(app: FastAPI, ctx: ServiceContext) -> None:
-    app.include_router(
-        build_router(handlers_from_context(ctx), AuthDependencies(ctx.authenticator))
-    )

@@ -20,7 +20,7 @@ from xuncha_shared.cli.common import (
     run,
     settings,
 )
-from xuncha_shared.jurisdictions import is_known
+from xuncha_shared.domain.jurisdictions import is_known
 
 #: Columns of the linked view as the dashboard labels them (entrypoints/static of reporting).
 _LINKED_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -137,7 +137,7 @@ def replay(
 
     import asyncpg
     from pydantic_core import to_jsonable_python
-    from xuncha_shared.jurisdictions import CITY, name_of
+    from xuncha_shared.domain.jurisdictions import CITY, name_of
 
     from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay_document
 

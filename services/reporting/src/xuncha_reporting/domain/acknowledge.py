@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from xuncha_shared.auth import Principal, ensure_jurisdiction
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
-from xuncha_shared.errors import conflict, not_found
+from xuncha_shared.domain.errors import NotFoundError, RuleViolation
+from xuncha_shared.domain.principals import Principal
 
-from xuncha_reporting.domain.access import ensure_feed_acker
+from xuncha_reporting.domain.access import ensure_feed_acker, ensure_jurisdiction
 
 
 @dataclass(frozen=True)
@@ -48,22 +48,24 @@ class SharedItem:
         )
 
 
-def already_acknowledged(item_id: str) -> Exception:
+class AlreadyAcknowledged(RuleViolation):
     """409: the item was signed for (also when a concurrent 签收 won the append)."""
-    return conflict(f"item {item_id} was acknowledged already")
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__(f"item {item_id} was acknowledged already")
 
 
 def decide_acknowledge(
     item: SharedItem | None, cmd: AcknowledgeItem, principal: Principal
 ) -> ShareItemAcknowledged:
-    """The event of ``cmd``, or a 403/404/409 problem: only the receiving department itself
-    signs, for an item of its own feed and jurisdiction, once."""
+    """The event of ``cmd``, or a refusal (403/404/409 at the HTTP layer): only the receiving
+    department itself signs, for an item of its own feed and jurisdiction, once."""
     ensure_feed_acker(principal, cmd.department)
     if item is None or item.department != cmd.department.value:
-        raise not_found(f"no item {cmd.item_id} in the feed of {cmd.department.value}")
+        raise NotFoundError(f"no item {cmd.item_id} in the feed of {cmd.department.value}")
     ensure_jurisdiction(principal, item.jurisdiction)
     if item.acknowledged:
-        raise already_acknowledged(cmd.item_id)
+        raise AlreadyAcknowledged(cmd.item_id)
     return ShareItemAcknowledged(
         item_id=cmd.item_id,
         department=cmd.department,

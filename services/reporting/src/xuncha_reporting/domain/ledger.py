@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from xuncha_shared import jurisdictions
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
+from xuncha_shared.domain import jurisdictions
 
 from xuncha_reporting.domain.model import LedgerIssue, LedgerReport
 from xuncha_reporting.domain.views import completion_rate

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from xuncha_shared import jurisdictions
+from xuncha_shared.domain import jurisdictions
 
 from xuncha_reporting.domain.model import METRICS, Metric
 

@@ -19,7 +19,7 @@ Errors are ``application/problem+json`` (``xuncha_shared.http``).
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from xuncha_shared.auth import AuthDependencies
+from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables

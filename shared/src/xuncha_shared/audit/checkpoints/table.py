@@ -13,6 +13,7 @@ from xuncha_shared.audit.checkpoints.document import Checkpoint, sign_checkpoint
 from xuncha_shared.audit.checkpoints.errors import CheckpointFormatError
 from xuncha_shared.audit.checkpoints.keys import Signer
 from xuncha_shared.eventstore.base import Position
+from xuncha_shared.eventstore.postgres import COMMITTED
 
 # The same advisory lock key as ``xuncha_shared.db.migrate``: schema changes never race.
 _SCHEMA_LOCK = 0x78756E6368610001
@@ -76,10 +77,10 @@ async def load_table_checkpoints(
     return out
 
 
-_DIGEST_SCAN_SQL = """
+_DIGEST_SCAN_SQL = f"""
 SELECT tx_id, global_position, hash FROM events
 WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)
-  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND {COMMITTED}
 ORDER BY tx_id, global_position
 """
 

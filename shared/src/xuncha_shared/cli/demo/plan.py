@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from xuncha_shared import jurisdictions
 from xuncha_shared.cli.demo.data import (
     CITY_UNITS,
     COUNTY_DEPARTMENTS,
@@ -27,6 +26,7 @@ from xuncha_shared.cli.demo.data import (
     TRANSFERS,
 )
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain import jurisdictions
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class PetitionPlan:
 
     @property
     def needs_escalation(self) -> bool:
-        county = not jurisdictions.is_city_code(self.jurisdiction)
+        county = not jurisdictions.is_city(self.jurisdiction)
         spans = len({*self.counties, self.jurisdiction} - {jurisdictions.CITY.code}) > 1
         return county and (self.city_managed or spans)
 
@@ -96,7 +96,7 @@ def _fill(template: str, rng: random.Random, unit: str, place: str) -> str:
 
 def _units_of(code: str, rng: random.Random) -> tuple[str, str]:
     """(an inspected unit, a township) of jurisdiction ``code``."""
-    if jurisdictions.is_city_code(code):
+    if jurisdictions.is_city(code):
         county = rng.choice(jurisdictions.COUNTIES).name
         return rng.choice(CITY_UNITS), f"{county}{rng.choice(TOWNSHIP_KINDS)}"
     name = jurisdictions.name_of(code)
@@ -110,7 +110,7 @@ def _petition_text(code: str, topic: str, rng: random.Random) -> tuple[str, str]
     """(unit, summary): village matters name the township as the unit; city-level petitions
     concern city units only."""
     templates = PETITION_TOPICS[topic][1]
-    if jurisdictions.is_city_code(code):
+    if jurisdictions.is_city(code):
         templates = tuple(t for t in templates if "{place}" not in t) or templates
     template = rng.choice(templates)
     unit, township = _units_of(code, rng)
@@ -138,7 +138,7 @@ def build_plan(seed: int = DEFAULT_SEED) -> DemoPlan:
     for index, code in enumerate(codes):
         topic = rng.choices(topics, weights)[0]
         unit, summary = _petition_text(code, topic, rng)
-        is_county = not jurisdictions.is_city_code(code)
+        is_county = not jurisdictions.is_city(code)
         city_managed = is_county and rng.random() < 0.08
         spans: tuple[str, ...] = ()
         if is_county and not city_managed and rng.random() < 0.03:

@@ -28,7 +28,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from xuncha_shared.auth import AuthDependencies, Role
+from xuncha_shared.domain.principals import Role
+from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.entrypoints.audit.history import history_router

@@ -10,18 +10,15 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic_core import to_jsonable_python
-from xuncha_shared.api import known_jurisdiction
 from xuncha_shared.audit.history import (
     StreamNotFoundError,
     build_story,
     story_document,
 )
-from xuncha_shared.auth import (
-    Principal,
-    PrincipalDependency,
-    ensure_jurisdiction,
-)
-from xuncha_shared.errors import invalid, not_found
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency, ensure_jurisdiction
+from xuncha_shared.http.problems import invalid, not_found
+from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable

@@ -10,20 +10,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from xuncha_shared import jurisdictions
-from xuncha_shared.api import known_jurisdiction
 from xuncha_shared.audit.export import parse_time
 from xuncha_shared.audit.history import (
     role_label,
 )
-from xuncha_shared.auth import (
-    Principal,
-    PrincipalDependency,
-    ensure_jurisdiction,
-    is_city,
-)
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
-from xuncha_shared.errors import invalid
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.jurisdictions import is_city
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency, ensure_jurisdiction
+from xuncha_shared.http.problems import invalid
+from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable

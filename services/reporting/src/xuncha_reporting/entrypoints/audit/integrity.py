@@ -17,10 +17,8 @@ from xuncha_shared.audit.verify import (
     audit_databases,
     check_table_checkpoints,
 )
-from xuncha_shared.auth import (
-    Principal,
-    PrincipalDependency,
-)
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.settings import SERVICES
 

@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaError
 from xuncha_shared.audit.access import Connector
 from xuncha_shared.audit.checkpoints import CheckpointFormatError, TrustedKey, load_trust
 from xuncha_shared.db import create_pool
-from xuncha_shared.errors import ProblemError, problem_type
+from xuncha_shared.http.problems import ProblemError, problem_type
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings
 
 log = logging.getLogger("xuncha.reporting.audit")

@@ -8,11 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared import jurisdictions
-from xuncha_shared.auth import Principal, PrincipalDependency
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.runtime import ServiceContext
-from xuncha_shared.service import Meta
 from xuncha_shared.telemetry import current_traceparent
 
 from xuncha_reporting.adapters.projection_tables import FEED_LIMIT, ProjectionTables, read_snapshot

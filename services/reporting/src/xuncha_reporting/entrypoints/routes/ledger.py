@@ -8,10 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from xuncha_shared import jurisdictions
-from xuncha_shared.api import known_jurisdiction
-from xuncha_shared.auth import Principal, PrincipalDependency
-from xuncha_shared.errors import invalid, not_found
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency
+from xuncha_shared.http.problems import invalid, not_found
+from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot

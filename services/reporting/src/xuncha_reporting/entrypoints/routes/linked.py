@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from xuncha_shared.auth import Principal, PrincipalDependency
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot

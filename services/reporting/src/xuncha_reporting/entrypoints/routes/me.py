@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-from xuncha_shared import jurisdictions
-from xuncha_shared.auth import Principal, PrincipalDependency
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency
 
 
 class Me(BaseModel):

@@ -1,14 +1,21 @@
-"""Errors that carry an RFC 9457 problem description.
+"""Problem details (RFC 9457): the errors the HTTP layer answers with.
 
-Domain and shared-core code raises ``ProblemError`` (or one of the helpers below); the HTTP layer
-maps it to an ``application/problem+json`` response with ``status``, ``title``, ``detail`` and
-``type``, plus any ``headers`` (for example ``WWW-Authenticate`` on 401) and ``extra`` members.
+Routes and HTTP dependencies raise ``ProblemError`` (or one of the helpers below); the app
+(``xuncha_shared.http.app``) maps it to an ``application/problem+json`` response with
+``status``, ``title``, ``detail`` and ``type``, plus any ``headers`` (for example
+``WWW-Authenticate`` on 401) and ``extra`` members. A refusal of the domain
+(``xuncha_shared.domain.errors.DomainError``) becomes the problem of its status
+(:func:`problem_of`); :func:`domain_errors` also maps a lost race (``ConcurrencyError``) to 409.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+
+from xuncha_shared.domain.errors import DomainError
+from xuncha_shared.eventstore.base import ConcurrencyError
 
 PROBLEM_BASE = "https://xuncha.example/problems/"
 
@@ -18,7 +25,7 @@ def problem_type(slug: str) -> str:
     return f"{PROBLEM_BASE}{slug}"
 
 
-#: the problem type of a request that failed validation (also the HTTP layer's, http.py)
+#: the problem type of a request that failed validation (also the app's, http/app.py)
 TYPE_VALIDATION = problem_type("validation-error")
 
 
@@ -125,3 +132,26 @@ def not_found(detail: str = "", **extra: Any) -> NotFound:
 
 def conflict(detail: str = "", **extra: Any) -> Conflict:
     return Conflict(detail, **extra)
+
+
+# --- refusals of the domain -------------------------------------------------------------------
+
+#: problem type slug of each domain error status (anything else is a conflict)
+PROBLEM_SLUGS = {403: "forbidden", 404: "not-found", 409: "conflict", 422: "unprocessable"}
+
+
+def problem_of(exc: DomainError) -> ProblemError:
+    """The problem response of a domain refusal: its status, title and detail."""
+    slug = PROBLEM_SLUGS.get(exc.status, "conflict")
+    return ProblemError(exc.status, exc.title, exc.detail, problem_type(slug))
+
+
+@contextmanager
+def domain_errors(concurrency_detail: str) -> Iterator[None]:
+    """Map the model's refusals and lost races (409 ``concurrency_detail``) to problems."""
+    try:
+        yield
+    except DomainError as exc:
+        raise problem_of(exc) from exc
+    except ConcurrencyError as exc:
+        raise conflict(concurrency_detail) from exc

@@ -1,16 +1,17 @@
-"""``issue_view``: one row per fed-back issue, the rectification ledger (整改台账) behind
-``GET /api/v1/rectifications``. Written in the transaction of the events it reflects;
-``GET /api/v1/rectifications/{id}`` replays the issue's stream instead.
+"""The rectification service's read model: ``issue_view``, one row per fed-back issue, the
+rectification ledger (整改台账) behind ``GET /api/v1/rectifications``. Written in the
+transaction of the events it reflects; ``GET /api/v1/rectifications/{id}`` replays the issue's
+stream instead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from xuncha_shared.db import PoolRepository, like
+from xuncha_shared.db import PoolRepository
 
 from xuncha_rectification.domain.model import Issue
 
@@ -71,7 +72,7 @@ class IssueRow:
         )
 
 
-class IssueViews(Protocol):
+class IssueReadModel(Protocol):
     async def upsert(self, conn: Any, issue: Issue) -> None: ...
 
     async def list(
@@ -94,7 +95,7 @@ _COLUMNS = (
 )
 
 
-class SqlIssueViews(PoolRepository):
+class SqlIssueReadModel(PoolRepository):
     async def upsert(self, conn: Any, issue: Issue) -> None:
         r = IssueRow.of(issue)
         async with self._conn(conn) as c:
@@ -162,36 +163,3 @@ class SqlIssueViews(PoolRepository):
             )
             for r in rows
         ]
-
-
-class InMemoryIssueViews:
-    """A fake for unit tests of the handlers."""
-
-    def __init__(self) -> None:
-        self.rows: dict[UUID, IssueRow] = {}
-
-    async def upsert(self, conn: Any, issue: Issue) -> None:
-        row = IssueRow.of(issue)
-        old = self.rows.get(row.issue_id)
-        if old is None or old.version < row.version:
-            self.rows[row.issue_id] = row
-
-    async def list(
-        self,
-        pattern: str,
-        *,
-        department: str | None = None,
-        unit: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[IssueRow]:
-        found = [
-            r
-            for r in self.rows.values()
-            if like(pattern, r.jurisdiction)
-            and (department is None or department in r.concerns)
-            and (unit is None or r.unit == unit)
-        ]
-        latest = date.max
-        found.sort(key=lambda r: (r.due_date or latest, r.fed_back_at or datetime.now(UTC)))
-        return found[offset : offset + limit]

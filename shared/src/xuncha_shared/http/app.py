@@ -1,4 +1,4 @@
-"""The HTTP layer every service shares: app factory, problem details, tracing, health, server.
+"""The HTTP app every service shares: app factory, problem responses, tracing, health.
 
 * Every error is an RFC 9457 problem (``application/problem+json``) with ``type``, ``title``,
   ``status``, ``detail``, ``instance`` (the request path) and ``trace_id``; validation problems
@@ -8,23 +8,19 @@
   incoming ``traceparent``, current while the handler runs (event appends become its children);
   the response carries ``X-Trace-Id``.
 * ``GET /healthz`` (liveness) and ``GET /readyz`` (the ``readiness`` checks; 503 when one fails).
-* :func:`run_uvicorn` serves an app inside a running event loop, next to the relay and the
-  consumers, and shuts down gracefully when ``stop`` is set or the task is cancelled.
+* Domain refusals (``xuncha_shared.domain.errors.DomainError``) raised by a route become the
+  problem of their status (``xuncha_shared.http.problems.problem_of``).
+
+Serving the app is :mod:`xuncha_shared.http.server`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
-import socket
-import threading
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +33,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from xuncha_shared.errors import TYPE_VALIDATION, ProblemError, problem_type
+from xuncha_shared.domain.errors import DomainError
+from xuncha_shared.http.problems import TYPE_VALIDATION, ProblemError, problem_of, problem_type
 from xuncha_shared.telemetry import context_from_traceparent
 
 __all__ = [
@@ -47,7 +44,6 @@ __all__ = [
     "TraceMiddleware",
     "create_app",
     "problem_response",
-    "run_uvicorn",
 ]
 
 log = logging.getLogger("xuncha.http")
@@ -182,6 +178,11 @@ async def _problem_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _domain_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return await _problem_error_handler(request, problem_of(exc))
+
+
 _CORE_MEMBERS = frozenset({"type", "type_", "title", "status", "detail", "instance", "headers"})
 
 
@@ -287,6 +288,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(ProblemError, _problem_error_handler)
+    app.add_exception_handler(DomainError, _domain_error_handler)
     app.add_middleware(TraceMiddleware, tracer_provider=tracer_provider)
 
     @app.get("/healthz", include_in_schema=False)
@@ -316,93 +318,3 @@ def create_app(
         return {"status": "ready", "service": service, "checks": checks}
 
     return app
-
-
-# --- server ---------------------------------------------------------------------------------
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the owner of the event loop decides."""
-
-    def __init__(self, config: uvicorn.Config, started: asyncio.Event | None = None) -> None:
-        super().__init__(config)
-        self._started_event = started
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and self._started_event is not None:
-            self._started_event.set()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-async def run_uvicorn(
-    app: ASGIApp,
-    host: str,
-    port: int,
-    *,
-    stop: asyncio.Event | None = None,
-    handle_signals: bool = False,
-    graceful_timeout: int = 10,
-    started: asyncio.Event | None = None,
-) -> None:
-    """Serve ``app`` until ``stop`` is set, SIGTERM/SIGINT (``handle_signals``) or cancellation.
-
-    Runs in the current event loop, so the relay and the consumers can run beside it. Shutdown
-    is graceful in every case: stop accepting, finish in-flight requests (``graceful_timeout``
-    seconds at most), run the lifespan shutdown. Logging is left to :mod:`xuncha_shared.logs`
-    (``log_config=None``, no access log). Raises ``RuntimeError`` if the server cannot start
-    (port in use, lifespan start-up failure). ``started`` is set once it listens.
-    """
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        lifespan="on",
-        log_config=None,
-        log_level=None,
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=graceful_timeout,
-    )
-    server = _EmbeddedServer(config, started)
-
-    async def serve() -> None:
-        try:
-            await server.serve()
-        except SystemExit as exc:  # uvicorn exits the process on start-up failures
-            raise RuntimeError(
-                f"the HTTP server on {host}:{port} could not start (exit code {exc.code})"
-            ) from None
-
-    def request_exit() -> None:
-        server.should_exit = True
-
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    if handle_signals and threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, request_exit)
-            installed.append(sig)
-
-    serve_task = asyncio.create_task(serve(), name=f"uvicorn {host}:{port}")
-    helpers: list[asyncio.Task[Any]] = []
-    if stop is not None:
-        helpers.append(asyncio.create_task(stop.wait()))
-    try:
-        await asyncio.wait([serve_task, *helpers], return_when=asyncio.FIRST_COMPLETED)
-        request_exit()
-        await serve_task
-    except asyncio.CancelledError:
-        request_exit()
-        with contextlib.suppress(Exception):
-            await serve_task
-        raise
-    finally:
-        for helper in helpers:
-            helper.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
-        for sig in installed:
-            loop.remove_signal_handler(sig)

@@ -1,4 +1,4 @@
-"""``clue_view``: one row per clue, the read model behind ``GET /api/v1/clues``.
+"""The clues service's read model: ``clue_view``, one row per clue, behind ``GET /api/v1/clues``.
 
 Written in the same transaction as the events it reflects (API and consumer alike), so the list
 never shows a state the event store does not hold. ``GET /api/v1/clues/{id}`` does not use it: it
@@ -8,11 +8,11 @@ replays the clue's stream. A version guard keeps an older state from overwriting
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from xuncha_shared.db import PoolRepository, like
+from xuncha_shared.db import PoolRepository
 
 from xuncha_clues.domain.model import Clue
 
@@ -75,7 +75,7 @@ class ClueRow:
         )
 
 
-class ClueViews(Protocol):
+class ClueReadModel(Protocol):
     async def upsert(self, conn: Any, clue: Clue) -> None: ...
 
     async def list(
@@ -92,7 +92,7 @@ _COLUMNS = (
 )
 
 
-class SqlClueViews(PoolRepository):
+class SqlClueReadModel(PoolRepository):
     async def upsert(self, conn: Any, clue: Clue) -> None:
         row = ClueRow.of(clue)
         async with self._conn(conn) as c:
@@ -156,29 +156,3 @@ class SqlClueViews(PoolRepository):
             )
             for r in rows
         ]
-
-
-class InMemoryClueViews:
-    """A fake for unit tests of the handlers."""
-
-    def __init__(self) -> None:
-        self.rows: dict[UUID, ClueRow] = {}
-
-    async def upsert(self, conn: Any, clue: Clue) -> None:
-        row = ClueRow.of(clue)
-        old = self.rows.get(row.clue_id)
-        if old is None or old.version < row.version:
-            self.rows[row.clue_id] = row
-
-    async def list(
-        self, pattern: str, *, status: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[ClueRow]:
-        found = [
-            r
-            for r in self.rows.values()
-            if (like(pattern, r.jurisdiction) or like(pattern, r.owner))
-            and (status is None or r.status == status)
-        ]
-        oldest = datetime.min.replace(tzinfo=UTC)
-        found.sort(key=lambda r: r.registered_at or oldest, reverse=True)
-        return found[offset : offset + limit]

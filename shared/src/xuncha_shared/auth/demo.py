@@ -1,0 +1,48 @@
+"""Demo principals (one per role) and their tokens, for ``xuncha tokens demo`` and demo data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xuncha_shared.auth.tokens import DbTarget, create_token_in
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain.jurisdictions import is_city
+from xuncha_shared.domain.principals import Principal, Role
+
+
+def demo_principals(city: str = "361000", county: str = "361002") -> dict[Role, Principal]:
+    """One principal per role: city admin, auditor, discipline commission and informant
+    custodian of ``city``; county admin and group member of ``county``."""
+    return {
+        Role.CITY_ADMIN: Principal(id="demo-city-admin", role=Role.CITY_ADMIN, jurisdiction=city),
+        Role.COUNTY_ADMIN: Principal(
+            id="demo-county-admin", role=Role.COUNTY_ADMIN, jurisdiction=county
+        ),
+        Role.GROUP_MEMBER: Principal(
+            id="demo-group-member", role=Role.GROUP_MEMBER, jurisdiction=county
+        ),
+        Role.DEPARTMENT: Principal(
+            id="demo-discipline-commission",
+            role=Role.DEPARTMENT,
+            jurisdiction=city,
+            department=Department.DISCIPLINE,
+        ),
+        Role.AUDITOR: Principal(id="demo-auditor", role=Role.AUDITOR, jurisdiction=city),
+        Role.CUSTODIAN: Principal(
+            id="demo-informant-custodian", role=Role.CUSTODIAN, jurisdiction=city
+        ),
+    }
+
+
+async def create_demo_tokens(
+    pools_or_urls: Sequence[DbTarget], city: str = "361000", county: str = "361002"
+) -> dict[str, str]:
+    """One token per role (see ``demo_principals``), each valid in every database given.
+    Returns ``{"city_admin": token, "county_admin": token, ...}``."""
+    if county[:4] != city[:4] or not is_city(city) or is_city(county):
+        raise ValueError(f"{county} is not a county of city {city}")
+    targets = list(pools_or_urls)
+    tokens: dict[str, str] = {}
+    for role, principal in demo_principals(city, county).items():
+        tokens[role.value] = await create_token_in(targets, principal, label="demo")
+    return tokens

@@ -1,0 +1,44 @@
+"""What the services' routes read from a request around their command handlers.
+
+* :func:`request_meta`: the envelope metadata of a request's events: the principal's actor, the
+  caller's ``X-Correlation-Id`` (a new id when absent or malformed) and the current trace context.
+* :func:`known_jurisdiction`: a request's jurisdiction code must be one of the configured ones
+  (422 naming the field otherwise).
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from uuid import UUID
+
+from fastapi import Request
+
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.problems import invalid
+from xuncha_shared.ids import uuid7
+from xuncha_shared.telemetry import current_traceparent
+
+__all__ = ["CORRELATION_HEADER", "known_jurisdiction", "request_meta"]
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+def request_meta(request: Request, principal: Principal) -> Meta:
+    """Actor, correlation id (the caller's ``X-Correlation-Id`` or a new one), traceparent."""
+    correlation = uuid7()
+    header = request.headers.get(CORRELATION_HEADER)
+    if header:
+        with suppress(ValueError):
+            correlation = UUID(header)
+    return Meta(
+        actor=principal.actor(), correlation_id=correlation, traceparent=current_traceparent()
+    )
+
+
+def known_jurisdiction(code: str, field: str = "query.jurisdiction") -> str:
+    """``code`` if it is a configured jurisdiction, else a 422 problem naming ``field``."""
+    if not jurisdictions.is_known(code):
+        raise invalid(field, f"未知的行政区划代码 / unknown jurisdiction {code!r}")
+    return code

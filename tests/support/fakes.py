@@ -1,0 +1,232 @@
+"""In-memory fakes of the ports the handlers use, for unit tests only (cosmicpython keeps its
+fakes with its tests): the event store, the services' read models and intake's receipts.
+Integration and end-to-end tests use the real PostgreSQL and Kafka, never these."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from xuncha_clues.adapters.read_model import ClueRow
+from xuncha_clues.domain.model import Clue
+from xuncha_intake.adapters.receipts import Receipt
+from xuncha_rectification.adapters.read_model import IssueRow
+from xuncha_rectification.domain.model import Issue
+from xuncha_shared.aggregates import Aggregates, NoReadModel, ReadModel
+from xuncha_shared.domain.aggregates import AggregateKind, State
+from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope
+from xuncha_shared.eventstore.base import (
+    ANY_VERSION,
+    START,
+    ConcurrencyError,
+    EventStore,
+    NewEvent,
+    Position,
+    seal_events,
+)
+from xuncha_shared.unit_of_work import UnitOfWork
+
+S = TypeVar("S", bound=State)
+
+
+@asynccontextmanager
+async def no_transaction() -> AsyncIterator[None]:
+    """The unit of work of the fakes: they need no connection."""
+    yield None
+
+
+def fake_aggregates(
+    kind: AggregateKind[S],
+    store: EventStore,
+    read_model: ReadModel[S] | None = None,
+    unit_of_work: UnitOfWork = no_transaction,
+) -> Aggregates[S]:
+    """The command loop of ``kind`` on a fake store (and read model), without transactions."""
+    return Aggregates(kind, store, unit_of_work, read_model or NoReadModel())
+
+
+def like(pattern: str, value: str) -> bool:
+    """SQL ``LIKE`` of the jurisdiction patterns (``_`` wildcards only)."""
+    return len(pattern) == len(value) and all(
+        p in ("_", v) for p, v in zip(pattern, value, strict=True)
+    )
+
+
+class InMemoryEventStore:
+    def __init__(self) -> None:
+        self._all: list[EventEnvelope] = []
+        self._streams: dict[str, list[EventEnvelope]] = {}
+        self._lock = asyncio.Lock()
+
+    async def append(
+        self,
+        stream_type: str,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        conn: Any = None,
+    ) -> list[EventEnvelope]:
+        if not events:
+            return []
+        async with self._lock:
+            stream = self._streams.setdefault(stream_id, [])
+            head = len(stream)
+            if expected_version != ANY_VERSION and head != expected_version:
+                raise ConcurrencyError(stream_id, expected_version, head)
+            prev = stream[-1].hash if stream else GENESIS_HASH
+            sealed = seal_events(stream_type, stream_id, head + 1, prev, events, datetime.now(UTC))
+            tx_id = len(self._all) + 1
+            stored = [
+                e.model_copy(update={"global_position": len(self._all) + i + 1, "tx_id": tx_id})
+                for i, e in enumerate(sealed)
+            ]
+            stream.extend(stored)
+            self._all.extend(stored)
+            return stored
+
+    async def stream_version(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, []))
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]:
+        return [e for e in self._streams.get(stream_id, []) if e.stream_version >= from_version]
+
+    async def read_all(self, after: Position = START, limit: int = 1000) -> list[EventEnvelope]:
+        return [e for e in self._all if Position.of(e) > after][:limit]
+
+    async def follow(
+        self, after: Position = START, batch: int = 1000, poll_interval: float = 0.02
+    ) -> AsyncIterator[list[EventEnvelope]]:
+        position = after
+        while True:
+            events = await self.read_all(position, batch)
+            if events:
+                position = Position.of(events[-1])
+                yield events
+            else:
+                await asyncio.sleep(poll_interval)
+
+
+class InMemoryClueReadModel:
+    """A fake for unit tests of the handlers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, ClueRow] = {}
+
+    async def upsert(self, conn: Any, clue: Clue) -> None:
+        row = ClueRow.of(clue)
+        old = self.rows.get(row.clue_id)
+        if old is None or old.version < row.version:
+            self.rows[row.clue_id] = row
+
+    async def list(
+        self, pattern: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ClueRow]:
+        found = [
+            r
+            for r in self.rows.values()
+            if (like(pattern, r.jurisdiction) or like(pattern, r.owner))
+            and (status is None or r.status == status)
+        ]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        found.sort(key=lambda r: r.registered_at or oldest, reverse=True)
+        return found[offset : offset + limit]
+
+
+class InMemoryIssueReadModel:
+    """A fake for unit tests of the handlers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, IssueRow] = {}
+
+    async def upsert(self, conn: Any, issue: Issue) -> None:
+        row = IssueRow.of(issue)
+        old = self.rows.get(row.issue_id)
+        if old is None or old.version < row.version:
+            self.rows[row.issue_id] = row
+
+    async def list(
+        self,
+        pattern: str,
+        *,
+        department: str | None = None,
+        unit: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[IssueRow]:
+        found = [
+            r
+            for r in self.rows.values()
+            if like(pattern, r.jurisdiction)
+            and (department is None or department in r.concerns)
+            and (unit is None or r.unit == unit)
+        ]
+        latest = date.max
+        found.sort(key=lambda r: (r.due_date or latest, r.fed_back_at or datetime.now(UTC)))
+        return found[offset : offset + limit]
+
+
+class InMemoryReceipts:
+    """A fake for unit tests of the handlers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Receipt] = {}
+
+    async def add(self, conn: Any, receipt: Receipt) -> None:
+        if receipt.code_hash in self.rows or await self.by_petition(conn, receipt.petition_id):
+            raise ValueError("duplicate receipt")
+        self.rows[receipt.code_hash] = receipt
+
+    async def by_hash(self, conn: Any, code_hash: str) -> Receipt | None:
+        return self.rows.get(code_hash)
+
+    async def by_petition(self, conn: Any, petition_id: UUID) -> Receipt | None:
+        return next((r for r in self.rows.values() if r.petition_id == petition_id), None)
+
+    async def by_clue(self, conn: Any, clue_id: UUID) -> Receipt | None:
+        return next((r for r in self.rows.values() if r.clue_id == clue_id), None)
+
+    async def update(self, conn: Any, receipt: Receipt) -> None:
+        self.rows[receipt.code_hash] = replace(receipt)
+
+
+class FakeInboxConnection:
+    """The two statements ``InboxConsumer`` runs on its connection, on a set of rows; a
+    transaction that raises leaves the rows as they were."""
+
+    def __init__(self, rows: set[tuple[str, UUID]]) -> None:
+        self.rows = rows
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        before = set(self.rows)
+        try:
+            yield
+        except BaseException:
+            self.rows.clear()
+            self.rows.update(before)
+            raise
+
+    async def fetchval(self, sql: str, consumer: str, event_id: UUID) -> int | None:
+        assert sql.startswith("SELECT 1 FROM inbox"), sql
+        return 1 if (consumer, event_id) in self.rows else None
+
+    async def execute(self, sql: str, consumer: str, event_id: UUID, topic: str) -> None:
+        assert sql.startswith("INSERT INTO inbox"), sql
+        self.rows.add((consumer, event_id))
+
+
+class FakeInboxPool:
+    """A pool of :class:`FakeInboxConnection` sharing one inbox."""
+
+    def __init__(self) -> None:
+        self.inbox: set[tuple[str, UUID]] = set()
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[FakeInboxConnection]:
+        yield FakeInboxConnection(self.inbox)
