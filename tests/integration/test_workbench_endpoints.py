@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from xuncha_clues.bootstrap import SPEC as CLUES
+from xuncha_clues.bootstrap import handlers as handlers_from_context
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Office
-from xuncha_clues.bootstrap import handlers as handlers_from_context
 from xuncha_intake.bootstrap import SPEC as INTAKE
 from xuncha_shared.contracts.clues import ClueCategory
 from xuncha_shared.contracts.common import Department

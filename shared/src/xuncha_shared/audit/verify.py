@@ -55,6 +55,7 @@ from xuncha_shared.audit.report import (
 )
 from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS, service_topics
 from xuncha_shared.eventstore.base import START, Position
+from xuncha_shared.restore_record import drop_superseded, load_explanations
 from xuncha_shared.settings import Settings
 
 __all__ = [
@@ -111,6 +112,8 @@ async def audit_service(
         sources = merge_sources(
             table, [(c, s) for c, s in extra_checkpoints if c.service == service]
         )
+        restored = await load_explanations(conn)
+        sources, superseded = drop_superseded(sources, restored)
         checks, to_digest = prepare_checkpoints(audit, sources, trust, xmin, bool(table))
 
         copy: KafkaCopy | None = None
@@ -168,8 +171,12 @@ async def audit_service(
         results = cursor.finish()
 
         kafka_positions: dict[int, str] = {}
+        after_backup = 0
         if copy is not None and audit.kafka is not None:
             for event_id, k in copy.events.items():  # on Kafka, not in the store
+                if restored.explains_event(event_id, k.event_hash):
+                    after_backup += 1  # appended after the backup that was restored
+                    continue
                 if k.tx_id is not None and k.global_position is not None:
                     kafka_rows.append((k.tx_id, k.global_position, k.event_hash))
                 if k.tx_id is not None and k.tx_id >= xmin:
@@ -187,6 +194,11 @@ async def audit_service(
                     kafka_positions[k.global_position] = (
                         f"event {event_id} (stream {k.stream_id} version {k.stream_version})"
                     )
+        if after_backup or superseded:
+            audit.notes.append(
+                f"{restored.label()}: {after_backup} event(s) on Kafka appended after the "
+                f"backup, {superseded} checkpoint(s) on Kafka beyond it; not in the store"
+            )
         if earlier is not None:
             earlier.finish(audit)
         failed_heads = finish_checkpoints(audit, to_digest, results, kafka_rows, copy is not None)
