@@ -37,7 +37,7 @@ from xuncha_shared.db import connect, create_pool
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import Position
 from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
-from xuncha_shared.kafka import topic_partitions
+from xuncha_shared.kafka import client_options, topic_partitions
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.settings import SERVICES, database_url_for
 
