@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from xuncha_shared.contracts import REGISTRY, EventRegistry
@@ -94,6 +95,9 @@ class Aggregates(Generic[S]):
     registry: EventRegistry = REGISTRY
     #: run after the read model, in the same unit of work, for every recorded batch
     reactions: Sequence[Reaction[S]] = ()
+    #: the service's clock: the events' ``occurred_at`` when ``meta`` does not set one (so a
+    #: test that moves the clock also moves when commands take effect)
+    clock: Callable[[], datetime] | None = None
 
     async def load(self, stream_id: object) -> S:
         """The state of a stream (the initial state when it does not exist)."""
@@ -114,6 +118,8 @@ class Aggregates(Generic[S]):
         if not events:
             return []
         expected = state.version if state.version > 0 else NO_STREAM
+        if meta.occurred_at is None and self.clock is not None:
+            meta = replace(meta, occurred_at=self.clock())
         stored = await self.store.append(
             self.kind.stream_type,
             str(stream_id),

@@ -90,7 +90,8 @@ class ServiceContext:
         reactions: Sequence[Reaction[S]] = (),
     ) -> Aggregates[S]:
         """The command loop of ``kind`` on this service's event store, one transaction of the
-        pool per command, updating ``read_model`` and running ``reactions``."""
+        pool per command, updating ``read_model`` and running ``reactions``; its events occur
+        at the service's clock."""
         return Aggregates(
             kind,
             self.store,
@@ -98,6 +99,7 @@ class ServiceContext:
             read_model or NoReadModel(),
             self.registry,
             reactions,
+            clock=lambda: self.now(),
         )
 
     def clocks(self) -> Clocks:

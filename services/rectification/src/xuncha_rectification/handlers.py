@@ -63,7 +63,5 @@ class RectificationHandlers:
 
     async def report(self, issue_id: UUID, cmd: model.ReportRectification, meta: Meta) -> Issue:
         return await self.issues.execute(
-            issue_id,
-            lambda s: model.decide_report(_existing(s, issue_id), cmd),
-            replace(meta, occurred_at=self.now()),
+            issue_id, lambda s: model.decide_report(_existing(s, issue_id), cmd), meta
         )

@@ -11,40 +11,44 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from xuncha_shared.clocks.deadlines import Clocks, Deadline, DeadlineKind
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 
-def _always(event: Any) -> bool:
+def _always(*_: Any) -> bool:
     return True
 
 
 @dataclass(frozen=True)
 class Starts:
-    """An event of type ``event`` starts a deadline of ``kind`` (when ``when`` holds), keyed by
-    ``key`` (default: the stream id) and owned by ``owner`` (a unit, a department). With
-    ``due_date``, the event carries its own due date, which must be the deadline's."""
+    """An event of type ``event`` starts a deadline of ``kind`` (when ``when(event, state)``
+    holds, ``state`` being the aggregate after the event), keyed by ``key`` (default: the stream
+    id) and owned by ``owner`` (a unit, a department, an office). It counts from the event's
+    ``occurred_at`` unless ``since`` names an earlier moment of the state (R7 counts from the
+    registration). With ``due_date``, the event carries its own due date, which must be the
+    deadline's."""
 
     event: type[EventPayload]
     kind: DeadlineKind
-    owner: Callable[[Any], str]
+    owner: Callable[[Any, Any], str]
     key: Callable[[Any, EventEnvelope], str] | None = None
-    when: Callable[[Any], bool] = _always
+    when: Callable[[Any, Any], bool] = _always
+    since: Callable[[Any], datetime | None] | None = None
     due_date: Callable[[Any], date | None] | None = None
 
 
 @dataclass(frozen=True)
 class Ends:
     """An event of type ``event`` satisfies (or, with ``cancel``, cancels) the open deadline of
-    ``kind`` keyed by ``key`` (default: the stream id), when ``when`` holds."""
+    ``kind`` keyed by ``key`` (default: the stream id), when ``when(event, state)`` holds."""
 
     event: type[EventPayload]
     kind: DeadlineKind
     key: Callable[[Any, EventEnvelope], str] | None = None
-    when: Callable[[Any], bool] = _always
+    when: Callable[[Any, Any], bool] = _always
     cancel: bool = False
 
 
@@ -65,10 +69,10 @@ class DeadlineReactions:
     ) -> None:
         for envelope, event in recorded:
             for start in self.starts:
-                if isinstance(event, start.event) and start.when(event):
-                    await self._start(conn, start, envelope, event)
+                if isinstance(event, start.event) and start.when(event, state):
+                    await self._start(conn, start, envelope, event, state)
             for end in self.ends:
-                if isinstance(event, end.event) and end.when(event):
+                if isinstance(event, end.event) and end.when(event, state):
                     key = end.key(event, envelope) if end.key else envelope.stream_id
                     close = self.clocks.cancel if end.cancel else self.clocks.satisfy
                     await close(
@@ -76,8 +80,9 @@ class DeadlineReactions:
                     )
 
     async def _start(
-        self, conn: Any, start: Starts, envelope: EventEnvelope, event: EventPayload
+        self, conn: Any, start: Starts, envelope: EventEnvelope, event: EventPayload, state: object
     ) -> Deadline:
+        since = start.since(state) if start.since else None
         deadline = await self.clocks.start(
             conn,
             start.kind,
@@ -85,8 +90,8 @@ class DeadlineReactions:
             jurisdiction=envelope.jurisdiction,
             stream_id=envelope.stream_id,
             aggregate_id=envelope.stream_id,
-            owner=start.owner(event),
-            started_at=envelope.occurred_at,
+            owner=start.owner(event, state),
+            started_at=since or envelope.occurred_at,
             started_by=envelope.event_id,
         )
         expected = start.due_date(event) if start.due_date else None

@@ -18,6 +18,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "clues.ClueTransferred": "移交线索",
     "clues.DeadlineWarningRaised": "办理期限预警",
     "clues.TransferResultOverdue": "办理情况反馈逾期",
+    "clues.EscalationOverdue": "报送逾期",
     "clues.DeadlineRecomputed": "期限重算",
     "rectification.IssueFedBack": "反馈问题",
     "rectification.RectificationReported": "整改报告",

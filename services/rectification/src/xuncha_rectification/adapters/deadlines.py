@@ -64,13 +64,13 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
     return DeadlineReactions(
         clocks,
         starts=[
-            Starts(c.IssueFedBack, FORMAL_REPORT, owner=lambda e: e.unit, due_date=_due),
+            Starts(c.IssueFedBack, FORMAL_REPORT, owner=lambda e, _: e.unit, due_date=_due),
         ],
         ends=[
             Ends(
                 c.RectificationReported,
                 FORMAL_REPORT,
-                when=lambda e: e.kind in (ReportKind.FORMAL, ReportKind.FINAL),
+                when=lambda e, _: e.kind in (ReportKind.FORMAL, ReportKind.FINAL),
             ),
         ],
     )
