@@ -106,8 +106,9 @@ def state_of(row: dict[str, Any]) -> State:
 
 
 def days_late(row: dict[str, Any], today: date) -> int:
-    """Calendar days past the due date (0 when not late)."""
-    return max(0, (today - row["due_date"]).days)
+    """Calendar days an overdue deadline is past its due date (at least 1: it is overdue from
+    the day after)."""
+    return max(1, (today - row["due_date"]).days)
 
 
 def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
