@@ -108,7 +108,8 @@ def state_of(row: dict[str, Any]) -> State:
 def days_late(row: dict[str, Any], today: date) -> int:
     """Calendar days an overdue deadline is past its due date (at least 1: it is overdue from
     the day after)."""
-    return max(1, (today - row["due_date"]).days)
+    late: int = (today - row["due_date"]).days
+    return max(1, late)
 
 
 def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
