@@ -28,7 +28,9 @@ def vault_from_context(ctx: ServiceContext) -> InformantVault:
 
 def handlers(ctx: ServiceContext) -> IntakeHandlers:
     petitions = ctx.aggregates(PETITION, reactions=[deadlines.reactions(ctx.clocks())])
-    return IntakeHandlers(petitions, SqlReceipts(ctx.pool), vault_from_context(ctx))
+    return IntakeHandlers(
+        petitions, SqlReceipts(ctx.pool), vault_from_context(ctx), now=lambda: ctx.now()
+    )
 
 
 async def on_start(ctx: ServiceContext) -> None:

@@ -43,13 +43,15 @@ class Starts:
 @dataclass(frozen=True)
 class Ends:
     """An event of type ``event`` satisfies (or, with ``cancel``, cancels) the open deadline of
-    ``kind`` keyed by ``key`` (default: the stream id), when ``when(event, state)`` holds."""
+    ``kind`` keyed by ``key`` (default: the stream id), when ``when(event, state)`` holds, at
+    the event's ``occurred_at`` or the moment ``at(event)`` names (a notice's sending day)."""
 
     event: type[EventPayload]
     kind: DeadlineKind
     key: Callable[[Any, EventEnvelope], str] | None = None
     when: Callable[[Any, Any], bool] = _always
     cancel: bool = False
+    at: Callable[[Any], datetime] | None = None
 
 
 class DeadlineDisagreementError(RuntimeError):
@@ -75,9 +77,8 @@ class DeadlineReactions:
                 if isinstance(event, end.event) and end.when(event, state):
                     key = end.key(event, envelope) if end.key else envelope.stream_id
                     close = self.clocks.cancel if end.cancel else self.clocks.satisfy
-                    await close(
-                        conn, end.kind.name, key, at=envelope.occurred_at, by=envelope.event_id
-                    )
+                    at = end.at(event) if end.at else envelope.occurred_at
+                    await close(conn, end.kind.name, key, at=at, by=envelope.event_id)
 
     async def _start(
         self, conn: Any, start: Starts, envelope: EventEnvelope, event: EventPayload, state: object

@@ -4,9 +4,9 @@
   report was accepted (受理告知). A ``PetitionReceived`` with an informant (not anonymous)
   starts it, owned by the receiving office (its jurisdiction code); the worker fires
   ``intake.AcceptanceNoticeOverdue`` on the petition's stream (no warnings: the rule is shorter
-  than R10's yellow threshold and the event has no colour). The acceptance notice command
-  (``POST /api/v1/petitions/{id}/notices``, issue 14) satisfies it with
-  ``Ends(InformantNotified, ACCEPTANCE_NOTICE, when=kind is acceptance)`` once its event exists.
+  than R10's yellow threshold and the event has no colour). The acceptance notice
+  (``POST /api/v1/petitions/{id}/notices`` → ``intake.InformantNotified``, notice acceptance)
+  satisfies it as of the day it was sent: met when sent on or before the due date.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 from uuid import UUID
 
 from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
-from xuncha_shared.clocks.reactions import DeadlineReactions, Starts
+from xuncha_shared.clocks.clock import start_of_day
+from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
 from xuncha_shared.clocks.rules import R8_ACCEPTANCE_NOTICE
 from xuncha_shared.contracts import intake as c
 
@@ -64,5 +65,12 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
                 when=lambda e, _: e.informant is not None,
             ),
         ],
-        ends=[],
+        ends=[
+            Ends(
+                c.InformantNotified,
+                ACCEPTANCE_NOTICE,
+                when=lambda e, _: e.notice is c.NoticeKind.ACCEPTANCE,
+                at=lambda e: start_of_day(e.sent_on),
+            ),
+        ],
     )

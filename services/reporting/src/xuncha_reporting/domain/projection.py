@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Any
 
 from xuncha_shared.contracts import clues, intake, rectification
@@ -11,7 +12,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack, RectificationRep
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
-from xuncha_reporting.domain.deadlines import KINDS, Kind
+from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
 from xuncha_reporting.domain.model import (
     Ack,
     Change,
@@ -48,6 +49,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         clues.EscalationOverdue.event_type,
         clues.DeadlineRecomputed.event_type,
         intake.AcceptanceNoticeOverdue.event_type,
+        intake.InformantNotified.event_type,
         intake.DeadlineRecomputed.event_type,
     }
 )
@@ -177,6 +179,14 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
         case PetitionReceived() if payload.informant is not None:
             return [
                 _start(Kind.ACCEPTANCE_NOTICE, payload.petition_id, envelope, payload.jurisdiction)
+            ]
+        case intake.InformantNotified() if payload.notice is intake.NoticeKind.ACCEPTANCE:
+            # as of the day it was sent (00:00 Beijing time): met when on or before the due date
+            sent = datetime.combine(payload.sent_on, time(0), CST)
+            return [
+                DeadlineEnded(
+                    Kind.ACCEPTANCE_NOTICE.value, str(payload.petition_id), envelope.event_id, sent
+                )
             ]
         case intake.AcceptanceNoticeOverdue():
             return [
