@@ -88,3 +88,41 @@ def test_summary_counts_open_deadlines_by_colour_per_jurisdiction() -> None:
         "361002": {"green": 1, "yellow": 1, "red": 2, "overdue": 1},
         "361021": {"green": 1, "yellow": 0, "red": 0, "overdue": 0},
     }
+
+
+def test_an_acceptance_notice_ends_r8_as_of_its_sending_day() -> None:
+    from xuncha_reporting.domain.model import DeadlineEnded
+    from xuncha_reporting.domain.projection import project
+    from xuncha_shared.contracts.intake import InformantNotified, NoticeChannel, NoticeKind
+    from xuncha_shared.envelope import Actor, EventEnvelope
+
+    pid = uuid.uuid4()
+    payload = InformantNotified(
+        petition_id=pid,
+        notice=NoticeKind.ACCEPTANCE,
+        notice_channel=NoticeChannel.PHONE,
+        sent_on=date(2026, 10, 20),
+    )
+    env = EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type,
+        schema_version=1,
+        stream_type="petition",
+        stream_id=str(pid),
+        stream_version=2,
+        occurred_at=datetime(2026, 11, 2, tzinfo=CST),
+        recorded_at=datetime(2026, 11, 2, tzinfo=CST),
+        jurisdiction="361002",
+        actor=Actor(principal_id="lc-custodian", role="informant_custodian"),
+        correlation_id=uuid.uuid4(),
+        payload=payload.model_dump(mode="json"),
+        prev_hash="0" * 64,
+        hash="1" * 64,
+    )
+    assert project(env, payload) == [
+        DeadlineEnded(
+            "intake.acceptance_notice", str(pid), env.event_id, datetime(2026, 10, 20, tzinfo=CST)
+        )
+    ]
+    result = payload.model_copy(update={"notice": NoticeKind.RESULT})
+    assert project(env, result) == []

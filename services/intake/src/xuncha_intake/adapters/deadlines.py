@@ -37,7 +37,7 @@ ACCEPTANCE_NOTICE = DeadlineKind(
     name="intake.acceptance_notice",
     rule_id=R8_ACCEPTANCE_NOTICE,
     stream_type="petition",
-    waits_for="intake.InformantNotified(kind=acceptance)",
+    waits_for="intake.InformantNotified(notice=acceptance)",
     overdue=lambda d: c.AcceptanceNoticeOverdue(
         deadline_id=d.deadline_id,
         rule_id=d.rule_id,

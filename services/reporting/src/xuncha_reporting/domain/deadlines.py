@@ -53,7 +53,7 @@ KINDS: dict[str, KindInfo] = {
     Kind.ACCEPTANCE_NOTICE: KindInfo(
         "jianju_2020_acceptance",
         "petition",
-        "intake.InformantNotified(kind=acceptance)",
+        "intake.InformantNotified(notice=acceptance)",
         "告知实名举报人受理情况",
     ),
 }
