@@ -148,3 +148,41 @@ async def test_a_new_deployment_is_stamped_and_an_older_version_rebuilt(
         outcome = await ensure_projection_current(ctx)
         assert outcome.action == "newer"
     assert set(dbs) == set(SERVICES)
+
+
+async def test_a_version_2_projection_is_rebuilt_with_the_deadlines(
+    infra: Any, databases: Any
+) -> None:
+    prefix, dbs = databases
+    issue_id = uuid.uuid4()
+    await _append(
+        dbs["rectification"].url,
+        "issue",
+        str(issue_id),
+        NewEvent(
+            IssueFedBack(
+                issue_id=issue_id,
+                feedback_id=uuid.uuid4(),
+                jurisdiction=LINCHUAN,
+                unit=UNIT,
+                description="整改台账未建立",
+                due_date="2027-01-24",
+            ),
+            LINCHUAN,
+            ACTOR,
+        ),
+    )
+    settings = service_settings("reporting", infra, dbs, prefix, infra.topic_prefix)
+    async with service_context(SPEC, settings) as ctx:
+        async with ctx.pool.acquire() as conn:
+            # what a version-2 release left: the ledger without the deadlines view
+            await conn.execute(f"DELETE FROM {LIVE_SCHEMA}.deadlines")
+            await ProjectionTables().set_meta(conn, PROJECTION_VERSION_KEY, 2)
+            await ProjectionTables().bump_version(conn)
+        outcome = await ensure_projection_current(ctx)
+        assert (outcome.found, outcome.action) == (2, "rebuilt")
+        rows = await ProjectionTables().deadline_rows(ctx.pool, LINCHUAN)
+    assert [(r["kind"], r["key"], r["due_date"].isoformat()) for r in rows] == [
+        ("rectification.formal_report", str(issue_id), "2027-01-24")
+    ]
+    assert (rows[0]["rule_id"], rows[0]["rule_version"]) == ("xunshi_2015_art27", 1)

@@ -5,7 +5,8 @@
 2. call a pure ``decide(state) -> events`` of the domain;
 3. in one unit of work: append the events with the version that was read (a concurrent writer
    makes the append fail with ``ConcurrencyError``, 409 at the HTTP layer), evolve the state with
-   the recorded events, and update the service's own read model;
+   the recorded events, update the service's own read model and run its reactions (deadlines
+   started or satisfied by these events);
 4. return the new state.
 
 ``execute`` runs it all; a handler method is one line::
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from xuncha_shared.contracts import REGISTRY, EventRegistry
@@ -32,7 +34,7 @@ from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NO_STREAM, EventStore, NewEvent
 from xuncha_shared.unit_of_work import UnitOfWork, joined
 
-__all__ = ["Aggregates", "NoReadModel", "ReadModel", "new_events"]
+__all__ = ["Aggregates", "NoReadModel", "Reaction", "ReadModel", "Recorded", "new_events"]
 
 S = TypeVar("S", bound=State)
 S_contra = TypeVar("S_contra", contravariant=True)
@@ -44,6 +46,17 @@ class ReadModel(Protocol[S_contra]):
     """The service's own query tables, updated in the unit of work of the events."""
 
     async def upsert(self, conn: Any, state: S_contra) -> None: ...
+
+
+#: one recorded event: its stored envelope and its payload
+Recorded = tuple[EventEnvelope, EventPayload]
+
+
+class Reaction(Protocol[S_contra]):
+    """Work done in the unit of work of recorded events, after the read model (a service's
+    deadlines: started by one event, satisfied by another, in the same transaction)."""
+
+    async def __call__(self, conn: Any, state: S_contra, recorded: Sequence[Recorded]) -> None: ...
 
 
 class NoReadModel:
@@ -65,6 +78,7 @@ def new_events(
             correlation_id=meta.correlation_id,
             causation_id=meta.causation_id,
             traceparent=meta.traceparent,
+            occurred_at=meta.occurred_at,
         )
         for event in events
     ]
@@ -79,6 +93,11 @@ class Aggregates(Generic[S]):
     unit_of_work: UnitOfWork
     read_model: ReadModel[S] = NoReadModel()  # noqa: RUF009  (stateless, shared)
     registry: EventRegistry = REGISTRY
+    #: run after the read model, in the same unit of work, for every recorded batch
+    reactions: Sequence[Reaction[S]] = ()
+    #: the service's clock: the events' ``occurred_at`` when ``meta`` does not set one (so a
+    #: test that moves the clock also moves when commands take effect)
+    clock: Callable[[], datetime] | None = None
 
     async def load(self, stream_id: object) -> S:
         """The state of a stream (the initial state when it does not exist)."""
@@ -99,6 +118,8 @@ class Aggregates(Generic[S]):
         if not events:
             return []
         expected = state.version if state.version > 0 else NO_STREAM
+        if meta.occurred_at is None and self.clock is not None:
+            meta = replace(meta, occurred_at=self.clock())
         stored = await self.store.append(
             self.kind.stream_type,
             str(stream_id),
@@ -109,6 +130,9 @@ class Aggregates(Generic[S]):
         for envelope, event in zip(stored, events, strict=True):
             self.kind.evolve(state, event, envelope.recorded_at)
         await self.read_model.upsert(conn, state)
+        recorded = list(zip(stored, events, strict=True))
+        for reaction in self.reactions:
+            await reaction(conn, state, recorded)
         return stored
 
     async def execute(

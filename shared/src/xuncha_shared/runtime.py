@@ -25,10 +25,12 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from xuncha_shared import crypto, production
-from xuncha_shared.aggregates import Aggregates, NoReadModel, ReadModel
+from xuncha_shared.aggregates import Aggregates, NoReadModel, Reaction, ReadModel
 from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.auth import tokens
 from xuncha_shared.auth.authenticators import Authenticator, authenticator_from_settings
+from xuncha_shared.clocks import Clocks, DeadlineKind, run_deadline_worker
+from xuncha_shared.clocks.clock import Now, system_now
 from xuncha_shared.consumer import EventHandler, InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.topics import topic_for
@@ -74,23 +76,37 @@ class ServiceContext:
     _components: dict[Component[Any], Any] = field(default_factory=dict, repr=False)
     #: untyped slots, kept for the reporting service until it moves to ``Component`` keys
     extras: dict[str, Any] = field(default_factory=dict)
+    #: the service's clock (its deadlines, the moment its commands take effect); tests replace
+    #: it with a ``ManualClock`` and move it instead of sleeping
+    now: Now = system_now
 
     @property
     def service(self) -> str:
         return self.settings.service
 
     def aggregates(
-        self, kind: AggregateKind[S], read_model: ReadModel[S] | None = None
+        self,
+        kind: AggregateKind[S],
+        read_model: ReadModel[S] | None = None,
+        reactions: Sequence[Reaction[S]] = (),
     ) -> Aggregates[S]:
         """The command loop of ``kind`` on this service's event store, one transaction of the
-        pool per command, updating ``read_model``."""
+        pool per command, updating ``read_model`` and running ``reactions``; its events occur
+        at the service's clock."""
         return Aggregates(
             kind,
             self.store,
             pg_unit_of_work(self.pool),
             read_model or NoReadModel(),
             self.registry,
+            reactions,
+            clock=lambda: self.now(),
         )
+
+    def clocks(self) -> Clocks:
+        """The service's deadlines handle, reading :attr:`now` at each call (so a test's clock
+        set after start-up is the one used)."""
+        return Clocks(self.service, now=lambda: self.now())
 
     def component(self, key: Component[T], make: Callable[[], T]) -> T:
         """The service's component ``key``, made by ``make`` the first time it is asked for."""
@@ -136,6 +152,8 @@ class ServiceSpec:
     build_consumers: Callable[[KafkaBroker, ServiceContext], None] | None = None
     #: extra start-up work once the context exists (e.g. making a component early)
     on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
+    #: deadline kinds the service's worker fires (xuncha_shared.clocks), run with the relay
+    deadline_kinds: Sequence[DeadlineKind] = ()
 
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
@@ -218,6 +236,15 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
                     run_checkpointer(ctx.pool, spec.name, settings, stop), name="checkpointer"
                 )
             )
+            if spec.deadline_kinds:
+                tasks.append(
+                    asyncio.create_task(
+                        run_deadline_worker(
+                            ctx.pool, ctx.store, ctx.clocks(), spec.deadline_kinds, stop
+                        ),
+                        name="deadlines",
+                    )
+                )
         if "api" in parts:
             app = create_app(spec.name, title=spec.title, readiness=readiness)
             app.state.ctx = ctx

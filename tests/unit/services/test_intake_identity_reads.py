@@ -46,7 +46,7 @@ from xuncha_shared.crypto import (
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.errors import DomainError, InvalidCommand, NotAllowed
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError, NewEvent
 from xuncha_shared.http.app import create_app
 from xuncha_shared.http.dependencies import AuthDependencies
@@ -530,7 +530,9 @@ async def test_the_custodian_may_not_write_or_read_clues() -> None:
 
 async def test_the_custodian_may_not_write_or_read_rectification() -> None:
     issues = InMemoryIssueReadModel()
-    handlers = RectificationHandlers(fake_aggregates(ISSUE, InMemoryEventStore(), issues), issues)
+    handlers = RectificationHandlers(
+        fake_aggregates(ISSUE, InMemoryEventStore(), issues), issues, now=now_utc
+    )
     issue = uuid.uuid4()
     async with _client(lambda deps: rectification_router(handlers, deps)) as client:
         responses = [

@@ -23,7 +23,7 @@ from xuncha_shared.contracts.rectification import (
     ReportKind,
 )
 from xuncha_shared.domain.commands import Meta
-from xuncha_shared.envelope import Actor
+from xuncha_shared.envelope import Actor, now_utc
 
 from tests.support.fakes import (
     InMemoryEventStore,
@@ -185,7 +185,7 @@ def test_colours_r10() -> None:
 
 async def test_service_layer_feedback_and_reports() -> None:
     store, views = InMemoryEventStore(), InMemoryIssueReadModel()
-    handlers = RectificationHandlers(fake_aggregates(model.ISSUE, store, views), views)
+    handlers = RectificationHandlers(fake_aggregates(model.ISSUE, store, views), views, now=now_utc)
     meta = Meta(actor=ACTOR, correlation_id=uuid.uuid4())
     cmd = _feedback(2)
     recorded = await handlers.feed_back(cmd, meta)

@@ -27,6 +27,7 @@ from xuncha_reporting.domain.access import (
     ensure_feed_reader,
     linked_view_scope,
 )
+from xuncha_reporting.domain.model import DeadlineEnded, DeadlineStart
 from xuncha_reporting.domain.views import completion_rate, linked_view, single_row
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
@@ -91,7 +92,15 @@ def petition(jurisdiction: str = LINCHUAN, with_informant: bool = True) -> Petit
 def test_petition_counts_once_for_its_jurisdiction_and_never_carries_the_informant():
     payload = petition()
     changes = project(envelope(payload, LINCHUAN), payload)
-    assert changes == [Fact(Metric.PETITIONS_RECEIVED, str(payload.petition_id), LINCHUAN)]
+    assert changes[0] == Fact(Metric.PETITIONS_RECEIVED, str(payload.petition_id), LINCHUAN)
+    # a real-name petition starts R8's acceptance-notice clock, with nothing of the informant
+    [start] = changes[1:]
+    assert isinstance(start, DeadlineStart)
+    assert (start.kind, start.key, start.owner) == (
+        "intake.acceptance_notice",
+        str(payload.petition_id),
+        LINCHUAN,
+    )
     text = repr(changes)
     assert "CIPHERTEXT" not in text
     assert "informant" not in text
@@ -111,9 +120,11 @@ def test_clue_lifecycle_counts():
     assert project(envelope(reg, NANCHENG, stream_type="clue"), reg) == [
         Fact(Metric.CLUES_REGISTERED, str(clue_id), NANCHENG)
     ]
-    # an escalation counts for the county it came from (线索上报市委巡察办)
-    assert project(envelope(esc, CITY, stream_type="clue"), esc) == [
-        Fact(Metric.CLUES_ESCALATED, str(clue_id), NANCHENG)
+    # an escalation counts for the county it came from (线索上报市委巡察办), and ends R7
+    env = envelope(esc, CITY, stream_type="clue")
+    assert project(env, esc) == [
+        Fact(Metric.CLUES_ESCALATED, str(clue_id), NANCHENG),
+        DeadlineEnded("clues.escalation", str(clue_id), env.event_id, env.occurred_at),
     ]
 
 
@@ -180,7 +191,8 @@ def test_issue_without_concerns_shares_nothing():
         description="党建工作责任制落实不到位",
     )
     changes = project(envelope(payload, CITY, stream_type="issue"), payload)
-    assert [type(c) for c in changes] == [Fact, LedgerIssue]  # counted and in the ledger only
+    # counted, in the ledger and R1's clock only
+    assert [type(c) for c in changes] == [Fact, LedgerIssue, DeadlineStart]
 
 
 def test_issue_and_reports_enter_the_unit_ledger():

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from xuncha_shared import clocks
+from xuncha_shared.clocks.http import rules_router
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
+from xuncha_clues.adapters import deadlines
 from xuncha_clues.adapters.read_model import SCHEMA, SqlClueReadModel
 from xuncha_clues.domain.model import CLUE
 from xuncha_clues.entrypoints.api import build_router
@@ -16,7 +19,8 @@ from xuncha_clues.handlers import REGISTER_CONSUMER, ClueHandlers, register_from
 
 def handlers(ctx: ServiceContext) -> ClueHandlers:
     read_model = SqlClueReadModel(ctx.pool)
-    return ClueHandlers(ctx.aggregates(CLUE, read_model), read_model)
+    clues = ctx.aggregates(CLUE, read_model, [deadlines.reactions(ctx.clocks())])
+    return ClueHandlers(clues, read_model)
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
@@ -25,6 +29,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     # first: /clues/routes must not be taken for a clue id by /clues/{clue_id}
     app.include_router(build_workbench_router(ctx, clue_handlers, deps))
     app.include_router(build_router(clue_handlers, deps))
+    app.include_router(rules_router(deadlines.RULE_IDS))
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
@@ -35,7 +40,8 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="clues",
     title="xuncha clues: 问题线索登记、分类、上报与移交",
-    schema=SCHEMA,
+    schema=(*SCHEMA, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,
+    deadline_kinds=deadlines.KINDS,
 )

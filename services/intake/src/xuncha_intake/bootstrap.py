@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from xuncha_shared import clocks
+from xuncha_shared.clocks.http import rules_router
 from xuncha_shared.crypto import InformantVault, load_kek
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
 
+from xuncha_intake.adapters import deadlines
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
@@ -25,7 +28,10 @@ def vault_from_context(ctx: ServiceContext) -> InformantVault:
 
 
 def handlers(ctx: ServiceContext) -> IntakeHandlers:
-    return IntakeHandlers(ctx.aggregates(PETITION), SqlReceipts(ctx.pool), vault_from_context(ctx))
+    petitions = ctx.aggregates(PETITION, reactions=[deadlines.reactions(ctx.clocks())])
+    return IntakeHandlers(
+        petitions, SqlReceipts(ctx.pool), vault_from_context(ctx), now=lambda: ctx.now()
+    )
 
 
 async def on_start(ctx: ServiceContext) -> None:
@@ -36,6 +42,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     deps = AuthDependencies(ctx.authenticator)
     app.include_router(build_router(handlers(ctx), deps))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
+    app.include_router(rules_router(deadlines.RULE_IDS))
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
@@ -47,8 +54,9 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="intake",
     title="xuncha intake: 来信来电来访与移交受理",
-    schema=SCHEMA,
+    schema=(*SCHEMA, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,
     on_start=on_start,
+    deadline_kinds=deadlines.KINDS,
 )

@@ -17,8 +17,9 @@ read event. A read after the person's key was erased is recorded too (``key_eras
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +31,7 @@ from xuncha_shared.contracts.intake import IdentityReadOutcome
 from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedError
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.principals import Principal
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
 
@@ -102,6 +103,8 @@ class IntakeHandlers:
     petitions: Aggregates[Petition]
     receipts: ReceiptRepository
     vault: InformantVault
+    #: the service's clock (what "today" is for a notice's date)
+    now: Callable[[], datetime] = now_utc
 
     async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
         # refuse bad input before anything is written (no key row, no event, no receipt)
@@ -182,6 +185,14 @@ class IntakeHandlers:
                 petition_id=petition_id, outcome=outcome, identity=identity, envelope=stored
             )
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def notify(
+        self, cmd: model.NotifyInformant, notifier: Principal, today: date, meta: Meta
+    ) -> Petition:
+        """Record a notice to the petition's reporter (satisfies R8 for an acceptance)."""
+        return await self.petitions.execute(
+            cmd.petition_id, lambda s: model.decide_notify(s, cmd, notifier, today), meta
+        )
 
     async def load(self, petition_id: UUID) -> Petition:
         return await self.petitions.load(petition_id)

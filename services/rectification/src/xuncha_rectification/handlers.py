@@ -5,13 +5,19 @@ Both commands run the shared command loop (``xuncha_shared.aggregates``). A feed
 read-model rows: a feedback is recorded whole or not at all. A report loads the issue's stream,
 lets the model decide and appends with the version it read.
 
+Deadlines (R1) ride on the command loop's reactions (``adapters/deadlines.py``): the feedback
+starts them and a formal report satisfies them in the same unit of work. Events take effect at
+the service's clock (``now``; tests move it).
+
 The service has no consumers yet: ``clue_ids`` of an issue are recorded as given (the clues
 service owns clues; checking them would need a local read model of the clue topic).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
@@ -40,6 +46,8 @@ class RectificationHandlers:
     issues: Aggregates[Issue]
     #: ``issue_view``, the ledger's list
     read_model: IssueReadModel
+    #: the service's clock: when commands take effect (feedback date, report time)
+    now: Callable[[], datetime]
 
     async def get(self, issue_id: UUID) -> Issue:
         return _existing(await self.issues.load(issue_id), issue_id)
@@ -47,6 +55,7 @@ class RectificationHandlers:
     async def feed_back(self, cmd: model.FeedBack, meta: Meta) -> FeedbackRecorded:
         events = model.decide_feedback(cmd)
         issues = [ISSUE.initial() for _ in events]
+        meta = replace(meta, occurred_at=cmd.fed_back_at)
         async with self.issues.transaction() as tx:
             for issue, event in zip(issues, events, strict=True):
                 await self.issues.record(tx, event.issue_id, issue, [event], meta)

@@ -34,6 +34,7 @@ from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import check_schema
+from xuncha_reporting.domain.deadlines import deadline_item
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
 from xuncha_reporting.rebuild import ProgressHook, ProjectionRun, act_as_owner, project_history
@@ -95,6 +96,8 @@ class ReplayReport(ProjectionRun):
     row: dict[str, Any] | None = None  # domain.views.single_row, with ``jurisdiction``
     ledger: dict[str, Any] | None = None  # domain.ledger.unit_ledger, with ``unit``
     units: dict[str, int] = field(default_factory=dict)  # with ``jurisdiction``: unit -> issues
+    #: every deadline (of ``jurisdiction`` when given) as it stood: domain.deadlines items
+    deadlines: list[dict[str, Any]] = field(default_factory=list)
     kept: bool = False
 
     def county_row(self, code: str) -> dict[str, Any]:
@@ -121,6 +124,7 @@ def replay_document(
         "changed": report.changed,
         "skipped": [{"event_id": e, "reason": r} for e, r in report.skipped],
         "linked": report.view,
+        "deadlines": report.deadlines,
     }
     if jurisdiction is not None:
         doc["row"] = report.row
@@ -182,6 +186,10 @@ async def replay_as_of(
         tables = ProjectionTables(report.schema)
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             report.counters = counters_from_rows(await tables.counter_rows(conn))
+            report.deadlines = [
+                deadline_item(row, china_date(as_of))
+                for row in await tables.deadline_rows(conn, jurisdiction)
+            ]
             if jurisdiction is not None:
                 report.row = report.county_row(jurisdiction)
                 report.units = await tables.ledger_units(conn, jurisdiction)

@@ -8,9 +8,10 @@ SERVICE = "reporting"
 #: Kafka consumer group id and inbox key of the projection consumer.
 PROJECTION_CONSUMER = "reporting.projections"
 #: Version of the projection's tables (meta key ``projection_version``): 1 = linked view and
-#: sharing feeds, 2 = + the rectification ledger (整改台账). A projection of an older version is
-#: rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 2
+#: sharing feeds, 2 = + the rectification ledger (整改台账), 3 = + the deadlines (期限). A
+#: projection of an older version is rebuilt from the history when the service starts
+#: (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 3
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = ("petition", "clue", "issue", "share")

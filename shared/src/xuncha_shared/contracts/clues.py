@@ -122,6 +122,23 @@ class TransferResultOverdue(EventPayload):
     department: Department
 
 
+class EscalationOverdue(EventPayload):
+    """报送逾期: a county clue for a higher body (R12: a 市管干部, or several counties) was not
+    escalated to the city office within 5 working days of its registration (R7). The clues
+    service owns the clue and its escalation, so the clock is its own (``intake.
+    ForwardingOverdue`` stays for petitions intake forwards itself)."""
+
+    event_type: ClassVar[str] = "clues.EscalationOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    clue_id: UUID
+    jurisdiction: JurisdictionCode = Field(description="the county office that must escalate")
+
+
 class DeadlineRecomputed(EventPayload):
     """期限重算: a provisional due date (counted on weekends only, the year's holiday schedule
     unknown) replaced by the final one once the schedule is known."""
@@ -145,5 +162,6 @@ MODELS: tuple[type[EventPayload], ...] = (
     ClueTransferred,
     DeadlineWarningRaised,
     TransferResultOverdue,
+    EscalationOverdue,
     DeadlineRecomputed,
 )

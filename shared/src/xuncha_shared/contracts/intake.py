@@ -83,6 +83,31 @@ def upcast_petition_received_v1(payload: JsonDict) -> JsonDict:
     return payload
 
 
+class NoticeKind(StrEnum):
+    ACCEPTANCE = "acceptance"  # 受理告知 (R8: within 15 working days)
+    RESULT = "result"  # 办理结果告知
+
+
+class NoticeChannel(StrEnum):
+    LETTER = "letter"  # 书面
+    PHONE = "phone"  # 电话
+    IN_PERSON = "in_person"  # 当面
+
+
+class InformantNotified(EventPayload):
+    """告知举报人: a real-name reporter was told of the acceptance or the result of the report.
+    Recorded by the informant custodian; holds nothing of the reporter's identity (who was told
+    is the petition's sealed informant)."""
+
+    event_type: ClassVar[str] = "intake.InformantNotified"
+    schema_version: ClassVar[int] = 1
+
+    petition_id: UUID
+    notice: NoticeKind
+    notice_channel: NoticeChannel
+    sent_on: date = Field(description="the day the notice was sent (China Standard Time)")
+
+
 class AcceptanceNoticeOverdue(EventPayload):
     """受理告知逾期: a real-name reporter was not told of acceptance within 15 working days
     (R8)."""
@@ -131,6 +156,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceived,
     InformantIdentityRead,
     AcceptanceNoticeOverdue,
+    InformantNotified,
     ForwardingOverdue,
     DeadlineRecomputed,
 )

@@ -11,6 +11,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "intake.InformantIdentityRead": "查阅举报人身份",
     "intake.AcceptanceNoticeOverdue": "受理告知逾期",
     "intake.ForwardingOverdue": "转送逾期",
+    "intake.InformantNotified": "告知举报人",
     "intake.DeadlineRecomputed": "期限重算",
     "clues.ClueRegistered": "登记问题线索",
     "clues.ClueClassified": "线索分类",
@@ -18,6 +19,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "clues.ClueTransferred": "移交线索",
     "clues.DeadlineWarningRaised": "办理期限预警",
     "clues.TransferResultOverdue": "办理情况反馈逾期",
+    "clues.EscalationOverdue": "报送逾期",
     "clues.DeadlineRecomputed": "期限重算",
     "rectification.IssueFedBack": "反馈问题",
     "rectification.RectificationReported": "整改报告",
@@ -62,6 +64,9 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "previous_due_date": "原期限",
     "rule_id": "期限规则",
     "rule_version": "规则版本",
+    "notice": "告知事项",
+    "notice_channel": "告知方式",
+    "sent_on": "告知日期",
 }
 
 #: payload fields that say why something happened
@@ -86,6 +91,8 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "department": {d.value: label for d, label in DEPARTMENT_LABELS_ZH.items()},
     "colour": {"yellow": "黄色预警", "red": "红色预警"},
     "outcome": {"disclosed": "已披露给查阅人", "key_erased": "密钥已销毁，未能查阅"},
+    "notice": {"acceptance": "受理告知", "result": "办理结果告知"},
+    "notice_channel": {"letter": "书面", "phone": "电话", "in_person": "当面"},
 }
 
 

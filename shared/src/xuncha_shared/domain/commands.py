@@ -9,6 +9,7 @@ the entrypoints fill ``traceparent`` from the current span (``xuncha_shared.http
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from xuncha_shared.envelope import Actor, EventEnvelope
@@ -24,6 +25,9 @@ class Meta:
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
     traceparent: str | None = None
+    #: when the command took effect (its events' ``occurred_at``); ``None``: when recorded. A
+    #: handler sets it from the service's clock when a deadline starts or ends at that moment.
+    occurred_at: datetime | None = None
 
     @classmethod
     def caused_by(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -22,6 +22,9 @@ from xuncha_shared.contracts.common import Channel, SealedPersonalData
 from xuncha_shared.contracts.intake import (
     IdentityReadOutcome,
     InformantIdentityRead,
+    InformantNotified,
+    NoticeChannel,
+    NoticeKind,
     PetitionReceived,
 )
 from xuncha_shared.domain import jurisdictions
@@ -158,6 +161,7 @@ class Petition:
     round_id: str | None = None
     informant: SealedPersonalData | None = None
     identity_reads: int = 0
+    notices: list[NoticeKind] = field(default_factory=list)
     version: int = 0
     events: list[str] = field(default_factory=list)
 
@@ -255,6 +259,60 @@ def decide_identity_read(
     ]
 
 
+@dataclass(frozen=True)
+class NotifyInformant:
+    """The informant custodian records that the real-name reporter was told (R8)."""
+
+    petition_id: UUID
+    notice: NoticeKind
+    channel: NoticeChannel
+    sent_on: date
+
+
+def decide_notify(
+    state: Petition, cmd: NotifyInformant, notifier: Principal, today: date
+) -> list[EventPayload]:
+    """Record a notice to the reporter: only the informant custodian of the petition's
+    jurisdiction (403), of a known (404), real-name (409) petition; not sent in the future
+    (422); one acceptance notice per petition (409)."""
+    if notifier.role is not IDENTITY_READER:
+        raise NotAllowed(
+            f"只有举报人信息保管员可以登记告知 / only the {IDENTITY_READER.value} records "
+            f"notices to reporters, not a {notifier.role.value}"
+        )
+    if not state.exists or state.jurisdiction is None:
+        raise UnknownPetition(
+            f"未找到来信来访 {cmd.petition_id} / unknown petition {cmd.petition_id}"
+        )
+    if not notifier.can_access(state.jurisdiction):
+        raise NotAllowed(
+            f"{notifier.role.value} of {notifier.jurisdiction} may not access jurisdiction "
+            f"{state.jurisdiction}"
+        )
+    if state.informant is None:
+        raise AnonymousPetition(
+            f"来信来访 {cmd.petition_id} 为匿名举报，无需告知 / petition {cmd.petition_id} is "
+            "anonymous: there is no reporter to notify"
+        )
+    if cmd.sent_on > today:
+        raise InvalidCommand(
+            f"告知日期不能晚于今天 / sent_on {cmd.sent_on.isoformat()} is after today "
+            f"({today.isoformat()})"
+        )
+    if cmd.notice is NoticeKind.ACCEPTANCE and NoticeKind.ACCEPTANCE in state.notices:
+        raise RuleViolation(
+            "已登记受理告知 / the acceptance notice of this petition is already recorded"
+        )
+    return [
+        InformantNotified(
+            petition_id=cmd.petition_id,
+            notice=cmd.notice,
+            notice_channel=cmd.channel,
+            sent_on=cmd.sent_on,
+        )
+    ]
+
+
 def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> Petition:
     if isinstance(event, PetitionReceived):
         state.petition_id = event.petition_id
@@ -266,6 +324,8 @@ def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> 
         state.informant = event.informant
     elif isinstance(event, InformantIdentityRead):
         state.identity_reads += 1
+    elif isinstance(event, InformantNotified):
+        state.notices.append(event.notice)
     state.version += 1
     state.events.append(event.event_type)
     return state

@@ -5,6 +5,7 @@
 | POST | ``/api/v1/petitions`` | city/county office, inspection group (token; own jurisdiction) |
 | GET | ``/api/v1/receipts/{code}`` | anyone holding the receipt code (no token): the status only |
 | POST | ``/api/v1/petitions/{id}/informant`` | informant custodian only (own jurisdiction) |
+| POST | ``/api/v1/petitions/{id}/notices`` | informant custodian only (own jurisdiction) |
 
 Errors are ``application/problem+json``: 401 without a valid token, 403 for a read-only role,
 the wrong role or another jurisdiction, 422 for invalid input or an unknown jurisdiction, 404
@@ -20,14 +21,20 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, ShortText
-from xuncha_shared.contracts.intake import IdentityReadOutcome, ReadReason
+from xuncha_shared.contracts.intake import (
+    IdentityReadOutcome,
+    NoticeChannel,
+    NoticeKind,
+    ReadReason,
+)
 from xuncha_shared.crypto import InformantCryptoError, InformantIdentity
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
@@ -97,6 +104,24 @@ class IdentityOut(BaseModel):
     employer: str | None = None
     read_event_id: UUID
     read_at: datetime
+
+
+class NoticeIn(BaseModel):
+    """告知举报人: what the real-name reporter was told, how and when (nothing of who)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: NoticeKind = Field(description="acceptance (受理告知, R8) | result (办理结果告知)")
+    channel: NoticeChannel = Field(description="letter | phone | in_person")
+    sent_on: date = Field(description="the day it was sent (China time), not in the future")
+
+
+class NoticeOut(BaseModel):
+    petition_id: UUID
+    kind: NoticeKind
+    channel: NoticeChannel
+    sent_on: date
+    notices: list[NoticeKind] = Field(description="every notice recorded for the petition")
 
 
 def domain_errors() -> AbstractContextManager[None]:
@@ -185,6 +210,33 @@ def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
             employer=identity.employer,
             read_event_id=read.read_event_id,
             read_at=read.read_at,
+        )
+
+    @router.post(
+        "/petitions/{petition_id}/notices",
+        status_code=201,
+        response_model=NoticeOut,
+        responses={409: {"description": "anonymous petition, or acceptance already notified"}},
+    )
+    async def notify(
+        petition_id: UUID,
+        body: NoticeIn,
+        request: Request,
+        principal: Principal = Depends(custodian),
+    ) -> NoticeOut:
+        """告知举报人: records ``intake.InformantNotified`` (an acceptance notice ends R8)."""
+        cmd = model.NotifyInformant(
+            petition_id=petition_id, notice=body.kind, channel=body.channel, sent_on=body.sent_on
+        )
+        today = local_day(handlers.now())
+        with domain_errors():
+            state = await handlers.notify(cmd, principal, today, request_meta(request, principal))
+        return NoticeOut(
+            petition_id=petition_id,
+            kind=body.kind,
+            channel=body.channel,
+            sent_on=body.sent_on,
+            notices=list(state.notices),
         )
 
     @router.get("/receipts/{code}", response_model=ReceiptOut)

@@ -238,7 +238,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
                 )
                 for i in body.issues
             ),
-            fed_back_at=now_utc(),
+            fed_back_at=handlers.now(),
         )
         with domain_errors():
             recorded = await handlers.feed_back(cmd, request_meta(request, principal))

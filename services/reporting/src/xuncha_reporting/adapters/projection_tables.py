@@ -9,11 +9,16 @@ from typing import Any
 
 import asyncpg
 
+from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import (
     Ack,
     Change,
+    DeadlineEnded,
+    DeadlineFired,
+    DeadlineRescheduled,
+    DeadlineStart,
     DemoMark,
     Fact,
     FeedItem,
@@ -41,8 +46,63 @@ async def read_snapshot(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]
 class ProjectionTables:
     """The projection tables of one schema (the live one or a rebuild's)."""
 
-    def __init__(self, schema: str = LIVE_SCHEMA) -> None:
+    def __init__(self, schema: str = LIVE_SCHEMA, rules: DeadlineRules | None = None) -> None:
         self.schema = s = check_schema(schema)
+        self.rules = rules or DeadlineRules()
+        self._deadline_start_sql = f"""
+            INSERT INTO {s}.deadlines AS d (kind, key, rule_id, rule_version, due_date, case_type,
+                jurisdiction, owner, waits_for, started_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (kind, key) DO UPDATE SET
+                rule_id = CASE WHEN d.from_firing THEN d.rule_id ELSE EXCLUDED.rule_id END,
+                rule_version = CASE WHEN d.from_firing THEN d.rule_version
+                                    ELSE EXCLUDED.rule_version END,
+                due_date = CASE WHEN d.from_firing THEN d.due_date ELSE EXCLUDED.due_date END,
+                case_type = EXCLUDED.case_type, jurisdiction = EXCLUDED.jurisdiction,
+                owner = EXCLUDED.owner, waits_for = EXCLUDED.waits_for,
+                started_at = EXCLUDED.started_at
+        """
+        self._deadline_fired_sql = f"""
+            INSERT INTO {s}.deadlines AS d (kind, key, rule_id, rule_version, due_date,
+                from_firing, case_type, jurisdiction, owner, waits_for, yellow_event_id,
+                red_event_id, overdue_event_id)
+            VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8, $9,
+                    CASE WHEN $10 = 'yellow' THEN $11::uuid END,
+                    CASE WHEN $10 = 'red' THEN $11::uuid END,
+                    CASE WHEN $10 = 'overdue' THEN $11::uuid END)
+            ON CONFLICT (kind, key) DO UPDATE SET
+                rule_id = EXCLUDED.rule_id, rule_version = EXCLUDED.rule_version,
+                due_date = EXCLUDED.due_date, from_firing = true,
+                case_type = COALESCE(d.case_type, EXCLUDED.case_type),
+                jurisdiction = COALESCE(d.jurisdiction, EXCLUDED.jurisdiction),
+                owner = COALESCE(d.owner, EXCLUDED.owner),
+                waits_for = COALESCE(d.waits_for, EXCLUDED.waits_for),
+                yellow_event_id = COALESCE(d.yellow_event_id, EXCLUDED.yellow_event_id),
+                red_event_id = COALESCE(d.red_event_id, EXCLUDED.red_event_id),
+                overdue_event_id = COALESCE(d.overdue_event_id, EXCLUDED.overdue_event_id)
+        """
+        self._deadline_ended_sql = f"""
+            INSERT INTO {s}.deadlines AS d (kind, key, ended_at, ended_by)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (kind, key) DO UPDATE SET
+                ended_at = LEAST(COALESCE(d.ended_at, EXCLUDED.ended_at), EXCLUDED.ended_at),
+                ended_by = CASE WHEN d.ended_at IS NULL OR EXCLUDED.ended_at < d.ended_at
+                                THEN EXCLUDED.ended_by ELSE d.ended_by END
+        """
+        self._deadline_rescheduled_sql = f"""
+            INSERT INTO {s}.deadlines AS d (kind, key, due_date, from_firing)
+            VALUES ($1, $2, $3, true)
+            ON CONFLICT (kind, key) DO UPDATE SET due_date = EXCLUDED.due_date, from_firing = true
+        """
+        self._deadlines_sql = f"""
+            SELECT kind, key, rule_id, rule_version, due_date, case_type, jurisdiction, owner,
+                   waits_for, started_at, yellow_event_id, red_event_id, overdue_event_id,
+                   ended_at, ended_by
+            FROM {s}.deadlines
+            WHERE due_date IS NOT NULL AND jurisdiction IS NOT NULL
+              AND ($1::text IS NULL OR jurisdiction = $1)
+            ORDER BY due_date, kind, key
+        """
         self._fact_sql = f"""
             WITH fresh AS (
                 INSERT INTO {s}.facts (metric, entity_key, jurisdiction) VALUES ($1, $2, $3)
@@ -180,6 +240,47 @@ class ProjectionTables:
                 )
             case DemoMark():
                 return self._meta_set_sql, ("demo", 1)
+            case DeadlineStart():
+                version, due = self.rules.due(change.rule_id, change.started_at, change.due_date)
+                return self._deadline_start_sql, (
+                    change.kind,
+                    change.key,
+                    change.rule_id,
+                    version,
+                    due,
+                    change.case_type,
+                    change.jurisdiction,
+                    change.owner,
+                    change.waits_for,
+                    change.started_at,
+                )
+            case DeadlineFired():
+                return self._deadline_fired_sql, (
+                    change.kind,
+                    change.key,
+                    change.rule_id,
+                    change.rule_version,
+                    date.fromisoformat(change.due_date),
+                    change.case_type,
+                    change.jurisdiction,
+                    change.owner,
+                    change.waits_for,
+                    change.stage,
+                    change.event_id,
+                )
+            case DeadlineEnded():
+                return self._deadline_ended_sql, (
+                    change.kind,
+                    change.key,
+                    change.at,
+                    change.event_id,
+                )
+            case DeadlineRescheduled():
+                return self._deadline_rescheduled_sql, (
+                    change.kind,
+                    change.key,
+                    date.fromisoformat(change.due_date),
+                )
         raise TypeError(f"unknown change {change!r}")  # pragma: no cover
 
     async def apply(self, conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
@@ -259,6 +360,13 @@ class ProjectionTables:
         """The inspected units of ``jurisdiction`` that have issues, with their issue counts."""
         rows = await conn.fetch(self._units_sql, jurisdiction)
         return {r["unit"]: int(r["issues"]) for r in rows}
+
+    async def deadline_rows(
+        self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str | None
+    ) -> list[dict[str, Any]]:
+        """Every deadline (of ``jurisdiction``, or all) whose start or firing was projected."""
+        rows = await conn.fetch(self._deadlines_sql, jurisdiction)
+        return [_trimmed(r) for r in rows]
 
     async def unit_ledger(
         self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str, unit: str, as_of: date

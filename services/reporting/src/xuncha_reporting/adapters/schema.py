@@ -26,6 +26,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "feed_acks": ("item_id",),
     "ledger_issues": ("issue_id",),
     "ledger_reports": ("event_id",),
+    "deadlines": ("kind", "key"),
 }
 
 
@@ -113,6 +114,29 @@ CREATE TABLE IF NOT EXISTS {s}.ledger_reports (
     reported_at      timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_reports_by_issue ON {s}.ledger_reports (issue_id);
+
+-- 期限: one row per deadline of a service (kind, key = the aggregate id), filled by its starting,
+-- firing, recomputing and satisfying events in any order; the state is decided when read
+CREATE TABLE IF NOT EXISTS {s}.deadlines (
+    kind             text        NOT NULL,
+    key              text        NOT NULL,
+    rule_id          text,
+    rule_version     integer,
+    due_date         date,
+    from_firing      boolean     NOT NULL DEFAULT false,
+    case_type        text,
+    jurisdiction     char(6),
+    owner            text,
+    waits_for        text,
+    started_at       timestamptz,
+    yellow_event_id  uuid,
+    red_event_id     uuid,
+    overdue_event_id uuid,
+    ended_at         timestamptz,
+    ended_by         uuid,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX IF NOT EXISTS deadlines_by_jurisdiction ON {s}.deadlines (jurisdiction, due_date);
 
 -- version: bumped by every event that changed something (the dashboard polls it);
 -- demo: 1 once an event written with a demo token was projected

@@ -198,6 +198,13 @@ def replay(
             rows = _city_rows(view["city"]) + [(c["name"], c) for c in view["counties"]]
             city_name = view["city"]["name"] if view.get("city") else CITY.name
             console.print(_linked_table(f"{city_name}上下联动总览（截至 {when}）", rows))
+        late = [d for d in report.deadlines if d["state"] == "overdue"]
+        plain(f"  deadlines then: {len(report.deadlines)}, overdue {len(late)} (逾期)")
+        for d in sorted(late, key=lambda d: d["due_date"]):
+            plain(
+                f"    {d['kind']} {d['case']['id']} ({d['owner']}, {d['jurisdiction']}): "
+                f"due {d['due_date'].isoformat()}, {d['days_late']} day(s) late"
+            )
         if report.kept:
             plain(f"replay schema {report.schema} kept in reporting's database")
     if missing_unit:

@@ -117,8 +117,74 @@ class LedgerReport:
 
 
 @dataclass(frozen=True)
+class DeadlineStart:
+    """A deadline started by its starting event (期限起算): the owning service's rule in force
+    on the start day gives version and due date (computed where the change is applied, with the
+    same rules and calendar as the service; ``due_date`` when the event carries its own)."""
+
+    kind: str  # the owning service's DeadlineKind name, e.g. rectification.formal_report
+    key: str  # the aggregate id
+    rule_id: str
+    case_type: str  # issue | clue | petition
+    jurisdiction: str
+    owner: str  # the unit, department or office that must act
+    waits_for: str
+    started_at: datetime
+    due_date: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineFired:
+    """A warning (yellow, red) or the overdue firing of a deadline: the firing event carries
+    the deadline's rule version and due date, which win over the computed ones."""
+
+    kind: str
+    key: str
+    stage: str  # yellow | red | overdue
+    event_id: UUID
+    rule_id: str
+    rule_version: int
+    due_date: str
+    case_type: str
+    jurisdiction: str
+    owner: str
+    waits_for: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeadlineEnded:
+    """The awaited event happened (met / met_late, decided against the due date when read)."""
+
+    kind: str
+    key: str
+    event_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeadlineRescheduled:
+    """A provisional due date replaced by the final one (``DeadlineRecomputed``)."""
+
+    kind: str
+    key: str
+    due_date: str
+
+
+@dataclass(frozen=True)
 class DemoMark:
     """The event was written with a demo principal's token (shows the 演示数据 badge)."""
 
 
-Change = Fact | FeedItem | Ack | DemoMark | LedgerIssue | LedgerReport
+Change = (
+    Fact
+    | FeedItem
+    | Ack
+    | DemoMark
+    | LedgerIssue
+    | LedgerReport
+    | DeadlineStart
+    | DeadlineFired
+    | DeadlineEnded
+    | DeadlineRescheduled
+)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from typing import Any
+
+from xuncha_shared.contracts import clues, intake, rectification
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.intake import PetitionReceived
-from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported
+from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
+from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
 from xuncha_reporting.domain.model import (
     Ack,
     Change,
+    DeadlineEnded,
+    DeadlineFired,
+    DeadlineRescheduled,
+    DeadlineStart,
     DemoMark,
     Fact,
     FeedItem,
@@ -32,8 +41,175 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         IssueFedBack.event_type,
         RectificationReported.event_type,
         ShareItemAcknowledged.event_type,
+        rectification.DeadlineWarningRaised.event_type,
+        rectification.RectificationOverdue.event_type,
+        rectification.DeadlineRecomputed.event_type,
+        clues.DeadlineWarningRaised.event_type,
+        clues.TransferResultOverdue.event_type,
+        clues.EscalationOverdue.event_type,
+        clues.DeadlineRecomputed.event_type,
+        intake.AcceptanceNoticeOverdue.event_type,
+        intake.InformantNotified.event_type,
+        intake.DeadlineRecomputed.event_type,
     }
 )
+
+#: what satisfies R1: the formal report (a final report is formal too)
+_FORMAL = (ReportKind.FORMAL, ReportKind.FINAL)
+
+
+def _start(
+    kind: Kind, key: object, envelope: EventEnvelope, owner: str, due_date: str | None = None
+) -> DeadlineStart:
+    info = KINDS[kind]
+    return DeadlineStart(
+        kind=kind.value,
+        key=str(key),
+        rule_id=info.rule_id,
+        case_type=info.case_type,
+        jurisdiction=envelope.jurisdiction,
+        owner=owner,
+        waits_for=info.waits_for,
+        started_at=envelope.occurred_at,
+        due_date=due_date,
+    )
+
+
+def _fired(
+    kind: Kind, key: object, stage: str, envelope: EventEnvelope, payload: Any, owner: str
+) -> DeadlineFired:
+    info = KINDS[kind]
+    return DeadlineFired(
+        kind=kind.value,
+        key=str(key),
+        stage=stage,
+        event_id=envelope.event_id,
+        rule_id=payload.rule_id,
+        rule_version=payload.rule_version,
+        due_date=payload.due_date.isoformat(),
+        case_type=info.case_type,
+        jurisdiction=envelope.jurisdiction,
+        owner=owner,
+        waits_for=info.waits_for,
+        at=envelope.occurred_at,
+    )
+
+
+def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    """The deadlines view's changes of an event (see ``domain.deadlines``)."""
+    match payload:
+        case IssueFedBack():
+            return [
+                _start(
+                    Kind.FORMAL_REPORT, payload.issue_id, envelope, payload.unit, payload.due_date
+                )
+            ]
+        case RectificationReported() if payload.kind in _FORMAL:
+            return [
+                DeadlineEnded(
+                    Kind.FORMAL_REPORT.value,
+                    str(payload.issue_id),
+                    envelope.event_id,
+                    envelope.occurred_at,
+                )
+            ]
+        case rectification.DeadlineWarningRaised():
+            return [
+                _fired(
+                    Kind.FORMAL_REPORT,
+                    payload.issue_id,
+                    payload.colour.value,
+                    envelope,
+                    payload,
+                    payload.unit,
+                )
+            ]
+        case rectification.RectificationOverdue():
+            return [
+                _fired(
+                    Kind.FORMAL_REPORT, payload.issue_id, "overdue", envelope, payload, payload.unit
+                )
+            ]
+        case ClueTransferred():
+            return [
+                _start(Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value)
+            ]
+        case clues.DeadlineWarningRaised():
+            return [
+                _fired(
+                    Kind.TRANSFER_RESULT,
+                    payload.clue_id,
+                    payload.colour.value,
+                    envelope,
+                    payload,
+                    payload.department.value,
+                )
+            ]
+        case clues.TransferResultOverdue():
+            return [
+                _fired(
+                    Kind.TRANSFER_RESULT,
+                    payload.clue_id,
+                    "overdue",
+                    envelope,
+                    payload,
+                    payload.department.value,
+                )
+            ]
+        case clues.EscalationOverdue():
+            return [
+                _fired(
+                    Kind.ESCALATION,
+                    payload.clue_id,
+                    "overdue",
+                    envelope,
+                    payload,
+                    payload.jurisdiction,
+                )
+            ]
+        case ClueEscalated():
+            return [
+                DeadlineEnded(
+                    Kind.ESCALATION.value,
+                    str(payload.clue_id),
+                    envelope.event_id,
+                    envelope.occurred_at,
+                )
+            ]
+        case PetitionReceived() if payload.informant is not None:
+            return [
+                _start(Kind.ACCEPTANCE_NOTICE, payload.petition_id, envelope, payload.jurisdiction)
+            ]
+        case intake.InformantNotified() if payload.notice is intake.NoticeKind.ACCEPTANCE:
+            # as of the day it was sent (00:00 Beijing time): met when on or before the due date
+            sent = datetime.combine(payload.sent_on, time(0), CST)
+            return [
+                DeadlineEnded(
+                    Kind.ACCEPTANCE_NOTICE.value, str(payload.petition_id), envelope.event_id, sent
+                )
+            ]
+        case intake.AcceptanceNoticeOverdue():
+            return [
+                _fired(
+                    Kind.ACCEPTANCE_NOTICE,
+                    payload.petition_id,
+                    "overdue",
+                    envelope,
+                    payload,
+                    envelope.jurisdiction,
+                )
+            ]
+        case (
+            rectification.DeadlineRecomputed()
+            | clues.DeadlineRecomputed()
+            | intake.DeadlineRecomputed()
+        ):
+            return [
+                DeadlineRescheduled(
+                    payload.deadline_kind, envelope.stream_id, payload.due_date.isoformat()
+                )
+            ]
+    return []
 
 
 def feed_item_id(source_event_id: object, department: str) -> str:
@@ -155,4 +331,5 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
             )
         case _:
             pass
+    changes.extend(deadline_changes(envelope, payload))
     return changes

@@ -7,6 +7,9 @@
 | GET | ``/api/v1/views/linked[?jurisdiction=CODE]`` | city/county offices, auditor |
 | GET | ``/api/v1/views/ledger?jurisdiction=CODE&unit=NAME`` | city/county offices, auditor |
 | GET | ``/api/v1/views/ledger/units?jurisdiction=CODE`` | city/county offices, auditor |
+| GET | ``/api/v1/views/deadlines[?jurisdiction=CODE&state=STATE]`` | city/county offices, auditor |
+| GET | ``/api/v1/views/deadlines/summary[?jurisdiction=CODE]`` | city/county offices, auditor |
+| GET | ``/api/v1/rules`` | public: the deadline rules (R10's colours; reporting runs no clock) |
 | GET | ``/api/v1/views/version`` | any token: the projection version (cheap polling) |
 | GET | ``/api/v1/events/stream`` | any token: Server-Sent Events (``version``) |
 | GET | ``/api/v1/feeds/{department}`` | that department; city office and auditor |
@@ -19,12 +22,15 @@ Errors are ``application/problem+json`` (``xuncha_shared.http``).
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from xuncha_shared.clocks.http import rules_router
+from xuncha_shared.clocks.rules import R10_WARNINGS
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.entrypoints.audit import add_audit_api
 from xuncha_reporting.entrypoints.dashboard import add_dashboard
+from xuncha_reporting.entrypoints.routes.deadlines import deadlines_router
 from xuncha_reporting.entrypoints.routes.feeds import feeds_router
 from xuncha_reporting.entrypoints.routes.ledger import ledger_router
 from xuncha_reporting.entrypoints.routes.linked import linked_router
@@ -42,11 +48,14 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     router.include_router(linked_router(ctx, tables, current))
     router.include_router(ledger_router(ctx, tables, current))
     router.include_router(feeds_router(ctx, tables, handlers, current))
+    router.include_router(deadlines_router(ctx, tables, current))
     return router
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     app.include_router(build_router(ctx))
+    # reporting runs no clock; it shows the colours of R10, whose thresholds its view uses
+    app.include_router(rules_router([R10_WARNINGS]))
     add_audit_api(app, ctx)  # /api/v1/audit/*: auditors only, as the read-only DB role
     add_dashboard(app)
 

@@ -1,0 +1,76 @@
+"""Rectification's deadlines: R1, the formal rectification report (整改报告) due 2 calendar
+months after the feedback (rule ``xunshi_2015_art27``), with R10's yellow and red warnings.
+
+``IssueFedBack`` starts it (its own ``due_date`` must be the deadline's), a formal or final
+``RectificationReported`` satisfies it (met, or met_late after the due date); the deadline
+worker fires ``rectification.DeadlineWarningRaised`` (yellow, red) and
+``rectification.RectificationOverdue`` on the issue's stream.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
+from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
+from xuncha_shared.clocks.rules import R1_RECTIFICATION_REPORT, R10_WARNINGS
+from xuncha_shared.contracts import rectification as c
+from xuncha_shared.contracts.rectification import ReportKind
+
+
+def _common(d: Deadline) -> dict[str, Any]:
+    return {
+        "deadline_id": d.deadline_id,
+        "rule_id": d.rule_id,
+        "rule_version": d.rule_version,
+        "due_date": d.due_date,
+        "issue_id": UUID(d.aggregate_id),
+        "unit": d.owner,
+    }
+
+
+FORMAL_REPORT = DeadlineKind(
+    name="rectification.formal_report",
+    rule_id=R1_RECTIFICATION_REPORT,
+    stream_type="issue",
+    waits_for="rectification.RectificationReported(kind=formal)",
+    warning=lambda d, colour: c.DeadlineWarningRaised(**_common(d), colour=colour.value),
+    overdue=lambda d: c.RectificationOverdue(**_common(d)),
+    recomputed=lambda d, old: c.DeadlineRecomputed(
+        deadline_id=d.deadline_id,
+        deadline_kind=d.kind,
+        rule_id=d.rule_id,
+        rule_version=d.rule_version,
+        previous_due_date=old,
+        due_date=d.due_date,
+        calendar_version=d.calendar_version,
+    ),
+)
+
+#: what the service's deadline worker fires
+KINDS = (FORMAL_REPORT,)
+#: what ``GET /api/v1/rules`` lists
+RULE_IDS = (R1_RECTIFICATION_REPORT, R10_WARNINGS)
+
+
+def _due(event: c.IssueFedBack) -> date | None:
+    return date.fromisoformat(event.due_date) if event.due_date else None
+
+
+def reactions(clocks: Clocks) -> DeadlineReactions:
+    """R1 started by the feedback and satisfied by the formal (or final) report."""
+    return DeadlineReactions(
+        clocks,
+        starts=[
+            Starts(c.IssueFedBack, FORMAL_REPORT, owner=lambda e, _: e.unit, due_date=_due),
+        ],
+        ends=[
+            Ends(
+                c.RectificationReported,
+                FORMAL_REPORT,
+                when=lambda e, _: e.kind in (ReportKind.FORMAL, ReportKind.FINAL),
+            ),
+        ],
+    )

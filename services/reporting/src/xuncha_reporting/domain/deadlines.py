@@ -1,0 +1,156 @@
+"""The deadlines view (期限): what each service's clocks wait for, rebuilt from their events.
+
+Reporting cannot read the services' ``deadlines`` tables; it follows the events instead: the
+starting event (``IssueFedBack`` for R1, ``ClueTransferred`` for R3, a real-name
+``PetitionReceived`` for R8), the firing events (warnings, overdue), ``DeadlineRecomputed`` and
+the satisfying event (a formal or final ``RectificationReported`` for R1, ``ClueEscalated`` for
+R7). R7's clock is started inside the clues service from the clue's state (registration time,
+R12 classification); reporting learns of an R7 deadline from its ``EscalationOverdue`` only.
+
+The state is decided when the view is read, from what the rows hold, so the order in which the
+events were applied does not matter (a rebuild merges several histories)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+CST = timezone(timedelta(hours=8), "CST")
+
+
+class Kind(StrEnum):
+    """The deadline kinds of the services (their ``DeadlineKind.name``)."""
+
+    FORMAL_REPORT = "rectification.formal_report"  # R1
+    TRANSFER_RESULT = "clues.transfer_result"  # R3
+    ESCALATION = "clues.escalation"  # R7
+    ACCEPTANCE_NOTICE = "intake.acceptance_notice"  # R8
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    rule_id: str
+    case_type: str
+    waits_for: str
+    waits_for_zh: str
+
+
+KINDS: dict[str, KindInfo] = {
+    Kind.FORMAL_REPORT: KindInfo(
+        "xunshi_2015_art27",
+        "issue",
+        "rectification.RectificationReported(kind=formal)",
+        "被巡察单位报送整改情况报告",
+    ),
+    Kind.TRANSFER_RESULT: KindInfo(
+        "xunshi_2015_art29", "clue", "clues.TransferResultReported", "职能部门反馈线索办理情况"
+    ),
+    Kind.ESCALATION: KindInfo(
+        "jianju_2020_forward", "clue", "clues.ClueEscalated", "报送市委巡察办"
+    ),
+    Kind.ACCEPTANCE_NOTICE: KindInfo(
+        "jianju_2020_acceptance",
+        "petition",
+        "intake.InformantNotified(notice=acceptance)",
+        "告知实名举报人受理情况",
+    ),
+}
+
+#: the case each kind waits on, as a path of the owning service's API
+CASE_LINKS: dict[str, str] = {
+    "issue": "/api/v1/rectifications/{id}",
+    "clue": "/api/v1/clues/{id}",
+    "petition": "/api/v1/petitions/{id}",
+}
+
+
+class State(StrEnum):
+    RUNNING = "running"
+    WARNING_YELLOW = "warning_yellow"
+    WARNING_RED = "warning_red"
+    OVERDUE = "overdue"
+    MET = "met"
+    MET_LATE = "met_late"
+
+
+STATES: tuple[str, ...] = tuple(State)
+#: the workbench's colours: green while running, yellow after the yellow warning, red after the
+#: red warning or once overdue
+COLOUR_OF: dict[State, str] = {
+    State.RUNNING: "green",
+    State.WARNING_YELLOW: "yellow",
+    State.WARNING_RED: "red",
+    State.OVERDUE: "red",
+}
+
+
+def overdue_from(due: date) -> datetime:
+    """The moment a deadline with last day ``due`` is late: 00:00 Beijing time the day after."""
+    return datetime.combine(due + timedelta(days=1), time(0), CST)
+
+
+def state_of(row: dict[str, Any]) -> State:
+    """A deadline row's state (see the module docstring)."""
+    due: date = row["due_date"]
+    if row["ended_at"] is not None:
+        return State.MET if row["ended_at"] < overdue_from(due) else State.MET_LATE
+    if row["overdue_event_id"] is not None:
+        return State.OVERDUE
+    if row["red_event_id"] is not None:
+        return State.WARNING_RED
+    if row["yellow_event_id"] is not None:
+        return State.WARNING_YELLOW
+    return State.RUNNING
+
+
+def days_late(row: dict[str, Any], today: date) -> int:
+    """Calendar days an overdue deadline is past its due date (at least 1: it is overdue from
+    the day after)."""
+    late: int = (today - row["due_date"]).days
+    return max(1, late)
+
+
+def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
+    """The view's item of a deadline row."""
+    info = KINDS.get(row["kind"])
+    state = state_of(row)
+    case_type = row["case_type"]
+    return {
+        "kind": row["kind"],
+        "case": {
+            "type": case_type,
+            "id": row["key"],
+            "link": CASE_LINKS.get(case_type, "").format(id=row["key"]),
+        },
+        "rule_id": row["rule_id"],
+        "rule_version": row["rule_version"],
+        "due_date": row["due_date"],
+        "jurisdiction": row["jurisdiction"],
+        "owner": row["owner"],
+        "waits_for": row["waits_for"],
+        "waits_for_zh": info.waits_for_zh if info else row["waits_for"],
+        "state": state.value,
+        "started_at": row["started_at"],
+        "ended_at": row["ended_at"],
+        "days_late": days_late(row, today) if state is State.OVERDUE else 0,
+    }
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per jurisdiction: open deadlines by colour (green, yellow, red) and how many of the red
+    are overdue."""
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        state = state_of(row)
+        colour = COLOUR_OF.get(state)
+        if colour is None:
+            continue
+        counts = out.setdefault(
+            row["jurisdiction"], {"green": 0, "yellow": 0, "red": 0, "overdue": 0}
+        )
+        counts[colour] += 1
+        if state is State.OVERDUE:
+            counts["overdue"] += 1
+    return out

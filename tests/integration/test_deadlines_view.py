@@ -1,0 +1,252 @@
+"""The deadlines view against the real PostgreSQL and Kafka: rectification (in this process, its
+real composition) records feedbacks and reports, its deadline worker fires with the service's
+clock moved, its outbox relay publishes to Kafka, and the reporting service's consumer projects
+everything into ``GET /api/v1/views/deadlines``. A county sees only its own deadlines; a replay
+as of a past moment shows the clocks as they stood then."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from xuncha_rectification.bootstrap import SPEC as RECTIFICATION
+from xuncha_reporting.bootstrap import SPEC as REPORTING
+from xuncha_reporting.replay import replay_as_of
+from xuncha_shared import provision
+from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.clocks import DeadlineWorker, ManualClock
+from xuncha_shared.clocks.clock import CST
+from xuncha_shared.http.app import create_app
+from xuncha_shared.relay import OutboxRelay
+from xuncha_shared.runtime import ServiceContext, service_context
+from xuncha_shared.settings import Settings
+
+from tests.support.principals import LINCHUAN, NANCHENG, OFFICES
+from tests.support.service_api import service_settings
+
+pytestmark = pytest.mark.timeout(240)
+
+FEEDBACK_AT = datetime(2026, 9, 30, 10, tzinfo=CST)  # R1 due 2026-11-30
+
+
+@dataclass
+class Stack:
+    rect: httpx.AsyncClient
+    reporting: httpx.AsyncClient
+    rect_ctx: ServiceContext
+    reporting_settings: Settings
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    @property
+    def clock(self) -> ManualClock:
+        assert isinstance(self.rect_ctx.now, ManualClock)
+        return self.rect_ctx.now
+
+    def worker(self) -> DeadlineWorker:
+        ctx = self.rect_ctx
+        return DeadlineWorker(ctx.pool, ctx.store, ctx.clocks(), RECTIFICATION.deadline_kinds)
+
+
+async def wait_for(predicate: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+async def stack(infra: Any) -> AsyncIterator[Stack]:
+    run = uuid.uuid4().hex[:6]
+    prefix = f"{infra.db_prefix}dv{run}_"
+    topics = f"{infra.topic_prefix}dv{run}."
+    dbs = await provision.create_service_databases(infra.pg_admin_url, prefix)
+    await provision.provision_topics(infra.kafka_bootstrap, topics)
+    stop = asyncio.Event()
+    try:
+        async with contextlib.AsyncExitStack() as exits:
+            clients: dict[str, httpx.AsyncClient] = {}
+            contexts: dict[str, ServiceContext] = {}
+            for spec in (RECTIFICATION, REPORTING):
+                settings = service_settings(spec.name, infra, dbs, prefix, topics, relay_poll_ms=10)
+                ctx = await exits.enter_async_context(service_context(spec, settings))
+                if spec.build_consumers:
+                    spec.build_consumers(ctx.broker, ctx)
+                    await ctx.broker.start()
+                    exits.push_async_callback(ctx.broker.stop)
+                app = create_app(spec.name, title=spec.title)
+                app.state.ctx = ctx
+                assert spec.build_api is not None
+                spec.build_api(app, ctx)
+                client = httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app), base_url=f"http://{spec.name}"
+                )
+                exits.push_async_callback(client.aclose)
+                clients[spec.name], contexts[spec.name] = client, ctx
+            relay = OutboxRelay(
+                contexts["rectification"].pool,
+                bootstrap=infra.kafka_bootstrap,
+                service="rectification",
+                topic_prefix=topics,
+                poll_interval=0.01,
+            )
+            task = asyncio.create_task(relay.run(stop))
+
+            async def stop_relay() -> None:
+                stop.set()
+                await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 30)
+
+            exits.push_async_callback(stop_relay)
+            pools = [contexts["rectification"].pool, contexts["reporting"].pool]
+            tokens = {n: await create_token_in(pools, p) for n, p in OFFICES.items()}
+            contexts["rectification"].now = ManualClock(FEEDBACK_AT)
+            yield Stack(
+                rect=clients["rectification"],
+                reporting=clients["reporting"],
+                rect_ctx=contexts["rectification"],
+                reporting_settings=contexts["reporting"].settings,
+                tokens=tokens,
+            )
+    finally:
+        await provision.drop_prefixed_databases(infra.pg_admin_url, prefix)
+        await provision.delete_prefixed_topics(infra.kafka_bootstrap, topics)
+
+
+async def feed_back(stack: Stack, jurisdiction: str, who: str) -> str:
+    body = {
+        "jurisdiction": jurisdiction,
+        "unit": "某局",
+        "issues": [{"description": "落实主体责任不到位"}],
+    }
+    r = await stack.rect.post("/api/v1/feedbacks", json=body, headers=stack.auth(who))
+    assert r.status_code == 201, r.text
+    return str(r.json()["issue_ids"][0])
+
+
+async def formal_report(stack: Stack, issue_id: str) -> None:
+    body = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改"}
+    r = await stack.rect.post(
+        f"/api/v1/rectifications/{issue_id}/reports", json=body, headers=stack.auth("county")
+    )
+    assert r.status_code == 201, r.text
+
+
+async def view(stack: Stack, who: str = "city", **params: str) -> dict[str, Any]:
+    r = await stack.reporting.get("/api/v1/views/deadlines", params=params, headers=stack.auth(who))
+    assert r.status_code == 200, r.text
+    return {i["case"]["id"]: i for i in r.json()["items"]}
+
+
+async def state_of(stack: Stack, issue_id: str, expected: str) -> None:
+    async def reached() -> bool:
+        item = (await view(stack)).get(issue_id)
+        return item is not None and item["state"] == expected
+
+    await wait_for(reached, f"{issue_id} {expected} in the deadlines view")
+
+
+async def test_the_view_follows_r1_from_running_to_met_late_and_replays_as_of(
+    stack: Stack,
+) -> None:
+    stack.clock.set(FEEDBACK_AT)
+    late = await feed_back(stack, LINCHUAN, "county")
+    on_time = await feed_back(stack, LINCHUAN, "county")
+    other = await feed_back(stack, NANCHENG, "other")
+    await state_of(stack, late, "running")
+    item = (await view(stack))[late]
+    assert (item["rule_id"], item["rule_version"], item["due_date"]) == (
+        "xunshi_2015_art27",
+        1,
+        "2026-11-30",
+    )
+    assert item["owner"] == "某局" and item["jurisdiction"] == LINCHUAN
+    assert item["case"] == {"type": "issue", "id": late, "link": f"/api/v1/rectifications/{late}"}
+    assert item["waits_for"] == "rectification.RectificationReported(kind=formal)"
+
+    # a formal report before the due date: met, and the worker never fires it
+    stack.clock.set(datetime(2026, 10, 20, 10, tzinfo=CST))
+    await formal_report(stack, on_time)
+    await state_of(stack, on_time, "met")
+
+    stack.clock.set(datetime(2026, 11, 12, 9, tzinfo=CST))  # yellow for both counties
+    assert len(await stack.worker().fire_due()) == 2
+    await state_of(stack, late, "warning_yellow")
+    await state_of(stack, other, "warning_yellow")
+    yellow_moment = datetime.now(UTC)
+    await asyncio.sleep(0.05)  # recorded_at of later events is strictly after this moment
+
+    stack.clock.set(datetime(2026, 12, 3, 9, tzinfo=CST))  # overdue (red skipped: overtaken)
+    fired = await stack.worker().fire_due()
+    assert sorted(f.stage.value for f in fired) == ["overdue", "overdue"]
+    await state_of(stack, late, "overdue")
+    r = await stack.reporting.get(
+        "/api/v1/views/deadlines",
+        params={"state": "overdue", "jurisdiction": LINCHUAN},
+        headers=stack.auth("county"),
+    )
+    assert [i["case"]["id"] for i in r.json()["items"]] == [late]
+    assert r.json()["items"][0]["days_late"] > 0
+
+    summary = await stack.reporting.get(
+        "/api/v1/views/deadlines/summary", headers=stack.auth("city")
+    )
+    counts = {c["jurisdiction"]: c for c in summary.json()["jurisdictions"]}
+    assert (counts[LINCHUAN]["green"], counts[LINCHUAN]["red"], counts[LINCHUAN]["overdue"]) == (
+        0,
+        1,
+        1,
+    )
+    assert counts[NANCHENG]["red"] == 1
+
+    # the late formal report: met_late
+    stack.clock.set(datetime(2026, 12, 5, 9, tzinfo=CST))
+    await formal_report(stack, late)
+    await state_of(stack, late, "met_late")
+
+    # the clocks as they stood at the yellow warnings
+    report = await replay_as_of(stack.reporting_settings, yellow_moment, jurisdiction=LINCHUAN)
+    then = {d["case"]["id"]: d["state"] for d in report.deadlines}
+    assert then == {late: "warning_yellow", on_time: "met"}
+    now = await replay_as_of(stack.reporting_settings, datetime.now(UTC), jurisdiction=LINCHUAN)
+    assert {d["case"]["id"]: d["state"] for d in now.deadlines} == {
+        late: "met_late",
+        on_time: "met",
+    }
+
+
+async def test_a_county_sees_only_its_own_deadlines(stack: Stack) -> None:
+    stack.clock.set(FEEDBACK_AT)
+    mine = await feed_back(stack, LINCHUAN, "county")
+    theirs = await feed_back(stack, NANCHENG, "other")
+    await state_of(stack, theirs, "running")
+    await state_of(stack, mine, "running")
+    own = await view(stack, "county")
+    assert mine in own and theirs not in own
+    assert all(i["jurisdiction"] == LINCHUAN for i in own.values())
+    r = await stack.reporting.get(
+        "/api/v1/views/deadlines", params={"jurisdiction": NANCHENG}, headers=stack.auth("county")
+    )
+    assert r.status_code == 403
+    assert theirs not in r.text
+    r = await stack.reporting.get(
+        "/api/v1/views/deadlines/summary",
+        params={"jurisdiction": NANCHENG},
+        headers=stack.auth("county"),
+    )
+    assert r.status_code == 403
+    r = await stack.reporting.get(
+        "/api/v1/views/deadlines", params={"state": "late"}, headers=stack.auth("city")
+    )
+    assert r.status_code == 422

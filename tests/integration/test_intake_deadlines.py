@@ -1,0 +1,165 @@
+"""R8 under the real intake flow, against the real PostgreSQL: a real-name petition starts the
+15-working-day acceptance-notice deadline in the transaction that records it (an anonymous one
+starts none), and the service's worker, with the service's clock moved, fires
+``intake.AcceptanceNoticeOverdue`` once on the petition's stream."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from xuncha_intake.adapters.deadlines import ACCEPTANCE_NOTICE
+from xuncha_intake.bootstrap import SPEC
+from xuncha_shared.clocks import DeadlineWorker, ManualClock
+from xuncha_shared.clocks.clock import CST
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.support.principals import LINCHUAN, NANCHENG, OFFICES
+from tests.support.service_api import InProcessService, in_process_service
+
+pytestmark = pytest.mark.timeout(180)
+
+RECEIVED_AT = datetime(2026, 9, 29, 10, tzinfo=CST)  # 15 working days, National Day between
+CUSTODIAN = Principal(id="lc-custodian", role=Role.CUSTODIAN, jurisdiction=LINCHUAN)
+INFORMANT = {"name": "王秀英", "phone": "13907941234", "id_number": "11010519491231002X"}
+
+
+@pytest.fixture
+async def svc(infra: Any) -> AsyncIterator[InProcessService]:
+    principals = {
+        **OFFICES,
+        "custodian": CUSTODIAN,
+        "nc_custodian": Principal(id="nc-custodian", role=Role.CUSTODIAN, jurisdiction=NANCHENG),
+    }
+    async with in_process_service(infra, SPEC, principals, label="id") as service:
+        service.ctx.now = ManualClock(RECEIVED_AT)
+        yield service
+
+
+async def petition(svc: InProcessService, **extra: Any) -> str:
+    body = {
+        "jurisdiction": LINCHUAN,
+        "unit": "临川区某局",
+        "channel": "letter",
+        "summary": "反映问题",
+    }
+    r = await svc.client.post(
+        "/api/v1/petitions", json={**body, **extra}, headers=svc.auth("group")
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def test_a_real_name_petition_starts_r8_and_its_overdue_fires_once(
+    svc: InProcessService,
+) -> None:
+    petition_id = await petition(svc, informant=INFORMANT)
+    row = await svc.ctx.pool.fetchrow(
+        "SELECT * FROM deadlines WHERE kind = $1 AND key = $2", ACCEPTANCE_NOTICE.name, petition_id
+    )
+    assert (row["rule_id"], row["rule_version"]) == ("jianju_2020_acceptance", 1)
+    # 29 Sep + 15 working days: 30 Sep, 1–7 Oct off (National Day), Saturday 10 Oct worked
+    assert row["due_date"].isoformat() == "2026-10-26"
+    assert row["owner"] == LINCHUAN and row["yellow_at"] is None
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    assert svc.ctx.now is not None and isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(datetime(2026, 10, 26, 23, 59, tzinfo=CST))
+    assert await worker.fire_due() == []  # the due day itself is still in time
+    svc.ctx.now.set(datetime(2026, 10, 27, 0, 0, tzinfo=CST))
+    assert [f.stage.value for f in await worker.fire_due()] == ["overdue"]
+    svc.ctx.now.advance(timedelta(days=30))
+    assert await worker.fire_due() == []
+    stream = await svc.ctx.store.read_stream(petition_id)
+    assert [e.event_type for e in stream] == [
+        "intake.PetitionReceived",
+        "intake.AcceptanceNoticeOverdue",
+    ]
+    assert stream[1].payload["due_date"] == "2026-10-26"
+    assert stream[1].jurisdiction == LINCHUAN
+
+
+async def test_an_anonymous_petition_starts_no_acceptance_notice_deadline(
+    svc: InProcessService,
+) -> None:
+    await petition(svc, channel="online")
+    assert await svc.ctx.pool.fetchval("SELECT count(*) FROM deadlines") == 0
+
+
+async def test_rules_lists_r8(svc: InProcessService) -> None:
+    r = await svc.client.get("/api/v1/rules")
+    assert [rule["id"] for rule in r.json()["rules"]] == ["jianju_2020_acceptance"]
+
+
+async def notify(
+    svc: InProcessService, petition_id: str, who: str = "custodian", **body: Any
+) -> Any:
+    doc = {"kind": "acceptance", "channel": "letter", "sent_on": "2026-10-20", **body}
+    return await svc.client.post(
+        f"/api/v1/petitions/{petition_id}/notices", json=doc, headers=svc.auth(who)
+    )
+
+
+async def r8_state(svc: InProcessService, petition_id: str) -> str:
+    return str(
+        await svc.ctx.pool.fetchval(
+            "SELECT state FROM deadlines WHERE kind = $1 AND key = $2",
+            ACCEPTANCE_NOTICE.name,
+            petition_id,
+        )
+    )
+
+
+async def test_the_acceptance_notice_satisfies_r8_and_nothing_fires(
+    svc: InProcessService,
+) -> None:
+    petition_id = await petition(svc, informant=INFORMANT)
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(datetime(2026, 10, 21, 9, tzinfo=CST))
+    r = await notify(svc, petition_id)
+    assert r.status_code == 201, r.text
+    assert r.json()["notices"] == ["acceptance"]
+    assert await r8_state(svc, petition_id) == "met"
+    stream = await svc.ctx.store.read_stream(petition_id)
+    notified = stream[-1]
+    assert notified.event_type == "intake.InformantNotified"
+    assert notified.payload == {
+        "petition_id": petition_id,
+        "notice": "acceptance",
+        "notice_channel": "letter",
+        "sent_on": "2026-10-20",
+    }  # nothing of who was told
+    assert notified.actor.principal_id == "lc-custodian"
+    svc.ctx.now.advance(timedelta(days=60))
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    assert await worker.fire_due() == []
+    # a result notice later is recorded too; a second acceptance notice is refused
+    assert (await notify(svc, petition_id, kind="result", channel="phone")).status_code == 201
+    assert (await notify(svc, petition_id)).status_code == 409
+
+
+async def test_a_notice_sent_after_the_due_date_is_met_late(svc: InProcessService) -> None:
+    petition_id = await petition(svc, informant=INFORMANT)
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(datetime(2026, 11, 2, 9, tzinfo=CST))
+    r = await notify(svc, petition_id, sent_on="2026-10-27", channel="in_person")
+    assert r.status_code == 201, r.text
+    assert await r8_state(svc, petition_id) == "met_late"
+
+
+async def test_notices_are_refused_without_writing(svc: InProcessService) -> None:
+    named = await petition(svc, informant=INFORMANT)
+    anonymous = await petition(svc, channel="online")
+    before = await svc.ctx.pool.fetchval("SELECT count(*) FROM events")
+    assert (await notify(svc, named, who="county")).status_code == 403  # not the custodian
+    assert (await notify(svc, named, who="nc_custodian")).status_code == 403  # other county
+    assert (await notify(svc, anonymous)).status_code == 409
+    assert (await notify(svc, str(uuid.uuid4()))).status_code == 404
+    assert (await notify(svc, named, sent_on="2026-12-01")).status_code == 422  # future
+    assert (await notify(svc, named, channel="pigeon")).status_code == 422
+    r = await notify(svc, named, kind="maybe")
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem")
+    assert await svc.ctx.pool.fetchval("SELECT count(*) FROM events") == before
+    assert await r8_state(svc, named) == "running"
