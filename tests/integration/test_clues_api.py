@@ -405,7 +405,13 @@ async def test_auth_and_roles(stack: Stack) -> None:
     assert_problem(resp, 401)
     assert_problem(await classify(stack, clue_id, who="auditor"), 403)
     assert_problem(await classify(stack, clue_id, who="dept"), 403)
-    assert_problem(await classify(stack, clue_id, who="other"), 403)
+    # another county's clue answers exactly like an unknown one (no existence oracle)
+    foreign = assert_problem(await classify(stack, clue_id, who="other"), 404)
+    unknown_id = str(uuid.uuid4())
+    unknown = assert_problem(await classify(stack, unknown_id, who="other"), 404)
+    assert foreign["detail"] == unknown["detail"].replace(unknown_id, clue_id)
+    assert foreign["type"] == unknown["type"] and foreign["title"] == unknown["title"]
+    assert LINCHUAN not in foreign["detail"]
     assert_problem(await transfer(stack, clue_id, who="group"), 403)
     assert await stack.clue_events() == before
     # reads: the auditor reads everything, a department nothing, another county nothing
@@ -415,15 +421,20 @@ async def test_auth_and_roles(stack: Stack) -> None:
     assert_problem(
         await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("dept")), 403
     )
-    assert_problem(
-        await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("other")), 403
+    foreign = assert_problem(
+        await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("other")), 404
     )
-    assert_problem(
+    unknown = assert_problem(
+        await stack.clues.get(f"/api/v1/clues/{unknown_id}", headers=stack.auth("other")), 404
+    )
+    assert foreign["detail"] == unknown["detail"].replace(unknown_id, clue_id)
+    refused = assert_problem(
         await stack.clues.get(
             f"/api/v1/clues?jurisdiction={LINCHUAN}", headers=stack.auth("other")
         ),
         403,
     )
+    assert LINCHUAN not in refused["detail"]  # a refusal never names the foreign jurisdiction
     listed = await stack.clues.get("/api/v1/clues", headers=stack.auth("other"))
     assert listed.status_code == 200
     assert all(i["id"] != clue_id for i in listed.json()["items"])

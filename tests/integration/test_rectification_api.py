@@ -227,9 +227,18 @@ async def test_auth_roles_and_jurisdictions(api: Api) -> None:
     issue_ids = (await post_feedback(api)).json()["issue_ids"]
     before = await api.events()
     url = f"/api/v1/rectifications/{issue_ids[0]}"
-    assert_problem(
-        await api.client.post(url + "/reports", json=report(), headers=api.auth("other")), 403
+    # another county's issue answers exactly like an unknown one (no existence oracle)
+    foreign = assert_problem(
+        await api.client.post(url + "/reports", json=report(), headers=api.auth("other")), 404
     )
+    unknown_id = str(uuid.uuid4())
+    unknown = assert_problem(
+        await api.client.post(
+            f"/api/v1/rectifications/{unknown_id}/reports", json=report(), headers=api.auth("other")
+        ),
+        404,
+    )
+    assert foreign["detail"] == unknown["detail"].replace(unknown_id, issue_ids[0])
     assert_problem(
         await api.client.post(url + "/reports", json=report(), headers=api.auth("auditor")), 403
     )
@@ -237,8 +246,14 @@ async def test_auth_roles_and_jurisdictions(api: Api) -> None:
     # reads: auditor yes; the concerned department yes, another no; another county no
     assert (await api.client.get(url, headers=api.auth("auditor"))).status_code == 200
     assert (await api.client.get(url, headers=api.auth("jw"))).status_code == 200
-    assert_problem(await api.client.get(url, headers=api.auth("audit")), 403)
-    assert_problem(await api.client.get(url, headers=api.auth("other")), 403)
+    not_concerned = assert_problem(await api.client.get(url, headers=api.auth("audit")), 404)
+    foreign = assert_problem(await api.client.get(url, headers=api.auth("other")), 404)
+    unknown = assert_problem(
+        await api.client.get(f"/api/v1/rectifications/{unknown_id}", headers=api.auth("other")),
+        404,
+    )
+    for doc in (not_concerned, foreign):
+        assert doc["detail"] == unknown["detail"].replace(unknown_id, issue_ids[0])
 
 
 async def test_unknown_jurisdiction_is_422_and_writes_nothing(api: Api) -> None:

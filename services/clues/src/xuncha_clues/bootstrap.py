@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_clues.adapters.read_model import SCHEMA, SqlClueReadModel
@@ -19,6 +20,7 @@ def handlers(ctx: ServiceContext) -> ClueHandlers:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
 
 

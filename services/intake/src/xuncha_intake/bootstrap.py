@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from xuncha_shared.crypto import InformantVault, load_kek
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
@@ -32,6 +33,7 @@ async def on_start(ctx: ServiceContext) -> None:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext, ServiceSpec
 
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
@@ -18,6 +19,7 @@ def handlers(ctx: ServiceContext) -> RectificationHandlers:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
 
 

@@ -20,9 +20,11 @@ from xuncha_shared.http.problems import invalid
 from xuncha_shared.ids import uuid7
 from xuncha_shared.telemetry import current_traceparent
 
-__all__ = ["CORRELATION_HEADER", "known_jurisdiction", "request_meta"]
+__all__ = ["CORRELATION_HEADER", "MAX_OFFSET", "known_jurisdiction", "request_meta"]
 
 CORRELATION_HEADER = "X-Correlation-Id"
+#: the largest ``offset`` of a list (PostgreSQL's OFFSET is a 64-bit integer; no list is near)
+MAX_OFFSET = 1_000_000_000
 
 
 def request_meta(request: Request, principal: Principal) -> Meta:

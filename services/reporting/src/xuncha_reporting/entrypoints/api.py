@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
@@ -46,6 +47,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     app.include_router(build_router(ctx))
     add_audit_api(app, ctx)  # /api/v1/audit/*: auditors only, as the read-only DB role
     add_dashboard(app)

@@ -46,8 +46,9 @@ def history_router(
         except StreamNotFoundError:
             raise not_found(f"no stream {stream_id!r} in any service") from None
         own = next((e for e in story.events if e.in_stream), None)
-        if own is not None:
-            ensure_jurisdiction(principal, own.envelope.jurisdiction.strip())
+        if own is not None and not principal.can_access(own.envelope.jurisdiction.strip()):
+            # another jurisdiction's case is answered exactly like an unknown one
+            raise not_found(f"no stream {stream_id!r} in any service")
         return story_document(story)
 
     replay_lock = asyncio.Lock()
