@@ -521,6 +521,10 @@ async def test_identity_reads_filters(env: Env):
     [
         ("/api/v1/audit/identity-reads", {"since": "yesterday"}, "query.since"),
         ("/api/v1/audit/identity-reads", {"since": "2026-13-45"}, "query.since"),
+        # the edges of the date range (a 500 before: the database's UTC overflowed)
+        ("/api/v1/audit/identity-reads", {"since": "0001-01-01T00:00:00"}, "query.since"),
+        ("/api/v1/audit/identity-reads", {"since": "9999-12-31T23:59:59-12:00"}, "query.since"),
+        ("/api/v1/audit/identity-reads", {"jurisdiction": "36100\x00"}, "query"),
         ("/api/v1/audit/identity-reads", {"jurisdiction": "abc"}, "query.jurisdiction"),
         ("/api/v1/audit/identity-reads", {"jurisdiction": "999999"}, "query.jurisdiction"),
         ("/api/v1/audit/identity-reads", {"limit": "0"}, "query.limit"),

@@ -477,3 +477,20 @@ async def test_bad_transfer_and_escalation_bodies(stack: Stack) -> None:
     )
     assert "body.reason" in assert_problem(resp, 422)["detail"]
     assert await stack.clue_events() == before
+
+
+@pytest.mark.parametrize("query", ["offset=" + str(2**70), "offset=99999999999999999999"])
+async def test_an_offset_beyond_the_bound_is_422(stack: Stack, query: str) -> None:
+    resp = await stack.clues.get(f"/api/v1/clues?{query}", headers=stack.auth("county"))
+    doc = assert_problem(resp, 422)
+    assert [e["field"] for e in doc["errors"]] == ["query.offset"]
+
+
+async def test_a_nul_in_classify_topics_is_422(stack: Stack) -> None:
+    _, _, clue_id = await new_clue(stack)
+    resp = await stack.clues.post(
+        f"/api/v1/clues/{clue_id}/classify",
+        json={"category": "inquiry", "topics": ["四风\x00"]},
+        headers=stack.auth("county"),
+    )
+    assert "body.topics.0" in assert_problem(resp, 422)["detail"]
