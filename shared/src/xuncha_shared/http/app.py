@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xuncha_shared.domain.errors import DomainError
 from xuncha_shared.http.config import HttpSettings
 from xuncha_shared.http.gate import GateMiddleware
+from xuncha_shared.http.openapi import describe_problems
 from xuncha_shared.http.problems import TYPE_VALIDATION, ProblemError, problem_of, problem_type
 from xuncha_shared.telemetry import context_from_traceparent
 
@@ -304,6 +305,7 @@ def create_app(
         title=title, version=version, lifespan=lifespan, telemetry=native, **fastapi_kwargs
     )
     app.state.service = service
+    describe_problems(app)  # the document lists every problem response an operation gives
 
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
