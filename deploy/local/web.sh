@@ -20,8 +20,12 @@ need_node() {
 
 # what the build depends on: the lock, the config files and every source file
 sources_hash() {
-    (cd "$WEB" && find package.json package-lock.json index.html vite.config.ts tsconfig.json \
-        src public -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64)
+    local paths=() p
+    # only what exists: a missing path (web/public is optional) would make find fail
+    for p in package.json package-lock.json index.html vite.config.ts tsconfig.json src public; do
+        [[ -e "$WEB/$p" ]] && paths+=("$p")
+    done
+    (cd "$WEB" && find "${paths[@]}" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64)
 }
 
 # npm ci unless node_modules was installed from this very lock

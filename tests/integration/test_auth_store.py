@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -18,7 +19,13 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from xuncha_shared.auth.authenticators import TokenAuthenticator
 from xuncha_shared.auth.demo import create_demo_tokens
-from xuncha_shared.auth.tokens import AmbiguousTokenPrefix, TokenStore, hash_token
+from xuncha_shared.auth.tokens import (
+    AmbiguousTokenPrefix,
+    TokenStore,
+    UnknownToken,
+    hash_token,
+    rotate_token_in,
+)
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.db import create_pool
 from xuncha_shared.domain.principals import Principal, Role
@@ -124,12 +131,95 @@ async def test_demo_tokens_are_valid_in_every_database(fresh_db: FreshDb) -> Non
         await second.close()
 
 
+async def test_tokens_expire(store: TokenStore, fresh_db: FreshDb) -> None:
+    token = await store.create(COUNTY_ADMIN, "90 天")
+    [info] = await store.list_tokens()
+    assert info.expires_at is not None
+    days = (info.expires_at - info.created_at).total_seconds() / 86400
+    assert 89.99 < days < 90.01  # the default lifetime
+    assert await store.resolve(token) == COUNTY_ADMIN
+    expired = await store.create(COUNTY_ADMIN, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert await store.resolve(expired) is None
+    never = await store.create(COUNTY_ADMIN, expires_at=None)
+    assert await store.resolve(never) == COUNTY_ADMIN
+    # a row of before expiry existed (no expires_at) keeps working
+    legacy = "xc_" + "L" * 43
+    await fresh_db.pool.execute(
+        "INSERT INTO auth_tokens (token_hash, principal_id, role, jurisdiction) "
+        "VALUES ($1, 'old', 'county_admin', '361002')",
+        hash_token(legacy),
+    )
+    assert await store.resolve(legacy) is not None
+
+
+async def test_the_schema_change_keeps_existing_tokens(fresh_db: FreshDb) -> None:
+    # the table as it was before expiry and last use existed
+    await fresh_db.pool.execute(
+        """
+        CREATE TABLE auth_tokens (
+            token_hash char(64) PRIMARY KEY, principal_id text NOT NULL, role text NOT NULL,
+            jurisdiction char(6) NOT NULL, department text NULL, label text NOT NULL DEFAULT '',
+            created_at timestamptz NOT NULL DEFAULT now(), revoked_at timestamptz NULL)
+        """
+    )
+    old = "xc_" + "O" * 43
+    await fresh_db.pool.execute(
+        "INSERT INTO auth_tokens (token_hash, principal_id, role, jurisdiction) "
+        "VALUES ($1, 'old', 'county_admin', '361002')",
+        hash_token(old),
+    )
+    store = TokenStore(fresh_db.pool)
+    await store.ensure_schema()
+    await store.ensure_schema()  # idempotent
+    assert await store.resolve(old) == Principal(
+        id="old", role=Role.COUNTY_ADMIN, jurisdiction="361002"
+    )
+    [info] = await store.list_tokens()
+    assert info.expires_at is None and info.last_used_at is not None
+
+
+async def test_last_use_is_recorded_at_most_once_a_minute(
+    store: TokenStore, fresh_db: FreshDb
+) -> None:
+    token = await store.create(COUNTY_ADMIN)
+    [info] = await store.list_tokens()
+    assert info.last_used_at is None
+    assert await store.resolve(token) == COUNTY_ADMIN
+    [info] = await store.list_tokens()
+    first = info.last_used_at
+    assert first is not None
+    await fresh_db.pool.execute("UPDATE auth_tokens SET last_used_at = now() - interval '1 hour'")
+    assert await store.resolve(token) == COUNTY_ADMIN  # within the minute: not written again
+    [info] = await store.list_tokens()
+    assert first - info.last_used_at >= timedelta(minutes=59)
+    fresh = TokenStore(fresh_db.pool)  # another process
+    assert await fresh.resolve(token) == COUNTY_ADMIN
+    [info] = await store.list_tokens()
+    assert info.last_used_at is not None and info.last_used_at >= first
+
+
+async def test_rotate_issues_a_new_token_and_revokes_the_old(
+    store: TokenStore, fresh_db: FreshDb
+) -> None:
+    old = await store.create(DISCIPLINE, "纪委 李")
+    new, holder = await rotate_token_in([fresh_db.pool], hash_token(old)[:12])
+    assert holder == DISCIPLINE
+    assert new != old
+    assert await store.resolve(old) is None
+    assert await store.resolve(new) == DISCIPLINE
+    infos = await store.list_tokens()
+    assert [(i.principal, i.label) for i in infos] == [(DISCIPLINE, "纪委 李")]
+    with pytest.raises(UnknownToken):
+        await rotate_token_in([fresh_db.pool], old)
+
+
 # --- the CLI, across the four service databases of this test session --------------------------
 
 
 async def _cli(infra: Infra, *args: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     env.update(XUNCHA_PG_ADMIN_URL=infra.pg_admin_url, XUNCHA_DB_NAME_PREFIX=infra.db_prefix)
+    env["COLUMNS"] = "250"  # tables unwrapped
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -206,6 +296,16 @@ async def test_cli_create_and_revoke(infra: Infra, service_pools: dict[str, asyn
         else:
             assert p is None
 
+    code, listed, stderr = await _cli(infra, "list", "--service", "intake")
+    assert code == 0, stderr
+    assert "expires" in listed and "last used" in listed
+    code, rotated, stderr = await _cli(infra, "rotate", hash_token(token)[:16])
+    assert code == 0, stderr
+    new_token = rotated.strip()
+    assert new_token.startswith("xc_") and new_token != token
+    assert await TokenStore(service_pools["intake"]).resolve(token) is None
+    assert await TokenStore(service_pools["intake"]).resolve(new_token) is not None
+    token = new_token
     code, _, stderr = await _cli(infra, "revoke", hash_token(token)[:16])
     assert code == 0, stderr
     for pool in service_pools.values():

@@ -408,7 +408,13 @@ async def test_auth_and_roles(stack: Stack) -> None:
     assert_problem(resp, 401)
     assert_problem(await classify(stack, clue_id, who="auditor"), 403)
     assert_problem(await classify(stack, clue_id, who="dept"), 403)
-    assert_problem(await classify(stack, clue_id, who="other"), 403)
+    # another county's clue answers exactly like an unknown one (no existence oracle)
+    foreign = assert_problem(await classify(stack, clue_id, who="other"), 404)
+    unknown_id = str(uuid.uuid4())
+    unknown = assert_problem(await classify(stack, unknown_id, who="other"), 404)
+    assert foreign["detail"] == unknown["detail"].replace(unknown_id, clue_id)
+    assert foreign["type"] == unknown["type"] and foreign["title"] == unknown["title"]
+    assert LINCHUAN not in foreign["detail"]
     assert_problem(await transfer(stack, clue_id, who="group"), 403)
     assert await stack.clue_events() == before
     # reads: the auditor reads everything, a department nothing, another county nothing
@@ -418,15 +424,20 @@ async def test_auth_and_roles(stack: Stack) -> None:
     assert_problem(
         await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("dept")), 403
     )
-    assert_problem(
-        await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("other")), 403
+    foreign = assert_problem(
+        await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("other")), 404
     )
-    assert_problem(
+    unknown = assert_problem(
+        await stack.clues.get(f"/api/v1/clues/{unknown_id}", headers=stack.auth("other")), 404
+    )
+    assert foreign["detail"] == unknown["detail"].replace(unknown_id, clue_id)
+    refused = assert_problem(
         await stack.clues.get(
             f"/api/v1/clues?jurisdiction={LINCHUAN}", headers=stack.auth("other")
         ),
         403,
     )
+    assert LINCHUAN not in refused["detail"]  # a refusal never names the foreign jurisdiction
     listed = await stack.clues.get("/api/v1/clues", headers=stack.auth("other"))
     assert listed.status_code == 200
     assert all(i["id"] != clue_id for i in listed.json()["items"])
@@ -469,3 +480,20 @@ async def test_bad_transfer_and_escalation_bodies(stack: Stack) -> None:
     )
     assert "body.reason" in assert_problem(resp, 422)["detail"]
     assert await stack.clue_events() == before
+
+
+@pytest.mark.parametrize("query", ["offset=" + str(2**70), "offset=99999999999999999999"])
+async def test_an_offset_beyond_the_bound_is_422(stack: Stack, query: str) -> None:
+    resp = await stack.clues.get(f"/api/v1/clues?{query}", headers=stack.auth("county"))
+    doc = assert_problem(resp, 422)
+    assert [e["field"] for e in doc["errors"]] == ["query.offset"]
+
+
+async def test_a_nul_in_classify_topics_is_422(stack: Stack) -> None:
+    _, _, clue_id = await new_clue(stack)
+    resp = await stack.clues.post(
+        f"/api/v1/clues/{clue_id}/classify",
+        json={"category": "inquiry", "topics": ["四风\x00"]},
+        headers=stack.auth("county"),
+    )
+    assert "body.topics.0" in assert_problem(resp, 422)["detail"]

@@ -135,7 +135,7 @@ async def test_custodian_reads_the_identity_and_exactly_one_event_is_recorded(ap
     assert row["schema_version"] == 1
     assert row["jurisdiction"] == LINCHUAN
     assert row["actor"] == {"principal_id": "custodian-fz", "role": "informant_custodian"}
-    assert row["correlation_id"] == correlation
+    assert row["correlation_id"] != correlation  # a caller's header never links streams
     assert row["payload"] == {
         "petition_id": petition_id,
         "person_id": str(await api.person_id(petition_id)),
@@ -212,18 +212,22 @@ async def test_without_a_token_401(api: Api) -> None:
     assert await api.count() == before
 
 
-async def test_another_countys_custodian_is_403_and_records_nothing(api: Api) -> None:
+async def test_another_countys_custodian_is_404_and_records_nothing(api: Api) -> None:
     petition_id = await api.petition(LINCHUAN)
     city_petition = await api.petition(CITY)
     before = await api.count()
-    doc = assert_problem(await api.read(petition_id, "nc-custodian"), 403)
-    assert "361002" in doc["detail"]
+    # answered exactly like an unknown petition (no existence oracle), naming no jurisdiction
+    doc = assert_problem(await api.read(petition_id, "nc-custodian"), 404)
+    unknown_id = str(uuid.uuid4())
+    unknown = assert_problem(await api.read(unknown_id, "nc-custodian"), 404)
+    assert doc["detail"] == unknown["detail"].replace(unknown_id, petition_id)
+    assert "361002" not in doc["detail"]
     # a county custodian does not read the city's petitions either
-    assert_problem(await api.read(city_petition, "lc-custodian"), 403)
+    assert_problem(await api.read(city_petition, "lc-custodian"), 404)
     assert await api.count() == before
     # nor learns whether another county's petition is anonymous
     anonymous = await api.petition(LINCHUAN, informant=False)
-    assert_problem(await api.read(anonymous, "nc-custodian"), 403)
+    assert_problem(await api.read(anonymous, "nc-custodian"), 404)
 
 
 async def test_unknown_petition_is_404(api: Api) -> None:

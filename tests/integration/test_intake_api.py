@@ -210,6 +210,10 @@ async def test_unknown_jurisdiction_is_422_and_writes_nothing(api: Api) -> None:
         (petition(informant={"name": "张三", "id_number": "110105194912310021"}), "id_number"),
         (petition(informant={"phone": "13800000000"}), "body.informant.name"),
         (petition(extra="x"), "body.extra"),
+        # PostgreSQL stores no NUL: a 422 at the door, not a 500 from the database
+        (petition(summary="举报\x00内容"), "body.summary"),
+        (petition(unit="某局\x00"), "body.unit"),
+        (petition(round_id="2026\x00"), "body.round_id"),
     ],
 )
 async def test_bad_input_is_422_problem_and_writes_nothing(
@@ -234,15 +238,23 @@ async def test_malformed_json_is_400(api: Api) -> None:
     assert await api.counts() == before
 
 
-async def test_correlation_header_is_kept(api: Api) -> None:
-    correlation = uuid.uuid4()
+async def test_a_callers_correlation_header_never_links_streams(api: Api) -> None:
+    # a county sends the correlation id of another county's case: its own petition must not
+    # join that case's chain (the audit history follows correlation ids)
+    other = await api.client.post(
+        "/api/v1/petitions", json=petition(jurisdiction=CITY), headers=api.auth("city")
+    )
+    assert other.status_code == 201, other.text
+    victim = await api.pool.fetchval(
+        "SELECT correlation_id FROM events WHERE stream_id = $1", other.json()["id"]
+    )
     resp = await api.client.post(
         "/api/v1/petitions",
         json=petition(),
-        headers={**api.auth("county"), "X-Correlation-Id": str(correlation)},
+        headers={**api.auth("county"), "X-Correlation-Id": str(victim)},
     )
     assert resp.status_code == 201
     stored = await api.pool.fetchval(
         "SELECT correlation_id FROM events WHERE stream_id = $1", resp.json()["id"]
     )
-    assert stored == correlation
+    assert stored != victim

@@ -229,9 +229,18 @@ async def test_auth_roles_and_jurisdictions(api: Api) -> None:
     issue_ids = (await post_feedback(api)).json()["issue_ids"]
     before = await api.events()
     url = f"/api/v1/rectifications/{issue_ids[0]}"
-    assert_problem(
-        await api.client.post(url + "/reports", json=report(), headers=api.auth("other")), 403
+    # another county's issue answers exactly like an unknown one (no existence oracle)
+    foreign = assert_problem(
+        await api.client.post(url + "/reports", json=report(), headers=api.auth("other")), 404
     )
+    unknown_id = str(uuid.uuid4())
+    unknown = assert_problem(
+        await api.client.post(
+            f"/api/v1/rectifications/{unknown_id}/reports", json=report(), headers=api.auth("other")
+        ),
+        404,
+    )
+    assert foreign["detail"] == unknown["detail"].replace(unknown_id, issue_ids[0])
     assert_problem(
         await api.client.post(url + "/reports", json=report(), headers=api.auth("auditor")), 403
     )
@@ -239,8 +248,14 @@ async def test_auth_roles_and_jurisdictions(api: Api) -> None:
     # reads: auditor yes; the concerned department yes, another no; another county no
     assert (await api.client.get(url, headers=api.auth("auditor"))).status_code == 200
     assert (await api.client.get(url, headers=api.auth("jw"))).status_code == 200
-    assert_problem(await api.client.get(url, headers=api.auth("audit")), 403)
-    assert_problem(await api.client.get(url, headers=api.auth("other")), 403)
+    not_concerned = assert_problem(await api.client.get(url, headers=api.auth("audit")), 404)
+    foreign = assert_problem(await api.client.get(url, headers=api.auth("other")), 404)
+    unknown = assert_problem(
+        await api.client.get(f"/api/v1/rectifications/{unknown_id}", headers=api.auth("other")),
+        404,
+    )
+    for doc in (not_concerned, foreign):
+        assert doc["detail"] == unknown["detail"].replace(unknown_id, issue_ids[0])
 
 
 async def test_unknown_jurisdiction_is_422_and_writes_nothing(api: Api) -> None:
@@ -259,6 +274,7 @@ async def test_unknown_jurisdiction_is_422_and_writes_nothing(api: Api) -> None:
         ({"issues": [{"description": "x", "clue_ids": ["nope"]}]}, "clue_ids"),
         ({"issues": [{"description": ""}]}, "description"),
         ({"unit": ""}, "body.unit"),
+        ({"issues": [{"description": "整改\x00不到位"}]}, "description"),
     ],
 )
 async def test_bad_feedback_is_422_and_writes_nothing(
@@ -313,3 +329,30 @@ async def test_ledger_list(api: Api) -> None:
         ),
         403,
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("offset=" + str(2**70), "query.offset"),  # beyond 64 bits: a 500 before
+        ("offset=-1", "query.offset"),
+        ("unit=%00", "query"),
+        ("unit=%E6%9F%90%00", "query"),
+    ],
+)
+async def test_bad_list_queries_are_422(api: Api, query: str, field: str) -> None:
+    resp = await api.client.get(f"/api/v1/rectifications?{query}", headers=api.auth("county"))
+    doc = assert_problem(resp, 422)
+    assert [e["field"] for e in doc["errors"]] == [field]
+
+
+async def test_a_nul_in_a_report_note_is_422_and_writes_nothing(api: Api) -> None:
+    issue_id = (await post_feedback(api)).json()["issue_ids"][0]
+    before = await api.events()
+    resp = await api.client.post(
+        f"/api/v1/rectifications/{issue_id}/reports",
+        json=report(note="已整改\x00"),
+        headers=api.auth("county"),
+    )
+    assert "body.note" in assert_problem(resp, 422)["detail"]
+    assert await api.events() == before

@@ -76,5 +76,7 @@ def test_a_second_acknowledgement_is_a_conflict() -> None:
 
 def test_another_jurisdiction_is_refused_before_telling_whether_it_was_signed() -> None:
     county_department = department(jurisdiction=NANCHENG)
-    assert status(item(acknowledged=False), CMD, county_department) == 403
-    assert status(item(acknowledged=True), CMD, county_department) == 403
+    # answered like an unknown item: neither its existence nor its signature is told
+    assert status(item(acknowledged=False), CMD, county_department) == 404
+    assert status(item(acknowledged=True), CMD, county_department) == 404
+    assert status(None, CMD, county_department) == 404

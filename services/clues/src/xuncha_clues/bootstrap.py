@@ -7,6 +7,7 @@ from faststream.kafka import KafkaBroker
 from xuncha_shared import clocks
 from xuncha_shared.clocks.http import rules_router
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_clues.adapters import deadlines
@@ -24,6 +25,7 @@ def handlers(ctx: ServiceContext) -> ClueHandlers:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     deps = AuthDependencies(ctx.authenticator)
     clue_handlers = handlers(ctx)
     # first: /clues/routes must not be taken for a clue id by /clues/{clue_id}

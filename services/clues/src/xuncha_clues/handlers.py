@@ -47,7 +47,7 @@ class ClueHandlers:
     async def get(self, clue_id: UUID) -> Clue:
         state = await self.load(clue_id)
         if not state.exists:
-            raise model.UnknownClue(f"未找到线索 {clue_id} / unknown clue {clue_id}")
+            raise model.UnknownClue(model.unknown_clue_detail(clue_id))
         return state
 
     # --- commands -----------------------------------------------------------------------------

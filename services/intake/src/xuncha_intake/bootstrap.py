@@ -9,6 +9,7 @@ from xuncha_shared import clocks
 from xuncha_shared.clocks.http import rules_router
 from xuncha_shared.crypto import InformantVault, load_kek
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_intake.adapters import deadlines
@@ -39,6 +40,7 @@ async def on_start(ctx: ServiceContext) -> None:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     deps = AuthDependencies(ctx.authenticator)
     app.include_router(build_router(handlers(ctx), deps))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from xuncha_shared import clocks
 from xuncha_shared.clocks.http import rules_router
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext, ServiceSpec
 
 from xuncha_rectification.adapters import deadlines
@@ -22,6 +23,7 @@ def handlers(ctx: ServiceContext) -> RectificationHandlers:
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
     app.include_router(rules_router(deadlines.RULE_IDS))
 

@@ -36,7 +36,7 @@ class FeedbackRecorded:
 
 def _existing(state: Issue, issue_id: UUID) -> Issue:
     if not state.exists:
-        raise model.UnknownIssue(f"未找到问题 {issue_id} / unknown issue {issue_id}")
+        raise model.UnknownIssue(model.unknown_issue_detail(issue_id))
     return state
 
 

@@ -4,6 +4,12 @@ Tokens look like ``xc_<43 url-safe chars>``. Each service database has its own `
 table holding only the SHA-256 (hex) of each token, never the token; the CLI (``xuncha tokens
 create|demo``) inserts the same hash into every service database (:func:`create_token_in`) so
 one token works against every service.
+
+Tokens expire: ``expires_at`` is the creation time plus ``XUNCHA_TOKEN_TTL_DAYS`` (default 90;
+0 means never). Tokens stored before expiry existed keep ``expires_at`` NULL (they never expire
+until rotated: ``xuncha tokens list`` shows them as "never"). ``last_used_at`` is written at
+most once a minute per token and process. ``xuncha tokens rotate`` issues a new token for the
+same holder and revokes the old one.
 """
 
 from __future__ import annotations
@@ -11,13 +17,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import asyncpg
 from pydantic import ValidationError
@@ -43,7 +51,31 @@ CREATE TABLE IF NOT EXISTS auth_tokens (
     created_at   timestamptz NOT NULL DEFAULT now(),
     revoked_at   timestamptz NULL
 );
+ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS expires_at timestamptz NULL;
+ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS last_used_at timestamptz NULL;
 """
+
+DEFAULT_TTL_DAYS = 90
+#: ``last_used_at`` is written at most this often per token (seconds)
+LAST_USED_EVERY = 60.0
+
+
+def default_ttl_days() -> int:
+    """``XUNCHA_TOKEN_TTL_DAYS`` (default 90; 0: tokens never expire)."""
+    raw = os.environ.get("XUNCHA_TOKEN_TTL_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_TTL_DAYS
+    days = int(raw)
+    if days < 0:
+        raise ValueError("XUNCHA_TOKEN_TTL_DAYS must be 0 (never) or a number of days")
+    return days
+
+
+def expiry(ttl_days: int | None = None) -> datetime | None:
+    """When a token created now expires (``None``: never)."""
+    days = default_ttl_days() if ttl_days is None else ttl_days
+    return datetime.now(UTC) + timedelta(days=days) if days > 0 else None
+
 
 # The same advisory lock key as ``xuncha_shared.db.migrate``: schema changes never race.
 _SCHEMA_LOCK = 0x78756E6368610001
@@ -76,6 +108,8 @@ class TokenInfo:
     label: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 # When the superuser (the CLI) creates ``auth_tokens`` before the service ever ran, the table
@@ -107,11 +141,18 @@ async def ensure_token_schema(conn: Any) -> None:
         await conn.execute(_HAND_TO_DB_OWNER)
 
 
-async def _insert_hash(conn: Any, token_hash: str, principal: Principal, label: str) -> None:
+async def _insert_hash(
+    conn: Any,
+    token_hash: str,
+    principal: Principal,
+    label: str,
+    expires_at: datetime | None,
+) -> None:
     await conn.execute(
         """
-        INSERT INTO auth_tokens (token_hash, principal_id, role, jurisdiction, department, label)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO auth_tokens
+            (token_hash, principal_id, role, jurisdiction, department, label, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (token_hash) DO NOTHING
         """,
         token_hash,
@@ -120,6 +161,7 @@ async def _insert_hash(conn: Any, token_hash: str, principal: Principal, label: 
         principal.jurisdiction,
         principal.department.value if principal.department else None,
         label,
+        expires_at,
     )
 
 
@@ -174,6 +216,7 @@ class TokenStore:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._last_used: dict[str, float] = {}
 
     @asynccontextmanager
     async def _conn(self, conn: Any = None) -> AsyncIterator[Any]:
@@ -187,20 +230,35 @@ class TokenStore:
         async with self._conn() as conn:
             await ensure_token_schema(conn)
 
-    async def create(self, principal: Principal, label: str = "", *, conn: Any = None) -> str:
-        """Store a new token for ``principal``; returns the token (the only time it exists)."""
+    async def create(
+        self,
+        principal: Principal,
+        label: str = "",
+        *,
+        conn: Any = None,
+        expires_at: datetime | Literal["default"] | None = "default",
+    ) -> str:
+        """Store a new token for ``principal``; returns the token (the only time it exists).
+        ``expires_at``: by default now + ``XUNCHA_TOKEN_TTL_DAYS``; ``None``: never."""
         token = generate_token()
-        await self.add_hash(hash_token(token), principal, label, conn=conn)
+        await self.add_hash(hash_token(token), principal, label, conn=conn, expires_at=expires_at)
         return token
 
     async def add_hash(
-        self, token_hash: str, principal: Principal, label: str = "", *, conn: Any = None
+        self,
+        token_hash: str,
+        principal: Principal,
+        label: str = "",
+        *,
+        conn: Any = None,
+        expires_at: datetime | Literal["default"] | None = "default",
     ) -> None:
         """Store a token given only its hash (to install one token in several databases)."""
         if not _HASH_RE.match(token_hash):
             raise ValueError("token_hash must be 64 lowercase hex digits")
+        when = expiry() if isinstance(expires_at, str) else expires_at
         async with self._conn(conn) as c:
-            await _insert_hash(c, token_hash, principal, label)
+            await _insert_hash(c, token_hash, principal, label, when)
 
     async def resolve(self, token: str) -> Principal | None:
         """The principal of a valid, unrevoked token; ``None`` otherwise."""
@@ -212,12 +270,27 @@ class TokenStore:
                 """
                 SELECT token_hash, principal_id, role, jurisdiction, department
                 FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+                  AND (expires_at IS NULL OR expires_at > now())
                 """,
                 wanted,
             )
-        if row is None or not hmac.compare_digest(str(row["token_hash"]), wanted):
-            return None
+            if row is None or not hmac.compare_digest(str(row["token_hash"]), wanted):
+                return None
+            await self._touch(conn, wanted)
         return _principal_from_row(row)
+
+    async def _touch(self, conn: Any, token_hash: str) -> None:
+        """Record the token's use, at most once a minute (per token and process)."""
+        now = time.monotonic()
+        last = self._last_used.get(token_hash)
+        if last is not None and now - last < LAST_USED_EVERY:
+            return
+        self._last_used[token_hash] = now
+        await conn.execute(
+            "UPDATE auth_tokens SET last_used_at = now() WHERE token_hash = $1 "
+            "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+            token_hash,
+        )
 
     async def revoke(self, token_or_prefix: str, *, conn: Any = None) -> int:
         """Revoke a token, given the token itself, its hash or a prefix of at least 8 hex
@@ -234,7 +307,7 @@ class TokenStore:
             rows = await c.fetch(
                 """
                 SELECT token_hash, principal_id, role, jurisdiction, department, label,
-                       created_at, revoked_at
+                       created_at, revoked_at, expires_at, last_used_at
                 FROM auth_tokens WHERE $1 OR revoked_at IS NULL
                 ORDER BY created_at, token_hash
                 """,
@@ -251,6 +324,8 @@ class TokenStore:
                         label=str(row["label"]),
                         created_at=row["created_at"],
                         revoked_at=row["revoked_at"],
+                        expires_at=row["expires_at"],
+                        last_used_at=row["last_used_at"],
                     )
                 )
         return result
@@ -276,17 +351,59 @@ async def _connect_target(target: DbTarget) -> AsyncIterator[Any]:
 
 
 async def create_token_in(
-    targets: Iterable[DbTarget], principal: Principal, label: str = ""
+    targets: Iterable[DbTarget],
+    principal: Principal,
+    label: str = "",
+    *,
+    ttl_days: int | None = None,
 ) -> str:
     """Create one token for ``principal`` valid in every database of ``targets`` (creating
-    ``auth_tokens`` where missing); returns the token."""
+    ``auth_tokens`` where missing), expiring after ``ttl_days`` (default
+    ``XUNCHA_TOKEN_TTL_DAYS``; 0: never); returns the token."""
     token = generate_token()
     token_hash = hash_token(token)
+    expires_at = expiry(ttl_days)
     for target in targets:
         async with _connect_target(target) as conn:
             await ensure_token_schema(conn)
-            await _insert_hash(conn, token_hash, principal, label)
+            await _insert_hash(conn, token_hash, principal, label, expires_at)
     return token
+
+
+class UnknownToken(LookupError):
+    """No active token matches the given token or hash prefix."""
+
+
+async def rotate_token_in(
+    targets: Iterable[DbTarget], token_or_prefix: str, *, ttl_days: int | None = None
+) -> tuple[str, Principal]:
+    """Issue a new token for the holder of an active token (same principal and label) in every
+    database of ``targets`` and revoke the old one there; returns the new token and its holder.
+    ``UnknownToken`` when no active token matches, ``AmbiguousTokenPrefix`` for a short prefix."""
+    chosen = list(targets)
+    prefix = token_hash_prefix(token_or_prefix)
+    holder: tuple[Principal, str] | None = None
+    for target in chosen:
+        async with _connect_target(target) as conn:
+            await ensure_token_schema(conn)
+            rows = await conn.fetch(
+                "SELECT token_hash, principal_id, role, jurisdiction, department, label "
+                "FROM auth_tokens WHERE token_hash LIKE $1 || '%' AND revoked_at IS NULL",
+                prefix,
+            )
+            if len(rows) > 1:
+                raise AmbiguousTokenPrefix(f"hash prefix {prefix} matches {len(rows)} tokens")
+            if rows:
+                principal = _principal_from_row(rows[0])
+                if principal is not None:
+                    holder = (principal, str(rows[0]["label"]))
+                    break
+    if holder is None:
+        raise UnknownToken("no active token matches")
+    principal, label = holder
+    token = await create_token_in(chosen, principal, label, ttl_days=ttl_days)
+    await revoke_token_in(chosen, prefix)
+    return token, principal
 
 
 async def revoke_token_in(targets: Iterable[DbTarget], token_or_prefix: str) -> int:

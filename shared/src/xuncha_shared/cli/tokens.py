@@ -20,8 +20,10 @@ from xuncha_shared.auth.tokens import (
     AmbiguousTokenPrefix,
     TokenInfo,
     TokenStore,
+    UnknownToken,
     create_token_in,
     revoke_token_in,
+    rotate_token_in,
     token_hash_prefix,
 )
 from xuncha_shared.cli.common import console, err_console, fail, run, services_option, settings
@@ -95,11 +97,17 @@ def create(
     service: list[str] | None = typer.Option(
         None, "--service", "-s", help="service database(s) to insert into (default: all four)"
     ),
+    ttl_days: int | None = typer.Option(
+        None,
+        "--ttl-days",
+        min=0,
+        help="days until it expires (default XUNCHA_TOKEN_TTL_DAYS or 90; 0: never)",
+    ),
 ) -> None:
     """Create a token and print it (once: only its hash is stored)."""
     principal = _principal(role, jurisdiction, department, principal_id)
     services = services_option(service)
-    token = run(create_token_in(_urls(services), principal, label))
+    token = run(create_token_in(_urls(services), principal, label, ttl_days=ttl_days))
     err_console.print(
         f"token for {principal.id} ({principal.role.value} {ROLE_LABELS_ZH[principal.role]}, "
         f"{principal.jurisdiction}) valid in {', '.join(services)}; it is shown only now:"
@@ -179,6 +187,37 @@ def revoke(
     console.print(f"revoked in {count} service database(s)")
 
 
+@app.command()
+def rotate(
+    token_or_prefix: str = typer.Argument(
+        ..., help="the token, or at least 8 hex digits of its hash (see `xuncha tokens list`)"
+    ),
+    service: list[str] | None = typer.Option(
+        None, "--service", "-s", help="service database(s) (default: all four)"
+    ),
+    ttl_days: int | None = typer.Option(
+        None, "--ttl-days", min=0, help="days until the new token expires (0: never)"
+    ),
+) -> None:
+    """Issue a new token for the same holder and revoke the old one; prints the new token."""
+    services = services_option(service)
+    try:
+        token_hash_prefix(token_or_prefix)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    try:
+        token, principal = run(rotate_token_in(_urls(services), token_or_prefix, ttl_days=ttl_days))
+    except AmbiguousTokenPrefix as exc:
+        raise fail(f"{exc}; give more digits") from None
+    except UnknownToken as exc:
+        raise fail(str(exc), code=1) from None
+    err_console.print(
+        f"new token for {principal.id} ({principal.role.value}, {principal.jurisdiction}); "
+        "the old one is revoked; it is shown only now:"
+    )
+    typer.echo(token)
+
+
 async def _list(url: str, include_revoked: bool) -> list[TokenInfo]:
     import asyncpg
 
@@ -200,7 +239,17 @@ def list_(
     """List tokens of one service database (hash prefix and holder; never the token)."""
     (svc,) = services_option([service])
     infos = run(_list(_urls([svc])[0], include_revoked))
-    table = Table("hash", "principal", "role", "jurisdiction", "department", "label", "created")
+    table = Table(
+        "hash",
+        "principal",
+        "role",
+        "jurisdiction",
+        "department",
+        "label",
+        "created",
+        "expires",
+        "last used",
+    )
     if include_revoked:
         table.add_column("revoked")
     for info in infos:
@@ -213,6 +262,8 @@ def list_(
             p.department.value if p.department else "",
             info.label,
             info.created_at.isoformat(timespec="seconds"),
+            info.expires_at.isoformat(timespec="seconds") if info.expires_at else "never",
+            info.last_used_at.isoformat(timespec="seconds") if info.last_used_at else "-",
         ]
         if include_revoked:
             row.append(info.revoked_at.isoformat(timespec="seconds") if info.revoked_at else "")

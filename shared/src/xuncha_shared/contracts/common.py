@@ -6,11 +6,26 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def no_nul(value: str) -> str:
+    """Refuse the NUL character: PostgreSQL stores it in neither text nor jsonb."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return value
+
+
+#: the validator every free-text type carries (a 422 at the HTTP door, never a database error)
+NoNul = AfterValidator(no_nul)
 
 JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True)]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NoNul
+]
+LongText = Annotated[
+    str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True), NoNul
+]
 
 
 class Channel(StrEnum):

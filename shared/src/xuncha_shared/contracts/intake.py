@@ -13,6 +13,7 @@ from xuncha_shared.contracts.common import (
     Channel,
     JurisdictionCode,
     LongText,
+    NoNul,
     SealedPersonalData,
     ShortText,
 )
@@ -51,7 +52,9 @@ class PetitionReceived(EventPayload):
 
 
 #: the custodian's stated purpose of an identity read: 4 to 500 characters after stripping
-ReadReason = Annotated[str, StringConstraints(min_length=4, max_length=500, strip_whitespace=True)]
+ReadReason = Annotated[
+    str, StringConstraints(min_length=4, max_length=500, strip_whitespace=True), NoNul
+]
 
 
 class IdentityReadOutcome(StrEnum):

@@ -7,6 +7,8 @@
 * :class:`TraceMiddleware` (pure ASGI) opens one ``SERVER`` span per request, continuing an
   incoming ``traceparent``, current while the handler runs (event appends become its children);
   the response carries ``X-Trace-Id``.
+* :class:`~xuncha_shared.http.gate.GateMiddleware` checks the URL, authenticates (before the
+  body is read), rate-limits and bounds the body (413) of every request.
 * ``GET /healthz`` (liveness) and ``GET /readyz`` (the ``readiness`` checks; 503 when one fails).
 * Domain refusals (``xuncha_shared.domain.errors.DomainError``) raised by a route become the
   problem of their status (``xuncha_shared.http.problems.problem_of``).
@@ -34,6 +36,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xuncha_shared.domain.errors import DomainError
+from xuncha_shared.http.config import HttpSettings
+from xuncha_shared.http.gate import GateMiddleware
+from xuncha_shared.http.openapi import describe_problems
 from xuncha_shared.http.problems import TYPE_VALIDATION, ProblemError, problem_of, problem_type
 from xuncha_shared.telemetry import context_from_traceparent
 
@@ -178,6 +183,21 @@ async def _problem_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _gate_refusal(scope: Scope, receive: Receive, send: Send, exc: ProblemError) -> None:
+    """The problem response of a refusal at the door (``xuncha_shared.http.gate``)."""
+    extensions = {k: v for k, v in exc.extra.items() if k not in _CORE_MEMBERS}
+    response = problem_response(
+        exc.status,
+        title=exc.title or _phrase(exc.status),
+        detail=exc.detail,
+        type_=exc.type,
+        instance=scope.get("path"),
+        headers=exc.headers,
+        **extensions,
+    )
+    await response(scope, receive, send)
+
+
 async def _domain_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     return await _problem_error_handler(request, problem_of(exc))
@@ -273,6 +293,7 @@ def create_app(
     readiness: Readiness | None = None,
     tracer_provider: TracerProvider | None = None,
     telemetry: TelemetryConfig | None = None,
+    http_settings: HttpSettings | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with xuncha's problem details, request tracing and health endpoints."""
@@ -284,11 +305,14 @@ def create_app(
         title=title, version=version, lifespan=lifespan, telemetry=native, **fastapi_kwargs
     )
     app.state.service = service
+    describe_problems(app)  # the document lists every problem response an operation gives
 
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
     app.add_exception_handler(ProblemError, _problem_error_handler)
     app.add_exception_handler(DomainError, _domain_error_handler)
+    # the door (inner) runs inside the request's span (outer): its refusals carry a trace id
+    app.add_middleware(GateMiddleware, respond=_gate_refusal, settings=http_settings)
     app.add_middleware(TraceMiddleware, tracer_provider=tracer_provider)
 
     @app.get("/healthz", include_in_schema=False)

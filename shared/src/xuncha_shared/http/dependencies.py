@@ -22,7 +22,8 @@ def ensure_jurisdiction(principal: Principal, code: str) -> None:
     """Raise 403 unless ``principal`` may access ``code``."""
     if not principal.can_access(code):
         raise forbidden(
-            f"{principal.role.value} of {principal.jurisdiction} may not access jurisdiction {code}"
+            f"无权访问该地区 / {principal.role.value} of {principal.jurisdiction} may not access "
+            "the jurisdiction asked for"
         )
 
 
@@ -63,6 +64,9 @@ class AuthDependencies:
             request: Request,
             credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
         ) -> Principal:
+            checked = getattr(request.state, "principal", None)
+            if isinstance(checked, Principal):  # authenticated at the door (http.gate)
+                return checked
             if credentials is None or not credentials.credentials:
                 raise unauthorized("a bearer token is required")
             principal = await authenticator.authenticate(credentials.credentials)

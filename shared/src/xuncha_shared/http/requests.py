@@ -1,17 +1,18 @@
 """What the services' routes read from a request around their command handlers.
 
-* :func:`request_meta`: the envelope metadata of a request's events: the principal's actor, the
-  caller's ``X-Correlation-Id`` (a new id when absent or malformed) and the current trace context.
+* :func:`request_meta`: the envelope metadata of a request's events: the principal's actor, a new
+  correlation id and the current trace context. A caller's ``X-Correlation-Id`` is kept as an
+  attribute of the request's span (``xuncha.caller_correlation_id``) and never becomes the
+  events' ``correlation_id``: correlation links streams in the audit history, and a caller
+  could otherwise attach another jurisdiction's case to its own.
 * :func:`known_jurisdiction`: a request's jurisdiction code must be one of the configured ones
   (422 naming the field otherwise).
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
-from uuid import UUID
-
 from fastapi import Request
+from opentelemetry import trace
 
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.commands import Meta
@@ -20,21 +21,21 @@ from xuncha_shared.http.problems import invalid
 from xuncha_shared.ids import uuid7
 from xuncha_shared.telemetry import current_traceparent
 
-__all__ = ["CORRELATION_HEADER", "known_jurisdiction", "request_meta"]
+__all__ = ["CORRELATION_HEADER", "MAX_OFFSET", "known_jurisdiction", "request_meta"]
 
 CORRELATION_HEADER = "X-Correlation-Id"
+CALLER_CORRELATION_ATTRIBUTE = "xuncha.caller_correlation_id"
+#: the largest ``offset`` of a list (PostgreSQL's OFFSET is a 64-bit integer; no list is near)
+MAX_OFFSET = 1_000_000_000
 
 
 def request_meta(request: Request, principal: Principal) -> Meta:
-    """Actor, correlation id (the caller's ``X-Correlation-Id`` or a new one), traceparent."""
-    correlation = uuid7()
+    """Actor, a new correlation id, traceparent; the caller's ``X-Correlation-Id`` only as a
+    span attribute."""
     header = request.headers.get(CORRELATION_HEADER)
     if header:
-        with suppress(ValueError):
-            correlation = UUID(header)
-    return Meta(
-        actor=principal.actor(), correlation_id=correlation, traceparent=current_traceparent()
-    )
+        trace.get_current_span().set_attribute(CALLER_CORRELATION_ATTRIBUTE, header[:128])
+    return Meta(actor=principal.actor(), correlation_id=uuid7(), traceparent=current_traceparent())
 
 
 def known_jurisdiction(code: str, field: str = "query.jurisdiction") -> str:

@@ -41,6 +41,11 @@ from xuncha_shared.envelope import EventPayload
 STREAM_TYPE = "clue"
 
 
+def unknown_clue_detail(clue_id: UUID) -> str:
+    """The detail of the 404 of an unknown clue (and of another jurisdiction's: the same)."""
+    return f"未找到线索 {clue_id} / unknown clue {clue_id}"
+
+
 class UnknownClue(NotFoundError):
     """No clue has this id (404)."""
 
@@ -245,8 +250,7 @@ def _require_owner(state: Clue, office: Office, action_zh: str, action: str) -> 
         )
     if state.owner != office.jurisdiction:
         raise NotAllowed(
-            f"该线索不属于本县区 / the clue belongs to jurisdiction {state.owner}; "
-            f"cannot {action} it"
+            f"该线索不属于本县区 / the clue belongs to another jurisdiction; cannot {action} it"
         )
 
 

@@ -37,8 +37,7 @@ from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
-from xuncha_shared.http.problems import forbidden
-from xuncha_shared.http.requests import request_meta
+from xuncha_shared.http.requests import MAX_OFFSET, request_meta
 
 from xuncha_clues.adapters.read_model import ClueRow
 from xuncha_clues.domain import model
@@ -225,14 +224,12 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
     return item
 
 
-def ensure_can_see(principal: Principal, clue: Clue) -> None:
-    """403 unless the clue was registered in, or escalated to, the principal's area."""
+def ensure_can_see(principal: Principal, clue_id: UUID, clue: Clue) -> None:
+    """Unless the clue was registered in, or escalated to, the principal's area: the 404 of an
+    unknown clue, word for word (no existence oracle)."""
     if principal.can_access(clue.jurisdiction) or principal.can_access(clue.owner):
         return
-    raise forbidden(
-        f"无权查看其他地区的线索 / {principal.role.value} of {principal.jurisdiction} may not "
-        f"access clues of jurisdiction {clue.jurisdiction}"
-    )
+    raise problems.problem_of(model.UnknownClue(model.unknown_clue_detail(clue_id)))
 
 
 def domain_errors() -> AbstractContextManager[None]:
@@ -252,7 +249,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
     async def visible(clue_id: UUID, principal: Principal) -> Clue:
         with domain_errors():
             clue = await handlers.get(clue_id)
-        ensure_can_see(principal, clue)
+        ensure_can_see(principal, clue_id, clue)
         return clue
 
     @router.get("", response_model=ClueList)
@@ -261,7 +258,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         jurisdiction: Annotated[JurisdictionCode | None, Query()] = None,
         status: Annotated[ClueStatus | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> ClueList:
         if jurisdiction is not None:
             ensure_jurisdiction(principal, jurisdiction)

@@ -219,21 +219,17 @@ def validate_read_reason(reason: str) -> str:
 
 def identity_to_read(state: Petition, cmd: ReadIdentity, reader: Principal) -> SealedPersonalData:
     """The sealed identity ``reader`` may read for ``cmd``; refuses (in this order) a reader who
-    is not the informant custodian (403), an unknown petition (404), a petition outside the
-    reader's jurisdiction (403) and an anonymous petition (409). Nothing is decrypted yet."""
+    is not the informant custodian (403), an unknown petition or one outside the reader's
+    jurisdiction (the same 404) and an anonymous petition (409). Nothing is decrypted yet."""
     if reader.role is not IDENTITY_READER:
         raise NotAllowed(
             f"只有举报人信息保管员可以查阅举报人身份 / only the {IDENTITY_READER.value} reads "
             f"reporter identities, not a {reader.role.value}"
         )
-    if not state.exists or state.jurisdiction is None:
+    if not state.exists or state.jurisdiction is None or not reader.can_access(state.jurisdiction):
+        # another jurisdiction's petition is answered exactly like an unknown one (no oracle)
         raise UnknownPetition(
             f"未找到来信来访 {cmd.petition_id} / unknown petition {cmd.petition_id}"
-        )
-    if not reader.can_access(state.jurisdiction):
-        raise NotAllowed(
-            f"{reader.role.value} of {reader.jurisdiction} may not access jurisdiction "
-            f"{state.jurisdiction}"
         )
     if state.informant is None:
         raise AnonymousPetition(

@@ -28,7 +28,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from xuncha_shared.clocks.clock import local_day
-from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, NoNul, ShortText
 from xuncha_shared.contracts.intake import (
     IdentityReadOutcome,
     NoticeChannel,
@@ -54,7 +54,9 @@ IDENTITY_READERS = (Role.CUSTODIAN,)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CONCURRENT_CHANGE = "并发修改冲突，请重试 / the record was changed concurrently; retry the request"
 
-RoundId = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+RoundId = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoNul
+]
 
 
 class PetitionIn(BaseModel):

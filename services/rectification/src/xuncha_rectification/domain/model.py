@@ -37,6 +37,11 @@ REPORT_DUE_MONTHS = 2  # R1
 YELLOW_DAYS = 10  # R10: yellow with ≈10 days left (localities configure it), red when overdue
 
 
+def unknown_issue_detail(issue_id: UUID) -> str:
+    """The detail of the 404 of an unknown issue (and of one the reader may not see)."""
+    return f"未找到问题 {issue_id} / unknown issue {issue_id}"
+
+
 class UnknownIssue(NotFoundError):
     """No issue has this id (404)."""
 

@@ -30,7 +30,7 @@ from xuncha_shared.envelope import now_utc
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
 from xuncha_shared.http.problems import forbidden
-from xuncha_shared.http.requests import known_jurisdiction, request_meta
+from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction, request_meta
 from xuncha_shared.ids import uuid7
 
 from xuncha_rectification.adapters.read_model import IssueRow
@@ -196,13 +196,14 @@ def list_item(row: IssueRow) -> IssueListItem:
     )
 
 
-def ensure_can_see(principal: Principal, issue: Issue) -> None:
-    ensure_jurisdiction(principal, issue.jurisdiction)
-    if principal.role is Role.DEPARTMENT and principal.department not in issue.concerns:
-        raise forbidden(
-            "该问题不涉及本部门 / this issue does not concern your department "
-            f"({principal.department.value if principal.department else '-'})"
-        )
+def ensure_can_see(principal: Principal, issue_id: UUID, issue: Issue) -> None:
+    """An issue of another jurisdiction, or one that does not concern the principal's
+    department, answers the 404 of an unknown issue, word for word (no existence oracle)."""
+    foreign = not principal.can_access(issue.jurisdiction)
+    if foreign or (
+        principal.role is Role.DEPARTMENT and principal.department not in issue.concerns
+    ):
+        raise problems.problem_of(model.UnknownIssue(model.unknown_issue_detail(issue_id)))
 
 
 def domain_errors() -> AbstractContextManager[None]:
@@ -254,7 +255,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
     ) -> IssueOut:
         with domain_errors():
             issue = await handlers.get(issue_id)
-        ensure_can_see(principal, issue)
+        ensure_can_see(principal, issue_id, issue)
         cmd = model.ReportRectification(
             kind=body.kind,
             progress_percent=body.progress_percent,
@@ -269,7 +270,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
     async def get_issue(issue_id: UUID, principal: Principal = Depends(reader)) -> IssueOut:
         with domain_errors():
             issue = await handlers.get(issue_id)
-        ensure_can_see(principal, issue)
+        ensure_can_see(principal, issue_id, issue)
         return issue_out(issue)
 
     @router.get("/rectifications", response_model=IssueList)
@@ -278,7 +279,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         jurisdiction: Annotated[JurisdictionCode | None, Query()] = None,
         unit: Annotated[ShortText | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> IssueList:
         if jurisdiction is not None:
             ensure_jurisdiction(principal, jurisdiction)

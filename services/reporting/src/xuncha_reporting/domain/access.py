@@ -52,5 +52,6 @@ def ensure_jurisdiction(principal: Principal, code: str) -> None:
     """Refuse unless ``principal`` may access jurisdiction ``code``."""
     if not principal.can_access(code):
         raise NotAllowed(
-            f"{principal.role.value} of {principal.jurisdiction} may not access jurisdiction {code}"
+            f"无权访问该地区 / {principal.role.value} of {principal.jurisdiction} may not access "
+            "the jurisdiction asked for"
         )

@@ -17,7 +17,7 @@ from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.domain.errors import NotFoundError, RuleViolation
 from xuncha_shared.domain.principals import Principal
 
-from xuncha_reporting.domain.access import ensure_feed_acker, ensure_jurisdiction
+from xuncha_reporting.domain.access import ensure_feed_acker
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,12 @@ def decide_acknowledge(
     """The event of ``cmd``, or a refusal (403/404/409 at the HTTP layer): only the receiving
     department itself signs, for an item of its own feed and jurisdiction, once."""
     ensure_feed_acker(principal, cmd.department)
-    if item is None or item.department != cmd.department.value:
+    if (
+        item is None
+        or item.department != cmd.department.value
+        or not principal.can_access(item.jurisdiction)
+    ):  # another jurisdiction's item is answered like an unknown one (no existence oracle)
         raise NotFoundError(f"no item {cmd.item_id} in the feed of {cmd.department.value}")
-    ensure_jurisdiction(principal, item.jurisdiction)
     if item.acknowledged:
         raise AlreadyAcknowledged(cmd.item_id)
     return ShareItemAcknowledged(

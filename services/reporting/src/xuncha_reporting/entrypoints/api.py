@@ -25,6 +25,7 @@ from fastapi import APIRouter, FastAPI
 from xuncha_shared.clocks.http import rules_router
 from xuncha_shared.clocks.rules import R10_WARNINGS
 from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
@@ -53,6 +54,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
+    guard(app, ctx.authenticator)
     app.include_router(build_router(ctx))
     # reporting runs no clock; it shows the colours of R10, whose thresholds its view uses
     app.include_router(rules_router([R10_WARNINGS]))

@@ -38,7 +38,8 @@ def history_router(
     ) -> dict[str, Any]:
         """``xuncha audit history STREAM_ID --json``: the case's events and every linked event of
         every service, in order, payloads redacted (informant data only as a notice). 404 when
-        no service has the stream; 403 when it belongs to another jurisdiction."""
+        no service has the stream, or when it belongs to another jurisdiction (the same answer);
+        linked events of other jurisdictions are left out."""
         try:
             with unavailable(settings):
                 await pools.open_all()  # else an unreachable database looks like "not found"
@@ -46,8 +47,14 @@ def history_router(
         except StreamNotFoundError:
             raise not_found(f"no stream {stream_id!r} in any service") from None
         own = next((e for e in story.events if e.in_stream), None)
-        if own is not None:
-            ensure_jurisdiction(principal, own.envelope.jurisdiction.strip())
+        if own is not None and not principal.can_access(own.envelope.jurisdiction.strip()):
+            # another jurisdiction's case is answered exactly like an unknown one
+            raise not_found(f"no stream {stream_id!r} in any service")
+        # links are followed only within what this auditor may see: a linked event of another
+        # jurisdiction is left out, whatever linked it
+        story.events = [
+            e for e in story.events if principal.can_access(e.envelope.jurisdiction.strip())
+        ]
         return story_document(story)
 
     replay_lock = asyncio.Lock()

@@ -4,7 +4,7 @@ intake's history (never the identity itself)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -135,7 +135,8 @@ def identity_reads_router(
         if since is not None:
             try:
                 since_at = parse_time(since)
-            except ValueError as exc:
+                since_at.astimezone(UTC)  # the database compares in UTC: year 1 or 9999 overflow
+            except (ValueError, OverflowError) as exc:
                 raise invalid("query.since", f"not an ISO 8601 time: {exc}") from None
         if jurisdiction is None:
             code, pattern = principal.jurisdiction, principal.jurisdiction_like()

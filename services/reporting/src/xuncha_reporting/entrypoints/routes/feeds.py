@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department, NoNul
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.principals import Principal
@@ -53,7 +53,7 @@ class Feed(BaseModel):
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str | None = Field(default=None, max_length=1000)
+    note: Annotated[str, NoNul] | None = Field(default=None, max_length=1000)
 
 
 class AckOut(BaseModel):

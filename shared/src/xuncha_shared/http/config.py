@@ -1,0 +1,29 @@
+"""The limits of the HTTP doors, from the environment (``XUNCHA_*``).
+
+| variable | default | what |
+|---|---|---|
+| ``XUNCHA_RATE_LIMIT`` | ``600/minute`` | requests per principal (moving window; `limits` syntax) |
+| ``XUNCHA_RECEIPT_RATE_LIMIT`` | ``30/minute`` | receipt look-ups per client address (no token) |
+| ``XUNCHA_RATE_LIMIT_STORAGE`` | ``memory://`` | `limits` storage URI; ``redis://…`` shares it |
+| ``XUNCHA_BODY_LIMIT_BYTES`` | 1 MiB | largest request body |
+| ``XUNCHA_UPLOAD_LIMIT_BYTES`` | 20 MiB | largest body of an evidence upload (``…/evidence…``) |
+| ``XUNCHA_MAX_STREAMS_PER_TOKEN`` | ``3`` | concurrent event streams (SSE) per principal |
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class HttpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUNCHA_", extra="ignore")
+
+    rate_limit: str = "600/minute"
+    receipt_rate_limit: str = "30/minute"
+    rate_limit_storage: str = "memory://"
+    body_limit_bytes: int = Field(default=MIB, ge=1)
+    upload_limit_bytes: int = Field(default=20 * MIB, ge=1)
+    max_streams_per_token: int = Field(default=3, ge=1)
