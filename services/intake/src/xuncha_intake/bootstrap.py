@@ -9,10 +9,18 @@ from xuncha_shared.crypto import InformantVault, load_kek
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
 
+from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
+from xuncha_intake.domain import planning
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
-from xuncha_intake.handlers import RECEIPT_STATUS_CONSUMER, IntakeHandlers, receipt_status_handler
+from xuncha_intake.entrypoints.planning_api import build_planning_router
+from xuncha_intake.handlers import (
+    RECEIPT_STATUS_CONSUMER,
+    IntakeHandlers,
+    PlanningHandlers,
+    receipt_status_handler,
+)
 
 #: the process's informant vault (KEK from ``XUNCHA_KEK``)
 VAULT = Component[InformantVault]("vault")
@@ -27,12 +35,30 @@ def handlers(ctx: ServiceContext) -> IntakeHandlers:
     return IntakeHandlers(ctx.aggregates(PETITION), SqlReceipts(ctx.pool), vault_from_context(ctx))
 
 
+def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
+    units = planning_tables.SqlUnits(ctx.pool)
+    rounds = planning_tables.SqlRounds(ctx.pool)
+    return PlanningHandlers(
+        units=ctx.aggregates(planning.UNIT, units),
+        term_plans=ctx.aggregates(planning.TERM_PLAN, planning_tables.SqlTermPlans(ctx.pool)),
+        linkage_plans=ctx.aggregates(
+            planning.LINKAGE_PLAN, planning_tables.SqlLinkagePlans(ctx.pool)
+        ),
+        rounds=ctx.aggregates(planning.ROUND, rounds),
+        unit_table=units,
+        round_table=rounds,
+    )
+
+
 async def on_start(ctx: ServiceContext) -> None:
     vault_from_context(ctx)  # load the KEK once, at start-up (fails fast on a bad XUNCHA_KEK)
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
+    app.include_router(
+        build_planning_router(planning_handlers(ctx), AuthDependencies(ctx.authenticator))
+    )
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
@@ -44,7 +70,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="intake",
     title="xuncha intake: 来信来电来访与移交受理",
-    schema=SCHEMA,
+    schema=SCHEMA + planning_tables.SCHEMA,
     build_api=build_api,
     build_consumers=build_consumers,
     on_start=on_start,

@@ -34,8 +34,9 @@ from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
 
+from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
-from xuncha_intake.domain import model
+from xuncha_intake.domain import model, planning
 from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
 
 logger = logging.getLogger(__name__)
@@ -233,3 +234,81 @@ def receipt_status_handler(receipts: ReceiptRepository) -> EventHandler:
         await receipts.update(conn, receipt)
 
     return handle
+
+
+# --- step 1: inspected units, term plans, linkage plans, rounds -------------------------------
+
+
+@dataclass
+class PlanningHandlers:
+    """Commands of step 1. Facts of other aggregates (registered units, the term plan, a parent
+    linkage plan) are read first and handed to the pure decision."""
+
+    units: Aggregates[planning.Unit]
+    term_plans: Aggregates[planning.TermPlan]
+    linkage_plans: Aggregates[planning.LinkagePlan]
+    rounds: Aggregates[planning.Round]
+    unit_table: SqlUnits
+    round_table: SqlRounds
+
+    async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
+        return await self.units.execute(
+            cmd.unit_id, lambda s: planning.decide_register_unit(s, cmd), meta
+        )
+
+    async def adopt_term_plan(self, cmd: planning.AdoptTermPlan, meta: Meta) -> planning.TermPlan:
+        facts = await self.unit_table.facts(cmd.unit_ids)
+        return await self.term_plans.execute(
+            cmd.term_plan_id, lambda s: planning.decide_adopt_term_plan(s, cmd, facts), meta
+        )
+
+    async def issue_linkage_plan(
+        self, cmd: planning.IssueLinkagePlan, meta: Meta
+    ) -> planning.LinkagePlan:
+        cmd = replace(cmd, linkage_plan_id=uuid7())
+        parent = (
+            await self.linkage_plans.load(cmd.parent_plan_id)
+            if cmd.parent_plan_id is not None
+            else None
+        )
+        return await self.linkage_plans.execute(
+            cmd.linkage_plan_id,
+            lambda s: planning.decide_issue_linkage_plan(s, cmd, parent),
+            meta,
+        )
+
+    async def plan_round(self, cmd: planning.PlanRound, meta: Meta) -> planning.Round:
+        term_plan = await self.term_plans.load(
+            planning.term_plan_id_for(cmd.jurisdiction, cmd.term_no)
+        )
+        linkage = (
+            await self.linkage_plans.load(cmd.linkage_plan_id)
+            if cmd.linkage_plan_id is not None
+            else None
+        )
+        return await self.rounds.execute(
+            cmd.round_id, lambda s: planning.decide_plan_round(s, cmd, term_plan, linkage), meta
+        )
+
+    async def load_round(self, round_id: UUID) -> planning.Round:
+        return await self.rounds.load(round_id)
+
+    async def assign_units(
+        self, round_id: UUID, cmd: planning.AssignUnits, meta: Meta
+    ) -> planning.Round:
+        facts = await self.unit_table.facts([u.unit_id for u in cmd.units])
+        return await self.rounds.execute(
+            round_id, lambda s: planning.decide_assign_units(s, round_id, cmd, facts), meta
+        )
+
+    async def authorise_round(
+        self, round_id: UUID, cmd: planning.AuthoriseRound, meta: Meta
+    ) -> planning.Round:
+        return await self.rounds.execute(
+            round_id, lambda s: planning.decide_authorise(s, round_id, cmd), meta
+        )
+
+    async def close_round(self, round_id: UUID, meta: Meta) -> planning.Round:
+        return await self.rounds.execute(
+            round_id, lambda s: planning.decide_close(s, round_id), meta
+        )
