@@ -39,6 +39,12 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
     "round": TopicSpec(
         "intake", "round", 1, "Rounds planned, units assigned, authorised (双授权) and closed"
     ),
+    "pool_member": TopicSpec(
+        "intake", "talent-pool", 1, "Talent pool members enrolled, retired, their recusals (回避)"
+    ),
+    "group": TopicSpec(
+        "intake", "group", 1, "Groups formed, stationed (进驻) and ended, inspectors evaluated"
+    ),
     "clue": TopicSpec(
         "clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"
     ),
