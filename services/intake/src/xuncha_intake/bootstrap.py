@@ -18,7 +18,7 @@ from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_
 from xuncha_intake.adapters import groups as group_tables
 from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
-from xuncha_intake.domain import groups, planning
+from xuncha_intake.domain import groups, planning, records
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.entrypoints.groups_api import build_groups_router
@@ -80,6 +80,7 @@ def group_handlers(ctx: ServiceContext) -> GroupHandlers:
     rounds = planning_tables.SqlRounds(ctx.pool)
     members = group_tables.SqlPoolMembers(ctx.pool)
     group_table = group_tables.SqlGroups(ctx.pool)
+    record_table = group_tables.SqlIntakeRecords(ctx.pool)
     return GroupHandlers(
         pool_members=ctx.aggregates(groups.POOL_MEMBER, members),
         inspection_groups=ctx.aggregates(groups.GROUP, group_table),
@@ -89,6 +90,8 @@ def group_handlers(ctx: ServiceContext) -> GroupHandlers:
         group_table=group_table,
         stationing_term=stationing_term(ctx),
         today=lambda: local_day(system_now()),
+        intake_records=ctx.aggregates(records.INTAKE_RECORD, record_table),
+        record_table=record_table,
     )
 
 

@@ -35,10 +35,10 @@ from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
 
-from xuncha_intake.adapters.groups import SqlGroups, SqlPoolMembers
+from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMembers
 from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
-from xuncha_intake.domain import groups, model, planning
+from xuncha_intake.domain import groups, model, planning, records
 from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
 
 logger = logging.getLogger(__name__)
@@ -332,6 +332,8 @@ class GroupHandlers:
     group_table: SqlGroups
     stationing_term: Callable[[date], groups.StationingTerm]
     today: Callable[[], date]
+    intake_records: Aggregates[records.IntakeRecord]
+    record_table: SqlIntakeRecords
 
     async def enrol(self, cmd: groups.EnrolMember, meta: Meta) -> groups.PoolMember:
         cmd = replace(cmd, member_id=uuid7())
@@ -420,4 +422,16 @@ class GroupHandlers:
         cmd = groups.EndStationing(stationing_id, ended_on or self.today())
         return await self.inspection_groups.execute(
             group_id, lambda s: groups.decide_end_stationing(s, group_id, cmd), meta
+        )
+
+    async def record_intake(self, cmd: records.RecordIntake, meta: Meta) -> records.IntakeRecord:
+        """Record one channel's work (step 4); the clues it brings reach the clues service
+        through the record's event."""
+        cmd = replace(cmd, record_id=uuid7())
+        rnd = await self.rounds.load(cmd.round_id)
+        group = await self.inspection_groups.load(cmd.group_id)
+        unit = (await self.unit_table.facts([cmd.unit_id])).get(cmd.unit_id)
+        record_id = cmd.record_id
+        return await self.intake_records.execute(
+            record_id, lambda s: records.decide_record(s, cmd, rnd, group, unit), meta
         )

@@ -45,6 +45,13 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
     "group": TopicSpec(
         "intake", "group", 1, "Groups formed, stationed (进驻) and ended, inspectors evaluated"
     ),
+    "intake_record": TopicSpec(
+        "intake",
+        "record",
+        1,
+        "Talks, surveys, symposia, site checks, records reviews, personal-matters checks and "
+        "referrals recorded by groups, with the clues they bring",
+    ),
     "clue": TopicSpec(
         "clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"
     ),

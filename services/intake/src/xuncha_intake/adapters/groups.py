@@ -17,6 +17,7 @@ from uuid import UUID
 from xuncha_shared.db import PoolRepository
 
 from xuncha_intake.domain.groups import Busy, Group, PoolMember
+from xuncha_intake.domain.records import IntakeRecord
 
 GROUPS_DDL = """
 CREATE TABLE IF NOT EXISTS pool_member_view (
@@ -67,7 +68,6 @@ CREATE TABLE IF NOT EXISTS stationing_view (
 CREATE INDEX IF NOT EXISTS stationing_view_group ON stationing_view (group_id);
 """
 
-SCHEMA: tuple[str, ...] = (GROUPS_DDL,)
 
 _LOCK_SPACE = "xuncha.intake.member-seat"
 
@@ -210,3 +210,89 @@ class SqlGroups(PoolRepository):
                 "SELECT group_id FROM stationing_view WHERE stationing_id = $1", stationing_id
             )
         return group_id
+
+
+RECORDS_DDL = """
+CREATE TABLE IF NOT EXISTS intake_record_view (
+    record_id    uuid    PRIMARY KEY,
+    kind         text    NOT NULL,
+    jurisdiction char(6) NOT NULL,
+    round_id     uuid    NOT NULL,
+    group_id     uuid    NOT NULL,
+    unit_id      uuid    NOT NULL,
+    occurred_on  date    NOT NULL,
+    figures      jsonb   NOT NULL,
+    clues        integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS intake_record_view_group ON intake_record_view (group_id);
+CREATE INDEX IF NOT EXISTS intake_record_view_round ON intake_record_view (round_id);
+"""
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    record_id: UUID
+    kind: str
+    jurisdiction: str
+    round_id: UUID
+    group_id: UUID
+    unit_id: UUID
+    occurred_on: date
+    figures: dict[str, Any]
+    clues: int
+
+
+class SqlIntakeRecords(PoolRepository):
+    """``intake_record_view``: one row per record, its kind's figures as JSON."""
+
+    async def upsert(self, conn: Any, state: IntakeRecord) -> None:
+        event = state.event
+        assert event is not None
+        assert state.kind is not None
+        common = {"record_id", "jurisdiction", "round_id", "group_id", "unit_id", "unit"}
+        figures = event.model_dump(mode="json", exclude={*common, "occurred_on", "clues"})
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO intake_record_view (record_id, kind, jurisdiction, round_id, "
+                "group_id, unit_id, occurred_on, figures, clues) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (record_id) DO NOTHING",
+                state.record_id,
+                state.kind.value,
+                state.jurisdiction,
+                state.round_id,
+                state.group_id,
+                state.unit_id,
+                state.occurred_on,
+                figures,
+                len(event.clues),
+            )
+
+    async def list(
+        self, jurisdiction_like: str, round_id: UUID | None, group_id: UUID | None
+    ) -> list[RecordRow]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT * FROM intake_record_view WHERE jurisdiction LIKE $1 "
+                "AND ($2::uuid IS NULL OR round_id = $2) AND ($3::uuid IS NULL OR group_id = $3) "
+                "ORDER BY occurred_on, record_id",
+                jurisdiction_like,
+                round_id,
+                group_id,
+            )
+        return [
+            RecordRow(
+                record_id=r["record_id"],
+                kind=r["kind"],
+                jurisdiction=r["jurisdiction"],
+                round_id=r["round_id"],
+                group_id=r["group_id"],
+                unit_id=r["unit_id"],
+                occurred_on=r["occurred_on"],
+                figures=dict(r["figures"]),
+                clues=r["clues"],
+            )
+            for r in rows
+        ]
+
+
+SCHEMA: tuple[str, ...] = (GROUPS_DDL, RECORDS_DDL)

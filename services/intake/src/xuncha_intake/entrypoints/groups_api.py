@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from xuncha_shared.contracts.clues import clue_id_for_record
 from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
-from xuncha_shared.contracts.intake import Grade, Ordinal, Speciality, TalentSource
+from xuncha_shared.contracts.intake import Grade, Ordinal, RecordKind, Speciality, TalentSource
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
@@ -35,11 +36,13 @@ from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import known_jurisdiction, request_meta
 
 from xuncha_intake.adapters.groups import MemberRow
-from xuncha_intake.domain import groups
+from xuncha_intake.domain import groups, records
 from xuncha_intake.handlers import GroupHandlers, PlanningHandlers
 
 OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR)
+#: groups record their own talks, surveys and referrals
+RECORD_WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
 CONCURRENT_CHANGE = "并发修改冲突，请刷新后重试 / changed concurrently; reload and retry"
 
 
@@ -128,6 +131,46 @@ class StationingIn(_In):
     unit_id: UUID
     starts_on: date
     ends_on: date | None = Field(default=None, description="omitted: 15 working days (R14)")
+
+
+class ClueIn(_In):
+    summary: LongText
+
+
+class RecordIn(BaseModel):
+    """The fields every channel shares; the kind's own fields (``talks``, ``survey``,
+    ``copies_issued``, ``copies_returned``, ``meetings``, ``participants``, ``checks``,
+    ``items``, ``cadres_checked``, ``discrepancies``, ``source``) are checked against the
+    kind's event contract."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    kind: RecordKind
+    round_id: UUID
+    group_id: UUID
+    unit_id: UUID
+    occurred_on: date
+    summary: LongText | None = None
+    clues: list[ClueIn] = Field(default_factory=list, max_length=100)
+
+
+class RecordOut(BaseModel):
+    id: UUID
+    kind: RecordKind
+    event_type: str
+    clue_ids: list[UUID] = Field(description="the clues the clues service registers for it")
+
+
+class RecordRowOut(BaseModel):
+    record_id: UUID
+    kind: str
+    jurisdiction: str
+    round_id: UUID
+    group_id: UUID
+    unit_id: UUID
+    occurred_on: date
+    figures: dict[str, Any]
+    clues: int
 
 
 class EndIn(_In):
@@ -346,5 +389,47 @@ def build_groups_router(
                 group.group_id, stationing_id, ended_on, request_meta(request, principal)
             )
         return stationing_out(state, state.stationings[stationing_id])
+
+    record_writer = deps.require_roles(*RECORD_WRITERS, write=True)
+
+    @router.post("/intake-records", status_code=201, response_model=RecordOut)
+    async def record_intake(
+        body: RecordIn, request: Request, principal: Principal = Depends(record_writer)
+    ) -> RecordOut:
+        """One channel's work at a unit: talks, surveys, symposia, site checks, records
+        reviews, personal-matters checks, referrals; ``clues`` become clues in clues."""
+        rnd = await planning_handlers.load_round(body.round_id)
+        if not rnd.exists or not principal.can_access(rnd.jurisdiction):
+            raise not_found(f"未找到巡察轮次 {body.round_id} / unknown round {body.round_id}")
+        details = dict(body.model_extra or {})
+        cmd = records.RecordIntake(
+            kind=body.kind,
+            round_id=body.round_id,
+            group_id=body.group_id,
+            unit_id=body.unit_id,
+            occurred_on=body.occurred_on,
+            summary=body.summary,
+            clues=[c.summary for c in body.clues],
+            details=details,
+        )
+        with domain_errors():
+            state = await handlers.record_intake(cmd, request_meta(request, principal))
+        assert state.event is not None
+        assert state.record_id is not None
+        return RecordOut(
+            id=state.record_id,
+            kind=body.kind,
+            event_type=state.event.event_type,
+            clue_ids=[clue_id_for_record(state.record_id, i) for i in range(len(body.clues))],
+        )
+
+    @router.get("/intake-records", response_model=list[RecordRowOut])
+    async def list_records(
+        round_id: UUID | None = None,
+        group_id: UUID | None = None,
+        principal: Principal = Depends(reader),
+    ) -> list[RecordRowOut]:
+        rows = await handlers.record_table.list(principal.jurisdiction_like(), round_id, group_id)
+        return [RecordRowOut(**vars(r)) for r in rows]
 
     return router
