@@ -1,6 +1,8 @@
-"""Step 4 against the real PostgreSQL and Kafka: every channel recorded against a round, group
-and unit; the clues a record brings become clues in the clues service (over Kafka, consumer
-``clues.register-from-records``) with their source channel; bad input writes nothing."""
+"""Step 4 and its views against the real PostgreSQL and Kafka: every channel recorded against a
+round, group and unit; the clues a record brings become clues in the clues service (over Kafka,
+consumer ``clues.register-from-records``) with their source channel; bad input writes nothing;
+reporting's coverage reaches exactly the planned figure and a round's statistics equal the sum
+of its records."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import httpx
 import pytest
 from xuncha_clues.bootstrap import SPEC as CLUES
 from xuncha_intake.bootstrap import SPEC as INTAKE
+from xuncha_reporting.bootstrap import SPEC as REPORTING
 from xuncha_shared import provision
 from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.contracts.clues import clue_id_for_record
@@ -37,6 +40,7 @@ class Stack:
     intake_pool: asyncpg.Pool
     clues_pool: asyncpg.Pool
     tokens: dict[str, str]
+    reporting: httpx.AsyncClient
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -64,7 +68,9 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
     run = uuid.uuid4().hex[:6]
     prefix = f"{infra.db_prefix}rc{run}_"
     topics = f"{infra.topic_prefix}rc{run}."
-    dbs = await provision.create_service_databases(infra.pg_admin_url, prefix, ["intake", "clues"])
+    dbs = await provision.create_service_databases(
+        infra.pg_admin_url, prefix, ["intake", "clues", "rectification", "reporting"]
+    )
     await provision.provision_topics(infra.kafka_bootstrap, topics)
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
@@ -72,7 +78,7 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
         async with contextlib.AsyncExitStack() as exits:
             clients: dict[str, httpx.AsyncClient] = {}
             pools: dict[str, asyncpg.Pool] = {}
-            for spec in (INTAKE, CLUES):
+            for spec in (INTAKE, CLUES, REPORTING):
                 settings = service_settings(spec.name, infra, dbs, prefix, topics, relay_poll_ms=10)
                 ctx = await exits.enter_async_context(service_context(spec, settings))
                 assert spec.build_api is not None
@@ -89,6 +95,7 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
                 )
                 tasks.append(asyncio.create_task(relay.run(stop)))
                 app = create_app(spec.name, title=spec.title)
+                app.state.ctx = ctx
                 spec.build_api(app, ctx)
                 client = httpx.AsyncClient(
                     transport=httpx.ASGITransport(app=app), base_url=f"http://{spec.name}"
@@ -103,11 +110,15 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
 
             exits.push_async_callback(stop_relays)
             tokens = {
-                name: await create_token_in([pools["intake"], pools["clues"]], p)
-                for name, p in OFFICES.items()
+                name: await create_token_in(list(pools.values()), p) for name, p in OFFICES.items()
             }
             yield Stack(
-                clients["intake"], clients["clues"], pools["intake"], pools["clues"], tokens
+                clients["intake"],
+                clients["clues"],
+                pools["intake"],
+                pools["clues"],
+                tokens,
+                clients["reporting"],
             )
     finally:
         await provision.drop_prefixed_databases(infra.pg_admin_url, prefix)
@@ -306,3 +317,200 @@ async def test_bad_records_get_a_problem_and_write_nothing(stack: Stack) -> None
     )
     assert resp.status_code == 404, resp.text
     assert await stack.intake_pool.fetchval("SELECT count(*) FROM events") == before
+
+
+async def view(stack: Stack, path: str, who: str = "county") -> dict[str, Any]:
+    resp = await stack.reporting.get(f"/api/v1{path}", headers=stack.auth(who))
+    assert resp.status_code == 200, resp.text
+    doc: dict[str, Any] = resp.json()
+    return doc
+
+
+async def eventually(
+    stack: Stack, path: str, check: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    last: dict[str, Any] = {}
+
+    async def done() -> bool:
+        nonlocal last
+        resp = await stack.reporting.get(f"/api/v1{path}", headers=stack.auth("county"))
+        if resp.status_code != 200:
+            return False
+        last = resp.json()
+        return check(last)
+
+    try:
+        await wait_for(done, path)
+    except AssertionError:
+        raise AssertionError(f"{path}: last seen {last}") from None
+    return last
+
+
+async def test_coverage_reaches_exactly_the_planned_figure(stack: Stack) -> None:
+    ids = await setup_group(stack, 3)  # plan: units a and b; the group inspects both
+    stationings = [
+        await stack.ok(
+            "county",
+            f"/groups/{ids['group_id']}/stationings",
+            {"unit_id": unit, "starts_on": "2026-09-07"},
+        )
+        for unit in (ids["a"], ids["b"])
+    ]
+    assert stationings[0]["ends_on"] == "2026-09-28"  # 15 working days (R14)
+
+    def row(doc: dict[str, Any]) -> dict[str, Any]:
+        [mine] = [r for r in doc["jurisdictions"] if r["jurisdiction"] == LINCHUAN]
+        return mine
+
+    doc = await eventually(stack, "/views/coverage?term_no=3", lambda d: bool(d["jurisdictions"]))
+    assert row(doc)["planned"] == 2
+    assert row(doc)["inspected"] == 0  # stationed, not ended
+    assert row(doc)["rate"] == 0.0
+    await stack.ok("county", f"/stationings/{stationings[0]['id']}/end", {"ended_on": "2026-09-28"})
+    doc = await eventually(stack, "/views/coverage?term_no=3", lambda d: row(d)["inspected"] == 1)
+    assert row(doc)["rate"] == 50.0
+    assert [u["unit_id"] for u in row(doc)["not_inspected"]] == [ids["b"]]
+    assert row(doc)["not_inspected"][0]["name"] == "临川区第3届乙局"
+    await stack.ok("county", f"/stationings/{stationings[1]['id']}/end", {"ended_on": "2026-09-28"})
+    doc = await eventually(stack, "/views/coverage?term_no=3", lambda d: row(d)["inspected"] == 2)
+    assert row(doc)["planned"] == row(doc)["inspected"] == 2
+    assert row(doc)["rate"] == 100.0
+    assert row(doc)["not_inspected"] == []
+    assert doc["city"]["planned"] >= 2
+    # another term plans nothing here
+    other = await view(stack, "/views/coverage?term_no=9")
+    assert other["jurisdictions"] == []
+    assert other["city"]["rate"] is None
+
+
+async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> None:
+    ids = await setup_group(stack, 4)
+    talks = [(7, 31), (2, 12)]
+    for lead, staff in talks:
+        await stack.ok(
+            "group",
+            "/intake-records",
+            record(
+                ids,
+                "individual_talk",
+                talks=[
+                    {"interviewee": "leadership", "persons": lead},
+                    {"interviewee": "staff", "persons": staff},
+                ],
+            ),
+        )
+    surveys = [
+        ("democratic_assessment", 120, 117),
+        ("questionnaire", 300, 288),
+        ("democratic_assessment", 40, 40),
+    ]
+    for kind, issued, returned in surveys:
+        await stack.ok(
+            "county",
+            "/intake-records",
+            record(ids, "survey", survey=kind, copies_issued=issued, copies_returned=returned),
+        )
+    await stack.ok(
+        "county", "/intake-records", record(ids, "symposium", meetings=2, participants=26)
+    )
+    await stack.ok(
+        "county", "/intake-records", record(ids, "symposium", meetings=1, participants=9)
+    )
+    referral = await stack.ok(
+        "county",
+        "/intake-records",
+        record(
+            ids,
+            "referral",
+            source="audit",
+            items=3,
+            clues=[{"summary": "审计移交：专项资金挪用"}, {"summary": "审计移交：违规发放补贴"}],
+        ),
+    )
+    talk = await stack.ok(
+        "group",
+        "/intake-records",
+        record(
+            ids,
+            "individual_talk",
+            talks=[{"interviewee": "service_user", "persons": 4}],
+            clues=[{"summary": "群众反映办事吃拿卡要"}],
+        ),
+    )
+    petition = await stack.intake.post(
+        "/api/v1/petitions",
+        json={
+            "jurisdiction": LINCHUAN,
+            "unit": "临川区第4届甲局",
+            "channel": "letter",
+            "summary": "反映该局负责人违规问题",
+            "round_id": ids["round_id"],
+        },
+        headers=stack.auth("county"),
+    )
+    assert petition.status_code == 201, petition.text
+    clue_ids = [*referral["clue_ids"], *talk["clue_ids"]]
+
+    async def clues_registered() -> bool:
+        n = await stack.clues_pool.fetchval(
+            "SELECT count(*) FROM events WHERE event_type = 'clues.ClueRegistered' "
+            "AND payload->>'round_id' = $1",
+            ids["round_id"],
+        )
+        return int(n) == 4
+
+    await wait_for(clues_registered, "the round's clues")
+    levels = ["division", "section", "staff"]
+    for clue_id, category, level in zip(
+        clue_ids, ["further_inquiry", "inquiry", "reference"], levels, strict=True
+    ):
+        resp = await stack.clues.post(
+            f"/api/v1/clues/{clue_id}/classify",
+            json={"category": category, "cadre_level": level},
+            headers=stack.auth("county"),
+        )
+        assert resp.status_code == 200, resp.text
+    resp = await stack.clues.post(
+        f"/api/v1/clues/{clue_ids[1]}/transfer",
+        json={"department": "audit", "reason": "按规定移交"},
+        headers=stack.auth("county"),
+    )
+    assert resp.status_code == 200, resp.text
+
+    expected_talks = sum(lead + staff for lead, staff in talks) + 4
+    stats = await eventually(
+        stack,
+        f"/views/rounds/{ids['round_id']}",
+        lambda d: (
+            d["transfers"] == 1
+            and d["clues_unclassified"] == 1
+            and d["petitions"] == 1
+            and d["talks"] == expected_talks
+        ),
+    )
+    assert stats["units"] == 2
+    assert stats["units_by_mode"] == {"regular": 1, "linked": 1, "revisit": 0}
+    assert stats["groups"] == 1
+    assert stats["members"] == 4
+    assert stats["talks_by_interviewee"] == {"leadership": 9, "service_user": 4, "staff": 43}
+    assert stats["surveys"]["democratic_assessment"] == {"issued": 160, "returned": 157}
+    assert stats["surveys"]["questionnaire"] == {"issued": 300, "returned": 288}
+    assert stats["surveys"]["democratic_appraisal"] == {"issued": 0, "returned": 0}
+    assert stats["symposia"] == {"meetings": 3, "participants": 35}
+    assert stats["referrals_by_source"] == {"audit": 3}
+    assert stats["clues"] == 4  # three from records, one from the petition
+    assert stats["clues_by_category"] == {"further_inquiry": 1, "inquiry": 1, "reference": 1}
+    assert stats["clues_by_cadre_level"] == {"division": 1, "section": 1, "staff": 1}
+    assert stats["clues_by_channel"] == {"individual_talk": 1, "letter": 1, "referral": 2}
+    summary = stats["summary_zh"]
+    assert f"个别谈话{expected_talks}人次" in summary
+    assert "发放民主测评、民主评议、问卷调查各160份、0份、300份" in summary
+    assert "召开座谈会3场（35人参加）" in summary
+    assert "受理信访举报1件次" in summary
+    assert "进一步了解关注类1件、了解关注类1件、参考类1件" in summary
+    assert "已移交1件" in summary
+    # another county sees no such round
+    resp = await stack.reporting.get(
+        f"/api/v1/views/rounds/{ids['round_id']}", headers=stack.auth("other")
+    )
+    assert resp.status_code == 404, resp.text

@@ -26,6 +26,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "feed_acks": ("item_id",),
     "ledger_issues": ("issue_id",),
     "ledger_reports": ("event_id",),
+    "lifecycle_docs": ("kind", "key"),
 }
 
 
@@ -113,6 +114,17 @@ CREATE TABLE IF NOT EXISTS {s}.ledger_reports (
     reported_at      timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_reports_by_issue ON {s}.ledger_reports (issue_id);
+
+-- steps 1–4 of the lifecycle (units, term plans, rounds, groups, stationings, intake records,
+-- clues' rounds and classes): one document per entity, the latest version kept
+CREATE TABLE IF NOT EXISTS {s}.lifecycle_docs (
+    kind         text        NOT NULL,
+    key          text        NOT NULL,
+    jurisdiction char(6)     NOT NULL,
+    doc          jsonb       NOT NULL,
+    at           timestamptz NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 
 -- version: bumped by every event that changed something (the dashboard polls it);
 -- demo: 1 once an event written with a demo token was projected

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from xuncha_shared.contracts.common import Department
@@ -117,8 +118,21 @@ class LedgerReport:
 
 
 @dataclass(frozen=True)
+class Doc:
+    """One entity of the inspection lifecycle (a unit, term plan, round, group, stationing,
+    intake record, a clue's round or class ...) as the views need it, keyed by ``(kind, key)``.
+    A later version (``at``) replaces an earlier one, so the order of arrival does not matter."""
+
+    kind: str
+    key: str
+    jurisdiction: str
+    doc: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
 class DemoMark:
     """The event was written with a demo principal's token (shows the 演示数据 badge)."""
 
 
-Change = Fact | FeedItem | Ack | DemoMark | LedgerIssue | LedgerReport
+Change = Fact | FeedItem | Ack | DemoMark | LedgerIssue | LedgerReport | Doc
