@@ -13,6 +13,8 @@ import asyncpg
 import httpx
 import pytest
 from xuncha_intake.bootstrap import SPEC
+from xuncha_shared.auth.tokens import TokenStore
+from xuncha_shared.domain.principals import Principal, Role
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM
 from tests.support.service_api import in_process_service
@@ -355,3 +357,70 @@ async def test_concurrent_groups_cannot_share_a_member(api: Api) -> None:
         "SELECT count(*) FROM group_seat_view WHERE member_id = $1", uuid.UUID(shared)
     )
     assert seats == 1
+
+
+async def test_a_group_members_token_sees_only_its_group(api: Api) -> None:
+    units = [await api.unit("county", LINCHUAN, f"临川区分组单位{i}") for i in range(2)]
+    home = await api.unit("county", LINCHUAN, "临川区分组工作单位")
+    round_id = await api.round("county", LINCHUAN, 16, 1, units)
+    people = [await api.member("county", LINCHUAN, f"分组干部{i}", home) for i in range(4)]
+    mine = await api.ok("county", f"/rounds/{round_id}/groups", group(1, people[:2], [units[0]]))
+    theirs = await api.ok("county", f"/rounds/{round_id}/groups", group(2, people[2:], [units[1]]))
+    bound = Principal(
+        id="lc-group-1-member",
+        role=Role.GROUP_MEMBER,
+        jurisdiction=LINCHUAN,
+        group_id=uuid.UUID(mine["id"]),
+    )
+    token = await TokenStore(api.pool).create(bound, label="test")
+    auth = {"Authorization": f"Bearer {token}"}
+
+    resp = await api.client.get(f"/api/v1/groups/{mine['id']}", headers=auth)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["unit_ids"] == [units[0]]
+    # the other group's unit, and the other group: exactly as an unknown id
+    other = await api.client.get(f"/api/v1/groups/{theirs['id']}", headers=auth)
+    unknown = await api.client.get(f"/api/v1/groups/{uuid.uuid4()}", headers=auth)
+    assert other.status_code == unknown.status_code == 404
+    assert other.json()["title"] == unknown.json()["title"]
+    talk = {
+        "kind": "individual_talk",
+        "round_id": round_id,
+        "occurred_on": "2026-10-12",
+        "talks": [{"interviewee": "staff", "persons": 2}],
+    }
+    before = await api.events()
+    resp = await api.client.post(
+        "/api/v1/intake-records",
+        json={**talk, "group_id": theirs["id"], "unit_id": units[1]},
+        headers=auth,
+    )
+    assert_problem(resp, 404)
+    resp = await api.client.post(
+        "/api/v1/intake-records",
+        json={**talk, "group_id": mine["id"], "unit_id": units[1]},  # not its unit
+        headers=auth,
+    )
+    assert_problem(resp, 422)
+    assert await api.events() == before
+    resp = await api.client.post(
+        "/api/v1/intake-records",
+        json={**talk, "group_id": mine["id"], "unit_id": units[0]},
+        headers=auth,
+    )
+    assert resp.status_code == 201, resp.text
+    # the office records for the other group; the member's list shows only its own
+    await api.ok(
+        "county", "/intake-records", {**talk, "group_id": theirs["id"], "unit_id": units[1]}
+    )
+    listed = await api.client.get(f"/api/v1/intake-records?round_id={round_id}", headers=auth)
+    assert listed.status_code == 200, listed.text
+    assert [r["group_id"] for r in listed.json()] == [mine["id"]]
+    listed = await api.client.get(f"/api/v1/intake-records?group_id={theirs['id']}", headers=auth)
+    assert listed.json() == []
+    # nothing else: rounds, units and the pool are the offices'
+    for path in (f"/api/v1/rounds/{round_id}", "/api/v1/units", "/api/v1/talent-pool/members"):
+        assert (await api.client.get(path, headers=auth)).status_code == 403
+    # only a group member is bound to a group
+    with pytest.raises(ValueError, match="group"):
+        Principal(id="x", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN, group_id=uuid.uuid4())

@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS auth_tokens (
     created_at   timestamptz NOT NULL DEFAULT now(),
     revoked_at   timestamptz NULL
 );
+-- a group member's group (tokens created with --group)
+ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS group_id uuid NULL;
 """
 
 # The same advisory lock key as ``xuncha_shared.db.migrate``: schema changes never race.
@@ -110,8 +112,9 @@ async def ensure_token_schema(conn: Any) -> None:
 async def _insert_hash(conn: Any, token_hash: str, principal: Principal, label: str) -> None:
     await conn.execute(
         """
-        INSERT INTO auth_tokens (token_hash, principal_id, role, jurisdiction, department, label)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO auth_tokens (token_hash, principal_id, role, jurisdiction, department, label,
+            group_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (token_hash) DO NOTHING
         """,
         token_hash,
@@ -120,6 +123,7 @@ async def _insert_hash(conn: Any, token_hash: str, principal: Principal, label: 
         principal.jurisdiction,
         principal.department.value if principal.department else None,
         label,
+        principal.group_id,
     )
 
 
@@ -130,6 +134,7 @@ def _principal_from_row(row: Mapping[str, Any]) -> Principal | None:
             role=row["role"],
             jurisdiction=row["jurisdiction"],
             department=row["department"],
+            group_id=row.get("group_id"),
         )
     except ValidationError:
         logger.error("auth_tokens row %.12s… holds an invalid principal", row["token_hash"])
@@ -210,7 +215,7 @@ class TokenStore:
         async with self._conn() as conn:
             row = await conn.fetchrow(
                 """
-                SELECT token_hash, principal_id, role, jurisdiction, department
+                SELECT token_hash, principal_id, role, jurisdiction, department, group_id
                 FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL
                 """,
                 wanted,
@@ -234,7 +239,7 @@ class TokenStore:
             rows = await c.fetch(
                 """
                 SELECT token_hash, principal_id, role, jurisdiction, department, label,
-                       created_at, revoked_at
+                       created_at, revoked_at, group_id
                 FROM auth_tokens WHERE $1 OR revoked_at IS NULL
                 ORDER BY created_at, token_hash
                 """,

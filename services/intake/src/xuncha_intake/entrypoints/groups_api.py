@@ -14,7 +14,9 @@
 
 A member refused for a group answers 409 with ``member_id``, ``member_name`` and ``ground``
 (``home_unit``, ``declared_recusal``, ``overlapping_group``, ``home_county``, ``retired``).
-Unknown ids and ids outside the caller's jurisdictions answer the same 404.
+Unknown ids and ids outside the caller's jurisdictions answer the same 404. A group member's
+token bound to a group (``xuncha tokens create --role group_member --group ID``) sees that group
+and records only for it and its units: any other group answers 404, like an unknown id.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from xuncha_intake.handlers import GroupHandlers, PlanningHandlers
 
 OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR)
+#: a group member reads its own group (and nothing else: a token bound to a group)
+GROUP_READERS = (*READERS, Role.GROUP_MEMBER)
 #: groups record their own talks, surveys and referrals
 RECORD_WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
 CONCURRENT_CHANGE = "并发修改冲突，请刷新后重试 / changed concurrently; reload and retry"
@@ -262,7 +266,11 @@ def build_groups_router(
 
     async def visible_group(group_id: UUID, principal: Principal) -> groups.Group:
         state = await handlers.load_group(group_id)
-        if not state.exists or not principal.can_access(state.jurisdiction):
+        if (
+            not state.exists
+            or not principal.can_access(state.jurisdiction)
+            or not principal.sees_group(group_id)
+        ):
             raise not_found(f"未找到巡察组 {group_id} / unknown group {group_id}")
         return state
 
@@ -343,8 +351,10 @@ def build_groups_router(
             raise
         return GroupOut.of(state)
 
+    group_reader = deps.require_roles(*GROUP_READERS)
+
     @router.get("/groups/{group_id}", response_model=GroupOut)
-    async def get_group(group_id: UUID, principal: Principal = Depends(reader)) -> GroupOut:
+    async def get_group(group_id: UUID, principal: Principal = Depends(group_reader)) -> GroupOut:
         return GroupOut.of(await visible_group(group_id, principal))
 
     @router.post("/groups/{group_id}/evaluations", response_model=GroupOut)
@@ -401,6 +411,8 @@ def build_groups_router(
         rnd = await planning_handlers.load_round(body.round_id)
         if not rnd.exists or not principal.can_access(rnd.jurisdiction):
             raise not_found(f"未找到巡察轮次 {body.round_id} / unknown round {body.round_id}")
+        if not principal.sees_group(body.group_id):
+            raise not_found(f"未找到巡察组 {body.group_id} / unknown group {body.group_id}")
         details = dict(body.model_extra or {})
         cmd = records.RecordIntake(
             kind=body.kind,
@@ -427,8 +439,12 @@ def build_groups_router(
     async def list_records(
         round_id: UUID | None = None,
         group_id: UUID | None = None,
-        principal: Principal = Depends(reader),
+        principal: Principal = Depends(group_reader),
     ) -> list[RecordRowOut]:
+        if principal.group_id is not None:  # a group's token: its own records only
+            if group_id is not None and group_id != principal.group_id:
+                return []  # as for an unknown group
+            group_id = principal.group_id
         rows = await handlers.record_table.list(principal.jurisdiction_like(), round_id, group_id)
         return [RecordRowOut(**vars(r)) for r in rows]
 
