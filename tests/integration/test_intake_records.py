@@ -514,3 +514,44 @@ async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> No
         f"/api/v1/views/rounds/{ids['round_id']}", headers=stack.auth("other")
     )
     assert resp.status_code == 404, resp.text
+
+
+async def test_talent_pool_view_sizes_service_and_grades(stack: Stack) -> None:
+    ids = await setup_group(stack, 5)
+    group = (
+        await stack.intake.get(f"/api/v1/groups/{ids['group_id']}", headers=stack.auth("county"))
+    ).json()
+    leader, second = group["member_ids"][0], group["member_ids"][1]
+    await stack.ok(
+        "county", f"/groups/{ids['group_id']}/evaluations", {"member_id": leader, "grade": "优秀"}
+    )
+    await stack.ok(
+        "county", f"/groups/{ids['group_id']}/evaluations", {"member_id": second, "grade": "称职"}
+    )
+    await stack.ok("county", f"/talent-pool/members/{group['member_ids'][3]}/retire")
+
+    def member(doc: dict[str, Any], member_id: str) -> dict[str, Any]:
+        [m] = [m for m in doc["members"] if m["member_id"] == member_id]
+        return m
+
+    doc = await eventually(
+        stack,
+        "/views/talent-pool",
+        lambda d: (
+            any(m["member_id"] == leader and m["grades"] for m in d["members"])
+            and any(m["member_id"] == second and m["grades"] for m in d["members"])
+            and any(m["member_id"] == group["member_ids"][3] and m["retired"] for m in d["members"])
+        ),
+    )
+    served = member(doc, leader)["served"]
+    assert [(s["term_no"], s["round_no"], s["group_no"], s["leader"]) for s in served] == [
+        (5, 1, 1, True)
+    ]
+    assert member(doc, leader)["grades"] == [{"group_id": ids["group_id"], "grade": "优秀"}]
+    assert member(doc, second)["grades"][0]["grade"] == "称职"
+    active = [m for m in doc["members"] if not m["retired"]]
+    assert doc["size"] == len(active)
+    assert sum(doc["by_source"].values()) == sum(doc["by_rank"].values()) == doc["size"]
+    assert doc["by_speciality"]["personnel"] == doc["size"]
+    assert doc["grades"]["优秀"] >= 1
+    assert doc["retired"] >= 1

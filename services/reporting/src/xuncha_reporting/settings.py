@@ -24,6 +24,7 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "round",
     "group",
     "intake_record",
+    "pool_member",
 )
 #: Stream type of reporting's own events (acknowledgements).
 SHARE_STREAM_TYPE = "share"

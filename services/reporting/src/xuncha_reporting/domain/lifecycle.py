@@ -32,6 +32,8 @@ ROUND_KINDS = (
     "clue_transfer",
 )
 
+TALENT_POOL_KINDS = ("pool_member", "pool_retired", "evaluation", "group", "round")
+
 CATEGORIES_ZH = {
     "further_inquiry": "进一步了解关注类",
     "inquiry": "了解关注类",
@@ -216,3 +218,65 @@ def summary_zh(s: dict[str, Any]) -> str:
         f"接收移交材料{s['referrals']}件；发现问题线索{s['clues']}件，其中{categories}；"
         f"涉及{levels}；已移交{s['transfers']}件。"
     )
+
+
+def talent_pool(docs: Docs) -> dict[str, Any]:
+    """巡察人才库: size (members not retired) by source, speciality and rank; per member the rounds
+    served in (group and round numbers) and the grades received; grades counted."""
+    retired = docs.get("pool_retired", {})
+    rounds = docs.get("round", {})
+    served: dict[str, list[dict[str, Any]]] = {}
+    for group_id, g in docs.get("group", {}).items():
+        rnd = rounds.get(g["round_id"], {})
+        for member_id in g["member_ids"]:
+            served.setdefault(member_id, []).append(
+                {
+                    "group_id": group_id,
+                    "group_no": g["group_no"],
+                    "round_id": g["round_id"],
+                    "term_no": rnd.get("term_no"),
+                    "round_no": rnd.get("round_no"),
+                    "leader": g["leader_id"] == member_id,
+                }
+            )
+    grades: dict[str, list[dict[str, str]]] = {}
+    for e in docs.get("evaluation", {}).values():
+        grades.setdefault(e["member_id"], []).append(
+            {"group_id": e["group_id"], "grade": e["grade"]}
+        )
+    by_source: Counter[str] = Counter()
+    by_speciality: Counter[str] = Counter()
+    by_rank: Counter[str] = Counter()
+    members = []
+    for member_id, m in sorted(docs.get("pool_member", {}).items(), key=lambda kv: kv[1]["name"]):
+        active = member_id not in retired
+        if active:
+            by_source[m["source"]] += 1
+            by_speciality.update(m["specialities"])
+            by_rank[m["rank"]] += 1
+        members.append(
+            {
+                "member_id": member_id,
+                "name": m["name"],
+                "jurisdiction": m["jurisdiction"],
+                "source": m["source"],
+                "specialities": m["specialities"],
+                "rank": m["rank"],
+                "retired": not active,
+                "served": sorted(
+                    served.get(member_id, []),
+                    key=lambda s: (s["term_no"] or 0, s["round_no"] or 0, s["group_no"]),
+                ),
+                "grades": grades.get(member_id, []),
+            }
+        )
+    grade_counts = Counter(g["grade"] for gs in grades.values() for g in gs)
+    return {
+        "size": sum(by_source.values()),
+        "retired": len(members) - sum(by_source.values()),
+        "by_source": dict(sorted(by_source.items())),
+        "by_speciality": dict(sorted(by_speciality.items())),
+        "by_rank": dict(sorted(by_rank.items())),
+        "grades": dict(sorted(grade_counts.items())),
+        "members": members,
+    }

@@ -13,11 +13,14 @@ from xuncha_shared.contracts.intake import (
     RECORD_KIND_OF,
     GroupFormed,
     GroupStationed,
+    InspectorEvaluated,
     IntakeRecordEvent,
     PetitionReceived,
     RoundPlanned,
     RoundUnitsAssigned,
     StationingEnded,
+    TalentPoolMemberEnrolled,
+    TalentPoolMemberRetired,
     TermPlanAdopted,
     UnitRegistered,
 )
@@ -58,6 +61,9 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         GroupFormed.event_type,
         GroupStationed.event_type,
         StationingEnded.event_type,
+        TalentPoolMemberEnrolled.event_type,
+        TalentPoolMemberRetired.event_type,
+        InspectorEvaluated.event_type,
         *(event.event_type for event in RECORD_EVENTS.values()),
     }
 )
@@ -124,6 +130,16 @@ def lifecycle_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
             return [doc("clue_class", payload.clue_id, body)]
         case ClueTransferred():
             return [doc("clue_transfer", payload.clue_id, {"department": payload.department})]
+        case TalentPoolMemberEnrolled():
+            body = payload.model_dump(
+                mode="json", include={"name", "source", "specialities", "rank", "birth_year"}
+            )
+            return [doc("pool_member", payload.member_id, body)]
+        case TalentPoolMemberRetired():
+            return [doc("pool_retired", payload.member_id, {"retired": True})]
+        case InspectorEvaluated():
+            body = payload.model_dump(mode="json", include={"group_id", "member_id", "grade"})
+            return [doc("evaluation", f"{payload.group_id}/{payload.member_id}", body)]
     return []
 
 

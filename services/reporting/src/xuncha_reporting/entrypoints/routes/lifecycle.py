@@ -1,4 +1,5 @@
-"""Views of steps 1–4: coverage of a term (全覆盖) and a round's statistics with ``summary_zh``.
+"""Views of steps 1–4: coverage of a term (全覆盖), a round's statistics with ``summary_zh``, and
+the talent pool (巡察人才库).
 
 Readers are those of the linked view (the offices and the auditor); a county office sees its own
 county only, and a round outside what the caller sees answers 404, like an unknown one.
@@ -19,8 +20,10 @@ from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.lifecycle import (
     COVERAGE_KINDS,
     ROUND_KINDS,
+    TALENT_POOL_KINDS,
     coverage,
     round_statistics,
+    talent_pool,
 )
 
 
@@ -60,5 +63,13 @@ def lifecycle_router(
         if stats is None:
             raise not_found(f"未找到巡察轮次 {round_id} / unknown round {round_id}")
         return stats
+
+    @router.get("/views/talent-pool")
+    async def talent_pool_view(principal: Principal = Depends(current)) -> dict[str, Any]:
+        """巡察人才库: size by source, speciality and rank; who served in which round; grades."""
+        pattern = _scope_pattern(principal)
+        async with read_snapshot(ctx.pool) as conn:
+            docs = await tables.docs(conn, TALENT_POOL_KINDS, pattern)
+        return talent_pool(docs)
 
     return router
