@@ -606,6 +606,7 @@ def test_cli_rebuild_prints_an_identical_summary(stack: Stack):
         "feed_acks",
         "ledger_issues",
         "ledger_reports",
+        "lifecycle_docs",
     }
     assert sum(doc["read"].values()) == doc["applied"] > 0
     result = CliRunner().invoke(app, ["rebuild"], env=env)
