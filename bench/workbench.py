@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xuncha_shared import auth, provision
+from xuncha_shared import provision
+from xuncha_shared.auth import tokens as auth
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.settings import SERVICES
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from xuncha_shared import auth
+from xuncha_shared.auth import tokens as auth
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.e2e.stack import LINCHUAN, Running, service_stack

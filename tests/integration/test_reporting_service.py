@@ -610,6 +610,7 @@ def test_cli_rebuild_prints_an_identical_summary(stack: Stack):
         "ledger_issues",
         "ledger_reports",
         "deadlines",
+        "lifecycle_docs",
     }
     assert sum(doc["read"].values()) == doc["applied"] > 0
     result = CliRunner().invoke(app, ["rebuild"], env=env)

@@ -15,7 +15,13 @@ from xuncha_clues.adapters.read_model import SCHEMA, SqlClueReadModel
 from xuncha_clues.domain.model import CLUE
 from xuncha_clues.entrypoints.api import build_router
 from xuncha_clues.entrypoints.workbench_api import build_workbench_router
-from xuncha_clues.handlers import REGISTER_CONSUMER, ClueHandlers, register_from_petitions
+from xuncha_clues.handlers import (
+    REGISTER_CONSUMER,
+    REGISTER_FROM_RECORDS_CONSUMER,
+    ClueHandlers,
+    register_from_petitions,
+    register_from_records,
+)
 
 
 def handlers(ctx: ServiceContext) -> ClueHandlers:
@@ -37,6 +43,10 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     # follows intake's petitions: one clue per petition, inbox in the append's transaction
     inbox_subscriber(ctx, REGISTER_CONSUMER, ["petition"], register_from_petitions(handlers(ctx)))
+    # follows intake's records (talks, surveys, referrals …): one clue per clue they bring
+    inbox_subscriber(
+        ctx, REGISTER_FROM_RECORDS_CONSUMER, ["intake_record"], register_from_records(handlers(ctx))
+    )
 
 
 SPEC = ServiceSpec(

@@ -19,8 +19,8 @@ from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler, consumer_meta
-from xuncha_shared.contracts.clues import clue_id_for_petition
-from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.contracts.clues import clue_id_for_petition, clue_id_for_record
+from xuncha_shared.contracts.intake import RECORD_KIND_OF, IntakeRecordEvent, PetitionReceived
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 
@@ -97,7 +97,41 @@ def register_from_petitions(handlers: ClueHandlers) -> EventHandler:
             source_event_id=envelope.event_id,
             source_petition_id=payload.petition_id,
             round_id=payload.round_id,
+            source_channel=payload.channel.value,
         )
         await handlers.register(cmd, consumer_meta(envelope, CONSUMER_ACTOR), conn=conn)
+
+    return handle
+
+
+#: consumer group (and inbox name) registering the clues intake records bring
+REGISTER_FROM_RECORDS_CONSUMER = "clues.register-from-records"
+RECORDS_ACTOR = Actor(principal_id=f"service:{REGISTER_FROM_RECORDS_CONSUMER}", role="system")
+
+
+def register_from_records(handlers: ClueHandlers) -> EventHandler:
+    """Each clue of an intake record (talk, survey, referral …) → ``ClueRegistered`` with the
+    id ``clue_id_for_record(record_id, index)`` and the record's kind as its source channel, in
+    the consumer's transaction: a record delivered twice still makes each clue once."""
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if not isinstance(payload, IntakeRecordEvent):
+            return
+        channel = RECORD_KIND_OF[payload.event_type].value
+        meta = consumer_meta(envelope, RECORDS_ACTOR)
+        for index, clue in enumerate(payload.clues):
+            cmd = model.RegisterClue(
+                clue_id=clue_id_for_record(payload.record_id, index),
+                jurisdiction=payload.jurisdiction,
+                unit=payload.unit,
+                summary=clue.summary,
+                source_event_id=envelope.event_id,
+                round_id=str(payload.round_id),
+                source_record_id=payload.record_id,
+                source_channel=channel,
+                group_id=payload.group_id,
+                unit_id=payload.unit_id,
+            )
+            await handlers.register(cmd, meta, conn=conn)
 
     return handle

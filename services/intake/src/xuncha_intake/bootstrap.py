@@ -3,21 +3,38 @@ consumers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from xuncha_shared import clocks
+from xuncha_shared.clocks import RULES, CalendarSource
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.clocks.http import rules_router
+from xuncha_shared.clocks.rules import R14_STATIONING
 from xuncha_shared.crypto import InformantVault, load_kek
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_intake.adapters import deadlines
+from xuncha_intake.adapters import groups as group_tables
+from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
+from xuncha_intake.domain import groups, planning, records
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
+from xuncha_intake.entrypoints.groups_api import build_groups_router
 from xuncha_intake.entrypoints.petition_list import build_petition_list_router
-from xuncha_intake.handlers import RECEIPT_STATUS_CONSUMER, IntakeHandlers, receipt_status_handler
+from xuncha_intake.entrypoints.planning_api import build_planning_router
+from xuncha_intake.handlers import (
+    RECEIPT_STATUS_CONSUMER,
+    GroupHandlers,
+    IntakeHandlers,
+    PlanningHandlers,
+    receipt_status_handler,
+)
 
 #: the process's informant vault (KEK from ``XUNCHA_KEK``)
 VAULT = Component[InformantVault]("vault")
@@ -35,6 +52,57 @@ def handlers(ctx: ServiceContext) -> IntakeHandlers:
     )
 
 
+def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
+    units = planning_tables.SqlUnits(ctx.pool)
+    rounds = planning_tables.SqlRounds(ctx.pool)
+    return PlanningHandlers(
+        units=ctx.aggregates(planning.UNIT, units),
+        term_plans=ctx.aggregates(planning.TERM_PLAN, planning_tables.SqlTermPlans(ctx.pool)),
+        linkage_plans=ctx.aggregates(
+            planning.LINKAGE_PLAN, planning_tables.SqlLinkagePlans(ctx.pool)
+        ),
+        rounds=ctx.aggregates(planning.ROUND, rounds),
+        unit_table=units,
+        round_table=rounds,
+    )
+
+
+#: the working-day calendar, reloaded when a new year's file arrives
+CALENDAR = Component[CalendarSource]("calendar")
+
+
+def stationing_term(ctx: ServiceContext) -> Callable[[date], groups.StationingTerm]:
+    """Rule R14 (stationing lasts 15 working days) in the version in force on the start day,
+    on the current calendar."""
+    source = ctx.component(CALENDAR, CalendarSource)
+
+    def term(starts_on: date) -> groups.StationingTerm:
+        rule = RULES.applicable(R14_STATIONING, starts_on)
+        due = rule.due(source.current(), starts_on)
+        return groups.StationingTerm(due.due_date, rule.id, rule.version, due.provisional)
+
+    return term
+
+
+def group_handlers(ctx: ServiceContext) -> GroupHandlers:
+    rounds = planning_tables.SqlRounds(ctx.pool)
+    members = group_tables.SqlPoolMembers(ctx.pool)
+    group_table = group_tables.SqlGroups(ctx.pool)
+    record_table = group_tables.SqlIntakeRecords(ctx.pool)
+    return GroupHandlers(
+        pool_members=ctx.aggregates(groups.POOL_MEMBER, members),
+        inspection_groups=ctx.aggregates(groups.GROUP, group_table),
+        rounds=ctx.aggregates(planning.ROUND, rounds),
+        unit_table=planning_tables.SqlUnits(ctx.pool),
+        member_table=members,
+        group_table=group_table,
+        stationing_term=stationing_term(ctx),
+        today=lambda: local_day(ctx.now()),
+        intake_records=ctx.aggregates(records.INTAKE_RECORD, record_table),
+        record_table=record_table,
+    )
+
+
 async def on_start(ctx: ServiceContext) -> None:
     vault_from_context(ctx)  # load the KEK once, at start-up (fails fast on a bad XUNCHA_KEK)
 
@@ -45,6 +113,9 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     app.include_router(build_router(handlers(ctx), deps))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
     app.include_router(rules_router(deadlines.RULE_IDS))
+    planning_commands = planning_handlers(ctx)
+    app.include_router(build_planning_router(planning_commands, deps))
+    app.include_router(build_groups_router(group_handlers(ctx), planning_commands, deps))
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
@@ -56,7 +127,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="intake",
     title="xuncha intake: 来信来电来访与移交受理",
-    schema=(*SCHEMA, clocks.SCHEMA),
+    schema=(*SCHEMA, *planning_tables.SCHEMA, *group_tables.SCHEMA, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,
     on_start=on_start,

@@ -35,8 +35,10 @@ from xuncha_shared.envelope import EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
 
+from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMembers
+from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
-from xuncha_intake.domain import model
+from xuncha_intake.domain import groups, model, planning, records
 from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
 
 logger = logging.getLogger(__name__)
@@ -244,3 +246,202 @@ def receipt_status_handler(receipts: ReceiptRepository) -> EventHandler:
         await receipts.update(conn, receipt)
 
     return handle
+
+
+# --- step 1: inspected units, term plans, linkage plans, rounds -------------------------------
+
+
+@dataclass
+class PlanningHandlers:
+    """Commands of step 1. Facts of other aggregates (registered units, the term plan, a parent
+    linkage plan) are read first and handed to the pure decision."""
+
+    units: Aggregates[planning.Unit]
+    term_plans: Aggregates[planning.TermPlan]
+    linkage_plans: Aggregates[planning.LinkagePlan]
+    rounds: Aggregates[planning.Round]
+    unit_table: SqlUnits
+    round_table: SqlRounds
+
+    async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
+        return await self.units.execute(
+            cmd.unit_id, lambda s: planning.decide_register_unit(s, cmd), meta
+        )
+
+    async def adopt_term_plan(self, cmd: planning.AdoptTermPlan, meta: Meta) -> planning.TermPlan:
+        facts = await self.unit_table.facts(cmd.unit_ids)
+        return await self.term_plans.execute(
+            cmd.term_plan_id, lambda s: planning.decide_adopt_term_plan(s, cmd, facts), meta
+        )
+
+    async def issue_linkage_plan(
+        self, cmd: planning.IssueLinkagePlan, meta: Meta
+    ) -> planning.LinkagePlan:
+        cmd = replace(cmd, linkage_plan_id=uuid7())
+        parent = (
+            await self.linkage_plans.load(cmd.parent_plan_id)
+            if cmd.parent_plan_id is not None
+            else None
+        )
+        return await self.linkage_plans.execute(
+            cmd.linkage_plan_id,
+            lambda s: planning.decide_issue_linkage_plan(s, cmd, parent),
+            meta,
+        )
+
+    async def plan_round(self, cmd: planning.PlanRound, meta: Meta) -> planning.Round:
+        term_plan = await self.term_plans.load(
+            planning.term_plan_id_for(cmd.jurisdiction, cmd.term_no)
+        )
+        linkage = (
+            await self.linkage_plans.load(cmd.linkage_plan_id)
+            if cmd.linkage_plan_id is not None
+            else None
+        )
+        return await self.rounds.execute(
+            cmd.round_id, lambda s: planning.decide_plan_round(s, cmd, term_plan, linkage), meta
+        )
+
+    async def load_round(self, round_id: UUID) -> planning.Round:
+        return await self.rounds.load(round_id)
+
+    async def assign_units(
+        self, round_id: UUID, cmd: planning.AssignUnits, meta: Meta
+    ) -> planning.Round:
+        facts = await self.unit_table.facts([u.unit_id for u in cmd.units])
+        return await self.rounds.execute(
+            round_id, lambda s: planning.decide_assign_units(s, round_id, cmd, facts), meta
+        )
+
+    async def authorise_round(
+        self, round_id: UUID, cmd: planning.AuthoriseRound, meta: Meta
+    ) -> planning.Round:
+        return await self.rounds.execute(
+            round_id, lambda s: planning.decide_authorise(s, round_id, cmd), meta
+        )
+
+    async def close_round(self, round_id: UUID, meta: Meta) -> planning.Round:
+        return await self.rounds.execute(
+            round_id, lambda s: planning.decide_close(s, round_id), meta
+        )
+
+
+# --- steps 2 and 3: the talent pool, groups, stationing ---------------------------------------
+
+
+@dataclass
+class GroupHandlers:
+    """Commands of steps 2 and 3. ``stationing_term(starts_on)`` is rule R14 on the working-day
+    calendar; ``today()`` the date in China Standard Time."""
+
+    pool_members: Aggregates[groups.PoolMember]
+    inspection_groups: Aggregates[groups.Group]
+    rounds: Aggregates[planning.Round]
+    unit_table: SqlUnits
+    member_table: SqlPoolMembers
+    group_table: SqlGroups
+    stationing_term: Callable[[date], groups.StationingTerm]
+    today: Callable[[], date]
+    intake_records: Aggregates[records.IntakeRecord]
+    record_table: SqlIntakeRecords
+
+    async def enrol(self, cmd: groups.EnrolMember, meta: Meta) -> groups.PoolMember:
+        cmd = replace(cmd, member_id=uuid7())
+        home = (await self.unit_table.facts([cmd.home_unit_id])).get(cmd.home_unit_id)
+        return await self.pool_members.execute(
+            cmd.member_id, lambda s: groups.decide_enrol(s, cmd, home), meta
+        )
+
+    async def load_member(self, member_id: UUID) -> groups.PoolMember:
+        return await self.pool_members.load(member_id)
+
+    async def retire(self, member_id: UUID, meta: Meta) -> groups.PoolMember:
+        return await self.pool_members.execute(
+            member_id, lambda s: groups.decide_retire(s, member_id), meta
+        )
+
+    async def declare_recusal(
+        self, member_id: UUID, cmd: groups.DeclareRecusal, meta: Meta
+    ) -> groups.PoolMember:
+        unit = (await self.unit_table.facts([cmd.unit_id])).get(cmd.unit_id)
+        return await self.pool_members.execute(
+            member_id, lambda s: groups.decide_recusal(s, member_id, cmd, unit), meta
+        )
+
+    async def form_group(self, cmd: groups.FormGroup, meta: Meta) -> groups.Group:
+        rnd = await self.rounds.load(cmd.round_id)
+        members = {m: await self.pool_members.load(m) for m in dict.fromkeys(cmd.member_ids)}
+        homes = [m.home_unit_id for m in members.values() if m.home_unit_id is not None]
+        units = await self.unit_table.facts([*cmd.unit_ids, *homes])
+        async with self.inspection_groups.transaction() as conn:
+            # one formation at a time per member: the seats read below stay true until commit
+            await self.group_table.lock_members(conn, cmd.member_ids)
+            busy: list[groups.Busy] = []
+            if rnd.starts_on is not None and rnd.ends_on is not None:
+                busy = await self.group_table.seats_overlapping(
+                    conn, cmd.member_ids, rnd.starts_on, rnd.ends_on
+                )
+            state = await self.inspection_groups.load(cmd.group_id)
+            events = groups.decide_form_group(state, cmd, rnd, members, units, busy)
+            await self.inspection_groups.record(conn, cmd.group_id, state, events, meta)
+        return state
+
+    async def load_group(self, group_id: UUID) -> groups.Group:
+        return await self.inspection_groups.load(group_id)
+
+    async def evaluate(
+        self, group_id: UUID, cmd: groups.EvaluateInspector, meta: Meta
+    ) -> groups.Group:
+        return await self.inspection_groups.execute(
+            group_id, lambda s: groups.decide_evaluate(s, group_id, cmd), meta
+        )
+
+    async def station(
+        self, group_id: UUID, unit_id: UUID, starts_on: date, ends_on: date | None, meta: Meta
+    ) -> tuple[groups.Group, UUID]:
+        """Station the group at ``unit_id`` from ``starts_on``; without ``ends_on`` the end is
+        rule R14's (15 working days on the calendar). Returns the group and the stationing id."""
+        group = await self.inspection_groups.load(group_id)
+        rnd = await self.rounds.load(group.round_id) if group.round_id else planning.Round()
+        stationing_id = uuid7()
+        if ends_on is None:
+            term = self.stationing_term(starts_on)
+            cmd = groups.StationGroup(
+                unit_id=unit_id,
+                starts_on=starts_on,
+                ends_on=term.ends_on,
+                stationing_id=stationing_id,
+                rule_id=term.rule_id,
+                rule_version=term.rule_version,
+                provisional=term.provisional,
+            )
+        else:
+            cmd = groups.StationGroup(unit_id, starts_on, ends_on, stationing_id)
+        state = await self.inspection_groups.execute(
+            group_id, lambda s: groups.decide_station(s, group_id, cmd, rnd), meta
+        )
+        return state, stationing_id
+
+    async def group_of_stationing(self, stationing_id: UUID) -> groups.Group:
+        group_id = await self.group_table.group_of_stationing(stationing_id)
+        return await self.inspection_groups.load(group_id) if group_id else groups.Group()
+
+    async def end_stationing(
+        self, group_id: UUID, stationing_id: UUID, ended_on: date | None, meta: Meta
+    ) -> groups.Group:
+        cmd = groups.EndStationing(stationing_id, ended_on or self.today())
+        return await self.inspection_groups.execute(
+            group_id, lambda s: groups.decide_end_stationing(s, group_id, cmd), meta
+        )
+
+    async def record_intake(self, cmd: records.RecordIntake, meta: Meta) -> records.IntakeRecord:
+        """Record one channel's work (step 4); the clues it brings reach the clues service
+        through the record's event."""
+        cmd = replace(cmd, record_id=uuid7())
+        rnd = await self.rounds.load(cmd.round_id)
+        group = await self.inspection_groups.load(cmd.group_id)
+        unit = (await self.unit_table.facts([cmd.unit_id])).get(cmd.unit_id)
+        record_id = cmd.record_id
+        return await self.intake_records.execute(
+            record_id, lambda s: records.decide_record(s, cmd, rnd, group, unit), meta
+        )

@@ -8,13 +8,24 @@ SERVICE = "reporting"
 #: Kafka consumer group id and inbox key of the projection consumer.
 PROJECTION_CONSUMER = "reporting.projections"
 #: Version of the projection's tables (meta key ``projection_version``): 1 = linked view and
-#: sharing feeds, 2 = + the rectification ledger (整改台账), 3 = + the deadlines (期限). A
-#: projection of an older version is rebuilt from the history when the service starts
-#: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 3
+#: sharing feeds, 2 = + the rectification ledger (整改台账), 3 = + the deadlines (期限), 4 = + the
+#: lifecycle documents of steps 1–4 (coverage, round statistics). A projection of an older
+#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 4
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
-PROJECTED_STREAM_TYPES: tuple[str, ...] = ("petition", "clue", "issue", "share")
+PROJECTED_STREAM_TYPES: tuple[str, ...] = (
+    "petition",
+    "clue",
+    "issue",
+    "share",
+    "unit",
+    "term_plan",
+    "round",
+    "group",
+    "intake_record",
+    "pool_member",
+)
 #: Stream type of reporting's own events (acknowledgements).
 SHARE_STREAM_TYPE = "share"
 #: How often the event stream (SSE) looks at the projection version, in seconds.

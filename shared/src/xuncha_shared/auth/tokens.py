@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS auth_tokens (
 );
 ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS expires_at timestamptz NULL;
 ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS last_used_at timestamptz NULL;
+-- a group member's group (tokens created with --group)
+ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS group_id uuid NULL;
 """
 
 DEFAULT_TTL_DAYS = 90
@@ -151,8 +153,9 @@ async def _insert_hash(
     await conn.execute(
         """
         INSERT INTO auth_tokens
-            (token_hash, principal_id, role, jurisdiction, department, label, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+            (token_hash, principal_id, role, jurisdiction, department, label, expires_at,
+             group_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         ON CONFLICT (token_hash) DO NOTHING
         """,
         token_hash,
@@ -162,6 +165,7 @@ async def _insert_hash(
         principal.department.value if principal.department else None,
         label,
         expires_at,
+        principal.group_id,
     )
 
 
@@ -172,6 +176,7 @@ def _principal_from_row(row: Mapping[str, Any]) -> Principal | None:
             role=row["role"],
             jurisdiction=row["jurisdiction"],
             department=row["department"],
+            group_id=row.get("group_id"),
         )
     except ValidationError:
         logger.error("auth_tokens row %.12s… holds an invalid principal", row["token_hash"])
@@ -268,7 +273,7 @@ class TokenStore:
         async with self._conn() as conn:
             row = await conn.fetchrow(
                 """
-                SELECT token_hash, principal_id, role, jurisdiction, department
+                SELECT token_hash, principal_id, role, jurisdiction, department, group_id
                 FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL
                   AND (expires_at IS NULL OR expires_at > now())
                 """,
@@ -307,7 +312,7 @@ class TokenStore:
             rows = await c.fetch(
                 """
                 SELECT token_hash, principal_id, role, jurisdiction, department, label,
-                       created_at, revoked_at, expires_at, last_used_at
+                       created_at, revoked_at, expires_at, last_used_at, group_id
                 FROM auth_tokens WHERE $1 OR revoked_at IS NULL
                 ORDER BY created_at, token_hash
                 """,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from uuid import UUID
 
 import typer
 from pydantic import ValidationError
@@ -45,7 +46,11 @@ def _urls(services: list[str]) -> list[str]:
 
 
 def _principal(
-    role: str, jurisdiction: str, department: str | None, principal_id: str | None
+    role: str,
+    jurisdiction: str,
+    department: str | None,
+    principal_id: str | None,
+    group: str | None = None,
 ) -> Principal:
     try:
         role_ = Role(role.strip())
@@ -73,9 +78,19 @@ def _principal(
             ) from None
     elif department:
         raise fail("--department is only for role department")
+    group_id: UUID | None = None
+    if group:
+        if role_ is not Role.GROUP_MEMBER:
+            raise fail("--group is only for role group_member")
+        try:
+            group_id = UUID(group.strip())
+        except ValueError:
+            raise fail(
+                f"malformed group id {group!r}: the group's UUID (GET /api/v1/groups)"
+            ) from None
     pid = (principal_id or f"{role_.value}-{code}" + (f"-{dept.value}" if dept else "")).strip()
     try:
-        return Principal(id=pid, role=role_, jurisdiction=code, department=dept)
+        return Principal(id=pid, role=role_, jurisdiction=code, department=dept, group_id=group_id)
     except ValidationError as exc:
         messages = "; ".join(str(e["msg"]) for e in exc.errors())
         raise fail(f"invalid principal: {messages}") from None
@@ -103,9 +118,12 @@ def create(
         min=0,
         help="days until it expires (default XUNCHA_TOKEN_TTL_DAYS or 90; 0: never)",
     ),
+    group: str | None = typer.Option(
+        None, "--group", "-g", help="for role group_member: the group (id) the token is bound to"
+    ),
 ) -> None:
     """Create a token and print it (once: only its hash is stored)."""
-    principal = _principal(role, jurisdiction, department, principal_id)
+    principal = _principal(role, jurisdiction, department, principal_id, group)
     services = services_option(service)
     token = run(create_token_in(_urls(services), principal, label, ttl_days=ttl_days))
     err_console.print(

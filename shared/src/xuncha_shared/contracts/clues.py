@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
-from xuncha_shared.envelope import EventPayload
+from xuncha_shared.envelope import EventPayload, JsonDict
 
 #: The uuid5 namespace of the clue derived from a petition (a cross-service contract: intake's
 #: petition id names the clue the clues service registers for it, and anyone holding the petition
@@ -22,6 +22,12 @@ CLUE_NAMESPACE = uuid.UUID("5b0f3c2e-7d1a-5e1f-9c2b-0c1e5a7d3f10")
 def clue_id_for_petition(petition_id: UUID) -> UUID:
     """The clue registered for a petition: the same id however often the petition arrives."""
     return uuid.uuid5(CLUE_NAMESPACE, f"petition:{petition_id}")
+
+
+def clue_id_for_record(record_id: UUID, index: int) -> UUID:
+    """The clue registered for the ``index``-th clue (from 0) of an intake record (a talk, a
+    survey, a referral …): the same id however often the record arrives."""
+    return uuid.uuid5(CLUE_NAMESPACE, f"record:{record_id}:{index}")
 
 
 class ClueCategory(StrEnum):
@@ -36,7 +42,9 @@ class CadreLevel(StrEnum):
     STAFF = "staff"  # 科员及以下
 
 
-class ClueRegistered(EventPayload):
+class ClueRegisteredV1(EventPayload):
+    """Legacy form (schema 1): no source record or channel."""
+
     event_type: ClassVar[str] = "clues.ClueRegistered"
     schema_version: ClassVar[int] = 1
 
@@ -47,6 +55,34 @@ class ClueRegistered(EventPayload):
     source_event_id: UUID | None = None
     source_petition_id: UUID | None = None
     round_id: str | None = None
+
+
+class ClueRegistered(EventPayload):
+    """A problem clue registered (schema 2): from a petition (``source_petition_id``) or from a
+    clue an intake record brought (``source_record_id``); ``source_channel`` is the petition's
+    channel or the record's kind."""
+
+    event_type: ClassVar[str] = "clues.ClueRegistered"
+    schema_version: ClassVar[int] = 2
+
+    clue_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    summary: LongText
+    source_event_id: UUID | None = None
+    source_petition_id: UUID | None = None
+    round_id: str | None = None
+    source_record_id: UUID | None = None
+    source_channel: ShortText | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
+
+
+def upcast_clue_registered_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: the source channel of old clues is not recorded (petitions only)."""
+    for name in ("source_record_id", "source_channel", "group_id", "unit_id"):
+        payload.setdefault(name, None)
+    return payload
 
 
 class ClueClassified(EventPayload):
@@ -156,6 +192,7 @@ class DeadlineRecomputed(EventPayload):
 
 
 MODELS: tuple[type[EventPayload], ...] = (
+    ClueRegisteredV1,
     ClueRegistered,
     ClueClassified,
     ClueEscalated,
@@ -165,3 +202,4 @@ MODELS: tuple[type[EventPayload], ...] = (
     EscalationOverdue,
     DeadlineRecomputed,
 )
+UPCASTERS = {("clues.ClueRegistered", 1): upcast_clue_registered_v1}

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from xuncha_shared.contracts.common import (
     Channel,
@@ -154,6 +154,431 @@ class DeadlineRecomputed(EventPayload):
     calendar_version: ShortText
 
 
+# --- step 1 of the lifecycle: inspected units, term plans, linkage plans, rounds --------------
+
+#: a term (届) or round (轮) number
+Ordinal = Annotated[int, Field(ge=1, le=99)]
+
+
+class UnitKind(StrEnum):
+    """被巡察单位的类别."""
+
+    CITY_DEPARTMENT = "city_department"  # 市直单位
+    CITY_STATE_OWNED_ENTERPRISE = "city_state_owned_enterprise"  # 市属国有企业
+    COUNTY_DEPARTMENT = "county_department"  # 县直单位
+    TOWNSHIP = "township"  # 乡镇
+    VILLAGE_OR_COMMUNITY = "village_or_community"  # 村(社区)
+    OTHER = "other"  # 其他
+
+
+class RoundKind(StrEnum):
+    """轮次类型 (000:L26, 000:L52)."""
+
+    REGULAR = "regular"  # 常规巡察
+    THEMATIC = "thematic"  # 专项巡察
+    MOBILE = "mobile"  # 机动式巡察
+    TARGETED = "targeted"  # 点穴式巡察
+    RETURN_VISIT = "return_visit"  # 回访式巡察
+    CROSS_REGIONAL = "cross_regional"  # 异地交流巡察 / 交叉巡察 (双授权)
+
+
+class InspectionMode(StrEnum):
+    """How a unit is inspected in a round."""
+
+    REGULAR = "regular"  # 常规
+    LINKED = "linked"  # 上下联动
+    REVISIT = "revisit"  # 回头看
+
+
+class UnitRegistered(EventPayload):
+    """被巡察单位登记: a party organisation that may be inspected; its name is unique in its
+    jurisdiction (the unit id is derived from jurisdiction and name)."""
+
+    event_type: ClassVar[str] = "intake.UnitRegistered"
+    schema_version: ClassVar[int] = 1
+
+    unit_id: UUID
+    jurisdiction: JurisdictionCode
+    name: ShortText
+    kind: UnitKind
+
+
+class TermPlanAdopted(EventPayload):
+    """巡察工作五年规划: the units a jurisdiction plans to inspect in a term (the denominator
+    of 全覆盖). One per jurisdiction and term."""
+
+    event_type: ClassVar[str] = "intake.TermPlanAdopted"
+    schema_version: ClassVar[int] = 1
+
+    term_plan_id: UUID
+    jurisdiction: JurisdictionCode
+    term_no: Ordinal
+    starts_on: date
+    ends_on: date
+    unit_ids: list[UUID]
+
+
+class LinkagePlanIssued(EventPayload):
+    """联动工作方案: the city's follows a provincial round (``trigger``), each county's is issued
+    under the city's (``parent_plan_id``)."""
+
+    event_type: ClassVar[str] = "intake.LinkagePlanIssued"
+    schema_version: ClassVar[int] = 1
+
+    linkage_plan_id: UUID
+    jurisdiction: JurisdictionCode
+    title: ShortText
+    issued_on: date
+    trigger: ShortText
+    parent_plan_id: UUID | None = None
+
+
+class RoundPlanned(EventPayload):
+    """轮次部署: a round of a term (round numbers are unique in a jurisdiction's term; the round
+    id is derived from jurisdiction, term and round number)."""
+
+    event_type: ClassVar[str] = "intake.RoundPlanned"
+    schema_version: ClassVar[int] = 1
+
+    round_id: UUID
+    jurisdiction: JurisdictionCode
+    term_no: Ordinal
+    round_no: Ordinal
+    kind: RoundKind
+    starts_on: date
+    ends_on: date
+    linkage_plan_id: UUID | None = None
+
+
+class RoundUnit(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    unit_id: UUID
+    mode: InspectionMode
+
+
+class RoundUnitsAssigned(EventPayload):
+    """被巡察单位确定: units assigned to a round, each with its mode."""
+
+    event_type: ClassVar[str] = "intake.RoundUnitsAssigned"
+    schema_version: ClassVar[int] = 1
+
+    round_id: UUID
+    units: list[RoundUnit] = Field(min_length=1)
+
+
+class RoundAuthorised(EventPayload):
+    """授权: a leading group authorised the round (a cross-regional round needs the city's and
+    the host county's: 双授权)."""
+
+    event_type: ClassVar[str] = "intake.RoundAuthorised"
+    schema_version: ClassVar[int] = 1
+
+    round_id: UUID
+    authorising_jurisdiction: JurisdictionCode
+
+
+class RoundClosed(EventPayload):
+    """轮次结束."""
+
+    event_type: ClassVar[str] = "intake.RoundClosed"
+    schema_version: ClassVar[int] = 1
+
+    round_id: UUID
+
+
+# --- step 2 and 3: the talent pool, groups with recusal checks, stationing ---------------------
+
+
+class TalentSource(StrEnum):
+    """Where a pool member is seconded from (000:L39)."""
+
+    DISCIPLINE_COMMISSION = "discipline_commission"  # 纪委监委
+    ORGANISATION = "organisation"  # 组织部
+    INSPECTION_OFFICE = "inspection_office"  # 巡察办
+    OTHER = "other"  # 其他单位
+
+
+class Speciality(StrEnum):
+    """A pool member's skills; a group mixes them (000:L25)."""
+
+    DISCIPLINE = "discipline"  # 纪检监察
+    PERSONNEL = "personnel"  # 组织人事
+    LAW = "law"  # 法律
+    FINANCE_AUDIT = "finance_audit"  # 财务审计
+    ENGINEERING = "engineering"  # 工程建设
+    AGRICULTURE = "agriculture"  # 农业农村
+    OTHER = "other"
+
+
+class Grade(StrEnum):
+    """巡察干部评价等次 (the values are the Chinese words offices use)."""
+
+    EXCELLENT = "优秀"
+    COMPETENT = "称职"
+    BASICALLY_COMPETENT = "基本称职"
+    INCOMPETENT = "不称职"
+
+
+class TalentPoolMemberEnrolled(EventPayload):
+    """入库: a cadre enters the inspection talent pool (巡察人才库)."""
+
+    event_type: ClassVar[str] = "intake.TalentPoolMemberEnrolled"
+    schema_version: ClassVar[int] = 1
+
+    member_id: UUID
+    jurisdiction: JurisdictionCode
+    name: ShortText
+    home_unit_id: UUID
+    source: TalentSource
+    specialities: list[Speciality] = Field(min_length=1)
+    rank: ShortText = Field(description="职级, e.g. 正科级, 副处级")
+    birth_year: int = Field(ge=1940, le=2010)
+
+
+class TalentPoolMemberRetired(EventPayload):
+    """出库: a member leaves the pool (动态更新); no new group may take them."""
+
+    event_type: ClassVar[str] = "intake.TalentPoolMemberRetired"
+    schema_version: ClassVar[int] = 1
+
+    member_id: UUID
+
+
+class RecusalDeclared(EventPayload):
+    """回避: a member declared a tie to a unit; no group inspecting it may take them."""
+
+    event_type: ClassVar[str] = "intake.RecusalDeclared"
+    schema_version: ClassVar[int] = 1
+
+    member_id: UUID
+    unit_id: UUID
+    reason: LongText
+
+
+class GroupFormed(EventPayload):
+    """巡察组组建: a round's group, its leader (组长) and members from the pool and the units it
+    inspects; the recusal checks passed. ``starts_on``/``ends_on`` are the round's dates."""
+
+    event_type: ClassVar[str] = "intake.GroupFormed"
+    schema_version: ClassVar[int] = 1
+
+    group_id: UUID
+    round_id: UUID
+    jurisdiction: JurisdictionCode
+    group_no: Ordinal
+    leader_id: UUID
+    member_ids: list[UUID] = Field(min_length=1)
+    unit_ids: list[UUID] = Field(min_length=1)
+    starts_on: date
+    ends_on: date
+
+
+class InspectorEvaluated(EventPayload):
+    """巡察干部评价: the office rates a member of the group after the round."""
+
+    event_type: ClassVar[str] = "intake.InspectorEvaluated"
+    schema_version: ClassVar[int] = 1
+
+    group_id: UUID
+    member_id: UUID
+    grade: Grade
+    remarks: LongText | None = None
+
+
+class GroupStationed(EventPayload):
+    """进驻: the group is stationed at a unit. Without a given end the stationing lasts the
+    working days of rule R14 (``rule_id``/``rule_version``; ``provisional`` when counted through
+    a year whose holiday schedule is not known yet)."""
+
+    event_type: ClassVar[str] = "intake.GroupStationed"
+    schema_version: ClassVar[int] = 1
+
+    group_id: UUID
+    stationing_id: UUID
+    unit_id: UUID
+    starts_on: date
+    ends_on: date
+    rule_id: ShortText | None = None
+    rule_version: int | None = Field(default=None, ge=1, le=1_000_000)
+    provisional: bool = False
+
+
+class StationingEnded(EventPayload):
+    """进驻结束: the unit counts as inspected (全覆盖)."""
+
+    event_type: ClassVar[str] = "intake.StationingEnded"
+    schema_version: ClassVar[int] = 1
+
+    group_id: UUID
+    stationing_id: UUID
+    ended_on: date
+
+
+# --- step 4: every intake channel, recorded against a round, group and unit -------------------
+
+
+class RecordKind(StrEnum):
+    """了解渠道 recorded through ``POST /api/v1/intake-records`` (petitions keep their route)."""
+
+    INDIVIDUAL_TALK = "individual_talk"  # 个别谈话 (人次)
+    SURVEY = "survey"  # 民主测评 / 民主评议 / 问卷调查 (份)
+    SYMPOSIUM = "symposium"  # 座谈会
+    SITE_CHECK = "site_check"  # 明察暗访
+    RECORDS_REVIEW = "records_review"  # 调阅资料
+    PERSONAL_MATTERS_CHECK = "personal_matters_check"  # 抽查核实个人有关事项报告
+    REFERRAL = "referral"  # 移交
+
+
+class IntervieweeKind(StrEnum):
+    """Who was talked to (000:L7, 000:L11)."""
+
+    LEADERSHIP = "leadership"  # 领导班子成员
+    MIDDLE_MANAGER = "middle_manager"  # 中层干部
+    STAFF = "staff"  # 一般干部职工 (incl. personnel and finance staff)
+    RETIRED_CADRE = "retired_cadre"  # 离退休老干部
+    REPORTER = "reporter"  # 实名举报人
+    PETITIONER = "petitioner"  # 长期上访户
+    SERVICE_USER = "service_user"  # 服务对象、群众
+    DEPUTY = "deputy"  # 党代表、人大代表、政协委员
+    OTHER = "other"
+
+
+class SurveyKind(StrEnum):
+    DEMOCRATIC_ASSESSMENT = "democratic_assessment"  # 民主测评
+    DEMOCRATIC_APPRAISAL = "democratic_appraisal"  # 民主评议
+    QUESTIONNAIRE = "questionnaire"  # 问卷调查
+
+
+class ReferralSource(StrEnum):
+    """Who hands materials to the group (000:L7, 000:L26, 000:L37)."""
+
+    DISCIPLINE_COMMISSION = "discipline_commission"  # 纪检监察
+    ORGANISATION = "organisation"  # 组织人事
+    STAFFING = "staffing"  # 编制
+    PETITIONS = "petitions"  # 信访
+    AUDIT = "audit"  # 审计
+    PUBLIC_SECURITY = "public_security"  # 公安局
+    PROCURATORATE = "procuratorate"  # 检察院
+
+
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class TalkCount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    interviewee: IntervieweeKind
+    persons: Count = Field(description="人次")
+
+
+class RecordClue(BaseModel):
+    """A problem clue a record brings; the clues service registers it (clue id
+    ``clue_id_for_record(record_id, index)``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    summary: LongText
+
+
+class _IntakeRecord(EventPayload):
+    """Fields every channel's record shares."""
+
+    record_id: UUID
+    jurisdiction: JurisdictionCode
+    round_id: UUID
+    group_id: UUID
+    unit_id: UUID
+    unit: ShortText = Field(description="the unit's name (clues know units by name)")
+    occurred_on: date
+    summary: LongText | None = None
+    clues: list[RecordClue] = Field(default_factory=list, max_length=100)
+
+
+class IndividualTalkRecorded(_IntakeRecord):
+    """个别谈话: persons talked to (人次), by kind."""
+
+    event_type: ClassVar[str] = "intake.IndividualTalkRecorded"
+    schema_version: ClassVar[int] = 1
+
+    talks: list[TalkCount] = Field(min_length=1)
+
+
+class SurveyConducted(_IntakeRecord):
+    """民主测评 / 民主评议 / 问卷调查: copies given out and returned (份)."""
+
+    event_type: ClassVar[str] = "intake.SurveyConducted"
+    schema_version: ClassVar[int] = 1
+
+    survey: SurveyKind
+    copies_issued: Count
+    copies_returned: Count
+
+
+class SymposiumHeld(_IntakeRecord):
+    """座谈会: meetings and their participants."""
+
+    event_type: ClassVar[str] = "intake.SymposiumHeld"
+    schema_version: ClassVar[int] = 1
+
+    meetings: Count
+    participants: Count
+
+
+class SiteCheckConducted(_IntakeRecord):
+    """明察暗访: checks on site."""
+
+    event_type: ClassVar[str] = "intake.SiteCheckConducted"
+    schema_version: ClassVar[int] = 1
+
+    checks: Count
+
+
+class RecordsReviewed(_IntakeRecord):
+    """调阅资料: items reviewed (会议记录, 账目凭证 …)."""
+
+    event_type: ClassVar[str] = "intake.RecordsReviewed"
+    schema_version: ClassVar[int] = 1
+
+    items: Count
+
+
+class PersonalMattersChecked(_IntakeRecord):
+    """抽查核实个人有关事项报告: cadres checked, discrepancies found."""
+
+    event_type: ClassVar[str] = "intake.PersonalMattersChecked"
+    schema_version: ClassVar[int] = 1
+
+    cadres_checked: Count
+    discrepancies: Count
+
+
+class ReferralReceived(_IntakeRecord):
+    """移交: materials handed to the group by ``source`` (items = 件)."""
+
+    event_type: ClassVar[str] = "intake.ReferralReceived"
+    schema_version: ClassVar[int] = 1
+
+    source: ReferralSource
+    items: Count
+
+
+#: the event of each record kind
+RECORD_EVENTS: dict[RecordKind, type[_IntakeRecord]] = {
+    RecordKind.INDIVIDUAL_TALK: IndividualTalkRecorded,
+    RecordKind.SURVEY: SurveyConducted,
+    RecordKind.SYMPOSIUM: SymposiumHeld,
+    RecordKind.SITE_CHECK: SiteCheckConducted,
+    RecordKind.RECORDS_REVIEW: RecordsReviewed,
+    RecordKind.PERSONAL_MATTERS_CHECK: PersonalMattersChecked,
+    RecordKind.REFERRAL: ReferralReceived,
+}
+RECORD_KIND_OF: dict[str, RecordKind] = {
+    event.event_type: kind for kind, event in RECORD_EVENTS.items()
+}
+IntakeRecordEvent = _IntakeRecord
+
+
 MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceivedV1,
     PetitionReceived,
@@ -162,5 +587,20 @@ MODELS: tuple[type[EventPayload], ...] = (
     InformantNotified,
     ForwardingOverdue,
     DeadlineRecomputed,
+    UnitRegistered,
+    TermPlanAdopted,
+    LinkagePlanIssued,
+    RoundPlanned,
+    RoundUnitsAssigned,
+    RoundAuthorised,
+    RoundClosed,
+    TalentPoolMemberEnrolled,
+    TalentPoolMemberRetired,
+    RecusalDeclared,
+    GroupFormed,
+    InspectorEvaluated,
+    GroupStationed,
+    StationingEnded,
+    *RECORD_EVENTS.values(),
 )
 UPCASTERS = {("intake.PetitionReceived", 1): upcast_petition_received_v1}

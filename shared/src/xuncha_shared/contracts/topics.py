@@ -29,6 +29,29 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
         1,
         "Petitions and referrals received (来信来电来访、移交), reads of reporter identities",
     ),
+    "unit": TopicSpec("intake", "unit", 1, "Inspected units registered (被巡察单位)"),
+    "term_plan": TopicSpec(
+        "intake", "term-plan", 1, "Term plans adopted (巡察工作五年规划): the units to cover"
+    ),
+    "linkage_plan": TopicSpec(
+        "intake", "linkage-plan", 1, "Linkage plans issued (上下联动工作方案), city then counties"
+    ),
+    "round": TopicSpec(
+        "intake", "round", 1, "Rounds planned, units assigned, authorised (双授权) and closed"
+    ),
+    "pool_member": TopicSpec(
+        "intake", "talent-pool", 1, "Talent pool members enrolled, retired, their recusals (回避)"
+    ),
+    "group": TopicSpec(
+        "intake", "group", 1, "Groups formed, stationed (进驻) and ended, inspectors evaluated"
+    ),
+    "intake_record": TopicSpec(
+        "intake",
+        "record",
+        1,
+        "Talks, surveys, symposia, site checks, records reviews, personal-matters checks and "
+        "referrals recorded by groups, with the clues they bring",
+    ),
     "clue": TopicSpec(
         "clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"
     ),

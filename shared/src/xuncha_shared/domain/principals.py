@@ -15,6 +15,9 @@ appends an ``intake.InformantIdentityRead`` event with the stated reason before 
 returned. It is not read-only (that read event is its one write); every endpoint that reads or
 changes case data refuses it (the services admit roles by allow-list and never list it).
 
+A ``group_member`` bound to a group (``group_id``, ``xuncha tokens create --group``) sees and
+changes only that group's units and records (intake answers 404 for any other group).
+
 A ``department``, ``auditor`` or ``informant_custodian`` principal bound to a county code
 (rather than a city code) sees only that county. How a principal is authenticated is
 ``xuncha_shared.auth``'s business; how an HTTP request is refused, ``xuncha_shared.http``'s.
@@ -23,6 +26,7 @@ A ``department``, ``auditor`` or ``informant_custodian`` principal bound to a co
 from __future__ import annotations
 
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -68,6 +72,9 @@ class Principal(BaseModel):
     role: Role
     jurisdiction: JurisdictionCode
     department: Department | None = None
+    #: a group member's group (``xuncha tokens create --role group_member --group ID``): it
+    #: sees and changes only that group's units and records
+    group_id: UUID | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Principal:
@@ -81,7 +88,14 @@ class Principal(BaseModel):
             raise ValueError("a city_admin is bound to a city code (ending in 00)")
         if self.role is Role.COUNTY_ADMIN and is_city(self.jurisdiction):
             raise ValueError("a county_admin is bound to a county code")
+        if self.group_id is not None and self.role is not Role.GROUP_MEMBER:
+            raise ValueError("only a group_member is bound to a group")
         return self
+
+    def sees_group(self, group_id: UUID) -> bool:
+        """Whether a group-bound principal may see group ``group_id`` (any unbound one may,
+        within its jurisdictions)."""
+        return self.group_id is None or self.group_id == group_id
 
     @property
     def city(self) -> str:

@@ -37,9 +37,20 @@ log = logging.getLogger("xuncha.provision")
 #: reads ``audit.checkpoints`` (the auditors' API compares Kafka's copy with the stores)
 CONSUMES: dict[str, tuple[str, ...]] = {
     "intake": ("clue",),
-    "clues": ("petition",),
+    "clues": ("petition", "intake_record"),
     "rectification": (),
-    "reporting": ("petition", "clue", "issue", "share"),
+    "reporting": (
+        "petition",
+        "clue",
+        "issue",
+        "share",
+        "unit",
+        "term_plan",
+        "round",
+        "group",
+        "intake_record",
+        "pool_member",
+    ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})
 

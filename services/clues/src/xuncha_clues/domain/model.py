@@ -128,6 +128,10 @@ class RegisterClue:
     source_event_id: UUID | None = None
     source_petition_id: UUID | None = None
     round_id: str | None = None
+    source_record_id: UUID | None = None
+    source_channel: str | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,10 @@ def decide_register(state: Clue, cmd: RegisterClue) -> list[EventPayload]:
             source_event_id=cmd.source_event_id,
             source_petition_id=cmd.source_petition_id,
             round_id=cmd.round_id,
+            source_record_id=cmd.source_record_id,
+            source_channel=cmd.source_channel,
+            group_id=cmd.group_id,
+            unit_id=cmd.unit_id,
         )
     ]
 

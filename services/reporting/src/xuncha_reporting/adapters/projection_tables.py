@@ -20,6 +20,7 @@ from xuncha_reporting.domain.model import (
     DeadlineRescheduled,
     DeadlineStart,
     DemoMark,
+    Doc,
     Fact,
     FeedItem,
     LedgerIssue,
@@ -138,6 +139,17 @@ class ProjectionTables:
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (event_id) DO NOTHING
         """
+        self._doc_sql = f"""
+            INSERT INTO {s}.lifecycle_docs AS d (kind, key, jurisdiction, doc, at)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (kind, key) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction,
+                doc = EXCLUDED.doc, at = EXCLUDED.at
+            WHERE d.at < EXCLUDED.at
+        """
+        self._docs_sql = f"""
+            SELECT kind, key, jurisdiction, doc FROM {s}.lifecycle_docs
+            WHERE kind = ANY($1::text[]) AND jurisdiction LIKE $2
+        """
         self._unit_issues_sql = f"""
             SELECT issue_id, feedback_id, jurisdiction, unit, description, rect_type, due_date,
                    fed_back_at, source_event_id
@@ -237,6 +249,14 @@ class ProjectionTables:
                     change.completed,
                     change.note,
                     change.reported_at,
+                )
+            case Doc():
+                return self._doc_sql, (
+                    change.kind,
+                    change.key,
+                    change.jurisdiction,
+                    change.doc,
+                    change.at,
                 )
             case DemoMark():
                 return self._meta_set_sql, ("demo", 1)
@@ -377,3 +397,16 @@ class ProjectionTables:
         if not issues:
             return None
         return unit_ledger(issues, reports, jurisdiction=jurisdiction, unit=unit, as_of=as_of)
+
+    async def docs(
+        self, conn: asyncpg.Connection | asyncpg.Pool, kinds: Sequence[str], jurisdiction_like: str
+    ) -> dict[str, dict[str, dict[str, Any]]]:
+        """The lifecycle documents of ``kinds`` in the jurisdictions matching the pattern:
+        ``{kind: {key: doc}}``."""
+        rows = await conn.fetch(self._docs_sql, list(kinds), jurisdiction_like)
+        out: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in kinds}
+        for r in rows:
+            doc = dict(r["doc"])
+            doc["jurisdiction"] = str(r["jurisdiction"]).strip()
+            out[r["kind"]][r["key"]] = doc
+        return out

@@ -27,6 +27,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "ledger_issues": ("issue_id",),
     "ledger_reports": ("event_id",),
     "deadlines": ("kind", "key"),
+    "lifecycle_docs": ("kind", "key"),
 }
 
 
@@ -137,6 +138,16 @@ CREATE TABLE IF NOT EXISTS {s}.deadlines (
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS deadlines_by_jurisdiction ON {s}.deadlines (jurisdiction, due_date);
+-- steps 1–4 of the lifecycle (units, term plans, rounds, groups, stationings, intake records,
+-- clues' rounds and classes): one document per entity, the latest version kept
+CREATE TABLE IF NOT EXISTS {s}.lifecycle_docs (
+    kind         text        NOT NULL,
+    key          text        NOT NULL,
+    jurisdiction char(6)     NOT NULL,
+    doc          jsonb       NOT NULL,
+    at           timestamptz NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 
 -- version: bumped by every event that changed something (the dashboard polls it);
 -- demo: 1 once an event written with a demo token was projected

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from xuncha_shared.contracts.common import Department
@@ -153,6 +154,19 @@ class DeadlineFired:
 
 
 @dataclass(frozen=True)
+class Doc:
+    """One entity of the inspection lifecycle (a unit, term plan, round, group, stationing,
+    intake record, a clue's round or class ...) as the views need it, keyed by ``(kind, key)``.
+    A later version (``at``) replaces an earlier one, so the order of arrival does not matter."""
+
+    kind: str
+    key: str
+    jurisdiction: str
+    doc: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
 class DeadlineEnded:
     """The awaited event happened (met / met_late, decided against the due date when read)."""
 
@@ -187,4 +201,5 @@ Change = (
     | DeadlineFired
     | DeadlineEnded
     | DeadlineRescheduled
+    | Doc
 )

@@ -6,8 +6,28 @@ from datetime import datetime, time
 from typing import Any
 
 from xuncha_shared.contracts import clues, intake, rectification
-from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
-from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.contracts.clues import (
+    ClueClassified,
+    ClueEscalated,
+    ClueRegistered,
+    ClueTransferred,
+)
+from xuncha_shared.contracts.intake import (
+    RECORD_EVENTS,
+    RECORD_KIND_OF,
+    GroupFormed,
+    GroupStationed,
+    InspectorEvaluated,
+    IntakeRecordEvent,
+    PetitionReceived,
+    RoundPlanned,
+    RoundUnitsAssigned,
+    StationingEnded,
+    TalentPoolMemberEnrolled,
+    TalentPoolMemberRetired,
+    TermPlanAdopted,
+    UnitRegistered,
+)
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
@@ -21,6 +41,7 @@ from xuncha_reporting.domain.model import (
     DeadlineRescheduled,
     DeadlineStart,
     DemoMark,
+    Doc,
     Fact,
     FeedItem,
     FeedKind,
@@ -51,6 +72,18 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         intake.AcceptanceNoticeOverdue.event_type,
         intake.InformantNotified.event_type,
         intake.DeadlineRecomputed.event_type,
+        ClueClassified.event_type,
+        UnitRegistered.event_type,
+        TermPlanAdopted.event_type,
+        RoundPlanned.event_type,
+        RoundUnitsAssigned.event_type,
+        GroupFormed.event_type,
+        GroupStationed.event_type,
+        StationingEnded.event_type,
+        TalentPoolMemberEnrolled.event_type,
+        TalentPoolMemberRetired.event_type,
+        InspectorEvaluated.event_type,
+        *(event.event_type for event in RECORD_EVENTS.values()),
     }
 )
 
@@ -212,6 +245,81 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
     return []
 
 
+#: fields of an intake record that are not its figures
+_RECORD_COMMON = {"record_id", "jurisdiction", "round_id", "group_id", "unit_id", "unit", "clues"}
+
+
+def lifecycle_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
+    """The lifecycle documents (steps 1–4, and the clue facts the round statistics need) an
+    event writes: coverage and round statistics are computed from them when read."""
+
+    def doc(kind: str, key: object, body: dict[str, object]) -> Doc:
+        return Doc(kind, str(key), envelope.jurisdiction, body, envelope.occurred_at)
+
+    match payload:
+        case UnitRegistered():
+            return [doc("unit", payload.unit_id, {"name": payload.name, "kind": payload.kind})]
+        case TermPlanAdopted():
+            body = payload.model_dump(mode="json", include={"term_no", "unit_ids"})
+            return [doc("term_plan", f"{payload.jurisdiction}/{payload.term_no}", body)]
+        case RoundPlanned():
+            body = payload.model_dump(mode="json", exclude={"round_id", "jurisdiction"})
+            return [doc("round", payload.round_id, body)]
+        case RoundUnitsAssigned():
+            return [
+                doc(
+                    "round_unit",
+                    f"{payload.round_id}/{u.unit_id}",
+                    {"round_id": str(payload.round_id), "unit_id": str(u.unit_id), "mode": u.mode},
+                )
+                for u in payload.units
+            ]
+        case GroupFormed():
+            body = payload.model_dump(
+                mode="json", include={"round_id", "group_no", "leader_id", "member_ids"}
+            )
+            return [doc("group", payload.group_id, body)]
+        case GroupStationed():
+            body = payload.model_dump(
+                mode="json", include={"group_id", "unit_id", "starts_on", "ends_on"}
+            )
+            return [doc("stationing", payload.stationing_id, body)]
+        case StationingEnded():
+            body = {"group_id": str(payload.group_id), "ended_on": payload.ended_on.isoformat()}
+            return [doc("stationing_end", payload.stationing_id, body)]
+        case IntakeRecordEvent():
+            body = payload.model_dump(mode="json", exclude=_RECORD_COMMON)
+            body |= {
+                "kind": RECORD_KIND_OF[payload.event_type].value,
+                "round_id": str(payload.round_id),
+                "group_id": str(payload.group_id),
+                "unit_id": str(payload.unit_id),
+                "clues": len(payload.clues),
+            }
+            return [doc("record", payload.record_id, body)]
+        case PetitionReceived() if payload.round_id:
+            return [doc("petition_round", payload.petition_id, {"round_id": payload.round_id})]
+        case ClueRegistered() if payload.round_id:
+            body = {"round_id": payload.round_id, "source_channel": payload.source_channel}
+            return [doc("clue_round", payload.clue_id, body)]
+        case ClueClassified():
+            body = {"category": payload.category, "cadre_level": payload.cadre_level}
+            return [doc("clue_class", payload.clue_id, body)]
+        case ClueTransferred():
+            return [doc("clue_transfer", payload.clue_id, {"department": payload.department})]
+        case TalentPoolMemberEnrolled():
+            body = payload.model_dump(
+                mode="json", include={"name", "source", "specialities", "rank", "birth_year"}
+            )
+            return [doc("pool_member", payload.member_id, body)]
+        case TalentPoolMemberRetired():
+            return [doc("pool_retired", payload.member_id, {"retired": True})]
+        case InspectorEvaluated():
+            body = payload.model_dump(mode="json", include={"group_id", "member_id", "grade"})
+            return [doc("evaluation", f"{payload.group_id}/{payload.member_id}", body)]
+    return []
+
+
 def feed_item_id(source_event_id: object, department: str) -> str:
     """Deterministic id of a feed item: the same event shared with the same department always
     gives the same id (live consumer, redelivery and rebuild alike)."""
@@ -332,4 +440,5 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
         case _:
             pass
     changes.extend(deadline_changes(envelope, payload))
+    changes.extend(lifecycle_docs(envelope, payload))
     return changes

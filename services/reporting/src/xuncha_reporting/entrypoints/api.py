@@ -34,6 +34,7 @@ from xuncha_reporting.entrypoints.dashboard import add_dashboard
 from xuncha_reporting.entrypoints.routes.deadlines import deadlines_router
 from xuncha_reporting.entrypoints.routes.feeds import feeds_router
 from xuncha_reporting.entrypoints.routes.ledger import ledger_router
+from xuncha_reporting.entrypoints.routes.lifecycle import lifecycle_router
 from xuncha_reporting.entrypoints.routes.linked import linked_router
 from xuncha_reporting.entrypoints.routes.me import me_router
 from xuncha_reporting.handlers import handlers_from_context
@@ -50,6 +51,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     router.include_router(ledger_router(ctx, tables, current))
     router.include_router(feeds_router(ctx, tables, handlers, current))
     router.include_router(deadlines_router(ctx, tables, current))
+    router.include_router(lifecycle_router(ctx, tables, current))
     return router
 
 

@@ -1,0 +1,298 @@
+"""Read model of steps 2 and 3: ``pool_member_view``, ``group_view``, ``group_seat_view`` (one
+row per member of a group, with the group's dates: the overlap check) and ``stationing_view``.
+
+Written in the transaction of the events they reflect. Forming a group takes a transaction-level
+advisory lock per member (:meth:`SqlGroups.lock_members`) before it reads the member's seats, so
+two groups formed at the same moment cannot both take one member for overlapping dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from xuncha_shared.db import PoolRepository
+
+from xuncha_intake.domain.groups import Busy, Group, PoolMember
+from xuncha_intake.domain.records import IntakeRecord
+
+GROUPS_DDL = """
+CREATE TABLE IF NOT EXISTS pool_member_view (
+    member_id    uuid    PRIMARY KEY,
+    jurisdiction char(6) NOT NULL,
+    name         text    NOT NULL,
+    home_unit_id uuid    NOT NULL,
+    source       text    NOT NULL,
+    specialities text[]  NOT NULL,
+    rank         text    NOT NULL,
+    birth_year   integer NOT NULL,
+    recusals     uuid[]  NOT NULL,
+    retired      boolean NOT NULL,
+    version      bigint  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pool_member_view_jurisdiction ON pool_member_view (jurisdiction);
+CREATE TABLE IF NOT EXISTS group_view (
+    group_id     uuid    PRIMARY KEY,
+    round_id     uuid    NOT NULL,
+    jurisdiction char(6) NOT NULL,
+    group_no     integer NOT NULL,
+    leader_id    uuid    NOT NULL,
+    member_ids   uuid[]  NOT NULL,
+    unit_ids     uuid[]  NOT NULL,
+    starts_on    date    NOT NULL,
+    ends_on      date    NOT NULL,
+    version      bigint  NOT NULL,
+    CONSTRAINT group_view_no_key UNIQUE (round_id, group_no)
+);
+CREATE TABLE IF NOT EXISTS group_seat_view (
+    member_id uuid    NOT NULL,
+    group_id  uuid    NOT NULL,
+    group_no  integer NOT NULL,
+    starts_on date    NOT NULL,
+    ends_on   date    NOT NULL,
+    PRIMARY KEY (member_id, group_id)
+);
+CREATE TABLE IF NOT EXISTS stationing_view (
+    stationing_id uuid    PRIMARY KEY,
+    group_id      uuid    NOT NULL,
+    round_id      uuid    NOT NULL,
+    jurisdiction  char(6) NOT NULL,
+    unit_id       uuid    NOT NULL,
+    starts_on     date    NOT NULL,
+    ends_on       date    NOT NULL,
+    ended_on      date    NULL
+);
+CREATE INDEX IF NOT EXISTS stationing_view_group ON stationing_view (group_id);
+"""
+
+
+_LOCK_SPACE = "xuncha.intake.member-seat"
+
+
+def _lock_key(member_id: UUID) -> int:
+    digest = hashlib.sha256(f"{_LOCK_SPACE}/{member_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member_id: UUID
+    jurisdiction: str
+    name: str
+    home_unit_id: UUID
+    source: str
+    specialities: list[str]
+    rank: str
+    birth_year: int
+    retired: bool
+
+
+class SqlPoolMembers(PoolRepository):
+    async def upsert(self, conn: Any, state: PoolMember) -> None:
+        assert state.source is not None
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO pool_member_view (member_id, jurisdiction, name, home_unit_id, "
+                "source, specialities, rank, birth_year, recusals, retired, version) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "ON CONFLICT (member_id) DO UPDATE SET recusals = EXCLUDED.recusals, "
+                "retired = EXCLUDED.retired, version = EXCLUDED.version "
+                "WHERE pool_member_view.version < EXCLUDED.version",
+                state.member_id,
+                state.jurisdiction,
+                state.name,
+                state.home_unit_id,
+                state.source.value,
+                [s.value for s in state.specialities],
+                state.rank,
+                state.birth_year,
+                list(state.recusals),
+                state.retired,
+                state.version,
+            )
+
+    async def list(self, jurisdiction_like: str) -> list[MemberRow]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT * FROM pool_member_view WHERE jurisdiction LIKE $1 "
+                "ORDER BY jurisdiction, name, member_id",
+                jurisdiction_like,
+            )
+        return [
+            MemberRow(
+                member_id=r["member_id"],
+                jurisdiction=r["jurisdiction"],
+                name=r["name"],
+                home_unit_id=r["home_unit_id"],
+                source=r["source"],
+                specialities=list(r["specialities"]),
+                rank=r["rank"],
+                birth_year=r["birth_year"],
+                retired=r["retired"],
+            )
+            for r in rows
+        ]
+
+
+class SqlGroups(PoolRepository):
+    async def upsert(self, conn: Any, state: Group) -> None:
+        async with self._conn(conn) as c:
+            inserted = await c.fetchval(
+                "INSERT INTO group_view (group_id, round_id, jurisdiction, group_no, leader_id, "
+                "member_ids, unit_ids, starts_on, ends_on, version) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                "ON CONFLICT (group_id) DO UPDATE SET version = EXCLUDED.version "
+                "WHERE group_view.version < EXCLUDED.version RETURNING (xmax = 0)",
+                state.group_id,
+                state.round_id,
+                state.jurisdiction,
+                state.group_no,
+                state.leader_id,
+                state.member_ids,
+                state.unit_ids,
+                state.starts_on,
+                state.ends_on,
+                state.version,
+            )
+            if inserted:
+                await c.executemany(
+                    "INSERT INTO group_seat_view (member_id, group_id, group_no, starts_on, "
+                    "ends_on) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    [
+                        (m, state.group_id, state.group_no, state.starts_on, state.ends_on)
+                        for m in state.member_ids
+                    ],
+                )
+            for s in state.stationings.values():
+                await c.execute(
+                    "INSERT INTO stationing_view (stationing_id, group_id, round_id, "
+                    "jurisdiction, unit_id, starts_on, ends_on, ended_on) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (stationing_id) "
+                    "DO UPDATE SET ended_on = EXCLUDED.ended_on",
+                    s.stationing_id,
+                    state.group_id,
+                    state.round_id,
+                    state.jurisdiction,
+                    s.unit_id,
+                    s.starts_on,
+                    s.ends_on,
+                    s.ended_on,
+                )
+
+    async def lock_members(self, conn: Any, member_ids: list[UUID]) -> None:
+        """Serialise group formations that share a member (until ``conn`` commits)."""
+        for key in sorted({_lock_key(m) for m in member_ids}):
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+
+    async def seats_overlapping(
+        self, conn: Any, member_ids: list[UUID], starts_on: date, ends_on: date
+    ) -> list[Busy]:
+        async with self._conn(conn) as c:
+            rows = await c.fetch(
+                "SELECT member_id, group_id, group_no, starts_on, ends_on FROM group_seat_view "
+                "WHERE member_id = ANY($1) AND starts_on <= $3 AND ends_on >= $2 "
+                "ORDER BY starts_on",
+                member_ids,
+                starts_on,
+                ends_on,
+            )
+        return [
+            Busy(r["member_id"], r["group_id"], r["group_no"], r["starts_on"], r["ends_on"])
+            for r in rows
+        ]
+
+    async def group_of_stationing(self, stationing_id: UUID) -> UUID | None:
+        async with self._conn(None) as c:
+            group_id: UUID | None = await c.fetchval(
+                "SELECT group_id FROM stationing_view WHERE stationing_id = $1", stationing_id
+            )
+        return group_id
+
+
+RECORDS_DDL = """
+CREATE TABLE IF NOT EXISTS intake_record_view (
+    record_id    uuid    PRIMARY KEY,
+    kind         text    NOT NULL,
+    jurisdiction char(6) NOT NULL,
+    round_id     uuid    NOT NULL,
+    group_id     uuid    NOT NULL,
+    unit_id      uuid    NOT NULL,
+    occurred_on  date    NOT NULL,
+    figures      jsonb   NOT NULL,
+    clues        integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS intake_record_view_group ON intake_record_view (group_id);
+CREATE INDEX IF NOT EXISTS intake_record_view_round ON intake_record_view (round_id);
+"""
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    record_id: UUID
+    kind: str
+    jurisdiction: str
+    round_id: UUID
+    group_id: UUID
+    unit_id: UUID
+    occurred_on: date
+    figures: dict[str, Any]
+    clues: int
+
+
+class SqlIntakeRecords(PoolRepository):
+    """``intake_record_view``: one row per record, its kind's figures as JSON."""
+
+    async def upsert(self, conn: Any, state: IntakeRecord) -> None:
+        event = state.event
+        assert event is not None
+        assert state.kind is not None
+        common = {"record_id", "jurisdiction", "round_id", "group_id", "unit_id", "unit"}
+        figures = event.model_dump(mode="json", exclude={*common, "occurred_on", "clues"})
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO intake_record_view (record_id, kind, jurisdiction, round_id, "
+                "group_id, unit_id, occurred_on, figures, clues) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (record_id) DO NOTHING",
+                state.record_id,
+                state.kind.value,
+                state.jurisdiction,
+                state.round_id,
+                state.group_id,
+                state.unit_id,
+                state.occurred_on,
+                figures,
+                len(event.clues),
+            )
+
+    async def list(
+        self, jurisdiction_like: str, round_id: UUID | None, group_id: UUID | None
+    ) -> list[RecordRow]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT * FROM intake_record_view WHERE jurisdiction LIKE $1 "
+                "AND ($2::uuid IS NULL OR round_id = $2) AND ($3::uuid IS NULL OR group_id = $3) "
+                "ORDER BY occurred_on, record_id",
+                jurisdiction_like,
+                round_id,
+                group_id,
+            )
+        return [
+            RecordRow(
+                record_id=r["record_id"],
+                kind=r["kind"],
+                jurisdiction=r["jurisdiction"],
+                round_id=r["round_id"],
+                group_id=r["group_id"],
+                unit_id=r["unit_id"],
+                occurred_on=r["occurred_on"],
+                figures=dict(r["figures"]),
+                clues=r["clues"],
+            )
+            for r in rows
+        ]
+
+
+SCHEMA: tuple[str, ...] = (GROUPS_DDL, RECORDS_DDL)

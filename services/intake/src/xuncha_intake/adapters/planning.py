@@ -1,0 +1,216 @@
+"""Read model of step 1: ``unit_view``, ``term_plan_view``, ``linkage_plan_view``, ``round_view``.
+
+Each row is written in the transaction of the events it reflects (the shared command loop's
+``upsert``). The unique indexes repeat the natural keys the stream ids are derived from (unit
+name per jurisdiction, term per jurisdiction, round number per jurisdiction and term): a second
+guard, in case an id were ever derived differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from xuncha_shared.db import PoolRepository
+
+from xuncha_intake.domain.planning import LinkagePlan, Round, TermPlan, Unit, UnitFact
+
+PLANNING_DDL = """
+CREATE TABLE IF NOT EXISTS unit_view (
+    unit_id      uuid    PRIMARY KEY,
+    jurisdiction char(6) NOT NULL,
+    name         text    NOT NULL,
+    kind         text    NOT NULL,
+    version      bigint  NOT NULL,
+    CONSTRAINT unit_view_name_key UNIQUE (jurisdiction, name)
+);
+CREATE TABLE IF NOT EXISTS term_plan_view (
+    term_plan_id uuid    PRIMARY KEY,
+    jurisdiction char(6) NOT NULL,
+    term_no      integer NOT NULL,
+    starts_on    date    NOT NULL,
+    ends_on      date    NOT NULL,
+    unit_ids     uuid[]  NOT NULL,
+    version      bigint  NOT NULL,
+    CONSTRAINT term_plan_view_term_key UNIQUE (jurisdiction, term_no)
+);
+CREATE TABLE IF NOT EXISTS linkage_plan_view (
+    linkage_plan_id uuid    PRIMARY KEY,
+    jurisdiction    char(6) NOT NULL,
+    title           text    NOT NULL,
+    issued_on       date    NOT NULL,
+    trigger         text    NOT NULL,
+    parent_plan_id  uuid    NULL,
+    version         bigint  NOT NULL
+);
+CREATE TABLE IF NOT EXISTS round_view (
+    round_id        uuid    PRIMARY KEY,
+    jurisdiction    char(6) NOT NULL,
+    term_no         integer NOT NULL,
+    round_no        integer NOT NULL,
+    kind            text    NOT NULL,
+    starts_on       date    NOT NULL,
+    ends_on         date    NOT NULL,
+    linkage_plan_id uuid    NULL,
+    units           jsonb   NOT NULL,
+    authorisations  text[]  NOT NULL,
+    closed          boolean NOT NULL,
+    version         bigint  NOT NULL,
+    CONSTRAINT round_view_round_key UNIQUE (jurisdiction, term_no, round_no)
+);
+"""
+
+SCHEMA: tuple[str, ...] = (PLANNING_DDL,)
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit_id: UUID
+    jurisdiction: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    round_id: UUID
+    jurisdiction: str
+    term_no: int
+    round_no: int
+    kind: str
+    starts_on: date
+    ends_on: date
+    linkage_plan_id: UUID | None
+    units: list[dict[str, str]]
+    authorisations: list[str]
+    closed: bool
+
+
+# the version guard: an older state never overwrites a newer row
+_UPSERT_GUARD = "WHERE {table}.version < EXCLUDED.version"
+
+
+class SqlUnits(PoolRepository):
+    async def upsert(self, conn: Any, state: Unit) -> None:
+        assert state.kind is not None
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO unit_view (unit_id, jurisdiction, name, kind, version) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (unit_id) DO UPDATE SET "
+                "name = EXCLUDED.name, kind = EXCLUDED.kind, version = EXCLUDED.version "
+                + _UPSERT_GUARD.format(table="unit_view"),
+                state.unit_id,
+                state.jurisdiction,
+                state.name,
+                state.kind.value,
+                state.version,
+            )
+
+    async def facts(self, unit_ids: list[UUID]) -> dict[UUID, UnitFact]:
+        """The registered units among ``unit_ids``."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT unit_id, jurisdiction, name FROM unit_view WHERE unit_id = ANY($1)",
+                list(set(unit_ids)),
+            )
+        return {r["unit_id"]: UnitFact(r["unit_id"], r["jurisdiction"], r["name"]) for r in rows}
+
+    async def list(self, jurisdiction_like: str) -> list[UnitRow]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT unit_id, jurisdiction, name, kind FROM unit_view "
+                "WHERE jurisdiction LIKE $1 ORDER BY jurisdiction, name",
+                jurisdiction_like,
+            )
+        return [UnitRow(r["unit_id"], r["jurisdiction"], r["name"], r["kind"]) for r in rows]
+
+
+class SqlTermPlans(PoolRepository):
+    async def upsert(self, conn: Any, state: TermPlan) -> None:
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO term_plan_view (term_plan_id, jurisdiction, term_no, starts_on, "
+                "ends_on, unit_ids, version) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (term_plan_id) DO UPDATE SET unit_ids = EXCLUDED.unit_ids, "
+                "version = EXCLUDED.version " + _UPSERT_GUARD.format(table="term_plan_view"),
+                state.term_plan_id,
+                state.jurisdiction,
+                state.term_no,
+                state.starts_on,
+                state.ends_on,
+                state.unit_ids,
+                state.version,
+            )
+
+
+class SqlLinkagePlans(PoolRepository):
+    async def upsert(self, conn: Any, state: LinkagePlan) -> None:
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO linkage_plan_view (linkage_plan_id, jurisdiction, title, issued_on, "
+                "trigger, parent_plan_id, version) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ON CONFLICT (linkage_plan_id) DO UPDATE SET version = EXCLUDED.version "
+                + _UPSERT_GUARD.format(table="linkage_plan_view"),
+                state.linkage_plan_id,
+                state.jurisdiction,
+                state.title,
+                state.issued_on,
+                state.trigger,
+                state.parent_plan_id,
+                state.version,
+            )
+
+
+class SqlRounds(PoolRepository):
+    async def upsert(self, conn: Any, state: Round) -> None:
+        assert state.kind is not None
+        units = [{"unit_id": str(u), "mode": m.value} for u, m in state.units.items()]
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO round_view (round_id, jurisdiction, term_no, round_no, kind, "
+                "starts_on, ends_on, linkage_plan_id, units, authorisations, closed, version) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12) "
+                "ON CONFLICT (round_id) DO UPDATE SET units = EXCLUDED.units, "
+                "authorisations = EXCLUDED.authorisations, closed = EXCLUDED.closed, "
+                "version = EXCLUDED.version " + _UPSERT_GUARD.format(table="round_view"),
+                state.round_id,
+                state.jurisdiction,
+                state.term_no,
+                state.round_no,
+                state.kind.value,
+                state.starts_on,
+                state.ends_on,
+                state.linkage_plan_id,
+                units,
+                state.authorisations,
+                state.closed,
+                state.version,
+            )
+
+    async def list(self, jurisdiction_like: str, term_no: int | None) -> list[RoundRow]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT * FROM round_view WHERE jurisdiction LIKE $1 "
+                "AND ($2::integer IS NULL OR term_no = $2) "
+                "ORDER BY jurisdiction, term_no, round_no",
+                jurisdiction_like,
+                term_no,
+            )
+        return [
+            RoundRow(
+                round_id=r["round_id"],
+                jurisdiction=r["jurisdiction"],
+                term_no=r["term_no"],
+                round_no=r["round_no"],
+                kind=r["kind"],
+                starts_on=r["starts_on"],
+                ends_on=r["ends_on"],
+                linkage_plan_id=r["linkage_plan_id"],
+                units=list(r["units"]),
+                authorisations=list(r["authorisations"]),
+                closed=r["closed"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,368 @@
+"""HTTP API of step 1 (intake, port 8001): inspected units, term plans, linkage plans, rounds.
+
+| method | path | who |
+|---|---|---|
+| POST | ``/api/v1/units`` | city/county office (own jurisdiction) |
+| GET | ``/api/v1/units?jurisdiction=`` | offices, auditor (what they may see) |
+| POST | ``/api/v1/term-plans`` | city/county office |
+| POST | ``/api/v1/linkage-plans`` | city/county office |
+| POST | ``/api/v1/rounds`` | city/county office (the city also for its counties) |
+| GET | ``/api/v1/rounds?jurisdiction=&term_no=``, ``/api/v1/rounds/{id}`` | offices, auditor |
+| POST | ``/api/v1/rounds/{id}/units`` | office of the round |
+| POST | ``/api/v1/rounds/{id}/authorisations`` | the authorising jurisdiction's own office |
+| POST | ``/api/v1/rounds/{id}/close`` | office of the round |
+
+Problems: 422 for bad input (unknown jurisdiction or unit, dates reversed, no units), 409 for a
+taken natural key (unit name in a jurisdiction, a term's plan, a round number in a term) or a
+closed round, 404 for a round that does not exist or that the caller may not see (the same
+answer, so nothing leaks about other jurisdictions). A refused request writes nothing.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from xuncha_shared.contracts.common import JurisdictionCode, ShortText
+from xuncha_shared.contracts.intake import (
+    InspectionMode,
+    Ordinal,
+    RoundKind,
+    RoundUnit,
+    UnitKind,
+)
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.http import problems
+from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.problems import forbidden, not_found
+from xuncha_shared.http.requests import known_jurisdiction, request_meta
+
+from xuncha_intake.adapters.planning import RoundRow, UnitRow
+from xuncha_intake.domain import planning
+from xuncha_intake.handlers import PlanningHandlers
+
+OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
+READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR)
+CONCURRENT_CHANGE = (
+    "并发修改冲突（或同名记录刚被登记），请刷新后重试 / changed or registered concurrently; "
+    "reload and retry"
+)
+
+
+def domain_errors() -> AbstractContextManager[None]:
+    return problems.domain_errors(CONCURRENT_CHANGE)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class UnitIn(_In):
+    jurisdiction: JurisdictionCode
+    name: ShortText = Field(description="被巡察单位名称，在本行政区划内唯一")
+    kind: UnitKind
+
+
+class UnitOut(BaseModel):
+    id: UUID
+    jurisdiction: str
+    name: str
+    kind: str
+
+    @classmethod
+    def of_row(cls, row: UnitRow) -> UnitOut:
+        return cls(id=row.unit_id, jurisdiction=row.jurisdiction, name=row.name, kind=row.kind)
+
+
+class TermPlanIn(_In):
+    jurisdiction: JurisdictionCode
+    term_no: Ordinal
+    starts_on: date
+    ends_on: date
+    unit_ids: list[UUID] = Field(max_length=5000)
+
+
+class TermPlanOut(BaseModel):
+    id: UUID
+    jurisdiction: str
+    term_no: int
+    starts_on: date
+    ends_on: date
+    unit_ids: list[UUID]
+
+
+class LinkagePlanIn(_In):
+    jurisdiction: JurisdictionCode
+    title: ShortText
+    issued_on: date
+    trigger: ShortText = Field(description="依据, e.g. 省委第五轮巡视")
+    parent_plan_id: UUID | None = None
+
+
+class LinkagePlanOut(BaseModel):
+    id: UUID
+    jurisdiction: str
+    title: str
+    issued_on: date
+    trigger: str
+    parent_plan_id: UUID | None
+
+
+class RoundIn(_In):
+    jurisdiction: JurisdictionCode
+    term_no: Ordinal
+    round_no: Ordinal
+    kind: RoundKind
+    starts_on: date
+    ends_on: date
+    linkage_plan_id: UUID | None = None
+
+
+class RoundUnitIn(_In):
+    unit_id: UUID
+    mode: InspectionMode
+
+
+class RoundUnitsIn(_In):
+    units: list[RoundUnitIn] = Field(min_length=1, max_length=500)
+
+
+class AuthorisationIn(_In):
+    authorising_jurisdiction: JurisdictionCode
+
+
+class RoundUnitOut(BaseModel):
+    unit_id: UUID
+    mode: InspectionMode
+
+
+class RoundOut(BaseModel):
+    id: UUID
+    jurisdiction: str
+    term_no: int
+    round_no: int
+    kind: RoundKind
+    starts_on: date
+    ends_on: date
+    linkage_plan_id: UUID | None
+    units: list[RoundUnitOut]
+    authorisations: list[str]
+    required_authorisations: list[str]
+    fully_authorised: bool
+    closed: bool
+
+    @classmethod
+    def of(cls, r: planning.Round) -> RoundOut:
+        assert r.round_id
+        assert r.kind
+        assert r.starts_on
+        assert r.ends_on
+        return cls(
+            id=r.round_id,
+            jurisdiction=r.jurisdiction,
+            term_no=r.term_no,
+            round_no=r.round_no,
+            kind=r.kind,
+            starts_on=r.starts_on,
+            ends_on=r.ends_on,
+            linkage_plan_id=r.linkage_plan_id,
+            units=[RoundUnitOut(unit_id=u, mode=m) for u, m in r.units.items()],
+            authorisations=list(r.authorisations),
+            required_authorisations=r.required_authorisations,
+            fully_authorised=r.fully_authorised,
+            closed=r.closed,
+        )
+
+    @classmethod
+    def of_row(cls, row: RoundRow) -> RoundOut:
+        state = planning.Round(
+            round_id=row.round_id,
+            jurisdiction=row.jurisdiction,
+            term_no=row.term_no,
+            round_no=row.round_no,
+            kind=RoundKind(row.kind),
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+            linkage_plan_id=row.linkage_plan_id,
+            units={UUID(u["unit_id"]): InspectionMode(u["mode"]) for u in row.units},
+            authorisations=row.authorisations,
+            closed=row.closed,
+        )
+        return cls.of(state)
+
+
+def _known(code: str, field: str = "body.jurisdiction") -> None:
+    known_jurisdiction(code, field)
+
+
+def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["planning"])
+    office = deps.require_roles(*OFFICES, write=True)
+    reader = deps.require_roles(*READERS)
+
+    async def visible_round(round_id: UUID, principal: Principal) -> planning.Round:
+        """The round, or 404 when it does not exist or lies outside what ``principal`` sees."""
+        state = await handlers.load_round(round_id)
+        if not state.exists or not principal.can_access(state.jurisdiction):
+            raise not_found(f"未找到巡察轮次 {round_id} / unknown round {round_id}")
+        return state
+
+    @router.post("/units", status_code=201, response_model=UnitOut)
+    async def register_unit(
+        body: UnitIn, request: Request, principal: Principal = Depends(office)
+    ) -> UnitOut:
+        _known(body.jurisdiction)
+        ensure_jurisdiction(principal, body.jurisdiction)
+        cmd = planning.RegisterUnit(jurisdiction=body.jurisdiction, name=body.name, kind=body.kind)
+        with domain_errors():
+            unit = await handlers.register_unit(cmd, request_meta(request, principal))
+        assert unit.unit_id is not None
+        assert unit.kind is not None
+        return UnitOut(
+            id=unit.unit_id, jurisdiction=unit.jurisdiction, name=unit.name, kind=unit.kind.value
+        )
+
+    @router.get("/units", response_model=list[UnitOut])
+    async def list_units(
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+        principal: Principal = Depends(reader),
+    ) -> list[UnitOut]:
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+            ensure_jurisdiction(principal, jurisdiction)
+        pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
+        return [UnitOut.of_row(row) for row in await handlers.unit_table.list(pattern)]
+
+    @router.post("/term-plans", status_code=201, response_model=TermPlanOut)
+    async def adopt_term_plan(
+        body: TermPlanIn, request: Request, principal: Principal = Depends(office)
+    ) -> TermPlanOut:
+        _known(body.jurisdiction)
+        ensure_jurisdiction(principal, body.jurisdiction)
+        cmd = planning.AdoptTermPlan(
+            jurisdiction=body.jurisdiction,
+            term_no=body.term_no,
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            unit_ids=body.unit_ids,
+        )
+        with domain_errors():
+            plan = await handlers.adopt_term_plan(cmd, request_meta(request, principal))
+        assert plan.term_plan_id
+        assert plan.starts_on
+        assert plan.ends_on
+        return TermPlanOut(
+            id=plan.term_plan_id,
+            jurisdiction=plan.jurisdiction,
+            term_no=plan.term_no,
+            starts_on=plan.starts_on,
+            ends_on=plan.ends_on,
+            unit_ids=plan.unit_ids,
+        )
+
+    @router.post("/linkage-plans", status_code=201, response_model=LinkagePlanOut)
+    async def issue_linkage_plan(
+        body: LinkagePlanIn, request: Request, principal: Principal = Depends(office)
+    ) -> LinkagePlanOut:
+        _known(body.jurisdiction)
+        ensure_jurisdiction(principal, body.jurisdiction)
+        cmd = planning.IssueLinkagePlan(
+            jurisdiction=body.jurisdiction,
+            title=body.title,
+            issued_on=body.issued_on,
+            trigger=body.trigger,
+            parent_plan_id=body.parent_plan_id,
+        )
+        with domain_errors():
+            plan = await handlers.issue_linkage_plan(cmd, request_meta(request, principal))
+        assert plan.linkage_plan_id
+        assert plan.issued_on
+        return LinkagePlanOut(
+            id=plan.linkage_plan_id,
+            jurisdiction=plan.jurisdiction,
+            title=plan.title,
+            issued_on=plan.issued_on,
+            trigger=plan.trigger,
+            parent_plan_id=plan.parent_plan_id,
+        )
+
+    @router.post("/rounds", status_code=201, response_model=RoundOut)
+    async def plan_round(
+        body: RoundIn, request: Request, principal: Principal = Depends(office)
+    ) -> RoundOut:
+        _known(body.jurisdiction)
+        ensure_jurisdiction(principal, body.jurisdiction)
+        cmd = planning.PlanRound(
+            jurisdiction=body.jurisdiction,
+            term_no=body.term_no,
+            round_no=body.round_no,
+            kind=body.kind,
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            linkage_plan_id=body.linkage_plan_id,
+        )
+        with domain_errors():
+            state = await handlers.plan_round(cmd, request_meta(request, principal))
+        return RoundOut.of(state)
+
+    @router.get("/rounds", response_model=list[RoundOut])
+    async def list_rounds(
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+        term_no: Annotated[int | None, Query(ge=1, le=99)] = None,
+        principal: Principal = Depends(reader),
+    ) -> list[RoundOut]:
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+            ensure_jurisdiction(principal, jurisdiction)
+        pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
+        return [RoundOut.of_row(r) for r in await handlers.round_table.list(pattern, term_no)]
+
+    @router.get("/rounds/{round_id}", response_model=RoundOut)
+    async def get_round(round_id: UUID, principal: Principal = Depends(reader)) -> RoundOut:
+        return RoundOut.of(await visible_round(round_id, principal))
+
+    @router.post("/rounds/{round_id}/units", response_model=RoundOut)
+    async def assign_units(
+        round_id: UUID, body: RoundUnitsIn, request: Request, principal: Principal = Depends(office)
+    ) -> RoundOut:
+        await visible_round(round_id, principal)
+        cmd = planning.AssignUnits(
+            units=[RoundUnit(unit_id=u.unit_id, mode=u.mode) for u in body.units]
+        )
+        with domain_errors():
+            state = await handlers.assign_units(round_id, cmd, request_meta(request, principal))
+        return RoundOut.of(state)
+
+    @router.post("/rounds/{round_id}/authorisations", response_model=RoundOut)
+    async def authorise_round(
+        round_id: UUID,
+        body: AuthorisationIn,
+        request: Request,
+        principal: Principal = Depends(office),
+    ) -> RoundOut:
+        await visible_round(round_id, principal)
+        _known(body.authorising_jurisdiction, "body.authorising_jurisdiction")
+        if principal.jurisdiction != body.authorising_jurisdiction:
+            raise forbidden(
+                "只有授权方的巡察办可以授权 / only the office of "
+                f"{body.authorising_jurisdiction} authorises for it"
+            )
+        cmd = planning.AuthoriseRound(authorising_jurisdiction=body.authorising_jurisdiction)
+        with domain_errors():
+            state = await handlers.authorise_round(round_id, cmd, request_meta(request, principal))
+        return RoundOut.of(state)
+
+    @router.post("/rounds/{round_id}/close", response_model=RoundOut)
+    async def close_round(
+        round_id: UUID, request: Request, principal: Principal = Depends(office)
+    ) -> RoundOut:
+        await visible_round(round_id, principal)
+        with domain_errors():
+            state = await handlers.close_round(round_id, request_meta(request, principal))
+        return RoundOut.of(state)
+
+    return router

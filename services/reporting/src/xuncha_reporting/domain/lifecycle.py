@@ -1,0 +1,282 @@
+"""Views of steps 1–4, computed from the lifecycle documents (pure): coverage of a term (全覆盖)
+and a round's statistics with the sentence an office writes in its round summary.
+
+A planned unit counts as inspected when a stationing at it ended in a group of a round of the
+same term and jurisdiction. Rates are percentages rounded half up to two decimals
+(31 of 42 → 73.81).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from xuncha_shared.domain import jurisdictions
+
+Docs = dict[str, dict[str, dict[str, Any]]]
+
+#: the document kinds each view reads
+COVERAGE_KINDS = ("unit", "term_plan", "round", "group", "stationing", "stationing_end")
+ROUND_KINDS = (
+    "unit",
+    "round",
+    "round_unit",
+    "group",
+    "stationing",
+    "stationing_end",
+    "record",
+    "petition_round",
+    "clue_round",
+    "clue_class",
+    "clue_transfer",
+)
+
+TALENT_POOL_KINDS = ("pool_member", "pool_retired", "evaluation", "group", "round")
+
+CATEGORIES_ZH = {
+    "further_inquiry": "进一步了解关注类",
+    "inquiry": "了解关注类",
+    "reference": "参考类",
+}
+LEVELS_ZH = {"division": "处级干部", "section": "科级干部", "staff": "科员及以下"}
+SURVEYS = ("democratic_assessment", "democratic_appraisal", "questionnaire")
+
+
+def rate(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` in percent, two decimals, half up; ``None`` when nothing is
+    planned."""
+    if whole == 0:
+        return None
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return float(value)
+
+
+def inspected_units(docs: Docs, term_no: int) -> dict[str, set[str]]:
+    """Per jurisdiction, the units whose stationing ended in a round of term ``term_no``."""
+    out: dict[str, set[str]] = {}
+    ended = docs.get("stationing_end", {})
+    for stationing_id, stationing in docs.get("stationing", {}).items():
+        if stationing_id not in ended:
+            continue
+        group = docs.get("group", {}).get(stationing["group_id"])
+        rnd = docs.get("round", {}).get(group["round_id"]) if group else None
+        if rnd is None or rnd["term_no"] != term_no:
+            continue
+        out.setdefault(rnd["jurisdiction"], set()).add(stationing["unit_id"])
+    return out
+
+
+def coverage(docs: Docs, term_no: int, city: str) -> dict[str, Any]:
+    """全覆盖 of term ``term_no``: per jurisdiction with a term plan, the units planned, inspected
+    and not yet inspected (the drill-down), and the city's total over all of them."""
+    units = docs.get("unit", {})
+    inspected = inspected_units(docs, term_no)
+    rows = []
+    for plan in docs.get("term_plan", {}).values():
+        if plan["term_no"] != term_no:
+            continue
+        code = plan["jurisdiction"]
+        planned = list(dict.fromkeys(plan["unit_ids"]))
+        done = [u for u in planned if u in inspected.get(code, set())]
+        rows.append(
+            {
+                "jurisdiction": code,
+                "name": jurisdictions.name_of(code),
+                "level": "city" if jurisdictions.is_city(code) else "county",
+                "planned": len(planned),
+                "inspected": len(done),
+                "rate": rate(len(done), len(planned)),
+                "not_inspected": [
+                    {"unit_id": u, "name": units.get(u, {}).get("name", u)}
+                    for u in planned
+                    if u not in done
+                ],
+            }
+        )
+    rows.sort(key=lambda r: (r["level"] != "city", r["jurisdiction"]))
+    planned_total = sum(r["planned"] for r in rows)
+    inspected_total = sum(r["inspected"] for r in rows)
+    return {
+        "term_no": term_no,
+        "city": {
+            "jurisdiction": city,
+            "name": jurisdictions.name_of(city),
+            "planned": planned_total,
+            "inspected": inspected_total,
+            "rate": rate(inspected_total, planned_total),
+        },
+        "jurisdictions": rows,
+    }
+
+
+def round_statistics(docs: Docs, round_id: str) -> dict[str, Any] | None:
+    """A round's figures (``None`` for a round not in ``docs``), each the sum of its records,
+    and ``summary_zh``."""
+    rnd = docs.get("round", {}).get(round_id)
+    if rnd is None:
+        return None
+    modes = Counter(
+        d["mode"] for d in docs.get("round_unit", {}).values() if d["round_id"] == round_id
+    )
+    groups = {k: g for k, g in docs.get("group", {}).items() if g["round_id"] == round_id}
+    members = {m for g in groups.values() for m in g["member_ids"]}
+    records = [r for r in docs.get("record", {}).values() if r["round_id"] == round_id]
+    talks: Counter[str] = Counter()
+    surveys = {kind: {"issued": 0, "returned": 0} for kind in SURVEYS}
+    symposia = {"meetings": 0, "participants": 0}
+    referrals: Counter[str] = Counter()
+    other = Counter[str]()
+    for r in records:
+        if r["kind"] == "individual_talk":
+            for t in r["talks"]:
+                talks[t["interviewee"]] += t["persons"]
+        elif r["kind"] == "survey":
+            surveys[r["survey"]]["issued"] += r["copies_issued"]
+            surveys[r["survey"]]["returned"] += r["copies_returned"]
+        elif r["kind"] == "symposium":
+            symposia["meetings"] += r["meetings"]
+            symposia["participants"] += r["participants"]
+        elif r["kind"] == "referral":
+            referrals[r["source"]] += r["items"]
+        elif r["kind"] == "site_check":
+            other["site_checks"] += r["checks"]
+        elif r["kind"] == "records_review":
+            other["records_reviewed"] += r["items"]
+        elif r["kind"] == "personal_matters_check":
+            other["cadres_checked"] += r["cadres_checked"]
+            other["discrepancies"] += r["discrepancies"]
+    petitions = sum(1 for p in docs.get("petition_round", {}).values() if p["round_id"] == round_id)
+    clue_ids = [k for k, c in docs.get("clue_round", {}).items() if c["round_id"] == round_id]
+    classes = docs.get("clue_class", {})
+    by_category = Counter(classes[c]["category"] for c in clue_ids if c in classes)
+    by_level = Counter(
+        classes[c]["cadre_level"] for c in clue_ids if c in classes and classes[c]["cadre_level"]
+    )
+    by_channel = Counter(
+        docs["clue_round"][c].get("source_channel") or "petition" for c in clue_ids
+    )
+    transfers = sum(1 for c in clue_ids if c in docs.get("clue_transfer", {}))
+    ended = docs.get("stationing_end", {})
+    stationings = [s for k, s in docs.get("stationing", {}).items() if s["group_id"] in groups]
+    stats: dict[str, Any] = {
+        "round_id": round_id,
+        "jurisdiction": rnd["jurisdiction"],
+        "term_no": rnd["term_no"],
+        "round_no": rnd["round_no"],
+        "kind": rnd["kind"],
+        "starts_on": rnd["starts_on"],
+        "ends_on": rnd["ends_on"],
+        "units": sum(modes.values()),
+        "units_by_mode": {m: modes.get(m, 0) for m in ("regular", "linked", "revisit")},
+        "groups": len(groups),
+        "members": len(members),
+        "stationings": len(stationings),
+        "stationings_ended": sum(
+            1
+            for k, s in docs.get("stationing", {}).items()
+            if s["group_id"] in groups and k in ended
+        ),
+        "talks": sum(talks.values()),
+        "talks_by_interviewee": dict(sorted(talks.items())),
+        "surveys": surveys,
+        "surveys_issued": sum(s["issued"] for s in surveys.values()),
+        "symposia": symposia,
+        "site_checks": other["site_checks"],
+        "records_reviewed": other["records_reviewed"],
+        "personal_matters": {
+            "cadres_checked": other["cadres_checked"],
+            "discrepancies": other["discrepancies"],
+        },
+        "referrals": sum(referrals.values()),
+        "referrals_by_source": dict(sorted(referrals.items())),
+        "petitions": petitions,
+        "clues": len(clue_ids),
+        "clues_by_category": {c: by_category.get(c, 0) for c in CATEGORIES_ZH},
+        "clues_unclassified": len(clue_ids) - sum(by_category.values()),
+        "clues_by_cadre_level": {lv: by_level.get(lv, 0) for lv in LEVELS_ZH},
+        "clues_by_channel": dict(sorted(by_channel.items())),
+        "transfers": transfers,
+    }
+    stats["summary_zh"] = summary_zh(stats)
+    return stats
+
+
+def summary_zh(s: dict[str, Any]) -> str:
+    """The round's figures as the sentence of an office's round summary."""
+    surveys = s["surveys"]
+    categories = "、".join(f"{CATEGORIES_ZH[c]}{n}件" for c, n in s["clues_by_category"].items())
+    levels = "、".join(f"{LEVELS_ZH[lv]}{n}件" for lv, n in s["clues_by_cadre_level"].items())
+    modes = s["units_by_mode"]
+    return (
+        f"第{s['term_no']}届第{s['round_no']}轮巡察共巡察{s['units']}个单位（常规{modes['regular']}个、"
+        f"联动{modes['linked']}个、回头看{modes['revisit']}个），派出{s['groups']}个巡察组"
+        f"{s['members']}人。个别谈话{s['talks']}人次，发放民主测评、民主评议、问卷调查各"
+        f"{surveys['democratic_assessment']['issued']}份、{surveys['democratic_appraisal']['issued']}份、"
+        f"{surveys['questionnaire']['issued']}份，召开座谈会{s['symposia']['meetings']}场"
+        f"（{s['symposia']['participants']}人参加），受理信访举报{s['petitions']}件次，"
+        f"接收移交材料{s['referrals']}件；发现问题线索{s['clues']}件，其中{categories}；"
+        f"涉及{levels}；已移交{s['transfers']}件。"
+    )
+
+
+def talent_pool(docs: Docs) -> dict[str, Any]:
+    """巡察人才库: size (members not retired) by source, speciality and rank; per member the rounds
+    served in (group and round numbers) and the grades received; grades counted."""
+    retired = docs.get("pool_retired", {})
+    rounds = docs.get("round", {})
+    served: dict[str, list[dict[str, Any]]] = {}
+    for group_id, g in docs.get("group", {}).items():
+        rnd = rounds.get(g["round_id"], {})
+        for member_id in g["member_ids"]:
+            served.setdefault(member_id, []).append(
+                {
+                    "group_id": group_id,
+                    "group_no": g["group_no"],
+                    "round_id": g["round_id"],
+                    "term_no": rnd.get("term_no"),
+                    "round_no": rnd.get("round_no"),
+                    "leader": g["leader_id"] == member_id,
+                }
+            )
+    grades: dict[str, list[dict[str, str]]] = {}
+    for e in docs.get("evaluation", {}).values():
+        grades.setdefault(e["member_id"], []).append(
+            {"group_id": e["group_id"], "grade": e["grade"]}
+        )
+    by_source: Counter[str] = Counter()
+    by_speciality: Counter[str] = Counter()
+    by_rank: Counter[str] = Counter()
+    members = []
+    for member_id, m in sorted(docs.get("pool_member", {}).items(), key=lambda kv: kv[1]["name"]):
+        active = member_id not in retired
+        if active:
+            by_source[m["source"]] += 1
+            by_speciality.update(m["specialities"])
+            by_rank[m["rank"]] += 1
+        members.append(
+            {
+                "member_id": member_id,
+                "name": m["name"],
+                "jurisdiction": m["jurisdiction"],
+                "source": m["source"],
+                "specialities": m["specialities"],
+                "rank": m["rank"],
+                "retired": not active,
+                "served": sorted(
+                    served.get(member_id, []),
+                    key=lambda s: (s["term_no"] or 0, s["round_no"] or 0, s["group_no"]),
+                ),
+                "grades": grades.get(member_id, []),
+            }
+        )
+    grade_counts = Counter(g["grade"] for gs in grades.values() for g in gs)
+    return {
+        "size": sum(by_source.values()),
+        "retired": len(members) - sum(by_source.values()),
+        "by_source": dict(sorted(by_source.items())),
+        "by_speciality": dict(sorted(by_speciality.items())),
+        "by_rank": dict(sorted(by_rank.items())),
+        "grades": dict(sorted(grade_counts.items())),
+        "members": members,
+    }

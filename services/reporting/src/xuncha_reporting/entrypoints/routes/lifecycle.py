@@ -1,0 +1,75 @@
+"""Views of steps 1–4: coverage of a term (全覆盖), a round's statistics with ``summary_zh``, and
+the talent pool (巡察人才库).
+
+Readers are those of the linked view (the offices and the auditor); a county office sees its own
+county only, and a round outside what the caller sees answers 404, like an unknown one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency
+from xuncha_shared.http.problems import not_found
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
+from xuncha_reporting.domain.access import linked_view_scope
+from xuncha_reporting.domain.lifecycle import (
+    COVERAGE_KINDS,
+    ROUND_KINDS,
+    TALENT_POOL_KINDS,
+    coverage,
+    round_statistics,
+    talent_pool,
+)
+
+
+def _scope_pattern(principal: Principal) -> str:
+    """The jurisdictions ``principal`` sees in these views (403 for other roles)."""
+    scope = linked_view_scope(principal, None)
+    return principal.jurisdiction_like() if scope is None else scope
+
+
+def lifecycle_router(
+    ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
+) -> APIRouter:
+    router = APIRouter(tags=["views"])
+
+    @router.get("/views/coverage")
+    async def coverage_view(
+        term_no: int = Query(ge=1, le=99, description="届次"),
+        principal: Principal = Depends(current),
+    ) -> dict[str, Any]:
+        """全覆盖: per jurisdiction and for the city, units planned in the term, units inspected
+        (a stationing ended in a round of the term) and the rate in percent (two decimals), with
+        the units not yet inspected."""
+        pattern = _scope_pattern(principal)
+        async with read_snapshot(ctx.pool) as conn:
+            docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
+        return coverage(docs, term_no, principal.city)
+
+    @router.get("/views/rounds/{round_id}")
+    async def round_view(round_id: str, principal: Principal = Depends(current)) -> dict[str, Any]:
+        """A round's statistics (units by mode, groups and members, talks 人次, surveys 份,
+        petitions 件次, symposia, clues by category and cadre level, transfers) and
+        ``summary_zh``, the same figures as the sentence of a round summary."""
+        pattern = _scope_pattern(principal)
+        async with read_snapshot(ctx.pool) as conn:
+            docs = await tables.docs(conn, ROUND_KINDS, pattern)
+        stats = round_statistics(docs, round_id)
+        if stats is None:
+            raise not_found(f"未找到巡察轮次 {round_id} / unknown round {round_id}")
+        return stats
+
+    @router.get("/views/talent-pool")
+    async def talent_pool_view(principal: Principal = Depends(current)) -> dict[str, Any]:
+        """巡察人才库: size by source, speciality and rank; who served in which round; grades."""
+        pattern = _scope_pattern(principal)
+        async with read_snapshot(ctx.pool) as conn:
+            docs = await tables.docs(conn, TALENT_POOL_KINDS, pattern)
+        return talent_pool(docs)
+
+    return router

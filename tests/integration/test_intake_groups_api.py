@@ -1,0 +1,426 @@
+"""Steps 2 and 3 in intake against the real PostgreSQL: the talent pool, groups with every
+recusal ground, evaluations, stationing on the working-day clock (R14) and 双授权."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from xuncha_intake.bootstrap import SPEC
+from xuncha_shared.auth.tokens import TokenStore
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM
+from tests.support.service_api import in_process_service
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def post(self, who: str, path: str, body: Any = None) -> httpx.Response:
+        return await self.client.post(f"/api/v1{path}", json=body, headers=self.auth(who))
+
+    async def ok(self, who: str, path: str, body: Any = None) -> dict[str, Any]:
+        resp = await self.post(who, path, body)
+        assert resp.status_code in (200, 201), resp.text
+        doc: dict[str, Any] = resp.json()
+        return doc
+
+    async def events(self) -> int:
+        count: int = await self.pool.fetchval("SELECT count(*) FROM events")
+        return count
+
+    async def unit(self, who: str, jurisdiction: str, name: str) -> str:
+        body = {"jurisdiction": jurisdiction, "name": name, "kind": "county_department"}
+        unit_id: str = (await self.ok(who, "/units", body))["id"]
+        return unit_id
+
+    async def member(self, who: str, jurisdiction: str, name: str, home_unit_id: str) -> str:
+        body = {
+            "name": name,
+            "jurisdiction": jurisdiction,
+            "home_unit_id": home_unit_id,
+            "source": "discipline_commission",
+            "specialities": ["discipline", "finance_audit"],
+            "rank": "正科级",
+            "birth_year": 1978,
+        }
+        member_id: str = (await self.ok(who, "/talent-pool/members", body))["id"]
+        return member_id
+
+    async def round(
+        self,
+        who: str,
+        jurisdiction: str,
+        term_no: int,
+        round_no: int,
+        unit_ids: list[str],
+        kind: str = "regular",
+        dates: tuple[str, str] = ("2026-09-01", "2026-12-31"),
+    ) -> str:
+        if round_no == 1:
+            await self.ok(
+                who,
+                "/term-plans",
+                {
+                    "jurisdiction": jurisdiction,
+                    "term_no": term_no,
+                    "starts_on": "2022-01-01",
+                    "ends_on": "2027-12-31",
+                    "unit_ids": unit_ids,
+                },
+            )
+        rnd = await self.ok(
+            who,
+            "/rounds",
+            {
+                "jurisdiction": jurisdiction,
+                "term_no": term_no,
+                "round_no": round_no,
+                "kind": kind,
+                "starts_on": dates[0],
+                "ends_on": dates[1],
+            },
+        )
+        units = [{"unit_id": u, "mode": "regular"} for u in unit_ids]
+        await self.ok(who, f"/rounds/{rnd['id']}/units", {"units": units})
+        round_id: str = rnd["id"]
+        return round_id
+
+
+@pytest.fixture(scope="module")
+async def api(infra: Any) -> AsyncIterator[Api]:
+    async with in_process_service(infra, SPEC, OFFICES, label="gr") as svc:
+        yield Api(client=svc.client, pool=svc.ctx.pool, tokens=svc.tokens)
+
+
+def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM)
+    doc: dict[str, Any] = resp.json()
+    assert doc["status"] == status
+    return doc
+
+
+def group(no: int, members: list[str], units: list[str]) -> dict[str, Any]:
+    return {"group_no": no, "leader_id": members[0], "member_ids": members, "unit_ids": units}
+
+
+async def test_every_recusal_ground_is_refused_and_a_clean_group_accepted(api: Api) -> None:
+    j = LINCHUAN
+    target = await api.unit("county", j, "临川区审计局")
+    other_target = await api.unit("county", j, "临川区统计局")
+    office = await api.unit("county", j, "临川区委巡察办")
+    round_id = await api.round("county", j, 11, 1, [target, other_target])
+    clean = [await api.member("county", j, f"干部{i}", office) for i in range(4)]
+    at_home = await api.member("county", j, "张审计", target)
+    declared = await api.member("county", j, "李回避", office)
+    await api.ok(
+        "county",
+        f"/talent-pool/members/{declared}/recusals",
+        {"unit_id": target, "reason": "配偶在该单位任职"},
+    )
+    retired = await api.member("county", j, "王出库", office)
+    await api.ok("county", f"/talent-pool/members/{retired}/retire")
+    assert_problem(await api.post("county", f"/talent-pool/members/{retired}/retire"), 409)
+
+    before = await api.events()
+    for member, name, ground in (
+        (at_home, "张审计", "home_unit"),
+        (declared, "李回避", "declared_recusal"),
+        (retired, "王出库", "retired"),
+    ):
+        doc = assert_problem(
+            await api.post(
+                "county", f"/rounds/{round_id}/groups", group(1, [*clean, member], [target])
+            ),
+            409,
+        )
+        assert doc["member_id"] == member
+        assert doc["member_name"] == name
+        assert doc["ground"] == ground
+        assert name in doc["detail"]
+    assert await api.events() == before
+
+    resp = await api.post("county", f"/rounds/{round_id}/groups", group(1, clean, [target]))
+    assert resp.status_code == 201, resp.text
+    formed = resp.json()
+    assert formed["member_ids"] == clean
+    assert formed["leader_id"] == clean[0]
+    # the same group number again is taken
+    assert_problem(
+        await api.post(
+            "county", f"/rounds/{round_id}/groups", group(1, [declared], [other_target])
+        ),
+        409,
+    )
+    # a member of group 1 sits there for the round's dates: a second group cannot take them,
+    # neither in this round nor in an overlapping one
+    doc = assert_problem(
+        await api.post(
+            "county", f"/rounds/{round_id}/groups", group(2, [declared, clean[2]], [other_target])
+        ),
+        409,
+    )
+    assert doc["member_id"] == clean[2]
+    assert doc["ground"] == "overlapping_group"
+    later = await api.round("county", j, 11, 2, [other_target], dates=("2027-01-04", "2027-03-31"))
+    resp = await api.post(
+        "county", f"/rounds/{later}/groups", group(1, [declared, clean[2]], [other_target])
+    )
+    assert resp.status_code == 201, resp.text
+
+
+async def test_cross_regional_home_county_ground_and_dual_authorisation(api: Api) -> None:
+    host = await api.unit("county", LINCHUAN, "临川区水利局")
+    lc_home = await api.unit("county", LINCHUAN, "临川区纪委监委")
+    nc_home = await api.unit("other", NANCHENG, "南城县纪委监委")
+    round_id = await api.round("county", LINCHUAN, 12, 1, [host], kind="cross_regional")
+    local = await api.member("county", LINCHUAN, "临川干部", lc_home)
+    visitors = [await api.member("other", NANCHENG, f"南城干部{i}", nc_home) for i in range(4)]
+    path = f"/rounds/{round_id}/groups"
+    doc = assert_problem(await api.post("city", path, group(1, [*visitors, local], [host])), 409)
+    assert doc["member_id"] == local
+    assert doc["ground"] == "home_county"
+    formed = await api.ok("city", path, group(1, visitors, [host]))
+
+    station = {"unit_id": host, "starts_on": "2026-09-30"}
+    before = await api.events()
+    doc = assert_problem(
+        await api.post("city", f"/groups/{formed['id']}/stationings", station), 409
+    )
+    assert CITY in doc["detail"]
+    assert await api.events() == before
+    await api.ok("city", f"/rounds/{round_id}/authorisations", {"authorising_jurisdiction": CITY})
+    assert_problem(await api.post("city", f"/groups/{formed['id']}/stationings", station), 409)
+    await api.ok(
+        "county", f"/rounds/{round_id}/authorisations", {"authorising_jurisdiction": LINCHUAN}
+    )
+    stationed = await api.ok("city", f"/groups/{formed['id']}/stationings", station)
+    assert stationed["starts_on"] == "2026-09-30"
+
+
+async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api) -> None:
+    a = await api.unit("other", NANCHENG, "南城县教育局")
+    b = await api.unit("other", NANCHENG, "南城县卫健委")
+    home = await api.unit("other", NANCHENG, "南城县委组织部")
+    round_id = await api.round("other", NANCHENG, 13, 1, [a, b])
+    members = [await api.member("other", NANCHENG, f"组员{i}", home) for i in range(5)]
+    g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, members, [a, b]))
+    # National Day 1–7 October off, Saturday 10 October worked (调休)
+    first = await api.ok(
+        "other", f"/groups/{g['id']}/stationings", {"unit_id": a, "starts_on": "2026-09-30"}
+    )
+    assert first["ends_on"] == "2026-10-27"
+    assert first["ended_on"] is None
+    row = await api.pool.fetchrow(
+        "SELECT payload FROM events WHERE event_type = 'intake.GroupStationed' "
+        "AND payload->>'stationing_id' = $1",
+        first["id"],
+    )
+    assert row["payload"]["rule_id"] == "stationing"
+    assert row["payload"]["rule_version"] == 1
+    given = await api.ok(
+        "other",
+        f"/groups/{g['id']}/stationings",
+        {"unit_id": b, "starts_on": "2026-11-02", "ends_on": "2026-11-20"},
+    )
+    assert given["ends_on"] == "2026-11-20"
+    assert_problem(
+        await api.post(
+            "other", f"/groups/{g['id']}/stationings", {"unit_id": a, "starts_on": "2026-11-02"}
+        ),
+        409,
+    )
+    before = await api.events()
+    for body in (
+        {"unit_id": str(uuid.uuid4()), "starts_on": "2026-11-02"},
+        {"unit_id": a, "starts_on": "2026-11-02", "ends_on": "2026-11-01"},
+    ):
+        assert_problem(await api.post("other", f"/groups/{g['id']}/stationings", body), 422)
+    assert_problem(
+        await api.post("other", f"/stationings/{first['id']}/end", {"ended_on": "2026-09-01"}), 422
+    )
+    assert await api.events() == before
+
+    # another county sees neither the group nor the stationing
+    assert_problem(await api.post("county", f"/stationings/{first['id']}/end"), 404)
+    assert_problem(
+        await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("county")), 404
+    )
+    ended = await api.ok("other", f"/stationings/{first['id']}/end", {"ended_on": "2026-10-27"})
+    assert ended["ended_on"] == "2026-10-27"
+    assert_problem(await api.post("other", f"/stationings/{first['id']}/end"), 409)
+    ended = await api.ok("other", f"/stationings/{given['id']}/end")  # today
+    assert ended["ended_on"] is not None
+
+    # evaluations: members of the group only, once each
+    await api.ok(
+        "other", f"/groups/{g['id']}/evaluations", {"member_id": members[0], "grade": "优秀"}
+    )
+    assert_problem(
+        await api.post(
+            "other", f"/groups/{g['id']}/evaluations", {"member_id": members[0], "grade": "称职"}
+        ),
+        409,
+    )
+    assert_problem(
+        await api.post(
+            "other",
+            f"/groups/{g['id']}/evaluations",
+            {"member_id": str(uuid.uuid4()), "grade": "称职"},
+        ),
+        422,
+    )
+    assert_problem(
+        await api.post(
+            "other", f"/groups/{g['id']}/evaluations", {"member_id": members[1], "grade": "良好"}
+        ),
+        422,
+    )
+    shown = (await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("other"))).json()
+    assert shown["evaluations"] == {members[0]: "优秀"}
+    assert len(shown["stationings"]) == 2
+
+
+async def test_bad_group_input_gets_a_problem_and_writes_nothing(api: Api) -> None:
+    unit = await api.unit("county", LINCHUAN, "临川区林业局")
+    stranger = await api.unit("county", LINCHUAN, "临川区气象局")
+    home = await api.unit("county", LINCHUAN, "临川区委组织部")
+    round_id = await api.round("county", LINCHUAN, 14, 1, [unit])
+    members = [await api.member("county", LINCHUAN, f"成员{i}", home) for i in range(4)]
+    path = f"/rounds/{round_id}/groups"
+    before = await api.events()
+    for body, status in (
+        ({"group_no": 1, "leader_id": members[0], "member_ids": [], "unit_ids": [unit]}, 422),
+        (group(1, [members[0], members[0]], [unit]), 422),
+        ({**group(1, members, [unit]), "leader_id": str(uuid.uuid4())}, 422),
+        (group(1, [*members, str(uuid.uuid4())], [unit]), 422),
+        (group(1, members, [stranger]), 422),  # not assigned to the round
+        (group(1, members, []), 422),
+        (group(0, members, [unit]), 422),
+    ):
+        assert_problem(await api.post("county", path, body), status)
+    assert_problem(
+        await api.post("county", f"/rounds/{uuid.uuid4()}/groups", group(1, members, [unit])), 404
+    )
+    assert_problem(await api.post("other", path, group(1, members, [unit])), 404)
+    for body in (
+        {"name": "某人", "jurisdiction": LINCHUAN, "home_unit_id": str(uuid.uuid4()),
+         "source": "organisation", "specialities": ["law"], "rank": "科员", "birth_year": 1990},
+        {"name": "某人", "jurisdiction": LINCHUAN, "home_unit_id": home,
+         "source": "organisation", "specialities": [], "rank": "科员", "birth_year": 1990},
+        {"name": "某人", "jurisdiction": LINCHUAN, "home_unit_id": home,
+         "source": "army", "specialities": ["law"], "rank": "科员", "birth_year": 1990},
+    ):  # fmt: skip
+        assert_problem(await api.post("county", "/talent-pool/members", body), 422)
+    assert_problem(
+        await api.post(
+            "county",
+            f"/talent-pool/members/{members[0]}/recusals",
+            {"unit_id": str(uuid.uuid4()), "reason": "亲属"},
+        ),
+        422,
+    )
+    assert await api.events() == before
+
+
+async def test_concurrent_groups_cannot_share_a_member(api: Api) -> None:
+    units = [await api.unit("other", NANCHENG, f"南城县并发单位{i}") for i in range(2)]
+    home = await api.unit("other", NANCHENG, "南城县委巡察办")
+    round_id = await api.round("other", NANCHENG, 15, 1, units)
+    shared = await api.member("other", NANCHENG, "共用干部", home)
+    own = [await api.member("other", NANCHENG, f"独立干部{i}", home) for i in range(2)]
+    responses = await asyncio.gather(
+        api.post("other", f"/rounds/{round_id}/groups", group(1, [own[0], shared], [units[0]])),
+        api.post("other", f"/rounds/{round_id}/groups", group(2, [own[1], shared], [units[1]])),
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
+    refused = next(r for r in responses if r.status_code == 409).json()
+    assert refused["member_id"] == shared
+    assert refused["ground"] == "overlapping_group"
+    seats = await api.pool.fetchval(
+        "SELECT count(*) FROM group_seat_view WHERE member_id = $1", uuid.UUID(shared)
+    )
+    assert seats == 1
+
+
+async def test_a_group_members_token_sees_only_its_group(api: Api) -> None:
+    units = [await api.unit("county", LINCHUAN, f"临川区分组单位{i}") for i in range(2)]
+    home = await api.unit("county", LINCHUAN, "临川区分组工作单位")
+    round_id = await api.round("county", LINCHUAN, 16, 1, units)
+    people = [await api.member("county", LINCHUAN, f"分组干部{i}", home) for i in range(4)]
+    mine = await api.ok("county", f"/rounds/{round_id}/groups", group(1, people[:2], [units[0]]))
+    theirs = await api.ok("county", f"/rounds/{round_id}/groups", group(2, people[2:], [units[1]]))
+    bound = Principal(
+        id="lc-group-1-member",
+        role=Role.GROUP_MEMBER,
+        jurisdiction=LINCHUAN,
+        group_id=uuid.UUID(mine["id"]),
+    )
+    token = await TokenStore(api.pool).create(bound, label="test")
+    auth = {"Authorization": f"Bearer {token}"}
+
+    resp = await api.client.get(f"/api/v1/groups/{mine['id']}", headers=auth)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["unit_ids"] == [units[0]]
+    # the other group's unit, and the other group: exactly as an unknown id
+    other = await api.client.get(f"/api/v1/groups/{theirs['id']}", headers=auth)
+    unknown = await api.client.get(f"/api/v1/groups/{uuid.uuid4()}", headers=auth)
+    assert other.status_code == unknown.status_code == 404
+    assert other.json()["title"] == unknown.json()["title"]
+    talk = {
+        "kind": "individual_talk",
+        "round_id": round_id,
+        "occurred_on": "2026-10-12",
+        "talks": [{"interviewee": "staff", "persons": 2}],
+    }
+    before = await api.events()
+    resp = await api.client.post(
+        "/api/v1/intake-records",
+        json={**talk, "group_id": theirs["id"], "unit_id": units[1]},
+        headers=auth,
+    )
+    assert_problem(resp, 404)
+    resp = await api.client.post(
+        "/api/v1/intake-records",
+        json={**talk, "group_id": mine["id"], "unit_id": units[1]},  # not its unit
+        headers=auth,
+    )
+    assert_problem(resp, 422)
+    assert await api.events() == before
+    resp = await api.client.post(
+        "/api/v1/intake-records",
+        json={**talk, "group_id": mine["id"], "unit_id": units[0]},
+        headers=auth,
+    )
+    assert resp.status_code == 201, resp.text
+    # the office records for the other group; the member's list shows only its own
+    await api.ok(
+        "county", "/intake-records", {**talk, "group_id": theirs["id"], "unit_id": units[1]}
+    )
+    listed = await api.client.get(f"/api/v1/intake-records?round_id={round_id}", headers=auth)
+    assert listed.status_code == 200, listed.text
+    assert [r["group_id"] for r in listed.json()] == [mine["id"]]
+    listed = await api.client.get(f"/api/v1/intake-records?group_id={theirs['id']}", headers=auth)
+    assert listed.json() == []
+    # nothing else: rounds, units and the pool are the offices'
+    for path in (f"/api/v1/rounds/{round_id}", "/api/v1/units", "/api/v1/talent-pool/members"):
+        assert (await api.client.get(path, headers=auth)).status_code == 403
+    # only a group member is bound to a group
+    with pytest.raises(ValueError, match="group"):
+        Principal(id="x", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN, group_id=uuid.uuid4())

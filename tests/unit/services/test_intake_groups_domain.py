@@ -1,0 +1,168 @@
+"""The pure decisions of steps 2 and 3: recusal grounds, group formation, stationing."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID, uuid4
+
+import pytest
+from xuncha_intake.domain import groups, planning
+from xuncha_shared.contracts.intake import (
+    Grade,
+    GroupFormed,
+    InspectionMode,
+    RoundAuthorised,
+    RoundKind,
+    RoundPlanned,
+    RoundUnit,
+    RoundUnitsAssigned,
+    Speciality,
+    TalentPoolMemberEnrolled,
+    TalentSource,
+)
+from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
+
+CITY, LINCHUAN, NANCHENG = "361000", "361002", "361021"
+
+
+def unit(jurisdiction: str = LINCHUAN, name: str = "某局") -> planning.UnitFact:
+    return planning.UnitFact(uuid4(), jurisdiction, name)
+
+
+def member(jurisdiction: str, home: UUID, name: str = "某人") -> groups.PoolMember:
+    return groups.POOL_MEMBER.replay(
+        [
+            TalentPoolMemberEnrolled(
+                member_id=uuid4(),
+                jurisdiction=jurisdiction,
+                name=name,
+                home_unit_id=home,
+                source=TalentSource.ORGANISATION,
+                specialities=[Speciality.PERSONNEL],
+                rank="副科级",
+                birth_year=1980,
+            )
+        ]
+    )
+
+
+def a_round(kind: RoundKind, unit_ids: list[UUID]) -> planning.Round:
+    rid = uuid4()
+    return planning.ROUND.replay(
+        [
+            RoundPlanned(
+                round_id=rid,
+                jurisdiction=LINCHUAN,
+                term_no=1,
+                round_no=1,
+                kind=kind,
+                starts_on=date(2026, 9, 1),
+                ends_on=date(2026, 12, 31),
+            ),
+            RoundUnitsAssigned(
+                round_id=rid,
+                units=[RoundUnit(unit_id=u, mode=InspectionMode.REGULAR) for u in unit_ids],
+            ),
+        ]
+    )
+
+
+def form(
+    rnd: planning.Round, people: list[groups.PoolMember], units: dict[UUID, planning.UnitFact],
+    busy: list[groups.Busy] | None = None, unit_ids: list[UUID] | None = None,
+) -> list[object]:  # fmt: skip
+    assert rnd.round_id is not None
+    ids = [p.member_id for p in people if p.member_id]
+    cmd = groups.FormGroup(rnd.round_id, 1, ids[0], ids, unit_ids or list(rnd.units))
+    return list(
+        groups.decide_form_group(
+            groups.Group(), cmd, rnd, {p.member_id: p for p in people if p.member_id}, units,
+            busy or [],
+        )
+    )  # fmt: skip
+
+
+def test_clean_group_is_formed_with_the_rounds_dates() -> None:
+    target, home = unit(), unit(name="巡察办")
+    rnd = a_round(RoundKind.REGULAR, [target.unit_id])
+    people = [member(LINCHUAN, home.unit_id) for _ in range(4)]
+    [event] = form(rnd, people, {target.unit_id: target, home.unit_id: home})
+    assert isinstance(event, GroupFormed)
+    assert event.starts_on == date(2026, 9, 1)
+    assert len(event.member_ids) == 4
+
+
+@pytest.mark.parametrize("ground", list(groups.RecusalGround))
+def test_each_recusal_ground_names_the_member(ground: groups.RecusalGround) -> None:
+    target, office = unit(), unit(name="巡察办")
+    nc_home = unit(NANCHENG, "南城县某局")
+    kind = (
+        RoundKind.CROSS_REGIONAL
+        if ground is groups.RecusalGround.HOME_COUNTY
+        else RoundKind.REGULAR
+    )
+    rnd = a_round(kind, [target.unit_id])
+    ok = member(NANCHENG, nc_home.unit_id)
+    home_of_bad = target.unit_id if ground is groups.RecusalGround.HOME_UNIT else office.unit_id
+    bad = member(LINCHUAN, home_of_bad, "有事由的人")
+    busy: list[groups.Busy] = []
+    if ground is groups.RecusalGround.DECLARED:
+        bad.recusals[target.unit_id] = "亲属"
+    elif ground is groups.RecusalGround.RETIRED:
+        bad.retired = True
+    elif ground is groups.RecusalGround.OVERLAPPING_GROUP:
+        assert bad.member_id is not None
+        busy = [groups.Busy(bad.member_id, uuid4(), 2, date(2026, 10, 1), date(2026, 11, 1))]
+    units = {u.unit_id: u for u in (target, office, nc_home)}
+    with pytest.raises(groups.Recusal) as refused:
+        form(rnd, [ok, bad], units, busy)
+    assert refused.value.member_id == bad.member_id
+    assert refused.value.ground is ground
+    assert "有事由的人" in refused.value.detail
+
+
+def test_group_input_refusals() -> None:
+    target, home = unit(), unit(name="巡察办")
+    rnd = a_round(RoundKind.REGULAR, [target.unit_id])
+    units = {target.unit_id: target, home.unit_id: home}
+    assert rnd.round_id is not None
+    p = member(LINCHUAN, home.unit_id)
+    assert p.member_id is not None
+    with pytest.raises(InvalidCommand):
+        groups.decide_form_group(
+            groups.Group(), groups.FormGroup(rnd.round_id, 1, p.member_id, [], [target.unit_id]),
+            rnd, {}, units, [],
+        )  # fmt: skip
+    with pytest.raises(InvalidCommand):
+        form(rnd, [p], units, unit_ids=[home.unit_id])  # not in the round
+
+
+def test_stationing_waits_for_dual_authorisation_and_ends_once() -> None:
+    target, home = unit(), unit(name="巡察办")
+    rnd = a_round(RoundKind.CROSS_REGIONAL, [target.unit_id])
+    people = [member(NANCHENG, home.unit_id)]
+    g = groups.GROUP.replay(form(rnd, people, {target.unit_id: target, home.unit_id: home}))  # type: ignore[arg-type]
+    assert g.group_id is not None
+    sid = uuid4()
+    cmd = groups.StationGroup(target.unit_id, date(2026, 9, 30), date(2026, 10, 27), sid)
+    with pytest.raises(RuleViolation, match=CITY):
+        groups.decide_station(g, g.group_id, cmd, rnd)
+    for code in (CITY, LINCHUAN):
+        planning.evolve_round(
+            rnd, RoundAuthorised(round_id=rnd.round_id, authorising_jurisdiction=code)
+        )
+    for event in groups.decide_station(g, g.group_id, cmd, rnd):
+        groups.evolve_group(g, event)
+    with pytest.raises(RuleViolation):
+        groups.decide_station(g, g.group_id, cmd, rnd)
+    end = groups.EndStationing(sid, date(2026, 10, 27))
+    for event in groups.decide_end_stationing(g, g.group_id, end):
+        groups.evolve_group(g, event)
+    assert g.stationings[sid].ended_on == date(2026, 10, 27)
+    with pytest.raises(RuleViolation):
+        groups.decide_end_stationing(g, g.group_id, end)
+    assert people[0].member_id is not None
+    [evaluated] = groups.decide_evaluate(
+        g, g.group_id, groups.EvaluateInspector(people[0].member_id, Grade.EXCELLENT)
+    )
+    assert evaluated.grade is Grade.EXCELLENT  # type: ignore[attr-defined]

@@ -1,0 +1,179 @@
+"""The pure decisions of step 1 (units, term plans, linkage plans, rounds), with plain states."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import uuid4
+
+import pytest
+from xuncha_intake.domain import planning
+from xuncha_shared.contracts.intake import (
+    InspectionMode,
+    LinkagePlanIssued,
+    RoundAuthorised,
+    RoundKind,
+    RoundPlanned,
+    RoundUnit,
+    TermPlanAdopted,
+    UnitKind,
+)
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+
+CITY, LINCHUAN, NANCHENG = "361000", "361002", "361021"
+
+
+def fact(jurisdiction: str = LINCHUAN) -> planning.UnitFact:
+    return planning.UnitFact(uuid4(), jurisdiction, "某乡镇")
+
+
+def term_plan(jurisdiction: str = LINCHUAN, term_no: int = 4) -> planning.TermPlan:
+    u = fact(jurisdiction)
+    return planning.TERM_PLAN.replay(
+        [
+            TermPlanAdopted(
+                term_plan_id=planning.term_plan_id_for(jurisdiction, term_no),
+                jurisdiction=jurisdiction,
+                term_no=term_no,
+                starts_on=date(2022, 1, 1),
+                ends_on=date(2026, 12, 31),
+                unit_ids=[u.unit_id],
+            )
+        ]
+    )
+
+
+def plan_round(
+    kind: RoundKind = RoundKind.REGULAR, jurisdiction: str = LINCHUAN
+) -> planning.PlanRound:
+    return planning.PlanRound(
+        jurisdiction=jurisdiction,
+        term_no=4,
+        round_no=7,
+        kind=kind,
+        starts_on=date(2024, 3, 1),
+        ends_on=date(2024, 5, 31),
+    )
+
+
+def test_natural_keys_give_stable_ids() -> None:
+    assert planning.unit_id_for(LINCHUAN, "上顿渡镇") == planning.unit_id_for(
+        LINCHUAN, " 上顿渡镇 "
+    )
+    assert planning.unit_id_for(LINCHUAN, "上顿渡镇") != planning.unit_id_for(NANCHENG, "上顿渡镇")
+    assert planning.round_id_for(LINCHUAN, 4, 7) != planning.round_id_for(LINCHUAN, 4, 6)
+    assert planning.round_id_for(LINCHUAN, 4, 7) != planning.round_id_for(LINCHUAN, 5, 7)
+
+
+def test_unit_registered_once() -> None:
+    cmd = planning.RegisterUnit(LINCHUAN, "上顿渡镇", UnitKind.TOWNSHIP)
+    state = planning.UNIT.replay(planning.decide_register_unit(planning.Unit(), cmd))
+    assert state.name == "上顿渡镇"
+    with pytest.raises(RuleViolation, match="上顿渡镇"):
+        planning.decide_register_unit(state, cmd)
+    with pytest.raises(InvalidCommand):
+        planning.decide_register_unit(
+            planning.Unit(), planning.RegisterUnit("999900", "x", UnitKind.OTHER)
+        )
+
+
+def test_term_plan_refuses_units_of_other_jurisdictions_and_reversed_dates() -> None:
+    mine, theirs = fact(), fact(NANCHENG)
+    known = {mine.unit_id: mine, theirs.unit_id: theirs}
+    good = planning.AdoptTermPlan(LINCHUAN, 4, date(2022, 1, 1), date(2026, 12, 31), [mine.unit_id])
+    [event] = planning.decide_adopt_term_plan(planning.TermPlan(), good, known)
+    assert isinstance(event, TermPlanAdopted)
+    for cmd in (
+        planning.AdoptTermPlan(LINCHUAN, 4, date(2022, 1, 1), date(2026, 12, 31), [theirs.unit_id]),
+        planning.AdoptTermPlan(LINCHUAN, 4, date(2022, 1, 1), date(2026, 12, 31), []),
+        planning.AdoptTermPlan(LINCHUAN, 4, date(2027, 1, 1), date(2026, 12, 31), [mine.unit_id]),
+    ):
+        with pytest.raises(InvalidCommand):
+            planning.decide_adopt_term_plan(planning.TermPlan(), cmd, known)
+    with pytest.raises(RuleViolation):
+        planning.decide_adopt_term_plan(term_plan(), good, known)
+
+
+def test_round_needs_its_term_plan_and_dates_inside_it() -> None:
+    [event] = planning.decide_plan_round(planning.Round(), plan_round(), term_plan(), None)
+    assert isinstance(event, RoundPlanned)
+    with pytest.raises(InvalidCommand):
+        planning.decide_plan_round(planning.Round(), plan_round(), planning.TermPlan(), None)
+    late = planning.PlanRound(
+        LINCHUAN, 4, 7, RoundKind.REGULAR, date(2026, 12, 1), date(2027, 1, 31)
+    )
+    with pytest.raises(InvalidCommand):
+        planning.decide_plan_round(planning.Round(), late, term_plan(), None)
+    existing = planning.ROUND.replay([event])
+    with pytest.raises(RuleViolation):
+        planning.decide_plan_round(existing, plan_round(), term_plan(), None)
+
+
+def test_cross_regional_round_is_a_county_round_authorised_twice() -> None:
+    with pytest.raises(InvalidCommand):
+        planning.decide_plan_round(
+            planning.Round(), plan_round(RoundKind.CROSS_REGIONAL, CITY), term_plan(CITY), None
+        )
+    state = planning.ROUND.replay(
+        planning.decide_plan_round(
+            planning.Round(), plan_round(RoundKind.CROSS_REGIONAL), term_plan(), None
+        )
+    )
+    assert state.required_authorisations == [CITY, LINCHUAN]
+    assert not state.fully_authorised
+    rid = state.round_id
+    assert rid is not None
+    with pytest.raises(InvalidCommand):
+        planning.decide_authorise(state, rid, planning.AuthoriseRound(NANCHENG))
+    for code in (LINCHUAN, CITY):
+        [event] = planning.decide_authorise(state, rid, planning.AuthoriseRound(code))
+        assert isinstance(event, RoundAuthorised)
+        planning.evolve_round(state, event)
+    assert state.fully_authorised
+    with pytest.raises(RuleViolation):
+        planning.decide_authorise(state, rid, planning.AuthoriseRound(CITY))
+
+
+def test_units_assigned_once_and_not_after_close() -> None:
+    state = planning.ROUND.replay(
+        planning.decide_plan_round(planning.Round(), plan_round(), term_plan(), None)
+    )
+    rid = state.round_id
+    assert rid is not None
+    u = fact()
+    known = {u.unit_id: u}
+    cmd = planning.AssignUnits([RoundUnit(unit_id=u.unit_id, mode=InspectionMode.LINKED)])
+    for event in planning.decide_assign_units(state, rid, cmd, known):
+        planning.evolve_round(state, event)
+    assert state.units == {u.unit_id: InspectionMode.LINKED}
+    with pytest.raises(RuleViolation):
+        planning.decide_assign_units(state, rid, cmd, known)
+    for event in planning.decide_close(state, rid):
+        planning.evolve_round(state, event)
+    with pytest.raises(RuleViolation):
+        planning.decide_close(state, rid)
+    with pytest.raises(NotFoundError):
+        planning.decide_close(planning.Round(), uuid4())
+
+
+def test_county_linkage_plan_hangs_under_its_citys_plan() -> None:
+    city_plan = planning.LINKAGE_PLAN.replay(
+        [
+            LinkagePlanIssued(
+                linkage_plan_id=uuid4(),
+                jurisdiction=CITY,
+                title="联动方案",
+                issued_on=date(2024, 3, 1),
+                trigger="省委第五轮巡视",
+            )
+        ]
+    )
+    cmd = planning.IssueLinkagePlan(
+        LINCHUAN, "临川区方案", date(2024, 3, 5), "市委方案", city_plan.linkage_plan_id, uuid4()
+    )
+    [event] = planning.decide_issue_linkage_plan(planning.LinkagePlan(), cmd, city_plan)
+    assert isinstance(event, LinkagePlanIssued)
+    county_plan = planning.LINKAGE_PLAN.replay([event])
+    with pytest.raises(InvalidCommand):
+        planning.decide_issue_linkage_plan(planning.LinkagePlan(), cmd, county_plan)
+    with pytest.raises(InvalidCommand):
+        planning.decide_issue_linkage_plan(planning.LinkagePlan(), cmd, None)
