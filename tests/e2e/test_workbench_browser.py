@@ -462,10 +462,8 @@ async def test_a_county_never_sees_another_countys_data(wb: Workbench, browser: 
     for url, status, body in s.api:
         assert "临川" not in body, (url, status, body[:300])
         if url.endswith(refused):
-            # the clue API's existing 403 names the clue's jurisdiction code in its detail
-            # (not the workbench's to change); the page shows only the Chinese half
-            assert status == 403, (url, status)
-            continue
+            # another county's clue is the 404 of an unknown id, naming no jurisdiction
+            assert status == 404, (url, status)
         assert LINCHUAN not in body, (url, status, body[:300])
         if status == 200 and body.startswith("{"):
             doc = json.loads(body)

@@ -5,7 +5,7 @@
 |---|---|
 | 400 | operations with a body (malformed JSON, a bad ``Content-Length``) |
 | 401, 403 | operations that need a bearer token |
-| 404 | operations with a path parameter (unknown, or not the caller's to see: the same answer) |
+| 404 | operations with a path parameter, and writes (their body names other aggregates by id): unknown, or not the caller's to see — the same answer |
 | 409 | operations that write (``POST``): a state that forbids it, a concurrent change |
 | 413 | operations with a body (larger than the limit) |
 | 422 | every operation (invalid parameters or body; a NUL anywhere in the URL) |
@@ -75,7 +75,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
         statuses |= {401, 403, 429, 503}
     if path.startswith("/api/v1/receipts/"):
         statuses.add(429)
-    if "{" in path:
+    if "{" in path or method == "post":
         statuses.add(404)
     if "requestBody" in operation:
         statuses |= {400, 413}

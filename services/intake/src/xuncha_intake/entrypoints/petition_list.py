@@ -24,7 +24,7 @@ from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
-from xuncha_shared.http.requests import known_jurisdiction
+from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_intake.domain.model import RECEIPT_STATUS_ZH, ReceiptStatus
@@ -84,7 +84,7 @@ def build_petition_list_router(ctx: ServiceContext, deps: AuthDependencies) -> A
         unit: Annotated[ShortText | None, Query(description="被巡察单位 (exact)")] = None,
         order: Annotated[Literal["asc", "desc"], Query()] = "desc",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> PetitionList:
         """信访举报 of the caller's jurisdiction, newest first (paged, ``total`` counts all)."""
         if jurisdiction is not None:
