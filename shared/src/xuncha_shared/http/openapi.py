@@ -5,7 +5,8 @@
 |---|---|
 | 400 | operations with a body (malformed JSON, a bad ``Content-Length``) |
 | 401, 403 | operations that need a bearer token |
-| 404 | operations with a path parameter, and writes (their body names other aggregates by id): unknown, or not the caller's to see — the same answer |
+| 404 | operations with a path parameter, and writes (the body names aggregates by id): |
+|     | unknown, or not the caller's to see — the same answer |
 | 409 | operations that write (``POST``): a state that forbids it, a concurrent change |
 | 413 | operations with a body (larger than the limit) |
 | 422 | every operation (invalid parameters or body; a NUL anywhere in the URL) |
