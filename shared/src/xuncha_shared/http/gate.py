@@ -45,8 +45,8 @@ from xuncha_shared.http.problems import (
 
 __all__ = ["PUBLIC_PREFIXES", "STREAM_PATH", "GateMiddleware", "guard"]
 
-#: routes under ``/api/`` that need no token: the public receipt look-up, and the deadline rules a service runs (statutory
-#: periods and warning thresholds, nothing of any case)
+#: routes under ``/api/`` that need no token: the public receipt look-up, and the deadline
+#: rules a service runs (statutory periods and warning thresholds, nothing of any case)
 PUBLIC_PREFIXES = ("/api/v1/receipts/", "/api/v1/rules")
 RECEIPT_PREFIX = "/api/v1/receipts/"
 STREAM_PATH = "/api/v1/events/stream"
