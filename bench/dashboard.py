@@ -51,7 +51,7 @@ SUMMARY = (
     "来信人提供了相关项目名称、时间和涉及人员的职务信息，请求巡察组核实处理。"
 )
 #: Settings the services inherit from the bench's environment (everything else is set here).
-_PASSED_ON = ("XUNCHA_RELAY_POLL_MS", "XUNCHA_KEK")
+_PASSED_ON = ("XUNCHA_RELAY_POLL_MS", "XUNCHA_KEK", "XUNCHA_SECRETS_DIR")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ class AuditEnv:
                 "COLUMNS": "200",
             }
         )
+        if self.infra.secrets_dir:  # the deployment's generated passwords and Kafka logins
+            env["XUNCHA_SECRETS_DIR"] = self.infra.secrets_dir
         env.update(extra)
         return env
 

@@ -56,6 +56,10 @@ def cli_env(running: Running, topic_prefix: str | None = None) -> dict[str, str]
     env = dict(running.envs["reporting"])
     env.pop("XUNCHA_DATABASE_URL", None)
     env.pop("XUNCHA_SERVICE", None)
+    # an operator's tool: the admin's Kafka login from the deployment's secrets, not reporting's
+    # (a service principal may not create topics)
+    for key in ("XUNCHA_KAFKA_USERNAME", "XUNCHA_KAFKA_PASSWORD"):
+        env.pop(key, None)
     if topic_prefix is not None:
         env["XUNCHA_TOPIC_PREFIX"] = topic_prefix
     return env

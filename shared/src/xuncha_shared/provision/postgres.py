@@ -123,7 +123,7 @@ async def ensure_login_role(admin: asyncpg.Connection, role: str, password: str)
 
 #: What the audit reads in a service database (``xuncha_shared.audit``): SELECT is granted on
 #: these, table by table, to the auditor role, and on nothing else.
-AUDITED_TABLES: tuple[str, ...] = ("events", "relay_positions", "checkpoints")
+AUDITED_TABLES: tuple[str, ...] = ("events", "relay_positions", "checkpoints", "restore_records")
 #: Tables the auditor role must never read: revoked explicitly (a grant left by an older
 #: version's default privileges included).
 AUDITOR_DENIED_TABLES: tuple[str, ...] = ("informant_keys", "auth_tokens")
