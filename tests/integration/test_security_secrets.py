@@ -121,6 +121,10 @@ async def test_the_auditor_gets_no_table_created_later(infra: Infra, intake_db: 
         )
         assert readable is False
         for table in provision.AUDITED_TABLES:  # what the audit reads: granted explicitly
+            if table == "restore_records" and not await admin.fetchval(
+                "SELECT to_regclass('public.restore_records') IS NOT NULL"
+            ):
+                continue  # made by `xuncha backup restore` only
             assert await admin.fetchval(
                 "SELECT has_table_privilege($1, $2, 'SELECT')", AUDITOR_ROLE, table
             )
