@@ -10,7 +10,13 @@ from uuid import UUID
 
 from pydantic import Field
 
-from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import (
+    Department,
+    JurisdictionCode,
+    LongText,
+    ShortText,
+    WarningColour,
+)
 from xuncha_shared.envelope import EventPayload, JsonDict
 
 #: The uuid5 namespace of the clue derived from a petition (a cross-service contract: intake's
@@ -121,11 +127,6 @@ class ClueTransferred(EventPayload):
     jurisdiction: JurisdictionCode
     unit: ShortText
     summary: LongText
-
-
-class WarningColour(StrEnum):
-    YELLOW = "yellow"  # 黄色预警
-    RED = "red"  # 红色预警
 
 
 class DeadlineWarningRaised(EventPayload):

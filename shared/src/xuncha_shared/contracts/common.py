@@ -71,3 +71,10 @@ class SealedPersonalData(BaseModel):
     alg: Literal["AES-256-GCM"] = "AES-256-GCM"
     nonce: str = Field(description="base64, 12 bytes")
     ciphertext: str = Field(description="base64 of the encrypted JSON document, tag appended")
+
+
+class WarningColour(StrEnum):
+    """R10's colours of a deadline warning (clues and rectification alike)."""
+
+    YELLOW = "yellow"  # 黄色预警: the due date is near
+    RED = "red"  # 红色预警: the due date is today

@@ -9,7 +9,13 @@ from uuid import UUID
 
 from pydantic import Field
 
-from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import (
+    Department,
+    JurisdictionCode,
+    LongText,
+    ShortText,
+    WarningColour,
+)
 from xuncha_shared.envelope import EventPayload
 
 
@@ -53,11 +59,6 @@ class RectificationReported(EventPayload):
     progress_percent: int = Field(ge=0, le=100)
     completed: bool
     note: LongText
-
-
-class WarningColour(StrEnum):
-    YELLOW = "yellow"  # 黄色预警: the due date is near
-    RED = "red"  # 红色预警: the due date is today
 
 
 class DeadlineWarningRaised(EventPayload):
