@@ -192,6 +192,41 @@ class DeadlineRecomputed(EventPayload):
     calendar_version: ShortText
 
 
+
+class InspectionReportKind(StrEnum):
+    UNIT = "unit"  # 分报告 (one inspected unit)
+    OVERALL = "overall"  # 综合报告 (the round)
+    THEMATIC = "thematic"  # 专项报告
+
+
+class HearingMeeting(StrEnum):
+    SECRETARY_MEETING = "secretary_meeting"  # 书记专题会
+    STANDING_COMMITTEE = "standing_committee"  # 常委会
+    LEADING_GROUP = "leading_group"  # 巡察工作领导小组会
+
+
+class InspectionReportHeard(EventPayload):
+    """听取巡察情况汇报: a meeting heard an inspection report (step 7). Stream type
+    ``inspection_report`` (topic ``clues.inspection-report.v1``). Rectification follows it: no
+    feedback to a unit before its round's report was heard (R16), unless during stationing."""
+
+    event_type: ClassVar[str] = "clues.InspectionReportHeard"
+    schema_version: ClassVar[int] = 1
+
+    report_id: UUID
+    hearing_id: UUID
+    round_id: UUID
+    jurisdiction: JurisdictionCode
+    kind: InspectionReportKind
+    unit_id: UUID | None = Field(default=None, description="the unit of a unit report (分报告)")
+    unit_ids: list[UUID] = Field(
+        default_factory=list, description="every unit the heard report covers"
+    )
+    meeting: HearingMeeting
+    held_on: date
+    pointed_problem_ids: list[UUID] = Field(default_factory=list)
+    decisions: LongText
+
 MODELS: tuple[type[EventPayload], ...] = (
     ClueRegisteredV1,
     ClueRegistered,
@@ -202,5 +237,6 @@ MODELS: tuple[type[EventPayload], ...] = (
     TransferResultOverdue,
     EscalationOverdue,
     DeadlineRecomputed,
+    InspectionReportHeard,
 )
 UPCASTERS = {("clues.ClueRegistered", 1): upcast_clue_registered_v1}

@@ -55,6 +55,12 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
     "clue": TopicSpec(
         "clues", "clue", 1, "Problem clues: registered, classified, escalated, transferred"
     ),
+    "inspection_report": TopicSpec(
+        "clues",
+        "inspection-report",
+        1,
+        "Inspection reports (分报告/综合报告/专项报告) drafted and heard (书记专题会/常委会)",
+    ),
     "issue": TopicSpec(
         "rectification", "issue", 1, "Issues fed back to inspected units and their rectification"
     ),
