@@ -16,9 +16,11 @@ from xuncha_clues.domain.model import CLUE
 from xuncha_clues.entrypoints.api import build_router
 from xuncha_clues.entrypoints.workbench_api import build_workbench_router
 from xuncha_clues.handlers import (
+    FEED_ACK_CONSUMER,
     REGISTER_CONSUMER,
     REGISTER_FROM_RECORDS_CONSUMER,
     ClueHandlers,
+    acknowledge_from_feed,
     register_from_petitions,
     register_from_records,
 )
@@ -27,7 +29,7 @@ from xuncha_clues.handlers import (
 def handlers(ctx: ServiceContext) -> ClueHandlers:
     read_model = SqlClueReadModel(ctx.pool)
     clues = ctx.aggregates(CLUE, read_model, [deadlines.reactions(ctx.clocks())])
-    return ClueHandlers(clues, read_model)
+    return ClueHandlers(clues, read_model, now=lambda: ctx.now())
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
@@ -47,11 +49,13 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     inbox_subscriber(
         ctx, REGISTER_FROM_RECORDS_CONSUMER, ["intake_record"], register_from_records(handlers(ctx))
     )
+    # follows reporting's sharing feed: a department's 签收 of a transferred clue (R23)
+    inbox_subscriber(ctx, FEED_ACK_CONSUMER, ["share"], acknowledge_from_feed(handlers(ctx)))
 
 
 SPEC = ServiceSpec(
     name="clues",
-    title="xuncha clues: 问题线索登记、分类、上报与移交",
+    title="xuncha clues: 问题线索登记、分类、核查、上报、移交与办理结果",
     schema=(*SCHEMA, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,

@@ -13,20 +13,33 @@ that already exists decides nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.consumer import EventHandler, consumer_meta
-from xuncha_shared.contracts.clues import clue_id_for_petition, clue_id_for_record
+from xuncha_shared.contracts.clues import (
+    AcknowledgementPath,
+    clue_id_for_petition,
+    clue_id_for_record,
+)
+from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import RECORD_KIND_OF, IntakeRecordEvent, PetitionReceived
+from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.errors import DomainError
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 
 from xuncha_clues.adapters.read_model import ClueReadModel
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Clue, Office
+
+log = logging.getLogger("xuncha.clues")
 
 #: consumer group (and inbox name) registering clues from petitions
 REGISTER_CONSUMER = "clues.register-from-petitions"
@@ -40,6 +53,8 @@ class ClueHandlers:
     clues: Aggregates[Clue]
     #: ``clue_view``, for the list
     read_model: ClueReadModel
+    #: the service's clock (a test's clock moves it)
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def load(self, clue_id: UUID) -> Clue:
         return await self.clues.load(clue_id)
@@ -77,6 +92,44 @@ class ClueHandlers:
         return await self.clues.execute(
             clue_id, lambda s: model.decide_transfer(s, cmd, office), meta
         )
+
+    async def verify(
+        self, clue_id: UUID, cmd: model.VerifyClue, office: Office, meta: Meta
+    ) -> Clue:
+        return await self.clues.execute(
+            clue_id, lambda s: model.decide_verify(s, cmd, office), meta
+        )
+
+    async def acknowledge(self, clue_id: UUID, department: Department, meta: Meta) -> Clue:
+        """签收 with the department's token (the feed item is the transfer event's)."""
+        transfer_event_id = await self.read_model.transfer_event_id(clue_id)
+        if transfer_event_id is None:  # never transferred: the model answers for the state
+            transfer_event_id = clue_id
+        cmd = model.AcknowledgeClue(department, AcknowledgementPath.DIRECT, transfer_event_id)
+        return await self.clues.execute(clue_id, lambda s: model.decide_acknowledge(s, cmd), meta)
+
+    async def report_result(self, clue_id: UUID, cmd: model.ReportResult, meta: Meta) -> Clue:
+        today = local_day(self.now())
+        return await self.clues.execute(
+            clue_id, lambda s: model.decide_report_result(s, cmd, today), meta
+        )
+
+    async def dispose(
+        self, clue_id: UUID, cmd: model.DisposeClue, office: Office, meta: Meta
+    ) -> Clue:
+        return await self.clues.execute(
+            clue_id, lambda s: model.decide_dispose(s, cmd, office), meta
+        )
+
+    async def archive(
+        self, clue_id: UUID, cmd: model.ArchiveClue, office: Office, meta: Meta
+    ) -> Clue:
+        return await self.clues.execute(
+            clue_id, lambda s: model.decide_archive(s, cmd, office), meta
+        )
+
+    def today(self) -> date:
+        return local_day(self.now())
 
 
 # --- event handlers (consumers) ---------------------------------------------------------------
@@ -133,5 +186,43 @@ def register_from_records(handlers: ClueHandlers) -> EventHandler:
                 unit_id=payload.unit_id,
             )
             await handlers.register(cmd, meta, conn=conn)
+
+    return handle
+
+
+#: consumer group (and inbox name) following the departments' 签收 in reporting's feeds
+FEED_ACK_CONSUMER = "clues.feed-acknowledgements"
+
+
+def acknowledge_from_feed(handlers: ClueHandlers) -> EventHandler:
+    """``reporting.ShareItemAcknowledged`` of a clue's feed item (its ``source_event_id`` is the
+    ``ClueTransferred`` event) → ``ClueAcknowledged`` via the feed, in the consumer's
+    transaction; a clue acknowledged already (directly, or by this event redelivered) decides
+    nothing (R23). Items of other kinds (an issue fed back) name no clue and are skipped."""
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if not isinstance(payload, ShareItemAcknowledged):
+            return
+        clue_id = await handlers.read_model.clue_of_transfer(conn, payload.source_event_id)
+        if clue_id is None:
+            return
+        cmd = model.AcknowledgeClue(
+            department=payload.department,
+            via=AcknowledgementPath.FEED,
+            transfer_event_id=payload.source_event_id,
+            feed_ack_event_id=envelope.event_id,
+        )
+        meta = consumer_meta(envelope, envelope.actor)  # the department that signed
+        try:
+            await handlers.clues.execute(
+                clue_id, lambda s: model.decide_acknowledge(s, cmd), meta, conn=conn
+            )
+        except DomainError as refused:  # not the clue's department: nothing to acknowledge
+            log.warning(
+                "feed acknowledgement %s of clue %s refused: %s",
+                envelope.event_id,
+                clue_id,
+                refused,
+            )
 
     return handle

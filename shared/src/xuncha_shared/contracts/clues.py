@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from xuncha_shared.contracts.common import (
     Department,
@@ -63,10 +63,9 @@ class ClueRegisteredV1(EventPayload):
     round_id: str | None = None
 
 
-class ClueRegistered(EventPayload):
-    """A problem clue registered (schema 2): from a petition (``source_petition_id``) or from a
-    clue an intake record brought (``source_record_id``); ``source_channel`` is the petition's
-    channel or the record's kind."""
+class ClueRegisteredV2(EventPayload):
+    """Earlier form (schema 2, no persons): a clue from a petition (``source_petition_id``) or
+    from a clue an intake record brought (``source_record_id``)."""
 
     event_type: ClassVar[str] = "clues.ClueRegistered"
     schema_version: ClassVar[int] = 2
@@ -84,10 +83,48 @@ class ClueRegistered(EventPayload):
     unit_id: UUID | None = None
 
 
+class CluePerson(BaseModel):
+    """A person a clue concerns, without any name: only what R12 and the funnel need."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cadre_level: CadreLevel | None = None
+    city_managed: bool = False
+
+
+class ClueRegistered(EventPayload):
+    """A problem clue registered (schema 3): from a petition (``source_petition_id``), from a
+    clue an intake record brought (``source_record_id``), or directly by an inspection group
+    (``POST /api/v1/clues``: ``group_id``/``unit_id`` and the ``persons`` it concerns);
+    ``source_channel`` is the petition's channel, the record's kind or the group's channel."""
+
+    event_type: ClassVar[str] = "clues.ClueRegistered"
+    schema_version: ClassVar[int] = 3
+
+    clue_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    summary: LongText
+    source_event_id: UUID | None = None
+    source_petition_id: UUID | None = None
+    round_id: str | None = None
+    source_record_id: UUID | None = None
+    source_channel: ShortText | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
+    persons: list[CluePerson] = Field(default_factory=list, max_length=50)
+
+
 def upcast_clue_registered_v1(payload: JsonDict) -> JsonDict:
     """v1 -> v2: the source channel of old clues is not recorded (petitions only)."""
     for name in ("source_record_id", "source_channel", "group_id", "unit_id"):
         payload.setdefault(name, None)
+    return payload
+
+
+def upcast_clue_registered_v2(payload: JsonDict) -> JsonDict:
+    """v2 -> v3: clues registered before direct registration name no persons."""
+    payload.setdefault("persons", [])
     return payload
 
 
@@ -127,6 +164,94 @@ class ClueTransferred(EventPayload):
     jurisdiction: JurisdictionCode
     unit: ShortText
     summary: LongText
+
+
+# --- the lifecycle after the transfer (issue 14: verification, acknowledgement, result) -------
+
+
+class VerificationMethod(StrEnum):
+    QUICK_CHECK = "quick_check"  # 速查
+    VERIFICATION = "verification"  # 核查
+
+
+class AcknowledgementPath(StrEnum):
+    DIRECT = "direct"  # POST /api/v1/clues/{id}/acknowledge with the department's token
+    FEED = "feed"  # 签收 in reporting's sharing feed (reporting.ShareItemAcknowledged)
+
+
+class Disposition(StrEnum):
+    """How the receiving department disposed of a transferred clue (处置方式)."""
+
+    TALK_OR_LETTER = "talk_or_letter"  # 谈话函询
+    PRELIMINARY_CHECK = "preliminary_check"  # 初步核实
+    SHELVED = "shelved"  # 暂存待查
+    CLOSED = "closed"  # 予以了结
+    CASE_OPENED = "case_opened"  # 立案审查调查
+    ORGANISATIONAL_HANDLING = "organisational_handling"  # 组织处理
+
+
+class ClueVerified(EventPayload):
+    """速查/核查: the group (or office) verified a clue during stationing."""
+
+    event_type: ClassVar[str] = "clues.ClueVerified"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    method: VerificationMethod
+    verification_outcome: ShortText
+    notes: LongText | None = None
+
+
+class ClueAcknowledged(EventPayload):
+    """签收: the receiving department acknowledged a transferred clue, directly or through its
+    sharing feed (``feed_ack_event_id``: the ``reporting.ShareItemAcknowledged``). Once per
+    clue, whichever way comes first; ``transfer_event_id`` names the feed item."""
+
+    event_type: ClassVar[str] = "clues.ClueAcknowledged"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    department: Department
+    via: AcknowledgementPath
+    transfer_event_id: UUID
+    feed_ack_event_id: UUID | None = None
+
+
+class TransferResultReported(EventPayload):
+    """办理结果: the receiving department reported what it did with the clue (R3)."""
+
+    event_type: ClassVar[str] = "clues.TransferResultReported"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    department: Department
+    disposition: Disposition
+    concluded_on: date
+    summary: LongText
+
+
+class ClueDisposed(EventPayload):
+    """办结: the office responsible for the clue accepted the department's result and closed
+    it. Intake follows it to start the result notice of a real-name reporter (R8)."""
+
+    event_type: ClassVar[str] = "clues.ClueDisposed"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    disposition: Disposition
+    disposed_on: date = Field(description="the day (China Standard Time) the office closed it")
+    source_petition_id: UUID | None = None
+    note: LongText | None = None
+
+
+class ClueArchived(EventPayload):
+    """存档: the office archived a 参考类 clue kept for reference."""
+
+    event_type: ClassVar[str] = "clues.ClueArchived"
+    schema_version: ClassVar[int] = 1
+
+    clue_id: UUID
+    reason: LongText
 
 
 class DeadlineWarningRaised(EventPayload):
@@ -192,7 +317,6 @@ class DeadlineRecomputed(EventPayload):
     calendar_version: ShortText
 
 
-
 class InspectionReportKind(StrEnum):
     UNIT = "unit"  # 分报告 (one inspected unit)
     OVERALL = "overall"  # 综合报告 (the round)
@@ -227,16 +351,26 @@ class InspectionReportHeard(EventPayload):
     pointed_problem_ids: list[UUID] = Field(default_factory=list)
     decisions: LongText
 
+
 MODELS: tuple[type[EventPayload], ...] = (
     ClueRegisteredV1,
+    ClueRegisteredV2,
     ClueRegistered,
     ClueClassified,
     ClueEscalated,
     ClueTransferred,
+    ClueVerified,
+    ClueAcknowledged,
+    TransferResultReported,
+    ClueDisposed,
+    ClueArchived,
     DeadlineWarningRaised,
     TransferResultOverdue,
     EscalationOverdue,
     DeadlineRecomputed,
     InspectionReportHeard,
 )
-UPCASTERS = {("clues.ClueRegistered", 1): upcast_clue_registered_v1}
+UPCASTERS = {
+    ("clues.ClueRegistered", 1): upcast_clue_registered_v1,
+    ("clues.ClueRegistered", 2): upcast_clue_registered_v2,
+}

@@ -42,6 +42,11 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "clues.TransferResultOverdue": "办理情况反馈逾期",
     "clues.EscalationOverdue": "报送逾期",
     "clues.DeadlineRecomputed": "期限重算",
+    "clues.ClueVerified": "线索核查",
+    "clues.ClueAcknowledged": "部门签收线索",
+    "clues.TransferResultReported": "反馈办理结果",
+    "clues.ClueDisposed": "线索办结",
+    "clues.ClueArchived": "参考类线索存档",
     "rectification.IssueFedBack": "反馈问题",
     "rectification.RectificationReported": "整改报告",
     "rectification.DeadlineWarningRaised": "整改期限预警",
@@ -135,6 +140,14 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "discrepancies": "不一致人数",
     "group_id": "巡察组",
     "source_channel": "来源渠道",
+    "persons": "涉及人员",
+    "method": "核查方式",
+    "verification_outcome": "核查结果",
+    "notes": "备注",
+    "via": "签收方式",
+    "disposition": "处置方式",
+    "concluded_on": "办结日期",
+    "disposed_on": "办结日期",
 }
 
 #: payload fields that say why something happened
@@ -196,6 +209,16 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "outcome": {"disclosed": "已披露给查阅人", "key_erased": "密钥已销毁，未能查阅"},
     "notice": {"acceptance": "受理告知", "result": "办理结果告知"},
     "notice_channel": {"letter": "书面", "phone": "电话", "in_person": "当面"},
+    "method": {"quick_check": "速查", "verification": "核查"},
+    "via": {"direct": "直接签收", "feed": "成果共享签收"},
+    "disposition": {
+        "talk_or_letter": "谈话函询",
+        "preliminary_check": "初步核实",
+        "shelved": "暂存待查",
+        "closed": "予以了结",
+        "case_opened": "立案审查调查",
+        "organisational_handling": "组织处理",
+    },
 }
 
 

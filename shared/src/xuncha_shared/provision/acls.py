@@ -37,7 +37,7 @@ log = logging.getLogger("xuncha.provision")
 #: reads ``audit.checkpoints`` (the auditors' API compares Kafka's copy with the stores)
 CONSUMES: dict[str, tuple[str, ...]] = {
     "intake": ("clue",),
-    "clues": ("petition", "intake_record"),
+    "clues": ("petition", "intake_record", "share"),
     "rectification": (),
     "reporting": (
         "petition",

@@ -98,6 +98,7 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
             ),
         ],
         ends=[
+            Ends(c.TransferResultReported, TRANSFER_RESULT),
             Ends(c.ClueEscalated, ESCALATION),
             Ends(
                 c.ClueClassified,

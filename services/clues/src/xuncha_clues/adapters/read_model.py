@@ -78,13 +78,29 @@ class ClueRow:
 class ClueReadModel(Protocol):
     async def upsert(self, conn: Any, clue: Clue) -> None: ...
 
+    async def transfer_event_id(self, clue_id: UUID) -> UUID | None:
+        """The id of the clue's ``clues.ClueTransferred`` event (its feed item's source)."""
+        ...
+
+    async def clue_of_transfer(self, conn: Any, transfer_event_id: UUID) -> UUID | None:
+        """The clue whose ``clues.ClueTransferred`` event has this id (a feed item's source)."""
+        ...
+
     async def list(
-        self, pattern: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        pattern: str,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        department: str | None = None,
     ) -> list[ClueRow]:
         """Clues registered in, or escalated to, a jurisdiction matching the SQL LIKE
         ``pattern`` (a six-digit code matches itself only), newest first."""
         ...
 
+
+_TRANSFERRED = "clues.ClueTransferred"
 
 _COLUMNS = (
     "clue_id, jurisdiction, owner, unit, status, category, city_managed, needs_escalation, "
@@ -123,13 +139,38 @@ class SqlClueReadModel(PoolRepository):
                 row.version,
             )
 
+    async def transfer_event_id(self, clue_id: UUID) -> UUID | None:
+        value: UUID | None = await self.pool.fetchval(
+            "SELECT event_id FROM events WHERE stream_id = $1 AND event_type = $2 "
+            "ORDER BY stream_version LIMIT 1",
+            str(clue_id),
+            _TRANSFERRED,
+        )
+        return value
+
+    async def clue_of_transfer(self, conn: Any, transfer_event_id: UUID) -> UUID | None:
+        async with self._conn(conn) as c:
+            stream_id = await c.fetchval(
+                "SELECT stream_id FROM events WHERE event_id = $1 AND event_type = $2",
+                transfer_event_id,
+                _TRANSFERRED,
+            )
+        return UUID(stream_id) if stream_id else None
+
     async def list(
-        self, pattern: str, *, status: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        pattern: str,
+        *,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        department: str | None = None,
     ) -> list[ClueRow]:
         rows = await self.pool.fetch(
             f"""
             SELECT {_COLUMNS} FROM clue_view
             WHERE (jurisdiction LIKE $1 OR owner LIKE $1) AND ($2::text IS NULL OR status = $2)
+              AND ($5::text IS NULL OR department = $5)
             ORDER BY registered_at DESC NULLS LAST, clue_id
             LIMIT $3 OFFSET $4
             """,
@@ -137,6 +178,7 @@ class SqlClueReadModel(PoolRepository):
             status,
             limit,
             offset,
+            department,
         )
         return [
             ClueRow(

@@ -1,6 +1,9 @@
 """The problem-clue aggregate (问题线索). Pure: no I/O.
 
-States (domain.md §3): registered → classified → (escalated) → transferred. Rules:
+States (domain.md §3): registered → classified → verifying → (escalated) → transferred →
+acknowledged → result_reported → disposed; a 参考类 (reference) clue is kept → archived. Every
+state change is an event; an illegal transition is a :class:`IllegalTransition` (409) naming the
+state the clue is in, and decides nothing. Rules:
 
 * R2 (Art. 28) routing: discipline breaches and 作风 → 纪委监委; 民主集中制 and 选人用人 →
   组织部; others → the relevant department. ``allowed_departments`` derives the acceptable
@@ -15,27 +18,52 @@ States (domain.md §3): registered → classified → (escalated) → transferre
   transferring before anyone said it concerns a 市管干部).
 * A clue is transferred once; a second transfer is a conflict.
 * R21: the system has no "investigating" state; groups find, transfer, never investigate.
+  Verification (速查/核查, ``ClueVerified``) is the group checking what it found during
+  stationing, not an investigation.
+* R23: a receiving department acknowledges a transferred clue once (directly or through its
+  feed: whichever comes first; the feed's second is a no-op) and reports its result
+  (``TransferResultReported``, R3) only after acknowledging; only the department the clue was
+  transferred to acts on it.
+* R24: the office responsible for the clue closes it (``ClueDisposed``, 办结) once the result is
+  reported; a 参考类 clue is kept and the office archives it (``ClueArchived``). The disposal
+  starts R8's result notice in intake.
+* R25: a clue's summary never carries the informant's identity (no phone number, no ID number).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
 from xuncha_shared.contracts.clues import (
+    AcknowledgementPath,
     CadreLevel,
+    ClueAcknowledged,
+    ClueArchived,
     ClueCategory,
     ClueClassified,
+    ClueDisposed,
     ClueEscalated,
+    CluePerson,
     ClueRegistered,
     ClueTransferred,
+    ClueVerified,
+    Disposition,
+    TransferResultReported,
+    VerificationMethod,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
-from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
+from xuncha_shared.domain.errors import (
+    InvalidCommand,
+    NotAllowed,
+    NotFoundError,
+    RuleViolation,
+)
 from xuncha_shared.envelope import EventPayload
 
 STREAM_TYPE = "clue"
@@ -53,16 +81,79 @@ class UnknownClue(NotFoundError):
 class ClueStatus(StrEnum):
     REGISTERED = "registered"
     CLASSIFIED = "classified"
+    VERIFYING = "verifying"
     ESCALATED = "escalated"
     TRANSFERRED = "transferred"
+    ACKNOWLEDGED = "acknowledged"
+    RESULT_REPORTED = "result_reported"
+    DISPOSED = "disposed"
+    KEPT = "kept"
+    ARCHIVED = "archived"
 
 
 STATUS_ZH: dict[ClueStatus, str] = {
     ClueStatus.REGISTERED: "已登记",
     ClueStatus.CLASSIFIED: "已分类",
+    ClueStatus.VERIFYING: "核查中",
     ClueStatus.ESCALATED: "已报市委巡察办",
     ClueStatus.TRANSFERRED: "已移交",
+    ClueStatus.ACKNOWLEDGED: "已签收",
+    ClueStatus.RESULT_REPORTED: "已反馈结果",
+    ClueStatus.DISPOSED: "已办结",
+    ClueStatus.KEPT: "参考类留存",
+    ClueStatus.ARCHIVED: "已存档",
 }
+
+DISPOSITION_ZH: dict[Disposition, str] = {
+    Disposition.TALK_OR_LETTER: "谈话函询",
+    Disposition.PRELIMINARY_CHECK: "初步核实",
+    Disposition.SHELVED: "暂存待查",
+    Disposition.CLOSED: "予以了结",
+    Disposition.CASE_OPENED: "立案审查调查",
+    Disposition.ORGANISATIONAL_HANDLING: "组织处理",
+}
+
+#: states before the transfer, in which the office still works on the clue
+_BEFORE_TRANSFER = frozenset(
+    {ClueStatus.REGISTERED, ClueStatus.CLASSIFIED, ClueStatus.VERIFYING, ClueStatus.ESCALATED}
+)
+
+
+class IllegalTransition(RuleViolation):
+    """409: the clue's state does not allow the command; the detail names the state."""
+
+    def __init__(self, state: ClueStatus, action_zh: str, action: str) -> None:
+        super().__init__(
+            f"线索当前状态为“{STATUS_ZH[state]}”({state.value})，不能{action_zh} / the clue is "
+            f"in state {state.value}; it cannot be {action}"
+        )
+        self.state = state
+
+
+def _require_status(
+    state: Clue, allowed: frozenset[ClueStatus] | set[ClueStatus], action_zh: str, action: str
+) -> None:
+    if state.status not in allowed:
+        raise IllegalTransition(state.status, action_zh, action)
+
+
+# --- R25: no informant identity in a summary --------------------------------------------------
+
+#: a mainland mobile number (optionally +86 / spaced / hyphenated) or a landline with area code
+_PHONE = re.compile(
+    r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"
+)
+#: an 18-digit resident ID number (last character a digit or X)
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def identity_in(summary: str) -> str | None:
+    """What of an informant's identity ``summary`` obviously carries (R25), or ``None``."""
+    if _ID_NUMBER.search(summary):
+        return "身份证号码 / an ID number"
+    if _PHONE.search(summary):
+        return "电话号码 / a phone number"
+    return None
 
 
 # --- R2 route table (versioned: Art. 28 of the 2015 regulation) -------------------------------
@@ -132,6 +223,9 @@ class RegisterClue:
     source_channel: str | None = None
     group_id: UUID | None = None
     unit_id: UUID | None = None
+    persons: tuple[CluePerson, ...] = ()
+    #: registered over HTTP by a group or office (R25 applies: the summary is checked)
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +245,43 @@ class EscalateClue:
 @dataclass(frozen=True)
 class TransferClue:
     department: Department
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifyClue:
+    method: VerificationMethod
+    outcome: str
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class AcknowledgeClue:
+    """The receiving ``department`` signs for the clue; ``transfer_event_id`` is the id of the
+    ``ClueTransferred`` event (the feed item's source)."""
+
+    department: Department
+    via: AcknowledgementPath
+    transfer_event_id: UUID
+    feed_ack_event_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    department: Department
+    disposition: Disposition
+    concluded_on: date
+    summary: str
+
+
+@dataclass(frozen=True)
+class DisposeClue:
+    disposed_on: date
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveClue:
     reason: str
 
 
@@ -185,6 +316,17 @@ class Clue:
     escalation_reason: str | None = None
     department: Department | None = None
     transfer_reason: str | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
+    source_channel: str | None = None
+    persons: list[CluePerson] = field(default_factory=list)
+    verifications: int = 0
+    acknowledged_via: AcknowledgementPath | None = None
+    disposition: Disposition | None = None
+    concluded_on: date | None = None
+    result_summary: str | None = None
+    disposed_on: date | None = None
+    transferred_at: datetime | None = None
     registered_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
@@ -266,6 +408,12 @@ def decide_register(state: Clue, cmd: RegisterClue) -> list[EventPayload]:
         raise InvalidCommand(
             f"未知的行政区划代码 {cmd.jurisdiction!r} / unknown jurisdiction {cmd.jurisdiction!r}"
         )
+    if cmd.direct and (found := identity_in(cmd.summary)) is not None:
+        raise InvalidCommand(
+            f"线索摘要不得包含举报人身份信息 (R25)：摘要中含有{found.split(' / ')[0]} / the "
+            f"summary must not carry the informant's identity (R25): it contains "
+            f"{found.split(' / ')[1]}"
+        )
     return [
         ClueRegistered(
             clue_id=cmd.clue_id,
@@ -279,6 +427,7 @@ def decide_register(state: Clue, cmd: RegisterClue) -> list[EventPayload]:
             source_channel=cmd.source_channel,
             group_id=cmd.group_id,
             unit_id=cmd.unit_id,
+            persons=list(cmd.persons),
         )
     ]
 
@@ -290,6 +439,7 @@ def decide_classify(state: Clue, cmd: ClassifyClue, office: Office) -> list[Even
         raise RuleViolation(
             "线索已移交，不能再分类 / the clue was already transferred and cannot be reclassified"
         )
+    _require_status(state, {*_BEFORE_TRANSFER, ClueStatus.KEPT}, "分类", "classified")
     bad = [c for c in cmd.counties if not jurisdictions.is_known(c) or jurisdictions.is_city(c)]
     if bad:
         raise InvalidCommand(
@@ -331,6 +481,12 @@ def decide_escalate(state: Clue, cmd: EscalateClue, office: Office) -> list[Even
             f"线索已报市委巡察办 ({state.escalated_to}) / the clue was already escalated to "
             f"{state.escalated_to}"
         )
+    _require_status(
+        state,
+        {ClueStatus.REGISTERED, ClueStatus.CLASSIFIED, ClueStatus.VERIFYING},
+        "报市委巡察办",
+        "escalated",
+    )
     if jurisdictions.is_city(state.jurisdiction):
         raise RuleViolation(
             "市级线索无需报市委巡察办 / the clue is already the city office's: nothing to "
@@ -359,6 +515,7 @@ def decide_transfer(state: Clue, cmd: TransferClue, office: Office) -> list[Even
             "线索尚未分类，不能移交 / the clue must be classified (category, cadre level, "
             "市管干部, counties) before it is transferred"
         )
+    _require_status(state, _BEFORE_TRANSFER, "移交", "transferred")
     if state.needs_escalation and not state.escalated:
         why = "涉及市管干部" if state.city_managed else "涉及多个县区"
         why_en = (
@@ -390,6 +547,98 @@ def decide_transfer(state: Clue, cmd: TransferClue, office: Office) -> list[Even
     ]
 
 
+def decide_verify(state: Clue, cmd: VerifyClue, office: Office) -> list[EventPayload]:
+    """速查/核查 during stationing: a classified clue (or one being verified) that was not
+    handed on yet."""
+    clue_id = _require_exists(state)
+    _require_owner(state, office, "核查", "verify")
+    _require_status(state, {ClueStatus.CLASSIFIED, ClueStatus.VERIFYING}, "核查", "verified")
+    return [
+        ClueVerified(
+            clue_id=clue_id, method=cmd.method, verification_outcome=cmd.outcome, notes=cmd.notes
+        )
+    ]
+
+
+def _require_department(state: Clue, department: Department) -> UUID:
+    """Only the department the clue was transferred to acts on it: anything else is the 404
+    of an unknown clue (no existence oracle)."""
+    clue_id = _require_exists(state)
+    if state.department is None or state.department is not department:
+        raise UnknownClue(unknown_clue_detail(clue_id))
+    return clue_id
+
+
+def decide_acknowledge(state: Clue, cmd: AcknowledgeClue) -> list[EventPayload]:
+    """签收 (R23): once. A second acknowledgement through the feed decides nothing (the feed
+    item is acknowledged already); through HTTP it is refused (409)."""
+    clue_id = _require_department(state, cmd.department)
+    if state.status is not ClueStatus.TRANSFERRED:
+        if cmd.via is AcknowledgementPath.FEED and state.acknowledged_via is not None:
+            return []
+        raise IllegalTransition(state.status, "签收", "acknowledged")
+    return [
+        ClueAcknowledged(
+            clue_id=clue_id,
+            department=cmd.department,
+            via=cmd.via,
+            transfer_event_id=cmd.transfer_event_id,
+            feed_ack_event_id=cmd.feed_ack_event_id,
+        )
+    ]
+
+
+def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[EventPayload]:
+    """办理结果 (R3, R23): after the acknowledgement, once; not concluded in the future nor
+    before the transfer."""
+    clue_id = _require_department(state, cmd.department)
+    _require_status(state, {ClueStatus.ACKNOWLEDGED}, "反馈办理结果", "given a result")
+    if cmd.concluded_on > today:
+        raise InvalidCommand(
+            f"办结日期不能晚于今天 / concluded_on {cmd.concluded_on.isoformat()} is after today "
+            f"({today.isoformat()})"
+        )
+    if state.transferred_at is not None and cmd.concluded_on < state.transferred_at.date():
+        raise InvalidCommand(
+            f"办结日期早于移交日期 / concluded_on {cmd.concluded_on.isoformat()} is before the "
+            f"transfer ({state.transferred_at.date().isoformat()})"
+        )
+    return [
+        TransferResultReported(
+            clue_id=clue_id,
+            department=cmd.department,
+            disposition=cmd.disposition,
+            concluded_on=cmd.concluded_on,
+            summary=cmd.summary,
+        )
+    ]
+
+
+def decide_dispose(state: Clue, cmd: DisposeClue, office: Office) -> list[EventPayload]:
+    """办结 (R24): the office responsible closes a clue whose result was reported."""
+    clue_id = _require_exists(state)
+    _require_owner(state, office, "办结", "dispose of")
+    _require_status(state, {ClueStatus.RESULT_REPORTED}, "办结", "disposed of")
+    assert state.disposition is not None
+    return [
+        ClueDisposed(
+            clue_id=clue_id,
+            disposition=state.disposition,
+            disposed_on=cmd.disposed_on,
+            source_petition_id=state.source_petition_id,
+            note=cmd.note,
+        )
+    ]
+
+
+def decide_archive(state: Clue, cmd: ArchiveClue, office: Office) -> list[EventPayload]:
+    """存档 (R24): a 参考类 clue kept for reference is archived by its office."""
+    clue_id = _require_exists(state)
+    _require_owner(state, office, "存档", "archive")
+    _require_status(state, {ClueStatus.KEPT}, "存档", "archived")
+    return [ClueArchived(clue_id=clue_id, reason=cmd.reason)]
+
+
 # --- evolution --------------------------------------------------------------------------------
 
 
@@ -402,6 +651,12 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
         state.source_petition_id = event.source_petition_id
         state.source_event_id = event.source_event_id
         state.round_id = event.round_id
+        state.group_id = event.group_id
+        state.unit_id = event.unit_id
+        state.source_channel = event.source_channel
+        state.persons = list(event.persons)
+        if any(p.city_managed for p in event.persons):
+            state.city_managed = True
         state.status = ClueStatus.REGISTERED
         state.registered_at = at
     elif isinstance(event, ClueClassified):
@@ -410,7 +665,10 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
         state.city_managed = event.city_managed
         state.counties = list(event.counties)
         state.topics = list(event.topics)
-        if state.status is ClueStatus.REGISTERED:
+        if event.category is ClueCategory.REFERENCE:
+            if state.status in (ClueStatus.REGISTERED, ClueStatus.CLASSIFIED, ClueStatus.VERIFYING):
+                state.status = ClueStatus.KEPT
+        elif state.status in (ClueStatus.REGISTERED, ClueStatus.KEPT):
             state.status = ClueStatus.CLASSIFIED
     elif isinstance(event, ClueEscalated):
         state.escalated_to = event.to_jurisdiction
@@ -420,6 +678,23 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
         state.department = event.department
         state.transfer_reason = event.reason
         state.status = ClueStatus.TRANSFERRED
+        state.transferred_at = at
+    elif isinstance(event, ClueVerified):
+        state.verifications += 1
+        state.status = ClueStatus.VERIFYING
+    elif isinstance(event, ClueAcknowledged):
+        state.acknowledged_via = event.via
+        state.status = ClueStatus.ACKNOWLEDGED
+    elif isinstance(event, TransferResultReported):
+        state.disposition = event.disposition
+        state.concluded_on = event.concluded_on
+        state.result_summary = event.summary
+        state.status = ClueStatus.RESULT_REPORTED
+    elif isinstance(event, ClueDisposed):
+        state.disposed_on = event.disposed_on
+        state.status = ClueStatus.DISPOSED
+    elif isinstance(event, ClueArchived):
+        state.status = ClueStatus.ARCHIVED
     state.version += 1
     if at is not None:
         state.updated_at = at

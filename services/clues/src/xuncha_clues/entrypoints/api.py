@@ -2,30 +2,46 @@
 
 | method | path | who |
 |---|---|---|
-| GET | ``/api/v1/clues[?jurisdiction=&status=&limit=&offset=]`` | offices, groups, auditor |
-| GET | ``/api/v1/clues/{id}`` | offices, groups, auditor (own jurisdiction) |
+| GET | ``/api/v1/clues[?jurisdiction=&status=&limit=&offset=]`` | offices, groups, auditor, departments |
+| POST | ``/api/v1/clues`` | city/county office, inspection group (its own group) |
+| GET | ``/api/v1/clues/{id}`` | offices, groups, auditor (own area), its department |
 | POST | ``/api/v1/clues/{id}/classify`` | city/county office, inspection group |
+| POST | ``/api/v1/clues/{id}/verify`` | city/county office, inspection group |
 | POST | ``/api/v1/clues/{id}/escalate`` | city/county office |
 | POST | ``/api/v1/clues/{id}/transfer`` | city/county office |
+| POST | ``/api/v1/clues/{id}/acknowledge`` | the receiving department |
+| POST | ``/api/v1/clues/{id}/result`` | the receiving department |
+| POST | ``/api/v1/clues/{id}/dispose`` | city/county office responsible (办结) |
+| POST | ``/api/v1/clues/{id}/archive`` | city/county office responsible (参考类存档) |
 
-Clues are registered by the ``clues.register-from-petitions`` consumer, never over HTTP. A county
-office sees a clue escalated to the city office only as a stub (id, dates, status; 不扩大知情范围).
-Receiving departments see clues only through what is shared with them (reporting's feeds): 403.
-Errors are ``application/problem+json``: 401/403 for credentials, role and jurisdiction, 404 for
-an unknown clue, 409 for a state that forbids the action (already transferred; R12: escalate
-first), 422 for invalid input or a wrong Art. 28 route.
+Clues come from the intake consumers (petitions, records) or are registered directly by a group
+(the summary never carries the informant's identity: a phone or ID number is a 422, R25). A
+group member bound to a group registers and acts only for its own group. A county office sees a
+clue escalated to the city office only as a stub (id, dates, status; 不扩大知情范围). A receiving
+department sees and acts only on the clues transferred to it; any other is the uniform 404.
+Errors are ``application/problem+json``: 401/403 for credentials and role, 404 for an unknown
+clue (or one of another jurisdiction, group or department), 409 for a state that forbids the
+action (the detail names the clue's state; R12: escalate first), 422 for invalid input or a
+wrong Art. 28 route.
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.clues import CadreLevel, ClueCategory
+from xuncha_shared.contracts.clues import (
+    AcknowledgementPath,
+    CadreLevel,
+    ClueCategory,
+    CluePerson,
+    Disposition,
+    VerificationMethod,
+)
 from xuncha_shared.contracts.common import (
     DEPARTMENT_LABELS_ZH,
     Department,
@@ -44,7 +60,7 @@ from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Clue, ClueStatus, Office
 from xuncha_clues.handlers import ClueHandlers
 
-READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
+READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR, Role.DEPARTMENT)
 CLASSIFIERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
 OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
 CONCURRENT_CHANGE = (
@@ -65,6 +81,57 @@ class ClassifyIn(BaseModel):
         default=[], max_length=50, description="county codes involved"
     )
     topics: list[ShortText] = Field(default=[], max_length=50, description="e.g. 四风, 民主集中制")
+
+
+class PersonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cadre_level: CadreLevel | None = Field(default=None, description="处级 / 科级 / 科员及以下")
+    city_managed: bool = Field(default=False, description="市管干部 (R12)")
+
+
+class RegisterIn(BaseModel):
+    """直接登记: a group registers a clue it found (no informant identity in the summary)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jurisdiction: JurisdictionCode
+    round_id: UUID
+    group_id: UUID
+    unit_id: UUID
+    unit: ShortText | None = Field(default=None, description="被巡察单位名称 (optional)")
+    source_channel: ShortText = Field(description="e.g. individual_talk, site_check, letter")
+    summary: LongText
+    persons: list[PersonIn] = Field(default=[], max_length=50)
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: VerificationMethod = Field(description="quick_check 速查 / verification 核查")
+    outcome: ShortText
+    notes: LongText | None = None
+
+
+class ResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    disposition: Disposition
+    concluded_on: date
+    summary: LongText
+
+
+class DisposeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    disposed_on: date | None = Field(default=None, description="default: today (CST)")
+    note: LongText | None = None
+
+
+class ArchiveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: LongText
 
 
 class EscalateIn(BaseModel):
@@ -105,6 +172,18 @@ class ClueOut(BaseModel):
     route_table: str = model.ROUTE_TABLE_VERSION
     source_petition_id: UUID | None
     round_id: str | None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
+    source_channel: str | None = None
+    persons: list[CluePerson] = []
+    verifications: int = 0
+    acknowledged_via: AcknowledgementPath | None = None
+    disposition: Disposition | None = None
+    disposition_zh: str | None = None
+    concluded_on: date | None = None
+    result_summary: str | None = None
+    disposed_on: date | None = None
+    transferred_at: datetime | None = None
     registered_at: datetime | None
     updated_at: datetime | None
     version: int
@@ -178,6 +257,18 @@ def clue_out(clue: Clue) -> ClueOut:
         suggested_departments=model.suggested_departments(clue.topics),
         source_petition_id=clue.source_petition_id,
         round_id=clue.round_id,
+        group_id=clue.group_id,
+        unit_id=clue.unit_id,
+        source_channel=clue.source_channel,
+        persons=clue.persons,
+        verifications=clue.verifications,
+        acknowledged_via=clue.acknowledged_via,
+        disposition=clue.disposition,
+        disposition_zh=model.DISPOSITION_ZH[clue.disposition] if clue.disposition else None,
+        concluded_on=clue.concluded_on,
+        result_summary=clue.result_summary,
+        disposed_on=clue.disposed_on,
+        transferred_at=clue.transferred_at,
         registered_at=clue.registered_at,
         updated_at=clue.updated_at,
         version=clue.version,
@@ -204,6 +295,12 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         if principal.is_city_wide
         else row.owner == principal.jurisdiction
     )
+    if principal.role is Role.DEPARTMENT:
+        full = (
+            full
+            and principal.department is not None
+            and (row.department == principal.department.value)
+        )
     item = ClueListItem(
         view="full" if full else "stub",
         id=row.clue_id,
@@ -224,12 +321,31 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
     return item
 
 
+def can_see(principal: Principal, clue: Clue) -> bool:
+    """A department: only the clues transferred to it, in its area. A group member bound to a
+    group: not another group's clues. Others: clues registered in, or escalated to, their
+    area."""
+    if principal.role is Role.DEPARTMENT:
+        return (
+            clue.department is not None
+            and clue.department is principal.department
+            and (principal.can_access(clue.owner))
+        )
+    if clue.group_id is not None and not principal.sees_group(clue.group_id):
+        return False
+    return principal.can_access(clue.jurisdiction) or principal.can_access(clue.owner)
+
+
 def ensure_can_see(principal: Principal, clue_id: UUID, clue: Clue) -> None:
-    """Unless the clue was registered in, or escalated to, the principal's area: the 404 of an
-    unknown clue, word for word (no existence oracle)."""
-    if principal.can_access(clue.jurisdiction) or principal.can_access(clue.owner):
-        return
-    raise problems.problem_of(model.UnknownClue(model.unknown_clue_detail(clue_id)))
+    """Unless :func:`can_see`: the 404 of an unknown clue, word for word (no existence
+    oracle)."""
+    if not can_see(principal, clue):
+        raise problems.problem_of(model.UnknownClue(model.unknown_clue_detail(clue_id)))
+
+
+def department_of(principal: Principal) -> Department:
+    assert principal.department is not None  # a department principal always has one
+    return principal.department
 
 
 def domain_errors() -> AbstractContextManager[None]:
@@ -245,6 +361,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
     reader = deps.require_roles(*READERS)
     classifier = deps.require_roles(*CLASSIFIERS, write=True)
     office = deps.require_roles(*OFFICES, write=True)
+    department = deps.require_roles(Role.DEPARTMENT, write=True)
 
     async def visible(clue_id: UUID, principal: Principal) -> Clue:
         with domain_errors():
@@ -266,16 +383,128 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         else:
             pattern = principal.jurisdiction_like()
         rows = await handlers.read_model.list(
-            pattern, status=status.value if status else None, limit=limit, offset=offset
+            pattern,
+            status=status.value if status else None,
+            limit=limit,
+            offset=offset,
+            department=department_of(principal).value
+            if principal.role is Role.DEPARTMENT
+            else None,
         )
         return ClueList(items=[list_item(r, principal) for r in rows], limit=limit, offset=offset)
+
+    @router.post("", response_model=ClueOut, status_code=201)
+    async def register(
+        body: RegisterIn, request: Request, principal: Principal = Depends(classifier)
+    ) -> ClueOut:
+        """直接登记: a group (or office) registers a clue it found itself."""
+        ensure_jurisdiction(principal, body.jurisdiction)
+        if not principal.sees_group(body.group_id):  # another group's: like an unknown group
+            raise problems.not_found(
+                f"未找到巡察组 {body.group_id} / unknown group {body.group_id}"
+            )
+        cmd = model.RegisterClue(
+            clue_id=uuid4(),
+            jurisdiction=body.jurisdiction,
+            unit=body.unit or str(body.unit_id),
+            summary=body.summary,
+            round_id=str(body.round_id),
+            source_channel=body.source_channel,
+            group_id=body.group_id,
+            unit_id=body.unit_id,
+            persons=tuple(CluePerson(**p.model_dump()) for p in body.persons),
+            direct=True,
+        )
+        with domain_errors():
+            clue = await handlers.register(cmd, request_meta(request, principal))
+        return clue_out(clue)
 
     @router.get("/{clue_id}", response_model=ClueOut | ClueStub)
     async def get_clue(clue_id: UUID, principal: Principal = Depends(reader)) -> ClueOut | ClueStub:
         clue = await visible(clue_id, principal)
-        if clue.visible_in_full_to(office_of(principal)):
+        if principal.role is Role.DEPARTMENT or clue.visible_in_full_to(office_of(principal)):
             return clue_out(clue)
         return clue_stub(clue)
+
+    @router.post("/{clue_id}/verify", response_model=ClueOut)
+    async def verify(
+        clue_id: UUID, body: VerifyIn, request: Request, principal: Principal = Depends(classifier)
+    ) -> ClueOut:
+        """速查/核查 during stationing."""
+        await visible(clue_id, principal)
+        cmd = model.VerifyClue(method=body.method, outcome=body.outcome, notes=body.notes)
+        with domain_errors():
+            clue = await handlers.verify(
+                clue_id, cmd, office_of(principal), request_meta(request, principal)
+            )
+        return clue_out(clue)
+
+    @router.post("/{clue_id}/acknowledge", response_model=ClueOut)
+    async def acknowledge(
+        clue_id: UUID, request: Request, principal: Principal = Depends(department)
+    ) -> ClueOut:
+        """签收 by the receiving department (once: 409 when signed already, also via the feed)."""
+        await visible(clue_id, principal)
+        with domain_errors():
+            clue = await handlers.acknowledge(
+                clue_id, department_of(principal), request_meta(request, principal)
+            )
+        return clue_out(clue)
+
+    @router.post("/{clue_id}/result", response_model=ClueOut)
+    async def report_result(
+        clue_id: UUID, body: ResultIn, request: Request, principal: Principal = Depends(department)
+    ) -> ClueOut:
+        """办理结果 (R3): the receiving department's disposition, after its acknowledgement."""
+        await visible(clue_id, principal)
+        cmd = model.ReportResult(
+            department=department_of(principal),
+            disposition=body.disposition,
+            concluded_on=body.concluded_on,
+            summary=body.summary,
+        )
+        with domain_errors():
+            clue = await handlers.report_result(clue_id, cmd, request_meta(request, principal))
+        return clue_out(clue)
+
+    @router.post("/{clue_id}/dispose", response_model=ClueOut)
+    async def dispose(
+        clue_id: UUID,
+        request: Request,
+        body: DisposeIn | None = None,
+        principal: Principal = Depends(office),
+    ) -> ClueOut:
+        """办结 (R24): the office closes a clue whose result was reported."""
+        await visible(clue_id, principal)
+        today = handlers.today()
+        disposed_on = body.disposed_on if body and body.disposed_on else today
+        if disposed_on > today:
+            raise problems.invalid(
+                "disposed_on",
+                f"办结日期不能晚于今天 / disposed_on {disposed_on.isoformat()} is after today "
+                f"({today.isoformat()})",
+            )
+        cmd = model.DisposeClue(disposed_on=disposed_on, note=body.note if body else None)
+        with domain_errors():
+            clue = await handlers.dispose(
+                clue_id, cmd, office_of(principal), request_meta(request, principal)
+            )
+        return clue_out(clue)
+
+    @router.post("/{clue_id}/archive", response_model=ClueOut)
+    async def archive(
+        clue_id: UUID, body: ArchiveIn, request: Request, principal: Principal = Depends(office)
+    ) -> ClueOut:
+        """存档 (R24): a 参考类 clue kept for reference is archived."""
+        await visible(clue_id, principal)
+        with domain_errors():
+            clue = await handlers.archive(
+                clue_id,
+                model.ArchiveClue(reason=body.reason),
+                office_of(principal),
+                request_meta(request, principal),
+            )
+        return clue_out(clue)
 
     @router.post("/{clue_id}/classify", response_model=ClueOut)
     async def classify(
