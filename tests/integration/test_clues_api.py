@@ -417,12 +417,13 @@ async def test_auth_and_roles(stack: Stack) -> None:
     assert LINCHUAN not in foreign["detail"]
     assert_problem(await transfer(stack, clue_id, who="group"), 403)
     assert await stack.clue_events() == before
-    # reads: the auditor reads everything, a department nothing, another county nothing
+    # reads: the auditor reads everything, a department only what was transferred to it (a
+    # clue not transferred to it is the uniform 404), another county nothing
     assert (
         await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("auditor"))
     ).status_code == 200
     assert_problem(
-        await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("dept")), 403
+        await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("dept")), 404
     )
     foreign = assert_problem(
         await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("other")), 404

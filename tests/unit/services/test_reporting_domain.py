@@ -27,7 +27,7 @@ from xuncha_reporting.domain.access import (
     ensure_feed_reader,
     linked_view_scope,
 )
-from xuncha_reporting.domain.model import DeadlineEnded, DeadlineStart
+from xuncha_reporting.domain.model import DeadlineEnded, DeadlineStart, Doc
 from xuncha_reporting.domain.views import completion_rate, linked_view, single_row
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
@@ -117,13 +117,17 @@ def test_clue_lifecycle_counts():
     esc = ClueEscalated(
         clue_id=clue_id, from_jurisdiction=NANCHENG, to_jurisdiction=CITY, reason="涉及市管干部"
     )
-    assert project(envelope(reg, NANCHENG, stream_type="clue"), reg) == [
-        Fact(Metric.CLUES_REGISTERED, str(clue_id), NANCHENG)
+    env = envelope(reg, NANCHENG, stream_type="clue")
+    assert project(env, reg) == [
+        Fact(Metric.CLUES_REGISTERED, str(clue_id), NANCHENG),
+        # the clue funnel's document of the clue, in the county that registered it
+        Doc("clue", str(clue_id), NANCHENG, {"source_channel": None}, env.occurred_at),
     ]
     # an escalation counts for the county it came from (线索上报市委巡察办), and ends R7
     env = envelope(esc, CITY, stream_type="clue")
     assert project(env, esc) == [
         Fact(Metric.CLUES_ESCALATED, str(clue_id), NANCHENG),
+        Doc("clue_escalate", str(clue_id), CITY, {"to": CITY}, env.occurred_at),
         DeadlineEnded("clues.escalation", str(clue_id), env.event_id, env.occurred_at),
     ]
 

@@ -30,10 +30,12 @@ from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.entrypoints.planning_api import build_planning_router
 from xuncha_intake.handlers import (
     RECEIPT_STATUS_CONSUMER,
+    RESULT_NOTICE_CONSUMER,
     GroupHandlers,
     IntakeHandlers,
     PlanningHandlers,
     receipt_status_handler,
+    result_notice_handler,
 )
 
 #: the process's informant vault (KEK from ``XUNCHA_KEK``)
@@ -122,6 +124,9 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     # follows the clues' events: moves each receipt's public status forward
     handle = receipt_status_handler(SqlReceipts(ctx.pool))
     inbox_subscriber(ctx, RECEIPT_STATUS_CONSUMER, ["clue"], handle)
+    # follows the clues' disposals: the R8 result notice of a real-name reporter
+    petitions = ctx.aggregates(PETITION, reactions=[deadlines.reactions(ctx.clocks())])
+    inbox_subscriber(ctx, RESULT_NOTICE_CONSUMER, ["clue"], result_notice_handler(petitions))
 
 
 SPEC = ServiceSpec(

@@ -24,14 +24,21 @@ from typing import Any
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
-from xuncha_shared.consumer import EventHandler
-from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
+from xuncha_shared.consumer import EventHandler, consumer_meta
+from xuncha_shared.contracts.clues import (
+    ClueAcknowledged,
+    ClueDisposed,
+    ClueEscalated,
+    ClueRegistered,
+    ClueTransferred,
+    TransferResultReported,
+)
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import IdentityReadOutcome
 from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedError
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.principals import Principal
-from xuncha_shared.envelope import EventEnvelope, EventPayload, now_utc
+from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
 
@@ -213,6 +220,16 @@ class IntakeHandlers:
 # --- event handlers (consumers) ---------------------------------------------------------------
 
 
+#: the receipt status each later clue event moves a petition's receipt to
+_RECEIPT_STATUS_OF: dict[type[EventPayload], ReceiptStatus] = {
+    ClueEscalated: ReceiptStatus.ESCALATED,
+    ClueTransferred: ReceiptStatus.TRANSFERRED,
+    ClueAcknowledged: ReceiptStatus.ACKNOWLEDGED,
+    TransferResultReported: ReceiptStatus.RESULT_REPORTED,
+    ClueDisposed: ReceiptStatus.DISPOSED,
+}
+
+
 def receipt_status_handler(receipts: ReceiptRepository) -> EventHandler:
     """Move a receipt forward as its petition's clue is registered, escalated, transferred.
 
@@ -230,20 +247,45 @@ def receipt_status_handler(receipts: ReceiptRepository) -> EventHandler:
                 return
             receipt = replace(receipt, clue_id=payload.clue_id)
             new_status = ReceiptStatus.REGISTERED
-        elif isinstance(payload, ClueEscalated | ClueTransferred):
-            receipt = await receipts.by_clue(conn, payload.clue_id)
+        elif isinstance(payload, tuple(_RECEIPT_STATUS_OF)):
+            receipt = await receipts.by_clue(conn, payload.clue_id)  # type: ignore[attr-defined]
             if receipt is None:
                 return
-            new_status = (
-                ReceiptStatus.ESCALATED
-                if isinstance(payload, ClueEscalated)
-                else ReceiptStatus.TRANSFERRED
-            )
+            new_status = _RECEIPT_STATUS_OF[type(payload)]
         else:
             return
         if model.status_advances(receipt.status, new_status):
             receipt = replace(receipt, status=new_status)
         await receipts.update(conn, receipt)
+
+    return handle
+
+
+#: consumer group (and inbox name) following clue disposals for the R8 result notice
+RESULT_NOTICE_CONSUMER = "intake.result-notices"
+RESULT_NOTICE_ACTOR = Actor(principal_id=f"service:{RESULT_NOTICE_CONSUMER}", role="system")
+
+
+def result_notice_handler(petitions: Aggregates[Petition]) -> EventHandler:
+    """``clues.ClueDisposed`` of a petition's clue → ``intake.ClueDisposalLearned`` on the
+    petition's stream, in the consumer's transaction; for a real-name petition it starts the
+    R8 result-notice clock (``adapters.deadlines``). Clues born elsewhere are skipped."""
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if not isinstance(payload, ClueDisposed) or payload.source_petition_id is None:
+            return
+        cmd = model.LearnClueDisposal(
+            petition_id=payload.source_petition_id,
+            clue_id=payload.clue_id,
+            disposition=payload.disposition.value,
+            disposed_on=payload.disposed_on,
+        )
+        await petitions.execute(
+            cmd.petition_id,
+            lambda s: model.decide_learn_disposal(s, cmd),
+            consumer_meta(envelope, RESULT_NOTICE_ACTOR),
+            conn=conn,
+        )
 
     return handle
 

@@ -139,6 +139,7 @@ R1_RECTIFICATION_REPORT = "xunshi_2015_art27"
 R3_TRANSFER_RESULT = "xunshi_2015_art29"
 R7_FORWARD = "jianju_2020_forward"
 R8_ACCEPTANCE_NOTICE = "jianju_2020_acceptance"
+R8_RESULT_NOTICE = "jianju_2020_result"
 R10_WARNINGS = "warning_colours"
 R13_WALK_IN = "walk_in_same_day"
 R14_STATIONING = "stationing"
@@ -166,6 +167,10 @@ RULES = RuleBook(
         DeadlineRule(
             R8_ACCEPTANCE_NOTICE, 1, date(2020, 1, 21), RuleKind.WORKING_DAYS, 15, ("R8",),
             "实名举报15个工作日内告知受理情况", _JIANJU,
+        ),
+        DeadlineRule(
+            R8_RESULT_NOTICE, 1, date(2020, 1, 21), RuleKind.WORKING_DAYS, 15, ("R8",),
+            "线索办结后15个工作日内告知实名举报人办理结果", _JIANJU,
         ),
         DeadlineRule(
             R10_WARNINGS, 1, date(2015, 8, 3), RuleKind.THRESHOLDS, 0, ("R10",),

@@ -125,6 +125,34 @@ class AcceptanceNoticeOverdue(EventPayload):
     petition_id: UUID
 
 
+class ClueDisposalLearned(EventPayload):
+    """线索办结: intake learned (from ``clues.ClueDisposed``) that the clue of this petition was
+    disposed of; for a real-name reporter the result notice is due within 15 working days of
+    ``disposed_on`` (R8)."""
+
+    event_type: ClassVar[str] = "intake.ClueDisposalLearned"
+    schema_version: ClassVar[int] = 1
+
+    petition_id: UUID
+    clue_id: UUID
+    disposition: ShortText
+    disposed_on: date = Field(description="the day (China Standard Time) the clue was closed")
+
+
+class ResultNoticeOverdue(EventPayload):
+    """结果告知逾期: a real-name reporter was not told of the result within 15 working days of
+    the clue's disposal (R8)."""
+
+    event_type: ClassVar[str] = "intake.ResultNoticeOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last day (China Standard Time) of the deadline")
+    petition_id: UUID
+
+
 class ForwardingOverdue(EventPayload):
     """转送逾期: a report for a higher body was not forwarded within 5 working days (R7)."""
 
@@ -584,6 +612,8 @@ MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceived,
     InformantIdentityRead,
     AcceptanceNoticeOverdue,
+    ClueDisposalLearned,
+    ResultNoticeOverdue,
     InformantNotified,
     ForwardingOverdue,
     DeadlineRecomputed,

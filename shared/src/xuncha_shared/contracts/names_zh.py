@@ -12,6 +12,8 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "intake.AcceptanceNoticeOverdue": "受理告知逾期",
     "intake.ForwardingOverdue": "转送逾期",
     "intake.InformantNotified": "告知举报人",
+    "intake.ClueDisposalLearned": "线索已办结",
+    "intake.ResultNoticeOverdue": "结果告知逾期",
     "intake.DeadlineRecomputed": "期限重算",
     "intake.UnitRegistered": "登记被巡察单位",
     "intake.TermPlanAdopted": "制定届内巡察规划",

@@ -2,7 +2,7 @@
 
 | method | path | who |
 |---|---|---|
-| GET | ``/api/v1/clues[?jurisdiction=&status=&limit=&offset=]`` | offices, groups, auditor, departments |
+| GET | ``/api/v1/clues[?jurisdiction=&status=&limit=&offset=]`` | offices, groups, auditor, depts |
 | POST | ``/api/v1/clues`` | city/county office, inspection group (its own group) |
 | GET | ``/api/v1/clues/{id}`` | offices, groups, auditor (own area), its department |
 | POST | ``/api/v1/clues/{id}/classify`` | city/county office, inspection group |

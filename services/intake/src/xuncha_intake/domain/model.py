@@ -20,6 +20,7 @@ from uuid import UUID
 
 from xuncha_shared.contracts.common import Channel, SealedPersonalData
 from xuncha_shared.contracts.intake import (
+    ClueDisposalLearned,
     IdentityReadOutcome,
     InformantIdentityRead,
     InformantNotified,
@@ -112,6 +113,9 @@ class ReceiptStatus(StrEnum):
     REGISTERED = "registered"
     ESCALATED = "escalated"
     TRANSFERRED = "transferred"
+    ACKNOWLEDGED = "acknowledged"
+    RESULT_REPORTED = "result_reported"
+    DISPOSED = "disposed"
 
 
 RECEIPT_STATUS_ZH: dict[ReceiptStatus, str] = {
@@ -119,6 +123,9 @@ RECEIPT_STATUS_ZH: dict[ReceiptStatus, str] = {
     ReceiptStatus.REGISTERED: "已受理，正在办理",
     ReceiptStatus.ESCALATED: "已报送上级巡察机构办理",
     ReceiptStatus.TRANSFERRED: "已移交有关部门办理",
+    ReceiptStatus.ACKNOWLEDGED: "有关部门已签收，正在办理",
+    ReceiptStatus.RESULT_REPORTED: "有关部门已反馈办理结果",
+    ReceiptStatus.DISPOSED: "已办结",
 }
 
 _STATUS_RANK = {status: rank for rank, status in enumerate(ReceiptStatus)}
@@ -162,6 +169,8 @@ class Petition:
     informant: SealedPersonalData | None = None
     identity_reads: int = 0
     notices: list[NoticeKind] = field(default_factory=list)
+    #: the clue's disposal, once intake learned it (R8: the result notice counts from it)
+    disposed_on: date | None = None
     version: int = 0
     events: list[str] = field(default_factory=list)
 
@@ -309,6 +318,31 @@ def decide_notify(
     ]
 
 
+@dataclass(frozen=True)
+class LearnClueDisposal:
+    """The clue of this petition was disposed of (``clues.ClueDisposed``)."""
+
+    petition_id: UUID
+    clue_id: UUID
+    disposition: str
+    disposed_on: date
+
+
+def decide_learn_disposal(state: Petition, cmd: LearnClueDisposal) -> list[EventPayload]:
+    """Record the disposal once (a redelivered or repeated disposal decides nothing); a
+    petition this intake does not hold decides nothing either."""
+    if not state.exists or state.disposed_on is not None:
+        return []
+    return [
+        ClueDisposalLearned(
+            petition_id=cmd.petition_id,
+            clue_id=cmd.clue_id,
+            disposition=cmd.disposition,
+            disposed_on=cmd.disposed_on,
+        )
+    ]
+
+
 def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> Petition:
     if isinstance(event, PetitionReceived):
         state.petition_id = event.petition_id
@@ -322,6 +356,8 @@ def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> 
         state.identity_reads += 1
     elif isinstance(event, InformantNotified):
         state.notices.append(event.notice)
+    elif isinstance(event, ClueDisposalLearned):
+        state.disposed_on = event.disposed_on
     state.version += 1
     state.events.append(event.event_type)
     return state

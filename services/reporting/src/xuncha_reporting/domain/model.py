@@ -37,6 +37,11 @@ class Metric(StrEnum):
     ISSUES_FED_BACK = "issues_fed_back"  # 反馈问题
     RECTIFICATION_REPORTS = "rectification_reports"  # 整改报告
     ISSUES_COMPLETED = "issues_completed"  # 整改完成的问题
+    CLUES_VERIFIED = "clues_verified"  # 线索核查
+    CLUES_ACKNOWLEDGED = "clues_acknowledged"  # 部门签收
+    CLUE_RESULTS = "clue_results"  # 反馈办理结果
+    CLUES_DISPOSED = "clues_disposed"  # 线索办结
+    CLUES_OVERDUE = "clues_overdue"  # 办理结果逾期 (R3)
 
 
 METRICS: tuple[Metric, ...] = tuple(Metric)

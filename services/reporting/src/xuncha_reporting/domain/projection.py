@@ -32,6 +32,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack, RectificationRep
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
+from xuncha_reporting.domain.clue_funnel import FUNNEL_EVENT_TYPES, funnel_changes
 from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
 from xuncha_reporting.domain.model import (
     Ack,
@@ -84,6 +85,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         TalentPoolMemberRetired.event_type,
         InspectorEvaluated.event_type,
         *(event.event_type for event in RECORD_EVENTS.values()),
+        *FUNNEL_EVENT_TYPES,
     }
 )
 
@@ -166,6 +168,15 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
         case ClueTransferred():
             return [
                 _start(Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value)
+            ]
+        case clues.TransferResultReported():
+            return [
+                DeadlineEnded(
+                    Kind.TRANSFER_RESULT.value,
+                    str(payload.clue_id),
+                    envelope.event_id,
+                    envelope.occurred_at,
+                )
             ]
         case clues.DeadlineWarningRaised():
             return [
@@ -437,8 +448,20 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
                     note=payload.note,
                 )
             )
+        case clues.ClueAcknowledged():  # 签收 directly: the feed item shows it too (R23)
+            changes.append(
+                Ack(
+                    item_id=feed_item_id(payload.transfer_event_id, payload.department.value),
+                    department=payload.department,
+                    ack_event_id=payload.feed_ack_event_id or envelope.event_id,
+                    acknowledged_at=envelope.occurred_at,
+                    acknowledged_by=envelope.actor.principal_id,
+                    note=None,
+                )
+            )
         case _:
             pass
+    changes.extend(funnel_changes(envelope, payload))
     changes.extend(deadline_changes(envelope, payload))
     changes.extend(lifecycle_docs(envelope, payload))
     return changes

@@ -29,6 +29,11 @@ class Metrics(BaseModel):
     issues_fed_back: int = Field(description="反馈问题")
     rectification_reports: int = Field(description="整改报告")
     issues_completed: int = Field(description="整改完成的问题")
+    clues_verified: int = Field(default=0, description="线索核查")
+    clues_acknowledged: int = Field(default=0, description="部门签收线索")
+    clue_results: int = Field(default=0, description="部门反馈办理结果")
+    clues_disposed: int = Field(default=0, description="线索办结")
+    clues_overdue: int = Field(default=0, description="办理结果逾期 (R3)")
     completion_rate: float | None = Field(
         description="整改完成率 = issues_completed / issues_fed_back (0..1); null without issues"
     )

@@ -1,0 +1,255 @@
+"""clues: the lifecycle after the transfer (pure model): verification, acknowledgement (once,
+whichever way), the department's result, disposal, 参考类 archiving, R25, and every illegal
+transition a 409 naming the state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from xuncha_clues.domain import model
+from xuncha_clues.domain.model import (
+    AcknowledgeClue,
+    ArchiveClue,
+    ClassifyClue,
+    Clue,
+    ClueStatus,
+    DisposeClue,
+    IllegalTransition,
+    Office,
+    RegisterClue,
+    ReportResult,
+    TransferClue,
+    VerifyClue,
+)
+from xuncha_shared.contracts.clues import (
+    AcknowledgementPath,
+    CadreLevel,
+    ClueCategory,
+    ClueDisposed,
+    CluePerson,
+    Disposition,
+    TransferResultReported,
+    VerificationMethod,
+)
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+
+pytestmark = pytest.mark.unit
+
+LINCHUAN = "361002"
+COUNTY = Office(jurisdiction=LINCHUAN, city_wide=False)
+DISCIPLINE = Department.DISCIPLINE
+TODAY = date(2026, 6, 1)
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+TRANSFER_EVENT = uuid.uuid4()
+
+
+def apply(state: Clue, events: list) -> Clue:  # type: ignore[type-arg]
+    for e in events:
+        model.evolve(state, e, T0)
+    return state
+
+
+def clue(petition: uuid.UUID | None = None) -> Clue:
+    cmd = RegisterClue(
+        clue_id=uuid.uuid4(),
+        jurisdiction=LINCHUAN,
+        unit="临川区某局",
+        summary="违规发放津补贴",
+        source_petition_id=petition,
+    )
+    return apply(Clue(), model.decide_register(Clue(), cmd))
+
+
+def classified(category: ClueCategory = ClueCategory.FURTHER_INQUIRY) -> Clue:
+    s = clue()
+    cmd = ClassifyClue(category=category, cadre_level=CadreLevel.SECTION, topics=("四风",))
+    return apply(s, model.decide_classify(s, cmd, COUNTY))
+
+
+def verified() -> Clue:
+    s = classified()
+    cmd = VerifyClue(method=VerificationMethod.QUICK_CHECK, outcome="基本属实")
+    return apply(s, model.decide_verify(s, cmd, COUNTY))
+
+
+def transferred() -> Clue:
+    s = verified()
+    return apply(s, model.decide_transfer(s, TransferClue(DISCIPLINE, "按规定移交"), COUNTY))
+
+
+def ack(via: AcknowledgementPath = AcknowledgementPath.DIRECT) -> AcknowledgeClue:
+    return AcknowledgeClue(DISCIPLINE, via, TRANSFER_EVENT)
+
+
+def acknowledged() -> Clue:
+    s = transferred()
+    return apply(s, model.decide_acknowledge(s, ack()))
+
+
+RESULT = ReportResult(DISCIPLINE, Disposition.TALK_OR_LETTER, date(2026, 5, 20), "已谈话提醒")
+
+
+def result_reported() -> Clue:
+    s = acknowledged()
+    return apply(s, model.decide_report_result(s, RESULT, TODAY))
+
+
+def test_the_whole_path_moves_through_every_state() -> None:
+    s = clue()
+    assert s.status is ClueStatus.REGISTERED
+    assert classified().status is ClueStatus.CLASSIFIED
+    assert verified().status is ClueStatus.VERIFYING
+    assert transferred().status is ClueStatus.TRANSFERRED
+    assert acknowledged().status is ClueStatus.ACKNOWLEDGED
+    s = result_reported()
+    assert s.status is ClueStatus.RESULT_REPORTED
+    assert s.disposition is Disposition.TALK_OR_LETTER
+    [event] = model.decide_dispose(s, DisposeClue(disposed_on=TODAY), COUNTY)
+    assert isinstance(event, ClueDisposed)
+    assert event.disposition is Disposition.TALK_OR_LETTER
+    assert apply(s, [event]).status is ClueStatus.DISPOSED
+
+
+def test_verification_can_repeat_and_counts() -> None:
+    s = verified()
+    cmd = VerifyClue(method=VerificationMethod.VERIFICATION, outcome="属实", notes="调阅账目")
+    apply(s, model.decide_verify(s, cmd, COUNTY))
+    assert s.verifications == 2
+    assert s.status is ClueStatus.VERIFYING
+
+
+def test_reference_clue_is_kept_then_archived_and_never_transferred() -> None:
+    s = classified(ClueCategory.REFERENCE)
+    assert s.status is ClueStatus.KEPT
+    with pytest.raises(IllegalTransition, match="kept"):
+        model.decide_transfer(s, TransferClue(DISCIPLINE, "x"), COUNTY)
+    apply(s, model.decide_archive(s, ArchiveClue("留存备查"), COUNTY))
+    assert s.status is ClueStatus.ARCHIVED
+    with pytest.raises(IllegalTransition, match="archived"):
+        model.decide_archive(s, ArchiveClue("again"), COUNTY)
+
+
+def test_acknowledgement_is_once_whichever_way() -> None:
+    s = acknowledged()
+    # the feed's second acknowledgement is a no-op, the HTTP one a 409 naming the state
+    assert model.decide_acknowledge(s, ack(AcknowledgementPath.FEED)) == []
+    with pytest.raises(IllegalTransition, match="acknowledged"):
+        model.decide_acknowledge(s, ack())
+    # the same when the feed came first
+    s = transferred()
+    apply(s, model.decide_acknowledge(s, ack(AcknowledgementPath.FEED)))
+    assert s.acknowledged_via is AcknowledgementPath.FEED
+    with pytest.raises(RuleViolation):
+        model.decide_acknowledge(s, ack())
+
+
+def test_another_department_gets_the_unknown_clue() -> None:
+    s = transferred()
+    other = AcknowledgeClue(Department.ORGANISATION, AcknowledgementPath.DIRECT, TRANSFER_EVENT)
+    with pytest.raises(NotFoundError):
+        model.decide_acknowledge(s, other)
+    s = acknowledged()
+    with pytest.raises(NotFoundError):
+        model.decide_report_result(
+            s, ReportResult(Department.AUDIT, Disposition.CLOSED, TODAY, "x"), TODAY
+        )
+    # a clue not transferred at all is unknown to any department
+    with pytest.raises(NotFoundError):
+        model.decide_acknowledge(verified(), ack())
+
+
+@pytest.mark.parametrize(
+    ("make", "decide"),
+    [
+        (
+            clue,
+            lambda s: model.decide_verify(
+                s, VerifyClue(VerificationMethod.QUICK_CHECK, "x"), COUNTY
+            ),
+        ),
+        (
+            transferred,
+            lambda s: model.decide_verify(
+                s, VerifyClue(VerificationMethod.QUICK_CHECK, "x"), COUNTY
+            ),
+        ),
+        (transferred, lambda s: model.decide_report_result(s, RESULT, TODAY)),
+        (acknowledged, lambda s: model.decide_dispose(s, DisposeClue(TODAY), COUNTY)),
+        (result_reported, lambda s: model.decide_report_result(s, RESULT, TODAY)),
+        (result_reported, lambda s: model.decide_escalate(s, model.EscalateClue("x"), COUNTY)),
+        (verified, lambda s: model.decide_archive(s, ArchiveClue("x"), COUNTY)),
+        (transferred, lambda s: model.decide_dispose(s, DisposeClue(TODAY), COUNTY)),
+    ],
+)
+def test_illegal_transitions_are_refused_naming_the_state(make, decide) -> None:  # type: ignore[no-untyped-def]
+    s = make()
+    with pytest.raises(RuleViolation) as refused:
+        decide(s)
+    assert s.status.value in str(refused.value) or "transferred" in str(refused.value)
+
+
+def test_a_disposed_clue_refuses_everything() -> None:
+    s = result_reported()
+    apply(s, model.decide_dispose(s, DisposeClue(TODAY), COUNTY))
+    for decide in (
+        lambda: model.decide_dispose(s, DisposeClue(TODAY), COUNTY),
+        lambda: model.decide_report_result(s, RESULT, TODAY),
+        lambda: model.decide_acknowledge(s, ack()),
+        lambda: model.decide_classify(s, ClassifyClue(ClueCategory.INQUIRY), COUNTY),
+    ):
+        with pytest.raises(RuleViolation):
+            decide()
+
+
+def test_result_dates_are_checked() -> None:
+    s = acknowledged()
+    late = ReportResult(DISCIPLINE, Disposition.CLOSED, date(2026, 6, 2), "x")
+    with pytest.raises(InvalidCommand, match="after today"):
+        model.decide_report_result(s, late, TODAY)
+    early = ReportResult(DISCIPLINE, Disposition.CLOSED, date(2026, 1, 1), "x")
+    with pytest.raises(InvalidCommand, match="before the transfer"):
+        model.decide_report_result(s, early, TODAY)
+    [event] = model.decide_report_result(s, RESULT, TODAY)
+    assert isinstance(event, TransferResultReported)
+
+
+def test_disposal_carries_the_petition_for_the_result_notice() -> None:
+    petition = uuid.uuid4()
+    s = clue(petition)
+    for decide in (
+        lambda: model.decide_classify(s, ClassifyClue(ClueCategory.INQUIRY), COUNTY),
+        lambda: model.decide_transfer(s, TransferClue(DISCIPLINE, "x"), COUNTY),
+        lambda: model.decide_acknowledge(s, ack()),
+        lambda: model.decide_report_result(s, RESULT, TODAY),
+    ):
+        apply(s, decide())
+    [event] = model.decide_dispose(s, DisposeClue(TODAY), COUNTY)
+    assert isinstance(event, ClueDisposed) and event.source_petition_id == petition
+
+
+@pytest.mark.parametrize(
+    "summary",
+    ["举报人电话13907941234", "联系 139-0794-1234", "身份证号36100219900101123X", "0794-8234567"],
+)
+def test_direct_registration_refuses_an_identity_in_the_summary(summary: str) -> None:
+    cmd = RegisterClue(
+        clue_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit="u", summary=summary, direct=True
+    )
+    with pytest.raises(InvalidCommand, match="R25"):
+        model.decide_register(Clue(), cmd)
+
+
+def test_direct_registration_keeps_persons_and_amounts() -> None:
+    cmd = RegisterClue(
+        clue_id=uuid.uuid4(),
+        jurisdiction=LINCHUAN,
+        unit="u",
+        summary="2023年违规发放津补贴共计128000元，涉及3人",
+        direct=True,
+        persons=(CluePerson(cadre_level=CadreLevel.DIVISION, city_managed=True),),
+    )
+    s = apply(Clue(), model.decide_register(Clue(), cmd))
+    assert s.city_managed and s.persons[0].cadre_level is CadreLevel.DIVISION
