@@ -17,10 +17,12 @@ from xuncha_clues.adapters.deadlines import ESCALATION, TRANSFER_RESULT
 from xuncha_clues.bootstrap import SPEC, handlers
 from xuncha_clues.domain import model
 from xuncha_shared.clocks import DeadlineWorker, ManualClock, system_now
+from xuncha_shared.clocks.clock import CST
+from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor
 
-from tests.support.principals import LINCHUAN, NANCHENG, OFFICES
+from tests.support.principals import LINCHUAN, NANCHENG, OFFICES, department
 from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
@@ -30,7 +32,8 @@ ACTOR = Actor(principal_id="service:clues.register-from-petitions", role="system
 
 @pytest.fixture
 async def svc(infra: Any) -> AsyncIterator[InProcessService]:
-    async with in_process_service(infra, SPEC, OFFICES, label="cd") as service:
+    principals = {**OFFICES, "org": department("zzb", Department.ORGANISATION)}
+    async with in_process_service(infra, SPEC, principals, label="cd") as service:
         service.ctx.now = ManualClock(system_now())
         yield service
 
@@ -106,17 +109,41 @@ async def test_a_transfer_starts_r3_and_its_warnings_and_overdue_fire_once(
     assert overdue.payload["due_date"] == r3["due_date"].isoformat()
 
 
+async def report_result(svc: InProcessService, clue_id: str, who: str = "org") -> None:
+    await post(svc, f"{clue_id}/acknowledge", {}, who=who)
+    today = svc.ctx.now().astimezone(CST).date().isoformat()
+    body = {"disposition": "organisational_handling", "concluded_on": today, "summary": "已处理"}
+    await post(svc, f"{clue_id}/result", body, who=who)
+
+
 async def test_the_transfer_result_satisfies_r3_and_nothing_fires(svc: InProcessService) -> None:
-    # issue 14's TransferResultReported will end R3 through this call, in its transaction
     clue_id = await register(svc)
     await classify(svc, clue_id)
     await post(svc, f"{clue_id}/transfer", {"department": "organisation", "reason": "移交"})
-    clocks = svc.ctx.clocks()
-    async with svc.ctx.pool.acquire() as conn, conn.transaction():
-        ended = await clocks.satisfy(conn, TRANSFER_RESULT.name, clue_id)
-    assert ended is not None and ended.state == "met"
+    move(svc, 10)
+    await report_result(svc, clue_id)
+    assert (await row(svc, TRANSFER_RESULT.name, clue_id))["state"] == "met"
     move(svc, 200)
     assert await worker(svc).fire_due() == []
+    assert "clues.TransferResultOverdue" not in await types(svc, clue_id)
+    assert "clues.DeadlineWarningRaised" not in await types(svc, clue_id)
+
+
+async def test_a_late_result_ends_r3_met_late_after_one_overdue(svc: InProcessService) -> None:
+    clue_id = await register(svc)
+    await classify(svc, clue_id)
+    await post(svc, f"{clue_id}/transfer", {"department": "organisation", "reason": "移交"})
+    r3 = await row(svc, TRANSFER_RESULT.name, clue_id)
+    svc.ctx.now.set(r3["overdue_at"])  # type: ignore[union-attr]
+    w = worker(svc)
+    assert "overdue" in [f.stage.value for f in await w.fire_due()]
+    assert await w.fire_due() == []
+    assert (await types(svc, clue_id)).count("clues.TransferResultOverdue") == 1
+    await report_result(svc, clue_id)
+    assert (await row(svc, TRANSFER_RESULT.name, clue_id))["state"] == "met_late"
+    move(svc, 100)
+    assert await w.fire_due() == []
+    assert (await types(svc, clue_id)).count("clues.TransferResultOverdue") == 1
 
 
 async def test_r7_escalation_in_time_is_met_and_never_fires(svc: InProcessService) -> None:

@@ -90,7 +90,10 @@ async def test_an_anonymous_petition_starts_no_acceptance_notice_deadline(
 
 async def test_rules_lists_r8(svc: InProcessService) -> None:
     r = await svc.client.get("/api/v1/rules")
-    assert [rule["id"] for rule in r.json()["rules"]] == ["jianju_2020_acceptance"]
+    assert [rule["id"] for rule in r.json()["rules"]] == [
+        "jianju_2020_acceptance",
+        "jianju_2020_result",
+    ]
 
 
 async def notify(
@@ -163,3 +166,100 @@ async def test_notices_are_refused_without_writing(svc: InProcessService) -> Non
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem")
     assert await svc.ctx.pool.fetchval("SELECT count(*) FROM events") == before
     assert await r8_state(svc, named) == "running"
+
+
+# ---- R8's result notice: from the clue's disposal ------------------------------------------
+
+
+async def dispose(svc: InProcessService, petition_id: str, disposed_on: str) -> None:
+    """What the ``intake.result-notices`` consumer does with a ``clues.ClueDisposed`` of the
+    petition's clue, in its transaction (the Kafka path is the e2e test's)."""
+    from datetime import date
+
+    from xuncha_intake.bootstrap import deadlines
+    from xuncha_intake.domain.model import PETITION
+    from xuncha_intake.handlers import result_notice_handler
+    from xuncha_shared.contracts.clues import ClueDisposed, Disposition
+    from xuncha_shared.envelope import Actor, EventEnvelope
+
+    payload = ClueDisposed(
+        clue_id=uuid.uuid4(),
+        disposition=Disposition.TALK_OR_LETTER,
+        disposed_on=date.fromisoformat(disposed_on),
+        source_petition_id=uuid.UUID(petition_id),
+    )
+    at = datetime(2026, 9, 29, 11, tzinfo=CST)
+    envelope = EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type,
+        schema_version=1,
+        stream_type="clue",
+        stream_id=str(payload.clue_id),
+        stream_version=6,
+        occurred_at=at,
+        recorded_at=at,
+        jurisdiction=LINCHUAN,
+        actor=Actor(principal_id="lc-office", role="county_admin"),
+        correlation_id=uuid.uuid4(),
+        payload=payload.model_dump(mode="json"),
+        prev_hash="0" * 64,
+        hash="0" * 64,
+    )
+    petitions = svc.ctx.aggregates(PETITION, reactions=[deadlines.reactions(svc.ctx.clocks())])
+    handle = result_notice_handler(petitions)
+    for _ in range(2):  # a second disposal decides nothing
+        async with svc.ctx.pool.acquire() as conn, conn.transaction():
+            await handle(conn, envelope, payload)
+
+
+async def result_row(svc: InProcessService, petition_id: str) -> Any:
+    return await svc.ctx.pool.fetchrow(
+        "SELECT * FROM deadlines WHERE kind = 'intake.result_notice' AND key = $1", petition_id
+    )
+
+
+async def test_a_disposal_starts_the_result_notice_and_its_overdue_fires_once(
+    svc: InProcessService,
+) -> None:
+    petition_id = await petition(svc, informant=INFORMANT)
+    await dispose(svc, petition_id, "2026-09-29")
+    row = await result_row(svc, petition_id)
+    assert (row["rule_id"], row["state"], row["owner"]) == (
+        "jianju_2020_result",
+        "running",
+        LINCHUAN,
+    )
+    assert row["due_date"].isoformat() == "2026-10-26"  # counted from the disposal day
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(datetime(2026, 10, 27, 0, 0, tzinfo=CST))
+    assert "overdue" in [f.stage.value for f in await worker.fire_due()]
+    assert await worker.fire_due() == []
+    types = [e.event_type for e in await svc.ctx.store.read_stream(petition_id)]
+    assert types.count("intake.ClueDisposalLearned") == 1
+    assert types.count("intake.ResultNoticeOverdue") == 1
+
+
+async def test_the_result_notice_satisfies_it(svc: InProcessService) -> None:
+    petition_id = await petition(svc, informant=INFORMANT)
+    await dispose(svc, petition_id, "2026-09-29")
+    r = await svc.client.post(
+        f"/api/v1/petitions/{petition_id}/notices",
+        json={"kind": "result", "channel": "phone", "sent_on": "2026-09-29"},
+        headers=svc.auth("custodian"),
+    )
+    assert r.status_code in (200, 201), r.text
+    assert (await result_row(svc, petition_id))["state"] == "met"
+    svc.ctx.now.advance(timedelta(days=90))  # type: ignore[union-attr]
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    await worker.fire_due()
+    types = [e.event_type for e in await svc.ctx.store.read_stream(petition_id)]
+    assert "intake.ResultNoticeOverdue" not in types
+
+
+async def test_an_anonymous_petition_gets_no_result_notice_clock(svc: InProcessService) -> None:
+    petition_id = await petition(svc)
+    await dispose(svc, petition_id, "2026-09-29")
+    assert await result_row(svc, petition_id) is None
+    types = [e.event_type for e in await svc.ctx.store.read_stream(petition_id)]
+    assert types == ["intake.PetitionReceived", "intake.ClueDisposalLearned"]
