@@ -226,3 +226,30 @@ def clue_funnel(
     all_ids = [cid for ids in by_place.values() for cid in ids]
     total = _row(all_ids, docs) | {"jurisdiction": city, "name": jurisdictions.name_of(city)}
     return {"total": total, "jurisdictions": rows}
+
+
+#: the document kinds a department's feed reads for the state of what it received
+FEED_STATE_KINDS = ("clue_ack", "clue_result", "clue_disposed", "clue_overdue")
+
+
+def feed_state(clue_id: str, docs: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """What a department's feed shows of a clue it received: how far it got (transferred,
+    acknowledged, result_reported, disposed), the disposition, and whether R3 fired with no
+    result reported."""
+    result = docs.get("clue_result", {}).get(clue_id)
+    if clue_id in docs.get("clue_disposed", {}):
+        state = "disposed"
+    elif result is not None:
+        state = "result_reported"
+    elif clue_id in docs.get("clue_ack", {}):
+        state = "acknowledged"
+    else:
+        state = "transferred"
+    disposition = result.get("disposition") if result else None
+    return {
+        "result_state": state,
+        "result_state_zh": STAGES_ZH[state],
+        "disposition": disposition,
+        "disposition_zh": DISPOSITIONS_ZH.get(disposition) if disposition else None,
+        "overdue": clue_id in docs.get("clue_overdue", {}) and result is None,
+    }

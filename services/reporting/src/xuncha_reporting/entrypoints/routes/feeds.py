@@ -19,6 +19,8 @@ from xuncha_shared.telemetry import current_traceparent
 from xuncha_reporting.adapters.projection_tables import FEED_LIMIT, ProjectionTables, read_snapshot
 from xuncha_reporting.domain.access import ensure_feed_reader
 from xuncha_reporting.domain.acknowledge import AcknowledgeItem
+from xuncha_reporting.domain.clue_funnel import FEED_STATE_KINDS, feed_state
+from xuncha_reporting.domain.model import FeedKind
 from xuncha_reporting.handlers import ReportingHandlers
 
 
@@ -39,6 +41,14 @@ class FeedItemOut(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     ack_note: str | None
+    result_state: str | None = Field(
+        default=None,
+        description="a transferred clue: transferred | acknowledged | result_reported | disposed",
+    )
+    result_state_zh: str | None = None
+    disposition: str | None = Field(default=None, description="the department's disposition")
+    disposition_zh: str | None = None
+    overdue: bool = Field(default=False, description="R3 fired and no result is reported")
 
 
 class Feed(BaseModel):
@@ -48,6 +58,7 @@ class Feed(BaseModel):
     unacknowledged: int
     items: list[FeedItemOut]
     version: int
+    overdue: int = Field(default=0, description="items shown whose result is overdue (R3)")
 
 
 class AckIn(BaseModel):
@@ -97,13 +108,20 @@ def feeds_router(
                 conn, department.value, principal.jurisdiction_like(), limit
             )
             current_version = await tables.version(conn)
+            docs = await tables.docs(conn, FEED_STATE_KINDS, principal.jurisdiction_like())
+        items = [_item_out(r) for r in rows]
+        for item in items:
+            if item.kind == FeedKind.CLUE_TRANSFER.value:
+                for name, value in feed_state(item.ref_id, docs).items():
+                    setattr(item, name, value)
         return Feed(
             department=department.value,
             label=DEPARTMENT_LABELS_ZH[department],
             total=total,
             unacknowledged=unacked,
-            items=[_item_out(r) for r in rows],
+            items=items,
             version=current_version,
+            overdue=sum(1 for i in items if i.overdue),
         )
 
     @router.post(
