@@ -103,7 +103,7 @@ async def test_a_group_registers_only_for_its_own_group(svc: InProcessService) -
 async def test_the_summary_never_carries_the_informant(svc: InProcessService, summary: str) -> None:
     before = await events(svc)
     doc = refused(await post(svc, "", "bound", registration(summary=summary)), 422)
-    assert "R25" in doc["detail"]
+    assert "R11" in doc["detail"]
     assert await events(svc) == before
 
 

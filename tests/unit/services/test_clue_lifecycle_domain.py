@@ -1,5 +1,5 @@
 """clues: the lifecycle after the transfer (pure model): verification, acknowledgement (once,
-whichever way), the department's result, disposal, 参考类 archiving, R25, and every illegal
+whichever way), the department's result, disposal, 参考类 archiving, R11, and every illegal
 transition a 409 naming the state."""
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def test_direct_registration_refuses_an_identity_in_the_summary(summary: str) ->
     cmd = RegisterClue(
         clue_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit="u", summary=summary, direct=True
     )
-    with pytest.raises(InvalidCommand, match="R25"):
+    with pytest.raises(InvalidCommand, match="R11"):
         model.decide_register(Clue(), cmd)
 
 

@@ -49,7 +49,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     inbox_subscriber(
         ctx, REGISTER_FROM_RECORDS_CONSUMER, ["intake_record"], register_from_records(handlers(ctx))
     )
-    # follows reporting's sharing feed: a department's 签收 of a transferred clue (R23)
+    # follows reporting's sharing feed: a department's 签收 of a transferred clue (R3)
     inbox_subscriber(ctx, FEED_ACK_CONSUMER, ["share"], acknowledge_from_feed(handlers(ctx)))
 
 

@@ -198,7 +198,7 @@ def acknowledge_from_feed(handlers: ClueHandlers) -> EventHandler:
     """``reporting.ShareItemAcknowledged`` of a clue's feed item (its ``source_event_id`` is the
     ``ClueTransferred`` event) → ``ClueAcknowledged`` via the feed, in the consumer's
     transaction; a clue acknowledged already (directly, or by this event redelivered) decides
-    nothing (R23). Items of other kinds (an issue fed back) name no clue and are skipped."""
+    nothing (R3). Items of other kinds (an issue fed back) name no clue and are skipped."""
 
     async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
         if not isinstance(payload, ShareItemAcknowledged):

@@ -20,14 +20,14 @@ state the clue is in, and decides nothing. Rules:
 * R21: the system has no "investigating" state; groups find, transfer, never investigate.
   Verification (速查/核查, ``ClueVerified``) is the group checking what it found during
   stationing, not an investigation.
-* R23: a receiving department acknowledges a transferred clue once (directly or through its
+* R3: a receiving department acknowledges a transferred clue once (directly or through its
   feed: whichever comes first; the feed's second is a no-op) and reports its result
   (``TransferResultReported``, R3) only after acknowledging; only the department the clue was
   transferred to acts on it.
-* R24: the office responsible for the clue closes it (``ClueDisposed``, 办结) once the result is
+* R9: the office responsible for the clue closes it (``ClueDisposed``, 办结) once the result is
   reported; a 参考类 clue is kept and the office archives it (``ClueArchived``). The disposal
   starts R8's result notice in intake.
-* R25: a clue's summary never carries the informant's identity (no phone number, no ID number).
+* R11: a clue's summary never carries the informant's identity (no phone number, no ID number).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def _require_status(
         raise IllegalTransition(state.status, action_zh, action)
 
 
-# --- R25: no informant identity in a summary --------------------------------------------------
+# --- R11: no informant identity in a summary --------------------------------------------------
 
 #: a mainland mobile number (optionally +86 / spaced / hyphenated) or a landline with area code
 _PHONE = re.compile(
@@ -148,7 +148,7 @@ _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 
 def identity_in(summary: str) -> str | None:
-    """What of an informant's identity ``summary`` obviously carries (R25), or ``None``."""
+    """What of an informant's identity ``summary`` obviously carries (R11), or ``None``."""
     if _ID_NUMBER.search(summary):
         return "身份证号码 / an ID number"
     if _PHONE.search(summary):
@@ -224,7 +224,7 @@ class RegisterClue:
     group_id: UUID | None = None
     unit_id: UUID | None = None
     persons: tuple[CluePerson, ...] = ()
-    #: registered over HTTP by a group or office (R25 applies: the summary is checked)
+    #: registered over HTTP by a group or office (R11 applies: the summary is checked)
     direct: bool = False
 
 
@@ -410,8 +410,8 @@ def decide_register(state: Clue, cmd: RegisterClue) -> list[EventPayload]:
         )
     if cmd.direct and (found := identity_in(cmd.summary)) is not None:
         raise InvalidCommand(
-            f"线索摘要不得包含举报人身份信息 (R25)：摘要中含有{found.split(' / ')[0]} / the "
-            f"summary must not carry the informant's identity (R25): it contains "
+            f"线索摘要不得包含举报人身份信息 (R11)：摘要中含有{found.split(' / ')[0]} / the "
+            f"summary must not carry the informant's identity (R11): it contains "
             f"{found.split(' / ')[1]}"
         )
     return [
@@ -570,7 +570,7 @@ def _require_department(state: Clue, department: Department) -> UUID:
 
 
 def decide_acknowledge(state: Clue, cmd: AcknowledgeClue) -> list[EventPayload]:
-    """签收 (R23): once. A second acknowledgement through the feed decides nothing (the feed
+    """签收 (R3): once. A second acknowledgement through the feed decides nothing (the feed
     item is acknowledged already); through HTTP it is refused (409)."""
     clue_id = _require_department(state, cmd.department)
     if state.status is not ClueStatus.TRANSFERRED:
@@ -589,7 +589,7 @@ def decide_acknowledge(state: Clue, cmd: AcknowledgeClue) -> list[EventPayload]:
 
 
 def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[EventPayload]:
-    """办理结果 (R3, R23): after the acknowledgement, once; not concluded in the future nor
+    """办理结果 (R3, R3): after the acknowledgement, once; not concluded in the future nor
     before the transfer."""
     clue_id = _require_department(state, cmd.department)
     _require_status(state, {ClueStatus.ACKNOWLEDGED}, "反馈办理结果", "given a result")
@@ -615,7 +615,7 @@ def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[Ev
 
 
 def decide_dispose(state: Clue, cmd: DisposeClue, office: Office) -> list[EventPayload]:
-    """办结 (R24): the office responsible closes a clue whose result was reported."""
+    """办结 (R9): the office responsible closes a clue whose result was reported."""
     clue_id = _require_exists(state)
     _require_owner(state, office, "办结", "dispose of")
     _require_status(state, {ClueStatus.RESULT_REPORTED}, "办结", "disposed of")
@@ -632,7 +632,7 @@ def decide_dispose(state: Clue, cmd: DisposeClue, office: Office) -> list[EventP
 
 
 def decide_archive(state: Clue, cmd: ArchiveClue, office: Office) -> list[EventPayload]:
-    """存档 (R24): a 参考类 clue kept for reference is archived by its office."""
+    """存档 (R9): a 参考类 clue kept for reference is archived by its office."""
     clue_id = _require_exists(state)
     _require_owner(state, office, "存档", "archive")
     _require_status(state, {ClueStatus.KEPT}, "存档", "archived")

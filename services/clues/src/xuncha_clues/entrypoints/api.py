@@ -15,7 +15,7 @@
 | POST | ``/api/v1/clues/{id}/archive`` | city/county office responsible (参考类存档) |
 
 Clues come from the intake consumers (petitions, records) or are registered directly by a group
-(the summary never carries the informant's identity: a phone or ID number is a 422, R25). A
+(the summary never carries the informant's identity: a phone or ID number is a 422, R11). A
 group member bound to a group registers and acts only for its own group. A county office sees a
 clue escalated to the city office only as a stub (id, dates, status; 不扩大知情范围). A receiving
 department sees and acts only on the clues transferred to it; any other is the uniform 404.
@@ -474,7 +474,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         body: DisposeIn | None = None,
         principal: Principal = Depends(office),
     ) -> ClueOut:
-        """办结 (R24): the office closes a clue whose result was reported."""
+        """办结 (R9): the office closes a clue whose result was reported."""
         await visible(clue_id, principal)
         today = handlers.today()
         disposed_on = body.disposed_on if body and body.disposed_on else today
@@ -495,7 +495,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
     async def archive(
         clue_id: UUID, body: ArchiveIn, request: Request, principal: Principal = Depends(office)
     ) -> ClueOut:
-        """存档 (R24): a 参考类 clue kept for reference is archived."""
+        """存档 (R9): a 参考类 clue kept for reference is archived."""
         await visible(clue_id, principal)
         with domain_errors():
             clue = await handlers.archive(

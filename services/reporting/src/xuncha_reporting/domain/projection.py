@@ -448,7 +448,7 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
                     note=payload.note,
                 )
             )
-        case clues.ClueAcknowledged():  # 签收 directly: the feed item shows it too (R23)
+        case clues.ClueAcknowledged():  # 签收 directly: the feed item shows it too (R3)
             changes.append(
                 Ack(
                     item_id=feed_item_id(payload.transfer_event_id, payload.department.value),
