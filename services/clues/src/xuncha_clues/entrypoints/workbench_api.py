@@ -4,7 +4,7 @@ a clue's history for the office that handles it.
 | method | path | who |
 |---|---|---|
 | GET | ``/api/v1/clues/routes[?topic=…&topic=…]`` | offices, groups, auditor |
-| GET | ``/api/v1/clues/{id}/history`` | offices, groups, auditor that see the clue in full |
+| GET | ``/api/v1/clues/{id}/history`` | offices, groups, auditor (in full); its department |
 | GET | ``/api/v1/clues/cadre-levels[?jurisdiction=]`` | offices, groups, auditor |
 
 ``routes`` answers from the versioned route table (Art. 28, ``model.ROUTE_TABLE_VERSION``): the
@@ -38,6 +38,7 @@ from xuncha_shared.runtime import ServiceContext
 
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Office
+from xuncha_clues.entrypoints.api import can_see
 from xuncha_clues.handlers import ClueHandlers
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
@@ -115,6 +116,21 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
     if event_type == "clues.ClueTransferred":
         dept = _label("department", payload.get("department"))
         return f"移交{dept}；理由：{payload.get('reason', '')}"
+    if event_type == "clues.ClueVerified":
+        method = _label("method", payload.get("method"))
+        return f"{method}：{payload.get('verification_outcome', '')}"
+    if event_type == "clues.ClueAcknowledged":
+        dept = _label("department", payload.get("department"))
+        return f"{dept}{_label('via', payload.get('via'))}"
+    if event_type == "clues.TransferResultReported":
+        disposition = _label("disposition", payload.get("disposition"))
+        return f"{disposition}（{payload.get('concluded_on', '')}）；{payload.get('summary', '')}"
+    if event_type == "clues.ClueDisposed":
+        return f"办结（{payload.get('disposed_on', '')}），处置方式：" + _label(
+            "disposition", payload.get("disposition")
+        )
+    if event_type == "clues.ClueArchived":
+        return f"存档；理由：{payload.get('reason', '')}"
     return None
 
 
@@ -123,6 +139,7 @@ def build_workbench_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/clues", tags=["clues"])
     reader = deps.require_roles(*READERS)
+    history_reader = deps.require_roles(*READERS, Role.DEPARTMENT)
 
     @router.get("/routes", response_model=Route)
     async def route(
@@ -160,12 +177,15 @@ def build_workbench_router(
         )
 
     @router.get("/{clue_id}/history", response_model=History)
-    async def history(clue_id: UUID, principal: Principal = Depends(reader)) -> History:
-        """办理记录: the clue's events in order (404 unless the caller sees it in full)."""
+    async def history(clue_id: UUID, principal: Principal = Depends(history_reader)) -> History:
+        """办理记录: the clue's events in order (404 unless the caller sees it in full; a
+        department: only a clue transferred to it)."""
         unknown = not_found(f"未找到线索 {clue_id} / unknown clue {clue_id}")
         state = await handlers.load(clue_id)
         office = Office(jurisdiction=principal.jurisdiction, city_wide=principal.is_city_wide)
-        if not state.exists or not state.visible_in_full_to(office):
+        if not state.exists or not can_see(principal, state):
+            raise unknown
+        if principal.role is not Role.DEPARTMENT and not state.visible_in_full_to(office):
             raise unknown
         envelopes = await ctx.store.read_stream(str(clue_id))
         return History(
