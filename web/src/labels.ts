@@ -20,9 +20,44 @@ export const CHANNELS: Record<string, string> = {
 export const CLUE_STATUS: Record<string, string> = {
   registered: "已登记",
   classified: "已分类",
+  verifying: "核查中",
   escalated: "已报市委巡察办",
   transferred: "已移交",
+  acknowledged: "已签收",
+  result_reported: "已反馈结果",
+  disposed: "已办结",
+  kept: "参考类留存",
+  archived: "已存档",
 };
+
+export const DISPOSITIONS: Record<string, string> = {
+  talk_or_letter: "谈话函询",
+  preliminary_check: "初步核实",
+  shelved: "暂存待查",
+  closed: "予以了结",
+  case_opened: "立案审查调查",
+  organisational_handling: "组织处理",
+};
+
+export const VERIFY_METHODS: Record<string, string> = {
+  quick_check: "速查",
+  verification: "核查",
+};
+
+export const SOURCE_CHANNELS: Record<string, string> = {
+  individual_talk: "个别谈话",
+  site_check: "明察暗访",
+  records_review: "调阅资料",
+  symposium: "座谈会",
+  survey: "民主测评/问卷调查",
+  letter: "来信",
+  visit: "来访",
+  call: "来电",
+  other: "其他",
+};
+
+export const NOTICE_KINDS: Record<string, string> = { acceptance: "受理告知", result: "办理结果告知" };
+export const NOTICE_CHANNELS: Record<string, string> = { letter: "书面", phone: "电话", in_person: "当面" };
 
 export const CATEGORIES: Record<string, string> = {
   further_inquiry: "进一步了解关注类",
@@ -128,4 +163,15 @@ export function formatTime(iso: string | null | undefined): string {
     `${c.getUTCFullYear()}-${pad(c.getUTCMonth() + 1)}-${pad(c.getUTCDate())} ` +
     `${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}`
   );
+}
+
+export const dispositionOptions = opts(DISPOSITIONS);
+export const verifyMethodOptions = opts(VERIFY_METHODS);
+export const sourceChannelOptions = opts(SOURCE_CHANNELS);
+export const noticeKindOptions = opts(NOTICE_KINDS);
+export const noticeChannelOptions = opts(NOTICE_CHANNELS);
+
+/** Today in China Standard Time (YYYY-MM-DD), the services' "today". */
+export function todayCst(now: Date = new Date()): string {
+  return new Date(now.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
 }

@@ -62,3 +62,12 @@ export function rule(check: (value: string) => string | null, trigger = "blur", 
     },
   };
 }
+
+/** Whether a clue summary obviously carries a reporter's identity (R11): a mainland mobile or a
+ * landline number, or an 18-digit ID number; the clues service refuses the same (422). */
+export function hasIdentity(text: string): boolean {
+  const id = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/;
+  const mobile = /(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)/;
+  const landline = /(?<!\d)0\d{2,3}-\d{7,8}(?!\d)/;
+  return id.test(text) || mobile.test(text) || landline.test(text);
+}

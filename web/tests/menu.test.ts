@@ -5,20 +5,20 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification"]);
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "rectification", "feeds"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "rectification"]);
   });
   it("groups, departments, auditors, custodians", () => {
     expect(names("group_member")).toEqual(["petitions", "clues", "rectification"]);
-    expect(names("department")).toEqual(["feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "rectification", "feeds", "audit"]);
-    expect(names("informant_custodian")).toEqual([]);
+    expect(names("department")).toEqual(["clues", "feeds"]);
+    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "rectification", "feeds", "audit"]);
+    expect(names("informant_custodian")).toEqual(["notices"]);
     expect(names("nobody")).toEqual([]);
   });
   it("home pages and what may be opened", () => {
     expect(homeFor("department")).toBe("/feeds");
     expect(homeFor("group_member")).toBe("/petitions");
-    expect(homeFor("informant_custodian")).toBe("/none");
+    expect(homeFor("informant_custodian")).toBe("/notices");
     expect(mayOpen("county_admin", "audit")).toBe(false);
     expect(mayOpen("county_admin", "feeds")).toBe(false);
     expect(mayOpen("auditor", "audit")).toBe(true);
@@ -30,5 +30,10 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.acknowledge("department")).toBe(true);
     expect(CAN.acknowledge("city_admin")).toBe(false);
     expect(CAN.ledger("group_member")).toBe(false);
+    expect(CAN.reportResult("department")).toBe(true);
+    expect(CAN.reportResult("county_admin")).toBe(false);
+    expect(CAN.dispose("group_member")).toBe(false);
+    expect(CAN.verify("group_member")).toBe(true);
+    expect(CAN.notify("informant_custodian")).toBe(true);
   });
 });

@@ -21,8 +21,12 @@ export const MENU: readonly MenuItem[] = [
   { name: "overview", path: "/overview", title: "总览", roles: ["city_admin", "county_admin", "auditor"] },
   // petitions: offices and inspection groups write (intake WRITERS)
   { name: "petitions", path: "/petitions", title: "信访受理", roles: ["city_admin", "county_admin", "group_member"] },
-  // clues: offices, groups; the auditor reads
-  { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // clues: offices, groups; the auditor reads; a department its own (transferred to it)
+  { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor", "department"] },
+  // the clue funnel: the readers of the linked view
+  { name: "clue-funnel", path: "/clue-funnel", title: "线索办理漏斗", roles: ["city_admin", "county_admin", "auditor"] },
+  // notices to real-name reporters (R8): the informant custodian
+  { name: "notices", path: "/notices", title: "举报人告知", roles: ["informant_custodian"] },
   // feedback and rectification
   { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
   // department feeds: the department itself; the city office and the auditor read
@@ -42,6 +46,7 @@ export function mayOpen(role: string | null | undefined, name: string): boolean 
 
 /** The first page after sign-in. */
 export function homeFor(role: string | null | undefined): string {
+  if (role === "department") return "/feeds"; // its feed first, then the clues it received
   return menuFor(role)[0]?.path ?? "/none";
 }
 
@@ -53,4 +58,9 @@ export const CAN = {
   feedBack: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
   ledger: (r: string) => ["city_admin", "county_admin", "auditor"].includes(r),
   acknowledge: (r: string) => r === "department",
+  registerClue: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
+  verify: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
+  reportResult: (r: string) => r === "department",
+  dispose: (r: string) => ["city_admin", "county_admin"].includes(r),
+  notify: (r: string) => r === "informant_custodian",
 };
