@@ -117,7 +117,9 @@ def load(
         f"{summary.classified} clues classified, {summary.escalated} escalated to 市委巡察办, "
         f"{summary.transferred} transferred, {summary.feedbacks} feedbacks with "
         f"{summary.issues} problems, {summary.reports} rectification reports, "
-        f"{summary.acknowledged} items signed for by 纪委监委"
+        f"{summary.acknowledged} items signed for by 纪委监委; {summary.verified} clues "
+        f"verified, {summary.acknowledged_clues} acknowledged and {summary.results} results "
+        f"reported by 纪委监委, {summary.disposed} closed (办结)"
     )
     if city:
         rate = city.get("completion_rate")

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from xuncha_shared.cli.demo import results
 from xuncha_shared.cli.demo.client import DemoClient, DemoError, Endpoints
 from xuncha_shared.cli.demo.data import (
     DEFAULT_SEED,
@@ -50,6 +51,10 @@ class LoadSummary:
     issues: int = 0
     reports: int = 0
     acknowledged: int = 0
+    verified: int = 0
+    acknowledged_clues: int = 0
+    results: int = 0
+    disposed: int = 0
     linked: dict[str, Any] = field(default_factory=dict)
 
 
@@ -150,6 +155,9 @@ class _Loader:
             },
         )
         self.summary.classified += 1
+        if (verification := results.verification_for(p)) is not None:
+            await self.client.call("POST", f"{url}/verify", writer, verification)
+            self.summary.verified += 1
         if p.needs_escalation:
             reason = ESCALATION_REASONS[p.city_managed]
             await self.client.call("POST", f"{url}/escalate", writer, {"reason": reason})
@@ -259,6 +267,13 @@ class _Loader:
         )
         await self.wait_for_projection(before)
         await self.acknowledge()
+        plan_clues = [
+            (p, str(clue_id_for_petition(self.petitions[p.index])))
+            for p in results.discipline_clues(plan.petitions)
+        ]
+        summary.acknowledged_clues, summary.results, summary.disposed = await results.results(
+            self.client.call, self.endpoints.clues, plan_clues
+        )
         summary.linked = await self.client.linked()
         return summary
 

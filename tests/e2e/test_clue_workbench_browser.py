@@ -1,0 +1,206 @@
+"""A clue to its result through the workbench in Debian's chromium, each step as its role, on
+the four services as processes behind an nginx of this module's own: the county office registers
+a clue its group found (an informant's phone number in the summary is refused next to the
+field), classifies, verifies and transfers it; the discipline commission signs for it and
+reports its result; the office closes it (办结); the funnel shows it; the informant custodian
+records a notice. Screenshots go to test-artifacts/workbench/ (clue-*.png)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from xuncha_shared.auth import tokens as auth
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.e2e.stack import LINCHUAN, service_stack
+from tests.support.workbench import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    choose,
+    menu_names,
+    sign_in,
+    workbench_nginx,
+)
+
+pytestmark = [pytest.mark.timeout(900)]
+
+UNIT = "临川区市场监督管理局"
+
+
+@pytest.fixture(scope="module")
+async def wb(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    async with service_stack(infra, tmp_path_factory.mktemp("clue-wb-logs")) as running:
+        custodian = Principal(id="e2e-custodian", role=Role.CUSTODIAN, jurisdiction=LINCHUAN)
+        running.tokens["custodian"] = await auth.create_token_in(
+            running.databases.values(), custodian
+        )
+        with workbench_nginx(running.urls) as url:
+            yield running, url
+
+
+@pytest.fixture(scope="module")
+async def browser(wb: Any) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+async def open_as(browser: Any, url: str, token: str) -> tuple[Any, list[str]]:
+    context = await browser.new_context(
+        viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await sign_in(page, url, token)
+    return page, errors
+
+
+async def shot(page: Any, name: str) -> None:
+    await page.wait_for_timeout(300)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def status_is(page: Any, text: str) -> None:
+    await page.wait_for_function(
+        f"() => document.querySelector('#clue-status')?.textContent.trim() === '{text}'",
+        timeout=30000,
+    )
+
+
+async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> None:
+    running, url = wb
+    tokens = running.tokens
+    # ---- the county office registers what its group found -------------------------------
+    page, errors = await open_as(browser, url, tokens["linchuan"])
+    assert "clue-funnel" in await menu_names(page)
+    await page.click('[data-menu="clues"]')
+    await page.click("#cl-register")
+    await page.wait_for_selector("#register-form")
+    await page.fill("#r-round", str(uuid.uuid4()))
+    await page.fill("#r-group", str(uuid.uuid4()))
+    await page.fill("#r-unit-id", str(uuid.uuid4()))
+    await page.fill("#r-unit", UNIT)
+    await page.fill("#r-summary", "个别谈话反映该局副局长违规收受礼品，举报人电话13979461234")
+    await page.click("#r-add-person")
+    await page.click("#r-submit")
+    summary_item = page.locator(".el-form-item:has(#r-summary)")
+    await summary_item.locator(".el-form-item__error").wait_for()
+    assert "R11" in await summary_item.inner_text()
+    await shot(page, "clue-register-refused")
+    await page.fill("#r-summary", "个别谈话反映该局副局长违规收受礼品，涉及金额约2万元")
+    await page.click("#r-submit")
+    await page.wait_for_selector("#clue-actions")
+    await status_is(page, "已登记")
+    clue_id = page.url.rsplit("/", 1)[-1]
+
+    # 分类 → 核查 → 移交
+    await page.click("#act-classify")
+    await choose(page, "c-category", "进一步了解关注类")
+    await choose(page, "c-cadre", "科级干部")
+    await choose(page, "c-topics", "违纪", close=True)
+    await page.click("#c-submit")
+    await status_is(page, "已分类")
+    await page.click("#act-verify")
+    await page.fill("#v-outcome", "基本属实")
+    await page.fill("#v-notes", "调阅了礼品登记台账")
+    await shot(page, "clue-verify")
+    await page.click("#v-submit")
+    await status_is(page, "核查中")
+    await page.click("#act-transfer")
+    await page.fill("#t-reason", "涉嫌违反廉洁纪律，按规定移交")
+    await page.click("#t-submit")
+    await status_is(page, "已移交")
+    assert errors == []
+
+    # ---- the discipline commission signs for it and reports its result ------------------
+    dept, dept_errors = await open_as(browser, url, tokens["discipline"])
+    assert await menu_names(dept) == ["clues", "feeds"]
+    await dept.goto(f"{url}/clues/{clue_id}")
+    await dept.wait_for_selector("#act-acknowledge")
+    await dept.click("#act-acknowledge")
+    await status_is(dept, "已签收")
+    await dept.click("#act-result")
+    await choose(dept, "r-disposition", "谈话函询")
+    await dept.fill("#r-summary", "已对其进行谈话提醒，责令退还礼品")
+    await shot(dept, "clue-result-form")
+    await dept.click("#r-submit")
+    await status_is(dept, "已反馈结果")
+    assert (await dept.locator("#clue-disposition").inner_text()).strip() == "谈话函询"
+    # its feed shows the state of what it received
+    await dept.goto(f"{url}/feeds")
+    row = dept.locator("#feed-table tbody tr", has_text=UNIT)
+    await row.first.wait_for()
+
+    async def feed_shows_result() -> bool:
+        await dept.click("text=刷新")
+        await dept.wait_for_timeout(500)
+        return "已反馈结果" in await row.first.inner_text()
+
+    for _ in range(60):
+        if await feed_shows_result():
+            break
+    assert "已签收" in await row.first.inner_text()
+    assert "谈话函询" in await row.first.inner_text()
+    await shot(dept, "clue-feed-result")
+    assert dept_errors == []
+
+    # ---- the office closes it; the funnel shows it ---------------------------------------
+    await page.reload()
+    await page.wait_for_selector("#act-dispose")
+    await page.click("#act-dispose")
+    await page.fill("#d-note", "处置恰当，予以办结")
+    await page.click("#d-submit")
+    await status_is(page, "已办结")
+    history = await page.locator("#clue-history").inner_text()
+    for step in ("线索核查", "部门签收线索", "反馈办理结果", "线索办结"):
+        assert step in history
+    await shot(page, "clue-disposed")
+    await page.click('[data-menu="clue-funnel"]')
+    await page.wait_for_selector("#funnel-table")
+    for _ in range(60):
+        text = await page.locator("#funnel-total").inner_text()
+        if "办结 1 件" in text:
+            break
+        await page.click("text=刷新")
+        await page.wait_for_timeout(500)
+    assert "办结 1 件" in await page.locator("#funnel-total").inner_text()
+    assert "谈话函询" in await page.locator("#funnel-dispositions").inner_text()
+    await shot(page, "clue-funnel")
+    assert errors == []
+
+    # ---- the informant custodian records a notice to a real-name reporter ---------------
+    async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+        resp = await client.post(
+            "/api/v1/petitions",
+            json={
+                "jurisdiction": LINCHUAN,
+                "unit": UNIT,
+                "channel": "letter",
+                "summary": "反映该局违规收受礼品",
+                "informant": {"name": "刘桂兰", "phone": "13979461234"},
+            },
+            headers={"Authorization": f"Bearer {tokens['linchuan']}"},
+        )
+    assert resp.status_code == 201, resp.text
+    petition_id = resp.json()["id"]
+    cust, cust_errors = await open_as(browser, url, tokens["custodian"])
+    assert await menu_names(cust) == ["notices"]
+    await cust.fill("#n-petition", petition_id)
+    await cust.locator("#n-kind").get_by_text("受理告知").click()
+    await cust.click("#n-submit")
+    await cust.locator("#notice-table").wait_for()
+    assert "受理告知" in await cust.locator("#notice-table").inner_text()
+    await shot(cust, "clue-notice")
+    assert cust_errors == []
