@@ -24,7 +24,7 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from xuncha_shared import crypto, production
+from xuncha_shared import crypto, metrics, metrics_sampling, production
 from xuncha_shared.aggregates import Aggregates, NoReadModel, Reaction, ReadModel
 from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.auth import tokens
@@ -188,15 +188,17 @@ async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterato
         ctx = ServiceContext(
             settings=settings,
             pool=pool,
-            store=PostgresEventStore(pool),
+            store=PostgresEventStore(pool, service=spec.name),
             registry=REGISTRY,
             broker=make_broker(settings, client_id=spec.name),
             authenticator=make_authenticator(settings, pool),
         )
         if spec.on_start:
             await spec.on_start(ctx)
+        metrics.watch_pool(spec.name, pool)
         yield ctx
     finally:
+        metrics.watch_pool(spec.name, None)
         await pool.close()
 
 
@@ -245,6 +247,9 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
                         name="deadlines",
                     )
                 )
+        tasks.append(
+            asyncio.create_task(metrics_sampler(ctx, parts).run(stop), name="metrics-sampler")
+        )
         if "api" in parts:
             app = create_app(spec.name, title=spec.title, readiness=readiness)
             app.state.ctx = ctx
@@ -270,6 +275,33 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
             await ctx.broker.stop()
 
 
+def metrics_sampler(ctx: ServiceContext, parts: Sequence[str]) -> metrics.Sampler:
+    """The sampled gauges of this process: relay lag and deadlines due where the relay runs,
+    the lag of this process's consumer groups where the consumers run."""
+    sampler = metrics.Sampler(ctx.settings.metrics_interval_seconds)
+    service = ctx.service
+    if "relay" in parts:
+
+        async def relay() -> None:
+            await metrics_sampling.relay_lag(ctx.pool, service)
+
+        async def deadlines() -> None:
+            await metrics_sampling.deadlines_due(ctx.pool, service, ctx.now())
+
+        sampler.add(relay)
+        sampler.add(deadlines)
+    if "consumers" in parts and ctx.consumers:
+
+        async def consumers() -> None:
+            groups = [(c.name, c.group_id, c.topics) for c in ctx.consumers.values()]
+            await metrics_sampling.consumer_lag(
+                ctx.settings.kafka_bootstrap, client_security(ctx.settings), groups
+            )
+
+        sampler.add(consumers)
+    return sampler
+
+
 def main(spec: ServiceSpec, argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=f"xuncha-{spec.name}", description=spec.title)
     parser.add_argument(
@@ -285,7 +317,14 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> None:
     everything = not args.parts or "all" in args.parts
     parts = {"api", "relay", "consumers"} if everything else set(args.parts)
     settings = Settings(service=spec.name)
-    configure_logging(spec.name)
+    configure_logging(
+        spec.name,
+        settings.log_level,
+        log_file=settings.log_file,
+        max_bytes=settings.log_max_bytes,
+        backups=settings.log_backups,
+    )
     setup_telemetry(spec.name)
+    metrics.setup_metrics(spec.name)
     tune_gc()
     asyncio.run(run_service(spec, settings, sorted(parts)))

@@ -16,7 +16,11 @@
 | XUNCHA_KAFKA_SASL_MECHANISM | SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN | SCRAM-SHA-512 |
 | XUNCHA_TOPIC_PREFIX | prefix of every topic name (tests isolate with it) | "" |
 | XUNCHA_HTTP_HOST / XUNCHA_HTTP_PORT | where the HTTP API listens | 127.0.0.1 / per service |
-| XUNCHA_OTEL_EXPORTER | none, console or otlp (then OTEL_EXPORTER_OTLP_ENDPOINT) | none |
+| XUNCHA_OTEL_EXPORTER | traces, metrics: none, console, otlp (OTEL_EXPORTER_OTLP_*) | none |
+| XUNCHA_METRICS_INTERVAL_SECONDS | sampling of relay/consumer lag, deadlines due | 15 |
+| XUNCHA_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR | INFO |
+| XUNCHA_LOG_FILE | write the JSON log lines to this file, rotated by size (else stderr) | – |
+| XUNCHA_LOG_MAX_BYTES / XUNCHA_LOG_BACKUPS | rotation size, rotated files kept | 10 MiB / 5 |
 | XUNCHA_AUTH_MODE | token (hashed bearer tokens) or oidc | token |
 | XUNCHA_OIDC_JWKS_URL, XUNCHA_OIDC_ISSUER, XUNCHA_OIDC_AUDIENCE | OIDC validation | – |
 | XUNCHA_KEK | base64 32-byte key-encryption key for informant data keys | dev key (warned) |
@@ -91,6 +95,11 @@ class Settings(BaseSettings):
     kek: str | None = None
     relay_poll_ms: int = 20
     state_dir: str | None = None
+    metrics_interval_seconds: float = Field(default=15.0, gt=0)
+    log_level: str = "INFO"
+    log_file: str | None = None
+    log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    log_backups: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _local_secrets(self) -> Self:

@@ -34,6 +34,7 @@ from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
+from xuncha_shared.metrics import IDENTITY_READS
 
 from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMembers
 from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
@@ -175,6 +176,7 @@ class IntakeHandlers:
                     raise
                 continue
             # committed: only now may the identity leave
+            IDENTITY_READS.add(1, {"service": "intake", "outcome": outcome.value})
             logger.info(
                 "informant identity read: petition %s by %s (%s), outcome %s, event %s",
                 petition_id,
