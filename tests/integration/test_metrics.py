@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from xuncha_intake.bootstrap import SPEC
 from xuncha_shared import metrics, metrics_sampling

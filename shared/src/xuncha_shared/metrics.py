@@ -92,7 +92,8 @@ def setup_metrics(service_name: str, exporter: str | None = None) -> MeterProvid
         from prometheus_client import CollectorRegistry
 
         registry = CollectorRegistry(auto_describe=True)
-        readers: list[MetricReader] = [PrometheusMetricReader(registry=registry, scope_info_enabled=False)]
+        prometheus = PrometheusMetricReader(registry=registry, scope_info_enabled=False)
+        readers: list[MetricReader] = [prometheus]
         if exporter == "otlp":
             from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
