@@ -37,9 +37,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import metrics
@@ -57,6 +59,7 @@ __all__ = [
     "render",
     "setup_metrics",
     "watch_pool",
+    "write_textfile",
 ]
 
 log = logging.getLogger("xuncha.metrics")
@@ -118,14 +121,35 @@ def setup_metrics(service_name: str, exporter: str | None = None) -> MeterProvid
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def render() -> bytes:
-    """Every metric of this process in the Prometheus text format (empty before set-up)."""
-    if _State.registry is None:
-        return b""
-    from prometheus_client import generate_latest
+def render(textfile_dir: str | Path | None = None) -> bytes:
+    """Every metric of this process in the Prometheus text format (empty before set-up), then
+    the ``*.prom`` files of ``textfile_dir`` (written by tools such as ``xuncha audit verify
+    --metrics-file``; the node-exporter "textfile" convention)."""
+    data = b""
+    if _State.registry is not None:
+        from prometheus_client import generate_latest
 
-    data: bytes = generate_latest(_State.registry)
+        data = generate_latest(_State.registry)
+    if textfile_dir is not None:
+        folder = Path(textfile_dir)
+        for path in sorted(folder.glob("*.prom")) if folder.is_dir() else ():
+            with contextlib.suppress(OSError):
+                text = path.read_bytes()
+                data += text if text.endswith(b"\n") or not text else text + b"\n"
     return data
+
+
+def write_textfile(path: str | Path, gauges: Mapping[str, tuple[str, float]]) -> None:
+    """Write ``{name: (help, value)}`` as Prometheus gauges to ``path`` atomically (a scrape
+    never reads half a file)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for name, (help_, value) in gauges.items():
+        lines += [f"# HELP {name} {help_}", f"# TYPE {name} gauge", f"{name} {value!r}"]
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
 
 
 # --- instruments recorded where things happen ---------------------------------------------------

@@ -154,6 +154,9 @@ class ServiceSpec:
     on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
     #: deadline kinds the service's worker fires (xuncha_shared.clocks), run with the relay
     deadline_kinds: Sequence[DeadlineKind] = ()
+    #: its /metrics also serves the operator tools' metric files (``xuncha audit verify
+    #: --metrics-file``) in ``Settings.metrics_textfiles()``: one service does (reporting)
+    serves_tool_metrics: bool = False
 
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
@@ -251,7 +254,10 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
             asyncio.create_task(metrics_sampler(ctx, parts).run(stop), name="metrics-sampler")
         )
         if "api" in parts:
-            app = create_app(spec.name, title=spec.title, readiness=readiness)
+            textfiles = settings.metrics_textfiles() if spec.serves_tool_metrics else None
+            app = create_app(
+                spec.name, title=spec.title, readiness=readiness, metrics_textfiles=textfiles
+            )
             app.state.ctx = ctx
             if spec.build_api:
                 spec.build_api(app, ctx)

@@ -18,6 +18,7 @@
 | XUNCHA_HTTP_HOST / XUNCHA_HTTP_PORT | where the HTTP API listens | 127.0.0.1 / per service |
 | XUNCHA_OTEL_EXPORTER | traces, metrics: none, console, otlp (OTEL_EXPORTER_OTLP_*) | none |
 | XUNCHA_METRICS_INTERVAL_SECONDS | sampling of relay/consumer lag, deadlines due | 15 |
+| XUNCHA_METRICS_TEXTFILE_DIR | operator tools' metric files (reporting serves) | <state>/metrics |
 | XUNCHA_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR | INFO |
 | XUNCHA_LOG_FILE | write the JSON log lines to this file, rotated by size (else stderr) | – |
 | XUNCHA_LOG_MAX_BYTES / XUNCHA_LOG_BACKUPS | rotation size, rotated files kept | 10 MiB / 5 |
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     relay_poll_ms: int = 20
     state_dir: str | None = None
     metrics_interval_seconds: float = Field(default=15.0, gt=0)
+    metrics_textfile_dir: str | None = None
     log_level: str = "INFO"
     log_file: str | None = None
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
@@ -151,6 +153,13 @@ class Settings(BaseSettings):
         if self.audit_db_url:
             return database_url_for(self.audit_db_url, dbname)
         return role_url(self.pg_admin_url, AUDITOR_ROLE, self.auditor_password, dbname)
+
+    def metrics_textfiles(self) -> str | None:
+        """Where operator tools leave metric files for reporting's /metrics:
+        ``XUNCHA_METRICS_TEXTFILE_DIR``, else ``<state dir>/metrics`` when a state dir is set."""
+        if self.metrics_textfile_dir:
+            return self.metrics_textfile_dir
+        return os.path.join(self.state_dir, "metrics") if self.state_dir else None
 
     def port(self) -> int:
         return self.http_port or DEFAULT_PORTS.get(self.service, 8000)

@@ -393,6 +393,7 @@ def create_app(
     tracer_provider: TracerProvider | None = None,
     telemetry: TelemetryConfig | None = None,
     http_settings: HttpSettings | None = None,
+    metrics_textfiles: str | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with xuncha's problem details, request tracing and health endpoints."""
@@ -447,7 +448,7 @@ def create_app(
         return {"status": "ready", "service": service, "checks": checks}
 
     if settings.metrics_enabled:
-        _add_metrics_route(app, settings)
+        _add_metrics_route(app, settings, metrics_textfiles)
     return app
 
 
@@ -455,7 +456,7 @@ def _networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(part.strip()) for part in spec.split(",") if part.strip()]
 
 
-def _add_metrics_route(app: FastAPI, settings: HttpSettings) -> None:
+def _add_metrics_route(app: FastAPI, settings: HttpSettings, textfiles: str | None) -> None:
     allowed = _networks(settings.metrics_allow)
     token = settings.metrics_token
 
@@ -484,4 +485,4 @@ def _add_metrics_route(app: FastAPI, settings: HttpSettings) -> None:
                     ),
                     instance=request.url.path,
                 )
-        return Response(render_metrics(), media_type=METRICS_CONTENT_TYPE)
+        return Response(render_metrics(textfiles), media_type=METRICS_CONTENT_TYPE)
