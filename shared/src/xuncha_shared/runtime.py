@@ -41,6 +41,7 @@ from xuncha_shared.http.app import create_app
 from xuncha_shared.http.server import run_uvicorn
 from xuncha_shared.kafka import client_security
 from xuncha_shared.logs import configure_logging
+from xuncha_shared.migrations import Migration
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
@@ -157,6 +158,9 @@ class ServiceSpec:
     #: its /metrics also serves the operator tools' metric files (``xuncha audit verify
     #: --metrics-file``) in ``Settings.metrics_textfiles()``: one service does (reporting)
     serves_tool_metrics: bool = False
+    #: the service's numbered schema migrations (xuncha_shared.migrations), after its baseline
+    #: ``schema``: component = the service's name, versions 1, 2, 3 …
+    migrations: Sequence[Migration] = ()
 
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
@@ -186,7 +190,7 @@ async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterato
     pool = await create_pool(settings.service_database_url(), min_size=2, max_size=20)
     try:
         async with pool.acquire() as conn:
-            await migrate(conn, [tokens.SCHEMA, crypto.SCHEMA, *spec.schema])
+            await migrate(conn, [tokens.SCHEMA, crypto.SCHEMA, *spec.schema], spec.migrations)
         await production.check_start(settings, pool)  # demo tokens; warnings in development
         ctx = ServiceContext(
             settings=settings,
