@@ -190,6 +190,36 @@ class IntakeHandlers:
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def erase_informant(
+        self, cmd: model.EraseIdentity, custodian: Principal, meta: Meta
+    ) -> EventEnvelope:
+        """Crypto-shred the petition's reporter identity (R23): the person's data key is
+        destroyed in the transaction that appends ``InformantIdentityErased``, so either both
+        happen or neither; reads afterwards answer 410 (and are still recorded)."""
+        for attempt in range(1, IDENTITY_READ_ATTEMPTS + 1):
+            state = await self.load(cmd.petition_id)
+            events = model.decide_identity_erasure(state, cmd, custodian)
+            try:
+                async with self.petitions.transaction() as conn:
+                    assert state.informant is not None  # decide refuses anonymous petitions
+                    await self.vault.erase(state.informant.person_id, conn=conn)
+                    [stored] = await self.petitions.record(
+                        conn, cmd.petition_id, state, events, meta
+                    )
+            except ConcurrencyError:
+                if attempt == IDENTITY_READ_ATTEMPTS:
+                    raise
+                continue
+            logger.info(
+                "informant identity erased: petition %s by %s (%s), event %s",
+                cmd.petition_id,
+                meta.actor.principal_id,
+                meta.actor.role,
+                stored.event_id,
+            )
+            return stored
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def notify(
         self, cmd: model.NotifyInformant, notifier: Principal, today: date, meta: Meta
     ) -> Petition:
