@@ -2,8 +2,8 @@
 
 | variable | meaning | default (local) |
 |---|---|---|
-| XUNCHA_SERVICE | which service this process is | (set per process) |
-| XUNCHA_DATABASE_URL | the service's own database | postgresql://SVC:SVC@127.0.0.1:15432/SVC |
+| XUNCHA_SERVICE | relay's and CLI's service (xuncha-<svc> ignores it) | intake |
+| XUNCHA_DATABASE_URL | the service's own database | unset: the admin URL on database SVC |
 | XUNCHA_PG_ADMIN_URL | superuser URL (set-up, CLI) | postgresql://postgres@127.0.0.1:15432/ |
 | XUNCHA_AUDIT_DATABASE_URL | read-only auditor URL (database swapped per service) | see below |
 | XUNCHA_AUDITOR_PASSWORD | password of the role xuncha_auditor | xuncha_auditor |
@@ -26,7 +26,7 @@
 | XUNCHA_OIDC_JWKS_URL, XUNCHA_OIDC_ISSUER, XUNCHA_OIDC_AUDIENCE | OIDC validation | – |
 | XUNCHA_KEK | base64 32-byte key-encryption key for informant data keys | dev key (warned) |
 | XUNCHA_RELAY_POLL_MS | relay poll interval when idle | 20 |
-| XUNCHA_STATE_DIR | local state folder (pids, logs, demo tokens) | <repo>/.xuncha |
+| XUNCHA_STATE_DIR | local state folder (keys, demo tokens, metric files) | ./.xuncha (cwd) |
 | XUNCHA_SECRETS_DIR | the local deployment's generated secrets | <state>/secrets |
 
 Outside production, what is not set explicitly comes from the local deployment's generated
