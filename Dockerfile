@@ -1,5 +1,5 @@
 # One image for the four services and the provision one-shot (docker-compose.yml).
-FROM python:3.11-slim
+FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -10,8 +10,8 @@ VENV := .venv/bin
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-up: ## install what is missing, start PostgreSQL, Kafka, the four services, nginx + workbench, demo data
-	@deploy/local/up.sh
+up: ## install what is missing, start PostgreSQL, Kafka, the four services, nginx + workbench, demo data; METRICS=1 adds Prometheus
+	@XUNCHA_METRICS="$(METRICS)" deploy/local/up.sh
 
 down: ## stop what make up started (data kept)
 	@deploy/local/down.sh

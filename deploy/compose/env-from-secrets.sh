@@ -17,5 +17,10 @@ umask 077
         echo "XUNCHA_KAFKA_PASSWORD_${user^^}=$(tr -d '\n' <"$DIR/kafka-$user")"
     done
     echo "XUNCHA_KEK=$(tr -d '\n' <"$DIR/kek")"
+    # the bearer token Prometheus sends to GET /metrics (generated once, kept with the others)
+    if [[ ! -s "$DIR/metrics-token" ]]; then
+        "$REPO_ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$DIR/metrics-token"
+    fi
+    echo "XUNCHA_METRICS_TOKEN=$(tr -d '\n' <"$DIR/metrics-token")"
 } >"$out"
 echo "wrote $out"

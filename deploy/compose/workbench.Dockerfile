@@ -1,14 +1,14 @@
 # The workbench for docker-compose.yml: web/ built with node (npm ci from the lock, npm run
 # build), served by Debian's nginx with the config rendered from the same template as
 # `make up` (deploy/nginx/workbench.conf.template via deploy/local/nginx.sh render).
-FROM node:20-bookworm-slim AS build
+FROM node:20.19.5-bookworm-slim AS build
 WORKDIR /web
 COPY web/package.json web/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY web/ ./
 RUN npm run build
 
-FROM debian:bookworm-slim
+FROM debian:12.12-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nginx-light \
     && rm -rf /var/lib/apt/lists/*

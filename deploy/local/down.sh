@@ -13,6 +13,7 @@ case "${1:-}" in
 esac
 
 [[ -d "$STATE" ]] || { ok "nothing to stop (no $STATE)"; exit 0; }
+"$DEPLOY_DIR/prometheus.sh" stop
 "$DEPLOY_DIR/nginx.sh" stop
 "$DEPLOY_DIR/services.sh" stop
 "$DEPLOY_DIR/kafka.sh" stop

@@ -2,7 +2,9 @@
 # The four xuncha services as background processes (console scripts .venv/bin/xuncha-<svc>).
 #   services.sh start | stop | status
 # Each gets the same XUNCHA_* variables as in docker-compose.yml; pid .xuncha/run/<svc>.pid,
-# log .xuncha/logs/<svc>.log; ready when GET /readyz answers 200.
+# log .xuncha/logs/<svc>.log (JSON lines, rotated by the process at XUNCHA_LOG_MAX_BYTES, 10 MiB,
+# keeping 5: <svc>.log.1 ..), anything printed outside logging in <svc>.stderr.log; ready when
+# GET /readyz answers 200.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -41,6 +43,7 @@ http_ok() {
 show_log_tail() {
     echo "--- last 40 lines of $LOG_DIR/$1.log" >&2
     tail -n 40 "$LOG_DIR/$1.log" >&2 2>/dev/null || true
+    tail -n 20 "$LOG_DIR/$1.stderr.log" >&2 2>/dev/null || true
     echo "---" >&2
 }
 
@@ -56,7 +59,7 @@ start_one() {
     log "starting $svc on $(url_of "$svc")"
     {
         echo "===== $(date -u +%FT%TZ) starting xuncha-$svc"
-    } >>"$LOG_DIR/$svc.log"
+    } >>"$LOG_DIR/$svc.stderr.log"
     # reporting serves the auditors' read-only API: it reads every service database as the
     # read-only role xuncha_auditor (the database name is swapped per service)
     local audit_env=()
@@ -75,8 +78,9 @@ start_one() {
         XUNCHA_HTTP_HOST=127.0.0.1 \
         XUNCHA_HTTP_PORT="$port" \
         XUNCHA_STATE_DIR="$STATE" \
+        XUNCHA_LOG_FILE="$LOG_DIR/$svc.log" \
         PYTHONUNBUFFERED=1 \
-        setsid nohup env "${audit_env[@]}" "$VENV/bin/xuncha-$svc" >>"$LOG_DIR/$svc.log" 2>&1 </dev/null &
+        setsid nohup env "${audit_env[@]}" "$VENV/bin/xuncha-$svc" >>"$LOG_DIR/$svc.stderr.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
 }
 

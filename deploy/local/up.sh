@@ -5,6 +5,7 @@
 #   up.sh            everything (+ the workbench: web/dist built if needed, nginx on :8080)
 #   up.sh --infra    dependencies, PostgreSQL, Kafka, databases and topics (what tests need)
 #   up.sh --deps     dependencies only (uv, .venv, PostgreSQL package, Kafka jars)
+# XUNCHA_METRICS=1 (make up METRICS=1) also starts Prometheus (deploy/local/prometheus.sh).
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -90,6 +91,12 @@ else
     date -u +%FT%TZ >"$DEMO_STAMP"
     ok "demo data loaded"
 fi
+if [[ "${XUNCHA_METRICS:-}" == 1 ]]; then
+    # the alert on a failed verification reads this file (served by reporting's /metrics)
+    "${XUNCHA[@]}" audit verify --metrics-file "$STATE/metrics/audit_verify.prom" >/dev/null ||
+        warn "xuncha audit verify did not pass (see: xuncha audit verify)"
+    "$DEPLOY_DIR/prometheus.sh" start
+fi
 
 # ---- summary ----
 state_of() {
@@ -112,6 +119,9 @@ if [[ -s "$TOKENS" ]]; then
     echo "demo tokens  $TOKENS"
 else
     echo "demo tokens  (none yet)"
+fi
+if [[ "${XUNCHA_METRICS:-}" == 1 ]]; then
+    echo "prometheus   http://127.0.0.1:${XUNCHA_PROMETHEUS_PORT:-9090}/alerts   (queries: docs/operations.md)"
 fi
 echo "logs         $LOG_DIR/*.log   (make logs)"
 echo "stop         make down   (data kept; make clean wipes it)"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from xuncha_shared.http.config import HttpSettings
 from xuncha_shared.settings import DEFAULT_PORTS, SERVICES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,12 +20,15 @@ INITDB_SH = (ROOT / "deploy/compose/initdb.sh").read_text("utf-8")
 KAFKA_POM = (ROOT / "deploy/local/kafka/pom.xml").read_text("utf-8")
 
 #: variables deploy/local sets that have no meaning inside a container (or differ on purpose)
-LOCAL_ONLY: frozenset[str] = frozenset({"XUNCHA_READY_TIMEOUT", "XUNCHA_AUDITOR_PASSWORD"})
+#: (containers log to stdout, the engine's log driver rotates: no XUNCHA_LOG_FILE there)
+LOCAL_ONLY: frozenset[str] = frozenset(
+    {"XUNCHA_READY_TIMEOUT", "XUNCHA_AUDITOR_PASSWORD", "XUNCHA_LOG_FILE"}
+)
 
 
 def setting_names() -> set[str]:
     """The environment variables ``Settings`` reads (``XUNCHA_`` + field name or alias)."""
-    names = set()
+    names = {f"XUNCHA_{field.upper()}" for field in HttpSettings.model_fields}
     for field, info in Settings.model_fields.items():
         alias = info.validation_alias
         names.add(f"XUNCHA_{(alias if isinstance(alias, str) else field).upper()}")
@@ -128,3 +132,118 @@ def test_declared_volumes_exist() -> None:
             source = volume.split(":", 1)[0]
             if not source.startswith((".", "/")):
                 assert source in declared, f"{name}: volume {source} is not declared"
+
+
+# --- the file's own consistency (what `docker compose config` would refuse) ---------------------
+
+PG_SH = (ROOT / "deploy/local/pg.sh").read_text("utf-8")
+DOCKERFILES = [ROOT / "Dockerfile", ROOT / "deploy/compose/workbench.Dockerfile"]
+#: a pinned tag: a version with at least major.minor (``15.14-bookworm``, ``v2.53.4``), or a digest
+PINNED = re.compile(r"^[\w./-]+(:v?\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$")
+
+
+def test_every_image_is_pinned_to_a_version() -> None:
+    images = {name: s["image"] for name, s in COMPOSE["services"].items() if "image" in s}
+    built = {name for name, s in COMPOSE["services"].items() if "build" in s}
+    for name, image in images.items():
+        if name in built or image in ("xuncha:local", "xuncha-workbench:local"):
+            continue  # built here from the pinned Dockerfiles below
+        assert PINNED.match(image), f"{name}: image {image} is not pinned to a version"
+    for dockerfile in DOCKERFILES:
+        for line in dockerfile.read_text("utf-8").splitlines():
+            if line.startswith("FROM "):
+                image = line.split()[1]
+                assert PINNED.match(image), f"{dockerfile.name}: {image} is not pinned"
+    assert not PINNED.match("postgres:15") and not PINNED.match("nginx:latest")
+
+
+def test_references_resolve() -> None:
+    services = COMPOSE["services"]
+    declared_secrets = set(COMPOSE.get("secrets", {}))
+    anchors_ok = {"xuncha-env", "xuncha-service"}
+    assert {k[2:] for k in COMPOSE if k.startswith("x-")} <= anchors_ok
+    for name, service in services.items():
+        assert "image" in service or "build" in service, name
+        for dependency, condition in (service.get("depends_on") or {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            assert condition["condition"] in (
+                "service_started",
+                "service_healthy",
+                "service_completed_successfully",
+            )
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in services[dependency], f"{dependency} has no healthcheck"
+            # a service of the default set cannot wait for one of an optional profile
+            if not service.get("profiles"):
+                assert not services[dependency].get("profiles"), f"{name} -> {dependency}"
+        for secret in service.get("secrets", []):
+            assert secret in declared_secrets, f"{name}: secret {secret} is not declared"
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), f"{name}: {source} does not exist"
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name}: {port} listens beyond loopback"
+    for secret in COMPOSE.get("secrets", {}).values():
+        assert set(secret) == {"environment"}  # from the environment, never a file in the repo
+
+
+def test_no_development_secret_in_the_file() -> None:
+    text = (ROOT / "docker-compose.yml").read_text("utf-8")
+    # every password, the KEK and the metrics token come from the environment, required
+    for var in re.findall(
+        r"\$\{(XUNCHA_(?:PG_PASSWORD|KAFKA_PASSWORD)_[A-Z_]+|XUNCHA_KEK|"
+        r"XUNCHA_METRICS_TOKEN)([^}]*)\}",
+        text,
+    ):
+        assert var[1] == ":?see the header", f"{var[0]} has a default: {var[1]}"
+    # no literal password anywhere (only variables and the shell's format placeholders)
+    assert not re.findall(r'password="(?![$%])', text)
+    assert not re.findall(r"PASSWORD\w*: (?![$])", text)
+    env_script = (ROOT / "deploy/compose/env-from-secrets.sh").read_text("utf-8")
+    for name in ("XUNCHA_KEK", "XUNCHA_METRICS_TOKEN", "XUNCHA_PG_PASSWORD_", "XUNCHA_KAFKA_"):
+        assert name in env_script
+
+
+def test_postgres_has_the_tuning_of_the_local_path() -> None:
+    block = PG_SH.split('xuncha.conf" >/dev/null <<EOF', 1)[1].split("\nEOF", 1)[0]
+    local = {}
+    for line in block.splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, value = (part.strip() for part in line.split("=", 1))
+            local[key] = value.strip("'")
+    for where in ("listen_addresses", "port", "unix_socket_directories", "log_line_prefix"):
+        local.pop(where)  # where it listens and how it prefixes its own log: the container's
+    command = _service("postgres")["command"]
+    compose = dict(re.findall(r"-c (\w+)=(\S+)", command))
+    assert compose == local
+
+
+def test_first_tokens_is_a_one_shot_after_provision() -> None:
+    service = _service("first-tokens")
+    assert service["restart"] == "no"
+    assert service["depends_on"]["provision"]["condition"] == "service_completed_successfully"
+    script = service["command"][0]
+    assert "xuncha tokens create --role city_admin" in script
+    assert "first-tokens.created" in script  # once: a marker in the state volume
+    assert "http://127.0.0.1:8080/" in script
+
+
+def test_metrics_profile_scrapes_the_four_services_with_the_rules() -> None:
+    prometheus, collector = _service("prometheus"), _service("otel-collector")
+    assert prometheus["profiles"] == ["metrics"] and collector["profiles"] == ["metrics"]
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus-compose.yml").read_text())
+    [job] = config["scrape_configs"]
+    targets = job["static_configs"][0]["targets"]
+    assert sorted(targets) == sorted(f"{svc}:{DEFAULT_PORTS[svc]}" for svc in SERVICES)
+    assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+    local = (ROOT / "deploy/prometheus/prometheus.yml.template").read_text("utf-8")
+    assert "@TARGETS@" in local and "@RULES@" in local
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/rules.yml").read_text("utf-8"))
+    alerts = {r["alert"]: r["expr"] for g in rules["groups"] for r in g["rules"]}
+    assert "xuncha_relay_lag_events" in alerts["XunchaRelayLag"]
+    assert "xuncha_consumer_lag_messages" in alerts["XunchaConsumerLag"]
+    assert "xuncha_dead_letters_total" in alerts["XunchaDeadLetters"]
+    assert "xuncha_audit_verify_intact" in alerts["XunchaAuditVerifyFailed"]
+    collector_config = yaml.safe_load((ROOT / "deploy/otel/collector.yaml").read_text("utf-8"))
+    assert "otlp" in collector_config["receivers"]

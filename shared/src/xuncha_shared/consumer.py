@@ -35,6 +35,12 @@ from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import ConcurrencyError
 from xuncha_shared.inbound_checks import RejectedEvent, checked_envelope
+from xuncha_shared.metrics import (
+    CONSUMER_HANDLED,
+    CONSUMER_REDELIVERIES,
+    DEAD_LETTERS,
+    counting_appends,
+)
 from xuncha_shared.telemetry import current_traceparent
 
 log = logging.getLogger("xuncha.consumer")
@@ -102,12 +108,27 @@ class InboxConsumer:
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
+        #: the topics and the Kafka group id it is subscribed with (set by :func:`subscribe`)
+        self.topics: list[str] = []
+        self.group_id = name
 
     async def handle(self, delivery: Delivery) -> str:
         """Process one delivery; returns "processed", "duplicate" or "dead-lettered".
 
         Raises only for transient failures, which makes FastStream redeliver the message.
         """
+        labels = {"group": self.name, "topic": delivery.topic}
+        try:
+            outcome = await self._handle(delivery)
+        except BaseException:
+            CONSUMER_REDELIVERIES.add(1, labels)  # nacked: Kafka delivers it again
+            raise
+        CONSUMER_HANDLED.add(1, {**labels, "outcome": outcome})
+        if outcome == "duplicate":
+            CONSUMER_REDELIVERIES.add(1, labels)
+        return outcome
+
+    async def _handle(self, delivery: Delivery) -> str:
         try:
             envelope = self.registry.upcast(checked_envelope(delivery.value, delivery.topic))
             payload = self.registry.decode(envelope)
@@ -156,6 +177,10 @@ class InboxConsumer:
                 await asyncio.sleep(self.retry_delay * attempt)
 
     async def _apply(self, envelope: EventEnvelope, payload: EventPayload, topic: str) -> str:
+        with counting_appends():
+            return await self._apply_once(envelope, payload, topic)
+
+    async def _apply_once(self, envelope: EventEnvelope, payload: EventPayload, topic: str) -> str:
         async with self.pool.acquire() as conn, conn.transaction():
             seen = await conn.fetchval(
                 "SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2",
@@ -196,6 +221,7 @@ class InboxConsumer:
             headers=headers,
         )
         self.dead_lettered += 1
+        DEAD_LETTERS.add(1, {"group": self.name, "topic": delivery.topic})
         log.error(
             "%s: dead-lettered %s[%d]@%d: %s",
             self.name,
@@ -229,6 +255,8 @@ def subscribe(
     (the prefix is the deployment's topic prefix, so isolated runs never share a group), offsets
     from the beginning of history, and acknowledgement only after the handler's transaction
     committed. The inbox key stays the bare consumer name."""
+    consumer.topics = list(topics)
+    consumer.group_id = group_prefix + consumer.name
 
     @router.subscriber(  # type: ignore[untyped-decorator]
         *topics,

@@ -5,7 +5,9 @@ Every service database has the same core tables:
 - ``relay_positions``: how far each relay has published (written only after Kafka acknowledged);
 - ``inbox``: event ids a consumer has processed, written in the transaction of the effect;
 - ``auth_tokens``: hashed bearer tokens (see auth);
-plus the tables of the service itself, passed to ``migrate`` as extra DDL.
+plus the tables of the service itself, passed to ``migrate`` as extra DDL (the baseline), and
+``schema_migrations``, the record of the numbered migrations applied since
+(:mod:`xuncha_shared.migrations`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 import asyncpg
 import orjson
+
+from xuncha_shared.migrations import CORE_MIGRATIONS, Migration, apply_migrations
 
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -102,13 +106,21 @@ class PoolRepository:
                 yield own
 
 
-async def migrate(conn: asyncpg.Connection, extra: Sequence[str] = ()) -> None:
-    """Apply the core schema and a service's own DDL; idempotent and safe to run concurrently."""
+async def migrate(
+    conn: asyncpg.Connection,
+    extra: Sequence[str] = (),
+    migrations: Sequence[Migration] = (),
+) -> list[Migration]:
+    """Apply the baseline (the core schema and a service's own idempotent DDL), then the
+    numbered migrations (the core's and ``migrations``) not yet recorded in
+    ``schema_migrations`` (:mod:`xuncha_shared.migrations`); one transaction, safe to run
+    concurrently. Returns the migrations applied now."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
         await conn.execute(CORE_SCHEMA)
         for ddl in extra:
             await conn.execute(ddl)
+        return await apply_migrations(conn, [*CORE_MIGRATIONS, *migrations])
 
 
 def record_to_dict(record: asyncpg.Record) -> dict[str, Any]:

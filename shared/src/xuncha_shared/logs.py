@@ -4,12 +4,22 @@ Each line has ``ts`` (UTC, ISO 8601 with milliseconds), ``level``, ``logger``, `
 ``service``, the ``trace_id``/``span_id`` of the current OpenTelemetry span (hex, when there is a
 valid one), every field passed with ``extra=`` (``log.info("appended", extra={"event_id": ...})``)
 and ``exc_info``/``stack_info`` as text. Values that JSON cannot hold are written with ``str()``.
+
+The level is ``XUNCHA_LOG_LEVEL`` (``INFO``). With ``XUNCHA_LOG_FILE`` the lines go to that file
+instead, rotated by size (``XUNCHA_LOG_MAX_BYTES``, 10 MiB; ``XUNCHA_LOG_BACKUPS`` rotated files
+kept, 5: ``intake.log.1`` … ``intake.log.5``). One process per file: the local deployment gives
+each process its own ``.xuncha/logs/<name>.log``.
+
+Each HTTP request writes one ``access`` line (logger ``xuncha.access``, see
+:mod:`xuncha_shared.http.app`): method, route template, status, ``duration_ms``,
+``principal_id``, the trace id; never a token, a query string or a request body.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import sys
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -69,9 +79,16 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(
-    service: str, level: str | int = "INFO", *, stream: IO[str] | None = None
+    service: str,
+    level: str | int = "INFO",
+    *,
+    stream: IO[str] | None = None,
+    log_file: str | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+    backups: int = 5,
 ) -> logging.Handler:
-    """Send every log record (root logger) as JSON lines to ``stream`` (default stderr).
+    """Send every log record (root logger) as JSON lines to ``stream`` (default stderr), or to
+    ``log_file`` rotated at ``max_bytes`` keeping ``backups`` old files.
 
     Idempotent: a second call replaces the handler installed by the first one; handlers that
     others installed are left alone. Returns the installed handler.
@@ -81,7 +98,13 @@ def configure_logging(
         if getattr(existing, _HANDLER_MARK, False):
             root.removeHandler(existing)
             existing.close()
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler: logging.Handler
+    if log_file:
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)

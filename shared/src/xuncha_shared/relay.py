@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import logging
 import signal
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.eventstore.postgres import COMMITTED, PostgresEventStore
 from xuncha_shared.kafka import make_producer
 from xuncha_shared.logs import configure_logging
+from xuncha_shared.metrics import RELAY_LATENCY, RELAY_PUBLISHED
 from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
 from xuncha_shared.telemetry import (
@@ -65,7 +67,7 @@ def advisory_key(name: str) -> int:
 _RELAY_READ_SQL = """
 SELECT tx_id, global_position, event_id::text AS event_id, event_type,
        schema_version::text AS schema_version, stream_type, stream_id, jurisdiction,
-       traceparent,
+       traceparent, extract(epoch FROM recorded_at)::float8 AS recorded_epoch,
        convert_to(
            '{"event_id":"' || event_id::text
            || '","event_type":' || to_json(event_type)::text
@@ -131,6 +133,8 @@ class InFlight:
     pending: list[asyncio.Future[Any]]
     position: Position
     count: int
+    #: when each event of the batch was recorded (epoch seconds), for the publish latency
+    recorded: Sequence[float] = ()
 
 
 async def await_acks(pending: Sequence[asyncio.Future[Any]]) -> None:
@@ -322,7 +326,9 @@ class OutboxRelay:
                 pending = await self.send_rows(producer, rows)
                 if inflight is not None:
                     await self._complete(inflight)
-                inflight = InFlight(pending, read_from, len(rows))
+                inflight = InFlight(
+                    pending, read_from, len(rows), [r["recorded_epoch"] for r in rows]
+                )
             if inflight is not None:  # stopping: finish what was handed over
                 await self._complete(inflight)
                 inflight = None
@@ -341,8 +347,13 @@ class OutboxRelay:
     async def _complete(self, batch: InFlight) -> None:
         """Wait until Kafka acknowledged ``batch``, then store its position."""
         await await_acks(batch.pending)
+        acked = time.time()
         await self._save(batch.position)
         self.published += batch.count
+        labels = {"service": self.service}
+        RELAY_PUBLISHED.add(batch.count, labels)
+        for recorded in batch.recorded:
+            RELAY_LATENCY.record(max(acked - recorded, 0.0), labels)
 
 
 async def run_relay(settings: Settings) -> None:
@@ -371,7 +382,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings()
     if args.service:
         settings = settings.model_copy(update={"service": args.service})
-    configure_logging(f"{settings.service}.relay")
+    configure_logging(f"{settings.service}.relay", settings.log_level, log_file=settings.log_file)
     setup_telemetry(settings.service)
     tune_gc()
     asyncio.run(run_relay(settings))

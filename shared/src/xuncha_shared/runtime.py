@@ -24,7 +24,7 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from xuncha_shared import crypto, production
+from xuncha_shared import crypto, metrics, metrics_sampling, production
 from xuncha_shared.aggregates import Aggregates, NoReadModel, Reaction, ReadModel
 from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.auth import tokens
@@ -41,6 +41,7 @@ from xuncha_shared.http.app import create_app
 from xuncha_shared.http.server import run_uvicorn
 from xuncha_shared.kafka import client_security
 from xuncha_shared.logs import configure_logging
+from xuncha_shared.migrations import Migration
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
@@ -154,6 +155,12 @@ class ServiceSpec:
     on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
     #: deadline kinds the service's worker fires (xuncha_shared.clocks), run with the relay
     deadline_kinds: Sequence[DeadlineKind] = ()
+    #: its /metrics also serves the operator tools' metric files (``xuncha audit verify
+    #: --metrics-file``) in ``Settings.metrics_textfiles()``: one service does (reporting)
+    serves_tool_metrics: bool = False
+    #: the service's numbered schema migrations (xuncha_shared.migrations), after its baseline
+    #: ``schema``: component = the service's name, versions 1, 2, 3 …
+    migrations: Sequence[Migration] = ()
 
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
@@ -183,20 +190,22 @@ async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterato
     pool = await create_pool(settings.service_database_url(), min_size=2, max_size=20)
     try:
         async with pool.acquire() as conn:
-            await migrate(conn, [tokens.SCHEMA, crypto.SCHEMA, *spec.schema])
+            await migrate(conn, [tokens.SCHEMA, crypto.SCHEMA, *spec.schema], spec.migrations)
         await production.check_start(settings, pool)  # demo tokens; warnings in development
         ctx = ServiceContext(
             settings=settings,
             pool=pool,
-            store=PostgresEventStore(pool),
+            store=PostgresEventStore(pool, service=spec.name),
             registry=REGISTRY,
             broker=make_broker(settings, client_id=spec.name),
             authenticator=make_authenticator(settings, pool),
         )
         if spec.on_start:
             await spec.on_start(ctx)
+        metrics.watch_pool(spec.name, pool)
         yield ctx
     finally:
+        metrics.watch_pool(spec.name, None)
         await pool.close()
 
 
@@ -245,8 +254,14 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
                         name="deadlines",
                     )
                 )
+        tasks.append(
+            asyncio.create_task(metrics_sampler(ctx, parts).run(stop), name="metrics-sampler")
+        )
         if "api" in parts:
-            app = create_app(spec.name, title=spec.title, readiness=readiness)
+            textfiles = settings.metrics_textfiles() if spec.serves_tool_metrics else None
+            app = create_app(
+                spec.name, title=spec.title, readiness=readiness, metrics_textfiles=textfiles
+            )
             app.state.ctx = ctx
             if spec.build_api:
                 spec.build_api(app, ctx)
@@ -270,6 +285,33 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
             await ctx.broker.stop()
 
 
+def metrics_sampler(ctx: ServiceContext, parts: Sequence[str]) -> metrics.Sampler:
+    """The sampled gauges of this process: relay lag and deadlines due where the relay runs,
+    the lag of this process's consumer groups where the consumers run."""
+    sampler = metrics.Sampler(ctx.settings.metrics_interval_seconds)
+    service = ctx.service
+    if "relay" in parts:
+
+        async def relay() -> None:
+            await metrics_sampling.relay_lag(ctx.pool, service)
+
+        async def deadlines() -> None:
+            await metrics_sampling.deadlines_due(ctx.pool, service, ctx.now())
+
+        sampler.add(relay)
+        sampler.add(deadlines)
+    if "consumers" in parts and ctx.consumers:
+
+        async def consumers() -> None:
+            groups = [(c.name, c.group_id, c.topics) for c in ctx.consumers.values()]
+            await metrics_sampling.consumer_lag(
+                ctx.settings.kafka_bootstrap, client_security(ctx.settings), groups
+            )
+
+        sampler.add(consumers)
+    return sampler
+
+
 def main(spec: ServiceSpec, argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog=f"xuncha-{spec.name}", description=spec.title)
     parser.add_argument(
@@ -285,7 +327,14 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> None:
     everything = not args.parts or "all" in args.parts
     parts = {"api", "relay", "consumers"} if everything else set(args.parts)
     settings = Settings(service=spec.name)
-    configure_logging(spec.name)
+    configure_logging(
+        spec.name,
+        settings.log_level,
+        log_file=settings.log_file,
+        max_bytes=settings.log_max_bytes,
+        backups=settings.log_backups,
+    )
     setup_telemetry(spec.name)
+    metrics.setup_metrics(spec.name)
     tune_gc()
     asyncio.run(run_service(spec, settings, sorted(parts)))

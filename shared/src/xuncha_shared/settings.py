@@ -2,8 +2,8 @@
 
 | variable | meaning | default (local) |
 |---|---|---|
-| XUNCHA_SERVICE | which service this process is | (set per process) |
-| XUNCHA_DATABASE_URL | the service's own database | postgresql://SVC:SVC@127.0.0.1:15432/SVC |
+| XUNCHA_SERVICE | relay's and CLI's service (xuncha-<svc> ignores it) | intake |
+| XUNCHA_DATABASE_URL | the service's own database | unset: the admin URL on database SVC |
 | XUNCHA_PG_ADMIN_URL | superuser URL (set-up, CLI) | postgresql://postgres@127.0.0.1:15432/ |
 | XUNCHA_AUDIT_DATABASE_URL | read-only auditor URL (database swapped per service) | see below |
 | XUNCHA_AUDITOR_PASSWORD | password of the role xuncha_auditor | xuncha_auditor |
@@ -16,12 +16,17 @@
 | XUNCHA_KAFKA_SASL_MECHANISM | SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN | SCRAM-SHA-512 |
 | XUNCHA_TOPIC_PREFIX | prefix of every topic name (tests isolate with it) | "" |
 | XUNCHA_HTTP_HOST / XUNCHA_HTTP_PORT | where the HTTP API listens | 127.0.0.1 / per service |
-| XUNCHA_OTEL_EXPORTER | none, console or otlp (then OTEL_EXPORTER_OTLP_ENDPOINT) | none |
+| XUNCHA_OTEL_EXPORTER | traces, metrics: none, console, otlp (OTEL_EXPORTER_OTLP_*) | none |
+| XUNCHA_METRICS_INTERVAL_SECONDS | sampling of relay/consumer lag, deadlines due | 15 |
+| XUNCHA_METRICS_TEXTFILE_DIR | operator tools' metric files (reporting serves) | <state>/metrics |
+| XUNCHA_LOG_LEVEL | DEBUG, INFO, WARNING, ERROR | INFO |
+| XUNCHA_LOG_FILE | write the JSON log lines to this file, rotated by size (else stderr) | – |
+| XUNCHA_LOG_MAX_BYTES / XUNCHA_LOG_BACKUPS | rotation size, rotated files kept | 10 MiB / 5 |
 | XUNCHA_AUTH_MODE | token (hashed bearer tokens) or oidc | token |
 | XUNCHA_OIDC_JWKS_URL, XUNCHA_OIDC_ISSUER, XUNCHA_OIDC_AUDIENCE | OIDC validation | – |
 | XUNCHA_KEK | base64 32-byte key-encryption key for informant data keys | dev key (warned) |
 | XUNCHA_RELAY_POLL_MS | relay poll interval when idle | 20 |
-| XUNCHA_STATE_DIR | local state folder (pids, logs, demo tokens) | <repo>/.xuncha |
+| XUNCHA_STATE_DIR | local state folder (keys, demo tokens, metric files) | ./.xuncha (cwd) |
 | XUNCHA_SECRETS_DIR | the local deployment's generated secrets | <state>/secrets |
 
 Outside production, what is not set explicitly comes from the local deployment's generated
@@ -91,6 +96,12 @@ class Settings(BaseSettings):
     kek: str | None = None
     relay_poll_ms: int = 20
     state_dir: str | None = None
+    metrics_interval_seconds: float = Field(default=15.0, gt=0)
+    metrics_textfile_dir: str | None = None
+    log_level: str = "INFO"
+    log_file: str | None = None
+    log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    log_backups: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _local_secrets(self) -> Self:
@@ -142,6 +153,13 @@ class Settings(BaseSettings):
         if self.audit_db_url:
             return database_url_for(self.audit_db_url, dbname)
         return role_url(self.pg_admin_url, AUDITOR_ROLE, self.auditor_password, dbname)
+
+    def metrics_textfiles(self) -> str | None:
+        """Where operator tools leave metric files for reporting's /metrics:
+        ``XUNCHA_METRICS_TEXTFILE_DIR``, else ``<state dir>/metrics`` when a state dir is set."""
+        if self.metrics_textfile_dir:
+            return self.metrics_textfile_dir
+        return os.path.join(self.state_dir, "metrics") if self.state_dir else None
 
     def port(self) -> int:
         return self.http_port or DEFAULT_PORTS.get(self.service, 8000)

@@ -139,7 +139,9 @@ def _make_processor(exporter: str) -> tuple[SpanProcessor | None, InMemorySpanEx
     if exporter == "none":
         return None, None
     if exporter == "console":
-        return SimpleSpanProcessor(ConsoleSpanExporter()), None
+        # one JSON object per line, like the logs (the default formatter indents over lines)
+        exporter_ = ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + "\n")
+        return SimpleSpanProcessor(exporter_), None
     if exporter == "memory":
         memory = InMemorySpanExporter()
         return SimpleSpanProcessor(memory), memory

@@ -16,6 +16,8 @@ from typing import Any
 
 import asyncpg
 
+from xuncha_shared.metrics import counting_appends
+
 __all__ = ["UnitOfWork", "joined", "pg_unit_of_work"]
 
 #: a factory of transactions yielding the connection (``None`` with the in-memory fakes)
@@ -27,8 +29,9 @@ def pg_unit_of_work(pool: asyncpg.Pool) -> UnitOfWork:
 
     @asynccontextmanager
     async def transaction() -> AsyncIterator[asyncpg.Connection]:
-        async with pool.acquire() as conn, conn.transaction():
-            yield conn
+        with counting_appends():  # appends count as committed only if this commits
+            async with pool.acquire() as conn, conn.transaction():
+                yield conn
 
     return transaction
 

@@ -41,6 +41,7 @@ from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
+from xuncha_shared.metrics import IDENTITY_READS
 
 from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMembers
 from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
@@ -182,6 +183,7 @@ class IntakeHandlers:
                     raise
                 continue
             # committed: only now may the identity leave
+            IDENTITY_READS.add(1, {"service": "intake", "outcome": outcome.value})
             logger.info(
                 "informant identity read: petition %s by %s (%s), outcome %s, event %s",
                 petition_id,
@@ -193,6 +195,36 @@ class IntakeHandlers:
             return IdentityRead(
                 petition_id=petition_id, outcome=outcome, identity=identity, envelope=stored
             )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def erase_informant(
+        self, cmd: model.EraseIdentity, custodian: Principal, meta: Meta
+    ) -> EventEnvelope:
+        """Crypto-shred the petition's reporter identity (R23): the person's data key is
+        destroyed in the transaction that appends ``InformantIdentityErased``, so either both
+        happen or neither; reads afterwards answer 410 (and are still recorded)."""
+        for attempt in range(1, IDENTITY_READ_ATTEMPTS + 1):
+            state = await self.load(cmd.petition_id)
+            events = model.decide_identity_erasure(state, cmd, custodian)
+            try:
+                async with self.petitions.transaction() as conn:
+                    assert state.informant is not None  # decide refuses anonymous petitions
+                    await self.vault.erase(state.informant.person_id, conn=conn)
+                    [stored] = await self.petitions.record(
+                        conn, cmd.petition_id, state, events, meta
+                    )
+            except ConcurrencyError:
+                if attempt == IDENTITY_READ_ATTEMPTS:
+                    raise
+                continue
+            logger.info(
+                "informant identity erased: petition %s by %s (%s), event %s",
+                cmd.petition_id,
+                meta.actor.principal_id,
+                meta.actor.role,
+                stored.event_id,
+            )
+            return stored
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def notify(

@@ -17,4 +17,6 @@ SPEC = ServiceSpec(
     build_consumers=build_consumers,
     # a live projection of an older version is rebuilt from the history before serving
     on_start=on_start,
+    # its /metrics serves `xuncha audit verify --metrics-file`'s outcome (alert on failure)
+    serves_tool_metrics=True,
 )

@@ -13,7 +13,17 @@ from importlib.metadata import entry_points
 
 import typer
 
-from xuncha_shared.cli import audit, backup, calendar, demo, dlq, events, keys, tokens
+from xuncha_shared.cli import (
+    audit,
+    backup,
+    calendar,
+    demo,
+    dlq,
+    events,
+    informants,
+    keys,
+    tokens,
+)
 
 #: The entry point group through which services register their sub-commands.
 ENTRY_POINT_GROUP = "xuncha.cli"
@@ -33,6 +43,7 @@ GROUPS: dict[str, typer.Typer] = {
     "calendar": calendar.app,
     "keys": keys.app,
     "backup": backup.app,
+    "informants": informants.app,
 }
 for _name, _group in GROUPS.items():
     app.add_typer(_group, name=_name)

@@ -6,6 +6,7 @@ See docs/audit.md.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from xuncha_shared.cli.common import fail, plain, run, services_option, settings
 from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS
 from xuncha_shared.db import connect
 from xuncha_shared.domain.jurisdictions import is_known
+from xuncha_shared.metrics import write_textfile
 
 app = typer.Typer(help="Audit the event history (docs/audit.md).", no_args_is_help=True)
 
@@ -157,6 +159,12 @@ def verify(
         help="also check that every event of an earlier export is still stored unchanged",
     ),
     as_json: bool = typer.Option(False, "--json", help="the report as JSON"),
+    metrics_file: Path = typer.Option(
+        None,
+        "--metrics-file",
+        help="also write the outcome as Prometheus gauges to FILE (reporting's /metrics serves "
+        "<state>/metrics/*.prom; an alert fires when xuncha_audit_verify_intact is 0)",
+    ),
 ) -> None:
     """Check the whole history: hash chains, position holes, Kafka's copy, signed checkpoints.
 
@@ -189,6 +197,20 @@ def verify(
         except KafkaError as exc:
             raise _kafka_failure(exc, cfg.kafka_bootstrap) from None
     _print_report(report, as_json=as_json)
+    if metrics_file is not None:
+        write_textfile(
+            metrics_file,
+            {
+                "xuncha_audit_verify_intact": (
+                    "1 when the last xuncha audit verify found the history intact, else 0",
+                    1 if report.intact else 0,
+                ),
+                "xuncha_audit_verify_last_run_timestamp_seconds": (
+                    "when xuncha audit verify last ran (Unix time)",
+                    time.time(),
+                ),
+            },
+        )
     if not report.intact:
         raise typer.Exit(1)
 

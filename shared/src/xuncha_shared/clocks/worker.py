@@ -44,6 +44,7 @@ from xuncha_shared.clocks.deadlines import (
 from xuncha_shared.envelope import SYSTEM_ACTOR, Actor, EventPayload
 from xuncha_shared.eventstore.base import ANY_VERSION, ConcurrencyError, EventStore, NewEvent
 from xuncha_shared.ids import uuid7
+from xuncha_shared.metrics import DEADLINES_FIRED, counting_appends
 
 log = logging.getLogger("xuncha.clocks.worker")
 
@@ -145,13 +146,18 @@ class DeadlineWorker:
             )
             for _, batch in results:
                 fired.extend(batch)
+                for firing in batch:
+                    DEADLINES_FIRED.add(
+                        1, {"service": self.clocks.service, "stage": firing.stage.value}
+                    )
             if all(claimed < self.batch for claimed, _ in results):
                 return fired
 
     async def _fire_batch_retrying(self, now: datetime) -> tuple[int, list[Fired]]:
         while True:
             try:
-                return await self._fire_batch(now)
+                with counting_appends():
+                    return await self._fire_batch(now)
             except ConcurrencyError as exc:
                 # a command appended to one of the streams meanwhile: the batch rolled back
                 # as a whole and runs again on fresh heads

@@ -79,6 +79,31 @@ class InformantIdentityRead(EventPayload):
     outcome: IdentityReadOutcome
 
 
+class ErasureTrigger(StrEnum):
+    CUSTODIAN = "custodian"  # the informant custodian erased it, stating reason and legal basis
+    RETENTION = "retention"  # the retention period after the case was disposed ran out
+
+
+class InformantIdentityErased(EventPayload):
+    """A petition's reporter identity was crypto-shredded: the person's data key is destroyed, in
+    the transaction that appends this event, so the sealed identity can never be read again
+    (reads answer 410 and are still recorded).
+
+    Holds no personal data: ``person_id`` is the sealed identity's random id; the event history
+    (and its hash chain) is untouched, only the key is gone."""
+
+    event_type: ClassVar[str] = "intake.InformantIdentityErased"
+    schema_version: ClassVar[int] = 1
+
+    petition_id: UUID
+    person_id: UUID = Field(description="person_id of the petition's SealedPersonalData")
+    trigger: ErasureTrigger
+    reason: ReadReason = Field(description="why the identity is erased (4 to 500 characters)")
+    legal_basis: ReadReason = Field(
+        description="the rule that requires or allows it, e.g. 《个人信息保护法》第四十七条"
+    )
+
+
 def upcast_petition_received_v1(payload: JsonDict) -> JsonDict:
     """v1 -> v2: ``content`` became ``summary``; ``round_id`` is unknown for old petitions."""
     payload["summary"] = payload.pop("content")
@@ -611,6 +636,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceivedV1,
     PetitionReceived,
     InformantIdentityRead,
+    InformantIdentityErased,
     AcceptanceNoticeOverdue,
     ClueDisposalLearned,
     ResultNoticeOverdue,

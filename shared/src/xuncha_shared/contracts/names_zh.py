@@ -9,6 +9,7 @@ from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
 EVENT_NAMES_ZH: dict[str, str] = {
     "intake.PetitionReceived": "收到信访举报",
     "intake.InformantIdentityRead": "查阅举报人身份",
+    "intake.InformantIdentityErased": "销毁举报人身份",
     "intake.AcceptanceNoticeOverdue": "受理告知逾期",
     "intake.ForwardingOverdue": "转送逾期",
     "intake.InformantNotified": "告知举报人",
@@ -95,6 +96,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "informant": "举报人",
     "person_id": "举报人编号",
     "outcome": "查阅结果",
+    "legal_basis": "法律依据",
     "colour": "预警颜色",
     "previous_due_date": "原期限",
     "rule_id": "期限规则",
@@ -209,6 +211,7 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "questionnaire": "问卷调查",
     },
     "outcome": {"disclosed": "已披露给查阅人", "key_erased": "密钥已销毁，未能查阅"},
+    "trigger": {"custodian": "保管员销毁", "retention": "保存期限届满销毁"},
     "notice": {"acceptance": "受理告知", "result": "办理结果告知"},
     "notice_channel": {"letter": "书面", "phone": "电话", "in_person": "当面"},
     "method": {"quick_check": "速查", "verification": "核查"},

@@ -26,6 +26,7 @@ from xuncha_shared.eventstore.base import (
     Position,
     seal_batch,
 )
+from xuncha_shared.metrics import record_appended
 
 COLUMNS = (
     "global_position, tx_id, event_id, event_type, schema_version, stream_type, stream_id, "
@@ -110,8 +111,10 @@ def envelope_from_record(row: asyncpg.Record) -> EventEnvelope:
 class PostgresEventStore:
     """An asyncpg-backed event store on one service database."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, service: str = "") -> None:
         self.pool = pool
+        #: the ``service`` label of the appended-events metric
+        self.service = service
 
     async def append(
         self,
@@ -189,6 +192,7 @@ class PostgresEventStore:
             raise ConcurrencyError(stream_id, expected_version, head_version)
         for v in values:
             v["global_position"], v["tx_id"] = positions[v["event_id"]]
+        record_appended(self.service, [v["event_type"] for v in values])
         return batch.envelopes()
 
     async def stream_version(self, stream_id: str) -> int:

@@ -10,6 +10,12 @@
 * :class:`~xuncha_shared.http.gate.GateMiddleware` checks the URL, authenticates (before the
   body is read), rate-limits and bounds the body (413) of every request.
 * ``GET /healthz`` (liveness) and ``GET /readyz`` (the ``readiness`` checks; 503 when one fails).
+* ``GET /metrics``: the process's metrics in the Prometheus text format
+  (:mod:`xuncha_shared.metrics`), without a token from ``XUNCHA_METRICS_ALLOW`` (loopback by
+  default) when no proxy forwarded the request, else with ``Authorization: Bearer
+  $XUNCHA_METRICS_TOKEN``; every request is counted by route template and status with its
+  latency, and logged as one ``access`` line (method, route, status, duration, trace id,
+  principal id; never the path's values, a query string, a token or a body).
 * Domain refusals (``xuncha_shared.domain.errors.DomainError``) raised by a route become the
   problem of their status (``xuncha_shared.http.problems.problem_of``).
 
@@ -18,7 +24,11 @@ Serving the app is :mod:`xuncha_shared.http.server`'s.
 
 from __future__ import annotations
 
+import contextlib
+import hmac
+import ipaddress
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -40,6 +50,9 @@ from xuncha_shared.http.config import HttpSettings
 from xuncha_shared.http.gate import GateMiddleware
 from xuncha_shared.http.openapi import describe_problems
 from xuncha_shared.http.problems import TYPE_VALIDATION, ProblemError, problem_of, problem_type
+from xuncha_shared.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from xuncha_shared.metrics import HTTP_DURATION, HTTP_REQUESTS
+from xuncha_shared.metrics import render as render_metrics
 from xuncha_shared.telemetry import context_from_traceparent
 
 __all__ = [
@@ -52,6 +65,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("xuncha.http")
+access_log = logging.getLogger("xuncha.access")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_MALFORMED = problem_type("malformed-json")
@@ -217,9 +231,17 @@ class TraceMiddleware:
     generic problem, instead of reaching the server's own error log.
     """
 
-    def __init__(self, app: ASGIApp, tracer_provider: TracerProvider | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        tracer_provider: TracerProvider | None = None,
+        service: str = "",
+        access: bool = True,
+    ) -> None:
         self.app = app
         self._tracer = trace.get_tracer("xuncha.http", tracer_provider=tracer_provider)
+        self.service = service
+        self.access = access
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -234,6 +256,7 @@ class TraceMiddleware:
             elif key == b"tracestate":
                 tracestate = value.decode("latin-1")
         parent = context_from_traceparent(traceparent, tracestate)
+        started = time.perf_counter()
         with self._tracer.start_as_current_span(
             f"HTTP {method}",
             context=parent,
@@ -279,6 +302,82 @@ class TraceMiddleware:
                     span.set_attribute("http.response.status_code", status_code)
                     if status_code >= 500:
                         span.set_status(Status(StatusCode.ERROR))
+                self._record(scope, method, route_path, status_code, started)
+
+    def _record(
+        self,
+        scope: Scope,
+        method: str,
+        route_path: object,
+        status_code: int | None,
+        started: float,
+    ) -> None:
+        """Count the request and write its access line (inside the span: it has the trace id).
+
+        The route is the template (``/api/v1/petitions/{petition_id}``), never the path's
+        values; requests that matched no route count as ``unmatched``."""
+        duration = time.perf_counter() - started
+        route = route_path if isinstance(route_path, str) else _route_template(scope)
+        status = str(status_code) if status_code is not None else "none"
+        labels = {"service": self.service, "method": method, "route": route, "status": status}
+        HTTP_REQUESTS.add(1, labels)
+        HTTP_DURATION.record(duration, labels)
+        if not self.access or route in _QUIET_ROUTES:
+            return
+        principal = (scope.get("state") or {}).get("principal")
+        fields: dict[str, Any] = {
+            "method": method,
+            "route": route,
+            "status": status_code,
+            "duration_ms": round(duration * 1000, 2),
+            "principal_id": getattr(principal, "id", None),
+        }
+        if (caller := _caller_correlation(scope)) is not None:
+            fields["caller_correlation_id"] = caller
+        access_log.info("access", extra=fields)
+
+
+def _route_template(scope: Scope) -> str:
+    """The template of the route a request refused at the door (401, 429, 413) would have
+    reached; ``unmatched`` when none would (or the router cannot tell)."""
+    path: str = scope.get("path", "")
+    method: str = scope.get("method", "")
+    partial: str | None = None
+    for regex, template, methods in _flat_routes(getattr(scope.get("app"), "routes", ())):
+        if regex.match(path):
+            if not methods or method in methods or (method == "HEAD" and "GET" in methods):
+                return template
+            partial = partial or template
+    return partial or "unmatched"
+
+
+def _flat_routes(routes: Any) -> list[tuple[Any, str, frozenset[str]]]:
+    """(path regex, template, methods) of every route, included routers' routes too (FastAPI
+    keeps those in ``effective_candidates``)."""
+    out: list[tuple[Any, str, frozenset[str]]] = []
+    for route in routes or ():
+        regex = getattr(route, "path_regex", None)
+        template = getattr(route, "path_format", None) or getattr(route, "path", None)
+        if regex is not None and isinstance(template, str):
+            out.append((regex, template, frozenset(getattr(route, "methods", None) or ())))
+            continue
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            with contextlib.suppress(Exception):
+                out.extend(_flat_routes(candidates()))
+    return out
+
+
+#: probes and scrapes, every few seconds: counted, not logged
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _caller_correlation(scope: Scope) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key == b"x-correlation-id":
+            text = value.decode("latin-1")[:64]
+            return text if text.isprintable() else None
+    return None
 
 
 # --- app factory ----------------------------------------------------------------------------
@@ -294,6 +393,7 @@ def create_app(
     tracer_provider: TracerProvider | None = None,
     telemetry: TelemetryConfig | None = None,
     http_settings: HttpSettings | None = None,
+    metrics_textfiles: str | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with xuncha's problem details, request tracing and health endpoints."""
@@ -313,7 +413,13 @@ def create_app(
     app.add_exception_handler(DomainError, _domain_error_handler)
     # the door (inner) runs inside the request's span (outer): its refusals carry a trace id
     app.add_middleware(GateMiddleware, respond=_gate_refusal, settings=http_settings)
-    app.add_middleware(TraceMiddleware, tracer_provider=tracer_provider)
+    settings = http_settings or HttpSettings()
+    app.add_middleware(
+        TraceMiddleware,
+        tracer_provider=tracer_provider,
+        service=service,
+        access=settings.access_log,
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -341,4 +447,42 @@ def create_app(
             )
         return {"status": "ready", "service": service, "checks": checks}
 
+    if settings.metrics_enabled:
+        _add_metrics_route(app, settings, metrics_textfiles)
     return app
+
+
+def _networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(part.strip()) for part in spec.split(",") if part.strip()]
+
+
+def _add_metrics_route(app: FastAPI, settings: HttpSettings, textfiles: str | None) -> None:
+    allowed = _networks(settings.metrics_allow)
+    token = settings.metrics_token
+
+    def open_to(request: Request) -> bool:
+        if "x-forwarded-for" in request.headers or "forwarded" in request.headers:
+            return False  # came through a proxy: the peer address is the proxy's
+        host = request.client.host if request.client else None
+        try:
+            address = ipaddress.ip_address(host or "")
+        except ValueError:
+            return False
+        return any(address in network for network in allowed)
+
+    @app.get("/metrics", include_in_schema=False, response_model=None)
+    async def metrics(request: Request) -> Response:
+        if not open_to(request):
+            sent = request.headers.get("authorization", "")
+            if not token or not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                return problem_response(
+                    403,
+                    title="Forbidden",
+                    detail=(
+                        "metrics are served without a token only to XUNCHA_METRICS_ALLOW; "
+                        "send Authorization: Bearer <XUNCHA_METRICS_TOKEN> "
+                        "(指标仅对允许的地址开放, 其他地址须携带指标令牌)"
+                    ),
+                    instance=request.url.path,
+                )
+        return Response(render_metrics(textfiles), media_type=METRICS_CONTENT_TYPE)

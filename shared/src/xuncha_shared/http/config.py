@@ -8,6 +8,10 @@
 | ``XUNCHA_BODY_LIMIT_BYTES`` | 1 MiB | largest request body |
 | ``XUNCHA_UPLOAD_LIMIT_BYTES`` | 20 MiB | largest body of an evidence upload (``…/evidence…``) |
 | ``XUNCHA_MAX_STREAMS_PER_TOKEN`` | ``3`` | concurrent event streams (SSE) per principal |
+| ``XUNCHA_METRICS_ENABLED`` | ``true`` | serve ``GET /metrics`` (Prometheus text format) |
+| ``XUNCHA_METRICS_ALLOW`` | ``127.0.0.0/8,::1`` | networks that scrape ``/metrics`` tokenless |
+| ``XUNCHA_METRICS_TOKEN`` | unset | bearer token other addresses must send (unset: they get 403) |
+| ``XUNCHA_ACCESS_LOG`` | ``true`` | one JSON ``access`` line per request (``xuncha.access``) |
 """
 
 from __future__ import annotations
@@ -27,3 +31,7 @@ class HttpSettings(BaseSettings):
     body_limit_bytes: int = Field(default=MIB, ge=1)
     upload_limit_bytes: int = Field(default=20 * MIB, ge=1)
     max_streams_per_token: int = Field(default=3, ge=1)
+    metrics_enabled: bool = True
+    metrics_allow: str = "127.0.0.0/8,::1"
+    metrics_token: str | None = None
+    access_log: bool = True

@@ -21,7 +21,9 @@ from uuid import UUID
 from xuncha_shared.contracts.common import Channel, SealedPersonalData
 from xuncha_shared.contracts.intake import (
     ClueDisposalLearned,
+    ErasureTrigger,
     IdentityReadOutcome,
+    InformantIdentityErased,
     InformantIdentityRead,
     InformantNotified,
     NoticeChannel,
@@ -53,6 +55,10 @@ class UnknownPetition(NotFoundError):
 
 class AnonymousPetition(RuleViolation):
     """The petition was made anonymously: it has no sealed reporter identity to read (409)."""
+
+
+class IdentityAlreadyErased(RuleViolation):
+    """The petition's reporter identity was erased already (409)."""
 
 
 #: the only role that reads decrypted reporter identities (domain §7)
@@ -158,6 +164,16 @@ class ReadIdentity:
     reason: str
 
 
+@dataclass(frozen=True)
+class EraseIdentity:
+    """The informant custodian erases a petition's reporter identity (crypto-shredding, R23),
+    stating why and under which rule."""
+
+    petition_id: UUID
+    reason: str
+    legal_basis: str
+
+
 @dataclass
 class Petition:
     petition_id: UUID | None = None
@@ -168,6 +184,7 @@ class Petition:
     round_id: str | None = None
     informant: SealedPersonalData | None = None
     identity_reads: int = 0
+    identity_erased: bool = False
     notices: list[NoticeKind] = field(default_factory=list)
     #: the clue's disposal, once intake learned it (R8: the result notice counts from it)
     disposed_on: date | None = None
@@ -264,6 +281,42 @@ def decide_identity_read(
     ]
 
 
+def decide_identity_erasure(
+    state: Petition, cmd: EraseIdentity, custodian: Principal
+) -> list[EventPayload]:
+    """Erase the petition's reporter identity (R23): the same refusals as a read (403 another
+    role, 404 unknown or another jurisdiction's, 409 anonymous), 409 when already erased, 422
+    without a reason or a legal basis of 4 to 500 characters. The handler destroys the person's
+    data key in the transaction that appends the event."""
+    sealed = identity_to_read(
+        state, ReadIdentity(petition_id=cmd.petition_id, reason=cmd.reason), custodian
+    )
+    if state.identity_erased:
+        raise IdentityAlreadyErased(
+            f"来信来访 {cmd.petition_id} 的举报人身份已销毁 / the reporter identity of petition "
+            f"{cmd.petition_id} is erased already (R23)"
+        )
+    return [
+        InformantIdentityErased(
+            petition_id=cmd.petition_id,
+            person_id=sealed.person_id,
+            trigger=ErasureTrigger.CUSTODIAN,
+            reason=validate_read_reason(cmd.reason),
+            legal_basis=_legal_basis(cmd.legal_basis),
+        )
+    ]
+
+
+def _legal_basis(text: str) -> str:
+    stripped = text.strip()
+    if not READ_REASON_MIN <= len(stripped) <= READ_REASON_MAX:
+        raise InvalidCommand(
+            f"销毁举报人身份须写明法律依据（{READ_REASON_MIN}–{READ_REASON_MAX} 字） / the legal "
+            f"basis of an erasure must have {READ_REASON_MIN} to {READ_REASON_MAX} characters"
+        )
+    return stripped
+
+
 @dataclass(frozen=True)
 class NotifyInformant:
     """The informant custodian records that the real-name reporter was told (R8)."""
@@ -354,6 +407,8 @@ def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> 
         state.informant = event.informant
     elif isinstance(event, InformantIdentityRead):
         state.identity_reads += 1
+    elif isinstance(event, InformantIdentityErased):
+        state.identity_erased = True
     elif isinstance(event, InformantNotified):
         state.notices.append(event.notice)
     elif isinstance(event, ClueDisposalLearned):

@@ -84,6 +84,25 @@ class ReceiptOut(BaseModel):
     status_zh: str
 
 
+class ErasureIn(BaseModel):
+    """Why and under which rule the custodian erases a reporter's identity (R23); recorded
+    unencrypted in the event, so neither may contain personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: ReadReason = Field(description="销毁理由 (4–500 characters), e.g. 举报人申请删除")
+    legal_basis: ReadReason = Field(
+        description="法律依据 (4–500 characters), e.g. 《个人信息保护法》第四十七条"
+    )
+
+
+class ErasureOut(BaseModel):
+    petition_id: UUID
+    erased: bool = Field(description="always true: the reporter's data key is destroyed")
+    erasure_event_id: UUID = Field(description="the committed intake.InformantIdentityErased")
+    erased_at: datetime
+
+
 class IdentityReadIn(BaseModel):
     """Why the custodian needs the reporter's identity; recorded with the read, unencrypted,
     so it must not itself contain personal data."""
@@ -212,6 +231,37 @@ def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
             employer=identity.employer,
             read_event_id=read.read_event_id,
             read_at=read.read_at,
+        )
+
+    @router.post(
+        "/petitions/{petition_id}/informant/erasure",
+        response_model=ErasureOut,
+        responses={
+            409: {"description": "anonymous petition, or the identity is erased already"},
+        },
+    )
+    async def erase_informant(
+        petition_id: UUID,
+        body: ErasureIn,
+        request: Request,
+        principal: Principal = Depends(custodian),
+    ) -> ErasureOut:
+        """销毁举报人身份 (R23): the reporter's data key is destroyed (crypto-shredding) in the
+        transaction that records ``intake.InformantIdentityErased`` (who, when, why, legal
+        basis; no personal data). Reads answer 410 afterwards; the history still verifies."""
+        with domain_errors():
+            stored = await handlers.erase_informant(
+                model.EraseIdentity(
+                    petition_id=petition_id, reason=body.reason, legal_basis=body.legal_basis
+                ),
+                principal,
+                request_meta(request, principal),
+            )
+        return ErasureOut(
+            petition_id=petition_id,
+            erased=True,
+            erasure_event_id=stored.event_id,
+            erased_at=stored.occurred_at,
         )
 
     @router.post(

@@ -27,6 +27,8 @@ from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 
 #: the event appended before a reporter identity is disclosed (contracts/intake.py)
 IDENTITY_READ_EVENT = "intake.InformantIdentityRead"
+#: the crypto-shredding of a reporter identity (R23)
+IDENTITY_ERASED_EVENT = "intake.InformantIdentityErased"
 IDENTITY_READS_DEFAULT_LIMIT = 1000
 IDENTITY_READS_MAX_LIMIT = 10_000
 
@@ -51,6 +53,9 @@ class IdentityReadOut(BaseModel):
     reason: str | None
     outcome: str | None
     outcome_label: str | None
+    #: erasures only: who or what erased (custodian, retention) and under which rule
+    trigger: str | None = None
+    legal_basis: str | None = None
 
 
 class IdentityReads(BaseModel):
@@ -89,6 +94,8 @@ def _identity_read_out(row: Mapping[str, Any]) -> IdentityReadOut:
         reason=text(payload.get("reason")),
         outcome=text(outcome),
         outcome_label=VALUE_LABELS_ZH.get("outcome", {}).get(str(outcome), text(outcome)),
+        trigger=text(payload.get("trigger")),
+        legal_basis=text(payload.get("legal_basis")),
     )
 
 
@@ -98,7 +105,8 @@ _IDENTITY_READS_SQL = """
 SELECT event_id, stream_id, stream_version, global_position, occurred_at, recorded_at,
        jurisdiction, actor,
        jsonb_build_object('petition_id', payload->'petition_id', 'reason', payload->'reason',
-                          'outcome', payload->'outcome') AS payload
+                          'outcome', payload->'outcome', 'trigger', payload->'trigger',
+                          'legal_basis', payload->'legal_basis') AS payload
 FROM events
 WHERE event_type = $1 AND jurisdiction LIKE $2
   AND ($3::timestamptz IS NULL OR occurred_at >= $3::timestamptz)
@@ -113,24 +121,13 @@ def identity_reads_router(
     settings = ctx.settings
     router = APIRouter()
 
-    @router.get("/identity-reads", response_model=IdentityReads)
-    async def identity_reads(
-        since: str | None = Query(
-            None,
-            description="occurred at or after this ISO 8601 time (without offset: Beijing time)",
-            max_length=64,
-        ),
-        jurisdiction: str | None = Query(
-            None,
-            description="a county code, or a city code (the city and its counties)",
-            pattern=r"^\d{6}$",
-        ),
-        limit: int = Query(IDENTITY_READS_DEFAULT_LIMIT, ge=1, le=IDENTITY_READS_MAX_LIMIT),
-        principal: Principal = Depends(auditor),
+    async def listing(
+        event_type: str,
+        since: str | None,
+        jurisdiction: str | None,
+        limit: int,
+        principal: Principal,
     ) -> IdentityReads:
-        """Every ``intake.InformantIdentityRead`` event of intake's history: who read (or tried
-        to read) a reporter's identity, when, for which petition, with what stated reason and
-        outcome. Never the identity itself (the events hold none). Oldest first."""
         since_at: datetime | None = None
         if since is not None:
             try:
@@ -148,7 +145,7 @@ def identity_reads_router(
         with unavailable(settings):
             async with pools.acquire("intake") as conn:
                 rows = await conn.fetch(
-                    _IDENTITY_READS_SQL, IDENTITY_READ_EVENT, pattern, since_at, limit + 1
+                    _IDENTITY_READS_SQL, event_type, pattern, since_at, limit + 1
                 )
         reads = [_identity_read_out(r) for r in rows[:limit]]
         return IdentityReads(
@@ -158,6 +155,41 @@ def identity_reads_router(
             truncated=len(rows) > limit,
             reads=reads,
         )
+
+    since_query = Query(
+        None,
+        description="occurred at or after this ISO 8601 time (without offset: Beijing time)",
+        max_length=64,
+    )
+    jurisdiction_query = Query(
+        None,
+        description="a county code, or a city code (the city and its counties)",
+        pattern=r"^\d{6}$",
+    )
+
+    @router.get("/identity-reads", response_model=IdentityReads)
+    async def identity_reads(
+        since: str | None = since_query,
+        jurisdiction: str | None = jurisdiction_query,
+        limit: int = Query(IDENTITY_READS_DEFAULT_LIMIT, ge=1, le=IDENTITY_READS_MAX_LIMIT),
+        principal: Principal = Depends(auditor),
+    ) -> IdentityReads:
+        """Every ``intake.InformantIdentityRead`` event of intake's history: who read (or tried
+        to read) a reporter's identity, when, for which petition, with what stated reason and
+        outcome. Never the identity itself (the events hold none). Oldest first."""
+        return await listing(IDENTITY_READ_EVENT, since, jurisdiction, limit, principal)
+
+    @router.get("/identity-erasures", response_model=IdentityReads)
+    async def identity_erasures(
+        since: str | None = since_query,
+        jurisdiction: str | None = jurisdiction_query,
+        limit: int = Query(IDENTITY_READS_DEFAULT_LIMIT, ge=1, le=IDENTITY_READS_MAX_LIMIT),
+        principal: Principal = Depends(auditor),
+    ) -> IdentityReads:
+        """Every ``intake.InformantIdentityErased`` event (R23): whose identity was
+        crypto-shredded, when, by whom (the custodian, or the retention rule), why and under
+        which rule (``trigger``, ``reason``, ``legal_basis``; in ``reads``). Oldest first."""
+        return await listing(IDENTITY_ERASED_EVENT, since, jurisdiction, limit, principal)
 
     # a replay reads the whole history and builds a schema: one at a time
     return router
