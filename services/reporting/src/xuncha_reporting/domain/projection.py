@@ -49,6 +49,11 @@ from xuncha_reporting.domain.model import (
     LedgerReport,
     Metric,
 )
+from xuncha_reporting.domain.office_summary import (
+    SUMMARY_EVENT_TYPES,
+    organisation_feed,
+    summary_docs,
+)
 
 #: Principal ids of the demo tokens (``xuncha tokens demo``) start with this.
 DEMO_PRINCIPAL_PREFIX = "demo-"
@@ -85,6 +90,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         InspectorEvaluated.event_type,
         *(event.event_type for event in RECORD_EVENTS.values()),
     }
+    | SUMMARY_EVENT_TYPES
 )
 
 #: what satisfies R1: the formal report (a final report is formal too)
@@ -441,4 +447,6 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
             pass
     changes.extend(deadline_changes(envelope, payload))
     changes.extend(lifecycle_docs(envelope, payload))
+    changes.extend(summary_docs(envelope, payload))  # the office summary (office_summary.py)
+    changes.extend(organisation_feed(envelope, payload))
     return changes
