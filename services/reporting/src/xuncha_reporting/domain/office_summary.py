@@ -7,8 +7,9 @@ view from them when read:
 * reports heard, by meeting kind (书记专题会 / 常委会 / 巡察工作领导小组会), from
   ``clues.InspectionReportHeard`` (the year of ``held_on``); reports drafted by kind;
 * problems recorded (by topic) and the pointed problems (点人点事) named at hearings of the year,
-  with how many of them are under supervision (督办: counted from ``SUPERVISION_EVENT_TYPES``
-  once rectification records it; none yet);
+  with how many of them are under supervision: rectification's 督办 (``SUPERVISION_EVENT_TYPES``,
+  e.g. ``rectification.SupervisionOrdered``) names a unit's issues, not problems, so a pointed
+  problem counts as supervised when a supervision was ordered for its unit (``unit_id``);
 * clues transferred by department (the year of the transfer) and, per department, by
   disposition (谈话函询, 初步核实, 暂存待查, 予以了结, 立案审查调查, 组织处理) from
   ``DISPOSITION_EVENT_TYPES`` (the clue results reported back; the clues not yet concluded count
@@ -50,8 +51,11 @@ _CST = timezone(timedelta(hours=8))
 DISPOSITION_EVENT_TYPES: frozenset[str] = frozenset(
     {"clues.TransferResultReported", "clues.ClueDisposed", "clues.ClueResultReported"}
 )
-#: the events that put a pointed problem under supervision (督办), with ``problem_ids``
-SUPERVISION_EVENT_TYPES: frozenset[str] = frozenset({"rectification.SupervisionIssued"})
+#: the events that put a unit's issues under supervision (督办), with ``unit_id`` and
+#: ``issue_ids`` (rectification's; read by field name, so a later contract slots in)
+SUPERVISION_EVENT_TYPES: frozenset[str] = frozenset(
+    {"rectification.SupervisionOrdered", "rectification.SupervisionIssued"}
+)
 
 #: the events this module projects (registered in ``projection.PROJECTED_EVENT_TYPES``)
 SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
@@ -167,11 +171,11 @@ def summary_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
             value = getattr(disposition, "value", disposition)
             return [doc("os_disposition", clue_id, {"disposition": str(value), "on": on})]
     if payload.event_type in SUPERVISION_EVENT_TYPES:
-        problem_ids = getattr(payload, "problem_ids", None) or []
-        return [
-            doc("os_supervision", f"{envelope.event_id}/{p}", {"problem_id": str(p), "on": on})
-            for p in problem_ids
-        ]
+        unit_id = getattr(payload, "unit_id", None)
+        if unit_id is not None:
+            issues = len(getattr(payload, "issue_ids", None) or [])
+            body = {"unit_id": str(unit_id), "issues": issues, "on": on}
+            return [doc("os_supervision", envelope.event_id, body)]
     return []
 
 
@@ -254,9 +258,11 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
     pointed_ids = list(
         dict.fromkeys(p for h in hearings.values() for p in h["pointed_problem_ids"])
     )
-    supervised_ids = {s["problem_id"] for s in docs.get("os_supervision", {}).values()} & set(
-        pointed_ids
-    )
+    supervised_units = {s["unit_id"] for s in docs.get("os_supervision", {}).values()}
+    supervised_ids = [
+        p for p in pointed_ids if all_problems.get(p, {}).get("unit_id") in supervised_units
+    ]
+    supervisions = _own(docs, "os_supervision", jurisdiction, year, "on")
     pointed_topics = Counter(
         t for p in pointed_ids for t in all_problems.get(p, {}).get("topics", [])
     )
@@ -312,6 +318,8 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
         "pointed": {
             "problems": len(pointed_ids),
             "supervised": len(supervised_ids),
+            "supervisions": len(supervisions),
+            "issues_supervised": sum(s["issues"] for s in supervisions.values()),
             "by_topic": dict(pointed_topics),
             "problem_ids": pointed_ids,
         },
