@@ -117,7 +117,10 @@ def load(
         f"{summary.classified} clues classified, {summary.escalated} escalated to 市委巡察办, "
         f"{summary.transferred} transferred, {summary.feedbacks} feedbacks with "
         f"{summary.issues} problems, {summary.reports} rectification reports, "
-        f"{summary.acknowledged} items signed for by 纪委监委"
+        f"{summary.acknowledged} items signed for by 纪委监委; {summary.findings.problems} "
+        f"problems ({summary.findings.pointed} 点人点事), {summary.findings.reports} inspection "
+        f"reports, hearings {summary.findings.hearings}, {summary.findings.consultations} "
+        "consultations"
     )
     if city:
         rate = city.get("completion_rate")
