@@ -147,7 +147,14 @@ async def shot(page: Any, name: str) -> None:
 async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "linchuan")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification"]
+    assert await menu_names(page) == [
+        "overview",
+        "petitions",
+        "clues",
+        "findings",
+        "office-summary",
+        "rectification",
+    ]
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
     # 临川区 is the only jurisdiction a county office can choose
@@ -341,7 +348,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     unit = "临川区卫生健康委员会"
     s = await open_as(browser, wb, "group")  # an inspection group member enters for the unit
     page = s.page
-    assert await menu_names(page) == ["petitions", "clues", "rectification"]
+    assert await menu_names(page) == ["petitions", "clues", "findings", "rectification"]
     await page.click('[data-menu="rectification"]')
     await page.wait_for_selector("#feedback-form")
     await page.fill("#f-unit", unit)
@@ -402,7 +409,15 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
 async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "city")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification", "feeds"]
+    assert await menu_names(page) == [
+        "overview",
+        "petitions",
+        "clues",
+        "findings",
+        "office-summary",
+        "rectification",
+        "feeds",
+    ]
     cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
     await page.wait_for_selector(cell)
     assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11

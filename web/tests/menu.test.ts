@@ -5,13 +5,13 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification"]);
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "findings", "office-summary", "rectification", "feeds"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "findings", "office-summary", "rectification"]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["petitions", "clues", "rectification"]);
+    expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification"]);
     expect(names("department")).toEqual(["feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "rectification", "feeds", "audit"]);
+    expect(names("auditor")).toEqual(["overview", "clues", "findings", "office-summary", "rectification", "feeds", "audit"]);
     expect(names("informant_custodian")).toEqual([]);
     expect(names("nobody")).toEqual([]);
   });
@@ -30,5 +30,8 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.acknowledge("department")).toBe(true);
     expect(CAN.acknowledge("city_admin")).toBe(false);
     expect(CAN.ledger("group_member")).toBe(false);
+    expect(CAN.recordFindings("group_member")).toBe(true);
+    expect(CAN.hearReport("group_member")).toBe(false);
+    expect(CAN.hearReport("county_admin")).toBe(true);
   });
 });

@@ -23,6 +23,11 @@ export const MENU: readonly MenuItem[] = [
   { name: "petitions", path: "/petitions", title: "信访受理", roles: ["city_admin", "county_admin", "group_member"] },
   // clues: offices, groups; the auditor reads
   { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // problems, inspection reports, hearings, consultations (clues): offices and groups; the
+  // auditor reads
+  { name: "findings", path: "/findings", title: "问题与报告", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // the office's annual figures (reporting's office summary): offices and the auditor
+  { name: "office-summary", path: "/office-summary", title: "工作总结", roles: ["city_admin", "county_admin", "auditor"] },
   // feedback and rectification
   { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
   // department feeds: the department itself; the city office and the auditor read
@@ -53,4 +58,6 @@ export const CAN = {
   feedBack: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
   ledger: (r: string) => ["city_admin", "county_admin", "auditor"].includes(r),
   acknowledge: (r: string) => r === "department",
+  recordFindings: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
+  hearReport: (r: string) => ["city_admin", "county_admin"].includes(r),
 };
