@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from xuncha_reporting.domain import project
 from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
-from xuncha_reporting.domain.office_summary import SUMMARY_KINDS, office_summary
+from xuncha_reporting.domain.office_summary import SUMMARY_KINDS, office_summary, summary_docs
 from xuncha_shared.contracts.clues import (
     ClueTransferred,
     ConsultationHeld,
@@ -195,3 +195,60 @@ def test_the_organisation_feed_carries_its_problems_and_the_inspector_grades():
     assert all(i.department is Department.ORGANISATION for i in d.feed)
     assert d.feed[0].summary.startswith("[选人用人、四风]")
     assert d.feed[2].summary == "巡察干部评价：优秀"
+
+
+class _Disposed(EventPayload):
+    """A stand-in for the clue result event of the clue lifecycle (its contract comes later)."""
+
+    event_type: ClassVar[str] = "clues.TransferResultReported"
+    schema_version: ClassVar[int] = 1
+    clue_id: uuid.UUID
+    disposition: str
+
+
+class _Supervised(EventPayload):
+    """A stand-in for rectification's supervision (督办) of a unit's issues."""
+
+    event_type: ClassVar[str] = "rectification.SupervisionOrdered"
+    schema_version: ClassVar[int] = 1
+    unit_id: uuid.UUID
+    issue_ids: list[uuid.UUID]
+
+
+def test_results_and_supervision_slot_in_when_their_events_arrive():
+    d = Docs()
+    clue = uuid.uuid4()
+    d.apply(
+        ClueTransferred(
+            clue_id=clue, department=Department.DISCIPLINE, reason="r", jurisdiction=CITY,
+            unit="u", summary="s",
+        ),
+        CITY,
+    )  # fmt: skip
+    unit = uuid.uuid4()
+    pointed = problem(unit, "四风")
+    d.apply(pointed, CITY)
+    d.apply(
+        InspectionReportHeard(
+            report_id=uuid.uuid4(), hearing_id=uuid.uuid4(), round_id=ROUND, jurisdiction=CITY,
+            kind=InspectionReportKind.UNIT, unit_id=unit, unit_ids=[unit],
+            meeting=HearingMeeting.SECRETARY_MEETING, held_on=date(2026, 5, 1),
+            pointed_problem_ids=[pointed.problem_id], decisions="交办",
+        ),
+        CITY,
+    )  # fmt: skip
+    before = office_summary(d.docs, CITY, 2026)
+    assert before["transfers"]["pending"] == 1
+    assert before["pointed"]["supervised"] == 0
+    for payload in (
+        _Disposed(clue_id=clue, disposition="talk_or_letter"),
+        _Supervised(unit_id=unit, issue_ids=[uuid.uuid4(), uuid.uuid4()]),
+    ):
+        for change in summary_docs(envelope(payload, CITY), payload):
+            d.docs[change.kind][change.key] = {**change.doc, "jurisdiction": change.jurisdiction}
+    after = office_summary(d.docs, CITY, 2026)
+    assert after["transfers"]["by_disposition"]["talk_or_letter"] == 1
+    assert after["transfers"]["pending"] == 0
+    assert after["pointed"]["supervised"] == 1
+    assert after["pointed"]["issues_supervised"] == 2
+    assert "谈话函询1件" in after["rendering_zh"]
