@@ -43,7 +43,7 @@ async def site(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
 
 async def test_a_county_office_records_problems_hears_a_report_and_reads_its_summary(site: Any):
     running, url = site
-    token = running.tokens["county_admin"]
+    token = running.tokens["linchuan"]
     auth = {"Authorization": f"Bearer {token}"}
     round_id, unit_id = str(uuid.uuid4()), str(uuid.uuid4())
     async with httpx.AsyncClient(base_url=url, timeout=20) as http:
@@ -97,11 +97,17 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             await typed(page, "r-round", round_id)
             await typed(page, "r-unit", unit_id)
             await page.locator(".el-select:has(#r-problems)").click()
-            for option in await page.locator(".el-select-dropdown__item:visible").all():
-                await option.click()
+            options = page.locator(".el-select-dropdown__item:visible")
+            await options.first.wait_for()
+            for title in ("选人用人把关不严", "“三重一大”事项未经集体研究决定"):
+                await options.filter(has_text=title).click()
             await page.keyboard.press("Escape")
+            await shot(page, "findings-report-form")
             await page.click("#r-submit")
             await page.wait_for_selector("#report-table >> text=分报告")
+            async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+                listed = (await http.get("/api/v1/inspection-reports", headers=auth)).json()
+            assert [len(r["problem_ids"]) for r in listed["items"]] == [2]
             await page.locator(".hear-button").first.click()
             await page.wait_for_selector("#hearing-form")
             await page.locator(".el-select:has(#h-pointed)").click()
@@ -133,11 +139,11 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             await page.goto(f"{url}/office-summary")
             for _ in range(60):
                 text = await page.locator("#os-rendering").inner_text()
-                if "1次向县委书记专题会汇报" in text and "开展即时会商1次" in text:
+                if "1次向区委书记专题会汇报" in text and "开展即时会商1次" in text:
                     break
                 await page.wait_for_timeout(1000)
                 await page.click("text=刷新")
-            assert "1次向县委书记专题会汇报巡察工作综合情况" in text
+            assert "1次向区委书记专题会汇报巡察工作综合情况" in text
             assert "发现问题2个" in text
             assert "点人点事问题1项" in text
             await shot(page, "office-summary")

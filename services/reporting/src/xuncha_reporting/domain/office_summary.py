@@ -346,7 +346,11 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
 
 def render_zh(view: dict[str, Any]) -> str:
     """The summary as an office writes it (000:L34, L40)."""
-    committee = "市委" if jurisdictions.is_city(view["jurisdiction"]) else "县委"
+    code = view["jurisdiction"]
+    if jurisdictions.is_city(code):
+        committee = "市委"
+    else:  # 区委 of a district (临川区), 县委 of a county
+        committee = "区委" if jurisdictions.name_of(code).endswith("区") else "县委"
     office = f"{committee}巡察办"
     meetings = view["hearings"]["by_meeting"]
     parts = [
