@@ -138,6 +138,27 @@ async def test_demo_load_through_the_public_apis_then_the_dashboard(running: Run
     assert city["clues_registered"] >= summary.petitions
     assert city["clues_transferred"] >= 52
     assert 0.5 < city["completion_rate"] < 0.95
+    # step 7 (cli/demo/findings.py): the city's hearings are the seed's 11 / 3, 42 pointed
+    findings = summary.findings
+    assert findings.hearings["standing_committee"] == 11 + 11  # the city's 11, one per county
+    assert findings.hearings["secretary_meeting"] == 3 + 11
+    assert findings.consultations >= 6
+    office: dict[str, Any] = {}
+    async with httpx.AsyncClient() as http:
+        for _ in range(120):  # the projection follows through Kafka
+            resp = await http.get(
+                f"{running.urls['reporting']}/api/v1/views/office-summary",
+                headers={"Authorization": f"Bearer {tokens['city_admin']}"},
+            )
+            assert resp.status_code == 200, resp.text
+            office = resp.json()
+            if office["pointed"]["problems"] == 42:
+                break
+            await asyncio.sleep(0.5)
+    assert office["hearings"]["by_meeting"]["standing_committee"] == 11
+    assert office["hearings"]["by_meeting"]["secretary_meeting"] == 3
+    assert office["pointed"]["problems"] == 42
+    assert "11次向市委常委会汇报巡察工作" in office["rendering_zh"]
     again = await load_demo(endpoints, tokens)
     assert again.skipped
 

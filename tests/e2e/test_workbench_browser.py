@@ -152,6 +152,8 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
         "petitions",
         "clues",
         "clue-funnel",
+        "findings",
+        "office-summary",
         "rectification",
     ]
     await page.click('[data-menu="petitions"]')
@@ -347,7 +349,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     unit = "临川区卫生健康委员会"
     s = await open_as(browser, wb, "group")  # an inspection group member enters for the unit
     page = s.page
-    assert await menu_names(page) == ["petitions", "clues", "rectification"]
+    assert await menu_names(page) == ["petitions", "clues", "findings", "rectification"]
     await page.click('[data-menu="rectification"]')
     await page.wait_for_selector("#feedback-form")
     await page.fill("#f-unit", unit)
@@ -413,6 +415,8 @@ async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any
         "petitions",
         "clues",
         "clue-funnel",
+        "findings",
+        "office-summary",
         "rectification",
         "feeds",
     ]

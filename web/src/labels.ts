@@ -144,6 +144,30 @@ export const COMMON_TOPICS = [
   "信访",
 ];
 
+/** 巡察报告 (clues: inspection reports, hearings, problems) */
+export const INSPECTION_REPORT_KINDS: Record<string, string> = {
+  unit: "分报告",
+  overall: "综合报告",
+  thematic: "专项报告",
+};
+export const MEETINGS: Record<string, string> = {
+  secretary_meeting: "书记专题会",
+  standing_committee: "常委会",
+  leading_group: "巡察工作领导小组会",
+};
+export const DISPOSITIONS: Record<string, string> = {
+  talk_or_letter: "谈话函询",
+  preliminary_check: "初步核实",
+  shelved: "暂存待查",
+  closed: "予以了结",
+  case_opened: "立案审查调查",
+  organisational_handling: "组织处理",
+};
+/** the topics of a problem found (发现问题) */
+export const PROBLEM_TOPICS = ["两个责任", "一岗双责", "三重一大", "四风", "微腐败", "民主集中制", "选人用人", "惠民资金"];
+export const inspectionReportKindOptions = opts(INSPECTION_REPORT_KINDS);
+export const meetingOptions = opts(MEETINGS);
+
 export const channelOptions = opts(CHANNELS);
 export const statusOptions = opts(CLUE_STATUS);
 export const categoryOptions = opts(CATEGORIES);

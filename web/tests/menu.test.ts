@@ -5,13 +5,13 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "rectification", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "rectification"]);
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "feeds"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification"]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["petitions", "clues", "rectification"]);
+    expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification"]);
     expect(names("department")).toEqual(["clues", "feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "rectification", "feeds", "audit"]);
+    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "feeds", "audit"]);
     expect(names("informant_custodian")).toEqual(["notices"]);
     expect(names("nobody")).toEqual([]);
   });
@@ -35,5 +35,8 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.dispose("group_member")).toBe(false);
     expect(CAN.verify("group_member")).toBe(true);
     expect(CAN.notify("informant_custodian")).toBe(true);
+    expect(CAN.recordFindings("group_member")).toBe(true);
+    expect(CAN.hearReport("group_member")).toBe(false);
+    expect(CAN.hearReport("county_admin")).toBe(true);
   });
 });

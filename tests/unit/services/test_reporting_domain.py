@@ -195,8 +195,9 @@ def test_issue_without_concerns_shares_nothing():
         description="党建工作责任制落实不到位",
     )
     changes = project(envelope(payload, CITY, stream_type="issue"), payload)
-    # counted, in the ledger and R1's clock only
-    assert [type(c) for c in changes] == [Fact, LedgerIssue, DeadlineStart]
+    # counted, in the ledger, R1's clock and the office summary's feedback per unit only
+    assert [type(c) for c in changes] == [Fact, LedgerIssue, DeadlineStart, Doc]
+    assert changes[-1].kind == "os_issue"
 
 
 def test_issue_and_reports_enter_the_unit_ledger():

@@ -25,6 +25,11 @@ export const MENU: readonly MenuItem[] = [
   { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor", "department"] },
   // the clue funnel: the readers of the linked view
   { name: "clue-funnel", path: "/clue-funnel", title: "线索办理漏斗", roles: ["city_admin", "county_admin", "auditor"] },
+  // problems, inspection reports, hearings, consultations (clues): offices and groups; the
+  // auditor reads
+  { name: "findings", path: "/findings", title: "问题与报告", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // the office's annual figures (reporting's office summary): offices and the auditor
+  { name: "office-summary", path: "/office-summary", title: "工作总结", roles: ["city_admin", "county_admin", "auditor"] },
   // notices to real-name reporters (R8): the informant custodian
   { name: "notices", path: "/notices", title: "举报人告知", roles: ["informant_custodian"] },
   // feedback and rectification
@@ -63,4 +68,6 @@ export const CAN = {
   reportResult: (r: string) => r === "department",
   dispose: (r: string) => ["city_admin", "county_admin"].includes(r),
   notify: (r: string) => r === "informant_custodian",
+  recordFindings: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
+  hearReport: (r: string) => ["city_admin", "county_admin"].includes(r),
 };

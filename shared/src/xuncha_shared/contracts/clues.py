@@ -352,6 +352,58 @@ class InspectionReportHeard(EventPayload):
     decisions: LongText
 
 
+class InspectionReportDrafted(EventPayload):
+    """巡察报告形成: a group's or the office's report of a round (分报告 of one unit, 综合报告 of
+    the round, 专项报告 on a theme) with the problems it presents. Stream type
+    ``inspection_report``; ``unit_ids`` are every unit the report covers (the unit of a unit
+    report, the units of its problems, and any unit named besides)."""
+
+    event_type: ClassVar[str] = "clues.InspectionReportDrafted"
+    schema_version: ClassVar[int] = 1
+
+    report_id: UUID
+    round_id: UUID
+    jurisdiction: JurisdictionCode
+    kind: InspectionReportKind
+    unit_id: UUID | None = Field(default=None, description="the unit of a unit report (分报告)")
+    unit_ids: list[UUID] = Field(default_factory=list)
+    problem_ids: list[UUID] = Field(default_factory=list)
+
+
+class ProblemRecorded(EventPayload):
+    """发现问题: a problem the group found at a unit in a round, by topic (两个责任, 四风,
+    民主集中制, 选人用人 …), with the clues it rests on; ``pointed`` marks a problem that names
+    persons and matters (点人点事). Stream type ``problem``."""
+
+    event_type: ClassVar[str] = "clues.ProblemRecorded"
+    schema_version: ClassVar[int] = 1
+
+    problem_id: UUID
+    round_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    group_id: UUID | None = Field(default=None, description="the group that recorded it")
+    title: LongText
+    topics: list[ShortText] = Field(default_factory=list)
+    clue_ids: list[UUID] = Field(default_factory=list)
+    pointed: bool = False
+
+
+class ConsultationHeld(EventPayload):
+    """即时会商: the office and a group settled sudden matters on some clues. Stream type
+    ``consultation``."""
+
+    event_type: ClassVar[str] = "clues.ConsultationHeld"
+    schema_version: ClassVar[int] = 1
+
+    consultation_id: UUID
+    jurisdiction: JurisdictionCode
+    clue_ids: list[UUID] = Field(min_length=1)
+    held_on: date
+    participants: list[ShortText] = Field(min_length=1)
+    decision: LongText
+
+
 MODELS: tuple[type[EventPayload], ...] = (
     ClueRegisteredV1,
     ClueRegisteredV2,
@@ -369,6 +421,9 @@ MODELS: tuple[type[EventPayload], ...] = (
     EscalationOverdue,
     DeadlineRecomputed,
     InspectionReportHeard,
+    InspectionReportDrafted,
+    ProblemRecorded,
+    ConsultationHeld,
 )
 UPCASTERS = {
     ("clues.ClueRegistered", 1): upcast_clue_registered_v1,

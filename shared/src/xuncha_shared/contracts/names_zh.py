@@ -50,6 +50,10 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "clues.TransferResultReported": "反馈办理结果",
     "clues.ClueDisposed": "线索办结",
     "clues.ClueArchived": "参考类线索存档",
+    "clues.InspectionReportHeard": "听取巡察情况汇报",
+    "clues.InspectionReportDrafted": "形成巡察报告",
+    "clues.ProblemRecorded": "发现问题",
+    "clues.ConsultationHeld": "即时会商",
     "rectification.IssueFedBack": "反馈问题",
     "rectification.RectificationReported": "整改报告",
     "rectification.DeadlineWarningRaised": "整改期限预警",
@@ -68,6 +72,9 @@ STREAM_TYPES_ZH: dict[str, str] = {
     "group": "巡察组",
     "intake_record": "了解情况记录",
     "clue": "问题线索",
+    "inspection_report": "巡察报告",
+    "problem": "发现问题",
+    "consultation": "即时会商",
     "issue": "反馈问题",
     "share": "成果共享",
 }
@@ -152,6 +159,18 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "disposition": "处置方式",
     "concluded_on": "办结日期",
     "disposed_on": "办结日期",
+    "report_id": "巡察报告",
+    "hearing_id": "听取汇报",
+    "meeting": "会议",
+    "held_on": "会议日期",
+    "pointed_problem_ids": "点人点事问题",
+    "decisions": "会议决定",
+    "problem_ids": "问题",
+    "problem_id": "问题",
+    "pointed": "点人点事",
+    "clue_ids": "问题线索",
+    "decision": "会商意见",
+    "consultation_id": "会商",
 }
 
 #: payload fields that say why something happened
@@ -176,6 +195,9 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "progress": "进度报告",
         "formal": "整改报告",
         "final": "最终报告",
+        # inspection reports' kinds (a thematic report: 专项报告)
+        "unit": "分报告",
+        "overall": "综合报告",
         # inspected units' kinds
         "city_department": "市直单位",
         "city_state_owned_enterprise": "市属国有企业",
@@ -213,6 +235,11 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "outcome": {"disclosed": "已披露给查阅人", "key_erased": "密钥已销毁，未能查阅"},
     "trigger": {"custodian": "保管员销毁", "retention": "保存期限届满销毁"},
     "notice": {"acceptance": "受理告知", "result": "办理结果告知"},
+    "meeting": {
+        "secretary_meeting": "书记专题会",
+        "standing_committee": "常委会",
+        "leading_group": "巡察工作领导小组会",
+    },
     "notice_channel": {"letter": "书面", "phone": "电话", "in_person": "当面"},
     "method": {"quick_check": "速查", "verification": "核查"},
     "via": {"direct": "直接签收", "feed": "成果共享签收"},

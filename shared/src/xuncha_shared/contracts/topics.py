@@ -61,6 +61,15 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
         1,
         "Inspection reports (分报告/综合报告/专项报告) drafted and heard (书记专题会/常委会)",
     ),
+    "problem": TopicSpec(
+        "clues",
+        "problem",
+        1,
+        "Problems found at inspected units (发现问题), by topic, 点人点事 marked",
+    ),
+    "consultation": TopicSpec(
+        "clues", "consultation", 1, "Immediate consultations (即时会商) between office and group"
+    ),
     "issue": TopicSpec(
         "rectification", "issue", 1, "Issues fed back to inspected units and their rectification"
     ),

@@ -37,7 +37,7 @@ log = logging.getLogger("xuncha.provision")
 #: reads ``audit.checkpoints`` (the auditors' API compares Kafka's copy with the stores)
 CONSUMES: dict[str, tuple[str, ...]] = {
     "intake": ("clue",),
-    "clues": ("petition", "intake_record", "share"),
+    "clues": ("petition", "intake_record", "share", "group"),
     "rectification": (),
     "reporting": (
         "petition",
@@ -50,6 +50,9 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "group",
         "intake_record",
         "pool_member",
+        "inspection_report",
+        "problem",
+        "consultation",
     ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})

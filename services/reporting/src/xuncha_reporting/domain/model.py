@@ -50,6 +50,8 @@ METRICS: tuple[Metric, ...] = tuple(Metric)
 class FeedKind(StrEnum):
     CLUE_TRANSFER = "clue_transfer"  # 移交线索
     ISSUE_FED_BACK = "issue_fed_back"  # 反馈问题
+    PROBLEM = "problem"  # 发现问题 (组织部: 民主集中制, 选人用人)
+    INSPECTOR_GRADE = "inspector_grade"  # 巡察干部评价 (组织部)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,11 @@ from xuncha_reporting.domain.model import (
     LedgerReport,
     Metric,
 )
+from xuncha_reporting.domain.office_summary import (
+    SUMMARY_EVENT_TYPES,
+    organisation_feed,
+    summary_docs,
+)
 
 #: Principal ids of the demo tokens (``xuncha tokens demo``) start with this.
 DEMO_PRINCIPAL_PREFIX = "demo-"
@@ -87,6 +92,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         *(event.event_type for event in RECORD_EVENTS.values()),
         *FUNNEL_EVENT_TYPES,
     }
+    | SUMMARY_EVENT_TYPES
 )
 
 #: what satisfies R1: the formal report (a final report is formal too)
@@ -464,4 +470,6 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
     changes.extend(funnel_changes(envelope, payload))
     changes.extend(deadline_changes(envelope, payload))
     changes.extend(lifecycle_docs(envelope, payload))
+    changes.extend(summary_docs(envelope, payload))  # the office summary (office_summary.py)
+    changes.extend(organisation_feed(envelope, payload))
     return changes

@@ -12,6 +12,7 @@
 | GET | ``/api/v1/rules`` | public: the deadline rules (R10's colours; reporting runs no clock) |
 | GET | ``/api/v1/views/version`` | any token: the projection version (cheap polling) |
 | GET | ``/api/v1/events/stream`` | any token: Server-Sent Events (``version``) |
+| GET | ``/api/v1/views/office-summary[?jurisdiction=&year=&format=]`` | offices, auditor |
 | GET | ``/api/v1/feeds/{department}`` | that department; city office and auditor |
 | POST | ``/api/v1/feeds/{department}/items/{item_id}/ack`` | that department only |
 | GET | ``/api/v1/audit/...`` (verify, history, checkpoints, identity-reads) | auditor only |
@@ -38,6 +39,7 @@ from xuncha_reporting.entrypoints.routes.ledger import ledger_router
 from xuncha_reporting.entrypoints.routes.lifecycle import lifecycle_router
 from xuncha_reporting.entrypoints.routes.linked import linked_router
 from xuncha_reporting.entrypoints.routes.me import me_router
+from xuncha_reporting.entrypoints.routes.office_summary import office_summary_router
 from xuncha_reporting.handlers import handlers_from_context
 
 
@@ -54,6 +56,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     router.include_router(deadlines_router(ctx, tables, current))
     router.include_router(lifecycle_router(ctx, tables, current))
     router.include_router(clues_router(ctx, tables, current))
+    router.include_router(office_summary_router(ctx, tables, current))
     return router
 
 

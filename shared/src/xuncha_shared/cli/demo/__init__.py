@@ -119,7 +119,11 @@ def load(
         f"{summary.issues} problems, {summary.reports} rectification reports, "
         f"{summary.acknowledged} items signed for by 纪委监委; {summary.verified} clues "
         f"verified, {summary.acknowledged_clues} acknowledged and {summary.results} results "
-        f"reported by 纪委监委, {summary.disposed} closed (办结)"
+        f"reported by 纪委监委, {summary.disposed} closed (办结); "
+        f"{summary.findings.problems} "
+        f"problems ({summary.findings.pointed} 点人点事), {summary.findings.reports} inspection "
+        f"reports, hearings {summary.findings.hearings}, {summary.findings.consultations} "
+        "consultations"
     )
     if city:
         rate = city.get("completion_rate")

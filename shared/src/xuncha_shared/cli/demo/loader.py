@@ -23,6 +23,7 @@ from xuncha_shared.cli.demo.data import (
     ROUND_ID,
     TRANSFER_REASONS,
 )
+from xuncha_shared.cli.demo.findings import FindingsLoader, FindingsSummary
 from xuncha_shared.cli.demo.plan import (
     DemoPlan,
     FeedbackPlan,
@@ -56,6 +57,7 @@ class LoadSummary:
     results: int = 0
     disposed: int = 0
     linked: dict[str, Any] = field(default_factory=dict)
+    findings: FindingsSummary = field(default_factory=FindingsSummary)
 
 
 def _writer_for(code: str, tokens: dict[str, str]) -> str:
@@ -97,7 +99,9 @@ class _Loader:
         endpoints: Endpoints,
         tokens: dict[str, str],
         progress: Progress | None,
+        seed: int = DEFAULT_SEED,
     ) -> None:
+        self.seed = seed
         self.plan = plan
         self.endpoints = endpoints
         self.tokens = tokens
@@ -257,6 +261,15 @@ class _Loader:
         await _gather_limited(
             petitions, self.classify, self.task("线索分类、上报、移交 (clues)", len(petitions))
         )
+        # problems, reports, hearings (点人点事) and consultations (findings.py): before the
+        # feedbacks, which follow the hearing (R16)
+        transferred = [
+            (p.jurisdiction, clue_id_for_petition(self.petitions[p.index])) for p in plan.transfers
+        ]
+        findings = FindingsLoader(
+            self.client, self.endpoints, plan, transferred, self.writer, self.seed
+        )
+        summary.findings = await findings.run()
         feedbacks = plan.feedbacks
         await _gather_limited(
             feedbacks, self.feed_back, self.task("反馈问题 (rectification)", len(feedbacks))
@@ -287,7 +300,7 @@ async def load_demo(
     progress: Progress | None = None,
 ) -> LoadSummary:
     """Load the plan of ``seed`` (skipped when demo data is present, unless ``force``)."""
-    loader = _Loader(build_plan(seed), endpoints, tokens, progress)
+    loader = _Loader(build_plan(seed), endpoints, tokens, progress, seed)
     try:
         return await loader.run(force=force)
     finally:

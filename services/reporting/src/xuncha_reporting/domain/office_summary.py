@@ -1,0 +1,388 @@
+"""The office summary (巡察办年度工作总结的数字, 000:L34–40) and the organisation department's
+share of step 7 (pure).
+
+``summary_docs`` turns events into lifecycle documents (``Doc``), ``office_summary`` computes the
+view from them when read:
+
+* reports heard, by meeting kind (书记专题会 / 常委会 / 巡察工作领导小组会), from
+  ``clues.InspectionReportHeard`` (the year of ``held_on``); reports drafted by kind;
+* problems recorded (by topic) and the pointed problems (点人点事) named at hearings of the year,
+  with how many of them are under supervision: rectification's 督办 (``SUPERVISION_EVENT_TYPES``,
+  e.g. ``rectification.SupervisionOrdered``) names a unit's issues, not problems, so a pointed
+  problem counts as supervised when a supervision was ordered for its unit (``unit_id``);
+* clues transferred by department (the year of the transfer) and, per department, by
+  disposition (谈话函询, 初步核实, 暂存待查, 予以了结, 立案审查调查, 组织处理) from
+  ``DISPOSITION_EVENT_TYPES`` (the clue results reported back; the clues not yet concluded count
+  as ``pending``);
+* problems fed back per unit (``rectification.IssueFedBack`` of the year);
+* immediate consultations (即时会商) held;
+
+and ``rendering_zh``, the sentence an office writes in its annual summary.
+
+``organisation_feed`` puts into the 组织部 feed (R2, R4) every problem about 民主集中制 or 选人用人
+and every inspector grade (``intake.InspectorEvaluated``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from xuncha_shared.contracts.clues import (
+    ClueTransferred,
+    ConsultationHeld,
+    InspectionReportDrafted,
+    InspectionReportHeard,
+    ProblemRecorded,
+)
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.contracts.intake import InspectorEvaluated
+from xuncha_shared.contracts.rectification import IssueFedBack
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
+
+_CST = timezone(timedelta(hours=8))
+
+#: the events that report a transferred clue's disposition (the clue lifecycle's results): any
+#: of them with ``clue_id`` and ``disposition`` counts, the latest per clue
+DISPOSITION_EVENT_TYPES: frozenset[str] = frozenset(
+    {"clues.TransferResultReported", "clues.ClueDisposed", "clues.ClueResultReported"}
+)
+#: the events that put a unit's issues under supervision (督办), with ``unit_id`` and
+#: ``issue_ids`` (rectification's; read by field name, so a later contract slots in)
+SUPERVISION_EVENT_TYPES: frozenset[str] = frozenset(
+    {"rectification.SupervisionOrdered", "rectification.SupervisionIssued"}
+)
+
+#: the events this module projects (registered in ``projection.PROJECTED_EVENT_TYPES``)
+SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        ProblemRecorded.event_type,
+        InspectionReportDrafted.event_type,
+        InspectionReportHeard.event_type,
+        ConsultationHeld.event_type,
+        ClueTransferred.event_type,
+        IssueFedBack.event_type,
+        InspectorEvaluated.event_type,
+    }
+    | DISPOSITION_EVENT_TYPES
+    | SUPERVISION_EVENT_TYPES
+)
+
+#: the document kinds the view reads
+SUMMARY_KINDS: tuple[str, ...] = (
+    "os_problem",
+    "os_report",
+    "os_hearing",
+    "os_consultation",
+    "os_transfer",
+    "os_disposition",
+    "os_supervision",
+    "os_issue",
+)
+
+MEETINGS: tuple[str, ...] = ("standing_committee", "secretary_meeting", "leading_group")
+MEETING_ZH = {
+    "secretary_meeting": "书记专题会",
+    "standing_committee": "常委会",
+    "leading_group": "巡察工作领导小组会",
+}
+REPORT_KINDS: tuple[str, ...] = ("unit", "overall", "thematic")
+REPORT_KIND_ZH = {"unit": "分报告", "overall": "综合报告", "thematic": "专项报告"}
+DISPOSITIONS: tuple[str, ...] = (
+    "talk_or_letter",
+    "preliminary_check",
+    "shelved",
+    "closed",
+    "case_opened",
+    "organisational_handling",
+)
+DISPOSITION_ZH = {
+    "talk_or_letter": "谈话函询",
+    "preliminary_check": "初步核实",
+    "shelved": "暂存待查",
+    "closed": "予以了结",
+    "case_opened": "立案审查调查",
+    "organisational_handling": "组织处理",
+}
+#: problems the organisation department receives (R2: 民主集中制, 选人用人)
+ORGANISATION_TOPICS: frozenset[str] = frozenset({"民主集中制", "选人用人"})
+
+
+def _day(at: datetime) -> str:
+    return at.astimezone(_CST).date().isoformat()
+
+
+def summary_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
+    """The office summary's documents of one event."""
+
+    def doc(kind: str, key: object, body: dict[str, Any], jurisdiction: str | None = None) -> Doc:
+        code = jurisdiction or envelope.jurisdiction
+        return Doc(kind, str(key), code, body, envelope.occurred_at)
+
+    on = _day(envelope.occurred_at)
+    match payload:
+        case ProblemRecorded():
+            body = {
+                "round_id": str(payload.round_id),
+                "unit_id": str(payload.unit_id),
+                "topics": list(payload.topics),
+                "pointed": payload.pointed,
+                "on": on,
+            }
+            return [doc("os_problem", payload.problem_id, body, payload.jurisdiction)]
+        case InspectionReportDrafted():
+            body = {
+                "round_id": str(payload.round_id),
+                "kind": payload.kind.value,
+                "unit_ids": [str(u) for u in payload.unit_ids],
+                "problem_ids": [str(p) for p in payload.problem_ids],
+                "on": on,
+            }
+            return [doc("os_report", payload.report_id, body, payload.jurisdiction)]
+        case InspectionReportHeard():
+            body = {
+                "report_id": str(payload.report_id),
+                "kind": payload.kind.value,
+                "meeting": payload.meeting.value,
+                "held_on": payload.held_on.isoformat(),
+                "unit_ids": [str(u) for u in payload.unit_ids],
+                "pointed_problem_ids": [str(p) for p in payload.pointed_problem_ids],
+            }
+            return [doc("os_hearing", payload.hearing_id, body, payload.jurisdiction)]
+        case ConsultationHeld():
+            body = {"held_on": payload.held_on.isoformat(), "clues": len(payload.clue_ids)}
+            return [doc("os_consultation", payload.consultation_id, body, payload.jurisdiction)]
+        case ClueTransferred():
+            body = {"department": payload.department.value, "on": on}
+            return [doc("os_transfer", payload.clue_id, body, payload.jurisdiction)]
+        case IssueFedBack():
+            body = {"unit": payload.unit, "feedback_id": str(payload.feedback_id), "on": on}
+            return [doc("os_issue", payload.issue_id, body, payload.jurisdiction)]
+    if payload.event_type in DISPOSITION_EVENT_TYPES:
+        clue_id, disposition = (
+            getattr(payload, "clue_id", None),
+            getattr(payload, "disposition", None),
+        )
+        if clue_id is not None and disposition is not None:
+            value = getattr(disposition, "value", disposition)
+            return [doc("os_disposition", clue_id, {"disposition": str(value), "on": on})]
+    if payload.event_type in SUPERVISION_EVENT_TYPES:
+        unit_id = getattr(payload, "unit_id", None)
+        if unit_id is not None:
+            issues = len(getattr(payload, "issue_ids", None) or [])
+            body = {"unit_id": str(unit_id), "issues": issues, "on": on}
+            return [doc("os_supervision", envelope.event_id, body)]
+    return []
+
+
+def organisation_feed(envelope: EventEnvelope, payload: EventPayload) -> list[FeedItem]:
+    """The 组织部 feed's items of one event: organisation problems and inspector grades."""
+    department = Department.ORGANISATION
+    item_id = f"{envelope.event_id}:{department.value}"
+    match payload:
+        case ProblemRecorded() if ORGANISATION_TOPICS & set(payload.topics):
+            topics = "、".join(payload.topics)
+            return [
+                FeedItem(
+                    item_id=item_id,
+                    department=department,
+                    kind=FeedKind.PROBLEM,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=str(payload.problem_id),
+                    jurisdiction=payload.jurisdiction,
+                    unit=str(payload.unit_id),
+                    summary=f"[{topics}] {payload.title}"
+                    + ("（点人点事）" if payload.pointed else ""),
+                    reason=None,
+                    rect_type=None,
+                    due_date=None,
+                    occurred_at=envelope.occurred_at,
+                )
+            ]
+        case InspectorEvaluated():
+            return [
+                FeedItem(
+                    item_id=item_id,
+                    department=department,
+                    kind=FeedKind.INSPECTOR_GRADE,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=f"{payload.group_id}/{payload.member_id}",
+                    jurisdiction=envelope.jurisdiction,
+                    unit="",
+                    summary=f"巡察干部评价：{payload.grade.value}",
+                    reason=payload.remarks,
+                    rect_type=None,
+                    due_date=None,
+                    occurred_at=envelope.occurred_at,
+                )
+            ]
+    return []
+
+
+# --- the view ---------------------------------------------------------------------------------
+
+Docs = dict[str, dict[str, dict[str, Any]]]
+
+
+def _year_of(value: str | None) -> int | None:
+    return date.fromisoformat(value).year if value else None
+
+
+def _own(docs: Docs, kind: str, jurisdiction: str, year: int, field: str) -> dict[str, Any]:
+    return {
+        key: d
+        for key, d in docs.get(kind, {}).items()
+        if d["jurisdiction"] == jurisdiction and _year_of(d.get(field)) == year
+    }
+
+
+def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
+    """The figures of ``jurisdiction``'s office for ``year`` (its own work: a city's summary
+    counts the city office's reports, transfers and feedback, not its counties')."""
+    hearings = _own(docs, "os_hearing", jurisdiction, year, "held_on")
+    reports = _own(docs, "os_report", jurisdiction, year, "on")
+    problems = _own(docs, "os_problem", jurisdiction, year, "on")
+    consultations = _own(docs, "os_consultation", jurisdiction, year, "held_on")
+    transfers = _own(docs, "os_transfer", jurisdiction, year, "on")
+    issues = _own(docs, "os_issue", jurisdiction, year, "on")
+    dispositions = docs.get("os_disposition", {})
+    all_problems = docs.get("os_problem", {})
+
+    by_meeting = Counter(h["meeting"] for h in hearings.values())
+    pointed_ids = list(
+        dict.fromkeys(p for h in hearings.values() for p in h["pointed_problem_ids"])
+    )
+    supervised_units = {s["unit_id"] for s in docs.get("os_supervision", {}).values()}
+    supervised_ids = [
+        p for p in pointed_ids if all_problems.get(p, {}).get("unit_id") in supervised_units
+    ]
+    supervisions = _own(docs, "os_supervision", jurisdiction, year, "on")
+    pointed_topics = Counter(
+        t for p in pointed_ids for t in all_problems.get(p, {}).get("topics", [])
+    )
+
+    departments: dict[str, dict[str, Any]] = {}
+    for clue_id, t in transfers.items():
+        row = departments.setdefault(
+            t["department"],
+            {"transferred": 0, "by_disposition": dict.fromkeys(DISPOSITIONS, 0), "pending": 0},
+        )
+        row["transferred"] += 1
+        disposition = dispositions.get(clue_id, {}).get("disposition")
+        if disposition is None:
+            row["pending"] += 1
+        else:
+            row["by_disposition"][disposition] = row["by_disposition"].get(disposition, 0) + 1
+    by_department = [
+        {
+            "department": d.value,
+            "department_zh": DEPARTMENT_LABELS_ZH[d],
+            **departments[d.value],
+        }
+        for d in Department
+        if d.value in departments
+    ]
+    by_disposition = Counter[str]()
+    for row in by_department:
+        by_disposition.update({k: v for k, v in row["by_disposition"].items() if v})
+
+    units = Counter(i["unit"] for i in issues.values())
+    fed_back = [{"unit": unit, "problems": n} for unit, n in sorted(units.items())]
+
+    view: dict[str, Any] = {
+        "jurisdiction": jurisdiction,
+        "jurisdiction_name": jurisdictions.name_of(jurisdiction),
+        "year": year,
+        "hearings": {
+            "total": len(hearings),
+            "by_meeting": {m: by_meeting.get(m, 0) for m in MEETINGS},
+            "reports_heard": len({h["report_id"] for h in hearings.values()}),
+        },
+        "reports": {
+            "drafted": len(reports),
+            "by_kind": {
+                k: sum(1 for r in reports.values() if r["kind"] == k) for k in REPORT_KINDS
+            },
+        },
+        "problems": {
+            "recorded": len(problems),
+            "marked_pointed": sum(1 for p in problems.values() if p["pointed"]),
+            "by_topic": dict(Counter(t for p in problems.values() for t in p["topics"])),
+        },
+        "pointed": {
+            "problems": len(pointed_ids),
+            "supervised": len(supervised_ids),
+            "supervisions": len(supervisions),
+            "issues_supervised": sum(s["issues"] for s in supervisions.values()),
+            "by_topic": dict(pointed_topics),
+            "problem_ids": pointed_ids,
+        },
+        "consultations": {
+            "held": len(consultations),
+            "clues": sum(c["clues"] for c in consultations.values()),
+        },
+        "transfers": {
+            "total": len(transfers),
+            "by_department": by_department,
+            "by_disposition": {d: by_disposition.get(d, 0) for d in DISPOSITIONS},
+            "pending": sum(r["pending"] for r in by_department),
+        },
+        "feedback": {
+            "problems": len(issues),
+            "units": len(units),
+            "feedbacks": len({i["feedback_id"] for i in issues.values()}),
+            "by_unit": fed_back,
+        },
+    }
+    view["rendering_zh"] = render_zh(view)
+    return view
+
+
+def render_zh(view: dict[str, Any]) -> str:
+    """The summary as an office writes it (000:L34, L40)."""
+    code = view["jurisdiction"]
+    if jurisdictions.is_city(code):
+        committee = "市委"
+    else:  # 区委 of a district (临川区), 县委 of a county
+        committee = "区委" if jurisdictions.name_of(code).endswith("区") else "县委"
+    office = f"{committee}巡察办"
+    meetings = view["hearings"]["by_meeting"]
+    parts = [
+        f"{view['year']}年，{office}{meetings['standing_committee']}次向{committee}常委会汇报巡察工作，"
+        f"{meetings['secretary_meeting']}次向{committee}书记专题会汇报巡察工作综合情况，"
+        f"{meetings['leading_group']}次向{committee}巡察工作领导小组汇报工作"
+    ]
+    reports = view["reports"]["by_kind"]
+    parts.append(
+        f"形成巡察报告{view['reports']['drafted']}份（分报告{reports['unit']}份、综合报告"
+        f"{reports['overall']}份、专项报告{reports['thematic']}份），发现问题"
+        f"{view['problems']['recorded']}个"
+    )
+    if view["consultations"]["held"]:
+        parts.append(f"开展即时会商{view['consultations']['held']}次")
+    transfers = view["transfers"]
+    if transfers["total"]:
+        first = transfers["by_department"][0]["department_zh"] if transfers["by_department"] else ""
+        dept = "、".join(
+            f"{r['department_zh']}{r['transferred']}件" for r in transfers["by_department"]
+        )
+        done = [f"{DISPOSITION_ZH[d]}{n}件" for d, n in transfers["by_disposition"].items() if n]
+        sentence = f"向{first}等有关单位移交问题线索{transfers['total']}件（{dept}）"
+        if done:
+            sentence += f"，已反馈办理结果：{'、'.join(done)}，尚未反馈{transfers['pending']}件"
+        parts.append(sentence)
+    else:
+        parts.append("未移交问题线索")
+    feedback = view["feedback"]
+    parts.append(f"向{feedback['units']}家被巡察单位反馈问题{feedback['problems']}个")
+    pointed = view["pointed"]
+    parts.append(
+        f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，已督办{pointed['supervised']}项"
+    )
+    return "；".join(parts) + "。"

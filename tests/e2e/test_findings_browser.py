@@ -1,0 +1,152 @@
+"""问题与报告 and 工作总结 in Debian's chromium (Playwright), driven by a county office against
+the four services running as real processes behind an nginx of this module's own: a problem
+recorded through the form, a report heard through the hearing dialog (点人点事), a consultation,
+then the office summary showing those figures and its Chinese rendering. Screenshots go to
+test-artifacts/workbench/ (findings-*.png, office-summary.png)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from xuncha_shared.contracts.clues import clue_id_for_petition
+
+from tests.e2e.stack import LINCHUAN, service_stack
+from tests.support.workbench import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sign_in, workbench_nginx
+
+pytestmark = [pytest.mark.timeout(900)]
+
+
+async def typed(page: Any, input_id: str, text: str) -> None:
+    """Type a value into a filterable el-select that accepts new entries, and take it."""
+    await page.locator(f".el-select:has(#{input_id})").click()
+    await page.locator(f"#{input_id}").fill(text)
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Escape")
+
+
+async def shot(page: Any, name: str) -> None:
+    await page.wait_for_timeout(400)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+async def site(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    async with service_stack(infra, tmp_path_factory.mktemp("findings-logs")) as running:
+        with workbench_nginx(running.urls) as url:
+            yield running, url
+
+
+async def test_a_county_office_records_problems_hears_a_report_and_reads_its_summary(site: Any):
+    running, url = site
+    token = running.tokens["linchuan"]
+    auth = {"Authorization": f"Bearer {token}"}
+    round_id, unit_id = str(uuid.uuid4()), str(uuid.uuid4())
+    async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+        resp = await http.post(
+            "/api/v1/petitions",
+            json={"jurisdiction": LINCHUAN, "unit": "临川区某局", "channel": "letter",
+                  "summary": "反映临川区某局违规发放津补贴"},
+            headers=auth,
+        )  # fmt: skip
+        assert resp.status_code == 201, resp.text
+        clue_id = str(clue_id_for_petition(uuid.UUID(resp.json()["id"])))
+        for _ in range(200):
+            if (await http.get(f"/api/v1/clues/{clue_id}", headers=auth)).status_code == 200:
+                break
+            await asyncio.sleep(0.3)
+        seeded = await http.post(
+            "/api/v1/problems",
+            json={"round_id": round_id, "unit_id": unit_id, "title": "选人用人把关不严",
+                  "topics": ["选人用人"], "pointed": True},
+            headers=auth,
+        )  # fmt: skip
+        assert seeded.status_code == 201, seeded.text
+
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+            )
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await sign_in(page, url, token)
+            await page.goto(f"{url}/findings")
+            await page.wait_for_selector("#problem-form")
+            # a problem through the form: an empty title is refused in the form, nothing sent
+            await typed(page, "p-round", round_id)
+            await typed(page, "p-unit", unit_id)
+            await page.click("#p-submit")
+            await page.wait_for_selector("text=请填写问题")
+            await page.fill("#p-title", "“三重一大”事项未经集体研究决定")
+            await page.click("#p-submit")
+            await page.wait_for_selector("#problem-table >> text=“三重一大”事项未经集体研究决定")
+            await shot(page, "findings-problems")
+
+            # a unit report of both problems, then the secretary meeting hears it
+            await page.click("#tab-reports")
+            await typed(page, "r-round", round_id)
+            await typed(page, "r-unit", unit_id)
+            await page.locator(".el-select:has(#r-problems)").click()
+            options = page.locator(".el-select-dropdown__item:visible")
+            await options.first.wait_for()
+            for title in ("选人用人把关不严", "“三重一大”事项未经集体研究决定"):
+                await options.filter(has_text=title).click()
+            await page.keyboard.press("Escape")
+            await shot(page, "findings-report-form")
+            await page.click("#r-submit")
+            await page.wait_for_selector("#report-table >> text=分报告")
+            async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+                listed = (await http.get("/api/v1/inspection-reports", headers=auth)).json()
+            assert [len(r["problem_ids"]) for r in listed["items"]] == [2]
+            await page.locator(".hear-button").first.click()
+            await page.wait_for_selector("#hearing-form")
+            await page.locator(".el-select:has(#h-pointed)").click()
+            await page.locator(
+                ".el-select-dropdown__item:visible", has_text="选人用人把关不严"
+            ).click()
+            await page.keyboard.press("Escape")
+            await page.fill("#h-decisions", "全面接受反馈意见；点人点事问题由区委巡察办督办")
+            await page.click("#h-submit")
+            await page.wait_for_selector("#report-table >> text=书记专题会")
+            await page.wait_for_selector("#report-table >> text=点人点事 1 项")
+            await shot(page, "findings-reports")
+
+            # a consultation on the clue
+            await page.click("#tab-consultations")
+            await page.locator(".el-select:has(#c-clues)").click()
+            await page.locator(".el-select-dropdown__item:visible").first.click()
+            await page.keyboard.press("Escape")
+            await page.locator(".el-select:has(#c-participants)").click()
+            await page.locator("#c-participants").fill("区委巡察办主任")
+            await page.keyboard.press("Enter")
+            await page.keyboard.press("Escape")
+            await page.fill("#c-decision", "线索即时移交区纪委监委")
+            await page.click("#c-submit")
+            await page.wait_for_selector("#consultation-table >> text=线索即时移交区纪委监委")
+            await shot(page, "findings-consultations")
+
+            # the office summary follows through Kafka
+            await page.goto(f"{url}/office-summary")
+            for _ in range(60):
+                text = await page.locator("#os-rendering").inner_text()
+                if "1次向区委书记专题会汇报" in text and "开展即时会商1次" in text:
+                    break
+                await page.wait_for_timeout(1000)
+                await page.click("text=刷新")
+            assert "1次向区委书记专题会汇报巡察工作综合情况" in text
+            assert "发现问题2个" in text
+            assert "点人点事问题1项" in text
+            await shot(page, "office-summary")
+            assert errors == []
+        finally:
+            await browser.close()

@@ -1,0 +1,254 @@
+"""The office summary view and the 组织部 feed's share of step 7, from events (pure)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from xuncha_reporting.domain import project
+from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
+from xuncha_reporting.domain.office_summary import SUMMARY_KINDS, office_summary, summary_docs
+from xuncha_shared.contracts.clues import (
+    ClueTransferred,
+    ConsultationHeld,
+    HearingMeeting,
+    InspectionReportDrafted,
+    InspectionReportHeard,
+    InspectionReportKind,
+    ProblemRecorded,
+)
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.intake import Grade, InspectorEvaluated
+from xuncha_shared.contracts.rectification import IssueFedBack
+from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
+from xuncha_shared.eventstore.base import NewEvent, seal_events
+
+CITY, LINCHUAN = "361000", "361002"
+ACTOR = Actor(principal_id="office-1", role="city_admin")
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+ROUND = uuid.uuid4()
+
+
+def envelope(payload: EventPayload, jurisdiction: str, at: datetime = T0) -> EventEnvelope:
+    [sealed] = seal_events(
+        "x",
+        str(uuid.uuid4()),
+        1,
+        "0" * 64,
+        [NewEvent(payload, jurisdiction, ACTOR, occurred_at=at)],
+        at,
+    )
+    return sealed
+
+
+class Docs:
+    """The lifecycle documents the projection wrote, as the view reads them."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in SUMMARY_KINDS}
+        self.feed: list[FeedItem] = []
+
+    def apply(self, payload: EventPayload, jurisdiction: str, at: datetime = T0) -> None:
+        for change in project(envelope(payload, jurisdiction, at), payload):
+            if isinstance(change, Doc) and change.kind in self.docs:
+                self.docs[change.kind][change.key] = {
+                    **change.doc,
+                    "jurisdiction": change.jurisdiction,
+                }
+            elif isinstance(change, FeedItem):
+                self.feed.append(change)
+
+
+def problem(unit: uuid.UUID, *topics: str, jurisdiction: str = CITY) -> ProblemRecorded:
+    return ProblemRecorded(
+        problem_id=uuid.uuid4(),
+        round_id=ROUND,
+        jurisdiction=jurisdiction,
+        unit_id=unit,
+        title="问题",
+        topics=list(topics),
+    )
+
+
+def test_the_figures_of_a_year_and_their_chinese_rendering():
+    d = Docs()
+    unit_a, unit_b = uuid.uuid4(), uuid.uuid4()
+    problems = [problem(unit_a, "四风"), problem(unit_a, "选人用人"), problem(unit_b, "民主集中制")]
+    for p in problems:
+        d.apply(p, CITY)
+    d.apply(problem(unit_a, "四风", jurisdiction=LINCHUAN), LINCHUAN)  # a county's: not counted
+    report = InspectionReportDrafted(
+        report_id=uuid.uuid4(),
+        round_id=ROUND,
+        jurisdiction=CITY,
+        kind=InspectionReportKind.OVERALL,
+        unit_ids=[unit_a, unit_b],
+        problem_ids=[p.problem_id for p in problems],
+    )
+    d.apply(report, CITY)
+    for meeting, held_on, pointed in [
+        (
+            HearingMeeting.SECRETARY_MEETING,
+            date(2026, 4, 1),
+            [problems[0].problem_id, problems[1].problem_id],
+        ),
+        (HearingMeeting.STANDING_COMMITTEE, date(2026, 4, 9), []),
+        (HearingMeeting.LEADING_GROUP, date(2025, 12, 30), [problems[2].problem_id]),  # last year
+    ]:
+        heard = InspectionReportHeard(
+            report_id=report.report_id,
+            hearing_id=uuid.uuid4(),
+            round_id=ROUND,
+            jurisdiction=CITY,
+            kind=report.kind,
+            unit_ids=report.unit_ids,
+            meeting=meeting,
+            held_on=held_on,
+            pointed_problem_ids=pointed,
+            decisions="全面接受",
+        )
+        d.apply(heard, CITY)
+    for department in (Department.DISCIPLINE, Department.DISCIPLINE, Department.ORGANISATION):
+        moved = ClueTransferred(
+            clue_id=uuid.uuid4(),
+            department=department,
+            reason="r",
+            jurisdiction=CITY,
+            unit="u",
+            summary="s",
+        )
+        d.apply(moved, CITY)
+    for unit in ("市交通运输局", "市交通运输局", "市财政局"):
+        fed = IssueFedBack(
+            issue_id=uuid.uuid4(),
+            feedback_id=uuid.uuid4(),
+            jurisdiction=CITY,
+            unit=unit,
+            description="d",
+        )
+        d.apply(fed, CITY)
+    d.apply(
+        ConsultationHeld(
+            consultation_id=uuid.uuid4(),
+            jurisdiction=CITY,
+            clue_ids=[uuid.uuid4(), uuid.uuid4()],
+            held_on=date(2026, 5, 5),
+            participants=["巡察办主任"],
+            decision="立即移交",
+        ),
+        CITY,
+    )
+
+    view = office_summary(d.docs, CITY, 2026)
+    assert view["hearings"]["by_meeting"] == {
+        "standing_committee": 1,
+        "secretary_meeting": 1,
+        "leading_group": 0,
+    }
+    assert view["hearings"]["reports_heard"] == 1
+    assert view["reports"]["by_kind"] == {"unit": 0, "overall": 1, "thematic": 0}
+    assert view["problems"]["recorded"] == 3
+    assert view["pointed"]["problems"] == 2
+    assert view["pointed"]["supervised"] == 0
+    assert view["transfers"]["total"] == 3
+    assert [
+        (r["department"], r["transferred"], r["pending"])
+        for r in view["transfers"]["by_department"]
+    ] == [
+        ("discipline_commission", 2, 2),
+        ("organisation", 1, 1),
+    ]
+    assert view["feedback"] == {
+        "problems": 3,
+        "units": 2,
+        "feedbacks": 3,
+        "by_unit": [{"unit": "市交通运输局", "problems": 2}, {"unit": "市财政局", "problems": 1}],
+    }
+    assert view["consultations"] == {"held": 1, "clues": 2}
+    text = view["rendering_zh"]
+    assert "1次向市委常委会汇报巡察工作" in text
+    assert "1次向市委书记专题会汇报" in text
+    assert "移交问题线索3件（纪委监委2件、组织部1件）" in text
+    assert "向2家被巡察单位反馈问题3个" in text
+    assert "点人点事问题2项" in text
+    last_year = office_summary(d.docs, CITY, 2025)
+    assert last_year["hearings"]["by_meeting"]["leading_group"] == 1
+    assert last_year["transfers"]["total"] == 0
+    assert office_summary(d.docs, LINCHUAN, 2026)["problems"]["recorded"] == 1
+
+
+def test_the_organisation_feed_carries_its_problems_and_the_inspector_grades():
+    d = Docs()
+    d.apply(problem(uuid.uuid4(), "四风"), CITY)
+    d.apply(problem(uuid.uuid4(), "选人用人", "四风"), CITY)
+    d.apply(problem(uuid.uuid4(), "民主集中制"), CITY)
+    d.apply(
+        InspectorEvaluated(group_id=uuid.uuid4(), member_id=uuid.uuid4(), grade=Grade.EXCELLENT),
+        CITY,
+    )
+    assert [i.kind for i in d.feed] == [
+        FeedKind.PROBLEM,
+        FeedKind.PROBLEM,
+        FeedKind.INSPECTOR_GRADE,
+    ]
+    assert all(i.department is Department.ORGANISATION for i in d.feed)
+    assert d.feed[0].summary.startswith("[选人用人、四风]")
+    assert d.feed[2].summary == "巡察干部评价：优秀"
+
+
+class _Disposed(EventPayload):
+    """A stand-in for the clue result event of the clue lifecycle (its contract comes later)."""
+
+    event_type: ClassVar[str] = "clues.TransferResultReported"
+    schema_version: ClassVar[int] = 1
+    clue_id: uuid.UUID
+    disposition: str
+
+
+class _Supervised(EventPayload):
+    """A stand-in for rectification's supervision (督办) of a unit's issues."""
+
+    event_type: ClassVar[str] = "rectification.SupervisionOrdered"
+    schema_version: ClassVar[int] = 1
+    unit_id: uuid.UUID
+    issue_ids: list[uuid.UUID]
+
+
+def test_results_and_supervision_slot_in_when_their_events_arrive():
+    d = Docs()
+    clue = uuid.uuid4()
+    d.apply(
+        ClueTransferred(
+            clue_id=clue, department=Department.DISCIPLINE, reason="r", jurisdiction=CITY,
+            unit="u", summary="s",
+        ),
+        CITY,
+    )  # fmt: skip
+    unit = uuid.uuid4()
+    pointed = problem(unit, "四风")
+    d.apply(pointed, CITY)
+    d.apply(
+        InspectionReportHeard(
+            report_id=uuid.uuid4(), hearing_id=uuid.uuid4(), round_id=ROUND, jurisdiction=CITY,
+            kind=InspectionReportKind.UNIT, unit_id=unit, unit_ids=[unit],
+            meeting=HearingMeeting.SECRETARY_MEETING, held_on=date(2026, 5, 1),
+            pointed_problem_ids=[pointed.problem_id], decisions="交办",
+        ),
+        CITY,
+    )  # fmt: skip
+    before = office_summary(d.docs, CITY, 2026)
+    assert before["transfers"]["pending"] == 1
+    assert before["pointed"]["supervised"] == 0
+    for payload in (
+        _Disposed(clue_id=clue, disposition="talk_or_letter"),
+        _Supervised(unit_id=unit, issue_ids=[uuid.uuid4(), uuid.uuid4()]),
+    ):
+        for change in summary_docs(envelope(payload, CITY), payload):
+            d.docs[change.kind][change.key] = {**change.doc, "jurisdiction": change.jurisdiction}
+    after = office_summary(d.docs, CITY, 2026)
+    assert after["transfers"]["by_disposition"]["talk_or_letter"] == 1
+    assert after["transfers"]["pending"] == 0
+    assert after["pointed"]["supervised"] == 1
+    assert after["pointed"]["issues_supervised"] == 2
+    assert "谈话函询1件" in after["rendering_zh"]
