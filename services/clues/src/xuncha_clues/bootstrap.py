@@ -82,7 +82,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 
 SPEC = ServiceSpec(
     name="clues",
-    title="xuncha clues: 问题线索登记、分类、核查、上报、移交与办理结果；发现问题、巡察报告与听取汇报",
+    title="xuncha clues: 问题线索的登记、核查、移交与办理结果；发现问题、巡察报告与听取汇报",
     schema=(*SCHEMA, *findings.SCHEMA, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,

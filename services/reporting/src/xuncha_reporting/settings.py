@@ -9,9 +9,9 @@ SERVICE = "reporting"
 PROJECTION_CONSUMER = "reporting.projections"
 #: Version of the projection's tables (meta key ``projection_version``): 1 = linked view and
 #: sharing feeds, 2 = + the rectification ledger (整改台账), 3 = + the deadlines (期限), 4 = + the
-#: lifecycle documents of steps 1–4 (coverage, round statistics), 5 = + the clue funnel (线索办理漏斗)
-#: and the departments' result states, 6 = + the office summary's documents and the 组织部 feed's
-#: problems and inspector grades. A projection of an older
+#: lifecycle documents of steps 1–4 (coverage, round statistics), 5 = + the clue funnel
+#: (线索办理漏斗) and the departments' result states, 6 = + the office summary's documents and the
+#: 组织部 feed's problems and inspector grades. A projection of an older
 #: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
 PROJECTION_VERSION = 6
 PROJECTION_VERSION_KEY = "projection_version"
