@@ -18,6 +18,8 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "petition",
     "clue",
     "issue",
+    "rectification_plan",
+    "oversight",
     "share",
     "unit",
     "term_plan",
