@@ -3,13 +3,12 @@ dependencies, without any database."""
 
 from __future__ import annotations
 
-import uuid
-
 import hashlib
 import http.server
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any

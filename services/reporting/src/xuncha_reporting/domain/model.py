@@ -36,7 +36,8 @@ class Metric(StrEnum):
     CLUES_ESCALATED = "clues_escalated"  # 线索上报市委巡察办
     ISSUES_FED_BACK = "issues_fed_back"  # 反馈问题
     RECTIFICATION_REPORTS = "rectification_reports"  # 整改报告
-    ISSUES_COMPLETED = "issues_completed"  # 整改完成的问题
+    ISSUES_COMPLETED = "issues_completed"  # 自报整改完成的问题 (self-declared)
+    ISSUES_CLOSED_OUT = "issues_closed_out"  # 核实销号的问题 (verified and closed out)
 
 
 METRICS: tuple[Metric, ...] = tuple(Metric)
@@ -45,6 +46,7 @@ METRICS: tuple[Metric, ...] = tuple(Metric)
 class FeedKind(StrEnum):
     CLUE_TRANSFER = "clue_transfer"  # 移交线索
     ISSUE_FED_BACK = "issue_fed_back"  # 反馈问题
+    NEGATIVE_RECORD = "negative_record"  # 负面信息档案 (R20 red-line warning)
 
 
 @dataclass(frozen=True)

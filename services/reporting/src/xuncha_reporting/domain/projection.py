@@ -32,6 +32,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack, RectificationRep
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
+from xuncha_reporting.domain import rectification_docs
 from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
 from xuncha_reporting.domain.model import (
     Ack,
@@ -84,6 +85,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         TalentPoolMemberRetired.event_type,
         InspectorEvaluated.event_type,
         *(event.event_type for event in RECORD_EVENTS.values()),
+        *rectification_docs.EVENT_TYPES,
     }
 )
 
@@ -441,4 +443,5 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
             pass
     changes.extend(deadline_changes(envelope, payload))
     changes.extend(lifecycle_docs(envelope, payload))
+    changes.extend(rectification_docs.rectification_docs(envelope, payload))
     return changes

@@ -31,6 +31,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.entrypoints.audit import add_audit_api
 from xuncha_reporting.entrypoints.dashboard import add_dashboard
+from xuncha_reporting.entrypoints.routes.board import board_router
 from xuncha_reporting.entrypoints.routes.deadlines import deadlines_router
 from xuncha_reporting.entrypoints.routes.feeds import feeds_router
 from xuncha_reporting.entrypoints.routes.ledger import ledger_router
@@ -52,6 +53,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     router.include_router(feeds_router(ctx, tables, handlers, current))
     router.include_router(deadlines_router(ctx, tables, current))
     router.include_router(lifecycle_router(ctx, tables, current))
+    router.include_router(board_router(ctx, tables, current))
     return router
 
 

@@ -24,7 +24,10 @@ from xuncha_reporting.handlers import ReportingHandlers
 
 class FeedItemOut(BaseModel):
     item_id: str
-    kind: str = Field(description="clue_transfer (移交线索) | issue_fed_back (反馈问题)")
+    kind: str = Field(
+        description="clue_transfer (移交线索) | issue_fed_back (反馈问题) | negative_record "
+        "(负面信息档案, R20)"
+    )
     source_event_id: UUID
     ref_id: str = Field(description="the clue id or the issue id")
     jurisdiction: str
