@@ -114,11 +114,7 @@ class RectificationHandlers:
 
     async def submit_plan(self, cmd: plan_model.SubmitPlan, meta: Meta) -> Plan:
         fed_back = [
-            plan_model.FedBackIssue(
-                issue_id=i.issue_id,
-                due_date=i.due_date,
-                fed_back_on=model.local_date(i.fed_back_at) if i.fed_back_at else None,
-            )
+            plan_model.FedBackIssue(issue_id=i.issue_id, due_date=i.due_date)
             for i in await self.fed_back_issues(cmd.round_id, cmd.unit_id)
             if i.issue_id is not None
         ]

@@ -55,6 +55,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.RectificationVerified": "整改核实",
     "rectification.IssueClosedOut": "对账销号",
     "rectification.TaskOverdue": "整改任务逾期",
+    "rectification.ProgressReportOverdue": "整改进展报告逾期",
     "rectification.SupervisionOrdered": "整改督办",
     "rectification.RedLineWarningIssued": "红线预警",
     "reporting.ShareItemAcknowledged": "确认签收",

@@ -248,6 +248,21 @@ class TaskOverdue(EventPayload):
     owner: ShortText = Field(description="the task's owner (责任人)")
 
 
+class ProgressReportOverdue(EventPayload):
+    """整改进展报告逾期 (R15): no progress report within two weeks of the last one (or of the
+    plan's approval) while the rectification is under way."""
+
+    event_type: ClassVar[str] = "rectification.ProgressReportOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date
+    issue_id: UUID
+    unit: ShortText
+
+
 class SupervisionKind(StrEnum):
     TRACKING = "tracking"  # 跟踪督办
     KEY = "key"  # 重点督办
@@ -354,6 +369,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     RectificationVerified,
     IssueClosedOut,
     TaskOverdue,
+    ProgressReportOverdue,
     SupervisionOrdered,
     RedLineWarningIssued,
 )

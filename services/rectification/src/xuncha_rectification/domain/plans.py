@@ -8,7 +8,7 @@ red lines). Pure: no I/O.
   per unit and round (its id is derived from both).
 * Task due dates by type (R1): an immediate task (立行立改) is due no later than the formal
   report (feedback + 2 months); a time-bound or long-term task by the date the plan sets. No due
-  date lies before the feedback.
+  date lies before the plan's submission.
 * R20: a red-line warning (敷衍整改/虚假整改) names the unit's issues and leaves a negative record.
 """
 
@@ -73,7 +73,6 @@ class FedBackIssue:
 
     issue_id: UUID
     due_date: date | None
-    fed_back_on: date | None
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,7 @@ class SubmitPlan:
     unit: str
     responsible_leader: str
     tasks: tuple[PlanTask, ...]
+    submitted_on: date
 
 
 @dataclass
@@ -141,9 +141,10 @@ def decide_submit(state: Plan, cmd: SubmitPlan, issues: list[FedBackIssue]) -> l
         )
     for task in cmd.tasks:
         issue = known[task.issue_id]
-        if issue.fed_back_on is not None and task.due_on < issue.fed_back_on:
+        if task.due_on < cmd.submitted_on:
             raise InvalidCommand(
-                f"任务完成时限早于反馈日期 / task {task.task_id} is due before the feedback"
+                f"任务完成时限不能早于报送日期 / task {task.task_id} is due before the plan is "
+                f"submitted ({cmd.submitted_on})"
             )
         if (
             task.type is TaskType.IMMEDIATE

@@ -301,6 +301,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
             unit=unit.unit,
             responsible_leader=body.responsible_leader,
             tasks=tuple(PlanTask(task_id=uuid7(), **t.model_dump()) for t in body.tasks),
+            submitted_on=model.local_date(handlers.now()),
         )
         with domain_errors():
             plan = await handlers.submit_plan(cmd, request_meta(request, principal))
