@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from xuncha_rectification.domain import model, plans
 from xuncha_shared.contracts.rectification import (
+    IssueFedBack,
     PlanTask,
     RectType,
     ReportKind,
@@ -22,7 +23,7 @@ ROUND, UNIT = uuid.uuid4(), uuid.uuid4()
 FED = datetime(2026, 9, 30, 2, tzinfo=UTC)
 
 
-def feedback(heard: bool, stationing: bool = False) -> list[model.IssueFedBack]:
+def feedback(heard: bool, stationing: bool = False) -> list[IssueFedBack]:
     cmd = model.FeedBack(
         feedback_id=uuid.uuid4(),
         jurisdiction="361002",
