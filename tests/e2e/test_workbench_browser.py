@@ -147,7 +147,13 @@ async def shot(page: Any, name: str) -> None:
 async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "linchuan")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification"]
+    assert await menu_names(page) == [
+        "overview",
+        "petitions",
+        "clues",
+        "rectification",
+        "supervision",
+    ]
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
     # 临川区 is the only jurisdiction a county office can choose
@@ -402,7 +408,14 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
 async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "city")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification", "feeds"]
+    assert await menu_names(page) == [
+        "overview",
+        "petitions",
+        "clues",
+        "rectification",
+        "supervision",
+        "feeds",
+    ]
     cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
     await page.wait_for_selector(cell)
     assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11
@@ -478,7 +491,14 @@ async def test_a_county_never_sees_another_countys_data(wb: Workbench, browser: 
 async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "auditor")
     page = s.page
-    assert await menu_names(page) == ["overview", "clues", "rectification", "feeds", "audit"]
+    assert await menu_names(page) == [
+        "overview",
+        "clues",
+        "rectification",
+        "supervision",
+        "feeds",
+        "audit",
+    ]
     # the auditor reads but acts nowhere
     await page.click('[data-menu="clues"]')
     await page.locator("#clue-table tbody tr").first.wait_for()

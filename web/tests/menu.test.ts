@@ -5,14 +5,15 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification"]);
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", "supervision", "feeds"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification", "supervision"]);
   });
   it("groups, departments, auditors, custodians", () => {
     expect(names("group_member")).toEqual(["petitions", "clues", "rectification"]);
     expect(names("department")).toEqual(["feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "rectification", "feeds", "audit"]);
+    expect(names("auditor")).toEqual(["overview", "clues", "rectification", "supervision", "feeds", "audit"]);
     expect(names("informant_custodian")).toEqual([]);
+    expect(names("inspected_unit")).toEqual(["unit-work"]);
     expect(names("nobody")).toEqual([]);
   });
   it("home pages and what may be opened", () => {
@@ -30,5 +31,7 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.acknowledge("department")).toBe(true);
     expect(CAN.acknowledge("city_admin")).toBe(false);
     expect(CAN.ledger("group_member")).toBe(false);
+    expect(CAN.superviseRectification("auditor")).toBe(false);
+    expect(CAN.superviseRectification("county_admin")).toBe(true);
   });
 });
