@@ -26,6 +26,7 @@ from tests.support.workbench import (
     CHROMIUM_ARGS,
     menu_names,
     sign_in,
+    toggle,
     workbench_nginx,
 )
 
@@ -110,10 +111,11 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.fill("#p-owner-0", "办公室")
             due = (date.today() + timedelta(days=30)).isoformat()
             await page.fill("#p-due-0", due)
-            await page.keyboard.press("Enter")
+            await page.keyboard.press("Escape")
             await page.click("#p-submit")
             plans = page.locator("#unit-plans tbody tr", has_text="已报送，待审核")
             await plans.first.wait_for()
+            await page.locator("#plan-locked").wait_for()
             await page.screenshot(path=str(ARTIFACTS / "unit-plan.png"), full_page=True)
 
             listed = await call(url, office, "GET", "/api/v1/rectification-plans")
@@ -129,7 +131,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.locator(".el-select:has(#r-kind)").click()
             await page.locator(".el-select-dropdown__item:visible", has_text="整改报告").click()
             await page.fill("#r-progress", "100")
-            await page.locator("#r-done").click(force=True)
+            await toggle(page, "r-done")
             await page.fill("#r-note", "议事规则已修订印发并执行")
             await page.fill("#r-leader", "主要负责人牵头部署，逐项督办")
             await page.set_input_files("#r-file", str(pdf))
