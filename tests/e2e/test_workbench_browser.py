@@ -155,6 +155,7 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
         "findings",
         "office-summary",
         "rectification",
+        "supervision",
     ]
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
@@ -418,6 +419,7 @@ async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any
         "findings",
         "office-summary",
         "rectification",
+        "supervision",
         "feeds",
     ]
     cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
@@ -500,6 +502,7 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
         "clues",
         "clue-funnel",
         "rectification",
+        "supervision",
         "feeds",
         "audit",
     ]

@@ -8,6 +8,7 @@ import json
 import os
 import stat
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -381,3 +382,39 @@ async def test_http_dependencies_with_real_tokens(store: TokenStore) -> None:
     assert city_read.status_code == 200
     assert city_write.status_code == 200
     assert city_write.json() == {"by": "city-1"}
+
+
+async def test_cli_creates_an_inspected_unit_token_bound_to_its_unit(
+    infra: Infra, service_pools: dict[str, asyncpg.Pool]
+) -> None:
+    """``xuncha tokens create --role inspected_unit --unit ID``: the unit's jurisdiction comes
+    from intake's units; an unknown unit is refused."""
+    intake = service_pools["intake"]
+    unit_id = uuid.uuid4()
+    await intake.execute(
+        "CREATE TABLE IF NOT EXISTS unit_view (unit_id uuid PRIMARY KEY, jurisdiction char(6) "
+        "NOT NULL, name text NOT NULL, kind text NOT NULL, version bigint NOT NULL)"
+    )
+    await intake.execute(
+        "INSERT INTO unit_view (unit_id, jurisdiction, name, kind, version) "
+        "VALUES ($1, '361002', $2, 'county_department', 1)",
+        unit_id,
+        f"临川区测试局{unit_id.hex[:6]}",
+    )
+    try:
+        code, stdout, stderr = await _cli(
+            infra, "create", "--role", "inspected_unit", "--unit", str(unit_id)
+        )
+        assert code == 0, stderr
+        principal = await TokenStore(service_pools["rectification"]).resolve(stdout.strip())
+        assert principal is not None
+        assert principal.role is Role.INSPECTED_UNIT
+        assert (principal.unit_id, principal.jurisdiction) == (unit_id, "361002")
+        code, _, stderr = await _cli(
+            infra, "create", "--role", "inspected_unit", "--unit", str(uuid.uuid4())
+        )
+        assert code != 0 and "unknown unit" in stderr
+        code, _, stderr = await _cli(infra, "create", "--role", "inspected_unit", "-j", "361002")
+        assert code != 0 and "--unit" in stderr
+    finally:
+        await intake.execute("DELETE FROM unit_view WHERE unit_id = $1", unit_id)

@@ -146,7 +146,11 @@ async def test_rules_lists_r1_and_the_warning_colours(svc: InProcessService) -> 
     r = await svc.client.get("/api/v1/rules")
     assert r.status_code == 200
     ids = {(rule["id"], rule["version"]) for rule in r.json()["rules"]}
-    assert ids == {("xunshi_2015_art27", 1), ("warning_colours", 1)}
+    assert ids == {
+        ("xunshi_2015_art27", 1),
+        ("rectification_task_due", 1),
+        ("warning_colours", 1),
+    }
 
 
 async def test_a_failed_feedback_leaves_no_deadline(svc: InProcessService) -> None:

@@ -156,6 +156,8 @@ class InMemoryIssueReadModel:
         *,
         department: str | None = None,
         unit: str | None = None,
+        unit_id: UUID | None = None,
+        round_id: UUID | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[IssueRow]:
@@ -165,10 +167,38 @@ class InMemoryIssueReadModel:
             if like(pattern, r.jurisdiction)
             and (department is None or department in r.concerns)
             and (unit is None or r.unit == unit)
+            and (unit_id is None or r.unit_id == unit_id)
+            and (round_id is None or r.round_id == round_id)
         ]
         latest = date.max
         found.sort(key=lambda r: (r.due_date or latest, r.fed_back_at or datetime.now(UTC)))
         return found[offset : offset + limit]
+
+
+class InMemoryRectificationTables:
+    """A fake of rectification's hearings (R16) for unit tests of the handlers."""
+
+    def __init__(self) -> None:
+        self.hearings: set[tuple[UUID, UUID]] = set()
+
+    async def heard(self, round_id: UUID, unit_id: UUID) -> bool:
+        return (round_id, unit_id) in self.hearings
+
+
+def rectification_handlers(store: EventStore, issues: InMemoryIssueReadModel, now: Any) -> Any:
+    """Rectification's handlers over the fakes (plans and oversight on the same store)."""
+    from xuncha_rectification.domain.model import ISSUE
+    from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
+    from xuncha_rectification.handlers import RectificationHandlers
+
+    return RectificationHandlers(
+        fake_aggregates(ISSUE, store, issues),
+        issues,
+        now=now,
+        plans=fake_aggregates(PLAN, store),
+        oversight=fake_aggregates(OVERSIGHT, store),
+        tables=InMemoryRectificationTables(),  # type: ignore[arg-type]
+    )
 
 
 class InMemoryReceipts:

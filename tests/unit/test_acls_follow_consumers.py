@@ -9,6 +9,7 @@ import inspect
 import pytest
 from xuncha_clues import bootstrap as clues_bootstrap
 from xuncha_intake import bootstrap as intake_bootstrap
+from xuncha_rectification import bootstrap as rectification_bootstrap
 from xuncha_reporting.settings import PROJECTED_STREAM_TYPES
 from xuncha_shared.provision.acls import CONSUMES
 
@@ -34,11 +35,16 @@ def test_reporting_reads_what_it_projects() -> None:
 
 
 @pytest.mark.parametrize(
-    ("service", "module"), [("clues", clues_bootstrap), ("intake", intake_bootstrap)]
+    ("service", "module"),
+    [
+        ("clues", clues_bootstrap),
+        ("intake", intake_bootstrap),
+        ("rectification", rectification_bootstrap),
+    ],
 )
 def test_a_service_reads_what_its_consumers_subscribe_to(service: str, module: object) -> None:
     assert set(CONSUMES[service]) == _subscribed_stream_types(module)
 
 
-def test_rectification_consumes_nothing_yet() -> None:
-    assert CONSUMES["rectification"] == ()
+def test_rectification_follows_the_hearings() -> None:
+    assert CONSUMES["rectification"] == ("inspection_report",)

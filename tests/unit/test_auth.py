@@ -8,6 +8,7 @@ import http.server
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,11 +57,14 @@ COUNTY = "361002"
 OTHER_COUNTY = "361003"
 OTHER_CITY = "341200"
 OTHER_CITY_COUNTY = "341202"
+UNIT = uuid.UUID("0b5e7a10-0000-5000-8000-000000000001")
 
 
 def principal(role: Role, jurisdiction: str, **kw: Any) -> Principal:
     if role is Role.DEPARTMENT:
         kw.setdefault("department", Department.DISCIPLINE)
+    if role is Role.INSPECTED_UNIT:
+        kw.setdefault("unit_id", UNIT)
     return Principal(id=f"p-{role.value}", role=role, jurisdiction=jurisdiction, **kw)
 
 
@@ -241,6 +245,7 @@ def test_ensure_roles() -> None:
 def test_demo_principals_cover_every_role() -> None:
     principals = demo_principals()
     assert set(principals) == set(Role)
+    assert principals[Role.INSPECTED_UNIT].unit_id is not None
     assert principals[Role.CITY_ADMIN].jurisdiction == CITY
     assert principals[Role.COUNTY_ADMIN].jurisdiction == COUNTY
     assert principals[Role.GROUP_MEMBER].jurisdiction == COUNTY
@@ -644,3 +649,16 @@ def test_cli_offers_the_custodian_role() -> None:
     result = CliRunner().invoke(tokens_app, ["create", "--role", "root", "--jurisdiction", CITY])
     assert result.exit_code == 2
     assert "informant_custodian" in " ".join(result.output.split())
+
+
+def test_an_inspected_unit_is_bound_to_one_unit() -> None:
+    with pytest.raises(ValueError, match="needs a unit"):
+        Principal(id="u", role=Role.INSPECTED_UNIT, jurisdiction=COUNTY)
+    with pytest.raises(ValueError, match="only an inspected_unit"):
+        Principal(id="u", role=Role.COUNTY_ADMIN, jurisdiction=COUNTY, unit_id=UNIT)
+    unit = principal(Role.INSPECTED_UNIT, COUNTY)
+    assert unit.sees_unit(UNIT)
+    assert not unit.sees_unit(uuid.uuid4())
+    assert not unit.is_city_wide
+    assert unit.jurisdiction_like() == COUNTY
+    assert principal(Role.COUNTY_ADMIN, COUNTY).sees_unit(uuid.uuid4())

@@ -98,6 +98,7 @@ export const ROLES: Record<string, string> = {
   department: "接收部门",
   auditor: "审计/监督",
   informant_custodian: "举报人信息保管员",
+  inspected_unit: "被巡察单位",
 };
 
 export const CITY = { code: "361000", name: "抚州市" };

@@ -5,14 +5,15 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification"]);
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "feeds"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision"]);
   });
   it("groups, departments, auditors, custodians", () => {
     expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification"]);
     expect(names("department")).toEqual(["clues", "feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "feeds", "audit"]);
+    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "feeds", "audit"]);
     expect(names("informant_custodian")).toEqual(["notices"]);
+    expect(names("inspected_unit")).toEqual(["unit-work"]);
     expect(names("nobody")).toEqual([]);
   });
   it("home pages and what may be opened", () => {
@@ -38,5 +39,7 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.recordFindings("group_member")).toBe(true);
     expect(CAN.hearReport("group_member")).toBe(false);
     expect(CAN.hearReport("county_admin")).toBe(true);
+    expect(CAN.superviseRectification("auditor")).toBe(false);
+    expect(CAN.superviseRectification("county_admin")).toBe(true);
   });
 });

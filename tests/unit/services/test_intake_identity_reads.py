@@ -20,9 +20,7 @@ from xuncha_intake.domain import model
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router as intake_router
 from xuncha_intake.handlers import IntakeHandlers, PetitionInput, receipt_status_handler
-from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.entrypoints.api import build_router as rectification_router
-from xuncha_rectification.handlers import RectificationHandlers
 from xuncha_reporting.domain.access import (
     ensure_feed_acker,
     ensure_feed_reader,
@@ -58,6 +56,7 @@ from tests.support.fakes import (
     InMemoryReceipts,
     fake_aggregates,
     no_transaction,
+    rectification_handlers,
 )
 
 CITY = "361000"
@@ -534,9 +533,7 @@ async def test_the_custodian_may_not_write_or_read_clues() -> None:
 
 async def test_the_custodian_may_not_write_or_read_rectification() -> None:
     issues = InMemoryIssueReadModel()
-    handlers = RectificationHandlers(
-        fake_aggregates(ISSUE, InMemoryEventStore(), issues), issues, now=now_utc
-    )
+    handlers = rectification_handlers(InMemoryEventStore(), issues, now_utc)
     issue = uuid.uuid4()
     async with _client(lambda deps: rectification_router(handlers, deps)) as client:
         responses = [

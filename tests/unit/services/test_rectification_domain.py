@@ -14,7 +14,6 @@ from xuncha_rectification.domain.model import (
     IssueStatus,
     ReportRectification,
 )
-from xuncha_rectification.handlers import RectificationHandlers
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import (
     IssueFedBack,
@@ -28,7 +27,7 @@ from xuncha_shared.envelope import Actor, now_utc
 from tests.support.fakes import (
     InMemoryEventStore,
     InMemoryIssueReadModel,
-    fake_aggregates,
+    rectification_handlers,
 )
 
 LINCHUAN = "361002"
@@ -185,7 +184,7 @@ def test_colours_r10() -> None:
 
 async def test_service_layer_feedback_and_reports() -> None:
     store, views = InMemoryEventStore(), InMemoryIssueReadModel()
-    handlers = RectificationHandlers(fake_aggregates(model.ISSUE, store, views), views, now=now_utc)
+    handlers = rectification_handlers(store, views, now_utc)
     meta = Meta(actor=ACTOR, correlation_id=uuid.uuid4())
     cmd = _feedback(2)
     recorded = await handlers.feed_back(cmd, meta)

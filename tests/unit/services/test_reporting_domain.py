@@ -195,9 +195,10 @@ def test_issue_without_concerns_shares_nothing():
         description="党建工作责任制落实不到位",
     )
     changes = project(envelope(payload, CITY, stream_type="issue"), payload)
-    # counted, in the ledger, R1's clock and the office summary's feedback per unit only
-    assert [type(c) for c in changes] == [Fact, LedgerIssue, DeadlineStart, Doc]
-    assert changes[-1].kind == "os_issue"
+    # counted, in the ledger, R1's clock, the office summary's feedback per unit and the board's
+    # document only
+    assert [type(c) for c in changes] == [Fact, LedgerIssue, DeadlineStart, Doc, Doc]
+    assert changes[3].kind == "os_issue"
 
 
 def test_issue_and_reports_enter_the_unit_ledger():
@@ -358,8 +359,10 @@ def test_linked_view_city_row_sums_its_counties_and_own_work():
         (NANCHENG, "petitions_received"): 3,
         (LINCHUAN, "issues_fed_back"): 32,
         (LINCHUAN, "issues_completed"): 29,
+        (LINCHUAN, "issues_closed_out"): 20,
         (CITY, "issues_fed_back"): 10,
         (CITY, "issues_completed"): 10,
+        (CITY, "issues_closed_out"): 3,
     }
     view = linked_view(counters, CITY)
     city = view["city"]
@@ -367,11 +370,14 @@ def test_linked_view_city_row_sums_its_counties_and_own_work():
     assert city["petitions_received"] == 18
     assert city["own"]["petitions_received"] == 5
     assert city["issues_fed_back"] == 42
-    assert city["completion_rate"] == round(39 / 42, 4)
+    # 整改完成率 counts verified close-outs; what units declared is beside it
+    assert city["completion_rate"] == round(23 / 42, 4)
+    assert city["self_declared_rate"] == round(39 / 42, 4)
     assert len(view["counties"]) == 11
     linchuan = next(c for c in view["counties"] if c["jurisdiction"] == LINCHUAN)
     assert linchuan["name"] == "临川区"
-    assert linchuan["completion_rate"] == round(29 / 32, 4)
+    assert linchuan["completion_rate"] == round(20 / 32, 4)
+    assert linchuan["self_declared_rate"] == round(29 / 32, 4)
     zixi = next(c for c in view["counties"] if c["jurisdiction"] == "361028")
     assert zixi["petitions_received"] == 0 and zixi["completion_rate"] is None
     assert single_row(counters, LINCHUAN) == linchuan

@@ -87,6 +87,38 @@ export async function request<T>(
   return (await resp.json()) as T;
 }
 
+/** POST a multipart form (an evidence upload): the browser sets the boundary. */
+export async function upload<T>(path: string, form: FormData): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const token = tokenOf();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let resp: Response;
+  try {
+    resp = await fetchImpl(path, { method: "POST", headers, body: form, cache: "no-store" });
+  } catch {
+    throw new ApiError({ status: 0, title: "network error" });
+  }
+  if (!resp.ok) throw new ApiError(await problemOf(resp));
+  return (await resp.json()) as T;
+}
+
+/** GET a file with the bearer token and hand it to the browser as a download. */
+export async function download(path: string, query: Query, filename: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  const token = tokenOf();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const resp = await fetchImpl(buildUrl(path, query), { headers, cache: "no-store" });
+  if (!resp.ok) throw new ApiError(await problemOf(resp));
+  const url = URL.createObjectURL(await resp.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export const api = {
   get: <T>(path: string, query?: Query, signal?: AbortSignal) =>
     request<T>("GET", path, { query, signal }),

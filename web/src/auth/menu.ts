@@ -7,7 +7,8 @@ export type Role =
   | "group_member"
   | "department"
   | "auditor"
-  | "informant_custodian";
+  | "informant_custodian"
+  | "inspected_unit";
 
 export interface MenuItem {
   name: string;
@@ -34,6 +35,11 @@ export const MENU: readonly MenuItem[] = [
   { name: "notices", path: "/notices", title: "举报人告知", roles: ["informant_custodian"] },
   // feedback and rectification
   { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // rectification's steps 9–11: plans to review, verification, close-out, supervision, red
+  // lines, the 挂图作战 board and the exports (the auditor reads the board)
+  { name: "supervision", path: "/supervision", title: "整改督办与销号", roles: ["city_admin", "county_admin", "auditor"] },
+  // the inspected unit's own rectification: its plan with three lists, its reports and evidence
+  { name: "unit-work", path: "/unit-work", title: "本单位整改", roles: ["inspected_unit"] },
   // department feeds: the department itself; the city office and the auditor read
   { name: "feeds", path: "/feeds", title: "成果共享", roles: ["department", "city_admin", "auditor"] },
   // auditors only
@@ -70,4 +76,5 @@ export const CAN = {
   notify: (r: string) => r === "informant_custodian",
   recordFindings: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
   hearReport: (r: string) => ["city_admin", "county_admin"].includes(r),
+  superviseRectification: (r: string) => ["city_admin", "county_admin"].includes(r),
 };

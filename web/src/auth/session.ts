@@ -13,6 +13,7 @@ export interface Me {
   jurisdiction_name: string;
   department: string | null;
   department_label: string | null;
+  unit_id?: string | null;
 }
 
 export interface OidcConfig {

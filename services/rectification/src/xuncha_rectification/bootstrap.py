@@ -3,35 +3,64 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from xuncha_shared import clocks
 from xuncha_shared.clocks.http import rules_router
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.gate import guard
-from xuncha_shared.runtime import ServiceContext, ServiceSpec
+from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_rectification.adapters import deadlines
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
+from xuncha_rectification.adapters.tables import (
+    TABLES_DDL,
+    RectificationTables,
+    SqlOversightReadModel,
+    SqlPlanReadModel,
+)
 from xuncha_rectification.domain.model import ISSUE
+from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
 from xuncha_rectification.entrypoints.api import build_router
-from xuncha_rectification.handlers import RectificationHandlers
+from xuncha_rectification.entrypoints.plans_api import build_plans_router
+from xuncha_rectification.handlers import HEARINGS_CONSUMER, RectificationHandlers, keep_hearings
 
 
 def handlers(ctx: ServiceContext) -> RectificationHandlers:
     read_model = SqlIssueReadModel(ctx.pool)
-    issues = ctx.aggregates(ISSUE, read_model, [deadlines.reactions(ctx.clocks())])
-    return RectificationHandlers(issues, read_model, now=lambda: ctx.now())
+    clock = ctx.clocks()
+    issues = ctx.aggregates(
+        ISSUE, read_model, [deadlines.reactions(clock), deadlines.TaskDeadlines(clock)]
+    )
+    oversight_rows = SqlOversightReadModel(ctx.pool)
+    return RectificationHandlers(
+        issues,
+        read_model,
+        now=lambda: ctx.now(),
+        plans=ctx.aggregates(PLAN, SqlPlanReadModel(ctx.pool)),
+        oversight=ctx.aggregates(OVERSIGHT, oversight_rows, [oversight_rows]),
+        tables=RectificationTables(ctx.pool),
+    )
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     guard(app, ctx.authenticator)
-    app.include_router(build_router(handlers(ctx), AuthDependencies(ctx.authenticator)))
+    deps = AuthDependencies(ctx.authenticator)
+    rect = handlers(ctx)
+    app.include_router(build_router(rect, deps))
+    app.include_router(build_plans_router(rect, deps))
     app.include_router(rules_router(deadlines.RULE_IDS))
+
+
+def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
+    # follows the hearings of inspection reports (R16: no feedback before the hearing)
+    inbox_subscriber(ctx, HEARINGS_CONSUMER, ["inspection_report"], keep_hearings())
 
 
 SPEC = ServiceSpec(
     name="rectification",
     title="xuncha rectification: 反馈问题与整改",
-    schema=(*SCHEMA, clocks.SCHEMA),
+    schema=(*SCHEMA, TABLES_DDL, clocks.SCHEMA),
     build_api=build_api,
+    build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,
 )

@@ -9,8 +9,12 @@ Deadlines (R1) ride on the command loop's reactions (``adapters/deadlines.py``):
 starts them and a formal report satisfies them in the same unit of work. Events take effect at
 the service's clock (``now``; tests move it).
 
-The service has no consumers yet: ``clue_ids`` of an issue are recorded as given (the clues
-service owns clues; checking them would need a local read model of the clue topic).
+Plans (``domain/plans.py``) run their own command loop; approving one records ``PlanApproved``
+and each issue's ``IssuePlanned`` in one unit of work. Supervisions and red-line warnings are
+one-event streams of type ``oversight``.
+
+One consumer: ``rectification.hearings`` keeps the hearings of ``clues.inspection-report.v1``
+(R16) in ``heard_report``, in the inbox's transaction.
 """
 
 from __future__ import annotations
@@ -18,14 +22,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.consumer import EventHandler
+from xuncha_shared.contracts.clues import InspectionReportHeard
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_rectification.adapters.read_model import IssueReadModel
+from xuncha_rectification.adapters.tables import RectificationTables, record_hearing
 from xuncha_rectification.domain import model
+from xuncha_rectification.domain import plans as plan_model
 from xuncha_rectification.domain.model import ISSUE, Issue
+from xuncha_rectification.domain.plans import Oversight, Plan
+
+#: consumer group (and inbox name) keeping the hearings (R16)
+HEARINGS_CONSUMER = "rectification.hearings"
 
 
 @dataclass(frozen=True)
@@ -48,12 +62,27 @@ class RectificationHandlers:
     read_model: IssueReadModel
     #: the service's clock: when commands take effect (feedback date, report time)
     now: Callable[[], datetime]
+    #: the plan aggregates (their loop updates ``plan_view``)
+    plans: Aggregates[Plan]
+    #: supervisions and red-line warnings
+    oversight: Aggregates[Oversight]
+    #: hearings, evidence, plans and oversight tables
+    tables: RectificationTables
 
     async def get(self, issue_id: UUID) -> Issue:
         return _existing(await self.issues.load(issue_id), issue_id)
 
+    async def get_plan(self, plan_id: UUID) -> Plan:
+        plan = await self.plans.load(plan_id)
+        if not plan.exists:
+            raise plan_model.UnknownPlan(plan_model.unknown_plan_detail(plan_id))
+        return plan
+
     async def feed_back(self, cmd: model.FeedBack, meta: Meta) -> FeedbackRecorded:
-        events = model.decide_feedback(cmd)
+        heard = True
+        if cmd.round_id is not None and cmd.unit_id is not None:
+            heard = await self.tables.heard(cmd.round_id, cmd.unit_id)
+        events = model.decide_feedback(cmd, heard)
         issues = [ISSUE.initial() for _ in events]
         meta = replace(meta, occurred_at=cmd.fed_back_at)
         async with self.issues.transaction() as tx:
@@ -65,3 +94,76 @@ class RectificationHandlers:
         return await self.issues.execute(
             issue_id, lambda s: model.decide_report(_existing(s, issue_id), cmd), meta
         )
+
+    async def verify(self, issue_id: UUID, cmd: model.VerifyRectification, meta: Meta) -> Issue:
+        return await self.issues.execute(
+            issue_id, lambda s: model.decide_verify(_existing(s, issue_id), cmd), meta
+        )
+
+    async def close_out(self, issue_id: UUID, cmd: model.CloseOut, meta: Meta) -> Issue:
+        return await self.issues.execute(
+            issue_id, lambda s: model.decide_close_out(_existing(s, issue_id), cmd), meta
+        )
+
+    async def fed_back_issues(self, round_id: UUID, unit_id: UUID) -> list[Issue]:
+        """The problem list of a plan: the issues fed back to the unit in the round."""
+        rows = await self.read_model.list(
+            "______", unit_id=unit_id, round_id=round_id, limit=500, offset=0
+        )
+        return [await self.get(r.issue_id) for r in rows]
+
+    async def submit_plan(self, cmd: plan_model.SubmitPlan, meta: Meta) -> Plan:
+        fed_back = [
+            plan_model.FedBackIssue(issue_id=i.issue_id, due_date=i.due_date)
+            for i in await self.fed_back_issues(cmd.round_id, cmd.unit_id)
+            if i.issue_id is not None
+        ]
+        return await self.plans.execute(
+            cmd.plan_id, lambda s: plan_model.decide_submit(s, cmd, fed_back), meta
+        )
+
+    async def return_plan(self, plan_id: UUID, reason: str, meta: Meta) -> Plan:
+        return await self.plans.execute(
+            plan_id, lambda s: plan_model.decide_return(s, reason), meta
+        )
+
+    async def approve_plan(self, plan_id: UUID, meta: Meta) -> Plan:
+        """The plan's approval and each issue's tasks, in one unit of work."""
+        plan = await self.get_plan(plan_id)
+        events = plan_model.decide_approve(plan)
+        issues = {i: await self.get(i) for i in plan.issue_ids}
+        decided = {
+            i: model.decide_plan(state, plan_id, [t for t in plan.tasks if t.issue_id == i])
+            for i, state in issues.items()
+        }
+        async with self.plans.transaction() as tx:
+            await self.plans.record(tx, plan_id, plan, events, meta)
+            for issue_id, issue_events in decided.items():
+                await self.issues.record(tx, issue_id, issues[issue_id], issue_events, meta)
+        return plan
+
+    async def supervise(
+        self, unit: plan_model.UnitIssues, cmd: plan_model.Supervise, meta: Meta
+    ) -> Oversight:
+        today = model.local_date(self.now())
+        return await self.oversight.execute(
+            cmd.supervision_id, lambda _s: plan_model.decide_supervise(unit, cmd, today), meta
+        )
+
+    async def warn_red_line(
+        self, unit: plan_model.UnitIssues, cmd: plan_model.WarnRedLine, meta: Meta
+    ) -> Oversight:
+        return await self.oversight.execute(
+            cmd.warning_id, lambda _s: plan_model.decide_red_line(unit, cmd), meta
+        )
+
+
+def keep_hearings() -> EventHandler:
+    """``clues.InspectionReportHeard`` → a ``heard_report`` row (R16), in the consumer's
+    transaction; other events of the topic are ignored."""
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if isinstance(payload, InspectionReportHeard):
+            await record_hearing(conn, envelope.event_id, payload)
+
+    return handle

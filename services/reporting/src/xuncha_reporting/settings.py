@@ -20,6 +20,8 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "petition",
     "clue",
     "issue",
+    "rectification_plan",
+    "oversight",
     "share",
     "unit",
     "term_plan",

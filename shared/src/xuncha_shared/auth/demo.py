@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from xuncha_shared.auth.tokens import DbTarget, create_token_in
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain.jurisdictions import is_city
 from xuncha_shared.domain.principals import Principal, Role
+
+#: the demo's inspected unit (a synthetic id: 市委巡察办 under the provincial review, loaded by
+#: ``xuncha demo load``); its token is ``inspected_unit`` in demo-tokens.json
+DEMO_UNIT_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://xuncha.example/demo/unit/361000/review")
 
 
 def demo_principals(city: str = "361000", county: str = "361002") -> dict[Role, Principal]:
@@ -30,6 +35,12 @@ def demo_principals(city: str = "361000", county: str = "361002") -> dict[Role, 
         Role.AUDITOR: Principal(id="demo-auditor", role=Role.AUDITOR, jurisdiction=city),
         Role.CUSTODIAN: Principal(
             id="demo-informant-custodian", role=Role.CUSTODIAN, jurisdiction=city
+        ),
+        Role.INSPECTED_UNIT: Principal(
+            id="demo-inspected-unit",
+            role=Role.INSPECTED_UNIT,
+            jurisdiction=city,
+            unit_id=DEMO_UNIT_ID,
         ),
     }
 

@@ -5,7 +5,7 @@ minutes), with ``iss`` = ``XUNCHA_OIDC_ISSUER`` and ``aud`` containing ``XUNCHA_
 Required claims: ``sub`` (principal id), ``exp``, ``iss``, ``aud``, ``xuncha_role`` (a role of
 ``xuncha_shared.domain.principals.Role``), ``xuncha_jurisdiction`` (six-digit code) and, for
 role ``department`` only, ``xuncha_department`` (a ``Department`` value such as
-``discipline_commission``).
+``discipline_commission``); for role ``inspected_unit`` only, ``xuncha_unit`` (intake's unit id).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ logger = logging.getLogger("xuncha_shared.auth")
 OIDC_ROLE_CLAIM = "xuncha_role"
 OIDC_JURISDICTION_CLAIM = "xuncha_jurisdiction"
 OIDC_DEPARTMENT_CLAIM = "xuncha_department"
+OIDC_UNIT_CLAIM = "xuncha_unit"
 OIDC_ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
 
 
@@ -40,6 +41,7 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
             role=claims[OIDC_ROLE_CLAIM],
             jurisdiction=claims[OIDC_JURISDICTION_CLAIM],
             department=claims.get(OIDC_DEPARTMENT_CLAIM),
+            unit_id=claims.get(OIDC_UNIT_CLAIM),
         )
     except KeyError as exc:
         raise InvalidCredentials(f"missing claim {exc.args[0]}") from None

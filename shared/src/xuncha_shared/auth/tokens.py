@@ -55,6 +55,8 @@ ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS expires_at timestamptz NULL;
 ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS last_used_at timestamptz NULL;
 -- a group member's group (tokens created with --group)
 ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS group_id uuid NULL;
+-- an inspected unit's unit (tokens created with --unit)
+ALTER TABLE auth_tokens ADD COLUMN IF NOT EXISTS unit_id uuid NULL;
 """
 
 DEFAULT_TTL_DAYS = 90
@@ -154,8 +156,8 @@ async def _insert_hash(
         """
         INSERT INTO auth_tokens
             (token_hash, principal_id, role, jurisdiction, department, label, expires_at,
-             group_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             group_id, unit_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (token_hash) DO NOTHING
         """,
         token_hash,
@@ -166,6 +168,7 @@ async def _insert_hash(
         label,
         expires_at,
         principal.group_id,
+        principal.unit_id,
     )
 
 
@@ -177,6 +180,7 @@ def _principal_from_row(row: Mapping[str, Any]) -> Principal | None:
             jurisdiction=row["jurisdiction"],
             department=row["department"],
             group_id=row.get("group_id"),
+            unit_id=row.get("unit_id"),
         )
     except ValidationError:
         logger.error("auth_tokens row %.12s… holds an invalid principal", row["token_hash"])
@@ -273,7 +277,7 @@ class TokenStore:
         async with self._conn() as conn:
             row = await conn.fetchrow(
                 """
-                SELECT token_hash, principal_id, role, jurisdiction, department, group_id
+                SELECT token_hash, principal_id, role, jurisdiction, department, group_id, unit_id
                 FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL
                   AND (expires_at IS NULL OR expires_at > now())
                 """,
@@ -312,7 +316,7 @@ class TokenStore:
             rows = await c.fetch(
                 """
                 SELECT token_hash, principal_id, role, jurisdiction, department, label,
-                       created_at, revoked_at, expires_at, last_used_at, group_id
+                       created_at, revoked_at, expires_at, last_used_at, group_id, unit_id
                 FROM auth_tokens WHERE $1 OR revoked_at IS NULL
                 ORDER BY created_at, token_hash
                 """,

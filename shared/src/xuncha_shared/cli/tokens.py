@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from uuid import UUID
 
+import asyncpg
 import typer
 from pydantic import ValidationError
 from rich.table import Table
@@ -40,6 +41,20 @@ _ROLE_HELP = ", ".join(f"{r.value} ({ROLE_LABELS_ZH[r]})" for r in Role)
 _DEPARTMENT_HELP = ", ".join(f"{d.value} ({DEPARTMENT_LABELS_ZH[d]})" for d in Department)
 
 
+async def _unit_jurisdiction(unit_id: UUID) -> str | None:
+    """The jurisdiction of a unit registered in intake (its ``unit_view``), or ``None``."""
+    conn = await asyncpg.connect(settings().service_database_url("intake"))
+    try:
+        value = await conn.fetchval(
+            "SELECT jurisdiction FROM unit_view WHERE unit_id = $1", unit_id
+        )
+    except asyncpg.UndefinedTableError:
+        value = None
+    finally:
+        await conn.close()
+    return str(value) if value is not None else None
+
+
 def _urls(services: list[str]) -> list[str]:
     s = settings()
     return [s.service_database_url(svc) for svc in services]
@@ -51,6 +66,7 @@ def _principal(
     department: str | None,
     principal_id: str | None,
     group: str | None = None,
+    unit: UUID | None = None,
 ) -> Principal:
     try:
         role_ = Role(role.strip())
@@ -88,9 +104,22 @@ def _principal(
             raise fail(
                 f"malformed group id {group!r}: the group's UUID (GET /api/v1/groups)"
             ) from None
+    if role_ is Role.INSPECTED_UNIT and unit is None:
+        raise fail("role inspected_unit needs --unit, the unit's id (GET /api/v1/units)")
+    if unit is not None and role_ is not Role.INSPECTED_UNIT:
+        raise fail("--unit is only for role inspected_unit")
     pid = (principal_id or f"{role_.value}-{code}" + (f"-{dept.value}" if dept else "")).strip()
+    if unit is not None and not principal_id:
+        pid = f"{role_.value}-{unit}"
     try:
-        return Principal(id=pid, role=role_, jurisdiction=code, department=dept, group_id=group_id)
+        return Principal(
+            id=pid,
+            role=role_,
+            jurisdiction=code,
+            department=dept,
+            group_id=group_id,
+            unit_id=unit,
+        )
     except ValidationError as exc:
         messages = "; ".join(str(e["msg"]) for e in exc.errors())
         raise fail(f"invalid principal: {messages}") from None
@@ -99,8 +128,12 @@ def _principal(
 @app.command()
 def create(
     role: str = typer.Option(..., "--role", "-r", help=f"one of {_ROLE_HELP}"),
-    jurisdiction: str = typer.Option(
-        ..., "--jurisdiction", "-j", help="six-digit GB/T 2260 code (361000 city, 361002 county)"
+    jurisdiction: str | None = typer.Option(
+        None,
+        "--jurisdiction",
+        "-j",
+        help="six-digit GB/T 2260 code (361000 city, 361002 county); for role inspected_unit "
+        "the unit's own (looked up in intake when left out)",
     ),
     department: str | None = typer.Option(
         None, "--department", "-d", help=f"for role department: {_DEPARTMENT_HELP}"
@@ -121,9 +154,26 @@ def create(
     group: str | None = typer.Option(
         None, "--group", "-g", help="for role group_member: the group (id) the token is bound to"
     ),
+    unit: str | None = typer.Option(
+        None, "--unit", "-u", help="for role inspected_unit: the unit (intake's id) it is bound to"
+    ),
 ) -> None:
     """Create a token and print it (once: only its hash is stored)."""
-    principal = _principal(role, jurisdiction, department, principal_id, group)
+    unit_id: UUID | None = None
+    if unit:
+        try:
+            unit_id = UUID(unit.strip())
+        except ValueError:
+            raise fail(f"malformed unit id {unit!r}: the unit's UUID (GET /api/v1/units)") from None
+        known = run(_unit_jurisdiction(unit_id))
+        if known is None:
+            raise fail(f"unknown unit {unit_id}: intake has not registered it")
+        if jurisdiction and jurisdiction.strip() != known:
+            raise fail(f"unit {unit_id} belongs to {known}, not {jurisdiction.strip()}")
+        jurisdiction = known
+    if not jurisdiction:
+        raise fail("--jurisdiction is required (except for role inspected_unit with --unit)")
+    principal = _principal(role, jurisdiction, department, principal_id, group, unit_id)
     services = services_option(service)
     token = run(create_token_in(_urls(services), principal, label, ttl_days=ttl_days))
     err_console.print(

@@ -22,7 +22,7 @@ from uuid import UUID
 
 from xuncha_shared.clocks.calendar import CalendarSource
 from xuncha_shared.clocks.clock import Now, local_day, start_of_day, system_now
-from xuncha_shared.clocks.rules import RULES, RuleBook, Thresholds, WarningPolicy
+from xuncha_shared.clocks.rules import RULES, Due, RuleBook, Thresholds, WarningPolicy
 from xuncha_shared.envelope import EventPayload
 from xuncha_shared.ids import uuid7
 
@@ -273,16 +273,21 @@ class Clocks:
         owner: str,
         started_at: datetime | None = None,
         started_by: UUID | None = None,
+        due_on: date | None = None,
     ) -> Deadline:
         """Start a deadline of ``kind`` identified by ``key`` (unique per kind), using the rule
         version in force on the start day. Starting the same (kind, key) again returns the
-        existing deadline (idempotent redelivery)."""
+        existing deadline (idempotent redelivery). ``due_on`` is a due date the case itself
+        sets (a rectification task's, from its approved plan) instead of the rule's count."""
         if not kind.name.startswith(f"{self.service}."):
             raise ValueError(f"{kind.name} is not a deadline of {self.service}")
         at = started_at or self.now()
         start_day = local_day(at)
         rule = self.rules.applicable(kind.rule_id, start_day)
-        due = rule.due(self.calendar.current(), start_day)
+        if due_on is not None:
+            due = Due(due_on, False, self.calendar.current().version)
+        else:
+            due = rule.due(self.calendar.current(), start_day)
         thresholds = self.warnings.for_jurisdiction(jurisdiction) if kind.warning else None
         schedule = Schedule.of(due.due_date, at, thresholds)
         row = await conn.fetchrow(

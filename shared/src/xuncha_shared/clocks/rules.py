@@ -145,6 +145,8 @@ R13_WALK_IN = "walk_in_same_day"
 R14_STATIONING = "stationing"
 R15_DISPATCH = "weekly_dispatch"
 R15_REPORT = "biweekly_report"
+#: a rectification task's due date, set by the approved plan per task type (R1)
+R1_TASK_DUE = "rectification_task_due"
 
 _XUNSHI = "中国共产党巡视工作条例 (2015)"
 _JIANJU = "纪检监察机关处理检举控告工作规则 (2020), by analogy"
@@ -192,6 +194,10 @@ RULES = RuleBook(
         DeadlineRule(
             R15_REPORT, 1, date(2015, 8, 3), RuleKind.CADENCE, 14, ("R15",),
             "每两周向县委巡察办和巡察组报告", _SEEDS,
+        ),
+        DeadlineRule(
+            R1_TASK_DUE, 1, date(2015, 8, 3), RuleKind.SAME_DAY, 0, ("R1",),
+            "整改任务按审定方案的完成时限完成（立行立改须在整改报告前完成）", _SEEDS,
         ),
     ]
 )  # fmt: skip

@@ -11,7 +11,11 @@ def build_registry() -> EventRegistry:
     registry = EventRegistry()
     for module in (intake, clues, rectification, reporting):
         registry.register_all(module.MODELS)
-    for (event_type, version), fn in (*intake.UPCASTERS.items(), *clues.UPCASTERS.items()):
+    for (event_type, version), fn in (
+        *intake.UPCASTERS.items(),
+        *clues.UPCASTERS.items(),
+        *rectification.UPCASTERS.items(),
+    ):
         registry.upcaster(event_type, version)(fn)
     return registry
 

@@ -59,6 +59,16 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.DeadlineWarningRaised": "整改期限预警",
     "rectification.RectificationOverdue": "整改逾期",
     "rectification.DeadlineRecomputed": "期限重算",
+    "rectification.PlanSubmitted": "报送整改方案",
+    "rectification.PlanReturned": "退回整改方案",
+    "rectification.PlanApproved": "整改方案审核通过",
+    "rectification.IssuePlanned": "制定整改任务",
+    "rectification.RectificationVerified": "整改核实",
+    "rectification.IssueClosedOut": "对账销号",
+    "rectification.TaskOverdue": "整改任务逾期",
+    "rectification.ProgressReportOverdue": "整改进展报告逾期",
+    "rectification.SupervisionOrdered": "整改督办",
+    "rectification.RedLineWarningIssued": "红线预警",
     "reporting.ShareItemAcknowledged": "确认签收",
 }
 
@@ -77,6 +87,8 @@ STREAM_TYPES_ZH: dict[str, str] = {
     "consultation": "即时会商",
     "issue": "反馈问题",
     "share": "成果共享",
+    "rectification_plan": "整改方案",
+    "oversight": "整改督办与红线预警",
 }
 
 #: payload fields shown in a story, in this order, with their labels
@@ -171,6 +183,13 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "clue_ids": "问题线索",
     "decision": "会商意见",
     "consultation_id": "会商",
+    "during_stationing": "边巡边改",
+    "responsible_leader": "整改第一责任人",
+    "revision": "报送次数",
+    "mechanism": "长效机制",
+    "finding": "红线情形",
+    "leader_report": "主要负责人组织落实情况报告",
+    "due_on": "完成时限",
 }
 
 #: payload fields that say why something happened
@@ -232,7 +251,12 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "democratic_appraisal": "民主评议",
         "questionnaire": "问卷调查",
     },
-    "outcome": {"disclosed": "已披露给查阅人", "key_erased": "密钥已销毁，未能查阅"},
+    "outcome": {
+        "disclosed": "已披露给查阅人",
+        "key_erased": "密钥已销毁，未能查阅",
+        "accepted": "核实通过",
+        "rejected": "核实未通过",
+    },
     "trigger": {"custodian": "保管员销毁", "retention": "保存期限届满销毁"},
     "notice": {"acceptance": "受理告知", "result": "办理结果告知"},
     "meeting": {
@@ -251,6 +275,7 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "case_opened": "立案审查调查",
         "organisational_handling": "组织处理",
     },
+    "finding": {"perfunctory": "敷衍整改", "false": "虚假整改", "repeated": "整改不力、屡改屡犯"},
 }
 
 

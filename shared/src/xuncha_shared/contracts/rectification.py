@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from xuncha_shared.contracts.common import (
     Department,
@@ -16,7 +16,7 @@ from xuncha_shared.contracts.common import (
     ShortText,
     WarningColour,
 )
-from xuncha_shared.envelope import EventPayload
+from xuncha_shared.envelope import EventPayload, JsonDict
 
 
 class RectType(StrEnum):
@@ -31,8 +31,8 @@ class ReportKind(StrEnum):
     FINAL = "final"
 
 
-class IssueFedBack(EventPayload):
-    """反馈: one problem fed back to an inspected unit."""
+class IssueFedBackV1(EventPayload):
+    """Legacy form (schema 1): no round, unit id or during-stationing mark."""
 
     event_type: ClassVar[str] = "rectification.IssueFedBack"
     schema_version: ClassVar[int] = 1
@@ -48,8 +48,52 @@ class IssueFedBack(EventPayload):
     due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
 
 
-class RectificationReported(EventPayload):
-    """整改报告: progress, formal (2-month) or final report on one issue."""
+def upcast_issue_fed_back_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: issues fed back before rounds and units were known to rectification."""
+    payload.setdefault("round_id", None)
+    payload.setdefault("unit_id", None)
+    payload.setdefault("during_stationing", False)
+    return payload
+
+
+class IssueFedBack(EventPayload):
+    """反馈: one problem fed back to an inspected unit (schema 2: with the round, intake's unit
+    id and whether it was fed back during stationing, 边巡边改, R16)."""
+
+    event_type: ClassVar[str] = "rectification.IssueFedBack"
+    schema_version: ClassVar[int] = 2
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    description: LongText
+    rect_type: RectType = RectType.TIME_BOUND
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
+    due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
+    round_id: UUID | None = Field(default=None, description="the round (intake's id)")
+    unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
+    during_stationing: bool = Field(
+        default=False, description="fed back during stationing (边巡边改), before the hearing"
+    )
+
+
+class EvidenceRef(BaseModel):
+    """A piece of evidence (佐证材料) an event cites: its id in rectification's store and the
+    SHA-256 of its bytes, so the event proves which file it meant."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    evidence_id: UUID
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    filename: ShortText
+    media_type: ShortText
+    size: int = Field(ge=0, le=1_000_000_000)
+
+
+class RectificationReportedV1(EventPayload):
+    """Legacy form (schema 1): no evidence, no leader's report."""
 
     event_type: ClassVar[str] = "rectification.RectificationReported"
     schema_version: ClassVar[int] = 1
@@ -59,6 +103,210 @@ class RectificationReported(EventPayload):
     progress_percent: int = Field(ge=0, le=100)
     completed: bool
     note: LongText
+
+
+def upcast_rectification_reported_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: reports made before evidence could be attached."""
+    payload.setdefault("evidence", [])
+    payload.setdefault("leader_report", None)
+    return payload
+
+
+class RectificationReported(EventPayload):
+    """整改报告: progress, formal (2-month) or final report on one issue (schema 2: with the
+    evidence it cites and, on a formal report, the top leader's report on organising the work,
+    主要负责人组织落实情况报告)."""
+
+    event_type: ClassVar[str] = "rectification.RectificationReported"
+    schema_version: ClassVar[int] = 2
+
+    issue_id: UUID
+    kind: ReportKind
+    progress_percent: int = Field(ge=0, le=100)
+    completed: bool
+    note: LongText
+    evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
+    leader_report: LongText | None = Field(
+        default=None, description="主要负责人组织落实情况报告 (with the formal report)"
+    )
+
+
+class TaskType(StrEnum):
+    """The plan's task types (立行立改/限期整改/长期坚持; the seeds' 马上改/抓紧改/深入改)."""
+
+    IMMEDIATE = "immediate"
+    TIME_BOUND = "time_bound"
+    LONG_TERM = "long_term"
+
+
+class PlanTask(BaseModel):
+    """One line of the task list (任务清单) and responsibility list (责任清单)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task_id: UUID
+    issue_id: UUID
+    measure: LongText
+    owner: ShortText
+    type: TaskType
+    due_on: date
+
+
+class PlanSubmitted(EventPayload):
+    """整改方案报送: a unit's plan with its three lists (问题清单/任务清单/责任清单), first or
+    again after a return (``revision`` counts from 1). Stream type ``rectification_plan``."""
+
+    event_type: ClassVar[str] = "rectification.PlanSubmitted"
+    schema_version: ClassVar[int] = 1
+
+    plan_id: UUID
+    round_id: UUID
+    unit_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    responsible_leader: ShortText
+    revision: int = Field(ge=1, le=1000)
+    issue_ids: list[UUID] = Field(min_length=1)
+    tasks: list[PlanTask] = Field(min_length=1)
+
+
+class PlanReturned(EventPayload):
+    """整改方案退回: the office sends the plan back with its reason."""
+
+    event_type: ClassVar[str] = "rectification.PlanReturned"
+    schema_version: ClassVar[int] = 1
+
+    plan_id: UUID
+    revision: int = Field(ge=1, le=1000)
+    reason: LongText
+
+
+class PlanApproved(EventPayload):
+    """整改方案审核通过: the office approves the plan; its tasks start."""
+
+    event_type: ClassVar[str] = "rectification.PlanApproved"
+    schema_version: ClassVar[int] = 1
+
+    plan_id: UUID
+    revision: int = Field(ge=1, le=1000)
+
+
+class IssuePlanned(EventPayload):
+    """The issue's tasks of an approved plan (状态: 已制定方案)."""
+
+    event_type: ClassVar[str] = "rectification.IssuePlanned"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    plan_id: UUID
+    tasks: list[PlanTask] = Field(min_length=1)
+
+
+class VerificationOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class RectificationVerified(EventPayload):
+    """核实: the office checks the reported rectification; a rejection sends the issue back to
+    in progress with the reason (``note``)."""
+
+    event_type: ClassVar[str] = "rectification.RectificationVerified"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    outcome: VerificationOutcome
+    note: LongText
+    evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
+
+
+class IssueClosedOut(EventPayload):
+    """对账销号: a verified issue closed out; a long-term one with its lasting mechanism
+    (长效机制), and it stays watched."""
+
+    event_type: ClassVar[str] = "rectification.IssueClosedOut"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    note: LongText
+    mechanism: LongText | None = None
+    watched: bool = False
+
+
+class TaskOverdue(EventPayload):
+    """整改任务逾期: a task of an approved plan not done by its due date."""
+
+    event_type: ClassVar[str] = "rectification.TaskOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date
+    issue_id: UUID
+    task_id: UUID
+    owner: ShortText = Field(description="the task's owner (责任人)")
+
+
+class ProgressReportOverdue(EventPayload):
+    """整改进展报告逾期 (R15): no progress report within two weeks of the last one (or of the
+    plan's approval) while the rectification is under way."""
+
+    event_type: ClassVar[str] = "rectification.ProgressReportOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date
+    issue_id: UUID
+    unit: ShortText
+
+
+class SupervisionKind(StrEnum):
+    TRACKING = "tracking"  # 跟踪督办
+    KEY = "key"  # 重点督办
+    SPECIAL = "special"  # 专项督办
+    ON_SITE = "on_site"  # 现场督办
+
+
+class SupervisionOrdered(EventPayload):
+    """督办: the office supervises some of a unit's issues. Stream type ``oversight``."""
+
+    event_type: ClassVar[str] = "rectification.SupervisionOrdered"
+    schema_version: ClassVar[int] = 1
+
+    supervision_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    unit: ShortText
+    issue_ids: list[UUID] = Field(min_length=1)
+    kind: SupervisionKind
+    note: LongText
+    due_on: date
+
+
+class RedLineFinding(StrEnum):
+    PERFUNCTORY = "perfunctory"  # 敷衍整改
+    FALSE = "false"  # 虚假整改
+    REPEATED = "repeated"  # 整改不力、屡改屡犯
+
+
+class RedLineWarningIssued(EventPayload):
+    """红线预警 (R20): 敷衍整改/虚假整改 found; a negative record (负面信息档案) for the
+    organisation department. Stream type ``oversight``."""
+
+    event_type: ClassVar[str] = "rectification.RedLineWarningIssued"
+    schema_version: ClassVar[int] = 1
+
+    warning_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    unit: ShortText
+    issue_ids: list[UUID] = Field(min_length=1)
+    finding: RedLineFinding
+    note: LongText
+    negative_record: bool = True
 
 
 class DeadlineWarningRaised(EventPayload):
@@ -107,9 +355,25 @@ class DeadlineRecomputed(EventPayload):
 
 
 MODELS: tuple[type[EventPayload], ...] = (
+    IssueFedBackV1,
     IssueFedBack,
+    RectificationReportedV1,
     RectificationReported,
     DeadlineWarningRaised,
     RectificationOverdue,
     DeadlineRecomputed,
+    PlanSubmitted,
+    PlanReturned,
+    PlanApproved,
+    IssuePlanned,
+    RectificationVerified,
+    IssueClosedOut,
+    TaskOverdue,
+    ProgressReportOverdue,
+    SupervisionOrdered,
+    RedLineWarningIssued,
 )
+UPCASTERS = {
+    ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
+    ("rectification.RectificationReported", 1): upcast_rectification_reported_v1,
+}

@@ -73,6 +73,18 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
     "issue": TopicSpec(
         "rectification", "issue", 1, "Issues fed back to inspected units and their rectification"
     ),
+    "rectification_plan": TopicSpec(
+        "rectification",
+        "plan",
+        1,
+        "Rectification plans with three lists: submitted, returned, approved",
+    ),
+    "oversight": TopicSpec(
+        "rectification",
+        "oversight",
+        1,
+        "Supervision of rectification (督办) and red-line warnings (R20) with negative records",
+    ),
     "share": TopicSpec(
         "reporting", "share", 1, "Results shared with departments and their acknowledgements"
     ),

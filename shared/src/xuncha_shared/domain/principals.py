@@ -8,6 +8,7 @@
 | ``department`` | 接收部门 | city code | every code of its city; filtered by department elsewhere |
 | ``auditor`` | 审计/监督 | city code | every code of its city, read-only |
 | ``informant_custodian`` | 举报人信息保管员 | city or county code | reporter identities only |
+| ``inspected_unit`` | 被巡察单位 | its unit's code | its own unit's issues, plans and reports |
 
 The informant custodian is the only role that reads decrypted reporter identities, those of the
 petitions of its jurisdiction (intake's ``POST /api/v1/petitions/{id}/informant``); every read
@@ -17,6 +18,11 @@ changes case data refuses it (the services admit roles by allow-list and never l
 
 A ``group_member`` bound to a group (``group_id``, ``xuncha tokens create --group``) sees and
 changes only that group's units and records (intake answers 404 for any other group).
+
+An ``inspected_unit`` principal is bound to one unit (``unit_id``, intake's unit id; ``xuncha
+tokens create --role inspected_unit --unit ID``): rectification lets it see its own unit's issues,
+plans, reports and evidence (anything else answers 404) and it submits its own plan and reports;
+every other service refuses it (allow-lists never name it).
 
 A ``department``, ``auditor`` or ``informant_custodian`` principal bound to a county code
 (rather than a city code) sees only that county. How a principal is authenticated is
@@ -44,6 +50,7 @@ class Role(StrEnum):
     DEPARTMENT = "department"  # 接收部门
     AUDITOR = "auditor"  # 审计/监督 (read-only)
     CUSTODIAN = "informant_custodian"  # 举报人信息保管员 (reads reporter identities, nothing else)
+    INSPECTED_UNIT = "inspected_unit"  # 被巡察单位 (its own rectification, nothing else)
 
 
 ROLE_LABELS_ZH: dict[Role, str] = {
@@ -53,6 +60,7 @@ ROLE_LABELS_ZH: dict[Role, str] = {
     Role.DEPARTMENT: "接收部门",
     Role.AUDITOR: "审计/监督",
     Role.CUSTODIAN: "举报人信息保管员",
+    Role.INSPECTED_UNIT: "被巡察单位",
 }
 
 #: Roles that see the whole city when bound to a city code.
@@ -75,6 +83,9 @@ class Principal(BaseModel):
     #: a group member's group (``xuncha tokens create --role group_member --group ID``): it
     #: sees and changes only that group's units and records
     group_id: UUID | None = None
+    #: an inspected unit's unit (intake's unit id; ``xuncha tokens create --role inspected_unit
+    #: --unit ID``): it sees and changes only that unit's rectification
+    unit_id: UUID | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Principal:
@@ -90,12 +101,21 @@ class Principal(BaseModel):
             raise ValueError("a county_admin is bound to a county code")
         if self.group_id is not None and self.role is not Role.GROUP_MEMBER:
             raise ValueError("only a group_member is bound to a group")
+        if self.role is Role.INSPECTED_UNIT and self.unit_id is None:
+            raise ValueError("an inspected_unit principal needs a unit")
+        if self.unit_id is not None and self.role is not Role.INSPECTED_UNIT:
+            raise ValueError("only an inspected_unit is bound to a unit")
         return self
 
     def sees_group(self, group_id: UUID) -> bool:
         """Whether a group-bound principal may see group ``group_id`` (any unbound one may,
         within its jurisdictions)."""
         return self.group_id is None or self.group_id == group_id
+
+    def sees_unit(self, unit_id: UUID | None) -> bool:
+        """Whether a unit-bound principal may see records of unit ``unit_id`` (any other
+        principal may, within its jurisdictions)."""
+        return self.unit_id is None or self.unit_id == unit_id
 
     @property
     def city(self) -> str:

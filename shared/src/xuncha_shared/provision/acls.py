@@ -38,11 +38,13 @@ log = logging.getLogger("xuncha.provision")
 CONSUMES: dict[str, tuple[str, ...]] = {
     "intake": ("clue",),
     "clues": ("petition", "intake_record", "share", "group"),
-    "rectification": (),
+    "rectification": ("inspection_report",),
     "reporting": (
         "petition",
         "clue",
         "issue",
+        "rectification_plan",
+        "oversight",
         "share",
         "unit",
         "term_plan",

@@ -9,15 +9,24 @@ worker fires ``rectification.DeadlineWarningRaised`` (yellow, red) and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
 from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
-from xuncha_shared.clocks.rules import R1_RECTIFICATION_REPORT, R10_WARNINGS
+from xuncha_shared.clocks.rules import (
+    R1_RECTIFICATION_REPORT,
+    R1_TASK_DUE,
+    R10_WARNINGS,
+    R15_REPORT,
+)
 from xuncha_shared.contracts import rectification as c
 from xuncha_shared.contracts.rectification import ReportKind
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+Recorded = tuple[EventEnvelope, EventPayload]
 
 
 def _common(d: Deadline) -> dict[str, Any]:
@@ -49,10 +58,117 @@ FORMAL_REPORT = DeadlineKind(
     ),
 )
 
+TASK_DUE = DeadlineKind(
+    name="rectification.task_due",
+    rule_id=R1_TASK_DUE,
+    stream_type="issue",
+    waits_for="rectification.RectificationReported(completed=true)",
+    overdue=lambda d: c.TaskOverdue(
+        deadline_id=d.deadline_id,
+        rule_id=d.rule_id,
+        rule_version=d.rule_version,
+        due_date=d.due_date,
+        issue_id=UUID(d.aggregate_id),
+        task_id=UUID(d.key),
+        owner=d.owner,
+    ),
+    recomputed=FORMAL_REPORT.recomputed,
+)
+
+PROGRESS_REPORT = DeadlineKind(
+    name="rectification.progress_report",
+    rule_id=R15_REPORT,
+    stream_type="issue",
+    waits_for="rectification.RectificationReported",
+    overdue=lambda d: c.ProgressReportOverdue(**_common(d)),
+    recomputed=FORMAL_REPORT.recomputed,
+)
+
 #: what the service's deadline worker fires
-KINDS = (FORMAL_REPORT,)
+KINDS = (FORMAL_REPORT, TASK_DUE, PROGRESS_REPORT)
 #: what ``GET /api/v1/rules`` lists
-RULE_IDS = (R1_RECTIFICATION_REPORT, R10_WARNINGS)
+RULE_IDS = (R1_RECTIFICATION_REPORT, R1_TASK_DUE, R10_WARNINGS, R15_REPORT)
+
+
+def progress_key(issue_id: str, index: int) -> str:
+    """The n-th progress-report period of an issue (R15): one deadline per period."""
+    return f"{issue_id}:progress:{index}"
+
+
+class TaskDeadlines:
+    """Each task of an approved plan is due on the date the plan set (R1): started by
+    ``IssuePlanned``, satisfied by the report declaring the issue done, cancelled by the
+    close-out; a task not done by then fires ``rectification.TaskOverdue``.
+
+    R15, the progress-report cadence: from the plan's approval, a report is due every two weeks
+    until the unit reports the rectification done (again after a rejected verification); each
+    report satisfies its period and opens the next; a missed one fires
+    ``rectification.ProgressReportOverdue``."""
+
+    def __init__(self, clocks: Clocks) -> None:
+        self.clocks = clocks
+
+    async def _cadence(self, conn: Any, envelope: EventEnvelope, state: Any) -> None:
+        await self.clocks.start(
+            conn,
+            PROGRESS_REPORT,
+            key=progress_key(envelope.stream_id, len(state.reports)),
+            jurisdiction=envelope.jurisdiction,
+            stream_id=envelope.stream_id,
+            aggregate_id=envelope.stream_id,
+            owner=state.unit,
+            started_at=envelope.occurred_at,
+            started_by=envelope.event_id,
+        )
+
+    async def __call__(self, conn: Any, state: Any, recorded: Sequence[Recorded]) -> None:
+        for envelope, event in recorded:
+            if isinstance(event, c.RectificationReported):
+                await self.clocks.satisfy(
+                    conn, PROGRESS_REPORT.name,
+                    progress_key(envelope.stream_id, len(state.reports) - 1),
+                    at=envelope.occurred_at, by=envelope.event_id,
+                )  # fmt: skip
+                if not event.completed and state.plan_id is not None:
+                    await self._cadence(conn, envelope, state)
+            elif (
+                isinstance(event, c.RectificationVerified)
+                and event.outcome is c.VerificationOutcome.REJECTED
+                and state.plan_id is not None
+            ):
+                await self._cadence(conn, envelope, state)
+            if isinstance(event, c.IssuePlanned):
+                await self._cadence(conn, envelope, state)
+                for task in event.tasks:
+                    await self.clocks.start(
+                        conn,
+                        TASK_DUE,
+                        key=str(task.task_id),
+                        jurisdiction=envelope.jurisdiction,
+                        stream_id=envelope.stream_id,
+                        aggregate_id=envelope.stream_id,
+                        owner=task.owner,
+                        started_at=envelope.occurred_at,
+                        started_by=envelope.event_id,
+                        due_on=task.due_on,
+                    )
+            elif isinstance(event, c.RectificationReported) and event.completed:
+                for task in state.tasks:
+                    await self.clocks.satisfy(
+                        conn, TASK_DUE.name, str(task.task_id), at=envelope.occurred_at,
+                        by=envelope.event_id,
+                    )  # fmt: skip
+            elif isinstance(event, c.IssueClosedOut):
+                await self.clocks.cancel(
+                    conn, PROGRESS_REPORT.name,
+                    progress_key(envelope.stream_id, len(state.reports)),
+                    at=envelope.occurred_at, by=envelope.event_id,
+                )  # fmt: skip
+                for task in state.tasks:
+                    await self.clocks.cancel(
+                        conn, TASK_DUE.name, str(task.task_id), at=envelope.occurred_at,
+                        by=envelope.event_id,
+                    )  # fmt: skip
 
 
 def _due(event: c.IssueFedBack) -> date | None:

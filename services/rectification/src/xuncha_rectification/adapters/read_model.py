@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS issue_view (
 );
 CREATE INDEX IF NOT EXISTS issue_view_jurisdiction ON issue_view (jurisdiction, due_date);
 CREATE INDEX IF NOT EXISTS issue_view_feedback ON issue_view (feedback_id);
+ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS round_id uuid NULL;
+ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS unit_id uuid NULL;
+ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS during_stationing boolean NOT NULL DEFAULT false;
+ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS plan_id uuid NULL;
+CREATE INDEX IF NOT EXISTS issue_view_unit ON issue_view (unit_id, round_id);
 """
 
 SCHEMA: tuple[str, ...] = (ISSUE_VIEW_DDL,)
@@ -51,6 +56,10 @@ class IssueRow:
     due_date: date | None
     fed_back_at: datetime | None
     version: int
+    round_id: UUID | None = None
+    unit_id: UUID | None = None
+    during_stationing: bool = False
+    plan_id: UUID | None = None
 
     @classmethod
     def of(cls, issue: Issue) -> IssueRow:
@@ -69,6 +78,10 @@ class IssueRow:
             due_date=issue.due_date,
             fed_back_at=issue.fed_back_at,
             version=issue.version,
+            round_id=issue.round_id,
+            unit_id=issue.unit_id,
+            during_stationing=issue.during_stationing,
+            plan_id=issue.plan_id,
         )
 
 
@@ -81,17 +94,20 @@ class IssueReadModel(Protocol):
         *,
         department: str | None = None,
         unit: str | None = None,
+        unit_id: UUID | None = None,
+        round_id: UUID | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[IssueRow]:
         """Issues of jurisdictions matching the SQL LIKE ``pattern`` (optionally only those
-        concerning ``department`` or of ``unit``), earliest due first."""
+        concerning ``department``, of ``unit`` (name), ``unit_id`` or ``round_id``), earliest
+        due first."""
         ...
 
 
 _COLUMNS = (
     "issue_id, feedback_id, jurisdiction, unit, rect_type, concerns, status, progress_percent, "
-    "formal_reported, due_date, fed_back_at, version"
+    "formal_reported, due_date, fed_back_at, version, round_id, unit_id, during_stationing, plan_id"
 )
 
 
@@ -102,10 +118,11 @@ class SqlIssueReadModel(PoolRepository):
             await c.execute(
                 f"""
                 INSERT INTO issue_view ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                 ON CONFLICT (issue_id) DO UPDATE SET
                     status = EXCLUDED.status, progress_percent = EXCLUDED.progress_percent,
-                    formal_reported = EXCLUDED.formal_reported, version = EXCLUDED.version
+                    formal_reported = EXCLUDED.formal_reported, version = EXCLUDED.version,
+                    plan_id = EXCLUDED.plan_id
                 WHERE issue_view.version < EXCLUDED.version
                 """,
                 r.issue_id,
@@ -120,6 +137,10 @@ class SqlIssueReadModel(PoolRepository):
                 r.due_date,
                 r.fed_back_at,
                 r.version,
+                r.round_id,
+                r.unit_id,
+                r.during_stationing,
+                r.plan_id,
             )
 
     async def list(
@@ -128,6 +149,8 @@ class SqlIssueReadModel(PoolRepository):
         *,
         department: str | None = None,
         unit: str | None = None,
+        unit_id: UUID | None = None,
+        round_id: UUID | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[IssueRow]:
@@ -137,6 +160,8 @@ class SqlIssueReadModel(PoolRepository):
             WHERE jurisdiction LIKE $1
               AND ($2::text IS NULL OR $2 = ANY(concerns))
               AND ($3::text IS NULL OR unit = $3)
+              AND ($6::uuid IS NULL OR unit_id = $6)
+              AND ($7::uuid IS NULL OR round_id = $7)
             ORDER BY due_date NULLS LAST, fed_back_at, issue_id
             LIMIT $4 OFFSET $5
             """,
@@ -145,6 +170,8 @@ class SqlIssueReadModel(PoolRepository):
             unit,
             limit,
             offset,
+            unit_id,
+            round_id,
         )
         return [
             IssueRow(
@@ -160,6 +187,10 @@ class SqlIssueReadModel(PoolRepository):
                 due_date=r["due_date"],
                 fed_back_at=r["fed_back_at"],
                 version=r["version"],
+                round_id=r["round_id"],
+                unit_id=r["unit_id"],
+                during_stationing=r["during_stationing"],
+                plan_id=r["plan_id"],
             )
             for r in rows
         ]

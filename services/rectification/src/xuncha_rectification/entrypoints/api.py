@@ -3,14 +3,15 @@
 | method | path | who |
 |---|---|---|
 | POST | ``/api/v1/feedbacks`` | city/county office, inspection group (own jurisdiction) |
-| POST | ``/api/v1/rectifications/{issue_id}/reports`` | city/county office, inspection group |
-| GET | ``/api/v1/rectifications/{issue_id}`` | offices, groups, auditor; concerned department |
-| GET | ``/api/v1/rectifications[?jurisdiction=&unit=&limit=&offset=]`` | the same (ledger) |
+| POST | ``/api/v1/rectifications/{issue_id}/reports`` | the unit (its own); office, group |
+| GET | ``/api/v1/rectifications/{issue_id}`` | offices, groups, auditor, department, unit |
+| GET | ``/api/v1/rectifications[?jurisdiction=&unit=&unit_id=&round_id=&…]`` | the same (ledger) |
 
-Inspected units have no role of their own yet: their reports are entered by the office or the
-group on their behalf (the actor of the event says who). Errors are ``application/problem+json``:
-401/403 for credentials, role and jurisdiction, 404 for an unknown issue, 409 for a report after
-the final report declared completion, 422 for invalid input or an unknown jurisdiction.
+Plans, evidence, verification, close-out, supervision and red lines: ``plans_api.py``. An
+inspected unit (``inspected_unit``) sees only its own unit's issues: any other answers the 404 of
+an unknown issue. Errors are ``application/problem+json``: 401/403 for credentials, role and
+jurisdiction, 404 for an unknown issue, 409 for a transition the issue's state does not allow
+(naming the state) and for feedback before the hearing (R16), 422 for invalid input.
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
-from xuncha_shared.contracts.rectification import RectType, ReportKind
+from xuncha_shared.contracts.rectification import (
+    EvidenceRef,
+    RectType,
+    ReportKind,
+    TaskType,
+    VerificationOutcome,
+)
 from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.errors import NotFoundError
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import now_utc
 from xuncha_shared.http import problems
@@ -34,12 +43,15 @@ from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction, request_
 from xuncha_shared.ids import uuid7
 
 from xuncha_rectification.adapters.read_model import IssueRow
+from xuncha_rectification.adapters.tables import RectificationTables
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain.model import Issue, IssueStatus
 from xuncha_rectification.handlers import RectificationHandlers
 
 WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
-READERS = (*WRITERS, Role.AUDITOR, Role.DEPARTMENT)
+REPORTERS = (*WRITERS, Role.INSPECTED_UNIT)
+READERS = (*WRITERS, Role.AUDITOR, Role.DEPARTMENT, Role.INSPECTED_UNIT)
+OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
 CONCURRENT_CHANGE = (
     "问题已被并发修改，请刷新后重试 / the issue was changed concurrently; reload and retry"
 )
@@ -65,6 +77,11 @@ class FeedbackIn(BaseModel):
     jurisdiction: JurisdictionCode
     unit: ShortText = Field(description="被巡察单位")
     issues: list[IssueIn] = Field(min_length=1, max_length=500)
+    round_id: UUID | None = Field(default=None, description="the round (intake's id)")
+    unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
+    during_stationing: bool = Field(
+        default=False, description="边巡边改: fed back during stationing, before the hearing"
+    )
 
 
 class FeedbackCreated(BaseModel):
@@ -80,6 +97,19 @@ class ReportIn(BaseModel):
     progress_percent: int = Field(ge=0, le=100)
     completed: bool = False
     note: LongText
+    evidence_ids: list[UUID] = Field(default=[], max_length=50, description="佐证材料")
+    leader_report: LongText | None = Field(
+        default=None, description="主要负责人组织落实情况报告 (with the formal report, R1)"
+    )
+
+
+class EvidenceOut(BaseModel):
+    evidence_id: UUID
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+    url: str
 
 
 class ReportOut(BaseModel):
@@ -88,6 +118,24 @@ class ReportOut(BaseModel):
     completed: bool
     note: str
     reported_at: datetime | None
+    evidence: list[EvidenceOut] = []
+    leader_report: str | None = None
+
+
+class TaskOut(BaseModel):
+    task_id: UUID
+    measure: str
+    owner: str
+    type: TaskType
+    due_on: date
+    colour: str | None = Field(description="R10 until the issue is reported done")
+
+
+class VerificationOut(BaseModel):
+    outcome: VerificationOutcome
+    note: str
+    at: datetime | None
+    evidence: list[EvidenceOut] = []
 
 
 class IssueOut(BaseModel):
@@ -110,6 +158,14 @@ class IssueOut(BaseModel):
     fed_back_at: datetime | None
     reports: list[ReportOut]
     version: int
+    round_id: UUID | None = None
+    unit_id: UUID | None = None
+    during_stationing: bool = False
+    plan_id: UUID | None = None
+    tasks: list[TaskOut] = []
+    verifications: list[VerificationOut] = []
+    mechanism: str | None = Field(default=None, description="长效机制 (long-term issues)")
+    watched: bool = Field(default=False, description="closed out and still watched (long-term)")
 
 
 class IssueListItem(BaseModel):
@@ -124,6 +180,8 @@ class IssueListItem(BaseModel):
     progress_percent: int
     due_date: date | None
     colour: str | None
+    unit_id: UUID | None = None
+    round_id: UUID | None = None
 
 
 class IssueList(BaseModel):
@@ -139,10 +197,35 @@ def today() -> date:
     return model.local_date(now_utc())
 
 
+_WARNINGS = WarningPolicy.from_env()
+
+
+def yellow_days(jurisdiction: str) -> int:
+    """R10: the shared thresholds (``xuncha_shared.clocks.rules``), per jurisdiction."""
+    return _WARNINGS.for_jurisdiction(jurisdiction).yellow_days
+
+
+def evidence_out(ref: EvidenceRef) -> EvidenceOut:
+    return EvidenceOut(
+        evidence_id=ref.evidence_id,
+        sha256=ref.sha256,
+        filename=ref.filename,
+        media_type=ref.media_type,
+        size=ref.size,
+        url=f"/api/v1/evidence/{ref.evidence_id}",
+    )
+
+
 def issue_out(issue: Issue) -> IssueOut:
     assert issue.issue_id is not None
     assert issue.feedback_id is not None
     now = today()
+    yellow = yellow_days(issue.jurisdiction)
+    tasks_open = issue.status in (
+        IssueStatus.FED_BACK,
+        IssueStatus.PLANNED,
+        IssueStatus.IN_PROGRESS,
+    )
     return IssueOut(
         id=issue.issue_id,
         feedback_id=issue.feedback_id,
@@ -159,7 +242,7 @@ def issue_out(issue: Issue) -> IssueOut:
         completed=issue.completed,
         due_date=issue.due_date,
         days_left=issue.days_left(now),
-        colour=issue.colour(now),
+        colour=issue.colour(now, yellow),
         fed_back_at=issue.fed_back_at,
         reports=[
             ReportOut(
@@ -168,10 +251,38 @@ def issue_out(issue: Issue) -> IssueOut:
                 completed=r.completed,
                 note=r.note,
                 reported_at=r.reported_at,
+                evidence=[evidence_out(e) for e in r.evidence],
+                leader_report=r.leader_report,
             )
             for r in issue.reports
         ],
         version=issue.version,
+        round_id=issue.round_id,
+        unit_id=issue.unit_id,
+        during_stationing=issue.during_stationing,
+        plan_id=issue.plan_id,
+        tasks=[
+            TaskOut(
+                task_id=t.task_id,
+                measure=t.measure,
+                owner=t.owner,
+                type=t.type,
+                due_on=t.due_on,
+                colour=model.colour_of(t.due_on, now, yellow) if tasks_open else None,
+            )
+            for t in issue.tasks
+        ],
+        verifications=[
+            VerificationOut(
+                outcome=v.outcome,
+                note=v.note,
+                at=v.at,
+                evidence=[evidence_out(e) for e in v.evidence],
+            )
+            for v in issue.verifications
+        ],
+        mechanism=issue.mechanism,
+        watched=issue.watched,
     )
 
 
@@ -179,8 +290,7 @@ def list_item(row: IssueRow) -> IssueListItem:
     status = IssueStatus(row.status)
     colour = None
     if not row.formal_reported and row.due_date is not None:
-        left = (row.due_date - today()).days
-        colour = "red" if left < 0 else "yellow" if left <= model.YELLOW_DAYS else "green"
+        colour = model.colour_of(row.due_date, today(), yellow_days(row.jurisdiction))
     return IssueListItem(
         id=row.issue_id,
         feedback_id=row.feedback_id,
@@ -193,6 +303,8 @@ def list_item(row: IssueRow) -> IssueListItem:
         progress_percent=row.progress_percent,
         due_date=row.due_date,
         colour=colour,
+        unit_id=row.unit_id,
+        round_id=row.round_id,
     )
 
 
@@ -200,10 +312,47 @@ def ensure_can_see(principal: Principal, issue_id: UUID, issue: Issue) -> None:
     """An issue of another jurisdiction, or one that does not concern the principal's
     department, answers the 404 of an unknown issue, word for word (no existence oracle)."""
     foreign = not principal.can_access(issue.jurisdiction)
-    if foreign or (
-        principal.role is Role.DEPARTMENT and principal.department not in issue.concerns
+    if (
+        foreign
+        or (principal.role is Role.DEPARTMENT and principal.department not in issue.concerns)
+        or (principal.role is Role.INSPECTED_UNIT and issue.unit_id != principal.unit_id)
     ):
         raise problems.problem_of(model.UnknownIssue(model.unknown_issue_detail(issue_id)))
+
+
+def unknown_evidence(evidence_id: UUID) -> problems.ProblemError:
+    return problems.problem_of(
+        NotFoundError(f"未找到佐证材料 {evidence_id} / unknown evidence {evidence_id}")
+    )
+
+
+async def cited_evidence(
+    tables: RectificationTables, principal: Principal, issue: Issue, ids: list[UUID]
+) -> list[EvidenceRef]:
+    """The evidence a report or verification cites, with its SHA-256: each must exist, be
+    visible to the caller and belong to the issue's jurisdiction (and unit, when it has one);
+    anything else is the 404 of unknown evidence."""
+    refs: list[EvidenceRef] = []
+    for evidence_id in dict.fromkeys(ids):
+        row = await tables.evidence(evidence_id)
+        if (
+            row is None
+            or not principal.can_access(row.jurisdiction)
+            or not principal.sees_unit(row.unit_id)
+            or row.jurisdiction != issue.jurisdiction
+            or (row.unit_id is not None and row.unit_id != issue.unit_id)
+        ):
+            raise unknown_evidence(evidence_id)
+        refs.append(
+            EvidenceRef(
+                evidence_id=row.evidence_id,
+                sha256=row.sha256,
+                filename=row.filename,
+                media_type=row.media_type,
+                size=row.size,
+            )
+        )
+    return refs
 
 
 def domain_errors() -> AbstractContextManager[None]:
@@ -217,6 +366,7 @@ def domain_errors() -> AbstractContextManager[None]:
 def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["rectification"])
     writer = deps.require_roles(*WRITERS, write=True)
+    reporter = deps.require_roles(*REPORTERS, write=True)
     reader = deps.require_roles(*READERS)
 
     @router.post("/feedbacks", status_code=201, response_model=FeedbackCreated)
@@ -240,6 +390,9 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
                 for i in body.issues
             ),
             fed_back_at=handlers.now(),
+            round_id=body.round_id,
+            unit_id=body.unit_id,
+            during_stationing=body.during_stationing,
         )
         with domain_errors():
             recorded = await handlers.feed_back(cmd, request_meta(request, principal))
@@ -251,7 +404,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
 
     @router.post("/rectifications/{issue_id}/reports", status_code=201, response_model=IssueOut)
     async def report(
-        issue_id: UUID, body: ReportIn, request: Request, principal: Principal = Depends(writer)
+        issue_id: UUID, body: ReportIn, request: Request, principal: Principal = Depends(reporter)
     ) -> IssueOut:
         with domain_errors():
             issue = await handlers.get(issue_id)
@@ -261,6 +414,10 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
             progress_percent=body.progress_percent,
             completed=body.completed,
             note=body.note,
+            evidence=tuple(
+                await cited_evidence(handlers.tables, principal, issue, body.evidence_ids)
+            ),
+            leader_report=body.leader_report,
         )
         with domain_errors():
             issue = await handlers.report(issue_id, cmd, request_meta(request, principal))
@@ -278,6 +435,8 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         principal: Principal = Depends(reader),
         jurisdiction: Annotated[JurisdictionCode | None, Query()] = None,
         unit: Annotated[ShortText | None, Query()] = None,
+        unit_id: Annotated[UUID | None, Query()] = None,
+        round_id: Annotated[UUID | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> IssueList:
@@ -293,8 +452,16 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         )
         if principal.role is Role.DEPARTMENT and department is None:
             raise forbidden("a department principal needs a department")
+        if principal.role is Role.INSPECTED_UNIT:
+            unit_id = principal.unit_id  # its own unit only
         rows = await handlers.read_model.list(
-            pattern, department=department, unit=unit, limit=limit, offset=offset
+            pattern,
+            department=department,
+            unit=unit,
+            unit_id=unit_id,
+            round_id=round_id,
+            limit=limit,
+            offset=offset,
         )
         return IssueList(items=[list_item(r) for r in rows], limit=limit, offset=offset)
 

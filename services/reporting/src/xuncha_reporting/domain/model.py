@@ -36,12 +36,13 @@ class Metric(StrEnum):
     CLUES_ESCALATED = "clues_escalated"  # 线索上报市委巡察办
     ISSUES_FED_BACK = "issues_fed_back"  # 反馈问题
     RECTIFICATION_REPORTS = "rectification_reports"  # 整改报告
-    ISSUES_COMPLETED = "issues_completed"  # 整改完成的问题
     CLUES_VERIFIED = "clues_verified"  # 线索核查
     CLUES_ACKNOWLEDGED = "clues_acknowledged"  # 部门签收
     CLUE_RESULTS = "clue_results"  # 反馈办理结果
     CLUES_DISPOSED = "clues_disposed"  # 线索办结
     CLUES_OVERDUE = "clues_overdue"  # 办理结果逾期 (R3)
+    ISSUES_COMPLETED = "issues_completed"  # 自报整改完成的问题 (self-declared)
+    ISSUES_CLOSED_OUT = "issues_closed_out"  # 核实销号的问题 (verified and closed out)
 
 
 METRICS: tuple[Metric, ...] = tuple(Metric)
@@ -52,6 +53,7 @@ class FeedKind(StrEnum):
     ISSUE_FED_BACK = "issue_fed_back"  # 反馈问题
     PROBLEM = "problem"  # 发现问题 (组织部: 民主集中制, 选人用人)
     INSPECTOR_GRADE = "inspector_grade"  # 巡察干部评价 (组织部)
+    NEGATIVE_RECORD = "negative_record"  # 负面信息档案 (R20 red-line warning)
 
 
 @dataclass(frozen=True)

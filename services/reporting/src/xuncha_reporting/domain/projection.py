@@ -32,6 +32,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack, RectificationRep
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
+from xuncha_reporting.domain import rectification_docs
 from xuncha_reporting.domain.clue_funnel import FUNNEL_EVENT_TYPES, funnel_changes
 from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
 from xuncha_reporting.domain.model import (
@@ -91,6 +92,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         InspectorEvaluated.event_type,
         *(event.event_type for event in RECORD_EVENTS.values()),
         *FUNNEL_EVENT_TYPES,
+        *rectification_docs.EVENT_TYPES,
     }
     | SUMMARY_EVENT_TYPES
 )
@@ -472,4 +474,5 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
     changes.extend(lifecycle_docs(envelope, payload))
     changes.extend(summary_docs(envelope, payload))  # the office summary (office_summary.py)
     changes.extend(organisation_feed(envelope, payload))
+    changes.extend(rectification_docs.rectification_docs(envelope, payload))
     return changes

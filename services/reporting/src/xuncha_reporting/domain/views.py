@@ -12,12 +12,15 @@ from xuncha_reporting.domain.model import METRICS, Metric
 
 Counters = Mapping[tuple[str, str], int]  # (jurisdiction, metric) -> value
 
-#: Metrics shown in each row (``issues_completed`` is shown as ``completion_rate`` as well).
+#: Metrics shown in each row: ``issues_closed_out`` as ``completion_rate`` as well (verified
+#: close-outs / issues fed back), ``issues_completed`` (what units declared) as
+#: ``self_declared_rate`` beside it.
 ROW_METRICS: tuple[Metric, ...] = METRICS
 
 
 def completion_rate(completed: int, fed_back: int) -> float | None:
-    """整改完成率: completed issues / issues fed back, 4 decimals; None without issues."""
+    """A rate of issues fed back, 4 decimals; None without issues: 整改完成率 with verified
+    close-outs, 自报完成率 with self-declared completions."""
     if fed_back <= 0:
         return None
     return round(min(completed, fed_back) / fed_back, 4)
@@ -41,8 +44,12 @@ class Row:
             "level": self.level,
             **self.values,
         }
+        fed_back = self.values[Metric.ISSUES_FED_BACK.value]
         doc["completion_rate"] = completion_rate(
-            self.values[Metric.ISSUES_COMPLETED.value], self.values[Metric.ISSUES_FED_BACK.value]
+            self.values[Metric.ISSUES_CLOSED_OUT.value], fed_back
+        )
+        doc["self_declared_rate"] = completion_rate(
+            self.values[Metric.ISSUES_COMPLETED.value], fed_back
         )
         return doc
 
@@ -80,7 +87,8 @@ def linked_view(counters: Counters, city: str = jurisdictions.CITY.code) -> dict
         city_row.add(county.values)
     city_doc = city_row.to_dict()
     own_row = Row(city, jurisdictions.name_of(city), "city", own).to_dict()
-    city_doc["own"] = {k: own_row[k] for k in (*(m.value for m in ROW_METRICS), "completion_rate")}
+    rates = ("completion_rate", "self_declared_rate")
+    city_doc["own"] = {k: own_row[k] for k in (*(m.value for m in ROW_METRICS), *rates)}
     return {"city": city_doc, "counties": [c.to_dict() for c in counties]}
 
 

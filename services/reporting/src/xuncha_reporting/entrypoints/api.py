@@ -32,6 +32,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.entrypoints.audit import add_audit_api
 from xuncha_reporting.entrypoints.dashboard import add_dashboard
+from xuncha_reporting.entrypoints.routes.board import board_router
 from xuncha_reporting.entrypoints.routes.clues import clues_router
 from xuncha_reporting.entrypoints.routes.deadlines import deadlines_router
 from xuncha_reporting.entrypoints.routes.feeds import feeds_router
@@ -57,6 +58,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     router.include_router(lifecycle_router(ctx, tables, current))
     router.include_router(clues_router(ctx, tables, current))
     router.include_router(office_summary_router(ctx, tables, current))
+    router.include_router(board_router(ctx, tables, current))
     return router
 
 

@@ -32,6 +32,7 @@ from xuncha_shared.cli.demo.plan import (
     build_plan,
     report_steps,
 )
+from xuncha_shared.cli.demo.rectification import load_rectification
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 
@@ -278,6 +279,8 @@ class _Loader:
         await _gather_limited(
             to_report, self.report, self.task("整改报告 (rectification)", len(to_report))
         )
+        done = [(i, who) for i, issue, who in self.reports_planned if issue.report == "done"]
+        await load_rectification(self.client, self.endpoints, done)
         await self.wait_for_projection(before)
         await self.acknowledge()
         plan_clues = [

@@ -28,7 +28,8 @@ class FeedItemOut(BaseModel):
     item_id: str
     kind: str = Field(
         description="clue_transfer (移交线索) | issue_fed_back (反馈问题) | "
-        "problem (发现问题, 组织部) | inspector_grade (巡察干部评价, 组织部)"
+        "problem (发现问题, 组织部) | inspector_grade (巡察干部评价, 组织部) | negative_record "
+        "(负面信息档案, R20)"
     )
     source_event_id: UUID
     ref_id: str = Field(description="the clue id or the issue id")

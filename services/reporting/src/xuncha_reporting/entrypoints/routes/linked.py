@@ -28,14 +28,19 @@ class Metrics(BaseModel):
     clues_escalated: int = Field(description="线索上报市委巡察办")
     issues_fed_back: int = Field(description="反馈问题")
     rectification_reports: int = Field(description="整改报告")
-    issues_completed: int = Field(description="整改完成的问题")
+    issues_completed: int = Field(description="自报整改完成的问题 (the units' own declaration)")
+    issues_closed_out: int = Field(description="核实销号的问题 (verified and closed out)")
     clues_verified: int = Field(default=0, description="线索核查")
     clues_acknowledged: int = Field(default=0, description="部门签收线索")
     clue_results: int = Field(default=0, description="部门反馈办理结果")
     clues_disposed: int = Field(default=0, description="线索办结")
     clues_overdue: int = Field(default=0, description="办理结果逾期 (R3)")
     completion_rate: float | None = Field(
-        description="整改完成率 = issues_completed / issues_fed_back (0..1); null without issues"
+        description="整改完成率 = issues_closed_out / issues_fed_back (0..1): verified "
+        "close-outs only; null without issues"
+    )
+    self_declared_rate: float | None = Field(
+        description="自报完成率 = issues_completed / issues_fed_back (0..1), what units declared"
     )
 
 

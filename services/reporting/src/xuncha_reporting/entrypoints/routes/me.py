@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
@@ -18,6 +20,7 @@ class Me(BaseModel):
     jurisdiction_name: str
     department: str | None
     department_label: str | None
+    unit_id: UUID | None = None
 
 
 def me_router(current: PrincipalDependency) -> APIRouter:
@@ -35,6 +38,7 @@ def me_router(current: PrincipalDependency) -> APIRouter:
             department_label=(
                 DEPARTMENT_LABELS_ZH[principal.department] if principal.department else None
             ),
+            unit_id=principal.unit_id,
         )
 
     return router

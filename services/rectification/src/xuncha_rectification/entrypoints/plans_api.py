@@ -1,0 +1,550 @@
+"""HTTP API of rectification's steps 9–11 (port 8003): plans, evidence, verification and
+close-out, supervision and red lines.
+
+| method | path | who |
+|---|---|---|
+| POST | ``/api/v1/rectification-plans`` | the inspected unit (its own) |
+| GET | ``/api/v1/rectification-plans[?status=&unit_id=]``, ``/{plan_id}`` | readers; the unit |
+| POST | ``/api/v1/rectification-plans/{plan_id}/approve``, ``/return`` | city/county office |
+| POST | ``/api/v1/evidence`` (multipart ``file``, ``unit_id``) | the unit, offices, groups |
+| GET | ``/api/v1/evidence/{evidence_id}`` | whoever may see the unit's issues |
+| POST | ``/api/v1/rectifications/{id}/verification``, ``/close-out`` | city/county office |
+| POST | ``/api/v1/supervisions`` | city/county office |
+| POST | ``/api/v1/units/{unit_id}/red-line-warnings`` | city/county office (R20) |
+| GET | ``/api/v1/units/{unit_id}/oversight`` | offices, groups, auditor; the unit (its own) |
+
+A plan, issue, unit or evidence of another jurisdiction or unit answers the 404 of an unknown one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from xuncha_shared.contracts.common import LongText, ShortText
+from xuncha_shared.contracts.rectification import (
+    PlanTask,
+    RedLineFinding,
+    SupervisionKind,
+    TaskType,
+    VerificationOutcome,
+)
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.envelope import now_utc
+from xuncha_shared.http import problems
+from xuncha_shared.http.dependencies import AuthDependencies
+from xuncha_shared.http.requests import request_meta
+from xuncha_shared.ids import uuid7
+
+from xuncha_rectification.adapters.tables import EvidenceRow
+from xuncha_rectification.domain import model, plans
+from xuncha_rectification.domain.plans import PLAN_STATUS_ZH, Plan, PlanStatus
+from xuncha_rectification.entrypoints.api import (
+    OFFICES,
+    READERS,
+    WRITERS,
+    IssueOut,
+    cited_evidence,
+    domain_errors,
+    ensure_can_see,
+    issue_out,
+    unknown_evidence,
+)
+from xuncha_rectification.handlers import RectificationHandlers
+
+#: the largest evidence file (the gate admits a body of 20 MiB: the file plus its envelope)
+MAX_EVIDENCE_BYTES = 20 * 1000 * 1000
+UPLOADERS = (*WRITERS, Role.INSPECTED_UNIT)
+
+
+# ---- models --------------------------------------------------------------------------------
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    issue_id: UUID
+    measure: LongText = Field(description="整改措施")
+    owner: ShortText = Field(description="责任人")
+    type: TaskType = Field(description="立行立改 / 限期整改 / 长期坚持")
+    due_on: date = Field(description="完成时限")
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    round_id: UUID
+    unit_id: UUID
+    responsible_leader: ShortText = Field(description="整改第一责任人 (主要负责人)")
+    tasks: list[TaskIn] = Field(min_length=1, max_length=1000)
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: LongText
+
+
+class PlanTaskOut(BaseModel):
+    task_id: UUID
+    issue_id: UUID
+    measure: str
+    owner: str
+    type: TaskType
+    due_on: date
+
+
+class PlanOut(BaseModel):
+    id: UUID
+    round_id: UUID
+    unit_id: UUID
+    jurisdiction: str
+    unit: str
+    responsible_leader: str
+    status: PlanStatus
+    status_zh: str
+    revision: int
+    issue_ids: list[UUID] = Field(description="问题清单")
+    tasks: list[PlanTaskOut] = Field(description="任务清单 and 责任清单")
+    return_reasons: list[str]
+    version: int
+
+
+class PlanListItem(BaseModel):
+    id: UUID
+    round_id: UUID
+    unit_id: UUID
+    jurisdiction: str
+    unit: str
+    responsible_leader: str
+    status: str
+    status_zh: str
+    revision: int
+    tasks: int
+
+
+class PlanList(BaseModel):
+    items: list[PlanListItem]
+
+
+class EvidenceCreated(BaseModel):
+    evidence_id: UUID
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+    url: str
+
+
+class VerificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: VerificationOutcome
+    evidence_ids: list[UUID] = Field(default=[], max_length=50)
+    note: LongText
+
+
+class CloseOutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: LongText = "对账销号"
+    mechanism: LongText | None = Field(default=None, description="长效机制 (long-term issues)")
+
+
+class SupervisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: UUID
+    issue_ids: list[UUID] = Field(min_length=1, max_length=500)
+    kind: SupervisionKind
+    note: LongText
+    due_on: date
+
+
+class RedLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    issue_ids: list[UUID] = Field(min_length=1, max_length=500)
+    finding: RedLineFinding
+    note: LongText
+
+
+class OversightCreated(BaseModel):
+    id: UUID
+    unit_id: UUID
+    jurisdiction: str
+
+
+class OversightItem(BaseModel):
+    id: UUID
+    kind: str
+    detail: str
+    issue_ids: list[UUID]
+    note: str
+    due_on: date | None
+
+
+class OversightList(BaseModel):
+    unit_id: UUID
+    items: list[OversightItem]
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def plan_out(plan: Plan) -> PlanOut:
+    assert plan.plan_id is not None
+    assert plan.round_id is not None
+    assert plan.unit_id is not None
+    return PlanOut(
+        id=plan.plan_id,
+        round_id=plan.round_id,
+        unit_id=plan.unit_id,
+        jurisdiction=plan.jurisdiction,
+        unit=plan.unit,
+        responsible_leader=plan.responsible_leader,
+        status=plan.status,
+        status_zh=PLAN_STATUS_ZH[plan.status],
+        revision=plan.revision,
+        issue_ids=plan.issue_ids,
+        tasks=[PlanTaskOut(**t.model_dump()) for t in plan.tasks],
+        return_reasons=plan.return_reasons,
+        version=plan.version,
+    )
+
+
+def unknown_plan(plan_id: UUID) -> problems.ProblemError:
+    return problems.problem_of(plans.UnknownPlan(plans.unknown_plan_detail(plan_id)))
+
+
+def unknown_unit(unit_id: UUID) -> problems.ProblemError:
+    return problems.problem_of(
+        NotFoundError(f"未找到被巡察单位 {unit_id} 的反馈问题 / unknown unit {unit_id}")
+    )
+
+
+def ensure_plan_visible(principal: Principal, plan: Plan, plan_id: UUID) -> None:
+    if not principal.can_access(plan.jurisdiction) or not principal.sees_unit(plan.unit_id):
+        raise unknown_plan(plan_id)
+
+
+def sniff(content: bytes) -> str | None:
+    """The media type the bytes themselves say (PDF, JPEG, PNG, DOCX, XLSX), else ``None``:
+    the file name and the client's content type are never trusted."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if content.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, ValueError):
+            return None
+        if "[Content_Types].xml" not in names:
+            return None
+        if "word/document.xml" in names:
+            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        if "xl/workbook.xml" in names:
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return None
+
+
+# ---- routes --------------------------------------------------------------------------------
+
+
+def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["rectification"])
+    unit_only = deps.require_roles(Role.INSPECTED_UNIT, write=True)
+    office = deps.require_roles(*OFFICES, write=True)
+    uploader = deps.require_roles(*UPLOADERS, write=True)
+    reader = deps.require_roles(*READERS)
+
+    async def unit_issues(principal: Principal, unit_id: UUID) -> plans.UnitIssues:
+        rows = await handlers.read_model.list(
+            principal.jurisdiction_like(), unit_id=unit_id, limit=500, offset=0
+        )
+        if not rows or not principal.sees_unit(unit_id):
+            raise unknown_unit(unit_id)
+        return plans.UnitIssues(
+            unit_id=unit_id,
+            jurisdiction=rows[0].jurisdiction,
+            unit=rows[0].unit,
+            issue_ids=frozenset(r.issue_id for r in rows),
+        )
+
+    # --- plans ---
+
+    @router.post("/rectification-plans", status_code=201, response_model=PlanOut)
+    async def submit_plan(
+        body: PlanIn, request: Request, principal: Principal = Depends(unit_only)
+    ) -> PlanOut:
+        """整改方案 with its three lists, submitted by the unit (again after a return)."""
+        if body.unit_id != principal.unit_id:
+            raise unknown_unit(body.unit_id)
+        unit = await unit_issues(principal, body.unit_id)
+        cmd = plans.SubmitPlan(
+            plan_id=plans.plan_id_for(body.round_id, body.unit_id),
+            round_id=body.round_id,
+            unit_id=body.unit_id,
+            jurisdiction=unit.jurisdiction,
+            unit=unit.unit,
+            responsible_leader=body.responsible_leader,
+            tasks=tuple(PlanTask(task_id=uuid7(), **t.model_dump()) for t in body.tasks),
+            submitted_on=model.local_date(handlers.now()),
+        )
+        with domain_errors():
+            plan = await handlers.submit_plan(cmd, request_meta(request, principal))
+        return plan_out(plan)
+
+    @router.get("/rectification-plans", response_model=PlanList)
+    async def list_plans(
+        principal: Principal = Depends(reader),
+        status: Annotated[PlanStatus | None, Query()] = None,
+        unit_id: Annotated[UUID | None, Query()] = None,
+    ) -> PlanList:
+        if principal.role is Role.INSPECTED_UNIT:
+            unit_id = principal.unit_id
+        rows = await handlers.tables.plans(
+            principal.jurisdiction_like(), unit_id, status.value if status else None
+        )
+        return PlanList(
+            items=[
+                PlanListItem(
+                    id=r.plan_id,
+                    round_id=r.round_id,
+                    unit_id=r.unit_id,
+                    jurisdiction=r.jurisdiction,
+                    unit=r.unit,
+                    responsible_leader=r.responsible_leader,
+                    status=r.status,
+                    status_zh=PLAN_STATUS_ZH[PlanStatus(r.status)],
+                    revision=r.revision,
+                    tasks=r.tasks,
+                )
+                for r in rows
+            ]
+        )
+
+    @router.get("/rectification-plans/{plan_id}", response_model=PlanOut)
+    async def get_plan(plan_id: UUID, principal: Principal = Depends(reader)) -> PlanOut:
+        with domain_errors():
+            plan = await handlers.get_plan(plan_id)
+        ensure_plan_visible(principal, plan, plan_id)
+        return plan_out(plan)
+
+    @router.post("/rectification-plans/{plan_id}/approve", response_model=PlanOut)
+    async def approve_plan(
+        plan_id: UUID, request: Request, principal: Principal = Depends(office)
+    ) -> PlanOut:
+        with domain_errors():
+            plan = await handlers.get_plan(plan_id)
+        ensure_plan_visible(principal, plan, plan_id)
+        with domain_errors():
+            plan = await handlers.approve_plan(plan_id, request_meta(request, principal))
+        return plan_out(plan)
+
+    @router.post("/rectification-plans/{plan_id}/return", response_model=PlanOut)
+    async def return_plan(
+        plan_id: UUID, body: ReturnIn, request: Request, principal: Principal = Depends(office)
+    ) -> PlanOut:
+        with domain_errors():
+            plan = await handlers.get_plan(plan_id)
+        ensure_plan_visible(principal, plan, plan_id)
+        with domain_errors():
+            plan = await handlers.return_plan(
+                plan_id, body.reason, request_meta(request, principal)
+            )
+        return plan_out(plan)
+
+    # --- evidence ---
+
+    @router.post("/evidence", status_code=201, response_model=EvidenceCreated)
+    async def upload_evidence(
+        file: Annotated[UploadFile, File(description="PDF, JPEG, PNG, DOCX or XLSX ≤ 20 MB")],
+        unit_id: Annotated[UUID | None, Form()] = None,
+        principal: Principal = Depends(uploader),
+    ) -> EvidenceCreated:
+        """佐证材料: stored in PostgreSQL with its SHA-256; the type is read from the bytes."""
+        if principal.role is Role.INSPECTED_UNIT:
+            if unit_id is not None and unit_id != principal.unit_id:
+                raise unknown_unit(unit_id)
+            unit_id = principal.unit_id
+        jurisdiction = principal.jurisdiction
+        if unit_id is not None:
+            jurisdiction = (await unit_issues(principal, unit_id)).jurisdiction
+        content = await file.read(MAX_EVIDENCE_BYTES + 1)
+        if len(content) > MAX_EVIDENCE_BYTES:
+            raise problems.problem_of(
+                InvalidCommand(f"文件超过20MB / the file is larger than {MAX_EVIDENCE_BYTES} bytes")
+            )
+        if not content:
+            raise problems.problem_of(InvalidCommand("文件为空 / the file is empty"))
+        media_type = sniff(content)
+        if media_type is None:
+            raise problems.problem_of(
+                InvalidCommand(
+                    "仅接受PDF、JPEG、PNG、DOCX、XLSX文件（按文件内容判断）/ only PDF, JPEG, PNG, "
+                    "DOCX and XLSX files are accepted (judged from the bytes)"
+                )
+            )
+        filename = (file.filename or "evidence").strip()[-200:] or "evidence"
+        row = EvidenceRow(
+            evidence_id=uuid7(),
+            jurisdiction=jurisdiction,
+            unit_id=unit_id,
+            filename=filename.replace("\x00", ""),
+            media_type=media_type,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            uploaded_by=principal.id,
+            uploaded_at=now_utc(),
+        )
+        await handlers.tables.add_evidence(row, content)
+        return EvidenceCreated(
+            evidence_id=row.evidence_id,
+            sha256=row.sha256,
+            filename=row.filename,
+            media_type=row.media_type,
+            size=row.size,
+            url=f"/api/v1/evidence/{row.evidence_id}",
+        )
+
+    @router.get(
+        "/evidence/{evidence_id}",
+        response_class=Response,
+        responses={200: {"content": {"application/octet-stream": {}}}},
+    )
+    async def get_evidence(evidence_id: UUID, principal: Principal = Depends(reader)) -> Response:
+        row = await handlers.tables.evidence(evidence_id)
+        if (
+            row is None
+            or principal.role is Role.DEPARTMENT
+            or not principal.can_access(row.jurisdiction)
+            or not principal.sees_unit(row.unit_id)
+        ):
+            raise unknown_evidence(evidence_id)
+        content = await handlers.tables.evidence_content(evidence_id) or b""
+        ascii_name = row.filename.encode("ascii", "ignore").decode() or "evidence"
+        ascii_name = ascii_name.replace('"', "")
+        return Response(
+            content,
+            media_type=row.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{ascii_name}"',
+                "X-Content-SHA256": row.sha256,
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    # --- verification and close-out ---
+
+    @router.post("/rectifications/{issue_id}/verification", response_model=IssueOut)
+    async def verify(
+        issue_id: UUID,
+        body: VerificationIn,
+        request: Request,
+        principal: Principal = Depends(office),
+    ) -> IssueOut:
+        """核实: accepted, or rejected back to in progress with the reason (``note``)."""
+        with domain_errors():
+            issue = await handlers.get(issue_id)
+        ensure_can_see(principal, issue_id, issue)
+        cmd = model.VerifyRectification(
+            outcome=body.outcome,
+            note=body.note,
+            evidence=tuple(
+                await cited_evidence(handlers.tables, principal, issue, body.evidence_ids)
+            ),
+        )
+        with domain_errors():
+            issue = await handlers.verify(issue_id, cmd, request_meta(request, principal))
+        return issue_out(issue)
+
+    @router.post("/rectifications/{issue_id}/close-out", response_model=IssueOut)
+    async def close_out(
+        issue_id: UUID,
+        body: CloseOutIn,
+        request: Request,
+        principal: Principal = Depends(office),
+    ) -> IssueOut:
+        """对账销号 after an accepted verification; a long-term issue with its mechanism."""
+        with domain_errors():
+            issue = await handlers.get(issue_id)
+        ensure_can_see(principal, issue_id, issue)
+        cmd = model.CloseOut(note=body.note, mechanism=body.mechanism)
+        with domain_errors():
+            issue = await handlers.close_out(issue_id, cmd, request_meta(request, principal))
+        return issue_out(issue)
+
+    # --- oversight ---
+
+    @router.post("/supervisions", status_code=201, response_model=OversightCreated)
+    async def supervise(
+        body: SupervisionIn, request: Request, principal: Principal = Depends(office)
+    ) -> OversightCreated:
+        """督办 (tracking, key, special, on-site) of some of a unit's issues, with a due date."""
+        unit = await unit_issues(principal, body.unit_id)
+        cmd = plans.Supervise(
+            supervision_id=uuid7(),
+            issue_ids=tuple(body.issue_ids),
+            kind=body.kind,
+            note=body.note,
+            due_on=body.due_on,
+        )
+        with domain_errors():
+            await handlers.supervise(unit, cmd, request_meta(request, principal))
+        return OversightCreated(
+            id=cmd.supervision_id, unit_id=unit.unit_id, jurisdiction=unit.jurisdiction
+        )
+
+    @router.post(
+        "/units/{unit_id}/red-line-warnings", status_code=201, response_model=OversightCreated
+    )
+    async def red_line(
+        unit_id: UUID, body: RedLineIn, request: Request, principal: Principal = Depends(office)
+    ) -> OversightCreated:
+        """R20: 敷衍整改/虚假整改 → a red-line warning and a negative record (组织部)."""
+        unit = await unit_issues(principal, unit_id)
+        cmd = plans.WarnRedLine(
+            warning_id=uuid7(),
+            issue_ids=tuple(body.issue_ids),
+            finding=body.finding,
+            note=body.note,
+        )
+        with domain_errors():
+            await handlers.warn_red_line(unit, cmd, request_meta(request, principal))
+        return OversightCreated(id=cmd.warning_id, unit_id=unit_id, jurisdiction=unit.jurisdiction)
+
+    @router.get("/units/{unit_id}/oversight", response_model=OversightList)
+    async def oversight(unit_id: UUID, principal: Principal = Depends(reader)) -> OversightList:
+        if principal.role is Role.DEPARTMENT:
+            raise unknown_unit(unit_id)
+        await unit_issues(principal, unit_id)
+        rows = await handlers.tables.oversight(unit_id)
+        return OversightList(
+            unit_id=unit_id,
+            items=[
+                OversightItem(
+                    id=r.oversight_id,
+                    kind=r.kind,
+                    detail=r.detail,
+                    issue_ids=list(r.issue_ids),
+                    note=r.note,
+                    due_on=r.due_on,
+                )
+                for r in rows
+            ],
+        )
+
+    return router

@@ -1,0 +1,386 @@
+"""挂图作战 (the rectification board) and the 整改台账 for the Excel export, computed from the
+``rect_*`` documents (``domain.rectification_docs``) when read (pure).
+
+* unit → issue → task → history with evidence links; each issue's state replays its events by
+  time: fed back → planned → in progress → reported done → verified → closed out (a rejected
+  verification back to in progress);
+* 整改完成率 counts verified close-outs only, over the issues fed back; the self-declared rate
+  (自报完成率: issues a unit reported done at least once) is shown beside it, labelled;
+* colours (R10): a task's due date (or, before a plan, the formal report's, R1) against today
+  with the configured yellow threshold; none once the issue is reported done.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from xuncha_reporting.domain.rectification_docs import (
+    EVENT_DOC,
+    ISSUE_DOC,
+    OVERSIGHT_DOC,
+    PLAN_DOC,
+)
+from xuncha_reporting.domain.views import completion_rate
+
+Docs = dict[str, dict[str, dict[str, Any]]]
+
+STATUS_ZH = {
+    "fed_back": "已反馈，待制定整改方案",
+    "planned": "已制定整改方案",
+    "in_progress": "整改中",
+    "reported_done": "已报告整改完成，待核实",
+    "verified": "已核实，待销号",
+    "closed_out": "已对账销号",
+}
+RECT_TYPE_ZH = {"immediate": "立行立改", "time_bound": "限期整改", "long_term": "长期坚持"}
+TASK_TYPE_ZH = RECT_TYPE_ZH
+EVENT_ZH = {
+    "rectification.IssueFedBack": "反馈问题",
+    "rectification.IssuePlanned": "整改方案审定，明确任务",
+    "rectification.RectificationReported": "整改报告",
+    "rectification.RectificationVerified": "整改核实",
+    "rectification.IssueClosedOut": "对账销号",
+    "rectification.TaskOverdue": "整改任务逾期",
+}
+PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
+OPEN = ("fed_back", "planned", "in_progress")
+
+#: the ledger's columns (整改台账), the Excel sheets' header row
+LEDGER_HEADERS: tuple[str, ...] = (
+    "序号",
+    "问题描述",
+    "整改类型",
+    "反馈日期",
+    "整改报告期限",
+    "整改措施",
+    "责任人",
+    "完成时限",
+    "整改状态",
+    "整改进度(%)",
+    "预警",
+    "报告次数",
+    "核实结果",
+    "长效机制",
+    "佐证材料",
+)
+SUMMARY_HEADERS: tuple[str, ...] = (
+    "被巡察单位",
+    "反馈问题",
+    "核实销号",
+    "整改完成率(核实销号)",
+    "自报完成",
+    "自报完成率(单位自报，仅供参考)",
+    "逾期任务",
+    "督办",
+    "红线预警",
+)
+BOARD_HEADERS: tuple[str, ...] = (
+    "问题",
+    "整改状态",
+    "整改任务",
+    "任务类型",
+    "责任人",
+    "完成时限",
+    "预警",
+    "办理记录",
+    "佐证材料",
+)
+COLOUR_ZH = {"green": "绿", "yellow": "黄", "red": "红", None: None}
+
+
+def colour(due: str | None, today: date, yellow_days: int) -> str | None:
+    if not due:
+        return None
+    left = (date.fromisoformat(due) - today).days
+    return "red" if left < 0 else "yellow" if left <= yellow_days else "green"
+
+
+def _issue(
+    doc: dict[str, Any], events: list[dict[str, Any]], today: date, yellow: int
+) -> dict[str, Any]:
+    status, progress, declared, verdict = "fed_back", 0, False, None
+    tasks: list[dict[str, Any]] = []
+    mechanism, watched, reports, overdue = None, False, 0, set()
+    history: list[dict[str, Any]] = [
+        {"at": doc.get("fed_back_at"), "type": "rectification.IssueFedBack", "zh": "反馈问题",
+         "note": doc.get("description"), "evidence": []}
+    ]  # fmt: skip
+    open_reports: list[dict[str, Any]] = []
+    for e in sorted(events, key=lambda x: (x["at"], x.get("_key", ""))):
+        kind = e["type"]
+        if kind == "rectification.IssuePlanned":
+            tasks = list(e.get("tasks", []))
+            if status == "fed_back":
+                status = "planned"
+        elif kind == "rectification.RectificationReported":
+            reports += 1
+            open_reports.append(e)
+            progress = e["progress_percent"]
+            declared = declared or e["completed"]
+            status = "reported_done" if any(r["completed"] for r in open_reports) else "in_progress"
+        elif kind == "rectification.RectificationVerified":
+            verdict = e["outcome"]
+            if e["outcome"] == "accepted":
+                status = "verified"
+            else:
+                status, open_reports = "in_progress", []
+        elif kind == "rectification.IssueClosedOut":
+            status, mechanism, watched = "closed_out", e.get("mechanism"), e.get("watched", False)
+        elif kind == "rectification.TaskOverdue":
+            overdue.add(e.get("task_id"))
+        history.append(
+            {
+                "at": e["at"],
+                "type": kind,
+                "zh": EVENT_ZH.get(kind, kind),
+                "note": e.get("note") or e.get("reason"),
+                "outcome": e.get("outcome"),
+                "progress_percent": e.get("progress_percent"),
+                "evidence": e.get("evidence", []),
+            }
+        )
+    open_ = status in OPEN
+    task_rows = [
+        {
+            **t,
+            "type_zh": TASK_TYPE_ZH.get(t["type"], t["type"]),
+            "colour": colour(t["due_on"], today, yellow) if open_ else None,
+            "overdue": t["task_id"] in overdue and open_,
+        }
+        for t in sorted(tasks, key=lambda t: (t["due_on"], t["task_id"]))
+    ]
+    issue_colour = None
+    if open_:
+        dues = [t["due_on"] for t in tasks] or ([doc["due_date"]] if doc.get("due_date") else [])
+        issue_colour = colour(min(dues), today, yellow) if dues else None
+    return {
+        "issue_id": doc["_key"],
+        "description": doc.get("description"),
+        "rect_type": doc.get("rect_type"),
+        "rect_type_zh": RECT_TYPE_ZH.get(doc.get("rect_type") or "", doc.get("rect_type")),
+        "round_id": doc.get("round_id"),
+        "fed_back_at": doc.get("fed_back_at"),
+        "due_date": doc.get("due_date"),
+        "during_stationing": doc.get("during_stationing", False),
+        "status": status,
+        "status_zh": STATUS_ZH[status],
+        "progress_percent": progress,
+        "self_declared": declared,
+        "verification": verdict,
+        "mechanism": mechanism,
+        "watched": watched,
+        "reports": reports,
+        "colour": issue_colour,
+        "tasks": task_rows,
+        "history": history,
+    }
+
+
+def _unit_key(doc: dict[str, Any]) -> str:
+    return str(doc.get("unit_id") or f"name:{doc.get('unit')}")
+
+
+def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None) -> dict[str, Any]:
+    """The board of the jurisdictions the documents were read for (optionally one round)."""
+    events: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for key, e in docs.get(EVENT_DOC, {}).items():
+        events[e["issue_id"]].append({**e, "_key": key})
+    units: dict[str, dict[str, Any]] = {}
+    for key, doc in sorted(
+        docs.get(ISSUE_DOC, {}).items(), key=lambda kv: (kv[1].get("fed_back_at") or "", kv[0])
+    ):
+        if round_id is not None and doc.get("round_id") != round_id:
+            continue
+        ukey = _unit_key(doc)
+        unit = units.setdefault(
+            ukey,
+            {
+                "unit_key": ukey,
+                "unit_id": doc.get("unit_id"),
+                "unit": doc.get("unit"),
+                "jurisdiction": doc.get("jurisdiction"),
+                "issues": [],
+                "plans": [],
+                "supervisions": 0,
+                "red_lines": 0,
+            },
+        )
+        unit["issues"].append(_issue({**doc, "_key": key}, events[key], today, yellow_days))
+    plans: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in docs.get(PLAN_DOC, {}).values():
+        plans[e["plan_id"]].append(e)
+    for history in plans.values():
+        history.sort(key=lambda e: e["at"])
+        first = next((e for e in history if e["type"] == "submitted"), None)
+        if first is None or first.get("unit_id") not in {u["unit_id"] for u in units.values()}:
+            continue
+        if round_id is not None and first.get("round_id") != round_id:
+            continue
+        units[str(first["unit_id"])]["plans"].append(
+            {
+                "plan_id": first["plan_id"],
+                "round_id": first.get("round_id"),
+                "responsible_leader": history[-1].get("responsible_leader")
+                or first.get("responsible_leader"),
+                "status": history[-1]["type"],
+                "status_zh": PLAN_STATUS_ZH[history[-1]["type"]],
+                "revisions": max(e["revision"] for e in history),
+                "returns": [e.get("reason") for e in history if e["type"] == "returned"],
+            }
+        )
+    oversight = []
+    for key, o in docs.get(OVERSIGHT_DOC, {}).items():
+        owner = units.get(str(o.get("unit_id")))
+        if owner is None:
+            continue
+        owner["supervisions" if o["kind"] == "supervision" else "red_lines"] += 1
+        oversight.append({**o, "id": key})
+    out_units = []
+    for unit in sorted(units.values(), key=lambda u: (u["jurisdiction"] or "", u["unit"] or "")):
+        issues = unit["issues"]
+        fed, closed = len(issues), sum(i["status"] == "closed_out" for i in issues)
+        declared = sum(i["self_declared"] for i in issues)
+        colours = {c: sum(i["colour"] == c for i in issues) for c in ("green", "yellow", "red")}
+        by_status = {s: sum(i["status"] == s for i in issues) for s in STATUS_ZH}
+        out_units.append(
+            {
+                **unit,
+                "issues_fed_back": fed,
+                "closed_out": closed,
+                "completion_rate": completion_rate(closed, fed),
+                "self_declared": declared,
+                "self_declared_rate": completion_rate(declared, fed),
+                "overdue_tasks": sum(t["overdue"] for i in issues for t in i["tasks"]),
+                "colours": colours,
+                "by_status": by_status,
+            }
+        )
+    fed = sum(u["issues_fed_back"] for u in out_units)
+    closed = sum(u["closed_out"] for u in out_units)
+    declared = sum(u["self_declared"] for u in out_units)
+    return {
+        "as_of": today.isoformat(),
+        "round_id": round_id,
+        "issues_fed_back": fed,
+        "closed_out": closed,
+        "completion_rate": completion_rate(closed, fed),
+        "completion_rate_label": "整改完成率（核实销号数 / 反馈问题数）",
+        "self_declared": declared,
+        "self_declared_rate": completion_rate(declared, fed),
+        "self_declared_rate_label": "自报完成率（单位自报，未经核实，仅供参考）",
+        "supervisions": sum(u["supervisions"] for u in out_units),
+        "red_lines": sum(u["red_lines"] for u in out_units),
+        "units": out_units,
+        "oversight": sorted(oversight, key=lambda o: o.get("at") or ""),
+    }
+
+
+def sheet_names(units: list[dict[str, Any]]) -> list[str]:
+    """One Excel sheet name per unit: its name, at most 31 characters, without []:*?/\\, unique
+    and never the summary's."""
+    names: list[str] = []
+    taken = {"汇总"}
+    for unit in units:
+        base = "".join(c for c in str(unit["unit"] or "单位") if c not in "[]:*?/\\")[:28] or "单位"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base[:26]}({n})", n + 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _join(values: list[Any]) -> str | None:
+    text = "；".join(str(v) for v in values if v)
+    return text or None
+
+
+def ledger_rows(unit: dict[str, Any]) -> list[list[Any]]:
+    """The unit's 整改台账 rows, cell values as the workbook holds them (text, integers)."""
+    rows: list[list[Any]] = []
+    for n, issue in enumerate(unit["issues"], start=1):
+        evidence = [e["filename"] for h in issue["history"] for e in h.get("evidence", [])]
+        verdict = {"accepted": "核实通过", "rejected": "核实未通过"}.get(
+            issue["verification"] or ""
+        )
+        rows.append(
+            [
+                n,
+                issue["description"],
+                issue["rect_type_zh"],
+                (issue["fed_back_at"] or "")[:10] or None,
+                issue["due_date"],
+                _join([t["measure"] for t in issue["tasks"]]),
+                _join(sorted({t["owner"] for t in issue["tasks"]})),
+                _join([t["due_on"] for t in issue["tasks"]]),
+                issue["status_zh"],
+                issue["progress_percent"],
+                COLOUR_ZH[issue["colour"]],
+                issue["reports"],
+                verdict,
+                issue["mechanism"],
+                _join(evidence),
+            ]
+        )
+    return rows
+
+
+def summary_rows(units: list[dict[str, Any]]) -> list[list[Any]]:
+    def pct(rate: float | None) -> str | None:
+        return None if rate is None else f"{rate * 100:.1f}%"
+
+    return [
+        [
+            u["unit"],
+            u["issues_fed_back"],
+            u["closed_out"],
+            pct(u["completion_rate"]),
+            u["self_declared"],
+            pct(u["self_declared_rate"]),
+            u["overdue_tasks"],
+            u["supervisions"],
+            u["red_lines"],
+        ]
+        for u in units
+    ]
+
+
+def board_rows(unit: dict[str, Any]) -> list[list[Any]]:
+    """The unit's board: one row per task (an issue without a plan: one row), its history
+    count and evidence links."""
+    rows: list[list[Any]] = []
+    for issue in unit["issues"]:
+        links = _join([e["url"] for h in issue["history"] for e in h.get("evidence", [])])
+        tasks = issue["tasks"] or [None]
+        for task in tasks:
+            rows.append(
+                [
+                    issue["description"],
+                    issue["status_zh"],
+                    task["measure"] if task else None,
+                    task["type_zh"] if task else None,
+                    task["owner"] if task else None,
+                    task["due_on"] if task else issue["due_date"],
+                    COLOUR_ZH[task["colour"] if task else issue["colour"]],
+                    len(issue["history"]),
+                    links,
+                ]
+            )
+    return rows
+
+
+def ledger(board_doc: dict[str, Any]) -> dict[str, Any]:
+    """整改台账 as JSON: exactly the workbook's sheets (summary, then one per unit)."""
+    units = board_doc["units"]
+    return {
+        "as_of": board_doc["as_of"],
+        "round_id": board_doc["round_id"],
+        "headers": list(LEDGER_HEADERS),
+        "summary": {"sheet": "汇总", "headers": list(SUMMARY_HEADERS), "rows": summary_rows(units)},
+        "units": [
+            {"unit": u["unit"], "unit_id": u["unit_id"], "sheet": name, "rows": ledger_rows(u)}
+            for u, name in zip(units, sheet_names(units), strict=True)
+        ],
+    }

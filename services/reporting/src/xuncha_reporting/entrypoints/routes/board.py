@@ -1,0 +1,129 @@
+"""挂图作战 (the rectification board), the 整改台账 it exports, and the two Excel downloads.
+
+* ``GET /api/v1/views/board?jurisdiction=&round_id=``: units → issues → tasks → history with
+  evidence links, completion (verified close-outs) and the self-declared rate;
+* ``GET /api/v1/views/rectification-ledger?jurisdiction=&round_id=``: the ledger's sheets (JSON);
+* ``GET /api/v1/exports/ledger.xlsx?jurisdiction=&round_id=``: 整改台账 (summary + per unit);
+* ``GET /api/v1/exports/board.xlsx?jurisdiction=``: 挂图作战 (summary + per unit, row per task).
+
+Offices and the auditor, as for the linked view (a county office: its own county only).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from xuncha_shared.clocks.rules import WarningPolicy
+from xuncha_shared.domain.principals import Principal
+from xuncha_shared.http.dependencies import PrincipalDependency
+from xuncha_shared.http.requests import known_jurisdiction
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
+from xuncha_reporting.adapters.workbooks import XLSX, workbook
+from xuncha_reporting.domain import board as b
+from xuncha_reporting.domain.access import linked_view_scope
+from xuncha_reporting.domain.ledger import china_date
+from xuncha_reporting.domain.rectification_docs import BOARD_KINDS
+
+_WARNINGS = WarningPolicy.from_env()
+
+JURISDICTION = Query(default=None, pattern=r"^\d{6}$", description="a county or the city itself")
+ROUND = Query(default=None, description="one round only (intake's round id)")
+
+
+def _download(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def board_router(
+    ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
+) -> APIRouter:
+    router = APIRouter(tags=["views"])
+
+    async def build(
+        principal: Principal, jurisdiction: str | None, round_id: UUID | None
+    ) -> dict[str, Any]:
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+        scope = linked_view_scope(principal, jurisdiction)
+        pattern = principal.jurisdiction_like() if scope is None else scope
+        async with read_snapshot(ctx.pool) as conn:
+            docs = await tables.docs(conn, BOARD_KINDS, pattern)
+        yellow = _WARNINGS.for_jurisdiction(jurisdiction or principal.jurisdiction).yellow_days
+        today = china_date(datetime.now(UTC))
+        return b.board(docs, today, yellow, str(round_id) if round_id else None)
+
+    @router.get("/views/board")
+    async def board_view(
+        jurisdiction: str | None = JURISDICTION,
+        round_id: UUID | None = ROUND,
+        principal: Principal = Depends(current),
+    ) -> dict[str, Any]:
+        """挂图作战: every unit's issues by state and colour, drillable to tasks and history
+        with evidence links; 整改完成率 = verified close-outs / issues fed back, with the
+        self-declared rate beside it (labelled)."""
+        return await build(principal, jurisdiction, round_id)
+
+    @router.get("/views/rectification-ledger")
+    async def rectification_ledger(
+        jurisdiction: str | None = JURISDICTION,
+        round_id: UUID | None = ROUND,
+        principal: Principal = Depends(current),
+    ) -> dict[str, Any]:
+        """整改台账: the sheets of ``/exports/ledger.xlsx`` as JSON (summary, then per unit)."""
+        return b.ledger(await build(principal, jurisdiction, round_id))
+
+    @router.get(
+        "/exports/ledger.xlsx",
+        response_class=Response,
+        responses={200: {"content": {XLSX: {}}}},
+    )
+    async def ledger_xlsx(
+        jurisdiction: str | None = JURISDICTION,
+        round_id: UUID | None = ROUND,
+        principal: Principal = Depends(current),
+    ) -> Response:
+        """整改台账.xlsx: 汇总 then one sheet per unit, Chinese headers, frozen header row."""
+        doc = b.ledger(await build(principal, jurisdiction, round_id))
+        content = workbook(
+            (doc["summary"]["headers"], doc["summary"]["rows"]),
+            [(u["sheet"], doc["headers"], u["rows"]) for u in doc["units"]],
+        )
+        return _download(content, f"整改台账-{jurisdiction or principal.jurisdiction}.xlsx")
+
+    @router.get(
+        "/exports/board.xlsx",
+        response_class=Response,
+        responses={200: {"content": {XLSX: {}}}},
+    )
+    async def board_xlsx(
+        jurisdiction: str | None = JURISDICTION,
+        principal: Principal = Depends(current),
+    ) -> Response:
+        """挂图作战.xlsx: 汇总 then one sheet per unit, a row per task with its colour, the
+        number of history entries and the evidence links."""
+        doc = await build(principal, jurisdiction, None)
+        units = doc["units"]
+        content = workbook(
+            (b.SUMMARY_HEADERS, b.summary_rows(units)),
+            [
+                (name, b.BOARD_HEADERS, b.board_rows(u))
+                for u, name in zip(units, b.sheet_names(units), strict=True)
+            ],
+        )
+        return _download(content, f"挂图作战-{jurisdiction or principal.jurisdiction}.xlsx")
+
+    return router

@@ -1,0 +1,176 @@
+"""The inspected unit's own work in the workbench (Debian's chromium, Playwright), against the
+four services as real processes behind an nginx of this module's own: the unit signs in with its
+own token, sees only its own issues, fills in its plan with the three lists, and after the
+office's approval reports done with an uploaded PDF as evidence; the office's 整改督办与销号 page
+shows the board with the evidence link. Screenshots go to test-artifacts/workbench/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from xuncha_shared.auth import tokens as auth
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.e2e.stack import LINCHUAN, service_stack
+from tests.support.workbench import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    menu_names,
+    sign_in,
+    toggle,
+    workbench_nginx,
+)
+
+pytestmark = [pytest.mark.timeout(900)]
+
+UNIT = uuid.uuid4()
+ROUND = uuid.uuid4()
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+async def site(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    async with service_stack(infra, tmp_path_factory.mktemp("unit-browser-logs")) as running:
+        tokens = dict(running.tokens)
+        unit = Principal(
+            id="e2e-unit", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT
+        )
+        tokens["unit"] = await auth.create_token_in(running.databases.values(), unit)
+        with workbench_nginx(running.urls) as url:
+            yield url, tokens
+
+
+async def call(url: str, token: str, method: str, path: str, **kw: Any) -> Any:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        resp = await client.request(
+            method, path, headers={"Authorization": f"Bearer {token}"}, **kw
+        )
+    assert resp.status_code in (200, 201), f"{path}: {resp.status_code} {resp.text}"
+    return resp.json()
+
+
+async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    url, tokens = site
+    office = tokens["linchuan"]
+    fed = await call(
+        url,
+        office,
+        "POST",
+        "/api/v1/feedbacks",
+        json={
+            "jurisdiction": LINCHUAN,
+            "unit": "临川区某局（浏览器测试）",
+            "round_id": str(ROUND),
+            "unit_id": str(UNIT),
+            "during_stationing": True,
+            "issues": [{"description": "“三重一大”事项未经集体研究", "rect_type": "time_bound"}],
+        },
+    )
+    [issue] = fed["issue_ids"]
+    pdf = tmp_path / "整改佐证.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%demo evidence\n%%EOF\n")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+            )
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await sign_in(page, url, tokens["unit"])
+            assert await menu_names(page) == ["unit-work"]
+            await page.wait_for_selector("#unit-issues")
+            row = page.locator("#unit-issues tbody tr", has_text="三重一大")
+            await row.first.wait_for()
+            assert await page.locator("#unit-issues tbody tr").count() == 1
+
+            # the plan: leader, measure, owner, due date (the three lists)
+            await page.get_by_role("tab", name="整改方案").click()
+            await page.wait_for_selector("#plan-form")
+            await page.fill("#p-leader", "王局长")
+            await page.fill("#p-measure-0", "修订党组议事规则并严格执行")
+            await page.fill("#p-owner-0", "办公室")
+            due = (date.today() + timedelta(days=30)).isoformat()
+            await page.fill("#p-due-0", due)
+            await page.keyboard.press("Escape")
+            await page.click("#p-submit")
+            plans = page.locator("#unit-plans tbody tr", has_text="已报送，待审核")
+            await plans.first.wait_for()
+            await page.locator("#plan-locked").wait_for()
+            await page.screenshot(path=str(ARTIFACTS / "unit-plan.png"), full_page=True)
+
+            listed = await call(url, office, "GET", "/api/v1/rectification-plans")
+            [plan] = [p for p in listed["items"] if p["unit_id"] == str(UNIT)]
+            await call(url, office, "POST", f"/api/v1/rectification-plans/{plan['id']}/approve")
+
+            # the report, with a PDF uploaded as evidence
+            await page.get_by_role("tab", name="问题清单").click()
+            await page.reload()
+            await page.wait_for_selector("#unit-issues")
+            await page.get_by_role("button", name="报告整改 “三重一大”事项未经集体研究").click()
+            await page.wait_for_selector("#report-form")
+            await page.locator(".el-select:has(#r-kind)").click()
+            await page.locator(".el-select-dropdown__item:visible", has_text="整改报告").click()
+            await page.fill("#r-progress", "100")
+            await toggle(page, "r-done")
+            await page.fill("#r-note", "议事规则已修订印发并执行")
+            await page.fill("#r-leader", "主要负责人牵头部署，逐项督办")
+            await page.set_input_files("#r-file", str(pdf))
+            await page.locator(".evidence", has_text="整改佐证.pdf").wait_for()
+            await page.screenshot(path=str(ARTIFACTS / "unit-report.png"), full_page=True)
+            await page.click("#r-submit")
+
+            async def reported() -> bool:
+                doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
+                return bool(doc["status"] == "reported_done")
+
+            await until(reported, "the report to be recorded")
+            doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
+            assert doc["reports"][-1]["evidence"][0]["filename"] == "整改佐证.pdf"
+            assert doc["reports"][-1]["leader_report"] == "主要负责人牵头部署，逐项督办"
+            assert errors == []
+
+            # the office's page: the board shows the unit and the evidence link
+            office_ctx = await browser.new_context(
+                viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+            )
+            office_page = await office_ctx.new_page()
+            await sign_in(office_page, url, office)
+            await office_page.click('[data-menu="supervision"]')
+            unit_row = office_page.locator("#board-units .el-collapse-item", has_text="浏览器测试")
+
+            async def on_board() -> bool:
+                if await unit_row.count():
+                    return True
+                await office_page.reload()
+                await office_page.wait_for_selector("#supervision-tabs")
+                return False
+
+            await until(on_board, "the board to show the unit", 90)
+            await unit_row.first.locator(".el-collapse-item__header").click()
+            await office_page.locator("#board-units .el-table__expand-icon").first.click()
+            await office_page.locator("a", has_text="整改佐证.pdf").first.wait_for()
+            assert "整改完成率" in await office_page.locator("#completion-rate").inner_text()
+            assert "自报完成率" in await office_page.locator("#self-declared-rate").inner_text()
+            await office_page.screenshot(path=str(ARTIFACTS / "office-board.png"), full_page=True)
+        finally:
+            await browser.close()

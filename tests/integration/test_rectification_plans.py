@@ -1,0 +1,255 @@
+"""Rectification's plans, evidence, verification and clocks against the real PostgreSQL (the
+service's composition in this process, real bearer tokens, the service's clock moved):
+
+- R16: feedback for a unit whose report was not heard is a 409 naming the hearing; 边巡边改
+  is accepted; the hearing (as the ``rectification.hearings`` consumer records it) opens it;
+- a unit token sees only its own plan and issues (404 otherwise), the unit alone submits;
+- evidence: the type is read from the bytes (a renamed file is refused), DOCX and XLSX too;
+- a long-term issue closes out only with its lasting mechanism and stays watched;
+- task due dates (R1) and the progress-report cadence (R15) fire once each as events.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from xuncha_rectification.adapters.tables import record_hearing
+from xuncha_rectification.bootstrap import SPEC
+from xuncha_shared.clocks import DeadlineWorker, ManualClock
+from xuncha_shared.clocks.clock import CST
+from xuncha_shared.contracts.clues import InspectionReportHeard
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.support.principals import LINCHUAN, OFFICES
+from tests.support.service_api import InProcessService, in_process_service
+
+pytestmark = pytest.mark.timeout(180)
+
+NOW = datetime(2026, 9, 30, 10, tzinfo=CST)
+UNIT, OTHER_UNIT, ROUND = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+PRINCIPALS = {
+    **OFFICES,
+    "unit": Principal(id="u-a", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT),
+    "other_unit": Principal(
+        id="u-b", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=OTHER_UNIT
+    ),
+}
+
+
+@pytest.fixture
+async def svc(infra: Any) -> AsyncIterator[InProcessService]:
+    async with in_process_service(infra, SPEC, PRINCIPALS, label="rp") as service:
+        service.ctx.now = ManualClock(NOW)
+        yield service
+
+
+async def hear(svc: InProcessService, unit_id: uuid.UUID) -> None:
+    event = InspectionReportHeard(
+        report_id=uuid.uuid4(),
+        hearing_id=uuid.uuid4(),
+        round_id=ROUND,
+        jurisdiction=LINCHUAN,
+        kind="unit",
+        unit_id=unit_id,
+        unit_ids=[unit_id],
+        meeting="secretary_meeting",
+        held_on=date(2026, 9, 28),
+        decisions="同意反馈",
+    )
+    async with svc.ctx.pool.acquire() as conn:
+        await record_hearing(conn, uuid.uuid4(), event)
+
+
+def feedback(unit_id: uuid.UUID, **extra: Any) -> dict[str, Any]:
+    return {
+        "jurisdiction": LINCHUAN,
+        "unit": "临川区某局",
+        "round_id": str(ROUND),
+        "unit_id": str(unit_id),
+        "issues": [
+            {"description": "议事规则执行不严", "rect_type": "immediate"},
+            {"description": "干部监督机制不健全", "rect_type": "long_term"},
+        ],
+        **extra,
+    }
+
+
+async def post(svc: InProcessService, path: str, who: str, **kw: Any) -> Any:
+    return await svc.client.post(path, headers=svc.auth(who), **kw)
+
+
+async def fed_back(svc: InProcessService) -> list[str]:
+    await hear(svc, UNIT)
+    r = await post(svc, "/api/v1/feedbacks", "county", json=feedback(UNIT))
+    assert r.status_code == 201, r.text
+    ids: list[str] = r.json()["issue_ids"]
+    return ids
+
+
+def plan(issues: list[str], short: int = 20, long: int = 200) -> dict[str, Any]:
+    return {
+        "round_id": str(ROUND),
+        "unit_id": str(UNIT),
+        "responsible_leader": "李书记",
+        "tasks": [
+            {"issue_id": issues[0], "measure": "立即修订议事规则", "owner": "办公室",
+             "type": "immediate", "due_on": (NOW.date() + timedelta(days=short)).isoformat()},
+            {"issue_id": issues[1], "measure": "建立干部监督长效机制", "owner": "组织人事科",
+             "type": "long_term", "due_on": (NOW.date() + timedelta(days=long)).isoformat()},
+        ],
+    }  # fmt: skip
+
+
+async def test_r16_refuses_feedback_before_the_hearing(svc: InProcessService) -> None:
+    before = await svc.ctx.pool.fetchval("SELECT count(*) FROM events")
+    r = await post(svc, "/api/v1/feedbacks", "county", json=feedback(UNIT))
+    assert r.status_code == 409
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "R16" in r.json()["detail"] and str(ROUND) in r.json()["detail"]
+    assert await svc.ctx.pool.fetchval("SELECT count(*) FROM events") == before
+    r = await post(svc, "/api/v1/feedbacks", "county", json=feedback(UNIT, during_stationing=True))
+    assert r.status_code == 201, r.text
+    one = await svc.client.get(
+        f"/api/v1/rectifications/{r.json()['issue_ids'][0]}", headers=svc.auth("county")
+    )
+    assert one.json()["during_stationing"] is True
+    # a unit cannot feed back at all; a legacy feedback without round and unit still works
+    assert (await post(svc, "/api/v1/feedbacks", "unit", json=feedback(UNIT))).status_code == 403
+    legacy = {k: v for k, v in feedback(UNIT).items() if k not in ("round_id", "unit_id")}
+    assert (await post(svc, "/api/v1/feedbacks", "county", json=legacy)).status_code == 201
+    await hear(svc, UNIT)
+    assert (await post(svc, "/api/v1/feedbacks", "county", json=feedback(UNIT))).status_code == 201
+
+
+async def test_a_unit_sees_only_its_own(svc: InProcessService) -> None:
+    issues = await fed_back(svc)
+    # an immediate task must be due by the formal report (R1): refused, nothing recorded
+    late = await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues, short=90))
+    assert late.status_code == 422
+    assert "R1" in late.json()["detail"]
+    r = await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))
+    assert r.status_code == 201, r.text
+    assert r.json()["revision"] == 1
+    pid = r.json()["id"]
+    assert r.json()["status_zh"] == "已报送，待审核"
+    for path in (f"/api/v1/rectification-plans/{pid}", f"/api/v1/rectifications/{issues[0]}"):
+        assert (await svc.client.get(path, headers=svc.auth("other_unit"))).status_code == 404
+        assert (await svc.client.get(path, headers=svc.auth("other"))).status_code == 404
+        assert (await svc.client.get(path, headers=svc.auth("unit"))).status_code == 200
+    listed = await svc.client.get("/api/v1/rectification-plans", headers=svc.auth("other_unit"))
+    assert listed.json()["items"] == []
+    theirs = await svc.client.get("/api/v1/rectifications", headers=svc.auth("other_unit"))
+    assert theirs.json()["items"] == []
+    # another unit's plan cannot be submitted with this token: the unknown unit's 404
+    foreign = await post(svc, "/api/v1/rectification-plans", "other_unit", json=plan(issues))
+    assert foreign.status_code == 404
+    again = await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))
+    assert again.status_code == 409  # the plan awaits review
+    assert "submitted" in again.json()["detail"]
+
+
+async def test_evidence_type_is_read_from_the_bytes(svc: InProcessService) -> None:
+    await fed_back(svc)
+
+    async def upload(name: str, content: bytes, who: str = "unit") -> Any:
+        return await post(
+            svc, "/api/v1/evidence", who, files={"file": (name, content, "application/pdf")}
+        )
+
+    renamed = await upload("scan.pdf", b"GIF89a not a pdf at all")
+    assert renamed.status_code == 422
+    assert "PDF" in renamed.json()["detail"]
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    r = await upload("整改方案.docx", docx.getvalue())
+    assert r.status_code == 201, r.text
+    assert r.json()["media_type"].endswith("wordprocessingml.document")
+    png = await upload("现场照片.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    assert png.json()["media_type"] == "image/png"
+    got = await svc.client.get(png.json()["url"], headers=svc.auth("county"))
+    assert got.status_code == 200 and got.content.startswith(b"\x89PNG")
+    assert (
+        await svc.client.get(png.json()["url"], headers=svc.auth("other_unit"))
+    ).status_code == 404
+    assert (await svc.client.get(png.json()["url"], headers=svc.auth("other"))).status_code == 404
+    too_big = await upload("big.pdf", b"%PDF-" + b"0" * (20 * 1000 * 1000))
+    assert too_big.status_code in (413, 422)
+
+
+async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
+    svc: InProcessService,
+) -> None:
+    issues = await fed_back(svc)
+    pid = (await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))).json()["id"]
+    assert (
+        await post(svc, f"/api/v1/rectification-plans/{pid}/approve", "group")
+    ).status_code == 403
+    assert (
+        await post(svc, f"/api/v1/rectification-plans/{pid}/approve", "county")
+    ).status_code == 200
+    long_issue = issues[1]
+    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "机制已建立"}
+    r = await post(svc, f"/api/v1/rectifications/{long_issue}/reports", "unit", json=done)
+    assert r.status_code == 201, r.text
+    ok = {"outcome": "accepted", "note": "核实通过"}
+    r = await post(svc, f"/api/v1/rectifications/{long_issue}/verification", "county", json=ok)
+    assert r.json()["status"] == "verified"
+    r = await post(svc, f"/api/v1/rectifications/{long_issue}/close-out", "county", json={})
+    assert r.status_code == 422
+    assert "长效机制" in r.json()["detail"]
+    r = await post(
+        svc,
+        f"/api/v1/rectifications/{long_issue}/close-out",
+        "county",
+        json={"mechanism": "干部监督联席会议制度（每季度）"},
+    )
+    assert r.status_code == 200
+    assert r.json()["status"] == "closed_out" and r.json()["watched"] is True
+    again = await post(svc, f"/api/v1/rectifications/{long_issue}/close-out", "county", json={})
+    assert again.status_code == 409
+    assert "已对账销号" in again.json()["detail"]
+
+
+async def test_task_due_dates_and_the_progress_cadence_fire_once(svc: InProcessService) -> None:
+    issues = await fed_back(svc)
+    pid = (await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))).json()["id"]
+    await post(svc, f"/api/v1/rectification-plans/{pid}/approve", "county")
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(NOW + timedelta(days=16))  # two weeks without a progress report
+    assert [f.stage.value for f in await worker.fire_due()] == ["overdue", "overdue"]
+    for issue in issues:  # one missed progress report each
+        types = [e.event_type for e in await svc.ctx.store.read_stream(issue)]
+        assert types.count("rectification.ProgressReportOverdue") == 1
+        assert "rectification.TaskOverdue" not in types
+    svc.ctx.now.set(NOW + timedelta(days=22))  # the immediate task's due date has passed
+    assert [f.stage.value for f in await worker.fire_due()] == ["overdue"]
+    assert await worker.fire_due() == []
+    types = [e.event_type for e in await svc.ctx.store.read_stream(issues[0])]
+    assert types.count("rectification.TaskOverdue") == 1
+    assert types.count("rectification.ProgressReportOverdue") == 1
+    overdue = (await svc.ctx.store.read_stream(issues[0]))[-1]
+    assert overdue.payload["owner"] == "办公室"
+    # a progress report ends the overdue period and opens the next one
+    r = await post(
+        svc,
+        f"/api/v1/rectifications/{issues[0]}/reports",
+        "unit",
+        json={"kind": "progress", "progress_percent": 30, "note": "推进中"},
+    )
+    assert r.status_code == 201
+    assert r.json()["tasks"][0]["colour"] == "red"
+    states = await svc.ctx.pool.fetch(
+        "SELECT key, state FROM deadlines WHERE kind = 'rectification.progress_report' "
+        "AND key LIKE $1 ORDER BY key",
+        f"{issues[0]}%",
+    )
+    assert [s["state"] for s in states] == ["met_late", "running"]

@@ -1,0 +1,138 @@
+"""Rectification's plans and the issue state machine (pure decisions, plain states)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from xuncha_rectification.domain import model, plans
+from xuncha_shared.contracts.rectification import (
+    IssueFedBack,
+    PlanTask,
+    RectType,
+    ReportKind,
+    TaskType,
+    VerificationOutcome,
+)
+from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
+
+pytestmark = pytest.mark.unit
+
+ROUND, UNIT = uuid.uuid4(), uuid.uuid4()
+FED = datetime(2026, 9, 30, 2, tzinfo=UTC)
+
+
+def feedback(heard: bool, stationing: bool = False) -> list[IssueFedBack]:
+    cmd = model.FeedBack(
+        feedback_id=uuid.uuid4(),
+        jurisdiction="361002",
+        unit="某局",
+        issues=(model.IssueSpec(uuid.uuid4(), "问题", RectType.LONG_TERM),),
+        fed_back_at=FED,
+        round_id=ROUND,
+        unit_id=UNIT,
+        during_stationing=stationing,
+    )
+    return model.decide_feedback(cmd, heard)
+
+
+def test_r16_no_feedback_before_the_hearing_unless_during_stationing() -> None:
+    with pytest.raises(model.HearingMissing, match="R16"):
+        feedback(heard=False)
+    [event] = feedback(heard=False, stationing=True)
+    assert event.during_stationing and event.round_id == ROUND and event.unit_id == UNIT
+    assert feedback(heard=True)[0].schema_version == 2
+
+
+def issue() -> model.Issue:
+    return model.replay(list(feedback(heard=True)))
+
+
+def task(issue_id: uuid.UUID, kind: TaskType = TaskType.LONG_TERM, due: int = 1) -> PlanTask:
+    return PlanTask(
+        task_id=uuid.uuid4(),
+        issue_id=issue_id,
+        measure="措施",
+        owner="办公室",
+        type=kind,
+        due_on=date(2026, 10, due),
+    )
+
+
+def apply(state: model.Issue, events: list) -> model.Issue:  # type: ignore[type-arg]
+    for e in events:
+        model.evolve(state, e)
+    return state
+
+
+def test_the_issue_state_machine_to_close_out() -> None:
+    s = issue()
+    assert s.issue_id is not None
+    with pytest.raises(model.IllegalTransition, match="fed_back"):
+        model.decide_verify(s, model.VerifyRectification(VerificationOutcome.ACCEPTED, "x"))
+    apply(s, model.decide_plan(s, uuid.uuid4(), [task(s.issue_id)]))
+    assert s.status is model.IssueStatus.PLANNED
+    done = model.ReportRectification(ReportKind.FORMAL, 100, True, "完成")
+    apply(s, model.decide_report(s, done))
+    assert s.status is model.IssueStatus.REPORTED_DONE
+    reject = model.VerifyRectification(VerificationOutcome.REJECTED, "不到位")
+    apply(s, model.decide_verify(s, reject))
+    assert s.status is model.IssueStatus.IN_PROGRESS and s.progress_percent == 0
+    with pytest.raises(model.IllegalTransition, match="in_progress"):
+        model.decide_close_out(s, model.CloseOut("x"))
+    apply(s, model.decide_report(s, done))
+    apply(s, model.decide_verify(s, model.VerifyRectification(VerificationOutcome.ACCEPTED, "ok")))
+    with pytest.raises(InvalidCommand, match="长效机制"):
+        model.decide_close_out(s, model.CloseOut("x"))
+    apply(s, model.decide_close_out(s, model.CloseOut("x", mechanism="联席会议制度")))
+    assert s.status is model.IssueStatus.CLOSED_OUT and s.watched
+    with pytest.raises(RuleViolation):
+        model.decide_report(s, done)
+
+
+def test_a_plan_covers_every_issue_and_is_returned_then_approved() -> None:
+    a, b = uuid.uuid4(), uuid.uuid4()
+    issues = [plans.FedBackIssue(a, date(2026, 11, 30)), plans.FedBackIssue(b, date(2026, 11, 30))]
+
+    def submit(state: plans.Plan, *tasks: PlanTask) -> plans.Plan:
+        cmd = plans.SubmitPlan(
+            plan_id=plans.plan_id_for(ROUND, UNIT),
+            round_id=ROUND,
+            unit_id=UNIT,
+            jurisdiction="361002",
+            unit="某局",
+            responsible_leader="局长",
+            tasks=tasks,
+            submitted_on=date(2026, 10, 1),
+        )
+        for e in plans.decide_submit(state, cmd, issues):
+            plans.evolve(state, e)
+        return state
+
+    state = plans.Plan()
+    with pytest.raises(InvalidCommand, match="at least one task"):
+        submit(state, task(a))
+    late = PlanTask(
+        task_id=uuid.uuid4(),
+        issue_id=a,
+        measure="m",
+        owner="o",
+        type=TaskType.IMMEDIATE,
+        due_on=date(2026, 12, 31),
+    )
+    with pytest.raises(InvalidCommand, match="R1"):
+        submit(state, late, task(b))
+    submit(state, task(a, due=5), task(b, due=6))
+    assert state.status is plans.PlanStatus.SUBMITTED and state.revision == 1
+    with pytest.raises(RuleViolation, match="submitted"):
+        submit(state, task(a, due=5), task(b, due=6))
+    for e in plans.decide_return(state, "不具体"):
+        plans.evolve(state, e)
+    submit(state, task(a, due=5), task(b, due=6))
+    assert state.revision == 2
+    for e in plans.decide_approve(state):
+        plans.evolve(state, e)
+    assert state.status is plans.PlanStatus.APPROVED
+    with pytest.raises(RuleViolation, match="approved"):
+        plans.decide_return(state, "x")
