@@ -147,7 +147,14 @@ async def shot(page: Any, name: str) -> None:
 async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "linchuan")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification"]
+    assert await menu_names(page) == [
+        "overview",
+        "petitions",
+        "clues",
+        "rectification",
+        "deadlines",
+        "rules",
+    ]
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
     # 临川区 is the only jurisdiction a county office can choose
@@ -288,7 +295,7 @@ async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
     # the discipline commission: its own feed only, the item arrives, 签收
     d = await open_as(browser, wb, "discipline")
     dept = d.page
-    assert await menu_names(dept) == ["feeds"]
+    assert await menu_names(dept) == ["feeds", "rules"]
     row = dept.locator("#feed-table tbody tr", has_text=unit).first
     await row.wait_for(timeout=60_000)  # the feed polls: reporting's projection catches up
     await row.locator(".ack-button").click()
@@ -341,7 +348,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     unit = "临川区卫生健康委员会"
     s = await open_as(browser, wb, "group")  # an inspection group member enters for the unit
     page = s.page
-    assert await menu_names(page) == ["petitions", "clues", "rectification"]
+    assert await menu_names(page) == ["petitions", "clues", "rectification", "rules"]
     await page.click('[data-menu="rectification"]')
     await page.wait_for_selector("#feedback-form")
     await page.fill("#f-unit", unit)
@@ -402,7 +409,15 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
 async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "city")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification", "feeds"]
+    assert await menu_names(page) == [
+        "overview",
+        "petitions",
+        "clues",
+        "rectification",
+        "deadlines",
+        "feeds",
+        "rules",
+    ]
     cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
     await page.wait_for_selector(cell)
     assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11
@@ -478,7 +493,15 @@ async def test_a_county_never_sees_another_countys_data(wb: Workbench, browser: 
 async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "auditor")
     page = s.page
-    assert await menu_names(page) == ["overview", "clues", "rectification", "feeds", "audit"]
+    assert await menu_names(page) == [
+        "overview",
+        "clues",
+        "rectification",
+        "deadlines",
+        "feeds",
+        "audit",
+        "rules",
+    ]
     # the auditor reads but acts nowhere
     await page.click('[data-menu="clues"]')
     await page.locator("#clue-table tbody tr").first.wait_for()

@@ -11,7 +11,7 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: sharing feeds, 2 = + the rectification ledger (整改台账), 3 = + the deadlines (期限), 4 = + the
 #: lifecycle documents of steps 1–4 (coverage, round statistics). A projection of an older
 #: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 4
+PROJECTION_VERSION = 5
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -33,6 +33,8 @@ from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
+from xuncha_reporting.domain.intake_clocks import EVENT_TYPES as INTAKE_CLOCK_EVENTS
+from xuncha_reporting.domain.intake_clocks import intake_clock_changes
 from xuncha_reporting.domain.model import (
     Ack,
     Change,
@@ -84,6 +86,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         TalentPoolMemberRetired.event_type,
         InspectorEvaluated.event_type,
         *(event.event_type for event in RECORD_EVENTS.values()),
+        *INTAKE_CLOCK_EVENTS,
     }
 )
 
@@ -237,11 +240,9 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             | clues.DeadlineRecomputed()
             | intake.DeadlineRecomputed()
         ):
-            return [
-                DeadlineRescheduled(
-                    payload.deadline_kind, envelope.stream_id, payload.due_date.isoformat()
-                )
-            ]
+            # intake's deadlines of a stationing are keyed apart from their stream (schema 2)
+            key = getattr(payload, "deadline_key", None) or envelope.stream_id
+            return [DeadlineRescheduled(payload.deadline_kind, key, payload.due_date.isoformat())]
     return []
 
 
@@ -440,5 +441,6 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
         case _:
             pass
     changes.extend(deadline_changes(envelope, payload))
+    changes.extend(intake_clock_changes(envelope, payload))
     changes.extend(lifecycle_docs(envelope, payload))
     return changes
