@@ -18,19 +18,17 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e import test_workbench_browser as base
 from tests.e2e.stack import LINCHUAN
-from tests.e2e.test_workbench_browser import (  # noqa: F401  (module fixtures)
-    Workbench,
-    browser,
-    open_as,
-    shot,
-    until,
-    wb,
-)
+from tests.e2e.test_workbench_browser import Workbench, open_as, shot, until
 from tests.integration.test_intake_clocks import stationed
 from tests.support.workbench import menu_names
 
 pytestmark = [pytest.mark.timeout(900)]
+
+# the browser module's fixtures (registered under their own names, ``wb`` and ``browser``)
+_workbench_fixture = base.wb
+_browser_fixture = base.browser
 
 
 class _Api:

@@ -5,13 +5,13 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification"]);
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", "deadlines", "feeds", "rules"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification", "deadlines", "rules"]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["petitions", "clues", "rectification"]);
-    expect(names("department")).toEqual(["feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "rectification", "feeds", "audit"]);
+    expect(names("group_member")).toEqual(["petitions", "clues", "rectification", "rules"]);
+    expect(names("department")).toEqual(["feeds", "rules"]);
+    expect(names("auditor")).toEqual(["overview", "clues", "rectification", "deadlines", "feeds", "audit", "rules"]);
     expect(names("informant_custodian")).toEqual([]);
     expect(names("nobody")).toEqual([]);
   });
@@ -22,6 +22,8 @@ describe("the menu shows only what a role may do", () => {
     expect(mayOpen("county_admin", "audit")).toBe(false);
     expect(mayOpen("county_admin", "feeds")).toBe(false);
     expect(mayOpen("auditor", "audit")).toBe(true);
+    expect(mayOpen("group_member", "deadlines")).toBe(false);
+    expect(mayOpen("department", "rules")).toBe(true);
   });
   it("actions per role", () => {
     expect(CAN.escalateOrTransfer("group_member")).toBe(false);

@@ -25,10 +25,14 @@ export const MENU: readonly MenuItem[] = [
   { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
   // feedback and rectification
   { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // deadlines (reporting's deadlines view): offices and the auditor, a county its own county
+  { name: "deadlines", path: "/deadlines", title: "期限预警", roles: ["city_admin", "county_admin", "auditor"] },
   // department feeds: the department itself; the city office and the auditor read
   { name: "feeds", path: "/feeds", title: "成果共享", roles: ["department", "city_admin", "auditor"] },
   // auditors only
   { name: "audit", path: "/audit", title: "审计", roles: ["auditor"] },
+  // the deadline rules (GET /api/v1/rules is public): everyone who works on cases
+  { name: "rules", path: "/rules", title: "期限规则", roles: ["city_admin", "county_admin", "group_member", "department", "auditor"] },
 ];
 
 export function menuFor(role: string | null | undefined): MenuItem[] {

@@ -27,7 +27,7 @@ None of these has warning events: they are shorter than R10's 20-day yellow thre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -200,6 +200,11 @@ def _office_owner(_: Any, state: Any) -> str:
     return str(group.jurisdiction)
 
 
+def _first_of(word: str) -> Callable[[Any, EventEnvelope], str]:
+    """The key of a stationing's first dispatch or report deadline."""
+    return lambda e, _: cadence_key(e.group_id, e.stationing_id, word, 0)
+
+
 def group_reactions(clocks: Clocks) -> list[Any]:
     """A group's deadlines: R14 per stationing and its R15 cadence. The same reactions run
     under the groups' command loop (stationing, its end) and the cadence's (dispatches,
@@ -218,7 +223,7 @@ def group_reactions(clocks: Clocks) -> list[Any]:
                 c.GroupStationed,
                 kind,
                 owner=_office_owner if word == "dispatch" else _group_owner,
-                key=lambda e, _, word=word: cadence_key(e.group_id, e.stationing_id, word, 0),
+                key=_first_of(word),
                 at=lambda e: start_of_day(e.starts_on),
             )
             for word, kind in first.items()

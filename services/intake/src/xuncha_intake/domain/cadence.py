@@ -40,10 +40,7 @@ class GroupCadence:
 
     group: groups.Group = field(default_factory=groups.Group)
     counts: Counter[tuple[UUID, Cadence]] = field(default_factory=Counter)
-
-    @property
-    def version(self) -> int:
-        return self.group.version
+    version: int = 0  # the group's
 
     @property
     def exists(self) -> bool:
@@ -56,6 +53,7 @@ def evolve(state: GroupCadence, event: EventPayload, at: datetime | None = None)
         state.counts[(event.stationing_id, Cadence.DISPATCH)] += 1
     elif isinstance(event, ProgressReported):
         state.counts[(event.stationing_id, Cadence.REPORT)] += 1
+    state.version = state.group.version
     return state
 
 
