@@ -18,25 +18,23 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e import test_workbench_browser as base
 from tests.e2e.stack import LINCHUAN
 from tests.e2e.test_workbench_browser import Workbench, open_as, shot, until
+
+# the browser module's fixtures (its service stack, nginx and chromium)
+from tests.e2e.test_workbench_browser import browser, wb  # noqa: F401  isort: skip
 from tests.integration.test_intake_clocks import stationed
 from tests.support.workbench import menu_names
 
 pytestmark = [pytest.mark.timeout(900)]
 
-# the browser module's fixtures (registered under their own names, ``wb`` and ``browser``)
-_workbench_fixture = base.wb
-_browser_fixture = base.browser
-
 
 class _Api:
     """What ``stationed`` needs (``client`` and ``auth``), through the workbench's nginx."""
 
-    def __init__(self, wb: Workbench, client: httpx.AsyncClient) -> None:
+    def __init__(self, bench: Workbench, client: httpx.AsyncClient) -> None:
         self.client = client
-        self.wb = wb
+        self.wb = bench
 
     def auth(self, who: str) -> dict[str, str]:
         name = {"county": "linchuan"}.get(who, who)
@@ -44,7 +42,8 @@ class _Api:
 
 
 async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
-    wb: Workbench, browser: Any
+    wb: Workbench,  # noqa: F811
+    browser: Any,  # noqa: F811
 ) -> None:
     # a walk-in today (running), and a stationing that began on 1 September: its 15 working
     # days, its first week's dispatch and fortnight's report are long past
@@ -53,7 +52,8 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
         {"jurisdiction": LINCHUAN, "unit": "临川区某局", "channel": "visit", "summary": "来访反映"},
         "linchuan",
     )
-    async with httpx.AsyncClient(base_url=wb.url, timeout=20) as client:
+    # the planning routes are not behind the workbench's nginx: straight to intake
+    async with httpx.AsyncClient(base_url=wb.running.urls["intake"], timeout=20) as client:
         ids = await stationed(_Api(wb, client), "2026-09-01")  # type: ignore[arg-type]
     group_id = ids["group_id"]
 
