@@ -64,9 +64,11 @@ KINDS: dict[str, KindInfo] = {
         "walk_in_same_day", "petition", "intake.WalkInHandled", "来访当日由领导接待处理"
     ),
     Kind.STATIONING: KindInfo("stationing", "group", "intake.StationingEnded", "结束进驻"),
-    Kind.DISPATCH: KindInfo("weekly_dispatch", "group", "intake.DispatchHeld", "每周调度"),
+    Kind.DISPATCH: KindInfo(
+        "weekly_dispatch", "group", "intake.DispatchHeld", "巡察办开展本周调度"
+    ),
     Kind.PROGRESS_REPORT: KindInfo(
-        "biweekly_report", "group", "intake.ProgressReported", "每两周向巡察办报告进展"
+        "biweekly_report", "group", "intake.ProgressReported", "巡察组向县委巡察办报告进展"
     ),
 }
 
