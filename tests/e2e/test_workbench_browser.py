@@ -156,6 +156,8 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
         "office-summary",
         "rectification",
         "supervision",
+        "deadlines",
+        "rules",
     ]
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
@@ -297,7 +299,7 @@ async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
     # the discipline commission: its own feed only, the item arrives, 签收
     d = await open_as(browser, wb, "discipline")
     dept = d.page
-    assert await menu_names(dept) == ["clues", "feeds"]
+    assert await menu_names(dept) == ["clues", "feeds", "rules"]
     row = dept.locator("#feed-table tbody tr", has_text=unit).first
     await row.wait_for(timeout=60_000)  # the feed polls: reporting's projection catches up
     await row.locator(".ack-button").click()
@@ -350,7 +352,13 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     unit = "临川区卫生健康委员会"
     s = await open_as(browser, wb, "group")  # an inspection group member enters for the unit
     page = s.page
-    assert await menu_names(page) == ["petitions", "clues", "findings", "rectification"]
+    assert await menu_names(page) == [
+        "petitions",
+        "clues",
+        "findings",
+        "rectification",
+        "rules",
+    ]
     await page.click('[data-menu="rectification"]')
     await page.wait_for_selector("#feedback-form")
     await page.fill("#f-unit", unit)
@@ -420,7 +428,9 @@ async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any
         "office-summary",
         "rectification",
         "supervision",
+        "deadlines",
         "feeds",
+        "rules",
     ]
     cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
     await page.wait_for_selector(cell)
@@ -501,10 +511,14 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
         "overview",
         "clues",
         "clue-funnel",
+        "findings",
+        "office-summary",
         "rectification",
         "supervision",
+        "deadlines",
         "feeds",
         "audit",
+        "rules",
     ]
     # the auditor reads but acts nowhere
     await page.click('[data-menu="clues"]')

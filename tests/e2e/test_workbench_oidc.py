@@ -184,8 +184,13 @@ async def test_sign_in_with_oidc_and_pkce(oidc: OidcStack) -> None:
                 "overview",
                 "petitions",
                 "clues",
+                "clue-funnel",
+                "findings",
+                "office-summary",
                 "rectification",
                 "supervision",
+                "deadlines",
+                "rules",
             ]
             assert len(token_requests) == 1
             sent = parse_qs(token_requests[0])

@@ -93,6 +93,10 @@ async def test_rules_lists_r8(svc: InProcessService) -> None:
     assert [rule["id"] for rule in r.json()["rules"]] == [
         "jianju_2020_acceptance",
         "jianju_2020_result",
+        "walk_in_same_day",
+        "stationing",
+        "weekly_dispatch",
+        "biweekly_report",
     ]
 
 

@@ -199,4 +199,42 @@ export const noticeChannelOptions = opts(NOTICE_CHANNELS);
 /** Today in China Standard Time (YYYY-MM-DD), the services' "today". */
 export function todayCst(now: Date = new Date()): string {
   return new Date(now.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+// deadlines (期限, docs/clocks.md): the kinds the services run and the states of the view
+export const DEADLINE_KINDS: Record<string, string> = {
+  "rectification.formal_report": "整改情况报告（2个月）",
+  "clues.transfer_result": "移交线索办理反馈（3个月）",
+  "clues.escalation": "报送市委巡察办（5个工作日）",
+  "rectification.task_due": "整改任务完成时限",
+  "rectification.progress_report": "每两周报告整改进展",
+  "intake.acceptance_notice": "实名举报受理告知（15个工作日）",
+  "intake.result_notice": "实名举报办理结果告知（15个工作日）",
+  "intake.walk_in": "来访当日接待处理",
+  "intake.stationing": "进驻期限（约15个工作日）",
+  "intake.dispatch": "每周调度",
+  "intake.progress_report": "每两周报告进展",
+};
+
+export const DEADLINE_STATES: Record<string, string> = {
+  running: "正常",
+  warning_yellow: "黄色预警",
+  warning_red: "红色预警",
+  overdue: "已逾期",
+  met: "按期办结",
+  met_late: "逾期办结",
+};
+
+export const RULE_KINDS: Record<string, string> = {
+  working_days: "工作日",
+  calendar_months: "自然月",
+  same_day: "当日",
+  cadence: "周期（自然日）",
+  thresholds: "预警阈值",
+};
+
+/** Who must act on a deadline: a jurisdiction's office, a department, or a unit or group. */
+export function ownerName(owner: string, caseType: string): string {
+  if (/^\d{6}$/.test(owner)) return `${jurisdictionName(owner)}巡察办`;
+  if (DEPARTMENTS[owner]) return DEPARTMENTS[owner];
+  if (caseType === "group" && /^[0-9a-f-]{36}$/.test(owner)) return "巡察组";
+  return owner;
 }

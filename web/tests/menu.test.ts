@@ -5,15 +5,15 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision"]);
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "deadlines", "feeds", "rules"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "deadlines", "rules"]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification"]);
-    expect(names("department")).toEqual(["clues", "feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "feeds", "audit"]);
+    expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification", "rules"]);
+    expect(names("department")).toEqual(["clues", "feeds", "rules"]);
+    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "deadlines", "feeds", "audit", "rules"]);
     expect(names("informant_custodian")).toEqual(["notices"]);
-    expect(names("inspected_unit")).toEqual(["unit-work"]);
+    expect(names("inspected_unit")).toEqual(["unit-work", "rules"]);
     expect(names("nobody")).toEqual([]);
   });
   it("home pages and what may be opened", () => {
@@ -23,6 +23,8 @@ describe("the menu shows only what a role may do", () => {
     expect(mayOpen("county_admin", "audit")).toBe(false);
     expect(mayOpen("county_admin", "feeds")).toBe(false);
     expect(mayOpen("auditor", "audit")).toBe(true);
+    expect(mayOpen("group_member", "deadlines")).toBe(false);
+    expect(mayOpen("department", "rules")).toBe(true);
   });
   it("actions per role", () => {
     expect(CAN.escalateOrTransfer("group_member")).toBe(false);

@@ -297,7 +297,12 @@ def test_legacy_petition_v1_is_projected_after_upcasting():
     env = envelope(petition(), LINCHUAN).model_copy(update={"schema_version": 1, "payload": raw})
     upcast = REGISTRY.upcast(env)
     changes = project(upcast, REGISTRY.decode(upcast))
-    assert changes == [Fact(Metric.PETITIONS_RECEIVED, str(pid), LINCHUAN)]
+    assert changes[0] == Fact(Metric.PETITIONS_RECEIVED, str(pid), LINCHUAN)
+    # a walk-in (来访) also starts R13's same-day deadline in the deadlines view
+    assert [(c.kind, c.key) for c in changes[1:] if isinstance(c, DeadlineStart)] == [
+        ("intake.walk_in", str(pid))
+    ]
+    assert len(changes) == 2
 
 
 # ---- views ---------------------------------------------------------------------------------

@@ -40,10 +40,14 @@ export const MENU: readonly MenuItem[] = [
   { name: "supervision", path: "/supervision", title: "整改督办与销号", roles: ["city_admin", "county_admin", "auditor"] },
   // the inspected unit's own rectification: its plan with three lists, its reports and evidence
   { name: "unit-work", path: "/unit-work", title: "本单位整改", roles: ["inspected_unit"] },
+  // deadlines (reporting's deadlines view): offices and the auditor, a county its own county
+  { name: "deadlines", path: "/deadlines", title: "期限预警", roles: ["city_admin", "county_admin", "auditor"] },
   // department feeds: the department itself; the city office and the auditor read
   { name: "feeds", path: "/feeds", title: "成果共享", roles: ["department", "city_admin", "auditor"] },
   // auditors only
   { name: "audit", path: "/audit", title: "审计", roles: ["auditor"] },
+  // the deadline rules (GET /api/v1/rules is public): everyone who works on cases
+  { name: "rules", path: "/rules", title: "期限规则", roles: ["city_admin", "county_admin", "group_member", "department", "auditor", "inspected_unit"] },
 ];
 
 export function menuFor(role: string | null | undefined): MenuItem[] {

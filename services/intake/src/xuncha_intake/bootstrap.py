@@ -22,15 +22,17 @@ from xuncha_intake.adapters import deadlines
 from xuncha_intake.adapters import groups as group_tables
 from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
-from xuncha_intake.domain import groups, planning, records
+from xuncha_intake.domain import cadence, groups, planning, records
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
+from xuncha_intake.entrypoints.clocks_api import build_clocks_router
 from xuncha_intake.entrypoints.groups_api import build_groups_router
 from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.entrypoints.planning_api import build_planning_router
 from xuncha_intake.handlers import (
     RECEIPT_STATUS_CONSUMER,
     RESULT_NOTICE_CONSUMER,
+    ClockHandlers,
     GroupHandlers,
     IntakeHandlers,
     PlanningHandlers,
@@ -93,7 +95,9 @@ def group_handlers(ctx: ServiceContext) -> GroupHandlers:
     record_table = group_tables.SqlIntakeRecords(ctx.pool)
     return GroupHandlers(
         pool_members=ctx.aggregates(groups.POOL_MEMBER, members),
-        inspection_groups=ctx.aggregates(groups.GROUP, group_table),
+        inspection_groups=ctx.aggregates(
+            groups.GROUP, group_table, deadlines.group_reactions(ctx.clocks())
+        ),
         rounds=ctx.aggregates(planning.ROUND, rounds),
         unit_table=planning_tables.SqlUnits(ctx.pool),
         member_table=members,
@@ -102,6 +106,18 @@ def group_handlers(ctx: ServiceContext) -> GroupHandlers:
         today=lambda: local_day(ctx.now()),
         intake_records=ctx.aggregates(records.INTAKE_RECORD, record_table),
         record_table=record_table,
+    )
+
+
+def clock_handlers(ctx: ServiceContext) -> ClockHandlers:
+    """R13 and R15 (adapters.deadlines): walk-ins taken up, dispatches and progress reports."""
+    return ClockHandlers(
+        petitions=ctx.aggregates(PETITION, reactions=[deadlines.reactions(ctx.clocks())]),
+        group_cadence=ctx.aggregates(
+            cadence.GROUP_CADENCE, reactions=deadlines.group_reactions(ctx.clocks())
+        ),
+        group_table=group_tables.SqlGroups(ctx.pool),
+        now=lambda: ctx.now(),
     )
 
 
@@ -115,6 +131,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     app.include_router(build_router(handlers(ctx), deps))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
     app.include_router(rules_router(deadlines.RULE_IDS))
+    app.include_router(build_clocks_router(clock_handlers(ctx), deps))
     planning_commands = planning_handlers(ctx)
     app.include_router(build_planning_router(planning_commands, deps))
     app.include_router(build_groups_router(group_handlers(ctx), planning_commands, deps))

@@ -46,7 +46,7 @@ from xuncha_shared.metrics import IDENTITY_READS
 from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMembers
 from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
-from xuncha_intake.domain import groups, model, planning, records
+from xuncha_intake.domain import cadence, groups, model, planning, records, walk_ins
 from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
 
 logger = logging.getLogger(__name__)
@@ -519,3 +519,38 @@ class GroupHandlers:
         return await self.intake_records.execute(
             record_id, lambda s: records.decide_record(s, cmd, rnd, group, unit), meta
         )
+
+
+@dataclass
+class ClockHandlers:
+    """R13 and R15: a walk-in taken up the same day, and a stationing's dispatches and progress
+    reports (each satisfies its running deadline; see adapters.deadlines)."""
+
+    petitions: Aggregates[Petition]
+    group_cadence: Aggregates[cadence.GroupCadence]
+    group_table: SqlGroups
+    now: Callable[[], datetime]
+
+    async def handle_walk_in(
+        self, cmd: walk_ins.HandleWalkIn, principal: Principal, meta: Meta
+    ) -> Petition:
+        return await self.petitions.execute(
+            cmd.petition_id, lambda s: walk_ins.decide_handle_walk_in(s, cmd, principal), meta
+        )
+
+    async def record_cadence(
+        self, cmd: cadence.RecordCadence, principal: Principal, today: date, meta: Meta
+    ) -> tuple[cadence.GroupCadence, EventPayload]:
+        group_id = await self.group_table.group_of_stationing(cmd.stationing_id)
+        if group_id is None:
+            raise groups.UnknownStationing(
+                f"未找到进驻记录 {cmd.stationing_id} / unknown stationing {cmd.stationing_id}"
+            )
+        decided: list[EventPayload] = []
+
+        def decide(state: cadence.GroupCadence) -> list[EventPayload]:
+            decided[:] = cadence.decide_cadence(state, cmd, principal, today)
+            return decided
+
+        state = await self.group_cadence.execute(group_id, decide, meta)
+        return state, decided[0]

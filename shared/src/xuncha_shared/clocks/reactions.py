@@ -28,7 +28,8 @@ class Starts:
     holds, ``state`` being the aggregate after the event), keyed by ``key`` (default: the stream
     id) and owned by ``owner`` (a unit, a department, an office). It counts from the event's
     ``occurred_at`` unless ``since`` names an earlier moment of the state (R7 counts from the
-    registration). With ``due_date``, the event carries its own due date, which must be the
+    registration) or ``at`` a moment the event names (R14 counts from the stationing's first
+    day). With ``due_date``, the event carries its own due date, which must be the
     deadline's."""
 
     event: type[EventPayload]
@@ -38,6 +39,7 @@ class Starts:
     when: Callable[[Any, Any], bool] = _always
     since: Callable[[Any], datetime | None] | None = None
     due_date: Callable[[Any], date | None] | None = None
+    at: Callable[[Any], datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class DeadlineReactions:
         self, conn: Any, start: Starts, envelope: EventEnvelope, event: EventPayload, state: object
     ) -> Deadline:
         since = start.since(state) if start.since else None
+        if since is None and start.at is not None:
+            since = start.at(event)
         deadline = await self.clocks.start(
             conn,
             start.kind,

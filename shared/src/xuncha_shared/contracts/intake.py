@@ -191,7 +191,7 @@ class ForwardingOverdue(EventPayload):
     petition_id: UUID
 
 
-class DeadlineRecomputed(EventPayload):
+class DeadlineRecomputedV1(EventPayload):
     """期限重算: a provisional due date (counted on weekends only, the year's holiday schedule
     unknown) replaced by the final one once the schedule is known."""
 
@@ -205,6 +205,58 @@ class DeadlineRecomputed(EventPayload):
     previous_due_date: date
     due_date: date
     calendar_version: ShortText
+
+
+class DeadlineRecomputed(EventPayload):
+    """期限重算: a provisional due date (counted on weekends only, the year's holiday schedule
+    unknown) replaced by the final one once the schedule is known (schema 2: with the
+    deadline's key, which differs from the stream id for a group's stationing, R14)."""
+
+    event_type: ClassVar[str] = "intake.DeadlineRecomputed"
+    schema_version: ClassVar[int] = 2
+
+    deadline_id: UUID
+    deadline_kind: ShortText
+    deadline_key: ShortText | None = Field(
+        default=None, description="the deadline's key; None: the stream id (schema 1)"
+    )
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    previous_due_date: date
+    due_date: date
+    calendar_version: ShortText
+
+
+def upcast_deadline_recomputed_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: a v1 deadline was keyed by its stream id (``deadline_key`` None)."""
+    payload.setdefault("deadline_key", None)
+    return payload
+
+
+class WalkInHandled(EventPayload):
+    """来访当日接待处理 (R13): a walk-in petition was taken up by a leader. ``handled_by`` is
+    the leader's post (组长, 巡察办主任), never a name; who recorded it is the envelope's
+    actor, when its ``occurred_at``."""
+
+    event_type: ClassVar[str] = "intake.WalkInHandled"
+    schema_version: ClassVar[int] = 1
+
+    petition_id: UUID
+    handled_by: ShortText = Field(description="the receiving leader's post, e.g. 巡察组组长")
+    summary: LongText | None = None
+
+
+class WalkInOverdue(EventPayload):
+    """来访未当日处理 (R13): a walk-in petition was not taken up by the end of its day."""
+
+    event_type: ClassVar[str] = "intake.WalkInOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the day of the visit (China Standard Time)")
+    petition_id: UUID
 
 
 # --- step 1 of the lifecycle: inspected units, term plans, linkage plans, rounds --------------
@@ -468,6 +520,66 @@ class StationingEnded(EventPayload):
     ended_on: date
 
 
+class StationingOverdue(EventPayload):
+    """进驻超期 (R14): a stationing has not ended by the last of its working days."""
+
+    event_type: ClassVar[str] = "intake.StationingOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date = Field(description="the last working day of the stationing by R14")
+    group_id: UUID
+    stationing_id: UUID
+
+
+class DispatchHeld(EventPayload):
+    """一周一调度 (R15): the office dispatched (调度) a stationed group's work. ``seq`` counts
+    the dispatches of this stationing from 1."""
+
+    event_type: ClassVar[str] = "intake.DispatchHeld"
+    schema_version: ClassVar[int] = 1
+
+    group_id: UUID
+    stationing_id: UUID
+    seq: int = Field(ge=1, le=10_000)
+    held_on: date
+    summary: LongText | None = None
+
+
+class ProgressReported(EventPayload):
+    """两周一报告 (R15): the group reported its progress to the county office. ``seq`` counts
+    the reports of this stationing from 1."""
+
+    event_type: ClassVar[str] = "intake.ProgressReported"
+    schema_version: ClassVar[int] = 1
+
+    group_id: UUID
+    stationing_id: UUID
+    seq: int = Field(ge=1, le=10_000)
+    reported_on: date
+    summary: LongText | None = None
+
+
+class CadenceOverdue(EventPayload):
+    """调度/报告逾期 (R15): a stationing went a week without a dispatch (``cadence`` dispatch)
+    or two weeks without a progress report (``cadence`` report). ``seq`` is the number of the
+    missing one."""
+
+    event_type: ClassVar[str] = "intake.CadenceOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date
+    group_id: UUID
+    stationing_id: UUID
+    cadence: Annotated[str, StringConstraints(pattern=r"^(dispatch|report)$")]
+    seq: int = Field(ge=1, le=10_000)
+
+
 # --- step 4: every intake channel, recorded against a round, group and unit -------------------
 
 
@@ -642,7 +754,10 @@ MODELS: tuple[type[EventPayload], ...] = (
     ResultNoticeOverdue,
     InformantNotified,
     ForwardingOverdue,
+    DeadlineRecomputedV1,
     DeadlineRecomputed,
+    WalkInHandled,
+    WalkInOverdue,
     UnitRegistered,
     TermPlanAdopted,
     LinkagePlanIssued,
@@ -657,6 +772,13 @@ MODELS: tuple[type[EventPayload], ...] = (
     InspectorEvaluated,
     GroupStationed,
     StationingEnded,
+    StationingOverdue,
+    DispatchHeld,
+    ProgressReported,
+    CadenceOverdue,
     *RECORD_EVENTS.values(),
 )
-UPCASTERS = {("intake.PetitionReceived", 1): upcast_petition_received_v1}
+UPCASTERS = {
+    ("intake.PetitionReceived", 1): upcast_petition_received_v1,
+    ("intake.DeadlineRecomputed", 1): upcast_deadline_recomputed_v1,
+}

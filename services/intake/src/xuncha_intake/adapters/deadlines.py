@@ -13,24 +13,52 @@
   from the disposal day, for a petition with an informant only (an anonymous reporter looks the
   status up with the receipt code); the result notice satisfies it as of its sending day; the
   worker fires ``intake.ResultNoticeOverdue``.
+* R13 (``walk_in_same_day`` v1): a walk-in petition (``PetitionReceived`` of channel ``visit``)
+  is taken up the same day: ``POST /api/v1/petitions/{id}/handling`` → ``intake.WalkInHandled``
+  satisfies it; otherwise ``intake.WalkInOverdue`` fires at 00:00 of the next day. Owned by the
+  receiving office.
+* R14 (``stationing`` v1: 15 working days from the stationing's first day): ``GroupStationed``
+  starts it (key ``<group>/<stationing>``), ``StationingEnded`` satisfies it as of its
+  ``ended_on``; otherwise ``intake.StationingOverdue`` fires. Owned by the group.
+* R15 (``weekly_dispatch`` v1, 7 days; ``biweekly_report`` v1, 14 days): ``GroupStationed``
+  starts the first dispatch and the first report deadline (keys
+  ``<group>/<stationing>/dispatch/0``, ``…/report/0``); ``DispatchHeld``/``ProgressReported``
+  number ``seq`` satisfies ``…/<seq - 1>`` and starts ``…/<seq>`` from its day;
+  ``StationingEnded`` closes the running ones (met, or met_late when already overdue). A missed
+  one fires ``intake.CadenceOverdue`` (``cadence`` dispatch or report). The dispatch is the
+  office's (owner: its jurisdiction), the report the group's.
+
+None of these has warning events: they are shorter than R10's 20-day yellow threshold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
 from xuncha_shared.clocks.clock import start_of_day
+from xuncha_shared.clocks.deadlines import OPEN_STATES
 from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
-from xuncha_shared.clocks.rules import R8_ACCEPTANCE_NOTICE, R8_RESULT_NOTICE
+from xuncha_shared.clocks.rules import (
+    R8_ACCEPTANCE_NOTICE,
+    R8_RESULT_NOTICE,
+    R13_WALK_IN,
+    R14_STATIONING,
+    R15_DISPATCH,
+    R15_REPORT,
+)
 from xuncha_shared.contracts import intake as c
+from xuncha_shared.contracts.common import Channel
+from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 
 def _recomputed(d: Deadline, old: Any) -> c.DeadlineRecomputed:
     return c.DeadlineRecomputed(
         deadline_id=d.deadline_id,
         deadline_kind=d.kind,
+        deadline_key=d.key,
         rule_id=d.rule_id,
         rule_version=d.rule_version,
         previous_due_date=old,
@@ -69,13 +97,100 @@ RESULT_NOTICE = DeadlineKind(
     recomputed=_recomputed,
 )
 
+WALK_IN = DeadlineKind(
+    name="intake.walk_in",
+    rule_id=R13_WALK_IN,
+    stream_type="petition",
+    waits_for="intake.WalkInHandled",
+    overdue=lambda d: c.WalkInOverdue(
+        deadline_id=d.deadline_id,
+        rule_id=d.rule_id,
+        rule_version=d.rule_version,
+        due_date=d.due_date,
+        petition_id=UUID(d.aggregate_id),
+    ),
+    recomputed=_recomputed,
+)
+
+
+def stationing_key(group_id: object, stationing_id: object) -> str:
+    """The key of a stationing's R14 deadline, and the prefix of its R15 ones."""
+    return f"{group_id}/{stationing_id}"
+
+
+def cadence_key(group_id: object, stationing_id: object, cadence: str, n: int) -> str:
+    """The key of a stationing's ``n``-th (from 0) dispatch or report deadline."""
+    return f"{stationing_key(group_id, stationing_id)}/{cadence}/{n}"
+
+
+def _stationing_overdue(d: Deadline) -> c.StationingOverdue:
+    group_id, stationing_id = d.key.split("/")[:2]
+    return c.StationingOverdue(
+        deadline_id=d.deadline_id,
+        rule_id=d.rule_id,
+        rule_version=d.rule_version,
+        due_date=d.due_date,
+        group_id=UUID(group_id),
+        stationing_id=UUID(stationing_id),
+    )
+
+
+def _cadence_overdue(d: Deadline) -> c.CadenceOverdue:
+    group_id, stationing_id, cadence, n = d.key.split("/")
+    return c.CadenceOverdue(
+        deadline_id=d.deadline_id,
+        rule_id=d.rule_id,
+        rule_version=d.rule_version,
+        due_date=d.due_date,
+        group_id=UUID(group_id),
+        stationing_id=UUID(stationing_id),
+        cadence=cadence,
+        seq=int(n) + 1,
+    )
+
+
+STATIONING = DeadlineKind(
+    name="intake.stationing",
+    rule_id=R14_STATIONING,
+    stream_type="group",
+    waits_for="intake.StationingEnded",
+    overdue=_stationing_overdue,
+    recomputed=_recomputed,
+)
+DISPATCH = DeadlineKind(
+    name="intake.dispatch",
+    rule_id=R15_DISPATCH,
+    stream_type="group",
+    waits_for="intake.DispatchHeld",
+    overdue=_cadence_overdue,
+    recomputed=_recomputed,
+)
+PROGRESS_REPORT = DeadlineKind(
+    name="intake.progress_report",
+    rule_id=R15_REPORT,
+    stream_type="group",
+    waits_for="intake.ProgressReported",
+    overdue=_cadence_overdue,
+    recomputed=_recomputed,
+)
+#: the R15 kinds, by the ``cadence`` word of their keys
+CADENCE_KINDS = {"dispatch": DISPATCH, "report": PROGRESS_REPORT}
+
 #: what the service's deadline worker fires
-KINDS = (ACCEPTANCE_NOTICE, RESULT_NOTICE)
+KINDS = (ACCEPTANCE_NOTICE, RESULT_NOTICE, WALK_IN, STATIONING, DISPATCH, PROGRESS_REPORT)
 #: what ``GET /api/v1/rules`` lists
-RULE_IDS = (R8_ACCEPTANCE_NOTICE, R8_RESULT_NOTICE)
+RULE_IDS = (
+    R8_ACCEPTANCE_NOTICE,
+    R8_RESULT_NOTICE,
+    R13_WALK_IN,
+    R14_STATIONING,
+    R15_DISPATCH,
+    R15_REPORT,
+)
 
 
 def reactions(clocks: Clocks) -> DeadlineReactions:
+    """The petition's deadlines: R8 (acceptance and result notices) and R13."""
     return DeadlineReactions(
         clocks,
         starts=[
@@ -84,6 +199,12 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
                 ACCEPTANCE_NOTICE,
                 owner=lambda e, _: e.jurisdiction,
                 when=lambda e, _: e.informant is not None,
+            ),
+            Starts(
+                c.PetitionReceived,
+                WALK_IN,
+                owner=lambda e, _: e.jurisdiction,
+                when=lambda e, _: e.channel is Channel.VISIT,
             ),
             Starts(
                 c.ClueDisposalLearned,
@@ -106,5 +227,113 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
                 when=lambda e, _: e.notice is c.NoticeKind.RESULT,
                 at=lambda e: start_of_day(e.sent_on),
             ),
+            Ends(c.WalkInHandled, WALK_IN),
         ],
     )
+
+
+def _group_owner(event: Any, _: Any) -> str:
+    return str(event.group_id)
+
+
+def _office_owner(_: Any, state: Any) -> str:
+    # the group's state: groups.Group, or the cadence view's GroupCadence around it
+    group = getattr(state, "group", state)
+    return str(group.jurisdiction)
+
+
+def _first_of(word: str) -> Callable[[Any, EventEnvelope], str]:
+    """The key of a stationing's first dispatch or report deadline."""
+    return lambda e, _: cadence_key(e.group_id, e.stationing_id, word, 0)
+
+
+def group_reactions(clocks: Clocks) -> list[Any]:
+    """A group's deadlines: R14 per stationing and its R15 cadence. The same reactions run
+    under the groups' command loop (stationing, its end) and the cadence's (dispatches,
+    reports)."""
+    first = {"dispatch": DISPATCH, "report": PROGRESS_REPORT}
+    starts = [
+        Starts(
+            c.GroupStationed,
+            STATIONING,
+            owner=_group_owner,
+            key=lambda e, _: stationing_key(e.group_id, e.stationing_id),
+            at=lambda e: start_of_day(e.starts_on),
+        ),
+        *(
+            Starts(
+                c.GroupStationed,
+                kind,
+                owner=_office_owner if word == "dispatch" else _group_owner,
+                key=_first_of(word),
+                at=lambda e: start_of_day(e.starts_on),
+            )
+            for word, kind in first.items()
+        ),
+        Starts(
+            c.DispatchHeld,
+            DISPATCH,
+            owner=_office_owner,
+            key=lambda e, _: cadence_key(e.group_id, e.stationing_id, "dispatch", e.seq),
+            at=lambda e: start_of_day(e.held_on),
+        ),
+        Starts(
+            c.ProgressReported,
+            PROGRESS_REPORT,
+            owner=_group_owner,
+            key=lambda e, _: cadence_key(e.group_id, e.stationing_id, "report", e.seq),
+            at=lambda e: start_of_day(e.reported_on),
+        ),
+    ]
+    ends = [
+        Ends(
+            c.StationingEnded,
+            STATIONING,
+            key=lambda e, _: stationing_key(e.group_id, e.stationing_id),
+            at=lambda e: start_of_day(e.ended_on),
+        ),
+        Ends(
+            c.DispatchHeld,
+            DISPATCH,
+            key=lambda e, _: cadence_key(e.group_id, e.stationing_id, "dispatch", e.seq - 1),
+            at=lambda e: start_of_day(e.held_on),
+        ),
+        Ends(
+            c.ProgressReported,
+            PROGRESS_REPORT,
+            key=lambda e, _: cadence_key(e.group_id, e.stationing_id, "report", e.seq - 1),
+            at=lambda e: start_of_day(e.reported_on),
+        ),
+    ]
+    return [DeadlineReactions(clocks, starts, ends), CadenceClosed(clocks)]
+
+
+class CadenceClosed:
+    """``StationingEnded`` closes the stationing's running R15 deadlines (whichever number
+    each has reached), as of the day it ended: met, or met_late when already overdue."""
+
+    def __init__(self, clocks: Clocks) -> None:
+        self.clocks = clocks
+
+    async def __call__(
+        self, conn: Any, state: object, recorded: Sequence[tuple[EventEnvelope, EventPayload]]
+    ) -> None:
+        for envelope, event in recorded:
+            if not isinstance(event, c.StationingEnded):
+                continue
+            prefix = stationing_key(event.group_id, event.stationing_id) + "/"
+            rows = await conn.fetch(
+                "SELECT kind, key FROM deadlines WHERE kind = ANY($1::text[]) "
+                "AND starts_with(key, $2) AND state = ANY($3::text[])",
+                [k.name for k in CADENCE_KINDS.values()],
+                prefix,
+                list(OPEN_STATES),
+            )
+            for row in rows:
+                await self.clocks.satisfy(
+                    conn,
+                    row["kind"],
+                    row["key"],
+                    at=start_of_day(event.ended_on),
+                    by=envelope.event_id,
+                )

@@ -27,6 +27,10 @@ class Kind(StrEnum):
     TRANSFER_RESULT = "clues.transfer_result"  # R3
     ESCALATION = "clues.escalation"  # R7
     ACCEPTANCE_NOTICE = "intake.acceptance_notice"  # R8
+    WALK_IN = "intake.walk_in"  # R13
+    STATIONING = "intake.stationing"  # R14
+    DISPATCH = "intake.dispatch"  # R15 weekly
+    PROGRESS_REPORT = "intake.progress_report"  # R15 every two weeks
 
 
 @dataclass(frozen=True)
@@ -56,13 +60,31 @@ KINDS: dict[str, KindInfo] = {
         "intake.InformantNotified(notice=acceptance)",
         "告知实名举报人受理情况",
     ),
+    Kind.WALK_IN: KindInfo(
+        "walk_in_same_day", "petition", "intake.WalkInHandled", "来访当日由领导接待处理"
+    ),
+    Kind.STATIONING: KindInfo("stationing", "group", "intake.StationingEnded", "结束进驻"),
+    Kind.DISPATCH: KindInfo(
+        "weekly_dispatch", "group", "intake.DispatchHeld", "巡察办开展本周调度"
+    ),
+    Kind.PROGRESS_REPORT: KindInfo(
+        "biweekly_report", "group", "intake.ProgressReported", "巡察组向县委巡察办报告进展"
+    ),
 }
+
+#: what reporting's ``GET /api/v1/rules`` lists: the rules of the kinds it projects (it
+#: computes their due dates from the starting events) and R10, whose colours it counts
+VIEW_RULE_IDS: tuple[str, ...] = (
+    *dict.fromkeys(info.rule_id for info in KINDS.values()),
+    "warning_colours",
+)
 
 #: the case each kind waits on, as a path of the owning service's API
 CASE_LINKS: dict[str, str] = {
     "issue": "/api/v1/rectifications/{id}",
     "clue": "/api/v1/clues/{id}",
     "petition": "/api/v1/petitions/{id}",
+    "group": "/api/v1/groups/{id}",
 }
 
 
@@ -117,12 +139,13 @@ def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
     info = KINDS.get(row["kind"])
     state = state_of(row)
     case_type = row["case_type"]
+    case_id = row["key"].split("/")[0]  # a key is the case's id, or ``<case>/<more>``
     return {
         "kind": row["kind"],
         "case": {
             "type": case_type,
-            "id": row["key"],
-            "link": CASE_LINKS.get(case_type, "").format(id=row["key"]),
+            "id": case_id,
+            "link": CASE_LINKS.get(case_type, "").format(id=case_id),
         },
         "rule_id": row["rule_id"],
         "rule_version": row["rule_version"],

@@ -35,6 +35,8 @@ from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_reporting.domain import rectification_docs
 from xuncha_reporting.domain.clue_funnel import FUNNEL_EVENT_TYPES, funnel_changes
 from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
+from xuncha_reporting.domain.intake_clocks import EVENT_TYPES as INTAKE_CLOCK_EVENTS
+from xuncha_reporting.domain.intake_clocks import intake_clock_changes
 from xuncha_reporting.domain.model import (
     Ack,
     Change,
@@ -93,6 +95,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         *(event.event_type for event in RECORD_EVENTS.values()),
         *FUNNEL_EVENT_TYPES,
         *rectification_docs.EVENT_TYPES,
+        *INTAKE_CLOCK_EVENTS,
     }
     | SUMMARY_EVENT_TYPES
 )
@@ -256,11 +259,9 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             | clues.DeadlineRecomputed()
             | intake.DeadlineRecomputed()
         ):
-            return [
-                DeadlineRescheduled(
-                    payload.deadline_kind, envelope.stream_id, payload.due_date.isoformat()
-                )
-            ]
+            # intake's deadlines of a stationing are keyed apart from their stream (schema 2)
+            key = getattr(payload, "deadline_key", None) or envelope.stream_id
+            return [DeadlineRescheduled(payload.deadline_kind, key, payload.due_date.isoformat())]
     return []
 
 
@@ -471,6 +472,7 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
             pass
     changes.extend(funnel_changes(envelope, payload))
     changes.extend(deadline_changes(envelope, payload))
+    changes.extend(intake_clock_changes(envelope, payload))
     changes.extend(lifecycle_docs(envelope, payload))
     changes.extend(summary_docs(envelope, payload))  # the office summary (office_summary.py)
     changes.extend(organisation_feed(envelope, payload))

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from xuncha_shared.clocks.http import rules_router
-from xuncha_shared.clocks.rules import R10_WARNINGS
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.domain.deadlines import VIEW_RULE_IDS
 from xuncha_reporting.entrypoints.audit import add_audit_api
 from xuncha_reporting.entrypoints.dashboard import add_dashboard
 from xuncha_reporting.entrypoints.routes.board import board_router
@@ -65,8 +65,9 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     guard(app, ctx.authenticator)
     app.include_router(build_router(ctx))
-    # reporting runs no clock; it shows the colours of R10, whose thresholds its view uses
-    app.include_router(rules_router([R10_WARNINGS]))
+    # reporting runs no clock; it lists the rules its deadlines view computes due dates with
+    # (every kind it projects) and R10, whose colours it counts: the workbench's rules page
+    app.include_router(rules_router(VIEW_RULE_IDS))
     add_audit_api(app, ctx)  # /api/v1/audit/*: auditors only, as the read-only DB role
     add_dashboard(app)
 

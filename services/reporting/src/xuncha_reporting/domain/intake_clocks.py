@@ -1,0 +1,158 @@
+"""The deadlines view's share of intake's clocks R13, R14 and R15 (see the intake service's
+``adapters/deadlines.py``): what starts, fires and ends each, as changes of the deadlines view.
+
+* R13 ``intake.walk_in``: a ``PetitionReceived`` of channel ``visit`` starts it (due the day of
+  the visit), ``WalkInHandled`` ends it, ``WalkInOverdue`` fires it. Key: the petition.
+* R14 ``intake.stationing``: ``GroupStationed`` starts it (counted from ``starts_on``),
+  ``StationingEnded`` ends it as of ``ended_on``, ``StationingOverdue`` fires it. Key
+  ``<group>/<stationing>``.
+* R15 ``intake.dispatch`` / ``intake.progress_report``: ``GroupStationed`` starts number 0,
+  ``DispatchHeld``/``ProgressReported`` number ``seq`` ends ``seq - 1`` and starts ``seq`` (from
+  its day), ``CadenceOverdue`` fires one. Key ``<group>/<stationing>/<dispatch|report>/<n>``.
+  ``StationingEnded`` closes whichever is running: that is decided when the view is read
+  (``close_with_stationings``), so the order in which events were applied does not matter.
+
+A key's part before the first ``/`` is the case (the petition or the group).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from xuncha_shared.contracts import intake
+from xuncha_shared.contracts.common import Channel
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
+from xuncha_reporting.domain.model import Change, DeadlineEnded, DeadlineFired, DeadlineStart
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        intake.WalkInHandled.event_type,
+        intake.WalkInOverdue.event_type,
+        intake.GroupStationed.event_type,
+        intake.StationingEnded.event_type,
+        intake.StationingOverdue.event_type,
+        intake.DispatchHeld.event_type,
+        intake.ProgressReported.event_type,
+        intake.CadenceOverdue.event_type,
+    }
+)
+
+CADENCE_KIND = {"dispatch": Kind.DISPATCH, "report": Kind.PROGRESS_REPORT}
+
+
+def _day(d: date) -> datetime:
+    return datetime.combine(d, time(0), CST)
+
+
+def _start(
+    kind: Kind, key: str, envelope: EventEnvelope, owner: str, at: datetime
+) -> DeadlineStart:
+    info = KINDS[kind]
+    return DeadlineStart(
+        kind=kind.value,
+        key=key,
+        rule_id=info.rule_id,
+        case_type=info.case_type,
+        jurisdiction=envelope.jurisdiction,
+        owner=owner,
+        waits_for=info.waits_for,
+        started_at=at,
+    )
+
+
+def _fired(kind: Kind, key: str, envelope: EventEnvelope, payload: Any, owner: str) -> Change:
+    info = KINDS[kind]
+    return DeadlineFired(
+        kind=kind.value,
+        key=key,
+        stage="overdue",
+        event_id=envelope.event_id,
+        rule_id=payload.rule_id,
+        rule_version=payload.rule_version,
+        due_date=payload.due_date.isoformat(),
+        case_type=info.case_type,
+        jurisdiction=envelope.jurisdiction,
+        owner=owner,
+        waits_for=info.waits_for,
+        at=envelope.occurred_at,
+    )
+
+
+def _cadence(group_id: object, stationing_id: object, word: str, n: int) -> str:
+    return f"{group_id}/{stationing_id}/{word}/{n}"
+
+
+def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    """The deadlines view's changes of an intake event (R13, R14, R15)."""
+    office = envelope.jurisdiction
+    match payload:
+        case intake.PetitionReceived() if payload.channel is Channel.VISIT:
+            return [
+                _start(
+                    Kind.WALK_IN, str(payload.petition_id), envelope, office, envelope.occurred_at
+                )
+            ]
+        case intake.WalkInHandled():
+            key = str(payload.petition_id)
+            return [DeadlineEnded(Kind.WALK_IN.value, key, envelope.event_id, envelope.occurred_at)]
+        case intake.WalkInOverdue():
+            return [_fired(Kind.WALK_IN, str(payload.petition_id), envelope, payload, office)]
+        case intake.GroupStationed():
+            g, s, at = payload.group_id, payload.stationing_id, _day(payload.starts_on)
+            return [
+                _start(Kind.STATIONING, f"{g}/{s}", envelope, str(g), at),
+                _start(Kind.DISPATCH, _cadence(g, s, "dispatch", 0), envelope, office, at),
+                _start(Kind.PROGRESS_REPORT, _cadence(g, s, "report", 0), envelope, str(g), at),
+            ]
+        case intake.StationingEnded():
+            key = f"{payload.group_id}/{payload.stationing_id}"
+            at = _day(payload.ended_on)
+            return [DeadlineEnded(Kind.STATIONING.value, key, envelope.event_id, at)]
+        case intake.StationingOverdue():
+            key = f"{payload.group_id}/{payload.stationing_id}"
+            return [_fired(Kind.STATIONING, key, envelope, payload, str(payload.group_id))]
+        case intake.DispatchHeld() | intake.ProgressReported():
+            word, owner, on = (
+                ("dispatch", office, payload.held_on)
+                if isinstance(payload, intake.DispatchHeld)
+                else ("report", str(payload.group_id), payload.reported_on)
+            )
+            kind, g, s = CADENCE_KIND[word], payload.group_id, payload.stationing_id
+            return [
+                DeadlineEnded(
+                    kind.value, _cadence(g, s, word, payload.seq - 1), envelope.event_id, _day(on)
+                ),
+                _start(kind, _cadence(g, s, word, payload.seq), envelope, owner, _day(on)),
+            ]
+        case intake.CadenceOverdue():
+            kind = CADENCE_KIND[payload.cadence]
+            key = _cadence(
+                payload.group_id, payload.stationing_id, payload.cadence, payload.seq - 1
+            )
+            owner = office if payload.cadence == "dispatch" else str(payload.group_id)
+            return [_fired(kind, key, envelope, payload, owner)]
+    return []
+
+
+def close_with_stationings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """R15 rows still running when their stationing ended count as ended then (met, or
+    met_late when already overdue), as the intake service closes them."""
+    ended = {
+        row["key"]: row["ended_at"]
+        for row in rows
+        if row["kind"] == Kind.STATIONING.value and row["ended_at"] is not None
+    }
+    if not ended:
+        return rows
+    cadence = {Kind.DISPATCH.value, Kind.PROGRESS_REPORT.value}
+    out = []
+    for row in rows:
+        if row["kind"] in cadence and row["ended_at"] is None:
+            stationing = "/".join(row["key"].split("/")[:2])
+            if stationing in ended:
+                row = {**row, "ended_at": ended[stationing]}
+        out.append(row)
+    return out

@@ -1,0 +1,123 @@
+"""The deadlines pages in Debian's chromium (Playwright), against the four services running as
+real processes (their deadline workers on the real clock) behind an nginx of this module's own:
+
+- a county office's 期限预警 page: the per-county chart and counts (green, yellow, red,
+  overdue), the overdue list with rule id and version, due date, owner and a link to the case,
+  most late first; a stationing begun weeks ago has fired R14 and R15 overdue on its own;
+- another county sees none of it;
+- 期限规则 lists every rule with its id, version and effective date; a group member may read it
+  but has no 期限预警 page.
+
+Screenshots go to test-artifacts/workbench/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.stack import LINCHUAN
+from tests.e2e.test_workbench_browser import Workbench, open_as, shot, until
+
+# the browser module's fixtures (its service stack, nginx and chromium)
+from tests.e2e.test_workbench_browser import browser, wb  # noqa: F401  isort: skip
+from tests.integration.test_intake_clocks import stationed
+from tests.support.workbench import menu_names
+
+pytestmark = [pytest.mark.timeout(900)]
+
+
+class _Api:
+    """What ``stationed`` needs (``client`` and ``auth``), through the workbench's nginx."""
+
+    def __init__(self, bench: Workbench, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.wb = bench
+
+    def auth(self, who: str) -> dict[str, str]:
+        name = {"county": "linchuan"}.get(who, who)
+        return {"Authorization": f"Bearer {self.wb.tokens[name]}"}
+
+
+async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
+    wb: Workbench,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    # a walk-in today (running), and a stationing that began on 1 September: its 15 working
+    # days, its first week's dispatch and fortnight's report are long past
+    await wb.post(
+        "/api/v1/petitions",
+        {"jurisdiction": LINCHUAN, "unit": "临川区某局", "channel": "visit", "summary": "来访反映"},
+        "linchuan",
+    )
+    # the planning routes are not behind the workbench's nginx: straight to intake
+    async with httpx.AsyncClient(base_url=wb.running.urls["intake"], timeout=20) as client:
+        ids = await stationed(_Api(wb, client), "2026-09-01")  # type: ignore[arg-type]
+    group_id = ids["group_id"]
+
+    async def fired() -> bool:
+        doc = await wb.get("/api/v1/views/deadlines", "linchuan", state="overdue")
+        kinds = {i["kind"] for i in doc["items"] if i["case"]["id"] == group_id}
+        return kinds == {"intake.stationing", "intake.dispatch", "intake.progress_report"}
+
+    await until(fired, "R14 and R15 overdue in the view (fired by intake's own worker)")
+
+    s = await open_as(browser, wb, "linchuan")
+    page = s.page
+    assert "deadlines" in await menu_names(page) and "rules" in await menu_names(page)
+    await page.click('#main-menu [data-menu="deadlines"]')
+    await page.wait_for_selector("#deadline-table .state-overdue")
+    assert await page.title() == "期限预警 · 巡察工作台"
+    # the county's counts: its overdue ones, and the walk-in still green
+    summary = page.locator("#deadline-summary")
+    await summary.get_by_text("临川区").wait_for()
+    overdue = int(await summary.locator('[data-colour="overdue"]').first.inner_text())
+    assert overdue >= 3
+    assert int(await summary.locator('[data-colour="green"]').first.inner_text()) >= 1
+    assert await page.locator("canvas").count() >= 1  # the ECharts chart
+    # the list: most late first, each with rule id and version, due date, owner, case
+    rows = page.locator("#deadline-table .el-table__body-wrapper tr.state-overdue")
+    assert await rows.count() >= 3
+    # the most late: the first week's dispatch (due 8 September), the office's, on the group
+    first = await rows.first.inner_text()
+    assert "每周调度" in first and "weekly_dispatch" in first and "第1版" in first
+    assert "2026-09-08" in first and "临川区巡察办" in first and "巡察组" in first
+    assert "已逾期" in first
+    stationing = await rows.filter(has_text="进驻期限").first.inner_text()
+    # 1 Sep + 15 working days, Sunday 20 September worked (调休 before National Day)
+    assert "stationing" in stationing and "2026-09-21" in stationing
+    lates = [
+        int(t.split()[0])
+        for t in await page.locator(
+            "#deadline-table .el-table__body-wrapper tr td:nth-child(2)"
+        ).all_inner_texts()
+        if t.strip() and t.strip() != "—"
+    ]
+    assert lates == sorted(lates, reverse=True)
+    table = await page.locator("#deadline-table").inner_text()
+    assert "weekly_dispatch" in table and "biweekly_report" in table
+    await shot(page, "deadlines-county")
+    assert not s.errors, s.errors
+
+    # another county: nothing of Linchuan's
+    other = await open_as(browser, wb, "nancheng")
+    await other.page.click('#main-menu [data-menu="deadlines"]')
+    await other.page.wait_for_selector("#deadline-table")
+    await other.page.wait_for_timeout(500)
+    assert group_id not in str(other.api)
+    assert "临川区" not in await other.page.locator("#deadline-summary").inner_text()
+    assert await other.page.locator("#deadline-table tr.state-overdue").count() == 0
+
+    # the rules, as a group member reads them
+    member = await open_as(browser, wb, "group")
+    assert "deadlines" not in await menu_names(member.page)
+    await member.page.click('#main-menu [data-menu="rules"]')
+    await member.page.wait_for_selector('#rules-table [data-rule="stationing"]')
+    text = await member.page.locator("#rules-table").inner_text()
+    for rule_id in ("xunshi_2015_art27", "walk_in_same_day", "weekly_dispatch", "warning_colours"):
+        assert rule_id in text
+    assert "15 个工作日" in text and "每 7 天" in text and "2015-08-03" in text
+    await shot(member.page, "deadline-rules")
+    assert not member.errors, member.errors
