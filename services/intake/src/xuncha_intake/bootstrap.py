@@ -110,12 +110,13 @@ async def on_start(ctx: ServiceContext) -> None:
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     guard(app, ctx.authenticator)
     deps = AuthDependencies(ctx.authenticator)
-    app.include_router(build_router(handlers(ctx), deps))
+    group_commands = group_handlers(ctx)
+    app.include_router(build_router(handlers(ctx), deps, group_commands))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
     app.include_router(rules_router(deadlines.RULE_IDS))
     planning_commands = planning_handlers(ctx)
     app.include_router(build_planning_router(planning_commands, deps))
-    app.include_router(build_groups_router(group_handlers(ctx), planning_commands, deps))
+    app.include_router(build_groups_router(group_commands, planning_commands, deps))
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:

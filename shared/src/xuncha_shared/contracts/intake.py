@@ -35,8 +35,8 @@ class PetitionReceivedV1(EventPayload):
     receipt_code_hash: str
 
 
-class PetitionReceived(EventPayload):
-    """来信来电来访 or a referral recorded by intake (schema 2)."""
+class PetitionReceivedV2(EventPayload):
+    """Schema 2: ``round_id`` free text, no group or unit."""
 
     event_type: ClassVar[str] = "intake.PetitionReceived"
     schema_version: ClassVar[int] = 2
@@ -49,6 +49,26 @@ class PetitionReceived(EventPayload):
     informant: SealedPersonalData | None = None
     receipt_code_hash: str
     round_id: str | None = None
+
+
+class PetitionReceived(EventPayload):
+    """来信来电来访 or a referral recorded by intake (schema 3): received by an inspection
+    group (``group_id``; ``round_id`` is then the group's round) about a registered unit
+    (``unit_id``; ``unit`` is then its name), or neither."""
+
+    event_type: ClassVar[str] = "intake.PetitionReceived"
+    schema_version: ClassVar[int] = 3
+
+    petition_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    channel: Channel
+    summary: LongText
+    informant: SealedPersonalData | None = None
+    receipt_code_hash: str
+    round_id: str | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
 
 
 #: the custodian's stated purpose of an identity read: 4 to 500 characters after stripping
@@ -83,6 +103,13 @@ def upcast_petition_received_v1(payload: JsonDict) -> JsonDict:
     """v1 -> v2: ``content`` became ``summary``; ``round_id`` is unknown for old petitions."""
     payload["summary"] = payload.pop("content")
     payload.setdefault("round_id", None)
+    return payload
+
+
+def upcast_petition_received_v2(payload: JsonDict) -> JsonDict:
+    """v2 -> v3: petitions before groups had no group or unit (``null``)."""
+    payload.setdefault("group_id", None)
+    payload.setdefault("unit_id", None)
     return payload
 
 
@@ -581,6 +608,7 @@ IntakeRecordEvent = _IntakeRecord
 
 MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceivedV1,
+    PetitionReceivedV2,
     PetitionReceived,
     InformantIdentityRead,
     AcceptanceNoticeOverdue,
@@ -603,4 +631,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     StationingEnded,
     *RECORD_EVENTS.values(),
 )
-UPCASTERS = {("intake.PetitionReceived", 1): upcast_petition_received_v1}
+UPCASTERS = {
+    ("intake.PetitionReceived", 1): upcast_petition_received_v1,
+    ("intake.PetitionReceived", 2): upcast_petition_received_v2,
+}

@@ -187,6 +187,22 @@ class SqlGroups(PoolRepository):
         for key in sorted({_lock_key(m) for m in member_ids}):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
 
+    async def lock_round(self, conn: Any, round_id: UUID) -> None:
+        """Serialise the group formations of one round (R23: a unit in one group of a round)."""
+        digest = hashlib.sha256(f"{_LOCK_SPACE}/round/{round_id}".encode()).digest()
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1)", int.from_bytes(digest[:8], "big", signed=True)
+        )
+
+    async def units_taken(self, conn: Any, round_id: UUID) -> dict[UUID, int]:
+        """The round's units already in a group: unit → group number."""
+        async with self._conn(conn) as c:
+            rows = await c.fetch(
+                "SELECT unnest(unit_ids) AS unit_id, group_no FROM group_view WHERE round_id = $1",
+                round_id,
+            )
+        return {r["unit_id"]: r["group_no"] for r in rows}
+
     async def seats_overlapping(
         self, conn: Any, member_ids: list[UUID], starts_on: date, ends_on: date
     ) -> list[Busy]:

@@ -8,6 +8,7 @@ guard, in case an id were ever derived differently.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -122,6 +123,19 @@ class SqlUnits(PoolRepository):
             rows = await c.fetch(
                 "SELECT unit_id, jurisdiction, name, kind FROM unit_view "
                 "WHERE jurisdiction LIKE $1 ORDER BY jurisdiction, name",
+                jurisdiction_like,
+            )
+        return [UnitRow(r["unit_id"], r["jurisdiction"], r["name"], r["kind"]) for r in rows]
+
+    async def list_of_group(self, group_id: UUID, jurisdiction_like: str) -> builtins.list[UnitRow]:
+        """The units of group ``group_id`` (``group_view``, same database) within
+        ``jurisdiction_like``."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT u.unit_id, u.jurisdiction, u.name, u.kind FROM unit_view u "
+                "JOIN group_view g ON u.unit_id = ANY(g.unit_ids) "
+                "WHERE g.group_id = $1 AND u.jurisdiction LIKE $2 ORDER BY u.jurisdiction, u.name",
+                group_id,
                 jurisdiction_like,
             )
         return [UnitRow(r["unit_id"], r["jurisdiction"], r["name"], r["kind"]) for r in rows]

@@ -226,16 +226,29 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
             id=unit.unit_id, jurisdiction=unit.jurisdiction, name=unit.name, kind=unit.kind.value
         )
 
+    unit_reader = deps.require_roles(*READERS, Role.GROUP_MEMBER)
+
     @router.get("/units", response_model=list[UnitOut])
     async def list_units(
         jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-        principal: Principal = Depends(reader),
+        principal: Principal = Depends(unit_reader),
     ) -> list[UnitOut]:
+        """The units the caller may see; a group member's token bound to a group: that group's
+        units only (an unbound group member: 403, as for the rest of step 1)."""
+        if principal.role is Role.GROUP_MEMBER and principal.group_id is None:
+            raise forbidden(
+                "未绑定巡察组的组员令牌不能查看被巡察单位 / a group member token not bound to a "
+                "group may not list units"
+            )
         if jurisdiction is not None:
             known_jurisdiction(jurisdiction)
             ensure_jurisdiction(principal, jurisdiction)
         pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
-        return [UnitOut.of_row(row) for row in await handlers.unit_table.list(pattern)]
+        if principal.group_id is not None:
+            rows = await handlers.unit_table.list_of_group(principal.group_id, pattern)
+        else:
+            rows = await handlers.unit_table.list(pattern)
+        return [UnitOut.of_row(row) for row in rows]
 
     @router.post("/term-plans", status_code=201, response_model=TermPlanOut)
     async def adopt_term_plan(
