@@ -55,15 +55,15 @@ def handlers(ctx: ServiceContext) -> IntakeHandlers:
 def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
     units = planning_tables.SqlUnits(ctx.pool)
     rounds = planning_tables.SqlRounds(ctx.pool)
+    linkage = planning_tables.SqlLinkagePlans(ctx.pool)
     return PlanningHandlers(
         units=ctx.aggregates(planning.UNIT, units),
         term_plans=ctx.aggregates(planning.TERM_PLAN, planning_tables.SqlTermPlans(ctx.pool)),
-        linkage_plans=ctx.aggregates(
-            planning.LINKAGE_PLAN, planning_tables.SqlLinkagePlans(ctx.pool)
-        ),
+        linkage_plans=ctx.aggregates(planning.LINKAGE_PLAN, linkage),
         rounds=ctx.aggregates(planning.ROUND, rounds),
         unit_table=units,
         round_table=rounds,
+        linkage_table=linkage,
     )
 
 

@@ -36,7 +36,7 @@ from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
 
 from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMembers
-from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
+from xuncha_intake.adapters.planning import SqlLinkagePlans, SqlRounds, SqlUnits
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
 from xuncha_intake.domain import groups, model, planning, records
 from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
@@ -266,6 +266,7 @@ class PlanningHandlers:
     rounds: Aggregates[planning.Round]
     unit_table: SqlUnits
     round_table: SqlRounds
+    linkage_table: SqlLinkagePlans
 
     async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
         return await self.units.execute(
@@ -292,6 +293,17 @@ class PlanningHandlers:
             lambda s: planning.decide_issue_linkage_plan(s, cmd, parent),
             meta,
         )
+
+    async def provide_counterpart_report(
+        self, plan_id: UUID, cmd: planning.ProvideCounterpartReport, meta: Meta
+    ) -> planning.LinkagePlan:
+        facts = await self.unit_table.facts([cmd.unit_id, cmd.counterpart_unit_id])
+        return await self.linkage_plans.execute(
+            plan_id, lambda s: planning.decide_counterpart_report(s, plan_id, cmd, facts), meta
+        )
+
+    async def load_linkage_plan(self, plan_id: UUID) -> planning.LinkagePlan:
+        return await self.linkage_plans.load(plan_id)
 
     async def plan_round(self, cmd: planning.PlanRound, meta: Meta) -> planning.Round:
         term_plan = await self.term_plans.load(

@@ -9,9 +9,11 @@ SERVICE = "reporting"
 PROJECTION_CONSUMER = "reporting.projections"
 #: Version of the projection's tables (meta key ``projection_version``): 1 = linked view and
 #: sharing feeds, 2 = + the rectification ledger (整改台账), 3 = + the deadlines (期限), 4 = + the
-#: lifecycle documents of steps 1–4 (coverage, round statistics). A projection of an older
-#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 4
+#: lifecycle documents of steps 1–4 (coverage, round statistics), 5 = + linkage plans'
+#: counterpart reports (the linked view's linkage figures) and petitions' groups and units. A
+#: projection of an older version is rebuilt from the history when the service starts
+#: (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 5
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (
@@ -25,6 +27,7 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "group",
     "intake_record",
     "pool_member",
+    "linkage_plan",
 )
 #: Stream type of reporting's own events (acknowledgements).
 SHARE_STREAM_TYPE = "share"

@@ -260,6 +260,21 @@ class LinkagePlanIssued(EventPayload):
     parent_plan_id: UUID | None = None
 
 
+class CounterpartReportProvided(EventPayload):
+    """上下联动: under its linkage plan a county provides the inspection report of a unit it
+    inspected itself (``unit_id``) that matches a unit the city inspects in linkage
+    (``counterpart_unit_id``), so that the upper level can 以下看上."""
+
+    event_type: ClassVar[str] = "intake.CounterpartReportProvided"
+    schema_version: ClassVar[int] = 1
+
+    linkage_plan_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    counterpart_unit_id: UUID
+    provided_on: date
+
+
 class RoundPlanned(EventPayload):
     """轮次部署: a round of a term (round numbers are unique in a jurisdiction's term; the round
     id is derived from jurisdiction, term and round number)."""
@@ -618,6 +633,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     UnitRegistered,
     TermPlanAdopted,
     LinkagePlanIssued,
+    CounterpartReportProvided,
     RoundPlanned,
     RoundUnitsAssigned,
     RoundAuthorised,

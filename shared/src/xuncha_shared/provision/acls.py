@@ -50,6 +50,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "group",
         "intake_record",
         "pool_member",
+        "linkage_plan",
     ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})

@@ -176,6 +176,26 @@ class SqlLinkagePlans(PoolRepository):
                 state.version,
             )
 
+    async def list(self, jurisdiction_like: str) -> builtins.list[LinkagePlan]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT * FROM linkage_plan_view WHERE jurisdiction LIKE $1 "
+                "ORDER BY issued_on, jurisdiction",
+                jurisdiction_like,
+            )
+        return [
+            LinkagePlan(
+                linkage_plan_id=r["linkage_plan_id"],
+                jurisdiction=r["jurisdiction"],
+                title=r["title"],
+                issued_on=r["issued_on"],
+                trigger=r["trigger"],
+                parent_plan_id=r["parent_plan_id"],
+                version=r["version"],
+            )
+            for r in rows
+        ]
+
 
 class SqlRounds(PoolRepository):
     async def upsert(self, conn: Any, state: Round) -> None:
