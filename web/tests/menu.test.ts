@@ -5,13 +5,16 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", "feeds"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification"]);
+    const rounds = ["planning", "rounds", "talent-pool", "group-work"];
+    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "rectification", ...rounds, "feeds"]);
+    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "rectification", ...rounds]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["petitions", "clues", "rectification"]);
+    expect(names("group_member")).toEqual(["petitions", "clues", "rectification", "group-work"]);
     expect(names("department")).toEqual(["feeds"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "rectification", "feeds", "audit"]);
+    expect(names("auditor")).toEqual([
+      "overview", "clues", "rectification", "planning", "rounds", "talent-pool", "feeds", "audit",
+    ]);
     expect(names("informant_custodian")).toEqual([]);
     expect(names("nobody")).toEqual([]);
   });

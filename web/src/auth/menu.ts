@@ -25,6 +25,12 @@ export const MENU: readonly MenuItem[] = [
   { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
   // feedback and rectification
   { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // rounds, groups and the talent pool (intake, issue 13): offices write, the auditor reads
+  { name: "planning", path: "/planning", title: "巡察规划", roles: ["city_admin", "county_admin", "auditor"] },
+  { name: "rounds", path: "/rounds", title: "巡察轮次", roles: ["city_admin", "county_admin", "auditor"] },
+  { name: "talent-pool", path: "/talent-pool", title: "巡察人才库", roles: ["city_admin", "county_admin", "auditor"] },
+  // a group's talks, surveys, symposia … (a group member's token: its own group)
+  { name: "group-work", path: "/group-work", title: "了解情况", roles: ["group_member", "city_admin", "county_admin"] },
   // department feeds: the department itself; the city office and the auditor read
   { name: "feeds", path: "/feeds", title: "成果共享", roles: ["department", "city_admin", "auditor"] },
   // auditors only

@@ -13,6 +13,8 @@ export interface Me {
   jurisdiction_name: string;
   department: string | null;
   department_label: string | null;
+  /** a group member's token bound to a group */
+  group_id?: string | null;
 }
 
 export interface OidcConfig {

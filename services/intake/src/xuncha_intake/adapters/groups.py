@@ -88,6 +88,7 @@ class MemberRow:
     rank: str
     birth_year: int
     retired: bool
+    recusals: list[UUID]
 
 
 class SqlPoolMembers(PoolRepository):
@@ -132,6 +133,7 @@ class SqlPoolMembers(PoolRepository):
                 rank=r["rank"],
                 birth_year=r["birth_year"],
                 retired=r["retired"],
+                recusals=list(r["recusals"]),
             )
             for r in rows
         ]
@@ -186,6 +188,13 @@ class SqlGroups(PoolRepository):
         """Serialise group formations that share a member (until ``conn`` commits)."""
         for key in sorted({_lock_key(m) for m in member_ids}):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+
+    async def ids_of_round(self, round_id: UUID) -> list[UUID]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT group_id FROM group_view WHERE round_id = $1 ORDER BY group_no", round_id
+            )
+        return [r["group_id"] for r in rows]
 
     async def lock_round(self, conn: Any, round_id: UUID) -> None:
         """Serialise the group formations of one round (R23: a unit in one group of a round)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from xuncha_shared.contracts.intake import (
     Grade,
@@ -35,13 +35,15 @@ from xuncha_shared.contracts.intake import (
     TalentPoolMemberRetired,
     TalentSource,
 )
+from xuncha_shared.contracts.intake import (
+    group_id_for as group_id_for,
+)
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_intake.domain.planning import (
-    ID_NAMESPACE,
     Round,
     UnitFact,
     validate_dates,
@@ -49,10 +51,6 @@ from xuncha_intake.domain.planning import (
 )
 
 MAX_GROUP_SIZE = 15
-
-
-def group_id_for(round_id: UUID, group_no: int) -> UUID:
-    return uuid5(ID_NAMESPACE, f"group/{round_id}/{group_no}")
 
 
 # --- refusals ---------------------------------------------------------------------------------

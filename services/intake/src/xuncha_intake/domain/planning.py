@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from xuncha_shared.contracts.intake import (
+    INTAKE_ID_NAMESPACE,
     CounterpartReportProvided,
     InspectionMode,
     LinkagePlanIssued,
@@ -37,31 +38,26 @@ from xuncha_shared.contracts.intake import (
     TermPlanAdopted,
     UnitKind,
     UnitRegistered,
+    normalize_unit_name,
+)
+from xuncha_shared.contracts.intake import (
+    round_id_for as round_id_for,
+)
+from xuncha_shared.contracts.intake import (
+    term_plan_id_for as term_plan_id_for,
+)
+from xuncha_shared.contracts.intake import (
+    unit_id_for as unit_id_for,
 )
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
-#: namespace of the ids derived from natural keys (units, term plans, rounds)
-ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://xuncha.example/intake/")
-
-
-def normalize_name(name: str) -> str:
-    """A unit name as compared for uniqueness: stripped, inner runs of blanks made one space."""
-    return " ".join(name.split())
-
-
-def unit_id_for(jurisdiction: str, name: str) -> UUID:
-    return uuid5(ID_NAMESPACE, f"unit/{jurisdiction}/{normalize_name(name)}")
-
-
-def term_plan_id_for(jurisdiction: str, term_no: int) -> UUID:
-    return uuid5(ID_NAMESPACE, f"term-plan/{jurisdiction}/{term_no}")
-
-
-def round_id_for(jurisdiction: str, term_no: int, round_no: int) -> UUID:
-    return uuid5(ID_NAMESPACE, f"round/{jurisdiction}/{term_no}/{round_no}")
+#: ids derived from natural keys (units, term plans, rounds, groups) are part of the contract
+#: (``xuncha_shared.contracts.intake``), so that others (the demo) can name them
+ID_NAMESPACE = INTAKE_ID_NAMESPACE
+normalize_name = normalize_unit_name
 
 
 # --- refusals ---------------------------------------------------------------------------------

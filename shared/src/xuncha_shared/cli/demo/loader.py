@@ -30,6 +30,7 @@ from xuncha_shared.cli.demo.plan import (
     build_plan,
     report_steps,
 )
+from xuncha_shared.cli.demo.rounds import RoundsLoader, RoundsSummary
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 
@@ -51,6 +52,7 @@ class LoadSummary:
     reports: int = 0
     acknowledged: int = 0
     linked: dict[str, Any] = field(default_factory=dict)
+    rounds: RoundsSummary | None = None
 
 
 def _writer_for(code: str, tokens: dict[str, str]) -> str:
@@ -92,8 +94,10 @@ class _Loader:
         endpoints: Endpoints,
         tokens: dict[str, str],
         progress: Progress | None,
+        seed: int = DEFAULT_SEED,
     ) -> None:
         self.plan = plan
+        self.seed = seed
         self.endpoints = endpoints
         self.tokens = tokens
         self.progress = progress
@@ -240,6 +244,13 @@ class _Loader:
             summary.skipped = True
             summary.linked = before
             return summary
+        rounds = RoundsLoader(self.client, self.endpoints, self.seed)
+        if not await rounds.present():
+            summary.rounds = await rounds.run(
+                lambda items, work, label: _gather_limited(
+                    items, work, self.task(label, len(items))
+                )
+            )
         petitions = plan.petitions
         await _gather_limited(
             petitions, self.record, self.task("信访举报受理 (intake)", len(petitions))
@@ -260,6 +271,8 @@ class _Loader:
         await self.wait_for_projection(before)
         await self.acknowledge()
         summary.linked = await self.client.linked()
+        if summary.rounds is not None:
+            summary.rounds.coverage = await rounds.coverage()
         return summary
 
 
@@ -272,7 +285,7 @@ async def load_demo(
     progress: Progress | None = None,
 ) -> LoadSummary:
     """Load the plan of ``seed`` (skipped when demo data is present, unless ``force``)."""
-    loader = _Loader(build_plan(seed), endpoints, tokens, progress)
+    loader = _Loader(build_plan(seed), endpoints, tokens, progress, seed)
     try:
         return await loader.run(force=force)
     finally:

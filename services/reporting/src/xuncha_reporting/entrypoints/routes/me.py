@@ -18,6 +18,7 @@ class Me(BaseModel):
     jurisdiction_name: str
     department: str | None
     department_label: str | None
+    group_id: str | None = None  # a group member's token bound to a group (its group)
 
 
 def me_router(current: PrincipalDependency) -> APIRouter:
@@ -35,6 +36,7 @@ def me_router(current: PrincipalDependency) -> APIRouter:
             department_label=(
                 DEPARTMENT_LABELS_ZH[principal.department] if principal.department else None
             ),
+            group_id=str(principal.group_id) if principal.group_id else None,
         )
 
     return router
