@@ -42,6 +42,8 @@ from tests.support.workbench import (
 pytestmark = [pytest.mark.timeout(900)]
 
 NANCHENG = "361021"
+#: the pages of rounds, groups and the talent pool (issue 13)
+ROUND_PAGES = ["planning", "rounds", "talent-pool", "group-work"]
 NANCHENG_UNIT = "南城县交通运输局"
 
 
@@ -147,7 +149,9 @@ async def shot(page: Any, name: str) -> None:
 async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "linchuan")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification"]
+    assert await menu_names(page) == [
+        "overview", "petitions", "clues", "rectification", *ROUND_PAGES,
+    ]  # fmt: skip
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
     # 临川区 is the only jurisdiction a county office can choose
@@ -341,7 +345,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     unit = "临川区卫生健康委员会"
     s = await open_as(browser, wb, "group")  # an inspection group member enters for the unit
     page = s.page
-    assert await menu_names(page) == ["petitions", "clues", "rectification"]
+    assert await menu_names(page) == ["petitions", "clues", "rectification", "group-work"]
     await page.click('[data-menu="rectification"]')
     await page.wait_for_selector("#feedback-form")
     await page.fill("#f-unit", unit)
@@ -402,7 +406,9 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
 async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "city")
     page = s.page
-    assert await menu_names(page) == ["overview", "petitions", "clues", "rectification", "feeds"]
+    assert await menu_names(page) == [
+        "overview", "petitions", "clues", "rectification", *ROUND_PAGES, "feeds",
+    ]  # fmt: skip
     cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
     await page.wait_for_selector(cell)
     assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11
@@ -478,7 +484,9 @@ async def test_a_county_never_sees_another_countys_data(wb: Workbench, browser: 
 async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "auditor")
     page = s.page
-    assert await menu_names(page) == ["overview", "clues", "rectification", "feeds", "audit"]
+    assert await menu_names(page) == [
+        "overview", "clues", "rectification", *ROUND_PAGES[:3], "feeds", "audit",
+    ]  # fmt: skip
     # the auditor reads but acts nowhere
     await page.click('[data-menu="clues"]')
     await page.locator("#clue-table tbody tr").first.wait_for()
