@@ -10,7 +10,7 @@ Screenshots go to test-artifacts/workbench/ (rounds-*.png).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -82,6 +82,16 @@ async def shot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"rounds-{name}.png"), full_page=True)
 
 
+async def choose_many(page: Any, input_id: str, labels: Sequence[str]) -> None:
+    """Pick each of ``labels`` in the multiple el-select whose input has ``input_id`` (it stays
+    open between picks), then close it."""
+    await page.locator(f".el-select:has(#{input_id})").click()
+    for label in labels:
+        option = page.locator(".el-select-dropdown__item:visible", has_text=label).first
+        await option.click()
+    await page.keyboard.press("Escape")
+
+
 async def fill_date(page: Any, input_id: str, value: str) -> None:
     await page.fill(f"#{input_id}", value)
     await page.keyboard.press("Enter")
@@ -143,19 +153,13 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.wait_for_selector("#round-title")
     assert f"第{TERM}届第1轮巡察" in await page.inner_text("#round-title")
 
-    for name in UNITS:
-        await choose(page, "a-units", name)
-    await page.keyboard.press("Escape")
+    await choose_many(page, "a-units", UNITS)
     await page.click("#a-submit")
     await page.locator("#round-units tbody tr").nth(2).wait_for()
 
     # the picker flags the member whose home unit is inspected; the service refuses and says why
-    for name in UNITS[:2]:
-        await choose(page, "g-units", name)
-    await page.keyboard.press("Escape")
-    for name in ("赵清廉", "钱守正", "李本单位"):
-        await choose(page, "g-members", name)
-    await page.keyboard.press("Escape")
+    await choose_many(page, "g-units", UNITS[:2])
+    await choose_many(page, "g-members", ("赵清廉", "钱守正", "李本单位"))
     hints = page.locator("#recusal-hints")
     await hints.wait_for()
     assert "李本单位" in await hints.inner_text()
@@ -171,9 +175,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     # without that member the group is formed
     tag = page.locator(".el-select:has(#g-members) .el-tag", has_text="李本单位")
     await tag.locator(".el-tag__close").click()
-    await page.keyboard.press("Escape")
-    await choose(page, "g-members", "孙明察")
-    await page.keyboard.press("Escape")
+    await choose_many(page, "g-members", ("孙明察",))
     await page.click("#g-submit")
     header = page.locator(".el-collapse-item__header", has_text="第1巡察组")
     await header.wait_for()

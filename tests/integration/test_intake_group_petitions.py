@@ -148,3 +148,28 @@ async def test_petitions_name_their_group_and_unit(api: Api) -> None:
     await api.ok("county", "/petitions", {**base, "unit": "临川区某局", "round_id": "4-7"})
     version, payload = await _last_petition_event(api)
     assert (version, payload["group_id"], payload["unit_id"]) == (3, None, None)
+
+
+async def test_a_rounds_groups_and_members_recusals_are_listed(api: Api) -> None:
+    units = [await api.unit("county", LINCHUAN, f"临川区列表单位{i}") for i in range(2)]
+    home = await api.unit("county", LINCHUAN, "临川区列表工作单位")
+    round_id = await api.round("county", LINCHUAN, 25, 1, units)
+    people = [await api.member("county", LINCHUAN, f"列表干部{i}", home) for i in range(4)]
+    await api.ok(
+        "county",
+        f"/talent-pool/members/{people[3]}/recusals",
+        {"unit_id": units[0], "reason": "配偶在该单位任职"},
+    )
+    second = await api.ok("county", f"/rounds/{round_id}/groups", group(2, people[2:], units[1:]))
+    first = await api.ok("county", f"/rounds/{round_id}/groups", group(1, people[:2], units[:1]))
+    resp = await api.client.get(f"/api/v1/rounds/{round_id}/groups", headers=api.auth("county"))
+    assert resp.status_code == 200, resp.text
+    assert [g["id"] for g in resp.json()] == [first["id"], second["id"]]
+    for who in ("other", "group"):
+        resp = await api.client.get(f"/api/v1/rounds/{round_id}/groups", headers=api.auth(who))
+        assert resp.status_code in (403, 404), (who, resp.text)
+    listed = await api.client.get(
+        f"/api/v1/talent-pool/members?jurisdiction={LINCHUAN}", headers=api.auth("county")
+    )
+    mine = next(m for m in listed.json() if m["id"] == people[3])
+    assert mine["recusal_unit_ids"] == [units[0]]
