@@ -73,7 +73,13 @@ async def page_as(browser: Any, url: str, token: str) -> Any:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors
-    await sign_in(page, url, token)
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    try:
+        await sign_in(page, url, token)
+    except Exception:
+        await page.screenshot(path=str(ARTIFACTS / "rounds-sign-in-failed.png"))
+        raise AssertionError(f"sign-in failed: {errors} {console}") from None
     return page
 
 
@@ -197,6 +203,9 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
         group_id=group["id"],
     )
     member_token = await auth.create_token_in(running.databases.values(), bound)
+    member_office = Office(url, member_token)
+    assert (await member_office.get("/api/v1/me"))["group_id"] == group["id"]
+    assert (await member_office.get(f"/api/v1/groups/{group['id']}"))["id"] == group["id"]
 
     # a member of the group records a talk with its own token
     member = await page_as(browser, url, member_token)
