@@ -42,6 +42,8 @@ from tests.support.workbench import (
 pytestmark = [pytest.mark.timeout(900)]
 
 NANCHENG = "361021"
+#: the pages of rounds, groups and the talent pool (issue 13)
+ROUND_PAGES = ["planning", "rounds", "talent-pool", "group-work"]
 NANCHENG_UNIT = "南城县交通运输局"
 
 
@@ -155,6 +157,10 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
         "findings",
         "office-summary",
         "rectification",
+        "planning",
+        "rounds",
+        "talent-pool",
+        "group-work",
         "supervision",
         "deadlines",
         "rules",
@@ -357,6 +363,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
         "clues",
         "findings",
         "rectification",
+        "group-work",
         "rules",
     ]
     await page.click('[data-menu="rectification"]')
@@ -427,6 +434,10 @@ async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any
         "findings",
         "office-summary",
         "rectification",
+        "planning",
+        "rounds",
+        "talent-pool",
+        "group-work",
         "supervision",
         "deadlines",
         "feeds",
@@ -514,6 +525,9 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
         "findings",
         "office-summary",
         "rectification",
+        "planning",
+        "rounds",
+        "talent-pool",
         "supervision",
         "deadlines",
         "feeds",

@@ -125,7 +125,7 @@ async def test_stream_order_is_kept_in_the_global_order(fresh_db):
     assert versions == list(range(1, 11))
 
 
-async def test_v1_event_stored_is_read_as_v2(fresh_db):
+async def test_v1_event_stored_is_read_as_v3(fresh_db):
     store = PostgresEventStore(fresh_db.pool)
     pid = uuid.uuid4()
     legacy = PetitionReceivedV1(
@@ -141,7 +141,7 @@ async def test_v1_event_stored_is_read_as_v2(fresh_db):
     assert stored.schema_version == 1
     assert "content" in stored.payload
     upgraded = REGISTRY.upcast(stored)
-    assert upgraded.schema_version == 2
+    assert upgraded.schema_version == 3
     typed = REGISTRY.decode(stored)
     assert isinstance(typed, PetitionReceived)
     assert typed.summary == "反映村干部优亲厚友问题"

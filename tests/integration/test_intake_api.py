@@ -94,7 +94,7 @@ async def test_record_petition_201_and_receipt(api: Api) -> None:
     row = await api.pool.fetchrow("SELECT * FROM events WHERE stream_id = $1", str(petition_id))
     assert row is not None
     assert row["event_type"] == "intake.PetitionReceived"
-    assert row["schema_version"] == 2
+    assert row["schema_version"] == 3
     assert row["stream_type"] == "petition"
     assert row["jurisdiction"] == LINCHUAN
     assert row["actor"] == {"principal_id": "lc-office", "role": "county_admin"}

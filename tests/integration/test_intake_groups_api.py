@@ -418,8 +418,10 @@ async def test_a_group_members_token_sees_only_its_group(api: Api) -> None:
     assert [r["group_id"] for r in listed.json()] == [mine["id"]]
     listed = await api.client.get(f"/api/v1/intake-records?group_id={theirs['id']}", headers=auth)
     assert listed.json() == []
-    # nothing else: rounds, units and the pool are the offices'
-    for path in (f"/api/v1/rounds/{round_id}", "/api/v1/units", "/api/v1/talent-pool/members"):
+    # its units are its group's; rounds and the pool are the offices'
+    listed = await api.client.get("/api/v1/units", headers=auth)
+    assert [u["id"] for u in listed.json()] == [units[0]]
+    for path in (f"/api/v1/rounds/{round_id}", "/api/v1/talent-pool/members"):
         assert (await api.client.get(path, headers=auth)).status_code == 403
     # only a group member is bound to a group
     with pytest.raises(ValueError, match="group"):

@@ -5,13 +5,23 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    expect(names("city_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "deadlines", "feeds", "rules"]);
-    expect(names("county_admin")).toEqual(["overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "deadlines", "rules"]);
+    const rounds = ["planning", "rounds", "talent-pool", "group-work"];
+    expect(names("city_admin")).toEqual([
+      "overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", ...rounds,
+      "supervision", "deadlines", "feeds", "rules",
+    ]);
+    expect(names("county_admin")).toEqual([
+      "overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", ...rounds,
+      "supervision", "deadlines", "rules",
+    ]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification", "rules"]);
+    expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification", "group-work", "rules"]);
     expect(names("department")).toEqual(["clues", "feeds", "rules"]);
-    expect(names("auditor")).toEqual(["overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "supervision", "deadlines", "feeds", "audit", "rules"]);
+    expect(names("auditor")).toEqual([
+      "overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "planning", "rounds",
+      "talent-pool", "supervision", "deadlines", "feeds", "audit", "rules",
+    ]);
     expect(names("informant_custodian")).toEqual(["notices"]);
     expect(names("inspected_unit")).toEqual(["unit-work", "rules"]);
     expect(names("nobody")).toEqual([]);

@@ -102,11 +102,11 @@ def _cmd(jurisdiction: str = LINCHUAN) -> model.RecordPetition:
     )
 
 
-def test_record_petition_decides_schema_2_event() -> None:
+def test_record_petition_decides_schema_3_event() -> None:
     cmd = _cmd()
     [event] = model.decide_record(model.Petition(), cmd, None)
     assert isinstance(event, PetitionReceived)
-    assert event.schema_version == 2
+    assert event.schema_version == 3
     assert event.petition_id == cmd.petition_id
     assert event.summary == cmd.summary
     assert event.round_id == "4-7"
@@ -158,7 +158,7 @@ async def test_record_petition_seals_informant_and_stores_only_hashes() -> None:
     )
     [envelope] = await store.read_stream(str(recorded.petition_id))
     assert envelope.event_type == "intake.PetitionReceived"
-    assert envelope.schema_version == 2
+    assert envelope.schema_version == 3
     assert envelope.stream_type == "petition"
     assert envelope.jurisdiction == LINCHUAN
     assert envelope.actor == ACTOR

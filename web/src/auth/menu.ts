@@ -35,6 +35,12 @@ export const MENU: readonly MenuItem[] = [
   { name: "notices", path: "/notices", title: "举报人告知", roles: ["informant_custodian"] },
   // feedback and rectification
   { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
+  // rounds, groups and the talent pool (intake, issue 13): offices write, the auditor reads
+  { name: "planning", path: "/planning", title: "巡察规划", roles: ["city_admin", "county_admin", "auditor"] },
+  { name: "rounds", path: "/rounds", title: "巡察轮次", roles: ["city_admin", "county_admin", "auditor"] },
+  { name: "talent-pool", path: "/talent-pool", title: "巡察人才库", roles: ["city_admin", "county_admin", "auditor"] },
+  // a group's talks, surveys, symposia … (a group member's token: its own group)
+  { name: "group-work", path: "/group-work", title: "了解情况", roles: ["group_member", "city_admin", "county_admin"] },
   // rectification's steps 9–11: plans to review, verification, close-out, supervision, red
   // lines, the 挂图作战 board and the exports (the auditor reads the board)
   { name: "supervision", path: "/supervision", title: "整改督办与销号", roles: ["city_admin", "county_admin", "auditor"] },

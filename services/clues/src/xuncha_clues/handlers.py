@@ -151,6 +151,8 @@ def register_from_petitions(handlers: ClueHandlers) -> EventHandler:
             source_petition_id=payload.petition_id,
             round_id=payload.round_id,
             source_channel=payload.channel.value,
+            group_id=payload.group_id,
+            unit_id=payload.unit_id,
         )
         await handlers.register(cmd, consumer_meta(envelope, CONSUMER_ACTOR), conn=conn)
 

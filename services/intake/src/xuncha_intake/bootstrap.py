@@ -59,15 +59,15 @@ def handlers(ctx: ServiceContext) -> IntakeHandlers:
 def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
     units = planning_tables.SqlUnits(ctx.pool)
     rounds = planning_tables.SqlRounds(ctx.pool)
+    linkage = planning_tables.SqlLinkagePlans(ctx.pool)
     return PlanningHandlers(
         units=ctx.aggregates(planning.UNIT, units),
         term_plans=ctx.aggregates(planning.TERM_PLAN, planning_tables.SqlTermPlans(ctx.pool)),
-        linkage_plans=ctx.aggregates(
-            planning.LINKAGE_PLAN, planning_tables.SqlLinkagePlans(ctx.pool)
-        ),
+        linkage_plans=ctx.aggregates(planning.LINKAGE_PLAN, linkage),
         rounds=ctx.aggregates(planning.ROUND, rounds),
         unit_table=units,
         round_table=rounds,
+        linkage_table=linkage,
     )
 
 
@@ -128,13 +128,14 @@ async def on_start(ctx: ServiceContext) -> None:
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     guard(app, ctx.authenticator)
     deps = AuthDependencies(ctx.authenticator)
-    app.include_router(build_router(handlers(ctx), deps))
+    group_commands = group_handlers(ctx)
+    app.include_router(build_router(handlers(ctx), deps, group_commands))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
     app.include_router(rules_router(deadlines.RULE_IDS))
     app.include_router(build_clocks_router(clock_handlers(ctx), deps))
     planning_commands = planning_handlers(ctx)
     app.include_router(build_planning_router(planning_commands, deps))
-    app.include_router(build_groups_router(group_handlers(ctx), planning_commands, deps))
+    app.include_router(build_groups_router(group_commands, planning_commands, deps))
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:

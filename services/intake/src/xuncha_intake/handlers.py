@@ -44,7 +44,7 @@ from xuncha_shared.ids import uuid7
 from xuncha_shared.metrics import IDENTITY_READS
 
 from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMembers
-from xuncha_intake.adapters.planning import SqlRounds, SqlUnits
+from xuncha_intake.adapters.planning import SqlLinkagePlans, SqlRounds, SqlUnits
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
 from xuncha_intake.domain import cadence, groups, model, planning, records, walk_ins
 from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
@@ -65,6 +65,8 @@ class PetitionInput:
     summary: str
     round_id: str | None = None
     informant: InformantIdentity | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class IntakeHandlers:
             summary=data.summary,
             receipt_code_hash=code_hash,
             round_id=data.round_id,
+            group_id=data.group_id,
+            unit_id=data.unit_id,
         )
         state = PETITION.initial()  # a fresh id has no stream; the append enforces it
         async with self.petitions.transaction() as conn:
@@ -336,6 +340,7 @@ class PlanningHandlers:
     rounds: Aggregates[planning.Round]
     unit_table: SqlUnits
     round_table: SqlRounds
+    linkage_table: SqlLinkagePlans
 
     async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
         return await self.units.execute(
@@ -362,6 +367,17 @@ class PlanningHandlers:
             lambda s: planning.decide_issue_linkage_plan(s, cmd, parent),
             meta,
         )
+
+    async def provide_counterpart_report(
+        self, plan_id: UUID, cmd: planning.ProvideCounterpartReport, meta: Meta
+    ) -> planning.LinkagePlan:
+        facts = await self.unit_table.facts([cmd.unit_id, cmd.counterpart_unit_id])
+        return await self.linkage_plans.execute(
+            plan_id, lambda s: planning.decide_counterpart_report(s, plan_id, cmd, facts), meta
+        )
+
+    async def load_linkage_plan(self, plan_id: UUID) -> planning.LinkagePlan:
+        return await self.linkage_plans.load(plan_id)
 
     async def plan_round(self, cmd: planning.PlanRound, meta: Meta) -> planning.Round:
         term_plan = await self.term_plans.load(
@@ -449,19 +465,24 @@ class GroupHandlers:
         units = await self.unit_table.facts([*cmd.unit_ids, *homes])
         async with self.inspection_groups.transaction() as conn:
             # one formation at a time per member: the seats read below stay true until commit
+            await self.group_table.lock_round(conn, cmd.round_id)
             await self.group_table.lock_members(conn, cmd.member_ids)
+            taken = await self.group_table.units_taken(conn, cmd.round_id)
             busy: list[groups.Busy] = []
             if rnd.starts_on is not None and rnd.ends_on is not None:
                 busy = await self.group_table.seats_overlapping(
                     conn, cmd.member_ids, rnd.starts_on, rnd.ends_on
                 )
             state = await self.inspection_groups.load(cmd.group_id)
-            events = groups.decide_form_group(state, cmd, rnd, members, units, busy)
+            events = groups.decide_form_group(state, cmd, rnd, members, units, busy, taken)
             await self.inspection_groups.record(conn, cmd.group_id, state, events, meta)
         return state
 
     async def load_group(self, group_id: UUID) -> groups.Group:
         return await self.inspection_groups.load(group_id)
+
+    async def unit_fact(self, unit_id: UUID) -> planning.UnitFact | None:
+        return (await self.unit_table.facts([unit_id])).get(unit_id)
 
     async def evaluate(
         self, group_id: UUID, cmd: groups.EvaluateInspector, meta: Meta

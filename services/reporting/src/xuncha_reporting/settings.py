@@ -11,8 +11,10 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: sharing feeds, 2 = + the rectification ledger (整改台账), 3 = + the deadlines (期限), 4 = + the
 #: lifecycle documents of steps 1–4 (coverage, round statistics), 5 = + the clue funnel
 #: (线索办理漏斗) and the departments' result states, 6 = + the office summary's documents and the
-#: 组织部 feed's problems and inspector grades. A projection of an older
-#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
+#: 组织部 feed's problems and inspector grades, intake's R13–R15 clocks, linkage plans' counterpart
+#: reports (the linked view's linkage figures) and petitions' groups and units, the 挂图作战 board
+#: and verified close-outs. A projection of an older version is rebuilt from the history when
+#: the service starts (``xuncha_reporting.upgrade``).
 PROJECTION_VERSION = 6
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
@@ -32,6 +34,7 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "inspection_report",
     "problem",
     "consultation",
+    "linkage_plan",
 )
 #: Stream type of reporting's own events (acknowledgements).
 SHARE_STREAM_TYPE = "share"

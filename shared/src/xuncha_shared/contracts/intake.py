@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -18,6 +18,32 @@ from xuncha_shared.contracts.common import (
     ShortText,
 )
 from xuncha_shared.envelope import EventPayload, JsonDict
+
+#: namespace of the ids intake derives from natural keys: a unit (jurisdiction + name), a term
+#: plan (jurisdiction + term), a round (jurisdiction + term + round number), a group (round +
+#: group number). Two requests for one natural key meet on one stream id (uniqueness).
+INTAKE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://xuncha.example/intake/")
+
+
+def normalize_unit_name(name: str) -> str:
+    """A unit name as compared for uniqueness: stripped, inner runs of blanks made one space."""
+    return " ".join(name.split())
+
+
+def unit_id_for(jurisdiction: str, name: str) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"unit/{jurisdiction}/{normalize_unit_name(name)}")
+
+
+def term_plan_id_for(jurisdiction: str, term_no: int) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"term-plan/{jurisdiction}/{term_no}")
+
+
+def round_id_for(jurisdiction: str, term_no: int, round_no: int) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"round/{jurisdiction}/{term_no}/{round_no}")
+
+
+def group_id_for(round_id: UUID, group_no: int) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"group/{round_id}/{group_no}")
 
 
 class PetitionReceivedV1(EventPayload):
@@ -35,8 +61,8 @@ class PetitionReceivedV1(EventPayload):
     receipt_code_hash: str
 
 
-class PetitionReceived(EventPayload):
-    """来信来电来访 or a referral recorded by intake (schema 2)."""
+class PetitionReceivedV2(EventPayload):
+    """Schema 2: ``round_id`` free text, no group or unit."""
 
     event_type: ClassVar[str] = "intake.PetitionReceived"
     schema_version: ClassVar[int] = 2
@@ -49,6 +75,26 @@ class PetitionReceived(EventPayload):
     informant: SealedPersonalData | None = None
     receipt_code_hash: str
     round_id: str | None = None
+
+
+class PetitionReceived(EventPayload):
+    """来信来电来访 or a referral recorded by intake (schema 3): received by an inspection
+    group (``group_id``; ``round_id`` is then the group's round) about a registered unit
+    (``unit_id``; ``unit`` is then its name), or neither."""
+
+    event_type: ClassVar[str] = "intake.PetitionReceived"
+    schema_version: ClassVar[int] = 3
+
+    petition_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    channel: Channel
+    summary: LongText
+    informant: SealedPersonalData | None = None
+    receipt_code_hash: str
+    round_id: str | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
 
 
 #: the custodian's stated purpose of an identity read: 4 to 500 characters after stripping
@@ -108,6 +154,13 @@ def upcast_petition_received_v1(payload: JsonDict) -> JsonDict:
     """v1 -> v2: ``content`` became ``summary``; ``round_id`` is unknown for old petitions."""
     payload["summary"] = payload.pop("content")
     payload.setdefault("round_id", None)
+    return payload
+
+
+def upcast_petition_received_v2(payload: JsonDict) -> JsonDict:
+    """v2 -> v3: petitions before groups had no group or unit (``null``)."""
+    payload.setdefault("group_id", None)
+    payload.setdefault("unit_id", None)
     return payload
 
 
@@ -336,6 +389,21 @@ class LinkagePlanIssued(EventPayload):
     issued_on: date
     trigger: ShortText
     parent_plan_id: UUID | None = None
+
+
+class CounterpartReportProvided(EventPayload):
+    """上下联动: under its linkage plan a county provides the inspection report of a unit it
+    inspected itself (``unit_id``) that matches a unit the city inspects in linkage
+    (``counterpart_unit_id``), so that the upper level can 以下看上."""
+
+    event_type: ClassVar[str] = "intake.CounterpartReportProvided"
+    schema_version: ClassVar[int] = 1
+
+    linkage_plan_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    counterpart_unit_id: UUID
+    provided_on: date
 
 
 class RoundPlanned(EventPayload):
@@ -746,6 +814,7 @@ IntakeRecordEvent = _IntakeRecord
 
 MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceivedV1,
+    PetitionReceivedV2,
     PetitionReceived,
     InformantIdentityRead,
     InformantIdentityErased,
@@ -761,6 +830,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     UnitRegistered,
     TermPlanAdopted,
     LinkagePlanIssued,
+    CounterpartReportProvided,
     RoundPlanned,
     RoundUnitsAssigned,
     RoundAuthorised,
@@ -781,4 +851,5 @@ MODELS: tuple[type[EventPayload], ...] = (
 UPCASTERS = {
     ("intake.PetitionReceived", 1): upcast_petition_received_v1,
     ("intake.DeadlineRecomputed", 1): upcast_deadline_recomputed_v1,
+    ("intake.PetitionReceived", 2): upcast_petition_received_v2,
 }

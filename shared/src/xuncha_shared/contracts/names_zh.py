@@ -19,6 +19,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "intake.UnitRegistered": "登记被巡察单位",
     "intake.TermPlanAdopted": "制定届内巡察规划",
     "intake.LinkagePlanIssued": "印发联动工作方案",
+    "intake.CounterpartReportProvided": "对口提供巡察报告",
     "intake.RoundPlanned": "部署巡察轮次",
     "intake.RoundUnitsAssigned": "确定被巡察单位",
     "intake.RoundAuthorised": "授权巡察",

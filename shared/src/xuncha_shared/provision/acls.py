@@ -55,6 +55,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "inspection_report",
         "problem",
         "consultation",
+        "linkage_plan",
     ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})

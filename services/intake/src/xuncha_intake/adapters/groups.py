@@ -88,6 +88,7 @@ class MemberRow:
     rank: str
     birth_year: int
     retired: bool
+    recusals: list[UUID]
 
 
 class SqlPoolMembers(PoolRepository):
@@ -132,6 +133,7 @@ class SqlPoolMembers(PoolRepository):
                 rank=r["rank"],
                 birth_year=r["birth_year"],
                 retired=r["retired"],
+                recusals=list(r["recusals"]),
             )
             for r in rows
         ]
@@ -186,6 +188,29 @@ class SqlGroups(PoolRepository):
         """Serialise group formations that share a member (until ``conn`` commits)."""
         for key in sorted({_lock_key(m) for m in member_ids}):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+
+    async def ids_of_round(self, round_id: UUID) -> list[UUID]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT group_id FROM group_view WHERE round_id = $1 ORDER BY group_no", round_id
+            )
+        return [r["group_id"] for r in rows]
+
+    async def lock_round(self, conn: Any, round_id: UUID) -> None:
+        """Serialise the group formations of one round (R24: a unit in one group of a round)."""
+        digest = hashlib.sha256(f"{_LOCK_SPACE}/round/{round_id}".encode()).digest()
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1)", int.from_bytes(digest[:8], "big", signed=True)
+        )
+
+    async def units_taken(self, conn: Any, round_id: UUID) -> dict[UUID, int]:
+        """The round's units already in a group: unit → group number."""
+        async with self._conn(conn) as c:
+            rows = await c.fetch(
+                "SELECT unnest(unit_ids) AS unit_id, group_no FROM group_view WHERE round_id = $1",
+                round_id,
+            )
+        return {r["unit_id"]: r["group_no"] for r in rows}
 
     async def seats_overlapping(
         self, conn: Any, member_ids: list[UUID], starts_on: date, ends_on: date

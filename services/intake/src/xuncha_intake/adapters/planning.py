@@ -8,6 +8,7 @@ guard, in case an id were ever derived differently.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -126,6 +127,19 @@ class SqlUnits(PoolRepository):
             )
         return [UnitRow(r["unit_id"], r["jurisdiction"], r["name"], r["kind"]) for r in rows]
 
+    async def list_of_group(self, group_id: UUID, jurisdiction_like: str) -> builtins.list[UnitRow]:
+        """The units of group ``group_id`` (``group_view``, same database) within
+        ``jurisdiction_like``."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT u.unit_id, u.jurisdiction, u.name, u.kind FROM unit_view u "
+                "JOIN group_view g ON u.unit_id = ANY(g.unit_ids) "
+                "WHERE g.group_id = $1 AND u.jurisdiction LIKE $2 ORDER BY u.jurisdiction, u.name",
+                group_id,
+                jurisdiction_like,
+            )
+        return [UnitRow(r["unit_id"], r["jurisdiction"], r["name"], r["kind"]) for r in rows]
+
 
 class SqlTermPlans(PoolRepository):
     async def upsert(self, conn: Any, state: TermPlan) -> None:
@@ -161,6 +175,26 @@ class SqlLinkagePlans(PoolRepository):
                 state.parent_plan_id,
                 state.version,
             )
+
+    async def list(self, jurisdiction_like: str) -> builtins.list[LinkagePlan]:
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT * FROM linkage_plan_view WHERE jurisdiction LIKE $1 "
+                "ORDER BY issued_on, jurisdiction",
+                jurisdiction_like,
+            )
+        return [
+            LinkagePlan(
+                linkage_plan_id=r["linkage_plan_id"],
+                jurisdiction=r["jurisdiction"],
+                title=r["title"],
+                issued_on=r["issued_on"],
+                trigger=r["trigger"],
+                parent_plan_id=r["parent_plan_id"],
+                version=r["version"],
+            )
+            for r in rows
+        ]
 
 
 class SqlRounds(PoolRepository):

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from xuncha_shared.contracts.intake import (
     Grade,
@@ -35,13 +35,15 @@ from xuncha_shared.contracts.intake import (
     TalentPoolMemberRetired,
     TalentSource,
 )
+from xuncha_shared.contracts.intake import (
+    group_id_for as group_id_for,
+)
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_intake.domain.planning import (
-    ID_NAMESPACE,
     Round,
     UnitFact,
     validate_dates,
@@ -49,10 +51,6 @@ from xuncha_intake.domain.planning import (
 )
 
 MAX_GROUP_SIZE = 15
-
-
-def group_id_for(round_id: UUID, group_no: int) -> UUID:
-    return uuid5(ID_NAMESPACE, f"group/{round_id}/{group_no}")
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -363,10 +361,12 @@ def decide_form_group(
     members: dict[UUID, PoolMember],
     units: dict[UUID, UnitFact],
     busy: list[Busy],
+    taken: dict[UUID, int] | None = None,
 ) -> list[EventPayload]:
     """A group of the open round ``rnd``: 1–15 distinct pool members of the round's city, the
-    leader among them, units assigned to the round; every member free of every recusal
-    ground. ``busy``: the members' seats in other groups at overlapping dates."""
+    leader among them, units assigned to the round and to no other group of it (R24); every
+    member free of every recusal ground. ``busy``: the members' seats in other groups at
+    overlapping dates; ``taken``: the round's units already in a group (unit → group number)."""
     if not rnd.exists:
         raise NotFoundError(f"未找到巡察轮次 {cmd.round_id} / unknown round {cmd.round_id}")
     if rnd.closed:
@@ -400,6 +400,14 @@ def decide_form_group(
             f"本轮第{cmd.group_no}巡察组已组建 / group {cmd.group_no} of round {cmd.round_id} "
             "already exists"
         )
+    for unit_id in cmd.unit_ids:
+        other = (taken or {}).get(unit_id)
+        if other is not None:
+            # R24: one group inspects a unit in a round
+            raise RuleViolation(
+                f"“{units[unit_id].name}”已由本轮第{other}巡察组巡察（R24） / unit {unit_id} "
+                f"is already inspected by group {other} of this round (R24)"
+            )
     for member_id in cmd.member_ids:
         mine = [seat for seat in busy if seat.member_id == member_id]
         refusal = recusal_of(members[member_id], cmd.unit_ids, rnd, units, mine)
@@ -541,3 +549,60 @@ class StationingTerm:
     rule_id: str
     rule_version: int
     provisional: bool
+
+
+# --- a petition received by a group, about a unit ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PetitionPlace:
+    """Where a petition belongs: the round (as its id's text), the unit's name, the group and
+    the registered unit (either may be ``None``)."""
+
+    round_id: str | None
+    unit: str
+    group_id: UUID | None
+    unit_id: UUID | None
+
+
+def place_petition(
+    jurisdiction: str,
+    unit_text: str | None,
+    round_id: str | None,
+    group_id: UUID | None,
+    group: Group | None,
+    unit_id: UUID | None,
+    unit: UnitFact | None,
+) -> PetitionPlace:
+    """A petition may name the group that received it (then its round is the group's round and
+    its jurisdiction the group's) and a registered unit (then ``unit`` is the unit's name; with
+    a group, one of the group's units). Without ``unit_id`` the unit's name is given as text."""
+    if group_id is not None:
+        if group is None or not group.exists:
+            raise UnknownGroup(f"未找到巡察组 {group_id} / unknown group {group_id}")
+        if group.jurisdiction != jurisdiction:
+            raise InvalidCommand(
+                f"巡察组 {group_id} 不属于 {jurisdiction} / group {group_id} belongs to "
+                f"{group.jurisdiction}, not to {jurisdiction}"
+            )
+        if round_id is not None and round_id != str(group.round_id):
+            raise InvalidCommand(
+                f"round_id 与巡察组所在轮次不符 / round_id {round_id} is not the round of group "
+                f"{group_id}"
+            )
+        round_id = str(group.round_id)
+    name = unit_text
+    if unit_id is not None:
+        if unit is None or jurisdictions.city_of(unit.jurisdiction) != jurisdictions.city_of(
+            jurisdiction
+        ):
+            raise InvalidCommand(f"未知的被巡察单位 {unit_id} / unknown unit {unit_id}")
+        if group is not None and unit_id not in group.unit_ids:
+            raise InvalidCommand(
+                f"单位 {unit_id} 不由该巡察组巡察 / unit {unit_id} is not one of group "
+                f"{group_id}'s units"
+            )
+        name = unit.name
+    if not name:
+        raise InvalidCommand("须填写被巡察单位（unit 或 unit_id） / give unit or unit_id")
+    return PetitionPlace(round_id=round_id, unit=name, group_id=group_id, unit_id=unit_id)

@@ -154,6 +154,9 @@ class RecordPetition:
     summary: str
     receipt_code_hash: str
     round_id: str | None = None
+    #: the inspection group that received it and the registered unit it concerns
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,8 @@ class Petition:
     channel: Channel | None = None
     summary: str | None = None
     round_id: str | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
     informant: SealedPersonalData | None = None
     identity_reads: int = 0
     identity_erased: bool = False
@@ -227,6 +232,8 @@ def decide_record(
             informant=informant,
             receipt_code_hash=cmd.receipt_code_hash,
             round_id=cmd.round_id,
+            group_id=cmd.group_id,
+            unit_id=cmd.unit_id,
         )
     ]
 
@@ -404,6 +411,8 @@ def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> 
         state.channel = event.channel
         state.summary = event.summary
         state.round_id = event.round_id
+        state.group_id = event.group_id
+        state.unit_id = event.unit_id
         state.informant = event.informant
     elif isinstance(event, InformantIdentityRead):
         state.identity_reads += 1

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from xuncha_shared.contracts.intake import (
+    INTAKE_ID_NAMESPACE,
+    CounterpartReportProvided,
     InspectionMode,
     LinkagePlanIssued,
     RoundAuthorised,
@@ -36,31 +38,26 @@ from xuncha_shared.contracts.intake import (
     TermPlanAdopted,
     UnitKind,
     UnitRegistered,
+    normalize_unit_name,
+)
+from xuncha_shared.contracts.intake import (
+    round_id_for as round_id_for,
+)
+from xuncha_shared.contracts.intake import (
+    term_plan_id_for as term_plan_id_for,
+)
+from xuncha_shared.contracts.intake import (
+    unit_id_for as unit_id_for,
 )
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
-#: namespace of the ids derived from natural keys (units, term plans, rounds)
-ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://xuncha.example/intake/")
-
-
-def normalize_name(name: str) -> str:
-    """A unit name as compared for uniqueness: stripped, inner runs of blanks made one space."""
-    return " ".join(name.split())
-
-
-def unit_id_for(jurisdiction: str, name: str) -> UUID:
-    return uuid5(ID_NAMESPACE, f"unit/{jurisdiction}/{normalize_name(name)}")
-
-
-def term_plan_id_for(jurisdiction: str, term_no: int) -> UUID:
-    return uuid5(ID_NAMESPACE, f"term-plan/{jurisdiction}/{term_no}")
-
-
-def round_id_for(jurisdiction: str, term_no: int, round_no: int) -> UUID:
-    return uuid5(ID_NAMESPACE, f"round/{jurisdiction}/{term_no}/{round_no}")
+#: ids derived from natural keys (units, term plans, rounds, groups) are part of the contract
+#: (``xuncha_shared.contracts.intake``), so that others (the demo) can name them
+ID_NAMESPACE = INTAKE_ID_NAMESPACE
+normalize_name = normalize_unit_name
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -280,11 +277,67 @@ class LinkagePlan:
     issued_on: date | None = None
     trigger: str = ""
     parent_plan_id: UUID | None = None
+    #: counterpart reports provided: (own unit, the upper level's unit)
+    counterpart_reports: set[tuple[UUID, UUID]] = field(default_factory=set)
     version: int = 0
 
     @property
     def exists(self) -> bool:
         return self.version > 0
+
+
+@dataclass(frozen=True)
+class ProvideCounterpartReport:
+    unit_id: UUID
+    counterpart_unit_id: UUID
+    provided_on: date
+
+
+def decide_counterpart_report(
+    state: LinkagePlan,
+    plan_id: UUID,
+    cmd: ProvideCounterpartReport,
+    units: dict[UUID, UnitFact],
+) -> list[EventPayload]:
+    """Under a county's linkage plan, the report of one of the county's units (``unit_id``)
+    answering a unit of its city (``counterpart_unit_id``), once per pair, not before the plan."""
+    if not state.exists:
+        raise NotFoundError(f"未找到联动工作方案 {plan_id} / unknown linkage plan {plan_id}")
+    if state.parent_plan_id is None:
+        raise InvalidCommand(
+            "对口提供巡察报告须依据县级联动工作方案 / counterpart reports are provided under a "
+            "county's linkage plan"
+        )
+    own = units.get(cmd.unit_id)
+    if own is None or own.jurisdiction != state.jurisdiction:
+        raise InvalidCommand(f"未知的本地被巡察单位 {cmd.unit_id} / unknown unit {cmd.unit_id}")
+    city = jurisdictions.city_of(state.jurisdiction)
+    upper = units.get(cmd.counterpart_unit_id)
+    if upper is None or upper.jurisdiction != city:
+        raise InvalidCommand(
+            f"未知的市级被巡察单位 {cmd.counterpart_unit_id} / counterpart_unit_id "
+            f"{cmd.counterpart_unit_id} is not a unit of the city {city}"
+        )
+    assert state.issued_on is not None
+    if cmd.provided_on < state.issued_on:
+        raise InvalidCommand(
+            f"提供日期早于方案印发日期 / provided_on {cmd.provided_on} is before the plan "
+            f"({state.issued_on})"
+        )
+    if (cmd.unit_id, cmd.counterpart_unit_id) in state.counterpart_reports:
+        raise RuleViolation(
+            f"“{own.name}”对照“{upper.name}”的巡察报告已提供 / this counterpart report was "
+            "already provided"
+        )
+    return [
+        CounterpartReportProvided(
+            linkage_plan_id=plan_id,
+            jurisdiction=state.jurisdiction,
+            unit_id=cmd.unit_id,
+            counterpart_unit_id=cmd.counterpart_unit_id,
+            provided_on=cmd.provided_on,
+        )
+    ]
 
 
 def decide_issue_linkage_plan(
@@ -342,6 +395,8 @@ def evolve_linkage_plan(
         state.issued_on = event.issued_on
         state.trigger = event.trigger
         state.parent_plan_id = event.parent_plan_id
+    elif isinstance(event, CounterpartReportProvided):
+        state.counterpart_reports.add((event.unit_id, event.counterpart_unit_id))
     state.version += 1
     return state
 

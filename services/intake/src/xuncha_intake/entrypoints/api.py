@@ -42,9 +42,9 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import request_meta
 
-from xuncha_intake.domain import model
+from xuncha_intake.domain import groups, model
 from xuncha_intake.domain.model import ReceiptStatus
-from xuncha_intake.handlers import IntakeHandlers, PetitionInput
+from xuncha_intake.handlers import GroupHandlers, IntakeHandlers, PetitionInput
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +65,23 @@ class PetitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     jurisdiction: JurisdictionCode = Field(description="six-digit code of a city or county")
-    unit: ShortText = Field(description="被巡察单位")
+    unit: ShortText | None = Field(
+        default=None, description="被巡察单位 (its name; omitted when unit_id is given)"
+    )
     channel: Channel
     summary: LongText
     informant: InformantIdentity | None = Field(
         default=None, description="举报人 (real-name reports); omitted for anonymous ones"
     )
     round_id: RoundId | None = None
+    group_id: UUID | None = Field(
+        default=None,
+        description="the inspection group that received it (a group-bound token: its own, the "
+        "default); round_id is then the group's round",
+    )
+    unit_id: UUID | None = Field(
+        default=None, description="the registered unit it concerns (with a group: one of its)"
+    )
 
 
 class PetitionCreated(BaseModel):
@@ -150,9 +160,34 @@ def domain_errors() -> AbstractContextManager[None]:
     return problems.domain_errors(CONCURRENT_CHANGE)
 
 
-def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
+def build_router(
+    handlers: IntakeHandlers, deps: AuthDependencies, places: GroupHandlers | None = None
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["intake"])
     writer = deps.require_roles(*WRITERS, write=True)
+
+    async def petition_place(body: PetitionIn, principal: Principal) -> groups.PetitionPlace:
+        """The group and unit a petition names, checked: another group than a bound token's
+        own, or one the caller may not see, is the 404 of an unknown group."""
+        group_id = body.group_id
+        if principal.group_id is not None:
+            group_id = group_id or principal.group_id
+            if group_id != principal.group_id:
+                raise not_found(f"未找到巡察组 {group_id} / unknown group {group_id}")
+        group = None
+        if group_id is not None and places is not None:
+            group = await places.load_group(group_id)
+            if not group.exists or not principal.can_access(group.jurisdiction):
+                raise not_found(f"未找到巡察组 {group_id} / unknown group {group_id}")
+        unit = None
+        if body.unit_id is not None and places is not None:
+            unit = await places.unit_fact(body.unit_id)
+        if unit is not None and not principal.can_access(unit.jurisdiction):
+            unit = None  # refused below as unknown: nothing leaks
+        with domain_errors():
+            return groups.place_petition(
+                body.jurisdiction, body.unit, body.round_id, group_id, group, body.unit_id, unit
+            )
 
     @router.post("/petitions", status_code=201, response_model=PetitionCreated)
     async def record_petition(
@@ -161,15 +196,18 @@ def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
         with domain_errors():
             model.validate_jurisdiction(body.jurisdiction)
         ensure_jurisdiction(principal, body.jurisdiction)
+        place = await petition_place(body, principal)
         with domain_errors():
             recorded = await handlers.record_petition(
                 PetitionInput(
                     jurisdiction=body.jurisdiction,
-                    unit=body.unit,
+                    unit=place.unit,
                     channel=body.channel,
                     summary=body.summary,
-                    round_id=body.round_id,
+                    round_id=place.round_id,
                     informant=body.informant,
+                    group_id=place.group_id,
+                    unit_id=place.unit_id,
                 ),
                 request_meta(request, principal),
             )

@@ -110,6 +110,7 @@ class MemberOut(BaseModel):
             rank=r.rank,
             birth_year=r.birth_year,
             retired=r.retired,
+            recusal_unit_ids=r.recusals,
         )
 
 
@@ -352,6 +353,16 @@ def build_groups_router(
         return GroupOut.of(state)
 
     group_reader = deps.require_roles(*GROUP_READERS)
+
+    @router.get("/rounds/{round_id}/groups", response_model=list[GroupOut])
+    async def list_groups(round_id: UUID, principal: Principal = Depends(reader)) -> list[GroupOut]:
+        """The groups of a round (offices and the auditor; 404 for a round the caller may not
+        see, like an unknown one)."""
+        rnd = await planning_handlers.load_round(round_id)
+        if not rnd.exists or not principal.can_access(rnd.jurisdiction):
+            raise not_found(f"未找到巡察轮次 {round_id} / unknown round {round_id}")
+        ids = await handlers.group_table.ids_of_round(round_id)
+        return [GroupOut.of(await handlers.load_group(g)) for g in ids]
 
     @router.get("/groups/{group_id}", response_model=GroupOut)
     async def get_group(group_id: UUID, principal: Principal = Depends(group_reader)) -> GroupOut:

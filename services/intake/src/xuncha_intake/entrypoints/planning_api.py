@@ -112,6 +112,32 @@ class LinkagePlanOut(BaseModel):
     parent_plan_id: UUID | None
 
 
+class CounterpartReportIn(_In):
+    unit_id: UUID = Field(description="the county's own inspected unit whose report it provides")
+    counterpart_unit_id: UUID = Field(description="the city's unit inspected in linkage")
+    provided_on: date
+
+
+class CounterpartReportOut(BaseModel):
+    linkage_plan_id: UUID
+    unit_id: UUID
+    counterpart_unit_id: UUID
+    provided_on: date
+
+
+def linkage_plan_out(plan: planning.LinkagePlan) -> LinkagePlanOut:
+    assert plan.linkage_plan_id
+    assert plan.issued_on
+    return LinkagePlanOut(
+        id=plan.linkage_plan_id,
+        jurisdiction=plan.jurisdiction,
+        title=plan.title,
+        issued_on=plan.issued_on,
+        trigger=plan.trigger,
+        parent_plan_id=plan.parent_plan_id,
+    )
+
+
 class RoundIn(_In):
     jurisdiction: JurisdictionCode
     term_no: Ordinal
@@ -226,16 +252,29 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
             id=unit.unit_id, jurisdiction=unit.jurisdiction, name=unit.name, kind=unit.kind.value
         )
 
+    unit_reader = deps.require_roles(*READERS, Role.GROUP_MEMBER)
+
     @router.get("/units", response_model=list[UnitOut])
     async def list_units(
         jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-        principal: Principal = Depends(reader),
+        principal: Principal = Depends(unit_reader),
     ) -> list[UnitOut]:
+        """The units the caller may see; a group member's token bound to a group: that group's
+        units only (an unbound group member: 403, as for the rest of step 1)."""
+        if principal.role is Role.GROUP_MEMBER and principal.group_id is None:
+            raise forbidden(
+                "未绑定巡察组的组员令牌不能查看被巡察单位 / a group member token not bound to a "
+                "group may not list units"
+            )
         if jurisdiction is not None:
             known_jurisdiction(jurisdiction)
             ensure_jurisdiction(principal, jurisdiction)
         pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
-        return [UnitOut.of_row(row) for row in await handlers.unit_table.list(pattern)]
+        if principal.group_id is not None:
+            rows = await handlers.unit_table.list_of_group(principal.group_id, pattern)
+        else:
+            rows = await handlers.unit_table.list(pattern)
+        return [UnitOut.of_row(row) for row in rows]
 
     @router.post("/term-plans", status_code=201, response_model=TermPlanOut)
     async def adopt_term_plan(
@@ -279,16 +318,45 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
         )
         with domain_errors():
             plan = await handlers.issue_linkage_plan(cmd, request_meta(request, principal))
-        assert plan.linkage_plan_id
-        assert plan.issued_on
-        return LinkagePlanOut(
-            id=plan.linkage_plan_id,
-            jurisdiction=plan.jurisdiction,
-            title=plan.title,
-            issued_on=plan.issued_on,
-            trigger=plan.trigger,
-            parent_plan_id=plan.parent_plan_id,
+        return linkage_plan_out(plan)
+
+    @router.get("/linkage-plans", response_model=list[LinkagePlanOut])
+    async def list_linkage_plans(
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+        principal: Principal = Depends(reader),
+    ) -> list[LinkagePlanOut]:
+        """The linkage plans the caller may see (a county office: its own; the city's plan, the
+        parent of its own, is the city's and answers in the city's list)."""
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+            ensure_jurisdiction(principal, jurisdiction)
+        pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
+        return [linkage_plan_out(p) for p in await handlers.linkage_table.list(pattern)]
+
+    @router.post(
+        "/linkage-plans/{plan_id}/counterpart-reports",
+        status_code=201,
+        response_model=CounterpartReportOut,
+    )
+    async def provide_counterpart_report(
+        plan_id: UUID,
+        body: CounterpartReportIn,
+        request: Request,
+        principal: Principal = Depends(office),
+    ) -> CounterpartReportOut:
+        """对口提供巡察报告 (上下联动): under the county's linkage plan, the report of a unit the
+        county inspected, matching a unit the city inspects in linkage."""
+        plan = await handlers.load_linkage_plan(plan_id)
+        if not plan.exists or not principal.can_access(plan.jurisdiction):
+            raise not_found(f"未找到联动工作方案 {plan_id} / unknown linkage plan {plan_id}")
+        cmd = planning.ProvideCounterpartReport(
+            body.unit_id, body.counterpart_unit_id, body.provided_on
         )
+        with domain_errors():
+            await handlers.provide_counterpart_report(
+                plan_id, cmd, request_meta(request, principal)
+            )
+        return CounterpartReportOut(linkage_plan_id=plan_id, **body.model_dump())
 
     @router.post("/rounds", status_code=201, response_model=RoundOut)
     async def plan_round(

@@ -15,6 +15,7 @@ from xuncha_shared.contracts.clues import (
 from xuncha_shared.contracts.intake import (
     RECORD_EVENTS,
     RECORD_KIND_OF,
+    CounterpartReportProvided,
     GroupFormed,
     GroupStationed,
     InspectorEvaluated,
@@ -317,8 +318,17 @@ def lifecycle_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
                 "clues": len(payload.clues),
             }
             return [doc("record", payload.record_id, body)]
+        case CounterpartReportProvided():
+            body = payload.model_dump(mode="json", include={"unit_id", "counterpart_unit_id"})
+            key = f"{payload.linkage_plan_id}/{payload.unit_id}/{payload.counterpart_unit_id}"
+            return [doc("counterpart_report", key, body)]
         case PetitionReceived() if payload.round_id:
-            return [doc("petition_round", payload.petition_id, {"round_id": payload.round_id})]
+            body = {
+                "round_id": payload.round_id,
+                "group_id": str(payload.group_id) if payload.group_id else None,
+                "unit_id": str(payload.unit_id) if payload.unit_id else None,
+            }
+            return [doc("petition_round", payload.petition_id, body)]
         case ClueRegistered() if payload.round_id:
             body = {"round_id": payload.round_id, "source_channel": payload.source_channel}
             return [doc("clue_round", payload.clue_id, body)]

@@ -125,6 +125,15 @@ def load(
         f"reports, hearings {summary.findings.hearings}, {summary.findings.consultations} "
         "consultations"
     )
+    if summary.rounds is not None:
+        r = summary.rounds
+        cover = r.coverage.get("city") or {}
+        console.print(
+            f"term 4: {r.units} units, {r.members} pool members ({r.recusals} recusals), "
+            f"{r.groups} groups, {r.stationings} stationings, {r.records} records, "
+            f"{r.petitions} petitions by groups, {r.counterpart_reports} counterpart reports; "
+            f"coverage 抚州市 {cover.get('inspected')}/{cover.get('planned')} = {cover.get('rate')}"
+        )
     if city:
         rate = city.get("completion_rate")
         console.print(

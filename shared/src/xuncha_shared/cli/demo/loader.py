@@ -33,6 +33,7 @@ from xuncha_shared.cli.demo.plan import (
     report_steps,
 )
 from xuncha_shared.cli.demo.rectification import load_rectification
+from xuncha_shared.cli.demo.rounds import RoundsLoader, RoundsSummary
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 
@@ -59,6 +60,7 @@ class LoadSummary:
     disposed: int = 0
     linked: dict[str, Any] = field(default_factory=dict)
     findings: FindingsSummary = field(default_factory=FindingsSummary)
+    rounds: RoundsSummary | None = None
 
 
 def _writer_for(code: str, tokens: dict[str, str]) -> str:
@@ -104,6 +106,7 @@ class _Loader:
     ) -> None:
         self.seed = seed
         self.plan = plan
+        self.seed = seed
         self.endpoints = endpoints
         self.tokens = tokens
         self.progress = progress
@@ -253,6 +256,13 @@ class _Loader:
             summary.skipped = True
             summary.linked = before
             return summary
+        rounds = RoundsLoader(self.client, self.endpoints, self.seed)
+        if not await rounds.present():
+            summary.rounds = await rounds.run(
+                lambda items, work, label: _gather_limited(
+                    items, work, self.task(label, len(items))
+                )
+            )
         petitions = plan.petitions
         await _gather_limited(
             petitions, self.record, self.task("信访举报受理 (intake)", len(petitions))
@@ -291,6 +301,8 @@ class _Loader:
             self.client.call, self.endpoints.clues, plan_clues
         )
         summary.linked = await self.client.linked()
+        if summary.rounds is not None:
+            summary.rounds.coverage = await rounds.coverage()
         return summary
 
 

@@ -17,6 +17,12 @@ from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.domain.access import linked_view_scope
+from xuncha_reporting.domain.linkage import (
+    LINKAGE_KINDS,
+    add_linkage,
+    city_linkage,
+    linkage_figures,
+)
 from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
 from xuncha_reporting.settings import STREAM_KEEPALIVE_SECONDS, STREAM_POLL_SECONDS
 
@@ -41,6 +47,11 @@ class Metrics(BaseModel):
     )
     self_declared_rate: float | None = Field(
         description="自报完成率 = issues_completed / issues_fed_back (0..1), what units declared"
+    )
+    linked_units: int = Field(default=0, description="联动巡察单位 (units in mode linked)")
+    revisited_units: int = Field(default=0, description="“回头看”单位 (units in mode revisit)")
+    counterpart_reports: int = Field(
+        default=0, description="对照上级联动单位提供的本地巡察报告 (counterpart reports)"
     )
 
 
@@ -86,6 +97,8 @@ def linked_router(
         async with read_snapshot(ctx.pool) as conn:
             counters = counters_from_rows(await tables.counter_rows(conn))
             meta = await tables.meta(conn)
+            docs = await tables.docs(conn, LINKAGE_KINDS, principal.jurisdiction_like())
+        figures = linkage_figures(docs)
         city_code = principal.city
         if scope is None:
             view = linked_view(counters, city_code)
@@ -94,6 +107,14 @@ def linked_router(
             city, counties = single_row(counters, scope), []
         else:
             city, counties = None, [single_row(counters, scope)]
+        for row in counties:
+            add_linkage(row, figures)
+        if city is not None:
+            codes = [c["jurisdiction"] for c in linked_view(counters, city_code)["counties"]]
+            total, own = city_linkage(city_code, codes, figures)
+            city |= total
+            if city.get("own") is not None:
+                city["own"] = {**city["own"], **own}
         return LinkedView(
             city=LinkedRow.model_validate(city) if city else None,
             counties=[LinkedRow.model_validate(c) for c in counties],

@@ -21,6 +21,7 @@ class Me(BaseModel):
     department: str | None
     department_label: str | None
     unit_id: UUID | None = None
+    group_id: str | None = None  # a group member's token bound to a group (its group)
 
 
 def me_router(current: PrincipalDependency) -> APIRouter:
@@ -39,6 +40,7 @@ def me_router(current: PrincipalDependency) -> APIRouter:
                 DEPARTMENT_LABELS_ZH[principal.department] if principal.department else None
             ),
             unit_id=principal.unit_id,
+            group_id=str(principal.group_id) if principal.group_id else None,
         )
 
     return router

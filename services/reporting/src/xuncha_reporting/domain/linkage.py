@@ -1,0 +1,58 @@
+"""The linked view's linkage figures (上下联动), per jurisdiction, from the lifecycle documents
+(pure): units inspected in linkage (assigned to one of its rounds in mode ``linked``), units
+revisited (mode ``revisit``, 回头看), and counterpart reports provided (a county's report of a
+unit it inspected, matching a unit the city inspects in linkage: 以下看上).
+
+A unit counts once per jurisdiction however many rounds name it in the mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Docs = dict[str, dict[str, dict[str, Any]]]
+
+#: the document kinds the figures read
+LINKAGE_KINDS = ("round", "round_unit", "counterpart_report")
+#: the figures, each per jurisdiction
+FIGURES = ("linked_units", "revisited_units", "counterpart_reports")
+_MODES = {"linked": "linked_units", "revisit": "revisited_units"}
+
+
+def linkage_figures(docs: Docs) -> dict[str, dict[str, int]]:
+    """``{jurisdiction: {"linked_units": n, "revisited_units": n, "counterpart_reports": n}}``
+    for every jurisdiction with any of them."""
+    rounds = docs.get("round", {})
+    units: dict[tuple[str, str], set[str]] = {}
+    for ru in docs.get("round_unit", {}).values():
+        figure = _MODES.get(ru["mode"])
+        rnd = rounds.get(ru["round_id"])
+        if figure is None or rnd is None:
+            continue
+        units.setdefault((rnd["jurisdiction"], figure), set()).add(ru["unit_id"])
+    out: dict[str, dict[str, int]] = {}
+    for (code, figure), ids in units.items():
+        out.setdefault(code, dict.fromkeys(FIGURES, 0))[figure] = len(ids)
+    for report in docs.get("counterpart_report", {}).values():
+        row = out.setdefault(report["jurisdiction"], dict.fromkeys(FIGURES, 0))
+        row["counterpart_reports"] += 1
+    return out
+
+
+def add_linkage(view_row: dict[str, Any], figures: dict[str, dict[str, int]]) -> None:
+    """Put a jurisdiction's figures on its linked-view row (zeros when it has none)."""
+    mine = figures.get(view_row["jurisdiction"], {})
+    for figure in FIGURES:
+        view_row[figure] = mine.get(figure, 0)
+
+
+def city_linkage(
+    city: str, counties: list[str], figures: dict[str, dict[str, int]]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The city's row: (its own work plus every county's, its own work alone)."""
+    own = {f: figures.get(city, {}).get(f, 0) for f in FIGURES}
+    total = dict(own)
+    for code in counties:
+        for f in FIGURES:
+            total[f] += figures.get(code, {}).get(f, 0)
+    return total, own

@@ -1,0 +1,628 @@
+"""Demo term of the city committee (四届市委), shaped after the seeds' figures (000:L37–L39), all
+of it synthetic, loaded through intake's public API before the petitions of ``loader``:
+
+* 42 units in the city's term plan; round 6 inspects 12 (市直单位和市属国有企业), round 7 12
+  (7 linked 省市联动 + 5 regular) plus 7 revisits (回头看) — every stationing ended, so the
+  coverage view shows 31 of 42 = 73.81 (000:L37: "第七轮巡察结束后，将完成巡察全覆盖任务的
+  73.81"); the 11 other units are not inspected yet (the drill-down).
+* The city's linkage plan (10月14日, after 九届省委第七轮巡视) and each county's under it; the
+  11 counties' rounds inspect 39 units in linkage and revisit 61 (000:L38), and each county
+  provides a counterpart report (以下看上) on one of the city's 7 linked units.
+* A talent pool of 360 (300 of the city, 60 of the counties; sources 纪委监委/组织部/巡察办),
+  4 city groups of 5–6 per round and one group of 4 per county, recusals declared by some
+  members not in those groups, evaluations of round 6's inspectors; round 6 closed.
+* Records of every channel (talks, surveys, symposia, site checks, records reviews,
+  personal-matters checks, referrals), some with clues, and petitions received by round 7's
+  groups about their units.
+
+Ids others may rely on are derived, not random (``xuncha_shared.contracts.intake``): a unit's
+from jurisdiction and name (:func:`demo_unit_id`), a round's from jurisdiction, term and number
+(:func:`demo_round_id`), a group's from its round and number (:func:`demo_group_id`). Pool
+members, records and stationings get fresh ids.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from xuncha_shared.cli.demo.client import DemoClient, Endpoints
+from xuncha_shared.cli.demo.data import GIVEN, SURNAMES
+from xuncha_shared.contracts.intake import group_id_for, round_id_for, unit_id_for
+from xuncha_shared.domain import jurisdictions
+
+CITY = jurisdictions.CITY.code
+TERM_NO = 4  # 四届市委
+TERM = (date(2021, 9, 1), date(2026, 8, 31))
+
+# the city's 42 units of the term plan (000:L37: 73.81 = 31 / 42)
+ROUND6_UNITS: tuple[str, ...] = (
+    "市水利局",
+    "市市场监管局",
+    "市人社局",
+    "市民政局",
+    "市发改委",
+    "市科技局",
+    "市工信局",
+    "市司法局",
+    "市生态环境局",
+    "市城市建设投资集团",
+    "市交通投资集团",
+    "市水务集团",
+)
+ROUND7_LINKED: tuple[str, ...] = (
+    "市城管局",
+    "市商务局",
+    "市文广新旅局",
+    "市退役军人事务局",
+    "市应急管理局",
+    "市国资委",
+    "市医保局",
+)
+ROUND7_REGULAR: tuple[str, ...] = ("市体育局", "市统计局", "市林业局", "市行政审批局", "市信访局")
+#: inspected in an earlier round of the term (rounds 1–5, not loaded), revisited in round 7
+ROUND7_REVISITS: tuple[str, ...] = (
+    "市财政局",
+    "市住建局",
+    "市交通运输局",
+    "市自然资源局",
+    "市农业农村局",
+    "市教育局",
+    "市卫生健康委",
+)
+NOT_INSPECTED: tuple[str, ...] = (
+    "市公安局",
+    "市审计局",
+    "市机关事务管理局",
+    "市供销社",
+    "市总工会",
+    "团市委",
+    "市妇联",
+    "市残联",
+    "市农业发展投资集团",
+    "市金融控股集团",
+    "市文化旅游投资集团",
+)
+PLANNED = ROUND6_UNITS + ROUND7_LINKED + ROUND7_REGULAR + ROUND7_REVISITS + NOT_INSPECTED
+#: the pool's home bodies at city level (never inspected in the demo: no home-unit recusal)
+CITY_OFFICES = {"市纪委监委": "discipline_commission", "市委组织部": "organisation"}
+CITY_OFFICES["市委巡察办"] = "inspection_office"
+COUNTY_UNITS: tuple[str, ...] = (
+    "农业农村局",
+    "住建局",
+    "教育体育局",
+    "卫生健康委",
+    "民政局",
+    "自然资源局",
+    "财政局",
+    "水利局",
+    "交通运输局",
+    "市场监管局",
+    "人社局",
+    "审计局",
+    "统计局",
+    "林业局",
+    "商务局",
+    "应急管理局",
+)
+#: per county (in ``jurisdictions.COUNTIES`` order): units in linkage (39) and revisits (61)
+COUNTY_LINKED = (4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3)
+COUNTY_REVISITS = (6, 6, 6, 6, 6, 6, 5, 5, 5, 5, 5)
+COUNTY_EXTRA = 3  # planned, inspected in the county's earlier rounds (not loaded)
+# every county plans all of COUNTY_UNITS in the term (16 units)
+CITY_POOL, COUNTY_POOL = 300, 60
+
+ROUNDS = {
+    6: (date(2025, 4, 7), date(2025, 6, 30), date(2025, 4, 8)),
+    7: (date(2025, 10, 20), date(2026, 1, 23), date(2025, 10, 21)),
+}
+COUNTY_ROUND_NO = 1
+COUNTY_ROUND = (date(2025, 10, 27), date(2026, 1, 23), date(2025, 10, 28))
+LINKAGE_TRIGGER = "九届省委第七轮巡视"
+RANKS = ("正处级", "副处级", "正科级", "正科级", "副科级", "副科级", "科员")
+SPECIALITIES = ("discipline", "personnel", "law", "finance_audit", "engineering", "agriculture")
+GRADES = ("优秀", "称职", "称职", "称职", "基本称职")
+RECUSAL_REASONS = ("配偶在该单位任职", "近亲属在该单位担任领导职务", "曾在该单位工作未满三年")
+CLUES = (
+    "反映该单位个别领导干部违规收受管理服务对象礼金",
+    "反映该单位项目招投标中存在围标串标问题",
+    "反映该单位违规发放津补贴",
+    "反映该单位干部选拔任用程序不规范",
+)
+PETITIONS = (
+    ("letter", "来信反映该单位公车私用问题"),
+    ("visit", "来访反映该单位办事推诿、作风不实"),
+    ("call", "来电反映该单位惠民资金发放不透明"),
+)
+
+
+def demo_unit_id(name: str, jurisdiction: str = CITY) -> UUID:
+    """The id of a demo unit (e.g. ``demo_unit_id("市城管局")``)."""
+    return unit_id_for(jurisdiction, name)
+
+
+def demo_round_id(round_no: int, jurisdiction: str = CITY) -> UUID:
+    """The id of the city's round 6 or 7 of term 4, or (``jurisdiction`` a county) of the
+    county's linked round (``COUNTY_ROUND_NO``)."""
+    return round_id_for(jurisdiction, TERM_NO, round_no)
+
+
+def demo_group_id(round_no: int, group_no: int, jurisdiction: str = CITY) -> UUID:
+    """The id of group ``group_no`` (1–4 in the city's rounds, 1 in a county's)."""
+    return group_id_for(demo_round_id(round_no, jurisdiction), group_no)
+
+
+def county_unit_names(index: int, code: str) -> tuple[list[str], list[str], list[str]]:
+    """(linked, revisited, extra) units of the ``index``-th county."""
+    name = jurisdictions.name_of(code)
+    names = [f"{name}{u}" for u in COUNTY_UNITS]
+    linked, revisits = COUNTY_LINKED[index], COUNTY_REVISITS[index]
+    return (
+        names[:linked],
+        names[linked : linked + revisits],
+        names[linked + revisits : linked + revisits + COUNTY_EXTRA],
+    )
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    jurisdiction: str
+    round_no: int
+    group_no: int
+    member_indexes: tuple[int, ...]
+    units: tuple[str, ...]
+
+
+def city_groups() -> list[GroupPlan]:
+    """Four groups per round: round 6 three units each, round 7 its 19 units (5, 5, 5, 4)."""
+    out = [
+        GroupPlan(CITY, 6, g + 1, tuple(range(5 * g, 5 * g + 5)), ROUND6_UNITS[3 * g : 3 * g + 3])
+        for g in range(4)
+    ]
+    # per group: (linked, regular, revisit) slices
+    slices: list[tuple[tuple[int, int], ...]] = [
+        ((0, 2), (0, 1), (0, 2)),
+        ((2, 4), (1, 2), (2, 4)),
+        ((4, 6), (2, 4), (4, 5)),
+        ((6, 7), (4, 5), (5, 7)),
+    ]
+    sizes, start = (5, 6, 5, 6), 20
+    for g, ((l0, l1), (r0, r1), (v0, v1)) in enumerate(slices):
+        units = ROUND7_LINKED[l0:l1] + ROUND7_REGULAR[r0:r1] + ROUND7_REVISITS[v0:v1]
+        out.append(GroupPlan(CITY, 7, g + 1, tuple(range(start, start + sizes[g])), units))
+        start += sizes[g]
+    return out
+
+
+@dataclass
+class RoundsSummary:
+    units: int = 0
+    members: int = 0
+    recusals: int = 0
+    groups: int = 0
+    stationings: int = 0
+    records: int = 0
+    petitions: int = 0
+    counterpart_reports: int = 0
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+
+Gather = Callable[[Sequence[Any], Callable[[Any], Awaitable[None]], str], Awaitable[None]]
+
+
+def _each(work: Callable[[Any], Awaitable[None]]) -> Callable[[list[Any]], Awaitable[None]]:
+    """``work`` on each item of a batch, in turn (one stream, one writer at a time)."""
+
+    async def run(batch: list[Any]) -> None:
+        for item in batch:
+            await work(item)
+
+    return run
+
+
+def _by_group(items: list[tuple[GroupPlan, str, date, str]]) -> list[list[Any]]:
+    out: dict[tuple[str, int, int], list[Any]] = {}
+    for item in items:
+        g = item[0]
+        out.setdefault((item[3], g.round_no, g.group_no), []).append(item)
+    return list(out.values())
+
+
+class RoundsLoader:
+    """Loads the term through intake's API with the city office's token (which writes for the
+    counties too)."""
+
+    def __init__(self, client: DemoClient, endpoints: Endpoints, seed: int) -> None:
+        self.client = client
+        self.url = f"{endpoints.intake}/api/v1"
+        self.reporting = f"{endpoints.reporting}/api/v1"
+        self.rng = random.Random(seed * 13 + 7)
+        self.summary = RoundsSummary()
+        self.members: list[str] = []  # city pool, by index
+        self.county_members: dict[str, list[str]] = {}
+        self.stationings: list[tuple[str, str, str, date]] = []  # (id, group, unit, ends_on)
+
+    async def post(self, path: str, body: Any = None, ok: Sequence[int] = (200, 201)) -> Any:
+        resp = await self.client.call("POST", f"{self.url}{path}", "city_admin", body, ok=ok)
+        return resp.json()
+
+    async def present(self) -> bool:
+        resp = await self.client.call(
+            "GET", f"{self.url}/rounds/{demo_round_id(7)}", "city_admin", ok=(200, 404)
+        )
+        return resp.status_code == 200
+
+    async def unit(self, item: tuple[str, str, str]) -> None:
+        code, name, kind = item
+        await self.post("/units", {"jurisdiction": code, "name": name, "kind": kind}, (201, 409))
+        self.summary.units += 1
+
+    def _person(self, i: int) -> str:
+        return f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[(i * 7) % len(GIVEN)]}{i % 97:02d}"
+
+    async def run(self, gather: Gather) -> RoundsSummary:
+        rng = self.rng
+        counties = [c.code for c in jurisdictions.COUNTIES]
+        units: list[tuple[str, str, str]] = [
+            (CITY, n, "city_state_owned_enterprise" if n.endswith("集团") else "city_department")
+            for n in PLANNED
+        ]
+        units += [(CITY, n, "other") for n in CITY_OFFICES]
+        for code in counties:
+            name = jurisdictions.name_of(code)
+            units += [(code, f"{name}{u}", "county_department") for u in COUNTY_UNITS]
+            units.append((code, f"{jurisdictions.name_of(code)}委巡察办", "other"))
+        await gather(units, self.unit, "被巡察单位 (intake)")
+
+        # the talent pool (巡察人才库): 300 of the city, 60 of the counties
+        homes = [*CITY_OFFICES, *NOT_INSPECTED]
+        sources = list(CITY_OFFICES.values())
+        pool: list[dict[str, Any]] = []
+        for i in range(CITY_POOL):
+            home = homes[i % len(homes)]
+            source = CITY_OFFICES.get(home) or sources[i % 3]
+            pool.append(self._member(i, CITY, demo_unit_id(home), source))
+        per_county = [6 if i < 5 else 5 for i in range(len(counties))]
+        for c, code in enumerate(counties):
+            office = demo_unit_id(f"{jurisdictions.name_of(code)}委巡察办", code)
+            for k in range(per_county[c]):
+                pool.append(self._member(CITY_POOL + 10 * c + k, code, office, "inspection_office"))
+        ids: dict[int, str] = {}
+
+        async def enrol(item: tuple[int, dict[str, Any]]) -> None:
+            index, body = item
+            ids[index] = (await self.post("/talent-pool/members", body))["id"]
+            self.summary.members += 1
+
+        await gather(list(enumerate(pool)), enrol, "巡察人才库 (intake)")
+        self.members = [ids[i] for i in range(CITY_POOL)]
+        start = CITY_POOL
+        for c, code in enumerate(counties):
+            self.county_members[code] = [ids[start + k] for k in range(per_county[c])]
+            start += per_county[c]
+        # recusals (回避) declared by members who sit in none of the demo's groups
+        round7_units = ROUND7_LINKED + ROUND7_REGULAR + ROUND7_REVISITS
+        recusals = [
+            (self.members[100 + i], round7_units[(3 * i) % len(round7_units)], i) for i in range(12)
+        ]
+
+        async def declare(item: tuple[str, str, int]) -> None:
+            member, unit, i = item
+            body = {"unit_id": str(demo_unit_id(unit)), "reason": RECUSAL_REASONS[i % 3]}
+            await self.post(f"/talent-pool/members/{member}/recusals", body)
+            self.summary.recusals += 1
+
+        await gather(recusals, declare, "回避申报 (intake)")
+
+        # the term plan, the linkage plans, the rounds
+        await self.post(
+            "/term-plans",
+            {
+                "jurisdiction": CITY,
+                "term_no": TERM_NO,
+                "starts_on": TERM[0].isoformat(),
+                "ends_on": TERM[1].isoformat(),
+                "unit_ids": [str(demo_unit_id(n)) for n in PLANNED],
+            },
+            (201, 409),
+        )
+        city_plan = await self.post(
+            "/linkage-plans",
+            {
+                "jurisdiction": CITY,
+                "title": "四届市委第七轮巡察上下联动工作方案",
+                "issued_on": "2025-10-14",
+                "trigger": LINKAGE_TRIGGER,
+            },
+        )
+        for round_no, (starts, ends, _) in ROUNDS.items():
+            body: dict[str, Any] = {
+                "jurisdiction": CITY,
+                "term_no": TERM_NO,
+                "round_no": round_no,
+                "kind": "regular",
+                "starts_on": starts.isoformat(),
+                "ends_on": ends.isoformat(),
+            }
+            if round_no == 7:
+                body["linkage_plan_id"] = city_plan["id"]
+            await self.post("/rounds", body)
+        assign6 = [{"unit_id": str(demo_unit_id(n)), "mode": "regular"} for n in ROUND6_UNITS]
+        await self.post(f"/rounds/{demo_round_id(6)}/units", {"units": assign6})
+        assign7 = [
+            {"unit_id": str(demo_unit_id(n)), "mode": mode}
+            for names, mode in (
+                (ROUND7_LINKED, "linked"),
+                (ROUND7_REGULAR, "regular"),
+                (ROUND7_REVISITS, "revisit"),
+            )
+            for n in names
+        ]
+        await self.post(f"/rounds/{demo_round_id(7)}/units", {"units": assign7})
+
+        county_items = list(enumerate(counties))
+
+        async def county(item: tuple[int, str]) -> None:
+            await self.county(item[0], item[1], city_plan["id"])
+
+        await gather(county_items, county, "县区联动方案、轮次 (intake)")
+
+        # the city's groups, stationed, their records, ended
+        groups = city_groups()
+
+        async def form(g: GroupPlan) -> None:
+            members = [self.members[i] for i in g.member_indexes]
+            await self.post(
+                f"/rounds/{demo_round_id(g.round_no)}/groups",
+                {
+                    "group_no": g.group_no,
+                    "leader_id": members[0],
+                    "member_ids": members,
+                    "unit_ids": [str(demo_unit_id(u)) for u in g.units],
+                },
+            )
+            self.summary.groups += 1
+
+        await gather(groups, form, "巡察组组建 (intake)")
+        stationings = [(g, u, ROUNDS[g.round_no][2], CITY) for g in groups for u in g.units] + [
+            (GroupPlan(code, COUNTY_ROUND_NO, 1, (), ()), u, COUNTY_ROUND[2], code)
+            for i, code in county_items
+            for u in (*county_unit_names(i, code)[0], *county_unit_names(i, code)[1])
+        ]
+        # one group's stationings, ends and evaluations append to one stream: in turn
+        await gather(_by_group(stationings), _each(self.station), "进驻 (intake)")
+        records = self.records(groups, county_items, rng)
+        await gather(records, self.record, "谈话、测评、座谈等 (intake)")
+        petitions = [
+            (g, g.units[k % len(g.units)], k) for g in groups if g.round_no == 7 for k in range(3)
+        ]
+        await gather(petitions, self.petition, "巡察组受理信访 (intake)")
+        to_end: dict[str, list[tuple[str, str, str, date]]] = {}
+        for s in self.stationings:
+            to_end.setdefault(s[1], []).append(s)
+        await gather(list(to_end.values()), _each(self.end), "进驻结束 (intake)")
+
+        async def evaluate(item: tuple[GroupPlan, int]) -> None:
+            g, i = item
+            grade = GRADES[(i * 5 + g.group_no) % len(GRADES)]
+            await self.post(
+                f"/groups/{demo_group_id(g.round_no, g.group_no)}/evaluations",
+                {"member_id": self.members[i], "grade": grade, "remarks": "演示数据"},
+            )
+
+        evaluations = [[(g, i) for i in g.member_indexes] for g in groups if g.round_no == 6]
+        await gather(evaluations, _each(evaluate), "巡察干部考核评价 (intake)")
+        await self.post(f"/rounds/{demo_round_id(6)}/close")
+        return self.summary
+
+    def _member(self, i: int, code: str, home: UUID, source: str) -> dict[str, Any]:
+        rng = self.rng
+        specialities = rng.sample(SPECIALITIES, k=1 + (i % 2))
+        return {
+            "name": self._person(i),
+            "jurisdiction": code,
+            "home_unit_id": str(home),
+            "source": source,
+            "specialities": specialities,
+            "rank": RANKS[(i * 3) % len(RANKS)] if i % 5 else RANKS[i % 2],
+            "birth_year": 1966 + (i * 7) % 30,
+        }
+
+    async def county(self, index: int, code: str, city_plan_id: str) -> None:
+        """A county's linkage plan under the city's, its term plan and linked round, its group
+        of four from its own pool members, and one counterpart report."""
+        name = jurisdictions.name_of(code)
+        linked, revisits, extra = county_unit_names(index, code)
+        plan = await self.post(
+            "/linkage-plans",
+            {
+                "jurisdiction": code,
+                "title": f"{name}巡视巡察上下联动工作方案",
+                "issued_on": (date(2025, 10, 16) + timedelta(days=index)).isoformat(),
+                "trigger": LINKAGE_TRIGGER,
+                "parent_plan_id": city_plan_id,
+            },
+        )
+        planned = [f"{name}{u}" for u in COUNTY_UNITS]
+        await self.post(
+            "/term-plans",
+            {
+                "jurisdiction": code,
+                "term_no": TERM_NO,
+                "starts_on": TERM[0].isoformat(),
+                "ends_on": TERM[1].isoformat(),
+                "unit_ids": [str(demo_unit_id(n, code)) for n in planned],
+            },
+            (201, 409),
+        )
+        rnd = await self.post(
+            "/rounds",
+            {
+                "jurisdiction": code,
+                "term_no": TERM_NO,
+                "round_no": COUNTY_ROUND_NO,
+                "kind": "regular",
+                "starts_on": COUNTY_ROUND[0].isoformat(),
+                "ends_on": COUNTY_ROUND[1].isoformat(),
+                "linkage_plan_id": plan["id"],
+            },
+        )
+        units = [{"unit_id": str(demo_unit_id(n, code)), "mode": "linked"} for n in linked]
+        units += [{"unit_id": str(demo_unit_id(n, code)), "mode": "revisit"} for n in revisits]
+        await self.post(f"/rounds/{rnd['id']}/units", {"units": units})
+        members = self.county_members[code][:4]
+        await self.post(
+            f"/rounds/{rnd['id']}/groups",
+            {
+                "group_no": 1,
+                "leader_id": members[0],
+                "member_ids": members,
+                "unit_ids": [u["unit_id"] for u in units],
+            },
+        )
+        self.summary.groups += 1
+        await self.post(
+            f"/linkage-plans/{plan['id']}/counterpart-reports",
+            {
+                "unit_id": str(demo_unit_id(extra[0], code)),
+                "counterpart_unit_id": str(demo_unit_id(ROUND7_LINKED[index % 7])),
+                "provided_on": "2025-11-03",
+            },
+        )
+        self.summary.counterpart_reports += 1
+
+    async def station(self, item: tuple[GroupPlan, str, date, str]) -> None:
+        g, unit, starts_on, code = item
+        group_id = demo_group_id(g.round_no, g.group_no, code)
+        unit_id = demo_unit_id(unit, code)
+        body = {"unit_id": str(unit_id), "starts_on": starts_on.isoformat()}  # R14: 15 wd
+        doc = await self.post(f"/groups/{group_id}/stationings", body)
+        self.stationings.append(
+            (doc["id"], str(group_id), str(unit_id), date.fromisoformat(doc["ends_on"]))
+        )
+        self.summary.stationings += 1
+
+    async def end(self, item: tuple[str, str, str, date]) -> None:
+        stationing_id, _, _, ends_on = item
+        await self.post(f"/stationings/{stationing_id}/end", {"ended_on": ends_on.isoformat()})
+
+    def records(
+        self, groups: list[GroupPlan], counties: list[tuple[int, str]], rng: random.Random
+    ) -> list[dict[str, Any]]:
+        """Every channel: per unit a talk and a 民主测评; per group a questionnaire, a symposium,
+        a site check, a records review, a personal-matters check and a referral; per county
+        unit in linkage a talk. Every third city talk brings a clue."""
+        out: list[dict[str, Any]] = []
+        for g in groups:
+            rnd = demo_round_id(g.round_no)
+            group = demo_group_id(g.round_no, g.group_no)
+            day = ROUNDS[g.round_no][2] + timedelta(days=3)
+            for k, unit in enumerate(g.units):
+                base = {
+                    "round_id": str(rnd),
+                    "group_id": str(group),
+                    "unit_id": str(demo_unit_id(unit)),
+                    "occurred_on": (day + timedelta(days=k)).isoformat(),
+                }
+                talk: dict[str, Any] = {
+                    **base,
+                    "kind": "individual_talk",
+                    "talks": [
+                        {"interviewee": "leadership", "persons": rng.randint(5, 9)},
+                        {"interviewee": "middle_manager", "persons": rng.randint(8, 20)},
+                        {"interviewee": "staff", "persons": rng.randint(15, 40)},
+                        {"interviewee": "retired_cadre", "persons": rng.randint(1, 4)},
+                    ],
+                }
+                if len(out) % 3 == 0:
+                    talk["clues"] = [{"summary": CLUES[len(out) % len(CLUES)]}]
+                issued = rng.randint(60, 160)
+                out += [
+                    talk,
+                    {
+                        **base,
+                        "kind": "survey",
+                        "survey": "democratic_assessment",
+                        "copies_issued": issued,
+                        "copies_returned": issued - rng.randint(0, 5),
+                    },
+                ]
+            base = {
+                "round_id": str(rnd),
+                "group_id": str(group),
+                "unit_id": str(demo_unit_id(g.units[0])),
+                "occurred_on": (day + timedelta(days=1)).isoformat(),
+            }
+            issued = rng.randint(200, 400)
+            out += [
+                {
+                    **base,
+                    "kind": "survey",
+                    "survey": "questionnaire",
+                    "copies_issued": issued,
+                    "copies_returned": issued - rng.randint(5, 30),
+                },
+                {**base, "kind": "symposium", "meetings": 2, "participants": rng.randint(18, 36)},
+                {**base, "kind": "site_check", "checks": rng.randint(1, 4)},
+                {**base, "kind": "records_review", "items": rng.randint(60, 240)},
+                {
+                    **base,
+                    "kind": "personal_matters_check",
+                    "cadres_checked": rng.randint(8, 16),
+                    "discrepancies": rng.randint(0, 2),
+                },
+                {
+                    **base,
+                    "kind": "referral",
+                    "source": ("audit", "petitions", "discipline_commission", "staffing")[
+                        g.group_no - 1
+                    ],
+                    "items": rng.randint(1, 5),
+                },
+            ]
+        for index, code in counties:
+            for unit in county_unit_names(index, code)[0]:
+                out.append(
+                    {
+                        "kind": "individual_talk",
+                        "round_id": str(demo_round_id(COUNTY_ROUND_NO, code)),
+                        "group_id": str(demo_group_id(COUNTY_ROUND_NO, 1, code)),
+                        "unit_id": str(demo_unit_id(unit, code)),
+                        "occurred_on": (COUNTY_ROUND[2] + timedelta(days=3)).isoformat(),
+                        "talks": [
+                            {"interviewee": "leadership", "persons": rng.randint(3, 6)},
+                            {"interviewee": "staff", "persons": rng.randint(10, 25)},
+                        ],
+                    }
+                )
+        return out
+
+    async def record(self, body: dict[str, Any]) -> None:
+        await self.post("/intake-records", body)
+        self.summary.records += 1
+
+    async def petition(self, item: tuple[GroupPlan, str, int]) -> None:
+        g, unit, k = item
+        channel, summary = PETITIONS[k % len(PETITIONS)]
+        await self.post(
+            "/petitions",
+            {
+                "jurisdiction": CITY,
+                "channel": channel,
+                "summary": summary,
+                "group_id": str(demo_group_id(g.round_no, g.group_no)),
+                "unit_id": str(demo_unit_id(unit)),
+            },
+        )
+        self.summary.petitions += 1
+
+    async def coverage(self) -> dict[str, Any]:
+        resp = await self.client.call(
+            "GET", f"{self.reporting}/views/coverage?term_no={TERM_NO}", "city_admin"
+        )
+        doc: dict[str, Any] = resp.json()
+        return doc

@@ -1,0 +1,241 @@
+"""Rounds, groups and the talent pool in the workbench (Debian's chromium, Playwright), against
+the four services as real processes behind this module's own nginx: the city office plans a
+round and assigns its units, forms a group from the pool (a recusal is flagged in the picker and
+the service's refusal is explained, naming the member and the ground), stations the group
+(15 working days), a member of the group records a talk with its own token, the round's live
+statistics count it and the coverage chart shows the term's rate.
+
+Screenshots go to test-artifacts/workbench/ (rounds-*.png).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+import pytest
+from xuncha_shared.auth import tokens as auth
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.e2e.stack import service_stack
+from tests.support.workbench import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, choose, sign_in
+from tests.support.workbench import workbench_nginx as nginx
+
+pytestmark = [pytest.mark.timeout(1500)]
+
+CITY = "361000"
+TERM = 9
+UNITS = ("市测试一局", "市测试二局", "市测试三局")
+HOME = "市测试巡察办"
+
+
+class Office:
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+
+    async def post(self, path: str, body: Any = None) -> Any:
+        async with httpx.AsyncClient(base_url=self.url, timeout=20) as client:
+            resp = await client.post(
+                path, json=body, headers={"Authorization": f"Bearer {self.token}"}
+            )
+        assert resp.status_code in (200, 201), f"{path}: {resp.status_code} {resp.text}"
+        return resp.json()
+
+    async def get(self, path: str) -> Any:
+        async with httpx.AsyncClient(base_url=self.url, timeout=20) as client:
+            resp = await client.get(path, headers={"Authorization": f"Bearer {self.token}"})
+        assert resp.status_code == 200, f"{path}: {resp.status_code} {resp.text}"
+        return resp.json()
+
+
+@pytest.fixture(scope="module")
+async def site(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with service_stack(infra, tmp_path_factory.mktemp("rounds-logs")) as running:
+        with nginx(running.urls) as url:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    yield running, url, browser
+                finally:
+                    await browser.close()
+
+
+async def page_as(browser: Any, url: str, token: str) -> Any:
+    context = await browser.new_context(
+        viewport={"width": 1440, "height": 1000}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    context.set_default_timeout(120_000)  # a loaded machine: waits are for events, not speed
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    try:
+        await sign_in(page, url, token)
+    except Exception:
+        await page.screenshot(path=str(ARTIFACTS / "rounds-sign-in-failed.png"))
+        raise AssertionError(f"sign-in failed: {errors} {console}") from None
+    return page
+
+
+async def shot(page: Any, name: str) -> None:
+    await page.wait_for_timeout(400)
+    await page.screenshot(path=str(ARTIFACTS / f"rounds-{name}.png"), full_page=True)
+
+
+async def choose_many(page: Any, input_id: str, labels: Sequence[str]) -> None:
+    """Pick each of ``labels`` in the multiple el-select whose input has ``input_id`` (it stays
+    open between picks), then close it."""
+    await page.locator(f".el-select:has(#{input_id})").click()
+    for label in labels:
+        option = page.locator(".el-select-dropdown__item:visible", has_text=label).first
+        await option.click()
+    await page.keyboard.press("Escape")
+
+
+async def fill_date(page: Any, input_id: str, value: str) -> None:
+    await page.fill(f"#{input_id}", value)
+    await page.keyboard.press("Enter")
+
+
+async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> None:
+    running, url, browser = site
+    office = Office(url, running.tokens["city"])
+    ids = {}
+    for name in (*UNITS, HOME):
+        unit = await office.post(
+            "/api/v1/units", {"jurisdiction": CITY, "name": name, "kind": "city_department"}
+        )
+        ids[name] = unit["id"]
+    await office.post(
+        "/api/v1/term-plans",
+        {
+            "jurisdiction": CITY,
+            "term_no": TERM,
+            "starts_on": "2026-01-01",
+            "ends_on": "2030-12-31",
+            "unit_ids": [ids[n] for n in UNITS],
+        },
+    )
+    people = {}
+    for name, home in (
+        ("赵清廉", HOME),
+        ("钱守正", HOME),
+        ("孙明察", HOME),
+        ("李本单位", UNITS[0]),
+    ):
+        member = await office.post(
+            "/api/v1/talent-pool/members",
+            {
+                "name": name,
+                "jurisdiction": CITY,
+                "home_unit_id": ids[home],
+                "source": "discipline_commission",
+                "specialities": ["discipline"],
+                "rank": "正科级",
+                "birth_year": 1980,
+            },
+        )
+        people[name] = member["id"]
+
+    page = await page_as(browser, url, running.tokens["city"])
+    await page.click('[data-menu="rounds"]')
+    await page.wait_for_selector("#round-table")
+    await page.fill("#r-filter-term", str(TERM))
+    await page.click("#r-new")
+    await page.wait_for_selector("#round-form")
+    await page.fill("#r-term", str(TERM))
+    await page.keyboard.press("Tab")
+    await page.fill("#r-no", "1")
+    await page.keyboard.press("Tab")
+    await fill_date(page, "r-start", "2026-11-02")
+    await fill_date(page, "r-end", "2026-12-31")
+    await page.click("#r-submit")
+    await page.wait_for_selector("#round-title")
+    assert f"第{TERM}届第1轮巡察" in await page.inner_text("#round-title")
+
+    await choose_many(page, "a-units", UNITS)
+    await page.click("#a-submit")
+    await page.locator("#round-units tbody tr").nth(2).wait_for()
+
+    # the picker flags the member whose home unit is inspected; the service refuses and says why
+    await choose_many(page, "g-units", UNITS[:2])
+    await choose_many(page, "g-members", ("赵清廉", "钱守正", "李本单位"))
+    hints = page.locator("#recusal-hints")
+    await hints.wait_for()
+    assert "李本单位" in await hints.inner_text()
+    assert "工作单位" in await hints.inner_text()
+    await choose(page, "g-leader", "赵清廉")
+    await page.click("#g-submit")
+    refusal = page.locator(".el-card:has(#group-form) .problem")
+    await refusal.wait_for()
+    text = await refusal.inner_text()
+    assert "李本单位" in text and "须回避" in text and "工作单位" in text, text
+    await shot(page, "recusal-refused")
+
+    # without that member the group is formed
+    tag = page.locator(".el-select:has(#g-members) .el-tag", has_text="李本单位")
+    await tag.locator(".el-tag__close").click()
+    await choose_many(page, "g-members", ("孙明察",))
+    await page.click("#g-submit")
+    header = page.locator(".el-collapse-item__header", has_text="第1巡察组")
+    await header.wait_for()
+    await header.click()
+    row = page.locator(".group-units tbody tr", has_text=UNITS[0])
+    await row.locator("input").fill("2026-11-03")
+    await page.keyboard.press("Enter")
+    await row.locator("button", has_text="进驻").click()
+    # R14: 15 working days from 2026-11-03 (not counting it)
+    await page.locator(".group-units tbody tr", has_text="2026-11-24").wait_for()
+    await shot(page, "group-stationed")
+
+    rnd = (await office.get(f"/api/v1/rounds?term_no={TERM}"))[0]
+    [group] = await office.get(f"/api/v1/rounds/{rnd['id']}/groups")
+    bound = Principal(
+        id="e2e-group-1",
+        role=Role.GROUP_MEMBER,
+        jurisdiction=CITY,
+        group_id=group["id"],
+    )
+    member_token = await auth.create_token_in(running.databases.values(), bound)
+    member_office = Office(url, member_token)
+    assert (await member_office.get("/api/v1/me"))["group_id"] == group["id"]
+    assert (await member_office.get(f"/api/v1/groups/{group['id']}"))["id"] == group["id"]
+
+    # a member of the group records a talk with its own token
+    member = await page_as(browser, url, member_token)
+    await member.click('[data-menu="group-work"]')
+    await member.wait_for_selector("#record-form")
+    assert "第1巡察组" in await member.inner_text("#group-title")
+    await choose(member, "w-unit", UNITS[0])
+    # the date defaults to the group's first day (Enter in a field would submit the form)
+    await member.fill("#w-persons-0", "7")
+    await member.keyboard.press("Tab")
+    await member.click("#w-submit")
+    await member.locator("#record-table tbody tr", has_text="领导班子成员7人次").wait_for()
+    await shot(member, "talk-recorded")
+
+    # the round's statistics count it (live, from reporting); the coverage chart shows the term
+    await page.locator("#stat-talks", has_text="7").wait_for(timeout=60_000)
+    assert "个别谈话7人次" in await page.inner_text("#round-summary")
+    await row.locator("button", has_text="结束进驻").click()
+    await page.locator(".group-units tbody tr", has_text="已结束").wait_for()
+    await page.click('[data-menu="planning"]')
+    await page.wait_for_selector("#coverage-chart canvas")
+    await page.fill("#cov-term", str(TERM))
+    await page.keyboard.press("Enter")
+    city = page.locator("#coverage-city", has_text="33.33%")
+    for _ in range(60):
+        if await city.count():
+            break
+        await page.click("text=刷新")
+        await page.wait_for_timeout(1000)
+    assert "规划 3 个，已巡察 1 个" in await page.inner_text("#coverage-city")
+    await shot(page, "coverage-chart")
+    assert page.errors == [] and member.errors == []

@@ -1,0 +1,187 @@
+// Labels and shapes of rounds, groups and the talent pool (intake, issue 13), and the recusal
+// grounds the member picker shows before a group is submitted.
+import type { Option } from "./labels";
+
+const opts = (m: Record<string, string>): Option[] =>
+  Object.entries(m).map(([value, label]) => ({ value, label }));
+
+export const UNIT_KINDS: Record<string, string> = {
+  city_department: "市直单位",
+  city_state_owned_enterprise: "市属国有企业",
+  county_department: "县直单位",
+  township: "乡镇",
+  village_or_community: "村(社区)",
+  other: "其他",
+};
+
+export const ROUND_KINDS: Record<string, string> = {
+  regular: "常规巡察",
+  thematic: "专项巡察",
+  mobile: "机动式巡察",
+  targeted: "点穴式巡察",
+  return_visit: "回访式巡察",
+  cross_regional: "异地交流巡察",
+};
+
+export const MODES: Record<string, string> = { regular: "常规", linked: "联动", revisit: "回头看" };
+
+export const SOURCES: Record<string, string> = {
+  discipline_commission: "纪委监委",
+  organisation: "组织部",
+  inspection_office: "巡察办",
+  other: "其他单位",
+};
+
+export const SPECIALITIES: Record<string, string> = {
+  discipline: "纪检监察",
+  personnel: "组织人事",
+  law: "法律",
+  finance_audit: "财务审计",
+  engineering: "工程建设",
+  agriculture: "农业农村",
+  other: "其他",
+};
+
+export const GRADES = ["优秀", "称职", "基本称职", "不称职"];
+
+export const RECORD_KINDS: Record<string, string> = {
+  individual_talk: "个别谈话",
+  survey: "民主测评/民主评议/问卷调查",
+  symposium: "座谈会",
+  site_check: "明察暗访",
+  records_review: "调阅资料",
+  personal_matters_check: "个人有关事项抽查",
+  referral: "移交材料",
+};
+
+export const INTERVIEWEES: Record<string, string> = {
+  leadership: "领导班子成员",
+  middle_manager: "中层干部",
+  staff: "一般干部职工",
+  retired_cadre: "离退休老干部",
+  reporter: "实名举报人",
+  petitioner: "信访人",
+  service_user: "服务对象、群众",
+  deputy: "党代表、人大代表、政协委员",
+  other: "其他",
+};
+
+export const SURVEYS: Record<string, string> = {
+  democratic_assessment: "民主测评",
+  democratic_appraisal: "民主评议",
+  questionnaire: "问卷调查",
+};
+
+export const REFERRAL_SOURCES: Record<string, string> = {
+  discipline_commission: "纪检监察机关",
+  organisation: "组织部门",
+  staffing: "编制部门",
+  petitions: "信访部门",
+  audit: "审计部门",
+  public_security: "公安机关",
+  procuratorate: "检察机关",
+};
+
+export const RECUSAL_GROUNDS: Record<string, string> = {
+  home_unit: "被巡察单位是其工作单位",
+  declared_recusal: "本人已申报对该单位回避",
+  overlapping_group: "同期已在其他巡察组",
+  home_county: "异地交流巡察，被巡察单位位于其所在县（市、区）",
+  retired: "已退出巡察人才库",
+};
+
+export const unitKindOptions = opts(UNIT_KINDS);
+export const roundKindOptions = opts(ROUND_KINDS);
+export const modeOptions = opts(MODES);
+export const sourceOptions = opts(SOURCES);
+export const specialityOptions = opts(SPECIALITIES);
+export const recordKindOptions = opts(RECORD_KINDS);
+export const intervieweeOptions = opts(INTERVIEWEES);
+export const surveyOptions = opts(SURVEYS);
+export const referralOptions = opts(REFERRAL_SOURCES);
+
+export interface Unit {
+  id: string;
+  jurisdiction: string;
+  name: string;
+  kind: string;
+}
+
+export interface PoolMember {
+  id: string;
+  jurisdiction: string;
+  name: string;
+  home_unit_id: string;
+  source: string;
+  specialities: string[];
+  rank: string;
+  birth_year: number;
+  retired: boolean;
+  recusal_unit_ids: string[];
+}
+
+export interface Round {
+  id: string;
+  jurisdiction: string;
+  term_no: number;
+  round_no: number;
+  kind: string;
+  starts_on: string;
+  ends_on: string;
+  linkage_plan_id: string | null;
+  units: { unit_id: string; mode: string }[];
+  required_authorisations?: string[];
+  authorisations?: string[];
+  fully_authorised?: boolean;
+  closed: boolean;
+}
+
+export interface Stationing {
+  id: string;
+  group_id: string;
+  unit_id: string;
+  starts_on: string;
+  ends_on: string;
+  ended_on: string | null;
+}
+
+export interface Group {
+  id: string;
+  round_id: string;
+  jurisdiction: string;
+  group_no: number;
+  leader_id: string;
+  member_ids: string[];
+  unit_ids: string[];
+  starts_on: string;
+  ends_on: string;
+  evaluations: Record<string, string>;
+  stationings: Stationing[];
+}
+
+/** The grounds the office can see before submitting: retired, home unit, declared recusal,
+ *  home county in a cross-regional round (the service also checks overlapping groups). */
+export function recusalHints(
+  member: PoolMember,
+  unitIds: string[],
+  units: Map<string, Unit>,
+  crossRegional: boolean,
+): string[] {
+  const out: string[] = [];
+  if (member.retired) out.push(RECUSAL_GROUNDS.retired);
+  for (const id of unitIds) {
+    const name = units.get(id)?.name ?? id;
+    if (member.home_unit_id === id) out.push(`${RECUSAL_GROUNDS.home_unit}（${name}）`);
+    if (member.recusal_unit_ids.includes(id)) out.push(`${RECUSAL_GROUNDS.declared_recusal}（${name}）`);
+  }
+  if (crossRegional) {
+    const home = units.get(member.home_unit_id)?.jurisdiction ?? member.jurisdiction;
+    for (const id of unitIds) {
+      const unit = units.get(id);
+      if (unit && unit.jurisdiction !== "361000" && unit.jurisdiction === home) {
+        out.push(`${RECUSAL_GROUNDS.home_county}（${unit.name}）`);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { recusalHints, type PoolMember, type Unit } from "../src/rounds";
+
+const units = new Map<string, Unit>([
+  ["u1", { id: "u1", jurisdiction: "361002", name: "临川区审计局", kind: "county_department" }],
+  ["u2", { id: "u2", jurisdiction: "361021", name: "南城县财政局", kind: "county_department" }],
+  ["home", { id: "home", jurisdiction: "361002", name: "临川区委巡察办", kind: "other" }],
+]);
+const member = (over: Partial<PoolMember> = {}): PoolMember => ({
+  id: "m",
+  jurisdiction: "361002",
+  name: "张三",
+  home_unit_id: "home",
+  source: "organisation",
+  specialities: ["law"],
+  rank: "正科级",
+  birth_year: 1980,
+  retired: false,
+  recusal_unit_ids: [],
+  ...over,
+});
+
+describe("the member picker shows recusal grounds before a group is submitted", () => {
+  it("a clean member has none", () => {
+    expect(recusalHints(member(), ["u1", "u2"], units, false)).toEqual([]);
+  });
+  it("home unit, declared recusal, retired", () => {
+    expect(recusalHints(member({ home_unit_id: "u1" }), ["u1"], units, false)[0]).toContain("工作单位");
+    expect(recusalHints(member({ recusal_unit_ids: ["u2"] }), ["u1", "u2"], units, false)).toEqual([
+      "本人已申报对该单位回避（南城县财政局）",
+    ]);
+    expect(recusalHints(member({ retired: true }), [], units, false)).toEqual(["已退出巡察人才库"]);
+  });
+  it("home county only in a cross-regional round", () => {
+    expect(recusalHints(member(), ["u1"], units, true)[0]).toContain("异地交流巡察");
+    expect(recusalHints(member(), ["u2"], units, true)).toEqual([]);
+  });
+});
