@@ -2,8 +2,10 @@
 
 The ``events`` table is the outbox. The relay
 
-1. holds a PostgreSQL advisory lock for its whole life, so only one relay per service database
-   is active (a standby waits and takes over when the holder's session dies);
+1. runs while it holds a PostgreSQL advisory lock (``xuncha_shared.leadership``), so only one
+   relay per service database is active: the relay of another copy of the service stands by and
+   takes over within about a second when the holder's session dies, and a relay whose lock
+   session was lost (PostgreSQL restarted) stops publishing and stands by again;
 2. reads events after its stored position (``relay_positions``) in the commit-safe order;
 3. sends each to ``topic_for(stream_type)`` with key = stream_id through an idempotent producer
    (acks=all), then waits until Kafka acknowledged the whole batch;
@@ -18,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import logging
 import signal
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.eventstore.postgres import COMMITTED, PostgresEventStore
 from xuncha_shared.kafka import make_producer
+from xuncha_shared.leadership import LeaderState, advisory_key, run_as_leader
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
@@ -51,8 +53,7 @@ from xuncha_shared.telemetry import (
 log = logging.getLogger("xuncha.relay")
 
 
-def advisory_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+__all__ = ["OutboxRelay", "advisory_key", "run_relay"]
 
 
 #: The relay's read: the next batch in the commit-safe order of ``read_all``, with the Kafka
@@ -178,6 +179,12 @@ class OutboxRelay:
         self._tracer = trace.get_tracer("xuncha.relay")
         self.published = 0
         self.ready = asyncio.Event()
+        #: active or standing by (another copy of the service holds the relay's lock)
+        self.leadership = LeaderState()
+
+    @property
+    def standing_by(self) -> bool:
+        return self.leadership.standing_by
 
     async def position(self) -> Position:
         row = await self.pool.fetchrow(
@@ -259,35 +266,26 @@ class OutboxRelay:
         return pending
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Run until ``stop`` is set (or cancelled); reconnects to Kafka after failures."""
+        """Run until ``stop`` is set (or cancelled): publish while this relay holds the
+        service's relay lock, stand by while another copy does; reconnects to Kafka after
+        failures."""
         stop = stop or asyncio.Event()
-        # the lock lives as long as this connection (held out of the pool for the relay's life)
-        lock_conn = await self.pool.acquire()
-        try:
-            key = advisory_key(self.name)
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                log.info("relay %s: another relay is active, standing by", self.name)
+        await run_as_leader(self.pool, self.name, self._publish, stop, state=self.leadership)
+
+    async def _publish(self, stop: asyncio.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._run_with_producer(stop)
+                backoff = 0.5
+            except (asyncpg.PostgresError, OSError) as exc:
+                log.warning("relay %s: database error: %s; retrying", self.name, exc)
+            except Exception as exc:
+                log.warning("relay %s: kafka error: %r; retrying", self.name, exc)
+            if not stop.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
-                if stop.is_set():
-                    return
-            backoff = 0.5
-            while not stop.is_set():
-                try:
-                    await self._run_with_producer(stop)
-                    backoff = 0.5
-                except (asyncpg.PostgresError, OSError) as exc:
-                    log.warning("relay %s: database error: %s; retrying", self.name, exc)
-                except Exception as exc:
-                    log.warning("relay %s: kafka error: %r; retrying", self.name, exc)
-                if not stop.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), backoff)
-                    backoff = min(backoff * 2, 5.0)
-        finally:
-            with contextlib.suppress(Exception):
-                await lock_conn.execute("SELECT pg_advisory_unlock_all()")
-            await self.pool.release(lock_conn)
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, 5.0)
 
     async def _run_with_producer(self, stop: asyncio.Event) -> None:
         producer = self._producer or make_producer(self.bootstrap, client_id=self.name)

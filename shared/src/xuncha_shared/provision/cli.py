@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     kafka(s)
     s.add_argument("--timeout", type=float, default=120)
     s.add_argument("--pid", type=int, help="fail at once if this process exits")
+    s.add_argument("--brokers", type=int, default=1, help="wait until this many brokers live")
 
     s = sub.add_parser("wait-http", parents=[common], help="wait until URL answers HTTP 200")
     s.add_argument("url")
@@ -115,7 +116,7 @@ async def _run(args: argparse.Namespace) -> None:
     elif cmd == "wait-pg":
         await wait_for_postgres(args.admin_url, args.timeout, pid=args.pid)
     elif cmd == "wait-kafka":
-        await wait_for_kafka(args.bootstrap, args.timeout, pid=args.pid)
+        await wait_for_kafka(args.bootstrap, args.timeout, pid=args.pid, brokers=args.brokers)
     elif cmd == "wait-http":
         await wait_for_http(args.url, args.timeout, pid=args.pid)
     else:  # pragma: no cover - argparse rejects unknown commands
