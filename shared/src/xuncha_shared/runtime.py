@@ -162,7 +162,8 @@ class ServiceSpec:
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
     return KafkaBroker(
-        settings.kafka_bootstrap,
+        # FastStream takes one host per list item (aiokafka itself splits a string at commas)
+        [host.strip() for host in settings.kafka_bootstrap.split(",") if host.strip()],
         security=client_security(settings).faststream(),
         client_id=client_id,
         enable_idempotence=True,
