@@ -35,8 +35,11 @@ async def _get(app: FastAPI) -> httpx.Response:
         asyncpg.exceptions.CannotConnectNowError("the database system is in recovery mode"),
         asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
+        asyncpg.exceptions.InterfaceError(
+            "cannot call Transaction.__aexit__(): the underlying connection is closed"
+        ),
     ],
-    ids=["refused", "recovering", "shutdown", "cut"],
+    ids=["refused", "recovering", "shutdown", "cut", "closed-at-commit"],
 )
 async def test_database_down_is_a_503_problem_with_retry_after(exc: BaseException) -> None:
     resp = await _get(_app(exc))
@@ -48,8 +51,13 @@ async def test_database_down_is_a_503_problem_with_retry_after(exc: BaseExceptio
     assert "稍后重试" in body["detail"]
 
 
-async def test_a_bug_is_still_a_500() -> None:
-    resp = await _get(_app(KeyError("x")))
+@pytest.mark.parametrize(
+    "exc",
+    [KeyError("x"), asyncpg.exceptions.InterfaceError("cannot use Connection.transaction()")],
+    ids=["key-error", "misuse"],
+)
+async def test_a_bug_is_still_a_500(exc: BaseException) -> None:
+    resp = await _get(_app(exc))
     assert resp.status_code == 500
     assert "retry-after" not in resp.headers
 

@@ -79,6 +79,12 @@ def dependency_unavailable(exc: BaseException) -> bool:
     while current is not None and id(current) not in seen:
         if isinstance(current, _UNAVAILABLE):
             return True
+        # the connection died under the request (asyncpg reports a closed connection, or a
+        # protocol left mid-operation by it, as a client-side error)
+        if isinstance(current, asyncpg.exceptions.InterfaceError) and "closed" in str(current):
+            return True
+        if isinstance(current, asyncpg.exceptions.InternalClientError):
+            return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
