@@ -39,7 +39,7 @@ fi
 "$DEPLOY_DIR/pg.sh" start
 "$DEPLOY_DIR/kafka.sh" start
 # roles + databases (core schema migrated as each service role) and every topic; idempotent
-provision all --quiet
+provision all --quiet --brokers "$KAFKA_BROKERS"
 ok "databases (intake, clues, rectification, reporting), topics and ACLs provisioned"
 if [[ $MODE == infra ]]; then
     ok "infrastructure ready in $(($(now_ms) - T0)) ms"
