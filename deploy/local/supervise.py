@@ -106,7 +106,7 @@ class Supervisor:
         code = 0
         while not self.stopping:
             started = time.monotonic()
-            self.child = subprocess.Popen(self.cmd, preexec_fn=_die_with_parent)  # noqa: PLW1509
+            self.child = subprocess.Popen(self.cmd, preexec_fn=_die_with_parent)
             self.status.update(
                 child_pid=self.child.pid, child_started_at=_now(), state="running", next_delay_s=0
             )

@@ -236,9 +236,7 @@ class Chaos:
 
 def _json_env(path: Path) -> dict[str, str]:
     with contextlib.suppress(FileNotFoundError):
-        return dict(
-            line.split("=", 1) for line in path.read_text().splitlines() if "=" in line
-        )
+        return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
     return {}
 
 

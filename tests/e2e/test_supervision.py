@@ -11,8 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,11 +20,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.e2e.stack import LINCHUAN, Running, _script, _wait_ready, service_stack
+from tests.e2e.stack import LINCHUAN, Running, _spawn, _wait_ready, service_stack
 
 pytestmark = [pytest.mark.timeout(600)]
-
-SUPERVISE = Path(__file__).resolve().parents[2] / "deploy/local/supervise.py"
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +44,7 @@ async def _supervise_intake(stack: Running, run_dir: Path) -> None:
     old.send_signal(signal.SIGTERM)
     await asyncio.to_thread(old.wait, 30)
     log = stack.logs / "intake-supervised.log"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(SUPERVISE), "--name", "intake", "--run-dir", str(run_dir)]
-            + ["--", _script("intake")],
-            env=stack.envs["intake"],
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
+    proc = _spawn("intake", stack.envs["intake"], log, ("intake", run_dir))
     stack.procs["intake"] = proc  # the stack stops it at the end (SIGTERM: child and all)
     await _wait_ready("intake", proc, stack.urls["intake"], log)
 
@@ -167,9 +155,10 @@ async def test_a_supervised_service_killed_comes_back_and_loses_nothing_acknowle
     deadline = time.monotonic() + 120
     while True:
         row = await _linked_row(stack)
-        if row["petitions_received"] >= before["petitions_received"] + n and row[
-            "clues_registered"
-        ] >= before["clues_registered"] + n:
+        if (
+            row["petitions_received"] >= before["petitions_received"] + n
+            and row["clues_registered"] >= before["clues_registered"] + n
+        ):
             break
         assert time.monotonic() < deadline, f"the chain did not catch up: {row} (+{n})"
         await asyncio.sleep(0.5)

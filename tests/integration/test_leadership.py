@@ -9,6 +9,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
+from typing import ClassVar
 
 import asyncpg
 import pytest
@@ -36,7 +37,7 @@ async def _until(predicate: Callable[[], bool], timeout: float, what: str) -> No
 class Copy:
     """One copy's body: records when it runs, and whether it ever overlapped another."""
 
-    running: set[str] = set()
+    running: ClassVar[set[str]] = set()
 
     def __init__(self, name: str, log: list[tuple[str, str]]) -> None:
         self.name = name

@@ -148,7 +148,8 @@ def test_the_kafka3_profile_is_the_three_brokers_of_make_up() -> None:
         assert env.get("KAFKA_NODE_ID", "1") == str(n)
         assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
         assert env["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
-        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "${XUNCHA_COMPOSE_KAFKA_VOTERS:-1@kafka:9093}"
+        voters = env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+        assert voters == "${XUNCHA_COMPOSE_KAFKA_VOTERS:-1@kafka:9093}"
         assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
         assert service["ports"] == [f"127.0.0.1:{19091 + n}:{19091 + n}"]
         assert (name == "kafka") == ("profiles" not in service)

@@ -10,7 +10,7 @@
 | XUNCHA_DB_NAME_PREFIX | prefix of the per-service database names (tests isolate with it) | "" |
 | XUNCHA_ENV | development or production (production refuses development secrets) | development |
 | XUNCHA_PG_PORT / XUNCHA_KAFKA_PORT | local deployment's ports (default URLs) | 15432 / 19092 |
-| XUNCHA_KAFKA_BOOTSTRAP | Kafka bootstrap servers | 127.0.0.1:19092 (19092-19094 after make up KAFKA_BROKERS=3) |
+| XUNCHA_KAFKA_BOOTSTRAP | Kafka bootstrap servers | 127.0.0.1:19092 (-19094: KAFKA_BROKERS=3) |
 | XUNCHA_KAFKA_SECURITY_PROTOCOL | PLAINTEXT, SASL_PLAINTEXT, SASL_SSL | SASL_PLAINTEXT if a user |
 | XUNCHA_KAFKA_USERNAME / XUNCHA_KAFKA_PASSWORD | SCRAM-SHA-512 principal | local: admin (secrets) |
 | XUNCHA_KAFKA_SASL_MECHANISM | SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN | SCRAM-SHA-512 |

@@ -89,6 +89,7 @@ def dependency_unavailable(exc: BaseException) -> bool:
         current = current.__cause__ or current.__context__
     return False
 
+
 Readiness = Callable[[], Awaitable[dict[str, bool]]]
 Lifespan = Callable[[FastAPI], Any]
 
