@@ -75,6 +75,9 @@ log_timezone = 'UTC'
 timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_duration_statement = 1000
+# a transaction left open and idle holds back the commit-safe order of every relay in the
+# cluster (docs/event-store.md): ended after a minute, which bounds that stall
+idle_in_transaction_session_timeout = 60s
 EOF
     # unchanged (status 1) is fine here: a restart of an existing cluster
     pg_write_hba || true

@@ -25,6 +25,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -37,7 +38,7 @@ from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import START, Position
-from xuncha_shared.eventstore.postgres import COMMITTED, PostgresEventStore
+from xuncha_shared.eventstore.postgres import COMMITTED, SNAPSHOT_XMIN, PostgresEventStore
 from xuncha_shared.kafka import make_producer
 from xuncha_shared.leadership import LeaderState, advisory_key, run_as_leader
 from xuncha_shared.logs import configure_logging
@@ -125,6 +126,54 @@ def kafka_headers(envelope: EventEnvelope, traceparent: str | None) -> list[tupl
     return row_headers(row, traceparent)
 
 
+#: events already committed but not yet commit-safe: a transaction older than them is still
+#: open somewhere in the cluster (the snapshot's xmin), and which session holds it
+_HELD_BACK_SQL = f"""
+WITH x AS (SELECT {SNAPSHOT_XMIN} AS xmin)
+SELECT (SELECT count(*) FROM events, x
+        WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND tx_id >= x.xmin) AS waiting,
+       x.xmin
+FROM x
+"""
+#: the session holding the oldest open transaction: through ``xuncha_xmin_holder`` (provision
+#: grants it to the service role), else pg_stat_activity directly (a superuser sees it all)
+_HOLDER_SQL = "SELECT * FROM xuncha_xmin_holder($1::bigint)"
+_HOLDER_DIRECT_SQL = """
+SELECT pid, datname, usename, application_name, state, xact_start FROM pg_stat_activity
+WHERE backend_xid::text::bigint = $1::bigint % 4294967296 ORDER BY xact_start LIMIT 1
+"""
+
+#: how long the relay finds nothing to send while events wait before it says why
+HELD_BACK_REPORT_S = 5.0
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Committed events the relay may not send yet, and the session that holds them back."""
+
+    waiting: int
+    xmin: int
+    pid: int | None
+    database: str | None
+    user: str | None
+    application: str | None
+    state: str | None
+    open_s: float | None
+
+    def describe(self) -> str:
+        who = (
+            f"session pid {self.pid} (database {self.database}, user {self.user}, "
+            f"application {self.application!r}, {self.state}, open {self.open_s or 0:.0f} s)"
+            if self.pid is not None
+            else "a session this role cannot see (pg_stat_activity)"
+        )
+        return (
+            f"{self.waiting} committed event(s) held back by transaction xmin {self.xmin} "
+            f"of {who}; it blocks every relay of the cluster until it ends "
+            f"(idle_in_transaction_session_timeout bounds an idle one)"
+        )
+
+
 @dataclass(frozen=True)
 class InFlight:
     """A batch handed to the producer: its acknowledgement futures and where it ends."""
@@ -179,6 +228,8 @@ class OutboxRelay:
         self._tracer = trace.get_tracer("xuncha.relay")
         self.published = 0
         self.ready = asyncio.Event()
+        #: what holds committed events back right now (None: nothing), for logs and metrics
+        self.held_back: HeldBack | None = None
         #: active or standing by (another copy of the service holds the relay's lock)
         self.leadership = LeaderState()
 
@@ -225,6 +276,34 @@ class OutboxRelay:
             _RELAY_READ_SQL, after.tx_id, after.global_position, self.batch_size
         )
         return rows
+
+    async def check_held_back(self, after: Position) -> HeldBack | None:
+        """Committed events after ``after`` that the commit-safe order does not release yet
+        (a transaction older than theirs is open somewhere in the cluster), with the session
+        holding that transaction when this role can see it; None when nothing waits."""
+        row = await self.pool.fetchrow(_HELD_BACK_SQL, after.tx_id, after.global_position)
+        if row is None or not row["waiting"]:
+            self.held_back = None
+            return None
+        xmin = int(row["xmin"])
+        try:
+            holder = await self.pool.fetchrow(_HOLDER_SQL, xmin)
+        except asyncpg.UndefinedFunctionError:
+            holder = await self.pool.fetchrow(_HOLDER_DIRECT_SQL, xmin)
+        open_s = None
+        if holder is not None and holder["xact_start"] is not None:
+            open_s = (datetime.now(UTC) - holder["xact_start"]).total_seconds()
+        self.held_back = HeldBack(
+            waiting=int(row["waiting"]),
+            xmin=xmin,
+            pid=holder["pid"] if holder else None,
+            database=holder["datname"] if holder else None,
+            user=holder["usename"] if holder else None,
+            application=holder["application_name"] if holder else None,
+            state=holder["state"] if holder else None,
+            open_s=open_s,
+        )
+        return self.held_back
 
     async def send_rows(
         self, producer: AIOKafkaProducer, rows: Sequence[Any]
@@ -298,6 +377,9 @@ class OutboxRelay:
         # batch is being sent, the next one is already read (PostgreSQL assembles it meanwhile).
         inflight: InFlight | None = None
         ahead: asyncio.Task[list[asyncpg.Record]] | None = None
+        loop = asyncio.get_running_loop()
+        idle_since = 0.0
+        reported_at = -1e9
         try:
             read_from = await self.position()
             self.ready.set()
@@ -311,9 +393,20 @@ class OutboxRelay:
                         await self._complete(inflight)
                         inflight = None
                         continue
+                    idle_since = idle_since or loop.time()
+                    if loop.time() - idle_since >= HELD_BACK_REPORT_S:
+                        idle_since = loop.time()
+                        held = await self.check_held_back(read_from)
+                        if held is not None and loop.time() - reported_at >= 30:
+                            reported_at = loop.time()
+                            log.warning("relay %s: %s", self.name, held.describe())
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.poll_interval)
                     continue
+                idle_since = 0.0
+                if self.held_back is not None:
+                    self.held_back = None
+                    log.info("relay %s: no longer held back", self.name)
                 read_from = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
                 if len(rows) >= self.batch_size:  # probably more behind it: read on now
                     ahead = asyncio.create_task(self.read_rows(read_from))
