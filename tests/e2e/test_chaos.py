@@ -362,6 +362,7 @@ async def test_kills_under_load_lose_nothing_and_double_nothing(stack: Running, 
         XUNCHA_DB_NAME_PREFIX=stack.envs["intake"]["XUNCHA_DB_NAME_PREFIX"],
         XUNCHA_TOPIC_PREFIX=prefix,
     )
+    env.pop("XUNCHA_DATABASE_URL")  # every database by the stack's prefix, intake's included
     result = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "xuncha_shared.cli", "audit", "verify"],
