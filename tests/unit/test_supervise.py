@@ -97,11 +97,15 @@ def test_a_crashing_child_is_restarted_with_growing_back_off(tmp_path: Path) -> 
 
 
 def test_a_child_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
-    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
-    sup = _start(tmp_path, "stubborn", sys.executable, "-c", code, grace=1)
+    ready = tmp_path / "ignoring"
+    code = (
+        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "pathlib.Path(sys.argv[1]).touch(); time.sleep(600)"
+    )
+    sup = _start(tmp_path, "stubborn", sys.executable, "-c", code, str(ready), grace=1)
     _until(lambda: bool(_status(tmp_path, "stubborn").get("child_pid")), "the child")
     child = _status(tmp_path, "stubborn")["child_pid"]
-    time.sleep(0.3)  # the child has installed its handler
+    _until(ready.exists, "the child ignoring SIGTERM")
     sup.send_signal(signal.SIGTERM)
     assert sup.wait(30) == 0
     assert not _alive(child)
