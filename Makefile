@@ -10,7 +10,7 @@ VENV := .venv/bin
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-up: ## install what is missing, start PostgreSQL, Kafka, the four services, nginx + workbench, demo data; METRICS=1 adds Prometheus
+up: ## install what is missing, start PostgreSQL, Kafka, the four services, nginx + workbench, demo data (KAFKA_BROKERS=3, REPLICAS=2; METRICS=1 adds Prometheus)
 	@XUNCHA_METRICS="$(METRICS)" deploy/local/up.sh
 
 down: ## stop what make up started (data kept)
@@ -19,7 +19,7 @@ down: ## stop what make up started (data kept)
 clean: ## make down, then wipe .xuncha (the Kafka jar cache is kept)
 	@deploy/local/down.sh --clean
 
-status: ## what runs
+status: ## what runs (with each supervised process's restarts)
 	@deploy/local/pg.sh status || true; deploy/local/kafka.sh status || true; deploy/local/services.sh status || true; deploy/local/nginx.sh status || true
 
 logs: ## follow .xuncha/logs/*.log

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Project-local single-node KRaft Apache Kafka on 127.0.0.1:19092 (controller 19093; XUNCHA_KAFKA_PORT
-# and XUNCHA_KAFKA_CONTROLLER_PORT override), SASL/SCRAM-SHA-512 and ACLs (StandardAuthorizer).
+# Project-local KRaft Apache Kafka, SASL/SCRAM-SHA-512 and ACLs (StandardAuthorizer):
+#   KAFKA_BROKERS=1 (default): one node on 127.0.0.1:19092 (controller 19093)
+#   KAFKA_BROKERS=3: three nodes on 19092-19094 (controllers 19192-19194), topics replicated
+#     three times, min.insync.replicas=2, no unclean leader election
+# (XUNCHA_KAFKA_PORT and XUNCHA_KAFKA_CONTROLLER_PORT move the first port of each range.)
+# Each JVM runs under deploy/local/supervise.py: restarted with back-off when it dies.
 # The broker is the real thing: kafka_2.13 jars resolved from Maven Central by
 # deploy/local/kafka/pom.xml into .xuncha/kafka/libs (cached).
 #   kafka.sh install | start | stop | status
@@ -10,7 +14,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 POM="$DEPLOY_DIR/kafka/pom.xml"
 MARKER="$KAFKA_LIBS/.complete"
-PIDFILE="$RUN_DIR/kafka.pid"
 CP="$KAFKA_LIBS/*"
 
 kafka_install() {
@@ -38,18 +41,66 @@ kafka_install() {
     ok "Kafka jars ready ($(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars) in $(($(now_ms) - t0)) ms"
 }
 
+# ---- nodes: "kafka" (one broker) or "kafka-1".."kafka-3" (make up KAFKA_BROKERS=3) ----------
+# Each node is broker and controller in one JVM; three nodes form a static controller quorum.
+node_names() {
+    if ((KAFKA_BROKERS == 1)); then echo kafka; else seq -f 'kafka-%g' 1 "$KAFKA_BROKERS"; fi
+}
+node_index() { if [[ "$1" == kafka ]]; then echo 1; else echo "${1#kafka-}"; fi; }
+node_port() { echo $((KAFKA_PORT + $(node_index "$1") - 1)); }
+node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + $(node_index "$1") - 1)); }
+node_dir() { if [[ "$1" == kafka ]]; then echo "$KAFKA_DIR"; else echo "$KAFKA_DIR/node-$(node_index "$1")"; fi; }
+node_data() { if [[ "$1" == kafka ]]; then echo "$KAFKA_DATA"; else echo "$(node_dir "$1")/data"; fi; }
+node_props() { echo "$(node_dir "$1")/server.properties"; }
+
 kafka_config() {
-    mkdir -p "$KAFKA_DATA"
+    local node="$1" data props port cport
+    data="$(node_data "$node")" props="$(node_props "$node")"
+    port="$(node_port "$node")" cport="$(node_controller_port "$node")"
+    mkdir -p "$data"
     # the rendered file holds the admin's password: readable by this user only
     (
         umask 077
-        sed -e "s#@KAFKA_DATA@#$KAFKA_DATA#g" \
-            -e "s#@BROKER_PORT@#$KAFKA_PORT#g" \
-            -e "s#@CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+        sed -e "s#@KAFKA_DATA@#$data#g" \
+            -e "s#@BROKER_PORT@#$port#g" \
+            -e "s#@CONTROLLER_PORT@#$cport#g" \
             -e "s#@ADMIN_PASSWORD@#$(secret kafka-admin)#g" \
-            "$DEPLOY_DIR/kafka/server.properties.template" >"$KAFKA_PROPS"
+            "$DEPLOY_DIR/kafka/server.properties.template" >"$props"
+        if ((KAFKA_BROKERS > 1)); then
+            # three nodes: a static quorum of the three controllers, every internal topic and
+            # every default replicated three times, writes acknowledged by two, no unclean
+            # leader election (the later keys override the template's)
+            local i voters=()
+            for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+                voters+=("$i@$KAFKA_HOST:$((KAFKA_CONTROLLER_PORT + i - 1))")
+            done
+            sed -i -e "s#^node.id=.*#node.id=$(node_index "$node")#" \
+                -e '/^controller.quorum.bootstrap.servers=/d' "$props"
+            printf '%s\n' "" "# ---- three brokers (deploy/local/kafka.sh) ----" \
+                "controller.quorum.voters=$(
+                    IFS=,
+                    echo "${voters[*]}"
+                )" \
+                "default.replication.factor=3" "min.insync.replicas=2" \
+                "unclean.leader.election.enable=false" \
+                "offsets.topic.replication.factor=3" \
+                "transaction.state.log.replication.factor=3" "transaction.state.log.min.isr=2" \
+                "share.coordinator.state.topic.replication.factor=3" \
+                "share.coordinator.state.topic.min.isr=2" >>"$props"
+        fi
     )
-    chmod 0600 "$KAFKA_PROPS"
+    chmod 0600 "$props"
+}
+
+# the other topology's data must not be left behind silently: switching between one and three
+# brokers is a new cluster (topics, offsets and the history on Kafka start empty)
+kafka_check_topology() {
+    local other
+    if ((KAFKA_BROKERS == 1)); then other="$KAFKA_DIR/node-1/data"; else other="$KAFKA_DATA"; fi
+    if [[ -f "$other/meta.properties" ]]; then
+        die "this deployment's Kafka was formatted for $(((KAFKA_BROKERS == 1) ? 3 : 1)) broker(s) ($other); \
+switching is a new cluster: make clean first (or keep KAFKA_BROKERS as it was)"
+    fi
 }
 
 # the SCRAM users: admin (super user) and one principal per service, passwords generated into
@@ -94,97 +145,137 @@ kafka_users() {
 }
 
 kafka_format() {
-    if [[ -f "$KAFKA_DATA/meta.properties" ]]; then
+    local node="$1" data props
+    data="$(node_data "$node")" props="$(node_props "$node")"
+    if [[ -f "$data/meta.properties" ]]; then
         return 0
     fi
-    log "formatting KRaft storage in $KAFKA_DATA"
-    local cid
-    cid="$(java -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
-    [[ -n "$cid" ]] || die "kafka.tools.StorageTool random-uuid gave no cluster id"
-    local u scram=()
+    log "formatting KRaft storage of $node in $data"
+    local cid cidfile="$KAFKA_DIR/cluster-id"
+    if ((KAFKA_BROKERS > 1)) && [[ -s "$cidfile" ]]; then
+        cid="$(<"$cidfile")" # the nodes of one cluster share its id
+    else
+        cid="$(java -cp "$CP" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+        [[ -n "$cid" ]] || die "kafka.tools.StorageTool random-uuid gave no cluster id"
+        echo "$cid" >"$cidfile"
+    fi
+    local u scram=() mode=(--standalone)
+    ((KAFKA_BROKERS == 1)) || mode=() # static quorum: controller.quorum.voters
     for u in "${KAFKA_USERS[@]}"; do
         scram+=(--add-scram "SCRAM-SHA-512=[name=$u,iterations=4096,password=$(secret "kafka-$u")]")
     done
     java -Dlog4j2.configurationFile="$DEPLOY_DIR/kafka/log4j2.xml" -Dxuncha.logdir="$LOG_DIR" \
-        -cp "$CP" kafka.tools.StorageTool format --standalone -t "$cid" -c "$KAFKA_PROPS" \
+        -cp "$CP" kafka.tools.StorageTool format "${mode[@]}" -t "$cid" -c "$props" \
         "${scram[@]}" >"$KAFKA_DIR/format.log" 2>&1 || {
         cat "$KAFKA_DIR/format.log" >&2
-        die "kafka storage format failed"
+        die "kafka storage format of $node failed"
     }
     users_digest >"$USERS_MARKER"
-    ok "formatted (cluster id $cid) with the SCRAM users ${KAFKA_USERS[*]}"
+    ok "formatted $node (cluster id $cid) with the SCRAM users ${KAFKA_USERS[*]}"
 }
 
 kafka_probe() {
-    provision wait-kafka --bootstrap "$KAFKA_BOOTSTRAP" --timeout "${1:-3}" --quiet
+    provision wait-kafka --bootstrap "$KAFKA_BOOTSTRAP" --timeout "${1:-3}" --brokers "${2:-1}" --quiet
+}
+
+# kafka_spawn NODE: start the node's JVM under deploy/local/supervise.py (restarted when it
+# dies, with back-off); the pid file holds the supervisor's pid
+kafka_spawn() {
+    local node="$1" port cport
+    port="$(node_port "$node")" cport="$(node_controller_port "$node")"
+    if port_in_use "$port" || port_in_use "$cport"; then
+        die "port $port or $cport ($node) is taken by a process this repo did not start"
+    fi
+    kafka_config "$node"
+    kafka_format "$node"
+    log "starting $node on $KAFKA_HOST:$port (controller $cport, heap $KAFKA_HEAP_OPTS)"
+    # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS holds several options
+    setsid nohup "$PY" "$DEPLOY_DIR/supervise.py" --name "$node" --run-dir "$RUN_DIR" --grace 30 -- \
+        java $KAFKA_HEAP_OPTS \
+        -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+        -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$DEPLOY_DIR/kafka/log4j2.xml" \
+        -Dxuncha.logdir="$LOG_DIR" -Dxuncha.logname="$node" -Dkafka.logs.dir="$LOG_DIR" \
+        -cp "$CP" kafka.Kafka "$(node_props "$node")" \
+        >>"$(node_dir "$node")/console.log" 2>&1 </dev/null &
+    echo $! >"$RUN_DIR/$node.pid"
 }
 
 kafka_start() {
     ensure_state_dirs
     ensure_secrets
-    if pid_alive "$PIDFILE" && ! grep -qs '^authorizer.class.name=' "$KAFKA_PROPS"; then
+    kafka_check_topology
+    local node first
+    first="$(node_names | head -n 1)"
+    if pid_alive "$RUN_DIR/$first.pid" && ! grep -qs '^authorizer.class.name=' "$(node_props "$first")"; then
         # the broker of an older deployment (PLAINTEXT, no ACLs): restart it with authentication
         log "Kafka runs without authentication: restarting it with SASL/SCRAM and ACLs"
         kafka_stop
     fi
-    if pid_alive "$PIDFILE"; then
-        if kafka_probe 5; then
-            ok "Kafka already running on $KAFKA_BOOTSTRAP (pid $(<"$PIDFILE"))"
-            return 0
-        fi
-        # our broker runs but does not answer (yet): give it the start-up budget
-        log "Kafka (pid $(<"$PIDFILE")) runs but does not answer yet; waiting"
-    else
-        rm -f "$PIDFILE"
-        if port_in_use "$KAFKA_PORT" || port_in_use "$KAFKA_CONTROLLER_PORT"; then
-            die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is taken by a process this repo did not start"
-        fi
-        kafka_install
-        kafka_config
-        kafka_format
-        log "starting Kafka on $KAFKA_BOOTSTRAP (heap $KAFKA_HEAP_OPTS)"
-        # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS holds several options
-        setsid nohup java $KAFKA_HEAP_OPTS \
-            -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-            -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
-            -Dlog4j2.configurationFile="$DEPLOY_DIR/kafka/log4j2.xml" \
-            -Dxuncha.logdir="$LOG_DIR" -Dkafka.logs.dir="$LOG_DIR" \
-            -cp "$CP" kafka.Kafka "$KAFKA_PROPS" \
-            >>"$KAFKA_DIR/console.log" 2>&1 </dev/null &
-        echo $! >"$PIDFILE"
+    local all_alive=1
+    for node in $(node_names); do pid_alive "$RUN_DIR/$node.pid" || all_alive=0; done
+    if ((all_alive)) && kafka_probe 5 "$KAFKA_BROKERS"; then
+        ok "Kafka already running on $KAFKA_BOOTSTRAP ($KAFKA_BROKERS broker(s))"
+        return 0
     fi
-    local t0
+    kafka_install
+    for node in $(node_names); do
+        if pid_alive "$RUN_DIR/$node.pid"; then
+            # our broker runs but does not answer (yet): give it the start-up budget
+            log "$node (pid $(<"$RUN_DIR/$node.pid")) runs but the cluster does not answer yet; waiting"
+        else
+            rm -f "$RUN_DIR/$node.pid"
+            kafka_spawn "$node"
+        fi
+    done
+    local t0 i
     t0=$(now_ms)
     # the listeners open first; the users must exist before a SCRAM client can ask for metadata
-    local i
     for ((i = 0; i < 1200; i++)); do
-        port_in_use "$KAFKA_PORT" && port_in_use "$KAFKA_CONTROLLER_PORT" && break
-        pid_alive "$PIDFILE" || break
+        port_in_use "$(node_port "$first")" && port_in_use "$(node_controller_port "$first")" && break
+        pid_alive "$RUN_DIR/$first.pid" || break
         sleep 0.1
     done
-    pid_alive "$PIDFILE" && kafka_users
-    if ! provision wait-kafka --bootstrap "$KAFKA_BOOTSTRAP" --timeout 120 --pid "$(<"$PIDFILE")"; then
-        echo "--- tail of $LOG_DIR/kafka.log" >&2
-        tail -n 40 "$LOG_DIR/kafka.log" >&2 2>/dev/null || true
-        echo "--- tail of $KAFKA_DIR/console.log" >&2
-        tail -n 20 "$KAFKA_DIR/console.log" >&2 2>/dev/null || true
+    pid_alive "$RUN_DIR/$first.pid" && kafka_users
+    if ! provision wait-kafka --bootstrap "$KAFKA_BOOTSTRAP" --timeout 120 --brokers "$KAFKA_BROKERS" \
+        --pid "$(<"$RUN_DIR/$first.pid")"; then
+        for node in $(node_names); do
+            echo "--- tail of $LOG_DIR/$node.log" >&2
+            tail -n 30 "$LOG_DIR/$node.log" >&2 2>/dev/null || true
+            echo "--- tail of $(node_dir "$node")/console.log" >&2
+            tail -n 10 "$(node_dir "$node")/console.log" >&2 2>/dev/null || true
+        done
         die "Kafka did not become ready on $KAFKA_BOOTSTRAP"
     fi
-    ok "Kafka ready on $KAFKA_BOOTSTRAP in $(($(now_ms) - t0)) ms"
+    ok "Kafka ready on $KAFKA_BOOTSTRAP ($KAFKA_BROKERS broker(s)) in $(($(now_ms) - t0)) ms"
 }
 
 kafka_stop() {
-    # controlled shutdown of a single KRaft node takes a few seconds; SIGKILL only after 30 s
-    stop_pidfile kafka 30
+    # controlled shutdown of a KRaft node takes a few seconds; SIGKILL only after 30 s. Every
+    # node this state knows of, whatever the topology asked for now.
+    local f node
+    for f in "$RUN_DIR"/kafka.pid "$RUN_DIR"/kafka-[0-9].pid; do
+        [[ -e "$f" ]] || continue
+        node="$(basename "$f" .pid)"
+        stop_pidfile "$node" 35
+    done
 }
 
 kafka_status() {
-    if pid_alive "$PIDFILE" && kafka_probe 3; then
-        echo "kafka: running on $KAFKA_BOOTSTRAP (pid $(<"$PIDFILE"))"
-    else
-        echo "kafka: stopped"
-        return 1
+    local node rc=0
+    for node in $(node_names); do
+        if pid_alive "$RUN_DIR/$node.pid"; then
+            echo "$node: running on $KAFKA_HOST:$(node_port "$node") (pid $(<"$RUN_DIR/$node.pid"))$(supervision_note "$node")"
+        else
+            echo "$node: stopped"
+            rc=1
+        fi
+    done
+    if ((rc == 0)) && ! kafka_probe 3 "$KAFKA_BROKERS"; then
+        echo "kafka: the cluster does not answer on $KAFKA_BOOTSTRAP with $KAFKA_BROKERS broker(s)"
+        rc=1
     fi
+    return $rc
 }
 
 case "${1:-}" in

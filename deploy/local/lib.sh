@@ -26,26 +26,78 @@ PG_DATA="$PG_DIR/data"
 PG_LOG="$PG_DIR/postgresql.log"
 PG_SOCK="$PG_DIR/sock"
 
-KAFKA_HOST=127.0.0.1
-KAFKA_PORT="${XUNCHA_KAFKA_PORT:-19092}"
-KAFKA_CONTROLLER_PORT="${XUNCHA_KAFKA_CONTROLLER_PORT:-19093}"
-KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
-KAFKA_DIR="$STATE/kafka"
-KAFKA_LIBS="$KAFKA_DIR/libs"
-KAFKA_DATA="$KAFKA_DIR/data"
-KAFKA_PROPS="$KAFKA_DIR/server.properties"
-KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}"
-
 # nginx in front of the workbench (web/dist) and the four APIs: one origin for the browser
 NGINX_PORT="${XUNCHA_NGINX_PORT:-8080}"
 NGINX_DIR="$STATE/nginx"
 # generated secrets (python -m xuncha_shared.secrets ensure): passwords, SCRAM users, the KEK
 SECRETS_DIR="$STATE/secrets"
+
+SERVICES=(reporting intake clues rectification)
+# the first copy of each service on 8000-8003, the second (make up REPLICAS=2) on 8100-8103;
+# XUNCHA_HTTP_PORT_BASE moves both (a second deployment on the same machine)
+HTTP_PORT_BASE="${XUNCHA_HTTP_PORT_BASE:-8000}"
+declare -A SERVICE_PORTS=([reporting]=$HTTP_PORT_BASE [intake]=$((HTTP_PORT_BASE + 1))
+    [clues]=$((HTTP_PORT_BASE + 2)) [rectification]=$((HTTP_PORT_BASE + 3)))
+REPLICA_PORT_STEP=100
+
+# The topology of the deployment (make up REPLICAS=2 KAFKA_BROKERS=3): what the command line
+# asks for, else what the last `make up` recorded in $STATE/topology, else 1 and 1.
+TOPOLOGY_FILE="$STATE/topology"
+if [[ -f "$TOPOLOGY_FILE" ]]; then
+    # shellcheck disable=SC1090
+    _saved_replicas="$(. "$TOPOLOGY_FILE" && echo "${REPLICAS:-1}")"
+    _saved_brokers="$(. "$TOPOLOGY_FILE" && echo "${KAFKA_BROKERS:-1}")"
+fi
+REPLICAS="${REPLICAS:-${_saved_replicas:-1}}"
+KAFKA_BROKERS="${KAFKA_BROKERS:-${_saved_brokers:-1}}"
+[[ "$REPLICAS" =~ ^[12]$ ]] || { echo "REPLICAS must be 1 or 2 (got $REPLICAS)" >&2; exit 2; }
+[[ "$KAFKA_BROKERS" =~ ^[13]$ ]] || { echo "KAFKA_BROKERS must be 1 or 3 (got $KAFKA_BROKERS)" >&2; exit 2; }
+
+save_topology() {
+    mkdir -p "$STATE"
+    printf 'REPLICAS=%s\nKAFKA_BROKERS=%s\n' "$REPLICAS" "$KAFKA_BROKERS" >"$TOPOLOGY_FILE"
+}
+
+KAFKA_HOST=127.0.0.1
+KAFKA_PORT="${XUNCHA_KAFKA_PORT:-19092}"
+KAFKA_DIR="$STATE/kafka"
+KAFKA_LIBS="$KAFKA_DIR/libs"
+KAFKA_DATA="$KAFKA_DIR/data"
+KAFKA_PROPS="$KAFKA_DIR/server.properties"
+if ((KAFKA_BROKERS == 1)); then
+    # one broker (broker + controller in one JVM): 19092, controller 19093
+    KAFKA_CONTROLLER_PORT="${XUNCHA_KAFKA_CONTROLLER_PORT:-19093}"
+    KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT"
+    KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms512m -Xmx1g}"
+else
+    # three brokers (each also a controller of the quorum): 19092-19094, controllers from
+    # XUNCHA_KAFKA_CONTROLLER_PORT (default 19192, clear of the brokers' ports) on
+    KAFKA_CONTROLLER_PORT="${XUNCHA_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 100))}"
+    if ((KAFKA_CONTROLLER_PORT + KAFKA_BROKERS > KAFKA_PORT && KAFKA_CONTROLLER_PORT < KAFKA_PORT + KAFKA_BROKERS)); then
+        echo "the controller ports $KAFKA_CONTROLLER_PORT.. overlap the brokers' $KAFKA_PORT..; set XUNCHA_KAFKA_CONTROLLER_PORT" >&2
+        exit 2
+    fi
+    KAFKA_BOOTSTRAP="$KAFKA_HOST:$KAFKA_PORT,$KAFKA_HOST:$((KAFKA_PORT + 1)),$KAFKA_HOST:$((KAFKA_PORT + 2))"
+    KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms128m -Xmx384m}"
+fi
+
 # what the Python side (settings, CLI, tests) reads: the same state folder and ports
 export XUNCHA_LOCAL_STATE="$STATE" XUNCHA_PG_PORT="$PG_PORT" XUNCHA_KAFKA_PORT="$KAFKA_PORT"
 
-SERVICES=(reporting intake clues rectification)
-declare -A SERVICE_PORTS=([reporting]=8000 [intake]=8001 [clues]=8002 [rectification]=8003)
+# instance names of a service: <svc> (copy 1) and <svc>-2 (copy 2)
+instances_of() {
+    local svc="$1" i
+    echo "$svc"
+    for ((i = 2; i <= REPLICAS; i++)); do echo "$svc-$i"; done
+}
+service_of() { echo "${1%-[0-9]}"; }
+# port_of INSTANCE: 8001 for intake, 8101 for intake-2
+port_of() {
+    local inst="$1" svc copy=1
+    svc="$(service_of "$inst")"
+    [[ "$inst" == "$svc" ]] || copy="${inst##*-}"
+    echo $((SERVICE_PORTS[$svc] + (copy - 1) * REPLICA_PORT_STEP))
+}
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -77,7 +129,8 @@ pid_pattern() {
     kafka) echo "kafka.Kafka" ;;
     postgres) echo "postgres" ;;
     nginx) echo "nginx" ;;
-    *) echo "xuncha-$1" ;;
+    kafka-[0-9]) echo "kafka.Kafka" ;;
+    *) echo "xuncha-${1%-[0-9]}" ;;
     esac
 }
 
@@ -177,4 +230,22 @@ secret() {
     local f="$SECRETS_DIR/$1"
     [[ -s "$f" ]] || die "secret $1 is missing in $SECRETS_DIR (make infra generates it)"
     tr -d '\n' <"$f"
+}
+
+# ---- supervision (deploy/local/supervise.py) --------------------------------------------------
+
+# supervision_note NAME: ", child pid P, restarts N (last: signal 9 (SIGKILL) at T)" from the
+# supervisor's status file of NAME (nothing when it has none)
+supervision_note() {
+    local f="$RUN_DIR/$1.supervisor.json"
+    [[ -s "$f" ]] || return 0
+    python3 - "$f" <<'PY' 2>/dev/null || true
+import json, sys
+s = json.load(open(sys.argv[1], encoding="utf-8"))
+note = f", child pid {s['child_pid']}" if s.get("child_pid") else f", {s.get('state')}"
+note += f", restarts {s.get('restarts', 0)}"
+if s.get("last_exit"):
+    note += f" (last: {s['last_exit']} at {s['last_exit_at']})"
+print(note, end="")
+PY
 }

@@ -9,7 +9,9 @@
 #   XUNCHA_NGINX_LISTEN      host:port                  (127.0.0.1:$NGINX_PORT)
 #   XUNCHA_NGINX_PREFIX      nginx's folder: pid/logs   ($STATE/nginx)
 #   XUNCHA_WEB_ROOT          the built workbench        (web/dist)
-#   XUNCHA_UPSTREAM_<SVC>    e.g. XUNCHA_UPSTREAM_INTAKE=http://127.0.0.1:8001
+#   XUNCHA_UPSTREAM_<SVC>    e.g. XUNCHA_UPSTREAM_INTAKE=http://127.0.0.1:8001, or several
+#                            URLs separated by spaces or commas (one per copy; default: every
+#                            copy of the deployment, REPLICAS)
 #   XUNCHA_AUTH_MODE         token | oidc; with oidc also XUNCHA_OIDC_ISSUER (the provider's
 #                            base URL, discovery at /.well-known/openid-configuration),
 #                            XUNCHA_OIDC_CLIENT_ID (the workbench's public client, default
@@ -76,9 +78,19 @@ nginx_render() {
     mkdir -p "$prefix/tmp" "$prefix/static" "$(dirname "$out")"
     local args=(-e "s|@LISTEN@|$listen|g" -e "s|@PREFIX@|$prefix|g" -e "s|@ROOT@|$root|g"
         -e "s|@CONNECT_SRC@|$connect|g")
+    local inst urls servers url
     for svc in "${SERVICES[@]}"; do
         var="XUNCHA_UPSTREAM_${svc^^}"
-        args+=(-e "s|@${svc^^}@|${!var:-http://127.0.0.1:${SERVICE_PORTS[$svc]}}|g")
+        urls="${!var:-}"
+        if [[ -z "$urls" ]]; then
+            for inst in $(instances_of "$svc"); do urls+=" http://127.0.0.1:$(port_of "$inst")"; done
+        fi
+        servers=""
+        for url in ${urls//,/ }; do
+            [[ "$url" =~ ^http://([^/]+)/?$ ]] || die "$var: $url is not http://host:port"
+            servers+="server ${BASH_REMATCH[1]} max_fails=1 fail_timeout=3s; "
+        done
+        args+=(-e "s|@${svc^^}_SERVERS@|$servers|g")
     done
     sed "${args[@]}" "$TEMPLATE" | awk -v cfg="$cfg" '{ gsub(/@CONFIG_JSON@/, cfg); print }' >"$out"
     # the benchmark's baseline: a static page of about the size of index.html

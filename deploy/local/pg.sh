@@ -75,8 +75,12 @@ log_timezone = 'UTC'
 timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_duration_statement = 1000
+# a transaction left open and idle holds back the commit-safe order of every relay in the
+# cluster (docs/event-store.md): ended after a minute, which bounds that stall
+idle_in_transaction_session_timeout = 60s
 EOF
-    pg_write_hba
+    # unchanged (status 1) is fine here: a restart of an existing cluster
+    pg_write_hba || true
 }
 
 # password authentication (SCRAM) for every role over TCP, the superuser included (its password
@@ -159,23 +163,33 @@ pg_start() {
         log "starting PostgreSQL on $PG_HOST:$PG_PORT"
         local t0
         t0=$(now_ms)
-        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null || {
+        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "${PG_RECOVERY_TIMEOUT:-600}" start >/dev/null || {
             tail -n 30 "$PG_LOG" >&2
             die "PostgreSQL did not start (log: $PG_LOG)"
         }
         ok "PostgreSQL started in $(($(now_ms) - t0)) ms"
     fi
     head -n 1 "$PG_DATA/postmaster.pid" >"$RUN_DIR/postgres.pid"
-    local i
-    for ((i = 0; i < 300; i++)); do
+    # after a crash (SIGKILL, power loss) PostgreSQL replays its WAL before it accepts
+    # connections: wait for that as long as the server runs (up to PG_RECOVERY_TIMEOUT s)
+    local i said=0 limit=$((${PG_RECOVERY_TIMEOUT:-600} * 10))
+    for ((i = 0; i < limit; i++)); do
         if pg_ready; then
             pg_secure
             return 0
         fi
+        if ! pg_running; then
+            tail -n 30 "$PG_LOG" >&2
+            die "PostgreSQL stopped while starting (log: $PG_LOG)"
+        fi
+        if ((i == 30 && !said)); then
+            log "PostgreSQL runs but does not accept connections yet (crash recovery?); waiting"
+            said=1
+        fi
         sleep 0.1
     done
     tail -n 30 "$PG_LOG" >&2
-    die "PostgreSQL runs but does not accept connections on $PG_HOST:$PG_PORT"
+    die "PostgreSQL runs but did not accept connections on $PG_HOST:$PG_PORT within ${PG_RECOVERY_TIMEOUT:-600}s"
 }
 
 pg_stop() {

@@ -5,6 +5,10 @@
 #   up.sh            everything (+ the workbench: web/dist built if needed, nginx on :8080)
 #   up.sh --infra    dependencies, PostgreSQL, Kafka, databases and topics (what tests need)
 #   up.sh --deps     dependencies only (uv, .venv, PostgreSQL package, Kafka jars)
+# Topology (remembered in .xuncha/topology for the next make up / make status / make down):
+#   KAFKA_BROKERS=1|3   one Kafka broker (default) or three (19092-19094, replication factor 3)
+#   REPLICAS=1|2        one copy of each service (default) or two (8000-8003 and 8100-8103,
+#                       nginx on :8080 balancing over both)
 # XUNCHA_METRICS=1 (make up METRICS=1) also starts Prometheus (deploy/local/prometheus.sh).
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -20,6 +24,7 @@ esac
 
 T0=$(now_ms)
 ensure_state_dirs
+save_topology
 
 # ---- dependencies ----
 ensure_venv
@@ -35,7 +40,7 @@ fi
 "$DEPLOY_DIR/pg.sh" start
 "$DEPLOY_DIR/kafka.sh" start
 # roles + databases (core schema migrated as each service role) and every topic; idempotent
-provision all --quiet
+provision all --quiet --brokers "$KAFKA_BROKERS"
 ok "databases (intake, clues, rectification, reporting), topics and ACLs provisioned"
 if [[ $MODE == infra ]]; then
     ok "infrastructure ready in $(($(now_ms) - T0)) ms"
@@ -49,7 +54,9 @@ fi
 "$DEPLOY_DIR/nginx.sh" start
 ALL_UP=1
 for svc in "${SERVICES[@]}"; do
-    pid_alive "$RUN_DIR/$svc.pid" || ALL_UP=0
+    for inst in $(instances_of "$svc"); do
+        pid_alive "$RUN_DIR/$inst.pid" || ALL_UP=0
+    done
 done
 
 # ---- demo tokens and data (commands written elsewhere; skipped while they do not exist) ----
@@ -105,9 +112,17 @@ state_of() {
 echo
 printf '%s%-16s %-34s %s%s\n' "$_C_B" "component" "where" "state" "$_C_0"
 printf '%-16s %-34s %s\n' "postgres" "$PG_HOST:$PG_PORT" "$(state_of postgres)"
-printf '%-16s %-34s %s\n' "kafka" "$KAFKA_BOOTSTRAP" "$(state_of kafka)"
+if ((KAFKA_BROKERS == 1)); then
+    printf '%-16s %-34s %s\n' "kafka" "$KAFKA_BOOTSTRAP" "$(state_of kafka)"
+else
+    for ((i = 1; i <= KAFKA_BROKERS; i++)); do
+        printf '%-16s %-34s %s\n' "kafka-$i" "$KAFKA_HOST:$((KAFKA_PORT + i - 1))" "$(state_of "kafka-$i")"
+    done
+fi
 for svc in "${SERVICES[@]}"; do
-    printf '%-16s %-34s %s\n' "$svc" "http://127.0.0.1:${SERVICE_PORTS[$svc]}/" "$(state_of "$svc")"
+    for inst in $(instances_of "$svc"); do
+        printf '%-16s %-34s %s\n' "$inst" "http://127.0.0.1:$(port_of "$inst")/" "$(state_of "$inst")"
+    done
 done
 printf '%-16s %-34s %s\n' "nginx" "http://127.0.0.1:$NGINX_PORT/" "$(state_of nginx)"
 echo
@@ -124,6 +139,7 @@ if [[ "${XUNCHA_METRICS:-}" == 1 ]]; then
     echo "prometheus   http://127.0.0.1:${XUNCHA_PROMETHEUS_PORT:-9090}/alerts   (queries: docs/operations.md)"
 fi
 echo "logs         $LOG_DIR/*.log   (make logs)"
+echo "supervised   every service and broker restarts when it dies (make status shows restarts)"
 echo "stop         make down   (data kept; make clean wipes it)"
 echo
 ok "up in $(($(now_ms) - T0)) ms"

@@ -39,6 +39,10 @@ class Running:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     envs: dict[str, dict[str, str]] = field(default_factory=dict)
     logs: Path = Path()
+    #: every copy's URL by service (``copies`` > 1: instance ``<svc>-2`` is the second)
+    copy_urls: dict[str, list[str]] = field(default_factory=dict)
+    #: with ``supervised_in``: where each instance's supervisor keeps its status file
+    run_dir: Path | None = None
 
     async def kill_and_restart(self, service: str) -> None:
         """SIGKILL one service process, start it again with the same environment, wait ready."""
@@ -60,10 +64,22 @@ def _script(service: str) -> str:
     return found
 
 
-def _spawn(service: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    with open(log_path, "wb") as log:
+SUPERVISE = REPO / "deploy/local/supervise.py"
+
+
+def _spawn(
+    service: str, env: dict[str, str], log_path: Path, supervised: tuple[str, Path] | None = None
+) -> subprocess.Popen[bytes]:
+    """The service's console script; with ``supervised`` = (instance, run dir) under
+    deploy/local/supervise.py, as the local deployment runs it."""
+    command = [_script(service)]
+    if supervised is not None:
+        name, run_dir = supervised
+        command = [sys.executable, str(SUPERVISE), "--name", name, "--run-dir", str(run_dir)]
+        command += ["--", _script(service)]
+    with open(log_path, "ab") as log:
         return subprocess.Popen(
-            [_script(service)],
+            command,
             env=env,
             cwd=REPO,
             stdout=log,
@@ -96,8 +112,12 @@ async def _wait_ready(
 
 
 @contextlib.asynccontextmanager
-async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
-    """The four services as subprocesses (``xuncha-<svc>``) on free ports; stopped at the end."""
+async def service_stack(
+    infra: Any, logs: Path, *, copies: int = 1, supervised_in: Path | None = None
+) -> AsyncIterator[Running]:
+    """The four services as subprocesses (``xuncha-<svc>``) on free ports; stopped at the end.
+    ``copies`` = 2 runs a second copy of each (instance ``<svc>-2``, same database and
+    groups); ``supervised_in`` runs each under deploy/local/supervise.py (status files there)."""
     procs: dict[str, subprocess.Popen[bytes]] = {}
     urls: dict[str, str] = {}
     envs: dict[str, dict[str, str]] = {}
@@ -114,20 +134,25 @@ async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
         else []
     )
     databases = {svc: dbs[svc].url for svc in SERVICES}
+    copy_urls: dict[str, list[str]] = {svc: [] for svc in SERVICES}
     try:
         for service in SERVICES:
-            env = infra.env(
-                service,
-                service_principal=True,
-                XUNCHA_DATABASE_URL=databases[service],
-                XUNCHA_DB_NAME_PREFIX=db_prefix,
-                XUNCHA_TOPIC_PREFIX=topic_prefix,
-            )
-            envs[service] = env
-            urls[service] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
-            procs[service] = _spawn(service, env, logs / f"{service}.log")
-        for service, proc in procs.items():
-            await _wait_ready(service, proc, urls[service], logs / f"{service}.log")
+            for copy in range(1, copies + 1):
+                inst = service if copy == 1 else f"{service}-{copy}"
+                env = infra.env(
+                    service,
+                    service_principal=True,
+                    XUNCHA_DATABASE_URL=databases[service],
+                    XUNCHA_DB_NAME_PREFIX=db_prefix,
+                    XUNCHA_TOPIC_PREFIX=topic_prefix,
+                )
+                envs[inst] = env
+                urls[inst] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
+                copy_urls[service].append(urls[inst])
+                supervised = (inst, supervised_in) if supervised_in is not None else None
+                procs[inst] = _spawn(service, env, logs / f"{inst}.log", supervised)
+        for inst, proc in procs.items():
+            await _wait_ready(inst, proc, urls[inst], logs / f"{inst}.log")
         principals = {
             "city": Principal(id="e2e-city", role=Role.CITY_ADMIN, jurisdiction="361000"),
             "linchuan": Principal(id="e2e-lc", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN),
@@ -150,6 +175,8 @@ async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
             procs=procs,
             envs=envs,
             logs=logs,
+            copy_urls=copy_urls,
+            run_dir=supervised_in,
         )
     finally:
         for proc in procs.values():

@@ -58,7 +58,7 @@ async def consume_until(
 ) -> InboxConsumer:
     """Run an InboxConsumer on ``topic`` until ``done(consumer)`` holds (or fail after
     ``timeout``), then stop it."""
-    broker = KafkaBroker(infra.kafka_bootstrap, security=client_security().faststream())
+    broker = KafkaBroker(infra.kafka_bootstrap.split(","), security=client_security().faststream())
     consumer = InboxConsumer(
         name=f"{name}.{uuid.uuid4().hex[:6]}",
         pool=pool,

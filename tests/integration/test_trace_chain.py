@@ -59,7 +59,7 @@ async def test_http_append_relay_kafka_handler_share_one_trace(
 
     handled: list[str] = []
     broker = KafkaBroker(
-        infra.kafka_bootstrap,
+        infra.kafka_bootstrap.split(","),
         middlewares=[telemetry.kafka_telemetry_middleware()],
         security=client_security().faststream(),
     )

@@ -42,7 +42,7 @@ async def main() -> None:
             os.kill(os.getpid(), signal.SIGKILL)  # the effect is written but not committed
 
     broker = KafkaBroker(
-        args.bootstrap,
+        args.bootstrap.split(","),
         enable_idempotence=True,
         acks="all",
         security=client_security().faststream(),

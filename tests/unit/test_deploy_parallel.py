@@ -69,7 +69,7 @@ def test_each_service_gets_the_variables_ports_and_state_of_the_local_path(svc: 
     )
     assert env["XUNCHA_KEK"] == "${XUNCHA_KEK:?see the header}"
     assert env["XUNCHA_HTTP_PORT"] == str(port)
-    assert env["XUNCHA_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert env["XUNCHA_KAFKA_BOOTSTRAP"] == "${XUNCHA_COMPOSE_KAFKA_BOOTSTRAP:-kafka:9092}"
     assert service["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert f"127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
     assert "xuncha-state:/var/lib/xuncha" in service["volumes"]
@@ -247,3 +247,41 @@ def test_metrics_profile_scrapes_the_four_services_with_the_rules() -> None:
     assert "xuncha_audit_verify_intact" in alerts["XunchaAuditVerifyFailed"]
     collector_config = yaml.safe_load((ROOT / "deploy/otel/collector.yaml").read_text("utf-8"))
     assert "otlp" in collector_config["receivers"]
+def _env_file(path: str) -> dict[str, str]:
+    lines = (ROOT / path).read_text("utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_the_kafka3_profile_is_the_three_brokers_of_make_up() -> None:
+    """docker compose --profile kafka3 --env-file deploy/compose/kafka3.env: three KRaft nodes
+    as `make up KAFKA_BROKERS=3` (deploy/local/kafka.sh), replicated as provision expects."""
+    from xuncha_shared.provision.kafka import REPLICATED_TOPIC_CONFIGS, topic_layout
+
+    settings = _env_file("deploy/compose/kafka3.env")
+    nodes = ["kafka", "kafka-2", "kafka-3"]
+    for n, name in enumerate(nodes, start=1):
+        service = _service(name)
+        env = _env(name)
+        assert env.get("KAFKA_NODE_ID", "1") == str(n)
+        assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+        assert env["KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE"] == "false"
+        voters = env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+        assert voters == "${XUNCHA_COMPOSE_KAFKA_VOTERS:-1@kafka:9093}"
+        assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+        assert service["ports"] == [f"127.0.0.1:{19091 + n}:{19091 + n}"]
+        assert (name == "kafka") == ("profiles" not in service)
+    assert settings["XUNCHA_COMPOSE_KAFKA_VOTERS"] == ",".join(
+        f"{n}@{name}:9093" for n, name in enumerate(nodes, start=1)
+    )
+    assert settings["XUNCHA_COMPOSE_KAFKA_BOOTSTRAP"] == ",".join(f"{n}:9092" for n in nodes)
+    replication, configs = topic_layout(int(settings["XUNCHA_COMPOSE_KAFKA_BROKERS"]))
+    assert settings["XUNCHA_COMPOSE_KAFKA_REPLICATION"] == str(replication) == "3"
+    assert settings["XUNCHA_COMPOSE_KAFKA_MIN_ISR"] == configs["min.insync.replicas"]
+    assert configs["unclean.leader.election.enable"] == "false"
+    assert REPLICATED_TOPIC_CONFIGS["min.insync.replicas"] == "2"
+    provision = _env("provision")
+    assert provision["XUNCHA_KAFKA_BROKERS"] == "${XUNCHA_COMPOSE_KAFKA_BROKERS:-1}"
+    # the local deployment's three brokers: the same ports, replication and elections
+    kafka_sh = (ROOT / "deploy/local/kafka.sh").read_text("utf-8")
+    for line in ("min.insync.replicas=2", "unclean.leader.election.enable=false"):
+        assert line in kafka_sh

@@ -2,8 +2,10 @@
 
 The ``events`` table is the outbox. The relay
 
-1. holds a PostgreSQL advisory lock for its whole life, so only one relay per service database
-   is active (a standby waits and takes over when the holder's session dies);
+1. runs while it holds a PostgreSQL advisory lock (``xuncha_shared.leadership``), so only one
+   relay per service database is active: the relay of another copy of the service stands by and
+   takes over within about a second when the holder's session dies, and a relay whose lock
+   session was lost (PostgreSQL restarted) stops publishing and stands by again;
 2. reads events after its stored position (``relay_positions``) in the commit-safe order;
 3. sends each to ``topic_for(stream_type)`` with key = stream_id through an idempotent producer
    (acks=all), then waits until Kafka acknowledged the whole batch;
@@ -18,13 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import logging
 import signal
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -37,8 +39,9 @@ from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import START, Position
-from xuncha_shared.eventstore.postgres import COMMITTED, PostgresEventStore
+from xuncha_shared.eventstore.postgres import COMMITTED, SNAPSHOT_XMIN, PostgresEventStore
 from xuncha_shared.kafka import make_producer
+from xuncha_shared.leadership import LeaderState, advisory_key, run_as_leader
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.metrics import RELAY_LATENCY, RELAY_PUBLISHED
 from xuncha_shared.runtime_gc import tune_gc
@@ -53,8 +56,7 @@ from xuncha_shared.telemetry import (
 log = logging.getLogger("xuncha.relay")
 
 
-def advisory_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+__all__ = ["OutboxRelay", "advisory_key", "run_relay"]
 
 
 #: The relay's read: the next batch in the commit-safe order of ``read_all``, with the Kafka
@@ -126,6 +128,54 @@ def kafka_headers(envelope: EventEnvelope, traceparent: str | None) -> list[tupl
     return row_headers(row, traceparent)
 
 
+#: events already committed but not yet commit-safe: a transaction older than them is still
+#: open somewhere in the cluster (the snapshot's xmin), and which session holds it
+_HELD_BACK_SQL = f"""
+WITH x AS (SELECT {SNAPSHOT_XMIN} AS xmin)
+SELECT (SELECT count(*) FROM events, x
+        WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND tx_id >= x.xmin) AS waiting,
+       x.xmin
+FROM x
+"""
+#: the session holding the oldest open transaction: through ``xuncha_xmin_holder`` (provision
+#: grants it to the service role), else pg_stat_activity directly (a superuser sees it all)
+_HOLDER_SQL = "SELECT * FROM xuncha_xmin_holder($1::bigint)"
+_HOLDER_DIRECT_SQL = """
+SELECT pid, datname, usename, application_name, state, xact_start FROM pg_stat_activity
+WHERE backend_xid::text::bigint = $1::bigint % 4294967296 ORDER BY xact_start LIMIT 1
+"""
+
+#: how long the relay finds nothing to send while events wait before it says why
+HELD_BACK_REPORT_S = 5.0
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Committed events the relay may not send yet, and the session that holds them back."""
+
+    waiting: int
+    xmin: int
+    pid: int | None
+    database: str | None
+    user: str | None
+    application: str | None
+    state: str | None
+    open_s: float | None
+
+    def describe(self) -> str:
+        who = (
+            f"session pid {self.pid} (database {self.database}, user {self.user}, "
+            f"application {self.application!r}, {self.state}, open {self.open_s or 0:.0f} s)"
+            if self.pid is not None
+            else "a session this role cannot see (pg_stat_activity)"
+        )
+        return (
+            f"{self.waiting} committed event(s) held back by transaction xmin {self.xmin} "
+            f"of {who}; it blocks every relay of the cluster until it ends "
+            f"(idle_in_transaction_session_timeout bounds an idle one)"
+        )
+
+
 @dataclass(frozen=True)
 class InFlight:
     """A batch handed to the producer: its acknowledgement futures and where it ends."""
@@ -182,6 +232,14 @@ class OutboxRelay:
         self._tracer = trace.get_tracer("xuncha.relay")
         self.published = 0
         self.ready = asyncio.Event()
+        #: what holds committed events back right now (None: nothing), for logs and metrics
+        self.held_back: HeldBack | None = None
+        #: active or standing by (another copy of the service holds the relay's lock)
+        self.leadership = LeaderState()
+
+    @property
+    def standing_by(self) -> bool:
+        return self.leadership.standing_by
 
     async def position(self) -> Position:
         row = await self.pool.fetchrow(
@@ -223,6 +281,34 @@ class OutboxRelay:
         )
         return rows
 
+    async def check_held_back(self, after: Position) -> HeldBack | None:
+        """Committed events after ``after`` that the commit-safe order does not release yet
+        (a transaction older than theirs is open somewhere in the cluster), with the session
+        holding that transaction when this role can see it; None when nothing waits."""
+        row = await self.pool.fetchrow(_HELD_BACK_SQL, after.tx_id, after.global_position)
+        if row is None or not row["waiting"]:
+            self.held_back = None
+            return None
+        xmin = int(row["xmin"])
+        try:
+            holder = await self.pool.fetchrow(_HOLDER_SQL, xmin)
+        except asyncpg.UndefinedFunctionError:
+            holder = await self.pool.fetchrow(_HOLDER_DIRECT_SQL, xmin)
+        open_s = None
+        if holder is not None and holder["xact_start"] is not None:
+            open_s = (datetime.now(UTC) - holder["xact_start"]).total_seconds()
+        self.held_back = HeldBack(
+            waiting=int(row["waiting"]),
+            xmin=xmin,
+            pid=holder["pid"] if holder else None,
+            database=holder["datname"] if holder else None,
+            user=holder["usename"] if holder else None,
+            application=holder["application_name"] if holder else None,
+            state=holder["state"] if holder else None,
+            open_s=open_s,
+        )
+        return self.held_back
+
     async def send_rows(
         self, producer: AIOKafkaProducer, rows: Sequence[Any]
     ) -> list[asyncio.Future[Any]]:
@@ -263,35 +349,26 @@ class OutboxRelay:
         return pending
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Run until ``stop`` is set (or cancelled); reconnects to Kafka after failures."""
+        """Run until ``stop`` is set (or cancelled): publish while this relay holds the
+        service's relay lock, stand by while another copy does; reconnects to Kafka after
+        failures."""
         stop = stop or asyncio.Event()
-        # the lock lives as long as this connection (held out of the pool for the relay's life)
-        lock_conn = await self.pool.acquire()
-        try:
-            key = advisory_key(self.name)
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                log.info("relay %s: another relay is active, standing by", self.name)
+        await run_as_leader(self.pool, self.name, self._publish, stop, state=self.leadership)
+
+    async def _publish(self, stop: asyncio.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._run_with_producer(stop)
+                backoff = 0.5
+            except (asyncpg.PostgresError, OSError) as exc:
+                log.warning("relay %s: database error: %s; retrying", self.name, exc)
+            except Exception as exc:
+                log.warning("relay %s: kafka error: %r; retrying", self.name, exc)
+            if not stop.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
-                if stop.is_set():
-                    return
-            backoff = 0.5
-            while not stop.is_set():
-                try:
-                    await self._run_with_producer(stop)
-                    backoff = 0.5
-                except (asyncpg.PostgresError, OSError) as exc:
-                    log.warning("relay %s: database error: %s; retrying", self.name, exc)
-                except Exception as exc:
-                    log.warning("relay %s: kafka error: %r; retrying", self.name, exc)
-                if not stop.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), backoff)
-                    backoff = min(backoff * 2, 5.0)
-        finally:
-            with contextlib.suppress(Exception):
-                await lock_conn.execute("SELECT pg_advisory_unlock_all()")
-            await self.pool.release(lock_conn)
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, 5.0)
 
     async def _run_with_producer(self, stop: asyncio.Event) -> None:
         producer = self._producer or make_producer(self.bootstrap, client_id=self.name)
@@ -304,6 +381,9 @@ class OutboxRelay:
         # batch is being sent, the next one is already read (PostgreSQL assembles it meanwhile).
         inflight: InFlight | None = None
         ahead: asyncio.Task[list[asyncpg.Record]] | None = None
+        loop = asyncio.get_running_loop()
+        idle_since = 0.0
+        reported_at = -1e9
         try:
             read_from = await self.position()
             self.ready.set()
@@ -317,9 +397,20 @@ class OutboxRelay:
                         await self._complete(inflight)
                         inflight = None
                         continue
+                    idle_since = idle_since or loop.time()
+                    if loop.time() - idle_since >= HELD_BACK_REPORT_S:
+                        idle_since = loop.time()
+                        held = await self.check_held_back(read_from)
+                        if held is not None and loop.time() - reported_at >= 30:
+                            reported_at = loop.time()
+                            log.warning("relay %s: %s", self.name, held.describe())
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.poll_interval)
                     continue
+                idle_since = 0.0
+                if self.held_back is not None:
+                    self.held_back = None
+                    log.info("relay %s: no longer held back", self.name)
                 read_from = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
                 if len(rows) >= self.batch_size:  # probably more behind it: read on now
                     ahead = asyncio.create_task(self.read_rows(read_from))

@@ -6,7 +6,10 @@ database pool and migrations, the event store, authentication, the FastStream br
 outbox relay and the HTTP server, then runs until SIGTERM.
 
 ``xuncha-<svc>`` runs everything in one process; ``xuncha-<svc> api|relay|consumers`` runs
-one part (to scale HTTP copies separately from the single-active relay, say).
+one part (to scale HTTP copies separately from the single-active relay, say). Several copies of
+a service may run at once: the relay and the checkpointer are active in one copy at a time
+(``xuncha_shared.leadership``), the consumers share their groups, the deadline workers claim with
+``FOR UPDATE SKIP LOCKED``, and any copy serves any HTTP request.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.http.app import create_app
 from xuncha_shared.http.server import run_uvicorn
 from xuncha_shared.kafka import client_security
+from xuncha_shared.leadership import run_as_leader
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.migrations import Migration
 from xuncha_shared.relay import OutboxRelay
@@ -165,7 +169,8 @@ class ServiceSpec:
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
     return KafkaBroker(
-        settings.kafka_bootstrap,
+        # FastStream takes one host per list item (aiokafka itself splits a string at commas)
+        [host.strip() for host in settings.kafka_bootstrap.split(",") if host.strip()],
         security=client_security(settings).faststream(),
         client_id=client_id,
         enable_idempotence=True,
@@ -234,15 +239,23 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
             with contextlib.suppress(Exception):
                 checks["kafka"] = bool(await ctx.broker.ping(timeout=2.0))
             if "relay" in parts:
-                checks["relay"] = relay.ready.is_set()
+                # active and publishing, or standing by while another copy's relay is active
+                checks["relay"] = relay.ready.is_set() or relay.standing_by
             return checks
 
         tasks: list[asyncio.Task[None]] = []
         if "relay" in parts:
             tasks.append(asyncio.create_task(relay.run(stop), name="relay"))
+            # one checkpointer per service at a time, like the relay (xuncha_shared.leadership)
             tasks.append(
                 asyncio.create_task(
-                    run_checkpointer(ctx.pool, spec.name, settings, stop), name="checkpointer"
+                    run_as_leader(
+                        ctx.pool,
+                        f"{spec.name}.checkpointer",
+                        lambda own_stop: run_checkpointer(ctx.pool, spec.name, settings, own_stop),
+                        stop,
+                    ),
+                    name="checkpointer",
                 )
             )
             if spec.deadline_kinds:

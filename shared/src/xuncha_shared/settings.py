@@ -10,7 +10,7 @@
 | XUNCHA_DB_NAME_PREFIX | prefix of the per-service database names (tests isolate with it) | "" |
 | XUNCHA_ENV | development or production (production refuses development secrets) | development |
 | XUNCHA_PG_PORT / XUNCHA_KAFKA_PORT | local deployment's ports (default URLs) | 15432 / 19092 |
-| XUNCHA_KAFKA_BOOTSTRAP | Kafka bootstrap servers | 127.0.0.1:19092 |
+| XUNCHA_KAFKA_BOOTSTRAP | Kafka bootstrap servers | 127.0.0.1:19092 (-19094: KAFKA_BROKERS=3) |
 | XUNCHA_KAFKA_SECURITY_PROTOCOL | PLAINTEXT, SASL_PLAINTEXT, SASL_SSL | SASL_PLAINTEXT if a user |
 | XUNCHA_KAFKA_USERNAME / XUNCHA_KAFKA_PASSWORD | SCRAM-SHA-512 principal | local: admin (secrets) |
 | XUNCHA_KAFKA_SASL_MECHANISM | SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN | SCRAM-SHA-512 |
@@ -41,7 +41,9 @@ The reporting service's audit endpoints read every service database through it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from pathlib import Path
 from typing import Self
 from urllib.parse import quote, urlsplit
 
@@ -61,7 +63,22 @@ DEFAULT_PORTS: dict[str, int] = {
 
 PG_HOST = "127.0.0.1"
 PG_PORT = int(os.environ.get("XUNCHA_PG_PORT") or 15432)
-KAFKA_BOOTSTRAP = f"127.0.0.1:{int(os.environ.get('XUNCHA_KAFKA_PORT') or 19092)}"
+
+
+def _local_kafka_bootstrap() -> str:
+    """The local deployment's brokers: 127.0.0.1:XUNCHA_KAFKA_PORT, and the two after it when
+    its last ``make up`` asked for three (``KAFKA_BROKERS=3`` in ``<state>/topology``)."""
+    port = int(os.environ.get("XUNCHA_KAFKA_PORT") or 19092)
+    brokers = 1
+    state = os.environ.get("XUNCHA_LOCAL_STATE") or ".xuncha"
+    with contextlib.suppress(OSError, ValueError):
+        for line in (Path(state) / "topology").read_text("utf-8").splitlines():
+            if line.startswith("KAFKA_BROKERS="):
+                brokers = int(line.split("=", 1)[1])
+    return ",".join(f"127.0.0.1:{port + i}" for i in range(max(brokers, 1)))
+
+
+KAFKA_BOOTSTRAP = _local_kafka_bootstrap()
 
 #: The cluster-wide read-only role of auditing (``provision`` grants it SELECT on the history of
 #: every service database, nothing else).

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -71,6 +72,37 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_MALFORMED = problem_type("malformed-json")
 TYPE_INTERNAL = problem_type("internal-error")
 TYPE_NOT_READY = problem_type("not-ready")
+TYPE_UNAVAILABLE = problem_type("service-unavailable")
+
+#: the database (or another dependency) is down, restarting or recovering: answered at once as
+#: 503 with Retry-After (the client may try again), never as a 500 or a hang
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,  # connection refused or reset
+    TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, crash, recovery
+    asyncpg.exceptions.ConnectionDoesNotExistError,  # the connection closed mid-query
+)
+RETRY_AFTER_S = 5
+
+
+def dependency_unavailable(exc: BaseException) -> bool:
+    """``exc`` (or what caused it) says a dependency is unreachable, not that the code failed."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _UNAVAILABLE):
+            return True
+        # the connection died under the request (asyncpg reports a closed connection, or a
+        # protocol left mid-operation by it, as a client-side error)
+        if isinstance(current, asyncpg.exceptions.InterfaceError) and "closed" in str(current):
+            return True
+        if isinstance(current, asyncpg.exceptions.InternalClientError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
 
 Readiness = Callable[[], Awaitable[dict[str, bool]]]
 Lifespan = Callable[[FastAPI], Any]
@@ -283,9 +315,23 @@ class TraceMiddleware:
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-                log.exception("unhandled error in %s %s", method, path)
+                if dependency_unavailable(exc):
+                    log.warning("%s %s: dependency unavailable: %r (503)", method, path, exc)
+                else:
+                    log.exception("unhandled error in %s %s", method, path)
                 if status_code is not None:  # the response already started: nothing to send
                     raise
+                if dependency_unavailable(exc):
+                    await problem_response(
+                        503,
+                        title="Service Unavailable",
+                        detail="数据库暂时不可用，请稍后重试 / a dependency (the database) is "
+                        "unavailable or restarting; try again shortly",
+                        type_=TYPE_UNAVAILABLE,
+                        instance=path,
+                        headers={"Retry-After": str(RETRY_AFTER_S)},
+                    )(scope, receive, send_with_trace)
+                    return
                 await problem_response(
                     500,
                     title="Internal Server Error",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     def kafka(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--bootstrap", default=settings.kafka_bootstrap)
 
+    def brokers(sp: argparse.ArgumentParser) -> None:
+        # the topics' replication follows the live brokers: wait for all of them first
+        sp.add_argument(
+            "--brokers",
+            type=int,
+            default=int(os.environ.get("XUNCHA_KAFKA_BROKERS") or 1),
+            help="wait until this many brokers live before creating topics "
+            "(XUNCHA_KAFKA_BROKERS; default 1)",
+        )
+
     s = sub.add_parser(
         "databases", parents=[common], help="create the per-service roles and databases"
     )
@@ -51,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("topics", parents=[common], help="create every topic (retention.ms=-1)")
     kafka(s)
+    brokers(s)
     s.add_argument("--prefix", default=settings.topic_prefix)
 
     s = sub.add_parser("acls", parents=[common], help="the Kafka ACLs of every service principal")
@@ -60,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("all", parents=[common], help="databases, topics and ACLs")
     pg(s)
     kafka(s)
+    brokers(s)
     s.add_argument("--db-prefix", default=settings.db_name_prefix)
     s.add_argument("--topic-prefix", default=settings.topic_prefix)
 
@@ -86,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     kafka(s)
     s.add_argument("--timeout", type=float, default=120)
     s.add_argument("--pid", type=int, help="fail at once if this process exits")
+    s.add_argument("--brokers", type=int, default=1, help="wait until this many brokers live")
 
     s = sub.add_parser("wait-http", parents=[common], help="wait until URL answers HTTP 200")
     s.add_argument("url")
@@ -99,11 +113,15 @@ async def _run(args: argparse.Namespace) -> None:
     if cmd == "databases":
         await create_service_databases(args.admin_url, args.prefix, args.service or SERVICES)
     elif cmd == "topics":
+        if args.brokers > 1:
+            await wait_for_kafka(args.bootstrap, 180, brokers=args.brokers)
         await provision_topics(args.bootstrap, args.prefix)
     elif cmd == "acls":
         await acls.ensure_service_acls(args.bootstrap, args.prefix)
     elif cmd == "all":
         await create_service_databases(args.admin_url, args.db_prefix)
+        if args.brokers > 1:
+            await wait_for_kafka(args.bootstrap, 180, brokers=args.brokers)
         await provision_topics(args.bootstrap, args.topic_prefix)
         await acls.ensure_service_acls(args.bootstrap, args.topic_prefix)
     elif cmd == "drop":
@@ -115,7 +133,7 @@ async def _run(args: argparse.Namespace) -> None:
     elif cmd == "wait-pg":
         await wait_for_postgres(args.admin_url, args.timeout, pid=args.pid)
     elif cmd == "wait-kafka":
-        await wait_for_kafka(args.bootstrap, args.timeout, pid=args.pid)
+        await wait_for_kafka(args.bootstrap, args.timeout, pid=args.pid, brokers=args.brokers)
     elif cmd == "wait-http":
         await wait_for_http(args.url, args.timeout, pid=args.pid)
     else:  # pragma: no cover - argparse rejects unknown commands

@@ -20,6 +20,22 @@ log = logging.getLogger("xuncha.provision")
 TOPIC_PARTITIONS = 6
 TOPIC_REPLICATION = 1
 TOPIC_CONFIGS: dict[str, str] = {"retention.ms": "-1", "retention.bytes": "-1"}
+#: On a cluster of three brokers or more (``make up KAFKA_BROKERS=3``, production) every topic
+#: has three replicas, a write (acks=all) needs two in sync, and a replica that fell behind never
+#: becomes leader: an acknowledged event survives the loss of any one broker.
+REPLICATED_TOPIC_REPLICATION = 3
+REPLICATED_TOPIC_CONFIGS: dict[str, str] = {
+    "min.insync.replicas": "2",
+    "unclean.leader.election.enable": "false",
+}
+
+
+def topic_layout(brokers: int) -> tuple[int, dict[str, str]]:
+    """Replication factor and configs of the system's topics on a cluster of ``brokers``."""
+    if brokers >= REPLICATED_TOPIC_REPLICATION:
+        return REPLICATED_TOPIC_REPLICATION, {**TOPIC_CONFIGS, **REPLICATED_TOPIC_CONFIGS}
+    return TOPIC_REPLICATION, dict(TOPIC_CONFIGS)
+
 
 _TOPIC_ALREADY_EXISTS = 36
 _RETRIABLE_TOPIC_ERRORS = {5, 7, 41}  # LEADER_NOT_AVAILABLE, REQUEST_TIMED_OUT, NOT_CONTROLLER
@@ -44,9 +60,10 @@ async def kafka_admin(
 
 
 async def wait_for_kafka(
-    bootstrap: str, timeout_s: float, *, pid: int | None = None
+    bootstrap: str, timeout_s: float, *, pid: int | None = None, brokers: int = 1
 ) -> dict[str, Any]:
-    """Wait until the broker answers a metadata request with at least one live broker."""
+    """Wait until the cluster answers a metadata request with at least ``brokers`` live
+    brokers."""
     deadline = time.monotonic() + timeout_s
     last: BaseException | None = None
     while True:
@@ -56,9 +73,11 @@ async def wait_for_kafka(
             async with asyncio.timeout(min(remaining, 10)):
                 async with kafka_admin(bootstrap, request_timeout_ms=5000) as admin:
                     cluster: dict[str, Any] = await admin.describe_cluster()
-                    if cluster.get("brokers"):
+                    if len(cluster.get("brokers") or ()) >= brokers:
                         return cluster
-                    last = ProvisionError("no live broker in the metadata yet")
+                    last = ProvisionError(
+                        f"{len(cluster.get('brokers') or ())} of {brokers} brokers live yet"
+                    )
         except Exception as exc:  # aiokafka raises many kinds while the broker starts
             last = exc
         if time.monotonic() >= deadline:
@@ -174,8 +193,18 @@ async def delete_prefixed_topics(bootstrap: str, prefix: str) -> list[str]:
 
 
 async def provision_topics(bootstrap: str, prefix: str = "") -> list[str]:
-    """Every topic of the system (``all_topics(prefix)``): 6 partitions, retention forever."""
+    """Every topic of the system (``all_topics(prefix)``): 6 partitions, retention forever;
+    replicated three times (min.insync.replicas=2, no unclean leader election) when the cluster
+    has three brokers or more (:func:`topic_layout`)."""
     names = all_topics(prefix)
-    created = await create_topics(bootstrap, names)
-    log.info("topics: %d present, %d created", len(names), len(created))
+    async with kafka_admin(bootstrap) as admin:
+        cluster = await admin.describe_cluster()
+    replication, configs = topic_layout(len(cluster.get("brokers") or ()))
+    created = await create_topics(bootstrap, names, replication=replication, configs=configs)
+    log.info(
+        "topics: %d present, %d created (replication factor %d)",
+        len(names),
+        len(created),
+        replication,
+    )
     return names

@@ -182,6 +182,42 @@ async def grant_auditor(
         await admin.close()
 
 
+#: The one thing a service role may learn about other sessions: which session holds the oldest
+#: open transaction of the cluster (the snapshot xmin that holds every relay back), without its
+#: query. Owned by the superuser (SECURITY DEFINER reads pg_stat_activity in full); EXECUTE only
+#: for the service's role.
+XMIN_HOLDER_SQL = """
+CREATE OR REPLACE FUNCTION public.xuncha_xmin_holder(snapshot_xmin bigint)
+RETURNS TABLE (pid integer, datname name, usename name, application_name text, state text,
+               xact_start timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $fn$
+    SELECT a.pid, a.datname, a.usename, a.application_name, a.state, a.xact_start
+    FROM pg_catalog.pg_stat_activity a
+    WHERE a.backend_xid::text::bigint = snapshot_xmin % 4294967296
+    ORDER BY a.xact_start
+    LIMIT 1
+$fn$
+"""
+
+
+async def ensure_xmin_holder(admin_url: str, database: str, service_role: str) -> None:
+    """``xuncha_xmin_holder(xmin)`` in ``database``, executable by ``service_role`` alone."""
+    admin = await asyncpg.connect(database_url_for(admin_url, database))
+    try:
+        async with admin.transaction():
+            await admin.execute(XMIN_HOLDER_SQL)
+            await admin.execute(
+                "REVOKE ALL ON FUNCTION public.xuncha_xmin_holder(bigint) FROM PUBLIC"
+            )
+            await _exec_format(
+                admin,
+                "GRANT EXECUTE ON FUNCTION public.xuncha_xmin_holder(bigint) TO %I",
+                service_role,
+            )
+    finally:
+        await admin.close()
+
+
 async def create_service_databases(
     admin_url: str,
     prefix: str = "",
@@ -220,6 +256,7 @@ async def create_service_databases(
                 finally:
                     await conn.close()
                 await grant_auditor(admin_url, sdb.database, sdb.role)
+                await ensure_xmin_holder(admin_url, sdb.database, sdb.role)
                 log.info("database %s %s", sdb.database, "created" if created else "present")
                 result[service] = sdb
         finally:

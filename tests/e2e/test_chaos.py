@@ -1,0 +1,375 @@
+"""Chaos under load: two supervised copies of every service, petitions posted at a steady rate
+through the whole chain (intake -> clues -> reporting), and SIGKILLs at random moments of a
+service copy, a Kafka broker (the leader of a busy partition) or PostgreSQL - at least 20 kills.
+
+At the end: every acknowledged petition is in intake's history once and in the linked view
+exactly once, each became exactly one clue, no dead letter, ``xuncha audit verify`` passes; the
+test prints how many requests were refused while something was down.
+
+No timing assertion: the waits are bounds for a broken system, not goals. It takes a few
+minutes (marked ``chaos``: ``pytest -m 'not chaos'`` leaves it out).
+
+Brokers are killed only when the session's Kafka is the local deployment's and has three of
+them (``make up KAFKA_BROKERS=3``): the test kills the broker's JVM and its supervisor starts it
+again. PostgreSQL is the local deployment's too: killed with SIGKILL (the postmaster) and
+started again with ``deploy/local/pg.sh start``, which waits for its crash recovery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from xuncha_shared.contracts import all_topics
+from xuncha_shared.contracts.clues import clue_id_for_petition
+from xuncha_shared.contracts.topics import topic_for
+from xuncha_shared.kafka import client_options
+
+from tests.e2e.stack import LINCHUAN, Running, service_stack
+from tests.support.kafka_read import read_topic
+
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1200)]
+
+REPO = Path(__file__).resolve().parents[2]
+KILLS = int(os.environ.get("XUNCHA_CHAOS_KILLS", "20"))
+POSTERS = 4  # each posts about 5 petitions/s when the machine keeps up: about 20/s in all
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("XUNCHA_LOCAL_STATE") or REPO / ".xuncha")
+
+
+def _json(path: Path) -> dict[str, Any]:
+    with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def stack(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    if infra.backend != "local":
+        pytest.skip("the chaos test kills the local deployment's processes")
+    run_dir = tmp_path_factory.mktemp("chaos-run")
+    logs = tmp_path_factory.mktemp("chaos-logs")
+    async with service_stack(infra, logs, copies=2, supervised_in=run_dir) as running:
+        yield running
+
+
+async def _ready(url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        async with httpx.AsyncClient(timeout=2) as client:
+            return (await client.get(f"{url}/readyz")).status_code == 200
+    return False
+
+
+class Load:
+    """Posters of petitions, each sending to the intake copies in turn; a copy that refuses the
+    connection is skipped for that request (what the load balancer does). A request is
+    *refused* when no copy took it or the answer was a 503 problem; anything else unexpected
+    is kept for the assertion."""
+
+    def __init__(self, stack: Running) -> None:
+        self.stack = stack
+        self.acked: list[str] = []
+        self.refused = 0
+        self.failed_over = 0
+        self.unexpected: list[str] = []
+        self.stop = asyncio.Event()
+
+    async def poster(self, n: int) -> None:
+        urls = self.stack.copy_urls["intake"]
+        headers = {"Authorization": f"Bearer {self.stack.tokens['linchuan']}"}
+        i = 0
+        async with httpx.AsyncClient(timeout=httpx.Timeout(20, connect=2)) as client:
+            while not self.stop.is_set():
+                i += 1
+                body = {
+                    "jurisdiction": LINCHUAN,
+                    "unit": "临川区农业农村局",
+                    "channel": "letter",
+                    "summary": f"反映问题第{n}-{i}件（混沌测试）",
+                    "informant": {"name": "刘桂兰", "phone": "13979461234"},
+                }
+                resp = None
+                for k in range(len(urls)):
+                    url = urls[(i + k) % len(urls)]
+                    try:
+                        resp = await client.post(
+                            f"{url}/api/v1/petitions", headers=headers, json=body
+                        )
+                        break
+                    except httpx.ConnectError:
+                        self.failed_over += 1  # never reached that copy: try the next
+                    except httpx.TransportError:
+                        break  # sent, answer lost: not acknowledged, never replayed
+                if resp is None:
+                    self.refused += 1
+                elif resp.status_code in (200, 201, 202):
+                    self.acked.append(str(resp.json()["id"]))
+                elif resp.status_code == 503:
+                    self.refused += 1
+                else:
+                    self.unexpected.append(f"{resp.status_code} {resp.text[:200]}")
+                await asyncio.sleep(0.2)
+
+
+class Chaos:
+    def __init__(self, stack: Running, infra: Any, seed: int) -> None:
+        self.stack = stack
+        self.infra = infra
+        self.rng = random.Random(seed)
+        self.kills: Counter[str] = Counter()
+        self.state = _state_dir()
+        topology = _json_env(self.state / "topology")
+        self.brokers = int(topology.get("KAFKA_BROKERS", "1"))
+
+    def instances(self) -> list[str]:
+        return list(self.stack.procs)
+
+    def _child(self, name: str) -> int | None:
+        assert self.stack.run_dir is not None
+        pid = _json(self.stack.run_dir / f"{name}.supervisor.json").get("child_pid")
+        return int(pid) if pid else None
+
+    async def kill_service_copy(self) -> str | None:
+        """A copy whose sibling is ready (so the service keeps serving)."""
+        candidates = []
+        for inst in self.instances():
+            svc = inst.split("-")[0]
+            sibling = svc if inst != svc else f"{svc}-2"
+            if await _ready(self.stack.urls[sibling]) and self._child(inst):
+                candidates.append(inst)
+        if not candidates:
+            return None
+        inst = self.rng.choice(candidates)
+        pid = self._child(inst)
+        assert pid is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        return inst
+
+    async def _leader_of_busy_partition(self) -> int | None:
+        topic = topic_for("petition", self.stack_topic_prefix())
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.infra.kafka_bootstrap, **client_options()
+        )
+        try:
+            await admin.start()
+            (described,) = await admin.describe_topics([topic])
+            leaders = [p["leader"] for p in described["partitions"] if p["leader"] >= 0]
+            return self.rng.choice(leaders) if leaders else None
+        except Exception:
+            return None
+        finally:
+            await admin.close()
+
+    def stack_topic_prefix(self) -> str:
+        return self.stack.envs["intake"]["XUNCHA_TOPIC_PREFIX"]
+
+    async def all_brokers_up(self) -> bool:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.infra.kafka_bootstrap, **client_options()
+        )
+        try:
+            async with asyncio.timeout(10):
+                await admin.start()
+                return len((await admin.describe_cluster())["brokers"]) >= self.brokers
+        except Exception:
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+    async def kill_broker(self) -> str | None:
+        if self.brokers < 3 or not await self.all_brokers_up():
+            return None
+        leader = await self._leader_of_busy_partition()
+        if leader is None:
+            return None
+        name = f"kafka-{leader}"
+        pid = _json(self.state / "run" / f"{name}.supervisor.json").get("child_pid")
+        if not pid:
+            return None
+        os.kill(int(pid), signal.SIGKILL)  # its supervisor starts it again
+        return name
+
+    async def kill_postgres(self) -> str | None:
+        pidfile = self.state / "pg" / "data" / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().split()[0])
+        except (FileNotFoundError, ValueError, IndexError):
+            return None
+        os.kill(pid, signal.SIGKILL)
+        # the local deployment starts it again (and waits for its crash recovery)
+        await asyncio.to_thread(
+            subprocess.run,
+            [str(REPO / "deploy/local/pg.sh"), "start"],
+            check=True,
+            capture_output=True,
+        )
+        return "postgres"
+
+    async def one(self) -> str | None:
+        roll = self.rng.random()
+        if roll < 0.12:
+            return await self.kill_postgres()
+        if roll < 0.35:
+            return await self.kill_broker() or await self.kill_service_copy()
+        return await self.kill_service_copy()
+
+
+def _json_env(path: Path) -> dict[str, str]:
+    with contextlib.suppress(FileNotFoundError):
+        return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {}
+
+
+async def _linked_row(stack: Running) -> dict[str, Any] | None:
+    with contextlib.suppress(httpx.HTTPError):
+        for url in stack.copy_urls["reporting"]:
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                resp = await client.get(
+                    "/api/v1/views/linked",
+                    headers={"Authorization": f"Bearer {stack.tokens['city']}"},
+                )
+            if resp.status_code == 200:
+                (row,) = [r for r in resp.json()["counties"] if r["jurisdiction"] == LINCHUAN]
+                found: dict[str, Any] = row
+                return found
+    return None
+
+
+async def _petitions_recorded(stack: Running) -> int:
+    conn = await asyncpg.connect(stack.admin_database_url("intake"))
+    try:
+        n: int = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE event_type = 'intake.PetitionReceived'"
+        )
+        return n
+    finally:
+        await conn.close()
+
+
+async def _petitions_in_intake(stack: Running, ids: list[str]) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(stack.admin_database_url("intake"))
+    try:
+        rows: list[asyncpg.Record] = await conn.fetch(
+            "SELECT stream_id, count(*) AS n FROM events "
+            "WHERE event_type = 'intake.PetitionReceived' AND stream_id = ANY($1::text[]) "
+            "GROUP BY stream_id",
+            ids,
+        )
+        return rows
+    finally:
+        await conn.close()
+
+
+async def test_kills_under_load_lose_nothing_and_double_nothing(stack: Running, infra) -> None:
+    seed = int(os.environ.get("XUNCHA_CHAOS_SEED") or time.time())
+    chaos = Chaos(stack, infra, seed)
+    before = await _linked_row(stack)
+    assert before is not None
+    recorded_before = await _petitions_recorded(stack)
+    load = Load(stack)
+    posters = [asyncio.create_task(load.poster(n)) for n in range(POSTERS)]
+    started = time.monotonic()
+    try:
+        deadline = time.monotonic() + 900  # a bound for a broken system only
+        while sum(chaos.kills.values()) < KILLS:
+            assert time.monotonic() < deadline, f"only {dict(chaos.kills)} kills"
+            await asyncio.sleep(chaos.rng.uniform(2, 6))
+            victim = await chaos.one()
+            if victim is not None:
+                chaos.kills[victim] += 1
+        await asyncio.sleep(5)  # the last victim restarts while the load goes on
+    finally:
+        load.stop.set()
+        await asyncio.gather(*posters)
+    elapsed = time.monotonic() - started
+    print(
+        f"\nchaos (seed {seed}, {chaos.brokers} broker(s)): {sum(chaos.kills.values())} kills "
+        f"{dict(chaos.kills)} in {elapsed:.0f} s; {len(load.acked)} petitions acknowledged "
+        f"({len(load.acked) / elapsed:.1f}/s), {load.refused} refused while something was "
+        f"down, {load.failed_over} sent to the other copy after a refused connection"
+    )
+    assert load.unexpected == []
+    assert len(load.acked) > 0
+
+    # every acknowledged petition once in intake's history
+    n = len(load.acked)
+    rows = await _petitions_in_intake(stack, load.acked)
+    assert {r["stream_id"]: r["n"] for r in rows} == dict.fromkeys(load.acked, 1)
+    # a request cut between commit and answer (refused for the client) may still have been
+    # recorded: the views must count what intake recorded, each exactly once
+    recorded = await _petitions_recorded(stack) - recorded_before
+    assert recorded >= n
+
+    # the chain catches up: in the linked view exactly once, one clue each
+    deadline = time.monotonic() + 600
+    while True:
+        row = await _linked_row(stack)
+        if row is not None and (
+            row["petitions_received"] >= before["petitions_received"] + recorded
+            and row["clues_registered"] >= before["clues_registered"] + recorded
+        ):
+            break
+        assert time.monotonic() < deadline, f"the chain did not catch up: {row} (+{recorded})"
+        await asyncio.sleep(1)
+    await asyncio.sleep(3)  # late redeliveries would land now
+    row = await _linked_row(stack)
+    assert row is not None
+    assert row["petitions_received"] == before["petitions_received"] + recorded
+    assert row["clues_registered"] == before["clues_registered"] + recorded
+
+    clues = await asyncpg.connect(stack.admin_database_url("clues"))
+    try:
+        wanted = [str(clue_id_for_petition(uuid.UUID(p))) for p in load.acked]
+        registered = await clues.fetch(
+            "SELECT stream_id, count(*) AS n FROM events "
+            "WHERE event_type = 'clues.ClueRegistered' AND stream_id = ANY($1::text[]) "
+            "GROUP BY stream_id",
+            wanted,
+        )
+    finally:
+        await clues.close()
+    assert {r["stream_id"]: r["n"] for r in registered} == dict.fromkeys(wanted, 1)
+
+    # nothing sits in a dead-letter topic
+    prefix = chaos.stack_topic_prefix()
+    for topic in all_topics(prefix):
+        if topic.endswith(".dlq"):
+            assert await read_topic(infra.kafka_bootstrap, topic) == [], topic
+
+    # the audit verifies the whole history (hash chains, checkpoints, the copy on Kafka)
+    env = infra.env(
+        "intake",
+        XUNCHA_DB_NAME_PREFIX=stack.envs["intake"]["XUNCHA_DB_NAME_PREFIX"],
+        XUNCHA_TOPIC_PREFIX=prefix,
+    )
+    env.pop("XUNCHA_DATABASE_URL")  # every database by the stack's prefix, intake's included
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "xuncha_shared.cli", "audit", "verify"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
