@@ -248,7 +248,7 @@ def build_router(handlers: IntakeHandlers, deps: AuthDependencies) -> APIRouter:
         if view is None:
             raise not_found(
                 "未找到该回执码 / no petition has this receipt code (check it, e.g. "
-                "XC-7KQ4-M2PD-9TRA)"
+                "XC-7KQ4-M2PD-9TRA-5HXE-W3NB)"
             )
         return ReceiptOut(status=view.status, status_zh=view.status_zh)
 
