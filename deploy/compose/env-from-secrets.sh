@@ -17,5 +17,6 @@ umask 077
         echo "XUNCHA_KAFKA_PASSWORD_${user^^}=$(tr -d '\n' <"$DIR/kafka-$user")"
     done
     echo "XUNCHA_KEK=$(tr -d '\n' <"$DIR/kek")"
+    echo "XUNCHA_RECEIPT_KEY=$(tr -d '\n' <"$DIR/receipt-key")"
 } >"$out"
 echo "wrote $out"
