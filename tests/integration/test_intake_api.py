@@ -308,3 +308,30 @@ async def test_a_callers_correlation_header_never_links_streams(api: Api) -> Non
         "SELECT correlation_id FROM events WHERE stream_id = $1", resp.json()["id"]
     )
     assert stored != victim
+
+
+async def test_a_summary_with_a_phone_or_id_number_is_refused_without_echo(api: Api) -> None:
+    """The summary leaves intake in clear text (R11): phone and ID numbers in it are refused
+    before anything is written, naming the field and what was found, never the number."""
+    before = await api.counts()
+    summary = "反映某局违规发放津补贴问题，举报人电话139 0794 1234，身份证11010519491231002X"
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(summary=summary, informant=INFORMANT),
+        headers=api.auth("county"),
+    )
+    doc = assert_problem(resp, 422)
+    [error] = doc["errors"]
+    assert error["field"] == "body.summary"
+    assert "电话号码（1 处）" in error["msg"] and "身份证号码（1 处）" in error["msg"]
+    assert "1 phone number(s)" in doc["detail"]
+    for digits in ("139 0794 1234", "13907941234", "11010519491231002X", "0794"):
+        assert digits not in resp.text
+    assert await api.counts() == before
+    # the same petition with the numbers where they belong is recorded
+    clean = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(summary="反映某局违规发放津补贴问题", informant=INFORMANT),
+        headers=api.auth("county"),
+    )
+    assert clean.status_code == 201, clean.text

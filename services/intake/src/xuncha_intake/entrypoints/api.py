@@ -26,7 +26,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, NoNul, ShortText
 from xuncha_shared.contracts.intake import (
@@ -42,7 +42,7 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import request_meta
 
-from xuncha_intake.domain import model
+from xuncha_intake.domain import model, personal_numbers
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.handlers import IntakeHandlers, PetitionInput
 
@@ -67,11 +67,21 @@ class PetitionIn(BaseModel):
     jurisdiction: JurisdictionCode = Field(description="six-digit code of a city or county")
     unit: ShortText = Field(description="被巡察单位")
     channel: Channel
-    summary: LongText
+    summary: LongText = Field(
+        description="摘要: no phone or ID numbers (they leave intake in clear text; R11, 422)"
+    )
     informant: InformantIdentity | None = Field(
         default=None, description="举报人 (real-name reports); omitted for anonymous ones"
     )
     round_id: RoundId | None = None
+
+    @field_validator("summary")
+    @classmethod
+    def _no_personal_numbers(cls, summary: str) -> str:
+        problem = personal_numbers.summary_problem(summary)
+        if problem:
+            raise ValueError(problem)
+        return summary
 
 
 class PetitionCreated(BaseModel):
