@@ -52,9 +52,10 @@ kafka_config() {
     chmod 0600 "$KAFKA_PROPS"
 }
 
-# the SCRAM users: admin (super user) and one principal per service, passwords generated into
-# .xuncha/secrets/kafka-<name>
-KAFKA_USERS=(admin "${SERVICES[@]}")
+# the SCRAM users: admin (super user), one principal per service and one per receiving department
+# (it reads only its share topic), passwords generated into .xuncha/secrets/kafka-<name>
+DEPARTMENT_USERS=(dept-discipline_commission dept-organisation dept-petitions dept-audit dept-finance)
+KAFKA_USERS=(admin "${SERVICES[@]}" "${DEPARTMENT_USERS[@]}")
 USERS_MARKER="$KAFKA_DIR/scram-users.sha256"
 
 users_digest() {
@@ -130,6 +131,7 @@ kafka_start() {
     if pid_alive "$PIDFILE"; then
         if kafka_probe 5; then
             ok "Kafka already running on $KAFKA_BOOTSTRAP (pid $(<"$PIDFILE"))"
+            kafka_users # a principal added since (a department's): created once, else a no-op
             return 0
         fi
         # our broker runs but does not answer (yet): give it the start-up budget

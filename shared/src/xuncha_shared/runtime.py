@@ -154,6 +154,8 @@ class ServiceSpec:
     on_start: Callable[[ServiceContext], Awaitable[None]] | None = None
     #: deadline kinds the service's worker fires (xuncha_shared.clocks), run with the relay
     deadline_kinds: Sequence[DeadlineKind] = ()
+    #: further outbound loops run with the relay until ``stop`` is set (reporting's share topics)
+    background: Sequence[Callable[[ServiceContext, asyncio.Event], Awaitable[None]]] = ()
 
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
@@ -236,6 +238,8 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
                     run_checkpointer(ctx.pool, spec.name, settings, stop), name="checkpointer"
                 )
             )
+            for loop_of in spec.background:
+                tasks.append(asyncio.create_task(loop_of(ctx, stop), name=loop_of.__name__))
             if spec.deadline_kinds:
                 tasks.append(
                     asyncio.create_task(

@@ -10,7 +10,7 @@ never overwrites one:
 - ``pg-<role>``: the password of a PostgreSQL role: ``postgres`` (superuser), the four service
   roles, ``xuncha_auditor``;
 - ``kafka-<principal>``: the SCRAM-SHA-512 password of a Kafka principal: ``admin`` (the super
-  user), one per service.
+  user), one per service, one per receiving department (``dept-<department>``, its share topic).
 
 Each file holds the value and a newline. Where the folder is: ``XUNCHA_SECRETS_DIR``, else
 ``<XUNCHA_STATE_DIR or XUNCHA_LOCAL_STATE or ./.xuncha>/secrets``. In production
@@ -39,7 +39,17 @@ RECEIPT_KEY_FILE = "receipt-key"
 RECEIPT_KEY_MIN_BYTES = 32
 
 PG_ROLES: tuple[str, ...] = (PG_SUPERUSER, *SERVICES, AUDITOR_ROLE)
-KAFKA_PRINCIPALS: tuple[str, ...] = (KAFKA_ADMIN, *SERVICES)
+#: the receiving departments' principals (each reads only its share topic): ``dept-<department>``
+#: for every ``contracts.common.Department`` (a unit test keeps the two lists equal; this module
+#: imports nothing of the contracts)
+DEPARTMENT_PRINCIPALS: tuple[str, ...] = (
+    "dept-discipline_commission",
+    "dept-organisation",
+    "dept-petitions",
+    "dept-audit",
+    "dept-finance",
+)
+KAFKA_PRINCIPALS: tuple[str, ...] = (KAFKA_ADMIN, *SERVICES, *DEPARTMENT_PRINCIPALS)
 
 
 def production() -> bool:
