@@ -96,8 +96,11 @@ async def _wait_ready(
 
 
 @contextlib.asynccontextmanager
-async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
-    """The four services as subprocesses (``xuncha-<svc>``) on free ports; stopped at the end."""
+async def service_stack(
+    infra: Any, logs: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Running]:
+    """The four services as subprocesses (``xuncha-<svc>``) on free ports; stopped at the end.
+    ``extra_env`` is added to every service's environment."""
     procs: dict[str, subprocess.Popen[bytes]] = {}
     urls: dict[str, str] = {}
     envs: dict[str, dict[str, str]] = {}
@@ -123,6 +126,7 @@ async def service_stack(infra: Any, logs: Path) -> AsyncIterator[Running]:
                 XUNCHA_DB_NAME_PREFIX=db_prefix,
                 XUNCHA_TOPIC_PREFIX=topic_prefix,
             )
+            env.update(extra_env or {})
             envs[service] = env
             urls[service] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
             procs[service] = _spawn(service, env, logs / f"{service}.log")
