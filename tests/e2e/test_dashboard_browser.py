@@ -119,7 +119,10 @@ async def test_the_old_address_opens_the_overview_which_changes_without_reloadin
     await submit_petition(running, "反映临川区××镇村干部在低保评定中优亲厚友。")
 
     # the row changes by itself, and the clue the clues service registered for it arrives too
-    for metric, want in (("petitions_received", before + 1), ("clues_registered", clues_before + 1)):
+    for metric, want in (
+        ("petitions_received", before + 1),
+        ("clues_registered", clues_before + 1),
+    ):
         await page.wait_for_function(
             "([sel, want]) => Number(document.querySelector(sel)?.textContent) >= want",
             arg=[CELL.format(metric=metric), want],
@@ -133,9 +136,7 @@ async def test_the_old_address_opens_the_overview_which_changes_without_reloadin
     assert errors == []
 
 
-async def test_demo_load_through_the_public_apis_then_the_overview(
-    old: Old, browser: Any
-) -> None:
+async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, browser: Any) -> None:
     """``xuncha demo load`` against the running services; the overview then shows 抚州市 with
     its 11 counties, the department feeds and the 演示数据 badge; a second load is skipped; the
     discipline commission signs for an item in its 成果共享."""
@@ -247,5 +248,3 @@ async def test_rebuild_after_the_demo_equals_the_live_projection(old: Old) -> No
     assert not report.skipped
     assert report.identical, [d for d in report.diffs if not d.equal]
     assert report.meta_rebuilt == report.meta_live
-
-

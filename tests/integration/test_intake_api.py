@@ -13,8 +13,8 @@ import httpx
 import pytest
 from xuncha_intake.bootstrap import SPEC, load_receipt_key
 from xuncha_intake.domain import model
-from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.runtime import ServiceContext
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.service_api import in_process_service

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -155,7 +155,7 @@ class ServiceSpec:
     #: deadline kinds the service's worker fires (xuncha_shared.clocks), run with the relay
     deadline_kinds: Sequence[DeadlineKind] = ()
     #: further outbound loops run with the relay until ``stop`` is set (reporting's share topics)
-    background: Sequence[Callable[[ServiceContext, asyncio.Event], Awaitable[None]]] = ()
+    background: Sequence[Callable[[ServiceContext, asyncio.Event], Coroutine[Any, Any, None]]] = ()
 
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:

@@ -20,7 +20,7 @@
 | XUNCHA_AUTH_MODE | token (hashed bearer tokens) or oidc | token |
 | XUNCHA_OIDC_JWKS_URL, XUNCHA_OIDC_ISSUER, XUNCHA_OIDC_AUDIENCE | OIDC validation | – |
 | XUNCHA_KEK | base64 32-byte key-encryption key for informant data keys | dev key (warned) |
-| XUNCHA_RECEIPT_KEY | base64 key (≥ 32 bytes) of the receipt codes' HMAC (intake) | dev key (warned) |
+| XUNCHA_RECEIPT_KEY | base64 key (≥ 32 bytes): receipt codes' HMAC (intake) | dev key (warned) |
 | XUNCHA_RELAY_POLL_MS | relay poll interval when idle | 20 |
 | XUNCHA_STATE_DIR | local state folder (pids, logs, demo tokens) | <repo>/.xuncha |
 | XUNCHA_SECRETS_DIR | the local deployment's generated secrets | <state>/secrets |

@@ -36,7 +36,8 @@ def test_id_numbers_are_found_and_not_counted_as_phones(text: str) -> None:
     "text",
     [
         "反映某局2023年违规发放津补贴问题，涉及金额120000元",
-        "文号临纪发〔2024〕12号，合同编号2023010112345678901234",  # a long run is no number of a person
+        # a long run of digits is no number of a person
+        "文号临纪发〔2024〕12号，合同编号2023010112345678901234",
         "12345678901",  # 11 digits not starting 13–19
         "2024-05-01 至 2024-06-30",
         "",

@@ -23,8 +23,7 @@ from xuncha_intake.adapters import deadlines
 from xuncha_intake.adapters import groups as group_tables
 from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
-from xuncha_intake.domain import groups, planning, records
-from xuncha_intake.domain import model
+from xuncha_intake.domain import groups, model, planning, records
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.entrypoints.groups_api import build_groups_router
@@ -133,7 +132,9 @@ async def on_start(ctx: ServiceContext) -> None:
     vault_from_context(ctx)  # load the KEK once, at start-up (fails fast on a bad XUNCHA_KEK)
     key = load_receipt_key(ctx)  # fails fast on a bad XUNCHA_RECEIPT_KEY
     # receipts kept unkeyed (before the keying) get their keyed hash: their codes keep working
-    keyed = await SqlReceipts(ctx.pool).key_legacy_rows(lambda digest: model.keyed_digest(digest, key))
+    keyed = await SqlReceipts(ctx.pool).key_legacy_rows(
+        lambda digest: model.keyed_digest(digest, key)
+    )
     if keyed:
         log.info("keyed %d receipt hash(es) kept unkeyed before", keyed)
 

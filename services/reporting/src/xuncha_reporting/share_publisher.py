@@ -98,9 +98,7 @@ async def publish_pending(
         return 0
     topics = [share_topic(r["department"], prefix) for r in rows]
     sent = [
-        await producer.send(
-            topic, orjson.dumps(message(r)), key=str(r["item_id"]).encode("utf-8")
-        )
+        await producer.send(topic, orjson.dumps(message(r)), key=str(r["item_id"]).encode("utf-8"))
         for topic, r in zip(topics, rows, strict=True)
     ]
     await asyncio.gather(*sent)  # every item acknowledged by the broker before it is recorded

@@ -95,7 +95,9 @@ async def verify_database(
     jurisdiction codes) only of the streams having an event of those jurisdictions (whole
     streams, so a break is found wherever in the stream it is)."""
     report = VerifyReport(database)
-    scan = (_SCAN_SQL, ()) if jurisdiction_like is None else (_SCOPED_SCAN_SQL, (jurisdiction_like,))
+    scan = (
+        (_SCAN_SQL, ()) if jurisdiction_like is None else (_SCOPED_SCAN_SQL, (jurisdiction_like,))
+    )
     stream: str | None = None
     expected_version = 0
     prev = GENESIS_HASH

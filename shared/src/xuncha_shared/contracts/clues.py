@@ -192,7 +192,6 @@ class DeadlineRecomputed(EventPayload):
     calendar_version: ShortText
 
 
-
 class InspectionReportKind(StrEnum):
     UNIT = "unit"  # 分报告 (one inspected unit)
     OVERALL = "overall"  # 综合报告 (the round)
@@ -226,6 +225,7 @@ class InspectionReportHeard(EventPayload):
     held_on: date
     pointed_problem_ids: list[UUID] = Field(default_factory=list)
     decisions: LongText
+
 
 MODELS: tuple[type[EventPayload], ...] = (
     ClueRegisteredV1,

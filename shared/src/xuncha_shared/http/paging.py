@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
 from fastapi import Query
 
 from xuncha_shared.http.problems import invalid

@@ -7,6 +7,7 @@ replays the clue's stream. A version guard keeps an older state from overwriting
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -85,7 +86,7 @@ class ClueReadModel(Protocol):
         ``pattern`` (a six-digit code matches itself only), newest first."""
         ...
 
-    async def page(self, query: ClueQuery) -> tuple[list[ClueRow], int]:
+    async def page(self, query: ClueQuery) -> tuple[builtins.list[ClueRow], int]:
         """One page of ``list`` filtered and sorted (``ClueQuery``), and how many match."""
         ...
 
@@ -172,7 +173,7 @@ class SqlClueReadModel(PoolRepository):
         )
         return [_clue_row(r) for r in rows]
 
-    async def page(self, query: ClueQuery) -> tuple[list[ClueRow], int]:
+    async def page(self, query: ClueQuery) -> tuple[builtins.list[ClueRow], int]:
         rows = await self.pool.fetch(
             f"""
             SELECT {_COLUMNS}, count(*) OVER () AS total FROM clue_view

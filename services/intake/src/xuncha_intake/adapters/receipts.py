@@ -13,8 +13,8 @@ so the codes handed out before keep working and no unkeyed hash stays in the tab
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 

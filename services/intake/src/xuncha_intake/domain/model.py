@@ -74,7 +74,9 @@ RECEIPT_LEN = RECEIPT_GROUPS * RECEIPT_GROUP_LEN  # 20 symbols = 100 random bits
 LEGACY_RECEIPT_LEN = 12
 _CODE_LENGTHS = (RECEIPT_LEN, LEGACY_RECEIPT_LEN)
 #: the development receipt key (public: production refuses to start without XUNCHA_RECEIPT_KEY)
-DEV_RECEIPT_KEY = hashlib.sha256(b"xuncha development receipt key - never use in production").digest()
+DEV_RECEIPT_KEY = hashlib.sha256(
+    b"xuncha development receipt key - never use in production"
+).digest()
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
@@ -97,10 +99,7 @@ def normalize_receipt_code(raw: str) -> str | None:
     codes handed out before (``XC-7KQ4-M2PD-9TRA``).
     """
     compact = "".join(ch for ch in raw.upper() if ch.isalnum())
-    if (
-        len(compact) - len(RECEIPT_PREFIX) in _CODE_LENGTHS
-        and compact.startswith(RECEIPT_PREFIX)
-    ):
+    if len(compact) - len(RECEIPT_PREFIX) in _CODE_LENGTHS and compact.startswith(RECEIPT_PREFIX):
         compact = compact[len(RECEIPT_PREFIX) :]
     if len(compact) not in _CODE_LENGTHS:
         return None

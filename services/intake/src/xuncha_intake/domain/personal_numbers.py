@@ -56,7 +56,8 @@ _PATTERNS: tuple[tuple[NumberKind, re.Pattern[str]], ...] = (
     (
         NumberKind.PHONE,
         re.compile(
-            _NOT_DIGIT_BEFORE + r"(?:0[1-9][0-9]{1,2}[- ]|\(0[1-9][0-9]{1,2}\) ?)[1-9][0-9]{6,7}"
+            _NOT_DIGIT_BEFORE
+            + r"(?:0[1-9][0-9]{1,2}[- ]|\(0[1-9][0-9]{1,2}\) ?)[1-9][0-9]{6,7}"
             + _NOT_DIGIT_AFTER
         ),
     ),

@@ -103,7 +103,9 @@ class StreamLocation(BaseModel):
     stream_version: int | None
 
 
-SCOPE_DESCRIPTION = "the jurisdiction a county-bound auditor's answer covers (null: whole databases)"
+SCOPE_DESCRIPTION = (
+    "the jurisdiction a county-bound auditor's answer covers (null: whole databases)"
+)
 
 
 class Verification(BaseModel):
