@@ -22,5 +22,6 @@ umask 077
         "$REPO_ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$DIR/metrics-token"
     fi
     echo "XUNCHA_METRICS_TOKEN=$(tr -d '\n' <"$DIR/metrics-token")"
+    echo "XUNCHA_RECEIPT_KEY=$(tr -d '\n' <"$DIR/receipt-key")"
 } >"$out"
 echo "wrote $out"

@@ -103,9 +103,10 @@ switching is a new cluster: make clean first (or keep KAFKA_BROKERS as it was)"
     fi
 }
 
-# the SCRAM users: admin (super user) and one principal per service, passwords generated into
-# .xuncha/secrets/kafka-<name>
-KAFKA_USERS=(admin "${SERVICES[@]}")
+# the SCRAM users: admin (super user), one principal per service and one per receiving department
+# (it reads only its share topic), passwords generated into .xuncha/secrets/kafka-<name>
+DEPARTMENT_USERS=(dept-discipline_commission dept-organisation dept-petitions dept-audit dept-finance)
+KAFKA_USERS=(admin "${SERVICES[@]}" "${DEPARTMENT_USERS[@]}")
 USERS_MARKER="$KAFKA_DIR/scram-users.sha256"
 
 users_digest() {
@@ -216,6 +217,7 @@ kafka_start() {
     for node in $(node_names); do pid_alive "$RUN_DIR/$node.pid" || all_alive=0; done
     if ((all_alive)) && kafka_probe 5 "$KAFKA_BROKERS"; then
         ok "Kafka already running on $KAFKA_BOOTSTRAP ($KAFKA_BROKERS broker(s))"
+        kafka_users # a principal added since (a department's): created once, else a no-op
         return 0
     fi
     kafka_install

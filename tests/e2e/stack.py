@@ -113,11 +113,17 @@ async def _wait_ready(
 
 @contextlib.asynccontextmanager
 async def service_stack(
-    infra: Any, logs: Path, *, copies: int = 1, supervised_in: Path | None = None
+    infra: Any,
+    logs: Path,
+    *,
+    copies: int = 1,
+    supervised_in: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Running]:
     """The four services as subprocesses (``xuncha-<svc>``) on free ports; stopped at the end.
     ``copies`` = 2 runs a second copy of each (instance ``<svc>-2``, same database and
-    groups); ``supervised_in`` runs each under deploy/local/supervise.py (status files there)."""
+    groups); ``supervised_in`` runs each under deploy/local/supervise.py (status files there);
+    ``extra_env`` is added to every service's environment."""
     procs: dict[str, subprocess.Popen[bytes]] = {}
     urls: dict[str, str] = {}
     envs: dict[str, dict[str, str]] = {}
@@ -146,6 +152,7 @@ async def service_stack(
                     XUNCHA_DB_NAME_PREFIX=db_prefix,
                     XUNCHA_TOPIC_PREFIX=topic_prefix,
                 )
+                env.update(extra_env or {})
                 envs[inst] = env
                 urls[inst] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
                 copy_urls[service].append(urls[inst])

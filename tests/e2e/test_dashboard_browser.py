@@ -1,19 +1,25 @@
-"""The dashboard in a real browser (Debian's chromium driven by Playwright) against the four
-services running as real processes (their console scripts) on the real PostgreSQL and Kafka.
+"""The old dashboard address (reporting's ``/`` on :8000), folded into the workbench, in a real
+browser (Debian's chromium driven by Playwright) against the four services running as real
+processes (their console scripts) on the real PostgreSQL and Kafka, behind an nginx of the
+test's own serving web/dist.
 
-A petition submitted through intake's public API reaches the city/county overview without a
-reload: intake's relay → Kafka → clues registers a clue → reporting's projection → the page
-polls the projection version and redraws. A screenshot goes to test-artifacts/.
-
-Clicking a county row opens its rectification ledger (整改台账); an auditor replays the overview
-as it was at a past moment (时间回溯) and returns to the live view.
+The dashboard was a page of its own at :8000; its overview (上下联动总览, chart, department
+feeds) is the workbench's 总览 now, and :8000/ answers a redirect there. What the old page's
+tests checked is checked where it lives now: opening the old address (even an old ``?token=``
+link) lands on the workbench's sign-in, never with the token in a URL; after signing in, a new
+petition reaches the overview without a reload; the demo load shows 抚州市 and its 11 counties
+with the 演示数据 badge and the feeds, a department signs for an item in its 成果共享; a bad token
+is refused and a county office sees only its county; a rebuild after the demo equals the live
+projection. The old page's ledger panel and 时间回溯 are the workbench's 反馈与整改 (整改台账) and
+审计 pages, driven in ``test_workbench_browser.py`` (a unit's issue fed back and reported, the
+auditor's time travel). Screenshots go to test-artifacts/workbench/.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -29,98 +35,114 @@ from tests.e2e.stack import (
     service_stack,
     submit_petition,
 )
+from tests.infra import free_port
+from tests.support.workbench import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    menu_names,
+    sign_in,
+    workbench_nginx,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+pytestmark = [pytest.mark.timeout(600)]
 
-pytestmark = [
-    pytest.mark.timeout(600),
-]
+CELL = "#linked-table tr.j-361002 [data-metric={metric}]"
+
+
+@dataclass
+class Old:
+    running: Running
+    workbench: str  # the workbench's URL, where :8000/ sends people
 
 
 @pytest.fixture(scope="module")
-async def running(infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
-    async with service_stack(infra, tmp_path_factory.mktemp("service-logs")) as stack:
-        yield stack
+async def old(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Old]:
+    port = free_port()
+    workbench = f"http://127.0.0.1:{port}"
+    async with service_stack(
+        infra,
+        tmp_path_factory.mktemp("service-logs"),
+        extra_env={"XUNCHA_WORKBENCH_URL": workbench + "/"},
+    ) as running:
+        with workbench_nginx(running.urls, port=port):
+            yield Old(running=running, workbench=workbench)
 
 
-async def test_dashboard_shows_a_new_petition_without_reloading(running: Running):
+@pytest.fixture(scope="module")
+async def browser(old: Old) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    cell = 'tr[data-jurisdiction="361002"] td[data-metric="{metric}"]'
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = await browser.new_page(
-                viewport={"width": 1600, "height": 1200},
-                locale="zh-CN",
-                timezone_id="Asia/Shanghai",
-            )
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{running.urls['reporting']}/?token={running.tokens['city']}")
-            await page.wait_for_selector(cell.format(metric="petitions_received"))
-            assert "抚州市巡察工作上下联动平台" in await page.title()
-            assert "token=" not in page.url  # the token is moved to localStorage
-            header = await page.locator("h1").inner_text()
-            assert header == "抚州市巡察工作上下联动平台"
-            assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11
-            before = int(await page.locator(cell.format(metric="petitions_received")).inner_text())
-            clues_before = int(
-                await page.locator(cell.format(metric="clues_registered")).inner_text()
-            )
-            navigations: list[str] = []
-            page.on("framenavigated", lambda frame: navigations.append(frame.url))
-
-            await submit_petition(running, "反映临川区××镇村干部在低保评定中优亲厚友。")
-
-            # the row changes by itself: the page polls /api/v1/views/version every 2 s
-            await page.wait_for_function(
-                """([sel, want]) => {
-                    const td = document.querySelector(sel);
-                    return td && Number(td.textContent) >= want;
-                }""",
-                arg=[cell.format(metric="petitions_received"), before + 1],
-                timeout=60_000,
-            )
-            # ... and the clue the clues service registered for it arrives too
-            await page.wait_for_function(
-                """([sel, want]) => {
-                    const td = document.querySelector(sel);
-                    return td && Number(td.textContent) >= want;
-                }""",
-                arg=[cell.format(metric="clues_registered"), clues_before + 1],
-                timeout=60_000,
-            )
-            assert navigations == []  # no reload happened
-            await page.wait_for_timeout(500)
-            await page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-
-            html = await page.content()
-            assert INFORMANT_NAME not in html and INFORMANT_PHONE not in html
-            assert errors == []
+            yield b
         finally:
-            await browser.close()
+            await b.close()
 
 
-async def test_demo_load_through_the_public_apis_then_the_dashboard(running: Running):
-    """``xuncha demo load`` against the running services; the dashboard then shows 抚州市 with
-    its 11 counties, the department feeds and the 演示数据 badge; a second load is skipped."""
-    from playwright.async_api import async_playwright
+async def new_page(browser: Any) -> Any:
+    context = await browser.new_context(  # its own localStorage
+        viewport={"width": 1600, "height": 1200}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    return await context.new_page()
+
+
+async def test_the_old_address_redirects_to_the_workbench(old: Old) -> None:
+    async with httpx.AsyncClient(base_url=old.running.urls["reporting"]) as client:
+        resp = await client.get("/?token=xc_old_link", follow_redirects=False)
+        assert resp.status_code == 307
+        assert resp.headers["location"] == old.workbench + "/"
+        assert (await client.get("/static/dashboard.js")).status_code == 404
+
+
+async def test_the_old_address_opens_the_overview_which_changes_without_reloading(
+    old: Old, browser: Any
+) -> None:
+    running = old.running
+    page = await new_page(browser)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # an old bookmark with its token: the workbench's sign-in, the token in no URL
+    await page.goto(f"{running.urls['reporting']}/?token={running.tokens['city']}")
+    await page.wait_for_url(f"{old.workbench}/login**")
+    assert running.tokens["city"] not in page.url
+    await sign_in(page, old.workbench, running.tokens["city"])
+    await page.wait_for_selector(CELL.format(metric="petitions_received"))
+    assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11
+    before = int(await page.locator(CELL.format(metric="petitions_received")).inner_text())
+    clues_before = int(await page.locator(CELL.format(metric="clues_registered")).inner_text())
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    await submit_petition(running, "反映临川区××镇村干部在低保评定中优亲厚友。")
+
+    # the row changes by itself, and the clue the clues service registered for it arrives too
+    for metric, want in (
+        ("petitions_received", before + 1),
+        ("clues_registered", clues_before + 1),
+    ):
+        await page.wait_for_function(
+            "([sel, want]) => Number(document.querySelector(sel)?.textContent) >= want",
+            arg=[CELL.format(metric=metric), want],
+            timeout=60_000,
+        )
+    assert navigations == []  # no reload happened
+    await page.wait_for_timeout(600)  # the chart's animation
+    await page.screenshot(path=str(ARTIFACTS / "old-address-overview.png"), full_page=True)
+    html = await page.content()
+    assert INFORMANT_NAME not in html and INFORMANT_PHONE not in html
+    assert errors == []
+
+
+async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, browser: Any) -> None:
+    """``xuncha demo load`` against the running services; the overview then shows 抚州市 with
+    its 11 counties, the department feeds and the 演示数据 badge; a second load is skipped; the
+    discipline commission signs for an item in its 成果共享."""
     from xuncha_shared.cli.demo import Endpoints, build_plan, load_demo
 
+    running = old.running
     tokens = await create_demo_tokens(
         list(running.databases.values()), city="361000", county=LINCHUAN
     )
@@ -162,46 +184,57 @@ async def test_demo_load_through_the_public_apis_then_the_dashboard(running: Run
     again = await load_demo(endpoints, tokens)
     assert again.skipped
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(
-                viewport={"width": 1600, "height": 1200},
-                locale="zh-CN",
-                timezone_id="Asia/Shanghai",
-            )
-            await page.goto(f"{running.urls['reporting']}/?token={tokens['city_admin']}")
-            await page.wait_for_selector("#demo-badge:not([hidden])")
-            await page.wait_for_selector("#feed-table tbody tr[data-item]")
-            await page.wait_for_timeout(800)
-            await page.screenshot(path=str(ARTIFACTS / "dashboard-demo.png"), full_page=True)
-            html = await page.content()
-            for p in plan.petitions:
-                if p.informant:
-                    assert p.informant["name"] not in html
-                    assert p.informant["phone"] not in html
-            # the discipline commission sees its own feed only, with 签收 buttons
-            context = await browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-            dept = await context.new_page()
-            await dept.goto(f"{running.urls['reporting']}/?token={tokens['department']}")
-            await dept.wait_for_selector("#feed-table tbody tr[data-item]")
-            assert await dept.locator("#dept-tabs .tab").count() == 1
-            assert await dept.locator("#overview").is_hidden()
-            acked = await dept.locator(".state.done").count()
-            assert acked >= summary.acknowledged > 0
-            await dept.locator(".btn-small").first.click()
-            await dept.wait_for_function(
-                "n => document.querySelectorAll('.state.done').length > n", arg=acked
-            )
-            await dept.screenshot(path=str(ARTIFACTS / "dashboard-department.png"))
-        finally:
-            await browser.close()
+    page = await new_page(browser)
+    await page.goto(running.urls["reporting"] + "/")
+    await page.wait_for_url(f"{old.workbench}/login**")
+    await sign_in(page, old.workbench, tokens["city_admin"])
+    await page.wait_for_selector("#demo-badge")
+    await page.wait_for_selector("#feed-summary tbody tr")
+    assert await page.locator("#linked-table tbody tr").count() == 13
+    await page.wait_for_timeout(800)
+    await page.screenshot(path=str(ARTIFACTS / "old-address-demo.png"), full_page=True)
+    html = await page.content()
+    for p in plan.petitions:
+        if p.informant:
+            assert p.informant["name"] not in html
+            assert p.informant["phone"] not in html
+
+    # the discipline commission: its own feed only, with 签收
+    dept = await new_page(browser)
+    await sign_in(dept, old.workbench, tokens["department"])
+    assert await menu_names(dept) == ["feeds"]
+    await dept.click('[data-menu="feeds"]')
+    await dept.wait_for_selector("#feed-table tbody tr")
+    counts = await dept.locator("#feed-counts").inner_text()
+    assert counts.startswith("纪委监委") and "待签收" in counts
+    await dept.screenshot(path=str(ARTIFACTS / "old-address-department.png"))
 
 
-async def test_rebuild_after_the_demo_equals_the_live_projection(running: Running):
+async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(
+    old: Old, browser: Any
+) -> None:
+    page = await new_page(browser)
+    await page.goto(old.running.urls["reporting"] + "/")
+    await page.wait_for_url(f"{old.workbench}/login**")
+    await page.fill("#token-input", "xc_" + "A" * 43)
+    await page.click("#sign-in")
+    error = page.locator(".el-form-item__error")
+    await error.wait_for()
+    assert "令牌无效" in await error.inner_text()
+    await page.fill("#token-input", old.running.tokens["linchuan"])
+    await page.click("#sign-in")
+    await page.wait_for_selector("#main-menu")
+    await page.click('[data-menu="overview"]')
+    await page.wait_for_selector(CELL.format(metric="petitions_received"))
+    assert await page.locator("#linked-table tbody tr").count() == 1
+    await page.reload()  # the token is kept
+    await page.wait_for_selector(CELL.format(metric="petitions_received"))
+
+
+async def test_rebuild_after_the_demo_equals_the_live_projection(old: Old) -> None:
     """``xuncha projections rebuild`` over the histories the real services wrote (petitions,
     clues registered by the clues consumer, escalations, transfers, issues, reports, acks)."""
+    running = old.running
     import asyncpg
     from xuncha_reporting.rebuild import rebuild_projections
     from xuncha_reporting.settings import PROJECTION_CONSUMER
@@ -236,261 +269,3 @@ async def test_rebuild_after_the_demo_equals_the_live_projection(running: Runnin
     assert not report.skipped
     assert report.identical, [d for d in report.diffs if not d.equal]
     assert report.meta_rebuilt == report.meta_live
-
-
-async def test_login_form_and_a_county_office_sees_only_its_county(running: Running):
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = await browser.new_page(locale="zh-CN", timezone_id="Asia/Shanghai")
-            await page.goto(running.urls["reporting"] + "/")
-            await page.wait_for_selector("#login:not([hidden])")
-            await page.fill("#token-input", "xc_" + "A" * 43)
-            await page.click("#login-form button[type=submit]")
-            await page.wait_for_selector("#login-error:not([hidden])")
-            assert "令牌无效" in await page.locator("#login-error").inner_text()
-            await page.fill("#token-input", running.tokens["linchuan"])
-            await page.click("#login-form button[type=submit]")
-            await page.wait_for_selector('tr[data-jurisdiction="361002"]')
-            rows = page.locator("#linked-table tbody tr")
-            assert await rows.count() == 1
-            assert await page.locator("#feeds").is_hidden()  # no department feeds for a county
-            assert "临川区" in await page.locator("#whoami").inner_text()
-            # the token survives a reload (localStorage); 切换令牌 forgets it
-            await page.reload()
-            await page.wait_for_selector('tr[data-jurisdiction="361002"]')
-            await page.click("#logout")
-            await page.wait_for_selector("#login:not([hidden])")
-            assert await page.evaluate("localStorage.getItem('xuncha.token')") is None
-        finally:
-            await browser.close()
-
-
-# ---- 整改台账 and 时间回溯 -----------------------------------------------------------------
-
-LEDGER_UNIT = "临川区水利局"
-
-
-async def _post(running: Running, service: str, path: str, body: dict[str, Any], token: str) -> Any:
-    async with httpx.AsyncClient(base_url=running.urls[service], timeout=20) as client:
-        resp = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-    assert resp.status_code in (200, 201), f"{service} {path}: {resp.status_code} {resp.text}"
-    return resp.json()
-
-
-async def _report(running: Running, issue_id: str, kind: str, percent: int, done: bool) -> None:
-    await _post(
-        running,
-        "rectification",
-        f"/api/v1/rectifications/{issue_id}/reports",
-        {
-            "kind": kind,
-            "progress_percent": percent,
-            "completed": done,
-            "note": f"整改进度 {percent}%",
-        },
-        running.tokens["linchuan"],
-    )
-
-
-async def _live_ledger(running: Running, token: str, unit: str) -> dict[str, Any] | None:
-    async with httpx.AsyncClient(base_url=running.urls["reporting"], timeout=10) as client:
-        resp = await client.get(
-            "/api/v1/views/ledger",
-            params={"jurisdiction": LINCHUAN, "unit": unit},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    if resp.status_code == 404:
-        return None
-    assert resp.status_code == 200, resp.text
-    doc: dict[str, Any] = resp.json()
-    return doc
-
-
-async def _until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.3)
-
-
-async def test_ledger_panel_and_time_travel_for_the_auditor(running: Running) -> None:
-    """The city office opens 临川区's 整改台账 from the linked view and one unit's ledger (kept up
-    to date by the polling); the auditor replays the overview as of 2020 (all zeros, marked as
-    historical, left alone by the polling) and returns to the live view; only auditors get the
-    时间回溯 form. Its own data goes in through the public APIs (no dependence on the demo)."""
-    from playwright.async_api import Page, async_playwright
-
-    tokens = await create_demo_tokens(
-        list(running.databases.values()), city="361000", county=LINCHUAN
-    )
-    created = await _post(
-        running,
-        "rectification",
-        "/api/v1/feedbacks",
-        {
-            "jurisdiction": LINCHUAN,
-            "unit": LEDGER_UNIT,
-            "issues": [
-                {"description": "河道采砂监管不到位", "rect_type": "time_bound"},
-                {"description": "水利工程项目资金拨付滞后", "rect_type": "long_term"},
-            ],
-        },
-        running.tokens["linchuan"],
-    )
-    first, second = (str(i) for i in created["issue_ids"])
-    await _report(running, first, "formal", 100, True)
-
-    async def ledger_ready() -> bool:
-        doc = await _live_ledger(running, tokens["city_admin"], LEDGER_UNIT)
-        return doc is not None and doc["reports_total"] >= 1 and doc["completed"] >= 1
-
-    await _until(ledger_ready, "the unit's ledger in reporting")
-    ledger = await _live_ledger(running, tokens["city_admin"], LEDGER_UNIT)
-    assert ledger is not None
-    cell = 'tr[data-jurisdiction="361002"] td[data-metric="{metric}"]'
-    unit_button = f'#ledger-units button[data-unit="{LEDGER_UNIT}"]'
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-
-    async def open_page(token: str) -> Page:
-        page = await browser.new_page(  # a context of its own: its own localStorage
-            viewport={"width": 1600, "height": 1200}, locale="zh-CN", timezone_id="Asia/Shanghai"
-        )
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on(  # nothing the page does may be blocked by its Content-Security-Policy
-            "console",
-            lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
-        )
-        await page.goto(f"{running.urls['reporting']}/?token={token}")
-        return page
-
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            # ---- the city office: 临川区 → its units → one unit's ledger ----
-            city = await open_page(tokens["city_admin"])
-            await city.wait_for_selector(cell.format(metric="issues_fed_back"))
-            assert await city.locator("#replay-bar").is_hidden()  # not an auditor: no 时间回溯
-            assert await city.locator("#ledger").is_hidden()
-            await city.click('tr[data-jurisdiction="361002"]')
-            await city.wait_for_selector(unit_button)
-            assert await city.locator("#ledger-title").inner_text() == "整改台账 · 临川区"
-            assert await city.locator('tr[data-jurisdiction="361002"].selected').count() == 1
-            count = city.locator(f"{unit_button} .count")
-            assert int(await count.inner_text()) == ledger["issues_total"]
-            await city.click(unit_button)
-            rows = city.locator("#ledger-table tbody tr[data-issue]")
-            await city.wait_for_selector("#ledger-table tbody tr[data-issue]")
-            assert await rows.count() == ledger["issues_total"]
-            done = city.locator(f'#ledger-table tr[data-issue="{first}"]')
-            assert await done.locator(".status").inner_text() == "已完成"
-            assert await done.locator(".status.s-completed").count() == 1
-            assert await done.locator('td[data-field="reports"]').inner_text() == "1"
-            open_issue = city.locator(f'#ledger-table tr[data-issue="{second}"]')
-            assert await open_issue.locator(".status").inner_text() == "整改中"
-            assert "尚无整改报告" in await open_issue.inner_text()
-            summary = await city.locator("#ledger-summary").inner_text()
-            assert LEDGER_UNIT in summary and "整改完成率" in summary and "逾期" in summary
-            for status in ("in_progress", "completed", "overdue"):
-                chip = city.locator(f"#ledger-summary .chip.s-{status} b")
-                assert await chip.inner_text() == str(ledger[status]), status
-
-            # a new report reaches the open ledger with the rest of the page (no click)
-            await _report(running, second, "progress", 40, False)
-            await city.wait_for_function(
-                """sel => {
-                    const td = document.querySelector(sel);
-                    return td && td.textContent === "1";
-                }""",
-                arg=f'#ledger-table tr[data-issue="{second}"] td[data-field="reports"]',
-                timeout=60_000,
-            )
-            assert "40%" in await open_issue.locator(".latest").inner_text()
-            await city.wait_for_timeout(300)
-            await city.screenshot(path=str(ARTIFACTS / "dashboard-ledger.png"), full_page=True)
-
-            # 市本级 opens the city's own units; 收起 closes the panel
-            await city.click('tr[data-jurisdiction="own"]')
-            await city.wait_for_function(
-                "() => document.querySelector('#ledger-title').textContent === '整改台账 · 市本级'"
-                " && document.querySelector('#ledger-units-count').textContent.startsWith('共')"
-            )
-            await city.click("#ledger-close")
-            assert await city.locator("#ledger").is_hidden()
-
-            # ---- the county office: its own county only, and its ledger ----
-            county = await open_page(tokens["county_admin"])
-            await county.wait_for_selector('tr[data-jurisdiction="361002"]')
-            assert await county.locator("#linked-table tbody tr").count() == 1
-            assert await county.locator("#replay-bar").is_hidden()
-            await county.click('tr[data-jurisdiction="361002"]')
-            await county.wait_for_selector(unit_button)
-
-            # ---- the auditor: 时间回溯 to before any data, then back to the live view ----
-            auditor = await open_page(tokens["auditor"])
-            await auditor.wait_for_selector("#replay-bar:not([hidden])")
-            await auditor.wait_for_selector(cell.format(metric="issues_fed_back"))
-            live_issues = int(
-                await auditor.locator(cell.format(metric="issues_fed_back")).inner_text()
-            )
-            assert live_issues >= 2
-            await auditor.fill("#replay-at", "2020-01-01T00:00")
-            await auditor.click("#replay-submit")
-            await auditor.wait_for_selector("#history-banner:not([hidden])", timeout=120_000)
-            banner = await auditor.locator("#history-banner").inner_text()
-            assert "历史视图：截至 2020-01-01 00:00（北京时间）" in banner
-            assert "返回实时" in banner
-            values = await auditor.locator("#linked-table tbody td[data-metric]").all_inner_texts()
-            numbers = [v for v in values if not v.endswith("%") and v != "—"]
-            assert len(numbers) == 13 * 6 and set(numbers) == {"0"}, values
-            assert set(await auditor.locator(".kpi .value").all_inner_texts()) <= {
-                "0件",
-                "0个",
-                "0份",
-                "—",
-            }
-
-            # live changes do not replace the historical table; its rows open no ledger
-            version = await auditor.locator("#version").inner_text()
-            await _report(running, second, "progress", 60, False)
-            await auditor.wait_for_function(
-                "v => document.querySelector('#version').textContent !== v",
-                arg=version,
-                timeout=60_000,
-            )
-            await auditor.wait_for_timeout(300)
-            assert await auditor.locator(cell.format(metric="issues_fed_back")).inner_text() == "0"
-            assert await auditor.locator("#history-banner").is_visible()
-            await auditor.click('tr[data-jurisdiction="361002"]')
-            assert await auditor.locator("#ledger").is_hidden()
-
-            # a moment in the future: the server's 422 detail, in a Chinese sentence
-            await auditor.fill("#replay-at", "2099-01-01T00:00")
-            await auditor.click("#replay-submit")
-            await auditor.wait_for_selector("#replay-error:not([hidden])", timeout=60_000)
-            message = await auditor.locator("#replay-error").inner_text()
-            assert "所选时间晚于当前时间" in message and "in the future" in message, message
-            assert await auditor.locator("#history-banner").is_visible()
-            await auditor.screenshot(path=str(ARTIFACTS / "dashboard-replay.png"), full_page=True)
-
-            await auditor.click("#history-exit")
-            await auditor.wait_for_selector("#history-banner", state="hidden")
-            await auditor.wait_for_function(
-                """([sel, want]) => {
-                    const td = document.querySelector(sel);
-                    return td && Number(td.textContent) >= want;
-                }""",
-                arg=[cell.format(metric="issues_fed_back"), live_issues],
-                timeout=30_000,
-            )
-            assert await auditor.locator("#overview.historical").count() == 0
-            # back live, the rows open the ledger again
-            await auditor.click('tr[data-jurisdiction="361002"]')
-            await auditor.wait_for_selector(unit_button)
-            assert errors == []
-        finally:
-            await browser.close()

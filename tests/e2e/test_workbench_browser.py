@@ -198,7 +198,7 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
     code = page.locator("#receipt-code")
     await code.wait_for()
     receipt = (await code.inner_text()).strip()
-    assert receipt.startswith("XC-") and len(receipt) == 17
+    assert receipt.startswith("XC-") and len(receipt) == 27
     assert await page.locator("#receipt-print-button").is_visible()
     await shot(page, "petition-receipt")
     await page.get_by_role("button", name="我已记下").click()

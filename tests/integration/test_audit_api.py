@@ -323,6 +323,66 @@ async def test_verify_names_stream_and_version_after_an_update_by_the_superuser(
     assert again.json()["intact"] is True, "the payload was restored"
 
 
+async def test_a_county_bound_auditor_verifies_only_its_county_s_streams(env: Env):
+    """A county-bound auditor's verify covers the chains of its county's streams only, and its
+    answer names nothing of another county: a break in Linchuan's petition is not in Nancheng's
+    answer (the city auditor sees it), a break in Nancheng's petition is."""
+    linchuan = env.case["petition"]
+    [nancheng] = [pet for j, pet, _ in env.case["reads"] if j == NANCHENG]
+    doc = (await env.get("/api/v1/audit/verify", "county_auditor", kafka="false")).json()
+    assert doc["scope"] == NANCHENG and doc["intact"] is True, doc
+    by_service = {s["service"]: s for s in doc["services"]}
+    assert (by_service["intake"]["streams"], by_service["intake"]["events"]) == (1, 2)
+    assert (by_service["clues"]["streams"], by_service["clues"]["events"]) == (0, 0)
+    for s in by_service.values():  # whole-database facts are left out
+        assert s["kafka"] is None and s["max_position"] == 0 and s["unexplained_holes"] == []
+        assert s["checkpoints"]["checked"] == 0 and s["checkpoints"]["latest"] is None
+    assert any(f"bound to jurisdiction {NANCHENG}" in n for n in doc["notes"])
+
+    admin = await asyncpg.connect(env.admin_db("intake"))
+    try:
+        for pet in (linchuan, nancheng):
+            original = await admin.fetchval(
+                "SELECT payload::text FROM events WHERE stream_id = $1 AND stream_version = 2",
+                str(pet.petition_id),
+            )
+            await admin.execute(
+                "UPDATE events SET payload = jsonb_set(payload, '{reason}', '\"篡改\"') "
+                "WHERE stream_id = $1 AND stream_version = 2",
+                str(pet.petition_id),
+            )
+            try:
+                county = await env.get("/api/v1/audit/verify", "county_auditor", kafka="false")
+                city = await env.get("/api/v1/audit/verify", kafka="false")
+            finally:
+                await admin.execute(
+                    "UPDATE events SET payload = $2::jsonb "
+                    "WHERE stream_id = $1 AND stream_version = 2",
+                    str(pet.petition_id),
+                    original,
+                )
+            assert county.status_code == 200 and city.status_code == 200, county.text
+            assert city.json()["first_broken"]["stream_id"] == str(pet.petition_id)
+            if pet is linchuan:
+                assert county.json()["intact"] is True, county.text
+                assert str(linchuan.petition_id) not in county.text
+            else:
+                assert county.json()["intact"] is False
+                assert county.json()["first_broken"]["stream_id"] == str(nancheng.petition_id)
+    finally:
+        await admin.close()
+
+
+async def test_a_county_bound_auditor_sees_no_checkpoint_of_whole_databases(env: Env):
+    doc = (await env.get("/api/v1/audit/checkpoints", "county_auditor")).json()
+    assert doc["scope"] == NANCHENG and doc["intact"] is True, doc
+    assert [s["service"] for s in doc["services"]] == list(SERVICES)
+    for s in doc["services"]:
+        assert s["intact"] is True and s["checkpoints"] == [] and s["problems"] == []
+    city = (await env.get("/api/v1/audit/checkpoints")).json()
+    assert city["scope"] is None and all(s["checkpoints"] for s in city["services"])
+
+
 async def test_verify_with_kafka_compares_the_published_copy(env: Env):
     stop = asyncio.Event()
     relays = [

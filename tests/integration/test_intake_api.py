@@ -11,9 +11,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from xuncha_intake.bootstrap import SPEC
-from xuncha_intake.domain.model import receipt_code_hash
+from xuncha_intake.bootstrap import SPEC, load_receipt_key
+from xuncha_intake.domain import model
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.runtime import ServiceContext
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.service_api import in_process_service
@@ -35,6 +36,10 @@ class Api:
     client: httpx.AsyncClient
     pool: asyncpg.Pool
     tokens: dict[str, str]
+    ctx: ServiceContext
+
+    def code_hash(self, code: str) -> str:
+        return model.receipt_code_hash(code, load_receipt_key(self.ctx))
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -51,7 +56,7 @@ class Api:
 @pytest.fixture(scope="module")
 async def api(infra: Any) -> AsyncIterator[Api]:
     async with in_process_service(infra, SPEC, PRINCIPALS, label="in") as svc:
-        yield Api(client=svc.client, pool=svc.ctx.pool, tokens=svc.tokens)
+        yield Api(client=svc.client, pool=svc.ctx.pool, tokens=svc.tokens, ctx=svc.ctx)
 
 
 def petition(**overrides: Any) -> dict[str, Any]:
@@ -87,7 +92,7 @@ async def test_record_petition_201_and_receipt(api: Api) -> None:
     petition_id = uuid.UUID(body["id"])
     code = body["receipt_code"]
     assert code.startswith("XC-")
-    assert len(code) == 17
+    assert len(code) == 27  # XC and five groups of four: 100 random bits
     after = await api.counts()
     assert after == (before[0] + 1, before[1] + 1, before[2] + 1)
 
@@ -101,12 +106,13 @@ async def test_record_petition_201_and_receipt(api: Api) -> None:
     # the request's trace continues into the event (transport metadata for the relay)
     assert row["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]
     payload = row["payload"]
-    assert payload["receipt_code_hash"] == receipt_code_hash(code)
+    assert payload["receipt_code_hash"] == api.code_hash(code)
     assert payload["round_id"] == "4-7"
     assert payload["informant"]["alg"] == "AES-256-GCM"
     receipt = await api.pool.fetchrow("SELECT * FROM receipts WHERE petition_id = $1", petition_id)
     assert receipt is not None
-    assert receipt["code_hash"] == receipt_code_hash(code)
+    assert receipt["code_hash"] == api.code_hash(code)
+    assert receipt["keyed"] is True
     assert receipt["status"] == "received"
 
     # the anonymous reporter: no token, status only
@@ -153,8 +159,52 @@ async def test_anonymous_petition_has_no_informant(api: Api) -> None:
     assert row["payload"]["informant"] is None
 
 
+async def test_stored_receipt_hashes_are_keyed(api: Api) -> None:
+    """Neither the event nor the table holds a hash anyone could test guessed codes against
+    without the server's receipt key: not the code's SHA-256, not the development key's HMAC."""
+    resp = await api.client.post("/api/v1/petitions", json=petition(), headers=api.auth("county"))
+    assert resp.status_code == 201, resp.text
+    code, petition_id = resp.json()["receipt_code"], uuid.UUID(resp.json()["id"])
+    stored = await api.pool.fetchval(
+        "SELECT code_hash FROM receipts WHERE petition_id = $1", petition_id
+    )
+    payload = await api.pool.fetchval(
+        "SELECT payload FROM events WHERE stream_id = $1", str(petition_id)
+    )
+    unkeyed = model.receipt_digest(code)
+    assert stored == payload["receipt_code_hash"] == api.code_hash(code)
+    assert stored not in (unkeyed, model.receipt_code_hash(code, model.DEV_RECEIPT_KEY))
+    assert load_receipt_key(api.ctx) != model.DEV_RECEIPT_KEY  # the deployment's secret
+
+
+async def test_receipt_codes_of_before_the_keying_keep_working(api: Api) -> None:
+    """A receipt kept as the plain SHA-256 of a 12-symbol code (before receipts were keyed and
+    lengthened) is keyed in place at intake's start; its code then answers as before."""
+    legacy = "XC-7KQ4-M2PD-9TRA"
+    petition_id = uuid.uuid4()
+    await api.pool.execute(
+        "INSERT INTO receipts (code_hash, petition_id, status) VALUES ($1, $2, 'registered')",
+        model.receipt_digest(legacy),
+        petition_id,
+    )
+    assert (await api.client.get(f"/api/v1/receipts/{legacy}")).status_code == 404
+    await SPEC.on_start(api.ctx)  # what every start of intake does
+    row = await api.pool.fetchrow(
+        "SELECT code_hash, keyed FROM receipts WHERE petition_id = $1", petition_id
+    )
+    assert row is not None
+    assert row["keyed"] is True and row["code_hash"] == api.code_hash(legacy)
+    resp = await api.client.get("/api/v1/receipts/xc7kq4m2pd9tra")
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "registered"
+    await SPEC.on_start(api.ctx)  # a second start changes nothing
+    assert await api.pool.fetchval(
+        "SELECT code_hash FROM receipts WHERE petition_id = $1", petition_id
+    ) == api.code_hash(legacy)
+
+
 async def test_unknown_receipt_code_is_404(api: Api) -> None:
-    for code in ("XC-0000-0000-0000", "nonsense"):
+    for code in ("XC-0000-0000-0000", "XC-0000-0000-0000-0000-0000", "nonsense"):
         doc = assert_problem(await api.client.get(f"/api/v1/receipts/{code}"), 404)
         assert "receipt code" in doc["detail"]
 
@@ -258,3 +308,30 @@ async def test_a_callers_correlation_header_never_links_streams(api: Api) -> Non
         "SELECT correlation_id FROM events WHERE stream_id = $1", resp.json()["id"]
     )
     assert stored != victim
+
+
+async def test_a_summary_with_a_phone_or_id_number_is_refused_without_echo(api: Api) -> None:
+    """The summary leaves intake in clear text (R11): phone and ID numbers in it are refused
+    before anything is written, naming the field and what was found, never the number."""
+    before = await api.counts()
+    summary = "反映某局违规发放津补贴问题，举报人电话139 0794 1234，身份证11010519491231002X"
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(summary=summary, informant=INFORMANT),
+        headers=api.auth("county"),
+    )
+    doc = assert_problem(resp, 422)
+    [error] = doc["errors"]
+    assert error["field"] == "body.summary"
+    assert "电话号码（1 处）" in error["msg"] and "身份证号码（1 处）" in error["msg"]
+    assert "1 phone number(s)" in doc["detail"]
+    for digits in ("139 0794 1234", "13907941234", "11010519491231002X", "0794"):
+        assert digits not in resp.text
+    assert await api.counts() == before
+    # the same petition with the numbers where they belong is recorded
+    clean = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(summary="反映某局违规发放津补贴问题", informant=INFORMANT),
+        headers=api.auth("county"),
+    )
+    assert clean.status_code == 201, clean.text

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -529,11 +530,14 @@ async def test_informant_data_never_reaches_reporting(stack: Stack):
     answers = [json.dumps(await linked(stack), ensure_ascii=False)]
     for dept in ("discipline_commission", "organisation", "petitions", "audit", "finance"):
         answers.append(json.dumps(await feed(stack, dept, "city"), ensure_ascii=False))
-    for path in ("/", "/static/dashboard.js", "/static/dashboard.css"):
-        resp = await stack.client.get(path)
-        assert resp.status_code == 200
-        answers.append(resp.text)
-    assert "抚州市巡察工作上下联动平台" in answers[-3]
+    # the old dashboard address is the workbench's now: a redirect, no page of its own
+    resp = await stack.client.get("/?token=xc_secret", follow_redirects=False)
+    assert resp.status_code == 307
+    port = os.environ.get("XUNCHA_NGINX_PORT") or "8080"
+    assert resp.headers["location"] == f"http://reporting:{port}/"  # no token in a URL
+    assert resp.headers["cache-control"] == "no-store"
+    for path in ("/static/dashboard.js", "/static/dashboard.css"):
+        assert (await stack.client.get(path)).status_code == 404
     everything = "\n".join(answers)
     for secret in secrets_:
         assert secret not in everything

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from xuncha_clues.adapters.read_model import ClueRow
+from xuncha_clues.adapters.read_model import ClueQuery, ClueRow
 from xuncha_clues.domain.model import Clue
 from xuncha_intake.adapters.receipts import Receipt
 from xuncha_rectification.adapters.read_model import IssueRow
@@ -136,6 +136,19 @@ class InMemoryClueReadModel:
         oldest = datetime.min.replace(tzinfo=UTC)
         found.sort(key=lambda r: r.registered_at or oldest, reverse=True)
         return found[offset : offset + limit]
+
+    async def page(self, query: ClueQuery) -> tuple[list[ClueRow], int]:
+        """Filters as the SQL does; always newest first (the SQL's sort is tested for real)."""
+        found = [
+            r
+            for r in await self.list(query.pattern, status=query.status, limit=10**9)
+            if (
+                query.category is None
+                or (like(query.own, r.owner) and (r.category or "none") == query.category)
+            )
+            and (query.unit is None or (like(query.own, r.owner) and query.unit in (r.unit or "")))
+        ]
+        return found[query.offset : query.offset + query.limit], len(found)
 
 
 class InMemoryIssueReadModel:

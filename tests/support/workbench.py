@@ -54,16 +54,17 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, seconds: flo
 
 @contextlib.contextmanager
 def workbench_nginx(
-    upstreams: Mapping[str, str], env: Mapping[str, str] | None = None
+    upstreams: Mapping[str, str], env: Mapping[str, str] | None = None, port: int | None = None
 ) -> Iterator[str]:
-    """nginx on a free port in front of ``upstreams`` (service -> base URL); yields its URL.
-    ``env`` adds render settings (e.g. XUNCHA_AUTH_MODE=oidc and the OIDC issuer)."""
+    """nginx on ``port`` (default a free one) in front of ``upstreams`` (service -> base URL);
+    yields its URL. ``env`` adds render settings (e.g. XUNCHA_AUTH_MODE=oidc and the OIDC
+    issuer)."""
     if not Path(NGINX).is_file() or shutil.which("sed") is None:
         raise AssertionError("nginx is missing: run `make deps` (deploy/local/nginx.sh install)")
     ensure_built()
     prefix = Path(tempfile.mkdtemp(prefix="xuncha-nginx-"))
     prefix.chmod(0o755)  # nginx's workers (nobody when started as root) read what is below
-    port = free_port()
+    port = port or free_port()
     conf = prefix / "workbench.conf"
     render_env = {
         **os.environ,

@@ -247,6 +247,8 @@ def test_metrics_profile_scrapes_the_four_services_with_the_rules() -> None:
     assert "xuncha_audit_verify_intact" in alerts["XunchaAuditVerifyFailed"]
     collector_config = yaml.safe_load((ROOT / "deploy/otel/collector.yaml").read_text("utf-8"))
     assert "otlp" in collector_config["receivers"]
+
+
 def _env_file(path: str) -> dict[str, str]:
     lines = (ROOT / path).read_text("utf-8").splitlines()
     return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))

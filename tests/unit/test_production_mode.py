@@ -14,6 +14,7 @@ GOOD = {
     "env": "production",
     "service": "intake",
     "kek": generate_kek(),
+    "receipt_key": generate_kek(),
     "database_url": f"postgresql://intake:{STRONG}@db:5432/intake",
     "kafka_security_protocol": "SASL_SSL",
     "kafka_username": "intake",
@@ -83,14 +84,29 @@ def test_kafka_without_authentication_is_refused() -> None:
     assert any("principal intake" in p for p in production.settings_problems(weak))
 
 
+def test_intake_without_a_receipt_key_is_refused() -> None:
+    with pytest.raises(production.UnsafeProductionStart) as refused:
+        production.refuse_unsafe_settings(settings(receipt_key=None))
+    [problem] = refused.value.problems
+    assert "XUNCHA_RECEIPT_KEY is missing" in problem
+    short = base64.b64encode(b"k" * 16).decode()
+    [problem] = production.settings_problems(settings(receipt_key=short))
+    assert "XUNCHA_RECEIPT_KEY is invalid" in problem and "32 bytes" in problem
+    # only intake keys receipts
+    assert production.settings_problems(settings(service="clues", receipt_key=None)) == []
+
+
 def test_every_problem_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XUNCHA_SIGNING_KEY")
     bad = settings(
-        kek=None, database_url="postgresql://intake:intake@db/intake", kafka_username=None
+        kek=None,
+        receipt_key=None,
+        database_url="postgresql://intake:intake@db/intake",
+        kafka_username=None,
     )
     with pytest.raises(production.UnsafeProductionStart) as refused:
         production.refuse_unsafe_settings(bad)
-    assert len(refused.value.problems) == 4
+    assert len(refused.value.problems) == 5
 
 
 def test_development_only_warns() -> None:
@@ -103,6 +119,9 @@ def test_production_never_reads_local_secret_files(tmp_path, monkeypatch) -> Non
     folder = tmp_path / "secrets"
     folder.mkdir()
     (folder / "kek").write_text(generate_kek() + "\n")
+    (folder / "receipt-key").write_text(generate_kek() + "\n")
     monkeypatch.setenv("XUNCHA_SECRETS_DIR", str(folder))
     assert Settings(env="development").kek is not None
+    assert Settings(env="development").receipt_key is not None
     assert Settings(env="production").kek is None
+    assert Settings(env="production").receipt_key is None

@@ -71,3 +71,25 @@ export function hasIdentity(text: string): boolean {
   const landline = /(?<!\d)0\d{2,3}-\d{7,8}(?!\d)/;
   return id.test(text) || mobile.test(text) || landline.test(text);
 }
+
+// A petition's summary leaves intake in clear text: phone and ID numbers in it are refused (R11),
+// as intake's xuncha_intake.domain.personal_numbers does (same patterns, same message).
+const NUMBER_PATTERNS: [string, RegExp][] = [
+  ["身份证号码", /(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9A-Za-z])/g],
+  ["电话号码", /(?<![0-9])(?:(?:\+|00)?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9])/g],
+  ["电话号码", /(?<![0-9])(?:0[1-9][0-9]{1,2}[- ]|\(0[1-9][0-9]{1,2}\) ?)[1-9][0-9]{6,7}(?![0-9])/g],
+];
+
+/** The kinds of personal numbers in a summary, never the numbers: null when there is none. */
+export function summaryNumbersError(value: string): string | null {
+  let rest = value.normalize("NFKC");
+  const counts = new Map<string, number>();
+  for (const [kind, re] of NUMBER_PATTERNS) {
+    const n = (rest.match(re) ?? []).length;
+    if (n) counts.set(kind, (counts.get(kind) ?? 0) + n);
+    rest = rest.replace(re, " ");
+  }
+  if (!counts.size) return null;
+  const found = [...counts].map(([kind, n]) => `${kind}（${n} 处）`).join("、");
+  return `摘要中含有${found}：请删去，举报人的电话和身份证号请填在举报人信息中（加密保存）`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { idCheckChar, idNumberError, phoneError, rule, textError } from "../src/validation";
+import { idCheckChar, idNumberError, phoneError, rule, summaryNumbersError, textError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "110"])("accepts %s", (v) => {
@@ -57,4 +57,21 @@ describe("texts and form rules", () => {
     expect(seen[0]?.message).toBe("电话号码只能包含数字、空格、+、-和括号");
     expect(seen[1]).toBeUndefined();
   });
+});
+
+describe("a petition's summary (as intake's personal_numbers, R11)", () => {
+  it.each([
+    ["举报人电话13907941234", "电话号码（1 处）"],
+    ["联系 139 0794 1234 或 0794-8221234", "电话号码（2 处）"],
+    ["身份证11010519491231002X", "身份证号码（1 处）"],
+    ["电话：１３９０７９４１２３４", "电话号码（1 处）"],
+  ])("refuses %s without echoing it", (text, found) => {
+    const msg = summaryNumbersError(text);
+    expect(msg).toContain(found);
+    expect(msg).not.toMatch(/\d{4}/);
+  });
+  it.each(["反映某局2023年违规发放津补贴问题，涉及金额120000元", "2024-05-01 至 2024-06-30", "12345678901"])(
+    "accepts %s",
+    (text) => expect(summaryNumbersError(text)).toBeNull(),
+  );
 });

@@ -4,6 +4,8 @@ secrets, naming every problem at once (docs/security.md, "What an operator confi
 Refused in production:
 
 - the informants' KEK (``XUNCHA_KEK``) missing, malformed, or the built-in development key;
+- intake without a receipt key (``XUNCHA_RECEIPT_KEY``, the HMAC key of the receipt codes'
+  stored hashes) or with a malformed one;
 - a database password (the service's ``XUNCHA_DATABASE_URL``, the auditor's, an admin URL that
   is set) missing, equal to its role name, or a well-known default (``postgres``, ...);
 - a checkpoint signing key that would be generated (no ``XUNCHA_SIGNING_KEY[_<SERVICE>]``);
@@ -24,6 +26,7 @@ import asyncpg
 
 from xuncha_shared.audit.checkpoints import SIGNING_KEY_ENV
 from xuncha_shared.crypto import DEV_KEK, parse_kek
+from xuncha_shared.secrets import parse_receipt_key
 from xuncha_shared.settings import AUDITOR_ROLE, Settings
 
 log = logging.getLogger("xuncha.production")
@@ -80,6 +83,18 @@ def settings_problems(settings: Settings) -> list[str]:
                 problems.append("XUNCHA_KEK is the built-in development key (public)")
         except ValueError as exc:
             problems.append(f"XUNCHA_KEK is invalid: {exc}")
+
+    if settings.service == "intake":
+        if not settings.receipt_key:
+            problems.append(
+                "XUNCHA_RECEIPT_KEY is missing: receipt codes would be hashed with the "
+                "development key"
+            )
+        else:
+            try:
+                parse_receipt_key(settings.receipt_key)
+            except ValueError as exc:
+                problems.append(f"XUNCHA_RECEIPT_KEY is invalid: {exc}")
 
     if settings.database_url:
         problem = _url_problem("XUNCHA_DATABASE_URL", settings.database_url)

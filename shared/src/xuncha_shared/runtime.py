@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -165,6 +165,8 @@ class ServiceSpec:
     #: the service's numbered schema migrations (xuncha_shared.migrations), after its baseline
     #: ``schema``: component = the service's name, versions 1, 2, 3 …
     migrations: Sequence[Migration] = ()
+    #: further outbound loops run with the relay until ``stop`` is set (reporting's share topics)
+    background: Sequence[Callable[[ServiceContext, asyncio.Event], Coroutine[Any, Any, None]]] = ()
 
 
 def make_broker(settings: Settings, *, client_id: str) -> KafkaBroker:
@@ -258,6 +260,8 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
                     name="checkpointer",
                 )
             )
+            for loop_of in spec.background:
+                tasks.append(asyncio.create_task(loop_of(ctx, stop), name=loop_of.__name__))
             if spec.deadline_kinds:
                 tasks.append(
                     asyncio.create_task(

@@ -5,10 +5,12 @@ starting PostgreSQL and Kafka; it generates, once, every secret the local deploy
 never overwrites one:
 
 - ``kek``: the informants' key-encryption key (``XUNCHA_KEK`` form: base64 of 32 bytes);
+- ``receipt-key``: the key of the receipt codes' stored hashes (``XUNCHA_RECEIPT_KEY`` form:
+  base64 of 32 bytes; intake's HMAC);
 - ``pg-<role>``: the password of a PostgreSQL role: ``postgres`` (superuser), the four service
   roles, ``xuncha_auditor``;
 - ``kafka-<principal>``: the SCRAM-SHA-512 password of a Kafka principal: ``admin`` (the super
-  user), one per service.
+  user), one per service, one per receiving department (``dept-<department>``, its share topic).
 
 Each file holds the value and a newline. Where the folder is: ``XUNCHA_SECRETS_DIR``, else
 ``<XUNCHA_STATE_DIR or XUNCHA_LOCAL_STATE or ./.xuncha>/secrets``. In production
@@ -32,9 +34,22 @@ AUDITOR_ROLE = "xuncha_auditor"
 PG_SUPERUSER = "postgres"
 KAFKA_ADMIN = "admin"
 KEK_FILE = "kek"
+RECEIPT_KEY_FILE = "receipt-key"
+#: the least a receipt key may hold (HMAC-SHA256's block is 64 bytes, its output 32)
+RECEIPT_KEY_MIN_BYTES = 32
 
 PG_ROLES: tuple[str, ...] = (PG_SUPERUSER, *SERVICES, AUDITOR_ROLE)
-KAFKA_PRINCIPALS: tuple[str, ...] = (KAFKA_ADMIN, *SERVICES)
+#: the receiving departments' principals (each reads only its share topic): ``dept-<department>``
+#: for every ``contracts.common.Department`` (a unit test keeps the two lists equal; this module
+#: imports nothing of the contracts)
+DEPARTMENT_PRINCIPALS: tuple[str, ...] = (
+    "dept-discipline_commission",
+    "dept-organisation",
+    "dept-petitions",
+    "dept-audit",
+    "dept-finance",
+)
+KAFKA_PRINCIPALS: tuple[str, ...] = (KAFKA_ADMIN, *SERVICES, *DEPARTMENT_PRINCIPALS)
 
 
 def production() -> bool:
@@ -70,6 +85,20 @@ def new_password() -> str:
 
 def new_kek() -> str:
     return base64.b64encode(os.urandom(32)).decode("ascii")
+
+
+def parse_receipt_key(value: str) -> bytes:
+    """Decode ``XUNCHA_RECEIPT_KEY``: standard base64 of at least 32 bytes."""
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except ValueError as exc:
+        raise ValueError("XUNCHA_RECEIPT_KEY must be standard base64") from exc
+    if len(key) < RECEIPT_KEY_MIN_BYTES:
+        raise ValueError(
+            f"XUNCHA_RECEIPT_KEY must decode to at least {RECEIPT_KEY_MIN_BYTES} bytes, "
+            f"not {len(key)}"
+        )
+    return key
 
 
 def pg_file(role: str) -> str:
@@ -124,6 +153,8 @@ def ensure(directory: Path | None = None) -> list[str]:
     made: list[str] = []
     if write(KEK_FILE, new_kek(), folder):
         made.append(KEK_FILE)
+    if write(RECEIPT_KEY_FILE, new_kek(), folder):
+        made.append(RECEIPT_KEY_FILE)
     for role in PG_ROLES:
         if write(pg_file(role), new_password(), folder):
             made.append(pg_file(role))

@@ -25,13 +25,15 @@
 | XUNCHA_AUTH_MODE | token (hashed bearer tokens) or oidc | token |
 | XUNCHA_OIDC_JWKS_URL, XUNCHA_OIDC_ISSUER, XUNCHA_OIDC_AUDIENCE | OIDC validation | – |
 | XUNCHA_KEK | base64 32-byte key-encryption key for informant data keys | dev key (warned) |
+| XUNCHA_RECEIPT_KEY | base64 key (≥ 32 bytes): receipt codes' HMAC (intake) | dev key (warned) |
 | XUNCHA_RELAY_POLL_MS | relay poll interval when idle | 20 |
 | XUNCHA_STATE_DIR | local state folder (keys, demo tokens, metric files) | ./.xuncha (cwd) |
 | XUNCHA_SECRETS_DIR | the local deployment's generated secrets | <state>/secrets |
 
 Outside production, what is not set explicitly comes from the local deployment's generated
 secrets (``xuncha_shared.secrets``, ``<state>/secrets``) when they exist: the superuser's
-password in the admin URL, the auditor's password, the KEK and the Kafka admin principal. In
+password in the admin URL, the auditor's password, the KEK, the receipt key and the Kafka admin
+principal. In
 production (``XUNCHA_ENV=production``) nothing is read from files.
 
 Without XUNCHA_AUDIT_DATABASE_URL the auditor URL is the role xuncha_auditor (password
@@ -111,6 +113,7 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     kek: str | None = None
+    receipt_key: str | None = None
     relay_poll_ms: int = 20
     state_dir: str | None = None
     metrics_interval_seconds: float = Field(default=15.0, gt=0)
@@ -140,6 +143,8 @@ class Settings(BaseSettings):
                 self.auditor_password = password
         if "kek" not in given:
             self.kek = secrets.read(secrets.KEK_FILE, folder) or self.kek
+        if "receipt_key" not in given:
+            self.receipt_key = secrets.read(secrets.RECEIPT_KEY_FILE, folder) or self.receipt_key
         if "kafka_username" not in given and "kafka_password" not in given:
             password = secrets.read(secrets.kafka_file(secrets.KAFKA_ADMIN), folder)
             if password:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import uuid
@@ -41,7 +42,8 @@ from tests.support.fakes import (
 
 LINCHUAN = "361002"
 ACTOR = Actor(principal_id="county-1", role="county_admin")
-CODE_RE = re.compile(r"^XC-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+CODE_RE = re.compile(r"^XC(-[0-9A-HJKMNP-TV-Z]{4}){5}$")
+KEY = b"r" * 32
 
 
 # ---- receipt codes ---------------------------------------------------------------------------
@@ -56,27 +58,51 @@ def test_receipt_codes_are_typable_and_random() -> None:
 
 
 def test_normalize_accepts_what_people_type() -> None:
-    code = "XC-7KQ4-M2PD-9TRA"
+    code = "XC-7KQ4-M2PD-9TRA-5HXE-W3NB"
     assert model.normalize_receipt_code(code) == code
-    assert model.normalize_receipt_code("xc 7kq4 m2pd 9tra") == code
-    assert model.normalize_receipt_code("7KQ4M2PD9TRA") == code
-    assert model.normalize_receipt_code("XC-7KQ4-M2PD-9TRA ") == code
+    assert model.normalize_receipt_code("xc 7kq4 m2pd 9tra 5hxe w3nb") == code
+    assert model.normalize_receipt_code("7KQ4M2PD9TRA5HXEW3NB") == code
+    assert model.normalize_receipt_code(code + " ") == code
     # O for 0, I and L for 1
-    assert model.normalize_receipt_code("XC-OOOO-IIII-LLLL") == "XC-0000-1111-1111"
+    assert model.normalize_receipt_code("XC-OOOO-IIII-LLLL-0000-0000") == (
+        "XC-0000-1111-1111-0000-0000"
+    )
 
 
-@pytest.mark.parametrize("bad", ["", "XC-7KQ4-M2PD", "XC-7KQ4-M2PD-9TRA-1234", "XC-7KQ4-M2PD-9TU!"])
+def test_codes_handed_out_before_the_lengthening_are_still_codes() -> None:
+    legacy = "XC-7KQ4-M2PD-9TRA"
+    assert model.normalize_receipt_code(legacy) == legacy
+    assert model.normalize_receipt_code("xc7kq4m2pd9tra") == legacy
+    assert model.normalize_receipt_code("7KQ4M2PD9TRA") == legacy
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "XC-7KQ4-M2PD",
+        "XC-7KQ4-M2PD-9TRA-1234",
+        "XC-7KQ4-M2PD-9TRA-1234-5678-9ABC",
+        "XC-7KQ4-M2PD-9TU!",
+    ],
+)
 def test_normalize_rejects_non_codes(bad: str) -> None:
     assert model.normalize_receipt_code(bad) is None
 
 
-def test_receipt_hash_is_sha256_of_canonical_form() -> None:
-    code = "XC-7KQ4-M2PD-9TRA"
-    expected = hashlib.sha256(code.encode()).hexdigest()
-    assert model.receipt_code_hash(code) == expected
-    assert model.receipt_code_hash("xc7kq4m2pd9tra") == expected
+def test_receipt_hash_is_an_hmac_under_the_server_key() -> None:
+    code = "XC-7KQ4-M2PD-9TRA-5HXE-W3NB"
+    digest = hashlib.sha256(code.encode()).hexdigest()
+    expected = hmac.new(KEY, digest.encode(), hashlib.sha256).hexdigest()
+    assert model.receipt_code_hash(code, KEY) == expected
+    assert model.receipt_code_hash(code.lower().replace("-", ""), KEY) == expected
+    # without the key, the stored hash is not the code's plain SHA-256, nor another key's HMAC
+    assert expected != digest
+    assert model.receipt_code_hash(code, b"s" * 32) != expected
+    # an unkeyed digest kept before is keyed in place to the same value
+    assert model.keyed_digest(digest, KEY) == expected
     with pytest.raises(ValueError, match="receipt code"):
-        model.receipt_code_hash("nope")
+        model.receipt_code_hash("nope", KEY)
 
 
 def test_receipt_status_only_moves_forward() -> None:
@@ -136,7 +162,9 @@ def _handlers() -> tuple[IntakeHandlers, InMemoryEventStore, InMemoryReceipts, I
     store = InMemoryEventStore()
     receipts = InMemoryReceipts()
     vault = InformantVault(InMemoryKeyStore(), kek=b"k" * 32)
-    handlers = IntakeHandlers(fake_aggregates(model.PETITION, store), receipts, vault)
+    handlers = IntakeHandlers(
+        fake_aggregates(model.PETITION, store), receipts, vault, receipt_key=KEY
+    )
     return handlers, store, receipts, vault
 
 
@@ -168,7 +196,7 @@ async def test_record_petition_seals_informant_and_stores_only_hashes() -> None:
         assert secret not in wire
     payload = REGISTRY.decode(envelope)
     assert isinstance(payload, PetitionReceived)
-    assert payload.receipt_code_hash == model.receipt_code_hash(recorded.receipt_code)
+    assert payload.receipt_code_hash == model.receipt_code_hash(recorded.receipt_code, KEY)
     assert payload.informant is not None
     assert await vault.open(payload.informant) == informant
     receipt = await receipts.by_hash(None, payload.receipt_code_hash)
@@ -202,6 +230,7 @@ async def test_unknown_jurisdiction_writes_nothing() -> None:
 async def test_unknown_receipt_code_is_none() -> None:
     handlers, *_ = _handlers()
     assert await handlers.receipt_status("XC-0000-0000-0000") is None
+    assert await handlers.receipt_status("XC-0000-0000-0000-0000-0000") is None
     assert await handlers.receipt_status("not a code") is None
 
 

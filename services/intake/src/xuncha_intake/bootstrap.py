@@ -3,12 +3,13 @@ consumers."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from xuncha_shared import clocks
+from xuncha_shared import clocks, secrets
 from xuncha_shared.clocks import RULES, CalendarSource
 from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.clocks.http import rules_router
@@ -22,7 +23,7 @@ from xuncha_intake.adapters import deadlines
 from xuncha_intake.adapters import groups as group_tables
 from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
-from xuncha_intake.domain import cadence, groups, planning, records
+from xuncha_intake.domain import cadence, groups, model, planning, records
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.entrypoints.clocks_api import build_clocks_router
@@ -40,8 +41,28 @@ from xuncha_intake.handlers import (
     result_notice_handler,
 )
 
+log = logging.getLogger(__name__)
+
 #: the process's informant vault (KEK from ``XUNCHA_KEK``)
 VAULT = Component[InformantVault]("vault")
+#: the key of the receipt codes' stored hashes (``XUNCHA_RECEIPT_KEY``)
+RECEIPT_KEY = Component[bytes]("receipt-key")
+
+
+def load_receipt_key(ctx: ServiceContext) -> bytes:
+    """``XUNCHA_RECEIPT_KEY`` (locally the generated ``receipt-key`` secret); without one, the
+    public development key, warned (production refuses to start without one)."""
+
+    def load() -> bytes:
+        if ctx.settings.receipt_key:
+            return secrets.parse_receipt_key(ctx.settings.receipt_key)
+        log.warning(
+            "XUNCHA_RECEIPT_KEY is not set: receipt codes are hashed with the public "
+            "development key. Production sets XUNCHA_RECEIPT_KEY from a secrets manager."
+        )
+        return model.DEV_RECEIPT_KEY
+
+    return ctx.component(RECEIPT_KEY, load)
 
 
 def vault_from_context(ctx: ServiceContext) -> InformantVault:
@@ -52,7 +73,11 @@ def vault_from_context(ctx: ServiceContext) -> InformantVault:
 def handlers(ctx: ServiceContext) -> IntakeHandlers:
     petitions = ctx.aggregates(PETITION, reactions=[deadlines.reactions(ctx.clocks())])
     return IntakeHandlers(
-        petitions, SqlReceipts(ctx.pool), vault_from_context(ctx), now=lambda: ctx.now()
+        petitions,
+        SqlReceipts(ctx.pool),
+        vault_from_context(ctx),
+        now=lambda: ctx.now(),
+        receipt_key=load_receipt_key(ctx),
     )
 
 
@@ -123,6 +148,13 @@ def clock_handlers(ctx: ServiceContext) -> ClockHandlers:
 
 async def on_start(ctx: ServiceContext) -> None:
     vault_from_context(ctx)  # load the KEK once, at start-up (fails fast on a bad XUNCHA_KEK)
+    key = load_receipt_key(ctx)  # fails fast on a bad XUNCHA_RECEIPT_KEY
+    # receipts kept unkeyed (before the keying) get their keyed hash: their codes keep working
+    keyed = await SqlReceipts(ctx.pool).key_legacy_rows(
+        lambda digest: model.keyed_digest(digest, key)
+    )
+    if keyed:
+        log.info("keyed %d receipt hash(es) kept unkeyed before", keyed)
 
 
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:

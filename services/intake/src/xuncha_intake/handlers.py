@@ -117,13 +117,15 @@ class IntakeHandlers:
     vault: InformantVault
     #: the service's clock (what "today" is for a notice's date)
     now: Callable[[], datetime] = now_utc
+    #: the server secret that keys receipt hashes (``XUNCHA_RECEIPT_KEY``; bootstrap loads it)
+    receipt_key: bytes = model.DEV_RECEIPT_KEY
 
     async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
         # refuse bad input before anything is written (no key row, no event, no receipt)
         model.validate_jurisdiction(data.jurisdiction)
         petition_id = uuid7()
         code = model.new_receipt_code()
-        code_hash = model.receipt_code_hash(code)
+        code_hash = model.receipt_code_hash(code, self.receipt_key)
         cmd = model.RecordPetition(
             petition_id=petition_id,
             jurisdiction=data.jurisdiction,
@@ -247,7 +249,9 @@ class IntakeHandlers:
         canonical = model.normalize_receipt_code(code)
         if canonical is None:
             return None
-        receipt = await self.receipts.by_hash(None, model.receipt_code_hash(canonical))
+        receipt = await self.receipts.by_hash(
+            None, model.receipt_code_hash(canonical, self.receipt_key)
+        )
         if receipt is None:
             return None
         return ReceiptView(status=ReceiptStatus(receipt.status))

@@ -1,4 +1,5 @@
-"""Topic names: ``<service>.<aggregate>.v<N>``; dead letters go to ``<topic>.dlq``.
+"""Topic names: ``<service>.<aggregate>.v<N>``; dead letters go to ``<topic>.dlq``; each
+receiving department has its own ``share.<department>.v1``.
 
 Which stream type goes to which topic is part of the contract: the relay of a service publishes
 each event to ``topic_for(stream_type)``.
@@ -7,6 +8,8 @@ each event to ``topic_for(stream_type)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from xuncha_shared.contracts.common import Department
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
 
 AUDIT_CHECKPOINTS = "audit.checkpoints"
 DLQ_SUFFIX = ".dlq"
+#: per receiving department, exactly what its sharing feed shows (reporting publishes; only that
+#: department's principal reads it): ``share.<department>.v1``, department as in ``Department``
+SHARE_TOPIC = "share.{department}.v1"
 
 
 def topic_for(stream_type: str, prefix: str = "") -> str:
@@ -109,9 +115,19 @@ def dlq_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
 
 
+def share_topic(department: str, prefix: str = "") -> str:
+    """The department's own share topic (``share.<department>.v1``)."""
+    return prefix + SHARE_TOPIC.format(department=department)
+
+
+def share_topics(prefix: str = "") -> list[str]:
+    return [share_topic(d.value, prefix) for d in Department]
+
+
 def all_topics(prefix: str = "") -> list[str]:
-    """Every topic the system uses, dead-letter topics included; ``make up`` creates them all
-    explicitly with infinite retention (auto-creation is off on the broker)."""
+    """Every topic the system uses, dead-letter topics and the departments' share topics
+    included; ``make up`` creates them all explicitly with infinite retention (auto-creation is
+    off on the broker)."""
     names = [prefix + spec.name for spec in STREAM_TOPICS.values()]
     names.append(prefix + AUDIT_CHECKPOINTS)
-    return names + [dlq_topic(n) for n in names]
+    return names + [dlq_topic(n) for n in names] + share_topics(prefix)

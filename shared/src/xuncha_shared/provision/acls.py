@@ -8,6 +8,10 @@ principal per service (``User:<service>``), allowed exactly what it does:
 - ``READ`` on its consumer groups (prefixed: ``<prefix><service>.``);
 - ``IDEMPOTENT_WRITE`` on the cluster (the idempotent producer).
 
+Each receiving department has a principal of its own (``User:dept-<department>``) that may only
+``READ``/``DESCRIBE`` its share topic ``share.<department>.v1`` (with consumer groups prefixed
+``share.<department>.``); reporting alone writes the share topics.
+
 Nothing else: the intake principal cannot write ``clues.clue.v1``, a service cannot read a topic
 it does not consume, a client without credentials cannot connect at all. The admin principal
 (``User:admin``, ``super.users``) provisions topics and ACLs and runs the CLI's tools.
@@ -25,7 +29,15 @@ from typing import Any
 
 from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest
 
-from xuncha_shared.contracts.topics import AUDIT_CHECKPOINTS, dlq_topic, service_topics, topic_for
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.topics import (
+    AUDIT_CHECKPOINTS,
+    dlq_topic,
+    service_topics,
+    share_topic,
+    share_topics,
+    topic_for,
+)
 from xuncha_shared.kafka import KafkaSecurity
 from xuncha_shared.provision.common import ProvisionError
 from xuncha_shared.provision.kafka import kafka_admin
@@ -59,6 +71,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})
+#: the service that publishes the departments' share topics
+SHARE_PUBLISHER = "reporting"
 
 # Kafka's enum codes (org.apache.kafka.common.resource / acl)
 TOPIC, GROUP, CLUSTER = 2, 3, 4
@@ -110,13 +124,35 @@ def service_acls(service: str, prefix: str = "") -> list[Acl]:
         topic(dlq_topic(consumed), WRITE, DESCRIBE)
     if service in READS_CHECKPOINTS:
         topic(prefix + AUDIT_CHECKPOINTS, READ)
+    if service == SHARE_PUBLISHER:
+        for name in share_topics(prefix):
+            topic(name, WRITE, DESCRIBE)
     acls.append(Acl(who, GROUP, f"{prefix}{service}.", PREFIXED, READ))
     acls.append(Acl(who, CLUSTER, CLUSTER_NAME, LITERAL, IDEMPOTENT_WRITE))
     return acls
 
 
+def department_principal(department: Department | str) -> str:
+    """The Kafka user of a receiving department: ``dept-<department>``."""
+    return f"dept-{Department(department).value}"
+
+
+def department_acls(department: Department | str, prefix: str = "") -> list[Acl]:
+    """A department reads its own share topic, with consumer groups ``share.<department>.``."""
+    dept = Department(department).value
+    who = principal(department_principal(dept))
+    name = share_topic(dept, prefix)
+    return [
+        Acl(who, TOPIC, name, LITERAL, READ),
+        Acl(who, TOPIC, name, LITERAL, DESCRIBE),
+        Acl(who, GROUP, f"{prefix}share.{dept}.", PREFIXED, READ),
+    ]
+
+
 def all_service_acls(prefix: str = "", services: Sequence[str] = SERVICES) -> list[Acl]:
-    return [acl for service in services for acl in service_acls(service, prefix)]
+    """Every service principal's ACLs, and every department principal's."""
+    acls = [acl for service in services for acl in service_acls(service, prefix)]
+    return acls + [acl for d in Department for acl in department_acls(d, prefix)]
 
 
 def _errors(response: Any, key: str) -> list[tuple[int, str | None]]:
@@ -153,7 +189,12 @@ async def ensure_service_acls(
     """The ACLs of every service principal for the topics of ``prefix`` (idempotent)."""
     acls = all_service_acls(prefix, services)
     await create_acls(bootstrap, acls, security=security)
-    log.info("ACLs: %d for %d service principals", len(acls), len(services))
+    log.info(
+        "ACLs: %d for %d service and %d department principals",
+        len(acls),
+        len(services),
+        len(Department),
+    )
     return acls
 
 

@@ -7,6 +7,7 @@ replays the clue's stream. A version guard keeps an older state from overwriting
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -99,6 +100,40 @@ class ClueReadModel(Protocol):
         ``pattern`` (a six-digit code matches itself only), newest first."""
         ...
 
+    async def page(self, query: ClueQuery) -> tuple[builtins.list[ClueRow], int]:
+        """One page of ``list`` filtered and sorted (``ClueQuery``), and how many match."""
+        ...
+
+
+@dataclass(frozen=True)
+class ClueQuery:
+    """A page of the clue list. ``pattern`` is what is listed (as ``list``); ``own`` the SQL LIKE
+    of the owners whose clues the reader sees in full: the unit and category filters and the
+    unit and category sort keys apply only to those (a stub's unit never orders nor filters)."""
+
+    pattern: str
+    own: str
+    order_by: str  # from xuncha_shared.http.paging.Sort.sql over SORT_COLUMNS
+    status: str | None = None
+    category: str | None = None  # "none": not yet classified
+    unit: str | None = None  # contained in the unit's name
+    limit: int = 100
+    offset: int = 0
+    #: a receiving department reads only the clues transferred to it
+    department: str | None = None
+
+
+#: the clue list's sort keys -> SQL (unit and category only where the reader sees them: $2)
+SORT_COLUMNS: dict[str, str] = {
+    "registered_at": "registered_at",
+    "updated_at": "updated_at",
+    "jurisdiction": "jurisdiction",
+    "status": "status",
+    "unit": "(CASE WHEN owner LIKE $2 THEN unit END)",
+    "category": "(CASE WHEN owner LIKE $2 THEN category END)",
+}
+CLUE_TIEBREAK = "clue_id"
+
 
 _TRANSFERRED = "clues.ClueTransferred"
 
@@ -180,21 +215,69 @@ class SqlClueReadModel(PoolRepository):
             offset,
             department,
         )
-        return [
-            ClueRow(
-                clue_id=r["clue_id"],
-                jurisdiction=str(r["jurisdiction"]),
-                owner=str(r["owner"]),
-                unit=r["unit"],
-                status=r["status"],
-                category=r["category"],
-                city_managed=r["city_managed"],
-                needs_escalation=r["needs_escalation"],
-                escalated_to=str(r["escalated_to"]) if r["escalated_to"] else None,
-                department=r["department"],
-                registered_at=r["registered_at"],
-                updated_at=r["updated_at"],
-                version=r["version"],
+        return [_clue_row(r) for r in rows]
+
+    async def page(self, query: ClueQuery) -> tuple[builtins.list[ClueRow], int]:
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {_COLUMNS}, count(*) OVER () AS total FROM clue_view
+            WHERE (jurisdiction LIKE $1 OR owner LIKE $1) AND ($3::text IS NULL OR status = $3)
+              AND ($4::text IS NULL OR (owner LIKE $2 AND (
+                   CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
+              AND ($5::text IS NULL OR (owner LIKE $2 AND strpos(unit, $5) > 0))
+              AND ($8::text IS NULL OR department = $8)
+            ORDER BY {query.order_by}
+            LIMIT $6 OFFSET $7
+            """,
+            query.pattern,
+            query.own,
+            query.status,
+            query.category,
+            query.unit,
+            query.limit,
+            query.offset,
+            query.department,
+        )
+        total = int(rows[0]["total"]) if rows else await self._count(query)
+        return [_clue_row(r) for r in rows], total
+
+    async def _count(self, query: ClueQuery) -> int:
+        """The total when the page is empty (an offset beyond the end)."""
+        if query.offset == 0:
+            return 0
+        return int(
+            await self.pool.fetchval(
+                """
+                SELECT count(*) FROM clue_view
+                WHERE (jurisdiction LIKE $1 OR owner LIKE $1) AND ($3::text IS NULL OR status = $3)
+                  AND ($4::text IS NULL OR (owner LIKE $2 AND (
+                       CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
+                  AND ($5::text IS NULL OR (owner LIKE $2 AND strpos(unit, $5) > 0))
+                  AND ($6::text IS NULL OR department = $6)
+                """,
+                query.pattern,
+                query.own,
+                query.status,
+                query.category,
+                query.unit,
+                query.department,
             )
-            for r in rows
-        ]
+        )
+
+
+def _clue_row(r: Any) -> ClueRow:
+    return ClueRow(
+        clue_id=r["clue_id"],
+        jurisdiction=str(r["jurisdiction"]),
+        owner=str(r["owner"]),
+        unit=r["unit"],
+        status=r["status"],
+        category=r["category"],
+        city_managed=r["city_managed"],
+        needs_escalation=r["needs_escalation"],
+        escalated_to=str(r["escalated_to"]) if r["escalated_to"] else None,
+        department=r["department"],
+        registered_at=r["registered_at"],
+        updated_at=r["updated_at"],
+        version=r["version"],
+    )

@@ -53,9 +53,10 @@ from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.paging import MAX_LIMIT, Sort, sort_param
 from xuncha_shared.http.requests import MAX_OFFSET, request_meta
 
-from xuncha_clues.adapters.read_model import ClueRow
+from xuncha_clues.adapters.read_model import CLUE_TIEBREAK, SORT_COLUMNS, ClueQuery, ClueRow
 from xuncha_clues.domain import model
 from xuncha_clues.domain.model import Clue, ClueStatus, Office
 from xuncha_clues.handlers import ClueHandlers
@@ -223,6 +224,8 @@ class ClueList(BaseModel):
     items: list[ClueListItem]
     limit: int
     offset: int
+    total: int = Field(description="how many clues the filters match (every page)")
+    sort: str = Field(description="the order of the items, e.g. -registered_at")
 
 
 # ---- mapping -------------------------------------------------------------------------------
@@ -374,24 +377,48 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         principal: Principal = Depends(reader),
         jurisdiction: Annotated[JurisdictionCode | None, Query()] = None,
         status: Annotated[ClueStatus | None, Query()] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        category: Annotated[
+            ClueCategory | Literal["none"] | None,
+            Query(description="a category, or none: not yet classified (clues seen in full)"),
+        ] = None,
+        unit: Annotated[
+            str | None,
+            Query(min_length=1, max_length=200, description="contained in the unit's name"),
+        ] = None,
+        sort: Sort = Depends(sort_param(SORT_COLUMNS, "-registered_at")),
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> ClueList:
+        """The clues of the reader's jurisdiction, a page at a time with the ``total`` the
+        filters match. ``unit`` and ``category`` filter (and sort) only clues the reader sees
+        in full: another jurisdiction's escalated clue, shown as a stub, never matches them."""
         if jurisdiction is not None:
             ensure_jurisdiction(principal, jurisdiction)
             pattern = jurisdiction
         else:
             pattern = principal.jurisdiction_like()
-        rows = await handlers.read_model.list(
-            pattern,
-            status=status.value if status else None,
+        rows, total = await handlers.read_model.page(
+            ClueQuery(
+                pattern=pattern,
+                own=principal.jurisdiction_like(),
+                order_by=sort.sql(SORT_COLUMNS, CLUE_TIEBREAK),
+                status=status.value if status else None,
+                category=category.value if isinstance(category, ClueCategory) else category,
+                unit=unit.strip() or None if unit else None,
+                limit=limit,
+                offset=offset,
+                department=department_of(principal).value
+                if principal.role is Role.DEPARTMENT
+                else None,
+            )
+        )
+        return ClueList(
+            items=[list_item(r, principal) for r in rows],
             limit=limit,
             offset=offset,
-            department=department_of(principal).value
-            if principal.role is Role.DEPARTMENT
-            else None,
+            total=total,
+            sort=sort.text,
         )
-        return ClueList(items=[list_item(r, principal) for r in rows], limit=limit, offset=offset)
 
     @router.post("", response_model=ClueOut, status_code=201)
     async def register(

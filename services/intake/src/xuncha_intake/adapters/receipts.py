@@ -1,13 +1,19 @@
-"""The receipt lookup table: SHA-256 of a receipt code -> petition and its public status.
+"""The receipt lookup table: keyed hash of a receipt code -> petition and its public status.
 
 The row is written in the transaction that appends ``PetitionReceived`` (so a petition never
 exists without its receipt, nor a receipt without its petition) and later moved forward by the
 ``intake.receipt-status`` consumer from the clues service's events. It holds no personal data
 and never the receipt code itself.
+
+``code_hash`` is HMAC-SHA256 under the server's receipt key of the code's SHA-256
+(``model.receipt_code_hash``). Rows written before receipts were keyed hold the plain SHA-256
+(``keyed = false``); ``key_legacy_rows`` (run at intake's start) replaces each by its keyed form,
+so the codes handed out before keep working and no unkeyed hash stays in the table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -24,6 +30,8 @@ CREATE TABLE IF NOT EXISTS receipts (
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS receipts_clue_id ON receipts (clue_id) WHERE clue_id IS NOT NULL;
+-- rows of before the keying hold the plain SHA-256 until intake's start keys them
+ALTER TABLE receipts ADD COLUMN IF NOT EXISTS keyed boolean NOT NULL DEFAULT false;
 """
 
 SCHEMA: tuple[str, ...] = (RECEIPTS_DDL,)
@@ -66,8 +74,8 @@ class SqlReceipts(PoolRepository):
     async def add(self, conn: Any, receipt: Receipt) -> None:
         async with self._conn(conn) as c:
             await c.execute(
-                "INSERT INTO receipts (code_hash, petition_id, clue_id, status) "
-                "VALUES ($1, $2, $3, $4)",
+                "INSERT INTO receipts (code_hash, petition_id, clue_id, status, keyed) "
+                "VALUES ($1, $2, $3, $4, true)",
                 receipt.code_hash,
                 receipt.petition_id,
                 receipt.clue_id,
@@ -100,3 +108,19 @@ class SqlReceipts(PoolRepository):
                 receipt.status,
                 receipt.clue_id,
             )
+
+    async def key_legacy_rows(self, keyed: Callable[[str], str]) -> int:
+        """Replace every unkeyed hash by ``keyed(hash)`` in one transaction; returns how many.
+        Idempotent and safe to run from several processes at once (a row is keyed once)."""
+        async with self.pool.acquire() as c, c.transaction():
+            rows = await c.fetch(
+                "SELECT code_hash FROM receipts WHERE NOT keyed ORDER BY code_hash FOR UPDATE"
+            )
+            for row in rows:
+                await c.execute(
+                    "UPDATE receipts SET code_hash = $2, keyed = true, updated_at = now() "
+                    "WHERE code_hash = $1 AND NOT keyed",
+                    row["code_hash"],
+                    keyed(str(row["code_hash"])),
+                )
+        return len(rows)

@@ -1,8 +1,9 @@
 """The petition aggregate (来信来电来访 and referrals) and its receipt codes. Pure: no I/O.
 
 A petition is recorded once (``intake.PetitionReceived``, schema 2). The reporter gets a random,
-human-typable receipt code; only its SHA-256 is ever stored (in the event and in the receipt
-lookup table), so neither the events table nor Kafka can reveal it (R11, domain §6 "Redact").
+human-typable receipt code (100 random bits); only a keyed hash of it (HMAC-SHA256 under a server
+secret) is ever stored (in the event and in the receipt lookup table), so neither the events
+table nor Kafka can reveal it or let it be guessed offline (R11, domain §6 "Redact").
 
 Every read of a real-name petition's sealed reporter identity by the informant custodian is an
 ``intake.InformantIdentityRead`` on the petition's stream (domain §7: who, when, why), decided
@@ -12,6 +13,7 @@ here before anything is decrypted for the reader.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -72,43 +74,68 @@ READ_REASON_MAX = 500
 #: Crockford base32: no I, L, O, U (nothing to confuse with 1, 0 or V when read aloud or typed)
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECEIPT_PREFIX = "XC"
-RECEIPT_GROUPS = 3
 RECEIPT_GROUP_LEN = 4
-RECEIPT_LEN = RECEIPT_GROUPS * RECEIPT_GROUP_LEN  # 12 symbols = 60 random bits
+RECEIPT_GROUPS = 5
+RECEIPT_LEN = RECEIPT_GROUPS * RECEIPT_GROUP_LEN  # 20 symbols = 100 random bits
+#: codes handed out before the codes were lengthened (12 symbols, 60 bits) are still accepted
+LEGACY_RECEIPT_LEN = 12
+_CODE_LENGTHS = (RECEIPT_LEN, LEGACY_RECEIPT_LEN)
+#: the development receipt key (public: production refuses to start without XUNCHA_RECEIPT_KEY)
+DEV_RECEIPT_KEY = hashlib.sha256(
+    b"xuncha development receipt key - never use in production"
+).digest()
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
-def new_receipt_code() -> str:
-    """A fresh receipt code such as ``XC-7KQ4-M2PD-9TRA`` (60 bits from ``secrets``)."""
-    symbols = "".join(secrets.choice(ALPHABET) for _ in range(RECEIPT_LEN))
-    groups = [symbols[i : i + RECEIPT_GROUP_LEN] for i in range(0, RECEIPT_LEN, RECEIPT_GROUP_LEN)]
+def _grouped(symbols: str) -> str:
+    groups = [symbols[i : i + RECEIPT_GROUP_LEN] for i in range(0, len(symbols), RECEIPT_GROUP_LEN)]
     return "-".join([RECEIPT_PREFIX, *groups])
+
+
+def new_receipt_code() -> str:
+    """A fresh receipt code such as ``XC-7KQ4-M2PD-9TRA-5HXE-W3NB`` (100 bits from
+    ``secrets``)."""
+    return _grouped("".join(secrets.choice(ALPHABET) for _ in range(RECEIPT_LEN)))
 
 
 def normalize_receipt_code(raw: str) -> str | None:
     """The canonical form of a typed receipt code, or ``None`` if it cannot be one.
 
     Accepts lower case, missing or extra hyphens and spaces, a missing ``XC`` prefix, and the
-    usual confusions (O for 0, I or L for 1).
+    usual confusions (O for 0, I or L for 1); both today's 20-symbol codes and the 12-symbol
+    codes handed out before (``XC-7KQ4-M2PD-9TRA``).
     """
     compact = "".join(ch for ch in raw.upper() if ch.isalnum())
-    if len(compact) == RECEIPT_LEN + len(RECEIPT_PREFIX) and compact.startswith(RECEIPT_PREFIX):
+    if len(compact) - len(RECEIPT_PREFIX) in _CODE_LENGTHS and compact.startswith(RECEIPT_PREFIX):
         compact = compact[len(RECEIPT_PREFIX) :]
-    if len(compact) != RECEIPT_LEN:
+    if len(compact) not in _CODE_LENGTHS:
         return None
     compact = compact.translate(_CONFUSABLE)
     if any(ch not in ALPHABET for ch in compact):
         return None
-    groups = [compact[i : i + RECEIPT_GROUP_LEN] for i in range(0, RECEIPT_LEN, RECEIPT_GROUP_LEN)]
-    return "-".join([RECEIPT_PREFIX, *groups])
+    return _grouped(compact)
 
 
-def receipt_code_hash(code: str) -> str:
-    """Lower-case hex SHA-256 of the canonical code (what the event and lookup table keep)."""
+def receipt_digest(code: str) -> str:
+    """Lower-case hex SHA-256 of the canonical code: the unkeyed digest (what receipts kept
+    before they were keyed; never stored any more)."""
     canonical = normalize_receipt_code(code)
     if canonical is None:
         raise ValueError("not a receipt code")
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def keyed_digest(digest: str, key: bytes) -> str:
+    """HMAC-SHA256 under the server's receipt key of an unkeyed digest (lower-case hex). Keying
+    the digest, not the code, lets a receipt kept unkeyed be keyed in place without its code."""
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def receipt_code_hash(code: str, key: bytes) -> str:
+    """What the event and the lookup table keep of a receipt code: HMAC-SHA256 under the
+    server's receipt key of the code's SHA-256 (without the key, neither the events nor the
+    table let anyone test guessed codes offline)."""
+    return keyed_digest(receipt_digest(code), key)
 
 
 # --- receipt status (what the anonymous reporter may see) -------------------------------------

@@ -26,7 +26,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, NoNul, ShortText
 from xuncha_shared.contracts.intake import (
@@ -42,7 +42,7 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import request_meta
 
-from xuncha_intake.domain import groups, model
+from xuncha_intake.domain import groups, model, personal_numbers
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.handlers import GroupHandlers, IntakeHandlers, PetitionInput
 
@@ -69,7 +69,9 @@ class PetitionIn(BaseModel):
         default=None, description="被巡察单位 (its name; omitted when unit_id is given)"
     )
     channel: Channel
-    summary: LongText
+    summary: LongText = Field(
+        description="摘要: no phone or ID numbers (they leave intake in clear text; R11, 422)"
+    )
     informant: InformantIdentity | None = Field(
         default=None, description="举报人 (real-name reports); omitted for anonymous ones"
     )
@@ -82,6 +84,14 @@ class PetitionIn(BaseModel):
     unit_id: UUID | None = Field(
         default=None, description="the registered unit it concerns (with a group: one of its)"
     )
+
+    @field_validator("summary")
+    @classmethod
+    def _no_personal_numbers(cls, summary: str) -> str:
+        problem = personal_numbers.summary_problem(summary)
+        if problem:
+            raise ValueError(problem)
+        return summary
 
 
 class PetitionCreated(BaseModel):
@@ -336,7 +346,7 @@ def build_router(
         if view is None:
             raise not_found(
                 "未找到该回执码 / no petition has this receipt code (check it, e.g. "
-                "XC-7KQ4-M2PD-9TRA)"
+                "XC-7KQ4-M2PD-9TRA-5HXE-W3NB)"
             )
         return ReceiptOut(status=view.status, status_zh=view.status_zh)
 

@@ -22,7 +22,7 @@ from xuncha_shared.cli.common import (
 )
 from xuncha_shared.domain.jurisdictions import is_known
 
-#: Columns of the linked view as the dashboard labels them (entrypoints/static of reporting).
+#: Columns of the linked view as the workbench's 总览 labels them (web/src/views/OverviewPage.vue).
 _LINKED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("petitions_received", "信访举报受理"),
     ("clues_registered", "线索登记"),

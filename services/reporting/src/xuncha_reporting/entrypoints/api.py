@@ -2,7 +2,7 @@
 
 | method | path | who |
 |---|---|---|
-| GET | ``/`` | the dashboard (static; asks for a token) |
+| GET | ``/`` | 307 to the workbench (its 总览 is the dashboard; ``entrypoints/dashboard.py``) |
 | GET | ``/api/v1/me`` | any token: the caller's principal |
 | GET | ``/api/v1/views/linked[?jurisdiction=CODE]`` | city/county offices, auditor |
 | GET | ``/api/v1/views/ledger?jurisdiction=CODE&unit=NAME`` | city/county offices, auditor |

@@ -1,34 +1,40 @@
-"""The dashboard: ``/`` (index.html) and ``/static/*`` (CSS, JS); no external resources."""
+"""The old dashboard address ``/`` of the reporting service (:8000), folded into the workbench.
+
+The overview (上下联动总览, the linked view, the chart, the department feeds) lives in the
+workbench at http://127.0.0.1:8080/ (总览), served by nginx with every other page. ``/`` here
+answers a temporary redirect (307) there, so bookmarks and the README's old address keep
+working; nothing of a request's query (an old ``?token=`` link) is carried over: a token never
+travels in a URL. Where the workbench is: ``XUNCHA_WORKBENCH_URL``, else the requested host on
+``XUNCHA_NGINX_PORT`` (default 8080).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 
-STATIC_DIR = Path(__file__).parent / "static"
+WORKBENCH_URL_ENV = "XUNCHA_WORKBENCH_URL"
+DEFAULT_WORKBENCH_PORT = 8080
 
-#: The dashboard loads nothing from elsewhere (the machines have no internet anyway).
-DASHBOARD_HEADERS = {
-    "Cache-Control": "no-cache",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+def workbench_url(request: Request) -> str:
+    explicit = os.environ.get(WORKBENCH_URL_ENV, "").strip()
+    if explicit:
+        return explicit
+    port = int(os.environ.get("XUNCHA_NGINX_PORT") or DEFAULT_WORKBENCH_PORT)
+    host = request.url.hostname or "127.0.0.1"
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
 
 
 def add_dashboard(app: FastAPI) -> None:
-    """The dashboard: ``/`` (index.html) and ``/static/*`` (CSS, JS); no external resources."""
+    """``/``: a 307 to the workbench, whose 总览 is the dashboard now."""
 
     @app.get("/", include_in_schema=False)
-    async def dashboard() -> FileResponse:
-        return FileResponse(
-            STATIC_DIR / "index.html", media_type="text/html", headers=DASHBOARD_HEADERS
+    async def dashboard(request: Request) -> RedirectResponse:
+        return RedirectResponse(
+            workbench_url(request), status_code=307, headers={"Cache-Control": "no-store"}
         )
-
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

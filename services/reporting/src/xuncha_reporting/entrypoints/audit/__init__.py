@@ -9,9 +9,10 @@ auditors").
 | GET | ``/api/v1/audit/identity-reads[?since=&jurisdiction=&limit=]`` | identity reads |
 | GET | ``/api/v1/audit/replay?as_of=[&jurisdiction=&unit=]`` | ``xuncha audit replay --json`` |
 
-Only the ``auditor`` role: 401 without a valid bearer token, 403 for every other role. History
-and identity reads are limited to the auditor's jurisdiction (a city auditor sees its city and
-counties); verify and checkpoints are about the integrity of whole databases and answer for all.
+Only the ``auditor`` role: 401 without a valid bearer token, 403 for every other role. Every
+route is limited to the auditor's jurisdiction (a city auditor sees its city and counties): a
+county-bound auditor's ``verify`` checks the chains of its county's streams only, and its
+``checkpoints`` says only whether each service's checkpoints verify (``integrity.py``).
 
 Nothing here writes, and nothing reads through the reporting service's own role: every query
 runs as the cluster-wide read-only role ``xuncha_auditor`` (``Settings.audit_database_url``,

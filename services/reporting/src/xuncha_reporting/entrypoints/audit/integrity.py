@@ -1,6 +1,13 @@
 """``/api/v1/audit/verify`` and ``/api/v1/audit/checkpoints``: the integrity of every service
 database (hash chains, position holes, Kafka's copy, signed checkpoints), as ``xuncha audit
-verify`` tells it."""
+verify`` tells it.
+
+An auditor bound to a county (not city-wide) is answered for its own jurisdiction only, as in
+the history and the replay: ``verify`` checks the hash chains of the streams with an event of
+that jurisdiction and reports those (counts, breaks); the position holes, Kafka's copy and the
+checkpoints are facts of whole databases (every jurisdiction's events and their volume) and
+are left out. ``checkpoints`` tells it, per service, only whether every checkpoint verifies,
+without the checkpoints themselves (their heads and counts are the whole database's)."""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from xuncha_shared.audit.chain import verify_database
 from xuncha_shared.audit.verify import (
     AuditReport,
     CheckpointCheck,
@@ -95,7 +103,13 @@ class StreamLocation(BaseModel):
     stream_version: int | None
 
 
+SCOPE_DESCRIPTION = (
+    "the jurisdiction a county-bound auditor's answer covers (null: whole databases)"
+)
+
+
 class Verification(BaseModel):
+    scope: str | None = Field(default=None, description=SCOPE_DESCRIPTION)
     intact: bool
     kafka_checked: bool
     checked_at: datetime
@@ -131,6 +145,7 @@ class ServiceCheckpoints(BaseModel):
 
 
 class Checkpoints(BaseModel):
+    scope: str | None = Field(default=None, description=SCOPE_DESCRIPTION)
     checked_at: datetime
     intact: bool
     trusted_keys: list[str] = Field(description="key ids trusted by this server")
@@ -235,6 +250,80 @@ def _checkpoint_out(service: str, check: CheckpointCheck) -> CheckpointOut:
     )
 
 
+BOUND_VERIFY_NOTE = (
+    "bound to jurisdiction {j}: the hash chains of its streams only; position holes, Kafka's "
+    "copy and the checkpoints cover whole databases and are reported to a city-wide auditor"
+)
+BOUND_CHECKPOINTS_NOTE = (
+    "bound to jurisdiction {j}: checkpoints sign whole databases (every jurisdiction's events), "
+    "so only whether each service's checkpoints verify is shown"
+)
+
+
+async def scoped_verification(
+    pools: AuditorPools, principal: Principal, checked_at: datetime
+) -> Verification:
+    """``verify`` for a county-bound auditor: the chains of its jurisdiction's streams."""
+    scope = principal.jurisdiction
+    services: list[ServiceVerification] = []
+    for service in SERVICES:
+        async with pools.acquire(service) as conn:
+            database = str(await conn.fetchval("SELECT current_database()"))
+            chain = await verify_database(
+                conn, database, jurisdiction_like=principal.jurisdiction_like()
+            )
+        problems = [
+            ProblemOut(
+                service=service,
+                database=database,
+                kind="chain",
+                stream_id=b.stream_id,
+                stream_version=b.stream_version,
+                event_id=None,
+                message=b.problem,
+            )
+            for b in chain.breaks
+        ]
+        services.append(
+            ServiceVerification(
+                service=service,
+                database=database,
+                intact=chain.intact,
+                streams=chain.streams,
+                events=chain.events,
+                max_position=0,
+                hole_ranges=0,
+                unexplained_holes=[],
+                kafka=None,
+                checkpoints=CheckpointsChecked(
+                    checked=0, verified=0, failed=0, skipped=0, latest=None
+                ),
+                problem_count=len(problems),
+                problems=problems,
+                notes=[],
+            )
+        )
+    located = next((p for s in services for p in s.problems), None)
+    return Verification(
+        scope=scope,
+        intact=all(s.intact for s in services),
+        kafka_checked=False,
+        checked_at=checked_at,
+        problem_count=sum(s.problem_count for s in services),
+        first_broken=StreamLocation(
+            service=located.service,
+            database=located.database,
+            stream_id=located.stream_id,
+            stream_version=located.stream_version,
+        )
+        if located is not None and located.stream_id is not None
+        else None,
+        services=services,
+        problems=[],
+        notes=[BOUND_VERIFY_NOTE.format(j=scope)],
+    )
+
+
 def integrity_router(
     ctx: ServiceContext, pools: AuditorPools, auditor: PrincipalDependency
 ) -> APIRouter:
@@ -256,6 +345,9 @@ def integrity_router(
         trusted_keys(settings)  # unreadable keys: a clear 503 before the long checks
         async with verify_lock:
             checked_at = datetime.now(UTC)
+            if not principal.is_city_wide:  # a county-bound auditor: its streams only
+                with unavailable(settings):
+                    return await scoped_verification(pools, principal, checked_at)
             with unavailable(settings, kafka=kafka):
                 await pools.open_all()
                 report = await audit_databases(
@@ -274,6 +366,9 @@ def integrity_router(
         trust = trusted_keys(settings)
         if not trust:
             notes.append("no trusted public keys on this server: no checkpoint can verify")
+        bound = not principal.is_city_wide  # a county-bound auditor: whether they verify only
+        if bound:
+            notes.append(BOUND_CHECKPOINTS_NOTE.format(j=principal.jurisdiction))
         with unavailable(settings):
             for service in SERVICES:
                 async with pools.acquire(service) as conn:
@@ -283,11 +378,14 @@ def integrity_router(
                         service=service,
                         database=audit.database,
                         intact=audit.intact,
-                        checkpoints=[_checkpoint_out(service, c) for c in audit.checkpoints],
-                        problems=[_problem_out(p) for p in audit.problems],
+                        checkpoints=[]
+                        if bound
+                        else [_checkpoint_out(service, c) for c in audit.checkpoints],
+                        problems=[] if bound else [_problem_out(p) for p in audit.problems],
                     )
                 )
         return Checkpoints(
+            scope=principal.jurisdiction if bound else None,
             checked_at=checked_at,
             intact=all(s.intact for s in services),
             trusted_keys=sorted(trust),

@@ -1,0 +1,139 @@
+"""成果共享 to the departments' own systems: each receiving department's feed items on its own
+Kafka topic ``share.<department>.v1`` (docs/security.md, "Departments' share topics").
+
+The projection writes a feed item (``feed_items``) when an event shares something with a
+department (a transferred clue, an issue fed back); this loop, run with the relay of the
+reporting service, publishes every item not yet published to its department's topic and records
+it in ``share_published`` (outside the projection's schema, so a rebuild of the views, which
+recreates the same deterministic item ids, publishes nothing twice). Delivery is at least once:
+a crash between the broker's acknowledgement and the record sends the item again with the same
+key (``item_id``), which a department's consumer uses to drop the repeat.
+
+A message carries exactly what the department's feed shows of the item (``GET
+/api/v1/feeds/{department}``, without the 签收 fields, which come later and go back through that
+HTTP endpoint): never the source of a matter, no informant field. Only reporting may write these
+topics and only the department's principal ``dept-<department>`` may read its own
+(``xuncha_shared.provision.acls``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaProducer
+from xuncha_shared.contracts.topics import share_topic
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.kafka import client_security, producer_config
+from xuncha_shared.runtime import ServiceContext
+
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA
+
+log = logging.getLogger("xuncha.reporting.share")
+
+#: the message's own name and version (a consumer outside xuncha checks them)
+MESSAGE_SCHEMA = "xuncha.share-item"
+MESSAGE_VERSION = 1
+POLL_SECONDS = 1.0
+BATCH = 500
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS public.share_published (
+    item_id      text        PRIMARY KEY,
+    department   text        NOT NULL,
+    topic        text        NOT NULL,
+    published_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+_PENDING_SQL = f"""
+SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id, i.jurisdiction, i.unit,
+       i.summary, i.reason, i.rect_type, i.due_date, i.occurred_at
+FROM {LIVE_SCHEMA}.feed_items i
+WHERE NOT EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = i.item_id)
+ORDER BY i.occurred_at, i.item_id
+LIMIT $1
+"""
+
+_RECORD_SQL = """
+INSERT INTO public.share_published (item_id, department, topic)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+ON CONFLICT (item_id) DO NOTHING
+"""
+
+
+def message(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    """The item as the department's feed shows it (``FeedItemOut`` without 签收)."""
+    jurisdiction = str(row["jurisdiction"]).strip()
+    return {
+        "schema": MESSAGE_SCHEMA,
+        "version": MESSAGE_VERSION,
+        "item_id": row["item_id"],
+        "department": row["department"],
+        "kind": row["kind"],
+        "source_event_id": str(row["source_event_id"]),
+        "ref_id": row["ref_id"],
+        "jurisdiction": jurisdiction,
+        "jurisdiction_name": jurisdictions.name_of(jurisdiction),
+        "unit": row["unit"],
+        "summary": row["summary"],
+        "reason": row["reason"],
+        "rect_type": row["rect_type"],
+        "due_date": row["due_date"],
+        "occurred_at": row["occurred_at"].isoformat(),
+    }
+
+
+async def publish_pending(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, prefix: str = "", limit: int = BATCH
+) -> int:
+    """Publish up to ``limit`` items not yet published, then record them; returns how many."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_PENDING_SQL, limit)
+    if not rows:
+        return 0
+    topics = [share_topic(r["department"], prefix) for r in rows]
+    sent = [
+        await producer.send(topic, orjson.dumps(message(r)), key=str(r["item_id"]).encode("utf-8"))
+        for topic, r in zip(topics, rows, strict=True)
+    ]
+    await asyncio.gather(*sent)  # every item acknowledged by the broker before it is recorded
+    async with pool.acquire() as conn:
+        await conn.execute(
+            _RECORD_SQL,
+            [r["item_id"] for r in rows],
+            [r["department"] for r in rows],
+            topics,
+        )
+    return len(rows)
+
+
+async def run_share_publisher(ctx: ServiceContext, stop: asyncio.Event) -> None:
+    """Publish new feed items until ``stop`` is set (a failure is logged and retried)."""
+    settings = ctx.settings
+    producer = AIOKafkaProducer(
+        **producer_config(
+            settings.kafka_bootstrap,
+            client_id="reporting.share",
+            security=client_security(settings),
+        )
+    )
+    await producer.start()
+    try:
+        while not stop.is_set():
+            try:
+                published = await publish_pending(ctx.pool, producer, settings.topic_prefix)
+            except Exception as exc:  # the database or the broker: logged, retried
+                log.warning("share topics: publishing failed, retrying: %s", exc)
+                published = 0
+            if published:
+                log.info("share topics: published %d feed item(s)", published)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+    finally:
+        await producer.stop()

@@ -1,0 +1,157 @@
+"""Each receiving department's feed on its own Kafka topic ``share.<department>.v1``, readable
+only by that department's principal (docs/security.md, "Departments' share topics"), against
+the real broker with its SASL users and ACLs and the real reporting database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from xuncha_reporting.bootstrap import SPEC
+from xuncha_reporting.share_publisher import publish_pending
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.topics import share_topic
+from xuncha_shared.kafka import KafkaSecurity, producer_config
+from xuncha_shared.provision.acls import department_principal
+from xuncha_shared.settings import SERVICES
+
+from tests.support.principals import LINCHUAN, department
+from tests.support.service_api import InProcessService, in_process_service
+
+pytestmark = pytest.mark.timeout(180)
+
+DISCIPLINE, AUDIT = Department.DISCIPLINE, Department.AUDIT
+PRINCIPALS = {"jw": department("jw", DISCIPLINE), "sj": department("sj", AUDIT)}
+ACK_FIELDS = {"acknowledged", "acknowledged_at", "acknowledged_by", "ack_note"}
+
+
+def login(infra: Any, name: str) -> KafkaSecurity:
+    if name not in infra.kafka_users:
+        pytest.skip("this backend's broker runs without authentication")
+    return KafkaSecurity("SASL_PLAINTEXT", "SCRAM-SHA-512", name, infra.kafka_users[name])
+
+
+@pytest.fixture(scope="module")
+async def reporting(infra: Any) -> AsyncIterator[InProcessService]:
+    async with in_process_service(
+        infra, SPEC, PRINCIPALS, label="sh", services=list(SERVICES)
+    ) as svc:
+        yield svc
+
+
+async def add_item(svc: InProcessService, dept: Department, summary: str) -> str:
+    item_id = f"{uuid.uuid4()}:{dept.value}"
+    await svc.ctx.pool.execute(
+        "INSERT INTO projection.feed_items (item_id, department, kind, source_event_id, "
+        "source_event_type, ref_id, jurisdiction, unit, summary, reason, rect_type, due_date, "
+        "occurred_at) VALUES ($1, $2, 'clue_transfer', $3, 'clues.ClueTransferred', $4, $5, "
+        "'临川区某局', $6, '涉嫌违纪', NULL, NULL, $7)",
+        item_id,
+        dept.value,
+        uuid.uuid4(),
+        str(uuid.uuid4()),
+        LINCHUAN,
+        summary,
+        datetime.now(UTC),
+    )
+    return item_id
+
+
+async def publish(infra: Any, svc: InProcessService) -> int:
+    """One pass of reporting's share publisher, as the reporting principal."""
+    producer = AIOKafkaProducer(
+        **producer_config(
+            infra.kafka_bootstrap, client_id="t.share", security=login(infra, "reporting")
+        )
+    )
+    await producer.start()
+    try:
+        return await publish_pending(svc.ctx.pool, producer, infra.topic_prefix)
+    finally:
+        await producer.stop()
+
+
+async def read_until(
+    infra: Any, security: KafkaSecurity, topic: str, group: str, item_id: str
+) -> dict[str, Any]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=infra.kafka_bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        request_timeout_ms=10_000,
+        **security.aiokafka(),
+    )
+    try:
+        await asyncio.wait_for(consumer.start(), 20)
+        async with asyncio.timeout(30):
+            while True:
+                record = await consumer.getone()
+                if record.key == item_id.encode():
+                    doc: dict[str, Any] = orjson.loads(record.value)
+                    return doc
+    finally:
+        await consumer.stop()
+
+
+async def test_a_department_reads_its_feed_on_its_own_topic_and_not_another_s(
+    infra: Any, reporting: InProcessService
+) -> None:
+    jw = login(infra, department_principal(DISCIPLINE))
+    own = await add_item(reporting, DISCIPLINE, "某局长违规收受礼金问题线索")
+    other = await add_item(reporting, AUDIT, "某局专项资金使用问题")
+    assert await publish(infra, reporting) >= 2
+    assert await publish(infra, reporting) == 0  # each item once
+
+    prefix = infra.topic_prefix
+    own_topic = share_topic(DISCIPLINE.value, prefix)
+    doc = await read_until(infra, jw, own_topic, f"{prefix}share.discipline_commission.t", own)
+    # exactly what the department's feed shows of the item (签收 comes back over HTTP)
+    feed = await reporting.client.get(
+        "/api/v1/feeds/discipline_commission",
+        headers={"Authorization": f"Bearer {reporting.tokens['jw']}"},
+    )
+    assert feed.status_code == 200, feed.text
+    [shown] = [i for i in feed.json()["items"] if i["item_id"] == own]
+    expected = {k: v for k, v in shown.items() if k not in ACK_FIELDS}
+    got = {k: v for k, v in doc.items() if k not in {"schema", "version", "department"}}
+    assert doc["department"] == feed.json()["department"] == "discipline_commission"
+    assert got == {**expected, "occurred_at": got["occurred_at"]}
+    assert datetime.fromisoformat(got["occurred_at"]) == datetime.fromisoformat(
+        shown["occurred_at"].replace("Z", "+00:00")
+    )
+    assert doc["schema"] == "xuncha.share-item" and doc["version"] == 1
+
+    # the audit bureau's item went to its own topic, which the discipline commission cannot read
+    audit_topic = share_topic(AUDIT.value, prefix)
+    sj = login(infra, department_principal(AUDIT))
+    assert (await read_until(infra, sj, audit_topic, f"{prefix}share.audit.t", other))[
+        "summary"
+    ] == "某局专项资金使用问题"
+    with pytest.raises((TopicAuthorizationFailedError, KafkaError)):
+        await read_until(infra, jw, audit_topic, f"{prefix}share.discipline_commission.x", other)
+
+
+async def test_a_department_cannot_write_any_share_topic(infra: Any) -> None:
+    jw = login(infra, department_principal(DISCIPLINE))
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infra.kafka_bootstrap, request_timeout_ms=10_000, **jw.aiokafka()
+    )
+    await asyncio.wait_for(producer.start(), 20)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await asyncio.wait_for(
+                producer.send_and_wait(
+                    share_topic(DISCIPLINE.value, infra.topic_prefix), b"{}", key=b"k"
+                ),
+                20,
+            )
+    finally:
+        await producer.stop()

@@ -1,0 +1,58 @@
+"""A petition's summary is scanned for phone and ID numbers (R11) before anything is recorded."""
+
+from __future__ import annotations
+
+import pytest
+from xuncha_intake.domain.personal_numbers import NumberKind, find_personal_numbers, summary_problem
+
+pytestmark = pytest.mark.unit
+
+ID = "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "举报人电话13907941234，反映某局问题",
+        "联系 139 0794 1234",
+        "联系139-0794-1234",
+        "+86 13907941234",
+        "电话：１３９０７９４１２３４",  # full-width digits
+        "座机0794-8221234",
+        "座机(0794)8221234",
+    ],
+)
+def test_phone_numbers_are_found(text: str) -> None:
+    assert find_personal_numbers(text).counts[NumberKind.PHONE] == 1
+
+
+@pytest.mark.parametrize("text", [f"身份证{ID}", f"身份证 {ID.lower()} 。", "440301199001011234号"])
+def test_id_numbers_are_found_and_not_counted_as_phones(text: str) -> None:
+    found = find_personal_numbers(text)
+    assert found.counts == {NumberKind.ID_NUMBER: 1, NumberKind.PHONE: 0}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "反映某局2023年违规发放津补贴问题，涉及金额120000元",
+        # a long run of digits is no number of a person
+        "文号临纪发〔2024〕12号，合同编号2023010112345678901234",
+        "12345678901",  # 11 digits not starting 13–19
+        "2024-05-01 至 2024-06-30",
+        "",
+    ],
+)
+def test_ordinary_text_is_clean(text: str) -> None:
+    assert not find_personal_numbers(text)
+    assert summary_problem(text) is None
+
+
+def test_the_problem_names_what_was_found_never_the_number() -> None:
+    problem = summary_problem(f"电话13907941234，身份证{ID}，另一电话0794-8221234")
+    assert problem is not None
+    assert "电话号码（2 处）" in problem and "身份证号码（1 处）" in problem
+    assert "2 phone number(s)" in problem and "1 ID number(s)" in problem
+    assert "R11" in problem
+    for digits in ("13907941234", ID, "8221234", "0794"):
+        assert digits not in problem
