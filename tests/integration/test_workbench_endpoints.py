@@ -263,8 +263,9 @@ async def test_history_of_another_jurisdiction_is_404_like_an_unknown_id(
 
     resp = await clues.client.get("/api/v1/clues/not-a-uuid/history", headers=bearer(clues, "city"))
     assert_problem(resp, 422)
+    # a department reads the history of a clue transferred to it only: this one is unknown to it
     resp = await clues.client.get(f"/api/v1/clues/{clue_id}/history", headers=bearer(clues, "dept"))
-    assert_problem(resp, 403)
+    assert_problem(resp, 404)
 
 
 async def test_cadre_levels_of_the_clues_an_office_handles(clues: InProcessService):
