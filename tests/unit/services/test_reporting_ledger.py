@@ -15,7 +15,7 @@ from xuncha_reporting.domain.ledger import china_date, parse_due_date, unit_ledg
 from xuncha_reporting.domain.model import LedgerIssue, LedgerReport
 from xuncha_reporting.entrypoints.routes.ledger import Ledger
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_schema_name
-from xuncha_shared.cli import app as cli_app
+from xuncha_shared.cli import with_service_commands
 
 LINCHUAN = "361002"
 NANCHENG = "361021"
@@ -229,7 +229,7 @@ def test_replay_schema_name():
 def test_cli_refuses_bad_arguments_before_touching_anything(args: list[str], message: str):
     # an unreachable database: the refusal must come first (exit 2), never a connection error
     env = {"XUNCHA_PG_ADMIN_URL": "postgresql://nobody@127.0.0.1:1/none", "COLUMNS": "200"}
-    result = CliRunner().invoke(cli_app, ["audit", "replay", *args], env=env)
+    result = CliRunner().invoke(with_service_commands(), ["audit", "replay", *args], env=env)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output

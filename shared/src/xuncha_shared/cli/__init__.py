@@ -77,8 +77,19 @@ def register_service_commands(root: typer.Typer, groups: dict[str, typer.Typer])
     return added
 
 
-register_service_commands(app, GROUPS)
+_services_registered = False
+
+
+def with_service_commands() -> typer.Typer:
+    """``app`` with the services' sub-commands added (once). Not done at import: a service's CLI
+    module imports ``xuncha_shared.cli.common``, which runs this package first, and loading that
+    same module's entry point then would find it half imported."""
+    global _services_registered
+    if not _services_registered:
+        register_service_commands(app, GROUPS)
+        _services_registered = True
+    return app
 
 
 def main() -> None:
-    app()
+    with_service_commands()()
