@@ -63,17 +63,8 @@ export function rule(check: (value: string) => string | null, trigger = "blur", 
   };
 }
 
-/** Whether a clue summary obviously carries a reporter's identity (R11): a mainland mobile or a
- * landline number, or an 18-digit ID number; the clues service refuses the same (422). */
-export function hasIdentity(text: string): boolean {
-  const id = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/;
-  const mobile = /(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)/;
-  const landline = /(?<!\d)0\d{2,3}-\d{7,8}(?!\d)/;
-  return id.test(text) || mobile.test(text) || landline.test(text);
-}
-
 // A petition's summary leaves intake in clear text: phone and ID numbers in it are refused (R11),
-// as intake's xuncha_intake.domain.personal_numbers does (same patterns, same message).
+// as xuncha_shared.domain.personal_numbers does (intake and clues: same patterns, same message).
 const NUMBER_PATTERNS: [string, RegExp][] = [
   ["身份证号码", /(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9A-Za-z])/g],
   ["电话号码", /(?<![0-9])(?:(?:\+|00)?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9])/g],
@@ -92,4 +83,10 @@ export function summaryNumbersError(value: string): string | null {
   if (!counts.size) return null;
   const found = [...counts].map(([kind, n]) => `${kind}（${n} 处）`).join("、");
   return `摘要中含有${found}：请删去，举报人的电话和身份证号请填在举报人信息中（加密保存）`;
+}
+
+/** Whether a clue summary obviously carries a reporter's identity (R11): the same numbers as a
+ * petition's summary (the clues service refuses them with a 422 too). */
+export function hasIdentity(text: string): boolean {
+  return summaryNumbersError(text) !== null;
 }

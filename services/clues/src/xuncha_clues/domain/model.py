@@ -32,7 +32,6 @@ state the clue is in, and decides nothing. Rules:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -64,6 +63,7 @@ from xuncha_shared.domain.errors import (
     NotFoundError,
     RuleViolation,
 )
+from xuncha_shared.domain.personal_numbers import find_personal_numbers
 from xuncha_shared.envelope import EventPayload
 
 STREAM_TYPE = "clue"
@@ -135,25 +135,6 @@ def _require_status(
 ) -> None:
     if state.status not in allowed:
         raise IllegalTransition(state.status, action_zh, action)
-
-
-# --- R11: no informant identity in a summary --------------------------------------------------
-
-#: a mainland mobile number (optionally +86 / spaced / hyphenated) or a landline with area code
-_PHONE = re.compile(
-    r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"
-)
-#: an 18-digit resident ID number (last character a digit or X)
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
-def identity_in(summary: str) -> str | None:
-    """What of an informant's identity ``summary`` obviously carries (R11), or ``None``."""
-    if _ID_NUMBER.search(summary):
-        return "身份证号码 / an ID number"
-    if _PHONE.search(summary):
-        return "电话号码 / a phone number"
-    return None
 
 
 # --- R2 route table (versioned: Art. 28 of the 2015 regulation) -------------------------------
@@ -408,11 +389,11 @@ def decide_register(state: Clue, cmd: RegisterClue) -> list[EventPayload]:
         raise InvalidCommand(
             f"未知的行政区划代码 {cmd.jurisdiction!r} / unknown jurisdiction {cmd.jurisdiction!r}"
         )
-    if cmd.direct and (found := identity_in(cmd.summary)) is not None:
+    if cmd.direct and (found := find_personal_numbers(cmd.summary)):
         raise InvalidCommand(
-            f"线索摘要不得包含举报人身份信息 (R11)：摘要中含有{found.split(' / ')[0]} / the "
+            f"线索摘要不得包含举报人身份信息 (R11)：摘要中含有{found.describe_zh()} / the "
             f"summary must not carry the informant's identity (R11): it contains "
-            f"{found.split(' / ')[1]}"
+            f"{found.describe_en()}"
         )
     return [
         ClueRegistered(

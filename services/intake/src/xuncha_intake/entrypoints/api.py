@@ -36,13 +36,14 @@ from xuncha_shared.contracts.intake import (
     ReadReason,
 )
 from xuncha_shared.crypto import InformantCryptoError, InformantIdentity
+from xuncha_shared.domain import personal_numbers
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
 from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import request_meta
 
-from xuncha_intake.domain import groups, model, personal_numbers
+from xuncha_intake.domain import groups, model
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.handlers import GroupHandlers, IntakeHandlers, PetitionInput
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from xuncha_intake.domain.personal_numbers import NumberKind, find_personal_numbers, summary_problem
+from xuncha_shared.domain.personal_numbers import NumberKind, find_personal_numbers, summary_problem
 
 pytestmark = pytest.mark.unit
 
