@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any
@@ -142,13 +143,13 @@ class ProjectionTables:
         """
         self._doc_sql = f"""
             INSERT INTO {s}.lifecycle_docs AS d (kind, key, jurisdiction, doc, at)
-            VALUES ($1, $2, $3, $4, $5)
+            VALUES ($1, $2, $3, $4::text::jsonb, $5)
             ON CONFLICT (kind, key) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction,
                 doc = EXCLUDED.doc, at = EXCLUDED.at
             WHERE d.at < EXCLUDED.at
         """
         self._docs_sql = f"""
-            SELECT kind, key, jurisdiction, doc FROM {s}.lifecycle_docs
+            SELECT kind, key, jurisdiction, doc::text AS doc FROM {s}.lifecycle_docs
             WHERE kind = ANY($1::text[]) AND jurisdiction LIKE $2
         """
         self._unit_issues_sql = f"""
@@ -256,7 +257,9 @@ class ProjectionTables:
                     change.kind,
                     change.key,
                     change.jurisdiction,
-                    change.doc,
+                    # as text: the same on a pool's connection (a jsonb codec) and a plain one
+                    # (rebuilds, replays)
+                    json.dumps(change.doc, ensure_ascii=False),
                     change.at,
                 )
             case DemoMark():
@@ -407,7 +410,7 @@ class ProjectionTables:
         rows = await conn.fetch(self._docs_sql, list(kinds), jurisdiction_like)
         out: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in kinds}
         for r in rows:
-            doc = dict(r["doc"])
+            doc = dict(json.loads(r["doc"]))
             doc["jurisdiction"] = str(r["jurisdiction"]).strip()
             out[r["kind"]][r["key"]] = doc
         return out
