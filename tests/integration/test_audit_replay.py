@@ -238,9 +238,12 @@ async def live_views(stack: Replayed) -> dict[str, Any]:
     view = (await get(stack, "/api/v1/views/linked")).json()
     row = (await get(stack, "/api/v1/views/linked", jurisdiction=LINCHUAN)).json()
     ledger = await get(stack, "/api/v1/views/ledger", jurisdiction=LINCHUAN, unit=UNIT)
-    assert ledger.status_code == 200, ledger.text
+    # 404 until the projection has the unit's first issue: a waiting predicate reads it as "not
+    # yet" (its reports_total is no number), a comparison as a difference
+    assert ledger.status_code in (200, 404), ledger.text
+    body = ledger.json() if ledger.status_code == 200 else {"reports_total": None}
     (county,) = row["counties"]
-    return {"linked": view, "row": county, "ledger": ledger.json()}
+    return {"linked": view, "row": county, "ledger": body}
 
 
 def rows_of(view: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +251,14 @@ def rows_of(view: dict[str, Any]) -> dict[str, Any]:
     (only the city row has its own work); the replay gives the domain function's rows."""
 
     def row(r: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in r.items() if not (k == "own" and v is None)}
+        out = {k: v for k, v in r.items() if not (k == "own" and v is None)}
+        if out.get("own") is not None:  # the model's rates of the city's own work: null there
+            out["own"] = {
+                k: v
+                for k, v in out["own"].items()
+                if not (k in ("completion_rate", "self_declared_rate") and v is None)
+            }
+        return out
 
     return {"city": row(view["city"]), "counties": [row(c) for c in view["counties"]]}
 

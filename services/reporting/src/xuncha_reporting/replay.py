@@ -36,6 +36,7 @@ from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import check_schema
 from xuncha_reporting.domain.deadlines import deadline_item
 from xuncha_reporting.domain.ledger import china_date
+from xuncha_reporting.domain.linkage import LINKAGE_KINDS, linkage_figures, with_linkage
 from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
 from xuncha_reporting.rebuild import ProgressHook, ProjectionRun, act_as_owner, project_history
 from xuncha_reporting.settings import SERVICE
@@ -186,6 +187,7 @@ async def replay_as_of(
         tables = ProjectionTables(report.schema)
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             report.counters = counters_from_rows(await tables.counter_rows(conn))
+            linkage_docs = await tables.docs(conn, LINKAGE_KINDS, f"{city[:4]}%")
             report.deadlines = [
                 deadline_item(row, china_date(as_of))
                 for row in await tables.deadline_rows(conn, jurisdiction)
@@ -197,7 +199,9 @@ async def replay_as_of(
                     report.ledger = await tables.unit_ledger(
                         conn, jurisdiction, unit, china_date(as_of)
                     )
-        report.view = linked_view(report.counters, city)
+        report.view = with_linkage(
+            linked_view(report.counters, city), city, linkage_figures(linkage_docs)
+        )
         if not keep:
             await conn.execute(f"DROP SCHEMA IF EXISTS {report.schema} CASCADE")
         return report

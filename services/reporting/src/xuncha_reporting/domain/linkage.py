@@ -56,3 +56,19 @@ def city_linkage(
         for f in FIGURES:
             total[f] += figures.get(code, {}).get(f, 0)
     return total, own
+
+
+def with_linkage(
+    view: dict[str, Any], city_code: str, figures: dict[str, dict[str, int]]
+) -> dict[str, Any]:
+    """The linked view (``views.linked_view``) with each county's linkage figures, and the city
+    row's: its counties' summed plus its own (in ``own``). The live route and the as-of replay
+    both give this, so an auditor's replay equals what the office saw."""
+    for row in view["counties"]:
+        add_linkage(row, figures)
+    codes = [c["jurisdiction"] for c in view["counties"]]
+    total, own = city_linkage(city_code, codes, figures)
+    view["city"] |= total
+    if view["city"].get("own") is not None:
+        view["city"]["own"] = {**view["city"]["own"], **own}
+    return view
