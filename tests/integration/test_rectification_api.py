@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from xuncha_rectification.adapters.tables import record_clue
 from xuncha_rectification.bootstrap import SPEC
 from xuncha_rectification.domain.model import add_months, local_date
 from xuncha_shared.contracts.common import Department
@@ -30,6 +31,7 @@ from tests.support.service_api import in_process_service
 pytestmark = pytest.mark.timeout(180)
 
 
+KNOWN_CLUE = uuid.uuid4()
 PRINCIPALS = {
     "jw": department("jw", Department.DISCIPLINE),
     "audit": department("sj", Department.AUDIT),
@@ -56,6 +58,9 @@ async def api(infra: Any) -> AsyncIterator[Api]:
     async with in_process_service(
         infra, SPEC, PRINCIPALS, label="re", own_topics=True, relay=True
     ) as svc:
+        # the clue the feedbacks cite, as the rectification.clues consumer keeps it (R25)
+        async with svc.ctx.pool.acquire() as conn:
+            await record_clue(conn, uuid.uuid4(), KNOWN_CLUE, LINCHUAN)
         yield Api(client=svc.client, pool=svc.ctx.pool, tokens=svc.tokens, settings=svc.settings)
 
 
@@ -67,7 +72,7 @@ def feedback(**overrides: Any) -> dict[str, Any]:
             {
                 "description": "落实全面从严治党主体责任不到位",
                 "rect_type": "time_bound",
-                "clue_ids": [str(uuid.uuid4())],
+                "clue_ids": [str(KNOWN_CLUE)],
                 "concerns": ["discipline_commission"],
             },
             {
