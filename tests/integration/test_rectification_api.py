@@ -336,6 +336,39 @@ async def test_ledger_list(api: Api) -> None:
     )
 
 
+async def test_ledger_pages_with_total_sort_and_filters(api: Api) -> None:
+    """Server-side paging (issue 11): a page, the total the filters match, a checked sort."""
+    unit = f"临川区分页{uuid.uuid4().hex[:6]}局"
+    issues = [
+        {"description": f"问题{n}", "rect_type": "long_term" if n % 2 else "time_bound"}
+        for n in range(5)
+    ]
+    assert (await post_feedback(api, unit=unit, issues=issues)).status_code == 201
+    base = f"/api/v1/rectifications?unit_contains={unit[3:]}"
+    seen: list[str] = []
+    for offset in (0, 2, 4):
+        resp = await api.client.get(
+            f"{base}&limit=2&offset={offset}&sort=-fed_back_at", headers=api.auth("county")
+        )
+        assert resp.status_code == 200, resp.text
+        doc = resp.json()
+        assert doc["total"] == 5
+        assert doc["sort"] == "-fed_back_at"
+        assert len(doc["items"]) == (1 if offset == 4 else 2)
+        seen += [i["id"] for i in doc["items"]]
+    assert len(set(seen)) == 5  # pages never overlap
+    doc = (await api.client.get(f"{base}&rect_type=long_term", headers=api.auth("county"))).json()
+    assert doc["total"] == 2
+    assert {i["rect_type"] for i in doc["items"]} == {"long_term"}
+    doc = (await api.client.get(f"{base}&sort=unit&offset=50", headers=api.auth("county"))).json()
+    assert (doc["items"], doc["total"]) == ([], 5)
+    # the other county's office sees none of them
+    doc = (await api.client.get(base, headers=api.auth("other"))).json()
+    assert doc["total"] == 0
+    resp = await api.client.get(f"{base}&sort=description", headers=api.auth("county"))
+    assert [e["field"] for e in assert_problem(resp, 422)["errors"]] == ["query.sort"]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
