@@ -156,14 +156,6 @@ export const MEETINGS: Record<string, string> = {
   standing_committee: "常委会",
   leading_group: "巡察工作领导小组会",
 };
-export const DISPOSITIONS: Record<string, string> = {
-  talk_or_letter: "谈话函询",
-  preliminary_check: "初步核实",
-  shelved: "暂存待查",
-  closed: "予以了结",
-  case_opened: "立案审查调查",
-  organisational_handling: "组织处理",
-};
 /** the topics of a problem found (发现问题) */
 export const PROBLEM_TOPICS = ["两个责任", "一岗双责", "三重一大", "四风", "微腐败", "民主集中制", "选人用人", "惠民资金"];
 export const inspectionReportKindOptions = opts(INSPECTION_REPORT_KINDS);
@@ -199,6 +191,8 @@ export const noticeChannelOptions = opts(NOTICE_CHANNELS);
 /** Today in China Standard Time (YYYY-MM-DD), the services' "today". */
 export function todayCst(now: Date = new Date()): string {
   return new Date(now.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
 // deadlines (期限, docs/clocks.md): the kinds the services run and the states of the view
 export const DEADLINE_KINDS: Record<string, string> = {
   "rectification.formal_report": "整改情况报告（2个月）",
