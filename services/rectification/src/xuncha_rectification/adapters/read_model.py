@@ -7,7 +7,6 @@ stream instead.
 from __future__ import annotations
 
 import builtins
-
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol

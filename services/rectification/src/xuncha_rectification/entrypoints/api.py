@@ -5,7 +5,11 @@
 | POST | ``/api/v1/feedbacks`` | city/county office, inspection group (own jurisdiction) |
 | POST | ``/api/v1/rectifications/{issue_id}/reports`` | the unit (its own); office, group |
 | GET | ``/api/v1/rectifications/{issue_id}`` | offices, groups, auditor, department, unit |
-| GET | ``/api/v1/rectifications[?jurisdiction=&unit=&unit_contains=&unit_id=&round_id=&status=&rect_type=&sort=&limit=&offset=]`` | the same (ledger, paged with ``total``) |
+| GET | ``/api/v1/rectifications[?jurisdiction=&unit=&sort=&limit=…]`` | the same (ledger) |
+
+The ledger is paged on the server: ``limit``/``offset`` with the ``total`` the filters
+(``unit``, ``unit_contains``, ``unit_id``, ``round_id``, ``status``, ``rect_type``) match, and a
+checked ``sort`` (``xuncha_shared.http.paging``; default ``due_date``).
 
 Plans, evidence, verification, close-out, supervision and red lines: ``plans_api.py``. An
 inspected unit (``inspected_unit``) sees only its own unit's issues: any other answers the 404 of

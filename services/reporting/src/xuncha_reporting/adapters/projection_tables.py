@@ -11,7 +11,7 @@ import asyncpg
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
-from xuncha_reporting.domain.intake_clocks import close_with_stationings
+from xuncha_reporting.domain.intake_clocks import close_with_stationings, real_name_result_notices
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import (
     Ack,
@@ -439,7 +439,7 @@ class ProjectionTables:
     ) -> list[dict[str, Any]]:
         """Every deadline (of ``jurisdiction``, or all) whose start or firing was projected."""
         rows = await conn.fetch(self._deadlines_sql, jurisdiction)
-        return close_with_stationings([_trimmed(r) for r in rows])
+        return close_with_stationings(real_name_result_notices([_trimmed(r) for r in rows]))
 
     async def unit_ledger(
         self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str, unit: str, as_of: date
