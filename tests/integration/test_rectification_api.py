@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from xuncha_rectification.adapters.tables import record_clue
 from xuncha_rectification.bootstrap import SPEC
 from xuncha_rectification.domain.model import add_months, local_date
 from xuncha_shared.contracts.common import Department
@@ -30,6 +31,7 @@ from tests.support.service_api import in_process_service
 pytestmark = pytest.mark.timeout(180)
 
 
+KNOWN_CLUE = uuid.uuid4()
 PRINCIPALS = {
     "jw": department("jw", Department.DISCIPLINE),
     "audit": department("sj", Department.AUDIT),
@@ -56,6 +58,9 @@ async def api(infra: Any) -> AsyncIterator[Api]:
     async with in_process_service(
         infra, SPEC, PRINCIPALS, label="re", own_topics=True, relay=True
     ) as svc:
+        # the clue the feedbacks cite, as the rectification.clues consumer keeps it (R25)
+        async with svc.ctx.pool.acquire() as conn:
+            await record_clue(conn, uuid.uuid4(), KNOWN_CLUE, LINCHUAN)
         yield Api(client=svc.client, pool=svc.ctx.pool, tokens=svc.tokens, settings=svc.settings)
 
 
@@ -67,7 +72,7 @@ def feedback(**overrides: Any) -> dict[str, Any]:
             {
                 "description": "落实全面从严治党主体责任不到位",
                 "rect_type": "time_bound",
-                "clue_ids": [str(uuid.uuid4())],
+                "clue_ids": [str(KNOWN_CLUE)],
                 "concerns": ["discipline_commission"],
             },
             {
@@ -329,6 +334,39 @@ async def test_ledger_list(api: Api) -> None:
         ),
         403,
     )
+
+
+async def test_ledger_pages_with_total_sort_and_filters(api: Api) -> None:
+    """Server-side paging (issue 11): a page, the total the filters match, a checked sort."""
+    unit = f"临川区分页{uuid.uuid4().hex[:6]}局"
+    issues = [
+        {"description": f"问题{n}", "rect_type": "long_term" if n % 2 else "time_bound"}
+        for n in range(5)
+    ]
+    assert (await post_feedback(api, unit=unit, issues=issues)).status_code == 201
+    base = f"/api/v1/rectifications?unit_contains={unit[3:]}"
+    seen: list[str] = []
+    for offset in (0, 2, 4):
+        resp = await api.client.get(
+            f"{base}&limit=2&offset={offset}&sort=-fed_back_at", headers=api.auth("county")
+        )
+        assert resp.status_code == 200, resp.text
+        doc = resp.json()
+        assert doc["total"] == 5
+        assert doc["sort"] == "-fed_back_at"
+        assert len(doc["items"]) == (1 if offset == 4 else 2)
+        seen += [i["id"] for i in doc["items"]]
+    assert len(set(seen)) == 5  # pages never overlap
+    doc = (await api.client.get(f"{base}&rect_type=long_term", headers=api.auth("county"))).json()
+    assert doc["total"] == 2
+    assert {i["rect_type"] for i in doc["items"]} == {"long_term"}
+    doc = (await api.client.get(f"{base}&sort=unit&offset=50", headers=api.auth("county"))).json()
+    assert (doc["items"], doc["total"]) == ([], 5)
+    # the other county's office sees none of them
+    doc = (await api.client.get(base, headers=api.auth("other"))).json()
+    assert doc["total"] == 0
+    resp = await api.client.get(f"{base}&sort=description", headers=api.auth("county"))
+    assert [e["field"] for e in assert_problem(resp, 422)["errors"]] == ["query.sort"]
 
 
 @pytest.mark.parametrize(

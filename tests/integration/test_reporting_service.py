@@ -622,3 +622,44 @@ def test_cli_rebuild_prints_an_identical_summary(stack: Stack):
     result = CliRunner().invoke(app, ["rebuild"], env=env)
     assert result.exit_code == 0, result.output
     assert "identical" in result.output
+
+
+async def test_a_feed_pages_with_total_sort_and_filters(stack: Stack):
+    """Server-side paging of a department's feed (issue 11): limit/offset, the total the filters
+    match, a checked sort, kind/acknowledged/unit filters."""
+    for _ in range(2):
+        await seed_case(stack, LINCHUAN)
+    await wait_consumed(stack)
+    url, who = "/api/v1/feeds/discipline_commission", stack.auth("discipline")
+    whole = (await stack.client.get(url, headers=who)).json()
+    assert whole["total"] >= 2 and whole["sort"] == "-occurred_at"
+    pages = []
+    for offset in range(whole["total"]):
+        resp = await stack.client.get(
+            url, params={"limit": 1, "offset": offset, "sort": "unit"}, headers=who
+        )
+        assert resp.status_code == 200, resp.text
+        doc = resp.json()
+        assert (doc["total"], doc["limit"], doc["offset"], doc["sort"]) == (
+            whole["total"],
+            1,
+            offset,
+            "unit",
+        )
+        pages += [i["item_id"] for i in doc["items"]]
+    assert sorted(pages) == sorted(i["item_id"] for i in whole["items"])  # no overlap, no gap
+    units = [i["unit"] for i in whole["items"]]
+    by_unit = (await stack.client.get(url, params={"sort": "unit"}, headers=who)).json()
+    assert [i["unit"] for i in by_unit["items"]] == sorted(units)
+    for acked in ("true", "false"):
+        doc = (await stack.client.get(url, params={"acknowledged": acked}, headers=who)).json()
+        assert all(i["acknowledged"] is (acked == "true") for i in doc["items"])
+        assert doc["total"] == len(doc["items"])
+    unacked = (await stack.client.get(url, params={"acknowledged": "false"}, headers=who)).json()
+    assert unacked["total"] == whole["unacknowledged"]
+    kind = whole["items"][0]["kind"]
+    doc = (await stack.client.get(url, params={"kind": kind}, headers=who)).json()
+    assert doc["total"] == sum(1 for i in whole["items"] if i["kind"] == kind)
+    resp = await stack.client.get(url, params={"sort": "summary"}, headers=who)
+    assert resp.status_code == 422
+    assert [e["field"] for e in resp.json()["errors"]] == ["query.sort"]

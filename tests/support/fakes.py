@@ -189,10 +189,16 @@ class InMemoryIssueReadModel:
 
 
 class InMemoryRectificationTables:
-    """A fake of rectification's hearings (R16) for unit tests of the handlers."""
+    """A fake of rectification's hearings (R16) and known clues (R25) for unit tests of the
+    handlers."""
 
     def __init__(self) -> None:
         self.hearings: set[tuple[UUID, UUID]] = set()
+        #: (clue id, jurisdiction) pairs, as ``known_clue`` holds them
+        self.clues: set[tuple[UUID, str]] = set()
+
+    async def clues_of(self, jurisdiction: str, clue_ids: Any) -> frozenset[UUID]:
+        return frozenset(c for c in clue_ids if (c, jurisdiction) in self.clues)
 
     async def heard(self, round_id: UUID, unit_id: UUID) -> bool:
         return (round_id, unit_id) in self.hearings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -187,6 +188,9 @@ async def test_service_layer_feedback_and_reports() -> None:
     handlers = rectification_handlers(store, views, now_utc)
     meta = Meta(actor=ACTOR, correlation_id=uuid.uuid4())
     cmd = _feedback(2)
+    with pytest.raises(model.InvalidCommand, match="R25"):  # its clues are not known yet
+        await handlers.feed_back(cmd, meta)
+    handlers.tables.clues |= {(c, cmd.jurisdiction) for i in cmd.issues for c in i.clue_ids}
     recorded = await handlers.feed_back(cmd, meta)
     assert [i.issue_id for i in recorded.issues] == [i.issue_id for i in cmd.issues]
     for spec in cmd.issues:
@@ -209,3 +213,22 @@ async def test_service_layer_feedback_and_reports() -> None:
     assert {r.status for r in rows} == {"reported_done", "fed_back"}
     assert len(await views.list("3610__", department="discipline_commission")) == 2
     assert await views.list("3610__", department="audit") == []
+
+
+def test_r25_feedback_cites_only_own_clues_with_one_refusal_for_unknown_and_foreign() -> None:
+    cmd = _feedback(2)
+    cited = [c for i in cmd.issues for c in i.clue_ids]
+    assert cited
+    assert len(model.decide_feedback(cmd, own_clues=frozenset(cited))) == 2
+    refusals = []
+    for own in (frozenset(cited[1:]), frozenset()):
+        with pytest.raises(model.InvalidCommand) as exc:
+            model.decide_feedback(cmd, own_clues=own)
+        refusals.append(exc.value.detail)
+    assert refusals[0] == refusals[1]
+    assert "R25" in refusals[0]
+    # feedbacks citing no clue need none
+    plain = dataclasses.replace(
+        cmd, issues=tuple(dataclasses.replace(i, clue_ids=()) for i in cmd.issues)
+    )
+    assert len(model.decide_feedback(plain, own_clues=frozenset())) == 2

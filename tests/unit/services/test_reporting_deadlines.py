@@ -125,4 +125,9 @@ def test_an_acceptance_notice_ends_r8_as_of_its_sending_day() -> None:
         )
     ]
     result = payload.model_copy(update={"notice": NoticeKind.RESULT})
-    assert project(env, result) == []
+    # the result notice ends its own clock (R8's result notice), never the acceptance's
+    assert project(env, result) == [
+        DeadlineEnded(
+            "intake.result_notice", str(pid), env.event_id, datetime(2026, 10, 20, tzinfo=CST)
+        )
+    ]

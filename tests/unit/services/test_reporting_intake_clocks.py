@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 from xuncha_reporting.domain import project
 from xuncha_reporting.domain.deadlines import deadline_item, state_of
-from xuncha_reporting.domain.intake_clocks import close_with_stationings, intake_clock_changes
+from xuncha_reporting.domain.intake_clocks import (
+    close_with_stationings,
+    intake_clock_changes,
+    real_name_result_notices,
+)
 from xuncha_reporting.domain.model import DeadlineEnded, DeadlineFired, DeadlineStart
 from xuncha_shared.contracts import intake
 from xuncha_shared.contracts.common import Channel
@@ -107,3 +111,51 @@ def test_the_end_of_a_stationing_closes_its_running_cadence_when_read() -> None:
 def test_a_keyed_deadline_links_to_its_case() -> None:
     item = deadline_item(_row("intake.stationing", f"{G}/{S}", date(2026, 11, 2)), date.today())
     assert item["case"] == {"type": "group", "id": str(G), "link": f"/api/v1/groups/{G}"}
+
+
+def test_r8_result_notice_starts_at_the_disposal_ends_when_sent_and_fires_overdue() -> None:
+    """Issue 14: the deadlines view lists intake's R8 result-notice clock."""
+    pid = uuid.uuid4()
+    learnt = intake.ClueDisposalLearned(
+        petition_id=pid, clue_id=uuid.uuid4(), disposition="closed", disposed_on=date(2026, 10, 9)
+    )
+    [start] = intake_clock_changes(envelope(learnt, LINCHUAN), learnt)
+    assert isinstance(start, DeadlineStart)
+    assert (start.kind, start.key, start.rule_id, start.case_type, start.owner) == (
+        "intake.result_notice", str(pid), "jianju_2020_result", "petition", LINCHUAN,
+    )  # fmt: skip
+    assert start.started_at == datetime(2026, 10, 9, tzinfo=CST)
+    assert any(isinstance(c, DeadlineStart) for c in project(envelope(learnt, LINCHUAN), learnt))
+    sent = intake.InformantNotified(
+        petition_id=pid, notice=intake.NoticeKind.RESULT,
+        notice_channel=intake.NoticeChannel.LETTER, sent_on=date(2026, 10, 20),
+    )  # fmt: skip
+    [ended] = intake_clock_changes(envelope(sent, LINCHUAN), sent)
+    assert isinstance(ended, DeadlineEnded)
+    assert (ended.kind, ended.key) == ("intake.result_notice", str(pid))
+    # the acceptance notice is not the result notice's end
+    acceptance = sent.model_copy(update={"notice": intake.NoticeKind.ACCEPTANCE})
+    assert intake_clock_changes(envelope(acceptance, LINCHUAN), acceptance) == []
+    late = intake.ResultNoticeOverdue(
+        deadline_id=uuid.uuid4(), rule_id="jianju_2020_result", rule_version=1,
+        due_date=date(2026, 10, 30), petition_id=pid,
+    )  # fmt: skip
+    [fired] = intake_clock_changes(envelope(late, LINCHUAN), late)
+    assert isinstance(fired, DeadlineFired)
+    assert (fired.kind, fired.key, fired.stage) == ("intake.result_notice", str(pid), "overdue")
+
+
+def test_an_anonymous_petitions_result_notice_row_is_left_out_when_read() -> None:
+    real, anonymous = str(uuid.uuid4()), str(uuid.uuid4())
+    rows = [
+        _row("intake.acceptance_notice", real, date(2026, 10, 1), case_type="petition"),
+        _row("intake.result_notice", real, date(2026, 10, 30), case_type="petition"),
+        _row("intake.result_notice", anonymous, date(2026, 10, 30), case_type="petition"),
+    ]
+    kept = real_name_result_notices(rows)
+    assert [(r["kind"], r["key"]) for r in kept] == [
+        ("intake.acceptance_notice", real),
+        ("intake.result_notice", real),
+    ]
+    item = deadline_item(kept[1], date(2026, 10, 2))
+    assert item["case"]["link"] == f"/api/v1/petitions/{real}"

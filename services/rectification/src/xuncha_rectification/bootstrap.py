@@ -22,7 +22,13 @@ from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
 from xuncha_rectification.entrypoints.api import build_router
 from xuncha_rectification.entrypoints.plans_api import build_plans_router
-from xuncha_rectification.handlers import HEARINGS_CONSUMER, RectificationHandlers, keep_hearings
+from xuncha_rectification.handlers import (
+    CLUES_CONSUMER,
+    HEARINGS_CONSUMER,
+    RectificationHandlers,
+    keep_clues,
+    keep_hearings,
+)
 
 
 def handlers(ctx: ServiceContext) -> RectificationHandlers:
@@ -54,6 +60,8 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     # follows the hearings of inspection reports (R16: no feedback before the hearing)
     inbox_subscriber(ctx, HEARINGS_CONSUMER, ["inspection_report"], keep_hearings())
+    # learns which clues are whose, so a feedback cites only its jurisdiction's own (R25)
+    inbox_subscriber(ctx, CLUES_CONSUMER, ["clue"], keep_clues())
 
 
 SPEC = ServiceSpec(

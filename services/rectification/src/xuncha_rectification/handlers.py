@@ -13,8 +13,9 @@ Plans (``domain/plans.py``) run their own command loop; approving one records ``
 and each issue's ``IssuePlanned`` in one unit of work. Supervisions and red-line warnings are
 one-event streams of type ``oversight``.
 
-One consumer: ``rectification.hearings`` keeps the hearings of ``clues.inspection-report.v1``
-(R16) in ``heard_report``, in the inbox's transaction.
+Two consumers: ``rectification.hearings`` keeps the hearings of ``clues.inspection-report.v1``
+(R16) in ``heard_report``, in the inbox's transaction; ``rectification.clues`` keeps the clues
+of ``clues.clue.v1`` and their jurisdictions in ``known_clue`` (R25).
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
-from xuncha_shared.contracts.clues import InspectionReportHeard
+from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_rectification.adapters.read_model import IssueReadModel
-from xuncha_rectification.adapters.tables import RectificationTables, record_hearing
+from xuncha_rectification.adapters.tables import (
+    RectificationTables,
+    record_clue,
+    record_hearing,
+)
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
 from xuncha_rectification.domain.model import ISSUE, Issue
@@ -40,6 +45,8 @@ from xuncha_rectification.domain.plans import Oversight, Plan
 
 #: consumer group (and inbox name) keeping the hearings (R16)
 HEARINGS_CONSUMER = "rectification.hearings"
+#: consumer group (and inbox name) keeping the clues and their jurisdictions (R25)
+CLUES_CONSUMER = "rectification.clues"
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,9 @@ class RectificationHandlers:
         heard = True
         if cmd.round_id is not None and cmd.unit_id is not None:
             heard = await self.tables.heard(cmd.round_id, cmd.unit_id)
-        events = model.decide_feedback(cmd, heard)
+        cited = [c for i in cmd.issues for c in i.clue_ids]
+        own = await self.tables.clues_of(cmd.jurisdiction, cited) if cited else frozenset()
+        events = model.decide_feedback(cmd, heard, own_clues=own)
         issues = [ISSUE.initial() for _ in events]
         meta = replace(meta, occurred_at=cmd.fed_back_at)
         async with self.issues.transaction() as tx:
@@ -165,5 +174,19 @@ def keep_hearings() -> EventHandler:
     async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
         if isinstance(payload, InspectionReportHeard):
             await record_hearing(conn, envelope.event_id, payload)
+
+    return handle
+
+
+def keep_clues() -> EventHandler:
+    """``clues.ClueRegistered`` → the clue belongs to its jurisdiction; ``clues.ClueEscalated``
+    → to the receiving (city) jurisdiction too (R25), in the consumer's transaction; other
+    events of the topic are ignored."""
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if isinstance(payload, ClueRegistered):
+            await record_clue(conn, envelope.event_id, payload.clue_id, payload.jurisdiction)
+        elif isinstance(payload, ClueEscalated):
+            await record_clue(conn, envelope.event_id, payload.clue_id, payload.to_jurisdiction)
 
     return handle

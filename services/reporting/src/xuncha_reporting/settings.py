@@ -13,9 +13,9 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: (线索办理漏斗) and the departments' result states, 6 = + the office summary's documents and the
 #: 组织部 feed's problems and inspector grades, intake's R13–R15 clocks, linkage plans' counterpart
 #: reports (the linked view's linkage figures) and petitions' groups and units, the 挂图作战 board
-#: and verified close-outs. A projection of an older version is rebuilt from the history when
-#: the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 6
+#: and verified close-outs, 7 = + intake's R8 result-notice clock. A projection of an older
+#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 7
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

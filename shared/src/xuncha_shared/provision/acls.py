@@ -50,7 +50,7 @@ log = logging.getLogger("xuncha.provision")
 CONSUMES: dict[str, tuple[str, ...]] = {
     "intake": ("clue",),
     "clues": ("petition", "intake_record", "share", "group"),
-    "rectification": ("inspection_report",),
+    "rectification": ("inspection_report", "clue"),
     "reporting": (
         "petition",
         "clue",

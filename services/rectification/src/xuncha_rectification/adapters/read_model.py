@@ -6,6 +6,7 @@ stream instead.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -85,6 +86,35 @@ class IssueRow:
         )
 
 
+#: the ledger's sort keys (``?sort=``, ``xuncha_shared.http.paging``) and their SQL
+SORT_COLUMNS: dict[str, str] = {
+    "due_date": "due_date",
+    "fed_back_at": "fed_back_at",
+    "unit": "unit",
+    "status": "status",
+    "rect_type": "rect_type",
+    "progress_percent": "progress_percent",
+}
+ISSUE_TIEBREAK = "fed_back_at, issue_id"
+
+
+@dataclass(frozen=True)
+class IssueQuery:
+    """The ledger's filters and page (``GET /api/v1/rectifications``)."""
+
+    pattern: str
+    order_by: str  # from xuncha_shared.http.paging.Sort.sql over SORT_COLUMNS
+    department: str | None = None
+    unit: str | None = None
+    unit_contains: str | None = None
+    unit_id: UUID | None = None
+    round_id: UUID | None = None
+    status: str | None = None
+    rect_type: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
 class IssueReadModel(Protocol):
     async def upsert(self, conn: Any, issue: Issue) -> None: ...
 
@@ -102,6 +132,10 @@ class IssueReadModel(Protocol):
         """Issues of jurisdictions matching the SQL LIKE ``pattern`` (optionally only those
         concerning ``department``, of ``unit`` (name), ``unit_id`` or ``round_id``), earliest
         due first."""
+        ...
+
+    async def page(self, query: IssueQuery) -> tuple[builtins.list[IssueRow], int]:
+        """A page of the ledger and the ``total`` its filters match."""
         ...
 
 
@@ -173,24 +207,79 @@ class SqlIssueReadModel(PoolRepository):
             unit_id,
             round_id,
         )
-        return [
-            IssueRow(
-                issue_id=r["issue_id"],
-                feedback_id=r["feedback_id"],
-                jurisdiction=str(r["jurisdiction"]),
-                unit=r["unit"],
-                rect_type=r["rect_type"],
-                concerns=tuple(r["concerns"]),
-                status=r["status"],
-                progress_percent=r["progress_percent"],
-                formal_reported=r["formal_reported"],
-                due_date=r["due_date"],
-                fed_back_at=r["fed_back_at"],
-                version=r["version"],
-                round_id=r["round_id"],
-                unit_id=r["unit_id"],
-                during_stationing=r["during_stationing"],
-                plan_id=r["plan_id"],
-            )
-            for r in rows
-        ]
+        return [_issue_row(r) for r in rows]
+
+    async def page(self, query: IssueQuery) -> tuple[builtins.list[IssueRow], int]:
+        rows = await self.pool.fetch(
+            f"""
+            SELECT {_COLUMNS}, count(*) OVER () AS total FROM issue_view
+            WHERE jurisdiction LIKE $1
+              AND ($2::text IS NULL OR $2 = ANY(concerns))
+              AND ($3::text IS NULL OR unit = $3)
+              AND ($4::text IS NULL OR strpos(unit, $4) > 0)
+              AND ($5::uuid IS NULL OR unit_id = $5)
+              AND ($6::uuid IS NULL OR round_id = $6)
+              AND ($7::text IS NULL OR status = $7)
+              AND ($8::text IS NULL OR rect_type = $8)
+            ORDER BY {query.order_by}
+            LIMIT $9 OFFSET $10
+            """,
+            query.pattern,
+            query.department,
+            query.unit,
+            query.unit_contains,
+            query.unit_id,
+            query.round_id,
+            query.status,
+            query.rect_type,
+            query.limit,
+            query.offset,
+        )
+        if rows:
+            return [_issue_row(r) for r in rows], int(rows[0]["total"])
+        if query.offset == 0:
+            return [], 0
+        # past the end: the total still counts what the filters match
+        total = await self.pool.fetchval(
+            """
+            SELECT count(*) FROM issue_view
+            WHERE jurisdiction LIKE $1
+              AND ($2::text IS NULL OR $2 = ANY(concerns))
+              AND ($3::text IS NULL OR unit = $3)
+              AND ($4::text IS NULL OR strpos(unit, $4) > 0)
+              AND ($5::uuid IS NULL OR unit_id = $5)
+              AND ($6::uuid IS NULL OR round_id = $6)
+              AND ($7::text IS NULL OR status = $7)
+              AND ($8::text IS NULL OR rect_type = $8)
+            """,
+            query.pattern,
+            query.department,
+            query.unit,
+            query.unit_contains,
+            query.unit_id,
+            query.round_id,
+            query.status,
+            query.rect_type,
+        )
+        return [], int(total)
+
+
+def _issue_row(r: Any) -> IssueRow:
+    return IssueRow(
+        issue_id=r["issue_id"],
+        feedback_id=r["feedback_id"],
+        jurisdiction=str(r["jurisdiction"]),
+        unit=r["unit"],
+        rect_type=r["rect_type"],
+        concerns=tuple(r["concerns"]),
+        status=r["status"],
+        progress_percent=r["progress_percent"],
+        formal_reported=r["formal_reported"],
+        due_date=r["due_date"],
+        fed_back_at=r["fed_back_at"],
+        version=r["version"],
+        round_id=r["round_id"],
+        unit_id=r["unit_id"],
+        during_stationing=r["during_stationing"],
+        plan_id=r["plan_id"],
+    )

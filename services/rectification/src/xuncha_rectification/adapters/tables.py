@@ -3,6 +3,10 @@
 * ``heard_report``: the hearings rectification learnt from ``clues.inspection-report.v1``
   (consumer ``rectification.hearings``), written in the inbox's transaction; R16 asks it whether
   a unit's report of a round was heard.
+* ``known_clue``: the clues rectification learnt from ``clues.clue.v1`` (consumer
+  ``rectification.clues``) with the jurisdictions they belong to (the registering one; the city
+  too once a clue is escalated); R25 asks it whether a feedback's ``clue_ids`` are the
+  jurisdiction's own.
 * ``plan_view``: one row per plan (unit and round), the office's list of plans to review.
 * ``evidence``: uploaded evidence (佐证材料), the bytes in PostgreSQL with their SHA-256.
 * ``oversight_view``: supervisions and red-line warnings per unit.
@@ -35,6 +39,12 @@ CREATE TABLE IF NOT EXISTS heard_report (
     source_event uuid        NOT NULL
 );
 CREATE INDEX IF NOT EXISTS heard_report_round ON heard_report (round_id);
+CREATE TABLE IF NOT EXISTS known_clue (
+    clue_id      uuid    NOT NULL,
+    jurisdiction char(6) NOT NULL,
+    source_event uuid    NOT NULL,
+    PRIMARY KEY (clue_id, jurisdiction)
+);
 CREATE TABLE IF NOT EXISTS plan_view (
     plan_id            uuid    PRIMARY KEY,
     round_id           uuid    NOT NULL,
@@ -98,6 +108,19 @@ async def record_hearing(conn: Any, event_id: UUID, heard: InspectionReportHeard
     )
 
 
+async def record_clue(conn: Any, event_id: UUID, clue_id: UUID, jurisdiction: str) -> None:
+    """Keep that ``clue_id`` belongs to ``jurisdiction`` (idempotent)."""
+    await conn.execute(
+        """
+        INSERT INTO known_clue (clue_id, jurisdiction, source_event) VALUES ($1, $2, $3)
+        ON CONFLICT (clue_id, jurisdiction) DO NOTHING
+        """,
+        clue_id,
+        jurisdiction,
+        event_id,
+    )
+
+
 @dataclass(frozen=True)
 class EvidenceRow:
     evidence_id: UUID
@@ -148,6 +171,17 @@ class RectificationTables(PoolRepository):
             unit_id,
         )
         return bool(value)
+
+    # --- clues (R25) ---
+
+    async def clues_of(self, jurisdiction: str, clue_ids: Sequence[UUID]) -> frozenset[UUID]:
+        """Those of ``clue_ids`` known to belong to ``jurisdiction``."""
+        rows = await self.pool.fetch(
+            "SELECT clue_id FROM known_clue WHERE jurisdiction = $1 AND clue_id = ANY($2::uuid[])",
+            jurisdiction,
+            list(clue_ids),
+        )
+        return frozenset(r["clue_id"] for r in rows)
 
     # --- evidence ---
 

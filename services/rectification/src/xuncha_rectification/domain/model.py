@@ -273,9 +273,21 @@ class HearingMissing(RuleViolation):
     """R16: no hearing of the unit's report of the round (409)."""
 
 
-def decide_feedback(cmd: FeedBack, heard: bool = True) -> list[IssueFedBack]:
+def unusable_clue_detail(clue_id: UUID) -> str:
+    """R25: the same words for an unknown clue and another jurisdiction's (no oracle)."""
+    return (
+        f"线索 {clue_id} 不是本辖区的线索，不能作为问题依据（R25）"
+        f" / R25: clue {clue_id} is not a clue of this jurisdiction"
+    )
+
+
+def decide_feedback(
+    cmd: FeedBack, heard: bool = True, own_clues: frozenset[UUID] | None = None
+) -> list[IssueFedBack]:
     """One ``IssueFedBack`` per problem, all due 2 months after the feedback date (R1). With a
-    round and a unit, R16: ``heard`` says whether the unit's report of the round was heard."""
+    round and a unit, R16: ``heard`` says whether the unit's report of the round was heard.
+    R25: ``own_clues`` are the cited clue ids known to be the jurisdiction's own (``None``: not
+    checked); any other cited clue, unknown or another jurisdiction's, is refused alike."""
     if (cmd.round_id is None) != (cmd.unit_id is None):
         raise InvalidCommand("round_id 与 unit_id 须同时给出 / give round_id and unit_id together")
     if cmd.during_stationing and cmd.round_id is None:
@@ -293,6 +305,10 @@ def decide_feedback(cmd: FeedBack, heard: bool = True) -> list[IssueFedBack]:
         )
     if not cmd.issues:
         raise InvalidCommand("反馈至少包含一个问题 / a feedback needs at least one issue")
+    if own_clues is not None:
+        for clue_id in (c for i in cmd.issues for c in i.clue_ids):
+            if clue_id not in own_clues:
+                raise InvalidCommand(unusable_clue_detail(clue_id))
     ids = [i.issue_id for i in cmd.issues]
     if len(set(ids)) != len(ids):
         raise InvalidCommand("问题编号重复 / duplicate issue ids")

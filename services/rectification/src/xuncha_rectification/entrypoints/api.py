@@ -5,7 +5,11 @@
 | POST | ``/api/v1/feedbacks`` | city/county office, inspection group (own jurisdiction) |
 | POST | ``/api/v1/rectifications/{issue_id}/reports`` | the unit (its own); office, group |
 | GET | ``/api/v1/rectifications/{issue_id}`` | offices, groups, auditor, department, unit |
-| GET | ``/api/v1/rectifications[?jurisdiction=&unit=&unit_id=&round_id=&…]`` | the same (ledger) |
+| GET | ``/api/v1/rectifications[?jurisdiction=&unit=&sort=&limit=…]`` | the same (ledger) |
+
+The ledger is paged on the server: ``limit``/``offset`` with the ``total`` the filters
+(``unit``, ``unit_contains``, ``unit_id``, ``round_id``, ``status``, ``rect_type``) match, and a
+checked ``sort`` (``xuncha_shared.http.paging``; default ``due_date``).
 
 Plans, evidence, verification, close-out, supervision and red lines: ``plans_api.py``. An
 inspected unit (``inspected_unit``) sees only its own unit's issues: any other answers the 404 of
@@ -38,11 +42,17 @@ from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import now_utc
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.paging import MAX_LIMIT, Sort, sort_param
 from xuncha_shared.http.problems import forbidden
 from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction, request_meta
 from xuncha_shared.ids import uuid7
 
-from xuncha_rectification.adapters.read_model import IssueRow
+from xuncha_rectification.adapters.read_model import (
+    ISSUE_TIEBREAK,
+    SORT_COLUMNS,
+    IssueQuery,
+    IssueRow,
+)
 from xuncha_rectification.adapters.tables import RectificationTables
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain.model import Issue, IssueStatus
@@ -188,6 +198,8 @@ class IssueList(BaseModel):
     items: list[IssueListItem]
     limit: int
     offset: int
+    total: int = Field(description="how many issues the filters match (all pages)")
+    sort: str = Field(description="the order of the page (a key, - for descending)")
 
 
 # ---- mapping -------------------------------------------------------------------------------
@@ -437,9 +449,17 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         unit: Annotated[ShortText | None, Query()] = None,
         unit_id: Annotated[UUID | None, Query()] = None,
         round_id: Annotated[UUID | None, Query()] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        status: Annotated[IssueStatus | None, Query()] = None,
+        rect_type: Annotated[RectType | None, Query()] = None,
+        unit_contains: Annotated[
+            str | None,
+            Query(min_length=1, max_length=200, description="contained in the unit's name"),
+        ] = None,
+        sort: Sort = Depends(sort_param(SORT_COLUMNS, "due_date")),
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> IssueList:
+        """The ledger, a page at a time with the ``total`` the filters match."""
         if jurisdiction is not None:
             ensure_jurisdiction(principal, jurisdiction)
             pattern = jurisdiction
@@ -454,15 +474,27 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
             raise forbidden("a department principal needs a department")
         if principal.role is Role.INSPECTED_UNIT:
             unit_id = principal.unit_id  # its own unit only
-        rows = await handlers.read_model.list(
-            pattern,
-            department=department,
-            unit=unit,
-            unit_id=unit_id,
-            round_id=round_id,
+        rows, total = await handlers.read_model.page(
+            IssueQuery(
+                pattern=pattern,
+                order_by=sort.sql(SORT_COLUMNS, ISSUE_TIEBREAK),
+                department=department,
+                unit=unit,
+                unit_contains=unit_contains.strip() or None if unit_contains else None,
+                unit_id=unit_id,
+                round_id=round_id,
+                status=status.value if status else None,
+                rect_type=rect_type.value if rect_type else None,
+                limit=limit,
+                offset=offset,
+            )
+        )
+        return IssueList(
+            items=[list_item(r) for r in rows],
             limit=limit,
             offset=offset,
+            total=total,
+            sort=sort.text,
         )
-        return IssueList(items=[list_item(r) for r in rows], limit=limit, offset=offset)
 
     return router

@@ -12,7 +12,7 @@ import asyncpg
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
-from xuncha_reporting.domain.intake_clocks import close_with_stationings
+from xuncha_reporting.domain.intake_clocks import close_with_stationings, real_name_result_notices
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import (
     Ack,
@@ -30,6 +30,15 @@ from xuncha_reporting.domain.model import (
 )
 
 FEED_LIMIT = 500
+#: the feed list's sort keys (``?sort=``, ``xuncha_shared.http.paging``) and their SQL
+FEED_SORT_COLUMNS: dict[str, str] = {
+    "occurred_at": "i.occurred_at",
+    "unit": "i.unit",
+    "kind": "i.kind",
+    "due_date": "i.due_date",
+    "acknowledged_at": "a.acknowledged_at",
+}
+FEED_TIEBREAK = "i.item_id"
 
 
 def _trimmed(row: asyncpg.Record) -> dict[str, Any]:
@@ -359,6 +368,49 @@ class ProjectionTables:
             int(counts["unacknowledged"]),
         )
 
+    async def feed_page(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        department: str,
+        jurisdiction_like: str,
+        *,
+        order_by: str,
+        limit: int,
+        offset: int = 0,
+        kind: str | None = None,
+        acknowledged: bool | None = None,
+        unit_contains: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int, int]:
+        """A page of ``department``'s items in ``order_by`` (an expression of
+        ``FEED_SORT_COLUMNS``, never the request's text), the total its filters match and the
+        department's unacknowledged count."""
+        where = f"""
+            FROM {self.schema}.feed_items i
+            LEFT JOIN {self.schema}.feed_acks a ON a.item_id = i.item_id
+            WHERE i.department = $1 AND i.jurisdiction LIKE $2
+              AND ($3::text IS NULL OR i.kind = $3)
+              AND ($4::boolean IS NULL OR (a.item_id IS NOT NULL) = $4)
+              AND ($5::text IS NULL OR strpos(i.unit, $5) > 0)
+        """
+        args = (department, jurisdiction_like, kind, acknowledged, unit_contains)
+        rows = await conn.fetch(
+            f"""
+            SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
+                   i.jurisdiction, i.unit, i.summary, i.reason, i.rect_type, i.due_date,
+                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note
+            {where}
+            ORDER BY {order_by}
+            LIMIT $6 OFFSET $7
+            """,
+            *args,
+            limit,
+            offset,
+        )
+        total = await conn.fetchval(f"SELECT count(*) {where}", *args)
+        counts = await conn.fetchrow(self._feed_counts_sql, department, jurisdiction_like)
+        assert counts is not None
+        return [dict(r.items()) for r in rows], int(total), int(counts["unacknowledged"])
+
     async def item(
         self, conn: asyncpg.Connection | asyncpg.Pool, item_id: str
     ) -> dict[str, Any] | None:
@@ -390,7 +442,7 @@ class ProjectionTables:
     ) -> list[dict[str, Any]]:
         """Every deadline (of ``jurisdiction``, or all) whose start or firing was projected."""
         rows = await conn.fetch(self._deadlines_sql, jurisdiction)
-        return close_with_stationings([_trimmed(r) for r in rows])
+        return close_with_stationings(real_name_result_notices([_trimmed(r) for r in rows]))
 
     async def unit_ledger(
         self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str, unit: str, as_of: date

@@ -27,6 +27,7 @@ class Kind(StrEnum):
     TRANSFER_RESULT = "clues.transfer_result"  # R3
     ESCALATION = "clues.escalation"  # R7
     ACCEPTANCE_NOTICE = "intake.acceptance_notice"  # R8
+    RESULT_NOTICE = "intake.result_notice"  # R8, the result
     WALK_IN = "intake.walk_in"  # R13
     STATIONING = "intake.stationing"  # R14
     DISPATCH = "intake.dispatch"  # R15 weekly
@@ -59,6 +60,12 @@ KINDS: dict[str, KindInfo] = {
         "petition",
         "intake.InformantNotified(notice=acceptance)",
         "告知实名举报人受理情况",
+    ),
+    Kind.RESULT_NOTICE: KindInfo(
+        "jianju_2020_result",
+        "petition",
+        "intake.InformantNotified(notice=result)",
+        "告知实名举报人办理结果",
     ),
     Kind.WALK_IN: KindInfo(
         "walk_in_same_day", "petition", "intake.WalkInHandled", "来访当日由领导接待处理"

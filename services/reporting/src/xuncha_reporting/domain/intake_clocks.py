@@ -12,6 +12,13 @@
   ``StationingEnded`` closes whichever is running: that is decided when the view is read
   (``close_with_stationings``), so the order in which events were applied does not matter.
 
+* R8 ``intake.result_notice``: ``ClueDisposalLearned`` starts it (15 working days from the
+  disposal day), ``InformantNotified(notice=result)`` ends it as of the day it was sent,
+  ``ResultNoticeOverdue`` fires it. Key: the petition. Intake starts it for a real-name
+  reporter only, which the disposal event does not say: a petition without the acceptance
+  notice's clock (started by a real-name ``PetitionReceived``) is anonymous, and its row is
+  left out when the view is read (``real_name_result_notices``).
+
 A key's part before the first ``/`` is the case (the petition or the group).
 """
 
@@ -37,6 +44,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         intake.DispatchHeld.event_type,
         intake.ProgressReported.event_type,
         intake.CadenceOverdue.event_type,
+        intake.ClueDisposalLearned.event_type,
+        intake.ResultNoticeOverdue.event_type,
     }
 )
 
@@ -127,6 +136,14 @@ def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list
                 ),
                 _start(kind, _cadence(g, s, word, payload.seq), envelope, owner, _day(on)),
             ]
+        case intake.ClueDisposalLearned():
+            at = _day(payload.disposed_on)
+            return [_start(Kind.RESULT_NOTICE, str(payload.petition_id), envelope, office, at)]
+        case intake.InformantNotified() if payload.notice is intake.NoticeKind.RESULT:
+            key, sent = str(payload.petition_id), _day(payload.sent_on)
+            return [DeadlineEnded(Kind.RESULT_NOTICE.value, key, envelope.event_id, sent)]
+        case intake.ResultNoticeOverdue():
+            return [_fired(Kind.RESULT_NOTICE, str(payload.petition_id), envelope, payload, office)]
         case intake.CadenceOverdue():
             kind = CADENCE_KIND[payload.cadence]
             key = _cadence(
@@ -156,3 +173,10 @@ def close_with_stationings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 row = {**row, "ended_at": ended[stationing]}
         out.append(row)
     return out
+
+
+def real_name_result_notices(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leave out the R8 result-notice rows of anonymous petitions (those without an acceptance
+    notice clock): intake starts the result notice for real-name reporters only."""
+    real_name = {r["key"] for r in rows if r["kind"] == Kind.ACCEPTANCE_NOTICE.value}
+    return [r for r in rows if r["kind"] != Kind.RESULT_NOTICE.value or r["key"] in real_name]

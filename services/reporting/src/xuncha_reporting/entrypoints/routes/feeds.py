@@ -13,10 +13,18 @@ from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
+from xuncha_shared.http.paging import Sort, sort_param
+from xuncha_shared.http.requests import MAX_OFFSET
 from xuncha_shared.runtime import ServiceContext
 from xuncha_shared.telemetry import current_traceparent
 
-from xuncha_reporting.adapters.projection_tables import FEED_LIMIT, ProjectionTables, read_snapshot
+from xuncha_reporting.adapters.projection_tables import (
+    FEED_LIMIT,
+    FEED_SORT_COLUMNS,
+    FEED_TIEBREAK,
+    ProjectionTables,
+    read_snapshot,
+)
 from xuncha_reporting.domain.access import ensure_feed_reader
 from xuncha_reporting.domain.acknowledge import AcknowledgeItem
 from xuncha_reporting.domain.clue_funnel import FEED_STATE_KINDS, feed_state
@@ -58,11 +66,14 @@ class FeedItemOut(BaseModel):
 class Feed(BaseModel):
     department: str
     label: str
-    total: int
-    unacknowledged: int
+    total: int = Field(description="how many items the filters match (all pages)")
+    unacknowledged: int = Field(description="the department's items not yet acknowledged")
     items: list[FeedItemOut]
     version: int
     overdue: int = Field(default=0, description="items shown whose result is overdue (R3)")
+    limit: int = FEED_LIMIT
+    offset: int = 0
+    sort: str = Field(default="-occurred_at", description="a key, - for descending")
 
 
 class AckIn(BaseModel):
@@ -102,14 +113,30 @@ def feeds_router(
     async def feed(
         department: Department,
         limit: int = Query(default=200, ge=1, le=FEED_LIMIT),
+        offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
+        kind: FeedKind | None = Query(default=None),
+        acknowledged: bool | None = Query(default=None, description="签收 or not"),
+        unit_contains: str | None = Query(
+            default=None, min_length=1, max_length=200, description="contained in the unit"
+        ),
+        sort: Sort = Depends(sort_param(FEED_SORT_COLUMNS, "-occurred_at")),
         principal: Principal = Depends(current),
     ) -> Feed:
-        """成果共享: the items shared with ``department`` (newest first). Never the source of a
-        matter: feed items have no informant fields at all."""
+        """成果共享: the items shared with ``department`` (newest first unless ``sort``), a page
+        at a time with the ``total`` the filters match. Never the source of a matter: feed items
+        have no informant fields at all."""
         ensure_feed_reader(principal, department)
         async with read_snapshot(ctx.pool) as conn:
-            rows, total, unacked = await tables.feed(
-                conn, department.value, principal.jurisdiction_like(), limit
+            rows, total, unacked = await tables.feed_page(
+                conn,
+                department.value,
+                principal.jurisdiction_like(),
+                order_by=sort.sql(FEED_SORT_COLUMNS, FEED_TIEBREAK),
+                limit=limit,
+                offset=offset,
+                kind=kind.value if kind else None,
+                acknowledged=acknowledged,
+                unit_contains=unit_contains.strip() or None if unit_contains else None,
             )
             current_version = await tables.version(conn)
             docs = await tables.docs(conn, FEED_STATE_KINDS, principal.jurisdiction_like())
@@ -126,6 +153,9 @@ def feeds_router(
             items=items,
             version=current_version,
             overdue=sum(1 for i in items if i.overdue),
+            limit=limit,
+            offset=offset,
+            sort=sort.text,
         )
 
     @router.post(
