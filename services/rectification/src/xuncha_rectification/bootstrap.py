@@ -12,6 +12,7 @@ from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_rectification.adapters import deadlines
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
+from xuncha_rectification.adapters.recurrence import ISSUE_TOPIC_DDL, SqlIssueTopics
 from xuncha_rectification.adapters.tables import (
     TABLES_DDL,
     RectificationTables,
@@ -20,16 +21,24 @@ from xuncha_rectification.adapters.tables import (
 )
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
+from xuncha_rectification.domain.revisits import COMMON_LIST, REVISIT
 from xuncha_rectification.entrypoints.api import build_router
 from xuncha_rectification.entrypoints.plans_api import build_plans_router
-from xuncha_rectification.handlers import HEARINGS_CONSUMER, RectificationHandlers, keep_hearings
+from xuncha_rectification.entrypoints.revisits_api import build_revisits_router
+from xuncha_rectification.handlers import (
+    HEARINGS_CONSUMER,
+    RectificationHandlers,
+    RevisitHandlers,
+    keep_hearings,
+)
 
 
 def handlers(ctx: ServiceContext) -> RectificationHandlers:
     read_model = SqlIssueReadModel(ctx.pool)
     clock = ctx.clocks()
+    topics = SqlIssueTopics(ctx.pool)
     issues = ctx.aggregates(
-        ISSUE, read_model, [deadlines.reactions(clock), deadlines.TaskDeadlines(clock)]
+        ISSUE, read_model, [deadlines.reactions(clock), deadlines.TaskDeadlines(clock), topics]
     )
     oversight_rows = SqlOversightReadModel(ctx.pool)
     return RectificationHandlers(
@@ -39,6 +48,16 @@ def handlers(ctx: ServiceContext) -> RectificationHandlers:
         plans=ctx.aggregates(PLAN, SqlPlanReadModel(ctx.pool)),
         oversight=ctx.aggregates(OVERSIGHT, oversight_rows, [oversight_rows]),
         tables=RectificationTables(ctx.pool),
+        closed_issues=topics.closed_out,
+    )
+
+
+def revisit_handlers(ctx: ServiceContext, rect: RectificationHandlers) -> RevisitHandlers:
+    return RevisitHandlers(
+        issues=rect.issues,
+        revisits=ctx.aggregates(REVISIT),
+        lists=ctx.aggregates(COMMON_LIST),
+        now=lambda: ctx.now(),
     )
 
 
@@ -48,6 +67,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     rect = handlers(ctx)
     app.include_router(build_router(rect, deps))
     app.include_router(build_plans_router(rect, deps))
+    app.include_router(build_revisits_router(revisit_handlers(ctx, rect), rect.read_model, deps))
     app.include_router(rules_router(deadlines.RULE_IDS))
 
 
@@ -59,7 +79,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="rectification",
     title="xuncha rectification: 反馈问题与整改",
-    schema=(*SCHEMA, TABLES_DDL, clocks.SCHEMA),
+    schema=(*SCHEMA, TABLES_DDL, ISSUE_TOPIC_DDL, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,
