@@ -201,4 +201,11 @@ async def test_common_problem_list_and_self_checks(svc: InProcessService) -> Non
     r = await post(svc, path, "county", json=office_check)
     assert r.status_code == 200 and r.json()["self_checked"] == 2
     assert (await get(svc, f"/api/v1/common-problem-lists/{lid}", "unit")).status_code == 404
+    # the list of lists: a unit's token sees only the lists sent to it
+    mine = (await get(svc, "/api/v1/common-problem-lists", "later_unit")).json()["items"]
+    assert [i["id"] for i in mine] == [lid] and len(mine[0]["units"]) == 1
+    assert (await get(svc, "/api/v1/common-problem-lists", "unit")).json()["items"] == []
+    assert (await get(svc, "/api/v1/common-problem-lists", "other")).json()["items"] == []
+    listed = (await get(svc, "/api/v1/common-problem-lists", "county")).json()["items"]
+    assert lid in [i["id"] for i in listed]
     assert (await get(svc, f"/api/v1/common-problem-lists/{lid}", "other")).status_code == 404

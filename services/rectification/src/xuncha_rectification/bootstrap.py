@@ -12,7 +12,12 @@ from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_rectification.adapters import deadlines
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
-from xuncha_rectification.adapters.recurrence import ISSUE_TOPIC_DDL, SqlIssueTopics
+from xuncha_rectification.adapters.recurrence import (
+    COMMON_LIST_DDL,
+    ISSUE_TOPIC_DDL,
+    SqlCommonListReadModel,
+    SqlIssueTopics,
+)
 from xuncha_rectification.adapters.tables import (
     TABLES_DDL,
     RectificationTables,
@@ -56,7 +61,7 @@ def revisit_handlers(ctx: ServiceContext, rect: RectificationHandlers) -> Revisi
     return RevisitHandlers(
         issues=rect.issues,
         revisits=ctx.aggregates(REVISIT),
-        lists=ctx.aggregates(COMMON_LIST),
+        lists=ctx.aggregates(COMMON_LIST, SqlCommonListReadModel(ctx.pool)),
         now=lambda: ctx.now(),
     )
 
@@ -67,7 +72,11 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     rect = handlers(ctx)
     app.include_router(build_router(rect, deps))
     app.include_router(build_plans_router(rect, deps))
-    app.include_router(build_revisits_router(revisit_handlers(ctx, rect), rect.read_model, deps))
+    app.include_router(
+        build_revisits_router(
+            revisit_handlers(ctx, rect), rect.read_model, deps, SqlCommonListReadModel(ctx.pool)
+        )
+    )
     app.include_router(rules_router(deadlines.RULE_IDS))
 
 
@@ -79,7 +88,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="rectification",
     title="xuncha rectification: 反馈问题与整改",
-    schema=(*SCHEMA, TABLES_DDL, ISSUE_TOPIC_DDL, clocks.SCHEMA),
+    schema=(*SCHEMA, TABLES_DDL, ISSUE_TOPIC_DDL, COMMON_LIST_DDL, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,

@@ -12,7 +12,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.db import PoolRepository
 
 from xuncha_rectification.domain.model import Issue
-from xuncha_rectification.domain.revisits import ClosedIssue
+from xuncha_rectification.domain.revisits import ClosedIssue, CommonList
 
 ISSUE_TOPIC_DDL = """
 CREATE TABLE IF NOT EXISTS issue_topic (
@@ -68,3 +68,54 @@ class SqlIssueTopics(PoolRepository):
             list(topics),
         )
         return [ClosedIssue(issue_id=r["issue_id"], topics=tuple(r["topics"])) for r in rows]
+
+
+COMMON_LIST_DDL = """
+CREATE TABLE IF NOT EXISTS common_list_view (
+    list_id      uuid    PRIMARY KEY,
+    jurisdiction char(6) NOT NULL,
+    term_no      integer NOT NULL,
+    unit_ids     uuid[]  NOT NULL,
+    checked_ids  uuid[]  NOT NULL DEFAULT '{}',
+    version      bigint  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS common_list_view_jurisdiction ON common_list_view (jurisdiction);
+"""
+
+
+class SqlCommonListReadModel(PoolRepository):
+    """``common_list_view``: the lists, the units they went to and those that self-checked,
+    written in the list's unit of work."""
+
+    async def upsert(self, conn: Any, state: CommonList) -> None:
+        async with self._conn(conn) as c:
+            await c.execute(
+                """
+                INSERT INTO common_list_view (list_id, jurisdiction, term_no, unit_ids,
+                                              checked_ids, version)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (list_id) DO UPDATE SET checked_ids = EXCLUDED.checked_ids,
+                    version = EXCLUDED.version
+                WHERE common_list_view.version < EXCLUDED.version
+                """,
+                state.list_id,
+                state.jurisdiction,
+                state.term_no,
+                list(state.unit_ids),
+                list(state.self_checks),
+                state.version,
+            )
+
+    async def list_ids(self, pattern: str, unit_id: UUID | None) -> list[UUID]:
+        """The lists of the jurisdictions matching ``pattern`` (only those sent to ``unit_id``
+        when given), newest first."""
+        rows = await self.pool.fetch(
+            """
+            SELECT list_id FROM common_list_view
+            WHERE jurisdiction LIKE $1 AND ($2::uuid IS NULL OR $2 = ANY(unit_ids))
+            ORDER BY list_id DESC LIMIT 200
+            """,
+            pattern,
+            unit_id,
+        )
+        return [r["list_id"] for r in rows]

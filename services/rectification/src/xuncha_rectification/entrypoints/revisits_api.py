@@ -6,7 +6,7 @@
 | GET | ``/api/v1/revisits/{revisit_id}`` | offices, groups, auditor; the unit (its own) |
 | POST | ``/api/v1/revisits/{revisit_id}/findings`` | city/county office |
 | POST | ``/api/v1/common-problem-lists`` {jurisdiction, term_no, items, unit_ids} | office |
-| GET | ``/api/v1/common-problem-lists/{list_id}`` | offices, groups, auditor; its units |
+| GET | ``/api/v1/common-problem-lists[/{list_id}]`` | offices, groups, auditor; its units |
 | POST | ``/api/v1/common-problem-lists/{list_id}/self-checks`` | the unit (its own); office |
 
 Rectification does not follow intake's term plans: the office names the units of the term plan
@@ -32,6 +32,7 @@ from xuncha_shared.http.requests import known_jurisdiction, request_meta
 from xuncha_shared.ids import uuid7
 
 from xuncha_rectification.adapters.read_model import IssueReadModel
+from xuncha_rectification.adapters.recurrence import SqlCommonListReadModel
 from xuncha_rectification.domain import revisits as rv
 from xuncha_rectification.domain.revisits import CommonList, Revisit
 from xuncha_rectification.entrypoints.api import OFFICES, domain_errors
@@ -106,6 +107,10 @@ class CommonListOut(BaseModel):
     version: int
 
 
+class CommonLists(BaseModel):
+    items: list[CommonListOut]
+
+
 def revisit_out(r: Revisit) -> RevisitOut:
     assert r.revisit_id is not None
     assert r.unit_id is not None
@@ -153,7 +158,10 @@ def not_found(detail: str) -> problems.ProblemError:
 
 
 def build_revisits_router(
-    handlers: RevisitHandlers, issues: IssueReadModel, deps: AuthDependencies
+    handlers: RevisitHandlers,
+    issues: IssueReadModel,
+    deps: AuthDependencies,
+    lists: SqlCommonListReadModel,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["rectification"])
     office = deps.require_roles(*OFFICES, write=True)
@@ -247,6 +255,12 @@ def build_revisits_router(
         with domain_errors():
             common = await handlers.issue_list(cmd, request_meta(request, principal))
         return list_out(common, principal)
+
+    @router.get("/common-problem-lists", response_model=CommonLists)
+    async def list_lists(principal: Principal = Depends(reader)) -> CommonLists:
+        """The lists of the reader's jurisdiction; a unit's token: those sent to its unit."""
+        ids = await lists.list_ids(principal.jurisdiction_like(), principal.unit_id)
+        return CommonLists(items=[list_out(await handlers.get_list(i), principal) for i in ids])
 
     @router.get("/common-problem-lists/{list_id}", response_model=CommonListOut)
     async def get_list(list_id: UUID, principal: Principal = Depends(reader)) -> CommonListOut:
