@@ -193,6 +193,7 @@ async def test_sign_in_with_oidc_and_pkce(oidc: OidcStack) -> None:
                 "talent-pool",
                 "group-work",
                 "supervision",
+                "revisits",
                 "deadlines",
                 "rules",
             ]

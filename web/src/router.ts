@@ -21,6 +21,7 @@ const routes: RouteRecordRaw[] = [
       { path: "office-summary", name: "office-summary", component: () => import("./views/OfficeSummaryPage.vue"), meta: { title: "工作总结" } },
       { path: "rectification", name: "rectification", component: () => import("./views/RectificationPage.vue"), meta: { title: "反馈与整改" } },
       { path: "supervision", name: "supervision", component: () => import("./views/SupervisionPage.vue"), meta: { title: "整改督办与销号" } },
+      { path: "revisits", name: "revisits", component: () => import("./views/RevisitsPage.vue"), meta: { title: "回头看与共性问题" } },
       { path: "unit-work", name: "unit-work", component: () => import("./views/UnitWorkPage.vue"), meta: { title: "本单位整改" } },
       { path: "deadlines", name: "deadlines", component: () => import("./views/DeadlinesPage.vue"), meta: { title: "期限预警" } },
       { path: "rules", name: "rules", component: () => import("./views/RulesPage.vue"), meta: { title: "期限规则" } },

@@ -8,11 +8,11 @@ describe("the menu shows only what a role may do", () => {
     const rounds = ["planning", "rounds", "talent-pool", "group-work"];
     expect(names("city_admin")).toEqual([
       "overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", ...rounds,
-      "supervision", "deadlines", "feeds", "rules",
+      "supervision", "revisits", "deadlines", "feeds", "rules",
     ]);
     expect(names("county_admin")).toEqual([
       "overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", ...rounds,
-      "supervision", "deadlines", "rules",
+      "supervision", "revisits", "deadlines", "rules",
     ]);
   });
   it("groups, departments, auditors, custodians", () => {
@@ -20,7 +20,7 @@ describe("the menu shows only what a role may do", () => {
     expect(names("department")).toEqual(["clues", "feeds", "rules"]);
     expect(names("auditor")).toEqual([
       "overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "planning", "rounds",
-      "talent-pool", "supervision", "deadlines", "feeds", "audit", "rules",
+      "talent-pool", "supervision", "revisits", "deadlines", "feeds", "audit", "rules",
     ]);
     expect(names("informant_custodian")).toEqual(["notices"]);
     expect(names("inspected_unit")).toEqual(["unit-work", "rules"]);

@@ -44,6 +44,8 @@ export const MENU: readonly MenuItem[] = [
   // rectification's steps 9–11: plans to review, verification, close-out, supervision, red
   // lines, the 挂图作战 board and the exports (the auditor reads the board)
   { name: "supervision", path: "/supervision", title: "整改督办与销号", roles: ["city_admin", "county_admin", "auditor"] },
+  // 回头看 (R18), 改了再犯/屡查屡犯 (R19), common-problem lists with self-check progress
+  { name: "revisits", path: "/revisits", title: "回头看与共性问题", roles: ["city_admin", "county_admin", "auditor"] },
   // the inspected unit's own rectification: its plan with three lists, its reports and evidence
   { name: "unit-work", path: "/unit-work", title: "本单位整改", roles: ["inspected_unit"] },
   // deadlines (reporting's deadlines view): offices and the auditor, a county its own county

@@ -12,6 +12,12 @@ from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_rectification.adapters import deadlines
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
+from xuncha_rectification.adapters.recurrence import (
+    COMMON_LIST_DDL,
+    ISSUE_TOPIC_DDL,
+    SqlCommonListReadModel,
+    SqlIssueTopics,
+)
 from xuncha_rectification.adapters.tables import (
     TABLES_DDL,
     RectificationTables,
@@ -20,12 +26,15 @@ from xuncha_rectification.adapters.tables import (
 )
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
+from xuncha_rectification.domain.revisits import COMMON_LIST, REVISIT
 from xuncha_rectification.entrypoints.api import build_router
 from xuncha_rectification.entrypoints.plans_api import build_plans_router
+from xuncha_rectification.entrypoints.revisits_api import build_revisits_router
 from xuncha_rectification.handlers import (
     CLUES_CONSUMER,
     HEARINGS_CONSUMER,
     RectificationHandlers,
+    RevisitHandlers,
     keep_clues,
     keep_hearings,
 )
@@ -34,8 +43,9 @@ from xuncha_rectification.handlers import (
 def handlers(ctx: ServiceContext) -> RectificationHandlers:
     read_model = SqlIssueReadModel(ctx.pool)
     clock = ctx.clocks()
+    topics = SqlIssueTopics(ctx.pool)
     issues = ctx.aggregates(
-        ISSUE, read_model, [deadlines.reactions(clock), deadlines.TaskDeadlines(clock)]
+        ISSUE, read_model, [deadlines.reactions(clock), deadlines.TaskDeadlines(clock), topics]
     )
     oversight_rows = SqlOversightReadModel(ctx.pool)
     return RectificationHandlers(
@@ -45,6 +55,16 @@ def handlers(ctx: ServiceContext) -> RectificationHandlers:
         plans=ctx.aggregates(PLAN, SqlPlanReadModel(ctx.pool)),
         oversight=ctx.aggregates(OVERSIGHT, oversight_rows, [oversight_rows]),
         tables=RectificationTables(ctx.pool),
+        closed_issues=topics.closed_out,
+    )
+
+
+def revisit_handlers(ctx: ServiceContext, rect: RectificationHandlers) -> RevisitHandlers:
+    return RevisitHandlers(
+        issues=rect.issues,
+        revisits=ctx.aggregates(REVISIT),
+        lists=ctx.aggregates(COMMON_LIST, SqlCommonListReadModel(ctx.pool)),
+        now=lambda: ctx.now(),
     )
 
 
@@ -54,6 +74,11 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     rect = handlers(ctx)
     app.include_router(build_router(rect, deps))
     app.include_router(build_plans_router(rect, deps))
+    app.include_router(
+        build_revisits_router(
+            revisit_handlers(ctx, rect), rect.read_model, deps, SqlCommonListReadModel(ctx.pool)
+        )
+    )
     app.include_router(rules_router(deadlines.RULE_IDS))
 
 
@@ -67,7 +92,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="rectification",
     title="xuncha rectification: 反馈问题与整改",
-    schema=(*SCHEMA, TABLES_DDL, clocks.SCHEMA),
+    schema=(*SCHEMA, TABLES_DDL, ISSUE_TOPIC_DDL, COMMON_LIST_DDL, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,

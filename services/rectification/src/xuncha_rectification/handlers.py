@@ -20,7 +20,7 @@ of ``clues.clue.v1`` and their jurisdictions in ``known_clue`` (R25).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -40,8 +40,13 @@ from xuncha_rectification.adapters.tables import (
 )
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
+from xuncha_rectification.domain import revisits as revisit_model
 from xuncha_rectification.domain.model import ISSUE, Issue
 from xuncha_rectification.domain.plans import Oversight, Plan
+from xuncha_rectification.domain.revisits import ClosedIssue, CommonList, Revisit
+
+#: a unit's closed-out issues sharing a topic (jurisdiction, unit id, unit name, topics), R19
+ClosedIssues = Callable[[str, UUID | None, str, Sequence[str]], Awaitable[list[ClosedIssue]]]
 
 #: consumer group (and inbox name) keeping the hearings (R16)
 HEARINGS_CONSUMER = "rectification.hearings"
@@ -75,6 +80,8 @@ class RectificationHandlers:
     oversight: Aggregates[Oversight]
     #: hearings, evidence, plans and oversight tables
     tables: RectificationTables
+    #: R19: the unit's closed-out issues by topic (``adapters/recurrence.py``)
+    closed_issues: ClosedIssues | None = None
 
     async def get(self, issue_id: UUID) -> Issue:
         return _existing(await self.issues.load(issue_id), issue_id)
@@ -94,9 +101,17 @@ class RectificationHandlers:
         events = model.decide_feedback(cmd, heard, own_clues=own)
         issues = [ISSUE.initial() for _ in events]
         meta = replace(meta, occurred_at=cmd.fed_back_at)
+        recurrences: list[list[EventPayload]] = []
+        for event in events:  # R19: the same topic fed back after a close-out recurs
+            closed = []
+            if self.closed_issues is not None and event.topics:
+                closed = await self.closed_issues(
+                    event.jurisdiction, event.unit_id, event.unit, event.topics
+                )
+            recurrences.append(list(revisit_model.detect_recurrence(event, closed)))
         async with self.issues.transaction() as tx:
-            for issue, event in zip(issues, events, strict=True):
-                await self.issues.record(tx, event.issue_id, issue, [event], meta)
+            for issue, event, found in zip(issues, events, recurrences, strict=True):
+                await self.issues.record(tx, event.issue_id, issue, [event, *found], meta)
         return FeedbackRecorded(feedback_id=cmd.feedback_id, issues=issues)
 
     async def report(self, issue_id: UUID, cmd: model.ReportRectification, meta: Meta) -> Issue:
@@ -190,3 +205,65 @@ def keep_clues() -> EventHandler:
             await record_clue(conn, envelope.event_id, payload.clue_id, payload.to_jurisdiction)
 
     return handle
+
+
+@dataclass
+class RevisitHandlers:
+    """回头看 (R18) and common-problem lists (未巡先改); a revisit's findings and each reopened
+    issue's ``IssueReopened`` + ``RecurrenceDetected`` (R19) are one unit of work."""
+
+    issues: Aggregates[Issue]
+    revisits: Aggregates[Revisit]
+    lists: Aggregates[CommonList]
+    now: Callable[[], datetime]
+
+    async def get_revisit(self, revisit_id: UUID) -> Revisit:
+        revisit = await self.revisits.load(revisit_id)
+        if not revisit.exists:
+            raise revisit_model.UnknownRevisit(revisit_model.unknown_revisit_detail(revisit_id))
+        return revisit
+
+    async def get_list(self, list_id: UUID) -> CommonList:
+        common = await self.lists.load(list_id)
+        if not common.exists:
+            raise revisit_model.UnknownCommonList(revisit_model.unknown_list_detail(list_id))
+        return common
+
+    async def schedule(self, cmd: revisit_model.ScheduleRevisit, meta: Meta) -> Revisit:
+        today = model.local_date(self.now())
+        return await self.revisits.execute(
+            cmd.revisit_id, lambda s: revisit_model.decide_schedule(s, cmd, today), meta
+        )
+
+    async def record_findings(
+        self,
+        revisit_id: UUID,
+        cmd: revisit_model.RecordFindings,
+        unit_issue_ids: frozenset[UUID],
+        meta: Meta,
+    ) -> Revisit:
+        revisit = await self.get_revisit(revisit_id)
+        events = revisit_model.decide_findings(revisit, cmd, unit_issue_ids)
+        reopened = {i: await self.issues.load(i) for i in dict.fromkeys(cmd.reopened_issue_ids)}
+        decided = {
+            i: revisit_model.decide_reopen(state, revisit_id, "回头看发现问题反弹回潮")
+            for i, state in reopened.items()
+        }
+        async with self.revisits.transaction() as tx:
+            await self.revisits.record(tx, revisit_id, revisit, events, meta)
+            for issue_id, issue_events in decided.items():
+                await self.issues.record(tx, issue_id, reopened[issue_id], issue_events, meta)
+        return revisit
+
+    async def issue_list(self, cmd: revisit_model.IssueCommonList, meta: Meta) -> CommonList:
+        return await self.lists.execute(
+            cmd.list_id, lambda s: revisit_model.decide_issue_list(s, cmd), meta
+        )
+
+    async def self_check(
+        self, list_id: UUID, cmd: revisit_model.SelfCheck, meta: Meta
+    ) -> CommonList:
+        await self.get_list(list_id)
+        return await self.lists.execute(
+            list_id, lambda s: revisit_model.decide_self_check(s, cmd), meta
+        )

@@ -13,9 +13,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: (线索办理漏斗) and the departments' result states, 6 = + the office summary's documents and the
 #: 组织部 feed's problems and inspector grades, intake's R13–R15 clocks, linkage plans' counterpart
 #: reports (the linked view's linkage figures) and petitions' groups and units, the 挂图作战 board
-#: and verified close-outs, 7 = + intake's R8 result-notice clock. A projection of an older
-#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 7
+#: and verified close-outs, 7 = + intake's R8 result-notice clock, 8 = + revisits (回头看),
+#: recurrences (改了再犯/屡查屡犯) and common-problem lists with the units' self-checks
+#: (``domain.revisit_views``). A projection of an older version is rebuilt from the history when
+#: the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 8
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (
@@ -24,6 +26,8 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "issue",
     "rectification_plan",
     "oversight",
+    "revisit",
+    "common_problem_list",
     "share",
     "unit",
     "term_plan",

@@ -76,6 +76,12 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.ProgressReportOverdue": "整改进展报告逾期",
     "rectification.SupervisionOrdered": "整改督办",
     "rectification.RedLineWarningIssued": "红线预警",
+    "rectification.IssueReopened": "回头看重新整改",
+    "rectification.RecurrenceDetected": "发现改了再犯",
+    "rectification.RevisitScheduled": "安排回头看",
+    "rectification.RevisitFindingsRecorded": "回头看发现",
+    "rectification.CommonProblemListIssued": "下发共性问题清单",
+    "rectification.CommonProblemSelfChecked": "共性问题自查",
     "reporting.ShareItemAcknowledged": "确认签收",
 }
 

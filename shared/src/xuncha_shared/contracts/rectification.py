@@ -56,9 +56,9 @@ def upcast_issue_fed_back_v1(payload: JsonDict) -> JsonDict:
     return payload
 
 
-class IssueFedBack(EventPayload):
-    """反馈: one problem fed back to an inspected unit (schema 2: with the round, intake's unit
-    id and whether it was fed back during stationing, 边巡边改, R16)."""
+class IssueFedBackV2(EventPayload):
+    """Schema 2: with the round, intake's unit id and whether it was fed back during
+    stationing (边巡边改, R16); no topics."""
 
     event_type: ClassVar[str] = "rectification.IssueFedBack"
     schema_version: ClassVar[int] = 2
@@ -76,6 +76,40 @@ class IssueFedBack(EventPayload):
     unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
     during_stationing: bool = Field(
         default=False, description="fed back during stationing (边巡边改), before the hearing"
+    )
+
+
+def upcast_issue_fed_back_v2(payload: JsonDict) -> JsonDict:
+    """v2 -> v3: issues fed back before topics were recorded have none (no recurrence, R19,
+    can be detected for them)."""
+    payload.setdefault("topics", [])
+    return payload
+
+
+class IssueFedBack(EventPayload):
+    """反馈: one problem fed back to an inspected unit (schema 3: with its topics, 问题主题, by
+    which rectification detects a recurrence, R19; schema 2 added the round, intake's unit id
+    and whether it was fed back during stationing, 边巡边改, R16)."""
+
+    event_type: ClassVar[str] = "rectification.IssueFedBack"
+    schema_version: ClassVar[int] = 3
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    description: LongText
+    rect_type: RectType = RectType.TIME_BOUND
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
+    due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
+    round_id: UUID | None = Field(default=None, description="the round (intake's id)")
+    unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
+    during_stationing: bool = Field(
+        default=False, description="fed back during stationing (边巡边改), before the hearing"
+    )
+    topics: list[ShortText] = Field(
+        default_factory=list, max_length=20, description="问题主题, e.g. 公务接待 (R19)"
     )
 
 
@@ -354,8 +388,110 @@ class DeadlineRecomputed(EventPayload):
     calendar_version: ShortText
 
 
+# --- revisits (回头看, R18), recurrence (R19), common problems (未巡先改) -------------------------
+
+
+class IssueReopened(EventPayload):
+    """回头看 reopened a verified or closed-out issue: it goes back to in progress."""
+
+    event_type: ClassVar[str] = "rectification.IssueReopened"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    revisit_id: UUID
+    note: LongText = ""
+
+
+class RecurrenceCause(StrEnum):
+    FED_BACK_AGAIN = "fed_back_again"  # the same topic fed back again after a close-out
+    REOPENED = "reopened"  # reopened by a revisit
+
+
+class RecurrenceDetected(EventPayload):
+    """改了再犯 (R19), detected by the service: ``issue_id`` (the new or reopened issue) recurs
+    ``earlier_issue_id`` (the closed-out issue of the same unit and topic; the issue itself when
+    a revisit reopened it). On the issue's stream."""
+
+    event_type: ClassVar[str] = "rectification.RecurrenceDetected"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    earlier_issue_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID | None = None
+    unit: ShortText
+    topics: list[ShortText] = Field(default_factory=list)
+    cause: RecurrenceCause
+    revisit_id: UUID | None = None
+
+
+class RevisitScheduled(EventPayload):
+    """回头看 (R18) scheduled for a unit of a round. Stream type ``revisit``."""
+
+    event_type: ClassVar[str] = "rectification.RevisitScheduled"
+    schema_version: ClassVar[int] = 1
+
+    revisit_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    unit: ShortText
+    round_id: UUID
+    scheduled_on: date
+
+
+class RevisitFindingsRecorded(EventPayload):
+    """The findings of a revisit: issues checked, issues reopened (each also gets its
+    ``IssueReopened`` and ``RecurrenceDetected``) and new problems."""
+
+    event_type: ClassVar[str] = "rectification.RevisitFindingsRecorded"
+    schema_version: ClassVar[int] = 1
+
+    revisit_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    checked_issue_ids: list[UUID] = Field(default_factory=list)
+    reopened_issue_ids: list[UUID] = Field(default_factory=list)
+    new_problems: list[LongText] = Field(default_factory=list, max_length=200)
+
+
+class CommonProblem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    aspect: ShortText = Field(description="方面, e.g. 落实中央八项规定精神")
+    description: LongText
+    topics: list[ShortText] = Field(default_factory=list, max_length=20)
+
+
+class CommonProblemListIssued(EventPayload):
+    """共性问题清单 of a term sent to the units of the term plan not yet inspected (未巡先改).
+    Stream type ``common_problem_list``."""
+
+    event_type: ClassVar[str] = "rectification.CommonProblemListIssued"
+    schema_version: ClassVar[int] = 1
+
+    list_id: UUID
+    jurisdiction: JurisdictionCode
+    term_no: int = Field(ge=1, le=1000)
+    items: list[CommonProblem] = Field(min_length=1, max_length=200)
+    unit_ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
+class CommonProblemSelfChecked(EventPayload):
+    """A unit's self-check (自查自纠) against a common-problem list."""
+
+    event_type: ClassVar[str] = "rectification.CommonProblemSelfChecked"
+    schema_version: ClassVar[int] = 1
+
+    list_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    findings: LongText
+    measures: LongText
+
+
 MODELS: tuple[type[EventPayload], ...] = (
     IssueFedBackV1,
+    IssueFedBackV2,
     IssueFedBack,
     RectificationReportedV1,
     RectificationReported,
@@ -372,8 +508,15 @@ MODELS: tuple[type[EventPayload], ...] = (
     ProgressReportOverdue,
     SupervisionOrdered,
     RedLineWarningIssued,
+    IssueReopened,
+    RecurrenceDetected,
+    RevisitScheduled,
+    RevisitFindingsRecorded,
+    CommonProblemListIssued,
+    CommonProblemSelfChecked,
 )
 UPCASTERS = {
     ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
+    ("rectification.IssueFedBack", 2): upcast_issue_fed_back_v2,
     ("rectification.RectificationReported", 1): upcast_rectification_reported_v1,
 }

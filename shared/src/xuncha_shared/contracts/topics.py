@@ -88,6 +88,15 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
         1,
         "Supervision of rectification (督办) and red-line warnings (R20) with negative records",
     ),
+    "revisit": TopicSpec(
+        "rectification", "revisit", 1, "Revisits (回头看, R18): scheduled, findings recorded"
+    ),
+    "common_problem_list": TopicSpec(
+        "rectification",
+        "common-problem-list",
+        1,
+        "Common-problem lists of a term (未巡先改) and the units' self-checks",
+    ),
     "share": TopicSpec(
         "reporting", "share", 1, "Results shared with departments and their acknowledgements"
     ),

@@ -57,6 +57,8 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "issue",
         "rectification_plan",
         "oversight",
+        "revisit",
+        "common_problem_list",
         "share",
         "unit",
         "term_plan",

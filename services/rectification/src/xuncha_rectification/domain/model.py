@@ -31,10 +31,12 @@ from xuncha_shared.contracts.rectification import (
     IssueClosedOut,
     IssueFedBack,
     IssuePlanned,
+    IssueReopened,
     PlanTask,
     RectificationReported,
     RectificationVerified,
     RectType,
+    RecurrenceDetected,
     ReportKind,
     TaskType,
     VerificationOutcome,
@@ -122,6 +124,7 @@ class IssueSpec:
     rect_type: RectType = RectType.TIME_BOUND
     clue_ids: tuple[UUID, ...] = ()
     concerns: tuple[Department, ...] = ()
+    topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,10 @@ class Issue:
     mechanism: str | None = None
     watched: bool = False
     closed_out_at: datetime | None = None
+    topics: list[str] = field(default_factory=list)
+    #: 回头看 reopenings (revisit ids) and recurrences (R19: the earlier issues it recurs)
+    reopened_by: list[UUID] = field(default_factory=list)
+    recurs: list[UUID] = field(default_factory=list)
     version: int = 0
 
     @property
@@ -327,6 +334,7 @@ def decide_feedback(
             round_id=cmd.round_id,
             unit_id=cmd.unit_id,
             during_stationing=cmd.during_stationing,
+            topics=list(dict.fromkeys(t.strip() for t in spec.topics if t.strip())),
         )
         for spec in cmd.issues
     ]
@@ -439,6 +447,7 @@ def evolve(state: Issue, event: EventPayload, at: datetime | None = None) -> Iss
         state.round_id = event.round_id
         state.unit_id = event.unit_id
         state.during_stationing = event.during_stationing
+        state.topics = list(event.topics)
         state.status = IssueStatus.FED_BACK
     elif isinstance(event, IssuePlanned):
         state.plan_id = event.plan_id
@@ -474,6 +483,13 @@ def evolve(state: Issue, event: EventPayload, at: datetime | None = None) -> Iss
         state.mechanism = event.mechanism
         state.watched = event.watched
         state.closed_out_at = at
+    elif isinstance(event, IssueReopened):  # 回头看: back to in progress, reports start again
+        state.status = IssueStatus.IN_PROGRESS
+        state.open_reports = []
+        state.closed_out_at = None
+        state.reopened_by.append(event.revisit_id)
+    elif isinstance(event, RecurrenceDetected):
+        state.recurs.append(event.earlier_issue_id)
     state.version += 1
     return state
 

@@ -79,6 +79,9 @@ class IssueIn(BaseModel):
     )
     clue_ids: list[UUID] = Field(default=[], max_length=200)
     concerns: list[Department] = Field(default=[], description="departments concerned")
+    topics: list[ShortText] = Field(
+        default=[], max_length=20, description="问题主题 (R19 recurrence is detected by topic)"
+    )
 
 
 class FeedbackIn(BaseModel):
@@ -176,6 +179,9 @@ class IssueOut(BaseModel):
     verifications: list[VerificationOut] = []
     mechanism: str | None = Field(default=None, description="长效机制 (long-term issues)")
     watched: bool = Field(default=False, description="closed out and still watched (long-term)")
+    topics: list[str] = Field(default=[], description="问题主题")
+    recurs: list[UUID] = Field(default=[], description="R19: earlier issues it recurs (改了再犯)")
+    reopened_by: list[UUID] = Field(default=[], description="回头看 that reopened it")
 
 
 class IssueListItem(BaseModel):
@@ -295,6 +301,9 @@ def issue_out(issue: Issue) -> IssueOut:
         ],
         mechanism=issue.mechanism,
         watched=issue.watched,
+        topics=issue.topics,
+        recurs=issue.recurs,
+        reopened_by=issue.reopened_by,
     )
 
 
@@ -398,6 +407,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
                     rect_type=i.rect_type,
                     clue_ids=tuple(i.clue_ids),
                     concerns=tuple(i.concerns),
+                    topics=tuple(i.topics),
                 )
                 for i in body.issues
             ),

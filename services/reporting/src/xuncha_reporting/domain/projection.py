@@ -33,7 +33,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack, RectificationRep
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
-from xuncha_reporting.domain import rectification_docs
+from xuncha_reporting.domain import rectification_docs, revisit_views
 from xuncha_reporting.domain.clue_funnel import FUNNEL_EVENT_TYPES, funnel_changes
 from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
 from xuncha_reporting.domain.intake_clocks import EVENT_TYPES as INTAKE_CLOCK_EVENTS
@@ -487,4 +487,5 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
     changes.extend(summary_docs(envelope, payload))  # the office summary (office_summary.py)
     changes.extend(organisation_feed(envelope, payload))
     changes.extend(rectification_docs.rectification_docs(envelope, payload))
+    changes.extend(revisit_views.revisit_docs(envelope, payload))  # 回头看, R19, 未巡先改
     return changes

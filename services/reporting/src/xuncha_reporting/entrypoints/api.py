@@ -41,6 +41,7 @@ from xuncha_reporting.entrypoints.routes.lifecycle import lifecycle_router
 from xuncha_reporting.entrypoints.routes.linked import linked_router
 from xuncha_reporting.entrypoints.routes.me import me_router
 from xuncha_reporting.entrypoints.routes.office_summary import office_summary_router
+from xuncha_reporting.entrypoints.routes.revisits import revisits_router
 from xuncha_reporting.handlers import handlers_from_context
 
 
@@ -59,6 +60,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     router.include_router(clues_router(ctx, tables, current))
     router.include_router(office_summary_router(ctx, tables, current))
     router.include_router(board_router(ctx, tables, current))
+    router.include_router(revisits_router(ctx, tables, current))
     return router
 
 

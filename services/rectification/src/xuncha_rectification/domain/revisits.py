@@ -1,0 +1,334 @@
+"""Revisits (回头看, R18), recurrence (改了再犯, R19) and common-problem lists (未巡先改). Pure.
+
+* A revisit is scheduled by the office for a unit of a round; its findings name the issues
+  checked, the issues reopened and new problems. A reopened issue (only a verified or closed-out
+  one: the others are still being rectified) goes back to in progress (``IssueReopened``).
+* R19, detected, never typed in: an issue fed back to a unit that already had a closed-out issue
+  with one of its topics recurs it; a reopened issue recurs itself. Each records a
+  ``RecurrenceDetected`` on the issue's stream linking both.
+* A common-problem list of a term goes to the units of the term plan not yet inspected (the
+  office names them: ``unit_ids``); each reports its self-check (自查自纠), once or more (the
+  latest counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from uuid import UUID
+
+from xuncha_shared.contracts.rectification import (
+    CommonProblem,
+    CommonProblemListIssued,
+    CommonProblemSelfChecked,
+    IssueFedBack,
+    IssueReopened,
+    RecurrenceCause,
+    RecurrenceDetected,
+    RevisitFindingsRecorded,
+    RevisitScheduled,
+)
+from xuncha_shared.domain.aggregates import AggregateKind
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.envelope import EventPayload
+
+from xuncha_rectification.domain.model import Issue, IssueStatus, illegal
+
+REVISIT_STREAM_TYPE = "revisit"
+COMMON_LIST_STREAM_TYPE = "common_problem_list"
+
+#: states from which a revisit may reopen an issue
+REOPENABLE = frozenset({IssueStatus.VERIFIED, IssueStatus.CLOSED_OUT})
+
+
+class UnknownRevisit(NotFoundError):
+    """No revisit has this id (or the reader may not see it): 404."""
+
+
+class UnknownCommonList(NotFoundError):
+    """No common-problem list has this id (or the reader may not see it): 404."""
+
+
+def unknown_revisit_detail(revisit_id: UUID) -> str:
+    return f"未找到回头看 {revisit_id} / unknown revisit {revisit_id}"
+
+
+def unknown_list_detail(list_id: UUID) -> str:
+    return f"未找到共性问题清单 {list_id} / unknown common-problem list {list_id}"
+
+
+# --- recurrence (R19) -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosedIssue:
+    """An earlier closed-out issue of a unit, with its topics."""
+
+    issue_id: UUID
+    topics: tuple[str, ...]
+
+
+def detect_recurrence(fed: IssueFedBack, closed: Iterable[ClosedIssue]) -> list[RecurrenceDetected]:
+    """R19: one ``RecurrenceDetected`` per earlier closed-out issue of the same unit sharing a
+    topic with ``fed`` (``closed`` are that unit's closed-out issues)."""
+    topics = set(fed.topics)
+    found: list[RecurrenceDetected] = []
+    for earlier in closed:
+        shared = [t for t in earlier.topics if t in topics]
+        if earlier.issue_id == fed.issue_id or not shared:
+            continue
+        found.append(
+            RecurrenceDetected(
+                issue_id=fed.issue_id,
+                earlier_issue_id=earlier.issue_id,
+                jurisdiction=fed.jurisdiction,
+                unit_id=fed.unit_id,
+                unit=fed.unit,
+                topics=shared,
+                cause=RecurrenceCause.FED_BACK_AGAIN,
+            )
+        )
+    return found
+
+
+def decide_reopen(state: Issue, revisit_id: UUID, note: str) -> list[EventPayload]:
+    """回头看 reopens a verified or closed-out issue (back to in progress) and records the
+    recurrence (R19)."""
+    if state.issue_id is None or not state.exists:
+        raise RuleViolation("未找到该问题 / unknown issue")
+    if state.status not in REOPENABLE:
+        raise illegal(
+            state, ("重新整改", "only a verified or closed-out issue is reopened by a revisit")
+        )
+    return [
+        IssueReopened(issue_id=state.issue_id, revisit_id=revisit_id, note=note),
+        RecurrenceDetected(
+            issue_id=state.issue_id,
+            earlier_issue_id=state.issue_id,
+            jurisdiction=state.jurisdiction,
+            unit_id=state.unit_id,
+            unit=state.unit,
+            topics=list(state.topics),
+            cause=RecurrenceCause.REOPENED,
+            revisit_id=revisit_id,
+        ),
+    ]
+
+
+# --- revisits (R18) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleRevisit:
+    revisit_id: UUID
+    jurisdiction: str
+    unit_id: UUID
+    unit: str
+    round_id: UUID
+    scheduled_on: date
+
+
+@dataclass(frozen=True)
+class RecordFindings:
+    checked_issue_ids: tuple[UUID, ...]
+    reopened_issue_ids: tuple[UUID, ...]
+    new_problems: tuple[str, ...]
+
+
+@dataclass
+class Revisit:
+    revisit_id: UUID | None = None
+    jurisdiction: str = ""
+    unit_id: UUID | None = None
+    unit: str = ""
+    round_id: UUID | None = None
+    scheduled_on: date | None = None
+    findings_recorded: bool = False
+    checked_issue_ids: list[UUID] = field(default_factory=list)
+    reopened_issue_ids: list[UUID] = field(default_factory=list)
+    new_problems: list[str] = field(default_factory=list)
+    version: int = 0
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0
+
+
+def decide_schedule(state: Revisit, cmd: ScheduleRevisit, today: date) -> list[EventPayload]:
+    if state.exists:
+        raise RuleViolation("该回头看已安排 / the revisit exists already")
+    if cmd.scheduled_on < today:
+        raise InvalidCommand(
+            f"回头看日期不能早于今天 / scheduled_on {cmd.scheduled_on} is in the past"
+        )
+    return [
+        RevisitScheduled(
+            revisit_id=cmd.revisit_id,
+            jurisdiction=cmd.jurisdiction,
+            unit_id=cmd.unit_id,
+            unit=cmd.unit,
+            round_id=cmd.round_id,
+            scheduled_on=cmd.scheduled_on,
+        )
+    ]
+
+
+def decide_findings(
+    state: Revisit, cmd: RecordFindings, unit_issue_ids: frozenset[UUID]
+) -> list[EventPayload]:
+    """The findings, once per revisit; the issues named must be the unit's."""
+    if not state.exists or state.revisit_id is None or state.unit_id is None:
+        raise UnknownRevisit("未找到回头看 / unknown revisit")
+    if state.findings_recorded:
+        raise RuleViolation(
+            "该回头看已登记发现，不能重复登记 / the revisit's findings are recorded already"
+        )
+    named = [*cmd.checked_issue_ids, *cmd.reopened_issue_ids]
+    if not named and not cmd.new_problems:
+        raise InvalidCommand(
+            "请至少列出一个检查的问题或新发现的问题 / name an issue checked or a new problem"
+        )
+    foreign = [i for i in dict.fromkeys(named) if i not in unit_issue_ids]
+    if foreign:
+        raise InvalidCommand(
+            f"所列问题不是该单位的反馈问题 / not issues of this unit: "
+            f"{', '.join(str(i) for i in foreign)}"
+        )
+    reopened = list(dict.fromkeys(cmd.reopened_issue_ids))
+    checked = list(dict.fromkeys([*cmd.checked_issue_ids, *reopened]))
+    return [
+        RevisitFindingsRecorded(
+            revisit_id=state.revisit_id,
+            jurisdiction=state.jurisdiction,
+            unit_id=state.unit_id,
+            checked_issue_ids=checked,
+            reopened_issue_ids=reopened,
+            new_problems=[p for p in cmd.new_problems if p.strip()],
+        )
+    ]
+
+
+def evolve_revisit(state: Revisit, event: EventPayload, at: datetime | None = None) -> Revisit:
+    if isinstance(event, RevisitScheduled):
+        state.revisit_id = event.revisit_id
+        state.jurisdiction = event.jurisdiction
+        state.unit_id = event.unit_id
+        state.unit = event.unit
+        state.round_id = event.round_id
+        state.scheduled_on = event.scheduled_on
+    elif isinstance(event, RevisitFindingsRecorded):
+        state.findings_recorded = True
+        state.checked_issue_ids = list(event.checked_issue_ids)
+        state.reopened_issue_ids = list(event.reopened_issue_ids)
+        state.new_problems = list(event.new_problems)
+    state.version += 1
+    return state
+
+
+def revisit_jurisdiction(state: Revisit, event: EventPayload) -> str:
+    return event.jurisdiction if isinstance(event, RevisitScheduled) else state.jurisdiction
+
+
+REVISIT = AggregateKind(
+    stream_type=REVISIT_STREAM_TYPE,
+    initial=Revisit,
+    evolve=evolve_revisit,
+    jurisdiction_of=revisit_jurisdiction,
+)
+
+
+# --- common-problem lists (未巡先改) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssueCommonList:
+    list_id: UUID
+    jurisdiction: str
+    term_no: int
+    items: tuple[CommonProblem, ...]
+    unit_ids: tuple[UUID, ...]
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    unit_id: UUID
+    findings: str
+    measures: str
+
+
+@dataclass
+class CommonList:
+    list_id: UUID | None = None
+    jurisdiction: str = ""
+    term_no: int = 0
+    items: list[CommonProblem] = field(default_factory=list)
+    unit_ids: list[UUID] = field(default_factory=list)
+    #: the latest self-check per unit: (findings, measures)
+    self_checks: dict[UUID, tuple[str, str]] = field(default_factory=dict)
+    version: int = 0
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0
+
+
+def decide_issue_list(state: CommonList, cmd: IssueCommonList) -> list[EventPayload]:
+    if state.exists:
+        raise RuleViolation("该共性问题清单已下发 / the list exists already")
+    if not cmd.items:
+        raise InvalidCommand("清单至少包含一个问题 / a list needs at least one item")
+    if not cmd.unit_ids:
+        raise InvalidCommand(
+            "请列出本届巡察规划中尚未巡察的单位 / name the units of the term plan not yet "
+            "inspected (unit_ids)"
+        )
+    return [
+        CommonProblemListIssued(
+            list_id=cmd.list_id,
+            jurisdiction=cmd.jurisdiction,
+            term_no=cmd.term_no,
+            items=list(cmd.items),
+            unit_ids=list(dict.fromkeys(cmd.unit_ids)),
+        )
+    ]
+
+
+def decide_self_check(state: CommonList, cmd: SelfCheck) -> list[EventPayload]:
+    """A unit the list went to reports its self-check (others: 404)."""
+    if not state.exists or state.list_id is None or cmd.unit_id not in state.unit_ids:
+        raise UnknownCommonList("未找到共性问题清单 / unknown common-problem list")
+    return [
+        CommonProblemSelfChecked(
+            list_id=state.list_id,
+            jurisdiction=state.jurisdiction,
+            unit_id=cmd.unit_id,
+            findings=cmd.findings,
+            measures=cmd.measures,
+        )
+    ]
+
+
+def evolve_list(state: CommonList, event: EventPayload, at: datetime | None = None) -> CommonList:
+    if isinstance(event, CommonProblemListIssued):
+        state.list_id = event.list_id
+        state.jurisdiction = event.jurisdiction
+        state.term_no = event.term_no
+        state.items = list(event.items)
+        state.unit_ids = list(event.unit_ids)
+    elif isinstance(event, CommonProblemSelfChecked):
+        state.self_checks[event.unit_id] = (event.findings, event.measures)
+    state.version += 1
+    return state
+
+
+def list_jurisdiction(state: CommonList, event: EventPayload) -> str:
+    return event.jurisdiction if isinstance(event, CommonProblemListIssued) else state.jurisdiction
+
+
+COMMON_LIST = AggregateKind(
+    stream_type=COMMON_LIST_STREAM_TYPE,
+    initial=CommonList,
+    evolve=evolve_list,
+    jurisdiction_of=list_jurisdiction,
+)

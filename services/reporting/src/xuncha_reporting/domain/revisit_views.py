@@ -1,0 +1,188 @@
+"""Revisits (回头看, R18), recurrences (改了再犯 and 屡查屡犯, R19) and common-problem lists
+(未巡先改) with each unit's self-check progress: what they write into the projection
+(``revisit_docs``, pure) and the views read from those documents.
+
+Documents (``lifecycle_docs``): ``rect_topic`` (an issue's topics, unit and round),
+``revisit`` and ``revisit_findings`` (per revisit), ``recurrence`` (per ``RecurrenceDetected``),
+``common_list`` (per list) and ``self_check`` (per list and unit: the latest counts). The common
+pattern (屡查屡犯) is the same topic fed back to two or more units of a jurisdiction in rounds of
+one term (the term from the ``round`` documents of intake's rounds).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from xuncha_shared.contracts import rectification as r
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+from xuncha_reporting.domain.model import Change, Doc
+
+TOPIC_DOC, REVISIT_DOC, FINDINGS_DOC, RECURRENCE_DOC, LIST_DOC, SELF_CHECK_DOC = (
+    "rect_topic",
+    "revisit",
+    "revisit_findings",
+    "recurrence",
+    "common_list",
+    "self_check",
+)
+#: what the views read (``round`` and ``unit`` come from intake's documents)
+VIEW_KINDS: tuple[str, ...] = (
+    TOPIC_DOC,
+    REVISIT_DOC,
+    FINDINGS_DOC,
+    RECURRENCE_DOC,
+    LIST_DOC,
+    SELF_CHECK_DOC,
+    "round",
+    "unit",
+)
+Docs = dict[str, dict[str, dict[str, Any]]]
+
+
+def revisit_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    def doc(kind: str, key: object, body: dict[str, Any]) -> Doc:
+        return Doc(kind, str(key), envelope.jurisdiction, body, envelope.occurred_at)
+
+    at = envelope.occurred_at.isoformat()
+    match payload:
+        case r.IssueFedBack() if payload.topics:
+            body = payload.model_dump(
+                mode="json", include={"issue_id", "unit", "unit_id", "round_id", "topics"}
+            )
+            return [doc(TOPIC_DOC, payload.issue_id, {**body, "fed_back_at": at})]
+        case r.RevisitScheduled():
+            body = payload.model_dump(mode="json", exclude={"jurisdiction"})
+            return [doc(REVISIT_DOC, payload.revisit_id, {**body, "at": at})]
+        case r.RevisitFindingsRecorded():
+            body = payload.model_dump(mode="json", exclude={"jurisdiction"})
+            return [doc(FINDINGS_DOC, payload.revisit_id, {**body, "at": at})]
+        case r.RecurrenceDetected():
+            body = payload.model_dump(mode="json", exclude={"jurisdiction"})
+            return [doc(RECURRENCE_DOC, envelope.event_id, {**body, "at": at})]
+        case r.CommonProblemListIssued():
+            body = payload.model_dump(mode="json", exclude={"jurisdiction"})
+            return [doc(LIST_DOC, payload.list_id, {**body, "at": at})]
+        case r.CommonProblemSelfChecked():
+            body = payload.model_dump(mode="json", exclude={"jurisdiction"})
+            key = f"{payload.list_id}:{payload.unit_id}"
+            return [doc(SELF_CHECK_DOC, key, {**body, "at": at})]
+        case _:
+            return []
+
+
+def _unit_name(docs: Docs, unit_id: str | None, fallback: str | None = None) -> str | None:
+    unit = docs.get("unit", {}).get(unit_id or "")
+    return str(unit["name"]) if unit else fallback
+
+
+def revisits(docs: Docs) -> dict[str, Any]:
+    """回头看: each revisit with its findings (or none yet)."""
+    findings = docs.get(FINDINGS_DOC, {})
+    items = []
+    for key, rv in sorted(docs.get(REVISIT_DOC, {}).items(), key=lambda kv: kv[1]["scheduled_on"]):
+        found = findings.get(key)
+        items.append(
+            {
+                "revisit_id": key,
+                "jurisdiction": rv["jurisdiction"],
+                "unit_id": rv["unit_id"],
+                "unit": rv["unit"],
+                "round_id": rv["round_id"],
+                "scheduled_on": rv["scheduled_on"],
+                "findings_recorded": found is not None,
+                "checked": len(found["checked_issue_ids"]) if found else 0,
+                "reopened_issue_ids": found["reopened_issue_ids"] if found else [],
+                "new_problems": found["new_problems"] if found else [],
+            }
+        )
+    return {
+        "items": items,
+        "total": len(items),
+        "with_findings": sum(1 for i in items if i["findings_recorded"]),
+        "reopened": sum(len(i["reopened_issue_ids"]) for i in items),
+    }
+
+
+def common_patterns(docs: Docs) -> list[dict[str, Any]]:
+    """屡查屡犯: a topic fed back to two or more units of a jurisdiction in one term."""
+    rounds = docs.get("round", {})
+    units: dict[tuple[str, int, str], dict[str, str]] = defaultdict(dict)
+    for t in docs.get(TOPIC_DOC, {}).values():
+        rnd = rounds.get(t.get("round_id") or "")
+        if rnd is None:
+            continue
+        for topic in t["topics"]:
+            key = (t["jurisdiction"], int(rnd["term_no"]), topic)
+            units[key][t.get("unit_id") or t["unit"]] = t["unit"]
+    return [
+        {
+            "jurisdiction": j,
+            "term_no": term,
+            "topic": topic,
+            "units": sorted(names.values()),
+            "unit_count": len(names),
+        }
+        for (j, term, topic), names in sorted(units.items())
+        if len(names) >= 2
+    ]
+
+
+def recurrences(docs: Docs) -> dict[str, Any]:
+    """改了再犯 (each ``RecurrenceDetected``) and 屡查屡犯 (common patterns)."""
+    items = sorted(docs.get(RECURRENCE_DOC, {}).values(), key=lambda d: d["at"])
+    patterns = common_patterns(docs)
+    return {
+        "recurrences": [
+            {
+                "issue_id": d["issue_id"],
+                "earlier_issue_id": d["earlier_issue_id"],
+                "jurisdiction": d["jurisdiction"],
+                "unit_id": d.get("unit_id"),
+                "unit": d["unit"],
+                "topics": d["topics"],
+                "cause": d["cause"],
+                "cause_zh": "回头看发现反弹" if d["cause"] == "reopened" else "销号后同类问题再犯",
+                "revisit_id": d.get("revisit_id"),
+                "at": d["at"],
+            }
+            for d in items
+        ],
+        "common_patterns": patterns,
+        "total": len(items),
+    }
+
+
+def common_lists(docs: Docs) -> dict[str, Any]:
+    """共性问题清单 with each unit's self-check progress."""
+    checks = docs.get(SELF_CHECK_DOC, {})
+    items = []
+    for key, lst in sorted(docs.get(LIST_DOC, {}).items(), key=lambda kv: kv[1]["at"]):
+        units = []
+        for uid in lst["unit_ids"]:
+            check = checks.get(f"{key}:{uid}")
+            units.append(
+                {
+                    "unit_id": uid,
+                    "unit": _unit_name(docs, uid),
+                    "self_checked": check is not None,
+                    "findings": check["findings"] if check else None,
+                    "measures": check["measures"] if check else None,
+                    "at": check["at"] if check else None,
+                }
+            )
+        done = sum(1 for u in units if u["self_checked"])
+        items.append(
+            {
+                "list_id": key,
+                "jurisdiction": lst["jurisdiction"],
+                "term_no": lst["term_no"],
+                "items": lst["items"],
+                "units": units,
+                "self_checked": done,
+                "unit_count": len(units),
+                "progress_percent": round(100 * done / len(units)) if units else 0,
+            }
+        )
+    return {"items": items, "total": len(items)}

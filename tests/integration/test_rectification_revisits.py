@@ -1,0 +1,211 @@
+"""Revisits (回头看, R18), recurrence (R19) and common-problem lists (未巡先改) against the real
+PostgreSQL (the service's composition in this process, real bearer tokens):
+
+- a topic closed out at a unit and fed back to it again records ``RecurrenceDetected`` linking
+  both (another unit with the same topic: none);
+- a revisit reopening a closed-out issue sends it back to in progress and records the
+  recurrence; an issue still being rectified cannot be reopened (409, naming its state);
+- revisits and common-problem lists of another jurisdiction or unit are a 404; only the office
+  schedules revisits; a unit self-checks only for itself.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from xuncha_rectification.adapters.tables import record_hearing
+from xuncha_rectification.bootstrap import SPEC
+from xuncha_shared.clocks import ManualClock
+from xuncha_shared.clocks.clock import CST
+from xuncha_shared.contracts.clues import InspectionReportHeard
+from xuncha_shared.domain.principals import Principal, Role
+
+from tests.support.principals import LINCHUAN, OFFICES
+from tests.support.service_api import InProcessService, in_process_service
+
+pytestmark = pytest.mark.timeout(180)
+
+NOW = datetime(2026, 9, 30, 10, tzinfo=CST)
+UNIT, OTHER_UNIT, LATER_UNIT, ROUND = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+PRINCIPALS = {
+    **OFFICES,
+    "unit": Principal(id="u-a", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT),
+    "other_unit": Principal(
+        id="u-b", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=OTHER_UNIT
+    ),
+    "later_unit": Principal(
+        id="u-c", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=LATER_UNIT
+    ),
+}
+TOPIC = "公务接待"
+
+
+@pytest.fixture
+async def svc(infra: Any) -> AsyncIterator[InProcessService]:
+    async with in_process_service(infra, SPEC, PRINCIPALS, label="rv") as service:
+        service.ctx.now = ManualClock(NOW)
+        for unit_id in (UNIT, OTHER_UNIT):
+            await hear(service, unit_id)
+        yield service
+
+
+async def hear(svc: InProcessService, unit_id: uuid.UUID) -> None:
+    event = InspectionReportHeard(
+        report_id=uuid.uuid4(),
+        hearing_id=uuid.uuid4(),
+        round_id=ROUND,
+        jurisdiction=LINCHUAN,
+        kind="unit",
+        unit_id=unit_id,
+        unit_ids=[unit_id],
+        meeting="secretary_meeting",
+        held_on=date(2026, 9, 28),
+        decisions="同意反馈",
+    )
+    async with svc.ctx.pool.acquire() as conn:
+        await record_hearing(conn, uuid.uuid4(), event)
+
+
+async def post(svc: InProcessService, path: str, who: str, **kw: Any) -> Any:
+    return await svc.client.post(path, headers=svc.auth(who), **kw)
+
+
+async def get(svc: InProcessService, path: str, who: str) -> Any:
+    return await svc.client.get(path, headers=svc.auth(who))
+
+
+async def feed_back(svc: InProcessService, unit_id: uuid.UUID, topics: list[str]) -> str:
+    body = {
+        "jurisdiction": LINCHUAN,
+        "unit": f"单位{str(unit_id)[:4]}",
+        "round_id": str(ROUND),
+        "unit_id": str(unit_id),
+        "issues": [{"description": "超标准公务接待", "rect_type": "immediate", "topics": topics}],
+    }
+    r = await post(svc, "/api/v1/feedbacks", "county", json=body)
+    assert r.status_code == 201, r.text
+    issue_id: str = r.json()["issue_ids"][0]
+    return issue_id
+
+
+async def close_out(svc: InProcessService, issue_id: str) -> None:
+    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改"}
+    r = await post(svc, f"/api/v1/rectifications/{issue_id}/reports", "county", json=done)
+    assert r.status_code == 201, r.text
+    ok = {"outcome": "accepted", "note": "核实通过"}
+    r = await post(svc, f"/api/v1/rectifications/{issue_id}/verification", "county", json=ok)
+    assert r.status_code == 200, r.text
+    r = await post(svc, f"/api/v1/rectifications/{issue_id}/close-out", "county", json={})
+    assert r.json()["status"] == "closed_out", r.text
+
+
+async def recurrences(svc: InProcessService, issue_id: str) -> list[dict[str, Any]]:
+    rows = await svc.ctx.pool.fetch(
+        "SELECT payload FROM events WHERE stream_id = $1 "
+        "AND event_type = 'rectification.RecurrenceDetected' ORDER BY stream_version",
+        issue_id,
+    )
+    out = []
+    for r in rows:
+        payload = r["payload"]
+        out.append(payload if isinstance(payload, dict) else json.loads(payload))
+    return out
+
+
+async def test_a_closed_out_topic_fed_back_again_is_a_recurrence(svc: InProcessService) -> None:
+    first = await feed_back(svc, UNIT, [TOPIC])
+    # not closed out yet: the same topic again is no recurrence
+    early = await feed_back(svc, UNIT, [TOPIC])
+    assert await recurrences(svc, early) == []
+    await close_out(svc, first)
+    again = await feed_back(svc, UNIT, [TOPIC, "会议费"])
+    [found] = await recurrences(svc, again)
+    assert found["earlier_issue_id"] == first and found["cause"] == "fed_back_again"
+    assert found["topics"] == [TOPIC] and found["unit_id"] == str(UNIT)
+    body = (await get(svc, f"/api/v1/rectifications/{again}", "county")).json()
+    assert body["recurs"] == [first] and body["topics"] == [TOPIC, "会议费"]
+    # another unit, or another topic: none
+    assert await recurrences(svc, await feed_back(svc, OTHER_UNIT, [TOPIC])) == []
+    assert await recurrences(svc, await feed_back(svc, UNIT, ["公车私用"])) == []
+
+
+async def test_a_revisit_reopens_a_closed_out_issue(svc: InProcessService) -> None:
+    closed = await feed_back(svc, UNIT, [TOPIC])
+    await close_out(svc, closed)
+    open_issue = await feed_back(svc, UNIT, ["公车私用"])
+    body = {"unit_id": str(UNIT), "round_id": str(ROUND), "scheduled_on": "2026-10-10"}
+    assert (await post(svc, "/api/v1/revisits", "group", json=body)).status_code == 403
+    assert (await post(svc, "/api/v1/revisits", "other", json=body)).status_code == 404
+    r = await post(svc, "/api/v1/revisits", "county", json=body)
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    # an issue still being rectified cannot be reopened: 409 naming its state, nothing recorded
+    bad = {"checked_issue_ids": [closed], "reopened_issue_ids": [open_issue]}
+    r = await post(svc, f"/api/v1/revisits/{rid}/findings", "county", json=bad)
+    assert r.status_code == 409 and "已反馈" in r.json()["detail"]
+    unchanged = (await get(svc, f"/api/v1/revisits/{rid}", "county")).json()
+    assert unchanged["findings_recorded"] is False
+    # another jurisdiction's office: 404 for the revisit
+    good = {"checked_issue_ids": [open_issue], "reopened_issue_ids": [closed],
+            "new_problems": ["接待清单仍不完整"]}  # fmt: skip
+    r = await post(svc, f"/api/v1/revisits/{rid}/findings", "other", json=good)
+    assert r.status_code == 404
+    r = await post(svc, f"/api/v1/revisits/{rid}/findings", "county", json=good)
+    assert r.status_code == 200, r.text
+    assert r.json()["reopened_issue_ids"] == [closed]
+    issue = (await get(svc, f"/api/v1/rectifications/{closed}", "county")).json()
+    assert issue["status"] == "in_progress" and issue["reopened_by"] == [rid]
+    [found] = await recurrences(svc, closed)
+    assert found["cause"] == "reopened" and found["revisit_id"] == rid
+    assert found["earlier_issue_id"] == closed
+    # findings once; the unit sees its own revisit, another unit does not
+    again = await post(svc, f"/api/v1/revisits/{rid}/findings", "county", json=good)
+    assert again.status_code == 409
+    assert (await get(svc, f"/api/v1/revisits/{rid}", "unit")).status_code == 200
+    assert (await get(svc, f"/api/v1/revisits/{rid}", "other_unit")).status_code == 404
+    assert (await get(svc, f"/api/v1/revisits/{rid}", "other")).status_code == 404
+    # the reopened issue is rectified again: reported, verified, closed out
+    await close_out(svc, closed)
+
+
+async def test_common_problem_list_and_self_checks(svc: InProcessService) -> None:
+    body = {
+        "jurisdiction": LINCHUAN,
+        "term_no": 2,
+        "items": [{"aspect": "落实中央八项规定精神", "description": "超标准公务接待",
+                   "topics": [TOPIC]}],
+        "unit_ids": [str(LATER_UNIT), str(OTHER_UNIT)],
+    }  # fmt: skip
+    assert (await post(svc, "/api/v1/common-problem-lists", "other", json=body)).status_code == 403
+    assert (await post(svc, "/api/v1/common-problem-lists", "unit", json=body)).status_code == 403
+    r = await post(svc, "/api/v1/common-problem-lists", "county", json=body)
+    assert r.status_code == 201, r.text
+    lid = r.json()["id"]
+    assert r.json()["self_checked"] == 0 and len(r.json()["units"]) == 2
+    check = {"unit_id": str(LATER_UNIT), "findings": "发现接待超标2次", "measures": "退赔并建章"}
+    path = f"/api/v1/common-problem-lists/{lid}/self-checks"
+    # another jurisdiction's office, a unit the list did not go to, a unit for another: 404
+    assert (await post(svc, path, "other", json=check)).status_code == 404
+    assert (await post(svc, path, "unit", json=check)).status_code == 404
+    assert (await post(svc, path, "other_unit", json=check)).status_code == 404
+    r = await post(svc, path, "later_unit", json=check)
+    assert r.status_code == 200, r.text
+    [own] = r.json()["units"]  # the unit sees its own line only
+    assert own["unit_id"] == str(LATER_UNIT) and own["reported"] is True
+    office_check = {**check, "unit_id": str(OTHER_UNIT)}
+    r = await post(svc, path, "county", json=office_check)
+    assert r.status_code == 200 and r.json()["self_checked"] == 2
+    assert (await get(svc, f"/api/v1/common-problem-lists/{lid}", "unit")).status_code == 404
+    # the list of lists: a unit's token sees only the lists sent to it
+    mine = (await get(svc, "/api/v1/common-problem-lists", "later_unit")).json()["items"]
+    assert [i["id"] for i in mine] == [lid] and len(mine[0]["units"]) == 1
+    assert (await get(svc, "/api/v1/common-problem-lists", "unit")).json()["items"] == []
+    assert (await get(svc, "/api/v1/common-problem-lists", "other")).json()["items"] == []
+    listed = (await get(svc, "/api/v1/common-problem-lists", "county")).json()["items"]
+    assert lid in [i["id"] for i in listed]
+    assert (await get(svc, f"/api/v1/common-problem-lists/{lid}", "other")).status_code == 404
