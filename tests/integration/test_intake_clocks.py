@@ -304,6 +304,7 @@ async def test_rules_lists_r8_r13_r14_r15(svc: InProcessService) -> None:
     r = await svc.client.get("/api/v1/rules")
     assert [rule["id"] for rule in r.json()["rules"]] == [
         "jianju_2020_acceptance",
+        "jianju_2020_result",
         "walk_in_same_day",
         "stationing",
         "weekly_dispatch",
