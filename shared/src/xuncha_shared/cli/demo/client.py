@@ -48,6 +48,18 @@ def load_tokens(path: Path | None = None) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
+#: how often one call may wait out a 429 before the load gives up
+MAX_RATE_LIMIT_WAITS = 120
+
+
+def _retry_after(resp: httpx.Response) -> float:
+    """The seconds a 429 asks to wait (``Retry-After``), within 1 and 60."""
+    try:
+        return min(max(float(resp.headers.get("Retry-After", "1")), 1.0), 60.0)
+    except ValueError:
+        return 1.0
+
+
 class DemoClient:
     """The four public APIs, with the demo tokens."""
 
@@ -65,18 +77,27 @@ class DemoClient:
     async def call(
         self, method: str, url: str, who: str, body: Any = None, ok: Sequence[int] = (200, 201)
     ) -> httpx.Response:
-        for attempt in range(5):
+        attempt = waits = 0
+        while attempt < 5:
             try:
                 resp = await self.http.request(method, url, json=body, headers=self._auth(who))
             except httpx.TransportError as exc:
                 if attempt == 4:
                     raise DemoError(f"{method} {url}: {exc}") from exc
-                await asyncio.sleep(0.5 * (attempt + 1))
+                attempt += 1
+                await asyncio.sleep(0.5 * attempt)
                 continue
             if resp.status_code in ok:
                 return resp
+            if resp.status_code == 429 and waits < MAX_RATE_LIMIT_WAITS:
+                # the gate's per-principal limit (XUNCHA_RATE_LIMIT): the demo is one principal
+                # posting hundreds of records, so it waits as told and goes on
+                waits += 1
+                await asyncio.sleep(_retry_after(resp))
+                continue
             if resp.status_code == 409 and "concurrent" in resp.text and attempt < 4:
-                await asyncio.sleep(0.2 * (attempt + 1))
+                attempt += 1
+                await asyncio.sleep(0.2 * attempt)
                 continue
             raise DemoError(f"{method} {url} -> {resp.status_code}: {resp.text[:500]}")
         raise DemoError(f"{method} {url}: gave up")  # pragma: no cover
