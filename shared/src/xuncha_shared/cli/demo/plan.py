@@ -46,6 +46,9 @@ class PetitionPlan:
 
     @property
     def needs_escalation(self) -> bool:
+        """R12 for a clue the office acts on: a 参考类 clue is kept (留存), never escalated."""
+        if self.category == "reference":
+            return False
         county = not jurisdictions.is_city(self.jurisdiction)
         spans = len({*self.counties, self.jurisdiction} - {jurisdictions.CITY.code}) > 1
         return county and (self.city_managed or spans)
