@@ -130,9 +130,10 @@ def test_console_span_exporter_writes_one_json_object_per_line() -> None:
     provider = TracerProvider()
     provider.add_span_processor(processor)
     tracer = provider.get_tracer("t")
-    with tracer.start_as_current_span("one"):
-        pass
-    with tracer.start_as_current_span("two"):
-        pass
+    for n, name in enumerate(("one", "two"), start=1):
+        with tracer.start_as_current_span(name) as span:
+            span.set_attribute("xuncha.n", n)
     lines_out = [line for line in out.getvalue().splitlines() if line.strip()]
-    assert [json.loads(line)["name"] for line in lines_out] == ["one", "two"]
+    spans = [json.loads(line) for line in lines_out]
+    assert [s["name"] for s in spans] == ["one", "two"]
+    assert [s["attributes"]["xuncha.n"] for s in spans] == [1, 2]
