@@ -67,50 +67,42 @@ def _recomputed(d: Deadline, old: Any) -> c.DeadlineRecomputed:
     )
 
 
-ACCEPTANCE_NOTICE = DeadlineKind(
-    name="intake.acceptance_notice",
-    rule_id=R8_ACCEPTANCE_NOTICE,
-    stream_type="petition",
-    waits_for="intake.InformantNotified(notice=acceptance)",
-    overdue=lambda d: c.AcceptanceNoticeOverdue(
-        deadline_id=d.deadline_id,
-        rule_id=d.rule_id,
-        rule_version=d.rule_version,
-        due_date=d.due_date,
-        petition_id=UUID(d.aggregate_id),
-    ),
-    recomputed=_recomputed,
-)
+def _petition_kind(
+    name: str,
+    rule_id: str,
+    waits_for: str,
+    overdue: Callable[..., c.AcceptanceNoticeOverdue | c.ResultNoticeOverdue | c.WalkInOverdue],
+) -> DeadlineKind:
+    """A deadline of a petition's stream, whose overdue event names the petition."""
+    return DeadlineKind(
+        name=name,
+        rule_id=rule_id,
+        stream_type="petition",
+        waits_for=waits_for,
+        overdue=lambda d: overdue(
+            deadline_id=d.deadline_id,
+            rule_id=d.rule_id,
+            rule_version=d.rule_version,
+            due_date=d.due_date,
+            petition_id=UUID(d.aggregate_id),
+        ),
+        recomputed=_recomputed,
+    )
 
-RESULT_NOTICE = DeadlineKind(
-    name="intake.result_notice",
-    rule_id=R8_RESULT_NOTICE,
-    stream_type="petition",
-    waits_for="intake.InformantNotified(notice=result)",
-    overdue=lambda d: c.ResultNoticeOverdue(
-        deadline_id=d.deadline_id,
-        rule_id=d.rule_id,
-        rule_version=d.rule_version,
-        due_date=d.due_date,
-        petition_id=UUID(d.aggregate_id),
-    ),
-    recomputed=_recomputed,
-)
 
-WALK_IN = DeadlineKind(
-    name="intake.walk_in",
-    rule_id=R13_WALK_IN,
-    stream_type="petition",
-    waits_for="intake.WalkInHandled",
-    overdue=lambda d: c.WalkInOverdue(
-        deadline_id=d.deadline_id,
-        rule_id=d.rule_id,
-        rule_version=d.rule_version,
-        due_date=d.due_date,
-        petition_id=UUID(d.aggregate_id),
-    ),
-    recomputed=_recomputed,
+ACCEPTANCE_NOTICE = _petition_kind(
+    "intake.acceptance_notice",
+    R8_ACCEPTANCE_NOTICE,
+    "intake.InformantNotified(notice=acceptance)",
+    c.AcceptanceNoticeOverdue,
 )
+RESULT_NOTICE = _petition_kind(
+    "intake.result_notice",
+    R8_RESULT_NOTICE,
+    "intake.InformantNotified(notice=result)",
+    c.ResultNoticeOverdue,
+)
+WALK_IN = _petition_kind("intake.walk_in", R13_WALK_IN, "intake.WalkInHandled", c.WalkInOverdue)
 
 
 def stationing_key(group_id: object, stationing_id: object) -> str:
