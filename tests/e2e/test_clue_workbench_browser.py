@@ -126,7 +126,7 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
 
     # ---- the discipline commission signs for it and reports its result ------------------
     dept, dept_errors = await open_as(browser, url, tokens["discipline"])
-    assert await menu_names(dept) == ["clues", "feeds"]
+    assert await menu_names(dept) == ["clues", "feeds", "rules"]
     await dept.goto(f"{url}/clues/{clue_id}")
     await dept.wait_for_selector("#act-acknowledge")
     await dept.click("#act-acknowledge")

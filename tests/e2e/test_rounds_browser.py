@@ -19,7 +19,14 @@ from xuncha_shared.auth import tokens as auth
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.e2e.stack import service_stack
-from tests.support.workbench import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, choose, sign_in
+from tests.support.workbench import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    choose,
+    selects_closed,
+    sign_in,
+)
 from tests.support.workbench import workbench_nginx as nginx
 
 pytestmark = [pytest.mark.timeout(1500)]
@@ -92,11 +99,13 @@ async def shot(page: Any, name: str) -> None:
 async def choose_many(page: Any, input_id: str, labels: Sequence[str]) -> None:
     """Pick each of ``labels`` in the multiple el-select whose input has ``input_id`` (it stays
     open between picks), then close it."""
+    await selects_closed(page)
     await page.locator(f".el-select:has(#{input_id})").click()
     for label in labels:
         option = page.locator(".el-select-dropdown__item:visible", has_text=label).first
         await option.click()
     await page.keyboard.press("Escape")
+    await selects_closed(page)
 
 
 async def fill_date(page: Any, input_id: str, value: str) -> None:

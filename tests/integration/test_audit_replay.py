@@ -498,11 +498,11 @@ async def test_replay_needs_no_broker_and_keeps_its_schema_on_request(stack: Rep
 
     # the Python API with keep=True: the schema stays, the helpers read it
     as_of = datetime.now(UTC)
-    report = await replay_as_of(stack.settings(), as_of, keep=True)
+    report = await replay_as_of(stack.settings(), as_of, keep=True, jurisdiction=LINCHUAN)
     try:
         assert report.kept and report.schema.startswith("asof_")
         assert rows_of(report.view) == rows_of(live["linked"])
-        assert report.county_row(LINCHUAN) == rows_of({"city": live["row"], "counties": []})["city"]
+        assert report.row == rows_of({"city": live["row"], "counties": []})["city"]
         conn = await asyncpg.connect(stack.running.admin_database_url("reporting"))
         try:
             ledger = await replayed_ledger(conn, report.schema, LINCHUAN, UNIT, as_of)

@@ -22,7 +22,7 @@ from xuncha_intake.bootstrap import SPEC as INTAKE
 from xuncha_reporting.bootstrap import SPEC as REPORTING
 from xuncha_shared import provision
 from xuncha_shared.auth.tokens import create_token_in
-from xuncha_shared.contracts.clues import clue_id_for_record
+from xuncha_shared.contracts.clues import ClueRegistered, clue_id_for_record
 from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
@@ -271,7 +271,7 @@ async def test_every_channel_is_recorded_and_its_clues_reach_clues(stack: Stack)
         row = await stack.clues_pool.fetchrow(
             "SELECT schema_version, payload FROM events WHERE stream_id = $1", clue_id
         )
-        assert row["schema_version"] == 2
+        assert row["schema_version"] == ClueRegistered.schema_version
         assert row["payload"]["source_channel"] == kind
         assert row["payload"]["unit"] == "临川区第1届甲局"
         assert row["payload"]["round_id"] == ids["round_id"]

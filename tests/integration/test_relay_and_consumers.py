@@ -100,6 +100,7 @@ async def _relay_position(pool) -> int:
     )
 
 
+@pytest.mark.timeout(600)
 async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
     fresh_db, fresh_topics, infra
 ):
@@ -154,7 +155,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
         "test.effects",
         record_effect,
         lambda c: c.processed + c.duplicates >= len(published),
-        120,
+        360,  # one transaction per message: minutes on a loaded 2-core machine
         "the consumer to read every message",
     )
     rows = await fresh_db.pool.fetchval("SELECT count(*) FROM effects")

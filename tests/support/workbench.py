@@ -101,8 +101,19 @@ def workbench_nginx(
 # ---- Element Plus in Playwright --------------------------------------------------------------
 
 
+_NO_SELECT_OPEN = """() => [...document.querySelectorAll('.el-select__popper')]
+    .every(p => getComputedStyle(p).display === 'none')"""
+
+
+async def selects_closed(page: Any) -> None:
+    """Wait until no el-select dropdown shows, even fading out: a closing dropdown's options
+    still match ``:visible`` for a moment and would take the next pick."""
+    await page.wait_for_function(_NO_SELECT_OPEN)
+
+
 async def choose(page: Any, input_id: str, label: str, *, close: bool = False) -> None:
     """Pick ``label`` in the el-select whose input has ``input_id``."""
+    await selects_closed(page)
     await page.locator(f".el-select:has(#{input_id})").click()
     option = page.locator(".el-select-dropdown__item:visible", has_text=label).first
     await option.click()

@@ -36,8 +36,13 @@ from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import check_schema
 from xuncha_reporting.domain.deadlines import deadline_item
 from xuncha_reporting.domain.ledger import china_date
-from xuncha_reporting.domain.linkage import LINKAGE_KINDS, linkage_figures, with_linkage
-from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
+from xuncha_reporting.domain.linkage import (
+    LINKAGE_KINDS,
+    linkage_figures,
+    linked_row,
+    with_linkage,
+)
+from xuncha_reporting.domain.views import counters_from_rows, linked_view
 from xuncha_reporting.rebuild import ProgressHook, ProjectionRun, act_as_owner, project_history
 from xuncha_reporting.settings import SERVICE
 
@@ -100,11 +105,6 @@ class ReplayReport(ProjectionRun):
     #: every deadline (of ``jurisdiction`` when given) as it stood: domain.deadlines items
     deadlines: list[dict[str, Any]] = field(default_factory=list)
     kept: bool = False
-
-    def county_row(self, code: str) -> dict[str, Any]:
-        """One jurisdiction's row as it was at ``as_of`` (the city row, with its counties, for
-        the city), by the function the live API uses."""
-        return single_row(self.counters, code)
 
 
 def replay_document(
@@ -193,15 +193,15 @@ async def replay_as_of(
                 for row in await tables.deadline_rows(conn, jurisdiction)
             ]
             if jurisdiction is not None:
-                report.row = report.county_row(jurisdiction)
                 report.units = await tables.ledger_units(conn, jurisdiction)
                 if unit is not None:
                     report.ledger = await tables.unit_ledger(
                         conn, jurisdiction, unit, china_date(as_of)
                     )
-        report.view = with_linkage(
-            linked_view(report.counters, city), city, linkage_figures(linkage_docs)
-        )
+        figures = linkage_figures(linkage_docs)
+        report.view = with_linkage(linked_view(report.counters, city), city, figures)
+        if jurisdiction is not None:  # by the function the live single-row route uses
+            report.row = linked_row(report.counters, jurisdiction, city, figures)
         if not keep:
             await conn.execute(f"DROP SCHEMA IF EXISTS {report.schema} CASCADE")
         return report

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xuncha_reporting.domain.views import Counters, linked_view, single_row
+
 Docs = dict[str, dict[str, dict[str, Any]]]
 
 #: the document kinds the figures read
@@ -72,3 +74,21 @@ def with_linkage(
     if view["city"].get("own") is not None:
         view["city"]["own"] = {**view["city"]["own"], **own}
     return view
+
+
+def linked_row(
+    counters: Counters, code: str, city_code: str, figures: dict[str, dict[str, int]]
+) -> dict[str, Any]:
+    """One jurisdiction's row of the linked view with its linkage figures (the city's: its
+    counties' summed plus its own, in ``own``). The live single-row route and the as-of replay
+    of one jurisdiction both give this."""
+    row = single_row(counters, code)
+    if code != city_code:
+        add_linkage(row, figures)
+        return row
+    codes = [c["jurisdiction"] for c in linked_view(counters, city_code)["counties"]]
+    total, own = city_linkage(city_code, codes, figures)
+    row |= total
+    if row.get("own") is not None:
+        row["own"] = {**row["own"], **own}
+    return row

@@ -19,11 +19,11 @@ from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_s
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.linkage import (
     LINKAGE_KINDS,
-    add_linkage,
-    city_linkage,
     linkage_figures,
+    linked_row,
+    with_linkage,
 )
-from xuncha_reporting.domain.views import counters_from_rows, linked_view, single_row
+from xuncha_reporting.domain.views import counters_from_rows, linked_view
 from xuncha_reporting.settings import STREAM_KEEPALIVE_SECONDS, STREAM_POLL_SECONDS
 
 
@@ -101,20 +101,12 @@ def linked_router(
         figures = linkage_figures(docs)
         city_code = principal.city
         if scope is None:
-            view = linked_view(counters, city_code)
+            view = with_linkage(linked_view(counters, city_code), city_code, figures)
             city, counties = view["city"], view["counties"]
         elif scope == city_code:
-            city, counties = single_row(counters, scope), []
+            city, counties = linked_row(counters, scope, city_code, figures), []
         else:
-            city, counties = None, [single_row(counters, scope)]
-        for row in counties:
-            add_linkage(row, figures)
-        if city is not None:
-            codes = [c["jurisdiction"] for c in linked_view(counters, city_code)["counties"]]
-            total, own = city_linkage(city_code, codes, figures)
-            city |= total
-            if city.get("own") is not None:
-                city["own"] = {**city["own"], **own}
+            city, counties = None, [linked_row(counters, scope, city_code, figures)]
         return LinkedView(
             city=LinkedRow.model_validate(city) if city else None,
             counties=[LinkedRow.model_validate(c) for c in counties],

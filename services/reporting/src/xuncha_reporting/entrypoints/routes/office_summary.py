@@ -31,7 +31,19 @@ def office_summary_router(
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
 
-    @router.get("/views/office-summary", response_model=None)
+    @router.get(
+        "/views/office-summary",
+        response_model=None,
+        responses={
+            200: {
+                "content": {
+                    "application/json": {},
+                    "text/plain": {"schema": {"type": "string"}},
+                },
+                "description": "the figures (JSON), or with ``format=text`` their sentence",
+            }
+        },
+    )
     async def office_summary_view(
         jurisdiction: str | None = Query(
             default=None, pattern=r"^\d{6}$", description="the office (default: the caller's)"
