@@ -57,8 +57,26 @@ from xuncha_shared.http.paging import MAX_LIMIT, Sort, sort_param
 from xuncha_shared.http.requests import MAX_OFFSET, request_meta
 
 from xuncha_clues.adapters.read_model import CLUE_TIEBREAK, SORT_COLUMNS, ClueQuery, ClueRow
-from xuncha_clues.domain import model
-from xuncha_clues.domain.model import Clue, ClueStatus, Office
+from xuncha_clues.domain.clue import (
+    DISPOSITION_ZH,
+    STATUS_ZH,
+    Clue,
+    ClueStatus,
+    Office,
+    UnknownClue,
+    unknown_clue_detail,
+)
+from xuncha_clues.domain.commands import (
+    ArchiveClue,
+    ClassifyClue,
+    DisposeClue,
+    EscalateClue,
+    RegisterClue,
+    ReportResult,
+    TransferClue,
+    VerifyClue,
+)
+from xuncha_clues.domain.routing import ROUTE_TABLE_VERSION, suggested_departments
 from xuncha_clues.handlers import ClueHandlers
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR, Role.DEPARTMENT)
@@ -170,7 +188,7 @@ class ClueOut(BaseModel):
     department_zh: str | None
     transfer_reason: str | None
     suggested_departments: list[Department] = Field(description="R2 route table")
-    route_table: str = model.ROUTE_TABLE_VERSION
+    route_table: str = ROUTE_TABLE_VERSION
     source_petition_id: UUID | None
     round_id: str | None
     group_id: UUID | None = None
@@ -245,7 +263,7 @@ def clue_out(clue: Clue) -> ClueOut:
         unit=clue.unit,
         summary=clue.summary,
         status=clue.status,
-        status_zh=model.STATUS_ZH[clue.status],
+        status_zh=STATUS_ZH[clue.status],
         category=clue.category,
         cadre_level=clue.cadre_level,
         city_managed=clue.city_managed,
@@ -257,7 +275,7 @@ def clue_out(clue: Clue) -> ClueOut:
         department=clue.department,
         department_zh=DEPARTMENT_LABELS_ZH[clue.department] if clue.department else None,
         transfer_reason=clue.transfer_reason,
-        suggested_departments=model.suggested_departments(clue.topics),
+        suggested_departments=suggested_departments(clue.topics),
         source_petition_id=clue.source_petition_id,
         round_id=clue.round_id,
         group_id=clue.group_id,
@@ -267,7 +285,7 @@ def clue_out(clue: Clue) -> ClueOut:
         verifications=clue.verifications,
         acknowledged_via=clue.acknowledged_via,
         disposition=clue.disposition,
-        disposition_zh=model.DISPOSITION_ZH[clue.disposition] if clue.disposition else None,
+        disposition_zh=DISPOSITION_ZH[clue.disposition] if clue.disposition else None,
         concluded_on=clue.concluded_on,
         result_summary=clue.result_summary,
         disposed_on=clue.disposed_on,
@@ -284,7 +302,7 @@ def clue_stub(clue: Clue) -> ClueStub:
         id=clue.clue_id,
         jurisdiction=clue.jurisdiction,
         status=clue.status,
-        status_zh=model.STATUS_ZH[clue.status],
+        status_zh=STATUS_ZH[clue.status],
         escalated_to=clue.escalated_to,
         registered_at=clue.registered_at,
         updated_at=clue.updated_at,
@@ -309,7 +327,7 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         id=row.clue_id,
         jurisdiction=row.jurisdiction,
         status=status,
-        status_zh=model.STATUS_ZH[status],
+        status_zh=STATUS_ZH[status],
         escalated_to=row.escalated_to,
         registered_at=row.registered_at,
         updated_at=row.updated_at,
@@ -343,7 +361,7 @@ def ensure_can_see(principal: Principal, clue_id: UUID, clue: Clue) -> None:
     """Unless :func:`can_see`: the 404 of an unknown clue, word for word (no existence
     oracle)."""
     if not can_see(principal, clue):
-        raise problems.problem_of(model.UnknownClue(model.unknown_clue_detail(clue_id)))
+        raise problems.problem_of(UnknownClue(unknown_clue_detail(clue_id)))
 
 
 def department_of(principal: Principal) -> Department:
@@ -430,7 +448,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
             raise problems.not_found(
                 f"未找到巡察组 {body.group_id} / unknown group {body.group_id}"
             )
-        cmd = model.RegisterClue(
+        cmd = RegisterClue(
             clue_id=uuid4(),
             jurisdiction=body.jurisdiction,
             unit=body.unit or str(body.unit_id),
@@ -459,7 +477,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
     ) -> ClueOut:
         """速查/核查 during stationing."""
         await visible(clue_id, principal)
-        cmd = model.VerifyClue(method=body.method, outcome=body.outcome, notes=body.notes)
+        cmd = VerifyClue(method=body.method, outcome=body.outcome, notes=body.notes)
         with domain_errors():
             clue = await handlers.verify(
                 clue_id, cmd, office_of(principal), request_meta(request, principal)
@@ -484,7 +502,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
     ) -> ClueOut:
         """办理结果 (R3): the receiving department's disposition, after its acknowledgement."""
         await visible(clue_id, principal)
-        cmd = model.ReportResult(
+        cmd = ReportResult(
             department=department_of(principal),
             disposition=body.disposition,
             concluded_on=body.concluded_on,
@@ -511,7 +529,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
                 f"办结日期不能晚于今天 / disposed_on {disposed_on.isoformat()} is after today "
                 f"({today.isoformat()})",
             )
-        cmd = model.DisposeClue(disposed_on=disposed_on, note=body.note if body else None)
+        cmd = DisposeClue(disposed_on=disposed_on, note=body.note if body else None)
         with domain_errors():
             clue = await handlers.dispose(
                 clue_id, cmd, office_of(principal), request_meta(request, principal)
@@ -527,7 +545,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         with domain_errors():
             clue = await handlers.archive(
                 clue_id,
-                model.ArchiveClue(reason=body.reason),
+                ArchiveClue(reason=body.reason),
                 office_of(principal),
                 request_meta(request, principal),
             )
@@ -541,7 +559,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         principal: Principal = Depends(classifier),
     ) -> ClueOut:
         await visible(clue_id, principal)
-        cmd = model.ClassifyClue(
+        cmd = ClassifyClue(
             category=body.category,
             cadre_level=body.cadre_level,
             city_managed=body.city_managed,
@@ -562,7 +580,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         with domain_errors():
             clue = await handlers.escalate(
                 clue_id,
-                model.EscalateClue(reason=body.reason),
+                EscalateClue(reason=body.reason),
                 office_of(principal),
                 request_meta(request, principal),
             )
@@ -578,7 +596,7 @@ def build_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         with domain_errors():
             clue = await handlers.transfer(
                 clue_id,
-                model.TransferClue(department=body.department, reason=body.reason),
+                TransferClue(department=body.department, reason=body.reason),
                 office_of(principal),
                 request_meta(request, principal),
             )
