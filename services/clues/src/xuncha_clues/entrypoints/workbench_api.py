@@ -42,7 +42,7 @@ from xuncha_clues.domain.routing import (
     allowed_departments,
     suggested_departments,
 )
-from xuncha_clues.entrypoints.api import can_see
+from xuncha_clues.entrypoints.clue_responses import can_see
 from xuncha_clues.handlers import ClueHandlers
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
