@@ -54,8 +54,16 @@ from xuncha_rectification.adapters.read_model import (
     IssueRow,
 )
 from xuncha_rectification.adapters.tables import RectificationTables
-from xuncha_rectification.domain import model
-from xuncha_rectification.domain.model import Issue, IssueStatus
+from xuncha_rectification.domain.commands import FeedBack, IssueSpec, ReportRectification
+from xuncha_rectification.domain.issue import (
+    STATUS_ZH,
+    Issue,
+    IssueStatus,
+    UnknownIssue,
+    colour_of,
+    local_date,
+    unknown_issue_detail,
+)
 from xuncha_rectification.handlers import RectificationHandlers
 
 WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
@@ -212,7 +220,7 @@ class IssueList(BaseModel):
 
 
 def today() -> date:
-    return model.local_date(now_utc())
+    return local_date(now_utc())
 
 
 _WARNINGS = WarningPolicy.from_env()
@@ -255,7 +263,7 @@ def issue_out(issue: Issue) -> IssueOut:
         clue_ids=issue.clue_ids,
         concerns=issue.concerns,
         status=issue.status,
-        status_zh=model.STATUS_ZH[issue.status],
+        status_zh=STATUS_ZH[issue.status],
         progress_percent=issue.progress_percent,
         completed=issue.completed,
         due_date=issue.due_date,
@@ -286,7 +294,7 @@ def issue_out(issue: Issue) -> IssueOut:
                 owner=t.owner,
                 type=t.type,
                 due_on=t.due_on,
-                colour=model.colour_of(t.due_on, now, yellow) if tasks_open else None,
+                colour=colour_of(t.due_on, now, yellow) if tasks_open else None,
             )
             for t in issue.tasks
         ],
@@ -311,7 +319,7 @@ def list_item(row: IssueRow) -> IssueListItem:
     status = IssueStatus(row.status)
     colour = None
     if not row.formal_reported and row.due_date is not None:
-        colour = model.colour_of(row.due_date, today(), yellow_days(row.jurisdiction))
+        colour = colour_of(row.due_date, today(), yellow_days(row.jurisdiction))
     return IssueListItem(
         id=row.issue_id,
         feedback_id=row.feedback_id,
@@ -320,7 +328,7 @@ def list_item(row: IssueRow) -> IssueListItem:
         rect_type=RectType(row.rect_type),
         concerns=[Department(d) for d in row.concerns],
         status=status,
-        status_zh=model.STATUS_ZH[status],
+        status_zh=STATUS_ZH[status],
         progress_percent=row.progress_percent,
         due_date=row.due_date,
         colour=colour,
@@ -338,7 +346,7 @@ def ensure_can_see(principal: Principal, issue_id: UUID, issue: Issue) -> None:
         or (principal.role is Role.DEPARTMENT and principal.department not in issue.concerns)
         or (principal.role is Role.INSPECTED_UNIT and issue.unit_id != principal.unit_id)
     ):
-        raise problems.problem_of(model.UnknownIssue(model.unknown_issue_detail(issue_id)))
+        raise problems.problem_of(UnknownIssue(unknown_issue_detail(issue_id)))
 
 
 def unknown_evidence(evidence_id: UUID) -> problems.ProblemError:
@@ -396,12 +404,12 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
     ) -> FeedbackCreated:
         known_jurisdiction(body.jurisdiction, "body.jurisdiction")  # before the 403 check
         ensure_jurisdiction(principal, body.jurisdiction)
-        cmd = model.FeedBack(
+        cmd = FeedBack(
             feedback_id=uuid7(),
             jurisdiction=body.jurisdiction,
             unit=body.unit,
             issues=tuple(
-                model.IssueSpec(
+                IssueSpec(
                     issue_id=uuid7(),
                     description=i.description,
                     rect_type=i.rect_type,
@@ -431,7 +439,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         with domain_errors():
             issue = await handlers.get(issue_id)
         ensure_can_see(principal, issue_id, issue)
-        cmd = model.ReportRectification(
+        cmd = ReportRectification(
             kind=body.kind,
             progress_percent=body.progress_percent,
             completed=body.completed,

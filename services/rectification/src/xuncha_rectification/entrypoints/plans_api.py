@@ -45,7 +45,9 @@ from xuncha_shared.http.requests import request_meta
 from xuncha_shared.ids import uuid7
 
 from xuncha_rectification.adapters.tables import EvidenceRow
-from xuncha_rectification.domain import model, plans
+from xuncha_rectification.domain import plans
+from xuncha_rectification.domain.commands import CloseOut, VerifyRectification
+from xuncha_rectification.domain.issue import local_date
 from xuncha_rectification.domain.plans import PLAN_STATUS_ZH, Plan, PlanStatus
 from xuncha_rectification.entrypoints.api import (
     OFFICES,
@@ -301,7 +303,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
             unit=unit.unit,
             responsible_leader=body.responsible_leader,
             tasks=tuple(PlanTask(task_id=uuid7(), **t.model_dump()) for t in body.tasks),
-            submitted_on=model.local_date(handlers.now()),
+            submitted_on=local_date(handlers.now()),
         )
         with domain_errors():
             plan = await handlers.submit_plan(cmd, request_meta(request, principal))
@@ -460,7 +462,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         with domain_errors():
             issue = await handlers.get(issue_id)
         ensure_can_see(principal, issue_id, issue)
-        cmd = model.VerifyRectification(
+        cmd = VerifyRectification(
             outcome=body.outcome,
             note=body.note,
             evidence=tuple(
@@ -482,7 +484,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         with domain_errors():
             issue = await handlers.get(issue_id)
         ensure_can_see(principal, issue_id, issue)
-        cmd = model.CloseOut(note=body.note, mechanism=body.mechanism)
+        cmd = CloseOut(note=body.note, mechanism=body.mechanism)
         with domain_errors():
             issue = await handlers.close_out(issue_id, cmd, request_meta(request, principal))
         return issue_out(issue)
