@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from xuncha_shared.cli.demo import DemoClient, Endpoints
-from xuncha_shared.cli.demo.rounds import (
+from xuncha_shared.cli.demo.rounds import RoundsLoader
+from xuncha_shared.cli.demo.rounds_data import (
     CITY_POOL,
     COUNTY_POOL,
     TERM_NO,
-    RoundsLoader,
     demo_group_id,
     demo_round_id,
     demo_unit_id,

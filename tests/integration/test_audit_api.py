@@ -52,7 +52,8 @@ from xuncha_shared.db import create_pool
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
-from xuncha_shared.http.app import PROBLEM_CONTENT_TYPE, create_app
+from xuncha_shared.http.app import create_app
+from xuncha_shared.http.responses import PROBLEM_CONTENT_TYPE
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 from xuncha_shared.settings import AUDITOR_ROLE, SERVICES, Settings, database_url_for

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from xuncha_clues.adapters.deadlines import ESCALATION, TRANSFER_RESULT
 from xuncha_clues.bootstrap import SPEC, handlers
-from xuncha_clues.domain import model
+from xuncha_clues.domain.commands import RegisterClue
 from xuncha_shared.clocks import DeadlineWorker, ManualClock, system_now
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.common import Department
@@ -49,7 +49,7 @@ def worker(svc: InProcessService) -> DeadlineWorker:
 
 async def register(svc: InProcessService) -> str:
     clue_id = uuid.uuid4()
-    cmd = model.RegisterClue(
+    cmd = RegisterClue(
         clue_id=clue_id, jurisdiction=LINCHUAN, unit="临川区某局", summary="反映某局长违规"
     )
     await handlers(svc.ctx).register(cmd, Meta(actor=ACTOR, correlation_id=uuid.uuid4()))

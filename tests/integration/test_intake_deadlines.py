@@ -182,7 +182,7 @@ async def dispose(svc: InProcessService, petition_id: str, disposed_on: str) -> 
 
     from xuncha_intake.bootstrap import deadlines
     from xuncha_intake.domain.model import PETITION
-    from xuncha_intake.handlers import result_notice_handler
+    from xuncha_intake.handlers.petitions import result_notice_handler
     from xuncha_shared.contracts.clues import ClueDisposed, Disposition
     from xuncha_shared.envelope import Actor, EventEnvelope
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from xuncha_clues.bootstrap import SPEC as CLUES
 from xuncha_clues.bootstrap import handlers as handlers_from_context
-from xuncha_clues.domain import model
+from xuncha_clues.domain.commands import RegisterClue
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor
 
@@ -36,7 +36,7 @@ async def register(svc: InProcessService, unit: str) -> uuid.UUID:
     clue_id = uuid.uuid4()
     meta = Meta(actor=Actor(principal_id="clues-consumer", role="system"))
     await handlers_from_context(svc.ctx).register(
-        model.RegisterClue(clue_id=clue_id, jurisdiction=LINCHUAN, unit=unit, summary="反映"), meta
+        RegisterClue(clue_id=clue_id, jurisdiction=LINCHUAN, unit=unit, summary="反映"), meta
     )
     return clue_id
 

@@ -18,7 +18,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from xuncha_rectification.adapters.tables import record_clue
 from xuncha_rectification.bootstrap import SPEC
-from xuncha_rectification.domain.model import add_months, local_date
+from xuncha_rectification.domain.issue import add_months, local_date
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.envelope import now_utc

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from xuncha_clues.bootstrap import SPEC as CLUES
 from xuncha_clues.bootstrap import handlers as handlers_from_context
-from xuncha_clues.domain import model
-from xuncha_clues.domain.model import Office
+from xuncha_clues.domain.clue import Office
+from xuncha_clues.domain.commands import ClassifyClue, EscalateClue, RegisterClue
+from xuncha_clues.domain.routing import ROUTE_TABLE_VERSION
 from xuncha_intake.bootstrap import SPEC as INTAKE
-from xuncha_shared.contracts.clues import ClueCategory
+from xuncha_shared.contracts.clues import CadreLevel, ClueCategory
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor
@@ -156,7 +157,7 @@ async def _clue(svc: InProcessService, jurisdiction: str, unit: str) -> uuid.UUI
     clue_id = uuid.uuid4()
     meta = Meta(actor=Actor(principal_id="clues-consumer", role="system"))
     await handlers.register(
-        model.RegisterClue(clue_id=clue_id, jurisdiction=jurisdiction, unit=unit, summary="反映"),
+        RegisterClue(clue_id=clue_id, jurisdiction=jurisdiction, unit=unit, summary="反映"),
         meta,
     )
     return clue_id
@@ -176,7 +177,7 @@ async def test_route_for_topics(clues: InProcessService):
     doc = await route("四风", "民主集中制")
     assert doc["suggested_departments"] == ["discipline_commission", "organisation"]
     assert doc["allowed_departments"] == ["discipline_commission", "organisation"]
-    assert doc["route_table"] == model.ROUTE_TABLE_VERSION
+    assert doc["route_table"] == ROUTE_TABLE_VERSION
     doc = await route("惠民资金", who="group")
     assert doc["suggested_departments"] == ["finance"]
     assert doc["allowed_departments"] is None  # not fixed by Art. 28: any department
@@ -246,12 +247,12 @@ async def test_history_of_another_jurisdiction_is_404_like_an_unknown_id(
     meta = Meta(actor=Actor(principal_id="lc-office", role="county_admin"))
     await handlers.classify(
         clue_id,
-        model.ClassifyClue(category=ClueCategory.INQUIRY, city_managed=True),
+        ClassifyClue(category=ClueCategory.INQUIRY, city_managed=True),
         Office(jurisdiction=LINCHUAN, city_wide=False),
         meta,
     )
     await handlers.escalate(
-        clue_id, model.EscalateClue(reason="涉及市管干部"), Office(LINCHUAN, False), meta
+        clue_id, EscalateClue(reason="涉及市管干部"), Office(LINCHUAN, False), meta
     )
     resp = await clues.client.get(
         f"/api/v1/clues/{clue_id}/history", headers=bearer(clues, "county")
@@ -279,7 +280,7 @@ async def test_cadre_levels_of_the_clues_an_office_handles(clues: InProcessServi
     ):
         await handlers.classify(
             clue_id,
-            model.ClassifyClue(category=ClueCategory.INQUIRY, cadre_level=model.CadreLevel(level)),
+            ClassifyClue(category=ClueCategory.INQUIRY, cadre_level=CadreLevel(level)),
             Office(code, False),
             Meta(actor=Actor(principal_id=who, role="county_admin")),
         )

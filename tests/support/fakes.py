@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from xuncha_clues.adapters.read_model import ClueQuery, ClueRow
-from xuncha_clues.domain.model import Clue
+from xuncha_clues.domain.clue import Clue
 from xuncha_intake.adapters.receipts import Receipt
 from xuncha_rectification.adapters.read_model import IssueRow
-from xuncha_rectification.domain.model import Issue
+from xuncha_rectification.domain.issue import Issue
 from xuncha_shared.aggregates import Aggregates, NoReadModel, ReadModel
 from xuncha_shared.domain.aggregates import AggregateKind, State
 from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope

@@ -18,8 +18,9 @@ from fastapi import FastAPI, HTTPException
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
-from xuncha_shared.http.app import PROBLEM_CONTENT_TYPE, create_app
+from xuncha_shared.http.app import create_app
 from xuncha_shared.http.problems import Conflict, Unauthorized
+from xuncha_shared.http.responses import PROBLEM_CONTENT_TYPE
 from xuncha_shared.http.server import run_uvicorn
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.telemetry import (

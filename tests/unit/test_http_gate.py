@@ -12,10 +12,11 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 from xuncha_shared.contracts.common import LongText
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.http.app import PROBLEM_CONTENT_TYPE, create_app
+from xuncha_shared.http.app import create_app
 from xuncha_shared.http.config import MIB, HttpSettings
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.gate import STREAM_PATH, guard
+from xuncha_shared.http.responses import PROBLEM_CONTENT_TYPE
 
 pytestmark = pytest.mark.unit
 

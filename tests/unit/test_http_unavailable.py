@@ -7,7 +7,8 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from xuncha_shared.http.app import PROBLEM_CONTENT_TYPE, create_app
+from xuncha_shared.http.app import create_app
+from xuncha_shared.http.responses import PROBLEM_CONTENT_TYPE
 
 pytestmark = pytest.mark.unit
 

@@ -2,8 +2,9 @@
 
 One command is one trace, from the HTTP request to the last consumer that reacts to its events:
 
-1. **HTTP request span** (``SERVER``): :class:`xuncha_shared.http.app.TraceMiddleware` continues an
-   incoming ``traceparent`` header (or starts a trace) and makes the span current for the handler.
+1. **HTTP request span** (``SERVER``): :class:`xuncha_shared.http.tracing.TraceMiddleware`
+   continues an incoming ``traceparent`` header (or starts a trace) and makes the span current for
+   the handler.
 2. **append span** (``INTERNAL``, child of 1): the event store appends inside it and stores
    :func:`current_traceparent` in each envelope's ``traceparent`` field (transport metadata, not
    hashed). The trace context thus survives the commit, however long the relay takes.

@@ -9,15 +9,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 from xuncha_clues.domain import model
-from xuncha_clues.domain.model import (
+from xuncha_clues.domain.clue import Clue, ClueStatus, IllegalTransition, Office
+from xuncha_clues.domain.commands import (
     AcknowledgeClue,
     ArchiveClue,
     ClassifyClue,
-    Clue,
-    ClueStatus,
     DisposeClue,
-    IllegalTransition,
-    Office,
+    EscalateClue,
     RegisterClue,
     ReportResult,
     TransferClue,
@@ -179,7 +177,7 @@ def test_another_department_gets_the_unknown_clue() -> None:
         (transferred, lambda s: model.decide_report_result(s, RESULT, TODAY)),
         (acknowledged, lambda s: model.decide_dispose(s, DisposeClue(TODAY), COUNTY)),
         (result_reported, lambda s: model.decide_report_result(s, RESULT, TODAY)),
-        (result_reported, lambda s: model.decide_escalate(s, model.EscalateClue("x"), COUNTY)),
+        (result_reported, lambda s: model.decide_escalate(s, EscalateClue("x"), COUNTY)),
         (verified, lambda s: model.decide_archive(s, ArchiveClue("x"), COUNTY)),
         (transferred, lambda s: model.decide_dispose(s, DisposeClue(TODAY), COUNTY)),
     ],

@@ -8,15 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from xuncha_clues.domain import model
-from xuncha_clues.domain.model import (
-    ClassifyClue,
-    Clue,
-    ClueStatus,
-    EscalateClue,
-    Office,
-    RegisterClue,
-    TransferClue,
-)
+from xuncha_clues.domain.clue import Clue, ClueStatus, Office, UnknownClue
+from xuncha_clues.domain.commands import ClassifyClue, EscalateClue, RegisterClue, TransferClue
+from xuncha_clues.domain.routing import allowed_departments, suggested_departments
 from xuncha_clues.handlers import (
     CONSUMER_ACTOR,
     ClueHandlers,
@@ -263,13 +257,13 @@ def test_r2_routes(topics: tuple[str, ...], department: Department, ok: bool) ->
 
 
 def test_suggested_departments_follow_r2_order() -> None:
-    assert model.suggested_departments(["惠民资金", "选人用人", "四风"]) == [
+    assert suggested_departments(["惠民资金", "选人用人", "四风"]) == [
         Department.DISCIPLINE,
         Department.ORGANISATION,
         Department.FINANCE,
     ]
-    assert model.allowed_departments(["惠民资金"]) is None
-    assert model.allowed_departments([]) is None
+    assert allowed_departments(["惠民资金"]) is None
+    assert allowed_departments([]) is None
 
 
 # ---- service layer with in-memory fakes -----------------------------------------------------
@@ -376,10 +370,10 @@ async def test_service_layer_classify_escalate_transfer() -> None:
 
 async def test_unknown_clue_is_404() -> None:
     handlers, *_ = _handlers()
-    with pytest.raises(model.UnknownClue) as info:
+    with pytest.raises(UnknownClue) as info:
         await handlers.get(uuid.uuid4())
     assert info.value.status == 404
-    with pytest.raises(model.UnknownClue):
+    with pytest.raises(UnknownClue):
         await handlers.classify(
             uuid.uuid4(), ClassifyClue(category=ClueCategory.INQUIRY), COUNTY, Meta(actor=ACTOR)
         )

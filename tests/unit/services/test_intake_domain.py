@@ -13,11 +13,7 @@ import pytest
 from xuncha_intake.adapters.receipts import Receipt
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
-from xuncha_intake.handlers import (
-    IntakeHandlers,
-    PetitionInput,
-    receipt_status_handler,
-)
+from xuncha_intake.handlers.petitions import IntakeHandlers, PetitionInput, receipt_status_handler
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.clues import (
     ClueCategory,

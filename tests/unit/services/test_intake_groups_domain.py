@@ -7,6 +7,8 @@ from uuid import UUID, uuid4
 
 import pytest
 from xuncha_intake.domain import groups, planning
+from xuncha_intake.domain.pool import POOL_MEMBER, PoolMember
+from xuncha_intake.domain.rounds import ROUND, Round, evolve_round
 from xuncha_shared.contracts.intake import (
     Grade,
     GroupFormed,
@@ -29,8 +31,8 @@ def unit(jurisdiction: str = LINCHUAN, name: str = "某局") -> planning.UnitFac
     return planning.UnitFact(uuid4(), jurisdiction, name)
 
 
-def member(jurisdiction: str, home: UUID, name: str = "某人") -> groups.PoolMember:
-    return groups.POOL_MEMBER.replay(
+def member(jurisdiction: str, home: UUID, name: str = "某人") -> PoolMember:
+    return POOL_MEMBER.replay(
         [
             TalentPoolMemberEnrolled(
                 member_id=uuid4(),
@@ -46,9 +48,9 @@ def member(jurisdiction: str, home: UUID, name: str = "某人") -> groups.PoolMe
     )
 
 
-def a_round(kind: RoundKind, unit_ids: list[UUID]) -> planning.Round:
+def a_round(kind: RoundKind, unit_ids: list[UUID]) -> Round:
     rid = uuid4()
-    return planning.ROUND.replay(
+    return ROUND.replay(
         [
             RoundPlanned(
                 round_id=rid,
@@ -68,7 +70,7 @@ def a_round(kind: RoundKind, unit_ids: list[UUID]) -> planning.Round:
 
 
 def form(
-    rnd: planning.Round, people: list[groups.PoolMember], units: dict[UUID, planning.UnitFact],
+    rnd: Round, people: list[PoolMember], units: dict[UUID, planning.UnitFact],
     busy: list[groups.Busy] | None = None, unit_ids: list[UUID] | None = None,
 ) -> list[object]:  # fmt: skip
     assert rnd.round_id is not None
@@ -148,9 +150,7 @@ def test_stationing_waits_for_dual_authorisation_and_ends_once() -> None:
     with pytest.raises(RuleViolation, match=CITY):
         groups.decide_station(g, g.group_id, cmd, rnd)
     for code in (CITY, LINCHUAN):
-        planning.evolve_round(
-            rnd, RoundAuthorised(round_id=rnd.round_id, authorising_jurisdiction=code)
-        )
+        evolve_round(rnd, RoundAuthorised(round_id=rnd.round_id, authorising_jurisdiction=code))
     for event in groups.decide_station(g, g.group_id, cmd, rnd):
         groups.evolve_group(g, event)
     with pytest.raises(RuleViolation):

@@ -19,7 +19,7 @@ from xuncha_clues.handlers import ClueHandlers, register_from_petitions
 from xuncha_intake.domain import model
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.entrypoints.api import build_router as intake_router
-from xuncha_intake.handlers import IntakeHandlers, PetitionInput, receipt_status_handler
+from xuncha_intake.handlers.petitions import IntakeHandlers, PetitionInput, receipt_status_handler
 from xuncha_rectification.entrypoints.api import build_router as rectification_router
 from xuncha_reporting.domain.access import (
     ensure_feed_acker,

@@ -7,6 +7,25 @@ from uuid import uuid4
 
 import pytest
 from xuncha_intake.domain import planning
+from xuncha_intake.domain.linkage import (
+    LINKAGE_PLAN,
+    IssueLinkagePlan,
+    LinkagePlan,
+    decide_issue_linkage_plan,
+)
+from xuncha_intake.domain.rounds import (
+    ROUND,
+    AssignUnits,
+    AuthoriseRound,
+    PlanRound,
+    Round,
+    decide_assign_units,
+    decide_authorise,
+    decide_close,
+    decide_plan_round,
+    evolve_round,
+    round_id_for,
+)
 from xuncha_shared.contracts.intake import (
     InspectionMode,
     LinkagePlanIssued,
@@ -42,10 +61,8 @@ def term_plan(jurisdiction: str = LINCHUAN, term_no: int = 4) -> planning.TermPl
     )
 
 
-def plan_round(
-    kind: RoundKind = RoundKind.REGULAR, jurisdiction: str = LINCHUAN
-) -> planning.PlanRound:
-    return planning.PlanRound(
+def plan_round(kind: RoundKind = RoundKind.REGULAR, jurisdiction: str = LINCHUAN) -> PlanRound:
+    return PlanRound(
         jurisdiction=jurisdiction,
         term_no=4,
         round_no=7,
@@ -60,8 +77,8 @@ def test_natural_keys_give_stable_ids() -> None:
         LINCHUAN, " 上顿渡镇 "
     )
     assert planning.unit_id_for(LINCHUAN, "上顿渡镇") != planning.unit_id_for(NANCHENG, "上顿渡镇")
-    assert planning.round_id_for(LINCHUAN, 4, 7) != planning.round_id_for(LINCHUAN, 4, 6)
-    assert planning.round_id_for(LINCHUAN, 4, 7) != planning.round_id_for(LINCHUAN, 5, 7)
+    assert round_id_for(LINCHUAN, 4, 7) != round_id_for(LINCHUAN, 4, 6)
+    assert round_id_for(LINCHUAN, 4, 7) != round_id_for(LINCHUAN, 5, 7)
 
 
 def test_unit_registered_once() -> None:
@@ -94,69 +111,63 @@ def test_term_plan_refuses_units_of_other_jurisdictions_and_reversed_dates() -> 
 
 
 def test_round_needs_its_term_plan_and_dates_inside_it() -> None:
-    [event] = planning.decide_plan_round(planning.Round(), plan_round(), term_plan(), None)
+    [event] = decide_plan_round(Round(), plan_round(), term_plan(), None)
     assert isinstance(event, RoundPlanned)
     with pytest.raises(InvalidCommand):
-        planning.decide_plan_round(planning.Round(), plan_round(), planning.TermPlan(), None)
-    late = planning.PlanRound(
-        LINCHUAN, 4, 7, RoundKind.REGULAR, date(2026, 12, 1), date(2027, 1, 31)
-    )
+        decide_plan_round(Round(), plan_round(), planning.TermPlan(), None)
+    late = PlanRound(LINCHUAN, 4, 7, RoundKind.REGULAR, date(2026, 12, 1), date(2027, 1, 31))
     with pytest.raises(InvalidCommand):
-        planning.decide_plan_round(planning.Round(), late, term_plan(), None)
-    existing = planning.ROUND.replay([event])
+        decide_plan_round(Round(), late, term_plan(), None)
+    existing = ROUND.replay([event])
     with pytest.raises(RuleViolation):
-        planning.decide_plan_round(existing, plan_round(), term_plan(), None)
+        decide_plan_round(existing, plan_round(), term_plan(), None)
 
 
 def test_cross_regional_round_is_a_county_round_authorised_twice() -> None:
     with pytest.raises(InvalidCommand):
-        planning.decide_plan_round(
-            planning.Round(), plan_round(RoundKind.CROSS_REGIONAL, CITY), term_plan(CITY), None
+        decide_plan_round(
+            Round(), plan_round(RoundKind.CROSS_REGIONAL, CITY), term_plan(CITY), None
         )
-    state = planning.ROUND.replay(
-        planning.decide_plan_round(
-            planning.Round(), plan_round(RoundKind.CROSS_REGIONAL), term_plan(), None
-        )
+    state = ROUND.replay(
+        decide_plan_round(Round(), plan_round(RoundKind.CROSS_REGIONAL), term_plan(), None)
     )
     assert state.required_authorisations == [CITY, LINCHUAN]
     assert not state.fully_authorised
     rid = state.round_id
     assert rid is not None
     with pytest.raises(InvalidCommand):
-        planning.decide_authorise(state, rid, planning.AuthoriseRound(NANCHENG))
+        decide_authorise(state, rid, AuthoriseRound(NANCHENG))
     for code in (LINCHUAN, CITY):
-        [event] = planning.decide_authorise(state, rid, planning.AuthoriseRound(code))
+        [event] = decide_authorise(state, rid, AuthoriseRound(code))
         assert isinstance(event, RoundAuthorised)
-        planning.evolve_round(state, event)
+        evolve_round(state, event)
     assert state.fully_authorised
     with pytest.raises(RuleViolation):
-        planning.decide_authorise(state, rid, planning.AuthoriseRound(CITY))
+        decide_authorise(state, rid, AuthoriseRound(CITY))
 
 
 def test_units_assigned_once_and_not_after_close() -> None:
-    state = planning.ROUND.replay(
-        planning.decide_plan_round(planning.Round(), plan_round(), term_plan(), None)
-    )
+    state = ROUND.replay(decide_plan_round(Round(), plan_round(), term_plan(), None))
     rid = state.round_id
     assert rid is not None
     u = fact()
     known = {u.unit_id: u}
-    cmd = planning.AssignUnits([RoundUnit(unit_id=u.unit_id, mode=InspectionMode.LINKED)])
-    for event in planning.decide_assign_units(state, rid, cmd, known):
-        planning.evolve_round(state, event)
+    cmd = AssignUnits([RoundUnit(unit_id=u.unit_id, mode=InspectionMode.LINKED)])
+    for event in decide_assign_units(state, rid, cmd, known):
+        evolve_round(state, event)
     assert state.units == {u.unit_id: InspectionMode.LINKED}
     with pytest.raises(RuleViolation):
-        planning.decide_assign_units(state, rid, cmd, known)
-    for event in planning.decide_close(state, rid):
-        planning.evolve_round(state, event)
+        decide_assign_units(state, rid, cmd, known)
+    for event in decide_close(state, rid):
+        evolve_round(state, event)
     with pytest.raises(RuleViolation):
-        planning.decide_close(state, rid)
+        decide_close(state, rid)
     with pytest.raises(NotFoundError):
-        planning.decide_close(planning.Round(), uuid4())
+        decide_close(Round(), uuid4())
 
 
 def test_county_linkage_plan_hangs_under_its_citys_plan() -> None:
-    city_plan = planning.LINKAGE_PLAN.replay(
+    city_plan = LINKAGE_PLAN.replay(
         [
             LinkagePlanIssued(
                 linkage_plan_id=uuid4(),
@@ -167,13 +178,13 @@ def test_county_linkage_plan_hangs_under_its_citys_plan() -> None:
             )
         ]
     )
-    cmd = planning.IssueLinkagePlan(
+    cmd = IssueLinkagePlan(
         LINCHUAN, "临川区方案", date(2024, 3, 5), "市委方案", city_plan.linkage_plan_id, uuid4()
     )
-    [event] = planning.decide_issue_linkage_plan(planning.LinkagePlan(), cmd, city_plan)
+    [event] = decide_issue_linkage_plan(LinkagePlan(), cmd, city_plan)
     assert isinstance(event, LinkagePlanIssued)
-    county_plan = planning.LINKAGE_PLAN.replay([event])
+    county_plan = LINKAGE_PLAN.replay([event])
     with pytest.raises(InvalidCommand):
-        planning.decide_issue_linkage_plan(planning.LinkagePlan(), cmd, county_plan)
+        decide_issue_linkage_plan(LinkagePlan(), cmd, county_plan)
     with pytest.raises(InvalidCommand):
-        planning.decide_issue_linkage_plan(planning.LinkagePlan(), cmd, None)
+        decide_issue_linkage_plan(LinkagePlan(), cmd, None)

@@ -7,7 +7,15 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
-from xuncha_intake.domain import groups, planning
+from xuncha_intake.domain import groups
+from xuncha_intake.domain.linkage import (
+    LINKAGE_PLAN,
+    LinkagePlan,
+    ProvideCounterpartReport,
+    decide_counterpart_report,
+    evolve_linkage_plan,
+)
+from xuncha_intake.domain.petition_place import place_petition
 from xuncha_reporting.domain.linkage import city_linkage, linkage_figures
 from xuncha_shared.contracts.intake import (
     CounterpartReportProvided,
@@ -62,7 +70,7 @@ def _group(unit_ids: list) -> groups.Group:
 def test_a_petition_takes_its_groups_round_and_its_units_name() -> None:
     mine, stranger = unit(name="临川区甲局"), unit(name="临川区乙局")
     g = _group([mine.unit_id])
-    place = groups.place_petition(LINCHUAN, None, None, g.group_id, g, mine.unit_id, mine)
+    place = place_petition(LINCHUAN, None, None, g.group_id, g, mine.unit_id, mine)
     assert place.round_id == str(g.round_id)
     assert place.unit == "临川区甲局"
     for args, error in (
@@ -74,13 +82,13 @@ def test_a_petition_takes_its_groups_round_and_its_units_name() -> None:
         ((LINCHUAN, None, None, None, None, None, None), InvalidCommand),
     ):
         with pytest.raises(error):
-            groups.place_petition(*args)
-    bare = groups.place_petition(LINCHUAN, "某局", "4-7", None, None, None, None)
+            place_petition(*args)
+    bare = place_petition(LINCHUAN, "某局", "4-7", None, None, None, None)
     assert (bare.round_id, bare.group_id, bare.unit_id) == ("4-7", None, None)
 
 
-def _plan(jurisdiction: str, parent: bool) -> planning.LinkagePlan:
-    return planning.LINKAGE_PLAN.replay(
+def _plan(jurisdiction: str, parent: bool) -> LinkagePlan:
+    return LINKAGE_PLAN.replay(
         [
             LinkagePlanIssued(
                 linkage_plan_id=uuid4(),
@@ -99,22 +107,22 @@ def test_counterpart_reports_under_a_county_plan_once_per_pair() -> None:
     facts = {own.unit_id: own, city_unit.unit_id: city_unit}
     plan = _plan(LINCHUAN, parent=True)
     assert plan.linkage_plan_id is not None
-    cmd = planning.ProvideCounterpartReport(own.unit_id, city_unit.unit_id, date(2025, 11, 3))
-    [event] = planning.decide_counterpart_report(plan, plan.linkage_plan_id, cmd, facts)
+    cmd = ProvideCounterpartReport(own.unit_id, city_unit.unit_id, date(2025, 11, 3))
+    [event] = decide_counterpart_report(plan, plan.linkage_plan_id, cmd, facts)
     assert isinstance(event, CounterpartReportProvided)
-    plan = planning.evolve_linkage_plan(plan, event)
+    plan = evolve_linkage_plan(plan, event)
     with pytest.raises(RuleViolation):
-        planning.decide_counterpart_report(plan, plan.linkage_plan_id, cmd, facts)
-    swapped = planning.ProvideCounterpartReport(city_unit.unit_id, own.unit_id, date(2025, 11, 3))
-    early = planning.ProvideCounterpartReport(own.unit_id, city_unit.unit_id, date(2025, 10, 1))
+        decide_counterpart_report(plan, plan.linkage_plan_id, cmd, facts)
+    swapped = ProvideCounterpartReport(city_unit.unit_id, own.unit_id, date(2025, 11, 3))
+    early = ProvideCounterpartReport(own.unit_id, city_unit.unit_id, date(2025, 10, 1))
     for bad in (swapped, early):
         with pytest.raises(InvalidCommand):
-            planning.decide_counterpart_report(plan, plan.linkage_plan_id, bad, facts)
+            decide_counterpart_report(plan, plan.linkage_plan_id, bad, facts)
     city_plan = _plan("361000", parent=False)
     with pytest.raises(InvalidCommand):
-        planning.decide_counterpart_report(city_plan, uuid4(), cmd, facts)
+        decide_counterpart_report(city_plan, uuid4(), cmd, facts)
     with pytest.raises(NotFoundError):
-        planning.decide_counterpart_report(planning.LinkagePlan(), uuid4(), cmd, facts)
+        decide_counterpart_report(LinkagePlan(), uuid4(), cmd, facts)
 
 
 def test_linkage_figures_count_distinct_units_per_jurisdiction() -> None:

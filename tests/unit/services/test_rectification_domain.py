@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from xuncha_rectification.domain import model
-from xuncha_rectification.domain.model import (
-    FeedBack,
+from xuncha_rectification.domain.commands import FeedBack, IssueSpec, ReportRectification
+from xuncha_rectification.domain.issue import (
     Issue,
-    IssueSpec,
     IssueStatus,
-    ReportRectification,
+    UnknownIssue,
+    add_months,
+    report_due_date,
 )
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import (
@@ -46,13 +47,13 @@ ACTOR = Actor(principal_id="county-1", role="county_admin")
     ],
 )
 def test_add_two_months(day: date, due: date) -> None:
-    assert model.add_months(day, 2) == due
+    assert add_months(day, 2) == due
 
 
 def test_due_date_uses_china_standard_time() -> None:
     # 20:00 UTC on 31 Mar is already 1 Apr in China: due 1 Jun, not 31 May
-    assert model.report_due_date(datetime(2024, 3, 31, 20, 0, tzinfo=UTC)) == date(2024, 6, 1)
-    assert model.report_due_date(datetime(2024, 3, 31, 10, 0, tzinfo=UTC)) == date(2024, 5, 31)
+    assert report_due_date(datetime(2024, 3, 31, 20, 0, tzinfo=UTC)) == date(2024, 6, 1)
+    assert report_due_date(datetime(2024, 3, 31, 10, 0, tzinfo=UTC)) == date(2024, 5, 31)
 
 
 def _feedback(n: int = 2, jurisdiction: str = LINCHUAN) -> FeedBack:
@@ -166,7 +167,7 @@ def test_progress_cannot_go_back() -> None:
 
 
 def test_unknown_issue() -> None:
-    with pytest.raises(model.UnknownIssue):
+    with pytest.raises(UnknownIssue):
         model.decide_report(Issue(), report())
 
 
@@ -206,7 +207,7 @@ async def test_service_layer_feedback_and_reports() -> None:
     assert state.reports[0].reported_at is not None
     with pytest.raises(model.RuleViolation):
         await handlers.report(issue_id, report(), meta)
-    with pytest.raises(model.UnknownIssue):
+    with pytest.raises(UnknownIssue):
         await handlers.report(uuid.uuid4(), report(), meta)
     rows = await views.list(LINCHUAN)
     assert {r.issue_id for r in rows} == {i.issue_id for i in cmd.issues}

@@ -7,6 +7,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 from xuncha_rectification.domain import model, plans
+from xuncha_rectification.domain.commands import (
+    CloseOut,
+    FeedBack,
+    IssueSpec,
+    ReportRectification,
+    VerifyRectification,
+)
+from xuncha_rectification.domain.issue import IllegalTransition, Issue, IssueStatus
 from xuncha_shared.contracts.rectification import (
     IssueFedBack,
     PlanTask,
@@ -24,11 +32,11 @@ FED = datetime(2026, 9, 30, 2, tzinfo=UTC)
 
 
 def feedback(heard: bool, stationing: bool = False) -> list[IssueFedBack]:
-    cmd = model.FeedBack(
+    cmd = FeedBack(
         feedback_id=uuid.uuid4(),
         jurisdiction="361002",
         unit="某局",
-        issues=(model.IssueSpec(uuid.uuid4(), "问题", RectType.LONG_TERM),),
+        issues=(IssueSpec(uuid.uuid4(), "问题", RectType.LONG_TERM),),
         fed_back_at=FED,
         round_id=ROUND,
         unit_id=UNIT,
@@ -45,7 +53,7 @@ def test_r16_no_feedback_before_the_hearing_unless_during_stationing() -> None:
     assert feedback(heard=True)[0].schema_version == 3
 
 
-def issue() -> model.Issue:
+def issue() -> Issue:
     return model.replay(list(feedback(heard=True)))
 
 
@@ -60,7 +68,7 @@ def task(issue_id: uuid.UUID, kind: TaskType = TaskType.LONG_TERM, due: int = 1)
     )
 
 
-def apply(state: model.Issue, events: list) -> model.Issue:  # type: ignore[type-arg]
+def apply(state: Issue, events: list) -> Issue:  # type: ignore[type-arg]
     for e in events:
         model.evolve(state, e)
     return state
@@ -69,24 +77,24 @@ def apply(state: model.Issue, events: list) -> model.Issue:  # type: ignore[type
 def test_the_issue_state_machine_to_close_out() -> None:
     s = issue()
     assert s.issue_id is not None
-    with pytest.raises(model.IllegalTransition, match="fed_back"):
-        model.decide_verify(s, model.VerifyRectification(VerificationOutcome.ACCEPTED, "x"))
+    with pytest.raises(IllegalTransition, match="fed_back"):
+        model.decide_verify(s, VerifyRectification(VerificationOutcome.ACCEPTED, "x"))
     apply(s, model.decide_plan(s, uuid.uuid4(), [task(s.issue_id)]))
-    assert s.status is model.IssueStatus.PLANNED
-    done = model.ReportRectification(ReportKind.FORMAL, 100, True, "完成")
+    assert s.status is IssueStatus.PLANNED
+    done = ReportRectification(ReportKind.FORMAL, 100, True, "完成")
     apply(s, model.decide_report(s, done))
-    assert s.status is model.IssueStatus.REPORTED_DONE
-    reject = model.VerifyRectification(VerificationOutcome.REJECTED, "不到位")
+    assert s.status is IssueStatus.REPORTED_DONE
+    reject = VerifyRectification(VerificationOutcome.REJECTED, "不到位")
     apply(s, model.decide_verify(s, reject))
-    assert s.status is model.IssueStatus.IN_PROGRESS and s.progress_percent == 0
-    with pytest.raises(model.IllegalTransition, match="in_progress"):
-        model.decide_close_out(s, model.CloseOut("x"))
+    assert s.status is IssueStatus.IN_PROGRESS and s.progress_percent == 0
+    with pytest.raises(IllegalTransition, match="in_progress"):
+        model.decide_close_out(s, CloseOut("x"))
     apply(s, model.decide_report(s, done))
-    apply(s, model.decide_verify(s, model.VerifyRectification(VerificationOutcome.ACCEPTED, "ok")))
+    apply(s, model.decide_verify(s, VerifyRectification(VerificationOutcome.ACCEPTED, "ok")))
     with pytest.raises(InvalidCommand, match="长效机制"):
-        model.decide_close_out(s, model.CloseOut("x"))
-    apply(s, model.decide_close_out(s, model.CloseOut("x", mechanism="联席会议制度")))
-    assert s.status is model.IssueStatus.CLOSED_OUT and s.watched
+        model.decide_close_out(s, CloseOut("x"))
+    apply(s, model.decide_close_out(s, CloseOut("x", mechanism="联席会议制度")))
+    assert s.status is IssueStatus.CLOSED_OUT and s.watched
     with pytest.raises(RuleViolation):
         model.decide_report(s, done)
 

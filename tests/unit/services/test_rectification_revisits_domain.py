@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import revisits as rv
+from xuncha_rectification.domain.commands import FeedBack, IssueSpec
+from xuncha_rectification.domain.issue import IllegalTransition, Issue, IssueStatus
 from xuncha_reporting.domain import revisit_views as views
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.rectification import (
@@ -34,11 +36,11 @@ FED = datetime(2026, 9, 30, 2, tzinfo=UTC)
 
 
 def fed_back(*topics: str) -> IssueFedBack:
-    cmd = model.FeedBack(
+    cmd = FeedBack(
         feedback_id=uuid.uuid4(),
         jurisdiction="361002",
         unit="某局",
-        issues=(model.IssueSpec(uuid.uuid4(), "超标准接待", topics=topics),),
+        issues=(IssueSpec(uuid.uuid4(), "超标准接待", topics=topics),),
         fed_back_at=FED,
         round_id=ROUND,
         unit_id=UNIT,
@@ -47,7 +49,7 @@ def fed_back(*topics: str) -> IssueFedBack:
     return event
 
 
-def closed_issue(*topics: str) -> model.Issue:
+def closed_issue(*topics: str) -> Issue:
     event = fed_back(*topics)
     return model.replay(
         [
@@ -89,12 +91,12 @@ def test_a_revisit_reopens_only_a_verified_or_closed_out_issue() -> None:
     assert recurrence.cause is RecurrenceCause.REOPENED and recurrence.revisit_id == revisit
     model.evolve(state, reopened)
     model.evolve(state, recurrence)
-    assert state.status is model.IssueStatus.IN_PROGRESS and state.open_reports == []
+    assert state.status is IssueStatus.IN_PROGRESS and state.open_reports == []
     assert state.reopened_by == [revisit] and state.recurs == [state.issue_id]
-    with pytest.raises(model.IllegalTransition, match="整改中"):
+    with pytest.raises(IllegalTransition, match="整改中"):
         rv.decide_reopen(state, revisit, "again")
     fresh = model.replay([fed_back("公务接待")])
-    with pytest.raises(model.IllegalTransition, match="fed_back"):
+    with pytest.raises(IllegalTransition, match="fed_back"):
         rv.decide_reopen(fresh, revisit, "")
 
 

@@ -35,8 +35,8 @@ from xuncha_clues.adapters.findings import (
 )
 from xuncha_clues.domain import consultation as consultation_model
 from xuncha_clues.domain import inspection_report as report_model
-from xuncha_clues.domain import model as clue_model
 from xuncha_clues.domain import problem as problem_model
+from xuncha_clues.domain.clue import UnknownClue, unknown_clue_detail
 from xuncha_clues.domain.consultation import Consultation
 from xuncha_clues.domain.inspection_report import InspectionReport
 from xuncha_clues.domain.problem import Problem
@@ -107,7 +107,7 @@ class FindingHandlers:
             if ref is None or not (
                 viewer.sees_jurisdiction(ref.jurisdiction) or viewer.sees_jurisdiction(ref.owner)
             ):
-                raise clue_model.UnknownClue(clue_model.unknown_clue_detail(clue_id))
+                raise UnknownClue(unknown_clue_detail(clue_id))
 
     # --- commands -----------------------------------------------------------------------------
 

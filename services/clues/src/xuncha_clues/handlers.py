@@ -37,7 +37,18 @@ from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 
 from xuncha_clues.adapters.read_model import ClueReadModel
 from xuncha_clues.domain import model
-from xuncha_clues.domain.model import Clue, Office
+from xuncha_clues.domain.clue import Clue, Office, UnknownClue, unknown_clue_detail
+from xuncha_clues.domain.commands import (
+    AcknowledgeClue,
+    ArchiveClue,
+    ClassifyClue,
+    DisposeClue,
+    EscalateClue,
+    RegisterClue,
+    ReportResult,
+    TransferClue,
+    VerifyClue,
+)
 
 log = logging.getLogger("xuncha.clues")
 
@@ -62,40 +73,32 @@ class ClueHandlers:
     async def get(self, clue_id: UUID) -> Clue:
         state = await self.load(clue_id)
         if not state.exists:
-            raise model.UnknownClue(model.unknown_clue_detail(clue_id))
+            raise UnknownClue(unknown_clue_detail(clue_id))
         return state
 
     # --- commands -----------------------------------------------------------------------------
 
-    async def register(self, cmd: model.RegisterClue, meta: Meta, *, conn: Any = None) -> Clue:
+    async def register(self, cmd: RegisterClue, meta: Meta, *, conn: Any = None) -> Clue:
         return await self.clues.execute(
             cmd.clue_id, lambda s: model.decide_register(s, cmd), meta, conn=conn
         )
 
-    async def classify(
-        self, clue_id: UUID, cmd: model.ClassifyClue, office: Office, meta: Meta
-    ) -> Clue:
+    async def classify(self, clue_id: UUID, cmd: ClassifyClue, office: Office, meta: Meta) -> Clue:
         return await self.clues.execute(
             clue_id, lambda s: model.decide_classify(s, cmd, office), meta
         )
 
-    async def escalate(
-        self, clue_id: UUID, cmd: model.EscalateClue, office: Office, meta: Meta
-    ) -> Clue:
+    async def escalate(self, clue_id: UUID, cmd: EscalateClue, office: Office, meta: Meta) -> Clue:
         return await self.clues.execute(
             clue_id, lambda s: model.decide_escalate(s, cmd, office), meta
         )
 
-    async def transfer(
-        self, clue_id: UUID, cmd: model.TransferClue, office: Office, meta: Meta
-    ) -> Clue:
+    async def transfer(self, clue_id: UUID, cmd: TransferClue, office: Office, meta: Meta) -> Clue:
         return await self.clues.execute(
             clue_id, lambda s: model.decide_transfer(s, cmd, office), meta
         )
 
-    async def verify(
-        self, clue_id: UUID, cmd: model.VerifyClue, office: Office, meta: Meta
-    ) -> Clue:
+    async def verify(self, clue_id: UUID, cmd: VerifyClue, office: Office, meta: Meta) -> Clue:
         return await self.clues.execute(
             clue_id, lambda s: model.decide_verify(s, cmd, office), meta
         )
@@ -105,25 +108,21 @@ class ClueHandlers:
         transfer_event_id = await self.read_model.transfer_event_id(clue_id)
         if transfer_event_id is None:  # never transferred: the model answers for the state
             transfer_event_id = clue_id
-        cmd = model.AcknowledgeClue(department, AcknowledgementPath.DIRECT, transfer_event_id)
+        cmd = AcknowledgeClue(department, AcknowledgementPath.DIRECT, transfer_event_id)
         return await self.clues.execute(clue_id, lambda s: model.decide_acknowledge(s, cmd), meta)
 
-    async def report_result(self, clue_id: UUID, cmd: model.ReportResult, meta: Meta) -> Clue:
+    async def report_result(self, clue_id: UUID, cmd: ReportResult, meta: Meta) -> Clue:
         today = local_day(self.now())
         return await self.clues.execute(
             clue_id, lambda s: model.decide_report_result(s, cmd, today), meta
         )
 
-    async def dispose(
-        self, clue_id: UUID, cmd: model.DisposeClue, office: Office, meta: Meta
-    ) -> Clue:
+    async def dispose(self, clue_id: UUID, cmd: DisposeClue, office: Office, meta: Meta) -> Clue:
         return await self.clues.execute(
             clue_id, lambda s: model.decide_dispose(s, cmd, office), meta
         )
 
-    async def archive(
-        self, clue_id: UUID, cmd: model.ArchiveClue, office: Office, meta: Meta
-    ) -> Clue:
+    async def archive(self, clue_id: UUID, cmd: ArchiveClue, office: Office, meta: Meta) -> Clue:
         return await self.clues.execute(
             clue_id, lambda s: model.decide_archive(s, cmd, office), meta
         )
@@ -142,7 +141,7 @@ def register_from_petitions(handlers: ClueHandlers) -> EventHandler:
     async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
         if not isinstance(payload, PetitionReceived):
             return
-        cmd = model.RegisterClue(
+        cmd = RegisterClue(
             clue_id=clue_id_for_petition(payload.petition_id),
             jurisdiction=payload.jurisdiction,
             unit=payload.unit,
@@ -175,7 +174,7 @@ def register_from_records(handlers: ClueHandlers) -> EventHandler:
         channel = RECORD_KIND_OF[payload.event_type].value
         meta = consumer_meta(envelope, RECORDS_ACTOR)
         for index, clue in enumerate(payload.clues):
-            cmd = model.RegisterClue(
+            cmd = RegisterClue(
                 clue_id=clue_id_for_record(payload.record_id, index),
                 jurisdiction=payload.jurisdiction,
                 unit=payload.unit,
@@ -208,7 +207,7 @@ def acknowledge_from_feed(handlers: ClueHandlers) -> EventHandler:
         clue_id = await handlers.read_model.clue_of_transfer(conn, payload.source_event_id)
         if clue_id is None:
             return
-        cmd = model.AcknowledgeClue(
+        cmd = AcknowledgeClue(
             department=payload.department,
             via=AcknowledgementPath.FEED,
             transfer_event_id=payload.source_event_id,

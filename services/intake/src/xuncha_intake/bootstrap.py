@@ -24,22 +24,25 @@ from xuncha_intake.adapters import groups as group_tables
 from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
 from xuncha_intake.domain import cadence, groups, model, planning, records
+from xuncha_intake.domain.linkage import LINKAGE_PLAN
 from xuncha_intake.domain.model import PETITION
+from xuncha_intake.domain.pool import POOL_MEMBER
+from xuncha_intake.domain.rounds import ROUND
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.entrypoints.clocks_api import build_clocks_router
 from xuncha_intake.entrypoints.groups_api import build_groups_router
 from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.entrypoints.planning_api import build_planning_router
-from xuncha_intake.handlers import (
+from xuncha_intake.handlers.clocks import ClockHandlers
+from xuncha_intake.handlers.groups import GroupHandlers
+from xuncha_intake.handlers.petitions import (
     RECEIPT_STATUS_CONSUMER,
     RESULT_NOTICE_CONSUMER,
-    ClockHandlers,
-    GroupHandlers,
     IntakeHandlers,
-    PlanningHandlers,
     receipt_status_handler,
     result_notice_handler,
 )
+from xuncha_intake.handlers.planning import PlanningHandlers
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +91,8 @@ def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
     return PlanningHandlers(
         units=ctx.aggregates(planning.UNIT, units),
         term_plans=ctx.aggregates(planning.TERM_PLAN, planning_tables.SqlTermPlans(ctx.pool)),
-        linkage_plans=ctx.aggregates(planning.LINKAGE_PLAN, linkage),
-        rounds=ctx.aggregates(planning.ROUND, rounds),
+        linkage_plans=ctx.aggregates(LINKAGE_PLAN, linkage),
+        rounds=ctx.aggregates(ROUND, rounds),
         unit_table=units,
         round_table=rounds,
         linkage_table=linkage,
@@ -119,11 +122,11 @@ def group_handlers(ctx: ServiceContext) -> GroupHandlers:
     group_table = group_tables.SqlGroups(ctx.pool)
     record_table = group_tables.SqlIntakeRecords(ctx.pool)
     return GroupHandlers(
-        pool_members=ctx.aggregates(groups.POOL_MEMBER, members),
+        pool_members=ctx.aggregates(POOL_MEMBER, members),
         inspection_groups=ctx.aggregates(
             groups.GROUP, group_table, deadlines.group_reactions(ctx.clocks())
         ),
-        rounds=ctx.aggregates(planning.ROUND, rounds),
+        rounds=ctx.aggregates(ROUND, rounds),
         unit_table=planning_tables.SqlUnits(ctx.pool),
         member_table=members,
         group_table=group_table,

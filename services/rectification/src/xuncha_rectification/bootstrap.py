@@ -28,6 +28,7 @@ from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
 from xuncha_rectification.domain.revisits import COMMON_LIST, REVISIT
 from xuncha_rectification.entrypoints.api import build_router
+from xuncha_rectification.entrypoints.evidence_api import build_evidence_router
 from xuncha_rectification.entrypoints.plans_api import build_plans_router
 from xuncha_rectification.entrypoints.revisits_api import build_revisits_router
 from xuncha_rectification.handlers import (
@@ -74,6 +75,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     rect = handlers(ctx)
     app.include_router(build_router(rect, deps))
     app.include_router(build_plans_router(rect, deps))
+    app.include_router(build_evidence_router(rect, deps))
     app.include_router(
         build_revisits_router(
             revisit_handlers(ctx, rect), rect.read_model, deps, SqlCommonListReadModel(ctx.pool)

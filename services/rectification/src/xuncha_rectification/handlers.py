@@ -41,7 +41,14 @@ from xuncha_rectification.adapters.tables import (
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
 from xuncha_rectification.domain import revisits as revisit_model
-from xuncha_rectification.domain.model import ISSUE, Issue
+from xuncha_rectification.domain.commands import (
+    CloseOut,
+    FeedBack,
+    ReportRectification,
+    VerifyRectification,
+)
+from xuncha_rectification.domain.issue import Issue, UnknownIssue, local_date, unknown_issue_detail
+from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import Oversight, Plan
 from xuncha_rectification.domain.revisits import ClosedIssue, CommonList, Revisit
 
@@ -62,7 +69,7 @@ class FeedbackRecorded:
 
 def _existing(state: Issue, issue_id: UUID) -> Issue:
     if not state.exists:
-        raise model.UnknownIssue(model.unknown_issue_detail(issue_id))
+        raise UnknownIssue(unknown_issue_detail(issue_id))
     return state
 
 
@@ -92,7 +99,7 @@ class RectificationHandlers:
             raise plan_model.UnknownPlan(plan_model.unknown_plan_detail(plan_id))
         return plan
 
-    async def feed_back(self, cmd: model.FeedBack, meta: Meta) -> FeedbackRecorded:
+    async def feed_back(self, cmd: FeedBack, meta: Meta) -> FeedbackRecorded:
         heard = True
         if cmd.round_id is not None and cmd.unit_id is not None:
             heard = await self.tables.heard(cmd.round_id, cmd.unit_id)
@@ -114,17 +121,17 @@ class RectificationHandlers:
                 await self.issues.record(tx, event.issue_id, issue, [event, *found], meta)
         return FeedbackRecorded(feedback_id=cmd.feedback_id, issues=issues)
 
-    async def report(self, issue_id: UUID, cmd: model.ReportRectification, meta: Meta) -> Issue:
+    async def report(self, issue_id: UUID, cmd: ReportRectification, meta: Meta) -> Issue:
         return await self.issues.execute(
             issue_id, lambda s: model.decide_report(_existing(s, issue_id), cmd), meta
         )
 
-    async def verify(self, issue_id: UUID, cmd: model.VerifyRectification, meta: Meta) -> Issue:
+    async def verify(self, issue_id: UUID, cmd: VerifyRectification, meta: Meta) -> Issue:
         return await self.issues.execute(
             issue_id, lambda s: model.decide_verify(_existing(s, issue_id), cmd), meta
         )
 
-    async def close_out(self, issue_id: UUID, cmd: model.CloseOut, meta: Meta) -> Issue:
+    async def close_out(self, issue_id: UUID, cmd: CloseOut, meta: Meta) -> Issue:
         return await self.issues.execute(
             issue_id, lambda s: model.decide_close_out(_existing(s, issue_id), cmd), meta
         )
@@ -169,7 +176,7 @@ class RectificationHandlers:
     async def supervise(
         self, unit: plan_model.UnitIssues, cmd: plan_model.Supervise, meta: Meta
     ) -> Oversight:
-        today = model.local_date(self.now())
+        today = local_date(self.now())
         return await self.oversight.execute(
             cmd.supervision_id, lambda _s: plan_model.decide_supervise(unit, cmd, today), meta
         )
@@ -230,7 +237,7 @@ class RevisitHandlers:
         return common
 
     async def schedule(self, cmd: revisit_model.ScheduleRevisit, meta: Meta) -> Revisit:
-        today = model.local_date(self.now())
+        today = local_date(self.now())
         return await self.revisits.execute(
             cmd.revisit_id, lambda s: revisit_model.decide_schedule(s, cmd, today), meta
         )

@@ -28,7 +28,7 @@ from xuncha_shared.clocks.rules import R3_TRANSFER_RESULT, R7_FORWARD, R10_WARNI
 from xuncha_shared.contracts import clues as c
 from xuncha_shared.contracts.common import Department
 
-from xuncha_clues.domain.model import Clue
+from xuncha_clues.domain.clue import Clue
 
 
 def _rule(d: Deadline) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
 
-from xuncha_clues.domain.model import Clue
+from xuncha_clues.domain.clue import Clue
 
 CLUE_VIEW_DDL = """
 CREATE TABLE IF NOT EXISTS clue_view (

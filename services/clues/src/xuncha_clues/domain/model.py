@@ -1,4 +1,7 @@
-"""The problem-clue aggregate (问题线索). Pure: no I/O.
+"""The problem-clue aggregate (问题线索): its decisions and its evolution. Pure: no I/O.
+
+The state and statuses are in ``clue.py``, the commands in ``commands.py``, the R2 route table
+in ``routing.py``.
 
 States (domain.md §3): registered → classified → verifying → (escalated) → transferred →
 acknowledged → result_reported → disposed; a 参考类 (reference) clue is kept → archived. Every
@@ -32,86 +35,50 @@ state the clue is in, and decides nothing. Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 from uuid import UUID
 
 from xuncha_shared.contracts.clues import (
     AcknowledgementPath,
-    CadreLevel,
     ClueAcknowledged,
     ClueArchived,
     ClueCategory,
     ClueClassified,
     ClueDisposed,
     ClueEscalated,
-    CluePerson,
     ClueRegistered,
     ClueTransferred,
     ClueVerified,
-    Disposition,
     TransferResultReported,
-    VerificationMethod,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
-from xuncha_shared.domain.errors import (
-    InvalidCommand,
-    NotAllowed,
-    NotFoundError,
-    RuleViolation,
-)
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, RuleViolation
 from xuncha_shared.domain.personal_numbers import find_personal_numbers
 from xuncha_shared.envelope import EventPayload
 
-STREAM_TYPE = "clue"
-
-
-def unknown_clue_detail(clue_id: UUID) -> str:
-    """The detail of the 404 of an unknown clue (and of another jurisdiction's: the same)."""
-    return f"未找到线索 {clue_id} / unknown clue {clue_id}"
-
-
-class UnknownClue(NotFoundError):
-    """No clue has this id (404)."""
-
-
-class ClueStatus(StrEnum):
-    REGISTERED = "registered"
-    CLASSIFIED = "classified"
-    VERIFYING = "verifying"
-    ESCALATED = "escalated"
-    TRANSFERRED = "transferred"
-    ACKNOWLEDGED = "acknowledged"
-    RESULT_REPORTED = "result_reported"
-    DISPOSED = "disposed"
-    KEPT = "kept"
-    ARCHIVED = "archived"
-
-
-STATUS_ZH: dict[ClueStatus, str] = {
-    ClueStatus.REGISTERED: "已登记",
-    ClueStatus.CLASSIFIED: "已分类",
-    ClueStatus.VERIFYING: "核查中",
-    ClueStatus.ESCALATED: "已报市委巡察办",
-    ClueStatus.TRANSFERRED: "已移交",
-    ClueStatus.ACKNOWLEDGED: "已签收",
-    ClueStatus.RESULT_REPORTED: "已反馈结果",
-    ClueStatus.DISPOSED: "已办结",
-    ClueStatus.KEPT: "参考类留存",
-    ClueStatus.ARCHIVED: "已存档",
-}
-
-DISPOSITION_ZH: dict[Disposition, str] = {
-    Disposition.TALK_OR_LETTER: "谈话函询",
-    Disposition.PRELIMINARY_CHECK: "初步核实",
-    Disposition.SHELVED: "暂存待查",
-    Disposition.CLOSED: "予以了结",
-    Disposition.CASE_OPENED: "立案审查调查",
-    Disposition.ORGANISATIONAL_HANDLING: "组织处理",
-}
+from xuncha_clues.domain.clue import (
+    STREAM_TYPE,
+    Clue,
+    ClueStatus,
+    IllegalTransition,
+    Office,
+    UnknownClue,
+    unknown_clue_detail,
+)
+from xuncha_clues.domain.commands import (
+    AcknowledgeClue,
+    ArchiveClue,
+    ClassifyClue,
+    DisposeClue,
+    EscalateClue,
+    RegisterClue,
+    ReportResult,
+    TransferClue,
+    VerifyClue,
+)
+from xuncha_clues.domain.routing import allowed_departments, department_labels
 
 #: states before the transfer, in which the office still works on the clue
 _BEFORE_TRANSFER = frozenset(
@@ -119,239 +86,11 @@ _BEFORE_TRANSFER = frozenset(
 )
 
 
-class IllegalTransition(RuleViolation):
-    """409: the clue's state does not allow the command; the detail names the state."""
-
-    def __init__(self, state: ClueStatus, action_zh: str, action: str) -> None:
-        super().__init__(
-            f"线索当前状态为“{STATUS_ZH[state]}”({state.value})，不能{action_zh} / the clue is "
-            f"in state {state.value}; it cannot be {action}"
-        )
-        self.state = state
-
-
 def _require_status(
     state: Clue, allowed: frozenset[ClueStatus] | set[ClueStatus], action_zh: str, action: str
 ) -> None:
     if state.status not in allowed:
         raise IllegalTransition(state.status, action_zh, action)
-
-
-# --- R2 route table (versioned: Art. 28 of the 2015 regulation) -------------------------------
-
-ROUTE_TABLE_VERSION = "xunshi_2015_art28"
-
-DISCIPLINE_TOPICS: frozenset[str] = frozenset(
-    {"四风", "微腐败", "作风", "违纪", "违法", "腐败", "廉洁", "一岗双责", "两个责任"}
-)
-ORGANISATION_TOPICS: frozenset[str] = frozenset(
-    {"民主集中制", "选人用人", "干部选拔任用", "组织建设", "班子建设"}
-)
-OTHER_TOPIC_ROUTES: dict[str, Department] = {
-    "惠民资金": Department.FINANCE,
-    "财务": Department.FINANCE,
-    "审计": Department.AUDIT,
-    "资金使用": Department.AUDIT,
-    "信访": Department.PETITIONS,
-}
-
-
-def route_of(topic: str) -> Department | None:
-    """The R2 recipient of one topic, ``None`` when the route table does not fix one."""
-    if topic in DISCIPLINE_TOPICS:
-        return Department.DISCIPLINE
-    if topic in ORGANISATION_TOPICS:
-        return Department.ORGANISATION
-    return OTHER_TOPIC_ROUTES.get(topic)
-
-
-def is_fixed_route(topic: str) -> bool:
-    """Whether Art. 28 itself fixes the recipient (纪委 or 组织部), not the office."""
-    return topic in DISCIPLINE_TOPICS or topic in ORGANISATION_TOPICS
-
-
-def suggested_departments(topics: list[str]) -> list[Department]:
-    """Recipients the route table suggests for ``topics``, in R2 order (纪委, 组织部, others)."""
-    found = {d for t in topics if (d := route_of(t)) is not None}
-    return [d for d in Department if d in found]
-
-
-def allowed_departments(topics: list[str]) -> list[Department] | None:
-    """The departments a transfer may go to, or ``None`` when any department is acceptable
-    (no topics, or some topic without a fixed Art. 28 route)."""
-    if not topics or not all(is_fixed_route(t) for t in topics):
-        return None
-    return suggested_departments(topics)
-
-
-def _labels(departments: list[Department]) -> str:
-    return "、".join(f"{DEPARTMENT_LABELS_ZH[d]} ({d.value})" for d in departments)
-
-
-# --- commands ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RegisterClue:
-    clue_id: UUID
-    jurisdiction: str
-    unit: str
-    summary: str
-    source_event_id: UUID | None = None
-    source_petition_id: UUID | None = None
-    round_id: str | None = None
-    source_record_id: UUID | None = None
-    source_channel: str | None = None
-    group_id: UUID | None = None
-    unit_id: UUID | None = None
-    persons: tuple[CluePerson, ...] = ()
-    #: registered over HTTP by a group or office (R11 applies: the summary is checked)
-    direct: bool = False
-
-
-@dataclass(frozen=True)
-class ClassifyClue:
-    category: ClueCategory
-    cadre_level: CadreLevel | None = None
-    city_managed: bool = False
-    counties: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class EscalateClue:
-    reason: str
-
-
-@dataclass(frozen=True)
-class TransferClue:
-    department: Department
-    reason: str
-
-
-@dataclass(frozen=True)
-class VerifyClue:
-    method: VerificationMethod
-    outcome: str
-    notes: str | None = None
-
-
-@dataclass(frozen=True)
-class AcknowledgeClue:
-    """The receiving ``department`` signs for the clue; ``transfer_event_id`` is the id of the
-    ``ClueTransferred`` event (the feed item's source)."""
-
-    department: Department
-    via: AcknowledgementPath
-    transfer_event_id: UUID
-    feed_ack_event_id: UUID | None = None
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    department: Department
-    disposition: Disposition
-    concluded_on: date
-    summary: str
-
-
-@dataclass(frozen=True)
-class DisposeClue:
-    disposed_on: date
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class ArchiveClue:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Office:
-    """Who acts: the caller's jurisdiction and whether it is the city office (or a city-wide
-    role). Kept free of the auth module so the model stays pure."""
-
-    jurisdiction: str
-    city_wide: bool
-
-
-# --- state ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Clue:
-    clue_id: UUID | None = None
-    jurisdiction: str = ""  # where it was registered (home office)
-    unit: str = ""
-    summary: str = ""
-    source_petition_id: UUID | None = None
-    source_event_id: UUID | None = None
-    round_id: str | None = None
-    status: ClueStatus = ClueStatus.REGISTERED
-    category: ClueCategory | None = None
-    cadre_level: CadreLevel | None = None
-    city_managed: bool = False
-    counties: list[str] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    escalated_to: str | None = None
-    escalation_reason: str | None = None
-    department: Department | None = None
-    transfer_reason: str | None = None
-    group_id: UUID | None = None
-    unit_id: UUID | None = None
-    source_channel: str | None = None
-    persons: list[CluePerson] = field(default_factory=list)
-    verifications: int = 0
-    acknowledged_via: AcknowledgementPath | None = None
-    disposition: Disposition | None = None
-    concluded_on: date | None = None
-    result_summary: str | None = None
-    disposed_on: date | None = None
-    transferred_at: datetime | None = None
-    registered_at: datetime | None = None
-    updated_at: datetime | None = None
-    version: int = 0
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
-
-    @property
-    def classified(self) -> bool:
-        return self.category is not None
-
-    @property
-    def escalated(self) -> bool:
-        return self.escalated_to is not None
-
-    @property
-    def transferred(self) -> bool:
-        return self.department is not None
-
-    @property
-    def owner(self) -> str:
-        """The office responsible now: the city once escalated, else the home office."""
-        return self.escalated_to or self.jurisdiction
-
-    @property
-    def involved_counties(self) -> set[str]:
-        involved = set(self.counties)
-        if self.jurisdiction and not jurisdictions.is_city(self.jurisdiction):
-            involved.add(self.jurisdiction)
-        return involved
-
-    @property
-    def needs_escalation(self) -> bool:
-        """R12: a county clue on a 市管干部 or spanning counties must reach the city office."""
-        if not self.jurisdiction or jurisdictions.is_city(self.jurisdiction):
-            return False
-        return self.city_managed or len(self.involved_counties) > 1
-
-    def visible_in_full_to(self, office: Office) -> bool:
-        """Whether ``office`` may see the whole clue (else only a stub: 不扩大知情范围)."""
-        if office.city_wide:
-            return jurisdictions.city_of(self.owner) == jurisdictions.city_of(office.jurisdiction)
-        return self.owner == office.jurisdiction
 
 
 # --- decisions --------------------------------------------------------------------------------
@@ -512,8 +251,8 @@ def decide_transfer(state: Clue, cmd: TransferClue, office: Office) -> list[Even
     if allowed is not None and cmd.department not in allowed:
         raise InvalidCommand(
             f"移交路线不符合规定 (R2, 巡视工作条例第28条)：主题 {'、'.join(state.topics)} 应移交"
-            f"{_labels(allowed)}，而非{DEPARTMENT_LABELS_ZH[cmd.department]} / wrong route (R2, "
-            f"Art. 28): topics {', '.join(state.topics)} go to "
+            f"{department_labels(allowed)}，而非{DEPARTMENT_LABELS_ZH[cmd.department]} / "
+            f"wrong route (R2, Art. 28): topics {', '.join(state.topics)} go to "
             f"{', '.join(d.value for d in allowed)}, not {cmd.department.value}"
         )
     return [

@@ -7,7 +7,7 @@ a clue's history for the office that handles it.
 | GET | ``/api/v1/clues/{id}/history`` | offices, groups, auditor (in full); its department |
 | GET | ``/api/v1/clues/cadre-levels[?jurisdiction=]`` | offices, groups, auditor |
 
-``routes`` answers from the versioned route table (Art. 28, ``model.ROUTE_TABLE_VERSION``): the
+``routes`` answers from the versioned route table (Art. 28, ``ROUTE_TABLE_VERSION``): the
 departments suggested for the topics and, when Art. 28 fixes them, the only ones a transfer may
 go to (``null``: any department). ``history`` is the clue's own stream in order, each event with
 its Chinese name, a one-line Chinese detail and who acted (role label and principal id). A clue
@@ -36,9 +36,13 @@ from xuncha_shared.http.problems import not_found
 from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_clues.domain import model
-from xuncha_clues.domain.model import Office
-from xuncha_clues.entrypoints.api import can_see
+from xuncha_clues.domain.clue import Office
+from xuncha_clues.domain.routing import (
+    ROUTE_TABLE_VERSION,
+    allowed_departments,
+    suggested_departments,
+)
+from xuncha_clues.entrypoints.clue_responses import can_see
 from xuncha_clues.handlers import ClueHandlers
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
@@ -61,7 +65,7 @@ LIMIT $3
 
 
 class Route(BaseModel):
-    route_table: str = model.ROUTE_TABLE_VERSION
+    route_table: str = ROUTE_TABLE_VERSION
     topics: list[str]
     suggested_departments: list[Department] = Field(description="R2 order: 纪委, 组织部, others")
     allowed_departments: list[Department] | None = Field(
@@ -150,8 +154,8 @@ def build_workbench_router(
         topics = list(dict.fromkeys(t.strip() for t in topic))
         return Route(
             topics=topics,
-            suggested_departments=model.suggested_departments(topics),
-            allowed_departments=model.allowed_departments(topics),
+            suggested_departments=suggested_departments(topics),
+            allowed_departments=allowed_departments(topics),
         )
 
     @router.get("/cadre-levels", response_model=CadreLevels)

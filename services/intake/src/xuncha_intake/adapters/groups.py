@@ -16,7 +16,8 @@ from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
 
-from xuncha_intake.domain.groups import Busy, Group, PoolMember
+from xuncha_intake.domain.groups import Busy, Group
+from xuncha_intake.domain.pool import PoolMember
 from xuncha_intake.domain.records import IntakeRecord
 
 GROUPS_DDL = """

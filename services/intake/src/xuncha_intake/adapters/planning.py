@@ -16,7 +16,9 @@ from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
 
-from xuncha_intake.domain.planning import LinkagePlan, Round, TermPlan, Unit, UnitFact
+from xuncha_intake.domain.linkage import LinkagePlan
+from xuncha_intake.domain.planning import TermPlan, Unit, UnitFact
+from xuncha_intake.domain.rounds import Round
 
 PLANNING_DDL = """
 CREATE TABLE IF NOT EXISTS unit_view (

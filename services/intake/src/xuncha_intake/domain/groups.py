@@ -1,12 +1,9 @@
-"""Steps 2 and 3 of the lifecycle: the talent pool (巡察人才库), groups formed from it with
+"""Steps 2 and 3 of the lifecycle: groups formed from the talent pool (``pool.py``) with
 their recusal checks (回避), evaluations, and stationing (进驻, rule R14). Pure: no I/O.
 
-Two aggregates:
-
-* ``pool_member``: enrolled, recusals declared, retired.
-* ``group``: formed for a round (the stream id is derived from round and group number, so a
-  group number is taken once per round), its members evaluated, stationed at its units and
-  each stationing ended.
+The ``group`` aggregate: formed for a round (the stream id is derived from round and group
+number, so a group number is taken once per round), its members evaluated, stationed at its
+units and each stationing ended.
 
 A member is refused for a group (409 naming the member and the ground, :class:`Recusal`) when
 the group inspects their home unit, when they declared a recusal for one of its units, when they
@@ -27,13 +24,8 @@ from xuncha_shared.contracts.intake import (
     GroupFormed,
     GroupStationed,
     InspectorEvaluated,
-    RecusalDeclared,
     RoundKind,
-    Speciality,
     StationingEnded,
-    TalentPoolMemberEnrolled,
-    TalentPoolMemberRetired,
-    TalentSource,
 )
 from xuncha_shared.contracts.intake import (
     group_id_for as group_id_for,
@@ -43,21 +35,14 @@ from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_intake.domain.planning import (
-    Round,
-    UnitFact,
-    validate_dates,
-    validate_jurisdiction,
-)
+from xuncha_intake.domain.planning import UnitFact, same_city, validate_dates
+from xuncha_intake.domain.pool import PoolMember
+from xuncha_intake.domain.rounds import Round
 
 MAX_GROUP_SIZE = 15
 
 
 # --- refusals ---------------------------------------------------------------------------------
-
-
-class UnknownMember(NotFoundError):
-    """No pool member has this id (or the caller may not see it) (404)."""
 
 
 class UnknownGroup(NotFoundError):
@@ -100,137 +85,6 @@ class Recusal(RuleViolation):
         self.member_id = member_id
         self.member_name = member_name
         self.ground = ground
-
-
-# --- talent pool member -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EnrolMember:
-    jurisdiction: str
-    name: str
-    home_unit_id: UUID
-    source: TalentSource
-    specialities: list[Speciality]
-    rank: str
-    birth_year: int
-    #: a new member's id, given by the handler
-    member_id: UUID | None = None
-
-
-@dataclass(frozen=True)
-class DeclareRecusal:
-    unit_id: UUID
-    reason: str
-
-
-@dataclass
-class PoolMember:
-    member_id: UUID | None = None
-    jurisdiction: str = ""
-    name: str = ""
-    home_unit_id: UUID | None = None
-    source: TalentSource | None = None
-    specialities: list[Speciality] = field(default_factory=list)
-    rank: str = ""
-    birth_year: int = 0
-    recusals: dict[UUID, str] = field(default_factory=dict)
-    retired: bool = False
-    version: int = 0
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
-
-
-def _same_city(a: str, b: str) -> bool:
-    return jurisdictions.city_of(a) == jurisdictions.city_of(b)
-
-
-def decide_enrol(
-    state: PoolMember, cmd: EnrolMember, home_unit: UnitFact | None
-) -> list[EventPayload]:
-    validate_jurisdiction(cmd.jurisdiction)
-    assert cmd.member_id is not None, "the handler gives a new member its id"
-    if home_unit is None or not _same_city(home_unit.jurisdiction, cmd.jurisdiction):
-        raise InvalidCommand(
-            f"未知的工作单位 {cmd.home_unit_id} / unknown home_unit_id {cmd.home_unit_id}"
-        )
-    if not cmd.specialities or len(set(cmd.specialities)) != len(cmd.specialities):
-        raise InvalidCommand("专业特长不能为空或重复 / specialities must be given, each once")
-    if state.exists:
-        raise RuleViolation(f"人才库成员 {cmd.member_id} 已入库 / already enrolled")
-    return [
-        TalentPoolMemberEnrolled(
-            member_id=cmd.member_id,
-            jurisdiction=cmd.jurisdiction,
-            name=cmd.name,
-            home_unit_id=cmd.home_unit_id,
-            source=cmd.source,
-            specialities=list(cmd.specialities),
-            rank=cmd.rank,
-            birth_year=cmd.birth_year,
-        )
-    ]
-
-
-def _existing_member(state: PoolMember, member_id: UUID) -> None:
-    if not state.exists:
-        raise UnknownMember(f"未找到人才库成员 {member_id} / unknown pool member {member_id}")
-
-
-def decide_retire(state: PoolMember, member_id: UUID) -> list[EventPayload]:
-    _existing_member(state, member_id)
-    if state.retired:
-        raise RuleViolation(f"{state.name} 已出库 / member {member_id} has already left the pool")
-    return [TalentPoolMemberRetired(member_id=member_id)]
-
-
-def decide_recusal(
-    state: PoolMember, member_id: UUID, cmd: DeclareRecusal, unit: UnitFact | None
-) -> list[EventPayload]:
-    _existing_member(state, member_id)
-    if unit is None or not _same_city(unit.jurisdiction, state.jurisdiction):
-        raise InvalidCommand(f"未知的被巡察单位 {cmd.unit_id} / unknown unit {cmd.unit_id}")
-    if cmd.unit_id in state.recusals:
-        raise RuleViolation(
-            f"{state.name} 已申报对“{unit.name}”回避 / member {member_id} already declared a "
-            f"recusal for unit {cmd.unit_id}"
-        )
-    return [RecusalDeclared(member_id=member_id, unit_id=cmd.unit_id, reason=cmd.reason)]
-
-
-def evolve_member(state: PoolMember, event: EventPayload, at: datetime | None = None) -> PoolMember:
-    if isinstance(event, TalentPoolMemberEnrolled):
-        state.member_id = event.member_id
-        state.jurisdiction = event.jurisdiction
-        state.name = event.name
-        state.home_unit_id = event.home_unit_id
-        state.source = event.source
-        state.specialities = list(event.specialities)
-        state.rank = event.rank
-        state.birth_year = event.birth_year
-    elif isinstance(event, RecusalDeclared):
-        state.recusals[event.unit_id] = event.reason
-    elif isinstance(event, TalentPoolMemberRetired):
-        state.retired = True
-    state.version += 1
-    return state
-
-
-def _member_jurisdiction(state: PoolMember, event: EventPayload) -> str:
-    return event.jurisdiction if isinstance(event, TalentPoolMemberEnrolled) else state.jurisdiction
-
-
-POOL_MEMBER = AggregateKind(
-    stream_type="pool_member",
-    initial=PoolMember,
-    evolve=evolve_member,
-    jurisdiction_of=_member_jurisdiction,
-)
-
-
-# --- group ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -392,7 +246,7 @@ def decide_form_group(
         if (
             member is None
             or not member.exists
-            or not _same_city(member.jurisdiction, rnd.jurisdiction)
+            or not same_city(member.jurisdiction, rnd.jurisdiction)
         ):
             raise InvalidCommand(f"未知的人才库成员 {member_id} / unknown pool member {member_id}")
     if state.exists:
@@ -549,60 +403,3 @@ class StationingTerm:
     rule_id: str
     rule_version: int
     provisional: bool
-
-
-# --- a petition received by a group, about a unit ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class PetitionPlace:
-    """Where a petition belongs: the round (as its id's text), the unit's name, the group and
-    the registered unit (either may be ``None``)."""
-
-    round_id: str | None
-    unit: str
-    group_id: UUID | None
-    unit_id: UUID | None
-
-
-def place_petition(
-    jurisdiction: str,
-    unit_text: str | None,
-    round_id: str | None,
-    group_id: UUID | None,
-    group: Group | None,
-    unit_id: UUID | None,
-    unit: UnitFact | None,
-) -> PetitionPlace:
-    """A petition may name the group that received it (then its round is the group's round and
-    its jurisdiction the group's) and a registered unit (then ``unit`` is the unit's name; with
-    a group, one of the group's units). Without ``unit_id`` the unit's name is given as text."""
-    if group_id is not None:
-        if group is None or not group.exists:
-            raise UnknownGroup(f"未找到巡察组 {group_id} / unknown group {group_id}")
-        if group.jurisdiction != jurisdiction:
-            raise InvalidCommand(
-                f"巡察组 {group_id} 不属于 {jurisdiction} / group {group_id} belongs to "
-                f"{group.jurisdiction}, not to {jurisdiction}"
-            )
-        if round_id is not None and round_id != str(group.round_id):
-            raise InvalidCommand(
-                f"round_id 与巡察组所在轮次不符 / round_id {round_id} is not the round of group "
-                f"{group_id}"
-            )
-        round_id = str(group.round_id)
-    name = unit_text
-    if unit_id is not None:
-        if unit is None or jurisdictions.city_of(unit.jurisdiction) != jurisdictions.city_of(
-            jurisdiction
-        ):
-            raise InvalidCommand(f"未知的被巡察单位 {unit_id} / unknown unit {unit_id}")
-        if group is not None and unit_id not in group.unit_ids:
-            raise InvalidCommand(
-                f"单位 {unit_id} 不由该巡察组巡察 / unit {unit_id} is not one of group "
-                f"{group_id}'s units"
-            )
-        name = unit.name
-    if not name:
-        raise InvalidCommand("须填写被巡察单位（unit 或 unit_id） / give unit or unit_id")
-    return PetitionPlace(round_id=round_id, unit=name, group_id=group_id, unit_id=unit_id)

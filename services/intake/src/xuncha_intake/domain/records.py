@@ -28,7 +28,8 @@ from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_intake.domain.groups import Group
-from xuncha_intake.domain.planning import Round, UnitFact
+from xuncha_intake.domain.planning import UnitFact
+from xuncha_intake.domain.rounds import Round
 
 #: fields of the request that every kind shares (the rest are the kind's own)
 COMMON_FIELDS = ("round_id", "group_id", "unit_id", "occurred_on", "summary", "clues")

@@ -43,9 +43,11 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import request_meta
 
-from xuncha_intake.domain import groups, model
+from xuncha_intake.domain import model
 from xuncha_intake.domain.model import ReceiptStatus
-from xuncha_intake.handlers import GroupHandlers, IntakeHandlers, PetitionInput
+from xuncha_intake.domain.petition_place import PetitionPlace, place_petition
+from xuncha_intake.handlers.groups import GroupHandlers
+from xuncha_intake.handlers.petitions import IntakeHandlers, PetitionInput
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +179,7 @@ def build_router(
     router = APIRouter(prefix="/api/v1", tags=["intake"])
     writer = deps.require_roles(*WRITERS, write=True)
 
-    async def petition_place(body: PetitionIn, principal: Principal) -> groups.PetitionPlace:
+    async def petition_place(body: PetitionIn, principal: Principal) -> PetitionPlace:
         """The group and unit a petition names, checked: another group than a bound token's
         own, or one the caller may not see, is the 404 of an unknown group."""
         group_id = body.group_id
@@ -196,7 +198,7 @@ def build_router(
         if unit is not None and not principal.can_access(unit.jurisdiction):
             unit = None  # refused below as unknown: nothing leaks
         with domain_errors():
-            return groups.place_petition(
+            return place_petition(
                 body.jurisdiction, body.unit, body.round_id, group_id, group, body.unit_id, unit
             )
 

@@ -29,7 +29,7 @@ from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.requests import request_meta
 
 from xuncha_intake.domain import cadence, walk_ins
-from xuncha_intake.handlers import ClockHandlers
+from xuncha_intake.handlers.clocks import ClockHandlers
 
 CONCURRENT_CHANGE = "并发修改冲突，请重试 / the record was changed concurrently; retry the request"
 WALK_IN_HANDLERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)

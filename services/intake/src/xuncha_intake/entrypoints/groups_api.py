@@ -39,7 +39,9 @@ from xuncha_shared.http.requests import known_jurisdiction, request_meta
 
 from xuncha_intake.adapters.groups import MemberRow
 from xuncha_intake.domain import groups, records
-from xuncha_intake.handlers import GroupHandlers, PlanningHandlers
+from xuncha_intake.domain.pool import DeclareRecusal, EnrolMember, PoolMember
+from xuncha_intake.handlers.groups import GroupHandlers
+from xuncha_intake.handlers.planning import PlanningHandlers
 
 OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR)
@@ -81,7 +83,7 @@ class MemberOut(BaseModel):
     recusal_unit_ids: list[UUID] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, m: groups.PoolMember) -> MemberOut:
+    def of(cls, m: PoolMember) -> MemberOut:
         assert m.member_id is not None
         assert m.home_unit_id is not None
         assert m.source is not None
@@ -259,7 +261,7 @@ def build_groups_router(
     office = deps.require_roles(*OFFICES, write=True)
     reader = deps.require_roles(*READERS)
 
-    async def visible_member(member_id: UUID, principal: Principal) -> groups.PoolMember:
+    async def visible_member(member_id: UUID, principal: Principal) -> PoolMember:
         state = await handlers.load_member(member_id)
         if not state.exists or not principal.can_access(state.jurisdiction):
             raise not_found(f"未找到人才库成员 {member_id} / unknown pool member {member_id}")
@@ -281,7 +283,7 @@ def build_groups_router(
     ) -> MemberOut:
         known_jurisdiction(body.jurisdiction, "body.jurisdiction")
         ensure_jurisdiction(principal, body.jurisdiction)
-        cmd = groups.EnrolMember(
+        cmd = EnrolMember(
             jurisdiction=body.jurisdiction,
             name=body.name,
             home_unit_id=body.home_unit_id,
@@ -319,7 +321,7 @@ def build_groups_router(
         member_id: UUID, body: RecusalIn, request: Request, principal: Principal = Depends(office)
     ) -> MemberOut:
         await visible_member(member_id, principal)
-        cmd = groups.DeclareRecusal(unit_id=body.unit_id, reason=body.reason)
+        cmd = DeclareRecusal(unit_id=body.unit_id, reason=body.reason)
         with domain_errors():
             state = await handlers.declare_recusal(member_id, cmd, request_meta(request, principal))
         return MemberOut.of(state)

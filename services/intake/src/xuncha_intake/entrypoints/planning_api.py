@@ -43,7 +43,9 @@ from xuncha_shared.http.requests import known_jurisdiction, request_meta
 
 from xuncha_intake.adapters.planning import RoundRow, UnitRow
 from xuncha_intake.domain import planning
-from xuncha_intake.handlers import PlanningHandlers
+from xuncha_intake.domain.linkage import IssueLinkagePlan, LinkagePlan, ProvideCounterpartReport
+from xuncha_intake.domain.rounds import AssignUnits, AuthoriseRound, PlanRound, Round
+from xuncha_intake.handlers.planning import PlanningHandlers
 
 OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.AUDITOR)
@@ -125,7 +127,7 @@ class CounterpartReportOut(BaseModel):
     provided_on: date
 
 
-def linkage_plan_out(plan: planning.LinkagePlan) -> LinkagePlanOut:
+def linkage_plan_out(plan: LinkagePlan) -> LinkagePlanOut:
     assert plan.linkage_plan_id
     assert plan.issued_on
     return LinkagePlanOut(
@@ -182,7 +184,7 @@ class RoundOut(BaseModel):
     closed: bool
 
     @classmethod
-    def of(cls, r: planning.Round) -> RoundOut:
+    def of(cls, r: Round) -> RoundOut:
         assert r.round_id
         assert r.kind
         assert r.starts_on
@@ -205,7 +207,7 @@ class RoundOut(BaseModel):
 
     @classmethod
     def of_row(cls, row: RoundRow) -> RoundOut:
-        state = planning.Round(
+        state = Round(
             round_id=row.round_id,
             jurisdiction=row.jurisdiction,
             term_no=row.term_no,
@@ -230,7 +232,7 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
     office = deps.require_roles(*OFFICES, write=True)
     reader = deps.require_roles(*READERS)
 
-    async def visible_round(round_id: UUID, principal: Principal) -> planning.Round:
+    async def visible_round(round_id: UUID, principal: Principal) -> Round:
         """The round, or 404 when it does not exist or lies outside what ``principal`` sees."""
         state = await handlers.load_round(round_id)
         if not state.exists or not principal.can_access(state.jurisdiction):
@@ -309,7 +311,7 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
     ) -> LinkagePlanOut:
         _known(body.jurisdiction)
         ensure_jurisdiction(principal, body.jurisdiction)
-        cmd = planning.IssueLinkagePlan(
+        cmd = IssueLinkagePlan(
             jurisdiction=body.jurisdiction,
             title=body.title,
             issued_on=body.issued_on,
@@ -349,9 +351,7 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
         plan = await handlers.load_linkage_plan(plan_id)
         if not plan.exists or not principal.can_access(plan.jurisdiction):
             raise not_found(f"未找到联动工作方案 {plan_id} / unknown linkage plan {plan_id}")
-        cmd = planning.ProvideCounterpartReport(
-            body.unit_id, body.counterpart_unit_id, body.provided_on
-        )
+        cmd = ProvideCounterpartReport(body.unit_id, body.counterpart_unit_id, body.provided_on)
         with domain_errors():
             await handlers.provide_counterpart_report(
                 plan_id, cmd, request_meta(request, principal)
@@ -364,7 +364,7 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
     ) -> RoundOut:
         _known(body.jurisdiction)
         ensure_jurisdiction(principal, body.jurisdiction)
-        cmd = planning.PlanRound(
+        cmd = PlanRound(
             jurisdiction=body.jurisdiction,
             term_no=body.term_no,
             round_no=body.round_no,
@@ -398,9 +398,7 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
         round_id: UUID, body: RoundUnitsIn, request: Request, principal: Principal = Depends(office)
     ) -> RoundOut:
         await visible_round(round_id, principal)
-        cmd = planning.AssignUnits(
-            units=[RoundUnit(unit_id=u.unit_id, mode=u.mode) for u in body.units]
-        )
+        cmd = AssignUnits(units=[RoundUnit(unit_id=u.unit_id, mode=u.mode) for u in body.units])
         with domain_errors():
             state = await handlers.assign_units(round_id, cmd, request_meta(request, principal))
         return RoundOut.of(state)
@@ -419,7 +417,7 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
                 "只有授权方的巡察办可以授权 / only the office of "
                 f"{body.authorising_jurisdiction} authorises for it"
             )
-        cmd = planning.AuthoriseRound(authorising_jurisdiction=body.authorising_jurisdiction)
+        cmd = AuthoriseRound(authorising_jurisdiction=body.authorising_jurisdiction)
         with domain_errors():
             state = await handlers.authorise_round(round_id, cmd, request_meta(request, principal))
         return RoundOut.of(state)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
 
-from xuncha_rectification.domain.model import Issue
+from xuncha_rectification.domain.issue import Issue
 
 ISSUE_VIEW_DDL = """
 CREATE TABLE IF NOT EXISTS issue_view (

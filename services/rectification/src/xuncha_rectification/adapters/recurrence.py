@@ -11,7 +11,7 @@ from uuid import UUID
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.db import PoolRepository
 
-from xuncha_rectification.domain.model import Issue
+from xuncha_rectification.domain.issue import Issue
 from xuncha_rectification.domain.revisits import ClosedIssue, CommonList
 
 ISSUE_TOPIC_DDL = """

@@ -1,4 +1,6 @@
-"""Issues fed back to inspected units (反馈) and their rectification (整改). Pure: no I/O.
+"""Issues fed back to inspected units (反馈) and their rectification (整改): the decisions and the
+evolution of the issue aggregate. Pure: no I/O. The state is in ``issue.py``, the commands in
+``commands.py``.
 
 * One ``IssueFedBack`` per problem; all issues of one feedback share a ``feedback_id``.
 * R1: the unit reports within **2 months** of the feedback: ``due_date`` = feedback date (in
@@ -19,15 +21,10 @@
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
-from enum import StrEnum
+from datetime import date, datetime
 from uuid import UUID
 
-from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import (
-    EvidenceRef,
     IssueClosedOut,
     IssueFedBack,
     IssuePlanned,
@@ -35,236 +32,32 @@ from xuncha_shared.contracts.rectification import (
     PlanTask,
     RectificationReported,
     RectificationVerified,
-    RectType,
     RecurrenceDetected,
     ReportKind,
-    TaskType,
     VerificationOutcome,
 )
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
-from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
-STREAM_TYPE = "issue"
-CHINA_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
-REPORT_DUE_MONTHS = 2  # R1
-YELLOW_DAYS = 20  # R10's default (xuncha_shared.clocks.rules); callers pass the configured one
-
-
-def unknown_issue_detail(issue_id: UUID) -> str:
-    """The detail of the 404 of an unknown issue (and of one the reader may not see)."""
-    return f"未找到问题 {issue_id} / unknown issue {issue_id}"
-
-
-class UnknownIssue(NotFoundError):
-    """No issue has this id (404)."""
-
-
-class IssueStatus(StrEnum):
-    FED_BACK = "fed_back"  # 已反馈
-    PLANNED = "planned"  # 已制定方案
-    IN_PROGRESS = "in_progress"  # 整改中
-    REPORTED_DONE = "reported_done"  # 已报告完成 (awaiting verification)
-    VERIFIED = "verified"  # 已核实
-    CLOSED_OUT = "closed_out"  # 已销号
-
-
-STATUS_ZH: dict[IssueStatus, str] = {
-    IssueStatus.FED_BACK: "已反馈，待制定整改方案",
-    IssueStatus.PLANNED: "已制定整改方案",
-    IssueStatus.IN_PROGRESS: "整改中",
-    IssueStatus.REPORTED_DONE: "已报告整改完成，待核实",
-    IssueStatus.VERIFIED: "已核实，待销号",
-    IssueStatus.CLOSED_OUT: "已对账销号",
-}
-
-#: states in which the unit may still report
-REPORTABLE = frozenset(
-    {IssueStatus.FED_BACK, IssueStatus.PLANNED, IssueStatus.IN_PROGRESS, IssueStatus.REPORTED_DONE}
+from xuncha_rectification.domain.commands import (
+    CloseOut,
+    FeedBack,
+    ReportRectification,
+    VerifyRectification,
 )
-
-
-class IllegalTransition(RuleViolation):
-    """A command the issue's state does not allow (409, naming the state)."""
-
-
-def illegal(state: Issue, what: tuple[str, str]) -> IllegalTransition:
-    zh = STATUS_ZH[state.status]
-    return IllegalTransition(
-        f"问题当前状态为“{zh}”，不能{what[0]} / the issue is {state.status.value}: {what[1]}"
-    )
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` + ``months`` calendar months, clamped to the last day of the target month."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def local_date(at: datetime) -> date:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(CHINA_TZ).date()
-
-
-def report_due_date(fed_back_at: datetime) -> date:
-    """R1: the formal rectification report is due 2 months after the feedback."""
-    return add_months(local_date(fed_back_at), REPORT_DUE_MONTHS)
-
-
-# --- commands ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IssueSpec:
-    issue_id: UUID
-    description: str
-    rect_type: RectType = RectType.TIME_BOUND
-    clue_ids: tuple[UUID, ...] = ()
-    concerns: tuple[Department, ...] = ()
-    topics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FeedBack:
-    feedback_id: UUID
-    jurisdiction: str
-    unit: str
-    issues: tuple[IssueSpec, ...]
-    fed_back_at: datetime
-    round_id: UUID | None = None
-    unit_id: UUID | None = None
-    during_stationing: bool = False
-
-
-@dataclass(frozen=True)
-class ReportRectification:
-    kind: ReportKind
-    progress_percent: int
-    completed: bool
-    note: str
-    evidence: tuple[EvidenceRef, ...] = ()
-    leader_report: str | None = None
-
-
-@dataclass(frozen=True)
-class VerifyRectification:
-    outcome: VerificationOutcome
-    note: str
-    evidence: tuple[EvidenceRef, ...] = ()
-
-
-@dataclass(frozen=True)
-class CloseOut:
-    note: str
-    mechanism: str | None = None
-
-
-# --- state ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Report:
-    kind: ReportKind
-    progress_percent: int
-    completed: bool
-    note: str
-    reported_at: datetime | None = None
-    evidence: list[EvidenceRef] = field(default_factory=list)
-    leader_report: str | None = None
-
-
-@dataclass
-class Verification:
-    outcome: VerificationOutcome
-    note: str
-    at: datetime | None = None
-    evidence: list[EvidenceRef] = field(default_factory=list)
-
-
-@dataclass
-class Issue:
-    issue_id: UUID | None = None
-    feedback_id: UUID | None = None
-    jurisdiction: str = ""
-    unit: str = ""
-    description: str = ""
-    rect_type: RectType = RectType.TIME_BOUND
-    clue_ids: list[UUID] = field(default_factory=list)
-    concerns: list[Department] = field(default_factory=list)
-    due_date: date | None = None
-    fed_back_at: datetime | None = None
-    reports: list[Report] = field(default_factory=list)
-    round_id: UUID | None = None
-    unit_id: UUID | None = None
-    during_stationing: bool = False
-    plan_id: UUID | None = None
-    tasks: list[PlanTask] = field(default_factory=list)
-    verifications: list[Verification] = field(default_factory=list)
-    status: IssueStatus = IssueStatus.FED_BACK
-    #: reports since the last rejected verification (a rejection starts the count again)
-    open_reports: list[Report] = field(default_factory=list)
-    mechanism: str | None = None
-    watched: bool = False
-    closed_out_at: datetime | None = None
-    topics: list[str] = field(default_factory=list)
-    #: 回头看 reopenings (revisit ids) and recurrences (R19: the earlier issues it recurs)
-    reopened_by: list[UUID] = field(default_factory=list)
-    recurs: list[UUID] = field(default_factory=list)
-    version: int = 0
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
-
-    @property
-    def progress_percent(self) -> int:
-        return self.open_reports[-1].progress_percent if self.open_reports else 0
-
-    @property
-    def completed(self) -> bool:
-        """Whether a formal or final report declared the rectification complete (since the
-        last rejection)."""
-        return any(r.completed for r in self.open_reports)
-
-    @property
-    def closed_for_reports(self) -> bool:
-        """Whether a final report declared completion: nothing more can be reported."""
-        return any(r.kind is ReportKind.FINAL and r.completed for r in self.open_reports)
-
-    @property
-    def formal_reported(self) -> bool:
-        return any(r.kind in (ReportKind.FORMAL, ReportKind.FINAL) for r in self.reports)
-
-    @property
-    def long_term(self) -> bool:
-        return self.rect_type is RectType.LONG_TERM or any(
-            t.type is TaskType.LONG_TERM for t in self.tasks
-        )
-
-    def days_left(self, today: date) -> int | None:
-        return (self.due_date - today).days if self.due_date else None
-
-    def colour(self, today: date, yellow_days: int = YELLOW_DAYS) -> str | None:
-        """R10: the formal-report clock's colour; ``None`` once the formal report is in."""
-        if self.formal_reported or self.due_date is None:
-            return None
-        return colour_of(self.due_date, today, yellow_days)
-
-
-def colour_of(due: date, today: date, yellow_days: int = YELLOW_DAYS) -> str:
-    """R10: red when overdue, yellow within ``yellow_days`` of the due date, else green."""
-    left = (due - today).days
-    if left < 0:
-        return "red"
-    if left <= yellow_days:
-        return "yellow"
-    return "green"
-
-
-# --- decisions --------------------------------------------------------------------------------
+from xuncha_rectification.domain.issue import (
+    REPORTABLE,
+    STREAM_TYPE,
+    Issue,
+    IssueStatus,
+    Report,
+    UnknownIssue,
+    Verification,
+    illegal,
+    report_due_date,
+)
 
 
 def missing_hearing_detail(round_id: UUID, unit_id: UUID) -> str:

@@ -33,7 +33,7 @@ from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_rectification.domain.model import Issue, IssueStatus, illegal
+from xuncha_rectification.domain.issue import Issue, IssueStatus, illegal
 
 REVISIT_STREAM_TYPE = "revisit"
 COMMON_LIST_STREAM_TYPE = "common_problem_list"

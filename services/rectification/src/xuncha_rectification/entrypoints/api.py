@@ -20,54 +20,39 @@ jurisdiction, 404 for an unknown issue, 409 for a transition the issue's state d
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
-from xuncha_shared.contracts.rectification import (
-    EvidenceRef,
-    RectType,
-    ReportKind,
-    TaskType,
-    VerificationOutcome,
-)
-from xuncha_shared.domain import jurisdictions
-from xuncha_shared.domain.errors import NotFoundError
+from xuncha_shared.contracts.rectification import RectType, ReportKind
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.envelope import now_utc
-from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
 from xuncha_shared.http.paging import MAX_LIMIT, Sort, sort_param
 from xuncha_shared.http.problems import forbidden
 from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction, request_meta
 from xuncha_shared.ids import uuid7
 
-from xuncha_rectification.adapters.read_model import (
-    ISSUE_TIEBREAK,
-    SORT_COLUMNS,
-    IssueQuery,
-    IssueRow,
+from xuncha_rectification.adapters.read_model import ISSUE_TIEBREAK, SORT_COLUMNS, IssueQuery
+from xuncha_rectification.domain.commands import FeedBack, IssueSpec, ReportRectification
+from xuncha_rectification.domain.issue import IssueStatus
+from xuncha_rectification.entrypoints.issue_responses import (
+    READERS,
+    REPORTERS,
+    WRITERS,
+    IssueList,
+    IssueOut,
+    cited_evidence,
+    domain_errors,
+    ensure_can_see,
+    issue_out,
+    list_item,
 )
-from xuncha_rectification.adapters.tables import RectificationTables
-from xuncha_rectification.domain import model
-from xuncha_rectification.domain.model import Issue, IssueStatus
 from xuncha_rectification.handlers import RectificationHandlers
 
-WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
-REPORTERS = (*WRITERS, Role.INSPECTED_UNIT)
-READERS = (*WRITERS, Role.AUDITOR, Role.DEPARTMENT, Role.INSPECTED_UNIT)
-OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
-CONCURRENT_CHANGE = (
-    "问题已被并发修改，请刷新后重试 / the issue was changed concurrently; reload and retry"
-)
-
-
-# ---- request and response models -----------------------------------------------------------
+# ---- request models -------------------------------------------------------------------------
 
 
 class IssueIn(BaseModel):
@@ -116,271 +101,6 @@ class ReportIn(BaseModel):
     )
 
 
-class EvidenceOut(BaseModel):
-    evidence_id: UUID
-    sha256: str
-    filename: str
-    media_type: str
-    size: int
-    url: str
-
-
-class ReportOut(BaseModel):
-    kind: ReportKind
-    progress_percent: int
-    completed: bool
-    note: str
-    reported_at: datetime | None
-    evidence: list[EvidenceOut] = []
-    leader_report: str | None = None
-
-
-class TaskOut(BaseModel):
-    task_id: UUID
-    measure: str
-    owner: str
-    type: TaskType
-    due_on: date
-    colour: str | None = Field(description="R10 until the issue is reported done")
-
-
-class VerificationOut(BaseModel):
-    outcome: VerificationOutcome
-    note: str
-    at: datetime | None
-    evidence: list[EvidenceOut] = []
-
-
-class IssueOut(BaseModel):
-    id: UUID
-    feedback_id: UUID
-    jurisdiction: str
-    jurisdiction_name: str
-    unit: str
-    description: str
-    rect_type: RectType
-    clue_ids: list[UUID]
-    concerns: list[Department]
-    status: IssueStatus
-    status_zh: str
-    progress_percent: int
-    completed: bool
-    due_date: date | None
-    days_left: int | None
-    colour: str | None = Field(description="R10: green / yellow / red until the formal report")
-    fed_back_at: datetime | None
-    reports: list[ReportOut]
-    version: int
-    round_id: UUID | None = None
-    unit_id: UUID | None = None
-    during_stationing: bool = False
-    plan_id: UUID | None = None
-    tasks: list[TaskOut] = []
-    verifications: list[VerificationOut] = []
-    mechanism: str | None = Field(default=None, description="长效机制 (long-term issues)")
-    watched: bool = Field(default=False, description="closed out and still watched (long-term)")
-    topics: list[str] = Field(default=[], description="问题主题")
-    recurs: list[UUID] = Field(default=[], description="R19: earlier issues it recurs (改了再犯)")
-    reopened_by: list[UUID] = Field(default=[], description="回头看 that reopened it")
-
-
-class IssueListItem(BaseModel):
-    id: UUID
-    feedback_id: UUID
-    jurisdiction: str
-    unit: str
-    rect_type: RectType
-    concerns: list[Department]
-    status: IssueStatus
-    status_zh: str
-    progress_percent: int
-    due_date: date | None
-    colour: str | None
-    unit_id: UUID | None = None
-    round_id: UUID | None = None
-
-
-class IssueList(BaseModel):
-    items: list[IssueListItem]
-    limit: int
-    offset: int
-    total: int = Field(description="how many issues the filters match (all pages)")
-    sort: str = Field(description="the order of the page (a key, - for descending)")
-
-
-# ---- mapping -------------------------------------------------------------------------------
-
-
-def today() -> date:
-    return model.local_date(now_utc())
-
-
-_WARNINGS = WarningPolicy.from_env()
-
-
-def yellow_days(jurisdiction: str) -> int:
-    """R10: the shared thresholds (``xuncha_shared.clocks.rules``), per jurisdiction."""
-    return _WARNINGS.for_jurisdiction(jurisdiction).yellow_days
-
-
-def evidence_out(ref: EvidenceRef) -> EvidenceOut:
-    return EvidenceOut(
-        evidence_id=ref.evidence_id,
-        sha256=ref.sha256,
-        filename=ref.filename,
-        media_type=ref.media_type,
-        size=ref.size,
-        url=f"/api/v1/evidence/{ref.evidence_id}",
-    )
-
-
-def issue_out(issue: Issue) -> IssueOut:
-    assert issue.issue_id is not None
-    assert issue.feedback_id is not None
-    now = today()
-    yellow = yellow_days(issue.jurisdiction)
-    tasks_open = issue.status in (
-        IssueStatus.FED_BACK,
-        IssueStatus.PLANNED,
-        IssueStatus.IN_PROGRESS,
-    )
-    return IssueOut(
-        id=issue.issue_id,
-        feedback_id=issue.feedback_id,
-        jurisdiction=issue.jurisdiction,
-        jurisdiction_name=jurisdictions.name_of(issue.jurisdiction),
-        unit=issue.unit,
-        description=issue.description,
-        rect_type=issue.rect_type,
-        clue_ids=issue.clue_ids,
-        concerns=issue.concerns,
-        status=issue.status,
-        status_zh=model.STATUS_ZH[issue.status],
-        progress_percent=issue.progress_percent,
-        completed=issue.completed,
-        due_date=issue.due_date,
-        days_left=issue.days_left(now),
-        colour=issue.colour(now, yellow),
-        fed_back_at=issue.fed_back_at,
-        reports=[
-            ReportOut(
-                kind=r.kind,
-                progress_percent=r.progress_percent,
-                completed=r.completed,
-                note=r.note,
-                reported_at=r.reported_at,
-                evidence=[evidence_out(e) for e in r.evidence],
-                leader_report=r.leader_report,
-            )
-            for r in issue.reports
-        ],
-        version=issue.version,
-        round_id=issue.round_id,
-        unit_id=issue.unit_id,
-        during_stationing=issue.during_stationing,
-        plan_id=issue.plan_id,
-        tasks=[
-            TaskOut(
-                task_id=t.task_id,
-                measure=t.measure,
-                owner=t.owner,
-                type=t.type,
-                due_on=t.due_on,
-                colour=model.colour_of(t.due_on, now, yellow) if tasks_open else None,
-            )
-            for t in issue.tasks
-        ],
-        verifications=[
-            VerificationOut(
-                outcome=v.outcome,
-                note=v.note,
-                at=v.at,
-                evidence=[evidence_out(e) for e in v.evidence],
-            )
-            for v in issue.verifications
-        ],
-        mechanism=issue.mechanism,
-        watched=issue.watched,
-        topics=issue.topics,
-        recurs=issue.recurs,
-        reopened_by=issue.reopened_by,
-    )
-
-
-def list_item(row: IssueRow) -> IssueListItem:
-    status = IssueStatus(row.status)
-    colour = None
-    if not row.formal_reported and row.due_date is not None:
-        colour = model.colour_of(row.due_date, today(), yellow_days(row.jurisdiction))
-    return IssueListItem(
-        id=row.issue_id,
-        feedback_id=row.feedback_id,
-        jurisdiction=row.jurisdiction,
-        unit=row.unit,
-        rect_type=RectType(row.rect_type),
-        concerns=[Department(d) for d in row.concerns],
-        status=status,
-        status_zh=model.STATUS_ZH[status],
-        progress_percent=row.progress_percent,
-        due_date=row.due_date,
-        colour=colour,
-        unit_id=row.unit_id,
-        round_id=row.round_id,
-    )
-
-
-def ensure_can_see(principal: Principal, issue_id: UUID, issue: Issue) -> None:
-    """An issue of another jurisdiction, or one that does not concern the principal's
-    department, answers the 404 of an unknown issue, word for word (no existence oracle)."""
-    foreign = not principal.can_access(issue.jurisdiction)
-    if (
-        foreign
-        or (principal.role is Role.DEPARTMENT and principal.department not in issue.concerns)
-        or (principal.role is Role.INSPECTED_UNIT and issue.unit_id != principal.unit_id)
-    ):
-        raise problems.problem_of(model.UnknownIssue(model.unknown_issue_detail(issue_id)))
-
-
-def unknown_evidence(evidence_id: UUID) -> problems.ProblemError:
-    return problems.problem_of(
-        NotFoundError(f"未找到佐证材料 {evidence_id} / unknown evidence {evidence_id}")
-    )
-
-
-async def cited_evidence(
-    tables: RectificationTables, principal: Principal, issue: Issue, ids: list[UUID]
-) -> list[EvidenceRef]:
-    """The evidence a report or verification cites, with its SHA-256: each must exist, be
-    visible to the caller and belong to the issue's jurisdiction (and unit, when it has one);
-    anything else is the 404 of unknown evidence."""
-    refs: list[EvidenceRef] = []
-    for evidence_id in dict.fromkeys(ids):
-        row = await tables.evidence(evidence_id)
-        if (
-            row is None
-            or not principal.can_access(row.jurisdiction)
-            or not principal.sees_unit(row.unit_id)
-            or row.jurisdiction != issue.jurisdiction
-            or (row.unit_id is not None and row.unit_id != issue.unit_id)
-        ):
-            raise unknown_evidence(evidence_id)
-        refs.append(
-            EvidenceRef(
-                evidence_id=row.evidence_id,
-                sha256=row.sha256,
-                filename=row.filename,
-                media_type=row.media_type,
-                size=row.size,
-            )
-        )
-    return refs
-
-
-def domain_errors() -> AbstractContextManager[None]:
-    """Map the model's refusals and lost races to problem responses."""
-    return problems.domain_errors(CONCURRENT_CHANGE)
-
-
 # ---- routes --------------------------------------------------------------------------------
 
 
@@ -396,12 +116,12 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
     ) -> FeedbackCreated:
         known_jurisdiction(body.jurisdiction, "body.jurisdiction")  # before the 403 check
         ensure_jurisdiction(principal, body.jurisdiction)
-        cmd = model.FeedBack(
+        cmd = FeedBack(
             feedback_id=uuid7(),
             jurisdiction=body.jurisdiction,
             unit=body.unit,
             issues=tuple(
-                model.IssueSpec(
+                IssueSpec(
                     issue_id=uuid7(),
                     description=i.description,
                     rect_type=i.rect_type,
@@ -431,7 +151,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         with domain_errors():
             issue = await handlers.get(issue_id)
         ensure_can_see(principal, issue_id, issue)
-        cmd = model.ReportRectification(
+        cmd = ReportRectification(
             kind=body.kind,
             progress_percent=body.progress_percent,
             completed=body.completed,

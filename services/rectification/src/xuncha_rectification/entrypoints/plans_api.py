@@ -1,13 +1,11 @@
-"""HTTP API of rectification's steps 9–11 (port 8003): plans, evidence, verification and
-close-out, supervision and red lines.
+"""HTTP API of rectification's steps 9–11 (port 8003): plans, verification and close-out,
+supervision and red lines (the evidence they cite: ``evidence_api.py``).
 
 | method | path | who |
 |---|---|---|
 | POST | ``/api/v1/rectification-plans`` | the inspected unit (its own) |
 | GET | ``/api/v1/rectification-plans[?status=&unit_id=]``, ``/{plan_id}`` | readers; the unit |
 | POST | ``/api/v1/rectification-plans/{plan_id}/approve``, ``/return`` | city/county office |
-| POST | ``/api/v1/evidence`` (multipart ``file``, ``unit_id``) | the unit, offices, groups |
-| GET | ``/api/v1/evidence/{evidence_id}`` | whoever may see the unit's issues |
 | POST | ``/api/v1/rectifications/{id}/verification``, ``/close-out`` | city/county office |
 | POST | ``/api/v1/supervisions`` | city/county office |
 | POST | ``/api/v1/units/{unit_id}/red-line-warnings`` | city/county office (R20) |
@@ -18,15 +16,11 @@ A plan, issue, unit or evidence of another jurisdiction or unit answers the 404 
 
 from __future__ import annotations
 
-import hashlib
-import io
-import zipfile
 from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.common import LongText, ShortText
 from xuncha_shared.contracts.rectification import (
@@ -36,34 +30,28 @@ from xuncha_shared.contracts.rectification import (
     TaskType,
     VerificationOutcome,
 )
-from xuncha_shared.domain.errors import InvalidCommand, NotFoundError
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.envelope import now_utc
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.requests import request_meta
 from xuncha_shared.ids import uuid7
 
-from xuncha_rectification.adapters.tables import EvidenceRow
-from xuncha_rectification.domain import model, plans
+from xuncha_rectification.domain import plans
+from xuncha_rectification.domain.commands import CloseOut, VerifyRectification
+from xuncha_rectification.domain.issue import local_date
 from xuncha_rectification.domain.plans import PLAN_STATUS_ZH, Plan, PlanStatus
-from xuncha_rectification.entrypoints.api import (
+from xuncha_rectification.entrypoints.issue_responses import (
     OFFICES,
     READERS,
-    WRITERS,
     IssueOut,
     cited_evidence,
     domain_errors,
     ensure_can_see,
     issue_out,
-    unknown_evidence,
+    unit_issues,
+    unknown_unit,
 )
 from xuncha_rectification.handlers import RectificationHandlers
-
-#: the largest evidence file (the gate admits a body of 20 MiB: the file plus its envelope)
-MAX_EVIDENCE_BYTES = 20 * 1000 * 1000
-UPLOADERS = (*WRITERS, Role.INSPECTED_UNIT)
-
 
 # ---- models --------------------------------------------------------------------------------
 
@@ -133,15 +121,6 @@ class PlanListItem(BaseModel):
 
 class PlanList(BaseModel):
     items: list[PlanListItem]
-
-
-class EvidenceCreated(BaseModel):
-    evidence_id: UUID
-    sha256: str
-    filename: str
-    media_type: str
-    size: int
-    url: str
 
 
 class VerificationIn(BaseModel):
@@ -225,39 +204,9 @@ def unknown_plan(plan_id: UUID) -> problems.ProblemError:
     return problems.problem_of(plans.UnknownPlan(plans.unknown_plan_detail(plan_id)))
 
 
-def unknown_unit(unit_id: UUID) -> problems.ProblemError:
-    return problems.problem_of(
-        NotFoundError(f"未找到被巡察单位 {unit_id} 的反馈问题 / unknown unit {unit_id}")
-    )
-
-
 def ensure_plan_visible(principal: Principal, plan: Plan, plan_id: UUID) -> None:
     if not principal.can_access(plan.jurisdiction) or not principal.sees_unit(plan.unit_id):
         raise unknown_plan(plan_id)
-
-
-def sniff(content: bytes) -> str | None:
-    """The media type the bytes themselves say (PDF, JPEG, PNG, DOCX, XLSX), else ``None``:
-    the file name and the client's content type are never trusted."""
-    if content.startswith(b"%PDF-"):
-        return "application/pdf"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, ValueError):
-            return None
-        if "[Content_Types].xml" not in names:
-            return None
-        if "word/document.xml" in names:
-            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        if "xl/workbook.xml" in names:
-            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return None
 
 
 # ---- routes --------------------------------------------------------------------------------
@@ -267,21 +216,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
     router = APIRouter(prefix="/api/v1", tags=["rectification"])
     unit_only = deps.require_roles(Role.INSPECTED_UNIT, write=True)
     office = deps.require_roles(*OFFICES, write=True)
-    uploader = deps.require_roles(*UPLOADERS, write=True)
     reader = deps.require_roles(*READERS)
-
-    async def unit_issues(principal: Principal, unit_id: UUID) -> plans.UnitIssues:
-        rows = await handlers.read_model.list(
-            principal.jurisdiction_like(), unit_id=unit_id, limit=500, offset=0
-        )
-        if not rows or not principal.sees_unit(unit_id):
-            raise unknown_unit(unit_id)
-        return plans.UnitIssues(
-            unit_id=unit_id,
-            jurisdiction=rows[0].jurisdiction,
-            unit=rows[0].unit,
-            issue_ids=frozenset(r.issue_id for r in rows),
-        )
 
     # --- plans ---
 
@@ -292,7 +227,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         """整改方案 with its three lists, submitted by the unit (again after a return)."""
         if body.unit_id != principal.unit_id:
             raise unknown_unit(body.unit_id)
-        unit = await unit_issues(principal, body.unit_id)
+        unit = await unit_issues(handlers, principal, body.unit_id)
         cmd = plans.SubmitPlan(
             plan_id=plans.plan_id_for(body.round_id, body.unit_id),
             round_id=body.round_id,
@@ -301,7 +236,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
             unit=unit.unit,
             responsible_leader=body.responsible_leader,
             tasks=tuple(PlanTask(task_id=uuid7(), **t.model_dump()) for t in body.tasks),
-            submitted_on=model.local_date(handlers.now()),
+            submitted_on=local_date(handlers.now()),
         )
         with domain_errors():
             plan = await handlers.submit_plan(cmd, request_meta(request, principal))
@@ -367,86 +302,6 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
             )
         return plan_out(plan)
 
-    # --- evidence ---
-
-    @router.post("/evidence", status_code=201, response_model=EvidenceCreated)
-    async def upload_evidence(
-        file: Annotated[UploadFile, File(description="PDF, JPEG, PNG, DOCX or XLSX ≤ 20 MB")],
-        unit_id: Annotated[UUID | None, Form()] = None,
-        principal: Principal = Depends(uploader),
-    ) -> EvidenceCreated:
-        """佐证材料: stored in PostgreSQL with its SHA-256; the type is read from the bytes."""
-        if principal.role is Role.INSPECTED_UNIT:
-            if unit_id is not None and unit_id != principal.unit_id:
-                raise unknown_unit(unit_id)
-            unit_id = principal.unit_id
-        jurisdiction = principal.jurisdiction
-        if unit_id is not None:
-            jurisdiction = (await unit_issues(principal, unit_id)).jurisdiction
-        content = await file.read(MAX_EVIDENCE_BYTES + 1)
-        if len(content) > MAX_EVIDENCE_BYTES:
-            raise problems.problem_of(
-                InvalidCommand(f"文件超过20MB / the file is larger than {MAX_EVIDENCE_BYTES} bytes")
-            )
-        if not content:
-            raise problems.problem_of(InvalidCommand("文件为空 / the file is empty"))
-        media_type = sniff(content)
-        if media_type is None:
-            raise problems.problem_of(
-                InvalidCommand(
-                    "仅接受PDF、JPEG、PNG、DOCX、XLSX文件（按文件内容判断）/ only PDF, JPEG, PNG, "
-                    "DOCX and XLSX files are accepted (judged from the bytes)"
-                )
-            )
-        filename = (file.filename or "evidence").strip()[-200:] or "evidence"
-        row = EvidenceRow(
-            evidence_id=uuid7(),
-            jurisdiction=jurisdiction,
-            unit_id=unit_id,
-            filename=filename.replace("\x00", ""),
-            media_type=media_type,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            uploaded_by=principal.id,
-            uploaded_at=now_utc(),
-        )
-        await handlers.tables.add_evidence(row, content)
-        return EvidenceCreated(
-            evidence_id=row.evidence_id,
-            sha256=row.sha256,
-            filename=row.filename,
-            media_type=row.media_type,
-            size=row.size,
-            url=f"/api/v1/evidence/{row.evidence_id}",
-        )
-
-    @router.get(
-        "/evidence/{evidence_id}",
-        response_class=Response,
-        responses={200: {"content": {"application/octet-stream": {}}}},
-    )
-    async def get_evidence(evidence_id: UUID, principal: Principal = Depends(reader)) -> Response:
-        row = await handlers.tables.evidence(evidence_id)
-        if (
-            row is None
-            or principal.role is Role.DEPARTMENT
-            or not principal.can_access(row.jurisdiction)
-            or not principal.sees_unit(row.unit_id)
-        ):
-            raise unknown_evidence(evidence_id)
-        content = await handlers.tables.evidence_content(evidence_id) or b""
-        ascii_name = row.filename.encode("ascii", "ignore").decode() or "evidence"
-        ascii_name = ascii_name.replace('"', "")
-        return Response(
-            content,
-            media_type=row.media_type,
-            headers={
-                "Content-Disposition": f'attachment; filename="{ascii_name}"',
-                "X-Content-SHA256": row.sha256,
-                "Cache-Control": "private, no-store",
-            },
-        )
-
     # --- verification and close-out ---
 
     @router.post("/rectifications/{issue_id}/verification", response_model=IssueOut)
@@ -460,7 +315,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         with domain_errors():
             issue = await handlers.get(issue_id)
         ensure_can_see(principal, issue_id, issue)
-        cmd = model.VerifyRectification(
+        cmd = VerifyRectification(
             outcome=body.outcome,
             note=body.note,
             evidence=tuple(
@@ -482,7 +337,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         with domain_errors():
             issue = await handlers.get(issue_id)
         ensure_can_see(principal, issue_id, issue)
-        cmd = model.CloseOut(note=body.note, mechanism=body.mechanism)
+        cmd = CloseOut(note=body.note, mechanism=body.mechanism)
         with domain_errors():
             issue = await handlers.close_out(issue_id, cmd, request_meta(request, principal))
         return issue_out(issue)
@@ -494,7 +349,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         body: SupervisionIn, request: Request, principal: Principal = Depends(office)
     ) -> OversightCreated:
         """督办 (tracking, key, special, on-site) of some of a unit's issues, with a due date."""
-        unit = await unit_issues(principal, body.unit_id)
+        unit = await unit_issues(handlers, principal, body.unit_id)
         cmd = plans.Supervise(
             supervision_id=uuid7(),
             issue_ids=tuple(body.issue_ids),
@@ -515,7 +370,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         unit_id: UUID, body: RedLineIn, request: Request, principal: Principal = Depends(office)
     ) -> OversightCreated:
         """R20: 敷衍整改/虚假整改 → a red-line warning and a negative record (组织部)."""
-        unit = await unit_issues(principal, unit_id)
+        unit = await unit_issues(handlers, principal, unit_id)
         cmd = plans.WarnRedLine(
             warning_id=uuid7(),
             issue_ids=tuple(body.issue_ids),
@@ -530,7 +385,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
     async def oversight(unit_id: UUID, principal: Principal = Depends(reader)) -> OversightList:
         if principal.role is Role.DEPARTMENT:
             raise unknown_unit(unit_id)
-        await unit_issues(principal, unit_id)
+        await unit_issues(handlers, principal, unit_id)
         rows = await handlers.tables.oversight(unit_id)
         return OversightList(
             unit_id=unit_id,

@@ -35,7 +35,7 @@ from xuncha_rectification.adapters.read_model import IssueReadModel
 from xuncha_rectification.adapters.recurrence import SqlCommonListReadModel
 from xuncha_rectification.domain import revisits as rv
 from xuncha_rectification.domain.revisits import CommonList, Revisit
-from xuncha_rectification.entrypoints.api import OFFICES, domain_errors
+from xuncha_rectification.entrypoints.issue_responses import OFFICES, domain_errors
 from xuncha_rectification.handlers import RevisitHandlers
 
 REVISIT_READERS = (*OFFICES, Role.GROUP_MEMBER, Role.AUDITOR, Role.INSPECTED_UNIT)

@@ -25,7 +25,7 @@ from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 
-#: the event appended before a reporter identity is disclosed (contracts/intake.py)
+#: the event appended before a reporter identity is disclosed (contracts/intake/petitions.py)
 IDENTITY_READ_EVENT = "intake.InformantIdentityRead"
 #: the crypto-shredding of a reporter identity (R23)
 IDENTITY_ERASED_EVENT = "intake.InformantIdentityErased"

@@ -1,0 +1,110 @@
+"""Step 1 of the lifecycle: the command handlers of inspected units, term plans, linkage plans
+and rounds (``domain/planning.py``, ``domain/linkage.py``, ``domain/rounds.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from uuid import UUID
+
+from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.domain.commands import Meta
+from xuncha_shared.ids import uuid7
+
+from xuncha_intake.adapters.planning import SqlLinkagePlans, SqlRounds, SqlUnits
+from xuncha_intake.domain import planning
+from xuncha_intake.domain.linkage import (
+    IssueLinkagePlan,
+    LinkagePlan,
+    ProvideCounterpartReport,
+    decide_counterpart_report,
+    decide_issue_linkage_plan,
+)
+from xuncha_intake.domain.rounds import (
+    AssignUnits,
+    AuthoriseRound,
+    PlanRound,
+    Round,
+    decide_assign_units,
+    decide_authorise,
+    decide_close,
+    decide_plan_round,
+)
+
+
+@dataclass
+class PlanningHandlers:
+    """Commands of step 1. Facts of other aggregates (registered units, the term plan, a parent
+    linkage plan) are read first and handed to the pure decision."""
+
+    units: Aggregates[planning.Unit]
+    term_plans: Aggregates[planning.TermPlan]
+    linkage_plans: Aggregates[LinkagePlan]
+    rounds: Aggregates[Round]
+    unit_table: SqlUnits
+    round_table: SqlRounds
+    linkage_table: SqlLinkagePlans
+
+    async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
+        return await self.units.execute(
+            cmd.unit_id, lambda s: planning.decide_register_unit(s, cmd), meta
+        )
+
+    async def adopt_term_plan(self, cmd: planning.AdoptTermPlan, meta: Meta) -> planning.TermPlan:
+        facts = await self.unit_table.facts(cmd.unit_ids)
+        return await self.term_plans.execute(
+            cmd.term_plan_id, lambda s: planning.decide_adopt_term_plan(s, cmd, facts), meta
+        )
+
+    async def issue_linkage_plan(self, cmd: IssueLinkagePlan, meta: Meta) -> LinkagePlan:
+        cmd = replace(cmd, linkage_plan_id=uuid7())
+        parent = (
+            await self.linkage_plans.load(cmd.parent_plan_id)
+            if cmd.parent_plan_id is not None
+            else None
+        )
+        return await self.linkage_plans.execute(
+            cmd.linkage_plan_id,
+            lambda s: decide_issue_linkage_plan(s, cmd, parent),
+            meta,
+        )
+
+    async def provide_counterpart_report(
+        self, plan_id: UUID, cmd: ProvideCounterpartReport, meta: Meta
+    ) -> LinkagePlan:
+        facts = await self.unit_table.facts([cmd.unit_id, cmd.counterpart_unit_id])
+        return await self.linkage_plans.execute(
+            plan_id, lambda s: decide_counterpart_report(s, plan_id, cmd, facts), meta
+        )
+
+    async def load_linkage_plan(self, plan_id: UUID) -> LinkagePlan:
+        return await self.linkage_plans.load(plan_id)
+
+    async def plan_round(self, cmd: PlanRound, meta: Meta) -> Round:
+        term_plan = await self.term_plans.load(
+            planning.term_plan_id_for(cmd.jurisdiction, cmd.term_no)
+        )
+        linkage = (
+            await self.linkage_plans.load(cmd.linkage_plan_id)
+            if cmd.linkage_plan_id is not None
+            else None
+        )
+        return await self.rounds.execute(
+            cmd.round_id, lambda s: decide_plan_round(s, cmd, term_plan, linkage), meta
+        )
+
+    async def load_round(self, round_id: UUID) -> Round:
+        return await self.rounds.load(round_id)
+
+    async def assign_units(self, round_id: UUID, cmd: AssignUnits, meta: Meta) -> Round:
+        facts = await self.unit_table.facts([u.unit_id for u in cmd.units])
+        return await self.rounds.execute(
+            round_id, lambda s: decide_assign_units(s, round_id, cmd, facts), meta
+        )
+
+    async def authorise_round(self, round_id: UUID, cmd: AuthoriseRound, meta: Meta) -> Round:
+        return await self.rounds.execute(
+            round_id, lambda s: decide_authorise(s, round_id, cmd), meta
+        )
+
+    async def close_round(self, round_id: UUID, meta: Meta) -> Round:
+        return await self.rounds.execute(round_id, lambda s: decide_close(s, round_id), meta)

@@ -1,0 +1,31 @@
+"""The ids intake derives from natural keys (uniqueness by stream id)."""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+#: namespace of the ids intake derives from natural keys: a unit (jurisdiction + name), a term
+#: plan (jurisdiction + term), a round (jurisdiction + term + round number), a group (round +
+#: group number). Two requests for one natural key meet on one stream id (uniqueness).
+INTAKE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://xuncha.example/intake/")
+
+
+def normalize_unit_name(name: str) -> str:
+    """A unit name as compared for uniqueness: stripped, inner runs of blanks made one space."""
+    return " ".join(name.split())
+
+
+def unit_id_for(jurisdiction: str, name: str) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"unit/{jurisdiction}/{normalize_unit_name(name)}")
+
+
+def term_plan_id_for(jurisdiction: str, term_no: int) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"term-plan/{jurisdiction}/{term_no}")
+
+
+def round_id_for(jurisdiction: str, term_no: int, round_no: int) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"round/{jurisdiction}/{term_no}/{round_no}")
+
+
+def group_id_for(round_id: UUID, group_no: int) -> UUID:
+    return uuid5(INTAKE_ID_NAMESPACE, f"group/{round_id}/{group_no}")

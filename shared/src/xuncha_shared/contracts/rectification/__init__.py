@@ -1,0 +1,130 @@
+"""rectification.* events (owner: the rectification service).
+
+One module per concern: an issue's feedback, reports, verification and close-out (``issues``),
+the rectification plan (``plans``), the clocks and the office's supervision (``supervision``),
+revisits, recurrence and common problems (``revisits``). Every name is re-exported here, with the
+registry's ``MODELS`` and ``UPCASTERS``.
+"""
+
+from __future__ import annotations
+
+from xuncha_shared.contracts.rectification.issues import (
+    EvidenceRef,
+    IssueClosedOut,
+    IssueFedBack,
+    IssueFedBackV1,
+    IssueFedBackV2,
+    RectificationReported,
+    RectificationReportedV1,
+    RectificationVerified,
+    RectType,
+    ReportKind,
+    VerificationOutcome,
+    upcast_issue_fed_back_v1,
+    upcast_issue_fed_back_v2,
+    upcast_rectification_reported_v1,
+)
+from xuncha_shared.contracts.rectification.plans import (
+    IssuePlanned,
+    PlanApproved,
+    PlanReturned,
+    PlanSubmitted,
+    PlanTask,
+    TaskType,
+)
+from xuncha_shared.contracts.rectification.revisits import (
+    CommonProblem,
+    CommonProblemListIssued,
+    CommonProblemSelfChecked,
+    IssueReopened,
+    RecurrenceCause,
+    RecurrenceDetected,
+    RevisitFindingsRecorded,
+    RevisitScheduled,
+)
+from xuncha_shared.contracts.rectification.supervision import (
+    DeadlineRecomputed,
+    DeadlineWarningRaised,
+    ProgressReportOverdue,
+    RectificationOverdue,
+    RedLineFinding,
+    RedLineWarningIssued,
+    SupervisionKind,
+    SupervisionOrdered,
+    TaskOverdue,
+)
+from xuncha_shared.envelope import EventPayload
+
+MODELS: tuple[type[EventPayload], ...] = (
+    IssueFedBackV1,
+    IssueFedBackV2,
+    IssueFedBack,
+    RectificationReportedV1,
+    RectificationReported,
+    DeadlineWarningRaised,
+    RectificationOverdue,
+    DeadlineRecomputed,
+    PlanSubmitted,
+    PlanReturned,
+    PlanApproved,
+    IssuePlanned,
+    RectificationVerified,
+    IssueClosedOut,
+    TaskOverdue,
+    ProgressReportOverdue,
+    SupervisionOrdered,
+    RedLineWarningIssued,
+    IssueReopened,
+    RecurrenceDetected,
+    RevisitScheduled,
+    RevisitFindingsRecorded,
+    CommonProblemListIssued,
+    CommonProblemSelfChecked,
+)
+UPCASTERS = {
+    ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
+    ("rectification.IssueFedBack", 2): upcast_issue_fed_back_v2,
+    ("rectification.RectificationReported", 1): upcast_rectification_reported_v1,
+}
+
+__all__ = [
+    "MODELS",
+    "UPCASTERS",
+    "CommonProblem",
+    "CommonProblemListIssued",
+    "CommonProblemSelfChecked",
+    "DeadlineRecomputed",
+    "DeadlineWarningRaised",
+    "EvidenceRef",
+    "IssueClosedOut",
+    "IssueFedBack",
+    "IssueFedBackV1",
+    "IssueFedBackV2",
+    "IssuePlanned",
+    "IssueReopened",
+    "PlanApproved",
+    "PlanReturned",
+    "PlanSubmitted",
+    "PlanTask",
+    "ProgressReportOverdue",
+    "RectType",
+    "RectificationOverdue",
+    "RectificationReported",
+    "RectificationReportedV1",
+    "RectificationVerified",
+    "RecurrenceCause",
+    "RecurrenceDetected",
+    "RedLineFinding",
+    "RedLineWarningIssued",
+    "ReportKind",
+    "RevisitFindingsRecorded",
+    "RevisitScheduled",
+    "SupervisionKind",
+    "SupervisionOrdered",
+    "TaskOverdue",
+    "TaskType",
+    "VerificationOutcome",
+    "upcast_issue_fed_back_v1",
+    "upcast_issue_fed_back_v2",
+    "upcast_rectification_reported_v1",
+]

@@ -1,0 +1,190 @@
+"""An issue's rectification: fed back to the unit, reported on, verified by the office and
+closed out (stream type ``issue``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
+from xuncha_shared.envelope import EventPayload, JsonDict
+
+
+class RectType(StrEnum):
+    IMMEDIATE = "immediate"  # 立行立改
+    TIME_BOUND = "time_bound"  # 限期整改
+    LONG_TERM = "long_term"  # 长期坚持
+
+
+class ReportKind(StrEnum):
+    PROGRESS = "progress"
+    FORMAL = "formal"
+    FINAL = "final"
+
+
+class IssueFedBackV1(EventPayload):
+    """Legacy form (schema 1): no round, unit id or during-stationing mark."""
+
+    event_type: ClassVar[str] = "rectification.IssueFedBack"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    description: LongText
+    rect_type: RectType = RectType.TIME_BOUND
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
+    due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
+
+
+def upcast_issue_fed_back_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: issues fed back before rounds and units were known to rectification."""
+    payload.setdefault("round_id", None)
+    payload.setdefault("unit_id", None)
+    payload.setdefault("during_stationing", False)
+    return payload
+
+
+class IssueFedBackV2(EventPayload):
+    """Schema 2: with the round, intake's unit id and whether it was fed back during
+    stationing (边巡边改, R16); no topics."""
+
+    event_type: ClassVar[str] = "rectification.IssueFedBack"
+    schema_version: ClassVar[int] = 2
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    description: LongText
+    rect_type: RectType = RectType.TIME_BOUND
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
+    due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
+    round_id: UUID | None = Field(default=None, description="the round (intake's id)")
+    unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
+    during_stationing: bool = Field(
+        default=False, description="fed back during stationing (边巡边改), before the hearing"
+    )
+
+
+def upcast_issue_fed_back_v2(payload: JsonDict) -> JsonDict:
+    """v2 -> v3: issues fed back before topics were recorded have none (no recurrence, R19,
+    can be detected for them)."""
+    payload.setdefault("topics", [])
+    return payload
+
+
+class IssueFedBack(EventPayload):
+    """反馈: one problem fed back to an inspected unit (schema 3: with its topics, 问题主题, by
+    which rectification detects a recurrence, R19; schema 2 added the round, intake's unit id
+    and whether it was fed back during stationing, 边巡边改, R16)."""
+
+    event_type: ClassVar[str] = "rectification.IssueFedBack"
+    schema_version: ClassVar[int] = 3
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    description: LongText
+    rect_type: RectType = RectType.TIME_BOUND
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
+    due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
+    round_id: UUID | None = Field(default=None, description="the round (intake's id)")
+    unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
+    during_stationing: bool = Field(
+        default=False, description="fed back during stationing (边巡边改), before the hearing"
+    )
+    topics: list[ShortText] = Field(
+        default_factory=list, max_length=20, description="问题主题, e.g. 公务接待 (R19)"
+    )
+
+
+class EvidenceRef(BaseModel):
+    """A piece of evidence (佐证材料) an event cites: its id in rectification's store and the
+    SHA-256 of its bytes, so the event proves which file it meant."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    evidence_id: UUID
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    filename: ShortText
+    media_type: ShortText
+    size: int = Field(ge=0, le=1_000_000_000)
+
+
+class RectificationReportedV1(EventPayload):
+    """Legacy form (schema 1): no evidence, no leader's report."""
+
+    event_type: ClassVar[str] = "rectification.RectificationReported"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    kind: ReportKind
+    progress_percent: int = Field(ge=0, le=100)
+    completed: bool
+    note: LongText
+
+
+def upcast_rectification_reported_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: reports made before evidence could be attached."""
+    payload.setdefault("evidence", [])
+    payload.setdefault("leader_report", None)
+    return payload
+
+
+class RectificationReported(EventPayload):
+    """整改报告: progress, formal (2-month) or final report on one issue (schema 2: with the
+    evidence it cites and, on a formal report, the top leader's report on organising the work,
+    主要负责人组织落实情况报告)."""
+
+    event_type: ClassVar[str] = "rectification.RectificationReported"
+    schema_version: ClassVar[int] = 2
+
+    issue_id: UUID
+    kind: ReportKind
+    progress_percent: int = Field(ge=0, le=100)
+    completed: bool
+    note: LongText
+    evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
+    leader_report: LongText | None = Field(
+        default=None, description="主要负责人组织落实情况报告 (with the formal report)"
+    )
+
+
+class VerificationOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class RectificationVerified(EventPayload):
+    """核实: the office checks the reported rectification; a rejection sends the issue back to
+    in progress with the reason (``note``)."""
+
+    event_type: ClassVar[str] = "rectification.RectificationVerified"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    outcome: VerificationOutcome
+    note: LongText
+    evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
+
+
+class IssueClosedOut(EventPayload):
+    """对账销号: a verified issue closed out; a long-term one with its lasting mechanism
+    (长效机制), and it stays watched."""
+
+    event_type: ClassVar[str] = "rectification.IssueClosedOut"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    note: LongText
+    mechanism: LongText | None = None
+    watched: bool = False

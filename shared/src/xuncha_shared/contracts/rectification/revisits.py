@@ -1,0 +1,111 @@
+"""Revisits (回头看, R18), recurrence (R19) and common problems (未巡先改)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
+from xuncha_shared.envelope import EventPayload
+
+
+class IssueReopened(EventPayload):
+    """回头看 reopened a verified or closed-out issue: it goes back to in progress."""
+
+    event_type: ClassVar[str] = "rectification.IssueReopened"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    revisit_id: UUID
+    note: LongText = ""
+
+
+class RecurrenceCause(StrEnum):
+    FED_BACK_AGAIN = "fed_back_again"  # the same topic fed back again after a close-out
+    REOPENED = "reopened"  # reopened by a revisit
+
+
+class RecurrenceDetected(EventPayload):
+    """改了再犯 (R19), detected by the service: ``issue_id`` (the new or reopened issue) recurs
+    ``earlier_issue_id`` (the closed-out issue of the same unit and topic; the issue itself when
+    a revisit reopened it). On the issue's stream."""
+
+    event_type: ClassVar[str] = "rectification.RecurrenceDetected"
+    schema_version: ClassVar[int] = 1
+
+    issue_id: UUID
+    earlier_issue_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID | None = None
+    unit: ShortText
+    topics: list[ShortText] = Field(default_factory=list)
+    cause: RecurrenceCause
+    revisit_id: UUID | None = None
+
+
+class RevisitScheduled(EventPayload):
+    """回头看 (R18) scheduled for a unit of a round. Stream type ``revisit``."""
+
+    event_type: ClassVar[str] = "rectification.RevisitScheduled"
+    schema_version: ClassVar[int] = 1
+
+    revisit_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    unit: ShortText
+    round_id: UUID
+    scheduled_on: date
+
+
+class RevisitFindingsRecorded(EventPayload):
+    """The findings of a revisit: issues checked, issues reopened (each also gets its
+    ``IssueReopened`` and ``RecurrenceDetected``) and new problems."""
+
+    event_type: ClassVar[str] = "rectification.RevisitFindingsRecorded"
+    schema_version: ClassVar[int] = 1
+
+    revisit_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    checked_issue_ids: list[UUID] = Field(default_factory=list)
+    reopened_issue_ids: list[UUID] = Field(default_factory=list)
+    new_problems: list[LongText] = Field(default_factory=list, max_length=200)
+
+
+class CommonProblem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    aspect: ShortText = Field(description="方面, e.g. 落实中央八项规定精神")
+    description: LongText
+    topics: list[ShortText] = Field(default_factory=list, max_length=20)
+
+
+class CommonProblemListIssued(EventPayload):
+    """共性问题清单 of a term sent to the units of the term plan not yet inspected (未巡先改).
+    Stream type ``common_problem_list``."""
+
+    event_type: ClassVar[str] = "rectification.CommonProblemListIssued"
+    schema_version: ClassVar[int] = 1
+
+    list_id: UUID
+    jurisdiction: JurisdictionCode
+    term_no: int = Field(ge=1, le=1000)
+    items: list[CommonProblem] = Field(min_length=1, max_length=200)
+    unit_ids: list[UUID] = Field(min_length=1, max_length=1000)
+
+
+class CommonProblemSelfChecked(EventPayload):
+    """A unit's self-check (自查自纠) against a common-problem list."""
+
+    event_type: ClassVar[str] = "rectification.CommonProblemSelfChecked"
+    schema_version: ClassVar[int] = 1
+
+    list_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    findings: LongText
+    measures: LongText
