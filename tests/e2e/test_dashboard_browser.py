@@ -40,6 +40,7 @@ from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    MENUS,
     menu_names,
     sign_in,
     workbench_nginx,
@@ -202,7 +203,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     # the discipline commission: its own feed only, with 签收
     dept = await new_page(browser)
     await sign_in(dept, old.workbench, tokens["department"])
-    assert await menu_names(dept) == ["clues", "feeds", "rules"]
+    assert await menu_names(dept) == MENUS["department"]
     await dept.click('[data-menu="feeds"]')
     await dept.wait_for_selector("#feed-table tbody tr")
     counts = await dept.locator("#feed-counts").inner_text()
