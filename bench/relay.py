@@ -117,7 +117,13 @@ async def run(env: Env, params: RelayParams, log: Callable[[str], None] = print)
             store = PostgresEventStore(pool)
             messages: list[tuple[str, bytes, bytes, Any]] = []
             position: Position = START
-            while batch := await store.read_all(position, 5000):
+            # commit-safe: an older open transaction elsewhere in the cluster holds the loaded
+            # events back until it ends; read on until all of them are there
+            while len(messages) < events:
+                batch = await store.read_all(position, 5000)
+                if not batch:
+                    await asyncio.sleep(0.05)
+                    continue
                 for e in batch:
                     messages.append(
                         (

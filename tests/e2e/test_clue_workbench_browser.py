@@ -21,6 +21,7 @@ from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    MENUS,
     choose,
     menu_names,
     sign_in,
@@ -126,7 +127,7 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
 
     # ---- the discipline commission signs for it and reports its result ------------------
     dept, dept_errors = await open_as(browser, url, tokens["discipline"])
-    assert await menu_names(dept) == ["clues", "feeds", "rules"]
+    assert await menu_names(dept) == MENUS["department"]
     await dept.goto(f"{url}/clues/{clue_id}")
     await dept.wait_for_selector("#act-acknowledge")
     await dept.click("#act-acknowledge")

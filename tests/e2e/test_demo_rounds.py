@@ -29,7 +29,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 async def running(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
-    async with service_stack(infra, tmp_path_factory.mktemp("service-logs")) as stack:
+    # the loader is one principal sending about 1,100 requests: without a higher limit it
+    # would wait out the per-person one (600/minute; tested in tests/unit/test_http_gate.py)
+    async with service_stack(
+        infra,
+        tmp_path_factory.mktemp("service-logs"),
+        extra_env={"XUNCHA_RATE_LIMIT": "100000/minute"},
+    ) as stack:
         yield stack
 
 

@@ -24,6 +24,7 @@ from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    MENUS,
     menu_names,
     sign_in,
     toggle,
@@ -97,7 +98,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await sign_in(page, url, tokens["unit"])
-            assert await menu_names(page) == ["unit-work", "rules"]
+            assert await menu_names(page) == MENUS["inspected_unit"]
             await page.wait_for_selector("#unit-issues")
             row = page.locator("#unit-issues tbody tr", has_text="三重一大")
             await row.first.wait_for()

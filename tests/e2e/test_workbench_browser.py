@@ -32,6 +32,7 @@ from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    MENUS,
     choose,
     menu_names,
     sign_in,
@@ -149,23 +150,7 @@ async def shot(page: Any, name: str) -> None:
 async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "linchuan")
     page = s.page
-    assert await menu_names(page) == [
-        "overview",
-        "petitions",
-        "clues",
-        "clue-funnel",
-        "findings",
-        "office-summary",
-        "rectification",
-        "planning",
-        "rounds",
-        "talent-pool",
-        "group-work",
-        "supervision",
-        "revisits",
-        "deadlines",
-        "rules",
-    ]
+    assert await menu_names(page) == MENUS["county_admin"]
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
     # 临川区 is the only jurisdiction a county office can choose
@@ -306,7 +291,7 @@ async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
     # the discipline commission: its own feed only, the item arrives, 签收
     d = await open_as(browser, wb, "discipline")
     dept = d.page
-    assert await menu_names(dept) == ["clues", "feeds", "rules"]
+    assert await menu_names(dept) == MENUS["department"]
     row = dept.locator("#feed-table tbody tr", has_text=unit).first
     await row.wait_for(timeout=60_000)  # the feed polls: reporting's projection catches up
     await row.locator(".ack-button").click()
@@ -359,14 +344,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     unit = "临川区卫生健康委员会"
     s = await open_as(browser, wb, "group")  # an inspection group member enters for the unit
     page = s.page
-    assert await menu_names(page) == [
-        "petitions",
-        "clues",
-        "findings",
-        "rectification",
-        "group-work",
-        "rules",
-    ]
+    assert await menu_names(page) == MENUS["group_member"]
     await page.click('[data-menu="rectification"]')
     await page.wait_for_selector("#feedback-form")
     await page.fill("#f-unit", unit)
@@ -427,24 +405,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
 async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "city")
     page = s.page
-    assert await menu_names(page) == [
-        "overview",
-        "petitions",
-        "clues",
-        "clue-funnel",
-        "findings",
-        "office-summary",
-        "rectification",
-        "planning",
-        "rounds",
-        "talent-pool",
-        "group-work",
-        "supervision",
-        "revisits",
-        "deadlines",
-        "feeds",
-        "rules",
-    ]
+    assert await menu_names(page) == MENUS["city_admin"]
     cell = "#linked-table tr.j-361002 [data-metric=petitions_received]"
     await page.wait_for_selector(cell)
     assert await page.locator("#linked-table tbody tr").count() == 13  # 合计, 市本级, 11
@@ -520,23 +481,7 @@ async def test_a_county_never_sees_another_countys_data(wb: Workbench, browser: 
 async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "auditor")
     page = s.page
-    assert await menu_names(page) == [
-        "overview",
-        "clues",
-        "clue-funnel",
-        "findings",
-        "office-summary",
-        "rectification",
-        "planning",
-        "rounds",
-        "talent-pool",
-        "supervision",
-        "revisits",
-        "deadlines",
-        "feeds",
-        "audit",
-        "rules",
-    ]
+    assert await menu_names(page) == MENUS["auditor"]
     # the auditor reads but acts nowhere
     await page.click('[data-menu="clues"]')
     await page.locator("#clue-table tbody tr").first.wait_for()

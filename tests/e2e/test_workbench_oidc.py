@@ -33,6 +33,7 @@ from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
+    MENUS,
     REPO,
     menu_names,
     workbench_nginx,
@@ -180,23 +181,7 @@ async def test_sign_in_with_oidc_and_pkce(oidc: OidcStack) -> None:
             await page.wait_for_url(f"{oidc.workbench}/overview", timeout=30_000)
             await page.wait_for_selector(f"#linked-table tr.j-{LINCHUAN}")
             assert "临川区" in await page.locator("#whoami").inner_text()
-            assert await menu_names(page) == [
-                "overview",
-                "petitions",
-                "clues",
-                "clue-funnel",
-                "findings",
-                "office-summary",
-                "rectification",
-                "planning",
-                "rounds",
-                "talent-pool",
-                "group-work",
-                "supervision",
-                "revisits",
-                "deadlines",
-                "rules",
-            ]
+            assert await menu_names(page) == MENUS["county_admin"]
             assert len(token_requests) == 1
             sent = parse_qs(token_requests[0])
             assert sent["grant_type"] == ["authorization_code"] and sent["code_verifier"][0]

@@ -8,3 +8,20 @@ import { CanvasRenderer } from "echarts/renderers";
 echarts.use([BarChart, FunnelChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
 export { echarts };
+
+/** Whether the reader asked for less motion (the operating system's setting). */
+export function reducedMotion(): boolean {
+  return typeof window !== "undefined" && window.matchMedia?.("(prefers-reduced-motion: reduce)").matches === true;
+}
+
+/** A chart in ``el``: without animations for a reader who asked for less motion. */
+export function initChart(el: HTMLElement): echarts.ECharts {
+  const chart = echarts.init(el);
+  if (reducedMotion()) {
+    const setOption = chart.setOption.bind(chart) as (...args: unknown[]) => void;
+    // every later option keeps animation off, whether merged or replacing
+    chart.setOption = ((option: Record<string, unknown>, ...rest: unknown[]) =>
+      setOption({ ...option, animation: false }, ...rest)) as typeof chart.setOption;
+  }
+  return chart;
+}

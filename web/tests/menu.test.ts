@@ -1,27 +1,28 @@
 import { describe, expect, it } from "vitest";
-import { CAN, homeFor, mayOpen, menuFor } from "../src/auth/menu";
+import { CAN, homeFor, mayOpen, menuFor, sectionsFor } from "../src/auth/menu";
 
 const names = (role: string) => menuFor(role).map((m) => m.name);
 
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
-    const rounds = ["planning", "rounds", "talent-pool", "group-work"];
-    expect(names("city_admin")).toEqual([
-      "overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", ...rounds,
-      "supervision", "revisits", "deadlines", "feeds", "rules",
-    ]);
-    expect(names("county_admin")).toEqual([
-      "overview", "petitions", "clues", "clue-funnel", "findings", "office-summary", "rectification", ...rounds,
-      "supervision", "revisits", "deadlines", "rules",
+    const watch = ["overview", "deadlines", "clue-funnel", "office-summary"];
+    const organise = ["planning", "rounds", "talent-pool", "group-work"];
+    const clues = ["petitions", "clues", "findings"];
+    const rectify = ["rectification", "supervision", "revisits"];
+    expect(names("city_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "feeds", "rules"]);
+    expect(names("county_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "rules"]);
+    expect(sectionsFor("county_admin").map((s) => s.title)).toEqual([
+      "工作总览", "巡察组织", "线索办理", "反馈整改", "共享与审计",
     ]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["petitions", "clues", "findings", "rectification", "group-work", "rules"]);
+    expect(names("group_member")).toEqual(["group-work", "petitions", "clues", "findings", "rectification", "rules"]);
     expect(names("department")).toEqual(["clues", "feeds", "rules"]);
     expect(names("auditor")).toEqual([
-      "overview", "clues", "clue-funnel", "findings", "office-summary", "rectification", "planning", "rounds",
-      "talent-pool", "supervision", "revisits", "deadlines", "feeds", "audit", "rules",
+      "overview", "deadlines", "clue-funnel", "office-summary", "planning", "rounds", "talent-pool",
+      "clues", "findings", "rectification", "supervision", "revisits", "feeds", "audit", "rules",
     ]);
+    expect(sectionsFor("department").map((s) => s.section)).toEqual(["clues", "share"]);
     expect(names("informant_custodian")).toEqual(["notices"]);
     expect(names("inspected_unit")).toEqual(["unit-work", "rules"]);
     expect(names("nobody")).toEqual([]);

@@ -33,6 +33,7 @@ from typing import Any
 
 __all__ = [
     "CORE_MIGRATIONS",
+    "EVENTS_CHANNEL",
     "MIGRATIONS_DDL",
     "Migration",
     "MigrationError",
@@ -84,7 +85,23 @@ CORE_MIGRATIONS: tuple[Migration, ...] = (
         "-- tokens' and informant keys' tables, each service's schema DDL as of this release\n"
         "SELECT 1",
     ),
+    Migration(
+        "core",
+        2,
+        "events_notify",
+        "-- the relay wakes on commit instead of polling: every statement that adds events\n"
+        "-- notifies the channel (delivered when its transaction commits, once per transaction)\n"
+        "CREATE OR REPLACE FUNCTION xuncha_events_notify() RETURNS trigger\n"
+        "LANGUAGE plpgsql AS $$\n"
+        "BEGIN PERFORM pg_notify('xuncha_events', ''); RETURN NULL; END $$;\n"
+        "DROP TRIGGER IF EXISTS events_notify ON events;\n"
+        "CREATE TRIGGER events_notify AFTER INSERT ON events\n"
+        "    FOR EACH STATEMENT EXECUTE FUNCTION xuncha_events_notify()",
+    ),
 )
+
+#: the channel the ``events_notify`` trigger notifies (core migration 2)
+EVENTS_CHANNEL = "xuncha_events"
 
 
 def check_sequence(migrations: Iterable[Migration]) -> list[Migration]:

@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool
 from xuncha_shared.envelope import EventEnvelope
@@ -218,6 +219,7 @@ class OutboxRelay:
         topic_prefix: str = "",
         batch_size: int = 1000,
         poll_interval: float = 0.02,
+        idle_poll_interval: float = 1.0,
         producer: AIOKafkaProducer | None = None,
     ) -> None:
         self.pool = pool
@@ -228,6 +230,8 @@ class OutboxRelay:
         self.topic_prefix = topic_prefix
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        #: when idle and no commit was notified (commit_signal): the longest a commit can wait
+        self.idle_poll_interval = idle_poll_interval
         self._producer = producer
         self._tracer = trace.get_tracer("xuncha.relay")
         self.published = 0
@@ -236,6 +240,8 @@ class OutboxRelay:
         self.held_back: HeldBack | None = None
         #: active or standing by (another copy of the service holds the relay's lock)
         self.leadership = LeaderState()
+        #: how the relay waits while idle (set while it runs: commit_signal)
+        self.commits: CommitSignal | None = None
 
     @property
     def standing_by(self) -> bool:
@@ -384,8 +390,12 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         idle_since = 0.0
         reported_at = -1e9
+        commits = self.commits = CommitSignal(
+            self.pool, poll_interval=self.poll_interval, idle_interval=self.idle_poll_interval
+        )
         try:
             read_from = await self.position()
+            await commits.__aenter__()
             self.ready.set()
             while not stop.is_set():
                 if ahead is not None:
@@ -404,10 +414,10 @@ class OutboxRelay:
                         if held is not None and loop.time() - reported_at >= 30:
                             reported_at = loop.time()
                             log.warning("relay %s: %s", self.name, held.describe())
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.poll_interval)
+                    await commits.wait(stop)
                     continue
                 idle_since = 0.0
+                commits.stay_fast()
                 if self.held_back is not None:
                     self.held_back = None
                     log.info("relay %s: no longer held back", self.name)
@@ -424,6 +434,7 @@ class OutboxRelay:
                 await self._complete(inflight)
                 inflight = None
         finally:
+            await commits.__aexit__(None, None, None)
             if ahead is not None:
                 ahead.cancel()
                 with contextlib.suppress(BaseException):
@@ -448,13 +459,15 @@ class OutboxRelay:
 
 
 async def run_relay(settings: Settings) -> None:
-    pool = await create_pool(settings.service_database_url(), max_size=3)
+    # the leader's lock, the commit listener, a read ahead and a position being stored
+    pool = await create_pool(settings.service_database_url(), max_size=5)
     relay = OutboxRelay(
         pool,
         bootstrap=settings.kafka_bootstrap,
         service=settings.service,
         topic_prefix=settings.topic_prefix,
         poll_interval=settings.relay_poll_ms / 1000,
+        idle_poll_interval=settings.relay_idle_poll_ms / 1000,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -229,6 +229,7 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
             service=spec.name,
             topic_prefix=settings.topic_prefix,
             poll_interval=settings.relay_poll_ms / 1000,
+            idle_poll_interval=settings.relay_idle_poll_ms / 1000,
         )
         if "consumers" in parts and spec.build_consumers:
             spec.build_consumers(ctx.broker, ctx)

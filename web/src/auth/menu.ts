@@ -10,53 +10,67 @@ export type Role =
   | "informant_custodian"
   | "inspected_unit";
 
+/** The sections of the menu, in order (an office sees about fifteen pages: grouped by the work). */
+export const SECTIONS = {
+  watch: "工作总览",
+  organise: "巡察组织",
+  clues: "线索办理",
+  rectify: "反馈整改",
+  share: "共享与审计",
+} as const;
+export type Section = keyof typeof SECTIONS;
+
 export interface MenuItem {
   name: string;
   path: string;
   title: string;
+  section: Section;
   roles: readonly Role[];
 }
 
+const OFFICES: readonly Role[] = ["city_admin", "county_admin"];
+const READERS: readonly Role[] = [...OFFICES, "auditor"]; // the linked view's readers
+
 export const MENU: readonly MenuItem[] = [
-  // the linked view: offices and the auditor (reporting.domain.access.LINKED_VIEW_ROLES)
-  { name: "overview", path: "/overview", title: "总览", roles: ["city_admin", "county_admin", "auditor"] },
-  // petitions: offices and inspection groups write (intake WRITERS)
-  { name: "petitions", path: "/petitions", title: "信访受理", roles: ["city_admin", "county_admin", "group_member"] },
-  // clues: offices, groups; the auditor reads; a department its own (transferred to it)
-  { name: "clues", path: "/clues", title: "问题线索", roles: ["city_admin", "county_admin", "group_member", "auditor", "department"] },
-  // the clue funnel: the readers of the linked view
-  { name: "clue-funnel", path: "/clue-funnel", title: "线索办理漏斗", roles: ["city_admin", "county_admin", "auditor"] },
-  // problems, inspection reports, hearings, consultations (clues): offices and groups; the
-  // auditor reads
-  { name: "findings", path: "/findings", title: "问题与报告", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
-  // the office's annual figures (reporting's office summary): offices and the auditor
-  { name: "office-summary", path: "/office-summary", title: "工作总结", roles: ["city_admin", "county_admin", "auditor"] },
-  // notices to real-name reporters (R8): the informant custodian
-  { name: "notices", path: "/notices", title: "举报人告知", roles: ["informant_custodian"] },
-  // feedback and rectification
-  { name: "rectification", path: "/rectification", title: "反馈与整改", roles: ["city_admin", "county_admin", "group_member", "auditor"] },
-  // rounds, groups and the talent pool (intake, issue 13): offices write, the auditor reads
-  { name: "planning", path: "/planning", title: "巡察规划", roles: ["city_admin", "county_admin", "auditor"] },
-  { name: "rounds", path: "/rounds", title: "巡察轮次", roles: ["city_admin", "county_admin", "auditor"] },
-  { name: "talent-pool", path: "/talent-pool", title: "巡察人才库", roles: ["city_admin", "county_admin", "auditor"] },
+  // 工作总览 — the linked view (reporting.domain.access.LINKED_VIEW_ROLES), deadlines (a county
+  // its own county), the clue funnel and the office's annual figures
+  { name: "overview", path: "/overview", title: "总览", section: "watch", roles: READERS },
+  { name: "deadlines", path: "/deadlines", title: "期限预警", section: "watch", roles: READERS },
+  { name: "clue-funnel", path: "/clue-funnel", title: "线索办理漏斗", section: "watch", roles: READERS },
+  { name: "office-summary", path: "/office-summary", title: "工作总结", section: "watch", roles: READERS },
+  // 巡察组织 — rounds, groups and the talent pool (intake): offices write, the auditor reads;
   // a group's talks, surveys, symposia … (a group member's token: its own group)
-  { name: "group-work", path: "/group-work", title: "了解情况", roles: ["group_member", "city_admin", "county_admin"] },
-  // rectification's steps 9–11: plans to review, verification, close-out, supervision, red
-  // lines, the 挂图作战 board and the exports (the auditor reads the board)
-  { name: "supervision", path: "/supervision", title: "整改督办与销号", roles: ["city_admin", "county_admin", "auditor"] },
-  // 回头看 (R18), 改了再犯/屡查屡犯 (R19), common-problem lists with self-check progress
-  { name: "revisits", path: "/revisits", title: "回头看与共性问题", roles: ["city_admin", "county_admin", "auditor"] },
-  // the inspected unit's own rectification: its plan with three lists, its reports and evidence
-  { name: "unit-work", path: "/unit-work", title: "本单位整改", roles: ["inspected_unit"] },
-  // deadlines (reporting's deadlines view): offices and the auditor, a county its own county
-  { name: "deadlines", path: "/deadlines", title: "期限预警", roles: ["city_admin", "county_admin", "auditor"] },
-  // department feeds: the department itself; the city office and the auditor read
-  { name: "feeds", path: "/feeds", title: "成果共享", roles: ["department", "city_admin", "auditor"] },
-  // auditors only
-  { name: "audit", path: "/audit", title: "审计", roles: ["auditor"] },
-  // the deadline rules (GET /api/v1/rules is public): everyone who works on cases
-  { name: "rules", path: "/rules", title: "期限规则", roles: ["city_admin", "county_admin", "group_member", "department", "auditor", "inspected_unit"] },
+  { name: "planning", path: "/planning", title: "巡察规划", section: "organise", roles: READERS },
+  { name: "rounds", path: "/rounds", title: "巡察轮次", section: "organise", roles: READERS },
+  { name: "talent-pool", path: "/talent-pool", title: "巡察人才库", section: "organise", roles: READERS },
+  { name: "group-work", path: "/group-work", title: "了解情况", section: "organise", roles: ["group_member", ...OFFICES] },
+  // 线索办理 — petitions (intake WRITERS); clues (the auditor reads, a department those
+  // transferred to it); problems, reports, hearings; notices to real-name reporters (R8)
+  { name: "petitions", path: "/petitions", title: "信访受理", section: "clues", roles: [...OFFICES, "group_member"] },
+  { name: "clues", path: "/clues", title: "问题线索", section: "clues", roles: [...OFFICES, "group_member", "auditor", "department"] },
+  { name: "findings", path: "/findings", title: "问题与报告", section: "clues", roles: [...OFFICES, "group_member", "auditor"] },
+  { name: "notices", path: "/notices", title: "举报人告知", section: "clues", roles: ["informant_custodian"] },
+  // 反馈整改 — feedback and rectification; plans to review, verification, close-out,
+  // supervision, red lines, the 挂图作战 board; 回头看 (R18), recurrences (R19), common problems;
+  // the inspected unit's own plan, reports and evidence
+  { name: "rectification", path: "/rectification", title: "反馈与整改", section: "rectify", roles: [...OFFICES, "group_member", "auditor"] },
+  { name: "supervision", path: "/supervision", title: "整改督办与销号", section: "rectify", roles: READERS },
+  { name: "revisits", path: "/revisits", title: "回头看与共性问题", section: "rectify", roles: READERS },
+  { name: "unit-work", path: "/unit-work", title: "本单位整改", section: "rectify", roles: ["inspected_unit"] },
+  // 共享与审计 — department feeds (the department; the city office and the auditor read), the
+  // audit (auditors only), the deadline rules (GET /api/v1/rules is public)
+  { name: "feeds", path: "/feeds", title: "成果共享", section: "share", roles: ["department", "city_admin", "auditor"] },
+  { name: "audit", path: "/audit", title: "审计", section: "share", roles: ["auditor"] },
+  { name: "rules", path: "/rules", title: "期限规则", section: "share", roles: [...READERS, "group_member", "department", "inspected_unit"] },
 ];
+
+/** The menu in sections (only the sections with an item for the role). */
+export function sectionsFor(role: string | null | undefined): { section: Section; title: string; items: MenuItem[] }[] {
+  const items = menuFor(role);
+  return (Object.keys(SECTIONS) as Section[])
+    .map((section) => ({ section, title: SECTIONS[section], items: items.filter((m) => m.section === section) }))
+    .filter((s) => s.items.length > 0);
+}
 
 export function menuFor(role: string | null | undefined): MenuItem[] {
   if (!role) return [];
@@ -70,6 +84,7 @@ export function mayOpen(role: string | null | undefined, name: string): boolean 
 /** The first page after sign-in. */
 export function homeFor(role: string | null | undefined): string {
   if (role === "department") return "/feeds"; // its feed first, then the clues it received
+  if (role === "group_member") return "/petitions"; // receiving petitions: the daily entry while stationed
   return menuFor(role)[0]?.path ?? "/none";
 }
 

@@ -1,0 +1,111 @@
+"""Waking on commit: the relay sleeps until a transaction that added events commits, instead of
+polling the events table fifty times a second.
+
+Core migration 2 (``events_notify``) makes every statement that inserts into ``events`` notify
+the channel :data:`~xuncha_shared.migrations.EVENTS_CHANNEL`; PostgreSQL delivers the
+notification when that transaction commits (once per transaction, however many statements). A
+:class:`CommitSignal` listens on one connection of its own and tells the relay when to look.
+
+The commit-safe read may still hold a committed event back for a moment (an older transaction
+of the cluster is still open: docs/event-store.md), so after a notification or a non-empty read
+the relay keeps its short poll for :data:`FAST_WINDOW_S`; after that it waits for the next
+notification, and polls at ``idle_interval`` anyway: a notification lost with a dropped
+connection, or a hold-back longer than the window, costs at most that interval. Without a
+listening connection (it failed or was closed) the relay polls at the short interval, as
+before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+
+from xuncha_shared.migrations import EVENTS_CHANNEL
+
+log = logging.getLogger("xuncha.relay")
+
+#: after a notification or a non-empty read: short polls for this long (seconds)
+FAST_WINDOW_S = 2.0
+
+
+class CommitSignal:
+    """A LISTEN on :data:`EVENTS_CHANNEL` over a connection of ``pool``, held while open."""
+
+    def __init__(self, pool: asyncpg.Pool, *, poll_interval: float, idle_interval: float) -> None:
+        self.pool = pool
+        self.poll_interval = poll_interval
+        self.idle_interval = max(idle_interval, poll_interval)
+        self._conn: Any = None
+        self._woken = asyncio.Event()
+        self._fast_until = 0.0
+        #: notifications received (for tests and metrics)
+        self.notified = 0
+
+    @property
+    def listening(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def __aenter__(self) -> CommitSignal:
+        try:
+            conn = await self.pool.acquire()
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("relay: cannot listen for commits (%s); polling instead", exc)
+            return self
+        try:
+            await conn.add_listener(EVENTS_CHANNEL, self._notified)
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("relay: cannot listen for commits (%s); polling instead", exc)
+            await self.pool.release(conn)
+            return self
+        conn.add_termination_listener(self._lost)
+        self._conn = conn
+        self.stay_fast()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            conn.remove_termination_listener(self._lost)
+            await conn.remove_listener(EVENTS_CHANNEL, self._notified)
+        with contextlib.suppress(Exception):
+            await self.pool.release(conn)
+
+    def _notified(self, *_: object) -> None:
+        self.notified += 1
+        self._woken.set()
+
+    def _lost(self, *_: object) -> None:
+        self._woken.set()  # look now, then poll at the short interval (``listening`` is false)
+
+    def stay_fast(self) -> None:
+        """Something was just read: more may follow right behind it."""
+        self._fast_until = asyncio.get_running_loop().time() + FAST_WINDOW_S
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Until a commit is notified, ``stop`` is set, or the current interval passed."""
+        loop = asyncio.get_running_loop()
+        if not self.listening or loop.time() < self._fast_until:
+            timeout = self.poll_interval
+        else:
+            timeout = self.idle_interval
+        if self._woken.is_set():
+            self._woken.clear()
+            self.stay_fast()
+            return
+        woken = asyncio.ensure_future(self._woken.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            first = asyncio.FIRST_COMPLETED
+            await asyncio.wait({woken, stopped}, timeout=timeout, return_when=first)
+        finally:
+            woken.cancel()
+            stopped.cancel()
+        if self._woken.is_set():
+            self._woken.clear()
+            self.stay_fast()

@@ -1,0 +1,89 @@
+"""The relay wakes on commit (core migration 2's NOTIFY, xuncha_shared.commit_signal): idle, it
+does not poll the events table, yet an appended event is published without waiting out the
+idle interval; an append inside a caller's transaction wakes it only once that commits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from xuncha_shared.eventstore import NO_STREAM, PostgresEventStore
+from xuncha_shared.relay import OutboxRelay
+
+from tests.support.events import petition
+
+IDLE = 600.0  # idle poll far beyond any wait below: only a notification can wake the relay
+
+
+async def _until(predicate: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_idle_relay_sleeps_and_a_commit_wakes_it(fresh_db, fresh_topics, infra) -> None:
+    relay = OutboxRelay(
+        fresh_db.pool,
+        bootstrap=infra.kafka_bootstrap,
+        service="intake",
+        topic_prefix=fresh_topics,
+        idle_poll_interval=IDLE,
+    )
+    reads = 0
+    read_rows = relay.read_rows
+
+    async def counted(after):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return await read_rows(after)
+
+    relay.read_rows = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.wait_for(relay.ready.wait(), 60)
+        assert relay.commits is not None
+
+        async def listening() -> bool:
+            return relay.commits is not None and relay.commits.listening
+
+        await _until(listening, "the relay to listen")
+        await asyncio.sleep(2.5)  # past the short-poll window after start
+        before = reads
+        await asyncio.sleep(3)
+        assert reads - before <= 1, "the idle relay kept polling"
+
+        store = PostgresEventStore(fresh_db.pool)
+        await store.append("petition", "wake-1", NO_STREAM, [petition()])
+
+        async def published(n: int) -> Callable[[], Awaitable[bool]]:
+            async def check() -> bool:
+                return relay.published >= n
+
+            return check
+
+        await _until(await published(1), "the first event to be published", IDLE / 4)
+        assert relay.commits.notified >= 1
+
+        # inside a caller's transaction: nothing to see (or notified) before the commit
+        await asyncio.sleep(2.5)
+        conn: asyncpg.Connection = await asyncpg.connect(fresh_db.url)
+        try:
+            tx = conn.transaction()
+            await tx.start()
+            await store.append("petition", "wake-2", NO_STREAM, [petition()], conn=conn)
+            notified = relay.commits.notified
+            await asyncio.sleep(1)
+            assert relay.commits.notified == notified and relay.published == 1
+            await tx.commit()
+        finally:
+            await conn.close()
+        await _until(await published(2), "the second event to be published", IDLE / 4)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
