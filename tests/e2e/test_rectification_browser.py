@@ -112,7 +112,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.fill("#p-owner-0", "办公室")
             due = (date.today() + timedelta(days=30)).isoformat()
             await page.fill("#p-due-0", due)
-            await page.keyboard.press("Escape")
+            await page.keyboard.press("Tab")  # the date picker takes typed text on change (blur)
             await page.click("#p-submit")
             plans = page.locator("#unit-plans tbody tr", has_text="已报送，待审核")
             await plans.first.wait_for()
@@ -157,6 +157,8 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             office_page = await office_ctx.new_page()
             await sign_in(office_page, url, office)
             await office_page.click('[data-menu="supervision"]')
+            # the router's guard checks the session first: reload only once the address changed
+            await office_page.wait_for_url("**/supervision")
             unit_row = office_page.locator("#board-units .el-collapse-item", has_text="浏览器测试")
 
             async def on_board() -> bool:
