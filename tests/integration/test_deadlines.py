@@ -32,6 +32,7 @@ from xuncha_shared.clocks.rules import (
     WarningPolicy,
 )
 from xuncha_shared.contracts import REGISTRY, intake, rectification
+from xuncha_shared.contracts.common import WarningColour
 from xuncha_shared.db import create_pool
 from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
@@ -46,7 +47,7 @@ def rect_warning(d: Deadline, colour: str) -> rectification.DeadlineWarningRaise
     return rectification.DeadlineWarningRaised(
         deadline_id=d.deadline_id, rule_id=d.rule_id, rule_version=d.rule_version,
         due_date=d.due_date, issue_id=uuid.UUID(d.aggregate_id), unit=d.owner,
-        colour=rectification.WarningColour(colour),
+        colour=WarningColour(colour),
     )  # fmt: skip
 
 

@@ -21,6 +21,8 @@ the inbox row), otherwise a new one. Commands whose decision needs work inside t
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
@@ -32,7 +34,7 @@ from xuncha_shared.domain.aggregates import AggregateKind, State
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NO_STREAM, EventStore, NewEvent
-from xuncha_shared.unit_of_work import UnitOfWork, joined
+from xuncha_shared.unit_of_work import TRANSIENT_ATTEMPTS, UnitOfWork, joined, transient
 
 __all__ = ["Aggregates", "NoReadModel", "Reaction", "ReadModel", "Recorded", "new_events"]
 
@@ -138,10 +140,23 @@ class Aggregates(Generic[S]):
     async def execute(
         self, stream_id: object, decide: Decision[S], meta: Meta, *, conn: Any = None
     ) -> S:
-        """Load, decide, and record what was decided in one unit of work; the new state."""
-        state = await self.load(stream_id)
-        events = decide(state)
-        if events:
-            async with self.transaction(conn) as tx:
-                await self.record(tx, stream_id, state, events, meta)
-        return state
+        """Load, decide, and record what was decided in one unit of work; the new state.
+
+        In a unit of work of its own, a transaction the database rolled back to break a
+        deadlock (two commands closing the same deadlines in another order, say) is tried again
+        from the load: it committed nothing. In the caller's transaction the caller decides."""
+        attempt = 1
+        while True:
+            state = await self.load(stream_id)
+            events = decide(state)
+            if not events:
+                return state
+            try:
+                async with self.transaction(conn) as tx:
+                    await self.record(tx, stream_id, state, events, meta)
+                return state
+            except Exception as exc:
+                if conn is not None or attempt >= TRANSIENT_ATTEMPTS or not transient(exc):
+                    raise
+                attempt += 1
+                await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)

@@ -18,7 +18,18 @@ import asyncpg
 
 from xuncha_shared.metrics import counting_appends
 
-__all__ = ["UnitOfWork", "joined", "pg_unit_of_work"]
+__all__ = ["TRANSIENT_ATTEMPTS", "UnitOfWork", "joined", "pg_unit_of_work", "transient"]
+
+#: how often a unit of work the database rolled back to break a deadlock (or a serialization
+#: conflict) is tried in all: it did nothing, so doing it again is safe
+TRANSIENT_ATTEMPTS = 3
+
+
+def transient(exc: BaseException) -> bool:
+    """The database rolled the transaction back for a reason that a retry removes (SQLSTATE
+    class 40: deadlock detected, serialization failure): nothing of it was committed."""
+    return isinstance(exc, asyncpg.exceptions.TransactionRollbackError)
+
 
 #: a factory of transactions yielding the connection (``None`` with the in-memory fakes)
 UnitOfWork = Callable[[], AbstractAsyncContextManager[Any]]

@@ -40,6 +40,9 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08
     asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, crash, recovery
     asyncpg.exceptions.ConnectionDoesNotExistError,  # the connection closed mid-query
+    # class 40: rolled back to break a deadlock (or a serialization conflict) after the
+    # command loop's own retries: nothing was committed, trying again later succeeds
+    asyncpg.exceptions.TransactionRollbackError,
 )
 RETRY_AFTER_S = 5
 
