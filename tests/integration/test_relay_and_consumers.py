@@ -39,12 +39,12 @@ async def _append_many(pool, n: int, per_call: int = 100) -> set[uuid.UUID]:
     return ids
 
 
-async def _wait_for(predicate, timeout: float, what: str) -> None:
+async def _wait_for(predicate, timeout: float, what: str, every: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await predicate():
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -104,7 +104,7 @@ async def _relay_position(pool) -> int:
 async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
     fresh_db, fresh_topics, infra
 ):
-    total = 12_000
+    total = 6_000  # six batches of the relay's 1,000: killed after the first, before the last
     ids = await _append_many(fresh_db.pool, total)
     env = {
         "XUNCHA_SERVICE": "intake",
@@ -118,7 +118,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
         async def some_published() -> bool:
             return 0 < await _relay_position(fresh_db.pool) < total
 
-        await _wait_for(some_published, 60, "the relay to publish a first batch")
+        await _wait_for(some_published, 60, "the relay to publish a first batch", every=0.005)
         relay.send_signal(signal.SIGKILL)  # mid-stream: batches are in flight
         await asyncio.to_thread(relay.wait, 10)
     finally:
