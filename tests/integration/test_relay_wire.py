@@ -4,7 +4,6 @@ relay's read), parses to exactly the stored envelope and keeps its hash; its hea
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 from xuncha_shared.envelope import EventEnvelope
@@ -13,7 +12,7 @@ from xuncha_shared.eventstore.base import START
 from xuncha_shared.ids import uuid7
 from xuncha_shared.relay import OutboxRelay, kafka_headers, row_headers
 
-from tests.support.events import ACTOR, petition
+from tests.support.events import ACTOR, petition, read_all_settled
 
 
 async def test_wire_built_by_the_database_parses_to_the_stored_envelope(fresh_db, infra):
@@ -29,13 +28,7 @@ async def test_wire_built_by_the_database_parses_to_the_stored_envelope(fresh_db
     )
     await store.append("petition", '案件-"1"\\', NO_STREAM, [petition(), awkward])
     await store.append("petition", "plain", NO_STREAM, [petition()])
-    # commit-safe: another session of the cluster with an older open transaction holds the
-    # committed events back for a moment
-    for _ in range(600):
-        stored = await store.read_all(START, 100)
-        if len(stored) == 3:
-            break
-        await asyncio.sleep(0.1)
+    stored = await read_all_settled(store, 3)  # an older open transaction may hold them back
     assert len(stored) == 3
 
     relay = OutboxRelay(fresh_db.pool, bootstrap=infra.kafka_bootstrap, service="wire-test")

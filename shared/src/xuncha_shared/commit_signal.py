@@ -49,24 +49,25 @@ class CommitSignal:
     def listening(self) -> bool:
         return self._conn is not None and not self._conn.is_closed()
 
-    async def __aenter__(self) -> CommitSignal:
+    async def listen(self) -> None:
+        """LISTEN on a connection of the pool (a failure leaves the relay polling)."""
         try:
             conn = await self.pool.acquire()
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
-            return self
+            return
         try:
             await conn.add_listener(EVENTS_CHANNEL, self._notified)
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             await self.pool.release(conn)
-            return self
+            return
         conn.add_termination_listener(self._lost)
         self._conn = conn
         self.stay_fast()
-        return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def close(self) -> None:
+        """Stop listening and give the connection back."""
         conn, self._conn = self._conn, None
         if conn is None:
             return
@@ -94,10 +95,6 @@ class CommitSignal:
             timeout = self.poll_interval
         else:
             timeout = self.idle_interval
-        if self._woken.is_set():
-            self._woken.clear()
-            self.stay_fast()
-            return
         woken = asyncio.ensure_future(self._woken.wait())
         stopped = asyncio.ensure_future(stop.wait())
         try:

@@ -395,7 +395,7 @@ class OutboxRelay:
         )
         try:
             read_from = await self.position()
-            await commits.__aenter__()
+            await commits.listen()
             self.ready.set()
             while not stop.is_set():
                 if ahead is not None:
@@ -434,7 +434,7 @@ class OutboxRelay:
                 await self._complete(inflight)
                 inflight = None
         finally:
-            await commits.__aexit__(None, None, None)
+            await commits.close()
             if ahead is not None:
                 ahead.cancel()
                 with contextlib.suppress(BaseException):
