@@ -25,3 +25,13 @@ export function initChart(el: HTMLElement): echarts.ECharts {
   }
   return chart;
 }
+
+/** The category axis of a chart by jurisdiction: every name shown (ECharts would skip every
+ * other county when they crowd), slanted when there are many. */
+export function jurisdictionAxis(names: string[]) {
+  return {
+    type: "category" as const,
+    data: names,
+    axisLabel: { fontSize: 13, color: "#1f2329", interval: 0, rotate: names.length > 8 ? 30 : 0 },
+  };
+}
