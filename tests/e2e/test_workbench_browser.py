@@ -44,7 +44,6 @@ pytestmark = [pytest.mark.timeout(900)]
 
 NANCHENG = "361021"
 #: the pages of rounds, groups and the talent pool (issue 13)
-ROUND_PAGES = ["planning", "rounds", "talent-pool", "group-work"]
 NANCHENG_UNIT = "南城县交通运输局"
 
 
