@@ -43,7 +43,6 @@ from tests.support.workbench import (
 pytestmark = [pytest.mark.timeout(900)]
 
 NANCHENG = "361021"
-#: the pages of rounds, groups and the talent pool (issue 13)
 NANCHENG_UNIT = "南城县交通运输局"
 
 
