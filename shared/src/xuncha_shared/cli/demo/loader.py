@@ -55,6 +55,7 @@ class LoadSummary:
     reports: int = 0
     acknowledged: int = 0
     verified: int = 0
+    closed_out: int = 0
     acknowledged_clues: int = 0
     results: int = 0
     disposed: int = 0
@@ -225,6 +226,7 @@ class _Loader:
                 city["petitions_received"] - base["petitions_received"] >= summary.petitions
                 and city["clues_transferred"] - base["clues_transferred"] >= expected_transfers
                 and city["rectification_reports"] - base["rectification_reports"] >= summary.reports
+                and city["issues_closed_out"] - base["issues_closed_out"] >= summary.closed_out
             )
 
         await _wait_for(projected, VIEW_WAIT_S, "the reporting projection to catch up", 1.0)
@@ -290,7 +292,7 @@ class _Loader:
             to_report, self.report, self.task("整改报告 (rectification)", len(to_report))
         )
         done = [(i, who) for i, issue, who in self.reports_planned if issue.report == "done"]
-        await load_rectification(self.client, self.endpoints, done)
+        _reviewed, summary.closed_out = await load_rectification(self.client, self.endpoints, done)
         await self.wait_for_projection(before)
         await self.acknowledge()
         plan_clues = [
