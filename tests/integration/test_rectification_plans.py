@@ -6,7 +6,8 @@ service's composition in this process, real bearer tokens, the service's clock m
 - a unit token sees only its own plan and issues (404 otherwise), the unit alone submits;
 - evidence: the type is read from the bytes (a renamed file is refused), DOCX and XLSX too;
 - a long-term issue closes out only with its lasting mechanism and stays watched;
-- task due dates (R1) and the progress-report cadence (R15) fire once each as events.
+- task due dates (R1) and the progress-report cadence (R15) fire once each as events;
+- a supervision's due date (R4) fires once for each supervised issue not reported done.
 """
 
 from __future__ import annotations
@@ -253,3 +254,59 @@ async def test_task_due_dates_and_the_progress_cadence_fire_once(svc: InProcessS
         f"{issues[0]}%",
     )
     assert [s["state"] for s in states] == ["met_late", "running"]
+
+
+async def test_a_supervision_due_date_fires_once_for_each_issue_not_reported_done(
+    svc: InProcessService,
+) -> None:
+    """R4: each supervised issue waits for the unit's report that it is done; the one still
+    open after the due date fires ``SupervisionOverdue`` once on its own stream; an issue already
+    reported done when supervised is met at once."""
+    issues = await fed_back(svc)
+    pid = (await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))).json()["id"]
+    await post(svc, f"/api/v1/rectification-plans/{pid}/approve", "county")
+    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改"}
+    r = await post(svc, f"/api/v1/rectifications/{issues[1]}/reports", "unit", json=done)
+    assert r.status_code == 201, r.text
+    due_on = (NOW.date() + timedelta(days=10)).isoformat()
+    body = {
+        "unit_id": str(UNIT),
+        "issue_ids": issues,
+        "kind": "key",
+        "note": "重点督办（测试）",
+        "due_on": due_on,
+    }
+    r = await post(svc, "/api/v1/supervisions", "county", json=body)
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    rows = await svc.ctx.pool.fetch(
+        "SELECT aggregate_id, state, due_date FROM deadlines "
+        "WHERE kind = 'rectification.supervision_due' ORDER BY aggregate_id"
+    )
+    assert {r["aggregate_id"]: r["state"] for r in rows} == {
+        issues[0]: "running",
+        issues[1]: "met",
+    }
+    assert {r["due_date"].isoformat() for r in rows} == {due_on}
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(NOW + timedelta(days=11))
+    fired = await worker.fire_due()  # before the progress report (R15) and the task are due
+    stream = await svc.ctx.store.read_stream(issues[0])
+    assert len(fired) == 1 and fired[0].event_id in {e.event_id for e in stream}
+    assert await worker.fire_due() == []
+    overdue = [e for e in stream if e.event_type == "rectification.SupervisionOverdue"]
+    assert len(overdue) == 1
+    assert overdue[0].payload["supervision_id"] == sid
+    assert overdue[0].payload["due_date"] == due_on
+    other = await svc.ctx.store.read_stream(issues[1])
+    assert "rectification.SupervisionOverdue" not in [e.event_type for e in other]
+    # the late report still satisfies it (met late)
+    r = await post(svc, f"/api/v1/rectifications/{issues[0]}/reports", "unit", json=done)
+    assert r.status_code == 201, r.text
+    state = await svc.ctx.pool.fetchval(
+        "SELECT state FROM deadlines WHERE kind = 'rectification.supervision_due' "
+        "AND aggregate_id = $1",
+        issues[0],
+    )
+    assert state == "met_late"

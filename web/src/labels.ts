@@ -200,6 +200,7 @@ export const DEADLINE_KINDS: Record<string, string> = {
   "clues.escalation": "报送市委巡察办（5个工作日）",
   "rectification.task_due": "整改任务完成时限",
   "rectification.progress_report": "每两周报告整改进展",
+  "rectification.supervision_due": "督办时限",
   "intake.acceptance_notice": "实名举报受理告知（15个工作日）",
   "intake.result_notice": "实名举报办理结果告知（15个工作日）",
   "intake.walk_in": "来访当日接待处理",

@@ -54,7 +54,9 @@ def handlers(ctx: ServiceContext) -> RectificationHandlers:
         read_model,
         now=lambda: ctx.now(),
         plans=ctx.aggregates(PLAN, SqlPlanReadModel(ctx.pool)),
-        oversight=ctx.aggregates(OVERSIGHT, oversight_rows, [oversight_rows]),
+        oversight=ctx.aggregates(
+            OVERSIGHT, oversight_rows, [oversight_rows, deadlines.SupervisionDeadlines(clock)]
+        ),
         tables=RectificationTables(ctx.pool),
         closed_issues=topics.closed_out,
     )

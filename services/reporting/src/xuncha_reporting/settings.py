@@ -15,9 +15,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: reports (the linked view's linkage figures) and petitions' groups and units, the 挂图作战 board
 #: and verified close-outs, 7 = + intake's R8 result-notice clock, 8 = + revisits (回头看),
 #: recurrences (改了再犯/屡查屡犯) and common-problem lists with the units' self-checks
-#: (``domain.revisit_views``). A projection of an older version is rebuilt from the history when
+#: (``domain.revisit_views``), 9 = + rectification tasks' and supervisions' deadlines
+#: (``domain.rectification_clocks``) and the overdue progress reports and supervisions in the
+#: board's history. A projection of an older version is rebuilt from the history when
 #: the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 8
+PROJECTION_VERSION = 9
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -63,6 +63,8 @@ CREATE INDEX IF NOT EXISTS deadlines_next_fire ON deadlines (next_fire_at)
 CREATE INDEX IF NOT EXISTS deadlines_provisional ON deadlines (due_date)
     WHERE provisional AND state IN ('running', 'warning_yellow', 'warning_red');
 CREATE INDEX IF NOT EXISTS deadlines_jurisdiction_state ON deadlines (jurisdiction, state);
+CREATE INDEX IF NOT EXISTS deadlines_open_by_aggregate ON deadlines (aggregate_id, kind)
+    WHERE state IN ('running', 'warning_yellow', 'warning_red', 'overdue');
 """
 
 
@@ -239,6 +241,16 @@ WHERE kind = $1 AND key = $2 AND state IN ('running', 'warning_yellow', 'warning
 RETURNING {_COLUMNS}
 """
 
+_END_ALL_SQL = f"""
+UPDATE deadlines
+SET state = CASE WHEN $4 THEN 'cancelled'
+                 WHEN $2 < overdue_at THEN 'met' ELSE 'met_late' END,
+    ended_at = $2, ended_by = $3, next_fire_at = NULL
+WHERE kind = $1 AND aggregate_id = $5
+  AND state IN ('running', 'warning_yellow', 'warning_red', 'overdue')
+RETURNING {_COLUMNS}
+"""
+
 
 class Clocks:
     """A service's handle on its deadlines: calendar, rules, R10 thresholds and the clock.
@@ -318,6 +330,33 @@ class Clocks:
         """The deadline no longer applies (the case ended another way); it never fires."""
         row = await conn.fetchrow(_END_SQL, kind, key, at or self.now(), by, True)
         return Deadline.from_record(row) if row else None
+
+    async def satisfy_all(
+        self,
+        conn: Any,
+        kind: str,
+        aggregate_id: str,
+        *,
+        at: datetime | None = None,
+        by: UUID | None = None,
+    ) -> list[Deadline]:
+        """``satisfy`` every open deadline of ``kind`` on ``aggregate_id`` (several keys: one
+        per supervision of an issue)."""
+        rows = await conn.fetch(_END_ALL_SQL, kind, at or self.now(), by, False, aggregate_id)
+        return [Deadline.from_record(r) for r in rows]
+
+    async def cancel_all(
+        self,
+        conn: Any,
+        kind: str,
+        aggregate_id: str,
+        *,
+        at: datetime | None = None,
+        by: UUID | None = None,
+    ) -> list[Deadline]:
+        """``cancel`` every open deadline of ``kind`` on ``aggregate_id``."""
+        rows = await conn.fetch(_END_ALL_SQL, kind, at or self.now(), by, True, aggregate_id)
+        return [Deadline.from_record(r) for r in rows]
 
     async def get(self, conn: Any, kind: str, key: str) -> Deadline | None:
         row = await conn.fetchrow(

@@ -147,6 +147,8 @@ R15_DISPATCH = "weekly_dispatch"
 R15_REPORT = "biweekly_report"
 #: a rectification task's due date, set by the approved plan per task type (R1)
 R1_TASK_DUE = "rectification_task_due"
+#: a supervision order's (督办) due date, set by the office when it supervises (R4)
+R4_SUPERVISION_DUE = "supervision_due"
 
 _XUNSHI = "中国共产党巡视工作条例 (2015)"
 _JIANJU = "纪检监察机关处理检举控告工作规则 (2020), by analogy"
@@ -198,6 +200,10 @@ RULES = RuleBook(
         DeadlineRule(
             R1_TASK_DUE, 1, date(2015, 8, 3), RuleKind.SAME_DAY, 0, ("R1",),
             "整改任务按审定方案的完成时限完成（立行立改须在整改报告前完成）", _SEEDS,
+        ),
+        DeadlineRule(
+            R4_SUPERVISION_DUE, 1, date(2015, 8, 3), RuleKind.SAME_DAY, 0, ("R4",),
+            "督办事项在督办时限内整改到位（单位报告整改完成）", f"{_XUNSHI} 第三十一条; {_SEEDS}",
         ),
     ]
 )  # fmt: skip

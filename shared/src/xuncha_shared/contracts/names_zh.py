@@ -74,6 +74,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.IssueClosedOut": "对账销号",
     "rectification.TaskOverdue": "整改任务逾期",
     "rectification.ProgressReportOverdue": "整改进展报告逾期",
+    "rectification.SupervisionOverdue": "督办逾期",
     "rectification.SupervisionOrdered": "整改督办",
     "rectification.RedLineWarningIssued": "红线预警",
     "rectification.IssueReopened": "回头看重新整改",

@@ -5,6 +5,10 @@ months after the feedback (rule ``xunshi_2015_art27``), with R10's yellow and re
 ``RectificationReported`` satisfies it (met, or met_late after the due date); the deadline
 worker fires ``rectification.DeadlineWarningRaised`` (yellow, red) and
 ``rectification.RectificationOverdue`` on the issue's stream.
+
+Besides R1: each task of an approved plan (R1, ``TaskOverdue``), the progress-report cadence
+(R15, ``ProgressReportOverdue``) and each supervised issue of a supervision order (R4,
+``SupervisionOverdue``); all on the issue's stream.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
 from xuncha_shared.clocks.rules import (
     R1_RECTIFICATION_REPORT,
     R1_TASK_DUE,
+    R4_SUPERVISION_DUE,
     R10_WARNINGS,
     R15_REPORT,
 )
@@ -84,15 +89,86 @@ PROGRESS_REPORT = DeadlineKind(
     recomputed=FORMAL_REPORT.recomputed,
 )
 
+
+def supervision_key(issue_id: object, supervision_id: object) -> str:
+    """One deadline per supervised issue of a supervision order (R4)."""
+    return f"{issue_id}:supervision:{supervision_id}"
+
+
+SUPERVISION_DUE = DeadlineKind(
+    name="rectification.supervision_due",
+    rule_id=R4_SUPERVISION_DUE,
+    stream_type="issue",
+    waits_for="rectification.RectificationReported(completed=true)",
+    overdue=lambda d: c.SupervisionOverdue(
+        deadline_id=d.deadline_id,
+        rule_id=d.rule_id,
+        rule_version=d.rule_version,
+        due_date=d.due_date,
+        issue_id=UUID(d.aggregate_id),
+        supervision_id=UUID(d.key.rsplit(":", 1)[1]),
+        unit=d.owner,
+    ),
+    recomputed=FORMAL_REPORT.recomputed,
+)
+
 #: what the service's deadline worker fires
-KINDS = (FORMAL_REPORT, TASK_DUE, PROGRESS_REPORT)
+KINDS = (FORMAL_REPORT, TASK_DUE, PROGRESS_REPORT, SUPERVISION_DUE)
 #: what ``GET /api/v1/rules`` lists
-RULE_IDS = (R1_RECTIFICATION_REPORT, R1_TASK_DUE, R10_WARNINGS, R15_REPORT)
+RULE_IDS = (R1_RECTIFICATION_REPORT, R1_TASK_DUE, R4_SUPERVISION_DUE, R10_WARNINGS, R15_REPORT)
 
 
 def progress_key(issue_id: str, index: int) -> str:
     """The n-th progress-report period of an issue (R15): one deadline per period."""
     return f"{issue_id}:progress:{index}"
+
+
+#: an issue in one of these states has been reported done: a supervision has nothing to wait for
+_DONE_STATES = ("reported_done", "verified", "closed_out")
+
+
+class SupervisionDeadlines:
+    """R4: a supervision order (督办) gives the office's due date to each supervised issue; the
+    unit's report that the issue is done satisfies it (a later rejected verification does not
+    reopen it: the office supervises again), the close-out cancels what is still open, and an
+    issue still not reported done after the due date fires ``rectification.SupervisionOverdue``
+    on its stream. An issue already reported done when supervised is satisfied at once.
+
+    The supervised issues' rows are locked (``FOR UPDATE``) while their deadlines start, so a
+    report committing at the same moment either is seen here or sees the new deadlines."""
+
+    def __init__(self, clocks: Clocks) -> None:
+        self.clocks = clocks
+
+    async def __call__(self, conn: Any, state: Any, recorded: Sequence[Recorded]) -> None:
+        for envelope, event in recorded:
+            if not isinstance(event, c.SupervisionOrdered):
+                continue
+            rows = await conn.fetch(
+                "SELECT issue_id, status FROM issue_view WHERE issue_id = ANY($1::uuid[]) "
+                "ORDER BY issue_id FOR UPDATE",
+                event.issue_ids,
+            )
+            done = {r["issue_id"] for r in rows if r["status"] in _DONE_STATES}
+            for issue_id in event.issue_ids:
+                key = supervision_key(issue_id, event.supervision_id)
+                await self.clocks.start(
+                    conn,
+                    SUPERVISION_DUE,
+                    key=key,
+                    jurisdiction=event.jurisdiction,
+                    stream_id=str(issue_id),
+                    aggregate_id=str(issue_id),
+                    owner=event.unit,
+                    started_at=envelope.occurred_at,
+                    started_by=envelope.event_id,
+                    due_on=event.due_on,
+                )
+                if issue_id in done:
+                    await self.clocks.satisfy(
+                        conn, SUPERVISION_DUE.name, key, at=envelope.occurred_at,
+                        by=envelope.event_id,
+                    )  # fmt: skip
 
 
 class TaskDeadlines:
@@ -158,6 +234,10 @@ class TaskDeadlines:
                         conn, TASK_DUE.name, str(task.task_id), at=envelope.occurred_at,
                         by=envelope.event_id,
                     )  # fmt: skip
+                await self.clocks.satisfy_all(
+                    conn, SUPERVISION_DUE.name, envelope.stream_id, at=envelope.occurred_at,
+                    by=envelope.event_id,
+                )  # fmt: skip
             elif isinstance(event, c.IssueClosedOut):
                 await self.clocks.cancel(
                     conn, PROGRESS_REPORT.name,
@@ -169,6 +249,10 @@ class TaskDeadlines:
                         conn, TASK_DUE.name, str(task.task_id), at=envelope.occurred_at,
                         by=envelope.event_id,
                     )  # fmt: skip
+                await self.clocks.cancel_all(
+                    conn, SUPERVISION_DUE.name, envelope.stream_id, at=envelope.occurred_at,
+                    by=envelope.event_id,
+                )  # fmt: skip
 
 
 def _due(event: c.IssueFedBack) -> date | None:

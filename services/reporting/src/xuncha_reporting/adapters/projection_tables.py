@@ -16,6 +16,7 @@ from xuncha_reporting.domain.intake_clocks import close_with_stationings, real_n
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import (
     Ack,
+    CaseMark,
     Change,
     DeadlineEnded,
     DeadlineFired,
@@ -28,6 +29,7 @@ from xuncha_reporting.domain.model import (
     LedgerIssue,
     LedgerReport,
 )
+from xuncha_reporting.domain.rectification_clocks import MARKED_KINDS
 
 FEED_LIMIT = 500
 #: the feed list's sort keys (``?sort=``, ``xuncha_shared.http.paging``) and their SQL
@@ -106,14 +108,39 @@ class ProjectionTables:
             VALUES ($1, $2, $3, true)
             ON CONFLICT (kind, key) DO UPDATE SET due_date = EXCLUDED.due_date, from_firing = true
         """
+        self._case_mark_sql = f"""
+            INSERT INTO {s}.deadline_case_marks (case_id, event_id, at, done)
+            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+        """
+        # the kinds ended by their case's marks (domain.rectification_clocks): ended when they
+        # started if the last mark before was done, else at the first done mark after
         self._deadlines_sql = f"""
-            SELECT kind, key, rule_id, rule_version, due_date, case_type, jurisdiction, owner,
-                   waits_for, started_at, yellow_event_id, red_event_id, overdue_event_id,
-                   ended_at, ended_by
-            FROM {s}.deadlines
-            WHERE due_date IS NOT NULL AND jurisdiction IS NOT NULL
-              AND ($1::text IS NULL OR jurisdiction = $1)
-            ORDER BY due_date, kind, key
+            SELECT d.kind, d.key, d.rule_id, d.rule_version, d.due_date, d.case_type,
+                   d.jurisdiction, d.owner, d.waits_for, d.started_at, d.yellow_event_id,
+                   d.red_event_id, d.overdue_event_id,
+                   COALESCE(d.ended_at, m.ended_at) AS ended_at,
+                   COALESCE(d.ended_by, m.ended_by) AS ended_by
+            FROM {s}.deadlines d
+            LEFT JOIN LATERAL (
+                SELECT CASE WHEN before.done THEN d.started_at ELSE after.at END AS ended_at,
+                       CASE WHEN before.done THEN before.event_id ELSE after.event_id END
+                           AS ended_by
+                FROM (SELECT 1) one
+                LEFT JOIN LATERAL (
+                    SELECT c.done, c.event_id FROM {s}.deadline_case_marks c
+                    WHERE c.case_id = split_part(d.key, '/', 1) AND c.at <= d.started_at
+                    ORDER BY c.at DESC, c.event_id DESC LIMIT 1
+                ) before ON true
+                LEFT JOIN LATERAL (
+                    SELECT c.at, c.event_id FROM {s}.deadline_case_marks c
+                    WHERE c.case_id = split_part(d.key, '/', 1) AND c.done
+                      AND c.at > d.started_at
+                    ORDER BY c.at, c.event_id LIMIT 1
+                ) after ON true
+            ) m ON d.kind = ANY($2::text[]) AND d.started_at IS NOT NULL
+            WHERE d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
+              AND ($1::text IS NULL OR d.jurisdiction = $1)
+            ORDER BY d.due_date, d.kind, d.key
         """
         self._fact_sql = f"""
             WITH fresh AS (
@@ -273,6 +300,13 @@ class ProjectionTables:
                 )
             case DemoMark():
                 return self._meta_set_sql, ("demo", 1)
+            case CaseMark():
+                return self._case_mark_sql, (
+                    change.case_id,
+                    change.event_id,
+                    change.at,
+                    change.done,
+                )
             case DeadlineStart():
                 version, due = self.rules.due(change.rule_id, change.started_at, change.due_date)
                 return self._deadline_start_sql, (
@@ -441,7 +475,7 @@ class ProjectionTables:
         self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str | None
     ) -> list[dict[str, Any]]:
         """Every deadline (of ``jurisdiction``, or all) whose start or firing was projected."""
-        rows = await conn.fetch(self._deadlines_sql, jurisdiction)
+        rows = await conn.fetch(self._deadlines_sql, jurisdiction, list(MARKED_KINDS))
         return close_with_stationings(real_name_result_notices([_trimmed(r) for r in rows]))
 
     async def unit_ledger(

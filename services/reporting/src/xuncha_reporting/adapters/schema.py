@@ -27,6 +27,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "ledger_issues": ("issue_id",),
     "ledger_reports": ("event_id",),
     "deadlines": ("kind", "key"),
+    "deadline_case_marks": ("case_id", "event_id"),
     "lifecycle_docs": ("kind", "key"),
 }
 
@@ -138,6 +139,16 @@ CREATE TABLE IF NOT EXISTS {s}.deadlines (
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS deadlines_by_jurisdiction ON {s}.deadlines (jurisdiction, due_date);
+-- an issue's marks (reported done / closed out = done; rejected, reopened = not done): the
+-- rectification tasks' and supervisions' deadlines end by them when the view is read
+CREATE TABLE IF NOT EXISTS {s}.deadline_case_marks (
+    case_id  text        NOT NULL,
+    event_id uuid        NOT NULL,
+    at       timestamptz NOT NULL,
+    done     boolean     NOT NULL,
+    PRIMARY KEY (case_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS deadline_case_marks_by_case ON {s}.deadline_case_marks (case_id, at);
 -- steps 1–4 of the lifecycle (units, term plans, rounds, groups, stationings, intake records,
 -- clues' rounds and classes): one document per entity, the latest version kept
 CREATE TABLE IF NOT EXISTS {s}.lifecycle_docs (

@@ -43,6 +43,8 @@ EVENT_ZH = {
     "rectification.RectificationVerified": "整改核实",
     "rectification.IssueClosedOut": "对账销号",
     "rectification.TaskOverdue": "整改任务逾期",
+    "rectification.ProgressReportOverdue": "整改进展报告逾期",
+    "rectification.SupervisionOverdue": "督办逾期",
 }
 PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
 OPEN = ("fed_back", "planned", "in_progress")

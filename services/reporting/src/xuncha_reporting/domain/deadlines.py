@@ -4,8 +4,10 @@ Reporting cannot read the services' ``deadlines`` tables; it follows the events 
 starting event (``IssueFedBack`` for R1, ``ClueTransferred`` for R3, a real-name
 ``PetitionReceived`` for R8), the firing events (warnings, overdue), ``DeadlineRecomputed`` and
 the satisfying event (a formal or final ``RectificationReported`` for R1, ``ClueEscalated`` for
-R7). R7's clock is started inside the clues service from the clue's state (registration time,
-R12 classification); reporting learns of an R7 deadline from its ``EscalationOverdue`` only.
+R7). A rectification task's and a supervision's deadlines end by the issue's marks
+(``rectification_clocks``). R7's clock is started inside the clues service from the clue's state
+(registration time, R12 classification); reporting learns of an R7 deadline from its
+``EscalationOverdue`` only.
 
 The state is decided when the view is read, from what the rows hold, so the order in which the
 events were applied does not matter (a rebuild merges several histories)."""
@@ -24,6 +26,8 @@ class Kind(StrEnum):
     """The deadline kinds of the services (their ``DeadlineKind.name``)."""
 
     FORMAL_REPORT = "rectification.formal_report"  # R1
+    TASK_DUE = "rectification.task_due"  # R1, each task of an approved plan
+    SUPERVISION = "rectification.supervision_due"  # R4
     TRANSFER_RESULT = "clues.transfer_result"  # R3
     ESCALATION = "clues.escalation"  # R7
     ACCEPTANCE_NOTICE = "intake.acceptance_notice"  # R8
@@ -48,6 +52,18 @@ KINDS: dict[str, KindInfo] = {
         "issue",
         "rectification.RectificationReported(kind=formal)",
         "被巡察单位报送整改情况报告",
+    ),
+    Kind.TASK_DUE: KindInfo(
+        "rectification_task_due",
+        "issue",
+        "rectification.RectificationReported(completed=true)",
+        "按审定方案完成整改任务",
+    ),
+    Kind.SUPERVISION: KindInfo(
+        "supervision_due",
+        "issue",
+        "rectification.RectificationReported(completed=true)",
+        "督办事项整改到位",
     ),
     Kind.TRANSFER_RESULT: KindInfo(
         "xunshi_2015_art29", "clue", "clues.TransferResultReported", "职能部门反馈线索办理情况"

@@ -31,8 +31,9 @@ from xuncha_shared.contracts import intake
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
-from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
-from xuncha_reporting.domain.model import Change, DeadlineEnded, DeadlineFired, DeadlineStart
+from xuncha_reporting.domain.deadline_changes import fired, start
+from xuncha_reporting.domain.deadlines import CST, Kind
+from xuncha_reporting.domain.model import Change, DeadlineEnded
 
 EVENT_TYPES: frozenset[str] = frozenset(
     {
@@ -56,40 +57,6 @@ def _day(d: date) -> datetime:
     return datetime.combine(d, time(0), CST)
 
 
-def _start(
-    kind: Kind, key: str, envelope: EventEnvelope, owner: str, at: datetime
-) -> DeadlineStart:
-    info = KINDS[kind]
-    return DeadlineStart(
-        kind=kind.value,
-        key=key,
-        rule_id=info.rule_id,
-        case_type=info.case_type,
-        jurisdiction=envelope.jurisdiction,
-        owner=owner,
-        waits_for=info.waits_for,
-        started_at=at,
-    )
-
-
-def _fired(kind: Kind, key: str, envelope: EventEnvelope, payload: Any, owner: str) -> Change:
-    info = KINDS[kind]
-    return DeadlineFired(
-        kind=kind.value,
-        key=key,
-        stage="overdue",
-        event_id=envelope.event_id,
-        rule_id=payload.rule_id,
-        rule_version=payload.rule_version,
-        due_date=payload.due_date.isoformat(),
-        case_type=info.case_type,
-        jurisdiction=envelope.jurisdiction,
-        owner=owner,
-        waits_for=info.waits_for,
-        at=envelope.occurred_at,
-    )
-
-
 def _cadence(group_id: object, stationing_id: object, word: str, n: int) -> str:
     return f"{group_id}/{stationing_id}/{word}/{n}"
 
@@ -99,22 +66,20 @@ def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list
     office = envelope.jurisdiction
     match payload:
         case intake.PetitionReceived() if payload.channel is Channel.VISIT:
-            return [
-                _start(
-                    Kind.WALK_IN, str(payload.petition_id), envelope, office, envelope.occurred_at
-                )
-            ]
+            return [start(Kind.WALK_IN, str(payload.petition_id), envelope, office)]
         case intake.WalkInHandled():
             key = str(payload.petition_id)
             return [DeadlineEnded(Kind.WALK_IN.value, key, envelope.event_id, envelope.occurred_at)]
         case intake.WalkInOverdue():
-            return [_fired(Kind.WALK_IN, str(payload.petition_id), envelope, payload, office)]
+            return [
+                fired(Kind.WALK_IN, str(payload.petition_id), "overdue", envelope, payload, office)
+            ]
         case intake.GroupStationed():
             g, s, at = payload.group_id, payload.stationing_id, _day(payload.starts_on)
             return [
-                _start(Kind.STATIONING, f"{g}/{s}", envelope, str(g), at),
-                _start(Kind.DISPATCH, _cadence(g, s, "dispatch", 0), envelope, office, at),
-                _start(Kind.PROGRESS_REPORT, _cadence(g, s, "report", 0), envelope, str(g), at),
+                start(Kind.STATIONING, f"{g}/{s}", envelope, str(g), at=at),
+                start(Kind.DISPATCH, _cadence(g, s, "dispatch", 0), envelope, office, at=at),
+                start(Kind.PROGRESS_REPORT, _cadence(g, s, "report", 0), envelope, str(g), at=at),
             ]
         case intake.StationingEnded():
             key = f"{payload.group_id}/{payload.stationing_id}"
@@ -122,7 +87,9 @@ def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list
             return [DeadlineEnded(Kind.STATIONING.value, key, envelope.event_id, at)]
         case intake.StationingOverdue():
             key = f"{payload.group_id}/{payload.stationing_id}"
-            return [_fired(Kind.STATIONING, key, envelope, payload, str(payload.group_id))]
+            return [
+                fired(Kind.STATIONING, key, "overdue", envelope, payload, str(payload.group_id))
+            ]
         case intake.DispatchHeld() | intake.ProgressReported():
             word, owner, on = (
                 ("dispatch", office, payload.held_on)
@@ -134,23 +101,32 @@ def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list
                 DeadlineEnded(
                     kind.value, _cadence(g, s, word, payload.seq - 1), envelope.event_id, _day(on)
                 ),
-                _start(kind, _cadence(g, s, word, payload.seq), envelope, owner, _day(on)),
+                start(kind, _cadence(g, s, word, payload.seq), envelope, owner, at=_day(on)),
             ]
         case intake.ClueDisposalLearned():
             at = _day(payload.disposed_on)
-            return [_start(Kind.RESULT_NOTICE, str(payload.petition_id), envelope, office, at)]
+            return [start(Kind.RESULT_NOTICE, str(payload.petition_id), envelope, office, at=at)]
         case intake.InformantNotified() if payload.notice is intake.NoticeKind.RESULT:
             key, sent = str(payload.petition_id), _day(payload.sent_on)
             return [DeadlineEnded(Kind.RESULT_NOTICE.value, key, envelope.event_id, sent)]
         case intake.ResultNoticeOverdue():
-            return [_fired(Kind.RESULT_NOTICE, str(payload.petition_id), envelope, payload, office)]
+            return [
+                fired(
+                    Kind.RESULT_NOTICE,
+                    str(payload.petition_id),
+                    "overdue",
+                    envelope,
+                    payload,
+                    office,
+                )
+            ]
         case intake.CadenceOverdue():
             kind = CADENCE_KIND[payload.cadence]
             key = _cadence(
                 payload.group_id, payload.stationing_id, payload.cadence, payload.seq - 1
             )
             owner = office if payload.cadence == "dispatch" else str(payload.group_id)
-            return [_fired(kind, key, envelope, payload, owner)]
+            return [fired(kind, key, "overdue", envelope, payload, owner)]
     return []
 
 

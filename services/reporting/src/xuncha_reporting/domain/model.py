@@ -195,6 +195,18 @@ class DeadlineRescheduled:
 
 
 @dataclass(frozen=True)
+class CaseMark:
+    """A case's turn (``rectification_clocks``): an issue reported done or closed out
+    (``done``), or back in progress (a rejected verification, a reopening). The deadlines that
+    wait for the issue to be done are ended by these marks when the view is read."""
+
+    case_id: str
+    event_id: UUID
+    at: datetime
+    done: bool
+
+
+@dataclass(frozen=True)
 class DemoMark:
     """The event was written with a demo principal's token (shows the 演示数据 badge)."""
 
@@ -210,5 +222,6 @@ Change = (
     | DeadlineFired
     | DeadlineEnded
     | DeadlineRescheduled
+    | CaseMark
     | Doc
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from xuncha_shared.contracts import clues, intake, rectification
 from xuncha_shared.contracts.clues import (
@@ -35,16 +34,15 @@ from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_reporting.domain import rectification_docs, revisit_views
 from xuncha_reporting.domain.clue_funnel import FUNNEL_EVENT_TYPES, funnel_changes
-from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
+from xuncha_reporting.domain.deadline_changes import fired, start
+from xuncha_reporting.domain.deadlines import CST, Kind
 from xuncha_reporting.domain.intake_clocks import EVENT_TYPES as INTAKE_CLOCK_EVENTS
 from xuncha_reporting.domain.intake_clocks import intake_clock_changes
 from xuncha_reporting.domain.model import (
     Ack,
     Change,
     DeadlineEnded,
-    DeadlineFired,
     DeadlineRescheduled,
-    DeadlineStart,
     DemoMark,
     Doc,
     Fact,
@@ -59,6 +57,8 @@ from xuncha_reporting.domain.office_summary import (
     organisation_feed,
     summary_docs,
 )
+from xuncha_reporting.domain.rectification_clocks import EVENT_TYPES as RECT_CLOCK_EVENTS
+from xuncha_reporting.domain.rectification_clocks import rectification_clock_changes
 
 #: Principal ids of the demo tokens (``xuncha tokens demo``) start with this.
 DEMO_PRINCIPAL_PREFIX = "demo-"
@@ -97,6 +97,7 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         *FUNNEL_EVENT_TYPES,
         *rectification_docs.EVENT_TYPES,
         *INTAKE_CLOCK_EVENTS,
+        *RECT_CLOCK_EVENTS,
     }
     | SUMMARY_EVENT_TYPES
 )
@@ -105,50 +106,17 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
 _FORMAL = (ReportKind.FORMAL, ReportKind.FINAL)
 
 
-def _start(
-    kind: Kind, key: object, envelope: EventEnvelope, owner: str, due_date: str | None = None
-) -> DeadlineStart:
-    info = KINDS[kind]
-    return DeadlineStart(
-        kind=kind.value,
-        key=str(key),
-        rule_id=info.rule_id,
-        case_type=info.case_type,
-        jurisdiction=envelope.jurisdiction,
-        owner=owner,
-        waits_for=info.waits_for,
-        started_at=envelope.occurred_at,
-        due_date=due_date,
-    )
-
-
-def _fired(
-    kind: Kind, key: object, stage: str, envelope: EventEnvelope, payload: Any, owner: str
-) -> DeadlineFired:
-    info = KINDS[kind]
-    return DeadlineFired(
-        kind=kind.value,
-        key=str(key),
-        stage=stage,
-        event_id=envelope.event_id,
-        rule_id=payload.rule_id,
-        rule_version=payload.rule_version,
-        due_date=payload.due_date.isoformat(),
-        case_type=info.case_type,
-        jurisdiction=envelope.jurisdiction,
-        owner=owner,
-        waits_for=info.waits_for,
-        at=envelope.occurred_at,
-    )
-
-
 def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
     """The deadlines view's changes of an event (see ``domain.deadlines``)."""
     match payload:
         case IssueFedBack():
             return [
-                _start(
-                    Kind.FORMAL_REPORT, payload.issue_id, envelope, payload.unit, payload.due_date
+                start(
+                    Kind.FORMAL_REPORT,
+                    payload.issue_id,
+                    envelope,
+                    payload.unit,
+                    due_date=payload.due_date,
                 )
             ]
         case RectificationReported() if payload.kind in _FORMAL:
@@ -162,7 +130,7 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             ]
         case rectification.DeadlineWarningRaised():
             return [
-                _fired(
+                fired(
                     Kind.FORMAL_REPORT,
                     payload.issue_id,
                     payload.colour.value,
@@ -173,13 +141,13 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             ]
         case rectification.RectificationOverdue():
             return [
-                _fired(
+                fired(
                     Kind.FORMAL_REPORT, payload.issue_id, "overdue", envelope, payload, payload.unit
                 )
             ]
         case ClueTransferred():
             return [
-                _start(Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value)
+                start(Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value)
             ]
         case clues.TransferResultReported():
             return [
@@ -192,7 +160,7 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             ]
         case clues.DeadlineWarningRaised():
             return [
-                _fired(
+                fired(
                     Kind.TRANSFER_RESULT,
                     payload.clue_id,
                     payload.colour.value,
@@ -203,7 +171,7 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             ]
         case clues.TransferResultOverdue():
             return [
-                _fired(
+                fired(
                     Kind.TRANSFER_RESULT,
                     payload.clue_id,
                     "overdue",
@@ -214,7 +182,7 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             ]
         case clues.EscalationOverdue():
             return [
-                _fired(
+                fired(
                     Kind.ESCALATION,
                     payload.clue_id,
                     "overdue",
@@ -234,7 +202,7 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             ]
         case PetitionReceived() if payload.informant is not None:
             return [
-                _start(Kind.ACCEPTANCE_NOTICE, payload.petition_id, envelope, payload.jurisdiction)
+                start(Kind.ACCEPTANCE_NOTICE, payload.petition_id, envelope, payload.jurisdiction)
             ]
         case intake.InformantNotified() if payload.notice is intake.NoticeKind.ACCEPTANCE:
             # as of the day it was sent (00:00 Beijing time): met when on or before the due date
@@ -246,7 +214,7 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
             ]
         case intake.AcceptanceNoticeOverdue():
             return [
-                _fired(
+                fired(
                     Kind.ACCEPTANCE_NOTICE,
                     payload.petition_id,
                     "overdue",
@@ -483,6 +451,7 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
     changes.extend(funnel_changes(envelope, payload))
     changes.extend(deadline_changes(envelope, payload))
     changes.extend(intake_clock_changes(envelope, payload))
+    changes.extend(rectification_clock_changes(envelope, payload))
     changes.extend(lifecycle_docs(envelope, payload))
     changes.extend(summary_docs(envelope, payload))  # the office summary (office_summary.py)
     changes.extend(organisation_feed(envelope, payload))

@@ -1,10 +1,11 @@
 """What rectification's steps 9–11 write into the projection (pure): one document per fed-back
 issue (``rect_issue``), one per issue event (``rect_event``: plan tasks, reports with their
-evidence, verifications, close-outs, overdue tasks), one per plan event (``rect_plan``) and one
-per supervision or red-line warning (``rect_oversight``); the close-out is counted
-(``issues_closed_out``) and a red-line warning is a negative record (负面信息档案) in the
-organisation department's feed. Each document has a key of its own, so arrival order does not
-matter: the board (``domain.board``) replays an issue's events by time when it is read.
+evidence, verifications, close-outs, overdue tasks, progress reports and supervisions), one per
+plan event (``rect_plan``) and one per supervision or red-line warning (``rect_oversight``); the
+close-out is counted (``issues_closed_out``) and a red-line warning is a negative record
+(负面信息档案) in the organisation department's feed. Each document has a key of its own, so arrival
+order does not matter: the board (``domain.board``) replays an issue's events by time when it is
+read.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         r.RectificationVerified.event_type,
         r.IssueClosedOut.event_type,
         r.TaskOverdue.event_type,
+        r.ProgressReportOverdue.event_type,
+        r.SupervisionOverdue.event_type,
         r.PlanSubmitted.event_type,
         r.PlanReturned.event_type,
         r.PlanApproved.event_type,
@@ -121,6 +124,14 @@ def rectification_docs(envelope: EventEnvelope, payload: EventPayload) -> list[C
             body = {
                 "task_id": str(payload.task_id),
                 "owner": payload.owner,
+                "due_date": payload.due_date.isoformat(),
+            }
+            return [event(payload.issue_id, body)]
+        case r.ProgressReportOverdue():
+            return [event(payload.issue_id, {"due_date": payload.due_date.isoformat()})]
+        case r.SupervisionOverdue():
+            body = {
+                "supervision_id": str(payload.supervision_id),
                 "due_date": payload.due_date.isoformat(),
             }
             return [event(payload.issue_id, body)]

@@ -51,6 +51,7 @@ from xuncha_shared.contracts.rectification.supervision import (
     RedLineWarningIssued,
     SupervisionKind,
     SupervisionOrdered,
+    SupervisionOverdue,
     TaskOverdue,
 )
 from xuncha_shared.envelope import EventPayload
@@ -73,6 +74,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     TaskOverdue,
     ProgressReportOverdue,
     SupervisionOrdered,
+    SupervisionOverdue,
     RedLineWarningIssued,
     IssueReopened,
     RecurrenceDetected,
@@ -121,6 +123,7 @@ __all__ = [
     "RevisitScheduled",
     "SupervisionKind",
     "SupervisionOrdered",
+    "SupervisionOverdue",
     "TaskOverdue",
     "TaskType",
     "VerificationOutcome",

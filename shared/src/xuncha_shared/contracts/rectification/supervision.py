@@ -45,6 +45,22 @@ class ProgressReportOverdue(EventPayload):
     unit: ShortText
 
 
+class SupervisionOverdue(EventPayload):
+    """督办逾期 (R4): a supervised issue not reported done by the supervision's due date. On the
+    issue's stream; one per supervised issue and supervision."""
+
+    event_type: ClassVar[str] = "rectification.SupervisionOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date
+    issue_id: UUID
+    supervision_id: UUID
+    unit: ShortText
+
+
 class SupervisionKind(StrEnum):
     TRACKING = "tracking"  # 跟踪督办
     KEY = "key"  # 重点督办

@@ -1,0 +1,91 @@
+"""The deadlines view's share of rectification's clocks besides R1 (see the rectification
+service's ``adapters/deadlines.py``): the tasks of approved plans and the supervision orders.
+
+* ``rectification.task_due`` (R1, each task's own due date): ``IssuePlanned`` starts one per
+  task, due on the date the plan set; ``TaskOverdue`` fires it. Key ``<issue>/<task>``.
+* ``rectification.supervision_due`` (R4): ``SupervisionOrdered`` starts one per supervised
+  issue, due on the order's date; ``SupervisionOverdue`` fires it. Key
+  ``<issue>/<supervision>``.
+
+Both wait for the unit's report that the issue is done. The events that say so are on the
+issue's stream, the supervision on its own (``oversight``) stream, and the two topics may arrive
+in either order: so the view keeps the issue's *marks* instead (``CaseMark``: reported done or
+closed out = done; a rejected verification or a reopening by a revisit = not done), and decides
+when it is read (``adapters.projection_tables``): such a deadline ended the moment it started
+if the issue's last mark before then was done, else at the first done mark after it started.
+
+The progress-report cadence (R15, ``rectification.progress_report``) fires
+``ProgressReportOverdue`` on the issue's stream, which the board's history shows; its periods
+are not rows of this view (which period a report closes is known only to the service).
+"""
+
+from __future__ import annotations
+
+from xuncha_shared.contracts import rectification as r
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+from xuncha_reporting.domain.deadline_changes import fired, start
+from xuncha_reporting.domain.deadlines import Kind
+from xuncha_reporting.domain.model import CaseMark, Change
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        r.IssuePlanned.event_type,
+        r.RectificationReported.event_type,
+        r.RectificationVerified.event_type,
+        r.IssueClosedOut.event_type,
+        r.IssueReopened.event_type,
+        r.TaskOverdue.event_type,
+        r.SupervisionOrdered.event_type,
+        r.SupervisionOverdue.event_type,
+    }
+)
+
+#: the kinds ended by their issue's marks
+MARKED_KINDS: tuple[str, ...] = (Kind.TASK_DUE.value, Kind.SUPERVISION.value)
+
+
+def _mark(envelope: EventEnvelope, issue_id: object, done: bool) -> CaseMark:
+    return CaseMark(str(issue_id), envelope.event_id, envelope.occurred_at, done)
+
+
+def rectification_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    """The deadlines view's changes of a rectification event (tasks, supervisions)."""
+    match payload:
+        case r.IssuePlanned():
+            return [
+                start(
+                    Kind.TASK_DUE,
+                    f"{payload.issue_id}/{task.task_id}",
+                    envelope,
+                    task.owner,
+                    due_date=task.due_on.isoformat(),
+                )
+                for task in payload.tasks
+            ]
+        case r.SupervisionOrdered():
+            return [
+                start(
+                    Kind.SUPERVISION,
+                    f"{issue_id}/{payload.supervision_id}",
+                    envelope,
+                    payload.unit,
+                    due_date=payload.due_on.isoformat(),
+                )
+                for issue_id in payload.issue_ids
+            ]
+        case r.TaskOverdue():
+            key = f"{payload.issue_id}/{payload.task_id}"
+            return [fired(Kind.TASK_DUE, key, "overdue", envelope, payload, payload.owner)]
+        case r.SupervisionOverdue():
+            key = f"{payload.issue_id}/{payload.supervision_id}"
+            return [fired(Kind.SUPERVISION, key, "overdue", envelope, payload, payload.unit)]
+        case r.RectificationReported() if payload.completed:
+            return [_mark(envelope, payload.issue_id, True)]
+        case r.IssueClosedOut():
+            return [_mark(envelope, payload.issue_id, True)]
+        case r.RectificationVerified() if payload.outcome is r.VerificationOutcome.REJECTED:
+            return [_mark(envelope, payload.issue_id, False)]
+        case r.IssueReopened():
+            return [_mark(envelope, payload.issue_id, False)]
+    return []
