@@ -2,11 +2,9 @@
 
 * R3 (``xunshi_2015_art29`` v1: 3 calendar months): a department reports what it did with a
   transferred clue. ``ClueTransferred`` starts it; the department's result
-  (``clues.TransferResultReported``, issue 14) will satisfy it with
-  ``Ends(TransferResultReported, TRANSFER_RESULT)`` in :func:`reactions`. Until that event
-  exists nothing ends a transfer; ``Clocks.satisfy(conn, TRANSFER_RESULT.name, clue_id)`` is
-  the path it takes. The worker fires ``clues.DeadlineWarningRaised`` (yellow, red) and
-  ``clues.TransferResultOverdue``.
+  (``clues.TransferResultReported``, ``POST /api/v1/clues/{id}/result``) satisfies it
+  (``Ends(TransferResultReported, TRANSFER_RESULT)`` in :func:`reactions`). The worker fires
+  ``clues.DeadlineWarningRaised`` (yellow, red) and ``clues.TransferResultOverdue``.
 * R7 (``jianju_2020_forward`` v1: 5 working days): a county clue for a higher body (R12: a
   市管干部 or several counties) is escalated to the city office within 5 working days of its
   registration. The classification that shows the need starts it (counting from the
