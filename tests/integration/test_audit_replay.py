@@ -559,7 +559,7 @@ async def test_human_output_is_a_chinese_table_with_the_history_counts(stack: Re
     assert county.returncode == 0 and "临川区" in county.stdout and "南城县" not in county.stdout
     ledger = stack.cli("--as-of", now, "-j", LINCHUAN, "-u", UNIT)
     assert ledger.returncode == 0, ledger.stdout + ledger.stderr
-    for label in ("整改台账", UNIT, "问题清单", "整改报告", "已完成", "整改中", "整改完成率"):
+    for label in ("整改台账", UNIT, "问题清单", "整改报告", "已完成", "整改中", "自报完成率"):
         assert label in ledger.stdout, label
     assert "刘桂兰" not in whole.stdout + county.stdout + ledger.stdout  # never the informant
 

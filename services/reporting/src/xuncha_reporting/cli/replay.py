@@ -76,7 +76,8 @@ def _print_ledger(ledger: dict[str, Any]) -> None:
     plain(
         f"反馈问题 {ledger['issues_total']} 个：整改中 {ledger['in_progress']}，"
         f"已完成 {ledger['completed']}，逾期 {ledger['overdue']}；"
-        f"整改报告 {ledger['reports_total']} 份；整改完成率 {_rate(ledger['completion_rate'])}"
+        f"整改报告 {ledger['reports_total']} 份；"
+        f"自报完成率（单位报告完成） {_rate(ledger['completion_rate'])}"
     )
     issues = Table(title="问题清单", title_justify="left")
     for label in ("序号", "问题", "整改类型", "反馈时间", "报告期限", "进度", "状态", "报告"):

@@ -49,13 +49,11 @@ _CST = timezone(timedelta(hours=8))
 #: the events that report a transferred clue's disposition (the clue lifecycle's results): any
 #: of them with ``clue_id`` and ``disposition`` counts, the latest per clue
 DISPOSITION_EVENT_TYPES: frozenset[str] = frozenset(
-    {"clues.TransferResultReported", "clues.ClueDisposed", "clues.ClueResultReported"}
+    {"clues.TransferResultReported", "clues.ClueDisposed"}
 )
 #: the events that put a unit's issues under supervision (督办), with ``unit_id`` and
-#: ``issue_ids`` (rectification's; read by field name, so a later contract slots in)
-SUPERVISION_EVENT_TYPES: frozenset[str] = frozenset(
-    {"rectification.SupervisionOrdered", "rectification.SupervisionIssued"}
-)
+#: ``issue_ids``
+SUPERVISION_EVENT_TYPES: frozenset[str] = frozenset({"rectification.SupervisionOrdered"})
 
 #: the events this module projects (registered in ``projection.PROJECTED_EVENT_TYPES``)
 SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(

@@ -60,7 +60,10 @@ class Ledger(BaseModel):
     completed: int
     overdue: int
     reports_total: int
-    completion_rate: float | None = Field(description="completed / issues_total (0..1)")
+    completion_rate: float | None = Field(
+        description="completed / issues_total (0..1): completions the unit reported (自报完成率); "
+        "the verified rate (整改完成率, close-outs) is the board's and the linked view's"
+    )
     issues: list[LedgerIssueOut]
 
 
