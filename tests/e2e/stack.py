@@ -21,6 +21,7 @@ from xuncha_shared import provision
 from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.provision.acls import CLUSTER
 from xuncha_shared.settings import SERVICES, database_url_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -139,6 +140,8 @@ async def service_stack(
         if infra.kafka_users
         else []
     )
+    # the cluster-wide ACLs (idempotent write) are the session's too: left to the session
+    own_acls = [acl for acl in acls if acl.resource_type != CLUSTER]
     databases = {svc: dbs[svc].url for svc in SERVICES}
     copy_urls: dict[str, list[str]] = {svc: [] for svc in SERVICES}
     try:
@@ -197,7 +200,7 @@ async def service_stack(
                 await asyncio.to_thread(proc.wait, 10)
         await provision.drop_prefixed_databases(infra.pg_admin_url, db_prefix)
         await provision.delete_prefixed_topics(infra.kafka_bootstrap, topic_prefix)
-        await provision.remove_acls(infra.kafka_bootstrap, acls)
+        await provision.remove_acls(infra.kafka_bootstrap, own_acls)
 
 
 async def submit_petition(running: Running, summary: str) -> dict[str, object]:

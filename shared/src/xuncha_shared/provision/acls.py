@@ -22,12 +22,13 @@ sent through its admin client's connection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest
+from aiokafka.protocol.admin import CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest
 
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import (
@@ -99,12 +100,6 @@ class Acl:
             self.operation, ALLOW,
         )  # fmt: skip
 
-    def request_for_create(self) -> CreateAclsRequest:
-        return CreateAclsRequest(*self._fields())
-
-    def request_for_delete(self) -> DeleteAclsRequest:
-        return DeleteAclsRequest(*self._fields())
-
 
 def principal(service: str) -> str:
     return f"User:{service}"
@@ -157,27 +152,73 @@ def all_service_acls(prefix: str = "", services: Sequence[str] = SERVICES) -> li
     return acls + [acl for d in Department for acl in department_acls(d, prefix)]
 
 
-def _errors(response: Any, key: str) -> list[tuple[int, str | None]]:
-    found: list[tuple[int, str | None]] = []
-    for entry in getattr(response, key):
-        code, message = int(entry[0]), entry[1]
-        if code:
-            found.append((code, message))
-    return found
+#: ACLs per CreateAcls/DeleteAcls request (each request is one metadata write on the controller:
+#: one request for a test stack's ~100 ACLs instead of ~100 round trips)
+BATCH = 500
+
+
+class _CreateMany(CreateAclsRequest):  # type: ignore[misc]  # aiokafka is untyped here
+    """One CreateAcls request (v1+, resource pattern types) carrying several creations."""
+
+    def __init__(self, acls: Sequence[Acl]) -> None:
+        self._rows = [acl._fields() for acl in acls]
+
+    def build(self, request_struct_class: Any) -> Any:
+        if request_struct_class.API_VERSION < 1:
+            raise ProvisionError("the broker's CreateAcls is older than v1 (no pattern types)")
+        return request_struct_class(self._rows)
+
+
+class _DeleteMany(DeleteAclsRequest):  # type: ignore[misc]
+    """One DeleteAcls request (v1+) with a filter per ACL (each matches exactly that ACL)."""
+
+    def __init__(self, acls: Sequence[Acl]) -> None:
+        self._rows = [acl._fields() for acl in acls]
+
+    def build(self, request_struct_class: Any) -> Any:
+        if request_struct_class.API_VERSION < 1:
+            raise ProvisionError("the broker's DeleteAcls is older than v1 (no pattern types)")
+        return request_struct_class(self._rows)
+
+
+def _batches(acls: Iterable[Acl]) -> list[list[Acl]]:
+    items = list(acls)
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+#: how long a created ACL may take to reach every broker's authorizer
+VISIBLE_WITHIN_S = 15.0
+
+
+async def _visible_everywhere(admin: Any, acl: Acl) -> None:
+    """Until every broker's authorizer has ``acl``: CreateAcls answers once the controller
+    committed it; each broker applies it when it replays the metadata log, a moment later."""
+    deadline = asyncio.get_running_loop().time() + VISIBLE_WITHIN_S
+    for node in [b.nodeId for b in admin._client.cluster.brokers()] or [None]:
+        while True:
+            response = await admin._send_request(DescribeAclsRequest(*acl._fields()), node)
+            if any(entry[3] for entry in response.resources):  # its acls list
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise ProvisionError(f"the ACL {acl} is not visible on broker {node}")
+            await asyncio.sleep(0.05)
 
 
 async def create_acls(
     bootstrap: str, acls: Iterable[Acl], *, security: KafkaSecurity | None = None
 ) -> int:
-    """Create ``acls`` (creating an existing ACL changes nothing); returns how many were sent."""
+    """Create ``acls`` (creating an existing ACL changes nothing) and wait until every broker
+    enforces them; returns how many were sent."""
     count = 0
     async with kafka_admin(bootstrap, security=security) as admin:
-        for acl in acls:
-            response = await admin._send_request(acl.request_for_create())
-            problems = _errors(response, "creation_responses")
-            if problems:
-                raise ProvisionError(f"cannot create the ACL {acl}: {problems}")
-            count += 1
+        for batch in _batches(acls):
+            response = await admin._send_request(_CreateMany(batch))
+            for acl, entry in zip(batch, response.creation_responses, strict=True):
+                if int(entry[0]):
+                    raise ProvisionError(f"cannot create the ACL {acl}: {entry[1]}")
+            count += len(batch)
+            # the metadata log is applied in order: the batch's last ACL seen means all are
+            await _visible_everywhere(admin, batch[-1])
     return count
 
 
@@ -205,10 +246,8 @@ async def remove_acls(
 ) -> None:
     """Delete exactly ``acls`` (a test run's, say)."""
     async with kafka_admin(bootstrap, security=security) as admin:
-        for acl in acls:
-            response = await admin._send_request(acl.request_for_delete())
-            problems = [
-                (int(r[0]), r[1]) for r in getattr(response, "filter_responses", ()) if r[0]
-            ]
-            if problems:
-                raise ProvisionError(f"cannot delete the ACL {acl}: {problems}")
+        for batch in _batches(acls):
+            response = await admin._send_request(_DeleteMany(batch))
+            for acl, entry in zip(batch, response.filter_responses, strict=True):
+                if int(entry[0]):
+                    raise ProvisionError(f"cannot delete the ACL {acl}: {entry[1]}")
