@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from uuid import UUID
 
 from xuncha_shared.cli.demo.data import (
     CITY_UNITS,
@@ -25,6 +26,7 @@ from xuncha_shared.cli.demo.data import (
     TRANSFER_ROUTE,
     TRANSFERS,
 )
+from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_unit_id
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain import jurisdictions
 
@@ -71,6 +73,14 @@ class FeedbackPlan:
     unit: str
     issues: tuple[IssuePlan, ...]
     older: bool
+
+    @property
+    def unit_id(self) -> UUID | None:
+        """Intake's id of a city unit of the demo term (``rounds_data``), so a revisit
+        (``revisits``) can name it; the counties' units go by name only."""
+        if self.jurisdiction != jurisdictions.CITY.code or self.unit not in PLANNED:
+            return None
+        return demo_unit_id(self.unit)
 
 
 @dataclass
