@@ -219,6 +219,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     await page.click("#common-lists .el-collapse-item__header")
     await page.wait_for_selector("#common-lists .el-table tbody tr")
     assert "自查 4/11" in await page.locator("#common-lists").inner_text()
+    await page.wait_for_timeout(500)  # the collapse's animation
     await page.screenshot(path=str(ARTIFACTS / "demo-common-list.png"), full_page=True)
 
     # the discipline commission: its own feed only, with 签收

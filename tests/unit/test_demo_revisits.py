@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from xuncha_shared.cli.demo import revisits
+from xuncha_shared.cli.demo import findings, revisits
 from xuncha_shared.cli.demo.client import Endpoints
 from xuncha_shared.cli.demo.plan import build_plan
 from xuncha_shared.cli.demo.rounds_data import (
@@ -35,6 +35,18 @@ def test_the_revisited_units_are_older_city_feedbacks_of_round_7_with_unit_ids()
         assert feedback.unit_id == demo_unit_id(name)
     # the counties' units go by name only (intake's county units are named otherwise)
     assert all(f.unit_id is None for f in plan.feedbacks if f.jurisdiction != "361000")
+
+
+def test_a_feedback_naming_its_unit_names_the_round_whose_hearing_the_demo_records() -> None:
+    """R16: the feedback of a round and unit needs that unit's report heard; ``findings``
+    hears the reports of the city's round 5 for the fed-back units under intake's ids."""
+    named = [f for f in build_plan().feedbacks if f.unit_id is not None]
+    assert [f.unit for f in named] == ["市财政局", "市住建局", "市交通运输局", "市自然资源局"]
+    for f in named:
+        assert f.round_id == findings.round_id_for(
+            "361000", findings.CITY_TERM, findings.CITY_ROUND
+        )
+        assert f.unit_id == findings.unit_id_for("361000", f.unit)
 
 
 def test_two_revisits_held_today_one_ahead() -> None:
@@ -125,3 +137,32 @@ async def test_load_revisits_makes_a_handful_of_calls_as_the_office() -> None:
     assert summary.self_checks == revisits.SELF_CHECKED
     checks = [u for m, u, _w, b in fake.calls if u.endswith("/self-checks")]
     assert set(checks) == {"http://r/api/v1/common-problem-lists/list-1/self-checks"}
+
+
+async def test_a_feedback_waits_for_its_hearing_but_not_for_other_conflicts() -> None:
+    """The hearing reaches rectification through Kafka a moment after clues recorded it: the
+    client asks again on R16's 409; any other 409 fails the load at once."""
+    import httpx
+    from xuncha_shared.cli.demo.client import DemoClient, DemoError
+
+    answers = [
+        httpx.Response(409, json={"detail": "该单位本轮巡察情况汇报尚未听取，不能反馈（R16）"}),
+        httpx.Response(201, json={"issue_ids": []}),
+        httpx.Response(409, json={"detail": "问题当前状态为“整改中”"}),
+    ]
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return answers.pop(0)
+
+    client = DemoClient(Endpoints("http://i", "http://c", "http://r", "http://rep"), {"x": "t"})
+    client.http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    try:
+        resp = await client.call("POST", "http://r/api/v1/feedbacks", "x", {})
+        assert resp.status_code == 201 and len(seen) == 2
+        with pytest.raises(DemoError, match="409"):
+            await client.call("POST", "http://r/api/v1/rectifications/1/close-out", "x", {})
+        assert len(seen) == 3
+    finally:
+        await client.aclose()
