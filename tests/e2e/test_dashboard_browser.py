@@ -187,6 +187,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert office["hearings"]["by_meeting"]["secretary_meeting"] == 3
     assert office["pointed"]["problems"] == 42
     assert "11次向市委常委会汇报巡察工作" in office["rendering_zh"]
+    await _revisits_arrive(running, tokens, summary.revisits)
     again = await load_demo(endpoints, tokens)
     assert again.skipped
 
@@ -205,6 +206,22 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
             assert p.informant["name"] not in html
             assert p.informant["phone"] not in html
 
+    # 回头看与共性问题: the demo's revisits, the reopened issue and the common-problem list
+    await page.goto(f"{old.workbench}/revisits")
+    await page.wait_for_selector("#revisit-table tbody tr")
+    table = await page.locator("#revisit-table").inner_text()
+    assert "市财政局" in table and "重新整改 1 个" in table and "尚未登记" in table
+    await page.screenshot(path=str(ARTIFACTS / "demo-revisits.png"), full_page=True)
+    await page.click("#tab-recurrences")
+    await page.wait_for_selector("#recurrence-table tbody tr")
+    assert "回头看发现反弹" in await page.locator("#recurrence-table").inner_text()
+    await page.click("#tab-lists")
+    await page.click("#common-lists .el-collapse-item__header")
+    await page.wait_for_selector("#common-lists .el-table tbody tr")
+    assert "自查 4/11" in await page.locator("#common-lists").inner_text()
+    await page.wait_for_timeout(500)  # the collapse's animation
+    await page.screenshot(path=str(ARTIFACTS / "demo-common-list.png"), full_page=True)
+
     # the discipline commission: its own feed only, with 签收
     dept = await new_page(browser)
     await sign_in(dept, old.workbench, tokens["department"])
@@ -214,6 +231,58 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     counts = await dept.locator("#feed-counts").inner_text()
     assert counts.startswith("纪委监委") and "待签收" in counts
     await dept.screenshot(path=str(ARTIFACTS / "old-address-department.png"))
+
+
+async def _revisits_arrive(running: Running, tokens: dict[str, str], loaded: Any) -> None:
+    """The demo's revisits (cli/demo/revisits.py) in reporting's views: three revisits of the
+    city's round-7 revisited units, two with findings, one issue reopened and its recurrence
+    (改了再犯, cause reopened) detected by rectification; the common-problem list of 19 problems
+    in 5 aspects with four units' self-checks."""
+    from xuncha_shared.cli.demo.revisits import REVISITED
+
+    assert loaded.revisits == 3 and loaded.with_findings == 2 and len(loaded.reopened) == 1
+    assert loaded.common_items == 19 and loaded.self_checks == 4
+    (reopened,) = loaded.reopened
+    auth = {"Authorization": f"Bearer {tokens['city_admin']}"}
+    views: dict[str, dict[str, Any]] = {}
+    async with httpx.AsyncClient(base_url=running.urls["reporting"], headers=auth) as http:
+        for _ in range(120):  # the projection follows through Kafka
+            for name in ("revisits", "recurrences", "common-problem-lists"):
+                resp = await http.get(f"/api/v1/views/{name}", params={"jurisdiction": "361000"})
+                assert resp.status_code == 200, resp.text
+                views[name] = resp.json()
+            lists = views["common-problem-lists"]["items"]
+            if (
+                views["revisits"]["with_findings"] == 2
+                and views["recurrences"]["total"] >= 1
+                and lists
+                and lists[0]["self_checked"] == 4
+            ):
+                break
+            await asyncio.sleep(0.5)
+    revisits = views["revisits"]
+    assert revisits["total"] == 3 and revisits["with_findings"] == 2
+    assert revisits["reopened"] == 1
+    assert sorted(i["unit"] for i in revisits["items"]) == sorted(REVISITED)
+    held = [i for i in revisits["items"] if i["findings_recorded"]]
+    assert sum(i["checked"] for i in held) == loaded.checked
+    assert [i["reopened_issue_ids"] for i in held if i["reopened_issue_ids"]] == [[reopened]]
+    (recurrence,) = views["recurrences"]["recurrences"]
+    assert recurrence["issue_id"] == recurrence["earlier_issue_id"] == reopened
+    assert recurrence["cause"] == "reopened" and recurrence["cause_zh"] == "回头看发现反弹"
+    assert recurrence["unit"] == REVISITED[0]
+    assert recurrence["revisit_id"] == next(
+        i["revisit_id"] for i in held if i["reopened_issue_ids"]
+    )
+    (common,) = views["common-problem-lists"]["items"]
+    assert common["term_no"] == 4 and len(common["items"]) == 19
+    assert len({i["aspect"] for i in common["items"]}) == 5
+    assert common["unit_count"] == 11 and common["self_checked"] == 4
+    assert all(u["unit"] for u in common["units"])  # names from intake's units
+    # rectification: the reopened issue is back in progress
+    async with httpx.AsyncClient(base_url=running.urls["rectification"], headers=auth) as http:
+        issue = (await http.get(f"/api/v1/rectifications/{reopened}")).json()
+    assert issue["status"] == "in_progress"
 
 
 async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(

@@ -8,8 +8,11 @@ becomes a clue automatically (clues service); clues are classified, those on 市
 to the city office, 52 transferred to the departments by the Art. 28 route (000:L40: 移交问题线索
 52件); problems fed back to a few city units at ≈ 289 / 9 ≈ 32 per unit (000:L40) and to one
 unit per county; rectification reports with ≈ 90 % completion for the older feedbacks (000:L46:
-10 / 11). Units are real kinds of bodies; townships and villages are anonymised the way the seeds
-do it (××镇). Deterministic (seeded); safe to run twice (skips when demo data is present).
+10 / 11), most verified and closed out; revisits (回头看) of three of those city units, one issue
+reopened (改了再犯), and a common-problem list of 19 problems in 5 aspects (000:L39) with some
+units' self-checks (未巡先改). Units are real kinds of bodies; townships and villages are
+anonymised the way the seeds do it (××镇). Deterministic (seeded); safe to run twice (skips when
+demo data is present).
 
 Tokens come from ``<state dir>/demo-tokens.json`` (``make up`` / ``xuncha tokens demo``).
 """
@@ -124,6 +127,12 @@ def load(
         f"problems ({summary.findings.pointed} 点人点事), {summary.findings.reports} inspection "
         f"reports, hearings {summary.findings.hearings}, {summary.findings.consultations} "
         "consultations"
+    )
+    v = summary.revisits
+    console.print(
+        f"回头看 {v.revisits} ({v.with_findings} with findings: {v.checked} issues checked, "
+        f"{len(v.reopened)} reopened, {v.new_problems} new problems); {v.common_lists} "
+        f"common-problem list of {v.common_items} problems, {v.self_checks} self-checks"
     )
     if summary.rounds is not None:
         r = summary.rounds

@@ -33,6 +33,7 @@ from xuncha_shared.cli.demo.plan import (
     report_steps,
 )
 from xuncha_shared.cli.demo.rectification import load_rectification
+from xuncha_shared.cli.demo.revisits import RevisitsSummary, load_revisits
 from xuncha_shared.cli.demo.rounds import RoundsLoader, RoundsSummary
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
@@ -62,6 +63,7 @@ class LoadSummary:
     linked: dict[str, Any] = field(default_factory=dict)
     findings: FindingsSummary = field(default_factory=FindingsSummary)
     rounds: RoundsSummary | None = None
+    revisits: RevisitsSummary = field(default_factory=RevisitsSummary)
 
 
 def _writer_for(code: str, tokens: dict[str, str]) -> str:
@@ -187,11 +189,11 @@ class _Loader:
             }
             for i in f.issues
         ]
+        body: dict[str, Any] = {"jurisdiction": f.jurisdiction, "unit": f.unit, "issues": issues}
+        if f.unit_id is not None:  # a city unit of the term: its revisit names it (revisits.py)
+            body |= {"unit_id": str(f.unit_id), "round_id": str(f.round_id)}
         resp = await self.client.call(
-            "POST",
-            f"{self.endpoints.rectification}/api/v1/feedbacks",
-            who,
-            {"jurisdiction": f.jurisdiction, "unit": f.unit, "issues": issues},
+            "POST", f"{self.endpoints.rectification}/api/v1/feedbacks", who, body
         )
         ids = [uuid.UUID(x) for x in resp.json()["issue_ids"]]
         self.summary.feedbacks += 1
@@ -293,6 +295,7 @@ class _Loader:
         )
         done = [(i, who) for i, issue, who in self.reports_planned if issue.report == "done"]
         _reviewed, summary.closed_out = await load_rectification(self.client, self.endpoints, done)
+        summary.revisits = await load_revisits(self.client, self.endpoints)  # after close-outs
         await self.wait_for_projection(before)
         await self.acknowledge()
         plan_clues = [

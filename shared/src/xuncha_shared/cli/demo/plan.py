@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from uuid import UUID
 
 from xuncha_shared.cli.demo.data import (
     CITY_UNITS,
@@ -25,6 +26,7 @@ from xuncha_shared.cli.demo.data import (
     TRANSFER_ROUTE,
     TRANSFERS,
 )
+from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_round_id, demo_unit_id
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain import jurisdictions
 
@@ -65,12 +67,30 @@ class IssuePlan:
     older: bool = False
 
 
+#: the city's feedbacks are round 5's (四届市委第五轮: 289 problems to 9 units, 000:L40)
+FEEDBACK_ROUND_NO = 5
+
+
 @dataclass(frozen=True)
 class FeedbackPlan:
     jurisdiction: str
     unit: str
     issues: tuple[IssuePlan, ...]
     older: bool
+
+    @property
+    def unit_id(self) -> UUID | None:
+        """Intake's id of a city unit of the demo term (``rounds_data``), so its revisit
+        (``revisits``) can name it; the counties' units go by name only."""
+        if self.jurisdiction != jurisdictions.CITY.code or self.unit not in PLANNED:
+            return None
+        return demo_unit_id(self.unit)
+
+    @property
+    def round_id(self) -> UUID | None:
+        """The round of a feedback naming its unit (given together): the city's round 5
+        (000:L40), whose reports ``findings`` has heard (R16)."""
+        return None if self.unit_id is None else demo_round_id(FEEDBACK_ROUND_NO)
 
 
 @dataclass
