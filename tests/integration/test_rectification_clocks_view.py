@@ -36,7 +36,12 @@ UNIT = "临川区某局"
 
 def env(payload: EventPayload, stream_type: str, stream_id: object, at: datetime) -> EventEnvelope:
     [sealed] = seal_events(
-        stream_type, str(stream_id), 1, "0" * 64, [NewEvent(payload, LINCHUAN, ACTOR, at)], at
+        stream_type,
+        str(stream_id),
+        1,
+        "0" * 64,
+        [NewEvent(payload, LINCHUAN, ACTOR, occurred_at=at)],
+        at,
     )
     return sealed
 

@@ -45,6 +45,7 @@ EVENT_ZH = {
     "rectification.TaskOverdue": "整改任务逾期",
     "rectification.ProgressReportOverdue": "整改进展报告逾期",
     "rectification.SupervisionOverdue": "督办逾期",
+    "rectification.IssueReopened": "回头看发现反弹，重新整改",
 }
 PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
 OPEN = ("fed_back", "planned", "in_progress")
@@ -130,6 +131,8 @@ def _issue(
                 status, open_reports = "in_progress", []
         elif kind == "rectification.IssueClosedOut":
             status, mechanism, watched = "closed_out", e.get("mechanism"), e.get("watched", False)
+        elif kind == "rectification.IssueReopened":  # 回头看: in progress again, reports anew
+            status, open_reports = "in_progress", []
         elif kind == "rectification.TaskOverdue":
             overdue.add(e.get("task_id"))
         history.append(

@@ -36,6 +36,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         r.TaskOverdue.event_type,
         r.ProgressReportOverdue.event_type,
         r.SupervisionOverdue.event_type,
+        r.IssueReopened.event_type,
         r.PlanSubmitted.event_type,
         r.PlanReturned.event_type,
         r.PlanApproved.event_type,
@@ -126,6 +127,9 @@ def rectification_docs(envelope: EventEnvelope, payload: EventPayload) -> list[C
                 "owner": payload.owner,
                 "due_date": payload.due_date.isoformat(),
             }
+            return [event(payload.issue_id, body)]
+        case r.IssueReopened():  # 回头看: back to in progress
+            body = {"revisit_id": str(payload.revisit_id), "note": payload.note}
             return [event(payload.issue_id, body)]
         case r.ProgressReportOverdue():
             return [event(payload.issue_id, {"due_date": payload.due_date.isoformat()})]
