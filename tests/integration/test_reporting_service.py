@@ -616,6 +616,7 @@ def test_cli_rebuild_prints_an_identical_summary(stack: Stack):
         "ledger_issues",
         "ledger_reports",
         "deadlines",
+        "deadline_case_marks",
         "lifecycle_docs",
     }
     assert sum(doc["read"].values()) == doc["applied"] > 0
