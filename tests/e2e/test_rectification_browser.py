@@ -1,14 +1,15 @@
 """The inspected unit's own work in the workbench (Debian's chromium, Playwright), against the
 four services as real processes behind an nginx of this module's own: the unit signs in with its
-own token, sees only its own issues, fills in its plan with the three lists, and after the
-office's approval reports done with an uploaded PDF as evidence; the office's 整改督办与销号 page
-shows the board with the evidence link. Screenshots go to test-artifacts/workbench/.
+own token, sees only its own issues and fills in its plan with the three lists for its round,
+named as intake planned it (临川区第4届第5轮巡察, learnt through Kafka by
+``rectification.rounds``); the office approves the plan on its 方案审核 tab, which names the round
+too; the unit then reports done with an uploaded PDF as evidence, and the office's 整改督办与销号
+page shows the board with the evidence link. Screenshots go to test-artifacts/workbench/.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from xuncha_shared.auth import tokens as auth
+from xuncha_shared.contracts.intake import unit_id_for
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.e2e.stack import LINCHUAN, service_stack
@@ -33,8 +35,9 @@ from tests.support.workbench import (
 
 pytestmark = [pytest.mark.timeout(900)]
 
-UNIT = uuid.uuid4()
-ROUND = uuid.uuid4()
+UNIT_NAME = "临川区某局（浏览器测试）"
+UNIT = unit_id_for(LINCHUAN, UNIT_NAME)  # as intake registers it
+ROUND_NAME = "临川区第4届第5轮巡察"
 
 
 async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
@@ -70,6 +73,20 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
 
     url, tokens = site
     office = tokens["linchuan"]
+    # the unit and its round, as intake registers and plans them: rectification learns the
+    # round's name from intake.round.v1
+    unit = {"jurisdiction": LINCHUAN, "name": UNIT_NAME, "kind": "county_department"}
+    assert (await call(url, office, "POST", "/api/v1/units", json=unit))["id"] == str(UNIT)
+    term = {"jurisdiction": LINCHUAN, "term_no": 4, "starts_on": "2026-01-01"}
+    await call(url, office, "POST", "/api/v1/term-plans",
+               json={**term, "ends_on": "2030-12-31", "unit_ids": [str(UNIT)]})  # fmt: skip
+    planned = await call(
+        url,
+        office,
+        "POST",
+        "/api/v1/rounds",
+        json={**term, "round_no": 5, "kind": "regular", "ends_on": "2026-12-31"},
+    )
     fed = await call(
         url,
         office,
@@ -77,14 +94,20 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
         "/api/v1/feedbacks",
         json={
             "jurisdiction": LINCHUAN,
-            "unit": "临川区某局（浏览器测试）",
-            "round_id": str(ROUND),
+            "unit": UNIT_NAME,
+            "round_id": planned["id"],
             "unit_id": str(UNIT),
             "during_stationing": True,
             "issues": [{"description": "“三重一大”事项未经集体研究", "rect_type": "time_bound"}],
         },
     )
     [issue] = fed["issue_ids"]
+
+    async def named() -> bool:
+        doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
+        return bool(doc["round_name"] == ROUND_NAME)
+
+    await until(named, "rectification to learn the round's name")
     pdf = tmp_path / "整改佐证.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%demo evidence\n%%EOF\n")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -107,21 +130,41 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             # the plan: leader, measure, owner, due date (the three lists)
             await page.get_by_role("tab", name="整改方案").click()
             await page.wait_for_selector("#plan-form")
+            chosen = await page.locator(".el-select:has(#p-round)").inner_text()
+            assert f"{ROUND_NAME}（1 个问题）" in chosen, chosen
             await page.fill("#p-leader", "王局长")
             await page.fill("#p-measure-0", "修订党组议事规则并严格执行")
             await page.fill("#p-owner-0", "办公室")
             due = (date.today() + timedelta(days=30)).isoformat()
             await page.fill("#p-due-0", due)
             await page.keyboard.press("Tab")  # the date picker takes typed text on change (blur)
+            await page.screenshot(path=str(ARTIFACTS / "unit-plan-form.png"), full_page=True)
             await page.click("#p-submit")
             plans = page.locator("#unit-plans tbody tr", has_text="已报送，待审核")
             await plans.first.wait_for()
+            assert ROUND_NAME in await plans.first.inner_text()
             await page.locator("#plan-locked").wait_for()
             await page.screenshot(path=str(ARTIFACTS / "unit-plan.png"), full_page=True)
 
+            # the office reviews the plan, its round named, and approves it
+            office_ctx = await browser.new_context(
+                viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+            )
+            office_page = await office_ctx.new_page()
+            await sign_in(office_page, url, office)
+            await office_page.click('[data-menu="supervision"]')
+            # the router's guard checks the session first: reload only once the address changed
+            await office_page.wait_for_url("**/supervision")
+            await office_page.get_by_role("tab", name="方案审核").click()
+            review = office_page.locator("#plan-table tbody tr", has_text=UNIT_NAME)
+            await review.first.wait_for()
+            assert ROUND_NAME in await review.first.inner_text()
+            await office_page.screenshot(path=str(ARTIFACTS / "office-plans.png"), full_page=True)
+            await office_page.get_by_role("button", name=f"审核通过 {UNIT_NAME}").click()
+            await review.first.wait_for(state="detached")
             listed = await call(url, office, "GET", "/api/v1/rectification-plans")
             [plan] = [p for p in listed["items"] if p["unit_id"] == str(UNIT)]
-            await call(url, office, "POST", f"/api/v1/rectification-plans/{plan['id']}/approve")
+            assert (plan["status"], plan["round_name"]) == ("approved", ROUND_NAME)
 
             # the report, with a PDF uploaded as evidence
             await page.get_by_role("tab", name="问题清单").click()
@@ -151,14 +194,8 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert errors == []
 
             # the office's page: the board shows the unit and the evidence link
-            office_ctx = await browser.new_context(
-                viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
-            )
-            office_page = await office_ctx.new_page()
-            await sign_in(office_page, url, office)
-            await office_page.click('[data-menu="supervision"]')
-            # the router's guard checks the session first: reload only once the address changed
-            await office_page.wait_for_url("**/supervision")
+            await office_page.reload()
+            await office_page.wait_for_selector("#supervision-tabs")
             unit_row = office_page.locator("#board-units .el-collapse-item", has_text="浏览器测试")
 
             async def on_board() -> bool:

@@ -7,7 +7,9 @@ service's composition in this process, real bearer tokens, the service's clock m
 - evidence: the type is read from the bytes (a renamed file is refused), DOCX and XLSX too;
 - a long-term issue closes out only with its lasting mechanism and stays watched;
 - task due dates (R1) and the progress-report cadence (R15) fire once each as events;
-- a supervision's due date (R4) fires once for each supervised issue not reported done.
+- a supervision's due date (R4) fires once for each supervised issue not reported done;
+- the issues and plans name their round (临川区第4届第5轮巡察) once the ``rectification.rounds``
+  consumer has kept intake's ``RoundPlanned``; null before, and for a legacy issue without round.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from typing import Any
 import pytest
 from xuncha_rectification.adapters.tables import record_hearing
 from xuncha_rectification.bootstrap import SPEC
+from xuncha_rectification.handlers import keep_rounds
 from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.clues import InspectionReportHeard
+from xuncha_shared.contracts.intake import RoundClosed, RoundKind, RoundPlanned
 from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 
 from tests.support.principals import LINCHUAN, OFFICES
 from tests.support.service_api import InProcessService, in_process_service
@@ -310,3 +315,74 @@ async def test_a_supervision_due_date_fires_once_for_each_issue_not_reported_don
         issues[0],
     )
     assert state == "met_late"
+
+
+async def keep_round(svc: InProcessService, payload: EventPayload) -> None:
+    """An event of ``intake.round.v1`` as the ``rectification.rounds`` consumer handles it, in
+    its transaction."""
+    envelope = EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        stream_type="round",
+        stream_id=str(ROUND),
+        stream_version=1,
+        occurred_at=NOW,
+        recorded_at=NOW,
+        jurisdiction=LINCHUAN,
+        actor=Actor(principal_id="lc-office", role="county_admin"),
+        correlation_id=uuid.uuid4(),
+        payload=payload.model_dump(mode="json"),
+        prev_hash="0" * 64,
+        hash="0" * 64,
+    )
+    async with svc.ctx.pool.acquire() as conn, conn.transaction():
+        await keep_rounds()(conn, envelope, payload)
+
+
+async def test_issues_and_plans_name_their_round(svc: InProcessService) -> None:
+    issues = await fed_back(svc)
+    legacy = {k: v for k, v in feedback(UNIT).items() if k not in ("round_id", "unit_id")}
+    [old, _] = (await post(svc, "/api/v1/feedbacks", "county", json=legacy)).json()["issue_ids"]
+
+    async def get(path: str, who: str = "unit") -> Any:
+        r = await svc.client.get(path, headers=svc.auth(who))
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    # the round's event not consumed yet: the id alone, the name null
+    one = await get(f"/api/v1/rectifications/{issues[0]}")
+    assert one["round_id"] == str(ROUND) and one["round_name"] is None
+    r = await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))
+    assert r.status_code == 201, r.text
+    assert r.json()["round_id"] == str(ROUND) and r.json()["round_name"] is None
+
+    planned = RoundPlanned(
+        round_id=ROUND,
+        jurisdiction=LINCHUAN,
+        term_no=4,
+        round_no=5,
+        kind=RoundKind.REGULAR,
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2026, 10, 31),
+    )
+    for _ in range(2):  # a redelivery changes nothing
+        await keep_round(svc, planned)
+    await keep_round(svc, RoundClosed(round_id=ROUND))  # the topic's other events: ignored
+    assert await svc.ctx.pool.fetchval("SELECT count(*) FROM round_name") == 1
+    name = "临川区第4届第5轮巡察"
+
+    one = await get(f"/api/v1/rectifications/{issues[0]}")
+    assert (one["round_id"], one["round_name"]) == (str(ROUND), name)
+    ledger = await get("/api/v1/rectifications", "county")
+    names = {i["id"]: (i["round_id"], i["round_name"]) for i in ledger["items"]}
+    assert names[issues[0]] == names[issues[1]] == (str(ROUND), name)
+    assert names[old] == (None, None)  # a legacy issue without round
+    assert (await get(f"/api/v1/rectifications/{old}", "county"))["round_name"] is None
+    [listed] = (await get("/api/v1/rectification-plans"))["items"]
+    assert (listed["round_id"], listed["round_name"]) == (str(ROUND), name)
+    doc = await get(f"/api/v1/rectification-plans/{listed['id']}", "county")
+    assert (doc["round_id"], doc["round_name"]) == (str(ROUND), name)
+    approved = await post(svc, f"/api/v1/rectification-plans/{listed['id']}/approve", "county")
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["round_name"] == name

@@ -159,6 +159,12 @@ export interface Group {
   stationings: Stationing[];
 }
 
+/** A round as rectification's pages name it: the name rectification learnt from intake
+ *  (临川区第4届第5轮巡察), else — before it learnt it — the start of the round's id. */
+export function roundLabel(roundId: string, roundName?: string | null): string {
+  return roundName || `轮次 ${roundId.slice(0, 8)}…`;
+}
+
 /** The grounds the office can see before submitting: retired, home unit, declared recusal,
  *  home county in a cross-regional round (the service also checks overlapping groups). */
 export function recusalHints(

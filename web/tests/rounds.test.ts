@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recusalHints, type PoolMember, type Unit } from "../src/rounds";
+import { recusalHints, roundLabel, type PoolMember, type Unit } from "../src/rounds";
 
 const units = new Map<string, Unit>([
   ["u1", { id: "u1", jurisdiction: "361002", name: "临川区审计局", kind: "county_department" }],
@@ -34,5 +34,15 @@ describe("the member picker shows recusal grounds before a group is submitted", 
   it("home county only in a cross-regional round", () => {
     expect(recusalHints(member(), ["u1"], units, true)[0]).toContain("异地交流巡察");
     expect(recusalHints(member(), ["u2"], units, true)).toEqual([]);
+  });
+});
+
+describe("rectification's pages name a round", () => {
+  it("by the name rectification learnt from intake", () => {
+    expect(roundLabel("0195a3b4-0000-7000-8000-000000000000", "临川区第4届第5轮巡察")).toBe("临川区第4届第5轮巡察");
+  });
+  it("by the start of its id before that (or without a name)", () => {
+    expect(roundLabel("0195a3b4-0000-7000-8000-000000000000", null)).toBe("轮次 0195a3b4…");
+    expect(roundLabel("0195a3b4-0000-7000-8000-000000000000")).toBe("轮次 0195a3b4…");
   });
 });

@@ -34,10 +34,12 @@ from xuncha_rectification.entrypoints.revisits_api import build_revisits_router
 from xuncha_rectification.handlers import (
     CLUES_CONSUMER,
     HEARINGS_CONSUMER,
+    ROUNDS_CONSUMER,
     RectificationHandlers,
     RevisitHandlers,
     keep_clues,
     keep_hearings,
+    keep_rounds,
 )
 
 
@@ -91,6 +93,8 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     inbox_subscriber(ctx, HEARINGS_CONSUMER, ["inspection_report"], keep_hearings())
     # learns which clues are whose, so a feedback cites only its jurisdiction's own (R25)
     inbox_subscriber(ctx, CLUES_CONSUMER, ["clue"], keep_clues())
+    # learns the rounds' names, so that issues and plans name their round (not only its id)
+    inbox_subscriber(ctx, ROUNDS_CONSUMER, ["round"], keep_rounds())
 
 
 SPEC = ServiceSpec(

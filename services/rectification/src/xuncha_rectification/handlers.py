@@ -13,9 +13,11 @@ Plans (``domain/plans.py``) run their own command loop; approving one records ``
 and each issue's ``IssuePlanned`` in one unit of work. Supervisions and red-line warnings are
 one-event streams of type ``oversight``.
 
-Two consumers: ``rectification.hearings`` keeps the hearings of ``clues.inspection-report.v1``
-(R16) in ``heard_report``, in the inbox's transaction; ``rectification.clues`` keeps the clues
-of ``clues.clue.v1`` and their jurisdictions in ``known_clue`` (R25).
+Three consumers: ``rectification.hearings`` keeps the hearings of
+``clues.inspection-report.v1`` (R16) in ``heard_report``, in the inbox's transaction;
+``rectification.clues`` keeps the clues of ``clues.clue.v1`` and their jurisdictions in
+``known_clue`` (R25); ``rectification.rounds`` keeps the rounds of ``intake.round.v1`` in
+``round_name``, so that the issues and plans name their round.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from uuid import UUID
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
+from xuncha_shared.contracts.intake import RoundPlanned
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
@@ -37,6 +40,7 @@ from xuncha_rectification.adapters.tables import (
     RectificationTables,
     record_clue,
     record_hearing,
+    record_round,
 )
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
@@ -59,6 +63,8 @@ ClosedIssues = Callable[[str, UUID | None, str, Sequence[str]], Awaitable[list[C
 HEARINGS_CONSUMER = "rectification.hearings"
 #: consumer group (and inbox name) keeping the clues and their jurisdictions (R25)
 CLUES_CONSUMER = "rectification.clues"
+#: consumer group (and inbox name) keeping the rounds' names
+ROUNDS_CONSUMER = "rectification.rounds"
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,17 @@ def keep_clues() -> EventHandler:
             await record_clue(conn, envelope.event_id, payload.clue_id, payload.jurisdiction)
         elif isinstance(payload, ClueEscalated):
             await record_clue(conn, envelope.event_id, payload.clue_id, payload.to_jurisdiction)
+
+    return handle
+
+
+def keep_rounds() -> EventHandler:
+    """``intake.RoundPlanned`` → a ``round_name`` row, in the consumer's transaction; the
+    topic's other events (units assigned, authorised, closed) are ignored."""
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if isinstance(payload, RoundPlanned):
+            await record_round(conn, envelope.event_id, payload)
 
     return handle
 

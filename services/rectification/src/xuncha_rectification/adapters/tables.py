@@ -21,10 +21,12 @@ from typing import Any
 from uuid import UUID
 
 from xuncha_shared.contracts.clues import InspectionReportHeard
+from xuncha_shared.contracts.intake import RoundKind, RoundPlanned
 from xuncha_shared.contracts.rectification import RedLineWarningIssued, SupervisionOrdered
 from xuncha_shared.db import PoolRepository
 
 from xuncha_rectification.domain.plans import Oversight, Plan
+from xuncha_rectification.domain.rounds import KnownRound
 
 TABLES_DDL = """
 CREATE TABLE IF NOT EXISTS heard_report (
@@ -44,6 +46,16 @@ CREATE TABLE IF NOT EXISTS known_clue (
     jurisdiction char(6) NOT NULL,
     source_event uuid    NOT NULL,
     PRIMARY KEY (clue_id, jurisdiction)
+);
+CREATE TABLE IF NOT EXISTS round_name (
+    round_id     uuid     PRIMARY KEY,
+    jurisdiction char(6)  NOT NULL,
+    term_no      smallint NOT NULL,
+    round_no     smallint NOT NULL,
+    kind         text     NOT NULL,
+    starts_on    date     NOT NULL,
+    ends_on      date     NOT NULL,
+    source_event uuid     NOT NULL
 );
 CREATE TABLE IF NOT EXISTS plan_view (
     plan_id            uuid    PRIMARY KEY,
@@ -121,6 +133,26 @@ async def record_clue(conn: Any, event_id: UUID, clue_id: UUID, jurisdiction: st
     )
 
 
+async def record_round(conn: Any, event_id: UUID, planned: RoundPlanned) -> None:
+    """Keep a round's name (idempotent: a redelivered one changes nothing)."""
+    await conn.execute(
+        """
+        INSERT INTO round_name (round_id, jurisdiction, term_no, round_no, kind, starts_on,
+                                ends_on, source_event)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (round_id) DO NOTHING
+        """,
+        planned.round_id,
+        planned.jurisdiction,
+        planned.term_no,
+        planned.round_no,
+        planned.kind.value,
+        planned.starts_on,
+        planned.ends_on,
+        event_id,
+    )
+
+
 @dataclass(frozen=True)
 class EvidenceRow:
     evidence_id: UUID
@@ -182,6 +214,34 @@ class RectificationTables(PoolRepository):
             list(clue_ids),
         )
         return frozenset(r["clue_id"] for r in rows)
+
+    # --- rounds (their names) ---
+
+    async def round_names(self, round_ids: Sequence[UUID | None]) -> dict[UUID, str]:
+        """The names of those of ``round_ids`` whose ``intake.RoundPlanned`` is known."""
+        wanted = list({r for r in round_ids if r is not None})
+        if not wanted:
+            return {}
+        rows = await self.pool.fetch(
+            "SELECT round_id, jurisdiction, term_no, round_no, kind FROM round_name "
+            "WHERE round_id = ANY($1::uuid[])",
+            wanted,
+        )
+        return {
+            r["round_id"]: KnownRound(
+                jurisdiction=str(r["jurisdiction"]),
+                term_no=r["term_no"],
+                round_no=r["round_no"],
+                kind=RoundKind(r["kind"]),
+            ).name
+            for r in rows
+        }
+
+    async def round_name(self, round_id: UUID | None) -> str | None:
+        """The name of ``round_id``, None when it is None or its round is not known yet."""
+        if round_id is None:
+            return None
+        return (await self.round_names([round_id])).get(round_id)
 
     # --- evidence ---
 

@@ -47,8 +47,8 @@ from xuncha_rectification.entrypoints.issue_responses import (
     cited_evidence,
     domain_errors,
     ensure_can_see,
-    issue_out,
     list_item,
+    named_issue_out,
 )
 from xuncha_rectification.handlers import RectificationHandlers
 
@@ -163,14 +163,14 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
         )
         with domain_errors():
             issue = await handlers.report(issue_id, cmd, request_meta(request, principal))
-        return issue_out(issue)
+        return await named_issue_out(handlers.tables, issue)
 
     @router.get("/rectifications/{issue_id}", response_model=IssueOut)
     async def get_issue(issue_id: UUID, principal: Principal = Depends(reader)) -> IssueOut:
         with domain_errors():
             issue = await handlers.get(issue_id)
         ensure_can_see(principal, issue_id, issue)
-        return issue_out(issue)
+        return await named_issue_out(handlers.tables, issue)
 
     @router.get("/rectifications", response_model=IssueList)
     async def list_issues(
@@ -219,8 +219,9 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
                 offset=offset,
             )
         )
+        names = await handlers.tables.round_names([r.round_id for r in rows])
         return IssueList(
-            items=[list_item(r) for r in rows],
+            items=[list_item(r, names.get(r.round_id) if r.round_id else None) for r in rows],
             limit=limit,
             offset=offset,
             total=total,

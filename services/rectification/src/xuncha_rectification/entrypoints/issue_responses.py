@@ -107,6 +107,11 @@ class IssueOut(BaseModel):
     reports: list[ReportOut]
     version: int
     round_id: UUID | None = None
+    round_name: str | None = Field(
+        default=None,
+        description="巡察轮次名称 (临川区第4届第5轮巡察); null without a round or before "
+        "rectification learnt it from intake",
+    )
     unit_id: UUID | None = None
     during_stationing: bool = False
     plan_id: UUID | None = None
@@ -133,6 +138,7 @@ class IssueListItem(BaseModel):
     colour: str | None
     unit_id: UUID | None = None
     round_id: UUID | None = None
+    round_name: str | None = Field(default=None, description="巡察轮次名称 (as the issue's)")
 
 
 class IssueList(BaseModel):
@@ -169,7 +175,7 @@ def evidence_out(ref: EvidenceRef) -> EvidenceOut:
     )
 
 
-def issue_out(issue: Issue) -> IssueOut:
+def issue_out(issue: Issue, round_name: str | None = None) -> IssueOut:
     assert issue.issue_id is not None
     assert issue.feedback_id is not None
     now = today()
@@ -211,6 +217,7 @@ def issue_out(issue: Issue) -> IssueOut:
         ],
         version=issue.version,
         round_id=issue.round_id,
+        round_name=round_name,
         unit_id=issue.unit_id,
         during_stationing=issue.during_stationing,
         plan_id=issue.plan_id,
@@ -242,7 +249,12 @@ def issue_out(issue: Issue) -> IssueOut:
     )
 
 
-def list_item(row: IssueRow) -> IssueListItem:
+async def named_issue_out(tables: RectificationTables, issue: Issue) -> IssueOut:
+    """``issue_out`` with the name of the issue's round, when rectification knows it."""
+    return issue_out(issue, await tables.round_name(issue.round_id))
+
+
+def list_item(row: IssueRow, round_name: str | None = None) -> IssueListItem:
     status = IssueStatus(row.status)
     colour = None
     if not row.formal_reported and row.due_date is not None:
@@ -261,6 +273,7 @@ def list_item(row: IssueRow) -> IssueListItem:
         colour=colour,
         unit_id=row.unit_id,
         round_id=row.round_id,
+        round_name=round_name,
     )
 
 

@@ -36,6 +36,7 @@ from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.requests import request_meta
 from xuncha_shared.ids import uuid7
 
+from xuncha_rectification.adapters.tables import RectificationTables
 from xuncha_rectification.domain import plans
 from xuncha_rectification.domain.commands import CloseOut, VerifyRectification
 from xuncha_rectification.domain.issue import local_date
@@ -47,7 +48,7 @@ from xuncha_rectification.entrypoints.issue_responses import (
     cited_evidence,
     domain_errors,
     ensure_can_see,
-    issue_out,
+    named_issue_out,
     unit_issues,
     unknown_unit,
 )
@@ -90,9 +91,17 @@ class PlanTaskOut(BaseModel):
     due_on: date
 
 
+ROUND_NAME = Field(
+    default=None,
+    description="巡察轮次名称 (临川区第4届第5轮巡察); null before rectification learnt the "
+    "round from intake",
+)
+
+
 class PlanOut(BaseModel):
     id: UUID
     round_id: UUID
+    round_name: str | None = ROUND_NAME
     unit_id: UUID
     jurisdiction: str
     unit: str
@@ -109,6 +118,7 @@ class PlanOut(BaseModel):
 class PlanListItem(BaseModel):
     id: UUID
     round_id: UUID
+    round_name: str | None = ROUND_NAME
     unit_id: UUID
     jurisdiction: str
     unit: str
@@ -179,13 +189,14 @@ class OversightList(BaseModel):
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def plan_out(plan: Plan) -> PlanOut:
+def plan_out(plan: Plan, round_name: str | None = None) -> PlanOut:
     assert plan.plan_id is not None
     assert plan.round_id is not None
     assert plan.unit_id is not None
     return PlanOut(
         id=plan.plan_id,
         round_id=plan.round_id,
+        round_name=round_name,
         unit_id=plan.unit_id,
         jurisdiction=plan.jurisdiction,
         unit=plan.unit,
@@ -198,6 +209,11 @@ def plan_out(plan: Plan) -> PlanOut:
         return_reasons=plan.return_reasons,
         version=plan.version,
     )
+
+
+async def named_plan_out(tables: RectificationTables, plan: Plan) -> PlanOut:
+    """``plan_out`` with the name of the plan's round, when rectification knows it."""
+    return plan_out(plan, await tables.round_name(plan.round_id))
 
 
 def unknown_plan(plan_id: UUID) -> problems.ProblemError:
@@ -240,7 +256,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         )
         with domain_errors():
             plan = await handlers.submit_plan(cmd, request_meta(request, principal))
-        return plan_out(plan)
+        return await named_plan_out(handlers.tables, plan)
 
     @router.get("/rectification-plans", response_model=PlanList)
     async def list_plans(
@@ -253,11 +269,13 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         rows = await handlers.tables.plans(
             principal.jurisdiction_like(), unit_id, status.value if status else None
         )
+        names = await handlers.tables.round_names([r.round_id for r in rows])
         return PlanList(
             items=[
                 PlanListItem(
                     id=r.plan_id,
                     round_id=r.round_id,
+                    round_name=names.get(r.round_id),
                     unit_id=r.unit_id,
                     jurisdiction=r.jurisdiction,
                     unit=r.unit,
@@ -276,7 +294,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         with domain_errors():
             plan = await handlers.get_plan(plan_id)
         ensure_plan_visible(principal, plan, plan_id)
-        return plan_out(plan)
+        return await named_plan_out(handlers.tables, plan)
 
     @router.post("/rectification-plans/{plan_id}/approve", response_model=PlanOut)
     async def approve_plan(
@@ -287,7 +305,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         ensure_plan_visible(principal, plan, plan_id)
         with domain_errors():
             plan = await handlers.approve_plan(plan_id, request_meta(request, principal))
-        return plan_out(plan)
+        return await named_plan_out(handlers.tables, plan)
 
     @router.post("/rectification-plans/{plan_id}/return", response_model=PlanOut)
     async def return_plan(
@@ -300,7 +318,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
             plan = await handlers.return_plan(
                 plan_id, body.reason, request_meta(request, principal)
             )
-        return plan_out(plan)
+        return await named_plan_out(handlers.tables, plan)
 
     # --- verification and close-out ---
 
@@ -324,7 +342,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         )
         with domain_errors():
             issue = await handlers.verify(issue_id, cmd, request_meta(request, principal))
-        return issue_out(issue)
+        return await named_issue_out(handlers.tables, issue)
 
     @router.post("/rectifications/{issue_id}/close-out", response_model=IssueOut)
     async def close_out(
@@ -340,7 +358,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         cmd = CloseOut(note=body.note, mechanism=body.mechanism)
         with domain_errors():
             issue = await handlers.close_out(issue_id, cmd, request_meta(request, principal))
-        return issue_out(issue)
+        return await named_issue_out(handlers.tables, issue)
 
     # --- oversight ---
 
