@@ -1,28 +1,34 @@
 """Excel workbooks (openpyxl) of the 整改台账 and the 挂图作战 board: a summary sheet first, then
-one sheet per unit; Chinese headers in bold on a frozen first row."""
+one sheet per unit; Chinese headers in bold on a frozen first row.
+
+openpyxl is imported when a workbook is made, not when the service starts (it is half a second
+of every start of the reporting service and of the CLI)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_HEADER_FILL = PatternFill("solid", fgColor="DDE6F3")
+_HEADER_COLOUR = "DDE6F3"
 
 
 def _sheet(
     book: Workbook, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_fill = PatternFill("solid", fgColor=_HEADER_COLOUR)
     sheet = book.create_sheet(title)
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
+        cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
         sheet.append(list(row))
@@ -37,6 +43,8 @@ def workbook(
     sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Any]]]],
 ) -> bytes:
     """The bytes of an .xlsx: ``汇总`` (summary) then one sheet per (title, headers, rows)."""
+    from openpyxl import Workbook
+
     book = Workbook()
     book.remove(book.active)
     _sheet(book, "汇总", *summary)
