@@ -160,6 +160,9 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert summary.transferred == 52
     assert summary.escalated == sum(1 for p in plan.petitions if p.needs_escalation) > 0
     assert summary.issues == sum(len(f.issues) for f in plan.feedbacks)
+    rounds = summary.rounds  # the term (cli/demo/rounds.py): its figures in the next test
+    assert rounds is not None
+    assert (rounds.members, rounds.groups, rounds.counterpart_reports) == (360, 8 + 11, 11)
     city = summary.linked["city"]
     assert summary.linked["demo"] is True
     assert city["petitions_received"] >= summary.petitions
@@ -283,6 +286,64 @@ async def _revisits_arrive(running: Running, tokens: dict[str, str], loaded: Any
     async with httpx.AsyncClient(base_url=running.urls["rectification"], headers=auth) as http:
         issue = (await http.get(f"/api/v1/rectifications/{reopened}")).json()
     assert issue["status"] == "in_progress"
+
+
+async def test_the_demo_term_has_the_seeds_figures(old: Old) -> None:
+    """The demo's term (``cli/demo/rounds.py``), loaded above with the rest of the demo: coverage
+    31 of 42 = 73.81 (the seeds' figure), round 7 with 7 linked, 5 regular and 7 revisited units
+    in 4 groups, the counties' 39 linked units, 61 revisits and 11 counterpart reports in the
+    linked view, a pool of 360 with round 6's 20 inspectors graded; its ids are the ones
+    ``demo_round_id`` and friends give."""
+    from xuncha_shared.cli.demo.rounds_data import TERM_NO, demo_group_id, demo_round_id
+    from xuncha_shared.cli.demo.rounds_data import demo_unit_id as unit_id
+
+    running = old.running
+    headers = {"Authorization": f"Bearer {running.tokens['city']}"}
+    async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+
+        async def view(path: str) -> dict[str, Any]:
+            resp = await http.get(f"{running.urls['reporting']}/api/v1{path}")
+            assert resp.status_code == 200, resp.text
+            doc: dict[str, Any] = resp.json()
+            return doc
+
+        deadline = asyncio.get_running_loop().time() + 240
+        while True:
+            coverage = await view(f"/views/coverage?term_no={TERM_NO}")
+            city = next(
+                (r for r in coverage["jurisdictions"] if r["jurisdiction"] == "361000"), None
+            )
+            linked = await view("/views/linked")
+            counties = linked["counties"]
+            pool = await view("/views/talent-pool")  # the evaluations come last (round 6 close)
+            if (
+                city is not None
+                and sum(pool["grades"].values()) == 20
+                and city["inspected"] == 31
+                and sum(c["revisited_units"] for c in counties) == 61
+                and sum(c["counterpart_reports"] for c in counties) == 11
+            ):
+                break
+            assert asyncio.get_running_loop().time() < deadline, (city, pool["grades"])
+            await asyncio.sleep(1)
+        assert (city["planned"], city["inspected"], city["rate"]) == (42, 31, 73.81)
+        assert len(city["not_inspected"]) == 11
+        assert sum(c["linked_units"] for c in counties) == 39
+        assert linked["city"]["linked_units"] == 39 + 7  # the city's own round 7 linked units
+        assert linked["city"]["own"]["revisited_units"] == 7
+        r7 = await view(f"/views/rounds/{demo_round_id(7)}")
+        assert r7["units_by_mode"] == {"regular": 5, "linked": 7, "revisit": 7}
+        assert r7["groups"] == 4
+        assert 20 <= r7["members"] <= 24
+        assert r7["stationings_ended"] == 19
+        assert r7["petitions"] >= 12  # the term's 12, and the demo's petitions to its units
+        assert r7["talks"] > 0 and r7["surveys_issued"] > 0
+        r6 = await view(f"/views/rounds/{demo_round_id(6)}")
+        assert r6["units"] == 12
+        assert pool["size"] == 360
+        group = await http.get(f"{running.urls['intake']}/api/v1/groups/{demo_group_id(7, 1)}")
+        assert group.status_code == 200, group.text
+        assert str(unit_id("市城管局")) in group.json()["unit_ids"]
 
 
 async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(
