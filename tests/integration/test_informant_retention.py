@@ -7,6 +7,7 @@ custodian's erasure before the period cancels the clock. Nothing sleeps: the clo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -316,3 +317,94 @@ async def test_the_key_and_the_event_commit_together_or_not_at_all(
     assert len(appended) == 1
     assert (await key_row(svc, person_id))["wrapped_key"] is None
     assert (await retention_row(svc, petition_id))["state"] == "overdue"
+
+
+async def waiting_for_a_lock(svc: InProcessService) -> None:
+    """Until a transaction of the service's database waits for a row lock (a condition, not a
+    time: the test goes on as soon as PostgreSQL says so)."""
+    for _ in range(3000):
+        waiting = await svc.ctx.pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no transaction ever waited for the worker's lock")
+
+
+async def test_the_custodian_erasing_while_the_worker_erases_makes_one_erasure(
+    svc: InProcessService,
+) -> None:
+    petition_id = await petition(svc)
+    await dispose(svc, petition_id, "2026-09-29")
+    clock(svc).set(datetime(2028, 9, 30, 8, tzinfo=CST))
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def before_commit(_: Any) -> None:  # the key destroyed, the event appended: hold
+        holding.set()
+        await release.wait()
+
+    paused = DeadlineWorker(
+        svc.ctx.pool,
+        svc.ctx.store,
+        svc.ctx.clocks(),
+        [RETENTION],
+        concurrency=1,
+        before_commit=before_commit,
+    )
+    firing = asyncio.create_task(paused.fire_due())
+    await asyncio.wait_for(holding.wait(), 60)
+    erasing = asyncio.create_task(
+        svc.client.post(
+            f"/api/v1/petitions/{petition_id}/informant/erasure",
+            json={
+                "reason": "举报人书面申请删除其个人信息",
+                "legal_basis": "《个人信息保护法》第四十七条",
+            },
+            headers=svc.auth("custodian"),
+        )
+    )
+    await waiting_for_a_lock(svc)  # the custodian's erasure waits for the key row
+    release.set()
+    fired, response = await firing, await erasing
+    assert len(fired) == 1
+    assert response.status_code == 409, response.text  # the retry finds it erased already
+    stream = await svc.ctx.store.read_stream(petition_id)
+    assert [e.payload["trigger"] for e in stream if e.event_type == ERASED] == ["retention"]
+    async with svc.ctx.pool.acquire() as conn:
+        assert (await verify_database(conn, "intake")).intact
+
+
+async def test_a_deadlock_with_the_custodians_transaction_is_retried_not_raised(
+    svc: InProcessService,
+) -> None:
+    """The custodian's erasure takes the key row, then the deadline's; the worker the other way
+    round. PostgreSQL breaks the deadlock by rolling one back: the worker's batch runs again
+    (finding the row taken), or the custodian's transaction fails (and the worker erases)."""
+    from asyncpg.exceptions import DeadlockDetectedError
+    from xuncha_shared.crypto import PostgresKeyStore
+
+    petition_id = await petition(svc)
+    person_id = uuid.UUID(await person_of(svc, petition_id))
+    await dispose(svc, petition_id, "2026-09-29")
+    clock(svc).set(datetime(2028, 9, 30, 8, tzinfo=CST))
+    key = retention_key(petition_id, person_id)
+    custodian_won = False
+    async with svc.ctx.pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                await PostgresKeyStore().erase(person_id, conn=conn)  # the key row first
+                firing = asyncio.create_task(worker(svc, [RETENTION], concurrency=1).fire_due())
+                await waiting_for_a_lock(svc)  # the worker's effect waits for the key row
+                await svc.ctx.clocks().cancel(conn, RETENTION.name, key)  # then the deadline
+            custodian_won = True
+        except DeadlockDetectedError:
+            pass
+    fired = await firing  # never raises the deadlock
+    row = await retention_row(svc, petition_id)
+    if custodian_won:
+        assert fired == [] and row["state"] == "cancelled"
+    else:
+        assert len(fired) == 1 and row["state"] == "overdue"
+    assert (await key_row(svc, str(person_id)))["wrapped_key"] is None
