@@ -309,4 +309,5 @@ async def test_rules_lists_r8_r13_r14_r15(svc: InProcessService) -> None:
         "stationing",
         "weekly_dispatch",
         "biweekly_report",
+        "informant_retention",
     ]

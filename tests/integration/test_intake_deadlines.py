@@ -97,6 +97,7 @@ async def test_rules_lists_r8(svc: InProcessService) -> None:
         "stationing",
         "weekly_dispatch",
         "biweekly_report",
+        "informant_retention",
     ]
 
 

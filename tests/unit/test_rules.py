@@ -35,7 +35,7 @@ R1_V2 = DeadlineRule(
 
 def test_every_issue_rule_is_defined():
     r_ids = {r for rule_id in RULES.ids() for v in RULES.versions(rule_id) for r in v.r_ids}
-    assert r_ids == {"R1", "R3", "R4", "R7", "R8", "R10", "R13", "R14", "R15"}
+    assert r_ids == {"R1", "R3", "R4", "R7", "R8", "R10", "R13", "R14", "R15", "R23"}
     r1 = RULES.get(R1_RECTIFICATION_REPORT, 1)
     assert (r1.kind, r1.amount) == (RuleKind.CALENDAR_MONTHS, 2)
 

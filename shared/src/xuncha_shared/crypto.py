@@ -344,15 +344,18 @@ class InMemoryKeyStore:
 
 
 class PostgresKeyStore:
-    """The ``informant_keys`` table (see ``SCHEMA``)."""
+    """The ``informant_keys`` table (see ``SCHEMA``). Without a pool, only on a caller's
+    connection (``conn``: a deadline's effect in the worker's transaction)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool | None = None) -> None:
         self._pool = pool
 
     @asynccontextmanager
     async def _conn(self, conn: Any = None) -> AsyncIterator[Any]:
         if conn is not None:
             yield conn
+        elif self._pool is None:
+            raise ValueError("a key store without a pool works on a caller's connection only")
         else:
             async with self._pool.acquire() as acquired:
                 yield acquired

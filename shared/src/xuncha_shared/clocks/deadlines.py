@@ -13,7 +13,7 @@ the worker), and from any of these ``met`` (satisfied before the due date ended)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -192,6 +192,8 @@ class Schedule:
 WarningBuilder = Callable[[Deadline, Colour], EventPayload]
 OverdueBuilder = Callable[[Deadline], EventPayload]
 RecomputedBuilder = Callable[[Deadline, date], EventPayload]
+#: work done in the transaction of an overdue firing, before its event is appended
+Effect = Callable[[Any, Deadline], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,9 @@ class DeadlineKind:
     ``warning`` builds the event of a yellow or red warning (``None``: the kind has no
     warnings, only ``overdue``); ``recomputed`` the event recording a provisional due date
     replaced once the year's holiday schedule is known (given the deadline with its new due
-    date and the old date).
+    date and the old date). ``effect``, when given, is awaited by the worker on its connection
+    in the transaction of the overdue firing, before the overdue event is appended: what it
+    writes commits or rolls back with that event (intake's retention destroys a data key).
     """
 
     name: str
@@ -213,6 +217,7 @@ class DeadlineKind:
     overdue: OverdueBuilder
     recomputed: RecomputedBuilder
     warning: WarningBuilder | None = None
+    effect: Effect | None = None
 
 
 class DeadlineConflictError(Exception):

@@ -149,10 +149,15 @@ R15_REPORT = "biweekly_report"
 R1_TASK_DUE = "rectification_task_due"
 #: a supervision order's (督办) due date, set by the office when it supervises (R4)
 R4_SUPERVISION_DUE = "supervision_due"
+#: a real-name reporter's identity erased a retention period after the case's disposal (R23);
+#: the period is the deployment's (intake: ``XUNCHA_INFORMANT_RETENTION_MONTHS``), ``amount``
+#: its default
+R23_INFORMANT_RETENTION = "informant_retention"
 
 _XUNSHI = "中国共产党巡视工作条例 (2015)"
 _JIANJU = "纪检监察机关处理检举控告工作规则 (2020), by analogy"
 _SEEDS = "巡察工作实践 (domain reference §4)"
+_PIPL = "《中华人民共和国个人信息保护法》第十九条、第四十七条"
 
 RULES = RuleBook(
     [
@@ -204,6 +209,11 @@ RULES = RuleBook(
         DeadlineRule(
             R4_SUPERVISION_DUE, 1, date(2015, 8, 3), RuleKind.SAME_DAY, 0, ("R4",),
             "督办事项在督办时限内整改到位（单位报告整改完成）", f"{_XUNSHI} 第三十一条; {_SEEDS}",
+        ),
+        DeadlineRule(
+            R23_INFORMANT_RETENTION, 1, date(2021, 11, 1), RuleKind.CALENDAR_MONTHS, 24, ("R23",),
+            "线索办结后保存期限届满，销毁实名举报人身份（期限由部署配置，默认24个月）",
+            f"{_PIPL} (in force 2021-11-01); the period is local policy",
         ),
     ]
 )  # fmt: skip

@@ -5,7 +5,7 @@ One pass (``fire_due``) runs in one transaction per batch:
 1. claim due rows: ``SELECT … WHERE next_fire_at <= now() … FOR UPDATE SKIP LOCKED``;
 2. for each, build the event of the stage reached (yellow, red or overdue) with the callback of
    its ``DeadlineKind`` and append it to the aggregate's stream with the event store, on the
-   same connection;
+   same connection (an overdue firing first awaits the kind's ``effect``, if any, on it too);
 3. mark the rows fired (state, the firing event's id, when the next stage fires);
 4. commit.
 
@@ -45,6 +45,7 @@ from xuncha_shared.envelope import SYSTEM_ACTOR, Actor, EventPayload
 from xuncha_shared.eventstore.base import ANY_VERSION, ConcurrencyError, EventStore, NewEvent
 from xuncha_shared.ids import uuid7
 from xuncha_shared.metrics import DEADLINES_FIRED, counting_appends
+from xuncha_shared.unit_of_work import transient
 
 log = logging.getLogger("xuncha.clocks.worker")
 
@@ -158,9 +159,12 @@ class DeadlineWorker:
             try:
                 with counting_appends():
                     return await self._fire_batch(now)
-            except ConcurrencyError as exc:
-                # a command appended to one of the streams meanwhile: the batch rolled back
-                # as a whole and runs again on fresh heads
+            except Exception as exc:
+                # a command appended to one of the streams meanwhile, or the database broke a
+                # deadlock with a command (an effect's lock): the batch rolled back as a whole
+                # and runs again on fresh heads
+                if not (isinstance(exc, ConcurrencyError) or transient(exc)):
+                    raise
                 log.debug("deadline batch retried: %s", exc)
 
     async def _fire_batch(self, now: datetime) -> tuple[int, list[Fired]]:
@@ -174,6 +178,8 @@ class DeadlineWorker:
                 if stage is None:  # next_fire_at ahead of the schedule: cannot happen
                     continue
                 kind = self.kinds[deadline.kind]
+                if stage is Stage.OVERDUE and kind.effect is not None:
+                    await kind.effect(conn, deadline)  # commits with the event, or neither
                 payload = self._payload(kind, deadline, stage)
                 event_id = uuid7()
                 await self.store.append(

@@ -28,16 +28,31 @@
   one fires ``intake.CadenceOverdue`` (``cadence`` dispatch or report). The dispatch is the
   office's (owner: its jurisdiction), the report the group's.
 
-None of these has warning events: they are shorter than R10's 20-day yellow threshold.
+* R23 (``informant_retention`` v1: calendar months, 24 by default, the deployment's period in
+  ``XUNCHA_INFORMANT_RETENTION_MONTHS``): a real-name reporter's identity is kept for the period
+  after the case is disposed. ``intake.ClueDisposalLearned`` of a petition with an identity not
+  erased yet starts it, counting from ``disposed_on`` (key ``<petition>/informant/<person>``,
+  owned by the receiving office); the custodian's erasure (``InformantIdentityErased`` trigger
+  custodian) cancels it. When it comes due the worker destroys the person's data key (the
+  kind's ``effect``) and appends ``intake.InformantIdentityErased`` trigger ``retention`` in the
+  same transaction: reads answer 410 afterwards, as after the custodian's erasure.
+
+None of these has warning events: they are shorter than R10's 20-day yellow threshold (R23 has
+nothing to warn of: nobody is to act before it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
+from xuncha_shared.clocks.calendar import add_calendar_months
 from xuncha_shared.clocks.clock import start_of_day
 from xuncha_shared.clocks.deadlines import OPEN_STATES
 from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
@@ -48,10 +63,16 @@ from xuncha_shared.clocks.rules import (
     R14_STATIONING,
     R15_DISPATCH,
     R15_REPORT,
+    R23_INFORMANT_RETENTION,
+    RULES,
+    RuleBook,
 )
 from xuncha_shared.contracts import intake as c
 from xuncha_shared.contracts.common import Channel
+from xuncha_shared.crypto import PostgresKeyStore, UnknownPersonError
 from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+log = logging.getLogger(__name__)
 
 
 def _recomputed(d: Deadline, old: Any) -> c.DeadlineRecomputed:
@@ -168,8 +189,114 @@ PROGRESS_REPORT = DeadlineKind(
 #: the R15 kinds, by the ``cadence`` word of their keys
 CADENCE_KINDS = {"dispatch": DISPATCH, "report": PROGRESS_REPORT}
 
+# ---- R23: a reporter's identity kept for a period after the disposal ------------------------
+
+#: the deployment's retention period in calendar months (unset: the rule's amount, 24)
+RETENTION_ENV = "XUNCHA_INFORMANT_RETENTION_MONTHS"
+#: the shortest period accepted: the result notice (R8, 15 working days from the disposal) and
+#: the reporter's questions about it need the identity after the disposal
+RETENTION_MIN_MONTHS = 3
+RETENTION_MAX_MONTHS = 240
+#: what an erasure by the retention rule cites: the shortest retention necessary (Art. 19) and
+#: deletion once the retention period has ended (Art. 47 para. 1 item 2); the period is local
+RETENTION_LEGAL_BASIS = "《中华人民共和国个人信息保护法》第十九条、第四十七条第一款第（二）项"
+
+
+def retention_months(environ: Mapping[str, str] | None = None) -> int | None:
+    """The deployment's retention period (``XUNCHA_INFORMANT_RETENTION_MONTHS``), ``None`` when
+    unset (the rule's own amount applies). A value that is not a whole number of months from
+    ``RETENTION_MIN_MONTHS`` to ``RETENTION_MAX_MONTHS`` stops the service at start-up."""
+    raw = (os.environ if environ is None else environ).get(RETENTION_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        months = int(raw)
+    except ValueError:
+        months = -1
+    if not RETENTION_MIN_MONTHS <= months <= RETENTION_MAX_MONTHS:
+        raise ValueError(
+            f"{RETENTION_ENV}={raw!r}: a whole number of months from {RETENTION_MIN_MONTHS} "
+            f"to {RETENTION_MAX_MONTHS}"
+        )
+    return months
+
+
+def rule_book(environ: Mapping[str, str] | None = None) -> RuleBook:
+    """The rules as this deployment runs them: R23's period replaced by the configured one
+    (what ``GET /api/v1/rules`` lists)."""
+    months = retention_months(environ)
+    if months is None:
+        return RULES
+    return RuleBook(
+        replace(rule, amount=months) if rule.id == R23_INFORMANT_RETENTION else rule
+        for rule_id in RULES.ids()
+        for rule in RULES.versions(rule_id)
+    )
+
+
+def retention_key(petition_id: object, person_id: object) -> str:
+    """The key of a petition's R23 deadline: the petition, then the sealed identity's id."""
+    return f"{petition_id}/informant/{person_id}"
+
+
+def retention_person(d: Deadline) -> UUID:
+    """The sealed identity's id (``person_id``) an R23 deadline erases."""
+    petition_id, word, person_id = d.key.split("/")
+    if word != "informant" or petition_id != d.aggregate_id:
+        raise ValueError(f"not a retention key: {d.key!r}")
+    return UUID(person_id)
+
+
+def retention_erasure(d: Deadline) -> c.InformantIdentityErased:
+    """The event of an R23 erasure: which sealed identity, why and under which rule; nothing
+    of the person."""
+    return c.InformantIdentityErased(
+        petition_id=UUID(d.aggregate_id),
+        person_id=retention_person(d),
+        trigger=c.ErasureTrigger.RETENTION,
+        reason=(
+            f"线索办结（{d.started_on.isoformat()}）后举报人身份保存期限至"
+            f"{d.due_date.isoformat()}届满，自动销毁（{d.rule_id} v{d.rule_version}） / the "
+            f"retention period after the case's disposal ended on {d.due_date.isoformat()}"
+        ),
+        legal_basis=RETENTION_LEGAL_BASIS,
+    )
+
+
+async def erase_retained_key(conn: Any, d: Deadline) -> None:
+    """The R23 kind's effect, in the worker's transaction before the erasure event: destroy the
+    person's data key (the vault's erase; it needs no KEK). A key already gone, or never stored,
+    leaves nothing to destroy: the erasure is recorded all the same."""
+    person_id = retention_person(d)
+    try:
+        erased = await PostgresKeyStore().erase(person_id, conn=conn)
+    except UnknownPersonError:
+        erased = False
+    if not erased:
+        log.warning("retention: the data key of %s (petition %s) was gone", person_id, d.key)
+
+
+RETENTION = DeadlineKind(
+    name="intake.informant_retention",
+    rule_id=R23_INFORMANT_RETENTION,
+    stream_type="petition",
+    waits_for="intake.InformantIdentityErased(trigger=custodian) cancels",
+    overdue=retention_erasure,
+    recomputed=_recomputed,
+    effect=erase_retained_key,
+)
+
+
 #: what the service's deadline worker fires
-KINDS = (ACCEPTANCE_NOTICE, RESULT_NOTICE, WALK_IN, STATIONING, DISPATCH, PROGRESS_REPORT)
+KINDS = (
+    ACCEPTANCE_NOTICE,
+    RESULT_NOTICE,
+    WALK_IN,
+    STATIONING,
+    DISPATCH,
+    PROGRESS_REPORT,
+    RETENTION,
+)
 #: what ``GET /api/v1/rules`` lists
 RULE_IDS = (
     R8_ACCEPTANCE_NOTICE,
@@ -178,12 +305,66 @@ RULE_IDS = (
     R14_STATIONING,
     R15_DISPATCH,
     R15_REPORT,
+    R23_INFORMANT_RETENTION,
 )
 
 
-def reactions(clocks: Clocks) -> DeadlineReactions:
-    """The petition's deadlines: R8 (acceptance and result notices) and R13."""
-    return DeadlineReactions(
+def retention_start(rules: RuleBook, disposed_on: date) -> date:
+    """The day R23 counts from: the disposal, or the day the rule's first version took effect
+    for a case disposed before it (the law then in force asked nothing of the period)."""
+    first = rules.versions(R23_INFORMANT_RETENTION)[0].effective_from
+    return max(disposed_on, first)
+
+
+class PetitionReactions(DeadlineReactions):
+    """The petition's declared starts and ends, and R23's retention clock, whose key needs the
+    sealed identity's id from the petition's state: started by ``ClueDisposalLearned`` for an
+    identity not erased yet (``months``: the deployment's period, else the rule's), cancelled by
+    the custodian's erasure."""
+
+    def __init__(
+        self, clocks: Clocks, starts: Sequence[Starts], ends: Sequence[Ends], months: int | None
+    ) -> None:
+        super().__init__(clocks, starts, ends)
+        self.months = months
+
+    async def __call__(
+        self, conn: Any, state: Any, recorded: Sequence[tuple[EventEnvelope, EventPayload]]
+    ) -> None:
+        await super().__call__(conn, state, recorded)
+        for envelope, event in recorded:
+            if (
+                isinstance(event, c.ClueDisposalLearned)
+                and state.informant is not None
+                and not state.identity_erased
+            ):
+                since = retention_start(self.clocks.rules, event.disposed_on)
+                await self.clocks.start(
+                    conn,
+                    RETENTION,
+                    key=retention_key(event.petition_id, state.informant.person_id),
+                    jurisdiction=envelope.jurisdiction,
+                    stream_id=envelope.stream_id,
+                    aggregate_id=envelope.stream_id,
+                    owner=state.jurisdiction,
+                    started_at=start_of_day(since),
+                    started_by=envelope.event_id,
+                    due_on=None if self.months is None else add_calendar_months(since, self.months),
+                )
+            elif isinstance(event, c.InformantIdentityErased):
+                await self.clocks.cancel(
+                    conn,
+                    RETENTION.name,
+                    retention_key(event.petition_id, event.person_id),
+                    at=envelope.occurred_at,
+                    by=envelope.event_id,
+                )
+
+
+def reactions(clocks: Clocks, environ: Mapping[str, str] | None = None) -> PetitionReactions:
+    """The petition's deadlines: R8 (acceptance and result notices), R13 and R23 (the period
+    from ``environ``, by default the process's environment)."""
+    return PetitionReactions(
         clocks,
         starts=[
             Starts(
@@ -221,6 +402,7 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
             ),
             Ends(c.WalkInHandled, WALK_IN),
         ],
+        months=retention_months(environ),
     )
 
 

@@ -43,6 +43,7 @@ from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
 from xuncha_shared.ids import uuid7
 from xuncha_shared.metrics import IDENTITY_READS
+from xuncha_shared.unit_of_work import transient
 
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
 from xuncha_intake.domain import model
@@ -207,7 +208,10 @@ class IntakeHandlers:
     ) -> EventEnvelope:
         """Crypto-shred the petition's reporter identity (R23): the person's data key is
         destroyed in the transaction that appends ``InformantIdentityErased``, so either both
-        happen or neither; reads afterwards answer 410 (and are still recorded)."""
+        happen or neither; reads afterwards answer 410 (and are still recorded). The same
+        transaction cancels the retention clock (R23); when the deadline worker is erasing the
+        same identity at that moment, this waits for it, or the database breaks the deadlock,
+        and the retry finds the identity erased (409)."""
         for attempt in range(1, IDENTITY_READ_ATTEMPTS + 1):
             state = await self.load(cmd.petition_id)
             events = model.decide_identity_erasure(state, cmd, custodian)
@@ -218,7 +222,9 @@ class IntakeHandlers:
                     [stored] = await self.petitions.record(
                         conn, cmd.petition_id, state, events, meta
                     )
-            except ConcurrencyError:
+            except Exception as exc:
+                if not (isinstance(exc, ConcurrencyError) or transient(exc)):
+                    raise
                 if attempt == IDENTITY_READ_ATTEMPTS:
                     raise
                 continue
