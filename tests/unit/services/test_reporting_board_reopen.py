@@ -7,8 +7,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from xuncha_reporting.domain.board import Docs, board
-from xuncha_reporting.domain.model import Doc
+from xuncha_reporting.domain.model import Doc, Fact
 from xuncha_reporting.domain.projection import project
+from xuncha_reporting.domain.views import linked_view
 from xuncha_shared.contracts import rectification as r
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NewEvent, seal_events
@@ -47,7 +48,9 @@ def test_a_reopened_issue_is_in_progress_and_not_closed_out() -> None:
         issue_id=issue, outcome=r.VerificationOutcome.ACCEPTED, note="核实"
     )
     closed = r.IssueClosedOut(issue_id=issue, note="销号")
-    reopened = r.IssueReopened(issue_id=issue, revisit_id=uuid.uuid4(), note="回头看发现反弹")
+    reopened = r.IssueReopened(
+        issue_id=issue, revisit_id=uuid.uuid4(), note="回头看发现反弹", was_closed_out=True
+    )
     steps = [fed, done, ok, closed]
     history = [(p, T0 + timedelta(days=n)) for n, p in enumerate(steps)]
     before = board(docs_of(history, issue), date(2026, 11, 1), 20)
@@ -60,3 +63,53 @@ def test_a_reopened_issue_is_in_progress_and_not_closed_out() -> None:
     [item] = after["units"][0]["issues"]
     assert after["closed_out"] == 0 and item["status"] == "in_progress"
     assert item["history"][-1]["zh"] == "回头看发现反弹，重新整改"
+
+
+def _counters(
+    events: list[tuple[EventPayload, datetime]], issue: uuid.UUID
+) -> dict[tuple[str, str], int]:
+    """The linked view's counters as the projection's facts make them (each fact once)."""
+    facts: set[tuple[str, str, str]] = set()
+    for payload, at in events:
+        for change in project(env(payload, issue, at), payload):
+            if isinstance(change, Fact):
+                facts.add((change.jurisdiction, change.metric.value, change.key))
+    counters: dict[tuple[str, str], int] = {}
+    for jurisdiction, metric, _ in facts:
+        counters[(jurisdiction, metric)] = counters.get((jurisdiction, metric), 0) + 1
+    return counters
+
+
+def test_the_linked_view_takes_back_a_close_out_a_revisit_reopened() -> None:
+    """整改完成率 counts issues closed out now: a reopening after a close-out takes it back, a
+    second close-out counts again, a reopening of an issue only verified changes nothing."""
+    issue = uuid.uuid4()
+    fed = r.IssueFedBack(
+        issue_id=issue, feedback_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit="临川区某局",
+        description="问题", due_date="2026-12-12",
+    )  # fmt: skip
+    closed = r.IssueClosedOut(issue_id=issue, note="销号")
+    revisit = uuid.uuid4()
+
+    def reopened(was_closed_out: bool) -> r.IssueReopened:
+        return r.IssueReopened(
+            issue_id=issue, revisit_id=revisit, note="反弹", was_closed_out=was_closed_out
+        )
+
+    def closed_out(steps: list[EventPayload]) -> int:
+        history = [(p, T0 + timedelta(days=n)) for n, p in enumerate(steps)]
+        county = next(
+            c for c in linked_view(_counters(history, issue))["counties"]
+            if c["jurisdiction"] == LINCHUAN
+        )  # fmt: skip
+        return int(county["issues_closed_out"])
+
+    assert closed_out([fed, closed]) == 1
+    assert closed_out([fed, closed, reopened(True)]) == 0
+    assert closed_out([fed, closed, reopened(True), closed]) == 1
+    assert closed_out([fed, reopened(False)]) == 0  # only verified: nothing to take back
+    assert closed_out([fed, reopened(False), closed]) == 1
+
+
+def test_a_v1_reopening_reads_as_not_closed_out() -> None:
+    assert r.upcast_issue_reopened_v1({"issue_id": "x"})["was_closed_out"] is False

@@ -102,7 +102,12 @@ def decide_reopen(state: Issue, revisit_id: UUID, note: str) -> list[EventPayloa
             state, ("重新整改", "only a verified or closed-out issue is reopened by a revisit")
         )
     return [
-        IssueReopened(issue_id=state.issue_id, revisit_id=revisit_id, note=note),
+        IssueReopened(
+            issue_id=state.issue_id,
+            revisit_id=revisit_id,
+            note=note,
+            was_closed_out=state.status is IssueStatus.CLOSED_OUT,
+        ),
         RecurrenceDetected(
             issue_id=state.issue_id,
             earlier_issue_id=state.issue_id,

@@ -43,6 +43,8 @@ class Metric(StrEnum):
     CLUES_OVERDUE = "clues_overdue"  # 办理结果逾期 (R3)
     ISSUES_COMPLETED = "issues_completed"  # 自报整改完成的问题 (self-declared)
     ISSUES_CLOSED_OUT = "issues_closed_out"  # 核实销号的问题 (verified and closed out)
+    #: close-outs a revisit (回头看) took back: not a column, subtracted from issues_closed_out
+    ISSUES_REOPENED = "issues_reopened"
 
 
 METRICS: tuple[Metric, ...] = tuple(Metric)

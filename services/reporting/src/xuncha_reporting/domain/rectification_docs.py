@@ -119,7 +119,13 @@ def rectification_docs(envelope: EventEnvelope, payload: EventPayload) -> list[C
             }
             return [
                 event(payload.issue_id, body),
-                Fact(Metric.ISSUES_CLOSED_OUT, str(payload.issue_id), envelope.jurisdiction),
+                # one per close-out: an issue reopened by a revisit and closed out again counts
+                # again (the reopening is subtracted: ``views.ROW_METRICS``)
+                Fact(
+                    Metric.ISSUES_CLOSED_OUT,
+                    f"{payload.issue_id}/{envelope.event_id}",
+                    envelope.jurisdiction,
+                ),
             ]
         case r.TaskOverdue():
             body = {
@@ -130,7 +136,18 @@ def rectification_docs(envelope: EventEnvelope, payload: EventPayload) -> list[C
             return [event(payload.issue_id, body)]
         case r.IssueReopened():  # 回头看: back to in progress
             body = {"revisit_id": str(payload.revisit_id), "note": payload.note}
-            return [event(payload.issue_id, body)]
+            taken_back = (
+                [
+                    Fact(
+                        Metric.ISSUES_REOPENED,
+                        f"{payload.issue_id}/{envelope.event_id}",
+                        envelope.jurisdiction,
+                    )
+                ]
+                if payload.was_closed_out
+                else []
+            )
+            return [event(payload.issue_id, body), *taken_back]
         case r.ProgressReportOverdue():
             return [event(payload.issue_id, {"due_date": payload.due_date.isoformat()})]
         case r.SupervisionOverdue():

@@ -14,8 +14,10 @@ Counters = Mapping[tuple[str, str], int]  # (jurisdiction, metric) -> value
 
 #: Metrics shown in each row: ``issues_closed_out`` as ``completion_rate`` as well (verified
 #: close-outs / issues fed back), ``issues_completed`` (what units declared) as
-#: ``self_declared_rate`` beside it.
-ROW_METRICS: tuple[Metric, ...] = METRICS
+#: ``self_declared_rate`` beside it. ``issues_reopened`` is no column: the close-outs a revisit
+#: took back, subtracted from ``issues_closed_out`` (a close-out counts once per close-out
+#: event, so an issue closed out again after a reopening counts again).
+ROW_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m is not Metric.ISSUES_REOPENED)
 
 
 def completion_rate(completed: int, fed_back: int) -> float | None:
@@ -55,7 +57,11 @@ class Row:
 
 
 def _values(counters: Counters, code: str) -> dict[str, int]:
-    return {m.value: int(counters.get((code, m.value), 0)) for m in ROW_METRICS}
+    values = {m.value: int(counters.get((code, m.value), 0)) for m in ROW_METRICS}
+    reopened = int(counters.get((code, Metric.ISSUES_REOPENED.value), 0))
+    closed = Metric.ISSUES_CLOSED_OUT.value
+    values[closed] = max(0, values[closed] - reopened)
+    return values
 
 
 def county_codes(counters: Counters, city: str) -> list[str]:

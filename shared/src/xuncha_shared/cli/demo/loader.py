@@ -228,7 +228,8 @@ class _Loader:
                 city["petitions_received"] - base["petitions_received"] >= summary.petitions
                 and city["clues_transferred"] - base["clues_transferred"] >= expected_transfers
                 and city["rectification_reports"] - base["rectification_reports"] >= summary.reports
-                and city["issues_closed_out"] - base["issues_closed_out"] >= summary.closed_out
+                and city["issues_closed_out"] - base["issues_closed_out"]
+                >= summary.closed_out - len(summary.revisits.reopened)
             )
 
         await _wait_for(projected, VIEW_WAIT_S, "the reporting projection to catch up", 1.0)

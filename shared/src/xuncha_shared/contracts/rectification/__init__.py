@@ -37,10 +37,12 @@ from xuncha_shared.contracts.rectification.revisits import (
     CommonProblemListIssued,
     CommonProblemSelfChecked,
     IssueReopened,
+    IssueReopenedV1,
     RecurrenceCause,
     RecurrenceDetected,
     RevisitFindingsRecorded,
     RevisitScheduled,
+    upcast_issue_reopened_v1,
 )
 from xuncha_shared.contracts.rectification.supervision import (
     DeadlineRecomputed,
@@ -76,6 +78,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     SupervisionOrdered,
     SupervisionOverdue,
     RedLineWarningIssued,
+    IssueReopenedV1,
     IssueReopened,
     RecurrenceDetected,
     RevisitScheduled,
@@ -87,6 +90,7 @@ UPCASTERS = {
     ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
     ("rectification.IssueFedBack", 2): upcast_issue_fed_back_v2,
     ("rectification.RectificationReported", 1): upcast_rectification_reported_v1,
+    ("rectification.IssueReopened", 1): upcast_issue_reopened_v1,
 }
 
 __all__ = [
@@ -104,6 +108,7 @@ __all__ = [
     "IssueFedBackV2",
     "IssuePlanned",
     "IssueReopened",
+    "IssueReopenedV1",
     "PlanApproved",
     "PlanReturned",
     "PlanSubmitted",
@@ -129,5 +134,6 @@ __all__ = [
     "VerificationOutcome",
     "upcast_issue_fed_back_v1",
     "upcast_issue_fed_back_v2",
+    "upcast_issue_reopened_v1",
     "upcast_rectification_reported_v1",
 ]

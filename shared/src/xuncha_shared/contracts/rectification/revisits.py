@@ -10,11 +10,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
-from xuncha_shared.envelope import EventPayload
+from xuncha_shared.envelope import EventPayload, JsonDict
 
 
-class IssueReopened(EventPayload):
-    """回头看 reopened a verified or closed-out issue: it goes back to in progress."""
+class IssueReopenedV1(EventPayload):
+    """Legacy form (schema 1): without whether the issue had been closed out."""
 
     event_type: ClassVar[str] = "rectification.IssueReopened"
     schema_version: ClassVar[int] = 1
@@ -22,6 +22,27 @@ class IssueReopened(EventPayload):
     issue_id: UUID
     revisit_id: UUID
     note: LongText = ""
+
+
+def upcast_issue_reopened_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: a reopening recorded before v2 does not say whether the issue had been closed
+    out; read as not (views that count close-outs then keep counting it, as they did)."""
+    payload.setdefault("was_closed_out", False)
+    return payload
+
+
+class IssueReopened(EventPayload):
+    """回头看 reopened a verified or closed-out issue: it goes back to in progress (schema 2:
+    ``was_closed_out`` says whether it had been closed out (对账销号) or only verified, so a
+    count of closed-out issues can take it back)."""
+
+    event_type: ClassVar[str] = "rectification.IssueReopened"
+    schema_version: ClassVar[int] = 2
+
+    issue_id: UUID
+    revisit_id: UUID
+    note: LongText = ""
+    was_closed_out: bool
 
 
 class RecurrenceCause(StrEnum):
