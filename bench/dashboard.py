@@ -39,6 +39,7 @@ import httpx
 from xuncha_shared import provision
 from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.secrets import secrets_dir
 from xuncha_shared.settings import SERVICES, Settings
 
 from bench.common import BenchResult, Env, Metric, params_dict, percentile, run_token
@@ -194,6 +195,10 @@ def _service_env(
 ) -> dict[str, str]:
     result = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     result.update({k: os.environ[k] for k in _PASSED_ON if k in os.environ})
+    # the deployment's secrets (its Kafka logins) as this process finds them: a state folder of
+    # its own (XUNCHA_LOCAL_STATE) is not passed on, and the services' XUNCHA_STATE_DIR is a
+    # scratch folder
+    result.setdefault("XUNCHA_SECRETS_DIR", str(secrets_dir()))
     result.update(
         {
             "XUNCHA_SERVICE": service,
