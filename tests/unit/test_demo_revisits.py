@@ -41,7 +41,12 @@ def test_a_feedback_naming_its_unit_names_the_round_whose_hearing_the_demo_recor
     """R16: the feedback of a round and unit needs that unit's report heard; ``findings``
     hears the reports of the city's round 5 for the fed-back units under intake's ids."""
     named = [f for f in build_plan().feedbacks if f.unit_id is not None]
-    assert [f.unit for f in named] == ["市财政局", "市住建局", "市交通运输局", "市自然资源局"]
+    # round 5's 9 units with its 289 problems (000:L40)
+    assert [f.unit for f in named] == [
+        "市财政局", "市住建局", "市交通运输局", "市自然资源局",
+        *findings.MORE_CITY_UNITS,
+    ]  # fmt: skip
+    assert sum(len(f.issues) for f in named) == 289
     for f in named:
         assert f.round_id == findings.round_id_for(
             "361000", findings.CITY_TERM, findings.CITY_ROUND

@@ -6,7 +6,7 @@ committee with 4 city inspection groups; petitions (来信、来电、来访、�
 city and the counties, some real-name (the informant is encrypted by intake); every petition
 becomes a clue automatically (clues service); clues are classified, those on 市管干部 escalated
 to the city office, 52 transferred to the departments by the Art. 28 route (000:L40: 移交问题线索
-52件); problems fed back to a few city units at ≈ 289 / 9 ≈ 32 per unit (000:L40) and to one
+52件); round 5's 289 problems fed back to its 9 city units, 30–33 each (000:L40), and to one
 unit per county; rectification reports with ≈ 90 % completion for the older feedbacks (000:L46:
 10 / 11), most verified and closed out; revisits (回头看) of three of those city units, one issue
 reopened (改了再犯), and a common-problem list of 19 problems in 5 aspects (000:L39) with some

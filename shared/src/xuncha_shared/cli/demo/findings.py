@@ -3,7 +3,7 @@ with pointed problems (点人点事) and consultations (即时会商), shaped li
 annual summary (000:L34, L40).
 
 The city (抚州市, round 5 of the 4th term: 四届市委第五轮, whose 9 units were fed back 289
-problems, 000:L40): 9 units — the demo's four fed-back city units and five more — each with 8
+problems, 000:L40): 9 units — the demo's nine fed-back city units — each with 8
 problems (72; 45 marked 点人点事), a unit report per unit, an overall report and a thematic report
 on 惠民资金 (11 reports). The standing committee hears all 11 (000:L34: 11次向市委常委会汇报), the
 secretary meeting 3 of them (3次向市委书记专题会汇报) and points 42 problems at the overall report

@@ -218,13 +218,19 @@ def _issue_texts(rng: random.Random, count: int) -> list[tuple[str, tuple[Depart
 
 
 def _feedbacks(rng: random.Random) -> list[FeedbackPlan]:
-    """Four city units at ≈32 problems each (289 / 9, 000:L40) and one unit per county."""
+    """Round 5's 9 city units with its 289 problems (000:L40; the split per unit is synthetic)
+    and one unit per county."""
     plans: list[FeedbackPlan] = []
     city_units = (
         ("市财政局", 32, True),
         ("市住建局", 33, True),
         ("市交通运输局", 31, True),
         ("市自然资源局", 30, False),
+        ("市教育局", 33, True),
+        ("市卫生健康委", 32, True),
+        ("市水利局", 33, True),
+        ("市农业农村局", 32, True),
+        ("市国资委", 33, False),
     )
     units: list[tuple[str, str, int, bool]] = [
         (jurisdictions.CITY.code, unit, n, older) for unit, n, older in city_units
