@@ -146,6 +146,13 @@ pid_alive() {
     [[ "$cmd" == *"$(pid_pattern "$(basename "$f" .pid)")"* ]]
 }
 
+# started_alive PID: a process just started with `&` has not exited. While it is still between
+# fork and exec its /proc cmdline may be empty or the shell's, so pid_alive's name check would
+# call a healthy start dead; wait loops ask only whether the pid lives.
+started_alive() {
+    kill -0 "$1" 2>/dev/null
+}
+
 # stop_pidfile NAME GRACE_SECONDS: SIGTERM the process (group) recorded in $RUN_DIR/NAME.pid,
 # wait up to GRACE_SECONDS, then SIGKILL. Only ever touches the recorded pid.
 stop_pidfile() {

@@ -126,14 +126,14 @@ nginx_start() {
     ln -sfn ../nginx/error.log "$LOG_DIR/nginx.log"
     setsid nohup "$NGINX_BIN" -p "$NGINX_DIR" -c "$NGINX_CONF" -e "$NGINX_DIR/error.log" \
         >>"$NGINX_DIR/console.log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
-    local i
+    local pid=$! i
+    echo "$pid" >"$pidfile"
     for ((i = 0; i < 100; i++)); do
         port_in_use "$NGINX_PORT" && {
             ok "nginx ready on http://127.0.0.1:$NGINX_PORT/"
             return 0
         }
-        pid_alive "$pidfile" || break
+        started_alive "$pid" || break
         sleep 0.1
     done
     tail -n 20 "$NGINX_DIR/error.log" "$NGINX_DIR/console.log" >&2 2>/dev/null || true

@@ -67,8 +67,8 @@ prometheus_start() {
         --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
         --log.format=json \
         >>"$LOG_DIR/prometheus.log" 2>&1 </dev/null &
-    echo $! >"$pidfile"
-    local i
+    local pid=$! i
+    echo "$pid" >"$pidfile"
     for ((i = 0; i < 300; i++)); do
         if "$PY" - "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" <<'PY' 2>/dev/null; then
 import sys, urllib.request
@@ -77,7 +77,7 @@ PY
             ok "Prometheus ready on http://127.0.0.1:$PROMETHEUS_PORT/ (rules: $RULES)"
             return 0
         fi
-        pid_alive "$pidfile" || { tail -n 20 "$LOG_DIR/prometheus.log" >&2; die "Prometheus exited (see above)"; }
+        started_alive "$pid" || { tail -n 20 "$LOG_DIR/prometheus.log" >&2; die "Prometheus exited (see above)"; }
         sleep 0.1
     done
     die "Prometheus did not become ready within 30 s (see $LOG_DIR/prometheus.log)"
