@@ -72,7 +72,7 @@ if ! has_subcommand tokens demo; then
     warn "skipping demo tokens: \`xuncha tokens demo\` does not exist yet"
 elif [[ -s "$TOKENS" ]] && "$VENV/bin/python" - "$TOKENS" <<'PY'
 import json, sys
-from xuncha_shared.auth import Role
+from xuncha_shared.domain.principals import Role
 with open(sys.argv[1], encoding="utf-8") as f:
     held = json.load(f)
 sys.exit(0 if all(role.value in held for role in Role) else 1)
