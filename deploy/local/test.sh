@@ -12,6 +12,7 @@ else
     "$DEPLOY_DIR/up.sh" --infra
 fi
 "$DEPLOY_DIR/browser.sh" install # the dashboard's browser tests use Debian's chromium
+"$DEPLOY_DIR/prometheus.sh" install # the alerting rules' test runs Debian's Prometheus
 # the workbench: its unit tests (Vitest), then the build its browser tests load
 "$DEPLOY_DIR/web.sh" test
 "$DEPLOY_DIR/web.sh" build

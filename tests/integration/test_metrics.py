@@ -62,6 +62,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return sum(v for (n, lab), v in samples.items() if n == name and want <= lab)
 
 
+def present(samples: Samples, name: str, **labels: str) -> bool:
+    want = set(labels.items())
+    return any(n == name and want <= lab for n, lab in samples)
+
+
 def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
@@ -111,6 +116,10 @@ async def test_counters_move_by_what_the_traffic_did(infra: Any) -> None:
         client = svc.client
         before = await scrape(client)
         appended_before = by_type(before)
+        # a counter exists at 0 before its first event (first seen at 1, Prometheus would see
+        # no increase); consumers and deadline workers: tests/unit/test_metrics_zero.py
+        for outcome in ("disclosed", "key_erased"):
+            assert present(before, "xuncha_informant_identity_reads_total", outcome=outcome)
 
         ids = []
         for _ in range(3):

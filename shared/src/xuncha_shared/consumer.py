@@ -257,6 +257,13 @@ def subscribe(
     committed. The inbox key stays the bare consumer name."""
     consumer.topics = list(topics)
     consumer.group_id = group_prefix + consumer.name
+    for topic in topics:
+        # each series exists at 0 from the start: a counter first seen at 1 has no increase for
+        # Prometheus, and the dead-letter alert would miss a process's first dead letter
+        labels = {"group": consumer.name, "topic": topic}
+        DEAD_LETTERS.add(0, labels)
+        CONSUMER_REDELIVERIES.add(0, labels)
+        CONSUMER_HANDLED.add(0, {**labels, "outcome": "processed"})
 
     @router.subscriber(  # type: ignore[untyped-decorator]
         *topics,

@@ -120,6 +120,10 @@ class IntakeHandlers:
     #: the server secret that keys receipt hashes (``XUNCHA_RECEIPT_KEY``; bootstrap loads it)
     receipt_key: bytes = model.DEV_RECEIPT_KEY
 
+    def __post_init__(self) -> None:
+        for outcome in IdentityReadOutcome:  # every series from 0 (a first read is an increase)
+            IDENTITY_READS.add(0, {"service": "intake", "outcome": outcome.value})
+
     async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
         # refuse bad input before anything is written (no key row, no event, no receipt)
         model.validate_jurisdiction(data.jurisdiction)
