@@ -14,6 +14,7 @@ import pytest
 from xuncha_intake.bootstrap import SPEC, load_receipt_key
 from xuncha_intake.domain import model
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.runtime import ServiceContext
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
@@ -25,6 +26,7 @@ TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 PRINCIPALS = {
     "dept": department("jw", Department.DISCIPLINE),
+    "custodian": Principal(id="custodian-fz", role=Role.CUSTODIAN, jurisdiction=CITY),
     **OFFICES,
 }
 
@@ -88,7 +90,8 @@ async def test_record_petition_201_and_receipt(api: Api) -> None:
     )
     assert resp.status_code == 201, resp.text
     body = resp.json()
-    assert set(body) == {"id", "receipt_code"}
+    assert set(body) == {"id", "receipt_code", "sealed_numbers"}
+    assert body["sealed_numbers"] == 0
     petition_id = uuid.UUID(body["id"])
     code = body["receipt_code"]
     assert code.startswith("XC-")
@@ -310,28 +313,81 @@ async def test_a_callers_correlation_header_never_links_streams(api: Api) -> Non
     assert stored != victim
 
 
-async def test_a_summary_with_a_phone_or_id_number_is_refused_without_echo(api: Api) -> None:
-    """The summary leaves intake in clear text (R11): phone and ID numbers in it are refused
-    before anything is written, naming the field and what was found, never the number."""
+async def test_an_anonymous_summary_with_a_phone_or_id_number_is_refused_without_echo(
+    api: Api,
+) -> None:
+    """The summary leaves intake in clear text (R11). An anonymous petition has no sealed
+    identity to keep numbers in: they are refused before anything is written, naming the field
+    and what was found, never the number."""
     before = await api.counts()
-    summary = "反映某局违规发放津补贴问题，举报人电话139 0794 1234，身份证11010519491231002X"
+    summary = "反映某局违规发放津补贴问题，联系电话139 0794 1234，身份证11010519491231002X"
     resp = await api.client.post(
-        "/api/v1/petitions",
-        json=petition(summary=summary, informant=INFORMANT),
-        headers=api.auth("county"),
+        "/api/v1/petitions", json=petition(summary=summary), headers=api.auth("county")
     )
     doc = assert_problem(resp, 422)
     [error] = doc["errors"]
     assert error["field"] == "body.summary"
     assert "电话号码（1 处）" in error["msg"] and "身份证号码（1 处）" in error["msg"]
-    assert "1 phone number(s)" in doc["detail"]
+    assert "匿名举报" in error["msg"] and "1 phone number(s)" in doc["detail"]
     for digits in ("139 0794 1234", "13907941234", "11010519491231002X", "0794"):
         assert digits not in resp.text
     assert await api.counts() == before
-    # the same petition with the numbers where they belong is recorded
-    clean = await api.client.post(
+    # a client cannot hand intake sealed summary numbers of its own
+    forged = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(informant={**INFORMANT, "summary_numbers": ["1"]}),
+        headers=api.auth("county"),
+    )
+    assert_problem(forged, 422)
+    assert await api.counts() == before
+
+
+async def test_a_real_name_summarys_numbers_are_sealed_with_the_identity(api: Api) -> None:
+    """In a real-name petition the numbers leave the summary (R11): the event holds a mark in
+    place of each, the numbers are sealed with the reporter's identity, and the custodian's read
+    returns them in the order of the marks."""
+    summary = (
+        "反映某局违规发放津补贴问题，举报人电话１３９ 0794 1234，"
+        "身份证11010519491231002X，该局座机(0794)8221234。"
+    )
+    resp = await api.client.post(
+        "/api/v1/petitions",
+        json=petition(summary=summary, informant=INFORMANT),
+        headers=api.auth("county"),
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["sealed_numbers"] == 3
+    petition_id = resp.json()["id"]
+    payload = await api.pool.fetchval(
+        "SELECT payload FROM events WHERE stream_id = $1 AND event_type = $2",
+        petition_id,
+        "intake.PetitionReceived",
+    )
+    assert payload["summary"] == (
+        "反映某局违规发放津补贴问题，举报人电话［已密封的电话号码1］，"
+        "身份证［已密封的身份证号码2］，该局座机［已密封的电话号码3］。"
+    )
+    dump = "\n".join(texts(await api.pool.fetch("SELECT e::text AS t FROM events e")))
+    for digits in ("１３９ 0794 1234", "0794 1234", "11010519491231002X", "8221234"):
+        assert digits not in dump
+    read = await api.client.post(
+        f"/api/v1/petitions/{petition_id}/informant",
+        json={"reason": "核实举报内容中的联系方式"},
+        headers=api.auth("custodian"),
+    )
+    assert read.status_code == 200, read.text
+    identity = read.json()
+    assert identity["name"] == INFORMANT["name"]
+    assert identity["summary_numbers"] == [
+        "１３９ 0794 1234",
+        "11010519491231002X",
+        "(0794)8221234",
+    ]
+    # a petition without numbers keeps its summary and seals nothing more
+    plain = await api.client.post(
         "/api/v1/petitions",
         json=petition(summary="反映某局违规发放津补贴问题", informant=INFORMANT),
         headers=api.auth("county"),
     )
-    assert clean.status_code == 201, clean.text
+    assert plain.status_code == 201, plain.text
+    assert plain.json()["sealed_numbers"] == 0

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from xuncha_shared.domain.personal_numbers import NumberKind, find_personal_numbers, summary_problem
+from xuncha_shared.domain.personal_numbers import (
+    NumberKind,
+    find_personal_numbers,
+    redact,
+    summary_problem,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -56,3 +61,37 @@ def test_the_problem_names_what_was_found_never_the_number() -> None:
     assert "R11" in problem
     for digits in ("13907941234", ID, "8221234", "0794"):
         assert digits not in problem
+
+
+def test_redact_takes_the_numbers_out_as_typed_in_the_order_of_their_marks() -> None:
+    text = f"电话１３９-0794-1234，身份证{ID}，座机(0794)8221234。其他内容不变。"
+    redaction = redact(text)
+    assert redaction is not None and redaction
+    assert redaction.text == (
+        "电话［已密封的电话号码1］，身份证［已密封的身份证号码2］，"
+        "座机［已密封的电话号码3］。其他内容不变。"
+    )
+    assert redaction.numbers == ("１３９-0794-1234", ID, "(0794)8221234")
+    assert redaction.kinds == (NumberKind.PHONE, NumberKind.ID_NUMBER, NumberKind.PHONE)
+    assert not find_personal_numbers(redaction.text)  # the marks are no numbers themselves
+
+
+def test_redact_leaves_a_summary_without_numbers_as_it_is() -> None:
+    text = "反映某局2023年度项目资金1234567890123456元使用问题（全角标点，不变）"
+    redaction = redact(text)
+    assert redaction is not None and not redaction and redaction.text == text
+
+
+def test_a_number_in_a_form_redact_cannot_locate_is_refused_even_with_an_identity() -> None:
+    circled = "电话①③⑨0794１２３４"  # NFKC reads a mobile number; the typed text has no digits run
+    assert find_personal_numbers(circled)
+    assert redact(circled) is None
+    problem = summary_problem(circled, real_name=True)
+    assert problem is not None and "无法自动密封" in problem and "0794" not in problem
+
+
+def test_numbers_are_refused_only_without_an_identity() -> None:
+    text = "电话13907941234"
+    anonymous = summary_problem(text)
+    assert anonymous is not None and "匿名举报" in anonymous and "13907941234" not in anonymous
+    assert summary_problem(text, real_name=True) is None

@@ -63,16 +63,17 @@ export function rule(check: (value: string) => string | null, trigger = "blur", 
   };
 }
 
-// A petition's summary leaves intake in clear text: phone and ID numbers in it are refused (R11),
-// as xuncha_shared.domain.personal_numbers does (intake and clues: same patterns, same message).
+// A petition's summary leaves intake in clear text (R11), as xuncha_shared.domain.personal_numbers
+// says (intake and clues: same patterns): in a real-name petition intake seals its phone and ID
+// numbers with the reporter's identity, leaving a mark; anywhere else they are refused.
 const NUMBER_PATTERNS: [string, RegExp][] = [
   ["身份证号码", /(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9A-Za-z])/g],
   ["电话号码", /(?<![0-9])(?:(?:\+|00)?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9])/g],
   ["电话号码", /(?<![0-9])(?:0[1-9][0-9]{1,2}[- ]|\(0[1-9][0-9]{1,2}\) ?)[1-9][0-9]{6,7}(?![0-9])/g],
 ];
 
-/** The kinds of personal numbers in a summary, never the numbers: null when there is none. */
-export function summaryNumbersError(value: string): string | null {
+/** The personal numbers in a summary by kind, never the numbers: null when there is none. */
+export function summaryNumbers(value: string): string | null {
   let rest = value.normalize("NFKC");
   const counts = new Map<string, number>();
   for (const [kind, re] of NUMBER_PATTERNS) {
@@ -81,8 +82,15 @@ export function summaryNumbersError(value: string): string | null {
     rest = rest.replace(re, " ");
   }
   if (!counts.size) return null;
-  const found = [...counts].map(([kind, n]) => `${kind}（${n} 处）`).join("、");
-  return `摘要中含有${found}：请删去，举报人的电话和身份证号请填在举报人信息中（加密保存）`;
+  return [...counts].map(([kind, n]) => `${kind}（${n} 处）`).join("、");
+}
+
+/** Why a summary cannot be sent (null: it can). With ``realName`` its numbers are sealed by
+ * intake with the reporter's identity, so they are no error. */
+export function summaryNumbersError(value: string, realName = false): string | null {
+  const found = summaryNumbers(value);
+  if (!found || realName) return null;
+  return `摘要中含有${found}：匿名举报没有加密保存的举报人信息，号码无处密封。请删去；如为实名举报，请填写举报人信息，摘要中的号码将随之加密保存`;
 }
 
 /** Whether a clue summary obviously carries a reporter's identity (R11): the same numbers as a

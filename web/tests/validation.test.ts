@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { idCheckChar, idNumberError, phoneError, rule, summaryNumbersError, textError } from "../src/validation";
+import { idCheckChar, idNumberError, phoneError, rule, summaryNumbers, summaryNumbersError, textError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "110"])("accepts %s", (v) => {
@@ -74,4 +74,15 @@ describe("a petition's summary (as intake's personal_numbers, R11)", () => {
     "accepts %s",
     (text) => expect(summaryNumbersError(text)).toBeNull(),
   );
+});
+
+describe("a real-name petition's summary numbers are sealed, not refused (R11)", () => {
+  const text = "举报人电话13907941234，身份证11010519491231002X";
+  it("names what is found, never the numbers", () => {
+    expect(summaryNumbers(text)).toBe("身份证号码（1 处）、电话号码（1 处）");
+  });
+  it("refuses them only without the reporter's identity", () => {
+    expect(summaryNumbersError(text)).toContain("匿名举报");
+    expect(summaryNumbersError(text, true)).toBeNull();
+  });
 });

@@ -196,6 +196,9 @@ class InformantIdentity(BaseModel):
     id_number: str | None = None
     address: str | None = Field(default=None, min_length=1, max_length=500)
     employer: str | None = Field(default=None, min_length=1, max_length=200)
+    #: phone and ID numbers taken out of the petition's summary (R11), in the order of the
+    #: summary's ［已密封的…n］ marks (xuncha_shared.domain.personal_numbers.redact)
+    summary_numbers: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=50)
 
     @field_validator("phone")
     @classmethod

@@ -3,8 +3,11 @@
 A petition's summary travels in ``intake.PetitionReceived`` to Kafka, the clues service and the
 reporting views; the reporter's identity travels only sealed (``informant``). A phone number or
 a resident ID number typed into the summary would leave intake in clear text, so the summary is
-scanned before anything is recorded and such a petition is refused (422), naming what was found
-and where it belongs, never echoing the number itself.
+scanned before anything is recorded. In a real-name petition each number is taken out
+(:func:`redact`): the event's summary holds a mark such as ``［已密封的电话号码1］`` in its place
+and the number itself is sealed with the reporter's identity (read by the informant custodian,
+erased with it). An anonymous petition has no sealed identity to keep them in: it is refused
+(422), naming what was found and where it belongs, never echoing the number itself.
 
 Found: mainland mobile numbers (11 digits from 13–19, optionally +86 and separated in groups of
 3-4-4), landline numbers with an area code (``0794-8221234``, ``(0794)8221234``), and 18-digit
@@ -92,15 +95,95 @@ def find_personal_numbers(text: str) -> Found:
     return Found(counts)
 
 
-def summary_problem(summary: str) -> str | None:
-    """Why a petition's summary may not be recorded (R11), or ``None``: the message names the
-    kinds found and where they belong, in Chinese and English, without the numbers."""
+#: the longest summary an event holds (``LongText``): the marks must fit too
+SUMMARY_LIMIT = 5000
+
+
+def summary_problem(summary: str, *, real_name: bool = False) -> str | None:
+    """Why a petition's summary may not be recorded (R11), or ``None``. With ``real_name`` its
+    numbers can be sealed with the reporter's identity (:func:`redact`); without, they cannot.
+    The message names the kinds found and where they belong, in Chinese and English, never the
+    numbers."""
     found = find_personal_numbers(summary)
     if not found:
         return None
+    if not real_name:
+        return anonymous_summary_problem(found)
+    redaction = redact(summary)
+    if redaction is None:
+        return (
+            f"摘要中含有{found.describe_zh()}，其写法无法自动密封：请删去，举报人的电话和身份证号"
+            "请填在举报人信息中（加密保存）(R11) / the summary contains "
+            f"{found.describe_en()} written in a form that cannot be sealed automatically: "
+            "remove them and put the reporter's phone and ID number in the informant fields (R11)"
+        )
+    if len(redaction.text.strip()) > SUMMARY_LIMIT:
+        return (
+            f"摘要中的号码替换为密封标记后超过 {SUMMARY_LIMIT} 字：请精简摘要 (R11) / with its "
+            f"numbers replaced by seal marks the summary exceeds {SUMMARY_LIMIT} characters"
+        )
+    return None
+
+
+# full-width forms of ASCII (digits, +, -, parentheses, letters) and the ideographic space, one
+# character for one: positions found in the translated text are positions in the original
+_HALF_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def mark(kind: NumberKind, n: int) -> str:
+    """What stands in the summary where its ``n``-th sealed number was (1-based)."""
+    return f"［已密封的{NUMBER_KIND_ZH[kind]}{n}］"
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A summary with its numbers taken out: ``text`` has :func:`mark` where the numbers were,
+    ``numbers`` the numbers as typed, in the order of their marks."""
+
+    text: str
+    numbers: tuple[str, ...]
+    kinds: tuple[NumberKind, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.numbers)
+
+
+def redact(text: str) -> Redaction | None:
+    """Take every phone and ID number out of ``text`` (see the module's docstring), or ``None``
+    when a number is found that cannot be located in the text as typed (an exotic digit form):
+    the caller then refuses the text rather than let a number through."""
+    plain = text.translate(_HALF_WIDTH)
+    spans: list[tuple[int, int, NumberKind]] = []
+    scan = plain
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(scan):
+            spans.append((m.start(), m.end(), kind))
+        # blank what was found (same length) so an ID number is not found again as a phone
+        scan = pattern.sub(lambda m: " " * len(m.group()), scan)
+    spans.sort()
+    out: list[str] = []
+    numbers: list[str] = []
+    kinds: list[NumberKind] = []
+    at = 0
+    for start, end, kind in spans:
+        out.append(text[at:start])
+        numbers.append(text[start:end])
+        kinds.append(kind)
+        out.append(mark(kind, len(numbers)))
+        at = end
+    out.append(text[at:])
+    redaction = Redaction("".join(out), tuple(numbers), tuple(kinds))
+    if find_personal_numbers(redaction.text):
+        return None
+    return redaction
+
+
+def anonymous_summary_problem(found: Found) -> str:
+    """Why an anonymous petition's summary with numbers is refused (R11): no sealed identity
+    to keep them in. Names the kinds found, never the numbers."""
     return (
-        f"摘要中含有{found.describe_zh()}，摘要会随事件发出，不得含个人号码：请删去，"
-        "举报人的电话和身份证号请填在举报人信息中（加密保存）(R11) / the summary contains "
-        f"{found.describe_en()}; the summary leaves intake in clear text: remove them and put "
-        "the reporter's phone and ID number in the informant fields, which are sealed (R11)"
+        f"摘要中含有{found.describe_zh()}：匿名举报没有加密保存的举报人信息，号码无处密封，"
+        "请删去；如为实名举报，请填写举报人信息，摘要中的号码将随之加密保存 (R11) / the summary "
+        f"contains {found.describe_en()}; an anonymous petition has no sealed identity to keep "
+        "them in: remove them, or give the reporter's identity and they are sealed with it (R11)"
     )

@@ -26,7 +26,15 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, NoNul, ShortText
 from xuncha_shared.contracts.intake import (
@@ -62,6 +70,12 @@ RoundId = Annotated[
 ]
 
 
+class InformantIn(InformantIdentity):
+    """举报人 as the office types it (``summary_numbers`` is intake's to fill, not a client's)."""
+
+    summary_numbers: SkipJsonSchema[None] = None
+
+
 class PetitionIn(BaseModel):
     """来信来电来访 or a referral. ``informant`` is encrypted before anything is stored."""
 
@@ -72,11 +86,14 @@ class PetitionIn(BaseModel):
         default=None, description="被巡察单位 (its name; omitted when unit_id is given)"
     )
     channel: Channel
-    summary: LongText = Field(
-        description="摘要: no phone or ID numbers (they leave intake in clear text; R11, 422)"
-    )
-    informant: InformantIdentity | None = Field(
+    # before ``summary``: the summary's check needs to know whether the petition is real-name
+    informant: InformantIn | None = Field(
         default=None, description="举报人 (real-name reports); omitted for anonymous ones"
+    )
+    summary: LongText = Field(
+        description="摘要. Phone and ID numbers in it leave intake only sealed (R11): in a "
+        "real-name petition each is replaced by a mark ［已密封的电话号码1］ and sealed with the "
+        "reporter's identity; an anonymous petition with numbers is refused (422)"
     )
     round_id: RoundId | None = None
     group_id: UUID | None = Field(
@@ -90,8 +107,10 @@ class PetitionIn(BaseModel):
 
     @field_validator("summary")
     @classmethod
-    def _no_personal_numbers(cls, summary: str) -> str:
-        problem = personal_numbers.summary_problem(summary)
+    def _numbers_only_with_an_identity(cls, summary: str, info: ValidationInfo) -> str:
+        if "informant" not in info.data:  # the identity itself was refused: that error says it
+            return summary
+        problem = personal_numbers.summary_problem(summary, real_name=bool(info.data["informant"]))
         if problem:
             raise ValueError(problem)
         return summary
@@ -100,6 +119,11 @@ class PetitionIn(BaseModel):
 class PetitionCreated(BaseModel):
     id: UUID
     receipt_code: str = Field(description="give to the reporter; only its hash is kept")
+    sealed_numbers: int = Field(
+        default=0,
+        description="phone and ID numbers taken out of the summary and sealed with the "
+        "reporter's identity (R11); the recorded summary has a mark in place of each",
+    )
 
 
 class ReceiptOut(BaseModel):
@@ -146,6 +170,10 @@ class IdentityOut(BaseModel):
     id_number: str | None = None
     address: str | None = None
     employer: str | None = None
+    summary_numbers: list[str] | None = Field(
+        default=None,
+        description="the numbers taken out of the summary, in the order of its ［已密封的…n］",
+    )
     read_event_id: UUID
     read_at: datetime
 
@@ -224,7 +252,11 @@ def build_router(
                 ),
                 request_meta(request, principal),
             )
-        return PetitionCreated(id=recorded.petition_id, receipt_code=recorded.receipt_code)
+        return PetitionCreated(
+            id=recorded.petition_id,
+            receipt_code=recorded.receipt_code,
+            sealed_numbers=recorded.sealed_numbers,
+        )
 
     custodian = deps.require_roles(*IDENTITY_READERS, write=True)
 
@@ -280,6 +312,7 @@ def build_router(
             id_number=identity.id_number,
             address=identity.address,
             employer=identity.employer,
+            summary_numbers=list(identity.summary_numbers) if identity.summary_numbers else None,
             read_event_id=read.read_event_id,
             read_at=read.read_at,
         )

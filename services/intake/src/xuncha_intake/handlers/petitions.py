@@ -37,7 +37,9 @@ from xuncha_shared.contracts.clues import (
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import IdentityReadOutcome
 from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedError
+from xuncha_shared.domain import personal_numbers
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.errors import InvalidCommand
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
@@ -74,6 +76,8 @@ class RecordedPetition:
     petition_id: UUID
     receipt_code: str
     envelope: EventEnvelope
+    #: phone and ID numbers taken out of the summary and sealed with the identity (R11)
+    sealed_numbers: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,23 @@ class ReceiptView:
         return model.RECEIPT_STATUS_ZH[self.status]
 
 
+def seal_summary_numbers(
+    summary: str, informant: InformantIdentity | None
+) -> tuple[str, InformantIdentity | None]:
+    """The summary as it may leave intake and the identity to seal (R11): a real-name
+    petition's phone and ID numbers move from the summary into the sealed identity, a mark in
+    their place; a summary that cannot be recorded so is refused (422) naming the kinds found,
+    never the numbers."""
+    problem = personal_numbers.summary_problem(summary, real_name=informant is not None)
+    if problem:
+        raise InvalidCommand(problem)
+    redaction = personal_numbers.redact(summary)
+    if not redaction or informant is None:
+        return summary, informant
+    fields = informant.model_dump(exclude={"summary_numbers"})
+    return redaction.text, InformantIdentity(**fields, summary_numbers=redaction.numbers)
+
+
 @dataclass
 class IntakeHandlers:
     petitions: Aggregates[Petition]
@@ -127,6 +148,7 @@ class IntakeHandlers:
     async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
         # refuse bad input before anything is written (no key row, no event, no receipt)
         model.validate_jurisdiction(data.jurisdiction)
+        summary, informant = seal_summary_numbers(data.summary, data.informant)
         petition_id = uuid7()
         code = model.new_receipt_code()
         code_hash = model.receipt_code_hash(code, self.receipt_key)
@@ -135,7 +157,7 @@ class IntakeHandlers:
             jurisdiction=data.jurisdiction,
             unit=data.unit,
             channel=data.channel,
-            summary=data.summary,
+            summary=summary,
             receipt_code_hash=code_hash,
             round_id=data.round_id,
             group_id=data.group_id,
@@ -143,11 +165,7 @@ class IntakeHandlers:
         )
         state = PETITION.initial()  # a fresh id has no stream; the append enforces it
         async with self.petitions.transaction() as conn:
-            sealed = (
-                await self.vault.seal(data.informant, conn=conn)
-                if data.informant is not None
-                else None
-            )
+            sealed = await self.vault.seal(informant, conn=conn) if informant is not None else None
             events = model.decide_record(state, cmd, sealed)
             [stored] = await self.petitions.record(conn, petition_id, state, events, meta)
             await self.receipts.add(
@@ -156,7 +174,12 @@ class IntakeHandlers:
                     code_hash=code_hash, petition_id=petition_id, status=ReceiptStatus.RECEIVED
                 ),
             )
-        return RecordedPetition(petition_id=petition_id, receipt_code=code, envelope=stored)
+        return RecordedPetition(
+            petition_id=petition_id,
+            receipt_code=code,
+            envelope=stored,
+            sealed_numbers=len(informant.summary_numbers or ()) if informant else 0,
+        )
 
     async def read_informant(
         self, petition_id: UUID, reason: str, reader: Principal, meta: Meta
