@@ -245,8 +245,8 @@ class InMemoryReceipts:
 
 
 class FakeInboxConnection:
-    """The two statements ``InboxConsumer`` runs on its connection, on a set of rows; a
-    transaction that raises leaves the rows as they were."""
+    """The statement ``InboxConsumer`` runs on its connection (claim the event in the inbox, or
+    find it claimed), on a set of rows; a transaction that raises leaves the rows as they were."""
 
     def __init__(self, rows: set[tuple[str, UUID]]) -> None:
         self.rows = rows
@@ -261,13 +261,12 @@ class FakeInboxConnection:
             self.rows.update(before)
             raise
 
-    async def fetchval(self, sql: str, consumer: str, event_id: UUID) -> int | None:
-        assert sql.startswith("SELECT 1 FROM inbox"), sql
-        return 1 if (consumer, event_id) in self.rows else None
-
-    async def execute(self, sql: str, consumer: str, event_id: UUID, topic: str) -> None:
-        assert sql.startswith("INSERT INTO inbox"), sql
+    async def fetchval(self, sql: str, consumer: str, event_id: UUID, topic: str) -> bool | None:
+        assert sql.startswith("INSERT INTO inbox") and "ON CONFLICT DO NOTHING" in sql, sql
+        if (consumer, event_id) in self.rows:
+            return None
         self.rows.add((consumer, event_id))
+        return True
 
 
 class FakeInboxPool:
