@@ -28,8 +28,11 @@ from faststream.kafka import KafkaRouter
 from xuncha_shared import metrics
 from xuncha_shared.consumer import Delivery, InboxConsumer, subscribe
 from xuncha_shared.contracts import REGISTRY
+from xuncha_shared.provision.common import ProvisionError
+from xuncha_shared.provision.http import wait_for_http
 
 from tests.infra import free_port
+from tests.support.processes import stop
 
 pytestmark = pytest.mark.integration
 
@@ -97,25 +100,14 @@ def prometheus(tmp_path: Path, target: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "prometheus.log").read_text("utf-8")[-3000:]
-            try:
-                with urllib.request.urlopen(f"{base}/-/ready", timeout=1) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "Prometheus was not ready within 30 s"
-            time.sleep(0.1)
+        try:
+            asyncio.run(wait_for_http(f"{base}/-/ready", 30, pid=proc.pid))
+        except ProvisionError as exc:
+            log_text = (tmp_path / "prometheus.log").read_text("utf-8")[-3000:]
+            raise AssertionError(f"Prometheus did not start: {exc}\n{log_text}") from None
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 

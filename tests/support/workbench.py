@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.infra import free_port
+from tests.support.processes import stop
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "web" / "dist"
@@ -92,12 +93,7 @@ def workbench_nginx(
         _wait_port(port, proc, log)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
         shutil.rmtree(prefix, ignore_errors=True)
 
 
