@@ -25,6 +25,7 @@ events whose ``recorded_at`` is at or before it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -236,6 +237,31 @@ async def act_as_owner(conn: asyncpg.Connection) -> None:
             await conn.execute(f'SET ROLE "{owner}"')
 
 
+def _project_chunk(
+    tables: ProjectionTables, chunk: Sequence[EventEnvelope], report: ProjectionRun
+) -> tuple[Statements, int, list[UUID]]:
+    """The statements of ``chunk``'s changes, how many of its events changed something, and
+    the ids of the events it applies (the CPU part of ``apply_events``)."""
+    changes: list[Change] = []
+    changed = 0
+    ids: list[UUID] = []
+    for raw in chunk:
+        try:
+            envelope = REGISTRY.upcast(raw)
+            payload = REGISTRY.decode(envelope)
+        except (ValidationError, UnknownEventError, ValueError) as exc:
+            # the live consumer dead-letters these: they change nothing there either
+            report.skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
+            continue
+        # the live consumer's projection (``apply_event``), applied a chunk at a time
+        event_changes = project(envelope, payload)
+        if event_changes:
+            changes.extend(event_changes)
+            changed += 1
+        ids.append(raw.event_id)
+    return tables.statements(changes), changed, ids
+
+
 async def apply_events(
     conn: asyncpg.Connection,
     tables: ProjectionTables,
@@ -243,35 +269,43 @@ async def apply_events(
     report: ProjectionRun,
     progress: ProgressHook | None = None,
 ) -> set[UUID]:
-    """Apply ``events`` in the given order; returns the ids of the events applied."""
+    """Apply ``events`` in the given order, a chunk per transaction; returns the ids of the
+    events applied. While the database writes one chunk, the next one is projected (decode,
+    ``project``, due dates): the two run on different cores, and the chunks are still written
+    one after the other, in order."""
     applied: set[UUID] = set()
-    for start in range(0, len(events), APPLY_BATCH):
-        chunk = events[start : start + APPLY_BATCH]
-        changes: list[Change] = []
-        changed = 0
-        for raw in chunk:
-            try:
-                envelope = REGISTRY.upcast(raw)
-                payload = REGISTRY.decode(envelope)
-            except (ValidationError, UnknownEventError, ValueError) as exc:
-                # the live consumer dead-letters these: they change nothing there either
-                report.skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
-                continue
-            # the live consumer's projection (``apply_event``), applied a chunk at a time
-            event_changes = project(envelope, payload)
-            if event_changes:
-                changes.extend(event_changes)
-                changed += 1
-            applied.add(raw.event_id)
+
+    async def write(statements: Statements, changed: int, count: int) -> None:
         async with conn.transaction():
-            await tables.apply(conn, changes)
+            await tables.write(conn, statements)
             if changed:
                 # the live consumer bumps the version once per event that changed something
                 await tables.bump_version(conn, changed)
         report.changed += changed
-        report.applied += len(chunk)
+        report.applied += count
         if progress:
-            progress("apply", len(chunk))
+            progress("apply", count)
+
+    writing: asyncio.Task[None] | None = None
+    try:
+        for start in range(0, len(events), APPLY_BATCH):
+            chunk = events[start : start + APPLY_BATCH]
+            # in a thread: the event loop keeps feeding the database the previous chunk
+            statements, changed, ids = await asyncio.to_thread(
+                _project_chunk, tables, chunk, report
+            )
+            applied.update(ids)
+            if writing is not None:
+                await writing
+            writing = asyncio.create_task(write(statements, changed, len(chunk)))
+        if writing is not None:
+            await writing
+    except BaseException:
+        if writing is not None and not writing.done():
+            writing.cancel()
+            with contextlib.suppress(BaseException):
+                await writing
+        raise
     return applied
 
 
@@ -298,7 +332,8 @@ async def project_history(
     report.read = history.read
     ordered = merge_order(history.events)
     history.events = []
-    tables = ProjectionTables(report.schema)
+    # one calendar for the whole run (no directory listing per event)
+    tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned())
     applied = await apply_events(conn, tables, ordered, report, progress)
     # built by this code: its tables are those of PROJECTION_VERSION
     await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)

@@ -25,13 +25,15 @@ from datetime import date, timedelta
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 #: directory of the data files shipped with the code
 DATA_DIR = Path(__file__).resolve().parent / "data"
 #: extra data directories (``os.pathsep``-separated), searched after DATA_DIR (later wins)
 DIRS_ENV = "XUNCHA_CALENDAR_DIRS"
 PACKAGE = "chinesecalendar"
+#: bound of ``WorkingCalendar``'s memo of ``add_working_days`` (a decade of days × a few rules)
+_ADDED_MAX = 50_000
 
 
 class DayKind(StrEnum):
@@ -86,6 +88,9 @@ class WorkingCalendar:
     version: str
     _holidays: dict[date, str] = field(init=False, repr=False, compare=False)
     _makeup: dict[date, str] = field(init=False, repr=False, compare=False)
+    #: ``add_working_days`` results: a projection asks the same (day, n) for every case
+    #: started that day
+    _added: dict[tuple[date, int], date] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         holidays: dict[date, str] = {}
@@ -95,6 +100,7 @@ class WorkingCalendar:
             makeup.update(data.makeup_days)
         object.__setattr__(self, "_holidays", holidays)
         object.__setattr__(self, "_makeup", makeup)
+        object.__setattr__(self, "_added", {})
 
     def has_year(self, year: int) -> bool:
         return year in self.years
@@ -119,12 +125,17 @@ class WorkingCalendar:
     def add_working_days(self, start: date, n: int) -> date:
         """The ``n``-th working day after ``start`` (``start`` itself does not count; ``n = 0``
         is ``start``). Negative ``n`` counts backwards."""
+        known = self._added.get((start, n))
+        if known is not None:
+            return known
         step = 1 if n >= 0 else -1
         remaining, day = abs(n), start
         while remaining:
             day += timedelta(days=step)
             if self.is_working_day(day):
                 remaining -= 1
+        if len(self._added) < _ADDED_MAX:
+            self._added[(start, n)] = day
         return day
 
     def month(self, year: int, month: int) -> list[Day]:
@@ -206,6 +217,24 @@ def load_calendar(dirs: Sequence[Path] | None = None) -> WorkingCalendar:
         years[data.year] = data
         parts.append(f"{path.stem}@{hashlib.sha256(raw).hexdigest()[:12]}")
     return WorkingCalendar(dict(sorted(years.items())), "+".join(parts))
+
+
+class CalendarProvider(Protocol):
+    """Where a computation gets its working calendar: ``CalendarSource`` (follows the data
+    files) or ``FixedCalendar`` (one calendar for a whole run)."""
+
+    def current(self) -> WorkingCalendar: ...
+
+
+class FixedCalendar:
+    """One calendar for a whole computation — a rebuild or an as-of replay applies a history
+    against the calendar it started with, without a directory listing per event."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self._calendar = calendar
+
+    def current(self) -> WorkingCalendar:
+        return self._calendar
 
 
 class CalendarSource:

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from xuncha_shared.clocks.calendar import CalendarSource
+from xuncha_shared.clocks.calendar import CalendarProvider, CalendarSource, FixedCalendar
 from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.clocks.rules import RULES, RuleBook
 
 
 class DeadlineRules:
-    def __init__(self, rules: RuleBook = RULES, calendar: CalendarSource | None = None) -> None:
+    def __init__(self, rules: RuleBook = RULES, calendar: CalendarProvider | None = None) -> None:
         self.rules = rules
         self.calendar = calendar or CalendarSource()
+
+    def pinned(self) -> DeadlineRules:
+        """These rules on the calendar of this moment, for a whole rebuild or replay (the live
+        consumer follows the data files; a run applies its history against one calendar)."""
+        return DeadlineRules(self.rules, FixedCalendar(self.calendar.current()))
 
     def due(self, rule_id: str, started_at: datetime, stated: str | None) -> tuple[int, date]:
         """The rule version and due date of a deadline of ``rule_id`` started at

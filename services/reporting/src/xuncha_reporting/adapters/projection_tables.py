@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -32,6 +32,8 @@ from xuncha_reporting.domain.model import (
 from xuncha_reporting.domain.rectification_clocks import MARKED_KINDS
 
 FEED_LIMIT = 500
+#: SQL statement -> its argument rows (``ProjectionTables.statements``)
+Statements = dict[str, list[tuple[Any, ...]]]
 #: the feed list's sort keys (``?sort=``, ``xuncha_shared.http.paging``) and their SQL
 FEED_SORT_COLUMNS: dict[str, str] = {
     "occurred_at": "i.occurred_at",
@@ -57,16 +59,32 @@ async def read_snapshot(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]
         yield conn
 
 
+def _doc_arrays(docs: Iterable[Doc]) -> tuple[list[Any], ...]:
+    """The arguments of the docs upsert: one array per column. The doc goes as text: the same
+    on a pool's connection (a jsonb codec) and a plain one (rebuilds, replays)."""
+    columns: tuple[list[Any], ...] = ([], [], [], [], [])
+    for d in docs:
+        columns[0].append(d.kind)
+        columns[1].append(d.key)
+        columns[2].append(d.jurisdiction)
+        columns[3].append(json.dumps(d.doc, ensure_ascii=False))
+        columns[4].append(d.at)
+    return columns
+
+
 class ProjectionTables:
     """The projection tables of one schema (the live one or a rebuild's)."""
 
     def __init__(self, schema: str = LIVE_SCHEMA, rules: DeadlineRules | None = None) -> None:
         self.schema = s = check_schema(schema)
         self.rules = rules or DeadlineRules()
-        self._deadline_start_sql = f"""
+        # a batch's starts in one statement, one row per (kind, key): ``statements`` keeps the
+        # last start of each key, which is what applying them one by one leaves
+        self._deadline_starts_sql = f"""
             INSERT INTO {s}.deadlines AS d (kind, key, rule_id, rule_version, due_date, case_type,
                 jurisdiction, owner, waits_for, started_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::date[],
+                $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
             ON CONFLICT (kind, key) DO UPDATE SET
                 rule_id = CASE WHEN d.from_firing THEN d.rule_id ELSE EXCLUDED.rule_id END,
                 rule_version = CASE WHEN d.from_firing THEN d.rule_version
@@ -125,7 +143,8 @@ class ProjectionTables:
                 SELECT CASE WHEN before.done THEN d.started_at ELSE after.at END AS ended_at,
                        CASE WHEN before.done THEN before.event_id ELSE after.event_id END
                            AS ended_by
-                FROM (SELECT 1) one
+                -- no row (so no index probe) for the kinds not ended by marks
+                FROM (SELECT 1 WHERE d.kind = ANY($2::text[]) AND d.started_at IS NOT NULL) one
                 LEFT JOIN LATERAL (
                     SELECT c.done, c.event_id FROM {s}.deadline_case_marks c
                     WHERE c.case_id = split_part(d.key, '/', 1) AND c.at <= d.started_at
@@ -137,20 +156,25 @@ class ProjectionTables:
                       AND c.at > d.started_at
                     ORDER BY c.at, c.event_id LIMIT 1
                 ) after ON true
-            ) m ON d.kind = ANY($2::text[]) AND d.started_at IS NOT NULL
+            ) m ON true
             WHERE d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
               AND ($1::text IS NULL OR d.jurisdiction = $1)
             ORDER BY d.due_date, d.kind, d.key
         """
-        self._fact_sql = f"""
+        # all the facts of a batch in one statement: the counters row of a (jurisdiction,
+        # metric) is updated once per batch, not once per fact (one transaction's repeated
+        # updates of one row lengthen its version chain, and each next update walks it);
+        # a fact seen twice in the batch is inserted once (DO NOTHING within one command)
+        self._facts_sql = f"""
             WITH fresh AS (
-                INSERT INTO {s}.facts (metric, entity_key, jurisdiction) VALUES ($1, $2, $3)
+                INSERT INTO {s}.facts (metric, entity_key, jurisdiction)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
                 ON CONFLICT (metric, entity_key) DO NOTHING
                 RETURNING jurisdiction, metric
             )
             INSERT INTO {s}.counters AS c (jurisdiction, metric, value)
-            SELECT jurisdiction, metric, 1 FROM fresh
-            ON CONFLICT (jurisdiction, metric) DO UPDATE SET value = c.value + 1
+            SELECT jurisdiction, metric, count(*) FROM fresh GROUP BY jurisdiction, metric
+            ON CONFLICT (jurisdiction, metric) DO UPDATE SET value = c.value + EXCLUDED.value
         """
         self._item_sql = f"""
             INSERT INTO {s}.feed_items (item_id, department, kind, source_event_id,
@@ -177,9 +201,14 @@ class ProjectionTables:
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (event_id) DO NOTHING
         """
-        self._doc_sql = f"""
+        # a batch's docs in one statement, one row per (kind, key): ``statements`` keeps the
+        # latest of each key (the first of equal ``at``), which is what applying them one by one
+        # with ``WHERE d.at < EXCLUDED.at`` leaves
+        self._docs_upsert_sql = f"""
             INSERT INTO {s}.lifecycle_docs AS d (kind, key, jurisdiction, doc, at)
-            VALUES ($1, $2, $3, $4::text::jsonb, $5)
+            SELECT kind, key, jurisdiction, doc::jsonb, at
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+                AS u(kind, key, jurisdiction, doc, at)
             ON CONFLICT (kind, key) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction,
                 doc = EXCLUDED.doc, at = EXCLUDED.at
             WHERE d.at < EXCLUDED.at
@@ -239,7 +268,7 @@ class ProjectionTables:
         """The SQL statement and arguments that apply ``change`` (idempotent)."""
         match change:
             case Fact():
-                return self._fact_sql, (change.metric.value, change.key, change.jurisdiction)
+                return self._facts_sql, ([change.metric.value], [change.key], [change.jurisdiction])
             case FeedItem():
                 return self._item_sql, (
                     change.item_id,
@@ -289,15 +318,7 @@ class ProjectionTables:
                     change.reported_at,
                 )
             case Doc():
-                return self._doc_sql, (
-                    change.kind,
-                    change.key,
-                    change.jurisdiction,
-                    # as text: the same on a pool's connection (a jsonb codec) and a plain one
-                    # (rebuilds, replays)
-                    json.dumps(change.doc, ensure_ascii=False),
-                    change.at,
-                )
+                return self._docs_upsert_sql, _doc_arrays([change])
             case DemoMark():
                 return self._meta_set_sql, ("demo", 1)
             case CaseMark():
@@ -308,19 +329,7 @@ class ProjectionTables:
                     change.done,
                 )
             case DeadlineStart():
-                version, due = self.rules.due(change.rule_id, change.started_at, change.due_date)
-                return self._deadline_start_sql, (
-                    change.kind,
-                    change.key,
-                    change.rule_id,
-                    version,
-                    due,
-                    change.case_type,
-                    change.jurisdiction,
-                    change.owner,
-                    change.waits_for,
-                    change.started_at,
-                )
+                return self._deadline_starts_sql, self._start_arrays([change])
             case DeadlineFired():
                 return self._deadline_fired_sql, (
                     change.kind,
@@ -356,11 +365,66 @@ class ProjectionTables:
         per statement. Idempotent; the result equals applying them one by one, since the
         changes of different statements touch different rows (facts and their counters are one
         statement)."""
-        groups: dict[str, list[tuple[Any, ...]]] = {}
+        await self.write(conn, self.statements(changes))
+
+    def statements(self, changes: Sequence[Change]) -> Statements:
+        """``changes`` as statements with their argument rows, in first-use order (the CPU
+        part of ``apply``: a rebuild prepares the next chunk while the database writes one)."""
+        groups: Statements = {}
+        metrics: list[str] = []
+        keys: list[str] = []
+        places: list[str] = []
+        docs: dict[tuple[str, str], Doc] = {}
+        starts: dict[tuple[str, str], DeadlineStart] = {}
         for change in changes:
+            if isinstance(change, Fact):  # gathered into one row of arrays
+                metrics.append(change.metric.value)
+                keys.append(change.key)
+                places.append(change.jurisdiction)
+                continue
+            if isinstance(change, DeadlineStart):  # the last start of each key
+                starts[(change.kind, change.key)] = change
+                continue
+            if isinstance(change, Doc):  # the latest of each key, the first of equal times
+                seen = docs.get((change.kind, change.key))
+                if seen is None or seen.at < change.at:
+                    docs[(change.kind, change.key)] = change
+                continue
             sql, args = self.statement(change)
             groups.setdefault(sql, []).append(args)
-        for sql, rows in groups.items():
+        if metrics:
+            groups[self._facts_sql] = [(metrics, keys, places)]
+        if docs:
+            groups[self._docs_upsert_sql] = [_doc_arrays(docs.values())]
+        if starts:
+            groups[self._deadline_starts_sql] = [self._start_arrays(starts.values())]
+        return groups
+
+    def _start_arrays(self, starts: Iterable[DeadlineStart]) -> tuple[list[Any], ...]:
+        """The arguments of the starts upsert: one array per column, the rule's version and
+        due date computed here (``DeadlineRules.due``)."""
+        columns: tuple[list[Any], ...] = tuple([] for _ in range(10))
+        for c in starts:
+            version, due = self.rules.due(c.rule_id, c.started_at, c.due_date)
+            row = (
+                c.kind,
+                c.key,
+                c.rule_id,
+                version,
+                due,
+                c.case_type,
+                c.jurisdiction,
+                c.owner,
+                c.waits_for,
+                c.started_at,
+            )
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        return columns
+
+    async def write(self, conn: asyncpg.Connection, statements: Statements) -> None:
+        """Run ``statements`` (from ``statements``): one pipelined ``executemany`` each."""
+        for sql, rows in statements.items():
             await conn.executemany(sql, rows)
 
     async def bump_version(self, conn: asyncpg.Connection, by: int = 1) -> int:

@@ -42,6 +42,9 @@ Docs = dict[str, dict[str, dict[str, Any]]]
 
 
 def revisit_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    if not isinstance(payload, r.MODELS):  # every case below is a rectification event
+        return []
+
     def doc(kind: str, key: object, body: dict[str, Any]) -> Doc:
         return Doc(kind, str(key), envelope.jurisdiction, body, envelope.occurred_at)
 
