@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from xuncha_intake.adapters import deadlines
-from xuncha_intake.adapters.deadlines import RETENTION, RETENTION_ENV, retention_key
+from xuncha_intake.adapters.deadlines import RETENTION
+from xuncha_intake.adapters.retention import RETENTION_ENV, retention_key
 from xuncha_intake.bootstrap import SPEC
 from xuncha_intake.domain.model import PETITION
 from xuncha_intake.handlers.petitions import result_notice_handler

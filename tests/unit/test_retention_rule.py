@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from xuncha_intake.adapters.deadlines import (
-    KINDS,
-    RETENTION,
+from xuncha_intake.adapters.deadlines import KINDS, RETENTION, RULE_IDS
+from xuncha_intake.adapters.retention import (
     RETENTION_ENV,
-    RULE_IDS,
     retention_erasure,
     retention_key,
     retention_months,

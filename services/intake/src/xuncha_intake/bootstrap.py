@@ -19,7 +19,7 @@ from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_subscriber
 
-from xuncha_intake.adapters import deadlines
+from xuncha_intake.adapters import deadlines, retention
 from xuncha_intake.adapters import groups as group_tables
 from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
@@ -166,7 +166,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     group_commands = group_handlers(ctx)
     app.include_router(build_router(handlers(ctx), deps, group_commands))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
-    app.include_router(rules_router(deadlines.RULE_IDS, rules=deadlines.rule_book()))
+    app.include_router(rules_router(deadlines.RULE_IDS, rules=retention.rule_book()))
     app.include_router(build_clocks_router(clock_handlers(ctx), deps))
     planning_commands = planning_handlers(ctx)
     app.include_router(build_planning_router(planning_commands, deps))

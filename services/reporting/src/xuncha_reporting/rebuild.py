@@ -44,7 +44,9 @@ from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.eventstore.postgres import COLUMNS, READ_ALL_SQL, envelope_from_record
 from xuncha_shared.settings import SERVICES, Settings
 
+from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.adapters.projection_writes import Statements
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, TABLE_KEYS, check_schema, ddl
 from xuncha_reporting.domain import Change, project
 from xuncha_reporting.settings import (
