@@ -47,8 +47,9 @@ from xuncha_shared.contracts.intake import (
     InformantIdentityRead,
     PetitionReceived,
 )
-from xuncha_shared.crypto import InformantIdentity, encrypt_identity
+from xuncha_shared.crypto import encrypt_identity
 from xuncha_shared.db import create_pool
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore

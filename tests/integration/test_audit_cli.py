@@ -20,8 +20,9 @@ from xuncha_shared import provision
 from xuncha_shared.contracts.clues import ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import PetitionReceived
-from xuncha_shared.crypto import InformantIdentity, InformantVault, PostgresKeyStore
+from xuncha_shared.crypto import InformantVault, PostgresKeyStore
 from xuncha_shared.db import create_pool
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
 from xuncha_shared.settings import SERVICES, database_url_for

@@ -26,8 +26,9 @@ from xuncha_shared.audit.history import ERASED, build_story, story_json, story_l
 from xuncha_shared.audit.verify import ServiceAudit, audit_service
 from xuncha_shared.contracts import topic_for
 from xuncha_shared.contracts.intake import PetitionReceived
-from xuncha_shared.crypto import InformantIdentity, InformantVault, PostgresKeyStore
+from xuncha_shared.crypto import InformantVault, PostgresKeyStore
 from xuncha_shared.db import connect
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.envelope import GENESIS_HASH, chain_hash, hashed_document
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, Position, PostgresEventStore
 from xuncha_shared.kafka import make_producer

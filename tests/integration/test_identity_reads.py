@@ -126,7 +126,15 @@ async def test_custodian_reads_the_identity_and_exactly_one_event_is_recorded(ap
     body = resp.json()
     assert {k: body[k] for k in INFORMANT} == INFORMANT
     assert body["petition_id"] == petition_id
-    assert set(body) == {*INFORMANT, "petition_id", "summary_numbers", "read_event_id", "read_at"}
+    assert set(body) == {
+        *INFORMANT,
+        "petition_id",
+        "anonymous",
+        "summary_numbers",
+        "read_event_id",
+        "read_at",
+    }
+    assert body["anonymous"] is False
     assert body["summary_numbers"] is None  # nothing was taken out of this summary (R11)
 
     [row] = await api.reads(petition_id)

@@ -10,12 +10,12 @@ import uuid
 import asyncpg
 import pytest
 from xuncha_shared.crypto import (
-    InformantIdentity,
     InformantVault,
     KeyErasedError,
     PostgresKeyStore,
     UnknownPersonError,
 )
+from xuncha_shared.domain.personal_data import InformantIdentity
 
 from tests.infra import FreshDb
 

@@ -66,12 +66,14 @@ def worker(svc: InProcessService, kinds: Any = None, concurrency: int = 4) -> De
     )
 
 
-async def petition(svc: InProcessService, *, informant: bool = True) -> str:
+async def petition(
+    svc: InProcessService, *, informant: bool = True, summary: str = "反映某局违规发放津补贴问题"
+) -> str:
     body: dict[str, Any] = {
         "jurisdiction": LINCHUAN,
         "unit": "临川区某局",
         "channel": "letter",
-        "summary": "反映某局违规发放津补贴问题",
+        "summary": summary,
     }
     if informant:
         body["informant"] = INFORMANT
@@ -277,6 +279,33 @@ async def test_no_clock_for_an_anonymous_or_already_erased_identity(
     assert r.status_code == 200, r.text
     await dispose(svc, erased, "2026-09-29")  # disposed after the custodian's erasure
     assert await retention_row(svc, erased) is None
+
+
+async def test_an_anonymous_petitions_sealed_numbers_are_erased_after_the_period(
+    svc: InProcessService,
+) -> None:
+    """An anonymous petition has no identity, but the numbers taken out of its summary are
+    sealed (R11): they are kept for the same period after the disposal, then their key is
+    destroyed and the erasure recorded, as a reporter's identity would be."""
+    petition_id = await petition(svc, informant=False, summary="反映问题，联系电话13907941234")
+    payload = await svc.ctx.pool.fetchval(
+        "SELECT payload FROM events WHERE stream_id = $1 AND stream_version = 1", petition_id
+    )
+    assert payload["informant"] is None
+    person = str(payload["summary_numbers"]["person_id"])
+    await dispose(svc, petition_id, "2026-09-29")
+    row = await retention_row(svc, petition_id)
+    assert row is not None and row["key"] == retention_key(petition_id, person)
+    assert row["due_date"] == date(2028, 9, 29)
+    clock(svc).set(datetime(2028, 9, 30, 0, 1, tzinfo=CST))
+    [firing] = await worker(svc).fire_due()  # no R8 notices: an anonymous reporter has none
+    assert (firing.deadline_id, firing.stage.value) == (row["deadline_id"], "overdue")
+    assert (await key_row(svc, person))["wrapped_key"] is None
+    erasures = await svc.ctx.pool.fetch(
+        "SELECT payload FROM events WHERE stream_id = $1 AND event_type = $2", petition_id, ERASED
+    )
+    assert [e["payload"]["person_id"] for e in erasures] == [person]
+    assert (await read_identity(svc, petition_id)).status_code == 410
 
 
 async def test_the_deployments_period_and_the_rules_listing(

@@ -102,7 +102,7 @@ async def test_record_petition_201_and_receipt(api: Api) -> None:
     row = await api.pool.fetchrow("SELECT * FROM events WHERE stream_id = $1", str(petition_id))
     assert row is not None
     assert row["event_type"] == "intake.PetitionReceived"
-    assert row["schema_version"] == 3
+    assert row["schema_version"] == 4
     assert row["stream_type"] == "petition"
     assert row["jurisdiction"] == LINCHUAN
     assert row["actor"] == {"principal_id": "lc-office", "role": "county_admin"}
@@ -313,26 +313,87 @@ async def test_a_callers_correlation_header_never_links_streams(api: Api) -> Non
     assert stored != victim
 
 
-async def test_an_anonymous_summary_with_a_phone_or_id_number_is_refused_without_echo(
+async def test_an_anonymous_summarys_numbers_are_sealed_under_a_key_of_their_own(
     api: Api,
 ) -> None:
-    """The summary leaves intake in clear text (R11). An anonymous petition has no sealed
-    identity to keep numbers in: they are refused before anything is written, naming the field
-    and what was found, never the number."""
+    """The summary leaves intake in clear text (R11). An anonymous petition has no identity to
+    seal its numbers with: they are sealed under a data key of their own
+    (``PetitionReceived.summary_numbers``), a mark in the summary in place of each. The
+    custodian reads them (recorded) and can erase them (R23); the petition stays anonymous."""
     before = await api.counts()
     summary = "反映某局违规发放津补贴问题，联系电话139 0794 1234，身份证11010519491231002X"
+    resp = await api.client.post(
+        "/api/v1/petitions", json=petition(summary=summary), headers=api.auth("county")
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["sealed_numbers"] == 2
+    petition_id = resp.json()["id"]
+    assert await api.counts() == (before[0] + 1, before[1] + 1, before[2] + 1)  # one key row
+    payload = await api.pool.fetchval(
+        "SELECT payload FROM events WHERE stream_id = $1 AND event_type = $2",
+        petition_id,
+        "intake.PetitionReceived",
+    )
+    assert payload["informant"] is None  # still anonymous: no identity, no notices
+    assert payload["summary_numbers"]["ciphertext"]
+    assert payload["summary"] == (
+        "反映某局违规发放津补贴问题，联系电话［已密封的电话号码1］，身份证［已密封的身份证号码2］"
+    )
+    dump = "\n".join(texts(await api.pool.fetch("SELECT e::text AS t FROM events e")))
+    for digits in ("139 0794 1234", "13907941234", "11010519491231002X"):
+        assert digits not in dump
+
+    read = await api.client.post(
+        f"/api/v1/petitions/{petition_id}/informant",
+        json={"reason": "核实匿名举报中的联系方式"},
+        headers=api.auth("custodian"),
+    )
+    assert read.status_code == 200, read.text
+    doc = read.json()
+    assert doc["anonymous"] is True and doc["name"] is None
+    assert doc["summary_numbers"] == ["139 0794 1234", "11010519491231002X"]
+    erased = await api.client.post(
+        f"/api/v1/petitions/{petition_id}/informant/erasure",
+        json={"reason": "匿名举报号码不再需要", "legal_basis": "《个人信息保护法》第四十七条"},
+        headers=api.auth("custodian"),
+    )
+    assert erased.status_code == 200, erased.text
+    gone = await api.client.post(
+        f"/api/v1/petitions/{petition_id}/informant",
+        json={"reason": "再次核实联系方式"},
+        headers=api.auth("custodian"),
+    )
+    assert_problem(gone, 410)
+    # an anonymous petition without numbers sealed nothing: nothing to read (409)
+    plain = await api.client.post(
+        "/api/v1/petitions", json=petition(summary="反映某局问题"), headers=api.auth("county")
+    )
+    assert plain.status_code == 201 and plain.json()["sealed_numbers"] == 0
+    nothing = await api.client.post(
+        f"/api/v1/petitions/{plain.json()['id']}/informant",
+        json={"reason": "核实举报内容"},
+        headers=api.auth("custodian"),
+    )
+    assert_problem(nothing, 409)
+
+
+async def test_a_summary_number_that_cannot_be_sealed_is_refused_without_echo(api: Api) -> None:
+    """A number written so that it cannot be located in the typed text (circled digits) cannot
+    be taken out: refused before anything is written, naming what was found, never the number;
+    and a client cannot hand intake sealed summary numbers of its own."""
+    before = await api.counts()
+    summary = "反映某局违规发放津补贴问题，联系电话①③⑨0794１２３４"
     resp = await api.client.post(
         "/api/v1/petitions", json=petition(summary=summary), headers=api.auth("county")
     )
     doc = assert_problem(resp, 422)
     [error] = doc["errors"]
     assert error["field"] == "body.summary"
-    assert "电话号码（1 处）" in error["msg"] and "身份证号码（1 处）" in error["msg"]
-    assert "匿名举报" in error["msg"] and "1 phone number(s)" in doc["detail"]
-    for digits in ("139 0794 1234", "13907941234", "11010519491231002X", "0794"):
+    assert "电话号码（1 处）" in error["msg"] and "无法自动密封" in error["msg"]
+    assert "1 phone number(s)" in doc["detail"]
+    for digits in ("0794", "１２３４"):
         assert digits not in resp.text
     assert await api.counts() == before
-    # a client cannot hand intake sealed summary numbers of its own
     forged = await api.client.post(
         "/api/v1/petitions",
         json=petition(informant={**INFORMANT, "summary_numbers": ["1"]}),

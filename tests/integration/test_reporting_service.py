@@ -34,8 +34,9 @@ from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
 from xuncha_shared.contracts.topics import topic_for
-from xuncha_shared.crypto import InformantIdentity, encrypt_identity
+from xuncha_shared.crypto import encrypt_identity
 from xuncha_shared.db import create_pool
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor, EventPayload
 from xuncha_shared.eventstore import ANY_VERSION, NewEvent, PostgresEventStore

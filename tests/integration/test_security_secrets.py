@@ -21,7 +21,6 @@ from xuncha_shared import provision, secrets
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.crypto import (
     DEV_KEK,
-    InformantIdentity,
     InformantVault,
     TamperedDataError,
     UnknownKekError,
@@ -30,6 +29,7 @@ from xuncha_shared.crypto import (
     parse_kek,
     unwrap_key,
 )
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import ANY_VERSION, NewEvent, PostgresEventStore
 from xuncha_shared.settings import AUDITOR_ROLE, Settings, database_url_for, role_url

@@ -16,7 +16,6 @@ from xuncha_shared.contracts.common import SealedPersonalData
 from xuncha_shared.crypto import (
     DEV_KEK,
     PAD_BLOCK,
-    InformantIdentity,
     InformantVault,
     InMemoryKeyStore,
     KeyErasedError,
@@ -29,8 +28,11 @@ from xuncha_shared.crypto import (
     kek_id,
     load_kek,
     parse_kek,
-    prc_id_check_char,
     unwrap_key,
+)
+from xuncha_shared.domain.personal_data import (
+    InformantIdentity,
+    prc_id_check_char,
     validate_prc_id,
 )
 from xuncha_shared.settings import Settings

@@ -42,7 +42,7 @@ def test_hash_is_sha256_of_sorted_compact_json_including_prev_hash():
     doc = {
         "event_id": str(e.event_id),
         "event_type": "intake.PetitionReceived",
-        "schema_version": 3,
+        "schema_version": 4,
         "stream_type": "petition",
         "stream_id": "case-1",
         "stream_version": 1,

@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 from xuncha_shared.contracts import REGISTRY, UnknownEventError, all_topics, topic_for
-from xuncha_shared.contracts.intake import PetitionReceived, PetitionReceivedV1, PetitionReceivedV2
+from xuncha_shared.contracts.intake import (
+    PetitionReceived,
+    PetitionReceivedV1,
+    PetitionReceivedV2,
+    PetitionReceivedV3,
+)
 from xuncha_shared.envelope import GENESIS_HASH
 from xuncha_shared.eventstore import NewEvent
 from xuncha_shared.eventstore.base import seal_events
@@ -29,13 +34,13 @@ def _legacy_envelope():
     )[0]
 
 
-def test_v1_is_upcast_to_v3_on_read():
+def test_v1_is_upcast_to_the_current_schema_on_read():
     env = _legacy_envelope()
     typed = REGISTRY.decode(env)
     assert isinstance(typed, PetitionReceived)
     assert typed.summary == "反映惠民资金发放不透明"
     assert (typed.group_id, typed.unit_id) == (None, None)
-    assert REGISTRY.upcast(env).schema_version == 3
+    assert REGISTRY.upcast(env).schema_version == PetitionReceived.schema_version == 4
     assert env.schema_version == 1  # the stored envelope is untouched
 
 
@@ -60,7 +65,7 @@ def test_every_contract_has_a_topic_and_json_schema():
         topic_for("nope")
 
 
-def test_v2_is_upcast_to_v3_without_group_or_unit():
+def test_v2_is_upcast_without_group_or_unit():
     v2 = PetitionReceivedV2(
         petition_id=uuid.uuid4(),
         jurisdiction="361021",
@@ -77,3 +82,23 @@ def test_v2_is_upcast_to_v3_without_group_or_unit():
     typed = REGISTRY.decode(env)
     assert isinstance(typed, PetitionReceived)
     assert (typed.round_id, typed.group_id, typed.unit_id) == ("4-7", None, None)
+    assert typed.summary_numbers is None
+
+
+def test_v3_is_upcast_to_v4_without_sealed_summary_numbers():
+    """Schema 3 refused an anonymous petition's numbers: none were sealed (R11)."""
+    v3 = PetitionReceivedV3(
+        petition_id=uuid.uuid4(),
+        jurisdiction="361021",
+        unit="南城县某局",
+        channel="letter",
+        summary="反映问题",
+        receipt_code_hash="d" * 64,
+    )
+    env = seal_events(
+        "petition", "p3", 1, GENESIS_HASH, [NewEvent(v3, "361021", ACTOR)], datetime.now(UTC)
+    )[0]
+    assert env.schema_version == 3
+    typed = REGISTRY.decode(env)
+    assert isinstance(typed, PetitionReceived)
+    assert (typed.informant, typed.summary_numbers) == (None, None)

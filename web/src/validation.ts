@@ -64,8 +64,9 @@ export function rule(check: (value: string) => string | null, trigger = "blur", 
 }
 
 // A petition's summary leaves intake in clear text (R11), as xuncha_shared.domain.personal_numbers
-// says (intake and clues: same patterns): in a real-name petition intake seals its phone and ID
-// numbers with the reporter's identity, leaving a mark; anywhere else they are refused.
+// says (intake and clues: same patterns): intake seals a petition's phone and ID numbers (with the
+// reporter's identity, or on their own for an anonymous petition), leaving a mark; a clue's summary
+// must not carry them at all.
 const NUMBER_PATTERNS: [string, RegExp][] = [
   ["身份证号码", /(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9A-Za-z])/g],
   ["电话号码", /(?<![0-9])(?:(?:\+|00)?86[- ]?)?1[3-9][0-9](?:[- ]?[0-9]{4}){2}(?![0-9])/g],
@@ -85,12 +86,12 @@ export function summaryNumbers(value: string): string | null {
   return [...counts].map(([kind, n]) => `${kind}（${n} 处）`).join("、");
 }
 
-/** Why a summary cannot be sent (null: it can). With ``realName`` its numbers are sealed by
- * intake with the reporter's identity, so they are no error. */
-export function summaryNumbersError(value: string, realName = false): string | null {
+/** Why a clue's summary cannot be sent (null: it can): it carries a phone or ID number (R11). A
+ * petition's numbers are no error: intake seals them. */
+export function summaryNumbersError(value: string): string | null {
   const found = summaryNumbers(value);
-  if (!found || realName) return null;
-  return `摘要中含有${found}：匿名举报没有加密保存的举报人信息，号码无处密封。请删去；如为实名举报，请填写举报人信息，摘要中的号码将随之加密保存`;
+  if (!found) return null;
+  return `摘要中含有${found}：线索摘要不得包含举报人的电话号码或身份证号（R11）`;
 }
 
 /** Whether a clue summary obviously carries a reporter's identity (R11): the same numbers as a

@@ -59,7 +59,7 @@ describe("texts and form rules", () => {
   });
 });
 
-describe("a petition's summary (as intake's personal_numbers, R11)", () => {
+describe("a clue's summary (as intake's and clues' personal_numbers, R11)", () => {
   it.each([
     ["举报人电话13907941234", "电话号码（1 处）"],
     ["联系 139 0794 1234 或 0794-8221234", "电话号码（2 处）"],
@@ -76,13 +76,12 @@ describe("a petition's summary (as intake's personal_numbers, R11)", () => {
   );
 });
 
-describe("a real-name petition's summary numbers are sealed, not refused (R11)", () => {
+describe("a petition's summary numbers are sealed, not refused (R11)", () => {
   const text = "举报人电话13907941234，身份证11010519491231002X";
   it("names what is found, never the numbers", () => {
     expect(summaryNumbers(text)).toBe("身份证号码（1 处）、电话号码（1 处）");
   });
-  it("refuses them only without the reporter's identity", () => {
-    expect(summaryNumbersError(text)).toContain("匿名举报");
-    expect(summaryNumbersError(text, true)).toBeNull();
+  it("refuses them in a clue's summary only", () => {
+    expect(summaryNumbersError(text)).toContain("线索摘要");
   });
 });

@@ -31,21 +31,24 @@ import binascii
 import hashlib
 import logging
 import os
-import re
 import threading
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from xuncha_shared.contracts.common import SealedPersonalData
+from xuncha_shared.domain.personal_data import (
+    InformantIdentity,
+    Sealable,
+    SealableT,
+)
 from xuncha_shared.envelope import canonical_json
 from xuncha_shared.ids import uuid7
 from xuncha_shared.settings import Settings
@@ -154,73 +157,6 @@ def kek_id(kek: bytes) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Identity
-# --------------------------------------------------------------------------------------------
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^\+?[0-9()\- ]{3,32}$")
-
-
-def prc_id_check_char(first17: str) -> str:
-    """The GB 11643 check character of the first 17 digits of a PRC resident ID number."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
-
-
-def validate_prc_id(value: str) -> str:
-    """Validate an 18-character PRC resident ID number (format, birth date, check character);
-    returns it with an upper-case ``X``."""
-    number = value.strip().upper()
-    if not _ID_RE.match(number):
-        raise ValueError("an ID number has 17 digits and a check digit or X")
-    try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        raise ValueError("the ID number holds no valid birth date") from None
-    if born.year < 1900 or born > datetime.now(UTC).date():
-        raise ValueError("the ID number holds no plausible birth date")
-    if prc_id_check_char(number[:17]) != number[17]:
-        raise ValueError("the ID number's check character does not match")
-    return number
-
-
-class InformantIdentity(BaseModel):
-    """Personal data of a reporter (举报人): only ever stored encrypted."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=32)
-    id_number: str | None = None
-    address: str | None = Field(default=None, min_length=1, max_length=500)
-    employer: str | None = Field(default=None, min_length=1, max_length=200)
-    #: phone and ID numbers taken out of the petition's summary (R11), in the order of the
-    #: summary's ［已密封的…n］ marks (xuncha_shared.domain.personal_numbers.redact)
-    summary_numbers: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=50)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not _PHONE_RE.match(value) or sum(c.isdigit() for c in value) < 3:
-            raise ValueError("a phone number has digits, spaces, +, -, ( and ) only")
-        return value
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, value: str | None) -> str | None:
-        return None if value is None else validate_prc_id(value)
-
-    def __repr__(self) -> str:  # never print personal data by accident
-        return "InformantIdentity(<redacted>)"
-
-    __str__ = __repr__
-
-
-# --------------------------------------------------------------------------------------------
 # Primitives
 # --------------------------------------------------------------------------------------------
 
@@ -247,17 +183,15 @@ def unwrap_key(kek: bytes, person_id: UUID, wrapped: bytes) -> bytes:
     return key
 
 
-def _plaintext(identity: InformantIdentity) -> bytes:
-    doc = canonical_json(identity.model_dump(mode="json", exclude_none=True))
+def _plaintext(document: Sealable) -> bytes:
+    doc = canonical_json(document.model_dump(mode="json", exclude_none=True))
     padded = -(-len(doc) // PAD_BLOCK) * PAD_BLOCK
     return doc.ljust(padded, b" ")
 
 
-def encrypt_identity(
-    data_key: bytes, person_id: UUID, identity: InformantIdentity
-) -> SealedPersonalData:
+def encrypt_identity(data_key: bytes, person_id: UUID, document: Sealable) -> SealedPersonalData:
     nonce = os.urandom(NONCE_BYTES)
-    ciphertext = AESGCM(data_key).encrypt(nonce, _plaintext(identity), person_id.bytes)
+    ciphertext = AESGCM(data_key).encrypt(nonce, _plaintext(document), person_id.bytes)
     return SealedPersonalData(
         person_id=person_id,
         alg=ALGORITHM,
@@ -266,7 +200,11 @@ def encrypt_identity(
     )
 
 
-def decrypt_identity(data_key: bytes, sealed: SealedPersonalData) -> InformantIdentity:
+def decrypt_identity(
+    data_key: bytes,
+    sealed: SealedPersonalData,
+    model: type[SealableT] = InformantIdentity,  # type: ignore[assignment]
+) -> SealableT:
     try:
         nonce = base64.b64decode(sealed.nonce, validate=True)
         ciphertext = base64.b64decode(sealed.ciphertext, validate=True)
@@ -280,7 +218,7 @@ def decrypt_identity(data_key: bytes, sealed: SealedPersonalData) -> InformantId
         raise TamperedDataError(
             f"the sealed data of {sealed.person_id} fails authentication"
         ) from None
-    return InformantIdentity.model_validate_json(plaintext)
+    return model.model_validate_json(plaintext)
 
 
 # --------------------------------------------------------------------------------------------
@@ -446,9 +384,10 @@ class InformantVault:
         self._keks: dict[str, bytes] = {kek_id(k): k for k in previous_keks}
         self._keks[self.kek_id] = self._kek
 
-    async def seal(self, person: InformantIdentity, conn: Any = None) -> SealedPersonalData:
-        """Encrypt ``person`` under a new person id and data key; the wrapped key is stored
-        with ``conn`` (joining its transaction) when given."""
+    async def seal(self, person: Sealable, conn: Any = None) -> SealedPersonalData:
+        """Encrypt ``person`` (an identity, or an anonymous summary's numbers) under a new
+        person id and data key; the wrapped key is stored with ``conn`` (joining its
+        transaction) when given."""
         person_id = uuid7()
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
         sealed = encrypt_identity(data_key, person_id, person)
@@ -468,11 +407,18 @@ class InformantVault:
             raise UnknownKekError(f"the key of {person_id} was wrapped by {stored.kek_id}")
         return unwrap_key(kek, person_id, stored.wrapped_key)
 
-    async def open(self, sealed: SealedPersonalData, *, conn: Any = None) -> InformantIdentity:
-        """Decrypt; raises ``KeyErasedError`` after erasure, ``TamperedDataError`` when the
-        ciphertext was modified, ``UnknownPersonError`` when no key exists. With ``conn`` the
-        key is read in its transaction and cannot be erased before that transaction ends."""
-        return decrypt_identity(await self._data_key(sealed.person_id, conn), sealed)
+    async def open(
+        self,
+        sealed: SealedPersonalData,
+        *,
+        conn: Any = None,
+        model: type[SealableT] = InformantIdentity,  # type: ignore[assignment]
+    ) -> SealableT:
+        """Decrypt into ``model`` (an identity by default, or ``SummaryNumbers``); raises
+        ``KeyErasedError`` after erasure, ``TamperedDataError`` when the ciphertext was
+        modified, ``UnknownPersonError`` when no key exists. With ``conn`` the key is read in
+        its transaction and cannot be erased before that transaction ends."""
+        return decrypt_identity(await self._data_key(sealed.person_id, conn), sealed, model)
 
     async def erase(self, person_id: UUID, conn: Any = None) -> bool:
         """Crypto-shred: drop the person's data key. ``True`` if erased now, ``False`` if it

@@ -24,8 +24,9 @@ from xuncha_shared.contracts.clues import (
 )
 from xuncha_shared.contracts.common import Channel, Department
 from xuncha_shared.contracts.intake import PetitionReceived
-from xuncha_shared.crypto import InformantIdentity, InformantVault, InMemoryKeyStore
+from xuncha_shared.crypto import InformantVault, InMemoryKeyStore
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.envelope import Actor, EventEnvelope
 from xuncha_shared.eventstore import NewEvent
 from xuncha_shared.eventstore.base import seal_events
@@ -124,11 +125,11 @@ def _cmd(jurisdiction: str = LINCHUAN) -> model.RecordPetition:
     )
 
 
-def test_record_petition_decides_schema_3_event() -> None:
+def test_record_petition_decides_the_current_schema() -> None:
     cmd = _cmd()
     [event] = model.decide_record(model.Petition(), cmd, None)
     assert isinstance(event, PetitionReceived)
-    assert event.schema_version == 3
+    assert event.schema_version == 4
     assert event.petition_id == cmd.petition_id
     assert event.summary == cmd.summary
     assert event.round_id == "4-7"
@@ -182,7 +183,7 @@ async def test_record_petition_seals_informant_and_stores_only_hashes() -> None:
     )
     [envelope] = await store.read_stream(str(recorded.petition_id))
     assert envelope.event_type == "intake.PetitionReceived"
-    assert envelope.schema_version == 3
+    assert envelope.schema_version == 4
     assert envelope.stream_type == "petition"
     assert envelope.jurisdiction == LINCHUAN
     assert envelope.actor == ACTOR

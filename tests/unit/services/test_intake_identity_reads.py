@@ -35,14 +35,10 @@ from xuncha_shared.contracts.intake import (
     PetitionReceived,
 )
 from xuncha_shared.contracts.names_zh import EVENT_NAMES_ZH
-from xuncha_shared.crypto import (
-    InformantIdentity,
-    InformantVault,
-    InMemoryKeyStore,
-    TamperedDataError,
-)
+from xuncha_shared.crypto import InformantVault, InMemoryKeyStore, TamperedDataError
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.errors import DomainError, InvalidCommand, NotAllowed
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError, NewEvent

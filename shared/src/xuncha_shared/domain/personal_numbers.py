@@ -3,11 +3,12 @@
 A petition's summary travels in ``intake.PetitionReceived`` to Kafka, the clues service and the
 reporting views; the reporter's identity travels only sealed (``informant``). A phone number or
 a resident ID number typed into the summary would leave intake in clear text, so the summary is
-scanned before anything is recorded. In a real-name petition each number is taken out
-(:func:`redact`): the event's summary holds a mark such as ``［已密封的电话号码1］`` in its place
-and the number itself is sealed with the reporter's identity (read by the informant custodian,
-erased with it). An anonymous petition has no sealed identity to keep them in: it is refused
-(422), naming what was found and where it belongs, never echoing the number itself.
+scanned before anything is recorded. Each number is taken out (:func:`redact`): the event's
+summary holds a mark such as ``［已密封的电话号码1］`` in its place, and the number itself is
+sealed — in a real-name petition with the reporter's identity, in an anonymous one under a data
+key of its own (``PetitionReceived.summary_numbers``) — read by the informant custodian, erased
+with the rest. A number that cannot be located in the typed text is refused (422), naming what
+was found and where it belongs, never echoing the number itself.
 
 Found: mainland mobile numbers (11 digits from 13–19, optionally +86 and separated in groups of
 3-4-4), landline numbers with an area code (``0794-8221234``, ``(0794)8221234``), and 18-digit
@@ -99,16 +100,15 @@ def find_personal_numbers(text: str) -> Found:
 SUMMARY_LIMIT = 5000
 
 
-def summary_problem(summary: str, *, real_name: bool = False) -> str | None:
-    """Why a petition's summary may not be recorded (R11), or ``None``. With ``real_name`` its
-    numbers can be sealed with the reporter's identity (:func:`redact`); without, they cannot.
-    The message names the kinds found and where they belong, in Chinese and English, never the
-    numbers."""
+def summary_problem(summary: str) -> str | None:
+    """Why a petition's summary may not be recorded (R11), or ``None``. Its numbers are sealed
+    (:func:`redact`) — a real-name petition's with the reporter's identity, an anonymous one's
+    under a key of their own — unless they are written in a form that cannot be located in the
+    typed text, or the marks would push the summary past its limit. The message names the kinds
+    found, in Chinese and English, never the numbers."""
     found = find_personal_numbers(summary)
     if not found:
         return None
-    if not real_name:
-        return anonymous_summary_problem(found)
     redaction = redact(summary)
     if redaction is None:
         return (
@@ -176,14 +176,3 @@ def redact(text: str) -> Redaction | None:
     if find_personal_numbers(redaction.text):
         return None
     return redaction
-
-
-def anonymous_summary_problem(found: Found) -> str:
-    """Why an anonymous petition's summary with numbers is refused (R11): no sealed identity
-    to keep them in. Names the kinds found, never the numbers."""
-    return (
-        f"摘要中含有{found.describe_zh()}：匿名举报没有加密保存的举报人信息，号码无处密封，"
-        "请删去；如为实名举报，请填写举报人信息，摘要中的号码将随之加密保存 (R11) / the summary "
-        f"contains {found.describe_en()}; an anonymous petition has no sealed identity to keep "
-        "them in: remove them, or give the reporter's identity and they are sealed with it (R11)"
-    )

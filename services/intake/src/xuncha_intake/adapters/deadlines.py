@@ -226,9 +226,10 @@ RULE_IDS = (
 
 class PetitionReactions(DeadlineReactions):
     """The petition's declared starts and ends, and R23's retention clock, whose key needs the
-    sealed identity's id from the petition's state: started by ``ClueDisposalLearned`` for an
-    identity not erased yet (``months``: the deployment's period, else the rule's), cancelled by
-    the custodian's erasure."""
+    sealed record's id from the petition's state: started by ``ClueDisposalLearned`` for an
+    identity — or an anonymous petition's sealed summary numbers (R11) — not erased yet
+    (``months``: the deployment's period, else the rule's), cancelled by the custodian's
+    erasure."""
 
     def __init__(
         self, clocks: Clocks, starts: Sequence[Starts], ends: Sequence[Ends], months: int | None
@@ -243,14 +244,14 @@ class PetitionReactions(DeadlineReactions):
         for envelope, event in recorded:
             if (
                 isinstance(event, c.ClueDisposalLearned)
-                and state.informant is not None
+                and state.sealed is not None
                 and not state.identity_erased
             ):
                 since = retention_start(self.clocks.rules, event.disposed_on)
                 await self.clocks.start(
                     conn,
                     RETENTION,
-                    key=retention_key(event.petition_id, state.informant.person_id),
+                    key=retention_key(event.petition_id, state.sealed.person_id),
                     jurisdiction=envelope.jurisdiction,
                     stream_id=envelope.stream_id,
                     aggregate_id=envelope.stream_id,

@@ -215,6 +215,9 @@ class Petition:
     group_id: UUID | None = None
     unit_id: UUID | None = None
     informant: SealedPersonalData | None = None
+    #: an anonymous petition's summary numbers, sealed (R11); a real-name petition's are in
+    #: ``informant``
+    numbers: SealedPersonalData | None = None
     identity_reads: int = 0
     identity_erased: bool = False
     notices: list[NoticeKind] = field(default_factory=list)
@@ -231,6 +234,12 @@ class Petition:
     def has_informant(self) -> bool:
         return self.informant is not None
 
+    @property
+    def sealed(self) -> SealedPersonalData | None:
+        """What the petition sealed: the reporter's identity, or an anonymous petition's
+        summary numbers (the custodian reads and erases either the same way)."""
+        return self.informant or self.numbers
+
 
 def validate_jurisdiction(code: str) -> None:
     if not jurisdictions.is_known(code):
@@ -241,14 +250,23 @@ def validate_jurisdiction(code: str) -> None:
 
 
 def decide_record(
-    state: Petition, cmd: RecordPetition, informant: SealedPersonalData | None
+    state: Petition,
+    cmd: RecordPetition,
+    informant: SealedPersonalData | None,
+    numbers: SealedPersonalData | None = None,
 ) -> list[EventPayload]:
-    """Record a petition. ``informant`` is already sealed: plaintext never reaches an event."""
+    """Record a petition. ``informant`` (a real-name reporter) and ``numbers`` (an anonymous
+    summary's numbers, R11) are already sealed: plaintext never reaches an event."""
     if state.exists:
         raise PetitionAlreadyRecorded(
             f"来信来访 {cmd.petition_id} 已登记 / petition {cmd.petition_id} is already recorded"
         )
     validate_jurisdiction(cmd.jurisdiction)
+    if informant is not None and numbers is not None:
+        raise InvalidCommand(
+            "实名举报的号码随举报人身份密封 / a real-name petition's numbers are sealed with "
+            "its reporter identity"
+        )
     return [
         PetitionReceived(
             petition_id=cmd.petition_id,
@@ -261,6 +279,7 @@ def decide_record(
             round_id=cmd.round_id,
             group_id=cmd.group_id,
             unit_id=cmd.unit_id,
+            summary_numbers=numbers,
         )
     ]
 
@@ -278,9 +297,10 @@ def validate_read_reason(reason: str) -> str:
 
 
 def identity_to_read(state: Petition, cmd: ReadIdentity, reader: Principal) -> SealedPersonalData:
-    """The sealed identity ``reader`` may read for ``cmd``; refuses (in this order) a reader who
-    is not the informant custodian (403), an unknown petition or one outside the reader's
-    jurisdiction (the same 404) and an anonymous petition (409). Nothing is decrypted yet."""
+    """What ``reader`` may read for ``cmd``: the sealed identity, or an anonymous petition's
+    sealed summary numbers; refuses (in this order) a reader who is not the informant custodian
+    (403), an unknown petition or one outside the reader's jurisdiction (the same 404) and an
+    anonymous petition that sealed nothing (409). Nothing is decrypted yet."""
     if reader.role is not IDENTITY_READER:
         raise NotAllowed(
             f"只有举报人信息保管员可以查阅举报人身份 / only the {IDENTITY_READER.value} reads "
@@ -291,12 +311,13 @@ def identity_to_read(state: Petition, cmd: ReadIdentity, reader: Principal) -> S
         raise UnknownPetition(
             f"未找到来信来访 {cmd.petition_id} / unknown petition {cmd.petition_id}"
         )
-    if state.informant is None:
+    sealed = state.sealed
+    if sealed is None:
         raise AnonymousPetition(
-            f"来信来访 {cmd.petition_id} 为匿名举报，没有举报人身份 / petition {cmd.petition_id} "
-            "is anonymous: it holds no reporter identity"
+            f"来信来访 {cmd.petition_id} 为匿名举报，没有举报人身份或密封的号码 / petition "
+            f"{cmd.petition_id} is anonymous: it holds no reporter identity and sealed no numbers"
         )
-    return state.informant
+    return sealed
 
 
 def decide_identity_read(
@@ -441,6 +462,7 @@ def evolve(state: Petition, event: EventPayload, at: datetime | None = None) -> 
         state.group_id = event.group_id
         state.unit_id = event.unit_id
         state.informant = event.informant
+        state.numbers = event.summary_numbers
     elif isinstance(event, InformantIdentityRead):
         state.identity_reads += 1
     elif isinstance(event, InformantIdentityErased):

@@ -31,7 +31,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationInfo,
     field_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -43,8 +42,9 @@ from xuncha_shared.contracts.intake import (
     NoticeKind,
     ReadReason,
 )
-from xuncha_shared.crypto import InformantCryptoError, InformantIdentity
+from xuncha_shared.crypto import InformantCryptoError
 from xuncha_shared.domain import personal_numbers
+from xuncha_shared.domain.personal_data import InformantIdentity
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
@@ -107,10 +107,8 @@ class PetitionIn(BaseModel):
 
     @field_validator("summary")
     @classmethod
-    def _numbers_only_with_an_identity(cls, summary: str, info: ValidationInfo) -> str:
-        if "informant" not in info.data:  # the identity itself was refused: that error says it
-            return summary
-        problem = personal_numbers.summary_problem(summary, real_name=bool(info.data["informant"]))
+    def _numbers_that_can_be_sealed(cls, summary: str) -> str:
+        problem = personal_numbers.summary_problem(summary)
         if problem:
             raise ValueError(problem)
         return summary
@@ -121,8 +119,9 @@ class PetitionCreated(BaseModel):
     receipt_code: str = Field(description="give to the reporter; only its hash is kept")
     sealed_numbers: int = Field(
         default=0,
-        description="phone and ID numbers taken out of the summary and sealed with the "
-        "reporter's identity (R11); the recorded summary has a mark in place of each",
+        description="phone and ID numbers taken out of the summary and sealed (R11): with the "
+        "reporter's identity, or for an anonymous petition under a key of their own; the "
+        "recorded summary has a mark in place of each",
     )
 
 
@@ -162,10 +161,14 @@ class IdentityReadIn(BaseModel):
 
 
 class IdentityOut(BaseModel):
-    """举报人身份: the decrypted identity and the read event that recorded this disclosure."""
+    """举报人身份: the decrypted identity and the read event that recorded this disclosure. For an
+    anonymous petition (``anonymous``) only the numbers sealed from its summary, no identity."""
 
     petition_id: UUID
-    name: str
+    anonymous: bool = Field(
+        default=False, description="an anonymous petition: only summary_numbers, no identity"
+    )
+    name: str | None = Field(default=None, description="the reporter's name (real name only)")
     phone: str | None = None
     id_number: str | None = None
     address: str | None = None
@@ -264,7 +267,7 @@ def build_router(
         "/petitions/{petition_id}/informant",
         response_model=IdentityOut,
         responses={
-            409: {"description": "anonymous petition: no reporter identity"},
+            409: {"description": "anonymous petition that sealed no numbers: nothing to read"},
             410: {"description": "the reporter's key was erased; the attempt is recorded"},
         },
     )
@@ -290,7 +293,9 @@ def build_router(
                 "(damaged data or an unknown key-encryption key); nothing was disclosed",
                 problem_type("identity-undecryptable"),
             ) from exc
-        if read.outcome is IdentityReadOutcome.KEY_ERASED or read.identity is None:
+        if read.outcome is IdentityReadOutcome.KEY_ERASED or (
+            read.identity is None and read.numbers is None
+        ):
             raise ProblemError(
                 410,
                 "Gone",
@@ -304,7 +309,16 @@ def build_router(
                 },
             )
         response.headers.update(NO_STORE)
+        if read.numbers is not None:  # an anonymous petition: its sealed summary numbers only
+            return IdentityOut(
+                petition_id=petition_id,
+                anonymous=True,
+                summary_numbers=list(read.numbers.summary_numbers),
+                read_event_id=read.read_event_id,
+                read_at=read.read_at,
+            )
         identity = read.identity
+        assert identity is not None
         return IdentityOut(
             petition_id=petition_id,
             name=identity.name,
@@ -321,7 +335,7 @@ def build_router(
         "/petitions/{petition_id}/informant/erasure",
         response_model=ErasureOut,
         responses={
-            409: {"description": "anonymous petition, or the identity is erased already"},
+            409: {"description": "anonymous petition that sealed nothing, or erased already"},
         },
     )
     async def erase_informant(

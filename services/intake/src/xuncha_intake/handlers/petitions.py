@@ -36,10 +36,11 @@ from xuncha_shared.contracts.clues import (
 )
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import IdentityReadOutcome
-from xuncha_shared.crypto import InformantIdentity, InformantVault, KeyErasedError
+from xuncha_shared.crypto import InformantVault, KeyErasedError
 from xuncha_shared.domain import personal_numbers
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.errors import InvalidCommand
+from xuncha_shared.domain.personal_data import InformantIdentity, SummaryNumbers
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload, now_utc
 from xuncha_shared.eventstore import ConcurrencyError
@@ -82,13 +83,16 @@ class RecordedPetition:
 
 @dataclass(frozen=True)
 class IdentityRead:
-    """A committed read of a petition's reporter identity. ``identity`` is ``None`` exactly when
-    ``outcome`` is ``key_erased``; ``envelope`` is the committed ``InformantIdentityRead``."""
+    """A committed read of what a petition sealed: its reporter's ``identity``, or an anonymous
+    petition's summary ``numbers``; both ``None`` exactly when ``outcome`` is ``key_erased``.
+    ``envelope`` is the committed ``InformantIdentityRead``."""
 
     petition_id: UUID
     outcome: IdentityReadOutcome
     identity: InformantIdentity | None
     envelope: EventEnvelope
+    #: an anonymous petition's sealed summary numbers (``identity`` is then ``None``)
+    numbers: SummaryNumbers | None = None
 
     @property
     def read_event_id(self) -> UUID:
@@ -116,19 +120,25 @@ class ReceiptView:
 
 def seal_summary_numbers(
     summary: str, informant: InformantIdentity | None
-) -> tuple[str, InformantIdentity | None]:
-    """The summary as it may leave intake and the identity to seal (R11): a real-name
-    petition's phone and ID numbers move from the summary into the sealed identity, a mark in
-    their place; a summary that cannot be recorded so is refused (422) naming the kinds found,
-    never the numbers."""
-    problem = personal_numbers.summary_problem(summary, real_name=informant is not None)
+) -> tuple[str, InformantIdentity | None, SummaryNumbers | None]:
+    """The summary as it may leave intake and what to seal with it (R11): a petition's phone
+    and ID numbers move from the summary into the sealed identity (real name) or into sealed
+    numbers of their own (anonymous), a mark in their place; a summary that cannot be recorded
+    so is refused (422) naming the kinds found, never the numbers."""
+    problem = personal_numbers.summary_problem(summary)
     if problem:
         raise InvalidCommand(problem)
     redaction = personal_numbers.redact(summary)
-    if not redaction or informant is None:
-        return summary, informant
+    if not redaction:
+        return summary, informant, None
+    if informant is None:
+        return redaction.text, None, SummaryNumbers(summary_numbers=redaction.numbers)
     fields = informant.model_dump(exclude={"summary_numbers"})
-    return redaction.text, InformantIdentity(**fields, summary_numbers=redaction.numbers)
+    return (
+        redaction.text,
+        InformantIdentity(**fields, summary_numbers=redaction.numbers),
+        None,
+    )
 
 
 @dataclass
@@ -148,7 +158,7 @@ class IntakeHandlers:
     async def record_petition(self, data: PetitionInput, meta: Meta) -> RecordedPetition:
         # refuse bad input before anything is written (no key row, no event, no receipt)
         model.validate_jurisdiction(data.jurisdiction)
-        summary, informant = seal_summary_numbers(data.summary, data.informant)
+        summary, informant, numbers = seal_summary_numbers(data.summary, data.informant)
         petition_id = uuid7()
         code = model.new_receipt_code()
         code_hash = model.receipt_code_hash(code, self.receipt_key)
@@ -166,7 +176,8 @@ class IntakeHandlers:
         state = PETITION.initial()  # a fresh id has no stream; the append enforces it
         async with self.petitions.transaction() as conn:
             sealed = await self.vault.seal(informant, conn=conn) if informant is not None else None
-            events = model.decide_record(state, cmd, sealed)
+            sealed_numbers = await self.vault.seal(numbers, conn=conn) if numbers else None
+            events = model.decide_record(state, cmd, sealed, sealed_numbers)
             [stored] = await self.petitions.record(conn, petition_id, state, events, meta)
             await self.receipts.add(
                 conn,
@@ -178,7 +189,10 @@ class IntakeHandlers:
             petition_id=petition_id,
             receipt_code=code,
             envelope=stored,
-            sealed_numbers=len(informant.summary_numbers or ()) if informant else 0,
+            sealed_numbers=len(
+                (informant.summary_numbers if informant else None)
+                or (numbers.summary_numbers if numbers else ())
+            ),
         )
 
     async def read_informant(
@@ -199,16 +213,20 @@ class IntakeHandlers:
             state = await self.load(petition_id)
             sealed = model.identity_to_read(state, cmd, reader)
             assert state.jurisdiction is not None  # identity_to_read refuses unknown petitions
-            identity: InformantIdentity | None
+            identity: InformantIdentity | None = None
+            numbers: SummaryNumbers | None = None
             try:
                 async with self.petitions.transaction() as conn:
                     # the key is read (and locked) in the transaction that records the read: an
                     # erasure either happened before (key_erased) or waits until after the commit
                     try:
-                        identity = await self.vault.open(sealed, conn=conn)
+                        if state.has_informant:
+                            identity = await self.vault.open(sealed, conn=conn)
+                        else:  # an anonymous petition's numbers (R11)
+                            numbers = await self.vault.open(sealed, conn=conn, model=SummaryNumbers)
                         outcome = IdentityReadOutcome.DISCLOSED
                     except KeyErasedError:
-                        identity, outcome = None, IdentityReadOutcome.KEY_ERASED
+                        outcome = IdentityReadOutcome.KEY_ERASED
                     events = model.decide_identity_read(state, cmd, reader, outcome)
                     [stored] = await self.petitions.record(conn, petition_id, state, events, meta)
             except ConcurrencyError:
@@ -226,7 +244,11 @@ class IntakeHandlers:
                 stored.event_id,
             )
             return IdentityRead(
-                petition_id=petition_id, outcome=outcome, identity=identity, envelope=stored
+                petition_id=petition_id,
+                outcome=outcome,
+                identity=identity,
+                envelope=stored,
+                numbers=numbers,
             )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -244,8 +266,9 @@ class IntakeHandlers:
             events = model.decide_identity_erasure(state, cmd, custodian)
             try:
                 async with self.petitions.transaction() as conn:
-                    assert state.informant is not None  # decide refuses anonymous petitions
-                    await self.vault.erase(state.informant.person_id, conn=conn)
+                    sealed = state.sealed
+                    assert sealed is not None  # decide refuses a petition that sealed nothing
+                    await self.vault.erase(sealed.person_id, conn=conn)
                     [stored] = await self.petitions.record(
                         conn, cmd.petition_id, state, events, meta
                     )

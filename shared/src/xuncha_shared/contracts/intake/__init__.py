@@ -51,12 +51,14 @@ from xuncha_shared.contracts.intake.petitions import (
     PetitionReceived,
     PetitionReceivedV1,
     PetitionReceivedV2,
+    PetitionReceivedV3,
     ReadReason,
     ResultNoticeOverdue,
     WalkInHandled,
     WalkInOverdue,
     upcast_petition_received_v1,
     upcast_petition_received_v2,
+    upcast_petition_received_v3,
 )
 from xuncha_shared.contracts.intake.records import (
     RECORD_EVENTS,
@@ -97,6 +99,7 @@ from xuncha_shared.envelope import EventPayload
 MODELS: tuple[type[EventPayload], ...] = (
     PetitionReceivedV1,
     PetitionReceivedV2,
+    PetitionReceivedV3,
     PetitionReceived,
     InformantIdentityRead,
     InformantIdentityErased,
@@ -134,6 +137,7 @@ UPCASTERS = {
     ("intake.PetitionReceived", 1): upcast_petition_received_v1,
     ("intake.DeadlineRecomputed", 1): upcast_deadline_recomputed_v1,
     ("intake.PetitionReceived", 2): upcast_petition_received_v2,
+    ("intake.PetitionReceived", 3): upcast_petition_received_v3,
 }
 
 __all__ = [
@@ -172,6 +176,7 @@ __all__ = [
     "PetitionReceived",
     "PetitionReceivedV1",
     "PetitionReceivedV2",
+    "PetitionReceivedV3",
     "ProgressReported",
     "ReadReason",
     "RecordClue",
@@ -211,4 +216,5 @@ __all__ = [
     "upcast_deadline_recomputed_v1",
     "upcast_petition_received_v1",
     "upcast_petition_received_v2",
+    "upcast_petition_received_v3",
 ]

@@ -52,10 +52,9 @@ class PetitionReceivedV2(EventPayload):
     round_id: str | None = None
 
 
-class PetitionReceived(EventPayload):
-    """来信来电来访 or a referral recorded by intake (schema 3): received by an inspection
-    group (``group_id``; ``round_id`` is then the group's round) about a registered unit
-    (``unit_id``; ``unit`` is then its name), or neither."""
+class PetitionReceivedV3(EventPayload):
+    """Schema 3: an anonymous petition's summary numbers could not be sealed (they were
+    refused), so the event has no ``summary_numbers``."""
 
     event_type: ClassVar[str] = "intake.PetitionReceived"
     schema_version: ClassVar[int] = 3
@@ -70,6 +69,36 @@ class PetitionReceived(EventPayload):
     round_id: str | None = None
     group_id: UUID | None = None
     unit_id: UUID | None = None
+
+
+class PetitionReceived(EventPayload):
+    """来信来电来访 or a referral recorded by intake (schema 4): received by an inspection
+    group (``group_id``; ``round_id`` is then the group's round) about a registered unit
+    (``unit_id``; ``unit`` is then its name), or neither.
+
+    Phone and ID numbers found in the summary are never in it (R11): a mark
+    ``［已密封的电话号码1］`` stands in each one's place, and the numbers are sealed — a
+    real-name petition's inside ``informant``, an anonymous petition's in ``summary_numbers``,
+    under a data key of their own (no person: only the numbers)."""
+
+    event_type: ClassVar[str] = "intake.PetitionReceived"
+    schema_version: ClassVar[int] = 4
+
+    petition_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    channel: Channel
+    summary: LongText
+    informant: SealedPersonalData | None = None
+    receipt_code_hash: str
+    round_id: str | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
+    summary_numbers: SealedPersonalData | None = Field(
+        default=None,
+        description="an anonymous petition's summary numbers, sealed (R11); a real-name "
+        "petition's are inside informant",
+    )
 
 
 #: the custodian's stated purpose of an identity read: 4 to 500 characters after stripping
@@ -243,3 +272,9 @@ class WalkInOverdue(EventPayload):
     rule_version: int = Field(ge=1, le=1_000_000)
     due_date: date = Field(description="the day of the visit (China Standard Time)")
     petition_id: UUID
+
+
+def upcast_petition_received_v3(payload: JsonDict) -> JsonDict:
+    """v3 -> v4: an anonymous petition's numbers were refused then, so none were sealed."""
+    payload.setdefault("summary_numbers", None)
+    return payload
