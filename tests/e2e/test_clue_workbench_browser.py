@@ -205,3 +205,52 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert "受理告知" in await cust.locator("#notice-table").inner_text()
     await shot(cust, "clue-notice")
     assert cust_errors == []
+
+
+async def test_an_anonymous_petitions_numbers_are_sealed_and_read_by_the_custodian(
+    wb: Any, browser: Any
+) -> None:
+    """R11 in the workbench: the county office records an anonymous letter whose summary has
+    the reporter's phone number; the form says it will be sealed on its own (no refusal), the
+    receipt counts it, the list shows the mark; the informant custodian's recorded read shows
+    the number and no identity."""
+    running, url = wb
+    tokens = running.tokens
+    page, errors = await open_as(browser, url, tokens["linchuan"])
+    await page.click('[data-menu="petitions"]')
+    await page.wait_for_selector("#petition-form")
+    await choose(page, "p-channel", "来信")
+    await page.fill("#p-unit", UNIT)
+    await page.fill("#p-summary", "匿名来信反映该局违规发放津补贴，可拨打13979460000核实")
+    note = page.locator("#p-summary-sealing")
+    await note.wait_for()
+    assert "匿名举报不留举报人身份" in await note.inner_text()
+    await shot(page, "petition-anonymous-sealing")
+    await page.click("#p-submit")
+    await page.locator("#receipt-code").wait_for()
+    assert "1 个号码已加密保存" in await page.locator("#receipt-sealed").inner_text()
+    await page.get_by_role("button", name="我已记下").click()
+    row = page.locator("#petition-table tbody tr", has_text="［已密封的电话号码1］")
+    await row.first.wait_for()
+    assert "13979460000" not in await page.content()
+    assert errors == []
+
+    async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+        listed = await client.get(
+            "/api/v1/petitions",
+            params={"unit": UNIT, "limit": 50},
+            headers={"Authorization": f"Bearer {tokens['linchuan']}"},
+        )
+    assert listed.status_code == 200, listed.text
+    [petition_id] = [
+        p["id"] for p in listed.json()["items"] if "［已密封的电话号码1］" in p["summary"]
+    ]
+    cust, cust_errors = await open_as(browser, url, tokens["custodian"])
+    await cust.fill("#i-petition", petition_id)
+    await cust.fill("#i-reason", "核实匿名来信中的联系电话")
+    await cust.click("#i-submit")
+    await cust.locator("#identity-shown").wait_for()
+    assert "匿名举报" in await cust.locator("#identity-anonymous").inner_text()
+    assert "13979460000" in await cust.locator("#identity-summary-numbers").inner_text()
+    await shot(cust, "petition-anonymous-numbers-read")
+    assert cust_errors == []
