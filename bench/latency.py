@@ -75,19 +75,23 @@ class LatencyParams:
 
 
 class _TimedInboxConsumer(InboxConsumer):
-    """Notes when the inbox transaction of each event committed (handle() returns after it)."""
+    """Notes when the inbox transaction of each event committed: ``handle_batch`` (what
+    ``subscribe`` calls) returns after its batch's commit; the handler lists the events the
+    batch ran (``current``), and those the batch processed are stamped with that moment."""
 
     def __init__(self, committed: dict[UUID, float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.committed = committed
-        self.current: UUID | None = None
+        self.current: list[UUID] = []
 
-    async def handle(self, delivery: Delivery) -> str:
-        self.current = None
-        result = await super().handle(delivery)
-        if result == "processed" and self.current is not None:
-            self.committed[self.current] = time.perf_counter()
-        return result
+    async def handle_batch(self, deliveries: Any, span: Any = None) -> list[str]:
+        self.current = []
+        outcomes = await super().handle_batch(deliveries, span)
+        now = time.perf_counter()
+        if "processed" in outcomes:
+            for event_id in self.current:  # a rolled-back batch ran them again: same ids
+                self.committed.setdefault(event_id, now)
+        return outcomes
 
 
 async def _steady(
@@ -163,7 +167,7 @@ async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = prin
             conn: asyncpg.Connection, envelope: EventEnvelope, payload: EventPayload
         ) -> None:
             handled[envelope.event_id] = time.perf_counter()
-            consumer.current = envelope.event_id
+            consumer.current.append(envelope.event_id)
 
         consumer = _TimedInboxConsumer(
             committed,

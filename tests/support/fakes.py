@@ -248,18 +248,39 @@ class FakeInboxConnection:
     """The statement ``InboxConsumer`` runs on its connection (claim the event in the inbox, or
     find it claimed), on a set of rows; a transaction that raises leaves the rows as they were."""
 
-    def __init__(self, rows: set[tuple[str, UUID]]) -> None:
+    def __init__(self, rows: set[tuple[str, UUID]], pool: FakeInboxPool | None = None) -> None:
         self.rows = rows
+        self.pool = pool
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         before = set(self.rows)
+        effects = len(self.pool.effects) if self.pool is not None else 0
         try:
             yield
         except BaseException:
             self.rows.clear()
             self.rows.update(before)
+            if self.pool is not None:
+                del self.pool.effects[effects:]
+                self.pool.rolled_back += 1
             raise
+        if self.pool is not None:
+            self.pool.committed += 1
+
+    async def fetch(
+        self, sql: str, consumer: str, event_ids: list[UUID], topics: list[str]
+    ) -> list[dict[str, UUID]]:
+        """A batch's claim (``InboxConsumer.handle_batch``): the rows it inserted; an event
+        twice in the batch is inserted once (``ON CONFLICT DO NOTHING`` within one command)."""
+        assert sql.startswith("INSERT INTO inbox") and "unnest" in sql, sql
+        assert len(event_ids) == len(topics)
+        claimed = []
+        for event_id in event_ids:
+            if (consumer, event_id) not in self.rows:
+                self.rows.add((consumer, event_id))
+                claimed.append({"event_id": event_id})
+        return claimed
 
     async def fetchval(self, sql: str, consumer: str, event_id: UUID, topic: str) -> bool | None:
         assert sql.startswith("INSERT INTO inbox") and "ON CONFLICT DO NOTHING" in sql, sql
@@ -274,7 +295,12 @@ class FakeInboxPool:
 
     def __init__(self) -> None:
         self.inbox: set[tuple[str, UUID]] = set()
+        #: what handlers wrote in their transactions (``conn.pool.effects``), kept on commit
+        self.effects: list[Any] = []
+        #: transactions committed and rolled back (a batch's one, or one per record)
+        self.committed = 0
+        self.rolled_back = 0
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[FakeInboxConnection]:
-        yield FakeInboxConnection(self.inbox)
+        yield FakeInboxConnection(self.inbox, self)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
-from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
+from xuncha_shared.consumer import Delivery, InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import seal_events
@@ -79,3 +79,62 @@ async def test_inbox_consumer_on_the_test_broker() -> None:
     assert dead[1]["dlq_reason"].startswith("handler failed: RuntimeError")
     assert dead[1]["event_id"] == str(bad.event_id)
     assert {h["original_topic"] for h in dead} == {TOPIC}
+
+
+def _delivery(value: bytes, offset: int) -> Delivery:
+    return Delivery(topic=TOPIC, partition=0, offset=offset, key=None, value=value)
+
+
+async def test_a_batch_is_one_transaction_and_a_bad_record_only_costs_it_a_rollback() -> None:
+    """The records of one fetch share one transaction (one inbox claim, the handlers in order,
+    one commit). A batch with a record whose handler keeps failing is rolled back whole, then
+    handled one transaction per record: the others take effect once, the bad one is
+    dead-lettered alone."""
+    pool = FakeInboxPool()
+    effects = pool.effects  # written in the handler's transaction: gone when it rolls back
+    failing: set[uuid.UUID] = set()
+    dead: list[dict[str, str]] = []
+
+    calls: list[uuid.UUID] = []
+
+    async def handler(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        calls.append(envelope.event_id)
+        conn.pool.effects.append(envelope.event_id)
+        if envelope.event_id in failing:
+            raise RuntimeError("the handler cannot take this one")
+
+    async def sink(*, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        dead.append(headers)
+
+    consumer = InboxConsumer(
+        name="unit.batch",
+        pool=pool,  # type: ignore[arg-type]
+        registry=REGISTRY,
+        handler=handler,
+        dead_letter=sink,
+        max_attempts=2,
+        retry_delay=0.0,
+    )
+    a, b, c = _envelope(), _envelope(), _envelope()
+    good = [_delivery(_wire(e), n) for n, e in enumerate((a, b, a))]
+    assert await consumer.handle_batch(good) == ["processed", "processed", "duplicate"]
+    assert effects == [a.event_id, b.event_id]
+    assert (pool.committed, pool.rolled_back) == (1, 0)  # one transaction for the batch
+
+    bad = _envelope()
+    failing.add(bad.event_id)
+    mixed = [
+        _delivery(_wire(c), 3),
+        _delivery(b"{not an envelope", 4),
+        _delivery(_wire(bad), 5),
+        _delivery(_wire(b), 6),  # processed in the first batch
+    ]
+    outcomes = await consumer.handle_batch(mixed)
+    assert outcomes == ["processed", "dead-lettered", "dead-lettered", "duplicate"]
+    assert effects == [a.event_id, b.event_id, c.event_id]  # the rollback left nothing behind
+    assert ("unit.batch", c.event_id) in pool.inbox
+    assert ("unit.batch", bad.event_id) not in pool.inbox
+    assert pool.rolled_back >= 1
+    assert calls.count(bad.event_id) == consumer.max_attempts  # the batch's try counts as one
+    assert [h["dlq_reason"].split(":")[0] for h in dead] == ["undecodable", "handler failed"]
+    assert (consumer.processed, consumer.duplicates, consumer.dead_lettered) == (3, 2, 2)

@@ -10,6 +10,10 @@ its key in the ``inbox`` table. For every message it
 3. returns, and only then FastStream commits the Kafka offset (ack policy NACK_ON_ERROR), once
    for a batch of records (:func:`subscribe`).
 
+The records of one fetch share steps 2 and 3: one transaction claims all their inbox rows and
+runs their handlers in order (:meth:`InboxConsumer.handle_batch`); a batch that fails is
+rolled back and its records are handled again one transaction each.
+
 A crash before the commit means redelivery, and the inbox makes the effect happen once.
 Failures of the infrastructure (database or broker down) are retried without limit and never
 dead-lettered; any other failure is retried ``max_attempts`` times and then dead-lettered with
@@ -19,8 +23,10 @@ its reason, and the consumer moves on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -117,31 +123,145 @@ class InboxConsumer:
     async def handle(self, delivery: Delivery) -> str:
         """Process one delivery; returns "processed", "duplicate" or "dead-lettered".
 
-        Raises only for transient failures, which makes FastStream redeliver the message.
+        Raises only for transient failures, which makes FastStream redeliver the message
+        (counted as a redelivery: nacked, Kafka delivers it again).
         """
+        return await self._counted(delivery, self._handle(delivery))
+
+    async def handle_batch(
+        self,
+        deliveries: Sequence[Delivery],
+        span: Callable[[Delivery], AbstractContextManager[Any]] | None = None,
+    ) -> list[str]:
+        """Process the deliveries of one fetch in order, in ONE transaction: one statement
+        claims their inbox rows, each handler runs in turn (in ``span(delivery)`` when given),
+        one commit. Returns each one's outcome, as :meth:`handle` would.
+
+        A batch that fails in any way is rolled back whole and its records are handled again
+        one transaction each (:meth:`handle`: retries, dead letters, a transient failure
+        raised); so one bad record costs its batch one rollback and is then dead-lettered
+        alone, never taking the others with it."""
+        outcomes: dict[int, str] = {}
+        decoded: list[tuple[int, Delivery, EventEnvelope, EventPayload]] = []
+        for i, delivery in enumerate(deliveries):
+            event = await self._decode(delivery)
+            if event is None:
+                outcomes[i] = "dead-lettered"
+            else:
+                decoded.append((i, delivery, *event))
+        if len(decoded) == 1:  # nothing to share a transaction with
+            i, delivery, envelope, payload = decoded[0]
+            with span(delivery) if span else contextlib.nullcontext():
+                outcomes[i] = await self._counted(
+                    delivery, self._resolve(delivery, envelope, payload)
+                )
+        elif decoded:
+            try:
+                with counting_appends():
+                    outcomes.update(await self._apply_batch(decoded, span))
+            except Exception as exc:
+                # the record whose handler failed has had its first attempt
+                failed = exc.index if isinstance(exc, _HandlerFailed) else None
+                log.info(
+                    "%s: a batch of %d failed (%r); handling its records one by one",
+                    self.name,
+                    len(decoded),
+                    exc.__cause__ if isinstance(exc, _HandlerFailed) else exc,
+                )
+                for i, delivery, envelope, payload in decoded:
+                    with span(delivery) if span else contextlib.nullcontext():
+                        outcomes[i] = await self._counted(
+                            delivery,
+                            self._resolve(delivery, envelope, payload, tried=int(i == failed)),
+                        )
+            else:
+                for i, delivery, _, _ in decoded:
+                    self._count(delivery, outcomes[i])
+        handled = {i for i, _, _, _ in decoded}  # counted above
+        for i, outcome in outcomes.items():
+            if i not in handled:  # dead-lettered as undecodable
+                self._count(deliveries[i], outcome)
+        return [outcomes[i] for i in range(len(deliveries))]
+
+    async def _apply_batch(
+        self,
+        decoded: Sequence[tuple[int, Delivery, EventEnvelope, EventPayload]],
+        span: Callable[[Delivery], AbstractContextManager[Any]] | None,
+    ) -> dict[int, str]:
+        outcomes: dict[int, str] = {}
+        async with self.pool.acquire() as conn, conn.transaction():
+            claimed = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    "INSERT INTO inbox (consumer, event_id, topic) "
+                    "SELECT $1, e, t FROM unnest($2::uuid[], $3::text[]) AS u(e, t) "
+                    "ON CONFLICT DO NOTHING RETURNING event_id",
+                    self.name,
+                    [envelope.event_id for _, _, envelope, _ in decoded],
+                    [delivery.topic for _, delivery, _, _ in decoded],
+                )
+            }
+            for i, delivery, envelope, payload in decoded:
+                if envelope.event_id not in claimed:  # processed before (or twice in the batch)
+                    outcomes[i] = "duplicate"
+                    continue
+                claimed.discard(envelope.event_id)
+                with span(delivery) if span else contextlib.nullcontext():
+                    try:
+                        await self.handler(conn, envelope, payload)
+                    except Exception as exc:
+                        log.warning(
+                            "%s: handler failed on %s in a batch (attempt 1/%d): %r",
+                            self.name,
+                            envelope.event_id,
+                            self.max_attempts,
+                            exc,
+                        )
+                        raise _HandlerFailed(i) from exc
+                outcomes[i] = "processed"
+        self.processed += sum(1 for o in outcomes.values() if o == "processed")
+        self.duplicates += sum(1 for o in outcomes.values() if o == "duplicate")
+        return outcomes
+
+    def _count(self, delivery: Delivery, outcome: str) -> None:
         labels = {"group": self.name, "topic": delivery.topic}
-        try:
-            outcome = await self._handle(delivery)
-        except BaseException:
-            CONSUMER_REDELIVERIES.add(1, labels)  # nacked: Kafka delivers it again
-            raise
         CONSUMER_HANDLED.add(1, {**labels, "outcome": outcome})
         if outcome == "duplicate":
             CONSUMER_REDELIVERIES.add(1, labels)
-        return outcome
 
-    async def _handle(self, delivery: Delivery) -> str:
+    async def _counted(self, delivery: Delivery, outcome: Awaitable[str]) -> str:
+        try:
+            result = await outcome
+        except BaseException:
+            CONSUMER_REDELIVERIES.add(1, {"group": self.name, "topic": delivery.topic})
+            raise
+        self._count(delivery, result)
+        return result
+
+    async def _decode(self, delivery: Delivery) -> tuple[EventEnvelope, EventPayload] | None:
+        """The checked, upcast envelope and its payload; ``None`` once dead-lettered."""
         try:
             envelope = self.registry.upcast(checked_envelope(delivery.value, delivery.topic))
-            payload = self.registry.decode(envelope)
+            return envelope, self.registry.decode(envelope)
         except RejectedEvent as exc:  # xuncha_shared.inbound_checks: hash, owner, stream type
             await self._dead_letter(delivery, f"rejected: {exc}", event_id=None)
-            return "dead-lettered"
         except (ValidationError, UnknownEventError, ValueError) as exc:
             await self._dead_letter(delivery, f"undecodable: {exc}", event_id=None)
-            return "dead-lettered"
+        return None
 
-        attempt = 0
+    async def _handle(self, delivery: Delivery) -> str:
+        event = await self._decode(delivery)
+        if event is None:
+            return "dead-lettered"
+        return await self._resolve(delivery, *event)
+
+    async def _resolve(
+        self, delivery: Delivery, envelope: EventEnvelope, payload: EventPayload, tried: int = 0
+    ) -> str:
+        """One decoded event in a transaction of its own: retried, then dead-lettered (or, for
+        a transient failure, raised so that Kafka delivers it again). ``tried``: attempts made
+        already (its batch's)."""
+        attempt = tried
         while True:
             attempt += 1
             try:
@@ -232,6 +352,14 @@ class _AlreadyProcessed(Exception):
     pass
 
 
+class _HandlerFailed(Exception):
+    """The handler of the batch's ``index``-th delivery raised (the ``__cause__``)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
 def broker_dead_letter_sink(broker: KafkaBroker) -> DeadLetterSink:
     async def sink(*, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
         await broker.publish(value, topic=topic, key=key, headers=headers)
@@ -290,6 +418,8 @@ def subscribe(
     async def _on_messages(msg: KafkaMessage) -> None:
         raw_message: Any = msg.raw_message  # a tuple of records (TestKafkaBroker: a list)
         batch = raw_message if isinstance(raw_message, tuple | list) else (raw_message,)
+        deliveries: list[Delivery] = []
+        raws: dict[int, ConsumerRecord[bytes, bytes]] = {}
         for raw in batch:
             delivery = Delivery(
                 topic=raw.topic,
@@ -298,8 +428,9 @@ def subscribe(
                 key=raw.key,
                 value=raw.value if raw.value is not None else b"",
             )
-            with _record_span(consumer, raw):
-                await consumer.handle(delivery)
+            deliveries.append(delivery)
+            raws[id(delivery)] = raw
+        await consumer.handle_batch(deliveries, lambda d: _record_span(consumer, raws[id(d)]))
 
     return _on_messages
 
