@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,7 +84,7 @@ class _TimedInboxConsumer(InboxConsumer):
         self.committed = committed
         self.current: list[UUID] = []
 
-    async def handle_batch(self, deliveries: Any, span: Any = None) -> list[str]:
+    async def handle_batch(self, deliveries: Sequence[Delivery], span: Any = None) -> list[str]:
         self.current = []
         outcomes = await super().handle_batch(deliveries, span)
         now = time.perf_counter()
