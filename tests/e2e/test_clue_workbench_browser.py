@@ -1,7 +1,8 @@
 """A clue to its result through the workbench in Debian's chromium, each step as its role, on
 the four services as processes behind an nginx of this module's own: the county office registers
 a clue its group found (an informant's phone number in the summary is refused next to the
-field), classifies, verifies and transfers it; the discipline commission signs for it and
+field; the day written in its paper register entered, 补录 R26), classifies, verifies and
+transfers it (with the day of its paper transfer letter); the discipline commission signs for it and
 reports its result; the office closes it (办结); the funnel shows it; the informant custodian
 records a notice. Screenshots go to test-artifacts/workbench/ (clue-*.png)."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -31,6 +33,9 @@ from tests.support.workbench import (
 pytestmark = [pytest.mark.timeout(900)]
 
 UNIT = "临川区市场监督管理局"
+_TODAY = datetime.now(timezone(timedelta(hours=8))).date()
+REGISTERED_ON = (_TODAY - timedelta(days=40)).isoformat()
+TRANSFERRED_ON = (_TODAY - timedelta(days=30)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +78,15 @@ async def shot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+async def pick_day(page: Any, selector: str, day: str) -> None:
+    """Type a day into an Element Plus date picker and confirm it (Enter closes the panel)."""
+    await page.fill(selector, day)
+    await page.press(selector, "Enter")
+    await page.wait_for_function(
+        "([sel, day]) => document.querySelector(sel)?.value === day", arg=[selector, day]
+    )
+
+
 async def status_is(page: Any, text: str) -> None:
     await page.wait_for_function(
         f"() => document.querySelector('#clue-status')?.textContent.trim() === '{text}'",
@@ -101,10 +115,13 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert "R11" in await summary_item.inner_text()
     await shot(page, "clue-register-refused")
     await page.fill("#r-summary", "个别谈话反映该局副局长违规收受礼品，涉及金额约2万元")
+    # 补录 (R26): registered on paper 40 days ago, the day written in the register
+    await pick_day(page, "#r-registered-on", REGISTERED_ON)
     await page.click("#r-submit")
     await page.wait_for_selector("#clue-actions")
     await status_is(page, "已登记")
     clue_id = page.url.rsplit("/", 1)[-1]
+    assert (await page.locator("#clue-registered-on").inner_text()).strip() == REGISTERED_ON
 
     # 分类 → 核查 → 移交
     await page.click("#act-classify")
@@ -121,8 +138,13 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     await status_is(page, "核查中")
     await page.click("#act-transfer")
     await page.fill("#t-reason", "涉嫌违反廉洁纪律，按规定移交")
+    # the transfer letter (移交函) was sent 30 days ago: R3 counts from it
+    await pick_day(page, "#t-transferred-on", TRANSFERRED_ON)
+    await shot(page, "clue-transfer-letter-day")
     await page.click("#t-submit")
     await status_is(page, "已移交")
+    assert (await page.locator("#clue-transferred-on").inner_text()).strip() == TRANSFERRED_ON
+    assert f"移交函日期：{TRANSFERRED_ON}" in await page.locator("#clue-history").inner_text()
     assert errors == []
 
     # ---- the discipline commission signs for it and reports its result ------------------

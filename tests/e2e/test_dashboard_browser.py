@@ -21,7 +21,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -193,6 +193,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert office["pointed"]["problems"] == 42
     assert "11次向市委常委会汇报巡察工作" in office["rendering_zh"]
     await _revisits_arrive(running, tokens, summary.revisits)
+    await _paper_transfers_run_overdue(running, tokens, summary.paper_transfers)
     again = await load_demo(endpoints, tokens)
     assert again.skipped
 
@@ -305,6 +306,55 @@ async def _revisits_arrive(running: Running, tokens: dict[str, str], loaded: Any
     async with httpx.AsyncClient(base_url=running.urls["rectification"], headers=auth) as http:
         issue = (await http.get(f"/api/v1/rectifications/{reopened}")).json()
     assert issue["status"] == "in_progress"
+
+
+async def _paper_transfers_run_overdue(
+    running: Running, tokens: dict[str, str], clue_ids: list[str]
+) -> None:
+    """The demo's clues transferred on paper about four months ago (补录, R26): the clues
+    service's deadline worker fires ``clues.TransferResultOverdue`` for each on its first ticks,
+    and reporting's 期限预警 shows them overdue, due 3 months after the transfer letter."""
+    from xuncha_shared.cli.demo.paper_transfers import load_day, paper_clues
+    from xuncha_shared.clocks.calendar import add_calendar_months
+    from xuncha_shared.clocks.clock import CST
+
+    assert len(clue_ids) >= 3
+    letters = {c.transferred_on for c in paper_clues(load_day())}
+    overdue: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(base_url=running.urls["reporting"], timeout=30) as http:
+        for _ in range(120):  # the worker polls each second; the projection follows via Kafka
+            resp = await http.get(
+                "/api/v1/views/deadlines",
+                params={"state": "overdue"},
+                headers={"Authorization": f"Bearer {tokens['city_admin']}"},
+            )
+            assert resp.status_code == 200, resp.text
+            overdue = [
+                i
+                for i in resp.json()["items"]
+                if i["kind"] == "clues.transfer_result" and i["case"]["id"] in clue_ids
+            ]
+            if len(overdue) == len(clue_ids):
+                break
+            await asyncio.sleep(0.5)
+    assert len(overdue) == len(clue_ids) >= 3, overdue
+    for item in overdue:  # counted from 00:00 (China time) of the letter's day
+        started = datetime.fromisoformat(item["started_at"]).astimezone(CST)
+        assert started.time() == time(0) and started.date() in letters
+        assert date.fromisoformat(item["due_date"]) == add_calendar_months(started.date(), 3)
+        assert item["owner"] == "discipline_commission" and item["days_late"] > 0
+    import asyncpg
+
+    conn = await asyncpg.connect(running.admin_database_url("clues"))
+    try:
+        fired = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE event_type = 'clues.TransferResultOverdue' "
+            "AND stream_id = ANY($1::text[])",
+            clue_ids,
+        )
+    finally:
+        await conn.close()
+    assert fired == len(clue_ids)
 
 
 async def test_the_demo_term_has_the_seeds_figures(old: Old) -> None:

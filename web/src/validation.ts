@@ -99,3 +99,35 @@ export function summaryNumbersError(value: string): string | null {
 export function hasIdentity(text: string): boolean {
   return summaryNumbersError(text) !== null;
 }
+
+/** The calendar day a date picker's cell stands for (its local date, never shifted to UTC). */
+export function pickerDay(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** 补录 (R26): the first day a date written on paper may name, a term (5 years) before `today`
+ * (YYYY-MM-DD; 29 February: the 28th), as the clues service counts. */
+export function earliestPaperDay(today: string): string {
+  const day = `${Number(today.slice(0, 4)) - 5}${today.slice(4)}`;
+  return day.endsWith("-02-29") ? day.slice(0, 8) + "28" : day;
+}
+
+/** 补录 (R26): why a day written on paper (YYYY-MM-DD; empty: none, the day it is recorded) is
+ * refused, as the clues service would: after `today` (China time), more than a term back, or
+ * before `notBefore` (a transfer: the clue's registration day). Null when it is fine. */
+export function paperDateError(
+  value: string,
+  today: string,
+  label: string,
+  notBefore?: { day: string; label: string },
+): string | null {
+  const v = value.trim();
+  if (!v) return null;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return `${label}格式应为 年-月-日`;
+  if (v > today) return `${label}不能晚于今天（${today}）`;
+  const earliest = earliestPaperDay(today);
+  if (v < earliest) return `${label}不能早于五年前（${earliest}）`;
+  if (notBefore && v < notBefore.day) return `${label}不能早于${notBefore.label}（${notBefore.day}）`;
+  return null;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { idCheckChar, idNumberError, phoneError, rule, summaryNumbers, summaryNumbersError, textError } from "../src/validation";
+import { earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, rule, summaryNumbers, summaryNumbersError, textError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "110"])("accepts %s", (v) => {
@@ -83,5 +83,32 @@ describe("a petition's summary numbers are sealed, not refused (R11)", () => {
   });
   it("refuses them in a clue's summary only", () => {
     expect(summaryNumbersError(text)).toContain("线索摘要");
+  });
+});
+
+describe("days written on paper (补录, R26)", () => {
+  const today = "2026-11-30";
+  it("accepts none, today and the last day of a term back", () => {
+    expect(paperDateError("", today, "登记日期")).toBeNull();
+    expect(paperDateError(today, today, "登记日期")).toBeNull();
+    expect(paperDateError("2021-11-30", today, "登记日期")).toBeNull();
+  });
+  it("refuses a day after today or more than five years back, naming the dates", () => {
+    expect(paperDateError("2026-12-01", today, "登记日期")).toBe("登记日期不能晚于今天（2026-11-30）");
+    expect(paperDateError("2021-11-29", today, "登记日期")).toBe("登记日期不能早于五年前（2021-11-30）");
+    expect(paperDateError("2026/11/01", today, "登记日期")).toBe("登记日期格式应为 年-月-日");
+  });
+  it("refuses a transfer before the clue's registration day", () => {
+    const registered = { day: "2026-07-01", label: "线索登记日期" };
+    expect(paperDateError("2026-06-30", today, "移交日期", registered)).toBe(
+      "移交日期不能早于线索登记日期（2026-07-01）",
+    );
+    expect(paperDateError("2026-07-01", today, "移交日期", registered)).toBeNull();
+  });
+  it("counts a term back from 29 February to the 28th", () => {
+    expect(earliestPaperDay("2028-02-29")).toBe("2023-02-28");
+  });
+  it("reads a picker's cell as its local day", () => {
+    expect(pickerDay(new Date(2026, 11, 1))).toBe("2026-12-01");
   });
 });

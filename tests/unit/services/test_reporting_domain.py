@@ -7,7 +7,7 @@ import hashlib
 import random
 import uuid
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from xuncha_reporting.domain import (
@@ -161,6 +161,29 @@ def test_transfer_makes_a_feed_item_for_that_department():
     )
     # deterministic: the same event gives the same item (redelivery, rebuild)
     assert project(env, payload) == changes
+
+
+def test_r3_counts_from_the_transfer_letter_of_a_transfer_made_on_paper():
+    """补录 (R26): the deadlines view starts R3 at 00:00 (China time) of the letter's day, as the
+    clues service does; without the day, at the event's time."""
+    letter = date(2023, 11, 20)
+    body = {
+        "clue_id": uuid.uuid4(),
+        "department": Department.DISCIPLINE,
+        "reason": "移交",
+        "jurisdiction": CITY,
+        "unit": "市某局",
+        "summary": "反映问题",
+    }
+    for transferred_on, started_at in (
+        (letter, datetime(2023, 11, 20, tzinfo=timezone(timedelta(hours=8)))),
+        (None, T0),
+    ):
+        payload = ClueTransferred(**body, transferred_on=transferred_on)
+        [start] = [
+            c for c in project(envelope(payload, CITY), payload) if isinstance(c, DeadlineStart)
+        ]
+        assert (start.kind, start.started_at) == ("clues.transfer_result", started_at)
 
 
 def test_issue_fed_back_goes_to_every_concerned_department_once():

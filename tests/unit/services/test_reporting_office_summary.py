@@ -252,3 +252,18 @@ def test_results_and_supervision_slot_in_when_their_events_arrive():
     assert after["pointed"]["supervised"] == 1
     assert after["pointed"]["issues_supervised"] == 2
     assert "谈话函询1件" in after["rendering_zh"]
+
+
+def test_a_transfer_made_on_paper_counts_in_its_letters_year() -> None:
+    """补录 (R26): a transfer letter of last December entered in March counts in last year."""
+    body = {"reason": "r", "jurisdiction": CITY, "unit": "u", "summary": "s"}
+    on_paper = ClueTransferred(
+        clue_id=uuid.uuid4(),
+        department=Department.DISCIPLINE,
+        transferred_on=date(2025, 12, 20),
+        **body,
+    )
+    today = ClueTransferred(clue_id=uuid.uuid4(), department=Department.DISCIPLINE, **body)
+    [paper_doc] = summary_docs(envelope(on_paper, CITY), on_paper)
+    [today_doc] = summary_docs(envelope(today, CITY), today)
+    assert (paper_doc.doc["on"], today_doc.doc["on"]) == ("2025-12-20", "2026-03-01")

@@ -79,8 +79,9 @@ class ClueHandlers:
     # --- commands -----------------------------------------------------------------------------
 
     async def register(self, cmd: RegisterClue, meta: Meta, *, conn: Any = None) -> Clue:
+        today = self.today()
         return await self.clues.execute(
-            cmd.clue_id, lambda s: model.decide_register(s, cmd), meta, conn=conn
+            cmd.clue_id, lambda s: model.decide_register(s, cmd, today), meta, conn=conn
         )
 
     async def classify(self, clue_id: UUID, cmd: ClassifyClue, office: Office, meta: Meta) -> Clue:
@@ -94,8 +95,9 @@ class ClueHandlers:
         )
 
     async def transfer(self, clue_id: UUID, cmd: TransferClue, office: Office, meta: Meta) -> Clue:
+        today = self.today()
         return await self.clues.execute(
-            clue_id, lambda s: model.decide_transfer(s, cmd, office), meta
+            clue_id, lambda s: model.decide_transfer(s, cmd, office, today), meta
         )
 
     async def verify(self, clue_id: UUID, cmd: VerifyClue, office: Office, meta: Meta) -> Clue:

@@ -18,9 +18,10 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: (``domain.revisit_views``), 9 = + rectification tasks' and supervisions' deadlines
 #: (``domain.rectification_clocks``) and the overdue progress reports and supervisions in the
 #: board's history, 10 = a close-out counted per close-out event and taken back by a revisit's
-#: reopening (``IssueReopened`` v2). A projection of an older version is rebuilt from the
-#: history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 10
+#: reopening (``IssueReopened`` v2), 11 = R3 counted from the transfer letter's day of a transfer
+#: made on paper (``ClueTransferred`` v2 ``transferred_on``, 补录 R26). A projection of an older
+#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 11
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -92,11 +92,9 @@ class CluePerson(BaseModel):
     city_managed: bool = False
 
 
-class ClueRegistered(EventPayload):
-    """A problem clue registered (schema 3): from a petition (``source_petition_id``), from a
-    clue an intake record brought (``source_record_id``), or directly by an inspection group
-    (``POST /api/v1/clues``: ``group_id``/``unit_id`` and the ``persons`` it concerns);
-    ``source_channel`` is the petition's channel, the record's kind or the group's channel."""
+class ClueRegisteredV3(EventPayload):
+    """Schema 3: no day written on the registration (``registered_on``); the clue was
+    registered the day it was recorded."""
 
     event_type: ClassVar[str] = "clues.ClueRegistered"
     schema_version: ClassVar[int] = 3
@@ -115,6 +113,36 @@ class ClueRegistered(EventPayload):
     persons: list[CluePerson] = Field(default_factory=list, max_length=50)
 
 
+class ClueRegistered(EventPayload):
+    """A problem clue registered (schema 4): from a petition (``source_petition_id``), from a
+    clue an intake record brought (``source_record_id``), or directly by an inspection group
+    (``POST /api/v1/clues``: ``group_id``/``unit_id`` and the ``persons`` it concerns);
+    ``source_channel`` is the petition's channel, the record's kind or the group's channel.
+    ``registered_on`` is the day written on a registration made on paper and recorded later
+    (补录, R26); ``None``: the day it was recorded (China time)."""
+
+    event_type: ClassVar[str] = "clues.ClueRegistered"
+    schema_version: ClassVar[int] = 4
+
+    clue_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    summary: LongText
+    source_event_id: UUID | None = None
+    source_petition_id: UUID | None = None
+    round_id: str | None = None
+    source_record_id: UUID | None = None
+    source_channel: ShortText | None = None
+    group_id: UUID | None = None
+    unit_id: UUID | None = None
+    persons: list[CluePerson] = Field(default_factory=list, max_length=50)
+    registered_on: date | None = Field(
+        default=None,
+        description="the day (China Standard Time) written on the registration (补录, R26); "
+        "null: the day it was recorded",
+    )
+
+
 def upcast_clue_registered_v1(payload: JsonDict) -> JsonDict:
     """v1 -> v2: the source channel of old clues is not recorded (petitions only)."""
     for name in ("source_record_id", "source_channel", "group_id", "unit_id"):
@@ -125,6 +153,12 @@ def upcast_clue_registered_v1(payload: JsonDict) -> JsonDict:
 def upcast_clue_registered_v2(payload: JsonDict) -> JsonDict:
     """v2 -> v3: clues registered before direct registration name no persons."""
     payload.setdefault("persons", [])
+    return payload
+
+
+def upcast_clue_registered_v3(payload: JsonDict) -> JsonDict:
+    """v3 -> v4: clues registered before 补录 were registered the day they were recorded."""
+    payload.setdefault("registered_on", None)
     return payload
 
 
@@ -152,8 +186,9 @@ class ClueEscalated(EventPayload):
     reason: LongText
 
 
-class ClueTransferred(EventPayload):
-    """移交: to a department by the Art. 28 route (R2)."""
+class ClueTransferredV1(EventPayload):
+    """Schema 1: no day written on the transfer letter (``transferred_on``); the clue was
+    transferred the day it was recorded."""
 
     event_type: ClassVar[str] = "clues.ClueTransferred"
     schema_version: ClassVar[int] = 1
@@ -164,6 +199,33 @@ class ClueTransferred(EventPayload):
     jurisdiction: JurisdictionCode
     unit: ShortText
     summary: LongText
+
+
+class ClueTransferred(EventPayload):
+    """移交: to a department by the Art. 28 route (R2) (schema 2). ``transferred_on`` is the
+    day of a transfer letter (移交函) made on paper and recorded later (补录, R26): R3's
+    3 months count from it; ``None``: the day it was recorded (China time)."""
+
+    event_type: ClassVar[str] = "clues.ClueTransferred"
+    schema_version: ClassVar[int] = 2
+
+    clue_id: UUID
+    department: Department
+    reason: LongText
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    summary: LongText
+    transferred_on: date | None = Field(
+        default=None,
+        description="the day (China Standard Time) of the transfer letter (补录, R26); "
+        "null: the day it was recorded",
+    )
+
+
+def upcast_clue_transferred_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: transfers before 补录 were made the day they were recorded."""
+    payload.setdefault("transferred_on", None)
+    return payload
 
 
 # --- the lifecycle after the transfer (issue 14: verification, acknowledgement, result) -------
@@ -407,9 +469,11 @@ class ConsultationHeld(EventPayload):
 MODELS: tuple[type[EventPayload], ...] = (
     ClueRegisteredV1,
     ClueRegisteredV2,
+    ClueRegisteredV3,
     ClueRegistered,
     ClueClassified,
     ClueEscalated,
+    ClueTransferredV1,
     ClueTransferred,
     ClueVerified,
     ClueAcknowledged,
@@ -428,4 +492,6 @@ MODELS: tuple[type[EventPayload], ...] = (
 UPCASTERS = {
     ("clues.ClueRegistered", 1): upcast_clue_registered_v1,
     ("clues.ClueRegistered", 2): upcast_clue_registered_v2,
+    ("clues.ClueRegistered", 3): upcast_clue_registered_v3,
+    ("clues.ClueTransferred", 1): upcast_clue_transferred_v1,
 }

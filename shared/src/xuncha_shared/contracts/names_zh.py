@@ -185,6 +185,8 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "disposition": "处置方式",
     "concluded_on": "办结日期",
     "disposed_on": "办结日期",
+    "registered_on": "登记日期（补录）",
+    "transferred_on": "移交日期（移交函）",
     "report_id": "巡察报告",
     "hearing_id": "听取汇报",
     "meeting": "会议",

@@ -1,14 +1,17 @@
 """The clues service's deadlines.
 
 * R3 (``xunshi_2015_art29`` v1: 3 calendar months): a department reports what it did with a
-  transferred clue. ``ClueTransferred`` starts it; the department's result
+  transferred clue. ``ClueTransferred`` starts it, counting from the day of the transfer letter
+  when the transfer was made on paper (``transferred_on``, 补录 R26), else from the moment it was
+  recorded; the department's result
   (``clues.TransferResultReported``, ``POST /api/v1/clues/{id}/result``) satisfies it
   (``Ends(TransferResultReported, TRANSFER_RESULT)`` in :func:`reactions`). The worker fires
   ``clues.DeadlineWarningRaised`` (yellow, red) and ``clues.TransferResultOverdue``.
 * R7 (``jianju_2020_forward`` v1: 5 working days): a county clue for a higher body (R12: a
   市管干部 or several counties) is escalated to the city office within 5 working days of its
   registration. The classification that shows the need starts it (counting from the
-  registration); ``ClueEscalated`` satisfies it; a reclassification that removes the need
+  registration: the day written on a paper registration, ``registered_on`` (R26), else the
+  moment it was recorded); ``ClueEscalated`` satisfies it; a reclassification that removes the need
   cancels it. Overdue is ``clues.EscalationOverdue``: the clue and its escalation belong to this
   service (``intake.ForwardingOverdue`` would put the firing on a petition stream intake owns).
   No warnings (5 working days are shorter than R10's yellow threshold; the colour events name a
@@ -17,10 +20,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
+from xuncha_shared.clocks.clock import start_of_day
 from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
 from xuncha_shared.clocks.rules import R3_TRANSFER_RESULT, R7_FORWARD, R10_WARNINGS
 from xuncha_shared.contracts import clues as c
@@ -82,17 +87,32 @@ def _must_escalate(_: Any, clue: Clue) -> bool:
     return clue.needs_escalation and not clue.escalated
 
 
+def _registered(clue: Clue) -> datetime | None:
+    """R7 counts from the registration: the day written on paper (R26), else its recording."""
+    return start_of_day(clue.registered_on) if clue.registered_on else clue.registered_at
+
+
+def _transferred(clue: Clue) -> datetime | None:
+    """R3 counts from the transfer letter's day (R26), else (None) the event's recording."""
+    return start_of_day(clue.transferred_on) if clue.transferred_on else None
+
+
 def reactions(clocks: Clocks) -> DeadlineReactions:
     return DeadlineReactions(
         clocks,
         starts=[
-            Starts(c.ClueTransferred, TRANSFER_RESULT, owner=lambda e, _: e.department.value),
+            Starts(
+                c.ClueTransferred,
+                TRANSFER_RESULT,
+                owner=lambda e, _: e.department.value,
+                since=_transferred,
+            ),
             Starts(
                 c.ClueClassified,
                 ESCALATION,
                 owner=lambda _, clue: clue.jurisdiction,
                 when=_must_escalate,
-                since=lambda clue: clue.registered_at,
+                since=_registered,
             ),
         ],
         ends=[

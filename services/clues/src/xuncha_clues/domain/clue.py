@@ -20,6 +20,8 @@ from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.errors import NotFoundError, RuleViolation
 
+from xuncha_clues.domain.paper_dates import china_day
+
 STREAM_TYPE = "clue"
 
 
@@ -119,6 +121,9 @@ class Clue:
     disposed_on: date | None = None
     transferred_at: datetime | None = None
     registered_at: datetime | None = None
+    #: the days written on paper (补录, R26); None: the day each was recorded
+    registered_on: date | None = None
+    transferred_on: date | None = None
     updated_at: datetime | None = None
     version: int = 0
 
@@ -137,6 +142,22 @@ class Clue:
     @property
     def transferred(self) -> bool:
         return self.department is not None
+
+    @property
+    def registration_day(self) -> date | None:
+        """The clue's registration day (China time): as written on paper (R26), else the day it
+        was recorded."""
+        if self.registered_on is not None:
+            return self.registered_on
+        return china_day(self.registered_at) if self.registered_at else None
+
+    @property
+    def transfer_day(self) -> date | None:
+        """The day of the transfer (China time): the transfer letter's (R26), else the day the
+        transfer was recorded."""
+        if self.transferred_on is not None:
+            return self.transferred_on
+        return china_day(self.transferred_at) if self.transferred_at else None
 
     @property
     def owner(self) -> str:

@@ -33,6 +33,8 @@ class RegisterClue:
     persons: tuple[CluePerson, ...] = ()
     #: registered over HTTP by a group or office (R11 applies: the summary is checked)
     direct: bool = False
+    #: the day written on a registration made on paper (补录, R26); None: the day recorded
+    registered_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class EscalateClue:
 class TransferClue:
     department: Department
     reason: str
+    #: the day of the transfer letter (移交函) made on paper (补录, R26); None: the day recorded
+    transferred_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ state the clue is in, and decides nothing. Rules:
   reported; a 参考类 clue is kept and the office archives it (``ClueArchived``). The disposal
   starts R8's result notice in intake.
 * R11: a clue's summary never carries the informant's identity (no phone number, no ID number).
+* R26 (补录): a registration or a transfer made on paper names the day written on it
+  (``registered_on``, ``transferred_on``; ``paper_dates.py``): not after today, not more than a
+  term back, a transfer not before the registration. The clocks count from those days.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ from xuncha_clues.domain.commands import (
     TransferClue,
     VerifyClue,
 )
+from xuncha_clues.domain.paper_dates import check_paper_day, check_transfer_day
 from xuncha_clues.domain.routing import allowed_departments, department_labels
 
 #: states before the transfer, in which the office still works on the clue
@@ -120,10 +124,24 @@ def _require_owner(state: Clue, office: Office, action_zh: str, action: str) -> 
         )
 
 
-def decide_register(state: Clue, cmd: RegisterClue) -> list[EventPayload]:
-    """Register a clue; registering the same clue again decides nothing (idempotent)."""
+def _today_for(day: date | None, today: date | None) -> date:
+    if today is None:  # a decision given a day written on paper is given today too
+        raise ValueError(f"a day written on paper ({day}) needs today to be checked (R26)")
+    return today
+
+
+def decide_register(
+    state: Clue, cmd: RegisterClue, today: date | None = None
+) -> list[EventPayload]:
+    """Register a clue; registering the same clue again decides nothing (idempotent). A
+    registration made on paper names its day (``registered_on``, R26), checked against
+    ``today`` (China time)."""
     if state.exists:
         return []
+    if cmd.registered_on is not None:
+        check_paper_day(
+            cmd.registered_on, _today_for(cmd.registered_on, today), "registered_on", "登记日期"
+        )
     if not jurisdictions.is_known(cmd.jurisdiction):
         raise InvalidCommand(
             f"未知的行政区划代码 {cmd.jurisdiction!r} / unknown jurisdiction {cmd.jurisdiction!r}"
@@ -148,6 +166,7 @@ def decide_register(state: Clue, cmd: RegisterClue) -> list[EventPayload]:
             group_id=cmd.group_id,
             unit_id=cmd.unit_id,
             persons=list(cmd.persons),
+            registered_on=cmd.registered_on,
         )
     ]
 
@@ -222,7 +241,11 @@ def decide_escalate(state: Clue, cmd: EscalateClue, office: Office) -> list[Even
     ]
 
 
-def decide_transfer(state: Clue, cmd: TransferClue, office: Office) -> list[EventPayload]:
+def decide_transfer(
+    state: Clue, cmd: TransferClue, office: Office, today: date | None = None
+) -> list[EventPayload]:
+    """移交 (R2, R12); a transfer made on paper names the day of its letter (``transferred_on``,
+    R26), checked against ``today`` (China time) and the clue's registration day."""
     clue_id = _require_exists(state)
     _require_owner(state, office, "移交", "transfer")
     if state.department is not None:
@@ -255,6 +278,9 @@ def decide_transfer(state: Clue, cmd: TransferClue, office: Office) -> list[Even
             f"wrong route (R2, Art. 28): topics {', '.join(state.topics)} go to "
             f"{', '.join(d.value for d in allowed)}, not {cmd.department.value}"
         )
+    if cmd.transferred_on is not None:
+        today = _today_for(cmd.transferred_on, today)
+        check_transfer_day(cmd.transferred_on, state.registration_day, today)
     return [
         ClueTransferred(
             clue_id=clue_id,
@@ -263,6 +289,7 @@ def decide_transfer(state: Clue, cmd: TransferClue, office: Office) -> list[Even
             jurisdiction=state.owner,
             unit=state.unit,
             summary=state.summary,
+            transferred_on=cmd.transferred_on,
         )
     ]
 
@@ -318,10 +345,11 @@ def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[Ev
             f"办结日期不能晚于今天 / concluded_on {cmd.concluded_on.isoformat()} is after today "
             f"({today.isoformat()})"
         )
-    if state.transferred_at is not None and cmd.concluded_on < state.transferred_at.date():
+    transfer_day = state.transfer_day  # the transfer letter's day when written on paper (R26)
+    if transfer_day is not None and cmd.concluded_on < transfer_day:
         raise InvalidCommand(
             f"办结日期早于移交日期 / concluded_on {cmd.concluded_on.isoformat()} is before the "
-            f"transfer ({state.transferred_at.date().isoformat()})"
+            f"transfer ({transfer_day.isoformat()})"
         )
     return [
         TransferResultReported(
@@ -379,6 +407,7 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
             state.city_managed = True
         state.status = ClueStatus.REGISTERED
         state.registered_at = at
+        state.registered_on = event.registered_on
     elif isinstance(event, ClueClassified):
         state.category = event.category
         state.cadre_level = event.cadre_level
@@ -399,6 +428,7 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
         state.transfer_reason = event.reason
         state.status = ClueStatus.TRANSFERRED
         state.transferred_at = at
+        state.transferred_on = event.transferred_on
     elif isinstance(event, ClueVerified):
         state.verifications += 1
         state.status = ClueStatus.VERIFYING

@@ -84,6 +84,12 @@ class ClueOut(BaseModel):
     disposed_on: date | None = None
     transferred_at: datetime | None = None
     registered_at: datetime | None
+    registered_on: date | None = Field(
+        default=None, description="补录 (R26): the day written on the registration; null: none"
+    )
+    transferred_on: date | None = Field(
+        default=None, description="补录 (R26): the day of the transfer letter; null: none"
+    )
     updated_at: datetime | None
     version: int
 
@@ -171,6 +177,8 @@ def clue_out(clue: Clue) -> ClueOut:
         disposed_on=clue.disposed_on,
         transferred_at=clue.transferred_at,
         registered_at=clue.registered_at,
+        registered_on=clue.registered_on,
+        transferred_on=clue.transferred_on,
         updated_at=clue.updated_at,
         version=clue.version,
     )

@@ -102,7 +102,10 @@ def _label(kind: str, value: Any) -> str:
 def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
     """One line in Chinese about what an event of the clue's stream decided."""
     if event_type == "clues.ClueRegistered":
-        return f"被巡察单位：{payload.get('unit', '')}"
+        paper = payload.get("registered_on")  # 补录 (R26)
+        return f"被巡察单位：{payload.get('unit', '')}" + (
+            f"；登记日期（补录）：{paper}" if paper else ""
+        )
     if event_type == "clues.ClueClassified":
         parts = [_label("category", payload.get("category"))]
         if payload.get("cadre_level"):
@@ -119,7 +122,10 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
         return f"报{to}委巡察办；理由：{payload.get('reason', '')}"
     if event_type == "clues.ClueTransferred":
         dept = _label("department", payload.get("department"))
-        return f"移交{dept}；理由：{payload.get('reason', '')}"
+        paper = payload.get("transferred_on")  # 补录 (R26)
+        return f"移交{dept}；理由：{payload.get('reason', '')}" + (
+            f"；移交函日期：{paper}" if paper else ""
+        )
     if event_type == "clues.ClueVerified":
         method = _label("method", payload.get("method"))
         return f"{method}：{payload.get('verification_outcome', '')}"

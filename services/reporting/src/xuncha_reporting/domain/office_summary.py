@@ -154,8 +154,12 @@ def summary_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
         case ConsultationHeld():
             body = {"held_on": payload.held_on.isoformat(), "clues": len(payload.clue_ids)}
             return [doc("os_consultation", payload.consultation_id, body, payload.jurisdiction)]
-        case ClueTransferred():
-            body = {"department": payload.department.value, "on": on}
+        case ClueTransferred():  # a transfer made on paper: its letter's year (R26)
+            letter = payload.transferred_on
+            body = {
+                "department": payload.department.value,
+                "on": letter.isoformat() if letter else on,
+            }
             return [doc("os_transfer", payload.clue_id, body, payload.jurisdiction)]
         case IssueFedBack():
             body = {"unit": payload.unit, "feedback_id": str(payload.feedback_id), "on": on}

@@ -145,9 +145,13 @@ def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Cha
                     Kind.FORMAL_REPORT, payload.issue_id, "overdue", envelope, payload, payload.unit
                 )
             ]
-        case ClueTransferred():
+        case ClueTransferred():  # R3 from the transfer letter's day when on paper (R26)
+            letter = payload.transferred_on
+            at = datetime.combine(letter, time(0), CST) if letter else None
             return [
-                start(Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value)
+                start(
+                    Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value, at=at
+                )
             ]
         case clues.TransferResultReported():
             return [

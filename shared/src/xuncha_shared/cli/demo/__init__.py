@@ -10,9 +10,11 @@ to the city office, 52 transferred to the departments by the Art. 28 route (000:
 unit per county; rectification reports with ≈ 90 % completion for the older feedbacks (000:L46:
 10 / 11), most verified and closed out; revisits (回头看) of three of those city units, one issue
 reopened (改了再犯), and a common-problem list of 19 problems in 5 aspects (000:L39) with some
-units' self-checks (未巡先改). Units are real kinds of bodies; townships and villages are
-anonymised the way the seeds do it (××镇). Deterministic (seeded); safe to run twice (skips when
-demo data is present).
+units' self-checks (未巡先改); four more clues a group registered and its office transferred to
+纪委监委 on paper four to five months ago, entered with those days (补录, R26, ``paper_transfers``),
+whose 3-month result clocks fire overdue on the first ticks. Units are real kinds of bodies;
+townships and villages are anonymised the way the seeds do it (××镇). Deterministic (seeded);
+safe to run twice (skips when demo data is present).
 
 Tokens come from ``<state dir>/demo-tokens.json`` (``make up`` / ``xuncha tokens demo``).
 """
@@ -122,7 +124,8 @@ def load(
         f"{summary.issues} problems, {summary.reports} rectification reports, "
         f"{summary.acknowledged} items signed for by 纪委监委; {summary.verified} clues "
         f"verified, {summary.acknowledged_clues} acknowledged and {summary.results} results "
-        f"reported by 纪委监委, {summary.disposed} closed (办结); "
+        f"reported by 纪委监委, {summary.disposed} closed (办结), {len(summary.paper_transfers)} "
+        "transferred on paper months ago (补录: their R3 runs overdue); "
         f"{summary.findings.problems} "
         f"problems ({summary.findings.pointed} 点人点事), {summary.findings.reports} inspection "
         f"reports, hearings {summary.findings.hearings}, {summary.findings.consultations} "

@@ -24,6 +24,7 @@ from xuncha_shared.cli.demo.data import (
     TRANSFER_REASONS,
 )
 from xuncha_shared.cli.demo.findings import FindingsLoader, FindingsSummary
+from xuncha_shared.cli.demo.paper_transfers import load_paper_transfers
 from xuncha_shared.cli.demo.plan import (
     DemoPlan,
     FeedbackPlan,
@@ -60,6 +61,8 @@ class LoadSummary:
     acknowledged_clues: int = 0
     results: int = 0
     disposed: int = 0
+    #: the clues registered and transferred on paper months ago, entered with those days (补录)
+    paper_transfers: list[str] = field(default_factory=list)
     linked: dict[str, Any] = field(default_factory=dict)
     findings: FindingsSummary = field(default_factory=FindingsSummary)
     rounds: RoundsSummary | None = None
@@ -305,6 +308,10 @@ class _Loader:
         ]
         summary.acknowledged_clues, summary.results, summary.disposed = await results.results(
             self.client.call, self.endpoints.clues, plan_clues
+        )
+        # R3 overdue on the deadline worker's first ticks (补录: their transfer letters are old)
+        summary.paper_transfers = await load_paper_transfers(
+            self.client.call, self.endpoints.clues, self.tokens
         )
         summary.linked = await self.client.linked()
         if summary.rounds is not None:

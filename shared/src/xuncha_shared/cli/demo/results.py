@@ -8,7 +8,11 @@ Decided from the petition's index (the same plan, the same choices), so a reload
   demo token, and the one most clues go to), all but the last ``WITHOUT_RESULT`` are signed
   for and given a result (谈话函询 most often, then 初步核实, 予以了结, 暂存待查, 立案审查调查);
   two thirds of those are closed by the office. The last few stay without a result: their
-  3-month clock (R3) runs, and fires as overdue three months after the load.
+  3-month clock (R3) runs from the load and fires as overdue three months later.
+
+The overdue results the demo shows at once are ``paper_transfers``'s: clues transferred on paper
+about four months before the load, entered with the transfer letter's day (补录, R26), so R3
+counts from that day and fires on the deadline worker's first ticks.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ transferred to it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID, uuid4
 
@@ -61,6 +62,11 @@ class RegisterIn(BaseModel):
     source_channel: ShortText = Field(description="e.g. individual_talk, site_check, letter")
     summary: LongText
     persons: list[PersonIn] = Field(default=[], max_length=50)
+    registered_on: date | None = Field(
+        default=None,
+        description="补录 (R26): the day written on the registration (China time), not after "
+        "today nor more than 5 years back; default: the day it is recorded",
+    )
 
 
 def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
@@ -120,7 +126,9 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
     async def register(
         body: RegisterIn, request: Request, principal: Principal = Depends(classifier)
     ) -> ClueOut:
-        """直接登记: a group (or office) registers a clue it found itself."""
+        """直接登记: a group (or office) registers a clue it found itself; ``registered_on``
+        names the day written on a registration made on paper (补录, R26: 422 when after today
+        or more than 5 years back)."""
         ensure_jurisdiction(principal, body.jurisdiction)
         if not principal.sees_group(body.group_id):  # another group's: like an unknown group
             raise problems.not_found(
@@ -137,6 +145,7 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
             unit_id=body.unit_id,
             persons=tuple(CluePerson(**p.model_dump()) for p in body.persons),
             direct=True,
+            registered_on=body.registered_on,
         )
         with domain_errors():
             clue = await handlers.register(cmd, request_meta(request, principal))

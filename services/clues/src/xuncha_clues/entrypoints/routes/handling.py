@@ -73,6 +73,12 @@ class TransferIn(BaseModel):
 
     department: Department
     reason: LongText
+    transferred_on: date | None = Field(
+        default=None,
+        description="补录 (R26): the day of the transfer letter (移交函, China time), not after "
+        "today, not more than 5 years back, not before the clue's registration day; R3's 3 "
+        "months count from it. Default: the day it is recorded",
+    )
 
 
 class DisposeIn(BaseModel):
@@ -147,11 +153,15 @@ def handling_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter
     async def transfer(
         clue_id: UUID, body: TransferIn, request: Request, principal: Principal = Depends(office)
     ) -> ClueOut:
+        """移交 (R2, R12); ``transferred_on`` dates a transfer made on paper (补录, R26)."""
         await visible(handlers, clue_id, principal)
+        cmd = TransferClue(
+            department=body.department, reason=body.reason, transferred_on=body.transferred_on
+        )
         with domain_errors():
             clue = await handlers.transfer(
                 clue_id,
-                TransferClue(department=body.department, reason=body.reason),
+                cmd,
                 office_of(principal),
                 request_meta(request, principal),
             )
