@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
-from xuncha_shared.consumer import Delivery, InboxConsumer, broker_dead_letter_sink, subscribe
+from xuncha_shared.consumer import (
+    BATCH_WAIT_MS,
+    MAX_BATCH,
+    Delivery,
+    InboxConsumer,
+    broker_dead_letter_sink,
+    subscribe,
+)
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import seal_events
@@ -138,3 +145,54 @@ async def test_a_batch_is_one_transaction_and_a_bad_record_only_costs_it_a_rollb
     assert calls.count(bad.event_id) == consumer.max_attempts  # the batch's try counts as one
     assert [h["dlq_reason"].split(":")[0] for h in dead] == ["undecodable", "handler failed"]
     assert (consumer.processed, consumer.duplicates, consumer.dead_lettered) == (3, 2, 2)
+
+
+async def test_an_idle_batch_subscriber_waits_in_its_fetch_not_beside_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``subscribe`` replaces FastStream's batch ``get_msg`` (which sleeps the batch timeout
+    after an empty fetch, so a record arriving then waits) by one that returns the empty fetch
+    at once: the fetch itself waited. The consume loop must still call ``get_msg``: a FastStream
+    upgrade that changes this fails here."""
+    import inspect
+
+    from faststream.kafka.subscriber import usecase
+
+    assert "self.get_msg(consumer)" in inspect.getsource(usecase.LogicSubscriber._run_consume_loop)
+    broker = KafkaBroker()
+    subscribe(broker, [TOPIC], _quiet_consumer(broker))
+    [subscriber] = [s for s in broker.subscribers if TOPIC in s.topic_names]
+    assert "get_msg" in vars(subscriber)  # the instance's own, not the class's
+
+    async def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s after an empty fetch")
+
+    monkeypatch.setattr(usecase.anyio, "sleep", no_sleep)
+    record = object()
+
+    class Fetching:
+        def __init__(self) -> None:
+            self.calls: list[tuple[int, int]] = []
+            self.answers: list[dict[str, list[object]]] = [{}, {"tp": [record]}]
+
+        async def getmany(self, *, timeout_ms: int, max_records: int) -> dict[str, list[object]]:
+            self.calls.append((timeout_ms, max_records))
+            return self.answers.pop(0)
+
+    fetching = Fetching()
+    assert await subscriber.get_msg(fetching) == ()
+    assert await subscriber.get_msg(fetching) == (record,)
+    assert fetching.calls == [(BATCH_WAIT_MS, MAX_BATCH)] * 2
+
+
+def _quiet_consumer(broker: KafkaBroker) -> InboxConsumer:
+    async def handler(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        return None
+
+    return InboxConsumer(
+        name="unit.idle",
+        pool=FakeInboxPool(),  # type: ignore[arg-type]
+        registry=REGISTRY,
+        handler=handler,
+        dead_letter=broker_dead_letter_sink(broker),
+    )
