@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from xuncha_shared.auth.tokens import TokenStore
+from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.integration.test_intake_groups_api import Api, api, assert_problem, group
@@ -111,7 +112,7 @@ async def test_petitions_name_their_group_and_unit(api: Api) -> None:
         "county", "/petitions", {**base, "group_id": mine["id"], "unit_id": units[0]}
     )
     version, payload = await _last_petition_event(api)
-    assert version == 3
+    assert version == PetitionReceived.schema_version  # with the group and the unit
     assert payload["petition_id"] == created["id"]
     assert payload["group_id"] == mine["id"]
     assert payload["unit_id"] == units[0]
