@@ -157,11 +157,10 @@ class ProjectionWrites:
             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
         """
 
-    def statement(self, change: Change) -> tuple[str, tuple[Any, ...]]:
-        """The SQL statement and arguments that apply ``change`` (idempotent)."""
+    def _row_statement(self, change: Change) -> tuple[str, tuple[Any, ...]]:
+        """The SQL statement and arguments that apply ``change`` alone (idempotent): every kind
+        but the facts, docs and deadline starts, which ``statements`` gathers into arrays."""
         match change:
-            case Fact():
-                return self._facts_sql, ([change.metric.value], [change.key], [change.jurisdiction])
             case FeedItem():
                 return self._item_sql, (
                     change.item_id,
@@ -210,8 +209,6 @@ class ProjectionWrites:
                     change.note,
                     change.reported_at,
                 )
-            case Doc():
-                return self._docs_upsert_sql, _doc_arrays([change])
             case DemoMark():
                 return self.meta_set_sql, ("demo", 1)
             case CaseMark():
@@ -221,8 +218,6 @@ class ProjectionWrites:
                     change.at,
                     change.done,
                 )
-            case DeadlineStart():
-                return self._deadline_starts_sql, self._start_arrays([change])
             case DeadlineFired():
                 return self._deadline_fired_sql, (
                     change.kind,
@@ -275,7 +270,7 @@ class ProjectionWrites:
                 if seen is None or seen.at < change.at:
                     docs[(change.kind, change.key)] = change
                 continue
-            sql, args = self.statement(change)
+            sql, args = self._row_statement(change)
             groups.setdefault(sql, []).append(args)
         if metrics:
             groups[self._facts_sql] = [(metrics, keys, places)]

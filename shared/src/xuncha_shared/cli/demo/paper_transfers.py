@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from xuncha_shared.cli.demo.rounds_data import (
@@ -27,6 +27,7 @@ from xuncha_shared.cli.demo.rounds_data import (
     demo_round_id,
     demo_unit_id,
 )
+from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain import jurisdictions
 
@@ -45,7 +46,6 @@ CLUES: tuple[tuple[str, str, str], ...] = (
 )
 CHANNELS = ("individual_talk", "site_check", "records_review", "survey")
 TRANSFER_REASON = "涉嫌违反中央八项规定精神及廉洁纪律，按干部管理权限移交（移交函补录）"
-CST = timezone(timedelta(hours=8))
 
 Call = Callable[..., Awaitable[Any]]
 
