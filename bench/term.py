@@ -34,6 +34,7 @@ import io
 import multiprocessing
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -66,7 +67,7 @@ from bench.common import (
     read_all_rate,
     run_token,
 )
-from bench.dashboard import _service_env, _Stack
+from bench.dashboard import _script, _service_env, _Stack
 from bench.term_data import (
     CITY,
     TERM_NO,
@@ -94,6 +95,9 @@ class TermParams:
     workers: int = 2  # generator processes (1, or a small term: in this process)
     batch: int = 5000
     startup_timeout: float = 120.0
+    #: the parts of reporting started (``xuncha-reporting [api] [relay] [consumers]``): all of
+    #: them, as deployed; the test starts the API alone (no Kafka group to join)
+    parts: tuple[str, ...] = ("all",)
 
     @classmethod
     def quick(cls) -> TermParams:
@@ -338,17 +342,13 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
         info["rebuild_identical_to_previous"] = (
             rebuild_report.identical if params.rounds > 1 else None
         )
-        info["linked_view"] = {
-            c["jurisdiction"]: {k: v for k, v in c.items() if isinstance(v, int)}
-            for c in replay_report.view.get("counties", [])
-        }
-        info["linked_view_city"] = {
-            k: v for k, v in (replay_report.view.get("city") or {}).items() if isinstance(v, int)
-        }
+        info["replayed_linked_view"] = _counts(replay_report.view)
+        info["verify_intact"] = True  # verify_rate refuses anything else
 
         # -- reporting as a process on the term: reads under load, the Excel export
-        await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
-        stack_ = _Stack(workdir)
+        if set(params.parts) != {"api"}:
+            await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
+        stack_ = _Reporting(workdir, params.parts)
         stack.push_async_callback(stack_.stop)
         service_env = _service_env(
             env, "reporting", urls["reporting"], db_prefix, topic_prefix, workdir
@@ -406,8 +406,10 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
             response_bytes[name] = len(resp.content)
             if name == "coverage":
                 coverage_doc = resp.json()
+            if name == "linked":  # the rebuilt projection, swapped in
+                info["linked_view"] = _counts(resp.json())
         info["response_bytes"] = response_bytes
-        info["coverage_city_rate"] = _coverage_rate(coverage_doc)
+        info["coverage_city"] = _coverage_city(coverage_doc)
         read_info: dict[str, Any] = {}
         for name, client, path, query in endpoints:
             subject: dict[str, list[float]] = {"p50": [], "p99": []}
@@ -524,11 +526,41 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
     )
 
 
-def _coverage_rate(doc: dict[str, Any]) -> Any:
+class _Reporting(_Stack):
+    """The dashboard benchmark's process stack, its command given ``parts``."""
+
+    def __init__(self, logs: Path, parts: tuple[str, ...]) -> None:
+        super().__init__(logs)
+        self.parts = parts
+
+    def spawn(self, service: str, env: dict[str, str]) -> None:
+        self.urls[service] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
+        with open(self.logs / f"{service}.log", "wb") as log:
+            self.procs[service] = subprocess.Popen(
+                [_script(service), *self.parts],
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+
+def _counts(view: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The integer figures of a linked view, per county and for the city (all summed)."""
+    rows = {c["jurisdiction"]: c for c in view.get("counties") or []}
+    if view.get("city"):
+        rows[CITY] = view["city"]
+    return {
+        j: {k: v for k, v in row.items() if isinstance(v, int) and not isinstance(v, bool)}
+        for j, row in rows.items()
+    }
+
+
+def _coverage_city(doc: dict[str, Any]) -> Any:
     """The city's coverage figure of ``/views/coverage`` (as the view gives it)."""
     city = doc.get("city") if isinstance(doc, dict) else None
     if isinstance(city, dict):
-        return city.get("rate")
+        return {k: city.get(k) for k in ("planned", "inspected", "rate")}
     return None
 
 

@@ -224,6 +224,7 @@ class _Stream:
         self.prev = GENESIS_HASH
         self.correlation: uuid.UUID | None = None
         self.last: uuid.UUID | None = None
+        self.at: datetime | None = None
 
     def add(
         self,
@@ -234,6 +235,9 @@ class _Stream:
         role: str = "county_admin",
     ) -> uuid.UUID:
         b = self.b
+        if self.at is not None and at <= self.at:  # a stream's events in recorded order
+            at = self.at + timedelta(seconds=1)
+        self.at = at
         service = event_type.split(".", 1)[0]
         event_id = b.uuid()
         self.version += 1
