@@ -3,6 +3,7 @@ store does."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
 
@@ -57,12 +58,12 @@ def test_a_term_parses_with_the_current_contracts_and_chains_like_the_store() ->
         chain.sort(key=lambda e: e.stream_version)
         assert [e.stream_version for e in chain] == list(range(1, len(chain) + 1))
         assert chain[0].prev_hash == GENESIS_HASH
-        for before, after in zip(chain, chain[1:], strict=False):
+        for before, after in itertools.pairwise(chain):
             assert after.prev_hash == before.hash
             assert after.recorded_at >= before.recorded_at
 
     types = Counter(e.event_type for _, e in envelopes)
-    assert REQUIRED <= set(types)
+    assert set(types) >= REQUIRED
     assert {e.jurisdiction for _, e in envelopes} == set(JURISDICTIONS)
     expected = Counter[str]()
     for counts in generated.expected.values():
