@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import uuid
 from collections import Counter
@@ -113,7 +114,10 @@ def shape_for(events: int) -> Shape:
         rounds, units = 1, 1
     per_unit = events / (len(JURISDICTIONS) * rounds * units)
     issues = max(1, min(_ISSUES_PER_UNIT, int(per_unit * 0.17 / _PER_ISSUE)))
-    petitions = max(1, round((per_unit - _PER_UNIT - issues * _PER_ISSUE) / _PER_PETITION))
+    # a little over the target (3 %): the estimates above are averages of random routes
+    petitions = max(
+        1, math.ceil((per_unit * 1.03 - _PER_UNIT - issues * _PER_ISSUE) / _PER_PETITION)
+    )
     return Shape(rounds=rounds, units=units, petitions=petitions, issues=issues)
 
 
