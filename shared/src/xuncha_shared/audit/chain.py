@@ -322,7 +322,7 @@ async def check_in_version_order(
                 report.breaks.append(Break(report.database, row["stream_id"], version, problem))
                 skip_stream = True  # the rest of this stream follows from the first break
                 if len(report.breaks) >= max_breaks:
-                    return stream, seen
+                    return row["stream_id"], seen
             prev = row["hash"]
     return None
 
