@@ -31,9 +31,10 @@ Crypto-shredding does not disturb it: hashes cover ciphertext, never plaintext.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,7 @@ from xuncha_shared.envelope import (
     chain_hash,
     hashed_document,
 )
+from xuncha_shared.eventstore.base import START
 
 _SCAN_SQL = """
 SELECT event_id, event_type, schema_version, stream_type, stream_id, stream_version,
@@ -63,19 +65,28 @@ _SUSPECT_SQL = _SCAN_SQL.format(where="WHERE stream_id = ANY($1::text[])")
 _BEFORE_SQL = "SELECT count(*), count(DISTINCT stream_id) FROM events WHERE stream_id < $1"
 
 _TS = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#: every event in commit order, the hashed columns in the text forms of the canonical
+#: a page of the events in commit order, the hashed columns in the text forms of the canonical
 #: document: timestamps as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, UUIDs as text, actor and payload
-#: as jsonb text. Column order: see ``ScanRow``.
-COMMIT_SCAN_SQL = f"""
+#: as jsonb text. Keyset pages ($1, $2: after this position; $3: limit) walk the commit-order
+#: index as read-all does (one query over the whole table would be sorted, on disk).
+_COMMIT_SELECT = f"""
 SELECT tx_id, global_position, event_id::text, event_type, schema_version, stream_type,
        stream_id, stream_version, {_TS.format("occurred_at")}, {_TS.format("recorded_at")},
        jurisdiction, actor::text, correlation_id::text, causation_id::text, payload::text,
        prev_hash, hash
-FROM events {{where}} ORDER BY tx_id, global_position
-"""
-#: indexes into a row of ``COMMIT_SCAN_SQL``
+FROM events"""
+_COMMIT_PAGE_SQL = (
+    _COMMIT_SELECT + " WHERE (tx_id, global_position) > ($1::bigint, $2::bigint)"
+    " ORDER BY tx_id, global_position LIMIT $3"
+)
+#: the events of the streams in scope (a county's), sorted by PostgreSQL, read by a cursor
+#: (keyset pages would run the scope's subquery again for every page)
+_SCOPED_COMMIT_SQL = (
+    _COMMIT_SELECT + " WHERE " + _SCOPE.format(n=1) + " ORDER BY tx_id, global_position"
+)
+#: indexes into a row of a commit-order page
 TX_ID, POSITION, EVENT_ID, STREAM_ID, STREAM_VERSION, HASH = 0, 1, 2, 6, 7, 16
-#: rows per fetch of the scans
+#: rows per page of the scans
 PAGE = 5000
 
 _SORT_KEYS = orjson.OPT_SORT_KEYS
@@ -158,7 +169,7 @@ def _canonical_ts(text: str | None) -> bool:
 
 
 def fast_hash(row: Sequence[Any], actors: dict[str, Any] | None = None) -> str | None:
-    """The hash of a ``COMMIT_SCAN_SQL`` row, or ``None`` when the fast path does not judge it.
+    """The hash of a commit-order page row, or ``None`` when the fast path does not judge it.
 
     orjson with sorted keys writes, for every value without a float, exactly the bytes of the
     reference ``canonical_json`` (``json.dumps(sort_keys=True, separators=(",", ":"),
@@ -208,7 +219,7 @@ def fast_hash(row: Sequence[Any], actors: dict[str, Any] | None = None) -> str |
 
 
 class ChainScan:
-    """Step 1 (module docstring): feed every page of ``COMMIT_SCAN_SQL`` to ``add``, then
+    """Step 1 (module docstring): feed every page of commit-order page to ``add``, then
     ``await finish(conn)`` in the same transaction."""
 
     def __init__(self, database: str) -> None:
@@ -327,11 +338,32 @@ async def check_in_version_order(
     return None
 
 
-def commit_scan_sql(jurisdiction_like: str | None) -> tuple[str, tuple[str, ...]]:
-    """``COMMIT_SCAN_SQL`` over every event, or over the streams in scope, with its args."""
-    if jurisdiction_like is None:
-        return COMMIT_SCAN_SQL.format(where=""), ()
-    return COMMIT_SCAN_SQL.format(where="WHERE " + _SCOPE.format(n=1)), (jurisdiction_like,)
+async def scan_commit_order(
+    conn: asyncpg.Connection,
+    on_page: Callable[[Sequence[asyncpg.Record]], None],
+    *,
+    jurisdiction_like: str | None = None,
+) -> None:
+    """Every event (of the streams in scope) in commit order, page by page to ``on_page``, in
+    the caller's transaction. The next page is asked for before ``on_page`` works on the
+    current one, so PostgreSQL reads it meanwhile."""
+    if jurisdiction_like is not None:
+        cursor = await conn.cursor(_SCOPED_COMMIT_SQL, jurisdiction_like)
+        while rows := await cursor.fetch(PAGE):
+            on_page(rows)
+        return
+    sql = _COMMIT_PAGE_SQL
+    page = await conn.fetch(sql, START.tx_id, START.global_position, PAGE)
+    while page:
+        ahead = None
+        if len(page) == PAGE:
+            last = page[-1]
+            ahead = asyncio.ensure_future(conn.fetch(sql, last[0], last[1], PAGE))
+            await asyncio.sleep(0)  # the request goes out
+        try:
+            on_page(page)
+        finally:
+            page = await ahead if ahead is not None else []  # the connection is free again
 
 
 async def verify_database(
@@ -344,10 +376,7 @@ async def verify_database(
     """The hash chain of every stream; with ``jurisdiction_like`` (a SQL ``LIKE`` pattern of
     jurisdiction codes) only of the streams having an event of those jurisdictions (whole
     streams, so a break is found wherever in the stream it is)."""
-    sql, args = commit_scan_sql(jurisdiction_like)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         scan = ChainScan(database)
-        cursor = await conn.cursor(sql, *args)
-        while rows := await cursor.fetch(PAGE):
-            scan.add(rows)
+        await scan_commit_order(conn, scan.add, jurisdiction_like=jurisdiction_like)
         return await scan.finish(conn, max_breaks=max_breaks, jurisdiction_like=jurisdiction_like)

@@ -20,7 +20,6 @@ step 2 is one query.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,14 +31,13 @@ from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.chain import (
     EVENT_ID,
     HASH,
-    PAGE,
     POSITION,
     STREAM_ID,
     STREAM_VERSION,
     TX_ID,
     Break,
     ChainScan,
-    commit_scan_sql,
+    scan_commit_order,
 )
 from xuncha_shared.audit.checkpoint_checks import (
     XMIN_SQL,
@@ -134,19 +132,14 @@ async def audit_service(
         chain = ChainScan(database)
         digests = DigestCursor(c.checkpoint.head for c in to_digest)
         kafka_rows: list[tuple[int, int, str]] = []
-        scan = await conn.cursor(commit_scan_sql(None)[0])
-        page = await scan.fetch(PAGE)
-        while page:
-            # ask for the next page before working on this one: PostgreSQL reads it meanwhile
-            ahead = asyncio.ensure_future(scan.fetch(PAGE))
-            await asyncio.sleep(0)
-            try:
-                chain.add(page)
-                digests.add_rows(page, TX_ID, POSITION, HASH)
-                if earlier is not None or copy is not None:
-                    _compare_copies(audit, page, earlier, copy, relay_position, kafka_rows)
-            finally:
-                page = await ahead  # the connection is free again whatever happened
+
+        def on_page(page: Sequence[Any]) -> None:
+            chain.add(page)
+            digests.add_rows(page, TX_ID, POSITION, HASH)
+            if earlier is not None or copy is not None:
+                _compare_copies(audit, page, earlier, copy, relay_position, kafka_rows)
+
+        await scan_commit_order(conn, on_page)
         chain_report = await chain.finish(conn, max_breaks=max_problems)
         audit.streams, audit.events = chain_report.streams, chain_report.events
         _put_chain_first(audit, chain_report.breaks)
