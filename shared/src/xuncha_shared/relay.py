@@ -8,8 +8,9 @@ The ``events`` table is the outbox. The relay
    session was lost (PostgreSQL restarted) stops publishing and stands by again;
 2. reads events after its stored position (``relay_positions``) in the commit-safe order;
 3. sends each to ``topic_for(stream_type)`` with key = stream_id through an idempotent producer
-   (acks=all), then waits until Kafka acknowledged the whole batch;
-4. only then stores the new position.
+   (acks=all), and goes on reading while Kafka acknowledges the batch (:class:`Completions`);
+4. stores the new position only once Kafka acknowledged the whole batch and every batch before
+   it.
 
 Killed at any moment it loses nothing: at worst the last unacknowledged batch is sent again, and
 consumers drop the duplicates by event_id (their inbox).
@@ -23,7 +24,8 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -196,6 +198,101 @@ async def await_acks(pending: Sequence[asyncio.Future[Any]]) -> None:
         except BaseException:
             _discard_outcomes(pending)
             raise
+
+
+#: batches handed to the producer and not yet completed, at most: the next batch is sent while
+#: the one before it awaits its acknowledgements
+MAX_IN_FLIGHT = 2
+
+
+class Completions:
+    """The batches handed to the producer, completed in order beside the relay's read loop:
+    each one's acknowledgements awaited, then the position after it stored, once for all the
+    batches acknowledged by then (a position covers every event before it: a busy relay stores
+    it less often than once per batch, a calm one after each batch). The loop meanwhile reads
+    and sends the next events instead of waiting for Kafka's answer and the position's commit.
+
+    A failure (an acknowledgement refused, the database gone) stops the completions; the loop
+    raises it at its next step (``wake`` rouses it from an idle wait) and the relay restarts from
+    the stored position, so what was not stored is sent again (consumers drop duplicates by
+    event id)."""
+
+    def __init__(
+        self,
+        save: Callable[[Position], Any],
+        done: Callable[[Sequence[InFlight], float], None],
+        wake: Callable[[], None],
+    ) -> None:
+        self._save = save
+        self._done = done
+        self._wake = wake
+        self._queue: deque[InFlight] = deque()
+        self._added = asyncio.Event()
+        self._changed = asyncio.Event()
+        self.failure: BaseException | None = None
+        self._task = asyncio.ensure_future(self._run())
+
+    def add(self, batch: InFlight) -> None:
+        self._queue.append(batch)
+        self._added.set()
+
+    def check(self) -> None:
+        """Raise the failure of a completion, if one failed."""
+        if self.failure is not None:
+            raise self.failure
+
+    async def room(self) -> None:
+        """Until fewer than :data:`MAX_IN_FLIGHT` batches wait for completion."""
+        await self._until(lambda: len(self._queue) < MAX_IN_FLIGHT)
+
+    async def drain(self) -> None:
+        """Until every batch handed over is completed (acknowledged, position stored)."""
+        await self._until(lambda: not self._queue)
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        while True:
+            self.check()
+            if condition():
+                return
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                while not self._queue:
+                    self._added.clear()
+                    await self._added.wait()
+                await await_acks(self._queue[0].pending)
+                count = 1  # and every batch right behind it that is acknowledged already
+                while count < len(self._queue) and _settled(self._queue[count].pending):
+                    await await_acks(self._queue[count].pending)  # raises a refused one
+                    count += 1
+                acked = time.time()
+                batches = [self._queue[i] for i in range(count)]
+                await self._save(batches[-1].position)
+                for _ in range(count):
+                    self._queue.popleft()
+                self._done(batches, acked)
+                self._changed.set()
+        except Exception as exc:  # raised in the loop by check()
+            self.failure = exc
+            self._changed.set()
+            self._wake()
+
+    async def close(self) -> None:
+        """Stop completing; the outcomes of batches still in flight are of no interest any more
+        (they are sent again from the stored position)."""
+        self._task.cancel()
+        with contextlib.suppress(BaseException):
+            await self._task
+        for batch in self._queue:
+            _discard_outcomes(batch.pending)
+        self._queue.clear()
+
+
+def _settled(pending: Sequence[asyncio.Future[Any]]) -> bool:
+    return all(f.done() for f in pending)
 
 
 def _discard_outcomes(pending: Sequence[asyncio.Future[Any]]) -> None:
@@ -383,9 +480,9 @@ class OutboxRelay:
             await producer.start()
         # one batch may be in flight while the next is handed to the producer (the producer
         # keeps the order per partition); a batch's position is stored only once Kafka
-        # acknowledged all of it, and after the position of the batch before it. While a full
-        # batch is being sent, the next one is already read (PostgreSQL assembles it meanwhile).
-        inflight: InFlight | None = None
+        # acknowledged all of it, and after the position of the batch before it (Completions,
+        # beside this loop). While a full batch is being sent, the next one is already read
+        # (PostgreSQL assembles it meanwhile).
         ahead: asyncio.Task[list[asyncpg.Record]] | None = None
         loop = asyncio.get_running_loop()
         idle_since = 0.0
@@ -393,20 +490,19 @@ class OutboxRelay:
         commits = self.commits = CommitSignal(
             self.pool, poll_interval=self.poll_interval, idle_interval=self.idle_poll_interval
         )
+        completions = Completions(self._save, self._completed, commits.wake)
         try:
             read_from = await self.position()
             await commits.listen()
             self.ready.set()
             while not stop.is_set():
+                completions.check()
                 if ahead is not None:
                     rows, ahead = await ahead, None
                 else:
+                    commits.arm()  # a commit notified from here on is one this read may miss
                     rows = await self.read_rows(read_from)
                 if not rows:
-                    if inflight is not None:
-                        await self._complete(inflight)
-                        inflight = None
-                        continue
                     idle_since = idle_since or loop.time()
                     if loop.time() - idle_since >= HELD_BACK_REPORT_S:
                         idle_since = loop.time()
@@ -422,40 +518,40 @@ class OutboxRelay:
                     self.held_back = None
                     log.info("relay %s: no longer held back", self.name)
                 read_from = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
-                if len(rows) >= self.batch_size:  # probably more behind it: read on now
+                full = len(rows) >= self.batch_size
+                if full:  # probably more behind it: read on now
+                    commits.arm()
                     ahead = asyncio.create_task(self.read_rows(read_from))
+                await completions.room()
                 pending = await self.send_rows(producer, rows)
-                if inflight is not None:
-                    await self._complete(inflight)
-                inflight = InFlight(
-                    pending, read_from, len(rows), [r["recorded_epoch"] for r in rows]
+                completions.add(
+                    InFlight(pending, read_from, len(rows), [r["recorded_epoch"] for r in rows])
                 )
-            if inflight is not None:  # stopping: finish what was handed over
-                await self._complete(inflight)
-                inflight = None
+                if not full:
+                    # the read saw every commit notified before it: what commits next wakes
+                    # the relay (one held back by an older transaction: the short poll)
+                    await commits.wait(stop)
+            await completions.drain()  # stopping: finish what was handed over
         finally:
             await commits.close()
             if ahead is not None:
                 ahead.cancel()
                 with contextlib.suppress(BaseException):
                     await ahead
-            if inflight is not None:
-                # failed or cancelled with a batch in flight: it is sent again after a restart
-                # from the stored position; its outcomes are of no interest any more
-                _discard_outcomes(inflight.pending)
+            # failed or cancelled with batches in flight: sent again after a restart from the
+            # stored position
+            await completions.close()
             if own:
                 await producer.stop()
 
-    async def _complete(self, batch: InFlight) -> None:
-        """Wait until Kafka acknowledged ``batch``, then store its position."""
-        await await_acks(batch.pending)
-        acked = time.time()
-        await self._save(batch.position)
-        self.published += batch.count
+    def _completed(self, batches: Sequence[InFlight], acked: float) -> None:
+        """Batches acknowledged and their position stored: count them, record the latency."""
         labels = {"service": self.service}
-        RELAY_PUBLISHED.add(batch.count, labels)
-        for recorded in batch.recorded:
-            RELAY_LATENCY.record(max(acked - recorded, 0.0), labels)
+        for batch in batches:
+            self.published += batch.count
+            RELAY_PUBLISHED.add(batch.count, labels)
+            for recorded in batch.recorded:
+                RELAY_LATENCY.record(max(acked - recorded, 0.0), labels)
 
 
 async def run_relay(settings: Settings) -> None:
