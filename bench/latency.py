@@ -267,8 +267,17 @@ async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = prin
         stamps: dict[str, dict[UUID, float]] = {stage: {} for stage in STAGES}
         read_rows, send_rows = relay.read_rows, relay.send_rows
 
+        calls = {"reads": 0, "empty_reads": 0, "saves": 0}
+        save = relay._save
+
+        async def counted_save(position: Any) -> None:
+            calls["saves"] += 1
+            await save(position)
+
         async def stamped_read(after: Any) -> list[asyncpg.Record]:
             rows = await read_rows(after)
+            calls["reads"] += 1
+            calls["empty_reads"] += not rows
             now, read = time.perf_counter(), stamps["read"]
             for row in rows:
                 read.setdefault(UUID(row["event_id"]), now)
@@ -281,6 +290,7 @@ async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = prin
             return pending
 
         relay.read_rows = stamped_read  # type: ignore[method-assign]
+        relay._save = counted_save  # type: ignore[method-assign]
         relay.send_rows = stamped_send  # type: ignore[method-assign]
         relay_stop = asyncio.Event()
         relay_task = asyncio.create_task(relay.run(relay_stop))
@@ -466,6 +476,9 @@ async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = prin
         }
         log(f"latency {phase} stages: {info[phase]['stages']}, gc: {result.gc}")
     info["relay_poll_ms"] = settings.relay_poll_ms
+    # the relay's database work over the whole run (warm-up included), per event published
+    info["relay_per_event"] = {k: round(v / max(relay.published, 1), 3) for k, v in calls.items()}
+    log(f"latency: relay database calls per event published: {info['relay_per_event']}")
     return BenchResult(
         name="latency",
         title="Append-to-handled latency",
