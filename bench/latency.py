@@ -212,6 +212,8 @@ class Phase:
     #: the subject's events: when each append was called
     sent: dict[UUID, float] = field(default_factory=dict)
     gc: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: CPU time of this process (user + system) spent in each side's segments, ms
+    cpu_ms: dict[str, float] = field(default_factory=lambda: {"subject": 0.0, "baseline": 0.0})
 
 
 def stage_breakdown(
@@ -419,7 +421,9 @@ async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = prin
             for r, order in alternating(params.rounds):
                 for side in order:
                     done = sides[side][1]
+                    cpu = time.process_time()
                     sent = await segment(side, per_round)
+                    result.cpu_ms[side] += (time.process_time() - cpu) * 1000
                     values = _latencies(sent, done)
                     result.lost[side] += len(sent) - len(values)
                     if side == "subject":
@@ -473,8 +477,17 @@ async def run(env: Env, params: LatencyParams, log: Callable[[str], None] = prin
             },
             "stages": stage_breakdown(result.sent, stamps),
             "gc": result.gc,
+            # the bench process's CPU per event of each side (load generator, relay and
+            # consumer for the subject; raw producer and consumer for the baseline)
+            "cpu_ms_per_event": {
+                side: round(result.cpu_ms[side] / max(len(result.samples[side]), 1), 3)
+                for side in ("subject", "baseline")
+            },
         }
-        log(f"latency {phase} stages: {info[phase]['stages']}, gc: {result.gc}")
+        log(
+            f"latency {phase} stages: {info[phase]['stages']}, gc: {result.gc}, "
+            f"CPU ms per event: {info[phase]['cpu_ms_per_event']}"
+        )
     info["relay_poll_ms"] = settings.relay_poll_ms
     # the relay's database work over the whole run (warm-up included), per event published
     info["relay_per_event"] = {k: round(v / max(relay.published, 1), 3) for k, v in calls.items()}
