@@ -86,7 +86,8 @@ class LatencyParams:
 
     @classmethod
     def quick(cls) -> LatencyParams:
-        return cls(seconds=3.0, rounds=1, warmup_seconds=0.5)
+        # the plain segment and the competitor's: as long as the one segment of before
+        return cls(seconds=1.5, rounds=1, warmup_seconds=0.5)
 
 
 #: one core's worth of CPU-bound work: a busy loop in a process of its own (normal priority)
