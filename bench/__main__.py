@@ -40,6 +40,7 @@ from bench import (
     relay,
     replay,
     security,
+    term,
     workbench,
 )
 from bench.common import BenchResult, Env, server_settings
@@ -60,6 +61,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "deadlines": (deadlines.DeadlinesParams, deadlines.run),
     "security": (security.SecurityParams, security.run),
     "workbench": (workbench.WorkbenchParams, workbench.run),
+    "term": (term.TermParams, term.run),
 }
 
 
@@ -98,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--deadlines", type=int, help="due deadlines the deadline worker fires")
     p.add_argument("--security-events", type=int, help="messages per SASL/PLAINTEXT round")
     p.add_argument("--workbench-loads", type=int, help="cold browser loads per side (workbench)")
+    p.add_argument("--term-events", type=int, help="events of the synthetic term (term)")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p
@@ -124,6 +127,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "deadlines": {"deadlines": args.deadlines},
         "security": {"events": args.security_events},
         "workbench": {"loads": args.workbench_loads},
+        "term": {"events": args.term_events},
     }
     selected = args.only or list(BENCHMARKS)
     result: dict[str, Any] = {}
