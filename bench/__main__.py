@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--relay-events", type=int, help="events the relay publishes per run")
     p.add_argument("--latency-rate", type=float, help="events/s of the latency run")
     p.add_argument("--latency-seconds", type=float, help="seconds of load per side")
+    p.add_argument("--latency-no-competitor", action="store_true", help="latency: no competitor")
     p.add_argument("--replay-events", type=int, help="events in the replay store")
     p.add_argument("--dashboard-rate", type=float, help="petitions/s POSTed by the dashboard run")
     p.add_argument("--dashboard-seconds", type=float, help="seconds of dashboard load")
@@ -115,7 +116,11 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             "writers": args.writers,
         },
         "relay": {"events": args.relay_events},
-        "latency": {"rate": args.latency_rate, "seconds": args.latency_seconds},
+        "latency": {
+            "rate": args.latency_rate,
+            "seconds": args.latency_seconds,
+            "competitor": False if args.latency_no_competitor else None,
+        },
         "replay": {"events": args.replay_events},
         "dashboard": {"rate": args.dashboard_rate, "seconds": args.dashboard_seconds},
         "audit": {"events": args.audit_events, "replay_events": args.audit_replay_events},

@@ -46,9 +46,14 @@ async def test_quick_benchmark(infra, name: str) -> None:
     result = await run_one(name, env, default_params(name, quick=True), lines.append)
     _check(result, name)
     assert lines  # progress is reported
-    if name == "latency":
-        assert result.info["lost"] == {"subject": 0, "baseline": 0}
-        assert result.info["samples"]["subject"] > 0
+    if name == "latency":  # plain, then beside the CPU-bound competitor
+        assert {m.key for m in result.metrics} >= {"latency_p99", "latency_competitor_p99"}
+        for phase in ("plain", "competitor"):
+            assert result.info[phase]["lost"] == {"subject": 0, "baseline": 0}
+            assert result.info[phase]["samples"]["subject"] > 0
+            assert set(result.info[phase]["stages"]) == {
+                "appended", "read", "acked", "received", "handled", "committed"
+            }  # fmt: skip
     if name == "dashboard":  # the four services as processes: ~10 s
         assert result.info["lost"] == 0
         assert result.info["petitions"] > 0

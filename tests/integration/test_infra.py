@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 from xuncha_shared import provision
 from xuncha_shared.contracts.topics import all_topics
+from xuncha_shared.db import create_pool
 from xuncha_shared.settings import SERVICES
 
 from tests.infra import FreshDb, Infra
@@ -135,6 +136,46 @@ async def test_fresh_db_is_empty_and_migrated(fresh_db: FreshDb, infra: Infra) -
 async def test_fresh_db_is_new_each_time(fresh_db: FreshDb) -> None:
     async with fresh_db.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM inbox") == 0
+
+
+async def test_a_pooled_connection_is_reset_only_when_a_statement_may_have_left_state(
+    fresh_db: FreshDb,
+) -> None:
+    """Giving a connection back to the pool costs no reset round trip after plain statements
+    (its last statement stays the plain one), while session state a statement set (a setting,
+    a session advisory lock) never reaches the next user of the connection."""
+    pool = await create_pool(fresh_db.url, min_size=1, max_size=1)
+    watcher = await asyncpg.connect(fresh_db.url)
+    try:
+
+        async def last_statement(pid: int) -> str:
+            query = "SELECT query FROM pg_stat_activity WHERE pid = $1"
+            return str(await watcher.fetchval(query, pid))
+
+        async with pool.acquire() as conn:
+            pid = conn.get_server_pid()
+            await conn.fetchval("SELECT 'plain' AS marker")
+            await conn.execute("INSERT INTO inbox VALUES ('c', gen_random_uuid(), 't')")
+        assert await last_statement(pid) == (
+            "INSERT INTO inbox VALUES ('c', gen_random_uuid(), 't')"
+        ), "a reset ran after plain statements"
+
+        async with pool.acquire() as conn:
+            assert conn.get_server_pid() == pid
+            await conn.execute("SET application_name = 'left behind'")
+            assert await conn.fetchval("SELECT pg_try_advisory_lock(4242)")
+        assert "RESET ALL" in await last_statement(pid)
+
+        async with pool.acquire() as conn:
+            assert conn.get_server_pid() == pid
+            assert await conn.fetchval("SHOW application_name") != "left behind"
+            await conn.fetchval("SELECT set_config('application_name', 'again', false)")
+        assert await watcher.fetchval("SELECT pg_try_advisory_lock(4242)")
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SHOW application_name") != "again"
+    finally:
+        await watcher.close()
+        await pool.close()
 
 
 async def test_fresh_topics(fresh_topics: str, infra: Infra) -> None:

@@ -84,6 +84,16 @@ class CommitSignal:
     def _lost(self, *_: object) -> None:
         self._woken.set()  # look now, then poll at the short interval (``listening`` is false)
 
+    def arm(self) -> None:
+        """Forget the notifications received so far: called right before a read, which sees
+        every commit notified before it (notifications arrive after their commit), so only a
+        notification received after this needs another read."""
+        self._woken.clear()
+
+    def wake(self) -> None:
+        """Make the current (or next) :meth:`wait` return at once."""
+        self._woken.set()
+
     def stay_fast(self) -> None:
         """Something was just read: more may follow right behind it."""
         self._fast_until = asyncio.get_running_loop().time() + FAST_WINDOW_S

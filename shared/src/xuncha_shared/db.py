@@ -13,6 +13,7 @@ plus the tables of the service itself, passed to ``migrate`` as extra DDL (the b
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -76,9 +77,75 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+#: a statement that may leave state in the session beyond its transaction: SET/RESET (a
+#: statement of its own, at the start of the text or of a line), LISTEN, a cursor, a temporary
+#: table, PREPARE/DISCARD/LOAD, ``set_config`` or a session-level advisory lock (the ``_xact_``
+#: locks end with their transaction). Over-matching (an UPDATE's ``SET`` on a line of its own)
+#: only costs the full reset.
+_SESSION_STATE = re.compile(
+    r"(?:^|[;\n])\s*(?:set|reset|listen|declare|prepare|discard|load)\b"
+    r"|\bcreate\s+(?:global\s+|local\s+)?temp(?:orary)?\b|set_config|advisory_lock",
+    re.IGNORECASE,
+)
+
+
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pool connection that notes when a statement may have changed its session's state
+    (:data:`_SESSION_STATE`), so that giving it back to the pool costs no round trip when none
+    did (:func:`_reset_session`)."""
+
+    session_changed = False
+
+    def _note(self, query: object) -> None:
+        if not self.session_changed and (
+            not isinstance(query, str) or _SESSION_STATE.search(query) is not None
+        ):
+            self.session_changed = True
+
+    # the funnels of asyncpg's statements: execute (its simple-query path) and _execute
+    # (fetch*, execute with arguments), _executemany, _prepare (prepare), cursor
+    async def execute(self, query: str, *args: Any, **kw: Any) -> str:
+        self._note(query)
+        return await super().execute(query, *args, **kw)  # type: ignore[no-any-return]
+
+    async def _execute(self, query: Any, *args: Any, **kw: Any) -> Any:
+        self._note(query)
+        return await super()._execute(query, *args, **kw)
+
+    async def _executemany(self, query: Any, *args: Any, **kw: Any) -> Any:
+        self._note(query)
+        return await super()._executemany(query, *args, **kw)
+
+    async def _prepare(self, query: Any, **kw: Any) -> Any:
+        self._note(query)
+        return await super()._prepare(query, **kw)
+
+    def cursor(self, query: str, *args: Any, **kw: Any) -> Any:
+        self._note(query)
+        return super().cursor(query, *args, **kw)
+
+
+async def _reset_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset of a connection given back (after asyncpg rolled back an open
+    transaction and dropped its listener callbacks): asyncpg's reset query (``RESET ALL``,
+    ``UNLISTEN *``, ``CLOSE ALL``, advisory locks released) only when a statement may have left
+    session state behind; otherwise nothing, so that a pooled statement is one round trip, not
+    two (every append, relay read and inbox transaction of a service)."""
+    if getattr(conn, "session_changed", True):
+        query = conn.get_reset_query()
+        if query:
+            await conn.execute(query)
+        conn.session_changed = False
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        connection_class=PooledConnection,
+        reset=_reset_session,
     )
     assert pool is not None
     return pool

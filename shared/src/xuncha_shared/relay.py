@@ -8,8 +8,9 @@ The ``events`` table is the outbox. The relay
    session was lost (PostgreSQL restarted) stops publishing and stands by again;
 2. reads events after its stored position (``relay_positions``) in the commit-safe order;
 3. sends each to ``topic_for(stream_type)`` with key = stream_id through an idempotent producer
-   (acks=all), then waits until Kafka acknowledged the whole batch;
-4. only then stores the new position.
+   (acks=all), and goes on reading while Kafka acknowledges the batch (:class:`Completions`);
+4. stores the new position only once Kafka acknowledged the whole batch and every batch before
+   it.
 
 Killed at any moment it loses nothing: at worst the last unacknowledged batch is sent again, and
 consumers drop the duplicates by event_id (their inbox).
@@ -22,7 +23,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -45,6 +45,7 @@ from xuncha_shared.kafka import make_producer
 from xuncha_shared.leadership import LeaderState, advisory_key, run_as_leader
 from xuncha_shared.logs import configure_logging
 from xuncha_shared.metrics import RELAY_LATENCY, RELAY_PUBLISHED
+from xuncha_shared.relay_completions import Completions, InFlight
 from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import Settings
 from xuncha_shared.telemetry import (
@@ -175,38 +176,6 @@ class HeldBack:
             f"of {who}; it blocks every relay of the cluster until it ends "
             f"(idle_in_transaction_session_timeout bounds an idle one)"
         )
-
-
-@dataclass(frozen=True)
-class InFlight:
-    """A batch handed to the producer: its acknowledgement futures and where it ends."""
-
-    pending: list[asyncio.Future[Any]]
-    position: Position
-    count: int
-    #: when each event of the batch was recorded (epoch seconds), for the publish latency
-    recorded: Sequence[float] = ()
-
-
-async def await_acks(pending: Sequence[asyncio.Future[Any]]) -> None:
-    """Wait for every acknowledgement; the first failure is raised (the batch is resent)."""
-    if pending:
-        try:
-            await asyncio.gather(*pending)
-        except BaseException:
-            _discard_outcomes(pending)
-            raise
-
-
-def _discard_outcomes(pending: Sequence[asyncio.Future[Any]]) -> None:
-    """Retrieve the outcome of each future when it settles (no 'exception never retrieved')."""
-    for future in pending:
-        future.add_done_callback(_retrieve)
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 class OutboxRelay:
@@ -383,9 +352,9 @@ class OutboxRelay:
             await producer.start()
         # one batch may be in flight while the next is handed to the producer (the producer
         # keeps the order per partition); a batch's position is stored only once Kafka
-        # acknowledged all of it, and after the position of the batch before it. While a full
-        # batch is being sent, the next one is already read (PostgreSQL assembles it meanwhile).
-        inflight: InFlight | None = None
+        # acknowledged all of it, and after the position of the batch before it (Completions,
+        # beside this loop). While a full batch is being sent, the next one is already read
+        # (PostgreSQL assembles it meanwhile).
         ahead: asyncio.Task[list[asyncpg.Record]] | None = None
         loop = asyncio.get_running_loop()
         idle_since = 0.0
@@ -393,20 +362,19 @@ class OutboxRelay:
         commits = self.commits = CommitSignal(
             self.pool, poll_interval=self.poll_interval, idle_interval=self.idle_poll_interval
         )
+        completions = Completions(self._save, self._completed, commits.wake)
         try:
             read_from = await self.position()
             await commits.listen()
             self.ready.set()
             while not stop.is_set():
+                completions.check()
                 if ahead is not None:
                     rows, ahead = await ahead, None
                 else:
+                    commits.arm()  # a commit notified from here on is one this read may miss
                     rows = await self.read_rows(read_from)
                 if not rows:
-                    if inflight is not None:
-                        await self._complete(inflight)
-                        inflight = None
-                        continue
                     idle_since = idle_since or loop.time()
                     if loop.time() - idle_since >= HELD_BACK_REPORT_S:
                         idle_since = loop.time()
@@ -422,40 +390,40 @@ class OutboxRelay:
                     self.held_back = None
                     log.info("relay %s: no longer held back", self.name)
                 read_from = Position(rows[-1]["tx_id"], rows[-1]["global_position"])
-                if len(rows) >= self.batch_size:  # probably more behind it: read on now
+                full = len(rows) >= self.batch_size
+                if full:  # probably more behind it: read on now
+                    commits.arm()
                     ahead = asyncio.create_task(self.read_rows(read_from))
+                await completions.room()
                 pending = await self.send_rows(producer, rows)
-                if inflight is not None:
-                    await self._complete(inflight)
-                inflight = InFlight(
-                    pending, read_from, len(rows), [r["recorded_epoch"] for r in rows]
+                completions.add(
+                    InFlight(pending, read_from, len(rows), [r["recorded_epoch"] for r in rows])
                 )
-            if inflight is not None:  # stopping: finish what was handed over
-                await self._complete(inflight)
-                inflight = None
+                if not full:
+                    # the read saw every commit notified before it: what commits next wakes
+                    # the relay (one held back by an older transaction: the short poll)
+                    await commits.wait(stop)
+            await completions.drain()  # stopping: finish what was handed over
         finally:
             await commits.close()
             if ahead is not None:
                 ahead.cancel()
                 with contextlib.suppress(BaseException):
                     await ahead
-            if inflight is not None:
-                # failed or cancelled with a batch in flight: it is sent again after a restart
-                # from the stored position; its outcomes are of no interest any more
-                _discard_outcomes(inflight.pending)
+            # failed or cancelled with batches in flight: sent again after a restart from the
+            # stored position
+            await completions.close()
             if own:
                 await producer.stop()
 
-    async def _complete(self, batch: InFlight) -> None:
-        """Wait until Kafka acknowledged ``batch``, then store its position."""
-        await await_acks(batch.pending)
-        acked = time.time()
-        await self._save(batch.position)
-        self.published += batch.count
+    def _completed(self, batches: Sequence[InFlight], acked: float) -> None:
+        """Batches acknowledged and their position stored: count them, record the latency."""
         labels = {"service": self.service}
-        RELAY_PUBLISHED.add(batch.count, labels)
-        for recorded in batch.recorded:
-            RELAY_LATENCY.record(max(acked - recorded, 0.0), labels)
+        for batch in batches:
+            self.published += batch.count
+            RELAY_PUBLISHED.add(batch.count, labels)
+            for recorded in batch.recorded:
+                RELAY_LATENCY.record(max(acked - recorded, 0.0), labels)
 
 
 async def run_relay(settings: Settings) -> None:
