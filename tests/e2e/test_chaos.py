@@ -11,8 +11,9 @@ minutes (marked ``chaos``: ``pytest -m 'not chaos'`` leaves it out).
 
 Brokers are killed only when the session's Kafka is the local deployment's and has three of
 them (``make up KAFKA_BROKERS=3``): the test kills the broker's JVM and its supervisor starts it
-again. PostgreSQL is the local deployment's too: killed with SIGKILL (the postmaster) and
-started again with ``deploy/local/pg.sh start``, which waits for its crash recovery.
+again. PostgreSQL is the local deployment's too: killed with SIGKILL (the postmaster), started
+again by its supervisor; ``deploy/local/pg.sh start`` (what ``make up`` runs) then waits for its
+crash recovery.
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ class Chaos:
         except (FileNotFoundError, ValueError, IndexError):
             return None
         os.kill(pid, signal.SIGKILL)
-        # the local deployment starts it again (and waits for its crash recovery)
+        # its supervisor starts it again; pg.sh start waits for the crash recovery
         await asyncio.to_thread(
             subprocess.run,
             [str(REPO / "deploy/local/pg.sh"), "start"],
