@@ -38,10 +38,19 @@ OWED_POLL_S = 1.0
 
 
 class CommitSignal:
-    """A LISTEN on :data:`EVENTS_CHANNEL` over a connection of ``pool``, held while open."""
+    """A LISTEN on ``channel`` (:data:`EVENTS_CHANNEL`) over a connection of ``pool``, held
+    while open."""
 
-    def __init__(self, pool: asyncpg.Pool, *, poll_interval: float, idle_interval: float) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        poll_interval: float,
+        idle_interval: float,
+        channel: str = EVENTS_CHANNEL,
+    ) -> None:
         self.pool = pool
+        self.channel = channel
         self.poll_interval = poll_interval
         self.idle_interval = max(idle_interval, poll_interval)
         self._conn: Any = None
@@ -63,7 +72,7 @@ class CommitSignal:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             return
         try:
-            await conn.add_listener(EVENTS_CHANNEL, self._notified)
+            await conn.add_listener(self.channel, self._notified)
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             await self.pool.release(conn)
@@ -79,7 +88,7 @@ class CommitSignal:
             return
         with contextlib.suppress(Exception):
             conn.remove_termination_listener(self._lost)
-            await conn.remove_listener(EVENTS_CHANNEL, self._notified)
+            await conn.remove_listener(self.channel, self._notified)
         with contextlib.suppress(Exception):
             await self.pool.release(conn)
 
