@@ -17,4 +17,5 @@ BENCHMARKS: tuple[str, ...] = (
     "deadlines",
     "security",
     "workbench",
+    "idle",
 )
