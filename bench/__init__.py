@@ -17,5 +17,6 @@ BENCHMARKS: tuple[str, ...] = (
     "deadlines",
     "security",
     "workbench",
+    "term",
     "idle",
 )

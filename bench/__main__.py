@@ -41,6 +41,7 @@ from bench import (
     relay,
     replay,
     security,
+    term,
     workbench,
 )
 from bench.common import BenchResult, Env, server_settings
@@ -61,6 +62,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "deadlines": (deadlines.DeadlinesParams, deadlines.run),
     "security": (security.SecurityParams, security.run),
     "workbench": (workbench.WorkbenchParams, workbench.run),
+    "term": (term.TermParams, term.run),
     "idle": (idle.IdleParams, idle.run),
 }
 
@@ -99,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--deadlines", type=int, help="due deadlines the deadline worker fires")
     p.add_argument("--security-events", type=int, help="messages per SASL/PLAINTEXT round")
     p.add_argument("--workbench-loads", type=int, help="cold browser loads per side (workbench)")
+    p.add_argument("--term-events", type=int, help="events of the synthetic term (term)")
     p.add_argument("--idle-seconds", type=float, help="seconds of each idle CPU measurement")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
@@ -122,6 +125,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "deadlines": {"deadlines": args.deadlines},
         "security": {"events": args.security_events},
         "workbench": {"loads": args.workbench_loads},
+        "term": {"events": args.term_events},
         "idle": {"seconds": args.idle_seconds},
     }
     selected = args.only or list(BENCHMARKS)

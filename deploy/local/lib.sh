@@ -185,6 +185,20 @@ stop_pidfile() {
     ok "$name stopped"
 }
 
+# warn_ephemeral_ports: a server port inside the kernel's ephemeral range can be taken, while its
+# server is down, by a client retrying its connection to it (a TCP connection to itself); the
+# restarted server then fails with "Address already in use" until the client lets go
+warn_ephemeral_ports() {
+    local lo hi port
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || return 0
+    for port in "$PG_PORT" $(seq "$KAFKA_PORT" $((KAFKA_PORT + KAFKA_BROKERS - 1))) "$KAFKA_CONTROLLER_PORT"; do
+        if ((port >= lo && port <= hi)); then
+            warn "port $port lies in the ephemeral range $lo-$hi (net.ipv4.ip_local_port_range): \
+after a crash its server may find it taken by a client's connection to itself; prefer a port below $lo"
+        fi
+    done
+}
+
 # port_in_use PORT: something listens on 127.0.0.1:PORT
 port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null

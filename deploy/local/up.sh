@@ -25,6 +25,7 @@ esac
 T0=$(now_ms)
 ensure_state_dirs
 save_topology
+warn_ephemeral_ports
 
 # ---- dependencies ----
 ensure_venv

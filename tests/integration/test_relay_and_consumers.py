@@ -11,11 +11,18 @@ import time
 import uuid
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
 from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.contracts import REGISTRY, dlq_topic, topic_for
 from xuncha_shared.eventstore import NO_STREAM, PostgresEventStore
-from xuncha_shared.kafka import client_security, header, make_producer
+from xuncha_shared.kafka import (
+    client_options,
+    client_security,
+    header,
+    make_producer,
+    topic_partitions,
+)
 from xuncha_shared.relay import OutboxRelay
 
 from tests.support.consumer_proc import EFFECTS_DDL
@@ -54,13 +61,24 @@ async def record_effect(conn, envelope, payload) -> None:
 
 
 async def consume_until(
-    infra, pool, topic: str, name: str, handler, done, timeout: float, what: str, **options
+    infra,
+    pool,
+    topic: str,
+    name: str,
+    handler,
+    done,
+    timeout: float,
+    what: str,
+    *,
+    exact_name: bool = False,
+    **options,
 ) -> InboxConsumer:
     """Run an InboxConsumer on ``topic`` until ``done(consumer)`` holds (or fail after
-    ``timeout``), then stop it."""
+    ``timeout``), then stop it. Its name (group and inbox key) is ``name`` plus a random suffix,
+    or ``name`` itself with ``exact_name``."""
     broker = KafkaBroker(infra.kafka_bootstrap.split(","), security=client_security().faststream())
     consumer = InboxConsumer(
-        name=f"{name}.{uuid.uuid4().hex[:6]}",
+        name=name if exact_name else f"{name}.{uuid.uuid4().hex[:6]}",
         pool=pool,
         registry=REGISTRY,
         handler=handler,
@@ -126,6 +144,13 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
             relay.kill()
     killed_at = await _relay_position(fresh_db.pool)
     assert killed_at < total
+    # the crash between Kafka's acknowledgement and the position's commit, made certain: the
+    # position written for what was published is lost, so the restarted relay sends it again
+    published_before = len(
+        await read_topic(infra.kafka_bootstrap, topic_for("petition", fresh_topics))
+    )
+    assert published_before > 0
+    await fresh_db.pool.execute("DELETE FROM relay_positions WHERE relay = 'intake.relay'")
 
     relay = _spawn(["-m", "xuncha_shared.relay", "--service", "intake"], env)
     try:
@@ -144,7 +169,9 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
     records = await read_topic(infra.kafka_bootstrap, topic)
     published = [uuid.UUID(header(r.headers, "event_id")) for r in records]
     assert set(published) == ids, "an event never reached Kafka"
-    assert len(published) >= total  # duplicates are allowed, losses are not
+    # duplicates are allowed, losses are not; and duplicates did arrive: everything published
+    # before the lost position went out twice
+    assert len(published) >= total + published_before
 
     # the consumer's effect happens exactly once despite the duplicates
     await fresh_db.pool.execute(EFFECTS_DDL)
@@ -161,7 +188,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
     rows = await fresh_db.pool.fetchval("SELECT count(*) FROM effects")
     distinct = await fresh_db.pool.fetchval("SELECT count(DISTINCT event_id) FROM effects")
     assert rows == distinct == total
-    assert consumer.duplicates == len(published) - total
+    assert consumer.duplicates == len(published) - total >= published_before > 0
 
 
 async def test_consumer_killed_before_commit_is_redelivered_and_effect_happens_once(
@@ -218,6 +245,72 @@ async def test_consumer_killed_before_commit_is_redelivered_and_effect_happens_o
     finally:
         stop.set()
         await relay_task
+    rows = await fresh_db.pool.fetch("SELECT event_id FROM effects")
+    assert len(rows) == n
+    assert {r["event_id"] for r in rows} == ids
+
+
+async def _rewind_group(bootstrap: str, group_id: str, topic: str) -> None:
+    """Commit offset 0 on every partition of ``topic`` for the (stopped) group ``group_id``."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False, **client_options()
+    )
+    await consumer.start()
+    try:
+        partitions = await topic_partitions(consumer, topic)
+        consumer.assign(partitions)
+        await consumer.commit(dict.fromkeys(partitions, 0))
+    finally:
+        await consumer.stop()
+
+
+async def test_messages_redelivered_after_their_commit_are_duplicates_with_one_effect(
+    fresh_db, fresh_topics, infra
+):
+    """The consumer's crash between its database commit and Kafka's offset commit, made
+    certain: once every message was handled, the group's offsets go back to the start, so each
+    message arrives again. The inbox counts each as a duplicate; no effect happens twice."""
+    n = 30
+    ids = await _append_many(fresh_db.pool, n, per_call=10)
+    relay = OutboxRelay(
+        fresh_db.pool, bootstrap=infra.kafka_bootstrap, service="intake", topic_prefix=fresh_topics
+    )
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stop))
+    try:
+        await _wait_for(lambda: _gt(relay, n - 1), 60, "the relay to publish")
+    finally:
+        stop.set()
+        await relay_task
+    await fresh_db.pool.execute(EFFECTS_DDL)
+    topic = topic_for("petition", fresh_topics)
+    name = f"test.redelivery.{uuid.uuid4().hex[:6]}"
+    first = await consume_until(
+        infra,
+        fresh_db.pool,
+        topic,
+        name,
+        record_effect,
+        lambda c: c.processed >= n,
+        120,
+        "the first delivery",
+        exact_name=True,
+    )
+    assert (first.processed, first.duplicates) == (n, 0)
+
+    await _rewind_group(infra.kafka_bootstrap, first.group_id, topic)
+    again = await consume_until(
+        infra,
+        fresh_db.pool,
+        topic,
+        name,
+        record_effect,
+        lambda c: c.processed + c.duplicates >= n,
+        120,
+        "the redelivery",
+        exact_name=True,
+    )
+    assert (again.processed, again.duplicates) == (0, n)  # every one arrived again
     rows = await fresh_db.pool.fetch("SELECT event_id FROM effects")
     assert len(rows) == n
     assert {r["event_id"] for r in rows} == ids
@@ -353,6 +446,20 @@ async def test_kafka_restarted_while_appending_loses_nothing(fresh_db, private_k
     )
     stop = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stop))
+    # a consumer group that lives through the broker's restart (never restarted itself)
+    await fresh_db.pool.execute(EFFECTS_DDL)
+    broker = KafkaBroker(
+        private_kafka.bootstrap.split(","), security=client_security().faststream()
+    )
+    consumer = InboxConsumer(
+        name=f"test.across-restart.{uuid.uuid4().hex[:6]}",
+        pool=fresh_db.pool,
+        registry=REGISTRY,
+        handler=record_effect,
+        dead_letter=broker_dead_letter_sink(broker),
+    )
+    subscribe(broker, [topic], consumer)
+    await broker.start()
     store = PostgresEventStore(fresh_db.pool)
     appended: set[uuid.UUID] = set()
     writing = True
@@ -383,13 +490,22 @@ async def test_kafka_restarted_while_appending_loses_nothing(fresh_db, private_k
             return await _relay_position(fresh_db.pool) >= head
 
         await _wait_for(caught_up, 120, "the relay to publish everything after the restart")
+
+        async def consumed() -> bool:
+            return await fresh_db.pool.fetchval("SELECT count(*) FROM effects") >= len(appended)
+
+        await _wait_for(consumed, 120, "the consumer to handle everything after the restart")
     finally:
         stop.set()
         await relay_task
+        await broker.stop()
     records = await read_topic(private_kafka.bootstrap, topic)
     published = {uuid.UUID(header(r.headers, "event_id")) for r in records}
     assert appended <= published
     assert len(appended) > 100
+    effects = [r["event_id"] for r in await fresh_db.pool.fetch("SELECT event_id FROM effects")]
+    assert len(effects) == len(set(effects)) == len(appended)  # each once, none lost
+    assert set(effects) == appended
 
 
 async def _gt(relay: OutboxRelay, n: int) -> bool:

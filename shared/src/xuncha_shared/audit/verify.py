@@ -2,7 +2,7 @@
 
 Per service database:
 
-1. the hash chain of every stream (``chain.verify_database``);
+1. the hash chain of every stream (``chain.ChainScan``);
 2. holes in ``global_position`` (explained when neither Kafka nor a checkpoint shows an event
    there: aborted transactions consume identity values);
 3. Kafka's copy: every event the relay has published (up to its position in
@@ -11,20 +11,34 @@ Per service database:
 4. every checkpoint found (the ``checkpoints`` table, the topic ``audit.checkpoints``, files):
    a valid signature by a trusted key, and the digest recomputed over the store up to the head.
 
-Steps 2-4 read one repeatable-read snapshot; Kafka is read inside it, so an event or checkpoint
+All four read one repeatable-read snapshot; Kafka is read inside it, so an event or checkpoint
 committed after the snapshot (``tx_id`` >= the snapshot's xmin) is recognised as newer, never as
-a difference.
+a difference. The events are read once, in commit order, for steps 1, 3 and 4 together (the next
+page is asked for before the current one is worked on, so PostgreSQL reads while Python hashes);
+step 2 is one query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import asyncpg
 
 from xuncha_shared.audit.access import Connector, url_connector
-from xuncha_shared.audit.chain import verify_database
+from xuncha_shared.audit.chain import (
+    EVENT_ID,
+    HASH,
+    POSITION,
+    STREAM_ID,
+    STREAM_VERSION,
+    TX_ID,
+    Break,
+    ChainScan,
+    scan_commit_order,
+)
 from xuncha_shared.audit.checkpoint_checks import (
     XMIN_SQL,
     check_table_checkpoints,
@@ -74,11 +88,6 @@ __all__ = [
     "find_holes",
 ]
 
-_COMMIT_ORDER_SQL = """
-SELECT tx_id, global_position, event_id, stream_id, stream_version, hash
-FROM events ORDER BY tx_id, global_position
-"""
-
 
 async def audit_service(
     conn: asyncpg.Connection,
@@ -95,11 +104,6 @@ async def audit_service(
     that every event of an earlier export is still stored unchanged."""
     database = str(await conn.fetchval("SELECT current_database()"))
     audit = ServiceAudit(service, database, max_problems=max_problems)
-
-    chain = await verify_database(conn, database, max_breaks=max_problems)
-    audit.streams, audit.events = chain.streams, chain.events
-    for b in chain.breaks:
-        audit.add("chain", b.problem, stream_id=b.stream_id, stream_version=b.stream_version)
 
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         xmin = int(await conn.fetchval(XMIN_SQL))
@@ -124,51 +128,22 @@ async def audit_service(
             audit.kafka = KafkaSummary(topics=topics, relay_position=relay_position)
             kafka_copy_problems(audit, copy)
 
-        cursor = DigestCursor(c.checkpoint.head for c in to_digest)
+        # one pass in commit order for every check over the events (module docstring)
+        chain = ChainScan(database)
+        digests = DigestCursor(c.checkpoint.head for c in to_digest)
         kafka_rows: list[tuple[int, int, str]] = []
-        async for r in conn.cursor(_COMMIT_ORDER_SQL, prefetch=5000):
-            tx_id, position, event_hash = r["tx_id"], r["global_position"], r["hash"]
-            cursor.add(tx_id, position, event_hash)
-            if earlier is not None:
-                earlier.check(audit, r["event_id"], event_hash, r["stream_id"], r["stream_version"])
-            if copy is None or audit.kafka is None:
-                continue
-            k = copy.events.pop(r["event_id"], None)
-            where = {
-                "stream_id": r["stream_id"],
-                "stream_version": r["stream_version"],
-                "event_id": str(r["event_id"]),
-            }
-            if k is None:
-                if Position(tx_id, position) <= relay_position:
-                    audit.add(
-                        "kafka",
-                        f"published (relay position {relay_position.tx_id}/"
-                        f"{relay_position.global_position}) but not on Kafka",
-                        **where,
-                    )
-                else:
-                    audit.kafka.unpublished += 1
-                continue
-            if k.tx_id is not None and k.global_position is not None:
-                kafka_rows.append((k.tx_id, k.global_position, k.event_hash))
-            if k.event_hash != event_hash:
-                audit.add(
-                    "kafka",
-                    f"differs from Kafka's copy ({k.where}): store hash {event_hash[:16]}…, "
-                    f"Kafka hash {k.event_hash[:16]}…",
-                    **where,
-                )
-            elif (k.tx_id, k.global_position) != (tx_id, position):
-                audit.add(
-                    "kafka",
-                    f"moved: stored at position {tx_id}/{position}, Kafka's copy ({k.where}) at "
-                    f"{k.tx_id}/{k.global_position}",
-                    **where,
-                )
-            else:
-                audit.kafka.matched += 1
-        results = cursor.finish()
+
+        def on_page(page: Sequence[Any]) -> None:
+            chain.add(page)
+            digests.add_rows(page, TX_ID, POSITION, HASH)
+            if earlier is not None or copy is not None:
+                _compare_copies(audit, page, earlier, copy, relay_position, kafka_rows)
+
+        await scan_commit_order(conn, on_page)
+        chain_report = await chain.finish(conn, max_breaks=max_problems)
+        audit.streams, audit.events = chain_report.streams, chain_report.events
+        _put_chain_first(audit, chain_report.breaks)
+        results = digests.finish()
 
         kafka_positions: dict[int, str] = {}
         after_backup = 0
@@ -218,6 +193,65 @@ async def audit_service(
             kafka_checked=copy is not None,
         )
     return audit
+
+
+def _put_chain_first(audit: ServiceAudit, breaks: Sequence[Break]) -> None:
+    """The chain's breaks first among the problems (the chain is step 1)."""
+    found = audit.problems
+    audit.problems = []
+    for b in breaks:
+        audit.add("chain", b.problem, stream_id=b.stream_id, stream_version=b.stream_version)
+    audit.problems.extend(found[: max(0, audit.max_problems - len(audit.problems))])
+
+
+def _compare_copies(
+    audit: ServiceAudit,
+    page: Sequence[Any],
+    earlier: EarlierExport | None,
+    copy: KafkaCopy | None,
+    relay_position: Position,
+    kafka_rows: list[tuple[int, int, str]],
+) -> None:
+    """Steps 3 (Kafka's copy) and the earlier export, for one page of the commit-order scan."""
+    for r in page:
+        tx_id, position, event_hash = r[TX_ID], r[POSITION], r[HASH]
+        stream_id, version = r[STREAM_ID], r[STREAM_VERSION]
+        event_id = UUID(r[EVENT_ID])
+        if earlier is not None:
+            earlier.check(audit, event_id, event_hash, stream_id, version)
+        if copy is None or audit.kafka is None:
+            continue
+        k = copy.events.pop(event_id, None)
+        where = {"stream_id": stream_id, "stream_version": version, "event_id": r[EVENT_ID]}
+        if k is None:
+            if Position(tx_id, position) <= relay_position:
+                audit.add(
+                    "kafka",
+                    f"published (relay position {relay_position.tx_id}/"
+                    f"{relay_position.global_position}) but not on Kafka",
+                    **where,
+                )
+            else:
+                audit.kafka.unpublished += 1
+            continue
+        if k.tx_id is not None and k.global_position is not None:
+            kafka_rows.append((k.tx_id, k.global_position, k.event_hash))
+        if k.event_hash != event_hash:
+            audit.add(
+                "kafka",
+                f"differs from Kafka's copy ({k.where}): store hash {event_hash[:16]}…, "
+                f"Kafka hash {k.event_hash[:16]}…",
+                **where,
+            )
+        elif (k.tx_id, k.global_position) != (tx_id, position):
+            audit.add(
+                "kafka",
+                f"moved: stored at position {tx_id}/{position}, Kafka's copy ({k.where}) at "
+                f"{k.tx_id}/{k.global_position}",
+                **where,
+            )
+        else:
+            audit.kafka.matched += 1
 
 
 async def audit_databases(

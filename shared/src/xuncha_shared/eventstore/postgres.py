@@ -77,33 +77,37 @@ _READ_STREAM_SQL = (
 
 
 def envelope_from_record(row: asyncpg.Record) -> EventEnvelope:
-    """An envelope from a row of ``SELECT {COLUMNS}`` (trusted: the store's own data)."""
-    actor = row["actor"]
-    if isinstance(actor, str):
+    """An envelope from a row of ``SELECT {COLUMNS}`` (trusted: the store's own data). The
+    columns are taken by position (in ``COLUMNS``' order): faster than by name."""
+    (
+        global_position, tx_id, event_id, event_type, schema_version, stream_type, stream_id,
+        stream_version, occurred_at, recorded_at, jurisdiction, actor, correlation_id,
+        causation_id, traceparent, payload, prev_hash, event_hash,
+    ) = row  # fmt: skip
+    if type(actor) is str:  # a connection without the pools' JSON codec
         actor = orjson.loads(actor)
-    payload = row["payload"]
-    if isinstance(payload, str):
+    if type(payload) is str:
         payload = orjson.loads(payload)
     return trusted_envelope(
         {
-            "event_id": row["event_id"],
-            "event_type": row["event_type"],
-            "schema_version": row["schema_version"],
-            "stream_type": row["stream_type"],
-            "stream_id": row["stream_id"],
-            "stream_version": row["stream_version"],
-            "global_position": row["global_position"],
-            "tx_id": row["tx_id"],
-            "occurred_at": row["occurred_at"],
-            "recorded_at": row["recorded_at"],
-            "jurisdiction": row["jurisdiction"],
+            "event_id": event_id,
+            "event_type": event_type,
+            "schema_version": schema_version,
+            "stream_type": stream_type,
+            "stream_id": stream_id,
+            "stream_version": stream_version,
+            "global_position": global_position,
+            "tx_id": tx_id,
+            "occurred_at": occurred_at,
+            "recorded_at": recorded_at,
+            "jurisdiction": jurisdiction,
             "actor": cached_actor(actor["principal_id"], actor["role"]),
-            "correlation_id": row["correlation_id"],
-            "causation_id": row["causation_id"],
-            "traceparent": row["traceparent"],
+            "correlation_id": correlation_id,
+            "causation_id": causation_id,
+            "traceparent": traceparent,
             "payload": payload,
-            "prev_hash": row["prev_hash"],
-            "hash": row["hash"],
+            "prev_hash": prev_hash,
+            "hash": event_hash,
         }
     )
 

@@ -4,7 +4,8 @@ order (the package docstring and docs/audit.md spell the format out)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from xuncha_shared.eventstore.base import START, Position
 
@@ -73,6 +74,14 @@ class DigestCursor:
         if self._next < len(self._heads):
             self._settle(Position(tx_id, global_position))
         self.digest.add(tx_id, global_position, event_hash)
+
+    def add_rows(self, rows: Sequence[Any], tx_id: int, position: int, event_hash: int) -> None:
+        """``add`` for each row (indexes of the three values given); stops reading once every
+        head is settled (the digest beyond the last head is never asked for)."""
+        for row in rows:
+            if self._next >= len(self._heads):
+                return
+            self.add(row[tx_id], row[position], row[event_hash])
 
     def finish(self) -> dict[Position, tuple[int, str]]:
         self._settle(None)

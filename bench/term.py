@@ -1,0 +1,584 @@
+"""10. A city's term: a synthetic five-year term of a city and its 11 counties, measured whole.
+
+A scratch set of the four service databases (``xbench_<token>_<service>``, provisioned like the
+real ones by ``provision.create_service_databases``) gets a whole term (``bench.term_data``:
+rounds, groups and stationings, intake records, petitions, clues through registration,
+classification, verification or transfer and disposition, problems and inspection reports,
+issues fed back, rectification plans, reports, verification and close-out, deadlines started,
+warned and fired; the current contracts, hash chains as the store computes them), generated and
+COPY'd by a process pool (one task per jurisdiction and round; ``workers`` processes), then
+``VACUUM (ANALYZE)``. Measured on it, each beside a baseline of the same run:
+
+1. rebuild: ``rebuild_projections(swap=True)``, reporting's projections rebuilt from the whole
+   term (and swapped in: the live views the reads below use); baseline: ``read_all`` of the
+   same events (every service's store, pages of ``batch``), measured once per round and used
+   for 1–3;
+2. replay: ``replay_as_of(now)``, the whole term replayed into a fresh schema;
+3. verify: ``audit_databases(kafka=False)``, what ``xuncha audit verify --no-kafka`` runs;
+4. reads: reporting started as a process on the scratch databases (as the dashboard benchmark
+   does), ``readers`` concurrent readers for ``read_seconds`` per endpoint — the linked view and
+   coverage of the city, the deadline summary of the city, the deadlines of the largest county,
+   one unit's ledger of that county — p50/p99 (goal p99 < 100 ms); baseline: the same readers
+   on ``/api/v1/views/version`` (the cheapest authenticated read);
+5. the Excel ledger export (``/exports/ledger.xlsx``) of the largest county: time, rows,
+   bytes; baseline: the same sheets as JSON (``/views/rectification-ledger``);
+6. disk: ``pg_total_relation_size('events')`` (table, TOAST and indexes) per service and in
+   total, per million events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import multiprocessing
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from xuncha_reporting.rebuild import rebuild_projections
+from xuncha_reporting.replay import replay_as_of
+from xuncha_shared import provision
+from xuncha_shared.audit.verify import audit_databases
+from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.settings import SERVICES, Settings
+
+from bench.common import (
+    BenchResult,
+    Env,
+    Goal,
+    Metric,
+    alternating,
+    params_dict,
+    percentile,
+    read_all_rate,
+    run_token,
+)
+from bench.dashboard import _script, _service_env, _Stack
+from bench.term_data import (
+    CITY,
+    TERM_NO,
+    Generated,
+    Shape,
+    load_task,
+    shape_for,
+    tasks_of,
+    unit_name,
+)
+
+COUNTY = "361002"  # 临川区: the largest county (PETITION_WEIGHTS)
+READ_GOAL_MS = 100.0
+READ_TIMEOUT = 30.0  # s: a read slower than this counts as failed (after waiting this long)
+#: below about this many petitions a process pool costs more (interpreters starting) than it
+#: saves: the term is generated in this process then
+PROCESS_POOL_FROM = 20_000
+
+
+@dataclass(frozen=True)
+class TermParams:
+    events: int = 2_000_000
+    rounds: int = 1
+    readers: int = 50
+    read_seconds: float = 10.0
+    workers: int = 2  # generator processes (1, or a small term: in this process)
+    batch: int = 5000
+    startup_timeout: float = 120.0
+    #: the parts of reporting started (``xuncha-reporting [api] [relay] [consumers]``): all of
+    #: them, as deployed; the test starts the API alone (no Kafka group to join)
+    parts: tuple[str, ...] = ("all",)
+
+    @classmethod
+    def quick(cls) -> TermParams:
+        return cls(events=20_000, rounds=1, read_seconds=3.0)
+
+
+# ---- generate and load -------------------------------------------------------------------------
+
+
+async def load_term(
+    urls: dict[str, str], shape: Shape, workers: int, log: Callable[[str], None]
+) -> Generated:
+    """Generate the term and COPY it into ``urls`` (per service); ``workers`` processes."""
+    tasks = tasks_of(shape)
+    total = Generated()
+    done = 0
+    step = max(len(tasks) // 5, 1)
+
+    def finished(out: Generated) -> None:
+        nonlocal done
+        total.add(out)
+        done += 1
+        if done % step == 0 or done == len(tasks):
+            log(f"term: {done}/{len(tasks)} tasks, {total.total:,} events loaded")
+
+    if workers <= 1 or len(tasks) * shape.units * shape.petitions < PROCESS_POOL_FROM:
+        for task in tasks:
+            finished(await asyncio.to_thread(load_task, task, urls))
+        return total
+    loop = asyncio.get_running_loop()
+    # spawn: a clean interpreter per worker (no inherited event loop or connections)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [loop.run_in_executor(pool, load_task, t, urls) for t in tasks]
+        for future in asyncio.as_completed(futures):
+            finished(await future)
+    return total
+
+
+async def _vacuum(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM (ANALYZE) events")
+    finally:
+        await conn.close()
+
+
+async def disk_bytes(urls: dict[str, str]) -> dict[str, int]:
+    """``pg_total_relation_size('events')`` (heap, TOAST, indexes) per service."""
+    sizes: dict[str, int] = {}
+    for service, url in urls.items():
+        conn = await asyncpg.connect(url)
+        try:
+            sizes[service] = int(await conn.fetchval("SELECT pg_total_relation_size('events')"))
+        finally:
+            await conn.close()
+    return sizes
+
+
+# ---- the history paths -------------------------------------------------------------------------
+
+
+async def read_all_everything(urls: dict[str, str], counts: Counter[str], batch: int) -> float:
+    """Events/s of ``read_all`` through every service's store in turn (the count checked)."""
+    seconds = 0.0
+    for service, url in urls.items():
+        if counts[service]:
+            seconds += counts[service] / await read_all_rate(url, batch, counts[service])
+    return sum(counts.values()) / seconds
+
+
+async def rebuild_rate(settings: Settings, expected: int) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    report = await rebuild_projections(settings, swap=True)
+    seconds = time.perf_counter() - t0
+    read = sum(report.read.values())
+    if read != expected or report.skipped:
+        raise RuntimeError(
+            f"rebuild read {read} (expected {expected}), skipped {report.skipped[:3]}"
+        )
+    return read / seconds, report
+
+
+async def replay_rate(settings: Settings, expected: int) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    report = await replay_as_of(settings, datetime.now(UTC))
+    seconds = time.perf_counter() - t0
+    read = sum(report.read.values())
+    if read != expected or report.skipped:
+        raise RuntimeError(
+            f"replay read {read} (expected {expected}), skipped {report.skipped[:3]}"
+        )
+    return read / seconds, report
+
+
+async def verify_rate(settings: Settings, expected: int) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    report = await audit_databases(settings, SERVICES, kafka=False)
+    seconds = time.perf_counter() - t0
+    events = sum(s.events for s in report.services)
+    if events != expected or not report.intact:
+        raise RuntimeError(
+            f"verify saw {events} events (expected {expected}), intact={report.intact}"
+        )
+    return events / seconds, report
+
+
+# ---- reads under load --------------------------------------------------------------------------
+
+
+async def readers_latency(
+    client: httpx.AsyncClient, path: str, params: dict[str, str], readers: int, seconds: float
+) -> tuple[list[float], int]:
+    """``readers`` closed-loop readers GET ``path`` for ``seconds``; the sorted latencies (ms)
+    of every request sent and how many of them failed (non-200, transport error or the
+    client's timeout). A failed request counts with the time it took to fail: what its reader
+    waited, at least."""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def reader() -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            try:
+                resp = await client.get(path, params=params)
+                await resp.aread()
+                ok = resp.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if not ok:
+                errors += 1
+
+    await asyncio.gather(*(reader() for _ in range(readers)))
+    return sorted(latencies), errors
+
+
+async def drain(client: httpx.AsyncClient, bound: float = 180.0) -> None:
+    """Wait (up to ``bound`` s) until the service answers a cheap read within a second again:
+    requests its readers gave up on may still be running there, and the next side must not pay
+    for them."""
+    deadline = time.perf_counter() + bound
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        with contextlib.suppress(httpx.HTTPError):
+            resp = await client.get("/views/version", timeout=10)
+            if resp.status_code == 200 and time.perf_counter() - t0 < 1.0:
+                return
+        await asyncio.sleep(1.0)
+
+
+def xlsx_rows(content: bytes) -> int:
+    """Rows of every sheet of a workbook (headers included)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    try:
+        return sum(sheet.max_row or 0 for sheet in book.worksheets)
+    finally:
+        book.close()
+
+
+# ---- the run ------------------------------------------------------------------------------------
+
+
+async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) -> BenchResult:
+    started = time.perf_counter()
+    token_id = run_token()
+    db_prefix = f"xbench_{token_id}_"
+    topic_prefix = f"xbench-{token_id}."
+    settings = Settings(pg_admin_url=env.pg_admin_url, db_name_prefix=db_prefix)
+    shape = shape_for(params.events)
+    workdir = Path(tempfile.mkdtemp(prefix="xbench-term-"))
+    info: dict[str, Any] = {"shape": params_dict(shape)}
+    metrics: list[Metric] = []
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, True)
+
+        async def drop_scratch() -> None:
+            with contextlib.suppress(Exception):
+                await provision.delete_prefixed_topics(env.kafka_bootstrap, topic_prefix)
+            await provision.drop_prefixed_databases(env.pg_admin_url, db_prefix)
+
+        stack.push_async_callback(drop_scratch)
+        dbs = await provision.create_service_databases(env.pg_admin_url, db_prefix)
+        urls = {s: dbs[s].url for s in SERVICES}
+
+        # -- generate and load
+        t0 = time.perf_counter()
+        generated = await load_term(urls, shape, params.workers, log)
+        copied = time.perf_counter() - t0
+        await asyncio.gather(*(_vacuum(u) for u in urls.values()))
+        load_s = time.perf_counter() - t0
+        events = generated.total
+        log(
+            f"term: {events:,} events generated and loaded in {load_s:.1f} s "
+            f"({events / load_s:,.0f} events/s; COPY done after {copied:.1f} s)"
+        )
+        sizes = await disk_bytes(urls)
+        per_million = {s: round(b / events * 1e6 / 2**20, 1) for s, b in sizes.items()}
+        info |= {
+            "events": events,
+            "events_per_service": dict(generated.events),
+            "event_types": dict(generated.types.most_common()),
+            "expected": {j: dict(c) for j, c in sorted(generated.expected.items())},
+            "load_seconds": round(load_s, 1),
+            "load_events_per_s": round(events / load_s),
+            "generator_cpu_seconds": round(generated.seconds, 1),
+            "workers": params.workers,
+            "disk_bytes": sizes,
+            "disk_mb_per_million_events": per_million,
+            "disk_mb_per_million_events_total": round(
+                sum(sizes.values()) / events * 1e6 / 2**20, 1
+            ),
+        }
+
+        # -- rebuild, replay, verify against read_all (one read_all per round)
+        sides: dict[str, list[float]] = {k: [] for k in ("read_all", "rebuild", "replay", "verify")}
+        rebuild_report: Any = None
+        replay_report: Any = None
+        for r, order in alternating(params.rounds):
+            steps: list[str] = (
+                ["read_all", "verify", "rebuild", "replay"]
+                if order[0] == "baseline"
+                else ["verify", "rebuild", "replay", "read_all"]
+            )
+            for step in steps:
+                if step == "read_all":
+                    rate = await read_all_everything(urls, generated.events, params.batch)
+                elif step == "rebuild":
+                    rate, rebuild_report = await rebuild_rate(settings, events)
+                elif step == "replay":
+                    rate, replay_report = await replay_rate(settings, events)
+                else:
+                    rate, _ = await verify_rate(settings, events)
+                sides[step].append(rate)
+                log(f"term round {r + 1} {step}: {rate:,.0f} events/s")
+        for key, label in (
+            ("rebuild", f"rebuild of reporting's projections from {events:,} events"),
+            ("replay", f"as-of replay of the whole term ({events:,} events)"),
+            ("verify", f"audit verify (--no-kafka) of {events:,} events, 4 services"),
+        ):
+            metrics.append(
+                Metric(
+                    key=key,
+                    label=label,
+                    unit="events/s",
+                    subject_rounds=sides[key],
+                    baseline_rounds=sides["read_all"],
+                    baseline_label="read_all of the same events (every service)",
+                    goal=Goal("ratio", ">=", 0.7 if key == "verify" else 0.5),
+                )
+            )
+        assert replay_report is not None
+        assert rebuild_report is not None
+        info["rebuild_identical_to_previous"] = (
+            rebuild_report.identical if params.rounds > 1 else None
+        )
+        info["replayed_linked_view"] = _counts(replay_report.view)
+        info["verify_intact"] = True  # verify_rate refuses anything else
+
+        # -- reporting as a process on the term: reads under load, the Excel export
+        if set(params.parts) != {"api"}:
+            await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
+        stack_ = _Reporting(workdir, params.parts)
+        stack.push_async_callback(stack_.stop)
+        service_env = _service_env(
+            env, "reporting", urls["reporting"], db_prefix, topic_prefix, workdir
+        )
+        # the readers stand for many people, each far under the per-principal limit
+        service_env["XUNCHA_RATE_LIMIT"] = "1000000/minute"
+        stack_.spawn("reporting", service_env)
+        await stack_.wait_ready(params.startup_timeout)
+        log(f"term: reporting ready ({time.perf_counter() - started:.1f}s)")
+        city_token = await create_token_in(
+            [urls["reporting"]],
+            Principal(id="bench-city-office", role=Role.CITY_ADMIN, jurisdiction=CITY),
+            "bench",
+        )
+        county_token = await create_token_in(
+            [urls["reporting"]],
+            Principal(id="bench-county-office", role=Role.COUNTY_ADMIN, jurisdiction=COUNTY),
+            "bench",
+        )
+        limits = httpx.Limits(
+            max_connections=params.readers, max_keepalive_connections=params.readers
+        )
+        base = stack_.urls["reporting"] + "/api/v1"
+        city = await stack.enter_async_context(
+            httpx.AsyncClient(
+                base_url=base, headers={"Authorization": f"Bearer {city_token}"},
+                timeout=READ_TIMEOUT, limits=limits,
+            )
+        )  # fmt: skip
+        county = await stack.enter_async_context(
+            httpx.AsyncClient(
+                base_url=base, headers={"Authorization": f"Bearer {county_token}"},
+                timeout=READ_TIMEOUT, limits=limits,
+            )
+        )  # fmt: skip
+        largest_unit = max(
+            (k for k in generated.ledger_units if k.startswith(f"{COUNTY}/")),
+            key=lambda k: (generated.ledger_units[k], k),
+            default=f"{COUNTY}/{unit_name(COUNTY, 0)}",
+        ).split("/", 1)[1]
+        endpoints: list[tuple[str, httpx.AsyncClient, str, dict[str, str]]] = [
+            ("linked", city, "/views/linked", {}),
+            ("coverage", city, "/views/coverage", {"term_no": str(TERM_NO)}),
+            ("deadlines_summary", city, "/views/deadlines/summary", {}),
+            ("deadlines", county, "/views/deadlines", {"jurisdiction": COUNTY}),
+            ("ledger", county, "/views/ledger", {"jurisdiction": COUNTY, "unit": largest_unit}),
+        ]
+        # one request each first: warm, and the answers checked
+        coverage_doc: dict[str, Any] = {}
+        response_bytes: dict[str, int] = {}
+        for name, client, path, query in endpoints:
+            resp = await client.get(path, params=query, timeout=600)
+            if resp.status_code != 200:
+                raise RuntimeError(f"{path} answered {resp.status_code}: {resp.text[:300]}")
+            response_bytes[name] = len(resp.content)
+            if name == "coverage":
+                coverage_doc = resp.json()
+            if name == "linked":  # the rebuilt projection, swapped in
+                info["linked_view"] = _counts(resp.json())
+        info["response_bytes"] = response_bytes
+        info["coverage_city"] = _coverage_city(coverage_doc)
+        read_info: dict[str, Any] = {}
+        for name, client, path, query in endpoints:
+            subject: dict[str, list[float]] = {"p50": [], "p99": []}
+            baseline: dict[str, list[float]] = {"p50": [], "p99": []}
+            for r, order in alternating(params.rounds):
+                for side in order:
+                    if side == "subject":
+                        lat, errors = await readers_latency(
+                            client, path, query, params.readers, params.read_seconds
+                        )
+                    else:
+                        lat, errors = await readers_latency(
+                            client, "/views/version", {}, params.readers, params.read_seconds
+                        )
+                    await drain(client)
+                    figures = subject if side == "subject" else baseline
+                    figures["p50"].append(percentile(lat, 50))
+                    figures["p99"].append(percentile(lat, 99))
+                    read_info[f"{name}_{side}_r{r + 1}"] = {
+                        "requests": len(lat),
+                        "errors": errors,
+                        "per_s": round(len(lat) / params.read_seconds, 1),
+                    }
+                    log(
+                        f"term reads {name} round {r + 1} {side}: "
+                        f"p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, "
+                        f"{len(lat) / params.read_seconds:.0f}/s"
+                        + (f", {errors} errors" if errors else "")
+                    )
+            for q in ("p50", "p99"):
+                metrics.append(
+                    Metric(
+                        key=f"read_{name}_{q}",
+                        label=f"{path} {q}, {params.readers} readers",
+                        unit="ms",
+                        subject_rounds=subject[q],
+                        baseline_rounds=baseline[q],
+                        baseline_label="/views/version under the same readers",
+                        goal=Goal("subject", "<", READ_GOAL_MS) if q == "p99" else None,
+                        higher_is_better=False,
+                    )
+                )
+        info["reads"] = read_info
+
+        # -- the Excel ledger export of the largest county (and its JSON as the baseline)
+        export_ms: list[float] = []
+        json_ms: list[float] = []
+        content = b""
+        for _r, order in alternating(params.rounds):
+            for side in order:
+                t0 = time.perf_counter()
+                if side == "subject":
+                    resp = await county.get(
+                        "/exports/ledger.xlsx", params={"jurisdiction": COUNTY}, timeout=600
+                    )
+                    content = resp.content
+                else:
+                    resp = await county.get(
+                        "/views/rectification-ledger", params={"jurisdiction": COUNTY}, timeout=600
+                    )
+                    _ = resp.content
+                if resp.status_code != 200:
+                    raise RuntimeError(f"ledger export answered {resp.status_code}")
+                (export_ms if side == "subject" else json_ms).append(
+                    (time.perf_counter() - t0) * 1000
+                )
+        rows = xlsx_rows(content)
+        log(
+            f"term: ledger.xlsx of {COUNTY}: {statistics.median(export_ms):,.0f} ms, "
+            f"{rows:,} rows, {len(content):,} bytes"
+        )
+        metrics.append(
+            Metric(
+                key="ledger_xlsx",
+                label=f"ledger.xlsx of {jurisdictions.name_of(COUNTY)} ({rows:,} rows)",
+                unit="ms",
+                subject_rounds=export_ms,
+                baseline_rounds=json_ms,
+                baseline_label="the same sheets as JSON (/views/rectification-ledger)",
+                higher_is_better=False,
+            )
+        )
+        info["ledger_xlsx"] = {
+            "jurisdiction": COUNTY,
+            "rows": rows,
+            "bytes": len(content),
+            "issues": sum(n for k, n in generated.ledger_units.items() if k.startswith(COUNTY)),
+        }
+        metrics.append(
+            Metric(
+                key="disk_per_million",
+                label="disk per 1M events (events table, TOAST and indexes; all services)",
+                unit="MB",
+                subject_rounds=[info["disk_mb_per_million_events_total"]],
+                higher_is_better=False,
+            )
+        )
+        metrics.insert(
+            0,
+            Metric(
+                key="load",
+                label=f"generate + COPY + VACUUM of {events:,} events ({params.workers} workers)",
+                unit="events/s",
+                subject_rounds=[events / load_s],
+            ),
+        )
+
+    return BenchResult(
+        name="term",
+        title="A city's term",
+        params=params_dict(params),
+        metrics=metrics,
+        info=info,
+        seconds=time.perf_counter() - started,
+    )
+
+
+class _Reporting(_Stack):
+    """The dashboard benchmark's process stack, its command given ``parts``."""
+
+    def __init__(self, logs: Path, parts: tuple[str, ...]) -> None:
+        super().__init__(logs)
+        self.parts = parts
+
+    def spawn(self, service: str, env: dict[str, str]) -> None:
+        self.urls[service] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
+        with open(self.logs / f"{service}.log", "wb") as log:
+            self.procs[service] = subprocess.Popen(
+                [_script(service), *self.parts],
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+
+def _counts(view: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The integer figures of a linked view, per county and for the city (all summed)."""
+    rows = {c["jurisdiction"]: c for c in view.get("counties") or []}
+    if view.get("city"):
+        rows[CITY] = view["city"]
+    return {
+        j: {k: v for k, v in row.items() if isinstance(v, int) and not isinstance(v, bool)}
+        for j, row in rows.items()
+    }
+
+
+def _coverage_city(doc: dict[str, Any]) -> Any:
+    """The city's coverage figure of ``/views/coverage`` (as the view gives it)."""
+    city = doc.get("city") if isinstance(doc, dict) else None
+    if isinstance(city, dict):
+        return {k: city.get(k) for k in ("planned", "inspected", "rate")}
+    return None
+
+
+__all__ = ["TermParams", "run"]
