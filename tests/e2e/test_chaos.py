@@ -16,8 +16,9 @@ until the broker is back; tests/integration/test_relay_and_consumers.py kills a 
 under a running relay and consumer group instead.) PostgreSQL is the local deployment's too:
 killed with SIGKILL (the postmaster), started again by its supervisor; ``deploy/local/pg.sh
 start`` (what ``make up`` runs) then waits for its crash recovery. Every killed copy must be
-back by itself at the end (its supervisor counted each restart), and while something is down a request is answered at once - a
-refused connection, or a 503 problem with ``Retry-After`` - never left hanging.
+back by itself at the end (its supervisor counted each restart), and while something is down
+a request is answered at once - a refused connection, or a 503 problem with ``Retry-After`` -
+never left hanging.
 """
 
 from __future__ import annotations
