@@ -18,4 +18,5 @@ BENCHMARKS: tuple[str, ...] = (
     "security",
     "workbench",
     "term",
+    "idle",
 )

@@ -36,6 +36,7 @@ from bench import (
     audit,
     dashboard,
     deadlines,
+    idle,
     latency,
     relay,
     replay,
@@ -62,6 +63,7 @@ REGISTRY: dict[str, tuple[Any, Runner]] = {
     "security": (security.SecurityParams, security.run),
     "workbench": (workbench.WorkbenchParams, workbench.run),
     "term": (term.TermParams, term.run),
+    "idle": (idle.IdleParams, idle.run),
 }
 
 
@@ -101,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--security-events", type=int, help="messages per SASL/PLAINTEXT round")
     p.add_argument("--workbench-loads", type=int, help="cold browser loads per side (workbench)")
     p.add_argument("--term-events", type=int, help="events of the synthetic term (term)")
+    p.add_argument("--idle-seconds", type=float, help="seconds of each idle CPU measurement")
     p.add_argument("--no-save", action="store_true", help="write no JSON file")
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return p
@@ -128,6 +131,7 @@ def params_from_args(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "security": {"events": args.security_events},
         "workbench": {"loads": args.workbench_loads},
         "term": {"events": args.term_events},
+        "idle": {"seconds": args.idle_seconds},
     }
     selected = args.only or list(BENCHMARKS)
     result: dict[str, Any] = {}
@@ -157,7 +161,7 @@ def render(results: list[BenchResult], console: Console) -> None:
     table.add_column("met", justify="center")
     for res in results:
         for i, m in enumerate(res.metrics):
-            fmt = "{:,.1f}" if m.unit == "ms" else "{:,.0f}"
+            fmt = "{:,.1f}" if m.unit in ("ms", "% of a core") else "{:,.0f}"
             met = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[m.met]
             table.add_row(
                 res.title if i == 0 else "",

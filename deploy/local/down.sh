@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make down`: stop exactly what `make up` started (by pid file), keeping all data:
-# nginx and the services first, then Kafka (SIGTERM, SIGKILL after 30 s), then PostgreSQL (pg_ctl -m fast).
+# nginx and the services first, then Kafka (SIGTERM, SIGKILL after 30 s), then PostgreSQL (its supervisor: SIGINT, the fast shutdown).
 #   down.sh           stop
 #   down.sh --clean   stop, then wipe .xuncha (the Kafka jar cache .xuncha/kafka/libs is kept)
 set -euo pipefail

@@ -13,6 +13,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 POM="$DEPLOY_DIR/kafka/pom.xml"
+# the JVM's options besides the heap (Kafka's own scripts read the same variable): G1 with short
+# pauses, as Kafka's scripts default to; -XX:-UsePerfData drops the hsperfdata sampler, which
+# woke every 50 ms for jstat, which nothing here uses (docs/performance.md, "An idle deployment")
+KAFKA_JVM_PERFORMANCE_OPTS="${KAFKA_JVM_PERFORMANCE_OPTS:--server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:-UsePerfData}"
 MARKER="$KAFKA_LIBS/.complete"
 CP="$KAFKA_LIBS/*"
 
@@ -190,11 +195,9 @@ kafka_spawn() {
     kafka_config "$node"
     kafka_format "$node"
     log "starting $node on $KAFKA_HOST:$port (controller $cport, heap $KAFKA_HEAP_OPTS)"
-    # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS holds several options
+    # shellcheck disable=SC2086  # KAFKA_HEAP_OPTS and KAFKA_JVM_PERFORMANCE_OPTS hold several options
     setsid nohup "$PY" "$DEPLOY_DIR/supervise.py" --name "$node" --run-dir "$RUN_DIR" --grace 30 -- \
-        java $KAFKA_HEAP_OPTS \
-        -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-        -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
+        java $KAFKA_HEAP_OPTS $KAFKA_JVM_PERFORMANCE_OPTS -Djava.awt.headless=true \
         -Dlog4j2.configurationFile="$DEPLOY_DIR/kafka/log4j2.xml" \
         -Dxuncha.logdir="$LOG_DIR" -Dxuncha.logname="$node" -Dkafka.logs.dir="$LOG_DIR" \
         -cp "$CP" kafka.Kafka "$(node_props "$node")" \

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Project-local PostgreSQL 15 cluster on 127.0.0.1:15432 (XUNCHA_PG_PORT; data in .xuncha/pg),
 # SCRAM passwords for every role over TCP (generated into .xuncha/secrets).
+# The postmaster runs in the foreground (`postgres -D`, as the postgres user) under
+# deploy/local/supervise.py: started again with back-off when it dies (a SIGKILL included; it
+# replays its WAL before it accepts connections again). Stop: SIGINT, PostgreSQL's fast shutdown.
+# The pid file .xuncha/run/postgres.pid holds the supervisor's pid.
 #   pg.sh install | start | stop | status
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -35,9 +39,21 @@ pg_fix_traversal() {
     done
 }
 
+# pg_running: a postmaster runs on this data folder (supervised or not)
 pg_running() {
     [[ -f "$PG_DATA/PG_VERSION" ]] || return 1
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 || return 1
+}
+
+# pg_supervised: this deployment's supervisor of the postmaster lives
+pg_supervised() {
+    pid_alive "$RUN_DIR/postgres.pid"
+}
+
+# pg_restarts: how often the supervisor has started the postmaster again (0 without one)
+pg_restarts() {
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["restarts"])' \
+        "$RUN_DIR/postgres.supervisor.json" 2>/dev/null || echo 0
 }
 
 pg_ready() {
@@ -142,68 +158,110 @@ pg_init() {
     ok "initdb done in $(($(now_ms) - t0)) ms"
 }
 
+# pg_spawn: the postmaster in the foreground under supervise.py, as the postgres user; its
+# server log (stderr) and the supervisor's lines go to .xuncha/pg/postgresql.log
+pg_spawn() {
+    [[ -e "$PG_LOG" ]] || as_postgres touch "$PG_LOG"
+    ln -sfn ../pg/postgresql.log "$LOG_DIR/postgres.log"
+    local user=()
+    [[ $EUID -ne 0 ]] || user=(--user postgres)
+    setsid nohup "$PY" "$DEPLOY_DIR/supervise.py" --name postgres --run-dir "$RUN_DIR" \
+        --stop-signal INT --grace 60 "${user[@]}" -- \
+        "$PG_BIN/postgres" -D "$PG_DATA" >>"$PG_LOG" 2>&1 </dev/null &
+    echo $! >"$RUN_DIR/postgres.pid"
+}
+
 pg_start() {
     pg_install
     ensure_state_dirs
     ensure_secrets
-    if pg_running && pg_ready; then
+    if pg_supervised && pg_ready; then
         pg_secure
         ok "PostgreSQL already running on $PG_HOST:$PG_PORT"
         return 0
     fi
     pg_init
     pg_fix_traversal
-    if ! pg_running; then
+    if ! pg_supervised; then
+        rm -f "$RUN_DIR/postgres.pid"
+        if pg_running; then
+            # started by an older pg.sh (pg_ctl) or left behind by a killed supervisor: stopped
+            # and started again under the supervisor
+            log "PostgreSQL runs without the supervisor: restarting it under supervise.py"
+            as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null ||
+                die "cannot stop the unsupervised PostgreSQL (pg_ctl -D $PG_DATA stop)"
+        fi
         if port_in_use "$PG_PORT"; then
             die "port $PG_PORT is taken by another process (not this repo's cluster): stop it first"
         fi
         pg_write_config
-        [[ -e "$PG_LOG" ]] || as_postgres touch "$PG_LOG"
-        ln -sfn ../pg/postgresql.log "$LOG_DIR/postgres.log"
-        log "starting PostgreSQL on $PG_HOST:$PG_PORT"
-        local t0
-        t0=$(now_ms)
-        as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "${PG_RECOVERY_TIMEOUT:-600}" start >/dev/null || {
-            tail -n 30 "$PG_LOG" >&2
-            die "PostgreSQL did not start (log: $PG_LOG)"
-        }
-        ok "PostgreSQL started in $(($(now_ms) - t0)) ms"
+        log "starting PostgreSQL on $PG_HOST:$PG_PORT (supervised)"
+        pg_spawn
+    else
+        log "PostgreSQL (supervisor pid $(<"$RUN_DIR/postgres.pid")) runs but does not accept connections yet; waiting"
     fi
-    head -n 1 "$PG_DATA/postmaster.pid" >"$RUN_DIR/postgres.pid"
     # after a crash (SIGKILL, power loss) PostgreSQL replays its WAL before it accepts
-    # connections: wait for that as long as the server runs (up to PG_RECOVERY_TIMEOUT s)
-    local i said=0 limit=$((${PG_RECOVERY_TIMEOUT:-600} * 10))
+    # connections, and the supervisor may still wait to start it again: wait for both as long
+    # as the supervisor lives (up to PG_RECOVERY_TIMEOUT s), unless the postmaster keeps exiting
+    local t0 i said=0 limit=$((${PG_RECOVERY_TIMEOUT:-600} * 10)) restarts0
+    t0=$(now_ms)
+    restarts0="$(pg_restarts)"
     for ((i = 0; i < limit; i++)); do
         if pg_ready; then
+            ok "PostgreSQL accepts connections after $(($(now_ms) - t0)) ms"
             pg_secure
             return 0
         fi
-        if ! pg_running; then
+        if ! started_alive "$(<"$RUN_DIR/postgres.pid")"; then
             tail -n 30 "$PG_LOG" >&2
-            die "PostgreSQL stopped while starting (log: $PG_LOG)"
+            die "PostgreSQL's supervisor stopped while starting (log: $PG_LOG)"
+        fi
+        if (($(pg_restarts) - restarts0 >= 4)); then
+            tail -n 30 "$PG_LOG" >&2
+            die "PostgreSQL keeps exiting right after its start (log: $PG_LOG)"
         fi
         if ((i == 30 && !said)); then
-            log "PostgreSQL runs but does not accept connections yet (crash recovery?); waiting"
+            log "PostgreSQL does not accept connections yet (crash recovery?); waiting"
             said=1
         fi
         sleep 0.1
     done
     tail -n 30 "$PG_LOG" >&2
-    die "PostgreSQL runs but did not accept connections on $PG_HOST:$PG_PORT within ${PG_RECOVERY_TIMEOUT:-600}s"
+    die "PostgreSQL did not accept connections on $PG_HOST:$PG_PORT within ${PG_RECOVERY_TIMEOUT:-600}s"
 }
 
+# pg_stop: SIGTERM to the supervisor alone (never its process group: a SIGTERM to the postmaster
+# would be the smart shutdown, waiting for every client); it sends the postmaster SIGINT, the
+# fast shutdown, SIGKILL after 60 s. An unsupervised postmaster is stopped with pg_ctl.
 pg_stop() {
+    local f="$RUN_DIR/postgres.pid" pid i
+    if pid_alive "$f"; then
+        pid="$(<"$f")"
+        log "stopping PostgreSQL (supervisor pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 700; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && die "PostgreSQL's supervisor (pid $pid) did not stop within 70 s"
+        ok "PostgreSQL stopped"
+    fi
+    rm -f "$f"
     if pg_running; then
-        log "stopping PostgreSQL"
+        log "stopping PostgreSQL (not supervised)"
         as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null
         ok "PostgreSQL stopped"
     fi
-    rm -f "$RUN_DIR/postgres.pid"
 }
 
 pg_status() {
     if pg_running && pg_ready; then
-        echo "postgres: running on $PG_HOST:$PG_PORT (pid $(head -n 1 "$PG_DATA/postmaster.pid"))"
+        local note=", not supervised (make up restarts it under the supervisor)"
+        pg_supervised && note="$(supervision_note postgres)"
+        echo "postgres: running on $PG_HOST:$PG_PORT (pid $(head -n 1 "$PG_DATA/postmaster.pid"))$note"
+    elif pg_supervised; then
+        echo "postgres: starting or in crash recovery (not accepting connections yet)$(supervision_note postgres)"
+        return 1
     else
         echo "postgres: stopped"
         return 1

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """A small process supervisor for the local deployment (standard library only).
 
-    supervise.py --name NAME --run-dir DIR [--min-delay S] [--max-delay S] [--stable S] -- CMD...
+    supervise.py --name NAME --run-dir DIR [--min-delay S] [--max-delay S] [--stable S]
+                 [--grace S] [--stop-signal SIG] [--user USER] -- CMD...
 
 Runs CMD as its child and starts it again whenever it exits, as docker-compose's
 ``restart: unless-stopped`` does: the first restart comes after ``--min-delay`` (1 s), each
 further crash within ``--stable`` seconds (30 s) of its start doubles the delay up to
 ``--max-delay`` (30 s), and a child that ran for ``--stable`` seconds resets it. SIGTERM or
-SIGINT to the supervisor stops it: the child gets SIGTERM, then SIGKILL after ``--grace``
-seconds (20 s), and nothing is restarted any more.
+SIGINT to the supervisor stops it: the child gets ``--stop-signal`` (SIGTERM; PostgreSQL's
+postmaster gets SIGINT, its fast shutdown), then SIGKILL after ``--grace`` seconds (20 s), and
+nothing is restarted any more. ``--user`` runs the child as that user (the supervisor runs as
+root, PostgreSQL refuses to).
 
 It keeps ``DIR/NAME.supervisor.json`` current (written atomically): the child's pid, how many
 times it was restarted, how and when the last one ended, the delay of the next restart
@@ -63,6 +66,8 @@ class Supervisor:
         self.max_delay: float = args.max_delay
         self.stable: float = args.stable
         self.grace: float = args.grace
+        self.stop_signal = signal.Signals[f"SIG{args.stop_signal.upper().removeprefix('SIG')}"]
+        self.user: str | None = args.user
         self.status_file = Path(args.run_dir) / f"{self.name}.supervisor.json"
         self.stopping = False
         self.child: subprocess.Popen[bytes] | None = None
@@ -90,7 +95,7 @@ class Supervisor:
     def _on_signal(self, signum: int, _frame: Any) -> None:
         self.stopping = True
         if self.child is not None and self.child.poll() is None:
-            self.child.send_signal(signal.SIGTERM)
+            self.child.send_signal(self.stop_signal)
             signal.alarm(max(1, round(self.grace)))  # then SIGKILL (_on_alarm)
 
     def _sleep(self, seconds: float) -> None:
@@ -106,7 +111,7 @@ class Supervisor:
         code = 0
         while not self.stopping:
             started = time.monotonic()
-            self.child = subprocess.Popen(self.cmd, preexec_fn=_die_with_parent)
+            self.child = self._spawn()
             self.status.update(
                 child_pid=self.child.pid, child_started_at=_now(), state="running", next_delay_s=0
             )
@@ -133,6 +138,25 @@ class Supervisor:
         self._write()
         return 0
 
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        if self.user is None:
+            return subprocess.Popen(self.cmd, preexec_fn=_die_with_parent)
+        import pwd
+
+        entry = pwd.getpwnam(self.user)
+        env = dict(os.environ, HOME=entry.pw_dir, USER=self.user, LOGNAME=self.user)
+        # the user is switched before preexec_fn runs, so the parent-death signal (cleared by a
+        # change of credentials) is set after it and holds
+        return subprocess.Popen(
+            self.cmd,
+            preexec_fn=_die_with_parent,
+            user=entry.pw_uid,
+            group=entry.pw_gid,
+            extra_groups=[],
+            env=env,
+            cwd="/",
+        )
+
     def _wait_child(self) -> int:
         """Block until the child exits (no polling: an idle supervisor costs nothing)."""
         assert self.child is not None
@@ -152,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-delay", type=float, default=30.0)
     parser.add_argument("--stable", type=float, default=30.0)
     parser.add_argument("--grace", type=float, default=20.0)
+    parser.add_argument("--stop-signal", default="TERM")
+    parser.add_argument("--user", default=None)
     parser.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.cmd and args.cmd[0] == "--":

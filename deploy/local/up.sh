@@ -140,7 +140,7 @@ if [[ "${XUNCHA_METRICS:-}" == 1 ]]; then
     echo "prometheus   http://127.0.0.1:${XUNCHA_PROMETHEUS_PORT:-9090}/alerts   (queries: docs/operations.md)"
 fi
 echo "logs         $LOG_DIR/*.log   (make logs)"
-echo "supervised   every service and broker restarts when it dies (make status shows restarts)"
+echo "supervised   every service, broker and PostgreSQL restarts when it dies (make status shows restarts)"
 echo "stop         make down   (data kept; make clean wipes it)"
 echo
 ok "up in $(($(now_ms) - T0)) ms"

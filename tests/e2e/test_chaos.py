@@ -14,10 +14,11 @@ Brokers are killed only when the session's Kafka is the local deployment's and h
 supervisor starts it again. (With the one broker of ``make test`` a kill stops the whole flow
 until the broker is back; tests/integration/test_relay_and_consumers.py kills a private broker
 under a running relay and consumer group instead.) PostgreSQL is the local deployment's too:
-killed with SIGKILL (the postmaster) and started again with ``deploy/local/pg.sh start``, which
-waits for its crash recovery. Every killed copy must be back by itself at the end (its
-supervisor counted each restart), and while something is down a request is answered at once - a
-refused connection, or a 503 problem with ``Retry-After`` - never left hanging.
+killed with SIGKILL (the postmaster), started again by its supervisor; ``deploy/local/pg.sh
+start`` (what ``make up`` runs) then waits for its crash recovery. Every killed copy must be
+back by itself at the end (its supervisor counted each restart), and while something is down
+a request is answered at once - a refused connection, or a 503 problem with ``Retry-After`` -
+never left hanging.
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ class Chaos:
         except (FileNotFoundError, ValueError, IndexError):
             return None
         os.kill(pid, signal.SIGKILL)
-        # the local deployment starts it again (and waits for its crash recovery)
+        # its supervisor starts it again; pg.sh start waits for the crash recovery
         await asyncio.to_thread(
             subprocess.run,
             [str(REPO / "deploy/local/pg.sh"), "start"],

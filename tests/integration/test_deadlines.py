@@ -15,7 +15,7 @@ import sys
 import textwrap
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -325,6 +325,86 @@ async def test_provisional_due_date_recomputed_when_the_year_arrives(db, tmp_pat
     assert [f.stage.value for f in await worker.fire_due()] == ["overdue"]
     [overdue] = await events_of(db, "intake.AcceptanceNoticeOverdue")
     assert overdue["payload"]["due_date"] == "2027-01-11"
+
+
+class ShiftedClock:
+    """The real clock moved to ``at`` at construction: it keeps running with real time, so a
+    deadline ``seconds`` ahead of it is due ``seconds`` of real time later."""
+
+    def __init__(self, at: datetime) -> None:
+        self.offset = at - datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def counting_passes(worker: DeadlineWorker) -> list[datetime | None]:
+    """Each look of the running worker at the earliest open deadline (``next_due``)."""
+    seen: list[datetime | None] = []
+    next_due = worker.next_due
+
+    async def counted() -> datetime | None:
+        due = await next_due()
+        seen.append(due)
+        return due
+
+    worker.next_due = counted  # type: ignore[method-assign]
+    return seen
+
+
+async def wait_for_events(db, event_type: str, n: int, seconds: float = 60) -> list[dict]:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while len(found := await events_of(db, event_type)) < n:
+        assert asyncio.get_running_loop().time() < deadline, f"no {event_type} after {seconds}s"
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def test_the_running_worker_catches_up_at_once_after_being_down(db, tmp_path):
+    """Started after a stage fell due (the service was down): its first pass fires it."""
+    clocks = make_clocks("rectification", ManualClock(FEEDBACK_AT), tmp_path)
+    _, started = await feed_back(db, clocks)
+    clocks.now = ShiftedClock(started.yellow_at + timedelta(hours=1))
+    worker = DeadlineWorker(db.pool, PostgresEventStore(db.pool), clocks, [FORMAL_REPORT])
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop, poll_interval=1.0, idle_interval=600))
+    try:
+        [warning] = await wait_for_events(db, "rectification.DeadlineWarningRaised", 1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert warning["payload"]["colour"] == "yellow"
+
+
+async def test_the_running_worker_sleeps_until_the_next_due_moment(db, tmp_path):
+    """Idle, it neither polls nor misses: a commit that starts a deadline wakes it (the events
+    channel), it then sleeps until that deadline's first stage is due and fires it, with no
+    look in between but the early ones. The idle interval (600 s) is far beyond the test."""
+    clocks = make_clocks("rectification", ManualClock(FEEDBACK_AT), tmp_path)
+    worker = DeadlineWorker(db.pool, PostgresEventStore(db.pool), clocks, [FORMAL_REPORT])
+    yellow_at = datetime(2026, 11, 10, 0, 0, tzinfo=CST)  # of a deadline fed back at FEEDBACK_AT
+    clocks.now = ShiftedClock(yellow_at - timedelta(seconds=4))
+    passes = counting_passes(worker)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop, poll_interval=1.0, idle_interval=600))
+    try:
+        while not passes:  # the first pass: no open deadline, so it sleeps the idle interval
+            await asyncio.sleep(0.05)
+        assert passes == [None]
+        _, started = await feed_back(db, clocks)  # an event and its deadline: one commit
+        assert started.yellow_at == yellow_at
+        assert clocks.now() < yellow_at  # not due yet when it was started
+        [warning] = await wait_for_events(db, "rectification.DeadlineWarningRaised", 1)
+        assert warning["payload"]["colour"] == "yellow"
+        assert warning["occurred_at"] == yellow_at
+        await asyncio.sleep(1.5)  # the commit of the firing wakes it once more, then it sleeps
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    # woken by the start's commit, then by the due moment (a timer may wake it a hair early
+    # once), then by the firing's own commit: a handful of looks, not one per second
+    assert 3 <= len(passes) <= 6, passes
+    assert passes[1] == yellow_at
 
 
 async def test_two_workers_racing_fire_each_deadline_once(db, tmp_path):

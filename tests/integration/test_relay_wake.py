@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from xuncha_shared.eventstore import NO_STREAM, PostgresEventStore
 from xuncha_shared.relay import OutboxRelay
+from xuncha_shared.settings import database_url_for
 
 from tests.support.events import petition
 
@@ -85,5 +86,51 @@ async def test_idle_relay_sleeps_and_a_commit_wakes_it(fresh_db, fresh_topics, i
             await conn.close()
         await _until(await published(2), "the second event to be published", IDLE / 4)
     finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_a_notified_commit_held_back_past_the_fast_window_is_not_left_to_the_idle_poll(
+    fresh_db, fresh_topics, infra
+) -> None:
+    """A commit notified while an older transaction of the cluster is open stays owed: the
+    relay polls every second until it is out, not only at its (here 600 s) idle interval."""
+    relay = OutboxRelay(
+        fresh_db.pool,
+        bootstrap=infra.kafka_bootstrap,
+        service="intake",
+        topic_prefix=fresh_topics,
+        idle_poll_interval=IDLE,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    blocker: asyncpg.Connection = await asyncpg.connect(
+        database_url_for(infra.pg_admin_url, "postgres")
+    )
+    try:
+        await asyncio.wait_for(relay.ready.wait(), 60)
+
+        async def listening() -> bool:
+            return relay.commits is not None and relay.commits.listening
+
+        await _until(listening, "the relay to listen")
+        tx = blocker.transaction()
+        await tx.start()
+        await blocker.fetchval("SELECT txid_current()")  # holds back every later commit
+        await PostgresEventStore(fresh_db.pool).append(
+            "petition", "owed-1", NO_STREAM, [petition()]
+        )
+        await asyncio.sleep(3.5)  # past the short-poll window: the event is still held back
+        assert relay.commits is not None
+        assert relay.published == 0 and relay.commits.notified >= 1
+        assert relay.commits.owed
+        await tx.rollback()
+
+        async def published() -> bool:
+            return relay.published >= 1
+
+        await _until(published, "the held-back event to be published", IDLE / 4)
+    finally:
+        await blocker.close()
         stop.set()
         await asyncio.wait_for(task, 30)

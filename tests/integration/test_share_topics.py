@@ -14,8 +14,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from xuncha_reporting.adapters.schema import SHARE_CHANNEL
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.share_publisher import publish_pending
+from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import share_topic
 from xuncha_shared.kafka import KafkaSecurity, producer_config
@@ -158,3 +160,21 @@ async def test_a_department_cannot_write_any_share_topic(infra: Any) -> None:
             )
     finally:
         await producer.stop()
+
+
+async def test_a_new_feed_item_notifies_the_share_publisher(reporting: InProcessService) -> None:
+    """Idle, the publisher sleeps on SHARE_CHANNEL (10 s between looks): a committed feed item
+    wakes it at once (the statement trigger of projection.feed_items)."""
+    items = CommitSignal(
+        reporting.ctx.pool, poll_interval=0.02, idle_interval=600, channel=SHARE_CHANNEL
+    )
+    await items.listen()
+    try:
+        assert items.listening
+        stop = asyncio.Event()
+        await items.wait_at_most(stop, 0)  # forget anything notified before
+        item = await add_item(reporting, DISCIPLINE, "通知测试")
+        assert await items.wait_at_most(stop, 30), f"no notification for {item}"
+        assert items.notified >= 1
+    finally:
+        await items.close()

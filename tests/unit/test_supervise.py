@@ -48,7 +48,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _start(run_dir: Path, name: str, *child: str, **options: float) -> subprocess.Popen[bytes]:
+def _start(
+    run_dir: Path, name: str, *child: str, **options: float | str
+) -> subprocess.Popen[bytes]:
     args = [sys.executable, str(SUPERVISE), "--name", name, "--run-dir", str(run_dir)]
     for key, value in options.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
@@ -110,3 +112,25 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_grace(tmp_path: Path) -> N
     assert sup.wait(30) == 0
     assert not _alive(child)
     assert _status(tmp_path, "stubborn")["last_exit"] == "signal 9 (SIGKILL)"
+
+
+def test_the_stop_signal_is_the_one_asked_for(tmp_path: Path) -> None:
+    """PostgreSQL's postmaster is stopped with SIGINT (fast shutdown): SIGTERM would be its smart
+    shutdown, which waits for every client to leave."""
+    got = tmp_path / "got"
+    code = (
+        "import pathlib, signal, sys, time\n"
+        "def on(signum, _):\n"
+        "    pathlib.Path(sys.argv[1]).write_text(signal.Signals(signum).name)\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, on)\n"
+        "signal.signal(signal.SIGTERM, on)\n"
+        "pathlib.Path(sys.argv[1] + '.ready').touch()\n"
+        "time.sleep(600)\n"
+    )
+    sup = _start(tmp_path, "pg", sys.executable, "-c", code, str(got), stop_signal="INT")
+    _until(Path(f"{got}.ready").exists, "the child's handlers")
+    sup.send_signal(signal.SIGTERM)
+    assert sup.wait(30) == 0
+    assert got.read_text() == "SIGINT"
+    assert _status(tmp_path, "pg")["last_exit"] == "exit code 0"

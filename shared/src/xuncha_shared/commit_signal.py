@@ -8,11 +8,14 @@ notification when that transaction commits (once per transaction, however many s
 
 The commit-safe read may still hold a committed event back for a moment (an older transaction
 of the cluster is still open: docs/event-store.md), so after a notification or a non-empty read
-the relay keeps its short poll for :data:`FAST_WINDOW_S`; after that it waits for the next
-notification, and polls at ``idle_interval`` anyway: a notification lost with a dropped
-connection, or a hold-back longer than the window, costs at most that interval. Without a
-listening connection (it failed or was closed) the relay polls at the short interval, as
-before.
+the relay keeps its short poll for :data:`FAST_WINDOW_S`. A notified commit stays *owed* until
+the relay has found nothing held back (``settled()``): while it is owed the relay polls every
+:data:`OWED_POLL_S`, so a hold-back longer than the window delays an event by at most that.
+Otherwise it waits for the next notification, and polls at ``idle_interval`` anyway (10 s by
+default, ``XUNCHA_RELAY_IDLE_POLL_MS``): an event written without a notification (triggers
+disabled by a bulk load) costs at most that. A dropped listening connection wakes the relay at
+once; without a listening connection (it failed or was closed) the relay polls at the short
+interval, as before.
 """
 
 from __future__ import annotations
@@ -30,18 +33,30 @@ log = logging.getLogger("xuncha.relay")
 
 #: after a notification or a non-empty read: short polls for this long (seconds)
 FAST_WINDOW_S = 2.0
+#: while a notified commit may still be held back: polls this often (seconds)
+OWED_POLL_S = 1.0
 
 
 class CommitSignal:
-    """A LISTEN on :data:`EVENTS_CHANNEL` over a connection of ``pool``, held while open."""
+    """A LISTEN on ``channel`` (:data:`EVENTS_CHANNEL`) over a connection of ``pool``, held
+    while open."""
 
-    def __init__(self, pool: asyncpg.Pool, *, poll_interval: float, idle_interval: float) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        poll_interval: float,
+        idle_interval: float,
+        channel: str = EVENTS_CHANNEL,
+    ) -> None:
         self.pool = pool
+        self.channel = channel
         self.poll_interval = poll_interval
         self.idle_interval = max(idle_interval, poll_interval)
         self._conn: Any = None
         self._woken = asyncio.Event()
         self._fast_until = 0.0
+        self._owed = False
         #: notifications received (for tests and metrics)
         self.notified = 0
 
@@ -57,7 +72,7 @@ class CommitSignal:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             return
         try:
-            await conn.add_listener(EVENTS_CHANNEL, self._notified)
+            await conn.add_listener(self.channel, self._notified)
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             await self.pool.release(conn)
@@ -73,13 +88,24 @@ class CommitSignal:
             return
         with contextlib.suppress(Exception):
             conn.remove_termination_listener(self._lost)
-            await conn.remove_listener(EVENTS_CHANNEL, self._notified)
+            await conn.remove_listener(self.channel, self._notified)
         with contextlib.suppress(Exception):
             await self.pool.release(conn)
 
     def _notified(self, *_: object) -> None:
         self.notified += 1
+        self._owed = True
         self._woken.set()
+
+    @property
+    def owed(self) -> bool:
+        """A commit was notified and the short-poll window has passed without the relay having
+        found nothing held back since (see :meth:`settled`)."""
+        return self._owed and asyncio.get_running_loop().time() >= self._fast_until
+
+    def settled(self) -> None:
+        """Nothing committed waits any more (the relay checked): back to the long idle poll."""
+        self._owed = False
 
     def _lost(self, *_: object) -> None:
         self._woken.set()  # look now, then poll at the short interval (``listening`` is false)
@@ -103,16 +129,26 @@ class CommitSignal:
         loop = asyncio.get_running_loop()
         if not self.listening or loop.time() < self._fast_until:
             timeout = self.poll_interval
+        elif self._owed:
+            timeout = min(OWED_POLL_S, self.idle_interval)
         else:
             timeout = self.idle_interval
-        woken = asyncio.ensure_future(self._woken.wait())
-        stopped = asyncio.ensure_future(stop.wait())
-        try:
-            first = asyncio.FIRST_COMPLETED
-            await asyncio.wait({woken, stopped}, timeout=timeout, return_when=first)
-        finally:
-            woken.cancel()
-            stopped.cancel()
+        if await self.wait_at_most(stop, timeout):
+            self.stay_fast()
+
+    async def wait_at_most(self, stop: asyncio.Event, seconds: float) -> bool:
+        """Until a commit is notified, ``stop`` is set, or ``seconds`` passed; True when
+        a commit was notified (meanwhile or since the last wait)."""
+        if not self._woken.is_set() and not stop.is_set() and seconds > 0:
+            woken = asyncio.ensure_future(self._woken.wait())
+            stopped = asyncio.ensure_future(stop.wait())
+            try:
+                first = asyncio.FIRST_COMPLETED
+                await asyncio.wait({woken, stopped}, timeout=seconds, return_when=first)
+            finally:
+                woken.cancel()
+                stopped.cancel()
         if self._woken.is_set():
             self._woken.clear()
-            self.stay_fast()
+            return True
+        return False

@@ -310,6 +310,8 @@ class Sampler:
     def __init__(self, interval: float = 15.0) -> None:
         self.interval = interval
         self.samples: list[SampleFn] = []
+        #: called once when ``run`` ends (clients a sampling function keeps open)
+        self.closers: list[SampleFn] = []
 
     def add(self, fn: SampleFn) -> None:
         self.samples.append(fn)
@@ -322,7 +324,12 @@ class Sampler:
                 log.debug("metrics sample %s failed: %r", getattr(fn, "__name__", fn), exc)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            await self.sample_once()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
+        try:
+            while not stop.is_set():
+                await self.sample_once()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.interval)
+        finally:
+            for close in self.closers:
+                with contextlib.suppress(Exception):
+                    await close()

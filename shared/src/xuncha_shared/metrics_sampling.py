@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from xuncha_shared.eventstore.postgres import COMMITTED
 from xuncha_shared.kafka import KafkaSecurity, topic_partitions
 from xuncha_shared.metrics import clear_gauge, set_gauge
 
-__all__ = ["LAG_CAP", "consumer_lag", "deadlines_due", "relay_lag"]
+__all__ = ["LAG_CAP", "ConsumerLag", "consumer_lag", "deadlines_due", "relay_lag"]
 
 #: counting stops here (a lag this large is an alert either way; counting on would be slow)
 LAG_CAP = 1_000_000
@@ -66,44 +67,100 @@ async def consumer_lag(
     *,
     admin_factory: Callable[..., Any] | None = None,
 ) -> dict[tuple[str, str, int], int]:
-    """Sample the lag of each ``(label, group_id, topics)``; returns ``{(label, topic,
-    partition): lag}``. ``label`` is the consumer's name (its group without the deployment's
-    topic prefix)."""
-    from xuncha_shared.provision.kafka import kafka_admin
-
-    groups = list(groups)
-    out: dict[tuple[str, str, int], int] = {}
-    if not groups:
-        return out
-    factory = admin_factory or kafka_admin
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, **security.aiokafka()
-    )
-    await consumer.start()
+    """Sample the lag of each ``(label, group_id, topics)`` once, with clients of its own;
+    returns ``{(label, topic, partition): lag}``. ``label`` is the consumer's name (its group
+    without the deployment's topic prefix)."""
+    lag = ConsumerLag(bootstrap, security, admin_factory=admin_factory)
     try:
-        async with factory(bootstrap, security=security) as admin:
-            for label, group_id, topics in groups:
-                committed = await admin.list_consumer_group_offsets(group_id)
-                partitions: list[TopicPartition] = []
-                for topic in topics:
-                    partitions.extend(await topic_partitions(consumer, topic))
-                if not partitions:
-                    continue
-                ends = await consumer.end_offsets(partitions)
-                starts = await consumer.beginning_offsets(partitions)
-                clear_gauge("consumer_lag", group=label)
-                for tp in partitions:
-                    meta = committed.get(tp)
-                    at = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
-                    lag = max(int(ends[tp]) - int(at), 0)
-                    out[(label, tp.topic, tp.partition)] = lag
-                    set_gauge(
-                        "consumer_lag",
-                        lag,
-                        group=label,
-                        topic=tp.topic,
-                        partition=str(tp.partition),
-                    )
+        return await lag.sample(groups)
     finally:
-        await consumer.stop()
+        await lag.close()
+
+
+class ConsumerLag:
+    """:func:`consumer_lag` with its Kafka clients (a consumer for the offsets, an admin client
+    for the groups' commits) kept open from one sample to the next, as the service's sampler
+    uses it: opening them for every sample cost two SASL/SCRAM handshakes and metadata requests
+    every 15 s, on the service and on the broker alike, which was a good part of an idle
+    deployment's CPU. A failed sample closes them; the next one opens new ones."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        security: KafkaSecurity,
+        *,
+        admin_factory: Callable[..., Any] | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.security = security
+        self.admin_factory = admin_factory
+        self._clients: tuple[contextlib.AsyncExitStack, AIOKafkaConsumer, Any] | None = None
+
+    async def _open(self) -> tuple[contextlib.AsyncExitStack, AIOKafkaConsumer, Any]:
+        from xuncha_shared.provision.kafka import kafka_admin
+
+        factory = self.admin_factory or kafka_admin
+        stack = contextlib.AsyncExitStack()
+        try:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                enable_auto_commit=False,
+                **self.security.aiokafka(),
+            )
+            await consumer.start()
+            stack.push_async_callback(consumer.stop)
+            admin = await stack.enter_async_context(factory(self.bootstrap, security=self.security))
+        except BaseException:
+            await stack.aclose()
+            raise
+        return stack, consumer, admin
+
+    async def close(self) -> None:
+        clients, self._clients = self._clients, None
+        if clients is not None:
+            with contextlib.suppress(Exception):
+                await clients[0].aclose()
+
+    async def sample(
+        self, groups: Iterable[tuple[str, str, Sequence[str]]]
+    ) -> dict[tuple[str, str, int], int]:
+        groups = list(groups)
+        if not groups:
+            return {}
+        if self._clients is None:
+            self._clients = await self._open()
+        _, consumer, admin = self._clients
+        try:
+            return await _sample(consumer, admin, groups)
+        except Exception:
+            await self.close()
+            raise
+
+
+async def _sample(
+    consumer: AIOKafkaConsumer, admin: Any, groups: list[tuple[str, str, Sequence[str]]]
+) -> dict[tuple[str, str, int], int]:
+    out: dict[tuple[str, str, int], int] = {}
+    for label, group_id, topics in groups:
+        committed = await admin.list_consumer_group_offsets(group_id)
+        partitions: list[TopicPartition] = []
+        for topic in topics:
+            partitions.extend(await topic_partitions(consumer, topic))
+        if not partitions:
+            continue
+        ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
+        clear_gauge("consumer_lag", group=label)
+        for tp in partitions:
+            meta = committed.get(tp)
+            at = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
+            lag = max(int(ends[tp]) - int(at), 0)
+            out[(label, tp.topic, tp.partition)] = lag
+            set_gauge(
+                "consumer_lag",
+                lag,
+                group=label,
+                topic=tp.topic,
+                partition=str(tp.partition),
+            )
     return out

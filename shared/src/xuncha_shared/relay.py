@@ -188,7 +188,7 @@ class OutboxRelay:
         topic_prefix: str = "",
         batch_size: int = 1000,
         poll_interval: float = 0.02,
-        idle_poll_interval: float = 1.0,
+        idle_poll_interval: float = 10.0,
         producer: AIOKafkaProducer | None = None,
     ) -> None:
         self.pool = pool
@@ -376,6 +376,8 @@ class OutboxRelay:
                     rows = await self.read_rows(read_from)
                 if not rows:
                     idle_since = idle_since or loop.time()
+                    if commits.owed and await self.check_held_back(read_from) is None:
+                        commits.settled()  # every notified commit is out: the long poll again
                     if loop.time() - idle_since >= HELD_BACK_REPORT_S:
                         idle_since = loop.time()
                         held = await self.check_held_back(read_from)

@@ -319,14 +319,17 @@ def metrics_sampler(ctx: ServiceContext, parts: Sequence[str]) -> metrics.Sample
         sampler.add(relay)
         sampler.add(deadlines)
     if "consumers" in parts and ctx.consumers:
+        # its Kafka clients stay open between samples (closed when the sampler stops)
+        lag = metrics_sampling.ConsumerLag(
+            ctx.settings.kafka_bootstrap, client_security(ctx.settings)
+        )
 
         async def consumers() -> None:
             groups = [(c.name, c.group_id, c.topics) for c in ctx.consumers.values()]
-            await metrics_sampling.consumer_lag(
-                ctx.settings.kafka_bootstrap, client_security(ctx.settings), groups
-            )
+            await lag.sample(groups)
 
         sampler.add(consumers)
+        sampler.closers.append(lag.close)
     return sampler
 
 

@@ -27,7 +27,7 @@
 | XUNCHA_KEK | base64 32-byte key-encryption key for informant data keys | dev key (warned) |
 | XUNCHA_RECEIPT_KEY | base64 key (≥ 32 bytes): receipt codes' HMAC (intake) | dev key (warned) |
 | XUNCHA_RELAY_POLL_MS | relay poll right after a commit was notified or read | 20 |
-| XUNCHA_RELAY_IDLE_POLL_MS | relay poll when idle (it wakes on commit: commit_signal) | 1000 |
+| XUNCHA_RELAY_IDLE_POLL_MS | relay poll when idle, nothing notified owed (commit_signal) | 10000 |
 | XUNCHA_STATE_DIR | local state folder (keys, demo tokens, metric files) | ./.xuncha (cwd) |
 | XUNCHA_SECRETS_DIR | the local deployment's generated secrets | <state>/secrets |
 
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     kek: str | None = None
     receipt_key: str | None = None
     relay_poll_ms: int = 20
-    relay_idle_poll_ms: int = 1000
+    relay_idle_poll_ms: int = 10000
     state_dir: str | None = None
     metrics_interval_seconds: float = Field(default=15.0, gt=0)
     metrics_textfile_dir: str | None = None

@@ -19,26 +19,29 @@ topics and only the department's principal ``dept-<department>`` may read its ow
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
+from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.contracts.topics import share_topic
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.kafka import client_security, producer_config
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.schema import LIVE_SCHEMA
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA, SHARE_CHANNEL
 
 log = logging.getLogger("xuncha.reporting.share")
 
 #: the message's own name and version (a consumer outside xuncha checks them)
 MESSAGE_SCHEMA = "xuncha.share-item"
 MESSAGE_VERSION = 1
+#: without a listening connection: looks this often
 POLL_SECONDS = 1.0
+#: listening for new feed items (SHARE_CHANNEL): looks at least this often anyway
+IDLE_POLL_SECONDS = 10.0
 BATCH = 500
 
 SCHEMA = """
@@ -123,6 +126,11 @@ async def run_share_publisher(ctx: ServiceContext, stop: asyncio.Event) -> None:
         )
     )
     await producer.start()
+    # new items notify SHARE_CHANNEL when their transaction commits: idle, it sleeps until then
+    items = CommitSignal(
+        ctx.pool, poll_interval=POLL_SECONDS, idle_interval=IDLE_POLL_SECONDS, channel=SHARE_CHANNEL
+    )
+    await items.listen()
     try:
         while not stop.is_set():
             try:
@@ -133,7 +141,7 @@ async def run_share_publisher(ctx: ServiceContext, stop: asyncio.Event) -> None:
             if published:
                 log.info("share topics: published %d feed item(s)", published)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+            await items.wait_at_most(stop, IDLE_POLL_SECONDS if items.listening else POLL_SECONDS)
     finally:
+        await items.close()
         await producer.stop()

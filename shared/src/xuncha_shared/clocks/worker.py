@@ -41,6 +41,7 @@ from xuncha_shared.clocks.deadlines import (
     Schedule,
     Stage,
 )
+from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.envelope import SYSTEM_ACTOR, Actor, EventPayload
 from xuncha_shared.eventstore.base import ANY_VERSION, ConcurrencyError, EventStore, NewEvent
 from xuncha_shared.ids import uuid7
@@ -57,6 +58,18 @@ ORDER BY next_fire_at
 LIMIT $3
 FOR UPDATE SKIP LOCKED
 """
+
+_NEXT_DUE_SQL = """
+SELECT min(next_fire_at) FROM deadlines
+WHERE state IN ('running', 'warning_yellow', 'warning_red') AND kind = ANY($1::text[])
+"""
+
+#: the longest the worker sleeps while listening for commits: a deadline row written by a
+#: transaction that added no event (none does today), or a calendar file that changed, is
+#: looked at after at most this long
+IDLE_POLL_S = 30.0
+#: how far after a deadline's moment the sleeping worker wakes for it (timers may fire early)
+_LATE_BY_S = 0.02
 
 _MARK_SQL = """
 UPDATE deadlines d
@@ -301,25 +314,73 @@ class DeadlineWorker:
 
     # ---- running -----------------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
-        """Fire and recompute every ``poll_interval`` seconds until ``stop``; a failure is
-        logged and retried at the next tick (it never stops the service)."""
-        while not stop.is_set():
-            try:
+    async def next_due(self) -> datetime | None:
+        """When the earliest open deadline of these kinds fires next (None: none is open)."""
+        due: datetime | None = await self.pool.fetchval(_NEXT_DUE_SQL, list(self.kinds))
+        return due
+
+    async def run(
+        self,
+        stop: asyncio.Event,
+        poll_interval: float = 1.0,
+        idle_interval: float = IDLE_POLL_S,
+    ) -> None:
+        """Fire what is due, then sleep until the next deadline is due, until a commit of the
+        service is notified (it may have started or moved one: deadlines start in the unit of
+        work of an event, whose commit notifies the events channel, see
+        :mod:`xuncha_shared.commit_signal`), or at most ``idle_interval`` seconds; ``stop``
+        ends it. Notified commits make it look at most once per ``poll_interval``. Without a
+        listening connection it looks every ``poll_interval`` as before. After a restart the
+        first pass fires everything that fell due meanwhile. A failure is logged and retried
+        after ``poll_interval`` (it never stops the service)."""
+        loop = asyncio.get_running_loop()
+        commits = CommitSignal(self.pool, poll_interval=poll_interval, idle_interval=idle_interval)
+        await commits.listen()
+        try:
+            while not stop.is_set():
+                looked_at = loop.time()
+                sleep = await self._pass(poll_interval, idle_interval)
+                if not commits.listening:
+                    sleep = min(sleep, poll_interval)
+                if await commits.wait_at_most(stop, sleep):
+                    # a burst of commits: one look per poll_interval, as the old poll did
+                    rest = poll_interval - (loop.time() - looked_at)
+                    if rest > 0:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), rest)
+        finally:
+            await commits.close()
+
+    async def _pass(self, poll_interval: float, idle_interval: float) -> float:
+        """One look: fire what is due, recompute provisional deadlines when the calendar
+        changed; returns how long to sleep (until the next deadline is due)."""
+        try:
+            due = await self.next_due()
+            if due is not None and due <= self.clocks.now():
                 fired = await self.fire_due()
                 if fired:
                     log.info("%s: %d deadline firing(s)", self.clocks.service, len(fired))
-                recomputed = await self.recompute_provisional()
-                if recomputed:
-                    log.info(
-                        "%s: %d provisional deadline(s) recomputed",
-                        self.clocks.service,
-                        len(recomputed),
-                    )
-            except Exception:
-                log.exception("%s: deadline worker pass failed", self.clocks.service)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll_interval)
+                due = await self.next_due()
+                if due is not None and due <= self.clocks.now():
+                    # still due: rows another copy holds right now (SKIP LOCKED), or batches
+                    # retried; look again after the poll interval rather than at once
+                    return poll_interval
+            recomputed = await self.recompute_provisional()
+            if recomputed:
+                log.info(
+                    "%s: %d provisional deadline(s) recomputed",
+                    self.clocks.service,
+                    len(recomputed),
+                )
+                due = await self.next_due()
+        except Exception:
+            log.exception("%s: deadline worker pass failed", self.clocks.service)
+            return poll_interval
+        if due is None:
+            return idle_interval
+        # a little after the moment, so that `next_fire_at <= now` holds when it wakes
+        until = (due - self.clocks.now()).total_seconds() + _LATE_BY_S
+        return min(max(until, 0.0), idle_interval)
 
 
 def _rescheduled(
@@ -353,9 +414,10 @@ async def run_deadline_worker(
     stop: asyncio.Event,
     *,
     poll_interval: float = 1.0,
+    idle_interval: float = IDLE_POLL_S,
 ) -> None:
     """A service's deadline worker until ``stop`` (started beside the relay, see
     docs/clocks.md). Any number of copies may run: each firing happens once."""
     if not kinds:
         return
-    await DeadlineWorker(pool, store, clocks, kinds).run(stop, poll_interval)
+    await DeadlineWorker(pool, store, clocks, kinds).run(stop, poll_interval, idle_interval)

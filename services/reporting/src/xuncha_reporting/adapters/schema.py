@@ -19,6 +19,9 @@ LIVE_SCHEMA = "projection"
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 #: Projection tables and their key columns (for comparing two schemas).
+#: notified when feed items are inserted (their transaction's commit wakes the share publisher)
+SHARE_CHANNEL = "xuncha_share_items"
+
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "facts": ("metric", "entity_key"),
     "counters": ("jurisdiction", "metric"),
@@ -79,6 +82,15 @@ CREATE TABLE IF NOT EXISTS {s}.feed_items (
 );
 CREATE INDEX IF NOT EXISTS feed_items_by_department
     ON {s}.feed_items (department, occurred_at DESC, item_id);
+-- new items wake the share publisher when their transaction commits (share_publisher.py)
+CREATE OR REPLACE FUNCTION {s}.feed_items_notify() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM pg_notify('{SHARE_CHANNEL}', '');
+    RETURN NULL;
+END
+$f$;
+CREATE OR REPLACE TRIGGER feed_items_notify AFTER INSERT ON {s}.feed_items
+    FOR EACH STATEMENT EXECUTE FUNCTION {s}.feed_items_notify();
 
 -- 签收: kept apart from the items, so the order in which both arrive does not matter
 CREATE TABLE IF NOT EXISTS {s}.feed_acks (
