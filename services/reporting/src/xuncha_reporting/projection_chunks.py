@@ -13,6 +13,7 @@ cores; the chunks are still written one after the other, in order.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -92,6 +93,9 @@ def init_worker(schema: str, rules: DeadlineRules, rows: Sequence[Row]) -> None:
     """A worker process's state: the run's tables (its schema, its pinned rules) and the
     ordered rows of the history (inherited from the parent when forked)."""
     global _worker_tables, _worker_rows
+    # what the parent had is never collected here: without this, the worker's first full
+    # collection would walk (and so copy, page by page) the parent's whole heap
+    gc.freeze()
     _worker_tables = ProjectionTables(schema, rules=rules)
     _worker_rows = rows
 
