@@ -1,12 +1,15 @@
 """Rebuild the reporting projection from the event history (``xuncha projections rebuild``).
 
 1. A fresh schema ``rebuild_<UTC timestamp>_<random>`` in reporting's database, with the same
-   (empty) tables as the live ``projection`` schema, created as the database's owner.
+   (empty) tables as the live ``projection`` schema, created as the database's owner, for a bulk
+   load (``schema.bulk_ddl``: unlogged, the secondary indexes built once the rows are in; made
+   logged before it is kept or swapped in).
 2. Every service's ``events`` table is read in the commit-safe order of
    ``PostgresEventStore.read_all`` (per database); all events are then applied in one
    deterministic merged order, ``(recorded_at, event_id)``, with the live consumer's own
    projection code (upcast, decode, ``project``, the same SQL statements as ``apply_event``,
-   pipelined a chunk at a time with ``ProjectionTables.apply``). The projection is
+   a chunk per transaction; a large history's chunks projected in forked worker processes,
+   ``apply_rows``, and written in order). The projection is
    order-insensitive (facts are counted once per key, acknowledgements live apart from their
    items), so this gives the live result whatever order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
@@ -434,15 +437,13 @@ async def project_history(
     # one calendar for the whole run (no directory listing per event)
     tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned())
     # nothing but this run writes the schema, and it is rebuilt from scratch after a crash:
-    # its commits need not wait for the disk
+    # its commits need not wait for the disk (a failed run's connection is closed by the caller)
     await conn.execute("SET synchronous_commit = off")
-    try:
-        applied = await apply_rows(conn, tables, ordered, report, progress)
-        # built by this code: its tables are those of PROJECTION_VERSION
-        await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
-        await conn.execute(index_ddl(report.schema))
-    finally:
-        await conn.execute("RESET synchronous_commit")
+    applied = await apply_rows(conn, tables, ordered, report, progress)
+    # built by this code: its tables are those of PROJECTION_VERSION
+    await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
+    await conn.execute(index_ddl(report.schema))
+    await conn.execute("RESET synchronous_commit")  # a swap that follows commits durably
     return applied, history.total
 
 
