@@ -14,6 +14,12 @@ Replay (subject): ``replay_as_of(now)`` over clues' database — the history rea
 moment (SQL-bounded by ``recorded_at``), merged, upcast, decoded and applied with the live
 projection code into a fresh schema, the linked view read back, the schema dropped. Baseline:
 ``read_all`` of the same events.
+
+Rebuild (subject): ``rebuild_projections(swap=True)`` over clues' database, what the
+projection-version upgrade and ``xuncha projections rebuild --swap`` run — the whole history
+projected into a fresh schema, compared row by row with the live tables (filled by one untimed
+rebuild first, so the comparison finds them equal, as it would in production), swapped in, the
+replaced schema dropped. Baseline: ``read_all`` of the same events.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.replay import replay_as_of
 from xuncha_shared import provision
 from xuncha_shared.audit.verify import audit_service
@@ -32,6 +39,7 @@ from xuncha_shared.settings import Settings
 from bench.common import (
     BenchResult,
     Env,
+    Goal,
     Metric,
     bulk_load,
     paired_rounds,
@@ -82,6 +90,18 @@ async def _replay_rate(settings: Settings, expected: int) -> float:
     return read / seconds
 
 
+async def _rebuild_rate(settings: Settings, expected: int) -> float:
+    t0 = time.perf_counter()
+    report = await rebuild_projections(settings, swap=True, services=(REPLAY_SERVICE,))
+    seconds = time.perf_counter() - t0
+    read = sum(report.read.values())
+    if read != expected or not report.identical:
+        raise RuntimeError(
+            f"rebuild read {read} events (expected {expected}), identical={report.identical}"
+        )
+    return read / seconds
+
+
 async def run(env: Env, params: AuditParams, log: Callable[[str], None] = print) -> BenchResult:
     started = time.perf_counter()
     prefix = f"xbench_{run_token()}_"
@@ -111,6 +131,15 @@ async def run(env: Env, params: AuditParams, log: Callable[[str], None] = print)
             log,
             "audit replay",
         )
+        # the live tables the rebuilds compare with and replace (untimed)
+        await rebuild_projections(settings, swap=True, services=(REPLAY_SERVICE,))
+        rebuild = await paired_rounds(
+            params.rounds,
+            lambda r: _rebuild_rate(settings, replay_events),
+            lambda r: read_all_rate(replay_url, params.batch, replay_events),
+            log,
+            "projection rebuild",
+        )
     finally:
         await provision.drop_prefixed_databases(env.pg_admin_url, prefix)
 
@@ -134,6 +163,16 @@ async def run(env: Env, params: AuditParams, log: Callable[[str], None] = print)
                 subject_rounds=replay[0],
                 baseline_rounds=replay[1],
                 baseline_label="read_all of the same events",
+                goal=Goal("ratio", ">=", 0.5),
+            ),
+            Metric(
+                key="rebuild",
+                label=f"rebuild of reporting's projections from {replay_events:,} events (swap)",
+                unit="events/s",
+                subject_rounds=rebuild[0],
+                baseline_rounds=rebuild[1],
+                baseline_label="read_all of the same events",
+                goal=Goal("ratio", ">=", 0.5),
             ),
         ],
         info={"verify_events": verify_events, "replay_events": replay_events},

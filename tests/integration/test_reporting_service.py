@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +26,8 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from xuncha_reporting import rebuild
+from xuncha_reporting.adapters.schema import index_ddl
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.settings import PROJECTION_CONSUMER
@@ -595,6 +599,45 @@ async def test_rebuild_gives_exactly_the_live_result_and_swaps_atomically(stack:
             "OR nspname LIKE 'projection_%'"
         )
     assert schemas == []
+
+
+async def test_a_rebuild_projected_in_worker_processes_is_the_live_result(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """A large history is projected in forked worker processes (``rebuild.apply_rows``), into
+    unlogged tables whose secondary indexes come last: forced here on the stack's history in
+    chunks of 3 events, the rebuild equals the live tables, and once swapped in the tables are
+    logged again and have every index of the schema."""
+    await seed_case(stack, CITY)
+    await wait_consumed(stack)
+    pools: list[Any] = []
+
+    class CountedPool(rebuild.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            pools.append(self)
+
+    monkeypatch.setattr(rebuild, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(rebuild, "POOL_BATCH", 3)
+    monkeypatch.setattr(rebuild, "ProcessPoolExecutor", CountedPool)
+    with caplog.at_level(logging.WARNING, logger=rebuild.__name__):
+        report = await rebuild_projections(stack.cli_settings, swap=True)
+    assert len(pools) == 1 and not caplog.records  # the workers did it (no fallback)
+    assert sum(report.read.values()) > 3 * rebuild.POOL_BATCH
+    assert not report.skipped
+    assert report.identical, [d for d in report.diffs if not d.equal]
+    assert report.swapped
+    async with stack.pools["reporting"].acquire() as conn:
+        relations = await conn.fetch(
+            "SELECT c.relname, c.relpersistence::text AS persistence FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'projection' AND c.relkind IN ('r', 'i')"
+        )
+    assert {r["persistence"] for r in relations} == {"p"}
+    indexes = set(re.findall(r"IF NOT EXISTS (\w+)", index_ddl("projection")))
+    assert indexes and indexes <= {r["relname"] for r in relations}
+    monkeypatch.undo()
+    assert (await rebuild_projections(stack.cli_settings)).identical
 
 
 def test_cli_rebuild_prints_an_identical_summary(stack: Stack):

@@ -1,12 +1,15 @@
 """Rebuild the reporting projection from the event history (``xuncha projections rebuild``).
 
 1. A fresh schema ``rebuild_<UTC timestamp>_<random>`` in reporting's database, with the same
-   (empty) tables as the live ``projection`` schema, created as the database's owner.
+   (empty) tables as the live ``projection`` schema, created as the database's owner, for a bulk
+   load (``schema.bulk_ddl``: unlogged, the secondary indexes built once the rows are in; made
+   logged before it is kept or swapped in).
 2. Every service's ``events`` table is read in the commit-safe order of
    ``PostgresEventStore.read_all`` (per database); all events are then applied in one
    deterministic merged order, ``(recorded_at, event_id)``, with the live consumer's own
    projection code (upcast, decode, ``project``, the same SQL statements as ``apply_event``,
-   pipelined a chunk at a time with ``ProjectionTables.apply``). The projection is
+   a chunk per transaction; a large history's chunks projected in forked worker processes,
+   ``apply_rows``, and written in order). The projection is
    order-insensitive (facts are counted once per key, acknowledgements live apart from their
    items), so this gives the live result whatever order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
@@ -27,28 +30,51 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import multiprocessing
+import os
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-from pydantic import ValidationError
 from xuncha_shared.audit.access import Connector, url_connector
-from xuncha_shared.contracts import REGISTRY, UnknownEventError
 from xuncha_shared.db import connect
 from xuncha_shared.envelope import EventEnvelope
-from xuncha_shared.eventstore.base import START, Position
-from xuncha_shared.eventstore.postgres import COLUMNS, READ_ALL_SQL, envelope_from_record
+from xuncha_shared.eventstore.base import START
+from xuncha_shared.eventstore.postgres import COLUMNS, COMMITTED, envelope_from_record
 from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.projection_writes import Statements
-from xuncha_reporting.adapters.schema import LIVE_SCHEMA, TABLE_KEYS, check_schema, ddl
-from xuncha_reporting.domain import Change, project
+from xuncha_reporting.adapters.schema import (
+    LIVE_SCHEMA,
+    TABLE_KEYS,
+    bulk_ddl,
+    check_schema,
+    ddl,
+    index_ddl,
+    logged_ddl,
+)
+from xuncha_reporting.projection_chunks import (
+    GLOBAL_POSITION,
+    ROW_COLUMNS,
+    TX_ID,
+    ChunkResult,
+    Row,
+    envelope_from_row,
+    init_worker,
+    project_chunk,
+    project_rows,
+    row_order,
+)
 from xuncha_reporting.settings import (
     PROJECTION_CONSUMER,
     PROJECTION_VERSION,
@@ -58,7 +84,14 @@ from xuncha_reporting.settings import (
 
 READ_BATCH = 2000
 APPLY_BATCH = 500
+#: histories of at least this many events are projected in worker processes (``apply_rows``)
+PARALLEL_MIN = 20_000
+#: events per chunk sent to a worker (and per write transaction)
+POOL_BATCH = 1000
+MAX_WORKERS = 4
 SAMPLE = 5
+
+log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[str, int], None]  # (phase, count); phase "total" sets the total
 
@@ -91,7 +124,7 @@ class ProjectionRun:
 class History:
     """Events read from the services' stores (``read_history``)."""
 
-    events: list[EventEnvelope]
+    rows: list[Row]  # projection_chunks.ROW_COLUMNS, each store's in commit-safe order
     read: dict[str, int]  # service -> events read
     total: dict[str, int]  # service -> events in its store when it was read
 
@@ -123,11 +156,20 @@ def merge_order(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
     return sorted(events, key=lambda e: (e.recorded_at, str(e.event_id)))
 
 
+# Every committed event of one store, in the commit-safe order of ``read_all`` (the same
+# condition, ``COMMITTED``), as plain rows: the payload and actor stay JSON text
+_READ_ALL_ROWS_SQL = f"""
+SELECT {ROW_COLUMNS} FROM events
+WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND {COMMITTED}
+ORDER BY tx_id, global_position
+LIMIT $3
+"""
+
 # The history as it stood at a moment: the commit-safe order of ``PostgresEventStore.read_all``
 # bounded by ``recorded_at``; paged inside ONE repeatable-read snapshot (so no page can miss an
 # event committed between two pages, and no running transaction can cut the read short).
 _READ_AS_OF_SQL = f"""
-SELECT {COLUMNS} FROM events
+SELECT {ROW_COLUMNS} FROM events
 WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND recorded_at <= $3
 ORDER BY tx_id, global_position
 LIMIT $4
@@ -136,39 +178,36 @@ LIMIT $4
 
 async def _read_pages(
     conn: asyncpg.Connection, sql: str, progress: ProgressHook | None, *bounds: Any
-) -> list[EventEnvelope]:
+) -> list[Row]:
     """Page through ``sql`` (``$1``/``$2`` = after which position, then ``bounds``, then the
     page size) in the commit-safe order."""
-    events: list[EventEnvelope] = []
-    position: Position = START
-    while rows := await conn.fetch(
-        sql, position.tx_id, position.global_position, *bounds, READ_BATCH
-    ):
-        batch = [envelope_from_record(r) for r in rows]
-        events.extend(batch)
-        position = Position.of(batch[-1])
+    rows: list[Row] = []
+    tx_id, global_position = START.tx_id, START.global_position
+    while page := await conn.fetch(sql, tx_id, global_position, *bounds, READ_BATCH):
+        rows.extend(map(tuple, page))
+        tx_id, global_position = rows[-1][TX_ID], rows[-1][GLOBAL_POSITION]
         if progress:
-            progress("read", len(batch))
-    return events
+            progress("read", len(page))
+    return rows
 
 
 async def _read_all(
     conn: asyncpg.Connection, progress: ProgressHook | None
-) -> tuple[list[EventEnvelope], int]:
+) -> tuple[list[Row], int]:
     """Every committed event of one store, in the commit-safe order of ``read_all``."""
-    events = await _read_pages(conn, READ_ALL_SQL, progress)
-    return events, len(events)
+    rows = await _read_pages(conn, _READ_ALL_ROWS_SQL, progress)
+    return rows, len(rows)
 
 
 async def _read_as_of(
     conn: asyncpg.Connection, as_of: datetime, progress: ProgressHook | None
-) -> tuple[list[EventEnvelope], int]:
+) -> tuple[list[Row], int]:
     """The events of one store recorded at or before ``as_of`` (commit-safe order), and how
     many events the store held in the same snapshot."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         total = int(await conn.fetchval("SELECT count(*) FROM events"))
-        events = await _read_pages(conn, _READ_AS_OF_SQL, progress, as_of)
-    return events, total
+        rows = await _read_pages(conn, _READ_AS_OF_SQL, progress, as_of)
+    return rows, total
 
 
 def _check_as_of(as_of: datetime | None) -> None:
@@ -191,15 +230,15 @@ async def read_history(
     by default with a connection of its own to ``settings.service_database_url(service)``."""
     _check_as_of(as_of)
     connector = connector or url_connector(settings.service_database_url)
-    history = History(events=[], read={}, total={})
+    history = History(rows=[], read={}, total={})
     for service in services:
         async with connector(service) as conn:
             if as_of is None:
-                events, total = await _read_all(conn, progress)
+                rows, total = await _read_all(conn, progress)
             else:
-                events, total = await _read_as_of(conn, as_of, progress)
-        history.events.extend(events)
-        history.read[service] = len(events)
+                rows, total = await _read_as_of(conn, as_of, progress)
+        history.rows.extend(rows)
+        history.read[service] = len(rows)
         history.total[service] = total
     return history
 
@@ -244,24 +283,30 @@ def _project_chunk(
 ) -> tuple[Statements, int, list[UUID]]:
     """The statements of ``chunk``'s changes, how many of its events changed something, and
     the ids of the events it applies (the CPU part of ``apply_events``)."""
-    changes: list[Change] = []
-    changed = 0
-    ids: list[UUID] = []
-    for raw in chunk:
-        try:
-            envelope = REGISTRY.upcast(raw)
-            payload = REGISTRY.decode(envelope)
-        except (ValidationError, UnknownEventError, ValueError) as exc:
-            # the live consumer dead-letters these: they change nothing there either
-            report.skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
-            continue
-        # the live consumer's projection (``apply_event``), applied a chunk at a time
-        event_changes = project(envelope, payload)
-        if event_changes:
-            changes.extend(event_changes)
-            changed += 1
-        ids.append(raw.event_id)
-    return tables.statements(changes), changed, ids
+    statements, changed, ids, skipped = project_chunk(tables, chunk)
+    report.skipped.extend(skipped)
+    return statements, changed, ids
+
+
+async def _write_chunk(
+    conn: asyncpg.Connection,
+    tables: ProjectionTables,
+    statements: Statements,
+    changed: int,
+    count: int,
+    report: ProjectionRun,
+    progress: ProgressHook | None,
+) -> None:
+    """One chunk's statements in one transaction."""
+    async with conn.transaction():
+        await tables.write(conn, statements)
+        if changed:
+            # the live consumer bumps the version once per event that changed something
+            await tables.bump_version(conn, changed)
+    report.changed += changed
+    report.applied += count
+    if progress:
+        progress("apply", count)
 
 
 async def apply_events(
@@ -276,18 +321,6 @@ async def apply_events(
     ``project``, due dates): the two run on different cores, and the chunks are still written
     one after the other, in order."""
     applied: set[UUID] = set()
-
-    async def write(statements: Statements, changed: int, count: int) -> None:
-        async with conn.transaction():
-            await tables.write(conn, statements)
-            if changed:
-                # the live consumer bumps the version once per event that changed something
-                await tables.bump_version(conn, changed)
-        report.changed += changed
-        report.applied += count
-        if progress:
-            progress("apply", count)
-
     writing: asyncio.Task[None] | None = None
     try:
         for start in range(0, len(events), APPLY_BATCH):
@@ -299,7 +332,9 @@ async def apply_events(
             applied.update(ids)
             if writing is not None:
                 await writing
-            writing = asyncio.create_task(write(statements, changed, len(chunk)))
+            writing = asyncio.create_task(
+                _write_chunk(conn, tables, statements, changed, len(chunk), report, progress)
+            )
         if writing is not None:
             await writing
     except BaseException:
@@ -308,6 +343,70 @@ async def apply_events(
             with contextlib.suppress(BaseException):
                 await writing
         raise
+    return applied
+
+
+def _workers() -> int:
+    """Worker processes of a large history: one per core (the reading and writing process
+    mostly waits on the database), at most ``MAX_WORKERS``."""
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
+async def apply_rows(
+    conn: asyncpg.Connection,
+    tables: ProjectionTables,
+    rows: Sequence[Row],
+    report: ProjectionRun,
+    progress: ProgressHook | None = None,
+) -> set[UUID]:
+    """Apply the events of ``rows`` (``projection_chunks.ROW_COLUMNS``) in the given order,
+    a chunk per transaction, as ``apply_events`` does; returns the ids of the events applied.
+
+    From ``PARALLEL_MIN`` events on, the chunks are projected in worker processes (the same
+    code, ``projection_chunks.project_rows``), up to two per worker ahead of the one being
+    written, so decoding and projecting use the other cores; the chunks are written one after
+    the other, in order, as they would be in one process."""
+    if len(rows) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        return await apply_events(
+            conn, tables, [envelope_from_row(r) for r in rows], report, progress
+        )
+    applied: set[UUID] = set()
+    workers = _workers()
+    loop = asyncio.get_running_loop()
+    # forked: the workers start at once and inherit the rows (no re-import, no copy to send)
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=init_worker,
+        initargs=(tables.schema, tables.rules, rows),
+    )
+    written = 0  # rows written so far
+    try:
+        starts = iter(range(0, len(rows), POOL_BATCH))
+        ahead: deque[tuple[int, asyncio.Future[ChunkResult]]] = deque()
+
+        def submit() -> None:
+            start = next(starts, None)
+            if start is not None:
+                stop = min(start + POOL_BATCH, len(rows))
+                ahead.append((stop - start, loop.run_in_executor(pool, project_rows, start, stop)))
+
+        for _ in range(2 * workers + 1):
+            submit()
+        while ahead:
+            count, future = ahead.popleft()
+            statements, changed, ids, skipped = await future
+            submit()
+            report.skipped.extend(skipped)
+            applied.update(ids)
+            await _write_chunk(conn, tables, statements, changed, count, report, progress)
+            written += count
+    except BrokenProcessPool as exc:  # no worker could start (or one died): finish in-process
+        log.warning("projecting in worker processes failed (%s): going on in this one", exc)
+        rest = [envelope_from_row(r) for r in rows[written:]]
+        applied |= await apply_events(conn, tables, rest, report, progress)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return applied
 
 
@@ -327,18 +426,24 @@ async def project_history(
 
     Returns the ids of the events applied and, per service, how many events its store held
     when it was read."""
-    await conn.execute(ddl(report.schema))
+    # a schema of its own, filled in bulk: unlogged, its secondary indexes built at the end
+    await conn.execute(bulk_ddl(report.schema))
     if progress:
         progress("total", await count_history(settings, services, as_of=as_of, connector=connector))
     history = await read_history(settings, services, progress, as_of=as_of, connector=connector)
     report.read = history.read
-    ordered = merge_order(history.events)
-    history.events = []
+    ordered = sorted(history.rows, key=row_order)  # merge_order
+    history.rows = []
     # one calendar for the whole run (no directory listing per event)
     tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned())
-    applied = await apply_events(conn, tables, ordered, report, progress)
+    # nothing but this run writes the schema, and it is rebuilt from scratch after a crash:
+    # its commits need not wait for the disk (a failed run's connection is closed by the caller)
+    await conn.execute("SET synchronous_commit = off")
+    applied = await apply_rows(conn, tables, ordered, report, progress)
     # built by this code: its tables are those of PROJECTION_VERSION
     await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
+    await conn.execute(index_ddl(report.schema))
+    await conn.execute("RESET synchronous_commit")  # a swap that follows commits durably
     return applied, history.total
 
 
@@ -454,6 +559,8 @@ async def rebuild_projections(
         report.diffs = await compare(conn, LIVE_SCHEMA, schema)
         report.meta_live = await ProjectionTables(LIVE_SCHEMA).meta(conn)
         report.meta_rebuilt = await tables.meta(conn)
+        if swap or keep:  # it stays: crash-safe from now on
+            await conn.execute(logged_ddl(schema))
         if swap:
             report.replaced_schema = await swap_in(
                 conn, settings, schema, applied, report, services, connector

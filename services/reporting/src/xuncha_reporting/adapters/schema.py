@@ -179,3 +179,27 @@ CREATE TABLE IF NOT EXISTS {s}.meta (
     value bigint NOT NULL
 );
 """
+
+
+_INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS [^;]*;")
+
+
+def bulk_ddl(schema: str) -> str:
+    """A fresh schema for a rebuild or a replay to fill in bulk: the tables of ``ddl`` with their
+    keys (the writes' ``ON CONFLICT`` needs them) but ``UNLOGGED`` (no WAL while loading) and
+    without the secondary indexes (``index_ddl`` builds them once the rows are in, in one pass
+    each rather than one insert at a time). ``logged_ddl`` makes the tables crash-safe before a
+    rebuilt schema is kept or swapped in."""
+    tables = _INDEX.sub("", ddl(schema))
+    return tables.replace("CREATE TABLE IF NOT EXISTS", "CREATE UNLOGGED TABLE IF NOT EXISTS")
+
+
+def index_ddl(schema: str) -> str:
+    """The secondary indexes of ``ddl``, to build after a bulk load (``bulk_ddl``)."""
+    return "\n".join(_INDEX.findall(ddl(schema)))
+
+
+def logged_ddl(schema: str) -> str:
+    """Every projection table of ``schema`` made ``LOGGED`` (a bulk-loaded schema that stays)."""
+    s = check_schema(schema)
+    return "\n".join(f"ALTER TABLE {s}.{t} SET LOGGED;" for t in (*TABLE_KEYS, "meta"))
