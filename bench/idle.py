@@ -55,7 +55,7 @@ class IdleParams:
 
     @classmethod
     def quick(cls) -> IdleParams:
-        return cls(seconds=5.0, settle_seconds=5.0)
+        return cls(seconds=3.0, settle_seconds=2.0)
 
 
 # ---- CPU time from /proc ----------------------------------------------------------------------
