@@ -90,29 +90,40 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
               AND ($1::text IS NULL OR d.jurisdiction = $1)"""
     if not open_only:
         return base + "\n            ORDER BY d.due_date, d.kind, d.key\n"
-    # the rows the Python post-processing looks up are those of the same read: same filters
+    # each check a scalar subquery: an index probe per row read (PostgreSQL does not turn them
+    # into joins that would scan every stationing, acceptance notice or mark); the rows the
+    # Python post-processing looks up are those of the same read, so the same filters
     same_read = "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL" + (
         " AND ($1::text IS NULL OR o.jurisdiction = $1)"
     )
     return f"""
-            SELECT r.* FROM ({base}
-              AND d.ended_at IS NULL
-            ) r
-            WHERE r.ended_at IS NULL
-              AND NOT (r.kind IN ('{Kind.DISPATCH.value}', '{Kind.PROGRESS_REPORT.value}')
-                   AND EXISTS (
-                       SELECT 1 FROM {s}.deadlines o
+            SELECT d.kind, d.key, d.rule_id, d.rule_version, d.due_date, d.case_type,
+                   d.jurisdiction, d.owner, d.waits_for, d.started_at, d.yellow_event_id,
+                   d.red_event_id, d.overdue_event_id,
+                   NULL::timestamptz AS ended_at, NULL::uuid AS ended_by
+            FROM {s}.deadlines d
+            WHERE d.ended_at IS NULL AND d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
+              AND ($1::text IS NULL OR d.jurisdiction = $1)
+              AND (NOT (d.kind = ANY($2::text[]) AND d.started_at IS NOT NULL) OR (
+                  -- no done mark after it started, and the last mark before was not done
+                  (SELECT 1 FROM {s}.deadline_case_marks c
+                   WHERE c.case_id = split_part(d.key, '/', 1) AND c.done
+                     AND c.at > d.started_at
+                   LIMIT 1) IS NULL
+                  AND (SELECT c.done FROM {s}.deadline_case_marks c
+                       WHERE c.case_id = split_part(d.key, '/', 1) AND c.at <= d.started_at
+                       ORDER BY c.at DESC, c.event_id DESC LIMIT 1) IS NOT TRUE))
+              AND (d.kind NOT IN ('{Kind.DISPATCH.value}', '{Kind.PROGRESS_REPORT.value}')
+                   OR (SELECT 1 FROM {s}.deadlines o
                        WHERE o.kind = '{Kind.STATIONING.value}'
-                         AND o.key = split_part(r.key, '/', 1) || '/' || split_part(r.key, '/', 2)
-                         AND o.ended_at IS NOT NULL AND {same_read}))
-              AND (r.kind <> '{Kind.RESULT_NOTICE.value}'
-                   OR EXISTS (
-                       SELECT 1 FROM {s}.deadlines o
-                       WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = r.key
-                         AND {same_read}))
-            ORDER BY r.due_date, r.kind, r.key
+                         AND o.key = split_part(d.key, '/', 1) || '/' || split_part(d.key, '/', 2)
+                         AND o.ended_at IS NOT NULL AND {same_read}) IS NULL)
+              AND (d.kind <> '{Kind.RESULT_NOTICE.value}'
+                   OR (SELECT 1 FROM {s}.deadlines o
+                       WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = d.key
+                         AND {same_read}) IS NOT NULL)
+            ORDER BY d.due_date, d.kind, d.key
         """
-
 
 class ProjectionTables:
     """The projection tables of one schema (the live one or a rebuild's)."""
