@@ -125,6 +125,7 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
             ORDER BY d.due_date, d.kind, d.key
         """
 
+
 class ProjectionTables:
     """The projection tables of one schema (the live one or a rebuild's)."""
 
