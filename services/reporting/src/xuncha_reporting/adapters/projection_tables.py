@@ -93,7 +93,8 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
     # each check a scalar subquery: an index probe per row read (PostgreSQL does not turn them
     # into joins that would scan every stationing, acceptance notice or mark); the rows the
     # Python post-processing looks up are those of the same read, so the same filters
-    same_read = "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL" + (
+    same_read = (
+        "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL"
         " AND ($1::text IS NULL OR o.jurisdiction = $1)"
     )
     return f"""
