@@ -14,6 +14,7 @@ import asyncpg
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
+from xuncha_reporting.domain.deadlines import Kind
 from xuncha_reporting.domain.intake_clocks import close_with_stationings, real_name_result_notices
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import (
@@ -49,16 +50,18 @@ async def read_snapshot(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]
         yield conn
 
 
-class ProjectionTables:
-    """The projection tables of one schema (the live one or a rebuild's)."""
+def _deadlines_sql(s: str, *, open_only: bool) -> str:
+    """The deadline rows of ``$1`` (a jurisdiction, or all when null); ``$2`` the kinds ended by
+    their case's marks (``domain.rectification_clocks``): ended when they started if the last
+    mark before was done, else at the first done mark after.
 
-    def __init__(self, schema: str = LIVE_SCHEMA, rules: DeadlineRules | None = None) -> None:
-        self.schema = s = check_schema(schema)
-        self.rules = rules or DeadlineRules()
-        self.writes = ProjectionWrites(s, self.rules)
-        # the kinds ended by their case's marks (domain.rectification_clocks): ended when they
-        # started if the last mark before was done, else at the first done mark after
-        self._deadlines_sql = f"""
+    ``open_only``: only the rows still open once ``close_with_stationings`` and
+    ``real_name_result_notices`` have been applied, decided here instead, so that reading them
+    costs what is open, not the whole history: a row ended by its own event is never read (the
+    partial index ``deadlines_open``), an R15 cadence row whose stationing ended is left out, and
+    an R8 result notice is kept only when its petition's acceptance notice (ended or not) is a
+    row of the same read."""
+    base = f"""
             SELECT d.kind, d.key, d.rule_id, d.rule_version, d.due_date, d.case_type,
                    d.jurisdiction, d.owner, d.waits_for, d.started_at, d.yellow_event_id,
                    d.red_event_id, d.overdue_event_id,
@@ -84,9 +87,55 @@ class ProjectionTables:
                 ) after ON true
             ) m ON true
             WHERE d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
+              AND ($1::text IS NULL OR d.jurisdiction = $1)"""
+    if not open_only:
+        return base + "\n            ORDER BY d.due_date, d.kind, d.key\n"
+    # each check a scalar subquery: an index probe per row read (PostgreSQL does not turn them
+    # into joins that would scan every stationing, acceptance notice or mark); the rows the
+    # Python post-processing looks up are those of the same read, so the same filters
+    same_read = (
+        "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL"
+        " AND ($1::text IS NULL OR o.jurisdiction = $1)"
+    )
+    return f"""
+            SELECT d.kind, d.key, d.rule_id, d.rule_version, d.due_date, d.case_type,
+                   d.jurisdiction, d.owner, d.waits_for, d.started_at, d.yellow_event_id,
+                   d.red_event_id, d.overdue_event_id,
+                   NULL::timestamptz AS ended_at, NULL::uuid AS ended_by
+            FROM {s}.deadlines d
+            WHERE d.ended_at IS NULL AND d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
               AND ($1::text IS NULL OR d.jurisdiction = $1)
+              AND (NOT (d.kind = ANY($2::text[]) AND d.started_at IS NOT NULL) OR (
+                  -- no done mark after it started, and the last mark before was not done
+                  (SELECT 1 FROM {s}.deadline_case_marks c
+                   WHERE c.case_id = split_part(d.key, '/', 1) AND c.done
+                     AND c.at > d.started_at
+                   LIMIT 1) IS NULL
+                  AND (SELECT c.done FROM {s}.deadline_case_marks c
+                       WHERE c.case_id = split_part(d.key, '/', 1) AND c.at <= d.started_at
+                       ORDER BY c.at DESC, c.event_id DESC LIMIT 1) IS NOT TRUE))
+              AND (d.kind NOT IN ('{Kind.DISPATCH.value}', '{Kind.PROGRESS_REPORT.value}')
+                   OR (SELECT 1 FROM {s}.deadlines o
+                       WHERE o.kind = '{Kind.STATIONING.value}'
+                         AND o.key = split_part(d.key, '/', 1) || '/' || split_part(d.key, '/', 2)
+                         AND o.ended_at IS NOT NULL AND {same_read}) IS NULL)
+              AND (d.kind <> '{Kind.RESULT_NOTICE.value}'
+                   OR (SELECT 1 FROM {s}.deadlines o
+                       WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = d.key
+                         AND {same_read}) IS NOT NULL)
             ORDER BY d.due_date, d.kind, d.key
         """
+
+
+class ProjectionTables:
+    """The projection tables of one schema (the live one or a rebuild's)."""
+
+    def __init__(self, schema: str = LIVE_SCHEMA, rules: DeadlineRules | None = None) -> None:
+        self.schema = s = check_schema(schema)
+        self.rules = rules or DeadlineRules()
+        self.writes = ProjectionWrites(s, self.rules)
+        self._deadlines_sql = _deadlines_sql(s, open_only=False)
+        self._open_deadlines_sql = _deadlines_sql(s, open_only=True)
         self._docs_sql = f"""
             SELECT kind, key, jurisdiction, doc::text AS doc FROM {s}.lifecycle_docs
             WHERE kind = ANY($1::text[]) AND jurisdiction LIKE $2
@@ -260,9 +309,18 @@ class ProjectionTables:
         return {r["unit"]: int(r["issues"]) for r in rows}
 
     async def deadline_rows(
-        self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str | None
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        jurisdiction: str | None,
+        *,
+        open_only: bool = False,
     ) -> list[dict[str, Any]]:
-        """Every deadline (of ``jurisdiction``, or all) whose start or firing was projected."""
+        """Every deadline (of ``jurisdiction``, or all) whose start or firing was projected;
+        ``open_only``: those of them still open (running, warned or overdue) only, the same rows
+        as the open ones of the whole list, read without the ended history."""
+        if open_only:
+            rows = await conn.fetch(self._open_deadlines_sql, jurisdiction, list(MARKED_KINDS))
+            return [_trimmed(r) for r in rows]
         rows = await conn.fetch(self._deadlines_sql, jurisdiction, list(MARKED_KINDS))
         return close_with_stationings(real_name_result_notices([_trimmed(r) for r in rows]))
 

@@ -151,6 +151,10 @@ CREATE TABLE IF NOT EXISTS {s}.deadlines (
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS deadlines_by_jurisdiction ON {s}.deadlines (jurisdiction, due_date);
+-- the deadlines not ended by their own event (the open ones, and those ended by their case's
+-- marks or their stationing): what the summary and the open states of the list read
+CREATE INDEX IF NOT EXISTS deadlines_open ON {s}.deadlines (jurisdiction, due_date)
+    WHERE ended_at IS NULL;
 -- an issue's marks (reported done / closed out = done; rejected, reopened = not done): the
 -- rectification tasks' and supervisions' deadlines end by them when the view is read
 CREATE TABLE IF NOT EXISTS {s}.deadline_case_marks (

@@ -16,7 +16,7 @@ from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.domain.access import linked_view_scope
-from xuncha_reporting.domain.deadlines import State, deadline_item, summary
+from xuncha_reporting.domain.deadlines import COLOUR_OF, State, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
 
 
@@ -76,12 +76,14 @@ def deadlines_router(
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
 
-    async def rows_for(principal: Principal, jurisdiction: str | None) -> list[dict[str, Any]]:
+    async def rows_for(
+        principal: Principal, jurisdiction: str | None, *, open_only: bool
+    ) -> list[dict[str, Any]]:
         if jurisdiction is not None:
             known_jurisdiction(jurisdiction)
         scope = linked_view_scope(principal, jurisdiction)
         async with read_snapshot(ctx.pool) as conn:
-            rows = await tables.deadline_rows(conn, scope)
+            rows = await tables.deadline_rows(conn, scope, open_only=open_only)
         return _visible(rows, principal, scope)
 
     @router.get("/views/deadlines", response_model=Deadlines)
@@ -96,7 +98,10 @@ def deadlines_router(
         a link to its case. Offices and the auditor; a county office sees only its own county
         (another jurisdiction: 403)."""
         today = china_date(datetime.now(UTC))
-        items = [deadline_item(r, today) for r in await rows_for(principal, jurisdiction)]
+        # an open state's rows are read without the ended history
+        open_only = state is not None and state in COLOUR_OF
+        rows = await rows_for(principal, jurisdiction, open_only=open_only)
+        items = [deadline_item(r, today) for r in rows]
         if state is not None:
             items = [i for i in items if i["state"] == state.value]
         items.sort(key=lambda i: (i["due_date"], i["kind"], i["case"]["id"]))
@@ -113,7 +118,7 @@ def deadlines_router(
     ) -> DeadlineSummary:
         """Per jurisdiction, the open deadlines in green, yellow and red (the workbench's
         counts); access as for the list."""
-        counts = summary(await rows_for(principal, jurisdiction))
+        counts = summary(await rows_for(principal, jurisdiction, open_only=True))
         return DeadlineSummary(
             jurisdictions=[
                 Colours(jurisdiction=code, name=jurisdictions.name_of(code), **c)
