@@ -150,15 +150,19 @@ def listening_pids(port: int) -> list[int]:
         return []
     wanted = {f"socket:[{i}]" for i in inodes}
     pids: list[int] = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(FileNotFoundError, PermissionError, ProcessLookupError):
-            for fd in os.scandir(f"/proc/{entry.name}/fd"):
-                with contextlib.suppress(FileNotFoundError, OSError):
-                    if os.readlink(fd.path) in wanted:
-                        pids.append(int(entry.name))
-                        break
+    with os.scandir("/proc") as processes:
+        for entry in processes:
+            if not entry.name.isdigit():
+                continue
+            with (
+                contextlib.suppress(FileNotFoundError, PermissionError, ProcessLookupError),
+                os.scandir(f"/proc/{entry.name}/fd") as fds,
+            ):
+                for fd in fds:
+                    with contextlib.suppress(FileNotFoundError, OSError):
+                        if os.readlink(fd.path) in wanted:
+                            pids.append(int(entry.name))
+                            break
     # a forked listener (a backend) is in the tree of its parent: keep the topmost ones
     parents = _parents()
     return [p for p in pids if parents.get(p) not in pids]
