@@ -43,7 +43,8 @@ from xuncha_reporting.domain.linkage import (
     with_linkage,
 )
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
-from xuncha_reporting.rebuild import ProgressHook, ProjectionRun, act_as_owner, project_history
+from xuncha_reporting.history_reads import ProgressHook
+from xuncha_reporting.rebuild import ProjectionRun, act_as_owner, project_history
 from xuncha_reporting.settings import SERVICE
 
 SCHEMA_PREFIX = "asof_"
