@@ -171,3 +171,42 @@ async def test_a_feedback_waits_for_its_hearing_but_not_for_other_conflicts() ->
         assert len(seen) == 3
     finally:
         await client.aclose()
+
+
+async def test_a_503_with_retry_after_is_tried_again_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command rolled back with 503 + Retry-After (a deadlock with the deadline worker's
+    batch, the database restarting) is sent again after the wait; a 503 without Retry-After,
+    or one that never ends, fails the load."""
+    import httpx
+    from xuncha_shared.cli.demo import client as demo_client
+    from xuncha_shared.cli.demo.client import DemoClient, DemoError
+
+    slept: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(demo_client.asyncio, "sleep", no_sleep)
+    unavailable = httpx.Response(503, headers={"Retry-After": "5"}, json={"detail": "deadlock"})
+    answers = [unavailable, unavailable, httpx.Response(201, json={}), httpx.Response(503)]
+    answers += [unavailable] * (demo_client.MAX_UNAVAILABLE_WAITS + 1)
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return answers.pop(0)
+
+    client = DemoClient(Endpoints("http://i", "http://c", "http://r", "http://rep"), {"x": "t"})
+    client.http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    try:
+        resp = await client.call("POST", "http://i/api/v1/stationings/1/end", "x", {})
+        assert resp.status_code == 201 and len(seen) == 3 and slept == [5.0, 5.0]
+        with pytest.raises(DemoError, match="503"):  # no Retry-After: not a pause
+            await client.call("POST", "http://i/api/v1/stationings/2/end", "x", {})
+        with pytest.raises(DemoError, match="503"):  # bounded
+            await client.call("POST", "http://i/api/v1/stationings/3/end", "x", {})
+        assert len(seen) == 4 + demo_client.MAX_UNAVAILABLE_WAITS + 1
+    finally:
+        await client.aclose()

@@ -52,10 +52,14 @@ def load_tokens(path: Path | None = None) -> dict[str, str]:
 MAX_RATE_LIMIT_WAITS = 120
 #: how often a feedback may wait (0.5 s each) for its hearing to reach rectification (R16)
 MAX_HEARING_WAITS = 60
+#: how often one call may be tried again after a 503 with Retry-After (the service rolled the
+#: command back: a deadlock it could not retry away, say with the deadline worker firing a
+#: large due set on the same streams, or the database restarting)
+MAX_UNAVAILABLE_WAITS = 6
 
 
 def _retry_after(resp: httpx.Response) -> float:
-    """The seconds a 429 asks to wait (``Retry-After``), within 1 and 60."""
+    """The seconds a 429 or 503 asks to wait (``Retry-After``), within 1 and 60."""
     try:
         return min(max(float(resp.headers.get("Retry-After", "1")), 1.0), 60.0)
     except ValueError:
@@ -79,7 +83,7 @@ class DemoClient:
     async def call(
         self, method: str, url: str, who: str, body: Any = None, ok: Sequence[int] = (200, 201)
     ) -> httpx.Response:
-        attempt = waits = unheard = 0
+        attempt = waits = unheard = unavailable = 0
         while attempt < 5:
             try:
                 resp = await self.http.request(method, url, json=body, headers=self._auth(who))
@@ -95,6 +99,14 @@ class DemoClient:
                 # the gate's per-principal limit (XUNCHA_RATE_LIMIT): the demo is one principal
                 # posting hundreds of records, so it waits as told and goes on
                 waits += 1
+                await asyncio.sleep(_retry_after(resp))
+                continue
+            if (
+                resp.status_code == 503
+                and "Retry-After" in resp.headers
+                and unavailable < MAX_UNAVAILABLE_WAITS
+            ):
+                unavailable += 1
                 await asyncio.sleep(_retry_after(resp))
                 continue
             if resp.status_code == 409 and "concurrent" in resp.text and attempt < 4:
