@@ -14,6 +14,7 @@ from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import EventPayload
+from xuncha_shared.unit_of_work import TRANSIENT_ATTEMPTS
 
 from tests.support.events import ACTOR, petition
 from tests.support.fakes import InMemoryEventStore, no_transaction
@@ -67,10 +68,10 @@ async def test_a_deadlock_victim_is_tried_again_and_recorded_once() -> None:
 
 
 async def test_it_gives_up_after_the_last_attempt() -> None:
-    store = FailingStore(3, asyncpg.exceptions.SerializationError)
+    store = FailingStore(TRANSIENT_ATTEMPTS, asyncpg.exceptions.SerializationError)
     with pytest.raises(asyncpg.exceptions.SerializationError):
         await loop(store).execute("s-2", decide_once, Meta(actor=ACTOR))
-    assert store.attempts == 3
+    assert store.attempts == TRANSIENT_ATTEMPTS == 5
     assert await store.read_stream("s-2") == []
 
 

@@ -21,8 +21,10 @@ from xuncha_shared.metrics import counting_appends
 __all__ = ["TRANSIENT_ATTEMPTS", "UnitOfWork", "joined", "pg_unit_of_work", "transient"]
 
 #: how often a unit of work the database rolled back to break a deadlock (or a serialization
-#: conflict) is tried in all: it did nothing, so doing it again is safe
-TRANSIENT_ATTEMPTS = 3
+#: conflict) is tried in all: it did nothing, so doing it again is safe. Five, because the
+#: deadline worker's batches (up to 200 firings, four side by side) can hold a command's
+#: deadline rows for a moment and deadlock with it more than once in a row
+TRANSIENT_ATTEMPTS = 5
 
 
 def transient(exc: BaseException) -> bool:
