@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from xuncha_shared import provision
@@ -216,25 +217,47 @@ def _service_env(
     return result
 
 
+@dataclass
+class Scratch:
+    """A benchmark's scratch deployment: databases and topics under prefixes of their own, and
+    a working folder; all removed when the exit stack closes."""
+
+    db_prefix: str
+    topic_prefix: str
+    workdir: Path
+    dbs: dict[str, Any]
+
+
+async def scratch_deployment(
+    stack: contextlib.AsyncExitStack, env: Env, label: str, *, topics: bool = True
+) -> Scratch:
+    """The four services' databases (and, with ``topics``, every topic) under a fresh token;
+    their removal registered on ``stack`` before anything is created (it runs last, after the
+    processes started later stop)."""
+    token_id = run_token()
+    db_prefix, topic_prefix = f"xbench_{token_id}_", f"xbench-{token_id}."
+    workdir = Path(tempfile.mkdtemp(prefix=f"xbench-{label}-"))
+    stack.callback(shutil.rmtree, workdir, True)
+
+    async def drop_scratch() -> None:
+        with contextlib.suppress(Exception):
+            await provision.delete_prefixed_topics(env.kafka_bootstrap, topic_prefix)
+        await provision.drop_prefixed_databases(env.pg_admin_url, db_prefix)
+
+    stack.push_async_callback(drop_scratch)
+    dbs = await provision.create_service_databases(env.pg_admin_url, db_prefix)
+    if topics:
+        await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
+    return Scratch(db_prefix, topic_prefix, workdir, dict(dbs))
+
+
 async def run(env: Env, params: DashboardParams, log: Callable[[str], None] = print) -> BenchResult:
     started = time.perf_counter()
-    token_id = run_token()
-    db_prefix = f"xbench_{token_id}_"
-    topic_prefix = f"xbench-{token_id}."
-    workdir = Path(tempfile.mkdtemp(prefix="xbench-dashboard-"))
     async with contextlib.AsyncExitStack() as stack:
-        # cleanup registered before anything is created (runs last, after the processes stop)
-        stack.callback(shutil.rmtree, workdir, True)
-
-        async def drop_scratch() -> None:
-            with contextlib.suppress(Exception):
-                await provision.delete_prefixed_topics(env.kafka_bootstrap, topic_prefix)
-            await provision.drop_prefixed_databases(env.pg_admin_url, db_prefix)
-
-        stack.push_async_callback(drop_scratch)
-        dbs = await provision.create_service_databases(env.pg_admin_url, db_prefix)
-        await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
-
+        scratch = await scratch_deployment(stack, env, "dashboard")
+        db_prefix, topic_prefix, workdir, dbs = (
+            scratch.db_prefix, scratch.topic_prefix, scratch.workdir, scratch.dbs
+        )  # fmt: skip
         services = _Stack(workdir)
         stack.push_async_callback(services.stop)
         for service in SERVICES:

@@ -28,19 +28,16 @@ import argparse
 import asyncio
 import contextlib
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from xuncha_shared import provision
 from xuncha_shared.settings import SERVICES
 
-from bench.common import BenchResult, Env, Goal, Metric, params_dict, run_token
-from bench.dashboard import _service_env, _Stack
+from bench.common import BenchResult, Env, Goal, Metric, params_dict
+from bench.dashboard import _service_env, _Stack, scratch_deployment
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 GOAL_PERCENT = 5.0
@@ -210,24 +207,14 @@ async def run(env: Env, params: IdleParams, log: Callable[[str], None] = print) 
         baseline_rounds["total"].append(sum(cpu.values()))
         log(f"idle baseline round {r + 1}: Kafka + PostgreSQL alone {sum(cpu.values()):.2f} %")
 
-    token_id = run_token()
-    db_prefix = f"xbench_{token_id}_"
-    topic_prefix = f"xbench-{token_id}."
-    workdir = Path(tempfile.mkdtemp(prefix="xbench-idle-"))
     subject_rounds: dict[str, list[float]] = {
         k: [] for k in (*SERVICES, "services", "kafka", "postgres", "total")
     }
     async with contextlib.AsyncExitStack() as stack:
-        stack.callback(shutil.rmtree, workdir, True)
-
-        async def drop_scratch() -> None:
-            with contextlib.suppress(Exception):
-                await provision.delete_prefixed_topics(env.kafka_bootstrap, topic_prefix)
-            await provision.drop_prefixed_databases(env.pg_admin_url, db_prefix)
-
-        stack.push_async_callback(drop_scratch)
-        dbs = await provision.create_service_databases(env.pg_admin_url, db_prefix)
-        await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
+        scratch = await scratch_deployment(stack, env, "idle")
+        db_prefix, topic_prefix, workdir, dbs = (
+            scratch.db_prefix, scratch.topic_prefix, scratch.workdir, scratch.dbs
+        )  # fmt: skip
         services = _Stack(workdir)
         stack.push_async_callback(services.stop)
         for service in SERVICES:

@@ -32,10 +32,8 @@ import asyncio
 import contextlib
 import io
 import multiprocessing
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -65,9 +63,8 @@ from bench.common import (
     params_dict,
     percentile,
     read_all_rate,
-    run_token,
 )
-from bench.dashboard import _script, _service_env, _Stack
+from bench.dashboard import _script, _service_env, _Stack, scratch_deployment
 from bench.term_data import (
     CITY,
     TERM_NO,
@@ -267,25 +264,14 @@ def xlsx_rows(content: bytes) -> int:
 
 async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) -> BenchResult:
     started = time.perf_counter()
-    token_id = run_token()
-    db_prefix = f"xbench_{token_id}_"
-    topic_prefix = f"xbench-{token_id}."
-    settings = Settings(pg_admin_url=env.pg_admin_url, db_name_prefix=db_prefix)
     shape = shape_for(params.events)
-    workdir = Path(tempfile.mkdtemp(prefix="xbench-term-"))
     info: dict[str, Any] = {"shape": params_dict(shape)}
     metrics: list[Metric] = []
     async with contextlib.AsyncExitStack() as stack:
-        stack.callback(shutil.rmtree, workdir, True)
-
-        async def drop_scratch() -> None:
-            with contextlib.suppress(Exception):
-                await provision.delete_prefixed_topics(env.kafka_bootstrap, topic_prefix)
-            await provision.drop_prefixed_databases(env.pg_admin_url, db_prefix)
-
-        stack.push_async_callback(drop_scratch)
-        dbs = await provision.create_service_databases(env.pg_admin_url, db_prefix)
-        urls = {s: dbs[s].url for s in SERVICES}
+        scratch = await scratch_deployment(stack, env, "term", topics=False)
+        db_prefix, topic_prefix, workdir = scratch.db_prefix, scratch.topic_prefix, scratch.workdir
+        settings = Settings(pg_admin_url=env.pg_admin_url, db_name_prefix=db_prefix)
+        urls = {s: scratch.dbs[s].url for s in SERVICES}
 
         # -- generate and load
         t0 = time.perf_counter()

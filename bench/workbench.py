@@ -34,13 +34,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xuncha_shared import provision
 from xuncha_shared.auth import tokens as auth
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.settings import SERVICES
 
-from bench.common import BenchResult, Env, Goal, Metric, params_dict, percentile, run_token
-from bench.dashboard import _service_env, _Stack
+from bench.common import BenchResult, Env, Goal, Metric, params_dict, percentile
+from bench.dashboard import _service_env, _Stack, scratch_deployment
 
 REPO = Path(__file__).resolve().parents[1]
 DIST = REPO / "web" / "dist"
@@ -174,21 +173,11 @@ async def run(env: Env, params: WorkbenchParams, log: Callable[[str], None] = pr
     subprocess.run([str(REPO / "deploy/local/web.sh"), "build"], check=True, cwd=REPO)
     size = bundle_size()
     log(f"workbench: bundle {size['bytes']:,} bytes, {size['gzip_bytes']:,} gzip")
-    token_id = run_token()
-    db_prefix = f"xbench_{token_id}_"
-    topic_prefix = f"xbench-{token_id}."
-    workdir = Path(tempfile.mkdtemp(prefix="xbench-workbench-"))
     async with contextlib.AsyncExitStack() as stack:
-        stack.callback(shutil.rmtree, workdir, True)
-
-        async def drop_scratch() -> None:
-            with contextlib.suppress(Exception):
-                await provision.delete_prefixed_topics(env.kafka_bootstrap, topic_prefix)
-            await provision.drop_prefixed_databases(env.pg_admin_url, db_prefix)
-
-        stack.push_async_callback(drop_scratch)
-        dbs = await provision.create_service_databases(env.pg_admin_url, db_prefix)
-        await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
+        scratch = await scratch_deployment(stack, env, "workbench")
+        db_prefix, topic_prefix, workdir, dbs = (
+            scratch.db_prefix, scratch.topic_prefix, scratch.workdir, scratch.dbs
+        )  # fmt: skip
         services = _Stack(workdir)
         stack.push_async_callback(services.stop)
         for service in SERVICES:
