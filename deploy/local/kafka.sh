@@ -58,41 +58,23 @@ node_dir() { if [[ "$1" == kafka ]]; then echo "$KAFKA_DIR"; else echo "$KAFKA_D
 node_data() { if [[ "$1" == kafka ]]; then echo "$KAFKA_DATA"; else echo "$(node_dir "$1")/data"; fi; }
 node_props() { echo "$(node_dir "$1")/server.properties"; }
 
+# the node's server.properties, rendered by kafka-properties.sh (the tests' private clusters
+# render theirs with it too): the brokers' and the controllers' ports of every node of the
+# cluster, whose i-th node is kafka-i (or kafka alone)
 kafka_config() {
-    local node="$1" data props port cport
+    local node="$1" data props n ports=() cports=()
     data="$(node_data "$node")" props="$(node_props "$node")"
-    port="$(node_port "$node")" cport="$(node_controller_port "$node")"
+    for n in $(node_names); do
+        ports+=("$(node_port "$n")")
+        cports+=("$(node_controller_port "$n")")
+    done
     mkdir -p "$data"
     # the rendered file holds the admin's password: readable by this user only
     (
         umask 077
-        sed -e "s#@KAFKA_DATA@#$data#g" \
-            -e "s#@BROKER_PORT@#$port#g" \
-            -e "s#@CONTROLLER_PORT@#$cport#g" \
-            -e "s#@ADMIN_PASSWORD@#$(secret kafka-admin)#g" \
-            "$DEPLOY_DIR/kafka/server.properties.template" >"$props"
-        if ((KAFKA_BROKERS > 1)); then
-            # three nodes: a static quorum of the three controllers, every internal topic and
-            # every default replicated three times, writes acknowledged by two, no unclean
-            # leader election (the later keys override the template's)
-            local i voters=()
-            for ((i = 1; i <= KAFKA_BROKERS; i++)); do
-                voters+=("$i@$KAFKA_HOST:$((KAFKA_CONTROLLER_PORT + i - 1))")
-            done
-            sed -i -e "s#^node.id=.*#node.id=$(node_index "$node")#" \
-                -e '/^controller.quorum.bootstrap.servers=/d' "$props"
-            printf '%s\n' "" "# ---- three brokers (deploy/local/kafka.sh) ----" \
-                "controller.quorum.voters=$(
-                    IFS=,
-                    echo "${voters[*]}"
-                )" \
-                "default.replication.factor=3" "min.insync.replicas=2" \
-                "unclean.leader.election.enable=false" \
-                "offsets.topic.replication.factor=3" \
-                "transaction.state.log.replication.factor=3" "transaction.state.log.min.isr=2" \
-                "share.coordinator.state.topic.replication.factor=3" \
-                "share.coordinator.state.topic.min.isr=2" >>"$props"
-        fi
+        IFS=, # the lists of ports, comma-separated
+        KAFKA_ADMIN_PASSWORD="$(secret kafka-admin)" "$DEPLOY_DIR/kafka-properties.sh" \
+            "$(node_index "$node")" "$data" "${ports[*]}" "${cports[*]}" >"$props"
     )
     chmod 0600 "$props"
 }

@@ -283,7 +283,8 @@ def test_the_kafka3_profile_is_the_three_brokers_of_make_up() -> None:
     assert REPLICATED_TOPIC_CONFIGS["min.insync.replicas"] == "2"
     provision = _env("provision")
     assert provision["XUNCHA_KAFKA_BROKERS"] == "${XUNCHA_COMPOSE_KAFKA_BROKERS:-1}"
-    # the local deployment's three brokers: the same ports, replication and elections
-    kafka_sh = (ROOT / "deploy/local/kafka.sh").read_text("utf-8")
+    # the local deployment's three brokers (rendered by deploy/local/kafka-properties.sh for
+    # kafka.sh): the same replication and elections
+    rendered = (ROOT / "deploy/local/kafka-properties.sh").read_text("utf-8")
     for line in ("min.insync.replicas=2", "unclean.leader.election.enable=false"):
-        assert line in kafka_sh
+        assert line in rendered

@@ -100,3 +100,61 @@ def test_nginx_balances_over_every_copy(tmp_path: Path) -> None:
             [nginx, "-t", "-q", "-p", str(tmp_path / "nginx"), "-c", str(conf), "-e", "stderr"],
             check=True,
         )
+
+
+def _render(*args: str, password: str | None = "s3cret") -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XUNCHA_", "KAFKA_"))}
+    if password is not None:
+        env["KAFKA_ADMIN_PASSWORD"] = password
+    return subprocess.run(
+        ["deploy/local/kafka-properties.sh", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def _properties(text: str) -> dict[str, str]:
+    """The keys of a rendered server.properties, the last one winning (as Kafka reads it)."""
+    lines = (line for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_kafka_nodes_are_rendered_by_one_script_for_make_up_and_the_tests() -> None:
+    """deploy/local/kafka-properties.sh renders every node of `make up` (kafka.sh) and of the
+    tests' private clusters (tests/support/kafka_broker.py): one node as the template, three
+    as a static quorum replicated three times, acknowledged by two, no unclean election."""
+    one = _properties(_render("1", "/d", "19092", "19093"))
+    assert one["node.id"] == "1"
+    assert one["controller.quorum.bootstrap.servers"] == "127.0.0.1:19093"
+    assert one["listeners"] == "CLIENT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert one["log.dirs"] == "/d"
+    assert one["min.insync.replicas"] == "1"
+    assert "s3cret" in one["listener.name.client.plain.sasl.jaas.config"]
+    assert "controller.quorum.voters" not in one
+    three = _properties(_render("2", "/d2", "21001,21002,21003", "22001,22002,22003"))
+    assert three["node.id"] == "2"
+    assert three["listeners"] == "CLIENT://127.0.0.1:21002,CONTROLLER://127.0.0.1:22002"
+    assert three["controller.quorum.voters"] == (
+        "1@127.0.0.1:22001,2@127.0.0.1:22002,3@127.0.0.1:22003"
+    )
+    assert "controller.quorum.bootstrap.servers" not in three
+    assert {k: three[k] for k in ("default.replication.factor", "min.insync.replicas")} == {
+        "default.replication.factor": "3",
+        "min.insync.replicas": "2",
+    }
+    assert three["unclean.leader.election.enable"] == "false"
+    assert three["offsets.topic.replication.factor"] == "3"
+    assert three["transaction.state.log.min.isr"] == "2"
+    assert three["authorizer.class.name"].endswith("StandardAuthorizer")
+    # kafka.sh renders with it, nothing else
+    kafka_sh = (ROOT / "deploy/local/kafka.sh").read_text("utf-8")
+    assert '"$DEPLOY_DIR/kafka-properties.sh"' in kafka_sh
+    assert "server.properties.template" not in kafka_sh
+    for bad in (("1", "/d", "1,2", "3"), ("4", "/d", "1,2,3", "4,5,6"), ("1", "/d", "1,2", "3,4")):
+        with pytest.raises(subprocess.CalledProcessError):
+            _render(*bad)
+    with pytest.raises(subprocess.CalledProcessError):
+        _render("1", "/d", "19092", "19093", password=None)
