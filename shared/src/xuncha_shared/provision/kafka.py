@@ -192,15 +192,22 @@ async def delete_prefixed_topics(bootstrap: str, prefix: str) -> list[str]:
         return doomed
 
 
-async def provision_topics(bootstrap: str, prefix: str = "") -> list[str]:
-    """Every topic of the system (``all_topics(prefix)``): 6 partitions, retention forever;
-    replicated three times (min.insync.replicas=2, no unclean leader election) when the cluster
-    has three brokers or more (:func:`topic_layout`)."""
-    names = all_topics(prefix)
+async def create_cluster_topics(bootstrap: str, names: Sequence[str]) -> tuple[list[str], int]:
+    """Create ``names`` (those missing) as the live cluster calls for (:func:`topic_layout`):
+    6 partitions, retention forever, replicated three times (min.insync.replicas=2, no unclean
+    leader election) on three brokers or more. Returns the names created and the replication
+    factor."""
     async with kafka_admin(bootstrap) as admin:
         cluster = await admin.describe_cluster()
     replication, configs = topic_layout(len(cluster.get("brokers") or ()))
     created = await create_topics(bootstrap, names, replication=replication, configs=configs)
+    return created, replication
+
+
+async def provision_topics(bootstrap: str, prefix: str = "") -> list[str]:
+    """Every topic of the system (``all_topics(prefix)``), as :func:`create_cluster_topics`."""
+    names = all_topics(prefix)
+    created, replication = await create_cluster_topics(bootstrap, names)
     log.info(
         "topics: %d present, %d created (replication factor %d)",
         len(names),
