@@ -202,6 +202,8 @@ class OutboxRelay:
         #: when idle and no commit was notified (commit_signal): the longest a commit can wait
         self.idle_poll_interval = idle_poll_interval
         self._producer = producer
+        #: the producer it publishes with while active (None while standing by or between runs)
+        self.producer: AIOKafkaProducer | None = None
         self._tracer = trace.get_tracer("xuncha.relay")
         self.published = 0
         self.ready = asyncio.Event()
@@ -350,6 +352,7 @@ class OutboxRelay:
         own = self._producer is None
         if own:
             await producer.start()
+        self.producer = producer
         # one batch may be in flight while the next is handed to the producer (the producer
         # keeps the order per partition); a batch's position is stored only once Kafka
         # acknowledged all of it, and after the position of the batch before it (Completions,
@@ -415,6 +418,7 @@ class OutboxRelay:
             # failed or cancelled with batches in flight: sent again after a restart from the
             # stored position
             await completions.close()
+            self.producer = None
             if own:
                 await producer.stop()
 
