@@ -21,8 +21,8 @@ from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import seal_events
 
-from tests.support.consumer_proc import EFFECTS_DDL
 from tests.support.events import petition
+from tests.support.inbox import EFFECTS_DDL
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
-from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
-from xuncha_shared.contracts import REGISTRY, dlq_topic, topic_for
+from xuncha_shared.consumer import InboxConsumer
+from xuncha_shared.contracts import dlq_topic, topic_for
 from xuncha_shared.eventstore import NO_STREAM, PostgresEventStore
 from xuncha_shared.kafka import (
     client_options,
@@ -25,9 +25,10 @@ from xuncha_shared.kafka import (
 )
 from xuncha_shared.relay import OutboxRelay
 
-from tests.support.consumer_proc import EFFECTS_DDL
-from tests.support.events import petition
+from tests.support.events import SteadyWriter, petition
+from tests.support.inbox import EFFECTS_DDL, record_effect, start_consumer
 from tests.support.kafka_read import read_topic
+from tests.support.waiting import wait_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -44,20 +45,6 @@ async def _append_many(pool, n: int, per_call: int = 100) -> set[uuid.UUID]:
         )
         ids.update(e.event_id for e in stored)
     return ids
-
-
-async def _wait_for(predicate, timeout: float, what: str, every: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-async def record_effect(conn, envelope, payload) -> None:
-    """The test consumers' effect: one row per handled event."""
-    await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", envelope.event_id)
 
 
 async def consume_until(
@@ -77,22 +64,14 @@ async def consume_until(
     ``timeout``), then stop it. Its name (group and inbox key) is ``name`` plus a random suffix,
     or ``name`` itself with ``exact_name``."""
     broker = KafkaBroker(infra.kafka_bootstrap.split(","), security=client_security().faststream())
-    consumer = InboxConsumer(
-        name=name if exact_name else f"{name}.{uuid.uuid4().hex[:6]}",
-        pool=pool,
-        registry=REGISTRY,
-        handler=handler,
-        dead_letter=broker_dead_letter_sink(broker),
-        **options,
-    )
-    subscribe(broker, [topic], consumer)
-    await broker.start()
+    full_name = name if exact_name else f"{name}.{uuid.uuid4().hex[:6]}"
+    consumer = await start_consumer(broker, topic, full_name, pool, handler, **options)
     try:
 
         async def finished() -> bool:
             return bool(done(consumer))
 
-        await _wait_for(finished, timeout, what)
+        await wait_for(finished, timeout, what)
     finally:
         await broker.stop()
     return consumer
@@ -136,7 +115,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
         async def some_published() -> bool:
             return 0 < await _relay_position(fresh_db.pool) < total
 
-        await _wait_for(some_published, 60, "the relay to publish a first batch", every=0.005)
+        await wait_for(some_published, 60, "the relay to publish a first batch", every=0.005)
         relay.send_signal(signal.SIGKILL)  # mid-stream: batches are in flight
         await asyncio.to_thread(relay.wait, 10)
     finally:
@@ -160,7 +139,7 @@ async def test_relay_killed_mid_batch_loses_nothing_and_effects_happen_once(
                 await fresh_db.pool.fetchval("SELECT max(global_position) FROM events"), 1
             )
 
-        await _wait_for(all_published, 120, "the restarted relay to catch up")
+        await wait_for(all_published, 120, "the restarted relay to catch up")
     finally:
         relay.terminate()
         await asyncio.to_thread(relay.wait, 20)
@@ -237,7 +216,7 @@ async def test_consumer_killed_before_commit_is_redelivered_and_effect_happens_o
             async def all_done() -> bool:
                 return await fresh_db.pool.fetchval("SELECT count(*) FROM effects") >= n
 
-            await _wait_for(all_done, 90, "the restarted consumer")
+            await wait_for(all_done, 90, "the restarted consumer")
             await asyncio.sleep(1.0)  # any stray redelivery would land now
         finally:
             healthy.terminate()
@@ -278,7 +257,7 @@ async def test_messages_redelivered_after_their_commit_are_duplicates_with_one_e
     stop = asyncio.Event()
     relay_task = asyncio.create_task(relay.run(stop))
     try:
-        await _wait_for(lambda: _gt(relay, n - 1), 60, "the relay to publish")
+        await wait_for(lambda: _gt(relay, n - 1), 60, "the relay to publish")
     finally:
         stop.set()
         await relay_task
@@ -451,50 +430,32 @@ async def test_kafka_restarted_while_appending_loses_nothing(fresh_db, private_k
     broker = KafkaBroker(
         private_kafka.bootstrap.split(","), security=client_security().faststream()
     )
-    consumer = InboxConsumer(
-        name=f"test.across-restart.{uuid.uuid4().hex[:6]}",
-        pool=fresh_db.pool,
-        registry=REGISTRY,
-        handler=record_effect,
-        dead_letter=broker_dead_letter_sink(broker),
-    )
-    subscribe(broker, [topic], consumer)
-    await broker.start()
-    store = PostgresEventStore(fresh_db.pool)
-    appended: set[uuid.UUID] = set()
-    writing = True
-
-    async def writer() -> None:
-        i = 0
-        while writing:
-            stored = await store.append("petition", f"k-{i}", NO_STREAM, [petition()])
-            appended.update(e.event_id for e in stored)
-            i += 1
-            await asyncio.sleep(0.01)
-
-    writer_task = asyncio.create_task(writer())
+    name = f"test.across-restart.{uuid.uuid4().hex[:6]}"
+    await start_consumer(broker, topic, name, fresh_db.pool)
+    writer = SteadyWriter(fresh_db.pool, every=0.01)
+    writer.start()
     try:
-        await _wait_for(lambda: _gt(relay, 20), 60, "first events published")
+        await wait_for(lambda: _gt(relay, 20), 60, "first events published")
         await asyncio.to_thread(private_kafka.stop, signal.SIGKILL)  # dies under load
         await asyncio.sleep(3)
         private_kafka.start()
         await private_kafka.wait_ready()
         await asyncio.sleep(2)
     finally:
-        writing = False
-        await writer_task
+        await writer.stop()
+    appended = writer.appended
     try:
 
         async def caught_up() -> bool:
             head = await fresh_db.pool.fetchval("SELECT max(global_position) FROM events")
             return await _relay_position(fresh_db.pool) >= head
 
-        await _wait_for(caught_up, 120, "the relay to publish everything after the restart")
+        await wait_for(caught_up, 120, "the relay to publish everything after the restart")
 
         async def consumed() -> bool:
             return await fresh_db.pool.fetchval("SELECT count(*) FROM effects") >= len(appended)
 
-        await _wait_for(consumed, 120, "the consumer to handle everything after the restart")
+        await wait_for(consumed, 120, "the consumer to handle everything after the restart")
     finally:
         stop.set()
         await relay_task

@@ -12,14 +12,10 @@ import os
 import signal
 
 from faststream.kafka import KafkaBroker
-from xuncha_shared.consumer import InboxConsumer, broker_dead_letter_sink, subscribe
-from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.db import create_pool
 from xuncha_shared.kafka import client_security
 
-EFFECTS_DDL = (
-    "CREATE TABLE IF NOT EXISTS effects (event_id uuid NOT NULL, at timestamptz DEFAULT now())"
-)
+from tests.support.inbox import EFFECTS_DDL, record_effect, start_consumer
 
 
 async def main() -> None:
@@ -36,7 +32,7 @@ async def main() -> None:
 
     async def handler(conn, envelope, payload) -> None:  # type: ignore[no-untyped-def]
         nonlocal handled
-        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", envelope.event_id)
+        await record_effect(conn, envelope, payload)
         handled += 1
         if args.crash_at and handled == args.crash_at:
             os.kill(os.getpid(), signal.SIGKILL)  # the effect is written but not committed
@@ -47,15 +43,7 @@ async def main() -> None:
         acks="all",
         security=client_security().faststream(),
     )
-    consumer = InboxConsumer(
-        name=args.group,
-        pool=pool,
-        registry=REGISTRY,
-        handler=handler,
-        dead_letter=broker_dead_letter_sink(broker),
-    )
-    subscribe(broker, [args.topic], consumer)
-    await broker.start()
+    await start_consumer(broker, args.topic, args.group, pool, handler)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -1,13 +1,14 @@
-"""Event factories for tests."""
+"""Event factories for tests, and a steady writer of them."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.envelope import Actor
-from xuncha_shared.eventstore import NewEvent
+from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
 
 ACTOR = Actor(principal_id="tester", role="city_admin")
 
@@ -31,7 +32,6 @@ def petition(jurisdiction: str = "361002", summary: str = "反映某局违规发
 async def read_all_settled(store, expected: int, timeout: float = 30.0) -> list:  # type: ignore[no-untyped-def]
     """read_all from the start until ``expected`` events are handed out: the commit-safe
     watermark may trail while some other transaction of the cluster is still open."""
-    import asyncio
     import time
 
     from xuncha_shared.eventstore import START
@@ -42,3 +42,36 @@ async def read_all_settled(store, expected: int, timeout: float = 30.0) -> list:
         await asyncio.sleep(0.05)
         events = await store.read_all(START, 100_000)
     return events
+
+
+class SteadyWriter:
+    """Appends one petition every ``every`` seconds, each on a stream of its own (so they spread
+    over a topic's partitions), from :meth:`start` until :meth:`stop`; ``appended`` holds the
+    ids of the events appended."""
+
+    def __init__(self, pool, every: float, stream_prefix: str = "steady") -> None:  # type: ignore[no-untyped-def]
+        self.store = PostgresEventStore(pool)
+        self.every = every
+        self.stream_prefix = stream_prefix
+        self.appended: set[uuid.UUID] = set()
+        self._writing = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._writing.set()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._writing.clear()
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        i = 0
+        while self._writing.is_set():
+            stored = await self.store.append(
+                "petition", f"{self.stream_prefix}-{i}", NO_STREAM, [petition()]
+            )
+            self.appended.update(e.event_id for e in stored)
+            i += 1
+            await asyncio.sleep(self.every)
