@@ -13,12 +13,13 @@ Brokers are killed only when the session's Kafka is the local deployment's and h
 (``make up KAFKA_BROKERS=3``): the test kills the leader of a busy partition (its JVM) and its
 supervisor starts it again. (With the one broker of ``make test`` a kill stops the whole flow
 until the broker is back; tests/integration/test_relay_and_consumers.py kills a private broker
-under a running relay and consumer group instead.) PostgreSQL is the local deployment's too:
-killed with SIGKILL (the postmaster), started again by its supervisor; ``deploy/local/pg.sh
-start`` (what ``make up`` runs) then waits for its crash recovery. Every killed copy must be
-back by itself at the end (its supervisor counted each restart), and while something is down
-a request is answered at once - a refused connection, or a 503 problem with ``Retry-After`` -
-never left hanging.
+under a running relay and consumer group instead, and
+tests/integration/test_kafka_three_brokers.py one node of a private cluster of three, configured
+as ``make up KAFKA_BROKERS=3``.) PostgreSQL is the local deployment's too: killed with SIGKILL
+(the postmaster), started again by its supervisor; ``deploy/local/pg.sh start`` (what ``make
+up`` runs) then waits for its crash recovery. Every killed copy must be back by itself at the
+end (its supervisor counted each restart), and while something is down a request is answered at
+once - a refused connection, or a 503 problem with ``Retry-After`` - never left hanging.
 """
 
 from __future__ import annotations

@@ -1,189 +1,228 @@
-"""A private, throwaway Kafka broker for tests that must stop or restart the broker itself.
+"""A private, throwaway KRaft Kafka cluster - one node, or three - for tests that must stop,
+kill or restart brokers themselves.
 
-It uses the jars `make up` resolved (.xuncha/kafka/libs) but its own ports and data folder, so a
-running `make up` is never disturbed. Like the local deployment's broker it requires SASL (the
-admin principal with the local deployment's password, SCRAM-SHA-512 or PLAIN), so the code's
-clients (``xuncha_shared.kafka.client_security``) reach it unchanged; without generated secrets
-(the Docker backend) it is PLAINTEXT.
+It uses the jars `make up` resolved (.xuncha/kafka/libs) but its own ports and data folders, so
+a running `make up` is never disturbed. Every node is broker and controller in one JVM, and its
+server.properties is rendered by ``deploy/local/kafka-properties.sh``, the script `make up`
+renders its own with: the same listeners, SASL (the local deployment's admin password) and ACLs,
+and with three nodes the same static quorum of three controllers, replication factor 3,
+``min.insync.replicas=2`` and no unclean leader election as ``make up KAFKA_BROKERS=3``. The
+code's clients (``xuncha_shared.kafka.client_security``: the admin principal in the tests) reach
+it unchanged; topics are created as provisioning creates them for the live cluster
+(``provision.create_cluster_topics``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from xuncha_shared import secrets
-from xuncha_shared.kafka import client_options
+from aiokafka.errors import KafkaError
+from xuncha_shared import provision, secrets
 
 REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy" / "local"
 LIBS = Path(os.environ.get("XUNCHA_LOCAL_STATE") or REPO / ".xuncha") / "kafka" / "libs"
+HOST = "127.0.0.1"
+T = TypeVar("T")
+#: the heap of a node (make up KAFKA_BROKERS=3 gives each of its three nodes the same)
+HEAP = ["-Xms128m", "-Xmx384m"]
+#: a short-lived JVM (the storage tool, and a broker that lives for one test) starts in about
+#: half the CPU time with the client compiler alone
+QUICK_JVM = ["-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Djava.awt.headless=true"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _ephemeral_low() -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct free ports below the ephemeral range: a client retrying the port of a
+    stopped broker could be given that very port as its own source port and connect to itself,
+    and the broker could then not bind it again (deploy/local/README.md, "Broker
+    configuration")."""
+    low, rng = 20000, random.Random()
+    ports: list[int] = []
+    with contextlib.ExitStack() as held:  # held until all are chosen: no port twice
+        while len(ports) < n:
+            port = rng.randrange(low, _ephemeral_low())
+            s = held.enter_context(socket.socket())
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                continue
+            ports.append(port)
+    return ports
+
+
+def _cluster_id() -> str:
+    """A new cluster id as ``kafka-storage random-uuid`` makes it (16 random bytes, base64url
+    without padding, never starting with a dash), without starting a JVM for it."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 class PrivateKafka:
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="xuncha-kafka-"))
-        self.port = free_port()
-        self.controller_port = free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.properties = self.dir / "server.properties"
+    """``nodes`` KRaft nodes (1 or 3), numbered 1.. like ``make up``'s kafka-1..kafka-3."""
+
+    def __init__(self, nodes: int = 1) -> None:
+        self.nodes = nodes
         self.admin_password = secrets.read(secrets.kafka_file(secrets.KAFKA_ADMIN))
-        self.properties.write_text(
-            "\n".join(
-                [
-                    *self._auth_lines(),
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.bootstrap.servers=127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port},"
-                    f"CONTROLLER://127.0.0.1:{self.controller_port}",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "controller.listener.names=CONTROLLER",
-                    f"log.dirs={self.dir / 'data'}",
-                    "num.partitions=3",
-                    "offsets.topic.replication.factor=1",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    "group.initial.rebalance.delay.ms=0",
-                    "auto.create.topics.enable=false",
-                    "log.retention.ms=-1",
-                    "log.cleaner.dedupe.buffer.size=16777216",
-                ]
-            )
-            + "\n"
-        )
-        cp = f"{LIBS}/*"
-        cid = (
-            subprocess.run(
-                ["java", "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        subprocess.run(
+        if not self.admin_password:
+            raise RuntimeError("a private Kafka needs the local deployment's secrets (make infra)")
+        self.dir = Path(tempfile.mkdtemp(prefix="xuncha-kafka-"))
+        ports = free_ports(2 * nodes)
+        self.ports, self.controller_ports = ports[:nodes], ports[nodes:]
+        self.bootstrap = ",".join(f"{HOST}:{p}" for p in self.ports)
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        cluster_id = _cluster_id()
+        for node in self.node_ids:
+            self._render(node)
+        # formatted side by side: a JVM each
+        formats = [self._format(node, cluster_id) for node in self.node_ids]
+        for node, proc in zip(self.node_ids, formats, strict=True):
+            _, err = proc.communicate()
+            if proc.returncode:
+                raise RuntimeError(f"formatting node {node} failed: {err.decode()}")
+
+    @property
+    def node_ids(self) -> range:
+        return range(1, self.nodes + 1)
+
+    def node_dir(self, node: int) -> Path:
+        return self.dir / f"node-{node}"
+
+    def properties(self, node: int) -> Path:
+        return self.node_dir(node) / "server.properties"
+
+    def _render(self, node: int) -> None:
+        self.node_dir(node).mkdir(mode=0o700)
+        rendered = subprocess.run(
             [
-                "java",
-                "-cp",
-                cp,
-                "kafka.tools.StorageTool",
-                "format",
-                "--standalone",
-                "-t",
-                cid,
-                "-c",
-                str(self.properties),
-                *(
-                    [
-                        "--add-scram",
-                        f"SCRAM-SHA-512=[name=admin,iterations=4096,password={self.admin_password}]",
-                    ]
-                    if self.admin_password
-                    else []
-                ),
+                str(DEPLOY / "kafka-properties.sh"),
+                str(node),
+                str(self.node_dir(node) / "data"),
+                ",".join(map(str, self.ports)),
+                ",".join(map(str, self.controller_ports)),
             ],
+            env={**os.environ, "KAFKA_ADMIN_PASSWORD": self.admin_password},
             check=True,
             capture_output=True,
-        )
+            text=True,
+        ).stdout
+        self.properties(node).write_text(rendered)
+        self.properties(node).chmod(0o600)
 
-    def _auth_lines(self) -> list[str]:
-        """The listener PLAINTEXT is SASL_PLAINTEXT when the local deployment has secrets."""
-        if not self.admin_password:
-            return ["listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"]
-        plain = (
-            "org.apache.kafka.common.security.plain.PlainLoginModule required "
-            f'username="admin" password="{self.admin_password}" '
-            f'user_admin="{self.admin_password}";'
-        )
-        return [
-            "listener.security.protocol.map=PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
-            "sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN",
-            "sasl.mechanism.inter.broker.protocol=PLAIN",
-            "sasl.mechanism.controller.protocol=PLAIN",
-            f"listener.name.plaintext.plain.sasl.jaas.config={plain}",
-            "listener.name.plaintext.scram-sha-512.sasl.jaas.config="
-            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-            "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
-            f"listener.name.controller.plain.sasl.jaas.config={plain}",
-        ]
-
-    def start(self) -> None:
-        log = open(self.dir / "kafka.out", "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen(
+    def _format(self, node: int, cluster_id: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 "java",
-                "-Xms256m",
-                "-Xmx512m",
+                *QUICK_JVM,
+                "-XX:+UseSerialGC",
                 "-cp",
                 f"{LIBS}/*",
-                "kafka.Kafka",
-                str(self.properties),
+                "kafka.tools.StorageTool",
+                "format",
+                *(["--standalone"] if self.nodes == 1 else []),  # three: controller.quorum.voters
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.properties(node)),
+                "--add-scram",
+                f"SCRAM-SHA-512=[name=admin,iterations=4096,password={self.admin_password}]",
             ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
-        log.close()
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
+    def start(self, node: int | None = None) -> None:
+        """Start every node, or ``node`` alone."""
+        for n in self.node_ids if node is None else (node,):
+            log = open(self.node_dir(n) / "console.log", "ab")  # noqa: SIM115 - the JVM's
+            self.procs[n] = subprocess.Popen(
+                [
+                    "java",
+                    *HEAP,
+                    *QUICK_JVM,
+                    "-XX:+UseG1GC",
+                    "-XX:MaxGCPauseMillis=20",
+                    f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.xml'}",
+                    f"-Dxuncha.logdir={self.node_dir(n)}",
+                    f"-Dkafka.logs.dir={self.node_dir(n)}",
+                    "-cp",
+                    f"{LIBS}/*",
+                    "kafka.Kafka",
+                    str(self.properties(n)),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            log.close()
 
-    async def wait_ready(self, timeout: float = 90) -> None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30, node: int | None = None) -> None:
+        """Stop every node, or ``node`` alone, with ``sig`` (SIGKILL after ``timeout``)."""
+        for n in list(self.procs) if node is None else [node]:
+            proc = self.procs.pop(n, None)
+            if proc is None:
+                continue
+            if proc.poll() is None:
+                os.killpg(proc.pid, sig)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+    async def wait_ready(self, timeout: float = 90, brokers: int | None = None) -> None:
+        """Until the cluster answers with ``brokers`` (default: all its nodes) live brokers."""
+        await provision.wait_for_kafka(self.bootstrap, timeout, brokers=brokers or self.nodes)
+
+    async def create_topics(self, names: list[str]) -> int:
+        """Create ``names`` as provisioning does on this cluster; returns their replication."""
+        _, replication = await provision.create_cluster_topics(self.bootstrap, names)
+        return replication
+
+    async def _ask(self, ask: Callable[[Any], Awaitable[T]], timeout: float = 30) -> T:
+        """``ask(admin client)``. While a node is down the admin client may send to it (any
+        broker of the metadata it has): asked again, for up to ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap, request_timeout_ms=3000, **client_options()
-            )
+        while True:
             try:
-                await admin.start()
-                await admin.describe_cluster()
-                return
-            except Exception as exc:
-                last = exc
-                await asyncio.sleep(0.3)
-            finally:
-                await admin.close()
-        raise TimeoutError(f"private kafka not ready: {last}")
+                async with provision.kafka_admin(self.bootstrap, request_timeout_ms=5000) as admin:
+                    return await ask(admin)
+            except (KafkaError, OSError):
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.2)
 
-    async def create_topics(self, names: list[str], partitions: int = 3) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **client_options())
-        await admin.start()
-        try:
-            await admin.create_topics(
-                [NewTopic(n, partitions, 1, topic_configs={"retention.ms": "-1"}) for n in names]
-            )
-        finally:
-            await admin.close()
+    async def partitions(self, topic: str) -> list[dict[str, Any]]:
+        """The partitions of ``topic`` as the cluster describes them now (``partition``,
+        ``leader``, ``replicas``, ``isr``), by partition."""
+        (described,) = await self._ask(lambda admin: admin.describe_topics([topic]))
+        return sorted(described["partitions"], key=lambda p: int(p["partition"]))
+
+    async def coordinator(self, group_id: str) -> int:
+        """The node coordinating the consumer group ``group_id``."""
+        node: int = await self._ask(lambda admin: admin.find_coordinator(group_id))
+        return node
 
     def cleanup(self) -> None:
         self.stop(signal.SIGKILL)
