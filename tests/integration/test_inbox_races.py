@@ -121,8 +121,10 @@ async def test_two_copies_racing_on_one_event_take_effect_once(fresh_db, first_c
         # B waited for A's commit, then found the event taken
         assert outcomes == ["processed", "duplicate"]
     else:
-        # A rolled back: B, which was waiting, claims the event and applies it; A's retry then
-        # finds it taken (its first try's effect went with its transaction)
-        assert outcomes == ["duplicate", "processed"]
-        assert held.calls == 1
+        # A rolled back (its first try's effect went with its transaction). Then either B, which
+        # was waiting, claims the event and A's immediate retry finds it taken, or A's retry
+        # claims it again before B's queued claim is re-checked and B finds it taken: which of
+        # the two is up to the scheduler; that exactly one copy applies it is not
+        assert sorted(outcomes) == ["duplicate", "processed"]
+        assert held.calls == (1 if outcomes == ["duplicate", "processed"] else 2)
     assert (a.processed + b.processed, a.duplicates + b.duplicates) == (1, 1)
