@@ -31,6 +31,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
+
 from xuncha_shared.clocks.deadlines import (
     _COLUMNS,
     STAGE_STATE,
@@ -70,6 +72,14 @@ WHERE state IN ('running', 'warning_yellow', 'warning_red') AND kind = ANY($1::t
 IDLE_POLL_S = 30.0
 #: how far after a deadline's moment the sleeping worker wakes for it (timers may fire early)
 _LATE_BY_S = 0.02
+#: the longest a batch waits for a lock a command holds (``lock_timeout``) before it rolls back
+#: and runs again: a command appends to its stream, then ends or starts deadlines, while a batch
+#: holds its claimed rows, then appends to their streams - the opposite order. Waiting, the two
+#: would deadlock and PostgreSQL would abort whichever checked first, often the user's command;
+#: giving up first, the batch (nobody waits for it) always yields to the command
+LOCK_WAIT_MS = 100
+#: the pause before a batch that yielded to a command runs again
+_YIELD_S = 0.05
 
 _MARK_SQL = """
 UPDATE deadlines d
@@ -174,10 +184,14 @@ class DeadlineWorker:
             try:
                 with counting_appends():
                     return await self._fire_batch(now)
+            except asyncpg.exceptions.LockNotAvailableError as exc:
+                # a command holds one of the streams (or a row an effect writes): the batch
+                # rolled back as a whole, released its rows, and runs again once it may be done
+                log.debug("deadline batch yielded to a command: %s", exc)
+                await asyncio.sleep(_YIELD_S)
             except Exception as exc:
                 # a command appended to one of the streams meanwhile, or the database broke a
-                # deadlock with a command (an effect's lock): the batch rolled back as a whole
-                # and runs again on fresh heads
+                # deadlock: the batch rolled back as a whole and runs again on fresh heads
                 if not (isinstance(exc, ConcurrencyError) or transient(exc)):
                     raise
                 log.debug("deadline batch retried: %s", exc)
@@ -185,6 +199,7 @@ class DeadlineWorker:
     async def _fire_batch(self, now: datetime) -> tuple[int, list[Fired]]:
         fired: list[Fired] = []
         async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}")
             rows = await conn.fetch(_CLAIM_SQL, now, list(self.kinds), self.batch)
             marks: tuple[list[Any], ...] = ([], [], [], [], [])
             for row in rows:
