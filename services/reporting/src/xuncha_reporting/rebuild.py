@@ -324,6 +324,9 @@ async def project_history(
     # built by this code: its tables are those of PROJECTION_VERSION
     await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
     await conn.execute(index_ddl(report.schema))
+    # statistics at once: the first reads after a swap plan with them (e.g. how few deadlines
+    # are unended), not with an empty table's guesses
+    await conn.execute(f"ANALYZE {', '.join(f'{report.schema}.{t}' for t in TABLE_KEYS)}")
     await conn.execute("RESET synchronous_commit")  # a swap that follows commits durably
     return applied, history.total
 

@@ -91,7 +91,8 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
               AND ($1::text IS NULL OR d.jurisdiction = $1)"""
     if not open_only:
         return base + "\n            ORDER BY d.due_date, d.kind, d.key\n"
-    # the rows the partial index deadlines_unended holds, of the jurisdiction read: a row closed
+    # the rows the partial index deadlines_unended holds (``unended``), of the jurisdiction
+    # read: a row closed
     # by a stationing of another jurisdiction is open in that one's read only; an R8 result
     # notice is kept when its petition's acceptance notice (ended or not) is a row of the same
     # read, one index probe each (a scalar subquery, never turned into a join that would scan
@@ -106,8 +107,7 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
                    d.red_event_id, d.overdue_event_id,
                    NULL::timestamptz AS ended_at, NULL::uuid AS ended_by
             FROM {s}.deadlines d
-            WHERE d.ended_at IS NULL AND (d.closed_at IS NULL OR d.closed_in <> d.jurisdiction)
-              AND d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
+            WHERE d.unended AND d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
               AND ($1::text IS NULL OR d.jurisdiction = $1)
               AND (d.closed_at IS NULL OR d.closed_in <> $1::text)
               AND (d.kind <> '{Kind.RESULT_NOTICE.value}'

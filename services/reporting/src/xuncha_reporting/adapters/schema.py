@@ -43,6 +43,10 @@ CADENCE_KINDS: tuple[str, ...] = tuple(k.value for k in CADENCE_KIND.values())
 CLOSED_KINDS: tuple[str, ...] = (*MARKED_KINDS, *CADENCE_KINDS)
 
 
+#: ``deadlines.unended``: not ended by its own event, nor closed by other rows in every read
+UNENDED = "ended_at IS NULL AND (closed_at IS NULL OR COALESCE(closed_in <> jurisdiction, false))"
+
+
 def sql_list(values: tuple[str, ...]) -> str:
     """``values`` (constants of this code, never input) as an SQL list of literals."""
     return ", ".join(f"'{v}'" for v in values)
@@ -164,20 +168,23 @@ CREATE TABLE IF NOT EXISTS {s}.deadlines (
     closed_at        timestamptz,
     closed_by        uuid,
     closed_in        char(6),
+    unended          boolean GENERATED ALWAYS AS ({UNENDED}) STORED,
     PRIMARY KEY (kind, key)
 );
 -- ended_at/ended_by: ended by its own event. closed_*: ended by other rows, written by the
 -- projection whenever they change (``ProjectionWrites``): a rectification task or supervision
 -- by its issue's marks (closed_in null: in every read), an R15 cadence by its stationing's end
--- (closed_in: the stationing row's jurisdiction, the only one-jurisdiction read it ends it in)
+-- (closed_in: the stationing row's jurisdiction, the only one-jurisdiction read it ends it in).
+-- unended: ended by neither, or closed by a stationing of another jurisdiction (a column of its
+-- own, so that the planner's statistics know how few rows it holds)
 ALTER TABLE {s}.deadlines ADD COLUMN IF NOT EXISTS closed_at timestamptz,
-    ADD COLUMN IF NOT EXISTS closed_by uuid, ADD COLUMN IF NOT EXISTS closed_in char(6);
+    ADD COLUMN IF NOT EXISTS closed_by uuid, ADD COLUMN IF NOT EXISTS closed_in char(6),
+    ADD COLUMN IF NOT EXISTS unended boolean GENERATED ALWAYS AS ({UNENDED}) STORED;
 CREATE INDEX IF NOT EXISTS deadlines_by_jurisdiction ON {s}.deadlines (jurisdiction, due_date);
--- the deadlines that may be open (ended neither by their own event nor by other rows, or closed
--- by a stationing of another jurisdiction): what the summary and the open states of the list
--- read, so that their cost is what is open, not the history
+-- the deadlines that may be open: what the summary and the open states of the list read, so
+-- that their cost is what is open, not the history
 CREATE INDEX IF NOT EXISTS deadlines_unended ON {s}.deadlines (jurisdiction, due_date)
-    WHERE ended_at IS NULL AND (closed_at IS NULL OR closed_in <> jurisdiction);
+    WHERE unended;
 -- the rows the projection closes, by their case (an issue, a group): found when a mark or a
 -- stationing's end is projected
 CREATE INDEX IF NOT EXISTS deadlines_by_case ON {s}.deadlines (split_part(key, '/', 1))
