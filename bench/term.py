@@ -17,8 +17,9 @@ COPY'd by a process pool (one task per jurisdiction and round; ``workers`` proce
 3. verify: ``audit_databases(kafka=False)``, what ``xuncha audit verify --no-kafka`` runs;
 4. reads: reporting started as a process on the scratch databases (as the dashboard benchmark
    does), ``readers`` concurrent readers for ``read_seconds`` per endpoint — the linked view and
-   coverage of the city, the deadline summary of the city, the deadlines of the largest county,
-   one unit's ledger of that county — p50/p99 (goal p99 < 100 ms); baseline: the same readers
+   coverage of the city, the deadline summary of the city, the deadlines of the largest county
+   (all of them, and the warned and overdue ones the workbench's 期限预警 asks for), one unit's
+   ledger of that county — p50/p99 (goal p99 < 100 ms); baseline: the same readers
    on ``/api/v1/views/version`` (the cheapest authenticated read);
 5. the Excel ledger export (``/exports/ledger.xlsx``) of the largest county: time, rows,
    bytes; baseline: the same sheets as JSON (``/views/rectification-ledger``);
@@ -206,7 +207,11 @@ async def verify_rate(settings: Settings, expected: int) -> tuple[float, Any]:
 
 
 async def readers_latency(
-    client: httpx.AsyncClient, path: str, params: dict[str, str], readers: int, seconds: float
+    client: httpx.AsyncClient,
+    path: str,
+    params: dict[str, str | list[str]],
+    readers: int,
+    seconds: float,
 ) -> tuple[list[float], int]:
     """``readers`` closed-loop readers GET ``path`` for ``seconds``; the sorted latencies (ms)
     of every request sent and how many of them failed (non-200, transport error or the
@@ -391,11 +396,18 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
             key=lambda k: (generated.ledger_units[k], k),
             default=f"{COUNTY}/{unit_name(COUNTY, 0)}",
         ).split("/", 1)[1]
-        endpoints: list[tuple[str, httpx.AsyncClient, str, dict[str, str]]] = [
+        endpoints: list[tuple[str, httpx.AsyncClient, str, dict[str, str | list[str]]]] = [
             ("linked", city, "/views/linked", {}),
             ("coverage", city, "/views/coverage", {"term_no": str(TERM_NO)}),
             ("deadlines_summary", city, "/views/deadlines/summary", {}),
             ("deadlines", county, "/views/deadlines", {"jurisdiction": COUNTY}),
+            # what the workbench's 期限预警 asks by default: the warned and overdue ones
+            (
+                "deadlines_open",
+                county,
+                "/views/deadlines",
+                {"jurisdiction": COUNTY, "state": ["overdue", "warning_red", "warning_yellow"]},
+            ),
             ("ledger", county, "/views/ledger", {"jurisdiction": COUNTY, "unit": largest_unit}),
         ]
         # one request each first: warm, and the answers checked
@@ -445,7 +457,8 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
                 metrics.append(
                     Metric(
                         key=f"read_{name}_{q}",
-                        label=f"{path} {q}, {params.readers} readers",
+                        label=f"{path}{' (open states)' if 'state' in query else ''} {q}, "
+                        f"{params.readers} readers",
                         unit="ms",
                         subject_rounds=subject[q],
                         baseline_rounds=baseline[q],

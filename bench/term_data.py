@@ -681,6 +681,12 @@ def _petition(
         _at(received, n), role="group_member",
     )  # fmt: skip
     b.fact("petitions_received")
+    if channel == "visit":  # R13: a leader takes a walk-in up the same day
+        ps.add(
+            "intake.WalkInHandled", 1,
+            {"petition_id": str(pid), "handled_by": "巡察组组长", "summary": None},
+            _at(received, n + 30), role="group_member",
+        )  # fmt: skip
     if real_name:
         if rng.random() < 0.1:
             ps.add(

@@ -112,7 +112,14 @@ async def test_term_benchmark_at_a_tiny_size(infra) -> None:
         )
     assert info["coverage_city"]["inspected"] == info["coverage_city"]["planned"] > 0
     metrics = {m.key: m for m in result.metrics}
-    for name in ("linked", "coverage", "deadlines_summary", "deadlines", "ledger"):
+    for name in (
+        "linked",
+        "coverage",
+        "deadlines_summary",
+        "deadlines",
+        "deadlines_open",
+        "ledger",
+    ):
         for q in ("p50", "p99"):
             m = metrics[f"read_{name}_{q}"]
             assert m.subject > 0 and m.baseline and m.baseline > 0

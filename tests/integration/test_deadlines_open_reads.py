@@ -2,20 +2,36 @@
 PostgreSQL: read in SQL without the ended history, they are exactly the open rows of the whole
 list as the Python post-processing decides them (R15 cadences closed by their stationing, R8
 result notices of anonymous petitions left out, R1/R4 tasks and supervisions ended by their
-issue's marks), and many deadlines ended long ago change neither them nor the summary."""
+issue's marks), and many deadlines ended long ago change neither them nor the summary.
+
+The rows closed by other rows (by the issue's marks, by the stationing's end) are written by the
+projection when those arrive (``closed_*``): whatever the order in which the changes are
+applied, one at a time (the live consumer), in batches, or in bulk with ``close_all`` at the end
+(a rebuild, a replay), the tables end the same, the open read equals the whole list's open rows,
+and the partial index ``deadlines_unended`` holds no ended task, supervision or cadence."""
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
-from xuncha_reporting.adapters.schema import ddl
-from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, state_of, summary
+from xuncha_reporting.adapters.schema import bulk_ddl, ddl, index_ddl
+from xuncha_reporting.domain.deadlines import COLOUR_OF, KINDS, Kind, state_of, summary
+from xuncha_reporting.domain.model import (
+    CaseMark,
+    Change,
+    DeadlineEnded,
+    DeadlineFired,
+    DeadlineStart,
+)
+from xuncha_reporting.rebuild import compare
 from xuncha_shared.clocks.clock import CST
 
 from tests.support.principals import LINCHUAN, NANCHENG
@@ -178,6 +194,7 @@ async def test_open_rows_are_the_open_ones_of_the_whole_list_whatever_the_histor
     conn, name = schema
     tables = ProjectionTables(name)
     await insert(conn, name, *current())
+    await tables.close_all(conn)  # rows loaded in bulk: their closed_* written once, at the end
 
     async def reads(jurisdiction: str | None) -> tuple[list[Any], list[Any], list[Any]]:
         whole = await tables.deadline_rows(conn, jurisdiction)
@@ -210,10 +227,284 @@ async def test_open_rows_are_the_open_ones_of_the_whole_list_whatever_the_histor
         (r["kind"], state_of(r).value) for r in before[None][1]
     }
 
-    # a long history, all ended: the open rows and the summary do not change
+    # a long history, all ended: the open rows and the summary do not change, nor what the
+    # partial index holds
+    indexed = await unended(conn, name)
     await insert(conn, name, *history(400))
+    await tables.close_all(conn)
+    assert await unended(conn, name) == indexed
+    # the open read can read that index alone (its condition implies the index's)
+    async with conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+        plan = await conn.fetch(f"EXPLAIN {tables._open_deadlines_sql}", LINCHUAN)
+    assert "deadlines_unended" in "\n".join(r[0] for r in plan)
     for jurisdiction in (LINCHUAN, NANCHENG, None):
         whole, open_rows, expected = await reads(jurisdiction)
         assert len(whole) > len(before[jurisdiction][0]) + 100
         assert open_rows == expected == before[jurisdiction][1], jurisdiction
         assert summary(open_rows) == summary(whole) == summary(before[jurisdiction][0])
+
+
+async def unended(conn: asyncpg.Connection, schema: str) -> set[tuple[str, str]]:
+    """The rows the partial index ``deadlines_unended`` holds (those its condition matches)."""
+    condition = await conn.fetchval(
+        "SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = $1::regclass",
+        f"{schema}.deadlines_unended",
+    )
+    assert condition == "unended"
+    rows = await conn.fetch(f"SELECT kind, key FROM {schema}.deadlines WHERE {condition}")
+    return {(r["kind"], r["key"]) for r in rows}
+
+
+# ---- the changes of a history, applied in several orders ------------------------------------
+
+
+def _start(kind: Kind, key: str, at: datetime, where: str = LINCHUAN) -> DeadlineStart:
+    info = KINDS[kind]
+    return DeadlineStart(
+        kind=kind.value, key=key, rule_id=info.rule_id, case_type=info.case_type,
+        jurisdiction=where, owner="owner", waits_for=info.waits_for, started_at=at,
+        due_date=DUE.isoformat(),
+    )  # fmt: skip
+
+
+def _fired(kind: Kind, key: str, stage: str, where: str = LINCHUAN) -> DeadlineFired:
+    info = KINDS[kind]
+    return DeadlineFired(
+        kind=kind.value, key=key, stage=stage, event_id=uuid.uuid4(), rule_id=info.rule_id,
+        rule_version=1, due_date=DUE.isoformat(), case_type=info.case_type, jurisdiction=where,
+        owner="owner", waits_for=info.waits_for, at=T0,
+    )  # fmt: skip
+
+
+def _ended(kind: Kind, key: str, at: datetime) -> DeadlineEnded:
+    return DeadlineEnded(kind.value, key, uuid.uuid4(), at)
+
+
+def _mark(case: str, at: datetime, done: bool, event_id: uuid.UUID | None = None) -> CaseMark:
+    return CaseMark(case, event_id or uuid.uuid4(), at, done)
+
+
+def day(n: float) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+def changes() -> tuple[list[Change], dict[str, str]]:
+    """Every way a task, a supervision or a cadence is closed, or not, by other rows; and the
+    keys the test looks at by name."""
+    u = uuid.uuid4
+    issue = {name: str(u()) for name in ("A", "B", "C", "D", "E", "F", "G", "H", "J", "N")}
+    k = {name: key(case, u()) for name, case in issue.items()}
+    k |= {"E2": key(issue["E"], u()), "E3": key(issue["E"], u()), "G2": key(issue["G"], u())}
+    low, high = sorted([u(), u()])
+    s1, s2, s3, s4, s5, s6 = (key(u(), u()) for _ in range(6))
+    k |= {"s3": key(s3, "report", 0), "s4": key(s4, "dispatch", 0), "s6": key(s6, "report", 0)}
+    T, S = Kind.TASK_DUE, Kind.SUPERVISION
+    out: list[Change] = [
+        # done after the start: ended then
+        _start(T, k["A"], day(0)), _mark(issue["A"], day(2), True),
+        # only not-done marks: open, red
+        _start(T, k["B"], day(0)), _fired(T, k["B"], "red"),
+        _mark(issue["B"], day(-1), False), _mark(issue["B"], day(1), False),
+        # done before the start: ended when it started
+        _start(S, k["C"], day(0)), _mark(issue["C"], day(-1), True),
+        # done, then reopened before the start: open, overdue
+        _start(S, k["D"], day(0)), _fired(S, k["D"], "overdue"),
+        _mark(issue["D"], day(-2), True), _mark(issue["D"], day(-1), False),
+        # one issue, tasks started at three moments: done at 1, reopened at 3, done at 5
+        _mark(issue["E"], day(1), True), _mark(issue["E"], day(3), False),
+        _mark(issue["E"], day(5), True),
+        _start(T, k["E"], day(0)),  # ended at 1
+        _start(T, k["E2"], day(2)),  # the last mark before was done: ended when it started
+        _start(T, k["E3"], day(4)),  # reopened before: ended at 5
+        # marks at the same moment: by event id. At the start, the later id (done) wins...
+        _start(T, k["F"], day(1)),
+        _mark(issue["F"], day(1), False, low), _mark(issue["F"], day(1), True, high),
+        # ... and here the later id (not done) wins: open; after the start, the first done
+        # mark by (at, event id) ends the other task
+        _start(T, k["G"], day(1)), _start(T, k["G2"], day(0)),
+        _mark(issue["G"], day(1), True, low), _mark(issue["G"], day(1), False, high),
+        # two done marks at the same moment after the start: the earlier id ends it
+        _start(S, k["J"], day(0)),
+        _mark(issue["J"], day(2), True, high), _mark(issue["J"], day(2), True, low),
+        # fired, never started: open whatever the marks
+        _fired(S, k["H"], "overdue"), _mark(issue["H"], day(-1), True),
+        # another jurisdiction's task, done
+        _start(T, k["N"], day(0), NANCHENG), _mark(issue["N"], day(3), True),
+        # s1 ended at 3: its dispatch 0 ended by its own event, dispatch 1 and report 0
+        # (overdue) closed by the stationing
+        _start(Kind.STATIONING, s1, day(0)), _ended(Kind.STATIONING, s1, day(3)),
+        _start(Kind.DISPATCH, key(s1, "dispatch", 0), day(0)),
+        _ended(Kind.DISPATCH, key(s1, "dispatch", 0), day(1)),
+        _start(Kind.DISPATCH, key(s1, "dispatch", 1), day(1)),
+        _start(Kind.PROGRESS_REPORT, key(s1, "report", 0), day(0)),
+        _fired(Kind.PROGRESS_REPORT, key(s1, "report", 0), "overdue"),
+        # s2 running: its dispatch open, yellow
+        _start(Kind.STATIONING, s2, day(0)), _start(Kind.DISPATCH, key(s2, "dispatch", 0), day(0)),
+        _fired(Kind.DISPATCH, key(s2, "dispatch", 0), "yellow"),
+        # s3's stationing row of another jurisdiction, ended: its report open in Linchuan's read
+        _start(Kind.STATIONING, s3, day(0), NANCHENG), _ended(Kind.STATIONING, s3, day(2)),
+        _start(Kind.PROGRESS_REPORT, k["s3"], day(0)), _fired(Kind.PROGRESS_REPORT, k["s3"], "red"),
+        # s4 ended, its start never projected (no row the view reads): its dispatch open
+        _ended(Kind.STATIONING, s4, day(2)), _start(Kind.DISPATCH, k["s4"], day(0)),
+        # s5 ended at 2, its dispatch ended by its own event after that: its own end counts
+        _start(Kind.STATIONING, s5, day(0)), _ended(Kind.STATIONING, s5, day(2)),
+        _start(Kind.DISPATCH, key(s5, "dispatch", 0), day(0)),
+        _ended(Kind.DISPATCH, key(s5, "dispatch", 0), day(4)),
+        # s6 known from its overdue firing only (a row the view reads), ended: report closed
+        _fired(Kind.STATIONING, s6, "overdue"), _ended(Kind.STATIONING, s6, day(20)),
+        _start(Kind.PROGRESS_REPORT, k["s6"], day(0)),
+    ]  # fmt: skip
+    return out, k
+
+
+async def project(
+    conn: asyncpg.Connection,
+    schema: str,
+    items: Sequence[Change],
+    sizes: random.Random | None,
+    *,
+    bulk: bool = False,
+) -> ProjectionTables:
+    """``items`` applied to a fresh ``schema``: one at a time (no ``sizes``), or in batches of
+    random sizes; ``bulk`` as a rebuild does (no secondary indexes while loading, the closed
+    rows written at the end, then the indexes)."""
+    await conn.execute((bulk_ddl if bulk else ddl)(schema))
+    tables = ProjectionTables(schema, rules=DeadlineRules().pinned(), bulk=bulk)
+    start = 0
+    while start < len(items):
+        size = sizes.randint(1, 7) if sizes else 1
+        async with conn.transaction():
+            await tables.apply(conn, items[start : start + size])
+        start += size
+    if bulk:
+        await tables.close_all(conn)
+        await conn.execute(index_ddl(schema))
+    return tables
+
+
+@pytest.fixture
+async def scratch(infra: Any) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
+    """A connection and a schema prefix; every schema of that prefix dropped at the end."""
+    prefix = f"dor_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(infra.pg_admin_url)
+    try:
+        yield connection, prefix
+    finally:
+        names = await connection.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1", f"{prefix}%"
+        )
+        for r in names:
+            await connection.execute(f"DROP SCHEMA {r['nspname']} CASCADE")
+        await connection.close()
+
+
+async def check(conn: asyncpg.Connection, tables: ProjectionTables) -> dict[Any, list[Any]]:
+    """The open rows are the whole list's open ones in every read; the closed_* written equal
+    what the whole list decides when read; the partial index holds the open rows only (and a
+    cadence closed by another jurisdiction's stationing, open in its own one's read). Returns
+    the whole list of each read."""
+    whole: dict[Any, list[Any]] = {}
+    for jurisdiction in (LINCHUAN, NANCHENG, None):
+        rows = await tables.deadline_rows(conn, jurisdiction)
+        open_rows = await tables.deadline_rows(conn, jurisdiction, open_only=True)
+        assert open_rows == [r for r in rows if state_of(r) in COLOUR_OF], jurisdiction
+        whole[jurisdiction] = rows
+    closed = {
+        (r["kind"], r["key"]): (r["closed_at"], r["closed_by"], r["ended_at"])
+        for r in await conn.fetch(f"SELECT * FROM {tables.schema}.deadlines")
+    }
+    cadence = (Kind.DISPATCH.value, Kind.PROGRESS_REPORT.value)
+    for r in whole[None]:
+        closed_at, closed_by, own_end = closed[(r["kind"], r["key"])]
+        if r["kind"] in (Kind.TASK_DUE.value, Kind.SUPERVISION.value):
+            assert (closed_at, closed_by) == (r["ended_at"], r["ended_by"]), r["key"]
+        elif r["kind"] in cadence and own_end is None:
+            assert closed_at == r["ended_at"], r["key"]
+    everywhere_open = {(r["kind"], r["key"]) for r in whole[None] if state_of(r) in COLOUR_OF}
+    elsewhere = {
+        (r["kind"], r["key"])
+        for r in whole[LINCHUAN] + whole[NANCHENG]
+        if state_of(r) in COLOUR_OF and (r["kind"], r["key"]) not in everywhere_open
+    }
+    assert await unended(conn, tables.schema) == everywhere_open | elsewhere
+    return whole
+
+
+async def test_rows_closed_by_marks_and_stationings_whatever_the_order(
+    scratch: tuple[asyncpg.Connection, str],
+) -> None:
+    conn, prefix = scratch
+    items, k = changes()
+    shuffle = random.Random(16)
+    orders: list[tuple[str, list[Change], random.Random | None, bool]] = [
+        ("one_by_one", items, None, False),
+        ("reversed", items[::-1], None, False),
+    ]
+    for n in range(4):
+        shuffled = shuffle.sample(items, len(items))
+        orders.append((f"batches_{n}", shuffled, random.Random(n), False))
+    orders.append(("bulk", shuffle.sample(items, len(items)), random.Random(9), True))
+    reference: dict[Any, list[Any]] = {}
+    for label, order, sizes, bulk in orders:
+        tables = await project(conn, f"{prefix}_{label}", order, sizes, bulk=bulk)
+        whole = await check(conn, tables)
+        if not reference:
+            reference = whole
+        assert whole == reference, label
+        diffs = await compare(conn, f"{prefix}_one_by_one", tables.schema)
+        assert all(d.equal for d in diffs), (label, [d for d in diffs if not d.equal])
+
+    def states(rows: list[Any]) -> dict[str, tuple[str, datetime | None]]:
+        return {r["key"]: (state_of(r).value, r["ended_at"]) for r in rows}
+
+    every = states(reference[None])
+    assert every[k["A"]] == ("met", day(2)) and every[k["B"]] == ("warning_red", None)
+    assert every[k["C"]] == ("met", day(0)) and every[k["D"]] == ("overdue", None)
+    assert [every[k[n]] for n in ("E", "E2", "E3")] == [("met", day(i)) for i in (1, 2, 5)]
+    assert every[k["F"]] == ("met", day(1)) and every[k["G"]] == ("running", None)
+    assert every[k["G2"]] == ("met", day(1)) and every[k["H"]] == ("overdue", None)
+    assert every[k["s3"]][0] == "met" and states(reference[LINCHUAN])[k["s3"]][0] == "warning_red"
+    assert every[k["s4"]] == ("running", None) and every[k["s6"]] == ("met_late", day(20))
+    by_key = {r["key"]: r for r in reference[None]}
+    tie_ids = sorted(
+        r["event_id"]
+        for r in await conn.fetch(
+            f"SELECT event_id FROM {prefix}_one_by_one.deadline_case_marks WHERE case_id = $1",
+            k["F"].split("/")[0],
+        )
+    )
+    assert by_key[k["F"]]["ended_by"] == tie_ids[1]  # the done mark, the later of equal times
+    ties = await conn.fetch(
+        f"SELECT event_id FROM {prefix}_one_by_one.deadline_case_marks WHERE case_id = $1",
+        k["J"].split("/")[0],
+    )
+    assert by_key[k["J"]]["ended_by"] == min(r["event_id"] for r in ties)
+    assert states(reference[NANCHENG])[k["N"]][0] == "met"
+    assert (Kind.TASK_DUE.value, k["A"]) not in await unended(conn, f"{prefix}_one_by_one")
+
+    # later arrivals, as the live consumer (or a swap's catch-up) applies them: C reopened before
+    # its start (open again), s2's stationing ended (its dispatch closed), s4's start at last
+    # (its dispatch closed)
+    c_issue, s2, s4 = k["C"].split("/")[0], None, "/".join(k["s4"].split("/")[:2])
+    s2 = next(
+        "/".join(r["key"].split("/")[:2])
+        for r in reference[None]
+        if r["kind"] == Kind.DISPATCH.value and r["yellow_event_id"] is not None
+    )
+    late: list[Change] = [
+        _mark(c_issue, day(-0.5), False),
+        _ended(Kind.STATIONING, s2, day(6)),
+        _start(Kind.STATIONING, s4, day(0)),
+    ]
+    for label in ("one_by_one", "bulk"):
+        tables = ProjectionTables(f"{prefix}_{label}", rules=DeadlineRules().pinned())
+        for change in late:
+            async with conn.transaction():
+                await tables.apply(conn, [change])
+        after = states((await check(conn, tables))[None])
+        assert after[k["C"]] == ("running", None)
+        assert after[k["s4"]] == ("met", day(2))
+        assert after[key(s2, "dispatch", 0)] == ("met", day(6))
+    diffs = await compare(conn, f"{prefix}_one_by_one", f"{prefix}_bulk")
+    assert all(d.equal for d in diffs)

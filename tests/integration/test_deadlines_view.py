@@ -214,6 +214,18 @@ async def test_the_view_follows_r1_from_running_to_met_late_and_replays_as_of(
     stack.clock.set(datetime(2026, 12, 5, 9, tzinfo=CST))
     await formal_report(stack, late)
     await state_of(stack, late, "met_late")
+    # several states: open ones only (read without the history), or with an ended one
+    for states, expected in (
+        (["overdue", "warning_red", "warning_yellow"], set()),
+        (["overdue", "met_late"], {late}),
+        (["met", "met_late"], {late, on_time}),
+    ):
+        r = await stack.reporting.get(
+            "/api/v1/views/deadlines",
+            params={"state": states, "jurisdiction": LINCHUAN},
+            headers=stack.auth("county"),
+        )
+        assert {i["case"]["id"] for i in r.json()["items"]} == expected, states
 
     # the clocks as they stood at the yellow warnings
     report = await replay_as_of(stack.reporting_settings, yellow_moment, jurisdiction=LINCHUAN)

@@ -17,6 +17,13 @@ describe("the API client", () => {
     expect(buildUrl("/api/v1/me")).toBe("/api/v1/me");
   });
 
+  it("repeats a parameter whose value is an array", () => {
+    expect(buildUrl("/api/v1/views/deadlines", { state: ["overdue", "", "running"], x: "1" })).toBe(
+      "/api/v1/views/deadlines?state=overdue&state=running&x=1",
+    );
+    expect(buildUrl("/api/v1/views/deadlines", { state: [] })).toBe("/api/v1/views/deadlines");
+  });
+
   it("sends the bearer token and JSON, on the same origin", async () => {
     const calls: [string, RequestInit][] = [];
     configureClient({

@@ -2,7 +2,8 @@
 // to the owning service), bearer token from the session, problem+json turned into ApiError.
 import { ApiError, type Problem } from "./problem";
 
-export type Query = Record<string, string | number | boolean | null | undefined>;
+/** A query's values; an array is the parameter repeated (`state=a&state=b`). */
+export type Query = Record<string, string | number | boolean | readonly string[] | null | undefined>;
 
 export interface RequestOptions {
   query?: Query;
@@ -32,7 +33,11 @@ export function buildUrl(path: string, query?: Query): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined || value === null || value === "") continue;
-    params.set(key, String(value));
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== "") params.append(key, item);
+    } else {
+      params.set(key, String(value));
+    }
   }
   const qs = params.toString();
   return qs ? `${path}?${qs}` : path;

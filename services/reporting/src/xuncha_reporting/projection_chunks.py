@@ -91,14 +91,15 @@ _worker_tables: ProjectionTables | None = None
 _worker_rows: Sequence[Row] = ()
 
 
-def init_worker(schema: str, rules: DeadlineRules, rows: Sequence[Row]) -> None:
-    """A worker process's state: the run's tables (its schema, its pinned rules) and the
-    ordered rows of the history (inherited from the parent when forked)."""
+def init_worker(schema: str, rules: DeadlineRules, rows: Sequence[Row], bulk: bool) -> None:
+    """A worker process's state: the run's tables (its schema, its pinned rules, ``bulk`` as
+    the parent's) and the ordered rows of the history (inherited from the parent when
+    forked)."""
     global _worker_tables, _worker_rows
     # what the parent had is never collected here: without this, the worker's first full
     # collection would walk (and so copy, page by page) the parent's whole heap
     gc.freeze()
-    _worker_tables = ProjectionTables(schema, rules=rules)
+    _worker_tables = ProjectionTables(schema, rules=rules, bulk=bulk)
     _worker_rows = rows
 
 

@@ -257,7 +257,7 @@ async def apply_rows(
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=init_worker,
-        initargs=(tables.schema, tables.rules, rows),
+        initargs=(tables.schema, tables.rules, rows, tables.bulk),
     )
     written = 0  # rows written so far
     try:
@@ -313,15 +313,20 @@ async def project_history(
     report.read = history.read
     ordered = sorted(history.rows, key=row_order)  # merge_order
     history.rows = []
-    # one calendar for the whole run (no directory listing per event)
-    tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned())
+    # one calendar for the whole run (no directory listing per event); the deadline rows closed
+    # by other rows are written once all the history is in (``close_all``)
+    tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned(), bulk=True)
     # nothing but this run writes the schema, and it is rebuilt from scratch after a crash:
     # its commits need not wait for the disk (a failed run's connection is closed by the caller)
     await conn.execute("SET synchronous_commit = off")
     applied = await apply_rows(conn, tables, ordered, report, progress)
+    await tables.close_all(conn)
     # built by this code: its tables are those of PROJECTION_VERSION
     await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
     await conn.execute(index_ddl(report.schema))
+    # statistics at once: the first reads after a swap plan with them (e.g. how few deadlines
+    # are unended), not with an empty table's guesses
+    await conn.execute(f"ANALYZE {', '.join(f'{report.schema}.{t}' for t in TABLE_KEYS)}")
     await conn.execute("RESET synchronous_commit")  # a swap that follows commits durably
     return applied, history.total
 

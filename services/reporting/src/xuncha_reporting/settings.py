@@ -19,9 +19,12 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: (``domain.rectification_clocks``) and the overdue progress reports and supervisions in the
 #: board's history, 10 = a close-out counted per close-out event and taken back by a revisit's
 #: reopening (``IssueReopened`` v2), 11 = R3 counted from the transfer letter's day of a transfer
-#: made on paper (``ClueTransferred`` v2 ``transferred_on``, 补录 R26). A projection of an older
-#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 11
+#: made on paper (``ClueTransferred`` v2 ``transferred_on``, 补录 R26), 12 = the deadline rows
+#: closed by other rows (a task or supervision by its issue's marks, an R15 cadence by its
+#: stationing's end) written by the projection (``deadlines.closed_*``), so that the open
+#: deadlines are read without the history. A projection of an older version is rebuilt from the
+#: history when the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 12
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

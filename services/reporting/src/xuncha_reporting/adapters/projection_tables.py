@@ -56,11 +56,12 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
     mark before was done, else at the first done mark after.
 
     ``open_only``: only the rows still open once ``close_with_stationings`` and
-    ``real_name_result_notices`` have been applied, decided here instead, so that reading them
-    costs what is open, not the whole history: a row ended by its own event is never read (the
-    partial index ``deadlines_open``), an R15 cadence row whose stationing ended is left out, and
-    an R8 result notice is kept only when its petition's acceptance notice (ended or not) is a
-    row of the same read."""
+    ``real_name_result_notices`` have been applied, so that reading them costs what is open,
+    not the whole history: the rows ended by their own event (``ended_at``) or closed by other
+    rows (``closed_*``, which the projection writes when the marks or the stationing's end
+    arrive: the same moments as the whole list decides here) are not read (the partial index
+    ``deadlines_unended``), and an R8 result notice is kept only when its petition's acceptance
+    notice (ended or not) is a row of the same read."""
     base = f"""
             SELECT d.kind, d.key, d.rule_id, d.rule_version, d.due_date, d.case_type,
                    d.jurisdiction, d.owner, d.waits_for, d.started_at, d.yellow_event_id,
@@ -90,9 +91,12 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
               AND ($1::text IS NULL OR d.jurisdiction = $1)"""
     if not open_only:
         return base + "\n            ORDER BY d.due_date, d.kind, d.key\n"
-    # each check a scalar subquery: an index probe per row read (PostgreSQL does not turn them
-    # into joins that would scan every stationing, acceptance notice or mark); the rows the
-    # Python post-processing looks up are those of the same read, so the same filters
+    # the rows the partial index deadlines_unended holds (``unended``), of the jurisdiction
+    # read: a row closed
+    # by a stationing of another jurisdiction is open in that one's read only; an R8 result
+    # notice is kept when its petition's acceptance notice (ended or not) is a row of the same
+    # read, one index probe each (a scalar subquery, never turned into a join that would scan
+    # every acceptance notice)
     same_read = (
         "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL"
         " AND ($1::text IS NULL OR o.jurisdiction = $1)"
@@ -103,22 +107,9 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
                    d.red_event_id, d.overdue_event_id,
                    NULL::timestamptz AS ended_at, NULL::uuid AS ended_by
             FROM {s}.deadlines d
-            WHERE d.ended_at IS NULL AND d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
+            WHERE d.unended AND d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
               AND ($1::text IS NULL OR d.jurisdiction = $1)
-              AND (NOT (d.kind = ANY($2::text[]) AND d.started_at IS NOT NULL) OR (
-                  -- no done mark after it started, and the last mark before was not done
-                  (SELECT 1 FROM {s}.deadline_case_marks c
-                   WHERE c.case_id = split_part(d.key, '/', 1) AND c.done
-                     AND c.at > d.started_at
-                   LIMIT 1) IS NULL
-                  AND (SELECT c.done FROM {s}.deadline_case_marks c
-                       WHERE c.case_id = split_part(d.key, '/', 1) AND c.at <= d.started_at
-                       ORDER BY c.at DESC, c.event_id DESC LIMIT 1) IS NOT TRUE))
-              AND (d.kind NOT IN ('{Kind.DISPATCH.value}', '{Kind.PROGRESS_REPORT.value}')
-                   OR (SELECT 1 FROM {s}.deadlines o
-                       WHERE o.kind = '{Kind.STATIONING.value}'
-                         AND o.key = split_part(d.key, '/', 1) || '/' || split_part(d.key, '/', 2)
-                         AND o.ended_at IS NOT NULL AND {same_read}) IS NULL)
+              AND (d.closed_at IS NULL OR d.closed_in <> $1::text)
               AND (d.kind <> '{Kind.RESULT_NOTICE.value}'
                    OR (SELECT 1 FROM {s}.deadlines o
                        WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = d.key
@@ -130,10 +121,15 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
 class ProjectionTables:
     """The projection tables of one schema (the live one or a rebuild's)."""
 
-    def __init__(self, schema: str = LIVE_SCHEMA, rules: DeadlineRules | None = None) -> None:
+    def __init__(
+        self, schema: str = LIVE_SCHEMA, rules: DeadlineRules | None = None, *, bulk: bool = False
+    ) -> None:
+        """``bulk``: a load into a fresh schema, whose deadline rows closed by other rows are
+        written once, by ``close_all`` at the end, rather than after each batch."""
         self.schema = s = check_schema(schema)
         self.rules = rules or DeadlineRules()
-        self.writes = ProjectionWrites(s, self.rules)
+        self.bulk = bulk
+        self.writes = ProjectionWrites(s, self.rules, closing=not bulk)
         self._deadlines_sql = _deadlines_sql(s, open_only=False)
         self._open_deadlines_sql = _deadlines_sql(s, open_only=True)
         self._docs_sql = f"""
@@ -199,6 +195,12 @@ class ProjectionTables:
         """Run ``statements`` (from ``statements``): one pipelined ``executemany`` each."""
         for sql, rows in statements.items():
             await conn.executemany(sql, rows)
+
+    async def close_all(self, conn: asyncpg.Connection) -> None:
+        """Write ``closed_*`` of every deadline row closed by other rows (the end of a bulk
+        load: ``bulk``)."""
+        for sql in self.writes.close_all_sql:
+            await conn.execute(sql)
 
     async def bump_version(self, conn: asyncpg.Connection, by: int = 1) -> int:
         return int(await conn.fetchval(self._bump_sql, by))
@@ -319,7 +321,7 @@ class ProjectionTables:
         ``open_only``: those of them still open (running, warned or overdue) only, the same rows
         as the open ones of the whole list, read without the ended history."""
         if open_only:
-            rows = await conn.fetch(self._open_deadlines_sql, jurisdiction, list(MARKED_KINDS))
+            rows = await conn.fetch(self._open_deadlines_sql, jurisdiction)
             return [_trimmed(r) for r in rows]
         rows = await conn.fetch(self._deadlines_sql, jurisdiction, list(MARKED_KINDS))
         return close_with_stationings(real_name_result_notices([_trimmed(r) for r in rows]))

@@ -9,6 +9,8 @@ from datetime import date
 from typing import Any
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
+from xuncha_reporting.adapters.schema import CADENCE_KINDS, sql_list
+from xuncha_reporting.domain.deadlines import Kind
 from xuncha_reporting.domain.model import (
     Ack,
     CaseMark,
@@ -24,9 +26,64 @@ from xuncha_reporting.domain.model import (
     LedgerIssue,
     LedgerReport,
 )
+from xuncha_reporting.domain.rectification_clocks import MARKED_KINDS
 
 #: SQL statement -> its argument rows (``ProjectionWrites.statements``)
 Statements = dict[str, list[tuple[Any, ...]]]
+_DEADLINE_CHANGES = (DeadlineStart, DeadlineFired, DeadlineEnded, DeadlineRescheduled)
+
+
+def _closed_by_marks_sql(s: str, which: str) -> str:
+    """Writes ``closed_*`` of the rectification tasks and supervisions ``which`` selects (rows
+    ``r``): ended the moment they started if their issue's last mark then was done, else at the
+    first done mark after (by ``(at, event_id)``); not before they started."""
+    return f"""
+        UPDATE {s}.deadlines d SET closed_at = e.at, closed_by = e.by, closed_in = NULL
+        FROM (
+            SELECT r.kind, r.key,
+                   CASE WHEN before.done THEN r.started_at ELSE after.at END AS at,
+                   CASE WHEN before.done THEN before.event_id ELSE after.event_id END AS by
+            FROM {s}.deadlines r
+            LEFT JOIN LATERAL (
+                SELECT c.done, c.event_id FROM {s}.deadline_case_marks c
+                WHERE c.case_id = split_part(r.key, '/', 1) AND c.at <= r.started_at
+                ORDER BY c.at DESC, c.event_id DESC LIMIT 1
+            ) before ON true
+            LEFT JOIN LATERAL (
+                SELECT c.at, c.event_id FROM {s}.deadline_case_marks c
+                WHERE c.case_id = split_part(r.key, '/', 1) AND c.done AND c.at > r.started_at
+                ORDER BY c.at, c.event_id LIMIT 1
+            ) after ON true
+            WHERE r.kind IN ({sql_list(MARKED_KINDS)}) {which}
+        ) e
+        WHERE d.kind = e.kind AND d.key = e.key
+          AND (d.closed_at, d.closed_by, d.closed_in) IS DISTINCT FROM (e.at, e.by, NULL)
+    """
+
+
+def _closed_by_stationings_sql(s: str, which: str) -> str:
+    """Writes ``closed_*`` of the R15 cadence rows ``which`` selects (rows ``r``): ended when
+    their stationing ended, once that stationing's row is one the view reads (its start or
+    firing projected); ``closed_in`` its jurisdiction."""
+    return f"""
+        UPDATE {s}.deadlines d SET closed_at = e.at, closed_by = e.by, closed_in = e.place
+        FROM (
+            SELECT r.kind, r.key, o.ended_at AS at, o.ended_by AS by, o.jurisdiction AS place
+            FROM {s}.deadlines r
+            LEFT JOIN {s}.deadlines o
+              ON o.kind = '{Kind.STATIONING.value}'
+             AND o.key = split_part(r.key, '/', 1) || '/' || split_part(r.key, '/', 2)
+             AND o.ended_at IS NOT NULL AND o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL
+            WHERE r.kind IN ({sql_list(CADENCE_KINDS)}) {which}
+        ) e
+        WHERE d.kind = e.kind AND d.key = e.key
+          AND (d.closed_at, d.closed_by, d.closed_in) IS DISTINCT FROM (e.at, e.by, e.place)
+    """
+
+
+def _stationing_of(key: str) -> str:
+    """The stationing (``<group>/<stationing>``) of a stationing's or an R15 cadence's key."""
+    return "/".join(key.split("/")[:2])
 
 
 def _doc_arrays(docs: Iterable[Doc]) -> tuple[list[Any], ...]:
@@ -43,11 +100,31 @@ def _doc_arrays(docs: Iterable[Doc]) -> tuple[list[Any], ...]:
 
 
 class ProjectionWrites:
-    """The write statements of one schema's projection tables (already checked)."""
+    """The write statements of one schema's projection tables (already checked).
 
-    def __init__(self, schema: str, rules: DeadlineRules) -> None:
+    ``closing``: each batch ends with the statements that write ``closed_*`` of the deadline
+    rows its changes may have closed or reopened (``statements``); a bulk load leaves them out
+    and writes every row's once at the end (``close_all_sql``)."""
+
+    def __init__(self, schema: str, rules: DeadlineRules, *, closing: bool = True) -> None:
         s = schema
         self.rules = rules
+        self.closing = closing
+        # by the issues ($1) or the stationings ($2, of the groups $1) of a batch: found through
+        # the index deadlines_by_case
+        self._close_by_marks_sql = _closed_by_marks_sql(
+            s, "AND split_part(r.key, '/', 1) = ANY($1::text[])"
+        )
+        self._close_by_stationings_sql = _closed_by_stationings_sql(
+            s,
+            "AND split_part(r.key, '/', 1) = ANY($1::text[])"
+            " AND split_part(r.key, '/', 1) || '/' || split_part(r.key, '/', 2) = ANY($2::text[])",
+        )
+        #: every row's ``closed_*`` (after a bulk load)
+        self.close_all_sql = (
+            _closed_by_marks_sql(s, ""),
+            _closed_by_stationings_sql(s, ""),
+        )
         # a batch's starts in one statement, one row per (kind, key): ``statements`` keeps the
         # last start of each key, which is what applying them one by one leaves
         self._deadline_starts_sql = f"""
@@ -256,7 +333,16 @@ class ProjectionWrites:
         places: list[str] = []
         docs: dict[tuple[str, str], Doc] = {}
         starts: dict[tuple[str, str], DeadlineStart] = {}
+        issues: set[str] = set()  # whose tasks' and supervisions' rows may close or reopen
+        stationings: set[str] = set()  # whose cadences' rows may
         for change in changes:
+            if isinstance(change, CaseMark):
+                issues.add(change.case_id)
+            elif isinstance(change, _DEADLINE_CHANGES):
+                if change.kind in MARKED_KINDS:
+                    issues.add(change.key.split("/")[0])
+                elif change.kind == Kind.STATIONING or change.kind in CADENCE_KINDS:
+                    stationings.add(_stationing_of(change.key))
             if isinstance(change, Fact):  # gathered into one row of arrays
                 metrics.append(change.metric.value)
                 keys.append(change.key)
@@ -278,6 +364,12 @@ class ProjectionWrites:
             groups[self._docs_upsert_sql] = [_doc_arrays(docs.values())]
         if starts:
             groups[self._deadline_starts_sql] = [self._start_arrays(starts.values())]
+        # last: they read what the statements above wrote
+        if self.closing and issues:
+            groups[self._close_by_marks_sql] = [(sorted(issues),)]
+        if self.closing and stationings:
+            group_ids = sorted({key.split("/")[0] for key in stationings})
+            groups[self._close_by_stationings_sql] = [(group_ids, sorted(stationings))]
         return groups
 
     def _start_arrays(self, starts: Iterable[DeadlineStart]) -> tuple[list[Any], ...]:

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import re
 
+from xuncha_reporting.domain.intake_clocks import CADENCE_KIND
+from xuncha_reporting.domain.rectification_clocks import MARKED_KINDS
+
 LIVE_SCHEMA = "projection"
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -33,6 +36,20 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "deadline_case_marks": ("case_id", "event_id"),
     "lifecycle_docs": ("kind", "key"),
 }
+
+
+#: the kinds whose rows other rows close (``closed_*``): by their issue's marks, by their stationing
+CADENCE_KINDS: tuple[str, ...] = tuple(k.value for k in CADENCE_KIND.values())
+CLOSED_KINDS: tuple[str, ...] = (*MARKED_KINDS, *CADENCE_KINDS)
+
+
+#: ``deadlines.unended``: not ended by its own event, nor closed by other rows in every read
+UNENDED = "ended_at IS NULL AND (closed_at IS NULL OR COALESCE(closed_in <> jurisdiction, false))"
+
+
+def sql_list(values: tuple[str, ...]) -> str:
+    """``values`` (constants of this code, never input) as an SQL list of literals."""
+    return ", ".join(f"'{v}'" for v in values)
 
 
 def check_schema(schema: str) -> str:
@@ -148,15 +165,32 @@ CREATE TABLE IF NOT EXISTS {s}.deadlines (
     overdue_event_id uuid,
     ended_at         timestamptz,
     ended_by         uuid,
+    closed_at        timestamptz,
+    closed_by        uuid,
+    closed_in        char(6),
+    unended          boolean GENERATED ALWAYS AS ({UNENDED}) STORED,
     PRIMARY KEY (kind, key)
 );
+-- ended_at/ended_by: ended by its own event. closed_*: ended by other rows, written by the
+-- projection whenever they change (``ProjectionWrites``): a rectification task or supervision
+-- by its issue's marks (closed_in null: in every read), an R15 cadence by its stationing's end
+-- (closed_in: the stationing row's jurisdiction, the only one-jurisdiction read it ends it in).
+-- unended: ended by neither, or closed by a stationing of another jurisdiction (a column of its
+-- own, so that the planner's statistics know how few rows it holds)
+ALTER TABLE {s}.deadlines ADD COLUMN IF NOT EXISTS closed_at timestamptz,
+    ADD COLUMN IF NOT EXISTS closed_by uuid, ADD COLUMN IF NOT EXISTS closed_in char(6),
+    ADD COLUMN IF NOT EXISTS unended boolean GENERATED ALWAYS AS ({UNENDED}) STORED;
 CREATE INDEX IF NOT EXISTS deadlines_by_jurisdiction ON {s}.deadlines (jurisdiction, due_date);
--- the deadlines not ended by their own event (the open ones, and those ended by their case's
--- marks or their stationing): what the summary and the open states of the list read
-CREATE INDEX IF NOT EXISTS deadlines_open ON {s}.deadlines (jurisdiction, due_date)
-    WHERE ended_at IS NULL;
+-- the deadlines that may be open: what the summary and the open states of the list read, so
+-- that their cost is what is open, not the history
+CREATE INDEX IF NOT EXISTS deadlines_unended ON {s}.deadlines (jurisdiction, due_date)
+    WHERE unended;
+-- the rows the projection closes, by their case (an issue, a group): found when a mark or a
+-- stationing's end is projected
+CREATE INDEX IF NOT EXISTS deadlines_by_case ON {s}.deadlines (split_part(key, '/', 1))
+    WHERE kind IN ({sql_list(CLOSED_KINDS)});
 -- an issue's marks (reported done / closed out = done; rejected, reopened = not done): the
--- rectification tasks' and supervisions' deadlines end by them when the view is read
+-- rectification tasks' and supervisions' deadlines end by them (closed_*)
 CREATE TABLE IF NOT EXISTS {s}.deadline_case_marks (
     case_id  text        NOT NULL,
     event_id uuid        NOT NULL,
