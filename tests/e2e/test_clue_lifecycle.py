@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +21,7 @@ from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.e2e.stack import LINCHUAN, Running, service_stack, submit_petition
+from tests.e2e.stack import LINCHUAN, Running, submit_petition
 
 pytestmark = [pytest.mark.timeout(600)]
 
@@ -36,11 +36,11 @@ EXTRA = {
 
 
 @pytest.fixture(scope="module")
-async def stack(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
-    async with service_stack(infra, tmp_path_factory.mktemp("clue-logs")) as running:
-        for name, principal in EXTRA.items():
-            running.tokens[name] = await create_token_in(running.databases.values(), principal)
-        yield running
+async def stack(default_stack: Running) -> Running:
+    running = default_stack  # the shared stack (tests/e2e/conftest.py)
+    for name, principal in EXTRA.items():
+        running.tokens[name] = await create_token_in(running.databases.values(), principal)
+    return running
 
 
 def auth(stack: Running, who: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ import pytest
 from xuncha_shared.auth import tokens as auth
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.e2e.stack import LINCHUAN, service_stack
+from tests.e2e.stack import Running
 from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
@@ -32,21 +32,25 @@ from tests.support.workbench import (
 
 pytestmark = [pytest.mark.timeout(900)]
 
-UNIT = "临川区市场监督管理局"
+COUNTY = "361023"  # 南丰县
+UNIT = "南丰县市场监督管理局"
 _TODAY = datetime.now(timezone(timedelta(hours=8))).date()
 REGISTERED_ON = (_TODAY - timedelta(days=40)).isoformat()
 TRANSFERRED_ON = (_TODAY - timedelta(days=30)).isoformat()
 
 
 @pytest.fixture(scope="module")
-async def wb(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    async with service_stack(infra, tmp_path_factory.mktemp("clue-wb-logs")) as running:
-        custodian = Principal(id="e2e-custodian", role=Role.CUSTODIAN, jurisdiction=LINCHUAN)
-        running.tokens["custodian"] = await auth.create_token_in(
-            running.databases.values(), custodian
-        )
-        with workbench_nginx(running.urls) as url:
-            yield running, url
+async def wb(default_stack: Running) -> AsyncIterator[Any]:
+    """The shared stack (tests/e2e/conftest.py); this module's county office and custodian are
+    南丰县's, a county no other module sharing the stack touches: its funnel is this module's."""
+    running = default_stack
+    for name, principal in {
+        "county": Principal(id="e2e-nf", role=Role.COUNTY_ADMIN, jurisdiction=COUNTY),
+        "custodian": Principal(id="e2e-nf-custodian", role=Role.CUSTODIAN, jurisdiction=COUNTY),
+    }.items():
+        running.tokens[name] = await auth.create_token_in(running.databases.values(), principal)
+    with workbench_nginx(running.urls) as url:
+        yield running, url
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +102,7 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     running, url = wb
     tokens = running.tokens
     # ---- the county office registers what its group found -------------------------------
-    page, errors = await open_as(browser, url, tokens["linchuan"])
+    page, errors = await open_as(browser, url, tokens["county"])
     assert "clue-funnel" in await menu_names(page)
     await page.click('[data-menu="clues"]')
     await page.click("#cl-register")
@@ -208,13 +212,13 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
         resp = await client.post(
             "/api/v1/petitions",
             json={
-                "jurisdiction": LINCHUAN,
+                "jurisdiction": COUNTY,
                 "unit": UNIT,
                 "channel": "letter",
                 "summary": "反映该局违规收受礼品",
                 "informant": {"name": "刘桂兰", "phone": "13979461234"},
             },
-            headers={"Authorization": f"Bearer {tokens['linchuan']}"},
+            headers={"Authorization": f"Bearer {tokens['county']}"},
         )
     assert resp.status_code == 201, resp.text
     petition_id = resp.json()["id"]
@@ -238,7 +242,7 @@ async def test_an_anonymous_petitions_numbers_are_sealed_and_read_by_the_custodi
     the number and no identity."""
     running, url = wb
     tokens = running.tokens
-    page, errors = await open_as(browser, url, tokens["linchuan"])
+    page, errors = await open_as(browser, url, tokens["county"])
     await page.click('[data-menu="petitions"]')
     await page.wait_for_selector("#petition-form")
     await choose(page, "p-channel", "来信")
@@ -261,7 +265,7 @@ async def test_an_anonymous_petitions_numbers_are_sealed_and_read_by_the_custodi
         listed = await client.get(
             "/api/v1/petitions",
             params={"unit": UNIT, "limit": 50},
-            headers={"Authorization": f"Bearer {tokens['linchuan']}"},
+            headers={"Authorization": f"Bearer {tokens['county']}"},
         )
     assert listed.status_code == 200, listed.text
     [petition_id] = [

@@ -21,7 +21,7 @@ from xuncha_shared.auth import tokens as auth
 from xuncha_shared.contracts.intake import unit_id_for
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.e2e.stack import LINCHUAN, service_stack
+from tests.e2e.stack import LINCHUAN, Running
 from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
@@ -48,15 +48,13 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float 
 
 
 @pytest.fixture(scope="module")
-async def site(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    async with service_stack(infra, tmp_path_factory.mktemp("unit-browser-logs")) as running:
-        tokens = dict(running.tokens)
-        unit = Principal(
-            id="e2e-unit", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT
-        )
-        tokens["unit"] = await auth.create_token_in(running.databases.values(), unit)
-        with workbench_nginx(running.urls) as url:
-            yield url, tokens
+async def site(default_stack: Running) -> AsyncIterator[Any]:
+    running = default_stack  # the shared stack (tests/e2e/conftest.py)
+    tokens = dict(running.tokens)
+    unit = Principal(id="e2e-unit", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT)
+    tokens["unit"] = await auth.create_token_in(running.databases.values(), unit)
+    with workbench_nginx(running.urls) as url:
+        yield url, tokens
 
 
 async def call(url: str, token: str, method: str, path: str, **kw: Any) -> Any:
@@ -206,9 +204,10 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
                 return False
 
             await until(on_board, "the board to show the unit", 90)
+            # the county's board lists other modules' units too: this unit's own issue
             await unit_row.first.locator(".el-collapse-item__header").click()
-            await office_page.locator("#board-units .el-table__expand-icon").first.click()
-            await office_page.locator("a", has_text="整改佐证.pdf").first.wait_for()
+            await unit_row.first.locator(".el-table__expand-icon").first.click()
+            await unit_row.first.locator("a", has_text="整改佐证.pdf").first.wait_for()
             assert "整改完成率" in await office_page.locator("#completion-rate").inner_text()
             assert "自报完成率" in await office_page.locator("#self-declared-rate").inner_text()
             await office_page.screenshot(path=str(ARTIFACTS / "office-board.png"), full_page=True)

@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from xuncha_shared.envelope import Actor
 from xuncha_shared.eventstore import NewEvent
 from xuncha_shared.eventstore.postgres import PostgresEventStore
 
-from tests.e2e.stack import LINCHUAN, Running, service_stack
+from tests.e2e.stack import LINCHUAN, Running
 
 pytestmark = [pytest.mark.timeout(600)]
 
@@ -71,21 +71,21 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float 
 
 
 @pytest.fixture(scope="module")
-async def flow(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Flow]:
-    async with service_stack(infra, tmp_path_factory.mktemp("rectification-logs")) as running:
-        extra = {
-            "unit_a": Principal(
-                id="e2e-unit-a", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT_A
-            ),
-            "unit_b": Principal(
-                id="e2e-unit-b", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT_B
-            ),
-            "group": Principal(id="e2e-group", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
-        }
-        tokens = dict(running.tokens)
-        for name, principal in extra.items():
-            tokens[name] = await create_token_in(running.databases.values(), principal)
-        yield Flow(running, tokens)
+async def flow(default_stack: Running) -> Flow:
+    running = default_stack  # the shared stack (tests/e2e/conftest.py)
+    extra = {
+        "unit_a": Principal(
+            id="e2e-unit-a", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT_A
+        ),
+        "unit_b": Principal(
+            id="e2e-unit-b", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=UNIT_B
+        ),
+        "group": Principal(id="e2e-group", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
+    }
+    tokens = dict(running.tokens)
+    for name, principal in extra.items():
+        tokens[name] = await create_token_in(running.databases.values(), principal)
+    return Flow(running, tokens)
 
 
 async def hear(running: Running, unit_id: uuid.UUID) -> None:
@@ -357,16 +357,15 @@ async def test_the_whole_path_to_close_out(flow: Flow) -> None:
     )
 
     # --- reporting: completion counts verified close-outs only; the export equals the ledger
+    # (this module's round: the county's board also has other modules' units, shared stack)
+    scope = {"jurisdiction": LINCHUAN, "round_id": str(ROUND)}
+
     async def projected() -> bool:
-        doc = await flow.ok(
-            "GET", "reporting", "/api/v1/views/board", "linchuan", params={"jurisdiction": LINCHUAN}
-        )
+        doc = await flow.ok("GET", "reporting", "/api/v1/views/board", "linchuan", params=scope)
         return doc["closed_out"] == 1 and doc["red_lines"] == 1
 
     await until(projected, "reporting to project the close-out")
-    board = await flow.ok(
-        "GET", "reporting", "/api/v1/views/board", "linchuan", params={"jurisdiction": LINCHUAN}
-    )
+    board = await flow.ok("GET", "reporting", "/api/v1/views/board", "linchuan", params=scope)
     assert board["issues_fed_back"] == 4
     assert board["completion_rate"] == pytest.approx(1 / 4)
     # the unit declared two issues done at some point; only one is verified and closed out

@@ -18,7 +18,7 @@ import pytest
 from xuncha_shared.auth import tokens as auth
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.e2e.stack import service_stack
+from tests.e2e.stack import Running
 from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
@@ -58,18 +58,18 @@ class Office:
 
 
 @pytest.fixture(scope="module")
-async def site(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
+async def site(default_stack: Running) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
-    async with service_stack(infra, tmp_path_factory.mktemp("rounds-logs")) as running:
-        with nginx(running.urls) as url:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            async with async_playwright() as pw:
-                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    yield running, url, browser
-                finally:
-                    await browser.close()
+    running = default_stack  # the shared stack (tests/e2e/conftest.py)
+    with nginx(running.urls) as url:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                yield running, url, browser
+            finally:
+                await browser.close()
 
 
 async def page_as(browser: Any, url: str, token: str) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +26,10 @@ from typing import Any
 import httpx
 import pytest
 from xuncha_shared.auth import tokens as auth
+from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.e2e.stack import LINCHUAN, Running, service_stack
+from tests.e2e.stack import LINCHUAN, Running
 from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,
@@ -70,18 +72,18 @@ class Workbench:
 
 
 @pytest.fixture(scope="module")
-async def wb(infra: Any, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Workbench]:
-    async with service_stack(infra, tmp_path_factory.mktemp("workbench-logs")) as running:
-        extra = {
-            "group": Principal(id="e2e-lc-group", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
-            "nancheng": Principal(id="e2e-nc", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
-            "auditor": Principal(id="e2e-auditor", role=Role.AUDITOR, jurisdiction="361000"),
-        }
-        tokens = dict(running.tokens)
-        for name, principal in extra.items():
-            tokens[name] = await auth.create_token_in(running.databases.values(), principal)
-        with workbench_nginx(running.urls) as url:
-            yield Workbench(running=running, url=url, tokens=tokens)
+async def wb(default_stack: Running) -> AsyncIterator[Workbench]:
+    running = default_stack  # the shared stack (tests/e2e/conftest.py)
+    extra = {
+        "group": Principal(id="e2e-lc-group", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
+        "nancheng": Principal(id="e2e-nc", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
+        "auditor": Principal(id="e2e-auditor", role=Role.AUDITOR, jurisdiction="361000"),
+    }
+    tokens = dict(running.tokens)
+    for name, principal in extra.items():
+        tokens[name] = await auth.create_token_in(running.databases.values(), principal)
+    with workbench_nginx(running.urls) as url:
+        yield Workbench(running=running, url=url, tokens=tokens)
 
 
 @pytest.fixture(scope="module")
@@ -221,16 +223,15 @@ async def _petition_clue(wb: Workbench, unit: str, who: str = "linchuan") -> str
         },
         who,
     )
-    clue_id: list[str] = []
+    # this petition's own clue (the stack is shared: other clues may name the same unit)
+    clue_id = str(clue_id_for_petition(uuid.UUID(created["id"])))
 
     async def registered() -> bool:
         doc = await wb.get("/api/v1/clues", who, jurisdiction=jurisdiction, limit=500)
-        found = [i["id"] for i in doc["items"] if i.get("unit") == unit]
-        clue_id[:] = found
-        return bool(found)
+        return any(i["id"] == clue_id and i.get("unit") == unit for i in doc["items"])
 
     await until(registered, f"the clue of petition {created['id']}")
-    return clue_id[0]
+    return clue_id
 
 
 async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
