@@ -62,7 +62,10 @@ class AuditParams:
 
     @classmethod
     def quick(cls) -> AuditParams:
-        return cls(events=20_000, replay_events=5_000, rounds=1)
+        # verify: more than one page (xuncha_shared.audit.chain.PAGE, 5,000) and a partial last
+        # one; replay and rebuild below the worker-process threshold either way (rebuild's
+        # PARALLEL_MIN, 20,000)
+        return cls(events=6_000, replay_events=2_000, rounds=1)
 
 
 async def _verify_rate(url: str, expected: int) -> float:

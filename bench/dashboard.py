@@ -68,7 +68,7 @@ class DashboardParams:
 
     @classmethod
     def quick(cls) -> DashboardParams:
-        return cls(rate=5.0, seconds=3.0, rounds=1, warmup_seconds=0.0)
+        return cls(rate=5.0, seconds=1.0, rounds=1, warmup_seconds=0.0)
 
 
 def _free_port() -> int:

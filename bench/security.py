@@ -14,6 +14,7 @@ b) The consumers' inbound checks: decoding ``events`` envelopes from the wire wi
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import shutil
@@ -21,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,13 +68,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _cluster_id() -> str:
+    """A cluster id as ``kafka-storage random-uuid`` makes one (Kafka's ``Uuid.randomUuid``: 16
+    random bytes, URL-safe base64 without padding, never starting with "-"), without starting
+    a JVM for it."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+        if not cid.startswith("-"):
+            return cid
+
+
 def _launch(libs: Path, folder: Path, props: Path) -> subprocess.Popen[bytes]:
     """Format the storage (with the bench's SCRAM user) and start the broker."""
     cp = f"{libs}/*"
-    cid = subprocess.run(
-        ["java", "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    cid = _cluster_id()
     subprocess.run(
         ["java", "-cp", cp, "kafka.tools.StorageTool", "format", "--standalone", "-t", cid,
          "-c", str(props), "--add-scram",

@@ -65,10 +65,13 @@ class WorkbenchParams:
     loads: int = 7
     rounds: int = 1
     startup_timeout: float = 120.0
+    #: one untimed load of each page first (nginx and the services warm)
+    warmup: bool = True
 
     @classmethod
     def quick(cls) -> WorkbenchParams:
-        return cls(loads=1)
+        # a smoke run: the timed loads are the same cold loads, so no warm-up is needed
+        return cls(loads=1, warmup=False)
 
 
 def _free_port() -> int:
@@ -198,8 +201,9 @@ async def run(env: Env, params: WorkbenchParams, log: Callable[[str], None] = pr
         }
         baseline = (f"{base}/bench-baseline.html", "#ready", None)
         # one untimed load of each: nginx and the services warm (the browser stays cold)
-        for url, ready, tok in (*pages.values(), baseline):
-            await _cold_load(pw, url, ready, tok)
+        if params.warmup:
+            for url, ready, tok in (*pages.values(), baseline):
+                await _cold_load(pw, url, ready, tok)
 
         subject_rounds: dict[str, list[float]] = {k: [] for k in pages}
         baseline_rounds: list[float] = []
