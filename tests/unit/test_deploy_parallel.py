@@ -125,6 +125,24 @@ def test_kafka_is_the_same_version_and_keeps_everything() -> None:
     assert _service("postgres")["ports"] == ["127.0.0.1:15432:5432"]
 
 
+def test_kafka_has_the_local_broker_s_idle_settings() -> None:
+    """The settings that keep an idle broker's threads few and quiet (docs/performance.md, "An
+    idle deployment") are the same in the compose broker as in the local one."""
+    template = (ROOT / "deploy/local/kafka/server.properties.template").read_text("utf-8")
+    local = dict(
+        line.split("=", 1) for line in template.splitlines() if line and not line.startswith("#")
+    )
+    env = _env("kafka")
+    for key in (
+        "num.network.threads",
+        "listener.name.controller.num.network.threads",
+        "num.io.threads",
+        "group.coordinator.threads",
+        "metadata.max.idle.interval.ms",
+    ):
+        assert env["KAFKA_" + key.upper().replace(".", "_")] == local[key], key
+
+
 def test_declared_volumes_exist() -> None:
     declared = set(COMPOSE["volumes"])
     for name, service in COMPOSE["services"].items():

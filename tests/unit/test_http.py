@@ -10,10 +10,12 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI, HTTPException
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -363,6 +365,43 @@ async def test_run_uvicorn_stops_gracefully_on_stop_event() -> None:
     stop.set()
     await asyncio.wait_for(task, 15)
     assert events == ["startup", "shutdown"]
+
+
+async def test_run_uvicorn_dates_each_response_without_a_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """uvicorn's own main loop wakes every 100 ms, busy or idle, to refresh the Date header
+    (``on_tick``); the embedded server's sleeps until it is stopped, and each response still
+    carries the Date of its second."""
+    from xuncha_shared.http import server
+
+    clock = [1_700_000_000.2]
+    monkeypatch.setattr(server, "time", SimpleNamespace(time=lambda: clock[0]))
+    ticks: list[int] = []
+
+    async def on_tick(self: uvicorn.Server, counter: int) -> bool:
+        ticks.append(counter)
+        return self.should_exit
+
+    monkeypatch.setattr(uvicorn.Server, "on_tick", on_tick)
+    port, stop, started = _free_port(), asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(
+        run_uvicorn(build_app(), "127.0.0.1", port, stop=stop, started=started)
+    )
+    await asyncio.wait_for(started.wait(), 10)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        first = await client.get("/healthz")
+        clock[0] += 0.5
+        same_second = await client.get("/healthz")
+        clock[0] += 0.5
+        next_second = await client.get("/healthz")
+    await asyncio.sleep(0.3)  # uvicorn's tick would have run three times by now
+    stop.set()
+    await asyncio.wait_for(task, 15)
+    assert first.headers["date"] == same_second.headers["date"] == "Tue, 14 Nov 2023 22:13:20 GMT"
+    assert next_second.headers["date"] == "Tue, 14 Nov 2023 22:13:21 GMT"
+    assert "server" not in next_second.headers
+    assert ticks == []
 
 
 async def test_run_uvicorn_stops_gracefully_on_cancel() -> None:

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from aiokafka import AIOKafkaConsumer
 from xuncha_shared.consumer import (
     BATCH_WAIT_MS,
+    FETCHER_IDLE_MS,
     MAX_BATCH,
     Delivery,
     InboxConsumer,
@@ -183,6 +185,22 @@ async def test_an_idle_batch_subscriber_waits_in_its_fetch_not_beside_it(
     assert await subscriber.get_msg(fetching) == ()
     assert await subscriber.get_msg(fetching) == (record,)
     assert fetching.calls == [(BATCH_WAIT_MS, MAX_BATCH)] * 2
+
+
+async def test_an_idle_consumer_s_fetch_routine_is_not_woken_by_a_short_timer() -> None:
+    """aiokafka's background fetch routine wakes every ``consumer_timeout_ms`` (default 200 ms)
+    besides what it waits on; ``subscribe`` hands the consumer a long one, and FastStream passes
+    it through to the ``AIOKafkaConsumer`` it builds."""
+    broker = KafkaBroker()
+    subscribe(broker, [TOPIC], _quiet_consumer(broker))
+    [subscriber] = [s for s in broker.subscribers if TOPIC in s.topic_names]
+    args = subscriber._connection_args
+    assert args["consumer_timeout_ms"] == FETCHER_IDLE_MS >= 1000
+    consumer = AIOKafkaConsumer(TOPIC, **args)
+    try:
+        assert consumer._consumer_timeout == FETCHER_IDLE_MS / 1000
+    finally:
+        await consumer.stop()
 
 
 def _quiet_consumer(broker: KafkaBroker) -> InboxConsumer:

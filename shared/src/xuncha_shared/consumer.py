@@ -373,11 +373,18 @@ def broker_dead_letter_sink(broker: KafkaBroker) -> DeadLetterSink:
 MAX_BATCH = 200
 #: how long an idle subscriber's fetch waits for records before it asks again: a record that
 #: arrives meanwhile is returned at once (aiokafka's ``getmany`` wakes on the fetch), so this
-#: bounds the idle wake-ups, not the latency (:func:`_wait_for_records`)
-BATCH_WAIT_MS = 1000
+#: bounds the idle wake-ups, not the latency (:func:`_wait_for_records`); stopping cancels the
+#: wait, so it does not delay a shutdown either
+BATCH_WAIT_MS = 5000
 #: how long the broker holds an idle consumer's fetch (it answers as soon as a record is there,
-#: so this too bounds idle requests, not latency; aiokafka's default is 500 ms)
+#: so this too bounds idle requests, not latency; aiokafka's default is 500 ms). Not longer: a
+#: broker answers a connection's requests one at a time, so after a rebalance the first
+#: requests of the new assignment can wait behind a held fetch for up to this long
 FETCH_WAIT_MS = 5000
+#: how long aiokafka's fetch routine sleeps when nothing wakes it (default 200 ms: five idle
+#: wake-ups a second per consumer). All it acts on wakes it at once (a fetch's answer, records
+#: consumed, an assignment given or revoked, a seek, a resume, a metadata update it asked for)
+FETCHER_IDLE_MS = 5000
 
 
 def subscribe(
@@ -412,6 +419,7 @@ def subscribe(
         "max_records": MAX_BATCH,
         "batch_timeout_ms": BATCH_WAIT_MS,
         "fetch_max_wait_ms": FETCH_WAIT_MS,
+        "consumer_timeout_ms": FETCHER_IDLE_MS,
         **options,
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,8 +128,22 @@ async def topic_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[Topic
     """The partitions of ``topic`` as the broker knows them now (empty if it does not exist).
 
     A consumer that is not subscribed to a topic has no metadata for it; ask for it."""
+    return (await topics_partitions(consumer, [topic]))[topic]
+
+
+async def topics_partitions(
+    consumer: AIOKafkaConsumer, topics: Iterable[str]
+) -> dict[str, list[TopicPartition]]:
+    """:func:`topic_partitions` of several topics with one metadata request for all of them."""
+    topics = list(topics)
     client = consumer._client  # aiokafka exposes no public metadata request on the consumer
-    client.add_topic(topic)
+    for topic in topics:
+        client.add_topic(topic)
     with contextlib.suppress(Exception):
         await client.force_metadata_update()
-    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    return {
+        topic: [
+            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        for topic in topics
+    }

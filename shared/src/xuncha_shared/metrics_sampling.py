@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from xuncha_shared.eventstore.postgres import COMMITTED
-from xuncha_shared.kafka import KafkaSecurity, topic_partitions
+from xuncha_shared.kafka import KafkaSecurity, topics_partitions
 from xuncha_shared.metrics import clear_gauge, set_gauge
 
 __all__ = ["LAG_CAP", "ConsumerLag", "consumer_lag", "deadlines_due", "relay_lag"]
@@ -140,20 +141,37 @@ class ConsumerLag:
 async def _sample(
     consumer: AIOKafkaConsumer, admin: Any, groups: list[tuple[str, str, Sequence[str]]]
 ) -> dict[tuple[str, str, int], int]:
-    out: dict[tuple[str, str, int], int] = {}
+    """One metadata request and one end-offsets request for all the groups' topics together
+    (asked per group and per topic before, they were most of the sampler's requests to the
+    broker), the beginning offsets only of partitions a group has committed nothing on, and
+    each group's commits (its coordinator, then the offsets)."""
+    partitions = await topics_partitions(consumer, sorted({t for _, _, ts in groups for t in ts}))
+    ends = await consumer.end_offsets(list(chain.from_iterable(partitions.values())))
+    commits: dict[str, dict[TopicPartition, int]] = {}
     for label, group_id, topics in groups:
         committed = await admin.list_consumer_group_offsets(group_id)
-        partitions: list[TopicPartition] = []
-        for topic in topics:
-            partitions.extend(await topic_partitions(consumer, topic))
-        if not partitions:
+        commits[label] = {
+            tp: meta.offset
+            for topic in topics
+            for tp in partitions[topic]
+            if (meta := committed.get(tp)) is not None and meta.offset >= 0
+        }
+    uncommitted = {
+        tp
+        for label, _, topics in groups
+        for topic in topics
+        for tp in partitions[topic]
+        if tp not in commits[label]
+    }
+    starts = await consumer.beginning_offsets(sorted(uncommitted)) if uncommitted else {}
+    out: dict[tuple[str, str, int], int] = {}
+    for label, _, topics in groups:
+        group_partitions = [tp for topic in topics for tp in partitions[topic]]
+        if not group_partitions:
             continue
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
         clear_gauge("consumer_lag", group=label)
-        for tp in partitions:
-            meta = committed.get(tp)
-            at = meta.offset if meta is not None and meta.offset >= 0 else starts[tp]
+        for tp in group_partitions:
+            at = commits[label].get(tp, starts.get(tp, 0))
             lag = max(int(ends[tp]) - int(at), 0)
             out[(label, tp.topic, tp.partition)] = lag
             set_gauge(

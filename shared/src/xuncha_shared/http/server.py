@@ -11,21 +11,70 @@ import contextlib
 import signal
 import socket
 import threading
+import time
 from collections.abc import Generator
+from email.utils import formatdate
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.server import ServerState
 
 __all__ = ["run_uvicorn"]
 
 
+class _DatedState(ServerState):
+    """uvicorn's state shared by its connections, whose ``default_headers`` (read at the start
+    of each response) carry a ``Date`` of the current second, made when a response asks for it
+    rather than by a timer."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        self._config = config
+        self._second = -1
+        self._date: list[tuple[bytes, bytes]] = []
+        super().__init__()
+
+    @property
+    def default_headers(self) -> list[tuple[bytes, bytes]]:
+        if not self._config.date_header:
+            return self._config.encoded_headers
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._date = [(b"date", formatdate(now, usegmt=True).encode())]
+        return self._date + self._config.encoded_headers  # loaded by the server's start
+
+    @default_headers.setter
+    def default_headers(self, value: list[tuple[bytes, bytes]]) -> None:
+        """uvicorn's tick sets them; the getter makes them instead."""
+
+
 class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without its own signal handling: the owner of the event loop decides."""
+    """uvicorn without its own signal handling (the owner of the event loop decides) and
+    without its tick: uvicorn's main loop wakes ten times a second to refresh the ``Date``
+    header and look at ``should_exit``, in every service, busy or idle. Here the header is
+    made per response (:class:`_DatedState`) and the main loop sleeps until ``should_exit`` is
+    set. (No ``limit_max_requests`` or ``callback_notify``: nothing here uses them.)"""
 
     def __init__(self, config: uvicorn.Config, started: asyncio.Event | None = None) -> None:
+        self._exit = asyncio.Event()
         super().__init__(config)
+        self.server_state = _DatedState(config)
         self._started_event = started
+
+    @property
+    def should_exit(self) -> bool:
+        return self._exit.is_set()
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        if value:
+            self._exit.set()
+        else:
+            self._exit.clear()
+
+    async def main_loop(self) -> None:
+        await self._exit.wait()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
