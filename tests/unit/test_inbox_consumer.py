@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from xuncha_shared.consumer import (
     BATCH_WAIT_MS,
     FETCHER_IDLE_MS,
