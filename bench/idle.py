@@ -19,7 +19,8 @@ much that is. With testcontainers (no processes of this machine) only the servic
 measured.
 
 ``python -m bench.idle --ports 8000,8001,8002,8003 --pg-port 15432 --kafka-port 19092`` measures
-a running deployment (``make up``) the same way, without starting anything.
+a running deployment (``make up``) the same way, without starting anything; ``--threads 10``
+adds the ten busiest threads of each component (a JVM's pools of threads together).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -180,6 +182,37 @@ def _ports(env: Env) -> tuple[int, list[int]]:
     return pg, kafka
 
 
+def thread_ticks(pids: Iterable[int]) -> dict[tuple[int, int], tuple[str, int]]:
+    """``{(pid, tid): (thread name, utime + stime)}`` of every thread of ``pids`` alive now."""
+    out: dict[tuple[int, int], tuple[str, int]] = {}
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(FileNotFoundError, ProcessLookupError, PermissionError):
+                    raw = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+                    fields = raw[raw.rindex(")") + 2 :].split()
+                    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+                    out[(pid, int(tid))] = (name, int(fields[11]) + int(fields[12]))
+    return out
+
+
+def thread_shares(
+    before: dict[tuple[int, int], tuple[str, int]],
+    after: dict[tuple[int, int], tuple[str, int]],
+    seconds: float,
+) -> dict[str, tuple[int, float]]:
+    """% of one core per thread name between two :func:`thread_ticks`, the threads of a pool
+    together (digits in a name become ``N``: ``data-plane-kafka-request-handler-N``, ``GC
+    Thread#N``): ``{name: (threads, percent)}``, largest first."""
+    shares: dict[str, tuple[int, float]] = {}
+    for key, (name, ticks) in after.items():
+        pool = re.sub(r"\d+", "N", name)
+        count, percent = shares.get(pool, (0, 0.0))
+        used = ticks - before.get(key, (name, 0))[1]
+        shares[pool] = (count + 1, percent + used / CLK_TCK / seconds * 100)
+    return dict(sorted(shares.items(), key=lambda item: -item[1][1]))
+
+
 async def measure(groups: dict[str, list[int]], seconds: float) -> dict[str, float]:
     meter = CpuMeter(groups)
     meter.start()
@@ -298,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-port", type=int, default=15432)
     parser.add_argument("--kafka-port", default="19092", help="comma-separated")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--threads", type=int, default=0, metavar="N", help="also the N busiest threads of each"
+    )
     args = parser.parse_args(argv)
     groups: dict[str, list[int]] = {}
     for port in (int(p) for p in args.ports.split(",") if p):
@@ -307,9 +343,15 @@ def main(argv: list[str] | None = None) -> int:
     if absent:
         print(f"nothing listens on {absent}: left out")
     groups = {k: v for k, v in groups.items() if v}
+    trees = {name: process_tree(roots) for name, roots in groups.items()}
+    threads_before = {name: thread_ticks(pids) for name, pids in trees.items()}
     cpu = asyncio.run(measure(groups, args.seconds))
     for name, value in cpu.items():
         print(f"{name:>10}  {value:6.2f} %  (pids {groups[name]})")
+        if args.threads:
+            shares = thread_shares(threads_before[name], thread_ticks(trees[name]), args.seconds)
+            for thread, (count, percent) in list(shares.items())[: args.threads]:
+                print(f"{'':>12}{percent:6.2f} %  {thread} (x{count})")
     services = sum(v for k, v in cpu.items() if k.startswith(":"))
     print(f"{'services':>10}  {services:6.2f} %")
     print(f"{'total':>10}  {sum(cpu.values()):6.2f} %  of one core over {args.seconds:g} s")
