@@ -95,7 +95,12 @@ elif [[ -f "$DEMO_STAMP" ]]; then
     ok "demo data already loaded ($(<"$DEMO_STAMP"))"
 else
     log "loading demo data through the public APIs"
-    "${XUNCHA[@]}" demo load || die "xuncha demo load failed"
+    # the services' ports of this deployment (XUNCHA_HTTP_PORT_BASE moves them), unless set
+    XUNCHA_DEMO_INTAKE_URL="${XUNCHA_DEMO_INTAKE_URL:-http://127.0.0.1:${SERVICE_PORTS[intake]}}" \
+        XUNCHA_DEMO_CLUES_URL="${XUNCHA_DEMO_CLUES_URL:-http://127.0.0.1:${SERVICE_PORTS[clues]}}" \
+        XUNCHA_DEMO_RECTIFICATION_URL="${XUNCHA_DEMO_RECTIFICATION_URL:-http://127.0.0.1:${SERVICE_PORTS[rectification]}}" \
+        XUNCHA_DEMO_REPORTING_URL="${XUNCHA_DEMO_REPORTING_URL:-http://127.0.0.1:${SERVICE_PORTS[reporting]}}" \
+        "${XUNCHA[@]}" demo load || die "xuncha demo load failed"
     date -u +%FT%TZ >"$DEMO_STAMP"
     ok "demo data loaded"
 fi
