@@ -21,9 +21,12 @@ from xuncha_shared.envelope import EventEnvelope, EventPayload
 from xuncha_reporting.domain.lifecycle import CATEGORIES_ZH, LEVELS_ZH
 from xuncha_reporting.domain.model import Change, Doc, Fact, Metric
 
-#: the events the funnel projects (beside those the projection already follows)
+#: the events ``funnel_changes`` projects (``projection.STEPS`` calls it for these only)
 FUNNEL_EVENT_TYPES: frozenset[str] = frozenset(
     {
+        clues.ClueRegistered.event_type,
+        clues.ClueEscalated.event_type,
+        clues.TransferResultOverdue.event_type,
         clues.ClueVerified.event_type,
         clues.ClueAcknowledged.event_type,
         clues.TransferResultReported.event_type,

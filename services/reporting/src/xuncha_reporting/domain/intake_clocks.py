@@ -35,8 +35,11 @@ from xuncha_reporting.domain.deadline_changes import fired, start
 from xuncha_reporting.domain.deadlines import CST, Kind
 from xuncha_reporting.domain.model import Change, DeadlineEnded
 
+#: the events ``intake_clock_changes`` projects (``projection.STEPS`` calls it for these only)
 EVENT_TYPES: frozenset[str] = frozenset(
     {
+        intake.PetitionReceived.event_type,
+        intake.InformantNotified.event_type,
         intake.WalkInHandled.event_type,
         intake.WalkInOverdue.event_type,
         intake.GroupStationed.event_type,

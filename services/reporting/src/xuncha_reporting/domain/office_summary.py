@@ -55,7 +55,7 @@ DISPOSITION_EVENT_TYPES: frozenset[str] = frozenset(
 #: ``issue_ids``
 SUPERVISION_EVENT_TYPES: frozenset[str] = frozenset({"rectification.SupervisionOrdered"})
 
-#: the events this module projects (registered in ``projection.PROJECTED_EVENT_TYPES``)
+#: the events ``summary_docs`` projects (``projection.STEPS`` calls it for these only)
 SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
     {
         ProblemRecorded.event_type,
@@ -64,10 +64,13 @@ SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
         ConsultationHeld.event_type,
         ClueTransferred.event_type,
         IssueFedBack.event_type,
-        InspectorEvaluated.event_type,
     }
     | DISPOSITION_EVENT_TYPES
     | SUPERVISION_EVENT_TYPES
+)
+#: the events ``organisation_feed`` projects
+ORGANISATION_FEED_EVENT_TYPES: frozenset[str] = frozenset(
+    {ProblemRecorded.event_type, InspectorEvaluated.event_type}
 )
 
 #: the document kinds the view reads

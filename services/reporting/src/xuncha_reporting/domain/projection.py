@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Callable, Sequence
 
-from xuncha_shared.contracts import clues, intake, rectification
+from xuncha_shared.contracts import clues
 from xuncha_shared.contracts.clues import (
     ClueClassified,
     ClueEscalated,
@@ -28,21 +28,18 @@ from xuncha_shared.contracts.intake import (
     TermPlanAdopted,
     UnitRegistered,
 )
-from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
+from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_reporting.domain import rectification_docs, revisit_views
 from xuncha_reporting.domain.clue_funnel import FUNNEL_EVENT_TYPES, funnel_changes
-from xuncha_reporting.domain.deadline_changes import fired, start
-from xuncha_reporting.domain.deadlines import CST, Kind
+from xuncha_reporting.domain.deadline_changes import DEADLINE_EVENT_TYPES, deadline_changes
 from xuncha_reporting.domain.intake_clocks import EVENT_TYPES as INTAKE_CLOCK_EVENTS
 from xuncha_reporting.domain.intake_clocks import intake_clock_changes
 from xuncha_reporting.domain.model import (
     Ack,
     Change,
-    DeadlineEnded,
-    DeadlineRescheduled,
     DemoMark,
     Doc,
     Fact,
@@ -53,6 +50,7 @@ from xuncha_reporting.domain.model import (
     Metric,
 )
 from xuncha_reporting.domain.office_summary import (
+    ORGANISATION_FEED_EVENT_TYPES,
     SUMMARY_EVENT_TYPES,
     organisation_feed,
     summary_docs,
@@ -63,7 +61,8 @@ from xuncha_reporting.domain.rectification_clocks import rectification_clock_cha
 #: Principal ids of the demo tokens (``xuncha tokens demo``) start with this.
 DEMO_PRINCIPAL_PREFIX = "demo-"
 
-PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
+#: the events ``own_changes`` projects (the linked view's facts, the feeds, the ledger)
+OWN_EVENT_TYPES: frozenset[str] = frozenset(
     {
         PetitionReceived.event_type,
         ClueRegistered.event_type,
@@ -72,17 +71,12 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         IssueFedBack.event_type,
         RectificationReported.event_type,
         ShareItemAcknowledged.event_type,
-        rectification.DeadlineWarningRaised.event_type,
-        rectification.RectificationOverdue.event_type,
-        rectification.DeadlineRecomputed.event_type,
-        clues.DeadlineWarningRaised.event_type,
-        clues.TransferResultOverdue.event_type,
-        clues.EscalationOverdue.event_type,
-        clues.DeadlineRecomputed.event_type,
-        intake.AcceptanceNoticeOverdue.event_type,
-        intake.InformantNotified.event_type,
-        intake.DeadlineRecomputed.event_type,
-        ClueClassified.event_type,
+        clues.ClueAcknowledged.event_type,
+    }
+)
+#: the events ``lifecycle_docs`` projects
+LIFECYCLE_EVENT_TYPES: frozenset[str] = frozenset(
+    {
         UnitRegistered.event_type,
         TermPlanAdopted.event_type,
         RoundPlanned.event_type,
@@ -90,153 +84,17 @@ PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(
         GroupFormed.event_type,
         GroupStationed.event_type,
         StationingEnded.event_type,
+        *(event.event_type for event in RECORD_EVENTS.values()),
+        CounterpartReportProvided.event_type,
+        PetitionReceived.event_type,
+        ClueRegistered.event_type,
+        ClueClassified.event_type,
+        ClueTransferred.event_type,
         TalentPoolMemberEnrolled.event_type,
         TalentPoolMemberRetired.event_type,
         InspectorEvaluated.event_type,
-        *(event.event_type for event in RECORD_EVENTS.values()),
-        *FUNNEL_EVENT_TYPES,
-        *rectification_docs.EVENT_TYPES,
-        *INTAKE_CLOCK_EVENTS,
-        *RECT_CLOCK_EVENTS,
     }
-    | SUMMARY_EVENT_TYPES
 )
-
-#: what satisfies R1: the formal report (a final report is formal too)
-_FORMAL = (ReportKind.FORMAL, ReportKind.FINAL)
-
-
-def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
-    """The deadlines view's changes of an event (see ``domain.deadlines``)."""
-    match payload:
-        case IssueFedBack():
-            return [
-                start(
-                    Kind.FORMAL_REPORT,
-                    payload.issue_id,
-                    envelope,
-                    payload.unit,
-                    due_date=payload.due_date,
-                )
-            ]
-        case RectificationReported() if payload.kind in _FORMAL:
-            return [
-                DeadlineEnded(
-                    Kind.FORMAL_REPORT.value,
-                    str(payload.issue_id),
-                    envelope.event_id,
-                    envelope.occurred_at,
-                )
-            ]
-        case rectification.DeadlineWarningRaised():
-            return [
-                fired(
-                    Kind.FORMAL_REPORT,
-                    payload.issue_id,
-                    payload.colour.value,
-                    envelope,
-                    payload,
-                    payload.unit,
-                )
-            ]
-        case rectification.RectificationOverdue():
-            return [
-                fired(
-                    Kind.FORMAL_REPORT, payload.issue_id, "overdue", envelope, payload, payload.unit
-                )
-            ]
-        case ClueTransferred():  # R3 from the transfer letter's day when on paper (R26)
-            letter = payload.transferred_on
-            at = datetime.combine(letter, time(0), CST) if letter else None
-            return [
-                start(
-                    Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value, at=at
-                )
-            ]
-        case clues.TransferResultReported():
-            return [
-                DeadlineEnded(
-                    Kind.TRANSFER_RESULT.value,
-                    str(payload.clue_id),
-                    envelope.event_id,
-                    envelope.occurred_at,
-                )
-            ]
-        case clues.DeadlineWarningRaised():
-            return [
-                fired(
-                    Kind.TRANSFER_RESULT,
-                    payload.clue_id,
-                    payload.colour.value,
-                    envelope,
-                    payload,
-                    payload.department.value,
-                )
-            ]
-        case clues.TransferResultOverdue():
-            return [
-                fired(
-                    Kind.TRANSFER_RESULT,
-                    payload.clue_id,
-                    "overdue",
-                    envelope,
-                    payload,
-                    payload.department.value,
-                )
-            ]
-        case clues.EscalationOverdue():
-            return [
-                fired(
-                    Kind.ESCALATION,
-                    payload.clue_id,
-                    "overdue",
-                    envelope,
-                    payload,
-                    payload.jurisdiction,
-                )
-            ]
-        case ClueEscalated():
-            return [
-                DeadlineEnded(
-                    Kind.ESCALATION.value,
-                    str(payload.clue_id),
-                    envelope.event_id,
-                    envelope.occurred_at,
-                )
-            ]
-        case PetitionReceived() if payload.informant is not None:
-            return [
-                start(Kind.ACCEPTANCE_NOTICE, payload.petition_id, envelope, payload.jurisdiction)
-            ]
-        case intake.InformantNotified() if payload.notice is intake.NoticeKind.ACCEPTANCE:
-            # as of the day it was sent (00:00 Beijing time): met when on or before the due date
-            sent = datetime.combine(payload.sent_on, time(0), CST)
-            return [
-                DeadlineEnded(
-                    Kind.ACCEPTANCE_NOTICE.value, str(payload.petition_id), envelope.event_id, sent
-                )
-            ]
-        case intake.AcceptanceNoticeOverdue():
-            return [
-                fired(
-                    Kind.ACCEPTANCE_NOTICE,
-                    payload.petition_id,
-                    "overdue",
-                    envelope,
-                    payload,
-                    envelope.jurisdiction,
-                )
-            ]
-        case (
-            rectification.DeadlineRecomputed()
-            | clues.DeadlineRecomputed()
-            | intake.DeadlineRecomputed()
-        ):
-            # intake's deadlines of a stationing are keyed apart from their stream (schema 2)
-            key = getattr(payload, "deadline_key", None) or envelope.stream_id
-            return [DeadlineRescheduled(payload.deadline_kind, key, payload.due_date.isoformat())]
-    return []
-
 
 #: fields of an intake record that are not its figures
 _RECORD_COMMON = {"record_id", "jurisdiction", "round_id", "group_id", "unit_id", "unit", "clues"}
@@ -328,15 +186,10 @@ def feed_item_id(source_event_id: object, department: str) -> str:
     return f"{source_event_id}:{department}"
 
 
-def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
-    """The changes ``envelope`` (with its decoded, upcast ``payload``) makes to the projection.
-
-    Events the projection does not use give no change. Informant data (``informant`` of a
-    petition) is never read.
-    """
+def own_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    """The linked view's facts, the sharing feeds' items and acknowledgements, and the
+    rectification ledger's rows of an event."""
     changes: list[Change] = []
-    if envelope.actor.principal_id.startswith(DEMO_PRINCIPAL_PREFIX):
-        changes.append(DemoMark())
     match payload:
         case PetitionReceived():
             changes.append(
@@ -450,15 +303,46 @@ def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
                     note=None,
                 )
             )
-        case _:
-            pass
-    changes.extend(funnel_changes(envelope, payload))
-    changes.extend(deadline_changes(envelope, payload))
-    changes.extend(intake_clock_changes(envelope, payload))
-    changes.extend(rectification_clock_changes(envelope, payload))
-    changes.extend(lifecycle_docs(envelope, payload))
-    changes.extend(summary_docs(envelope, payload))  # the office summary (office_summary.py)
-    changes.extend(organisation_feed(envelope, payload))
-    changes.extend(rectification_docs.rectification_docs(envelope, payload))
-    changes.extend(revisit_views.revisit_docs(envelope, payload))  # 回头看, R19, 未巡先改
+    return changes
+
+
+Step = Callable[[EventEnvelope, EventPayload], Sequence[Change]]
+
+#: every step of the projection with the event types it projects, in the order ``project``
+#: applies them (the order of the changes of one event)
+_STEP_TYPES: tuple[tuple[Step, frozenset[str]], ...] = (
+    (own_changes, OWN_EVENT_TYPES),
+    (funnel_changes, FUNNEL_EVENT_TYPES),
+    (deadline_changes, DEADLINE_EVENT_TYPES),
+    (intake_clock_changes, INTAKE_CLOCK_EVENTS),
+    (rectification_clock_changes, RECT_CLOCK_EVENTS),
+    (lifecycle_docs, LIFECYCLE_EVENT_TYPES),
+    (summary_docs, SUMMARY_EVENT_TYPES),  # the office summary (office_summary.py)
+    (organisation_feed, ORGANISATION_FEED_EVENT_TYPES),
+    (rectification_docs.rectification_docs, rectification_docs.EVENT_TYPES),
+    (revisit_views.revisit_docs, revisit_views.EVENT_TYPES),  # 回头看, R19, 未巡先改
+)
+
+#: event type -> the steps that can change something for it, in ``_STEP_TYPES``' order: an
+#: event runs only these (a step given another type would match none of its cases)
+STEPS: dict[str, tuple[Step, ...]] = {
+    event_type: tuple(step for step, types in _STEP_TYPES if event_type in types)
+    for event_type in sorted(frozenset().union(*(types for _, types in _STEP_TYPES)))
+}
+
+#: the event types the projection uses (any other changes nothing, but the demo mark)
+PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(STEPS)
+
+
+def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+    """The changes ``envelope`` (with its decoded, upcast ``payload``) makes to the projection.
+
+    Events the projection does not use give no change (but the demo mark). Informant data
+    (``informant`` of a petition) is never read.
+    """
+    changes: list[Change] = []
+    if envelope.actor.principal_id.startswith(DEMO_PRINCIPAL_PREFIX):
+        changes.append(DemoMark())
+    for step in STEPS.get(payload.event_type, ()):
+        changes.extend(step(envelope, payload))
     return changes

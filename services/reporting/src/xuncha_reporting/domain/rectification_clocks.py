@@ -28,6 +28,8 @@ from xuncha_reporting.domain.deadline_changes import fired, start
 from xuncha_reporting.domain.deadlines import Kind
 from xuncha_reporting.domain.model import CaseMark, Change
 
+#: the events ``rectification_clock_changes`` projects (``projection.STEPS`` calls it for these
+#: only)
 EVENT_TYPES: frozenset[str] = frozenset(
     {
         r.IssuePlanned.event_type,

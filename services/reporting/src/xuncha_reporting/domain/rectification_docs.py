@@ -27,9 +27,11 @@ ISSUE_DOC, EVENT_DOC, PLAN_DOC, OVERSIGHT_DOC = (
 )
 BOARD_KINDS: tuple[str, ...] = (ISSUE_DOC, EVENT_DOC, PLAN_DOC, OVERSIGHT_DOC)
 
-#: the events this module projects
+#: the events ``rectification_docs`` projects (``projection.STEPS`` calls it for these only)
 EVENT_TYPES: frozenset[str] = frozenset(
     {
+        r.IssueFedBack.event_type,
+        r.RectificationReported.event_type,
         r.IssuePlanned.event_type,
         r.RectificationVerified.event_type,
         r.IssueClosedOut.event_type,

@@ -40,6 +40,18 @@ VIEW_KINDS: tuple[str, ...] = (
 )
 Docs = dict[str, dict[str, dict[str, Any]]]
 
+#: the events ``revisit_docs`` projects (``projection.STEPS`` calls it for these only)
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        r.IssueFedBack.event_type,
+        r.RevisitScheduled.event_type,
+        r.RevisitFindingsRecorded.event_type,
+        r.RecurrenceDetected.event_type,
+        r.CommonProblemListIssued.event_type,
+        r.CommonProblemSelfChecked.event_type,
+    }
+)
+
 
 def revisit_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
     if not isinstance(payload, r.MODELS):  # every case below is a rectification event
