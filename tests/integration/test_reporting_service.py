@@ -26,7 +26,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from xuncha_reporting import rebuild
+from xuncha_reporting import projection_chunks
 from xuncha_reporting.adapters.schema import index_ddl
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.rebuild import rebuild_projections
@@ -604,26 +604,27 @@ async def test_rebuild_gives_exactly_the_live_result_and_swaps_atomically(stack:
 async def test_a_rebuild_projected_in_worker_processes_is_the_live_result(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
-    """A large history is projected in forked worker processes (``rebuild.apply_rows``), into
-    unlogged tables whose secondary indexes come last: forced here on the stack's history in
-    chunks of 3 events, the rebuild equals the live tables, and once swapped in the tables are
-    logged again and have every index of the schema."""
+    """A large history is projected in worker processes started from a forkserver
+    (``projection_chunks.fold_rows``), into unlogged tables whose secondary indexes come last:
+    forced here on the stack's history in chunks of 3 events, the rebuild equals the live
+    tables, and once swapped in the tables are logged again and have every index of the
+    schema."""
     await seed_case(stack, CITY)
     await wait_consumed(stack)
     pools: list[Any] = []
 
-    class CountedPool(rebuild.ProcessPoolExecutor):
+    class CountedPool(projection_chunks.ProcessPoolExecutor):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             pools.append(self)
 
-    monkeypatch.setattr(rebuild, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(rebuild, "POOL_BATCH", 3)
-    monkeypatch.setattr(rebuild, "ProcessPoolExecutor", CountedPool)
-    with caplog.at_level(logging.WARNING, logger=rebuild.__name__):
+    monkeypatch.setattr(projection_chunks, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(projection_chunks, "POOL_BATCH", 3)
+    monkeypatch.setattr(projection_chunks, "ProcessPoolExecutor", CountedPool)
+    with caplog.at_level(logging.WARNING, logger=projection_chunks.__name__):
         report = await rebuild_projections(stack.cli_settings, swap=True)
     assert len(pools) == 1 and not caplog.records  # the workers did it (no fallback)
-    assert sum(report.read.values()) > 3 * rebuild.POOL_BATCH
+    assert sum(report.read.values()) > 3 * projection_chunks.POOL_BATCH
     assert not report.skipped
     assert report.identical, [d for d in report.diffs if not d.equal]
     assert report.swapped

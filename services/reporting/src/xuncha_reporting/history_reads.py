@@ -6,7 +6,7 @@ selected in SQL inside one snapshot."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,12 +17,16 @@ from xuncha_shared.eventstore.base import START
 from xuncha_shared.eventstore.postgres import COMMITTED
 from xuncha_shared.settings import SERVICES, Settings
 
-from xuncha_reporting.projection_chunks import GLOBAL_POSITION, ROW_COLUMNS, TX_ID, Row
+from xuncha_reporting.projection_chunks import (
+    GLOBAL_POSITION,
+    ROW_COLUMNS,
+    TX_ID,
+    ProgressHook,
+    Row,
+)
 
 #: rows per page of a store's history
 READ_BATCH = 2000
-
-ProgressHook = Callable[[str, int], None]  # (phase, count); phase "total" sets the total
 
 
 @dataclass

@@ -2,14 +2,16 @@
 
 1. A fresh schema ``rebuild_<UTC timestamp>_<random>`` in reporting's database, with the same
    (empty) tables as the live ``projection`` schema, created as the database's owner, for a bulk
-   load (``schema.bulk_ddl``: unlogged, the secondary indexes built once the rows are in; made
-   logged before it is kept or swapped in).
+   load (``schema.bulk_ddl``: its indexes, primary keys included, built once the rows are in;
+   unlogged unless it is to be kept or swapped in).
 2. Every service's ``events`` table is read in the commit-safe order of
    ``PostgresEventStore.read_all`` (per database); all events are then applied in one
    deterministic merged order, ``(recorded_at, event_id)``, with the live consumer's own
-   projection code (upcast, decode, ``project``, the same SQL statements as ``apply_event``,
-   a chunk per transaction; a large history's chunks projected in forked worker processes,
-   ``apply_rows``, and written in order). The projection is
+   projection code (upcast, decode, ``project``, the same statements as ``apply_event``, a
+   chunk at a time; a large history's chunks projected in worker processes started from a
+   forkserver, ``projection_chunks.fold_rows``). The chunks' statements are folded in memory,
+   in order, as the database would run them (``adapters.projection_bulk``), and the rows the
+   whole history leaves are written once, with COPY. The projection is
    order-insensitive (facts are counted once per key, acknowledgements live apart from their
    items), so this gives the live result whatever order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
@@ -31,13 +33,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
-import os
 import secrets
-from collections import deque
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +48,7 @@ from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
 from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
+from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.projection_writes import Statements
 from xuncha_reporting.adapters.schema import (
@@ -60,20 +58,13 @@ from xuncha_reporting.adapters.schema import (
     check_schema,
     ddl,
     index_ddl,
-    logged_ddl,
 )
-from xuncha_reporting.history_reads import (
-    ProgressHook,
-    count_history,
-    read_history,
-)
+from xuncha_reporting.history_reads import count_history, read_history
 from xuncha_reporting.projection_chunks import (
-    ChunkResult,
-    Row,
-    envelope_from_row,
-    init_worker,
+    ProgressHook,
+    ProjectionRun,
+    fold_rows,
     project_chunk,
-    project_rows,
     row_order,
 )
 from xuncha_reporting.settings import (
@@ -84,11 +75,6 @@ from xuncha_reporting.settings import (
 )
 
 APPLY_BATCH = 500
-#: histories of at least this many events are projected in worker processes (``apply_rows``)
-PARALLEL_MIN = 20_000
-#: events per chunk sent to a worker (and per write transaction)
-POOL_BATCH = 1000
-MAX_WORKERS = 4
 SAMPLE = 5
 
 log = logging.getLogger(__name__)
@@ -105,17 +91,6 @@ class TableDiff:
     @property
     def equal(self) -> bool:
         return self.only_live == 0 and self.only_rebuilt == 0
-
-
-@dataclass
-class ProjectionRun:
-    """What projecting a history into a schema did (a rebuild's or a replay's)."""
-
-    schema: str
-    read: dict[str, int]  # service -> events read
-    applied: int = 0
-    changed: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (event id, reason)
 
 
 @dataclass
@@ -225,70 +200,6 @@ async def apply_events(
     return applied
 
 
-def _workers() -> int:
-    """Worker processes of a large history: one per core (the reading and writing process
-    mostly waits on the database), at most ``MAX_WORKERS``."""
-    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
-
-
-async def apply_rows(
-    conn: asyncpg.Connection,
-    tables: ProjectionTables,
-    rows: Sequence[Row],
-    report: ProjectionRun,
-    progress: ProgressHook | None = None,
-) -> set[UUID]:
-    """Apply the events of ``rows`` (``projection_chunks.ROW_COLUMNS``) in the given order,
-    a chunk per transaction, as ``apply_events`` does; returns the ids of the events applied.
-
-    From ``PARALLEL_MIN`` events on, the chunks are projected in worker processes (the same
-    code, ``projection_chunks.project_rows``), up to two per worker ahead of the one being
-    written, so decoding and projecting use the other cores; the chunks are written one after
-    the other, in order, as they would be in one process."""
-    if len(rows) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
-        return await apply_events(
-            conn, tables, [envelope_from_row(r) for r in rows], report, progress
-        )
-    applied: set[UUID] = set()
-    workers = _workers()
-    loop = asyncio.get_running_loop()
-    # forked: the workers start at once and inherit the rows (no re-import, no copy to send)
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=init_worker,
-        initargs=(tables.schema, tables.rules, rows, tables.bulk),
-    )
-    written = 0  # rows written so far
-    try:
-        starts = iter(range(0, len(rows), POOL_BATCH))
-        ahead: deque[tuple[int, asyncio.Future[ChunkResult]]] = deque()
-
-        def submit() -> None:
-            start = next(starts, None)
-            if start is not None:
-                stop = min(start + POOL_BATCH, len(rows))
-                ahead.append((stop - start, loop.run_in_executor(pool, project_rows, start, stop)))
-
-        for _ in range(2 * workers + 1):
-            submit()
-        while ahead:
-            count, future = ahead.popleft()
-            statements, changed, ids, skipped = await future
-            submit()
-            report.skipped.extend(skipped)
-            applied.update(ids)
-            await _write_chunk(conn, tables, statements, changed, count, report, progress)
-            written += count
-    except BrokenProcessPool as exc:  # no worker could start (or one died): finish in-process
-        log.warning("projecting in worker processes failed (%s): going on in this one", exc)
-        rest = [envelope_from_row(r) for r in rows[written:]]
-        applied |= await apply_events(conn, tables, rest, report, progress)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    return applied
-
-
 async def project_history(
     conn: asyncpg.Connection,
     settings: Settings,
@@ -298,15 +209,17 @@ async def project_history(
     *,
     as_of: datetime | None = None,
     connector: Connector | None = None,
+    logged: bool = False,
 ) -> tuple[set[UUID], dict[str, int]]:
     """Steps 1 and 2: create ``report.schema``'s (empty) tables and project the history into
     them (up to ``as_of`` when given). Writes nothing else: no live table, no inbox, no Kafka.
-    The history is read through ``connector`` when given (see ``read_history``).
+    The history is read through ``connector`` when given (see ``read_history``). The tables
+    are unlogged unless ``logged`` (a schema that stays must be crash-safe).
 
     Returns the ids of the events applied and, per service, how many events its store held
     when it was read."""
-    # a schema of its own, filled in bulk: unlogged, its secondary indexes built at the end
-    await conn.execute(bulk_ddl(report.schema))
+    # a schema of its own, filled in bulk: its indexes built at the end
+    await conn.execute(bulk_ddl(report.schema, logged=logged))
     if progress:
         progress("total", await count_history(settings, services, as_of=as_of, connector=connector))
     history = await read_history(settings, services, progress, as_of=as_of, connector=connector)
@@ -316,18 +229,19 @@ async def project_history(
     # one calendar for the whole run (no directory listing per event); the deadline rows closed
     # by other rows are written once all the history is in (``close_all``)
     tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned(), bulk=True)
-    # nothing but this run writes the schema, and it is rebuilt from scratch after a crash:
-    # its commits need not wait for the disk (a failed run's connection is closed by the caller)
-    await conn.execute("SET synchronous_commit = off")
-    applied = await apply_rows(conn, tables, ordered, report, progress)
-    await tables.close_all(conn)
+    # the rows the whole history leaves, folded in memory, then written at once
+    bulk = BulkTables(tables.writes)
+    applied = await fold_rows(tables, ordered, bulk, report, progress)
+    del ordered
     # built by this code: its tables are those of PROJECTION_VERSION
-    await tables.set_meta(conn, PROJECTION_VERSION_KEY, PROJECTION_VERSION)
-    await conn.execute(index_ddl(report.schema))
+    bulk.meta[PROJECTION_VERSION_KEY] = PROJECTION_VERSION
+    async with conn.transaction():
+        await bulk.copy(conn, report.schema)
+        await conn.execute(index_ddl(report.schema))
+        await tables.close_all(conn)  # by the keys and indexes just built
     # statistics at once: the first reads after a swap plan with them (e.g. how few deadlines
     # are unended), not with an empty table's guesses
     await conn.execute(f"ANALYZE {', '.join(f'{report.schema}.{t}' for t in TABLE_KEYS)}")
-    await conn.execute("RESET synchronous_commit")  # a swap that follows commits durably
     return applied, history.total
 
 
@@ -336,12 +250,19 @@ def _row_text(row: asyncpg.Record, keys: Sequence[str]) -> str:
 
 
 async def compare(conn: asyncpg.Connection, live: str, rebuilt: str) -> list[TableDiff]:
-    """Row-by-row differences of every projection table between two schemas."""
+    """Row-by-row differences of every projection table between two schemas: the rows of one
+    that the other does not hold (``EXCEPT``, found by key: a table holds one row per key, so
+    a row is in the other table when the other's row of its key equals it)."""
     check_schema(live)
     check_schema(rebuilt)
     diffs: list[TableDiff] = []
     for table, keys in TABLE_KEYS.items():
-        sql = "SELECT * FROM {a}.{t} EXCEPT SELECT * FROM {b}.{t} ORDER BY 1, 2"
+        same_key = " AND ".join(f"b.{k} = a.{k}" for k in keys)
+        sql = (
+            "SELECT a.* FROM {a}.{t} a WHERE NOT EXISTS (SELECT FROM {b}.{t} b WHERE "
+            + same_key
+            + " AND ROW(b.*) IS NOT DISTINCT FROM ROW(a.*)) ORDER BY 1, 2"
+        )
         only_live = await conn.fetch(sql.format(a=live, b=rebuilt, t=table))
         only_rebuilt = await conn.fetch(sql.format(a=rebuilt, b=live, t=table))
         diffs.append(
@@ -436,15 +357,14 @@ async def rebuild_projections(
     try:
         await act_as_owner(conn)
         await conn.execute(ddl(LIVE_SCHEMA))  # IF NOT EXISTS: a service that never ran
+        # a schema that stays is loaded logged (crash-safe), not rewritten so afterwards
         applied, _ = await project_history(
-            conn, settings, report, services, progress, connector=connector
+            conn, settings, report, services, progress, connector=connector, logged=swap or keep
         )
         tables = ProjectionTables(schema)
         report.diffs = await compare(conn, LIVE_SCHEMA, schema)
         report.meta_live = await ProjectionTables(LIVE_SCHEMA).meta(conn)
         report.meta_rebuilt = await tables.meta(conn)
-        if swap or keep:  # it stays: crash-safe from now on
-            await conn.execute(logged_ddl(schema))
         if swap:
             report.replaced_schema = await swap_in(
                 conn, settings, schema, applied, report, services, connector

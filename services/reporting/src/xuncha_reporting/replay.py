@@ -43,8 +43,8 @@ from xuncha_reporting.domain.linkage import (
     with_linkage,
 )
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
-from xuncha_reporting.history_reads import ProgressHook
-from xuncha_reporting.rebuild import ProjectionRun, act_as_owner, project_history
+from xuncha_reporting.projection_chunks import ProgressHook, ProjectionRun
+from xuncha_reporting.rebuild import act_as_owner, project_history
 from xuncha_reporting.settings import SERVICE
 
 SCHEMA_PREFIX = "asof_"
@@ -189,9 +189,9 @@ async def replay_as_of(
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             report.counters = counters_from_rows(await tables.counter_rows(conn))
             linkage_docs = await tables.docs(conn, LINKAGE_KINDS, f"{city[:4]}%")
+            today = china_date(as_of)
             report.deadlines = [
-                deadline_item(row, china_date(as_of))
-                for row in await tables.deadline_rows(conn, jurisdiction)
+                deadline_item(row, today) for row in await tables.deadline_rows(conn, jurisdiction)
             ]
             if jurisdiction is not None:
                 report.units = await tables.ledger_units(conn, jurisdiction)

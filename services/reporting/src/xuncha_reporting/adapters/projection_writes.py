@@ -234,6 +234,24 @@ class ProjectionWrites:
             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
         """
 
+    def statement_kinds(self) -> dict[str, str]:
+        """Every statement ``statements`` gives, with what it writes (``projection_bulk``
+        folds each kind as its statement does)."""
+        return {
+            self._item_sql: "feed_items",
+            self._ack_sql: "feed_acks",
+            self._ledger_issue_sql: "ledger_issues",
+            self._ledger_report_sql: "ledger_reports",
+            self._case_mark_sql: "deadline_case_marks",
+            self.meta_set_sql: "meta",
+            self._facts_sql: "facts",
+            self._docs_upsert_sql: "lifecycle_docs",
+            self._deadline_starts_sql: "deadline_starts",
+            self._deadline_fired_sql: "deadline_fired",
+            self._deadline_ended_sql: "deadline_ended",
+            self._deadline_rescheduled_sql: "deadline_rescheduled",
+        }
+
     def _row_statement(self, change: Change) -> tuple[str, tuple[Any, ...]]:
         """The SQL statement and arguments that apply ``change`` alone (idempotent): every kind
         but the facts, docs and deadline starts, which ``statements`` gathers into arrays."""

@@ -222,22 +222,29 @@ CREATE TABLE IF NOT EXISTS {s}.meta (
 _INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS [^;]*;")
 
 
-def bulk_ddl(schema: str) -> str:
-    """A fresh schema for a rebuild or a replay to fill in bulk: the tables of ``ddl`` with their
-    keys (the writes' ``ON CONFLICT`` needs them) but ``UNLOGGED`` (no WAL while loading) and
-    without the secondary indexes (``index_ddl`` builds them once the rows are in, in one pass
-    each rather than one insert at a time). ``logged_ddl`` makes the tables crash-safe before a
-    rebuilt schema is kept or swapped in."""
-    tables = _INDEX.sub("", ddl(schema))
-    return tables.replace("CREATE TABLE IF NOT EXISTS", "CREATE UNLOGGED TABLE IF NOT EXISTS")
+#: the primary key of each table of ``ddl`` (``TABLE_KEYS`` and ``meta``'s)
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {**TABLE_KEYS, "meta": ("key",)}
+
+
+def bulk_ddl(schema: str, *, logged: bool = False) -> str:
+    """A fresh schema for a rebuild or a replay to fill in bulk (with COPY,
+    ``projection_bulk``): the tables of ``ddl`` without their indexes, the primary keys'
+    included (``index_ddl`` builds them all once the rows are in, in one sorted pass each rather
+    than one insert at a time), and ``UNLOGGED`` (no WAL) unless ``logged``: a rebuilt schema
+    that is kept or swapped in must be crash-safe."""
+    s = check_schema(schema)
+    tables = _INDEX.sub("", ddl(s))
+    if not logged:
+        tables = tables.replace("CREATE TABLE IF NOT EXISTS", "CREATE UNLOGGED TABLE IF NOT EXISTS")
+    drop_keys = "\n".join(f"ALTER TABLE {s}.{t} DROP CONSTRAINT {t}_pkey;" for t in PRIMARY_KEYS)
+    return f"{tables}\n{drop_keys}"
 
 
 def index_ddl(schema: str) -> str:
-    """The secondary indexes of ``ddl``, to build after a bulk load (``bulk_ddl``)."""
-    return "\n".join(_INDEX.findall(ddl(schema)))
-
-
-def logged_ddl(schema: str) -> str:
-    """Every projection table of ``schema`` made ``LOGGED`` (a bulk-loaded schema that stays)."""
+    """The indexes of ``ddl`` that ``bulk_ddl`` leaves out, to build after a bulk load: the
+    primary keys (as ``ddl`` names them) and the secondary indexes."""
     s = check_schema(schema)
-    return "\n".join(f"ALTER TABLE {s}.{t} SET LOGGED;" for t in (*TABLE_KEYS, "meta"))
+    keys = [
+        f"ALTER TABLE {s}.{t} ADD PRIMARY KEY ({', '.join(k)});" for t, k in PRIMARY_KEYS.items()
+    ]
+    return "\n".join([*keys, *_INDEX.findall(ddl(s))])

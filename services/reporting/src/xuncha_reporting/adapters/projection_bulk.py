@@ -1,0 +1,244 @@
+"""A fresh schema's projection tables filled in bulk (a rebuild's or a replay's: empty, made by
+``schema.bulk_ddl``, written by nothing else meanwhile): the statements of each chunk of the
+history (``ProjectionWrites.statements``) are folded into rows in memory, chunk after chunk,
+exactly as the database would apply them, and the final rows are written once, with ``COPY``.
+
+Every statement kind of ``ProjectionWrites.statement_kinds`` has its twin here, with the same
+``ON CONFLICT`` rule: the first row of a key kept (``DO NOTHING``), the latest document of a key
+kept (``WHERE d.at < EXCLUDED.at``), a deadline's columns merged as its starting, firing, ending
+and rescheduling statements merge them; a chunk's statements run in the order of the chunk's
+``Statements`` (first use), each row in turn, as ``ProjectionTables.write`` runs them. The
+counters are the facts counted per jurisdiction and metric (what the facts statement adds up),
+``meta.version`` the sum of the chunks' bumps. The deadline rows closed by other rows are not
+folded: a bulk load's writes leave them out (``closing``), ``ProjectionTables.close_all`` writes
+them once the rows are in. ``tests/integration/test_projection_batches.py`` checks the result
+against the statements run by the database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
+
+Row = tuple[Any, ...]
+
+#: the columns of each table, in the order of the rows below (``schema.ddl``)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "facts": ("metric", "entity_key", "jurisdiction"),
+    "counters": ("jurisdiction", "metric", "value"),
+    "feed_items": (
+        "item_id", "department", "kind", "source_event_id", "source_event_type", "ref_id",
+        "jurisdiction", "unit", "summary", "reason", "rect_type", "due_date", "occurred_at",
+    ),
+    "feed_acks": (
+        "item_id", "department", "ack_event_id", "acknowledged_at", "acknowledged_by", "note",
+    ),
+    "ledger_issues": (
+        "issue_id", "feedback_id", "jurisdiction", "unit", "description", "rect_type",
+        "due_date", "fed_back_at", "source_event_id",
+    ),
+    "ledger_reports": (
+        "event_id", "issue_id", "jurisdiction", "kind", "progress_percent", "completed", "note",
+        "reported_at",
+    ),
+    "deadlines": (
+        "kind", "key", "rule_id", "rule_version", "due_date", "from_firing", "case_type",
+        "jurisdiction", "owner", "waits_for", "started_at", "yellow_event_id", "red_event_id",
+        "overdue_event_id", "ended_at", "ended_by",
+    ),
+    "deadline_case_marks": ("case_id", "event_id", "at", "done"),
+    "lifecycle_docs": ("kind", "key", "jurisdiction", "doc", "at"),
+    "meta": ("key", "value"),
+}  # fmt: skip
+
+# positions in a deadline row (``COLUMNS["deadlines"]``)
+_RULE_ID, _RULE_VERSION, _DUE, _FROM_FIRING, _CASE_TYPE = 2, 3, 4, 5, 6
+_STARTED_AT, _YELLOW, _RED, _OVERDUE, _ENDED_AT, _ENDED_BY = 10, 11, 12, 13, 14, 15
+_NONE16: Row = (None,) * 16
+
+
+def _coalesce(old: Any, new: Any) -> Any:
+    return new if old is None else old
+
+
+class BulkTables:
+    """The rows of one schema's projection tables, folded in memory (see the module)."""
+
+    def __init__(self, writes: ProjectionWrites) -> None:
+        if writes.closing:  # the rows closed by other rows are written after the load
+            raise ValueError("a bulk load folds the writes of a bulk ProjectionTables")
+        #: the tables whose first row of a key stays (``ON CONFLICT DO NOTHING``), by key width
+        self.first: dict[str, dict[Any, Row]] = {
+            t: {} for t in ("feed_items", "feed_acks", "ledger_issues", "ledger_reports")
+        }
+        self.case_marks: dict[tuple[Any, Any], Row] = {}
+        self.facts: dict[tuple[str, str], str] = {}  # (metric, key) -> jurisdiction
+        self.docs: dict[tuple[str, str], Row] = {}  # (kind, key) -> (jurisdiction, doc, at)
+        self.deadlines: dict[tuple[str, str], Row] = {}
+        self.meta: dict[str, int] = {}
+        self.version = 0
+        folds: dict[str, Callable[[list[Row]], None]] = {
+            "feed_items": self._firsts("feed_items"),
+            "feed_acks": self._firsts("feed_acks"),
+            "ledger_issues": self._firsts("ledger_issues"),
+            "ledger_reports": self._firsts("ledger_reports"),
+            "deadline_case_marks": self._case_marks,
+            "meta": self._meta,
+            "facts": self._facts,
+            "lifecycle_docs": self._docs,
+            "deadline_starts": self._starts,
+            "deadline_fired": self._fired,
+            "deadline_ended": self._ended,
+            "deadline_rescheduled": self._rescheduled,
+        }
+        self._folds = {sql: folds[kind] for sql, kind in writes.statement_kinds().items()}
+
+    def apply(self, statements: Statements, changed: int) -> None:
+        """Fold one chunk's statements (in their order) and its version bump."""
+        for sql, rows in statements.items():
+            self._folds[sql](rows)
+        self.version += changed
+
+    # ---- the statements' rules -------------------------------------------------------------
+
+    def _firsts(self, table: str) -> Callable[[list[Row]], None]:
+        kept = self.first[table]
+
+        def fold(rows: list[Row]) -> None:
+            for row in rows:
+                kept.setdefault(row[0], row)
+
+        return fold
+
+    def _case_marks(self, rows: list[Row]) -> None:
+        for row in rows:
+            self.case_marks.setdefault((row[0], row[1]), row)
+
+    def _meta(self, rows: list[Row]) -> None:
+        for key, value in rows:
+            self.meta[key] = value
+
+    def _facts(self, rows: list[Row]) -> None:
+        facts = self.facts
+        for metrics, keys, places in rows:
+            for fact in zip(metrics, keys, places, strict=True):
+                facts.setdefault((fact[0], fact[1]), fact[2])
+
+    def _docs(self, rows: list[Row]) -> None:
+        docs = self.docs
+        for kinds, keys, places, bodies, ats in rows:
+            for kind, key, place, body, at in zip(kinds, keys, places, bodies, ats, strict=True):
+                seen = docs.get((kind, key))
+                if seen is None or seen[2] < at:
+                    docs[(kind, key)] = (place, body, at)
+
+    def _starts(self, rows: list[Row]) -> None:
+        deadlines = self.deadlines
+        for columns in rows:
+            for start in zip(*columns, strict=True):
+                kind, key, rule_id, version, due, case_type, place, owner, waits, at = start
+                old = deadlines.get((kind, key))
+                if old is None:
+                    old = (kind, key, *_NONE16[2:5], False, *_NONE16[6:])
+                elif old[_FROM_FIRING]:  # the firing's rule and due date stay
+                    rule_id, version, due = old[_RULE_ID], old[_RULE_VERSION], old[_DUE]
+                deadlines[(kind, key)] = (
+                    kind, key, rule_id, version, due, old[_FROM_FIRING], case_type, place, owner,
+                    waits, at, *old[_YELLOW:],
+                )  # fmt: skip
+
+    def _fired(self, rows: list[Row]) -> None:
+        deadlines = self.deadlines
+        for kind, key, rule_id, version, due, case_type, place, owner, waits, stage, eid in rows:
+            stages = (
+                eid if stage == "yellow" else None,
+                eid if stage == "red" else None,
+                eid if stage == "overdue" else None,
+            )
+            old = deadlines.get((kind, key))
+            if old is None:
+                deadlines[(kind, key)] = (
+                    kind, key, rule_id, version, due, True, case_type, place, owner, waits, None,
+                    *stages, None, None,
+                )  # fmt: skip
+                continue
+            deadlines[(kind, key)] = (
+                kind, key, rule_id, version, due, True,
+                _coalesce(old[_CASE_TYPE], case_type), _coalesce(old[7], place),
+                _coalesce(old[8], owner), _coalesce(old[9], waits), old[_STARTED_AT],
+                _coalesce(old[_YELLOW], stages[0]), _coalesce(old[_RED], stages[1]),
+                _coalesce(old[_OVERDUE], stages[2]), old[_ENDED_AT], old[_ENDED_BY],
+            )  # fmt: skip
+
+    def _ended(self, rows: list[Row]) -> None:
+        deadlines = self.deadlines
+        for kind, key, at, by in rows:
+            old = deadlines.get((kind, key))
+            if old is None:
+                deadlines[(kind, key)] = (kind, key, *_NONE16[2:5], False, *_NONE16[6:14], at, by)
+                continue
+            was = old[_ENDED_AT]
+            # LEAST(COALESCE(old, new), new): NULLs ignored; the earlier end and its event win
+            ended_at = at if was is None else (was if at is None else min(was, at))
+            earlier = was is None or (at is not None and at < was)
+            deadlines[(kind, key)] = (*old[:_ENDED_AT], ended_at, by if earlier else old[_ENDED_BY])
+
+    def _rescheduled(self, rows: list[Row]) -> None:
+        deadlines = self.deadlines
+        for kind, key, due in rows:
+            old = deadlines.get((kind, key), (kind, key, *_NONE16[2:]))
+            deadlines[(kind, key)] = (*old[:_DUE], due, True, *old[_CASE_TYPE:])
+
+    # ---- the rows and their COPY -----------------------------------------------------------
+
+    def rows(self) -> dict[str, list[Row]]:
+        """Every table's rows (``COLUMNS``' order)."""
+        counters = Counter((place, metric) for (metric, _), place in self.facts.items())
+        meta = dict(self.meta)
+        if self.version:
+            meta["version"] = self.version
+        return {
+            "facts": [(metric, key, place) for (metric, key), place in self.facts.items()],
+            "counters": [(place, metric, n) for (place, metric), n in counters.items()],
+            **{table: list(kept.values()) for table, kept in self.first.items()},
+            "deadlines": list(self.deadlines.values()),
+            "deadline_case_marks": list(self.case_marks.values()),
+            "lifecycle_docs": [(k, key, *doc) for (k, key), doc in self.docs.items()],
+            "meta": list(meta.items()),
+        }
+
+    async def copy(self, conn: asyncpg.Connection, schema: str) -> int:
+        """Write every table's rows into ``schema``'s (empty) tables, one ``COPY`` each; returns
+        how many rows were written."""
+        written = 0
+        # COPY is binary: the documents (JSON text) go as jsonb's binary form, version 1 + text
+        await conn.set_type_codec(
+            "jsonb",
+            schema="pg_catalog",
+            encoder=_jsonb_binary,
+            decoder=_jsonb_text,
+            format="binary",
+        )
+        try:
+            for table, rows in self.rows().items():
+                if rows:
+                    await conn.copy_records_to_table(
+                        table, records=rows, columns=COLUMNS[table], schema_name=schema
+                    )
+                    written += len(rows)
+        finally:
+            await conn.reset_type_codec("jsonb", schema="pg_catalog")
+        return written
+
+
+def _jsonb_binary(text: str) -> bytes:
+    return b"\x01" + text.encode()
+
+
+def _jsonb_text(data: bytes) -> str:
+    return data[1:].decode()
