@@ -213,7 +213,7 @@ async def fold_rows(
     loop = asyncio.get_running_loop()
     context = multiprocessing.get_context("forkserver")
     # imported once by the server, before it forks (no effect once a server runs)
-    context.set_forkserver_preload([project_in_worker.__module__])
+    context.set_forkserver_preload(["__main__", project_in_worker.__module__])
     pool = ProcessPoolExecutor(
         workers,
         mp_context=context,
