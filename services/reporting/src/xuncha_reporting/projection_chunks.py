@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
+import orjson
 from pydantic import ValidationError
 from xuncha_shared.contracts import REGISTRY, UnknownEventError
 from xuncha_shared.envelope import EventEnvelope
@@ -47,6 +48,7 @@ ROW_NAMES: tuple[str, ...] = tuple(c.strip() for c in COLUMNS.split(","))
 ROW_COLUMNS = ", ".join(f"{n}::text AS {n}" if n in ("actor", "payload") else n for n in ROW_NAMES)
 _EVENT_ID = ROW_NAMES.index("event_id")
 _RECORDED_AT = ROW_NAMES.index("recorded_at")
+_ACTOR = ROW_NAMES.index("actor")
 TX_ID = ROW_NAMES.index("tx_id")
 GLOBAL_POSITION = ROW_NAMES.index("global_position")
 
@@ -84,10 +86,23 @@ def row_event_id(row: Row) -> UUID:
     return cast(UUID, row[_EVENT_ID])
 
 
+#: parsed actors by their JSON text: a history has few principals, each in many events
+_ACTORS: dict[str, Any] = {}
+_ACTORS_MAX = 10_000
+
+
 def envelope_from_row(row: Row) -> EventEnvelope:
     """The envelope of a row of ``ROW_COLUMNS`` (the store's own data: not validated)."""
     if len(row) != len(ROW_NAMES):
         raise ValueError(f"an event row has {len(ROW_NAMES)} columns, not {len(row)}")
+    actor = row[_ACTOR]
+    if type(actor) is str:  # parsed once per distinct text (only read, never changed)
+        parsed = _ACTORS.get(actor)
+        if parsed is None:
+            if len(_ACTORS) >= _ACTORS_MAX:
+                _ACTORS.clear()
+            parsed = _ACTORS[actor] = orjson.loads(actor)
+        row = (*row[:_ACTOR], parsed, *row[_ACTOR + 1 :])
     return envelope_from_record(cast(Any, row))  # taken by position, in COLUMNS' order
 
 
@@ -99,13 +114,16 @@ def project_chunk(tables: ProjectionTables, chunk: Sequence[EventEnvelope]) -> C
     skipped: list[tuple[str, str]] = []
     for raw in chunk:
         try:
-            payload = REGISTRY.decode(raw)  # upcast to the current version, then validated
+            # ``REGISTRY.decode``, keeping its upcast envelope: the current version, validated
+            event = REGISTRY.upcast(raw)
+            model = REGISTRY.model(event.event_type, event.schema_version)
+            payload = model.model_validate(event.payload)
         except (ValidationError, UnknownEventError, ValueError) as exc:
             # the live consumer dead-letters these: they change nothing there either
             skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
             continue
         # the live consumer's projection (``apply_event``), applied a chunk at a time
-        event_changes = project(REGISTRY.upcast(raw), payload)
+        event_changes = project(event, payload)
         if event_changes:
             changes.extend(event_changes)
             changed += 1

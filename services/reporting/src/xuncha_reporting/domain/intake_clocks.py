@@ -136,10 +136,11 @@ def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list
 def close_with_stationings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """R15 rows still running when their stationing ended count as ended then (met, or
     met_late when already overdue), as the intake service closes them."""
+    stationing_kind = Kind.STATIONING.value  # once, not per row
     ended = {
         row["key"]: row["ended_at"]
         for row in rows
-        if row["kind"] == Kind.STATIONING.value and row["ended_at"] is not None
+        if row["kind"] == stationing_kind and row["ended_at"] is not None
     }
     if not ended:
         return rows
@@ -157,5 +158,6 @@ def close_with_stationings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def real_name_result_notices(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Leave out the R8 result-notice rows of anonymous petitions (those without an acceptance
     notice clock): intake starts the result notice for real-name reporters only."""
-    real_name = {r["key"] for r in rows if r["kind"] == Kind.ACCEPTANCE_NOTICE.value}
-    return [r for r in rows if r["kind"] != Kind.RESULT_NOTICE.value or r["key"] in real_name]
+    acceptance, result = Kind.ACCEPTANCE_NOTICE.value, Kind.RESULT_NOTICE.value  # once
+    real_name = {r["key"] for r in rows if r["kind"] == acceptance}
+    return [r for r in rows if r["kind"] != result or r["key"] in real_name]
