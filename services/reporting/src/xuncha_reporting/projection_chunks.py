@@ -17,6 +17,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -207,6 +208,38 @@ async def _fold_here(
     return applied
 
 
+def forkserver() -> multiprocessing.context.BaseContext:
+    """The forkserver context of the workers, its server started (once per process: it
+    imports the main module and this one, then forks each worker of each run)."""
+    context = multiprocessing.get_context("forkserver")
+    # imported once by the server, before it forks (no effect once a server runs)
+    context.set_forkserver_preload(["__main__", project_in_worker.__module__])
+    multiprocessing.forkserver.ensure_running()
+    return context
+
+
+def warming_up(progress: ProgressHook | None) -> ProgressHook:
+    """``progress`` (``read_history``'s hook), which also starts the workers' forkserver as
+    soon as the history read reaches ``PARALLEL_MIN`` events: the server imports its modules
+    (a second or more of CPU) while the rest of the history is read."""
+    read = 0
+
+    def hook(phase: str, count: int) -> None:
+        nonlocal read
+        if phase == "read" and read < PARALLEL_MIN <= read + count and _has_forkserver():
+            forkserver()
+        if phase == "read":
+            read += count
+        if progress:
+            progress(phase, count)
+
+    return hook
+
+
+def _has_forkserver() -> bool:
+    return "forkserver" in multiprocessing.get_all_start_methods()
+
+
 async def fold_rows(
     tables: ProjectionTables,
     rows: Sequence[Row],
@@ -224,14 +257,12 @@ async def fold_rows(
     forkserver (a fresh single-threaded process), never from this one, which may run threads
     (the reporting service's); a chunk's rows are sent to its worker, its statements sent back.
     Where there is no forkserver, or no worker can start, the chunks are projected here."""
-    if len(rows) < PARALLEL_MIN or "forkserver" not in multiprocessing.get_all_start_methods():
+    if len(rows) < PARALLEL_MIN or not _has_forkserver():
         return await _fold_here(tables, rows, bulk, report, progress)
     applied: set[UUID] = set()
     workers = _workers()
     loop = asyncio.get_running_loop()
-    context = multiprocessing.get_context("forkserver")
-    # imported once by the server, before it forks (no effect once a server runs)
-    context.set_forkserver_preload(["__main__", project_in_worker.__module__])
+    context = forkserver()
     pool = ProcessPoolExecutor(
         workers,
         mp_context=context,

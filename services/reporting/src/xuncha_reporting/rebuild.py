@@ -66,6 +66,7 @@ from xuncha_reporting.projection_chunks import (
     fold_rows,
     project_chunk,
     row_order,
+    warming_up,
 )
 from xuncha_reporting.settings import (
     PROJECTION_CONSUMER,
@@ -222,7 +223,9 @@ async def project_history(
     await conn.execute(bulk_ddl(report.schema, logged=logged))
     if progress:
         progress("total", await count_history(settings, services, as_of=as_of, connector=connector))
-    history = await read_history(settings, services, progress, as_of=as_of, connector=connector)
+    # a large history's workers get ready while it is read
+    reading = warming_up(progress)
+    history = await read_history(settings, services, reading, as_of=as_of, connector=connector)
     report.read = history.read
     ordered = sorted(history.rows, key=row_order)  # merge_order
     history.rows = []
