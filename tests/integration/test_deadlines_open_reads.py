@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 import pytest
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
+from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import bulk_ddl, ddl, index_ddl
 from xuncha_reporting.domain.deadlines import COLOUR_OF, KINDS, Kind, state_of, summary
@@ -367,19 +368,27 @@ async def project(
     bulk: bool = False,
 ) -> ProjectionTables:
     """``items`` applied to a fresh ``schema``: one at a time (no ``sizes``), or in batches of
-    random sizes; ``bulk`` as a rebuild does (no secondary indexes while loading, the closed
-    rows written at the end, then the indexes)."""
+    random sizes; ``bulk`` as a rebuild does (``rebuild.project_history``: the batches'
+    statements folded in memory, written with COPY into tables without keys, then the keys
+    and indexes, then the rows closed by other rows)."""
     await conn.execute((bulk_ddl if bulk else ddl)(schema))
     tables = ProjectionTables(schema, rules=DeadlineRules().pinned(), bulk=bulk)
+    folded = BulkTables(tables.writes) if bulk else None
     start = 0
     while start < len(items):
         size = sizes.randint(1, 7) if sizes else 1
-        async with conn.transaction():
-            await tables.apply(conn, items[start : start + size])
+        batch = items[start : start + size]
+        if folded is not None:
+            folded.apply(tables.statements(batch), len(batch))
+        else:
+            async with conn.transaction():
+                await tables.apply(conn, batch)
         start += size
-    if bulk:
-        await tables.close_all(conn)
-        await conn.execute(index_ddl(schema))
+    if folded is not None:
+        async with conn.transaction():
+            await folded.copy(conn, schema)
+            await conn.execute(index_ddl(schema))
+            await tables.close_all(conn)
     return tables
 
 

@@ -46,8 +46,9 @@ from xuncha_shared.envelope import Actor, EventPayload
 from xuncha_shared.eventstore import ANY_VERSION, NewEvent, PostgresEventStore
 from xuncha_shared.http.app import create_app
 from xuncha_shared.kafka import client_options
+from xuncha_shared.metrics import gauge_value
 from xuncha_shared.relay import OutboxRelay
-from xuncha_shared.runtime import service_context
+from xuncha_shared.runtime import ServiceContext, metrics_sampler, service_context
 from xuncha_shared.settings import SERVICES, Settings
 
 from tests.support.service_api import service_settings
@@ -73,6 +74,7 @@ class Stack:
     consumer: Any
     admin_url: str
     reporting_admin_url: str
+    ctx: ServiceContext
     sealed_ciphertexts: list[str] = field(default_factory=list)
 
     def store(self, service: str) -> PostgresEventStore:
@@ -166,7 +168,8 @@ async def stack(infra) -> AsyncIterator[Stack]:
             pools=pools,
             client=client,
             tokens=tokens,
-            consumer=ctx.extras["projection_consumer"],
+            consumer=ctx.consumers[PROJECTION_CONSUMER],
+            ctx=ctx,
             admin_url=infra.pg_admin_url,
             reporting_admin_url=cli_settings.service_database_url("reporting"),
         )
@@ -400,6 +403,23 @@ async def test_redelivered_events_change_nothing(stack: Stack):
     after.pop("generated_at"), before.pop("generated_at")
     assert after == before
     assert (await feed(stack, "audit", "auditor"))["items"] == before_feed["items"]
+
+
+async def test_the_projection_consumers_lag_is_sampled(stack: Stack):
+    """Reporting's consumer is one of the service's inbox consumers, so the sampler of a process
+    running the consumers reports its group's lag on every topic it reads."""
+    assert stack.ctx.consumers == {PROJECTION_CONSUMER: stack.consumer}
+    await wait_consumed(stack)
+    sampler = metrics_sampler(stack.ctx, ["consumers"])
+    try:
+        await sampler.sample_once()
+    finally:
+        for close in sampler.closers:
+            await close()
+    assert stack.consumer.topics
+    for topic in stack.consumer.topics:
+        lag = gauge_value("consumer_lag", group=PROJECTION_CONSUMER, topic=topic, partition="0")
+        assert lag is not None and lag >= 0, topic
 
 
 async def test_county_admin_sees_only_its_own_county(stack: Stack):

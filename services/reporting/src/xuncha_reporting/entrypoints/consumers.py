@@ -14,7 +14,8 @@ from xuncha_reporting.settings import PROJECTION_CONSUMER, projection_topics
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     """Subscribe the projection consumer (group ``reporting.projections``) to the petition,
     clue, issue and share topics; the inbox row and the projection update share one
-    transaction, so a redelivered event changes nothing."""
+    transaction, so a redelivered event changes nothing. It is kept in ``ctx.consumers``, as
+    every inbox consumer is, so the service's sampler reports its lag."""
     consumer = InboxConsumer(
         name=PROJECTION_CONSUMER,
         pool=ctx.pool,
@@ -22,7 +23,7 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
         handler=projection_handler(ProjectionTables()),
         dead_letter=broker_dead_letter_sink(broker),
     )
-    ctx.extras["projection_consumer"] = consumer
+    ctx.consumers[PROJECTION_CONSUMER] = consumer
     subscribe(
         broker,
         projection_topics(ctx.settings.topic_prefix),
