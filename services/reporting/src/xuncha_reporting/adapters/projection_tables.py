@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,23 @@ from xuncha_reporting.domain.model import (
 from xuncha_reporting.domain.rectification_clocks import MARKED_KINDS
 
 FEED_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The state of the projection a view is read from, for caching what it computes: the
+    ``meta`` table's identity (a rebuilt projection swapped in, or an upgraded one, is another
+    table) and its rows, among them ``version``, which moves in the transaction of every change
+    the projection applies. Two reads at equal generations read equal tables."""
+
+    table: int
+    meta: tuple[tuple[str, int], ...]
+
+    @property
+    def values(self) -> dict[str, int]:
+        return dict(self.meta)
+
+
 #: the feed list's sort keys (``?sort=``, ``xuncha_shared.http.paging``) and their SQL
 FEED_SORT_COLUMNS: dict[str, str] = {
     "occurred_at": "i.occurred_at",
@@ -219,6 +237,14 @@ class ProjectionTables:
     async def meta(self, conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
         rows = await conn.fetch(f"SELECT key, value FROM {self.schema}.meta")
         return {r["key"]: int(r["value"]) for r in rows}
+
+    async def generation(self, conn: asyncpg.Connection | asyncpg.Pool) -> Generation:
+        """What every view of these tables was computed at (``Generation``): one small read."""
+        rows = await conn.fetch(f"SELECT tableoid::bigint AS t, key, value FROM {self.schema}.meta")
+        return Generation(
+            table=int(rows[0]["t"]) if rows else 0,
+            meta=tuple(sorted((r["key"], int(r["value"])) for r in rows)),
+        )
 
     async def version(self, conn: asyncpg.Connection | asyncpg.Pool) -> int:
         value = await conn.fetchval(f"SELECT value FROM {self.schema}.meta WHERE key = 'version'")

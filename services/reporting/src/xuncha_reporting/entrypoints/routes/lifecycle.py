@@ -25,6 +25,7 @@ from xuncha_reporting.domain.lifecycle import (
     round_statistics,
     talent_pool,
 )
+from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
 
 
 def _scope_pattern(principal: Principal) -> str:
@@ -37,6 +38,7 @@ def lifecycle_router(
     ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
+    views = ViewCache()  # the coverage views computed, by scope, term and projection generation
 
     @router.get("/views/coverage")
     async def coverage_view(
@@ -47,9 +49,16 @@ def lifecycle_router(
         (a stationing ended in a round of the term) and the rate in percent (two decimals), with
         the units not yet inspected."""
         pattern = _scope_pattern(principal)
+        key = (pattern, principal.city, term_no)
+        kept: dict[str, Any] | None = views.get(key, await tables.generation(ctx.pool))
+        if kept is not None:
+            return kept
         async with read_snapshot(ctx.pool) as conn:
+            generation = await tables.generation(conn)
             docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
-        return coverage(docs, term_no, principal.city)
+        view = coverage(docs, term_no, principal.city)
+        views.put(key, generation, view)
+        return view
 
     @router.get("/views/rounds/{round_id}")
     async def round_view(round_id: str, principal: Principal = Depends(current)) -> dict[str, Any]:

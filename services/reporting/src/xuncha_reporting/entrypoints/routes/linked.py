@@ -24,6 +24,7 @@ from xuncha_reporting.domain.linkage import (
     with_linkage,
 )
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
+from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
 from xuncha_reporting.settings import STREAM_KEEPALIVE_SECONDS, STREAM_POLL_SECONDS
 
 
@@ -83,6 +84,7 @@ def linked_router(
     ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
+    views = ViewCache()  # the linked views computed, by scope and projection generation
 
     @router.get("/views/linked", response_model=LinkedView)
     async def linked(
@@ -94,26 +96,33 @@ def linked_router(
         """城市/县区上下联动总览: one row for the city (its own work and all counties summed)
         and one per county. A county office sees its own county only."""
         scope = linked_view_scope(principal, jurisdiction)
+        key = (scope, principal.city, principal.jurisdiction_like())
+        kept: LinkedView | None = views.get(key, await tables.generation(ctx.pool))
+        if kept is not None:
+            return kept.model_copy(update={"generated_at": datetime.now(UTC)})
         async with read_snapshot(ctx.pool) as conn:
+            generation = await tables.generation(conn)
             counters = counters_from_rows(await tables.counter_rows(conn))
-            meta = await tables.meta(conn)
             docs = await tables.docs(conn, LINKAGE_KINDS, principal.jurisdiction_like())
+        meta = generation.values
         figures = linkage_figures(docs)
         city_code = principal.city
         if scope is None:
-            view = with_linkage(linked_view(counters, city_code), city_code, figures)
-            city, counties = view["city"], view["counties"]
+            whole = with_linkage(linked_view(counters, city_code), city_code, figures)
+            city, counties = whole["city"], whole["counties"]
         elif scope == city_code:
             city, counties = linked_row(counters, scope, city_code, figures), []
         else:
             city, counties = None, [linked_row(counters, scope, city_code, figures)]
-        return LinkedView(
+        view = LinkedView(
             city=LinkedRow.model_validate(city) if city else None,
             counties=[LinkedRow.model_validate(c) for c in counties],
             version=meta.get("version", 0),
             demo=bool(meta.get("demo", 0)),
             generated_at=datetime.now(UTC),
         )
+        views.put(key, generation, view)
+        return view
 
     @router.get("/views/version", response_model=Version)
     async def version(principal: Principal = Depends(current)) -> Version:

@@ -1,0 +1,55 @@
+"""The views kept per projection generation (``entrypoints/routes/view_cache.py``)."""
+
+from __future__ import annotations
+
+from xuncha_reporting.adapters.projection_tables import Generation
+from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
+
+
+def gen(version: int, table: int = 1, demo: int = 0) -> Generation:
+    return Generation(table=table, meta=(("demo", demo), ("version", version)))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_view_is_served_only_at_the_generation_it_was_read_at() -> None:
+    cache = ViewCache(clock=Clock())
+    assert cache.get("linked", gen(7)) is None
+    view = {"version": 7}
+    cache.put("linked", gen(7), view)
+    assert cache.get("linked", gen(7)) is view
+    # a change applied (version moved), a projection swapped in at the same version, demo data
+    assert cache.get("linked", gen(8)) is None
+    assert cache.get("linked", gen(7, table=2)) is None
+    assert cache.get("linked", gen(7, demo=1)) is None
+    assert cache.get("other", gen(7)) is None
+    assert (cache.hits, cache.misses) == (1, 5)
+
+
+def test_a_view_expires_after_its_ttl() -> None:
+    clock = Clock()
+    cache = ViewCache(ttl=30.0, clock=clock)
+    cache.put("k", gen(1), "view")
+    clock.now += 30.0
+    assert cache.get("k", gen(1)) == "view"
+    clock.now += 0.5
+    assert cache.get("k", gen(1)) is None
+
+
+def test_the_least_recently_used_views_go_beyond_the_size() -> None:
+    cache = ViewCache(size=2, clock=Clock())
+    cache.put("a", gen(1), "A")
+    cache.put("b", gen(1), "B")
+    assert cache.get("a", gen(1)) == "A"  # b is now the least recently used
+    cache.put("c", gen(1), "C")
+    assert len(cache) == 2
+    assert cache.get("b", gen(1)) is None
+    assert (cache.get("a", gen(1)), cache.get("c", gen(1))) == ("A", "C")
+    cache.put("a", gen(2), "A2")  # kept again under a new generation: replaced, not added
+    assert len(cache) == 2 and cache.get("a", gen(2)) == "A2"
