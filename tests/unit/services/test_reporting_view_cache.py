@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from xuncha_reporting.adapters.projection_tables import Generation
 from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
 
@@ -53,3 +56,83 @@ def test_the_least_recently_used_views_go_beyond_the_size() -> None:
     assert (cache.get("a", gen(1)), cache.get("c", gen(1))) == ("A", "C")
     cache.put("a", gen(2), "A2")  # kept again under a new generation: replaced, not added
     assert len(cache) == 2 and cache.get("a", gen(2)) == "A2"
+
+
+async def test_requests_that_miss_together_share_one_computation() -> None:
+    cache = ViewCache(clock=Clock())
+    computed = 0
+    release = asyncio.Event()
+
+    async def compute() -> tuple[Generation, str]:
+        nonlocal computed
+        computed += 1
+        await release.wait()
+        return gen(3), f"view {computed}"
+
+    waiting = [asyncio.create_task(cache.view("k", gen(3), compute)) for _ in range(50)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == ["view 1"] * 50
+    assert computed == 1
+    assert await cache.view("k", gen(3), compute) == "view 1"  # kept
+    assert computed == 1
+
+
+async def test_a_request_at_a_newer_generation_does_not_take_an_older_computation() -> None:
+    cache = ViewCache(clock=Clock())
+    release = asyncio.Event()
+
+    async def old() -> tuple[Generation, str]:
+        await release.wait()
+        return gen(3), "old"
+
+    async def new() -> tuple[Generation, str]:
+        return gen(4), "new"
+
+    first = asyncio.create_task(cache.view("k", gen(3), old))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.view("k", gen(4), new))
+    await asyncio.sleep(0)
+    release.set()
+    assert (await first, await second) == ("old", "new")
+    assert cache.get("k", gen(4)) == "new"
+
+
+async def test_a_failed_computation_fails_its_request_and_the_others_compute_again() -> None:
+    cache = ViewCache(clock=Clock())
+    release = asyncio.Event()
+
+    async def broken() -> tuple[Generation, str]:
+        await release.wait()
+        raise RuntimeError("the database went away")
+
+    async def fine() -> tuple[Generation, str]:
+        return gen(3), "view"
+
+    first = asyncio.create_task(cache.view("k", gen(3), broken))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(cache.view("k", gen(3), fine))
+    await asyncio.sleep(0)
+    release.set()
+    with pytest.raises(RuntimeError, match="went away"):
+        await first
+    assert await second == "view"
+
+
+async def test_a_view_is_kept_when_its_request_goes_away() -> None:
+    cache = ViewCache(clock=Clock())
+    release = asyncio.Event()
+
+    async def compute() -> tuple[Generation, str]:
+        await release.wait()
+        return gen(3), "view"
+
+    request = asyncio.create_task(cache.view("k", gen(3), compute))
+    await asyncio.sleep(0)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    release.set()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert cache.get("k", gen(3)) == "view"

@@ -15,7 +15,11 @@ from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.http.problems import not_found
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
+from xuncha_reporting.adapters.projection_tables import (
+    Generation,
+    ProjectionTables,
+    read_snapshot,
+)
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.lifecycle import (
     COVERAGE_KINDS,
@@ -50,14 +54,14 @@ def lifecycle_router(
         the units not yet inspected."""
         pattern = _scope_pattern(principal)
         key = (pattern, principal.city, term_no)
-        kept: dict[str, Any] | None = views.get(key, await tables.generation(ctx.pool))
-        if kept is not None:
-            return kept
-        async with read_snapshot(ctx.pool) as conn:
-            generation = await tables.generation(conn)
-            docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
-        view = coverage(docs, term_no, principal.city)
-        views.put(key, generation, view)
+
+        async def compute() -> tuple[Generation, dict[str, Any]]:
+            async with read_snapshot(ctx.pool) as conn:
+                generation = await tables.generation(conn)
+                docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
+            return generation, coverage(docs, term_no, principal.city)
+
+        view: dict[str, Any] = await views.view(key, await tables.generation(ctx.pool), compute)
         return view
 
     @router.get("/views/rounds/{round_id}")

@@ -15,7 +15,11 @@ from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
+from xuncha_reporting.adapters.projection_tables import (
+    Generation,
+    ProjectionTables,
+    read_snapshot,
+)
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.linkage import (
     LINKAGE_KINDS,
@@ -97,9 +101,12 @@ def linked_router(
         and one per county. A county office sees its own county only."""
         scope = linked_view_scope(principal, jurisdiction)
         key = (scope, principal.city, principal.jurisdiction_like())
-        kept: LinkedView | None = views.get(key, await tables.generation(ctx.pool))
-        if kept is not None:
-            return kept.model_copy(update={"generated_at": datetime.now(UTC)})
+        view: LinkedView = await views.view(
+            key, await tables.generation(ctx.pool), lambda: compute(scope, principal)
+        )
+        return view.model_copy(update={"generated_at": datetime.now(UTC)})
+
+    async def compute(scope: str | None, principal: Principal) -> tuple[Generation, LinkedView]:
         async with read_snapshot(ctx.pool) as conn:
             generation = await tables.generation(conn)
             counters = counters_from_rows(await tables.counter_rows(conn))
@@ -121,8 +128,7 @@ def linked_router(
             demo=bool(meta.get("demo", 0)),
             generated_at=datetime.now(UTC),
         )
-        views.put(key, generation, view)
-        return view
+        return generation, view
 
     @router.get("/views/version", response_model=Version)
     async def version(principal: Principal = Depends(current)) -> Version:

@@ -8,16 +8,19 @@ current generation (one small query, outside any transaction: the latest committ
 answered from the cache when the kept generation equals it; otherwise the view is computed
 again. Every projected change moves ``meta.version`` in its own transaction, and a rebuilt or
 upgraded projection is another ``meta`` table, so an equal generation means equal tables.
-Entries also expire after ``ttl`` seconds: a hand edit of the tables that leaves the version
-where it was, or a database restored under a running service, is served after that at the
-latest. The least recently used go beyond ``size``.
+Requests that miss together share one computation (``view``): the 50 readers arriving at once
+after a change compute the view once, not 50 times. Entries also expire after ``ttl``
+seconds: a hand edit of the tables that leaves the version where it was, or a database
+restored under a running service, is served after that at the latest. The least recently used
+go beyond ``size``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from xuncha_reporting.adapters.projection_tables import Generation
@@ -39,8 +42,45 @@ class ViewCache:
         self.ttl = ttl
         self.clock = clock
         self._views: OrderedDict[Hashable, tuple[Generation, float, Any]] = OrderedDict()
+        #: the computations running, by key (the generation each read, and its view)
+        self._running: dict[Hashable, asyncio.Task[tuple[Generation, Any]]] = {}
         self.hits = 0
         self.misses = 0
+
+    async def view(
+        self,
+        key: Hashable,
+        current: Generation,
+        compute: Callable[[], Awaitable[tuple[Generation, Any]]],
+    ) -> Any:
+        """The view under ``key`` at the ``current`` generation: kept, the one a computation
+        running for ``key`` gives when it read ``current`` too, or computed (``compute`` reads
+        the generation and the view in one snapshot, and its result is kept)."""
+        kept = self.get(key, current)
+        if kept is not None:
+            return kept
+        running = self._running.get(key)
+        if running is not None:
+            try:
+                generation, view = await asyncio.shield(running)
+            except Exception:  # its failure is its caller's; compute here
+                pass
+            else:
+                if generation == current:
+                    return view
+        task = asyncio.ensure_future(compute())
+        self._running[key] = task
+        task.add_done_callback(lambda done: self._finished(key, done))
+        _, view = await asyncio.shield(task)  # kept even when this request goes away
+        return view
+
+    def _finished(self, key: Hashable, task: asyncio.Task[tuple[Generation, Any]]) -> None:
+        if self._running.get(key) is task:
+            del self._running[key]
+        # a failure is its caller's (retrieved here: nobody may await it any more)
+        if not task.cancelled() and task.exception() is None:
+            generation, view = task.result()
+            self.put(key, generation, view)
 
     def get(self, key: Hashable, generation: Generation) -> Any | None:
         """The view kept under ``key`` if it was read at ``generation`` and has not expired."""
