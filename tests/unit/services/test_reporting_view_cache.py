@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 from xuncha_reporting.adapters.projection_tables import Generation
@@ -11,6 +12,29 @@ from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
 
 def gen(version: int, table: int = 1, demo: int = 0) -> Generation:
     return Generation(table=table, meta=(("demo", demo), ("version", version)))
+
+
+def held(
+    release: asyncio.Event, result: tuple[Generation, str] | Exception
+) -> Callable[[], Awaitable[tuple[Generation, str]]]:
+    """A computation that gives ``result`` (or raises it) once ``release`` is set."""
+
+    async def compute() -> tuple[Generation, str]:
+        await release.wait()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    return compute
+
+
+def ready(result: tuple[Generation, str]) -> Callable[[], Awaitable[tuple[Generation, str]]]:
+    """A computation that gives ``result`` at once."""
+
+    async def compute() -> tuple[Generation, str]:
+        return result
+
+    return compute
 
 
 class Clock:
@@ -81,17 +105,9 @@ async def test_requests_that_miss_together_share_one_computation() -> None:
 async def test_a_request_at_a_newer_generation_does_not_take_an_older_computation() -> None:
     cache = ViewCache(clock=Clock())
     release = asyncio.Event()
-
-    async def old() -> tuple[Generation, str]:
-        await release.wait()
-        return gen(3), "old"
-
-    async def new() -> tuple[Generation, str]:
-        return gen(4), "new"
-
-    first = asyncio.create_task(cache.view("k", gen(3), old))
+    first = asyncio.create_task(cache.view("k", gen(3), held(release, (gen(3), "old"))))
     await asyncio.sleep(0)
-    second = asyncio.create_task(cache.view("k", gen(4), new))
+    second = asyncio.create_task(cache.view("k", gen(4), ready((gen(4), "new"))))
     await asyncio.sleep(0)
     release.set()
     assert (await first, await second) == ("old", "new")
@@ -101,17 +117,10 @@ async def test_a_request_at_a_newer_generation_does_not_take_an_older_computatio
 async def test_a_failed_computation_fails_its_request_and_the_others_compute_again() -> None:
     cache = ViewCache(clock=Clock())
     release = asyncio.Event()
-
-    async def broken() -> tuple[Generation, str]:
-        await release.wait()
-        raise RuntimeError("the database went away")
-
-    async def fine() -> tuple[Generation, str]:
-        return gen(3), "view"
-
+    broken = held(release, RuntimeError("the database went away"))
     first = asyncio.create_task(cache.view("k", gen(3), broken))
     await asyncio.sleep(0)
-    second = asyncio.create_task(cache.view("k", gen(3), fine))
+    second = asyncio.create_task(cache.view("k", gen(3), ready((gen(3), "view"))))
     await asyncio.sleep(0)
     release.set()
     with pytest.raises(RuntimeError, match="went away"):
@@ -122,12 +131,7 @@ async def test_a_failed_computation_fails_its_request_and_the_others_compute_aga
 async def test_a_view_is_kept_when_its_request_goes_away() -> None:
     cache = ViewCache(clock=Clock())
     release = asyncio.Event()
-
-    async def compute() -> tuple[Generation, str]:
-        await release.wait()
-        return gen(3), "view"
-
-    request = asyncio.create_task(cache.view("k", gen(3), compute))
+    request = asyncio.create_task(cache.view("k", gen(3), held(release, (gen(3), "view"))))
     await asyncio.sleep(0)
     request.cancel()
     with pytest.raises(asyncio.CancelledError):
