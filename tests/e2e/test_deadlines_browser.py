@@ -99,6 +99,24 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     table = await page.locator("#deadline-table").inner_text()
     assert "weekly_dispatch" in table and "biweekly_report" in table
     await shot(page, "deadlines-county")
+
+    # 全部: the whole history a page at a time, the pager counting what reporting counts
+    await page.locator(".el-select:has(#dl-state)").click()
+    await page.locator(".el-select-dropdown__item:visible").get_by_text("全部", exact=True).click()
+    pager = page.locator(".el-pagination__total")
+    body = page.locator("#deadline-table .el-table__body-wrapper tbody tr")
+
+    async def paged() -> bool:
+        whole = await wb.get("/api/v1/views/deadlines", "linchuan", limit=1)
+        text = await pager.inner_text()
+        return text.replace(" ", "") == f"共{whole['total']}条" and await body.count() == min(
+            whole["total"], 20
+        )
+
+    await until(paged, "the whole history's first page and its total in the pager")
+    asked = [url for url, _, _ in s.api if "/views/deadlines?" in url]
+    assert "limit=20" in asked[-1] and "offset=0" in asked[-1] and "state=" not in asked[-1]
+    await shot(page, "deadlines-all-paged")
     assert not s.errors, s.errors
 
     # another county: nothing of Linchuan's

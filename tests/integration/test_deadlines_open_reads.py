@@ -20,11 +20,12 @@ from typing import Any
 
 import asyncpg
 import pytest
+from xuncha_reporting.adapters.deadline_pages import DeadlinePages
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import bulk_ddl, ddl, index_ddl
-from xuncha_reporting.domain.deadlines import COLOUR_OF, KINDS, Kind, state_of, summary
+from xuncha_reporting.domain.deadlines import COLOUR_OF, KINDS, Kind, State, state_of, summary
 from xuncha_reporting.domain.model import (
     CaseMark,
     Change,
@@ -129,6 +130,9 @@ def current() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         row(Kind.SUPERVISION, key(i_reopened, u()), fired="overdue"),
         # R13: handled and not; a firing without its start (no due date) is no row of the view
         row(Kind.WALK_IN, str(u()), ended_at=T0 + timedelta(hours=2)),
+        # met until midnight Beijing time after the due date, late from then (not UTC's)
+        row(Kind.WALK_IN, str(u()), ended_at=datetime(2026, 10, 30, 23, 59, tzinfo=CST)),
+        row(Kind.WALK_IN, str(u()), ended_at=datetime(2026, 10, 31, 2, tzinfo=CST)),
         row(Kind.WALK_IN, str(u()), fired="overdue"),
         row(Kind.WALK_IN, str(u()), due=None, fired="overdue"),
         row(Kind.TRANSFER_RESULT, str(u()), jurisdiction=NANCHENG),
@@ -211,6 +215,7 @@ async def test_open_rows_are_the_open_ones_of_the_whole_list_whatever_the_histor
         )
         assert open_rows == expected, jurisdiction
         assert all(r["ended_at"] is None for r in open_rows)
+        await pages_equal_the_whole_list(conn, name, jurisdiction, whole)
         before[jurisdiction] = (whole, open_rows)
     lc_open = {(r["kind"], state_of(r).value) for r in before[LINCHUAN][1]}
     assert lc_open == {
@@ -408,6 +413,66 @@ async def scratch(infra: Any) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
         await connection.close()
 
 
+def list_order(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The list's order (``adapters.deadline_pages``): the overdue first, then by due date,
+    kind, case and key (Python compares strings by code point)."""
+    return (
+        state_of(row) is not State.OVERDUE,
+        row["due_date"],
+        row["kind"],
+        row["key"].split("/")[0],
+        row["key"],
+    )
+
+
+async def pages_equal_the_whole_list(
+    conn: asyncpg.Connection, schema: str, jurisdiction: str | None, whole: list[dict[str, Any]]
+) -> None:
+    """The pages decided in SQL, put together, are the whole list as decided in Python, for
+    every filter of states, page size and listed jurisdiction; the totals count it."""
+    pages = DeadlinePages(schema)
+    filters: list[list[str] | None] = [
+        None,
+        ["overdue", "warning_red", "warning_yellow"],
+        ["running"],
+        ["met", "met_late"],
+        ["met_late", "overdue"],
+    ]
+    listed = [None] if jurisdiction else [None, LINCHUAN, NANCHENG]
+    for states in filters:
+        for like in listed:
+            expected = sorted(
+                (
+                    r
+                    for r in whole
+                    if (states is None or state_of(r).value in states)
+                    and (like is None or r["jurisdiction"] == like)
+                ),
+                key=list_order,
+            )
+            for size in (None, 1, 3, 50):
+                got: list[dict[str, Any]] = []
+                offset = 0
+                while True:
+                    page = await pages.page(
+                        conn,
+                        jurisdiction,
+                        listed_like=like or "%",
+                        states=states,
+                        limit=size,
+                        offset=offset,
+                    )
+                    assert page.total == len(expected), (jurisdiction, states, like, size)
+                    got += page.rows
+                    offset += size or len(expected)
+                    if not page.rows or size is None or offset >= page.total:
+                        break
+                assert all(r.pop("state") == state_of(r).value for r in got)
+                assert got == expected, (jurisdiction, states, like, size)
+    past = await pages.page(conn, jurisdiction, limit=5, offset=len(whole) + 10)
+    assert (past.rows, past.total) == ([], len(whole))
+
+
 async def check(conn: asyncpg.Connection, tables: ProjectionTables) -> dict[Any, list[Any]]:
     """The open rows are the whole list's open ones in every read; the closed_* written equal
     what the whole list decides when read; the partial index holds the open rows only (and a
@@ -418,6 +483,7 @@ async def check(conn: asyncpg.Connection, tables: ProjectionTables) -> dict[Any,
         rows = await tables.deadline_rows(conn, jurisdiction)
         open_rows = await tables.deadline_rows(conn, jurisdiction, open_only=True)
         assert open_rows == [r for r in rows if state_of(r) in COLOUR_OF], jurisdiction
+        await pages_equal_the_whole_list(conn, tables.schema, jurisdiction, rows)
         whole[jurisdiction] = rows
     closed = {
         (r["kind"], r["key"]): (r["closed_at"], r["closed_by"], r["ended_at"])

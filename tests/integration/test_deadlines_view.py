@@ -262,3 +262,30 @@ async def test_a_county_sees_only_its_own_deadlines(stack: Stack) -> None:
         "/api/v1/views/deadlines", params={"state": "late"}, headers=stack.auth("city")
     )
     assert r.status_code == 422
+
+    # a page at a time: the pages put together are the whole list, whose total they give; a
+    # county's pages count its own deadlines only
+    for who in ("city", "county"):
+        r = await stack.reporting.get("/api/v1/views/deadlines", headers=stack.auth(who))
+        whole = r.json()
+        assert (whole["total"], whole["limit"], whole["offset"]) == (len(whole["items"]), None, 0)
+        paged: list[dict[str, Any]] = []
+        while len(paged) < whole["total"]:
+            r = await stack.reporting.get(
+                "/api/v1/views/deadlines",
+                params={"limit": "1", "offset": str(len(paged))},
+                headers=stack.auth(who),
+            )
+            body = r.json()
+            assert (body["total"], body["limit"], len(body["items"])) == (whole["total"], 1, 1)
+            paged += body["items"]
+        assert [(i["kind"], i["case"]["id"]) for i in paged] == [
+            (i["kind"], i["case"]["id"]) for i in whole["items"]
+        ]
+        assert (theirs in {i["case"]["id"] for i in paged}) is (who == "city")
+    for bad in ({"limit": "0"}, {"limit": "501"}, {"offset": "-1"}):
+        r = await stack.reporting.get(
+            "/api/v1/views/deadlines", params=bad, headers=stack.auth("city")
+        )
+        assert r.status_code == 422, bad
+        assert r.headers["content-type"].startswith("application/problem+json")

@@ -1,6 +1,8 @@
-// 期限预警's list: what it asks reporting for. The open states are read without the ended
-// history (GET /api/v1/views/deadlines?state=…, repeated); the whole history only when the
-// user picks an ended state or 全部.
+// 期限预警's list: what it asks reporting for, a page at a time (limit, offset; the answer's
+// total drives the pager, and reporting orders it: the overdue first, the most late first, then
+// by due date). The open states are read without the ended history
+// (GET /api/v1/views/deadlines?state=…, repeated); the whole history only when the user picks
+// an ended state or 全部.
 import type { Query } from "./api/client";
 
 /** The page's default choice: the overdue and the warned ones. */
@@ -15,8 +17,14 @@ export interface DeadlineFilter {
   state: string;
 }
 
-/** The query of the deadline list for `filter`. */
-export function deadlineListQuery(filter: DeadlineFilter): Query {
+export interface PageChoice {
+  /** 1-based, as the pager counts */
+  page: number;
+  size: number;
+}
+
+/** The query of the deadline list for `filter`, the page `at`. */
+export function deadlineListQuery(filter: DeadlineFilter, at: PageChoice): Query {
   const state = filter.state === ATTENTION ? ATTENTION_STATES : filter.state === ALL ? undefined : [filter.state];
-  return { jurisdiction: filter.jurisdiction || undefined, state };
+  return { jurisdiction: filter.jurisdiction || undefined, state, limit: at.size, offset: (at.page - 1) * at.size };
 }

@@ -134,11 +134,12 @@ def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list
 
 
 def close_with_stationings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """R15 rows still running when their stationing ended count as ended then (met, or
-    met_late when already overdue), as the intake service closes them."""
+    """R15 rows still running when their stationing ended count as ended then, by the
+    stationing's end (met, or met_late when already overdue), as the intake service closes
+    them."""
     stationing_kind = Kind.STATIONING.value  # once, not per row
     ended = {
-        row["key"]: row["ended_at"]
+        row["key"]: (row["ended_at"], row.get("ended_by"))
         for row in rows
         if row["kind"] == stationing_kind and row["ended_at"] is not None
     }
@@ -150,7 +151,8 @@ def close_with_stationings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if row["kind"] in cadence and row["ended_at"] is None:
             stationing = "/".join(row["key"].split("/")[:2])
             if stationing in ended:
-                row = {**row, "ended_at": ended[stationing]}
+                at, by = ended[stationing]
+                row = {**row, "ended_at": at, "ended_by": by}
         out.append(row)
     return out
 

@@ -11,13 +11,20 @@ from pydantic import BaseModel, Field
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
-from xuncha_shared.http.requests import known_jurisdiction
+from xuncha_shared.http.paging import MAX_LIMIT
+from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
+from xuncha_reporting.adapters.deadline_pages import DeadlinePage, DeadlinePages
+from xuncha_reporting.adapters.projection_tables import (
+    Generation,
+    ProjectionTables,
+    read_snapshot,
+)
 from xuncha_reporting.domain.access import linked_view_scope
-from xuncha_reporting.domain.deadlines import COLOUR_OF, State, deadline_item, summary
+from xuncha_reporting.domain.deadlines import State, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
+from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
 
 
 class CaseLink(BaseModel):
@@ -44,8 +51,11 @@ class DeadlineOut(BaseModel):
 
 class Deadlines(BaseModel):
     items: list[DeadlineOut] = Field(
-        description="by due date (the most late first among the overdue)"
+        description="the overdue first, the most late first; then every other by due date"
     )
+    total: int = Field(description="how many deadlines the filters match (every page)")
+    limit: int | None = Field(description="the page's size asked for; null: every one")
+    offset: int
     generated_at: datetime
 
 
@@ -75,15 +85,15 @@ def deadlines_router(
     ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
+    pages = DeadlinePages(tables.schema)
+    views = ViewCache()  # the list's pages read, by filters, page and projection generation
 
-    async def rows_for(
-        principal: Principal, jurisdiction: str | None, *, open_only: bool
-    ) -> list[dict[str, Any]]:
+    async def open_rows_for(principal: Principal, jurisdiction: str | None) -> list[dict[str, Any]]:
         if jurisdiction is not None:
             known_jurisdiction(jurisdiction)
         scope = linked_view_scope(principal, jurisdiction)
         async with read_snapshot(ctx.pool) as conn:
-            rows = await tables.deadline_rows(conn, scope, open_only=open_only)
+            rows = await tables.deadline_rows(conn, scope, open_only=True)
         return _visible(rows, principal, scope)
 
     @router.get("/views/deadlines", response_model=Deadlines)
@@ -96,26 +106,50 @@ def deadlines_router(
             description="these states only; repeat it for several (`state=overdue&state="
             "warning_red`). Open states only (running, warning_yellow, warning_red, overdue) "
             "are read without the ended history, so they cost what is open; without `state` "
-            "every deadline of the history is read",
+            "every deadline of the history is listed",
         ),
+        limit: int | None = Query(
+            default=None,
+            ge=1,
+            le=MAX_LIMIT,
+            description="a page of this many (the workbench's pager); without it every one",
+        ),
+        offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
         principal: Principal = Depends(current),
     ) -> Deadlines:
         """Every deadline with its rule id and version, due date, owner, what it waits for and
         a link to its case, or those in the states asked for (the workbench's 期限预警 asks
-        for the warned and overdue ones, and reads the ended ones only when they are chosen).
-        Offices and the auditor; a county office sees only its own county (another
-        jurisdiction: 403)."""
+        for the warned and overdue ones, and reads the ended ones only when they are chosen),
+        a page at a time with ``limit``/``offset`` and the ``total`` they match: the rows, their
+        state and their order are decided in SQL (``adapters/deadline_pages``), and each page
+        is kept per projection generation (``view_cache``). Offices and the auditor; a county
+        office sees only its own county (another jurisdiction: 403)."""
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+        scope = linked_view_scope(principal, jurisdiction)
         today = china_date(datetime.now(UTC))
-        wanted = {s.value for s in state or ()}
-        # open states' rows are read without the ended history
-        open_only = bool(wanted) and all(State(s) in COLOUR_OF for s in wanted)
-        rows = await rows_for(principal, jurisdiction, open_only=open_only)
-        items = [deadline_item(r, today) for r in rows]
-        if wanted:
-            items = [i for i in items if i["state"] in wanted]
-        items.sort(key=lambda i: (i["due_date"], i["kind"], i["case"]["id"]))
+        listed_like = scope or principal.city[:4] + "__"
+        states = tuple(sorted({s.value for s in state})) if state else None
+
+        async def compute() -> tuple[Generation, DeadlinePage]:
+            async with read_snapshot(ctx.pool) as conn:
+                generation = await tables.generation(conn)
+                page = await pages.page(
+                    conn, scope, listed_like=listed_like, states=states, limit=limit, offset=offset
+                )
+            return generation, page
+
+        if limit is None:  # every one (an export's read): not kept
+            _, page = await compute()
+        else:
+            key = (scope, listed_like, states, limit, offset)
+            page = await views.view(key, await tables.generation(ctx.pool), compute)
         return Deadlines(
-            items=[DeadlineOut.model_validate(i) for i in items], generated_at=datetime.now(UTC)
+            items=[DeadlineOut.model_validate(deadline_item(r, today)) for r in page.rows],
+            total=page.total,
+            limit=limit,
+            offset=offset,
+            generated_at=datetime.now(UTC),
         )
 
     @router.get("/views/deadlines/summary", response_model=DeadlineSummary)
@@ -127,7 +161,7 @@ def deadlines_router(
     ) -> DeadlineSummary:
         """Per jurisdiction, the open deadlines in green, yellow and red (the workbench's
         counts); access as for the list."""
-        counts = summary(await rows_for(principal, jurisdiction, open_only=True))
+        counts = summary(await open_rows_for(principal, jurisdiction))
         return DeadlineSummary(
             jurisdictions=[
                 Colours(jurisdiction=code, name=jurisdictions.name_of(code), **c)

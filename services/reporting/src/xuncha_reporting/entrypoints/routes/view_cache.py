@@ -1,6 +1,7 @@
 """Views computed once per projection generation: the linked view and the coverage read every
 lifecycle document of the caller's scope and fold them in Python (16–28 ms a request at a whole
-term's 2 million events), while their answer changes only when the projection does.
+term's 2 million events), and a page of the deadline list sorts every deadline of its scope,
+while their answer changes only when the projection does.
 
 A view is kept under its inputs (the route, the caller's scope, its parameters) with the
 ``Generation`` it was read at, inside the same snapshot as its rows. A request first reads the

@@ -1,0 +1,122 @@
+"""The deadlines list a page at a time (期限预警, ``GET /api/v1/views/deadlines``): the rows, their
+state and their order decided in SQL from what the projection stored, so that a page of the
+whole history costs one sorted read of the jurisdiction's rows, not its transfer and decision in
+Python.
+
+It decides what ``ProjectionTables.deadline_rows`` and ``domain.deadlines.state_of`` decide (a
+test holds the two equal over every way of ending and many orders):
+
+* a row is ended by its own event (``ended_at``), or closed by other rows (``closed_*``, written
+  by the projection when the issue's marks or the stationing's end arrive): by the marks in every
+  read (``closed_in`` null), by a stationing only in a read that holds it (``closed_in`` is the
+  stationing's jurisdiction; the read of all jurisdictions holds every one);
+* an R8 result notice is listed only when its petition's acceptance notice is a row of the same
+  read (a real-name petition: ``domain.intake_clocks.real_name_result_notices``);
+* the state: met or met late against 00:00 Beijing time after the due date, else overdue, red,
+  yellow or running by the firings projected.
+
+The order: the overdue first (the most late first: by due date), then every other by due date;
+ties by kind, case and key in code-point order (``COLLATE "C"``, as Python compares strings)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, State
+
+#: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
+#: the firings
+_STATE = f"""
+    CASE WHEN ended_at IS NOT NULL THEN
+             CASE WHEN ended_at < ((due_date + 1)::timestamp AT TIME ZONE INTERVAL '+08:00')
+                  THEN '{State.MET.value}' ELSE '{State.MET_LATE.value}' END
+         WHEN overdue_event_id IS NOT NULL THEN '{State.OVERDUE.value}'
+         WHEN red_event_id IS NOT NULL THEN '{State.WARNING_RED.value}'
+         WHEN yellow_event_id IS NOT NULL THEN '{State.WARNING_YELLOW.value}'
+         ELSE '{State.RUNNING.value}' END"""
+
+#: the page's order (module docstring)
+ORDER = (
+    f"state <> '{State.OVERDUE.value}', due_date, kind COLLATE \"C\","
+    ' split_part(key, \'/\', 1) COLLATE "C", key COLLATE "C"'
+)
+
+
+def _page_sql(s: str, *, open_only: bool) -> str:
+    """``$1`` the jurisdiction read (null: all), ``$2`` a ``LIKE`` pattern the listed rows'
+    jurisdictions match (the caller's city), ``$3`` the states (null: all), ``$4``/``$5`` limit
+    (null: all) and offset. ``open_only``: the rows of the partial index ``deadlines_unended``
+    only, for states that are all open (an ended row is never one of them)."""
+    closed = (
+        "d.closed_at IS NOT NULL AND (d.closed_in IS NULL OR $1::text IS NULL OR d.closed_in = $1)"
+    )
+    same_read = (
+        "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL"
+        " AND ($1::text IS NULL OR o.jurisdiction = $1)"
+    )
+    return f"""
+        WITH listed AS (
+            SELECT d.kind, d.key, d.rule_id, d.rule_version, d.due_date, d.case_type,
+                   rtrim(d.jurisdiction) AS jurisdiction, d.owner, d.waits_for, d.started_at,
+                   d.yellow_event_id, d.red_event_id, d.overdue_event_id,
+                   COALESCE(d.ended_at, CASE WHEN {closed} THEN d.closed_at END) AS ended_at,
+                   COALESCE(d.ended_by, CASE WHEN {closed} THEN d.closed_by END) AS ended_by
+            FROM {s}.deadlines d
+            WHERE {"d.unended AND " if open_only else ""}d.due_date IS NOT NULL
+              AND d.jurisdiction IS NOT NULL
+              AND ($1::text IS NULL OR d.jurisdiction = $1) AND d.jurisdiction LIKE $2
+              AND (d.kind <> '{Kind.RESULT_NOTICE.value}'
+                   OR (SELECT 1 FROM {s}.deadlines o
+                       WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = d.key
+                         AND {same_read}) IS NOT NULL)
+        ), stated AS (
+            SELECT *, {_STATE} AS state FROM listed
+        )
+        SELECT *, count(*) OVER () AS total FROM stated
+        WHERE $3::text[] IS NULL OR state = ANY($3::text[])
+        ORDER BY {ORDER}
+        LIMIT $4 OFFSET $5
+    """
+
+
+@dataclass(frozen=True)
+class DeadlinePage:
+    rows: list[dict[str, Any]]
+    total: int
+
+
+class DeadlinePages:
+    """The list's pages in one schema."""
+
+    def __init__(self, schema: str) -> None:
+        self._sql = _page_sql(schema, open_only=False)
+        self._open_sql = _page_sql(schema, open_only=True)
+
+    async def page(
+        self,
+        conn: asyncpg.Connection | asyncpg.Pool,
+        jurisdiction: str | None,
+        *,
+        listed_like: str = "%",
+        states: Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> DeadlinePage:
+        """The rows of ``jurisdiction`` (``None``: the read of all) whose jurisdiction matches
+        ``listed_like``, in ``states`` (``None``: all), ``limit`` of them from ``offset`` in the
+        list's order, each with its ``state``; and how many match in all."""
+        wanted = None if states is None else sorted({State(s).value for s in states})
+        open_only = wanted is not None and all(State(s) in COLOUR_OF for s in wanted)
+        sql = self._open_sql if open_only else self._sql
+        args = (jurisdiction, listed_like, wanted)
+        records = await conn.fetch(sql, *args, limit, offset)
+        if not records and offset > 0:  # past the end: the total from the first row
+            first = await conn.fetch(sql, *args, 1, 0)
+            return DeadlinePage([], int(first[0]["total"]) if first else 0)
+        total = int(records[0]["total"]) if records else 0
+        rows = [{k: v for k, v in r.items() if k != "total"} for r in records]
+        return DeadlinePage(rows, total)
