@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from xuncha_shared.domain import jurisdictions
@@ -17,14 +18,13 @@ from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.deadline_pages import DeadlinePage, DeadlinePages
 from xuncha_reporting.adapters.projection_tables import (
-    Generation,
     ProjectionTables,
     read_snapshot,
 )
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.deadlines import State, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
-from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
+from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
 
 
 class CaseLink(BaseModel):
@@ -86,7 +86,7 @@ def deadlines_router(
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
     pages = DeadlinePages(tables.schema)
-    views = ViewCache()  # the list's pages read, by filters, page and projection generation
+    views = ProjectionViews(ctx.pool, tables)  # the pages, by filters, page and generation
 
     async def open_rows_for(principal: Principal, jurisdiction: str | None) -> list[dict[str, Any]]:
         if jurisdiction is not None:
@@ -131,19 +131,16 @@ def deadlines_router(
         listed_like = scope or principal.city[:4] + "__"
         states = tuple(sorted({s.value for s in state})) if state else None
 
-        async def compute() -> tuple[Generation, DeadlinePage]:
-            async with read_snapshot(ctx.pool) as conn:
-                generation = await tables.generation(conn)
-                page = await pages.page(
-                    conn, scope, listed_like=listed_like, states=states, limit=limit, offset=offset
-                )
-            return generation, page
+        async def read(conn: asyncpg.Connection, *_: object) -> DeadlinePage:
+            return await pages.page(
+                conn, scope, listed_like=listed_like, states=states, limit=limit, offset=offset
+            )
 
         if limit is None:  # every one (an export's read): not kept
-            _, page = await compute()
+            async with read_snapshot(ctx.pool) as conn:
+                page = await read(conn)
         else:
-            key = (scope, listed_like, states, limit, offset)
-            page = await views.view(key, await tables.generation(ctx.pool), compute)
+            page = await views.view((scope, listed_like, states, limit, offset), read)
         return Deadlines(
             items=[DeadlineOut.model_validate(deadline_item(r, today)) for r in page.rows],
             total=page.total,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, Query
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
@@ -29,7 +30,7 @@ from xuncha_reporting.domain.lifecycle import (
     round_statistics,
     talent_pool,
 )
-from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
+from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
 
 
 def _scope_pattern(principal: Principal) -> str:
@@ -42,7 +43,8 @@ def lifecycle_router(
     ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
-    views = ViewCache()  # the coverage views computed, by scope, term and projection generation
+    # the coverage views computed, by scope, term and projection generation
+    views = ProjectionViews(ctx.pool, tables)
 
     @router.get("/views/coverage")
     async def coverage_view(
@@ -55,14 +57,11 @@ def lifecycle_router(
         pattern = _scope_pattern(principal)
         key = (pattern, principal.city, term_no)
 
-        async def compute() -> tuple[Generation, dict[str, Any]]:
-            async with read_snapshot(ctx.pool) as conn:
-                generation = await tables.generation(conn)
-                docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
-            return generation, coverage(docs, term_no, principal.city)
+        async def read(conn: asyncpg.Connection, _: Generation) -> dict[str, Any]:
+            docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
+            return coverage(docs, term_no, principal.city)
 
-        view: dict[str, Any] = await views.view(key, await tables.generation(ctx.pool), compute)
-        return view
+        return await views.view(key, read)
 
     @router.get("/views/rounds/{round_id}")
     async def round_view(round_id: str, principal: Principal = Depends(current)) -> dict[str, Any]:

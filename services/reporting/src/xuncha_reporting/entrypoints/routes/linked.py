@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import asyncpg
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -18,7 +19,6 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import (
     Generation,
     ProjectionTables,
-    read_snapshot,
 )
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.linkage import (
@@ -28,7 +28,7 @@ from xuncha_reporting.domain.linkage import (
     with_linkage,
 )
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
-from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
+from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
 from xuncha_reporting.settings import STREAM_KEEPALIVE_SECONDS, STREAM_POLL_SECONDS
 
 
@@ -91,7 +91,7 @@ def linked_router(
     ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
-    views = ViewCache()  # the linked views computed, by scope and projection generation
+    views = ProjectionViews(ctx.pool, tables)  # the linked views, by scope and generation
 
     @router.get("/views/linked", response_model=LinkedView)
     async def linked(
@@ -104,17 +104,17 @@ def linked_router(
         and one per county. A county office sees its own county only."""
         scope = linked_view_scope(principal, jurisdiction)
         key = (scope, principal.city, principal.jurisdiction_like())
-        body: bytes = await views.view(
-            key, await tables.generation(ctx.pool), lambda: compute(scope, principal)
+        body = await views.view(
+            key, lambda conn, generation: read(conn, generation, scope, principal)
         )
         # kept as its JSON: validating and serialising the model again cost more than the rest
         return Response(content=body, media_type="application/json")
 
-    async def compute(scope: str | None, principal: Principal) -> tuple[Generation, bytes]:
-        async with read_snapshot(ctx.pool) as conn:
-            generation = await tables.generation(conn)
-            counters = counters_from_rows(await tables.counter_rows(conn))
-            docs = await tables.docs(conn, LINKAGE_KINDS, principal.jurisdiction_like())
+    async def read(
+        conn: asyncpg.Connection, generation: Generation, scope: str | None, principal: Principal
+    ) -> bytes:
+        counters = counters_from_rows(await tables.counter_rows(conn))
+        docs = await tables.docs(conn, LINKAGE_KINDS, principal.jurisdiction_like())
         meta = generation.values
         figures = linkage_figures(docs)
         city_code = principal.city
@@ -132,7 +132,7 @@ def linked_router(
             demo=bool(meta.get("demo", 0)),
             generated_at=datetime.now(UTC),
         )
-        return generation, view.model_dump_json().encode()
+        return view.model_dump_json().encode()
 
     @router.get("/views/version", response_model=Version)
     async def version(principal: Principal = Depends(current)) -> Version:

@@ -22,9 +22,13 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
-from xuncha_reporting.adapters.projection_tables import Generation
+import asyncpg
+
+from xuncha_reporting.adapters.projection_tables import Generation, ProjectionTables, read_snapshot
+
+V = TypeVar("V")
 
 #: kept views per process (a scope, a term, a route: a city has a few dozen)
 CACHE_SIZE = 256
@@ -102,3 +106,30 @@ class ViewCache:
 
     def __len__(self) -> int:
         return len(self._views)
+
+
+class ProjectionViews:
+    """Views of one projection kept per generation: ``view`` reads the current generation (one
+    small query, outside any transaction), and on a miss runs ``read`` in one snapshot with the
+    generation it read there, which the view is kept under."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, tables: ProjectionTables, cache: ViewCache | None = None
+    ) -> None:
+        self.pool = pool
+        self.tables = tables
+        self.cache = cache or ViewCache()
+
+    async def view(
+        self, key: Hashable, read: Callable[[asyncpg.Connection, Generation], Awaitable[V]]
+    ) -> V:
+        """The view under ``key``: kept at the current generation, or ``read(conn,
+        generation)`` in a read-only repeatable-read snapshot."""
+
+        async def compute() -> tuple[Generation, V]:
+            async with read_snapshot(self.pool) as conn:
+                generation = await self.tables.generation(conn)
+                return generation, await read(conn, generation)
+
+        view: V = await self.cache.view(key, await self.tables.generation(self.pool), compute)
+        return view
