@@ -48,6 +48,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.replay import replay_as_of
 from xuncha_shared import provision
@@ -246,6 +247,19 @@ async def readers_latency(
 
     await asyncio.gather(*(reader() for _ in range(readers)))
     return sorted(latencies), errors
+
+
+async def view_cache_lookups(client: httpx.AsyncClient, url: str) -> dict[str, dict[str, int]]:
+    """Reporting's ``xuncha_view_cache_lookups_total`` by view and outcome: whether the readers
+    were answered from the kept views."""
+    resp = await client.get(url)
+    resp.raise_for_status()
+    out: dict[str, dict[str, int]] = {}
+    for family in text_string_to_metric_families(resp.text):
+        for s in family.samples:
+            if s.name == "xuncha_view_cache_lookups_total":
+                out.setdefault(s.labels["view"], {})[s.labels["outcome"]] = int(s.value)
+    return out
 
 
 async def drain(client: httpx.AsyncClient, bound: float = 180.0) -> None:
@@ -506,6 +520,8 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
                     )
                 )
         info["reads"] = read_info
+        info["view_cache"] = await view_cache_lookups(city, stack_.urls["reporting"] + "/metrics")
+        log(f"term: reporting's kept views (lookups by outcome): {info['view_cache']}")
 
         # -- the Excel ledger export of the largest county (and its JSON as the baseline)
         export_ms: list[float] = []

@@ -124,6 +124,11 @@ async def test_term_benchmark_at_a_tiny_size(infra) -> None:
             m = metrics[f"read_{name}_{q}"]
             assert m.subject > 0 and m.baseline and m.baseline > 0
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in info["reads"].values())
+    # the kept views answered the readers: each computed once per generation (and TTL) at most
+    # a few times, the other lookups kept or shared
+    for view in ("linked", "coverage", "deadlines"):
+        lookups = info["view_cache"][view]
+        assert 1 <= lookups.get("computed", 0) < lookups.get("hit", 0), (view, lookups)
     assert metrics["rebuild"].subject > 0 and metrics["replay"].subject > 0
     assert info["ledger_xlsx"]["rows"] > info["ledger_xlsx"]["issues"] > 0
     assert info["disk_bytes"]["intake"] > 0 and info["disk_mb_per_million_events_total"] > 0

@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from xuncha_reporting.adapters.projection_tables import Generation
 from xuncha_reporting.entrypoints.routes.view_cache import ViewCache
+from xuncha_shared import metrics
 
 
 def gen(version: int, table: int = 1, demo: int = 0) -> Generation:
@@ -140,3 +142,33 @@ async def test_a_view_is_kept_when_its_request_goes_away() -> None:
     for _ in range(3):
         await asyncio.sleep(0)
     assert cache.get("k", gen(3)) == "view"
+
+
+async def test_each_lookup_is_counted_by_view_and_outcome() -> None:
+    """``xuncha_view_cache_lookups_total``: kept (hit), another request's computation (shared)
+    or computed, per view."""
+    metrics.setup_metrics("test")
+
+    def count(outcome: str) -> float:
+        for family in text_string_to_metric_families(metrics.render().decode()):
+            for s in family.samples:
+                labels = s.labels
+                if (
+                    s.name == "xuncha_view_cache_lookups_total"
+                    and labels.get("view") == "counted"
+                    and labels.get("outcome") == outcome
+                ):
+                    return s.value
+        return 0.0
+
+    cache = ViewCache(clock=Clock(), name="counted")
+    release = asyncio.Event()
+    compute = held(release, (gen(1), "view"))
+    first = asyncio.ensure_future(cache.view("k", gen(1), compute))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(cache.view("k", gen(1), compute))
+    await asyncio.sleep(0)
+    release.set()
+    assert await first == await second == "view"
+    assert await cache.view("k", gen(1), compute) == "view"
+    assert [count(o) for o in ("computed", "shared", "hit")] == [1, 1, 1]

@@ -86,7 +86,8 @@ def deadlines_router(
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
     pages = DeadlinePages(tables.schema)
-    views = ProjectionViews(ctx.pool, tables)  # the pages, by filters, page and generation
+    # the pages read, by filters, page and projection generation
+    views = ProjectionViews(ctx.pool, tables, "deadlines")
 
     async def open_rows_for(principal: Principal, jurisdiction: str | None) -> list[dict[str, Any]]:
         if jurisdiction is not None:

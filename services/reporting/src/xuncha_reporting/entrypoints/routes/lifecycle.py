@@ -44,7 +44,7 @@ def lifecycle_router(
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
     # the coverage views computed, by scope, term and projection generation
-    views = ProjectionViews(ctx.pool, tables)
+    views = ProjectionViews(ctx.pool, tables, "coverage")
 
     @router.get("/views/coverage")
     async def coverage_view(

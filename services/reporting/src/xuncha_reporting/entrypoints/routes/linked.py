@@ -91,7 +91,7 @@ def linked_router(
     ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
-    views = ProjectionViews(ctx.pool, tables)  # the linked views, by scope and generation
+    views = ProjectionViews(ctx.pool, tables, "linked")  # by scope and projection generation
 
     @router.get("/views/linked", response_model=LinkedView)
     async def linked(

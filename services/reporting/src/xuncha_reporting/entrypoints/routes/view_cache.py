@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 import asyncpg
+from xuncha_shared.metrics import VIEW_CACHE_LOOKUPS
 
 from xuncha_reporting.adapters.projection_tables import Generation, ProjectionTables, read_snapshot
 
@@ -42,7 +43,11 @@ class ViewCache:
         size: int = CACHE_SIZE,
         ttl: float = CACHE_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        name: str = "view",
     ) -> None:
+        """``name``: the view's label in the lookups metric (``xuncha_view_cache_lookups``)."""
+        self.name = name
         self.size = size
         self.ttl = ttl
         self.clock = clock
@@ -63,6 +68,7 @@ class ViewCache:
         the generation and the view in one snapshot, and its result is kept)."""
         kept = self.get(key, current)
         if kept is not None:
+            self._count("hit")
             return kept
         running = self._running.get(key)
         if running is not None:
@@ -72,12 +78,17 @@ class ViewCache:
                 pass
             else:
                 if generation == current:
+                    self._count("shared")
                     return view
+        self._count("computed")
         task = asyncio.ensure_future(compute())
         self._running[key] = task
         task.add_done_callback(lambda done: self._finished(key, done))
         _, view = await asyncio.shield(task)  # kept even when this request goes away
         return view
+
+    def _count(self, outcome: str) -> None:
+        VIEW_CACHE_LOOKUPS.add(1, {"view": self.name, "outcome": outcome})
 
     def _finished(self, key: Hashable, task: asyncio.Task[tuple[Generation, Any]]) -> None:
         if self._running.get(key) is task:
@@ -113,12 +124,11 @@ class ProjectionViews:
     small query, outside any transaction), and on a miss runs ``read`` in one snapshot with the
     generation it read there, which the view is kept under."""
 
-    def __init__(
-        self, pool: asyncpg.Pool, tables: ProjectionTables, cache: ViewCache | None = None
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, tables: ProjectionTables, name: str) -> None:
+        """``name``: the views' label in the lookups metric."""
         self.pool = pool
         self.tables = tables
-        self.cache = cache or ViewCache()
+        self.cache = ViewCache(name=name)
 
     async def view(
         self, key: Hashable, read: Callable[[asyncpg.Connection, Generation], Awaitable[V]]
