@@ -249,6 +249,24 @@ async def readers_latency(
     return sorted(latencies), errors
 
 
+async def published_already(url: str, service: str) -> None:
+    """Store ``service``'s relay position at its last event (commit-safe order)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            """
+            INSERT INTO relay_positions (relay, tx_id, global_position)
+            SELECT $1, tx_id, global_position FROM events
+            ORDER BY tx_id DESC, global_position DESC LIMIT 1
+            ON CONFLICT (relay) DO UPDATE
+            SET tx_id = EXCLUDED.tx_id, global_position = EXCLUDED.global_position
+            """,
+            f"{service}.relay",
+        )
+    finally:
+        await conn.close()
+
+
 async def view_cache_lookups(client: httpx.AsyncClient, url: str) -> dict[str, dict[str, int]]:
     """Reporting's ``xuncha_view_cache_lookups_total`` by view and outcome: whether the readers
     were answered from the kept views."""
@@ -378,6 +396,11 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
         # -- reporting as a process on the term: reads under load, the Excel export
         if set(params.parts) != {"api"}:
             await provision.provision_topics(env.kafka_bootstrap, topic_prefix)
+        # the term's history was published while it happened: reporting's relay starts after
+        # it, as in a deployment that ran the term (else it publishes its 50,000 events again
+        # while the readers run, and its own consumer applies them again: every applied batch
+        # moves the projection's generation, and the kept views are computed again)
+        await published_already(urls["reporting"], "reporting")
         stack_ = _Reporting(workdir, params.parts)
         stack.push_async_callback(stack_.stop)
         service_env = _service_env(
