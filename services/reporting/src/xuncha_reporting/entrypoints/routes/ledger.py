@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+import asyncpg
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
@@ -15,9 +16,10 @@ from xuncha_shared.http.problems import invalid, not_found
 from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.ledger import china_date
+from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
 
 
 class LedgerReportOut(BaseModel):
@@ -82,13 +84,15 @@ def ledger_router(
     ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
+    # a unit's ledgers, by unit, date and projection generation
+    views = ProjectionViews(ctx.pool, tables, "ledger")
 
     @router.get("/views/ledger", response_model=Ledger)
     async def ledger(
         jurisdiction: str = Query(pattern=r"^\d{6}$", description="the unit's jurisdiction"),
         unit: str = Query(min_length=1, max_length=200, description="被巡察单位 (exact name)"),
         principal: Principal = Depends(current),
-    ) -> Ledger:
+    ) -> Response:
         """整改台账: every issue fed back to one inspected unit with its reports, status (整改中 /
         已完成 / 逾期 as of today, China time), counts and completion rate. Offices and the
         auditor as for the linked view; 404 when the unit has no issue."""
@@ -97,14 +101,21 @@ def ledger_router(
             raise invalid("query.unit", "must not be blank")
         known_jurisdiction(jurisdiction)
         linked_view_scope(principal, jurisdiction)
-        async with read_snapshot(ctx.pool) as conn:
-            doc = await tables.unit_ledger(conn, jurisdiction, unit, china_date(datetime.now(UTC)))
-        if doc is None:
+        as_of = china_date(datetime.now(UTC))  # the statuses move with the date: in the key
+
+        async def read(conn: asyncpg.Connection, _: object) -> bytes:
+            doc = await tables.unit_ledger(conn, jurisdiction, unit, as_of)
+            # kept as its JSON (b"": no issue); validating and serialising it again for every
+            # request cost more than the rest
+            return b"" if doc is None else Ledger.model_validate(doc).model_dump_json().encode()
+
+        body = await views.view((jurisdiction, unit, as_of), read)
+        if not body:
             raise not_found(
                 f"no issue was fed back to {unit} in {jurisdictions.name_of(jurisdiction)} "
                 f"({jurisdiction})"
             )
-        return Ledger.model_validate(doc)
+        return Response(content=body, media_type="application/json")
 
     @router.get("/views/ledger/units", response_model=LedgerUnits)
     async def ledger_units(
