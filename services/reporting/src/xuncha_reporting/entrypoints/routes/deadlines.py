@@ -93,9 +93,13 @@ def deadlines_router(
         if jurisdiction is not None:
             known_jurisdiction(jurisdiction)
         scope = linked_view_scope(principal, jurisdiction)
-        async with read_snapshot(ctx.pool) as conn:
+
+        async def read(conn: asyncpg.Connection, *_: object) -> list[dict[str, Any]]:
             rows = await tables.deadline_rows(conn, scope, open_only=True)
-        return _visible(rows, principal, scope)
+            return _visible(rows, principal, scope)
+
+        # the open rows' states do not move with the date: kept per generation
+        return await views.view(("open", scope, principal.city), read)
 
     @router.get("/views/deadlines", response_model=Deadlines)
     async def deadlines(
