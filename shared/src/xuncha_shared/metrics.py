@@ -24,7 +24,7 @@ label where the service is known):
 | deadlines due | ``xuncha_deadlines_due`` (due, not yet fired) | |
 | deadlines fired | ``xuncha_deadlines_fired_total`` | stage |
 | identity reads | ``xuncha_informant_identity_reads_total`` | outcome |
-| kept views (reporting) | ``xuncha_view_cache_lookups_total`` | view, outcome (hit, shared, computed) |
+| kept views | ``xuncha_view_cache_lookups_total`` | view, outcome (hit, shared, computed) |
 | database pool | ``xuncha_db_pool_connections`` | state (in_use, idle, max) |
 
 Counters are recorded where the thing happens (an append is counted once its transaction
