@@ -24,7 +24,7 @@ label where the service is known):
 | deadlines due | ``xuncha_deadlines_due`` (due, not yet fired) | |
 | deadlines fired | ``xuncha_deadlines_fired_total`` | stage |
 | identity reads | ``xuncha_informant_identity_reads_total`` | outcome |
-| kept views | ``xuncha_view_cache_lookups_total`` | view, outcome (hit, shared, computed) |
+| kept views | ``xuncha_view_cache_lookups_total`` | view, outcome (hit, stale, shared, computed) |
 | database pool | ``xuncha_db_pool_connections`` | state (in_use, idle, max) |
 
 Counters are recorded where the thing happens (an append is counted once its transaction
@@ -189,7 +189,8 @@ DEADLINES_FIRED = _meter.create_counter(
 VIEW_CACHE_LOOKUPS = _meter.create_counter(
     "xuncha.view_cache.lookups",
     description="views asked of a per-generation cache, by view and outcome (hit: kept; "
-    "shared: another request's computation; computed)",
+    "stale: kept, expired, while it is refreshed; shared: another request's computation; "
+    "computed)",
 )
 IDENTITY_READS = _meter.create_counter(
     "xuncha.informant.identity_reads", description="informant identity reads, by outcome"

@@ -71,6 +71,46 @@ def test_a_view_expires_after_its_ttl() -> None:
     assert cache.get("k", gen(1)) is None
 
 
+async def test_an_expired_view_at_an_equal_generation_is_answered_while_it_is_refreshed() -> None:
+    clock = Clock()
+    cache = ViewCache(ttl=30.0, clock=clock)
+    assert await cache.view("k", gen(1), ready((gen(1), "first"))) == "first"
+    clock.now += 31.0
+    release = asyncio.Event()
+    refreshes = 0
+
+    async def refresh() -> tuple[Generation, str]:
+        nonlocal refreshes
+        refreshes += 1
+        await release.wait()
+        return gen(1), "refreshed"
+
+    # expired: every reader has the kept one at once, while one computation refreshes it
+    answers = await asyncio.gather(*(cache.view("k", gen(1), refresh) for _ in range(20)))
+    assert answers == ["first"] * 20 and refreshes == 1
+    refreshing = cache._running["k"]
+    release.set()
+    await refreshing
+    await asyncio.sleep(0)  # its done callback keeps it
+    assert await cache.view("k", gen(1), refresh) == "refreshed" and refreshes == 1
+    # expired at another generation: never the old one, computed
+    clock.now += 31.0
+    assert await cache.view("k", gen(2), ready((gen(2), "new"))) == "new"
+    # a failed refresh leaves the kept one, and the next request tries again
+    clock.now += 31.0
+    failing = asyncio.Event()
+    failing.set()
+    assert await cache.view("k", gen(2), held(failing, RuntimeError("gone"))) == "new"
+    with pytest.raises(RuntimeError, match="gone"):
+        await cache._running["k"]
+    await asyncio.sleep(0)  # its done callback lets it go
+    assert "k" not in cache._running
+    assert await cache.view("k", gen(2), ready((gen(2), "again"))) == "new"
+    await cache._running["k"]
+    await asyncio.sleep(0)
+    assert cache.get("k", gen(2)) == "again"
+
+
 def test_the_least_recently_used_views_go_beyond_the_size() -> None:
     cache = ViewCache(size=2, clock=Clock())
     cache.put("a", gen(1), "A")
@@ -171,4 +211,4 @@ async def test_each_lookup_is_counted_by_view_and_outcome() -> None:
     release.set()
     assert await first == await second == "view"
     assert await cache.view("k", gen(1), compute) == "view"
-    assert [count(o) for o in ("computed", "shared", "hit")] == [1, 1, 1]
+    assert [count(o) for o in ("computed", "shared", "hit", "stale")] == [1, 1, 1, 0]

@@ -12,8 +12,9 @@ upgraded projection is another ``meta`` table, so an equal generation means equa
 Requests that miss together share one computation (``view``): the 50 readers arriving at once
 after a change compute the view once, not 50 times. Entries also expire after ``ttl``
 seconds: a hand edit of the tables that leaves the version where it was, or a database
-restored under a running service, is served after that at the latest. The least recently used
-go beyond ``size``.
+restored under a running service, shows after that and one computation at the latest (an
+expired entry at an equal generation is still answered while one computation refreshes it, so
+that no reader waits on the refresh). The least recently used go beyond ``size``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class ViewCache:
         self.clock = clock
         self._views: OrderedDict[Hashable, tuple[Generation, float, Any]] = OrderedDict()
         #: the computations running, by key (the generation each read, and its view)
-        self._running: dict[Hashable, asyncio.Task[tuple[Generation, Any]]] = {}
+        self._running: dict[Hashable, asyncio.Future[tuple[Generation, Any]]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -70,6 +71,15 @@ class ViewCache:
         if kept is not None:
             self._count("hit")
             return kept
+        expired = self._views.get(key)
+        if expired is not None and expired[0] == current:
+            # expired at the generation asked for: answered as kept while one computation
+            # refreshes it (the expiry bounds a hand edit's staleness, it is no change of the
+            # tables: every reader waiting on the refresh would cost more than it protects)
+            self._count("stale")
+            if key not in self._running:
+                self._start(key, compute)
+            return expired[2]
         running = self._running.get(key)
         if running is not None:
             try:
@@ -81,16 +91,23 @@ class ViewCache:
                     self._count("shared")
                     return view
         self._count("computed")
+        task = self._start(key, compute)
+        _, view = await asyncio.shield(task)  # kept even when this request goes away
+        return view
+
+    def _start(
+        self, key: Hashable, compute: Callable[[], Awaitable[tuple[Generation, Any]]]
+    ) -> asyncio.Future[tuple[Generation, Any]]:
+        """Run ``compute`` for ``key``; its result is kept when it succeeds."""
         task = asyncio.ensure_future(compute())
         self._running[key] = task
         task.add_done_callback(lambda done: self._finished(key, done))
-        _, view = await asyncio.shield(task)  # kept even when this request goes away
-        return view
+        return task
 
     def _count(self, outcome: str) -> None:
         VIEW_CACHE_LOOKUPS.add(1, {"view": self.name, "outcome": outcome})
 
-    def _finished(self, key: Hashable, task: asyncio.Task[tuple[Generation, Any]]) -> None:
+    def _finished(self, key: Hashable, task: asyncio.Future[tuple[Generation, Any]]) -> None:
         if self._running.get(key) is task:
             del self._running[key]
         # a failure is its caller's (retrieved here: nobody may await it any more)
