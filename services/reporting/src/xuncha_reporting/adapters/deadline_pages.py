@@ -46,6 +46,19 @@ ORDER = (
 )
 
 
+def real_name_in_read(s: str) -> str:
+    """The condition on a deadline row ``d`` of a read of ``$1`` (a jurisdiction, or all when
+    null) that keeps an R8 result notice only when its petition's acceptance notice (ended or
+    not) is a row of the same read (``domain.intake_clocks.real_name_result_notices``): one
+    index probe each, a scalar subquery never turned into a join that would scan every
+    acceptance notice."""
+    return f"""(d.kind <> '{Kind.RESULT_NOTICE.value}'
+                   OR (SELECT 1 FROM {s}.deadlines o
+                       WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = d.key
+                         AND o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL
+                         AND ($1::text IS NULL OR o.jurisdiction = $1)) IS NOT NULL)"""
+
+
 def _page_sql(s: str, *, open_only: bool) -> str:
     """``$1`` the jurisdiction read (null: all), ``$2`` a ``LIKE`` pattern the listed rows'
     jurisdictions match (the caller's city), ``$3`` the states (null: all), ``$4``/``$5`` limit
@@ -53,10 +66,6 @@ def _page_sql(s: str, *, open_only: bool) -> str:
     only, for states that are all open (an ended row is never one of them)."""
     closed = (
         "d.closed_at IS NOT NULL AND (d.closed_in IS NULL OR $1::text IS NULL OR d.closed_in = $1)"
-    )
-    same_read = (
-        "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL"
-        " AND ($1::text IS NULL OR o.jurisdiction = $1)"
     )
     return f"""
         WITH listed AS (
@@ -69,10 +78,7 @@ def _page_sql(s: str, *, open_only: bool) -> str:
             WHERE {"d.unended AND " if open_only else ""}d.due_date IS NOT NULL
               AND d.jurisdiction IS NOT NULL
               AND ($1::text IS NULL OR d.jurisdiction = $1) AND d.jurisdiction LIKE $2
-              AND (d.kind <> '{Kind.RESULT_NOTICE.value}'
-                   OR (SELECT 1 FROM {s}.deadlines o
-                       WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = d.key
-                         AND {same_read}) IS NOT NULL)
+              AND {real_name_in_read(s)}
         ), stated AS (
             SELECT *, {_STATE} AS state FROM listed
         )

@@ -12,10 +12,10 @@ from typing import Any
 
 import asyncpg
 
+from xuncha_reporting.adapters.deadline_pages import real_name_in_read
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
-from xuncha_reporting.domain.deadlines import Kind
 from xuncha_reporting.domain.intake_clocks import close_with_stationings, real_name_result_notices
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import (
@@ -110,15 +110,8 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
     if not open_only:
         return base + "\n            ORDER BY d.due_date, d.kind, d.key\n"
     # the rows the partial index deadlines_unended holds (``unended``), of the jurisdiction
-    # read: a row closed
-    # by a stationing of another jurisdiction is open in that one's read only; an R8 result
-    # notice is kept when its petition's acceptance notice (ended or not) is a row of the same
-    # read, one index probe each (a scalar subquery, never turned into a join that would scan
-    # every acceptance notice)
-    same_read = (
-        "o.due_date IS NOT NULL AND o.jurisdiction IS NOT NULL"
-        " AND ($1::text IS NULL OR o.jurisdiction = $1)"
-    )
+    # read: a row closed by a stationing of another jurisdiction is open in that one's read
+    # only; an R8 result notice only of a real-name petition of the same read
     return f"""
             SELECT d.kind, d.key, d.rule_id, d.rule_version, d.due_date, d.case_type,
                    d.jurisdiction, d.owner, d.waits_for, d.started_at, d.yellow_event_id,
@@ -128,10 +121,7 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
             WHERE d.unended AND d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
               AND ($1::text IS NULL OR d.jurisdiction = $1)
               AND (d.closed_at IS NULL OR d.closed_in <> $1::text)
-              AND (d.kind <> '{Kind.RESULT_NOTICE.value}'
-                   OR (SELECT 1 FROM {s}.deadlines o
-                       WHERE o.kind = '{Kind.ACCEPTANCE_NOTICE.value}' AND o.key = d.key
-                         AND {same_read}) IS NOT NULL)
+              AND {real_name_in_read(s)}
             ORDER BY d.due_date, d.kind, d.key
         """
 
