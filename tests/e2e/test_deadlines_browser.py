@@ -119,6 +119,15 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     await shot(page, "deadlines-all-paged")
     assert not s.errors, s.errors
 
+    # the city office: every county's counts, Linchuan's overdue ones among them
+    city = await open_as(browser, wb, "city")
+    await city.page.click('#main-menu [data-menu="deadlines"]')
+    await city.page.locator("#deadline-summary").get_by_text("临川区").wait_for()
+    await city.page.wait_for_selector("#deadline-table .state-overdue")
+    assert await city.page.locator("#dl-jurisdiction").count() == 1  # it may pick a county
+    await shot(city.page, "deadlines-city")
+    assert not city.errors, city.errors
+
     # another county: nothing of Linchuan's
     other = await open_as(browser, wb, "nancheng")
     await other.page.click('#main-menu [data-menu="deadlines"]')
