@@ -35,6 +35,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from xuncha_shared import event_loop
 from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.db import create_pool
@@ -463,7 +464,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(f"{settings.service}.relay", settings.log_level, log_file=settings.log_file)
     setup_telemetry(settings.service)
     tune_gc()
-    asyncio.run(run_relay(settings))
+    event_loop.run(run_relay(settings), settings.event_loop)
 
 
 if __name__ == "__main__":

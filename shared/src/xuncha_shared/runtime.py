@@ -27,11 +27,15 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from xuncha_shared import crypto, metrics, metrics_sampling, production
+from xuncha_shared import crypto, event_loop, metrics, metrics_sampling, production
 from xuncha_shared.aggregates import Aggregates, NoReadModel, Reaction, ReadModel
 from xuncha_shared.audit.checkpoints import run_checkpointer
 from xuncha_shared.auth import tokens
-from xuncha_shared.auth.authenticators import Authenticator, authenticator_from_settings
+from xuncha_shared.auth.authenticators import (
+    Authenticator,
+    TokenAuthenticator,
+    authenticator_from_settings,
+)
 from xuncha_shared.clocks import Clocks, DeadlineKind, run_deadline_worker
 from xuncha_shared.clocks.clock import Now, system_now
 from xuncha_shared.consumer import EventHandler, InboxConsumer, broker_dead_letter_sink, subscribe
@@ -276,6 +280,18 @@ async def run_service(spec: ServiceSpec, settings: Settings, parts: Sequence[str
             asyncio.create_task(metrics_sampler(ctx, parts).run(stop), name="metrics-sampler")
         )
         if "api" in parts:
+            token_cache = (
+                ctx.authenticator.store.cache
+                if isinstance(ctx.authenticator, TokenAuthenticator)
+                else None
+            )
+            if token_cache is not None:
+                tasks.append(
+                    asyncio.create_task(
+                        token_cache.listen(ctx.pool, stop),
+                        name="token-revocations",
+                    )
+                )
             textfiles = settings.metrics_textfiles() if spec.serves_tool_metrics else None
             app = create_app(
                 spec.name, title=spec.title, readiness=readiness, metrics_textfiles=textfiles
@@ -358,4 +374,4 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> None:
     setup_telemetry(spec.name)
     metrics.setup_metrics(spec.name)
     tune_gc()
-    asyncio.run(run_service(spec, settings, sorted(parts)))
+    event_loop.run(run_service(spec, settings, sorted(parts)), settings.event_loop)

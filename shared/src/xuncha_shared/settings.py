@@ -47,7 +47,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, model_validator
@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     state_dir: str | None = None
     metrics_interval_seconds: float = Field(default=15.0, gt=0)
     metrics_textfile_dir: str | None = None
+    #: the event loop of a service process: ``uvloop`` (default; libuv, what uvicorn picks in
+    #: production) or ``asyncio`` (the standard library's)
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     log_level: str = "INFO"
     log_file: str | None = None
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
