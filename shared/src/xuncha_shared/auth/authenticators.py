@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 import asyncpg
 
 from xuncha_shared.auth.oidc import InvalidCredentials, OidcVerifier
+from xuncha_shared.auth.token_cache import TokenCache
 from xuncha_shared.auth.tokens import TokenStore
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.settings import Settings
@@ -54,7 +55,8 @@ def authenticator_from_settings(
     settings = settings or Settings()
     mode = settings.auth_mode.strip().lower()
     if mode == "token":
-        return TokenAuthenticator(TokenStore(pool))
+        # the cache keeps nothing until someone runs its listener (the service runtime does)
+        return TokenAuthenticator(TokenStore(pool, TokenCache()))
     if mode == "oidc":
         jwks_url, issuer, audience = (
             settings.oidc_jwks_url,

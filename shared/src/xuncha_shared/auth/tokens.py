@@ -30,6 +30,8 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import ValidationError
 
+from xuncha_shared.auth.token_cache import CHANNEL as REVOKED_CHANNEL
+from xuncha_shared.auth.token_cache import TokenCache
 from xuncha_shared.domain.principals import Principal
 
 logger = logging.getLogger("xuncha_shared.auth")
@@ -217,15 +219,19 @@ async def _revoke(conn: Any, token_or_prefix: str) -> int:
             "UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = $1",
             rows[0]["token_hash"],
         )
+        # delivered when this transaction commits, to every process that keeps resolved tokens
+        await conn.execute("SELECT pg_notify($1, $2)", REVOKED_CHANNEL, rows[0]["token_hash"])
         return 1
 
 
 class TokenStore:
     """Hashed bearer tokens in one service database (``auth_tokens``)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, cache: TokenCache | None = None) -> None:
         self._pool = pool
         self._last_used: dict[str, float] = {}
+        #: resolved tokens kept while the process hears every revocation (token_cache)
+        self.cache = cache
 
     @asynccontextmanager
     async def _conn(self, conn: Any = None) -> AsyncIterator[Any]:
@@ -274,10 +280,18 @@ class TokenStore:
         if not looks_like_token(token):
             return None
         wanted = hash_token(token)
+        cache = self.cache
+        if cache is not None and (kept := cache.get(wanted)) is not None:
+            if self._touch_due(wanted):
+                async with self._conn() as conn:
+                    await self._touch(conn, wanted)
+            return kept
+        generation = cache.generation if cache is not None else 0
         async with self._conn() as conn:
             row = await conn.fetchrow(
                 """
-                SELECT token_hash, principal_id, role, jurisdiction, department, group_id, unit_id
+                SELECT token_hash, principal_id, role, jurisdiction, department, group_id, unit_id,
+                       expires_at
                 FROM auth_tokens WHERE token_hash = $1 AND revoked_at IS NULL
                   AND (expires_at IS NULL OR expires_at > now())
                 """,
@@ -286,15 +300,20 @@ class TokenStore:
             if row is None or not hmac.compare_digest(str(row["token_hash"]), wanted):
                 return None
             await self._touch(conn, wanted)
-        return _principal_from_row(row)
+        principal = _principal_from_row(row)
+        if cache is not None and principal is not None:
+            cache.keep(wanted, principal, row["expires_at"], generation)
+        return principal
+
+    def _touch_due(self, token_hash: str) -> bool:
+        last = self._last_used.get(token_hash)
+        return last is None or time.monotonic() - last >= LAST_USED_EVERY
 
     async def _touch(self, conn: Any, token_hash: str) -> None:
         """Record the token's use, at most once a minute (per token and process)."""
-        now = time.monotonic()
-        last = self._last_used.get(token_hash)
-        if last is not None and now - last < LAST_USED_EVERY:
+        if not self._touch_due(token_hash):
             return
-        self._last_used[token_hash] = now
+        self._last_used[token_hash] = time.monotonic()
         await conn.execute(
             "UPDATE auth_tokens SET last_used_at = now() WHERE token_hash = $1 "
             "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
