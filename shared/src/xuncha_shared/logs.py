@@ -78,6 +78,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 
+class _RotatingJsonFile(logging.handlers.RotatingFileHandler):
+    """A size-rotated log file that formats each record once: the standard handler formats it
+    twice, for its size check and for the write (a tenth of a cheap request's CPU)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        kept = record.__dict__.get("_xuncha_line")
+        if kept is not None and kept[0] is self:
+            return str(kept[1])
+        line = super().format(record)
+        record.__dict__["_xuncha_line"] = (self, line)
+        return line
+
+
 def configure_logging(
     service: str,
     level: str | int = "INFO",
@@ -100,7 +113,7 @@ def configure_logging(
             existing.close()
     handler: logging.Handler
     if log_file:
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _RotatingJsonFile(
             log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
         )
     else:

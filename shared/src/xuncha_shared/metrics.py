@@ -48,7 +48,13 @@ from typing import Any
 
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import (
+    AlwaysOffExemplarFilter,
+    AlwaysOnExemplarFilter,
+    ExemplarFilter,
+    MeterProvider,
+    TraceBasedExemplarFilter,
+)
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
@@ -114,10 +120,24 @@ def setup_metrics(service_name: str, exporter: str | None = None) -> MeterProvid
             metric_readers=readers,
             resource=Resource.create({"service.name": f"xuncha-{service_name}"}),
             views=views,
+            exemplar_filter=_exemplar_filter(exporter),
         )
         metrics.set_meter_provider(provider)
         _State.provider, _State.registry, _State.exporter = provider, registry, exporter
         return provider
+
+
+def _exemplar_filter(exporter: str) -> ExemplarFilter:
+    """Exemplars (a sampled trace id kept beside a measurement) only where they can leave the
+    process: the Prometheus text on ``/metrics`` carries none, so without OTLP they are not
+    collected (their sampling costs a few per cent of a cheap request). With OTLP, the SDK's
+    ``OTEL_METRICS_EXEMPLAR_FILTER`` (default ``trace_based``)."""
+    if exporter != "otlp":
+        return AlwaysOffExemplarFilter()
+    choice = os.environ.get("OTEL_METRICS_EXEMPLAR_FILTER", "trace_based").strip().lower()
+    return {"always_on": AlwaysOnExemplarFilter(), "always_off": AlwaysOffExemplarFilter()}.get(
+        choice, TraceBasedExemplarFilter()
+    )
 
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
