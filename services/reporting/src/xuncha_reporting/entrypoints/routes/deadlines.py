@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
@@ -16,7 +16,7 @@ from xuncha_shared.http.paging import MAX_LIMIT
 from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.deadline_pages import DeadlinePage, DeadlinePages
+from xuncha_reporting.adapters.deadline_pages import DeadlinePages
 from xuncha_reporting.adapters.projection_tables import (
     ProjectionTables,
     read_snapshot,
@@ -89,18 +89,6 @@ def deadlines_router(
     # the pages read, by filters, page and projection generation
     views = ProjectionViews(ctx.pool, tables, "deadlines")
 
-    async def open_rows_for(principal: Principal, jurisdiction: str | None) -> list[dict[str, Any]]:
-        if jurisdiction is not None:
-            known_jurisdiction(jurisdiction)
-        scope = linked_view_scope(principal, jurisdiction)
-
-        async def read(conn: asyncpg.Connection, *_: object) -> list[dict[str, Any]]:
-            rows = await tables.deadline_rows(conn, scope, open_only=True)
-            return _visible(rows, principal, scope)
-
-        # the open rows' states do not move with the date: kept per generation
-        return await views.view(("open", scope, principal.city), read)
-
     @router.get("/views/deadlines", response_model=Deadlines)
     async def deadlines(
         jurisdiction: str | None = Query(
@@ -121,7 +109,7 @@ def deadlines_router(
         ),
         offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
         principal: Principal = Depends(current),
-    ) -> Deadlines:
+    ) -> Response:
         """Every deadline with its rule id and version, due date, owner, what it waits for and
         a link to its case, or those in the states asked for (the workbench's 期限预警 asks
         for the warned and overdue ones, and reads the ended ones only when they are chosen),
@@ -136,23 +124,31 @@ def deadlines_router(
         listed_like = scope or principal.city[:4] + "__"
         states = tuple(sorted({s.value for s in state})) if state else None
 
-        async def read(conn: asyncpg.Connection, *_: object) -> DeadlinePage:
-            return await pages.page(
+        async def read(conn: asyncpg.Connection, *_: object) -> bytes:
+            page = await pages.page(
                 conn, scope, listed_like=listed_like, states=states, limit=limit, offset=offset
+            )
+            # kept as its JSON: validating and serialising a page again for every request cost
+            # more than the rest of it
+            return (
+                Deadlines(
+                    items=[DeadlineOut.model_validate(deadline_item(r, today)) for r in page.rows],
+                    total=page.total,
+                    limit=limit,
+                    offset=offset,
+                    generated_at=datetime.now(UTC),
+                )
+                .model_dump_json()
+                .encode()
             )
 
         if limit is None:  # every one (an export's read): not kept
             async with read_snapshot(ctx.pool) as conn:
-                page = await read(conn)
+                body = await read(conn)
         else:
-            page = await views.view((scope, listed_like, states, limit, offset), read)
-        return Deadlines(
-            items=[DeadlineOut.model_validate(deadline_item(r, today)) for r in page.rows],
-            total=page.total,
-            limit=limit,
-            offset=offset,
-            generated_at=datetime.now(UTC),
-        )
+            # the states move with the date (China time): in the key
+            body = await views.view((scope, listed_like, states, limit, offset, today), read)
+        return Response(content=body, media_type="application/json")
 
     @router.get("/views/deadlines/summary", response_model=DeadlineSummary)
     async def deadline_summary(
@@ -160,16 +156,30 @@ def deadlines_router(
             default=None, pattern=r"^\d{6}$", description="one jurisdiction only"
         ),
         principal: Principal = Depends(current),
-    ) -> DeadlineSummary:
+    ) -> Response:
         """Per jurisdiction, the open deadlines in green, yellow and red (the workbench's
         counts); access as for the list."""
-        counts = summary(await open_rows_for(principal, jurisdiction))
-        return DeadlineSummary(
-            jurisdictions=[
-                Colours(jurisdiction=code, name=jurisdictions.name_of(code), **c)
-                for code, c in sorted(counts.items())
-            ],
-            generated_at=datetime.now(UTC),
-        )
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+        scope = linked_view_scope(principal, jurisdiction)
+
+        async def read(conn: asyncpg.Connection, *_: object) -> bytes:
+            rows = await tables.deadline_rows(conn, scope, open_only=True)
+            counts = summary(_visible(rows, principal, scope))
+            return (
+                DeadlineSummary(
+                    jurisdictions=[
+                        Colours(jurisdiction=code, name=jurisdictions.name_of(code), **c)
+                        for code, c in sorted(counts.items())
+                    ],
+                    generated_at=datetime.now(UTC),
+                )
+                .model_dump_json()
+                .encode()
+            )
+
+        # the open rows' colours do not move with the date: kept per generation, as JSON
+        body = await views.view(("summary", scope, principal.city), read)
+        return Response(content=body, media_type="application/json")
 
     return router
