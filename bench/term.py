@@ -69,6 +69,7 @@ from bench.common import (
     read_all_rate,
 )
 from bench.dashboard import _script, _service_env, _Stack, scratch_deployment
+from bench.nginx import serve_nginx
 from bench.term_data import (
     CITY,
     TERM_NO,
@@ -102,6 +103,8 @@ class TermParams:
     #: the parts of reporting started (``xuncha-reporting [api] [relay] [consumers]``): all of
     #: them, as deployed; the test starts the API alone (no Kafka group to join)
     parts: tuple[str, ...] = ("all",)
+    #: copies of reporting the reads are measured on a second time, behind nginx (1: not)
+    copies: int = 2
 
     @classmethod
     def quick(cls) -> TermParams:
@@ -146,6 +149,20 @@ async def _vacuum(url: str) -> None:
         await conn.execute("VACUUM (ANALYZE) events")
     finally:
         await conn.close()
+
+
+async def settle(url: str, admin_url: str) -> None:
+    """``VACUUM (ANALYZE)`` of the database at ``url``, then a ``CHECKPOINT`` (superuser)."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+    finally:
+        await conn.close()
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute("CHECKPOINT")
+    finally:
+        await admin.close()
 
 
 async def disk_bytes(urls: dict[str, str]) -> dict[str, int]:
@@ -249,6 +266,66 @@ async def readers_latency(
     return sorted(latencies), errors
 
 
+async def read_endpoints(
+    endpoints: list[tuple[str, httpx.AsyncClient, str, dict[str, str | list[str]]]],
+    sessions: dict[httpx.AsyncClient, aiohttp.ClientSession],
+    clients: dict[httpx.AsyncClient, httpx.AsyncClient],
+    base: str,
+    params: TermParams,
+    read_info: dict[str, Any],
+    topology: str,
+    log: Callable[[str], None],
+) -> list[Metric]:
+    """Each endpoint's p50/p99 under ``params.readers`` readers against ``/views/version``
+    under the same readers, sides alternating, at ``base`` (one copy of reporting, or several
+    behind nginx: ``topology`` names them, and prefixes the keys). ``clients[c]`` drains what
+    ``c``'s readers left running."""
+    tag = "".join(ch if ch.isalnum() else "_" for ch in topology.split(" behind")[0])
+    prefix = f"{tag}_" if tag else ""
+    metrics: list[Metric] = []
+    for name, client, path, query in endpoints:
+        subject: dict[str, list[float]] = {"p50": [], "p99": []}
+        baseline: dict[str, list[float]] = {"p50": [], "p99": []}
+        for r, order in alternating(params.rounds):
+            for side in order:
+                target, asked = (path, query) if side == "subject" else ("/views/version", {})
+                lat, errors = await readers_latency(
+                    sessions[client], base + target, asked, params.readers, params.read_seconds
+                )
+                await drain(clients[client])
+                figures = subject if side == "subject" else baseline
+                figures["p50"].append(percentile(lat, 50))
+                figures["p99"].append(percentile(lat, 99))
+                read_info[f"{prefix}{name}_{side}_r{r + 1}"] = {
+                    "requests": len(lat),
+                    "errors": errors,
+                    "per_s": round(len(lat) / params.read_seconds, 1),
+                }
+                log(
+                    f"term reads{' (' + topology + ')' if topology else ''} {name} round {r + 1} "
+                    f"{side}: p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, "
+                    f"{len(lat) / params.read_seconds:.0f}/s"
+                    + (f", {errors} errors" if errors else "")
+                )
+        for q in ("p50", "p99"):
+            metrics.append(
+                Metric(
+                    key=f"read_{prefix}{name}_{q}",
+                    label=f"{path}{' (open states)' if 'state' in query else ''}"
+                    f"{', a page of ' + str(query['limit']) if 'limit' in query else ''} {q}, "
+                    f"{params.readers} readers{', ' + topology if topology else ''}",
+                    unit="ms",
+                    subject_rounds=subject[q],
+                    baseline_rounds=baseline[q],
+                    baseline_label="/views/version under the same readers"
+                    + (f" ({topology})" if topology else ""),
+                    goal=Goal("subject", "<", READ_GOAL_MS) if q == "p99" else None,
+                    higher_is_better=False,
+                )
+            )
+    return metrics
+
+
 async def published_already(url: str, service: str) -> None:
     """Store ``service``'s relay position at its last event (commit-safe order)."""
     conn = await asyncpg.connect(url)
@@ -278,6 +355,21 @@ async def view_cache_lookups(client: httpx.AsyncClient, url: str) -> dict[str, d
             if s.name == "xuncha_view_cache_lookups_total":
                 out.setdefault(s.labels["view"], {})[s.labels["outcome"]] = int(s.value)
     return out
+
+
+async def views_served(client: httpx.AsyncClient, url: str) -> int:
+    """How many view requests (``/api/v1/views/…``) the process behind ``url`` answered."""
+    resp = await client.get(url)
+    resp.raise_for_status()
+    return int(
+        sum(
+            s.value
+            for family in text_string_to_metric_families(resp.text)
+            for s in family.samples
+            if s.name == "xuncha_http_requests_total"
+            and "/views/" in s.labels.get("route", "")  # the route's template
+        )
+    )
 
 
 async def drain(client: httpx.AsyncClient, bound: float = 180.0) -> None:
@@ -401,6 +493,13 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
         # while the readers run, and its own consumer applies them again: every applied batch
         # moves the projection's generation, and the kept views are computed again)
         await published_already(urls["reporting"], "reporting")
+        # the history paths above wrote gigabytes (rebuilt and replayed projections, swapped in,
+        # dropped): their checkpoint and the autovacuum of the fresh tables happen now, not in
+        # the first windows of the readers (they took a third of those windows' throughput)
+        t_settle = time.perf_counter()
+        await settle(urls["reporting"], env.pg_admin_url)
+        info["settle_seconds"] = round(time.perf_counter() - t_settle, 1)
+        log(f"term: reporting's database vacuumed and checkpointed ({info['settle_seconds']} s)")
         stack_ = _Reporting(workdir, params.parts)
         stack.push_async_callback(stack_.stop)
         service_env = _service_env(
@@ -497,54 +596,46 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
         read_info["warmup"] = {"requests": len(lat), "errors": errors,
                                "p99": round(percentile(lat, 99), 1)}  # fmt: skip
         log(f"term reads warm-up (not counted): p99 {percentile(lat, 99):.1f} ms")
-        for name, client, path, query in endpoints:
-            subject: dict[str, list[float]] = {"p50": [], "p99": []}
-            baseline: dict[str, list[float]] = {"p50": [], "p99": []}
-            for r, order in alternating(params.rounds):
-                for side in order:
-                    if side == "subject":
-                        lat, errors = await readers_latency(
-                            sessions[client], base + path, query, params.readers,
-                            params.read_seconds,
-                        )  # fmt: skip
-                    else:
-                        lat, errors = await readers_latency(
-                            sessions[client], base + "/views/version", {}, params.readers,
-                            params.read_seconds,
-                        )  # fmt: skip
-                    await drain(client)
-                    figures = subject if side == "subject" else baseline
-                    figures["p50"].append(percentile(lat, 50))
-                    figures["p99"].append(percentile(lat, 99))
-                    read_info[f"{name}_{side}_r{r + 1}"] = {
-                        "requests": len(lat),
-                        "errors": errors,
-                        "per_s": round(len(lat) / params.read_seconds, 1),
-                    }
-                    log(
-                        f"term reads {name} round {r + 1} {side}: "
-                        f"p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, "
-                        f"{len(lat) / params.read_seconds:.0f}/s"
-                        + (f", {errors} errors" if errors else "")
-                    )
-            for q in ("p50", "p99"):
-                metrics.append(
-                    Metric(
-                        key=f"read_{name}_{q}",
-                        label=f"{path}{' (open states)' if 'state' in query else ''}"
-                        f"{', a page of ' + str(query['limit']) if 'limit' in query else ''} {q}, "
-                        f"{params.readers} readers",
-                        unit="ms",
-                        subject_rounds=subject[q],
-                        baseline_rounds=baseline[q],
-                        baseline_label="/views/version under the same readers",
-                        goal=Goal("subject", "<", READ_GOAL_MS) if q == "p99" else None,
-                        higher_is_better=False,
-                    )
-                )
+        metrics += await read_endpoints(
+            endpoints, sessions, {city: city, county: county}, base, params, read_info, "", log
+        )
         info["reads"] = read_info
         info["view_cache"] = await view_cache_lookups(city, stack_.urls["reporting"] + "/metrics")
         log(f"term: reporting's kept views (lookups by outcome): {info['view_cache']}")
+
+        # -- the same reads from two copies of reporting behind nginx (make up REPLICAS=2): the
+        # second copy serves the API only (one relay and one consumer per service are enough)
+        if params.copies > 1:
+            for copy in range(2, params.copies + 1):
+                stack_.spawn("reporting", _service_env(
+                    env, "reporting", urls["reporting"], db_prefix, topic_prefix, workdir
+                ) | {"XUNCHA_RATE_LIMIT": service_env["XUNCHA_RATE_LIMIT"]},
+                    name=f"reporting-{copy}", parts=("api",))  # fmt: skip
+            await stack_.wait_ready(params.startup_timeout)
+            copies = [u for n, u in stack_.urls.items() if n.split("-")[0] == "reporting"]
+            front = stack.enter_context(serve_nginx({"reporting": copies}))
+            log(f"term: {len(copies)} copies of reporting behind nginx at {front}")
+            balanced = {
+                client: await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        base_url=front + "/api/v1", headers=dict(client.headers),
+                        timeout=READ_TIMEOUT, limits=limits,
+                    )
+                )
+                for client in (city, county)
+            }  # fmt: skip
+            for client in balanced.values():  # every copy warm
+                for _ in range(4 * len(copies)):
+                    (await client.get("/views/version")).raise_for_status()
+            info["read_copies"] = len(copies)
+            before = [await views_served(city, u + "/metrics") for u in copies]
+            metrics += await read_endpoints(
+                endpoints, sessions, balanced, front + "/api/v1", params, read_info,
+                f"{len(copies)} copies behind nginx", log,
+            )  # fmt: skip
+            after = [await views_served(city, u + "/metrics") for u in copies]
+            info["views_served_per_copy"] = [a - b for a, b in zip(after, before, strict=True)]
+            log(f"term: view requests each copy served: {info['views_served_per_copy']}")
 
         # -- the Excel ledger export of the largest county (and its JSON as the baseline)
         export_ms: list[float] = []
@@ -626,11 +717,21 @@ class _Reporting(_Stack):
         super().__init__(logs)
         self.parts = parts
 
-    def spawn(self, service: str, env: dict[str, str]) -> None:
-        self.urls[service] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
-        with open(self.logs / f"{service}.log", "wb") as log:
-            self.procs[service] = subprocess.Popen(
-                [_script(service), *self.parts],
+    def spawn(
+        self,
+        service: str,
+        env: dict[str, str],
+        *,
+        name: str | None = None,
+        parts: tuple[str, ...] | None = None,
+    ) -> None:
+        """Start ``service`` (as ``name``: a second copy is ``reporting-2``) with ``parts``
+        (default the stack's)."""
+        name = name or service
+        self.urls[name] = f"http://127.0.0.1:{env['XUNCHA_HTTP_PORT']}"
+        with open(self.logs / f"{name}.log", "wb") as log:
+            self.procs[name] = subprocess.Popen(
+                [_script(service), *(self.parts if parts is None else parts)],
                 env=env,
                 stdout=log,
                 stderr=log,

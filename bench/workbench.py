@@ -22,14 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import os
-import shutil
-import socket
 import statistics
 import subprocess
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +36,8 @@ from xuncha_shared.settings import SERVICES
 
 from bench.common import BenchResult, Env, Goal, Metric, params_dict, percentile
 from bench.dashboard import _service_env, _Stack, scratch_deployment
+from bench.nginx import DIST, REPO, serve_nginx
 
-REPO = Path(__file__).resolve().parents[1]
-DIST = REPO / "web" / "dist"
-NGINX = "/usr/sbin/nginx"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -74,13 +68,6 @@ class WorkbenchParams:
         return cls(loads=1, warmup=False)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def bundle_size(dist: Path = DIST) -> dict[str, int]:
     """Bytes of the built workbench: every file, raw and gzip -9 (what nginx sends is gzip -5
     of the text files; -9 is the stable figure), and the largest JavaScript chunk."""
@@ -99,49 +86,6 @@ def bundle_size(dist: Path = DIST) -> dict[str, int]:
         "js_gzip_bytes": js_gz,
         "largest_js_bytes": largest,
     }
-
-
-@contextlib.contextmanager
-def _nginx(upstreams: dict[str, str]) -> Iterator[str]:
-    prefix = Path(tempfile.mkdtemp(prefix="xbench-nginx-"))
-    prefix.chmod(0o755)  # read by nginx's workers (nobody when started as root)
-    port = _free_port()
-    conf = prefix / "workbench.conf"
-    env = {
-        **os.environ,
-        "XUNCHA_AUTH_MODE": "token",
-        "XUNCHA_NGINX_LISTEN": f"127.0.0.1:{port}",
-        "XUNCHA_NGINX_PREFIX": str(prefix),
-        "XUNCHA_WEB_ROOT": str(DIST),
-        **{f"XUNCHA_UPSTREAM_{svc.upper()}": url for svc, url in upstreams.items()},
-    }
-    subprocess.run([str(REPO / "deploy/local/nginx.sh"), "render", str(conf)], env=env, check=True)
-    log = prefix / "error.log"
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(log)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {log.read_text()[-2000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"nginx does not listen: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        shutil.rmtree(prefix, ignore_errors=True)
 
 
 # bytes the page transferred (navigation + every resource), from the Performance API
@@ -191,7 +135,7 @@ async def run(env: Env, params: WorkbenchParams, log: Callable[[str], None] = pr
         await services.wait_ready(params.startup_timeout)
         principal = Principal(id="bench-county", role=Role.COUNTY_ADMIN, jurisdiction=COUNTY)
         token = await auth.create_token_in([d.url for d in dbs.values()], principal, "bench")
-        base = stack.enter_context(_nginx(services.urls))
+        base = stack.enter_context(serve_nginx({svc: [url] for svc, url in services.urls.items()}))
         pw = await stack.enter_async_context(async_playwright())
         log(f"workbench: services and nginx ready ({time.perf_counter() - started:.1f}s)")
 

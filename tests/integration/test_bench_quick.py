@@ -121,8 +121,11 @@ async def test_term_benchmark_at_a_tiny_size(infra) -> None:
         "ledger",
     ):
         for q in ("p50", "p99"):
-            m = metrics[f"read_{name}_{q}"]
-            assert m.subject > 0 and m.baseline and m.baseline > 0
+            for key in (f"read_{name}_{q}", f"read_2_copies_{name}_{q}"):  # one copy; two, nginx
+                m = metrics[key]
+                assert m.subject > 0 and m.baseline and m.baseline > 0, key
+    assert info["read_copies"] == 2
+    assert all(n > 0 for n in info["views_served_per_copy"]), info["views_served_per_copy"]
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in info["reads"].values())
     # the kept views answered the readers: each computed once per generation (and TTL) at most
     # a few times, the other lookups kept or shared

@@ -1,0 +1,79 @@
+"""An nginx of a benchmark's own (Debian's package) on a free port, its config rendered by
+``deploy/local/nginx.sh render`` from the template ``make up`` uses: the workbench's static
+files and /api/v1/* routed to the services, several copies of one balanced as in
+``make up REPLICAS=2``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from xuncha_shared.settings import SERVICES
+
+REPO = Path(__file__).resolve().parents[1]
+DIST = REPO / "web" / "dist"
+NGINX = "/usr/sbin/nginx"
+#: where a service the benchmark does not start is said to be (nothing listens; never asked)
+NOWHERE = "http://127.0.0.1:9"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve_nginx(upstreams: dict[str, list[str]], web_root: Path = DIST) -> Iterator[str]:
+    """nginx in front of ``upstreams`` (service -> the base URL of each copy); yields its base
+    URL. Services not given are routed :data:`NOWHERE`."""
+    prefix = Path(tempfile.mkdtemp(prefix="xbench-nginx-"))
+    prefix.chmod(0o755)  # read by nginx's workers (nobody when started as root)
+    port = free_port()
+    conf = prefix / "workbench.conf"
+    env = {
+        **os.environ,
+        "XUNCHA_AUTH_MODE": "token",
+        "XUNCHA_NGINX_LISTEN": f"127.0.0.1:{port}",
+        "XUNCHA_NGINX_PREFIX": str(prefix),
+        "XUNCHA_WEB_ROOT": str(web_root),
+        **{
+            f"XUNCHA_UPSTREAM_{svc.upper()}": ",".join(upstreams.get(svc) or [NOWHERE])
+            for svc in SERVICES
+        },
+    }
+    subprocess.run([str(REPO / "deploy/local/nginx.sh"), "render", str(conf)], env=env, check=True)
+    log = prefix / "error.log"
+    proc = subprocess.Popen(
+        [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(log)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"nginx exited: {log.read_text()[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nginx does not listen: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        shutil.rmtree(prefix, ignore_errors=True)
