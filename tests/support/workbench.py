@@ -6,22 +6,12 @@ the chromium launch settings and small Element Plus helpers for Playwright."""
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import socket
 import subprocess
-import tempfile
-import time
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
-from tests.infra import free_port
-from tests.support.processes import stop
+from bench.nginx import DIST, REPO, serve_nginx
 
-REPO = Path(__file__).resolve().parents[2]
-DIST = REPO / "web" / "dist"
-NGINX = "/usr/sbin/nginx"
 ARTIFACTS = REPO / "test-artifacts" / "workbench"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,56 +35,16 @@ def ensure_built() -> None:
     assert (DIST / "index.html").is_file()
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"nginx exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"nginx does not listen on {port}: {log.read_text()[-2000:]}")
-
-
 @contextlib.contextmanager
 def workbench_nginx(
     upstreams: Mapping[str, str], env: Mapping[str, str] | None = None, port: int | None = None
 ) -> Iterator[str]:
-    """nginx on ``port`` (default a free one) in front of ``upstreams`` (service -> base URL);
-    yields its URL. ``env`` adds render settings (e.g. XUNCHA_AUTH_MODE=oidc and the OIDC
-    issuer)."""
-    if not Path(NGINX).is_file() or shutil.which("sed") is None:
-        raise AssertionError("nginx is missing: run `make deps` (deploy/local/nginx.sh install)")
+    """The built workbench behind nginx on ``port`` (default a free one) in front of
+    ``upstreams`` (service -> base URL); yields its URL. ``env`` adds render settings (e.g.
+    XUNCHA_AUTH_MODE=oidc and the OIDC issuer)."""
     ensure_built()
-    prefix = Path(tempfile.mkdtemp(prefix="xuncha-nginx-"))
-    prefix.chmod(0o755)  # nginx's workers (nobody when started as root) read what is below
-    port = port or free_port()
-    conf = prefix / "workbench.conf"
-    render_env = {
-        **os.environ,
-        "XUNCHA_AUTH_MODE": "token",
-        "XUNCHA_NGINX_LISTEN": f"127.0.0.1:{port}",
-        "XUNCHA_NGINX_PREFIX": str(prefix),
-        "XUNCHA_WEB_ROOT": str(DIST),
-        **{f"XUNCHA_UPSTREAM_{svc.upper()}": url for svc, url in upstreams.items()},
-        **(env or {}),
-    }
-    subprocess.run(
-        [str(REPO / "deploy/local/nginx.sh"), "render", str(conf)], env=render_env, check=True
-    )
-    log = prefix / "error.log"
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(log)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        _wait_port(port, proc, log)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-        shutil.rmtree(prefix, ignore_errors=True)
+    with serve_nginx(upstreams, env, port, DIST) as url:
+        yield url
 
 
 # ---- Element Plus in Playwright --------------------------------------------------------------
