@@ -49,11 +49,14 @@ import aiohttp
 import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.replay import replay_as_of
+from xuncha_reporting.share_publisher import SCHEMA as SHARE_SCHEMA
 from xuncha_shared import provision
 from xuncha_shared.audit.verify import audit_databases
 from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.contracts.topics import share_topic
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.settings import SERVICES, Settings
@@ -344,6 +347,30 @@ async def published_already(url: str, service: str) -> None:
         await conn.close()
 
 
+async def shared_already(url: str, topic_prefix: str) -> int:
+    """Record every feed item of reporting's projection as published to its department's
+    share topic; returns how many items there are."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(SHARE_SCHEMA)
+        rows = await conn.fetch(f"SELECT DISTINCT department FROM {LIVE_SCHEMA}.feed_items")
+        departments = [r[0] for r in rows]
+        await conn.execute(
+            f"""
+            INSERT INTO public.share_published (item_id, department, topic)
+            SELECT i.item_id, i.department, t.topic
+            FROM {LIVE_SCHEMA}.feed_items i
+            JOIN unnest($1::text[], $2::text[]) AS t (department, topic) USING (department)
+            ON CONFLICT (item_id) DO NOTHING
+            """,
+            departments,
+            [share_topic(d, topic_prefix) for d in departments],
+        )
+        return int(await conn.fetchval(f"SELECT count(*) FROM {LIVE_SCHEMA}.feed_items"))
+    finally:
+        await conn.close()
+
+
 async def view_cache_lookups(client: httpx.AsyncClient, url: str) -> dict[str, dict[str, int]]:
     """Reporting's ``xuncha_view_cache_lookups_total`` by view and outcome: whether the readers
     were answered from the kept views."""
@@ -493,6 +520,11 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
         # while the readers run, and its own consumer applies them again: every applied batch
         # moves the projection's generation, and the kept views are computed again)
         await published_already(urls["reporting"], "reporting")
+        # and so were the departments' share items (else the share publisher sends the whole
+        # term's feed to the departments' topics during the first minute of the readers)
+        info["share_items_published_already"] = await shared_already(
+            urls["reporting"], topic_prefix
+        )
         # the history paths above wrote gigabytes (rebuilt and replayed projections, swapped in,
         # dropped): their checkpoint and the autovacuum of the fresh tables happen now, not in
         # the first windows of the readers (they took a third of those windows' throughput)

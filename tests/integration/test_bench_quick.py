@@ -125,6 +125,7 @@ async def test_term_benchmark_at_a_tiny_size(infra) -> None:
                 m = metrics[key]
                 assert m.subject > 0 and m.baseline and m.baseline > 0, key
     assert info["read_copies"] == 2
+    assert info["share_items_published_already"] > 0  # as in a deployment that ran the term
     assert all(n > 0 for n in info["views_served_per_copy"]), info["views_served_per_copy"]
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in info["reads"].values())
     # the kept views answered the readers: each computed once per generation (and TTL) at most
