@@ -7,7 +7,7 @@ body is read:
 2. authentication (routes under ``/api/`` except the public receipt look-up): 401 without a
    valid bearer token; the principal is kept on ``request.state.principal``, so the route's
    dependency does not authenticate again;
-3. the rate limit (`limits`, moving window): per principal (``XUNCHA_RATE_LIMIT``), per client
+3. the rate limit (`limits`, sliding window counter): per principal (``XUNCHA_RATE_LIMIT``), per client
    address for the receipt look-up (``XUNCHA_RECEIPT_RATE_LIMIT``): 429 with ``Retry-After``;
 4. concurrent event streams (``/api/v1/events/stream``) per principal: 429 beyond
    ``XUNCHA_MAX_STREAMS_PER_TOKEN``;
@@ -29,7 +29,7 @@ from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,7 +76,11 @@ class GateMiddleware:
         storage = storage_from_string(_async_storage_uri(self.settings.rate_limit_storage))
         assert isinstance(storage, Storage)  # an ``async+`` URI gives an asyncio storage
         self.storage = storage
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        # a sliding window counter: two counters per key, O(1) a request. The moving window
+        # kept every request's timestamp in a list per key (inserted at its front) and its
+        # in-memory storage copied and bisected every list in a thread after each request:
+        # the cost grew with the limit and the number of principals (docs/security.md)
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.principal_limit: RateLimitItem = parse(self.settings.rate_limit)
         self.receipt_limit: RateLimitItem = parse(self.settings.receipt_rate_limit)
         self.streams: Counter[str] = Counter()
