@@ -2,7 +2,7 @@
 
 | variable | default | what |
 |---|---|---|
-| ``XUNCHA_RATE_LIMIT`` | ``600/minute`` | requests per principal (sliding window counter; `limits` syntax) |
+| ``XUNCHA_RATE_LIMIT`` | ``600/minute`` | per principal, sliding window (`limits` syntax) |
 | ``XUNCHA_RECEIPT_RATE_LIMIT`` | ``30/minute`` | receipt look-ups per client address (no token) |
 | ``XUNCHA_RATE_LIMIT_STORAGE`` | ``memory://`` | `limits` storage URI; ``redis://…`` shares it |
 | ``XUNCHA_BODY_LIMIT_BYTES`` | 1 MiB | largest request body |

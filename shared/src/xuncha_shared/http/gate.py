@@ -7,8 +7,9 @@ body is read:
 2. authentication (routes under ``/api/`` except the public receipt look-up): 401 without a
    valid bearer token; the principal is kept on ``request.state.principal``, so the route's
    dependency does not authenticate again;
-3. the rate limit (`limits`, sliding window counter): per principal (``XUNCHA_RATE_LIMIT``), per client
-   address for the receipt look-up (``XUNCHA_RECEIPT_RATE_LIMIT``): 429 with ``Retry-After``;
+3. the rate limit (`limits`, sliding window counter): per principal (``XUNCHA_RATE_LIMIT``),
+   per client address for the receipt look-up (``XUNCHA_RECEIPT_RATE_LIMIT``): 429 with
+   ``Retry-After``;
 4. concurrent event streams (``/api/v1/events/stream``) per principal: 429 beyond
    ``XUNCHA_MAX_STREAMS_PER_TOKEN``;
 5. the body: 413 when ``Content-Length`` announces more than the limit (1 MiB; evidence uploads
