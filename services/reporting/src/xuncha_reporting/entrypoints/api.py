@@ -34,6 +34,7 @@ from xuncha_reporting.entrypoints.audit import add_audit_api
 from xuncha_reporting.entrypoints.dashboard import add_dashboard
 from xuncha_reporting.entrypoints.routes.board import board_router
 from xuncha_reporting.entrypoints.routes.clues import clues_router
+from xuncha_reporting.entrypoints.routes.coalesced_read import CoalescedRead
 from xuncha_reporting.entrypoints.routes.deadlines import deadlines_router
 from xuncha_reporting.entrypoints.routes.feeds import feeds_router
 from xuncha_reporting.entrypoints.routes.ledger import ledger_router
@@ -50,13 +51,17 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     tables = tables or ProjectionTables()
     current = AuthDependencies(ctx.authenticator).current_principal
     handlers = handlers_from_context(ctx, tables)
+    # the projection's generation, read once for the requests that ask at once (and never
+    # older than the request): what every kept view and /views/version answer from
+    projection = tables
+    generation = CoalescedRead(lambda: projection.generation(ctx.pool))
     router = APIRouter(prefix="/api/v1")
     router.include_router(me_router(current))
-    router.include_router(linked_router(ctx, tables, current))
-    router.include_router(ledger_router(ctx, tables, current))
+    router.include_router(linked_router(ctx, tables, current, generation))
+    router.include_router(ledger_router(ctx, tables, current, generation))
     router.include_router(feeds_router(ctx, tables, handlers, current))
-    router.include_router(deadlines_router(ctx, tables, current))
-    router.include_router(lifecycle_router(ctx, tables, current))
+    router.include_router(deadlines_router(ctx, tables, current, generation))
+    router.include_router(lifecycle_router(ctx, tables, current, generation))
     router.include_router(clues_router(ctx, tables, current))
     router.include_router(office_summary_router(ctx, tables, current))
     router.include_router(board_router(ctx, tables, current))

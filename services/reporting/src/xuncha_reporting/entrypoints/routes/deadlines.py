@@ -24,7 +24,7 @@ from xuncha_reporting.adapters.projection_tables import (
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.deadlines import State, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
-from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
+from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
 
 
 class CaseLink(BaseModel):
@@ -82,12 +82,15 @@ def _visible(
 
 
 def deadlines_router(
-    ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
+    ctx: ServiceContext,
+    tables: ProjectionTables,
+    current: PrincipalDependency,
+    generation: GenerationRead,
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
     pages = DeadlinePages(tables.schema)
     # the pages read, by filters, page and projection generation
-    views = ProjectionViews(ctx.pool, tables, "deadlines")
+    views = ProjectionViews(ctx.pool, tables, "deadlines", generation)
 
     @router.get("/views/deadlines", response_model=Deadlines)
     async def deadlines(

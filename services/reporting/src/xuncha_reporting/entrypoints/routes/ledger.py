@@ -19,7 +19,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.ledger import china_date
-from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
+from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
 
 
 class LedgerReportOut(BaseModel):
@@ -81,11 +81,14 @@ class LedgerUnits(BaseModel):
 
 
 def ledger_router(
-    ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
+    ctx: ServiceContext,
+    tables: ProjectionTables,
+    current: PrincipalDependency,
+    generation: GenerationRead,
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
     # a unit's ledgers, by unit, date and projection generation
-    views = ProjectionViews(ctx.pool, tables, "ledger")
+    views = ProjectionViews(ctx.pool, tables, "ledger", generation)
 
     @router.get("/views/ledger", response_model=Ledger)
     async def ledger(

@@ -30,7 +30,7 @@ from xuncha_reporting.domain.lifecycle import (
     round_statistics,
     talent_pool,
 )
-from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
+from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
 
 
 def _scope_pattern(principal: Principal) -> str:
@@ -40,11 +40,14 @@ def _scope_pattern(principal: Principal) -> str:
 
 
 def lifecycle_router(
-    ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
+    ctx: ServiceContext,
+    tables: ProjectionTables,
+    current: PrincipalDependency,
+    generation: GenerationRead,
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
     # the coverage views computed, by scope, term and projection generation
-    views = ProjectionViews(ctx.pool, tables, "coverage")
+    views = ProjectionViews(ctx.pool, tables, "coverage", generation)
 
     @router.get("/views/coverage")
     async def coverage_view(

@@ -28,7 +28,7 @@ from xuncha_reporting.domain.linkage import (
     with_linkage,
 )
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
-from xuncha_reporting.entrypoints.routes.view_cache import ProjectionViews
+from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
 from xuncha_reporting.settings import STREAM_KEEPALIVE_SECONDS, STREAM_POLL_SECONDS
 
 
@@ -88,10 +88,14 @@ class Version(BaseModel):
 
 
 def linked_router(
-    ctx: ServiceContext, tables: ProjectionTables, current: PrincipalDependency
+    ctx: ServiceContext,
+    tables: ProjectionTables,
+    current: PrincipalDependency,
+    generation: GenerationRead,
 ) -> APIRouter:
     router = APIRouter(tags=["views"])
-    views = ProjectionViews(ctx.pool, tables, "linked")  # by scope and projection generation
+    # by scope and projection generation
+    views = ProjectionViews(ctx.pool, tables, "linked", generation)
 
     @router.get("/views/linked", response_model=LinkedView)
     async def linked(
@@ -137,7 +141,7 @@ def linked_router(
     @router.get("/views/version", response_model=Version)
     async def version(principal: Principal = Depends(current)) -> Version:
         """The projection version: changes whenever a projected event changed something."""
-        meta = await tables.meta(ctx.pool)
+        meta = (await generation()).values
         return Version(version=meta.get("version", 0), demo=bool(meta.get("demo", 0)))
 
     @router.get(

@@ -32,6 +32,9 @@ from xuncha_reporting.adapters.projection_tables import Generation, ProjectionTa
 
 V = TypeVar("V")
 
+#: the current generation, as ``ProjectionViews`` asks for it
+GenerationRead = Callable[[], Awaitable[Generation]]
+
 #: kept views per process (a scope, a term, a route: a city has a few dozen)
 CACHE_SIZE = 256
 #: seconds a kept view may be served (at equal generations)
@@ -137,14 +140,23 @@ class ViewCache:
 
 
 class ProjectionViews:
-    """Views of one projection kept per generation: ``view`` reads the current generation (one
-    small query, outside any transaction), and on a miss runs ``read`` in one snapshot with the
-    generation it read there, which the view is kept under."""
+    """Views of one projection kept per generation: ``view`` asks ``generation`` for the
+    current one (the process's ``CoalescedRead`` of ``ProjectionTables.generation``: one small
+    query outside any transaction, shared by the requests that ask at once, never older than
+    the request), and on a miss runs ``read`` in one snapshot with the generation it read
+    there, which the view is kept under."""
 
-    def __init__(self, pool: asyncpg.Pool, tables: ProjectionTables, name: str) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        tables: ProjectionTables,
+        name: str,
+        generation: GenerationRead,
+    ) -> None:
         """``name``: the views' label in the lookups metric."""
         self.pool = pool
         self.tables = tables
+        self.generation = generation
         self.cache = ViewCache(name=name)
 
     async def view(
@@ -158,5 +170,5 @@ class ProjectionViews:
                 generation = await self.tables.generation(conn)
                 return generation, await read(conn, generation)
 
-        view: V = await self.cache.view(key, await self.tables.generation(self.pool), compute)
+        view: V = await self.cache.view(key, await self.generation(), compute)
         return view
