@@ -39,6 +39,7 @@ test-unit: deps ## unit tests only (no infrastructure)
 	$(VENV)/pytest -m unit $(PYTEST_ARGS)
 
 bench: infra ## benchmarks (bench/), results in bench/results
+	@deploy/local/wrk.sh install
 	$(VENV)/python -m bench $(BENCH_ARGS)
 
 lint: deps ## ruff check, ruff format --check, mypy, import boundaries (lint-imports)

@@ -16,11 +16,11 @@ COPY'd by a process pool (one task per jurisdiction and round; ``workers`` proce
 2. replay: ``replay_as_of(now)``, the whole term replayed into a fresh schema;
 3. verify: ``audit_databases(kafka=False)``, what ``xuncha audit verify --no-kafka`` runs;
 4. reads: reporting started as a process on the scratch databases (as the dashboard benchmark
-   does), ``readers`` concurrent readers for ``read_seconds`` per endpoint — the linked view and
-   coverage of the city, the deadline summary of the city, the deadlines of the largest county
-   as the workbench's 期限预警 pages them (the first page of 全部, the whole history, and of the
-   warned and overdue ones it asks for by default), one unit's ledger of that county —
-   p50/p99 (goal p99 < 100 ms); baseline: the same readers
+   does), ``readers`` concurrent readers (``bench.readers``: wrk) for ``read_seconds`` per
+   endpoint — the linked view and coverage of the city, the deadline summary of the city, the
+   deadlines of the largest county as the workbench's 期限预警 pages them (the first page of
+   全部, the whole history, and of the warned and overdue ones it asks for by default), one
+   unit's ledger of that county — p50/p99 (goal p99 < 100 ms); baseline: the same readers
    on ``/api/v1/views/version`` (the cheapest authenticated read);
 5. the Excel ledger export (``/exports/ledger.xlsx``) of the largest county: time, rows,
    bytes; baseline: the same sheets as JSON (``/views/rectification-ledger``);
@@ -45,7 +45,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -68,11 +67,11 @@ from bench.common import (
     Metric,
     alternating,
     params_dict,
-    percentile,
     read_all_rate,
 )
 from bench.dashboard import _script, _service_env, _Stack, scratch_deployment
 from bench.nginx import serve_nginx
+from bench.readers import Reads, read_under_load
 from bench.term_data import (
     CITY,
     TERM_NO,
@@ -231,47 +230,23 @@ async def verify_rate(settings: Settings, expected: int) -> tuple[float, Any]:
 # ---- reads under load --------------------------------------------------------------------------
 
 
-async def readers_latency(
-    session: aiohttp.ClientSession,
-    url: str,
-    params: dict[str, str | list[str]],
-    readers: int,
-    seconds: float,
-) -> tuple[list[float], int]:
-    """``readers`` closed-loop readers GET ``url`` for ``seconds``; the sorted latencies (ms)
-    of every request sent and how many of them failed (non-200, transport error or the
-    client's timeout). A failed request counts with the time it took to fail: what its reader
-    waited, at least.
-
-    The readers use aiohttp, whose client costs about 0.4 ms of CPU per request here; httpx's
-    cost 5–6 ms, more than the service's own work, and on 2 cores the client's CPU is taken
-    from the service it measures (docs/performance.md, "A city's term at 2,000,000 events")."""
-    query = [(k, v) for k, vs in params.items() for v in ([vs] if isinstance(vs, str) else vs)]
-    latencies: list[float] = []
-    errors = 0
-    stop_at = time.perf_counter() + seconds
-
-    async def reader() -> None:
-        nonlocal errors
-        while time.perf_counter() < stop_at:
-            t0 = time.perf_counter()
-            try:
-                async with session.get(url, params=query) as resp:
-                    await resp.read()
-                    ok = resp.status == 200
-            except (aiohttp.ClientError, TimeoutError):
-                ok = False
-            latencies.append((time.perf_counter() - t0) * 1000)
-            if not ok:
-                errors += 1
-
-    await asyncio.gather(*(reader() for _ in range(readers)))
-    return sorted(latencies), errors
+async def readers(
+    client: httpx.AsyncClient, url: str, query: dict[str, str | list[str]], params: TermParams
+) -> Reads:
+    """``params.readers`` closed-loop readers (``bench.readers``: wrk) GET ``url`` with
+    ``client``'s bearer token for ``params.read_seconds``."""
+    return await read_under_load(
+        url,
+        query,
+        authorization=client.headers["Authorization"],
+        readers=params.readers,
+        seconds=params.read_seconds,
+        timeout=READ_TIMEOUT,
+    )
 
 
 async def read_endpoints(
     endpoints: list[tuple[str, httpx.AsyncClient, str, dict[str, str | list[str]]]],
-    sessions: dict[httpx.AsyncClient, aiohttp.ClientSession],
     clients: dict[httpx.AsyncClient, httpx.AsyncClient],
     base: str,
     params: TermParams,
@@ -292,23 +267,20 @@ async def read_endpoints(
         for r, order in alternating(params.rounds):
             for side in order:
                 target, asked = (path, query) if side == "subject" else ("/views/version", {})
-                lat, errors = await readers_latency(
-                    sessions[client], base + target, asked, params.readers, params.read_seconds
-                )
+                reads = await readers(client, base + target, asked, params)
                 await drain(clients[client])
                 figures = subject if side == "subject" else baseline
-                figures["p50"].append(percentile(lat, 50))
-                figures["p99"].append(percentile(lat, 99))
+                figures["p50"].append(reads.p50_ms)
+                figures["p99"].append(reads.p99_ms)
                 read_info[f"{prefix}{name}_{side}_r{r + 1}"] = {
-                    "requests": len(lat),
-                    "errors": errors,
-                    "per_s": round(len(lat) / params.read_seconds, 1),
+                    "requests": reads.requests,
+                    "errors": reads.errors,
+                    "per_s": round(reads.per_s, 1),
                 }
                 log(
                     f"term reads{' (' + topology + ')' if topology else ''} {name} round {r + 1} "
-                    f"{side}: p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms, "
-                    f"{len(lat) / params.read_seconds:.0f}/s"
-                    + (f", {errors} errors" if errors else "")
+                    f"{side}: p50 {reads.p50_ms:.1f} ms, p99 {reads.p99_ms:.1f} ms, "
+                    f"{reads.per_s:.0f}/s" + (f", {reads.errors} errors" if reads.errors else "")
                 )
         for q in ("p50", "p99"):
             metrics.append(
@@ -573,17 +545,6 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
             key=lambda k: (generated.ledger_units[k], k),
             default=f"{COUNTY}/{unit_name(COUNTY, 0)}",
         ).split("/", 1)[1]
-        # the readers' sessions: one connection per reader, kept alive
-        sessions = {
-            client: await stack.enter_async_context(
-                aiohttp.ClientSession(
-                    headers={"Authorization": client.headers["Authorization"]},
-                    connector=aiohttp.TCPConnector(limit=params.readers),
-                    timeout=aiohttp.ClientTimeout(total=READ_TIMEOUT),
-                )
-            )
-            for client in (city, county)
-        }
         endpoints: list[tuple[str, httpx.AsyncClient, str, dict[str, str | list[str]]]] = [
             ("linked", city, "/views/linked", {}),
             ("coverage", city, "/views/coverage", {"term_no": str(TERM_NO)}),
@@ -621,15 +582,13 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
         # a window of the readers first, not counted: the process's start-up work (joining its
         # consumer group, the first metric samples, autovacuum after the swap) lands there,
         # not in the first endpoint measured
-        lat, errors = await readers_latency(
-            sessions[city], base + "/views/version", {}, params.readers, params.read_seconds
-        )
+        warm = await readers(city, base + "/views/version", {}, params)
         await drain(city)
-        read_info["warmup"] = {"requests": len(lat), "errors": errors,
-                               "p99": round(percentile(lat, 99), 1)}  # fmt: skip
-        log(f"term reads warm-up (not counted): p99 {percentile(lat, 99):.1f} ms")
+        read_info["warmup"] = {"requests": warm.requests, "errors": warm.errors,
+                               "p99": round(warm.p99_ms, 1)}  # fmt: skip
+        log(f"term reads warm-up (not counted): p99 {warm.p99_ms:.1f} ms")
         metrics += await read_endpoints(
-            endpoints, sessions, {city: city, county: county}, base, params, read_info, "", log
+            endpoints, {city: city, county: county}, base, params, read_info, "", log
         )
         info["reads"] = read_info
         info["view_cache"] = await view_cache_lookups(city, stack_.urls["reporting"] + "/metrics")
@@ -662,7 +621,7 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
             info["read_copies"] = len(copies)
             before = [await views_served(city, u + "/metrics") for u in copies]
             metrics += await read_endpoints(
-                endpoints, sessions, balanced, front + "/api/v1", params, read_info,
+                endpoints, balanced, front + "/api/v1", params, read_info,
                 f"{len(copies)} copies behind nginx", log,
             )  # fmt: skip
             after = [await views_served(city, u + "/metrics") for u in copies]

@@ -13,6 +13,7 @@ else
 fi
 "$DEPLOY_DIR/browser.sh" install # the dashboard's browser tests use Debian's chromium
 "$DEPLOY_DIR/prometheus.sh" install # the alerting rules' test runs Debian's Prometheus
+"$DEPLOY_DIR/wrk.sh" install # the term benchmark's readers (its quick run is a test)
 # the workbench: its unit tests (Vitest), then the build its browser tests load
 "$DEPLOY_DIR/web.sh" test
 "$DEPLOY_DIR/web.sh" build
