@@ -245,6 +245,15 @@ async def readers(
     )
 
 
+async def timed_get(
+    client: httpx.AsyncClient, url: str, query: dict[str, str | list[str]]
+) -> float:
+    """Milliseconds of one GET of ``url`` (an error status raises)."""
+    t0 = time.perf_counter()
+    (await client.get(url, params=query, timeout=600)).raise_for_status()
+    return round((time.perf_counter() - t0) * 1000, 1)
+
+
 async def read_endpoints(
     endpoints: list[tuple[str, httpx.AsyncClient, str, dict[str, str | list[str]]]],
     clients: dict[httpx.AsyncClient, httpx.AsyncClient],
@@ -618,6 +627,14 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
             for client in balanced.values():  # every copy warm
                 for _ in range(4 * len(copies)):
                     (await client.get("/views/version")).raise_for_status()
+            # each view asked of each copy once, as the one copy's were before its readers: a
+            # copy computes a view the first time it is asked (then keeps it per generation);
+            # that first answer's time, per copy, is in ``first_read_ms``
+            info["first_read_ms"] = {
+                name: [await timed_get(client, u + "/api/v1" + path, query) for u in copies]
+                for name, client, path, query in endpoints
+            }
+            log(f"term: the first answer of each view, per copy (ms): {info['first_read_ms']}")
             info["read_copies"] = len(copies)
             before = [await views_served(city, u + "/metrics") for u in copies]
             metrics += await read_endpoints(

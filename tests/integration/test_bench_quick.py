@@ -78,6 +78,9 @@ def test_cli_quick_writes_results(infra, tmp_path: Path, monkeypatch: pytest.Mon
     assert doc["environment"]["postgres"]["synchronous_commit"]
 
 
+#: the reads the term benchmark measures under its readers
+TERM_READS = ("linked", "coverage", "deadlines_summary", "deadlines", "deadlines_open", "ledger")
+
 #: the linked view's figures the term generator counts itself
 TERM_FIGURES = (
     "petitions_received", "clues_registered", "clues_escalated", "clues_transferred",
@@ -112,19 +115,15 @@ async def test_term_benchmark_at_a_tiny_size(infra) -> None:
         )
     assert info["coverage_city"]["inspected"] == info["coverage_city"]["planned"] > 0
     metrics = {m.key: m for m in result.metrics}
-    for name in (
-        "linked",
-        "coverage",
-        "deadlines_summary",
-        "deadlines",
-        "deadlines_open",
-        "ledger",
-    ):
+    for name in TERM_READS:
         for q in ("p50", "p99"):
             for key in (f"read_{name}_{q}", f"read_2_copies_{name}_{q}"):  # one copy; two, nginx
                 m = metrics[key]
                 assert m.subject > 0 and m.baseline and m.baseline > 0, key
     assert info["read_copies"] == 2
+    # every view asked of each copy once before the readers (the second copy computes them)
+    assert set(info["first_read_ms"]) == set(TERM_READS)
+    assert all(len(ms) == 2 and min(ms) > 0 for ms in info["first_read_ms"].values())
     assert info["share_items_published_already"] > 0  # as in a deployment that ran the term
     assert all(n > 0 for n in info["views_served_per_copy"]), info["views_served_per_copy"]
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in info["reads"].values())
