@@ -7,12 +7,12 @@ county only, and a round outside what the caller sees answers 404, like an unkno
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.http.problems import not_found
@@ -36,10 +36,8 @@ from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, Proje
 
 
 def json_bytes(document: dict[str, Any]) -> bytes:
-    """``document`` as FastAPI's ``JSONResponse`` would send it (the same bytes)."""
-    return json.dumps(
-        jsonable_encoder(document), ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    ).encode("utf-8")
+    """``document`` as FastAPI would send it: the same bytes as its ``JSONResponse``."""
+    return bytes(JSONResponse(jsonable_encoder(document)).body)
 
 
 def _scope_pattern(principal: Principal) -> str:
