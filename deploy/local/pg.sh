@@ -86,6 +86,9 @@ checkpoint_timeout = 15min
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# crash recovery starts by syncing the data directory: one syncfs() of its file system instead
+# of an fsync() per file (thousands here), which took 20 s of a 37 s recovery
+recovery_init_sync_method = syncfs
 password_encryption = scram-sha-256
 log_timezone = 'UTC'
 timezone = 'UTC'
