@@ -1,6 +1,8 @@
 """Chaos under load: two supervised copies of every service, petitions posted at a steady rate
 through the whole chain (intake -> clues -> reporting), and SIGKILLs at random moments of a
 service copy, a Kafka broker (the leader of a busy partition) or PostgreSQL - at least 20 kills.
+A kill comes 1-4 s after the last one began; a service copy killed is one of those killed
+least often so far (each copy is killed, none kept in its supervisor's growing back-off).
 
 At the end: every acknowledged petition is in intake's history once and in the linked view
 exactly once, each became exactly one clue, no dead letter, ``xuncha audit verify`` passes; the
