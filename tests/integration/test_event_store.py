@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 
 import pytest
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.intake import PetitionReceived, PetitionReceivedV1
+from xuncha_shared.db import _decode_jsonb
 from xuncha_shared.envelope import GENESIS_HASH
 from xuncha_shared.eventstore import (
     NO_STREAM,
@@ -157,3 +159,24 @@ async def test_wrong_expected_version_is_a_typed_conflict(fresh_db, expected):
         await store.append("petition", "x", expected, [petition()])
     assert err.value.stream_id == "x"
     assert await store.stream_version("x") == 1
+
+
+async def test_json_documents_travel_in_binary_form_unchanged(fresh_db):
+    """The pools' JSON codecs (jsonb and json in PostgreSQL's binary wire format): a document
+    written is the document read, non-ASCII text and nesting included, and PostgreSQL stores
+    the same JSON value it would have parsed from text."""
+    document = {"摘要": "反映问题（测试）", "n": [1, 2, {"深": None, "ok": True}], "e": ""}
+    text = json.dumps(document, ensure_ascii=False)
+    async with fresh_db.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT $1::jsonb", document) == document
+        assert await conn.fetchval("SELECT $1::json", document) == document
+        assert await conn.fetchval("SELECT $1::jsonb = $2::text::jsonb", document, text)
+        assert await conn.fetchval("SELECT ($1::jsonb) ->> '摘要'", document) == "反映问题（测试）"
+        assert await conn.fetchval("SELECT $1::text::jsonb", text) == document
+        assert await conn.fetchval("SELECT $1::text::json", text) == document
+
+
+def test_an_unknown_jsonb_binary_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="jsonb binary version"):
+        _decode_jsonb(b"\x02{}")
+    assert _decode_jsonb(b"\x01" + '{"a": "中"}'.encode()) == {"a": "中"}

@@ -67,14 +67,41 @@ CREATE TABLE IF NOT EXISTS inbox (
 _MIGRATION_LOCK = 0x78756E6368610001  # pg_advisory_xact_lock key for schema changes
 
 
+#: the version byte that starts jsonb's binary form (then the document's text, UTF-8)
+_JSONB_VERSION = b"\x01"
+
+
+def _encode_jsonb(value: Any) -> bytes:
+    return _JSONB_VERSION + json.dumps(value).encode()
+
+
+def _decode_jsonb(data: bytes) -> Any:
+    if data[:1] != _JSONB_VERSION:
+        raise ValueError(f"unknown jsonb binary version {data[:1]!r}")
+    return orjson.loads(memoryview(data)[1:])
+
+
+def _encode_json(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # decoding is the main cost of reading events (read-all, replays, audits): orjson parses
     # the contracts' documents to the same values several times faster than the json module
-    # (it would read an integer beyond 64 bits as a float: no contract field is unbounded)
-    for name in ("jsonb", "json"):
-        await conn.set_type_codec(
-            name, encoder=json.dumps, decoder=orjson.loads, schema="pg_catalog"
-        )
+    # (it would read an integer beyond 64 bits as a float: no contract field is unbounded).
+    # In the binary wire format: orjson reads the document's UTF-8 bytes as they arrive, with
+    # no Python string made of them first (about 3 µs a stored event of read-all; written,
+    # the same JSON text as before)
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=_encode_jsonb,
+        decoder=_decode_jsonb,
+        schema="pg_catalog",
+        format="binary",
+    )
+    await conn.set_type_codec(
+        "json", encoder=_encode_json, decoder=orjson.loads, schema="pg_catalog", format="binary"
+    )
 
 
 #: a statement that may leave state in the session beyond its transaction: SET/RESET (a

@@ -202,6 +202,7 @@ def chain_hash(document: JsonDict) -> str:
 # --- fast paths for trusted data (the store's own rows; no validation) ----------------------
 
 _ENVELOPE_FIELDS: frozenset[str] = frozenset(EventEnvelope.model_fields)
+_ALL_FIELDS_SET: set[str] = set(_ENVELOPE_FIELDS)
 _new_object = object.__new__
 _set_attr = object.__setattr__
 _ACTORS: dict[tuple[str, str], Actor] = {}
@@ -226,7 +227,9 @@ def trusted_envelope(values: JsonDict) -> EventEnvelope:
     field, in declaration order, and becomes the instance's ``__dict__``."""
     envelope = _new_object(EventEnvelope)
     _set_attr(envelope, "__dict__", values)
-    _set_attr(envelope, "__pydantic_fields_set__", set(_ENVELOPE_FIELDS))
+    # one set shared by every trusted envelope: a frozen model never changes it (``model_copy``
+    # copies it before an update)
+    _set_attr(envelope, "__pydantic_fields_set__", _ALL_FIELDS_SET)
     _set_attr(envelope, "__pydantic_extra__", None)
     _set_attr(envelope, "__pydantic_private__", None)
     return envelope
