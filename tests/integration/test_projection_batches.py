@@ -255,6 +255,8 @@ async def test_the_bulk_fold_leaves_the_tables_the_statements_leave(fresh_db: An
                 await bulk.copy(conn, bulk_schema)
                 await conn.execute(index_ddl(bulk_schema))
                 await by_fold.close_all(conn)
+            # the pool's connection has its own JSON codecs again after the COPY's
+            assert await conn.fetchval("SELECT $1::jsonb", {"键": [1]}) == {"键": [1]}
             await by_sql.close_all(conn)
             diffs = await compare(conn, sql_schema, bulk_schema)
             assert all(d.equal for d in diffs), (seed, [d for d in diffs if not d.equal])

@@ -68,15 +68,15 @@ _MIGRATION_LOCK = 0x78756E6368610001  # pg_advisory_xact_lock key for schema cha
 
 
 #: the version byte that starts jsonb's binary form (then the document's text, UTF-8)
-_JSONB_VERSION = b"\x01"
+JSONB_VERSION = b"\x01"
 
 
 def _encode_jsonb(value: Any) -> bytes:
-    return _JSONB_VERSION + json.dumps(value).encode()
+    return JSONB_VERSION + json.dumps(value).encode()
 
 
 def _decode_jsonb(data: bytes) -> Any:
-    if data[:1] != _JSONB_VERSION:
+    if data[:1] != JSONB_VERSION:
         raise ValueError(f"unknown jsonb binary version {data[:1]!r}")
     return orjson.loads(memoryview(data)[1:])
 
@@ -85,7 +85,9 @@ def _encode_json(value: Any) -> bytes:
     return json.dumps(value).encode()
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def set_json_codecs(conn: asyncpg.Connection) -> None:
+    """The codecs of json and jsonb on every connection of the services (pools and ``connect``);
+    also what a connection goes back to after a COPY with codecs of its own."""
     # decoding is the main cost of reading events (read-all, replays, audits): orjson parses
     # the contracts' documents to the same values several times faster than the json module
     # (it would read an integer beyond 64 bits as a float: no contract field is unbounded).
@@ -102,6 +104,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
         "json", encoder=_encode_json, decoder=orjson.loads, schema="pg_catalog", format="binary"
     )
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await set_json_codecs(conn)
 
 
 #: a statement that may leave state in the session beyond its transaction: SET/RESET (a

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from xuncha_shared.db import JSONB_VERSION, set_json_codecs
 
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
 
@@ -232,12 +233,12 @@ class BulkTables:
                     )
                     written += len(rows)
         finally:
-            await conn.reset_type_codec("jsonb", schema="pg_catalog")
+            await set_json_codecs(conn)  # the connection's own codecs again (``db.connect``)
         return written
 
 
 def _jsonb_binary(text: str) -> bytes:
-    return b"\x01" + text.encode()
+    return JSONB_VERSION + text.encode()
 
 
 def _jsonb_text(data: bytes) -> str:
