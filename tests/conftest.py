@@ -8,13 +8,24 @@
   integration or e2e test asks for it.
 - ``fresh_db`` (function): a brand-new migrated database with ``.url`` and ``.pool``.
 - ``fresh_topics`` (function): every topic under a new unique prefix; yields the prefix.
+
+`make test` runs two pytest-xdist workers (tests/lanes.py): each worker gets its own PostgreSQL
+and Kafka, a test module runs whole on one worker, the modules of the shared e2e stack
+(tests/e2e/conftest.py) run together on one, and a module marked ``alone`` runs while the other
+worker waits.
 """
 
 from __future__ import annotations
 
+# first of all: an xdist worker moves onto its lane before xuncha_shared reads its settings
+from tests import lanes
+
+lanes.enter()
+
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from xuncha_shared import provision
@@ -26,8 +37,15 @@ TESTS_DIR = Path(__file__).resolve().parent
 FOLDER_MARKERS = {"unit": "unit", "integration": "integration", "e2e": "e2e"}
 
 
+#: the xdist group of the modules that share one service stack (tests/e2e/conftest.py)
+SHARED_STACK_GROUP = "shared-stack"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
+        if "default_stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(SHARED_STACK_GROUP))
         try:
             folder = item.path.resolve().relative_to(TESTS_DIR).parts[0]
         except ValueError:
@@ -37,10 +55,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, marker))
 
 
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: a module is one unit of work (its module-scoped fixtures are set up
+    once), and the modules of one ``xdist_group`` are one unit together."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleOrGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module, _, rest = nodeid.partition("::")
+            group = rest.rpartition("@")[2] if "@" in rest else ""
+            return f"@{group}" if group == SHARED_STACK_GROUP else module
+
+    return ModuleOrGroup(config, log)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_turn(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Under xdist, a module marked ``alone`` runs with no other worker's module beside it."""
+    alone = request.node.get_closest_marker("alone") is not None
+    with lanes.turn(tmp_path_factory.getbasetemp().parent, alone=alone):
+        yield
+
+
 @pytest.fixture(scope="session")
 async def infra(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infra]:
     state_dir = str(tmp_path_factory.mktemp("xuncha-state"))
-    session, backend = await start_infra(state_dir)
+    session, backend = await start_infra(state_dir, tmp_path_factory.getbasetemp().parent)
     try:
         yield session
     finally:

@@ -39,6 +39,8 @@ from xuncha_shared import provision, secrets
 from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.settings import SERVICES, Settings, database_url_for
 
+from tests import lanes
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_LOCAL = REPO_ROOT / "deploy" / "local"
 
@@ -218,6 +220,8 @@ class LocalBackend:
         self.kafka_users: dict[str, str] = {}
 
     def start(self) -> None:
+        if lanes.in_lane():
+            lanes.prepare_lane()
         self._run_scripts()
         # the scripts generated the secrets (a fresh machine) or found them: from now on every
         # Settings() of this process and of its subprocesses reads them
@@ -252,7 +256,19 @@ class LocalBackend:
                 )
 
     def stop(self) -> None:
-        """Left running: shared with ``make up`` and the next test run (``make down`` stops)."""
+        """Left running: shared with ``make up`` and the next test run (``make down`` stops).
+        A lane (tests/lanes.py) is this worker's alone: stopped, its data kept for the next."""
+        if not lanes.in_lane():
+            return
+        for script in ("kafka.sh", "pg.sh"):
+            subprocess.run(
+                [str(DEPLOY_LOCAL / script), "stop"],
+                cwd=REPO_ROOT,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
 
 
 class DockerBackend:
@@ -327,9 +343,16 @@ def make_backend() -> Backend:
 # ---- session life cycle ----------------------------------------------------------------------
 
 
-async def start_infra(state_dir: str) -> tuple[Infra, Backend]:
+async def start_infra(state_dir: str, run_folder: Path) -> tuple[Infra, Backend]:
+    """``run_folder``: shared by the xdist workers of this run, whose starts go one at a time
+    (a fresh machine's first start installs packages and fetches jars)."""
     backend = make_backend()
-    await asyncio.to_thread(backend.start)
+
+    def start() -> None:
+        with lanes.serialized(run_folder, "infra-start"):
+            backend.start()
+
+    await asyncio.to_thread(start)
     try:
         await provision.wait_for_postgres(backend.pg_admin_url, 60)
         await provision.wait_for_kafka(backend.kafka_bootstrap, 120)

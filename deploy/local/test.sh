@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: dependencies + PostgreSQL + Kafka, the workbench's Vitest tests and build, (started if needed; the services are not
-# needed: e2e tests start their own), then pytest over tests/. Extra arguments go to pytest.
+# needed: e2e tests start their own), then pytest over tests/ in two workers. Extra arguments go to pytest.
 # Exit code 5 (no test collected) counts as a failure.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -14,12 +14,32 @@ fi
 "$DEPLOY_DIR/browser.sh" install # the dashboard's browser tests use Debian's chromium
 "$DEPLOY_DIR/prometheus.sh" install # the alerting rules' test runs Debian's Prometheus
 "$DEPLOY_DIR/wrk.sh" install # the term benchmark's readers (its quick run is a test)
+# two pytest-xdist workers, each with a PostgreSQL and a Kafka of its own (tests/lanes.py): a
+# test module runs whole on one worker; XUNCHA_TEST_WORKERS=1 runs them all in this process.
+# The second worker's servers start now, beside the workbench's build (else the worker does).
+workers="${XUNCHA_TEST_WORKERS:-2}"
+[[ "$workers" =~ ^[1-9][0-9]*$ ]] || die "XUNCHA_TEST_WORKERS must be a whole number >= 1 (got $workers)"
+parallel=() lane_starts=()
+if ((workers > 1)); then
+    parallel=(-n "$workers" --dist loadgroup)
+    if [[ "${XUNCHA_TEST_INFRA:-auto}" != docker ]]; then
+        mkdir -p "$LOG_DIR"
+        for ((lane = 1; lane < workers; lane++)); do
+            (cd "$REPO_ROOT" && "$VENV/bin/python" -m tests.lanes start "$lane") \
+                >"$LOG_DIR/test-lane-$lane.log" 2>&1 &
+            lane_starts+=($!)
+        done
+    fi
+fi
 # the workbench: its unit tests (Vitest), then the build its browser tests load
 "$DEPLOY_DIR/web.sh" test
 "$DEPLOY_DIR/web.sh" build
+for ((i = 0; i < ${#lane_starts[@]}; i++)); do
+    wait "${lane_starts[$i]}" || warn "test lane $((i + 1)) did not start here (its worker tries again): $LOG_DIR/test-lane-$((i + 1)).log"
+done
 cd "$REPO_ROOT"
 rc=0
-"$VENV/bin/pytest" "$@" || rc=$?
+"$VENV/bin/pytest" "${parallel[@]}" "$@" || rc=$?
 if [[ $rc -eq 5 ]]; then
     die "pytest collected no tests (exit code 5): refusing to report success"
 fi

@@ -52,7 +52,8 @@ from xuncha_shared.kafka import client_options
 from tests.e2e.stack import LINCHUAN, Running, service_stack
 from tests.support.kafka_read import read_topic
 
-pytestmark = [pytest.mark.chaos, pytest.mark.timeout(1200)]
+# alone: the load and the kills are measured on a machine no other test module shares
+pytestmark = [pytest.mark.chaos, pytest.mark.alone, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("XUNCHA_CHAOS_KILLS", "20"))

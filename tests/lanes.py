@@ -1,0 +1,200 @@
+"""Test lanes: what lets `make test` run pytest in two processes (pytest-xdist) on one machine.
+
+The first worker (``gw0``) and a plain ``pytest`` use the local deployment's PostgreSQL and Kafka
+(``XUNCHA_LOCAL_STATE``, default <repo>/.xuncha). Every other worker ``gwN`` gets a *lane*: a
+PostgreSQL and a Kafka of the same kind (the same deploy/local scripts), with their state under
+``<state>/test-lanes/gwN`` and their ports 10 x N above the deployment's (15442, 19102, 19103 for
+``gw1`` by default). Why not share one cluster: the relays' commit-safe order waits for the
+cluster-wide snapshot xmin (docs/domain.md, docs/performance.md), so a long transaction of one
+worker's test (a bulk load, a lock held on purpose) would hold back the other worker's relays;
+and the chaos test kills PostgreSQL. A lane keeps its data between runs; its servers are stopped
+at the end of its worker's session (`make down` stops any left behind; `make clean` wipes them).
+
+``enter()`` runs in tests/conftest.py before anything imports ``xuncha_shared`` (whose settings
+read the ports at import); it moves this process and its subprocesses onto the lane.
+
+Two more things the workers share, through files in the run's temporary folder:
+- ``serialized(name)``: one worker at a time (starting infrastructure: the first fetch of the
+  Kafka jars or of the PostgreSQL package must not run twice at once);
+- ``turn(alone)``: a test module marked ``alone`` (the chaos test: it measures what a loaded
+  machine does under kills) runs while no other worker runs a module; the others wait for it,
+  and it waits for their current module to end. Without xdist both are no-ops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PORT_STEP = 10
+#: the environment a lane replaces (pointing at the deployment's servers, or derived from them)
+_DERIVED = (
+    "XUNCHA_SECRETS_DIR",
+    "XUNCHA_PG_ADMIN_URL",
+    "XUNCHA_DATABASE_URL",
+    "XUNCHA_KAFKA_BOOTSTRAP",
+    "XUNCHA_STATE_DIR",
+)
+
+
+def worker() -> str:
+    """``gw0``, ``gw1``, ... under pytest-xdist; empty otherwise."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def lane_number() -> int:
+    name = worker()
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0
+
+
+def base_state() -> Path:
+    """The local deployment's state folder (not a lane's)."""
+    return Path(os.environ.get("XUNCHA_BASE_STATE") or _state())
+
+
+def _state() -> str:
+    return os.environ.get("XUNCHA_LOCAL_STATE") or str(REPO_ROOT / ".xuncha")
+
+
+def _saved_brokers(state: Path) -> str:
+    topology = state / "topology"
+    if topology.is_file():
+        for line in topology.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "KAFKA_BROKERS" and value.strip() in ("1", "3"):
+                return value.strip()
+    return "1"
+
+
+def lane_environment(number: int, environ: dict[str, str]) -> dict[str, str]:
+    """The variables that put lane ``number`` (>= 1) of ``environ``'s deployment in place."""
+    base = Path(environ.get("XUNCHA_LOCAL_STATE") or REPO_ROOT / ".xuncha")
+    brokers = environ.get("KAFKA_BROKERS") or _saved_brokers(base)
+    pg = int(environ.get("XUNCHA_PG_PORT") or 15432)
+    kafka = int(environ.get("XUNCHA_KAFKA_PORT") or 19092)
+    # lib.sh's defaults: the controller next to a single broker, 100 above three of them
+    default_controller = kafka + 1 if brokers == "1" else kafka + 100
+    controller = int(environ.get("XUNCHA_KAFKA_CONTROLLER_PORT") or default_controller)
+    shift = PORT_STEP * number
+    return {
+        "XUNCHA_BASE_STATE": str(base),
+        "XUNCHA_LOCAL_STATE": str(base / "test-lanes" / f"gw{number}"),
+        "XUNCHA_PG_PORT": str(pg + shift),
+        "XUNCHA_KAFKA_PORT": str(kafka + shift),
+        "XUNCHA_KAFKA_CONTROLLER_PORT": str(controller + shift),
+        "KAFKA_BROKERS": brokers,
+    }
+
+
+def enter() -> None:
+    """Move this worker onto its lane (nothing for ``gw0`` or without xdist)."""
+    number = lane_number()
+    if number == 0:
+        return
+    lane = lane_environment(number, dict(os.environ))
+    for key in _DERIVED:
+        os.environ.pop(key, None)
+    os.environ.update(lane)
+
+
+def in_lane() -> bool:
+    return "XUNCHA_BASE_STATE" in os.environ
+
+
+def prepare_lane() -> None:
+    """Before the deploy scripts start the lane: its topology (what `make up` records) and its
+    Kafka jars, hard links to the deployment's when those are complete (no second download), and
+    ``lane.env``, which `make down` reads to stop the lane."""
+    state = Path(os.environ["XUNCHA_LOCAL_STATE"])
+    state.mkdir(parents=True, exist_ok=True)
+    brokers = os.environ.get("KAFKA_BROKERS", "1")
+    (state / "topology").write_text(f"REPLICAS=1\nKAFKA_BROKERS={brokers}\n")
+    keys = ("XUNCHA_LOCAL_STATE", "XUNCHA_PG_PORT", "XUNCHA_KAFKA_PORT")
+    keys += ("XUNCHA_KAFKA_CONTROLLER_PORT",)
+    (state / "lane.env").write_text("".join(f"{key}={os.environ[key]}\n" for key in keys))
+    libs, base_libs = state / "kafka" / "libs", base_state() / "kafka" / "libs"
+    marker, base_marker = libs / ".complete", base_libs / ".complete"
+    if base_marker.is_file() and (
+        not marker.is_file() or marker.read_text() != base_marker.read_text()
+    ):
+        shutil.rmtree(libs, ignore_errors=True)
+        libs.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(base_libs, libs, copy_function=os.link)
+
+
+def _shared_folder(run_folder: Path) -> Path:
+    folder = run_folder / "xuncha-lanes"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def serialized(run_folder: Path, name: str) -> Iterator[None]:
+    """One worker of this run at a time."""
+    if not worker():
+        yield
+        return
+    with (_shared_folder(run_folder) / f"{name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def turn(run_folder: Path, *, alone: bool) -> Iterator[None]:
+    """A module's turn: shared with the other workers' modules, or ``alone``. A worker that
+    wants to run alone says so first (``alone.wanted``), so the others stop starting modules
+    and it is not kept waiting by a stream of them."""
+    if not worker():
+        yield
+        return
+    folder = _shared_folder(run_folder)
+    wanted = folder / f"alone.wanted.{worker()}"
+    with (folder / "turn.lock").open("a") as handle:
+        if alone:
+            wanted.touch()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            while any(folder.glob("alone.wanted.*")):
+                time.sleep(0.2)
+            fcntl.flock(handle, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            wanted.unlink(missing_ok=True)
+
+
+def start(number: int) -> None:
+    """Start lane ``number`` now (``python -m tests.lanes start N``: `make test` starts the lanes
+    while it builds the workbench, so the workers find them running)."""
+    import subprocess
+
+    os.environ.update(lane_environment(number, dict(os.environ)))
+    for key in _DERIVED:
+        os.environ.pop(key, None)
+    prepare_lane()
+    for script in ("pg.sh", "kafka.sh"):
+        subprocess.run(
+            [str(REPO_ROOT / "deploy" / "local" / script), "start"],
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            check=True,
+            timeout=600,
+        )
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "start" or not sys.argv[2].isdigit():
+        sys.exit("usage: python -m tests.lanes start N   (N >= 1: the lane of worker gwN)")
+    start(int(sys.argv[2]))
