@@ -80,6 +80,24 @@ def _module_turn(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         yield
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What a test recorded as its ``summary`` property (``record_property``), e.g. the chaos
+    test's kills and refused requests: shown at the end of every run, also from xdist workers
+    (whose printed output is not)."""
+    lines = [
+        f"{report.nodeid}: {value}"
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "call") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "summary"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "test summaries")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 async def infra(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infra]:
     state_dir = str(tmp_path_factory.mktemp("xuncha-state"))

@@ -316,7 +316,9 @@ async def _petitions_in_intake(stack: Running, ids: list[str]) -> list[asyncpg.R
         await conn.close()
 
 
-async def test_kills_under_load_lose_nothing_and_double_nothing(stack: Running, infra) -> None:
+async def test_kills_under_load_lose_nothing_and_double_nothing(
+    stack: Running, infra, record_property
+) -> None:
     seed = int(os.environ.get("XUNCHA_CHAOS_SEED") or time.time())
     chaos = Chaos(stack, infra, seed)
     before = await _linked_row(stack)
@@ -351,13 +353,15 @@ async def test_kills_under_load_lose_nothing_and_double_nothing(stack: Running, 
         load.stop.set()
         await asyncio.gather(*posters)
     elapsed = time.monotonic() - started
-    print(
-        f"\nchaos (seed {seed}, {chaos.brokers} broker(s)): {sum(chaos.kills.values())} kills "
+    summary = (
+        f"chaos (seed {seed}, {chaos.brokers} broker(s)): {sum(chaos.kills.values())} kills "
         f"{dict(chaos.kills)} in {elapsed:.0f} s; {len(load.acked)} petitions acknowledged "
         f"({len(load.acked) / elapsed:.1f}/s), {load.refused} refused while something was "
         f"down, {load.failed_over} sent to the other copy after a refused connection; the "
         f"slowest answer took {load.slowest:.1f} s"
     )
+    print("\n" + summary)
+    record_property("summary", summary)  # in the run's closing summary (tests/conftest.py)
     print("chaos: each kill (choosing and killing), s:", [(v, round(t, 1)) for v, t in choices])
     assert load.unexpected == []
     assert len(load.acked) > 0
