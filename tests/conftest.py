@@ -53,15 +53,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = FOLDER_MARKERS.get(folder)
         if marker and not item.get_closest_marker(marker):
             item.add_marker(getattr(pytest.mark, marker))
+    # a module that runs alone first, then the unit tests, which under xdist run beside it (they
+    # start no server), then the rest in their order (a stable sort)
+    items.sort(key=lambda item: 0 if item.get_closest_marker("alone") else 1 if _unit(item) else 2)
+
+
+def _unit(node: pytest.Item | pytest.Collector) -> bool:
+    try:
+        return node.path.resolve().relative_to(TESTS_DIR).parts[0] == "unit"
+    except ValueError:
+        return False
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadgroup``: a module is one unit of work (its module-scoped fixtures are set up
-    once), and the modules of one ``xdist_group`` are one unit together."""
+    once), and the modules of one ``xdist_group`` are one unit together. Units are handed out in
+    the order of collection (not xdist's default, the most tests first): the chaos test and the
+    unit tests beside it, then the heavy e2e modules; each worker runs a subsequence of the order
+    of a plain ``pytest``, so no module runs after one it used to run before."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False
 
     class ModuleOrGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -74,7 +89,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 @pytest.fixture(scope="module", autouse=True)
 def _module_turn(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Under xdist, a module marked ``alone`` runs with no other worker's module beside it."""
+    """Under xdist, a module marked ``alone`` runs with no other worker's module beside it but
+    unit tests (which start no server and touch no shared state)."""
+    if _unit(request.node):
+        yield
+        return
     alone = request.node.get_closest_marker("alone") is not None
     with lanes.turn(tmp_path_factory.getbasetemp().parent, alone=alone):
         yield

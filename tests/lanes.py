@@ -16,9 +16,11 @@ read the ports at import); it moves this process and its subprocesses onto the l
 Two more things the workers share, through files in the run's temporary folder:
 - ``serialized(name)``: one worker at a time (starting infrastructure: the first fetch of the
   Kafka jars or of the PostgreSQL package must not run twice at once);
-- ``turn(alone)``: a test module marked ``alone`` (the chaos test: it measures what a loaded
-  machine does under kills) runs while no other worker runs a module; the others wait for it,
-  and it waits for their current module to end. Without xdist both are no-ops.
+- ``turn(alone)``: a test module marked ``alone`` (the chaos test: it kills servers under load
+  and bounds how long an answer may take) runs while no other worker runs an integration or e2e
+  module; the others wait for it, and it waits for their current module to end. Unit modules
+  take no turn: collected right after it (tests/conftest.py), they run beside it. Without xdist
+  both are no-ops.
 """
 
 from __future__ import annotations
