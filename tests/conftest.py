@@ -80,23 +80,31 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class ModuleOrGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module, _, rest = nodeid.partition("::")
-            group = rest.rpartition("@")[2] if "@" in rest else ""
-            return f"@{group}" if group == SHARED_STACK_GROUP else module
+            return lanes.unit_of_work(nodeid, SHARED_STACK_GROUP)
 
     return ModuleOrGroup(config, log)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _module_turn(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Under xdist, a module marked ``alone`` runs with no other worker's module beside it but
-    unit tests (which start no server and touch no shared state)."""
-    if _unit(request.node):
-        yield
-        return
-    alone = request.node.get_closest_marker("alone") is not None
-    with lanes.turn(tmp_path_factory.getbasetemp().parent, alone=alone):
-        yield
+_TURNS = pytest.StashKey[lanes.Turns]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # around pytest-timeout's: a wait is no test time
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Under xdist, a module's turn (tests/lanes.py) is taken before its first test and given back
+    after its last one's teardown (the module's fixtures torn down): a module marked ``alone``
+    runs with no other worker's module beside it but unit tests (they start no server)."""
+    # a worker's base temp is <the run's>/gwN (xdist): the run's folder is shared by the workers
+    basetemp = item.config.option.basetemp
+    run_folder = Path(basetemp).parent if basetemp else TESTS_DIR
+    turns = item.config.stash.setdefault(_TURNS, lanes.Turns(run_folder))
+    module = item.getparent(pytest.Module)
+    if not turns.holding and not _unit(item):
+        turns.take(alone=module is not None and module.get_closest_marker("alone") is not None)
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or nextitem.getparent(pytest.Module) is not module:
+            turns.give_back()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

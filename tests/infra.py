@@ -19,7 +19,7 @@ process its own principal (``kafka_users``), whose ACLs for a topic prefix
 
 Under pytest-xdist (`make test`: two workers) the second worker's "local deployment" is its lane,
 a PostgreSQL and a Kafka of its own (tests/lanes.py): ``LocalBackend`` starts it with the same
-scripts, one worker's start at a time, and stops it at the end of that worker's session.
+scripts, one worker's start at a time, and stops it at the end of the last session using it.
 
 Every session isolates itself with a fresh ``run_id``: databases and roles ``<run_id>_<svc>``,
 topics ``<run_id>.<topic>``; they are dropped at the end of the session, so reruns and a
@@ -36,7 +36,7 @@ import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import asyncpg
 from xuncha_shared import provision, secrets
@@ -222,10 +222,12 @@ class LocalBackend:
         self.pg_admin_url = ""
         self.kafka_bootstrap = ""
         self.kafka_users: dict[str, str] = {}
+        self._lane_users: IO[str] | None = None
 
     def start(self) -> None:
         if lanes.in_lane():
             lanes.prepare_lane()
+            self._lane_users = lanes.hold_lane()  # no other session stops it under this one
         self._run_scripts()
         # the scripts generated the secrets (a fresh machine) or found them: from now on every
         # Settings() of this process and of its subprocesses reads them
@@ -261,18 +263,11 @@ class LocalBackend:
 
     def stop(self) -> None:
         """Left running: shared with ``make up`` and the next test run (``make down`` stops).
-        A lane (tests/lanes.py) is this worker's alone: stopped, its data kept for the next."""
-        if not lanes.in_lane():
-            return
-        for script in ("kafka.sh", "pg.sh"):
-            subprocess.run(
-                [str(DEPLOY_LOCAL / script), "stop"],
-                cwd=REPO_ROOT,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=120,
-                check=False,
-            )
+        A lane (tests/lanes.py) is stopped, its data kept for the next, by the last session
+        using it."""
+        if self._lane_users is not None:
+            handle, self._lane_users = self._lane_users, None
+            lanes.release_lane(handle)
 
 
 class DockerBackend:

@@ -16,11 +16,17 @@ read the ports at import); it moves this process and its subprocesses onto the l
 Two more things the workers share, through files in the run's temporary folder:
 - ``serialized(name)``: one worker at a time (starting infrastructure: the first fetch of the
   Kafka jars or of the PostgreSQL package must not run twice at once);
-- ``turn(alone)``: a test module marked ``alone`` (the chaos test: it kills servers under load
-  and bounds how long an answer may take) runs while no other worker runs an integration or e2e
+- ``Turns``: a test module marked ``alone`` (the chaos test: it kills servers under load and
+  bounds how long an answer may take) runs while no other worker runs an integration or e2e
   module; the others wait for it, and it waits for their current module to end. Unit modules
-  take no turn: collected right after it (tests/conftest.py), they run beside it. Without xdist
-  both are no-ops.
+  take no turn: collected right after it (tests/conftest.py), they run beside it. The turn is
+  taken outside the tests' timeouts (a hook around each test's run, tests/conftest.py), and only
+  with flock: a worker that dies lets go of its turn with its last file.
+Without xdist both are no-ops.
+
+Two runs at once (a `make test` and a `pytest -n 2` in the same checkout) share a lane, as they
+share the deployment's servers, each with its own databases and topics: each session holds the
+lane's ``users.lock`` shared, and the last one to finish stops it.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shlex
 import shutil
-import time
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PORT_STEP = 10
@@ -40,7 +48,11 @@ _DERIVED = (
     "XUNCHA_SECRETS_DIR",
     "XUNCHA_PG_ADMIN_URL",
     "XUNCHA_DATABASE_URL",
+    "XUNCHA_AUDIT_DATABASE_URL",
     "XUNCHA_KAFKA_BOOTSTRAP",
+    "XUNCHA_KAFKA_SECURITY_PROTOCOL",
+    "XUNCHA_KAFKA_USERNAME",
+    "XUNCHA_KAFKA_PASSWORD",
     "XUNCHA_STATE_DIR",
 )
 
@@ -119,7 +131,8 @@ def prepare_lane() -> None:
     (state / "topology").write_text(f"REPLICAS=1\nKAFKA_BROKERS={brokers}\n")
     keys = ("XUNCHA_LOCAL_STATE", "XUNCHA_PG_PORT", "XUNCHA_KAFKA_PORT")
     keys += ("XUNCHA_KAFKA_CONTROLLER_PORT",)
-    (state / "lane.env").write_text("".join(f"{key}={os.environ[key]}\n" for key in keys))
+    lines = (f"{key}={shlex.quote(os.environ[key])}\n" for key in keys)
+    (state / "lane.env").write_text("".join(lines))
     libs, base_libs = state / "kafka" / "libs", base_state() / "kafka" / "libs"
     marker, base_marker = libs / ".complete", base_libs / ".complete"
     if base_marker.is_file() and (
@@ -130,10 +143,67 @@ def prepare_lane() -> None:
         shutil.copytree(base_libs, libs, copy_function=os.link)
 
 
+def _scripts(command: str, *, check: bool) -> None:
+    """``pg.sh``/``kafka.sh`` ``start`` or ``stop`` with this process's (the lane's) environment."""
+    order = ("pg.sh", "kafka.sh") if command == "start" else ("kafka.sh", "pg.sh")
+    for script in order:
+        subprocess.run(
+            [str(REPO_ROOT / "deploy" / "local" / script), command],
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            capture_output=not check,
+            check=check,
+            timeout=600,
+        )
+
+
+def hold_lane() -> IO[str]:
+    """This session uses the lane: ``users.lock`` held shared until ``release_lane``."""
+    state = Path(os.environ["XUNCHA_LOCAL_STATE"])
+    state.mkdir(parents=True, exist_ok=True)
+    handle = (state / "users.lock").open("a")
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
+def release_lane(handle: IO[str] | None = None) -> bool:
+    """Stop the lane's servers unless another session still uses it (its data stays); True when
+    stopped."""
+    state = Path(os.environ["XUNCHA_LOCAL_STATE"])
+    if handle is None:
+        if not state.is_dir():
+            return False
+        handle = (state / "users.lock").open("a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        _scripts("stop", check=False)
+        return True
+    finally:
+        handle.close()
+
+
 def _shared_folder(run_folder: Path) -> Path:
     folder = run_folder / "xuncha-lanes"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _locked(path: Path, how: int) -> IO[str]:
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, how)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _unlock(handle: IO[str]) -> None:
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()
 
 
 @contextlib.contextmanager
@@ -142,61 +212,108 @@ def serialized(run_folder: Path, name: str) -> Iterator[None]:
     if not worker():
         yield
         return
-    with (_shared_folder(run_folder) / f"{name}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    handle = _locked(_shared_folder(run_folder) / f"{name}.lock", fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        _unlock(handle)
+
+
+@contextlib.contextmanager
+def machine_lock(name: str) -> Iterator[None]:
+    """One process at a time on this machine's deployment (every run and worker): e.g. building
+    web/dist, which the other worker's browser tests may be serving."""
+    folder = base_state() / "test-lanes"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = _locked(folder / f"{name}.lock", fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        _unlock(handle)
+
+
+class Turns:
+    """This worker's turns (see the module's docstring). A turn ``alone`` holds ``gate.lock``
+    exclusively while it waits for ``turn.lock`` and while its module runs; any other turn passes
+    the gate (shared, for a moment) before it takes ``turn.lock`` shared. So nobody starts beside
+    a module that runs alone, nor while one waits for the modules already running to end."""
+
+    def __init__(self, run_folder: Path) -> None:
+        self.run_folder = run_folder
+        self._held: list[IO[str]] = []
+
+    @property
+    def holding(self) -> bool:
+        return bool(self._held)
+
+    def take(self, *, alone: bool) -> None:
+        assert not self._held, "a turn is already held"
+        if not worker():
+            return
+        folder = _shared_folder(self.run_folder)
+        if alone:
+            gate = _locked(folder / "gate.lock", fcntl.LOCK_EX)
+            try:
+                self._held = [_locked(folder / "turn.lock", fcntl.LOCK_EX), gate]
+            except BaseException:
+                _unlock(gate)
+                raise
+        else:
+            gate = _locked(folder / "gate.lock", fcntl.LOCK_SH)
+            try:
+                self._held = [_locked(folder / "turn.lock", fcntl.LOCK_SH)]
+            finally:
+                _unlock(gate)
+
+    def give_back(self) -> None:
+        held, self._held = self._held, []
+        for handle in held:
+            _unlock(handle)
 
 
 @contextlib.contextmanager
 def turn(run_folder: Path, *, alone: bool) -> Iterator[None]:
-    """A module's turn: shared with the other workers' modules, or ``alone``. A worker that
-    wants to run alone says so first (``alone.wanted``), so the others stop starting modules
-    and it is not kept waiting by a stream of them."""
-    if not worker():
+    """One turn as a context (the hook in tests/conftest.py keeps one across a module's tests)."""
+    turns = Turns(run_folder)
+    turns.take(alone=alone)
+    try:
         yield
-        return
-    folder = _shared_folder(run_folder)
-    wanted = folder / f"alone.wanted.{worker()}"
-    with (folder / "turn.lock").open("a") as handle:
-        if alone:
-            wanted.touch()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        else:
-            while any(folder.glob("alone.wanted.*")):
-                time.sleep(0.2)
-            fcntl.flock(handle, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            wanted.unlink(missing_ok=True)
+    finally:
+        turns.give_back()
+
+
+def unit_of_work(nodeid: str, group: str) -> str:
+    """The unit of work of a test under xdist: its module, or ``@group`` for the tests that xdist
+    marked with that group (``<nodeid>@<group>``)."""
+    module, _, rest = nodeid.partition("::")
+    return f"@{group}" if "@" in rest and rest.rpartition("@")[2] == group else module
+
+
+def _enter_lane(number: int) -> None:
+    os.environ.update(lane_environment(number, dict(os.environ)))
+    for key in _DERIVED:
+        os.environ.pop(key, None)
 
 
 def start(number: int) -> None:
     """Start lane ``number`` now (``python -m tests.lanes start N``: `make test` starts the lanes
     while it builds the workbench, so the workers find them running)."""
-    import subprocess
-
-    os.environ.update(lane_environment(number, dict(os.environ)))
-    for key in _DERIVED:
-        os.environ.pop(key, None)
+    _enter_lane(number)
     prepare_lane()
-    for script in ("pg.sh", "kafka.sh"):
-        subprocess.run(
-            [str(REPO_ROOT / "deploy" / "local" / script), "start"],
-            cwd=REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            check=True,
-            timeout=600,
-        )
+    _scripts("start", check=True)
+
+
+def stop(number: int) -> None:
+    """Stop lane ``number`` unless a session uses it (``python -m tests.lanes stop N``: the end of
+    `make test`, also when pytest never reached the lane's worker)."""
+    _enter_lane(number)
+    release_lane()
 
 
 if __name__ == "__main__":
     import sys
 
-    if len(sys.argv) != 3 or sys.argv[1] != "start" or not sys.argv[2].isdigit():
-        sys.exit("usage: python -m tests.lanes start N   (N >= 1: the lane of worker gwN)")
-    start(int(sys.argv[2]))
+    commands = {"start": start, "stop": stop}
+    if len(sys.argv) != 3 or sys.argv[1] not in commands or not sys.argv[2].isdigit():
+        sys.exit("usage: python -m tests.lanes start|stop N   (N >= 1: the lane of worker gwN)")
+    commands[sys.argv[1]](int(sys.argv[2]))

@@ -20,9 +20,15 @@ fi
 workers="${XUNCHA_TEST_WORKERS:-2}"
 [[ "$workers" =~ ^[1-9][0-9]*$ ]] || die "XUNCHA_TEST_WORKERS must be a whole number >= 1 (got $workers)"
 parallel=() lane_starts=()
+stop_lanes() { # at the end, also when pytest never reached a lane (a lane in use is left)
+    for ((lane = 1; lane < workers; lane++)); do
+        (cd "$REPO_ROOT" && "$VENV/bin/python" -m tests.lanes stop "$lane") >>"$LOG_DIR/test-lane-$lane.log" 2>&1 || true
+    done
+}
 if ((workers > 1)); then
     parallel=(-n "$workers" --dist loadgroup)
     if [[ "${XUNCHA_TEST_INFRA:-auto}" != docker ]]; then
+        trap 'wait || true; stop_lanes' EXIT
         mkdir -p "$LOG_DIR"
         for ((lane = 1; lane < workers; lane++)); do
             (cd "$REPO_ROOT" && "$VENV/bin/python" -m tests.lanes start "$lane") \

@@ -6,11 +6,13 @@ the chromium launch settings and small Element Plus helpers for Playwright."""
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bench.nginx import DIST, REPO, serve_nginx
+from tests import lanes
 
 ARTIFACTS = REPO / "test-artifacts" / "workbench"
 CHROMIUM = "/usr/bin/chromium"
@@ -30,8 +32,12 @@ CHROMIUM_ARGS = [
 
 
 def ensure_built() -> None:
-    """web/dist as deploy/local/web.sh builds it (a no-op when sources and lock are unchanged)."""
-    subprocess.run([str(REPO / "deploy/local/web.sh"), "build"], check=True, cwd=REPO)
+    """web/dist as deploy/local/web.sh builds it (a no-op when sources and lock are unchanged).
+    Its build stamp is the deployment's, also on an xdist worker's lane (tests/lanes.py), and one
+    build at a time: the other worker's browser tests may be serving web/dist."""
+    env = {**os.environ, "XUNCHA_LOCAL_STATE": str(lanes.base_state())}
+    with lanes.machine_lock("web-build"):
+        subprocess.run([str(REPO / "deploy/local/web.sh"), "build"], check=True, cwd=REPO, env=env)
     assert (DIST / "index.html").is_file()
 
 
