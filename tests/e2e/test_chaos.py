@@ -9,7 +9,9 @@ exactly once, each became exactly one clue, no dead letter, ``xuncha audit verif
 test prints how many requests were refused while something was down.
 
 No timing assertion: the waits are bounds for a broken system, not goals. It takes a few
-minutes (marked ``chaos``, part of ``make test``; ``pytest -m 'not chaos'`` leaves it out).
+minutes (marked ``chaos``, part of ``make test``; ``pytest -m 'not chaos'`` leaves it out). Marked
+``alone`` too: in ``make test``'s two workers it runs first, with only unit tests beside it
+(tests/lanes.py), and prints its summary at the end of the run.
 
 Brokers are killed only when the session's Kafka is the local deployment's and has three of them
 (``make up KAFKA_BROKERS=3``): the test kills the leader of a busy partition (its JVM) and its
