@@ -53,25 +53,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = FOLDER_MARKERS.get(folder)
         if marker and not item.get_closest_marker(marker):
             item.add_marker(getattr(pytest.mark, marker))
-    # a module that runs alone first, then the unit tests, which under xdist run beside it (they
-    # start no server), then the rest in their order (a stable sort)
-    items.sort(key=lambda item: 0 if item.get_closest_marker("alone") else 1 if _unit(item) else 2)
-
-
-def _unit(node: pytest.Item | pytest.Collector) -> bool:
-    try:
-        return node.path.resolve().relative_to(TESTS_DIR).parts[0] == "unit"
-    except ValueError:
-        return False
+    # a module that runs alone first (it is the first e2e module anyway), then the rest in their
+    # order (a stable sort)
+    items.sort(key=lambda item: 0 if item.get_closest_marker("alone") else 1)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadgroup``: a module is one unit of work (its module-scoped fixtures are set up
     once), and the modules of one ``xdist_group`` are one unit together. Units are handed out in
-    the order of collection (not xdist's default, the most tests first): the chaos test and the
-    unit tests beside it, then the heavy e2e modules; each worker runs a subsequence of the order
-    of a plain ``pytest``, so no module runs after one it used to run before."""
+    the order of collection (not xdist's default, the most tests first): the chaos test, then
+    the heavy e2e modules, the integration and the unit tests; each worker runs a subsequence of
+    the order of a plain ``pytest``, so no module runs after one it used to run before."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -92,13 +85,13 @@ _TURNS = pytest.StashKey[lanes.Turns]()
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     """Under xdist, a module's turn (tests/lanes.py) is taken before its first test and given back
     after its last one's teardown (the module's fixtures torn down): a module marked ``alone``
-    runs with no other worker's module beside it but unit tests (they start no server)."""
+    runs with no other worker's module beside it."""
     # a worker's base temp is <the run's>/gwN (xdist): the run's folder is shared by the workers
     basetemp = item.config.option.basetemp
     run_folder = Path(basetemp).parent if basetemp else TESTS_DIR
     turns = item.config.stash.setdefault(_TURNS, lanes.Turns(run_folder))
     module = item.getparent(pytest.Module)
-    if not turns.holding and not _unit(item):
+    if not turns.holding:
         turns.take(alone=module is not None and module.get_closest_marker("alone") is not None)
     try:
         return (yield)
