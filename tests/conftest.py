@@ -62,14 +62,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadgroup``: a module is one unit of work (its module-scoped fixtures are set up
     once), and the modules of one ``xdist_group`` are one unit together. Units are handed out in
-    the order of collection (not xdist's default, the most tests first): the chaos test, then
-    the heavy e2e modules, the integration and the unit tests; each worker runs a subsequence of
-    the order of a plain ``pytest``, so no module runs after one it used to run before."""
+    xdist's order, the units with the most tests first (the chaos test, marked ``alone``, is
+    collected first and keeps its place among the units of one test). Handing them out in the
+    order of collection instead put the heavy e2e modules, two service stacks and two browsers,
+    side by side on two cores, and the suite took longer (docs/performance.md)."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
-
-    config.option.loadscopereorder = False
 
     class ModuleOrGroup(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
