@@ -9,10 +9,10 @@
 - ``fresh_db`` (function): a brand-new migrated database with ``.url`` and ``.pool``.
 - ``fresh_topics`` (function): every topic under a new unique prefix; yields the prefix.
 
-`make test` runs two pytest-xdist workers (tests/lanes.py): each worker gets its own PostgreSQL
-and Kafka, a test module runs whole on one worker, the modules of the shared e2e stack
-(tests/e2e/conftest.py) run together on one, and a module marked ``alone`` runs while the other
-worker waits.
+`XUNCHA_TEST_WORKERS=2 make test` runs two pytest-xdist workers (tests/lanes.py): each worker
+gets its own PostgreSQL and Kafka, a test module runs whole on one worker, the modules of the
+shared e2e stack (tests/e2e/conftest.py) run together on one, and a module marked ``alone`` runs
+while the other worker waits.
 """
 
 from __future__ import annotations

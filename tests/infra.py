@@ -17,9 +17,10 @@ Kafka as the admin principal; ``Infra.env(service, service_principal=True)`` giv
 process its own principal (``kafka_users``), whose ACLs for a topic prefix
 ``provision.ensure_service_acls`` creates (the session's prefix at start, removed at the end).
 
-Under pytest-xdist (`make test`: two workers) the second worker's "local deployment" is its lane,
-a PostgreSQL and a Kafka of its own (tests/lanes.py): ``LocalBackend`` starts it with the same
-scripts, one worker's start at a time, and stops it at the end of the last session using it.
+Under pytest-xdist (`XUNCHA_TEST_WORKERS=2 make test`) the second worker's "local deployment" is
+its lane, a PostgreSQL and a Kafka of its own (tests/lanes.py): ``LocalBackend`` starts it with
+the same scripts, one worker's start at a time, and stops it at the end of the last session
+using it.
 
 Every session isolates itself with a fresh ``run_id``: databases and roles ``<run_id>_<svc>``,
 topics ``<run_id>.<topic>``; they are dropped at the end of the session, so reruns and a

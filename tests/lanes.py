@@ -1,4 +1,5 @@
-"""Test lanes: what lets `make test` run pytest in two processes (pytest-xdist) on one machine.
+"""Test lanes: what lets `XUNCHA_TEST_WORKERS=2 make test` run pytest in two processes
+(pytest-xdist) on one machine.
 
 The first worker (``gw0``) and a plain ``pytest`` use the local deployment's PostgreSQL and Kafka
 (``XUNCHA_LOCAL_STATE``, default <repo>/.xuncha). Every other worker ``gwN`` gets a *lane*: a
@@ -296,8 +297,8 @@ def _enter_lane(number: int) -> None:
 
 
 def start(number: int) -> None:
-    """Start lane ``number`` now (``python -m tests.lanes start N``: `make test` starts the lanes
-    while it builds the workbench, so the workers find them running)."""
+    """Start lane ``number`` now (``python -m tests.lanes start N``: `make test` with workers
+    starts the lanes while it builds the workbench, so the workers find them running)."""
     _enter_lane(number)
     prepare_lane()
     _scripts("start", check=True)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: dependencies + PostgreSQL + Kafka, the workbench's Vitest tests and build, (started if needed; the services are not
-# needed: e2e tests start their own), then pytest over tests/ in two workers. Extra arguments go to pytest.
+# needed: e2e tests start their own), then pytest over tests/ (XUNCHA_TEST_WORKERS=2: in two workers). Extra arguments go to pytest.
 # Exit code 5 (no test collected) counts as a failure.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -14,10 +14,11 @@ fi
 "$DEPLOY_DIR/browser.sh" install # the dashboard's browser tests use Debian's chromium
 "$DEPLOY_DIR/prometheus.sh" install # the alerting rules' test runs Debian's Prometheus
 "$DEPLOY_DIR/wrk.sh" install # the term benchmark's readers (its quick run is a test)
-# two pytest-xdist workers, each with a PostgreSQL and a Kafka of its own (tests/lanes.py): a
-# test module runs whole on one worker; XUNCHA_TEST_WORKERS=1 runs them all in this process.
-# The second worker's servers start now, beside the workbench's build (else the worker does).
-workers="${XUNCHA_TEST_WORKERS:-2}"
+# one process by default; XUNCHA_TEST_WORKERS=2: two pytest-xdist workers, each with a PostgreSQL
+# and a Kafka of its own (tests/lanes.py), a test module whole on one worker; the second
+# worker's servers start now, beside the workbench's build (else the worker does). Not the
+# default: on 2 busy cores it was not reliably faster (docs/performance.md).
+workers="${XUNCHA_TEST_WORKERS:-1}"
 [[ "$workers" =~ ^[1-9][0-9]*$ ]] || die "XUNCHA_TEST_WORKERS must be a whole number >= 1 (got $workers)"
 parallel=() lane_starts=()
 stop_lanes() { # at the end, also when pytest never reached a lane (a lane in use is left)

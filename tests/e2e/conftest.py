@@ -11,8 +11,8 @@ Data of the modules before it is in the stack: a module's assertions concern its
 (its clue, its round, its unit), or it works in a county no other sharing module touches
 (``test_findings_browser``: 东乡区; ``test_clue_workbench_browser``: 南丰县). Modules that kill a
 process, change the services' environment or run copies start their own ``service_stack``.
-Under pytest-xdist (`make test`) these modules are one unit of work: they run together, on one
-worker (the ``shared-stack`` group, tests/conftest.py).
+Under pytest-xdist (`XUNCHA_TEST_WORKERS=2 make test`) these modules are one unit of work: they
+run together, on one worker (the ``shared-stack`` group, tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ test prints how many requests were refused while something was down.
 
 No timing assertion: the waits are bounds for a broken system, not goals. It takes a few
 minutes (marked ``chaos``, part of ``make test``; ``pytest -m 'not chaos'`` leaves it out). Marked
-``alone`` too: in ``make test``'s two workers it runs first, with nothing beside it
+``alone`` too: with two workers (``XUNCHA_TEST_WORKERS=2``) it runs with nothing beside it
 (tests/lanes.py), and prints its summary at the end of the run.
 
 Brokers are killed only when the session's Kafka is the local deployment's and has three of them
