@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -47,7 +46,6 @@ from xuncha_shared.settings import SERVICES, Settings, database_url_for
 from tests import lanes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEPLOY_LOCAL = REPO_ROOT / "deploy" / "local"
 
 POSTGRES_IMAGE = "postgres:15"
 KAFKA_IMAGE = "apache/kafka:4.2.0"
@@ -229,7 +227,7 @@ class LocalBackend:
         if lanes.in_lane():
             lanes.prepare_lane()
             self._lane_users = lanes.hold_lane()  # no other session stops it under this one
-        self._run_scripts()
+        lanes.run_scripts("start")
         # the scripts generated the secrets (a fresh machine) or found them: from now on every
         # Settings() of this process and of its subprocesses reads them
         assert self.secrets_dir
@@ -243,24 +241,6 @@ class LocalBackend:
             for user in secrets.KAFKA_PRINCIPALS
             if (value := secrets.read(secrets.kafka_file(user), folder))
         }
-
-    def _run_scripts(self) -> None:
-        # the scripts are idempotent: a quick check when the infrastructure already runs
-        for script in ("pg.sh", "kafka.sh"):
-            proc = subprocess.run(
-                [str(DEPLOY_LOCAL / script), "start"],
-                cwd=REPO_ROOT,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
-            if proc.returncode != 0:
-                raise RuntimeError(
-                    f"deploy/local/{script} start failed ({proc.returncode}):\n"
-                    f"{proc.stdout}\n{proc.stderr}"
-                )
 
     def stop(self) -> None:
         """Left running: shared with ``make up`` and the next test run (``make down`` stops).

@@ -112,10 +112,7 @@ def enter() -> None:
     number = lane_number()
     if number == 0:
         return
-    lane = lane_environment(number, dict(os.environ))
-    for key in _DERIVED:
-        os.environ.pop(key, None)
-    os.environ.update(lane)
+    _enter_lane(number)
 
 
 def in_lane() -> bool:
@@ -130,8 +127,12 @@ def prepare_lane() -> None:
     state.mkdir(parents=True, exist_ok=True)
     brokers = os.environ.get("KAFKA_BROKERS", "1")
     (state / "topology").write_text(f"REPLICAS=1\nKAFKA_BROKERS={brokers}\n")
-    keys = ("XUNCHA_LOCAL_STATE", "XUNCHA_PG_PORT", "XUNCHA_KAFKA_PORT")
-    keys += ("XUNCHA_KAFKA_CONTROLLER_PORT",)
+    keys = (
+        "XUNCHA_LOCAL_STATE",
+        "XUNCHA_PG_PORT",
+        "XUNCHA_KAFKA_PORT",
+        "XUNCHA_KAFKA_CONTROLLER_PORT",
+    )
     lines = (f"{key}={shlex.quote(os.environ[key])}\n" for key in keys)
     (state / "lane.env").write_text("".join(lines))
     libs, base_libs = state / "kafka" / "libs", base_state() / "kafka" / "libs"
@@ -144,18 +145,26 @@ def prepare_lane() -> None:
         shutil.copytree(base_libs, libs, copy_function=os.link)
 
 
-def _scripts(command: str, *, check: bool) -> None:
-    """``pg.sh``/``kafka.sh`` ``start`` or ``stop`` with this process's (the lane's) environment."""
+def run_scripts(command: str, *, check: bool = True) -> None:
+    """deploy/local ``pg.sh`` and ``kafka.sh`` ``start`` (in that order) or ``stop`` (the other
+    way round) with this process's environment: the deployment's, or a lane's. The scripts are
+    idempotent: a quick check when the servers already run (or are already stopped)."""
     order = ("pg.sh", "kafka.sh") if command == "start" else ("kafka.sh", "pg.sh")
     for script in order:
-        subprocess.run(
+        proc = subprocess.run(
             [str(REPO_ROOT / "deploy" / "local" / script), command],
             cwd=REPO_ROOT,
             stdin=subprocess.DEVNULL,
-            capture_output=not check,
-            check=check,
+            capture_output=True,
+            text=True,
             timeout=600,
+            check=False,
         )
+        if check and proc.returncode != 0:
+            raise RuntimeError(
+                f"deploy/local/{script} {command} failed ({proc.returncode}):\n"
+                f"{proc.stdout}\n{proc.stderr}"
+            )
 
 
 def hold_lane() -> IO[str]:
@@ -180,7 +189,7 @@ def release_lane(handle: IO[str] | None = None) -> bool:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
-        _scripts("stop", check=False)
+        run_scripts("stop", check=False)
         return True
     finally:
         handle.close()
@@ -208,29 +217,27 @@ def _unlock(handle: IO[str]) -> None:
 
 
 @contextlib.contextmanager
-def serialized(run_folder: Path, name: str) -> Iterator[None]:
-    """One worker of this run at a time."""
-    if not worker():
-        yield
-        return
-    handle = _locked(_shared_folder(run_folder) / f"{name}.lock", fcntl.LOCK_EX)
+def _exclusive(path: Path) -> Iterator[None]:
+    handle = _locked(path, fcntl.LOCK_EX)
     try:
         yield
     finally:
         _unlock(handle)
 
 
-@contextlib.contextmanager
-def machine_lock(name: str) -> Iterator[None]:
+def serialized(run_folder: Path, name: str) -> contextlib.AbstractContextManager[None]:
+    """One worker of this run at a time (nothing to wait for without xdist)."""
+    if not worker():
+        return contextlib.nullcontext()
+    return _exclusive(_shared_folder(run_folder) / f"{name}.lock")
+
+
+def machine_lock(name: str) -> contextlib.AbstractContextManager[None]:
     """One process at a time on this machine's deployment (every run and worker): e.g. building
     web/dist, which the other worker's browser tests may be serving."""
     folder = base_state() / "test-lanes"
     folder.mkdir(parents=True, exist_ok=True)
-    handle = _locked(folder / f"{name}.lock", fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        _unlock(handle)
+    return _exclusive(folder / f"{name}.lock")
 
 
 class Turns:
@@ -272,17 +279,6 @@ class Turns:
             _unlock(handle)
 
 
-@contextlib.contextmanager
-def turn(run_folder: Path, *, alone: bool) -> Iterator[None]:
-    """One turn as a context (the hook in tests/conftest.py keeps one across a module's tests)."""
-    turns = Turns(run_folder)
-    turns.take(alone=alone)
-    try:
-        yield
-    finally:
-        turns.give_back()
-
-
 def unit_of_work(nodeid: str, group: str) -> str:
     """The unit of work of a test under xdist: its module, or ``@group`` for the tests that xdist
     marked with that group (``<nodeid>@<group>``)."""
@@ -301,7 +297,7 @@ def start(number: int) -> None:
     starts the lanes while it builds the workbench, so the workers find them running)."""
     _enter_lane(number)
     prepare_lane()
-    _scripts("start", check=True)
+    run_scripts("start")
 
 
 def stop(number: int) -> None:

@@ -102,10 +102,14 @@ def _hold(
     events: list[str], name: str, folder: Path, *, alone: bool, seconds: float
 ) -> threading.Thread:
     def run() -> None:
-        with lanes.turn(folder, alone=alone):
+        turns = lanes.Turns(folder)
+        turns.take(alone=alone)
+        try:
             events.append(f"{name} in")
             time.sleep(seconds)
             events.append(f"{name} out")
+        finally:
+            turns.give_back()
 
     thread = threading.Thread(target=run, daemon=True)  # a regression must not hang the run
     thread.start()
@@ -199,7 +203,7 @@ def test_the_last_session_on_a_lane_stops_it(
 ) -> None:
     monkeypatch.setenv("XUNCHA_LOCAL_STATE", str(tmp_path))
     stopped: list[str] = []
-    monkeypatch.setattr(lanes, "_scripts", lambda command, check: stopped.append(command))
+    monkeypatch.setattr(lanes, "run_scripts", lambda command, check: stopped.append(command))
     first, second = lanes.hold_lane(), lanes.hold_lane()  # two runs on one lane
     assert lanes.release_lane(first) is False  # the other still uses it
     assert stopped == []
@@ -221,6 +225,9 @@ def test_without_xdist_a_turn_takes_no_lock(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    with lanes.turn(tmp_path, alone=True), lanes.serialized(tmp_path, "x"):
-        pass
-    assert list(tmp_path.iterdir()) == []
+    turns = lanes.Turns(tmp_path)
+    turns.take(alone=True)
+    assert not turns.holding  # nothing to hold: no other worker
+    with lanes.serialized(tmp_path, "x"):
+        assert list(tmp_path.iterdir()) == []  # no lock file either
+    turns.give_back()
