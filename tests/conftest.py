@@ -23,7 +23,7 @@ from tests import lanes
 lanes.enter()
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +99,21 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
             turns.give_back()
 
 
+@pytest.fixture
+def record_summary(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Records a line for the run's closing summary (``pytest_terminal_summary`` below).
+
+    It appends to the test's ``user_properties`` itself: pytest's ``record_property`` warns that
+    it is incompatible with the ``xunit2`` JUnit XML that CI writes, and warnings are errors."""
+
+    def record(line: str) -> None:
+        request.node.user_properties.append(("summary", line))
+
+    return record
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """What a test recorded as its ``summary`` property (``record_property``), e.g. the chaos
+    """What a test recorded with ``record_summary``, e.g. the chaos
     test's kills and refused requests: shown at the end of every run, also from xdist workers
     (whose printed output is not)."""
     lines = [

@@ -319,7 +319,7 @@ async def _petitions_in_intake(stack: Running, ids: list[str]) -> list[asyncpg.R
 
 
 async def test_kills_under_load_lose_nothing_and_double_nothing(
-    stack: Running, infra, record_property
+    stack: Running, infra, record_summary
 ) -> None:
     seed = int(os.environ.get("XUNCHA_CHAOS_SEED") or time.time())
     chaos = Chaos(stack, infra, seed)
@@ -363,7 +363,7 @@ async def test_kills_under_load_lose_nothing_and_double_nothing(
         f"slowest answer took {load.slowest:.1f} s"
     )
     print("\n" + summary)
-    record_property("summary", summary)  # in the run's closing summary (tests/conftest.py)
+    record_summary(summary)  # in the run's closing summary (tests/conftest.py)
     print("chaos: each kill (choosing and killing), s:", [(v, round(t, 1)) for v, t in choices])
     assert load.unexpected == []
     assert len(load.acked) > 0
