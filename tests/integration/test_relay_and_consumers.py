@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
@@ -413,6 +414,54 @@ async def test_handler_that_keeps_failing_is_dead_lettered_after_retries(
     assert calls.count(str(first_id[0])) == consumer.max_attempts
     (letter,) = await read_topic(infra.kafka_bootstrap, dlq_topic(topic))
     assert "rule violated: unit unknown" in (header(letter.headers, "dlq_reason") or "")
+
+
+async def test_a_database_down_beyond_the_attempts_is_delivered_again_by_kafka(
+    fresh_db, fresh_topics, infra
+):
+    """The database crashes under a consumer for longer than its attempts (each ends in 57P02,
+    what a SIGKILLed PostgreSQL answers every session): the record is nacked, not dead-lettered,
+    and Kafka delivers it again (the consumer's own loop stops at ``max_attempts``, so more calls
+    than that are Kafka's redeliveries); when the database is back each effect happens once."""
+    topic = topic_for("petition", fresh_topics)
+    await fresh_db.pool.execute(EFFECTS_DDL)
+    appended = await _append_many(fresh_db.pool, 2, per_call=1)
+    relay = OutboxRelay(
+        fresh_db.pool, bootstrap=infra.kafka_bootstrap, service="intake", topic_prefix=fresh_topics
+    )
+    stop = asyncio.Event()
+    relay_task = asyncio.create_task(relay.run(stop))
+    calls: dict[uuid.UUID, int] = {}
+    crash_calls = 7  # more than two deliveries' worth of attempts (3 each)
+
+    async def during_a_crash(conn, envelope, payload) -> None:
+        calls[envelope.event_id] = calls.get(envelope.event_id, 0) + 1
+        if sum(calls.values()) <= crash_calls:
+            raise asyncpg.exceptions.CrashShutdownError(
+                "terminating connection because of crash of another server process"
+            )
+        await record_effect(conn, envelope, payload)
+
+    try:
+        consumer = await consume_until(
+            infra,
+            fresh_db.pool,
+            topic,
+            "test.crashed",
+            during_a_crash,
+            lambda c: c.processed == 2,
+            90,
+            "both events handled once the database is back",
+            retry_delay=0.01,
+        )
+    finally:
+        stop.set()
+        await relay_task
+    assert consumer.dead_lettered == 0
+    assert sum(calls.values()) > consumer.max_attempts  # delivered again by Kafka
+    effects = await fresh_db.pool.fetch("SELECT event_id FROM effects")
+    assert sorted(r["event_id"] for r in effects) == sorted(appended)
+    assert await read_topic(infra.kafka_bootstrap, dlq_topic(topic)) == []
 
 
 @pytest.mark.timeout(240)

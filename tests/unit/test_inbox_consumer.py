@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
@@ -23,7 +24,8 @@ from xuncha_shared.consumer import (
 )
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.envelope import GENESIS_HASH, EventEnvelope, EventPayload
-from xuncha_shared.eventstore.base import seal_events
+from xuncha_shared.eventstore.base import ConcurrencyError, seal_events
+from xuncha_shared.failures import redeliverable
 
 from tests.support.events import petition
 from tests.support.fakes import FakeInboxPool
@@ -214,3 +216,66 @@ def _quiet_consumer(broker: KafkaBroker) -> InboxConsumer:
         handler=handler,
         dead_letter=broker_dead_letter_sink(broker),
     )
+
+
+@pytest.mark.parametrize(
+    "down",
+    [
+        # a SIGKILLed PostgreSQL ends every session with 57P02, then refuses new ones with 57P03
+        asyncpg.exceptions.CrashShutdownError("terminating connection because of crash"),
+        asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is in recovery mode"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        ConnectionRefusedError(111, "Connection refused"),
+        asyncpg.exceptions.InterfaceError("pool is closing"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_a_database_down_longer_than_the_attempts_is_never_a_dead_letter(
+    down: BaseException,
+) -> None:
+    """A record whose every attempt meets the database down is raised (FastStream nacks it and
+    Kafka delivers it again), not dead-lettered; handled again once the database is back, its
+    effect happens once."""
+    pool = FakeInboxPool()
+    dead: list[dict[str, str]] = []
+    database_up = False
+    calls = 0
+
+    async def handler(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        nonlocal calls
+        calls += 1
+        if not database_up:
+            raise down
+        conn.pool.effects.append(envelope.event_id)
+
+    async def sink(*, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        dead.append(headers)
+
+    consumer = InboxConsumer(
+        name="unit.down",
+        pool=pool,  # type: ignore[arg-type]
+        registry=REGISTRY,
+        handler=handler,
+        dead_letter=sink,
+        max_attempts=3,
+        retry_delay=0.0,
+    )
+    envelope = _envelope()
+    with pytest.raises(type(down)):
+        await consumer.handle_batch([_delivery(_wire(envelope), 0)])
+    assert (calls, dead, pool.effects) == (3, [], [])
+    database_up = True  # the redelivery
+    assert await consumer.handle_batch([_delivery(_wire(envelope), 0)]) == ["processed"]
+    assert (pool.effects, consumer.dead_lettered) == ([envelope.event_id], 0)
+
+
+def test_redeliverable_is_what_goes_away_and_a_handler_s_own_error_is_not() -> None:
+    wrapped = RuntimeError("could not record the clue")
+    wrapped.__cause__ = asyncpg.exceptions.CrashShutdownError("terminating connection")
+    assert redeliverable(wrapped)  # its cause says the database went away
+    assert redeliverable(asyncpg.exceptions.DeadlockDetectedError("deadlock detected"))
+    assert redeliverable(ConcurrencyError("clue-1", 2, 3))
+    assert not redeliverable(ValueError("rule violated: unit unknown"))
+    assert not redeliverable(asyncpg.exceptions.UniqueViolationError("duplicate key value"))
+    assert not redeliverable(asyncpg.exceptions.UndefinedColumnError('column "x" does not exist'))

@@ -42,7 +42,7 @@ from xuncha_shared.contracts.registry import EventRegistry, UnknownEventError
 from xuncha_shared.contracts.topics import dlq_topic
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
-from xuncha_shared.eventstore.base import ConcurrencyError
+from xuncha_shared.failures import redeliverable
 from xuncha_shared.inbound_checks import RejectedEvent, checked_envelope
 from xuncha_shared.metrics import (
     CONSUMER_HANDLED,
@@ -63,19 +63,6 @@ def consumer_meta(envelope: EventEnvelope, actor: Actor) -> Meta:
     """The metadata of events appended in reaction to ``envelope``: same correlation, caused by
     it, and the current (consumer) span's trace context, else the consumed event's."""
     return Meta.caused_by(envelope, actor, current_traceparent())
-
-
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-    ConcurrencyError,
-)
 
 
 class DeadLetterSink(Protocol):
@@ -124,8 +111,8 @@ class InboxConsumer:
     async def handle(self, delivery: Delivery) -> str:
         """Process one delivery; returns "processed", "duplicate" or "dead-lettered".
 
-        Raises only for transient failures, which makes FastStream redeliver the message
-        (counted as a redelivery: nacked, Kafka delivers it again).
+        Raises only for a failure that is :func:`redeliverable`, which makes FastStream
+        redeliver the message (counted as a redelivery: nacked, Kafka delivers it again).
         """
         return await self._counted(delivery, self._handle(delivery))
 
@@ -139,7 +126,7 @@ class InboxConsumer:
         one commit. Returns each one's outcome, as :meth:`handle` would.
 
         A batch that fails in any way is rolled back whole and its records are handled again
-        one transaction each (:meth:`handle`: retries, dead letters, a transient failure
+        one transaction each (:meth:`handle`: retries, dead letters, a redeliverable failure
         raised); so one bad record costs its batch one rollback and is then dead-lettered
         alone, never taking the others with it."""
         outcomes: dict[int, str] = {}
@@ -260,7 +247,7 @@ class InboxConsumer:
         self, delivery: Delivery, envelope: EventEnvelope, payload: EventPayload, tried: int = 0
     ) -> str:
         """One decoded event in a transaction of its own: retried, then dead-lettered (or, for
-        a transient failure, raised so that Kafka delivers it again). ``tried``: attempts made
+        a redeliverable failure, raised so that Kafka delivers it again). ``tried``: attempts made
         already (its batch's)."""
         attempt = tried
         while True:
@@ -270,7 +257,11 @@ class InboxConsumer:
             except _AlreadyProcessed:
                 self.duplicates += 1
                 return "duplicate"
-            except TRANSIENT_ERRORS as exc:
+            except Exception as exc:
+                if not redeliverable(exc):
+                    if await self._failed(delivery, envelope, exc, attempt):
+                        return "dead-lettered"
+                    continue
                 log.warning(
                     "%s: transient failure on %s (attempt %d): %r",
                     self.name,
@@ -281,23 +272,29 @@ class InboxConsumer:
                 await asyncio.sleep(min(self.retry_delay * attempt, 5.0))
                 if attempt >= self.max_attempts:
                     raise  # FastStream nacks: the message is delivered again, never dropped
-            except Exception as exc:
-                log.warning(
-                    "%s: handler failed on %s (attempt %d/%d): %r",
-                    self.name,
-                    envelope.event_id,
-                    attempt,
-                    self.max_attempts,
-                    exc,
-                )
-                if attempt >= self.max_attempts:
-                    await self._dead_letter(
-                        delivery,
-                        f"handler failed: {type(exc).__name__}: {exc}",
-                        event_id=str(envelope.event_id),
-                    )
-                    return "dead-lettered"
-                await asyncio.sleep(self.retry_delay * attempt)
+
+    async def _failed(
+        self, delivery: Delivery, envelope: EventEnvelope, exc: Exception, attempt: int
+    ) -> bool:
+        """A handler's own failure at ``attempt``: dead-lettered (True) after the last attempt,
+        else a pause before the next."""
+        log.warning(
+            "%s: handler failed on %s (attempt %d/%d): %r",
+            self.name,
+            envelope.event_id,
+            attempt,
+            self.max_attempts,
+            exc,
+        )
+        if attempt >= self.max_attempts:
+            await self._dead_letter(
+                delivery,
+                f"handler failed: {type(exc).__name__}: {exc}",
+                event_id=str(envelope.event_id),
+            )
+            return True
+        await asyncio.sleep(self.retry_delay * attempt)
+        return False
 
     async def _apply(self, envelope: EventEnvelope, payload: EventPayload, topic: str) -> str:
         with counting_appends():

@@ -4,7 +4,7 @@ exception handlers that map errors to them (``xuncha_shared.http.app`` registers
 Every problem has ``type``, ``title``, ``status``, ``detail``, ``instance`` (the request path)
 and ``trace_id``; validation problems add ``errors`` (``[{"field": "body.jurisdiction", "msg":
 ..., "type": ...}]``). A dependency that is down (the database restarting) is a 503 with
-``Retry-After``, never a 500 or a hang (:func:`dependency_unavailable`).
+``Retry-After``, never a 500 or a hang (:func:`xuncha_shared.failures.dependency_unavailable`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-import asyncpg
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -32,37 +31,7 @@ TYPE_INTERNAL = problem_type("internal-error")
 TYPE_NOT_READY = problem_type("not-ready")
 TYPE_UNAVAILABLE = problem_type("service-unavailable")
 
-#: the database (or another dependency) is down, restarting or recovering: answered at once as
-#: 503 with Retry-After (the client may try again), never as a 500 or a hang
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,  # connection refused or reset
-    TimeoutError,
-    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08
-    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutdown, crash, recovery
-    asyncpg.exceptions.ConnectionDoesNotExistError,  # the connection closed mid-query
-    # class 40: rolled back to break a deadlock (or a serialization conflict) after the
-    # command loop's own retries: nothing was committed, trying again later succeeds
-    asyncpg.exceptions.TransactionRollbackError,
-)
 RETRY_AFTER_S = 5
-
-
-def dependency_unavailable(exc: BaseException) -> bool:
-    """``exc`` (or what caused it) says a dependency is unreachable, not that the code failed."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, _UNAVAILABLE):
-            return True
-        # the connection died under the request (asyncpg reports a closed connection, or a
-        # protocol left mid-operation by it, as a client-side error)
-        if isinstance(current, asyncpg.exceptions.InterfaceError) and "closed" in str(current):
-            return True
-        if isinstance(current, asyncpg.exceptions.InternalClientError):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
 
 
 class ProblemResponse(JSONResponse):

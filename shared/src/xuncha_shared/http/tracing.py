@@ -19,11 +19,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xuncha_shared.failures import dependency_unavailable
 from xuncha_shared.http.responses import (
     RETRY_AFTER_S,
     TYPE_INTERNAL,
     TYPE_UNAVAILABLE,
-    dependency_unavailable,
     problem_response,
 )
 from xuncha_shared.metrics import HTTP_DURATION, HTTP_REQUESTS
