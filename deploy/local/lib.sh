@@ -235,7 +235,7 @@ ensure_venv() {
     # (the dependencies by uv, our editable sources by compileall, which skips what is current):
     # where PYTHONDONTWRITEBYTECODE is set, as on these machines, Python never writes a .pyc, so
     # every process (each service copy, each CLI a test runs) compiled all its imports again from
-    # source: 9.5 s of CPU to import a service instead of 4.3 s.
+    # source: 2.6 times the CPU to import a service (docs/performance.md, "Byte-compiled once").
     (cd "$REPO_ROOT" && "${UV[@]}" sync --all-packages --frozen --quiet --compile-bytecode) || die "uv sync failed"
     (cd "$REPO_ROOT" && "$PY" -m compileall -q -j 0 shared/src services/*/src tests bench >/dev/null) ||
         die "compiling the sources failed ($PY -m compileall)"
