@@ -49,9 +49,9 @@ import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA
+from xuncha_reporting.adapters.share_tables import SCHEMA as SHARE_SCHEMA
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.replay import replay_as_of
-from xuncha_reporting.share_publisher import SCHEMA as SHARE_SCHEMA
 from xuncha_shared import provision
 from xuncha_shared.audit.verify import audit_databases
 from xuncha_shared.auth.tokens import create_token_in
@@ -347,6 +347,7 @@ async def shared_already(url: str, topic_prefix: str) -> int:
             departments,
             [share_topic(d, topic_prefix) for d in departments],
         )
+        await conn.execute("DELETE FROM public.share_pending")  # nothing left to publish
         return int(await conn.fetchval(f"SELECT count(*) FROM {LIVE_SCHEMA}.feed_items"))
     finally:
         await conn.close()

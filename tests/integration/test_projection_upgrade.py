@@ -186,3 +186,43 @@ async def test_a_version_2_projection_is_rebuilt_with_the_deadlines(
         ("rectification.formal_report", str(issue_id), "2027-01-24")
     ]
     assert (rows[0]["rule_id"], rows[0]["rule_version"]) == ("xunshi_2015_art27", 1)
+
+
+async def test_a_deployment_from_before_the_share_queue_queues_its_unpublished_items(
+    infra: Any, databases: Any
+) -> None:
+    """Reporting migration 1 (``adapters/share_tables.py``): the live feed items of a deployment
+    that published by scanning the history are queued when the service first starts with the
+    queue, except those already published; once only."""
+    prefix, dbs = databases
+    url = dbs["reporting"].url
+    conn = await asyncpg.connect(url)
+    try:  # the database as the release before the queue left it
+        await conn.execute(ddl(LIVE_SCHEMA))
+        await conn.execute(
+            "CREATE TABLE public.share_published (item_id text PRIMARY KEY, department text "
+            "NOT NULL, topic text NOT NULL, published_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await conn.execute(
+            "INSERT INTO projection.feed_items (item_id, department, kind, source_event_id, "
+            "source_event_type, ref_id, jurisdiction, unit, summary, occurred_at) "
+            "SELECT 'old-' || n, 'audit', 'clue_transfer', gen_random_uuid(), "
+            "'clues.ClueTransferred', n::text, $1, $2, '问题线索', now() "
+            "FROM generate_series(1, 3) AS n",
+            LINCHUAN,
+            UNIT,
+        )
+        await conn.execute(
+            "INSERT INTO public.share_published (item_id, department, topic) "
+            "VALUES ('old-1', 'audit', 'share.audit.v1')"
+        )
+    finally:
+        await conn.close()
+    settings = service_settings("reporting", infra, dbs, prefix, infra.topic_prefix)
+    async with service_context(SPEC, settings) as ctx:
+        pending = {r[0] for r in await ctx.pool.fetch("SELECT item_id FROM public.share_pending")}
+        applied = await ctx.pool.fetch(
+            "SELECT version, name FROM schema_migrations WHERE component = 'reporting'"
+        )
+    assert pending == {"old-2", "old-3"}
+    assert [tuple(r) for r in applied] == [(1, "share_pending_queued")]

@@ -28,6 +28,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from xuncha_reporting import projection_chunks
 from xuncha_reporting.adapters.schema import index_ddl
+from xuncha_reporting.adapters.share_tables import RECORD_SQL
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.settings import PROJECTION_CONSUMER
@@ -622,6 +623,44 @@ async def test_rebuild_gives_exactly_the_live_result_and_swaps_atomically(stack:
             "OR nspname LIKE 'projection_%'"
         )
     assert schemas == []
+
+
+async def _share_queue(stack: Stack) -> tuple[set[str], set[str], set[str]]:
+    """The live feed items, the queued ones and the published ones (share_publisher.py)."""
+    pool = stack.pools["reporting"]
+    items = {r[0] for r in await pool.fetch("SELECT item_id FROM projection.feed_items")}
+    pending = {r[0] for r in await pool.fetch("SELECT item_id FROM public.share_pending")}
+    published = {r[0] for r in await pool.fetch("SELECT item_id FROM public.share_published")}
+    return items, pending, published
+
+
+async def test_the_share_queue_holds_what_is_unpublished_also_after_a_swap(stack: Stack):
+    """The live projection queues each new feed item for its department's topic in the same
+    statement; a rebuild's schema queues nothing until it is swapped in, and the swap queues
+    every item of it never published (none of those already published)."""
+    await seed_case(stack, CITY)  # a clue transferred and an issue fed back: two items at least
+    await wait_consumed(stack)
+    items, pending, published = await _share_queue(stack)
+    assert len(items) >= 2
+    assert pending == items - published
+
+    pool = stack.pools["reporting"]
+    sent, lost = sorted(pending)[:2]
+    async with pool.acquire() as conn, conn.transaction():  # one published, as the publisher does
+        await conn.execute(RECORD_SQL, [sent], ["discipline_commission"], ["t.share"])
+        # and one off the queue without being published (what only a swap can bring back)
+        await conn.execute("DELETE FROM public.share_pending WHERE item_id = $1", lost)
+    _, pending, published = await _share_queue(stack)
+    assert sent in published and sent not in pending and lost not in pending
+
+    await rebuild_projections(stack.cli_settings)  # a rebuild without a swap queues nothing
+    assert (await _share_queue(stack))[1] == pending
+
+    report = await rebuild_projections(stack.cli_settings, swap=True)
+    assert report.swapped
+    items, pending, published = await _share_queue(stack)
+    assert lost in pending and sent not in pending
+    assert pending == items - published
 
 
 async def test_a_rebuild_projected_in_worker_processes_is_the_live_result(

@@ -14,9 +14,12 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
-from xuncha_reporting.adapters.schema import SHARE_CHANNEL
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.adapters.schema import LIVE_SCHEMA, SHARE_CHANNEL
+from xuncha_reporting.adapters.share_tables import PENDING_SQL
 from xuncha_reporting.bootstrap import SPEC
-from xuncha_reporting.share_publisher import publish_pending
+from xuncha_reporting.domain.model import FeedItem, FeedKind
+from xuncha_reporting.share_publisher import BATCH, publish_pending
 from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import share_topic
@@ -51,22 +54,34 @@ async def reporting(infra: Any) -> AsyncIterator[InProcessService]:
         yield svc
 
 
-async def add_item(svc: InProcessService, dept: Department, summary: str) -> str:
-    item_id = f"{uuid.uuid4()}:{dept.value}"
-    await svc.ctx.pool.execute(
-        "INSERT INTO projection.feed_items (item_id, department, kind, source_event_id, "
-        "source_event_type, ref_id, jurisdiction, unit, summary, reason, rect_type, due_date, "
-        "occurred_at) VALUES ($1, $2, 'clue_transfer', $3, 'clues.ClueTransferred', $4, $5, "
-        "'临川区某局', $6, '涉嫌违纪', NULL, NULL, $7)",
-        item_id,
-        dept.value,
-        uuid.uuid4(),
-        str(uuid.uuid4()),
-        LINCHUAN,
-        summary,
-        datetime.now(UTC),
+def feed_item(dept: Department, summary: str) -> FeedItem:
+    return FeedItem(
+        item_id=f"{uuid.uuid4()}:{dept.value}",
+        department=dept,
+        kind=FeedKind.CLUE_TRANSFER,
+        source_event_id=uuid.uuid4(),
+        source_event_type="clues.ClueTransferred",
+        ref_id=str(uuid.uuid4()),
+        jurisdiction=LINCHUAN,
+        unit="临川区某局",
+        summary=summary,
+        reason="涉嫌违纪",
+        rect_type=None,
+        due_date=None,
+        occurred_at=datetime.now(UTC),
     )
-    return item_id
+
+
+async def project(svc: InProcessService, item: FeedItem) -> None:
+    """``item`` written as the live projection writes it (which queues it for publishing)."""
+    async with svc.ctx.pool.acquire() as conn, conn.transaction():
+        await ProjectionTables(LIVE_SCHEMA).apply(conn, [item])
+
+
+async def add_item(svc: InProcessService, dept: Department, summary: str) -> str:
+    item = feed_item(dept, summary)
+    await project(svc, item)
+    return item.item_id
 
 
 async def publish(infra: Any, svc: InProcessService) -> int:
@@ -142,6 +157,61 @@ async def test_a_department_reads_its_feed_on_its_own_topic_and_not_another_s(
     ] == "某局专项资金使用问题"
     with pytest.raises((TopicAuthorizationFailedError, KafkaError)):
         await read_until(infra, jw, audit_topic, f"{prefix}share.discipline_commission.x", other)
+
+
+async def test_a_poll_reads_the_queue_not_the_history(
+    infra: Any, reporting: InProcessService
+) -> None:
+    """A published item leaves the queue, and the same item projected again (a redelivered
+    event) is not queued again; the poll's plan starts from the queue and looks items up by
+    their key, so it costs what is pending, not every item ever shared."""
+    pool = reporting.ctx.pool
+    item = feed_item(DISCIPLINE, "某局违规发放津补贴问题线索")
+    await project(reporting, item)
+    queued = "SELECT count(*) FROM public.share_pending WHERE item_id = $1"
+    assert await pool.fetchval(queued, item.item_id) == 1
+    assert await publish(infra, reporting) >= 1
+    assert await pool.fetchval(queued, item.item_id) == 0
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM public.share_published WHERE item_id = $1", item.item_id
+        )
+        == 1
+    )
+    await project(reporting, item)  # redelivered
+    assert await pool.fetchval(queued, item.item_id) == 0
+    assert await publish(infra, reporting) == 0
+
+    async with pool.acquire() as conn:
+        history = conn.transaction()  # rolled back: no history left behind
+        await history.start()
+        # enough published history that a plan scanning the items would show it
+        await conn.execute(
+            "INSERT INTO projection.feed_items (item_id, department, kind, source_event_id, "
+            "source_event_type, ref_id, jurisdiction, unit, summary, occurred_at) "
+            "SELECT 'hist-' || n, 'audit', 'clue_transfer', gen_random_uuid(), "
+            "'clues.ClueTransferred', n::text, $1, '临川区某局', '历史', now() "
+            "FROM generate_series(1, 5000) AS n",
+            LINCHUAN,
+        )
+        await conn.execute(
+            "INSERT INTO public.share_published (item_id, department, topic) "
+            "SELECT 'hist-' || n, 'audit', 't' FROM generate_series(1, 5000) AS n"
+        )
+        await conn.execute("ANALYZE projection.feed_items")
+        await conn.execute("ANALYZE public.share_pending")
+        [plan] = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {PENDING_SQL}", BATCH)
+        await history.rollback()
+
+    def scans(node: dict[str, Any]) -> list[tuple[str, str]]:
+        found = [(node["Node Type"], node.get("Relation Name", ""))]
+        for child in node.get("Plans", []):
+            found += scans(child)
+        return found
+
+    seen = scans(plan["Plan"])
+    assert ("Seq Scan", "feed_items") not in seen, seen
+    assert any(rel == "share_pending" for _, rel in seen), seen
 
 
 async def test_a_department_cannot_write_any_share_topic(infra: Any) -> None:

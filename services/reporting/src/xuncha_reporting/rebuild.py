@@ -59,6 +59,7 @@ from xuncha_reporting.adapters.schema import (
     ddl,
     index_ddl,
 )
+from xuncha_reporting.adapters.share_tables import QUEUE_UNPUBLISHED_SQL
 from xuncha_reporting.history_reads import count_history, read_history
 from xuncha_reporting.projection_chunks import (
     ProgressHook,
@@ -334,6 +335,8 @@ async def swap_in(
         await tables.set_meta(conn, "version", max(live_version, rebuilt_version) + 1)
         await conn.execute(f"ALTER SCHEMA {LIVE_SCHEMA} RENAME TO {replaced}")
         await conn.execute(f"ALTER SCHEMA {schema} RENAME TO {LIVE_SCHEMA}")
+        # its items were written without the share queue (a rebuild's schema queues nothing)
+        await conn.execute(QUEUE_UNPUBLISHED_SQL)
     return replaced
 
 

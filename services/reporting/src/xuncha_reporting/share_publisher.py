@@ -2,12 +2,16 @@
 Kafka topic ``share.<department>.v1`` (docs/security.md, "Departments' share topics").
 
 The projection writes a feed item (``feed_items``) when an event shares something with a
-department (a transferred clue, an issue fed back); this loop, run with the relay of the
-reporting service, publishes every item not yet published to its department's topic and records
-it in ``share_published`` (outside the projection's schema, so a rebuild of the views, which
-recreates the same deterministic item ids, publishes nothing twice). Delivery is at least once:
-a crash between the broker's acknowledgement and the record sends the item again with the same
-key (``item_id``), which a department's consumer uses to drop the repeat.
+department (a transferred clue, an issue fed back), and in the same statement queues its id in
+``share_pending`` unless it was published already; this loop, run with the relay of the
+reporting service, publishes the queued items to their department's topic, records them in
+``share_published`` and takes them off the queue. Both tables are outside the projection's
+schema, so a rebuild of the views, which recreates the same deterministic item ids, publishes
+nothing twice; swapping a rebuilt schema in queues whatever of it was never published
+(``adapters/share_tables.py``). A poll reads the queue, not the history: it costs what is
+pending, not every item ever shared. Delivery is at least once: a crash between the broker's
+acknowledgement and the record sends the item again with the same key (``item_id``), which a
+department's consumer uses to drop the repeat.
 
 A message carries exactly what the department's feed shows of the item (``GET
 /api/v1/feeds/{department}``, without the 签收 fields, which come later and go back through that
@@ -31,7 +35,8 @@ from xuncha_shared.domain import jurisdictions
 from xuncha_shared.kafka import client_security, producer_config
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.schema import LIVE_SCHEMA, SHARE_CHANNEL
+from xuncha_reporting.adapters.schema import SHARE_CHANNEL
+from xuncha_reporting.adapters.share_tables import PENDING_SQL, RECORD_SQL
 
 log = logging.getLogger("xuncha.reporting.share")
 
@@ -43,30 +48,6 @@ POLL_SECONDS = 1.0
 #: listening for new feed items (SHARE_CHANNEL): looks at least this often anyway
 IDLE_POLL_SECONDS = 10.0
 BATCH = 500
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS public.share_published (
-    item_id      text        PRIMARY KEY,
-    department   text        NOT NULL,
-    topic        text        NOT NULL,
-    published_at timestamptz NOT NULL DEFAULT now()
-);
-"""
-
-_PENDING_SQL = f"""
-SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id, i.jurisdiction, i.unit,
-       i.summary, i.reason, i.rect_type, i.due_date, i.occurred_at
-FROM {LIVE_SCHEMA}.feed_items i
-WHERE NOT EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = i.item_id)
-ORDER BY i.occurred_at, i.item_id
-LIMIT $1
-"""
-
-_RECORD_SQL = """
-INSERT INTO public.share_published (item_id, department, topic)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-ON CONFLICT (item_id) DO NOTHING
-"""
 
 
 def message(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
@@ -94,9 +75,10 @@ def message(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
 async def publish_pending(
     pool: asyncpg.Pool, producer: AIOKafkaProducer, prefix: str = "", limit: int = BATCH
 ) -> int:
-    """Publish up to ``limit`` items not yet published, then record them; returns how many."""
+    """Publish up to ``limit`` queued items, then record them and take them off the queue;
+    returns how many."""
     async with pool.acquire() as conn:
-        rows = await conn.fetch(_PENDING_SQL, limit)
+        rows = await conn.fetch(PENDING_SQL, limit)
     if not rows:
         return 0
     topics = [share_topic(r["department"], prefix) for r in rows]
@@ -107,7 +89,7 @@ async def publish_pending(
     await asyncio.gather(*sent)  # every item acknowledged by the broker before it is recorded
     async with pool.acquire() as conn:
         await conn.execute(
-            _RECORD_SQL,
+            RECORD_SQL,
             [r["item_id"] for r in rows],
             [r["department"] for r in rows],
             topics,

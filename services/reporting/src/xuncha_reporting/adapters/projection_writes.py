@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
-from xuncha_reporting.adapters.schema import CADENCE_KINDS, sql_list
+from xuncha_reporting.adapters.schema import CADENCE_KINDS, LIVE_SCHEMA, sql_list
 from xuncha_reporting.domain.deadlines import Kind
 from xuncha_reporting.domain.model import (
     Ack,
@@ -217,6 +217,17 @@ class ProjectionWrites:
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (item_id) DO NOTHING
         """
+        if s == LIVE_SCHEMA:
+            # a new live item is queued for its department's share topic in the same statement
+            # (adapters/share_tables.py); a rebuild's or a replay's schema queues nothing
+            self._item_sql = f"""
+                WITH item AS ({self._item_sql} RETURNING item_id)
+                INSERT INTO public.share_pending (item_id)
+                SELECT item_id FROM item
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM public.share_published p WHERE p.item_id = item.item_id)
+                ON CONFLICT (item_id) DO NOTHING
+            """
         self._ack_sql = f"""
             INSERT INTO {s}.feed_acks (item_id, department, ack_event_id, acknowledged_at,
                 acknowledged_by, note)
