@@ -13,7 +13,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-LINE = "chaos-like line: 3 kills, 0 refused"
+LINE = "a line recorded by tests/unit/test_run_summary.py (a check of the summary, no figure)"
 
 
 def test_a_recorded_line_is_a_user_property(record_summary, request: pytest.FixtureRequest) -> None:

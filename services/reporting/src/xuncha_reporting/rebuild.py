@@ -60,6 +60,7 @@ from xuncha_reporting.adapters.schema import (
     index_ddl,
 )
 from xuncha_reporting.adapters.share_tables import QUEUE_UNPUBLISHED_SQL
+from xuncha_reporting.adapters.share_tables import SCHEMA as SHARE_SCHEMA
 from xuncha_reporting.history_reads import count_history, read_history
 from xuncha_reporting.projection_chunks import (
     ProgressHook,
@@ -362,7 +363,9 @@ async def rebuild_projections(
     report = RebuildReport(schema=schema, read={})
     try:
         await act_as_owner(conn)
-        await conn.execute(ddl(LIVE_SCHEMA))  # IF NOT EXISTS: a service that never ran
+        # IF NOT EXISTS: a service that never ran (the swap queues unpublished feed items)
+        await conn.execute(ddl(LIVE_SCHEMA))
+        await conn.execute(SHARE_SCHEMA)
         # a schema that stays is loaded logged (crash-safe), not rewritten so afterwards
         applied, _ = await project_history(
             conn, settings, report, services, progress, connector=connector, logged=swap or keep
