@@ -347,7 +347,10 @@ async def shared_already(url: str, topic_prefix: str) -> int:
             departments,
             [share_topic(d, topic_prefix) for d in departments],
         )
-        await conn.execute("DELETE FROM public.share_pending")  # nothing left to publish
+        await conn.execute(  # nothing left to publish
+            "DELETE FROM public.share_pending q WHERE EXISTS "
+            "(SELECT 1 FROM public.share_published p WHERE p.item_id = q.item_id)"
+        )
         return int(await conn.fetchval(f"SELECT count(*) FROM {LIVE_SCHEMA}.feed_items"))
     finally:
         await conn.close()

@@ -22,6 +22,7 @@ from faststream.kafka import KafkaBroker
 from xuncha_shared.contracts import dlq_topic, topic_for
 from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.eventstore import NO_STREAM, PostgresEventStore
+from xuncha_shared.failures import dependency_unavailable
 from xuncha_shared.kafka import client_security
 from xuncha_shared.relay import OutboxRelay
 
@@ -51,7 +52,9 @@ class Writer:
                 [stored] = await self.store.append(
                     "petition", f"pgkill-{uuid.uuid4()}", NO_STREAM, [petition()]
                 )
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except Exception as exc:
+                if not dependency_unavailable(exc):
+                    raise
                 self.failed += 1  # not acknowledged (it may have committed: counted below)
                 await asyncio.sleep(0.2)
                 continue

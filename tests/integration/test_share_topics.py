@@ -19,7 +19,7 @@ from xuncha_reporting.adapters.schema import LIVE_SCHEMA, SHARE_CHANNEL
 from xuncha_reporting.adapters.share_tables import PENDING_SQL
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.domain.model import FeedItem, FeedKind
-from xuncha_reporting.share_publisher import BATCH, publish_pending
+from xuncha_reporting.share_publisher import BATCH, publish_pending, sweep_queue
 from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import share_topic
@@ -212,6 +212,52 @@ async def test_a_poll_reads_the_queue_not_the_history(
     seen = scans(plan["Plan"])
     assert ("Seq Scan", "feed_items") not in seen, seen
     assert any(rel == "share_pending" for _, rel in seen), seen
+
+
+async def test_the_publisher_s_start_queues_what_an_older_release_wrote(
+    infra: Any, reporting: InProcessService
+) -> None:
+    """An item written without the queue (by a release before it, after a rollback or by an old
+    copy in a rolling upgrade) is queued when the publisher starts; queue rows that wait for
+    nothing (published already, or their item gone) are dropped."""
+    pool = reporting.ctx.pool
+    unqueued = feed_item(AUDIT, "回滚期间写入的问题线索")
+    published = await add_item(reporting, AUDIT, "已发布的问题线索")
+    assert await publish(infra, reporting) >= 1
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO projection.feed_items (item_id, department, kind, source_event_id, "
+            "source_event_type, ref_id, jurisdiction, unit, summary, reason, rect_type, "
+            "due_date, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+            "$13)",
+            unqueued.item_id,
+            unqueued.department.value,
+            unqueued.kind.value,
+            unqueued.source_event_id,
+            unqueued.source_event_type,
+            unqueued.ref_id,
+            unqueued.jurisdiction,
+            unqueued.unit,
+            unqueued.summary,
+            unqueued.reason,
+            unqueued.rect_type,
+            unqueued.due_date,
+            unqueued.occurred_at,
+        )
+        await conn.execute(
+            "INSERT INTO public.share_pending (item_id) VALUES ($1), ('gone:audit')", published
+        )
+    await sweep_queue(pool)
+    queued = {r[0] for r in await pool.fetch("SELECT item_id FROM public.share_pending")}
+    assert unqueued.item_id in queued
+    assert published not in queued and "gone:audit" not in queued
+    assert await publish(infra, reporting) >= 1
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM public.share_published WHERE item_id = $1", unqueued.item_id
+        )
+        == 1
+    )
 
 
 async def test_a_department_cannot_write_any_share_topic(infra: Any) -> None:

@@ -39,8 +39,9 @@ async def _get(app: FastAPI) -> httpx.Response:
         asyncpg.exceptions.InterfaceError(
             "cannot call Transaction.__aexit__(): the underlying connection is closed"
         ),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
     ],
-    ids=["refused", "recovering", "shutdown", "cut", "closed-at-commit"],
+    ids=["refused", "recovering", "shutdown", "cut", "closed-at-commit", "no-free-slot"],
 )
 async def test_database_down_is_a_503_problem_with_retry_after(exc: BaseException) -> None:
     resp = await _get(_app(exc))

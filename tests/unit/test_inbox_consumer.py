@@ -276,6 +276,19 @@ def test_redeliverable_is_what_goes_away_and_a_handler_s_own_error_is_not() -> N
     assert redeliverable(wrapped)  # its cause says the database went away
     assert redeliverable(asyncpg.exceptions.DeadlockDetectedError("deadlock detected"))
     assert redeliverable(ConcurrencyError("clue-1", 2, 3))
+    assert redeliverable(asyncpg.exceptions.InterfaceError("pool is closing"))  # stopping
     assert not redeliverable(ValueError("rule violated: unit unknown"))
+    # asyncpg's client-side errors are the handler's bugs, not an outage
+    assert not redeliverable(asyncpg.exceptions.DataError("invalid input for query argument $1"))
+    assert not redeliverable(
+        asyncpg.exceptions.InterfaceError("the server expects 2 arguments for this query")
+    )
+    # a cancelled statement (57014) would be cancelled again; a missing file is no outage
+    assert not redeliverable(asyncpg.exceptions.QueryCanceledError("statement timeout"))
+    assert not redeliverable(FileNotFoundError(2, "No such file or directory"))
+    # a bug raised while handling an outage (not *from* it) stays a bug
+    in_except = KeyError("payload")
+    in_except.__context__ = ConnectionResetError(104, "Connection reset by peer")
+    assert not redeliverable(in_except)
     assert not redeliverable(asyncpg.exceptions.UniqueViolationError("duplicate key value"))
     assert not redeliverable(asyncpg.exceptions.UndefinedColumnError('column "x" does not exist'))

@@ -124,8 +124,14 @@ _SESSION_STATE = re.compile(
 
 class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
     """A pool connection that notes when a statement may have changed its session's state
-    (:data:`_SESSION_STATE`), so that giving it back to the pool costs no round trip when none
-    did (:func:`_reset_session`)."""
+    (:data:`_SESSION_STATE`), or failed, so that giving it back to the pool costs no round trip
+    when neither happened (:func:`_reset_session`).
+
+    A failed statement always gets the full reset: the server may have died under it (a crash
+    ends every session with 57P02) and left asyncpg's protocol waiting mid-operation; the reset
+    query then fails, and the pool terminates the connection instead of handing it out again
+    (which answered the next statement with "cannot switch to state 12; another operation (2)
+    is in progress": tests/integration/test_postgres_restart.py)."""
 
     session_changed = False
 
@@ -139,19 +145,35 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
     # (fetch*, execute with arguments), _executemany, _prepare (prepare), cursor
     async def execute(self, query: str, *args: Any, **kw: Any) -> str:
         self._note(query)
-        return await super().execute(query, *args, **kw)  # type: ignore[no-any-return]
+        try:
+            return await super().execute(query, *args, **kw)  # type: ignore[no-any-return]
+        except BaseException:
+            self.session_changed = True  # the full reset (or the connection's end) on release
+            raise
 
     async def _execute(self, query: Any, *args: Any, **kw: Any) -> Any:
         self._note(query)
-        return await super()._execute(query, *args, **kw)
+        try:
+            return await super()._execute(query, *args, **kw)
+        except BaseException:
+            self.session_changed = True
+            raise
 
     async def _executemany(self, query: Any, *args: Any, **kw: Any) -> Any:
         self._note(query)
-        return await super()._executemany(query, *args, **kw)
+        try:
+            return await super()._executemany(query, *args, **kw)
+        except BaseException:
+            self.session_changed = True
+            raise
 
     async def _prepare(self, query: Any, **kw: Any) -> Any:
         self._note(query)
-        return await super()._prepare(query, **kw)
+        try:
+            return await super()._prepare(query, **kw)
+        except BaseException:
+            self.session_changed = True
+            raise
 
     def cursor(self, query: str, *args: Any, **kw: Any) -> Any:
         self._note(query)

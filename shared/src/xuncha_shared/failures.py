@@ -29,8 +29,10 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
-def dependency_unavailable(exc: BaseException) -> bool:
-    """``exc`` (or what caused it) says a dependency is unreachable, not that the code failed."""
+def dependency_unavailable(exc: BaseException, *, follow_context: bool = True) -> bool:
+    """``exc`` (or what caused it) says a dependency is unreachable, not that the code failed.
+    ``follow_context``: also an error it was raised while handling (``__context__``), as the
+    HTTP layer judges a request; else only ``exc`` itself."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -42,20 +44,52 @@ def dependency_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(current, asyncpg.exceptions.InternalClientError):
             return True
+        if not follow_context:
+            return False
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
 
 
-#: failures of a consumer's own making that trying again fixes, beside a dependency that is
-#: down (:func:`xuncha_shared.unavailable.dependency_unavailable`): a pool closing or a
-#: connection in a bad state, and a lost race for a stream's next version
-_RETRYABLE: tuple[type[BaseException], ...] = (asyncpg.InterfaceError, ConcurrencyError)
+#: an OSError of the local machine's files, never of a dependency: a bug, not an outage
+_LOCAL_OS_ERRORS: tuple[type[BaseException], ...] = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+
+
+def _redeliverable_alone(exc: BaseException) -> bool:
+    if isinstance(exc, ConcurrencyError):  # a lost race for a stream's next version
+        return True
+    if isinstance(exc, _LOCAL_OS_ERRORS):
+        return False
+    if isinstance(exc, asyncpg.exceptions.QueryCanceledError):
+        # 57014, a statement_timeout or a cancel: the same record would meet it again
+        return False
+    if isinstance(exc, asyncpg.exceptions.InterfaceError):
+        # a pool closing (the process stopping) or a connection closed under the handler;
+        # asyncpg's other client-side errors (DataError, wrong argument counts, unsupported
+        # types) are the handler's bugs
+        return any(word in str(exc) for word in ("closed", "closing"))
+    return dependency_unavailable(exc, follow_context=False)
 
 
 def redeliverable(exc: BaseException) -> bool:
-    """``exc`` goes away when the record is handled again later: the database down, restarting
-    or recovering (all of SQLSTATE class 57, a crash's 57P02 as much as recovery's 57P03, also
-    as the cause of another error), a connection lost, a deadlock, a lost optimistic-concurrency
-    race. Such a record is never dead-lettered: Kafka delivers it again."""
-    return isinstance(exc, _RETRYABLE) or dependency_unavailable(exc)
+    """``exc``, or an error it was explicitly raised from (``__cause__``), goes away when the
+    record is handled again later: the database down, restarting or recovering (SQLSTATE class
+    57, a crash's 57P02 as much as recovery's 57P03; not a cancelled statement), a connection
+    refused or lost, a pool closing, a deadlock, a lost optimistic-concurrency race. Such a
+    record is never dead-lettered: Kafka delivers it again. An error merely raised while
+    handling another (``__context__``) is judged alone: a bug in an ``except`` block stays a
+    bug, dead-lettered after its attempts."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if _redeliverable_alone(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__
+    return False

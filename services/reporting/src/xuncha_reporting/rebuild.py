@@ -53,6 +53,7 @@ from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.projection_writes import Statements
 from xuncha_reporting.adapters.schema import (
     LIVE_SCHEMA,
+    SHARE_CHANNEL,
     TABLE_KEYS,
     bulk_ddl,
     check_schema,
@@ -336,8 +337,10 @@ async def swap_in(
         await tables.set_meta(conn, "version", max(live_version, rebuilt_version) + 1)
         await conn.execute(f"ALTER SCHEMA {LIVE_SCHEMA} RENAME TO {replaced}")
         await conn.execute(f"ALTER SCHEMA {schema} RENAME TO {LIVE_SCHEMA}")
-        # its items were written without the share queue (a rebuild's schema queues nothing)
+        # its items were written without the share queue (a rebuild's schema queues nothing);
+        # the publisher hears of them at the commit
         await conn.execute(QUEUE_UNPUBLISHED_SQL)
+        await conn.execute("SELECT pg_notify($1, '')", SHARE_CHANNEL)
     return replaced
 
 

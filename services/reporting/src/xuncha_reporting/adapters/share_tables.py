@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS public.share_pending (
 );
 """
 
-#: every live item not yet published, queued (once: when the queue came, and after a swap)
+#: every live item not yet published, queued: when the queue came (migration 1), after a swap,
+#: and when the publisher starts (items a release without the queue wrote meanwhile: a rollback,
+#: or an old copy still projecting during a rolling upgrade)
 QUEUE_UNPUBLISHED_SQL = f"""
 INSERT INTO public.share_pending (item_id)
 SELECT i.item_id FROM {LIVE_SCHEMA}.feed_items i
@@ -35,10 +37,20 @@ ON CONFLICT (item_id) DO NOTHING
 #: the queue's start in a deployment whose items were published before it existed
 MIGRATIONS = (Migration("reporting", 1, "share_pending_queued", QUEUE_UNPUBLISHED_SQL),)
 
+#: queue rows that wait for nothing: published already (queued again by a swap whose snapshot
+#: predates the record) or whose item the live schema no longer has (a rebuild stopped making
+#: it); run when the publisher starts
+DROP_STALE_SQL = f"""
+DELETE FROM public.share_pending q
+WHERE EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = q.item_id)
+   OR NOT EXISTS (SELECT 1 FROM {LIVE_SCHEMA}.feed_items i WHERE i.item_id = q.item_id)
+"""
+
 PENDING_SQL = f"""
 SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id, i.jurisdiction, i.unit,
        i.summary, i.reason, i.rect_type, i.due_date, i.occurred_at
 FROM public.share_pending q JOIN {LIVE_SCHEMA}.feed_items i ON i.item_id = q.item_id
+WHERE NOT EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = q.item_id)
 ORDER BY i.occurred_at, i.item_id
 LIMIT $1
 """
