@@ -173,6 +173,9 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
     await phone_item.locator(".el-form-item__error").wait_for()
     assert "电话号码" in await phone_item.inner_text()
     id_item = page.locator(".el-form-item:has(#p-id)")
+    # each field's message renders on its own: wait for this one's too (read at once, it was
+    # not there yet on a loaded machine)
+    await id_item.locator(".el-form-item__error").wait_for()
     assert "校验码" in await id_item.inner_text()
     await shot(page, "petition-form-errors")
     # nothing was lost: the input is still there
