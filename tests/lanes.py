@@ -145,21 +145,30 @@ def prepare_lane() -> None:
         shutil.copytree(base_libs, libs, copy_function=os.link)
 
 
+def deploy_script(
+    script: str, command: str, *, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """deploy/local ``script`` ``command`` (``pg.sh start``...), output captured, with ``env``
+    (default: this process's environment)."""
+    return subprocess.run(
+        [str(REPO_ROOT / "deploy" / "local" / script), command],
+        env=env,
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_scripts(command: str, *, check: bool = True) -> None:
     """deploy/local ``pg.sh`` and ``kafka.sh`` ``start`` (in that order) or ``stop`` (the other
     way round) with this process's environment: the deployment's, or a lane's. The scripts are
     idempotent: a quick check when the servers already run (or are already stopped)."""
     order = ("pg.sh", "kafka.sh") if command == "start" else ("kafka.sh", "pg.sh")
     for script in order:
-        proc = subprocess.run(
-            [str(REPO_ROOT / "deploy" / "local" / script), command],
-            cwd=REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        proc = deploy_script(script, command)
         if check and proc.returncode != 0:
             raise RuntimeError(
                 f"deploy/local/{script} {command} failed ({proc.returncode}):\n"

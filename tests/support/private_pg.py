@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.infra import free_port
-
-REPO = Path(__file__).resolve().parents[2]
-PG_SH = REPO / "deploy/local/pg.sh"
+from tests.lanes import deploy_script
 
 
 @dataclass(frozen=True)
@@ -26,16 +24,7 @@ class PrivatePostgres:
     env: dict[str, str]  # what runs pg.sh on this cluster
 
     def pg_sh(self, command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(PG_SH), command],
-            env=self.env,
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
+        return deploy_script("pg.sh", command, env=self.env, timeout=240)
 
     def supervisor(self) -> dict[str, Any]:
         """The supervisor's status file (``{}`` before it wrote one)."""

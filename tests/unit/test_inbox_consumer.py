@@ -92,6 +92,25 @@ async def test_inbox_consumer_on_the_test_broker() -> None:
     assert {h["original_topic"] for h in dead} == {TOPIC}
 
 
+def _consumer(
+    name: str, pool: FakeInboxPool, handler: Any, dead: list[dict[str, str]], max_attempts: int
+) -> InboxConsumer:
+    """An InboxConsumer on the fake pool whose dead letters' headers go to ``dead``."""
+
+    async def sink(*, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        dead.append(headers)
+
+    return InboxConsumer(
+        name=name,
+        pool=pool,  # type: ignore[arg-type]
+        registry=REGISTRY,
+        handler=handler,
+        dead_letter=sink,
+        max_attempts=max_attempts,
+        retry_delay=0.0,
+    )
+
+
 def _delivery(value: bytes, offset: int) -> Delivery:
     return Delivery(topic=TOPIC, partition=0, offset=offset, key=None, value=value)
 
@@ -114,18 +133,7 @@ async def test_a_batch_is_one_transaction_and_a_bad_record_only_costs_it_a_rollb
         if envelope.event_id in failing:
             raise RuntimeError("the handler cannot take this one")
 
-    async def sink(*, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
-        dead.append(headers)
-
-    consumer = InboxConsumer(
-        name="unit.batch",
-        pool=pool,  # type: ignore[arg-type]
-        registry=REGISTRY,
-        handler=handler,
-        dead_letter=sink,
-        max_attempts=2,
-        retry_delay=0.0,
-    )
+    consumer = _consumer("unit.batch", pool, handler, dead, max_attempts=2)
     a, b, c = _envelope(), _envelope(), _envelope()
     good = [_delivery(_wire(e), n) for n, e in enumerate((a, b, a))]
     assert await consumer.handle_batch(good) == ["processed", "processed", "duplicate"]
@@ -249,18 +257,7 @@ async def test_a_database_down_longer_than_the_attempts_is_never_a_dead_letter(
             raise down
         conn.pool.effects.append(envelope.event_id)
 
-    async def sink(*, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
-        dead.append(headers)
-
-    consumer = InboxConsumer(
-        name="unit.down",
-        pool=pool,  # type: ignore[arg-type]
-        registry=REGISTRY,
-        handler=handler,
-        dead_letter=sink,
-        max_attempts=3,
-        retry_delay=0.0,
-    )
+    consumer = _consumer("unit.down", pool, handler, dead, max_attempts=3)
     envelope = _envelope()
     with pytest.raises(type(down)):
         await consumer.handle_batch([_delivery(_wire(envelope), 0)])

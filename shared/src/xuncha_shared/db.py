@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -141,39 +141,29 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         ):
             self.session_changed = True
 
-    # the funnels of asyncpg's statements: execute (its simple-query path) and _execute
-    # (fetch*, execute with arguments), _executemany, _prepare (prepare), cursor
-    async def execute(self, query: str, *args: Any, **kw: Any) -> str:
+    async def _noted(self, query: object, statement: Awaitable[Any]) -> Any:
+        """Run ``statement`` (just created, not started) after noting ``query``; a failure
+        marks the session for the full reset."""
         self._note(query)
         try:
-            return await super().execute(query, *args, **kw)  # type: ignore[no-any-return]
+            return await statement
         except BaseException:
             self.session_changed = True  # the full reset (or the connection's end) on release
             raise
 
+    # the funnels of asyncpg's statements: execute (its simple-query path) and _execute
+    # (fetch*, execute with arguments), _executemany, _prepare (prepare), cursor
+    async def execute(self, query: str, *args: Any, **kw: Any) -> str:
+        return await self._noted(query, super().execute(query, *args, **kw))  # type: ignore[no-any-return]
+
     async def _execute(self, query: Any, *args: Any, **kw: Any) -> Any:
-        self._note(query)
-        try:
-            return await super()._execute(query, *args, **kw)
-        except BaseException:
-            self.session_changed = True
-            raise
+        return await self._noted(query, super()._execute(query, *args, **kw))
 
     async def _executemany(self, query: Any, *args: Any, **kw: Any) -> Any:
-        self._note(query)
-        try:
-            return await super()._executemany(query, *args, **kw)
-        except BaseException:
-            self.session_changed = True
-            raise
+        return await self._noted(query, super()._executemany(query, *args, **kw))
 
     async def _prepare(self, query: Any, **kw: Any) -> Any:
-        self._note(query)
-        try:
-            return await super()._prepare(query, **kw)
-        except BaseException:
-            self.session_changed = True
-            raise
+        return await self._noted(query, super()._prepare(query, **kw))
 
     def cursor(self, query: str, *args: Any, **kw: Any) -> Any:
         self._note(query)
