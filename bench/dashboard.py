@@ -26,7 +26,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from xuncha_shared.secrets import secrets_dir
 from xuncha_shared.settings import SERVICES, Settings
 
 from bench.common import BenchResult, Env, Metric, params_dict, percentile, run_token
+from tests.support.ports import free_port
 
 COUNTY = "361002"  # 临川区
 UNIT = "临川区农业农村局"
@@ -69,13 +69,6 @@ class DashboardParams:
     @classmethod
     def quick(cls) -> DashboardParams:
         return cls(rate=5.0, seconds=1.0, rounds=1, warmup_seconds=0.0)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _script(service: str) -> str:
@@ -209,7 +202,7 @@ def _service_env(
             "XUNCHA_KAFKA_BOOTSTRAP": env.kafka_bootstrap,
             "XUNCHA_TOPIC_PREFIX": topic_prefix,
             "XUNCHA_HTTP_HOST": "127.0.0.1",
-            "XUNCHA_HTTP_PORT": str(_free_port()),
+            "XUNCHA_HTTP_PORT": str(free_port()),
             "XUNCHA_STATE_DIR": str(state),
             "PYTHONUNBUFFERED": "1",
         }

@@ -17,18 +17,13 @@ from pathlib import Path
 
 from xuncha_shared.settings import SERVICES
 
+from tests.support.ports import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 DIST = REPO / "web" / "dist"
 NGINX = "/usr/sbin/nginx"
 #: where a service the benchmark does not start is said to be (nothing listens; never asked)
 NOWHERE = "http://127.0.0.1:9"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

@@ -18,7 +18,6 @@ import base64
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -45,6 +44,7 @@ from bench.common import (
     params_dict,
     sealed_stream,
 )
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 USER, PASSWORD = "bench", "bench-" + os.urandom(12).hex()
@@ -60,12 +60,6 @@ class SecurityParams:
     @classmethod
     def quick(cls) -> SecurityParams:
         return cls(events=2_000, check_events=2_000, rounds=1)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cluster_id() -> str:
@@ -101,7 +95,7 @@ async def two_listener_broker() -> AsyncIterator[tuple[str, str]]:
     """A throwaway broker: ``(plaintext bootstrap, sasl bootstrap)``."""
     libs = Path(os.environ.get("XUNCHA_LOCAL_STATE") or REPO / ".xuncha") / "kafka" / "libs"
     folder = Path(tempfile.mkdtemp(prefix="xuncha-bench-kafka-"))
-    plain, sasl, controller = _free_port(), _free_port(), _free_port()
+    plain, sasl, controller = free_port(), free_port(), free_port()
     props = folder / "server.properties"
     props.write_text(
         "\n".join(

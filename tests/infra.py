@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.settings import SERVICES, Settings, database_url_for
 
 from tests import lanes
+from tests.support.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,13 +157,6 @@ class FreshDb:
     name: str
     url: str
     pool: asyncpg.Pool
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def new_run_id() -> str:

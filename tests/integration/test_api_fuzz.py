@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from xuncha_shared.http.config import HttpSettings
 from xuncha_shared.http.server import run_uvicorn
 from xuncha_shared.runtime import ServiceSpec, service_context
 
+from tests.support.ports import free_port
 from tests.support.principals import OFFICES
 from tests.support.service_api import service_settings
 
@@ -49,12 +49,6 @@ EXPECTED_FOR_VALID = ["2xx", "400", "401", "403", "404", "409", "410", "422", "4
 #: the event stream answers for up to ``max_seconds`` (an hour): a fuzzer would wait on it;
 #: its limits are tested in tests/unit/test_http_gate.py and test_reporting_service.py
 UNFUZZED = {"/api/v1/events/stream"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,6 +30,8 @@ from typing import Any, TypeVar
 from aiokafka.errors import KafkaError
 from xuncha_shared import provision, secrets
 
+from tests.support.ports import free_ports
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy" / "local"
 LIBS = Path(os.environ.get("XUNCHA_LOCAL_STATE") or REPO / ".xuncha") / "kafka" / "libs"
@@ -43,31 +42,6 @@ HEAP = ["-Xms128m", "-Xmx384m"]
 #: a short-lived JVM (the storage tool, and a broker that lives for one test) starts in about
 #: half the CPU time with the client compiler alone
 QUICK_JVM = ["-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Djava.awt.headless=true"]
-
-
-def _ephemeral_low() -> int:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    return 32768
-
-
-def free_ports(n: int) -> list[int]:
-    """``n`` distinct free ports below the ephemeral range: a client retrying the port of a
-    stopped broker could be given that very port as its own source port and connect to itself,
-    and the broker could then not bind it again (deploy/local/README.md, "Broker
-    configuration")."""
-    low, rng = 20000, random.Random()
-    ports: list[int] = []
-    with contextlib.ExitStack() as held:  # held until all are chosen: no port twice
-        while len(ports) < n:
-            port = rng.randrange(low, _ephemeral_low())
-            s = held.enter_context(socket.socket())
-            try:
-                s.bind((HOST, port))
-            except OSError:
-                continue
-            ports.append(port)
-    return ports
 
 
 def _cluster_id() -> str:

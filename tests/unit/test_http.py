@@ -34,6 +34,8 @@ from xuncha_shared.telemetry import (
     tracer,
 )
 
+from tests.support.ports import free_port
+
 pytestmark = pytest.mark.unit
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -335,13 +337,6 @@ async def test_log_lines_in_a_request_carry_its_trace_id(
 # --- embedded server ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _lifespan_recorder(events: list[str]) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -355,7 +350,7 @@ def _lifespan_recorder(events: list[str]) -> Any:
 async def test_run_uvicorn_stops_gracefully_on_stop_event() -> None:
     events: list[str] = []
     app = build_app(lifespan=_lifespan_recorder(events))
-    port, stop, started = _free_port(), asyncio.Event(), asyncio.Event()
+    port, stop, started = free_port(), asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(run_uvicorn(app, "127.0.0.1", port, stop=stop, started=started))
     await asyncio.wait_for(started.wait(), 10)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
@@ -384,7 +379,7 @@ async def test_run_uvicorn_dates_each_response_without_a_tick(
         return self.should_exit
 
     monkeypatch.setattr(uvicorn.Server, "on_tick", on_tick)
-    port, stop, started = _free_port(), asyncio.Event(), asyncio.Event()
+    port, stop, started = free_port(), asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(
         run_uvicorn(build_app(), "127.0.0.1", port, stop=stop, started=started)
     )
@@ -407,7 +402,7 @@ async def test_run_uvicorn_dates_each_response_without_a_tick(
 async def test_run_uvicorn_stops_gracefully_on_cancel() -> None:
     events: list[str] = []
     app = build_app(lifespan=_lifespan_recorder(events))
-    port, started = _free_port(), asyncio.Event()
+    port, started = free_port(), asyncio.Event()
     task = asyncio.create_task(run_uvicorn(app, "127.0.0.1", port, started=started))
     await asyncio.wait_for(started.wait(), 10)
     task.cancel()
