@@ -15,6 +15,7 @@ one.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import socket
 import threading
@@ -36,28 +37,38 @@ def ephemeral_low() -> int:
     return 32768
 
 
+def configured_ports() -> set[int]:
+    """The ports the deployment is configured with (``XUNCHA_*_PORT``): a server of the
+    deployment that a test has stopped or killed listens on none, but will again."""
+    found = set()
+    for name, value in os.environ.items():
+        if name.startswith("XUNCHA_") and name.endswith("_PORT") and value.isdigit():
+            found.add(int(value))
+    return found
+
+
+def _in_random_order(candidates: list[int]) -> list[int]:
+    return _rng.sample(candidates, len(candidates))
+
+
 def free_ports(n: int) -> list[int]:
-    """``n`` distinct ports in [LOW, ephemeral low) that nothing listens on and that this
-    process has not handed out before."""
+    """``n`` distinct ports in [LOW, ephemeral low) that nothing listens on, that are none of
+    the deployment's configured ports, and that this process has not handed out before."""
     high = ephemeral_low()
     ports: list[int] = []
     with _lock, contextlib.ExitStack() as held:  # held until all are chosen: no port twice
-        for _ in range(50 * n + 1000):
-            if len(ports) == n:
-                break
-            port = _rng.randrange(LOW, high)
-            if port in _given:
-                continue
+        taken = _given | configured_ports()
+        for port in _in_random_order([p for p in range(LOW, high) if p not in taken]):
             s = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             try:
                 s.bind((HOST, port))
             except OSError:
                 continue
             ports.append(port)
-        else:
-            raise RuntimeError(f"no {n} free ports between {LOW} and {high}")
-        _given.update(ports)
-    return ports
+            if len(ports) == n:
+                _given.update(ports)
+                return ports
+    raise RuntimeError(f"no {n} free ports between {LOW} and {high}")
 
 
 def free_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import socket
 
 import pytest
@@ -22,18 +21,18 @@ def test_a_port_something_listens_on_is_passed_over(monkeypatch: pytest.MonkeyPa
     with socket.socket() as listener:
         listener.bind((ports.HOST, 0))  # any port; the chooser is made to try it first
         listener.listen()
-        busy = listener.getsockname()[1]
-
-        class Scripted(random.Random):
-            def __init__(self) -> None:
-                super().__init__(7)
-                self.first = True
-
-            def randrange(self, *args: int) -> int:  # type: ignore[override]
-                if self.first:
-                    self.first = False
-                    return int(busy)
-                return super().randrange(*args)
-
-        monkeypatch.setattr(ports, "_rng", Scripted())
+        busy = int(listener.getsockname()[1])
+        monkeypatch.setattr(ports, "_in_random_order", lambda candidates: [busy, *candidates])
         assert ports.free_port() != busy
+
+
+def test_the_deployment_s_configured_ports_are_never_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its PostgreSQL, say, may be down for a moment (a test killed it) and listen on nothing."""
+    high = ports.ephemeral_low()
+    allowed = 3  # of the whole range, only three ports are not the deployment's
+    for port in range(ports.LOW, high - allowed):
+        monkeypatch.setenv(f"XUNCHA_T{port}_PORT", str(port))
+    chosen = ports.free_ports(2)
+    assert all(high - allowed <= p < high for p in chosen)
