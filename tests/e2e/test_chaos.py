@@ -59,11 +59,14 @@ pytestmark = [pytest.mark.chaos, pytest.mark.alone, pytest.mark.timeout(1200)]
 
 REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("XUNCHA_CHAOS_KILLS", "20"))
-# each posts a petition, waits for its answer, then 0.2 s: 12-15 petitions/s in all on 2 cores
-# with eight copies (3-8/s before the install byte-compiled the sources; five posters reached
-# 12.2/s, no more; posting on time at 20/s, an open loop, left answers waiting up to 13 s there
-# while copies restarted, before that change: docs/performance.md). XUNCHA_CHAOS_POSTERS=N
-POSTERS = int(os.environ.get("XUNCHA_CHAOS_POSTERS", "4"))
+# the posters share one schedule of RATE petitions/s (XUNCHA_CHAOS_RATE): each takes the next
+# slot, waits for it, posts and waits for the answer, so at most POSTERS requests are in flight
+# (XUNCHA_CHAOS_POSTERS) and the rate falls below RATE only when answers take longer than
+# POSTERS / RATE s. A pure open loop (a request every 1/RATE s, however many wait) left answers
+# waiting up to 13 s while copies restarted, before the install byte-compiled the sources;
+# before this schedule each poster slept 0.2 s after each answer: 4.6-15.2/s (docs/performance.md)
+RATE = float(os.environ.get("XUNCHA_CHAOS_RATE", "20"))
+POSTERS = int(os.environ.get("XUNCHA_CHAOS_POSTERS", "6"))
 
 
 def _state_dir() -> Path:
@@ -103,10 +106,10 @@ async def _ready(url: str) -> bool:
 
 
 class Load:
-    """Posters of petitions, each sending to the intake copies in turn; a copy that refuses the
-    connection is skipped for that request (what the load balancer does). A request is
-    *refused* when no copy took it or the answer was a 503 problem; anything else unexpected
-    is kept for the assertion."""
+    """Posters of petitions on one schedule (RATE/s, at most POSTERS in flight), each sending to
+    the intake copies in turn; a copy that refuses the connection is skipped for that request
+    (what the load balancer does). A request is *refused* when no copy took it or the answer
+    was a 503 problem; anything else unexpected is kept for the assertion."""
 
     def __init__(self, stack: Running) -> None:
         self.stack = stack
@@ -116,6 +119,16 @@ class Load:
         self.unexpected: list[str] = []
         self.slowest = 0.0  # seconds: the longest a request waited for its answer
         self.stop = asyncio.Event()
+        self.next_slot = 0.0  # monotonic time of the schedule's next free slot
+        self.posted = 0  # requests sent (acknowledged, refused or unexpected)
+
+    async def _wait_for_slot(self) -> None:
+        """The schedule's next slot (never one in the past: a late poster does not catch up
+        with a burst)."""
+        now = time.monotonic()
+        slot = max(now, self.next_slot)
+        self.next_slot = slot + 1 / RATE
+        await asyncio.sleep(slot - now)
 
     async def poster(self, n: int) -> None:
         urls = self.stack.copy_urls["intake"]
@@ -123,6 +136,8 @@ class Load:
         i = 0
         async with httpx.AsyncClient(timeout=httpx.Timeout(20, connect=2)) as client:
             while not self.stop.is_set():
+                await self._wait_for_slot()
+                self.posted += 1
                 i += 1
                 body = {
                     "jurisdiction": LINCHUAN,
@@ -154,7 +169,6 @@ class Load:
                     self.refused += 1
                 else:
                     self.unexpected.append(f"{resp.status_code} {resp.text[:200]}")
-                await asyncio.sleep(0.2)
 
 
 class Chaos:
@@ -359,7 +373,8 @@ async def test_kills_under_load_lose_nothing_and_double_nothing(
     summary = (
         f"chaos (seed {seed}, {chaos.brokers} broker(s)): {sum(chaos.kills.values())} kills "
         f"{dict(chaos.kills)} in {elapsed:.0f} s; {len(load.acked)} petitions acknowledged "
-        f"({len(load.acked) / elapsed:.1f}/s), {load.refused} refused while something was "
+        f"({len(load.acked) / elapsed:.1f}/s; {load.posted / elapsed:.1f}/s posted of "
+        f"{RATE:g}/s scheduled, {POSTERS} posters), {load.refused} refused while something was "
         f"down, {load.failed_over} sent to the other copy after a refused connection; the "
         f"slowest answer took {load.slowest:.1f} s"
     )
