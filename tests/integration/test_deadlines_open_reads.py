@@ -469,8 +469,30 @@ async def pages_equal_the_whole_list(
                         break
                 assert all(r.pop("state") == state_of(r).value for r in got)
                 assert got == expected, (jurisdiction, states, like, size)
+            # the whole list read through a cursor (an unpaged request), a few rows at a time
+            for offset, chunk in ((0, 3), (2, 3), (0, max(len(expected), 1)), (1, 50)):
+                async with conn.transaction():
+                    stream = await pages.stream(
+                        conn,
+                        jurisdiction,
+                        listed_like=like or "%",
+                        states=states,
+                        offset=offset,
+                        chunk=chunk,
+                    )
+                    streamed = list(stream.first)
+                    async for rows in stream.rest():
+                        assert 0 < len(rows) <= chunk
+                        streamed += rows
+                assert stream.total == len(expected), (jurisdiction, states, like, offset)
+                assert all(r.pop("state") == state_of(r).value for r in streamed)
+                assert streamed == expected[offset:], (jurisdiction, states, like, offset, chunk)
     past = await pages.page(conn, jurisdiction, limit=5, offset=len(whole) + 10)
     assert (past.rows, past.total) == ([], len(whole))
+    async with conn.transaction():
+        beyond = await pages.stream(conn, jurisdiction, offset=len(whole) + 10)
+        assert (beyond.first, beyond.total) == ([], len(whole))
+        assert [rows async for rows in beyond.rest()] == []
 
 
 async def check(conn: asyncpg.Connection, tables: ProjectionTables) -> dict[Any, list[Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from xuncha_rectification.bootstrap import SPEC as RECTIFICATION
+from xuncha_reporting.adapters import deadline_pages
 from xuncha_reporting.bootstrap import SPEC as REPORTING
 from xuncha_reporting.replay import replay_as_of
 from xuncha_shared import provision
@@ -238,7 +239,9 @@ async def test_the_view_follows_r1_from_running_to_met_late_and_replays_as_of(
     }
 
 
-async def test_a_county_sees_only_its_own_deadlines(stack: Stack) -> None:
+async def test_a_county_sees_only_its_own_deadlines(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack.clock.set(FEEDBACK_AT)
     mine = await feed_back(stack, LINCHUAN, "county")
     theirs = await feed_back(stack, NANCHENG, "other")
@@ -264,11 +267,20 @@ async def test_a_county_sees_only_its_own_deadlines(stack: Stack) -> None:
     assert r.status_code == 422
 
     # a page at a time: the pages put together are the whole list, whose total they give; a
-    # county's pages count its own deadlines only
+    # county's pages count its own deadlines only. The whole list (no limit) is read through a
+    # cursor and written as it is read: here one row at a time
+    monkeypatch.setattr(deadline_pages, "STREAM_CHUNK", 1)
     for who in ("city", "county"):
         r = await stack.reporting.get("/api/v1/views/deadlines", headers=stack.auth(who))
         whole = r.json()
         assert (whole["total"], whole["limit"], whole["offset"]) == (len(whole["items"]), None, 0)
+        assert whole["total"] >= 1 + (who == "city")
+        assert datetime.fromisoformat(whole["generated_at"]).tzinfo is not None
+        r = await stack.reporting.get(
+            "/api/v1/views/deadlines", params={"offset": "1"}, headers=stack.auth(who)
+        )
+        assert r.json()["items"] == whole["items"][1:]
+        assert (r.json()["total"], r.json()["offset"]) == (whole["total"], 1)
         paged: list[dict[str, Any]] = []
         while len(paged) < whole["total"]:
             r = await stack.reporting.get(

@@ -20,7 +20,7 @@ ties by kind, case and key in code-point order (``COLLATE "C"``, as Python compa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,12 +95,75 @@ class DeadlinePage:
     total: int
 
 
+#: rows fetched at a time by a read of the whole list
+STREAM_CHUNK = 500
+
+
+def _row(record: asyncpg.Record) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "total"}
+
+
+@dataclass
+class DeadlineStream:
+    """The whole list from an offset, read through a cursor ``chunk`` rows at a time (its
+    memory does not grow with the history): ``first`` is read when it is opened, so a failure
+    to read surfaces before anything is answered; ``total`` as for a page."""
+
+    first: list[dict[str, Any]]
+    total: int
+    _cursor: Any
+    _chunk: int
+
+    async def rest(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """The chunks after ``first``, in the list's order."""
+        if self._cursor is None or len(self.first) < self._chunk:
+            return
+        while records := await self._cursor.fetch(self._chunk):
+            yield [_row(r) for r in records]
+            if len(records) < self._chunk:
+                return
+
+
 class DeadlinePages:
     """The list's pages in one schema."""
 
     def __init__(self, schema: str) -> None:
         self._sql = _page_sql(schema, open_only=False)
         self._open_sql = _page_sql(schema, open_only=True)
+
+    def _query(
+        self, jurisdiction: str | None, listed_like: str, states: Sequence[str] | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        wanted = None if states is None else sorted({State(s).value for s in states})
+        open_only = wanted is not None and all(State(s) in COLOUR_OF for s in wanted)
+        sql = self._open_sql if open_only else self._sql
+        return sql, (jurisdiction, listed_like, wanted)
+
+    async def _total_past_the_end(self, conn: Any, sql: str, args: tuple[Any, ...]) -> int:
+        first = await conn.fetch(sql, *args, 1, 0)
+        return int(first[0]["total"]) if first else 0
+
+    async def stream(
+        self,
+        conn: asyncpg.Connection,
+        jurisdiction: str | None,
+        *,
+        listed_like: str = "%",
+        states: Sequence[str] | None = None,
+        offset: int = 0,
+        chunk: int | None = None,
+    ) -> DeadlineStream:
+        """Every row from ``offset`` (no limit), as :meth:`page` reads them, through a cursor
+        of ``conn``, which must be in a transaction that stays open until the stream is read;
+        ``chunk`` rows at a time (default ``STREAM_CHUNK``)."""
+        chunk = chunk or STREAM_CHUNK
+        sql, args = self._query(jurisdiction, listed_like, states)
+        cursor = await conn.cursor(sql, *args, None, offset)
+        records = await cursor.fetch(chunk)
+        if not records:
+            total = await self._total_past_the_end(conn, sql, args) if offset > 0 else 0
+            return DeadlineStream([], total, None, chunk)
+        return DeadlineStream([_row(r) for r in records], int(records[0]["total"]), cursor, chunk)
 
     async def page(
         self,
@@ -115,14 +178,9 @@ class DeadlinePages:
         """The rows of ``jurisdiction`` (``None``: the read of all) whose jurisdiction matches
         ``listed_like``, in ``states`` (``None``: all), ``limit`` of them from ``offset`` in the
         list's order, each with its ``state``; and how many match in all."""
-        wanted = None if states is None else sorted({State(s).value for s in states})
-        open_only = wanted is not None and all(State(s) in COLOUR_OF for s in wanted)
-        sql = self._open_sql if open_only else self._sql
-        args = (jurisdiction, listed_like, wanted)
+        sql, args = self._query(jurisdiction, listed_like, states)
         records = await conn.fetch(sql, *args, limit, offset)
         if not records and offset > 0:  # past the end: the total from the first row
-            first = await conn.fetch(sql, *args, 1, 0)
-            return DeadlinePage([], int(first[0]["total"]) if first else 0)
+            return DeadlinePage([], await self._total_past_the_end(conn, sql, args))
         total = int(records[0]["total"]) if records else 0
-        rows = [{k: v for k, v in r.items() if k != "total"} for r in records]
-        return DeadlinePage(rows, total)
+        return DeadlinePage([_row(r) for r in records], total)

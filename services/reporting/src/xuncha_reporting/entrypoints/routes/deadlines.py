@@ -3,11 +3,14 @@ are green, yellow and red (the workbench's counts)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
@@ -145,13 +148,55 @@ def deadlines_router(
                 .encode()
             )
 
-        if limit is None:  # every one (an export's read): not kept
-            async with read_snapshot(ctx.pool) as conn:
-                body = await read(conn)
-        else:
-            # the states move with the date (China time): in the key
-            body = await views.view((scope, listed_like, states, limit, offset, today), read)
+        if limit is None:  # every one (an export's read): streamed, not kept
+            return await every_one(scope, listed_like, states, offset, today)
+        # the states move with the date (China time): in the key
+        body = await views.view((scope, listed_like, states, limit, offset, today), read)
         return Response(content=body, media_type="application/json")
+
+    async def every_one(
+        scope: str | None,
+        listed_like: str,
+        states: tuple[str, ...] | None,
+        offset: int,
+        today: date,
+    ) -> StreamingResponse:
+        """The whole list in the shape of a page (``limit`` null), written as it is read: a
+        city's term holds hundreds of thousands of deadlines, which one document in memory
+        (rows, models, JSON) would multiply. The snapshot is opened and the first rows read
+        before the answer starts, so a database that is down is still a 503."""
+        opened = contextlib.AsyncExitStack()
+        try:
+            conn = await opened.enter_async_context(read_snapshot(ctx.pool))
+            stream = await pages.stream(
+                conn, scope, listed_like=listed_like, states=states, offset=offset
+            )
+        except BaseException:
+            await opened.aclose()
+            raise
+
+        def items(rows: list[dict[str, Any]]) -> bytes:
+            return b",".join(
+                DeadlineOut.model_validate(deadline_item(r, today)).model_dump_json().encode()
+                for r in rows
+            )
+
+        async def body() -> AsyncIterator[bytes]:
+            async with opened:
+                yield b'{"items":[' + items(stream.first)
+                async for rows in stream.rest():
+                    yield b"," + items(rows)
+                # the fields after the items, serialised as a page serialises them
+                rest = Deadlines(
+                    items=[],
+                    total=stream.total,
+                    limit=None,
+                    offset=offset,
+                    generated_at=datetime.now(UTC),
+                ).model_dump_json()
+                yield b"]" + rest.split('"items":[]', 1)[1].encode()
+
+        return StreamingResponse(body(), media_type="application/json")
 
     @router.get("/views/deadlines/summary", response_model=DeadlineSummary)
     async def deadline_summary(
