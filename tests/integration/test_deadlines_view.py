@@ -301,3 +301,13 @@ async def test_a_county_sees_only_its_own_deadlines(
         )
         assert r.status_code == 422, bad
         assert r.headers["content-type"].startswith("application/problem+json")
+
+    # the database down when the whole list is asked for: a 503 problem, not a 200 cut short
+    async def down(*_: object, **__: object) -> None:
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    with monkeypatch.context() as m:
+        m.setattr(deadline_pages.DeadlinePages, "stream", down)
+        r = await stack.reporting.get("/api/v1/views/deadlines", headers=stack.auth("city"))
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"]
