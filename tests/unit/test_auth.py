@@ -50,6 +50,8 @@ from xuncha_shared.http.dependencies import (
 from xuncha_shared.http.problems import ProblemError
 from xuncha_shared.settings import Settings
 
+from tests.support.ports import free_port
+
 pytestmark = pytest.mark.unit
 
 CITY = "361000"
@@ -483,11 +485,7 @@ async def test_oidc_authenticator(idp: Idp, verifier: OidcVerifier) -> None:
 
 
 async def test_oidc_key_set_unreachable_is_503(idp: Idp) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     verifier = OidcVerifier(f"http://127.0.0.1:{port}/jwks", ISSUER, AUDIENCE, timeout=2)
     with pytest.raises(ProblemError) as info:
         verifier.verify(idp.token())
