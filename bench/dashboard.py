@@ -43,7 +43,7 @@ from xuncha_shared.secrets import secrets_dir
 from xuncha_shared.settings import SERVICES, Settings
 
 from bench.common import BenchResult, Env, Metric, params_dict, percentile, run_token
-from tests.support.ports import free_port
+from bench.ports import free_port
 
 COUNTY = "361002"  # 临川区
 UNIT = "临川区农业农村局"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from xuncha_shared.settings import SERVICES
 
-from tests.support.ports import free_port
+from bench.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DIST = REPO / "web" / "dist"

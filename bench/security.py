@@ -44,7 +44,7 @@ from bench.common import (
     params_dict,
     sealed_stream,
 )
-from tests.support.ports import free_port
+from bench.ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 USER, PASSWORD = "bench", "bench-" + os.urandom(12).hex()

@@ -42,8 +42,8 @@ from xuncha_shared import provision, secrets
 from xuncha_shared.db import create_pool, migrate
 from xuncha_shared.settings import SERVICES, Settings, database_url_for
 
+from bench.ports import free_port
 from tests import lanes
-from tests.support.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

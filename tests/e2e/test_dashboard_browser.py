@@ -29,6 +29,7 @@ import pytest
 from xuncha_shared.auth.demo import create_demo_tokens
 from xuncha_shared.settings import SERVICES
 
+from bench.ports import free_port
 from tests.e2e.stack import (
     INFORMANT_NAME,
     INFORMANT_PHONE,
@@ -37,7 +38,6 @@ from tests.e2e.stack import (
     service_stack,
     submit_petition,
 )
-from tests.infra import free_port
 from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,

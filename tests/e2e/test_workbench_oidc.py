@@ -27,8 +27,8 @@ import httpx
 import pytest
 from xuncha_shared import provision
 
+from bench.ports import free_port
 from tests.e2e.stack import LINCHUAN, _spawn, _wait_ready
-from tests.infra import free_port
 from tests.support.workbench import (
     ARTIFACTS,
     CHROMIUM,

@@ -33,7 +33,7 @@ from xuncha_shared.http.config import HttpSettings
 from xuncha_shared.http.server import run_uvicorn
 from xuncha_shared.runtime import ServiceSpec, service_context
 
-from tests.support.ports import free_port
+from bench.ports import free_port
 from tests.support.principals import OFFICES
 from tests.support.service_api import service_settings
 

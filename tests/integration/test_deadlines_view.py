@@ -45,6 +45,8 @@ class Stack:
     rect_ctx: ServiceContext
     reporting_settings: Settings
     tokens: dict[str, str]
+    reporting_app: Any
+    reporting_ctx: ServiceContext
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -79,6 +81,7 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
     try:
         async with contextlib.AsyncExitStack() as exits:
             clients: dict[str, httpx.AsyncClient] = {}
+            apps: dict[str, Any] = {}
             contexts: dict[str, ServiceContext] = {}
             for spec in (RECTIFICATION, REPORTING):
                 settings = service_settings(spec.name, infra, dbs, prefix, topics, relay_poll_ms=10)
@@ -96,6 +99,7 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
                 )
                 exits.push_async_callback(client.aclose)
                 clients[spec.name], contexts[spec.name] = client, ctx
+                apps[spec.name] = app
             relay = OutboxRelay(
                 contexts["rectification"].pool,
                 bootstrap=infra.kafka_bootstrap,
@@ -119,6 +123,8 @@ async def stack(infra: Any) -> AsyncIterator[Stack]:
                 rect_ctx=contexts["rectification"],
                 reporting_settings=contexts["reporting"].settings,
                 tokens=tokens,
+                reporting_app=apps["reporting"],
+                reporting_ctx=contexts["reporting"],
             )
     finally:
         await provision.drop_prefixed_databases(infra.pg_admin_url, prefix)
@@ -311,3 +317,80 @@ async def test_a_county_sees_only_its_own_deadlines(
         r = await stack.reporting.get("/api/v1/views/deadlines", headers=stack.auth("city"))
     assert r.status_code == 503, r.text
     assert r.headers["retry-after"]
+
+
+async def test_whole_lists_at_once_are_bounded_and_a_client_gone_gives_back_its_connection(
+    stack: Stack,
+) -> None:
+    """Two whole lists (no ``limit``) being written hold the copy's turns: a third is a 503
+    with Retry-After while pages still answer; clients that go away mid-answer give back their
+    connection and their turn."""
+    stack.clock.set(FEEDBACK_AT)
+    issue = await feed_back(stack, LINCHUAN, "county")
+    await state_of(stack, issue, "running")
+    auth = [(b"authorization", f"Bearer {stack.tokens['city']}".encode())]
+    first_chunks = 0
+    both_in, never = asyncio.Event(), asyncio.Event()
+
+    async def a_slow_client() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/api/v1/views/deadlines",
+            "raw_path": b"/api/v1/views/deadlines",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"reporting"), *auth],
+            "client": ("127.0.0.1", 40000),
+            "server": ("reporting", 80),
+        }
+
+        async def receive() -> dict[str, Any]:
+            await never.wait()  # the client says nothing more (nor that it left)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal first_chunks
+            if message["type"] == "http.response.start":
+                assert message["status"] == 200
+            elif message.get("body"):
+                first_chunks += 1
+                if first_chunks == 2:
+                    both_in.set()
+                await never.wait()  # and reads no further
+
+        await stack.reporting_app(scope, receive, send)
+
+    slow = [asyncio.create_task(a_slow_client()) for _ in range(2)]
+    try:
+        await asyncio.wait_for(both_in.wait(), 30)
+        r = await stack.reporting.get("/api/v1/views/deadlines", headers=stack.auth("city"))
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"]
+        assert "limit" in r.json()["detail"]
+        r = await stack.reporting.get(
+            "/api/v1/views/deadlines", params={"limit": "5"}, headers=stack.auth("city")
+        )
+        assert r.status_code == 200
+    finally:
+        for task in slow:
+            task.cancel()  # the clients went away
+        await asyncio.gather(*slow, return_exceptions=True)
+
+    pool = stack.reporting_ctx.pool
+
+    async def all_back() -> bool:
+        return bool(pool.get_idle_size() == pool.get_size())
+
+    await wait_for(all_back, "the stalled answers' connections back in the pool")
+    answers = await asyncio.gather(
+        *(
+            stack.reporting.get("/api/v1/views/deadlines", headers=stack.auth("city"))
+            for _ in range(2)
+        )
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert issue in {i["case"]["id"] for i in answers[0].json()["items"]}

@@ -31,7 +31,7 @@ from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.provision.common import ProvisionError
 from xuncha_shared.provision.http import wait_for_http
 
-from tests.infra import free_port
+from bench.ports import free_port
 from tests.support.processes import stop
 
 pytestmark = pytest.mark.integration

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from aiokafka.errors import KafkaError
 from xuncha_shared import provision, secrets
 
-from tests.support.ports import free_ports
+from bench.ports import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy" / "local"

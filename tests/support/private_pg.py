@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.infra import free_port
+from bench.ports import free_port
 from tests.lanes import deploy_script
 
 

@@ -50,7 +50,7 @@ from xuncha_shared.http.dependencies import (
 from xuncha_shared.http.problems import ProblemError
 from xuncha_shared.settings import Settings
 
-from tests.support.ports import free_port
+from bench.ports import free_port
 
 pytestmark = pytest.mark.unit
 

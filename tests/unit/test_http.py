@@ -34,7 +34,7 @@ from xuncha_shared.telemetry import (
     tracer,
 )
 
-from tests.support.ports import free_port
+from bench.ports import free_port
 
 pytestmark = pytest.mark.unit
 

@@ -94,7 +94,8 @@ class TraceMiddleware:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                 if dependency_unavailable(exc):
-                    log.warning("%s %s: dependency unavailable: %r (503)", method, path, exc)
+                    answer = "503" if status_code is None else f"its {status_code} cut short"
+                    log.warning("%s %s: dependency unavailable: %r (%s)", method, path, exc, answer)
                 else:
                     log.exception("unhandled error in %s %s", method, path)
                 if status_code is not None:  # the response already started: nothing to send

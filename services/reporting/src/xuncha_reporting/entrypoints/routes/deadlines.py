@@ -3,19 +3,23 @@ are green, yellow and red (the workbench's counts)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import anyio
 import asyncpg
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.http.paging import MAX_LIMIT
+from xuncha_shared.http.problems import ProblemError, problem_type
 from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
@@ -28,6 +32,28 @@ from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.deadlines import State, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
+
+#: whole deadline lists (no ``limit``) one copy writes at once
+EXPORTS_AT_ONCE = 2
+#: how long a whole list's snapshot may wait for its client between two chunks
+EXPORT_IDLE = "10min"
+
+
+class ClosingStream(StreamingResponse):
+    """A streamed answer that closes ``closing`` (the snapshot's transaction, its pool
+    connection, the export's turn) once it is over, however it ends: written whole, cut by an
+    error, or cancelled because the client went away, even before its first chunk."""
+
+    def __init__(self, content: AsyncIterator[bytes], closing: contextlib.AsyncExitStack) -> None:
+        super().__init__(content, media_type="application/json")
+        self.closing = closing
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.closing.aclose()
 
 
 class CaseLink(BaseModel):
@@ -154,23 +180,42 @@ def deadlines_router(
         body = await views.view((scope, listed_like, states, limit, offset, today), read)
         return Response(content=body, media_type="application/json")
 
+    # whole lists written at once by this copy: each holds a pool connection while its client
+    # reads (beyond them: 503 with Retry-After; the pages are never held back)
+    exports = asyncio.Semaphore(EXPORTS_AT_ONCE)
+
     async def every_one(
         scope: str | None,
         listed_like: str,
         states: tuple[str, ...] | None,
         offset: int,
         today: date,
-    ) -> StreamingResponse:
+    ) -> ClosingStream:
         """The whole list in the shape of a page (``limit`` null), written as it is read: a
         city's term holds hundreds of thousands of deadlines, which one document in memory
         (rows, models, JSON) would multiply. The snapshot is opened and the first rows read
         before the answer starts, so a database that is down is still a 503."""
+        if exports.locked():
+            raise ProblemError(
+                503,
+                "Service Unavailable",
+                f"{EXPORTS_AT_ONCE} whole deadline lists are being written already: ask again "
+                "shortly, or a page at a time (limit)",
+                problem_type("busy"),
+                headers={"Retry-After": "5"},
+            )
         opened = contextlib.AsyncExitStack()
+        await opened.enter_async_context(exports)
         try:
             conn = await opened.enter_async_context(read_snapshot(ctx.pool))
+            # a client may read slowly: its read-only snapshot holds no transaction id, so it
+            # holds back no relay (docs/event-store.md); the deployment's 60 s bound on an idle
+            # transaction is raised for it, not lifted
+            await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{EXPORT_IDLE}'")
             stream = await pages.stream(
                 conn, scope, listed_like=listed_like, states=states, offset=offset
             )
+            generated_at = datetime.now(UTC)  # the snapshot's moment
         except BaseException:
             await opened.aclose()
             raise
@@ -182,21 +227,20 @@ def deadlines_router(
             )
 
         async def body() -> AsyncIterator[bytes]:
-            async with opened:
-                yield b'{"items":[' + items(stream.first)
-                async for rows in stream.rest():
-                    yield b"," + items(rows)
-                # the fields after the items, serialised as a page serialises them
-                rest = Deadlines(
-                    items=[],
-                    total=stream.total,
-                    limit=None,
-                    offset=offset,
-                    generated_at=datetime.now(UTC),
-                ).model_dump_json()
-                yield b"]" + rest.split('"items":[]', 1)[1].encode()
+            yield b'{"items":[' + items(stream.first)
+            async for rows in stream.rest():
+                yield b"," + items(rows)
+            # the fields after the items, serialised as a page serialises them
+            rest = Deadlines(
+                items=[],
+                total=stream.total,
+                limit=None,
+                offset=offset,
+                generated_at=generated_at,
+            ).model_dump_json(exclude={"items"})
+            yield b"]," + rest[1:].encode()
 
-        return StreamingResponse(body(), media_type="application/json")
+        return ClosingStream(body(), opened)
 
     @router.get("/views/deadlines/summary", response_model=DeadlineSummary)
     async def deadline_summary(
