@@ -24,7 +24,11 @@ COPY'd by a process pool (one task per jurisdiction and round; ``workers`` proce
    on ``/api/v1/views/version`` (the cheapest authenticated read);
 5. the Excel ledger export (``/exports/ledger.xlsx``) of the largest county: time, rows,
    bytes; baseline: the same sheets as JSON (``/views/rectification-ledger``);
-6. disk: ``pg_total_relation_size('events')`` (table, TOAST and indexes) per service and in
+6. the whole deadline list of the city (``/views/deadlines`` without ``limit``, written as it
+   is read): time, items, bytes, and how far the reporting process's resident memory rose
+   above where it stood before (sampled every 20 ms from ``/proc``): it should not grow with
+   the history;
+7. disk: ``pg_total_relation_size('events')`` (table, TOAST and indexes) per service and in
    total, per million events.
 """
 
@@ -47,6 +51,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import orjson
 from prometheus_client.parser import text_string_to_metric_families
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA
 from xuncha_reporting.adapters.share_tables import SCHEMA as SHARE_SCHEMA
@@ -398,6 +403,51 @@ async def drain(client: httpx.AsyncClient, bound: float = 180.0) -> None:
         await asyncio.sleep(1.0)
 
 
+def rss_bytes(pid: int) -> int:
+    """The resident memory of process ``pid`` (``VmRSS``), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+async def whole_deadline_list(client: httpx.AsyncClient, pid: int) -> dict[str, Any]:
+    """Download ``/views/deadlines`` without ``limit`` while sampling ``pid``'s memory."""
+    before = rss_bytes(pid)
+    peak = before
+    done = asyncio.Event()
+
+    async def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, rss_bytes(pid))
+            await asyncio.sleep(0.02)
+
+    sampler = asyncio.create_task(sample())
+    t0 = time.perf_counter()
+    body = bytearray()
+    try:
+        async with client.stream("GET", "/views/deadlines", timeout=600) as resp:
+            if resp.status_code != 200:
+                raise RuntimeError(f"the whole deadline list answered {resp.status_code}")
+            async for chunk in resp.aiter_bytes():
+                body += chunk
+    finally:
+        done.set()
+        await sampler
+    seconds = time.perf_counter() - t0
+    doc = orjson.loads(bytes(body))
+    if len(doc["items"]) != doc["total"]:
+        raise RuntimeError(f"{len(doc['items'])} deadlines of a total of {doc['total']}")
+    return {
+        "items": doc["total"],
+        "bytes": len(body),
+        "seconds": round(seconds, 2),
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_rise_mb": round((peak - before) / 2**20, 1),
+    }
+
+
 def xlsx_rows(content: bytes) -> int:
     """Rows of every sheet of a workbook (headers included)."""
     from openpyxl import load_workbook
@@ -693,6 +743,26 @@ async def run(env: Env, params: TermParams, log: Callable[[str], None] = print) 
             "bytes": len(content),
             "issues": sum(n for k, n in generated.ledger_units.items() if k.startswith(COUNTY)),
         }
+        # -- the whole deadline list of the city, and the reporting process's memory meanwhile
+        whole = await whole_deadline_list(city, stack_.procs["reporting"].pid)
+        info["deadlines_whole_list"] = whole
+        log(
+            f"term: the whole deadline list of the city: {whole['items']:,} deadlines, "
+            f"{whole['bytes']:,} bytes in {whole['seconds']} s; reporting's memory rose "
+            f"{whole['rss_rise_mb']} MB (from {whole['rss_before_mb']} MB)"
+        )
+        metrics.append(
+            Metric(
+                key="deadlines_whole_list_rss_rise",
+                label=(
+                    f"the whole deadline list of the city ({whole['items']:,} deadlines): "
+                    "reporting's memory rise"
+                ),
+                unit="MB",
+                subject_rounds=[whole["rss_rise_mb"]],
+                higher_is_better=False,
+            )
+        )
         metrics.append(
             Metric(
                 key="disk_per_million",

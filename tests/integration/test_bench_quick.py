@@ -120,6 +120,9 @@ async def test_term_benchmark_at_a_tiny_size(infra) -> None:
             for key in (f"read_{name}_{q}", f"read_2_copies_{name}_{q}"):  # one copy; two, nginx
                 m = metrics[key]
                 assert m.subject > 0 and m.baseline and m.baseline > 0, key
+    whole = info["deadlines_whole_list"]  # written as it is read: its size and the memory
+    assert whole["items"] > 0 and whole["bytes"] > 0 and whole["rss_before_mb"] > 0
+    assert metrics["deadlines_whole_list_rss_rise"].subject >= 0
     assert info["read_copies"] == 2
     # every view asked of each copy once before the readers (the second copy computes them)
     assert set(info["first_read_ms"]) == set(TERM_READS)
