@@ -3,10 +3,14 @@ once with a 503 problem and Retry-After, never with a 500: the client knows to t
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 from xuncha_shared.http.app import create_app
 from xuncha_shared.http.responses import PROBLEM_CONTENT_TYPE
 
@@ -73,3 +77,28 @@ async def test_a_bug_caused_by_a_lost_connection_is_a_503() -> None:
     except RuntimeError as wrapped:
         resp = await _get(_app(wrapped))
     assert resp.status_code == 503
+
+
+async def test_a_database_lost_mid_answer_is_logged_as_a_cut_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A streamed answer (the whole deadline list) has sent its 200 when the database goes:
+    nothing more can be sent, and the log says the answer was cut, not that it was a 503."""
+    app = create_app("test", title="test")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"items":['
+        raise ConnectionRefusedError(111, "Connect call failed")
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        return StreamingResponse(chunks(), media_type="application/json")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        with caplog.at_level(logging.WARNING):
+            resp = await client.get("/stream")
+    assert resp.status_code == 200  # sent before the loss
+    lost = [r.getMessage() for r in caplog.records if "dependency unavailable" in r.getMessage()]
+    assert len(lost) == 1, lost
+    assert "its 200 cut short" in lost[0] and "(503)" not in lost[0]
