@@ -8,7 +8,8 @@ Subject: ``store.read_all(position, batch)`` from START until it returns nothing
 commit-safe order ``(tx_id, global_position)`` with the snapshot-xmin guard, through the
 services' pool (``xuncha_shared.db.create_pool``: jsonb decoded to dicts), each row turned into
 an EventEnvelope. Baseline: raw asyncpg, a plain connection with asyncpg's own codecs (jsonb
-stays text), the same columns with keyset paging
+stays text), the same columns (``ENVELOPE_COLUMNS``: the actor's fields taken out of its jsonb by
+PostgreSQL, as for the subject) with keyset paging
 ``WHERE global_position > $1 ORDER BY global_position LIMIT batch``, rows left as Records.
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from xuncha_shared.db import create_pool
-from xuncha_shared.eventstore.postgres import COLUMNS
+from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS
 
 from bench.common import (
     BenchResult,
@@ -37,7 +38,8 @@ from bench.common import (
 PER_STREAM = 10
 
 _RAW_SQL = (
-    f"SELECT {COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2"
+    f"SELECT {ENVELOPE_COLUMNS} FROM events "
+    "WHERE global_position > $1 ORDER BY global_position LIMIT $2"
 )
 
 

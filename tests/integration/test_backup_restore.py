@@ -36,7 +36,7 @@ from xuncha_shared.contracts.topics import service_topics
 from xuncha_shared.db import connect, create_pool
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import Position
-from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
+from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS, envelope_from_record
 from xuncha_shared.kafka import client_options, topic_partitions
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.settings import SERVICES, database_url_for
@@ -108,7 +108,9 @@ async def load(running: Running, stop: asyncio.Event, counter: list[int]) -> Non
 async def read_events(url: str) -> list[EventEnvelope]:
     conn = await connect(url)
     try:
-        rows = await conn.fetch(f"SELECT {COLUMNS} FROM events ORDER BY tx_id, global_position")
+        rows = await conn.fetch(
+            f"SELECT {ENVELOPE_COLUMNS} FROM events ORDER BY tx_id, global_position"
+        )
         return [envelope_from_record(r) for r in rows]
     finally:
         await conn.close()

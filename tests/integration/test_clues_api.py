@@ -28,6 +28,7 @@ from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.eventstore import envelope_from_record
+from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS
 from xuncha_shared.http.app import create_app
 from xuncha_shared.kafka import client_options
 from xuncha_shared.relay import OutboxRelay
@@ -250,7 +251,7 @@ async def test_petition_becomes_clue_over_kafka(stack: Stack) -> None:
 async def test_duplicate_petition_delivery_makes_one_clue(stack: Stack) -> None:
     petition_id, _, clue_id = await new_clue(stack)
     row = await stack.intake_pool.fetchrow(
-        "SELECT e.* FROM events e WHERE stream_id = $1", petition_id
+        f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE stream_id = $1", petition_id
     )
     assert row is not None
     wire = envelope_from_record(row).to_wire()

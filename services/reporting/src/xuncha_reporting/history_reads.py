@@ -1,8 +1,8 @@
 """Reading the history for a rebuild or an as-of replay (``rebuild``, ``replay``): every
 committed event of every service's store, as plain rows (``projection_chunks.ROW_COLUMNS``: the
-payload and actor stay JSON text), each store's in the commit-safe order of
-``PostgresEventStore.read_all``; with ``as_of`` only the events recorded at or before a moment,
-selected in SQL inside one snapshot."""
+payload stays JSON text, the actor's fields come as text), each store's in the commit-safe
+order of ``PostgresEventStore.read_all``; with ``as_of`` only the events recorded at or before
+a moment, selected in SQL inside one snapshot."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class History:
 
 
 # Every committed event of one store, in the commit-safe order of ``read_all`` (the same
-# condition, ``COMMITTED``), as plain rows: the payload and actor stay JSON text
+# condition, ``COMMITTED``), as plain rows: the payload stays JSON text
 _READ_ALL_ROWS_SQL = f"""
 SELECT {ROW_COLUMNS} FROM events
 WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND {COMMITTED}

@@ -5,10 +5,10 @@ A chunk of events (in the rebuild's merge order) becomes the SQL statements of i
 ``domain.project``. Events that fail to decode are skipped, as the live consumer dead-letters
 them.
 
-Histories are read as plain rows (``ROW_COLUMNS``: the payload and actor as JSON text, so the
-reading process parses nothing); large ones are projected in worker processes (``init_worker``,
-``project_in_worker``), a few chunks ahead of the one being folded, on the machine's other
-cores; the chunks are still folded one after the other, in order.
+Histories are read as plain rows (``ROW_COLUMNS``: the payload as JSON text and the actor's
+fields as text, so the reading process parses nothing); large ones are projected in worker
+processes (``init_worker``, ``project_in_worker``), a few chunks ahead of the one being folded,
+on the machine's other cores; the chunks are still folded one after the other, in order.
 """
 
 from __future__ import annotations
@@ -28,11 +28,14 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-import orjson
 from pydantic import ValidationError
 from xuncha_shared.contracts import REGISTRY, UnknownEventError
 from xuncha_shared.envelope import EventEnvelope
-from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
+from xuncha_shared.eventstore.postgres import (
+    ENVELOPE_NAMES,
+    envelope_columns,
+    envelope_from_record,
+)
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
@@ -42,14 +45,14 @@ from xuncha_reporting.domain import Change, project
 
 ProgressHook = Callable[[str, int], None]  # (phase, count); phase "total" sets the total
 
-#: the columns of an event row, in the order of ``eventstore.postgres.COLUMNS``
-ROW_NAMES: tuple[str, ...] = tuple(c.strip() for c in COLUMNS.split(","))
-#: ``COLUMNS`` with the JSON documents as text: whatever codec the connection has, the reading
-#: process leaves them unparsed (the projecting one parses them)
-ROW_COLUMNS = ", ".join(f"{n}::text AS {n}" if n in ("actor", "payload") else n for n in ROW_NAMES)
+#: the columns of an event row, in the order of ``eventstore.postgres.ENVELOPE_SELECT``
+ROW_NAMES: tuple[str, ...] = ENVELOPE_NAMES
+#: the reader's columns with the payload as JSON text: whatever codec the connection has, the
+#: reading process leaves it unparsed (the projecting one parses it); the actor's fields come
+#: as text
+ROW_COLUMNS = envelope_columns(payload_as_text=True)
 _EVENT_ID = ROW_NAMES.index("event_id")
 _RECORDED_AT = ROW_NAMES.index("recorded_at")
-_ACTOR = ROW_NAMES.index("actor")
 TX_ID = ROW_NAMES.index("tx_id")
 GLOBAL_POSITION = ROW_NAMES.index("global_position")
 
@@ -87,24 +90,11 @@ def row_event_id(row: Row) -> UUID:
     return cast(UUID, row[_EVENT_ID])
 
 
-#: parsed actors by their JSON text: a history has few principals, each in many events
-_ACTORS: dict[str, Any] = {}
-_ACTORS_MAX = 10_000
-
-
 def envelope_from_row(row: Row) -> EventEnvelope:
     """The envelope of a row of ``ROW_COLUMNS`` (the store's own data: not validated)."""
     if len(row) != len(ROW_NAMES):
         raise ValueError(f"an event row has {len(ROW_NAMES)} columns, not {len(row)}")
-    actor = row[_ACTOR]
-    if type(actor) is str:  # parsed once per distinct text (only read, never changed)
-        parsed = _ACTORS.get(actor)
-        if parsed is None:
-            if len(_ACTORS) >= _ACTORS_MAX:
-                _ACTORS.clear()
-            parsed = _ACTORS[actor] = orjson.loads(actor)
-        row = (*row[:_ACTOR], parsed, *row[_ACTOR + 1 :])
-    return envelope_from_record(cast(Any, row))  # taken by position, in COLUMNS' order
+    return envelope_from_record(cast(Any, row))  # taken by position, in ROW_NAMES' order
 
 
 def project_chunk(tables: ProjectionTables, chunk: Sequence[EventEnvelope]) -> ChunkResult:

@@ -44,7 +44,7 @@ import asyncpg
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.db import connect
 from xuncha_shared.envelope import EventEnvelope
-from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
+from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS, envelope_from_record
 from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
@@ -300,7 +300,7 @@ async def _fetch_events_by_id(
     for service in services:
         async with connector(service) as conn:
             rows = await conn.fetch(
-                f"SELECT {COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])", list(ids)
+                f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])", list(ids)
             )
         found.extend(envelope_from_record(r) for r in rows)
     return found

@@ -34,7 +34,7 @@ from xuncha_shared.contracts.names_zh import (
 from xuncha_shared.domain.jurisdictions import name_of
 from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Role
 from xuncha_shared.envelope import EventEnvelope, format_ts
-from xuncha_shared.eventstore.postgres import COLUMNS, envelope_from_record
+from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS, envelope_from_record
 from xuncha_shared.settings import SERVICES, Settings
 
 ENCRYPTED = "举报人信息已加密"
@@ -123,9 +123,9 @@ def _show_value(name: str, value: Any) -> str:
     return text
 
 
-_STREAM_SQL = f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"
+_STREAM_SQL = f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"
 _LINKED_SQL = f"""
-SELECT {COLUMNS} FROM events
+SELECT {ENVELOPE_COLUMNS} FROM events
 WHERE correlation_id = ANY($1::uuid[]) OR causation_id = ANY($2::uuid[])
    OR event_id = ANY($3::uuid[])
 ORDER BY global_position
