@@ -45,6 +45,7 @@ from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.db import connect
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS, envelope_from_record
+from xuncha_shared.runtime_gc import gc_paused
 from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
@@ -228,23 +229,25 @@ async def project_history(
         progress("total", await count_history(settings, services, as_of=as_of, connector=connector))
     # a large history's workers get ready while it is read
     reading = warming_up(progress)
-    history = await read_history(settings, services, reading, as_of=as_of, connector=connector)
-    report.read = history.read
-    ordered = sorted(history.rows, key=row_order)  # merge_order
-    history.rows = []
-    # one calendar for the whole run (no directory listing per event); the deadline rows closed
-    # by other rows are written once all the history is in (``close_all``)
-    tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned(), bulk=True)
-    # the rows the whole history leaves, folded in memory, then written at once
-    bulk = BulkTables(tables.writes)
-    applied = await fold_rows(tables, ordered, bulk, report, progress)
-    del ordered
-    # built by this code: its tables are those of PROJECTION_VERSION
-    bulk.meta[PROJECTION_VERSION_KEY] = PROJECTION_VERSION
-    async with conn.transaction():
-        await bulk.copy(conn, report.schema)
-        await conn.execute(index_ddl(report.schema))
-        await tables.close_all(conn)  # by the keys and indexes just built
+    # the rows read and the fold are acyclic and kept to the end: no collection walks them
+    with gc_paused():
+        history = await read_history(settings, services, reading, as_of=as_of, connector=connector)
+        report.read = history.read
+        ordered = sorted(history.rows, key=row_order)  # merge_order
+        history.rows = []
+        # one calendar for the whole run (no directory listing per event); the deadline rows
+        # closed by other rows are written once all the history is in (``close_all``)
+        tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned(), bulk=True)
+        # the rows the whole history leaves, folded in memory, then written at once
+        bulk = BulkTables(tables.writes)
+        applied = await fold_rows(tables, ordered, bulk, report, progress)
+        del ordered
+        # built by this code: its tables are those of PROJECTION_VERSION
+        bulk.meta[PROJECTION_VERSION_KEY] = PROJECTION_VERSION
+        async with conn.transaction():
+            await bulk.copy(conn, report.schema)
+            await conn.execute(index_ddl(report.schema))
+            await tables.close_all(conn)  # by the keys and indexes just built
     # statistics at once: the first reads after a swap plan with them (e.g. how few deadlines
     # are unended), not with an empty table's guesses
     await conn.execute(f"ANALYZE {', '.join(f'{report.schema}.{t}' for t in TABLE_KEYS)}")

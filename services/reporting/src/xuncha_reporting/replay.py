@@ -30,6 +30,7 @@ import asyncpg
 from xuncha_shared.audit.access import Connector
 from xuncha_shared.db import connect
 from xuncha_shared.domain import jurisdictions
+from xuncha_shared.runtime_gc import gc_paused
 from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
@@ -189,19 +190,22 @@ async def replay_as_of(
             conn, settings, report, services, progress, as_of=as_of, connector=connector
         )
         tables = ProjectionTables(report.schema)
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            report.counters = counters_from_rows(await tables.counter_rows(conn))
-            linkage_docs = await tables.docs(conn, LINKAGE_KINDS, f"{city[:4]}%")
-            today = china_date(as_of)
-            report.deadlines = [
-                deadline_item(row, today) for row in await tables.deadline_rows(conn, jurisdiction)
-            ]
-            if jurisdiction is not None:
-                report.units = await tables.ledger_units(conn, jurisdiction)
-                if unit is not None:
-                    report.ledger = await tables.unit_ledger(
-                        conn, jurisdiction, unit, china_date(as_of)
-                    )
+        # every deadline read back (acyclic rows and items, kept for the report)
+        with gc_paused():
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                report.counters = counters_from_rows(await tables.counter_rows(conn))
+                linkage_docs = await tables.docs(conn, LINKAGE_KINDS, f"{city[:4]}%")
+                today = china_date(as_of)
+                report.deadlines = [
+                    deadline_item(row, today)
+                    for row in await tables.deadline_rows(conn, jurisdiction)
+                ]
+                if jurisdiction is not None:
+                    report.units = await tables.ledger_units(conn, jurisdiction)
+                    if unit is not None:
+                        report.ledger = await tables.unit_ledger(
+                            conn, jurisdiction, unit, china_date(as_of)
+                        )
         figures = linkage_figures(linkage_docs)
         report.view = with_linkage(linked_view(report.counters, city), city, figures)
         if jurisdiction is not None:  # by the function the live single-row route uses

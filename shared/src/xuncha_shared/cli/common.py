@@ -12,9 +12,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import SERVICES, Settings
 
 T = TypeVar("T")
+_gc_tuned = False
 console = Console()
 err_console = Console(stderr=True)
 
@@ -30,7 +32,12 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine, turning infrastructure failures into clear messages."""
+    """Run a command's coroutine, turning infrastructure failures into clear messages; the
+    process's collector tuned as a service's is, once (a command may read a whole history)."""
+    global _gc_tuned
+    if not _gc_tuned:
+        tune_gc()
+        _gc_tuned = True
     try:
         return asyncio.run(coro)
     except (OSError, asyncpg.PostgresConnectionError) as exc:
