@@ -19,6 +19,7 @@ from xuncha_shared.envelope import (
     chain_hash,
     format_ts,
     hashed_document,
+    trusted_envelope,
 )
 from xuncha_shared.eventstore.base import NewEvent, seal_events
 from xuncha_shared.ids import uuid7, uuid7_time_ms
@@ -215,3 +216,22 @@ def test_format_ts_is_strftime_of_the_utc_time() -> None:
         assert format_ts(value) == value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with pytest.raises(ValueError, match="timezone-aware"):
         format_ts(datetime(2026, 5, 1))
+
+
+def test_a_trusted_envelope_is_the_validated_one() -> None:
+    """``trusted_envelope`` (the readers' fast path, no validation) builds what validation
+    builds: equal, the same dump and wire form, copies and hashes alike."""
+    e = _sealed(1)[0]
+    values = {name: getattr(e, name) for name in EventEnvelope.model_fields}
+    fast = trusted_envelope(dict(values))
+    assert type(fast) is EventEnvelope
+    assert fast == e and e == fast
+    assert fast.model_dump() == e.model_dump()
+    assert fast.to_wire() == e.to_wire()
+    assert fast.model_fields_set == e.model_fields_set
+    assert fast.__pydantic_extra__ is None and fast.__pydantic_private__ is None
+    assert fast.compute_hash() == e.hash
+    moved = fast.model_copy(update={"global_position": 7})
+    assert moved.global_position == 7 and fast.global_position == e.global_position
+    with pytest.raises(ValueError, match="frozen"):
+        fast.stream_version = 2  # type: ignore[misc]

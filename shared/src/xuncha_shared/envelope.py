@@ -204,7 +204,12 @@ def chain_hash(document: JsonDict) -> str:
 _ENVELOPE_FIELDS: frozenset[str] = frozenset(EventEnvelope.model_fields)
 _ALL_FIELDS_SET: set[str] = set(_ENVELOPE_FIELDS)
 _new_object = object.__new__
-_set_attr = object.__setattr__
+# the setters of a model instance's own slots and ``__dict__``, taken from their descriptors:
+# what ``object.__setattr__`` ends in, without its lookup of the name (0.4 µs an envelope)
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 _ACTORS: dict[tuple[str, str], Actor] = {}
 _ACTOR_CACHE_MAX = 10_000
 
@@ -226,10 +231,10 @@ def trusted_envelope(values: JsonDict) -> EventEnvelope:
     ``model_construct`` does, minus its per-field bookkeeping). ``values`` must hold every
     field, in declaration order, and becomes the instance's ``__dict__``."""
     envelope = _new_object(EventEnvelope)
-    _set_attr(envelope, "__dict__", values)
+    _set_dict(envelope, values)
     # one set shared by every trusted envelope: a frozen model never changes it (``model_copy``
     # copies it before an update)
-    _set_attr(envelope, "__pydantic_fields_set__", _ALL_FIELDS_SET)
-    _set_attr(envelope, "__pydantic_extra__", None)
-    _set_attr(envelope, "__pydantic_private__", None)
+    _set_fields_set(envelope, _ALL_FIELDS_SET)
+    _set_extra(envelope, None)
+    _set_private(envelope, None)
     return envelope
