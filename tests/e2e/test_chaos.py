@@ -381,7 +381,7 @@ async def test_kills_under_load_lose_nothing_and_double_nothing(
     began = started
     try:
         deadline = time.monotonic() + 900  # a bound for a broken system only
-        while sum(chaos.kills.values()) < len(chaos.plan):
+        while sum(chaos.kinds.values()) < len(chaos.plan):
             assert time.monotonic() < deadline, f"only {dict(chaos.kills)} kills"
             # the next kill 1-4 s after the last one began (choosing a victim checks which
             # copies are ready, which takes a while when something is down)

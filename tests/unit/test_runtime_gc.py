@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from xuncha_shared import runtime_gc
 from xuncha_shared.cli import common
 from xuncha_shared.runtime_gc import GC_THRESHOLDS, gc_paused
 
@@ -69,12 +70,12 @@ def test_a_pause_ended_by_an_error_gives_collection_back() -> None:
 def test_a_collector_disabled_before_stays_disabled() -> None:
     gc.disable()
     with gc_paused():
-        pass
-    assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # not enabled by the pause's end
 
 
 def test_the_command_line_tunes_its_process_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(common, "_gc_tuned", False)
+    monkeypatch.setattr(runtime_gc, "_tuned", False)
     gc.set_threshold(700, 10, 10)
 
     async def thresholds() -> tuple[int, int, int]:

@@ -31,8 +31,16 @@ from collections.abc import Iterator
 GC_THRESHOLDS: tuple[int, int, int] = (50_000, 20, 20)
 
 
+_tuned = False
+
+
 def tune_gc(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> None:
-    """Collect, freeze the survivors into the permanent generation, raise the thresholds."""
+    """Collect, freeze the survivors into the permanent generation, raise the thresholds; once
+    per process (a later call does nothing: what start-up built is frozen already)."""
+    global _tuned
+    if _tuned:
+        return
+    _tuned = True
     gc.collect()
     gc.freeze()
     gc.set_threshold(*thresholds)

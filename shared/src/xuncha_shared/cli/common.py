@@ -16,7 +16,6 @@ from xuncha_shared.runtime_gc import tune_gc
 from xuncha_shared.settings import SERVICES, Settings
 
 T = TypeVar("T")
-_gc_tuned = False
 console = Console()
 err_console = Console(stderr=True)
 
@@ -33,11 +32,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's coroutine, turning infrastructure failures into clear messages; the
-    process's collector tuned as a service's is, once (a command may read a whole history)."""
-    global _gc_tuned
-    if not _gc_tuned:
-        tune_gc()
-        _gc_tuned = True
+    process's collector tuned as a service's is (a command may read a whole history)."""
+    tune_gc()
     try:
         return asyncio.run(coro)
     except (OSError, asyncpg.PostgresConnectionError) as exc:
