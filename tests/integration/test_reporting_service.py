@@ -19,6 +19,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -701,6 +702,46 @@ async def test_a_rebuild_projected_in_worker_processes_is_the_live_result(
     assert indexes and indexes <= {r["relname"] for r in relations}
     monkeypatch.undo()
     assert (await rebuild_projections(stack.cli_settings)).identical
+
+
+async def test_a_rebuild_whose_workers_die_finishes_here_losing_nothing(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """A worker process that dies mid-run breaks the pool: the chunk it held, the chunks sent
+    to the others, the chunks read while the workers' server started and not yet sent, and
+    the one a broken pool refused are projected in this process, with the rest of the
+    history, each once and in order: the rebuild still equals the live tables."""
+    await seed_case(stack, CITY)
+    await wait_consumed(stack)
+    submitted = 0
+    started = projection_chunks.forkserver
+
+    def slow_start() -> Any:
+        time.sleep(0.5)  # every chunk of this small history is read meanwhile
+        return started()
+
+    class DyingPool(projection_chunks.ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            nonlocal submitted
+            submitted += 1
+            if submitted == 4:  # this chunk's worker dies
+                return super().submit(os._exit, 1)
+            if submitted > 4:  # as a broken pool refuses
+                raise BrokenProcessPool("a worker died")
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(projection_chunks, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(projection_chunks, "POOL_BATCH", 1)
+    monkeypatch.setattr(projection_chunks, "forkserver", slow_start)
+    monkeypatch.setattr(projection_chunks, "ProcessPoolExecutor", DyingPool)
+    with caplog.at_level(logging.WARNING, logger=projection_chunks.__name__):
+        report = await rebuild_projections(stack.cli_settings)
+    assert any("going on in this one" in r.getMessage() for r in caplog.records), caplog.text
+    read = sum(report.read.values())
+    assert submitted == 5 and read > 5  # chunks after the refused one
+    assert report.applied == read  # none lost, none folded twice
+    assert not report.skipped
+    assert report.identical, [d for d in report.diffs if not d.equal]
 
 
 def test_cli_rebuild_prints_an_identical_summary(stack: Stack):

@@ -1,95 +1,115 @@
 """Reading the history for a rebuild or an as-of replay (``rebuild``, ``replay``): every
 committed event of every service's store, as plain rows (``projection_chunks.ROW_COLUMNS``: the
-payload stays JSON text, the actor's fields come as text), each store's in the commit-safe
-order of ``PostgresEventStore.read_all``; with ``as_of`` only the events recorded at or before
-a moment, selected in SQL inside one snapshot."""
+payload stays JSON text, the actor's fields come as text), streamed in the rebuild's merge order
+``(recorded_at, event_id)`` (``projection_chunks.row_order``); with ``as_of`` only the events
+recorded at or before a moment, selected in SQL.
+
+Each store is read through a cursor inside ONE read-only repeatable-read snapshot (the events
+committed when it was taken: no page can miss a late commit, no running transaction cuts the
+read short), sorted by PostgreSQL; the stores' streams are merged here, a page of each at a
+time. So the reading process holds a few pages per store, never the whole history (a term of
+two million events is gigabytes as rows), and the projecting starts with the first chunk. A
+read-only snapshot holds no transaction id: no relay's commit-safe order waits for it
+(docs/event-store.md). Like ``pg_dump``'s, it holds back what VACUUM may clean while it runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import contextlib
+import heapq
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from xuncha_shared.audit.access import Connector, url_connector
-from xuncha_shared.eventstore.base import START
-from xuncha_shared.eventstore.postgres import COMMITTED
 from xuncha_shared.settings import SERVICES, Settings
 
-from xuncha_reporting.projection_chunks import (
-    GLOBAL_POSITION,
-    ROW_COLUMNS,
-    TX_ID,
-    ProgressHook,
-    Row,
-)
+from xuncha_reporting.projection_chunks import ROW_COLUMNS, ProgressHook, Row, row_order
 
-#: rows per page of a store's history
+#: rows per page of a store's cursor
 READ_BATCH = 2000
+#: how long a store's snapshot may sit idle between two pages while the projecting catches up
+#: (a store with few events in a long stretch of the history); the deployment's bound on idle
+#: transactions (60 s) is raised for it, not lifted
+READ_IDLE = "30min"
+
+# One store's history in the merge order (``row_order``): sorted by PostgreSQL, which compares
+# uuids byte by byte, as their text compares
+_HISTORY_SQL = f"SELECT {ROW_COLUMNS} FROM events ORDER BY recorded_at, event_id"
+_HISTORY_AS_OF_SQL = (
+    f"SELECT {ROW_COLUMNS} FROM events WHERE recorded_at <= $1 ORDER BY recorded_at, event_id"
+)
 
 
 @dataclass
 class History:
-    """Events read from the services' stores (``read_history``)."""
+    """The history being read (``open_history``): its rows come from ``chunks``; ``read`` and
+    ``total`` are complete once they are all out."""
 
-    rows: list[Row]  # projection_chunks.ROW_COLUMNS, each store's in commit-safe order
-    read: dict[str, int]  # service -> events read
-    total: dict[str, int]  # service -> events in its store when it was read
+    streams: list[_StoreStream]
+    progress: ProgressHook | None = None
+    read: dict[str, int] = field(default_factory=dict)  # service -> events read
+    total: dict[str, int] = field(default_factory=dict)  # service -> events in its store
 
+    async def chunks(self, size: int) -> AsyncIterator[list[Row]]:
+        """Every row of every store in the merge order, ``size`` rows at a time."""
+        heap: list[tuple[tuple[datetime, str], int]] = []
+        for index, stream in enumerate(self.streams):
+            if await stream.fill(self.progress):
+                heapq.heappush(heap, (row_order(stream.head()), index))
+            else:
+                self._done(stream)
+        chunk: list[Row] = []
+        while heap:
+            _, index = heap[0]
+            stream = self.streams[index]
+            chunk.append(stream.take())
+            if stream.pending() or await stream.fill(self.progress):
+                heapq.heapreplace(heap, (row_order(stream.head()), index))
+            else:
+                heapq.heappop(heap)
+                self._done(stream)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
-# Every committed event of one store, in the commit-safe order of ``read_all`` (the same
-# condition, ``COMMITTED``), as plain rows: the payload stays JSON text
-_READ_ALL_ROWS_SQL = f"""
-SELECT {ROW_COLUMNS} FROM events
-WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND {COMMITTED}
-ORDER BY tx_id, global_position
-LIMIT $3
-"""
-
-# The history as it stood at a moment: the commit-safe order of ``PostgresEventStore.read_all``
-# bounded by ``recorded_at``; paged inside ONE repeatable-read snapshot (so no page can miss an
-# event committed between two pages, and no running transaction can cut the read short).
-_READ_AS_OF_SQL = f"""
-SELECT {ROW_COLUMNS} FROM events
-WHERE (tx_id, global_position) > ($1::bigint, $2::bigint) AND recorded_at <= $3
-ORDER BY tx_id, global_position
-LIMIT $4
-"""
-
-
-async def _read_pages(
-    conn: asyncpg.Connection, sql: str, progress: ProgressHook | None, *bounds: Any
-) -> list[Row]:
-    """Page through ``sql`` (``$1``/``$2`` = after which position, then ``bounds``, then the
-    page size) in the commit-safe order."""
-    rows: list[Row] = []
-    tx_id, global_position = START.tx_id, START.global_position
-    while page := await conn.fetch(sql, tx_id, global_position, *bounds, READ_BATCH):
-        rows.extend(map(tuple, page))
-        tx_id, global_position = rows[-1][TX_ID], rows[-1][GLOBAL_POSITION]
-        if progress:
-            progress("read", len(page))
-    return rows
+    def _done(self, stream: _StoreStream) -> None:
+        self.read[stream.service] = stream.read
+        self.total.setdefault(stream.service, stream.read)
 
 
-async def _read_all(
-    conn: asyncpg.Connection, progress: ProgressHook | None
-) -> tuple[list[Row], int]:
-    """Every committed event of one store, in the commit-safe order of ``read_all``."""
-    rows = await _read_pages(conn, _READ_ALL_ROWS_SQL, progress)
-    return rows, len(rows)
+@dataclass
+class _StoreStream:
+    """One store's rows, a page at a time, from its cursor."""
 
+    service: str
+    cursor: asyncpg.cursor.Cursor[asyncpg.Record]
+    page: list[Row] = field(default_factory=list)
+    at: int = 0
+    read: int = 0
 
-async def _read_as_of(
-    conn: asyncpg.Connection, as_of: datetime, progress: ProgressHook | None
-) -> tuple[list[Row], int]:
-    """The events of one store recorded at or before ``as_of`` (commit-safe order), and how
-    many events the store held in the same snapshot."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        total = int(await conn.fetchval("SELECT count(*) FROM events"))
-        rows = await _read_pages(conn, _READ_AS_OF_SQL, progress, as_of)
-    return rows, total
+    async def fill(self, progress: ProgressHook | None) -> bool:
+        """The next page; False when the store has no more rows."""
+        records = await self.cursor.fetch(READ_BATCH)
+        self.page, self.at = list(map(tuple, records)), 0
+        self.read += len(self.page)
+        if progress and self.page:
+            progress("read", len(self.page))
+        return bool(self.page)
+
+    def pending(self) -> bool:
+        return self.at < len(self.page)
+
+    def head(self) -> Row:
+        return self.page[self.at]
+
+    def take(self) -> Row:
+        row = self.page[self.at]
+        self.at += 1
+        return row
 
 
 def _check_as_of(as_of: datetime | None) -> None:
@@ -97,32 +117,39 @@ def _check_as_of(as_of: datetime | None) -> None:
         raise ValueError(f"as_of must carry a timezone offset, not {as_of.isoformat()}")
 
 
-async def read_history(
+@contextlib.asynccontextmanager
+async def open_history(
     settings: Settings,
     services: Sequence[str] = SERVICES,
     progress: ProgressHook | None = None,
     *,
     as_of: datetime | None = None,
     connector: Connector | None = None,
-) -> History:
-    """Every committed event of every service, each database in commit-safe order; with
-    ``as_of`` only those whose ``recorded_at`` is at or before it (filtered in SQL).
+) -> AsyncIterator[History]:
+    """Every committed event of every service in the merge order (``History.chunks``); with
+    ``as_of`` only those whose ``recorded_at`` is at or before it (filtered in SQL), and each
+    store's ``total`` counted in the same snapshot.
 
     Each database is reached through ``connector`` (the reporting service's auditor pools, say),
-    by default with a connection of its own to ``settings.service_database_url(service)``."""
+    by default with a connection of its own to ``settings.service_database_url(service)``; the
+    connections and their snapshots are held until the block ends."""
     _check_as_of(as_of)
     connector = connector or url_connector(settings.service_database_url)
-    history = History(rows=[], read={}, total={})
-    for service in services:
-        async with connector(service) as conn:
+    async with contextlib.AsyncExitStack() as stack:
+        history = History(streams=[], progress=progress)
+        for service in services:
+            conn = await stack.enter_async_context(connector(service))
+            await stack.enter_async_context(
+                conn.transaction(isolation="repeatable_read", readonly=True)
+            )
+            await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{READ_IDLE}'")
             if as_of is None:
-                rows, total = await _read_all(conn, progress)
+                cursor = await conn.cursor(_HISTORY_SQL)
             else:
-                rows, total = await _read_as_of(conn, as_of, progress)
-        history.rows.extend(rows)
-        history.read[service] = len(rows)
-        history.total[service] = total
-    return history
+                history.total[service] = int(await conn.fetchval("SELECT count(*) FROM events"))
+                cursor = await conn.cursor(_HISTORY_AS_OF_SQL, as_of)
+            history.streams.append(_StoreStream(service, cursor))
+        yield history
 
 
 async def count_history(
@@ -132,7 +159,8 @@ async def count_history(
     as_of: datetime | None = None,
     connector: Connector | None = None,
 ) -> int:
-    """How many events ``read_history`` will read (for progress bars; not exact under load)."""
+    """How many events ``open_history`` will read (for progress bars and to choose how to
+    project them; not exact under load)."""
     _check_as_of(as_of)
     connector = connector or url_connector(settings.service_database_url)
     total = 0

@@ -6,9 +6,11 @@ A chunk of events (in the rebuild's merge order) becomes the SQL statements of i
 them.
 
 Histories are read as plain rows (``ROW_COLUMNS``: the payload as JSON text and the actor's
-fields as text, so the reading process parses nothing); large ones are projected in worker
-processes (``init_worker``, ``project_in_worker``), a few chunks ahead of the one being folded,
-on the machine's other cores; the chunks are still folded one after the other, in order.
+fields as text, so the reading process parses nothing), a chunk at a time as they are read
+(``history_reads``); large ones are projected in worker processes (``init_worker``,
+``project_in_worker``), a few chunks ahead of the one being folded, on the machine's other
+cores, while the reading process reads the next ones; the chunks are still folded one after
+the other, in order.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -60,6 +62,8 @@ GLOBAL_POSITION = ROW_NAMES.index("global_position")
 PARALLEL_MIN = 20_000
 #: events per chunk projected at once (sent to a worker)
 POOL_BATCH = 1000
+#: chunks read ahead while the workers' forkserver starts
+READ_WHILE_STARTING = 20
 MAX_WORKERS = 4
 
 log = logging.getLogger(__name__)
@@ -68,6 +72,8 @@ Row = tuple[Any, ...]
 #: what projecting a chunk gives: its statements, how many of its events changed something,
 #: the ids of the events it applies, the events skipped (id, reason)
 ChunkResult = tuple[Statements, int, list[UUID], list[tuple[str, str]]]
+#: a history's rows in order, so many at a time (``history_reads.History.chunks``)
+Chunked = Callable[[int], AsyncIterator[Sequence[Row]]]
 
 
 @dataclass
@@ -184,18 +190,26 @@ def _fold(
 
 async def _fold_here(
     tables: ProjectionTables,
-    rows: Sequence[Row],
+    chunks: AsyncIterator[Sequence[Row]],
     bulk: BulkTables,
     report: ProjectionRun,
     progress: ProgressHook | None,
 ) -> set[UUID]:
     """``fold_rows`` in this process (the projecting in a thread: the event loop stays free)."""
     applied: set[UUID] = set()
-    for start in range(0, len(rows), POOL_BATCH):
-        chunk = rows[start : start + POOL_BATCH]
+    async for chunk in chunks:
         result = await asyncio.to_thread(project_rows, tables, chunk)
         applied.update(_fold(bulk, result, len(chunk), report, progress))
     return applied
+
+
+async def _chained(
+    first: Sequence[Sequence[Row]], rest: AsyncIterator[Sequence[Row]]
+) -> AsyncIterator[Sequence[Row]]:
+    for chunk in first:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
 
 
 def forkserver() -> multiprocessing.context.BaseContext:
@@ -208,79 +222,97 @@ def forkserver() -> multiprocessing.context.BaseContext:
     return context
 
 
-def warming_up(progress: ProgressHook | None) -> ProgressHook:
-    """``progress`` (``read_history``'s hook), which also starts the workers' forkserver as
-    soon as the history read reaches ``PARALLEL_MIN`` events: the server imports its modules
-    (a second or more of CPU) while the rest of the history is read."""
-    read = 0
-
-    def hook(phase: str, count: int) -> None:
-        nonlocal read
-        if phase == "read" and read < PARALLEL_MIN <= read + count and _has_forkserver():
-            forkserver()
-        if phase == "read":
-            read += count
-        if progress:
-            progress(phase, count)
-
-    return hook
-
-
 def _has_forkserver() -> bool:
     return "forkserver" in multiprocessing.get_all_start_methods()
 
 
+async def _start_workers(
+    chunks: AsyncIterator[Sequence[Row]], waiting: deque[Sequence[Row]]
+) -> multiprocessing.context.BaseContext:
+    """The workers' forkserver, started in a thread (its server imports its modules: a second
+    or more of CPU) while the first chunks are read into ``waiting`` (at most
+    ``READ_WHILE_STARTING``)."""
+    starting = asyncio.ensure_future(asyncio.to_thread(forkserver))
+    try:
+        while not starting.done() and len(waiting) < READ_WHILE_STARTING:
+            chunk = await anext(chunks, None)
+            if chunk is None:
+                break
+            waiting.append(chunk)
+    finally:
+        context = await starting
+    return context
+
+
 async def fold_rows(
     tables: ProjectionTables,
-    rows: Sequence[Row],
+    read: Chunked,
     bulk: BulkTables,
     report: ProjectionRun,
     progress: ProgressHook | None = None,
+    *,
+    expected: int,
 ) -> set[UUID]:
-    """Project the events of ``rows`` (``projection_chunks.ROW_COLUMNS``) in the given order
-    and fold their statements into ``bulk``, a chunk at a time, in order; returns the ids of the
-    events applied.
+    """Project the events that ``read`` gives (rows of ``projection_chunks.ROW_COLUMNS``, in
+    the given order, ``POOL_BATCH`` at a time, as they are read; about ``expected`` of them)
+    and fold their statements into ``bulk``, a chunk at a time, in order; returns the ids of
+    the events applied.
 
-    From ``PARALLEL_MIN`` events on, the chunks are projected in worker processes (the same
-    code, ``projection_chunks.project_in_worker``), up to two per worker ahead of the one being
-    folded, so decoding and projecting use the other cores. The workers are forked from a
-    forkserver (a fresh single-threaded process), never from this one, which may run threads
-    (the reporting service's); a chunk's rows are sent to its worker, its statements sent back.
-    Where there is no forkserver, or no worker can start, the chunks are projected here."""
-    if len(rows) < PARALLEL_MIN or not _has_forkserver():
-        return await _fold_here(tables, rows, bulk, report, progress)
+    From ``PARALLEL_MIN`` expected events on, the chunks are projected
+    in worker processes (the same code, ``projection_chunks.project_in_worker``), up to two per
+    worker ahead of the one being folded, so decoding and projecting use the other cores while
+    this process reads and folds. The workers are forked from a forkserver (a fresh
+    single-threaded process), never from this one, which may run threads (the reporting
+    service's); a chunk's rows are sent to its worker, its statements sent back. Where there is
+    no forkserver, or no worker can start, the chunks are projected here."""
+    chunks = read(POOL_BATCH)
+    if expected < PARALLEL_MIN or not _has_forkserver():
+        return await _fold_here(tables, chunks, bulk, report, progress)
     applied: set[UUID] = set()
     workers = _workers()
     loop = asyncio.get_running_loop()
-    context = forkserver()
+    waiting: deque[Sequence[Row]] = deque()  # read, not yet sent to a worker
+    context = await _start_workers(chunks, waiting)
     pool = ProcessPoolExecutor(
         workers,
         mp_context=context,
         initializer=init_worker,
         initargs=(tables.schema, tables.rules, tables.bulk),
     )
-    folded = 0  # rows folded so far
+    # sent to a worker, not yet folded (in order)
+    ahead: deque[tuple[Sequence[Row], asyncio.Future[ChunkResult]]] = deque()
+
+    async def submit() -> None:
+        chunk = waiting.popleft() if waiting else await anext(chunks, None)
+        if chunk is None:
+            return
+        try:
+            ahead.append((chunk, loop.run_in_executor(pool, project_in_worker, chunk)))
+        except BaseException:
+            waiting.appendleft(chunk)  # folded here instead (BrokenProcessPool)
+            raise
+
     try:
-        starts = iter(range(0, len(rows), POOL_BATCH))
-        ahead: deque[tuple[int, asyncio.Future[ChunkResult]]] = deque()
-
-        def submit() -> None:
-            start = next(starts, None)
-            if start is not None:
-                chunk = rows[start : start + POOL_BATCH]
-                ahead.append((len(chunk), loop.run_in_executor(pool, project_in_worker, chunk)))
-
         for _ in range(2 * workers + 1):
-            submit()
+            await submit()
         while ahead:
-            count, future = ahead.popleft()
+            chunk, future = ahead[0]
             result = await future
-            submit()
-            applied.update(_fold(bulk, result, count, report, progress))
-            folded += count
+            ahead.popleft()
+            applied.update(_fold(bulk, result, len(chunk), report, progress))
+            await submit()
     except BrokenProcessPool as exc:  # no worker could start (or one died): finish here
         log.warning("projecting in worker processes failed (%s): going on in this one", exc)
-        applied |= await _fold_here(tables, rows[folded:], bulk, report, progress)
+        rest: list[Sequence[Row]] = []
+        for chunk, future in ahead:  # folded here instead
+            rest.append(chunk)
+            if future.done() and not future.cancelled():
+                future.exception()  # its failure is the one logged
+            else:
+                future.cancel()
+        rest.extend(waiting)
+        ahead.clear()
+        applied |= await _fold_here(tables, _chained(rest, chunks), bulk, report, progress)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     return applied

@@ -4,16 +4,17 @@
    (empty) tables as the live ``projection`` schema, created as the database's owner, for a bulk
    load (``schema.bulk_ddl``: its indexes, primary keys included, built once the rows are in;
    unlogged unless it is to be kept or swapped in).
-2. Every service's ``events`` table is read in the commit-safe order of
-   ``PostgresEventStore.read_all`` (per database); all events are then applied in one
-   deterministic merged order, ``(recorded_at, event_id)``, with the live consumer's own
-   projection code (upcast, decode, ``project``, the same statements as ``apply_event``, a
-   chunk at a time; a large history's chunks projected in worker processes started from a
-   forkserver, ``projection_chunks.fold_rows``). The chunks' statements are folded in memory,
-   in order, as the database would run them (``adapters.projection_bulk``), and the rows the
-   whole history leaves are written once, with COPY. The projection is
-   order-insensitive (facts are counted once per key, acknowledgements live apart from their
-   items), so this gives the live result whatever order Kafka delivered the topics in.
+2. Every service's ``events`` table is read in one read-only snapshot per database, each
+   sorted by PostgreSQL and the stores merged as they are read (``history_reads``); all events
+   are applied in one deterministic merged order, ``(recorded_at, event_id)``, as they come,
+   with the live consumer's own projection code (upcast, decode, ``project``, the same
+   statements as ``apply_event``, a chunk at a time; a large history's chunks projected in
+   worker processes started from a forkserver, ``projection_chunks.fold_rows``). The chunks'
+   statements are folded in memory, in order, as the database would run them
+   (``adapters.projection_bulk``), and the rows the whole history leaves are written once,
+   with COPY. The projection is order-insensitive (facts are counted once per key,
+   acknowledgements live apart from their items), so this gives the live result whatever
+   order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
 4. With ``swap``: under an exclusive lock on the live tables, events the live consumer applied
    after the history was read (its inbox) are applied too, then the two schemas are renamed in
@@ -24,7 +25,7 @@
 Nothing is published to Kafka and nothing outside the new schema is written (except the swap).
 
 Steps 1 and 2 are also what ``xuncha audit replay --as-of`` does (``xuncha_reporting.replay``),
-with the history read only up to a moment: ``read_history(as_of=...)`` selects, in SQL, the
+with the history read only up to a moment: ``open_history(as_of=...)`` selects, in SQL, the
 events whose ``recorded_at`` is at or before it.
 """
 
@@ -63,14 +64,12 @@ from xuncha_reporting.adapters.schema import (
 )
 from xuncha_reporting.adapters.share_tables import QUEUE_UNPUBLISHED_SQL
 from xuncha_reporting.adapters.share_tables import SCHEMA as SHARE_SCHEMA
-from xuncha_reporting.history_reads import count_history, read_history
+from xuncha_reporting.history_reads import count_history, open_history
 from xuncha_reporting.projection_chunks import (
     ProgressHook,
     ProjectionRun,
     fold_rows,
     project_chunk,
-    row_order,
-    warming_up,
 )
 from xuncha_reporting.settings import (
     PROJECTION_CONSUMER,
@@ -218,30 +217,31 @@ async def project_history(
 ) -> tuple[set[UUID], dict[str, int]]:
     """Steps 1 and 2: create ``report.schema``'s (empty) tables and project the history into
     them (up to ``as_of`` when given). Writes nothing else: no live table, no inbox, no Kafka.
-    The history is read through ``connector`` when given (see ``read_history``). The tables
+    The history is read through ``connector`` when given (see ``open_history``). The tables
     are unlogged unless ``logged`` (a schema that stays must be crash-safe).
 
     Returns the ids of the events applied and, per service, how many events its store held
     when it was read."""
     # a schema of its own, filled in bulk: its indexes built at the end
     await conn.execute(bulk_ddl(report.schema, logged=logged))
+    expected = await count_history(settings, services, as_of=as_of, connector=connector)
     if progress:
-        progress("total", await count_history(settings, services, as_of=as_of, connector=connector))
-    # a large history's workers get ready while it is read
-    reading = warming_up(progress)
-    # the rows read and the fold are acyclic and kept to the end: no collection walks them
+        progress("total", expected)
+    # what is read is projected as it comes (a few pages per store held, never the history);
+    # the fold is acyclic and kept to the end: no collection walks it
     with gc_paused():
-        history = await read_history(settings, services, reading, as_of=as_of, connector=connector)
+        async with open_history(
+            settings, services, progress, as_of=as_of, connector=connector
+        ) as history:
+            # one calendar for the whole run (no directory listing per event); the deadline
+            # rows closed by other rows are written once all the history is in (``close_all``)
+            tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned(), bulk=True)
+            # the rows the whole history leaves, folded in memory, then written at once
+            bulk = BulkTables(tables.writes)
+            applied = await fold_rows(
+                tables, history.chunks, bulk, report, progress, expected=expected
+            )
         report.read = history.read
-        ordered = sorted(history.rows, key=row_order)  # merge_order
-        history.rows = []
-        # one calendar for the whole run (no directory listing per event); the deadline rows
-        # closed by other rows are written once all the history is in (``close_all``)
-        tables = ProjectionTables(report.schema, rules=DeadlineRules().pinned(), bulk=True)
-        # the rows the whole history leaves, folded in memory, then written at once
-        bulk = BulkTables(tables.writes)
-        applied = await fold_rows(tables, ordered, bulk, report, progress)
-        del ordered
         # built by this code: its tables are those of PROJECTION_VERSION
         bulk.meta[PROJECTION_VERSION_KEY] = PROJECTION_VERSION
         async with conn.transaction():
@@ -361,7 +361,7 @@ async def rebuild_projections(
 
     Without ``swap`` the rebuilt schema is dropped at the end unless ``keep``; after a swap
     the replaced schema is dropped unless ``keep_old``. The history is read through
-    ``connector`` when given (see ``read_history``).
+    ``connector`` when given (see ``open_history``).
     """
     settings = settings or Settings()
     conn = await connect(settings.service_database_url(SERVICE))
