@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -53,15 +54,30 @@ async def _stores(fresh_db: FreshDb) -> AsyncIterator[Connector]:
     finally:
         await admin.close()
 
+    yield _connector(fresh_db, {})
+
+
+def _connector(
+    fresh_db: FreshDb,
+    opened: dict[str, asyncpg.Connection],
+    connection_class: type[asyncpg.Connection] = asyncpg.Connection,
+) -> Connector:
+    """Each store's connection (kept in ``opened``), its schema on the search path."""
+
     @contextlib.asynccontextmanager
     async def connector(service: str) -> AsyncIterator[asyncpg.Connection]:
-        conn = await asyncpg.connect(fresh_db.url, server_settings={"search_path": service})
+        conn = await asyncpg.connect(
+            fresh_db.url,
+            server_settings={"search_path": service},
+            connection_class=connection_class,
+        )
+        opened[service] = conn
         try:
             yield conn
         finally:
             await conn.close()
 
-    yield connector
+    return connector
 
 
 async def _ids(fresh_db: FreshDb, store: str) -> set[uuid.UUID]:
@@ -76,7 +92,9 @@ async def test_the_stores_stream_merged_in_order_within_their_snapshots(
     fresh_db: FreshDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(history_reads, "READ_BATCH", 4)
-    async with _stores(fresh_db) as connector:
+    opened: dict[str, asyncpg.Connection] = {}
+    async with _stores(fresh_db):
+        connector = _connector(fresh_db, opened)
         expected = {s: await _ids(fresh_db, s) for s in STORES}
         reads: list[int] = []
         late = await asyncpg.connect(fresh_db.url, server_settings={"search_path": "intake"})
@@ -92,7 +110,13 @@ async def test_the_stores_stream_merged_in_order_within_their_snapshots(
             ) as history:
                 await late.execute("COMMIT")
                 await late.execute(_INSERT, "after", 2, START)  # after them: not either
-                chunks = [chunk async for chunk in history.chunks(10)]
+                chunks: list[list[tuple[Any, ...]]] = []
+                async for chunk in history.chunks(10):
+                    chunks.append(chunk)
+                    # an empty store's snapshot and connection are let go at once
+                    assert opened["rectification"].is_closed()
+                    assert len(chunks) > 1 or not opened["clues"].is_closed()
+            assert all(conn.is_closed() for conn in opened.values())
         finally:
             await late.close()
     rows = [row for chunk in chunks for row in chunk]
@@ -101,13 +125,38 @@ async def test_the_stores_stream_merged_in_order_within_their_snapshots(
     assert len({row_order(r)[0] for r in rows}) == 5  # the moments collide: the ids decide
     assert {row[EVENT_ID] for row in rows} == set().union(*expected.values())
     assert history.read == STORES and history.total == STORES
+    assert list(history.read) == list(STORES)  # in the order of the services
     assert sum(reads) == len(rows) and max(reads) == 4  # page by page
 
 
 async def test_as_of_reads_up_to_the_moment_and_counts_each_store_whole(
     fresh_db: FreshDb,
 ) -> None:
-    async with _stores(fresh_db) as connector:
+    class Interrupted(asyncpg.Connection):
+        """Each store's count is followed by events committed elsewhere, moments 0–4: its
+        snapshot sees neither in the count nor in the rows."""
+
+        async def fetchval(self, query: str, *args: Any, **kwargs: Any) -> Any:
+            value = await super().fetchval(query, *args, **kwargs)
+            if query.startswith("SELECT count(*)"):
+                other = await asyncpg.connect(fresh_db.url)
+                try:
+                    await other.execute(f"SET search_path = {self._store}")  # type: ignore[attr-defined]
+                    await other.execute(_INSERT, "between", 5, START)
+                finally:
+                    await other.close()
+            return value
+
+    opened: dict[str, asyncpg.Connection] = {}
+    async with _stores(fresh_db):
+        base = _connector(fresh_db, opened, Interrupted)
+
+        @contextlib.asynccontextmanager
+        async def connector(service: str) -> AsyncIterator[asyncpg.Connection]:
+            async with base(service) as conn:
+                conn._store = service  # type: ignore[attr-defined]
+                yield conn
+
         as_of = START + timedelta(hours=2)  # moments 0, 1 and 2 of the five
         async with open_history(
             Settings(), tuple(STORES), as_of=as_of, connector=connector

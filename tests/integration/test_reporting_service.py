@@ -10,6 +10,7 @@ The module gets its own set of service databases and topics, so its full-table c
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -704,42 +705,62 @@ async def test_a_rebuild_projected_in_worker_processes_is_the_live_result(
     assert (await rebuild_projections(stack.cli_settings)).identical
 
 
+@pytest.mark.parametrize("broken", ["refuses", "fails"])
 async def test_a_rebuild_whose_workers_die_finishes_here_losing_nothing(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    broken: str,
 ):
-    """A worker process that dies mid-run breaks the pool: the chunk it held, the chunks sent
-    to the others, the chunks read while the workers' server started and not yet sent, and
-    the one a broken pool refused are projected in this process, with the rest of the
+    """A worker process that dies mid-run, after chunks were folded from the workers, breaks
+    the pool: the chunk it held, the chunks sent to the others, the chunks read while the
+    workers' server started and not yet sent, and those the broken pool refuses (at once, or
+    by failing them once it knows) are projected in this process, with the rest of the
     history, each once and in order: the rebuild still equals the live tables."""
-    await seed_case(stack, CITY)
+    for _ in range(2):  # 7 events a case: chunks on both sides of the death
+        await seed_case(stack, CITY)
     await wait_consumed(stack)
     submitted = 0
     started = projection_chunks.forkserver
+    folded_by: list[str] = []  # "workers" or "here", per chunk folded
+    fold = projection_chunks._fold
 
     def slow_start() -> Any:
         time.sleep(0.5)  # every chunk of this small history is read meanwhile
         return started()
 
+    def counted_fold(*args: Any) -> Any:
+        broken = "going on in this one" in caplog.text
+        folded_by.append("here" if broken else "workers")
+        return fold(*args)
+
     class DyingPool(projection_chunks.ProcessPoolExecutor):
         def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
             nonlocal submitted
             submitted += 1
-            if submitted == 4:  # this chunk's worker dies
+            if submitted == 7:  # after the first five sent and one folded: its worker dies
                 return super().submit(os._exit, 1)
-            if submitted > 4:  # as a broken pool refuses
+            if submitted > 7 and broken == "refuses":
                 raise BrokenProcessPool("a worker died")
+            if submitted > 7:  # accepted, then failed
+                failed: concurrent.futures.Future[Any] = concurrent.futures.Future()
+                failed.set_exception(BrokenProcessPool("a worker died"))
+                return failed
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(projection_chunks, "PARALLEL_MIN", 1)
     monkeypatch.setattr(projection_chunks, "POOL_BATCH", 1)
+    monkeypatch.setattr(projection_chunks, "_workers", lambda: 2)
     monkeypatch.setattr(projection_chunks, "forkserver", slow_start)
+    monkeypatch.setattr(projection_chunks, "_fold", counted_fold)
     monkeypatch.setattr(projection_chunks, "ProcessPoolExecutor", DyingPool)
     with caplog.at_level(logging.WARNING, logger=projection_chunks.__name__):
         report = await rebuild_projections(stack.cli_settings)
-    assert any("going on in this one" in r.getMessage() for r in caplog.records), caplog.text
+    assert "going on in this one" in caplog.text
     read = sum(report.read.values())
-    assert submitted == 5 and read > 5  # chunks after the refused one
-    assert report.applied == read  # none lost, none folded twice
+    assert submitted >= 7 and read > 7  # chunks after the dead one's
+    assert "workers" in folded_by and "here" in folded_by
+    assert report.applied == read == len(folded_by)  # none lost, none folded twice
     assert not report.skipped
     assert report.identical, [d for d in report.diffs if not d.equal]
 

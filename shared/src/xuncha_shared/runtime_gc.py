@@ -15,8 +15,9 @@ the thresholds. Reference cycles are still collected, only less often. The comma
 ``replay`` reads as much history as the service does.
 
 :func:`gc_paused` stops cyclic collection for a bulk phase that builds millions of acyclic
-objects and keeps them (a rebuild or an as-of replay reads the whole history and folds it in
-memory): with the tuned thresholds each full collection still walks everything built so far.
+objects and keeps them (a rebuild or an as-of replay folds the whole history into the rows of
+its projection, in memory): with the tuned thresholds each full collection still walks
+everything built so far.
 Reference cycles made meanwhile are collected once the pause ends.
 """
 

@@ -6,22 +6,26 @@ recorded at or before a moment, selected in SQL.
 
 Each store is read through a cursor inside ONE read-only repeatable-read snapshot (the events
 committed when it was taken: no page can miss a late commit, no running transaction cuts the
-read short), sorted by PostgreSQL; the stores' streams are merged here, a page of each at a
-time. So the reading process holds a few pages per store, never the whole history (a term of
-two million events is gigabytes as rows), and the projecting starts with the first chunk. A
-read-only snapshot holds no transaction id: no relay's commit-safe order waits for it
-(docs/event-store.md). Like ``pg_dump``'s, it holds back what VACUUM may clean while it runs.
+read short), sorted by PostgreSQL (each store's whole selection, before its first page: on
+disk beyond ``work_mem``, about the store's size; the stores sorted side by side); the stores'
+streams are merged here, a page of each at a time, and each store's snapshot ends as soon as
+its rows are all out. So the reading process holds a few pages per store, never the whole
+history (a term of two million events is gigabytes as rows), and the projecting starts with
+the first chunk. A read-only snapshot holds no transaction id: no relay's commit-safe order
+waits for it (docs/event-store.md). Like ``pg_dump``'s, it holds back what VACUUM may clean
+while it runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import heapq
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-import asyncpg
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.settings import SERVICES, Settings
 
@@ -44,22 +48,26 @@ _HISTORY_AS_OF_SQL = (
 
 @dataclass
 class History:
-    """The history being read (``open_history``): its rows come from ``chunks``; ``read`` and
-    ``total`` are complete once they are all out."""
+    """The history being read (``open_history``): its rows come from ``chunks``; ``read`` (and,
+    without ``as_of``, ``total``) are complete once they are all out. Each store's snapshot
+    and connection are let go as soon as its rows are all out."""
 
     streams: list[_StoreStream]
+    read: dict[str, int]  # service -> events read, in the order of the services
+    total: dict[str, int]  # service -> events in its store
     progress: ProgressHook | None = None
-    read: dict[str, int] = field(default_factory=dict)  # service -> events read
-    total: dict[str, int] = field(default_factory=dict)  # service -> events in its store
+    as_of: datetime | None = None
 
-    async def chunks(self, size: int) -> AsyncIterator[list[Row]]:
+    async def chunks(self, size: int) -> AsyncGenerator[list[Row], None]:
         """Every row of every store in the merge order, ``size`` rows at a time."""
         heap: list[tuple[tuple[datetime, str], int]] = []
-        for index, stream in enumerate(self.streams):
-            if await stream.fill(self.progress):
+        # each store's first page at once: PostgreSQL sorts them side by side
+        filled = await asyncio.gather(*(s.fill(self.progress) for s in self.streams))
+        for index, (stream, has_rows) in enumerate(zip(self.streams, filled, strict=True)):
+            if has_rows:
                 heapq.heappush(heap, (row_order(stream.head()), index))
             else:
-                self._done(stream)
+                await self._done(stream)
         chunk: list[Row] = []
         while heap:
             _, index = heap[0]
@@ -69,24 +77,28 @@ class History:
                 heapq.heapreplace(heap, (row_order(stream.head()), index))
             else:
                 heapq.heappop(heap)
-                self._done(stream)
+                await self._done(stream)
             if len(chunk) == size:
                 yield chunk
                 chunk = []
         if chunk:
             yield chunk
 
-    def _done(self, stream: _StoreStream) -> None:
+    async def _done(self, stream: _StoreStream) -> None:
         self.read[stream.service] = stream.read
-        self.total.setdefault(stream.service, stream.read)
+        if self.as_of is None:
+            self.total[stream.service] = stream.read
+        await stream.close()
 
 
 @dataclass
 class _StoreStream:
-    """One store's rows, a page at a time, from its cursor."""
+    """One store's rows, a page at a time, from its cursor (inside its snapshot, which
+    ``close`` ends, giving back its connection)."""
 
     service: str
-    cursor: asyncpg.cursor.Cursor[asyncpg.Record]
+    cursor: Any  # asyncpg.cursor.Cursor
+    opened: contextlib.AsyncExitStack
     page: list[Row] = field(default_factory=list)
     at: int = 0
     read: int = 0
@@ -110,6 +122,9 @@ class _StoreStream:
         row = self.page[self.at]
         self.at += 1
         return row
+
+    async def close(self) -> None:
+        await self.opened.aclose()
 
 
 def _check_as_of(as_of: datetime | None) -> None:
@@ -135,21 +150,35 @@ async def open_history(
     connections and their snapshots are held until the block ends."""
     _check_as_of(as_of)
     connector = connector or url_connector(settings.service_database_url)
-    async with contextlib.AsyncExitStack() as stack:
-        history = History(streams=[], progress=progress)
+    history = History(
+        streams=[],
+        read=dict.fromkeys(services, 0),
+        total=dict.fromkeys(services, 0),
+        progress=progress,
+        as_of=as_of,
+    )
+    try:
         for service in services:
-            conn = await stack.enter_async_context(connector(service))
-            await stack.enter_async_context(
-                conn.transaction(isolation="repeatable_read", readonly=True)
-            )
-            await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{READ_IDLE}'")
-            if as_of is None:
-                cursor = await conn.cursor(_HISTORY_SQL)
-            else:
-                history.total[service] = int(await conn.fetchval("SELECT count(*) FROM events"))
-                cursor = await conn.cursor(_HISTORY_AS_OF_SQL, as_of)
-            history.streams.append(_StoreStream(service, cursor))
+            opened = contextlib.AsyncExitStack()
+            try:
+                conn = await opened.enter_async_context(connector(service))
+                await opened.enter_async_context(
+                    conn.transaction(isolation="repeatable_read", readonly=True)
+                )
+                await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{READ_IDLE}'")
+                if as_of is None:
+                    cursor = await conn.cursor(_HISTORY_SQL)
+                else:
+                    history.total[service] = int(await conn.fetchval("SELECT count(*) FROM events"))
+                    cursor = await conn.cursor(_HISTORY_AS_OF_SQL, as_of)
+            except BaseException:
+                await opened.aclose()
+                raise
+            history.streams.append(_StoreStream(service, cursor, opened))
         yield history
+    finally:
+        for stream in history.streams:  # those not read to their end
+            await stream.close()
 
 
 async def count_history(

@@ -16,13 +16,14 @@ the other, in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -55,8 +56,6 @@ ROW_NAMES: tuple[str, ...] = ENVELOPE_NAMES
 ROW_COLUMNS = envelope_columns(payload_as_text=True)
 _EVENT_ID = ROW_NAMES.index("event_id")
 _RECORDED_AT = ROW_NAMES.index("recorded_at")
-TX_ID = ROW_NAMES.index("tx_id")
-GLOBAL_POSITION = ROW_NAMES.index("global_position")
 
 #: histories of at least this many events are projected in worker processes (``fold_rows``)
 PARALLEL_MIN = 20_000
@@ -73,7 +72,7 @@ Row = tuple[Any, ...]
 #: the ids of the events it applies, the events skipped (id, reason)
 ChunkResult = tuple[Statements, int, list[UUID], list[tuple[str, str]]]
 #: a history's rows in order, so many at a time (``history_reads.History.chunks``)
-Chunked = Callable[[int], AsyncIterator[Sequence[Row]]]
+Chunked = Callable[[int], AsyncGenerator[Sequence[Row], None]]
 
 
 @dataclass
@@ -134,7 +133,7 @@ def project_rows(tables: ProjectionTables, rows: Sequence[Row]) -> ChunkResult:
 
 
 # ---- worker processes -------------------------------------------------------------------------
-# Started from a forkserver (``rebuild.fold_rows``): a clean, single-threaded process that has
+# Started from a forkserver (``fold_rows``): a clean, single-threaded process that has
 # imported this module, never the running service's threads and locks. A chunk comes as its
 # rows, its statements go back; both pickled.
 
@@ -228,20 +227,23 @@ def _has_forkserver() -> bool:
 
 async def _start_workers(
     chunks: AsyncIterator[Sequence[Row]], waiting: deque[Sequence[Row]]
-) -> multiprocessing.context.BaseContext:
+) -> multiprocessing.context.BaseContext | None:
     """The workers' forkserver, started in a thread (its server imports its modules: a second
     or more of CPU) while the first chunks are read into ``waiting`` (at most
-    ``READ_WHILE_STARTING``)."""
+    ``READ_WHILE_STARTING``); None when it could not start."""
     starting = asyncio.ensure_future(asyncio.to_thread(forkserver))
+    # when the read fails first, the start is left to finish on its own, its outcome taken
+    starting.add_done_callback(lambda f: f.cancelled() or f.exception())
+    while not starting.done() and len(waiting) < READ_WHILE_STARTING:
+        chunk = await anext(chunks, None)
+        if chunk is None:
+            break
+        waiting.append(chunk)
     try:
-        while not starting.done() and len(waiting) < READ_WHILE_STARTING:
-            chunk = await anext(chunks, None)
-            if chunk is None:
-                break
-            waiting.append(chunk)
-    finally:
-        context = await starting
-    return context
+        return await starting
+    except Exception as exc:
+        log.warning("the workers' server did not start (%s): projecting in this process", exc)
+        return None
 
 
 async def fold_rows(
@@ -258,21 +260,34 @@ async def fold_rows(
     and fold their statements into ``bulk``, a chunk at a time, in order; returns the ids of
     the events applied.
 
-    From ``PARALLEL_MIN`` expected events on, the chunks are projected
-    in worker processes (the same code, ``projection_chunks.project_in_worker``), up to two per
-    worker ahead of the one being folded, so decoding and projecting use the other cores while
-    this process reads and folds. The workers are forked from a forkserver (a fresh
+    From ``PARALLEL_MIN`` expected events on, the chunks are projected in worker processes (the
+    same code, ``projection_chunks.project_in_worker``), up to two per worker ahead of the one
+    being folded, so decoding and projecting use the other cores while this process reads and
+    folds. The workers are forked from a forkserver (a fresh
     single-threaded process), never from this one, which may run threads (the reporting
     service's); a chunk's rows are sent to its worker, its statements sent back. Where there is
     no forkserver, or no worker can start, the chunks are projected here."""
-    chunks = read(POOL_BATCH)
-    if expected < PARALLEL_MIN or not _has_forkserver():
-        return await _fold_here(tables, chunks, bulk, report, progress)
+    async with contextlib.aclosing(read(POOL_BATCH)) as chunks:
+        if expected < PARALLEL_MIN or not _has_forkserver():
+            return await _fold_here(tables, chunks, bulk, report, progress)
+        return await _fold_in_workers(tables, chunks, bulk, report, progress)
+
+
+async def _fold_in_workers(
+    tables: ProjectionTables,
+    chunks: AsyncIterator[Sequence[Row]],
+    bulk: BulkTables,
+    report: ProjectionRun,
+    progress: ProgressHook | None,
+) -> set[UUID]:
+    """``fold_rows`` with the projecting in worker processes."""
+    waiting: deque[Sequence[Row]] = deque()  # read, not yet sent to a worker
+    context = await _start_workers(chunks, waiting)
+    if context is None:
+        return await _fold_here(tables, _chained(waiting, chunks), bulk, report, progress)
     applied: set[UUID] = set()
     workers = _workers()
     loop = asyncio.get_running_loop()
-    waiting: deque[Sequence[Row]] = deque()  # read, not yet sent to a worker
-    context = await _start_workers(chunks, waiting)
     pool = ProcessPoolExecutor(
         workers,
         mp_context=context,
@@ -303,16 +318,22 @@ async def fold_rows(
             await submit()
     except BrokenProcessPool as exc:  # no worker could start (or one died): finish here
         log.warning("projecting in worker processes failed (%s): going on in this one", exc)
-        rest: list[Sequence[Row]] = []
-        for chunk, future in ahead:  # folded here instead
-            rest.append(chunk)
-            if future.done() and not future.cancelled():
-                future.exception()  # its failure is the one logged
-            else:
-                future.cancel()
+        rest = [chunk for chunk, _ in ahead]  # folded here instead, then those not sent
         rest.extend(waiting)
-        ahead.clear()
+        _let_go(ahead)
         applied |= await _fold_here(tables, _chained(rest, chunks), bulk, report, progress)
     finally:
+        _let_go(ahead)
         pool.shutdown(wait=False, cancel_futures=True)
     return applied
+
+
+def _let_go(ahead: deque[tuple[Sequence[Row], asyncio.Future[ChunkResult]]]) -> None:
+    """Chunks sent to workers that will not be folded from there: their futures cancelled,
+    or their outcome taken (the failure that matters is the one raised or logged)."""
+    for _, future in ahead:
+        if future.done() and not future.cancelled():
+            future.exception()
+        else:
+            future.cancel()
+    ahead.clear()

@@ -26,9 +26,12 @@ TYPE_UNAVAILABLE = problem_type("audit-unavailable")
 
 class AuditorPools:
     """One small pool per service database, as the read-only auditor role; each opened on
-    first use (a failed opening is retried on the next request), all closed by ``close``."""
+    first use (a failed opening is retried on the next request), all closed by ``close``.
 
-    def __init__(self, settings: Settings, *, max_size: int = 2) -> None:
+    An as-of replay (one at a time) holds a connection of each pool while it projects, until
+    its store's history is all read; the other two serve the other audit reads meanwhile."""
+
+    def __init__(self, settings: Settings, *, max_size: int = 3) -> None:
         self.settings = settings
         self.max_size = max_size
         self._pools: dict[str, asyncpg.Pool] = {}
