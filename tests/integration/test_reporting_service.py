@@ -22,13 +22,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from xuncha_reporting import projection_chunks
+from xuncha_reporting import projection_chunks, rebuild
 from xuncha_reporting.adapters.schema import index_ddl
 from xuncha_reporting.adapters.share_tables import RECORD_SQL
 from xuncha_reporting.bootstrap import SPEC
@@ -763,6 +764,59 @@ async def test_a_rebuild_whose_workers_die_finishes_here_losing_nothing(
     assert report.applied == read == len(folded_by)  # none lost, none folded twice
     assert not report.skipped
     assert report.identical, [d for d in report.diffs if not d.equal]
+
+
+@pytest.mark.parametrize("when", ["while projecting", "before the lock", "outside the window"])
+async def test_a_swap_applies_what_the_live_consumer_processed_meanwhile(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, when: str
+):
+    """Events the live consumer processes after the history was read are applied to the
+    rebuilt tables before the swap: those processed while the history was projected before
+    the live tables are locked, those processed after that under the lock (from the inbox's
+    last minutes; or, when the inbox grew outside them, from the whole inbox). Once swapped in,
+    the tables equal a rebuild of the whole history."""
+    await seed_case(stack, CITY)
+    await wait_consumed(stack)
+    before = await all_event_ids(stack)
+    added: set[uuid.UUID] = set()
+
+    async def meanwhile() -> None:
+        await seed_case(stack, CITY)
+        await wait_consumed(stack)
+        added.update(await all_event_ids(stack) - before)
+
+    compare, catch_up_before_lock = rebuild.compare, rebuild.catch_up_before_lock
+    catch_up_under_lock = rebuild.catch_up_under_lock
+    before_lock: list[int] = []  # events caught up when the live tables were locked
+
+    async def caught_up_under_lock(*args: Any, **kwargs: Any) -> Any:
+        before_lock.append(args[4].caught_up)  # the report
+        return await catch_up_under_lock(*args, **kwargs)
+
+    async def comparing(*args: Any) -> Any:
+        await meanwhile()
+        return await compare(*args)
+
+    async def caught_up_before_lock(*args: Any) -> Any:
+        consumed = await catch_up_before_lock(*args)
+        await meanwhile()
+        return consumed
+
+    if when == "while projecting":
+        monkeypatch.setattr(rebuild, "compare", comparing)
+    else:
+        monkeypatch.setattr(rebuild, "catch_up_before_lock", caught_up_before_lock)
+    if when == "outside the window":
+        monkeypatch.setattr(rebuild, "CONSUMED_WINDOW", timedelta(hours=-1))  # it misses all
+    monkeypatch.setattr(rebuild, "catch_up_under_lock", caught_up_under_lock)
+    report = await rebuild_projections(stack.cli_settings, swap=True)
+    assert report.swapped and added
+    assert report.caught_up == len(added)
+    # what was there before the lock was applied before it: the lock is held for the rest
+    assert before_lock == [len(added) if when == "while projecting" else 0]
+    monkeypatch.undo()
+    again = await rebuild_projections(stack.cli_settings)
+    assert again.identical, [d for d in again.diffs if not d.equal]
 
 
 def test_cli_rebuild_prints_an_identical_summary(stack: Stack):

@@ -16,11 +16,12 @@
    acknowledgements live apart from their items), so this gives the live result whatever
    order Kafka delivered the topics in.
 3. The rebuilt tables are compared with the live ones, row by row.
-4. With ``swap``: under an exclusive lock on the live tables, events the live consumer applied
-   after the history was read (its inbox) are applied too, then the two schemas are renamed in
-   one transaction: readers see either the old or the new tables, never a mix. Events the
-   rebuild saw and the live consumer has not seen yet are harmless when they arrive: every
-   change is idempotent.
+4. With ``swap``: events the live consumer applied after the history was read (its inbox,
+   which only ever grows) are applied too, most of them before the live tables are locked, the
+   rest under an exclusive lock on them (``catch_up_under_lock``); then the two schemas are
+   renamed in the same transaction: readers see either the old or the new tables, never a
+   mix. Events the rebuild saw and the live consumer has not seen yet are harmless when they
+   arrive: every change is idempotent.
 
 Nothing is published to Kafka and nothing outside the new schema is written (except the swap).
 
@@ -37,7 +38,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -309,6 +310,100 @@ async def _fetch_events_by_id(
     return found
 
 
+@dataclass
+class Consumed:
+    """What the live projection consumer had processed at one moment (its inbox, which only
+    ever grows): how many events, how many of them since ``since``."""
+
+    at: datetime  # the snapshot's moment (the database's clock)
+    since: datetime  # ``at`` less ``CONSUMED_WINDOW``
+    total: int
+    recent: int
+
+
+#: how far back the inbox is read again under the swap's lock: a consumer's transaction that
+#: began longer ago than this and committed after the first read sends the swap back to reading
+#: the whole inbox (still exact, only slower)
+CONSUMED_WINDOW = timedelta(minutes=10)
+
+_CONSUMED_SQL = "SELECT event_id, processed_at FROM inbox WHERE consumer = $1"
+_CONSUMED_SINCE_SQL = "SELECT event_id FROM inbox WHERE consumer = $1 AND processed_at >= $2"
+_CONSUMED_COUNT_SQL = "SELECT count(*) FROM inbox WHERE consumer = $1"
+
+
+async def _catch_up(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    tables: ProjectionTables,
+    ids: Iterable[UUID],
+    applied: set[UUID],
+    report: RebuildReport,
+    services: Sequence[str],
+    connector: Connector | None,
+) -> None:
+    """Apply the events of ``ids`` that the rebuild has not applied (the live consumer did)."""
+    missing = [i for i in ids if i not in applied]
+    if missing:
+        late = merge_order(await _fetch_events_by_id(settings, missing, services, connector))
+        before = report.applied
+        applied |= await apply_events(conn, tables, late, report)
+        report.caught_up += report.applied - before
+
+
+async def catch_up_before_lock(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    tables: ProjectionTables,
+    applied: set[UUID],
+    report: RebuildReport,
+    services: Sequence[str],
+    connector: Connector | None = None,
+) -> Consumed:
+    """What the live consumer processed while the history was read and projected, applied
+    without holding the live tables (the whole inbox read once, in one snapshot)."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        at: datetime = await conn.fetchval("SELECT now()")
+        rows = await conn.fetch(_CONSUMED_SQL, PROJECTION_CONSUMER)
+    since = at - CONSUMED_WINDOW
+    consumed = Consumed(
+        at=at,
+        since=since,
+        total=len(rows),
+        recent=sum(1 for r in rows if r["processed_at"] >= since),
+    )
+    ids = [r["event_id"] for r in rows]
+    del rows
+    await _catch_up(conn, settings, tables, ids, applied, report, services, connector)
+    return consumed
+
+
+async def catch_up_under_lock(
+    conn: asyncpg.Connection,
+    settings: Settings,
+    tables: ProjectionTables,
+    applied: set[UUID],
+    report: RebuildReport,
+    services: Sequence[str],
+    consumed: Consumed,
+    connector: Connector | None = None,
+) -> None:
+    """What the live consumer processed since ``catch_up_before_lock`` (the live tables held,
+    so it processes nothing more): the inbox since ``consumed.since``, exact when the growth of
+    the whole inbox equals that window's; else the whole inbox read again."""
+    total = int(await conn.fetchval(_CONSUMED_COUNT_SQL, PROJECTION_CONSUMER))
+    if total == consumed.total:
+        return
+    ids = [
+        r["event_id"]
+        for r in await conn.fetch(_CONSUMED_SINCE_SQL, PROJECTION_CONSUMER, consumed.since)
+    ]
+    if total - consumed.total != len(ids) - consumed.recent:
+        # a transaction that began before the window committed since: read the whole inbox
+        log.info("rebuild: the inbox grew outside its last %s: read whole", CONSUMED_WINDOW)
+        ids = [r["event_id"] for r in await conn.fetch(_CONSUMED_SQL, PROJECTION_CONSUMER)]
+    await _catch_up(conn, settings, tables, ids, applied, report, services, connector)
+
+
 async def swap_in(
     conn: asyncpg.Connection,
     settings: Settings,
@@ -318,22 +413,23 @@ async def swap_in(
     services: Sequence[str],
     connector: Connector | None = None,
 ) -> str:
-    """Make ``schema`` the live projection (one transaction); returns the replaced schema."""
+    """Make ``schema`` the live projection (one transaction); returns the replaced schema.
+
+    The events the live consumer processed meanwhile (its inbox) and the rebuild did not are
+    applied too: most of them before the live tables are locked, what came after under the
+    lock (so the views wait for little more than the rename, however long the inbox)."""
     replaced = check_schema(f"{LIVE_SCHEMA}_replaced_{schema.removeprefix('rebuild_')}")
     tables = ProjectionTables(schema)
+    consumed = await catch_up_before_lock(
+        conn, settings, tables, applied, report, services, connector
+    )
     async with conn.transaction():
         # the live consumer waits here (its next projection write blocks until commit)
         live_tables = ", ".join(f"{LIVE_SCHEMA}.{t}" for t in (*TABLE_KEYS, "meta"))
         await conn.execute(f"LOCK TABLE {live_tables} IN ACCESS EXCLUSIVE MODE")
-        consumed = await conn.fetch(
-            "SELECT event_id FROM inbox WHERE consumer = $1", PROJECTION_CONSUMER
+        await catch_up_under_lock(
+            conn, settings, tables, applied, report, services, consumed, connector
         )
-        missing = [r["event_id"] for r in consumed if r["event_id"] not in applied]
-        if missing:
-            late = merge_order(await _fetch_events_by_id(settings, missing, services, connector))
-            before = report.applied
-            await apply_events(conn, tables, late, report)
-            report.caught_up = report.applied - before
         live_version = await ProjectionTables(LIVE_SCHEMA).version(conn)
         rebuilt_version = await tables.version(conn)
         # the version only ever grows, so every open dashboard reloads after the swap
