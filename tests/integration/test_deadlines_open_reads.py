@@ -23,6 +23,7 @@ import pytest
 from xuncha_reporting.adapters.deadline_pages import DeadlinePages
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
+from xuncha_reporting.adapters.projection_compare import compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import bulk_ddl, ddl, index_ddl
 from xuncha_reporting.domain.deadlines import COLOUR_OF, KINDS, Kind, State, state_of, summary
@@ -33,7 +34,6 @@ from xuncha_reporting.domain.model import (
     DeadlineFired,
     DeadlineStart,
 )
-from xuncha_reporting.rebuild import compare
 from xuncha_shared.clocks.clock import CST
 
 from tests.support.principals import LINCHUAN, NANCHENG

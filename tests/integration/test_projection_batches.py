@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
+from xuncha_reporting.adapters.projection_compare import compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import bulk_ddl, ddl, index_ddl
 from xuncha_reporting.domain.model import (
@@ -34,7 +35,6 @@ from xuncha_reporting.domain.model import (
     LedgerReport,
     Metric,
 )
-from xuncha_reporting.rebuild import compare
 from xuncha_shared.clocks.rules import R3_TRANSFER_RESULT
 from xuncha_shared.contracts.common import Department
 

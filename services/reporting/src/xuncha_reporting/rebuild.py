@@ -52,6 +52,7 @@ from xuncha_shared.settings import SERVICES, Settings
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
+from xuncha_reporting.adapters.projection_compare import TableDiff, compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.projection_writes import Statements
 from xuncha_reporting.adapters.schema import (
@@ -80,22 +81,8 @@ from xuncha_reporting.settings import (
 )
 
 APPLY_BATCH = 500
-SAMPLE = 5
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TableDiff:
-    table: str
-    only_live: int
-    only_rebuilt: int
-    samples_live: list[str] = field(default_factory=list)
-    samples_rebuilt: list[str] = field(default_factory=list)
-
-    @property
-    def equal(self) -> bool:
-        return self.only_live == 0 and self.only_rebuilt == 0
 
 
 @dataclass
@@ -253,44 +240,6 @@ async def project_history(
     # are unended), not with an empty table's guesses
     await conn.execute(f"ANALYZE {', '.join(f'{report.schema}.{t}' for t in TABLE_KEYS)}")
     return applied, history.total
-
-
-def _row_text(row: asyncpg.Record, keys: Sequence[str]) -> str:
-    return ", ".join(f"{k}={str(row[k]).strip()}" for k in keys)
-
-
-async def compare(conn: asyncpg.Connection, live: str, rebuilt: str) -> list[TableDiff]:
-    """Row-by-row differences of every projection table between two schemas: the rows of one
-    that the other does not hold (``EXCEPT``, found by key: a table holds one row per key, so
-    a row is in the other table when the other's row of its key equals it)."""
-    check_schema(live)
-    check_schema(rebuilt)
-    diffs: list[TableDiff] = []
-    for table, keys in TABLE_KEYS.items():
-        same_key = " AND ".join(f"b.{k} = a.{k}" for k in keys)
-        sql = (
-            "SELECT a.* FROM {a}.{t} a WHERE NOT EXISTS (SELECT FROM {b}.{t} b WHERE "
-            + same_key
-            + " AND ROW(b.*) IS NOT DISTINCT FROM ROW(a.*)) ORDER BY 1, 2"
-        )
-        only_live = await conn.fetch(sql.format(a=live, b=rebuilt, t=table))
-        only_rebuilt = await conn.fetch(sql.format(a=rebuilt, b=live, t=table))
-        diffs.append(
-            TableDiff(
-                table=table,
-                only_live=len(only_live),
-                only_rebuilt=len(only_rebuilt),
-                samples_live=[
-                    _row_text(r, keys if table != "counters" else (*keys, "value"))
-                    for r in only_live[:SAMPLE]
-                ],
-                samples_rebuilt=[
-                    _row_text(r, keys if table != "counters" else (*keys, "value"))
-                    for r in only_rebuilt[:SAMPLE]
-                ],
-            )
-        )
-    return diffs
 
 
 async def _fetch_events_by_id(
