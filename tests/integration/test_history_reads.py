@@ -169,6 +169,8 @@ async def test_as_of_reads_up_to_the_moment_and_counts_each_store_whole(
         s: sum(1 for g in range(1, n + 1) if g % 5 <= 2) for s, n in STORES.items()
     }
     assert history.total == STORES
+    connections = dict(opened)
+    naive = open_history(Settings(), as_of=datetime(2021, 1, 1), connector=connector)
     with pytest.raises(ValueError, match="timezone"):
-        async with open_history(Settings(), as_of=datetime(2021, 1, 1), connector=connector):
-            pass
+        await naive.__aenter__()
+    assert opened == connections  # refused before any store was opened

@@ -790,7 +790,7 @@ async def test_a_swap_applies_what_the_live_consumer_processed_meanwhile(
     before_lock: list[int] = []  # events caught up when the live tables were locked
 
     async def caught_up_under_lock(*args: Any, **kwargs: Any) -> Any:
-        before_lock.append(args[4].caught_up)  # the report
+        before_lock.append(args[0].report.caught_up)
         return await catch_up_under_lock(*args, **kwargs)
 
     async def comparing(*args: Any) -> Any:

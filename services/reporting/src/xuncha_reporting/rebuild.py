@@ -280,36 +280,35 @@ _CONSUMED_SINCE_SQL = "SELECT event_id FROM inbox WHERE consumer = $1 AND proces
 _CONSUMED_COUNT_SQL = "SELECT count(*) FROM inbox WHERE consumer = $1"
 
 
-async def _catch_up(
-    conn: asyncpg.Connection,
-    settings: Settings,
-    tables: ProjectionTables,
-    ids: Iterable[UUID],
-    applied: set[UUID],
-    report: RebuildReport,
-    services: Sequence[str],
-    connector: Connector | None,
-) -> None:
-    """Apply the events of ``ids`` that the rebuild has not applied (the live consumer did)."""
-    missing = [i for i in ids if i not in applied]
-    if missing:
-        late = merge_order(await _fetch_events_by_id(settings, missing, services, connector))
-        before = report.applied
-        applied |= await apply_events(conn, tables, late, report)
-        report.caught_up += report.applied - before
+@dataclass
+class CatchUp:
+    """What a swap needs to apply the events the live consumer processed and the rebuild did
+    not (``catch_up_before_lock``, ``catch_up_under_lock``)."""
+
+    conn: asyncpg.Connection
+    settings: Settings
+    tables: ProjectionTables
+    applied: set[UUID]
+    report: RebuildReport
+    services: Sequence[str]
+    connector: Connector | None = None
+
+    async def apply(self, ids: Iterable[UUID]) -> None:
+        """Apply the events of ``ids`` that the rebuild has not applied."""
+        missing = [i for i in ids if i not in self.applied]
+        if missing:
+            found = await _fetch_events_by_id(self.settings, missing, self.services, self.connector)
+            before = self.report.applied
+            self.applied |= await apply_events(
+                self.conn, self.tables, merge_order(found), self.report
+            )
+            self.report.caught_up += self.report.applied - before
 
 
-async def catch_up_before_lock(
-    conn: asyncpg.Connection,
-    settings: Settings,
-    tables: ProjectionTables,
-    applied: set[UUID],
-    report: RebuildReport,
-    services: Sequence[str],
-    connector: Connector | None = None,
-) -> Consumed:
+async def catch_up_before_lock(catch_up: CatchUp) -> Consumed:
     """What the live consumer processed while the history was read and projected, applied
     without holding the live tables (the whole inbox read once, in one snapshot)."""
+    conn = catch_up.conn
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         at: datetime = await conn.fetchval("SELECT now()")
         rows = await conn.fetch(_CONSUMED_SQL, PROJECTION_CONSUMER)
@@ -322,23 +321,15 @@ async def catch_up_before_lock(
     )
     ids = [r["event_id"] for r in rows]
     del rows
-    await _catch_up(conn, settings, tables, ids, applied, report, services, connector)
+    await catch_up.apply(ids)
     return consumed
 
 
-async def catch_up_under_lock(
-    conn: asyncpg.Connection,
-    settings: Settings,
-    tables: ProjectionTables,
-    applied: set[UUID],
-    report: RebuildReport,
-    services: Sequence[str],
-    consumed: Consumed,
-    connector: Connector | None = None,
-) -> None:
+async def catch_up_under_lock(catch_up: CatchUp, consumed: Consumed) -> None:
     """What the live consumer processed since ``catch_up_before_lock`` (the live tables held,
     so it processes nothing more): the inbox since ``consumed.since``, exact when the growth of
     the whole inbox equals that window's; else the whole inbox read again."""
+    conn = catch_up.conn
     total = int(await conn.fetchval(_CONSUMED_COUNT_SQL, PROJECTION_CONSUMER))
     if total == consumed.total:
         return
@@ -350,7 +341,7 @@ async def catch_up_under_lock(
         # a transaction that began before the window committed since: read the whole inbox
         log.info("rebuild: the inbox grew outside its last %s: read whole", CONSUMED_WINDOW)
         ids = [r["event_id"] for r in await conn.fetch(_CONSUMED_SQL, PROJECTION_CONSUMER)]
-    await _catch_up(conn, settings, tables, ids, applied, report, services, connector)
+    await catch_up.apply(ids)
 
 
 async def swap_in(
@@ -369,16 +360,13 @@ async def swap_in(
     lock (so the views wait for little more than the rename, however long the inbox)."""
     replaced = check_schema(f"{LIVE_SCHEMA}_replaced_{schema.removeprefix('rebuild_')}")
     tables = ProjectionTables(schema)
-    consumed = await catch_up_before_lock(
-        conn, settings, tables, applied, report, services, connector
-    )
+    catch_up = CatchUp(conn, settings, tables, applied, report, services, connector)
+    consumed = await catch_up_before_lock(catch_up)
     async with conn.transaction():
         # the live consumer waits here (its next projection write blocks until commit)
         live_tables = ", ".join(f"{LIVE_SCHEMA}.{t}" for t in (*TABLE_KEYS, "meta"))
         await conn.execute(f"LOCK TABLE {live_tables} IN ACCESS EXCLUSIVE MODE")
-        await catch_up_under_lock(
-            conn, settings, tables, applied, report, services, consumed, connector
-        )
+        await catch_up_under_lock(catch_up, consumed)
         live_version = await ProjectionTables(LIVE_SCHEMA).version(conn)
         rebuilt_version = await tables.version(conn)
         # the version only ever grows, so every open dashboard reloads after the swap
