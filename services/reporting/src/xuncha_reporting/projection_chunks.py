@@ -5,8 +5,9 @@ A chunk of events (in the rebuild's merge order) becomes the SQL statements of i
 ``domain.project``. Events that fail to decode are skipped, as the live consumer dead-letters
 them.
 
-Histories are read as plain rows (``ROW_COLUMNS``: the payload as JSON text and the actor's
-fields as text, so the reading process parses nothing), a chunk at a time as they are read
+Histories are read as plain rows (``ROW_COLUMNS``: only what the projection reads of each
+event, the payload as JSON text, so the reading process parses nothing), a chunk at a time as
+they are read
 (``history_reads``); large ones are projected in worker processes (``init_worker``,
 ``project_in_worker``), a few chunks ahead of the one being folded, on the machine's other
 cores, while the reading process reads the next ones; the chunks are still folded one after
@@ -28,32 +29,48 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+import orjson
 from pydantic import ValidationError
 from xuncha_shared.contracts import REGISTRY, UnknownEventError
-from xuncha_shared.envelope import EventEnvelope
-from xuncha_shared.eventstore.postgres import (
-    ENVELOPE_NAMES,
-    envelope_columns,
-    envelope_from_record,
-)
+from xuncha_shared.envelope import JsonDict
+from xuncha_shared.eventstore.postgres import ENVELOPE_SELECT
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.projection_writes import Statements
 from xuncha_reporting.domain import Change, project
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 ProgressHook = Callable[[str, int], None]  # (phase, count); phase "total" sets the total
 
-#: the columns of an event row, in the order of ``eventstore.postgres.ENVELOPE_SELECT``
-ROW_NAMES: tuple[str, ...] = ENVELOPE_NAMES
-#: the reader's columns with the payload as JSON text: whatever codec the connection has, the
-#: reading process leaves it unparsed (the projecting one parses it); the actor's fields come
-#: as text
-ROW_COLUMNS = envelope_columns(payload_as_text=True)
+#: the columns of a history row: the envelope fields the projection reads
+#: (``domain.projected.ProjectedEnvelope``), the payload it decodes and its schema version, and
+#: ``recorded_at`` (the merge order); nothing else of the envelope is read, sent to a worker or
+#: built. The payload comes as JSON text whatever codec the connection has (the projecting
+#: process parses it), the actor's principal as text.
+ROW_NAMES: tuple[str, ...] = (
+    "event_id",
+    "event_type",
+    "schema_version",
+    "stream_id",
+    "occurred_at",
+    "recorded_at",
+    "jurisdiction",
+    "principal_id",
+    "payload",
+)
+
+
+def _column(name: str) -> str:
+    expression = "payload::text" if name == "payload" else dict(ENVELOPE_SELECT)[name]
+    return name if expression == name else f"{expression} AS {name}"
+
+
+ROW_COLUMNS = ", ".join(map(_column, ROW_NAMES))
 _EVENT_ID = ROW_NAMES.index("event_id")
 _RECORDED_AT = ROW_NAMES.index("recorded_at")
 
@@ -86,50 +103,86 @@ class ProjectionRun:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (event id, reason)
 
 
-def row_order(row: Row) -> tuple[datetime, str]:
-    """The rebuild's merge order of a row: ``(recorded_at, event_id)`` (``merge_order``)."""
-    return row[_RECORDED_AT], str(row[_EVENT_ID])
+def row_order(row: Row) -> tuple[datetime, UUID]:
+    """The rebuild's merge order of a row: ``(recorded_at, event_id)`` (``rebuild.merge_order``;
+    uuids compare as their bytes do, in PostgreSQL too, and as their text does)."""
+    return row[_RECORDED_AT], row[_EVENT_ID]
 
 
-def row_event_id(row: Row) -> UUID:
-    return cast(UUID, row[_EVENT_ID])
+class HistoryActor(NamedTuple):
+    principal_id: str
 
 
-def envelope_from_row(row: Row) -> EventEnvelope:
-    """The envelope of a row of ``ROW_COLUMNS`` (the store's own data: not validated)."""
+class HistoryEvent(NamedTuple):
+    """An event of a history row (``ROW_COLUMNS``): what the projection reads of its envelope
+    (``ProjectedEnvelope``), with its stored payload, parsed, and schema version."""
+
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    stream_id: str
+    occurred_at: datetime
+    jurisdiction: str
+    actor: HistoryActor
+    payload: JsonDict
+
+
+class StoredEvent(ProjectedEnvelope, Protocol):
+    """What projecting an event takes: a ``HistoryEvent`` or a whole ``EventEnvelope``."""
+
+    @property
+    def schema_version(self) -> int: ...
+
+    @property
+    def payload(self) -> JsonDict: ...
+
+
+def event_from_row(row: Row) -> HistoryEvent:
+    """The event of a history row (the store's own data: not validated)."""
     if len(row) != len(ROW_NAMES):
-        raise ValueError(f"an event row has {len(ROW_NAMES)} columns, not {len(row)}")
-    return envelope_from_record(cast(Any, row))  # taken by position, in ROW_NAMES' order
+        raise ValueError(f"a history row has {len(ROW_NAMES)} columns, not {len(row)}")
+    event_id, event_type, version, stream_id, occurred_at, _, jurisdiction, principal, data = row
+    return HistoryEvent(
+        event_id,
+        event_type,
+        version,
+        stream_id,
+        occurred_at,
+        jurisdiction,
+        HistoryActor(principal),
+        orjson.loads(data),
+    )
 
 
-def project_chunk(tables: ProjectionTables, chunk: Sequence[EventEnvelope]) -> ChunkResult:
+def project_chunk(tables: ProjectionTables, chunk: Sequence[StoredEvent]) -> ChunkResult:
     """The statements of ``chunk``'s changes (see ``ChunkResult``)."""
     changes: list[Change] = []
     changed = 0
     ids: list[UUID] = []
     skipped: list[tuple[str, str]] = []
-    for raw in chunk:
+    for event in chunk:
         try:
-            # ``REGISTRY.decode``, keeping its upcast envelope: the current version, validated
-            event = REGISTRY.upcast(raw)
-            model = REGISTRY.model(event.event_type, event.schema_version)
-            payload = model.model_validate(event.payload)
+            # ``REGISTRY.decode``: the current version, validated
+            version, data = REGISTRY.upcast_payload(
+                event.event_type, event.schema_version, event.payload
+            )
+            payload = REGISTRY.model(event.event_type, version).model_validate(data)
         except (ValidationError, UnknownEventError, ValueError) as exc:
             # the live consumer dead-letters these: they change nothing there either
-            skipped.append((str(raw.event_id), f"{type(exc).__name__}: {exc}"))
+            skipped.append((str(event.event_id), f"{type(exc).__name__}: {exc}"))
             continue
         # the live consumer's projection (``apply_event``), applied a chunk at a time
         event_changes = project(event, payload)
         if event_changes:
             changes.extend(event_changes)
             changed += 1
-        ids.append(raw.event_id)
+        ids.append(event.event_id)
     return tables.statements(changes), changed, ids, skipped
 
 
 def project_rows(tables: ProjectionTables, rows: Sequence[Row]) -> ChunkResult:
     """``project_chunk`` of the events of ``rows`` (``ROW_COLUMNS``)."""
-    return project_chunk(tables, [envelope_from_row(r) for r in rows])
+    return project_chunk(tables, [event_from_row(r) for r in rows])
 
 
 # ---- worker processes -------------------------------------------------------------------------

@@ -73,24 +73,34 @@ class EventRegistry:
     def upcast(self, envelope: EventEnvelope) -> EventEnvelope:
         """The envelope with its payload converted to the current schema version. The stored
         ``hash`` still refers to the stored form (audit verification reads raw rows)."""
-        current = self.current_version(envelope.event_type)
-        version, payload = envelope.schema_version, envelope.payload
-        if version > current:
-            raise UnknownEventError(
-                f"{envelope.event_type} schema version {version} is newer than this reader "
-                f"knows ({current})"
-            )
-        while version < current:
-            step = self._upcasters.get((envelope.event_type, version))
-            if step is None:
-                raise UnknownEventError(
-                    f"no upcaster for {envelope.event_type} from schema version {version}"
-                )
-            payload = step(dict(payload))
-            version += 1
+        version, payload = self.upcast_payload(
+            envelope.event_type, envelope.schema_version, envelope.payload
+        )
         if version == envelope.schema_version:
             return envelope
         return envelope.model_copy(update={"schema_version": version, "payload": payload})
+
+    def upcast_payload(
+        self, event_type: str, schema_version: int, payload: JsonDict
+    ) -> tuple[int, JsonDict]:
+        """A stored payload of ``(event_type, schema_version)`` converted to the current schema
+        version: ``(current version, payload)`` (the same dict when it is current already)."""
+        current = self.current_version(event_type)
+        if schema_version > current:
+            raise UnknownEventError(
+                f"{event_type} schema version {schema_version} is newer than this reader "
+                f"knows ({current})"
+            )
+        version = schema_version
+        while version < current:
+            step = self._upcasters.get((event_type, version))
+            if step is None:
+                raise UnknownEventError(
+                    f"no upcaster for {event_type} from schema version {version}"
+                )
+            payload = step(dict(payload))
+            version += 1
+        return version, payload
 
     def decode(self, envelope: EventEnvelope) -> EventPayload:
         """The typed payload at the current schema version."""

@@ -16,10 +16,11 @@ from typing import Any
 from xuncha_shared.contracts import clues
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
 from xuncha_shared.domain import jurisdictions
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.lifecycle import CATEGORIES_ZH, LEVELS_ZH
 from xuncha_reporting.domain.model import Change, Doc, Fact, Metric
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 #: the events ``funnel_changes`` projects (``projection.STEPS`` calls it for these only)
 FUNNEL_EVENT_TYPES: frozenset[str] = frozenset(
@@ -73,7 +74,7 @@ STAGES_ZH = {
 }
 
 
-def funnel_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def funnel_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     """What a clue event adds for the funnel (counters and documents)."""
 
     def doc(kind: str, body: dict[str, object]) -> Doc:

@@ -12,7 +12,7 @@ from xuncha_shared.contracts import clues, intake, rectification
 from xuncha_shared.contracts.clues import ClueEscalated, ClueTransferred
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
 from xuncha_reporting.domain.model import (
@@ -22,12 +22,13 @@ from xuncha_reporting.domain.model import (
     DeadlineRescheduled,
     DeadlineStart,
 )
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 
 def start(
     kind: Kind,
     key: object,
-    envelope: EventEnvelope,
+    envelope: ProjectedEnvelope,
     owner: str,
     *,
     due_date: str | None = None,
@@ -50,7 +51,7 @@ def start(
 
 
 def fired(
-    kind: Kind, key: object, stage: str, envelope: EventEnvelope, payload: Any, owner: str
+    kind: Kind, key: object, stage: str, envelope: ProjectedEnvelope, payload: Any, owner: str
 ) -> DeadlineFired:
     """A warning (``stage`` yellow, red) or the overdue firing: ``payload`` carries the
     deadline's rule version and due date."""
@@ -97,7 +98,7 @@ DEADLINE_EVENT_TYPES: frozenset[str] = frozenset(
 _FORMAL = (ReportKind.FORMAL, ReportKind.FINAL)
 
 
-def deadline_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def deadline_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     """The deadlines view's changes of an event (see ``domain.deadlines``)."""
     match payload:
         case IssueFedBack():

@@ -29,11 +29,12 @@ from typing import Any
 
 from xuncha_shared.contracts import intake
 from xuncha_shared.contracts.common import Channel
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadline_changes import fired, start
 from xuncha_reporting.domain.deadlines import CST, Kind
 from xuncha_reporting.domain.model import Change, DeadlineEnded
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 #: the events ``intake_clock_changes`` projects (``projection.STEPS`` calls it for these only)
 EVENT_TYPES: frozenset[str] = frozenset(
@@ -64,7 +65,7 @@ def _cadence(group_id: object, stationing_id: object, word: str, n: int) -> str:
     return f"{group_id}/{stationing_id}/{word}/{n}"
 
 
-def intake_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def intake_clock_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     """The deadlines view's changes of an intake event (R13, R14, R15)."""
     office = envelope.jurisdiction
     match payload:

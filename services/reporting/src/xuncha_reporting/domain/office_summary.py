@@ -40,9 +40,10 @@ from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.contracts.intake import InspectorEvaluated
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.domain import jurisdictions
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 _CST = timezone(timedelta(hours=8))
 
@@ -117,7 +118,7 @@ def _day(at: datetime) -> str:
     return at.astimezone(_CST).date().isoformat()
 
 
-def summary_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
+def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc]:
     """The office summary's documents of one event."""
 
     def doc(kind: str, key: object, body: dict[str, Any], jurisdiction: str | None = None) -> Doc:
@@ -184,7 +185,7 @@ def summary_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
     return []
 
 
-def organisation_feed(envelope: EventEnvelope, payload: EventPayload) -> list[FeedItem]:
+def organisation_feed(envelope: ProjectedEnvelope, payload: EventPayload) -> list[FeedItem]:
     """The 组织部 feed's items of one event: organisation problems and inspector grades."""
     department = Department.ORGANISATION
     item_id = f"{envelope.event_id}:{department.value}"

@@ -30,7 +30,7 @@ from xuncha_shared.contracts.intake import (
 )
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain import rectification_docs, revisit_views
 from xuncha_reporting.domain.clue_funnel import FUNNEL_EVENT_TYPES, funnel_changes
@@ -55,6 +55,7 @@ from xuncha_reporting.domain.office_summary import (
     organisation_feed,
     summary_docs,
 )
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 from xuncha_reporting.domain.rectification_clocks import EVENT_TYPES as RECT_CLOCK_EVENTS
 from xuncha_reporting.domain.rectification_clocks import rectification_clock_changes
 
@@ -100,7 +101,7 @@ LIFECYCLE_EVENT_TYPES: frozenset[str] = frozenset(
 _RECORD_COMMON = {"record_id", "jurisdiction", "round_id", "group_id", "unit_id", "unit", "clues"}
 
 
-def lifecycle_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Doc]:
+def lifecycle_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc]:
     """The lifecycle documents (steps 1–4, and the clue facts the round statistics need) an
     event writes: coverage and round statistics are computed from them when read."""
 
@@ -186,7 +187,7 @@ def feed_item_id(source_event_id: object, department: str) -> str:
     return f"{source_event_id}:{department}"
 
 
-def own_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def own_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     """The linked view's facts, the sharing feeds' items and acknowledgements, and the
     rectification ledger's rows of an event."""
     changes: list[Change] = []
@@ -306,7 +307,7 @@ def own_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
     return changes
 
 
-Step = Callable[[EventEnvelope, EventPayload], Sequence[Change]]
+Step = Callable[[ProjectedEnvelope, EventPayload], Sequence[Change]]
 
 #: every step of the projection with the event types it projects, in the order ``project``
 #: applies them (the order of the changes of one event)
@@ -334,7 +335,7 @@ STEPS: dict[str, tuple[Step, ...]] = {
 PROJECTED_EVENT_TYPES: frozenset[str] = frozenset(STEPS)
 
 
-def project(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def project(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     """The changes ``envelope`` (with its decoded, upcast ``payload``) makes to the projection.
 
     Events the projection does not use give no change (but the demo mark). Informant data

@@ -22,11 +22,12 @@ are not rows of this view (which period a report closes is known only to the ser
 from __future__ import annotations
 
 from xuncha_shared.contracts import rectification as r
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadline_changes import fired, start
 from xuncha_reporting.domain.deadlines import Kind
 from xuncha_reporting.domain.model import CaseMark, Change
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 #: the events ``rectification_clock_changes`` projects (``projection.STEPS`` calls it for these
 #: only)
@@ -47,11 +48,11 @@ EVENT_TYPES: frozenset[str] = frozenset(
 MARKED_KINDS: tuple[str, ...] = (Kind.TASK_DUE.value, Kind.SUPERVISION.value)
 
 
-def _mark(envelope: EventEnvelope, issue_id: object, done: bool) -> CaseMark:
+def _mark(envelope: ProjectedEnvelope, issue_id: object, done: bool) -> CaseMark:
     return CaseMark(str(issue_id), envelope.event_id, envelope.occurred_at, done)
 
 
-def rectification_clock_changes(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def rectification_clock_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     """The deadlines view's changes of a rectification event (tasks, supervisions)."""
     match payload:
         case r.IssuePlanned():

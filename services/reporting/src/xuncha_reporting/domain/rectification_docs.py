@@ -14,9 +14,10 @@ from typing import Any
 
 from xuncha_shared.contracts import rectification as r
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.model import Change, Doc, Fact, FeedItem, FeedKind, Metric
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 #: the document kinds the board and the exports read
 ISSUE_DOC, EVENT_DOC, PLAN_DOC, OVERSIGHT_DOC = (
@@ -60,7 +61,7 @@ def _evidence(refs: list[r.EvidenceRef]) -> list[dict[str, Any]]:
     ]
 
 
-def rectification_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def rectification_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     if not isinstance(payload, r.MODELS):  # every case below is a rectification event
         return []
 

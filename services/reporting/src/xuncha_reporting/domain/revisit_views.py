@@ -15,9 +15,10 @@ from collections import defaultdict
 from typing import Any
 
 from xuncha_shared.contracts import rectification as r
-from xuncha_shared.envelope import EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.model import Change, Doc
+from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 TOPIC_DOC, REVISIT_DOC, FINDINGS_DOC, RECURRENCE_DOC, LIST_DOC, SELF_CHECK_DOC = (
     "rect_topic",
@@ -53,7 +54,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
 )
 
 
-def revisit_docs(envelope: EventEnvelope, payload: EventPayload) -> list[Change]:
+def revisit_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     if not isinstance(payload, r.MODELS):  # every case below is a rectification event
         return []
 
