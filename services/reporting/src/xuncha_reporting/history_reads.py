@@ -9,7 +9,7 @@ committed when it was taken: no page can miss a late commit, no running transact
 read short), sorted by PostgreSQL (each store's whole selection, before its first page: on
 disk beyond ``work_mem``, about the store's size; the stores sorted side by side); the stores'
 streams are merged here, a page of each at a time, and each store's snapshot ends as soon as
-its rows are all out. So the reading process holds a few pages per store, never the whole
+its rows are all out. So the reading process holds a page per store, never the whole
 history (a term of two million events is gigabytes as rows), and the projecting starts with
 the first chunk. A read-only snapshot holds no transaction id: no relay's commit-safe order
 waits for it (docs/event-store.md). Like ``pg_dump``'s, it holds back what VACUUM may clean
@@ -19,12 +19,13 @@ while it runs.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
-import heapq
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.settings import SERVICES, Settings
@@ -60,29 +61,39 @@ class History:
 
     async def chunks(self, size: int) -> AsyncGenerator[list[Row], None]:
         """Every row of every store in the merge order, ``size`` rows at a time."""
-        heap: list[tuple[tuple[datetime, str], int]] = []
-        # each store's first page at once: PostgreSQL sorts them side by side
-        filled = await asyncio.gather(*(s.fill(self.progress) for s in self.streams))
-        for index, (stream, has_rows) in enumerate(zip(self.streams, filled, strict=True)):
-            if has_rows:
-                heapq.heappush(heap, (row_order(stream.head()), index))
-            else:
-                await self._done(stream)
         chunk: list[Row] = []
-        while heap:
-            _, index = heap[0]
-            stream = self.streams[index]
-            chunk.append(stream.take())
-            if stream.pending() or await stream.fill(self.progress):
-                heapq.heapreplace(heap, (row_order(stream.head()), index))
-            else:
-                heapq.heappop(heap)
-                await self._done(stream)
-            if len(chunk) == size:
-                yield chunk
-                chunk = []
+        async for run in self._runs():
+            chunk.extend(run)
+            while len(chunk) >= size:
+                yield chunk[:size]
+                del chunk[:size]
         if chunk:
             yield chunk
+
+    async def _runs(self) -> AsyncGenerator[list[Row], None]:
+        """Every row in the merge order, a run of rows at a time: the least of the last rows of
+        the stores' pages bounds what may come next from any store (each store's rows come in
+        order, every key is unique), so every row of every page up to it goes out at once,
+        their pages' sorted runs merged by one sort; the page it ended is read again."""
+        # each store's first page at once: PostgreSQL sorts them side by side
+        filled = await asyncio.gather(*(s.fill(self.progress) for s in self.streams))
+        active = []
+        for stream, has_rows in zip(self.streams, filled, strict=True):
+            if has_rows:
+                active.append(stream)
+            else:
+                await self._done(stream)
+        while active:
+            bound = min(row_order(stream.page[-1]) for stream in active)
+            run: list[Row] = []
+            for stream in active:
+                run.extend(stream.take_through(bound))
+            run.sort(key=row_order)  # a few sorted runs: merged, not sorted anew
+            yield run
+            for stream in [s for s in active if not s.pending()]:
+                if not await stream.fill(self.progress):
+                    active.remove(stream)
+                    await self._done(stream)
 
     async def _done(self, stream: _StoreStream) -> None:
         self.read[stream.service] = stream.read
@@ -115,13 +126,10 @@ class _StoreStream:
     def pending(self) -> bool:
         return self.at < len(self.page)
 
-    def head(self) -> Row:
-        return self.page[self.at]
-
-    def take(self) -> Row:
-        row = self.page[self.at]
-        self.at += 1
-        return row
+    def take_through(self, bound: tuple[datetime, UUID]) -> list[Row]:
+        """The page's rows not yet taken whose merge order is at or before ``bound``."""
+        start, self.at = self.at, bisect.bisect_right(self.page, bound, self.at, key=row_order)
+        return self.page[start : self.at]
 
     async def close(self) -> None:
         await self.opened.aclose()
