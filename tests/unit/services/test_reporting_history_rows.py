@@ -125,7 +125,8 @@ def test_a_history_row_carries_what_the_projection_reads_and_no_more() -> None:
     envelope = _history()[1]
     event = event_from_row(_row(envelope))
 
-    assert event.payload == envelope.payload and event.actor.principal_id == "county-admin-1"
+    assert orjson.loads(event.payload) == envelope.payload
+    assert event.actor.principal_id == "county-admin-1"
     assert (event.event_id, event.stream_id, event.occurred_at, event.jurisdiction) == (
         envelope.event_id,
         envelope.stream_id,
@@ -138,3 +139,15 @@ def test_a_history_row_carries_what_the_projection_reads_and_no_more() -> None:
     assert "hash" not in ROW_COLUMNS and "payload::text AS payload" in ROW_COLUMNS
     with pytest.raises(ValueError, match="9 columns"):
         event_from_row(_row(envelope)[:-1])
+
+
+def test_a_payload_its_contract_refuses_is_skipped_from_rows_and_envelopes_alike() -> None:
+    tables = ProjectionTables("rebuild_x", rules=DeadlineRules().pinned(), bulk=True)
+    good = _history()[1]
+    broken = good.model_copy(update={"event_id": uuid.uuid4(), "payload": {"clue_id": "x"}})
+    from_rows = project_rows(tables, [_row(good), _row(broken)])
+    from_envelopes = project_chunk(tables, [good, broken])
+    for _, changed, ids, skipped in (from_rows, from_envelopes):
+        assert (changed, ids) == (1, [good.event_id])
+        assert [event_id for event_id, _ in skipped] == [str(broken.event_id)]
+        assert skipped[0][1].startswith("ValidationError: ")

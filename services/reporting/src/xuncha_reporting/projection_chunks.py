@@ -35,7 +35,7 @@ from uuid import UUID
 import orjson
 from pydantic import ValidationError
 from xuncha_shared.contracts import REGISTRY, UnknownEventError
-from xuncha_shared.envelope import JsonDict
+from xuncha_shared.envelope import EventPayload, JsonDict
 from xuncha_shared.eventstore.postgres import ENVELOPE_SELECT
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
@@ -115,7 +115,7 @@ class HistoryActor(NamedTuple):
 
 class HistoryEvent(NamedTuple):
     """An event of a history row (``ROW_COLUMNS``): what the projection reads of its envelope
-    (``ProjectedEnvelope``), with its stored payload, parsed, and schema version."""
+    (``ProjectedEnvelope``), with its stored payload (JSON text) and schema version."""
 
     event_id: UUID
     event_type: str
@@ -124,17 +124,18 @@ class HistoryEvent(NamedTuple):
     occurred_at: datetime
     jurisdiction: str
     actor: HistoryActor
-    payload: JsonDict
+    payload: str
 
 
 class StoredEvent(ProjectedEnvelope, Protocol):
-    """What projecting an event takes: a ``HistoryEvent`` or a whole ``EventEnvelope``."""
+    """What projecting an event takes: a ``HistoryEvent`` or a whole ``EventEnvelope`` (its
+    payload parsed)."""
 
     @property
     def schema_version(self) -> int: ...
 
     @property
-    def payload(self) -> JsonDict: ...
+    def payload(self) -> JsonDict | str: ...
 
 
 def event_from_row(row: Row) -> HistoryEvent:
@@ -150,8 +151,22 @@ def event_from_row(row: Row) -> HistoryEvent:
         occurred_at,
         jurisdiction,
         HistoryActor(principal),
-        orjson.loads(data),
+        data,
     )
+
+
+def decode_payload(event_type: str, schema_version: int, payload: JsonDict | str) -> EventPayload:
+    """A stored payload (parsed, or its JSON text) as its contract at the current version
+    (``REGISTRY.decode``); JSON text at the current version is validated as it is parsed
+    (pydantic's own parser: no dict built first)."""
+    if isinstance(payload, str):
+        if schema_version == REGISTRY.current_version(event_type):
+            return REGISTRY.model(event_type, schema_version).model_validate_json(payload)
+        parsed: JsonDict = orjson.loads(payload)
+    else:
+        parsed = payload
+    version, data = REGISTRY.upcast_payload(event_type, schema_version, parsed)
+    return REGISTRY.model(event_type, version).model_validate(data)
 
 
 def project_chunk(tables: ProjectionTables, chunk: Sequence[StoredEvent]) -> ChunkResult:
@@ -162,11 +177,7 @@ def project_chunk(tables: ProjectionTables, chunk: Sequence[StoredEvent]) -> Chu
     skipped: list[tuple[str, str]] = []
     for event in chunk:
         try:
-            # ``REGISTRY.decode``: the current version, validated
-            version, data = REGISTRY.upcast_payload(
-                event.event_type, event.schema_version, event.payload
-            )
-            payload = REGISTRY.model(event.event_type, version).model_validate(data)
+            payload = decode_payload(event.event_type, event.schema_version, event.payload)
         except (ValidationError, UnknownEventError, ValueError) as exc:
             # the live consumer dead-letters these: they change nothing there either
             skipped.append((str(event.event_id), f"{type(exc).__name__}: {exc}"))
