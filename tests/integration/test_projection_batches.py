@@ -12,12 +12,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
-from xuncha_reporting.adapters.projection_bulk import BulkTables
+from xuncha_reporting.adapters.projection_bulk import LOADED_BESIDE, BulkTables
 from xuncha_reporting.adapters.projection_compare import compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
-from xuncha_reporting.adapters.schema import bulk_ddl, ddl, index_ddl
+from xuncha_reporting.adapters.schema import bulk_ddl, ddl
 from xuncha_reporting.domain.model import (
     Ack,
     CaseMark,
@@ -251,10 +252,12 @@ async def test_the_bulk_fold_leaves_the_tables_the_statements_leave(fresh_db: An
                     if changed:
                         await by_sql.bump_version(conn, changed)
                 bulk.apply(by_fold.statements(chunk), changed)
-            async with conn.transaction():
-                await bulk.copy(conn, bulk_schema)
-                await conn.execute(index_ddl(bulk_schema))
-                await by_fold.close_all(conn)
+            if rng.random() < 0.5:  # on one connection
+                await bulk.load(conn, None, bulk_schema)
+            else:  # the largest table on a second one
+                async with fresh_db.pool.acquire() as beside:
+                    await bulk.load(conn, beside, bulk_schema)
+                    assert await beside.fetchval("SELECT $1::jsonb", {"键": [1]}) == {"键": [1]}
             # the pool's connection has its own JSON codecs again after the COPY's
             assert await conn.fetchval("SELECT $1::jsonb", {"键": [1]}) == {"键": [1]}
             await by_sql.close_all(conn)
@@ -285,3 +288,38 @@ async def test_the_comparison_finds_every_row_that_differs(fresh_db: Any) -> Non
         assert (diffs["facts"].only_live, diffs["facts"].only_rebuilt) == (1, 0)
         untouched = {"counters", "feed_items", "feed_acks", "ledger_issues", "ledger_reports"}
         assert all(diffs[t].equal for t in untouched)
+
+
+async def test_a_load_on_two_connections_builds_everything_and_reports_a_failure(
+    fresh_db: Any,
+) -> None:
+    """``BulkTables.load`` with a second connection: every key and index ``ddl`` has, the
+    statistics of every table; a failure of either part is raised once both have ended (the
+    other's rows committed, its connection out of its transaction)."""
+    rules = DeadlineRules().pinned()
+    changes = _random_changes(random.Random(7), 150)
+    indexes = (
+        "SELECT tablename, replace(indexdef, schemaname || '.', '') FROM pg_indexes "
+        "WHERE schemaname = $1"
+    )
+    async with fresh_db.pool.acquire() as conn, fresh_db.pool.acquire() as beside:
+        await conn.execute(ddl("whole"))
+        for schema in ("split", "broken"):
+            await conn.execute(bulk_ddl(schema))
+            tables = ProjectionTables(schema, rules=rules, bulk=True)
+            bulk = BulkTables(tables.writes)
+            bulk.apply(tables.statements(changes), 1)
+            if schema == "broken":
+                await conn.execute(f"DROP TABLE {schema}.{LOADED_BESIDE[0]}")
+                with pytest.raises(asyncpg.UndefinedTableError):
+                    await bulk.load(conn, beside, schema)
+                assert not conn.is_in_transaction() and not beside.is_in_transaction()
+                assert await conn.fetchval(f"SELECT count(*) FROM {schema}.facts") > 0
+                continue
+            await bulk.load(conn, beside, schema)
+        assert set(await conn.fetch(indexes, "split")) == set(await conn.fetch(indexes, "whole"))
+        analyzed = await conn.fetch(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = 'split'"
+        )
+        filled = {t for t, rows in bulk.rows().items() if rows}
+        assert {r["tablename"] for r in analyzed} >= filled - {"meta"} and len(filled) > 5

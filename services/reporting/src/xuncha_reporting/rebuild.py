@@ -50,6 +50,7 @@ from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS, envelope_from_re
 from xuncha_shared.runtime_gc import gc_paused
 from xuncha_shared.settings import SERVICES, Settings
 
+from xuncha_reporting import projection_chunks
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_compare import TableDiff, compare
@@ -62,7 +63,6 @@ from xuncha_reporting.adapters.schema import (
     bulk_ddl,
     check_schema,
     ddl,
-    index_ddl,
 )
 from xuncha_reporting.adapters.share_tables import QUEUE_UNPUBLISHED_SQL
 from xuncha_reporting.adapters.share_tables import SCHEMA as SHARE_SCHEMA
@@ -232,13 +232,14 @@ async def project_history(
         report.read = history.read
         # built by this code: its tables are those of PROJECTION_VERSION
         bulk.meta[PROJECTION_VERSION_KEY] = PROJECTION_VERSION
-        async with conn.transaction():
-            await bulk.copy(conn, report.schema)
-            await conn.execute(index_ddl(report.schema))
-            await tables.close_all(conn)  # by the keys and indexes just built
-    # statistics at once: the first reads after a swap plan with them (e.g. how few deadlines
-    # are unended), not with an empty table's guesses
-    await conn.execute(f"ANALYZE {', '.join(f'{report.schema}.{t}' for t in TABLE_KEYS)}")
+        # a large load on two connections at once (``BulkTables.load``)
+        async with contextlib.AsyncExitStack() as opened:
+            beside = None
+            if expected >= projection_chunks.PARALLEL_MIN:
+                beside = await connect(settings.service_database_url(SERVICE))
+                opened.push_async_callback(beside.close)
+                await act_as_owner(beside)
+            await bulk.load(conn, beside, report.schema)
     return applied, history.total
 
 

@@ -1,7 +1,9 @@
 """A fresh schema's projection tables filled in bulk (a rebuild's or a replay's: empty, made by
 ``schema.bulk_ddl``, written by nothing else meanwhile): the statements of each chunk of the
 history (``ProjectionWrites.statements``) are folded into rows in memory, chunk after chunk,
-exactly as the database would apply them, and the final rows are written once, with ``COPY``.
+exactly as the database would apply them, and the final rows are written once, with ``COPY``,
+their keys and indexes built after (``BulkTables.load``: the largest table on a second
+connection, so PostgreSQL works on two cores).
 
 Every statement kind of ``ProjectionWrites.statement_kinds`` has its twin here, with the same
 ``ON CONFLICT`` rule: the first row of a key kept (``DO NOTHING``), the latest document of a key
@@ -10,21 +12,23 @@ and rescheduling statements merge them; a chunk's statements run in the order of
 ``Statements`` (first use), each row in turn, as ``ProjectionTables.write`` runs them. The
 counters are the facts counted per jurisdiction and metric (what the facts statement adds up),
 ``meta.version`` the sum of the chunks' bumps. The deadline rows closed by other rows are not
-folded: a bulk load's writes leave them out (``closing``), ``ProjectionTables.close_all`` writes
-them once the rows are in. ``tests/integration/test_projection_batches.py`` checks the result
+folded: a bulk load's writes leave them out (``closing``), ``load`` writes them once the rows
+and their indexes are in. ``tests/integration/test_projection_batches.py`` checks the result
 against the statements run by the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import asyncpg
 from xuncha_shared.db import JSONB_VERSION, set_json_codecs
 
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
+from xuncha_reporting.adapters.schema import index_ddl
 
 Row = tuple[Any, ...]
 
@@ -57,6 +61,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "meta": ("key", "value"),
 }  # fmt: skip
 
+#: the table a bulk load writes on a second connection while the others are written on the
+#: first (``BulkTables.load``): the largest, about half of a term's rows and most of its bytes,
+#: and no other table's load reads it
+LOADED_BESIDE: tuple[str, ...] = ("lifecycle_docs",)
+
 # positions in a deadline row (``COLUMNS["deadlines"]``)
 _RULE_ID, _RULE_VERSION, _DUE, _FROM_FIRING, _CASE_TYPE = 2, 3, 4, 5, 6
 _STARTED_AT, _YELLOW, _RED, _OVERDUE, _ENDED_AT, _ENDED_BY = 10, 11, 12, 13, 14, 15
@@ -73,6 +82,7 @@ class BulkTables:
     def __init__(self, writes: ProjectionWrites) -> None:
         if writes.closing:  # the rows closed by other rows are written after the load
             raise ValueError("a bulk load folds the writes of a bulk ProjectionTables")
+        self.writes = writes
         #: the tables whose first row of a key stays (``ON CONFLICT DO NOTHING``), by key width
         self.first: dict[str, dict[Any, Row]] = {
             t: {} for t in ("feed_items", "feed_acks", "ledger_issues", "ledger_reports")
@@ -197,25 +207,63 @@ class BulkTables:
 
     # ---- the rows and their COPY -----------------------------------------------------------
 
-    def rows(self) -> dict[str, list[Row]]:
-        """Every table's rows (``COLUMNS``' order)."""
-        counters = Counter((place, metric) for (metric, _), place in self.facts.items())
-        meta = dict(self.meta)
-        if self.version:
-            meta["version"] = self.version
-        return {
-            "facts": [(metric, key, place) for (metric, key), place in self.facts.items()],
-            "counters": [(place, metric, n) for (place, metric), n in counters.items()],
-            **{table: list(kept.values()) for table, kept in self.first.items()},
-            "deadlines": list(self.deadlines.values()),
-            "deadline_case_marks": list(self.case_marks.values()),
-            "lifecycle_docs": [(k, key, *doc) for (k, key), doc in self.docs.items()],
-            "meta": list(meta.items()),
-        }
+    def rows(self, tables: Iterable[str] | None = None) -> dict[str, list[Row]]:
+        """Every table's rows (``COLUMNS``' order), or ``tables``' only."""
+        wanted = COLUMNS if tables is None else tables
+        return {table: self._rows(table) for table in COLUMNS if table in wanted}
 
-    async def copy(self, conn: asyncpg.Connection, schema: str) -> int:
-        """Write every table's rows into ``schema``'s (empty) tables, one ``COPY`` each; returns
-        how many rows were written."""
+    def _rows(self, table: str) -> list[Row]:
+        match table:
+            case "facts":
+                return [(metric, key, place) for (metric, key), place in self.facts.items()]
+            case "counters":
+                counted = Counter((place, metric) for (metric, _), place in self.facts.items())
+                return [(place, metric, n) for (place, metric), n in counted.items()]
+            case "deadlines":
+                return list(self.deadlines.values())
+            case "deadline_case_marks":
+                return list(self.case_marks.values())
+            case "lifecycle_docs":
+                return [(kind, key, *doc) for (kind, key), doc in self.docs.items()]
+            case "meta":
+                meta = dict(self.meta)
+                if self.version:
+                    meta["version"] = self.version
+                return list(meta.items())
+        return list(self.first[table].values())
+
+    async def load(
+        self, conn: asyncpg.Connection, beside: asyncpg.Connection | None, schema: str
+    ) -> None:
+        """Write the rows into ``schema``'s (empty) tables, build their keys and indexes, write
+        ``closed_*`` of the deadline rows closed by other rows (``close_all_sql``, by those keys
+        and indexes), and gather the tables' statistics (the first reads plan with them, not
+        with an empty table's guesses). ``LOADED_BESIDE`` is loaded on ``beside`` meanwhile,
+        when given: PostgreSQL works on both at once, on two cores. Each connection's part is
+        one transaction; both run to their end before a failure of either is raised."""
+        parts = [
+            self._load(conn, schema, [t for t in COLUMNS if not beside or t not in LOADED_BESIDE])
+        ]
+        if beside:
+            parts.append(self._load(beside, schema, LOADED_BESIDE))
+        for outcome in await asyncio.gather(*parts, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _load(self, conn: asyncpg.Connection, schema: str, tables: Sequence[str]) -> None:
+        async with conn.transaction():
+            await self.copy(conn, schema, tables)
+            await conn.execute(index_ddl(schema, tables))
+            if "deadlines" in tables:  # the rows it reads: the deadlines and the case marks
+                for sql in self.writes.close_all_sql:
+                    await conn.execute(sql)
+        await conn.execute(f"ANALYZE {', '.join(f'{schema}.{t}' for t in tables)}")
+
+    async def copy(
+        self, conn: asyncpg.Connection, schema: str, tables: Iterable[str] | None = None
+    ) -> int:
+        """Write every table's rows (or ``tables``') into ``schema``'s (empty) tables, one
+        ``COPY`` each; returns how many rows were written."""
         written = 0
         # COPY is binary: the documents (JSON text) go as jsonb's binary form, version 1 + text
         await conn.set_type_codec(
@@ -226,7 +274,7 @@ class BulkTables:
             format="binary",
         )
         try:
-            for table, rows in self.rows().items():
+            for table, rows in self.rows(tables).items():
                 if rows:
                     await conn.copy_records_to_table(
                         table, records=rows, columns=COLUMNS[table], schema_name=schema

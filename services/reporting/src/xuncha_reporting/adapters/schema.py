@@ -13,6 +13,7 @@ service starts, empty; events projected before it existed get into it with
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from xuncha_reporting.domain.intake_clocks import CADENCE_KIND
 from xuncha_reporting.domain.rectification_clocks import MARKED_KINDS
@@ -220,6 +221,15 @@ CREATE TABLE IF NOT EXISTS {s}.meta (
 
 
 _INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS [^;]*;")
+_INDEXED_TABLE = re.compile(r"\sON \w+\.(\w+) ")
+
+
+def _indexed_table(index: str) -> str:
+    """The table a ``CREATE INDEX`` statement of ``ddl`` indexes."""
+    found = _INDEXED_TABLE.search(index)
+    if found is None:
+        raise ValueError(f"no table in {index!r}")
+    return found.group(1)
 
 
 #: the primary key of each table of ``ddl`` (``TABLE_KEYS`` and ``meta``'s)
@@ -240,11 +250,16 @@ def bulk_ddl(schema: str, *, logged: bool = False) -> str:
     return f"{tables}\n{drop_keys}"
 
 
-def index_ddl(schema: str) -> str:
+def index_ddl(schema: str, tables: Iterable[str] | None = None) -> str:
     """The indexes of ``ddl`` that ``bulk_ddl`` leaves out, to build after a bulk load: the
-    primary keys (as ``ddl`` names them) and the secondary indexes."""
+    primary keys (as ``ddl`` names them) and the secondary indexes; of ``tables`` only, when
+    given."""
     s = check_schema(schema)
+    only = set(PRIMARY_KEYS if tables is None else tables)
     keys = [
-        f"ALTER TABLE {s}.{t} ADD PRIMARY KEY ({', '.join(k)});" for t, k in PRIMARY_KEYS.items()
+        f"ALTER TABLE {s}.{t} ADD PRIMARY KEY ({', '.join(k)});"
+        for t, k in PRIMARY_KEYS.items()
+        if t in only
     ]
-    return "\n".join([*keys, *_INDEX.findall(ddl(s))])
+    indexes = [index for index in _INDEX.findall(ddl(s)) if _indexed_table(index) in only]
+    return "\n".join([*keys, *indexes])
