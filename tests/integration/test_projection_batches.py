@@ -15,10 +15,10 @@ from typing import Any
 import asyncpg
 import pytest
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
-from xuncha_reporting.adapters.projection_bulk import LOADED_BESIDE, BulkTables
+from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_compare import compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
-from xuncha_reporting.adapters.schema import bulk_ddl, ddl
+from xuncha_reporting.adapters.schema import BESIDE_TABLES, TABLE_KEYS, bulk_ddl, ddl
 from xuncha_reporting.domain.model import (
     Ack,
     CaseMark,
@@ -281,7 +281,11 @@ async def test_the_comparison_finds_every_row_that_differs(fresh_db: Any) -> Non
         )
         await conn.execute("UPDATE right_side.deadlines SET owner = NULL WHERE key = 'k2'")
         await conn.execute("DELETE FROM right_side.facts WHERE entity_key = 'p3'")
-        diffs = {d.table: d for d in await compare(conn, "left_side", "right_side")}
+        alone = await compare(conn, "left_side", "right_side")
+        async with fresh_db.pool.acquire() as beside:  # the largest table compared on it
+            assert await compare(conn, "left_side", "right_side", beside) == alone
+        assert [d.table for d in alone] == list(TABLE_KEYS)
+        diffs = {d.table: d for d in alone}
         assert (diffs["lifecycle_docs"].only_live, diffs["lifecycle_docs"].only_rebuilt) == (1, 1)
         assert (diffs["deadlines"].only_live, diffs["deadlines"].only_rebuilt) == (1, 1)
         assert diffs["deadlines"].samples_live == ["kind=clues.transfer_result, key=k2"]
@@ -310,7 +314,7 @@ async def test_a_load_on_two_connections_builds_everything_and_reports_a_failure
             bulk = BulkTables(tables.writes)
             bulk.apply(tables.statements(changes), 1)
             if schema == "broken":
-                await conn.execute(f"DROP TABLE {schema}.{LOADED_BESIDE[0]}")
+                await conn.execute(f"DROP TABLE {schema}.{BESIDE_TABLES[0]}")
                 with pytest.raises(asyncpg.UndefinedTableError):
                     await bulk.load(conn, beside, schema)
                 assert not conn.is_in_transaction() and not beside.is_in_transaction()

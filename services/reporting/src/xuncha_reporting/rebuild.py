@@ -50,7 +50,6 @@ from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS, envelope_from_re
 from xuncha_shared.runtime_gc import gc_paused
 from xuncha_shared.settings import SERVICES, Settings
 
-from xuncha_reporting import projection_chunks
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_compare import TableDiff, compare
@@ -110,6 +109,17 @@ def new_schema_name(now: datetime | None = None) -> str:
 def merge_order(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
     """The deterministic order of a rebuild: by ``recorded_at``, then ``event_id``."""
     return sorted(events, key=lambda e: (e.recorded_at, str(e.event_id)))
+
+
+async def owner_connection(settings: Settings) -> asyncpg.Connection:
+    """A connection to reporting's database acting as its owner (``act_as_owner``)."""
+    conn = await connect(settings.service_database_url(SERVICE))
+    try:
+        await act_as_owner(conn)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
 
 
 async def act_as_owner(conn: asyncpg.Connection) -> None:
@@ -202,11 +212,13 @@ async def project_history(
     as_of: datetime | None = None,
     connector: Connector | None = None,
     logged: bool = False,
+    beside: asyncpg.Connection | None = None,
 ) -> tuple[set[UUID], dict[str, int]]:
     """Steps 1 and 2: create ``report.schema``'s (empty) tables and project the history into
     them (up to ``as_of`` when given). Writes nothing else: no live table, no inbox, no Kafka.
     The history is read through ``connector`` when given (see ``open_history``). The tables
-    are unlogged unless ``logged`` (a schema that stays must be crash-safe).
+    are unlogged unless ``logged`` (a schema that stays must be crash-safe); with ``beside``
+    (a second connection to the database) they are loaded on both (``BulkTables.load``).
 
     Returns the ids of the events applied and, per service, how many events its store held
     when it was read."""
@@ -232,14 +244,7 @@ async def project_history(
         report.read = history.read
         # built by this code: its tables are those of PROJECTION_VERSION
         bulk.meta[PROJECTION_VERSION_KEY] = PROJECTION_VERSION
-        # a large load on two connections at once (``BulkTables.load``)
-        async with contextlib.AsyncExitStack() as opened:
-            beside = None
-            if expected >= projection_chunks.PARALLEL_MIN:
-                beside = await connect(settings.service_database_url(SERVICE))
-                opened.push_async_callback(beside.close)
-                await act_as_owner(beside)
-            await bulk.load(conn, beside, report.schema)
+        await bulk.load(conn, beside, report.schema)
     return applied, history.total
 
 
@@ -401,17 +406,20 @@ async def rebuild_projections(
     conn = await connect(settings.service_database_url(SERVICE))
     schema = new_schema_name()
     report = RebuildReport(schema=schema, read={})
+    beside: asyncpg.Connection | None = None
     try:
         await act_as_owner(conn)
         # IF NOT EXISTS: a service that never ran (the swap queues unpublished feed items)
         await conn.execute(ddl(LIVE_SCHEMA))
         await conn.execute(SHARE_SCHEMA)
+        beside = await owner_connection(settings)  # the load's and the comparison's second
         # a schema that stays is loaded logged (crash-safe), not rewritten so afterwards
         applied, _ = await project_history(
-            conn, settings, report, services, progress, connector=connector, logged=swap or keep
-        )
+            conn, settings, report, services, progress, connector=connector,
+            logged=swap or keep, beside=beside,
+        )  # fmt: skip
         tables = ProjectionTables(schema)
-        report.diffs = await compare(conn, LIVE_SCHEMA, schema)
+        report.diffs = await compare(conn, LIVE_SCHEMA, schema, beside)
         report.meta_live = await ProjectionTables(LIVE_SCHEMA).meta(conn)
         report.meta_rebuilt = await tables.meta(conn)
         if swap:
@@ -432,6 +440,8 @@ async def rebuild_projections(
                 await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         raise
     finally:
+        if beside is not None:
+            await beside.close()
         await conn.close()
 
 

@@ -45,7 +45,7 @@ from xuncha_reporting.domain.linkage import (
 )
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
 from xuncha_reporting.projection_chunks import ProgressHook, ProjectionRun
-from xuncha_reporting.rebuild import act_as_owner, project_history
+from xuncha_reporting.rebuild import act_as_owner, owner_connection, project_history
 from xuncha_reporting.settings import SERVICE
 
 SCHEMA_PREFIX = "asof_"
@@ -181,14 +181,17 @@ async def replay_as_of(
         schema=replay_schema_name(as_of), read={}, as_of=as_of, city=city, kept=keep
     )
     conn = await connect(settings.service_database_url(SERVICE))
+    beside: asyncpg.Connection | None = None
     try:
         await act_as_owner(conn)
         # its statements run once each over the whole schema: compiling them (JIT) costs more
         # than it saves (the read of every deadline: about a second of CPU at 200,000 rows)
         await conn.execute("SET jit = off")
+        beside = await owner_connection(settings)  # the load's second connection
         _, report.history = await project_history(
-            conn, settings, report, services, progress, as_of=as_of, connector=connector
-        )
+            conn, settings, report, services, progress, as_of=as_of, connector=connector,
+            beside=beside,
+        )  # fmt: skip
         tables = ProjectionTables(report.schema)
         # every deadline read back (acyclic rows and items, kept for the report)
         with gc_paused():
@@ -219,4 +222,6 @@ async def replay_as_of(
                 await conn.execute(f"DROP SCHEMA IF EXISTS {report.schema} CASCADE")
         raise
     finally:
+        if beside is not None:
+            await beside.close()
         await conn.close()

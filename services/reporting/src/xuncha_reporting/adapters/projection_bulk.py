@@ -28,7 +28,7 @@ import asyncpg
 from xuncha_shared.db import JSONB_VERSION, set_json_codecs
 
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
-from xuncha_reporting.adapters.schema import index_ddl
+from xuncha_reporting.adapters.schema import BESIDE_TABLES, index_ddl
 
 Row = tuple[Any, ...]
 
@@ -60,11 +60,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lifecycle_docs": ("kind", "key", "jurisdiction", "doc", "at"),
     "meta": ("key", "value"),
 }  # fmt: skip
-
-#: the table a bulk load writes on a second connection while the others are written on the
-#: first (``BulkTables.load``): the largest, about half of a term's rows and most of its bytes,
-#: and no other table's load reads it
-LOADED_BESIDE: tuple[str, ...] = ("lifecycle_docs",)
 
 # positions in a deadline row (``COLUMNS["deadlines"]``)
 _RULE_ID, _RULE_VERSION, _DUE, _FROM_FIRING, _CASE_TYPE = 2, 3, 4, 5, 6
@@ -238,14 +233,14 @@ class BulkTables:
         """Write the rows into ``schema``'s (empty) tables, build their keys and indexes, write
         ``closed_*`` of the deadline rows closed by other rows (``close_all_sql``, by those keys
         and indexes), and gather the tables' statistics (the first reads plan with them, not
-        with an empty table's guesses). ``LOADED_BESIDE`` is loaded on ``beside`` meanwhile,
+        with an empty table's guesses). ``BESIDE_TABLES`` is loaded on ``beside`` meanwhile,
         when given: PostgreSQL works on both at once, on two cores. Each connection's part is
         one transaction; both run to their end before a failure of either is raised."""
         parts = [
-            self._load(conn, schema, [t for t in COLUMNS if not beside or t not in LOADED_BESIDE])
+            self._load(conn, schema, [t for t in COLUMNS if not beside or t not in BESIDE_TABLES])
         ]
         if beside:
-            parts.append(self._load(beside, schema, LOADED_BESIDE))
+            parts.append(self._load(beside, schema, BESIDE_TABLES))
         for outcome in await asyncio.gather(*parts, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 raise outcome

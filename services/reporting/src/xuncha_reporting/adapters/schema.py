@@ -232,6 +232,12 @@ def _indexed_table(index: str) -> str:
     return found.group(1)
 
 
+#: the tables a bulk load (``BulkTables.load``) and a comparison (``compare``) handle on a
+#: second connection while the others are handled on the first, so PostgreSQL works on two
+#: cores: the largest, about half of a term's rows and most of its bytes, which no other table's
+#: load reads
+BESIDE_TABLES: tuple[str, ...] = ("lifecycle_docs",)
+
 #: the primary key of each table of ``ddl`` (``TABLE_KEYS`` and ``meta``'s)
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {**TABLE_KEYS, "meta": ("key",)}
 
