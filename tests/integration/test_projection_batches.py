@@ -253,10 +253,10 @@ async def test_the_bulk_fold_leaves_the_tables_the_statements_leave(fresh_db: An
                         await by_sql.bump_version(conn, changed)
                 bulk.apply(by_fold.statements(chunk), changed)
             if rng.random() < 0.5:  # on one connection
-                await bulk.load(conn, None, bulk_schema)
+                await bulk.load(conn, None)
             else:  # the largest table on a second one
                 async with fresh_db.pool.acquire() as beside:
-                    await bulk.load(conn, beside, bulk_schema)
+                    await bulk.load(conn, beside)
                     assert await beside.fetchval("SELECT $1::jsonb", {"键": [1]}) == {"键": [1]}
             # the pool's connection has its own JSON codecs again after the COPY's
             assert await conn.fetchval("SELECT $1::jsonb", {"键": [1]}) == {"键": [1]}
@@ -316,11 +316,11 @@ async def test_a_load_on_two_connections_builds_everything_and_reports_a_failure
             if schema == "broken":
                 await conn.execute(f"DROP TABLE {schema}.{BESIDE_TABLES[0]}")
                 with pytest.raises(asyncpg.UndefinedTableError):
-                    await bulk.load(conn, beside, schema)
+                    await bulk.load(conn, beside)
                 assert not conn.is_in_transaction() and not beside.is_in_transaction()
                 assert await conn.fetchval(f"SELECT count(*) FROM {schema}.facts") > 0
                 continue
-            await bulk.load(conn, beside, schema)
+            await bulk.load(conn, beside)
         assert set(await conn.fetch(indexes, "split")) == set(await conn.fetch(indexes, "whole"))
         analyzed = await conn.fetch(
             "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = 'split'"

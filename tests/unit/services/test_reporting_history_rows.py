@@ -12,6 +12,7 @@ import orjson
 import pytest
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.domain import Change, project
 from xuncha_reporting.projection_chunks import (
     ROW_COLUMNS,
     ROW_NAMES,
@@ -21,6 +22,7 @@ from xuncha_reporting.projection_chunks import (
     project_rows,
     row_order,
 )
+from xuncha_shared.contracts import REGISTRY, UnknownEventError
 from xuncha_shared.contracts.clues import ClueRegistered, ClueTransferred
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import PetitionReceivedV1
@@ -114,6 +116,13 @@ def test_history_rows_project_as_their_whole_envelopes_do() -> None:
     from_rows = project_rows(tables, [_row(e) for e in history])
 
     assert from_rows == project_chunk(tables, history)
+    # and what the live consumer's path gives (``REGISTRY.decode``, ``project``)
+    live: list[Change] = []
+    for envelope in history[:4]:
+        live.extend(project(REGISTRY.upcast(envelope), REGISTRY.decode(envelope)))
+    with pytest.raises(UnknownEventError):
+        REGISTRY.decode(history[4])
+    assert from_rows[0] == tables.statements(live)
     statements, changed, ids, skipped = from_rows
     assert changed == 4 and ids == [e.event_id for e in history[:4]]
     assert [event_id for event_id, _ in skipped] == [str(history[4].event_id)]

@@ -1,6 +1,6 @@
 """Reading the history for a rebuild or an as-of replay (``rebuild``, ``replay``): every
 committed event of every service's store, as plain rows (``projection_chunks.ROW_COLUMNS``: the
-payload stays JSON text, the actor's fields come as text), streamed in the rebuild's merge order
+payload stays JSON text, the actor's principal comes as text), streamed in the merge order
 ``(recorded_at, event_id)`` (``projection_chunks.row_order``); with ``as_of`` only the events
 recorded at or before a moment, selected in SQL.
 
@@ -62,11 +62,12 @@ class History:
     async def chunks(self, size: int) -> AsyncGenerator[list[Row], None]:
         """Every row of every store in the merge order, ``size`` rows at a time."""
         chunk: list[Row] = []
-        async for run in self._runs():
-            chunk.extend(run)
-            while len(chunk) >= size:
-                yield chunk[:size]
-                del chunk[:size]
+        async with contextlib.aclosing(self._runs()) as runs:
+            async for run in runs:
+                chunk.extend(run)
+                while len(chunk) >= size:
+                    yield chunk[:size]
+                    del chunk[:size]
         if chunk:
             yield chunk
 

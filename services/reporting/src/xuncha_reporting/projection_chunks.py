@@ -7,11 +7,10 @@ them.
 
 Histories are read as plain rows (``ROW_COLUMNS``: only what the projection reads of each
 event, the payload as JSON text, so the reading process parses nothing), a chunk at a time as
-they are read
-(``history_reads``); large ones are projected in worker processes (``init_worker``,
-``project_in_worker``), a few chunks ahead of the one being folded, on the machine's other
-cores, while the reading process reads the next ones; the chunks are still folded one after
-the other, in order.
+they are read (``history_reads``); large ones are projected in worker processes
+(``init_worker``, ``project_in_worker``), a few chunks ahead of the one being folded, on the
+machine's other cores, while the reading process reads the next ones; the chunks are still
+folded one after the other, in order.
 """
 
 from __future__ import annotations
@@ -279,9 +278,11 @@ def forkserver() -> multiprocessing.context.BaseContext:
     """The forkserver context of the workers, its server started (once per process: it
     imports this module, then forks each worker of each run)."""
     context = multiprocessing.get_context("forkserver")
-    # imported once by the server, before it forks (no effect once a server runs); not the
-    # main module: what a worker runs and is sent lives here, and the main module (a service's
-    # app, the command line, the bench) costs 0.5–0.7 s more CPU to import
+    # imported once by the server, before it forks (no effect once a server runs): what a
+    # worker runs and is sent lives here. The main module is not asked for: CPython 3.11's
+    # server never imports it (it looks for a "main_path" its preparation data does not hold);
+    # a worker spawned from a process started as a script (a service's console script)
+    # imports that script's module itself, one started with ``python -m`` does not
     context.set_forkserver_preload([project_in_worker.__module__])
     multiprocessing.forkserver.ensure_running()
     return context

@@ -227,7 +227,7 @@ async def project_history(
     expected = await count_history(settings, services, as_of=as_of, connector=connector)
     if progress:
         progress("total", expected)
-    # what is read is projected as it comes (a few pages per store held, never the history);
+    # what is read is projected as it comes (a page per store held, never the history);
     # the fold is acyclic and kept to the end: no collection walks it
     with gc_paused():
         async with open_history(
@@ -244,7 +244,7 @@ async def project_history(
         report.read = history.read
         # built by this code: its tables are those of PROJECTION_VERSION
         bulk.meta[PROJECTION_VERSION_KEY] = PROJECTION_VERSION
-        await bulk.load(conn, beside, report.schema)
+        await bulk.load(conn, beside)
     return applied, history.total
 
 
@@ -435,6 +435,8 @@ async def rebuild_projections(
             await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         return report
     except BaseException:
+        if beside is not None:  # never left holding a lock the drop would wait for
+            beside.terminate()
         if not report.swapped and not keep:
             with contextlib.suppress(Exception):  # best effort
                 await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -217,6 +217,8 @@ async def replay_as_of(
             await conn.execute(f"DROP SCHEMA IF EXISTS {report.schema} CASCADE")
         return report
     except BaseException:
+        if beside is not None:  # never left holding a lock the drop would wait for
+            beside.terminate()
         if not keep:
             with contextlib.suppress(Exception):  # best effort
                 await conn.execute(f"DROP SCHEMA IF EXISTS {report.schema} CASCADE")

@@ -28,7 +28,7 @@ import asyncpg
 from xuncha_shared.db import JSONB_VERSION, set_json_codecs
 
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
-from xuncha_reporting.adapters.schema import BESIDE_TABLES, index_ddl
+from xuncha_reporting.adapters.schema import BESIDE_TABLES, index_ddl, raise_first
 
 Row = tuple[Any, ...]
 
@@ -60,6 +60,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lifecycle_docs": ("kind", "key", "jurisdiction", "doc", "at"),
     "meta": ("key", "value"),
 }  # fmt: skip
+
+# ``load`` writes the closed deadline rows on the side that holds the rows they are read from
+if {"deadlines", "deadline_case_marks"} & set(BESIDE_TABLES):
+    raise RuntimeError("the deadlines and their case marks are loaded on the first connection")
 
 # positions in a deadline row (``COLUMNS["deadlines"]``)
 _RULE_ID, _RULE_VERSION, _DUE, _FROM_FIRING, _CASE_TYPE = 2, 3, 4, 5, 6
@@ -204,7 +208,7 @@ class BulkTables:
 
     def rows(self, tables: Iterable[str] | None = None) -> dict[str, list[Row]]:
         """Every table's rows (``COLUMNS``' order), or ``tables``' only."""
-        wanted = COLUMNS if tables is None else tables
+        wanted = set(COLUMNS if tables is None else tables)
         return {table: self._rows(table) for table in COLUMNS if table in wanted}
 
     def _rows(self, table: str) -> list[Row]:
@@ -227,29 +231,30 @@ class BulkTables:
                 return list(meta.items())
         return list(self.first[table].values())
 
-    async def load(
-        self, conn: asyncpg.Connection, beside: asyncpg.Connection | None, schema: str
-    ) -> None:
+    async def load(self, conn: asyncpg.Connection, beside: asyncpg.Connection | None) -> None:
         """Write the rows into ``schema``'s (empty) tables, build their keys and indexes, write
         ``closed_*`` of the deadline rows closed by other rows (``close_all_sql``, by those keys
         and indexes), and gather the tables' statistics (the first reads plan with them, not
         with an empty table's guesses). ``BESIDE_TABLES`` is loaded on ``beside`` meanwhile,
-        when given: PostgreSQL works on both at once, on two cores. Each connection's part is
-        one transaction; both run to their end before a failure of either is raised."""
+        when given: PostgreSQL works on both at once, on two cores. The tables are those of the
+        schema the writes were made for. Each connection writes its tables in one transaction,
+        then analyzes them; both run to their end before a failure of either is raised (the
+        other's logged)."""
+        if beside is conn:
+            raise ValueError("the second connection of a bulk load is another connection")
+        schema = self.writes.schema
         parts = [
             self._load(conn, schema, [t for t in COLUMNS if not beside or t not in BESIDE_TABLES])
         ]
         if beside:
             parts.append(self._load(beside, schema, BESIDE_TABLES))
-        for outcome in await asyncio.gather(*parts, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
+        raise_first(await asyncio.gather(*parts, return_exceptions=True))
 
     async def _load(self, conn: asyncpg.Connection, schema: str, tables: Sequence[str]) -> None:
         async with conn.transaction():
             await self.copy(conn, schema, tables)
             await conn.execute(index_ddl(schema, tables))
-            if "deadlines" in tables:  # the rows it reads: the deadlines and the case marks
+            if "deadlines" in tables:  # it reads the deadlines and the case marks (one side)
                 for sql in self.writes.close_all_sql:
                     await conn.execute(sql)
         await conn.execute(f"ANALYZE {', '.join(f'{schema}.{t}' for t in tables)}")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import asyncpg
 
-from xuncha_reporting.adapters.schema import BESIDE_TABLES, TABLE_KEYS, check_schema
+from xuncha_reporting.adapters.schema import BESIDE_TABLES, TABLE_KEYS, check_schema, raise_first
 
 #: rows of each side shown per table that differs
 SAMPLE = 5
@@ -43,7 +44,8 @@ async def compare(
     key, so the two are joined by key once (a full join) and a row counts where the other
     side's row of its key is missing or is not the same row: a row changed counts on both
     sides. With ``beside``, ``BESIDE_TABLES`` are compared on it meanwhile (PostgreSQL on two
-    cores); both sides run to their end before a failure of either is raised."""
+    cores); both sides run to their end before a failure of either is raised (the other's
+    logged)."""
     check_schema(live)
     check_schema(rebuilt)
 
@@ -57,11 +59,8 @@ async def compare(
         tables_on(beside, [t for t in TABLE_KEYS if t in BESIDE_TABLES]),
         return_exceptions=True,
     )
-    by_table: dict[str, TableDiff] = {}
-    for part in parts:
-        if isinstance(part, BaseException):
-            raise part
-        by_table.update((diff.table, diff) for diff in part)
+    raise_first(parts)
+    by_table = {diff.table: diff for part in parts for diff in cast(list[TableDiff], part)}
     return [by_table[table] for table in TABLE_KEYS]
 
 

@@ -126,6 +126,7 @@ class ProjectionWrites:
 
     def __init__(self, schema: str, rules: DeadlineRules, *, closing: bool = True) -> None:
         s = schema
+        self.schema = schema
         self.rules = rules
         self.closing = closing
         # by the issues ($1) or the stationings ($2, of the groups $1) of a batch: found through

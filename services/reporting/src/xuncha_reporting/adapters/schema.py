@@ -12,6 +12,7 @@ service starts, empty; events projected before it existed get into it with
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
@@ -220,6 +221,8 @@ CREATE TABLE IF NOT EXISTS {s}.meta (
 """
 
 
+log = logging.getLogger(__name__)
+
 _INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS [^;]*;")
 _INDEXED_TABLE = re.compile(r"\sON \w+\.(\w+) ")
 
@@ -237,6 +240,17 @@ def _indexed_table(index: str) -> str:
 #: cores: the largest, about half of a term's rows and most of its bytes, which no other table's
 #: load reads
 BESIDE_TABLES: tuple[str, ...] = ("lifecycle_docs",)
+
+
+def raise_first(outcomes: Iterable[object]) -> None:
+    """Raise the first failure of the two sides' outcomes (``asyncio.gather`` with
+    ``return_exceptions``), the others logged."""
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    for other in failures[1:]:
+        log.error("the other side failed too", exc_info=other)
+    if failures:
+        raise failures[0]
+
 
 #: the primary key of each table of ``ddl`` (``TABLE_KEYS`` and ``meta``'s)
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {**TABLE_KEYS, "meta": ("key",)}
