@@ -123,7 +123,7 @@ async def test_the_stores_stream_merged_in_order_within_their_snapshots(
     rows = [row for chunk in chunks for row in chunk]
     assert [len(c) for c in chunks[:-1]] == [10] * (len(chunks) - 1) and 0 < len(chunks[-1]) <= 10
     assert rows == sorted(rows, key=row_order)
-    # the order ``rebuild.merge_order`` sorts envelopes in (the swap's catch-up)
+    # and the order of their ids as text (uuids order as their bytes and their text do)
     assert rows == sorted(rows, key=lambda r: (r[RECORDED_AT], str(r[EVENT_ID])))
     assert len({row_order(r)[0] for r in rows}) == 5  # the moments collide: the ids decide
     assert {row[EVENT_ID] for row in rows} == set().union(*expected.values())

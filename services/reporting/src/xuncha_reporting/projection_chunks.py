@@ -31,10 +31,9 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
-import orjson
 from pydantic import ValidationError
 from xuncha_shared.contracts import REGISTRY, UnknownEventError
-from xuncha_shared.envelope import EventPayload, JsonDict
+from xuncha_shared.envelope import JsonDict
 from xuncha_shared.eventstore.postgres import ENVELOPE_SELECT
 
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
@@ -154,20 +153,6 @@ def event_from_row(row: Row) -> HistoryEvent:
     )
 
 
-def decode_payload(event_type: str, schema_version: int, payload: JsonDict | str) -> EventPayload:
-    """A stored payload (parsed, or its JSON text) as its contract at the current version
-    (``REGISTRY.decode``); JSON text at the current version is validated as it is parsed
-    (pydantic's own parser: no dict built first)."""
-    if isinstance(payload, str):
-        if schema_version == REGISTRY.current_version(event_type):
-            return REGISTRY.model(event_type, schema_version).model_validate_json(payload)
-        parsed: JsonDict = orjson.loads(payload)
-    else:
-        parsed = payload
-    version, data = REGISTRY.upcast_payload(event_type, schema_version, parsed)
-    return REGISTRY.model(event_type, version).model_validate(data)
-
-
 def project_chunk(tables: ProjectionTables, chunk: Sequence[StoredEvent]) -> ChunkResult:
     """The statements of ``chunk``'s changes (see ``ChunkResult``)."""
     changes: list[Change] = []
@@ -176,7 +161,7 @@ def project_chunk(tables: ProjectionTables, chunk: Sequence[StoredEvent]) -> Chu
     skipped: list[tuple[str, str]] = []
     for event in chunk:
         try:
-            payload = decode_payload(event.event_type, event.schema_version, event.payload)
+            payload = REGISTRY.decode_payload(event.event_type, event.schema_version, event.payload)
         except (ValidationError, UnknownEventError, ValueError) as exc:
             # the live consumer dead-letters these: they change nothing there either
             skipped.append((str(event.event_id), f"{type(exc).__name__}: {exc}"))

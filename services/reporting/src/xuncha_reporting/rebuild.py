@@ -108,7 +108,7 @@ def new_schema_name(now: datetime | None = None) -> str:
 
 def merge_order(events: Iterable[EventEnvelope]) -> list[EventEnvelope]:
     """The deterministic order of a rebuild: by ``recorded_at``, then ``event_id``."""
-    return sorted(events, key=lambda e: (e.recorded_at, str(e.event_id)))
+    return sorted(events, key=lambda e: (e.recorded_at, e.event_id))  # as ``row_order``
 
 
 async def owner_connection(settings: Settings) -> asyncpg.Connection:
@@ -403,12 +403,11 @@ async def rebuild_projections(
     ``connector`` when given (see ``open_history``).
     """
     settings = settings or Settings()
-    conn = await connect(settings.service_database_url(SERVICE))
+    conn = await owner_connection(settings)
     schema = new_schema_name()
     report = RebuildReport(schema=schema, read={})
     beside: asyncpg.Connection | None = None
     try:
-        await act_as_owner(conn)
         # IF NOT EXISTS: a service that never ran (the swap queues unpublished feed items)
         await conn.execute(ddl(LIVE_SCHEMA))
         await conn.execute(SHARE_SCHEMA)

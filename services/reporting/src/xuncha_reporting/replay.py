@@ -28,7 +28,6 @@ from typing import Any
 
 import asyncpg
 from xuncha_shared.audit.access import Connector
-from xuncha_shared.db import connect
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.runtime_gc import gc_paused
 from xuncha_shared.settings import SERVICES, Settings
@@ -45,8 +44,7 @@ from xuncha_reporting.domain.linkage import (
 )
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
 from xuncha_reporting.projection_chunks import ProgressHook, ProjectionRun
-from xuncha_reporting.rebuild import act_as_owner, owner_connection, project_history
-from xuncha_reporting.settings import SERVICE
+from xuncha_reporting.rebuild import owner_connection, project_history
 
 SCHEMA_PREFIX = "asof_"
 
@@ -180,10 +178,9 @@ async def replay_as_of(
     report = ReplayReport(
         schema=replay_schema_name(as_of), read={}, as_of=as_of, city=city, kept=keep
     )
-    conn = await connect(settings.service_database_url(SERVICE))
+    conn = await owner_connection(settings)
     beside: asyncpg.Connection | None = None
     try:
-        await act_as_owner(conn)
         # its statements run once each over the whole schema: compiling them (JIT) costs more
         # than it saves (the read of every deadline: about a second of CPU at 200,000 rows)
         await conn.execute("SET jit = off")

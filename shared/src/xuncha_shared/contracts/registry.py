@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
+
 from xuncha_shared.envelope import EventEnvelope, EventPayload, JsonDict
 
 Upcaster = Callable[[JsonDict], JsonDict]
@@ -104,9 +106,23 @@ class EventRegistry:
 
     def decode(self, envelope: EventEnvelope) -> EventPayload:
         """The typed payload at the current schema version."""
-        upcasted = self.upcast(envelope)
-        model = self.model(upcasted.event_type, upcasted.schema_version)
-        return model.model_validate(upcasted.payload)
+        return self.decode_payload(envelope.event_type, envelope.schema_version, envelope.payload)
+
+    def decode_payload(
+        self, event_type: str, schema_version: int, payload: JsonDict | str
+    ) -> EventPayload:
+        """A stored payload of ``(event_type, schema_version)``, parsed or as its JSON text, as
+        its contract at the current version. JSON text at the current version is validated as
+        pydantic parses it (no dict built first: a rebuild's history rows); older text is
+        parsed, then upcast."""
+        if isinstance(payload, str):
+            if schema_version == self.current_version(event_type):
+                return self.model(event_type, schema_version).model_validate_json(payload)
+            parsed: JsonDict = orjson.loads(payload)
+        else:
+            parsed = payload
+        version, data = self.upcast_payload(event_type, schema_version, parsed)
+        return self.model(event_type, version).model_validate(data)
 
     def json_schemas(self) -> dict[str, Any]:
         return {f"{m.event_type}.v{m.schema_version}": m.model_json_schema() for m in self.models()}
