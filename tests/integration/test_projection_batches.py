@@ -18,7 +18,8 @@ from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_compare import compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
-from xuncha_reporting.adapters.schema import BESIDE_TABLES, TABLE_KEYS, bulk_ddl, ddl
+from xuncha_reporting.adapters.schema import TABLE_KEYS, bulk_ddl, ddl
+from xuncha_reporting.adapters.two_connections import BESIDE_TABLES
 from xuncha_reporting.domain.model import (
     Ack,
     CaseMark,

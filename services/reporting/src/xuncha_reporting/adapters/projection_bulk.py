@@ -19,7 +19,6 @@ against the statements run by the database.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -28,7 +27,8 @@ import asyncpg
 from xuncha_shared.db import JSONB_VERSION, set_json_codecs
 
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
-from xuncha_reporting.adapters.schema import BESIDE_TABLES, index_ddl, raise_first
+from xuncha_reporting.adapters.schema import index_ddl
+from xuncha_reporting.adapters.two_connections import BESIDE_TABLES, on_both
 
 Row = tuple[Any, ...]
 
@@ -248,7 +248,7 @@ class BulkTables:
         ]
         if beside:
             parts.append(self._load(beside, schema, BESIDE_TABLES))
-        raise_first(await asyncio.gather(*parts, return_exceptions=True))
+        await on_both(*parts)
 
     async def _load(self, conn: asyncpg.Connection, schema: str, tables: Sequence[str]) -> None:
         async with conn.transaction():

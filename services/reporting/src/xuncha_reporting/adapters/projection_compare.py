@@ -3,14 +3,13 @@ reports against the live tables, and what the tests hold a bulk load to."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 import asyncpg
 
-from xuncha_reporting.adapters.schema import BESIDE_TABLES, TABLE_KEYS, check_schema, raise_first
+from xuncha_reporting.adapters.schema import TABLE_KEYS, check_schema
+from xuncha_reporting.adapters.two_connections import BESIDE_TABLES, on_both
 
 #: rows of each side shown per table that differs
 SAMPLE = 5
@@ -54,13 +53,11 @@ async def compare(
 
     if beside is None:
         return await tables_on(conn, list(TABLE_KEYS))
-    parts = await asyncio.gather(
+    parts = await on_both(
         tables_on(conn, [t for t in TABLE_KEYS if t not in BESIDE_TABLES]),
         tables_on(beside, [t for t in TABLE_KEYS if t in BESIDE_TABLES]),
-        return_exceptions=True,
     )
-    raise_first(parts)
-    by_table = {diff.table: diff for part in parts for diff in cast(list[TableDiff], part)}
+    by_table = {diff.table: diff for part in parts for diff in part}
     return [by_table[table] for table in TABLE_KEYS]
 
 

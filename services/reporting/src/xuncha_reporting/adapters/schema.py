@@ -12,7 +12,6 @@ service starts, empty; events projected before it existed get into it with
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 
@@ -221,8 +220,6 @@ CREATE TABLE IF NOT EXISTS {s}.meta (
 """
 
 
-log = logging.getLogger(__name__)
-
 _INDEX = re.compile(r"CREATE INDEX IF NOT EXISTS [^;]*;")
 _INDEXED_TABLE = re.compile(r"\sON \w+\.(\w+) ")
 
@@ -233,23 +230,6 @@ def _indexed_table(index: str) -> str:
     if found is None:
         raise ValueError(f"no table in {index!r}")
     return found.group(1)
-
-
-#: the tables a bulk load (``BulkTables.load``) and a comparison (``compare``) handle on a
-#: second connection while the others are handled on the first, so PostgreSQL works on two
-#: cores: the largest, about half of a term's rows and most of its bytes, which no other table's
-#: load reads
-BESIDE_TABLES: tuple[str, ...] = ("lifecycle_docs",)
-
-
-def raise_first(outcomes: Iterable[object]) -> None:
-    """Raise the first failure of the two sides' outcomes (``asyncio.gather`` with
-    ``return_exceptions``), the others logged."""
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
-    for other in failures[1:]:
-        log.error("the other side failed too", exc_info=other)
-    if failures:
-        raise failures[0]
 
 
 #: the primary key of each table of ``ddl`` (``TABLE_KEYS`` and ``meta``'s)
