@@ -17,10 +17,12 @@ from xuncha_reporting.projection_chunks import (
     ROW_COLUMNS,
     ROW_NAMES,
     Row,
+    applied_ids,
     event_from_row,
     project_chunk,
     project_rows,
     row_order,
+    sent,
 )
 from xuncha_shared.contracts import REGISTRY, UnknownEventError
 from xuncha_shared.contracts.clues import ClueRegistered, ClueTransferred
@@ -116,6 +118,8 @@ def test_history_rows_project_as_their_whole_envelopes_do() -> None:
     from_rows = project_rows(tables, [_row(e) for e in history])
 
     assert from_rows == project_chunk(tables, history)
+    # as a worker projects them: sent without their merge moment
+    assert project_rows(tables, sent([_row(e) for e in history])) == from_rows
     # and what the live consumer's path gives (``REGISTRY.decode``, ``project``)
     live: list[Change] = []
     for envelope in history[:4]:
@@ -123,8 +127,9 @@ def test_history_rows_project_as_their_whole_envelopes_do() -> None:
     with pytest.raises(UnknownEventError):
         REGISTRY.decode(history[4])
     assert from_rows[0] == tables.statements(live)
-    statements, changed, ids, skipped = from_rows
-    assert changed == 4 and ids == [e.event_id for e in history[:4]]
+    statements, changed, skipped = from_rows
+    assert changed == 4
+    assert applied_ids((e.event_id for e in history), skipped) == [e.event_id for e in history[:4]]
     assert [event_id for event_id, _ in skipped] == [str(history[4].event_id)]
     assert "newer than this reader knows" in skipped[0][1]
     assert statements  # facts, docs, feed items, ledger rows, deadlines...
@@ -146,8 +151,11 @@ def test_a_history_row_carries_what_the_projection_reads_and_no_more() -> None:
     for name in ROW_NAMES:
         assert name in ROW_COLUMNS
     assert "hash" not in ROW_COLUMNS and "payload::text AS payload" in ROW_COLUMNS
+    # a worker is sent each row without its merge moment: the same event
+    assert ROW_NAMES[-1] == "recorded_at" and sent([_row(envelope)]) == [_row(envelope)[:-1]]
+    assert event_from_row(_row(envelope)[:-1]) == event
     with pytest.raises(ValueError, match="9 columns"):
-        event_from_row(_row(envelope)[:-1])
+        event_from_row(_row(envelope)[:-2])
 
 
 def test_a_payload_its_contract_refuses_is_skipped_from_rows_and_envelopes_alike() -> None:
@@ -156,7 +164,8 @@ def test_a_payload_its_contract_refuses_is_skipped_from_rows_and_envelopes_alike
     broken = good.model_copy(update={"event_id": uuid.uuid4(), "payload": {"clue_id": "x"}})
     from_rows = project_rows(tables, [_row(good), _row(broken)])
     from_envelopes = project_chunk(tables, [good, broken])
-    for _, changed, ids, skipped in (from_rows, from_envelopes):
-        assert (changed, ids) == (1, [good.event_id])
+    for _, changed, skipped in (from_rows, from_envelopes):
+        assert changed == 1
+        assert applied_ids([good.event_id, broken.event_id], skipped) == [good.event_id]
         assert [event_id for event_id, _ in skipped] == [str(broken.event_id)]
         assert skipped[0][1].startswith("ValidationError: ")

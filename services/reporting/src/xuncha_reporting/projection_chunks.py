@@ -23,7 +23,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -47,19 +47,20 @@ ProgressHook = Callable[[str, int], None]  # (phase, count); phase "total" sets 
 
 #: the columns of a history row: the envelope fields the projection reads
 #: (``domain.projected.ProjectedEnvelope``), the payload it decodes and its schema version, and
-#: ``recorded_at`` (the merge order); nothing else of the envelope is read, sent to a worker or
-#: built. The payload comes as JSON text whatever codec the connection has (the projecting
-#: process parses it), the actor's principal as text.
+#: ``recorded_at`` (the merge order, last: a worker is sent the columns before it, ``sent``);
+#: nothing else of the envelope is read, sent to a worker or built. The payload comes as JSON
+#: text whatever codec the connection has (the projecting process parses it), the actor's
+#: principal as text.
 ROW_NAMES: tuple[str, ...] = (
     "event_id",
     "event_type",
     "schema_version",
     "stream_id",
     "occurred_at",
-    "recorded_at",
     "jurisdiction",
     "principal_id",
     "payload",
+    "recorded_at",
 )
 
 
@@ -71,6 +72,8 @@ def _column(name: str) -> str:
 ROW_COLUMNS = ", ".join(map(_column, ROW_NAMES))
 _EVENT_ID = ROW_NAMES.index("event_id")
 _RECORDED_AT = ROW_NAMES.index("recorded_at")
+#: the columns of a history row that a worker is sent (all but ``recorded_at``, the last)
+_SENT = _RECORDED_AT
 
 #: histories of at least this many events are projected in worker processes (``fold_rows``)
 PARALLEL_MIN = 20_000
@@ -84,8 +87,8 @@ log = logging.getLogger(__name__)
 
 Row = tuple[Any, ...]
 #: what projecting a chunk gives: its statements, how many of its events changed something,
-#: the ids of the events it applies, the events skipped (id, reason)
-ChunkResult = tuple[Statements, int, list[UUID], list[tuple[str, str]]]
+#: the events skipped (id, reason); it applies every other event (``applied_ids``)
+ChunkResult = tuple[Statements, int, list[tuple[str, str]]]
 #: a history's rows in order, so many at a time (``history_reads.History.chunks``)
 Chunked = Callable[[int], AsyncGenerator[Sequence[Row], None]]
 
@@ -136,11 +139,21 @@ class StoredEvent(ProjectedEnvelope, Protocol):
     def payload(self) -> JsonDict | str: ...
 
 
+def sent(rows: Sequence[Row]) -> list[Row]:
+    """What a worker is sent of ``rows``: each without its ``recorded_at`` (less to pickle)."""
+    return [row[:_SENT] for row in rows]
+
+
 def event_from_row(row: Row) -> HistoryEvent:
-    """The event of a history row (the store's own data: not validated)."""
-    if len(row) != len(ROW_NAMES):
-        raise ValueError(f"a history row has {len(ROW_NAMES)} columns, not {len(row)}")
-    event_id, event_type, version, stream_id, occurred_at, _, jurisdiction, principal, data = row
+    """The event of a history row, whole or as sent to a worker (``sent``; the store's own
+    data: not validated)."""
+    if len(row) != len(ROW_NAMES) and len(row) != _SENT:
+        raise ValueError(
+            f"a history row has {len(ROW_NAMES)} columns ({_SENT} as sent), not {len(row)}"
+        )
+    event_id, event_type, version, stream_id, occurred_at, jurisdiction, principal, data = row[
+        :_SENT
+    ]
     return HistoryEvent(
         event_id,
         event_type,
@@ -157,7 +170,6 @@ def project_chunk(tables: ProjectionTables, chunk: Sequence[StoredEvent]) -> Chu
     """The statements of ``chunk``'s changes (see ``ChunkResult``)."""
     changes: list[Change] = []
     changed = 0
-    ids: list[UUID] = []
     skipped: list[tuple[str, str]] = []
     for event in chunk:
         try:
@@ -171,12 +183,19 @@ def project_chunk(tables: ProjectionTables, chunk: Sequence[StoredEvent]) -> Chu
         if event_changes:
             changes.extend(event_changes)
             changed += 1
-        ids.append(event.event_id)
-    return tables.statements(changes), changed, ids, skipped
+    return tables.statements(changes), changed, skipped
+
+
+def applied_ids(ids: Iterable[UUID], skipped: Sequence[tuple[str, str]]) -> list[UUID]:
+    """Of a chunk's event ids (``ids``, in order), those it applies: all but the skipped."""
+    if not skipped:
+        return list(ids)
+    refused = {event_id for event_id, _ in skipped}
+    return [event_id for event_id in ids if str(event_id) not in refused]
 
 
 def project_rows(tables: ProjectionTables, rows: Sequence[Row]) -> ChunkResult:
-    """``project_chunk`` of the events of ``rows`` (``ROW_COLUMNS``)."""
+    """``project_chunk`` of the events of ``rows`` (``ROW_COLUMNS``, whole or ``sent``)."""
     return project_chunk(tables, [event_from_row(r) for r in rows])
 
 
@@ -200,7 +219,8 @@ def init_worker(schema: str, rules: DeadlineRules, bulk: bool) -> None:
 
 
 def project_in_worker(rows: Sequence[Row]) -> ChunkResult:
-    """``project_rows`` in a worker set up by ``init_worker``."""
+    """``project_rows`` in a worker set up by ``init_worker`` (of rows as ``sent``; the ids of
+    the events applied are the reading process's to take from its rows: not sent back)."""
     if _worker_tables is None:
         raise RuntimeError("project_in_worker runs in a worker set up by init_worker")
     result = project_rows(_worker_tables, rows)
@@ -220,19 +240,20 @@ def _workers() -> int:
 def _fold(
     bulk: BulkTables,
     result: ChunkResult,
-    count: int,
+    chunk: Sequence[Row],
     report: ProjectionRun,
     progress: ProgressHook | None,
 ) -> list[UUID]:
-    """Fold one chunk's statements into ``bulk``; returns the ids of the events it applies."""
-    statements, changed, ids, skipped = result
+    """Fold the statements of ``chunk`` (its ``result``) into ``bulk``; returns the ids of the
+    events it applies."""
+    statements, changed, skipped = result
     bulk.apply(statements, changed)
     report.skipped.extend(skipped)
     report.changed += changed
-    report.applied += count
+    report.applied += len(chunk)
     if progress:
-        progress("apply", count)
-    return ids
+        progress("apply", len(chunk))
+    return applied_ids((row[_EVENT_ID] for row in chunk), skipped)
 
 
 async def _fold_here(
@@ -246,7 +267,7 @@ async def _fold_here(
     applied: set[UUID] = set()
     async for chunk in chunks:
         result = await asyncio.to_thread(project_rows, tables, chunk)
-        applied.update(_fold(bulk, result, len(chunk), report, progress))
+        applied.update(_fold(bulk, result, chunk, report, progress))
     return applied
 
 
@@ -354,7 +375,7 @@ async def _fold_in_workers(
         if chunk is None:
             return
         try:
-            ahead.append((chunk, loop.run_in_executor(pool, project_in_worker, chunk)))
+            ahead.append((chunk, loop.run_in_executor(pool, project_in_worker, sent(chunk))))
         except BaseException:
             waiting.appendleft(chunk)  # folded here instead (BrokenProcessPool)
             raise
@@ -366,7 +387,7 @@ async def _fold_in_workers(
             chunk, future = ahead[0]
             result = await future
             ahead.popleft()
-            applied.update(_fold(bulk, result, len(chunk), report, progress))
+            applied.update(_fold(bulk, result, chunk, report, progress))
             await submit()
     except BrokenProcessPool as exc:  # no worker could start (or one died): finish here
         log.warning("projecting in worker processes failed (%s): going on in this one", exc)

@@ -69,6 +69,7 @@ from xuncha_reporting.history_reads import count_history, open_history
 from xuncha_reporting.projection_chunks import (
     ProgressHook,
     ProjectionRun,
+    applied_ids,
     fold_rows,
     project_chunk,
 )
@@ -139,9 +140,9 @@ def _project_chunk(
 ) -> tuple[Statements, int, list[UUID]]:
     """The statements of ``chunk``'s changes, how many of its events changed something, and
     the ids of the events it applies (the CPU part of ``apply_events``)."""
-    statements, changed, ids, skipped = project_chunk(tables, chunk)
+    statements, changed, skipped = project_chunk(tables, chunk)
     report.skipped.extend(skipped)
-    return statements, changed, ids
+    return statements, changed, applied_ids((e.event_id for e in chunk), skipped)
 
 
 async def _write_chunk(

@@ -88,6 +88,18 @@ def _stationing_of(key: str) -> str:
     return "/".join(key.split("/")[:2])
 
 
+def _note_closing(change: Change, issues: set[str], stationings: set[str]) -> None:
+    """Note in ``issues`` or ``stationings`` whose deadline rows ``change`` may close or reopen
+    (``ProjectionWrites.statements`` of a batch that ends with the closing statements)."""
+    if isinstance(change, CaseMark):
+        issues.add(change.case_id)
+    elif isinstance(change, _DEADLINE_CHANGES):
+        if change.kind in MARKED_KINDS:
+            issues.add(change.key.split("/")[0])
+        elif change.kind == Kind.STATIONING or change.kind in CADENCE_KINDS:
+            stationings.add(_stationing_of(change.key))
+
+
 def _doc_arrays(docs: Iterable[Doc]) -> tuple[list[Any], ...]:
     """The arguments of the docs upsert: one array per column. The doc goes as text: the same
     on a pool's connection (a jsonb codec) and a plain one (rebuilds, replays)."""
@@ -383,29 +395,24 @@ class ProjectionWrites:
         starts: dict[tuple[str, str], DeadlineStart] = {}
         issues: set[str] = set()  # whose tasks' and supervisions' rows may close or reopen
         stationings: set[str] = set()  # whose cadences' rows may
+        closing = self.closing
         for change in changes:
-            if isinstance(change, CaseMark):
-                issues.add(change.case_id)
-            elif isinstance(change, _DEADLINE_CHANGES):
-                if change.kind in MARKED_KINDS:
-                    issues.add(change.key.split("/")[0])
-                elif change.kind == Kind.STATIONING or change.kind in CADENCE_KINDS:
-                    stationings.add(_stationing_of(change.key))
-            if isinstance(change, Fact):  # gathered into one row of arrays
-                metrics.append(change.metric.value)
+            if closing:
+                _note_closing(change, issues, stationings)
+            # the kinds of change are final (no subclass): compared by identity, fastest
+            if type(change) is Fact:  # gathered into one row of arrays
+                metrics.append(str(change.metric))  # its value, as plain text
                 keys.append(change.key)
                 places.append(change.jurisdiction)
-                continue
-            if isinstance(change, DeadlineStart):  # the last start of each key
-                starts[(change.kind, change.key)] = change
-                continue
-            if isinstance(change, Doc):  # the latest of each key, the first of equal times
+            elif type(change) is Doc:  # the latest of each key, the first of equal times
                 seen = docs.get((change.kind, change.key))
                 if seen is None or seen.at < change.at:
                     docs[(change.kind, change.key)] = change
-                continue
-            sql, args = self._row_statement(change)
-            groups.setdefault(sql, []).append(args)
+            elif type(change) is DeadlineStart:  # the last start of each key
+                starts[(change.kind, change.key)] = change
+            else:
+                sql, args = self._row_statement(change)
+                groups.setdefault(sql, []).append(args)
         if metrics:
             groups[self._facts_sql] = [(metrics, keys, places)]
         if docs:
