@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_bulk import BulkTables
-from xuncha_reporting.adapters.projection_compare import compare
+from xuncha_reporting.adapters.projection_compare import SAMPLE, compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import TABLE_KEYS, bulk_ddl, ddl
 from xuncha_reporting.adapters.two_connections import BESIDE_TABLES
@@ -293,6 +293,43 @@ async def test_the_comparison_finds_every_row_that_differs(fresh_db: Any) -> Non
         assert (diffs["facts"].only_live, diffs["facts"].only_rebuilt) == (1, 0)
         untouched = {"counters", "feed_items", "feed_acks", "ledger_issues", "ledger_reports"}
         assert all(diffs[t].equal for t in untouched)
+
+
+async def test_the_comparison_counts_every_row_and_samples_the_first_keys(fresh_db: Any) -> None:
+    """Beside an empty side (a first rebuild), every row differs: each is counted, and the first
+    ``SAMPLE`` of each side come back in the keys' text order, byte by byte (what sorting their
+    ``str`` in Python gives): ``k10`` before ``k2``, ``z`` before ``乙``, uuids as their text."""
+    entity_keys = [f"k{i}" for i in range(1, 13)] + ["z", "乙"]
+    report_ids = [uuid.uuid4() for _ in range(7)]
+    async with fresh_db.pool.acquire() as conn:
+        for schema in ("empty_side", "full_side"):
+            await conn.execute(ddl(schema))
+        await conn.executemany(
+            "INSERT INTO full_side.facts VALUES ($1, $2, '361000')",
+            [(metric, key) for metric in ("m2", "m1") for key in entity_keys],
+        )
+        await conn.executemany(
+            "INSERT INTO full_side.ledger_reports VALUES ($1, $2, '361000', 'progress', 50, false,"
+            " '', now())",
+            [(event_id, uuid.uuid4()) for event_id in report_ids],
+        )
+        diffs = {d.table: d for d in await compare(conn, "empty_side", "full_side")}
+        facts = diffs["facts"]
+        assert (facts.only_live, facts.only_rebuilt, facts.samples_live) == (0, 28, [])
+        expected = sorted(("m1", key) for key in entity_keys)[:SAMPLE]
+        assert facts.samples_rebuilt == [f"metric={m}, entity_key={k}" for m, k in expected]
+        assert expected[1] == ("m1", "k10") and sorted(entity_keys)[-2:] == ["z", "乙"]
+        reports = diffs["ledger_reports"]
+        assert reports.only_rebuilt == 7
+        assert (
+            reports.samples_rebuilt
+            == [f"event_id={i}" for i in sorted(map(str, report_ids))][:SAMPLE]
+        )
+        flipped = {d.table: d for d in await compare(conn, "full_side", "empty_side")}
+        assert flipped["facts"].samples_live == facts.samples_rebuilt
+        assert flipped["facts"].only_live == 28 and flipped["facts"].only_rebuilt == 0
+        for schema in ("empty_side", "full_side"):
+            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 async def test_a_load_on_two_connections_builds_everything_and_reports_a_failure(

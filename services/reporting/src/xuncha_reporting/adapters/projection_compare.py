@@ -28,10 +28,6 @@ class TableDiff:
         return self.only_live == 0 and self.only_rebuilt == 0
 
 
-def _row_text(row: asyncpg.Record, side: str, keys: Sequence[str]) -> str:
-    return ", ".join(f"{k}={str(row[f'{side}_{k}']).strip()}" for k in keys)
-
-
 async def compare(
     conn: asyncpg.Connection,
     live: str,
@@ -62,26 +58,41 @@ async def compare(
 
 
 async def _table_diff(conn: asyncpg.Connection, live: str, rebuilt: str, table: str) -> TableDiff:
+    """One table's differences, counted by PostgreSQL, with the first ``SAMPLE`` rows of each
+    side in key order (as text, byte by byte: Python's order of the keys' ``str``); only those
+    come back, however many rows differ (a first rebuild beside an empty live schema: all)."""
     keys = TABLE_KEYS[table]
     shown = keys if table != "counters" else (*keys, "value")
     columns = ", ".join(f"{side}.{k} AS {side}_{k}" for side in ("a", "b") for k in shown)
     same_key = " AND ".join(f"b.{k} = a.{k}" for k in keys)
+
+    def samples(side: str) -> str:
+        order = ", ".join(f'{side}_{k}::text COLLATE "C"' for k in keys)
+        picked = ", ".join(f"{side}_{k} AS c{i}" for i, k in enumerate(shown))
+        return (
+            f"SELECT '{side}' AS side, {picked} FROM diff WHERE in_{side} "
+            f"ORDER BY {order} LIMIT {SAMPLE}"
+        )
+
     # the keys are never NULL (primary keys): a NULL key is a side without the row
     rows = await conn.fetch(
+        f"WITH diff AS MATERIALIZED ("
         f"SELECT {columns}, a.{keys[0]} IS NOT NULL AS in_a, b.{keys[0]} IS NOT NULL AS in_b "
         f"FROM {live}.{table} a FULL JOIN {rebuilt}.{table} b ON {same_key} "
-        "WHERE ROW(a.*) IS DISTINCT FROM ROW(b.*)"
+        "WHERE ROW(a.*) IS DISTINCT FROM ROW(b.*)), "
+        "counted AS (SELECT count(*) FILTER (WHERE in_a) AS only_a, "
+        "count(*) FILTER (WHERE in_b) AS only_b FROM diff) "
+        f"SELECT n.only_a, n.only_b, s.* FROM counted n "
+        f"LEFT JOIN (({samples('a')}) UNION ALL ({samples('b')})) s ON true"
     )
-    only_live = sorted((r for r in rows if r["in_a"]), key=lambda r: _sort_key(r, "a", keys))
-    only_rebuilt = sorted((r for r in rows if r["in_b"]), key=lambda r: _sort_key(r, "b", keys))
     return TableDiff(
         table=table,
-        only_live=len(only_live),
-        only_rebuilt=len(only_rebuilt),
-        samples_live=[_row_text(r, "a", shown) for r in only_live[:SAMPLE]],
-        samples_rebuilt=[_row_text(r, "b", shown) for r in only_rebuilt[:SAMPLE]],
+        only_live=rows[0]["only_a"],
+        only_rebuilt=rows[0]["only_b"],
+        samples_live=[_row_text(r, shown) for r in rows if r["side"] == "a"],
+        samples_rebuilt=[_row_text(r, shown) for r in rows if r["side"] == "b"],
     )
 
 
-def _sort_key(row: asyncpg.Record, side: str, keys: Sequence[str]) -> tuple[str, ...]:
-    return tuple(str(row[f"{side}_{k}"]) for k in keys)
+def _row_text(row: asyncpg.Record, names: Sequence[str]) -> str:
+    return ", ".join(f"{k}={str(row[f'c{i}']).strip()}" for i, k in enumerate(names))
