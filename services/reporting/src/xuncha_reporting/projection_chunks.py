@@ -151,16 +151,14 @@ def event_from_row(row: Row) -> HistoryEvent:
         raise ValueError(
             f"a history row has {len(ROW_NAMES)} columns ({_SENT} as sent), not {len(row)}"
         )
-    event_id, event_type, version, stream_id, occurred_at, jurisdiction, principal, data = row[
-        :_SENT
-    ]
+    event_id, event_type, version, stream_id, occurred_at, place, principal, data = row[:_SENT]
     return HistoryEvent(
         event_id,
         event_type,
         version,
         stream_id,
         occurred_at,
-        jurisdiction,
+        place,
         HistoryActor(principal),
         data,
     )
