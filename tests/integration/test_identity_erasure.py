@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from xuncha_intake.bootstrap import SPEC
 from xuncha_reporting.bootstrap import SPEC as REPORTING
 from xuncha_shared.audit.chain import verify_database
-from xuncha_shared.cli import app as cli
+from xuncha_shared.cli.commands import app as cli
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES

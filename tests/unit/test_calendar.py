@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from typer.testing import CliRunner
-from xuncha_shared.cli import app
+from xuncha_shared.cli.commands import app
 from xuncha_shared.clocks.calendar import (
     CalendarSource,
     DayKind,

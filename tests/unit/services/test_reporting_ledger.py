@@ -15,7 +15,7 @@ from xuncha_reporting.domain.ledger import china_date, parse_due_date, unit_ledg
 from xuncha_reporting.domain.model import LedgerIssue, LedgerReport
 from xuncha_reporting.entrypoints.routes.ledger import Ledger
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_schema_name
-from xuncha_shared.cli import with_service_commands
+from xuncha_shared.cli.commands import with_service_commands
 
 LINCHUAN = "361002"
 NANCHENG = "361021"

@@ -285,8 +285,9 @@ def forkserver() -> multiprocessing.context.BaseContext:
     # imported once by the server, before it forks (no effect once a server runs): what a
     # worker runs and is sent lives here. The main module is not asked for: CPython 3.11's
     # server never imports it (it looks for a "main_path" its preparation data does not hold);
-    # a worker spawned from a process started as a script (a service's console script)
-    # imports that script's module itself, one started with ``python -m`` does not
+    # a worker spawned from a process started as a script (a service's or the CLI's console
+    # script) runs that script's module again itself, which imports nothing heavy
+    # (``tests/unit/test_thin_entrypoints.py``); one started with ``python -m`` does not
     context.set_forkserver_preload([project_in_worker.__module__])
     multiprocessing.forkserver.ensure_running()
     return context
