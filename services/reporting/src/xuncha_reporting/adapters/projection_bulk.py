@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -92,38 +93,23 @@ class BulkTables:
         self.deadlines: dict[tuple[str, str], Row] = {}
         self.meta: dict[str, int] = {}
         self.version = 0
-        folds: dict[str, Callable[[list[Row]], None]] = {
-            "feed_items": self._firsts("feed_items"),
-            "feed_acks": self._firsts("feed_acks"),
-            "ledger_issues": self._firsts("ledger_issues"),
-            "ledger_reports": self._firsts("ledger_reports"),
-            "deadline_case_marks": self._case_marks,
-            "meta": self._meta,
-            "facts": self._facts,
-            "lifecycle_docs": self._docs,
-            "deadline_starts": self._starts,
-            "deadline_fired": self._fired,
-            "deadline_ended": self._ended,
-            "deadline_rescheduled": self._rescheduled,
-        }
-        self._folds = {sql: folds[kind] for sql, kind in writes.statement_kinds().items()}
+        # each statement's rule as a plain function of the tables: no bound method kept here,
+        # which would make the tables a reference cycle, freed only by a full collection (a
+        # long-running process kept each rebuild's or replay's gigabytes until one came)
+        self._folds = {sql: _FOLDS[kind] for sql, kind in writes.statement_kinds().items()}
 
     def apply(self, statements: Statements, changed: int) -> None:
         """Fold one chunk's statements (in their order) and its version bump."""
         for sql, rows in statements.items():
-            self._folds[sql](rows)
+            self._folds[sql](self, rows)
         self.version += changed
 
     # ---- the statements' rules -------------------------------------------------------------
 
-    def _firsts(self, table: str) -> Callable[[list[Row]], None]:
+    def _firsts(self, rows: list[Row], *, table: str) -> None:
         kept = self.first[table]
-
-        def fold(rows: list[Row]) -> None:
-            for row in rows:
-                kept.setdefault(row[0], row)
-
-        return fold
+        for row in rows:
+            kept.setdefault(row[0], row)
 
     def _case_marks(self, rows: list[Row]) -> None:
         for row in rows:
@@ -283,6 +269,23 @@ class BulkTables:
         finally:
             await set_json_codecs(conn)  # the connection's own codecs again (``db.connect``)
         return written
+
+
+#: the rule of each statement kind (``ProjectionWrites.statement_kinds``)
+_FOLDS: dict[str, Callable[[BulkTables, list[Row]], None]] = {
+    "feed_items": partial(BulkTables._firsts, table="feed_items"),
+    "feed_acks": partial(BulkTables._firsts, table="feed_acks"),
+    "ledger_issues": partial(BulkTables._firsts, table="ledger_issues"),
+    "ledger_reports": partial(BulkTables._firsts, table="ledger_reports"),
+    "deadline_case_marks": BulkTables._case_marks,
+    "meta": BulkTables._meta,
+    "facts": BulkTables._facts,
+    "lifecycle_docs": BulkTables._docs,
+    "deadline_starts": BulkTables._starts,
+    "deadline_fired": BulkTables._fired,
+    "deadline_ended": BulkTables._ended,
+    "deadline_rescheduled": BulkTables._rescheduled,
+}
 
 
 def _jsonb_binary(text: str) -> bytes:
