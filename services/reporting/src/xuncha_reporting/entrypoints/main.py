@@ -1,10 +1,5 @@
-"""``xuncha-reporting [all|api|relay|consumers]``.
-
-The console script's module: it imports nothing of the service until ``main`` runs. A process
-that a service started by this script starts with multiprocessing's spawn or forkserver
-(reporting's rebuild and replay workers) runs the script's module again before it works, and
-would otherwise import the whole service: 0.35 s of CPU and 30 MB each
-(``tests/unit/test_thin_entrypoints.py``)."""
+"""``xuncha-reporting [all|api|relay|consumers]``: imports the service only when run (why:
+``tests/unit/test_thin_entrypoints.py``)."""
 
 from __future__ import annotations
 
