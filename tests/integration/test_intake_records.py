@@ -27,7 +27,7 @@ from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
 from xuncha_shared.runtime import service_context
 
-from tests.support.principals import LINCHUAN, OFFICES, PROBLEM
+from tests.support.principals import CITY, LINCHUAN, OFFICES, PROBLEM
 from tests.support.service_api import service_settings
 
 pytestmark = pytest.mark.timeout(240)
@@ -376,7 +376,19 @@ async def test_coverage_reaches_exactly_the_planned_figure(stack: Stack) -> None
     assert row(doc)["planned"] == row(doc)["inspected"] == 2
     assert row(doc)["rate"] == 100.0
     assert row(doc)["not_inspected"] == []
-    assert doc["city"]["planned"] >= 2
+    # a county office sees its own county: the total is its county's, named so (not the
+    # city's name over one county's figures); the city office's total is the city's
+    assert doc["jurisdictions"] == [row(doc)]
+    assert doc["city"] == {
+        "jurisdiction": LINCHUAN,
+        "name": "临川区",
+        "planned": 2,
+        "inspected": 2,
+        "rate": 100.0,
+    }
+    city = await view(stack, "/views/coverage?term_no=3", "city")
+    assert (city["city"]["jurisdiction"], city["city"]["name"]) == (CITY, "抚州市")
+    assert city["city"]["planned"] == sum(r["planned"] for r in city["jurisdictions"])
     # another term plans nothing here
     other = await view(stack, "/views/coverage?term_no=9")
     assert other["jurisdictions"] == []

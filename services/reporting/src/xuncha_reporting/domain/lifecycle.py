@@ -67,9 +67,11 @@ def inspected_units(docs: Docs, term_no: int) -> dict[str, set[str]]:
     return out
 
 
-def coverage(docs: Docs, term_no: int, city: str) -> dict[str, Any]:
+def coverage(docs: Docs, term_no: int, scope: str) -> dict[str, Any]:
     """全覆盖 of term ``term_no``: per jurisdiction with a term plan, the units planned, inspected
-    and not yet inspected (the drill-down), and the city's total over all of them."""
+    and not yet inspected (the drill-down), and under ``city`` the total over all of them, named
+    for ``scope``: the city for a city-wide reader, the county a county office sees (whose
+    ``docs`` hold only its own county: its total is not the city's)."""
     units = docs.get("unit", {})
     inspected = inspected_units(docs, term_no)
     rows = []
@@ -100,8 +102,8 @@ def coverage(docs: Docs, term_no: int, city: str) -> dict[str, Any]:
     return {
         "term_no": term_no,
         "city": {
-            "jurisdiction": city,
-            "name": jurisdictions.name_of(city),
+            "jurisdiction": scope,
+            "name": jurisdictions.name_of(scope),
             "planned": planned_total,
             "inspected": inspected_total,
             "rate": rate(inspected_total, planned_total),

@@ -63,13 +63,15 @@ def lifecycle_router(
     ) -> Response:
         """全覆盖: per jurisdiction and for the city, units planned in the term, units inspected
         (a stationing ended in a round of the term) and the rate in percent (two decimals), with
-        the units not yet inspected."""
+        the units not yet inspected. A county office sees its own county, and its ``city``
+        total is its county's, named so."""
         pattern = _scope_pattern(principal)
-        key = (pattern, principal.city, term_no)
+        scope = principal.city if principal.is_city_wide else principal.jurisdiction
+        key = (pattern, scope, term_no)
 
         async def read(conn: asyncpg.Connection, _: Generation) -> bytes:
             docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
-            return json_bytes(coverage(docs, term_no, principal.city))
+            return json_bytes(coverage(docs, term_no, scope))
 
         # kept as its JSON, as the linked view is: encoding the same document again for every
         # request cost more than the rest of it
