@@ -3,6 +3,7 @@ schedule, and the ``GET /api/v1/rules`` router."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import httpx
@@ -38,6 +39,15 @@ def test_every_issue_rule_is_defined():
     assert r_ids == {"R1", "R3", "R4", "R7", "R8", "R10", "R13", "R14", "R15", "R23"}
     r1 = RULES.get(R1_RECTIFICATION_REPORT, 1)
     assert (r1.kind, r1.amount) == (RuleKind.CALENDAR_MONTHS, 2)
+
+
+def test_every_rule_reads_in_chinese():
+    """A rule's title and 依据 are what the workbench's 期限规则 page shows: no English words
+    (the ``R`` ids and years are the rule's own)."""
+    for rule_id in RULES.ids():
+        for rule in RULES.versions(rule_id):
+            for text in (rule.title_zh, rule.source):
+                assert not re.search(r"[A-Za-z]{2,}", text), (rule_id, text)
 
 
 def test_version_applies_from_its_effective_date():

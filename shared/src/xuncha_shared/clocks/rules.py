@@ -154,9 +154,10 @@ R4_SUPERVISION_DUE = "supervision_due"
 #: its default
 R23_INFORMANT_RETENTION = "informant_retention"
 
-_XUNSHI = "中国共产党巡视工作条例 (2015)"
-_JIANJU = "纪检监察机关处理检举控告工作规则 (2020), by analogy"
-_SEEDS = "巡察工作实践 (domain reference §4)"
+_XUNSHI = "《中国共产党巡视工作条例》(2015)"
+_JIANJU = "参照《纪检监察机关处理检举控告工作规则》(2020)"
+#: shown as each rule's 依据 (in Chinese, to its users); the practice is docs/domain.md section 4
+_SEEDS = "各地巡察工作实践"
 _PIPL = "《中华人民共和国个人信息保护法》第十九条、第四十七条"
 
 RULES = RuleBook(
@@ -183,7 +184,7 @@ RULES = RuleBook(
         ),
         DeadlineRule(
             R10_WARNINGS, 1, date(2015, 8, 3), RuleKind.THRESHOLDS, 0, ("R10",),
-            "临期黄色预警(到期前约20日)、到期日红色预警、逾期", f"{_SEEDS}; 部分地方做法",
+            "临期黄色预警(到期前约20日)、到期日红色预警、逾期", f"{_SEEDS}；部分地方做法",
             yellow_days=20, red_days=0,
         ),
         DeadlineRule(
@@ -208,12 +209,12 @@ RULES = RuleBook(
         ),
         DeadlineRule(
             R4_SUPERVISION_DUE, 1, date(2015, 8, 3), RuleKind.SAME_DAY, 0, ("R4",),
-            "督办事项在督办时限内整改到位（单位报告整改完成）", f"{_XUNSHI} 第三十一条; {_SEEDS}",
+            "督办事项在督办时限内整改到位（单位报告整改完成）", f"{_XUNSHI} 第三十一条；{_SEEDS}",
         ),
         DeadlineRule(
             R23_INFORMANT_RETENTION, 1, date(2021, 11, 1), RuleKind.CALENDAR_MONTHS, 24, ("R23",),
             "线索办结后保存期限届满，销毁实名举报人身份（期限由部署配置，默认24个月）",
-            f"{_PIPL} (in force 2021-11-01); the period is local policy",
+            f"{_PIPL}（2021年11月1日施行）；保存期限由各地规定",
         ),
     ]
 )  # fmt: skip
