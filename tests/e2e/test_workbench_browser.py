@@ -494,6 +494,9 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     await page.click("#verify-button")
     await page.wait_for_selector("#verify-result", timeout=120_000)
     assert "全部完整" in await page.locator("#verify-result").inner_text()
+    # each store named as the auditors' pages name it, never by its service's code
+    services = await page.locator("#verify-table tbody tr td:first-child").all_inner_texts()
+    assert services == ["受理（信访、巡察组）", "问题线索", "反馈与整改", "统计与共享"]
     await shot(page, "audit-verify")
     await page.get_by_role("tab", name="时间回溯").click()
     await page.fill("#rp-at", "2020-01-01 00:00:00")

@@ -101,6 +101,15 @@ export const ROLES: Record<string, string> = {
   inspected_unit: "被巡察单位",
 };
 
+// the four services, as the auditors' pages name them (each service's OpenAPI title says what
+// it keeps: services/*/src/*/bootstrap.py)
+export const SERVICES: Record<string, string> = {
+  intake: "受理（信访、巡察组）",
+  clues: "问题线索",
+  rectification: "反馈与整改",
+  reporting: "统计与共享",
+};
+
 export const CITY = { code: "361000", name: "抚州市" };
 export const COUNTIES: Option[] = [
   ["361002", "临川区"],
