@@ -149,10 +149,14 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     its 11 counties, the department feeds and the 演示数据 badge; a second load is skipped; the
     discipline commission signs for an item in its 成果共享."""
     from xuncha_shared.cli.demo import Endpoints, build_plan, load_demo
+    from xuncha_shared.cli.demo.rounds_data import demo_county_group_id
 
     running = old.running
     tokens = await create_demo_tokens(
-        list(running.databases.values()), city="361000", county=LINCHUAN
+        list(running.databases.values()),
+        city="361000",
+        county=LINCHUAN,
+        group_id=demo_county_group_id(LINCHUAN),  # as ``xuncha tokens demo`` binds it
     )
     endpoints = Endpoints(**running.urls)
     summary = await load_demo(endpoints, tokens)

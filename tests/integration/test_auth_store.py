@@ -27,6 +27,7 @@ from xuncha_shared.auth.tokens import (
     hash_token,
     rotate_token_in,
 )
+from xuncha_shared.cli.demo.rounds_data import demo_county_group_id
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.db import create_pool
 from xuncha_shared.domain.principals import Principal, Role
@@ -262,6 +263,10 @@ async def test_cli_demo_writes_tokens_valid_in_every_service(
             p = await TokenStore(pool).resolve(token)
             assert p is not None
             assert p.role.value == role
+    # the group member works in the county's demo group (its 了解情况, its units)
+    member = await TokenStore(service_pools["intake"]).resolve(tokens["group_member"])
+    assert member is not None
+    assert member.group_id == demo_county_group_id("361002")
 
 
 async def test_cli_create_and_revoke(infra: Infra, service_pools: dict[str, asyncpg.Pool]) -> None:

@@ -251,6 +251,9 @@ def test_demo_principals_cover_every_role() -> None:
     assert principals[Role.CITY_ADMIN].jurisdiction == CITY
     assert principals[Role.COUNTY_ADMIN].jurisdiction == COUNTY
     assert principals[Role.GROUP_MEMBER].jurisdiction == COUNTY
+    assert principals[Role.GROUP_MEMBER].group_id is None
+    group = uuid.uuid4()  # ``xuncha tokens demo`` binds the member to the county's demo group
+    assert demo_principals(group_id=group)[Role.GROUP_MEMBER].group_id == group
     assert principals[Role.DEPARTMENT].department is Department.DISCIPLINE
     assert principals[Role.DEPARTMENT].jurisdiction == CITY
     assert principals[Role.AUDITOR].jurisdiction == CITY

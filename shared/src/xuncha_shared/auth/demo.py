@@ -15,16 +15,20 @@ from xuncha_shared.domain.principals import Principal, Role
 DEMO_UNIT_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://xuncha.example/demo/unit/361000/review")
 
 
-def demo_principals(city: str = "361000", county: str = "361002") -> dict[Role, Principal]:
+def demo_principals(
+    city: str = "361000", county: str = "361002", group_id: uuid.UUID | None = None
+) -> dict[Role, Principal]:
     """One principal per role: city admin, auditor, discipline commission and informant
-    custodian of ``city``; county admin and group member of ``county``."""
+    custodian of ``city``; county admin and group member of ``county``, the group member bound
+    to ``group_id`` when given (``xuncha tokens demo`` binds it to the county's demo group:
+    a member's token unbound to a group sees none of a group's work)."""
     return {
         Role.CITY_ADMIN: Principal(id="demo-city-admin", role=Role.CITY_ADMIN, jurisdiction=city),
         Role.COUNTY_ADMIN: Principal(
             id="demo-county-admin", role=Role.COUNTY_ADMIN, jurisdiction=county
         ),
         Role.GROUP_MEMBER: Principal(
-            id="demo-group-member", role=Role.GROUP_MEMBER, jurisdiction=county
+            id="demo-group-member", role=Role.GROUP_MEMBER, jurisdiction=county, group_id=group_id
         ),
         Role.DEPARTMENT: Principal(
             id="demo-discipline-commission",
@@ -46,7 +50,10 @@ def demo_principals(city: str = "361000", county: str = "361002") -> dict[Role, 
 
 
 async def create_demo_tokens(
-    pools_or_urls: Sequence[DbTarget], city: str = "361000", county: str = "361002"
+    pools_or_urls: Sequence[DbTarget],
+    city: str = "361000",
+    county: str = "361002",
+    group_id: uuid.UUID | None = None,
 ) -> dict[str, str]:
     """One token per role (see ``demo_principals``), each valid in every database given.
     Returns ``{"city_admin": token, "county_admin": token, ...}``."""
@@ -54,6 +61,6 @@ async def create_demo_tokens(
         raise ValueError(f"{county} is not a county of city {city}")
     targets = list(pools_or_urls)
     tokens: dict[str, str] = {}
-    for role, principal in demo_principals(city, county).items():
+    for role, principal in demo_principals(city, county, group_id).items():
         tokens[role.value] = await create_token_in(targets, principal, label="demo")
     return tokens

@@ -29,6 +29,7 @@ from xuncha_shared.auth.tokens import (
     token_hash_prefix,
 )
 from xuncha_shared.cli.common import console, err_console, fail, run, services_option, settings
+from xuncha_shared.cli.demo.rounds_data import demo_county_group_id
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.domain.jurisdictions import city_of, is_city, is_valid_jurisdiction
 from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Principal, Role
@@ -220,7 +221,9 @@ def demo(
         raise fail(f"--county must be a county code of city {city}, not {county!r}")
     services = services_option(service)
     path = out or _default_demo_path()
-    tokens = run(create_demo_tokens(_urls(services), city=city, county=county))
+    # the group member's token is bound to the county's demo group, whose work it sees
+    group_id = demo_county_group_id(county)
+    tokens = run(create_demo_tokens(_urls(services), city=city, county=county, group_id=group_id))
     try:
         write_private_json(path, tokens)
     except OSError as exc:

@@ -23,6 +23,7 @@ from xuncha_shared.cli.demo.rounds_data import (
     COUNTY_ROUND_NO,
     ROUND7_LINKED,
     county_unit_names,
+    demo_county_group_id,
     demo_group_id,
     demo_round_id,
     demo_unit_id,
@@ -90,10 +91,7 @@ def paper_clues(today: date, *, county: bool = True) -> list[PaperClue]:
     if county:
         index = [j.code for j in jurisdictions.COUNTIES].index(COUNTY)
         code, units = COUNTY, county_unit_names(index, COUNTY)[0]
-        round_id, group_id = (
-            demo_round_id(COUNTY_ROUND_NO, code),
-            demo_group_id(COUNTY_ROUND_NO, 1, code),
-        )
+        round_id, group_id = demo_round_id(COUNTY_ROUND_NO, code), demo_county_group_id(code)
     else:
         code, units = CITY, list(ROUND7_LINKED)
         round_id, group_id = demo_round_id(7), demo_group_id(7, 1)

@@ -141,6 +141,12 @@ def demo_group_id(round_no: int, group_no: int, jurisdiction: str = CITY) -> UUI
     return group_id_for(demo_round_id(round_no, jurisdiction), group_no)
 
 
+def demo_county_group_id(county: str) -> UUID:
+    """The id of the group of ``county``'s linked round: the demo group member's
+    (``xuncha tokens demo`` binds its token to it; its paper transfers are that group's)."""
+    return demo_group_id(COUNTY_ROUND_NO, 1, county)
+
+
 def county_unit_names(index: int, code: str) -> tuple[list[str], list[str], list[str]]:
     """(linked, revisited, extra) units of the ``index``-th county."""
     name = jurisdictions.name_of(code)
