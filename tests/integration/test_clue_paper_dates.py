@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -160,6 +160,16 @@ async def test_r7_counts_from_the_registration_day_written_on_paper(
     w = worker(svc)
     assert [f.stage.value for f in await w.fire_due()] == ["overdue"]
     assert (await types(svc, clue_id))[-1] == "clues.EscalationOverdue"
+    # the history reads in the order it was recorded: the firing, dated its past due moment,
+    # comes last and names the due date it fired for
+    resp = await svc.client.get(f"/api/v1/clues/{clue_id}/history", headers=svc.auth("county"))
+    assert resp.status_code == 200, resp.text
+    items = resp.json()["items"]
+    recorded = [datetime.fromisoformat(i["recorded_at"]) for i in items]
+    assert recorded == sorted(recorded)
+    fired = items[-1]
+    assert fired["detail_zh"] == f"到期日：{r7['due_date']}"
+    assert datetime.fromisoformat(fired["occurred_at"]) < recorded[-1]
 
 
 def problem(resp: Any) -> str:

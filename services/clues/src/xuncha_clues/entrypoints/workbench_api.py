@@ -87,7 +87,10 @@ class HistoryEntry(BaseModel):
     detail_zh: str | None
     actor_id: str
     actor_label: str
+    #: business time: a deadline's firing is dated its due moment, whenever the worker ran
     occurred_at: datetime
+    #: when the store recorded the event: the history's own order (what the workbench shows)
+    recorded_at: datetime
 
 
 class History(BaseModel):
@@ -141,7 +144,16 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
         )
     if event_type == "clues.ClueArchived":
         return f"存档；理由：{payload.get('reason', '')}"
+    if event_type in _DEADLINE_EVENTS:  # fired by the deadline worker, dated its due moment
+        colour = {"yellow": "黄色预警；", "red": "红色预警；"}.get(str(payload.get("colour")), "")
+        return f"{colour}到期日：{payload.get('due_date', '')}"
     return None
+
+
+#: the firings of the clue's deadlines (R3, R7): each names the due date it fired for
+_DEADLINE_EVENTS = frozenset(
+    {"clues.DeadlineWarningRaised", "clues.TransferResultOverdue", "clues.EscalationOverdue"}
+)
 
 
 def build_workbench_router(
@@ -210,6 +222,7 @@ def build_workbench_router(
                     actor_id=e.actor.principal_id,
                     actor_label=role_label(e.actor.role),
                     occurred_at=e.occurred_at,
+                    recorded_at=e.recorded_at,
                 )
                 for e in envelopes
             ],
