@@ -54,5 +54,7 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.hearReport("county_admin")).toBe(true);
     expect(CAN.superviseRectification("auditor")).toBe(false);
     expect(CAN.superviseRectification("county_admin")).toBe(true);
+    expect(CAN.readCadreLevels("auditor")).toBe(true);
+    expect(CAN.readCadreLevels("department")).toBe(false);
   });
 });

@@ -104,4 +104,7 @@ export const CAN = {
   recordFindings: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
   hearReport: (r: string) => ["city_admin", "county_admin"].includes(r),
   superviseRectification: (r: string) => ["city_admin", "county_admin"].includes(r),
+  // 干部层级 for the clue list (clues' GET /api/v1/clues/cadre-levels): not a receiving
+  // department's, which reads it on each clue transferred to it
+  readCadreLevels: (r: string) => ["city_admin", "county_admin", "group_member", "auditor"].includes(r),
 };

@@ -66,8 +66,8 @@ def lifecycle_router(
         the units not yet inspected. A county office sees its own county, and its ``city``
         total is its county's, named so."""
         pattern = _scope_pattern(principal)
-        scope = principal.city if principal.is_city_wide else principal.jurisdiction
-        key = (pattern, scope, term_no)
+        scope = linked_view_scope(principal, None) or principal.city  # the total's name
+        key = (pattern, term_no)  # the pattern decides the scope
 
         async def read(conn: asyncpg.Connection, _: Generation) -> bytes:
             docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
