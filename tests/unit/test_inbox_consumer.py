@@ -197,6 +197,18 @@ async def test_an_idle_batch_subscriber_waits_in_its_fetch_not_beside_it(
     assert fetching.calls == [(BATCH_WAIT_MS, MAX_BATCH)] * 2
 
 
+def test_a_subscriber_never_creates_its_topics() -> None:
+    """Topics are provisioned with their partitions, replication and ACLs
+    (``xuncha_shared.provision``). FastStream's subscriber creates the topics it declares when
+    it starts (one partition, one replica): a service's principal is refused and logged a
+    warning per topic at every start, a privileged one would create a missing topic wrongly."""
+    broker = KafkaBroker()
+    subscribe(broker, [TOPIC, "unit.clues.clue.v1"], _quiet_consumer(broker))
+    [subscriber] = [s for s in broker.subscribers if TOPIC in s.topic_names]
+    assert set(subscriber.topic_names) == {TOPIC, "unit.clues.clue.v1"}
+    assert subscriber.topics_to_create == []
+
+
 async def test_an_idle_consumer_s_fetch_routine_is_not_woken_by_a_short_timer() -> None:
     """aiokafka's background fetch routine wakes every ``consumer_timeout_ms`` (default 200 ms)
     besides what it waits on; ``subscribe`` hands the consumer a long one, and FastStream passes

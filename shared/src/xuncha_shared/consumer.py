@@ -34,7 +34,7 @@ from typing import Any, Protocol
 import asyncpg
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter, Topic
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
@@ -421,7 +421,10 @@ def subscribe(
     }
 
     subscriber = router.subscriber(
-        *topics,
+        # provisioned with their partitions, replication and ACLs (``xuncha_shared.provision``):
+        # never declared here, where FastStream would create a missing one with one partition
+        # and one replica (and, for a service's principal, log its refusal at every start)
+        *(Topic(topic, declare=False) for topic in topics),
         group_id=group_prefix + consumer.name,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
