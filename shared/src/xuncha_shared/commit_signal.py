@@ -15,7 +15,9 @@ Otherwise it waits for the next notification, and polls at ``idle_interval`` any
 default, ``XUNCHA_RELAY_IDLE_POLL_MS``): an event written without a notification (triggers
 disabled by a bulk load) costs at most that. A dropped listening connection wakes the relay at
 once; without a listening connection (it failed or was closed) the relay polls at the short
-interval, as before.
+interval, as before, and :meth:`CommitSignal.wait` tries to LISTEN again every
+:data:`RELISTEN_S` (after PostgreSQL restarted, say), so the short poll lasts only while the
+database cannot be reached.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ log = logging.getLogger("xuncha.relay")
 FAST_WINDOW_S = 2.0
 #: while a notified commit may still be held back: polls this often (seconds)
 OWED_POLL_S = 1.0
+#: without a listening connection: another LISTEN is tried this often (seconds)
+RELISTEN_S = 5.0
+#: the longest a LISTEN waits for a connection of the pool (seconds)
+LISTEN_ACQUIRE_S = 2.0
 
 
 class CommitSignal:
@@ -57,25 +63,37 @@ class CommitSignal:
         self._woken = asyncio.Event()
         self._fast_until = 0.0
         self._owed = False
+        self._listen_again_at = 0.0
         #: notifications received (for tests and metrics)
         self.notified = 0
 
     @property
     def listening(self) -> bool:
-        return self._conn is not None and not self._conn.is_closed()
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            return not conn.is_closed()
+        except asyncpg.InterfaceError:
+            # lost: asyncpg gave it back to the pool and detached it (``_lost`` may not have
+            # run yet); any call on it raises
+            self._conn = None
+            return False
 
     async def listen(self) -> None:
         """LISTEN on a connection of the pool (a failure leaves the relay polling)."""
+        self._listen_again_at = asyncio.get_running_loop().time() + RELISTEN_S
         try:
-            conn = await self.pool.acquire()
-        except (asyncpg.PostgresError, OSError) as exc:
+            conn = await self.pool.acquire(timeout=LISTEN_ACQUIRE_S)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             return
         try:
             await conn.add_listener(self.channel, self._notified)
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
-            await self.pool.release(conn)
+            with contextlib.suppress(Exception):
+                await self.pool.release(conn)
             return
         conn.add_termination_listener(self._lost)
         self._conn = conn
@@ -108,7 +126,13 @@ class CommitSignal:
         self._owed = False
 
     def _lost(self, *_: object) -> None:
+        self._conn = None  # the pool took it back (asyncpg releases a lost connection itself)
         self._woken.set()  # look now, then poll at the short interval (``listening`` is false)
+
+    async def listen_again(self) -> None:
+        """LISTEN again when not listening, at most every :data:`RELISTEN_S`."""
+        if not self.listening and asyncio.get_running_loop().time() >= self._listen_again_at:
+            await self.listen()
 
     def arm(self) -> None:
         """Forget the notifications received so far: called right before a read, which sees
@@ -126,6 +150,7 @@ class CommitSignal:
 
     async def wait(self, stop: asyncio.Event) -> None:
         """Until a commit is notified, ``stop`` is set, or the current interval passed."""
+        await self.listen_again()
         loop = asyncio.get_running_loop()
         if not self.listening or loop.time() < self._fast_until:
             timeout = self.poll_interval

@@ -345,7 +345,8 @@ class DeadlineWorker:
         work of an event, whose commit notifies the events channel, see
         :mod:`xuncha_shared.commit_signal`), or at most ``idle_interval`` seconds; ``stop``
         ends it. Notified commits make it look at most once per ``poll_interval``. Without a
-        listening connection it looks every ``poll_interval`` as before. After a restart the
+        listening connection it looks every ``poll_interval`` as before (and LISTENs again: see
+        :mod:`xuncha_shared.commit_signal`). After a restart the
         first pass fires everything that fell due meanwhile. A failure is logged and retried
         after ``poll_interval`` (it never stops the service)."""
         loop = asyncio.get_running_loop()
@@ -355,6 +356,7 @@ class DeadlineWorker:
             while not stop.is_set():
                 looked_at = loop.time()
                 sleep = await self._pass(poll_interval, idle_interval)
+                await commits.listen_again()  # the database restarted, say
                 if not commits.listening:
                     sleep = min(sleep, poll_interval)
                 if await commits.wait_at_most(stop, sleep):
