@@ -12,7 +12,9 @@ plus the tables of the service itself, passed to ``migrate`` as extra DDL (the b
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
@@ -181,6 +183,41 @@ async def _reset_session(conn: asyncpg.Connection) -> None:
         if query:
             await conn.execute(query)
         conn.session_changed = False
+
+
+#: how long a starting service waits for a database that refuses connections or is still
+#: recovering (``create_pool_when_ready``) before it gives up (and its supervisor restarts it)
+START_WAIT_S = 60.0
+#: what a database that is down, restarting or recovering answers a new connection with
+_NOT_YET = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
+
+log = logging.getLogger("xuncha.db")
+
+
+async def create_pool_when_ready(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, wait: float | None = None
+) -> asyncpg.Pool:
+    """``create_pool`` once the database accepts connections: while it refuses them (down,
+    restarting, in crash recovery) it is tried again every half second for up to ``wait``
+    seconds (``START_WAIT_S``), then the last failure is raised. Anything else (a wrong
+    password, an unknown database) is raised at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (START_WAIT_S if wait is None else wait)
+    waited = False
+    while True:
+        try:
+            pool = await create_pool(dsn, min_size=min_size, max_size=max_size)
+        except _NOT_YET as exc:
+            if loop.time() >= deadline:
+                raise
+            if not waited:
+                log.warning("the database does not accept connections yet (%s): waiting", exc)
+                waited = True
+            await asyncio.sleep(0.5)
+            continue
+        if waited:
+            log.info("the database accepts connections")
+        return pool
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
