@@ -271,6 +271,8 @@ import json, sys
 s = json.load(open(sys.argv[1], encoding="utf-8"))
 note = f", child pid {s['child_pid']}" if s.get("child_pid") else f", {s.get('state')}"
 note += f", restarts {s.get('restarts', 0)}"
+if len(s.get("exits") or {}) > 1:  # how the child ended, when not always the same way
+    note += " [" + ", ".join(f"{n}x {how}" for how, n in s["exits"].items()) + "]"
 if s.get("last_exit"):
     note += f" (last: {s['last_exit']} at {s['last_exit_at']})"
 print(note, end="")

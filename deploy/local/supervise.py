@@ -76,6 +76,7 @@ class Supervisor:
             "supervisor_pid": os.getpid(),
             "child_pid": None,
             "restarts": 0,
+            "exits": {},  # how the child ended, by kind ("signal 9 (SIGKILL)": 2, ...)
             "started_at": _now(),
             "child_started_at": None,
             "last_exit": None,
@@ -120,6 +121,8 @@ class Supervisor:
             code = self._wait_child()
             lived = time.monotonic() - started
             self.status.update(last_exit=_describe(code), last_exit_at=_now(), child_pid=None)
+            exits = self.status["exits"]
+            exits[_describe(code)] = exits.get(_describe(code), 0) + 1
             if self.stopping:
                 self._say(f"stopped ({_describe(code)})")
                 break
