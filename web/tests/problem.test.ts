@@ -25,6 +25,16 @@ describe("problem details in Chinese", () => {
     });
   });
 
+  it("gives a 422 that names no field its reason, since nothing is marked red", () => {
+    expect(problemZh({ status: 422, detail: "日期不在本轮期间 / the date is outside the round", errors: [] }).summary).toBe(
+      "输入有误：日期不在本轮期间",
+    );
+    expect(problemZh({ status: 422, detail: "仅接受PDF、JPEG、PNG、DOCX、XLSX文件" }).summary).toBe(
+      "输入有误：仅接受PDF、JPEG、PNG、DOCX、XLSX文件",
+    );
+    expect(problemZh({ status: 422, detail: "date out of range" }).summary).toBe("输入有误，请检查填写的内容");
+  });
+
   it("keeps the Chinese half of a service's reason", () => {
     const detail = "该线索涉及市管干部，须先报市委巡察办后方可移交 (R12) / the clue concerns a city-managed cadre";
     expect(chinesePart(detail)).toBe("该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)");

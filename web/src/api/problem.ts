@@ -115,9 +115,15 @@ export function problemZh(problem: Problem): ProblemZh {
     if (!fields[key]) fields[key] = fieldMessageZh(err);
   }
   const reason = chinesePart(problem.detail);
+  if (problem.status === 422 && Object.keys(fields).length === 0) {
+    // a refusal of the request as a whole (a date outside the round, a file of a type not
+    // accepted): nothing to mark red, so the reason is the message
+    return { summary: reason ? `输入有误：${reason}` : "输入有误，请检查填写的内容", fields };
+  }
   let summary = statusZh(problem.status);
-  if (reason && problem.status !== 422) summary = `${summary}：${reason}`;
-  else if (!reason && problem.detail && problem.status !== 422 && problem.status < 500) {
+  if (problem.status === 422) return { summary, fields }; // the fields marked red say why
+  if (reason) summary = `${summary}：${reason}`;
+  else if (problem.detail && problem.status < 500) {
     summary = `${summary}（${problem.detail}）`;
   }
   return { summary, fields };
