@@ -222,12 +222,19 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await member.click('[data-menu="group-work"]')
     await member.wait_for_selector("#record-form")
     assert "第1巡察组" in await member.inner_text("#group-title")
+    # nothing is preset: saving the untouched form records nothing and says what is missing
+    await member.click("#w-submit")
+    await member.get_by_text("请选择被巡察单位和日期").wait_for()
     await choose(member, "w-unit", UNITS[0])
-    # the date defaults to the group's first day (Enter in a field would submit the form)
+    await member.fill("#w-date", group["starts_on"])
+    await member.keyboard.press("Enter")  # takes the typed date; Enter never saves the form
     await member.fill("#w-persons-0", "7")
-    await member.keyboard.press("Tab")
+    await member.keyboard.press("Enter")
+    await member.wait_for_timeout(500)
+    assert await member.locator("#record-table tbody tr").count() == 0
     await member.click("#w-submit")
     await member.locator("#record-table tbody tr", has_text="领导班子成员7人次").wait_for()
+    assert await member.locator("#record-table tbody tr").count() == 1
     await shot(member, "talk-recorded")
 
     # the round's statistics count it (live, from reporting); the coverage chart shows the term
