@@ -1,5 +1,7 @@
 """The inspected unit's own work in the workbench (Debian's chromium, Playwright), against the
-four services as real processes behind an nginx of this module's own: the unit signs in with its
+four services as real processes behind an nginx of this module's own: the office feeds the
+problem back in its form, the round and the unit picked from intake's (R16 refuses it before
+the hearing unless marked 边巡边改, and the form says so); the unit signs in with its
 own token, sees only its own issues and fills in its plan with the three lists for its round,
 named as intake planned it (临川区第4届第5轮巡察, learnt through Kafka by
 ``rectification.rounds``); the office approves the plan on its 方案审核 tab, which names the round
@@ -27,6 +29,7 @@ from tests.support.workbench import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MENUS,
+    choose,
     menu_names,
     sign_in,
     toggle,
@@ -69,6 +72,7 @@ async def call(url: str, token: str, method: str, path: str, **kw: Any) -> Any:
 async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url, tokens = site
     office = tokens["linchuan"]
     # the unit and its round, as intake registers and plans them: rectification learns the
@@ -85,21 +89,33 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
         "/api/v1/rounds",
         json={**term, "round_no": 5, "kind": "regular", "ends_on": "2026-12-31"},
     )
-    fed = await call(
-        url,
-        office,
-        "POST",
-        "/api/v1/feedbacks",
-        json={
-            "jurisdiction": LINCHUAN,
-            "unit": UNIT_NAME,
-            "round_id": planned["id"],
-            "unit_id": str(UNIT),
-            "during_stationing": True,
-            "issues": [{"description": "“三重一大”事项未经集体研究", "rect_type": "time_bound"}],
-        },
-    )
-    [issue] = fed["issue_ids"]
+    assigned = {"units": [{"unit_id": str(UNIT), "mode": "regular"}]}
+    await call(url, office, "POST", f"/api/v1/rounds/{planned['id']}/units", json=assigned)
+    # the office feeds the problem back in its form, the round and the unit picked from
+    # intake's (a unit named by hand would never see it), during the stationing (边巡边改)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": 900})
+            await sign_in(page, url, office)
+            await page.click('[data-menu="rectification"]')
+            await page.wait_for_selector("#feedback-form")
+            await choose(page, "f-round", "临川区第4届第5轮")
+            await choose(page, "f-unit-pick", UNIT_NAME)
+            await page.fill("#f-desc-0", "“三重一大”事项未经集体研究")
+            await page.click("#f-submit")  # not yet heard: R16 refuses, and says why
+            await page.locator(".el-alert", has_text="尚未听取").wait_for()
+            await page.locator(".el-checkbox:has(#f-during)").click()
+            await page.click("#f-submit")
+            await page.wait_for_selector("#feedback-done")
+            assert "已反馈 1 个问题" in await page.locator("#feedback-done").inner_text()
+            await page.screenshot(path=str(ARTIFACTS / "feedback-round-unit.png"), full_page=True)
+        finally:
+            await browser.close()
+    listed = await call(url, office, "GET", f"/api/v1/rectifications?unit_contains={UNIT_NAME}")
+    [fed] = listed["items"]
+    assert (fed["unit_id"], fed["round_id"]) == (str(UNIT), planned["id"])
+    issue = fed["id"]
 
     async def named() -> bool:
         doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
