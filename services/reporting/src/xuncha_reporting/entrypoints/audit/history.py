@@ -45,11 +45,11 @@ def history_router(
                 await pools.open_all()  # else an unreachable database looks like "not found"
                 story = await build_story(settings, stream_id, connector=pools.connector)
         except StreamNotFoundError:
-            raise not_found(f"no stream {stream_id!r} in any service") from None
+            raise not_found(f"各服务中都没有编号为 {stream_id!r} 的案件记录 / no stream {stream_id!r} in any service") from None
         own = next((e for e in story.events if e.in_stream), None)
         if own is not None and not principal.can_access(own.envelope.jurisdiction.strip()):
             # another jurisdiction's case is answered exactly like an unknown one
-            raise not_found(f"no stream {stream_id!r} in any service")
+            raise not_found(f"各服务中都没有编号为 {stream_id!r} 的案件记录 / no stream {stream_id!r} in any service")
         # links are followed only within what this auditor may see: a linked event of another
         # jurisdiction is left out, whatever linked it
         story.events = [
