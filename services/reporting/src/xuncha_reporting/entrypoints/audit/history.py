@@ -25,6 +25,11 @@ from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay_document
 
 
+def _no_stream(stream_id: str) -> str:
+    """The answer for a case no service has, and for another jurisdiction's (the same)."""
+    return f"各服务中都没有编号为 {stream_id!r} 的案件记录 / no stream {stream_id!r} in any service"
+
+
 def history_router(
     ctx: ServiceContext, pools: AuditorPools, auditor: PrincipalDependency
 ) -> APIRouter:
@@ -45,11 +50,11 @@ def history_router(
                 await pools.open_all()  # else an unreachable database looks like "not found"
                 story = await build_story(settings, stream_id, connector=pools.connector)
         except StreamNotFoundError:
-            raise not_found(f"各服务中都没有编号为 {stream_id!r} 的案件记录 / no stream {stream_id!r} in any service") from None
+            raise not_found(_no_stream(stream_id)) from None
         own = next((e for e in story.events if e.in_stream), None)
         if own is not None and not principal.can_access(own.envelope.jurisdiction.strip()):
             # another jurisdiction's case is answered exactly like an unknown one
-            raise not_found(f"各服务中都没有编号为 {stream_id!r} 的案件记录 / no stream {stream_id!r} in any service")
+            raise not_found(_no_stream(stream_id))
         # links are followed only within what this auditor may see: a linked event of another
         # jurisdiction is left out, whatever linked it
         story.events = [
