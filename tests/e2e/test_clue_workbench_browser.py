@@ -231,11 +231,16 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     petition_id = resp.json()["id"]
     cust, cust_errors = await open_as(browser, url, tokens["custodian"])
     assert await menu_names(cust) == ["notices"]
-    await cust.fill("#n-petition", petition_id)
-    await cust.locator("#n-kind").get_by_text("受理告知").click()
+    # the petition waits in the custodian's to-do (待告知), and picking it fills the form
+    owed = cust.locator("#due-table tbody tr", has_text="反映该局违规收受礼品")
+    await owed.wait_for()
+    assert "受理告知" in await owed.inner_text()
+    await owed.get_by_role("button", name="登记告知").click()
+    assert await cust.input_value("#n-petition") == petition_id
     await cust.click("#n-submit")
     await cust.locator("#notice-table").wait_for()
     assert "受理告知" in await cust.locator("#notice-table").inner_text()
+    await owed.wait_for(state="detached")  # told: no longer owed
     await shot(cust, "clue-notice")
     assert cust_errors == []
 

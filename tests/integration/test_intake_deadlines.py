@@ -268,3 +268,65 @@ async def test_an_anonymous_petition_gets_no_result_notice_clock(svc: InProcessS
     assert await result_row(svc, petition_id) is None
     types = [e.event_type for e in await svc.ctx.store.read_stream(petition_id)]
     assert types == ["intake.PetitionReceived", "intake.ClueDisposalLearned"]
+
+
+# ---- the custodian's to-do: the notices owed --------------------------------------------------
+
+
+async def due(svc: InProcessService, who: str = "custodian") -> list[tuple[str, str, str, bool]]:
+    r = await svc.client.get("/api/v1/informant-notices/due", headers=svc.auth(who))
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["total"] == len(doc["items"])
+    return [(i["petition_id"], i["notice"], i["due_date"], i["overdue"]) for i in doc["items"]]
+
+
+async def test_the_custodian_sees_the_notices_owed_until_each_is_recorded(
+    svc: InProcessService,
+) -> None:
+    acceptance = await petition(svc, informant=INFORMANT)
+    result = await petition(svc, informant=INFORMANT, unit="临川区另一局")
+    await petition(svc, channel="online")  # anonymous: owed nothing
+    assert await due(svc) == [
+        (acceptance, "acceptance", "2026-10-26", False),
+        (result, "acceptance", "2026-10-26", False),
+    ]
+    r = await svc.client.get("/api/v1/informant-notices/due", headers=svc.auth("custodian"))
+    first = r.json()["items"][0]
+    assert (first["unit"], first["channel"], first["jurisdiction_name"]) == (
+        "临川区某局",
+        "letter",
+        "临川区",
+    )
+    assert all(value not in r.text for value in INFORMANT.values())  # never the reporter
+
+    # told of the acceptance: gone; the other's clue disposed of: its result is owed next
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(datetime(2026, 10, 21, 9, tzinfo=CST))
+    assert (await notify(svc, acceptance)).status_code == 201
+    assert (await notify(svc, result)).status_code == 201
+    await dispose(svc, result, "2026-10-21")
+    assert await due(svc) == [(result, "result", "2026-11-11", False)]
+
+    # overdue, still owed (and flagged) until it is recorded
+    svc.ctx.now.set(datetime(2026, 11, 12, 0, 0, tzinfo=CST))
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    await worker.fire_due()
+    assert await due(svc) == [(result, "result", "2026-11-11", True)]
+    r = await notify(svc, result, kind="result", sent_on="2026-11-12")
+    assert r.status_code == 201, r.text
+    assert await due(svc) == []
+
+
+async def test_the_notices_owed_are_the_custodians_alone_and_of_its_jurisdiction(
+    svc: InProcessService,
+) -> None:
+    await petition(svc, informant=INFORMANT)
+    assert await due(svc, "nc_custodian") == []  # another county's custodian: nothing
+    for who in ("county", "group"):
+        r = await svc.client.get("/api/v1/informant-notices/due", headers=svc.auth(who))
+        assert r.status_code == 403, r.text
+    r = await svc.client.get(
+        "/api/v1/informant-notices/due?jurisdiction=361021", headers=svc.auth("custodian")
+    )
+    assert r.status_code == 403, r.text

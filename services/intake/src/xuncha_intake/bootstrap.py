@@ -31,6 +31,7 @@ from xuncha_intake.domain.rounds import ROUND
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.entrypoints.clocks_api import build_clocks_router
 from xuncha_intake.entrypoints.groups_api import build_groups_router
+from xuncha_intake.entrypoints.notices_due import build_notices_due_router
 from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.entrypoints.planning_api import build_planning_router
 from xuncha_intake.handlers.clocks import ClockHandlers
@@ -166,6 +167,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     group_commands = group_handlers(ctx)
     app.include_router(build_router(handlers(ctx), deps, group_commands))
     app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
+    app.include_router(build_notices_due_router(ctx.pool, deps))  # the custodian's to-do
     app.include_router(rules_router(deadlines.RULE_IDS, rules=retention.rule_book()))
     app.include_router(build_clocks_router(clock_handlers(ctx), deps))
     planning_commands = planning_handlers(ctx)
