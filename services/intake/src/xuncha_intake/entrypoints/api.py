@@ -6,7 +6,7 @@
 | GET | ``/api/v1/receipts/{code}`` | anyone holding the receipt code (no token): the status only |
 | POST | ``/api/v1/petitions/{id}/informant`` | informant custodian only (own jurisdiction) |
 | POST | ``/api/v1/petitions/{id}/notices`` | informant custodian only (own jurisdiction) |
-| GET | ``/api/v1/informant-notices/due`` | informant custodian: the notices owed (``notices_due``) |
+| GET | ``/api/v1/informant-notices/due`` | informant custodian: the notices owed |
 
 Errors are ``application/problem+json``: 401 without a valid token, 403 for a read-only role,
 the wrong role or another jurisdiction, 422 for invalid input or an unknown jurisdiction, 404
