@@ -324,6 +324,11 @@ async def test_ledger_list(api: Api) -> None:
     items = resp.json()["items"]
     assert {i["id"] for i in items} == set(body["issue_ids"])
     assert all(date.fromisoformat(i["due_date"]) for i in items)
+    # each row says which problem it is (two rows of one unit are told apart)
+    assert sorted(i["description"] for i in items) == [
+        "落实全面从严治党主体责任不到位",
+        "选人用人不规范",
+    ]
     resp = await api.client.get("/api/v1/rectifications?unit=临川区某乡", headers=api.auth("jw"))
     assert [i["concerns"] for i in resp.json()["items"]] == [["discipline_commission"]]
     resp = await api.client.get("/api/v1/rectifications", headers=api.auth("other"))

@@ -243,6 +243,20 @@ class RectificationTables(PoolRepository):
             return None
         return (await self.round_names([round_id])).get(round_id)
 
+    # --- issues (their text) ---
+
+    async def descriptions(self, issue_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """Each issue's problem as fed back: the description of its first event
+        (``IssueFedBack``), read from the store (the ledger's rows do not keep the text)."""
+        if not issue_ids:
+            return {}
+        rows = await self.pool.fetch(
+            "SELECT stream_id, payload->>'description' AS description FROM events "
+            "WHERE stream_id = ANY($1::text[]) AND stream_version = 1",
+            [str(i) for i in issue_ids],
+        )
+        return {UUID(r["stream_id"]): r["description"] or "" for r in rows}
+
     # --- evidence ---
 
     async def add_evidence(self, row: EvidenceRow, content: bytes) -> None:

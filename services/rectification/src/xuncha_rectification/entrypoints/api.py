@@ -220,8 +220,14 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
             )
         )
         names = await handlers.tables.round_names([r.round_id for r in rows])
+        texts = await handlers.tables.descriptions([r.issue_id for r in rows])
         return IssueList(
-            items=[list_item(r, names.get(r.round_id) if r.round_id else None) for r in rows],
+            items=[
+                list_item(
+                    r, names.get(r.round_id) if r.round_id else None, texts.get(r.issue_id, "")
+                )
+                for r in rows
+            ],
             limit=limit,
             offset=offset,
             total=total,

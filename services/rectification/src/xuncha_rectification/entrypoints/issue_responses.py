@@ -129,6 +129,7 @@ class IssueListItem(BaseModel):
     feedback_id: UUID
     jurisdiction: str
     unit: str
+    description: str = Field(default="", description="the problem as fed back")
     rect_type: RectType
     concerns: list[Department]
     status: IssueStatus
@@ -254,7 +255,7 @@ async def named_issue_out(tables: RectificationTables, issue: Issue) -> IssueOut
     return issue_out(issue, await tables.round_name(issue.round_id))
 
 
-def list_item(row: IssueRow, round_name: str | None = None) -> IssueListItem:
+def list_item(row: IssueRow, round_name: str | None = None, description: str = "") -> IssueListItem:
     status = IssueStatus(row.status)
     colour = None
     if not row.formal_reported and row.due_date is not None:
@@ -264,6 +265,7 @@ def list_item(row: IssueRow, round_name: str | None = None) -> IssueListItem:
         feedback_id=row.feedback_id,
         jurisdiction=row.jurisdiction,
         unit=row.unit,
+        description=description,
         rect_type=RectType(row.rect_type),
         concerns=[Department(d) for d in row.concerns],
         status=status,
