@@ -219,12 +219,27 @@ async def test_history_of_a_clue_for_the_office_that_handles_it(clues: InProcess
         ]
         assert [i["stream_version"] for i in items] == [1, 2, 3]
     registered, classified, transferred = items
-    assert registered["actor_label"] == "系统"
+    assert registered["actor_label"] == "系统"  # registered by hand here, not from a petition
     assert classified["actor_id"] == "lc-office" and classified["actor_label"] == "县区委巡察办"
     assert "进一步了解关注类" in classified["detail_zh"] and "科级干部" in classified["detail_zh"]
     assert "四风" in classified["detail_zh"]
     assert transferred["detail_zh"] == "移交纪委监委；理由：涉嫌违纪"
     assert transferred["title_zh"]
+    # the department that signs for it is named, not just "a receiving department"
+    resp = await clues.client.post(f"{path}/acknowledge", headers=bearer(clues, "dept"))
+    assert resp.status_code in (200, 201), resp.text
+    resp = await clues.client.get(f"{path}/history", headers=bearer(clues, "county"))
+    assert resp.json()["items"][-1]["actor_label"] == "纪委监委"
+
+
+def test_an_automatic_registration_says_what_it_came_from() -> None:
+    from xuncha_clues.entrypoints.workbench_api import actor_label
+
+    assert actor_label("service:clues.register-from-petitions", "system", {}) == (
+        "系统（据信访件自动登记）"
+    )
+    assert actor_label("service:clues.register-from-records", "system", {}).startswith("系统（")
+    assert actor_label("someone", "department", {"department": "nonsense"}) == "接收部门"
 
 
 async def test_history_of_another_jurisdiction_is_404_like_an_unknown_id(

@@ -19,6 +19,7 @@ responsible for, newest first, at most 5000), for the clue list, whose read mode
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -27,7 +28,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from xuncha_shared.audit.history import role_label
 from xuncha_shared.contracts.clues import CadreLevel, ClueClassified
-from xuncha_shared.contracts.common import Department, ShortText
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department, ShortText
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH, event_name_zh
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
@@ -43,7 +44,11 @@ from xuncha_clues.domain.routing import (
     suggested_departments,
 )
 from xuncha_clues.entrypoints.clue_responses import can_see
-from xuncha_clues.handlers import ClueHandlers
+from xuncha_clues.handlers import (
+    REGISTER_CONSUMER,
+    REGISTER_FROM_RECORDS_CONSUMER,
+    ClueHandlers,
+)
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
 CADRE_LEVELS_LIMIT = 5000
@@ -220,7 +225,7 @@ def build_workbench_router(
                     title_zh=event_name_zh(e.event_type),
                     detail_zh=detail_zh(e.event_type, e.payload),
                     actor_id=e.actor.principal_id,
-                    actor_label=role_label(e.actor.role),
+                    actor_label=actor_label(e.actor.principal_id, e.actor.role, e.payload),
                     occurred_at=e.occurred_at,
                     recorded_at=e.recorded_at,
                 )
@@ -231,4 +236,21 @@ def build_workbench_router(
     return router
 
 
-__all__ = ["build_workbench_router", "detail_zh"]
+#: what the clue's automatic registrations are, in the history's words
+_SYSTEM_ACTORS_ZH = {
+    f"service:{REGISTER_CONSUMER}": "系统（据信访件自动登记）",
+    f"service:{REGISTER_FROM_RECORDS_CONSUMER}": "系统（据巡察组了解情况记录自动登记）",
+}
+
+
+def actor_label(principal_id: str, role: str, payload: dict[str, Any]) -> str:
+    """Who did it, as the history says it: a receiving department by its name (纪委监委: the
+    event names the department it acted as), an automatic registration by what it came
+    from, anyone else by role."""
+    if role == Role.DEPARTMENT.value:
+        with contextlib.suppress(ValueError, TypeError):
+            return DEPARTMENT_LABELS_ZH[Department(payload.get("department"))]
+    return _SYSTEM_ACTORS_ZH.get(principal_id) or role_label(role)
+
+
+__all__ = ["actor_label", "build_workbench_router", "detail_zh"]
