@@ -490,7 +490,13 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     await page.locator("#clue-table tbody tr a").first.click()
     await page.wait_for_selector("#clue-status")
     assert await page.locator("#clue-actions").count() == 0
+    # from the clue to its whole history across the services (案件历史), no id typed
+    clue_id = page.url.rsplit("/", 1)[-1]
+    await page.click("#clue-audit-link")
+    await page.locator("#history-timeline", has_text="登记问题线索").wait_for()
+    assert await page.input_value("#h-stream") == clue_id
     await page.click('[data-menu="audit"]')
+    await page.get_by_role("tab", name="完整性核验").click()
     await page.click("#verify-button")
     await page.wait_for_selector("#verify-result", timeout=120_000)
     assert "全部完整" in await page.locator("#verify-result").inner_text()
