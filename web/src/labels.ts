@@ -131,6 +131,12 @@ export function jurisdictionName(code: string | null | undefined): string {
   return COUNTIES.find((c) => c.value === code)?.label ?? code;
 }
 
+/** A row of a per-area breakdown (counties beside the city): the city's own row is 市本级, as
+ *  总览 names it; the city as a whole is its total. */
+export function areaLabel(row: { jurisdiction: string; name: string }): string {
+  return row.jurisdiction === CITY.code ? "市本级" : row.name;
+}
+
 /** The jurisdictions a principal may choose in a form: a county office its own county, a
  *  city-wide role the city (市本级) and every county. */
 export function jurisdictionsFor(code: string): Option[] {
