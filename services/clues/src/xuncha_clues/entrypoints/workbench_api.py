@@ -248,8 +248,8 @@ def actor_label(principal_id: str, role: str, payload: dict[str, Any]) -> str:
     event names the department it acted as), an automatic registration by what it came
     from, anyone else by role."""
     if role == Role.DEPARTMENT.value:
-        with contextlib.suppress(ValueError, TypeError):
-            return DEPARTMENT_LABELS_ZH[Department(payload.get("department"))]
+        with contextlib.suppress(ValueError):
+            return DEPARTMENT_LABELS_ZH[Department(str(payload.get("department")))]
     return _SYSTEM_ACTORS_ZH.get(principal_id) or role_label(role)
 
 
