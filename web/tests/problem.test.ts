@@ -35,6 +35,12 @@ describe("problem details in Chinese", () => {
     expect(problemZh({ status: 422, detail: "date out of range" }).summary).toBe("输入有误，请检查填写的内容");
   });
 
+  it("says an unavailable service once, when the service's reason repeats the status line", () => {
+    expect(problemZh({ status: 503, detail: "服务暂时不可用，请稍后再试 / the database is unavailable" }).summary).toBe(
+      "服务暂时不可用，请稍后再试",
+    );
+  });
+
   it("keeps the Chinese half of a service's reason", () => {
     const detail = "该线索涉及市管干部，须先报市委巡察办后方可移交 (R12) / the clue concerns a city-managed cadre";
     expect(chinesePart(detail)).toBe("该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)");

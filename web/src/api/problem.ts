@@ -122,7 +122,8 @@ export function problemZh(problem: Problem): ProblemZh {
   }
   let summary = statusZh(problem.status);
   if (problem.status === 422) return { summary, fields }; // the fields marked red say why
-  if (reason) summary = `${summary}：${reason}`;
+  if (reason && !reason.startsWith(summary)) summary = `${summary}：${reason}`;
+  else if (reason) summary = reason; // the service said it in the same words: once
   else if (problem.detail && problem.status < 500) {
     summary = `${summary}（${problem.detail}）`;
   }
