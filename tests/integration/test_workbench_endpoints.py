@@ -332,3 +332,14 @@ async def test_cadre_levels_of_the_clues_an_office_handles(clues: InProcessServi
         assert_problem(resp, 422)
     resp = await clues.client.get("/api/v1/clues/cadre-levels", headers=bearer(clues, "dept"))
     assert_problem(resp, 403)
+
+
+def test_the_disposal_s_note_is_in_the_history() -> None:
+    from xuncha_clues.entrypoints.workbench_api import detail_zh
+
+    doc = {"disposed_on": "2026-10-01", "disposition": "talk_or_letter", "note": "同意办结。"}
+    assert (
+        detail_zh("clues.ClueDisposed", doc)
+        == "办结（2026-10-01），处置方式：谈话函询；办结意见：同意办结。"
+    )
+    assert "办结意见" not in (detail_zh("clues.ClueDisposed", {**doc, "note": None}) or "")

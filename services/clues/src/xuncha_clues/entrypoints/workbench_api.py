@@ -144,8 +144,11 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
         disposition = _label("disposition", payload.get("disposition"))
         return f"{disposition}（{payload.get('concluded_on', '')}）；{payload.get('summary', '')}"
     if event_type == "clues.ClueDisposed":
-        return f"办结（{payload.get('disposed_on', '')}），处置方式：" + _label(
-            "disposition", payload.get("disposition")
+        note = payload.get("note")
+        return (
+            f"办结（{payload.get('disposed_on', '')}），处置方式："
+            + _label("disposition", payload.get("disposition"))
+            + (f"；办结意见：{note}" if note else "")
         )
     if event_type == "clues.ClueArchived":
         return f"存档；理由：{payload.get('reason', '')}"
