@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from xuncha_shared.auth.authenticators import Authenticator
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.problems import forbidden, unauthorized
+from xuncha_shared.http.requests import known_jurisdiction
 
 
 def ensure_jurisdiction(principal: Principal, code: str) -> None:
@@ -25,6 +26,17 @@ def ensure_jurisdiction(principal: Principal, code: str) -> None:
             f"无权访问该地区 / {principal.role.value} of {principal.jurisdiction} may not access "
             "the jurisdiction asked for"
         )
+
+
+def list_scope(principal: Principal, jurisdiction: str | None) -> str:
+    """The SQL LIKE pattern of what a list shows ``principal``: the jurisdiction asked for
+    (422 unless it is a configured one, 403 unless the caller may see it), or without one
+    every jurisdiction the caller may see."""
+    if jurisdiction is None:
+        return principal.jurisdiction_like()
+    known_jurisdiction(jurisdiction)
+    ensure_jurisdiction(principal, jurisdiction)
+    return jurisdiction
 
 
 def ensure_roles(principal: Principal, *roles: Role) -> None:

@@ -32,9 +32,8 @@ from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department, Sho
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH, event_name_zh
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
+from xuncha_shared.http.dependencies import AuthDependencies, list_scope
 from xuncha_shared.http.problems import not_found
-from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_clues.domain.clue import Office
@@ -190,12 +189,7 @@ def build_workbench_router(
         jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     ) -> CadreLevels:
         """干部层级 of the classified clues the caller's office is responsible for."""
-        if jurisdiction is not None:
-            known_jurisdiction(jurisdiction)
-            ensure_jurisdiction(principal, jurisdiction)
-            pattern = jurisdiction
-        else:
-            pattern = principal.jurisdiction_like()
+        pattern = list_scope(principal, jurisdiction)
         rows = await ctx.pool.fetch(
             _CADRE_LEVELS_SQL, pattern, ClueClassified.event_type, CADRE_LEVELS_LIMIT
         )

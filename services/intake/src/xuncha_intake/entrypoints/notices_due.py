@@ -25,8 +25,8 @@ from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import NoticeKind, PetitionReceived
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
-from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction
+from xuncha_shared.http.dependencies import AuthDependencies, list_scope
+from xuncha_shared.http.requests import MAX_OFFSET
 
 from xuncha_intake.adapters.deadlines import ACCEPTANCE_NOTICE, RESULT_NOTICE
 
@@ -93,12 +93,7 @@ def build_notices_due_router(pool: asyncpg.Pool, deps: AuthDependencies) -> APIR
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> NoticesDue:
         """待告知: the notices owed to real-name reporters, the soonest due first (R8)."""
-        if jurisdiction is not None:
-            known_jurisdiction(jurisdiction)
-            ensure_jurisdiction(principal, jurisdiction)
-            pattern = jurisdiction
-        else:
-            pattern = principal.jurisdiction_like()
+        pattern = list_scope(principal, jurisdiction)
         args = (list(NOTICE_OF_KIND), _OPEN, pattern)
         async with pool.acquire() as conn, conn.transaction(readonly=True):
             rows = await conn.fetch(_LIST_SQL, *args, PetitionReceived.event_type, limit, offset)

@@ -23,8 +23,8 @@ from xuncha_shared.contracts.common import Channel, ShortText
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
-from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction
+from xuncha_shared.http.dependencies import AuthDependencies, list_scope
+from xuncha_shared.http.requests import MAX_OFFSET
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_intake.domain.model import RECEIPT_STATUS_ZH, ReceiptStatus
@@ -87,12 +87,7 @@ def build_petition_list_router(ctx: ServiceContext, deps: AuthDependencies) -> A
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> PetitionList:
         """信访举报 of the caller's jurisdiction, newest first (paged, ``total`` counts all)."""
-        if jurisdiction is not None:
-            known_jurisdiction(jurisdiction)
-            ensure_jurisdiction(principal, jurisdiction)
-            pattern = jurisdiction
-        else:
-            pattern = principal.jurisdiction_like()
+        pattern = list_scope(principal, jurisdiction)
         args = (
             PetitionReceived.event_type,
             pattern,
