@@ -323,6 +323,21 @@ class Chaos:
         return victim
 
 
+def _other_ends(log: Path, before: int = 60) -> str:
+    """The lines of a copy's log before each of its ends that was not a SIGKILL (the
+    supervisor's line names it): its traceback, for a run whose log is gone with its machine."""
+    lines = [  # without the access log, which fills a loaded copy's log
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if '"logger": "xuncha.access"' not in line
+    ]
+    found = []
+    for i, line in enumerate(lines):
+        if "child exited with" in line and "SIGKILL" not in line:
+            found.append("\n".join(lines[max(0, i - before) : i + 1]))
+    return "\n...\n".join(found) or f"(no such end in {log})"
+
+
 def _json_env(path: Path) -> dict[str, str]:
     with contextlib.suppress(FileNotFoundError):
         return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
@@ -445,7 +460,15 @@ async def test_kills_under_load_lose_nothing_and_double_nothing(
     # stopped when PostgreSQL was killed, its commit listener asking a connection the pool had
     # taken back), none gave up starting while PostgreSQL recovered (it waits for it)
     killed = {inst: {"signal 9 (SIGKILL)": n} if n else {} for inst, n in chaos.kills.items()}
-    assert exits == {inst: killed.get(inst, {}) for inst in exits}
+    expected = {inst: killed.get(inst, {}) for inst in exits}
+    if exits != expected:
+        for inst in exits:
+            if exits[inst] != expected[inst]:
+                print(
+                    f"chaos: how {inst} ended otherwise:\n"
+                    + _other_ends(stack.logs / f"{inst}.log")
+                )
+    assert exits == expected
 
     # every acknowledged petition once in intake's history
     n = len(load.acked)

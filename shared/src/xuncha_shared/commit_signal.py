@@ -29,6 +29,7 @@ from typing import Any
 
 import asyncpg
 
+from xuncha_shared.db import SESSION_LOST
 from xuncha_shared.migrations import EVENTS_CHANNEL
 
 log = logging.getLogger("xuncha.relay")
@@ -85,12 +86,12 @@ class CommitSignal:
         self._listen_again_at = asyncio.get_running_loop().time() + RELISTEN_S
         try:
             conn = await self.pool.acquire(timeout=LISTEN_ACQUIRE_S)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        except SESSION_LOST as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             return
         try:
             await conn.add_listener(self.channel, self._notified)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except SESSION_LOST as exc:
             log.warning("relay: cannot listen for commits (%s); polling instead", exc)
             with contextlib.suppress(Exception):
                 await self.pool.release(conn)

@@ -16,9 +16,9 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import orjson
@@ -190,6 +190,31 @@ async def _reset_session(conn: asyncpg.Connection) -> None:
 START_WAIT_S = 60.0
 #: what a database that is down, restarting or recovering answers a new connection with
 _NOT_YET = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
+#: what a query on a connection raises when the database goes away under it (killed,
+#: restarting, shutting down): class 08 (connection exceptions, among them "closed in the
+#: middle of operation") and the shutdowns of class 57
+_GONE = (
+    *_NOT_YET,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+T = TypeVar("T")
+
+#: what a statement on a connection held for long (a lock's session, a LISTEN) raises once the
+#: database went away under it: the server's errors, a closed connection, the network, a
+#: timeout, and asyncpg's protocol left mid-operation by an error the dying server sent while
+#: the connection sat idle ("cannot switch to state 11; another operation (2) is in progress",
+#: ``InternalClientError``: a chaos run's clues copy exited on it). A loop holding such a
+#: connection catches these, lets it go and tries again on another.
+SESSION_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 log = logging.getLogger("xuncha.db")
 
@@ -218,6 +243,38 @@ async def create_pool_when_ready(
         if waited:
             log.info("the database accepts connections")
         return pool
+
+
+async def prepared_pool_when_ready(
+    dsn: str,
+    prepare: Callable[[asyncpg.Pool], Awaitable[T]],
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    wait: float | None = None,
+) -> tuple[asyncpg.Pool, T]:
+    """A pool as ``create_pool_when_ready`` gives it, and ``prepare(pool)`` run on it (a
+    service's migrations and start-up reads). When the database goes away while ``prepare``
+    runs (killed, restarting), the pool is dropped and both are tried again, within the same
+    ``wait``: a copy started just before PostgreSQL was killed starts once it is back rather
+    than exiting. Anything else ``prepare`` raises closes the pool and is raised at once."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (START_WAIT_S if wait is None else wait)
+    while True:
+        pool = await create_pool_when_ready(
+            dsn, min_size=min_size, max_size=max_size, wait=max(0.0, deadline - loop.time())
+        )
+        try:
+            return pool, await prepare(pool)
+        except _GONE as exc:
+            pool.terminate()  # its connections are lost: nothing to close politely
+            if loop.time() >= deadline:
+                raise
+            log.warning("the database went away while starting (%s): starting again", exc)
+            await asyncio.sleep(0.5)
+        except BaseException:
+            pool.terminate()
+            raise
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

@@ -34,15 +34,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-log = logging.getLogger("xuncha.leadership")
+from xuncha_shared.db import SESSION_LOST
 
-#: what may go wrong with the lock's session (the database restarted, the connection cut)
-SESSION_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    OSError,
-    TimeoutError,
-)
+log = logging.getLogger("xuncha.leadership")
 
 
 def advisory_key(name: str) -> int:
@@ -101,7 +95,7 @@ async def run_as_leader(
             state.terms += 1
             log.info("%s: active (term %d of this process)", name, state.terms)
             await _lead(conn, name, body, stop, interval, check_interval, body_grace)
-        except SESSION_ERRORS as exc:
+        except SESSION_LOST as exc:  # the database restarted, the connection cut
             log.warning("%s: lost the database session of its lock (%s); standing by", name, exc)
         finally:
             state.leading = False

@@ -38,7 +38,7 @@ from opentelemetry.trace import SpanKind
 from xuncha_shared import event_loop
 from xuncha_shared.commit_signal import CommitSignal
 from xuncha_shared.contracts.topics import topic_for
-from xuncha_shared.db import create_pool
+from xuncha_shared.db import SESSION_LOST, create_pool
 from xuncha_shared.envelope import EventEnvelope
 from xuncha_shared.eventstore.base import START, Position
 from xuncha_shared.eventstore.postgres import COMMITTED, SNAPSHOT_XMIN, PostgresEventStore
@@ -339,7 +339,7 @@ class OutboxRelay:
             try:
                 await self._run_with_producer(stop)
                 backoff = 0.5
-            except (asyncpg.PostgresError, OSError) as exc:
+            except SESSION_LOST as exc:
                 log.warning("relay %s: database error: %s; retrying", self.name, exc)
             except Exception as exc:
                 log.warning("relay %s: kafka error: %r; retrying", self.name, exc)

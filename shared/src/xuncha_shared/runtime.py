@@ -41,7 +41,7 @@ from xuncha_shared.clocks.clock import Now, system_now
 from xuncha_shared.consumer import EventHandler, InboxConsumer, broker_dead_letter_sink, subscribe
 from xuncha_shared.contracts import REGISTRY, EventRegistry
 from xuncha_shared.contracts.topics import topic_for
-from xuncha_shared.db import create_pool_when_ready, migrate
+from xuncha_shared.db import migrate, prepared_pool_when_ready
 from xuncha_shared.domain.aggregates import AggregateKind, State
 from xuncha_shared.eventstore.postgres import PostgresEventStore
 from xuncha_shared.http.app import create_app
@@ -198,9 +198,8 @@ def make_authenticator(settings: Settings, pool: asyncpg.Pool) -> Authenticator:
 @contextlib.asynccontextmanager
 async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterator[ServiceContext]:
     production.refuse_unsafe_settings(settings)  # XUNCHA_ENV=production: no development secrets
-    # a copy started while PostgreSQL restarts waits for it rather than exiting at once
-    pool = await create_pool_when_ready(settings.service_database_url(), min_size=2, max_size=20)
-    try:
+
+    async def prepare(pool: asyncpg.Pool) -> ServiceContext:
         async with pool.acquire() as conn:
             await migrate(conn, [tokens.SCHEMA, crypto.SCHEMA, *spec.schema], spec.migrations)
         await production.check_start(settings, pool)  # demo tokens; warnings in development
@@ -214,6 +213,14 @@ async def service_context(spec: ServiceSpec, settings: Settings) -> AsyncIterato
         )
         if spec.on_start:
             await spec.on_start(ctx)
+        return ctx
+
+    # a copy started while PostgreSQL restarts, or whose start-up PostgreSQL's restart cuts
+    # short, waits for it rather than exiting at once
+    pool, ctx = await prepared_pool_when_ready(
+        settings.service_database_url(), prepare, min_size=2, max_size=20
+    )
+    try:
         metrics.watch_pool(spec.name, pool)
         yield ctx
     finally:

@@ -33,6 +33,7 @@ from typing import Any
 
 import asyncpg
 
+from xuncha_shared.db import SESSION_LOST
 from xuncha_shared.domain.principals import Principal
 
 __all__ = ["CHANNEL", "TokenCache"]
@@ -128,7 +129,7 @@ class TokenCache:
         while not stop.is_set():
             try:
                 await self._listen_once(pool, stop)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except SESSION_LOST as exc:
                 logger.warning(
                     "token revocations not heard (%s); tokens are looked up on every request",
                     exc,
