@@ -82,9 +82,8 @@ async def test_a_lock_session_left_mid_operation_is_let_go_and_the_lock_taken_ag
         stop.set()
 
     state = LeaderState()
-    await asyncio.wait_for(
-        run_as_leader(pool, "clues.relay", body, stop, state=state, interval=0.01), 5  # type: ignore[arg-type]
-    )
+    leading = run_as_leader(pool, "clues.relay", body, stop, state=state, interval=0.01)  # type: ignore[arg-type]
+    await asyncio.wait_for(leading, 5)
     assert ran == [1] and state.terms == 1
     assert len(pool.handed) == 2 and pool.released == pool.handed  # the broken one given back
 
