@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from xuncha_shared.auth.token_cache import TokenCache
+from xuncha_shared.auth.token_cache import CHANNEL, TokenCache
 from xuncha_shared.leadership import LeaderState, run_as_leader
 
 pytestmark = pytest.mark.unit
@@ -27,6 +27,9 @@ class _Conn:
     def __init__(self, fails: bool) -> None:
         self.fails = fails
         self.statements: list[str] = []
+        #: the callbacks registered now: each loop must remove what it added
+        self.on_termination: list[Any] = []
+        self.channels: list[str] = []
 
     async def fetchval(self, query: str, *args: Any, **kw: Any) -> Any:
         self.statements.append(query)
@@ -41,17 +44,18 @@ class _Conn:
         return "SELECT 1"
 
     def add_termination_listener(self, callback: Any) -> None:
-        pass
+        self.on_termination.append(callback)
 
     def remove_termination_listener(self, callback: Any) -> None:
-        pass
+        self.on_termination.remove(callback)
 
     async def add_listener(self, channel: str, callback: Any) -> None:
         if self.fails:
             raise MID_OPERATION
+        self.channels.append(channel)
 
     async def remove_listener(self, channel: str, callback: Any) -> None:
-        pass
+        self.channels.remove(channel)
 
     def is_closed(self) -> bool:
         return False
@@ -86,6 +90,10 @@ async def test_a_lock_session_left_mid_operation_is_let_go_and_the_lock_taken_ag
     await asyncio.wait_for(leading, 5)
     assert ran == [1] and state.terms == 1
     assert len(pool.handed) == 2 and pool.released == pool.handed  # the broken one given back
+    broken, sound = pool.handed
+    assert broken.statements[0].startswith("SELECT pg_try_advisory_lock")
+    assert sound.statements[0].startswith("SELECT pg_try_advisory_lock")
+    assert sound.on_termination == []  # the lock's watch on its session removed at the end
 
 
 class _ListenPool(_Pool):
@@ -115,6 +123,10 @@ async def test_the_token_cache_listener_outlives_a_connection_left_mid_operation
             await asyncio.sleep(0.01)
         assert cache.listening and len(pool.handed) == 2
         assert not task.done()
+        broken, sound = pool.handed
+        assert broken.channels == [] and sound.channels == [CHANNEL]
+        assert broken in pool.released  # the broken one given back
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
+    assert sound.channels == [] and sound.on_termination == []  # nothing left on it at the end

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import asyncpg
 import orjson
 
+from xuncha_shared.failures import dependency_unavailable
 from xuncha_shared.migrations import CORE_MIGRATIONS, Migration, apply_migrations
 
 CORE_SCHEMA = """
@@ -190,15 +191,6 @@ async def _reset_session(conn: asyncpg.Connection) -> None:
 START_WAIT_S = 60.0
 #: what a database that is down, restarting or recovering answers a new connection with
 _NOT_YET = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
-#: what a query on a connection raises when the database goes away under it (killed,
-#: restarting, shutting down): class 08 (connection exceptions, among them "closed in the
-#: middle of operation") and the shutdowns of class 57
-_GONE = (
-    *_NOT_YET,
-    asyncpg.PostgresConnectionError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-)
 
 T = TypeVar("T")
 
@@ -257,7 +249,8 @@ async def prepared_pool_when_ready(
     service's migrations and start-up reads). When the database goes away while ``prepare``
     runs (killed, restarting), the pool is dropped and both are tried again, within the same
     ``wait``: a copy started just before PostgreSQL was killed starts once it is back rather
-    than exiting. Anything else ``prepare`` raises closes the pool and is raised at once."""
+    than exiting (``failures.dependency_unavailable``, the judgment of a request's failure).
+    Anything else ``prepare`` raises closes the pool and is raised at once."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (START_WAIT_S if wait is None else wait)
     while True:
@@ -266,15 +259,13 @@ async def prepared_pool_when_ready(
         )
         try:
             return pool, await prepare(pool)
-        except _GONE as exc:
-            pool.terminate()  # its connections are lost: nothing to close politely
-            if loop.time() >= deadline:
+        except BaseException as exc:
+            pool.terminate()  # lost connections: nothing to close politely
+            # the database went away (killed, restarting): judged as a request's failure is
+            if not dependency_unavailable(exc) or loop.time() >= deadline:
                 raise
             log.warning("the database went away while starting (%s): starting again", exc)
             await asyncio.sleep(0.5)
-        except BaseException:
-            pool.terminate()
-            raise
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
