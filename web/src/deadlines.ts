@@ -28,3 +28,39 @@ export function deadlineListQuery(filter: DeadlineFilter, at: PageChoice): Query
   const state = filter.state === ATTENTION ? ATTENTION_STATES : filter.state === ALL ? undefined : [filter.state];
   return { jurisdiction: filter.jurisdiction || undefined, state, limit: at.size, offset: (at.page - 1) * at.size };
 }
+
+/** A deadline rule as GET /api/v1/rules lists it (one line per version). */
+export interface RuleVersion {
+  id: string;
+  version: number;
+  title_zh: string;
+  r_ids: string[];
+}
+
+/** What the list shows of a deadline's rule: its title and the R ids it implements, by id and
+ * version; a rule reporting does not list keeps its id (named by nothing better). */
+export interface RuleName {
+  title: string;
+  rIds: string;
+}
+
+export type RuleNames = Map<string, RuleName>;
+
+const ruleKey = (id: string, version: number) => `${id}@${version}`;
+
+/** The names of `rules` (GET /api/v1/rules) by id and version. */
+export function ruleNames(rules: readonly RuleVersion[]): RuleNames {
+  return new Map(rules.map((r) => [ruleKey(r.id, r.version), { title: r.title_zh, rIds: r.r_ids.join("、") }]));
+}
+
+/** The name of rule `id` version `version`: its own, else that of the rule's nearest earlier
+ * version, else the id itself. */
+export function ruleName(names: RuleNames, id: string, version: number): RuleName {
+  const own = names.get(ruleKey(id, version));
+  if (own) return own;
+  for (let v = version - 1; v >= 1; v--) {
+    const earlier = names.get(ruleKey(id, v));
+    if (earlier) return earlier;
+  }
+  return { title: id, rIds: "" };
+}

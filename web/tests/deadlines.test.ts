@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildUrl } from "../src/api/client";
-import { ALL, ATTENTION, deadlineListQuery } from "../src/deadlines";
+import { ALL, ATTENTION, deadlineListQuery, ruleName, ruleNames } from "../src/deadlines";
 
 // the list's query without its page (asserted on its own below)
 const url = (jurisdiction: string, state: string) => {
@@ -36,5 +36,20 @@ describe("期限预警's list query", () => {
   it("reads the whole history only under 全部", () => {
     expect(url("", ALL)).toBe("/api/v1/views/deadlines");
     expect(url("361002", ALL)).toBe("/api/v1/views/deadlines?jurisdiction=361002");
+  });
+});
+
+describe("期限预警's rule names", () => {
+  const names = ruleNames([
+    { id: "petition_acceptance_notice", version: 1, title_zh: "受理后15个工作日内告知", r_ids: ["R9"] },
+    { id: "petition_acceptance_notice", version: 2, title_zh: "受理后10个工作日内告知", r_ids: ["R9", "R10"] },
+  ]);
+  it("names a rule by its own version", () => {
+    expect(ruleName(names, "petition_acceptance_notice", 1)).toEqual({ title: "受理后15个工作日内告知", rIds: "R9" });
+    expect(ruleName(names, "petition_acceptance_notice", 2)).toEqual({ title: "受理后10个工作日内告知", rIds: "R9、R10" });
+  });
+  it("falls back to the rule's earlier version, then to its id", () => {
+    expect(ruleName(names, "petition_acceptance_notice", 3).title).toBe("受理后10个工作日内告知");
+    expect(ruleName(names, "walk_in_same_day", 1)).toEqual({ title: "walk_in_same_day", rIds: "" });
   });
 });
