@@ -66,12 +66,13 @@ export XUNCHA_PG_ADMIN_URL="postgresql://postgres:$(secret pg-postgres)@$PG_HOST
 export XUNCHA_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
 export XUNCHA_STATE_DIR="$STATE"
 TOKENS="$STATE/demo-tokens.json"
+OFFICE_TOKENS="$STATE/demo-office-tokens.json"
 
 has_subcommand() { "${XUNCHA[@]}" "$@" --help >/dev/null 2>&1; }
 
 if ! has_subcommand tokens demo; then
     warn "skipping demo tokens: \`xuncha tokens demo\` does not exist yet"
-elif [[ -s "$TOKENS" ]] && "$VENV/bin/python" - "$TOKENS" <<'PY'
+elif [[ -s "$TOKENS" && -s "$OFFICE_TOKENS" ]] && "$VENV/bin/python" - "$TOKENS" <<'PY'
 import json, sys
 from xuncha_shared.domain.principals import Role
 with open(sys.argv[1], encoding="utf-8") as f:

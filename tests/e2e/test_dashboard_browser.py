@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-from xuncha_shared.auth.demo import create_demo_tokens
+from xuncha_shared.auth.demo import create_demo_tokens, create_office_tokens
+from xuncha_shared.cli.demo.client import office_key
 from xuncha_shared.settings import SERVICES
 
 from bench.ports import free_port
@@ -152,12 +154,17 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     from xuncha_shared.cli.demo.rounds_data import demo_county_group_id
 
     running = old.running
+    databases = list(running.databases.values())
     tokens = await create_demo_tokens(
-        list(running.databases.values()),
+        databases,
         city="361000",
         county=LINCHUAN,
         group_id=demo_county_group_id(LINCHUAN),  # as ``xuncha tokens demo`` binds it
     )
+    # the other counties' offices, as ``xuncha tokens demo`` writes them and ``load_tokens``
+    # reads them: each county's work is recorded by its own office
+    offices = await create_office_tokens(databases, city="361000", county=LINCHUAN)
+    tokens |= {office_key(code): token for code, token in offices.items()}
     endpoints = Endpoints(**running.urls)
     summary = await load_demo(endpoints, tokens)
     plan = build_plan()
@@ -175,6 +182,26 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert city["clues_registered"] >= summary.petitions
     assert city["clues_transferred"] >= 52
     assert 0.5 < city["completion_rate"] < 0.95
+    # each county's petitions, units and pool members recorded by its own office
+    conn = await asyncpg.connect(running.databases["intake"])
+    try:
+        writers = dict(
+            await conn.fetch(
+                "SELECT jurisdiction, array_agg(DISTINCT actor->>'principal_id') FROM events"
+                " WHERE event_type IN ('intake.PetitionReceived', 'intake.UnitRegistered',"
+                " 'intake.TalentPoolMemberEnrolled') GROUP BY jurisdiction"
+            )
+        )
+    finally:
+        await conn.close()
+    for code, principals in writers.items():
+        if code == "361000":
+            assert "demo-city-admin" in principals
+        elif code == LINCHUAN:  # the demo county's (the module's own tests write there too)
+            assert "demo-county-admin" in principals and "demo-city-admin" not in principals
+        else:
+            assert principals == [f"demo-county-admin-{code}"], code
+    assert len(writers) == 12
     # step 7 (cli/demo/findings.py): the city's hearings are the seed's 11 / 3, 42 pointed
     findings = summary.findings
     assert findings.hearings["standing_committee"] == 11 + 11  # the city's 11, one per county

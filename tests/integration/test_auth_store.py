@@ -30,6 +30,7 @@ from xuncha_shared.auth.tokens import (
 from xuncha_shared.cli.demo.rounds_data import demo_county_group_id
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.db import create_pool
+from xuncha_shared.domain.jurisdictions import COUNTIES
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.dependencies import ensure_jurisdiction, make_auth_dependencies
 from xuncha_shared.http.problems import ProblemError
@@ -267,6 +268,17 @@ async def test_cli_demo_writes_tokens_valid_in_every_service(
     member = await TokenStore(service_pools["intake"]).resolve(tokens["group_member"])
     assert member is not None
     assert member.group_id == demo_county_group_id("361002")
+    # beside it, the office of each other county of the city (the demo load writes as them)
+    offices_file = out.parent / "demo-office-tokens.json"
+    assert stat.S_IMODE(offices_file.stat().st_mode) == 0o600
+    offices = json.loads(offices_file.read_text())
+    assert set(offices) == {c.code for c in COUNTIES} - {"361002"}
+    assert not any(t in stdout + stderr for t in offices.values())
+    for pool in service_pools.values():
+        for code, token in offices.items():
+            office = await TokenStore(pool).resolve(token)
+            assert office is not None
+            assert (office.role, office.jurisdiction) == (Role.COUNTY_ADMIN, code)
 
 
 async def test_cli_create_and_revoke(infra: Infra, service_pools: dict[str, asyncpg.Pool]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from xuncha_shared.auth.tokens import DbTarget, create_token_in
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.jurisdictions import is_city
 from xuncha_shared.domain.principals import Principal, Role
 
@@ -64,3 +65,29 @@ async def create_demo_tokens(
     for role, principal in demo_principals(city, county, group_id).items():
         tokens[role.value] = await create_token_in(targets, principal, label="demo")
     return tokens
+
+
+def demo_office_principals(city: str = "361000", county: str = "361002") -> dict[str, Principal]:
+    """The office (县委巡察办) of every other county of ``city`` the deployment knows, by county
+    code: the demo load records each county's own work (its petitions, clues, problems,
+    feedbacks and reports) as that county's office, as the offices do, rather than all of it as
+    the city's. ``county``'s office is ``demo_principals``' county admin."""
+    return {
+        j.code: Principal(
+            id=f"demo-county-admin-{j.code}", role=Role.COUNTY_ADMIN, jurisdiction=j.code
+        )
+        for j in jurisdictions.COUNTIES
+        if j.parent == city and j.code != county
+    }
+
+
+async def create_office_tokens(
+    pools_or_urls: Sequence[DbTarget], city: str = "361000", county: str = "361002"
+) -> dict[str, str]:
+    """One token per office of ``demo_office_principals``, each valid in every database given.
+    Returns ``{"361003": token, ...}``."""
+    targets = list(pools_or_urls)
+    return {
+        code: await create_token_in(targets, principal, label="demo")
+        for code, principal in demo_office_principals(city, county).items()
+    }

@@ -17,7 +17,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from xuncha_shared.auth.demo import create_demo_tokens
+from xuncha_shared.auth.demo import create_demo_tokens, create_office_tokens
 from xuncha_shared.auth.tokens import (
     AmbiguousTokenPrefix,
     TokenInfo,
@@ -29,6 +29,7 @@ from xuncha_shared.auth.tokens import (
     token_hash_prefix,
 )
 from xuncha_shared.cli.common import console, err_console, fail, run, services_option, settings
+from xuncha_shared.cli.demo.client import DEMO_OFFICES_FILE, DEMO_TOKENS_FILE
 from xuncha_shared.cli.demo.rounds_data import demo_county_group_id
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.domain.jurisdictions import city_of, is_city, is_valid_jurisdiction
@@ -36,7 +37,7 @@ from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Principal, Role
 
 app = typer.Typer(help="Bearer tokens (stored hashed in every service database).")
 
-DEMO_FILE = "demo-tokens.json"
+DEMO_FILE = DEMO_TOKENS_FILE
 
 _ROLE_HELP = ", ".join(f"{r.value} ({ROLE_LABELS_ZH[r]})" for r in Role)
 _DEPARTMENT_HELP = ", ".join(f"{d.value} ({DEPARTMENT_LABELS_ZH[d]})" for d in Department)
@@ -214,7 +215,9 @@ def demo(
         None, "--service", "-s", help="service database(s) to insert into (default: all four)"
     ),
 ) -> None:
-    """One token per role, valid in every service, written as {"role": "token"} (mode 0600)."""
+    """One token per role, valid in every service, written as {"role": "token"} (mode 0600);
+    beside it demo-office-tokens.json, one county office token per other county of the city
+    ({"county code": "token"}), with which the demo load records each county's own work."""
     if not is_city(city):
         raise fail(f"--city must be a city code ending in 00, not {city!r}")
     if not is_valid_jurisdiction(county) or is_city(county) or county[:4] != city[:4]:
@@ -223,14 +226,18 @@ def demo(
     path = out or _default_demo_path()
     # the group member's token is bound to the county's demo group, whose work it sees
     group_id = demo_county_group_id(county)
-    tokens = run(create_demo_tokens(_urls(services), city=city, county=county, group_id=group_id))
+    urls = _urls(services)
+    tokens = run(create_demo_tokens(urls, city=city, county=county, group_id=group_id))
+    offices = run(create_office_tokens(urls, city=city, county=county))
+    offices_path = path.parent / DEMO_OFFICES_FILE
     try:
         write_private_json(path, tokens)
+        write_private_json(offices_path, offices)
     except OSError as exc:
-        raise fail(f"cannot write {path}: {exc}", code=1) from None
+        raise fail(f"cannot write {exc.filename}: {exc.strerror}", code=1) from None
     console.print(
-        f"wrote {len(tokens)} demo tokens ({', '.join(tokens)}) to {path}, "
-        f"valid in {', '.join(services)}"
+        f"wrote {len(tokens)} demo tokens ({', '.join(tokens)}) to {path} and "
+        f"{len(offices)} county office tokens to {offices_path}, valid in {', '.join(services)}"
     )
 
 

@@ -15,6 +15,11 @@ import httpx
 from xuncha_shared.cli.common import settings
 
 DEMO_TOKENS_FILE = "demo-tokens.json"
+#: the other counties' offices' tokens, by county code (``xuncha tokens demo`` writes it beside
+#: ``DEMO_TOKENS_FILE``)
+DEMO_OFFICES_FILE = "demo-office-tokens.json"
+#: the county of the demo's ``county_admin`` (``xuncha tokens demo``'s default)
+DEMO_COUNTY = "361002"
 
 
 class DemoError(RuntimeError):
@@ -37,15 +42,34 @@ def state_dir() -> Path:
     return repo / ".xuncha" if (repo / "pyproject.toml").exists() else Path(".xuncha")
 
 
+def office_key(county: str) -> str:
+    """The key of a county office's token among the demo tokens (``load_tokens``)."""
+    return f"county_admin:{county}"
+
+
 def load_tokens(path: Path | None = None) -> dict[str, str]:
+    """The demo tokens by role, with the county offices' beside them (``office_key``) when
+    ``DEMO_OFFICES_FILE`` is there: without it the city office records the counties' work."""
     path = path or state_dir() / DEMO_TOKENS_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DemoError(f"{path} is missing: run `make up` or `xuncha tokens demo` first") from None
+    except ValueError as exc:
+        raise DemoError(f"{path} is not JSON: {exc}") from None
     if not isinstance(data, dict) or not {"city_admin", "department"} <= set(data):
         raise DemoError(f"{path} holds no city_admin and department tokens")
-    return {str(k): str(v) for k, v in data.items()}
+    tokens = {str(k): str(v) for k, v in data.items()}
+    offices_path = path.parent / DEMO_OFFICES_FILE
+    try:
+        offices = json.loads(offices_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return tokens
+    except ValueError as exc:
+        raise DemoError(f"{offices_path} is not JSON: {exc}") from None
+    if not isinstance(offices, dict):
+        raise DemoError(f"{offices_path} holds no county office tokens by county code")
+    return tokens | {office_key(str(code)): str(token) for code, token in offices.items()}
 
 
 #: how often one call may wait out a 429 before the load gives up
@@ -76,6 +100,14 @@ class DemoClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+    def writer(self, code: str) -> str:
+        """Who records the work of jurisdiction ``code``: the county's office when its token is
+        there (the demo county's is ``county_admin``, the others' ``office_key``), else the city
+        office (which may write for its counties)."""
+        if code == DEMO_COUNTY and "county_admin" in self.tokens:
+            return "county_admin"
+        return office_key(code) if office_key(code) in self.tokens else "city_admin"
 
     def _auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}

@@ -69,11 +69,6 @@ class LoadSummary:
     revisits: RevisitsSummary = field(default_factory=RevisitsSummary)
 
 
-def _writer_for(code: str, tokens: dict[str, str]) -> str:
-    """The county office's token for its own county when there is one, else the city's."""
-    return "county_admin" if code == "361002" and "county_admin" in tokens else "city_admin"
-
-
 async def _gather_limited(
     items: Sequence[Any], work: Callable[[Any], Awaitable[None]], advance: Callable[[], None]
 ) -> None:
@@ -129,7 +124,7 @@ class _Loader:
         return lambda: progress.advance(task_id)
 
     def writer(self, code: str) -> str:
-        return _writer_for(code, self.tokens)
+        return self.client.writer(code)
 
     async def record(self, p: PetitionPlan) -> None:
         body: dict[str, Any] = {

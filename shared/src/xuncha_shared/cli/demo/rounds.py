@@ -95,8 +95,9 @@ def _by_group(items: list[tuple[GroupPlan, str, date, str]]) -> list[list[Any]]:
 
 
 class RoundsLoader:
-    """Loads the term through intake's API with the city office's token (which writes for the
-    counties too)."""
+    """Loads the term through intake's API: the city office's plans, rounds and groups (it
+    writes for the counties too), each county's units and pool members by its own office when
+    its token is there (``DemoClient.writer``)."""
 
     def __init__(self, client: DemoClient, endpoints: Endpoints, seed: int) -> None:
         self.client = client
@@ -108,8 +109,10 @@ class RoundsLoader:
         self.county_members: dict[str, list[str]] = {}
         self.stationings: list[tuple[str, str, str, date]] = []  # (id, group, unit, ends_on)
 
-    async def post(self, path: str, body: Any = None, ok: Sequence[int] = (200, 201)) -> Any:
-        resp = await self.client.call("POST", f"{self.url}{path}", "city_admin", body, ok=ok)
+    async def post(
+        self, path: str, body: Any = None, ok: Sequence[int] = (200, 201), who: str = "city_admin"
+    ) -> Any:
+        resp = await self.client.call("POST", f"{self.url}{path}", who, body, ok=ok)
         return resp.json()
 
     async def present(self) -> bool:
@@ -120,7 +123,8 @@ class RoundsLoader:
 
     async def unit(self, item: tuple[str, str, str]) -> None:
         code, name, kind = item
-        await self.post("/units", {"jurisdiction": code, "name": name, "kind": kind}, (201, 409))
+        body = {"jurisdiction": code, "name": name, "kind": kind}
+        await self.post("/units", body, (201, 409), who=self.client.writer(code))
         self.summary.units += 1
 
     async def run(self, gather: Gather) -> RoundsSummary:
@@ -156,7 +160,8 @@ class RoundsLoader:
 
         async def enrol(item: tuple[int, dict[str, Any]]) -> None:
             index, body = item
-            ids[index] = (await self.post("/talent-pool/members", body))["id"]
+            who = self.client.writer(body["jurisdiction"])
+            ids[index] = (await self.post("/talent-pool/members", body, who=who))["id"]
             self.summary.members += 1
 
         await gather(list(enumerate(pool)), enrol, "巡察人才库 (intake)")
