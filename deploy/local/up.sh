@@ -139,6 +139,7 @@ echo "databases    postgresql://<svc>:<.xuncha/secrets/pg-<svc>>@$PG_HOST:$PG_PO
 echo "kafka        SASL/SCRAM-SHA-512 on $KAFKA_BOOTSTRAP, one user per service (.xuncha/secrets/kafka-<user>)"
 if [[ -s "$TOKENS" ]]; then
     echo "demo tokens  $TOKENS"
+    [[ -s "$OFFICE_TOKENS" ]] && echo "             $OFFICE_TOKENS   (the other counties' offices)"
 else
     echo "demo tokens  (none yet)"
 fi

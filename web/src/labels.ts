@@ -125,6 +125,14 @@ export const COUNTIES: Option[] = [
   ["361030", "广昌县"],
 ].map(([value, label]) => ({ value, label }));
 
+/** A unit's name as an example for a form of jurisdiction `code` (a city's units are named
+ *  市…, a county's after the county). */
+export function unitExample(code: string | null | undefined): string {
+  if (!code || code === CITY.code) return "市财政局";
+  const county = jurisdictionName(code);
+  return county === code ? "某县农业农村局" : `${county}农业农村局`;
+}
+
 export function jurisdictionName(code: string | null | undefined): string {
   if (!code) return "";
   if (code === CITY.code) return CITY.name;

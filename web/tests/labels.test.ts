@@ -1,10 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { areaLabel, jurisdictionName } from "../src/labels";
+import { areaLabel, jurisdictionName, unitExample } from "../src/labels";
 
 describe("area labels", () => {
   it("names the city's own row 市本级 in a breakdown by area, and the counties by name", () => {
     expect(areaLabel({ jurisdiction: "361000", name: "抚州市" })).toBe("市本级");
     expect(areaLabel({ jurisdiction: "361002", name: "临川区" })).toBe("临川区");
     expect(jurisdictionName("361000")).toBe("抚州市"); // elsewhere the city keeps its name
+  });
+});
+
+describe("a unit's name as a form's example", () => {
+  it("follows the jurisdiction chosen", () => {
+    expect(unitExample("361025")).toBe("乐安县农业农村局");
+    expect(unitExample("361000")).toBe("市财政局");
+    expect(unitExample("")).toBe("市财政局");
+    expect(unitExample("369999")).toBe("某县农业农村局");
   });
 });
