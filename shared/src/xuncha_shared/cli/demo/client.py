@@ -105,9 +105,13 @@ class DemoClient:
         """Who records the work of jurisdiction ``code``: the county's office when its token is
         there (the demo county's is ``county_admin``, the others' ``office_key``), else the city
         office (which may write for its counties)."""
-        if code == DEMO_COUNTY and "county_admin" in self.tokens:
-            return "county_admin"
-        return office_key(code) if office_key(code) in self.tokens else "city_admin"
+        if office_key(code) in self.tokens:
+            return office_key(code)
+        return (
+            "county_admin"
+            if code == DEMO_COUNTY and "county_admin" in self.tokens
+            else "city_admin"
+        )
 
     def _auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
