@@ -254,10 +254,15 @@ async def run(env: Env, params: DashboardParams, log: Callable[[str], None] = pr
         services = _Stack(workdir)
         stack.push_async_callback(services.stop)
         for service in SERVICES:
-            services.spawn(
-                service,
-                _service_env(env, service, dbs[service].url, db_prefix, topic_prefix, workdir),
+            service_env = _service_env(
+                env, service, dbs[service].url, db_prefix, topic_prefix, workdir
             )
+            # one principal posts 20 petitions/s and polls the view 50 times a second: the
+            # instrument, not a person, so the per-principal limit (600/minute) is raised; at
+            # that limit the polls were refused (429) for most of a run, and a petition counted
+            # as seen only when a poll was let through again (p99 38.9 s on 2026-12-03)
+            service_env["XUNCHA_RATE_LIMIT"] = "1000000/minute"
+            services.spawn(service, service_env)
         await services.wait_ready(params.startup_timeout)
         log(f"dashboard: {len(SERVICES)} services ready ({time.perf_counter() - started:.1f}s)")
 
@@ -356,6 +361,11 @@ async def run(env: Env, params: DashboardParams, log: Callable[[str], None] = pr
             )
         polls, poll_errors = poller.polls, poller.errors
         final_count = poller.count
+        if poll_errors:
+            log(
+                f"dashboard: {poll_errors} of {polls + poll_errors} polls failed "
+                "(the petitions they would have seen are counted late)"
+            )
 
     relay_poll_ms = Settings().relay_poll_ms
     metrics = [

@@ -63,6 +63,7 @@ async def test_quick_benchmark(infra, name: str) -> None:
     if name == "dashboard":  # the four services as processes: ~10 s
         assert result.info["lost"] == 0
         assert result.info["petitions"] > 0
+        assert result.info["poll_errors"] == 0  # never refused: the poll is the instrument
 
 
 def test_cli_quick_writes_results(infra, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
