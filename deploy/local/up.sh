@@ -67,12 +67,13 @@ export XUNCHA_KAFKA_BOOTSTRAP="$KAFKA_BOOTSTRAP"
 export XUNCHA_STATE_DIR="$STATE"
 TOKENS="$STATE/demo-tokens.json"
 OFFICE_TOKENS="$STATE/demo-office-tokens.json"
+UNIT_TOKENS="$STATE/demo-unit-tokens.json"
 
 has_subcommand() { "${XUNCHA[@]}" "$@" --help >/dev/null 2>&1; }
 
 if ! has_subcommand tokens demo; then
     warn "skipping demo tokens: \`xuncha tokens demo\` does not exist yet"
-elif [[ -s "$TOKENS" && -s "$OFFICE_TOKENS" ]] && "$VENV/bin/python" - "$TOKENS" <<'PY'
+elif [[ -s "$TOKENS" && -s "$OFFICE_TOKENS" && -s "$UNIT_TOKENS" ]] && "$VENV/bin/python" - "$TOKENS" <<'PY'
 import json, sys
 from xuncha_shared.domain.principals import Role
 with open(sys.argv[1], encoding="utf-8") as f:
@@ -140,6 +141,7 @@ echo "kafka        SASL/SCRAM-SHA-512 on $KAFKA_BOOTSTRAP, one user per service 
 if [[ -s "$TOKENS" ]]; then
     echo "demo tokens  $TOKENS"
     [[ -s "$OFFICE_TOKENS" ]] && echo "             $OFFICE_TOKENS   (the other counties' offices)"
+    [[ -s "$UNIT_TOKENS" ]] && echo "             $UNIT_TOKENS   (the city's units of the demo term)"
 else
     echo "demo tokens  (none yet)"
 fi

@@ -27,8 +27,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from xuncha_shared.auth.demo import create_demo_tokens, create_office_tokens
-from xuncha_shared.cli.demo.client import office_key
+from xuncha_shared.auth.demo import create_demo_tokens, create_office_tokens, create_unit_tokens
+from xuncha_shared.cli.demo.client import office_key, unit_key
+from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_unit_id
 from xuncha_shared.settings import SERVICES
 
 from bench.ports import free_port
@@ -165,6 +166,9 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     # reads them: each county's work is recorded by its own office
     offices = await create_office_tokens(databases, city="361000", county=LINCHUAN)
     tokens |= {office_key(code): token for code, token in offices.items()}
+    # and the city's units, which report on their own issues
+    units = await create_unit_tokens(databases, {demo_unit_id(n): "361000" for n in PLANNED})
+    tokens |= {unit_key(unit_id): token for unit_id, token in units.items()}
     endpoints = Endpoints(**running.urls)
     summary = await load_demo(endpoints, tokens)
     plan = build_plan()
@@ -202,6 +206,23 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
         else:
             assert principals == [f"demo-county-admin-{code}"], code
     assert len(writers) == 12
+    # the rectification reports of the city's nine units of round 5 by the units themselves
+    conn = await asyncpg.connect(running.databases["rectification"])
+    try:
+        reporters = await conn.fetch(
+            "SELECT f.payload->>'unit_id' AS unit_id, array_agg(DISTINCT r.actor->>'principal_id')"
+            " AS who FROM events r JOIN events f ON f.event_type = 'rectification.IssueFedBack'"
+            " AND f.payload->>'issue_id' = r.stream_id"
+            " WHERE r.event_type = 'rectification.RectificationReported'"
+            " AND f.payload->>'unit_id' IS NOT NULL GROUP BY 1"
+        )
+    finally:
+        await conn.close()
+    by_unit = {r["unit_id"]: r["who"] for r in reporters}
+    assert len(by_unit) >= 9
+    for unit_id, who in by_unit.items():
+        if unit_id in units:
+            assert who == [f"demo-unit-{unit_id}"], unit_id
     # step 7 (cli/demo/findings.py): the city's hearings are the seed's 11 / 3, 42 pointed
     findings = summary.findings
     assert findings.hearings["standing_committee"] == 11 + 11  # the city's 11, one per county

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from xuncha_shared.auth.tokens import DbTarget, create_token_in
 from xuncha_shared.contracts.common import Department
@@ -90,4 +90,30 @@ async def create_office_tokens(
     return {
         code: await create_token_in(targets, principal, label="demo")
         for code, principal in demo_office_principals(city, county).items()
+    }
+
+
+def demo_unit_principals(units: Mapping[uuid.UUID, str]) -> dict[uuid.UUID, Principal]:
+    """An inspected unit's principal for each of ``units`` (unit id -> its jurisdiction): the
+    demo load records each unit's rectification reports as the unit itself, as units report."""
+    return {
+        unit_id: Principal(
+            id=f"demo-unit-{unit_id}",
+            role=Role.INSPECTED_UNIT,
+            jurisdiction=jurisdiction,
+            unit_id=unit_id,
+        )
+        for unit_id, jurisdiction in units.items()
+    }
+
+
+async def create_unit_tokens(
+    pools_or_urls: Sequence[DbTarget], units: Mapping[uuid.UUID, str]
+) -> dict[str, str]:
+    """One token per unit of ``demo_unit_principals``, each valid in every database given.
+    Returns ``{"<unit id>": token, ...}``."""
+    targets = list(pools_or_urls)
+    return {
+        str(unit_id): await create_token_in(targets, principal, label="demo")
+        for unit_id, principal in demo_unit_principals(units).items()
     }

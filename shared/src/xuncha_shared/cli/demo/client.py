@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ DEMO_TOKENS_FILE = "demo-tokens.json"
 #: the other counties' offices' tokens, by county code (``xuncha tokens demo`` writes it beside
 #: ``DEMO_TOKENS_FILE``)
 DEMO_OFFICES_FILE = "demo-office-tokens.json"
+#: the city's units of the demo term, by unit id (``xuncha tokens demo`` writes it beside
+#: ``DEMO_TOKENS_FILE``)
+DEMO_UNITS_FILE = "demo-unit-tokens.json"
 #: the county of the demo's ``county_admin`` (``xuncha tokens demo``'s default)
 DEMO_COUNTY = "361002"
 
@@ -47,9 +51,30 @@ def office_key(county: str) -> str:
     return f"county_admin:{county}"
 
 
+def unit_key(unit_id: str) -> str:
+    """The key of an inspected unit's token among the demo tokens (``load_tokens``)."""
+    return f"inspected_unit:{unit_id}"
+
+
+def _beside(path: Path, name: str, key: Callable[[str], str], what: str) -> dict[str, str]:
+    """The tokens of file ``name`` beside ``path`` ({id: token}) under ``key(id)``; none when
+    the file is not there."""
+    extra_path = path.parent / name
+    try:
+        extra = json.loads(extra_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError as exc:
+        raise DemoError(f"{extra_path} is not JSON: {exc}") from None
+    if not isinstance(extra, dict):
+        raise DemoError(f"{extra_path} holds no {what}")
+    return {key(str(k)): str(token) for k, token in extra.items()}
+
+
 def load_tokens(path: Path | None = None) -> dict[str, str]:
-    """The demo tokens by role, with the county offices' beside them (``office_key``) when
-    ``DEMO_OFFICES_FILE`` is there: without it the city office records the counties' work."""
+    """The demo tokens by role, with the county offices' (``office_key``) and the units'
+    (``unit_key``) beside them when ``DEMO_OFFICES_FILE`` and ``DEMO_UNITS_FILE`` are there:
+    without them the city office records the counties' work and the units' reports."""
     path = path or state_dir() / DEMO_TOKENS_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -60,16 +85,9 @@ def load_tokens(path: Path | None = None) -> dict[str, str]:
     if not isinstance(data, dict) or not {"city_admin", "department"} <= set(data):
         raise DemoError(f"{path} holds no city_admin and department tokens")
     tokens = {str(k): str(v) for k, v in data.items()}
-    offices_path = path.parent / DEMO_OFFICES_FILE
-    try:
-        offices = json.loads(offices_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return tokens
-    except ValueError as exc:
-        raise DemoError(f"{offices_path} is not JSON: {exc}") from None
-    if not isinstance(offices, dict):
-        raise DemoError(f"{offices_path} holds no county office tokens by county code")
-    return tokens | {office_key(str(code)): str(token) for code, token in offices.items()}
+    offices = _beside(path, DEMO_OFFICES_FILE, office_key, "county office tokens by county code")
+    units = _beside(path, DEMO_UNITS_FILE, unit_key, "unit tokens by unit id")
+    return tokens | offices | units
 
 
 #: how often one call may wait out a 429 before the load gives up
@@ -112,6 +130,13 @@ class DemoClient:
             if code == DEMO_COUNTY and "county_admin" in self.tokens
             else "city_admin"
         )
+
+    def reporter(self, unit_id: uuid.UUID | None, code: str) -> str:
+        """Who records a rectification report of unit ``unit_id`` (intake's id, or ``None``
+        for a unit known by name only) of jurisdiction ``code``: the unit itself when its token
+        is there, else its office (``writer``)."""
+        key = unit_key(str(unit_id))
+        return key if unit_id is not None and key in self.tokens else self.writer(code)
 
     def _auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}

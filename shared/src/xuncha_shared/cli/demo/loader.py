@@ -196,8 +196,10 @@ class _Loader:
         ids = [uuid.UUID(x) for x in resp.json()["issue_ids"]]
         self.summary.feedbacks += 1
         self.summary.issues += len(ids)
+        # the unit reports on its own issues when its token is there, else its office for it
+        reporter = self.client.reporter(f.unit_id, f.jurisdiction)
         self.reports_planned.extend(
-            (issue_id, issue, who) for issue_id, issue in zip(ids, f.issues, strict=True)
+            (issue_id, issue, reporter) for issue_id, issue in zip(ids, f.issues, strict=True)
         )
 
     async def report(self, item: tuple[uuid.UUID, IssuePlan, str]) -> None:
