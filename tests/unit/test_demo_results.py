@@ -46,3 +46,21 @@ async def test_results_for_all_but_a_few_and_two_thirds_closed() -> None:
     assert dispositions <= {d for d, _ in results.DISPOSITIONS}
     assert {w for m, a, w, b in calls if a in ("acknowledge", "result")} == {"department"}
     assert {w for m, a, w, b in calls if a == "dispose"} == {"city_admin"}
+
+
+async def test_each_clue_is_closed_by_the_office_that_handles_it() -> None:
+    plan = build_plan()
+    clues = [(p, f"clue-{p.index}") for p in results.discipline_clues(plan.petitions)]
+    calls: list[tuple[str, str]] = []
+
+    async def call(method: str, url: str, who: str, body: Any = None, ok: Any = None) -> None:
+        calls.append((url.rsplit("/", 2)[-2], who))
+
+    await results.results(call, "http://clues", clues, lambda code: f"office:{code}")
+    by_clue = {p.index: p for p, _ in clues}
+    closed = [(clue, who) for clue, who in calls if who.startswith(("office:", "city_admin"))]
+    assert closed
+    for clue, who in closed:
+        p = by_clue[int(clue.removeprefix("clue-"))]
+        assert who == ("city_admin" if p.needs_escalation else f"office:{p.jurisdiction}")
+    assert {who for _, who in closed} > {"office:361002"}  # the counties' offices among them

@@ -304,7 +304,7 @@ class _Loader:
             for p in results.discipline_clues(plan.petitions)
         ]
         summary.acknowledged_clues, summary.results, summary.disposed = await results.results(
-            self.client.call, self.endpoints.clues, plan_clues
+            self.client.call, self.endpoints.clues, plan_clues, self.writer
         )
         # R3 overdue on the deadline worker's first ticks (补录: their transfer letters are old)
         summary.paper_transfers = await load_paper_transfers(

@@ -72,13 +72,21 @@ def _disposition(index: int) -> str:
     return rng.choices(names, [w for _, w in DISPOSITIONS])[0]
 
 
+def _city_office(_jurisdiction: str) -> str:
+    return "city_admin"
+
+
 async def results(
-    call: Call, clues_url: str, plan: list[tuple[PetitionPlan, str]]
+    call: Call,
+    clues_url: str,
+    plan: list[tuple[PetitionPlan, str]],
+    writer: Callable[[str], str] = _city_office,
 ) -> tuple[int, int, int]:
     """For the discipline commission's clues ``plan`` ((plan, clue id) in order): sign for
     each (directly; a feed 签收 may have been first: 409 is fine), report the result of all but
-    the last ``WITHOUT_RESULT``, close two thirds of those. Returns (acknowledged, results,
-    disposed)."""
+    the last ``WITHOUT_RESULT``, close two thirds of those — each by the office that handles
+    the clue: the city's when it was escalated, else ``writer(jurisdiction)`` (its county's
+    office, ``DemoClient.writer``). Returns (acknowledged, results, disposed)."""
     today = datetime.now(UTC).astimezone(CST).date().isoformat()
     acked = reported = disposed = 0
     for n, (p, clue_id) in enumerate(plan):
@@ -97,6 +105,7 @@ async def results(
         reported += 1
         if n % 3 != 2:
             note = {"note": "办理结果符合规定，予以办结"}
-            await call("POST", f"{url}/dispose", "city_admin", note, ok=(200, 409))
+            office = "city_admin" if p.needs_escalation else writer(p.jurisdiction)
+            await call("POST", f"{url}/dispose", office, note, ok=(200, 409))
             disposed += 1
     return acked, reported, disposed
