@@ -38,7 +38,9 @@ async def test_results_for_all_but_a_few_and_two_thirds_closed() -> None:
     async def call(method: str, url: str, who: str, body: Any = None, ok: Any = None) -> None:
         calls.append((method, url.rsplit("/", 1)[-1], who, body))
 
-    acked, reported, disposed = await results.results(call, "http://clues", clues)
+    acked, reported, disposed = await results.results(
+        call, "http://clues", clues, lambda code: "city_admin"
+    )
     assert acked == len(clues)
     assert reported == len(clues) - results.WITHOUT_RESULT
     assert 0 < disposed < reported

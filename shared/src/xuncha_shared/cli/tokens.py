@@ -37,8 +37,6 @@ from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Principal, Role
 
 app = typer.Typer(help="Bearer tokens (stored hashed in every service database).")
 
-DEMO_FILE = DEMO_TOKENS_FILE
-
 _ROLE_HELP = ", ".join(f"{r.value} ({ROLE_LABELS_ZH[r]})" for r in Role)
 _DEPARTMENT_HELP = ", ".join(f"{d.value} ({DEPARTMENT_LABELS_ZH[d]})" for d in Department)
 
@@ -186,7 +184,7 @@ def create(
 
 
 def _default_demo_path() -> Path:
-    return Path(settings().state_dir or ".xuncha") / DEMO_FILE
+    return Path(settings().state_dir or ".xuncha") / DEMO_TOKENS_FILE
 
 
 def write_private_json(path: Path, data: object) -> None:
@@ -207,7 +205,10 @@ def write_private_json(path: Path, data: object) -> None:
 @app.command()
 def demo(
     out: Path | None = typer.Option(
-        None, "--out", "-o", help=f"JSON file to write (default: $XUNCHA_STATE_DIR/{DEMO_FILE})"
+        None,
+        "--out",
+        "-o",
+        help=f"JSON file to write (default: $XUNCHA_STATE_DIR/{DEMO_TOKENS_FILE})",
     ),
     city: str = typer.Option("361000", "--city", help="city code of the demo principals"),
     county: str = typer.Option("361002", "--county", help="county code of the demo principals"),

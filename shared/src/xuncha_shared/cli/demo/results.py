@@ -72,15 +72,11 @@ def _disposition(index: int) -> str:
     return rng.choices(names, [w for _, w in DISPOSITIONS])[0]
 
 
-def _city_office(_jurisdiction: str) -> str:
-    return "city_admin"
-
-
 async def results(
     call: Call,
     clues_url: str,
     plan: list[tuple[PetitionPlan, str]],
-    writer: Callable[[str], str] = _city_office,
+    writer: Callable[[str], str],
 ) -> tuple[int, int, int]:
     """For the discipline commission's clues ``plan`` ((plan, clue id) in order): sign for
     each (directly; a feed 签收 may have been first: 409 is fine), report the result of all but
