@@ -3,7 +3,9 @@ the four services as real processes behind this module's own nginx: the city off
 round and assigns its units, forms a group from the pool (a recusal is flagged in the picker and
 the service's refusal is explained, naming the member and the ground), stations the group
 (15 working days), a member of the group records a talk with its own token, the round's live
-statistics count it and the coverage chart shows the term's rate.
+statistics count it and the coverage chart shows the term's rate; a form sent incomplete has
+each field the service names marked (the round's dates, the term plan's), and the 五年规划 tab
+lists the plans adopted for its term.
 
 Screenshots go to test-artifacts/workbench/ (rounds-*.png).
 """
@@ -159,6 +161,12 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.fill("#r-filter-term", str(TERM))
     await page.click("#r-new")
     await page.wait_for_selector("#round-form")
+    # sent without its dates, the service's refusal marks both date fields, not only the summary
+    await page.click("#r-submit")
+    await page.locator("#round-form .el-form-item__error").nth(1).wait_for()
+    marked = await page.locator("#round-form .el-form-item.is-error label").all_inner_texts()
+    assert marked == ["开始日期", "结束日期"], marked
+    assert await page.locator("#round-form .el-form-item__error").all_inner_texts() == ["必填"] * 2
     await page.fill("#r-term", str(TERM))
     await page.keyboard.press("Tab")
     await page.fill("#r-no", "1")
@@ -254,4 +262,16 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
         await page.wait_for_timeout(1000)
     assert "规划 3 个，已巡察 1 个" in await page.inner_text("#coverage-city")
     await shot(page, "coverage-chart")
+    # the 五年规划 tab lists the plans adopted for the term its form names
+    await page.click("#tab-term")
+    await page.fill("#t-term", str(TERM))
+    await page.keyboard.press("Tab")
+    plans = page.locator("#term-plan-table tbody tr", has_text="抚州市")
+    await plans.wait_for()
+    assert "3" in await plans.inner_text()
+    await page.click("#t-submit")  # nothing filled in but the term: each field it needs marked
+    await page.locator("#term-form .el-form-item.is-error").nth(1).wait_for()
+    marked = await page.locator("#term-form .el-form-item.is-error label").all_inner_texts()
+    assert {"起始日期", "结束日期"} <= set(marked), marked
+    await shot(page, "term-plan-refused")
     assert page.errors == [] and member.errors == []

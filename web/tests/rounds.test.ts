@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recusalHints, roundLabel, type PoolMember, type Unit } from "../src/rounds";
+import { recusalHints, roundLabel, roundState, type PoolMember, type Unit } from "../src/rounds";
 
 const units = new Map<string, Unit>([
   ["u1", { id: "u1", jurisdiction: "361002", name: "临川区审计局", kind: "county_department" }],
@@ -44,5 +44,13 @@ describe("rectification's pages name a round", () => {
   it("by the start of its id before that (or without a name)", () => {
     expect(roundLabel("0195a3b4-0000-7000-8000-000000000000", null)).toBe("轮次 0195a3b4…");
     expect(roundLabel("0195a3b4-0000-7000-8000-000000000000")).toBe("轮次 0195a3b4…");
+  });
+});
+
+describe("roundState", () => {
+  it("tells a round past its end date that was never closed from a running one", () => {
+    expect(roundState({ closed: false, ends_on: "2026-01-23" }, "2026-12-03")).toEqual({ label: "已到期未结束", tag: "warning" });
+    expect(roundState({ closed: false, ends_on: "2026-12-03" }, "2026-12-03")).toEqual({ label: "进行中", tag: "success" });
+    expect(roundState({ closed: true, ends_on: "2026-01-23" }, "2026-12-03")).toEqual({ label: "已结束", tag: "info" });
   });
 });

@@ -80,6 +80,10 @@ const TYPE_ZH: Record<string, string> = {
   uuid_parsing: "编号格式不正确",
   datetime_from_date_parsing: "日期格式不正确",
   datetime_parsing: "日期格式不正确",
+  date_parsing: "日期格式不正确",
+  date_from_datetime_parsing: "日期格式不正确",
+  date_from_datetime_inexact: "日期格式不正确",
+  date_type: "日期格式不正确",
 };
 
 /** One field error in Chinese. */
