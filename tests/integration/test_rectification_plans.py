@@ -5,7 +5,8 @@ service's composition in this process, real bearer tokens, the service's clock m
   is accepted; the hearing (as the ``rectification.hearings`` consumer records it) opens it;
 - a unit token sees only its own plan and issues (404 otherwise), the unit alone submits;
 - evidence: the type is read from the bytes (a renamed file is refused), DOCX and XLSX too;
-- a long-term issue closes out only with its lasting mechanism and stays watched;
+- a long-term issue closes out only with its lasting mechanism and stays watched; once closed
+  out it is no longer supervised (409), but may still get a red-line warning (R20);
 - task due dates (R1) and the progress-report cadence (R15) fire once each as events;
 - a supervision's due date (R4) fires once for each supervised issue not reported done;
 - the issues and plans name their round (临川区第4届第5轮巡察) once the ``rectification.rounds``
@@ -222,6 +223,28 @@ async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
     again = await post(svc, f"/api/v1/rectifications/{long_issue}/close-out", "county", json={})
     assert again.status_code == 409
     assert "已对账销号" in again.json()["detail"]
+    # nothing is left to supervise on a closed issue (409), but a red-line warning may still
+    # follow it (R20: rectification found fake afterwards)
+    supervise = {
+        "unit_id": str(UNIT),
+        "issue_ids": [long_issue],
+        "kind": "key",
+        "note": "重点督办（测试）",
+        "due_on": (NOW.date() + timedelta(days=10)).isoformat(),
+    }
+    r = await post(svc, "/api/v1/supervisions", "county", json=supervise)
+    assert r.status_code == 409
+    assert "已对账销号，无需督办" in r.json()["detail"] and long_issue in r.json()["detail"]
+    r = await post(svc, "/api/v1/supervisions", "county", json={**supervise, "issue_ids": issues})
+    assert r.status_code == 409  # one closed issue among them: none is supervised
+    assert long_issue in r.json()["detail"] and issues[0] not in r.json()["detail"]
+    r = await post(
+        svc,
+        f"/api/v1/units/{UNIT}/red-line-warnings",
+        "county",
+        json={"issue_ids": [long_issue], "finding": "false", "note": "回头看发现虚假整改"},
+    )
+    assert r.status_code == 201, r.text
 
 
 async def test_task_due_dates_and_the_progress_cadence_fire_once(svc: InProcessService) -> None:

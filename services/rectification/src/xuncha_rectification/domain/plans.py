@@ -227,6 +227,8 @@ class UnitIssues:
     jurisdiction: str
     unit: str
     issue_ids: frozenset[UUID]
+    #: those of ``issue_ids`` closed out (对账销号): nothing left to supervise
+    closed_ids: frozenset[UUID] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -270,13 +272,22 @@ def _own_issues(unit: UnitIssues, issue_ids: tuple[UUID, ...]) -> list[UUID]:
 def decide_supervise(unit: UnitIssues, cmd: Supervise, today: date) -> list[EventPayload]:
     if cmd.due_on < today:
         raise InvalidCommand(f"督办时限不能早于今天 / due_on {cmd.due_on} is in the past")
+    issue_ids = _own_issues(unit, cmd.issue_ids)
+    closed = [i for i in issue_ids if i in unit.closed_ids]
+    if closed:
+        # a red-line warning may still follow a closed issue (R20: rectification found fake
+        # afterwards, e.g. by a revisit); supervision orders work that a close-out has ended
+        raise RuleViolation(
+            f"问题已对账销号，无需督办 / issues closed out are not supervised: "
+            f"{', '.join(str(i) for i in closed)}"
+        )
     return [
         SupervisionOrdered(
             supervision_id=cmd.supervision_id,
             jurisdiction=unit.jurisdiction,
             unit_id=unit.unit_id,
             unit=unit.unit,
-            issue_ids=_own_issues(unit, cmd.issue_ids),
+            issue_ids=issue_ids,
             kind=cmd.kind,
             note=cmd.note,
             due_on=cmd.due_on,

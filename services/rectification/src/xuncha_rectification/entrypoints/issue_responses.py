@@ -351,4 +351,5 @@ async def unit_issues(
         jurisdiction=rows[0].jurisdiction,
         unit=rows[0].unit,
         issue_ids=frozenset(r.issue_id for r in rows),
+        closed_ids=frozenset(r.issue_id for r in rows if r.status == IssueStatus.CLOSED_OUT),
     )
