@@ -189,9 +189,20 @@ def city_groups() -> list[GroupPlan]:
     return out
 
 
+#: given names of the pool's synthetic members: with ``SURNAMES``, a name for each of the first
+#: ``len(SURNAMES) * len(POOL_GIVEN)`` members, none twice (``person_name``)
+POOL_GIVEN = (
+    *GIVEN, "晓东", "卫国", "淑芬", "红梅", "德明", "玉兰", "振华", "金凤", "永康", "慧敏",
+    "建军", "丽娟", "国庆", "雪梅", "志刚", "秋菊", "宏伟", "美玲", "伟民", "素琴",
+    "明辉", "爱萍", "正阳", "婷婷", "立新", "春燕", "学军", "静怡", "长青",
+)  # fmt: skip
+
+
 def person_name(i: int) -> str:
-    """A synthetic pool member's name (演示数据)."""
-    return f"{SURNAMES[i % len(SURNAMES)]}{GIVEN[(i * 7) % len(GIVEN)]}{i % 97:02d}"
+    """The ``i``-th pool member's name (演示数据): surname and given name both vary, so names
+    look like people's and no two of the demo's members share one."""
+    given = POOL_GIVEN[(i // len(SURNAMES)) % len(POOL_GIVEN)]
+    return f"{SURNAMES[i % len(SURNAMES)]}{given}"
 
 
 def member_body(i: int, code: str, home: UUID, source: str, rng: random.Random) -> dict[str, Any]:
