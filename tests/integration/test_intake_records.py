@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -20,8 +21,10 @@ import pytest
 from xuncha_clues.bootstrap import SPEC as CLUES
 from xuncha_intake.bootstrap import SPEC as INTAKE
 from xuncha_reporting.bootstrap import SPEC as REPORTING
+from xuncha_reporting.domain.lifecycle import coverage_warning
 from xuncha_shared import provision
 from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.contracts.clues import ClueRegistered, clue_id_for_record
 from xuncha_shared.http.app import create_app
 from xuncha_shared.relay import OutboxRelay
@@ -366,6 +369,10 @@ async def test_coverage_reaches_exactly_the_planned_figure(stack: Stack) -> None
     assert row(doc)["planned"] == 2
     assert row(doc)["inspected"] == 0  # stationed, not ended
     assert row(doc)["rate"] == 0.0
+    # the plan's dates and R6's watch: the days left of the term on the service's day
+    today = local_day(datetime.now(UTC))
+    assert (row(doc)["starts_on"], row(doc)["ends_on"]) == ("2022-01-01", "2027-12-31")
+    assert (row(doc)["days_left"], row(doc)["warning"]) == coverage_warning("2027-12-31", 2, today)
     await stack.ok("county", f"/stationings/{stationings[0]['id']}/end", {"ended_on": "2026-09-28"})
     doc = await eventually(stack, "/views/coverage?term_no=3", lambda d: row(d)["inspected"] == 1)
     assert row(doc)["rate"] == 50.0

@@ -22,9 +22,10 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: made on paper (``ClueTransferred`` v2 ``transferred_on``, 补录 R26), 12 = the deadline rows
 #: closed by other rows (a task or supervision by its issue's marks, an R15 cadence by its
 #: stationing's end) written by the projection (``deadlines.closed_*``), so that the open
-#: deadlines are read without the history. A projection of an older version is rebuilt from the
-#: history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 12
+#: deadlines are read without the history, 13 = a term plan's dates kept (its coverage warned in
+#: the term's last year, R6). A projection of an older version is rebuilt from the history when
+#: the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 13
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -4,11 +4,17 @@ and a round's statistics with the sentence an office writes in its round summary
 A planned unit counts as inspected when a stationing at it ended in a group of a round of the
 same term and jurisdiction. Rates are percentages rounded half up to two decimals
 (31 of 42 → 73.81).
+
+R6 (全覆盖 within the term) is watched, not enforced: a jurisdiction whose term ends within
+``COVERAGE_WARNING_DAYS`` with units not yet inspected is warned yellow (临近届末), one whose
+term has ended so is red (届末未全覆盖); a plan adopted before its dates were kept (projection
+version 12 and older, rebuilt since) has none and is never warned.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -33,6 +39,9 @@ ROUND_KINDS = (
 )
 
 TALENT_POOL_KINDS = ("pool_member", "pool_retired", "evaluation", "group", "round")
+
+#: R6: the last year of a term, in which units left uninspected are warned (临近届末)
+COVERAGE_WARNING_DAYS = 365
 
 CATEGORIES_ZH = {
     "further_inquiry": "进一步了解关注类",
@@ -67,9 +76,24 @@ def inspected_units(docs: Docs, term_no: int) -> dict[str, set[str]]:
     return out
 
 
-def coverage(docs: Docs, term_no: int, scope: str) -> dict[str, Any]:
+def coverage_warning(ends_on: str | None, left: int, today: date) -> tuple[int | None, str | None]:
+    """R6: the days left of a term ending ``ends_on`` (ISO date; None when not known) on
+    ``today``, and its warning with ``left`` units not yet inspected: None, "yellow" in the
+    term's last ``COVERAGE_WARNING_DAYS`` days, "red" once it has ended."""
+    if ends_on is None:
+        return None, None
+    days_left = (date.fromisoformat(ends_on) - today).days
+    if left == 0:
+        return days_left, None
+    if days_left < 0:
+        return days_left, "red"
+    return days_left, "yellow" if days_left <= COVERAGE_WARNING_DAYS else None
+
+
+def coverage(docs: Docs, term_no: int, scope: str, today: date) -> dict[str, Any]:
     """全覆盖 of term ``term_no``: per jurisdiction with a term plan, the units planned, inspected
-    and not yet inspected (the drill-down), and under ``city`` the total over all of them, named
+    and not yet inspected (the drill-down), the term's dates, the days left on ``today`` and its
+    R6 warning (``coverage_warning``), and under ``city`` the total over all of them, named
     for ``scope``: the city for a city-wide reader, the county a county office sees (whose
     ``docs`` hold only its own county: its total is not the city's)."""
     units = docs.get("unit", {})
@@ -81,6 +105,7 @@ def coverage(docs: Docs, term_no: int, scope: str) -> dict[str, Any]:
         code = plan["jurisdiction"]
         planned = list(dict.fromkeys(plan["unit_ids"]))
         done = [u for u in planned if u in inspected.get(code, set())]
+        days_left, warning = coverage_warning(plan.get("ends_on"), len(planned) - len(done), today)
         rows.append(
             {
                 "jurisdiction": code,
@@ -89,6 +114,10 @@ def coverage(docs: Docs, term_no: int, scope: str) -> dict[str, Any]:
                 "planned": len(planned),
                 "inspected": len(done),
                 "rate": rate(len(done), len(planned)),
+                "starts_on": plan.get("starts_on"),
+                "ends_on": plan.get("ends_on"),
+                "days_left": days_left,
+                "warning": warning,
                 "not_inspected": [
                     {"unit_id": u, "name": units.get(u, {}).get("name", u)}
                     for u in planned

@@ -112,7 +112,9 @@ def lifecycle_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[D
         case UnitRegistered():
             return [doc("unit", payload.unit_id, {"name": payload.name, "kind": payload.kind})]
         case TermPlanAdopted():
-            body = payload.model_dump(mode="json", include={"term_no", "unit_ids"})
+            body = payload.model_dump(
+                mode="json", include={"term_no", "starts_on", "ends_on", "unit_ids"}
+            )
             return [doc("term_plan", f"{payload.jurisdiction}/{payload.term_no}", body)]
         case RoundPlanned():
             body = payload.model_dump(mode="json", exclude={"round_id", "jurisdiction"})

@@ -13,6 +13,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.http.problems import not_found
@@ -63,15 +64,17 @@ def lifecycle_router(
     ) -> Response:
         """全覆盖: per jurisdiction and for the city, units planned in the term, units inspected
         (a stationing ended in a round of the term) and the rate in percent (two decimals), with
-        the units not yet inspected. A county office sees its own county, and its ``city``
-        total is its county's, named so."""
+        the units not yet inspected, the term's dates, the days left and R6's warning (yellow in
+        the term's last year, red once it has ended, while units are left). A county office sees
+        its own county, and its ``city`` total is its county's, named so."""
         pattern = _scope_pattern(principal)
         scope = linked_view_scope(principal, None) or principal.city  # the total's name
-        key = (pattern, term_no)  # the pattern decides the scope
+        today = local_day(ctx.now())  # R6's warning counts the days left from it
+        key = (pattern, term_no, today)  # the pattern decides the scope
 
         async def read(conn: asyncpg.Connection, _: Generation) -> bytes:
             docs = await tables.docs(conn, COVERAGE_KINDS, pattern)
-            return json_bytes(coverage(docs, term_no, scope))
+            return json_bytes(coverage(docs, term_no, scope, today))
 
         # kept as its JSON, as the linked view is: encoding the same document again for every
         # request cost more than the rest of it
