@@ -262,7 +262,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
         await page.wait_for_timeout(1000)
     assert "规划 3 个，已巡察 1 个" in await page.inner_text("#coverage-city")
     # the term's dates beside its rate; years before its end, no R6 warning
-    city_row = page.locator("#coverage-table tbody tr", has_text="抚州市")
+    city_row = page.locator("#coverage-table tbody tr", has_text="市本级")
     assert "2026-01-01 至 2030-12-31" in await city_row.inner_text()
     assert await city_row.locator(".cov-warning").count() == 0
     await shot(page, "coverage-chart")
@@ -270,7 +270,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#tab-term")
     await page.fill("#t-term", str(TERM))
     await page.keyboard.press("Tab")
-    plans = page.locator("#term-plan-table tbody tr", has_text="抚州市")
+    plans = page.locator("#term-plan-table tbody tr", has_text="市本级")
     await plans.wait_for()
     assert "3" in await plans.inner_text()
     await page.click("#t-submit")  # nothing filled in but the term: each field it needs marked

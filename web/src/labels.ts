@@ -139,6 +139,13 @@ export function jurisdictionName(code: string | null | undefined): string {
   return COUNTIES.find((c) => c.value === code)?.label ?? code;
 }
 
+/** The 地区 of a record in a table: the city's own records are 市本级 (as 总览 and the
+ *  jurisdiction pickers name them: the city as a whole is its counties too), a county's its
+ *  name. */
+export function areaName(code: string | null | undefined): string {
+  return code === CITY.code ? "市本级" : jurisdictionName(code);
+}
+
 /** A row of a per-area breakdown (counties beside the city): the city's own row is 市本级, as
  *  总览 names it; the city as a whole is its total. */
 export function areaLabel(row: { jurisdiction: string; name: string }): string {

@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { areaLabel, jurisdictionName, unitExample } from "../src/labels";
+import { areaLabel, areaName, jurisdictionName, unitExample } from "../src/labels";
 
 describe("area labels", () => {
   it("names the city's own row 市本级 in a breakdown by area, and the counties by name", () => {
     expect(areaLabel({ jurisdiction: "361000", name: "抚州市" })).toBe("市本级");
     expect(areaLabel({ jurisdiction: "361002", name: "临川区" })).toBe("临川区");
     expect(jurisdictionName("361000")).toBe("抚州市"); // elsewhere the city keeps its name
+  });
+
+  it("names a record's area in a table as the pickers do: the city's own records 市本级", () => {
+    expect(areaName("361000")).toBe("市本级");
+    expect(areaName("361025")).toBe("乐安县");
+    expect(areaName(null)).toBe("");
   });
 });
 
