@@ -230,6 +230,7 @@ EVERY_CHANNEL: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("symposium", {"meetings": 2, "participants": 26}, "intake.SymposiumHeld"),
     ("site_check", {"checks": 3}, "intake.SiteCheckConducted"),
+    ("field_visit", {"sites": 4, "persons_heard": 36}, "intake.FieldVisitRecorded"),
     ("records_review", {"items": 85}, "intake.RecordsReviewed"),
     (
         "personal_matters_check",
@@ -435,6 +436,18 @@ async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> No
     await stack.ok(
         "county", "/intake-records", record(ids, "symposium", meetings=1, participants=9)
     )
+    for sites, persons in ((3, 27), (2, 14)):  # 走访调研: villages and service windows
+        await stack.ok(
+            "group",
+            "/intake-records",
+            record(ids, "field_visit", sites=sites, persons_heard=persons),
+        )
+    refused = await stack.intake.post(
+        "/api/v1/intake-records",
+        json=record(ids, "field_visit", sites=-1, persons_heard=3),
+        headers=stack.auth("group"),
+    )
+    assert refused.status_code == 422, refused.text
     referral = await stack.ok(
         "county",
         "/intake-records",
@@ -516,6 +529,7 @@ async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> No
     assert stats["surveys"]["questionnaire"] == {"issued": 300, "returned": 288}
     assert stats["surveys"]["democratic_appraisal"] == {"issued": 0, "returned": 0}
     assert stats["symposia"] == {"meetings": 3, "participants": 35}
+    assert stats["field_visits"] == {"sites": 5, "persons_heard": 41}
     assert stats["referrals_by_source"] == {"audit": 3}
     assert stats["clues"] == 4  # three from records, one from the petition
     assert stats["clues_by_category"] == {"further_inquiry": 1, "inquiry": 1, "reference": 1}
@@ -524,7 +538,7 @@ async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> No
     summary = stats["summary_zh"]
     assert f"个别谈话{expected_talks}人次" in summary
     assert "发放民主测评、民主评议、问卷调查各160份、0份、300份" in summary
-    assert "召开座谈会3场（35人参加）" in summary
+    assert "召开座谈会3场（35人参加），走访调研5处（走访群众、服务对象41人次），" in summary
     assert "受理信访举报1件次" in summary
     assert "进一步了解关注类1件、了解关注类1件、参考类1件" in summary
     assert "已移交1件" in summary

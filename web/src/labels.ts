@@ -47,6 +47,7 @@ export const VERIFY_METHODS: Record<string, string> = {
 export const SOURCE_CHANNELS: Record<string, string> = {
   individual_talk: "个别谈话",
   site_check: "明察暗访",
+  field_visit: "走访调研",
   records_review: "调阅资料",
   symposium: "座谈会",
   survey: "民主测评/问卷调查",

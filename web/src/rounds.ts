@@ -49,6 +49,7 @@ export const RECORD_KINDS: Record<string, string> = {
   survey: "民主测评/民主评议/问卷调查",
   symposium: "座谈会",
   site_check: "明察暗访",
+  field_visit: "走访调研",
   records_review: "调阅资料",
   personal_matters_check: "个人有关事项抽查",
   referral: "移交材料",

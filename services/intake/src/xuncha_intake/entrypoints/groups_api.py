@@ -146,9 +146,9 @@ class ClueIn(_In):
 
 class RecordIn(BaseModel):
     """The fields every channel shares; the kind's own fields (``talks``, ``survey``,
-    ``copies_issued``, ``copies_returned``, ``meetings``, ``participants``, ``checks``,
-    ``items``, ``cadres_checked``, ``discrepancies``, ``source``) are checked against the
-    kind's event contract."""
+    ``copies_issued``, ``copies_returned``, ``meetings``, ``participants``, ``checks``, ``sites``,
+    ``persons_heard``, ``items``, ``cadres_checked``, ``discrepancies``, ``source``) are checked
+    against the kind's event contract."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 

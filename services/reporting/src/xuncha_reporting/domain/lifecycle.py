@@ -172,6 +172,9 @@ def round_statistics(docs: Docs, round_id: str) -> dict[str, Any] | None:
             referrals[r["source"]] += r["items"]
         elif r["kind"] == "site_check":
             other["site_checks"] += r["checks"]
+        elif r["kind"] == "field_visit":
+            other["field_visit_sites"] += r["sites"]
+            other["field_visit_persons"] += r["persons_heard"]
         elif r["kind"] == "records_review":
             other["records_reviewed"] += r["items"]
         elif r["kind"] == "personal_matters_check":
@@ -214,6 +217,10 @@ def round_statistics(docs: Docs, round_id: str) -> dict[str, Any] | None:
         "surveys_issued": sum(s["issued"] for s in surveys.values()),
         "symposia": symposia,
         "site_checks": other["site_checks"],
+        "field_visits": {
+            "sites": other["field_visit_sites"],
+            "persons_heard": other["field_visit_persons"],
+        },
         "records_reviewed": other["records_reviewed"],
         "personal_matters": {
             "cadres_checked": other["cadres_checked"],
@@ -233,6 +240,14 @@ def round_statistics(docs: Docs, round_id: str) -> dict[str, Any] | None:
     return stats
 
 
+def _field_visits_zh(visits: dict[str, int]) -> str:
+    """走访调研 in a round's sentence, when the round recorded any (a round without says nothing
+    of them, as its summary did before they were recorded)."""
+    if not visits["sites"] and not visits["persons_heard"]:
+        return ""
+    return f"走访调研{visits['sites']}处（走访群众、服务对象{visits['persons_heard']}人次），"
+
+
 def summary_zh(s: dict[str, Any]) -> str:
     """The round's figures as the sentence of an office's round summary."""
     surveys = s["surveys"]
@@ -245,7 +260,8 @@ def summary_zh(s: dict[str, Any]) -> str:
         f"{s['members']}人。个别谈话{s['talks']}人次，发放民主测评、民主评议、问卷调查各"
         f"{surveys['democratic_assessment']['issued']}份、{surveys['democratic_appraisal']['issued']}份、"
         f"{surveys['questionnaire']['issued']}份，召开座谈会{s['symposia']['meetings']}场"
-        f"（{s['symposia']['participants']}人参加），受理信访举报{s['petitions']}件次，"
+        f"（{s['symposia']['participants']}人参加），{_field_visits_zh(s['field_visits'])}"
+        f"受理信访举报{s['petitions']}件次，"
         f"接收移交材料{s['referrals']}件；发现问题线索{s['clues']}件，其中{categories}；"
         f"涉及{levels}；已移交{s['transfers']}件。"
     )

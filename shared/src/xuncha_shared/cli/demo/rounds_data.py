@@ -292,6 +292,14 @@ def record_bodies(
                 ],
                 "items": rng.randint(1, 5),
             },
+            # 走访调研: villages and service windows of the unit (figures fixed per group: the
+            # draws above stay as they were)
+            {
+                **base,
+                "kind": "field_visit",
+                "sites": 2 + g.group_no,
+                "persons_heard": 12 * g.group_no,
+            },
         ]
     for index, code in counties:
         for unit in county_unit_names(index, code)[0]:

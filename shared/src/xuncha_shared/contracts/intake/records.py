@@ -20,6 +20,7 @@ class RecordKind(StrEnum):
     SURVEY = "survey"  # 民主测评 / 民主评议 / 问卷调查 (份)
     SYMPOSIUM = "symposium"  # 座谈会
     SITE_CHECK = "site_check"  # 明察暗访
+    FIELD_VISIT = "field_visit"  # 走访调研 / 抽查走访 (下沉走访)
     RECORDS_REVIEW = "records_review"  # 调阅资料
     PERSONAL_MATTERS_CHECK = "personal_matters_check"  # 抽查核实个人有关事项报告
     REFERRAL = "referral"  # 移交
@@ -129,6 +130,17 @@ class SiteCheckConducted(_IntakeRecord):
     checks: Count
 
 
+class FieldVisitRecorded(_IntakeRecord):
+    """走访调研 / 抽查走访: places visited (村(社区)、站所、服务窗口 …) and the people heard there
+    (群众、服务对象, 人次)."""
+
+    event_type: ClassVar[str] = "intake.FieldVisitRecorded"
+    schema_version: ClassVar[int] = 1
+
+    sites: Count = Field(description="走访点位 (places visited)")
+    persons_heard: Count = Field(description="走访群众、服务对象 (人次)")
+
+
 class RecordsReviewed(_IntakeRecord):
     """调阅资料: items reviewed (会议记录, 账目凭证 …)."""
 
@@ -164,6 +176,7 @@ RECORD_EVENTS: dict[RecordKind, type[_IntakeRecord]] = {
     RecordKind.SURVEY: SurveyConducted,
     RecordKind.SYMPOSIUM: SymposiumHeld,
     RecordKind.SITE_CHECK: SiteCheckConducted,
+    RecordKind.FIELD_VISIT: FieldVisitRecorded,
     RecordKind.RECORDS_REVIEW: RecordsReviewed,
     RecordKind.PERSONAL_MATTERS_CHECK: PersonalMattersChecked,
     RecordKind.REFERRAL: ReferralReceived,
