@@ -26,7 +26,12 @@ from xuncha_shared.cli.demo.data import (
     TRANSFER_ROUTE,
     TRANSFERS,
 )
-from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_round_id, demo_unit_id
+from xuncha_shared.cli.demo.rounds_data import (
+    FEEDBACK_ROUND_NO,
+    PLANNED,
+    demo_round_id,
+    demo_unit_id,
+)
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain import jurisdictions
 
@@ -67,8 +72,8 @@ class IssuePlan:
     older: bool = False
 
 
-#: the city's feedbacks are round 5's (四届市委第五轮: 289 problems to 9 units, 000:L40)
-FEEDBACK_ROUND_NO = 5
+# the city's feedbacks are round 5's (四届市委第五轮: 289 problems to 9 units, 000:L40;
+# ``rounds_data.FEEDBACK_ROUND_NO``, planned by ``demo.rounds``)
 
 
 @dataclass(frozen=True)

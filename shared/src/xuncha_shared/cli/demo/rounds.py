@@ -35,6 +35,9 @@ from xuncha_shared.cli.demo.rounds_data import (
     COUNTY_ROUND,
     COUNTY_ROUND_NO,
     COUNTY_UNITS,
+    FEEDBACK_ROUND,
+    FEEDBACK_ROUND_NO,
+    FEEDBACK_ROUND_UNITS,
     GRADES,
     LINKAGE_TRIGGER,
     NOT_INSPECTED,
@@ -205,6 +208,24 @@ class RoundsLoader:
                 "trigger": LINKAGE_TRIGGER,
             },
         )
+        # round 5, of the feedbacks: planned, its units assigned, closed (see FEEDBACK_ROUND)
+        starts5, ends5 = FEEDBACK_ROUND
+        await self.post(
+            "/rounds",
+            {
+                "jurisdiction": CITY,
+                "term_no": TERM_NO,
+                "round_no": FEEDBACK_ROUND_NO,
+                "kind": "regular",
+                "starts_on": starts5.isoformat(),
+                "ends_on": ends5.isoformat(),
+            },
+        )
+        assign5 = [
+            {"unit_id": str(demo_unit_id(n)), "mode": "regular"} for n in FEEDBACK_ROUND_UNITS
+        ]
+        await self.post(f"/rounds/{demo_round_id(FEEDBACK_ROUND_NO)}/units", {"units": assign5})
+        await self.post(f"/rounds/{demo_round_id(FEEDBACK_ROUND_NO)}/close")
         for round_no, (starts, ends, _) in ROUNDS.items():
             body: dict[str, Any] = {
                 "jurisdiction": CITY,

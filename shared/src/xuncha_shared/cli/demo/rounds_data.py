@@ -49,7 +49,8 @@ ROUND7_LINKED: tuple[str, ...] = (
     "市医保局",
 )
 ROUND7_REGULAR: tuple[str, ...] = ("市体育局", "市统计局", "市林业局", "市行政审批局", "市信访局")
-#: inspected in an earlier round of the term (rounds 1–5, not loaded), revisited in round 7
+#: inspected in an earlier round of the term (rounds 1–5: only round 5 is loaded, without its
+#: stationings), revisited in round 7
 ROUND7_REVISITS: tuple[str, ...] = (
     "市财政局",
     "市住建局",
@@ -101,6 +102,23 @@ COUNTY_EXTRA = 3  # planned, inspected in the county's earlier rounds (not loade
 # every county plans all of COUNTY_UNITS in the term (16 units)
 CITY_POOL, COUNTY_POOL = 300, 60
 
+#: round 5 (四届市委第五轮), whose 9 units were fed back the demo's 289 city problems (000:L40):
+#: planned, its units assigned and closed, so its rectification names it (轮次 and 本单位整改);
+#: its groups and stationings came before the demo and are not loaded (its units count as
+#: inspected only where a later round stationed at them)
+FEEDBACK_ROUND_NO = 5
+FEEDBACK_ROUND = (date(2024, 9, 2), date(2024, 11, 29))
+FEEDBACK_ROUND_UNITS: tuple[str, ...] = (
+    "市财政局",
+    "市住建局",
+    "市交通运输局",
+    "市自然资源局",
+    "市教育局",
+    "市卫生健康委",
+    "市水利局",
+    "市农业农村局",
+    "市国资委",
+)
 ROUNDS = {
     6: (date(2025, 4, 7), date(2025, 6, 30), date(2025, 4, 8)),
     7: (date(2025, 10, 20), date(2026, 1, 23), date(2025, 10, 21)),
