@@ -145,7 +145,12 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.get_by_role("tab", name="整改方案").click()
             await page.wait_for_selector("#plan-form")
             chosen = await page.locator(".el-select:has(#p-round)").inner_text()
-            assert f"{ROUND_NAME}（1 个问题）" in chosen, chosen
+            assert f"{ROUND_NAME}（1 个待整改问题）" in chosen, chosen
+            # sent empty: the message stands beside the button, the empty fields are marked
+            await page.click("#p-submit")
+            alert = page.locator("#plan-form .el-alert", has_text="请填写整改第一责任人")
+            await alert.wait_for()
+            assert await page.locator("#plan-form .missing").count() == 4  # leader, the task's 3
             await page.fill("#p-leader", "王局长")
             await page.fill("#p-measure-0", "修订党组议事规则并严格执行")
             await page.fill("#p-owner-0", "办公室")

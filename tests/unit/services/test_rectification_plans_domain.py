@@ -17,6 +17,7 @@ from xuncha_rectification.domain.commands import (
 from xuncha_rectification.domain.issue import IllegalTransition, Issue, IssueStatus
 from xuncha_shared.contracts.rectification import (
     IssueFedBack,
+    PlanSubmitted,
     PlanTask,
     RectType,
     ReportKind,
@@ -97,6 +98,37 @@ def test_the_issue_state_machine_to_close_out() -> None:
     assert s.status is IssueStatus.CLOSED_OUT and s.watched
     with pytest.raises(RuleViolation):
         model.decide_report(s, done)
+
+
+def test_a_plan_lists_only_the_issues_not_closed_out() -> None:
+    """An issue closed out before the plan (对账销号) needs no task and may not be given one; a
+    round whose issues are all closed out needs no plan."""
+    a, b = uuid.uuid4(), uuid.uuid4()
+    issues = [
+        plans.FedBackIssue(a, date(2026, 11, 30)),
+        plans.FedBackIssue(b, date(2026, 11, 30), closed_out=True),
+    ]
+
+    def cmd(*tasks: PlanTask) -> plans.SubmitPlan:
+        return plans.SubmitPlan(
+            plan_id=plans.plan_id_for(ROUND, UNIT),
+            round_id=ROUND,
+            unit_id=UNIT,
+            jurisdiction="361002",
+            unit="某局",
+            responsible_leader="局长",
+            tasks=tasks,
+            submitted_on=date(2026, 10, 1),
+        )
+
+    [submitted] = plans.decide_submit(plans.Plan(), cmd(task(a, due=5)), issues)
+    assert isinstance(submitted, PlanSubmitted)
+    assert submitted.issue_ids == [a]
+    with pytest.raises(InvalidCommand, match="closed out already"):
+        plans.decide_submit(plans.Plan(), cmd(task(a, due=5), task(b, due=6)), issues)
+    all_closed = [plans.FedBackIssue(a, None, closed_out=True), issues[1]]
+    with pytest.raises(RuleViolation, match="均已对账销号"):
+        plans.decide_submit(plans.Plan(), cmd(task(a, due=5)), all_closed)
 
 
 def test_a_plan_covers_every_issue_and_is_returned_then_approved() -> None:

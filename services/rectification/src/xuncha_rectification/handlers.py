@@ -51,7 +51,13 @@ from xuncha_rectification.domain.commands import (
     ReportRectification,
     VerifyRectification,
 )
-from xuncha_rectification.domain.issue import Issue, UnknownIssue, local_date, unknown_issue_detail
+from xuncha_rectification.domain.issue import (
+    Issue,
+    IssueStatus,
+    UnknownIssue,
+    local_date,
+    unknown_issue_detail,
+)
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import Oversight, Plan
 from xuncha_rectification.domain.revisits import ClosedIssue, CommonList, Revisit
@@ -151,7 +157,11 @@ class RectificationHandlers:
 
     async def submit_plan(self, cmd: plan_model.SubmitPlan, meta: Meta) -> Plan:
         fed_back = [
-            plan_model.FedBackIssue(issue_id=i.issue_id, due_date=i.due_date)
+            plan_model.FedBackIssue(
+                issue_id=i.issue_id,
+                due_date=i.due_date,
+                closed_out=i.status is IssueStatus.CLOSED_OUT,
+            )
             for i in await self.fed_back_issues(cmd.round_id, cmd.unit_id)
             if i.issue_id is not None
         ]

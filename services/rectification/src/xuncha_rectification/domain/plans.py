@@ -73,6 +73,8 @@ class FedBackIssue:
 
     issue_id: UUID
     due_date: date | None
+    #: closed out (对账销号) already: nothing left to plan for it
+    closed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ def _illegal(plan: Plan, what_zh: str, what_en: str) -> RuleViolation:
 
 def decide_submit(state: Plan, cmd: SubmitPlan, issues: list[FedBackIssue]) -> list[EventPayload]:
     """The unit submits (or, after a return, resubmits) its plan; ``issues`` are the issues fed
-    back to it in the round (the problem list)."""
+    back to it in the round, and the problem list is those of them not closed out already (an
+    issue closed out needs no task)."""
     if state.status is PlanStatus.SUBMITTED:
         raise _illegal(state, "重复报送", "it awaits the office's review")
     if state.status is PlanStatus.APPROVED:
@@ -126,6 +129,19 @@ def decide_submit(state: Plan, cmd: SubmitPlan, issues: list[FedBackIssue]) -> l
             "本轮未向该单位反馈问题，无需整改方案 / no issue was fed back to this unit in this "
             "round"
         )
+    closed = {i.issue_id for i in issues if i.closed_out}
+    if len(closed) == len(issues):
+        raise RuleViolation(
+            "本轮反馈的问题均已对账销号，无需整改方案 / every issue fed back to this unit in this "
+            "round is closed out"
+        )
+    named_closed = [t.issue_id for t in cmd.tasks if t.issue_id in closed]
+    if named_closed:
+        raise InvalidCommand(
+            f"已对账销号的问题无需整改任务 / tasks name issues closed out already: "
+            f"{', '.join(str(i) for i in dict.fromkeys(named_closed))}"
+        )
+    issues = [i for i in issues if not i.closed_out]
     known = {i.issue_id: i for i in issues}
     foreign = [t.issue_id for t in cmd.tasks if t.issue_id not in known]
     if foreign:
