@@ -191,6 +191,12 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.wait_for_selector("#unit-issues")
             await page.get_by_role("button", name="报告整改 “三重一大”事项未经集体研究").click()
             await page.wait_for_selector("#report-form")
+            # sent without its note: the note is marked; the file picker speaks Chinese
+            await page.click("#r-submit")
+            note = page.locator("#report-form .el-form-item.is-error .el-form-item__error")
+            await note.wait_for()
+            assert await note.all_inner_texts() == ["请填写整改情况"]
+            assert await page.locator("#r-choose").inner_text() == "选择文件"
             await page.locator(".el-select:has(#r-kind)").click()
             await page.locator(".el-select-dropdown__item:visible", has_text="整改报告").click()
             await page.fill("#r-progress", "100")
