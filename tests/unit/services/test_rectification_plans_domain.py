@@ -100,6 +100,20 @@ def test_the_issue_state_machine_to_close_out() -> None:
         model.decide_report(s, done)
 
 
+def submission(*tasks: PlanTask) -> plans.SubmitPlan:
+    """The unit's plan of ``tasks`` for round ``ROUND``, submitted on 2026-10-01."""
+    return plans.SubmitPlan(
+        plan_id=plans.plan_id_for(ROUND, UNIT),
+        round_id=ROUND,
+        unit_id=UNIT,
+        jurisdiction="361002",
+        unit="某局",
+        responsible_leader="局长",
+        tasks=tasks,
+        submitted_on=date(2026, 10, 1),
+    )
+
+
 def test_a_plan_lists_only_the_issues_not_closed_out() -> None:
     """An issue closed out before the plan (对账销号) needs no task and may not be given one; a
     round whose issues are all closed out needs no plan."""
@@ -109,26 +123,14 @@ def test_a_plan_lists_only_the_issues_not_closed_out() -> None:
         plans.FedBackIssue(b, date(2026, 11, 30), closed_out=True),
     ]
 
-    def cmd(*tasks: PlanTask) -> plans.SubmitPlan:
-        return plans.SubmitPlan(
-            plan_id=plans.plan_id_for(ROUND, UNIT),
-            round_id=ROUND,
-            unit_id=UNIT,
-            jurisdiction="361002",
-            unit="某局",
-            responsible_leader="局长",
-            tasks=tasks,
-            submitted_on=date(2026, 10, 1),
-        )
-
-    [submitted] = plans.decide_submit(plans.Plan(), cmd(task(a, due=5)), issues)
+    [submitted] = plans.decide_submit(plans.Plan(), submission(task(a, due=5)), issues)
     assert isinstance(submitted, PlanSubmitted)
     assert submitted.issue_ids == [a]
     with pytest.raises(InvalidCommand, match="closed out already"):
-        plans.decide_submit(plans.Plan(), cmd(task(a, due=5), task(b, due=6)), issues)
+        plans.decide_submit(plans.Plan(), submission(task(a, due=5), task(b, due=6)), issues)
     all_closed = [plans.FedBackIssue(a, None, closed_out=True), issues[1]]
     with pytest.raises(RuleViolation, match="均已对账销号"):
-        plans.decide_submit(plans.Plan(), cmd(task(a, due=5)), all_closed)
+        plans.decide_submit(plans.Plan(), submission(task(a, due=5)), all_closed)
 
 
 def test_a_plan_covers_every_issue_and_is_returned_then_approved() -> None:
@@ -136,17 +138,7 @@ def test_a_plan_covers_every_issue_and_is_returned_then_approved() -> None:
     issues = [plans.FedBackIssue(a, date(2026, 11, 30)), plans.FedBackIssue(b, date(2026, 11, 30))]
 
     def submit(state: plans.Plan, *tasks: PlanTask) -> plans.Plan:
-        cmd = plans.SubmitPlan(
-            plan_id=plans.plan_id_for(ROUND, UNIT),
-            round_id=ROUND,
-            unit_id=UNIT,
-            jurisdiction="361002",
-            unit="某局",
-            responsible_leader="局长",
-            tasks=tasks,
-            submitted_on=date(2026, 10, 1),
-        )
-        for e in plans.decide_submit(state, cmd, issues):
+        for e in plans.decide_submit(state, submission(*tasks), issues):
             plans.evolve(state, e)
         return state
 
