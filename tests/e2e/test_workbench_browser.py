@@ -495,6 +495,32 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     await page.click("#clue-audit-link")
     await page.locator("#history-timeline", has_text="登记问题线索").wait_for()
     assert await page.input_value("#h-stream") == clue_id
+    # from a fed-back issue to its history as well: a unit's problem, its two-month report in
+    unit = f"临川区审计单位{uuid.uuid4().hex[:6]}"
+    feedback = {
+        "jurisdiction": LINCHUAN,
+        "unit": unit,
+        "issues": [{"description": "财务报销审核不严", "rect_type": "time_bound"}],
+    }
+    issue_id = (await wb.post("/api/v1/feedbacks", feedback, "linchuan"))["issue_ids"][0]
+    formal = {"kind": "formal", "progress_percent": 60, "completed": False, "note": "已制定制度"}
+    await wb.post(f"/api/v1/rectifications/{issue_id}/reports", formal, "linchuan")
+    await page.click('[data-menu="rectification"]')
+    await page.get_by_role("tab", name="问题清单").click()
+    await page.fill("#i-unit", unit)
+    await page.keyboard.press("Enter")
+    row = page.locator("#issue-table tbody tr", has_text=unit)
+    await row.wait_for()
+    # no colour once the report is in, and the row says why (R1: its clock has stopped)
+    assert "已报送" in await row.inner_text()
+    await row.get_by_role("button", name=f"查看问题 {unit}").click()
+    await page.click("#issue-audit-link")
+    await page.locator("#history-timeline", has_text="反馈问题").wait_for()
+    assert await page.input_value("#h-stream") == issue_id
+    timeline = await page.locator("#history-timeline").inner_text()
+    assert "整改报告" in timeline and "财务报销审核不严" in timeline  # what each event says
+    # its own events told apart from linked ones: fed back and reported, nothing linked
+    assert "本案事件 2 件，关联事件 0 件" in await page.locator("#history-summary").inner_text()
     await page.click('[data-menu="audit"]')
     await page.get_by_role("tab", name="完整性核验").click()
     await page.click("#verify-button")

@@ -174,18 +174,36 @@ async def test_issue_events_reach_kafka(api: Api) -> None:
         await consumer.stop()
 
 
+async def _list_item(api: Api, unit: str, issue_id: str) -> dict[str, Any]:
+    resp = await api.client.get(
+        f"/api/v1/rectifications?jurisdiction={LINCHUAN}&unit={unit}", headers=api.auth("county")
+    )
+    assert resp.status_code == 200, resp.text
+    item: dict[str, Any] = next(i for i in resp.json()["items"] if i["id"] == issue_id)
+    return item
+
+
 async def test_reports_and_409_after_final(api: Api) -> None:
-    issue_id = (await post_feedback(api)).json()["issue_ids"][0]
+    unit = f"临川区报告单位{uuid.uuid4().hex[:6]}"
+    issue_id = (await post_feedback(api, unit=unit)).json()["issue_ids"][0]
     url = f"/api/v1/rectifications/{issue_id}/reports"
     resp = await api.client.post(url, json=report(), headers=api.auth("group"))
     assert resp.status_code == 201, resp.text
     assert resp.json()["status"] == "in_progress"
     assert resp.json()["progress_percent"] == 40
+    # a progress report leaves the R1 clock running, in the detail and in the list
+    assert resp.json()["formal_reported"] is False
+    item = await _list_item(api, unit, issue_id)
+    assert (item["formal_reported"], item["colour"]) == (False, "green")
     resp = await api.client.post(
         url, json=report(kind="formal", progress_percent=80), headers=api.auth("county")
     )
     assert resp.status_code == 201, resp.text
     assert resp.json()["colour"] is None  # the 2-month report is in
+    assert resp.json()["formal_reported"] is True
+    # the list says why its row has no colour: the report is in (已报送), not "no deadline"
+    item = await _list_item(api, unit, issue_id)
+    assert (item["formal_reported"], item["colour"]) == (True, None)
     resp = await api.client.post(
         url,
         json=report(kind="final", progress_percent=100, completed=True),

@@ -103,6 +103,9 @@ class IssueOut(BaseModel):
     due_date: date | None
     days_left: int | None
     colour: str | None = Field(description="R10: green / yellow / red until the formal report")
+    formal_reported: bool = Field(
+        default=False, description="R1: the formal report is in; its clock no longer runs"
+    )
     fed_back_at: datetime | None
     reports: list[ReportOut]
     version: int
@@ -137,6 +140,9 @@ class IssueListItem(BaseModel):
     progress_percent: int
     due_date: date | None
     colour: str | None
+    formal_reported: bool = Field(
+        default=False, description="R1: the formal report is in; its clock no longer runs"
+    )
     unit_id: UUID | None = None
     round_id: UUID | None = None
     round_name: str | None = Field(default=None, description="巡察轮次名称 (as the issue's)")
@@ -203,6 +209,7 @@ def issue_out(issue: Issue, round_name: str | None = None) -> IssueOut:
         due_date=issue.due_date,
         days_left=issue.days_left(now),
         colour=issue.colour(now, yellow),
+        formal_reported=issue.formal_reported,
         fed_back_at=issue.fed_back_at,
         reports=[
             ReportOut(
@@ -273,6 +280,7 @@ def list_item(row: IssueRow, round_name: str | None = None, description: str = "
         progress_percent=row.progress_percent,
         due_date=row.due_date,
         colour=colour,
+        formal_reported=row.formal_reported,
         unit_id=row.unit_id,
         round_id=row.round_id,
         round_name=round_name,
