@@ -521,6 +521,19 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert "整改报告" in timeline and "财务报销审核不严" in timeline  # what each event says
     # its own events told apart from linked ones: fed back and reported, nothing linked
     assert "本案事件 2 件，关联事件 0 件" in await page.locator("#history-summary").inner_text()
+    # or found by the unit's name, without a link to follow (按被巡察单位查找)
+    await page.goto(f"{wb.url}/audit")
+    await page.get_by_role("tab", name="案件历史").click()
+    assert await page.input_value("#h-stream") == ""
+    await page.fill("#h-unit", unit[-8:])
+    await page.click("#h-search")
+    found = page.locator("#case-search-table tbody tr")
+    await found.first.wait_for()
+    assert await found.count() == 1
+    assert "反馈问题" in await found.inner_text() and "财务报销审核不严" in await found.inner_text()
+    await found.get_by_role("button", name="查看历史 财务报销审核不严").click()
+    await page.locator("#history-timeline", has_text="反馈问题").wait_for()
+    assert await page.input_value("#h-stream") == issue_id
     await page.click('[data-menu="audit"]')
     await page.get_by_role("tab", name="完整性核验").click()
     await page.click("#verify-button")
