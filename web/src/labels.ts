@@ -264,3 +264,10 @@ export function ownerName(owner: string, caseType: string): string {
   if (caseType === "group" && /^[0-9a-f-]{36}$/.test(owner)) return "巡察组";
   return owner;
 }
+
+/** R10's warning colours of a rectification due date, as every rectification page names them. */
+export const DUE_COLOURS: Record<string, string> = { green: "正常", yellow: "临期", red: "逾期" };
+/** The Element Plus tag type of an R10 colour. */
+export function dueColourTag(colour: string): "danger" | "warning" | "success" {
+  return colour === "red" ? "danger" : colour === "yellow" ? "warning" : "success";
+}
