@@ -395,7 +395,7 @@ async def test_replay_as_of_a_past_moment_equals_the_live_views_of_that_moment(
     assert [i["status"] for i in captured["ledger"]["issues"]] == [
         "in_progress",
         "completed",
-        "in_progress",
+        "awaiting_report",  # nothing reported yet
     ]
 
     # ---- activity B ----

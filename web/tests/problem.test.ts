@@ -56,6 +56,13 @@ describe("problem details in Chinese", () => {
     expect(zh.summary).not.toContain("361002");
   });
 
+  it("shows no English-only detail: the status line alone", () => {
+    expect(problemZh({ status: 401, detail: "the token is invalid, expired or revoked" }).summary).toBe(
+      "登录已失效或令牌无效，请重新登录",
+    );
+    expect(problemZh({ status: 409, detail: "version conflict" }).summary).toBe("当前状态不允许此操作");
+  });
+
   it("has a line for every status, the network and unknown messages", () => {
     expect(problemZh({ status: 401 }).summary).toContain("令牌无效");
     expect(problemZh({ status: 503 }).summary).toBe("服务暂时不可用，请稍后再试");

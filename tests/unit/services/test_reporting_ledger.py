@@ -80,20 +80,23 @@ def statuses(doc) -> list[str]:
 
 def test_before_the_due_date_nothing_is_overdue():
     doc = ledger(date(2024, 4, 20))
-    assert statuses(doc) == ["completed", "in_progress", "in_progress", "in_progress", "completed"]
+    # nothing reported yet is 待报告, not 整改中: no report shows any work under way
+    assert statuses(doc) == [
+        "completed",
+        "awaiting_report",
+        "in_progress",
+        "in_progress",
+        "completed",
+    ]
     assert [i["status_zh"] for i in doc["issues"]] == [
         "已完成",
-        "整改中",
+        "待报告",
         "整改中",
         "整改中",
         "已完成",
     ]
-    assert (doc["issues_total"], doc["in_progress"], doc["completed"], doc["overdue"]) == (
-        5,
-        3,
-        2,
-        0,
-    )
+    counts = ("issues_total", "awaiting_report", "in_progress", "completed", "overdue")
+    assert tuple(doc[k] for k in counts) == (5, 1, 2, 2, 0)
     assert doc["reports_total"] == 7
     assert doc["completion_rate"] == 0.4
     # the formal-report clock (R1) of the open issues without a formal report
@@ -108,7 +111,8 @@ def test_on_the_due_date_not_yet_overdue_the_day_after_overdue():
     # a progress report does not stop the clock; a formal report without completion does
     assert statuses(after) == ["completed", "overdue", "overdue", "in_progress", "completed"]
     assert [i["status_zh"] for i in after["issues"]][1:3] == ["逾期", "逾期"]
-    assert (after["in_progress"], after["completed"], after["overdue"]) == (1, 2, 2)
+    assert (after["awaiting_report"], after["in_progress"]) == (0, 1)
+    assert (after["completed"], after["overdue"]) == (2, 2)
     assert [i["days_left"] for i in after["issues"]][1:3] == [-1, -1]
 
 
@@ -156,7 +160,8 @@ def test_a_unit_without_issues_and_a_malformed_due_date():
     empty = unit_ledger([], [], jurisdiction=LINCHUAN, unit=UNIT, as_of=date(2024, 5, 2))
     assert (empty["issues_total"], empty["completion_rate"], empty["issues"]) == (0, None, [])
     odd = ledger(date(2030, 1, 1), [issue(1, due="two months"), issue(2, due=None)], [])
-    assert statuses(odd) == ["in_progress", "in_progress"]  # no valid due date: never overdue
+    # no valid due date: never overdue
+    assert statuses(odd) == ["awaiting_report", "awaiting_report"]
     assert [i["due_date"] for i in odd["issues"]] == [None, None]
     assert parse_due_date(" 2024-05-01 ") == date(2024, 5, 1)
 

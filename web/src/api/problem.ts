@@ -128,9 +128,8 @@ export function problemZh(problem: Problem): ProblemZh {
   if (problem.status === 422) return { summary, fields }; // the fields marked red say why
   if (reason && !reason.startsWith(summary)) summary = `${summary}：${reason}`;
   else if (reason) summary = reason; // the service said it in the same words: once
-  else if (problem.detail && problem.status < 500) {
-    summary = `${summary}（${problem.detail}）`;
-  }
+  // a detail without Chinese is not shown: the workbench speaks Chinese, and the status line
+  // says what happened (the English reason stays in the response, for the operators)
   return { summary, fields };
 }
 

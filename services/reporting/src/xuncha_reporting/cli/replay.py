@@ -74,7 +74,8 @@ def _print_ledger(ledger: dict[str, Any]) -> None:
         f"（截至 {ledger['as_of'].isoformat()}）"
     )
     plain(
-        f"反馈问题 {ledger['issues_total']} 个：整改中 {ledger['in_progress']}，"
+        f"反馈问题 {ledger['issues_total']} 个：待报告 {ledger['awaiting_report']}，"
+        f"整改中 {ledger['in_progress']}，"
         f"已完成 {ledger['completed']}，逾期 {ledger['overdue']}；"
         f"整改报告 {ledger['reports_total']} 份；"
         f"自报完成率（单位报告完成） {_rate(ledger['completion_rate'])}"

@@ -8,8 +8,11 @@ reads the clock, so the same rows and the same date always give the same ledger.
   report, 100 %);
 * **逾期** (``overdue``): not completed, the formal 2-month report (R1) is not in and its due
   date lies before the as-of date;
-* **整改中** (``in_progress``): everything else (fed back and not overdue, with or without
-  progress reports; or formally reported but not complete yet, e.g. a long-term task).
+* **待报告** (``awaiting_report``): fed back, not overdue, and nothing reported yet (the
+  rectification pages name its stage — 待制定整改方案, 已制定整改方案 — from the plan's events,
+  which the ledger does not hold: "in progress" would claim work no report shows);
+* **整改中** (``in_progress``): everything else: reported and not complete, not overdue
+  (progress reports only, or formally reported but not complete yet, e.g. a long-term task).
 
 Dates are China Standard Time calendar dates (the due date of R1 is one).
 """
@@ -37,12 +40,14 @@ REPORT_KIND_ZH: dict[str, str] = VALUE_LABELS_ZH["kind"]  # 进度报告 / 整�
 
 
 class LedgerStatus(StrEnum):
+    AWAITING_REPORT = "awaiting_report"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     OVERDUE = "overdue"
 
 
 STATUS_ZH: dict[LedgerStatus, str] = {
+    LedgerStatus.AWAITING_REPORT: "待报告",
     LedgerStatus.IN_PROGRESS: "整改中",
     LedgerStatus.COMPLETED: "已完成",
     LedgerStatus.OVERDUE: "逾期",
@@ -90,8 +95,10 @@ def issue_entry(issue: LedgerIssue, reports: Iterable[LedgerReport], as_of: date
         status = LedgerStatus.COMPLETED
     elif due is not None and not formal_reported and due < as_of:
         status = LedgerStatus.OVERDUE
-    else:
+    elif ordered:
         status = LedgerStatus.IN_PROGRESS
+    else:
+        status = LedgerStatus.AWAITING_REPORT
     # the R1 clock runs until the formal report is in (or the issue is completed)
     clock_running = due is not None and not completed and not formal_reported
     return {
@@ -147,6 +154,7 @@ def unit_ledger(
         "unit": unit,
         "as_of": as_of,
         "issues_total": len(entries),
+        "awaiting_report": counts[LedgerStatus.AWAITING_REPORT.value],
         "in_progress": counts[LedgerStatus.IN_PROGRESS.value],
         "completed": counts[LedgerStatus.COMPLETED.value],
         "overdue": counts[LedgerStatus.OVERDUE.value],

@@ -248,22 +248,49 @@ def _field_visits_zh(visits: dict[str, int]) -> str:
     return f"走访调研{visits['sites']}处（走访群众、服务对象{visits['persons_heard']}人次），"
 
 
+#: how a round took its units (``units_by_mode``), as its sentence names them
+MODES_ZH = {"regular": "常规巡察", "linked": "联动巡察", "revisit": "回头看"}
+#: the surveys a round's sentence names (``surveys``), in its order
+SURVEYS_ZH = {
+    "democratic_assessment": "民主测评",
+    "democratic_appraisal": "民主评议",
+    "questionnaire": "问卷调查",
+}
+
+
+def _modes_zh(modes: dict[str, int]) -> str:
+    """The units by how they were inspected, the modes the round used only: "（联动巡察4个、
+    回头看6个）"; nothing when all were inspected the one way."""
+    used = [(mode, n) for mode, n in modes.items() if n]
+    if len(used) < 2:
+        return ""
+    return "（" + "、".join(f"{MODES_ZH[mode]}{n}个" for mode, n in used) + "）"
+
+
+def _surveys_zh(surveys: dict[str, dict[str, int]]) -> str:
+    """The surveys the round issued: "发放民主测评160份、问卷调查300份，"; nothing without."""
+    issued = [(kind, surveys[kind]["issued"]) for kind in SURVEYS_ZH if surveys[kind]["issued"]]
+    if not issued:
+        return ""
+    return "发放" + "、".join(f"{SURVEYS_ZH[kind]}{n}份" for kind, n in issued) + "，"
+
+
 def summary_zh(s: dict[str, Any]) -> str:
-    """The round's figures as the sentence of an office's round summary."""
-    surveys = s["surveys"]
+    """The round's figures as the sentence of an office's round summary (the kinds of survey
+    and the ways units were inspected that the round used: no "各0份")."""
     categories = "、".join(f"{CATEGORIES_ZH[c]}{n}件" for c, n in s["clues_by_category"].items())
     levels = "、".join(f"{LEVELS_ZH[lv]}{n}件" for lv, n in s["clues_by_cadre_level"].items())
-    modes = s["units_by_mode"]
     return (
-        f"第{s['term_no']}届第{s['round_no']}轮巡察共巡察{s['units']}个单位（常规{modes['regular']}个、"
-        f"联动{modes['linked']}个、回头看{modes['revisit']}个），派出{s['groups']}个巡察组"
-        f"{s['members']}人。个别谈话{s['talks']}人次，发放民主测评、民主评议、问卷调查各"
-        f"{surveys['democratic_assessment']['issued']}份、{surveys['democratic_appraisal']['issued']}份、"
-        f"{surveys['questionnaire']['issued']}份，召开座谈会{s['symposia']['meetings']}场"
+        f"第{s['term_no']}届第{s['round_no']}轮巡察共巡察{s['units']}个单位"
+        f"{_modes_zh(s['units_by_mode'])}，派出{s['groups']}个巡察组"
+        f"{s['members']}人。个别谈话{s['talks']}人次，{_surveys_zh(s['surveys'])}"
+        f"召开座谈会{s['symposia']['meetings']}场"
         f"（{s['symposia']['participants']}人参加），{_field_visits_zh(s['field_visits'])}"
         f"受理信访举报{s['petitions']}件次，"
-        f"接收移交材料{s['referrals']}件；发现问题线索{s['clues']}件，其中{categories}；"
-        f"涉及{levels}；已移交{s['transfers']}件。"
+        f"接收移交材料{s['referrals']}件；发现问题线索{s['clues']}件，"
+        + (f"其中{categories}；" if categories else "")
+        + (f"涉及{levels}；" if levels else "")
+        + f"已移交{s['transfers']}件。"
     )
 
 

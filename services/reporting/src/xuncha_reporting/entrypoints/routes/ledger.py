@@ -43,8 +43,8 @@ class LedgerIssueOut(BaseModel):
     days_left: int | None = Field(
         description="days until the formal report is due; null once it is in or completed"
     )
-    status: str = Field(description="in_progress | completed | overdue")
-    status_zh: str = Field(description="整改中 / 已完成 / 逾期")
+    status: str = Field(description="awaiting_report | in_progress | completed | overdue")
+    status_zh: str = Field(description="待报告 / 整改中 / 已完成 / 逾期")
     progress_percent: int
     completed: bool
     completed_at: datetime | None
@@ -58,7 +58,8 @@ class Ledger(BaseModel):
     unit: str
     as_of: date = Field(description="the date the statuses are computed for (China time)")
     issues_total: int
-    in_progress: int
+    awaiting_report: int = Field(description="fed back, nothing reported yet, not overdue")
+    in_progress: int = Field(description="reported, not complete, not overdue")
     completed: int
     overdue: int
     reports_total: int
