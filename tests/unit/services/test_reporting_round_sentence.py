@@ -56,7 +56,13 @@ def test_no_clues_says_so_without_empty_lists():
     counted = stats({"regular": 5}, {})
     counted |= {
         "clues": 2,
-        "clues_by_category": {"inquiry": 2},
-        "clues_by_cadre_level": {"section": 2},
+        "clues_by_category": {"further_inquiry": 0, "inquiry": 2, "reference": 0},
+        "clues_by_cadre_level": {"division": 0, "section": 2, "staff": 0},
     }
-    assert "发现问题线索2件，其中了解关注类2件；涉及" in summary_zh(counted)
+    assert "发现问题线索2件，其中了解关注类2件；涉及科级干部2件；已移交" in summary_zh(counted)
+
+
+def test_no_symposium_is_left_out():
+    quiet = stats({"regular": 5}, {})
+    quiet["symposia"] = {"meetings": 0, "participants": 0}
+    assert "个别谈话56人次，受理信访举报1件次" in summary_zh(quiet)

@@ -275,17 +275,26 @@ def _surveys_zh(surveys: dict[str, dict[str, int]]) -> str:
     return "发放" + "、".join(f"{SURVEYS_ZH[kind]}{n}份" for kind, n in issued) + "，"
 
 
+def _symposia_zh(symposia: dict[str, int]) -> str:
+    """座谈会 in a round's sentence, when the round held any."""
+    if not symposia["meetings"]:
+        return ""
+    return f"召开座谈会{symposia['meetings']}场（{symposia['participants']}人参加），"
+
+
 def summary_zh(s: dict[str, Any]) -> str:
-    """The round's figures as the sentence of an office's round summary (the kinds of survey
-    and the ways units were inspected that the round used: no "各0份")."""
-    categories = "、".join(f"{CATEGORIES_ZH[c]}{n}件" for c, n in s["clues_by_category"].items())
-    levels = "、".join(f"{LEVELS_ZH[lv]}{n}件" for lv, n in s["clues_by_cadre_level"].items())
+    """The round's figures as the sentence of an office's round summary (the kinds of survey,
+    the ways units were inspected and the classes of clue the round had: no "各0份", no
+    "参考类0件")."""
+    categories = "、".join(
+        f"{CATEGORIES_ZH[c]}{n}件" for c, n in s["clues_by_category"].items() if n
+    )
+    levels = "、".join(f"{LEVELS_ZH[lv]}{n}件" for lv, n in s["clues_by_cadre_level"].items() if n)
     return (
         f"第{s['term_no']}届第{s['round_no']}轮巡察共巡察{s['units']}个单位"
         f"{_modes_zh(s['units_by_mode'])}，派出{s['groups']}个巡察组"
         f"{s['members']}人。个别谈话{s['talks']}人次，{_surveys_zh(s['surveys'])}"
-        f"召开座谈会{s['symposia']['meetings']}场"
-        f"（{s['symposia']['participants']}人参加），{_field_visits_zh(s['field_visits'])}"
+        f"{_symposia_zh(s['symposia'])}{_field_visits_zh(s['field_visits'])}"
         f"受理信访举报{s['petitions']}件次，"
         f"接收移交材料{s['referrals']}件；发现问题线索{s['clues']}件，"
         + (f"其中{categories}；" if categories else "")
