@@ -122,6 +122,13 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
         return bool(doc["round_name"] == ROUND_NAME)
 
     await until(named, "rectification to learn the round's name")
+
+    async def who() -> bool:  # the unit's token is told its unit's name (本单位)
+        return bool(
+            (await call(url, tokens["unit"], "GET", "/api/v1/me"))["unit_name"] == UNIT_NAME
+        )
+
+    await until(who, "reporting to learn the unit's name")
     pdf = tmp_path / "整改佐证.pdf"
     pdf.write_bytes(b"%PDF-1.4\n%demo evidence\n%%EOF\n")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -136,6 +143,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await sign_in(page, url, tokens["unit"])
             assert await menu_names(page) == MENUS["inspected_unit"]
+            assert UNIT_NAME in await page.inner_text("#who")  # the header names the unit
             await page.wait_for_selector("#unit-issues")
             row = page.locator("#unit-issues tbody tr", has_text="三重一大")
             await row.first.wait_for()

@@ -33,14 +33,18 @@ def test_the_revisited_units_are_older_city_feedbacks_of_round_7_with_unit_ids()
         feedback = by_unit[name]
         assert feedback.older  # ≈ 90 % done, so the close-out step closes most of them
         assert feedback.unit_id == demo_unit_id(name)
-    # the counties' units go by name only (intake's county units are named otherwise)
-    assert all(f.unit_id is None for f in plan.feedbacks if f.jurisdiction != "361000")
+    # each county's unit is one its linked round inspected: named by intake's id too
+    counties = [f for f in plan.feedbacks if f.jurisdiction != "361000"]
+    assert len(counties) == 11
+    for f in counties:
+        assert f.unit_id == demo_unit_id(f.unit, f.jurisdiction)
 
 
 def test_a_feedback_naming_its_unit_names_the_round_whose_hearing_the_demo_records() -> None:
     """R16: the feedback of a round and unit needs that unit's report heard; ``findings``
     hears the reports of the city's round 5 for the fed-back units under intake's ids."""
-    named = [f for f in build_plan().feedbacks if f.unit_id is not None]
+    feedbacks = build_plan().feedbacks
+    named = [f for f in feedbacks if f.unit_id is not None and f.jurisdiction == "361000"]
     # round 5's 9 units with its 289 problems (000:L40)
     assert [f.unit for f in named] == [
         "市财政局", "市住建局", "市交通运输局", "市自然资源局",
@@ -52,6 +56,13 @@ def test_a_feedback_naming_its_unit_names_the_round_whose_hearing_the_demo_recor
             "361000", findings.CITY_TERM, findings.CITY_ROUND
         )
         assert f.unit_id == findings.unit_id_for("361000", f.unit)
+    # a county's unit: its linked round, whose report of the unit ``findings`` hears
+    for f in feedbacks:
+        if f.jurisdiction != "361000":
+            assert f.round_id == findings.round_id_for(
+                f.jurisdiction, findings.COUNTY_TERM, findings.COUNTY_ROUND
+            )
+            assert f.unit_id == findings.unit_id_for(f.jurisdiction, f.unit)
 
 
 def test_two_revisits_held_today_one_ahead() -> None:

@@ -14,6 +14,8 @@ export interface Me {
   department: string | null;
   department_label: string | null;
   unit_id?: string | null;
+  /** a unit's token: the name intake registered for its unit (本单位) */
+  unit_name?: string | null;
   /** a group member's token bound to a group */
   group_id?: string | null;
 }

@@ -144,6 +144,10 @@ class ProjectionTables:
             SELECT kind, key, jurisdiction, doc::text AS doc FROM {s}.lifecycle_docs
             WHERE kind = ANY($1::text[]) AND jurisdiction LIKE $2
         """
+        self._unit_name_sql = f"""
+            SELECT doc->>'name' FROM {s}.lifecycle_docs
+            WHERE kind = 'unit' AND key = $1 AND jurisdiction LIKE $2
+        """
         self._unit_issues_sql = f"""
             SELECT issue_id, feedback_id, jurisdiction, unit, description, rect_type, due_date,
                    fed_back_at, source_event_id
@@ -351,6 +355,14 @@ class ProjectionTables:
         if not issues:
             return None
         return unit_ledger(issues, reports, jurisdiction=jurisdiction, unit=unit, as_of=as_of)
+
+    async def unit_name(
+        self, conn: asyncpg.Connection | asyncpg.Pool, unit_id: str, jurisdiction_like: str
+    ) -> str | None:
+        """The name intake registered for ``unit_id`` in the jurisdictions matching the pattern
+        (None when it registered none there)."""
+        name: str | None = await conn.fetchval(self._unit_name_sql, unit_id, jurisdiction_like)
+        return name
 
     async def docs(
         self, conn: asyncpg.Connection | asyncpg.Pool, kinds: Sequence[str], jurisdiction_like: str

@@ -56,7 +56,7 @@ def build_router(ctx: ServiceContext, tables: ProjectionTables | None = None) ->
     projection = tables
     generation = CoalescedRead(lambda: projection.generation(ctx.pool))
     router = APIRouter(prefix="/api/v1")
-    router.include_router(me_router(current))
+    router.include_router(me_router(ctx, tables, current))
     router.include_router(linked_router(ctx, tables, current, generation))
     router.include_router(ledger_router(ctx, tables, current, generation))
     router.include_router(feeds_router(ctx, tables, handlers, current))

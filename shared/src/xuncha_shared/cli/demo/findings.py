@@ -34,7 +34,8 @@ from xuncha_shared.domain import jurisdictions
 #: intake's id namespace (xuncha_intake.domain.planning.ID_NAMESPACE), to name the same units
 INTAKE_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "https://xuncha.example/intake/")
 CITY_TERM, CITY_ROUND = 4, 5
-COUNTY_TERM, COUNTY_ROUND = 4, 3
+#: a county's linked round (``rounds_data.COUNTY_ROUND_NO``), the one its fed-back unit was in
+COUNTY_TERM, COUNTY_ROUND = 4, 1
 MORE_CITY_UNITS = ("市教育局", "市卫生健康委", "市水利局", "市农业农村局", "市国资委")
 PROBLEMS_PER_CITY_UNIT = 8
 POINTED_AT_SECRETARY_MEETING = 42  # 000:L40: 40余项
@@ -63,6 +64,7 @@ CONSULTATION_DECISIONS = (
     "问题紧急，边巡边改，督促被巡察单位立行立改",
     "线索涉及多个县区，由市委巡察办统筹移交",
 )
+COUNTY_CONSULTATION_DECISION = "问题紧急，边巡边改，督促被巡察单位立行立改，线索按程序办理"
 _CST = timezone(timedelta(hours=8))
 
 
@@ -193,21 +195,23 @@ class FindingsLoader:
             reports.append(("overall", overall))
         if special:
             reports.append(("thematic", special))
+        # in the order the meetings sit: the leading group, the secretary's meeting
+        # (书记专题会), then the standing committee (常委会)
         for n, (kind, rid) in enumerate(reports):
             days = 240 - 20 * n
             await self.hear(
                 code, rid, "leading_group", days + 6, [], "审议巡察报告，同意提交市委常委会"
             )
+            if kind in ("overall", "thematic") or n == 0:
+                points = pointed[:POINTED_AT_SECRETARY_MEETING] if kind == "overall" else []
+                await self.hear(
+                    code, rid, "secretary_meeting", days + 3, points,
+                    "对点人点事问题逐项交办，由市委巡察办跟踪督办",
+                )  # fmt: skip
             await self.hear(
                 code, rid, "standing_committee", days, [],
                 "全面接受巡察反馈意见，被巡察党组织落实整改主体责任，立行立改",
             )  # fmt: skip
-            if kind in ("overall", "thematic") or n == 0:
-                points = pointed[:POINTED_AT_SECRETARY_MEETING] if kind == "overall" else []
-                await self.hear(
-                    code, rid, "secretary_meeting", days - 3, points,
-                    "对点人点事问题逐项交办，由市委巡察办跟踪督办",
-                )  # fmt: skip
 
     async def counties(self) -> None:
         for f in self.plan.feedbacks:
@@ -223,8 +227,8 @@ class FindingsLoader:
             rid = await self.report(code, round_id, "unit", unit_id, ids)
             if rid is None:
                 continue
+            await self.hear(code, rid, "secretary_meeting", 62, ids[:1], "点人点事问题交办督办")
             await self.hear(code, rid, "standing_committee", 60, [], "全面接受反馈意见，立行立改")
-            await self.hear(code, rid, "secretary_meeting", 58, ids[:1], "点人点事问题交办督办")
 
     async def consultations(self) -> None:
         city = jurisdictions.CITY.code
@@ -236,13 +240,18 @@ class FindingsLoader:
         for n, (code, clue_ids) in enumerate(plans):
             if not clue_ids:
                 continue
-            office = "市委巡察办" if code == city else f"{jurisdictions.name_of(code)}委巡察办"
+            if code == city:  # the city's four groups; its decisions in turn
+                office, group = "市委巡察办", n % 4 + 1
+                decision = CONSULTATION_DECISIONS[n % len(CONSULTATION_DECISIONS)]
+            else:  # a county's one group; a county clue needs no city-level decision
+                office, group = f"{jurisdictions.name_of(code)}委巡察办", 1
+                decision = COUNTY_CONSULTATION_DECISION
             body = {
                 "jurisdiction": code,
                 "clue_ids": [str(c) for c in clue_ids],
                 "held_on": self.day(200 - 25 * n),
-                "participants": [f"{office}主任", f"第{n % 4 + 1}巡察组组长", "巡察组副组长"],
-                "decision": CONSULTATION_DECISIONS[n % len(CONSULTATION_DECISIONS)],
+                "participants": [f"{office}主任", f"第{group}巡察组组长", "巡察组副组长"],
+                "decision": decision,
             }
             await self.client.call("POST", f"{self.url}/consultations", self.writer(code), body)
             self.summary.consultations += 1

@@ -188,7 +188,7 @@ class _Loader:
             for i in f.issues
         ]
         body: dict[str, Any] = {"jurisdiction": f.jurisdiction, "unit": f.unit, "issues": issues}
-        if f.unit_id is not None:  # a city unit of the term: its revisit names it (revisits.py)
+        if f.unit_id is not None:  # a unit the demo's rounds know: its revisit names it
             body |= {"unit_id": str(f.unit_id), "round_id": str(f.round_id)}
         resp = await self.client.call(
             "POST", f"{self.endpoints.rectification}/api/v1/feedbacks", who, body

@@ -27,8 +27,10 @@ from xuncha_shared.cli.demo.data import (
     TRANSFERS,
 )
 from xuncha_shared.cli.demo.rounds_data import (
+    COUNTY_ROUND_NO,
     FEEDBACK_ROUND_NO,
     PLANNED,
+    county_unit_names,
     demo_round_id,
     demo_unit_id,
 )
@@ -85,17 +87,26 @@ class FeedbackPlan:
 
     @property
     def unit_id(self) -> UUID | None:
-        """Intake's id of a city unit of the demo term (``rounds_data``), so its revisit
-        (``revisits``) can name it; the counties' units go by name only."""
-        if self.jurisdiction != jurisdictions.CITY.code or self.unit not in PLANNED:
+        """Intake's id of the unit when the demo's rounds know it (``rounds_data``): a city unit
+        of the term, or a county unit its county's linked round inspected; so the unit's
+        revisit (回头看, ``revisits`` and the offices' own) can name it."""
+        if self.jurisdiction == jurisdictions.CITY.code:
+            return demo_unit_id(self.unit) if self.unit in PLANNED else None
+        index = next(n for n, c in enumerate(jurisdictions.COUNTIES) if c.code == self.jurisdiction)
+        linked, revisited, _ = county_unit_names(index, self.jurisdiction)
+        if self.unit not in (*linked, *revisited):
             return None
-        return demo_unit_id(self.unit)
+        return demo_unit_id(self.unit, self.jurisdiction)
 
     @property
     def round_id(self) -> UUID | None:
-        """The round of a feedback naming its unit (given together): the city's round 5
-        (000:L40), whose reports ``findings`` has heard (R16)."""
-        return None if self.unit_id is None else demo_round_id(FEEDBACK_ROUND_NO)
+        """The round of a feedback naming its unit (given together), whose reports ``findings``
+        has heard (R16): the city's round 5 (000:L40), a county's linked round."""
+        if self.unit_id is None:
+            return None
+        if self.jurisdiction == jurisdictions.CITY.code:
+            return demo_round_id(FEEDBACK_ROUND_NO)
+        return demo_round_id(COUNTY_ROUND_NO, self.jurisdiction)
 
 
 @dataclass
