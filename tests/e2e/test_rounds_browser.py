@@ -177,6 +177,18 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.wait_for_selector("#round-title")
     assert f"第{TERM}届第1轮巡察" in await page.inner_text("#round-title")
 
+    # each form of the round sent empty marks what it needs, beside itself, sending nothing
+    await page.click("#a-submit")
+    await page.locator("#assign-form .el-form-item.is-error").first.wait_for()
+    marked = await page.locator("#assign-form .el-form-item.is-error label").all_inner_texts()
+    assert marked == ["单位"], marked
+    await page.click("#g-submit")
+    await page.locator("#group-form .el-form-item.is-error").nth(2).wait_for()
+    marked = await page.locator("#group-form .el-form-item.is-error label").all_inner_texts()
+    assert marked == ["巡察单位", "组员", "组长"], marked
+    assert "请补全标红的字段" in await page.inner_text("#group-form")
+    assert await page.locator("#round-units tbody tr").count() == 0
+
     await choose_many(page, "a-units", UNITS)
     await page.click("#a-submit")
     await page.locator("#round-units tbody tr").nth(2).wait_for()
@@ -278,4 +290,13 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     marked = await page.locator("#term-form .el-form-item.is-error label").all_inner_texts()
     assert {"起始日期", "结束日期"} <= set(marked), marked
     await shot(page, "term-plan-refused")
+
+    # 入库 presets nothing a person could save by accident; sent empty, it marks every field
+    await page.click('[data-menu="talent-pool"]')
+    await page.wait_for_selector("#member-form")
+    assert await page.input_value("#m-rank") == "" and await page.input_value("#m-birth") == ""
+    await page.click("#m-submit")
+    await page.locator("#member-form .el-form-item.is-error").nth(5).wait_for()
+    marked = await page.locator("#member-form .el-form-item.is-error label").all_inner_texts()
+    assert marked == ["姓名", "工作单位", "抽调来源", "专业特长", "职级", "出生年份"], marked
     assert page.errors == [] and member.errors == []
