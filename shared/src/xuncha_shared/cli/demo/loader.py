@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from rich.progress import Progress
@@ -34,12 +35,16 @@ from xuncha_shared.cli.demo.plan import (
     report_steps,
 )
 from xuncha_shared.cli.demo.rectification import load_rectification
-from xuncha_shared.cli.demo.revisits import RevisitsSummary, load_revisits
+from xuncha_shared.cli.demo.revisits import RevisitsSummary, china_today, load_revisits
 from xuncha_shared.cli.demo.rounds import RoundsLoader, RoundsSummary
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 
 CONCURRENCY = 8
+#: 整改方案 tasks: days from today to each type's due date (an immediate one by the formal
+#: report, R1), and who owns them in turn (synthetic)
+PLAN_TASK_DAYS = {"immediate": 30, "time_bound": 50, "long_term": 300}
+PLAN_OWNERS = ("办公室", "财务科", "组织人事科", "业务科")
 CLUE_WAIT_S = 120.0
 VIEW_WAIT_S = 180.0
 
@@ -54,6 +59,7 @@ class LoadSummary:
     transferred: int = 0
     feedbacks: int = 0
     issues: int = 0
+    plans: int = 0
     reports: int = 0
     acknowledged: int = 0
     verified: int = 0
@@ -198,9 +204,38 @@ class _Loader:
         self.summary.issues += len(ids)
         # the unit reports on its own issues when its token is there, else its office for it
         reporter = self.client.reporter(f.unit_id, f.jurisdiction)
+        if reporter != who and f.round_id is not None:
+            await self.submit_plan(f, ids, reporter, who)
         self.reports_planned.extend(
             (issue_id, issue, reporter) for issue_id, issue in zip(ids, f.issues, strict=True)
         )
+
+    async def submit_plan(
+        self, f: FeedbackPlan, ids: Sequence[uuid.UUID], unit: str, office: str
+    ) -> None:
+        """整改方案: the unit (its own token) submits a task for each issue, its office approves
+        it, before anything is reported (as a unit's rectification goes)."""
+        today = china_today()
+        tasks = [
+            {
+                "issue_id": str(issue_id),
+                "measure": plan_measure(issue.description),
+                "owner": PLAN_OWNERS[n % len(PLAN_OWNERS)],
+                "type": issue.rect_type,
+                "due_on": (today + timedelta(days=PLAN_TASK_DAYS[issue.rect_type])).isoformat(),
+            }
+            for n, (issue_id, issue) in enumerate(zip(ids, f.issues, strict=True))
+        ]
+        body = {
+            "round_id": str(f.round_id),
+            "unit_id": str(f.unit_id),
+            "responsible_leader": f"{f.unit}主要负责人（演示）",
+            "tasks": tasks,
+        }
+        url = f"{self.endpoints.rectification}/api/v1/rectification-plans"
+        plan = await self.client.call("POST", url, unit, body)
+        await self.client.call("POST", f"{url}/{plan.json()['id']}/approve", office)
+        self.summary.plans += 1
 
     async def report(self, item: tuple[uuid.UUID, IssuePlan, str]) -> None:
         issue_id, issue, who = item
@@ -330,3 +365,8 @@ async def load_demo(
         return await loader.run(force=force)
     finally:
         await loader.client.aclose()
+
+
+def plan_measure(problem: str) -> str:
+    """A task's measure for a problem of the demo (synthetic wording)."""
+    return f"针对“{problem[:24]}”建立整改台账，逐项整改并完善制度（演示）"
