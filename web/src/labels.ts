@@ -271,3 +271,6 @@ export const DUE_COLOURS: Record<string, string> = { green: "正常", yellow: "�
 export function dueColourTag(colour: string): "danger" | "warning" | "success" {
   return colour === "red" ? "danger" : colour === "yellow" ? "warning" : "success";
 }
+
+/** A verification's outcome (整改核实), as the rectification service records it. */
+export const VERIFICATION_OUTCOMES: Record<string, string> = { accepted: "整改到位，通过", rejected: "不通过，退回整改" };

@@ -32,7 +32,7 @@ def stats(modes: dict[str, int], issued: dict[str, int]) -> dict[str, Any]:
 
 def test_the_modes_the_round_used_only():
     sentence = summary_zh(stats({"linked": 4, "revisit": 6}, {}))
-    assert "共巡察10个单位（联动巡察4个、回头看6个），派出2个巡察组9人" in sentence
+    assert "共巡察10个单位（联动4个、回头看6个），派出2个巡察组9人" in sentence
     assert "常规" not in sentence
 
 

@@ -18,6 +18,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.domain import jurisdictions
 
 Docs = dict[str, dict[str, dict[str, Any]]]
@@ -248,18 +249,13 @@ def _field_visits_zh(visits: dict[str, int]) -> str:
     return f"走访调研{visits['sites']}处（走访群众、服务对象{visits['persons_heard']}人次），"
 
 
-#: how a round took its units (``units_by_mode``), as its sentence names them
-MODES_ZH = {"regular": "常规巡察", "linked": "联动巡察", "revisit": "回头看"}
-#: the surveys a round's sentence names (``surveys``), in its order
-SURVEYS_ZH = {
-    "democratic_assessment": "民主测评",
-    "democratic_appraisal": "民主评议",
-    "questionnaire": "问卷调查",
-}
+#: how a round took its units (常规 / 联动 / 回头看) and the kinds of survey, as every reader names them
+MODES_ZH = VALUE_LABELS_ZH["mode"]
+SURVEYS_ZH = VALUE_LABELS_ZH["survey"]
 
 
 def _modes_zh(modes: dict[str, int]) -> str:
-    """The units by how they were inspected, the modes the round used only: "（联动巡察4个、
+    """The units by how they were inspected, the modes the round used only: "（联动4个、
     回头看6个）"; nothing when all were inspected the one way."""
     used = [(mode, n) for mode, n in modes.items() if n]
     if len(used) < 2:
@@ -269,7 +265,7 @@ def _modes_zh(modes: dict[str, int]) -> str:
 
 def _surveys_zh(surveys: dict[str, dict[str, int]]) -> str:
     """The surveys the round issued: "发放民主测评160份、问卷调查300份，"; nothing without."""
-    issued = [(kind, surveys[kind]["issued"]) for kind in SURVEYS_ZH if surveys[kind]["issued"]]
+    issued = [(kind, surveys[kind]["issued"]) for kind in SURVEYS if surveys[kind]["issued"]]
     if not issued:
         return ""
     return "发放" + "、".join(f"{SURVEYS_ZH[kind]}{n}份" for kind, n in issued) + "，"
