@@ -249,7 +249,7 @@ def _field_visits_zh(visits: dict[str, int]) -> str:
     return f"走访调研{visits['sites']}处（走访群众、服务对象{visits['persons_heard']}人次），"
 
 
-#: how a round took its units (常规 / 联动 / 回头看) and its kinds of survey, as all readers name them
+#: how a round took its units (常规 / 联动 / 回头看) and its surveys, as all readers name them
 MODES_ZH = VALUE_LABELS_ZH["mode"]
 SURVEYS_ZH = VALUE_LABELS_ZH["survey"]
 
