@@ -86,11 +86,14 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     assert "每周调度" in first and "weekly_dispatch" in first and "第1版" in first
     assert "每周调度、每周小结" in first and "R15" in first  # the rule named, not only its id
     assert "2026-09-08" in first and "临川区巡察办" in first and "巡察组" in first
+    # which group and where: the stationing's group number and unit (`stationed`'s)
+    assert "第1巡察组 · 临川区甲局" in first
     assert "已逾期" in first
     stationing = await rows.filter(has_text="进驻期限").first.inner_text()
     # 1 Sep + 15 working days, Sunday 20 September worked (调休 before National Day)
     assert "stationing" in stationing and "2026-09-21" in stationing
     assert "进驻约15个工作日" in stationing and "R14" in stationing
+    assert "第1巡察组 · 临川区甲局" in stationing  # and the group, by its number, must act
     lates = [
         int(t.split()[0])
         for t in await page.locator(

@@ -180,6 +180,8 @@ async def test_the_view_follows_r1_from_running_to_met_late_and_replays_as_of(
     )
     assert item["owner"] == "某局" and item["jurisdiction"] == LINCHUAN
     assert item["case"] == {"type": "issue", "id": late, "link": f"/api/v1/rectifications/{late}"}
+    # what it concerns: the issue's unit (no group)
+    assert (item["unit_name"], item["group_no"]) == ("某局", None)
     assert item["waits_for"] == "rectification.RectificationReported(kind=formal)"
 
     # a formal report before the due date: met, and the worker never fires it

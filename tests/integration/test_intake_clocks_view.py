@@ -172,6 +172,14 @@ async def test_walk_in_and_stationing_clocks_in_the_view(stack: Stack) -> None:
         LINCHUAN,
     )
     await states(stack, "intake.progress_report", g, ["running"])
+    # a group's rows name the group and the unit it is stationed at (a walk-in's, nothing), in
+    # the whole list as in a page
+    for listed in (await view(stack), await view(stack, limit="50")):
+        for kind in ("intake.stationing", "intake.dispatch", "intake.progress_report"):
+            [row] = listed[(kind, g)]
+            assert (row["group_no"], row["unit_name"]) == (1, "临川区甲局"), kind
+        [row] = listed[("intake.walk_in", walk_in)]
+        assert (row["group_no"], row["unit_name"]) == (None, None)
 
     # the walk-in not taken up that day, the first week without a dispatch: overdue once each
     stack.clock.set(datetime(2026, 10, 20, 9, tzinfo=CST))

@@ -89,6 +89,39 @@ def _page_sql(s: str, *, open_only: bool) -> str:
     """
 
 
+def _subjects_sql(s: str) -> str:
+    """What a page's rows concern, by ``(kind, key)``: ``$1``/``$2``/``$3`` the rows' kinds, keys
+    and case types. A group's row (R14, R15: key ``<group>/<stationing>[/…]``) is named by the
+    group's number and the unit it is stationed at (intake's ``GroupFormed``,
+    ``GroupStationed`` and ``UnitRegistered``, as projected); an issue's row by the issue's unit
+    (``IssueFedBack``). One index probe per document; a row of any other case names nothing."""
+    return f"""
+        SELECT r.kind, r.key, (g.doc->>'group_no')::int AS group_no,
+               COALESCE(u.doc->>'name', i.unit) AS unit_name
+        FROM unnest($1::text[], $2::text[], $3::text[]) AS r(kind, key, case_type)
+        LEFT JOIN {s}.lifecycle_docs g
+               ON r.case_type = 'group' AND g.kind = 'group' AND g.key = split_part(r.key, '/', 1)
+        LEFT JOIN {s}.lifecycle_docs st
+               ON r.case_type = 'group' AND st.kind = 'stationing'
+              AND st.key = split_part(r.key, '/', 2)
+        LEFT JOIN {s}.lifecycle_docs u ON u.kind = 'unit' AND u.key = st.doc->>'unit_id'
+        LEFT JOIN {s}.ledger_issues i
+               ON i.issue_id = (CASE WHEN r.case_type = 'issue'
+                                     THEN split_part(r.key, '/', 1) END)::uuid
+    """
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a deadline concerns, where the projection knows it (``DeadlinePages.subjects``)."""
+
+    group_no: int | None = None
+    unit_name: str | None = None
+
+
+NO_SUBJECT = Subject()
+
+
 @dataclass(frozen=True)
 class DeadlinePage:
     rows: list[dict[str, Any]]
@@ -130,6 +163,27 @@ class DeadlinePages:
     def __init__(self, schema: str) -> None:
         self._sql = _page_sql(schema, open_only=False)
         self._open_sql = _page_sql(schema, open_only=True)
+        self._subjects_sql = _subjects_sql(schema)
+
+    async def subjects(
+        self, conn: asyncpg.Connection | asyncpg.Pool, rows: Sequence[dict[str, Any]]
+    ) -> dict[tuple[str, str], Subject]:
+        """What each of ``rows`` (a page's, or a chunk of a stream's) concerns, by its
+        ``(kind, key)``; rows of cases that name nothing are left out."""
+        named = [r for r in rows if r["case_type"] in ("group", "issue")]
+        if not named:
+            return {}
+        records = await conn.fetch(
+            self._subjects_sql,
+            [r["kind"] for r in named],
+            [r["key"] for r in named],
+            [r["case_type"] for r in named],
+        )
+        return {
+            (r["kind"], r["key"]): Subject(r["group_no"], r["unit_name"])
+            for r in records
+            if r["group_no"] is not None or r["unit_name"] is not None
+        }
 
     def _query(
         self, jurisdiction: str | None, listed_like: str, states: Sequence[str] | None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from xuncha_shared.http.problems import ProblemError, problem_type
 from xuncha_shared.http.requests import MAX_OFFSET, known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.deadline_pages import DeadlinePages
+from xuncha_reporting.adapters.deadline_pages import NO_SUBJECT, DeadlinePages, Subject
 from xuncha_reporting.adapters.projection_tables import (
     ProjectionTables,
     read_snapshot,
@@ -76,6 +77,15 @@ class DeadlineOut(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     days_late: int = Field(description="calendar days past the due date while overdue")
+    group_no: int | None = Field(
+        default=None,
+        description="a group's deadline (R14, R15): the number of the group (第N巡察组)",
+    )
+    unit_name: str | None = Field(
+        default=None,
+        description="the inspected unit the deadline concerns: the unit a group's stationing "
+        "is at (R14, R15), an issue's unit; null for other cases",
+    )
 
 
 class Deadlines(BaseModel):
@@ -100,6 +110,18 @@ class Colours(BaseModel):
 class DeadlineSummary(BaseModel):
     jurisdictions: list[Colours]
     generated_at: datetime
+
+
+def _outs(
+    rows: list[dict[str, Any]], subjects: dict[tuple[str, str], Subject], today: date
+) -> list[DeadlineOut]:
+    """The list's items of ``rows``, each with what it concerns."""
+    return [
+        DeadlineOut.model_validate(
+            deadline_item(r, today) | asdict(subjects.get((r["kind"], r["key"]), NO_SUBJECT))
+        )
+        for r in rows
+    ]
 
 
 def _visible(
@@ -162,9 +184,10 @@ def deadlines_router(
             )
             # kept as its JSON: validating and serialising a page again for every request cost
             # more than the rest of it
+            subjects = await pages.subjects(conn, page.rows)
             return (
                 Deadlines(
-                    items=[DeadlineOut.model_validate(deadline_item(r, today)) for r in page.rows],
+                    items=_outs(page.rows, subjects, today),
                     total=page.total,
                     limit=limit,
                     offset=offset,
@@ -220,16 +243,14 @@ def deadlines_router(
             await opened.aclose()
             raise
 
-        def items(rows: list[dict[str, Any]]) -> bytes:
-            return b",".join(
-                DeadlineOut.model_validate(deadline_item(r, today)).model_dump_json().encode()
-                for r in rows
-            )
+        async def items(rows: list[dict[str, Any]]) -> bytes:
+            subjects = await pages.subjects(conn, rows)
+            return b",".join(out.model_dump_json().encode() for out in _outs(rows, subjects, today))
 
         async def body() -> AsyncIterator[bytes]:
-            yield b'{"items":[' + items(stream.first)
+            yield b'{"items":[' + await items(stream.first)
             async for rows in stream.rest():
-                yield b"," + items(rows)
+                yield b"," + await items(rows)
             # the fields after the items, serialised as a page serialises them
             rest = Deadlines(
                 items=[],
