@@ -511,14 +511,14 @@ def _unit(
         s = b.stream("issue", iid)
         streams.append(s)
         s.add(
-            "rectification.IssueFedBack", 3,
+            "rectification.IssueFedBack", 4,
             {
                 "issue_id": str(iid), "feedback_id": str(feedback_id), "jurisdiction": j,
                 "unit": name, "description": text,
                 "rect_type": ("time_bound", "immediate", "long_term")[n % 3],
                 "clue_ids": [], "concerns": [_DEPARTMENTS[n % 5]] if n % 4 == 0 else [],
                 "due_date": _iso(due), "round_id": str(round_id), "unit_id": str(uid),
-                "during_stationing": False, "topics": [topic],
+                "during_stationing": False, "topics": [topic], "round_name": None,
             },
             _at(fed_on, n),
         )  # fmt: skip

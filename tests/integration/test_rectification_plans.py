@@ -409,3 +409,44 @@ async def test_issues_and_plans_name_their_round(svc: InProcessService) -> None:
     approved = await post(svc, f"/api/v1/rectification-plans/{listed['id']}/approve", "county")
     assert approved.status_code == 200, approved.text
     assert approved.json()["round_name"] == name
+
+
+async def test_a_round_intake_does_not_plan_is_named_by_its_feedback(
+    svc: InProcessService,
+) -> None:
+    """A provincial review of the office (省委巡视) is no round of intake's: its feedback names
+    it (``IssueFedBack`` schema 4), and its issues and plan carry that name."""
+    review, name = uuid.uuid4(), "省委第三巡视组巡视反馈"
+    body = feedback(UNIT, round_id=str(review), round_name=name, during_stationing=True)
+    r = await post(svc, "/api/v1/feedbacks", "county", json=body)
+    assert r.status_code == 201, r.text
+    issues = r.json()["issue_ids"]
+
+    async def get(path: str, who: str = "county", **params: str) -> Any:
+        r = await svc.client.get(path, headers=svc.auth(who), params=params)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    one = await get(f"/api/v1/rectifications/{issues[0]}")
+    assert (one["round_id"], one["round_name"]) == (str(review), name)
+    listed = (await get("/api/v1/rectifications", round_id=str(review)))["items"]
+    assert {(i["id"], i["round_name"]) for i in listed} == {(i, name) for i in issues}
+    r = await post(
+        svc, "/api/v1/rectification-plans", "unit", json=plan(issues) | {"round_id": str(review)}
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["round_id"], r.json()["round_name"]) == (str(review), name)
+    [doc] = [
+        p
+        for p in (await get("/api/v1/rectification-plans", "unit"))["items"]
+        if p["round_id"] == str(review)
+    ]
+    assert doc["round_name"] == name
+
+    # a name without a round: refused, nothing written
+    roundless = {k: v for k, v in feedback(UNIT).items() if k not in ("round_id", "unit_id")}
+    before = await svc.ctx.pool.fetchval("SELECT count(*) FROM events")
+    r = await post(svc, "/api/v1/feedbacks", "county", json=roundless | {"round_name": name})
+    assert r.status_code == 422, r.text
+    assert "round_name" in r.json()["detail"]
+    assert await svc.ctx.pool.fetchval("SELECT count(*) FROM events") == before

@@ -16,7 +16,9 @@ def test_committed_contract_documents_match_the_code():
         for path, text in render(DOCS).items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
-    assert not stale, f"regenerate with `make contracts`: {stale}"
+    assert not stale, (
+        f"regenerate with `.venv/bin/python -m xuncha_shared.contracts.docs docs`: {stale}"
+    )
 
 
 def test_asyncapi_lists_every_topic():

@@ -13,6 +13,7 @@ from xuncha_shared.contracts.intake import (
     PetitionReceivedV2,
     PetitionReceivedV3,
 )
+from xuncha_shared.contracts.rectification import IssueFedBack, IssueFedBackV3
 from xuncha_shared.envelope import GENESIS_HASH
 from xuncha_shared.eventstore import NewEvent
 from xuncha_shared.eventstore.base import seal_events
@@ -102,3 +103,26 @@ def test_v3_is_upcast_to_v4_without_sealed_summary_numbers():
     typed = REGISTRY.decode(env)
     assert isinstance(typed, PetitionReceived)
     assert (typed.informant, typed.summary_numbers) == (None, None)
+
+
+def test_an_issue_fed_back_at_schema_3_reads_without_a_round_name():
+    """Schema 4 names a round intake does not plan (a provincial review's); a stored schema 3
+    feedback names none and keeps everything else."""
+    v3 = IssueFedBackV3(
+        issue_id=uuid.uuid4(),
+        feedback_id=uuid.uuid4(),
+        jurisdiction="361000",
+        unit="市某局",
+        description="问题",
+        round_id=uuid.uuid4(),
+        unit_id=uuid.uuid4(),
+        topics=["公务接待"],
+    )
+    env = seal_events(
+        "issue", "i3", 1, GENESIS_HASH, [NewEvent(v3, "361000", ACTOR)], datetime.now(UTC)
+    )[0]
+    assert env.schema_version == 3
+    typed = REGISTRY.decode(env)
+    assert isinstance(typed, IssueFedBack) and typed.schema_version == 4
+    assert typed.round_name is None
+    assert (typed.round_id, typed.topics) == (v3.round_id, ["公务接待"])

@@ -37,6 +37,9 @@ ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS round_id uuid NULL;
 ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS unit_id uuid NULL;
 ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS during_stationing boolean NOT NULL DEFAULT false;
 ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS plan_id uuid NULL;
+ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS round_name text NULL;
+CREATE INDEX IF NOT EXISTS issue_view_named_round ON issue_view (round_id)
+    WHERE round_name IS NOT NULL;
 CREATE INDEX IF NOT EXISTS issue_view_unit ON issue_view (unit_id, round_id);
 """
 
@@ -61,6 +64,8 @@ class IssueRow:
     unit_id: UUID | None = None
     during_stationing: bool = False
     plan_id: UUID | None = None
+    #: the round's name as its feedback gave it (a round intake does not plan)
+    round_name: str | None = None
 
     @classmethod
     def of(cls, issue: Issue) -> IssueRow:
@@ -83,6 +88,7 @@ class IssueRow:
             unit_id=issue.unit_id,
             during_stationing=issue.during_stationing,
             plan_id=issue.plan_id,
+            round_name=issue.round_name,
         )
 
 
@@ -141,7 +147,8 @@ class IssueReadModel(Protocol):
 
 _COLUMNS = (
     "issue_id, feedback_id, jurisdiction, unit, rect_type, concerns, status, progress_percent, "
-    "formal_reported, due_date, fed_back_at, version, round_id, unit_id, during_stationing, plan_id"
+    "formal_reported, due_date, fed_back_at, version, round_id, unit_id, during_stationing, "
+    "plan_id, round_name"
 )
 
 
@@ -152,7 +159,7 @@ class SqlIssueReadModel(PoolRepository):
             await c.execute(
                 f"""
                 INSERT INTO issue_view ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                 ON CONFLICT (issue_id) DO UPDATE SET
                     status = EXCLUDED.status, progress_percent = EXCLUDED.progress_percent,
                     formal_reported = EXCLUDED.formal_reported, version = EXCLUDED.version,
@@ -175,6 +182,7 @@ class SqlIssueReadModel(PoolRepository):
                 r.unit_id,
                 r.during_stationing,
                 r.plan_id,
+                r.round_name,
             )
 
     async def list(
@@ -282,4 +290,5 @@ def _issue_row(r: Any) -> IssueRow:
         unit_id=r["unit_id"],
         during_stationing=r["during_stationing"],
         plan_id=r["plan_id"],
+        round_name=r["round_name"],
     )

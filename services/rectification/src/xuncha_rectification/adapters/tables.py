@@ -218,7 +218,9 @@ class RectificationTables(PoolRepository):
     # --- rounds (their names) ---
 
     async def round_names(self, round_ids: Sequence[UUID | None]) -> dict[UUID, str]:
-        """The names of those of ``round_ids`` whose ``intake.RoundPlanned`` is known."""
+        """The names of those of ``round_ids`` whose ``intake.RoundPlanned`` is known; of the
+        others, the name a feedback gave its round (one intake does not plan: a provincial
+        review's, ``IssueFedBack.round_name``)."""
         wanted = list({r for r in round_ids if r is not None})
         if not wanted:
             return {}
@@ -227,7 +229,7 @@ class RectificationTables(PoolRepository):
             "WHERE round_id = ANY($1::uuid[])",
             wanted,
         )
-        return {
+        names = {
             r["round_id"]: KnownRound(
                 jurisdiction=str(r["jurisdiction"]),
                 term_no=r["term_no"],
@@ -236,6 +238,15 @@ class RectificationTables(PoolRepository):
             ).name
             for r in rows
         }
+        if unnamed := [r for r in wanted if r not in names]:
+            fed_back = await self.pool.fetch(
+                "SELECT DISTINCT ON (round_id) round_id, round_name FROM issue_view "
+                "WHERE round_id = ANY($1::uuid[]) AND round_name IS NOT NULL "
+                "ORDER BY round_id, fed_back_at, issue_id",
+                unnamed,
+            )
+            names |= {r["round_id"]: r["round_name"] for r in fed_back}
+        return names
 
     async def round_name(self, round_id: UUID | None) -> str | None:
         """The name of ``round_id``, None when it is None or its round is not known yet."""

@@ -35,6 +35,8 @@ class FeedBack:
     round_id: UUID | None = None
     unit_id: UUID | None = None
     during_stationing: bool = False
+    #: the round's name, for a round intake does not plan (a provincial review's)
+    round_name: str | None = None
 
 
 @dataclass(frozen=True)

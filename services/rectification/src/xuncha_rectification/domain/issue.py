@@ -124,6 +124,8 @@ class Issue:
     round_id: UUID | None = None
     unit_id: UUID | None = None
     during_stationing: bool = False
+    #: the round's name as its feedback gave it (a round intake does not plan); else None
+    round_name: str | None = None
     plan_id: UUID | None = None
     tasks: list[PlanTask] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)

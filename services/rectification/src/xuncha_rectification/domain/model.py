@@ -90,6 +90,8 @@ def decide_feedback(
     checked); any other cited clue, unknown or another jurisdiction's, is refused alike."""
     if (cmd.round_id is None) != (cmd.unit_id is None):
         raise InvalidCommand("round_id 与 unit_id 须同时给出 / give round_id and unit_id together")
+    if cmd.round_name is not None and cmd.round_id is None:
+        raise InvalidCommand("轮次名称须与巡察轮次一同给出 / round_name needs round_id and unit_id")
     if cmd.during_stationing and cmd.round_id is None:
         raise InvalidCommand(
             "边巡边改须标明巡察轮次和单位 / during_stationing needs round_id and unit_id"
@@ -127,6 +129,7 @@ def decide_feedback(
             round_id=cmd.round_id,
             unit_id=cmd.unit_id,
             during_stationing=cmd.during_stationing,
+            round_name=cmd.round_name,
             topics=list(dict.fromkeys(t.strip() for t in spec.topics if t.strip())),
         )
         for spec in cmd.issues
@@ -240,6 +243,7 @@ def evolve(state: Issue, event: EventPayload, at: datetime | None = None) -> Iss
         state.round_id = event.round_id
         state.unit_id = event.unit_id
         state.during_stationing = event.during_stationing
+        state.round_name = event.round_name
         state.topics = list(event.topics)
         state.status = IssueStatus.FED_BACK
     elif isinstance(event, IssuePlanned):

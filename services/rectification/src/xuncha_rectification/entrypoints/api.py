@@ -80,6 +80,11 @@ class FeedbackIn(BaseModel):
     during_stationing: bool = Field(
         default=False, description="边巡边改: fed back during stationing, before the hearing"
     )
+    round_name: ShortText | None = Field(
+        default=None,
+        description="the round's name, for a round intake does not plan (a provincial review: "
+        "省委第三巡视组巡视反馈); only with round_id. A round intake planned is named by intake",
+    )
 
 
 class FeedbackCreated(BaseModel):
@@ -135,6 +140,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
             round_id=body.round_id,
             unit_id=body.unit_id,
             during_stationing=body.during_stationing,
+            round_name=body.round_name,
         )
         with domain_errors():
             recorded = await handlers.feed_back(cmd, request_meta(request, principal))

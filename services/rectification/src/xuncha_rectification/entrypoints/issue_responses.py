@@ -112,8 +112,9 @@ class IssueOut(BaseModel):
     round_id: UUID | None = None
     round_name: str | None = Field(
         default=None,
-        description="巡察轮次名称 (临川区第4届第5轮巡察); null without a round or before "
-        "rectification learnt it from intake",
+        description="巡察轮次名称 (临川区第4届第5轮巡察), as intake planned the round; for a round "
+        "intake does not plan, the name its feedback gave (省委巡视); null without a round or "
+        "before rectification learnt it from intake",
     )
     unit_id: UUID | None = None
     during_stationing: bool = False
@@ -225,7 +226,7 @@ def issue_out(issue: Issue, round_name: str | None = None) -> IssueOut:
         ],
         version=issue.version,
         round_id=issue.round_id,
-        round_name=round_name,
+        round_name=round_name or issue.round_name,
         unit_id=issue.unit_id,
         during_stationing=issue.during_stationing,
         plan_id=issue.plan_id,
@@ -283,7 +284,7 @@ def list_item(row: IssueRow, round_name: str | None = None, description: str = "
         formal_reported=row.formal_reported,
         unit_id=row.unit_id,
         round_id=row.round_id,
-        round_name=round_name,
+        round_name=round_name or row.round_name,
     )
 
 

@@ -30,6 +30,8 @@ from xuncha_shared.cli.demo.client import DemoClient, Endpoints
 
 #: the demo's inspected unit (synthetic id): 市委巡察办 itself, under the provincial review
 DEMO_UNIT_NAME = "市委巡察办（省委巡视反馈整改，演示）"
+#: the provincial review's round, which intake does not plan: named by the feedback
+DEMO_ROUND_NAME = "省委巡视反馈（演示）"
 DEMO_ROUND_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://xuncha.example/demo/round/provincial")
 CITY = "361000"
 
@@ -66,6 +68,7 @@ async def _review(client: DemoClient, endpoints: Endpoints) -> int:
             "jurisdiction": CITY,
             "unit": DEMO_UNIT_NAME,
             "round_id": str(DEMO_ROUND_ID),
+            "round_name": DEMO_ROUND_NAME,
             "unit_id": str(DEMO_UNIT_ID),
             "during_stationing": True,
             "issues": issues,

@@ -14,6 +14,7 @@ from xuncha_shared.contracts.rectification.issues import (
     IssueFedBack,
     IssueFedBackV1,
     IssueFedBackV2,
+    IssueFedBackV3,
     RectificationReported,
     RectificationReportedV1,
     RectificationVerified,
@@ -22,6 +23,7 @@ from xuncha_shared.contracts.rectification.issues import (
     VerificationOutcome,
     upcast_issue_fed_back_v1,
     upcast_issue_fed_back_v2,
+    upcast_issue_fed_back_v3,
     upcast_rectification_reported_v1,
 )
 from xuncha_shared.contracts.rectification.plans import (
@@ -61,6 +63,7 @@ from xuncha_shared.envelope import EventPayload
 MODELS: tuple[type[EventPayload], ...] = (
     IssueFedBackV1,
     IssueFedBackV2,
+    IssueFedBackV3,
     IssueFedBack,
     RectificationReportedV1,
     RectificationReported,
@@ -89,6 +92,7 @@ MODELS: tuple[type[EventPayload], ...] = (
 UPCASTERS = {
     ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
     ("rectification.IssueFedBack", 2): upcast_issue_fed_back_v2,
+    ("rectification.IssueFedBack", 3): upcast_issue_fed_back_v3,
     ("rectification.RectificationReported", 1): upcast_rectification_reported_v1,
     ("rectification.IssueReopened", 1): upcast_issue_reopened_v1,
 }
@@ -106,6 +110,7 @@ __all__ = [
     "IssueFedBack",
     "IssueFedBackV1",
     "IssueFedBackV2",
+    "IssueFedBackV3",
     "IssuePlanned",
     "IssueReopened",
     "IssueReopenedV1",

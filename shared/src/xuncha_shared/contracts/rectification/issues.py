@@ -80,10 +80,8 @@ def upcast_issue_fed_back_v2(payload: JsonDict) -> JsonDict:
     return payload
 
 
-class IssueFedBack(EventPayload):
-    """反馈: one problem fed back to an inspected unit (schema 3: with its topics, 问题主题, by
-    which rectification detects a recurrence, R19; schema 2 added the round, intake's unit id
-    and whether it was fed back during stationing, 边巡边改, R16)."""
+class IssueFedBackV3(EventPayload):
+    """Schema 3: with topics (问题主题, R19); no round name."""
 
     event_type: ClassVar[str] = "rectification.IssueFedBack"
     schema_version: ClassVar[int] = 3
@@ -104,6 +102,46 @@ class IssueFedBack(EventPayload):
     )
     topics: list[ShortText] = Field(
         default_factory=list, max_length=20, description="问题主题, e.g. 公务接待 (R19)"
+    )
+
+
+def upcast_issue_fed_back_v3(payload: JsonDict) -> JsonDict:
+    """v3 -> v4: an issue fed back before a feedback could name its round names none (the
+    rounds intake planned are named by intake)."""
+    payload.setdefault("round_name", None)
+    return payload
+
+
+class IssueFedBack(EventPayload):
+    """反馈: one problem fed back to an inspected unit (schema 4: with the round's name when
+    intake does not plan the round, a provincial review's; schema 3 added its topics, 问题主题,
+    by which rectification detects a recurrence, R19; schema 2 the round, intake's unit id and
+    whether it was fed back during stationing, 边巡边改, R16)."""
+
+    event_type: ClassVar[str] = "rectification.IssueFedBack"
+    schema_version: ClassVar[int] = 4
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    description: LongText
+    rect_type: RectType = RectType.TIME_BOUND
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
+    due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
+    round_id: UUID | None = Field(default=None, description="the round (intake's id)")
+    unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
+    during_stationing: bool = Field(
+        default=False, description="fed back during stationing (边巡边改), before the hearing"
+    )
+    topics: list[ShortText] = Field(
+        default_factory=list, max_length=20, description="问题主题, e.g. 公务接待 (R19)"
+    )
+    round_name: ShortText | None = Field(
+        default=None,
+        description="the round's name as the feedback gives it, for a round intake does not "
+        "plan (省委巡视 of the office itself); a round intake planned is named by intake",
     )
 
 
