@@ -3,12 +3,13 @@ with pointed problems (点人点事) and consultations (即时会商), shaped li
 annual summary (000:L34, L40).
 
 The city (抚州市, round 5 of the 4th term: 四届市委第五轮, whose 9 units were fed back 289
-problems, 000:L40): 9 units — the demo's nine fed-back city units — each with 8
-problems (72; 45 marked 点人点事), a unit report per unit, an overall report and a thematic report
-on 惠民资金 (11 reports). The standing committee hears all 11 (000:L34: 11次向市委常委会汇报), the
-secretary meeting 3 of them (3次向市委书记专题会汇报) and points 42 problems at the overall report
-(40余项点人点事问题); the leading group hears all 11 (synthetic: the seed's 40余次 counts other
-work besides reports). Each county: its fed-back unit, 3 problems (one pointed), a unit report
+problems, 000:L40): 9 units — the demo's nine fed-back city units — each with the problems its
+feedback gives it (289, worded as fed back; 45 marked 点人点事, five a unit), a unit report per
+unit, an overall report and a thematic report on 惠民资金 (11 reports). The standing committee
+hears all 11 (000:L34: 11次向市委常委会汇报), the secretary meeting 3 of them
+(3次向市委书记专题会汇报) and points 42 problems at the overall report (40余项点人点事问题); the
+leading group hears all 11 (synthetic: the seed's 40余次 counts other work besides reports). Each
+county: its fed-back unit with the problems its feedback gives it (one pointed), a unit report
 heard by the county's standing committee and its secretary meeting. Consultations: 6 by the city
 office on transferred clues, one by the 临川区 office. Counts beyond the seed's are synthetic.
 
@@ -37,7 +38,25 @@ CITY_TERM, CITY_ROUND = 4, 5
 #: a county's linked round (``rounds_data.COUNTY_ROUND_NO``), the one its fed-back unit was in
 COUNTY_TERM, COUNTY_ROUND = 4, 1
 MORE_CITY_UNITS = ("市教育局", "市卫生健康委", "市水利局", "市农业农村局", "市国资委")
+#: problems of a city unit no feedback of the demo names (``MORE_CITY_UNITS``)
 PROBLEMS_PER_CITY_UNIT = 8
+#: how a fed-back problem's wording names its topic (问题主题), first match; else the next topic
+TOPIC_WORDS: tuple[tuple[str, str], ...] = (
+    ("主体责任", "两个责任"),
+    ("一岗双责", "一岗双责"),
+    ("三重一大", "三重一大"),
+    ("八项规定", "四风"),
+    ("形式主义", "四风"),
+    ("公务接待", "四风"),
+    ("民主集中制", "民主集中制"),
+    ("议事规则", "民主集中制"),
+    ("选拔任用", "选人用人"),
+    ("借调", "选人用人"),
+    ("补助", "惠民资金"),
+    ("惠民", "惠民资金"),
+    ("惠农", "惠民资金"),
+    ("收费", "微腐败"),
+)
 POINTED_AT_SECRETARY_MEETING = 42  # 000:L40: 40余项
 TOPICS = (
     "两个责任",
@@ -66,6 +85,11 @@ CONSULTATION_DECISIONS = (
 )
 COUNTY_CONSULTATION_DECISION = "问题紧急，边巡边改，督促被巡察单位立行立改，线索按程序办理"
 _CST = timezone(timedelta(hours=8))
+
+
+def topic_of(text: str, fallback: str) -> str:
+    """The topic a fed-back problem's wording names (``TOPIC_WORDS``), else ``fallback``."""
+    return next((topic for word, topic in TOPIC_WORDS if word in text), fallback)
 
 
 def unit_id_for(jurisdiction: str, name: str) -> uuid.UUID:
@@ -111,14 +135,15 @@ class FindingsLoader:
         return (self.today - timedelta(days=days_ago)).isoformat()
 
     async def problem(
-        self, code: str, round_id: uuid.UUID, unit_id: uuid.UUID, topic: str, pointed: bool
-    ) -> str:
+        self, code: str, round_id: uuid.UUID, unit_id: uuid.UUID, topic: str, pointed: bool,
+        title: str | None = None,
+    ) -> str:  # fmt: skip
         clues = [c for j, c in self.clues if j == code]
         body: dict[str, Any] = {
             "jurisdiction": code,
             "round_id": str(round_id),
             "unit_id": str(unit_id),
-            "title": TITLES[topic],
+            "title": title or TITLES[topic],
             "topics": [topic],
             "clue_ids": [str(self.rng.choice(clues))] if clues and self.rng.random() < 0.3 else [],
             "pointed": pointed,
@@ -167,17 +192,25 @@ class FindingsLoader:
     async def city(self) -> None:
         code = jurisdictions.CITY.code
         round_id = round_id_for(code, CITY_TERM, CITY_ROUND)
-        fed_back = [f.unit for f in self.plan.feedbacks if f.jurisdiction == code]
-        units = [*fed_back, *MORE_CITY_UNITS][:9]
+        # each fed-back unit's problems as its feedback words them (round 5's 289)
+        worded = {
+            f.unit: [i.description for i in f.issues]
+            for f in self.plan.feedbacks
+            if f.jurisdiction == code
+        }
+        units = [*worded, *MORE_CITY_UNITS][:9]
         by_unit: dict[str, list[str]] = {}
         pointed: list[str] = []
         thematic: list[str] = []
         for u, unit in enumerate(units):
             unit_id = unit_id_for(code, unit)
-            for i in range(PROBLEMS_PER_CITY_UNIT):
+            titles: list[str | None] = list(worded.get(unit, ())) or [None] * PROBLEMS_PER_CITY_UNIT
+            for i, title in enumerate(titles):
                 topic = TOPICS[(u + i) % len(TOPICS)]
+                if title is not None:
+                    topic = topic_of(title, topic)
                 marked = i < 5  # 9 × 5 = 45 marked 点人点事
-                problem_id = await self.problem(code, round_id, unit_id, topic, marked)
+                problem_id = await self.problem(code, round_id, unit_id, topic, marked, title)
                 by_unit.setdefault(unit, []).append(problem_id)
                 if marked:
                     pointed.append(problem_id)
@@ -222,8 +255,12 @@ class FindingsLoader:
             unit_id = unit_id_for(code, f.unit)
             topics = self.rng.sample(TOPICS, 3)
             ids = [
-                await self.problem(code, round_id, unit_id, t, i == 0) for i, t in enumerate(topics)
-            ]
+                await self.problem(
+                    code, round_id, unit_id, topic_of(issue.description, topics[i % 3]), i == 0,
+                    issue.description,
+                )
+                for i, issue in enumerate(f.issues)
+            ]  # fmt: skip
             rid = await self.report(code, round_id, "unit", unit_id, ids)
             if rid is None:
                 continue
