@@ -2,7 +2,7 @@
 // the service named (a 422's `errors`), that field's message, so "请检查标红的字段" always has
 // fields marked red. Bind `:error="p.fields.<key>"` on each `el-form-item` (keys as
 // `api/problem.fieldKey` gives them: "starts_on", "informant.phone").
-import { reactive } from "vue";
+import { reactive, watch, type WatchStopHandle } from "vue";
 import { ApiError, errorText } from "./api/problem";
 
 export interface FormProblem {
@@ -34,4 +34,43 @@ export function filled<T extends object>(form: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(form).filter(([, v]) => !(typeof v === "string" && v.trim() === "")),
   ) as Partial<T>;
+}
+
+/** Each leaf of a form's model by its dotted path ("informant.phone"), as JSON; an array is one
+ *  leaf. */
+function leaves(value: unknown, path: string, out: Map<string, string>): Map<string, string> {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) leaves(v, path ? `${path}.${k}` : k, out);
+  } else {
+    out.set(path, JSON.stringify(value ?? null));
+  }
+  return out;
+}
+
+/** Takes a field's message away as soon as the user changes that field: a message about a value
+ *  since corrected is no longer true (the next submit checks everything again). `fields` gives
+ *  the record the form's messages are in, keyed as the model's fields ("summary",
+ *  "informant.phone"; a message under "issues.0.description" goes when `issues` changes);
+ *  `also` names the messages a field's change answers under other keys (a picked `unit_id`
+ *  answers "请选择被巡察单位" under `unit`). */
+export function clearWhenEdited(
+  form: object,
+  fields: () => Record<string, string>,
+  also: Record<string, string[]> = {},
+): WatchStopHandle {
+  let before = leaves(form, "", new Map());
+  return watch(
+    () => leaves(form, "", new Map()),
+    (now) => {
+      const messages = fields();
+      for (const [path, value] of now) {
+        if (before.get(path) === value) continue;
+        for (const key of Object.keys(messages)) {
+          if (key === path || key.startsWith(`${path}.`) || key.startsWith(`${path}[`)) delete messages[key];
+        }
+        for (const key of also[path] ?? []) delete messages[key];
+      }
+      before = now;
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/api/problem";
-import { filled, formProblem } from "../src/formProblem";
+import { clearWhenEdited, filled, formProblem } from "../src/formProblem";
+import { nextTick, reactive, ref } from "vue";
 
 describe("formProblem", () => {
   it("marks each field the service named and keeps the summary", () => {
@@ -34,5 +35,46 @@ describe("formProblem", () => {
       unit_ids: [],
       kind: "city_department",
     });
+  });
+});
+
+describe("a field's message goes when the field is changed", () => {
+  it("clears the changed field's messages only, nested and aliased ones too", async () => {
+    const form = reactive({ round_id: "", unit_id: "", summary: "", informant: { phone: "" }, issues: [{ description: "" }] });
+    const errors = ref<Record<string, string>>({});
+    clearWhenEdited(form, () => errors.value, { unit_id: ["unit"] });
+    errors.value = {
+      round_id: "请选择巡察轮次",
+      unit: "请选择被巡察单位",
+      summary: "请填写线索摘要",
+      "informant.phone": "电话号码只能包含数字",
+      "issues.0.description": "请填写问题描述",
+    };
+    await nextTick();
+    expect(Object.keys(errors.value)).toHaveLength(5); // setting the messages changed no field
+
+    form.summary = "测试";
+    await nextTick();
+    expect(errors.value.summary).toBeUndefined();
+    expect(errors.value.round_id).toBe("请选择巡察轮次");
+
+    form.unit_id = "u-1";
+    form.informant.phone = "0794-1234567";
+    await nextTick();
+    expect(errors.value).toEqual({ round_id: "请选择巡察轮次", "issues.0.description": "请填写问题描述" });
+
+    form.issues[0].description = "问题";
+    await nextTick();
+    expect(errors.value).toEqual({ round_id: "请选择巡察轮次" });
+  });
+
+  it("works on a form problem's fields", async () => {
+    const form = reactive({ starts_on: "" });
+    const p = formProblem();
+    clearWhenEdited(form, () => p.fields);
+    p.fields = { starts_on: "请选择开始日期", ends_on: "请选择结束日期" };
+    form.starts_on = "2026-12-01";
+    await nextTick();
+    expect(p.fields).toEqual({ ends_on: "请选择结束日期" });
   });
 });
