@@ -99,6 +99,17 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             await page.fill("#p-title", "“三重一大”事项未经集体研究决定")
             await page.click("#p-submit")
             await page.wait_for_selector("#problem-table >> text=“三重一大”事项未经集体研究决定")
+            assert await page.inner_text("#pl-count") == "共 2 个问题，其中点人点事 1 个"
+            # only the pointed ones: the list and its count narrowed, the whole still counted
+            await page.locator(".el-checkbox:has(#pl-pointed)").click()
+            await page.wait_for_selector("#pl-count >> text=符合条件 1 个")
+            rows = page.locator("#problem-table .el-table__body-wrapper tr")
+            assert await rows.count() == 1
+            assert "选人用人把关不严" in await rows.first.inner_text()
+            await page.locator(".el-checkbox:has(#pl-pointed)").click()
+            await page.wait_for_function(
+                "document.querySelectorAll('#problem-table .el-table__body-wrapper tr').length == 2"
+            )
             await shot(page, "findings-problems")
 
             # a unit report of both problems, then the secretary meeting hears it
