@@ -237,9 +237,13 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert "受理告知" in await owed.inner_text()
     await owed.get_by_role("button", name="登记告知").click()
     assert await cust.input_value("#n-petition") == petition_id
+    # the petition named as the custodian knows it, not by its id alone
+    picked = await cust.inner_text("#n-picked")
+    assert "受理 · 反映该局违规收受礼品" in picked and petition_id not in picked
     await cust.click("#n-submit")
     await cust.locator("#notice-table").wait_for()
-    assert "受理告知" in await cust.locator("#notice-table").inner_text()
+    told = await cust.locator("#notice-table").inner_text()
+    assert "受理告知" in told and "反映该局违规收受礼品" in told and petition_id not in told
     await owed.wait_for(state="detached")  # told: no longer owed
     await shot(cust, "clue-notice")
     assert cust_errors == []
