@@ -29,6 +29,10 @@ PRINCIPALS = {
     "jw": department("jw", Department.DISCIPLINE),
     "zzb": department("zzb", Department.ORGANISATION),
     "bound": Principal(id="lc-g1", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN, group_id=GROUP),
+    # a member of another group of the same county
+    "stranger": Principal(
+        id="lc-g2", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN, group_id=uuid.uuid4()
+    ),
 }
 
 
@@ -191,3 +195,26 @@ async def test_a_reference_clue_is_kept_then_archived(svc: InProcessService) -> 
     doc = await ok(svc, f"/{clue_id}/archive", "county", {"reason": "参考类，留存备查"})
     assert doc["status"] == "archived"
     assert doc["status_zh"] == "已存档"
+
+
+async def test_the_list_shows_a_clues_summary_only_where_the_clue_may_be_read(
+    svc: InProcessService,
+) -> None:
+    """A picker tells clues apart by their summaries: the list carries it to the office and to
+    the clue's own group; a member of another group of the county, whose page of the clue is a
+    404, sees the row without it."""
+    clue_id = await new_clue(svc)
+
+    async def listed(headers: dict[str, str]) -> dict[str, Any]:
+        resp = await svc.client.get("/api/v1/clues", params={"limit": 500}, headers=headers)
+        assert resp.status_code == 200, resp.text
+        [item] = [i for i in resp.json()["items"] if i["id"] == clue_id]
+        return dict(item)
+
+    summary = registration()["summary"]
+    assert (await listed(svc.auth("county")))["summary"] == summary
+    assert (await listed(svc.auth("bound")))["summary"] == summary
+    assert (await listed(svc.auth("stranger")))["summary"] is None
+    detail = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("stranger"))
+    assert detail.status_code == 404
+    assert (await listed(svc.auth("city")))["summary"] == summary  # the city office

@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS clue_view (
 );
 CREATE INDEX IF NOT EXISTS clue_view_jurisdiction ON clue_view (jurisdiction, registered_at);
 CREATE INDEX IF NOT EXISTS clue_view_owner ON clue_view (owner, registered_at);
+-- the clue's summary, by which people tell clues apart in a picker, and the group that
+-- registered it, whose members alone may read it (both null: written before)
+ALTER TABLE clue_view ADD COLUMN IF NOT EXISTS summary text NULL;
+ALTER TABLE clue_view ADD COLUMN IF NOT EXISTS group_id uuid NULL;
 """
 
 SCHEMA: tuple[str, ...] = (CLUE_VIEW_DDL,)
@@ -55,6 +59,8 @@ class ClueRow:
     registered_at: datetime | None
     updated_at: datetime | None
     version: int
+    summary: str | None = None
+    group_id: UUID | None = None
 
     @classmethod
     def of(cls, clue: Clue) -> ClueRow:
@@ -73,6 +79,8 @@ class ClueRow:
             registered_at=clue.registered_at,
             updated_at=clue.updated_at,
             version=clue.version,
+            summary=clue.summary or None,
+            group_id=clue.group_id,
         )
 
 
@@ -139,7 +147,7 @@ _TRANSFERRED = "clues.ClueTransferred"
 
 _COLUMNS = (
     "clue_id, jurisdiction, owner, unit, status, category, city_managed, needs_escalation, "
-    "escalated_to, department, registered_at, updated_at, version"
+    "escalated_to, department, registered_at, updated_at, version, summary, group_id"
 )
 
 
@@ -150,13 +158,14 @@ class SqlClueReadModel(PoolRepository):
             await c.execute(
                 f"""
                 INSERT INTO clue_view ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                 ON CONFLICT (clue_id) DO UPDATE SET
                     owner = EXCLUDED.owner, unit = EXCLUDED.unit, status = EXCLUDED.status,
                     category = EXCLUDED.category, city_managed = EXCLUDED.city_managed,
                     needs_escalation = EXCLUDED.needs_escalation,
                     escalated_to = EXCLUDED.escalated_to, department = EXCLUDED.department,
-                    updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
+                    updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
+                    summary = EXCLUDED.summary, group_id = EXCLUDED.group_id
                 WHERE clue_view.version < EXCLUDED.version
                 """,
                 row.clue_id,
@@ -172,6 +181,8 @@ class SqlClueReadModel(PoolRepository):
                 row.registered_at,
                 row.updated_at,
                 row.version,
+                row.summary,
+                row.group_id,
             )
 
     async def transfer_event_id(self, clue_id: UUID) -> UUID | None:
@@ -280,4 +291,6 @@ def _clue_row(r: Any) -> ClueRow:
         registered_at=r["registered_at"],
         updated_at=r["updated_at"],
         version=r["version"],
+        summary=r["summary"],
+        group_id=r["group_id"],
     )

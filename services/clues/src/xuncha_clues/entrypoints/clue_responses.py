@@ -122,6 +122,11 @@ class ClueListItem(BaseModel):
     city_managed: bool | None = None
     needs_escalation: bool | None = None
     department: Department | None = None
+    summary: str | None = Field(
+        default=None,
+        description="线索摘要, as the clue shows it to the reader (full view only; null for "
+        "clues listed before summaries were)",
+    )
 
 
 class ClueList(BaseModel):
@@ -227,6 +232,9 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         item.city_managed = row.city_managed
         item.needs_escalation = row.needs_escalation
         item.department = Department(row.department) if row.department else None
+        # the text only where the clue itself may be read (another group's: its page is a 404)
+        if row.group_id is None or principal.sees_group(row.group_id):
+            item.summary = row.summary
     return item
 
 
