@@ -487,6 +487,7 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     # the auditor reads but acts nowhere
     await page.click('[data-menu="clues"]')
     await page.locator("#clue-table tbody tr").first.wait_for()
+    assert await page.locator("#clue-table tbody tr a").first.inner_text() == "查看"  # not 办理
     await page.locator("#clue-table tbody tr a").first.click()
     await page.wait_for_selector("#clue-status")
     assert await page.locator("#clue-actions").count() == 0
