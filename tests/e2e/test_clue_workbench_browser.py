@@ -133,6 +133,11 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     await status_is(page, "已登记")
     clue_id = page.url.rsplit("/", 1)[-1]
     assert (await page.locator("#clue-registered-on").inner_text()).strip() == REGISTERED_ON
+    # where it came from: the channel as registered; a round and group intake does not know
+    # (pasted ids) are named by nothing rather than by their ids
+    assert (await page.locator("#clue-source").inner_text()).strip() == "个别谈话"
+    assert (await page.locator("#clue-round").inner_text()).strip() == "—"
+    assert (await page.locator("#clue-group").inner_text()).strip() == "—"
 
     # 分类 → 核查 → 移交
     await page.click("#act-classify")
