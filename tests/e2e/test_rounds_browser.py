@@ -161,12 +161,24 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.fill("#r-filter-term", str(TERM))
     await page.click("#r-new")
     await page.wait_for_selector("#round-form")
-    # sent without its dates, the service's refusal marks both date fields, not only the summary
+    # the term in view and its next round proposed (none deployed yet: the first)
+    assert await page.input_value("#r-term") == str(TERM)
+    assert await page.input_value("#r-no") == "1"
+    # sent without its dates: both date fields marked, each saying what it needs, nothing sent
     await page.click("#r-submit")
     await page.locator("#round-form .el-form-item__error").nth(1).wait_for()
     marked = await page.locator("#round-form .el-form-item.is-error label").all_inner_texts()
     assert marked == ["开始日期", "结束日期"], marked
-    assert await page.locator("#round-form .el-form-item__error").all_inner_texts() == ["必填"] * 2
+    assert await page.locator("#round-form .el-form-item__error").all_inner_texts() == [
+        "请选择开始日期",
+        "请选择结束日期",
+    ]
+    # an end before the start: the end marked
+    await fill_date(page, "r-start", "2026-11-02")
+    await fill_date(page, "r-end", "2026-11-01")
+    await page.click("#r-submit")
+    end_item = page.locator(".el-form-item:has(#r-end)")
+    await end_item.locator(".el-form-item__error", has_text="结束日期不能早于开始日期").wait_for()
     await page.fill("#r-term", str(TERM))
     await page.keyboard.press("Tab")
     await page.fill("#r-no", "1")
