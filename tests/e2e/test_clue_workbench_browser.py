@@ -8,6 +8,7 @@ records a notice. Screenshots go to test-artifacts/workbench/ (clue-*.png)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from xuncha_shared.auth import tokens as auth
+from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.e2e.stack import Running
@@ -253,6 +255,28 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     await shot(cust, "clue-notice")
     assert cust_errors == []
 
+    # the clue registered from the petition leads back to it (来源 → 信访受理's petition)
+    from_petition = clue_id_for_petition(uuid.UUID(petition_id))
+    async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+        for _ in range(200):  # registered by clues' consumer of intake's petitions
+            seen = await client.get(
+                f"/api/v1/clues/{from_petition}",
+                headers={"Authorization": f"Bearer {tokens['county']}"},
+            )
+            if seen.status_code == 200:
+                break
+            await asyncio.sleep(0.3)
+    await page.goto(f"{url}/clues/{from_petition}")
+    source = page.locator("a#clue-source")
+    await source.wait_for()
+    assert (await source.inner_text()).strip() == "信访件（来信）"
+    await source.click()
+    shown = page.locator("#petition-shown")
+    await shown.wait_for()
+    text = await shown.inner_text()
+    assert "反映该局违规收受礼品" in text and "刘桂兰" not in text and "13979461234" not in text
+    assert errors == []
+
 
 async def test_an_anonymous_petitions_numbers_are_sealed_and_read_by_the_custodian(
     wb: Any, browser: Any
@@ -280,6 +304,15 @@ async def test_an_anonymous_petitions_numbers_are_sealed_and_read_by_the_custodi
     row = page.locator("#petition-table tbody tr", has_text="［已密封的电话号码1］")
     await row.first.wait_for()
     assert "13979460000" not in await page.content()
+    # the petition opened from its row (GET /api/v1/petitions/{id}), the number still sealed
+    await row.first.locator(".open-petition").click()
+    shown = page.locator("#petition-shown")
+    await shown.wait_for()
+    assert (
+        "［已密封的电话号码1］" in await shown.inner_text()
+        and "13979460000" not in await shown.inner_text()
+    )
+    await page.keyboard.press("Escape")
     assert errors == []
 
     async with httpx.AsyncClient(base_url=url, timeout=20) as client:

@@ -115,6 +115,42 @@ async def test_petition_list_is_the_jurisdictions_own_newest_first(intake: InPro
     assert page["total"] == 4 and [i["id"] for i in page["items"]] == [nc]
 
 
+async def test_one_petition_as_the_list_shows_it_and_a_404_beyond_the_readers_area(
+    intake: InProcessService,
+):
+    """``GET /api/v1/petitions/{id}``: the case link of a petition's deadlines and of the clue
+    registered from it; another county's petition is the unknown one's 404, word for word."""
+    own = await _record(intake, "county", LINCHUAN, unit="临川区民政局", informant=INFORMANT)
+    other = await _record(intake, "other", NANCHENG, unit="南城县民政局")
+    listed = await intake.client.get("/api/v1/petitions", headers=bearer(intake, "county"))
+    [item] = [i for i in listed.json()["items"] if i["id"] == own]
+    resp = await intake.client.get(f"/api/v1/petitions/{own}", headers=bearer(intake, "county"))
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == item and resp.json()["real_name"] is True
+    assert INFORMANT["name"] not in resp.text and INFORMANT["phone"] not in resp.text
+    city = await intake.client.get(f"/api/v1/petitions/{other}", headers=bearer(intake, "city"))
+    assert city.status_code == 200 and city.json()["unit"] == "南城县民政局"
+
+    unknown = uuid.uuid4()
+    beyond = assert_problem(
+        await intake.client.get(f"/api/v1/petitions/{other}", headers=bearer(intake, "county")),
+        404,
+    )
+    missing = assert_problem(
+        await intake.client.get(f"/api/v1/petitions/{unknown}", headers=bearer(intake, "county")),
+        404,
+    )
+    assert beyond["detail"].replace(other, "X") == missing["detail"].replace(str(unknown), "X")
+    assert "南城县" not in str(beyond)
+    assert_problem(
+        await intake.client.get(f"/api/v1/petitions/{own}", headers=bearer(intake, "dept")), 403
+    )
+    assert_problem(
+        await intake.client.get("/api/v1/petitions/not-an-id", headers=bearer(intake, "county")),
+        422,
+    )
+
+
 async def test_petition_list_refusals(intake: InProcessService):
     resp = await intake.client.get("/api/v1/petitions")
     assert_problem(resp, 401)

@@ -1,7 +1,9 @@
 """The jurisdiction's petitions for the workbench's 信访受理 page.
 
 ``GET /api/v1/petitions[?jurisdiction=&channel=&unit=&order=&limit=&offset=]``: city/county
-offices, inspection groups and the auditor.
+offices, inspection groups and the auditor; ``GET /api/v1/petitions/{id}`` one of them, as the
+list shows it (the case link of a petition's deadlines and of the clue registered from it), a
+404 for an unknown petition and for one outside the reader's jurisdictions alike.
 
 Read straight from the event store (``intake.PetitionReceived``, the petition's first event)
 joined with the receipt table for the status; newest first unless ``order=asc``. A county
@@ -14,7 +16,7 @@ stays encrypted in the event.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -24,6 +26,7 @@ from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.dependencies import AuthDependencies, list_scope
+from xuncha_shared.http.problems import not_found
 from xuncha_shared.http.requests import MAX_OFFSET
 from xuncha_shared.runtime import ServiceContext
 
@@ -50,6 +53,17 @@ ORDER BY e.global_position {{order}}
 LIMIT $5 OFFSET $6
 """
 _COUNT_SQL = f"SELECT count(*) FROM events e WHERE {_FILTER}"
+_ONE_SQL = """
+SELECT e.stream_id, e.jurisdiction, e.occurred_at,
+       e.payload->>'unit' AS unit, e.payload->>'channel' AS channel,
+       COALESCE(e.payload->>'summary', e.payload->>'content') AS summary,
+       (e.payload ? 'informant' AND e.payload->'informant' <> 'null'::jsonb) AS real_name,
+       r.status
+FROM events e
+LEFT JOIN receipts r ON r.petition_id = e.stream_id::uuid
+WHERE e.event_type = $1 AND e.stream_id = $2 AND e.stream_version = 1
+  AND e.jurisdiction LIKE $3
+"""
 
 
 class PetitionItem(BaseModel):
@@ -98,24 +112,40 @@ def build_petition_list_router(ctx: ServiceContext, deps: AuthDependencies) -> A
         async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
             rows = await conn.fetch(sql, *args, limit, offset)
             total = await conn.fetchval(_COUNT_SQL, *args)
-        items = []
-        for r in rows:
-            status = ReceiptStatus(r["status"] or ReceiptStatus.RECEIVED.value)
-            code = str(r["jurisdiction"]).strip()
-            items.append(
-                PetitionItem(
-                    id=UUID(r["stream_id"]),
-                    jurisdiction=code,
-                    jurisdiction_name=jurisdictions.name_of(code),
-                    unit=r["unit"],
-                    channel=Channel(r["channel"]),
-                    summary=r["summary"] or "",
-                    real_name=bool(r["real_name"]),
-                    status=status,
-                    status_zh=RECEIPT_STATUS_ZH[status],
-                    received_at=r["occurred_at"],
-                )
-            )
+        items = [_item(r) for r in rows]
         return PetitionList(items=items, total=int(total or 0), limit=limit, offset=offset)
 
+    @router.get("/petitions/{petition_id}", response_model=PetitionItem)
+    async def get_petition(
+        petition_id: UUID, principal: Principal = Depends(reader)
+    ) -> PetitionItem:
+        """One petition as the list shows it (never the reporter); 404 when it is unknown or
+        outside the caller's jurisdictions, word for word alike."""
+        row = await ctx.pool.fetchrow(
+            _ONE_SQL,
+            PetitionReceived.event_type,
+            str(petition_id),
+            principal.jurisdiction_like(),
+        )
+        if row is None:
+            raise not_found(f"未找到来信来访 {petition_id} / unknown petition {petition_id}")
+        return _item(row)
+
     return router
+
+
+def _item(r: Any) -> PetitionItem:
+    status = ReceiptStatus(r["status"] or ReceiptStatus.RECEIVED.value)
+    code = str(r["jurisdiction"]).strip()
+    return PetitionItem(
+        id=UUID(r["stream_id"]),
+        jurisdiction=code,
+        jurisdiction_name=jurisdictions.name_of(code),
+        unit=r["unit"],
+        channel=Channel(r["channel"]),
+        summary=r["summary"] or "",
+        real_name=bool(r["real_name"]),
+        status=status,
+        status_zh=RECEIPT_STATUS_ZH[status],
+        received_at=r["occurred_at"],
+    )
