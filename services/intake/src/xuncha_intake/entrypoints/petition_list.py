@@ -40,7 +40,8 @@ _FILTER = """
     AND ($3::text IS NULL OR e.payload->>'channel' = $3)
     AND ($4::text IS NULL OR e.payload->>'unit' = $4)
 """
-_LIST_SQL = f"""
+#: what an item shows of a petition (its first event) and its receipt's status
+_ITEM_SQL = """
 SELECT e.stream_id, e.jurisdiction, e.occurred_at,
        e.payload->>'unit' AS unit, e.payload->>'channel' AS channel,
        COALESCE(e.payload->>'summary', e.payload->>'content') AS summary,
@@ -48,19 +49,14 @@ SELECT e.stream_id, e.jurisdiction, e.occurred_at,
        r.status
 FROM events e
 LEFT JOIN receipts r ON r.petition_id = e.stream_id::uuid
+"""
+_LIST_SQL = f"""{_ITEM_SQL}
 WHERE {_FILTER}
 ORDER BY e.global_position {{order}}
 LIMIT $5 OFFSET $6
 """
 _COUNT_SQL = f"SELECT count(*) FROM events e WHERE {_FILTER}"
-_ONE_SQL = """
-SELECT e.stream_id, e.jurisdiction, e.occurred_at,
-       e.payload->>'unit' AS unit, e.payload->>'channel' AS channel,
-       COALESCE(e.payload->>'summary', e.payload->>'content') AS summary,
-       (e.payload ? 'informant' AND e.payload->'informant' <> 'null'::jsonb) AS real_name,
-       r.status
-FROM events e
-LEFT JOIN receipts r ON r.petition_id = e.stream_id::uuid
+_ONE_SQL = f"""{_ITEM_SQL}
 WHERE e.event_type = $1 AND e.stream_id = $2 AND e.stream_version = 1
   AND e.jurisdiction LIKE $3
 """
