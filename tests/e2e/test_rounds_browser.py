@@ -158,7 +158,10 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     page = await page_as(browser, url, running.tokens["city"])
     await page.click('[data-menu="rounds"]')
     await page.wait_for_selector("#round-table")
-    await page.fill("#r-filter-term", str(TERM))
+    # the page lists the term of today: the one whose plan runs over it
+    await page.wait_for_function(
+        "t => document.querySelector('#r-filter-term').value === t", arg=str(TERM)
+    )
     await page.click("#r-new")
     await page.wait_for_selector("#round-form")
     # the term in view and its next round proposed (none deployed yet: the first)
@@ -179,6 +182,16 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#r-submit")
     end_item = page.locator(".el-form-item:has(#r-end)")
     await end_item.locator(".el-form-item__error", has_text="结束日期不能早于开始日期").wait_for()
+    # R1: the term's dates beside it, and a round beyond them marked before anything is sent
+    assert "本届规划期限 2026-01-01 至 2030-12-31" in await page.inner_text("#r-term-dates")
+    await fill_date(page, "r-start", "2030-12-01")
+    await fill_date(page, "r-end", "2031-01-31")
+    await page.click("#r-submit")
+    await end_item.locator(
+        ".el-form-item__error",
+        has_text=f"轮次日期须在第{TERM}届规划期限（2026-01-01 至 2030-12-31）之内",
+    ).wait_for()
+    assert await office.get(f"/api/v1/rounds?term_no={TERM}") == []
     await page.fill("#r-term", str(TERM))
     await page.keyboard.press("Tab")
     await page.fill("#r-no", "1")
@@ -280,8 +293,9 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.locator(".group-units tbody tr", has_text="已结束").wait_for()
     await page.click('[data-menu="planning"]')
     await page.wait_for_selector("#coverage-chart canvas")
-    await page.fill("#cov-term", str(TERM))
-    await page.keyboard.press("Enter")
+    # the term of today first, said so
+    await page.locator("#cov-running").wait_for()
+    assert await page.input_value("#cov-term") == str(TERM)
     city = page.locator("#coverage-city", has_text="33.33%")
     for _ in range(60):
         if await city.count():
@@ -294,8 +308,14 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     assert "2026-01-01 至 2030-12-31" in await city_row.inner_text()
     assert await city_row.locator(".cov-warning").count() == 0
     await shot(page, "coverage-chart")
-    # the 五年规划 tab lists the plans adopted for the term its form names
+    # the 五年规划 tab proposes the next term, from the day after this one ends, for five years
     await page.click("#tab-term")
+    assert await page.input_value("#t-term") == str(TERM + 1)
+    assert await page.input_value("#t-start") == "2031-01-01"
+    assert await page.input_value("#t-end") == "2035-12-31"
+    for picker in ("t-start", "t-end"):  # cleared, as a person would start over
+        await fill_date(page, picker, "")
+    # it lists the plans adopted for the term its form names
     await page.fill("#t-term", str(TERM))
     await page.keyboard.press("Tab")
     plans = page.locator("#term-plan-table tbody tr", has_text="市本级")
@@ -304,7 +324,8 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#t-submit")  # nothing filled in but the term: each field it needs marked
     await page.locator("#term-form .el-form-item.is-error").nth(1).wait_for()
     marked = await page.locator("#term-form .el-form-item.is-error label").all_inner_texts()
-    assert {"起始日期", "结束日期"} <= set(marked), marked
+    assert {"起始日期", "结束日期", "规划巡察单位"} <= set(marked), marked
+    assert "请选择本届规划巡察的单位" in await page.inner_text("#term-form")
     await shot(page, "term-plan-refused")
 
     # 入库 presets nothing a person could save by accident; sent empty, it marks every field

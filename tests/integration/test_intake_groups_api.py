@@ -189,7 +189,7 @@ async def test_cross_regional_home_county_ground_and_dual_authorisation(api: Api
     host = await api.unit("county", LINCHUAN, "临川区水利局")
     lc_home = await api.unit("county", LINCHUAN, "临川区纪委监委")
     nc_home = await api.unit("other", NANCHENG, "南城县纪委监委")
-    round_id = await api.round("county", LINCHUAN, 12, 1, [host], kind="cross_regional")
+    round_id = await api.round("county", LINCHUAN, 18, 1, [host], kind="cross_regional")
     local = await api.member("county", LINCHUAN, "临川干部", lc_home)
     visitors = [await api.member("other", NANCHENG, f"南城干部{i}", nc_home) for i in range(4)]
     path = f"/rounds/{round_id}/groups"

@@ -242,7 +242,7 @@ EVERY_CHANNEL: list[tuple[str, dict[str, Any], str]] = [
 
 
 async def test_every_channel_is_recorded_and_its_clues_reach_clues(stack: Stack) -> None:
-    ids = await setup_group(stack, 1)
+    ids = await setup_group(stack, 11)
     made: list[tuple[str, str]] = []
     for kind, fields, event_type in EVERY_CHANNEL:
         clue = {"summary": f"{kind} 中反映该局负责人违规问题"}
@@ -277,7 +277,7 @@ async def test_every_channel_is_recorded_and_its_clues_reach_clues(stack: Stack)
         )
         assert row["schema_version"] == ClueRegistered.schema_version
         assert row["payload"]["source_channel"] == kind
-        assert row["payload"]["unit"] == "临川区第1届甲局"
+        assert row["payload"]["unit"] == "临川区第11届甲局"
         assert row["payload"]["round_id"] == ids["round_id"]
         assert row["payload"]["unit_id"] == ids["a"]
     total = await stack.clues_pool.fetchval(
@@ -292,7 +292,7 @@ async def test_every_channel_is_recorded_and_its_clues_reach_clues(stack: Stack)
 
 
 async def test_bad_records_get_a_problem_and_write_nothing(stack: Stack) -> None:
-    ids = await setup_group(stack, 2)
+    ids = await setup_group(stack, 13)
     before = await stack.intake_pool.fetchval("SELECT count(*) FROM events")
     talks = {"talks": [{"interviewee": "staff", "persons": 3}]}
     for body, status in (
@@ -401,10 +401,24 @@ async def test_coverage_reaches_exactly_the_planned_figure(stack: Stack) -> None
     other = await view(stack, "/views/coverage?term_no=9")
     assert other["jurisdictions"] == []
     assert other["city"]["rate"] is None
+    # without a term: the term of today, and the plans in view (a county office: its own only)
+    plan = {
+        "term_no": 3,
+        "jurisdiction": LINCHUAN,
+        "starts_on": "2022-01-01",
+        "ends_on": "2027-12-31",
+    }
+    mine = await view(stack, "/views/coverage")
+    assert plan in mine["term_plans"]
+    assert {p["jurisdiction"] for p in mine["term_plans"]} == {LINCHUAN}
+    assert mine["term_no"] == mine["current_term_no"] is not None
+    [running] = [p for p in mine["term_plans"] if p["term_no"] == mine["term_no"]]
+    assert running["starts_on"] <= today.isoformat() <= running["ends_on"]
+    assert plan in city["term_plans"]
 
 
 async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> None:
-    ids = await setup_group(stack, 4)
+    ids = await setup_group(stack, 15)
     talks = [(7, 31), (2, 12)]
     for lead, staff in talks:
         await stack.ok(
@@ -473,7 +487,7 @@ async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> No
         "/api/v1/petitions",
         json={
             "jurisdiction": LINCHUAN,
-            "unit": "临川区第4届甲局",
+            "unit": "临川区第15届甲局",
             "channel": "letter",
             "summary": "反映该局负责人违规问题",
             "round_id": ids["round_id"],
@@ -552,7 +566,7 @@ async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> No
 
 
 async def test_talent_pool_view_sizes_service_and_grades(stack: Stack) -> None:
-    ids = await setup_group(stack, 5)
+    ids = await setup_group(stack, 17)
     group = (
         await stack.intake.get(f"/api/v1/groups/{ids['group_id']}", headers=stack.auth("county"))
     ).json()
@@ -580,7 +594,7 @@ async def test_talent_pool_view_sizes_service_and_grades(stack: Stack) -> None:
     )
     served = member(doc, leader)["served"]
     assert [(s["term_no"], s["round_no"], s["group_no"], s["leader"]) for s in served] == [
-        (5, 1, 1, True)
+        (17, 1, 1, True)
     ]
     assert member(doc, leader)["grades"] == [{"group_id": ids["group_id"], "grade": "优秀"}]
     assert member(doc, second)["grades"][0]["grade"] == "称职"

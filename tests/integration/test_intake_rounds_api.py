@@ -149,7 +149,7 @@ async def test_term_plan_and_its_refusals(api: Api) -> None:
     foreign = await api.unit("other", NANCHENG, "南城县规划单位")
     base = {
         "jurisdiction": LINCHUAN,
-        "term_no": 3,
+        "term_no": 13,
         "starts_on": "2022-01-01",
         "ends_on": "2026-12-31",
         "unit_ids": units,
@@ -355,14 +355,14 @@ async def test_linkage_plans_city_first_then_counties(api: Api) -> None:
     assert await api.events() == before + 2
 
     unit = await api.unit("county", LINCHUAN, "临川区联动单位")
-    await api.term("county", LINCHUAN, 8, [unit])
+    await api.term("county", LINCHUAN, 10, [unit])
     # a round links only to a plan of its own jurisdiction
     assert_problem(
-        await api.post("county", "/rounds", round_body(LINCHUAN, 8, 1, linkage_plan_id=city_id)),
+        await api.post("county", "/rounds", round_body(LINCHUAN, 10, 1, linkage_plan_id=city_id)),
         422,
     )
     resp = await api.post(
-        "county", "/rounds", round_body(LINCHUAN, 8, 1, linkage_plan_id=county_id)
+        "county", "/rounds", round_body(LINCHUAN, 10, 1, linkage_plan_id=county_id)
     )
     assert resp.status_code == 201, resp.text
     assert resp.json()["linkage_plan_id"] == county_id

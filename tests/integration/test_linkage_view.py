@@ -148,7 +148,7 @@ async def test_linked_view_counts_linked_revisited_units_and_counterpart_reports
 
 
 async def test_a_petition_received_by_a_group_counts_in_its_round(stack: Stack) -> None:
-    ids = await setup_group(stack, 32)
+    ids = await setup_group(stack, 33)
     for _ in range(2):
         await stack.ok(
             "county",

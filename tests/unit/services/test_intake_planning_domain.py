@@ -108,6 +108,39 @@ def test_term_plan_refuses_units_of_other_jurisdictions_and_reversed_dates() -> 
             planning.decide_adopt_term_plan(planning.TermPlan(), cmd, known)
     with pytest.raises(RuleViolation):
         planning.decide_adopt_term_plan(term_plan(), good, known)
+    with pytest.raises(
+        InvalidCommand, match=r"^本届巡察规划至少包含一个被巡察单位 / the term plan names no unit$"
+    ):
+        planning.decide_adopt_term_plan(
+            planning.TermPlan(),
+            planning.AdoptTermPlan(LINCHUAN, 4, date(2022, 1, 1), date(2026, 12, 31), []),
+            known,
+        )
+
+
+def test_a_term_plan_starts_after_the_previous_term_and_ends_before_the_next() -> None:
+    """Term 4 of 临川区 runs 2022-01-01 … 2026-12-31: a 5th from 2026-01-01 overlaps it, a 5th
+    from 2027-01-01 follows it; a 3rd must end before 2022-01-01."""
+    mine = fact()
+    known = {mine.unit_id: mine}
+    four = term_plan()
+
+    def adopt(term_no: int, starts: date, ends: date) -> None:
+        cmd = planning.AdoptTermPlan(LINCHUAN, term_no, starts, ends, [mine.unit_id])
+        previous = four if term_no == 5 else None
+        following = four if term_no == 3 else None
+        planning.decide_adopt_term_plan(planning.TermPlan(), cmd, known, previous, following)
+
+    with pytest.raises(InvalidCommand, match=r"第5届须在第4届届满（2026-12-31）之后开始"):
+        adopt(5, date(2026, 1, 1), date(2030, 12, 31))
+    with pytest.raises(InvalidCommand, match=r"第3届须在第4届开始（2022-01-01）之前结束"):
+        adopt(3, date(2017, 1, 1), date(2022, 1, 1))
+    adopt(5, date(2027, 1, 1), date(2031, 12, 31))
+    adopt(3, date(2017, 1, 1), date(2021, 12, 31))
+    # an absent neighbour bounds nothing
+    cmd = planning.AdoptTermPlan(LINCHUAN, 5, date(2026, 1, 1), date(2030, 12, 31), [mine.unit_id])
+    empty = planning.TermPlan()
+    assert planning.decide_adopt_term_plan(planning.TermPlan(), cmd, known, empty, empty)
 
 
 def test_round_needs_its_term_plan_and_dates_inside_it() -> None:

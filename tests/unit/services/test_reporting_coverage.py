@@ -57,3 +57,53 @@ def test_a_term_covered_in_full_or_without_dates_is_not_warned() -> None:
     undated = row(coverage(docs(None, 0), 4, CITY, date(2027, 6, 1)))
     assert (undated["ends_on"], undated["days_left"], undated["warning"]) == (None, None, None)
     assert coverage_warning(None, 5, date(2030, 1, 1)) == (None, None)
+
+
+def plan(jurisdiction: str, term_no: int, starts_on: str, ends_on: str) -> dict[str, Any]:
+    return {
+        "jurisdiction": jurisdiction,
+        "term_no": term_no,
+        "unit_ids": [],
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+    }
+
+
+def test_without_a_term_the_view_is_of_the_term_of_today() -> None:
+    """The term whose plan of the reader's own scope runs over today; between two terms (the
+    4th ended, the 5th not yet adopted) the latest begun; before any, the first planned."""
+    plans = {
+        "a": plan(CITY, 4, "2021-09-01", "2026-08-31"),
+        "b": plan(COUNTY, 4, "2021-10-01", "2026-09-30"),
+        "c": plan(CITY, 5, "2026-09-01", "2031-08-31"),
+    }
+    some: dict[str, dict[str, dict[str, Any]]] = {"term_plan": plans}
+    in_five = coverage(some, None, CITY, date(2026, 9, 15))
+    assert (in_five["term_no"], in_five["current_term_no"]) == (5, 5)
+    # a county office of a county still in its 4th term, with the city's 5th in view
+    assert coverage(some, None, COUNTY, date(2026, 9, 15))["term_no"] == 4
+    # a county's next plan does not move the city, whose own 4th has ended, to the 5th
+    early = {"term_plan": {"a": plans["a"], "d": plan(COUNTY, 5, "2026-01-01", "2030-12-31")}}
+    assert coverage(early, None, CITY, date(2026, 12, 3))["term_no"] == 4
+    assert coverage(early, None, COUNTY, date(2026, 12, 3))["term_no"] == 5
+    # a reader with no plan of its own goes by the plans in view
+    assert coverage(early, None, "361021", date(2026, 12, 3))["term_no"] == 5
+    assert [(p["term_no"], p["jurisdiction"]) for p in in_five["term_plans"]] == [
+        (4, CITY),
+        (4, COUNTY),
+        (5, CITY),
+    ]
+    assert "unit_ids" not in in_five["term_plans"][0]
+    # a term asked for is answered whatever today's is
+    asked = coverage(some, 4, CITY, date(2026, 9, 15))
+    assert (asked["term_no"], asked["current_term_no"]) == (4, 5)
+    assert [r["jurisdiction"] for r in asked["jurisdictions"]] == [CITY, COUNTY]
+
+    del plans["c"]
+    between = coverage(some, None, CITY, date(2026, 12, 3))
+    assert (between["term_no"], between["current_term_no"]) == (4, 4)
+    before = coverage(some, None, CITY, date(2020, 1, 1))
+    assert before["term_no"] == 4
+    none = coverage({}, None, CITY, date(2026, 12, 3))
+    assert (none["term_no"], none["term_plans"], none["jurisdictions"]) == (None, [], [])
+    assert none["city"]["rate"] is None

@@ -81,12 +81,14 @@ class UnitFact:
 
 
 def check_units(
-    unit_ids: list[UUID], known: dict[UUID, UnitFact], jurisdiction: str, what: str
+    unit_ids: list[UUID], known: dict[UUID, UnitFact], jurisdiction: str, what: tuple[str, str]
 ) -> None:
     """Every id names a registered unit of ``jurisdiction``, once (422 otherwise). A unit of
-    another jurisdiction is reported as unknown: nothing leaks about other jurisdictions."""
+    another jurisdiction is reported as unknown: nothing leaks about other jurisdictions.
+    ``what`` names the list in Chinese and in English."""
     if not unit_ids:
-        raise InvalidCommand(f"{what}至少包含一个被巡察单位 / {what} names no unit")
+        what_zh, what_en = what
+        raise InvalidCommand(f"{what_zh}至少包含一个被巡察单位 / {what_en} names no unit")
     seen: set[UUID] = set()
     for unit_id in unit_ids:
         fact = known.get(unit_id)
@@ -190,15 +192,39 @@ class TermPlan:
 
 
 def decide_adopt_term_plan(
-    state: TermPlan, cmd: AdoptTermPlan, units: dict[UUID, UnitFact]
+    state: TermPlan,
+    cmd: AdoptTermPlan,
+    units: dict[UUID, UnitFact],
+    previous: TermPlan | None = None,
+    following: TermPlan | None = None,
 ) -> list[EventPayload]:
+    """A jurisdiction's plan of a term, adopted once. Its terms follow one another: the plan
+    starts after the previous term's plan (``previous``: term N-1 of the jurisdiction, if
+    adopted) ends and ends before the following one's (``following``) starts (R6: coverage
+    is counted per term, and a day belongs to one term)."""
     validate_jurisdiction(cmd.jurisdiction)
     validate_dates(cmd.starts_on, cmd.ends_on)
-    check_units(cmd.unit_ids, units, cmd.jurisdiction, "届内巡察规划 / the term plan")
+    check_units(cmd.unit_ids, units, cmd.jurisdiction, ("本届巡察规划", "the term plan"))
     if state.exists:
         raise AlreadyExists(
             f"第{cmd.term_no}届巡察规划已制定 / the plan of term {cmd.term_no} of "
             f"{cmd.jurisdiction} is already adopted"
+        )
+    if previous is not None and previous.ends_on is not None and cmd.starts_on <= previous.ends_on:
+        raise InvalidCommand(
+            f"第{cmd.term_no}届须在第{previous.term_no}届届满（{previous.ends_on}）之后开始 / "
+            f"term {cmd.term_no} must start after term {previous.term_no} ends "
+            f"({previous.ends_on})"
+        )
+    if (
+        following is not None
+        and following.starts_on is not None
+        and cmd.ends_on >= following.starts_on
+    ):
+        raise InvalidCommand(
+            f"第{cmd.term_no}届须在第{following.term_no}届开始（{following.starts_on}）之前结束"
+            f" / term {cmd.term_no} must end before term {following.term_no} starts "
+            f"({following.starts_on})"
         )
     return [
         TermPlanAdopted(

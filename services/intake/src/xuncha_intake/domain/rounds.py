@@ -170,7 +170,9 @@ def decide_assign_units(
 ) -> list[EventPayload]:
     """Units of the round's jurisdiction, each once in the round."""
     _open_round(state, round_id)
-    check_units([u.unit_id for u in cmd.units], units, state.jurisdiction, "本次分配 / the request")
+    check_units(
+        [u.unit_id for u in cmd.units], units, state.jurisdiction, ("本次分配", "the request")
+    )
     taken = [u.unit_id for u in cmd.units if u.unit_id in state.units]
     if taken:
         raise RuleViolation(

@@ -51,8 +51,19 @@ class PlanningHandlers:
 
     async def adopt_term_plan(self, cmd: planning.AdoptTermPlan, meta: Meta) -> planning.TermPlan:
         facts = await self.unit_table.facts(cmd.unit_ids)
+        # the neighbouring terms' plans bound its dates
+        previous = (
+            await self.term_plans.load(planning.term_plan_id_for(cmd.jurisdiction, cmd.term_no - 1))
+            if cmd.term_no > 1
+            else None
+        )
+        following = await self.term_plans.load(
+            planning.term_plan_id_for(cmd.jurisdiction, cmd.term_no + 1)
+        )
         return await self.term_plans.execute(
-            cmd.term_plan_id, lambda s: planning.decide_adopt_term_plan(s, cmd, facts), meta
+            cmd.term_plan_id,
+            lambda s: planning.decide_adopt_term_plan(s, cmd, facts, previous, following),
+            meta,
         )
 
     async def issue_linkage_plan(self, cmd: IssueLinkagePlan, meta: Meta) -> LinkagePlan:

@@ -91,14 +91,63 @@ def coverage_warning(ends_on: str | None, left: int, today: date) -> tuple[int |
     return days_left, "yellow" if days_left <= COVERAGE_WARNING_DAYS else None
 
 
-def coverage(docs: Docs, term_no: int, scope: str, today: date) -> dict[str, Any]:
-    """全覆盖 of term ``term_no``: per jurisdiction with a term plan, the units planned, inspected
-    and not yet inspected (the drill-down), the term's dates, the days left on ``today`` and its
-    R6 warning (``coverage_warning``), and under ``city`` the total over all of them, named
-    for ``scope``: the city for a city-wide reader, the county a county office sees (whose
-    ``docs`` hold only its own county: its total is not the city's)."""
+def term_plans(docs: Docs) -> list[dict[str, Any]]:
+    """The term plans in ``docs`` (届次, jurisdiction, dates; not their units), by term, the
+    city's first."""
+    plans = [
+        {
+            "term_no": plan["term_no"],
+            "jurisdiction": plan["jurisdiction"],
+            "starts_on": plan.get("starts_on"),
+            "ends_on": plan.get("ends_on"),
+        }
+        for plan in docs.get("term_plan", {}).values()
+    ]
+    plans.sort(
+        key=lambda p: (
+            p["term_no"],
+            not jurisdictions.is_city(p["jurisdiction"]),
+            p["jurisdiction"],
+        )
+    )
+    return plans
+
+
+def current_term(plans: list[dict[str, Any]], scope: str, today: date) -> int | None:
+    """The term a reader of ``scope`` is in on ``today``, from its own plans (those of
+    ``scope``) or, having none, from every plan in view: the term whose plan runs over
+    ``today``; else the latest whose plan has begun (a term ended and the next not yet
+    adopted: a county's next plan does not move the city's term); else the earliest planned;
+    None when no term is planned."""
+    day = today.isoformat()
+    own = [p for p in plans if p["jurisdiction"] == scope] or plans
+    running = [
+        int(p["term_no"])
+        for p in own
+        if p["starts_on"] and p["ends_on"] and p["starts_on"] <= day <= p["ends_on"]
+    ]
+    if running:
+        return max(running)
+    begun = [int(p["term_no"]) for p in own if p["starts_on"] is None or p["starts_on"] <= day]
+    if begun:
+        return max(begun)
+    return min((int(p["term_no"]) for p in own), default=None)
+
+
+def coverage(docs: Docs, term_no: int | None, scope: str, today: date) -> dict[str, Any]:
+    """全覆盖 of term ``term_no`` (None: the ``current_term``): per jurisdiction with a term
+    plan, the units planned, inspected and not yet inspected (the drill-down), the term's
+    dates, the days left on ``today`` and its R6 warning (``coverage_warning``), and under
+    ``city`` the total over all of them, named for ``scope``: the city for a city-wide reader,
+    the county a county office sees (whose ``docs`` hold only its own county: its total is not
+    the city's). ``term_plans`` lists every term planned in view, ``current_term_no`` the term
+    of ``today``: what a page shows first, and proposes to plan next."""
+    plans = term_plans(docs)
+    current = current_term(plans, scope, today)
+    if term_no is None:
+        term_no = current
     units = docs.get("unit", {})
-    inspected = inspected_units(docs, term_no)
+    inspected = inspected_units(docs, term_no) if term_no is not None else {}
     rows = []
     for plan in docs.get("term_plan", {}).values():
         if plan["term_no"] != term_no:
@@ -131,6 +180,8 @@ def coverage(docs: Docs, term_no: int, scope: str, today: date) -> dict[str, Any
     inspected_total = sum(r["inspected"] for r in rows)
     return {
         "term_no": term_no,
+        "current_term_no": current,
+        "term_plans": plans,
         "city": {
             "jurisdiction": scope,
             "name": jurisdictions.name_of(scope),

@@ -59,14 +59,18 @@ def lifecycle_router(
 
     @router.get("/views/coverage", response_model=dict[str, Any])
     async def coverage_view(
-        term_no: int = Query(ge=1, le=99, description="届次"),
+        term_no: int | None = Query(
+            default=None, ge=1, le=99, description="届次 (default: the term of today)"
+        ),
         principal: Principal = Depends(current),
     ) -> Response:
         """全覆盖: per jurisdiction and for the city, units planned in the term, units inspected
         (a stationing ended in a round of the term) and the rate in percent (two decimals), with
         the units not yet inspected, the term's dates, the days left and R6's warning (yellow in
         the term's last year, red once it has ended, while units are left). A county office sees
-        its own county, and its ``city`` total is its county's, named so."""
+        its own county, and its ``city`` total is its county's, named so. Without ``term_no``,
+        the term of today (``current_term_no``: the term whose plan runs over today, else the
+        latest begun); ``term_plans`` lists the terms planned in view, with their dates."""
         pattern = _scope_pattern(principal)
         scope = linked_view_scope(principal, None) or principal.city  # the total's name
         today = local_day(ctx.now())  # R6's warning counts the days left from it

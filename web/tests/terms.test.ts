@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { proposedTermPlan, roundTermProblem, shiftDate, termEndedNotice, type TermPlanDates } from "../src/terms";
+
+const CITY = "361000";
+const COUNTY = "361002";
+const four: TermPlanDates = { term_no: 4, jurisdiction: CITY, starts_on: "2021-09-01", ends_on: "2026-08-31" };
+
+describe("dates", () => {
+  it("shift by days and years, across a leap day", () => {
+    expect(shiftDate("2026-08-31", 1)).toBe("2026-09-01");
+    expect(shiftDate("2026-09-01", -1, 5)).toBe("2031-08-31");
+    expect(shiftDate("2024-02-29", 1)).toBe("2024-03-01");
+  });
+});
+
+describe("the next term plan proposed", () => {
+  it("after the latest ended, the next term for five years from the day after", () => {
+    expect(proposedTermPlan([four], CITY, 4)).toEqual({ term_no: 5, starts_on: "2026-09-01", ends_on: "2031-08-31" });
+  });
+  it("a county without a plan of the term of today gets that term, with the city's dates", () => {
+    expect(proposedTermPlan([four], COUNTY, 4)).toEqual({ term_no: 4, starts_on: "2021-09-01", ends_on: "2026-08-31" });
+  });
+  it("nothing planned: the first term, no dates", () => {
+    expect(proposedTermPlan([], CITY, null)).toEqual({ term_no: 1, starts_on: "", ends_on: "" });
+  });
+});
+
+describe("a round's dates against its term (R1)", () => {
+  it("no plan, outside, inside, not picked", () => {
+    expect(roundTermProblem([four], CITY, 5, "2026-12-10", "2027-02-10")).toContain("第5届巡察规划尚未制定");
+    expect(roundTermProblem([four], CITY, 4, "2026-08-01", "2026-10-01")).toBe(
+      "轮次日期须在第4届规划期限（2021-09-01 至 2026-08-31）之内",
+    );
+    expect(roundTermProblem([four], CITY, 4, "2026-03-01", "2026-05-01")).toBeNull();
+    expect(roundTermProblem([four], CITY, 4, "", "")).toBeNull();
+  });
+});
+
+describe("a term that has ended without a next one", () => {
+  it("is noticed until the next term is planned", () => {
+    expect(termEndedNotice([four], CITY, 4, "2026-12-03")).toContain("尚未通过第5届五年规划");
+    expect(termEndedNotice([four], CITY, 4, "2026-08-31")).toBeNull();
+    const five = { ...four, term_no: 5, starts_on: "2026-09-01", ends_on: "2031-08-31" };
+    expect(termEndedNotice([four, five], CITY, 4, "2026-12-03")).toBeNull();
+    expect(termEndedNotice([four], COUNTY, 4, "2026-12-03")).toBeNull();
+  });
+});
