@@ -506,6 +506,11 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     issue_id = (await wb.post("/api/v1/feedbacks", feedback, "linchuan"))["issue_ids"][0]
     formal = {"kind": "formal", "progress_percent": 60, "completed": False, "note": "已制定制度"}
     await wb.post(f"/api/v1/rectifications/{issue_id}/reports", formal, "linchuan")
+    # 期限预警's case link of an issue opens that issue over its list
+    await page.goto(f"{wb.url}/rectification?issue={issue_id}")
+    await page.locator(".el-drawer", has_text=f"{unit} · 问题详情").wait_for()
+    assert "财务报销审核不严" in await page.locator(".el-drawer").inner_text()
+    await page.keyboard.press("Escape")
     await page.click('[data-menu="rectification"]')
     await page.get_by_role("tab", name="问题清单").click()
     await page.fill("#i-unit", unit)

@@ -48,6 +48,10 @@ describe("problem details in Chinese", () => {
       "当前状态不允许此操作：该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)",
     );
     expect(chinesePart("role department may not read the linked view")).toBeNull();
+    // the slash right after a full-width bracket, as a service once wrote it
+    expect(chinesePart("立行立改任务须在整改报告期限（2027-02-04）前完成（R1）/ R1: an immediate task")).toBe(
+      "立行立改任务须在整改报告期限（2027-02-04）前完成（R1）",
+    );
   });
 
   it("never shows an English-only detail of another jurisdiction as is for 403", () => {

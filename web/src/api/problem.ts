@@ -45,7 +45,8 @@ const HAS_CJK = /[\u3400-\u9fff]/;
 /** The Chinese half of a service's "中文 / english" detail, or null when it has none. */
 export function chinesePart(detail: string | undefined): string | null {
   if (!detail) return null;
-  const zh = detail.split(" / ")[0].trim();
+  // "中文 / English": the Chinese half, also where the slash follows a full-width bracket
+  const zh = detail.split(/\s*\/ (?=[A-Za-z0-9(])/)[0].trim();
   return HAS_CJK.test(zh) ? zh : null;
 }
 

@@ -159,7 +159,7 @@ def decide_report(state: Issue, cmd: ReportRectification) -> list[EventPayload]:
         )
     if cmd.progress_percent < state.progress_percent:
         raise InvalidCommand(
-            f"整改进度不能倒退（当前 {state.progress_percent}%）/ progress cannot go back: the "
+            f"整改进度不能倒退（当前 {state.progress_percent}%） / progress cannot go back: the "
             f"last report said {state.progress_percent}%, this one {cmd.progress_percent}%"
         )
     return [

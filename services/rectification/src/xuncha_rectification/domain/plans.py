@@ -168,7 +168,7 @@ def decide_submit(state: Plan, cmd: SubmitPlan, issues: list[FedBackIssue]) -> l
             and task.due_on > issue.due_date
         ):
             raise InvalidCommand(
-                f"立行立改任务须在整改报告期限（{issue.due_date}）前完成（R1）/ R1: an immediate "
+                f"立行立改任务须在整改报告期限（{issue.due_date}）前完成（R1） / R1: an immediate "
                 f"task is due by the formal report ({issue.due_date}), not {task.due_on}"
             )
     return [

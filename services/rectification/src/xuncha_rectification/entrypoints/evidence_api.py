@@ -106,7 +106,7 @@ def build_evidence_router(handlers: RectificationHandlers, deps: AuthDependencie
         if media_type is None:
             raise problems.problem_of(
                 InvalidCommand(
-                    "仅接受PDF、JPEG、PNG、DOCX、XLSX文件（按文件内容判断）/ only PDF, JPEG, PNG, "
+                    "仅接受PDF、JPEG、PNG、DOCX、XLSX文件（按文件内容判断） / only PDF, JPEG, PNG, "
                     "DOCX and XLSX files are accepted (judged from the bytes)"
                 )
             )
