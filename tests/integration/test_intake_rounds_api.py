@@ -366,3 +366,26 @@ async def test_linkage_plans_city_first_then_counties(api: Api) -> None:
     )
     assert resp.status_code == 201, resp.text
     assert resp.json()["linkage_plan_id"] == county_id
+
+    # the county lists the city's plan beside its own (its 上级方案), with the units the city's
+    # rounds inspect in linkage under it (what its counterpart reports answer); not another
+    # county's plans
+    city_unit = await api.unit("city", CITY, "市联动被巡察局")
+    regular = await api.unit("city", CITY, "市常规被巡察局")
+    await api.term("city", CITY, 10, [city_unit, regular])
+    resp = await api.post("city", "/rounds", round_body(CITY, 10, 1, linkage_plan_id=city_id))
+    assert resp.status_code == 201, resp.text
+    units = [{"unit_id": city_unit, "mode": "linked"}, {"unit_id": regular, "mode": "regular"}]
+    resp = await api.post("city", f"/rounds/{resp.json()['id']}/units", {"units": units})
+    assert resp.status_code == 200, resp.text
+    await api.post(
+        "other",
+        "/linkage-plans",
+        {**county_plan, "jurisdiction": NANCHENG, "parent_plan_id": city_id},
+    )
+    resp = await api.client.get("/api/v1/linkage-plans", headers=api.auth("county"))
+    assert resp.status_code == 200, resp.text
+    listed = {p["id"]: p for p in resp.json()}
+    assert {p["jurisdiction"] for p in listed.values()} == {CITY, LINCHUAN}
+    assert listed[city_id]["linked_units"] == [{"unit_id": city_unit, "name": "市联动被巡察局"}]
+    assert listed[county_id]["linked_units"] == []

@@ -178,12 +178,17 @@ class SqlLinkagePlans(PoolRepository):
                 state.version,
             )
 
-    async def list(self, jurisdiction_like: str) -> builtins.list[LinkagePlan]:
+    async def list(
+        self, jurisdiction_like: str, also: str | None = None
+    ) -> builtins.list[LinkagePlan]:
+        """The plans of ``jurisdiction_like``, and of the jurisdiction ``also`` (a county's
+        city: the plans its own hang under)."""
         async with self._conn(None) as c:
             rows = await c.fetch(
                 "SELECT * FROM linkage_plan_view WHERE jurisdiction LIKE $1 "
-                "ORDER BY issued_on, jurisdiction",
+                "OR jurisdiction = $2 ORDER BY issued_on, jurisdiction",
                 jurisdiction_like,
+                also,
             )
         return [
             LinkagePlan(
@@ -197,6 +202,25 @@ class SqlLinkagePlans(PoolRepository):
             )
             for r in rows
         ]
+
+    async def linked_units(
+        self, plan_ids: builtins.list[UUID]
+    ) -> dict[UUID, builtins.list[tuple[UUID, str]]]:
+        """Per plan of ``plan_ids``, the units its rounds inspect in linkage (mode ``linked``:
+        the units a county's counterpart report answers), with their names, by name."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT DISTINCT r.linkage_plan_id, u.unit_id, u.name FROM round_view r "
+                "CROSS JOIN LATERAL jsonb_array_elements(r.units) e "
+                "JOIN unit_view u ON u.unit_id = (e->>'unit_id')::uuid "
+                "WHERE r.linkage_plan_id = ANY($1::uuid[]) AND e->>'mode' = 'linked' "
+                "ORDER BY u.name",
+                plan_ids,
+            )
+        out: dict[UUID, builtins.list[tuple[UUID, str]]] = {}
+        for r in rows:
+            out.setdefault(r["linkage_plan_id"], []).append((r["unit_id"], r["name"]))
+        return out
 
 
 class SqlRounds(PoolRepository):

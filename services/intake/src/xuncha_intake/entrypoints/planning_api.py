@@ -35,6 +35,7 @@ from xuncha_shared.contracts.intake import (
     RoundUnit,
     UnitKind,
 )
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
@@ -105,6 +106,11 @@ class LinkagePlanIn(_In):
     parent_plan_id: UUID | None = None
 
 
+class LinkedUnitOut(BaseModel):
+    unit_id: UUID
+    name: str
+
+
 class LinkagePlanOut(BaseModel):
     id: UUID
     jurisdiction: str
@@ -112,6 +118,11 @@ class LinkagePlanOut(BaseModel):
     issued_on: date
     trigger: str
     parent_plan_id: UUID | None
+    linked_units: list[LinkedUnitOut] = Field(
+        default_factory=list,
+        description="a city plan's units inspected in linkage (mode linked) by its rounds: "
+        "the units a county's counterpart report answers",
+    )
 
 
 class CounterpartReportIn(_In):
@@ -127,7 +138,9 @@ class CounterpartReportOut(BaseModel):
     provided_on: date
 
 
-def linkage_plan_out(plan: LinkagePlan) -> LinkagePlanOut:
+def linkage_plan_out(
+    plan: LinkagePlan, linked: list[tuple[UUID, str]] | None = None
+) -> LinkagePlanOut:
     assert plan.linkage_plan_id
     assert plan.issued_on
     return LinkagePlanOut(
@@ -137,6 +150,7 @@ def linkage_plan_out(plan: LinkagePlan) -> LinkagePlanOut:
         issued_on=plan.issued_on,
         trigger=plan.trigger,
         parent_plan_id=plan.parent_plan_id,
+        linked_units=[LinkedUnitOut(unit_id=u, name=n) for u, n in linked or []],
     )
 
 
@@ -327,13 +341,22 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
         jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
         principal: Principal = Depends(reader),
     ) -> list[LinkagePlanOut]:
-        """The linkage plans the caller may see (a county office: its own; the city's plan, the
-        parent of its own, is the city's and answers in the city's list)."""
+        """The linkage plans the caller may see: its jurisdiction's, and for a county its
+        city's, which the county's own plans hang under (上级方案: issued to the counties). A
+        city plan names the units its rounds inspect in linkage (``linked_units``), which a
+        county's counterpart report answers."""
         if jurisdiction is not None:
             known_jurisdiction(jurisdiction)
             ensure_jurisdiction(principal, jurisdiction)
         pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
-        return [linkage_plan_out(p) for p in await handlers.linkage_table.list(pattern)]
+        city = None if principal.is_city_wide else jurisdictions.city_of(principal.jurisdiction)
+        plans = await handlers.linkage_table.list(pattern, city if jurisdiction is None else None)
+        city_plans = [p.linkage_plan_id for p in plans if p.parent_plan_id is None]
+        linked = await handlers.linkage_table.linked_units([p for p in city_plans if p is not None])
+        return [
+            linkage_plan_out(p, linked.get(p.linkage_plan_id) if p.linkage_plan_id else None)
+            for p in plans
+        ]
 
     @router.post(
         "/linkage-plans/{plan_id}/counterpart-reports",
