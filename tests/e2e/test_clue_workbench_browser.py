@@ -167,9 +167,17 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
 
     # ---- the discipline commission signs for it and reports its result ------------------
     dept, dept_errors = await open_as(browser, url, tokens["discipline"])
+    # the department's clue page asks nothing it may not read (intake's rounds and groups are
+    # the offices'): no refused request in the console, no round or group rows to fill
+    dept_console: list[str] = []
+    dept.on("console", lambda m: m.type == "error" and dept_console.append(m.text))
     assert await menu_names(dept) == MENUS["department"]
     await dept.goto(f"{url}/clues/{clue_id}")
     await dept.wait_for_selector("#act-acknowledge")
+    await dept.wait_for_load_state("networkidle")
+    assert await dept.locator("#clue-round, #clue-group").count() == 0
+    assert (await dept.locator("#clue-source").inner_text()).strip() == "个别谈话"
+    assert dept_console == []
     await dept.click("#act-acknowledge")
     await status_is(dept, "已签收")
     await dept.click("#act-result")

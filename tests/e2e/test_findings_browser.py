@@ -168,5 +168,52 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             assert "点人点事问题1项" in text
             await shot(page, "office-summary")
             assert errors == []
+
+            # 组织部's feed names a problem's unit as intake registered it (the problem event
+            # names it by id only), under its own label, in a table that fits a 1280 px screen
+            unit_name = f"东乡区组织测试局{uuid.uuid4().hex[:6]}"
+            async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+                unit = {"jurisdiction": COUNTY, "name": unit_name, "kind": "county_department"}
+                resp = await http.post("/api/v1/units", json=unit, headers=auth)
+                assert resp.status_code == 201, resp.text
+                found = {"round_id": round_id, "unit_id": resp.json()["id"],
+                         "title": "民主集中制执行不到位", "topics": ["民主集中制"]}  # fmt: skip
+                resp = await http.post("/api/v1/problems", json=found, headers=auth)
+                assert resp.status_code == 201, resp.text
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+            )
+            city = await context.new_page()
+            city.on("pageerror", lambda exc: errors.append(str(exc)))
+            await sign_in(city, url, running.tokens["city"])
+            await city.goto(f"{url}/feeds")
+            await city.locator(".el-select:has(#fd-department)").click()
+            await city.locator(".el-select-dropdown__item:visible", has_text="组织部").click()
+            await city.locator(".el-select-dropdown__item", has_text="纪委监委").wait_for(
+                state="hidden"
+            )
+            await city.locator(".el-select:has(#fd-kind)").click()
+            await city.locator(".el-select-dropdown__item:visible", has_text="发现问题").wait_for()
+            kinds = await city.locator(".el-select-dropdown__item:visible").all_inner_texts()
+            assert kinds == ["移交线索", "反馈问题", "发现问题", "巡察干部评价", "负面信息档案"]
+            await city.keyboard.press("Escape")
+            row = city.locator("#feed-table .el-table__body-wrapper tr", has_text=unit_name)
+            for _ in range(60):
+                await city.fill("#fd-unit", unit_name)  # filtered on the name shown
+                await city.wait_for_timeout(800)
+                if await row.count():
+                    break
+                await city.fill("#fd-unit", "")
+            cells = await row.first.locator("td").all_inner_texts()
+            assert cells[1:4] == ["发现问题", "东乡区", unit_name], cells
+            assert "民主集中制执行不到位" in cells[4]
+            fits = await city.evaluate(
+                """() => { const w = document.querySelector('#feed-table .el-table__body-wrapper');
+                           const t = w.querySelector('table.el-table__body');
+                           return t.getBoundingClientRect().width <= w.clientWidth + 1; }"""
+            )
+            assert fits, "the feed's table overflows its area at 1280 px"
+            await shot(city, "feeds-organisation")
+            assert errors == []
         finally:
             await browser.close()

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -31,15 +31,29 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from xuncha_reporting import projection_chunks, rebuild
 from xuncha_reporting.adapters.schema import index_ddl
-from xuncha_reporting.adapters.share_tables import RECORD_SQL
+from xuncha_reporting.adapters.share_tables import PENDING_SQL, RECORD_SQL
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.rebuild import rebuild_projections
 from xuncha_reporting.settings import PROJECTION_CONSUMER
+from xuncha_reporting.share_publisher import message
 from xuncha_shared import provision
 from xuncha_shared.auth.tokens import create_token_in
-from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
+from xuncha_shared.contracts.clues import (
+    ClueEscalated,
+    ClueRegistered,
+    ClueTransferred,
+    ProblemRecorded,
+)
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.contracts.intake import (
+    Grade,
+    GroupFormed,
+    InspectorEvaluated,
+    PetitionReceived,
+    RoundPlanned,
+    TalentPoolMemberEnrolled,
+    UnitRegistered,
+)
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
 from xuncha_shared.contracts.topics import topic_for
 from xuncha_shared.crypto import encrypt_identity
@@ -890,3 +904,76 @@ async def test_a_feed_pages_with_total_sort_and_filters(stack: Stack):
     resp = await stack.client.get(url, params={"sort": "summary"}, headers=who)
     assert resp.status_code == 422
     assert [e["field"] for e in resp.json()["errors"]] == ["query.sort"]
+
+
+async def test_the_organisation_feed_names_units_and_inspectors(stack: Stack):
+    """A 组织部 problem names its unit by id and an inspector grade its group and member by id
+    only: the feed (and the share topic's message) show the unit's registered name, the
+    inspector's name, home unit, round and group, and each kind's own Chinese label."""
+    unit_id, home_id, member_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    round_id, group_id, problem_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for uid, name in ((unit_id, "市组织测试局"), (home_id, "市派出测试委")):
+        u = UnitRegistered(unit_id=uid, jurisdiction=CITY, name=name, kind="city_department")
+        await append(stack, "intake", "unit", str(uid), [u], CITY)
+    enrolled = TalentPoolMemberEnrolled(
+        member_id=member_id, jurisdiction=CITY, name="欧阳测评", home_unit_id=home_id,
+        source="organisation", specialities=["personnel"], rank="正科级", birth_year=1980,
+    )  # fmt: skip
+    await append(stack, "intake", "pool_member", str(member_id), [enrolled], CITY)
+    planned = RoundPlanned(
+        round_id=round_id, jurisdiction=CITY, term_no=9, round_no=4, kind="regular",
+        starts_on=date(2026, 3, 1), ends_on=date(2026, 5, 30),
+    )  # fmt: skip
+    await append(stack, "intake", "round", str(round_id), [planned], CITY)
+    formed = GroupFormed(
+        group_id=group_id, round_id=round_id, jurisdiction=CITY, group_no=3,
+        leader_id=member_id, member_ids=[member_id], unit_ids=[unit_id],
+        starts_on=date(2026, 3, 1), ends_on=date(2026, 5, 30),
+    )  # fmt: skip
+    graded = InspectorEvaluated(
+        group_id=group_id, member_id=member_id, grade=Grade.COMPETENT, remarks="履职认真"
+    )
+    await append(stack, "intake", "group", str(group_id), [formed, graded], CITY)
+    found = ProblemRecorded(
+        problem_id=problem_id, round_id=round_id, jurisdiction=CITY, unit_id=unit_id,
+        group_id=group_id, title="干部选拔任用程序不规范", topics=["选人用人"],
+    )  # fmt: skip
+    await append(stack, "clues", "problem", str(problem_id), [found], CITY)
+    await wait_consumed(stack)
+
+    url = "/api/v1/feeds/organisation"
+    org = await feed(stack, "organisation", "city")
+    problem = next(i for i in org["items"] if i["ref_id"] == str(problem_id))
+    assert (problem["kind"], problem["kind_zh"], problem["unit"]) == (
+        "problem",
+        "发现问题",
+        "市组织测试局",
+    )
+    grade = next(i for i in org["items"] if i["ref_id"] == f"{group_id}/{member_id}")
+    assert (grade["kind_zh"], grade["unit"], grade["reason"]) == (
+        "巡察干部评价",
+        "市派出测试委",
+        "履职认真",
+    )
+    assert grade["summary"] == "欧阳测评（抚州市第9届第4轮第3巡察组）评价等次：称职"
+    # the filter and the sort use the names shown
+    for name, ref in (("组织测试", str(problem_id)), ("派出测试", f"{group_id}/{member_id}")):
+        doc = (
+            await stack.client.get(
+                url, params={"unit_contains": name, "sort": "unit"}, headers=stack.auth("city")
+            )
+        ).json()
+        assert [i["ref_id"] for i in doc["items"]] == [ref]
+    doc = (
+        await stack.client.get(url, params={"kind": "inspector_grade"}, headers=stack.auth("city"))
+    ).json()
+    assert {i["kind_zh"] for i in doc["items"]} == {"巡察干部评价"}
+    # the department's share topic gets what its feed shows
+    pending = await stack.pools["reporting"].fetch(PENDING_SQL, 500)
+    shared = {m["ref_id"]: m for m in map(message, pending)}
+    for ref, unit in (
+        (str(problem_id), "市组织测试局"),
+        (f"{group_id}/{member_id}", "市派出测试委"),
+    ):
+        if ref in shared:  # unless published already
+            assert shared[ref]["unit"] == unit

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from xuncha_reporting.domain import project
+from xuncha_reporting.domain.feed_display import FEED_KIND_ZH, displayed
 from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
 from xuncha_reporting.domain.office_summary import SUMMARY_KINDS, office_summary, summary_docs
 from xuncha_shared.contracts.clues import (
@@ -19,7 +21,7 @@ from xuncha_shared.contracts.clues import (
     ProblemRecorded,
 )
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.contracts.intake import Grade, InspectorEvaluated
+from xuncha_shared.contracts.intake import Grade, InspectorEvaluated, TalentPoolMemberEnrolled
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NewEvent, seal_events
@@ -195,6 +197,39 @@ def test_the_organisation_feed_carries_its_problems_and_the_inspector_grades():
     assert all(i.department is Department.ORGANISATION for i in d.feed)
     assert d.feed[0].summary.startswith("[选人用人、四风]")
     assert d.feed[2].summary == "巡察干部评价：优秀"
+
+
+def test_organisation_feed_items_are_shown_with_their_names_and_own_labels():
+    """The feed shows each kind under its own Chinese label, and an inspector grade naming the
+    inspector, round and group (read beside the item: ``feed_display``); the projection keeps a
+    pool member's home unit for it."""
+    assert set(FEED_KIND_ZH) == {k.value for k in FeedKind}
+    assert len(set(FEED_KIND_ZH.values())) == len(FeedKind)
+    member, home, group = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    enrolled = TalentPoolMemberEnrolled(
+        member_id=member, jurisdiction=CITY, name="欧阳测评", home_unit_id=home,
+        source="organisation", specialities=["personnel"], rank="正科级", birth_year=1980,
+    )  # fmt: skip
+    [pool_doc] = [c for c in project(envelope(enrolled, CITY), enrolled) if isinstance(c, Doc)]
+    assert pool_doc.doc["home_unit_id"] == str(home)
+    d = Docs()
+    d.apply(InspectorEvaluated(group_id=group, member_id=member, grade=Grade.COMPETENT), CITY)
+    d.apply(problem(uuid.uuid4(), "民主集中制"), CITY)
+    grade, found = (asdict(i) | {"kind": i.kind.value} for i in d.feed)
+    names = {
+        "member_name": "欧阳测评",
+        "group_no": 3,
+        "round_jurisdiction": CITY,
+        "term_no": 9,
+        "round_no": 4,
+    }
+    shown = displayed({**grade, **names, "unit": "市派出测试委"})
+    assert (shown["kind_zh"], shown["unit"]) == ("巡察干部评价", "市派出测试委")
+    assert shown["summary"] == "欧阳测评（抚州市第9届第4轮第3巡察组）评价等次：称职"
+    assert not set(names) & set(shown)
+    unknown = displayed({**grade, **dict.fromkeys(names)})
+    assert unknown["summary"] == "未登记入库的巡察干部，评价等次：称职"
+    assert displayed({**found, **dict.fromkeys(names)})["kind_zh"] == "发现问题"
 
 
 class _Disposed(EventPayload):

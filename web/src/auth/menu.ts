@@ -107,6 +107,10 @@ export const CAN = {
   // 干部层级 for the clue list (clues' GET /api/v1/clues/cadre-levels): not a receiving
   // department's, which reads it on each clue transferred to it
   readCadreLevels: (r: string) => ["city_admin", "county_admin", "group_member", "auditor"].includes(r),
+  // intake's GET /api/v1/rounds/{id} (offices, the auditor) and /api/v1/groups/{id} (also a
+  // group member, its own group): a receiving department reads neither
+  readRounds: (r: string) => ["city_admin", "county_admin", "auditor"].includes(r),
+  readGroups: (r: string) => ["city_admin", "county_admin", "group_member", "auditor"].includes(r),
   // a case's audit history (reporting's GET /api/v1/audit/history/{stream}): the auditor's
   audit: (r: string) => r === "auditor",
 };

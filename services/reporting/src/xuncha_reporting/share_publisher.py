@@ -42,6 +42,7 @@ from xuncha_reporting.adapters.share_tables import (
     QUEUE_UNPUBLISHED_SQL,
     RECORD_SQL,
 )
+from xuncha_reporting.domain.feed_display import displayed
 
 log = logging.getLogger("xuncha.reporting.share")
 
@@ -55,8 +56,10 @@ IDLE_POLL_SECONDS = 10.0
 BATCH = 500
 
 
-def message(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    """The item as the department's feed shows it (``FeedItemOut`` without 签收)."""
+def message(record: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    """The item as the department's feed shows it (``FeedItemOut`` without 签收): a row of
+    ``PENDING_SQL``, its names resolved (``feed_display``)."""
+    row = displayed(dict(record.items()))
     jurisdiction = str(row["jurisdiction"]).strip()
     return {
         "schema": MESSAGE_SCHEMA,
@@ -64,6 +67,7 @@ def message(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         "item_id": row["item_id"],
         "department": row["department"],
         "kind": row["kind"],
+        "kind_zh": row["kind_zh"],
         "source_event_id": str(row["source_event_id"]),
         "ref_id": row["ref_id"],
         "jurisdiction": jurisdiction,

@@ -19,6 +19,7 @@ from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
 from xuncha_reporting.domain.intake_clocks import close_with_stationings, real_name_result_notices
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import (
+    CaseMark,
     Change,
     LedgerIssue,
     LedgerReport,
@@ -43,10 +44,43 @@ class Generation:
         return dict(self.meta)
 
 
+def feed_names_sql(s: str) -> str:
+    """Joins of a feed item ``i`` to the lifecycle documents that name what its event names by
+    id only (``domain.feed_display``): a problem's unit (``u``); an inspector grade's pool
+    member (``m``, ``ref_id`` ``<group>/<member>``), the member's home unit (``u``), the group
+    (``g``) and its round (``r``). One index probe each; any other item joins nothing."""
+    return f"""
+        LEFT JOIN {s}.lifecycle_docs m
+               ON i.kind = 'inspector_grade' AND m.kind = 'pool_member'
+              AND m.key = split_part(i.ref_id, '/', 2)
+        LEFT JOIN {s}.lifecycle_docs g
+               ON i.kind = 'inspector_grade' AND g.kind = 'group'
+              AND g.key = split_part(i.ref_id, '/', 1)
+        LEFT JOIN {s}.lifecycle_docs r ON r.kind = 'round' AND r.key = g.doc->>'round_id'
+        LEFT JOIN {s}.lifecycle_docs u
+               ON u.kind = 'unit'
+              AND u.key = (CASE i.kind WHEN 'problem' THEN i.unit
+                                       WHEN 'inspector_grade' THEN m.doc->>'home_unit_id' END)
+    """
+
+
+#: the unit a feed item shows (with ``feed_names_sql``): a problem's registered name (never its
+#: id: empty when intake registered none), an inspector's home unit, else the item's own
+FEED_UNIT = (
+    "(CASE WHEN i.kind = 'problem' THEN COALESCE(u.doc->>'name', '')"
+    " ELSE COALESCE(u.doc->>'name', i.unit) END)"
+)
+#: the columns an item's row gains from ``feed_names_sql`` (``feed_display.NAME_COLUMNS``)
+FEED_NAME_COLUMNS = f"""
+    {FEED_UNIT} AS unit, m.doc->>'name' AS member_name, (g.doc->>'group_no')::int AS group_no,
+    r.jurisdiction AS round_jurisdiction, (r.doc->>'term_no')::int AS term_no,
+    (r.doc->>'round_no')::int AS round_no
+"""
+
 #: the feed list's sort keys (``?sort=``, ``xuncha_shared.http.paging``) and their SQL
 FEED_SORT_COLUMNS: dict[str, str] = {
     "occurred_at": "i.occurred_at",
-    "unit": "i.unit",
+    "unit": FEED_UNIT,
     "kind": "i.kind",
     "due_date": "i.due_date",
     "acknowledged_at": "a.acknowledged_at",
@@ -158,6 +192,11 @@ class ProjectionTables:
                    reported_at
             FROM {s}.ledger_reports WHERE issue_id = ANY($1::uuid[])
         """
+        # the issues' turns back to 整改中 (a rejected verification, a reopening)
+        self._issue_turns_sql = f"""
+            SELECT case_id, event_id, at, done FROM {s}.deadline_case_marks
+            WHERE case_id = ANY($1::text[]) AND NOT done
+        """
         self._units_sql = f"""
             SELECT unit, count(*) AS issues FROM {s}.ledger_issues WHERE jurisdiction = $1
             GROUP BY unit ORDER BY unit
@@ -169,9 +208,11 @@ class ProjectionTables:
         """
         self._feed_sql = f"""
             SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
-                   i.jurisdiction, i.unit, i.summary, i.reason, i.rect_type, i.due_date,
-                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note
+                   i.jurisdiction, i.summary, i.reason, i.rect_type, i.due_date,
+                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note,
+                   {FEED_NAME_COLUMNS}
             FROM {s}.feed_items i LEFT JOIN {s}.feed_acks a ON a.item_id = i.item_id
+            {feed_names_sql(s)}
             WHERE i.department = $1 AND i.jurisdiction LIKE $2
             ORDER BY i.occurred_at DESC, i.item_id
             LIMIT $3
@@ -251,7 +292,8 @@ class ProjectionTables:
         jurisdiction_like: str,
         limit: int = FEED_LIMIT,
     ) -> tuple[list[dict[str, Any]], int, int]:
-        """Items of ``department`` (newest first), their total and unacknowledged count."""
+        """Items of ``department`` (newest first, rows as ``feed_page``'s), their total and
+        unacknowledged count."""
         rows = await conn.fetch(self._feed_sql, department, jurisdiction_like, limit)
         counts = await conn.fetchrow(self._feed_counts_sql, department, jurisdiction_like)
         assert counts is not None
@@ -276,21 +318,25 @@ class ProjectionTables:
     ) -> tuple[list[dict[str, Any]], int, int]:
         """A page of ``department``'s items in ``order_by`` (an expression of
         ``FEED_SORT_COLUMNS``, never the request's text), the total its filters match and the
-        department's unacknowledged count."""
+        department's unacknowledged count. A row's ``unit`` is the one shown (``FEED_UNIT``,
+        which ``unit_contains`` and the sort use too), with the ``FEED_NAME_COLUMNS`` for
+        ``feed_display.displayed``."""
         where = f"""
             FROM {self.schema}.feed_items i
             LEFT JOIN {self.schema}.feed_acks a ON a.item_id = i.item_id
+            {feed_names_sql(self.schema)}
             WHERE i.department = $1 AND i.jurisdiction LIKE $2
               AND ($3::text IS NULL OR i.kind = $3)
               AND ($4::boolean IS NULL OR (a.item_id IS NOT NULL) = $4)
-              AND ($5::text IS NULL OR strpos(i.unit, $5) > 0)
+              AND ($5::text IS NULL OR strpos({FEED_UNIT}, $5) > 0)
         """
         args = (department, jurisdiction_like, kind, acknowledged, unit_contains)
         rows = await conn.fetch(
             f"""
             SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
-                   i.jurisdiction, i.unit, i.summary, i.reason, i.rect_type, i.due_date,
-                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note
+                   i.jurisdiction, i.summary, i.reason, i.rect_type, i.due_date,
+                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note,
+                   {FEED_NAME_COLUMNS}
             {where}
             ORDER BY {order_by}
             LIMIT $6 OFFSET $7
@@ -312,16 +358,19 @@ class ProjectionTables:
 
     async def ledger_rows(
         self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str, unit: str
-    ) -> tuple[list[LedgerIssue], list[LedgerReport]]:
-        """The ledger rows of one inspected unit: its issues and every report on them (use a
-        repeatable-read transaction on ``conn`` for a consistent pair)."""
+    ) -> tuple[list[LedgerIssue], list[LedgerReport], list[CaseMark]]:
+        """The ledger rows of one inspected unit: its issues, every report on them and their
+        turns back to 整改中 (the not-done case marks: a rejected verification, a reopening; use
+        a repeatable-read transaction on ``conn`` for a consistent read)."""
         issue_rows = await conn.fetch(self._unit_issues_sql, jurisdiction, unit)
         issues = [LedgerIssue(**_trimmed(r)) for r in issue_rows]
         if not issues:
-            return [], []
+            return [], [], []
         report_rows = await conn.fetch(self._issue_reports_sql, [i.issue_id for i in issues])
         reports = [LedgerReport(**_trimmed(r)) for r in report_rows]
-        return issues, reports
+        mark_rows = await conn.fetch(self._issue_turns_sql, [str(i.issue_id) for i in issues])
+        marks = [CaseMark(**dict(r.items())) for r in mark_rows]
+        return issues, reports, marks
 
     async def ledger_units(
         self, conn: asyncpg.Connection | asyncpg.Pool, jurisdiction: str
@@ -351,10 +400,12 @@ class ProjectionTables:
     ) -> dict[str, Any] | None:
         """One unit's ledger (``domain.ledger.unit_ledger``) as of the date ``as_of``; ``None``
         when the unit has no issue in this schema."""
-        issues, reports = await self.ledger_rows(conn, jurisdiction, unit)
+        issues, reports, marks = await self.ledger_rows(conn, jurisdiction, unit)
         if not issues:
             return None
-        return unit_ledger(issues, reports, jurisdiction=jurisdiction, unit=unit, as_of=as_of)
+        return unit_ledger(
+            issues, reports, jurisdiction=jurisdiction, unit=unit, as_of=as_of, marks=marks
+        )
 
     async def unit_name(
         self, conn: asyncpg.Connection | asyncpg.Pool, unit_id: str, jurisdiction_like: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from xuncha_shared.migrations import Migration
 
+from xuncha_reporting.adapters.projection_tables import FEED_NAME_COLUMNS, feed_names_sql
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA
 
 SCHEMA = """
@@ -46,10 +47,12 @@ WHERE EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = q.item_id
    OR NOT EXISTS (SELECT 1 FROM {LIVE_SCHEMA}.feed_items i WHERE i.item_id = q.item_id)
 """
 
+#: the queued items as the feed shows them (``feed_names_sql``: ``feed_display.displayed``)
 PENDING_SQL = f"""
-SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id, i.jurisdiction, i.unit,
-       i.summary, i.reason, i.rect_type, i.due_date, i.occurred_at
+SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id, i.jurisdiction,
+       i.summary, i.reason, i.rect_type, i.due_date, i.occurred_at, {FEED_NAME_COLUMNS}
 FROM public.share_pending q JOIN {LIVE_SCHEMA}.feed_items i ON i.item_id = q.item_id
+{feed_names_sql(LIVE_SCHEMA)}
 WHERE NOT EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = q.item_id)
 ORDER BY i.occurred_at, i.item_id
 LIMIT $1

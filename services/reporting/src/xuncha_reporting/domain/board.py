@@ -3,9 +3,12 @@
 
 * unit → issue → task → history with evidence links; each issue's state replays its events by
   time: fed back → planned → in progress → reported done → verified → closed out (a rejected
-  verification back to in progress);
+  verification, or a revisit's reopening, back to in progress: its reports start again, as in
+  the rectification service's issue, so its progress is 0 until the next report and it is no
+  longer declared done);
 * 整改完成率 counts verified close-outs only, over the issues fed back; the self-declared rate
-  (自报完成率: issues a unit reported done at least once) is shown beside it, labelled;
+  (自报完成率: issues whose reports since the last rejection or reopening declared them done,
+  the 整改台账's 已完成) is shown beside it, labelled;
 * colours (R10): a task's due date (or, before a plan, the formal report's, R1) against today
   with the configured yellow threshold; none once the issue is reported done.
 """
@@ -13,9 +16,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.rectification_docs import (
     EVENT_DOC,
     ISSUE_DOC,
@@ -103,7 +107,7 @@ def colour(due: str | None, today: date, yellow_days: int) -> str | None:
 def _issue(
     doc: dict[str, Any], events: list[dict[str, Any]], today: date, yellow: int
 ) -> dict[str, Any]:
-    status, progress, declared, verdict = "fed_back", 0, False, None
+    status, verdict = "fed_back", None
     tasks: list[dict[str, Any]] = []
     mechanism, watched, reports, overdue = None, False, 0, set()
     history: list[dict[str, Any]] = [
@@ -120,8 +124,6 @@ def _issue(
         elif kind == "rectification.RectificationReported":
             reports += 1
             open_reports.append(e)
-            progress = e["progress_percent"]
-            declared = declared or e["completed"]
             status = "reported_done" if any(r["completed"] for r in open_reports) else "in_progress"
         elif kind == "rectification.RectificationVerified":
             verdict = e["outcome"]
@@ -146,6 +148,9 @@ def _issue(
                 "evidence": e.get("evidence", []),
             }
         )
+    # the open reports' (since the last rejection or reopening), as the service's issue says
+    progress = open_reports[-1]["progress_percent"] if open_reports else 0
+    declared = any(r["completed"] for r in open_reports)
     open_ = status in OPEN
     task_rows = [
         {
@@ -315,7 +320,7 @@ def ledger_rows(unit: dict[str, Any]) -> list[list[Any]]:
                 n,
                 issue["description"],
                 issue["rect_type_zh"],
-                (issue["fed_back_at"] or "")[:10] or None,
+                _china_day(issue["fed_back_at"]),
                 issue["due_date"],
                 _join([t["measure"] for t in issue["tasks"]]),
                 _join(sorted({t["owner"] for t in issue["tasks"]})),
@@ -389,3 +394,9 @@ def ledger(board_doc: dict[str, Any]) -> dict[str, Any]:
             for u, name in zip(units, sheet_names(units), strict=True)
         ],
     }
+
+
+def _china_day(at: str | None) -> str | None:
+    """The China Standard Time day (ISO) of the ISO time ``at``: a feedback at 02:00 on the 4th
+    in Beijing is the 3rd in UTC, and is fed back on the 4th."""
+    return china_date(datetime.fromisoformat(at)).isoformat() if at else None

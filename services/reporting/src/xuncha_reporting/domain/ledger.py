@@ -5,7 +5,7 @@ date for the live view, the replayed moment's date for ``xuncha audit replay``);
 reads the clock, so the same rows and the same date always give the same ledger.
 
 * **已完成** (``completed``): a report declared the rectification complete (formal or final
-  report, 100 %);
+  report, 100 %) and no rejected verification or revisit's reopening came after it;
 * **逾期** (``overdue``): not completed, the formal 2-month report (R1) is not in and its due
   date lies before the as-of date;
 * **待报告** (``awaiting_report``): fed back, not overdue, and nothing reported yet (the
@@ -13,6 +13,13 @@ reads the clock, so the same rows and the same date always give the same ledger.
   which the ledger does not hold: "in progress" would claim work no report shows);
 * **整改中** (``in_progress``): everything else: reported and not complete, not overdue
   (progress reports only, or formally reported but not complete yet, e.g. a long-term task).
+
+A rejected verification (核实不通过) or a revisit's reopening (回头看) sends the issue back to
+整改中 and its reports start again, as the rectification service's issue does
+(``xuncha_rectification.domain.model.evolve``: ``open_reports``): completion and progress are
+those of the reports since the last such turn (its *open* reports), progress 0 until the next
+report; the reports before it stay in the list. The turns are the issue's not-done marks
+(``CaseMark``, ``done`` false, kept by ``domain.rectification_clocks``).
 
 Dates are China Standard Time calendar dates (the due date of R1 is one).
 """
@@ -27,7 +34,7 @@ from typing import Any
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.domain import jurisdictions
 
-from xuncha_reporting.domain.model import LedgerIssue, LedgerReport
+from xuncha_reporting.domain.model import CaseMark, LedgerIssue, LedgerReport
 from xuncha_reporting.domain.views import completion_rate
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
@@ -84,10 +91,19 @@ def _report_doc(report: LedgerReport) -> dict[str, Any]:
     }
 
 
-def issue_entry(issue: LedgerIssue, reports: Iterable[LedgerReport], as_of: date) -> dict[str, Any]:
-    """One line of the ledger: the issue, its reports in order, its status as of ``as_of``."""
+def issue_entry(
+    issue: LedgerIssue,
+    reports: Iterable[LedgerReport],
+    as_of: date,
+    back_in_progress: Iterable[datetime] = (),
+) -> dict[str, Any]:
+    """One line of the ledger: the issue, its reports in order, its status as of ``as_of``;
+    ``back_in_progress``: when a rejected verification or a reopening sent it back to 整改中."""
     ordered = sorted(reports, key=lambda r: (r.reported_at, str(r.event_id)))
-    completed_reports = [r for r in ordered if r.completed]
+    last_turn = max(back_in_progress, default=None)
+    # the reports since the last turn back to 整改中 (all of them when there was none)
+    open_reports = [r for r in ordered if last_turn is None or r.reported_at > last_turn]
+    completed_reports = [r for r in open_reports if r.completed]
     completed = bool(completed_reports)
     formal_reported = any(r.kind in FORMAL_KINDS for r in ordered)
     due = parse_due_date(issue.due_date)
@@ -95,7 +111,7 @@ def issue_entry(issue: LedgerIssue, reports: Iterable[LedgerReport], as_of: date
         status = LedgerStatus.COMPLETED
     elif due is not None and not formal_reported and due < as_of:
         status = LedgerStatus.OVERDUE
-    elif ordered:
+    elif ordered or last_turn is not None:
         status = LedgerStatus.IN_PROGRESS
     else:
         status = LedgerStatus.AWAITING_REPORT
@@ -112,9 +128,10 @@ def issue_entry(issue: LedgerIssue, reports: Iterable[LedgerReport], as_of: date
         "days_left": (due - as_of).days if clock_running and due is not None else None,
         "status": status.value,
         "status_zh": STATUS_ZH[status],
-        # progress never goes back (the rectification service refuses it): the highest figure
-        # is the latest, whatever order the reports were applied in
-        "progress_percent": max((r.progress_percent for r in ordered), default=0),
+        # progress never goes back between two turns (the rectification service refuses it):
+        # the highest open figure is the latest; 0 after a turn until the next report, as the
+        # service's issue says
+        "progress_percent": max((r.progress_percent for r in open_reports), default=0),
         "completed": completed,
         "completed_at": completed_reports[0].reported_at if completed_reports else None,
         "formal_reported": formal_reported,
@@ -129,12 +146,15 @@ def unit_ledger(
     jurisdiction: str,
     unit: str,
     as_of: date,
+    marks: Iterable[CaseMark] = (),
 ) -> dict[str, Any]:
     """The rectification ledger of ``unit`` in ``jurisdiction`` as of the date ``as_of``.
 
     ``issues`` and ``reports`` may hold other units' rows too (they are ignored); reports whose
     issue is not among the unit's issues are ignored as well (a report applied before its issue
     during a rebuild, say). Issues are ordered by feedback time, reports by report time.
+    ``marks``: the issues' case marks; those not done (a rejected verification, a reopening)
+    start their reports again (other issues' and done marks are ignored).
     """
     own = sorted(
         (i for i in issues if i.jurisdiction == jurisdiction and i.unit == unit),
@@ -144,7 +164,11 @@ def unit_ledger(
     for report in reports:
         if report.issue_id in by_issue:
             by_issue[report.issue_id].append(report)
-    entries = [issue_entry(i, by_issue[i.issue_id], as_of) for i in own]
+    turns: dict[str, list[datetime]] = {str(i.issue_id): [] for i in own}
+    for mark in marks:
+        if not mark.done and mark.case_id in turns:
+            turns[mark.case_id].append(mark.at)
+    entries = [issue_entry(i, by_issue[i.issue_id], as_of, turns[str(i.issue_id)]) for i in own]
     counts = {status.value: 0 for status in LedgerStatus}
     for entry in entries:
         counts[entry["status"]] += 1

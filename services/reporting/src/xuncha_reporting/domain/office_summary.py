@@ -20,7 +20,8 @@ view from them when read:
 and ``rendering_zh``, the sentence an office writes in its annual summary.
 
 ``organisation_feed`` puts into the 组织部 feed (R2, R4) every problem about 民主集中制 or 选人用人
-and every inspector grade (``intake.InspectorEvaluated``).
+and every inspector grade (``intake.InspectorEvaluated``). Those events name the unit, the group
+and the inspector by id only: the feed names them when read (``feed_display``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
 
+from xuncha_reporting.domain.feed_display import GRADE_SUMMARY_PREFIX
 from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 
@@ -221,7 +223,7 @@ def organisation_feed(envelope: ProjectedEnvelope, payload: EventPayload) -> lis
                     ref_id=f"{payload.group_id}/{payload.member_id}",
                     jurisdiction=envelope.jurisdiction,
                     unit="",
-                    summary=f"巡察干部评价：{payload.grade.value}",
+                    summary=f"{GRADE_SUMMARY_PREFIX}{payload.grade.value}",
                     reason=payload.remarks,
                     rect_type=None,
                     due_date=None,

@@ -172,7 +172,8 @@ def lifecycle_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[D
             return [doc("clue_transfer", payload.clue_id, {"department": payload.department})]
         case TalentPoolMemberEnrolled():
             body = payload.model_dump(
-                mode="json", include={"name", "source", "specialities", "rank", "birth_year"}
+                mode="json",
+                include={"name", "home_unit_id", "source", "specialities", "rank", "birth_year"},
             )
             return [doc("pool_member", payload.member_id, body)]
         case TalentPoolMemberRetired():

@@ -28,6 +28,7 @@ from xuncha_reporting.adapters.projection_tables import (
 from xuncha_reporting.domain.access import ensure_feed_reader
 from xuncha_reporting.domain.acknowledge import AcknowledgeItem
 from xuncha_reporting.domain.clue_funnel import FEED_STATE_KINDS, feed_state
+from xuncha_reporting.domain.feed_display import displayed
 from xuncha_reporting.domain.model import FeedKind
 from xuncha_reporting.handlers import ReportingHandlers
 
@@ -39,13 +40,26 @@ class FeedItemOut(BaseModel):
         "problem (发现问题, 组织部) | inspector_grade (巡察干部评价, 组织部) | negative_record "
         "(负面信息档案, R20)"
     )
+    kind_zh: str = Field(description="the kind in Chinese (移交线索, 发现问题, 巡察干部评价 …)")
     source_event_id: UUID
-    ref_id: str = Field(description="the clue id or the issue id")
+    ref_id: str = Field(
+        description="the clue id, the issue id, a problem's id, ``<group>/<member>`` of an "
+        "inspector grade, a negative record's unit id"
+    )
     jurisdiction: str
     jurisdiction_name: str
-    unit: str
-    summary: str
-    reason: str | None
+    unit: str = Field(
+        description="the unit's name (a problem's as intake registered it; an inspector "
+        "grade's: the inspector's home unit; empty when not known)"
+    )
+    summary: str = Field(
+        description="the matter; an inspector grade names the inspector, the round and group "
+        "and the grade"
+    )
+    reason: str | None = Field(
+        description="a clue's transfer reason, an inspector grade's remarks, a negative "
+        "record's finding (Chinese)"
+    )
     rect_type: str | None
     due_date: str | None
     occurred_at: datetime
@@ -93,7 +107,7 @@ def _item_out(row: dict[str, Any]) -> FeedItemOut:
     jurisdiction = str(row["jurisdiction"]).strip()
     return FeedItemOut.model_validate(
         {
-            **row,
+            **displayed(row),
             "jurisdiction": jurisdiction,
             "jurisdiction_name": jurisdictions.name_of(jurisdiction),
             "acknowledged": row["acknowledged_at"] is not None,

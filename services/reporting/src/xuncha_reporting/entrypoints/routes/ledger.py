@@ -43,9 +43,15 @@ class LedgerIssueOut(BaseModel):
     days_left: int | None = Field(
         description="days until the formal report is due; null once it is in or completed"
     )
-    status: str = Field(description="awaiting_report | in_progress | completed | overdue")
+    status: str = Field(
+        description="awaiting_report | in_progress | completed | overdue; a rejected "
+        "verification or a revisit's reopening sends a completed issue back to in_progress"
+    )
     status_zh: str = Field(description="待报告 / 整改中 / 已完成 / 逾期")
-    progress_percent: int
+    progress_percent: int = Field(
+        description="the last report's since the last rejected verification or reopening (0 "
+        "until the next report), as the rectification service's issue says"
+    )
     completed: bool
     completed_at: datetime | None
     formal_reported: bool
@@ -64,8 +70,9 @@ class Ledger(BaseModel):
     overdue: int
     reports_total: int
     completion_rate: float | None = Field(
-        description="completed / issues_total (0..1): completions the unit reported (自报完成率); "
-        "the verified rate (整改完成率, close-outs) is the board's and the linked view's"
+        description="completed / issues_total (0..1): completions the unit reported that stand "
+        "(no rejected verification or reopening after them; 自报完成率); the verified rate "
+        "(整改完成率, close-outs) is the board's and the linked view's"
     )
     issues: list[LedgerIssueOut]
 

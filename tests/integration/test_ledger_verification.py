@@ -1,0 +1,161 @@
+"""整改台账 after a rejected verification (核实不通过) and after a revisit's reopening (回头看),
+against the real PostgreSQL: the changes of the real projection function applied to a schema of
+their own, one event at a time and in one batch, in several orders of arrival; the unit's
+ledger read by ``ProjectionTables.unit_ledger`` (what ``/views/ledger`` and ``xuncha audit
+replay -u`` serve) and the board from the same tables (``/views/board``, the Excel ledger) give
+the issue the state and progress of the rectification service's issue: 整改中 at 0 % until the
+next report, that report's figure after it."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from xuncha_rectification.domain.issue import Issue
+from xuncha_rectification.domain.model import evolve
+from xuncha_reporting.adapters.projection_tables import ProjectionTables
+from xuncha_reporting.adapters.schema import ddl
+from xuncha_reporting.domain.board import board as board_of
+from xuncha_reporting.domain.board import ledger_rows
+from xuncha_reporting.domain.projection import project
+from xuncha_reporting.domain.rectification_docs import BOARD_KINDS
+from xuncha_shared.clocks.clock import CST
+from xuncha_shared.contracts import REGISTRY
+from xuncha_shared.contracts import rectification as r
+from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
+from xuncha_shared.eventstore.base import NewEvent, seal_events
+
+from tests.support.principals import LINCHUAN
+
+pytestmark = pytest.mark.timeout(120)
+
+T0 = datetime(2026, 10, 12, 9, tzinfo=CST)
+AS_OF = date(2026, 11, 1)  # before the R1 due date
+ACTOR = Actor(principal_id="office-1", role="county_admin")
+UNIT = "临川区核实测试局"
+
+
+@pytest.fixture
+async def db(infra: Any) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
+    schema = f"lgv_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(infra.pg_admin_url)
+    try:
+        await connection.execute(ddl(schema))
+        yield connection, schema
+    finally:
+        await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await connection.close()
+
+
+def history(issue: uuid.UUID, steps: list[EventPayload]) -> list[EventEnvelope]:
+    return [
+        seal_events(
+            "issue", str(issue), n + 1, "0" * 64,
+            [NewEvent(p, LINCHUAN, ACTOR, occurred_at=T0 + timedelta(days=n))],
+            T0 + timedelta(days=n),
+        )[0]
+        for n, p in enumerate(steps)
+    ]  # fmt: skip
+
+
+def steps_of(issue: uuid.UUID, tail: list[str]) -> list[EventPayload]:
+    def reported(kind: r.ReportKind, percent: int) -> r.RectificationReported:
+        return r.RectificationReported(
+            issue_id=issue, kind=kind, progress_percent=percent, completed=percent == 100,
+            note="整改报告",
+        )  # fmt: skip
+
+    def verified(outcome: r.VerificationOutcome) -> r.RectificationVerified:
+        return r.RectificationVerified(issue_id=issue, outcome=outcome, note="核实")
+
+    more: dict[str, EventPayload] = {
+        "rejected": verified(r.VerificationOutcome.REJECTED),
+        "accepted": verified(r.VerificationOutcome.ACCEPTED),
+        "closed": r.IssueClosedOut(issue_id=issue, note="对账销号"),
+        "reopened": r.IssueReopened(
+            issue_id=issue, revisit_id=uuid.uuid4(), note="回头看发现反弹", was_closed_out=True
+        ),
+        "60": reported(r.ReportKind.PROGRESS, 60),
+        "done": reported(r.ReportKind.FINAL, 100),
+    }
+    return [
+        r.IssueFedBack(
+            issue_id=issue, feedback_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit=UNIT,
+            description=f"问题（{'、'.join(tail)}）", due_date="2026-12-12",
+        ),
+        reported(r.ReportKind.PROGRESS, 40),
+        reported(r.ReportKind.FORMAL, 100),
+        *(more[t] for t in tail),
+    ]  # fmt: skip
+
+
+#: each issue's events after its feedback, a progress report (40) and a formal one declaring
+#: completion, and what every view must say then: (整改台账 status, 挂图作战 status, progress)
+CASES: dict[tuple[str, ...], tuple[str, str, int]] = {
+    (): ("completed", "reported_done", 100),
+    ("rejected",): ("in_progress", "in_progress", 0),
+    ("rejected", "60"): ("in_progress", "in_progress", 60),
+    ("rejected", "60", "done"): ("completed", "reported_done", 100),
+    ("accepted", "closed", "reopened"): ("in_progress", "in_progress", 0),
+}
+
+
+async def test_a_rejected_or_reopened_issue_is_in_progress_in_the_ledger_and_the_board(
+    db: tuple[asyncpg.Connection, str],
+) -> None:
+    conn, schema = db
+    tables = ProjectionTables(schema)
+    issues = {tail: uuid.uuid4() for tail in CASES}
+    events = [
+        e for tail, issue in issues.items() for e in history(issue, steps_of(issue, list(tail)))
+    ]
+    # what the rectification service's own read side says (its issue list and unit page)
+    service = {}
+    for tail, issue in issues.items():
+        state = Issue()
+        for n, payload in enumerate(steps_of(issue, list(tail))):
+            state = evolve(state, payload, T0 + timedelta(days=n))
+        service[tail] = (state.status.value, state.progress_percent)
+    orders = [events, list(reversed(events))]
+    for seed in range(2):
+        order = list(events)
+        random.Random(seed).shuffle(order)
+        orders.append(order)
+    for n, order in enumerate(orders):
+        async with conn.transaction():
+            for table in ("ledger_issues", "ledger_reports", "deadline_case_marks"):
+                await conn.execute(f"TRUNCATE {schema}.{table}")
+            await conn.execute(f"TRUNCATE {schema}.lifecycle_docs")
+            decoded = [(e, REGISTRY.decode(e)) for e in order]
+            if n % 2:
+                await tables.apply(conn, [c for e, p in decoded for c in project(e, p)])
+            else:
+                for e, p in decoded:
+                    await tables.apply(conn, project(e, p))
+        ledger = await tables.unit_ledger(conn, LINCHUAN, UNIT, AS_OF)
+        assert ledger is not None
+        entries = {e["issue_id"]: e for e in ledger["issues"]}
+        [unit] = board_of(await tables.docs(conn, BOARD_KINDS, LINCHUAN), AS_OF, 20)["units"]
+        items = {uuid.UUID(i["issue_id"]): i for i in unit["issues"]}
+        rows = zip(unit["issues"], ledger_rows(unit), strict=True)
+        sheet = {uuid.UUID(i["issue_id"]): row for i, row in rows}
+        for tail, (ledger_status, state, progress) in CASES.items():
+            issue = issues[tail]
+            assert service[tail] == (state, progress), tail
+            entry, item = entries[issue], items[issue]
+            assert (entry["status"], entry["progress_percent"]) == (ledger_status, progress), (
+                n,
+                tail,
+            )
+            assert (item["status"], item["progress_percent"]) == (state, progress), (n, tail)
+            assert sheet[issue][9] == progress, (n, tail)  # 整改进度(%) of the Excel sheet
+        # the header: 已完成 only what stands completed; 自报完成率 over the same count
+        assert (ledger["completed"], ledger["in_progress"]) == (2, 3), n
+        assert ledger["completion_rate"] == 0.4
+        assert ledger["reports_total"] == 2 * 5 + 3  # 40 and 100 each; 60 twice, 100 again once
+        assert unit["self_declared"] == 2
