@@ -224,6 +224,26 @@ async def test_the_whole_path_with_a_direct_acknowledgement(stack: Running) -> N
         total["results_by_disposition"][0].items()
     )
 
+    # 临川区 counts the same for the city whether read among all the counties or alone: its
+    # escalated clue's transfer, made by the city, in both (its own office stops at the
+    # escalation, 不扩大知情范围)
+    async def funnel(query: str, who: str) -> Any:
+        resp = await api.call("reporting", "GET", f"/api/v1/views/clues{query}", who)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    def counts(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if isinstance(v, int)}
+
+    [among] = [
+        r for r in (await funnel("", "city"))["jurisdictions"] if r["jurisdiction"] == LINCHUAN
+    ]
+    [alone] = (await funnel(f"?jurisdiction={LINCHUAN}", "city"))["jurisdictions"]
+    assert counts(alone) == counts(among) and counts(among)["transferred"] >= 1
+    [own] = (await funnel("", "linchuan"))["jurisdictions"]
+    assert own["registered"] == among["registered"]
+    assert own["transferred"] <= among["transferred"]
+
 
 async def test_the_department_acknowledges_through_its_feed(stack: Running) -> None:
     api = Api(stack)

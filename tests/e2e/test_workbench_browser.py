@@ -555,6 +555,11 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     await page.click("#replay-button")
     await page.wait_for_selector("#replay-table", timeout=120_000)
     assert "历史状态" in await page.locator(".el-tab-pane:visible").inner_text()
+    # named and counted as 总览 names them: the city's total first, 自报完成 beside 核实销号
+    first = await page.locator("#replay-table tbody tr td:first-child").first.inner_text()
+    assert first.endswith("（合计）"), first
+    headers = await page.locator("#replay-table thead th").all_inner_texts()
+    assert "自报完成" in headers and "核实销号" in headers and "整改完成" not in headers
     await shot(page, "audit-replay")
     assert s.errors == []
 

@@ -33,9 +33,13 @@ def clues_router(
     ) -> dict[str, Any]:
         """The funnel per county: registered, by category and cadre level, verified,
         escalated, transferred by department, acknowledged, results by disposition, disposed,
-        overdue (R3), and each clue's stage with the link to its history."""
+        overdue (R3), and each clue's stage with the link to its history. A county counts
+        the same whether the city reads it among all or alone: the documents read are the
+        reader's (a county office's stop at an escalation, 不扩大知情范围; the city's follow
+        an escalated clue to its transfer and result), ``jurisdiction`` only picks the row."""
         scope = linked_view_scope(principal, jurisdiction)
-        pattern = principal.city[:4] + "__" if scope is None else scope
+        own = linked_view_scope(principal, None)  # what the reader may see at all
+        pattern = principal.city[:4] + "__" if own is None else own
         async with read_snapshot(ctx.pool) as conn:
             docs = await tables.docs(conn, FUNNEL_KINDS, pattern)
             version = await tables.version(conn)
