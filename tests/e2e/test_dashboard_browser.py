@@ -296,7 +296,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     await page.locator("#revisit-table tbody tr").nth(3).wait_for(timeout=30_000)
     assert await page.locator("#revisit-table tbody tr").count() == 4
     await page.screenshot(path=str(ARTIFACTS / "demo-revisit-scheduled.png"), full_page=True)
-
+    await _record_revisit_findings(page, old.running, tokens)
     # the discipline commission: its own feed only, with 签收
     dept = await new_page(browser)
     await sign_in(dept, old.workbench, tokens["department"])
@@ -306,6 +306,66 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     counts = await dept.locator("#feed-counts").inner_text()
     assert counts.startswith("纪委监委") and "待签收" in counts
     await dept.screenshot(path=str(ARTIFACTS / "old-address-department.png"))
+
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
+
+
+async def _record_revisit_findings(page: Any, running: Running, tokens: dict[str, str]) -> None:
+    """登记发现 of the demo's revisit not yet held (市交通运输局), in its dialog: the unit's
+    fed-back issues by their description and status, one closed-out issue checked and fine,
+    another to be rectified again (back to 整改中), a new problem; the result says so and the
+    table counts both issues checked (R18)."""
+    from xuncha_shared.cli.demo.revisits import REVISITED
+
+    unit = REVISITED[2]
+    await page.get_by_role("button", name=f"登记发现 {unit}").click()
+    issues = page.locator("#rv-issues tbody tr")
+    await issues.first.wait_for()
+    dialog = await page.locator("#rv-findings-dialog").inner_text()
+    assert "需重新整改" in dialog and "已对账销号" in dialog, dialog
+    assert not UUID_TEXT.search(dialog), dialog  # issues by their description, never their ids
+    # nothing ticked nor typed: said beside the fields, nothing sent
+    await page.click("#rv-findings-submit")
+    await page.get_by_text("请至少勾选一个检查的问题").first.wait_for()
+
+    def box(row: Any, column: str) -> Any:  # named by the column and the issue's description
+        return row.get_by_role("checkbox", name=re.compile(f"^{column} .+"))
+
+    async def tick(row: Any, column: str) -> None:
+        await box(row, column).locator("xpath=ancestor::label[1]").click()
+        assert await box(row, column).is_checked()
+
+    closed = issues.filter(has_text="已对账销号")
+    fine_row, again_row = closed.nth(0), closed.nth(1)
+    fine = (await fine_row.locator("td").first.inner_text()).strip()
+    again = (await again_row.locator("td").first.inner_text()).strip()
+    assert await box(issues.filter(has_text="整改中").first, "需重新整改").is_disabled()
+    await tick(fine_row, "已检查")
+    await tick(again_row, "需重新整改")
+    assert await box(again_row, "已检查").is_checked()  # a reopened issue was checked
+    assert not await box(fine_row, "需重新整改").is_checked()
+    assert "请至少勾选" not in await page.locator("#rv-findings-dialog").inner_text()
+    await page.fill("#rv-new-problems", "\n回头看发现：整改台账仍不完整（测试）\n")
+    await page.screenshot(path=str(ARTIFACTS / "revisit-findings-dialog.png"))
+    await page.click("#rv-findings-submit")
+    result = page.locator("#rv-result")
+    await result.wait_for(timeout=30_000)
+    said = await result.inner_text()
+    assert f"已登记{unit}回头看发现：检查问题 2 个，重新整改 1 个，新发现问题 1 项" in said, said
+    assert f"“{again}”已退回“整改中”" in said, said
+    row = page.locator("#revisit-table tbody tr", has_text=unit)
+    await row.filter(has_text="检查问题 2 个，重新整改 1 个").wait_for(timeout=30_000)
+    assert "整改台账仍不完整（测试）" in await row.inner_text()
+    assert await page.get_by_role("button", name=f"登记发现 {unit}").count() == 0
+    await page.screenshot(path=str(ARTIFACTS / "revisit-findings-done.png"), full_page=True)
+    # rectification: the reopened issue is back in progress, the one checked and fine is not
+    auth = {"Authorization": f"Bearer {tokens['city_admin']}"}
+    async with httpx.AsyncClient(base_url=running.urls["rectification"], headers=auth) as http:
+        resp = await http.get("/api/v1/rectifications", params={"unit": unit, "limit": 500})
+        assert resp.status_code == 200, resp.text
+    status = {i["description"]: i["status"] for i in resp.json()["items"]}
+    assert status[again] == "in_progress" and status[fine] == "closed_out"
 
 
 async def _revisits_arrive(running: Running, tokens: dict[str, str], loaded: Any) -> None:
