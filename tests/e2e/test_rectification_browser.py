@@ -2,9 +2,11 @@
 four services as real processes behind an nginx of this module's own: the office feeds the
 problem back in its form, the round and the unit picked from intake's (R16 refuses it before
 the hearing unless marked 边巡边改, and the form says so); the unit signs in with its
-own token, sees only its own issues and fills in its plan with the three lists for its round,
-named as intake planned it (临川区第4届第5轮巡察, learnt through Kafka by
-``rectification.rounds``); the office approves the plan on its 方案审核 tab, which names the round
+own token, sees only its own issues (the report drawer says a report may come before the
+plan, 立行立改) and fills in its plan with the three lists for its round, named as intake planned
+it (临川区第4届第5轮巡察, learnt through Kafka by ``rectification.rounds``), a task added and
+one removed; the office returns it, the unit sees the reason and its form filled in again,
+amends and resubmits it; the office approves the plan on its 方案审核 tab, which names the round
 too; the unit then reports done with an uploaded PDF as evidence, and the office's 整改督办与销号
 page shows the board with the evidence link. Screenshots go to test-artifacts/workbench/.
 """
@@ -148,6 +150,16 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             row = page.locator("#unit-issues tbody tr", has_text="三重一大")
             await row.first.wait_for()
             assert await page.locator("#unit-issues tbody tr").count() == 1
+            # before any plan the unit may already report (domain §3, R16 立行立改): the
+            # drawer says so, and that the plan and the formal report are still due
+            await page.get_by_role("button", name="报告整改 “三重一大”事项未经集体研究").click()
+            before_plan = page.locator("#report-before-plan")
+            await before_plan.wait_for()
+            assert "立行立改" in await before_plan.inner_text()
+            assert "整改方案仍须" in await before_plan.inner_text()
+            await page.screenshot(path=str(ARTIFACTS / "unit-report-before-plan.png"))
+            await page.keyboard.press("Escape")
+            await page.locator("#report-form").wait_for(state="hidden")
 
             # the plan: leader, measure, owner, due date (the three lists)
             await page.get_by_role("tab", name="整改方案").click()
@@ -165,13 +177,61 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             due = (date.today() + timedelta(days=30)).isoformat()
             await page.fill("#p-due-0", due)
             await page.keyboard.press("Tab")  # the date picker takes typed text on change (blur)
+            # a problem's only task cannot be removed; tasks added (加一项) can
+            assert await page.locator("#p-remove-0").is_disabled()
+            await page.click("#p-add-0")
+            await page.click("#p-add-1")  # one too many: removed again
+            assert await page.locator("#plan-form .task-row").count() == 3
+            await page.get_by_role("button", name="删除第 3 项任务").click()
+            assert await page.locator("#plan-form .task-row").count() == 2
+            assert not await page.locator("#p-remove-0").is_disabled()
+            await page.fill("#p-measure-1", "建立“三重一大”事项集体决策台账")
+            await page.fill("#p-owner-1", "党组办公室")
+            due2 = (date.today() + timedelta(days=50)).isoformat()
+            await page.fill("#p-due-1", due2)
+            await page.keyboard.press("Tab")
             await page.screenshot(path=str(ARTIFACTS / "unit-plan-form.png"), full_page=True)
             await page.click("#p-submit")
             plans = page.locator("#unit-plans tbody tr", has_text="已报送，待审核")
             await plans.first.wait_for()
             assert ROUND_NAME in await plans.first.inner_text()
             await page.locator("#plan-locked").wait_for()
+            # the unit sees what it submitted: both tasks
+            submitted = page.locator("#plan-submitted-tasks tbody tr")
+            await submitted.first.wait_for()
+            assert await submitted.count() == 2
+            assert "党组办公室" in await submitted.nth(1).inner_text()
             await page.screenshot(path=str(ARTIFACTS / "unit-plan.png"), full_page=True)
+
+            # the office returns it: the unit sees the reason, its form filled in again with
+            # what it submitted (the added task too), amends it and resubmits
+            listed = await call(url, office, "GET", "/api/v1/rectification-plans")
+            [mine] = [p for p in listed["items"] if p["unit_id"] == str(UNIT)]
+            reason = {"reason": "决策台账的完成时限请提前"}
+            await call(url, office, "POST", f"/api/v1/rectification-plans/{mine['id']}/return",
+                       json=reason)  # fmt: skip
+            await page.reload()
+            await page.get_by_role("tab", name="整改方案").click()
+            returned = page.locator("#plan-returned")
+            await returned.wait_for()
+            assert "决策台账的完成时限请提前" in await returned.inner_text()
+            assert await page.input_value("#p-leader") == "王局长"
+            assert await page.locator("#plan-form .task-row").count() == 2
+            assert await page.input_value("#p-measure-0") == "修订党组议事规则并严格执行"
+            assert await page.input_value("#p-owner-1") == "党组办公室"
+            assert await page.input_value("#p-due-0") == due
+            assert await page.input_value("#p-due-1") == due2
+            await page.screenshot(path=str(ARTIFACTS / "unit-plan-returned.png"), full_page=True)
+            due2 = (date.today() + timedelta(days=40)).isoformat()
+            await page.fill("#p-due-1", due2)
+            await page.keyboard.press("Tab")
+            await page.click("#p-submit")
+            await page.locator("#unit-plans tbody tr", has_text="已报送，待审核").first.wait_for()
+            await page.locator("#plan-locked").wait_for()
+            doc = await call(
+                url, tokens["unit"], "GET", f"/api/v1/rectification-plans/{mine['id']}"
+            )
+            assert (doc["revision"], [t["due_on"] for t in doc["tasks"]]) == (2, [due, due2])
 
             # the office reviews the plan, its round named, and approves it
             office_ctx = await browser.new_context(
@@ -187,7 +247,19 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await review.first.wait_for()
             assert ROUND_NAME in await review.first.inner_text()
             await office_page.screenshot(path=str(ARTIFACTS / "office-plans.png"), full_page=True)
+            # 审核通过 opens the plan: the problem, its measure, type, owner and due date, the
+            # leader; only 确认审核通过 there approves it
             await office_page.get_by_role("button", name=f"审核通过 {UNIT_NAME}").click()
+            shown = office_page.locator("#plan-review .plan-detail")
+            await shown.wait_for()
+            text = await shown.inner_text()
+            # (the plan resubmitted after the return above: its second submission, both tasks)
+            for word in ("王局长", "“三重一大”事项未经集体研究", "修订党组议事规则并严格执行",
+                         "办公室", due, due2, "第 2 次", "决策台账的完成时限请提前"):  # fmt: skip
+                assert word in text, (word, text)
+            assert await review.count() == 1  # not approved yet
+            await office_page.screenshot(path=str(ARTIFACTS / "office-plan-review.png"))
+            await office_page.click("#plan-approve")
             await review.first.wait_for(state="detached")
             listed = await call(url, office, "GET", "/api/v1/rectification-plans")
             [plan] = [p for p in listed["items"] if p["unit_id"] == str(UNIT)]
@@ -199,6 +271,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.wait_for_selector("#unit-issues")
             await page.get_by_role("button", name="报告整改 “三重一大”事项未经集体研究").click()
             await page.wait_for_selector("#report-form")
+            assert not await page.locator("#report-before-plan").is_visible()  # planned now
             # sent without its note: the note is marked; the file picker speaks Chinese
             await page.click("#r-submit")
             note = page.locator("#report-form .el-form-item.is-error .el-form-item__error")
@@ -246,5 +319,38 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert "整改完成率" in await office_page.locator("#completion-rate").inner_text()
             assert "自报完成率" in await office_page.locator("#self-declared-rate").inner_text()
             await office_page.screenshot(path=str(ARTIFACTS / "office-board.png"), full_page=True)
+
+            # a rejected verification and a 督办: the history says 核实未通过 (not the accepted
+            # wording) and 整改情况报告; the 督办 is listed under the unit and in the issue's
+            # history
+            verdict = {"outcome": "rejected", "note": "佐证材料不足", "evidence_ids": []}
+            await call(url, office, "POST", f"/api/v1/rectifications/{issue}/verification",
+                       json=verdict)  # fmt: skip
+            order = {"unit_id": str(UNIT), "issue_ids": [issue], "kind": "key",
+                     "note": "限期补充佐证", "due_on": due}  # fmt: skip
+            await call(url, office, "POST", "/api/v1/supervisions", json=order)
+            unit_row = office_page.locator("#board-units .el-collapse-item", has_text="浏览器测试")
+
+            async def supervised() -> bool:
+                await office_page.reload()
+                await office_page.wait_for_selector("#supervision-tabs")
+                return await unit_row.filter(has_text="督办 1").count() > 0
+
+            await until(supervised, "the board to show the 督办", 90)
+            await unit_row.first.locator(".el-collapse-item__header").click()
+            listed = unit_row.first.locator(".oversight", has_text="限期补充佐证")
+            await listed.wait_for()
+            line = await listed.inner_text()
+            assert "重点督办" in line and f"督办时限 {due}" in line, line
+            await unit_row.first.locator(".el-table__expand-icon").first.click()
+            history = unit_row.first.locator(".history")
+            await history.first.wait_for()
+            told = await history.first.inner_text()
+            assert "核实未通过：佐证材料不足" in told, told
+            assert "整改情况报告：议事规则已修订印发并执行" in told, told
+            assert f"整改督办（重点督办，督办时限 {due}）：限期补充佐证" in told, told
+            assert "整改核实" not in told, told
+            await office_page.screenshot(path=str(ARTIFACTS / "office-board-oversight.png"),
+                                         full_page=True)  # fmt: skip
         finally:
             await browser.close()

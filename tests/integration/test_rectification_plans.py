@@ -4,6 +4,7 @@ service's composition in this process, real bearer tokens, the service's clock m
 - R16: feedback for a unit whose report was not heard is a 409 naming the hearing; 边巡边改
   is accepted; the hearing (as the ``rectification.hearings`` consumer records it) opens it;
 - a unit token sees only its own plan and issues (404 otherwise), the unit alone submits;
+  it reads back a returned plan (leader, tasks, the reason) to amend and resubmit it;
 - evidence: the type is read from the bytes (a renamed file is refused), DOCX and XLSX too;
 - a long-term issue closes out only with its lasting mechanism and stays watched; once closed
   out it is no longer supervised (409), but may still get a red-line warning (R20);
@@ -159,6 +160,45 @@ async def test_a_unit_sees_only_its_own(svc: InProcessService) -> None:
     again = await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))
     assert again.status_code == 409  # the plan awaits review
     assert "submitted" in again.json()["detail"]
+
+
+async def test_a_unit_reads_back_its_returned_plan_to_amend_it(svc: InProcessService) -> None:
+    """本单位整改 fills a returned plan in again from the plan as rectification keeps it: the
+    unit reads its own plan (leader, every task it submitted, the office's reason), another
+    unit or jurisdiction gets the unknown plan's 404; the amended plan is resubmitted."""
+    issues = await fed_back(svc)
+    sent = plan(issues)
+    extra = {"issue_id": issues[1], "measure": "每季度开展干部监督谈话", "owner": "纪检组",
+             "type": "time_bound",
+             "due_on": (NOW.date() + timedelta(days=90)).isoformat()}  # fmt: skip
+    sent["tasks"].append(extra)  # a task added for the same problem (加一项)
+    r = await post(svc, "/api/v1/rectification-plans", "unit", json=sent)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    back = await post(
+        svc, f"/api/v1/rectification-plans/{pid}/return", "county", json={"reason": "措施不具体"}
+    )
+    assert back.status_code == 200, back.text
+    doc = await svc.client.get(f"/api/v1/rectification-plans/{pid}", headers=svc.auth("unit"))
+    assert doc.status_code == 200, doc.text
+    got = doc.json()
+    assert (got["status"], got["status_zh"]) == ("returned", "已退回修改")
+    assert got["responsible_leader"] == "李书记" and got["return_reasons"] == ["措施不具体"]
+    fields = ("issue_id", "measure", "owner", "type", "due_on")
+    assert [{k: t[k] for k in fields} for t in got["tasks"]] == sent["tasks"]
+    for who in ("other_unit", "other"):
+        theirs = await svc.client.get(f"/api/v1/rectification-plans/{pid}", headers=svc.auth(who))
+        assert theirs.status_code == 404
+        assert theirs.json()["detail"] == f"未找到整改方案 {pid} / unknown plan {pid}"
+    # amended: the added task removed, a measure made concrete; the reason stays readable
+    amended = {**sent, "tasks": [dict(sent["tasks"][0], measure="逐条修订议事规则并公示"),
+                                 sent["tasks"][1]]}  # fmt: skip
+    again = await post(svc, "/api/v1/rectification-plans", "unit", json=amended)
+    assert again.status_code == 201, again.text
+    assert (again.json()["revision"], again.json()["status"]) == (2, "submitted")
+    measures = [t["measure"] for t in again.json()["tasks"]]
+    assert measures == ["逐条修订议事规则并公示", "建立干部监督长效机制"]
+    assert again.json()["return_reasons"] == ["措施不具体"]
 
 
 async def test_evidence_type_is_read_from_the_bytes(svc: InProcessService) -> None:

@@ -168,3 +168,37 @@ def test_a_plan_covers_every_issue_and_is_returned_then_approved() -> None:
     assert state.status is plans.PlanStatus.APPROVED
     with pytest.raises(RuleViolation, match="approved"):
         plans.decide_return(state, "x")
+
+
+def test_a_returned_plan_keeps_what_was_submitted_and_the_reason() -> None:
+    """What the unit reads back (``GET /api/v1/rectification-plans/{id}``) to amend a returned
+    plan: the leader and every task it submitted, with the office's reason; the resubmission
+    replaces the tasks and keeps the earlier reason readable."""
+    a = uuid.uuid4()
+    issues = [plans.FedBackIssue(a, date(2026, 11, 30))]
+    first = (task(a, due=5), task(a, TaskType.TIME_BOUND, due=20))
+    state = plans.Plan()
+    for e in plans.decide_submit(state, submission(*first), issues):
+        plans.evolve(state, e)
+    for e in plans.decide_return(state, "措施过于笼统"):
+        plans.evolve(state, e)
+    assert state.status is plans.PlanStatus.RETURNED
+    assert (state.responsible_leader, state.tasks) == ("局长", list(first))
+    assert state.return_reasons == ["措施过于笼统"]
+    for e in plans.decide_submit(state, submission(first[0]), issues):
+        plans.evolve(state, e)
+    assert (state.status, state.revision) == (plans.PlanStatus.SUBMITTED, 2)
+    assert state.tasks == [first[0]] and state.return_reasons == ["措施过于笼统"]
+
+
+def test_a_report_before_the_plan_is_allowed_and_stays_in_progress() -> None:
+    """Domain §3 and R16 (全面整改、立行立改): the unit may report on an issue before any plan is
+    approved, a deliberate choice and no gap; the issue is then in progress, and the plan
+    approved later gives it its tasks without taking it back to planned."""
+    s = issue()
+    assert s.issue_id is not None and s.tasks == []
+    early = ReportRectification(ReportKind.PROGRESS, 30, False, "已先行整改")
+    apply(s, model.decide_report(s, early))
+    assert s.status is IssueStatus.IN_PROGRESS
+    apply(s, model.decide_plan(s, uuid.uuid4(), [task(s.issue_id)]))
+    assert s.status is IssueStatus.IN_PROGRESS and len(s.tasks) == 1 and s.progress_percent == 30

@@ -10,7 +10,10 @@
   (自报完成率: issues whose reports since the last rejection or reopening declared them done,
   the 整改台账's 已完成) is shown beside it, labelled;
 * colours (R10): a task's due date (or, before a plan, the formal report's, R1) against today
-  with the configured yellow threshold; none once the issue is reported done.
+  with the configured yellow threshold; none once the issue is reported done;
+* the history names a report by its kind (整改进展报告 / 整改情况报告 / 整改完成报告) and a
+  verification by its outcome (核实通过 / 核实未通过); 督办 and 红线预警 are listed under their
+  unit and the issues they name, and in those issues' history (``domain.board_oversight``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
+
+from xuncha_reporting.domain import board_oversight
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.rectification_docs import (
     EVENT_DOC,
@@ -51,7 +57,13 @@ EVENT_ZH = {
     "rectification.SupervisionOverdue": "督办逾期",
     "rectification.IssueReopened": "回头看发现反弹，重新整改",
 }
+#: a report's kind in the history: 进展报告 (R15, every two weeks), the formal 整改情况报告 (R1),
+#: the final 整改完成报告
+REPORT_ZH = {"progress": "整改进展报告", "formal": "整改情况报告", "final": "整改完成报告"}
+#: a verification's outcome in the history (核实通过 / 核实未通过), as the audit names it
+VERIFICATION_ZH: dict[str, str] = VALUE_LABELS_ZH["outcome"]
 PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
+REPORTED = "rectification.RectificationReported"
 OPEN = ("fed_back", "planned", "in_progress")
 
 #: the ledger's columns (整改台账), the Excel sheets' header row
@@ -104,6 +116,17 @@ def colour(due: str | None, today: date, yellow_days: int) -> str | None:
     return "red" if left < 0 else "yellow" if left <= yellow_days else "green"
 
 
+def history_zh(event: dict[str, Any]) -> str:
+    """What an issue event is called in its history: a report by its kind, a verification by
+    its outcome, the rest by type."""
+    kind = str(event["type"])
+    if kind == REPORTED:
+        return REPORT_ZH.get(event.get("kind") or "", EVENT_ZH[kind])
+    if kind == "rectification.RectificationVerified":
+        return VERIFICATION_ZH.get(event.get("outcome") or "", EVENT_ZH[kind])
+    return EVENT_ZH.get(kind, kind)
+
+
 def _issue(
     doc: dict[str, Any], events: list[dict[str, Any]], today: date, yellow: int
 ) -> dict[str, Any]:
@@ -141,8 +164,9 @@ def _issue(
             {
                 "at": e["at"],
                 "type": kind,
-                "zh": EVENT_ZH.get(kind, kind),
+                "zh": history_zh(e),
                 "note": e.get("note") or e.get("reason"),
+                "report_kind": e.get("kind") if kind == REPORTED else None,
                 "outcome": e.get("outcome"),
                 "progress_percent": e.get("progress_percent"),
                 "evidence": e.get("evidence", []),
@@ -240,13 +264,8 @@ def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None
                 "returns": [e.get("reason") for e in history if e["type"] == "returned"],
             }
         )
-    oversight = []
-    for key, o in docs.get(OVERSIGHT_DOC, {}).items():
-        owner = units.get(str(o.get("unit_id")))
-        if owner is None:
-            continue
-        owner["supervisions" if o["kind"] == "supervision" else "red_lines"] += 1
-        oversight.append({**o, "id": key})
+    # 督办 and 红线预警: listed under the unit and the issues they name, counted
+    oversight = board_oversight.attach(units, docs.get(OVERSIGHT_DOC, {}))
     out_units = []
     for unit in sorted(units.values(), key=lambda u: (u["jurisdiction"] or "", u["unit"] or "")):
         issues = unit["issues"]
@@ -283,7 +302,7 @@ def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None
         "supervisions": sum(u["supervisions"] for u in out_units),
         "red_lines": sum(u["red_lines"] for u in out_units),
         "units": out_units,
-        "oversight": sorted(oversight, key=lambda o: o.get("at") or ""),
+        "oversight": oversight,
     }
 
 
