@@ -352,5 +352,12 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert "整改核实" not in told, told
             await office_page.screenshot(path=str(ARTIFACTS / "office-board-oversight.png"),
                                          full_page=True)  # fmt: skip
+            # the unit reads the 督办 against itself on its own page, with the issue it names
+            await page.reload()
+            told_unit = page.locator("#unit-oversight")
+            await told_unit.wait_for()
+            text = await told_unit.inner_text()
+            assert "督办 · 重点督办" in text and "限期补充佐证" in text, text
+            assert f"督办时限 {due}" in text and "（已不在本单位清单）" not in text, text
         finally:
             await browser.close()

@@ -20,7 +20,7 @@ import io
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -285,6 +285,14 @@ async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
         json={"issue_ids": [long_issue], "finding": "false", "note": "回头看发现虚假整改"},
     )
     assert r.status_code == 201, r.text
+    # the unit reads it against itself, in Chinese, with the time it was issued
+    r = await svc.client.get(f"/api/v1/units/{UNIT}/oversight", headers=svc.auth("unit"))
+    assert r.status_code == 200, r.text
+    [warning] = [i for i in r.json()["items"] if i["kind"] == "red_line"]
+    assert (warning["kind_zh"], warning["detail_zh"]) == ("红线预警", "虚假整改")
+    assert warning["note"] == "回头看发现虚假整改"
+    issued = datetime.fromisoformat(warning["issued_at"])
+    assert abs((issued - datetime.now(UTC)).total_seconds()) < 600
 
 
 async def test_task_due_dates_and_the_progress_cadence_fire_once(svc: InProcessService) -> None:

@@ -295,6 +295,12 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "organisational_handling": "组织处理",
     },
     "finding": {"perfunctory": "敷衍整改", "false": "虚假整改", "repeated": "整改不力、屡改屡犯"},
+    "supervision_kind": {
+        "tracking": "跟踪督办",
+        "key": "重点督办",
+        "special": "专项督办",
+        "on_site": "现场督办",
+    },
 }
 
 

@@ -16,13 +16,14 @@ A plan, issue, unit or evidence of another jurisdiction or unit answers the 404 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.common import LongText, ShortText
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.contracts.rectification import (
     PlanTask,
     RedLineFinding,
@@ -34,9 +35,9 @@ from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.requests import request_meta
-from xuncha_shared.ids import uuid7
+from xuncha_shared.ids import uuid7, uuid7_time_ms
 
-from xuncha_rectification.adapters.tables import RectificationTables
+from xuncha_rectification.adapters.tables import OversightRow, RectificationTables
 from xuncha_rectification.domain import plans
 from xuncha_rectification.domain.commands import CloseOut, VerifyRectification
 from xuncha_rectification.domain.issue import local_date
@@ -175,10 +176,33 @@ class OversightCreated(BaseModel):
 class OversightItem(BaseModel):
     id: UUID
     kind: str
+    kind_zh: str = Field(description="督办 or 红线预警")
     detail: str
+    detail_zh: str = Field(
+        description="the supervision's kind (重点督办 …) or the finding (敷衍整改 …)"
+    )
     issue_ids: list[UUID]
     note: str
     due_on: date | None
+    issued_at: datetime = Field(description="when the office issued it (the time of its id)")
+
+
+OVERSIGHT_KINDS_ZH = {"supervision": "督办", "red_line": "红线预警"}
+
+
+def oversight_item(row: OversightRow) -> OversightItem:
+    details = VALUE_LABELS_ZH["supervision_kind" if row.kind == "supervision" else "finding"]
+    return OversightItem(
+        id=row.oversight_id,
+        kind=row.kind,
+        kind_zh=OVERSIGHT_KINDS_ZH.get(row.kind, row.kind),
+        detail=row.detail,
+        detail_zh=details.get(row.detail, row.detail),
+        issue_ids=list(row.issue_ids),
+        note=row.note,
+        due_on=row.due_on,
+        issued_at=datetime.fromtimestamp(uuid7_time_ms(row.oversight_id) / 1000, UTC),
+    )
 
 
 class OversightList(BaseModel):
@@ -407,17 +431,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         rows = await handlers.tables.oversight(unit_id)
         return OversightList(
             unit_id=unit_id,
-            items=[
-                OversightItem(
-                    id=r.oversight_id,
-                    kind=r.kind,
-                    detail=r.detail,
-                    issue_ids=list(r.issue_ids),
-                    note=r.note,
-                    due_on=r.due_on,
-                )
-                for r in rows
-            ],
+            items=[oversight_item(r) for r in rows],
         )
 
     return router
