@@ -11,6 +11,8 @@ export interface RoundChoice {
   label: string;
   /** the units the round inspects (a member: its group's) */
   unit_ids: string[];
+  /** the office has closed the round (its stationings over: nothing is rectified "during" it) */
+  closed: boolean;
 }
 
 export interface RoundChoices {
@@ -32,13 +34,13 @@ export async function loadRoundChoices(role: string, groupId: string | null | un
   if (role === "group_member") {
     if (groupId) {
       group = await api.get<Group>(`/api/v1/groups/${groupId}`);
-      rounds = [{ id: group.round_id, jurisdiction: group.jurisdiction, label: `本组所在轮次（第${group.group_no}组）`, unit_ids: group.unit_ids }];
+      rounds = [{ id: group.round_id, jurisdiction: group.jurisdiction, label: `本组所在轮次（第${group.group_no}组）`, unit_ids: group.unit_ids, closed: false }];
     }
   } else {
     const list = await api.get<Round[]>("/api/v1/rounds");
     rounds = list
       .sort((a, b) => b.term_no - a.term_no || b.round_no - a.round_no)
-      .map((r) => ({ id: r.id, jurisdiction: r.jurisdiction, label: roundTitle(r), unit_ids: r.units.map((u) => u.unit_id) }));
+      .map((r) => ({ id: r.id, jurisdiction: r.jurisdiction, label: roundTitle(r), unit_ids: r.units.map((u) => u.unit_id), closed: r.closed }));
   }
   const units = await api.get<{ id: string; name: string }[]>("/api/v1/units");
   return { rounds, group, unitNames: Object.fromEntries(units.map((u) => [u.id, u.name])) };
