@@ -312,10 +312,10 @@ UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
 
 
 async def _record_revisit_findings(page: Any, running: Running, tokens: dict[str, str]) -> None:
-    """登记发现 of the demo's revisit not yet held (市交通运输局), in its dialog: the unit's
-    fed-back issues by their description and status, one closed-out issue checked and fine,
-    another to be rectified again (back to 整改中), a new problem; the result says so and the
-    table counts both issues checked (R18)."""
+    """登记发现 of the demo's revisit whose findings are left to record (市交通运输局), in its
+    dialog: the unit's fed-back issues by their description and status, one closed-out issue
+    checked and fine, another to be rectified again (back to 整改中), a new problem; the result
+    says so and the table counts both issues checked (R18)."""
     from xuncha_shared.cli.demo.revisits import REVISITED
 
     unit = REVISITED[2]

@@ -83,15 +83,22 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     assert await rows.count() >= 3
     # the most late: the first week's dispatch (due 8 September), the office's, on the group
     first = await rows.first.inner_text()
-    assert "每周调度" in first and "weekly_dispatch" in first and "第1版" in first
+    assert "每周调度" in first and "第1版" in first
+    # the rule's id beside its version, for an auditor, not in the text
+    rule = rows.first.locator(".rule")
+    assert await rule.get_attribute("data-rule") == "weekly_dispatch"
+    assert "weekly_dispatch" in (await rule.get_attribute("title") or "")
+    assert "weekly_dispatch" not in first
     assert "每周调度、每周小结" in first and "R15" in first  # the rule named, not only its id
     assert "2026-09-08" in first and "临川区巡察办" in first and "巡察组" in first
     # which group and where: the stationing's group number and unit (`stationed`'s)
     assert "第1巡察组 · 临川区甲局" in first
     assert "已逾期" in first
-    stationing = await rows.filter(has_text="进驻期限").first.inner_text()
+    stationing_row = rows.filter(has_text="进驻期限").first
+    stationing = await stationing_row.inner_text()
     # 1 Sep + 15 working days, Sunday 20 September worked (调休 before National Day)
-    assert "stationing" in stationing and "2026-09-21" in stationing
+    assert await stationing_row.locator(".rule").get_attribute("data-rule") == "stationing"
+    assert "2026-09-21" in stationing
     assert "进驻约15个工作日" in stationing and "R14" in stationing
     assert "第1巡察组 · 临川区甲局" in stationing  # and the group, by its number, must act
     lates = [
@@ -102,8 +109,10 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
         if t.strip() and t.strip() != "—"
     ]
     assert lates == sorted(lates, reverse=True)
-    table = await page.locator("#deadline-table").inner_text()
-    assert "weekly_dispatch" in table and "biweekly_report" in table
+    rules = await page.locator("#deadline-table .rule").evaluate_all(
+        "els => els.map(e => e.dataset.rule)"
+    )
+    assert "weekly_dispatch" in rules and "biweekly_report" in rules
     await shot(page, "deadlines-county")
 
     # 全部: the whole history a page at a time, the pager counting what reporting counts

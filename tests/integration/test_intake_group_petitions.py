@@ -102,7 +102,7 @@ async def _last_petition_event(api: Api) -> tuple[int, dict[str, Any]]:
 async def test_petitions_name_their_group_and_unit(api: Api) -> None:
     units = [await api.unit("county", LINCHUAN, f"临川区信访单位{i}") for i in range(3)]
     home = await api.unit("county", LINCHUAN, "临川区信访工作单位")
-    round_id = await api.round("county", LINCHUAN, 24, 1, units)
+    round_id = await api.round("county", LINCHUAN, 27, 1, units)
     people = [await api.member("county", LINCHUAN, f"信访干部{i}", home) for i in range(4)]
     mine = await api.ok("county", f"/rounds/{round_id}/groups", group(1, people[:2], units[:2]))
     theirs = await api.ok("county", f"/rounds/{round_id}/groups", group(2, people[2:], units[2:]))

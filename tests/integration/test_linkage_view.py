@@ -143,8 +143,11 @@ async def test_linked_view_counts_linked_revisited_units_and_counterpart_reports
     county_view = await _linked(stack, "county")
     assert county_view["city"] is None
     assert {k: county_view["counties"][0][k] for k in expected} == expected
+    # its own plan, and the city's it hangs under (its 上级方案); not another county's
     listed = await stack.intake.get("/api/v1/linkage-plans", headers=stack.auth("county"))
-    assert [p["id"] for p in listed.json()] == [county_plan["id"]]
+    own = [p["id"] for p in listed.json() if p["jurisdiction"] != CITY]
+    assert own == [county_plan["id"]]
+    assert county_plan["parent_plan_id"] in {p["id"] for p in listed.json()}
 
 
 async def test_a_petition_received_by_a_group_counts_in_its_round(stack: Stack) -> None:

@@ -285,6 +285,13 @@ async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
         json={"issue_ids": [long_issue], "finding": "false", "note": "回头看发现虚假整改"},
     )
     assert r.status_code == 201, r.text
+    # a unit with nothing fed back reads an empty list of its own, not a 404; another's is one
+    r = await svc.client.get(
+        f"/api/v1/units/{OTHER_UNIT}/oversight", headers=svc.auth("other_unit")
+    )
+    assert (r.status_code, r.json()["items"]) == (200, []), r.text
+    r = await svc.client.get(f"/api/v1/units/{OTHER_UNIT}/oversight", headers=svc.auth("unit"))
+    assert r.status_code == 404, r.text
     # the unit reads it against itself, in Chinese, with the time it was issued
     r = await svc.client.get(f"/api/v1/units/{UNIT}/oversight", headers=svc.auth("unit"))
     assert r.status_code == 200, r.text

@@ -144,6 +144,12 @@ async def test_a_revisit_reopens_a_closed_out_issue(svc: InProcessService) -> No
     r = await post(svc, "/api/v1/revisits", "county", json=body)
     assert r.status_code == 201, r.text
     rid = r.json()["id"]
+    # nothing is found before the revisit's day (409 naming it); on the day, findings may come
+    early = {"checked_issue_ids": [closed]}
+    r = await post(svc, f"/api/v1/revisits/{rid}/findings", "county", json=early)
+    assert r.status_code == 409 and "回头看定于 2026-10-10 开展" in r.json()["detail"], r.text
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(datetime(2026, 10, 10, 9, tzinfo=CST))
     # an issue still being rectified cannot be reopened: 409 naming its state, nothing recorded
     bad = {"checked_issue_ids": [closed], "reopened_issue_ids": [open_issue]}
     r = await post(svc, f"/api/v1/revisits/{rid}/findings", "county", json=bad)
@@ -171,6 +177,7 @@ async def test_a_revisit_reopens_a_closed_out_issue(svc: InProcessService) -> No
     assert (await get(svc, f"/api/v1/revisits/{rid}", "other")).status_code == 404
     # the reopened issue is rectified again: reported, verified, closed out
     await close_out(svc, closed)
+    svc.ctx.now.set(NOW)  # the module's other tests run on its day
 
 
 async def test_common_problem_list_and_self_checks(svc: InProcessService) -> None:

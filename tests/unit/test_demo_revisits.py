@@ -65,10 +65,11 @@ def test_a_feedback_naming_its_unit_names_the_round_whose_hearing_the_demo_recor
             assert f.unit_id == findings.unit_id_for(f.jurisdiction, f.unit)
 
 
-def test_two_revisits_held_today_one_ahead() -> None:
+def test_three_revisits_held_today_one_left_to_record() -> None:
     plans = revisits.revisit_plans(TODAY)
     assert [p.unit for p in plans] == list(revisits.REVISITED)
-    assert [p.scheduled_on >= TODAY for p in plans] == [True, True, True]  # never in the past
+    # held today: never in the past, and the findings of each may be recorded (not before)
+    assert [p.scheduled_on for p in plans] == [TODAY, TODAY, TODAY]
     assert [p.findings for p in plans] == [True, True, False]
     assert sum(p.reopen for p in plans) == 1
     assert all("演示" in t for p in plans for t in p.new_problems)

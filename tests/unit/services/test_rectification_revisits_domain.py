@@ -118,6 +118,14 @@ def test_revisit_schedule_and_findings() -> None:
         rv.decide_findings(state, rv.RecordFindings((mine, foreign), (), ()), frozenset({mine}))
     with pytest.raises(InvalidCommand):
         rv.decide_findings(state, rv.RecordFindings((), (), ()), frozenset({mine}))
+    # not before the revisit's day (2026-10-10); on it, yes
+    with pytest.raises(RuleViolation, match="回头看定于 2026-10-10 开展"):
+        rv.decide_findings(
+            state, rv.RecordFindings((mine,), (), ()), frozenset({mine}), date(2026, 10, 9)
+        )
+    assert rv.decide_findings(
+        state, rv.RecordFindings((mine,), (), ()), frozenset({mine}), date(2026, 10, 10)
+    )
     [event] = rv.decide_findings(
         state, rv.RecordFindings((), (mine,), ("新问题",)), frozenset({mine})
     )

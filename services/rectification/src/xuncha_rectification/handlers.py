@@ -277,7 +277,8 @@ class RevisitHandlers:
         meta: Meta,
     ) -> Revisit:
         revisit = await self.get_revisit(revisit_id)
-        events = revisit_model.decide_findings(revisit, cmd, unit_issue_ids)
+        today = local_date(self.now())
+        events = revisit_model.decide_findings(revisit, cmd, unit_issue_ids, today)
         reopened = {i: await self.issues.load(i) for i in dict.fromkeys(cmd.reopened_issue_ids)}
         decided = {
             i: revisit_model.decide_reopen(state, revisit_id, "回头看发现问题反弹回潮")

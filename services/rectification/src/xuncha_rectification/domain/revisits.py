@@ -180,11 +180,20 @@ def decide_schedule(state: Revisit, cmd: ScheduleRevisit, today: date) -> list[E
 
 
 def decide_findings(
-    state: Revisit, cmd: RecordFindings, unit_issue_ids: frozenset[UUID]
+    state: Revisit,
+    cmd: RecordFindings,
+    unit_issue_ids: frozenset[UUID],
+    today: date | None = None,
 ) -> list[EventPayload]:
-    """The findings, once per revisit; the issues named must be the unit's."""
+    """The findings, once per revisit and not before its day (``today``: China time); the
+    issues named must be the unit's."""
     if not state.exists or state.revisit_id is None or state.unit_id is None:
         raise UnknownRevisit("未找到回头看 / unknown revisit")
+    if today is not None and state.scheduled_on is not None and today < state.scheduled_on:
+        raise RuleViolation(
+            f"回头看定于 {state.scheduled_on} 开展，尚未开展，不能登记发现 / the revisit is "
+            f"scheduled for {state.scheduled_on}: its findings cannot be recorded before"
+        )
     if state.findings_recorded:
         raise RuleViolation(
             "该回头看已登记发现，不能重复登记 / the revisit's findings are recorded already"

@@ -427,7 +427,8 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
     async def oversight(unit_id: UUID, principal: Principal = Depends(reader)) -> OversightList:
         if principal.role is Role.DEPARTMENT:
             raise unknown_unit(unit_id)
-        await unit_issues(handlers, principal, unit_id)
+        if principal.unit_id != unit_id:  # the unit itself reads its own, issues or none
+            await unit_issues(handlers, principal, unit_id)
         rows = await handlers.tables.oversight(unit_id)
         return OversightList(
             unit_id=unit_id,

@@ -6,8 +6,9 @@ the close-outs of ``rectification``:
   (``rounds_data.ROUND7_REVISITS``: 市财政局, 市住建局, 市交通运输局) get a revisit of round 7. The
   first two are held today: each checks some of its unit's closed-out issues; the first reopens
   one (the service records ``rectification.IssueReopened`` and ``RecurrenceDetected``, cause
-  ``reopened``), the second records a new problem. The third is scheduled two weeks ahead,
-  findings not yet recorded (the workbench's 回头看 page can record them).
+  ``reopened``), the second records a new problem. The third is held today too, its findings
+  not yet recorded (the workbench's 回头看 page can record them: findings come on or after a
+  revisit's day).
 * one common-problem list (共性问题清单) of term 4 to the city's 11 units of the term plan not yet
   inspected (``rounds_data.NOT_INSPECTED``), of **19 problems in 5 aspects** (the seeds' figure
   of the city's check of the counties' inspection work, 000:L39: 五个方面共性问题19项; the
@@ -41,7 +42,6 @@ REVISITED: tuple[str, ...] = ("市财政局", "市住建局", "市交通运输�
 REVISIT_ROUND_NO = 7
 #: issues checked per revisit with findings (besides the one reopened)
 CHECKED = 5
-PENDING_IN_DAYS = 14
 NEW_PROBLEM = "专项资金拨付台账仍未建立，整改存在“一阵风”现象（回头看新发现，演示）"
 
 #: 5 aspects, 19 problems (000:L39's figure; wording synthetic, after 004:L3)
@@ -101,7 +101,7 @@ _CST = timezone(timedelta(hours=8))
 class RevisitPlan:
     unit: str
     scheduled_on: date
-    findings: bool  # recorded today, or not yet (scheduled ahead)
+    findings: bool  # recorded today, or left for the workbench
     reopen: bool
     new_problems: tuple[str, ...] = ()
 
@@ -123,13 +123,13 @@ def china_today() -> date:
 
 
 def revisit_plans(today: date) -> list[RevisitPlan]:
-    """The three revisits: held today (one reopening an issue, one with a new problem) and one
-    scheduled ahead."""
+    """The three revisits, held today: one reopening an issue, one with a new problem, one whose
+    findings are left to record in the workbench."""
     first, second, third = REVISITED
     return [
         RevisitPlan(first, today, findings=True, reopen=True),
         RevisitPlan(second, today, findings=True, reopen=False, new_problems=(NEW_PROBLEM,)),
-        RevisitPlan(third, today + timedelta(days=PENDING_IN_DAYS), findings=False, reopen=False),
+        RevisitPlan(third, today, findings=False, reopen=False),
     ]
 
 
