@@ -433,6 +433,20 @@ async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any
     assert navigations == []
     await page.wait_for_timeout(600)  # the chart's animation
     await shot(page, "overview")
+    # a county's row leads to the lists behind its figures: its clues, its deadlines
+    await page.get_by_role("link", name="临川区线索办理漏斗").click()
+    await page.wait_for_url(f"**/clue-funnel?jurisdiction={LINCHUAN}")
+    rows = page.locator(
+        "#funnel-table > .el-table__inner-wrapper > .el-table__body-wrapper tr.el-table__row"
+    )
+    await rows.first.wait_for()
+    assert await rows.count() == 1 and "临川区" in await rows.first.inner_text()
+    await page.go_back()
+    await page.get_by_role("link", name="临川区期限预警").click()
+    await page.wait_for_url(f"**/deadlines?jurisdiction={LINCHUAN}")
+    await page.locator("#dl-jurisdiction").wait_for()
+    picked = page.locator(".el-select:has(#dl-jurisdiction)")
+    assert "临川区" in await picked.inner_text()
     assert s.errors == []
 
 
