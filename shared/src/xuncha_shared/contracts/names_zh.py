@@ -295,6 +295,9 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "organisational_handling": "组织处理",
     },
     "finding": {"perfunctory": "敷衍整改", "false": "虚假整改", "repeated": "整改不力、屡改屡犯"},
+    # a unit's oversight record: a 督办 (``SupervisionOrdered``) or a 红线预警
+    # (``RedLineWarningIssued``), its kind of supervision or its finding above
+    "oversight": {"supervision": "督办", "red_line": "红线预警"},
     "supervision_kind": {
         "tracking": "跟踪督办",
         "key": "重点督办",

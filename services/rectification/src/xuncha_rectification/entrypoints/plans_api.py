@@ -187,15 +187,12 @@ class OversightItem(BaseModel):
     issued_at: datetime = Field(description="when the office issued it (the time of its id)")
 
 
-OVERSIGHT_KINDS_ZH = {"supervision": "督办", "red_line": "红线预警"}
-
-
 def oversight_item(row: OversightRow) -> OversightItem:
     details = VALUE_LABELS_ZH["supervision_kind" if row.kind == "supervision" else "finding"]
     return OversightItem(
         id=row.oversight_id,
         kind=row.kind,
-        kind_zh=OVERSIGHT_KINDS_ZH.get(row.kind, row.kind),
+        kind_zh=VALUE_LABELS_ZH["oversight"].get(row.kind, row.kind),
         detail=row.detail,
         detail_zh=details.get(row.detail, row.detail),
         issue_ids=list(row.issue_ids),

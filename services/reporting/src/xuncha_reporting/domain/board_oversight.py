@@ -12,15 +12,10 @@ from typing import Any
 from xuncha_shared.contracts.names_zh import EVENT_NAMES_ZH, VALUE_LABELS_ZH
 
 #: 督办方式 (``SupervisionOrdered.kind``), as the office's form names them
-SUPERVISION_KIND_ZH = {
-    "tracking": "跟踪督办",
-    "key": "重点督办",
-    "special": "专项督办",
-    "on_site": "现场督办",
-}
+SUPERVISION_KIND_ZH: dict[str, str] = VALUE_LABELS_ZH["supervision_kind"]
 #: 红线情形 (``RedLineWarningIssued.finding``)
 FINDING_ZH: dict[str, str] = VALUE_LABELS_ZH["finding"]
-KIND_ZH = {"supervision": "督办", "red_line": "红线预警"}
+KIND_ZH: dict[str, str] = VALUE_LABELS_ZH["oversight"]
 EVENT_TYPE = {
     "supervision": "rectification.SupervisionOrdered",
     "red_line": "rectification.RedLineWarningIssued",
