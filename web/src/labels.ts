@@ -87,9 +87,9 @@ export const RECT_TYPES: Record<string, string> = {
 };
 
 export const REPORT_KINDS: Record<string, string> = {
-  progress: "进度报告",
-  formal: "整改报告",
-  final: "最终报告",
+  progress: "整改进展报告",
+  formal: "整改情况报告",
+  final: "整改完成报告",
 };
 
 export const ROLES: Record<string, string> = {
@@ -199,6 +199,18 @@ export const cadreOptions = opts(CADRE_LEVELS);
 export const departmentOptions = opts(DEPARTMENTS);
 export const rectTypeOptions = opts(RECT_TYPES);
 export const reportKindOptions = opts(REPORT_KINDS);
+
+/** When a clue was registered, as people name it: the day written on a registration made on
+ *  paper (补录, R26: ``registered_on``) marked so, else the moment it was recorded (China time);
+ *  ``dayOnly`` drops the time of day. */
+export function registeredWhen(
+  clue: { registered_at: string | null; registered_on?: string | null },
+  dayOnly = false,
+): string {
+  if (clue.registered_on) return `${clue.registered_on}（补录）`;
+  const at = formatTime(clue.registered_at);
+  return dayOnly ? at.slice(0, 10) : at;
+}
 
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";

@@ -120,7 +120,7 @@ def test_issue_details_reports_in_order_progress_and_completion():
     doc = ledger(date(2024, 4, 20))
     first, _, third, fourth, fifth = doc["issues"]
     assert [r["note"] for r in first["reports"]] == ["报告1", "报告2"]
-    assert [r["kind_zh"] for r in first["reports"]] == ["进度报告", "整改报告"]
+    assert [r["kind_zh"] for r in first["reports"]] == ["整改进展报告", "整改情况报告"]
     assert (first["progress_percent"], first["completed"], first["formal_reported"]) == (
         100,
         True,

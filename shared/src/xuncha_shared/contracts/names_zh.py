@@ -230,9 +230,9 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     "cadre_level": {"division": "处级干部", "section": "科级干部", "staff": "科员及以下"},
     "rect_type": {"immediate": "立行立改", "time_bound": "限期整改", "long_term": "长期坚持"},
     "kind": {
-        "progress": "进度报告",
-        "formal": "整改报告",
-        "final": "最终报告",
+        "progress": "整改进展报告",
+        "formal": "整改情况报告",
+        "final": "整改完成报告",
         # inspection reports' kinds (a thematic report: 专项报告)
         "unit": "分报告",
         "overall": "综合报告",

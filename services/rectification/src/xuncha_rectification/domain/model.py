@@ -143,9 +143,9 @@ def decide_report(state: Issue, cmd: ReportRectification) -> list[EventPayload]:
         raise illegal(state, ("再报告整改情况", "no further report is accepted"))
     if state.closed_for_reports:
         raise RuleViolation(
-            "该问题已报告整改完成（最终报告），不能再报告 / a final report already declared this "
-            "issue's rectification complete; no further report is accepted (the office verifies "
-            "and closes it out)"
+            "该问题已报告整改完成（整改完成报告），不能再报告 / "
+            "a final report already declared this issue's rectification complete; no further "
+            "report is accepted (the office verifies and closes it out)"
         )
     if cmd.completed and cmd.progress_percent != 100:
         raise InvalidCommand(
@@ -154,8 +154,9 @@ def decide_report(state: Issue, cmd: ReportRectification) -> list[EventPayload]:
         )
     if cmd.completed and cmd.kind is ReportKind.PROGRESS:
         raise InvalidCommand(
-            "进度报告不能报告整改完成，请使用正式报告或最终报告 / a progress report cannot declare "
-            "the rectification completed; use kind formal (the 2-month report) or final"
+            "整改进展报告不能报告整改完成，请使用整改情况报告或整改完成报告 / "
+            "a progress report cannot declare the rectification completed; use kind formal "
+            "(the 2-month report) or final"
         )
     if cmd.progress_percent < state.progress_percent:
         raise InvalidCommand(

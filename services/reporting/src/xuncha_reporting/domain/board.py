@@ -57,9 +57,9 @@ EVENT_ZH = {
     "rectification.SupervisionOverdue": "督办逾期",
     "rectification.IssueReopened": "回头看发现反弹，重新整改",
 }
-#: a report's kind in the history: 进展报告 (R15, every two weeks), the formal 整改情况报告 (R1),
-#: the final 整改完成报告
-REPORT_ZH = {"progress": "整改进展报告", "formal": "整改情况报告", "final": "整改完成报告"}
+#: a report's kind in the history, as every page names it: 整改进展报告 (R15, every two weeks),
+#: the formal 整改情况报告 (R1), the final 整改完成报告
+REPORT_ZH: dict[str, str] = VALUE_LABELS_ZH["kind"]
 #: a verification's outcome in the history (核实通过 / 核实未通过), as the audit names it
 VERIFICATION_ZH: dict[str, str] = VALUE_LABELS_ZH["outcome"]
 PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}

@@ -43,7 +43,9 @@ CHINA_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylig
 FORMAL_KINDS: frozenset[str] = frozenset({"formal", "final"})
 
 RECT_TYPE_ZH: dict[str, str] = VALUE_LABELS_ZH["rect_type"]  # 立行立改 / 限期整改 / 长期坚持
-REPORT_KIND_ZH: dict[str, str] = VALUE_LABELS_ZH["kind"]  # 进度报告 / 整改报告 / 最终报告
+REPORT_KIND_ZH: dict[str, str] = VALUE_LABELS_ZH[
+    "kind"
+]  # 整改进展报告 / 整改情况报告 / 整改完成报告
 
 
 class LedgerStatus(StrEnum):

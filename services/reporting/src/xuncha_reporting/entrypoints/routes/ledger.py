@@ -25,7 +25,7 @@ from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, Proje
 class LedgerReportOut(BaseModel):
     event_id: UUID
     kind: str = Field(description="progress | formal | final")
-    kind_zh: str = Field(description="进度报告 / 整改报告 / 最终报告")
+    kind_zh: str = Field(description="整改进展报告 / 整改情况报告 / 整改完成报告")
     progress_percent: int
     completed: bool
     note: str
