@@ -159,3 +159,25 @@ async def test_a_rejected_or_reopened_issue_is_in_progress_in_the_ledger_and_the
         assert ledger["completion_rate"] == 0.4
         assert ledger["reports_total"] == 2 * 5 + 3  # 40 and 100 each; 60 twice, 100 again once
         assert unit["self_declared"] == 2
+
+
+async def test_a_unit_that_intake_does_not_plan_is_named_by_its_feedback(
+    db: tuple[asyncpg.Connection, str],
+) -> None:
+    """``GET /api/v1/me`` names a unit's token's unit (本单位) by what intake registered; a unit
+    intake never registered (the office under a provincial review) by its first feedback's name,
+    and only to readers of its jurisdiction."""
+    conn, schema = db
+    tables = ProjectionTables(schema)
+    unit_id, issue = uuid.uuid4(), uuid.uuid4()
+    fed = r.IssueFedBack(
+        issue_id=issue, feedback_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit=UNIT,
+        unit_id=unit_id, description="问题", due_date="2026-12-12",
+    )  # fmt: skip
+    [event] = history(issue, [fed])
+    assert await tables.unit_name(conn, str(unit_id), LINCHUAN) is None
+    await tables.apply(conn, project(event, REGISTRY.decode(event)))
+    assert await tables.unit_name(conn, str(unit_id), LINCHUAN) == UNIT
+    assert await tables.unit_name(conn, str(unit_id), "3610%") == UNIT
+    assert await tables.unit_name(conn, str(unit_id), "361003") is None
+    assert await tables.unit_name(conn, str(uuid.uuid4()), LINCHUAN) is None

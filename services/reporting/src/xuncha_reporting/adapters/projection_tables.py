@@ -25,6 +25,7 @@ from xuncha_reporting.domain.model import (
     LedgerReport,
 )
 from xuncha_reporting.domain.rectification_clocks import MARKED_KINDS
+from xuncha_reporting.domain.rectification_docs import ISSUE_DOC
 
 FEED_LIMIT = 500
 
@@ -178,9 +179,17 @@ class ProjectionTables:
             SELECT kind, key, jurisdiction, doc::text AS doc FROM {s}.lifecycle_docs
             WHERE kind = ANY($1::text[]) AND jurisdiction LIKE $2
         """
+        # the name intake registered; else the name its first feedback gave it (a unit that
+        # intake does not plan, such as the office under a provincial review)
         self._unit_name_sql = f"""
-            SELECT doc->>'name' FROM {s}.lifecycle_docs
-            WHERE kind = 'unit' AND key = $1 AND jurisdiction LIKE $2
+            SELECT name FROM (
+                SELECT doc->>'name' AS name, 0 AS rank FROM {s}.lifecycle_docs
+                WHERE kind = 'unit' AND key = $1 AND jurisdiction LIKE $2
+                UNION ALL
+                (SELECT doc->>'unit', 1 FROM {s}.lifecycle_docs
+                 WHERE kind = '{ISSUE_DOC}' AND doc->>'unit_id' = $1 AND jurisdiction LIKE $2
+                 ORDER BY at LIMIT 1)
+            ) AS names ORDER BY rank LIMIT 1
         """
         self._unit_issues_sql = f"""
             SELECT issue_id, feedback_id, jurisdiction, unit, description, rect_type, due_date,
@@ -410,8 +419,8 @@ class ProjectionTables:
     async def unit_name(
         self, conn: asyncpg.Connection | asyncpg.Pool, unit_id: str, jurisdiction_like: str
     ) -> str | None:
-        """The name intake registered for ``unit_id`` in the jurisdictions matching the pattern
-        (None when it registered none there)."""
+        """The name intake registered for ``unit_id`` in the jurisdictions matching the pattern,
+        else the name a feedback to it there gave (None when neither is known there)."""
         name: str | None = await conn.fetchval(self._unit_name_sql, unit_id, jurisdiction_like)
         return name
 
