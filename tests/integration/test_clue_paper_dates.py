@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from xuncha_clues.adapters.deadlines import ESCALATION, TRANSFER_RESULT
+from xuncha_clues.adapters.read_model import REGISTERED_ON_SQL
 from xuncha_clues.bootstrap import SPEC
 from xuncha_shared.clocks import DeadlineWorker, ManualClock, system_now
 from xuncha_shared.clocks.calendar import add_calendar_months
@@ -225,3 +226,38 @@ async def test_the_history_names_the_days_written_on_paper(svc: InProcessService
     details = [i["detail_zh"] or "" for i in resp.json()["items"]]
     assert f"登记日期（补录）：{registered_on.isoformat()}" in details[0]
     assert f"移交函日期：{letter.isoformat()}" in details[-1]
+
+
+async def test_the_clue_list_gives_the_day_written_on_paper(svc: InProcessService) -> None:
+    """The list (问题线索, 案件历史's search, pickers) shows a 补录 clue's paper day; a clue
+    listed before the column came gets it from its stored registration (migration clues 1)."""
+    registered_on = today(svc) - timedelta(days=40)
+    recorded: str = (await register(svc))["id"]
+    paper: str = (await register(svc, registered_on=registered_on.isoformat()))["id"]
+
+    async def listed() -> dict[str, Any]:
+        resp = await svc.client.get(
+            "/api/v1/clues", params={"limit": 200}, headers=svc.auth("county")
+        )
+        assert resp.status_code == 200, resp.text
+        return {i["id"]: i for i in resp.json()["items"]}
+
+    items = await listed()
+    assert items[paper]["registered_on"] == registered_on.isoformat()
+    assert items[recorded]["registered_on"] is None
+    # newest first by the day shown: the paper clue, recorded last, was registered 40 days ago
+    order = list(items)
+    assert order.index(recorded) < order.index(paper)
+    resp = await svc.client.get(
+        "/api/v1/clues", params={"sort": "registered_at"}, headers=svc.auth("county")
+    )
+    order = [i["id"] for i in resp.json()["items"]]
+    assert order.index(paper) < order.index(recorded)
+    # as a database written before the column: the migration's backfill fills it again
+    async with svc.ctx.pool.acquire() as conn:
+        await conn.execute("UPDATE clue_view SET registered_on = NULL")
+        assert (await listed())[paper]["registered_on"] is None
+        await conn.execute(REGISTERED_ON_SQL)
+    items = await listed()
+    assert items[paper]["registered_on"] == registered_on.isoformat()
+    assert items[recorded]["registered_on"] is None

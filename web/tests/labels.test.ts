@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { areaLabel, areaName, jurisdictionName, unitExample } from "../src/labels";
+import { areaLabel, areaName, jurisdictionName, registeredWhen, unitExample } from "../src/labels";
 
 describe("area labels", () => {
   it("names the city's own row 市本级 in a breakdown by area, and the counties by name", () => {
@@ -21,5 +21,17 @@ describe("a unit's name as a form's example", () => {
     expect(unitExample("361000")).toBe("市财政局");
     expect(unitExample("")).toBe("市财政局");
     expect(unitExample("369999")).toBe("某县农业农村局");
+  });
+});
+
+describe("registeredWhen", () => {
+  it("names a 补录 clue by the day written on paper, marked so", () => {
+    expect(registeredWhen({ registered_at: "2026-12-01T02:30:00Z", registered_on: "2026-10-23" })).toBe("2026-10-23（补录）");
+    expect(registeredWhen({ registered_at: "2026-12-01T02:30:00Z", registered_on: "2026-10-23" }, true)).toBe("2026-10-23（补录）");
+  });
+  it("else by the moment it was recorded, in China time", () => {
+    expect(registeredWhen({ registered_at: "2026-12-01T17:30:00Z", registered_on: null })).toBe("2026-12-02 01:30");
+    expect(registeredWhen({ registered_at: "2026-12-01T17:30:00Z" }, true)).toBe("2026-12-02");
+    expect(registeredWhen({ registered_at: null })).toBe("—");
   });
 });

@@ -12,7 +12,7 @@ from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_clues.adapters import deadlines, findings
-from xuncha_clues.adapters.read_model import SCHEMA, SqlClueReadModel
+from xuncha_clues.adapters.read_model import MIGRATIONS, SCHEMA, SqlClueReadModel
 from xuncha_clues.domain.consultation import CONSULTATION
 from xuncha_clues.domain.inspection_report import INSPECTION_REPORT
 from xuncha_clues.domain.model import CLUE
@@ -87,4 +87,5 @@ SPEC = ServiceSpec(
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,
+    migrations=MIGRATIONS,
 )

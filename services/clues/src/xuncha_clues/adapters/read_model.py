@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
+from xuncha_shared.migrations import Migration
 
 from xuncha_clues.domain.clue import Clue
 
@@ -43,6 +44,21 @@ ALTER TABLE clue_view ADD COLUMN IF NOT EXISTS group_id uuid NULL;
 
 SCHEMA: tuple[str, ...] = (CLUE_VIEW_DDL,)
 
+#: the day written on a registration made on paper (补录, R26), which the list shows as the
+#: clue's registration day; the clues registered before the column came take it from their
+#: stored ``clues.ClueRegistered`` (schema 4 on: its ``registered_on``)
+REGISTERED_ON_SQL = """
+ALTER TABLE clue_view ADD COLUMN IF NOT EXISTS registered_on date NULL;
+UPDATE clue_view v SET registered_on = (e.payload->>'registered_on')::date
+FROM events e
+WHERE e.event_type = 'clues.ClueRegistered' AND e.stream_id = v.clue_id::text
+  AND e.payload->>'registered_on' IS NOT NULL AND v.registered_on IS NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("clues", 1, "clue_view_registered_on", REGISTERED_ON_SQL),
+)
+
 
 @dataclass(frozen=True)
 class ClueRow:
@@ -61,6 +77,7 @@ class ClueRow:
     version: int
     summary: str | None = None
     group_id: UUID | None = None
+    registered_on: date | None = None  # 补录 (R26): the day written on the registration
 
     @classmethod
     def of(cls, clue: Clue) -> ClueRow:
@@ -81,6 +98,7 @@ class ClueRow:
             version=clue.version,
             summary=clue.summary or None,
             group_id=clue.group_id,
+            registered_on=clue.registered_on,
         )
 
 
@@ -131,9 +149,12 @@ class ClueQuery:
     department: str | None = None
 
 
-#: the clue list's sort keys -> SQL (unit and category only where the reader sees them: $2)
+#: the clue list's sort keys -> SQL (unit and category only where the reader sees them: $2);
+#: a 补录 clue is ordered by the day written on paper (its start in Beijing time), as shown
 SORT_COLUMNS: dict[str, str] = {
-    "registered_at": "registered_at",
+    "registered_at": (
+        "COALESCE(registered_on::timestamp AT TIME ZONE 'Asia/Shanghai', registered_at)"
+    ),
     "updated_at": "updated_at",
     "jurisdiction": "jurisdiction",
     "status": "status",
@@ -147,7 +168,8 @@ _TRANSFERRED = "clues.ClueTransferred"
 
 _COLUMNS = (
     "clue_id, jurisdiction, owner, unit, status, category, city_managed, needs_escalation, "
-    "escalated_to, department, registered_at, updated_at, version, summary, group_id"
+    "escalated_to, department, registered_at, updated_at, version, summary, group_id, "
+    "registered_on"
 )
 
 
@@ -158,14 +180,15 @@ class SqlClueReadModel(PoolRepository):
             await c.execute(
                 f"""
                 INSERT INTO clue_view ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                 ON CONFLICT (clue_id) DO UPDATE SET
                     owner = EXCLUDED.owner, unit = EXCLUDED.unit, status = EXCLUDED.status,
                     category = EXCLUDED.category, city_managed = EXCLUDED.city_managed,
                     needs_escalation = EXCLUDED.needs_escalation,
                     escalated_to = EXCLUDED.escalated_to, department = EXCLUDED.department,
                     updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
-                    summary = EXCLUDED.summary, group_id = EXCLUDED.group_id
+                    summary = EXCLUDED.summary, group_id = EXCLUDED.group_id,
+                    registered_on = EXCLUDED.registered_on
                 WHERE clue_view.version < EXCLUDED.version
                 """,
                 row.clue_id,
@@ -183,6 +206,7 @@ class SqlClueReadModel(PoolRepository):
                 row.version,
                 row.summary,
                 row.group_id,
+                row.registered_on,
             )
 
     async def transfer_event_id(self, clue_id: UUID) -> UUID | None:
@@ -293,4 +317,5 @@ def _clue_row(r: Any) -> ClueRow:
         version=r["version"],
         summary=r["summary"],
         group_id=r["group_id"],
+        registered_on=r["registered_on"],
     )

@@ -115,6 +115,11 @@ class ClueListItem(BaseModel):
     status_zh: str
     escalated_to: str | None
     registered_at: datetime | None
+    registered_on: date | None = Field(
+        default=None,
+        description="补录 (R26): the day written on the registration, the clue's registration "
+        "day where it differs from registered_at's; null: none",
+    )
     updated_at: datetime | None
     owner: str | None = None
     unit: str | None = None
@@ -223,6 +228,7 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         status_zh=STATUS_ZH[status],
         escalated_to=row.escalated_to,
         registered_at=row.registered_at,
+        registered_on=row.registered_on,
         updated_at=row.updated_at,
     )
     if full:
