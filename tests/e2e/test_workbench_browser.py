@@ -403,6 +403,20 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
 
 # ---- 总览 --------------------------------------------------------------------------------------
 
+#: the lowest, leftmost pixel of the chart's petitions colour (#a8071a) on its canvas, in CSS
+#: pixels from the chart's corner: the foot of the first petitions bar (the legend is above)
+PETITION_BAR_JS = """(el) => {
+  const c = el.querySelector("canvas");
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  const r = c.width / c.getBoundingClientRect().width;
+  for (let y = c.height - 1; y >= 0; y--)
+    for (let x = 0; x < c.width; x++) {
+      const i = (y * c.width + x) * 4;
+      if (d[i] === 168 && d[i + 1] === 7 && d[i + 2] === 26) return [x / r, y / r];
+    }
+  return null;
+}"""
+
 
 async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any):
     s = await open_as(browser, wb, "city")
@@ -447,6 +461,26 @@ async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any
     await page.locator("#dl-jurisdiction").wait_for()
     picked = page.locator(".el-select:has(#dl-jurisdiction)")
     assert "临川区" in await picked.inner_text()
+    # a department's shared items, its open ones from 待签收
+    await page.go_back()
+    await page.get_by_role("link", name=re.compile(r"^纪委监委待签收 \d+ 项$")).click()
+    await page.wait_for_url("**/feeds?department=discipline_commission&state=open")
+    await page.locator("#feed-counts").wait_for()
+    assert "纪委监委" in await page.locator(".el-select:has(#fd-department)").inner_text()
+    assert "待签收" in await page.locator(".el-select:has(#fd-state)").inner_text()
+    # a bar of the chart opens the list behind it: 临川区's petitions (the only bar of the
+    # series' colour, found on the chart's canvas) its funnel
+    await page.go_back()
+    chart = page.locator("#workload-card .chart")
+    await page.wait_for_timeout(800)  # the chart's animation
+    box = await chart.bounding_box()
+    spot = await chart.evaluate(PETITION_BAR_JS)
+    assert box is not None and spot is not None
+    await page.mouse.click(box["x"] + spot[0] + 1, box["y"] + spot[1] - 3)
+    await page.wait_for_url(f"**/clue-funnel?jurisdiction={LINCHUAN}")
+    # and a place's problems open its issue list
+    await page.goto(f"{wb.url}/rectification?jurisdiction={LINCHUAN}")
+    assert "临川区" in await page.locator(".el-select:has(#i-jurisdiction)").inner_text()
     assert s.errors == []
 
 
