@@ -9,7 +9,8 @@ From the seeds (domain.md section 5), figures kept as they are:
   city office verifies and closes out the 10 done issues (3 with a mechanism recorded).
 * round 5's 289 problems to 9 units (000:L40) are the main demo's feedbacks; here most of those
   the units reported done are verified and closed out, a few verifications rejected, so
-  整改完成率 (verified close-outs) sits below the self-declared rate.
+  整改完成率 (verified close-outs) sits below the self-declared rate; the city office orders a
+  督办 of the rejected issues of three units (重点督办 of a city unit, 跟踪督办 of two counties').
 
 Synthetic and labelled as such (the events carry the demo principals, the dashboard shows
 演示数据): the issue and measure wording, the unit id, the round id, the dates, which issues are
@@ -149,16 +150,19 @@ async def _close_out_done(
     every seventh rejected back to in progress (synthetic choice)."""
     closed = 0
     office = "city_admin"  # the city office sees every county of the city
+    rejected: list[str] = []
     for n, (issue_id, _who) in enumerate(done):
         url = f"{endpoints.rectification}/api/v1/rectifications/{issue_id}"
         if n % 7 == 6:
-            await client.call(
+            resp = await client.call(
                 "POST",
                 f"{url}/verification",
                 office,
                 {"outcome": "rejected", "note": "佐证材料不足，退回继续整改（演示）"},
                 ok=(200, 403, 404),
             )
+            if resp.status_code == 200:
+                rejected.append(str(issue_id))
             continue
         resp = await client.call(
             "POST",
@@ -173,7 +177,55 @@ async def _close_out_done(
             "POST", f"{url}/close-out", office, {"note": "对账销号（演示）"}, ok=(200, 409, 422)
         )
         closed += out.status_code == 200  # a long-term issue without its mechanism: 422
+    await _supervise_rejected(client, endpoints, rejected)
     return closed
+
+
+async def _supervise_rejected(
+    client: DemoClient, endpoints: Endpoints, rejected: Sequence[str]
+) -> int:
+    """督办 of the issues sent back by a rejected verification (synthetic choice): the city
+    office orders a 重点督办 of the city unit with the most of them and a 跟踪督办 of each of two
+    counties' units, due in 30 days; returns the supervisions ordered."""
+    if not rejected:
+        return 0
+    wanted = set(rejected)
+    units: dict[tuple[str, str], list[str]] = {}  # (jurisdiction, unit id) -> issue ids
+    offset = 0
+    while True:
+        page = (
+            await client.call(
+                "GET",
+                f"{endpoints.rectification}/api/v1/rectifications"
+                f"?status=in_progress&limit=200&offset={offset}",
+                "city_admin",
+            )
+        ).json()
+        for item in page["items"]:
+            if item["id"] in wanted and item.get("unit_id"):
+                units.setdefault((item["jurisdiction"], item["unit_id"]), []).append(item["id"])
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            break
+    ranked = sorted(units.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    city = [kv for kv in ranked if kv[0][0] == CITY][:1]
+    counties = [kv for kv in ranked if kv[0][0] != CITY][:2]
+    due_on = (date.today() + timedelta(days=30)).isoformat()
+    for (jurisdiction, unit_id), issue_ids in (*city, *counties):
+        await client.call(
+            "POST",
+            f"{endpoints.rectification}/api/v1/supervisions",
+            "city_admin",
+            {
+                "unit_id": unit_id,
+                "issue_ids": issue_ids,
+                "kind": "key" if jurisdiction == CITY else "tracking",
+                "note": "核实未通过，请按期补充整改并报送佐证材料（演示）",
+                "due_on": due_on,
+            },
+            ok=(201,),
+        )
+    return len(city) + len(counties)
 
 
 async def load_rectification(
