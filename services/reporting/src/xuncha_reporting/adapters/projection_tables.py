@@ -179,17 +179,17 @@ class ProjectionTables:
             SELECT kind, key, jurisdiction, doc::text AS doc FROM {s}.lifecycle_docs
             WHERE kind = ANY($1::text[]) AND jurisdiction LIKE $2
         """
-        # the name intake registered; else the name its first feedback gave it (a unit that
-        # intake does not plan, such as the office under a provincial review)
+        # the name intake registered (by key); else, and only then (COALESCE evaluates its
+        # second query only when the first finds nothing), the name its first feedback gave
+        # it: a unit that intake does not plan, such as the office under a provincial review
         self._unit_name_sql = f"""
-            SELECT name FROM (
-                SELECT doc->>'name' AS name, 0 AS rank FROM {s}.lifecycle_docs
-                WHERE kind = 'unit' AND key = $1 AND jurisdiction LIKE $2
-                UNION ALL
-                (SELECT doc->>'unit', 1 FROM {s}.lifecycle_docs
+            SELECT COALESCE(
+                (SELECT doc->>'name' FROM {s}.lifecycle_docs
+                 WHERE kind = 'unit' AND key = $1 AND jurisdiction LIKE $2),
+                (SELECT doc->>'unit' FROM {s}.lifecycle_docs
                  WHERE kind = '{ISSUE_DOC}' AND doc->>'unit_id' = $1 AND jurisdiction LIKE $2
                  ORDER BY at LIMIT 1)
-            ) AS names ORDER BY rank LIMIT 1
+            )
         """
         self._unit_issues_sql = f"""
             SELECT issue_id, feedback_id, jurisdiction, unit, description, rect_type, due_date,

@@ -25,7 +25,7 @@ from typing import Any
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 
 from xuncha_reporting.domain import board_oversight
-from xuncha_reporting.domain.ledger import china_date
+from xuncha_reporting.domain.ledger import REPORT_KIND_ZH, china_date
 from xuncha_reporting.domain.rectification_docs import (
     EVENT_DOC,
     ISSUE_DOC,
@@ -57,9 +57,6 @@ EVENT_ZH = {
     "rectification.SupervisionOverdue": "督办逾期",
     "rectification.IssueReopened": "回头看发现反弹，重新整改",
 }
-#: a report's kind in the history, as every page names it: 整改进展报告 (R15, every two weeks),
-#: the formal 整改情况报告 (R1), the final 整改完成报告
-REPORT_ZH: dict[str, str] = VALUE_LABELS_ZH["kind"]
 #: a verification's outcome in the history (核实通过 / 核实未通过), as the audit names it
 VERIFICATION_ZH: dict[str, str] = VALUE_LABELS_ZH["outcome"]
 PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
@@ -121,7 +118,7 @@ def history_zh(event: dict[str, Any]) -> str:
     its outcome, the rest by type."""
     kind = str(event["type"])
     if kind == REPORTED:
-        return REPORT_ZH.get(event.get("kind") or "", EVENT_ZH[kind])
+        return REPORT_KIND_ZH.get(event.get("kind") or "", EVENT_ZH[kind])
     if kind == "rectification.RectificationVerified":
         return VERIFICATION_ZH.get(event.get("outcome") or "", EVENT_ZH[kind])
     return EVENT_ZH.get(kind, kind)

@@ -43,9 +43,9 @@ CHINA_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylig
 FORMAL_KINDS: frozenset[str] = frozenset({"formal", "final"})
 
 RECT_TYPE_ZH: dict[str, str] = VALUE_LABELS_ZH["rect_type"]  # 立行立改 / 限期整改 / 长期坚持
-REPORT_KIND_ZH: dict[str, str] = VALUE_LABELS_ZH[
-    "kind"
-]  # 整改进展报告 / 整改情况报告 / 整改完成报告
+#: a report's kind as every page, the ledger and the board's history name it: 整改进展报告 (R15,
+#: every two weeks), the formal 整改情况报告 (R1), the final 整改完成报告
+REPORT_KIND_ZH: dict[str, str] = VALUE_LABELS_ZH["kind"]
 
 
 class LedgerStatus(StrEnum):
