@@ -279,7 +279,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert await note.all_inner_texts() == ["请填写整改情况"]
             assert await page.locator("#r-choose").inner_text() == "选择文件"
             await page.locator(".el-select:has(#r-kind)").click()
-            await page.locator(".el-select-dropdown__item:visible", has_text="整改报告").click()
+            await page.locator(".el-select-dropdown__item:visible", has_text="整改情况报告").click()
             await page.fill("#r-progress", "100")
             await toggle(page, "r-done")
             await page.fill("#r-note", "议事规则已修订印发并执行")

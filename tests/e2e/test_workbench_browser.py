@@ -369,7 +369,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     await row.wait_for()
     await row.get_by_role("button").click()
     await page.wait_for_selector("#report-form")
-    await choose(page, "r-kind", "整改报告")
+    await choose(page, "r-kind", "整改情况报告")
     await page.locator("#report-form .el-input-number input").fill("100")
     await toggle(page, "r-completed")
     await page.fill("#r-note", "已完成设备采购流程整改，建立采购台账")
@@ -377,7 +377,7 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     await page.wait_for_function(
         "() => document.querySelectorAll('#report-table tbody tr').length === 1"
     )
-    assert "整改报告" in await page.locator("#report-table").inner_text()
+    assert "整改情况报告" in await page.locator("#report-table").inner_text()
     await shot(page, "issue-reported")
 
     # the county office sees it in the 整改台账 (reporting's projection catches up)
