@@ -307,6 +307,9 @@ async def test_bad_records_get_a_problem_and_write_nothing(stack: Stack) -> None
         ({**record(ids, "individual_talk", **talks), "group_id": str(uuid.uuid4())}, 422),
         ({**record(ids, "individual_talk", **talks), "occurred_on": "2027-01-05"}, 422),
         ({**record(ids, "individual_talk", **talks), "round_id": str(uuid.uuid4())}, 404),
+        # R11: no phone or ID number in what the record says or the clues it brings
+        ({**record(ids, "individual_talk", **talks), "clues": ["反映人电话 13907941234"]}, 422),
+        ({**record(ids, "individual_talk", **talks), "summary": "身份证 36100219800101123X"}, 422),
     ):
         resp = await stack.intake.post(
             "/api/v1/intake-records", json=body, headers=stack.auth("county")

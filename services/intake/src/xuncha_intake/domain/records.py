@@ -25,6 +25,7 @@ from xuncha_shared.contracts.intake import (
 )
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
+from xuncha_shared.domain.personal_numbers import find_personal_numbers
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_intake.domain.groups import Group
@@ -98,6 +99,7 @@ def decide_record(
         )
     if state.exists:
         raise RuleViolation(f"记录 {cmd.record_id} 已存在 / record already exists")
+    _refuse_personal_numbers(cmd)
     clash = sorted(set(cmd.details) & {*COMMON_FIELDS, "record_id", "jurisdiction", "unit"})
     if clash:
         raise InvalidCommand(f"字段重复 / fields given twice: {', '.join(clash)}")
@@ -124,6 +126,23 @@ def decide_record(
             f"copies_issued {event.copies_issued}"
         )
     return [event]
+
+
+def _refuse_personal_numbers(cmd: RecordIntake) -> None:
+    """R11: a record's summary and the clues it brings never carry a phone or ID number. The
+    clues service registers each clue as written, as it would a direct registration, which
+    refuses them too; a number someone gave in a talk belongs in the talk's sealed file, not
+    here. The message names the kinds found and where, never the numbers."""
+    texts = [("情况摘要", "summary", cmd.summary or "")] + [
+        (f"第{n}条线索", f"clue {n}", text) for n, text in enumerate(cmd.clues, start=1)
+    ]
+    for where_zh, where_en, text in texts:
+        if found := find_personal_numbers(text):
+            raise InvalidCommand(
+                f"{where_zh}不得包含电话号码或身份证号 (R11)：其中含有{found.describe_zh()}，"
+                f"请删去 / the {where_en} must not carry a phone or ID number (R11): it contains "
+                f"{found.describe_en()}"
+            )
 
 
 def evolve_record(
