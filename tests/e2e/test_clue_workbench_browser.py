@@ -255,6 +255,9 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     # the petition named as the custodian knows it, not by its id alone
     picked = await cust.inner_text("#n-picked")
     assert "受理 · 反映该局违规收受礼品" in picked and petition_id not in picked
+    # only what is owed can be told: no result before the clue is disposed of (R8)
+    assert await cust.locator("#n-kind label.is-disabled", has_text="办理结果告知").count() == 1
+    assert "待告知：受理告知" in await cust.inner_text("#n-kind-hint")
     await cust.click("#n-submit")
     await cust.locator("#notice-table").wait_for()
     told = await cust.locator("#notice-table").inner_text()

@@ -143,8 +143,15 @@ async def test_the_acceptance_notice_satisfies_r8_and_nothing_fires(
     svc.ctx.now.advance(timedelta(days=60))
     worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
     assert await worker.fire_due() == []
-    # a result notice later is recorded too; a second acceptance notice is refused
-    assert (await notify(svc, petition_id, kind="result", channel="phone")).status_code == 201
+    # no result to tell before the clue is disposed of (409); then one is recorded, not dated
+    # before the disposal (422); a second acceptance notice is refused
+    assert (await notify(svc, petition_id, kind="result", channel="phone")).status_code == 409
+    await dispose(svc, petition_id, "2026-10-22")
+    early = await notify(svc, petition_id, kind="result", channel="phone", sent_on="2026-10-21")
+    assert early.status_code == 422 and "线索办结日期（2026-10-22）" in early.json()["detail"]
+    assert (
+        await notify(svc, petition_id, kind="result", channel="phone", sent_on="2026-10-22")
+    ).status_code == 201
     assert (await notify(svc, petition_id)).status_code == 409
 
 
@@ -166,6 +173,9 @@ async def test_notices_are_refused_without_writing(svc: InProcessService) -> Non
     assert (await notify(svc, anonymous)).status_code == 409
     assert (await notify(svc, str(uuid.uuid4()))).status_code == 404
     assert (await notify(svc, named, sent_on="2026-12-01")).status_code == 422  # future
+    before_receipt = await notify(svc, named, sent_on="2026-01-05")
+    assert before_receipt.status_code == 422
+    assert "早于收到举报的日期" in before_receipt.json()["detail"]
     assert (await notify(svc, named, channel="pigeon")).status_code == 422
     r = await notify(svc, named, kind="maybe")
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem")

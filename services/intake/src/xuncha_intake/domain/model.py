@@ -383,11 +383,17 @@ class NotifyInformant:
 
 
 def decide_notify(
-    state: Petition, cmd: NotifyInformant, notifier: Principal, today: date
+    state: Petition,
+    cmd: NotifyInformant,
+    notifier: Principal,
+    today: date,
+    received_on: date | None = None,
 ) -> list[EventPayload]:
     """Record a notice to the reporter: only the informant custodian of the petition's
-    jurisdiction (403), of a known (404), real-name (409) petition; not sent in the future
-    (422); one acceptance notice per petition (409)."""
+    jurisdiction (403), of a known (404), real-name (409) petition; not sent in the future nor
+    before the petition was received (``received_on``, China time) (422); one acceptance notice
+    per petition (409); a result notice only once the clue is disposed of (409), not dated
+    before its disposal (422)."""
     if notifier.role is not IDENTITY_READER:
         raise NotAllowed(
             f"只有举报人信息保管员可以登记告知 / only the {IDENTITY_READER.value} records "
@@ -412,6 +418,24 @@ def decide_notify(
             f"告知日期不能晚于今天 / sent_on {cmd.sent_on.isoformat()} is after today "
             f"({today.isoformat()})"
         )
+    if received_on is not None and cmd.sent_on < received_on:
+        raise InvalidCommand(
+            f"告知日期不能早于收到举报的日期（{received_on.isoformat()}） / sent_on "
+            f"{cmd.sent_on.isoformat()} is before the petition was received "
+            f"({received_on.isoformat()})"
+        )
+    if cmd.notice is NoticeKind.RESULT:
+        if state.disposed_on is None:
+            raise RuleViolation(
+                "线索尚未办结，暂不能登记办理结果告知 (R8) / the petition's clue is not disposed "
+                "of yet: there is no result to tell"
+            )
+        if cmd.sent_on < state.disposed_on:
+            raise InvalidCommand(
+                f"办理结果告知日期不能早于线索办结日期（{state.disposed_on.isoformat()}） / "
+                f"sent_on {cmd.sent_on.isoformat()} is before the clue's disposal "
+                f"({state.disposed_on.isoformat()})"
+            )
     if cmd.notice is NoticeKind.ACCEPTANCE and NoticeKind.ACCEPTANCE in state.notices:
         raise RuleViolation(
             "已登记受理告知 / the acceptance notice of this petition is already recorded"

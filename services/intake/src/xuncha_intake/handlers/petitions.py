@@ -25,6 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.consumer import EventHandler, consumer_meta
 from xuncha_shared.contracts.clues import (
     ClueAcknowledged,
@@ -291,9 +292,14 @@ class IntakeHandlers:
     async def notify(
         self, cmd: model.NotifyInformant, notifier: Principal, today: date, meta: Meta
     ) -> Petition:
-        """Record a notice to the petition's reporter (satisfies R8 for an acceptance)."""
+        """Record a notice to the petition's reporter (satisfies R8 for an acceptance). The
+        petition was received on the day its first event occurred (China time)."""
+        first = await self.petitions.store.read_stream(str(cmd.petition_id))
+        received_on = local_day(first[0].occurred_at) if first else None
         return await self.petitions.execute(
-            cmd.petition_id, lambda s: model.decide_notify(s, cmd, notifier, today), meta
+            cmd.petition_id,
+            lambda s: model.decide_notify(s, cmd, notifier, today, received_on),
+            meta,
         )
 
     async def load(self, petition_id: UUID) -> Petition:
