@@ -185,16 +185,18 @@ async def post(stack: Stack, path: str, body: dict[str, Any], who: str) -> httpx
     return await stack.clues.post(path, json=body, headers=stack.auth(who))
 
 
+A_PROBLEM = {
+    "round_id": str(GROUP_ROUND),
+    "unit_id": str(GROUP_UNIT),
+    "title": "落实全面从严治党主体责任不到位",
+    "topics": ["两个责任"],
+}
+
+
 async def record_problem(
     stack: Stack, who: str = "county", expect: int = 201, **body: Any
 ) -> dict[str, Any]:
-    doc = {
-        "round_id": str(GROUP_ROUND),
-        "unit_id": str(GROUP_UNIT),
-        "title": "落实全面从严治党主体责任不到位",
-        "topics": ["两个责任"],
-        **body,
-    }
+    doc = {**A_PROBLEM, **body}
     resp = await post(stack, "/api/v1/problems", doc, who)
     assert resp.status_code == expect, resp.text
     result: dict[str, Any] = resp.json()
@@ -638,7 +640,22 @@ async def test_jurisdiction_and_group_isolation_answer_404(stack: Stack):
 
     await wait_for(known, "the group's units in clues")
     assert (await stack.clues.get(paths[0], headers=stack.auth("bound"))).status_code == 200
-    elsewhere = await record_problem(stack, unit_id=str(OTHER_UNIT))
+    # once the round's groups are known, a problem of the round is at one of their units, in
+    # the round's area (422); another county does not learn the round exists (404)
+    before = await stack.clue_events()
+    wrong_unit = await post(
+        stack, "/api/v1/problems", {**A_PROBLEM, "unit_id": str(OTHER_UNIT)}, "county"
+    )
+    assert "不在所选轮次的巡察范围内" in assert_problem(wrong_unit, 422)["detail"]
+    wrong_area = await post(
+        stack, "/api/v1/problems", {**A_PROBLEM, "jurisdiction": LICHUAN}, "city"
+    )
+    assert "不是该地区的轮次" in assert_problem(wrong_area, 422)["detail"]
+    assert_problem(await post(stack, "/api/v1/problems", A_PROBLEM, "other"), 404)
+    assert await stack.clue_events() == before
+    elsewhere = await record_problem(
+        stack, unit_id=str(OTHER_UNIT), round_id=str(uuid.uuid4())
+    )  # a round clues knows no group of: taken as given
     resp = await stack.clues.get(f"/api/v1/problems/{elsewhere['id']}", headers=stack.auth("bound"))
     assert_problem(resp, 404)
     items = (await stack.clues.get("/api/v1/problems", headers=stack.auth("bound"))).json()["items"]

@@ -237,3 +237,12 @@ def test_a_group_bound_member_sees_only_its_groups_units_in_its_round():
     county = Viewer(NANCHENG, False)
     assert not county.sees(LINCHUAN, ROUND, [UNIT_A])
     assert county.sees(NANCHENG, ROUND, [UNIT_A])
+
+
+def test_a_problem_of_a_round_is_at_its_units_in_its_area() -> None:
+    cmd = pm.RecordProblem(uuid.uuid4(), ROUND, LINCHUAN, UNIT_A, "t")
+    pm.require_in_round(cmd, frozenset({LINCHUAN}), frozenset({UNIT_A}))
+    with pytest.raises(InvalidCommand, match="不是该地区的轮次"):
+        pm.require_in_round(cmd, frozenset({"361022"}), frozenset({UNIT_A}))
+    with pytest.raises(InvalidCommand, match="不在所选轮次的巡察范围内"):
+        pm.require_in_round(cmd, frozenset({LINCHUAN}), frozenset({uuid.uuid4()}))

@@ -109,6 +109,22 @@ class FindingHandlers:
             ):
                 raise UnknownClue(unknown_clue_detail(clue_id))
 
+    async def _require_round_unit(self, cmd: problem_model.RecordProblem, viewer: Viewer) -> None:
+        """Once clues knows the round's groups (intake's ``GroupFormed``), the problem's area
+        is the round's and its unit is one its groups inspect (422); a round of an area the
+        caller does not see is as unknown as its unit (404). A round clues has no group of yet
+        (its groups not formed, or not arrived) is taken as given."""
+        groups = await self.lookups.round_groups(cmd.round_id)
+        if not groups:
+            return
+        if not any(viewer.sees_jurisdiction(g.jurisdiction) for g in groups):
+            raise UnknownUnit(unknown_unit_detail(cmd.unit_id))
+        problem_model.require_in_round(
+            cmd,
+            frozenset(g.jurisdiction for g in groups),
+            frozenset(u for g in groups for u in g.unit_ids),
+        )
+
     # --- commands -----------------------------------------------------------------------------
 
     async def record_problem(
@@ -118,6 +134,7 @@ class FindingHandlers:
             cmd.round_id, cmd.unit_id
         ):
             raise UnknownUnit(unknown_unit_detail(cmd.unit_id))
+        await self._require_round_unit(cmd, viewer)
         await self._require_clues(cmd.clue_ids, viewer)
         if viewer.group_bound:
             cmd = replace(cmd, group_id=viewer.group_id)

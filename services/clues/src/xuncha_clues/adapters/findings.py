@@ -337,6 +337,20 @@ class SqlLookups(PoolRepository):
             r["group_id"], r["round_id"], str(r["jurisdiction"]), frozenset(r["unit_ids"])
         )
 
+    async def round_groups(self, round_id: UUID) -> list[GroupUnits]:
+        """The groups of a round that clues knows of (intake's ``GroupFormed``)."""
+        rows = await self.pool.fetch(
+            "SELECT group_id, round_id, jurisdiction, unit_ids FROM group_unit_view "
+            "WHERE round_id = $1",
+            round_id,
+        )
+        return [
+            GroupUnits(
+                r["group_id"], r["round_id"], str(r["jurisdiction"]), frozenset(r["unit_ids"])
+            )
+            for r in rows
+        ]
+
     async def record_group(
         self, conn: Any, group_id: UUID, round_id: UUID, jurisdiction: str, unit_ids: list[UUID]
     ) -> None:

@@ -116,6 +116,23 @@ def decide_record(state: Problem, cmd: RecordProblem) -> list[EventPayload]:
     ]
 
 
+def require_in_round(
+    cmd: RecordProblem, round_areas: frozenset[str], round_units: frozenset[UUID]
+) -> None:
+    """A problem found in a round is found in the round's area at a unit its groups inspect
+    (``round_areas`` and ``round_units``: of the round's groups that clues knows)."""
+    if cmd.jurisdiction not in round_areas:
+        raise InvalidCommand(
+            "所选巡察轮次不是该地区的轮次，请重新选择管辖地区或轮次 / the round is not one of "
+            f"jurisdiction {cmd.jurisdiction}'s rounds"
+        )
+    if cmd.unit_id not in round_units:
+        raise InvalidCommand(
+            "该单位不在所选轮次的巡察范围内，请选择本轮被巡察单位 / the unit is not one the "
+            "round's groups inspect"
+        )
+
+
 def evolve(state: Problem, event: EventPayload, at: datetime | None = None) -> Problem:
     if isinstance(event, ProblemRecorded):
         state.problem_id = event.problem_id
