@@ -179,6 +179,14 @@ def test_a_hearing_is_not_in_the_future_and_points_only_the_reports_problems():
         rm.decide_hear(
             state, hear(HearingMeeting.STANDING_COMMITTEE, held_on=date(2026, 11, 30)), TODAY
         )
+    # nor more than a term back (R26: a hearing recorded after the fact is a day on paper)
+    with pytest.raises(InvalidCommand, match="五年前|5年前"):
+        rm.decide_hear(
+            state, hear(HearingMeeting.STANDING_COMMITTEE, held_on=date(2016, 11, 30)), TODAY
+        )
+    assert rm.decide_hear(
+        state, hear(HearingMeeting.STANDING_COMMITTEE, held_on=date(2021, 11, 29)), TODAY
+    )
     with pytest.raises(InvalidCommand, match="点人点事"):
         rm.decide_hear(state, hear(HearingMeeting.SECRETARY_MEETING, uuid.uuid4()), TODAY)
     with pytest.raises(NotFoundError):
@@ -213,6 +221,7 @@ def test_a_consultation_is_recorded_once():
     [
         {"clue_ids": ()},
         {"participants": (" ",)},
+        {"held_on": date(2016, 11, 30)},
         {"held_on": date(2026, 12, 1)},
         {"decision": "  "},
         {"jurisdiction": "123"},

@@ -17,6 +17,8 @@ from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
+from xuncha_clues.domain.paper_dates import check_paper_day
+
 STREAM_TYPE = "consultation"
 MAX_CLUES = 200
 MAX_PARTICIPANTS = 50
@@ -76,10 +78,7 @@ def decide_hold(state: Consultation, cmd: HoldConsultation, today: date) -> list
         raise InvalidCommand(
             f"参加人员须为 1 至 {MAX_PARTICIPANTS} 人 / 1 to {MAX_PARTICIPANTS} participants"
         )
-    if cmd.held_on > today:
-        raise InvalidCommand(
-            f"会商日期 {cmd.held_on} 晚于今天 {today} / the consultation date is in the future"
-        )
+    check_paper_day(cmd.held_on, today, "held_on", "会商日期")
     decision = cmd.decision.strip()
     if not decision:
         raise InvalidCommand("会商意见不能为空 / the decision must not be empty")

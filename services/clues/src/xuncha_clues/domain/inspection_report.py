@@ -38,6 +38,8 @@ from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
+from xuncha_clues.domain.paper_dates import check_paper_day
+
 STREAM_TYPE = "inspection_report"
 
 #: names the unit and overall reports of a round (one each): a second one is a conflict
@@ -231,11 +233,7 @@ def decide_hear(state: InspectionReport, cmd: HearReport, today: date) -> list[E
                 f"{STATUS_ZH[state.status]} / the report was already heard by the "
                 f"{h.meeting.value} on {h.held_on} (state {state.status.value})"
             )
-    if cmd.held_on > today:
-        raise InvalidCommand(
-            f"会议日期 {cmd.held_on} 晚于今天 {today} / the hearing date {cmd.held_on} is in the "
-            "future"
-        )
+    check_paper_day(cmd.held_on, today, "held_on", "会议日期")
     pointed = list(dict.fromkeys(cmd.pointed_problem_ids))
     foreign = [p for p in pointed if p not in state.problem_ids]
     if foreign:
