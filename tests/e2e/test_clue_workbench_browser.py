@@ -141,7 +141,8 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert (await page.locator("#clue-round").inner_text()).strip() == "—"
     assert (await page.locator("#clue-group").inner_text()).strip() == "—"
 
-    # 分类 → 核查 → 移交
+    # 分类 → 核查 → 移交 (移交 only once classified)
+    assert await page.locator("#act-transfer").count() == 0
     await page.click("#act-classify")
     await choose(page, "c-category", "进一步了解关注类")
     await choose(page, "c-cadre", "科级干部")
