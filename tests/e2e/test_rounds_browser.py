@@ -336,4 +336,20 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.locator("#member-form .el-form-item.is-error").nth(5).wait_for()
     marked = await page.locator("#member-form .el-form-item.is-error label").all_inner_texts()
     assert marked == ["姓名", "工作单位", "抽调来源", "专业特长", "职级", "出生年份"], marked
+    # filled in, it enrols; the 职级 is chosen from the ranks, the 工作单位 from the chosen
+    # area's units first; the card counts the new member without a reload
+    size = int(await page.inner_text("#pool-size"))
+    await page.fill("#m-name", "王入库")
+    await page.locator(".el-select:has(#m-home)").click()
+    first_group = page.locator(".el-select-group__title:visible").first
+    assert (await first_group.inner_text()).strip() == "市本级单位"
+    await page.locator(".el-select-dropdown__item:visible", has_text=UNITS[1]).first.click()
+    await choose(page, "m-source", "纪委监委")
+    await choose_many(page, "m-spec", ["财务审计"])
+    await choose(page, "m-rank", "二级主任科员")
+    await page.fill("#m-birth", "1985")
+    await page.click("#m-submit")
+    await page.wait_for_function(
+        f"() => document.querySelector('#pool-size')?.textContent.trim() === '{size + 1}'"
+    )
     assert page.errors == [] and member.errors == []

@@ -32,6 +32,15 @@ export const SOURCES: Record<string, string> = {
   other: "其他单位",
 };
 
+/** 职级 a pool member is entered with: the leadership levels (职务层次) and the civil service
+ *  ranks (职级序列) of a city and its counties; another may be typed. */
+export const RANKS: readonly string[] = [
+  "正处级", "副处级", "正科级", "副科级",
+  "一级调研员", "二级调研员", "三级调研员", "四级调研员",
+  "一级主任科员", "二级主任科员", "三级主任科员", "四级主任科员",
+  "一级科员", "二级科员", "科员",
+];
+
 export const SPECIALITIES: Record<string, string> = {
   discipline: "纪检监察",
   personnel: "组织人事",
