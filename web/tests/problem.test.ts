@@ -75,6 +75,13 @@ describe("problem details in Chinese", () => {
     expect(fieldMessageZh({ field: "x", msg: "something new", type: "weird" })).toBe("输入有误（something new）");
   });
 
+  it("an empty date asks for one; a wrong one says so", () => {
+    const empty = { field: "body.held_on", msg: "Input should be a valid date or datetime, input is too short", type: "date_from_datetime_parsing" };
+    expect(fieldMessageZh(empty)).toBe("请填写日期（年-月-日）");
+    const wrong = { field: "body.held_on", msg: "Input should be a valid date or datetime, invalid character in year", type: "date_from_datetime_parsing" };
+    expect(fieldMessageZh(wrong)).toBe("日期格式不正确");
+  });
+
   it("field keys drop the location and keep list indexes", () => {
     expect(fieldKey("body.informant.phone")).toBe("informant.phone");
     expect(fieldKey("query.unit")).toBe("unit");

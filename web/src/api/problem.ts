@@ -59,6 +59,8 @@ const KNOWN_MESSAGES: [RegExp, string][] = [
   [/check character does not match/i, "身份证号校验码不正确"],
   [/unknown jurisdiction|not a jurisdiction of/i, "未知的行政区划"],
   [/must not be blank/i, "不能为空"],
+  // a date left empty (or cut short): what the person has to do, not "the format is wrong"
+  [/valid date.*input is too short/i, "请填写日期（年-月-日）"],
 ];
 
 const TYPE_ZH: Record<string, string> = {
