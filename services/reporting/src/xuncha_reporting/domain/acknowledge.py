@@ -52,7 +52,7 @@ class AlreadyAcknowledged(RuleViolation):
     """409: the item was signed for (also when a concurrent 签收 won the append)."""
 
     def __init__(self, item_id: str) -> None:
-        super().__init__(f"item {item_id} was acknowledged already")
+        super().__init__(f"该事项已签收，无需重复签收 / item {item_id} was acknowledged already")
 
 
 def decide_acknowledge(
@@ -66,7 +66,10 @@ def decide_acknowledge(
         or item.department != cmd.department.value
         or not principal.can_access(item.jurisdiction)
     ):  # another jurisdiction's item is answered like an unknown one (no existence oracle)
-        raise NotFoundError(f"no item {cmd.item_id} in the feed of {cmd.department.value}")
+        raise NotFoundError(
+            f"本部门的共享事项中没有该事项 / no item {cmd.item_id} in the feed of "
+            f"{cmd.department.value}"
+        )
     if item.acknowledged:
         raise AlreadyAcknowledged(cmd.item_id)
     return ShareItemAcknowledged(
