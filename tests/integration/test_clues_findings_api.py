@@ -796,3 +796,7 @@ async def test_the_office_summary_equals_what_was_recorded(stack: Stack):
     # another county may not read it; the city may
     assert (await stack.reporting.get(url, headers=stack.auth("other"))).status_code == 403
     assert (await stack.reporting.get(url, headers=stack.auth("city"))).status_code == 200
+    # a year still to come has no summary (422, the field named)
+    future = url.replace(f"year={today().year}", f"year={today().year + 1}")
+    refused = await stack.reporting.get(future, headers=stack.auth(who))
+    assert assert_problem(refused, 422)["errors"][0]["field"] == "query.year"

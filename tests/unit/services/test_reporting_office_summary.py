@@ -171,12 +171,16 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
     text = view["rendering_zh"]
     assert "1次向市委常委会汇报巡察工作" in text
     assert "1次向市委书记专题会汇报" in text
+    assert "0次" not in text and "领导小组" not in text  # a meeting never reported to: unsaid
     assert "移交问题线索3件（纪委监委2件、组织部1件）" in text
     assert "向2家被巡察单位反馈问题3个" in text
     assert "点人点事问题2项" in text
     last_year = office_summary(d.docs, CITY, 2025)
     assert last_year["hearings"]["by_meeting"]["leading_group"] == 1
     assert last_year["transfers"]["total"] == 0
+    assert "1次向市委巡察工作领导小组汇报工作" in last_year["rendering_zh"]
+    nothing = office_summary(d.docs, CITY, 2020)["rendering_zh"]
+    assert nothing.startswith("2020年，市委巡察办尚未向市委汇报巡察情况；")
     assert office_summary(d.docs, LINCHUAN, 2026)["problems"]["recorded"] == 1
 
 

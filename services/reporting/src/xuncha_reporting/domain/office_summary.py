@@ -361,10 +361,19 @@ def render_zh(view: dict[str, Any]) -> str:
         committee = "区委" if jurisdictions.name_of(code).endswith("区") else "县委"
     office = f"{committee}巡察办"
     meetings = view["hearings"]["by_meeting"]
+    heard = [
+        f"{n}次向{committee}{what}"
+        for n, what in (
+            (meetings["standing_committee"], "常委会汇报巡察工作"),
+            (meetings["secretary_meeting"], "书记专题会汇报巡察工作综合情况"),
+            (meetings["leading_group"], "巡察工作领导小组汇报工作"),
+        )
+        if n
+    ]  # a meeting never reported to is not "0次"
     parts = [
-        f"{view['year']}年，{office}{meetings['standing_committee']}次向{committee}常委会汇报巡察工作，"
-        f"{meetings['secretary_meeting']}次向{committee}书记专题会汇报巡察工作综合情况，"
-        f"{meetings['leading_group']}次向{committee}巡察工作领导小组汇报工作"
+        f"{view['year']}年，{office}{'，'.join(heard)}"
+        if heard
+        else f"{view['year']}年，{office}尚未向{committee}汇报巡察情况"
     ]
     reports = view["reports"]["by_kind"]
     parts.append(

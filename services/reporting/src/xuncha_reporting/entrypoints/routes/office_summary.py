@@ -10,20 +10,19 @@ other views.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
+from xuncha_shared.http.problems import invalid
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.office_summary import SUMMARY_KINDS, office_summary
-
-_CST = timezone(timedelta(hours=8))
 
 
 def office_summary_router(
@@ -55,7 +54,13 @@ def office_summary_router(
         """The figures of the office's annual summary (000:L34–40) for one year."""
         code = jurisdiction or principal.jurisdiction
         linked_view_scope(principal, code)  # 403 for other roles and other jurisdictions
-        year = year or datetime.now(UTC).astimezone(_CST).year
+        this_year = local_day(ctx.now()).year
+        if year is not None and year > this_year:
+            raise invalid(
+                "query.year",
+                f"年度不能晚于今年（{this_year}年） / the year is after this year ({this_year})",
+            )
+        year = year or this_year
         async with read_snapshot(ctx.pool) as conn:
             docs = await tables.docs(conn, SUMMARY_KINDS, code)
         view = office_summary(docs, code, year)
