@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import asyncpg
 import pytest
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, ddl
+from xuncha_reporting.adapters.share_tables import SCHEMA as SHARE_SCHEMA
 from xuncha_reporting.bootstrap import SPEC
 from xuncha_reporting.handlers import apply_event
 from xuncha_reporting.settings import PROJECTION_VERSION, PROJECTION_VERSION_KEY
 from xuncha_reporting.upgrade import ensure_projection_current
 from xuncha_shared import provision
 from xuncha_shared.contracts import REGISTRY
+from xuncha_shared.contracts.clues import ClueTransferred
+from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.db import create_pool
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
@@ -226,3 +230,47 @@ async def test_a_deployment_from_before_the_share_queue_queues_its_unpublished_i
         )
     assert pending == {"old-2", "old-3"}
     assert [tuple(r) for r in applied] == [(1, "share_pending_queued")]
+
+
+async def test_a_projection_without_a_newer_column_is_rebuilt_with_it(
+    infra: Any, databases: Any
+) -> None:
+    """Version 15 added ``feed_items.letter_on``: a live projection of version 14 has the table
+    without it. The rebuild compares the columns both have, swaps in the new tables, and the
+    feed item carries its 移交函 day."""
+    prefix, dbs = databases
+    clue_id = uuid.uuid4()
+    moved = await _append(
+        dbs["clues"].url,
+        "clue",
+        str(clue_id),
+        NewEvent(
+            ClueTransferred(
+                clue_id=clue_id,
+                department=Department.DISCIPLINE,
+                reason="涉嫌违反廉洁纪律",
+                jurisdiction=LINCHUAN,
+                unit=UNIT,
+                summary="反映问题",
+                transferred_on=date(2026, 9, 1),
+            ),
+            LINCHUAN,
+            ACTOR,
+        ),
+    )
+    conn = await asyncpg.connect(dbs["reporting"].url)
+    try:  # as version 14 left it: the item, no letter_on column
+        await conn.execute(ddl(LIVE_SCHEMA))
+        await conn.execute(SHARE_SCHEMA)
+        async with conn.transaction():
+            await apply_event(conn, ProjectionTables(), moved, REGISTRY.decode(moved))
+            await conn.execute(f"ALTER TABLE {LIVE_SCHEMA}.feed_items DROP COLUMN letter_on")
+            await ProjectionTables().set_meta(conn, PROJECTION_VERSION_KEY, 14)
+    finally:
+        await conn.close()
+    settings = service_settings("reporting", infra, dbs, prefix, infra.topic_prefix)
+    async with service_context(SPEC, settings) as ctx, ctx.pool.acquire() as conn:
+        letter = await conn.fetchval(f"SELECT letter_on FROM {LIVE_SCHEMA}.feed_items")
+        meta = await ProjectionTables().meta(conn)
+    assert letter == date(2026, 9, 1)
+    assert meta[PROJECTION_VERSION_KEY] == PROJECTION_VERSION

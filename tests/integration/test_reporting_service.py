@@ -273,7 +273,9 @@ async def feed(stack: Stack, department: str, who: str) -> dict[str, Any]:
     return doc
 
 
-async def seed_case(stack: Stack, jurisdiction: str = LINCHUAN) -> dict[str, Any]:
+async def seed_case(
+    stack: Stack, jurisdiction: str = LINCHUAN, transferred_on: date | None = None
+) -> dict[str, Any]:
     """One petition -> clue registered, escalated, transferred -> issue fed back -> reports."""
     pet = petition(stack, jurisdiction)
     await append(stack, "intake", "petition", str(pet.petition_id), [pet], jurisdiction)
@@ -298,6 +300,7 @@ async def seed_case(stack: Stack, jurisdiction: str = LINCHUAN) -> dict[str, Any
         jurisdiction=jurisdiction,
         unit="临川区农业农村局",
         summary="惠民资金发放中存在优亲厚友问题",
+        transferred_on=transferred_on,
     )
     clue_events = await append(stack, "clues", "clue", str(clue_id), [reg, esc, tr], jurisdiction)
     issue_id = uuid.uuid4()
@@ -468,7 +471,7 @@ async def test_county_admin_sees_only_its_own_county(stack: Stack):
 
 
 async def test_feeds_are_per_department_and_acks_are_once(stack: Stack):
-    case = await seed_case(stack, LINCHUAN)
+    case = await seed_case(stack, LINCHUAN, transferred_on=date(2026, 9, 1))  # 移交函 on paper
     await wait_consumed(stack)
     item_id = f"{case['transfer_event']}:discipline_commission"
 
@@ -507,6 +510,7 @@ async def test_feeds_are_per_department_and_acks_are_once(stack: Stack):
         if i["item_id"] == item_id
     )
     assert item["acknowledged"] and item["acknowledged_by"] == "jw-1"
+    assert item["letter_on"] == "2026-09-01"  # the letter's day, beside the entry time
     assert item["ack_note"] == "已签收，转第三审查调查室"
     new_version = (
         await stack.client.get("/api/v1/views/version", headers=stack.auth("city"))

@@ -184,6 +184,9 @@ def test_r3_counts_from_the_transfer_letter_of_a_transfer_made_on_paper():
             c for c in project(envelope(payload, CITY), payload) if isinstance(c, DeadlineStart)
         ]
         assert (start.kind, start.started_at) == ("clues.transfer_result", started_at)
+        # and the department's feed item carries the letter's day beside the entry time
+        [item] = [c for c in project(envelope(payload, CITY), payload) if isinstance(c, FeedItem)]
+        assert (item.letter_on, item.occurred_at) == (transferred_on, T0)
 
 
 def test_issue_fed_back_goes_to_every_concerned_department_once():

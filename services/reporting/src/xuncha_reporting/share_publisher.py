@@ -78,6 +78,8 @@ def message(record: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
         "rect_type": row["rect_type"],
         "due_date": row["due_date"],
         "occurred_at": row["occurred_at"].isoformat(),
+        # additive within version 1: a consumer of the older messages sees it absent
+        "letter_on": row["letter_on"].isoformat() if row["letter_on"] else None,
     }
 
 

@@ -52,7 +52,7 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import request_meta
 
-from xuncha_intake.domain import model
+from xuncha_intake.domain import model, notices
 from xuncha_intake.domain.model import ReceiptStatus
 from xuncha_intake.domain.petition_place import PetitionPlace, place_petition
 from xuncha_intake.handlers.groups import GroupHandlers
@@ -376,7 +376,7 @@ def build_router(
         principal: Principal = Depends(custodian),
     ) -> NoticeOut:
         """告知举报人: records ``intake.InformantNotified`` (an acceptance notice ends R8)."""
-        cmd = model.NotifyInformant(
+        cmd = notices.NotifyInformant(
             petition_id=petition_id, notice=body.kind, channel=body.channel, sent_on=body.sent_on
         )
         today = local_day(handlers.now())

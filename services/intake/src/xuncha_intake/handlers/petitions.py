@@ -50,7 +50,7 @@ from xuncha_shared.metrics import IDENTITY_READS
 from xuncha_shared.unit_of_work import transient
 
 from xuncha_intake.adapters.receipts import Receipt, ReceiptRepository
-from xuncha_intake.domain import model
+from xuncha_intake.domain import model, notices
 from xuncha_intake.domain.model import PETITION, Petition, ReceiptStatus
 
 logger = logging.getLogger(__name__)
@@ -290,7 +290,7 @@ class IntakeHandlers:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def notify(
-        self, cmd: model.NotifyInformant, notifier: Principal, today: date, meta: Meta
+        self, cmd: notices.NotifyInformant, notifier: Principal, today: date, meta: Meta
     ) -> Petition:
         """Record a notice to the petition's reporter (satisfies R8 for an acceptance). The
         petition was received on the day its first event occurred (China time)."""
@@ -298,7 +298,7 @@ class IntakeHandlers:
         received_on = local_day(first[0].occurred_at) if first else None
         return await self.petitions.execute(
             cmd.petition_id,
-            lambda s: model.decide_notify(s, cmd, notifier, today, received_on),
+            lambda s: notices.decide_notify(s, cmd, notifier, today, received_on),
             meta,
         )
 
@@ -375,7 +375,7 @@ def result_notice_handler(petitions: Aggregates[Petition]) -> EventHandler:
     async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
         if not isinstance(payload, ClueDisposed) or payload.source_petition_id is None:
             return
-        cmd = model.LearnClueDisposal(
+        cmd = notices.LearnClueDisposal(
             petition_id=payload.source_petition_id,
             clue_id=payload.clue_id,
             disposition=payload.disposition.value,
@@ -383,7 +383,7 @@ def result_notice_handler(petitions: Aggregates[Petition]) -> EventHandler:
         )
         await petitions.execute(
             cmd.petition_id,
-            lambda s: model.decide_learn_disposal(s, cmd),
+            lambda s: notices.decide_learn_disposal(s, cmd),
             consumer_meta(envelope, RESULT_NOTICE_ACTOR),
             conn=conn,
         )

@@ -40,6 +40,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "feed_items": (
         "item_id", "department", "kind", "source_event_id", "source_event_type", "ref_id",
         "jurisdiction", "unit", "summary", "reason", "rect_type", "due_date", "occurred_at",
+        "letter_on",
     ),
     "feed_acks": (
         "item_id", "department", "ack_event_id", "acknowledged_at", "acknowledged_by", "note",

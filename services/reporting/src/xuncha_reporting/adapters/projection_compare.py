@@ -74,12 +74,17 @@ async def _table_diff(conn: asyncpg.Connection, live: str, rebuilt: str, table: 
             f"ORDER BY {order} LIMIT {SAMPLE}"
         )
 
+    # the columns both sides have, in the live table's order: a release that adds a column
+    # (version 15: ``feed_items.letter_on``) compares its rebuild with the older live tables
+    common = await _common_columns(conn, live, rebuilt, table)
+    row_a = ", ".join(f"a.{c}" for c in common)
+    row_b = ", ".join(f"b.{c}" for c in common)
     # the keys are never NULL (primary keys): a NULL key is a side without the row
     rows = await conn.fetch(
         f"WITH diff AS MATERIALIZED ("
         f"SELECT {columns}, a.{keys[0]} IS NOT NULL AS in_a, b.{keys[0]} IS NOT NULL AS in_b "
         f"FROM {live}.{table} a FULL JOIN {rebuilt}.{table} b ON {same_key} "
-        "WHERE ROW(a.*) IS DISTINCT FROM ROW(b.*)), "
+        f"WHERE ROW({row_a}) IS DISTINCT FROM ROW({row_b})), "
         "counted AS (SELECT count(*) FILTER (WHERE in_a) AS only_a, "
         "count(*) FILTER (WHERE in_b) AS only_b FROM diff) "
         f"SELECT n.only_a, n.only_b, s.* FROM counted n "
@@ -92,6 +97,25 @@ async def _table_diff(conn: asyncpg.Connection, live: str, rebuilt: str, table: 
         samples_live=[_row_text(r, shown) for r in rows if r["side"] == "a"],
         samples_rebuilt=[_row_text(r, shown) for r in rows if r["side"] == "b"],
     )
+
+
+async def _common_columns(
+    conn: asyncpg.Connection, live: str, rebuilt: str, table: str
+) -> list[str]:
+    rows = await conn.fetch(
+        """
+        SELECT a.column_name FROM information_schema.columns a
+        JOIN information_schema.columns b
+          ON b.table_schema = $2 AND b.table_name = a.table_name
+         AND b.column_name = a.column_name
+        WHERE a.table_schema = $1 AND a.table_name = $3
+        ORDER BY a.ordinal_position
+        """,
+        live,
+        rebuilt,
+        table,
+    )
+    return [str(r["column_name"]) for r in rows]
 
 
 def _row_text(row: asyncpg.Record, names: Sequence[str]) -> str:

@@ -218,7 +218,8 @@ class ProjectionTables:
         self._feed_sql = f"""
             SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
                    i.jurisdiction, i.summary, i.reason, i.rect_type, i.due_date,
-                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note,
+                   i.occurred_at, i.letter_on, a.acknowledged_at, a.acknowledged_by,
+                   a.note AS ack_note,
                    {FEED_NAME_COLUMNS}
             FROM {s}.feed_items i LEFT JOIN {s}.feed_acks a ON a.item_id = i.item_id
             {feed_names_sql(s)}
@@ -234,7 +235,8 @@ class ProjectionTables:
         self._item_by_id_sql = f"""
             SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
                    i.jurisdiction, i.unit, i.summary, i.reason, i.rect_type, i.due_date,
-                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note
+                   i.occurred_at, i.letter_on, a.acknowledged_at, a.acknowledged_by,
+                   a.note AS ack_note
             FROM {s}.feed_items i LEFT JOIN {s}.feed_acks a ON a.item_id = i.item_id
             WHERE i.item_id = $1
         """
@@ -344,7 +346,8 @@ class ProjectionTables:
             f"""
             SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id,
                    i.jurisdiction, i.summary, i.reason, i.rect_type, i.due_date,
-                   i.occurred_at, a.acknowledged_at, a.acknowledged_by, a.note AS ack_note,
+                   i.occurred_at, i.letter_on, a.acknowledged_at, a.acknowledged_by,
+                   a.note AS ack_note,
                    {FEED_NAME_COLUMNS}
             {where}
             ORDER BY {order_by}

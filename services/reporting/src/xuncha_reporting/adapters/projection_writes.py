@@ -226,8 +226,8 @@ class ProjectionWrites:
         self._item_sql = f"""
             INSERT INTO {s}.feed_items (item_id, department, kind, source_event_id,
                 source_event_type, ref_id, jurisdiction, unit, summary, reason, rect_type,
-                due_date, occurred_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                due_date, occurred_at, letter_on)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (item_id) DO NOTHING
         """
         if s == LIVE_SCHEMA:
@@ -313,6 +313,7 @@ class ProjectionWrites:
                     change.rect_type,
                     change.due_date,
                     change.occurred_at,
+                    change.letter_on,
                 )
             case Ack():
                 return self._ack_sql, (

@@ -96,7 +96,8 @@ CREATE TABLE IF NOT EXISTS {s}.feed_items (
     reason            text,
     rect_type         text,
     due_date          text,
-    occurred_at       timestamptz NOT NULL
+    occurred_at       timestamptz NOT NULL,
+    letter_on         date
 );
 CREATE INDEX IF NOT EXISTS feed_items_by_department
     ON {s}.feed_items (department, occurred_at DESC, item_id);

@@ -50,7 +50,8 @@ WHERE EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = q.item_id
 #: the queued items as the feed shows them (``feed_names_sql``: ``feed_display.displayed``)
 PENDING_SQL = f"""
 SELECT i.item_id, i.department, i.kind, i.source_event_id, i.ref_id, i.jurisdiction,
-       i.summary, i.reason, i.rect_type, i.due_date, i.occurred_at, {FEED_NAME_COLUMNS}
+       i.summary, i.reason, i.rect_type, i.due_date, i.occurred_at, i.letter_on,
+       {FEED_NAME_COLUMNS}
 FROM public.share_pending q JOIN {LIVE_SCHEMA}.feed_items i ON i.item_id = q.item_id
 {feed_names_sql(LIVE_SCHEMA)}
 WHERE NOT EXISTS (SELECT 1 FROM public.share_published p WHERE p.item_id = q.item_id)

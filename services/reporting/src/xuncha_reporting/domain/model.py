@@ -19,7 +19,7 @@ No change carries informant data: the types below have no field that could hold 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -84,6 +84,8 @@ class FeedItem:
     rect_type: str | None
     due_date: str | None
     occurred_at: datetime
+    #: a transfer made on paper: the day of its 移交函 (``ClueTransferred`` v2, R26)
+    letter_on: date | None = None
 
 
 @dataclass(frozen=True)

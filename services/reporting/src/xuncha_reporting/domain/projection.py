@@ -227,6 +227,7 @@ def own_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Chan
                     rect_type=None,
                     due_date=None,
                     occurred_at=envelope.occurred_at,
+                    letter_on=payload.transferred_on,
                 )
             )
         case IssueFedBack():

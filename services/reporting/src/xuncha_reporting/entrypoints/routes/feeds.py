@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -63,6 +63,11 @@ class FeedItemOut(BaseModel):
     rect_type: str | None
     due_date: str | None
     occurred_at: datetime
+    letter_on: date | None = Field(
+        default=None,
+        description="a clue transferred on paper: the day of its 移交函 (R26), which R3 counts "
+        "from; ``occurred_at`` is then the day it was entered",
+    )
     acknowledged: bool
     acknowledged_at: datetime | None
     acknowledged_by: str | None
