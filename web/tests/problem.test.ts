@@ -75,6 +75,16 @@ describe("problem details in Chinese", () => {
     expect(fieldMessageZh({ field: "x", msg: "something new", type: "weird" })).toBe("输入有误（something new）");
   });
 
+  it("a reason shows no record ids and no codes", () => {
+    const id = "0b8f3c1e-5d7a-4c2b-9e6f-1a2b3c4d5e6f";
+    expect(chinesePart(`巡察组 ${id} 不属于本轮 / group ${id} is not a group of round x`)).toBe("巡察组不属于本轮");
+    expect(chinesePart(`未找到线索 ${id} / unknown clue ${id}`)).toBe("未找到线索");
+    expect(chinesePart("线索当前状态为“已登记”(registered)，不能移交 / the clue is registered")).toBe("线索当前状态为“已登记”，不能移交");
+    expect(chinesePart("individual_talk 记录内容不合规 / invalid individual_talk record: x")).toBe("个别谈话 记录内容不合规");
+    expect(chinesePart(`本轮已有该分报告 (${id})，状态：已起草 / this round has one`)).toBe("本轮已有该分报告，状态：已起草");
+    expect(chinesePart("摘要中含有电话号码（1 处） (R11) / the summary")).toBe("摘要中含有电话号码（1 处） (R11)");
+  });
+
   it("an empty date asks for one; a wrong one says so", () => {
     const empty = { field: "body.held_on", msg: "Input should be a valid date or datetime, input is too short", type: "date_from_datetime_parsing" };
     expect(fieldMessageZh(empty)).toBe("请填写日期（年-月-日）");

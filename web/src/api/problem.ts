@@ -2,6 +2,15 @@
 // A 422 carries `errors: [{field: "body.informant.phone", msg, type}]`; each goes next to the
 // form field it concerns (key "informant.phone"), the rest into one summary line.
 
+import {
+  CADRE_LEVELS, CATEGORIES, CHANNELS, CLUE_STATUS, DEPARTMENTS, DISPOSITIONS,
+  INSPECTION_REPORT_KINDS, MEETINGS, RECT_TYPES,
+} from "../labels";
+import {
+  INTERVIEWEES, RECORD_KINDS, REFERRAL_SOURCES, ROUND_KINDS, SOURCES, SPECIALITIES, SURVEYS,
+  UNIT_KINDS,
+} from "../rounds";
+
 export interface FieldProblem {
   field: string;
   msg: string;
@@ -47,7 +56,28 @@ export function chinesePart(detail: string | undefined): string | null {
   if (!detail) return null;
   // "中文 / English": the Chinese half, also where the slash follows a full-width bracket
   const zh = detail.split(/\s*\/ (?=[A-Za-z0-9(])/)[0].trim();
-  return HAS_CJK.test(zh) ? zh : null;
+  return HAS_CJK.test(zh) ? readable(zh) : null;
+}
+
+// the codes a service's Chinese reason may still carry, in the workbench's words
+const CODE_ZH: Record<string, string> = {
+  ...CHANNELS, ...CLUE_STATUS, ...DISPOSITIONS, ...CATEGORIES, ...CADRE_LEVELS, ...DEPARTMENTS,
+  ...RECT_TYPES, ...INSPECTION_REPORT_KINDS, ...MEETINGS, ...UNIT_KINDS, ...ROUND_KINDS,
+  ...SOURCES, ...SPECIALITIES, ...RECORD_KINDS, ...INTERVIEWEES, ...SURVEYS, ...REFERRAL_SOURCES,
+};
+const UUID_IN_TEXT = /\s*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s*/gi;
+
+/** A Chinese reason as a person reads it: record ids left out (the English half keeps them
+ *  for the operators), a code in brackets after its Chinese name dropped, a code alone named in
+ *  Chinese. */
+export function readable(zh: string): string {
+  return zh
+    .replace(UUID_IN_TEXT, "")
+    .replace(/\s*\([a-z]+(?:_[a-z]+)*\)/g, "")
+    .replace(/\s*[（(]\s*[)）]/g, "")
+    .replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (code) => CODE_ZH[code] ?? code)
+    .replace(/(\b[a-z]+\b)(?=\s*[\u4e00-\u9fff])/g, (code) => CODE_ZH[code] ?? code)
+    .trim();
 }
 
 // messages of the services' own validators (xuncha_shared.crypto and the request models)
