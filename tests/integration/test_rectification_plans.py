@@ -446,8 +446,13 @@ async def test_issues_and_plans_name_their_round(svc: InProcessService) -> None:
     )
     for _ in range(2):  # a redelivery changes nothing
         await keep_round(svc, planned)
-    await keep_round(svc, RoundClosed(round_id=ROUND))  # the topic's other events: ignored
+    await keep_round(svc, RoundClosed(round_id=ROUND))  # closed: 边巡边改 is over (R16)
+    await keep_round(svc, RoundClosed(round_id=ROUND))  # redelivered: the same
     assert await svc.ctx.pool.fetchval("SELECT count(*) FROM round_name") == 1
+    late = await post(
+        svc, "/api/v1/feedbacks", "county", json=feedback(UNIT, during_stationing=True)
+    )
+    assert late.status_code == 409 and "本轮巡察已结束" in late.json()["detail"], late.text
     name = "临川区第4届第5轮巡察"
 
     one = await get(f"/api/v1/rectifications/{issues[0]}")

@@ -32,7 +32,7 @@ ROUND, UNIT = uuid.uuid4(), uuid.uuid4()
 FED = datetime(2026, 9, 30, 2, tzinfo=UTC)
 
 
-def feedback(heard: bool, stationing: bool = False) -> list[IssueFedBack]:
+def feedback(heard: bool, stationing: bool = False, closed: bool = False) -> list[IssueFedBack]:
     cmd = FeedBack(
         feedback_id=uuid.uuid4(),
         jurisdiction="361002",
@@ -43,7 +43,7 @@ def feedback(heard: bool, stationing: bool = False) -> list[IssueFedBack]:
         unit_id=UNIT,
         during_stationing=stationing,
     )
-    return model.decide_feedback(cmd, heard)
+    return model.decide_feedback(cmd, heard, round_closed=closed)
 
 
 def test_r16_no_feedback_before_the_hearing_unless_during_stationing() -> None:
@@ -52,6 +52,10 @@ def test_r16_no_feedback_before_the_hearing_unless_during_stationing() -> None:
     [event] = feedback(heard=False, stationing=True)
     assert event.during_stationing and event.round_id == ROUND and event.unit_id == UNIT
     assert feedback(heard=True)[0].schema_version == 4
+    # once intake closed the round, nothing is fed back "during its stationing"
+    with pytest.raises(RuleViolation, match="本轮巡察已结束"):
+        feedback(heard=False, stationing=True, closed=True)
+    assert feedback(heard=True, closed=True)  # after the hearing: as ever
 
 
 def issue() -> Issue:

@@ -31,7 +31,7 @@ from uuid import UUID
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
-from xuncha_shared.contracts.intake import RoundPlanned
+from xuncha_shared.contracts.intake import RoundClosed, RoundPlanned
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
@@ -41,6 +41,7 @@ from xuncha_rectification.adapters.tables import (
     record_clue,
     record_hearing,
     record_round,
+    record_round_closed,
 )
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
@@ -112,12 +113,13 @@ class RectificationHandlers:
         return plan
 
     async def feed_back(self, cmd: FeedBack, meta: Meta) -> FeedbackRecorded:
-        heard = True
+        heard, round_closed = True, False
         if cmd.round_id is not None and cmd.unit_id is not None:
             heard = await self.tables.heard(cmd.round_id, cmd.unit_id)
+            round_closed = cmd.during_stationing and await self.tables.round_closed(cmd.round_id)
         cited = [c for i in cmd.issues for c in i.clue_ids]
         own = await self.tables.clues_of(cmd.jurisdiction, cited) if cited else frozenset()
-        events = model.decide_feedback(cmd, heard, own_clues=own)
+        events = model.decide_feedback(cmd, heard, own_clues=own, round_closed=round_closed)
         issues = [ISSUE.initial() for _ in events]
         meta = replace(meta, occurred_at=cmd.fed_back_at)
         recurrences: list[list[EventPayload]] = []
@@ -231,12 +233,15 @@ def keep_clues() -> EventHandler:
 
 
 def keep_rounds() -> EventHandler:
-    """``intake.RoundPlanned`` → a ``round_name`` row, in the consumer's transaction; the
-    topic's other events (units assigned, authorised, closed) are ignored."""
+    """``intake.RoundPlanned`` → a ``round_name`` row and ``intake.RoundClosed`` → its
+    ``closed`` mark, in the consumer's transaction; the topic's other events (units assigned,
+    authorised) are ignored."""
 
     async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
         if isinstance(payload, RoundPlanned):
             await record_round(conn, envelope.event_id, payload)
+        elif isinstance(payload, RoundClosed):
+            await record_round_closed(conn, payload.round_id)
 
     return handle
 

@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS round_name (
     ends_on      date     NOT NULL,
     source_event uuid     NOT NULL
 );
+-- intake.RoundClosed: 边巡边改 is over with the round (R16)
+ALTER TABLE round_name ADD COLUMN IF NOT EXISTS closed boolean NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS plan_view (
     plan_id            uuid    PRIMARY KEY,
     round_id           uuid    NOT NULL,
@@ -153,6 +155,12 @@ async def record_round(conn: Any, event_id: UUID, planned: RoundPlanned) -> None
     )
 
 
+async def record_round_closed(conn: Any, round_id: UUID) -> None:
+    """The round was closed (``intake.RoundClosed``, after its ``RoundPlanned`` on the same
+    partition); a redelivery changes nothing."""
+    await conn.execute("UPDATE round_name SET closed = true WHERE round_id = $1", round_id)
+
+
 @dataclass(frozen=True)
 class EvidenceRow:
     evidence_id: UUID
@@ -216,6 +224,13 @@ class RectificationTables(PoolRepository):
         return frozenset(r["clue_id"] for r in rows)
 
     # --- rounds (their names) ---
+
+    async def round_closed(self, round_id: UUID) -> bool:
+        """Whether intake closed the round (a round not known here: not closed)."""
+        closed = await self.pool.fetchval(
+            "SELECT closed FROM round_name WHERE round_id = $1", round_id
+        )
+        return bool(closed)
 
     async def round_names(self, round_ids: Sequence[UUID | None]) -> dict[UUID, str]:
         """The names of those of ``round_ids`` whose ``intake.RoundPlanned`` is known; of the

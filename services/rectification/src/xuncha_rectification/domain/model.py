@@ -82,10 +82,15 @@ def unusable_clue_detail(clue_id: UUID) -> str:
 
 
 def decide_feedback(
-    cmd: FeedBack, heard: bool = True, own_clues: frozenset[UUID] | None = None
+    cmd: FeedBack,
+    heard: bool = True,
+    own_clues: frozenset[UUID] | None = None,
+    round_closed: bool = False,
 ) -> list[IssueFedBack]:
     """One ``IssueFedBack`` per problem, all due 2 months after the feedback date (R1). With a
-    round and a unit, R16: ``heard`` says whether the unit's report of the round was heard.
+    round and a unit, R16: ``heard`` says whether the unit's report of the round was heard;
+    边巡边改 (``during_stationing``) only while the round is open (``round_closed``: intake
+    closed it, its stationings over).
     R25: ``own_clues`` are the cited clue ids known to be the jurisdiction's own (``None``: not
     checked); any other cited clue, unknown or another jurisdiction's, is refused alike."""
     if (cmd.round_id is None) != (cmd.unit_id is None):
@@ -95,6 +100,11 @@ def decide_feedback(
     if cmd.during_stationing and cmd.round_id is None:
         raise InvalidCommand(
             "边巡边改须标明巡察轮次和单位 / during_stationing needs round_id and unit_id"
+        )
+    if cmd.during_stationing and round_closed:
+        raise RuleViolation(
+            "本轮巡察已结束，不能再按“边巡边改”反馈；请在该单位巡察情况汇报听取后反馈（R16） / "
+            "the round is closed: nothing is fed back during its stationing any more (R16)"
         )
     r16_applies = cmd.round_id is not None and cmd.unit_id is not None
     if r16_applies and not heard and not cmd.during_stationing:
