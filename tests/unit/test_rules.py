@@ -102,10 +102,16 @@ def test_schedule_yellow_then_red_on_the_day_then_overdue():
     assert schedule.red_at == datetime(2026, 11, 30, tzinfo=CST)
     assert schedule.overdue_at == datetime(2026, 12, 1, tzinfo=CST)
     assert schedule.first == schedule.yellow_at
-    # a short deadline: the yellow time falls before the start and is left out
+    # a short deadline starts inside the yellow window: yellow from its start (R10)
     short = Schedule.of(date(2026, 10, 13), started, Thresholds(20, 0))
-    assert short.yellow_at is None
+    assert short.yellow_at == started
     assert short.red_at == datetime(2026, 10, 13, tzinfo=CST)
+    # started inside the red window: red from its start, no yellow before it
+    late = Schedule.of(date(2026, 10, 2), started, Thresholds(20, 3))
+    assert (late.yellow_at, late.red_at) == (None, started)
+    # started after its due date (a transfer entered from paper): overdue, no warnings
+    past = Schedule.of(date(2026, 9, 1), started, Thresholds(20, 3))
+    assert (past.yellow_at, past.red_at, past.first) == (None, None, past.overdue_at)
     assert Schedule.of(date(2026, 10, 13), started, None).first == datetime(
         2026, 10, 14, tzinfo=CST
     )

@@ -170,18 +170,23 @@ class Schedule:
     def of(cls, due_date: date, started_at: datetime, thresholds: Thresholds | None) -> Schedule:
         """Overdue at the start of the day after ``due_date`` (China Standard Time); the red
         warning ``red_days`` and the yellow one ``yellow_days`` calendar days before the due
-        date, each left out when it would fall at or before the start."""
+        date (R10). A deadline that starts inside a warning's window is in it from its start:
+        that warning is due at once (the red one, when the start is already in its window,
+        and then no yellow before it); a warning is left out when the deadline is overdue
+        from its start."""
         overdue_at = start_of_day(due_date + timedelta(days=1))
         if thresholds is None:
             return cls(None, None, overdue_at)
         red_at: datetime | None = start_of_day(due_date - timedelta(days=thresholds.red_days))
         yellow_at: datetime | None = start_of_day(due_date - timedelta(days=thresholds.yellow_days))
+        if started_at >= overdue_at:
+            return cls(None, None, overdue_at)
         if red_at is not None and red_at <= started_at:
-            red_at = None
-        if yellow_at is not None and (
-            yellow_at <= started_at or (red_at is not None and yellow_at >= red_at)
-        ):
+            return cls(None, started_at, overdue_at)
+        if yellow_at is not None and red_at is not None and yellow_at >= red_at:
             yellow_at = None
+        if yellow_at is not None and yellow_at <= started_at:
+            yellow_at = started_at
         return cls(yellow_at, red_at, overdue_at)
 
     @property
