@@ -281,6 +281,13 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await member.keyboard.press("Enter")
     await member.wait_for_timeout(500)
     assert await member.locator("#record-table tbody tr").count() == 0
+    # a clue with the reporter's phone number in it is not sent (R11), the field says why
+    await member.fill("#w-clue", "谈话对象反映该局违规发放补贴，联系电话13907941234")
+    await member.click("#w-submit")
+    clue_item = member.locator(".el-form-item:has(#w-clue)")
+    await clue_item.locator(".el-form-item__error", has_text="R11").wait_for()
+    assert await member.locator("#record-table tbody tr").count() == 0
+    await member.fill("#w-clue", "")
     await member.click("#w-submit")
     await member.locator("#record-table tbody tr", has_text="领导班子成员7人次").wait_for()
     assert await member.locator("#record-table tbody tr").count() == 1
