@@ -312,6 +312,12 @@ class SqlConsultationReadModel(PoolRepository):
         ]
 
 
+def _group_units(r: Any) -> GroupUnits:
+    return GroupUnits(
+        r["group_id"], r["round_id"], str(r["jurisdiction"]), frozenset(r["unit_ids"])
+    )
+
+
 class SqlLookups(PoolRepository):
     """The clues and groups the commands check against."""
 
@@ -331,11 +337,7 @@ class SqlLookups(PoolRepository):
             "WHERE group_id = $1",
             group_id,
         )
-        if r is None:
-            return None
-        return GroupUnits(
-            r["group_id"], r["round_id"], str(r["jurisdiction"]), frozenset(r["unit_ids"])
-        )
+        return None if r is None else _group_units(r)
 
     async def round_groups(self, round_id: UUID) -> list[GroupUnits]:
         """The groups of a round that clues knows of (intake's ``GroupFormed``)."""
@@ -344,12 +346,7 @@ class SqlLookups(PoolRepository):
             "WHERE round_id = $1",
             round_id,
         )
-        return [
-            GroupUnits(
-                r["group_id"], r["round_id"], str(r["jurisdiction"]), frozenset(r["unit_ids"])
-            )
-            for r in rows
-        ]
+        return [_group_units(r) for r in rows]
 
     async def record_group(
         self, conn: Any, group_id: UUID, round_id: UUID, jurisdiction: str, unit_ids: list[UUID]
