@@ -250,6 +250,8 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     for body in (
         {"unit_id": str(uuid.uuid4()), "starts_on": "2026-11-02"},
         {"unit_id": a, "starts_on": "2026-11-02", "ends_on": "2026-11-01"},
+        {"unit_id": a, "starts_on": "2026-08-31"},  # before the round (2026-09-01 to 12-31)
+        {"unit_id": a, "starts_on": "2027-01-04"},  # after it
     ):
         assert_problem(await api.post("other", f"/groups/{g['id']}/stationings", body), 422)
     assert_problem(

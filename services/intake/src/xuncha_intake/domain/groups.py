@@ -310,7 +310,8 @@ def decide_station(
     state: Group, group_id: UUID, cmd: StationGroup, rnd: Round
 ) -> list[EventPayload]:
     """Station the group at one of its units: the round is open and fully authorised (双授权
-    for a cross-regional round), the unit is not stationed by this group already."""
+    for a cross-regional round), the stationing starts within the round's dates, the unit is
+    not stationed by this group already."""
     _existing_group(state, group_id)
     if rnd.closed:
         raise RuleViolation(f"巡察轮次已结束 / round {rnd.round_id} is closed")
@@ -325,6 +326,13 @@ def decide_station(
             f"单位 {cmd.unit_id} 不由本组巡察 / unit {cmd.unit_id} is not one of the group's units"
         )
     validate_dates(cmd.starts_on, cmd.ends_on)
+    assert rnd.starts_on is not None
+    assert rnd.ends_on is not None
+    if not rnd.starts_on <= cmd.starts_on <= rnd.ends_on:
+        raise InvalidCommand(
+            f"进驻日期须在本轮巡察期间（{rnd.starts_on} 至 {rnd.ends_on}） / starts_on "
+            f"{cmd.starts_on} lies outside the round ({rnd.starts_on} to {rnd.ends_on})"
+        )
     if any(s.unit_id == cmd.unit_id for s in state.stationings.values()):
         raise RuleViolation(
             f"本组已进驻该单位 / the group is already stationed at unit {cmd.unit_id}"
