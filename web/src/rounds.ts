@@ -205,10 +205,11 @@ export function recusalHints(
 /** A round's state as its table shows it: closed (已结束, `intake.RoundClosed`), past its end
  *  date and not closed yet (已到期未结束: the office has still to close it), or running. */
 export function roundState(
-  round: { closed: boolean; ends_on: string },
+  round: { closed: boolean; ends_on: string; starts_on?: string },
   today: string,
 ): { label: string; tag: "info" | "warning" | "success" } {
   if (round.closed) return { label: "已结束", tag: "info" };
   if (round.ends_on < today) return { label: "已到期未结束", tag: "warning" };
+  if (round.starts_on && round.starts_on > today) return { label: "未开始", tag: "info" };
   return { label: "进行中", tag: "success" };
 }

@@ -52,5 +52,7 @@ describe("roundState", () => {
     expect(roundState({ closed: false, ends_on: "2026-01-23" }, "2026-12-03")).toEqual({ label: "已到期未结束", tag: "warning" });
     expect(roundState({ closed: false, ends_on: "2026-12-03" }, "2026-12-03")).toEqual({ label: "进行中", tag: "success" });
     expect(roundState({ closed: true, ends_on: "2026-01-23" }, "2026-12-03")).toEqual({ label: "已结束", tag: "info" });
+    expect(roundState({ closed: false, starts_on: "2026-12-10", ends_on: "2027-02-28" }, "2026-12-04")).toEqual({ label: "未开始", tag: "info" });
+    expect(roundState({ closed: false, starts_on: "2026-12-04", ends_on: "2027-02-28" }, "2026-12-04")).toEqual({ label: "进行中", tag: "success" });
   });
 });
