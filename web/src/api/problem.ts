@@ -126,7 +126,7 @@ export function fieldMessageZh(problem: FieldProblem): string {
   }
   const zh = TYPE_ZH[problem.type];
   if (zh) return zh;
-  return HAS_CJK.test(problem.msg) ? problem.msg : `输入有误（${problem.msg}）`;
+  return HAS_CJK.test(problem.msg) ? (chinesePart(problem.msg) ?? problem.msg) : `输入有误（${problem.msg}）`;
 }
 
 /** "body.informant.phone" -> "informant.phone"; "query.unit" -> "unit"; list indexes kept:

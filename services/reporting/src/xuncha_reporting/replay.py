@@ -62,22 +62,27 @@ def parse_as_of(value: str, now: datetime) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise AsOfError(
-            f"{value!r} is not an ISO 8601 time (e.g. 2026-05-01T00:00:00+08:00)"
+            f"回溯时间格式不正确 / {value!r} is not an ISO 8601 time "
+            "(e.g. 2026-05-01T00:00:00+08:00)"
         ) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise AsOfError(
-            f"{value!r} has no timezone offset: write it with one, e.g. {text}+08:00 (Beijing "
-            f"time) or {text}Z (UTC)"
+            f"回溯时间须带时区 / {value!r} has no timezone offset: write it with one, "
+            f"e.g. {text}+08:00 (Beijing time) or {text}Z (UTC)"
             if "T" in text or " " in text
-            else f"{value!r} has no time and no timezone offset: write e.g. {text}T00:00:00+08:00"
+            else f"回溯时间须带时刻和时区 / {value!r} has no time and no timezone offset: "
+            f"write e.g. {text}T00:00:00+08:00"
         )
     try:
         parsed.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+08:00 is before datetime's range in UTC
-        raise AsOfError(f"{value!r} is before the earliest moment that can be replayed") from None
+        raise AsOfError(
+            f"回溯时间过早 / {value!r} is before the earliest moment that can be replayed"
+        ) from None
     if parsed > now:
         raise AsOfError(
-            f"{value!r} is in the future (now is {now.astimezone(UTC).isoformat()}): only "
+            f"回溯时间不能晚于现在，只能回溯已记录的历史 / {value!r} is in the future (now is "
+            f"{now.astimezone(UTC).isoformat()}): only "
             "recorded history can be replayed"
         )
     return parsed
