@@ -90,7 +90,7 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     assert "weekly_dispatch" in (await rule.get_attribute("title") or "")
     assert "weekly_dispatch" not in first
     assert "每周调度、每周小结" in first and "R15" in first  # the rule named, not only its id
-    assert "2026-09-08" in first and "临川区巡察办" in first and "巡察组" in first
+    assert "2026-09-08" in first and "临川区委巡察办" in first and "巡察组" in first
     # which group and where: the stationing's group number and unit (`stationed`'s)
     assert "第1巡察组 · 临川区甲局" in first
     assert "已逾期" in first

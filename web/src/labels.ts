@@ -269,9 +269,17 @@ export const RULE_KINDS: Record<string, string> = {
   thresholds: "预警阈值",
 };
 
+/** A jurisdiction's inspection office as it names itself: 市委巡察办 for the city, 临川区委巡察办
+ *  for a district, 南城县委巡察办 for a county. */
+export function officeName(code: string): string {
+  if (code === CITY.code) return "市委巡察办";
+  const name = jurisdictionName(code);
+  return name.endsWith("区") || name.endsWith("县") ? `${name}委巡察办` : `${name}巡察办`;
+}
+
 /** Who must act on a deadline: a jurisdiction's office, a department, or a unit or group. */
 export function ownerName(owner: string, caseType: string): string {
-  if (/^\d{6}$/.test(owner)) return `${jurisdictionName(owner)}巡察办`;
+  if (/^\d{6}$/.test(owner)) return officeName(owner);
   if (DEPARTMENTS[owner]) return DEPARTMENTS[owner];
   if (caseType === "group" && /^[0-9a-f-]{36}$/.test(owner)) return "巡察组";
   return owner;

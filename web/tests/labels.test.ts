@@ -35,3 +35,13 @@ describe("registeredWhen", () => {
     expect(registeredWhen({ registered_at: null })).toBe("—");
   });
 });
+
+describe("officeName", () => {
+  it("names the office as it names itself", async () => {
+    const { officeName, ownerName } = await import("../src/labels");
+    expect(officeName("361000")).toBe("市委巡察办");
+    expect(officeName("361002")).toBe("临川区委巡察办");
+    expect(officeName("361021")).toBe("南城县委巡察办");
+    expect(ownerName("361000", "group")).toBe("市委巡察办");
+  });
+});

@@ -91,7 +91,7 @@ KINDS: dict[str, KindInfo] = {
         "weekly_dispatch", "group", "intake.DispatchHeld", "巡察办开展本周调度"
     ),
     Kind.PROGRESS_REPORT: KindInfo(
-        "biweekly_report", "group", "intake.ProgressReported", "巡察组向县委巡察办报告进展"
+        "biweekly_report", "group", "intake.ProgressReported", "巡察组向巡察办报告进展"
     ),
 }
 
