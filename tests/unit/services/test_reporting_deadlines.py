@@ -4,7 +4,7 @@ fields and the per-county colour counts."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from xuncha_reporting.domain.deadlines import (
@@ -88,6 +88,10 @@ def test_summary_counts_open_deadlines_by_colour_per_jurisdiction() -> None:
         "361002": {"green": 1, "yellow": 1, "red": 2, "overdue": 1},
         "361021": {"green": 1, "yellow": 0, "red": 0, "overdue": 0},
     }
+    # R10: red on its last day, also a deadline of a kind that fires no warnings
+    due = rows[0]["due_date"]
+    assert summary(rows, due - timedelta(days=1))["361002"]["green"] == 1
+    assert summary(rows, due)["361002"] == {"green": 0, "yellow": 1, "red": 3, "overdue": 1}
 
 
 def test_an_acceptance_notice_ends_r8_as_of_its_sending_day() -> None:

@@ -184,15 +184,18 @@ def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def summary(rows: list[dict[str, Any]], today: date | None = None) -> dict[str, dict[str, int]]:
     """Per jurisdiction: open deadlines by colour (green, yellow, red) and how many of the red
-    are overdue."""
+    are overdue. R10 makes a deadline red on its due date: one of a kind without warnings (a
+    walk-in to be received the same day) still running on ``today``, its last day, is red."""
     out: dict[str, dict[str, int]] = {}
     for row in rows:
         state = state_of(row)
         colour = COLOUR_OF.get(state)
         if colour is None:
             continue
+        if state is State.RUNNING and row["due_date"] == today:
+            colour = "red"
         counts = out.setdefault(
             row["jurisdiction"], {"green": 0, "yellow": 0, "red": 0, "overdue": 0}
         )

@@ -276,9 +276,11 @@ def deadlines_router(
             known_jurisdiction(jurisdiction)
         scope = linked_view_scope(principal, jurisdiction)
 
+        today = china_date(datetime.now(UTC))
+
         async def read(conn: asyncpg.Connection, *_: object) -> bytes:
             rows = await tables.deadline_rows(conn, scope, open_only=True)
-            counts = summary(_visible(rows, principal, scope))
+            counts = summary(_visible(rows, principal, scope), today)
             return (
                 DeadlineSummary(
                     jurisdictions=[
@@ -291,8 +293,8 @@ def deadlines_router(
                 .encode()
             )
 
-        # the open rows' colours do not move with the date: kept per generation, as JSON
-        body = await views.view(("summary", scope, principal.city), read)
+        # kept per generation and day (a deadline's last day turns it red), as JSON
+        body = await views.view(("summary", scope, principal.city, today), read)
         return Response(content=body, media_type="application/json")
 
     return router
