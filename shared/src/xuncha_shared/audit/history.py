@@ -78,6 +78,25 @@ def role_label(role: str) -> str:
     return role
 
 
+#: what the system's own writers did, in the history's words (by the actor's principal id:
+#: a consumer's group, or the deadline workers' ``system``)
+SYSTEM_ACTORS_ZH: dict[str, str] = {
+    "service:clues.register-from-petitions": "系统（据信访件自动登记）",
+    "service:clues.register-from-records": "系统（据巡察组了解情况记录自动登记）",
+    "service:intake.result-notices": "系统（据线索办结记录告知期限）",
+    "system": "系统（期限到期自动记录）",
+}
+
+
+def actor_name_zh(principal_id: str, role: str) -> str:
+    """Who recorded an event: the system by what it did, a person by role and sign-in id."""
+    if principal_id in SYSTEM_ACTORS_ZH:
+        return SYSTEM_ACTORS_ZH[principal_id]
+    if role == "system":
+        return "系统"
+    return f"{role_label(role)}（{principal_id}）"
+
+
 def local_time(value: datetime) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -318,6 +337,7 @@ def story_document(story: Story) -> dict[str, Any]:
                     "principal_id": e.actor.principal_id,
                     "role": e.actor.role,
                     "role_zh": role_label(e.actor.role),
+                    "name_zh": actor_name_zh(e.actor.principal_id, e.actor.role),
                 },
                 "correlation_id": str(e.correlation_id),
                 "causation_id": str(e.causation_id) if e.causation_id else None,
@@ -336,6 +356,9 @@ def story_document(story: Story) -> dict[str, Any]:
                 "principal_id": item.envelope.actor.principal_id,
                 "role": item.envelope.actor.role,
                 "role_zh": role_label(item.envelope.actor.role),
+                "name_zh": actor_name_zh(
+                    item.envelope.actor.principal_id, item.envelope.actor.role
+                ),
             },
             "outcome": item.envelope.payload.get("outcome"),
             "outcome_zh": _outcome_zh(item.envelope.payload),

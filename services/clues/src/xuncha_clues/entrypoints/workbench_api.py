@@ -26,7 +26,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from xuncha_shared.audit.history import role_label
+from xuncha_shared.audit.history import SYSTEM_ACTORS_ZH, role_label
 from xuncha_shared.contracts.clues import CadreLevel, ClueClassified
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department, ShortText
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH, event_name_zh
@@ -44,8 +44,6 @@ from xuncha_clues.domain.routing import (
 )
 from xuncha_clues.entrypoints.clue_responses import can_see
 from xuncha_clues.handlers import (
-    REGISTER_CONSUMER,
-    REGISTER_FROM_RECORDS_CONSUMER,
     ClueHandlers,
 )
 
@@ -233,13 +231,6 @@ def build_workbench_router(
     return router
 
 
-#: what the clue's automatic registrations are, in the history's words
-_SYSTEM_ACTORS_ZH = {
-    f"service:{REGISTER_CONSUMER}": "系统（据信访件自动登记）",
-    f"service:{REGISTER_FROM_RECORDS_CONSUMER}": "系统（据巡察组了解情况记录自动登记）",
-}
-
-
 def actor_label(principal_id: str, role: str, payload: dict[str, Any]) -> str:
     """Who did it, as the history says it: a receiving department by its name (纪委监委: the
     event names the department it acted as), an automatic registration by what it came
@@ -247,7 +238,7 @@ def actor_label(principal_id: str, role: str, payload: dict[str, Any]) -> str:
     if role == Role.DEPARTMENT.value:
         with contextlib.suppress(ValueError):
             return DEPARTMENT_LABELS_ZH[Department(str(payload.get("department")))]
-    return _SYSTEM_ACTORS_ZH.get(principal_id) or role_label(role)
+    return SYSTEM_ACTORS_ZH.get(principal_id) or role_label(role)
 
 
 __all__ = ["actor_label", "build_workbench_router", "detail_zh"]

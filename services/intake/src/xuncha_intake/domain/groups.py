@@ -326,13 +326,7 @@ def decide_station(
             f"单位 {cmd.unit_id} 不由本组巡察 / unit {cmd.unit_id} is not one of the group's units"
         )
     validate_dates(cmd.starts_on, cmd.ends_on)
-    assert rnd.starts_on is not None
-    assert rnd.ends_on is not None
-    if not rnd.starts_on <= cmd.starts_on <= rnd.ends_on:
-        raise InvalidCommand(
-            f"进驻日期须在本轮巡察期间（{rnd.starts_on} 至 {rnd.ends_on}） / starts_on "
-            f"{cmd.starts_on} lies outside the round ({rnd.starts_on} to {rnd.ends_on})"
-        )
+    rnd.require_within(cmd.starts_on, "进驻日期", "starts_on")
     if any(s.unit_id == cmd.unit_id for s in state.stationings.values()):
         raise RuleViolation(
             f"本组已进驻该单位 / the group is already stationed at unit {cmd.unit_id}"

@@ -90,13 +90,7 @@ def decide_record(
         raise InvalidCommand(
             f"单位 {cmd.unit_id} 不由该组巡察 / unit {cmd.unit_id} is not one of the group's units"
         )
-    assert rnd.starts_on is not None
-    assert rnd.ends_on is not None
-    if not rnd.starts_on <= cmd.occurred_on <= rnd.ends_on:
-        raise InvalidCommand(
-            f"日期不在本轮期间 / occurred_on {cmd.occurred_on} lies outside the round "
-            f"({rnd.starts_on} to {rnd.ends_on})"
-        )
+    rnd.require_within(cmd.occurred_on, "日期", "occurred_on")
     if state.exists:
         raise RuleViolation(f"记录 {cmd.record_id} 已存在 / record already exists")
     _refuse_personal_numbers(cmd)

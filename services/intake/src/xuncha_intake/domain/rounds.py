@@ -102,6 +102,17 @@ class Round:
     def fully_authorised(self) -> bool:
         return all(code in self.authorisations for code in self.required_authorisations)
 
+    def require_within(self, day: date, what_zh: str, field_name: str) -> None:
+        """``day`` (the request's ``field_name``, ``what_zh`` in Chinese) falls within the
+        round's dates (422): a record, a stationing happens during the round."""
+        assert self.starts_on is not None
+        assert self.ends_on is not None
+        if not self.starts_on <= day <= self.ends_on:
+            raise InvalidCommand(
+                f"{what_zh}须在本轮巡察期间（{self.starts_on} 至 {self.ends_on}） / "
+                f"{field_name} {day} lies outside the round ({self.starts_on} to {self.ends_on})"
+            )
+
 
 def decide_plan_round(
     state: Round,

@@ -1,0 +1,17 @@
+"""The history names the system's writers by what they did: every automatic writer's principal
+id has its words (a consumer renamed without them would show as a bare 系统)."""
+
+from __future__ import annotations
+
+from xuncha_clues.handlers import CONSUMER_ACTOR, RECORDS_ACTOR
+from xuncha_intake.handlers.petitions import RESULT_NOTICE_ACTOR
+from xuncha_shared.audit.history import SYSTEM_ACTORS_ZH, actor_name_zh
+from xuncha_shared.envelope import SYSTEM_ACTOR
+
+
+def test_every_automatic_writer_is_named() -> None:
+    for actor in (CONSUMER_ACTOR, RECORDS_ACTOR, RESULT_NOTICE_ACTOR, SYSTEM_ACTOR):
+        assert actor.principal_id in SYSTEM_ACTORS_ZH, actor
+        assert actor_name_zh(actor.principal_id, actor.role).startswith("系统（")
+    assert actor_name_zh("lc-office", "county_admin") == "县区委巡察办（lc-office）"
+    assert actor_name_zh("service:other", "system") == "系统"
