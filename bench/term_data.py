@@ -570,20 +570,18 @@ def _issue(
         _at(fed_on + timedelta(days=18), n),
     )  # fmt: skip
 
-    def report(kind: str, percent: int, completed: bool, day: date) -> None:
+    def report(kind: str, percent: int, completed: bool, day: date, attempt: int = 1) -> None:
         s.add(
-            "rectification.RectificationReported", 2,
+            "rectification.RectificationReported", 3,
             {
                 "issue_id": str(iid), "kind": kind, "progress_percent": percent,
                 "completed": completed, "note": f"整改进展：已完成{percent}%。",
                 "evidence": [], "leader_report": "主要负责人组织落实情况报告"
-                if kind == "formal" else None,
+                if kind == "formal" else None, "attempt": attempt,
             },
             _at(day, n), role="inspected_unit",
         )  # fmt: skip
         b.fact("rectification_reports")
-        if completed:
-            b.fact("issues_completed")
 
     report("progress", 50, False, fed_on + timedelta(days=30))
     roll = rng.random()
@@ -609,7 +607,10 @@ def _issue(
     formal_on = due + timedelta(days=3) if late else due - timedelta(days=2)
     report("formal", 90, False, formal_on)
     verify_on = formal_on + timedelta(days=20)
-    if rng.random() < 0.1:
+    attempt = 1
+    if rng.random() < 0.1:  # declared complete, the verification rejects it: a second attempt
+        report("final", 100, True, verify_on - timedelta(days=5))
+        attempt = 2
         s.add(
             "rectification.RectificationVerified", 1,
             {"issue_id": str(iid), "outcome": "rejected", "note": "整改不到位，退回重新整改。",
@@ -617,7 +618,8 @@ def _issue(
             _at(verify_on, n),
         )  # fmt: skip
         verify_on += timedelta(days=30)
-    report("final", 100, True, verify_on - timedelta(days=5))
+    report("final", 100, True, verify_on - timedelta(days=5), attempt)
+    b.fact("issues_completed")  # declared complete now, once (a rejection withdrew the first)
     s.add(
         "rectification.RectificationVerified", 1,
         {"issue_id": str(iid), "outcome": "accepted", "note": "经核实，整改到位。", "evidence": []},

@@ -113,3 +113,61 @@ def test_the_linked_view_takes_back_a_close_out_a_revisit_reopened() -> None:
 
 def test_a_v1_reopening_reads_as_not_closed_out() -> None:
     assert r.upcast_issue_reopened_v1({"issue_id": "x"})["was_closed_out"] is False
+
+
+def test_the_linked_view_takes_back_a_completion_a_rejection_or_a_reopening_withdrew() -> None:
+    """自报完成 counts the issues declared complete now, as the board does: a rejected
+    verification or a revisit's reopening withdraws the declaration, a new one counts again,
+    two completed reports of one attempt count once. The events come from the rectification
+    service's own decisions (``attempt`` set by ``decide_report``)."""
+    from xuncha_rectification.domain.commands import ReportRectification, VerifyRectification
+    from xuncha_rectification.domain.issue import Issue
+    from xuncha_rectification.domain.model import decide_report, decide_verify, evolve
+    from xuncha_rectification.domain.revisits import decide_reopen
+
+    issue_id = uuid.uuid4()
+    fed = r.IssueFedBack(
+        issue_id=issue_id, feedback_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit="临川区某局",
+        description="问题", due_date="2026-12-12",
+    )  # fmt: skip
+    state = evolve(Issue(), fed)
+    history: list[tuple[EventPayload, datetime]] = [(fed, T0)]
+
+    def apply(events: list[EventPayload]) -> None:
+        nonlocal state
+        for event in events:
+            state = evolve(state, event)
+            history.append((event, T0 + timedelta(days=len(history))))
+
+    def report(kind: r.ReportKind) -> None:
+        apply(decide_report(state, ReportRectification(kind, 100, True, "已完成")))
+
+    def verify(outcome: r.VerificationOutcome) -> None:
+        apply(decide_verify(state, VerifyRectification(outcome, "核实")))
+
+    def declared() -> int:
+        county = next(
+            c for c in linked_view(_counters(history, issue_id))["counties"]
+            if c["jurisdiction"] == LINCHUAN
+        )  # fmt: skip
+        return int(county["issues_completed"])
+
+    report(r.ReportKind.FORMAL)
+    report(r.ReportKind.FINAL)  # the same attempt: still one issue declared complete
+    assert declared() == 1
+    verify(r.VerificationOutcome.REJECTED)
+    assert declared() == 0 == state.completed
+    report(r.ReportKind.FINAL)
+    assert declared() == 1
+    verify(r.VerificationOutcome.ACCEPTED)
+    assert declared() == 1
+    apply(decide_reopen(state, uuid.uuid4(), "回头看发现反弹"))
+    assert declared() == 0
+    report(r.ReportKind.FINAL)
+    assert declared() == 1
+    reports = [p for p, _ in history if isinstance(p, r.RectificationReported)]
+    assert [p.attempt for p in reports] == [1, 1, 2, 3]
+
+
+def test_a_v2_report_reads_without_its_attempt() -> None:
+    assert r.upcast_rectification_reported_v2({"issue_id": "x"})["attempt"] is None

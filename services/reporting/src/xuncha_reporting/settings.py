@@ -25,9 +25,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: deadlines are read without the history, 13 = a term plan's dates kept (its coverage warned in
 #: the term's last year, R6), 14 = the talent-pool members' home units (the 组织部 feed names an
 #: inspector grade's inspector and unit, ``domain.feed_display``), 15 = a feed item's 移交函 day
-#: (``letter_on``) of a transfer made on paper. A projection of an older
+#: (``letter_on``) of a transfer made on paper, 16 = a declared completion counted once per
+#: attempt and taken back by a rejected verification or a reopening (``RectificationReported``
+#: v3 ``attempt``, ``completions_withdrawn``). A projection of an older
 #: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 15
+PROJECTION_VERSION = 16
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -209,6 +209,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "finding": "红线情形",
     "leader_report": "主要负责人组织落实情况报告",
     "due_on": "完成时限",
+    "attempt": "第几次整改（核实退回或回头看重新整改后加一）",
 }
 
 #: payload fields that say why something happened

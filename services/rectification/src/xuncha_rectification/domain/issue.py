@@ -146,6 +146,13 @@ class Issue:
         return self.version > 0
 
     @property
+    def attempt(self) -> int:
+        """The reports' attempt: 1, and one more after each rejected verification and each
+        回头看 reopening (each withdraws the completion a report declared)."""
+        rejected = sum(v.outcome is VerificationOutcome.REJECTED for v in self.verifications)
+        return 1 + rejected + len(self.reopened_by)
+
+    @property
     def progress_percent(self) -> int:
         return self.open_reports[-1].progress_percent if self.open_reports else 0
 

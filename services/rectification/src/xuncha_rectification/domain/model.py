@@ -182,6 +182,7 @@ def decide_report(state: Issue, cmd: ReportRectification) -> list[EventPayload]:
             note=cmd.note,
             evidence=list(cmd.evidence),
             leader_report=cmd.leader_report,
+            attempt=state.attempt,
         )
     ]
 

@@ -45,6 +45,9 @@ class Metric(StrEnum):
     ISSUES_CLOSED_OUT = "issues_closed_out"  # 核实销号的问题 (verified and closed out)
     #: close-outs a revisit (回头看) took back: not a column, subtracted from issues_closed_out
     ISSUES_REOPENED = "issues_reopened"
+    #: completions a rejected verification or a revisit's reopening withdrew: not a column,
+    #: subtracted from issues_completed
+    COMPLETIONS_WITHDRAWN = "completions_withdrawn"
 
 
 METRICS: tuple[Metric, ...] = tuple(Metric)

@@ -270,10 +270,11 @@ def own_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Chan
             changes.append(
                 Fact(Metric.RECTIFICATION_REPORTS, str(envelope.event_id), envelope.jurisdiction)
             )
-            if payload.completed:
-                changes.append(
-                    Fact(Metric.ISSUES_COMPLETED, str(payload.issue_id), envelope.jurisdiction)
-                )
+            if payload.completed:  # once per attempt (a report before schema 3: per issue)
+                key = str(payload.issue_id)
+                if payload.attempt is not None:
+                    key = f"{key}/{payload.attempt}"
+                changes.append(Fact(Metric.ISSUES_COMPLETED, key, envelope.jurisdiction))
             changes.append(
                 LedgerReport(
                     event_id=envelope.event_id,

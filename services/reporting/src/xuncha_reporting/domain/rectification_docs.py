@@ -2,7 +2,8 @@
 issue (``rect_issue``), one per issue event (``rect_event``: plan tasks, reports with their
 evidence, verifications, close-outs, overdue tasks, progress reports and supervisions), one per
 plan event (``rect_plan``) and one per supervision or red-line warning (``rect_oversight``); the
-close-out is counted (``issues_closed_out``) and a red-line warning is a negative record
+close-out is counted (``issues_closed_out``), a rejection or a reopening takes back a declared
+completion (``completions_withdrawn``), and a red-line warning is a negative record
 (负面信息档案) in the organisation department's feed. Each document has a key of its own, so arrival
 order does not matter: the board (``domain.board``) replays an issue's events by time when it is
 read.
@@ -61,6 +62,13 @@ def _evidence(refs: list[r.EvidenceRef]) -> list[dict[str, Any]]:
     ]
 
 
+def _withdrawn(envelope: ProjectedEnvelope, issue_id: object) -> Fact:
+    """A completion the issue's reports declared, taken back (``views.ROW_METRICS``)."""
+    return Fact(
+        Metric.COMPLETIONS_WITHDRAWN, f"{issue_id}/{envelope.event_id}", envelope.jurisdiction
+    )
+
+
 def rectification_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     if not isinstance(payload, r.MODELS):  # every case below is a rectification event
         return []
@@ -116,6 +124,10 @@ def rectification_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> li
                 "note": payload.note,
                 "evidence": _evidence(payload.evidence),
             }
+            if payload.outcome is r.VerificationOutcome.REJECTED:
+                # only a rectification reported done is verified: a rejection withdraws the
+                # completion its reports declared
+                return [event(payload.issue_id, body), _withdrawn(envelope, payload.issue_id)]
             return [event(payload.issue_id, body)]
         case r.IssueClosedOut():
             body = {
@@ -153,7 +165,13 @@ def rectification_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> li
                 if payload.was_closed_out
                 else []
             )
-            return [event(payload.issue_id, body), *taken_back]
+            # only a verified or closed-out issue is reopened: its declared completion is
+            # withdrawn too
+            return [
+                event(payload.issue_id, body),
+                *taken_back,
+                _withdrawn(envelope, payload.issue_id),
+            ]
         case r.ProgressReportOverdue():
             return [event(payload.issue_id, {"due_date": payload.due_date.isoformat()})]
         case r.SupervisionOverdue():

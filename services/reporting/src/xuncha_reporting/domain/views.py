@@ -16,8 +16,15 @@ Counters = Mapping[tuple[str, str], int]  # (jurisdiction, metric) -> value
 #: close-outs / issues fed back), ``issues_completed`` (what units declared) as
 #: ``self_declared_rate`` beside it. ``issues_reopened`` is no column: the close-outs a revisit
 #: took back, subtracted from ``issues_closed_out`` (a close-out counts once per close-out
-#: event, so an issue closed out again after a reopening counts again).
-ROW_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m is not Metric.ISSUES_REOPENED)
+#: event, so an issue closed out again after a reopening counts again). Nor is
+#: ``completions_withdrawn``: the declared completions a rejected verification or a reopening
+#: took back, subtracted from ``issues_completed`` (a completion counts once per attempt,
+#: ``RectificationReported.attempt``, so an issue declared complete again counts again).
+_TAKEN_BACK = {
+    Metric.ISSUES_CLOSED_OUT: Metric.ISSUES_REOPENED,
+    Metric.ISSUES_COMPLETED: Metric.COMPLETIONS_WITHDRAWN,
+}
+ROW_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m not in _TAKEN_BACK.values())
 
 
 def completion_rate(completed: int, fed_back: int) -> float | None:
@@ -58,9 +65,9 @@ class Row:
 
 def _values(counters: Counters, code: str) -> dict[str, int]:
     values = {m.value: int(counters.get((code, m.value), 0)) for m in ROW_METRICS}
-    reopened = int(counters.get((code, Metric.ISSUES_REOPENED.value), 0))
-    closed = Metric.ISSUES_CLOSED_OUT.value
-    values[closed] = max(0, values[closed] - reopened)
+    for metric, taken_back in _TAKEN_BACK.items():
+        minus = int(counters.get((code, taken_back.value), 0))
+        values[metric.value] = max(0, values[metric.value] - minus)
     return values
 
 

@@ -17,6 +17,7 @@ from xuncha_shared.contracts.rectification.issues import (
     IssueFedBackV3,
     RectificationReported,
     RectificationReportedV1,
+    RectificationReportedV2,
     RectificationVerified,
     RectType,
     ReportKind,
@@ -25,6 +26,7 @@ from xuncha_shared.contracts.rectification.issues import (
     upcast_issue_fed_back_v2,
     upcast_issue_fed_back_v3,
     upcast_rectification_reported_v1,
+    upcast_rectification_reported_v2,
 )
 from xuncha_shared.contracts.rectification.plans import (
     IssuePlanned,
@@ -66,6 +68,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     IssueFedBackV3,
     IssueFedBack,
     RectificationReportedV1,
+    RectificationReportedV2,
     RectificationReported,
     DeadlineWarningRaised,
     RectificationOverdue,
@@ -94,6 +97,7 @@ UPCASTERS = {
     ("rectification.IssueFedBack", 2): upcast_issue_fed_back_v2,
     ("rectification.IssueFedBack", 3): upcast_issue_fed_back_v3,
     ("rectification.RectificationReported", 1): upcast_rectification_reported_v1,
+    ("rectification.RectificationReported", 2): upcast_rectification_reported_v2,
     ("rectification.IssueReopened", 1): upcast_issue_reopened_v1,
 }
 
@@ -123,6 +127,7 @@ __all__ = [
     "RectificationOverdue",
     "RectificationReported",
     "RectificationReportedV1",
+    "RectificationReportedV2",
     "RectificationVerified",
     "RecurrenceCause",
     "RecurrenceDetected",
@@ -141,4 +146,5 @@ __all__ = [
     "upcast_issue_fed_back_v2",
     "upcast_issue_reopened_v1",
     "upcast_rectification_reported_v1",
+    "upcast_rectification_reported_v2",
 ]

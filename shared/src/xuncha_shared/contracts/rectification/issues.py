@@ -178,10 +178,8 @@ def upcast_rectification_reported_v1(payload: JsonDict) -> JsonDict:
     return payload
 
 
-class RectificationReported(EventPayload):
-    """整改报告: progress, formal (2-month) or final report on one issue (schema 2: with the
-    evidence it cites and, on a formal report, the top leader's report on organising the work,
-    主要负责人组织落实情况报告)."""
+class RectificationReportedV2(EventPayload):
+    """Legacy form (schema 2): without the report's attempt."""
 
     event_type: ClassVar[str] = "rectification.RectificationReported"
     schema_version: ClassVar[int] = 2
@@ -192,8 +190,40 @@ class RectificationReported(EventPayload):
     completed: bool
     note: LongText
     evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
+    leader_report: LongText | None = None
+
+
+def upcast_rectification_reported_v2(payload: JsonDict) -> JsonDict:
+    """v2 -> v3: a report recorded before v3 does not say its attempt (None)."""
+    payload.setdefault("attempt", None)
+    return payload
+
+
+class RectificationReported(EventPayload):
+    """整改报告: progress, formal (2-month) or final report on one issue (schema 2: with the
+    evidence it cites and, on a formal report, the top leader's report on organising the work,
+    主要负责人组织落实情况报告; schema 3: its ``attempt``, 1 + the rejected verifications and
+    回头看 reopenings of the issue before it, so a count of issues declared complete can take
+    back what a rejection or a reopening withdrew: ``completed`` counts once per attempt)."""
+
+    event_type: ClassVar[str] = "rectification.RectificationReported"
+    schema_version: ClassVar[int] = 3
+
+    issue_id: UUID
+    kind: ReportKind
+    progress_percent: int = Field(ge=0, le=100)
+    completed: bool
+    note: LongText
+    evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
     leader_report: LongText | None = Field(
         default=None, description="主要负责人组织落实情况报告 (with the formal report)"
+    )
+    attempt: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="1 + the issue's rejected verifications and reopenings before this report "
+        "(None: recorded before schema 3)",
     )
 
 
