@@ -158,10 +158,8 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     page = await page_as(browser, url, running.tokens["city"])
     await page.click('[data-menu="rounds"]')
     await page.wait_for_selector("#round-table")
-    # the page lists the term of today: the one whose plan runs over it
-    await page.wait_for_function(
-        "t => document.querySelector('#r-filter-term').value === t", arg=str(TERM)
-    )
+    # no term picked: each area's own term of today, and every round not closed yet
+    await page.locator(".el-select__placeholder", has_text="各地区本届").wait_for()
     await page.click("#r-new")
     await page.wait_for_selector("#round-form")
     # the term in view and its next round proposed (none deployed yet: the first)
@@ -300,9 +298,8 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.locator(".group-units tbody tr", has_text="已结束").wait_for()
     await page.click('[data-menu="planning"]')
     await page.wait_for_selector("#coverage-chart canvas")
-    # the term of today first, said so
-    await page.locator("#cov-running").wait_for()
-    assert await page.input_value("#cov-term") == str(TERM)
+    # each area's own term of today first, said so, and each row names its term
+    await page.locator(".el-select__placeholder", has_text="各地区本届").wait_for()
     city = page.locator("#coverage-city", has_text="33.33%")
     for _ in range(60):
         if await city.count():
@@ -313,6 +310,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     # the term's dates beside its rate; years before its end, no R6 warning
     city_row = page.locator("#coverage-table tbody tr", has_text="市本级")
     assert "2026-01-01 至 2030-12-31" in await city_row.inner_text()
+    assert f"第{TERM}届" in await city_row.inner_text()
     assert await city_row.locator(".cov-warning").count() == 0
     await shot(page, "coverage-chart")
     # the 五年规划 tab proposes the next term, from the day after this one ends, for five years

@@ -74,3 +74,31 @@ export function termEndedNotice(
   if (plans.some((p) => p.jurisdiction === jurisdiction && p.term_no > termNo)) return null;
   return `第${termNo}届规划期限已于 ${plan.ends_on} 届满，尚未通过第${termNo + 1}届五年规划：部署新的巡察轮次前，请先在「巡察规划 · 五年规划」中通过第${termNo + 1}届规划。`;
 }
+
+/** The term ``jurisdiction`` is in on ``today``, from its own plans, as the coverage view
+ *  counts it: the term whose plan runs over today, else the latest begun, else the earliest
+ *  planned; null without a plan. */
+export function currentTermOf(plans: readonly TermPlanDates[], jurisdiction: string, today: string): number | null {
+  const own = plans.filter((p) => p.jurisdiction === jurisdiction);
+  const running = own.filter((p) => p.starts_on && p.ends_on && p.starts_on <= today && today <= p.ends_on);
+  const begun = own.filter((p) => p.starts_on === null || p.starts_on <= today);
+  const pick = running.length ? running : begun;
+  if (pick.length) return Math.max(...pick.map((p) => p.term_no));
+  return own.length ? Math.min(...own.map((p) => p.term_no)) : null;
+}
+
+/** The rounds a list shows with no term picked: each jurisdiction's rounds of its own term of
+ *  today, and every round not closed yet whatever its term (a county's round of a term that
+ *  has ended stays in sight until it is closed, though the city has adopted its next term). */
+export function roundsOfToday<R extends { jurisdiction: string; term_no: number; closed: boolean }>(
+  rounds: readonly R[],
+  plans: readonly TermPlanDates[],
+  today: string,
+): R[] {
+  const terms = new Map<string, number | null>();
+  const termOf = (code: string) => {
+    if (!terms.has(code)) terms.set(code, currentTermOf(plans, code, today));
+    return terms.get(code);
+  };
+  return rounds.filter((r) => !r.closed || termOf(r.jurisdiction) === null || r.term_no === termOf(r.jurisdiction));
+}

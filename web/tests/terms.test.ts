@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { proposedTermPlan, roundTermProblem, shiftDate, termEndedNotice, type TermPlanDates } from "../src/terms";
+import { currentTermOf, proposedTermPlan, roundTermProblem, roundsOfToday, shiftDate, termEndedNotice, type TermPlanDates } from "../src/terms";
 
 const CITY = "361000";
 const COUNTY = "361002";
@@ -43,5 +43,32 @@ describe("a term that has ended without a next one", () => {
     const five = { ...four, term_no: 5, starts_on: "2026-09-01", ends_on: "2031-08-31" };
     expect(termEndedNotice([four, five], CITY, 4, "2026-12-03")).toBeNull();
     expect(termEndedNotice([four], COUNTY, 4, "2026-12-03")).toBeNull();
+  });
+});
+
+describe("the rounds listed with no term picked", () => {
+  const plans: TermPlanDates[] = [
+    { term_no: 4, jurisdiction: "361000", starts_on: "2021-09-01", ends_on: "2026-08-31" },
+    { term_no: 5, jurisdiction: "361000", starts_on: "2026-09-01", ends_on: "2031-08-31" },
+    { term_no: 4, jurisdiction: "361002", starts_on: "2021-10-01", ends_on: "2026-09-30" },
+  ];
+  const round = (jurisdiction: string, term_no: number, closed: boolean) => ({ jurisdiction, term_no, closed });
+
+  it("knows each jurisdiction's term of today, as the coverage view does", () => {
+    expect(currentTermOf(plans, "361000", "2026-12-04")).toBe(5);
+    expect(currentTermOf(plans, "361002", "2026-12-04")).toBe(4); // ended, none adopted since
+    expect(currentTermOf(plans, "361000", "2020-01-01")).toBe(4); // none begun: the first
+    expect(currentTermOf(plans, "361021", "2026-12-04")).toBeNull();
+  });
+
+  it("keeps a county's rounds of its own term once the city is in its next one", () => {
+    const rounds = [
+      round("361000", 4, true), // the city's last term, closed: out of sight
+      round("361000", 4, false), // not closed yet: kept
+      round("361000", 5, true),
+      round("361002", 4, true), // the county's own term
+      round("361021", 1, true), // no plan in view: kept
+    ];
+    expect(roundsOfToday(rounds, plans, "2026-12-04")).toEqual([rounds[1], rounds[2], rounds[3], rounds[4]]);
   });
 });

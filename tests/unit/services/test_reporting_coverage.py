@@ -107,3 +107,38 @@ def test_without_a_term_the_view_is_of_the_term_of_today() -> None:
     none = coverage({}, None, CITY, date(2026, 12, 3))
     assert (none["term_no"], none["term_plans"], none["jurisdictions"]) == (None, [], [])
     assert none["city"]["rate"] is None
+
+
+def test_a_city_in_its_next_term_does_not_hide_the_counties_still_in_theirs() -> None:
+    """Without a term asked for, each jurisdiction's row is of its own term of today: the
+    counties whose 4th term has ended with units left keep their row and its red (届末未全覆盖)
+    warning once the city has adopted its 5th; a term asked for lists that term only."""
+    unit = "u-1"
+    plans = {
+        "a": plan(CITY, 4, "2021-09-01", "2026-08-31"),
+        "b": {**plan(COUNTY, 4, "2021-10-01", "2026-09-30"), "unit_ids": [unit]},
+        "c": plan(CITY, 5, "2026-09-01", "2031-08-31"),
+    }
+    some: dict[str, dict[str, dict[str, Any]]] = {"term_plan": plans}
+    view = coverage(some, None, CITY, date(2026, 12, 3))
+    assert view["term_no"] == 5
+    rows = {r["jurisdiction"]: r for r in view["jurisdictions"]}
+    assert (rows[CITY]["term_no"], rows[COUNTY]["term_no"]) == (5, 4)
+    assert rows[COUNTY]["warning"] == "red" and rows[COUNTY]["not_inspected"][0]["unit_id"] == unit
+    assert view["city"]["planned"] == 1
+    assert [
+        r["jurisdiction"] for r in coverage(some, 5, CITY, date(2026, 12, 3))["jurisdictions"]
+    ] == [CITY]
+    # the county's inspections count in its own term, not in the city's
+    inspected = {
+        **some,
+        "round": {"r": {"jurisdiction": COUNTY, "term_no": 4}},
+        "group": {"g": {"round_id": "r"}},
+        "stationing": {"s": {"group_id": "g", "unit_id": unit}},
+        "stationing_end": {"s": {}},
+    }
+    row = next(
+        r for r in coverage(inspected, None, CITY, date(2026, 12, 3))["jurisdictions"]
+        if r["jurisdiction"] == COUNTY
+    )  # fmt: skip
+    assert (row["inspected"], row["warning"]) == (1, None)

@@ -62,18 +62,19 @@ def rate(part: int, whole: int) -> float | None:
     return float(value)
 
 
-def inspected_units(docs: Docs, term_no: int) -> dict[str, set[str]]:
-    """Per jurisdiction, the units whose stationing ended in a round of term ``term_no``."""
-    out: dict[str, set[str]] = {}
+def inspected_units(docs: Docs) -> dict[tuple[str, int], set[str]]:
+    """Per jurisdiction and term, the units whose stationing ended in a round of the term."""
+    out: dict[tuple[str, int], set[str]] = {}
     ended = docs.get("stationing_end", {})
     for stationing_id, stationing in docs.get("stationing", {}).items():
         if stationing_id not in ended:
             continue
         group = docs.get("group", {}).get(stationing["group_id"])
         rnd = docs.get("round", {}).get(group["round_id"]) if group else None
-        if rnd is None or rnd["term_no"] != term_no:
+        if rnd is None:
             continue
-        out.setdefault(rnd["jurisdiction"], set()).add(stationing["unit_id"])
+        key = (rnd["jurisdiction"], int(rnd["term_no"]))
+        out.setdefault(key, set()).add(stationing["unit_id"])
     return out
 
 
@@ -135,32 +136,42 @@ def current_term(plans: list[dict[str, Any]], scope: str, today: date) -> int | 
 
 
 def coverage(docs: Docs, term_no: int | None, scope: str, today: date) -> dict[str, Any]:
-    """全覆盖 of term ``term_no`` (None: the ``current_term``): per jurisdiction with a term
-    plan, the units planned, inspected and not yet inspected (the drill-down), the term's
-    dates, the days left on ``today`` and its R6 warning (``coverage_warning``), and under
-    ``city`` the total over all of them, named for ``scope``: the city for a city-wide reader,
-    the county a county office sees (whose ``docs`` hold only its own county: its total is not
-    the city's). ``term_plans`` lists every term planned in view, ``current_term_no`` the term
-    of ``today``: what a page shows first, and proposes to plan next."""
+    """全覆盖 of term ``term_no``: per jurisdiction with a plan of that term, the units planned,
+    inspected and not yet inspected (the drill-down), the term's dates, the days left on
+    ``today`` and its R6 warning (``coverage_warning``), and under ``city`` the total over all
+    of them, named for ``scope``: the city for a city-wide reader, the county a county office
+    sees (whose ``docs`` hold only its own county: its total is not the city's). Without
+    ``term_no``, each jurisdiction's row is of ITS term of today (``current_term`` of its own
+    plans): a city that has adopted its next term does not hide the counties still in theirs,
+    nor their 届满 warning; each row names its ``term_no``. ``term_plans`` lists every term
+    planned in view, ``current_term_no`` the reader's term of today: what a page shows first,
+    and proposes to plan next (``term_no`` of the answer: the term asked for, else that)."""
     plans = term_plans(docs)
     current = current_term(plans, scope, today)
-    if term_no is None:
-        term_no = current
+    # without a term asked for, each jurisdiction's own term of today
+    terms = {
+        code: current_term([p for p in plans if p["jurisdiction"] == code], code, today)
+        for code in {p["jurisdiction"] for p in plans}
+        if term_no is None
+    }
     units = docs.get("unit", {})
-    inspected = inspected_units(docs, term_no) if term_no is not None else {}
+    inspected = inspected_units(docs)
     rows = []
     for plan in docs.get("term_plan", {}).values():
-        if plan["term_no"] != term_no:
-            continue
         code = plan["jurisdiction"]
+        wanted = term_no if term_no is not None else terms.get(code)
+        if plan["term_no"] != wanted:
+            continue
         planned = list(dict.fromkeys(plan["unit_ids"]))
-        done = [u for u in planned if u in inspected.get(code, set())]
+        done_set = inspected.get((code, int(plan["term_no"])), set())
+        done = [u for u in planned if u in done_set]
         days_left, warning = coverage_warning(plan.get("ends_on"), len(planned) - len(done), today)
         rows.append(
             {
                 "jurisdiction": code,
                 "name": jurisdictions.name_of(code),
                 "level": "city" if jurisdictions.is_city(code) else "county",
+                "term_no": plan["term_no"],
                 "planned": len(planned),
                 "inspected": len(done),
                 "rate": rate(len(done), len(planned)),
@@ -179,7 +190,7 @@ def coverage(docs: Docs, term_no: int | None, scope: str, today: date) -> dict[s
     planned_total = sum(r["planned"] for r in rows)
     inspected_total = sum(r["inspected"] for r in rows)
     return {
-        "term_no": term_no,
+        "term_no": term_no if term_no is not None else current,
         "current_term_no": current,
         "term_plans": plans,
         "city": {
