@@ -69,8 +69,9 @@ def lifecycle_router(
         the units not yet inspected, the term's dates, the days left and R6's warning (yellow in
         the term's last year, red once it has ended, while units are left). A county office sees
         its own county, and its ``city`` total is its county's, named so. Without ``term_no``,
-        the term of today (``current_term_no``: the term whose plan runs over today, else the
-        latest begun); ``term_plans`` lists the terms planned in view, with their dates."""
+        each jurisdiction's row is of its own term of today (the term whose plan runs over
+        today, else the latest begun; each row names its ``term_no``), and ``current_term_no``
+        is the reader's; ``term_plans`` lists the terms planned in view, with their dates."""
         pattern = _scope_pattern(principal)
         scope = linked_view_scope(principal, None) or principal.city  # the total's name
         today = local_day(ctx.now())  # R6's warning counts the days left from it
