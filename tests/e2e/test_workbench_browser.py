@@ -323,7 +323,7 @@ async def test_a_refused_action_shows_the_services_reason(wb: Workbench, browser
     alert = page.locator(".el-dialog:visible .problem")
     await alert.wait_for()
     text = await alert.inner_text()
-    assert "当前状态不允许此操作" in text and "须先报市委巡察办" in text
+    assert "须先报市委巡察办" in text and "当前状态不允许此操作" not in text  # the reason alone
     assert await page.input_value("#t-reason") == "移交审查"  # the input is kept
     await shot(page, "clue-refused")
     await page.keyboard.press("Escape")

@@ -25,7 +25,7 @@ describe("formProblem", () => {
   it("marks nothing for a refusal of the whole request", () => {
     const p = formProblem();
     p.take(new ApiError({ status: 409, detail: "本轮已结束 / the round is closed" }));
-    expect(p.message).toBe("当前状态不允许此操作：本轮已结束");
+    expect(p.message).toBe("本轮已结束");
     expect(p.fields).toEqual({});
   });
 

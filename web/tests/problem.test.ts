@@ -44,8 +44,10 @@ describe("problem details in Chinese", () => {
   it("keeps the Chinese half of a service's reason", () => {
     const detail = "该线索涉及市管干部，须先报市委巡察办后方可移交 (R12) / the clue concerns a city-managed cadre";
     expect(chinesePart(detail)).toBe("该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)");
-    expect(problemZh({ status: 409, detail }).summary).toBe(
-      "当前状态不允许此操作：该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)",
+    // a conflict: the service's reason alone (it says why; no generic line before it)
+    expect(problemZh({ status: 409, detail }).summary).toBe("该线索涉及市管干部，须先报市委巡察办后方可移交 (R12)");
+    expect(problemZh({ status: 409, detail: "单位名称已登记：市城管局 / a unit of that name exists" }).summary).toBe(
+      "单位名称已登记：市城管局",
     );
     expect(chinesePart("role department may not read the linked view")).toBeNull();
     // the slash right after a full-width bracket, as a service once wrote it

@@ -159,6 +159,9 @@ export function problemZh(problem: Problem): ProblemZh {
   }
   let summary = statusZh(problem.status);
   if (problem.status === 422) return { summary, fields }; // the fields marked red say why
+  // a conflict the service explains (a name taken, a rule of the case's state): its reason
+  // alone, as a person says it; "当前状态不允许此操作" before a taken name reads wrong
+  if (problem.status === 409 && reason) return { summary: reason, fields };
   if (reason && !reason.startsWith(summary)) summary = `${summary}：${reason}`;
   else if (reason) summary = reason; // the service said it in the same words: once
   // a detail without Chinese is not shown: the workbench speaks Chinese, and the status line
