@@ -294,6 +294,13 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     # the round's statistics count it (live, from reporting); the coverage chart shows the term
     await page.locator("#stat-talks", has_text="7").wait_for(timeout=60_000)
     assert "个别谈话7人次" in await page.inner_text("#round-summary")
+    # 结束本轮 while the group is stationed: told which unit to end first, nothing closed
+    await page.click("#round-close")
+    box = page.locator(".el-message-box", has_text="进驻未结束")
+    await box.wait_for()
+    assert UNITS[0] in await box.inner_text()
+    await box.locator("button", has_text="知道了").click()
+    assert await page.locator("#round-close").count() == 1
     await row.locator("button", has_text="结束进驻").click()
     await page.locator(".group-units tbody tr", has_text="已结束").wait_for()
     await page.click('[data-menu="planning"]')

@@ -264,9 +264,16 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     assert_problem(
         await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("county")), 404
     )
+    # 结束本轮 waits until no group is stationed: the refusal names the units still stationed
+    refused = await api.post("other", f"/rounds/{round_id}/close")
+    assert_problem(refused, 409)
+    assert "本轮尚有2个单位的进驻未结束（南城县教育局、南城县卫健委）" in refused.json()["detail"]
     ended = await api.ok("other", f"/stationings/{first['id']}/end", {"ended_on": "2026-10-27"})
     assert ended["ended_on"] == "2026-10-27"
     assert_problem(await api.post("other", f"/stationings/{first['id']}/end"), 409)
+    refused = await api.post("other", f"/rounds/{round_id}/close")
+    assert_problem(refused, 409)
+    assert "本轮尚有1个单位的进驻未结束（南城县卫健委）" in refused.json()["detail"]
     ended = await api.ok("other", f"/stationings/{given['id']}/end")  # today
     assert ended["ended_on"] is not None
 
@@ -297,6 +304,14 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     shown = (await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("other"))).json()
     assert shown["evaluations"] == {members[0]: "优秀"}
     assert len(shown["stationings"]) == 2
+    # every stationing ended: the round closes, and then no group is stationed in it
+    closed = await api.ok("other", f"/rounds/{round_id}/close")
+    assert closed["closed"] is True
+    late = await api.post(
+        "other", f"/groups/{g['id']}/stationings", {"unit_id": a, "starts_on": "2026-11-30"}
+    )
+    assert_problem(late, 409)
+    assert "巡察轮次已结束" in late.json()["detail"]
 
 
 async def test_bad_group_input_gets_a_problem_and_writes_nothing(api: Api) -> None:

@@ -191,12 +191,15 @@ def test_units_assigned_once_and_not_after_close() -> None:
     assert state.units == {u.unit_id: InspectionMode.LINKED}
     with pytest.raises(RuleViolation):
         decide_assign_units(state, rid, cmd, known)
-    for event in decide_close(state, rid):
+    # not while a group is still stationed: the refusal names the units
+    with pytest.raises(RuleViolation, match="本轮尚有2个单位的进驻未结束（市城管局、市水利局）"):
+        decide_close(state, rid, ["市城管局", "市水利局"])
+    for event in decide_close(state, rid, []):
         evolve_round(state, event)
     with pytest.raises(RuleViolation):
-        decide_close(state, rid)
+        decide_close(state, rid, [])
     with pytest.raises(NotFoundError):
-        decide_close(Round(), uuid4())
+        decide_close(Round(), uuid4(), [])
 
 
 def test_county_linkage_plan_hangs_under_its_citys_plan() -> None:

@@ -97,6 +97,7 @@ def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
         unit_table=units,
         round_table=rounds,
         linkage_table=linkage,
+        group_table=group_tables.SqlGroups(ctx.pool),
     )
 
 

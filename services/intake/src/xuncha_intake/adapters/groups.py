@@ -230,6 +230,16 @@ class SqlGroups(PoolRepository):
             for r in rows
         ]
 
+    async def open_stationings(self, conn: Any, round_id: UUID) -> list[UUID]:
+        """The units of the round where a group is stationed and has not ended it."""
+        async with self._conn(conn) as c:
+            rows = await c.fetch(
+                "SELECT unit_id FROM stationing_view WHERE round_id = $1 AND ended_on IS NULL "
+                "ORDER BY starts_on, unit_id",
+                round_id,
+            )
+        return [r["unit_id"] for r in rows]
+
     async def group_of_stationing(self, stationing_id: UUID) -> UUID | None:
         async with self._conn(None) as c:
             group_id: UUID | None = await c.fetchval(

@@ -208,8 +208,17 @@ def decide_authorise(state: Round, round_id: UUID, cmd: AuthoriseRound) -> list[
     return [RoundAuthorised(round_id=round_id, authorising_jurisdiction=code)]
 
 
-def decide_close(state: Round, round_id: UUID) -> list[EventPayload]:
+def decide_close(state: Round, round_id: UUID, still_stationed: list[str]) -> list[EventPayload]:
+    """结束本轮 once no group is stationed any more: ``still_stationed`` names the units whose
+    stationing has not ended (a round closed with a group still at a unit would leave its
+    stationing, its R15 cadence and 边巡边改 without a round)."""
     _open_round(state, round_id)
+    if still_stationed:
+        listed = "、".join(still_stationed[:5]) + ("等" if len(still_stationed) > 5 else "")
+        raise RuleViolation(
+            f"本轮尚有{len(still_stationed)}个单位的进驻未结束（{listed}），请先结束进驻 / "
+            f"{len(still_stationed)} stationing(s) of round {round_id} have not ended"
+        )
     return [RoundClosed(round_id=round_id)]
 
 

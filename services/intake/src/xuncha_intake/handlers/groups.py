@@ -103,7 +103,6 @@ class GroupHandlers:
         """Station the group at ``unit_id`` from ``starts_on``; without ``ends_on`` the end is
         rule R14's (15 working days on the calendar). Returns the group and the stationing id."""
         group = await self.inspection_groups.load(group_id)
-        rnd = await self.rounds.load(group.round_id) if group.round_id else Round()
         stationing_id = uuid7()
         if ends_on is None:
             term = self.stationing_term(starts_on)
@@ -118,9 +117,16 @@ class GroupHandlers:
             )
         else:
             cmd = groups.StationGroup(unit_id, starts_on, ends_on, stationing_id)
-        state = await self.inspection_groups.execute(
-            group_id, lambda s: groups.decide_station(s, group_id, cmd, rnd), meta
-        )
+        async with self.inspection_groups.transaction() as conn:
+            rnd = Round()
+            if group.round_id:
+                # the round is read once no one may close it before this commits (结束本轮
+                # takes the same lock, and refuses while a group is stationed)
+                await self.group_table.lock_round(conn, group.round_id)
+                rnd = await self.rounds.load(group.round_id)
+            state = await self.inspection_groups.execute(
+                group_id, lambda s: groups.decide_station(s, group_id, cmd, rnd), meta, conn=conn
+            )
         return state, stationing_id
 
     async def group_of_stationing(self, stationing_id: UUID) -> groups.Group:

@@ -10,6 +10,7 @@ from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.ids import uuid7
 
+from xuncha_intake.adapters.groups import SqlGroups
 from xuncha_intake.adapters.planning import SqlLinkagePlans, SqlRounds, SqlUnits
 from xuncha_intake.domain import planning
 from xuncha_intake.domain.linkage import (
@@ -43,6 +44,7 @@ class PlanningHandlers:
     unit_table: SqlUnits
     round_table: SqlRounds
     linkage_table: SqlLinkagePlans
+    group_table: SqlGroups
 
     async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
         return await self.units.execute(
@@ -118,4 +120,12 @@ class PlanningHandlers:
         )
 
     async def close_round(self, round_id: UUID, meta: Meta) -> Round:
-        return await self.rounds.execute(round_id, lambda s: decide_close(s, round_id), meta)
+        async with self.rounds.transaction() as conn:
+            # no group is stationed in the round meanwhile (a stationing takes the same lock)
+            await self.group_table.lock_round(conn, round_id)
+            open_units = await self.group_table.open_stationings(conn, round_id)
+            facts = await self.unit_table.facts(open_units)
+            names = [facts[u].name if u in facts else str(u) for u in open_units]
+            return await self.rounds.execute(
+                round_id, lambda s: decide_close(s, round_id, names), meta, conn=conn
+            )
