@@ -212,6 +212,16 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     assert "请补全标红的字段" in await page.inner_text("#group-form")
     assert await page.locator("#round-units tbody tr").count() == 0
 
+    # a unit outside the term plan is marked, and asked about before it is assigned (R6)
+    await choose_many(page, "a-units", (HOME,))
+    assert HOME in await page.inner_text("#a-outside")
+    await page.click("#a-submit")
+    box = page.locator(".el-message-box", has_text="规划外单位")
+    await box.wait_for()
+    await box.locator("button", has_text="取消").click()
+    await page.locator(".el-select:has(#a-units) .el-tag__close").click()
+    await page.locator("#a-outside").wait_for(state="detached")
+    assert await page.locator("#round-units tbody tr").count() == 0
     await choose_many(page, "a-units", UNITS)
     await page.click("#a-submit")
     await page.locator("#round-units tbody tr").nth(2).wait_for()

@@ -171,6 +171,28 @@ async def test_term_plan_and_its_refusals(api: Api) -> None:
     assert_problem(await api.post("county", "/term-plans", base), 409)
     assert await api.events() == before + 1
 
+    # listed with its units to those who see its county, filtered by term
+    async def listed(who: str, query: str) -> list[dict[str, object]]:
+        got = await api.client.get(f"/api/v1/term-plans{query}", headers=api.auth(who))
+        assert got.status_code == 200, got.text
+        plans: list[dict[str, object]] = got.json()
+        return plans
+
+    [plan] = await listed("county", "?term_no=13")
+    assert (plan["jurisdiction"], plan["unit_ids"]) == (LINCHUAN, units)
+    assert await listed("county", "?term_no=12") == []
+    assert [
+        p["jurisdiction"] for p in await listed("city", f"?jurisdiction={LINCHUAN}&term_no=13")
+    ] == [LINCHUAN]
+    # another county's plan is not in its view
+    assert all(p["jurisdiction"] == NANCHENG for p in await listed("other", "?term_no=13"))
+    assert_problem(
+        await api.client.get(
+            f"/api/v1/term-plans?jurisdiction={LINCHUAN}", headers=api.auth("other")
+        ),
+        403,
+    )
+
 
 async def test_rounds_planned_unique_per_term_with_units_and_close(api: Api) -> None:
     units = [await api.unit("county", LINCHUAN, f"临川区轮次单位{i}") for i in range(4)]

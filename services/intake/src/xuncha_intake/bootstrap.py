@@ -89,15 +89,17 @@ def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
     units = planning_tables.SqlUnits(ctx.pool)
     rounds = planning_tables.SqlRounds(ctx.pool)
     linkage = planning_tables.SqlLinkagePlans(ctx.pool)
+    term_plans = planning_tables.SqlTermPlans(ctx.pool)
     return PlanningHandlers(
         units=ctx.aggregates(planning.UNIT, units),
-        term_plans=ctx.aggregates(planning.TERM_PLAN, planning_tables.SqlTermPlans(ctx.pool)),
+        term_plans=ctx.aggregates(planning.TERM_PLAN, term_plans),
         linkage_plans=ctx.aggregates(LINKAGE_PLAN, linkage),
         rounds=ctx.aggregates(ROUND, rounds),
         unit_table=units,
         round_table=rounds,
         linkage_table=linkage,
         group_table=group_tables.SqlGroups(ctx.pool),
+        term_plan_table=term_plans,
     )
 
 

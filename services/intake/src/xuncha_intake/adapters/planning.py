@@ -160,6 +160,30 @@ class SqlTermPlans(PoolRepository):
                 state.version,
             )
 
+    async def list(self, jurisdiction_like: str, term_no: int | None) -> builtins.list[TermPlan]:
+        """The term plans of ``jurisdiction_like`` (of term ``term_no``, if given), by term and
+        jurisdiction."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT term_plan_id, jurisdiction, term_no, starts_on, ends_on, unit_ids, "
+                "version FROM term_plan_view WHERE jurisdiction LIKE $1 "
+                "AND ($2::int IS NULL OR term_no = $2) ORDER BY term_no, jurisdiction",
+                jurisdiction_like,
+                term_no,
+            )
+        return [
+            TermPlan(
+                term_plan_id=r["term_plan_id"],
+                jurisdiction=r["jurisdiction"],
+                term_no=r["term_no"],
+                starts_on=r["starts_on"],
+                ends_on=r["ends_on"],
+                unit_ids=list(r["unit_ids"]),
+                version=r["version"],
+            )
+            for r in rows
+        ]
+
 
 class SqlLinkagePlans(PoolRepository):
     async def upsert(self, conn: Any, state: LinkagePlan) -> None:

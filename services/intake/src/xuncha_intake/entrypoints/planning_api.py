@@ -5,6 +5,7 @@
 | POST | ``/api/v1/units`` | city/county office (own jurisdiction) |
 | GET | ``/api/v1/units?jurisdiction=`` | offices, auditor (what they may see) |
 | POST | ``/api/v1/term-plans`` | city/county office |
+| GET | ``/api/v1/term-plans?jurisdiction=&term_no=`` | offices, auditor (what they may see) |
 | POST | ``/api/v1/linkage-plans`` | city/county office |
 | POST | ``/api/v1/rounds`` | city/county office (the city also for its counties) |
 | GET | ``/api/v1/rounds?jurisdiction=&term_no=``, ``/api/v1/rounds/{id}`` | offices, auditor |
@@ -96,6 +97,20 @@ class TermPlanOut(BaseModel):
     starts_on: date
     ends_on: date
     unit_ids: list[UUID]
+
+    @classmethod
+    def of(cls, plan: planning.TermPlan) -> TermPlanOut:
+        assert plan.term_plan_id
+        assert plan.starts_on
+        assert plan.ends_on
+        return cls(
+            id=plan.term_plan_id,
+            jurisdiction=plan.jurisdiction,
+            term_no=plan.term_no,
+            starts_on=plan.starts_on,
+            ends_on=plan.ends_on,
+            unit_ids=plan.unit_ids,
+        )
 
 
 class LinkagePlanIn(_In):
@@ -307,17 +322,21 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
         )
         with domain_errors():
             plan = await handlers.adopt_term_plan(cmd, request_meta(request, principal))
-        assert plan.term_plan_id
-        assert plan.starts_on
-        assert plan.ends_on
-        return TermPlanOut(
-            id=plan.term_plan_id,
-            jurisdiction=plan.jurisdiction,
-            term_no=plan.term_no,
-            starts_on=plan.starts_on,
-            ends_on=plan.ends_on,
-            unit_ids=plan.unit_ids,
-        )
+        return TermPlanOut.of(plan)
+
+    @router.get("/term-plans", response_model=list[TermPlanOut])
+    async def list_term_plans(
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+        term_no: Annotated[int | None, Query(ge=1, le=99)] = None,
+        principal: Principal = Depends(reader),
+    ) -> list[TermPlanOut]:
+        """The term plans the caller may see (of ``jurisdiction`` and ``term_no``, if given),
+        with their units: what 巡察轮次 marks a unit outside the plan by (R6)."""
+        if jurisdiction is not None:
+            known_jurisdiction(jurisdiction)
+            ensure_jurisdiction(principal, jurisdiction)
+        pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
+        return [TermPlanOut.of(p) for p in await handlers.term_plan_table.list(pattern, term_no)]
 
     @router.post("/linkage-plans", status_code=201, response_model=LinkagePlanOut)
     async def issue_linkage_plan(

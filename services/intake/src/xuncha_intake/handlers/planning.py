@@ -11,7 +11,7 @@ from xuncha_shared.domain.commands import Meta
 from xuncha_shared.ids import uuid7
 
 from xuncha_intake.adapters.groups import SqlGroups
-from xuncha_intake.adapters.planning import SqlLinkagePlans, SqlRounds, SqlUnits
+from xuncha_intake.adapters.planning import SqlLinkagePlans, SqlRounds, SqlTermPlans, SqlUnits
 from xuncha_intake.domain import planning
 from xuncha_intake.domain.linkage import (
     IssueLinkagePlan,
@@ -45,6 +45,7 @@ class PlanningHandlers:
     round_table: SqlRounds
     linkage_table: SqlLinkagePlans
     group_table: SqlGroups
+    term_plan_table: SqlTermPlans
 
     async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
         return await self.units.execute(
