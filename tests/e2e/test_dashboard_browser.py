@@ -328,6 +328,8 @@ async def _record_revisit_findings(page: Any, running: Running, tokens: dict[str
     # nothing ticked nor typed: said beside the fields, nothing sent
     await page.click("#rv-findings-submit")
     await page.get_by_text("请至少勾选一个检查的问题").first.wait_for()
+    assert await page.locator("#rv-findings-dialog", has_text="请至少勾选").count() == 1
+    assert (await page.inner_text("#rv-findings-dialog")).count("请至少勾选一个检查的问题") == 1
 
     def box(row: Any, column: str) -> Any:  # named by the column and the description
         return row.get_by_role("checkbox", name=re.compile(f"^{column} .+"))

@@ -51,8 +51,8 @@ export function findingsBody(choice: FindingsChoice): FindingsBody {
  *  one new problem), by field; empty when the findings may be sent. */
 export function findingsProblems(body: FindingsBody): Record<string, string> {
   if (body.checked_issue_ids.length || body.new_problems.length) return {};
-  const msg = "请至少勾选一个检查的问题，或填写新发现的问题";
-  return { checked_issue_ids: msg, new_problems: msg };
+  // both fields marked, the reason said once: the second says what it takes instead
+  return { checked_issue_ids: "请至少勾选一个检查的问题，或填写新发现的问题", new_problems: "或在此填写新发现的问题（每行一项）" };
 }
 
 /** The first message the service gave for `field` or one of its items ("new_problems.2"). */

@@ -47,6 +47,7 @@ describe("回头看 登记发现", () => {
     const marked = findingsProblems(empty);
     expect(marked.checked_issue_ids).toContain("请至少勾选");
     expect(marked.new_problems).toBeTruthy();
+    expect(marked.new_problems).not.toBe(marked.checked_issue_ids); // the reason said once
     expect(findingsProblems(findingsBody({ ...fresh(), text: "新问题" }))).toEqual({});
   });
 
