@@ -16,6 +16,7 @@ Screenshots go to test-artifacts/workbench/.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 import uuid
@@ -25,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from xuncha_shared.auth import tokens as auth
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.domain.principals import Principal, Role
@@ -588,6 +590,13 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     await found.get_by_role("button", name="查看历史 财务报销审核不严").click()
     await page.locator("#history-timeline", has_text="反馈问题").wait_for()
     assert await page.input_value("#h-stream") == issue_id
+    # the case's history to file, as a workbook: one row per event
+    async with page.expect_download() as download:
+        await page.click("#h-export")
+    book = load_workbook(io.BytesIO((await (await download.value).path()).read_bytes()))
+    assert (await download.value).suggested_filename == f"案件历史-{issue_id}.xlsx"
+    events = list(book["事件"].iter_rows(min_row=2, values_only=True))
+    assert len(events) == 2 and any("财务报销审核不严" in str(row) for row in events)
     await page.click('[data-menu="audit"]')
     await page.get_by_role("tab", name="完整性核验").click()
     await page.click("#verify-button")
@@ -608,6 +617,11 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert first.endswith("（合计）"), first
     headers = await page.locator("#replay-table thead th").all_inner_texts()
     assert "自报完成" in headers and "核实销号" in headers and "整改完成" not in headers
+    async with page.expect_download(timeout=120_000) as download:
+        await page.click("#rp-export")
+    book = load_workbook(io.BytesIO((await (await download.value).path()).read_bytes()))
+    rows = list(book["上下联动总览"].iter_rows(min_row=2, values_only=True))
+    assert str(rows[0][0]).endswith("（合计）"), rows
     await shot(page, "audit-replay")
     assert s.errors == []
 

@@ -74,6 +74,7 @@ INFORMANT = InformantIdentity(
 ENDPOINTS = (
     "/api/v1/audit/verify?kafka=false",
     "/api/v1/audit/history/some-stream",
+    "/api/v1/audit/exports/history.xlsx?stream_id=some-stream",
     "/api/v1/audit/checkpoints",
     "/api/v1/audit/identity-reads",
 )
@@ -453,6 +454,39 @@ async def test_history_of_a_real_stream(env: Env):
     assert own[0]["payload"]["informant"] == "举报人信息已加密"
     assert pet.informant.ciphertext not in resp.text
     assert any("informant_keys" in note for note in doc["notes"]), doc["notes"]
+
+
+async def test_history_as_a_workbook(env: Env):
+    """案件历史.xlsx: each event a row with its fields in Chinese, nothing of the informant; the
+    same 404 for another jurisdiction's case."""
+    import io
+
+    from openpyxl import load_workbook
+
+    pet = env.case["petition"]
+    resp = await env.get("/api/v1/audit/exports/history.xlsx", stream_id=str(pet.petition_id))
+    assert resp.status_code == 200, resp.text
+    assert "attachment" in resp.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(resp.content))
+    assert book.sheetnames[:2] == ["汇总", "事件"]
+    summary = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert summary["案件编号"] == str(pet.petition_id)
+    assert (summary["本案事件"], summary["关联事件"]) == (2, 1)
+    rows = list(book["事件"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("序号", "时间（北京时间）", "本案/关联", "事件")
+    assert sorted(r[2] for r in rows[1:]) == ["关联", "本案", "本案"]
+    [linked] = [r for r in rows[1:] if r[2] == "关联"]
+    assert linked[12] == 1  # the clue was caused by event 1, the petition
+    text = "".join(str(cell) for row in rows for cell in row if cell is not None)
+    assert "举报人信息已加密" in text
+    assert pet.informant.ciphertext not in text and INFORMANT.name not in text
+    assert "身份查阅" in book.sheetnames  # the custodian's read of this petition
+    _problem(
+        await env.get(
+            "/api/v1/audit/exports/history.xlsx", "county_auditor", stream_id=str(pet.petition_id)
+        ),
+        404,
+    )
 
 
 async def test_history_of_an_unknown_stream_is_404(env: Env):

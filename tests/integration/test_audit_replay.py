@@ -706,3 +706,29 @@ async def test_a_county_auditor_replays_its_county_only(stack: Replayed) -> None
     for params in ({"jurisdiction": NANCHENG}, {"jurisdiction": CITY}):
         resp = await get(stack, path, "lc-auditor", as_of=now, **params)
         assert resp.status_code == 403, (params, resp.text)
+        xlsx = "/api/v1/audit/exports/replay.xlsx"
+        resp = await get(stack, xlsx, "lc-auditor", as_of=now, **params)
+        assert resp.status_code == 403, (params, resp.text)
+
+    # the same as a workbook to file: its county's row only, labelled as 总览 labels it
+    import io
+
+    from openpyxl import load_workbook
+
+    resp = await get(stack, "/api/v1/audit/exports/replay.xlsx", "lc-auditor", as_of=now)
+    assert resp.status_code == 200, resp.text
+    book = load_workbook(io.BytesIO(resp.content))
+    assert book.sheetnames == ["汇总", "上下联动总览"]
+    header, *rows = book["上下联动总览"].iter_rows(values_only=True)
+    assert header[:3] == ("地区", "信访举报受理", "线索登记")
+    assert [r[0] for r in rows] == [doc["row"]["name"]]
+    assert rows[0][1:3] == (doc["row"]["petitions_received"], doc["row"]["clues_registered"])
+    city = await get(stack, "/api/v1/audit/exports/replay.xlsx", "auditor", as_of=now)
+    assert city.status_code == 200, city.text
+    names = [
+        r[0]
+        for r in load_workbook(io.BytesIO(city.content))["上下联动总览"].iter_rows(
+            min_row=2, values_only=True
+        )
+    ]
+    assert names[0].endswith("（合计）") and "临川区" in names

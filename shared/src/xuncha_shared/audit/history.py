@@ -263,6 +263,57 @@ def _identity_read_lines(story: Story) -> list[str]:
     return lines
 
 
+def payload_details(payload: dict[str, Any]) -> str:
+    """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order."""
+    return "；".join(
+        f"{label}：{_show_value(name, payload[name])}"
+        for name, label in FIELD_LABELS_ZH.items()
+        if payload.get(name) not in (None, "", [])
+    )
+
+
+def payload_reasons(payload: dict[str, Any]) -> str:
+    """Why it happened, as the payload says (its reason and note fields)."""
+    return "；".join(str(payload[name]) for name in REASON_FIELDS if payload.get(name))
+
+
+#: the columns of a case history's sheet (``story_rows``)
+STORY_HEADERS: tuple[str, ...] = (
+    "序号", "时间（北京时间）", "本案/关联", "事件", "服务", "操作人", "辖区",
+    "事件流", "版本", "全局位置", "内容", "原因", "起因（序号）", "事件编号", "事件类型",
+)  # fmt: skip
+
+
+def story_rows(story: Story) -> list[list[Any]]:
+    """The story as the rows of a sheet (``STORY_HEADERS``): what ``story_lines`` says of each
+    event, a column each, payloads redacted."""
+    index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
+    rows: list[list[Any]] = []
+    for i, item in enumerate(story.events, 1):
+        e = item.envelope
+        payload = redact(e.payload, story.erased_persons)
+        rows.append(
+            [
+                i,
+                local_time(e.recorded_at),
+                "本案" if item.in_stream else "关联",
+                event_name_zh(e.event_type),
+                item.service,
+                actor_name_zh(e.actor.principal_id, e.actor.role),
+                f"{name_of(e.jurisdiction.strip())}({e.jurisdiction.strip()})",
+                f"{STREAM_TYPES_ZH.get(e.stream_type, e.stream_type)} {e.stream_id}",
+                e.stream_version,
+                e.global_position,
+                payload_details(payload),
+                payload_reasons(payload),
+                index.get(e.causation_id) if e.causation_id else None,
+                str(e.event_id),
+                e.event_type,
+            ]
+        )
+    return rows
+
+
 def story_lines(story: Story) -> list[str]:
     """The story as readable lines (Chinese labels, Beijing time)."""
     index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
@@ -288,16 +339,10 @@ def story_lines(story: Story) -> list[str]:
             f" · 辖区：{name_of(e.jurisdiction)}({e.jurisdiction})"
         )
         payload = redact(e.payload, story.erased_persons)
-        details = [
-            f"{label}：{_show_value(name, payload[name])}"
-            for name, label in FIELD_LABELS_ZH.items()
-            if payload.get(name) not in (None, "", [])
-        ]
-        if details:
-            lines.append("      内容：" + "；".join(details))
-        reasons = [str(payload[name]) for name in REASON_FIELDS if payload.get(name)]
-        if reasons:
-            lines.append("      原因：" + "；".join(reasons))
+        if details := payload_details(payload):
+            lines.append("      内容：" + details)
+        if reasons := payload_reasons(payload):
+            lines.append("      原因：" + reasons)
         if e.causation_id is not None:
             cause = index.get(e.causation_id)
             if cause is not None:

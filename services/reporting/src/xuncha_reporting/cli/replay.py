@@ -22,16 +22,10 @@ from xuncha_shared.cli.common import (
 )
 from xuncha_shared.domain.jurisdictions import is_known
 
+from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH
+
 #: Columns of the linked view as the workbench's 总览 labels them (web/src/views/OverviewPage.vue).
-_LINKED_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("petitions_received", "信访举报受理"),
-    ("clues_registered", "线索登记"),
-    ("clues_transferred", "线索移交"),
-    ("clues_escalated", "线索上报市委巡察办"),
-    ("issues_fed_back", "反馈问题"),
-    ("rectification_reports", "整改报告"),
-    ("issues_completed", "已完成整改"),
-)
+_LINKED_COLUMNS = LINKED_COLUMNS_ZH
 
 
 def _beijing(value: Any) -> str:

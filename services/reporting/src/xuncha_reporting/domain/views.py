@@ -27,6 +27,20 @@ _TAKEN_BACK = {
 ROW_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m not in _TAKEN_BACK.values())
 
 
+#: the linked view's figures as the workbench's 总览 and the time replay label them (the CLI's
+#: replay table and the auditor's replay workbook)
+LINKED_COLUMNS_ZH: tuple[tuple[str, str], ...] = (
+    ("petitions_received", "信访举报受理"),
+    ("clues_registered", "线索登记"),
+    ("clues_transferred", "线索移交"),
+    ("clues_escalated", "线索上报市委巡察办"),
+    ("issues_fed_back", "反馈问题"),
+    ("rectification_reports", "整改报告"),
+    ("issues_completed", "自报完成"),
+    ("issues_closed_out", "核实销号"),
+)
+
+
 def completion_rate(completed: int, fed_back: int) -> float | None:
     """A rate of issues fed back, 4 decimals; None without issues: 整改完成率 with verified
     close-outs, 自报完成率 with self-declared completions."""

@@ -8,6 +8,8 @@ auditors").
 | GET | ``/api/v1/audit/checkpoints`` | every service's signed checkpoints, each verified |
 | GET | ``/api/v1/audit/identity-reads[?since=&jurisdiction=&limit=]`` | identity reads |
 | GET | ``/api/v1/audit/replay?as_of=[&jurisdiction=&unit=]`` | ``xuncha audit replay --json`` |
+| GET | ``/api/v1/audit/exports/history.xlsx?stream_id=`` | one case's story as a workbook |
+| GET | ``/api/v1/audit/exports/replay.xlsx?as_of=[&jurisdiction=]`` | the replay as a workbook |
 
 Only the ``auditor`` role: 401 without a valid bearer token, 403 for every other role. Every
 route is limited to the auditor's jurisdiction (a city auditor sees its city and counties): a

@@ -1,19 +1,27 @@
 """``/api/v1/audit/history/{stream_id}`` and ``/api/v1/audit/replay``: the history retold, as
 one case's story (``xuncha audit history``) or as the reporting views stood at a past moment
-(``xuncha audit replay``)."""
+(``xuncha audit replay``); each also as a workbook an auditor files
+(``/api/v1/audit/exports/history.xlsx``, ``/api/v1/audit/exports/replay.xlsx``)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic_core import to_jsonable_python
 from xuncha_shared.audit.history import (
+    STORY_HEADERS,
+    Story,
     StreamNotFoundError,
+    actor_name_zh,
     build_story,
+    identity_reads,
+    local_time,
     story_document,
+    story_rows,
 )
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency, ensure_jurisdiction
@@ -21,7 +29,10 @@ from xuncha_shared.http.problems import invalid, not_found
 from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
+from xuncha_reporting.adapters.workbooks import workbook
+from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
+from xuncha_reporting.entrypoints.downloads import download
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay_document
 
 
@@ -36,15 +47,8 @@ def history_router(
     settings = ctx.settings
     router = APIRouter()
 
-    @router.get("/history/{stream_id}")
-    async def history(
-        stream_id: str = Path(min_length=1, max_length=200, description="the stream (case) id"),
-        principal: Principal = Depends(auditor),
-    ) -> dict[str, Any]:
-        """``xuncha audit history STREAM_ID --json``: the case's events and every linked event of
-        every service, in order, payloads redacted (informant data only as a notice). 404 when
-        no service has the stream, or when it belongs to another jurisdiction (the same answer);
-        linked events of other jurisdictions are left out."""
+    async def visible_story(stream_id: str, principal: Principal) -> Story:
+        """The case's story as ``principal`` may see it (see ``history``)."""
         try:
             with unavailable(settings):
                 await pools.open_all()  # else an unreachable database looks like "not found"
@@ -60,7 +64,57 @@ def history_router(
         story.events = [
             e for e in story.events if principal.can_access(e.envelope.jurisdiction.strip())
         ]
-        return story_document(story)
+        return story
+
+    @router.get("/history/{stream_id}")
+    async def history(
+        stream_id: str = Path(min_length=1, max_length=200, description="the stream (case) id"),
+        principal: Principal = Depends(auditor),
+    ) -> dict[str, Any]:
+        """``xuncha audit history STREAM_ID --json``: the case's events and every linked event of
+        every service, in order, payloads redacted (informant data only as a notice). 404 when
+        no service has the stream, or when it belongs to another jurisdiction (the same answer);
+        linked events of other jurisdictions are left out."""
+        return story_document(await visible_story(stream_id, principal))
+
+    @router.get("/exports/history.xlsx", response_class=Response)
+    async def history_xlsx(
+        stream_id: str = Query(min_length=1, max_length=200, description="the stream (case) id"),
+        principal: Principal = Depends(auditor),
+    ) -> Response:
+        """案件历史.xlsx: the story of ``/history/{stream_id}`` as a workbook (汇总, 事件 one row
+        per event with its fields in Chinese, 身份查阅 when any), payloads redacted; the same
+        404s."""
+        story = await visible_story(stream_id, principal)
+        own = sum(e.in_stream for e in story.events)
+        summary = (
+            ("项目", "内容"),
+            [
+                ("案件编号", story.stream_id),
+                ("本案事件", own),
+                ("关联事件", len(story.events) - own),
+                ("关联编号（correlation）", "、".join(str(c) for c in story.correlation_ids)),
+                ("导出时间（北京时间）", local_time(datetime.now(UTC))),
+                ("说明", "由各服务的事件记录重述；举报人信息已隐去"),
+                *(("注", note) for note in story.notes),
+            ],
+        )
+        sheets: list[tuple[str, Sequence[str], Sequence[Sequence[Any]]]] = [
+            ("事件", STORY_HEADERS, story_rows(story))
+        ]
+        reads = identity_reads(story)
+        if reads:
+            rows = [
+                (
+                    i,
+                    local_time(item.envelope.occurred_at),
+                    actor_name_zh(item.envelope.actor.principal_id, item.envelope.actor.role),
+                    item.envelope.payload.get("reason"),
+                )
+                for i, item in reads
+            ]
+            sheets.append(("身份查阅", ("序号", "时间（北京时间）", "查阅人", "查阅目的"), rows))
+        return download(workbook(summary, sheets), f"案件历史-{story.stream_id}.xlsx")
 
     replay_lock = asyncio.Lock()
 
@@ -85,6 +139,15 @@ def history_router(
         row, with ``unit`` (needs ``jurisdiction``) its rectification ledger. The history is
         read as the read-only auditor role; nothing live is written, nothing is published.
         404 when the unit had no issue at that moment. A county auditor sees its county only."""
+        result: dict[str, Any] = to_jsonable_python(
+            await replayed(as_of, jurisdiction, unit, principal)
+        )
+        return result
+
+    async def replayed(
+        as_of: str, jurisdiction: str | None, unit: str | None, principal: Principal
+    ) -> dict[str, Any]:
+        """The replay's document as ``principal`` may see it (see ``replay``)."""
         try:
             moment = parse_as_of(as_of, datetime.now(UTC))
         except AsOfError as exc:
@@ -117,7 +180,44 @@ def history_router(
             # city-wide counts and event ids of the replay itself
             for key in ("linked", "services", "applied", "changed", "skipped"):
                 document.pop(key, None)
-        result: dict[str, Any] = to_jsonable_python(document)
-        return result
+        return document
+
+    @router.get("/exports/replay.xlsx", response_class=Response)
+    async def replay_xlsx(
+        as_of: str = Query(..., max_length=64, description="as for /replay"),
+        jurisdiction: str | None = Query(None, pattern=r"^\d{6}$"),
+        principal: Principal = Depends(auditor),
+    ) -> Response:
+        """时间回溯.xlsx: the linked view as it stood at ``as_of`` (as ``/replay``: a county
+        auditor's own county only), one row per area, the figures labelled as 总览 labels them."""
+        document = await replayed(as_of, jurisdiction, None, principal)
+        headers = ("地区", *(label for _, label in LINKED_COLUMNS_ZH))
+
+        def row(name: str, figures: dict[str, Any]) -> list[Any]:
+            return [name, *(figures.get(key) for key, _ in LINKED_COLUMNS_ZH)]
+
+        rows: list[list[Any]] = []
+        linked = document.get("linked")
+        if linked:
+            city = linked["city"]
+            rows.append(row(f"{city['name']}（合计）", city))
+            if city.get("own"):
+                rows.append(row("市本级", city["own"]))
+            rows.extend(row(c["name"], c) for c in linked["counties"])
+        elif document.get("row"):
+            rows.append(row(document["row"].get("name", jurisdiction or ""), document["row"]))
+        moment = document["as_of"]
+        summary = (
+            ("项目", "内容"),
+            [
+                ("回溯时刻（北京时间）", local_time(moment)),
+                ("说明", "由该时刻之前记录的全部事件重新计算，不改变现有数据"),
+                ("导出时间（北京时间）", local_time(datetime.now(UTC))),
+            ],
+        )
+        stamp = local_time(moment).replace(":", "").replace(" ", "-")
+        return download(
+            workbook(summary, [("上下联动总览", headers, rows)]), f"时间回溯-{stamp}.xlsx"
+        )
 
     return router

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -30,22 +29,12 @@ from xuncha_reporting.domain import board as b
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.rectification_docs import BOARD_KINDS
+from xuncha_reporting.entrypoints.downloads import download
 
 _WARNINGS = WarningPolicy.from_env()
 
 JURISDICTION = Query(default=None, pattern=r"^\d{6}$", description="a county or the city itself")
 ROUND = Query(default=None, description="one round only (intake's round id)")
-
-
-def _download(content: bytes, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
-            "Cache-Control": "private, no-store",
-        },
-    )
 
 
 def board_router(
@@ -102,7 +91,7 @@ def board_router(
             (doc["summary"]["headers"], doc["summary"]["rows"]),
             [(u["sheet"], doc["headers"], u["rows"]) for u in doc["units"]],
         )
-        return _download(content, f"整改台账-{jurisdiction or principal.jurisdiction}.xlsx")
+        return download(content, f"整改台账-{jurisdiction or principal.jurisdiction}.xlsx")
 
     @router.get(
         "/exports/board.xlsx",
@@ -124,6 +113,6 @@ def board_router(
                 for u, name in zip(units, b.sheet_names(units), strict=True)
             ],
         )
-        return _download(content, f"挂图作战-{jurisdiction or principal.jurisdiction}.xlsx")
+        return download(content, f"挂图作战-{jurisdiction or principal.jurisdiction}.xlsx")
 
     return router
