@@ -311,8 +311,8 @@ async def test_events_never_hold_the_plaintext_and_history_shows_who_looked(
         "custodian-lc（举报人信息保管员）",
         f"原因：{REASON}",
         "原因：复核举报人身份",
-        "查阅结果：已披露给查阅人",
-        "查阅结果：密钥已销毁，未能查阅",
+        "结果：已披露给查阅人",
+        "结果：密钥已销毁，未能查阅",
         "举报人身份查阅记录（谁看过）：共 3 次",
         "举报人信息已加密（密钥已销毁）",
     ):

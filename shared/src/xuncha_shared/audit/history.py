@@ -27,6 +27,7 @@ from xuncha_shared.audit.export import SHANGHAI
 from xuncha_shared.contracts.names_zh import (
     FIELD_LABELS_ZH,
     REASON_FIELDS,
+    SERVICE_NAMES_ZH,
     STREAM_TYPES_ZH,
     VALUE_LABELS_ZH,
     event_name_zh,
@@ -298,7 +299,7 @@ def story_rows(story: Story) -> list[list[Any]]:
                 local_time(e.recorded_at),
                 "本案" if item.in_stream else "关联",
                 event_name_zh(e.event_type),
-                item.service,
+                SERVICE_NAMES_ZH.get(item.service, item.service),
                 actor_name_zh(e.actor.principal_id, e.actor.role),
                 f"{name_of(e.jurisdiction.strip())}({e.jurisdiction.strip()})",
                 f"{STREAM_TYPES_ZH.get(e.stream_type, e.stream_type)} {e.stream_id}",

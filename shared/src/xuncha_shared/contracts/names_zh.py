@@ -129,7 +129,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "round_id": "巡察轮次",
     "informant": "举报人",
     "person_id": "举报人编号",
-    "outcome": "查阅结果",
+    "outcome": "结果",  # of an identity read (已披露…) and of a verification (核实通过…)
     "legal_basis": "法律依据",
     "colour": "预警颜色",
     "previous_due_date": "原期限",
@@ -210,6 +210,14 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "leader_report": "主要负责人组织落实情况报告",
     "due_on": "完成时限",
     "attempt": "第几次整改（核实退回或回头看重新整改后加一）",
+}
+
+#: the four services, as the auditors' pages name them (web/src/labels.ts ``SERVICES``)
+SERVICE_NAMES_ZH: dict[str, str] = {
+    "intake": "受理（信访、巡察组）",
+    "clues": "问题线索",
+    "rectification": "反馈与整改",
+    "reporting": "统计与共享",
 }
 
 #: payload fields that say why something happened
