@@ -29,7 +29,7 @@ from xuncha_shared.http.problems import invalid, not_found
 from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
-from xuncha_reporting.adapters.workbooks import workbook
+from xuncha_reporting.adapters.workbooks import XLSX, workbook
 from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 from xuncha_reporting.entrypoints.downloads import download
@@ -77,7 +77,14 @@ def history_router(
         linked events of other jurisdictions are left out."""
         return story_document(await visible_story(stream_id, principal))
 
-    @router.get("/exports/history.xlsx", response_class=Response)
+    @router.get(
+        "/exports/history.xlsx",
+        response_class=Response,
+        responses={
+            200: {"content": {XLSX: {}}},
+            404: {"description": "no service has the case, or it is another jurisdiction's"},
+        },
+    )
     async def history_xlsx(
         stream_id: str = Query(min_length=1, max_length=200, description="the stream (case) id"),
         principal: Principal = Depends(auditor),
@@ -118,7 +125,7 @@ def history_router(
 
     replay_lock = asyncio.Lock()
 
-    @router.get("/replay")
+    @router.get("/replay", responses={404: {"description": "the unit had no issue at that moment"}})
     async def replay(
         as_of: str = Query(
             ...,
@@ -182,7 +189,9 @@ def history_router(
                 document.pop(key, None)
         return document
 
-    @router.get("/exports/replay.xlsx", response_class=Response)
+    @router.get(
+        "/exports/replay.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}}
+    )
     async def replay_xlsx(
         as_of: str = Query(..., max_length=64, description="as for /replay"),
         jurisdiction: str | None = Query(None, pattern=r"^\d{6}$"),
