@@ -171,3 +171,37 @@ def test_the_linked_view_takes_back_a_completion_a_rejection_or_a_reopening_with
 
 def test_a_v2_report_reads_without_its_attempt() -> None:
     assert r.upcast_rectification_reported_v2({"issue_id": "x"})["attempt"] is None
+
+
+def test_a_report_from_before_schema_3_and_a_later_one_of_the_same_attempt_count_once() -> None:
+    """A deployment upgraded mid-case: a v2 report (no attempt) declared the issue complete,
+    then a v3 final report of the same (first) attempt did too: one issue declared complete;
+    after a rejection none; after the next attempt's completion one again."""
+    issue = uuid.uuid4()
+    fed = r.IssueFedBack(
+        issue_id=issue, feedback_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit="临川区某局",
+        description="问题", due_date="2026-12-12",
+    )  # fmt: skip
+
+    def done(kind: r.ReportKind, attempt: int | None) -> r.RectificationReported:
+        return r.RectificationReported(
+            issue_id=issue, kind=kind, progress_percent=100, completed=True, note="完成",
+            attempt=attempt,
+        )  # fmt: skip
+
+    rejected = r.RectificationVerified(
+        issue_id=issue, outcome=r.VerificationOutcome.REJECTED, note="退回"
+    )
+
+    def declared(steps: list[EventPayload]) -> int:
+        history = [(p, T0 + timedelta(days=n)) for n, p in enumerate(steps)]
+        county = next(
+            c for c in linked_view(_counters(history, issue))["counties"]
+            if c["jurisdiction"] == LINCHUAN
+        )  # fmt: skip
+        return int(county["issues_completed"])
+
+    legacy, final = done(r.ReportKind.FORMAL, None), done(r.ReportKind.FINAL, 1)
+    assert declared([fed, legacy, final]) == 1
+    assert declared([fed, legacy, final, rejected]) == 0
+    assert declared([fed, legacy, final, rejected, done(r.ReportKind.FINAL, 2)]) == 1

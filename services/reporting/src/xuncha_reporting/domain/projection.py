@@ -270,9 +270,12 @@ def own_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Chan
             changes.append(
                 Fact(Metric.RECTIFICATION_REPORTS, str(envelope.event_id), envelope.jurisdiction)
             )
-            if payload.completed:  # once per attempt (a report before schema 3: per issue)
+            if payload.completed:
+                # once per attempt; the first attempt's key is the issue's own, so a report from
+                # before schema 3 (no attempt: the first, as far as anyone can tell) and a later
+                # one of the same attempt count once
                 key = str(payload.issue_id)
-                if payload.attempt is not None:
+                if payload.attempt is not None and payload.attempt > 1:
                     key = f"{key}/{payload.attempt}"
                 changes.append(Fact(Metric.ISSUES_COMPLETED, key, envelope.jurisdiction))
             changes.append(
