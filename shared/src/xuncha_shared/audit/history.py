@@ -244,7 +244,8 @@ def identity_reads(story: Story) -> list[tuple[int, StoryEvent]]:
     ]
 
 
-def _outcome_zh(payload: dict[str, Any]) -> str:
+def outcome_zh(payload: dict[str, Any]) -> str:
+    """An identity read's result in Chinese (已披露给查阅人, 密钥已销毁，未能查阅)."""
     outcome = str(payload.get("outcome", ""))
     return VALUE_LABELS_ZH.get("outcome", {}).get(outcome, outcome)
 
@@ -258,7 +259,7 @@ def _identity_read_lines(story: Story) -> list[str]:
         e = item.envelope
         lines.append(
             f"  第 {i} 条  {local_time(e.occurred_at)}  {e.actor.principal_id}"
-            f"（{role_label(e.actor.role)}）  结果：{_outcome_zh(e.payload)}"
+            f"（{role_label(e.actor.role)}）  结果：{outcome_zh(e.payload)}"
             f"  理由：{e.payload.get('reason', '')}"
         )
     return lines
@@ -407,7 +408,7 @@ def story_document(story: Story) -> dict[str, Any]:
                 ),
             },
             "outcome": item.envelope.payload.get("outcome"),
-            "outcome_zh": _outcome_zh(item.envelope.payload),
+            "outcome_zh": outcome_zh(item.envelope.payload),
             "reason": item.envelope.payload.get("reason"),
         }
         for i, item in identity_reads(story)

@@ -20,6 +20,7 @@ from xuncha_shared.audit.history import (
     build_story,
     identity_reads,
     local_time,
+    outcome_zh,
     story_document,
     story_rows,
 )
@@ -117,10 +118,12 @@ def history_router(
                     local_time(item.envelope.occurred_at),
                     actor_name_zh(item.envelope.actor.principal_id, item.envelope.actor.role),
                     item.envelope.payload.get("reason"),
+                    outcome_zh(item.envelope.payload),
                 )
                 for i, item in reads
             ]
-            sheets.append(("身份查阅", ("序号", "时间（北京时间）", "查阅人", "查阅目的"), rows))
+            headers = ("序号", "时间（北京时间）", "查阅人", "查阅目的", "结果")
+            sheets.append(("身份查阅", headers, rows))
         return download(workbook(summary, sheets), f"案件历史-{story.stream_id}.xlsx")
 
     replay_lock = asyncio.Lock()
@@ -198,7 +201,8 @@ def history_router(
         principal: Principal = Depends(auditor),
     ) -> Response:
         """时间回溯.xlsx: the linked view as it stood at ``as_of`` (as ``/replay``: a county
-        auditor's own county only), one row per area, the figures labelled as 总览 labels them."""
+        auditor's own county only; with ``jurisdiction``, that area's row), one row per area,
+        the figures labelled as 总览 labels them."""
         document = await replayed(as_of, jurisdiction, None, principal)
         headers = ("地区", *(label for _, label in LINKED_COLUMNS_ZH))
 
@@ -207,7 +211,7 @@ def history_router(
 
         rows: list[list[Any]] = []
         linked = document.get("linked")
-        if linked:
+        if jurisdiction is None and linked:
             city = linked["city"]
             rows.append(row(f"{city['name']}（合计）", city))
             if city.get("own"):
