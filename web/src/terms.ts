@@ -102,3 +102,9 @@ export function roundsOfToday<R extends { jurisdiction: string; term_no: number;
   };
   return rounds.filter((r) => !r.closed || termOf(r.jurisdiction) === null || r.term_no === termOf(r.jurisdiction));
 }
+
+/** The term numbers among ``items`` (plans or rounds), each once, in order: what a 届次 select
+ *  offers. */
+export function termNumbers(...items: readonly { term_no: number }[][]): number[] {
+  return [...new Set(items.flat().map((i) => i.term_no))].sort((a, b) => a - b);
+}

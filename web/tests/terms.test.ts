@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { currentTermOf, proposedTermPlan, roundTermProblem, roundsOfToday, shiftDate, termEndedNotice, type TermPlanDates } from "../src/terms";
+import { currentTermOf, proposedTermPlan, termNumbers, roundTermProblem, roundsOfToday, shiftDate, termEndedNotice, type TermPlanDates } from "../src/terms";
 
 const CITY = "361000";
 const COUNTY = "361002";
@@ -70,5 +70,12 @@ describe("the rounds listed with no term picked", () => {
       round("361021", 1, true), // no plan in view: kept
     ];
     expect(roundsOfToday(rounds, plans, "2026-12-04")).toEqual([rounds[1], rounds[2], rounds[3], rounds[4]]);
+  });
+});
+
+describe("the terms a 届次 select offers", () => {
+  it("each term once, in order, from plans and rounds alike", () => {
+    expect(termNumbers([{ term_no: 5 }, { term_no: 4 }], [{ term_no: 4 }, { term_no: 3 }])).toEqual([3, 4, 5]);
+    expect(termNumbers([])).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@ from xuncha_shared.cli.common import (
 )
 from xuncha_shared.domain.jurisdictions import is_known
 
-from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH
+from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows
 
 #: Columns of the linked view as the workbench's 总览 labels them (web/src/views/OverviewPage.vue).
 _LINKED_COLUMNS = LINKED_COLUMNS_ZH
@@ -51,13 +51,6 @@ def _linked_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Any:
             name, *(str(row[key]) for key, _ in _LINKED_COLUMNS), _rate(row["completion_rate"])
         )
     return table
-
-
-def _city_rows(city: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    rows = [(f"{city['name']}（合计）", city)]
-    if city.get("own"):
-        rows.append(("市本级", city["own"]))
-    return rows
 
 
 def _print_ledger(ledger: dict[str, Any]) -> None:
@@ -187,11 +180,11 @@ def replay(
         elif jurisdiction is not None and report.row is not None:
             title = f"{name_of(jurisdiction)}（截至 {when}）"
             row = report.row
-            rows = _city_rows(row) if row["level"] == "city" else [(row["name"], row)]
+            rows = named_rows({"city": row}) if row["level"] == "city" else [(row["name"], row)]
             console.print(_linked_table(title, rows))
         elif unit is None:
             view = report.view
-            rows = _city_rows(view["city"]) + [(c["name"], c) for c in view["counties"]]
+            rows = named_rows(view)
             city_name = view["city"]["name"] if view.get("city") else CITY.name
             console.print(_linked_table(f"{city_name}上下联动总览（截至 {when}）", rows))
         late = [d for d in report.deadlines if d["state"] == "overdue"]

@@ -41,6 +41,16 @@ LINKED_COLUMNS_ZH: tuple[tuple[str, str], ...] = (
 )
 
 
+def named_rows(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The linked view's rows as 总览 lists them, each with the name it shows: the city's
+    total (名称（合计）), its own work (市本级), then each county."""
+    city = view["city"]
+    rows = [(f"{city['name']}（合计）", city)]
+    if city.get("own"):
+        rows.append(("市本级", city["own"]))
+    return rows + [(c["name"], c) for c in view.get("counties", [])]
+
+
 def completion_rate(completed: int, fed_back: int) -> float | None:
     """A rate of issues fed back, 4 decimals; None without issues: 整改完成率 with verified
     close-outs, 自报完成率 with self-declared completions."""

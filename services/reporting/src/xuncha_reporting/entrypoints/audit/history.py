@@ -31,7 +31,7 @@ from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
 from xuncha_reporting.adapters.workbooks import XLSX, workbook
-from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH
+from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 from xuncha_reporting.entrypoints.downloads import download
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay_document
@@ -206,19 +206,15 @@ def history_router(
         document = await replayed(as_of, jurisdiction, None, principal)
         headers = ("地区", *(label for _, label in LINKED_COLUMNS_ZH))
 
-        def row(name: str, figures: dict[str, Any]) -> list[Any]:
-            return [name, *(figures.get(key) for key, _ in LINKED_COLUMNS_ZH)]
-
-        rows: list[list[Any]] = []
         linked = document.get("linked")
         if jurisdiction is None and linked:
-            city = linked["city"]
-            rows.append(row(f"{city['name']}（合计）", city))
-            if city.get("own"):
-                rows.append(row("市本级", city["own"]))
-            rows.extend(row(c["name"], c) for c in linked["counties"])
-        elif document.get("row"):
-            rows.append(row(document["row"].get("name", jurisdiction or ""), document["row"]))
+            named = named_rows(linked)
+        else:  # an area asked for, or a county auditor's own
+            row = document.get("row")
+            named = [(row.get("name", jurisdiction or ""), row)] if row else []
+        rows = [
+            [name, *(figures.get(key) for key, _ in LINKED_COLUMNS_ZH)] for name, figures in named
+        ]
         moment = document["as_of"]
         summary = (
             ("项目", "内容"),
