@@ -71,6 +71,7 @@ class Api:
         unit_ids: list[str],
         kind: str = "regular",
         dates: tuple[str, str] = ("2026-09-01", "2026-12-31"),
+        term: tuple[str, str] = ("2022-01-01", "2027-12-31"),
     ) -> str:
         if round_no == 1:
             await self.ok(
@@ -79,8 +80,8 @@ class Api:
                 {
                     "jurisdiction": jurisdiction,
                     "term_no": term_no,
-                    "starts_on": "2022-01-01",
-                    "ends_on": "2027-12-31",
+                    "starts_on": term[0],
+                    "ends_on": term[1],
                     "unit_ids": unit_ids,
                 },
             )
@@ -443,3 +444,42 @@ async def test_a_group_members_token_sees_only_its_group(api: Api) -> None:
     # only a group member is bound to a group
     with pytest.raises(ValueError, match="group"):
         Principal(id="x", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN, group_id=uuid.uuid4())
+
+
+async def test_more_closes_and_stationings_at_once_than_the_pool_has_connections(api: Api) -> None:
+    """结束本轮 and 进驻 hold the round's lock: whatever they read under it is read on their own
+    connection, so requests beyond the pool's 20 connections wait their turn, never for ever."""
+    a = await api.unit("other", NANCHENG, "南城县水利局")
+    b = await api.unit("other", NANCHENG, "南城县林业局")
+    home = await api.unit("other", NANCHENG, "南城县委宣传部")
+    round_id = await api.round(
+        "other",
+        NANCHENG,
+        16,
+        1,
+        [a, b],
+        dates=("2028-03-01", "2028-12-29"),
+        term=("2028-01-01", "2032-12-31"),
+    )
+    members = [await api.member("other", NANCHENG, f"锁组员{i}", home) for i in range(5)]
+    g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, members, [a, b]))
+    await api.ok(
+        "other",
+        f"/groups/{g['id']}/stationings",
+        {"unit_id": a, "starts_on": "2028-09-04", "ends_on": "2028-09-22"},
+    )
+    stationings = [
+        api.post(
+            "other",
+            f"/groups/{g['id']}/stationings",
+            {"unit_id": b, "starts_on": f"2028-10-{day:02d}", "ends_on": "2028-12-15"},
+        )
+        for day in range(12, 17)
+    ]
+    closes = [api.post("other", f"/rounds/{round_id}/close") for _ in range(40)]
+    answers = await asyncio.wait_for(asyncio.gather(*closes, *stationings), 90)
+    closed, stationed = answers[:40], answers[40:]
+    assert {r.status_code for r in closed} == {409}, {r.text for r in closed}
+    assert all("南城县水利局" in r.json()["detail"] for r in closed)
+    # the same group is stationed at b once; the other tries are refused as overlapping
+    assert sorted(r.status_code for r in stationed) == [201, 409, 409, 409, 409]

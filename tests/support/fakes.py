@@ -93,7 +93,9 @@ class InMemoryEventStore:
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, []))
 
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]:
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1, *, conn: Any = None
+    ) -> list[EventEnvelope]:
         return [e for e in self._streams.get(stream_id, []) if e.stream_version >= from_version]
 
     async def read_all(self, after: Position = START, limit: int = 1000) -> list[EventEnvelope]:

@@ -101,10 +101,12 @@ class Aggregates(Generic[S]):
     #: test that moves the clock also moves when commands take effect)
     clock: Callable[[], datetime] | None = None
 
-    async def load(self, stream_id: object) -> S:
-        """The state of a stream (the initial state when it does not exist)."""
+    async def load(self, stream_id: object, *, conn: Any = None) -> S:
+        """The state of a stream (the initial state when it does not exist); read on the
+        caller's connection ``conn`` when given, so that a transaction holding a lock never
+        waits for a second connection of the pool."""
         state = self.kind.initial()
-        for envelope in await self.store.read_stream(str(stream_id)):
+        for envelope in await self.store.read_stream(str(stream_id), conn=conn):
             self.kind.evolve(state, self.registry.decode(envelope), envelope.recorded_at)
         return state
 
@@ -147,7 +149,7 @@ class Aggregates(Generic[S]):
         from the load: it committed nothing. In the caller's transaction the caller decides."""
         attempt = 1
         while True:
-            state = await self.load(stream_id)
+            state = await self.load(stream_id, conn=conn)
             events = decide(state)
             if not events:
                 return state

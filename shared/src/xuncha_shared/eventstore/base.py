@@ -219,7 +219,12 @@ class EventStore(Protocol):
         conn: Any = None,
     ) -> list[EventEnvelope]: ...
 
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]: ...
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1, *, conn: Any = None
+    ) -> list[EventEnvelope]:
+        """The stream from ``from_version``; on the caller's connection ``conn`` when given (a
+        read inside a transaction that holds a lock)."""
+        ...
 
     async def stream_version(self, stream_id: str) -> int: ...
 

@@ -249,8 +249,10 @@ class PostgresEventStore:
         )
         return int(value or 0)
 
-    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[EventEnvelope]:
-        rows = await self.pool.fetch(_READ_STREAM_SQL, stream_id, from_version)
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1, *, conn: asyncpg.Connection | None = None
+    ) -> list[EventEnvelope]:
+        rows = await (conn or self.pool).fetch(_READ_STREAM_SQL, stream_id, from_version)
         return [envelope_from_record(r) for r in rows]
 
     async def read_all(self, after: Position = START, limit: int = 1000) -> list[EventEnvelope]:

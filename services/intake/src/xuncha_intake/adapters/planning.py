@@ -111,9 +111,9 @@ class SqlUnits(PoolRepository):
                 state.version,
             )
 
-    async def facts(self, unit_ids: list[UUID]) -> dict[UUID, UnitFact]:
-        """The registered units among ``unit_ids``."""
-        async with self._conn(None) as c:
+    async def facts(self, unit_ids: list[UUID], conn: Any = None) -> dict[UUID, UnitFact]:
+        """The registered units among ``unit_ids`` (on ``conn`` when given)."""
+        async with self._conn(conn) as c:
             rows = await c.fetch(
                 "SELECT unit_id, jurisdiction, name FROM unit_view WHERE unit_id = ANY($1)",
                 list(set(unit_ids)),

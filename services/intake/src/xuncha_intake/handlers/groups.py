@@ -65,21 +65,24 @@ class GroupHandlers:
         )
 
     async def form_group(self, cmd: groups.FormGroup, meta: Meta) -> groups.Group:
-        rnd = await self.rounds.load(cmd.round_id)
-        members = {m: await self.pool_members.load(m) for m in dict.fromkeys(cmd.member_ids)}
-        homes = [m.home_unit_id for m in members.values() if m.home_unit_id is not None]
-        units = await self.unit_table.facts([*cmd.unit_ids, *homes])
         async with self.inspection_groups.transaction() as conn:
-            # one formation at a time per member: the seats read below stay true until commit
+            # one formation at a time per member: the seats read below stay true until commit;
+            # everything is read on this transaction's connection, none waits for another
             await self.group_table.lock_round(conn, cmd.round_id)
             await self.group_table.lock_members(conn, cmd.member_ids)
+            rnd = await self.rounds.load(cmd.round_id, conn=conn)
+            members = {
+                m: await self.pool_members.load(m, conn=conn) for m in dict.fromkeys(cmd.member_ids)
+            }
+            homes = [m.home_unit_id for m in members.values() if m.home_unit_id is not None]
+            units = await self.unit_table.facts([*cmd.unit_ids, *homes], conn)
             taken = await self.group_table.units_taken(conn, cmd.round_id)
             busy: list[groups.Busy] = []
             if rnd.starts_on is not None and rnd.ends_on is not None:
                 busy = await self.group_table.seats_overlapping(
                     conn, cmd.member_ids, rnd.starts_on, rnd.ends_on
                 )
-            state = await self.inspection_groups.load(cmd.group_id)
+            state = await self.inspection_groups.load(cmd.group_id, conn=conn)
             events = groups.decide_form_group(state, cmd, rnd, members, units, busy, taken)
             await self.inspection_groups.record(conn, cmd.group_id, state, events, meta)
         return state
@@ -123,7 +126,7 @@ class GroupHandlers:
                 # the round is read once no one may close it before this commits (结束本轮
                 # takes the same lock, and refuses while a group is stationed)
                 await self.group_table.lock_round(conn, group.round_id)
-                rnd = await self.rounds.load(group.round_id)
+                rnd = await self.rounds.load(group.round_id, conn=conn)
             state = await self.inspection_groups.execute(
                 group_id, lambda s: groups.decide_station(s, group_id, cmd, rnd), meta, conn=conn
             )

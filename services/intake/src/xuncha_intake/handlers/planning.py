@@ -125,7 +125,7 @@ class PlanningHandlers:
             # no group is stationed in the round meanwhile (a stationing takes the same lock)
             await self.group_table.lock_round(conn, round_id)
             open_units = await self.group_table.open_stationings(conn, round_id)
-            facts = await self.unit_table.facts(open_units)
+            facts = await self.unit_table.facts(open_units, conn)
             names = [facts[u].name if u in facts else str(u) for u in open_units]
             return await self.rounds.execute(
                 round_id, lambda s: decide_close(s, round_id, names), meta, conn=conn
