@@ -93,6 +93,17 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
     )
     assigned = {"units": [{"unit_id": str(UNIT), "mode": "regular"}]}
     await call(url, office, "POST", f"/api/v1/rounds/{planned['id']}/units", json=assigned)
+    # an earlier round of the term, closed: picked, it offers its units, and neither 边巡边改
+    # nor a hand-typed unit
+    earlier = await call(
+        url,
+        office,
+        "POST",
+        "/api/v1/rounds",
+        json={**term, "round_no": 4, "kind": "regular", "ends_on": "2026-03-31"},
+    )
+    await call(url, office, "POST", f"/api/v1/rounds/{earlier['id']}/units", json=assigned)
+    await call(url, office, "POST", f"/api/v1/rounds/{earlier['id']}/close")
     # the office feeds the problem back in its form, the round and the unit picked from
     # intake's (a unit named by hand would never see it), during the stationing (边巡边改)
     async with async_playwright() as pw:
@@ -102,8 +113,13 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await sign_in(page, url, office)
             await page.click('[data-menu="rectification"]')
             await page.wait_for_selector("#feedback-form")
+            await choose(page, "f-round", "临川区第4届第4轮（已结束）")
+            await page.locator("#f-unit-pick").wait_for()
+            assert await page.locator("#f-unit").count() == 0  # one unit field, the picker
+            assert await page.locator("#f-during").count() == 0
             await choose(page, "f-round", "临川区第4届第5轮")
             await choose(page, "f-unit-pick", UNIT_NAME)
+            assert await page.locator("#f-unit").count() == 0
             await page.fill("#f-desc-0", "“三重一大”事项未经集体研究")
             await page.click("#f-submit")  # not yet heard: R16 refuses, and says why
             await page.locator(".el-alert", has_text="尚未听取").wait_for()
@@ -247,9 +263,9 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await review.first.wait_for()
             assert ROUND_NAME in await review.first.inner_text()
             await office_page.screenshot(path=str(ARTIFACTS / "office-plans.png"), full_page=True)
-            # 审核通过 opens the plan: the problem, its measure, type, owner and due date, the
+            # 审核 opens the plan: the problem, its measure, type, owner and due date, the
             # leader; only 确认审核通过 there approves it
-            await office_page.get_by_role("button", name=f"审核通过 {UNIT_NAME}").click()
+            await office_page.get_by_role("button", name=f"审核 {UNIT_NAME}").click()
             shown = office_page.locator("#plan-review .plan-detail")
             await shown.wait_for()
             text = await shown.inner_text()

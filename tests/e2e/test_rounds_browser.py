@@ -250,11 +250,19 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await header.wait_for()
     await header.click()
     row = page.locator(".group-units tbody tr", has_text=UNITS[0])
-    await row.locator("input").fill("2026-11-03")
-    await page.keyboard.press("Enter")
+    day = row.locator("input")
+    await day.fill("2026-11-03")
+    await day.press("Enter")
+    assert await day.input_value() == "2026-11-03"
     await row.locator("button", has_text="进驻").click()
     # R14: 15 working days from 2026-11-03 (not counting it)
-    await page.locator(".group-units tbody tr", has_text="2026-11-24").wait_for()
+    stationed = page.locator(".group-units tbody tr", has_text="2026-11-24")
+    try:
+        await stationed.wait_for()
+    except Exception:  # say what the page shows instead (a refusal, or nothing at all)
+        await shot(page, "group-not-stationed")
+        problems = await page.locator(".problem").all_inner_texts()
+        raise AssertionError(f"no stationing shown; the page's problems: {problems}") from None
     await shot(page, "group-stationed")
 
     rnd = (await office.get(f"/api/v1/rounds?term_no={TERM}"))[0]
@@ -351,7 +359,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#t-submit")  # nothing filled in but the term: each field it needs marked
     await page.locator("#term-form .el-form-item.is-error").nth(1).wait_for()
     marked = await page.locator("#term-form .el-form-item.is-error label").all_inner_texts()
-    assert {"起始日期", "结束日期", "规划巡察单位"} <= set(marked), marked
+    assert {"开始日期", "结束日期", "规划巡察单位"} <= set(marked), marked
     assert "请选择本届规划巡察的单位" in await page.inner_text("#term-form")
     await shot(page, "term-plan-refused")
 

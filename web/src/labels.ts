@@ -50,10 +50,13 @@ export const SOURCE_CHANNELS: Record<string, string> = {
   field_visit: "走访调研",
   records_review: "调阅资料",
   symposium: "座谈会",
-  survey: "民主测评/问卷调查",
+  survey: "民主测评/民主评议/问卷调查",
+  personal_matters_check: "个人有关事项抽查",
+  referral: "移交材料",
   letter: "来信",
   visit: "来访",
   call: "来电",
+  online: "网络举报",
   other: "其他",
 };
 
@@ -293,4 +296,4 @@ export function dueColourTag(colour: string): "danger" | "warning" | "success" {
 }
 
 /** A verification's outcome (整改核实), as the rectification service records it. */
-export const VERIFICATION_OUTCOMES: Record<string, string> = { accepted: "整改到位，通过", rejected: "不通过，退回整改" };
+export const VERIFICATION_OUTCOMES: Record<string, string> = { accepted: "核实通过", rejected: "核实未通过，退回整改" };

@@ -10,7 +10,7 @@ export const UNIT_KINDS: Record<string, string> = {
   city_state_owned_enterprise: "市属国有企业",
   county_department: "县直单位",
   township: "乡镇",
-  village_or_community: "村(社区)",
+  village_or_community: "村（社区）",
   other: "其他",
 };
 

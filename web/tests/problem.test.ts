@@ -74,7 +74,8 @@ describe("problem details in Chinese", () => {
     expect(problemZh({ status: 503 }).summary).toBe("服务暂时不可用，请稍后再试");
     expect(problemZh({ status: 500 }).summary).toBe("服务出错，请稍后再试");
     expect(errorText(new Error("boom"))).toBe("无法连接服务器，请检查网络");
-    expect(fieldMessageZh({ field: "x", msg: "something new", type: "weird" })).toBe("输入有误（something new）");
+    expect(fieldMessageZh({ field: "x", msg: "something new", type: "weird" })).toBe("输入有误，请检查该项");
+    expect(fieldMessageZh({ field: "x", msg: "Input should be greater than 0", type: "greater_than" })).toBe("数值过小");
   });
 
   it("a reason shows no record ids and no codes", () => {

@@ -117,6 +117,14 @@ const TYPE_ZH: Record<string, string> = {
   date_from_datetime_parsing: "日期格式不正确",
   date_from_datetime_inexact: "日期格式不正确",
   date_type: "日期格式不正确",
+  greater_than: "数值过小",
+  less_than: "数值过大",
+  uuid_type: "编号格式不正确",
+  json_invalid: "内容格式不正确",
+  float_parsing: "应为数字",
+  float_type: "应为数字",
+  list_type: "应为列表",
+  dict_type: "格式不正确",
 };
 
 /** One field error in Chinese. */
@@ -126,7 +134,7 @@ export function fieldMessageZh(problem: FieldProblem): string {
   }
   const zh = TYPE_ZH[problem.type];
   if (zh) return zh;
-  return HAS_CJK.test(problem.msg) ? (chinesePart(problem.msg) ?? problem.msg) : `输入有误（${problem.msg}）`;
+  return HAS_CJK.test(problem.msg) ? (chinesePart(problem.msg) ?? problem.msg) : "输入有误，请检查该项";
 }
 
 /** "body.informant.phone" -> "informant.phone"; "query.unit" -> "unit"; list indexes kept:
