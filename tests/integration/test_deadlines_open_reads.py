@@ -429,7 +429,30 @@ async def pages_equal_the_whole_list(
     conn: asyncpg.Connection, schema: str, jurisdiction: str | None, whole: list[dict[str, Any]]
 ) -> None:
     """The pages decided in SQL, put together, are the whole list as decided in Python, for
-    every filter of states, page size and listed jurisdiction; the totals count it."""
+    every filter of states, page size and listed jurisdiction, without a day and on a day when
+    some open rows are due (R10: red on the due date); the totals count it."""
+    open_dues = sorted(r["due_date"] for r in whole if state_of(r) in COLOUR_OF)
+    days: list[date | None] = [None]
+    if open_dues:
+        days.append(open_dues[len(open_dues) // 2])
+    for today in days:
+        await _pages_equal_on(conn, schema, jurisdiction, whole, today)
+    pages = DeadlinePages(schema)
+    past = await pages.page(conn, jurisdiction, limit=5, offset=len(whole) + 10)
+    assert (past.rows, past.total) == ([], len(whole))
+    async with conn.transaction():
+        beyond = await pages.stream(conn, jurisdiction, offset=len(whole) + 10)
+        assert (beyond.first, beyond.total) == ([], len(whole))
+        assert [rows async for rows in beyond.rest()] == []
+
+
+async def _pages_equal_on(
+    conn: asyncpg.Connection,
+    schema: str,
+    jurisdiction: str | None,
+    whole: list[dict[str, Any]],
+    today: date | None,
+) -> None:
     pages = DeadlinePages(schema)
     filters: list[list[str] | None] = [
         None,
@@ -445,7 +468,7 @@ async def pages_equal_the_whole_list(
                 (
                     r
                     for r in whole
-                    if (states is None or state_of(r).value in states)
+                    if (states is None or state_of(r, today).value in states)
                     and (like is None or r["jurisdiction"] == like)
                 ),
                 key=list_order,
@@ -461,13 +484,14 @@ async def pages_equal_the_whole_list(
                         states=states,
                         limit=size,
                         offset=offset,
+                        today=today,
                     )
                     assert page.total == len(expected), (jurisdiction, states, like, size)
                     got += page.rows
                     offset += size or len(expected)
                     if not page.rows or size is None or offset >= page.total:
                         break
-                assert all(r.pop("state") == state_of(r).value for r in got)
+                assert all(r.pop("state") == state_of(r, today).value for r in got)
                 assert got == expected, (jurisdiction, states, like, size)
             # the whole list read through a cursor (an unpaged request), a few rows at a time
             for offset, chunk in ((0, 3), (2, 3), (0, max(len(expected), 1)), (1, 50)):
@@ -479,20 +503,15 @@ async def pages_equal_the_whole_list(
                         states=states,
                         offset=offset,
                         chunk=chunk,
+                        today=today,
                     )
                     streamed = list(stream.first)
                     async for rows in stream.rest():
                         assert 0 < len(rows) <= chunk
                         streamed += rows
                 assert stream.total == len(expected), (jurisdiction, states, like, offset)
-                assert all(r.pop("state") == state_of(r).value for r in streamed)
+                assert all(r.pop("state") == state_of(r, today).value for r in streamed)
                 assert streamed == expected[offset:], (jurisdiction, states, like, offset, chunk)
-    past = await pages.page(conn, jurisdiction, limit=5, offset=len(whole) + 10)
-    assert (past.rows, past.total) == ([], len(whole))
-    async with conn.transaction():
-        beyond = await pages.stream(conn, jurisdiction, offset=len(whole) + 10)
-        assert (beyond.first, beyond.total) == ([], len(whole))
-        assert [rows async for rows in beyond.rest()] == []
 
 
 async def check(conn: asyncpg.Connection, tables: ProjectionTables) -> dict[Any, list[Any]]:

@@ -88,10 +88,17 @@ def test_summary_counts_open_deadlines_by_colour_per_jurisdiction() -> None:
         "361002": {"green": 1, "yellow": 1, "red": 2, "overdue": 1},
         "361021": {"green": 1, "yellow": 0, "red": 0, "overdue": 0},
     }
-    # R10: red on its last day, also a deadline of a kind that fires no warnings
+    # R10: red on its last day, also a deadline of a kind that fires no warnings, and a yellow
+    # one whose red warning is not in yet; the list's state says the same (期限预警's counts
+    # are its rows, counted)
     due = rows[0]["due_date"]
     assert summary(rows, due - timedelta(days=1))["361002"]["green"] == 1
-    assert summary(rows, due)["361002"] == {"green": 0, "yellow": 1, "red": 3, "overdue": 1}
+    assert summary(rows, due)["361002"] == {"green": 0, "yellow": 0, "red": 4, "overdue": 1}
+    assert [deadline_item(r, due)["state"] for r in rows[:2]] == ["warning_red"] * 2
+    assert [deadline_item(r, due + timedelta(days=1))["state"] for r in rows[:2]] == [
+        "running",
+        "warning_yellow",
+    ]
 
 
 def test_an_acceptance_notice_ends_r8_as_of_its_sending_day() -> None:

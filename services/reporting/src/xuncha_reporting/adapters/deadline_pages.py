@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -29,13 +30,14 @@ import asyncpg
 from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, State
 
 #: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
-#: the firings
+#: the firings, on the day ``$6`` (Beijing date; null: none)
 _STATE = f"""
     CASE WHEN ended_at IS NOT NULL THEN
              CASE WHEN ended_at < ((due_date + 1)::timestamp AT TIME ZONE INTERVAL '+08:00')
                   THEN '{State.MET.value}' ELSE '{State.MET_LATE.value}' END
          WHEN overdue_event_id IS NOT NULL THEN '{State.OVERDUE.value}'
          WHEN red_event_id IS NOT NULL THEN '{State.WARNING_RED.value}'
+         WHEN due_date = $6::date THEN '{State.WARNING_RED.value}'
          WHEN yellow_event_id IS NOT NULL THEN '{State.WARNING_YELLOW.value}'
          ELSE '{State.RUNNING.value}' END"""
 
@@ -62,7 +64,8 @@ def real_name_in_read(s: str) -> str:
 def _page_sql(s: str, *, open_only: bool) -> str:
     """``$1`` the jurisdiction read (null: all), ``$2`` a ``LIKE`` pattern the listed rows'
     jurisdictions match (the caller's city), ``$3`` the states (null: all), ``$4``/``$5`` limit
-    (null: all) and offset. ``open_only``: the rows of the partial index ``deadlines_unended``
+    (null: all) and offset, ``$6`` the day the states are of (``state_of``'s ``today``).
+    ``open_only``: the rows of the partial index ``deadlines_unended``
     only, for states that are all open (an ended row is never one of them)."""
     closed = (
         "d.closed_at IS NOT NULL AND (d.closed_in IS NULL OR $1::text IS NULL OR d.closed_in = $1)"
@@ -193,8 +196,10 @@ class DeadlinePages:
         sql = self._open_sql if open_only else self._sql
         return sql, (jurisdiction, listed_like, wanted)
 
-    async def _total_past_the_end(self, conn: Any, sql: str, args: tuple[Any, ...]) -> int:
-        first = await conn.fetch(sql, *args, 1, 0)
+    async def _total_past_the_end(
+        self, conn: Any, sql: str, args: tuple[Any, ...], today: date | None
+    ) -> int:
+        first = await conn.fetch(sql, *args, 1, 0, today)
         return int(first[0]["total"]) if first else 0
 
     async def stream(
@@ -206,16 +211,17 @@ class DeadlinePages:
         states: Sequence[str] | None = None,
         offset: int = 0,
         chunk: int | None = None,
+        today: date | None = None,
     ) -> DeadlineStream:
         """Every row from ``offset`` (no limit), as :meth:`page` reads them, through a cursor
         of ``conn``, which must be in a transaction that stays open until the stream is read;
         ``chunk`` rows at a time (default ``STREAM_CHUNK``)."""
         chunk = chunk or STREAM_CHUNK
         sql, args = self._query(jurisdiction, listed_like, states)
-        cursor = await conn.cursor(sql, *args, None, offset)
+        cursor = await conn.cursor(sql, *args, None, offset, today)
         records = await cursor.fetch(chunk)
         if not records:
-            total = await self._total_past_the_end(conn, sql, args) if offset > 0 else 0
+            total = await self._total_past_the_end(conn, sql, args, today) if offset > 0 else 0
             return DeadlineStream([], total, None, chunk)
         return DeadlineStream([_row(r) for r in records], int(records[0]["total"]), cursor, chunk)
 
@@ -228,13 +234,14 @@ class DeadlinePages:
         states: Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        today: date | None = None,
     ) -> DeadlinePage:
         """The rows of ``jurisdiction`` (``None``: the read of all) whose jurisdiction matches
         ``listed_like``, in ``states`` (``None``: all), ``limit`` of them from ``offset`` in the
         list's order, each with its ``state``; and how many match in all."""
         sql, args = self._query(jurisdiction, listed_like, states)
-        records = await conn.fetch(sql, *args, limit, offset)
+        records = await conn.fetch(sql, *args, limit, offset, today)
         if not records and offset > 0:  # past the end: the total from the first row
-            return DeadlinePage([], await self._total_past_the_end(conn, sql, args))
+            return DeadlinePage([], await self._total_past_the_end(conn, sql, args, today))
         total = int(records[0]["total"]) if records else 0
         return DeadlinePage([_row(r) for r in records], total)

@@ -136,14 +136,19 @@ def overdue_from(due: date) -> datetime:
     return datetime.combine(due + timedelta(days=1), time(0), CST)
 
 
-def state_of(row: dict[str, Any]) -> State:
-    """A deadline row's state (see the module docstring)."""
+def state_of(row: dict[str, Any], today: date | None = None) -> State:
+    """A deadline row's state (see the module docstring). With ``today`` (Beijing date), R10
+    makes an open deadline red on its due date even when no red warning fires for its kind (a
+    walk-in to be received the same day, or a yellow one whose red warning is not in yet): red
+    on its last day, overdue from the next, when its overdue event arrives."""
     due: date = row["due_date"]
     if row["ended_at"] is not None:
         return State.MET if row["ended_at"] < overdue_from(due) else State.MET_LATE
     if row["overdue_event_id"] is not None:
         return State.OVERDUE
     if row["red_event_id"] is not None:
+        return State.WARNING_RED
+    if due == today:
         return State.WARNING_RED
     if row["yellow_event_id"] is not None:
         return State.WARNING_YELLOW
@@ -160,7 +165,7 @@ def days_late(row: dict[str, Any], today: date) -> int:
 def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
     """The view's item of a deadline row."""
     info = KINDS.get(row["kind"])
-    state = state_of(row)
+    state = state_of(row, today)
     case_type = row["case_type"]
     case_id = row["key"].split("/")[0]  # a key is the case's id, or ``<case>/<more>``
     return {
@@ -186,16 +191,13 @@ def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
 
 def summary(rows: list[dict[str, Any]], today: date | None = None) -> dict[str, dict[str, int]]:
     """Per jurisdiction: open deadlines by colour (green, yellow, red) and how many of the red
-    are overdue. R10 makes a deadline red on its due date: one of a kind without warnings (a
-    walk-in to be received the same day) still running on ``today``, its last day, is red."""
+    are overdue, by ``state_of`` on ``today``: the list's states, counted."""
     out: dict[str, dict[str, int]] = {}
     for row in rows:
-        state = state_of(row)
+        state = state_of(row, today)
         colour = COLOUR_OF.get(state)
         if colour is None:
             continue
-        if state is State.RUNNING and row["due_date"] == today:
-            colour = "red"
         counts = out.setdefault(
             row["jurisdiction"], {"green": 0, "yellow": 0, "red": 0, "overdue": 0}
         )

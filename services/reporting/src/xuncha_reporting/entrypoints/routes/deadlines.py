@@ -180,7 +180,13 @@ def deadlines_router(
 
         async def read(conn: asyncpg.Connection, *_: object) -> bytes:
             page = await pages.page(
-                conn, scope, listed_like=listed_like, states=states, limit=limit, offset=offset
+                conn,
+                scope,
+                listed_like=listed_like,
+                states=states,
+                limit=limit,
+                offset=offset,
+                today=today,
             )
             # kept as its JSON: validating and serialising a page again for every request cost
             # more than the rest of it
@@ -236,7 +242,7 @@ def deadlines_router(
             # transaction is raised for it, not lifted
             await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{EXPORT_IDLE}'")
             stream = await pages.stream(
-                conn, scope, listed_like=listed_like, states=states, offset=offset
+                conn, scope, listed_like=listed_like, states=states, offset=offset, today=today
             )
             generated_at = datetime.now(UTC)  # the snapshot's moment
         except BaseException:
