@@ -201,6 +201,30 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
     assert "来访" in await row.first.inner_text()
     assert "刘桂兰" not in await page.content() and "13979461234" not in await page.content()
     await shot(page, "petitions")
+    # 回执码查询: what the office tells a reporter who asks with the code
+    await page.fill("#rc-code", receipt.lower())
+    await page.click("#rc-submit")
+    status = page.locator("#rc-status")
+    await status.wait_for()
+    assert "办理状态：" in await status.inner_text()
+    await page.fill("#rc-code", "XC-AAAA-BBBB-CCCC-DDDD-EEEE")
+    await page.click("#rc-submit")
+    await page.locator(".el-form-item:has(#rc-code) .el-form-item__error").wait_for()
+    assert "未找到该回执码" in await page.inner_text("#receipt-lookup")
+    # 来访: a leader takes the walk-in up the same day (R13), recorded from the petition
+    await row.first.locator(".open-petition").click()
+    walk_in = page.locator("#walk-in-state")
+    await walk_in.wait_for()
+    assert "待领导当日接待处理" in await walk_in.inner_text()
+    await page.click("#w-submit")  # no post given: asked for, nothing sent
+    await page.locator(".el-form-item:has(#w-handled-by) .el-form-item__error").wait_for()
+    await page.fill("#w-handled-by", "巡察组组长")
+    await page.fill("#w-summary", "当面接谈，登记线索")
+    await page.click("#w-submit")
+    await page.locator("#walk-in-state", has_text="已由巡察组组长接待处理").wait_for()
+    assert await page.locator("#walk-in-form").count() == 0
+    await shot(page, "walk-in-handled")
+    await page.keyboard.press("Escape")
     # the receipt answers for the reporter through the same origin
     async with httpx.AsyncClient(base_url=wb.url) as client:
         resp = await client.get(f"/api/v1/receipts/{receipt}")

@@ -100,6 +100,15 @@ async def test_a_walk_in_not_taken_up_fires_walk_in_overdue_once(svc: InProcessS
 
 async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessService) -> None:
     petition_id = await walk_in(svc)
+
+    async def shown() -> Any:  # the petition as 信访受理 shows it (the item and the list)
+        one = await svc.client.get(f"/api/v1/petitions/{petition_id}", headers=svc.auth("county"))
+        listed = await svc.client.get("/api/v1/petitions?channel=visit", headers=svc.auth("county"))
+        [item] = [i for i in listed.json()["items"] if i["id"] == petition_id]
+        assert one.json()["walk_in_handled_by"] == item["walk_in_handled_by"]
+        return item["walk_in_handled_by"]
+
+    assert await shown() is None
     clock(svc).set(datetime(2026, 10, 12, 16, tzinfo=CST))
     r = await post(
         svc,
@@ -109,6 +118,7 @@ async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessSer
     )
     assert r.status_code == 201, r.text
     assert r.json()["event_types"][-1] == "intake.WalkInHandled"
+    assert await shown() == "巡察组组长"
     assert (await deadline(svc, WALK_IN.name, petition_id))["state"] == "met"
     clock(svc).advance(timedelta(days=5))
     assert await worker(svc).fire_due() == []

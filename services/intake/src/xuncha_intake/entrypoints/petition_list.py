@@ -6,7 +6,8 @@ list shows it (the case link of a petition's deadlines and of the clue registere
 404 for an unknown petition and for one outside the reader's jurisdictions alike.
 
 Read straight from the event store (``intake.PetitionReceived``, the petition's first event)
-joined with the receipt table for the status; newest first unless ``order=asc``. A county
+joined with the receipt table for the status, and for a walk-in whether a leader has taken it
+up (``intake.WalkInHandled``, R13); newest first unless ``order=asc``. A county
 office, group or auditor sees its own county; a city-wide principal the city and its counties;
 a ``jurisdiction`` filter outside that is 403 like the other lists. Never the reporter: the
 item says only whether the report was made under a real name (``real_name``), the identity
@@ -22,7 +23,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from xuncha_shared.contracts.common import Channel, ShortText
-from xuncha_shared.contracts.intake import PetitionReceived
+from xuncha_shared.contracts.intake import PetitionReceived, WalkInHandled
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.dependencies import AuthDependencies, list_scope
@@ -41,12 +42,15 @@ _FILTER = """
     AND ($4::text IS NULL OR e.payload->>'unit' = $4)
 """
 #: what an item shows of a petition (its first event) and its receipt's status
-_ITEM_SQL = """
+_ITEM_SQL = f"""
 SELECT e.stream_id, e.jurisdiction, e.occurred_at,
        e.payload->>'unit' AS unit, e.payload->>'channel' AS channel,
        COALESCE(e.payload->>'summary', e.payload->>'content') AS summary,
        (e.payload ? 'informant' AND e.payload->'informant' <> 'null'::jsonb) AS real_name,
-       r.status
+       r.status,
+       (SELECT w.payload->>'handled_by' FROM events w
+        WHERE w.stream_id = e.stream_id AND w.event_type = '{WalkInHandled.event_type}'
+        LIMIT 1) AS walk_in_handled_by
 FROM events e
 LEFT JOIN receipts r ON r.petition_id = e.stream_id::uuid
 """
@@ -73,6 +77,11 @@ class PetitionItem(BaseModel):
     status: ReceiptStatus
     status_zh: str
     received_at: datetime
+    walk_in_handled_by: str | None = Field(
+        default=None,
+        description="来访 only: the post of the leader who took the walk-in up (R13, "
+        "``POST /petitions/{id}/handling``); null while it waits",
+    )
 
 
 class PetitionList(BaseModel):
@@ -144,4 +153,5 @@ def _item(r: Any) -> PetitionItem:
         status=status,
         status_zh=RECEIPT_STATUS_ZH[status],
         received_at=r["occurred_at"],
+        walk_in_handled_by=r["walk_in_handled_by"],
     )
