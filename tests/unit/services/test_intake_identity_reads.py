@@ -140,6 +140,26 @@ def test_a_reason_of_fewer_than_4_or_more_than_500_characters_is_refused(reason:
     assert info.value.status == 422
 
 
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("电话回访举报人，告知受理情况，联系13900001111", "电话号码"),
+        ("核实身份证 36100219800101123X 的持有人", "身份证号"),
+    ],
+)
+def test_a_reason_carrying_a_phone_or_id_number_is_refused_naming_the_kind_only(
+    reason: str, kind: str
+) -> None:
+    """R11: the reason stays in clear in the audit log; the number must not ride along."""
+    with pytest.raises(InvalidCommand, match="must not carry a phone or ID number") as info:
+        model.validate_read_reason(reason)
+    assert info.value.status == 422
+    assert kind in str(info.value) and "13900001111" not in str(info.value)
+    assert "36100219800101123X" not in str(info.value)
+    kept = "电话回访举报人，告知受理情况"
+    assert model.validate_read_reason(kept) == kept
+
+
 def test_reasons_at_the_bounds_are_accepted() -> None:
     assert model.validate_read_reason(" 核实身份 ") == "核实身份"
     assert model.validate_read_reason("y" * 500) == "y" * 500

@@ -40,6 +40,7 @@ from xuncha_shared.domain.errors import (
     NotFoundError,
     RuleViolation,
 )
+from xuncha_shared.domain.personal_numbers import find_personal_numbers
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import EventPayload
 
@@ -284,13 +285,22 @@ def decide_record(
 
 
 def validate_read_reason(reason: str) -> str:
-    """The stated purpose of an identity read, stripped: 4 to 500 characters (422 otherwise)."""
+    """The stated purpose of an identity read, stripped: 4 to 500 characters, and no phone or
+    ID number in it (R11: the reason is kept in clear in the audit log, which the auditor reads;
+    the number it would carry is what the read protects). 422 otherwise, naming the kind of
+    number found, never the number."""
     stripped = reason.strip()
     if not READ_REASON_MIN <= len(stripped) <= READ_REASON_MAX:
         raise InvalidCommand(
             f"查阅举报人身份须说明理由（{READ_REASON_MIN}–{READ_REASON_MAX} 字） / the reason "
             f"of an identity read must have {READ_REASON_MIN} to {READ_REASON_MAX} characters, "
             f"not {len(stripped)}"
+        )
+    if found := find_personal_numbers(stripped):
+        raise InvalidCommand(
+            f"查阅理由不得包含电话号码或身份证号 (R11)：其中含有{found.describe_zh()}，请删去 / "
+            f"the reason of an identity read must not carry a phone or ID number (R11): it "
+            f"contains {found.describe_en()}"
         )
     return stripped
 
