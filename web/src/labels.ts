@@ -94,6 +94,13 @@ export const REPORT_KINDS: Record<string, string> = {
   formal: "整改情况报告",
   final: "整改完成报告",
 };
+/** What the 整改完成 switch of a report form says for each kind: a progress report never
+ *  declares completion, a final report always does (at 100%), a formal report may. */
+export const COMPLETED_HINTS: Record<string, string> = {
+  progress: "进展报告不报告整改完成",
+  formal: "已全部整改完成的，打开此项（进度须为100%）",
+  final: "整改完成报告即报告整改完成",
+};
 
 export const ROLES: Record<string, string> = {
   city_admin: "市委巡察办",

@@ -139,10 +139,14 @@ def test_formal_report_may_declare_completion_and_a_final_one_may_follow() -> No
         model.decide_report(state, report(ReportKind.FINAL, 100, True))
 
 
-def test_final_report_not_completed_allows_more_reports() -> None:
+def test_a_final_report_declares_the_rectification_completed() -> None:
+    """整改完成报告 is the report that the rectification is complete: one that is not (a unit's
+    form once sent it at 62 %, switch off) is refused, and the unit reports progress instead."""
     state = fed_back()
-    model.evolve(state, model.decide_report(state, report(ReportKind.FINAL, 90))[0])
-    assert not state.completed
+    for cmd in (report(ReportKind.FINAL, 90), report(ReportKind.FINAL, 100)):
+        with pytest.raises(model.InvalidCommand, match="a final report declares") as info:
+            model.decide_report(state, cmd)
+        assert info.value.status == 422
     assert model.decide_report(state, report(ReportKind.PROGRESS, 95))
 
 

@@ -162,6 +162,12 @@ def decide_report(state: Issue, cmd: ReportRectification) -> list[EventPayload]:
             f"报告整改完成时进度须为100% / a report with completed=true must have "
             f"progress_percent 100, not {cmd.progress_percent}"
         )
+    if cmd.kind is ReportKind.FINAL and not cmd.completed:
+        raise InvalidCommand(
+            "整改完成报告即报告整改完成（整改完成、进度100%）；尚未完成的请报送整改进展报告 / "
+            "a final report declares the rectification completed (completed=true, "
+            "progress_percent 100); report progress with kind progress or formal"
+        )
     if cmd.completed and cmd.kind is ReportKind.PROGRESS:
         raise InvalidCommand(
             "整改进展报告不能报告整改完成，请使用整改情况报告或整改完成报告 / "
