@@ -202,3 +202,22 @@ def test_story_never_shows_ciphertext() -> None:
     ):
         assert expected in text, expected
     assert json.dumps(redact(events[0].payload)).count("ciphertext") == 0
+
+
+def test_a_payloads_nested_parts_and_sources_read_in_chinese() -> None:
+    """What 案件历史 (and its workbook) shows of a clue: the persons it concerns field by field,
+    its source channel by name; never a Python dict or an English code."""
+    from xuncha_shared.audit.history import payload_details
+
+    shown = payload_details(
+        {
+            "summary": "反映某局问题",
+            "source_channel": "survey",
+            "persons": [{"cadre_level": "section", "city_managed": False}],
+        }
+    )
+    assert shown == (
+        "摘要：反映某局问题；来源渠道：民主测评/民主评议/问卷调查；"
+        "涉及人员：（干部层级：科级干部，市管干部：否）"
+    )
+    assert payload_details({"source_channel": "online"}) == "来源渠道：网络举报"

@@ -134,6 +134,13 @@ def _show_value(name: str, value: Any) -> str:
         return "是" if value else "否"
     if isinstance(value, list):
         return "、".join(_show_value(name, v) for v in value) or "无"
+    if isinstance(value, dict):  # a nested part (the persons a clue concerns): its fields so
+        shown = "，".join(
+            f"{FIELD_LABELS_ZH.get(key, key)}：{_show_value(key, part)}"
+            for key, part in value.items()
+            if part not in (None, "", [])
+        )
+        return f"（{shown}）" if shown else "无"
     text = str(value)
     labels = VALUE_LABELS_ZH.get(name)
     if labels and text in labels:

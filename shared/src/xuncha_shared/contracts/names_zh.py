@@ -231,6 +231,21 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "online": "网络举报",
         "referral": "移交",
     },
+    # a clue's source: a petition's channel, or the kind of intake record it came from
+    "source_channel": {
+        "letter": "来信",
+        "call": "来电",
+        "visit": "来访",
+        "online": "网络举报",
+        "referral": "移交材料",
+        "individual_talk": "个别谈话",
+        "survey": "民主测评/民主评议/问卷调查",
+        "symposium": "座谈会",
+        "site_check": "明察暗访",
+        "field_visit": "走访调研",
+        "records_review": "调阅资料",
+        "personal_matters_check": "个人有关事项抽查",
+    },
     "category": {
         "further_inquiry": "进一步了解关注类",
         "inquiry": "了解关注类",
@@ -250,7 +265,7 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "city_state_owned_enterprise": "市属国有企业",
         "county_department": "县直单位",
         "township": "乡镇",
-        "village_or_community": "村(社区)",
+        "village_or_community": "村（社区）",
         "other": "其他",
         # rounds' kinds
         "regular": "常规巡察",
