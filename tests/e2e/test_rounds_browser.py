@@ -208,7 +208,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#g-submit")
     await page.locator("#group-form .el-form-item.is-error").nth(2).wait_for()
     marked = await page.locator("#group-form .el-form-item.is-error label").all_inner_texts()
-    assert marked == ["巡察单位", "组员", "组长"], marked
+    assert marked == ["本组负责单位", "组员", "组长"], marked
     assert "请补全标红的字段" in await page.inner_text("#group-form")
     assert await page.locator("#round-units tbody tr").count() == 0
 
@@ -308,6 +308,10 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await member.locator("#record-table tbody tr", has_text="领导班子成员7人次").wait_for()
     assert await member.locator("#record-table tbody tr").count() == 1
     await shot(member, "talk-recorded")
+    # 记录 again at once saves no second copy: the day is chosen afresh for the next record
+    await member.click("#w-submit")
+    await date_item.locator(".el-form-item__error", has_text=window).wait_for()
+    assert await member.locator("#record-table tbody tr").count() == 1
 
     # the round's statistics count it (live, from reporting); the coverage chart shows the term
     await page.locator("#stat-talks", has_text="7").wait_for(timeout=60_000)
