@@ -98,7 +98,8 @@ def decide_notify(
             )
     if cmd.notice is NoticeKind.ACCEPTANCE and NoticeKind.ACCEPTANCE in state.notices:
         raise RuleViolation(
-            "已登记受理告知 / the acceptance notice of this petition is already recorded"
+            "该件已登记受理告知，不能重复登记 / the acceptance notice of this petition is "
+            "already recorded"
         )
     return [
         InformantNotified(
