@@ -174,7 +174,7 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
     assert "0次" not in text and "领导小组" not in text  # a meeting never reported to: unsaid
     assert "移交问题线索3件（纪委监委2件、组织部1件）" in text
     assert "向2家被巡察单位反馈问题3个" in text
-    assert "点人点事问题2项" in text
+    assert "点人点事问题2项，其中所在单位已下达督办的0项" in text
     last_year = office_summary(d.docs, CITY, 2025)
     assert last_year["hearings"]["by_meeting"]["leading_group"] == 1
     assert last_year["transfers"]["total"] == 0

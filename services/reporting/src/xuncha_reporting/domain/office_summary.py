@@ -400,6 +400,7 @@ def render_zh(view: dict[str, Any]) -> str:
     parts.append(f"向{feedback['units']}家被巡察单位反馈问题{feedback['problems']}个")
     pointed = view["pointed"]
     parts.append(
-        f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，已督办{pointed['supervised']}项"
+        f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"
+        f"其中所在单位已下达督办的{pointed['supervised']}项"
     )
     return "；".join(parts) + "。"
