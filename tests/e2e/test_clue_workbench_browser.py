@@ -18,6 +18,7 @@ import httpx
 import pytest
 from xuncha_shared.auth import tokens as auth
 from xuncha_shared.contracts.clues import clue_id_for_petition
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.e2e.stack import Running
@@ -155,6 +156,10 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     await shot(page, "clue-verify")
     await page.click("#v-submit")
     await status_is(page, "核查中")
+    # the history says what was checked, and which office did it
+    history = page.locator("#clue-history")
+    await history.locator("text=备注：调阅了礼品登记台账").wait_for()
+    assert f"{jurisdictions.name_of(COUNTY)}委巡察办" in await history.inner_text()
     await page.click("#act-transfer")
     await page.fill("#t-reason", "涉嫌违反廉洁纪律，按规定移交")
     # the transfer letter (移交函) was sent 30 days ago: R3 counts from it

@@ -256,7 +256,7 @@ async def test_history_of_a_clue_for_the_office_that_handles_it(clues: InProcess
         assert [i["stream_version"] for i in items] == [1, 2, 3]
     registered, classified, transferred = items
     assert registered["actor_label"] == "系统"  # registered by hand here, not from a petition
-    assert classified["actor_id"] == "lc-office" and classified["actor_label"] == "县区委巡察办"
+    assert classified["actor_id"] == "lc-office" and classified["actor_label"] == "临川区委巡察办"
     assert "进一步了解关注类" in classified["detail_zh"] and "科级干部" in classified["detail_zh"]
     assert "四风" in classified["detail_zh"]
     assert transferred["detail_zh"] == "移交纪委监委；理由：涉嫌违纪"

@@ -133,7 +133,10 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
         )
     if event_type == "clues.ClueVerified":
         method = _label("method", payload.get("method"))
-        return f"{method}：{payload.get('verification_outcome', '')}"
+        notes = payload.get("notes")
+        return f"{method}：{payload.get('verification_outcome', '')}" + (
+            f"；备注：{notes}" if notes else ""
+        )
     if event_type == "clues.ClueAcknowledged":
         dept = _label("department", payload.get("department"))
         return f"{dept}{_label('via', payload.get('via'))}"
@@ -220,7 +223,9 @@ def build_workbench_router(
                     title_zh=event_name_zh(e.event_type),
                     detail_zh=detail_zh(e.event_type, e.payload),
                     actor_id=e.actor.principal_id,
-                    actor_label=actor_label(e.actor.principal_id, e.actor.role, e.payload),
+                    actor_label=actor_label(
+                        e.actor.principal_id, e.actor.role, e.payload, e.jurisdiction
+                    ),
                     occurred_at=e.occurred_at,
                     recorded_at=e.recorded_at,
                 )
@@ -231,13 +236,22 @@ def build_workbench_router(
     return router
 
 
-def actor_label(principal_id: str, role: str, payload: dict[str, Any]) -> str:
+def actor_label(
+    principal_id: str, role: str, payload: dict[str, Any], jurisdiction: str | None = None
+) -> str:
     """Who did it, as the history says it: a receiving department by its name (纪委监委: the
-    event names the department it acted as), an automatic registration by what it came
-    from, anyone else by role."""
+    event names the department it acted as), a county office by its county (临川区委巡察办: it
+    acts in its own county only, the event's ``jurisdiction``), an automatic registration by
+    what it came from, anyone else by role."""
     if role == Role.DEPARTMENT.value:
         with contextlib.suppress(ValueError):
             return DEPARTMENT_LABELS_ZH[Department(str(payload.get("department")))]
+    if (
+        role == Role.COUNTY_ADMIN.value
+        and jurisdiction
+        and jurisdictions.is_county(jurisdiction.strip())
+    ):
+        return f"{jurisdictions.name_of(jurisdiction.strip())}委巡察办"
     return SYSTEM_ACTORS_ZH.get(principal_id) or role_label(role)
 
 
