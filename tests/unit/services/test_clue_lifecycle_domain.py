@@ -251,3 +251,13 @@ def test_direct_registration_keeps_persons_and_amounts() -> None:
     )
     s = apply(Clue(), model.decide_register(Clue(), cmd))
     assert s.city_managed and s.persons[0].cadre_level is CadreLevel.DIVISION
+
+
+def test_organisational_handling_is_the_organisation_departments_to_report() -> None:
+    """R9: 组织处理 is the organisation department's; 纪委监委 reports its own dispositions."""
+    s = acknowledged()
+    org = ReportResult(DISCIPLINE, Disposition.ORGANISATIONAL_HANDLING, TODAY, "x")
+    with pytest.raises(InvalidCommand, match="organisation department's disposition") as info:
+        model.decide_report_result(s, org, TODAY)
+    assert info.value.status == 422
+    assert model.decide_report_result(s, RESULT, TODAY)

@@ -52,6 +52,7 @@ from xuncha_shared.contracts.clues import (
     ClueRegistered,
     ClueTransferred,
     ClueVerified,
+    Disposition,
     TransferResultReported,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
@@ -336,10 +337,18 @@ def decide_acknowledge(state: Clue, cmd: AcknowledgeClue) -> list[EventPayload]:
 
 
 def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[EventPayload]:
-    """办理结果 (R3, R3): after the acknowledgement, once; not concluded in the future nor
-    before the transfer."""
+    """办理结果 (R3, R9): after the acknowledgement, once; not concluded in the future nor
+    before the transfer; 组织处理 is the organisation department's to report (R9)."""
     clue_id = _require_department(state, cmd.department)
     _require_status(state, {ClueStatus.ACKNOWLEDGED}, "反馈办理结果", "given a result")
+    if (
+        cmd.disposition is Disposition.ORGANISATIONAL_HANDLING
+        and cmd.department is not Department.ORGANISATION
+    ):
+        raise InvalidCommand(
+            "组织处理由组织部作出，请选择本部门的处置方式 (R9) / organisational handling is the "
+            f"organisation department's disposition, not {cmd.department.value}'s"
+        )
     if cmd.concluded_on > today:
         raise InvalidCommand(
             f"办结日期不能晚于今天 / concluded_on {cmd.concluded_on.isoformat()} is after today "
