@@ -122,7 +122,10 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert await page.locator("#f-unit").count() == 0
             await page.fill("#f-desc-0", "“三重一大”事项未经集体研究")
             await page.click("#f-submit")  # not yet heard: R16 refuses, and says why
-            await page.locator(".el-alert", has_text="尚未听取").wait_for()
+            refused = page.locator(".el-alert", has_text="尚未听取")
+            await refused.wait_for()
+            # the service's reason alone, not a generic 当前状态不允许此操作 before it
+            assert "当前状态不允许此操作" not in await refused.inner_text()
             await page.locator(".el-checkbox:has(#f-during)").click()
             await page.click("#f-submit")
             await page.wait_for_selector("#feedback-done")

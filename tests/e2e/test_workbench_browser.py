@@ -326,11 +326,15 @@ async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
     await dept.locator(".el-message-box input").fill("已签收，转审查调查室")
     await dept.locator(".el-message-box .el-button--primary").click()
     await row.locator(".acked").wait_for()
+    # the note given when signing stays with the item (it was kept, and never shown again)
+    await row.locator(".ack-note", has_text="备注：已签收，转审查调查室").wait_for()
     await shot(dept, "feed-signed")
     assert s.errors == [] and d.errors == []
 
 
-async def test_a_refused_action_shows_the_services_reason(wb: Workbench, browser: Any):
+async def test_a_clue_the_city_must_see_first_is_reported_up_not_transferred(
+    wb: Workbench, browser: Any
+):
     clue_id = await _petition_clue(wb, "临川区民政局")
     s = await open_as(browser, wb, "linchuan")
     page = s.page
