@@ -273,6 +273,9 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert "受理告知" in told and "反映该局违规收受礼品" in told and petition_id not in told
     await owed.wait_for(state="detached")  # told: no longer owed
     await shot(cust, "clue-notice")
+    # recorded notices are the service's: still listed after a reload
+    await cust.reload()
+    await cust.locator("#notice-table", has_text="反映该局违规收受礼品").wait_for()
     assert cust_errors == []
 
     # the clue registered from the petition leads back to it (来源 → 信访受理's petition)

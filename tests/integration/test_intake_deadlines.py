@@ -327,6 +327,32 @@ async def test_the_custodian_sees_the_notices_owed_until_each_is_recorded(
     assert r.status_code == 201, r.text
     assert await due(svc) == []
 
+    # 已登记告知: what was recorded, the latest first (a reload of the page keeps it)
+    async def recorded(who: str = "custodian") -> list[tuple[str, str]]:
+        r = await svc.client.get("/api/v1/informant-notices/recorded", headers=svc.auth(who))
+        assert r.status_code == 200, r.text
+        mine = (acceptance, result)
+        return [
+            (i["petition_id"], i["notice"]) for i in r.json()["items"] if i["petition_id"] in mine
+        ]
+
+    assert await recorded() == [
+        (result, "result"),
+        (result, "acceptance"),
+        (acceptance, "acceptance"),
+    ]
+    r = await svc.client.get("/api/v1/informant-notices/recorded", headers=svc.auth("custodian"))
+    told = next(i for i in r.json()["items"] if i["petition_id"] == result)
+    assert (told["notice_zh"], told["sent_on"], told["unit"]) == (
+        "办理结果告知",
+        "2026-11-12",
+        "临川区另一局",
+    )
+    assert all(value not in r.text for value in INFORMANT.values())  # never the reporter
+    assert await recorded("nc_custodian") == []  # another county's custodian sees none of them
+    r = await svc.client.get("/api/v1/informant-notices/recorded", headers=svc.auth("county"))
+    assert r.status_code == 403
+
 
 async def test_the_notices_owed_are_the_custodians_alone_and_of_its_jurisdiction(
     svc: InProcessService,

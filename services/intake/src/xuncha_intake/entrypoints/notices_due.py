@@ -1,7 +1,10 @@
-"""The informant custodian's to-do list (举报人告知待办): the notices real-name reporters are
-owed (R8).
+"""The informant custodian's lists of notices to real-name reporters (R8): those owed
+(举报人告知待办) and those recorded (已登记告知).
 
-``GET /api/v1/informant-notices/due[?jurisdiction=&limit=&offset=]``: informant custodians.
+``GET /api/v1/informant-notices/due[?jurisdiction=&limit=&offset=]`` and
+``GET /api/v1/informant-notices/recorded[?jurisdiction=&limit=&offset=]``: informant custodians.
+The recorded ones are the ``intake.InformantNotified`` events of the caller's jurisdiction, the
+latest first, each with the petition it concerns (``more``: another page follows).
 
 Each open R8 deadline of the caller's jurisdiction (a county custodian its county, the city's
 the city and its counties) - the acceptance notice a real-name petition starts, the result
@@ -22,7 +25,12 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from xuncha_shared.clocks.deadlines import DeadlineState
 from xuncha_shared.contracts.common import Channel
-from xuncha_shared.contracts.intake import NoticeKind, PetitionReceived
+from xuncha_shared.contracts.intake import (
+    InformantNotified,
+    NoticeChannel,
+    NoticeKind,
+    PetitionReceived,
+)
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.dependencies import AuthDependencies, list_scope
@@ -58,6 +66,18 @@ ORDER BY d.due_date, d.deadline_id
 LIMIT $5 OFFSET $6
 """
 _COUNT_SQL = f"SELECT count(*) FROM deadlines d WHERE {_FILTER}"
+#: the notices recorded, the latest first ($1 the notice event type, $2 the petition's first
+#: event type, $3 the jurisdiction pattern, $4/$5 limit and offset)
+_RECORDED_SQL = """
+SELECT n.stream_id, n.recorded_at, n.jurisdiction, n.payload->>'notice' AS notice,
+       n.payload->>'notice_channel' AS notice_channel, n.payload->>'sent_on' AS sent_on,
+       e.payload->>'unit' AS unit, COALESCE(e.payload->>'summary', e.payload->>'content') AS summary
+FROM events n
+JOIN events e ON e.stream_id = n.stream_id AND e.stream_version = 1 AND e.event_type = $2
+WHERE n.event_type = $1 AND n.jurisdiction LIKE $3
+ORDER BY n.global_position DESC
+LIMIT $4 OFFSET $5
+"""
 
 
 class NoticeDue(BaseModel):
@@ -72,6 +92,26 @@ class NoticeDue(BaseModel):
     channel: Channel
     summary: str
     received_at: datetime
+
+
+class NoticeRecorded(BaseModel):
+    petition_id: UUID
+    notice: NoticeKind
+    notice_zh: str
+    notice_channel: NoticeChannel = Field(description="letter | phone | in_person")
+    sent_on: date
+    recorded_at: datetime
+    jurisdiction: str
+    jurisdiction_name: str
+    unit: str
+    summary: str
+
+
+class NoticesRecorded(BaseModel):
+    items: list[NoticeRecorded]
+    more: bool = Field(description="another page follows")
+    limit: int
+    offset: int
 
 
 class NoticesDue(BaseModel):
@@ -118,5 +158,42 @@ def build_notices_due_router(pool: asyncpg.Pool, deps: AuthDependencies) -> APIR
                 )
             )
         return NoticesDue(items=items, total=int(total or 0), limit=limit, offset=offset)
+
+    @router.get("/informant-notices/recorded", response_model=NoticesRecorded)
+    async def notices_recorded(
+        principal: Principal = Depends(reader),
+        jurisdiction: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> NoticesRecorded:
+        """已登记告知: the notices recorded in the caller's jurisdiction, the latest first."""
+        pattern = list_scope(principal, jurisdiction)
+        rows = await pool.fetch(
+            _RECORDED_SQL,
+            InformantNotified.event_type,
+            PetitionReceived.event_type,
+            pattern,
+            limit + 1,
+            offset,
+        )
+        items = []
+        for r in rows[:limit]:
+            notice = NoticeKind(r["notice"])
+            code = str(r["jurisdiction"]).strip()
+            items.append(
+                NoticeRecorded(
+                    petition_id=UUID(r["stream_id"]),
+                    notice=notice,
+                    notice_zh=NOTICE_ZH[notice],
+                    notice_channel=NoticeChannel(r["notice_channel"]),
+                    sent_on=date.fromisoformat(r["sent_on"]),
+                    recorded_at=r["recorded_at"],
+                    jurisdiction=code,
+                    jurisdiction_name=jurisdictions.name_of(code),
+                    unit=r["unit"] or "",
+                    summary=r["summary"] or "",
+                )
+            )
+        return NoticesRecorded(items=items, more=len(rows) > limit, limit=limit, offset=offset)
 
     return router
