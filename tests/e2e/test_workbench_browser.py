@@ -22,6 +22,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -124,9 +125,11 @@ class Session:
         self.page.on("response", lambda r: asyncio.ensure_future(record(r)))
 
 
-async def open_as(browser: Any, wb: Workbench, who: str) -> Session:
+async def open_as(
+    browser: Any, wb: Workbench, who: str, timezone: str = "Asia/Shanghai"
+) -> Session:
     context = await browser.new_context(
-        viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+        viewport={"width": 1440, "height": 900}, locale="zh-CN", timezone_id=timezone
     )
     s = Session(await context.new_page())
     await s.watch()
@@ -627,6 +630,18 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     services = await page.locator("#verify-table tbody tr td:first-child").all_inner_texts()
     assert services == ["受理（信访、巡察组）", "问题线索", "反馈与整改", "统计与共享"]
     await shot(page, "audit-verify")
+    # a browser whose clock is set to UTC: the time picked is still Beijing time (an hour ago
+    # there is eight hours ahead here, and was refused as later than now)
+    utc = await open_as(browser, wb, "auditor", timezone="UTC")
+    await utc.page.goto(f"{wb.url}/audit")
+    await utc.page.get_by_role("tab", name="时间回溯").click()
+    hour_ago = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))) - timedelta(hours=1)
+    await utc.page.fill("#rp-at", hour_ago.strftime("%Y-%m-%d %H:%M:%S"))
+    await utc.page.keyboard.press("Enter")
+    await utc.page.click("#replay-button")
+    await utc.page.wait_for_selector("#replay-table", timeout=120_000)
+    assert "不能晚于现在" not in await utc.page.locator(".el-tab-pane:visible").inner_text()
+    await utc.page.context.close()
     await page.get_by_role("tab", name="时间回溯").click()
     await page.fill("#rp-at", "2020-01-01 00:00:00")
     await page.keyboard.press("Enter")
