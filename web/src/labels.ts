@@ -101,6 +101,11 @@ export const COMPLETED_HINTS: Record<string, string> = {
   formal: "已全部整改完成的，打开此项（进度须为100%）",
   final: "整改完成报告即报告整改完成",
 };
+/** What a report of ``kind`` declares of completion, given the form's switch: never for a
+ *  progress report, always for a final one, the switch for a formal one. */
+export function reportCompleted(kind: string, switchOn: boolean): boolean {
+  return kind === "final" || (kind === "formal" && switchOn);
+}
 
 export const ROLES: Record<string, string> = {
   city_admin: "市委巡察办",

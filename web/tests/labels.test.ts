@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { areaLabel, areaName, jurisdictionName, registeredWhen, unitExample } from "../src/labels";
+import { areaLabel, areaName, jurisdictionName, registeredWhen, reportCompleted, unitExample } from "../src/labels";
 
 describe("area labels", () => {
   it("names the city's own row 市本级 in a breakdown by area, and the counties by name", () => {
@@ -43,5 +43,14 @@ describe("officeName", () => {
     expect(officeName("361002")).toBe("临川区委巡察办");
     expect(officeName("361021")).toBe("南城县委巡察办");
     expect(ownerName("361000", "group")).toBe("市委巡察办");
+  });
+});
+
+describe("reportCompleted", () => {
+  it("never for a progress report, always for a final one, the switch for a formal one", () => {
+    expect(reportCompleted("progress", true)).toBe(false);
+    expect(reportCompleted("final", false)).toBe(true);
+    expect(reportCompleted("formal", true)).toBe(true);
+    expect(reportCompleted("formal", false)).toBe(false);
   });
 });
