@@ -180,15 +180,21 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#r-submit")
     end_item = page.locator(".el-form-item:has(#r-end)")
     await end_item.locator(".el-form-item__error", has_text="结束日期不能早于开始日期").wait_for()
-    # R1: the term's dates beside it, and a round beyond them marked before anything is sent
+    # R6: the term's dates beside it; the pickers take no day beyond them
     assert "本届规划期限 2026-01-01 至 2030-12-31" in await page.inner_text("#r-term-dates")
+    assert await page.locator("#r-term-notice").count() == 0  # a term of today, planned
     await fill_date(page, "r-start", "2030-12-01")
     await fill_date(page, "r-end", "2031-01-31")
+    await page.click("#r-term-dates")  # the picker left: a day it does not offer is dropped
+    assert await page.input_value("#r-start") == "2030-12-01"
+    assert await page.input_value("#r-end") != "2031-01-31"
+    # a term with no plan is said as soon as it is chosen, and nothing is sent
+    await page.fill("#r-term", str(TERM + 1))
+    await page.keyboard.press("Tab")
+    notice = page.locator("#r-term-notice", has_text=f"第{TERM + 1}届巡察规划尚未制定")
+    await notice.wait_for()
     await page.click("#r-submit")
-    await end_item.locator(
-        ".el-form-item__error",
-        has_text=f"轮次日期须在第{TERM}届规划期限（2026-01-01 至 2030-12-31）之内",
-    ).wait_for()
+    assert await office.get(f"/api/v1/rounds?term_no={TERM + 1}") == []
     assert await office.get(f"/api/v1/rounds?term_no={TERM}") == []
     await page.fill("#r-term", str(TERM))
     await page.keyboard.press("Tab")

@@ -30,6 +30,16 @@ export const CLUE_STATUS: Record<string, string> = {
   archived: "已存档",
 };
 
+// The colour of a clue's status tag, the same on every page. Red is the theme's own colour
+// (--el-color-primary) and, in a tag, a warning's: a clue in hand is never shown red.
+export type TagType = "success" | "warning" | "info";
+export function clueStatusTag(status: string): TagType {
+  if (["result_reported", "disposed", "archived"].includes(status)) return "success";
+  // out of the office's hands: with the city office (R12) or a receiving department (R3)
+  if (["escalated", "transferred", "acknowledged"].includes(status)) return "warning";
+  return "info"; // registered, classified, verifying, kept
+}
+
 export const DISPOSITIONS: Record<string, string> = {
   talk_or_letter: "谈话函询",
   preliminary_check: "初步核实",

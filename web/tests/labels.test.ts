@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { areaLabel, areaName, jurisdictionName, registeredWhen, reportCompleted, unitExample } from "../src/labels";
+import { CLUE_STATUS, areaLabel, areaName, clueStatusTag, jurisdictionName, registeredWhen, reportCompleted, unitExample } from "../src/labels";
 
 describe("area labels", () => {
   it("names the city's own row 市本级 in a breakdown by area, and the counties by name", () => {
@@ -52,5 +52,19 @@ describe("reportCompleted", () => {
     expect(reportCompleted("final", false)).toBe(true);
     expect(reportCompleted("formal", true)).toBe(true);
     expect(reportCompleted("formal", false)).toBe(false);
+  });
+});
+
+describe("clueStatusTag", () => {
+  it("never colours a clue red: in hand grey, with the city or a department orange, done green", () => {
+    for (const status of Object.keys(CLUE_STATUS)) {
+      expect(["success", "warning", "info"]).toContain(clueStatusTag(status));
+    }
+    expect(clueStatusTag("classified")).toBe("info");
+    expect(clueStatusTag("verifying")).toBe("info");
+    expect(clueStatusTag("escalated")).toBe("warning");
+    expect(clueStatusTag("transferred")).toBe("warning");
+    expect(clueStatusTag("disposed")).toBe("success");
+    expect(clueStatusTag("kept")).toBe("info");
   });
 });
