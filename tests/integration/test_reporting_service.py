@@ -391,6 +391,21 @@ async def test_events_of_every_service_show_up_in_the_linked_view(stack: Stack):
     assert not any(i["ref_id"] == str(case["issue_id"]) for i in org["items"])
 
 
+async def test_a_clues_deadline_names_its_unit(stack: Stack):
+    """R3's transfer result is listed with the clue's unit, as a group's and an issue's rows
+    are with theirs (projection 17 keeps it from ``ClueRegistered``)."""
+    case = await seed_case(stack, LINCHUAN)
+    await wait_consumed(stack)
+    resp = await stack.client.get(
+        "/api/v1/views/deadlines", params={"limit": 500}, headers=stack.auth("linchuan")
+    )
+    assert resp.status_code == 200, resp.text
+    rows = [i for i in resp.json()["items"] if i["case"]["id"] == str(case["clue_id"])]
+    assert [(r["case"]["type"], r["unit_name"], r["group_no"]) for r in rows] == [
+        ("clue", "临川区农业农村局", None)
+    ]
+
+
 async def test_redelivered_events_change_nothing(stack: Stack):
     await seed_case(stack, NANCHENG)
     await wait_consumed(stack)

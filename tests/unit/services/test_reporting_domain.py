@@ -121,7 +121,13 @@ def test_clue_lifecycle_counts():
     assert project(env, reg) == [
         Fact(Metric.CLUES_REGISTERED, str(clue_id), NANCHENG),
         # the clue funnel's document of the clue, in the county that registered it
-        Doc("clue", str(clue_id), NANCHENG, {"source_channel": None}, env.occurred_at),
+        Doc(
+            "clue",
+            str(clue_id),
+            NANCHENG,
+            {"source_channel": None, "unit": "南城县某乡"},
+            env.occurred_at,
+        ),
     ]
     # an escalation counts for the county it came from (线索上报市委巡察办), and ends R7
     env = envelope(esc, CITY, stream_type="clue")

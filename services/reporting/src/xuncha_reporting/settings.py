@@ -27,9 +27,10 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: inspector grade's inspector and unit, ``domain.feed_display``), 15 = a feed item's 移交函 day
 #: (``letter_on``) of a transfer made on paper, 16 = a declared completion counted once per
 #: attempt and taken back by a rejected verification or a reopening (``RectificationReported``
-#: v3 ``attempt``, ``completions_withdrawn``). A projection of an older
+#: v3 ``attempt``, ``completions_withdrawn``), 17 = a clue's unit kept (``ClueRegistered``), so
+#: its rows of the deadlines list (R3, R12) name the unit. A projection of an older
 #: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 16
+PROJECTION_VERSION = 17
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

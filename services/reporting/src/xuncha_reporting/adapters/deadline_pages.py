@@ -97,10 +97,11 @@ def _subjects_sql(s: str) -> str:
     and case types. A group's row (R14, R15: key ``<group>/<stationing>[/…]``) is named by the
     group's number and the unit it is stationed at (intake's ``GroupFormed``,
     ``GroupStationed`` and ``UnitRegistered``, as projected); an issue's row by the issue's unit
-    (``IssueFedBack``). One index probe per document; a row of any other case names nothing."""
+    (``IssueFedBack``), a clue's (R3, R12) by the clue's (``ClueRegistered``, projection 17).
+    One index probe per document; a row of any other case names nothing."""
     return f"""
         SELECT r.kind, r.key, (g.doc->>'group_no')::int AS group_no,
-               COALESCE(u.doc->>'name', i.unit) AS unit_name
+               COALESCE(u.doc->>'name', i.unit, c.doc->>'unit') AS unit_name
         FROM unnest($1::text[], $2::text[], $3::text[]) AS r(kind, key, case_type)
         LEFT JOIN {s}.lifecycle_docs g
                ON r.case_type = 'group' AND g.kind = 'group' AND g.key = split_part(r.key, '/', 1)
@@ -111,6 +112,8 @@ def _subjects_sql(s: str) -> str:
         LEFT JOIN {s}.ledger_issues i
                ON i.issue_id = (CASE WHEN r.case_type = 'issue'
                                      THEN split_part(r.key, '/', 1) END)::uuid
+        LEFT JOIN {s}.lifecycle_docs c
+               ON r.case_type = 'clue' AND c.kind = 'clue' AND c.key = r.key
     """
 
 
@@ -173,7 +176,7 @@ class DeadlinePages:
     ) -> dict[tuple[str, str], Subject]:
         """What each of ``rows`` (a page's, or a chunk of a stream's) concerns, by its
         ``(kind, key)``; rows of cases that name nothing are left out."""
-        named = [r for r in rows if r["case_type"] in ("group", "issue")]
+        named = [r for r in rows if r["case_type"] in ("group", "issue", "clue")]
         if not named:
             return {}
         records = await conn.fetch(

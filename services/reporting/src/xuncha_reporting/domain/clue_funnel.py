@@ -86,7 +86,8 @@ def funnel_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[C
 
     match payload:
         case clues.ClueRegistered():
-            return [doc("clue", {"source_channel": payload.source_channel})]
+            # the unit names the clue's rows of the deadlines list (R3, R12)
+            return [doc("clue", {"source_channel": payload.source_channel, "unit": payload.unit})]
         case clues.ClueEscalated():
             return [doc("clue_escalate", {"to": payload.to_jurisdiction})]
         case clues.ClueVerified():
