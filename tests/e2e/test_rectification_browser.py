@@ -104,6 +104,13 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
     )
     await call(url, office, "POST", f"/api/v1/rounds/{earlier['id']}/units", json=assigned)
     await call(url, office, "POST", f"/api/v1/rounds/{earlier['id']}/close")
+    # the problem the group recorded in 问题与报告 (clues): picked, not typed again
+    problem = {
+        "round_id": planned["id"],
+        "unit_id": str(UNIT),
+        "title": "“三重一大”事项未经集体研究",
+    }
+    await call(url, office, "POST", "/api/v1/problems", json=problem)
     # the office feeds the problem back in its form, the round and the unit picked from
     # intake's (a unit named by hand would never see it), during the stationing (边巡边改)
     async with async_playwright() as pw:
@@ -120,7 +127,14 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await choose(page, "f-round", "临川区第4届第5轮")
             await choose(page, "f-unit-pick", UNIT_NAME)
             assert await page.locator("#f-unit").count() == 0
-            await page.fill("#f-desc-0", "“三重一大”事项未经集体研究")
+            await page.locator(".el-select:has(#f-problems)").click()
+            await page.locator(
+                ".el-select-dropdown__item:visible", has_text=problem["title"]
+            ).click()
+            await page.keyboard.press("Escape")
+            await page.click("#f-problems-add")
+            assert await page.input_value("#f-desc-0") == problem["title"]
+            assert await page.locator("[id^=f-desc-]").count() == 1  # the empty row filled
             await page.click("#f-submit")  # not yet heard: R16 refuses, and says why
             refused = page.locator(".el-alert", has_text="尚未听取")
             await refused.wait_for()
