@@ -6,6 +6,7 @@ clues classified, escalated and transferred (clues), feedbacks and rectification
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -368,5 +369,7 @@ async def load_demo(
 
 
 def plan_measure(problem: str) -> str:
-    """A task's measure for a problem of the demo (synthetic wording)."""
-    return f"针对“{problem[:24]}”建立整改台账，逐项整改并完善制度（演示）"
+    """A task's measure for a problem of the demo (synthetic wording), naming the problem by
+    its first clause, never cut inside one."""
+    head = re.split(r"[，；。：,;]", problem, maxsplit=1)[0].strip() or problem
+    return f"针对“{head}”建立整改台账，逐项整改并完善制度（演示）"
