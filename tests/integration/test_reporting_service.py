@@ -43,6 +43,7 @@ from xuncha_shared.contracts.clues import (
     ClueRegistered,
     ClueTransferred,
     ProblemRecorded,
+    clue_id_for_petition,
 )
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import (
@@ -279,7 +280,7 @@ async def seed_case(
     """One petition -> clue registered, escalated, transferred -> issue fed back -> reports."""
     pet = petition(stack, jurisdiction)
     await append(stack, "intake", "petition", str(pet.petition_id), [pet], jurisdiction)
-    clue_id = uuid.uuid4()
+    clue_id = clue_id_for_petition(pet.petition_id)  # as clues registers a petition's clue
     reg = ClueRegistered(
         clue_id=clue_id,
         jurisdiction=jurisdiction,
@@ -391,9 +392,10 @@ async def test_events_of_every_service_show_up_in_the_linked_view(stack: Stack):
     assert not any(i["ref_id"] == str(case["issue_id"]) for i in org["items"])
 
 
-async def test_a_clues_deadline_names_its_unit(stack: Stack):
+async def test_a_clues_and_a_petitions_deadlines_name_the_unit(stack: Stack):
     """R3's transfer result is listed with the clue's unit, as a group's and an issue's rows
-    are with theirs (projection 17 keeps it from ``ClueRegistered``)."""
+    are with theirs (projection 17 keeps it from ``ClueRegistered``); R7's acceptance notice of
+    a real-name petition with the unit of the clue registered for it."""
     case = await seed_case(stack, LINCHUAN)
     await wait_consumed(stack)
     resp = await stack.client.get(
@@ -403,6 +405,10 @@ async def test_a_clues_deadline_names_its_unit(stack: Stack):
     rows = [i for i in resp.json()["items"] if i["case"]["id"] == str(case["clue_id"])]
     assert [(r["case"]["type"], r["unit_name"], r["group_no"]) for r in rows] == [
         ("clue", "临川区农业农村局", None)
+    ]
+    notices = [i for i in resp.json()["items"] if i["case"]["id"] == str(case["petition_id"])]
+    assert [(r["kind"], r["unit_name"]) for r in notices] == [
+        ("intake.acceptance_notice", "临川区农业农村局")
     ]
 
 

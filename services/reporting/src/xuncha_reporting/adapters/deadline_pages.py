@@ -20,12 +20,15 @@ ties by kind, case and key in code-point order (``COLLATE "C"``, as Python compa
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import asyncpg
+from xuncha_shared.contracts.clues import clue_id_for_petition
 
 from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, State
 
@@ -97,12 +100,15 @@ def _subjects_sql(s: str) -> str:
     and case types. A group's row (R14, R15: key ``<group>/<stationing>[/…]``) is named by the
     group's number and the unit it is stationed at (intake's ``GroupFormed``,
     ``GroupStationed`` and ``UnitRegistered``, as projected); an issue's row by the issue's unit
-    (``IssueFedBack``), a clue's (R3, R12) by the clue's (``ClueRegistered``, projection 17).
-    One index probe per document; a row of any other case names nothing."""
+    (``IssueFedBack``), a clue's (R3, R12) by the clue's (``ClueRegistered``, projection 17),
+    a petition's (R7, R13, the result notice) by the unit of the clue registered for it
+    (``$4``: each row's clue key, ``clue_key``). One index probe per document; a row of any
+    other case names nothing."""
     return f"""
         SELECT r.kind, r.key, (g.doc->>'group_no')::int AS group_no,
                COALESCE(u.doc->>'name', i.unit, c.doc->>'unit') AS unit_name
-        FROM unnest($1::text[], $2::text[], $3::text[]) AS r(kind, key, case_type)
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+             AS r(kind, key, case_type, clue_key)
         LEFT JOIN {s}.lifecycle_docs g
                ON r.case_type = 'group' AND g.kind = 'group' AND g.key = split_part(r.key, '/', 1)
         LEFT JOIN {s}.lifecycle_docs st
@@ -113,8 +119,23 @@ def _subjects_sql(s: str) -> str:
                ON i.issue_id = (CASE WHEN r.case_type = 'issue'
                                      THEN split_part(r.key, '/', 1) END)::uuid
         LEFT JOIN {s}.lifecycle_docs c
-               ON r.case_type = 'clue' AND c.kind = 'clue' AND c.key = r.key
+               ON r.clue_key IS NOT NULL AND c.kind = 'clue' AND c.key = r.clue_key
     """
+
+
+#: the cases whose rows name what they concern (``_subjects_sql``)
+_NAMED_CASES = ("group", "issue", "clue", "petition")
+
+
+def clue_key(case_type: str, key: str) -> str | None:
+    """The clue whose registered unit names a row: a clue's own, a petition's the one
+    registered for it (``clue_id_for_petition``); None for other cases."""
+    if case_type == "clue":
+        return key
+    if case_type == "petition":
+        with contextlib.suppress(ValueError):
+            return str(clue_id_for_petition(UUID(key)))
+    return None
 
 
 @dataclass(frozen=True)
@@ -176,7 +197,7 @@ class DeadlinePages:
     ) -> dict[tuple[str, str], Subject]:
         """What each of ``rows`` (a page's, or a chunk of a stream's) concerns, by its
         ``(kind, key)``; rows of cases that name nothing are left out."""
-        named = [r for r in rows if r["case_type"] in ("group", "issue", "clue")]
+        named = [r for r in rows if r["case_type"] in _NAMED_CASES]
         if not named:
             return {}
         records = await conn.fetch(
@@ -184,6 +205,7 @@ class DeadlinePages:
             [r["kind"] for r in named],
             [r["key"] for r in named],
             [r["case_type"] for r in named],
+            [clue_key(r["case_type"], r["key"]) for r in named],
         )
         return {
             (r["kind"], r["key"]): Subject(r["group_no"], r["unit_name"])

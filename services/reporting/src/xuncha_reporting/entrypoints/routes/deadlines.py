@@ -84,7 +84,8 @@ class DeadlineOut(BaseModel):
     unit_name: str | None = Field(
         default=None,
         description="the inspected unit the deadline concerns: the unit a group's stationing "
-        "is at (R14, R15), an issue's unit, a clue's unit (R3, R12); null for other cases",
+        "is at (R14, R15), an issue's unit, a clue's unit (R3, R12), a petition's the unit of the "
+        "clue registered for it (R7, R8, R13); null when reporting does not know it",
     )
 
 
