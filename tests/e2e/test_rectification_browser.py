@@ -72,7 +72,7 @@ async def call(url: str, token: str, method: str, path: str, **kw: Any) -> Any:
 
 
 async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url, tokens = site
@@ -176,6 +176,16 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             page = await context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # an error Vue caught (a component's setup that threw) is logged, not raised; a
+            # refusal the page shows is the browser's "Failed to load resource" line
+            page.on(
+                "console",
+                lambda m: (
+                    m.type == "error"
+                    and not m.text.startswith("Failed to load resource")
+                    and errors.append(m.text)
+                ),
+            )
             await sign_in(page, url, tokens["unit"])
             assert await menu_names(page) == MENUS["inspected_unit"]
             assert UNIT_NAME in await page.inner_text("#who")  # the header names the unit
@@ -311,6 +321,11 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await note.wait_for()
             assert await note.all_inner_texts() == ["请填写整改情况"]
             assert await page.locator("#r-choose").inner_text() == "选择文件"
+            # a final report declares completion, at 100 %; a formal one when switched on
+            await page.locator(".el-select:has(#r-kind)").click()
+            await page.locator(".el-select-dropdown__item:visible", has_text="整改完成报告").click()
+            await expect(page.locator("#r-progress")).to_have_value("100")
+            assert await page.locator("#r-done").is_checked()
             await page.locator(".el-select:has(#r-kind)").click()
             await page.locator(".el-select-dropdown__item:visible", has_text="整改情况报告").click()
             await page.fill("#r-progress", "100")
