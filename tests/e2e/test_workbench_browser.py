@@ -678,6 +678,11 @@ async def test_sign_in_refuses_a_bad_token_and_signs_out(wb: Workbench, browser:
     await page.wait_for_url(f"{wb.url}/petitions")
     await page.reload()  # the token is kept
     await page.wait_for_selector("#petition-form")
+    # the root address and an unknown one, opened signed in (a bookmark, a reload), lead to
+    # the role's first page, never to 无可办理事项
+    for address in ("/", "/none", "/no-such-page"):
+        await page.goto(f"{wb.url}{address}")
+        await page.wait_for_url(f"{wb.url}/overview")
     await page.click("#sign-out")
     await page.wait_for_url(f"{wb.url}/login")
     assert await page.evaluate("localStorage.getItem('xuncha.workbench.token')") is None

@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
 import { homeFor, mayOpen } from "./auth/menu";
-import { restore, session } from "./auth/session";
+import { restore } from "./auth/session";
 
 // every page is its own chunk: the first screen loads the shell and that page only
 const routes: RouteRecordRaw[] = [
@@ -10,7 +10,9 @@ const routes: RouteRecordRaw[] = [
     path: "/",
     component: () => import("./views/WorkbenchLayout.vue"),
     children: [
-      { path: "", name: "home", redirect: () => homeFor(session.me?.role) },
+      // decided by the guard once the session is known (a redirect here runs before it: on a
+      // reload or an address typed, no session yet, it sent everyone to 无可办理事项)
+      { path: "", name: "home", component: () => import("./views/NoPage.vue") },
       { path: "overview", name: "overview", component: () => import("./views/OverviewPage.vue"), meta: { title: "总览" } },
       { path: "petitions", name: "petitions", component: () => import("./views/PetitionsPage.vue"), meta: { title: "信访受理" } },
       { path: "clues", name: "clues", component: () => import("./views/CluesPage.vue"), meta: { title: "问题线索" } },
@@ -49,8 +51,10 @@ router.beforeEach(async (to) => {
   }
   const me = await restore();
   if (!me) return { name: "login", query: to.fullPath !== "/" ? { back: to.fullPath } : {} };
+  if (to.name === "home") return homeFor(me.role);
+  if (to.name === "none" && homeFor(me.role) !== "/none") return homeFor(me.role);
   const name = (to.meta.menu as string | undefined) ?? (to.name as string | undefined);
-  if (name && name !== "home" && !to.meta.always && !mayOpen(me.role, name)) {
+  if (name && !to.meta.always && !mayOpen(me.role, name)) {
     return homeFor(me.role);
   }
   return true;
