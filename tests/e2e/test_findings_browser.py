@@ -18,19 +18,18 @@ from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.e2e.stack import Running
-from tests.support.workbench import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sign_in, workbench_nginx
+from tests.support.workbench import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    choose,
+    sign_in,
+    workbench_nginx,
+)
 
 pytestmark = [pytest.mark.timeout(900)]
 
 COUNTY = "361003"  # 东乡区: 区委, as the summary's wording checks
-
-
-async def typed(page: Any, input_id: str, text: str) -> None:
-    """Type a value into a filterable el-select that accepts new entries, and take it."""
-    await page.locator(f".el-select:has(#{input_id})").click()
-    await page.locator(f"#{input_id}").fill(text)
-    await page.keyboard.press("Enter")
-    await page.keyboard.press("Escape")
 
 
 async def shot(page: Any, name: str) -> None:
@@ -54,8 +53,23 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
     running, url = site
     token = running.tokens["county"]
     auth = {"Authorization": f"Bearer {token}"}
-    round_id, unit_id = str(uuid.uuid4()), str(uuid.uuid4())
+    unit_name = f"东乡区测试局{uuid.uuid4().hex[:6]}"
     async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+        # the unit and its round as intake plans them: the forms pick both, nothing is typed
+        async def posted(path: str, body: dict[str, Any]) -> Any:
+            resp = await http.post(path, json=body, headers=auth)
+            assert resp.status_code in (200, 201), resp.text
+            return resp.json()
+
+        unit = {"jurisdiction": COUNTY, "name": unit_name, "kind": "county_department"}
+        unit_id = (await posted("/api/v1/units", unit))["id"]
+        term = {"jurisdiction": COUNTY, "term_no": 4, "starts_on": "2026-01-01"}
+        await posted("/api/v1/term-plans", {**term, "ends_on": "2030-12-31", "unit_ids": [unit_id]})
+        planned = {**term, "round_no": 1, "kind": "regular", "ends_on": "2026-12-31"}
+        round_id = (await posted("/api/v1/rounds", planned))["id"]
+        await posted(
+            f"/api/v1/rounds/{round_id}/units", {"units": [{"unit_id": unit_id, "mode": "regular"}]}
+        )
         resp = await http.post(
             "/api/v1/petitions",
             json={"jurisdiction": COUNTY, "unit": "东乡区某局", "channel": "letter",
@@ -92,8 +106,8 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             await page.goto(f"{url}/findings")
             await page.wait_for_selector("#problem-form")
             # a problem through the form: an empty title is refused in the form, nothing sent
-            await typed(page, "p-round", round_id)
-            await typed(page, "p-unit", unit_id)
+            await choose(page, "p-round", "东乡区第4届第1轮")
+            await choose(page, "p-unit", unit_name)
             await page.click("#p-submit")
             await page.wait_for_selector("text=请填写问题")
             await page.fill("#p-title", "“三重一大”事项未经集体研究决定")
@@ -114,8 +128,8 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
 
             # a unit report of both problems, then the secretary meeting hears it
             await page.click("#tab-reports")
-            await typed(page, "r-round", round_id)
-            await typed(page, "r-unit", unit_id)
+            await choose(page, "r-round", "东乡区第4届第1轮")
+            await choose(page, "r-unit", unit_name)
             await page.locator(".el-select:has(#r-problems)").click()
             options = page.locator(".el-select-dropdown__item:visible")
             await options.first.wait_for()
@@ -171,7 +185,7 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
 
             # 组织部's feed names a problem's unit as intake registered it (the problem event
             # names it by id only), under its own label, in a table that fits a 1280 px screen
-            unit_name = f"东乡区组织测试局{uuid.uuid4().hex[:6]}"
+            unit_name = f"东乡区组织测试局{uuid.uuid4().hex[:6]}"  # a unit the round does not list
             async with httpx.AsyncClient(base_url=url, timeout=20) as http:
                 unit = {"jurisdiction": COUNTY, "name": unit_name, "kind": "county_department"}
                 resp = await http.post("/api/v1/units", json=unit, headers=auth)
