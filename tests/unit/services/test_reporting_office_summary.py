@@ -130,6 +130,18 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
             description="d",
         )
         d.apply(fed, CITY)
+    # the province's review of the office itself: its own rectification, not a feedback it gave
+    for _ in range(2):
+        review = IssueFedBack(
+            issue_id=uuid.uuid4(),
+            feedback_id=uuid.uuid4(),
+            jurisdiction=CITY,
+            unit="市委巡察办",
+            description="d",
+            round_id=uuid.uuid4(),
+            round_name="省委第三巡视组巡视",
+        )
+        d.apply(review, CITY)
     d.apply(
         ConsultationHeld(
             consultation_id=uuid.uuid4(),
@@ -166,6 +178,7 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
         "units": 2,
         "feedbacks": 3,
         "by_unit": [{"unit": "市交通运输局", "problems": 2}, {"unit": "市财政局", "problems": 1}],
+        "received": {"problems": 2, "reviews": ["省委第三巡视组巡视"]},
     }
     assert view["consultations"] == {"held": 1, "clues": 2}
     text = view["rendering_zh"]
@@ -173,7 +186,7 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
     assert "1次向市委书记专题会汇报" in text
     assert "0次" not in text and "领导小组" not in text  # a meeting never reported to: unsaid
     assert "移交问题线索3件（纪委监委2件、组织部1件）" in text
-    assert "向2家被巡察单位反馈问题3个" in text
+    assert "向2家被巡察单位反馈问题3个；市委巡察办自身整改问题2个（省委第三巡视组巡视）" in text
     assert "点人点事问题2项，其中所在单位已下达督办的0项" in text
     last_year = office_summary(d.docs, CITY, 2025)
     assert last_year["hearings"]["by_meeting"]["leading_group"] == 1

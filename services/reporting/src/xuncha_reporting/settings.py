@@ -28,9 +28,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: (``letter_on``) of a transfer made on paper, 16 = a declared completion counted once per
 #: attempt and taken back by a rejected verification or a reopening (``RectificationReported``
 #: v3 ``attempt``, ``completions_withdrawn``), 17 = a clue's unit kept (``ClueRegistered``), so
-#: its rows of the deadlines list (R3, R12) name the unit. A projection of an older
+#: its rows of the deadlines list (R3, R12) name the unit, 18 = an issue of a review of the
+#: office itself (``IssueFedBack.round_name``) kept apart in the work summary (received, not
+#: fed back). A projection of an older
 #: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 17
+PROJECTION_VERSION = 18
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

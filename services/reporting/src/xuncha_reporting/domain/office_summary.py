@@ -14,7 +14,9 @@ view from them when read:
   disposition (谈话函询, 初步核实, 暂存待查, 予以了结, 立案审查调查, 组织处理) from
   ``DISPOSITION_EVENT_TYPES`` (the clue results reported back; the clues not yet concluded count
   as ``pending``);
-* problems fed back per unit (``rectification.IssueFedBack`` of the year);
+* problems fed back per unit (``rectification.IssueFedBack`` of the year); those of a round
+  intake does not plan (``round_name``: a review of the office itself, 省委巡视) are the office's
+  own rectification, counted apart (``feedback.received``);
 * immediate consultations (即时会商) held;
 
 and ``rendering_zh``, the sentence an office writes in its annual summary.
@@ -169,6 +171,8 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
             return [doc("os_transfer", payload.clue_id, body, payload.jurisdiction)]
         case IssueFedBack():
             body = {"unit": payload.unit, "feedback_id": str(payload.feedback_id), "on": on}
+            if payload.round_name is not None:  # a review of the office itself (省委巡视)
+                body["review"] = payload.round_name
             return [doc("os_issue", payload.issue_id, body, payload.jurisdiction)]
     if payload.event_type in DISPOSITION_EVENT_TYPES:
         clue_id, disposition = (
@@ -300,7 +304,12 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
     for row in by_department:
         by_disposition.update({k: v for k, v in row["by_disposition"].items() if v})
 
-    units = Counter(i["unit"] for i in issues.values())
+    # fed back by the office; an issue of a round intake does not plan is a review of the
+    # office itself (省委巡视反馈): received, not fed back (its rectification is supervised on
+    # the board as any other)
+    given = [i for i in issues.values() if not i.get("review")]
+    received = [i for i in issues.values() if i.get("review")]
+    units = Counter(i["unit"] for i in given)
     fed_back = [{"unit": unit, "problems": n} for unit, n in sorted(units.items())]
 
     view: dict[str, Any] = {
@@ -342,10 +351,14 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
             "pending": sum(r["pending"] for r in by_department),
         },
         "feedback": {
-            "problems": len(issues),
+            "problems": len(given),
             "units": len(units),
-            "feedbacks": len({i["feedback_id"] for i in issues.values()}),
+            "feedbacks": len({i["feedback_id"] for i in given}),
             "by_unit": fed_back,
+            "received": {
+                "problems": len(received),
+                "reviews": sorted({i["review"] for i in received}),
+            },
         },
     }
     view["rendering_zh"] = render_zh(view)
@@ -398,6 +411,9 @@ def render_zh(view: dict[str, Any]) -> str:
         parts.append("未移交问题线索")
     feedback = view["feedback"]
     parts.append(f"向{feedback['units']}家被巡察单位反馈问题{feedback['problems']}个")
+    if feedback["received"]["problems"]:
+        reviews = "、".join(feedback["received"]["reviews"])
+        parts.append(f"{office}自身整改问题{feedback['received']['problems']}个（{reviews}）")
     pointed = view["pointed"]
     parts.append(
         f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"
