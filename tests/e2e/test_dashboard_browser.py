@@ -279,6 +279,21 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert "自查 4/11" in await page.locator("#common-lists").inner_text()
     await page.wait_for_timeout(500)  # the collapse's animation
     await page.screenshot(path=str(ARTIFACTS / "demo-common-list.png"), full_page=True)
+    # 下发清单 through the form: to the term's units not yet inspected, all of them proposed
+    proposed = page.locator(".el-select:has(#cl-units) .el-tag")
+    await proposed.first.wait_for()
+    assert "第4届" in await page.inner_text("#cl-term")
+    await page.click("#cl-submit")  # a problem without its words: marked, nothing sent
+    await page.locator("#cl-form .el-form-item__error", has_text="请填写问题所属方面").wait_for()
+    await page.fill("#cl-aspect-0", "落实中央八项规定精神")
+    await page.fill("#cl-desc-0", "公务接待超标准、超范围（浏览器测试）")
+    await page.click("#cl-submit")
+    await page.locator("#common-lists .el-collapse-item").nth(1).wait_for(timeout=30_000)
+    auth = {"Authorization": f"Bearer {tokens['city_admin']}"}
+    async with httpx.AsyncClient(base_url=old.running.urls["rectification"], headers=auth) as http:
+        issued = (await http.get("/api/v1/common-problem-lists")).json()
+    mine = [x for x in issued["items"] if x["items"][0]["aspect"] == "落实中央八项规定精神"]
+    assert len(mine) == 1 and len(mine[0]["units"]) == 11, mine
 
     # 安排回头看: the office picks a unit by name and round, not by typed ids
     await page.click("#tab-revisits")
