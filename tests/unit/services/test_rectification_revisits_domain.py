@@ -109,9 +109,20 @@ def scheduled() -> rv.Revisit:
 
 
 def test_revisit_schedule_and_findings() -> None:
-    past = rv.ScheduleRevisit(uuid.uuid4(), "361002", UNIT, "某局", ROUND, date(2026, 9, 1))
-    with pytest.raises(InvalidCommand):
-        rv.decide_schedule(rv.Revisit(), past, date(2026, 10, 1))
+    # one held before it was entered, with its day (R26): its findings may follow at once
+    held = rv.ScheduleRevisit(uuid.uuid4(), "361002", UNIT, "某局", ROUND, date(2026, 9, 1))
+    entered = rv.Revisit()
+    for event in rv.decide_schedule(entered, held, date(2026, 10, 1)):
+        rv.evolve_revisit(entered, event)
+    assert entered.scheduled_on == date(2026, 9, 1)
+    issue = uuid.uuid4()
+    assert rv.decide_findings(
+        entered, rv.RecordFindings((issue,), (), ()), frozenset({issue}), date(2026, 10, 1)
+    )
+    # not more than a term back
+    too_old = rv.ScheduleRevisit(uuid.uuid4(), "361002", UNIT, "某局", ROUND, date(2021, 9, 30))
+    with pytest.raises(InvalidCommand, match="回头看日期不能早于 2021-10-01"):
+        rv.decide_schedule(rv.Revisit(), too_old, date(2026, 10, 1))
     state = scheduled()
     mine, foreign = uuid.uuid4(), uuid.uuid4()
     with pytest.raises(InvalidCommand, match=str(foreign)):

@@ -5,7 +5,7 @@
 Documents (``lifecycle_docs``): ``rect_topic`` (an issue's topics, unit and round),
 ``revisit`` and ``revisit_findings`` (per revisit), ``recurrence`` (per ``RecurrenceDetected``),
 ``common_list`` (per list) and ``self_check`` (per list and unit: the latest counts). The common
-pattern (屡查屡犯) is the same topic fed back to two or more units of a jurisdiction in rounds of
+pattern (共性问题) is the same topic fed back to two or more units of a jurisdiction in rounds of
 one term (the term from the ``round`` documents of intake's rounds).
 """
 
@@ -122,7 +122,7 @@ def revisits(docs: Docs) -> dict[str, Any]:
 
 
 def common_patterns(docs: Docs) -> list[dict[str, Any]]:
-    """屡查屡犯: a topic fed back to two or more units of a jurisdiction in one term."""
+    """共性问题: a topic fed back to two or more units of a jurisdiction in one term."""
     rounds = docs.get("round", {})
     units: dict[tuple[str, int, str], dict[str, str]] = defaultdict(dict)
     for t in docs.get(TOPIC_DOC, {}).values():
@@ -146,7 +146,7 @@ def common_patterns(docs: Docs) -> list[dict[str, Any]]:
 
 
 def recurrences(docs: Docs) -> dict[str, Any]:
-    """改了再犯 (each ``RecurrenceDetected``) and 屡查屡犯 (common patterns)."""
+    """改了再犯 and 屡查屡犯 (each ``RecurrenceDetected``) and 共性问题 (common patterns)."""
     items = sorted(docs.get(RECURRENCE_DOC, {}).values(), key=lambda d: d["at"])
     patterns = common_patterns(docs)
     return {

@@ -49,7 +49,8 @@ def revisits_router(
     async def recurrences(
         jurisdiction: str | None = JURISDICTION, principal: Principal = Depends(current)
     ) -> dict[str, Any]:
-        """改了再犯 (detected recurrences) and 屡查屡犯 (a topic at several units in a term)."""
+        """改了再犯 and 屡查屡犯 (detected recurrences) and 共性问题 (a topic at several units in
+        a term)."""
         return v.recurrences(await docs(principal, jurisdiction))
 
     @router.get("/views/common-problem-lists")
