@@ -161,7 +161,7 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     for rule_id in ("xunshi_2015_art27", "walk_in_same_day", "weekly_dispatch", "warning_colours"):
         assert rule_id in text
     assert "15 个工作日" in text and "每 7 天" in text and "2015-08-03" in text
-    # every business rule a page cites (R2 建议移交, R11 …) said and how it is held
+    # every business rule a page cites (建议移交部门（R2）, （R11） …) said and how it is held
     business = member.page.locator("#business-rules-table tbody tr")
     assert await business.count() == 26
     r11 = await member.page.locator("#business-rules-table tr.rule-R11").inner_text()
