@@ -109,6 +109,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
         "round_id": planned["id"],
         "unit_id": str(UNIT),
         "title": "“三重一大”事项未经集体研究",
+        "topics": ["三重一大"],
     }
     await call(url, office, "POST", "/api/v1/problems", json=problem)
     # the office feeds the problem back in its form, the round and the unit picked from
@@ -135,6 +136,8 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.click("#f-problems-add")
             assert await page.input_value("#f-desc-0") == problem["title"]
             assert await page.locator("[id^=f-desc-]").count() == 1  # the empty row filled
+            # with the problem's topics, by which a recurrence is found (R19)
+            assert "三重一大" in await page.locator(".el-select:has(#f-topics-0)").inner_text()
             await page.click("#f-submit")  # not yet heard: R16 refuses, and says why
             refused = page.locator(".el-alert", has_text="尚未听取")
             await refused.wait_for()
