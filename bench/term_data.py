@@ -511,7 +511,7 @@ def _unit(
         s = b.stream("issue", iid)
         streams.append(s)
         s.add(
-            "rectification.IssueFedBack", 4,
+            "rectification.IssueFedBack", 5,
             {
                 "issue_id": str(iid), "feedback_id": str(feedback_id), "jurisdiction": j,
                 "unit": name, "description": text,
@@ -519,6 +519,7 @@ def _unit(
                 "clue_ids": [], "concerns": [_DEPARTMENTS[n % 5]] if n % 4 == 0 else [],
                 "due_date": _iso(due), "round_id": str(round_id), "unit_id": str(uid),
                 "during_stationing": False, "topics": [topic], "round_name": None,
+                "problem_id": None,
             },
             _at(fed_on, n),
         )  # fmt: skip

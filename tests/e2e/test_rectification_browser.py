@@ -111,7 +111,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
         "title": "“三重一大”事项未经集体研究",
         "topics": ["三重一大"],
     }
-    await call(url, office, "POST", "/api/v1/problems", json=problem)
+    recorded = await call(url, office, "POST", "/api/v1/problems", json=problem)
     # the office feeds the problem back in its form, the round and the unit picked from
     # intake's (a unit named by hand would never see it), during the stationing (边巡边改)
     async with async_playwright() as pw:
@@ -154,6 +154,9 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
     [fed] = listed["items"]
     assert (fed["unit_id"], fed["round_id"]) == (str(UNIT), planned["id"])
     issue = fed["id"]
+    # the issue names the problem it was picked from: the trail from 问题与报告 to rectification
+    detail = await call(url, office, "GET", f"/api/v1/rectifications/{issue}")
+    assert detail["problem_id"] == recorded["id"]
 
     async def named() -> bool:
         doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")

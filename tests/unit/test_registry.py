@@ -123,6 +123,7 @@ def test_an_issue_fed_back_at_schema_3_reads_without_a_round_name():
     )[0]
     assert env.schema_version == 3
     typed = REGISTRY.decode(env)
-    assert isinstance(typed, IssueFedBack) and typed.schema_version == 4
+    assert isinstance(typed, IssueFedBack) and typed.schema_version == 5
     assert typed.round_name is None
     assert (typed.round_id, typed.topics) == (v3.round_id, ["公务接待"])
+    assert typed.problem_id is None  # v4 -> v5: no problem named

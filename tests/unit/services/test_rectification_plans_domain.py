@@ -51,7 +51,7 @@ def test_r16_no_feedback_before_the_hearing_unless_during_stationing() -> None:
         feedback(heard=False)
     [event] = feedback(heard=False, stationing=True)
     assert event.during_stationing and event.round_id == ROUND and event.unit_id == UNIT
-    assert feedback(heard=True)[0].schema_version == 4
+    assert feedback(heard=True)[0].schema_version == 5
     # once intake closed the round, nothing is fed back "during its stationing"
     with pytest.raises(RuleViolation, match="本轮巡察已结束"):
         feedback(heard=False, stationing=True, closed=True)

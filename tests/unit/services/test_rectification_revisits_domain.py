@@ -164,7 +164,7 @@ def test_self_check_only_by_a_unit_the_list_went_to() -> None:
 def test_issue_fed_back_v2_is_upcast_with_no_topics() -> None:
     event = fed_back("公务接待")
     payload: dict[str, Any] = event.model_dump(mode="json", exclude={"topics", "round_name"})
-    assert REGISTRY.current_version("rectification.IssueFedBack") == 4
+    assert REGISTRY.current_version("rectification.IssueFedBack") == 5
     upcast = UPCASTERS[("rectification.IssueFedBack", 2)](payload)
     upcast = UPCASTERS[("rectification.IssueFedBack", 3)](upcast)
     assert IssueFedBack.model_validate(upcast).topics == []

@@ -23,6 +23,7 @@ class IssueSpec:
     clue_ids: tuple[UUID, ...] = ()
     concerns: tuple[Department, ...] = ()
     topics: tuple[str, ...] = ()
+    problem_id: UUID | None = None  # the problem recorded in 问题与报告 it feeds back
 
 
 @dataclass(frozen=True)

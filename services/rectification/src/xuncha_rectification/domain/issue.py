@@ -126,6 +126,8 @@ class Issue:
     during_stationing: bool = False
     #: the round's name as its feedback gave it (a round intake does not plan); else None
     round_name: str | None = None
+    #: the problem recorded in 问题与报告 (clues) it feeds back, when picked from it
+    problem_id: UUID | None = None
     plan_id: UUID | None = None
     tasks: list[PlanTask] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)

@@ -141,6 +141,7 @@ def decide_feedback(
             during_stationing=cmd.during_stationing,
             round_name=cmd.round_name,
             topics=list(dict.fromkeys(t.strip() for t in spec.topics if t.strip())),
+            problem_id=spec.problem_id,
         )
         for spec in cmd.issues
     ]
@@ -262,6 +263,7 @@ def evolve(state: Issue, event: EventPayload, at: datetime | None = None) -> Iss
         state.unit_id = event.unit_id
         state.during_stationing = event.during_stationing
         state.round_name = event.round_name
+        state.problem_id = event.problem_id
         state.topics = list(event.topics)
         state.status = IssueStatus.FED_BACK
     elif isinstance(event, IssuePlanned):

@@ -67,6 +67,11 @@ class IssueIn(BaseModel):
     topics: list[ShortText] = Field(
         default=[], max_length=20, description="问题主题 (R19 recurrence is detected by topic)"
     )
+    problem_id: UUID | None = Field(
+        default=None,
+        description="the problem recorded in 问题与报告 (clues) this issue feeds back, when "
+        "picked from it (kept on the event for the trail from problem to rectification)",
+    )
 
 
 class FeedbackIn(BaseModel):
@@ -133,6 +138,7 @@ def build_router(handlers: RectificationHandlers, deps: AuthDependencies) -> API
                     clue_ids=tuple(i.clue_ids),
                     concerns=tuple(i.concerns),
                     topics=tuple(i.topics),
+                    problem_id=i.problem_id,
                 )
                 for i in body.issues
             ),

@@ -118,6 +118,9 @@ class IssueOut(BaseModel):
     )
     unit_id: UUID | None = None
     during_stationing: bool = False
+    problem_id: UUID | None = Field(
+        default=None, description="the problem recorded in 问题与报告 (clues) it feeds back"
+    )
     plan_id: UUID | None = None
     tasks: list[TaskOut] = []
     verifications: list[VerificationOut] = []
@@ -229,6 +232,7 @@ def issue_out(issue: Issue, round_name: str | None = None) -> IssueOut:
         round_name=round_name or issue.round_name,
         unit_id=issue.unit_id,
         during_stationing=issue.during_stationing,
+        problem_id=issue.problem_id,
         plan_id=issue.plan_id,
         tasks=[
             TaskOut(

@@ -112,11 +112,8 @@ def upcast_issue_fed_back_v3(payload: JsonDict) -> JsonDict:
     return payload
 
 
-class IssueFedBack(EventPayload):
-    """反馈: one problem fed back to an inspected unit (schema 4: with the round's name when
-    intake does not plan the round, a provincial review's; schema 3 added its topics, 问题主题,
-    by which rectification detects a recurrence, R19; schema 2 the round, intake's unit id and
-    whether it was fed back during stationing, 边巡边改, R16)."""
+class IssueFedBackV4(EventPayload):
+    """Schema 4: with the round's name when intake does not plan the round; no problem."""
 
     event_type: ClassVar[str] = "rectification.IssueFedBack"
     schema_version: ClassVar[int] = 4
@@ -142,6 +139,51 @@ class IssueFedBack(EventPayload):
         default=None,
         description="the round's name as the feedback gives it, for a round intake does not "
         "plan (省委巡视 of the office itself); a round intake planned is named by intake",
+    )
+
+
+def upcast_issue_fed_back_v4(payload: JsonDict) -> JsonDict:
+    """v4 -> v5: an issue fed back before a feedback could name its problem names none."""
+    payload.setdefault("problem_id", None)
+    return payload
+
+
+class IssueFedBack(EventPayload):
+    """反馈: one problem fed back to an inspected unit (schema 5: with the problem the group
+    recorded, 问题与报告, that it feeds back; schema 4 added the round's name when intake does
+    not plan the round, a provincial review's; schema 3 its topics, 问题主题, by which
+    rectification detects a recurrence, R19; schema 2 the round, intake's unit id and whether
+    it was fed back during stationing, 边巡边改, R16)."""
+
+    event_type: ClassVar[str] = "rectification.IssueFedBack"
+    schema_version: ClassVar[int] = 5
+
+    issue_id: UUID
+    feedback_id: UUID
+    jurisdiction: JurisdictionCode
+    unit: ShortText
+    description: LongText
+    rect_type: RectType = RectType.TIME_BOUND
+    clue_ids: list[UUID] = Field(default_factory=list)
+    concerns: list[Department] = Field(default_factory=list)
+    due_date: str | None = Field(default=None, description="ISO date of the 2-month report (R1)")
+    round_id: UUID | None = Field(default=None, description="the round (intake's id)")
+    unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")
+    during_stationing: bool = Field(
+        default=False, description="fed back during stationing (边巡边改), before the hearing"
+    )
+    topics: list[ShortText] = Field(
+        default_factory=list, max_length=20, description="问题主题, e.g. 公务接待 (R19)"
+    )
+    round_name: ShortText | None = Field(
+        default=None,
+        description="the round's name as the feedback gives it, for a round intake does not "
+        "plan (省委巡视 of the office itself); a round intake planned is named by intake",
+    )
+    problem_id: UUID | None = Field(
+        default=None,
+        description="the problem recorded in 问题与报告 (clues' ProblemRecorded) this issue "
+        "feeds back, when the feedback was picked from it",
     )
 
 
