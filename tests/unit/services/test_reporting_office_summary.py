@@ -187,7 +187,7 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
     assert "0次" not in text and "领导小组" not in text  # a meeting never reported to: unsaid
     assert "移交问题线索3件（纪委监委2件、组织部1件）" in text
     assert "向2家被巡察单位反馈问题3个；市委巡察办自身整改问题2个（省委第三巡视组巡视）" in text
-    assert "点人点事问题2项，其中所在单位已下达督办的0项" in text
+    assert "点人点事问题2项，其中已下达督办的0项" in text
     last_year = office_summary(d.docs, CITY, 2025)
     assert last_year["hearings"]["by_meeting"]["leading_group"] == 1
     assert last_year["transfers"]["total"] == 0
@@ -304,6 +304,43 @@ def test_results_and_supervision_slot_in_when_their_events_arrive():
     assert after["pointed"]["supervised"] == 1
     assert after["pointed"]["issues_supervised"] == 2
     assert "谈话函询1件" in after["rendering_zh"]
+
+
+def test_a_pointed_problem_fed_back_is_supervised_by_its_own_issue_only() -> None:
+    """Once an issue names the problem it feeds back (IssueFedBack v5), a 督办 of another issue
+    of the same unit does not make the problem supervised; one of its own issue does."""
+    d = Docs()
+    unit = uuid.uuid4()
+    pointed = problem(unit, "四风")
+    d.apply(pointed, CITY)
+    d.apply(
+        InspectionReportHeard(
+            report_id=uuid.uuid4(), hearing_id=uuid.uuid4(), round_id=ROUND, jurisdiction=CITY,
+            kind=InspectionReportKind.UNIT, unit_id=unit, unit_ids=[unit],
+            meeting=HearingMeeting.SECRETARY_MEETING, held_on=date(2026, 5, 1),
+            pointed_problem_ids=[pointed.problem_id], decisions="交办",
+        ),
+        CITY,
+    )  # fmt: skip
+    own, other = uuid.uuid4(), uuid.uuid4()
+    for issue_id, problem_id in ((own, pointed.problem_id), (other, None)):
+        fed = IssueFedBack(
+            issue_id=issue_id, feedback_id=uuid.uuid4(), jurisdiction=CITY, unit="市某局",
+            description="d", round_id=ROUND, unit_id=unit, problem_id=problem_id,
+        )  # fmt: skip
+        d.apply(fed, CITY)
+
+    def supervise(issue_id: uuid.UUID) -> int:
+        payload = _Supervised(unit_id=unit, issue_ids=[issue_id])
+        for change in summary_docs(envelope(payload, CITY), payload):
+            d.docs[change.kind][change.key] = {**change.doc, "jurisdiction": change.jurisdiction}
+        return int(office_summary(d.docs, CITY, 2026)["pointed"]["supervised"])
+
+    assert supervise(other) == 0  # the unit's other issue: not this problem's
+    assert supervise(own) == 1
+    assert (
+        "点人点事问题1项，其中已下达督办的1项" in office_summary(d.docs, CITY, 2026)["rendering_zh"]
+    )
 
 
 def test_a_transfer_made_on_paper_counts_in_its_letters_year() -> None:

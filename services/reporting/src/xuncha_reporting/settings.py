@@ -30,9 +30,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: v3 ``attempt``, ``completions_withdrawn``), 17 = a clue's unit kept (``ClueRegistered``), so
 #: its rows of the deadlines list (R3, R12) name the unit, 18 = an issue of a review of the
 #: office itself (``IssueFedBack.round_name``) kept apart in the work summary (received, not
-#: fed back). A projection of an older
+#: fed back), 19 = the problem an issue feeds back (``IssueFedBack`` v5 ``problem_id``) and
+#: the issues a 督办 names kept, so a pointed problem counts as supervised by its own issues. A
+#: projection of an older
 #: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 18
+PROJECTION_VERSION = 19
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

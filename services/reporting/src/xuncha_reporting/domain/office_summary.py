@@ -8,8 +8,10 @@ view from them when read:
   ``clues.InspectionReportHeard`` (the year of ``held_on``); reports drafted by kind;
 * problems recorded (by topic) and the pointed problems (点人点事) named at hearings of the year,
   with how many of them are under supervision: rectification's 督办 (``SUPERVISION_EVENT_TYPES``,
-  e.g. ``rectification.SupervisionOrdered``) names a unit's issues, not problems, so a pointed
-  problem counts as supervised when a supervision was ordered for its unit (``unit_id``);
+  e.g. ``rectification.SupervisionOrdered``) names a unit's issues, so a pointed problem counts
+  as supervised when a supervision names an issue fed back from it (``IssueFedBack.problem_id``,
+  schema 5); a pointed problem no issue names (fed back before issues named their problem, or
+  typed without picking it) counts when a supervision was ordered for its unit (``unit_id``);
 * clues transferred by department (the year of the transfer) and, per department, by
   disposition (谈话函询, 初步核实, 暂存待查, 予以了结, 立案审查调查, 组织处理) from
   ``DISPOSITION_EVENT_TYPES`` (the clue results reported back; the clues not yet concluded count
@@ -29,6 +31,7 @@ and the inspector by id only: the feed names them when read (``feed_display``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -173,6 +176,8 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
             body = {"unit": payload.unit, "feedback_id": str(payload.feedback_id), "on": on}
             if payload.round_name is not None:  # a review of the office itself (省委巡视)
                 body["review"] = payload.round_name
+            if payload.problem_id is not None:  # picked from 问题与报告
+                body["problem_id"] = str(payload.problem_id)
             return [doc("os_issue", payload.issue_id, body, payload.jurisdiction)]
     if payload.event_type in DISPOSITION_EVENT_TYPES:
         clue_id, disposition = (
@@ -185,8 +190,9 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
     if payload.event_type in SUPERVISION_EVENT_TYPES:
         unit_id = getattr(payload, "unit_id", None)
         if unit_id is not None:
-            issues = len(getattr(payload, "issue_ids", None) or [])
-            body = {"unit_id": str(unit_id), "issues": issues, "on": on}
+            issue_ids = [str(i) for i in getattr(payload, "issue_ids", None) or []]
+            body = {"unit_id": str(unit_id), "issues": len(issue_ids), "on": on}
+            body["issue_ids"] = issue_ids
             return [doc("os_supervision", envelope.event_id, body)]
     return []
 
@@ -254,6 +260,26 @@ def _own(docs: Docs, kind: str, jurisdiction: str, year: int, field: str) -> dic
     }
 
 
+def _supervised_problems(docs: Docs) -> Callable[[str], bool]:
+    """Whether a pointed problem is under supervision: a 督办 names an issue fed back from it;
+    when no issue names it, a 督办 was ordered for its unit (see the module docstring)."""
+    supervisions = docs.get("os_supervision", {}).values()
+    supervised_issues = {i for s in supervisions for i in s.get("issue_ids", ())}
+    supervised_units = {s["unit_id"] for s in supervisions}
+    fed_from: dict[str, set[str]] = {}
+    for issue_id, issue in docs.get("os_issue", {}).items():
+        if issue.get("problem_id"):
+            fed_from.setdefault(issue["problem_id"], set()).add(issue_id)
+    problems = docs.get("os_problem", {})
+
+    def supervised(problem_id: str) -> bool:
+        if problem_id in fed_from:
+            return bool(fed_from[problem_id] & supervised_issues)
+        return problems.get(problem_id, {}).get("unit_id") in supervised_units
+
+    return supervised
+
+
 def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
     """The figures of ``jurisdiction``'s office for ``year`` (its own work: a city's summary
     counts the city office's reports, transfers and feedback, not its counties')."""
@@ -270,10 +296,7 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
     pointed_ids = list(
         dict.fromkeys(p for h in hearings.values() for p in h["pointed_problem_ids"])
     )
-    supervised_units = {s["unit_id"] for s in docs.get("os_supervision", {}).values()}
-    supervised_ids = [
-        p for p in pointed_ids if all_problems.get(p, {}).get("unit_id") in supervised_units
-    ]
+    supervised_ids = list(filter(_supervised_problems(docs), pointed_ids))
     supervisions = _own(docs, "os_supervision", jurisdiction, year, "on")
     pointed_topics = Counter(
         t for p in pointed_ids for t in all_problems.get(p, {}).get("topics", [])
@@ -417,6 +440,6 @@ def render_zh(view: dict[str, Any]) -> str:
     pointed = view["pointed"]
     parts.append(
         f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"
-        f"其中所在单位已下达督办的{pointed['supervised']}项"
+        f"其中已下达督办的{pointed['supervised']}项"
     )
     return "；".join(parts) + "。"
