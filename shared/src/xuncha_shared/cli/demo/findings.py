@@ -121,6 +121,9 @@ class FindingsSummary:
     reports: int = 0
     hearings: dict[str, int] = field(default_factory=dict)
     consultations: int = 0
+    #: each problem recorded, by (jurisdiction, unit id, title): its id and topics, which a
+    #: feedback of the same words names (``IssueFedBack.problem_id``), as 反馈问题 picks them
+    recorded: dict[tuple[str, str, str], tuple[str, list[str]]] = field(default_factory=dict)
 
 
 class FindingsLoader:
@@ -166,6 +169,7 @@ class FindingsLoader:
         self.summary.problems += 1
         self.summary.pointed += int(pointed)
         problem_id: str = resp.json()["id"]
+        self.summary.recorded[(code, str(unit_id), body["title"])] = (problem_id, [topic])
         return problem_id
 
     async def report(

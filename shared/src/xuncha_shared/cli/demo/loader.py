@@ -186,7 +186,7 @@ class _Loader:
 
     async def feed_back(self, f: FeedbackPlan) -> None:
         who = self.writer(f.jurisdiction)
-        issues = [
+        issues: list[dict[str, Any]] = [
             {
                 "description": i.description,
                 "rect_type": i.rect_type,
@@ -194,6 +194,13 @@ class _Loader:
             }
             for i in f.issues
         ]
+        # an issue worded as a problem the group recorded for the unit feeds that problem back,
+        # with its topics (as 反馈问题 picks it)
+        recorded = self.summary.findings.recorded
+        for issue in issues:
+            key = (f.jurisdiction, str(f.unit_id), issue["description"])
+            if f.unit_id is not None and key in recorded:
+                issue["problem_id"], issue["topics"] = recorded[key]
         body: dict[str, Any] = {"jurisdiction": f.jurisdiction, "unit": f.unit, "issues": issues}
         if f.unit_id is not None:  # a unit the demo's rounds know: its revisit names it
             body |= {"unit_id": str(f.unit_id), "round_id": str(f.round_id)}
