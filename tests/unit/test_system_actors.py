@@ -14,4 +14,7 @@ def test_every_automatic_writer_is_named() -> None:
         assert actor.principal_id in SYSTEM_ACTORS_ZH, actor
         assert actor_name_zh(actor.principal_id, actor.role).startswith("系统（")
     assert actor_name_zh("lc-office", "county_admin") == "县区委巡察办（lc-office）"
+    # in a county's event: the county's office, as the clue history names it
+    assert actor_name_zh("lc-office", "county_admin", "361002") == "临川区委巡察办（lc-office）"
+    assert actor_name_zh("city-1", "city_admin", "361000") == "市委巡察办（city-1）"
     assert actor_name_zh("service:other", "system") == "系统"

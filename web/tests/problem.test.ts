@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, chinesePart, errorText, fieldKey, fieldMessageZh, problemZh } from "../src/api/problem";
+import { ApiError, chinesePart, errorText, fieldKey, fieldMessageZh, problemZh, readable } from "../src/api/problem";
 
 describe("problem details in Chinese", () => {
   it("maps a 422's errors to the form fields", () => {
@@ -106,5 +106,13 @@ describe("problem details in Chinese", () => {
     expect(err.status).toBe(422);
     expect(err.field("unit")).toBe("必填");
     expect(err.message).toBe("输入有误，请检查标红的字段");
+  });
+});
+
+describe("a case no service has, as the audit history answers it", () => {
+  it("reads whole without the number a person typed; a number that is not an id stays", () => {
+    const id = "01a24259-0c2d-7a4e-9b1f-3c5d7e9f1a2b";
+    expect(readable(`各服务中都没有这一编号的案件记录（${id}）`)).toBe("各服务中都没有这一编号的案件记录");
+    expect(readable("各服务中都没有这一编号的案件记录（abc）")).toBe("各服务中都没有这一编号的案件记录（abc）");
   });
 });

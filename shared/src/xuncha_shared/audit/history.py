@@ -32,7 +32,7 @@ from xuncha_shared.contracts.names_zh import (
     VALUE_LABELS_ZH,
     event_name_zh,
 )
-from xuncha_shared.domain.jurisdictions import name_of
+from xuncha_shared.domain.jurisdictions import is_county, name_of
 from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Role
 from xuncha_shared.envelope import EventEnvelope, format_ts
 from xuncha_shared.eventstore.postgres import ENVELOPE_COLUMNS, envelope_from_record
@@ -89,12 +89,17 @@ SYSTEM_ACTORS_ZH: dict[str, str] = {
 }
 
 
-def actor_name_zh(principal_id: str, role: str) -> str:
-    """Who recorded an event: the system by what it did, a person by role and sign-in id."""
+def actor_name_zh(principal_id: str, role: str, jurisdiction: str | None = None) -> str:
+    """Who recorded an event: the system by what it did, a person by role and sign-in id; a
+    county office by its county (临川区委巡察办: it acts in its own county only, the event's
+    ``jurisdiction``)."""
     if principal_id in SYSTEM_ACTORS_ZH:
         return SYSTEM_ACTORS_ZH[principal_id]
     if role == "system":
         return "系统"
+    place = (jurisdiction or "").strip()
+    if role == "county_admin" and place and is_county(place):
+        return f"{name_of(place)}委巡察办（{principal_id}）"
     return f"{role_label(role)}（{principal_id}）"
 
 
@@ -308,7 +313,7 @@ def story_rows(story: Story) -> list[list[Any]]:
                 "本案" if item.in_stream else "关联",
                 event_name_zh(e.event_type),
                 SERVICE_NAMES_ZH.get(item.service, item.service),
-                actor_name_zh(e.actor.principal_id, e.actor.role),
+                actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction),
                 f"{name_of(e.jurisdiction.strip())}({e.jurisdiction.strip()})",
                 f"{STREAM_TYPES_ZH.get(e.stream_type, e.stream_type)} {e.stream_id}",
                 e.stream_version,
@@ -391,7 +396,7 @@ def story_document(story: Story) -> dict[str, Any]:
                     "principal_id": e.actor.principal_id,
                     "role": e.actor.role,
                     "role_zh": role_label(e.actor.role),
-                    "name_zh": actor_name_zh(e.actor.principal_id, e.actor.role),
+                    "name_zh": actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction),
                 },
                 "correlation_id": str(e.correlation_id),
                 "causation_id": str(e.causation_id) if e.causation_id else None,
@@ -411,7 +416,9 @@ def story_document(story: Story) -> dict[str, Any]:
                 "role": item.envelope.actor.role,
                 "role_zh": role_label(item.envelope.actor.role),
                 "name_zh": actor_name_zh(
-                    item.envelope.actor.principal_id, item.envelope.actor.role
+                    item.envelope.actor.principal_id,
+                    item.envelope.actor.role,
+                    item.envelope.jurisdiction,
                 ),
             },
             "outcome": item.envelope.payload.get("outcome"),

@@ -39,7 +39,11 @@ from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay
 
 def _no_stream(stream_id: str) -> str:
     """The answer for a case no service has, and for another jurisdiction's (the same)."""
-    return f"各服务中都没有编号为 {stream_id!r} 的案件记录 / no stream {stream_id!r} in any service"
+    # the number after the sentence: the workbench leaves ids out of what it shows, and the
+    # sentence still reads whole without it (the auditor typed it)
+    return (
+        f"各服务中都没有这一编号的案件记录（{stream_id}） / no stream {stream_id!r} in any service"
+    )
 
 
 def history_router(
@@ -116,7 +120,11 @@ def history_router(
                 (
                     i,
                     local_time(item.envelope.occurred_at),
-                    actor_name_zh(item.envelope.actor.principal_id, item.envelope.actor.role),
+                    actor_name_zh(
+                        item.envelope.actor.principal_id,
+                        item.envelope.actor.role,
+                        item.envelope.jurisdiction,
+                    ),
                     item.envelope.payload.get("reason"),
                     outcome_zh(item.envelope.payload),
                 )
