@@ -7,6 +7,7 @@ weeks: each satisfies the running deadline and starts the next; a missed one fir
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from xuncha_intake.adapters.deadlines import DISPATCH, PROGRESS_REPORT, STATIONI
 from xuncha_intake.bootstrap import SPEC
 from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
+from xuncha_shared.contracts.clues import clue_id_for_petition
 
 from tests.support.principals import LINCHUAN, OFFICES, PROBLEM
 from tests.support.service_api import InProcessService, in_process_service
@@ -106,6 +108,9 @@ async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessSer
         listed = await svc.client.get("/api/v1/petitions?channel=visit", headers=svc.auth("county"))
         [item] = [i for i in listed.json()["items"] if i["id"] == petition_id]
         assert one.json()["walk_in_handled_by"] == item["walk_in_handled_by"]
+        # and the clue clues registers for it, which the dialog opens (查看问题线索)
+        expected = str(clue_id_for_petition(uuid.UUID(petition_id)))
+        assert one.json()["clue_id"] == item["clue_id"] == expected
         return item["walk_in_handled_by"]
 
     assert await shown() is None

@@ -22,6 +22,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import Channel, ShortText
 from xuncha_shared.contracts.intake import PetitionReceived, WalkInHandled
 from xuncha_shared.domain import jurisdictions
@@ -81,6 +82,10 @@ class PetitionItem(BaseModel):
         default=None,
         description="来访 only: the post of the leader who took the walk-in up (R13, "
         "``POST /petitions/{id}/handling``); null while it waits",
+    )
+    clue_id: UUID = Field(
+        description="the clue clues registers for the petition (``clue_id_for_petition``): "
+        "the page of its handling, once the clue is registered"
     )
 
 
@@ -142,8 +147,10 @@ def build_petition_list_router(ctx: ServiceContext, deps: AuthDependencies) -> A
 def _item(r: Any) -> PetitionItem:
     status = ReceiptStatus(r["status"] or ReceiptStatus.RECEIVED.value)
     code = str(r["jurisdiction"]).strip()
+    petition_id = UUID(r["stream_id"])
     return PetitionItem(
-        id=UUID(r["stream_id"]),
+        id=petition_id,
+        clue_id=clue_id_for_petition(petition_id),
         jurisdiction=code,
         jurisdiction_name=jurisdictions.name_of(code),
         unit=r["unit"],
