@@ -255,9 +255,12 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     petition_id = resp.json()["id"]
     cust, cust_errors = await open_as(browser, url, tokens["custodian"])
     assert await menu_names(cust) == ["notices"]
-    # the petition waits in the custodian's to-do (待告知), and picking it fills the form
+    # the petition waits in the custodian's to-do (待告知), found by its words, and picking it
+    # fills the form
+    await cust.fill("#due-text", "违规收受礼品")
     owed = cust.locator("#due-table tbody tr", has_text="反映该局违规收受礼品")
     await owed.wait_for()
+    assert await cust.locator("#due-table tbody tr").count() == 1  # only what matches
     assert "受理告知" in await owed.inner_text()
     await owed.get_by_role("button", name="登记告知").click()
     assert await cust.input_value("#n-petition") == petition_id
