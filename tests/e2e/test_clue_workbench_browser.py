@@ -279,6 +279,14 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     # recorded notices are the service's: still listed after a reload
     await cust.reload()
     await cust.locator("#notice-table", has_text="反映该局违规收受礼品").wait_for()
+    # a petition named by its 回执码 is found (in no list once told), and fills the forms
+    await cust.fill("#rc-code", resp.json()["receipt_code"])
+    await cust.click("#rc-find")
+    await cust.locator("#i-picked", has_text="反映该局违规收受礼品").wait_for()
+    assert await cust.input_value("#i-petition") == petition_id
+    await cust.fill("#rc-code", "XC-AAAA-AAAA-AAAA-AAAA-AAAA")
+    await cust.click("#rc-find")
+    await cust.locator("#receipt-find .el-form-item__error", has_text="未找到该回执码").wait_for()
     assert cust_errors == []
 
     # the clue registered from the petition leads back to it (来源 → 信访受理's petition)

@@ -331,3 +331,40 @@ async def test_events_never_hold_the_plaintext_and_history_shows_who_looked(
     assert document["identity_reads"][1]["reason"] == "复核举报人身份"
     for secret in INFORMANT.values():
         assert secret not in text and secret not in story_json(story)
+
+
+async def test_the_custodian_finds_a_petition_by_its_receipt_code(api: Api) -> None:
+    """An anonymous petition with a sealed number is in none of the custodian's lists: the
+    reporter (or an office for them) names it by its 回执码, and the custodian finds it in its own
+    jurisdictions only; an unknown, malformed or another county's code is the same 404, and
+    no other role may ask."""
+    body = {
+        "jurisdiction": LINCHUAN,
+        "unit": "临川区某局",
+        "channel": "call",
+        "summary": "反映某局违规发放津补贴问题，回电 13907941234",
+    }
+    resp = await api.client.post("/api/v1/petitions", json=body, headers=api.auth("city"))
+    assert resp.status_code == 201, resp.text
+    petition_id, code = resp.json()["id"], resp.json()["receipt_code"]
+    assert resp.json()["sealed_numbers"] == 1
+
+    async def find(code: str, who: str) -> httpx.Response:
+        return await api.client.get(f"/api/v1/receipts/{code}/petition", headers=api.auth(who))
+
+    for who in ("custodian", "lc-custodian"):
+        found = await find(code.lower().replace("-", ""), who)  # as a person may type it
+        assert found.status_code == 200, found.text
+        assert (found.json()["id"], found.json()["real_name"]) == (petition_id, False)
+        assert "13907941234" not in found.text  # the number stays sealed
+    missing = [
+        await find(code, "nc-custodian"),
+        await find("XC-AAAA-AAAA-AAAA-AAAA-AAAA", "custodian"),
+    ]
+    missing.append(await find("not-a-code", "custodian"))
+    assert [r.status_code for r in missing] == [404, 404, 404]
+    assert missing[0].json()["detail"] == missing[1].json()["detail"]
+    assert (await find(code, "city")).status_code == 403
+    # found, its sealed number is read as any identity is: with a reason, recorded first
+    read = await api.read(petition_id, "lc-custodian")
+    assert read.status_code == 200, read.text

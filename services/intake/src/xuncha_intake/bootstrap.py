@@ -168,8 +168,10 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     guard(app, ctx.authenticator)
     deps = AuthDependencies(ctx.authenticator)
     group_commands = group_handlers(ctx)
-    app.include_router(build_router(handlers(ctx), deps, group_commands))
-    app.include_router(build_petition_list_router(ctx, deps))  # the workbench's list
+    petitions = handlers(ctx)
+    app.include_router(build_router(petitions, deps, group_commands))
+    # the workbench's list; the custodian's lookup by receipt code
+    app.include_router(build_petition_list_router(ctx, deps, petitions.petition_of_receipt))
     app.include_router(build_notices_due_router(ctx.pool, deps))  # the custodian's to-do
     app.include_router(rules_router(deadlines.RULE_IDS, rules=retention.rule_book()))
     app.include_router(build_clocks_router(clock_handlers(ctx), deps))

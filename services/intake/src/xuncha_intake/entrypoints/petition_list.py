@@ -16,11 +16,12 @@ stays encrypted in the event.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import Channel, ShortText
@@ -96,9 +97,33 @@ class PetitionList(BaseModel):
     offset: int
 
 
-def build_petition_list_router(ctx: ServiceContext, deps: AuthDependencies) -> APIRouter:
+def build_petition_list_router(
+    ctx: ServiceContext,
+    deps: AuthDependencies,
+    petition_of_receipt: Callable[[str], Awaitable[UUID | None]],
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["intake"])
     reader = deps.require_roles(*READERS)
+    custodian = deps.require_roles(Role.CUSTODIAN)
+
+    @router.get("/receipts/{code}/petition", response_model=PetitionItem)
+    async def petition_by_receipt(
+        code: Annotated[str, Path(max_length=64)], principal: Principal = Depends(custodian)
+    ) -> PetitionItem:
+        """The petition a receipt code was given for, as 信访受理 lists it (never the reporter):
+        how the custodian finds a petition the reporter or an office names by its 回执码 (an
+        anonymous one with sealed numbers is in no list of the custodian's), to read its
+        sealed identity or record a notice. Its own jurisdictions only; an unknown code and
+        another jurisdiction's petition are the same 404."""
+        petition_id = await petition_of_receipt(code)
+        item = None
+        if petition_id is not None:
+            item = await petition_item(ctx.pool, petition_id, principal.jurisdiction_like())
+        if item is None:
+            raise not_found(
+                "未找到该回执码对应的信访件 / no petition of yours has this receipt code"
+            )
+        return item
 
     @router.get("/petitions", response_model=PetitionList)
     async def list_petitions(
@@ -131,17 +156,18 @@ def build_petition_list_router(ctx: ServiceContext, deps: AuthDependencies) -> A
     ) -> PetitionItem:
         """One petition as the list shows it (never the reporter); 404 when it is unknown or
         outside the caller's jurisdictions, word for word alike."""
-        row = await ctx.pool.fetchrow(
-            _ONE_SQL,
-            PetitionReceived.event_type,
-            str(petition_id),
-            principal.jurisdiction_like(),
-        )
-        if row is None:
+        item = await petition_item(ctx.pool, petition_id, principal.jurisdiction_like())
+        if item is None:
             raise not_found(f"未找到来信来访 {petition_id} / unknown petition {petition_id}")
-        return _item(row)
+        return item
 
     return router
+
+
+async def petition_item(pool: Any, petition_id: UUID, like: str) -> PetitionItem | None:
+    """One petition as the list shows it, if it is in the jurisdictions ``like`` matches."""
+    row = await pool.fetchrow(_ONE_SQL, PetitionReceived.event_type, str(petition_id), like)
+    return None if row is None else _item(row)
 
 
 def _item(r: Any) -> PetitionItem:

@@ -317,6 +317,17 @@ class IntakeHandlers:
             return None
         return ReceiptView(status=ReceiptStatus(receipt.status))
 
+    async def petition_of_receipt(self, code: str) -> UUID | None:
+        """The petition a receipt code was given for (``None`` for an unknown or malformed
+        code): how the custodian finds a petition the reporter names by its code."""
+        canonical = model.normalize_receipt_code(code)
+        if canonical is None:
+            return None
+        receipt = await self.receipts.by_hash(
+            None, model.receipt_code_hash(canonical, self.receipt_key)
+        )
+        return None if receipt is None else receipt.petition_id
+
 
 # --- event handlers (consumers) ---------------------------------------------------------------
 
