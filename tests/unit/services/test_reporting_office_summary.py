@@ -267,17 +267,8 @@ class _Supervised(EventPayload):
     issue_ids: list[uuid.UUID]
 
 
-def test_results_and_supervision_slot_in_when_their_events_arrive():
-    d = Docs()
-    clue = uuid.uuid4()
-    d.apply(
-        ClueTransferred(
-            clue_id=clue, department=Department.DISCIPLINE, reason="r", jurisdiction=CITY,
-            unit="u", summary="s",
-        ),
-        CITY,
-    )  # fmt: skip
-    unit = uuid.uuid4()
+def pointed_at_a_hearing(d: Docs, unit: uuid.UUID) -> ProblemRecorded:
+    """A problem of ``unit`` recorded and pointed (点人点事) at a 书记专题会 of 2026."""
     pointed = problem(unit, "四风")
     d.apply(pointed, CITY)
     d.apply(
@@ -289,6 +280,27 @@ def test_results_and_supervision_slot_in_when_their_events_arrive():
         ),
         CITY,
     )  # fmt: skip
+    return pointed
+
+
+def apply_summary(d: Docs, payload: EventPayload) -> None:
+    """What ``summary_docs`` writes of an event its stand-in contracts carry."""
+    for change in summary_docs(envelope(payload, CITY), payload):
+        d.docs[change.kind][change.key] = {**change.doc, "jurisdiction": change.jurisdiction}
+
+
+def test_results_and_supervision_slot_in_when_their_events_arrive():
+    d = Docs()
+    clue = uuid.uuid4()
+    d.apply(
+        ClueTransferred(
+            clue_id=clue, department=Department.DISCIPLINE, reason="r", jurisdiction=CITY,
+            unit="u", summary="s",
+        ),
+        CITY,
+    )  # fmt: skip
+    unit = uuid.uuid4()
+    pointed_at_a_hearing(d, unit)
     before = office_summary(d.docs, CITY, 2026)
     assert before["transfers"]["pending"] == 1
     assert before["pointed"]["supervised"] == 0
@@ -296,8 +308,7 @@ def test_results_and_supervision_slot_in_when_their_events_arrive():
         _Disposed(clue_id=clue, disposition="talk_or_letter"),
         _Supervised(unit_id=unit, issue_ids=[uuid.uuid4(), uuid.uuid4()]),
     ):
-        for change in summary_docs(envelope(payload, CITY), payload):
-            d.docs[change.kind][change.key] = {**change.doc, "jurisdiction": change.jurisdiction}
+        apply_summary(d, payload)
     after = office_summary(d.docs, CITY, 2026)
     assert after["transfers"]["by_disposition"]["talk_or_letter"] == 1
     assert after["transfers"]["pending"] == 0
@@ -311,17 +322,7 @@ def test_a_pointed_problem_fed_back_is_supervised_by_its_own_issue_only() -> Non
     of the same unit does not make the problem supervised; one of its own issue does."""
     d = Docs()
     unit = uuid.uuid4()
-    pointed = problem(unit, "四风")
-    d.apply(pointed, CITY)
-    d.apply(
-        InspectionReportHeard(
-            report_id=uuid.uuid4(), hearing_id=uuid.uuid4(), round_id=ROUND, jurisdiction=CITY,
-            kind=InspectionReportKind.UNIT, unit_id=unit, unit_ids=[unit],
-            meeting=HearingMeeting.SECRETARY_MEETING, held_on=date(2026, 5, 1),
-            pointed_problem_ids=[pointed.problem_id], decisions="交办",
-        ),
-        CITY,
-    )  # fmt: skip
+    pointed = pointed_at_a_hearing(d, unit)
     own, other = uuid.uuid4(), uuid.uuid4()
     for issue_id, problem_id in ((own, pointed.problem_id), (other, None)):
         fed = IssueFedBack(
@@ -331,9 +332,7 @@ def test_a_pointed_problem_fed_back_is_supervised_by_its_own_issue_only() -> Non
         d.apply(fed, CITY)
 
     def supervise(issue_id: uuid.UUID) -> int:
-        payload = _Supervised(unit_id=unit, issue_ids=[issue_id])
-        for change in summary_docs(envelope(payload, CITY), payload):
-            d.docs[change.kind][change.key] = {**change.doc, "jurisdiction": change.jurisdiction}
+        apply_summary(d, _Supervised(unit_id=unit, issue_ids=[issue_id]))
         return int(office_summary(d.docs, CITY, 2026)["pointed"]["supervised"])
 
     assert supervise(other) == 0  # the unit's other issue: not this problem's

@@ -13,25 +13,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from xuncha_shared.domain.errors import InvalidCommand
+from xuncha_shared.domain.paper_days import TERM_YEARS, earliest_paper_day
 
 #: China Standard Time: the days written on paper are days in Beijing
 CST = timezone(timedelta(hours=8), "CST")
-#: how far back a day written on paper may go: one committee term
-TERM_YEARS = 5
 
 
 def china_day(at: datetime) -> date:
     """The calendar day of ``at`` in China Standard Time."""
     return at.astimezone(CST).date()
-
-
-def earliest_paper_day(today: date) -> date:
-    """The first day a 补录 may name: the same day ``TERM_YEARS`` years before ``today``
-    (29 February: the 28th)."""
-    try:
-        return today.replace(year=today.year - TERM_YEARS)
-    except ValueError:
-        return today.replace(year=today.year - TERM_YEARS, day=28)
 
 
 def check_paper_day(day: date, today: date, field: str, what_zh: str) -> None:

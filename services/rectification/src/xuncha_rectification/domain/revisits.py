@@ -31,6 +31,7 @@ from xuncha_shared.contracts.rectification import (
 )
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.domain.paper_days import TERM_YEARS, earliest_paper_day
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_rectification.domain.issue import Issue, IssueStatus, illegal
@@ -160,28 +161,16 @@ class Revisit:
         return self.version > 0
 
 
-#: how far back a revisit held before it was entered may be dated (R26: a term)
-PAPER_YEARS_BACK = 5
-
-
-def _years_back(day: date, years: int) -> date:
-    """``day`` so many years earlier (29 February: the 28th)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
 def decide_schedule(state: Revisit, cmd: ScheduleRevisit, today: date) -> list[EventPayload]:
     if state.exists:
         raise RuleViolation("该回头看已安排 / the revisit exists already")
     # a revisit already held is entered with its day, as written on paper (R26): not more than
     # a term back; one to come, with the day it is planned for
-    earliest = _years_back(today, PAPER_YEARS_BACK)
+    earliest = earliest_paper_day(today)
     if cmd.scheduled_on < earliest:
         raise InvalidCommand(
             f"回头看日期不能早于 {earliest}（补录已开展的回头看不超过五年） / scheduled_on "
-            f"{cmd.scheduled_on} is more than {PAPER_YEARS_BACK} years back"
+            f"{cmd.scheduled_on} is more than {TERM_YEARS} years back"
         )
     return [
         RevisitScheduled(
