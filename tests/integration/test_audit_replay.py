@@ -565,15 +565,18 @@ async def test_human_output_is_a_chinese_table_with_the_history_counts(stack: Re
 
 
 async def test_live_ledger_endpoint_access_and_errors(stack: Replayed) -> None:
+    own_unit = "临川区审计局"  # fed back here, so the test does not need the scenario's data
+    await feed_back(stack, own_unit, ["审计发现问题整改跟踪不到位"])
     await wait_for(lambda: all_consumed(stack), "the projection to catch up")
     path = "/api/v1/views/ledger"
     for who in ("city", "auditor", "linchuan"):
-        resp = await get(stack, path, who, jurisdiction=LINCHUAN, unit=UNIT)
+        resp = await get(stack, path, who, jurisdiction=LINCHUAN, unit=own_unit)
         assert resp.status_code == 200, (who, resp.text)
-        assert resp.json()["jurisdiction_name"] == "临川区" and resp.json()["unit"] == UNIT
+        assert resp.json()["jurisdiction_name"] == "临川区" and resp.json()["unit"] == own_unit
+        assert resp.json()["issues_total"] >= 1, resp.json()
     # another county's office, a department: 403; no token: 401
     for who in ("nancheng", "discipline"):
-        resp = await get(stack, path, who, jurisdiction=LINCHUAN, unit=UNIT)
+        resp = await get(stack, path, who, jurisdiction=LINCHUAN, unit=own_unit)
         assert resp.status_code == 403, (who, resp.text)
         assert resp.headers["content-type"].startswith("application/problem+json")
     async with httpx.AsyncClient(base_url=stack.running.urls["reporting"], timeout=10) as client:
