@@ -310,7 +310,10 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     await page.click("#rv-schedule")
     await page.locator("#revisit-table tbody tr").nth(3).wait_for(timeout=30_000)
     assert await page.locator("#revisit-table tbody tr").count() == 4
+    own = page.locator("#revisit-table tbody tr").filter(has_text="巡察办自行回访")
+    assert await own.count() == 1 and "市财政局" in await own.inner_text()  # no round holds it
     await page.screenshot(path=str(ARTIFACTS / "demo-revisit-scheduled.png"), full_page=True)
+    await _revisit_held_by_round_7(page)
     await _record_revisit_findings(page, old.running, tokens)
     # the discipline commission: its own feed only, with 签收
     dept = await new_page(browser)
@@ -324,6 +327,31 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
 
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
+
+
+async def _revisit_held_by_round_7(page: Any) -> None:
+    """巡察“回头看” (R18): a unit round 7 revisits, with no revisit recorded yet, is listed under
+    its round; 登记回头看 fills the form with the unit's fed-back round (5) and round 7 as the
+    round holding it, and the revisit then names round 7 (开展轮次)."""
+    from xuncha_shared.cli.demo.rounds_data import ROUND7_REVISITS
+
+    unit = "市自然资源局"
+    assert unit in ROUND7_REVISITS
+    listed = page.locator("#round-revisit-table tbody tr")
+    assert await listed.count() == len(ROUND7_REVISITS)
+    assert "已登记回头看 3 个" in await page.inner_text("#round-revisits-title")
+    await page.get_by_role("button", name=f"登记回头看 {unit}").click()
+    target = page.locator(".el-select:has(#rv-target)")
+    assert f"{unit} · 抚州市第4届第5轮巡察" in await target.inner_text()
+    assert "抚州市第4届第7轮巡察" in await page.locator(".el-select:has(#rv-in-round)").inner_text()
+    await page.click("#rv-schedule")
+    row = page.locator("#revisit-table tbody tr", has_text=unit)
+    await row.wait_for(timeout=30_000)
+    assert "抚州市第4届第7轮巡察" in await row.inner_text()
+    await page.locator("#round-revisits-title", has_text="已登记回头看 4 个").wait_for()
+    done = listed.filter(has_text=unit)
+    assert "已安排" in await done.inner_text()
+    assert await page.get_by_role("button", name=f"登记回头看 {unit}").count() == 0
 
 
 async def _record_revisit_findings(page: Any, running: Running, tokens: dict[str, str]) -> None:
@@ -416,6 +444,11 @@ async def _revisits_arrive(running: Running, tokens: dict[str, str], loaded: Any
     assert revisits["total"] == 3 and revisits["with_findings"] == 2
     assert revisits["reopened"] == 1
     assert sorted(i["unit"] for i in revisits["items"]) == sorted(REVISITED)
+    # each goes back to round 5's feedback, held by round 7 (巡察“回头看”)
+    assert {(i["round_name"], i["in_round_name"]) for i in revisits["items"]} == {
+        ("抚州市第4届第5轮巡察", "抚州市第4届第7轮巡察")
+    }
+    assert len(revisits["round_revisits"]) == 7 and revisits["round_revisits_recorded"] == 3
     held = [i for i in revisits["items"] if i["findings_recorded"]]
     assert sum(i["checked"] for i in held) == loaded.checked
     assert [i["reopened_issue_ids"] for i in held if i["reopened_issue_ids"]] == [[reopened]]

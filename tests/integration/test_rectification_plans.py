@@ -32,8 +32,9 @@ from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.clues import InspectionReportHeard
 from xuncha_shared.contracts.intake import RoundClosed, RoundKind, RoundPlanned
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventPayload
 
+from tests.support.events import consumed
 from tests.support.principals import LINCHUAN, OFFICES
 from tests.support.service_api import InProcessService, in_process_service
 
@@ -398,24 +399,15 @@ async def test_a_supervision_due_date_fires_once_for_each_issue_not_reported_don
 async def keep_round(svc: InProcessService, payload: EventPayload) -> None:
     """An event of ``intake.round.v1`` as the ``rectification.rounds`` consumer handles it, in
     its transaction."""
-    envelope = EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=payload.event_type,
-        schema_version=payload.schema_version,
+    await consumed(
+        svc.ctx.pool,
+        keep_rounds(),
+        payload,
         stream_type="round",
-        stream_id=str(ROUND),
-        stream_version=1,
-        occurred_at=NOW,
-        recorded_at=NOW,
+        stream_id=ROUND,
         jurisdiction=LINCHUAN,
-        actor=Actor(principal_id="lc-office", role="county_admin"),
-        correlation_id=uuid.uuid4(),
-        payload=payload.model_dump(mode="json"),
-        prev_hash="0" * 64,
-        hash="0" * 64,
+        at=NOW,
     )
-    async with svc.ctx.pool.acquire() as conn, conn.transaction():
-        await keep_rounds()(conn, envelope, payload)
 
 
 async def test_issues_and_plans_name_their_round(svc: InProcessService) -> None:

@@ -6,7 +6,10 @@ PostgreSQL (the service's composition in this process, real bearer tokens):
 - a revisit reopening a closed-out issue sends it back to in progress and records the
   recurrence; an issue still being rectified cannot be reopened (409, naming its state);
 - revisits and common-problem lists of another jurisdiction or unit are a 404; only the office
-  schedules revisits; a unit self-checks only for itself.
+  schedules revisits; a unit self-checks only for itself;
+- a revisit held by a later round (巡察“回头看”) names one that assigned the unit in mode
+  ``revisit``, as rectification learnt it from ``intake.round.v1``; another jurisdiction's round
+  reads as an unknown one.
 """
 
 from __future__ import annotations
@@ -20,12 +23,21 @@ from typing import Any
 import pytest
 from xuncha_rectification.adapters.tables import record_hearing
 from xuncha_rectification.bootstrap import SPEC
+from xuncha_rectification.handlers import keep_round_units, keep_rounds
 from xuncha_shared.clocks import ManualClock
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.clues import InspectionReportHeard
+from xuncha_shared.contracts.intake import (
+    InspectionMode,
+    RoundKind,
+    RoundPlanned,
+    RoundUnit,
+    RoundUnitsAssigned,
+)
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.support.principals import LINCHUAN, OFFICES
+from tests.support.events import consumed
+from tests.support.principals import LINCHUAN, NANCHENG, OFFICES
 from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
@@ -178,6 +190,75 @@ async def test_a_revisit_reopens_a_closed_out_issue(svc: InProcessService) -> No
     # the reopened issue is rectified again: reported, verified, closed out
     await close_out(svc, closed)
     svc.ctx.now.set(NOW)  # the module's other tests run on its day
+
+
+async def plan_round(
+    svc: InProcessService, jurisdiction: str, round_no: int, units: dict[uuid.UUID, InspectionMode]
+) -> uuid.UUID:
+    """A round as rectification's consumers of ``intake.round.v1`` keep it: planned (its name
+    and days) and its units assigned with their modes."""
+    round_id = uuid.uuid4()
+    planned = RoundPlanned(
+        round_id=round_id,
+        jurisdiction=jurisdiction,
+        term_no=4,
+        round_no=round_no,
+        kind=RoundKind.REGULAR,
+        starts_on=date(2026, 9, 7),
+        ends_on=date(2026, 11, 30),
+    )
+    assigned = RoundUnitsAssigned(
+        round_id=round_id, units=[RoundUnit(unit_id=u, mode=m) for u, m in units.items()]
+    )
+    where = {"stream_type": "round", "stream_id": round_id, "jurisdiction": jurisdiction}
+    await consumed(svc.ctx.pool, keep_rounds(), planned, **where, at=NOW)
+    for _ in range(2):  # redelivered: the same rows
+        await consumed(svc.ctx.pool, keep_round_units(), assigned, **where, at=NOW)
+    return round_id
+
+
+async def test_a_revisit_held_by_a_round_names_one_revisiting_the_unit(
+    svc: InProcessService,
+) -> None:
+    await feed_back(svc, UNIT, [TOPIC])
+    revisiting = await plan_round(
+        svc, LINCHUAN, 7, {UNIT: InspectionMode.REVISIT, OTHER_UNIT: InspectionMode.REGULAR}
+    )
+    regular = await plan_round(svc, LINCHUAN, 8, {OTHER_UNIT: InspectionMode.REVISIT})
+    elsewhere = await plan_round(svc, NANCHENG, 7, {UNIT: InspectionMode.REVISIT})
+    stored = await svc.ctx.pool.fetch(
+        "SELECT unit_id, mode FROM round_unit WHERE round_id = $1 ORDER BY mode", revisiting
+    )
+    assert [(r["unit_id"], r["mode"]) for r in stored] == [
+        (OTHER_UNIT, "regular"),
+        (UNIT, "revisit"),
+    ]
+
+    def body(in_round: uuid.UUID | str, on: str = "2026-09-20") -> dict[str, str]:
+        return {"unit_id": str(UNIT), "round_id": str(ROUND), "scheduled_on": on,
+                "in_round_id": str(in_round)}  # fmt: skip
+
+    refusals = {
+        # a round that does not assign the unit in mode revisit; another jurisdiction's round and
+        # an unknown one read alike; the round revisited itself; a day before the round starts
+        "未以“回头看”方式巡察": body(regular),
+        f"未找到开展回头看的巡察轮次 {elsewhere}": body(elsewhere),
+        "未找到开展回头看的巡察轮次": body(uuid.uuid4()),
+        "不能早于临川区第4届第7轮巡察开始日期 2026-09-07": body(revisiting, "2026-09-06"),
+    }
+    for words, refused in refusals.items():
+        r = await post(svc, "/api/v1/revisits", "county", json=refused)
+        assert r.status_code == 422 and words in r.json()["detail"], (words, r.text)
+        assert "南城县" not in r.json()["detail"]
+    r = await post(svc, "/api/v1/revisits", "county", json=body(revisiting))
+    assert r.status_code == 201, r.text
+    assert r.json()["in_round_id"] == str(revisiting) and r.json()["round_id"] == str(ROUND)
+    got = await get(svc, f"/api/v1/revisits/{r.json()['id']}", "county")
+    assert got.json()["in_round_id"] == str(revisiting)
+    # the office's own revisit, outside any round, as before
+    own = {"unit_id": str(UNIT), "round_id": str(ROUND), "scheduled_on": "2026-09-21"}
+    r = await post(svc, "/api/v1/revisits", "county", json=own)
+    assert r.status_code == 201 and r.json()["in_round_id"] is None, r.text
 
 
 async def test_common_problem_list_and_self_checks(svc: InProcessService) -> None:

@@ -35,7 +35,7 @@ async def test_revisits_recurrences_and_self_checks_show_up(stack: Stack) -> Non
     unit, issue, revisit = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     await append(stack, "rectification", "revisit", str(revisit), [
         RevisitScheduled(revisit_id=revisit, jurisdiction=LINCHUAN, unit_id=unit, unit="某局",
-                         round_id=uuid.uuid4(), scheduled_on=date(2026, 10, 10)),
+                         round_id=uuid.uuid4(), scheduled_on=date(2026, 10, 10), in_round_id=None),
         RevisitFindingsRecorded(revisit_id=revisit, jurisdiction=LINCHUAN, unit_id=unit,
                                 checked_issue_ids=[issue], reopened_issue_ids=[issue],
                                 new_problems=["接待清单不全"]),

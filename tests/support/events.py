@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from datetime import datetime
+from typing import Any
 
+from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.intake import PetitionReceived
-from xuncha_shared.envelope import Actor
+from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore import NO_STREAM, NewEvent, PostgresEventStore
 
 ACTOR = Actor(principal_id="tester", role="city_admin")
@@ -27,6 +30,38 @@ def petition(jurisdiction: str = "361002", summary: str = "反映某局违规发
         jurisdiction,
         ACTOR,
     )
+
+
+async def consumed(
+    pool: Any,
+    handler: EventHandler,
+    payload: EventPayload,
+    *,
+    stream_type: str,
+    stream_id: uuid.UUID,
+    jurisdiction: str,
+    at: datetime,
+) -> None:
+    """``payload`` handled by a consumer's ``handler`` in a transaction of its own, as the inbox
+    consumer runs it for an event of another service (hashes not checked here)."""
+    envelope = EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        stream_type=stream_type,
+        stream_id=str(stream_id),
+        stream_version=1,
+        occurred_at=at,
+        recorded_at=at,
+        jurisdiction=jurisdiction,
+        actor=Actor(principal_id="office", role="county_admin"),
+        correlation_id=uuid.uuid4(),
+        payload=payload.model_dump(mode="json"),
+        prev_hash="0" * 64,
+        hash="0" * 64,
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        await handler(conn, envelope, payload)
 
 
 async def read_all_settled(store, expected: int, timeout: float = 30.0) -> list:  # type: ignore[no-untyped-def]

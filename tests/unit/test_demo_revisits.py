@@ -13,6 +13,7 @@ from xuncha_shared.cli.demo import findings, revisits
 from xuncha_shared.cli.demo.client import Endpoints
 from xuncha_shared.cli.demo.plan import build_plan
 from xuncha_shared.cli.demo.rounds_data import (
+    FEEDBACK_ROUND_NO,
     NOT_INSPECTED,
     ROUND7_REVISITS,
     TERM_NO,
@@ -144,7 +145,9 @@ async def test_load_revisits_makes_a_handful_of_calls_as_the_office() -> None:
     assert len(fake.calls) == 3 + 2 + 2 + 1 + revisits.SELF_CHECKED  # a handful, no waiting
     scheduled = [b for m, u, _w, b in fake.calls if u.endswith("/revisits")]
     assert [s["unit_id"] for s in scheduled] == units
-    assert {s["round_id"] for s in scheduled} == {str(demo_round_id(7))}
+    # each goes back to round 5's feedback and is held by round 7 (巡察“回头看”)
+    assert {s["round_id"] for s in scheduled} == {str(demo_round_id(FEEDBACK_ROUND_NO))}
+    assert {s["in_round_id"] for s in scheduled} == {str(demo_round_id(7))}
     findings = {u: b for m, u, _w, b in fake.calls if u.endswith("/findings")}
     assert set(findings) == {f"http://r/api/v1/revisits/rv-{u}/findings" for u in units[:2]}
     assert summary.reopened == ["a"]

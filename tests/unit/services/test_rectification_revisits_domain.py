@@ -12,8 +12,10 @@ from xuncha_rectification.domain import model
 from xuncha_rectification.domain import revisits as rv
 from xuncha_rectification.domain.commands import FeedBack, IssueSpec
 from xuncha_rectification.domain.issue import IllegalTransition, Issue, IssueStatus
+from xuncha_rectification.domain.rounds import HoldingRound, KnownRound
 from xuncha_reporting.domain import revisit_views as views
 from xuncha_shared.contracts import REGISTRY
+from xuncha_shared.contracts.intake import RoundKind
 from xuncha_shared.contracts.rectification import (
     UPCASTERS,
     CommonProblem,
@@ -25,6 +27,7 @@ from xuncha_shared.contracts.rectification import (
     RecurrenceCause,
     RecurrenceDetected,
     ReportKind,
+    RevisitScheduled,
     VerificationOutcome,
 )
 from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
@@ -188,3 +191,104 @@ def test_common_pattern_needs_two_units_in_one_term() -> None:
     [pattern] = views.common_patterns(docs)
     assert pattern["topic"] == "公务接待" and pattern["units"] == ["乙局", "甲局"]
     assert pattern["term_no"] == 2 and pattern["unit_count"] == 2
+
+
+LATER = uuid.uuid4()
+
+
+def holding(mode: str | None = "revisit", round_id: uuid.UUID = LATER) -> HoldingRound:
+    known = KnownRound(jurisdiction="361002", term_no=4, round_no=2, kind=RoundKind.REGULAR)
+    return HoldingRound(round_id, known, date(2026, 9, 7), date(2026, 11, 30), mode)
+
+
+def held_by(in_round: uuid.UUID | None, on: date = date(2026, 9, 20)) -> rv.ScheduleRevisit:
+    return rv.ScheduleRevisit(uuid.uuid4(), "361002", UNIT, "某局", ROUND, on, in_round)
+
+
+def test_a_revisit_held_by_a_round_names_one_revisiting_the_unit() -> None:
+    """巡察“回头看” (R18): the holding round assigns the unit in mode revisit, is not the round
+    revisited, and the revisit's day is not before it starts; none: the office's own."""
+    today = date(2026, 10, 1)
+    state = rv.Revisit()
+    [event] = rv.decide_schedule(state, held_by(LATER), today, holding())
+    assert isinstance(event, RevisitScheduled) and event.in_round_id == LATER
+    rv.evolve_revisit(state, event)
+    assert state.in_round_id == LATER and state.round_id == ROUND
+    [own] = rv.decide_schedule(rv.Revisit(), held_by(None), today)
+    assert isinstance(own, RevisitScheduled) and own.in_round_id is None
+    # a round unknown here, or of another jurisdiction (the lookup answers none): unknown
+    with pytest.raises(InvalidCommand, match=f"未找到开展回头看的巡察轮次 {LATER}"):
+        rv.decide_schedule(rv.Revisit(), held_by(LATER), today, None)
+    with pytest.raises(InvalidCommand, match="未找到开展回头看的巡察轮次"):
+        rv.decide_schedule(rv.Revisit(), held_by(LATER), today, holding(round_id=uuid.uuid4()))
+    with pytest.raises(InvalidCommand, match="临川区第4届第2轮巡察未以“回头看”方式巡察某局"):
+        rv.decide_schedule(rv.Revisit(), held_by(LATER), today, holding("regular"))
+    with pytest.raises(InvalidCommand, match="未以“回头看”方式"):
+        rv.decide_schedule(rv.Revisit(), held_by(LATER), today, holding(None))
+    with pytest.raises(InvalidCommand, match="不能是被回访的反馈轮次"):
+        rv.decide_schedule(rv.Revisit(), held_by(ROUND), today, holding(round_id=ROUND))
+    with pytest.raises(InvalidCommand, match="不能早于临川区第4届第2轮巡察开始日期 2026-09-07"):
+        rv.decide_schedule(rv.Revisit(), held_by(LATER, date(2026, 9, 6)), today, holding())
+    # its findings may come after the round's days
+    after = held_by(LATER, date(2026, 12, 1))
+    assert rv.decide_schedule(rv.Revisit(), after, date(2026, 12, 2), holding())
+
+
+def test_revisit_scheduled_v1_is_upcast_as_the_offices_own() -> None:
+    event = RevisitScheduled(
+        revisit_id=uuid.uuid4(), jurisdiction="361002", unit_id=UNIT, unit="某局",
+        round_id=ROUND, scheduled_on=date(2026, 10, 10), in_round_id=None,
+    )  # fmt: skip
+    payload: dict[str, Any] = event.model_dump(mode="json", exclude={"in_round_id"})
+    assert REGISTRY.current_version("rectification.RevisitScheduled") == 2
+    upcast = UPCASTERS[("rectification.RevisitScheduled", 1)](payload)
+    assert RevisitScheduled.model_validate(upcast).in_round_id is None
+
+
+def test_revisits_view_links_a_rounds_revisit_mode_units_to_their_revisits() -> None:
+    fed, later, other = str(ROUND), str(LATER), str(uuid.uuid4())
+    u1, u2 = str(UNIT), str(uuid.uuid4())
+
+    def rnd(no: int, starts: str) -> dict[str, Any]:
+        return {"jurisdiction": "361002", "term_no": 4, "round_no": no, "kind": "regular",
+                "starts_on": starts, "ends_on": "2026-11-30"}  # fmt: skip
+
+    def revisit(unit: str, in_round: str | None, on: str) -> dict[str, Any]:
+        doc = {"jurisdiction": "361002", "unit_id": unit, "unit": "某局", "round_id": fed,
+               "scheduled_on": on, "at": f"{on}T00:00:00+00:00"}  # fmt: skip
+        return doc | ({"in_round_id": in_round} if in_round != "v1" else {})
+
+    docs = {
+        "round": {
+            fed: rnd(1, "2025-03-03"),
+            later: rnd(2, "2026-09-07"),
+            other: rnd(3, "2026-10-12"),
+        },
+        "round_unit": {
+            f"{later}/{u1}": {"round_id": later, "unit_id": u1, "mode": "revisit"},
+            f"{later}/{u2}": {"round_id": later, "unit_id": u2, "mode": "revisit"},
+            f"{other}/{u1}": {"round_id": other, "unit_id": u1, "mode": "regular"},
+        },
+        "unit": {u1: {"name": "某局"}, u2: {"name": "另一局"}},
+        "revisit": {
+            "r1": revisit(u1, later, "2026-09-20"),
+            "r2": revisit(u1, None, "2026-08-01"),
+            "r3": revisit(u1, "v1", "2026-07-01"),  # stored before v2: no key at all
+        },
+        "revisit_findings": {
+            "r1": {"checked_issue_ids": ["i"], "reopened_issue_ids": [], "new_problems": []}
+        },
+    }
+    view = views.revisits(docs)
+    by_id = {i["revisit_id"]: i for i in view["items"]}
+    assert by_id["r1"]["in_round_name"] == "临川区第4届第2轮巡察"
+    assert by_id["r1"]["round_name"] == "临川区第4届第1轮巡察"
+    assert by_id["r2"]["in_round_id"] is None and by_id["r3"]["in_round_id"] is None
+    assert [
+        (p["unit"], p["revisit_id"], p["findings_recorded"]) for p in view["round_revisits"]
+    ] == [
+        ("另一局", None, False),
+        ("某局", "r1", True),
+    ]
+    assert view["round_revisits_recorded"] == 1
+    assert {p["round_name"] for p in view["round_revisits"]} == {"临川区第4届第2轮巡察"}

@@ -1,11 +1,13 @@
-"""The names rectification gives the rounds it learns from intake (``domain/rounds.py``), as the
-workbench names them elsewhere: jurisdiction, term, round and the round's kind."""
+"""The names rectification gives the rounds it learns from intake (``domain/rounds.py``, with
+``xuncha_shared.domain.round_names``, which reporting's revisits use too), as the workbench names
+them elsewhere: jurisdiction, term, round and the round's kind."""
 
 from __future__ import annotations
 
 import pytest
-from xuncha_rectification.domain.rounds import ROUND_KIND_ZH, KnownRound
+from xuncha_rectification.domain.rounds import KnownRound
 from xuncha_shared.contracts.intake import RoundKind
+from xuncha_shared.domain.round_names import ROUND_KIND_ZH
 
 pytestmark = pytest.mark.unit
 

@@ -18,6 +18,7 @@ from xuncha_rectification.adapters.recurrence import (
     SqlCommonListReadModel,
     SqlIssueTopics,
 )
+from xuncha_rectification.adapters.rounds import ROUNDS_DDL
 from xuncha_rectification.adapters.tables import (
     TABLES_DDL,
     RectificationTables,
@@ -34,11 +35,13 @@ from xuncha_rectification.entrypoints.revisits_api import build_revisits_router
 from xuncha_rectification.handlers import (
     CLUES_CONSUMER,
     HEARINGS_CONSUMER,
+    ROUND_UNITS_CONSUMER,
     ROUNDS_CONSUMER,
     RectificationHandlers,
     RevisitHandlers,
     keep_clues,
     keep_hearings,
+    keep_round_units,
     keep_rounds,
 )
 
@@ -70,6 +73,7 @@ def revisit_handlers(ctx: ServiceContext, rect: RectificationHandlers) -> Revisi
         revisits=ctx.aggregates(REVISIT),
         lists=ctx.aggregates(COMMON_LIST, SqlCommonListReadModel(ctx.pool)),
         now=lambda: ctx.now(),
+        holding_round=rect.tables.holding_round,
     )
 
 
@@ -95,12 +99,14 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     inbox_subscriber(ctx, CLUES_CONSUMER, ["clue"], keep_clues())
     # learns the rounds' names, so that issues and plans name their round (not only its id)
     inbox_subscriber(ctx, ROUNDS_CONSUMER, ["round"], keep_rounds())
+    # learns the rounds' units and modes, so that a 回头看 held by a round names one (R18)
+    inbox_subscriber(ctx, ROUND_UNITS_CONSUMER, ["round"], keep_round_units())
 
 
 SPEC = ServiceSpec(
     name="rectification",
     title="xuncha rectification: 反馈问题与整改",
-    schema=(*SCHEMA, TABLES_DDL, ISSUE_TOPIC_DDL, COMMON_LIST_DDL, clocks.SCHEMA),
+    schema=(*SCHEMA, TABLES_DDL, ROUNDS_DDL, ISSUE_TOPIC_DDL, COMMON_LIST_DDL, clocks.SCHEMA),
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,

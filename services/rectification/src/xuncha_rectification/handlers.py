@@ -13,11 +13,12 @@ Plans (``domain/plans.py``) run their own command loop; approving one records ``
 and each issue's ``IssuePlanned`` in one unit of work. Supervisions and red-line warnings are
 one-event streams of type ``oversight``.
 
-Three consumers: ``rectification.hearings`` keeps the hearings of
+Four consumers: ``rectification.hearings`` keeps the hearings of
 ``clues.inspection-report.v1`` (R16) in ``heard_report``, in the inbox's transaction;
 ``rectification.clues`` keeps the clues of ``clues.clue.v1`` and their jurisdictions in
 ``known_clue`` (R25); ``rectification.rounds`` keeps the rounds of ``intake.round.v1`` in
-``round_name``, so that the issues and plans name their round.
+``round_name``, so that the issues and plans name their round; ``rectification.round-units``
+keeps the rounds' units and modes in ``round_unit`` (a 回头看 held by a round, R18).
 """
 
 from __future__ import annotations
@@ -31,18 +32,17 @@ from uuid import UUID
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
-from xuncha_shared.contracts.intake import RoundClosed, RoundPlanned
+from xuncha_shared.contracts.intake import RoundClosed, RoundPlanned, RoundUnitsAssigned
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_rectification.adapters.read_model import IssueReadModel
-from xuncha_rectification.adapters.tables import (
-    RectificationTables,
-    record_clue,
-    record_hearing,
+from xuncha_rectification.adapters.rounds import (
     record_round,
     record_round_closed,
+    record_round_units,
 )
+from xuncha_rectification.adapters.tables import RectificationTables, record_clue, record_hearing
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
 from xuncha_rectification.domain import revisits as revisit_model
@@ -62,6 +62,7 @@ from xuncha_rectification.domain.issue import (
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import Oversight, Plan
 from xuncha_rectification.domain.revisits import ClosedIssue, CommonList, Revisit
+from xuncha_rectification.domain.rounds import HoldingRound
 
 #: a unit's closed-out issues sharing a topic (jurisdiction, unit id, unit name, topics), R19
 ClosedIssues = Callable[[str, UUID | None, str, Sequence[str]], Awaitable[list[ClosedIssue]]]
@@ -72,6 +73,9 @@ HEARINGS_CONSUMER = "rectification.hearings"
 CLUES_CONSUMER = "rectification.clues"
 #: consumer group (and inbox name) keeping the rounds' names
 ROUNDS_CONSUMER = "rectification.rounds"
+#: consumer group (and inbox name) keeping the rounds' units and modes (R18: a round's 回头看);
+#: a group of its own, so that it reads ``intake.round.v1`` from its beginning
+ROUND_UNITS_CONSUMER = "rectification.round-units"
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,17 @@ def keep_clues() -> EventHandler:
     return handle
 
 
+def keep_round_units() -> EventHandler:
+    """``intake.RoundUnitsAssigned`` → its ``round_unit`` rows, in the consumer's transaction;
+    the topic's other events are ignored."""
+
+    async def handle(conn: Any, envelope: EventEnvelope, payload: EventPayload) -> None:
+        if isinstance(payload, RoundUnitsAssigned):
+            await record_round_units(conn, envelope.event_id, payload)
+
+    return handle
+
+
 def keep_rounds() -> EventHandler:
     """``intake.RoundPlanned`` → a ``round_name`` row and ``intake.RoundClosed`` → its
     ``closed`` mark, in the consumer's transaction; the topic's other events (units assigned,
@@ -255,6 +270,8 @@ class RevisitHandlers:
     revisits: Aggregates[Revisit]
     lists: Aggregates[CommonList]
     now: Callable[[], datetime]
+    #: a round of a jurisdiction as holding a 回头看 of a unit (``RectificationTables``)
+    holding_round: Callable[[UUID, str, UUID], Awaitable[HoldingRound | None]]
 
     async def get_revisit(self, revisit_id: UUID) -> Revisit:
         revisit = await self.revisits.load(revisit_id)
@@ -270,8 +287,13 @@ class RevisitHandlers:
 
     async def schedule(self, cmd: revisit_model.ScheduleRevisit, meta: Meta) -> Revisit:
         today = local_date(self.now())
+        holding = None
+        if cmd.in_round_id is not None:
+            holding = await self.holding_round(cmd.in_round_id, cmd.jurisdiction, cmd.unit_id)
         return await self.revisits.execute(
-            cmd.revisit_id, lambda s: revisit_model.decide_schedule(s, cmd, today), meta
+            cmd.revisit_id,
+            lambda s: revisit_model.decide_schedule(s, cmd, today, holding),
+            meta,
         )
 
     async def record_findings(

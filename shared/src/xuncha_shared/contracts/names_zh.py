@@ -127,6 +127,8 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "progress_percent": "进度(%)",
     "completed": "已完成",
     "round_id": "巡察轮次",
+    "in_round_id": "开展回头看的轮次",
+    "scheduled_on": "回头看日期",
     "informant": "举报人",
     "person_id": "举报人编号",
     "outcome": "结果",  # of an identity read (已披露…) and of a verification (核实通过…)

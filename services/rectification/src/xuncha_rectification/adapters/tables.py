@@ -7,6 +7,7 @@
   ``rectification.clues``) with the jurisdictions they belong to (the registering one; the city
   too once a clue is escalated); R25 asks it whether a feedback's ``clue_ids`` are the
   jurisdiction's own.
+* ``round_name`` and ``round_unit`` (intake's rounds and their units): ``adapters/rounds.py``.
 * ``plan_view``: one row per plan (unit and round), the office's list of plans to review.
 * ``evidence``: uploaded evidence (佐证材料), the bytes in PostgreSQL with their SHA-256.
 * ``oversight_view``: supervisions and red-line warnings per unit.
@@ -21,12 +22,12 @@ from typing import Any
 from uuid import UUID
 
 from xuncha_shared.contracts.clues import InspectionReportHeard
-from xuncha_shared.contracts.intake import RoundKind, RoundPlanned
+from xuncha_shared.contracts.intake import RoundKind
 from xuncha_shared.contracts.rectification import RedLineWarningIssued, SupervisionOrdered
 from xuncha_shared.db import PoolRepository
 
 from xuncha_rectification.domain.plans import Oversight, Plan
-from xuncha_rectification.domain.rounds import KnownRound
+from xuncha_rectification.domain.rounds import HoldingRound, KnownRound
 
 TABLES_DDL = """
 CREATE TABLE IF NOT EXISTS heard_report (
@@ -47,18 +48,6 @@ CREATE TABLE IF NOT EXISTS known_clue (
     source_event uuid    NOT NULL,
     PRIMARY KEY (clue_id, jurisdiction)
 );
-CREATE TABLE IF NOT EXISTS round_name (
-    round_id     uuid     PRIMARY KEY,
-    jurisdiction char(6)  NOT NULL,
-    term_no      smallint NOT NULL,
-    round_no     smallint NOT NULL,
-    kind         text     NOT NULL,
-    starts_on    date     NOT NULL,
-    ends_on      date     NOT NULL,
-    source_event uuid     NOT NULL
-);
--- intake.RoundClosed: 边巡边改 is over with the round (R16)
-ALTER TABLE round_name ADD COLUMN IF NOT EXISTS closed boolean NOT NULL DEFAULT false;
 CREATE TABLE IF NOT EXISTS plan_view (
     plan_id            uuid    PRIMARY KEY,
     round_id           uuid    NOT NULL,
@@ -135,32 +124,6 @@ async def record_clue(conn: Any, event_id: UUID, clue_id: UUID, jurisdiction: st
     )
 
 
-async def record_round(conn: Any, event_id: UUID, planned: RoundPlanned) -> None:
-    """Keep a round's name (idempotent: a redelivered one changes nothing)."""
-    await conn.execute(
-        """
-        INSERT INTO round_name (round_id, jurisdiction, term_no, round_no, kind, starts_on,
-                                ends_on, source_event)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (round_id) DO NOTHING
-        """,
-        planned.round_id,
-        planned.jurisdiction,
-        planned.term_no,
-        planned.round_no,
-        planned.kind.value,
-        planned.starts_on,
-        planned.ends_on,
-        event_id,
-    )
-
-
-async def record_round_closed(conn: Any, round_id: UUID) -> None:
-    """The round was closed (``intake.RoundClosed``, after its ``RoundPlanned`` on the same
-    partition); a redelivery changes nothing."""
-    await conn.execute("UPDATE round_name SET closed = true WHERE round_id = $1", round_id)
-
-
 @dataclass(frozen=True)
 class EvidenceRow:
     evidence_id: UUID
@@ -231,6 +194,39 @@ class RectificationTables(PoolRepository):
             "SELECT closed FROM round_name WHERE round_id = $1", round_id
         )
         return bool(closed)
+
+    async def holding_round(
+        self, round_id: UUID, jurisdiction: str, unit_id: UUID
+    ) -> HoldingRound | None:
+        """``round_id`` as a round of ``jurisdiction`` holding a 回头看 of ``unit_id`` (R18): its
+        days and the unit's mode in it; None when no round of ``jurisdiction`` has this id (or
+        intake's ``RoundPlanned`` has not reached rectification yet)."""
+        row = await self.pool.fetchrow(
+            """
+            SELECT r.jurisdiction, r.term_no, r.round_no, r.kind, r.starts_on, r.ends_on, u.mode
+            FROM round_name r
+            LEFT JOIN round_unit u ON u.round_id = r.round_id AND u.unit_id = $3
+            WHERE r.round_id = $1 AND r.jurisdiction = $2
+            """,
+            round_id,
+            jurisdiction,
+            unit_id,
+        )
+        if row is None:
+            return None
+        known = KnownRound(
+            jurisdiction=str(row["jurisdiction"]),
+            term_no=row["term_no"],
+            round_no=row["round_no"],
+            kind=RoundKind(row["kind"]),
+        )
+        return HoldingRound(
+            round_id=round_id,
+            round=known,
+            starts_on=row["starts_on"],
+            ends_on=row["ends_on"],
+            unit_mode=row["mode"],
+        )
 
     async def round_names(self, round_ids: Sequence[UUID | None]) -> dict[UUID, str]:
         """The names of those of ``round_ids`` whose ``intake.RoundPlanned`` is known; of the

@@ -35,6 +35,7 @@ from xuncha_shared.domain.paper_days import TERM_YEARS, earliest_paper_day
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_rectification.domain.issue import Issue, IssueStatus, illegal
+from xuncha_rectification.domain.rounds import HoldingRound
 
 REVISIT_STREAM_TYPE = "revisit"
 COMMON_LIST_STREAM_TYPE = "common_problem_list"
@@ -133,6 +134,8 @@ class ScheduleRevisit:
     unit: str
     round_id: UUID
     scheduled_on: date
+    #: the later round holding the revisit (mode ``revisit``); None: the office's own
+    in_round_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class Revisit:
     unit: str = ""
     round_id: UUID | None = None
     scheduled_on: date | None = None
+    in_round_id: UUID | None = None
     findings_recorded: bool = False
     checked_issue_ids: list[UUID] = field(default_factory=list)
     reopened_issue_ids: list[UUID] = field(default_factory=list)
@@ -161,7 +165,42 @@ class Revisit:
         return self.version > 0
 
 
-def decide_schedule(state: Revisit, cmd: ScheduleRevisit, today: date) -> list[EventPayload]:
+def unknown_holding_round_detail(round_id: UUID) -> str:
+    return f"未找到开展回头看的巡察轮次 {round_id} / unknown round {round_id}"
+
+
+def check_holding_round(cmd: ScheduleRevisit, holding: HoldingRound | None) -> None:
+    """A revisit held by a round (巡察"回头看", R18): the round is of the revisit's jurisdiction
+    (another's reads as unknown), names the unit in mode ``revisit``, is not the round whose
+    feedback is revisited, and the revisit's day is not before the round starts (its findings
+    may be entered after the round's stationing ends)."""
+    if cmd.in_round_id is None:
+        return
+    if holding is None or holding.round_id != cmd.in_round_id:
+        raise InvalidCommand(unknown_holding_round_detail(cmd.in_round_id))
+    name = holding.round.name
+    if cmd.in_round_id == cmd.round_id:
+        raise InvalidCommand(
+            f"开展回头看的轮次不能是被回访的反馈轮次（{name}） / in_round_id is the round whose "
+            "feedback is revisited"
+        )
+    if holding.unit_mode != "revisit":
+        raise InvalidCommand(
+            f"{name}未以“回头看”方式巡察{cmd.unit} / the round does not assign the unit in mode "
+            "revisit"
+        )
+    if cmd.scheduled_on < holding.starts_on:
+        raise InvalidCommand(
+            f"回头看日期不能早于{name}开始日期 {holding.starts_on} / scheduled_on "
+            f"{cmd.scheduled_on} is before the round starts"
+        )
+
+
+def decide_schedule(
+    state: Revisit, cmd: ScheduleRevisit, today: date, holding: HoldingRound | None = None
+) -> list[EventPayload]:
+    """Schedule (or enter, when already held) a revisit; ``holding``: the round named by
+    ``cmd.in_round_id`` as the revisit's jurisdiction knows it (None when not known)."""
     if state.exists:
         raise RuleViolation("该回头看已安排 / the revisit exists already")
     # a revisit already held is entered with its day, as written on paper (R26): not more than
@@ -172,6 +211,7 @@ def decide_schedule(state: Revisit, cmd: ScheduleRevisit, today: date) -> list[E
             f"回头看日期不能早于 {earliest}（补录已开展的回头看不超过五年） / scheduled_on "
             f"{cmd.scheduled_on} is more than {TERM_YEARS} years back"
         )
+    check_holding_round(cmd, holding)
     return [
         RevisitScheduled(
             revisit_id=cmd.revisit_id,
@@ -180,6 +220,7 @@ def decide_schedule(state: Revisit, cmd: ScheduleRevisit, today: date) -> list[E
             unit=cmd.unit,
             round_id=cmd.round_id,
             scheduled_on=cmd.scheduled_on,
+            in_round_id=cmd.in_round_id,
         )
     ]
 
@@ -236,6 +277,7 @@ def evolve_revisit(state: Revisit, event: EventPayload, at: datetime | None = No
         state.unit = event.unit
         state.round_id = event.round_id
         state.scheduled_on = event.scheduled_on
+        state.in_round_id = event.in_round_id
     elif isinstance(event, RevisitFindingsRecorded):
         state.findings_recorded = True
         state.checked_issue_ids = list(event.checked_issue_ids)

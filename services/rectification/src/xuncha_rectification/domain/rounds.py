@@ -6,20 +6,11 @@ workbench names them elsewhere (巡察轮次: 临川区第4届第5轮巡察, 抚
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
 
 from xuncha_shared.contracts.intake import RoundKind
-from xuncha_shared.domain import jurisdictions
-
-#: the round kinds' Chinese names (as ``web/src/rounds.ts`` shows them); a regular round is
-#: simply a 巡察
-ROUND_KIND_ZH: dict[RoundKind, str] = {
-    RoundKind.REGULAR: "巡察",
-    RoundKind.THEMATIC: "专项巡察",
-    RoundKind.MOBILE: "机动式巡察",
-    RoundKind.TARGETED: "点穴式巡察",
-    RoundKind.RETURN_VISIT: "回访式巡察",
-    RoundKind.CROSS_REGIONAL: "异地交流巡察",
-}
+from xuncha_shared.domain.round_names import round_name
 
 
 @dataclass(frozen=True)
@@ -34,7 +25,17 @@ class KnownRound:
     @property
     def name(self) -> str:
         """``临川区第4届第5轮巡察``: the jurisdiction's name, term, round and kind."""
-        return (
-            f"{jurisdictions.name_of(self.jurisdiction)}第{self.term_no}届第{self.round_no}轮"
-            f"{ROUND_KIND_ZH[self.kind]}"
-        )
+        return round_name(self.jurisdiction, self.term_no, self.round_no, self.kind)
+
+
+@dataclass(frozen=True)
+class HoldingRound:
+    """A round of the revisit's jurisdiction named as the one holding a 回头看 of a unit: its
+    days, and the mode it assigned the unit in (``revisit`` for 巡察"回头看"; None when it does
+    not name the unit)."""
+
+    round_id: UUID
+    round: KnownRound
+    starts_on: date
+    ends_on: date
+    unit_mode: str | None

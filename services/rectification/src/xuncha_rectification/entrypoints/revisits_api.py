@@ -2,7 +2,7 @@
 
 | method | path | who |
 |---|---|---|
-| POST | ``/api/v1/revisits`` {unit_id, round_id, scheduled_on} | city/county office |
+| POST | ``/api/v1/revisits`` {unit_id, round_id, scheduled_on, in_round_id?} | city/county office |
 | GET | ``/api/v1/revisits/{revisit_id}`` | offices, groups, auditor; the unit (its own) |
 | POST | ``/api/v1/revisits/{revisit_id}/findings`` | city/county office |
 | POST | ``/api/v1/common-problem-lists`` {jurisdiction, term_no, items, unit_ids} | office |
@@ -45,8 +45,13 @@ class RevisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit_id: UUID
-    round_id: UUID
+    round_id: UUID = Field(description="the round whose feedback the revisit goes back to")
     scheduled_on: date
+    in_round_id: UUID | None = Field(
+        default=None,
+        description="the later round holding the revisit: one assigning the unit in mode "
+        "revisit (巡察“回头看”); none for the office's own revisit",
+    )
 
 
 class FindingsIn(BaseModel):
@@ -64,6 +69,7 @@ class RevisitOut(BaseModel):
     unit: str
     round_id: UUID
     scheduled_on: date
+    in_round_id: UUID | None
     findings_recorded: bool
     checked_issue_ids: list[UUID]
     reopened_issue_ids: list[UUID]
@@ -123,6 +129,7 @@ def revisit_out(r: Revisit) -> RevisitOut:
         unit=r.unit,
         round_id=r.round_id,
         scheduled_on=r.scheduled_on,
+        in_round_id=r.in_round_id,
         findings_recorded=r.findings_recorded,
         checked_issue_ids=r.checked_issue_ids,
         reopened_issue_ids=r.reopened_issue_ids,
@@ -207,6 +214,7 @@ def build_revisits_router(
             unit=unit,
             round_id=body.round_id,
             scheduled_on=body.scheduled_on,
+            in_round_id=body.in_round_id,
         )
         with domain_errors():
             revisit = await handlers.schedule(cmd, request_meta(request, principal))

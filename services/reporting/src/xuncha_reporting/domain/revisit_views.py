@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from xuncha_shared.contracts import rectification as r
+from xuncha_shared.domain.round_names import round_name
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.model import Change, Doc
@@ -37,6 +38,7 @@ VIEW_KINDS: tuple[str, ...] = (
     LIST_DOC,
     SELF_CHECK_DOC,
     "round",
+    "round_unit",
     "unit",
 )
 Docs = dict[str, dict[str, dict[str, Any]]]
@@ -93,12 +95,26 @@ def _unit_name(docs: Docs, unit_id: str | None, fallback: str | None = None) -> 
     return str(unit["name"]) if unit else fallback
 
 
+def _round_name(docs: Docs, round_id: str | None) -> str | None:
+    rnd = docs.get("round", {}).get(round_id or "")
+    if rnd is None:
+        return None
+    return round_name(rnd["jurisdiction"], rnd["term_no"], rnd["round_no"], rnd["kind"])
+
+
 def revisits(docs: Docs) -> dict[str, Any]:
-    """回头看: each revisit with its findings (or none yet)."""
+    """回头看: each revisit with its findings (or none yet), the round whose feedback it goes
+    back to and the round holding it (``in_round_id``: 巡察“回头看”; none for the office's own);
+    and ``round_revisits``: each unit a round assigned in mode ``revisit``, with the revisit
+    recorded as held by that round (none yet: the round's 回头看 has no findings on record)."""
     findings = docs.get(FINDINGS_DOC, {})
     items = []
+    held: dict[tuple[str, str], str] = {}
     for key, rv in sorted(docs.get(REVISIT_DOC, {}).items(), key=lambda kv: kv[1]["scheduled_on"]):
         found = findings.get(key)
+        in_round = rv.get("in_round_id")  # documents of RevisitScheduled v1 have none
+        if in_round is not None:
+            held.setdefault((in_round, rv["unit_id"]), key)
         items.append(
             {
                 "revisit_id": key,
@@ -106,6 +122,9 @@ def revisits(docs: Docs) -> dict[str, Any]:
                 "unit_id": rv["unit_id"],
                 "unit": rv["unit"],
                 "round_id": rv["round_id"],
+                "round_name": _round_name(docs, rv["round_id"]),
+                "in_round_id": in_round,
+                "in_round_name": _round_name(docs, in_round),
                 "scheduled_on": rv["scheduled_on"],
                 "findings_recorded": found is not None,
                 "checked": len(found["checked_issue_ids"]) if found else 0,
@@ -113,11 +132,35 @@ def revisits(docs: Docs) -> dict[str, Any]:
                 "new_problems": found["new_problems"] if found else [],
             }
         )
+    by_id = {i["revisit_id"]: i for i in items}
+    rounds = docs.get("round", {})
+    planned = []
+    for ru in docs.get("round_unit", {}).values():
+        rnd = rounds.get(ru["round_id"])
+        if ru["mode"] != "revisit" or rnd is None:
+            continue
+        revisit = by_id.get(held.get((ru["round_id"], ru["unit_id"]), ""))
+        planned.append(
+            {
+                "round_id": ru["round_id"],
+                "round_name": _round_name(docs, ru["round_id"]),
+                "jurisdiction": rnd["jurisdiction"],
+                "starts_on": rnd["starts_on"],
+                "ends_on": rnd["ends_on"],
+                "unit_id": ru["unit_id"],
+                "unit": _unit_name(docs, ru["unit_id"]),
+                "revisit_id": revisit["revisit_id"] if revisit else None,
+                "findings_recorded": bool(revisit and revisit["findings_recorded"]),
+            }
+        )
+    planned.sort(key=lambda p: (p["starts_on"], p["round_name"] or "", p["unit"] or ""))
     return {
         "items": items,
         "total": len(items),
         "with_findings": sum(1 for i in items if i["findings_recorded"]),
         "reopened": sum(len(i["reopened_issue_ids"]) for i in items),
+        "round_revisits": planned,
+        "round_revisits_recorded": sum(1 for p in planned if p["revisit_id"]),
     }
 
 

@@ -92,8 +92,12 @@ def load_tokens(path: Path | None = None) -> dict[str, str]:
 
 #: how often one call may wait out a 429 before the load gives up
 MAX_RATE_LIMIT_WAITS = 120
-#: how often a feedback may wait (0.5 s each) for its hearing to reach rectification (R16)
+#: how often a feedback may wait (0.5 s each) for its hearing to reach rectification (R16), or
+#: a revisit for the round holding it (R18)
 MAX_HEARING_WAITS = 60
+#: a 回头看 held by a round names one rectification learns from intake through Kafka (R18): the
+#: refusal while it has not yet (the same words as a round it will never know)
+UNKNOWN_HOLDING_ROUND = "未找到开展回头看的巡察轮次"
 #: how often one call may be tried again after a 503 with Retry-After (the service rolled the
 #: command back: a deadlock it could not retry away, say with the deadline worker firing a
 #: large due set on the same streams, or the database restarting)
@@ -174,9 +178,13 @@ class DemoClient:
                 attempt += 1
                 await asyncio.sleep(0.2 * attempt)
                 continue
-            if resp.status_code == 409 and "R16" in resp.text and unheard < MAX_HEARING_WAITS:
-                # a feedback right after its hearing: the hearing reaches rectification
-                # through Kafka a moment after clues recorded it
+            if (
+                (resp.status_code == 409 and "R16" in resp.text)
+                or (resp.status_code == 422 and UNKNOWN_HOLDING_ROUND in resp.text)
+            ) and unheard < MAX_HEARING_WAITS:
+                # a feedback right after its hearing, a revisit of a round just planned: the
+                # hearing (the round) reaches rectification through Kafka a moment after clues
+                # (intake) recorded it
                 unheard += 1
                 await asyncio.sleep(0.5)
                 continue

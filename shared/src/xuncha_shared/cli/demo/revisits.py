@@ -2,11 +2,12 @@
 common-problem list with self-checks (未巡先改), through rectification's public HTTP API, after
 the close-outs of ``rectification``:
 
-* three of the city units the main demo fed back in an earlier round and round 7 revisits
-  (``rounds_data.ROUND7_REVISITS``: 市财政局, 市住建局, 市交通运输局) get a revisit of round 7. The
-  first two are held today: each checks some of its unit's closed-out issues; the first reopens
-  one (the service records ``rectification.IssueReopened`` and ``RecurrenceDetected``, cause
-  ``reopened``), the second records a new problem. The third is held today too, its findings
+* three of the city units the main demo fed back in round 5 and round 7 revisits
+  (``rounds_data.ROUND7_REVISITS``: 市财政局, 市住建局, 市交通运输局) get a revisit of round 5's
+  feedback held by round 7 (``in_round_id``: 巡察“回头看”). The first two are held today: each
+  checks some of its unit's closed-out issues; the first reopens one (the service records
+  ``rectification.IssueReopened`` and ``RecurrenceDetected``, cause ``reopened``), the second
+  records a new problem. The third is held today too, its findings
   not yet recorded (the workbench's 回头看 page can record them: findings come on or after a
   revisit's day).
 * one common-problem list (共性问题清单) of term 4 to the city's 11 units of the term plan not yet
@@ -30,6 +31,7 @@ from typing import Any
 from xuncha_shared.cli.demo.client import DemoClient, Endpoints
 from xuncha_shared.cli.demo.rounds_data import (
     CITY,
+    FEEDBACK_ROUND_NO,
     NOT_INSPECTED,
     TERM_NO,
     demo_round_id,
@@ -180,7 +182,8 @@ async def load_revisits(
     """The revisits and their findings, then the common-problem list and its self-checks."""
     api = f"{endpoints.rectification}/api/v1"
     summary = RevisitsSummary()
-    round_id = str(demo_round_id(REVISIT_ROUND_NO))
+    fed_back_in = str(demo_round_id(FEEDBACK_ROUND_NO))
+    held_by = str(demo_round_id(REVISIT_ROUND_NO))
     for plan in revisit_plans(today or china_today()):
         unit_id = str(demo_unit_id(plan.unit))
         revisit = await client.call(
@@ -189,8 +192,9 @@ async def load_revisits(
             OFFICE,
             {
                 "unit_id": unit_id,
-                "round_id": round_id,
+                "round_id": fed_back_in,
                 "scheduled_on": plan.scheduled_on.isoformat(),
+                "in_round_id": held_by,
             },
         )
         summary.revisits += 1

@@ -48,7 +48,9 @@ from xuncha_shared.contracts.rectification.revisits import (
     RecurrenceDetected,
     RevisitFindingsRecorded,
     RevisitScheduled,
+    RevisitScheduledV1,
     upcast_issue_reopened_v1,
+    upcast_revisit_scheduled_v1,
 )
 from xuncha_shared.contracts.rectification.supervision import (
     DeadlineRecomputed,
@@ -90,6 +92,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     IssueReopenedV1,
     IssueReopened,
     RecurrenceDetected,
+    RevisitScheduledV1,
     RevisitScheduled,
     RevisitFindingsRecorded,
     CommonProblemListIssued,
@@ -103,6 +106,7 @@ UPCASTERS = {
     ("rectification.RectificationReported", 1): upcast_rectification_reported_v1,
     ("rectification.RectificationReported", 2): upcast_rectification_reported_v2,
     ("rectification.IssueReopened", 1): upcast_issue_reopened_v1,
+    ("rectification.RevisitScheduled", 1): upcast_revisit_scheduled_v1,
 }
 
 __all__ = [
@@ -141,6 +145,7 @@ __all__ = [
     "ReportKind",
     "RevisitFindingsRecorded",
     "RevisitScheduled",
+    "RevisitScheduledV1",
     "SupervisionKind",
     "SupervisionOrdered",
     "SupervisionOverdue",
@@ -154,4 +159,5 @@ __all__ = [
     "upcast_issue_reopened_v1",
     "upcast_rectification_reported_v1",
     "upcast_rectification_reported_v2",
+    "upcast_revisit_scheduled_v1",
 ]

@@ -68,8 +68,8 @@ class RecurrenceDetected(EventPayload):
     revisit_id: UUID | None = None
 
 
-class RevisitScheduled(EventPayload):
-    """回头看 (R18) scheduled for a unit of a round. Stream type ``revisit``."""
+class RevisitScheduledV1(EventPayload):
+    """Legacy form (schema 1): without the round that held the revisit."""
 
     event_type: ClassVar[str] = "rectification.RevisitScheduled"
     schema_version: ClassVar[int] = 1
@@ -80,6 +80,31 @@ class RevisitScheduled(EventPayload):
     unit: ShortText
     round_id: UUID
     scheduled_on: date
+
+
+def upcast_revisit_scheduled_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: a revisit scheduled before v2 names no round that held it (read as an office's
+    own revisit, which is what every v1 revisit was recorded as)."""
+    payload.setdefault("in_round_id", None)
+    return payload
+
+
+class RevisitScheduled(EventPayload):
+    """回头看 (R18) scheduled for a unit of a round (``round_id``: the round whose feedback it
+    goes back to). Stream type ``revisit``. Schema 2: ``in_round_id`` is the later round that
+    holds it, one naming the unit in mode ``revisit`` (巡察"回头看"); none when the office
+    revisits the unit itself, outside a round."""
+
+    event_type: ClassVar[str] = "rectification.RevisitScheduled"
+    schema_version: ClassVar[int] = 2
+
+    revisit_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_id: UUID
+    unit: ShortText
+    round_id: UUID
+    scheduled_on: date
+    in_round_id: UUID | None
 
 
 class RevisitFindingsRecorded(EventPayload):
