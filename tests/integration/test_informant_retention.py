@@ -27,8 +27,8 @@ from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.clues import ClueDisposed, Disposition
 from xuncha_shared.domain.principals import Principal, Role
-from xuncha_shared.envelope import Actor, EventEnvelope
 
+from tests.support.events import envelope_of
 from tests.support.principals import LINCHUAN, OFFICES
 from tests.support.service_api import InProcessService, in_process_service
 
@@ -92,21 +92,13 @@ async def dispose(svc: InProcessService, petition_id: str, disposed_on: str) -> 
         source_petition_id=uuid.UUID(petition_id),
     )
     at = svc.ctx.now()
-    envelope = EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=payload.event_type,
-        schema_version=1,
+    envelope = envelope_of(
+        payload,
         stream_type="clue",
-        stream_id=str(payload.clue_id),
-        stream_version=6,
-        occurred_at=at,
-        recorded_at=at,
+        stream_id=payload.clue_id,
         jurisdiction=LINCHUAN,
-        actor=Actor(principal_id="lc-office", role="county_admin"),
-        correlation_id=uuid.uuid4(),
-        payload=payload.model_dump(mode="json"),
-        prev_hash="0" * 64,
-        hash="0" * 64,
+        at=at,
+        stream_version=6,
     )
     petitions = svc.ctx.aggregates(PETITION, reactions=[deadlines.reactions(svc.ctx.clocks())])
     async with svc.ctx.pool.acquire() as conn, conn.transaction():

@@ -17,6 +17,7 @@ from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.domain.principals import Principal, Role
 
+from tests.support.events import envelope_of
 from tests.support.principals import LINCHUAN, NANCHENG, OFFICES
 from tests.support.service_api import InProcessService, in_process_service
 
@@ -195,7 +196,6 @@ async def dispose(svc: InProcessService, petition_id: str, disposed_on: str) -> 
     from xuncha_intake.domain.model import PETITION
     from xuncha_intake.handlers.petitions import result_notice_handler
     from xuncha_shared.contracts.clues import ClueDisposed, Disposition
-    from xuncha_shared.envelope import Actor, EventEnvelope
 
     payload = ClueDisposed(
         clue_id=uuid.uuid4(),
@@ -204,21 +204,13 @@ async def dispose(svc: InProcessService, petition_id: str, disposed_on: str) -> 
         source_petition_id=uuid.UUID(petition_id),
     )
     at = datetime(2026, 9, 29, 11, tzinfo=CST)
-    envelope = EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=payload.event_type,
-        schema_version=1,
+    envelope = envelope_of(
+        payload,
         stream_type="clue",
-        stream_id=str(payload.clue_id),
-        stream_version=6,
-        occurred_at=at,
-        recorded_at=at,
+        stream_id=payload.clue_id,
         jurisdiction=LINCHUAN,
-        actor=Actor(principal_id="lc-office", role="county_admin"),
-        correlation_id=uuid.uuid4(),
-        payload=payload.model_dump(mode="json"),
-        prev_hash="0" * 64,
-        hash="0" * 64,
+        at=at,
+        stream_version=6,
     )
     petitions = svc.ctx.aggregates(PETITION, reactions=[deadlines.reactions(svc.ctx.clocks())])
     handle = result_notice_handler(petitions)

@@ -32,6 +32,34 @@ def petition(jurisdiction: str = "361002", summary: str = "反映某局违规发
     )
 
 
+def envelope_of(
+    payload: EventPayload,
+    *,
+    stream_type: str,
+    stream_id: uuid.UUID | str,
+    jurisdiction: str,
+    at: datetime,
+    stream_version: int = 1,
+) -> EventEnvelope:
+    """``payload`` as another service's event reaches a consumer (hashes not checked there)."""
+    return EventEnvelope(
+        event_id=uuid.uuid4(),
+        event_type=payload.event_type,
+        schema_version=payload.schema_version,
+        stream_type=stream_type,
+        stream_id=str(stream_id),
+        stream_version=stream_version,
+        occurred_at=at,
+        recorded_at=at,
+        jurisdiction=jurisdiction,
+        actor=Actor(principal_id="office", role="county_admin"),
+        correlation_id=uuid.uuid4(),
+        payload=payload.model_dump(mode="json"),
+        prev_hash="0" * 64,
+        hash="0" * 64,
+    )
+
+
 async def consumed(
     pool: Any,
     handler: EventHandler,
@@ -43,22 +71,9 @@ async def consumed(
     at: datetime,
 ) -> None:
     """``payload`` handled by a consumer's ``handler`` in a transaction of its own, as the inbox
-    consumer runs it for an event of another service (hashes not checked here)."""
-    envelope = EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=payload.event_type,
-        schema_version=payload.schema_version,
-        stream_type=stream_type,
-        stream_id=str(stream_id),
-        stream_version=1,
-        occurred_at=at,
-        recorded_at=at,
-        jurisdiction=jurisdiction,
-        actor=Actor(principal_id="office", role="county_admin"),
-        correlation_id=uuid.uuid4(),
-        payload=payload.model_dump(mode="json"),
-        prev_hash="0" * 64,
-        hash="0" * 64,
+    consumer runs it for an event of another service."""
+    envelope = envelope_of(
+        payload, stream_type=stream_type, stream_id=stream_id, jurisdiction=jurisdiction, at=at
     )
     async with pool.acquire() as conn, conn.transaction():
         await handler(conn, envelope, payload)

@@ -12,7 +12,9 @@ from xuncha_reporting.domain.clue_funnel import clue_funnel, feed_state, funnel_
 from xuncha_reporting.domain.model import Doc, Fact, Metric
 from xuncha_shared.contracts import clues
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
+from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+from tests.support.events import envelope_of
 
 pytestmark = pytest.mark.unit
 
@@ -21,21 +23,9 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def env(payload: EventPayload, jurisdiction: str) -> EventEnvelope:
-    return EventEnvelope(
-        event_id=uuid.uuid4(),
-        event_type=payload.event_type,
-        schema_version=payload.schema_version,
-        stream_type="clue",
-        stream_id=str(payload.clue_id),  # type: ignore[attr-defined]
-        stream_version=1,
-        occurred_at=T0,
-        recorded_at=T0,
-        jurisdiction=jurisdiction,
-        actor=Actor(principal_id="x", role="county_admin"),
-        correlation_id=uuid.uuid4(),
-        payload=payload.model_dump(mode="json"),
-        prev_hash="0" * 64,
-        hash="0" * 64,
+    clue_id = payload.clue_id  # type: ignore[attr-defined]
+    return envelope_of(
+        payload, stream_type="clue", stream_id=clue_id, jurisdiction=jurisdiction, at=T0
     )
 
 
