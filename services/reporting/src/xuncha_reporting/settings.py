@@ -31,10 +31,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: its rows of the deadlines list (R3, R12) name the unit, 18 = an issue of a review of the
 #: office itself (``IssueFedBack.round_name``) kept apart in the work summary (received, not
 #: fed back), 19 = the problem an issue feeds back (``IssueFedBack`` v5 ``problem_id``) and
-#: the issues a 督办 names kept, so a pointed problem counts as supervised by its own issues. A
-#: projection of an older
-#: version is rebuilt from the history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 19
+#: the issues a 督办 names kept, so a pointed problem counts as supervised by its own issues,
+#: 20 = the round holding a 回头看 (``RevisitScheduled`` v2 ``in_round_id``) kept on every
+#: revisit's document. A projection of an older version is rebuilt from the history when the
+#: service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 20
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (
