@@ -339,7 +339,8 @@ async def _revisit_held_by_round_7(page: Any) -> None:
     assert unit in ROUND7_REVISITS
     listed = page.locator("#round-revisit-table tbody tr")
     assert await listed.count() == len(ROUND7_REVISITS)
-    assert "已登记回头看 3 个" in await page.inner_text("#round-revisits-title")
+    title = await page.inner_text("#round-revisits-title")
+    assert "已安排回头看 3 个，其中已登记发现 2 个" in title, title
     await page.get_by_role("button", name=f"登记回头看 {unit}").click()
     target = page.locator(".el-select:has(#rv-target)")
     assert f"{unit} · 抚州市第4届第5轮巡察" in await target.inner_text()
@@ -348,7 +349,7 @@ async def _revisit_held_by_round_7(page: Any) -> None:
     row = page.locator("#revisit-table tbody tr", has_text=unit)
     await row.wait_for(timeout=30_000)
     assert "抚州市第4届第7轮巡察" in await row.inner_text()
-    await page.locator("#round-revisits-title", has_text="已登记回头看 4 个").wait_for()
+    await page.locator("#round-revisits-title", has_text="已安排回头看 4 个").wait_for()
     done = listed.filter(has_text=unit)
     assert "已安排" in await done.inner_text()
     assert await page.get_by_role("button", name=f"登记回头看 {unit}").count() == 0
@@ -398,7 +399,7 @@ async def _record_revisit_findings(page: Any, running: Running, tokens: dict[str
     await result.wait_for(timeout=30_000)
     said = await result.inner_text()
     assert f"已登记{unit}回头看发现：检查问题 2 个，重新整改 1 个，新发现问题 1 项" in said, said
-    assert f"“{again}”已退回“整改中”" in said, said
+    assert f"「{again}」已退回“整改中”" in said, said
     row = page.locator("#revisit-table tbody tr", has_text=unit)
     await row.filter(has_text="检查问题 2 个，重新整改 1 个").wait_for(timeout=30_000)
     assert "整改台账仍不完整（测试）" in await row.inner_text()

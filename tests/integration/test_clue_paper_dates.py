@@ -127,6 +127,11 @@ async def test_a_transfer_letter_of_four_months_ago_is_overdue_on_the_next_tick(
         "concluded_on": (letter + timedelta(days=40)).isoformat(),
         "summary": "经谈话函询，予以批评教育",
     }
+    # concluded before the letter's day: refused, naming that day
+    early = {**result, "concluded_on": (letter - timedelta(days=1)).isoformat()}
+    refused = await call(svc, f"/{clue_id}/result", early, "jw")
+    assert refused.status_code == 422, refused.text
+    assert f"办结日期早于移交日期 {letter.isoformat()}" in refused.json()["detail"], refused.text
     await ok(svc, f"/{clue_id}/result", result, who="jw")
     assert (await deadline(svc, TRANSFER_RESULT.name, clue_id))["state"] == "met_late"
     svc.ctx.now.advance(timedelta(days=200))  # type: ignore[union-attr]

@@ -357,7 +357,8 @@ def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[Ev
     transfer_day = state.transfer_day  # the transfer letter's day when written on paper (R26)
     if transfer_day is not None and cmd.concluded_on < transfer_day:
         raise InvalidCommand(
-            f"办结日期早于移交日期 / concluded_on {cmd.concluded_on.isoformat()} is before the "
+            f"办结日期早于移交日期 {transfer_day.isoformat()} / concluded_on "
+            f"{cmd.concluded_on.isoformat()} is before the "
             f"transfer ({transfer_day.isoformat()})"
         )
     return [
