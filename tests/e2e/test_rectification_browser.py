@@ -351,6 +351,15 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
             assert doc["reports"][-1]["evidence"][0]["filename"] == "整改佐证.pdf"
             assert doc["reports"][-1]["leader_report"] == "主要负责人牵头部署，逐项督办"
+            # the unit sees what it sent: the report, the leader's part and the evidence
+            await page.reload()
+            await page.wait_for_selector("#unit-issues")
+            await page.get_by_role("button", name="报告整改 “三重一大”事项未经集体研究").click()
+            sent = page.locator("#unit-report-table tbody tr", has_text="议事规则已修订印发并执行")
+            await sent.wait_for()
+            for words in ("整改情况报告", "100%", "主要负责人牵头部署", "整改佐证.pdf"):
+                assert words in await sent.inner_text(), words
+            await page.keyboard.press("Escape")
             assert errors == []
 
             # the office's page: the board shows the unit and the evidence link
