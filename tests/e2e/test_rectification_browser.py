@@ -338,8 +338,16 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await toggle(page, "r-done")
             await page.fill("#r-note", "议事规则已修订印发并执行")
             await page.fill("#r-leader", "主要负责人牵头部署，逐项督办")
+            # a file over the 20 MB limit is said at once, named, and nothing is sent
+            big = {"name": "整改台账扫描件.pdf", "mimeType": "application/pdf",
+                   "buffer": b"%PDF-1.4\n" + b"0" * 21_000_000}  # fmt: skip
+            await page.set_input_files("#r-file", files=[big])  # type: ignore[list-item]
+            said = page.locator(".el-drawer .problem", has_text="单个文件不超过20MB")
+            await said.wait_for()
+            assert "整改台账扫描件.pdf" in await said.inner_text()
             await page.set_input_files("#r-file", str(pdf))
             await page.locator(".evidence", has_text="整改佐证.pdf").wait_for()
+            assert await page.locator(".evidence", has_text="扫描件").count() == 0
             await page.screenshot(path=str(ARTIFACTS / "unit-report.png"), full_page=True)
             await page.click("#r-submit")
 
