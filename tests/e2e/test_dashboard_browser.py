@@ -315,6 +315,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     await page.screenshot(path=str(ARTIFACTS / "demo-revisit-scheduled.png"), full_page=True)
     await _revisit_held_by_round_7(page)
     await _record_revisit_findings(page, old.running, tokens)
+    await _county_round_revisits_a_unit_first_inspected_on_paper(page)
     # the discipline commission: its own feed only, with 签收
     dept = await new_page(browser)
     await sign_in(dept, old.workbench, tokens["department"])
@@ -327,6 +328,32 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
 
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
+
+
+async def _county_round_revisits_a_unit_first_inspected_on_paper(page: Any) -> None:
+    """A county round revisits units inspected before the office moved onto the system (no
+    feedback of theirs here): 登记回头看 names the round alone and the unit; its findings are new
+    problems (R18)."""
+    await page.locator(".el-select:has(#rv-jurisdiction)").click()
+    await page.locator(".el-select-dropdown__item:visible", has_text="临川区").click()
+    unit = "临川区民政局"
+    button = page.get_by_role("button", name=f"登记回头看 {unit}")
+    await button.wait_for()
+    await button.click()
+    target = await page.locator(".el-select:has(#rv-target)").inner_text()
+    assert f"{unit} · 此前巡察未在系统中反馈问题" in target, target
+    assert "临川区第4届第1轮巡察" in await page.locator(".el-select:has(#rv-in-round)").inner_text()
+    await page.click("#rv-schedule")
+    row = page.locator("#revisit-table tbody tr", has_text=unit)
+    await row.wait_for(timeout=30_000)
+    assert "此前巡察（未在系统中反馈）" in await row.inner_text()
+    await page.get_by_role("button", name=f"登记发现 {unit}").click()
+    await page.locator("#rv-issues", has_text="该单位暂无反馈问题").wait_for()
+    await page.fill("#rv-new-problems", "低保对象动态管理不及时（浏览器测试）")
+    await page.click("#rv-findings-submit")
+    await row.filter(has_text="低保对象动态管理不及时").wait_for(timeout=30_000)
+    said = await page.inner_text("#rv-result")
+    assert "新发现问题 1 项" in said and "无需重新整改" not in said, said
 
 
 async def _revisit_held_by_round_7(page: Any) -> None:

@@ -261,6 +261,40 @@ async def test_a_revisit_held_by_a_round_names_one_revisiting_the_unit(
     assert r.status_code == 201 and r.json()["in_round_id"] is None, r.text
 
 
+async def test_a_round_revisits_a_unit_nothing_was_fed_back_to_here(svc: InProcessService) -> None:
+    """A unit inspected before the office moved onto the system: its 回头看 names the round
+    holding it and the unit's name, no round revisited; its findings are new problems."""
+    revisiting = await plan_round(svc, LINCHUAN, 7, {LATER_UNIT: InspectionMode.REVISIT})
+    body = {"unit_id": str(LATER_UNIT), "scheduled_on": "2026-09-20",
+            "in_round_id": str(revisiting)}  # fmt: skip
+    r = await post(svc, "/api/v1/revisits", "county", json=body)
+    assert r.status_code == 422 and "请填写被巡察单位名称" in r.json()["detail"], r.text
+    named = {**body, "unit": "临川区某乡"}
+    # another jurisdiction's office, a unit the round does not revisit, no round: the 404 of an
+    # unknown unit, naming nothing of the round
+    for who, sent in (
+        ("other", named),
+        ("county", {**named, "unit_id": str(uuid.uuid4())}),
+        ("county", {k: v for k, v in named.items() if k != "in_round_id"}),
+    ):
+        r = await post(svc, "/api/v1/revisits", who, json=sent)
+        assert r.status_code == 404 and "第7轮" not in r.text, (who, r.text)
+    r = await post(svc, "/api/v1/revisits", "county", json=named)
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert (doc["round_id"], doc["in_round_id"], doc["unit"]) == (
+        None,
+        str(revisiting),
+        "临川区某乡",
+    )
+    path = f"/api/v1/revisits/{doc['id']}/findings"
+    foreign = await feed_back(svc, OTHER_UNIT, [TOPIC])
+    r = await post(svc, path, "county", json={"checked_issue_ids": [foreign]})
+    assert r.status_code == 422 and foreign in r.json()["detail"], r.text
+    r = await post(svc, path, "county", json={"new_problems": ["村级财务公开不及时"]})
+    assert r.status_code == 200 and r.json()["new_problems"] == ["村级财务公开不及时"], r.text
+
+
 async def test_common_problem_list_and_self_checks(svc: InProcessService) -> None:
     body = {
         "jurisdiction": LINCHUAN,

@@ -16,12 +16,15 @@ export interface RoundRevisit {
   findings_recorded: boolean;
 }
 
-/** What a revisit goes back to: a unit given feedback in a round. */
+/** What a revisit goes back to: a unit given feedback in a round; or (`round_id` empty) a unit
+ *  whose earlier inspection fed back nothing on this system, revisited by a round, with its name
+ *  (`unit`) for the service. */
 export interface RevisitTarget {
   key: string;
   unit_id: string;
   round_id: string;
   label: string;
+  unit?: string;
 }
 
 /** The rounds that may hold a revisit of `target`: those assigning its unit in mode revisit,
@@ -36,4 +39,11 @@ export function holdingRounds(rows: readonly RoundRevisit[], target: RevisitTarg
 export function targetOf(targets: readonly RevisitTarget[], row: RoundRevisit): RevisitTarget | undefined {
   const mine = targets.filter((t) => t.unit_id === row.unit_id && t.round_id !== row.round_id);
   return mine.length === 1 ? mine[0] : undefined;
+}
+
+/** A round's revisit of a unit nothing was fed back to on this system (inspected before the
+ *  office moved onto it): the revisit names the round holding it and the unit's name only. */
+export function unitOnlyTarget(row: RoundRevisit): RevisitTarget {
+  const unit = row.unit ?? "";
+  return { key: `${row.unit_id}/`, unit_id: row.unit_id, round_id: "", label: `${unit || "该单位"} · 此前巡察未在系统中反馈问题`, unit };
 }

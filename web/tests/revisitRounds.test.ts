@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { holdingRounds, targetOf, type RoundRevisit, type RevisitTarget } from "../src/revisitRounds";
+import { holdingRounds, targetOf, unitOnlyTarget, type RoundRevisit, type RevisitTarget } from "../src/revisitRounds";
 
 const row = (round_id: string, unit_id: string, revisit_id: string | null = null): RoundRevisit => ({
   round_id, round_name: `第${round_id}轮`, jurisdiction: "361000", starts_on: "2025-10-20", ends_on: "2026-01-23",
@@ -19,5 +19,12 @@ describe("a revisit held by a round", () => {
     expect(targetOf([target("a", "5"), target("b", "5")], row("7", "a"))?.key).toBe("a/5");
     expect(targetOf([target("a", "5"), target("a", "3")], row("7", "a"))).toBeUndefined();
     expect(targetOf([target("a", "7")], row("7", "a"))).toBeUndefined();
+  });
+
+  it("revisits a unit nothing was fed back to here by its round alone", () => {
+    const alone = unitOnlyTarget(row("7", "a"));
+    expect(alone).toMatchObject({ unit_id: "a", round_id: "", unit: "单位a" });
+    expect(alone.label).toBe("单位a · 此前巡察未在系统中反馈问题");
+    expect(holdingRounds([row("7", "a")], alone).map((r) => r.round_id)).toEqual(["7"]);
   });
 });

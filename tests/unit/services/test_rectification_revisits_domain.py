@@ -232,6 +232,18 @@ def test_a_revisit_held_by_a_round_names_one_revisiting_the_unit() -> None:
     # its findings may come after the round's days
     after = held_by(LATER, date(2026, 12, 1))
     assert rv.decide_schedule(rv.Revisit(), after, date(2026, 12, 2), holding())
+    # a unit whose earlier inspection fed back nothing here: the holding round alone
+    first = rv.ScheduleRevisit(uuid.uuid4(), "361002", UNIT, "某局", None, date(2026, 9, 20), LATER)
+    [alone] = rv.decide_schedule(rv.Revisit(), first, today, holding())
+    assert isinstance(alone, RevisitScheduled) and alone.round_id is None
+    neither = rv.ScheduleRevisit(uuid.uuid4(), "361002", UNIT, "某局", None, date(2026, 9, 20))
+    with pytest.raises(InvalidCommand, match="请选择回访的反馈轮次或开展回头看的轮次"):
+        rv.decide_schedule(rv.Revisit(), neither, today)
+    with pytest.raises(ValueError, match="names the round it goes back to or the round holding"):
+        RevisitScheduled(
+            revisit_id=uuid.uuid4(), jurisdiction="361002", unit_id=UNIT, unit="某局",
+            round_id=None, scheduled_on=date(2026, 9, 20), in_round_id=None,
+        )  # fmt: skip
 
 
 def test_revisit_scheduled_v1_is_upcast_as_the_offices_own() -> None:

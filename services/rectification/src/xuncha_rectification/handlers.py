@@ -271,7 +271,7 @@ class RevisitHandlers:
     lists: Aggregates[CommonList]
     now: Callable[[], datetime]
     #: a round of a jurisdiction as holding a 回头看 of a unit (``RectificationTables``)
-    holding_round: Callable[[UUID, str, UUID], Awaitable[HoldingRound | None]]
+    holding_round: Callable[[UUID, str | None, UUID], Awaitable[HoldingRound | None]]
 
     async def get_revisit(self, revisit_id: UUID) -> Revisit:
         revisit = await self.revisits.load(revisit_id)

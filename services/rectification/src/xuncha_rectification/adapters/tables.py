@@ -196,17 +196,17 @@ class RectificationTables(PoolRepository):
         return bool(closed)
 
     async def holding_round(
-        self, round_id: UUID, jurisdiction: str, unit_id: UUID
+        self, round_id: UUID, jurisdiction: str | None, unit_id: UUID
     ) -> HoldingRound | None:
-        """``round_id`` as a round of ``jurisdiction`` holding a 回头看 of ``unit_id`` (R18): its
-        days and the unit's mode in it; None when no round of ``jurisdiction`` has this id (or
-        intake's ``RoundPlanned`` has not reached rectification yet)."""
+        """``round_id`` as a round of ``jurisdiction`` (None: of any) holding a 回头看 of
+        ``unit_id`` (R18): its days and the unit's mode in it; None when no such round has this
+        id (or intake's ``RoundPlanned`` has not reached rectification yet)."""
         row = await self.pool.fetchrow(
             """
             SELECT r.jurisdiction, r.term_no, r.round_no, r.kind, r.starts_on, r.ends_on, u.mode
             FROM round_name r
             LEFT JOIN round_unit u ON u.round_id = r.round_id AND u.unit_id = $3
-            WHERE r.round_id = $1 AND r.jurisdiction = $2
+            WHERE r.round_id = $1 AND ($2::char(6) IS NULL OR r.jurisdiction = $2)
             """,
             round_id,
             jurisdiction,

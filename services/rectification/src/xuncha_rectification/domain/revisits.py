@@ -132,7 +132,9 @@ class ScheduleRevisit:
     jurisdiction: str
     unit_id: UUID
     unit: str
-    round_id: UUID
+    #: the round whose feedback it goes back to; None: the unit's earlier inspection fed back
+    #: nothing on this system, so a round holding the revisit is named instead
+    round_id: UUID | None
     scheduled_on: date
     #: the later round holding the revisit (mode ``revisit``); None: the office's own
     in_round_id: UUID | None = None
@@ -175,6 +177,11 @@ def check_holding_round(cmd: ScheduleRevisit, holding: HoldingRound | None) -> N
     feedback is revisited, and the revisit's day is not before the round starts (its findings
     may be entered after the round's stationing ends)."""
     if cmd.in_round_id is None:
+        if cmd.round_id is None:
+            raise InvalidCommand(
+                "请选择回访的反馈轮次或开展回头看的轮次 / name the round revisited or the round "
+                "holding the revisit"
+            )
         return
     if holding is None or holding.round_id != cmd.in_round_id:
         raise InvalidCommand(unknown_holding_round_detail(cmd.in_round_id))

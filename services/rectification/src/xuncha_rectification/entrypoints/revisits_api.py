@@ -2,7 +2,7 @@
 
 | method | path | who |
 |---|---|---|
-| POST | ``/api/v1/revisits`` {unit_id, round_id, scheduled_on, in_round_id?} | city/county office |
+| POST | ``/api/v1/revisits`` {unit_id, round_id?, scheduled_on, in_round_id?, unit?} | office |
 | GET | ``/api/v1/revisits/{revisit_id}`` | offices, groups, auditor; the unit (its own) |
 | POST | ``/api/v1/revisits/{revisit_id}/findings`` | city/county office |
 | POST | ``/api/v1/common-problem-lists`` {jurisdiction, term_no, items, unit_ids} | office |
@@ -12,7 +12,9 @@
 Rectification does not follow intake's term plans: the office names the units of the term plan
 not yet inspected (``unit_ids``). A revisit, list or unit of another jurisdiction (or, for a
 unit's token, of another unit) answers the 404 of an unknown one. A revisit that reopens an
-issue not verified or closed out is a 409 naming the issue's state.
+issue not verified or closed out is a 409 naming the issue's state. A revisit held by a round
+(``in_round_id``) of a unit whose earlier inspection fed back nothing on this system names no
+``round_id`` and gives the unit's name (``unit``); its findings name new problems only.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import JurisdictionCode, LongText
+from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
 from xuncha_shared.contracts.rectification import CommonProblem
-from xuncha_shared.domain.errors import NotFoundError
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
@@ -45,12 +47,21 @@ class RevisitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit_id: UUID
-    round_id: UUID = Field(description="the round whose feedback the revisit goes back to")
+    round_id: UUID | None = Field(
+        default=None,
+        description="the round whose feedback the revisit goes back to; none only for a unit "
+        "whose earlier inspection fed back nothing on this system (then in_round_id and unit)",
+    )
     scheduled_on: date
     in_round_id: UUID | None = Field(
         default=None,
         description="the later round holding the revisit: one assigning the unit in mode "
         "revisit (巡察“回头看”); none for the office's own revisit",
+    )
+    unit: ShortText | None = Field(
+        default=None,
+        description="the unit's name, for a unit with no issue fed back on this system (else "
+        "the name its feedback gave)",
     )
 
 
@@ -67,7 +78,7 @@ class RevisitOut(BaseModel):
     jurisdiction: str
     unit_id: UUID
     unit: str
-    round_id: UUID
+    round_id: UUID | None
     scheduled_on: date
     in_round_id: UUID | None
     findings_recorded: bool
@@ -120,7 +131,6 @@ class CommonLists(BaseModel):
 def revisit_out(r: Revisit) -> RevisitOut:
     assert r.revisit_id is not None
     assert r.unit_id is not None
-    assert r.round_id is not None
     assert r.scheduled_on is not None
     return RevisitOut(
         id=r.revisit_id,
@@ -175,13 +185,34 @@ def build_revisits_router(
     reader = deps.require_roles(*REVISIT_READERS)
     checker = deps.require_roles(*OFFICES, Role.INSPECTED_UNIT, write=True)
 
-    async def unit_issues(principal: Principal, unit_id: UUID) -> tuple[str, str, frozenset[UUID]]:
-        """The unit's jurisdiction, name and issues as rectification knows them (404 when none
-        of the reader's jurisdiction)."""
-        rows = await issues.list(principal.jurisdiction_like(), unit_id=unit_id, limit=500)
-        if not rows or not principal.sees_unit(unit_id):
-            raise not_found(f"未找到被巡察单位 {unit_id} 的反馈问题 / unknown unit {unit_id}")
-        return rows[0].jurisdiction, rows[0].unit, frozenset(r.issue_id for r in rows)
+    def unknown_unit(unit_id: UUID) -> problems.ProblemError:
+        return not_found(f"未找到被巡察单位 {unit_id} 的反馈问题 / unknown unit {unit_id}")
+
+    async def revisited_unit(principal: Principal, body: RevisitIn) -> tuple[str, str]:
+        """The revisited unit's jurisdiction and name: its feedback's; for a unit whose earlier
+        inspection fed back nothing here, the round holding the revisit's jurisdiction (one of
+        the reader's, naming the unit in mode revisit, else the 404 of an unknown unit) and the
+        name the office gives."""
+        rows = await issues.list(principal.jurisdiction_like(), unit_id=body.unit_id, limit=1)
+        if rows and principal.sees_unit(body.unit_id):
+            return rows[0].jurisdiction, rows[0].unit
+        if body.in_round_id is None:
+            raise unknown_unit(body.unit_id)
+        holding = await handlers.holding_round(body.in_round_id, None, body.unit_id)
+        if (
+            holding is None
+            or holding.unit_mode != "revisit"
+            or not principal.can_access(holding.round.jurisdiction)
+        ):
+            raise unknown_unit(body.unit_id)
+        if body.unit is None or not body.unit.strip():
+            raise problems.problem_of(
+                InvalidCommand(
+                    "该单位此前未在系统中反馈问题，请填写被巡察单位名称 / name the unit: no "
+                    "issue of it is fed back here"
+                )
+            )
+        return holding.round.jurisdiction, body.unit.strip()
 
     async def visible_revisit(principal: Principal, revisit_id: UUID) -> Revisit:
         with domain_errors():
@@ -206,7 +237,7 @@ def build_revisits_router(
         body: RevisitIn, request: Request, principal: Principal = Depends(office)
     ) -> RevisitOut:
         """回头看 (R18) of a unit of a round."""
-        jurisdiction, unit, _ids = await unit_issues(principal, body.unit_id)
+        jurisdiction, unit = await revisited_unit(principal, body)
         cmd = rv.ScheduleRevisit(
             revisit_id=uuid7(),
             jurisdiction=jurisdiction,
@@ -234,7 +265,9 @@ def build_revisits_router(
         """The revisit's findings; each reopened issue goes back to in progress (R19)."""
         revisit = await visible_revisit(principal, revisit_id)
         assert revisit.unit_id is not None
-        _j, _u, ids = await unit_issues(principal, revisit.unit_id)
+        # the unit's issues the findings may name (none: a unit nothing was fed back to here)
+        rows = await issues.list(principal.jurisdiction_like(), unit_id=revisit.unit_id, limit=500)
+        ids = frozenset(r.issue_id for r in rows)
         cmd = rv.RecordFindings(
             checked_issue_ids=tuple(body.checked_issue_ids),
             reopened_issue_ids=tuple(body.reopened_issue_ids),

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
 from xuncha_shared.envelope import EventPayload, JsonDict
@@ -93,7 +93,9 @@ class RevisitScheduled(EventPayload):
     """回头看 (R18) scheduled for a unit of a round (``round_id``: the round whose feedback it
     goes back to). Stream type ``revisit``. Schema 2: ``in_round_id`` is the later round that
     holds it, one naming the unit in mode ``revisit`` (巡察"回头看"); none when the office
-    revisits the unit itself, outside a round."""
+    revisits the unit itself, outside a round. ``round_id`` is none for a revisit held by a
+    round of a unit whose earlier inspection fed back nothing on this system (one before the
+    office moved onto it)."""
 
     event_type: ClassVar[str] = "rectification.RevisitScheduled"
     schema_version: ClassVar[int] = 2
@@ -102,9 +104,15 @@ class RevisitScheduled(EventPayload):
     jurisdiction: JurisdictionCode
     unit_id: UUID
     unit: ShortText
-    round_id: UUID
+    round_id: UUID | None
     scheduled_on: date
     in_round_id: UUID | None
+
+    @model_validator(mode="after")
+    def _a_round_either_way(self) -> RevisitScheduled:
+        if self.round_id is None and self.in_round_id is None:
+            raise ValueError("a revisit names the round it goes back to or the round holding it")
+        return self
 
 
 class RevisitFindingsRecorded(EventPayload):
