@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -55,6 +55,12 @@ PRINCIPALS = {
     ),
 }
 TOPIC = "公务接待"
+
+
+def held_after_close_outs() -> date:
+    """A revisit's day after the close-outs these tests record: their events are stored at the
+    real time, whatever the service's clock says (R18: a revisit does not overturn a later one)."""
+    return max(date(2026, 10, 10), datetime.now(CST).date() + timedelta(days=10))
 
 
 @pytest.fixture
@@ -150,7 +156,9 @@ async def test_a_revisit_reopens_a_closed_out_issue(svc: InProcessService) -> No
     closed = await feed_back(svc, UNIT, [TOPIC])
     await close_out(svc, closed)
     open_issue = await feed_back(svc, UNIT, ["公车私用"])
-    body = {"unit_id": str(UNIT), "round_id": str(ROUND), "scheduled_on": "2026-10-10"}
+    # the close-out above is stored at the store's (real) time: the revisit comes after it
+    day = held_after_close_outs()
+    body = {"unit_id": str(UNIT), "round_id": str(ROUND), "scheduled_on": day.isoformat()}
     assert (await post(svc, "/api/v1/revisits", "group", json=body)).status_code == 403
     assert (await post(svc, "/api/v1/revisits", "other", json=body)).status_code == 404
     r = await post(svc, "/api/v1/revisits", "county", json=body)
@@ -159,9 +167,9 @@ async def test_a_revisit_reopens_a_closed_out_issue(svc: InProcessService) -> No
     # nothing is found before the revisit's day (409 naming it); on the day, findings may come
     early = {"checked_issue_ids": [closed]}
     r = await post(svc, f"/api/v1/revisits/{rid}/findings", "county", json=early)
-    assert r.status_code == 409 and "回头看定于 2026-10-10 开展" in r.json()["detail"], r.text
+    assert r.status_code == 409 and f"回头看定于 {day} 开展" in r.json()["detail"], r.text
     assert isinstance(svc.ctx.now, ManualClock)
-    svc.ctx.now.set(datetime(2026, 10, 10, 9, tzinfo=CST))
+    svc.ctx.now.set(datetime.combine(day, time(9), tzinfo=CST))
     # an issue still being rectified cannot be reopened: 409 naming its state, nothing recorded
     bad = {"checked_issue_ids": [closed], "reopened_issue_ids": [open_issue]}
     r = await post(svc, f"/api/v1/revisits/{rid}/findings", "county", json=bad)
@@ -293,6 +301,30 @@ async def test_a_round_revisits_a_unit_nothing_was_fed_back_to_here(svc: InProce
     assert r.status_code == 422 and foreign in r.json()["detail"], r.text
     r = await post(svc, path, "county", json={"new_problems": ["村级财务公开不及时"]})
     assert r.status_code == 200 and r.json()["new_problems"] == ["村级财务公开不及时"], r.text
+
+
+async def test_a_revisit_cannot_overturn_a_close_out_that_came_after_it(
+    svc: InProcessService,
+) -> None:
+    assert isinstance(svc.ctx.now, ManualClock)
+    svc.ctx.now.set(datetime.now(CST))  # the service's day is the store's here
+    later = await feed_back(svc, UNIT, ["会议费"])
+    await close_out(svc, later)  # closed out now
+    closed_on = datetime.now(CST).date()
+    held = closed_on - timedelta(days=1)  # a revisit held the day before, entered now
+    body = {"unit_id": str(UNIT), "round_id": str(ROUND), "scheduled_on": held.isoformat()}
+    r = await post(svc, "/api/v1/revisits", "county", json=body)
+    assert r.status_code == 201, r.text
+    path = f"/api/v1/revisits/{r.json()['id']}/findings"
+    r = await post(svc, path, "county", json={"reopened_issue_ids": [later]})
+    assert r.status_code == 422, r.text
+    assert f"于 {closed_on} 销号，晚于回头看日期 {held}" in r.json()["detail"], r.text
+    issue = (await get(svc, f"/api/v1/rectifications/{later}", "county")).json()
+    assert issue["status"] == "closed_out"  # nothing recorded
+    # checked and found fine, it may be
+    r = await post(svc, path, "county", json={"checked_issue_ids": [later]})
+    assert r.status_code == 200, r.text
+    svc.ctx.now.set(NOW)  # the module's other tests run on its day
 
 
 async def test_common_problem_list_and_self_checks(svc: InProcessService) -> None:

@@ -355,3 +355,28 @@ def test_a_transfer_made_on_paper_counts_in_its_letters_year() -> None:
     [paper_doc] = summary_docs(envelope(on_paper, CITY), on_paper)
     [today_doc] = summary_docs(envelope(today, CITY), today)
     assert (paper_doc.doc["on"], today_doc.doc["on"]) == ("2025-12-20", "2026-03-01")
+
+
+def test_a_problem_without_a_type_is_counted_as_untyped() -> None:
+    d = Docs()
+    unit = uuid.uuid4()
+    typed, untyped = problem(unit, "四风", "两个责任"), problem(unit)
+    for p in (typed, untyped, problem(unit)):
+        d.apply(p, CITY)
+    report = InspectionReportDrafted(
+        report_id=uuid.uuid4(), round_id=ROUND, jurisdiction=CITY,
+        kind=InspectionReportKind.UNIT, unit_ids=[unit],
+        problem_ids=[typed.problem_id, untyped.problem_id],
+    )  # fmt: skip
+    d.apply(report, CITY)
+    heard = InspectionReportHeard(
+        report_id=report.report_id, hearing_id=uuid.uuid4(), round_id=ROUND, jurisdiction=CITY,
+        kind=report.kind, unit_ids=[unit], meeting=HearingMeeting.SECRETARY_MEETING,
+        held_on=date(2026, 4, 1), pointed_problem_ids=[untyped.problem_id], decisions="全面接受",
+    )  # fmt: skip
+    d.apply(heard, CITY)
+    view = office_summary(d.docs, CITY, 2026)
+    assert view["problems"]["recorded"] == 3
+    assert view["problems"]["by_topic"] == {"四风": 1, "两个责任": 1}
+    assert view["problems"]["untyped"] == 2  # none left out of the table
+    assert view["pointed"]["untyped"] == 1 and view["pointed"]["by_topic"] == {}

@@ -308,7 +308,9 @@ class RevisitHandlers:
         events = revisit_model.decide_findings(revisit, cmd, unit_issue_ids, today)
         reopened = {i: await self.issues.load(i) for i in dict.fromkeys(cmd.reopened_issue_ids)}
         decided = {
-            i: revisit_model.decide_reopen(state, revisit_id, "回头看发现问题反弹回潮")
+            i: revisit_model.decide_reopen(
+                state, revisit_id, "回头看发现问题反弹回潮", revisit.scheduled_on
+            )
             for i, state in reopened.items()
         }
         async with self.revisits.transaction() as tx:

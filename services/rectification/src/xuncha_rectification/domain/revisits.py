@@ -28,13 +28,14 @@ from xuncha_shared.contracts.rectification import (
     RecurrenceDetected,
     RevisitFindingsRecorded,
     RevisitScheduled,
+    VerificationOutcome,
 )
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.domain.paper_days import TERM_YEARS, earliest_paper_day
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_rectification.domain.issue import Issue, IssueStatus, illegal
+from xuncha_rectification.domain.issue import Issue, IssueStatus, illegal, local_date
 from xuncha_rectification.domain.rounds import HoldingRound
 
 REVISIT_STREAM_TYPE = "revisit"
@@ -94,14 +95,36 @@ def detect_recurrence(fed: IssueFedBack, closed: Iterable[ClosedIssue]) -> list[
     return found
 
 
-def decide_reopen(state: Issue, revisit_id: UUID, note: str) -> list[EventPayload]:
+def reopenable_since(state: Issue) -> date | None:
+    """The day (China time) a verified or closed-out issue became so: its close-out's, else its
+    last accepted verification's; None for an issue in another state."""
+    if state.status is IssueStatus.CLOSED_OUT and state.closed_out_at is not None:
+        return local_date(state.closed_out_at)
+    accepted = [v.at for v in state.verifications if v.outcome is VerificationOutcome.ACCEPTED]
+    if state.status is IssueStatus.VERIFIED and accepted and accepted[-1] is not None:
+        return local_date(accepted[-1])
+    return None
+
+
+def decide_reopen(
+    state: Issue, revisit_id: UUID, note: str, revisit_day: date | None = None
+) -> list[EventPayload]:
     """回头看 reopens a verified or closed-out issue (back to in progress) and records the
-    recurrence (R19)."""
+    recurrence (R19); a revisit held on ``revisit_day`` judges only what was verified or closed
+    out by then (it cannot overturn a close-out that came after it)."""
     if state.issue_id is None or not state.exists:
         raise RuleViolation("未找到该问题 / unknown issue")
     if state.status not in REOPENABLE:
         raise illegal(
             state, ("重新整改", "only a verified or closed-out issue is reopened by a revisit")
+        )
+    since = reopenable_since(state)
+    if revisit_day is not None and since is not None and since > revisit_day:
+        done = "销号" if state.status is IssueStatus.CLOSED_OUT else "核实"
+        raise InvalidCommand(
+            f"“{state.description}”于 {since} {done}，晚于回头看日期 {revisit_day}，不能由该回头看"
+            f"退回重新整改 / the issue was {state.status.value} on {since}, after the revisit's "
+            f"day {revisit_day}"
         )
     return [
         IssueReopened(

@@ -354,6 +354,8 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
             "recorded": len(problems),
             "marked_pointed": sum(1 for p in problems.values() if p["pointed"]),
             "by_topic": dict(Counter(t for p in problems.values() for t in p["topics"])),
+            # recorded without a 问题类型: a row of their own, so that no problem is left out
+            "untyped": sum(1 for p in problems.values() if not p["topics"]),
         },
         "pointed": {
             "problems": len(pointed_ids),
@@ -361,6 +363,7 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
             "supervisions": len(supervisions),
             "issues_supervised": sum(s["issues"] for s in supervisions.values()),
             "by_topic": dict(pointed_topics),
+            "untyped": sum(1 for p in pointed_ids if not all_problems.get(p, {}).get("topics")),
             "problem_ids": pointed_ids,
         },
         "consultations": {
