@@ -280,6 +280,8 @@ async def test_every_channel_is_recorded_and_its_clues_reach_clues(stack: Stack)
         assert row["payload"]["unit"] == "临川区第11届甲局"
         assert row["payload"]["round_id"] == ids["round_id"]
         assert row["payload"]["unit_id"] == ids["a"]
+        # entered after the record's day: registered on that day, as on paper (R26)
+        assert row["payload"]["registered_on"] == "2026-10-12", row["payload"]
     total = await stack.clues_pool.fetchval(
         "SELECT count(*) FROM events WHERE event_type = 'clues.ClueRegistered'"
     )

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from xuncha_clues.domain import model
+from xuncha_clues.domain import model, paper_dates
 from xuncha_clues.domain.clue import Clue, ClueStatus, Office
 from xuncha_clues.domain.commands import (
     AcknowledgeClue,
@@ -167,3 +167,12 @@ def test_older_schemas_upcast_to_no_paper_day() -> None:
     transferred = UPCASTERS[("clues.ClueTransferred", 1)]({"clue_id": "x"})
     assert registered["registered_on"] is None and transferred["transferred_on"] is None
     assert ClueRegistered.schema_version == 4 and ClueTransferred.schema_version == 2
+
+
+def test_a_records_clues_are_registered_on_its_day_when_entered_later() -> None:
+    today = date(2026, 12, 5)
+    assert paper_dates.record_day(date(2026, 10, 12), today) == date(2026, 10, 12)
+    assert paper_dates.record_day(today, today) is None  # entered the same day
+    assert paper_dates.record_day(date(2026, 12, 6), today) is None  # not a day to come
+    assert paper_dates.record_day(date(2021, 12, 5), today) == date(2021, 12, 5)
+    assert paper_dates.record_day(date(2021, 12, 4), today) is None  # more than a term back

@@ -49,6 +49,7 @@ from xuncha_clues.domain.commands import (
     TransferClue,
     VerifyClue,
 )
+from xuncha_clues.domain.paper_dates import record_day
 
 log = logging.getLogger("xuncha.clues")
 
@@ -175,6 +176,9 @@ def register_from_records(handlers: ClueHandlers) -> EventHandler:
             return
         channel = RECORD_KIND_OF[payload.event_type].value
         meta = consumer_meta(envelope, RECORDS_ACTOR)
+        # a talk (survey, referral …) entered days later: its clues are registered on the
+        # record's day, as on paper (R26), when that day is one a 补录 may name
+        registered_on = record_day(payload.occurred_on, handlers.today())
         for index, clue in enumerate(payload.clues):
             cmd = RegisterClue(
                 clue_id=clue_id_for_record(payload.record_id, index),
@@ -187,6 +191,7 @@ def register_from_records(handlers: ClueHandlers) -> EventHandler:
                 source_channel=channel,
                 group_id=payload.group_id,
                 unit_id=payload.unit_id,
+                registered_on=registered_on,
             )
             await handlers.register(cmd, meta, conn=conn)
 

@@ -51,3 +51,12 @@ def check_transfer_day(transferred_on: date, registration_day: date | None, toda
             f"{registration_day.isoformat()} / transferred_on {transferred_on.isoformat()} is "
             f"before the clue's registration day ({registration_day.isoformat()}) (R26)"
         )
+
+
+def record_day(occurred_on: date, today: date) -> date | None:
+    """The 线索登记 day of a clue an intake record brings: the record's day when it is before
+    today and not more than a term back (a record entered later, R26); else None (the day the
+    clue is recorded)."""
+    if earliest_paper_day(today) <= occurred_on < today:
+        return occurred_on
+    return None
