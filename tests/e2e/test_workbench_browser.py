@@ -653,6 +653,7 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert first.endswith("（合计）"), first
     headers = await page.locator("#replay-table thead th").all_inner_texts()
     assert "自报完成" in headers and "核实销号" in headers and "整改完成" not in headers
+    assert "报市委巡察办" in headers and "整改完成率" in headers  # as 总览 has them
     async with page.expect_download(timeout=120_000) as download:
         await page.click("#rp-export")
     book = load_workbook(io.BytesIO((await (await download.value).path()).read_bytes()))
