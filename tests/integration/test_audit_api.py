@@ -439,6 +439,7 @@ async def test_history_of_a_real_stream(env: Env):
     doc = resp.json()
     assert doc["stream_id"] == str(pet.petition_id)
     assert doc["correlation_ids"] == [str(received.correlation_id)]
+    assert isinstance(doc["names"], dict)  # the rounds, groups and units named, when known
     own = [e for e in doc["events"] if e["in_stream"]]
     assert [(e["service"], e["stream_version"]) for e in own] == [("intake", 1), ("intake", 2)]
     assert [e["event_type"] for e in own] == [

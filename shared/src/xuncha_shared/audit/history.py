@@ -62,6 +62,9 @@ class Story:
     events: list[StoryEvent] = field(default_factory=list)
     erased_persons: set[UUID] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    #: the names of the rounds, groups and units its events name by id (``{id: name}``), when
+    #: the teller knows them (reporting's documents): shown beside each id
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def correlation_ids(self) -> list[UUID]:
@@ -134,11 +137,11 @@ def _person_ids(value: Any) -> Iterable[UUID]:
             yield from _person_ids(v)
 
 
-def _show_value(name: str, value: Any) -> str:
+def _show_value(name: str, value: Any, names: dict[str, str] | None = None) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return "、".join(_show_value(name, v) for v in value) or "无"
+        return "、".join(_show_value(name, v, names) for v in value) or "无"
     if isinstance(value, dict):  # a nested part (the persons a clue concerns): its fields so
         shown = "，".join(
             f"{FIELD_LABELS_ZH.get(key, key)}：{_show_value(key, part)}"
@@ -147,6 +150,8 @@ def _show_value(name: str, value: Any) -> str:
         )
         return f"（{shown}）" if shown else "无"
     text = str(value)
+    if names and text in names:
+        return f"{names[text]}（{text}）"
     labels = VALUE_LABELS_ZH.get(name)
     if labels and text in labels:
         return labels[text]
@@ -277,10 +282,11 @@ def _identity_read_lines(story: Story) -> list[str]:
     return lines
 
 
-def payload_details(payload: dict[str, Any]) -> str:
-    """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order."""
+def payload_details(payload: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order; an
+    id with its name beside it when ``names`` has it."""
     return "；".join(
-        f"{label}：{_show_value(name, payload[name])}"
+        f"{label}：{_show_value(name, payload[name], names)}"
         for name, label in FIELD_LABELS_ZH.items()
         if payload.get(name) not in (None, "", [])
     )
@@ -318,7 +324,7 @@ def story_rows(story: Story) -> list[list[Any]]:
                 f"{STREAM_TYPES_ZH.get(e.stream_type, e.stream_type)} {e.stream_id}",
                 e.stream_version,
                 e.global_position,
-                payload_details(payload),
+                payload_details(payload, story.names),
                 payload_reasons(payload),
                 index.get(e.causation_id) if e.causation_id else None,
                 str(e.event_id),
@@ -353,7 +359,7 @@ def story_lines(story: Story) -> list[str]:
             f" · 辖区：{name_of(e.jurisdiction)}({e.jurisdiction})"
         )
         payload = redact(e.payload, story.erased_persons)
-        if details := payload_details(payload):
+        if details := payload_details(payload, story.names):
             lines.append("      内容：" + details)
         if reasons := payload_reasons(payload):
             lines.append("      原因：" + reasons)
@@ -433,6 +439,7 @@ def story_document(story: Story) -> dict[str, Any]:
         "events": events,
         "identity_reads": reads,
         "notes": story.notes,
+        "names": story.names,
     }
 
 

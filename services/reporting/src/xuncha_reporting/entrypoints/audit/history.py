@@ -30,7 +30,9 @@ from xuncha_shared.http.problems import invalid, not_found
 from xuncha_shared.http.requests import known_jurisdiction
 from xuncha_shared.runtime import ServiceContext
 
+from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.adapters.workbooks import XLSX, workbook
+from xuncha_reporting.domain import case_names
 from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 from xuncha_reporting.entrypoints.downloads import download
@@ -51,6 +53,7 @@ def history_router(
 ) -> APIRouter:
     settings = ctx.settings
     router = APIRouter()
+    tables = ProjectionTables()
 
     async def visible_story(stream_id: str, principal: Principal) -> Story:
         """The case's story as ``principal`` may see it (see ``history``)."""
@@ -69,6 +72,12 @@ def history_router(
         story.events = [
             e for e in story.events if principal.can_access(e.envelope.jurisdiction.strip())
         ]
+        # the rounds, groups and units its events name by id, named as the auditor may see them
+        ids = case_names.ids_named(e.envelope.payload for e in story.events)
+        if ids:
+            async with read_snapshot(ctx.pool) as conn:
+                docs = await tables.docs(conn, case_names.NAME_KINDS, principal.jurisdiction_like())
+            story.names = case_names.case_names(docs, ids)
         return story
 
     @router.get("/history/{stream_id}")
