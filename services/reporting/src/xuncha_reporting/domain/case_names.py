@@ -37,8 +37,9 @@ def ids_named(payloads: Iterable[Mapping[str, Any]]) -> set[str]:
     return out
 
 
-def _round(docs: Docs, round_id: str) -> str | None:
-    rnd = docs.get("round", {}).get(round_id)
+def round_doc_name(docs: Docs, round_id: str | None) -> str | None:
+    """The name of the round ``round_id`` as its ``round`` document has it; None when unknown."""
+    rnd = docs.get("round", {}).get(round_id or "")
     if rnd is None:
         return None
     return round_name(rnd["jurisdiction"], rnd["term_no"], rnd["round_no"], rnd["kind"])
@@ -48,10 +49,10 @@ def case_names(docs: Docs, ids: Iterable[str]) -> dict[str, str]:
     """``{id: name}`` for those of ``ids`` that name a known round, group or unit."""
     out: dict[str, str] = {}
     for key in ids:
-        if (name := _round(docs, key)) is not None:
+        if (name := round_doc_name(docs, key)) is not None:
             out[key] = name
         elif (group := docs.get("group", {}).get(key)) is not None:
-            out[key] = f"{_round(docs, group['round_id']) or ''}第{group['group_no']}巡察组"
+            out[key] = f"{round_doc_name(docs, group['round_id']) or ''}第{group['group_no']}巡察组"
         elif (unit := docs.get("unit", {}).get(key)) is not None:
             out[key] = str(unit["name"])
     return out

@@ -15,9 +15,9 @@ from collections import defaultdict
 from typing import Any
 
 from xuncha_shared.contracts import rectification as r
-from xuncha_shared.domain.round_names import round_name
 from xuncha_shared.envelope import EventPayload
 
+from xuncha_reporting.domain.case_names import round_doc_name
 from xuncha_reporting.domain.model import Change, Doc
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 
@@ -95,13 +95,6 @@ def _unit_name(docs: Docs, unit_id: str | None, fallback: str | None = None) -> 
     return str(unit["name"]) if unit else fallback
 
 
-def _round_name(docs: Docs, round_id: str | None) -> str | None:
-    rnd = docs.get("round", {}).get(round_id or "")
-    if rnd is None:
-        return None
-    return round_name(rnd["jurisdiction"], rnd["term_no"], rnd["round_no"], rnd["kind"])
-
-
 def revisits(docs: Docs) -> dict[str, Any]:
     """回头看: each revisit with its findings (or none yet), the round whose feedback it goes
     back to and the round holding it (``in_round_id``: 巡察“回头看”; none for the office's own);
@@ -122,9 +115,9 @@ def revisits(docs: Docs) -> dict[str, Any]:
                 "unit_id": rv["unit_id"],
                 "unit": rv["unit"],
                 "round_id": rv["round_id"],
-                "round_name": _round_name(docs, rv["round_id"]),
+                "round_name": round_doc_name(docs, rv["round_id"]),
                 "in_round_id": in_round,
-                "in_round_name": _round_name(docs, in_round),
+                "in_round_name": round_doc_name(docs, in_round),
                 "scheduled_on": rv["scheduled_on"],
                 "findings_recorded": found is not None,
                 "checked": len(found["checked_issue_ids"]) if found else 0,
@@ -143,7 +136,7 @@ def revisits(docs: Docs) -> dict[str, Any]:
         planned.append(
             {
                 "round_id": ru["round_id"],
-                "round_name": _round_name(docs, ru["round_id"]),
+                "round_name": round_doc_name(docs, ru["round_id"]),
                 "jurisdiction": rnd["jurisdiction"],
                 "starts_on": rnd["starts_on"],
                 "ends_on": rnd["ends_on"],
