@@ -286,3 +286,81 @@ async def test_the_department_acknowledges_through_its_feed(stack: Running) -> N
     finally:
         await clues.close()
     assert acks == 1
+
+
+async def test_the_office_urges_the_department_for_its_result(stack: Running) -> None:
+    """催办 (R27): the office chases the department while the result is awaited, once a day;
+    the urge names R3's last day, shows in the clue's history and in the department's feed,
+    where signing for it signs for the urge only, not for the clue."""
+    api = Api(stack)
+    _, _, clue_id = await registered_clue(api, "反映临川区某局违规发放津补贴问题（催办）")
+    await api.ok(clue_id, "classify", "linchuan",
+                 {"category": "inquiry", "cadre_level": "section", "topics": ["四风"]})  # fmt: skip
+    # nothing to chase before the transfer: 409 naming the state
+    resp = await api.clue(clue_id, "urges", "linchuan", {"note": "请反馈"})
+    assert resp.status_code == 409 and "classified" in resp.json()["detail"], resp.text
+    await api.ok(clue_id, "transfer", "linchuan", {"department": "discipline_commission",
+                                                  "reason": "按规定移交"})  # fmt: skip
+    got = (await api.call("clues", "GET", f"/api/v1/clues/{clue_id}", "linchuan")).json()
+    due = got["result_due_date"]  # R3: three months from the transfer
+    assert due is not None and due > today() and got["urges"] == 0
+
+    # the department does not urge; a blank note is refused
+    resp = await api.clue(clue_id, "urges", "discipline", {"note": "请反馈"})
+    assert resp.status_code == 403, resp.text
+    resp = await api.clue(clue_id, "urges", "linchuan", {"note": "   "})
+    assert resp.status_code == 422 and resp.json()["errors"][0]["field"] == "body.note"
+
+    note = f"请于{due}前反馈该线索的办理情况。"
+    doc = await api.ok(clue_id, "urges", "linchuan", {"note": note})
+    assert (doc["urges"], doc["last_urged_on"], doc["status"]) == (1, today(), "transferred")
+    resp = await api.clue(clue_id, "urges", "linchuan", {"note": note})  # the same day again
+    assert resp.status_code == 409 and "已催办" in resp.json()["detail"], resp.text
+
+    history = await api.call("clues", "GET", f"/api/v1/clues/{clue_id}/history", "linchuan")
+    [urge] = [h for h in history.json()["items"] if h["event_type"] == "clues.TransferResultUrged"]
+    assert urge["title_zh"] == "催办办理结果"
+    assert urge["detail_zh"] == f"第1次催办纪委监委（办理期限 {due}）；催办意见：{note}"
+
+    async def urge_item() -> dict[str, Any] | None:
+        resp = await api.call(
+            "reporting", "GET", "/api/v1/feeds/discipline_commission?kind=clue_urge", "discipline"
+        )
+        assert resp.status_code == 200, resp.text
+        items = [i for i in resp.json()["items"] if i["ref_id"] == clue_id]
+        return items[0] if items else None
+
+    item = await until(urge_item, "the urge in the department's feed")
+    assert (item["kind_zh"], item["reason"], item["due_date"]) == ("催办", note, due)
+    assert (item["result_state"], item["urges"], item["last_urged_on"]) == (
+        "transferred",
+        1,
+        today(),
+    )
+    resp = await api.call(
+        "reporting", "POST", f"/api/v1/feeds/discipline_commission/items/{item['item_id']}/ack",
+        "discipline", {"note": "收到催办"},
+    )  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    ack_event = resp.json()["event_id"]
+    clues = await asyncpg.connect(stack.admin_database_url("clues"))
+    try:
+
+        async def ack_seen() -> bool:
+            return bool(
+                await clues.fetchval(
+                    "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
+                    "clues.feed-acknowledgements",
+                    uuid.UUID(ack_event),
+                )
+            )
+
+        await until(ack_seen, "the clues service reading the urge's 签收")
+    finally:
+        await clues.close()
+    # signing for the urge is not signing for the clue
+    assert await api.status(clue_id) == "transferred"
+    await api.ok(clue_id, "acknowledge", "discipline")
+    await result_and_disposal(api, clue_id)
+    resp = await api.clue(clue_id, "urges", "city", {"note": note})  # the result is in
+    assert resp.status_code == 409 and "disposed" in resp.json()["detail"], resp.text

@@ -36,6 +36,7 @@ def test_the_days_are_relative_to_the_load_day_and_r3_is_past_due(county: bool) 
 
 async def test_the_group_registers_and_the_office_transfers_with_the_letters_day() -> None:
     calls: list[tuple[str, str, Any]] = []
+    urls: list[str] = []
 
     class Resp:
         def json(self) -> dict[str, str]:
@@ -43,6 +44,7 @@ async def test_the_group_registers_and_the_office_transfers_with_the_letters_day
 
     async def call(method: str, url: str, who: str, body: Any = None, ok: Any = None) -> Resp:
         calls.append((url.rsplit("/", 1)[-1], who, body))
+        urls.append(url)
         return Resp()
 
     tokens = {"city_admin": "a", "county_admin": "b", "group_member": "c", "department": "d"}
@@ -58,6 +60,11 @@ async def test_the_group_registers_and_the_office_transfers_with_the_letters_day
     ]
     assert [t["transferred_on"] for t in transfers] == [c.transferred_on.isoformat() for c in clues]
     assert {t["department"] for t in transfers} == {"discipline_commission"}
+    # the office urges the first clue's result (催办, R27), past R3's three months
+    assert [(a, w, b) for a, w, b in calls if a == "urges"] == [
+        ("urges", "county_admin", {"note": paper_transfers.URGE_NOTE})
+    ]
+    assert urls[-1] == f"http://clues/api/v1/clues/{ids[0]}/urges"  # the first clue's, last
     # without the county's tokens the city office enters them
     calls.clear()
     await paper_transfers.load_paper_transfers(call, "http://clues", {"city_admin": "a"}, LOAD_DAY)

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from xuncha_clues.domain import model
+from xuncha_clues.domain import model, results
 from xuncha_clues.domain.clue import Clue, ClueStatus, IllegalTransition, Office
 from xuncha_clues.domain.commands import (
     AcknowledgeClue,
@@ -19,6 +19,7 @@ from xuncha_clues.domain.commands import (
     RegisterClue,
     ReportResult,
     TransferClue,
+    UrgeTransferResult,
     VerifyClue,
 )
 from xuncha_shared.contracts.clues import (
@@ -29,10 +30,11 @@ from xuncha_shared.contracts.clues import (
     CluePerson,
     Disposition,
     TransferResultReported,
+    TransferResultUrged,
     VerificationMethod,
 )
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 
 pytestmark = pytest.mark.unit
 
@@ -84,7 +86,7 @@ def ack(via: AcknowledgementPath = AcknowledgementPath.DIRECT) -> AcknowledgeClu
 
 def acknowledged() -> Clue:
     s = transferred()
-    return apply(s, model.decide_acknowledge(s, ack()))
+    return apply(s, results.decide_acknowledge(s, ack()))
 
 
 RESULT = ReportResult(DISCIPLINE, Disposition.TALK_OR_LETTER, date(2026, 5, 20), "已谈话提醒")
@@ -92,7 +94,7 @@ RESULT = ReportResult(DISCIPLINE, Disposition.TALK_OR_LETTER, date(2026, 5, 20),
 
 def result_reported() -> Clue:
     s = acknowledged()
-    return apply(s, model.decide_report_result(s, RESULT, TODAY))
+    return apply(s, results.decide_report_result(s, RESULT, TODAY))
 
 
 def test_the_whole_path_moves_through_every_state() -> None:
@@ -133,30 +135,30 @@ def test_reference_clue_is_kept_then_archived_and_never_transferred() -> None:
 def test_acknowledgement_is_once_whichever_way() -> None:
     s = acknowledged()
     # the feed's second acknowledgement is a no-op, the HTTP one a 409 naming the state
-    assert model.decide_acknowledge(s, ack(AcknowledgementPath.FEED)) == []
+    assert results.decide_acknowledge(s, ack(AcknowledgementPath.FEED)) == []
     with pytest.raises(IllegalTransition, match="acknowledged"):
-        model.decide_acknowledge(s, ack())
+        results.decide_acknowledge(s, ack())
     # the same when the feed came first
     s = transferred()
-    apply(s, model.decide_acknowledge(s, ack(AcknowledgementPath.FEED)))
+    apply(s, results.decide_acknowledge(s, ack(AcknowledgementPath.FEED)))
     assert s.acknowledged_via is AcknowledgementPath.FEED
     with pytest.raises(RuleViolation):
-        model.decide_acknowledge(s, ack())
+        results.decide_acknowledge(s, ack())
 
 
 def test_another_department_gets_the_unknown_clue() -> None:
     s = transferred()
     other = AcknowledgeClue(Department.ORGANISATION, AcknowledgementPath.DIRECT, TRANSFER_EVENT)
     with pytest.raises(NotFoundError):
-        model.decide_acknowledge(s, other)
+        results.decide_acknowledge(s, other)
     s = acknowledged()
     with pytest.raises(NotFoundError):
-        model.decide_report_result(
+        results.decide_report_result(
             s, ReportResult(Department.AUDIT, Disposition.CLOSED, TODAY, "x"), TODAY
         )
     # a clue not transferred at all is unknown to any department
     with pytest.raises(NotFoundError):
-        model.decide_acknowledge(verified(), ack())
+        results.decide_acknowledge(verified(), ack())
 
 
 @pytest.mark.parametrize(
@@ -174,9 +176,9 @@ def test_another_department_gets_the_unknown_clue() -> None:
                 s, VerifyClue(VerificationMethod.QUICK_CHECK, "x"), COUNTY
             ),
         ),
-        (transferred, lambda s: model.decide_report_result(s, RESULT, TODAY)),
+        (transferred, lambda s: results.decide_report_result(s, RESULT, TODAY)),
         (acknowledged, lambda s: model.decide_dispose(s, DisposeClue(TODAY), COUNTY)),
-        (result_reported, lambda s: model.decide_report_result(s, RESULT, TODAY)),
+        (result_reported, lambda s: results.decide_report_result(s, RESULT, TODAY)),
         (result_reported, lambda s: model.decide_escalate(s, EscalateClue("x"), COUNTY)),
         (verified, lambda s: model.decide_archive(s, ArchiveClue("x"), COUNTY)),
         (transferred, lambda s: model.decide_dispose(s, DisposeClue(TODAY), COUNTY)),
@@ -194,8 +196,8 @@ def test_a_disposed_clue_refuses_everything() -> None:
     apply(s, model.decide_dispose(s, DisposeClue(TODAY), COUNTY))
     for decide in (
         lambda: model.decide_dispose(s, DisposeClue(TODAY), COUNTY),
-        lambda: model.decide_report_result(s, RESULT, TODAY),
-        lambda: model.decide_acknowledge(s, ack()),
+        lambda: results.decide_report_result(s, RESULT, TODAY),
+        lambda: results.decide_acknowledge(s, ack()),
         lambda: model.decide_classify(s, ClassifyClue(ClueCategory.INQUIRY), COUNTY),
     ):
         with pytest.raises(RuleViolation):
@@ -206,11 +208,11 @@ def test_result_dates_are_checked() -> None:
     s = acknowledged()
     late = ReportResult(DISCIPLINE, Disposition.CLOSED, date(2026, 6, 2), "x")
     with pytest.raises(InvalidCommand, match="after today"):
-        model.decide_report_result(s, late, TODAY)
+        results.decide_report_result(s, late, TODAY)
     early = ReportResult(DISCIPLINE, Disposition.CLOSED, date(2026, 1, 1), "x")
     with pytest.raises(InvalidCommand, match="before the transfer"):
-        model.decide_report_result(s, early, TODAY)
-    [event] = model.decide_report_result(s, RESULT, TODAY)
+        results.decide_report_result(s, early, TODAY)
+    [event] = results.decide_report_result(s, RESULT, TODAY)
     assert isinstance(event, TransferResultReported)
 
 
@@ -220,8 +222,8 @@ def test_disposal_carries_the_petition_for_the_result_notice() -> None:
     for decide in (
         lambda: model.decide_classify(s, ClassifyClue(ClueCategory.INQUIRY), COUNTY),
         lambda: model.decide_transfer(s, TransferClue(DISCIPLINE, "x"), COUNTY),
-        lambda: model.decide_acknowledge(s, ack()),
-        lambda: model.decide_report_result(s, RESULT, TODAY),
+        lambda: results.decide_acknowledge(s, ack()),
+        lambda: results.decide_report_result(s, RESULT, TODAY),
     ):
         apply(s, decide())
     [event] = model.decide_dispose(s, DisposeClue(TODAY), COUNTY)
@@ -258,6 +260,72 @@ def test_organisational_handling_is_the_organisation_departments_to_report() -> 
     s = acknowledged()
     org = ReportResult(DISCIPLINE, Disposition.ORGANISATIONAL_HANDLING, TODAY, "x")
     with pytest.raises(InvalidCommand, match="organisation department's disposition") as info:
-        model.decide_report_result(s, org, TODAY)
+        results.decide_report_result(s, org, TODAY)
     assert info.value.status == 422
-    assert model.decide_report_result(s, RESULT, TODAY)
+    assert results.decide_report_result(s, RESULT, TODAY)
+
+
+# --- 催办 (R27) ---------------------------------------------------------------------------------
+
+
+CITY = Office(jurisdiction="361000", city_wide=True)
+OTHER_COUNTY = Office(jurisdiction="361021", city_wide=False)
+
+
+def urge(
+    note: str = "请尽快反馈办理情况", due: date | None = date(2026, 5, 30)
+) -> UrgeTransferResult:
+    return UrgeTransferResult(note=note, due_date=due)
+
+
+def test_the_office_urges_a_transferred_clue_once_a_day_numbering_each_urge() -> None:
+    s = transferred()
+    first = results.decide_urge(s, urge(), COUNTY, TODAY)
+    assert len(first) == 1
+    event = first[0]
+    assert isinstance(event, TransferResultUrged)
+    assert (event.urge_no, event.urged_on, event.department) == (1, TODAY, DISCIPLINE)
+    assert (event.jurisdiction, event.unit, event.summary) == (
+        LINCHUAN,
+        "临川区某局",
+        "违规发放津补贴",
+    )
+    assert event.due_date == date(2026, 5, 30) and event.overdue  # urged after R3's last day
+    apply(s, first)
+    assert (s.urges, s.last_urged_on, s.status) == (1, TODAY, ClueStatus.TRANSFERRED)
+
+    with pytest.raises(RuleViolation, match="今天（2026-06-01）已催办过该线索（第1次）"):
+        results.decide_urge(s, urge(), COUNTY, TODAY)
+
+    # the next day, after the department signed: the second urge, before the due day
+    apply(s, results.decide_acknowledge(s, ack()))
+    later = TODAY.replace(day=2)
+    second = results.decide_urge(s, urge(due=date(2026, 6, 2)), COUNTY, later)
+    assert isinstance(second[0], TransferResultUrged)
+    assert (second[0].urge_no, second[0].overdue) == (2, False)  # the last day itself is in time
+    apply(s, second)
+    assert (s.urges, s.last_urged_on, s.status) == (2, later, ClueStatus.ACKNOWLEDGED)
+
+
+def test_an_urge_without_a_clock_names_no_due_day_and_is_not_overdue() -> None:
+    event = results.decide_urge(transferred(), urge(due=None), COUNTY, TODAY)[0]
+    assert isinstance(event, TransferResultUrged)
+    assert (event.due_date, event.overdue) == (None, False)
+
+
+@pytest.mark.parametrize("make", [classified, result_reported])
+def test_only_a_clue_awaiting_its_result_is_urged(make) -> None:  # type: ignore[no-untyped-def]
+    s = make()
+    with pytest.raises(IllegalTransition, match="不能催办") as refused:
+        results.decide_urge(s, urge(), COUNTY, TODAY)
+    assert refused.value.state is s.status
+
+
+def test_an_urge_needs_a_note_and_the_office_responsible() -> None:
+    s = transferred()
+    with pytest.raises(InvalidCommand, match="请填写催办意见"):
+        results.decide_urge(s, urge(note="   "), COUNTY, TODAY)
+    with pytest.raises(NotAllowed):
+        results.decide_urge(s, urge(), OTHER_COUNTY, TODAY)
+    # the city office acts on its counties' clues
+    assert results.decide_urge(s, urge(), CITY, TODAY)

@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from xuncha_clues.domain import model, paper_dates
+from xuncha_clues.domain import model, paper_dates, results
 from xuncha_clues.domain.clue import Clue, ClueStatus, Office
 from xuncha_clues.domain.commands import (
     AcknowledgeClue,
@@ -148,13 +148,13 @@ def test_a_result_is_not_concluded_before_the_transfer_letter() -> None:
     cmd = TransferClue(DISCIPLINE, "移交", transferred_on=letter)
     s = apply(s, model.decide_transfer(s, cmd, CITY, TODAY))
     ack = AcknowledgeClue(DISCIPLINE, AcknowledgementPath.DIRECT, uuid.uuid4())
-    s = apply(s, model.decide_acknowledge(s, ack))
+    s = apply(s, results.decide_acknowledge(s, ack))
     early = ReportResult(DISCIPLINE, Disposition.CLOSED, letter - timedelta(days=1), "了结")
     with pytest.raises(InvalidCommand, match="before the transfer"):
-        model.decide_report_result(s, early, TODAY)
+        results.decide_report_result(s, early, TODAY)
     # concluded after the letter though before the recording: accepted
     ok = ReportResult(DISCIPLINE, Disposition.CLOSED, letter + timedelta(days=30), "了结")
-    assert model.decide_report_result(s, ok, TODAY)
+    assert results.decide_report_result(s, ok, TODAY)
 
 
 def test_a_paper_day_needs_today() -> None:

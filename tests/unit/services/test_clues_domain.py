@@ -29,6 +29,7 @@ from xuncha_shared.contracts.clues import (
 from xuncha_shared.contracts.common import Channel, Department
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.errors import NotAllowed
 from xuncha_shared.envelope import Actor, EventEnvelope
 from xuncha_shared.eventstore import ConcurrencyError, NewEvent
 from xuncha_shared.eventstore.base import seal_events
@@ -119,7 +120,7 @@ def test_classify_refuses_unknown_or_non_county_codes(bad: str) -> None:
 
 
 def test_classify_by_another_county_is_forbidden() -> None:
-    with pytest.raises(model.NotAllowed):
+    with pytest.raises(NotAllowed):
         model.decide_classify(
             registered(), ClassifyClue(category=ClueCategory.INQUIRY), OTHER_COUNTY
         )
@@ -186,9 +187,9 @@ def test_escalation_hands_the_clue_to_the_city() -> None:
     # the county sees a stub only and can no longer act
     assert not state.visible_in_full_to(COUNTY)
     assert state.visible_in_full_to(CITY_OFFICE)
-    with pytest.raises(model.NotAllowed, match="escalated"):
+    with pytest.raises(NotAllowed, match="escalated"):
         model.decide_transfer(state, TransferClue(Department.DISCIPLINE, "x"), COUNTY)
-    with pytest.raises(model.NotAllowed):
+    with pytest.raises(NotAllowed):
         model.decide_escalate(state, EscalateClue(reason="again"), COUNTY)
     with pytest.raises(model.RuleViolation, match="already escalated"):
         model.decide_escalate(state, EscalateClue(reason="again"), CITY_OFFICE)
@@ -202,7 +203,7 @@ def test_escalation_hands_the_clue_to_the_city() -> None:
 
 
 def test_escalate_by_another_county_is_forbidden() -> None:
-    with pytest.raises(model.NotAllowed):
+    with pytest.raises(NotAllowed):
         model.decide_escalate(classified(city_managed=True), EscalateClue("x"), OTHER_COUNTY)
 
 

@@ -160,3 +160,36 @@ def test_the_feed_shows_the_result_state() -> None:
     b, ev_b = path(LINCHUAN, result=True)
     state = feed_state(b, docs_of(ev_b))
     assert (state["result_state_zh"], state["disposition_zh"]) == ("已反馈结果", "谈话函询")
+
+
+def urged(cid: str, place: str, no: int, *, overdue: bool) -> tuple[EventPayload, str]:
+    payload = clues.TransferResultUrged(
+        clue_id=uuid.UUID(cid),
+        department=Department.DISCIPLINE,
+        jurisdiction=place,
+        unit="u",
+        summary="s",
+        note="请尽快反馈办理情况",
+        urged_on=date(2026, 6, no),
+        urge_no=no,
+        due_date=date(2026, 6, 2),
+        overdue=overdue,
+    )
+    return payload, place
+
+
+def test_the_funnel_and_the_feed_count_the_urges_of_a_clue() -> None:
+    """催办 (R27): the latest urge of each clue is kept; the funnel counts the clues urged and
+    each clue's urges; the feed's state says how often and when last."""
+    a, ev_a = path(LINCHUAN, result=False, overdue=True)
+    b, ev_b = path(LINCHUAN, result=True)
+    docs = docs_of(
+        [*ev_a, urged(a, LINCHUAN, 1, overdue=False), urged(a, LINCHUAN, 3, overdue=True), *ev_b]
+    )
+    assert docs["clue_urge"][a]["urge_no"] == 3
+    row = clue_funnel(docs, CITY)["jurisdictions"][0]
+    assert row["urged"] == 1
+    assert {c["clue_id"]: c["urges"] for c in row["clues"]} == {a: 3, b: 0}
+    state = feed_state(a, docs)
+    assert (state["urges"], state["last_urged_on"], state["overdue"]) == (3, "2026-06-03", True)
+    assert (feed_state(b, docs)["urges"], feed_state(b, docs)["last_urged_on"]) == (0, None)

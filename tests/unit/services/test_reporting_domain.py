@@ -30,7 +30,12 @@ from xuncha_reporting.domain.access import (
 from xuncha_reporting.domain.model import DeadlineEnded, DeadlineStart, Doc
 from xuncha_reporting.domain.views import completion_rate, linked_view, single_row
 from xuncha_shared.contracts import REGISTRY
-from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, ClueTransferred
+from xuncha_shared.contracts.clues import (
+    ClueEscalated,
+    ClueRegistered,
+    ClueTransferred,
+    TransferResultUrged,
+)
 from xuncha_shared.contracts.common import Department, SealedPersonalData
 from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
@@ -167,6 +172,47 @@ def test_transfer_makes_a_feed_item_for_that_department():
     )
     # deterministic: the same event gives the same item (redelivery, rebuild)
     assert project(env, payload) == changes
+
+
+def test_an_urge_makes_a_feed_item_for_the_clues_department():
+    """催办 (R27): the department's feed shares the office's urge, with its note and R3's last
+    day; the clue's funnel document keeps the latest urge."""
+    clue_id = uuid.uuid4()
+    payload = TransferResultUrged(
+        clue_id=clue_id,
+        department=Department.ORGANISATION,
+        jurisdiction=LINCHUAN,
+        unit="临川区住建局",
+        summary="违规选人用人",
+        note="已超过办理期限，请尽快反馈",
+        urged_on=date(2024, 6, 3),
+        urge_no=2,
+        due_date=date(2024, 6, 1),
+        overdue=True,
+    )
+    env = envelope(payload, LINCHUAN, stream_type="clue")
+    changes = project(env, payload)
+    [item] = [c for c in changes if isinstance(c, FeedItem)]
+    assert item.item_id == feed_item_id(env.event_id, "organisation")
+    assert (item.kind, item.department, item.ref_id) == (
+        FeedKind.CLUE_URGE,
+        Department.ORGANISATION,
+        str(clue_id),
+    )
+    assert (item.unit, item.summary, item.reason, item.due_date) == (
+        "临川区住建局",
+        "违规选人用人",
+        "已超过办理期限，请尽快反馈",
+        "2024-06-01",
+    )
+    [doc] = [c for c in changes if isinstance(c, Doc)]
+    assert (doc.kind, doc.key, doc.doc["urge_no"], doc.doc["overdue"]) == (
+        "clue_urge",
+        str(clue_id),
+        2,
+        True,
+    )
+    assert project(env, payload) == changes  # deterministic
 
 
 def test_r3_counts_from_the_transfer_letter_of_a_transfer_made_on_paper():

@@ -35,7 +35,12 @@ from xuncha_clues.handlers import (
 def handlers(ctx: ServiceContext) -> ClueHandlers:
     read_model = SqlClueReadModel(ctx.pool)
     clues = ctx.aggregates(CLUE, read_model, [deadlines.reactions(ctx.clocks())])
-    return ClueHandlers(clues, read_model, now=lambda: ctx.now())
+    return ClueHandlers(
+        clues,
+        read_model,
+        now=lambda: ctx.now(),
+        result_due=lambda clue_id: deadlines.transfer_result_due(ctx.pool, clue_id),
+    )
 
 
 def finding_handlers(ctx: ServiceContext) -> FindingHandlers:

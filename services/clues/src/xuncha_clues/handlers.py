@@ -14,7 +14,7 @@ that already exists decides nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -36,7 +36,7 @@ from xuncha_shared.domain.errors import DomainError
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 
 from xuncha_clues.adapters.read_model import ClueReadModel
-from xuncha_clues.domain import model
+from xuncha_clues.domain import model, results
 from xuncha_clues.domain.clue import Clue, Office, UnknownClue, unknown_clue_detail
 from xuncha_clues.domain.commands import (
     AcknowledgeClue,
@@ -47,6 +47,7 @@ from xuncha_clues.domain.commands import (
     RegisterClue,
     ReportResult,
     TransferClue,
+    UrgeTransferResult,
     VerifyClue,
 )
 from xuncha_clues.domain.paper_dates import record_day
@@ -59,6 +60,11 @@ REGISTER_CONSUMER = "clues.register-from-petitions"
 CONSUMER_ACTOR = Actor(principal_id=f"service:{REGISTER_CONSUMER}", role="system")
 
 
+async def _no_clock() -> date | None:
+    """No R3 clock (handlers built without the deadlines table: the unit tests')."""
+    return None
+
+
 @dataclass
 class ClueHandlers:
     #: the clue aggregates (their command loop updates ``read_model``)
@@ -67,6 +73,8 @@ class ClueHandlers:
     read_model: ClueReadModel
     #: the service's clock (a test's clock moves it)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: R3's last day for a clue, as its clock has it (``adapters.deadlines``); None: no clock
+    result_due: Callable[[UUID], Awaitable[date | None]] = field(default=lambda _: _no_clock())
 
     async def load(self, clue_id: UUID) -> Clue:
         return await self.clues.load(clue_id)
@@ -112,12 +120,20 @@ class ClueHandlers:
         if transfer_event_id is None:  # never transferred: the model answers for the state
             transfer_event_id = clue_id
         cmd = AcknowledgeClue(department, AcknowledgementPath.DIRECT, transfer_event_id)
-        return await self.clues.execute(clue_id, lambda s: model.decide_acknowledge(s, cmd), meta)
+        return await self.clues.execute(clue_id, lambda s: results.decide_acknowledge(s, cmd), meta)
 
     async def report_result(self, clue_id: UUID, cmd: ReportResult, meta: Meta) -> Clue:
         today = local_day(self.now())
         return await self.clues.execute(
-            clue_id, lambda s: model.decide_report_result(s, cmd, today), meta
+            clue_id, lambda s: results.decide_report_result(s, cmd, today), meta
+        )
+
+    async def urge(self, clue_id: UUID, note: str, office: Office, meta: Meta) -> Clue:
+        """催办 (R27), naming R3's last day as the clue's clock has it."""
+        today = self.today()
+        cmd = UrgeTransferResult(note=note, due_date=await self.result_due(clue_id))
+        return await self.clues.execute(
+            clue_id, lambda s: results.decide_urge(s, cmd, office, today), meta
         )
 
     async def dispose(self, clue_id: UUID, cmd: DisposeClue, office: Office, meta: Meta) -> Clue:
@@ -223,7 +239,7 @@ def acknowledge_from_feed(handlers: ClueHandlers) -> EventHandler:
         meta = consumer_meta(envelope, envelope.actor)  # the department that signed
         try:
             await handlers.clues.execute(
-                clue_id, lambda s: model.decide_acknowledge(s, cmd), meta, conn=conn
+                clue_id, lambda s: results.decide_acknowledge(s, cmd), meta, conn=conn
             )
         except DomainError as refused:  # not the clue's department: nothing to acknowledge
             log.warning(

@@ -33,9 +33,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: fed back), 19 = the problem an issue feeds back (``IssueFedBack`` v5 ``problem_id``) and
 #: the issues a 督办 names kept, so a pointed problem counts as supervised by its own issues,
 #: 20 = the round holding a 回头看 (``RevisitScheduled`` v2 ``in_round_id``) kept on every
-#: revisit's document. A projection of an older version is rebuilt from the history when the
-#: service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 20
+#: revisit's document, 21 = the office's 催办 of a transferred clue's result (``clues.
+#: TransferResultUrged``, R27): an item of the department's feed and the clue's urges in the
+#: funnel and the feed's result states. A projection of an older version is rebuilt from the
+#: history when the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 21
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

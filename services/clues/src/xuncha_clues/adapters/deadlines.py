@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -126,3 +126,14 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
             ),
         ],
     )
+
+
+async def transfer_result_due(pool: Any, clue_id: UUID) -> date | None:
+    """R3's last day for the clue, as its clock has it (recomputed days included); None when no
+    R3 clock ran for it (a clue not transferred, or transferred before the clocks)."""
+    due: date | None = await pool.fetchval(
+        "SELECT due_date FROM deadlines WHERE kind = $1 AND key = $2",
+        TRANSFER_RESULT.name,
+        str(clue_id),
+    )
+    return due

@@ -1,6 +1,6 @@
 """The problem clue's state (问题线索): its statuses and their Chinese names, the refusals every
-decision shares (an unknown clue, an illegal transition), who acts (``Office``) and the state
-``evolve`` folds the events into (``model.py``). Pure: no I/O."""
+decision shares (an unknown clue, an illegal transition, another office's clue), who acts
+(``Office``) and the state ``evolve`` folds the events into (``model.py``). Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from xuncha_shared.contracts.clues import (
 )
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain import jurisdictions
-from xuncha_shared.domain.errors import NotFoundError, RuleViolation
+from xuncha_shared.domain.errors import NotAllowed, NotFoundError, RuleViolation
 
 from xuncha_clues.domain.paper_dates import china_day
 
@@ -124,6 +124,9 @@ class Clue:
     #: the days written on paper (补录, R26); None: the day each was recorded
     registered_on: date | None = None
     transferred_on: date | None = None
+    #: 催办 (R27): how often the office chased the department for its result, and when last
+    urges: int = 0
+    last_urged_on: date | None = None
     updated_at: datetime | None = None
     version: int = 0
 
@@ -183,3 +186,37 @@ class Clue:
         if office.city_wide:
             return jurisdictions.city_of(self.owner) == jurisdictions.city_of(office.jurisdiction)
         return self.owner == office.jurisdiction
+
+
+# --- the refusals every decision shares -------------------------------------------------------
+
+
+def require_status(
+    state: Clue, allowed: frozenset[ClueStatus] | set[ClueStatus], action_zh: str, action: str
+) -> None:
+    if state.status not in allowed:
+        raise IllegalTransition(state.status, action_zh, action)
+
+
+def require_exists(state: Clue) -> UUID:
+    if not state.exists or state.clue_id is None:
+        raise UnknownClue("未找到该线索 / unknown clue")
+    return state.clue_id
+
+
+def require_owner(state: Clue, office: Office, action_zh: str, action: str) -> None:
+    """Only the office responsible for the clue acts on it (the city acts on its counties')."""
+    if office.city_wide:
+        if jurisdictions.city_of(state.owner) != jurisdictions.city_of(office.jurisdiction):
+            raise NotAllowed(f"线索不属于本市 / the clue belongs to another city; cannot {action}")
+        return
+    if state.escalated and office.jurisdiction == state.jurisdiction:
+        raise NotAllowed(
+            f"该线索已报市委巡察办 ({state.escalated_to})，县区不能再{action_zh} / the clue was "
+            f"escalated to the city office ({state.escalated_to}); only the city office may "
+            f"{action} it now"
+        )
+    if state.owner != office.jurisdiction:
+        raise NotAllowed(
+            f"该线索不属于本县区 / the clue belongs to another jurisdiction; cannot {action} it"
+        )

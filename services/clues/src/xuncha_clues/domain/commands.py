@@ -86,6 +86,15 @@ class ReportResult:
 
 
 @dataclass(frozen=True)
+class UrgeTransferResult:
+    """催办 (R27): the office chases the department for the result of a transferred clue;
+    ``due_date`` is R3's last day as the clue's clock has it (None: no clock runs)."""
+
+    note: str
+    due_date: date | None = None
+
+
+@dataclass(frozen=True)
 class DisposeClue:
     disposed_on: date
     note: str | None = None

@@ -1,7 +1,7 @@
 """The problem-clue aggregate (问题线索): its decisions and its evolution. Pure: no I/O.
 
 The state and statuses are in ``clue.py``, the commands in ``commands.py``, the R2 route table
-in ``routing.py``.
+in ``routing.py``, the decisions after the transfer (签收, 办理结果, 催办) in ``results.py``.
 
 States (domain.md §3): registered → classified → verifying → (escalated) → transferred →
 acknowledged → result_reported → disposed; a 参考类 (reference) clue is kept → archived. Every
@@ -30,6 +30,10 @@ state the clue is in, and decides nothing. Rules:
 * R9: the office responsible for the clue closes it (``ClueDisposed``, 办结) once the result is
   reported; a 参考类 clue is kept and the office archives it (``ClueArchived``). The disposal
   starts R8's result notice in intake.
+* R27 (催办): while a transferred clue waits for its result (transferred or acknowledged), the
+  office responsible may chase the department (``TransferResultUrged``), at most once a day
+  (China time); each urge is numbered, names R3's last day and whether it had passed, and is
+  shared in the department's feed. Once the result is in there is nothing to chase (409).
 * R11: a clue's summary never carries the informant's identity (no phone number, no ID number).
 * R26 (补录): a registration or a transfer made on paper names the day written on it
   (``registered_on``, ``transferred_on``; ``paper_dates.py``): not after today, not more than a
@@ -39,10 +43,8 @@ state the clue is in, and decides nothing. Rules:
 from __future__ import annotations
 
 from datetime import date, datetime
-from uuid import UUID
 
 from xuncha_shared.contracts.clues import (
-    AcknowledgementPath,
     ClueAcknowledged,
     ClueArchived,
     ClueCategory,
@@ -52,13 +54,13 @@ from xuncha_shared.contracts.clues import (
     ClueRegistered,
     ClueTransferred,
     ClueVerified,
-    Disposition,
     TransferResultReported,
+    TransferResultUrged,
 )
-from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
-from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, RuleViolation
+from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
 from xuncha_shared.domain.personal_numbers import find_personal_numbers
 from xuncha_shared.envelope import EventPayload
 
@@ -66,19 +68,17 @@ from xuncha_clues.domain.clue import (
     STREAM_TYPE,
     Clue,
     ClueStatus,
-    IllegalTransition,
     Office,
-    UnknownClue,
-    unknown_clue_detail,
+    require_exists,
+    require_owner,
+    require_status,
 )
 from xuncha_clues.domain.commands import (
-    AcknowledgeClue,
     ArchiveClue,
     ClassifyClue,
     DisposeClue,
     EscalateClue,
     RegisterClue,
-    ReportResult,
     TransferClue,
     VerifyClue,
 )
@@ -91,38 +91,7 @@ _BEFORE_TRANSFER = frozenset(
 )
 
 
-def _require_status(
-    state: Clue, allowed: frozenset[ClueStatus] | set[ClueStatus], action_zh: str, action: str
-) -> None:
-    if state.status not in allowed:
-        raise IllegalTransition(state.status, action_zh, action)
-
-
 # --- decisions --------------------------------------------------------------------------------
-
-
-def _require_exists(state: Clue) -> UUID:
-    if not state.exists or state.clue_id is None:
-        raise UnknownClue("未找到该线索 / unknown clue")
-    return state.clue_id
-
-
-def _require_owner(state: Clue, office: Office, action_zh: str, action: str) -> None:
-    """Only the office responsible for the clue acts on it (the city acts on its counties')."""
-    if office.city_wide:
-        if jurisdictions.city_of(state.owner) != jurisdictions.city_of(office.jurisdiction):
-            raise NotAllowed(f"线索不属于本市 / the clue belongs to another city; cannot {action}")
-        return
-    if state.escalated and office.jurisdiction == state.jurisdiction:
-        raise NotAllowed(
-            f"该线索已报市委巡察办 ({state.escalated_to})，县区不能再{action_zh} / the clue was "
-            f"escalated to the city office ({state.escalated_to}); only the city office may "
-            f"{action} it now"
-        )
-    if state.owner != office.jurisdiction:
-        raise NotAllowed(
-            f"该线索不属于本县区 / the clue belongs to another jurisdiction; cannot {action} it"
-        )
 
 
 def _today_for(day: date | None, today: date | None) -> date:
@@ -173,13 +142,13 @@ def decide_register(
 
 
 def decide_classify(state: Clue, cmd: ClassifyClue, office: Office) -> list[EventPayload]:
-    clue_id = _require_exists(state)
-    _require_owner(state, office, "分类", "classify")
+    clue_id = require_exists(state)
+    require_owner(state, office, "分类", "classify")
     if state.transferred:
         raise RuleViolation(
             "线索已移交，不能再分类 / the clue was already transferred and cannot be reclassified"
         )
-    _require_status(state, {*_BEFORE_TRANSFER, ClueStatus.KEPT}, "分类", "classified")
+    require_status(state, {*_BEFORE_TRANSFER, ClueStatus.KEPT}, "分类", "classified")
     bad = [c for c in cmd.counties if not jurisdictions.is_known(c) or jurisdictions.is_city(c)]
     if bad:
         raise InvalidCommand(
@@ -209,8 +178,8 @@ def decide_classify(state: Clue, cmd: ClassifyClue, office: Office) -> list[Even
 
 
 def decide_escalate(state: Clue, cmd: EscalateClue, office: Office) -> list[EventPayload]:
-    clue_id = _require_exists(state)
-    _require_owner(state, office, "报送", "escalate")
+    clue_id = require_exists(state)
+    require_owner(state, office, "报送", "escalate")
     if state.transferred:
         raise RuleViolation(
             "线索已移交，不能再报市委巡察办 / the clue was already transferred; it cannot be "
@@ -221,7 +190,7 @@ def decide_escalate(state: Clue, cmd: EscalateClue, office: Office) -> list[Even
             f"线索已报市委巡察办 ({state.escalated_to}) / the clue was already escalated to "
             f"{state.escalated_to}"
         )
-    _require_status(
+    require_status(
         state,
         {ClueStatus.REGISTERED, ClueStatus.CLASSIFIED, ClueStatus.VERIFYING},
         "报市委巡察办",
@@ -247,8 +216,8 @@ def decide_transfer(
 ) -> list[EventPayload]:
     """移交 (R2, R12); a transfer made on paper names the day of its letter (``transferred_on``,
     R26), checked against ``today`` (China time) and the clue's registration day."""
-    clue_id = _require_exists(state)
-    _require_owner(state, office, "移交", "transfer")
+    clue_id = require_exists(state)
+    require_owner(state, office, "移交", "transfer")
     if state.department is not None:
         raise RuleViolation(
             f"线索已移交{DEPARTMENT_LABELS_ZH[state.department]}，不能重复移交 / the clue was "
@@ -259,7 +228,7 @@ def decide_transfer(
             "线索尚未分类，不能移交 / the clue must be classified (category, cadre level, "
             "市管干部, counties) before it is transferred"
         )
-    _require_status(state, _BEFORE_TRANSFER, "移交", "transferred")
+    require_status(state, _BEFORE_TRANSFER, "移交", "transferred")
     if state.needs_escalation and not state.escalated:
         why = "涉及市管干部" if state.city_managed else "涉及多个县区"
         why_en = (
@@ -298,9 +267,9 @@ def decide_transfer(
 def decide_verify(state: Clue, cmd: VerifyClue, office: Office) -> list[EventPayload]:
     """速查/核查 during stationing: a classified clue (or one being verified) that was not
     handed on yet."""
-    clue_id = _require_exists(state)
-    _require_owner(state, office, "核查", "verify")
-    _require_status(state, {ClueStatus.CLASSIFIED, ClueStatus.VERIFYING}, "核查", "verified")
+    clue_id = require_exists(state)
+    require_owner(state, office, "核查", "verify")
+    require_status(state, {ClueStatus.CLASSIFIED, ClueStatus.VERIFYING}, "核查", "verified")
     return [
         ClueVerified(
             clue_id=clue_id, method=cmd.method, verification_outcome=cmd.outcome, notes=cmd.notes
@@ -308,75 +277,11 @@ def decide_verify(state: Clue, cmd: VerifyClue, office: Office) -> list[EventPay
     ]
 
 
-def _require_department(state: Clue, department: Department) -> UUID:
-    """Only the department the clue was transferred to acts on it: anything else is the 404
-    of an unknown clue (no existence oracle)."""
-    clue_id = _require_exists(state)
-    if state.department is None or state.department is not department:
-        raise UnknownClue(unknown_clue_detail(clue_id))
-    return clue_id
-
-
-def decide_acknowledge(state: Clue, cmd: AcknowledgeClue) -> list[EventPayload]:
-    """签收 (R3): once. A second acknowledgement through the feed decides nothing (the feed
-    item is acknowledged already); through HTTP it is refused (409)."""
-    clue_id = _require_department(state, cmd.department)
-    if state.status is not ClueStatus.TRANSFERRED:
-        if cmd.via is AcknowledgementPath.FEED and state.acknowledged_via is not None:
-            return []
-        raise IllegalTransition(state.status, "签收", "acknowledged")
-    return [
-        ClueAcknowledged(
-            clue_id=clue_id,
-            department=cmd.department,
-            via=cmd.via,
-            transfer_event_id=cmd.transfer_event_id,
-            feed_ack_event_id=cmd.feed_ack_event_id,
-        )
-    ]
-
-
-def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[EventPayload]:
-    """办理结果 (R3, R9): after the acknowledgement, once; not concluded in the future nor
-    before the transfer; 组织处理 is the organisation department's to report (R9)."""
-    clue_id = _require_department(state, cmd.department)
-    _require_status(state, {ClueStatus.ACKNOWLEDGED}, "反馈办理结果", "given a result")
-    if (
-        cmd.disposition is Disposition.ORGANISATIONAL_HANDLING
-        and cmd.department is not Department.ORGANISATION
-    ):
-        raise InvalidCommand(
-            "组织处理由组织部作出，请选择本部门的处置方式 (R9) / organisational handling is the "
-            f"organisation department's disposition, not {cmd.department.value}'s"
-        )
-    if cmd.concluded_on > today:
-        raise InvalidCommand(
-            f"办结日期不能晚于今天 / concluded_on {cmd.concluded_on.isoformat()} is after today "
-            f"({today.isoformat()})"
-        )
-    transfer_day = state.transfer_day  # the transfer letter's day when written on paper (R26)
-    if transfer_day is not None and cmd.concluded_on < transfer_day:
-        raise InvalidCommand(
-            f"办结日期早于移交日期 {transfer_day.isoformat()} / concluded_on "
-            f"{cmd.concluded_on.isoformat()} is before the "
-            f"transfer ({transfer_day.isoformat()})"
-        )
-    return [
-        TransferResultReported(
-            clue_id=clue_id,
-            department=cmd.department,
-            disposition=cmd.disposition,
-            concluded_on=cmd.concluded_on,
-            summary=cmd.summary,
-        )
-    ]
-
-
 def decide_dispose(state: Clue, cmd: DisposeClue, office: Office) -> list[EventPayload]:
     """办结 (R9): the office responsible closes a clue whose result was reported."""
-    clue_id = _require_exists(state)
-    _require_owner(state, office, "办结", "dispose of")
-    _require_status(state, {ClueStatus.RESULT_REPORTED}, "办结", "disposed of")
+    clue_id = require_exists(state)
+    require_owner(state, office, "办结", "dispose of")
+    require_status(state, {ClueStatus.RESULT_REPORTED}, "办结", "disposed of")
     assert state.disposition is not None
     return [
         ClueDisposed(
@@ -391,9 +296,9 @@ def decide_dispose(state: Clue, cmd: DisposeClue, office: Office) -> list[EventP
 
 def decide_archive(state: Clue, cmd: ArchiveClue, office: Office) -> list[EventPayload]:
     """存档 (R9): a 参考类 clue kept for reference is archived by its office."""
-    clue_id = _require_exists(state)
-    _require_owner(state, office, "存档", "archive")
-    _require_status(state, {ClueStatus.KEPT}, "存档", "archived")
+    clue_id = require_exists(state)
+    require_owner(state, office, "存档", "archive")
+    require_status(state, {ClueStatus.KEPT}, "存档", "archived")
     return [ClueArchived(clue_id=clue_id, reason=cmd.reason)]
 
 
@@ -450,6 +355,9 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
         state.concluded_on = event.concluded_on
         state.result_summary = event.summary
         state.status = ClueStatus.RESULT_REPORTED
+    elif isinstance(event, TransferResultUrged):
+        state.urges = event.urge_no
+        state.last_urged_on = event.urged_on
     elif isinstance(event, ClueDisposed):
         state.disposed_on = event.disposed_on
         state.status = ClueStatus.DISPOSED

@@ -90,6 +90,13 @@ class ClueOut(BaseModel):
     transferred_on: date | None = Field(
         default=None, description="补录 (R26): the day of the transfer letter; null: none"
     )
+    result_due_date: date | None = Field(
+        default=None,
+        description="R3: the last day of the department's result, as the clue's clock has it "
+        "(GET /api/v1/clues/{id} of a transferred clue; null: no clock, or not asked)",
+    )
+    urges: int = Field(default=0, description="催办 (R27): how often the result was urged")
+    last_urged_on: date | None = Field(default=None, description="the day of the last urge")
     updated_at: datetime | None
     version: int
 
@@ -189,6 +196,8 @@ def clue_out(clue: Clue) -> ClueOut:
         registered_at=clue.registered_at,
         registered_on=clue.registered_on,
         transferred_on=clue.transferred_on,
+        urges=clue.urges,
+        last_urged_on=clue.last_urged_on,
         updated_at=clue.updated_at,
         version=clue.version,
     )

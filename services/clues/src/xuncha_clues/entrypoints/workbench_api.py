@@ -143,6 +143,17 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
     if event_type == "clues.TransferResultReported":
         disposition = _label("disposition", payload.get("disposition"))
         return f"{disposition}（{payload.get('concluded_on', '')}）；{payload.get('summary', '')}"
+    if event_type == "clues.TransferResultUrged":
+        dept = _label("department", payload.get("department"))
+        due = payload.get("due_date")
+        when = ""
+        if due:
+            when = (
+                f"（办理期限 {due}，已逾期）" if payload.get("overdue") else f"（办理期限 {due}）"
+            )
+        return (
+            f"第{payload.get('urge_no', '')}次催办{dept}{when}；催办意见：{payload.get('note', '')}"
+        )
     if event_type == "clues.ClueDisposed":
         note = payload.get("note")
         return (

@@ -31,6 +31,7 @@ FUNNEL_EVENT_TYPES: frozenset[str] = frozenset(
         clues.ClueVerified.event_type,
         clues.ClueAcknowledged.event_type,
         clues.TransferResultReported.event_type,
+        clues.TransferResultUrged.event_type,
         clues.ClueDisposed.event_type,
         clues.ClueArchived.event_type,
     }
@@ -49,6 +50,7 @@ FUNNEL_KINDS = (
     "clue_disposed",
     "clue_archived",
     "clue_overdue",
+    "clue_urge",
 )
 
 DISPOSITIONS_ZH = {
@@ -108,6 +110,14 @@ def funnel_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[C
                 "concluded_on": payload.concluded_on.isoformat(),
             }
             return [fact(Metric.CLUE_RESULTS), doc("clue_result", body)]
+        case clues.TransferResultUrged():  # 催办 (R27): the latest urge of the clue
+            body = {
+                "urge_no": payload.urge_no,
+                "urged_on": payload.urged_on.isoformat(),
+                "department": payload.department.value,
+                "overdue": payload.overdue,
+            }
+            return [doc("clue_urge", body)]
         case clues.ClueDisposed():
             body = {"disposed_on": payload.disposed_on.isoformat()}
             return [fact(Metric.CLUES_DISPOSED), doc("clue_disposed", body)]
@@ -191,6 +201,7 @@ def _row(clue_ids: list[str], docs: dict[str, dict[str, dict[str, Any]]]) -> dic
         "disposed": len(of("clue_disposed")),
         "archived": len(of("clue_archived")),
         "overdue": len(overdue),
+        "urged": len(of("clue_urge")),
     }
 
 
@@ -222,6 +233,7 @@ def clue_funnel(
                     "department": docs.get("clue_transfer", {}).get(cid, {}).get("department"),
                     "disposition": results.get(cid, {}).get("disposition"),
                     "overdue": cid in docs.get("clue_overdue", {}) and cid not in results,
+                    "urges": int(docs.get("clue_urge", {}).get(cid, {}).get("urge_no", 0)),
                     "history": f"/api/v1/clues/{cid}/history",
                 }
                 for cid in sorted(ids)
@@ -234,14 +246,15 @@ def clue_funnel(
 
 
 #: the document kinds a department's feed reads for the state of what it received
-FEED_STATE_KINDS = ("clue_ack", "clue_result", "clue_disposed", "clue_overdue")
+FEED_STATE_KINDS = ("clue_ack", "clue_result", "clue_disposed", "clue_overdue", "clue_urge")
 
 
 def feed_state(clue_id: str, docs: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """What a department's feed shows of a clue it received: how far it got (transferred,
-    acknowledged, result_reported, disposed), the disposition, and whether R3 fired with no
-    result reported."""
+    acknowledged, result_reported, disposed), the disposition, whether R3 fired with no
+    result reported, and how often the office urged the result (催办, R27)."""
     result = docs.get("clue_result", {}).get(clue_id)
+    urge = docs.get("clue_urge", {}).get(clue_id)
     if clue_id in docs.get("clue_disposed", {}):
         state = "disposed"
     elif result is not None:
@@ -257,4 +270,6 @@ def feed_state(clue_id: str, docs: dict[str, dict[str, dict[str, Any]]]) -> dict
         "disposition": disposition,
         "disposition_zh": DISPOSITIONS_ZH.get(disposition) if disposition else None,
         "overdue": clue_id in docs.get("clue_overdue", {}) and result is None,
+        "urges": int((urge or {}).get("urge_no", 0)),
+        "last_urged_on": (urge or {}).get("urged_on"),
     }

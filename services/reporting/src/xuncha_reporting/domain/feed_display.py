@@ -26,6 +26,7 @@ from xuncha_reporting.domain.model import FeedKind
 
 FEED_KIND_ZH: dict[str, str] = {
     FeedKind.CLUE_TRANSFER.value: "移交线索",
+    FeedKind.CLUE_URGE.value: "催办",
     FeedKind.ISSUE_FED_BACK.value: "反馈问题",
     FeedKind.PROBLEM.value: "发现问题",
     FeedKind.INSPECTOR_GRADE.value: "巡察干部评价",

@@ -55,6 +55,7 @@ METRICS: tuple[Metric, ...] = tuple(Metric)
 
 class FeedKind(StrEnum):
     CLUE_TRANSFER = "clue_transfer"  # 移交线索
+    CLUE_URGE = "clue_urge"  # 催办 (R27): the office chases a transferred clue's result
     ISSUE_FED_BACK = "issue_fed_back"  # 反馈问题
     PROBLEM = "problem"  # 发现问题 (组织部: 民主集中制, 选人用人)
     INSPECTOR_GRADE = "inspector_grade"  # 巡察干部评价 (组织部)
@@ -79,7 +80,7 @@ class FeedItem:
     kind: FeedKind
     source_event_id: UUID
     source_event_type: str
-    ref_id: str  # the clue id or the issue id
+    ref_id: str  # the clue id (a transfer's, an urge's) or the issue id
     jurisdiction: str
     unit: str
     summary: str

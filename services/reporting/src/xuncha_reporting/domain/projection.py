@@ -73,6 +73,7 @@ OWN_EVENT_TYPES: frozenset[str] = frozenset(
         RectificationReported.event_type,
         ShareItemAcknowledged.event_type,
         clues.ClueAcknowledged.event_type,
+        clues.TransferResultUrged.event_type,
     }
 )
 #: the events ``lifecycle_docs`` projects
@@ -228,6 +229,24 @@ def own_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Chan
                     due_date=None,
                     occurred_at=envelope.occurred_at,
                     letter_on=payload.transferred_on,
+                )
+            )
+        case clues.TransferResultUrged():  # 催办 (R27): the department's feed shares it
+            changes.append(
+                FeedItem(
+                    item_id=feed_item_id(envelope.event_id, payload.department.value),
+                    department=payload.department,
+                    kind=FeedKind.CLUE_URGE,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=str(payload.clue_id),
+                    jurisdiction=payload.jurisdiction,
+                    unit=payload.unit,
+                    summary=payload.summary,
+                    reason=payload.note,
+                    rect_type=None,
+                    due_date=payload.due_date.isoformat() if payload.due_date else None,
+                    occurred_at=envelope.occurred_at,
                 )
             )
         case IssueFedBack():

@@ -3,7 +3,9 @@ months before the load and its office transferred to the discipline commission (
 letter about four months before, entered now with the days written on paper. No result was
 reported, so their R3 clocks (3 months from the transfer letter) are past due when they are
 loaded: the clues service's deadline worker fires ``clues.TransferResultOverdue`` for each on
-its first ticks, and reporting's 期限预警 shows them overdue with the same due dates.
+its first ticks, and reporting's 期限预警 shows them overdue with the same due dates. The
+office chases the department for the first one's result (催办, R27), so the department's feed
+holds an urge.
 
 The days are relative to the load day (China time), the rest fixed, so every load does the
 same. The group (临川区's group of its linked round) registers when the demo has its token,
@@ -47,6 +49,8 @@ CLUES: tuple[tuple[str, str, str], ...] = (
 )
 CHANNELS = ("individual_talk", "site_check", "records_review", "survey")
 TRANSFER_REASON = "涉嫌违反中央八项规定精神及廉洁纪律，按干部管理权限移交（移交函补录）"
+#: the office's urge (催办, R27) of the first clue's result, past R3's three months
+URGE_NOTE = "该线索已超过3个月办理期限，请于5个工作日内反馈办理情况。"
 
 Call = Callable[..., Awaitable[Any]]
 
@@ -119,8 +123,8 @@ def paper_clues(today: date, *, county: bool = True) -> list[PaperClue]:
 async def load_paper_transfers(
     call: Call, clues_url: str, tokens: dict[str, str], today: date | None = None
 ) -> list[str]:
-    """Register, classify and transfer each clue with its days written on paper; returns the
-    clue ids."""
+    """Register, classify and transfer each clue with its days written on paper, and urge the
+    first one's result; returns the clue ids."""
     county = "county_admin" in tokens
     office = "county_admin" if county else "city_admin"
     group = "group_member" if county and "group_member" in tokens else office
@@ -142,4 +146,5 @@ async def load_paper_transfers(
         }
         await call("POST", f"{url}/{clue_id}/transfer", office, transfer)
         ids.append(clue_id)
+    await call("POST", f"{url}/{ids[0]}/urges", office, {"note": URGE_NOTE})
     return ids

@@ -155,7 +155,10 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
     async def get_clue(clue_id: UUID, principal: Principal = Depends(reader)) -> ClueOut | ClueStub:
         clue = await visible(handlers, clue_id, principal)
         if principal.role is Role.DEPARTMENT or clue.visible_in_full_to(office_of(principal)):
-            return clue_out(clue)
+            out = clue_out(clue)
+            if clue.transferred:  # R3's last day, as the clue's clock has it
+                out.result_due_date = await handlers.result_due(clue_id)
+            return out
         return clue_stub(clue)
 
     return router

@@ -1,6 +1,7 @@
 """What the office (and a group, for classifying and verifying) does with a clue: classify,
-verify (速查/核查), escalate to the city office (R12), transfer to a department (R2), dispose of
-it once the result is reported (办结, R9) and archive a 参考类 clue (R9).
+verify (速查/核查), escalate to the city office (R12), transfer to a department (R2), chase the
+department for its result (催办, R27), dispose of it once the result is reported (办结, R9) and
+archive a 参考类 clue (R9).
 
 A state that forbids the action is a 409 naming the clue's state; a wrong Art. 28 route is a
 422; a county office that escalates keeps only a stub of the clue.
@@ -79,6 +80,12 @@ class TransferIn(BaseModel):
         "today, not more than 5 years back, not before the clue's registration day; R3's 3 "
         "months count from it. Default: the day it is recorded",
     )
+
+
+class UrgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: LongText = Field(description="催办意见: what the department is asked (not blank)")
 
 
 class DisposeIn(BaseModel):
@@ -164,6 +171,19 @@ def handling_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter
                 cmd,
                 office_of(principal),
                 request_meta(request, principal),
+            )
+        return clue_out(clue)
+
+    @router.post("/{clue_id}/urges", response_model=ClueOut, status_code=201)
+    async def urge(
+        clue_id: UUID, body: UrgeIn, request: Request, principal: Principal = Depends(office)
+    ) -> ClueOut:
+        """催办 (R27): chase the department for the result of a transferred clue, while none is
+        reported (409 after it, or a second time the same day)."""
+        await visible(handlers, clue_id, principal)
+        with domain_errors():
+            clue = await handlers.urge(
+                clue_id, body.note, office_of(principal), request_meta(request, principal)
             )
         return clue_out(clue)
 

@@ -36,15 +36,15 @@ from xuncha_reporting.handlers import ReportingHandlers
 class FeedItemOut(BaseModel):
     item_id: str
     kind: str = Field(
-        description="clue_transfer (移交线索) | issue_fed_back (反馈问题) | "
-        "problem (发现问题, 组织部) | inspector_grade (巡察干部评价, 组织部) | negative_record "
-        "(负面信息档案, R20)"
+        description="clue_transfer (移交线索) | clue_urge (催办, R27) | issue_fed_back "
+        "(反馈问题) | problem (发现问题, 组织部) | inspector_grade (巡察干部评价, 组织部) | "
+        "negative_record (负面信息档案, R20)"
     )
     kind_zh: str = Field(description="the kind in Chinese (移交线索, 发现问题, 巡察干部评价 …)")
     source_event_id: UUID
     ref_id: str = Field(
-        description="the clue id, the issue id, a problem's id, ``<group>/<member>`` of an "
-        "inspector grade, a negative record's unit id"
+        description="the clue id (of a transfer or an urge), the issue id, a problem's id, "
+        "``<group>/<member>`` of an inspector grade, a negative record's unit id"
     )
     jurisdiction: str
     jurisdiction_name: str
@@ -57,11 +57,13 @@ class FeedItemOut(BaseModel):
         "and the grade"
     )
     reason: str | None = Field(
-        description="a clue's transfer reason, an inspector grade's remarks, a negative "
-        "record's finding (Chinese)"
+        description="a clue's transfer reason, an urge's note (催办意见), an inspector grade's "
+        "remarks, a negative record's finding (Chinese)"
     )
     rect_type: str | None
-    due_date: str | None
+    due_date: str | None = Field(
+        description="an issue's rectification deadline; an urge's R3 last day (null: no clock)"
+    )
     occurred_at: datetime
     letter_on: date | None = Field(
         default=None,
@@ -80,6 +82,8 @@ class FeedItemOut(BaseModel):
     disposition: str | None = Field(default=None, description="the department's disposition")
     disposition_zh: str | None = None
     overdue: bool = Field(default=False, description="R3 fired and no result is reported")
+    urges: int = Field(default=0, description="a clue's result urged so often (催办, R27)")
+    last_urged_on: date | None = Field(default=None, description="the day of the last urge")
 
 
 class Feed(BaseModel):
@@ -89,7 +93,11 @@ class Feed(BaseModel):
     unacknowledged: int = Field(description="the department's items not yet acknowledged")
     items: list[FeedItemOut]
     version: int
-    overdue: int = Field(default=0, description="items shown whose result is overdue (R3)")
+    overdue: int = Field(
+        default=0,
+        description="the clues of the items shown whose result is overdue (R3; a clue's "
+        "transfer and its urges count once)",
+    )
     limit: int = FEED_LIMIT
     offset: int = 0
     sort: str = Field(default="-occurred_at", description="a key, - for descending")
@@ -106,6 +114,10 @@ class AckOut(BaseModel):
     department: str
     event_id: UUID
     acknowledged_at: datetime
+
+
+#: the feed's kinds that name a transferred clue, whose state the item shows
+_CLUE_KINDS = frozenset({FeedKind.CLUE_TRANSFER.value, FeedKind.CLUE_URGE.value})
 
 
 def _item_out(row: dict[str, Any]) -> FeedItemOut:
@@ -161,7 +173,7 @@ def feeds_router(
             docs = await tables.docs(conn, FEED_STATE_KINDS, principal.jurisdiction_like())
         items = [_item_out(r) for r in rows]
         for item in items:
-            if item.kind == FeedKind.CLUE_TRANSFER.value:
+            if item.kind in _CLUE_KINDS:
                 for name, value in feed_state(item.ref_id, docs).items():
                     setattr(item, name, value)
         return Feed(
@@ -171,7 +183,7 @@ def feeds_router(
             unacknowledged=unacked,
             items=items,
             version=current_version,
-            overdue=sum(1 for i in items if i.overdue),
+            overdue=len({i.ref_id for i in items if i.overdue}),
             limit=limit,
             offset=offset,
             sort=sort.text,
