@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 from xuncha_shared.auth import tokens as auth
+from xuncha_shared.clocks.calendar import add_calendar_months
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
@@ -169,6 +170,23 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     await status_is(page, "已移交")
     assert (await page.locator("#clue-transferred-on").inner_text()).strip() == TRANSFERRED_ON
     assert f"移交函日期：{TRANSFERRED_ON}" in await page.locator("#clue-history").inner_text()
+    # 催办 (R27): the office chases the result, R3's last day three months from the letter
+    due = add_calendar_months(date.fromisoformat(TRANSFERRED_ON), 3).isoformat()
+    assert (await page.locator("#clue-result-due").inner_text()).strip() == due
+    assert await page.locator("#clue-result-overdue").count() == 0
+    await page.click("#act-urge")
+    assert await page.input_value("#u-note") == f"请于{due}前反馈该线索的办理情况。"
+    await page.click("#u-submit")
+    await page.locator("#clue-urges").wait_for()
+    assert (await page.locator("#clue-urges").inner_text()).strip() == (
+        f"已催办 1 次，最近一次 {_TODAY.isoformat()}"
+    )
+    assert (
+        f"第1次催办纪委监委（办理期限 {due}）" in await page.locator("#clue-history").inner_text()
+    )
+    assert await page.locator("#act-urge").is_disabled()  # once a day
+    await page.locator("#urged-today").wait_for()
+    await shot(page, "clue-urged")
     assert errors == []
 
     # ---- the discipline commission signs for it and reports its result ------------------
@@ -195,8 +213,13 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert (await dept.locator("#clue-disposition").inner_text()).strip() == "谈话函询"
     # its feed shows the state of what it received
     await dept.goto(f"{url}/feeds")
-    row = dept.locator("#feed-table tbody tr", has_text=UNIT)
+    rows = dept.locator("#feed-table tbody tr", has_text=UNIT)
+    row = rows.filter(has_text="移交线索")
     await row.first.wait_for()
+    # the office's urge, an item of its own with R3's last day
+    urge = rows.filter(has_text="催办")
+    assert f"期限 {due}" in await urge.first.inner_text()
+    assert "已催办 1 次" in await row.first.inner_text()
 
     async def feed_shows_result() -> bool:
         await dept.click("text=刷新")
