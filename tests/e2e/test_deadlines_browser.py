@@ -13,10 +13,12 @@ Screenshots go to test-artifacts/workbench/.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from xuncha_shared.contracts.clues import clue_id_for_petition
 
 from tests.e2e.stack import LINCHUAN
 from tests.e2e.test_workbench_browser import Workbench, open_as, shot, until
@@ -45,13 +47,34 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     wb: Workbench,  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
-    # a walk-in today (running), and a stationing that began on 1 September: its 15 working
-    # days, its first week's dispatch and fortnight's report are long past
+    # a walk-in today (red: due today, R10), a clue transferred today (R3: three months,
+    # green), and a stationing that began on 1 September: its 15 working days, its first
+    # week's dispatch and fortnight's report are long past
     await wb.post(
         "/api/v1/petitions",
         {"jurisdiction": LINCHUAN, "unit": "临川区某局", "channel": "visit", "summary": "来访反映"},
         "linchuan",
     )
+    letter = await wb.post(
+        "/api/v1/petitions",
+        {
+            "jurisdiction": LINCHUAN,
+            "unit": "临川区某局",
+            "channel": "letter",
+            "summary": "来信反映",
+        },
+        "linchuan",
+    )
+    clue_id = str(clue_id_for_petition(uuid.UUID(str(letter["id"]))))
+
+    async def registered() -> bool:
+        clues = await wb.get("/api/v1/clues", "linchuan", limit=200)
+        return any(c["id"] == clue_id for c in clues["items"])
+
+    await until(registered, "the letter's clue")
+    await wb.post(f"/api/v1/clues/{clue_id}/classify", {"category": "inquiry"}, "linchuan")
+    transfer = {"department": "discipline_commission", "reason": "按规定移交"}
+    await wb.post(f"/api/v1/clues/{clue_id}/transfer", transfer, "linchuan")
     # the planning routes are not behind the workbench's nginx: straight to intake
     async with httpx.AsyncClient(base_url=wb.running.urls["intake"], timeout=20) as client:
         ids = await stationed(_Api(wb, client), "2026-09-01")  # type: ignore[arg-type]
@@ -60,7 +83,13 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     async def fired() -> bool:
         doc = await wb.get("/api/v1/views/deadlines", "linchuan", state="overdue")
         kinds = {i["kind"] for i in doc["items"] if i["case"]["id"] == group_id}
-        return kinds == {"intake.stationing", "intake.dispatch", "intake.progress_report"}
+        running = await wb.get("/api/v1/views/deadlines", "linchuan", state="running")
+        transferred = any(i["case"]["id"] == clue_id for i in running["items"])
+        return transferred and kinds == {
+            "intake.stationing",
+            "intake.dispatch",
+            "intake.progress_report",
+        }
 
     await until(fired, "R14 and R15 overdue in the view (fired by intake's own worker)")
 
