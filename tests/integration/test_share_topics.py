@@ -35,9 +35,17 @@ pytestmark = pytest.mark.timeout(180)
 DISCIPLINE, AUDIT = Department.DISCIPLINE, Department.AUDIT
 PRINCIPALS = {"jw": department("jw", DISCIPLINE), "sj": department("sj", AUDIT)}
 ACK_FIELDS = {"acknowledged", "acknowledged_at", "acknowledged_by", "ack_note"}
-#: what the feed shows of a transferred clue's later life (签收, result, R3): like the 签收
-#: fields, state that comes after the item, not the item the topic carries
-FOLLOW_UP_FIELDS = {"result_state", "result_state_zh", "disposition", "disposition_zh", "overdue"}
+#: what the feed shows of a transferred clue's later life (签收, result, R3, 催办 R27): like the
+#: 签收 fields, state that comes after the item, not the item the topic carries
+FOLLOW_UP_FIELDS = {
+    "result_state",
+    "result_state_zh",
+    "disposition",
+    "disposition_zh",
+    "overdue",
+    "urges",
+    "last_urged_on",
+}
 
 
 def login(infra: Any, name: str) -> KafkaSecurity:
