@@ -235,6 +235,57 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
     assert s.errors == []
 
 
+async def test_a_petition_names_a_registered_unit_picked_from_the_list(
+    wb: Workbench, browser: Any
+) -> None:
+    """信访受理 offers the area's registered units as the name is typed: a picked one names the
+    petition's unit by id, which its clue keeps; a name typed as the letter gives it stays a
+    name only."""
+    name = f"临川区信访测试局{uuid.uuid4().hex[:6]}"
+    async with httpx.AsyncClient(base_url=wb.running.urls["intake"], timeout=20) as client:
+        resp = await client.post(
+            "/api/v1/units",
+            json={"jurisdiction": LINCHUAN, "name": name, "kind": "county_department"},
+            headers={"Authorization": f"Bearer {wb.tokens['linchuan']}"},
+        )
+    assert resp.status_code == 201, resp.text
+    unit_id = resp.json()["id"]
+    s = await open_as(browser, wb, "linchuan")
+    page = s.page
+    await page.click('[data-menu="petitions"]')
+    await page.wait_for_selector("#p-unit")
+    await page.click("#p-unit")
+    await page.fill("#p-unit", "信访测试局")
+    await page.locator(".el-autocomplete-suggestion li:visible", has_text=name).click()
+    assert await page.input_value("#p-unit") == name
+    assert (await page.locator("#p-unit-hint").inner_text()).strip() == "已登记的被巡察单位"
+    await page.fill("#p-summary", "反映该局违规发放津补贴。")
+    await page.click("#p-submit")
+    await page.locator("#receipt-code").wait_for()
+    await page.get_by_role("button", name="我已记下").click()
+    listed = await wb.get("/api/v1/petitions", "linchuan", unit=name)
+    [petition] = listed["items"]
+    clue: dict[str, Any] = {}
+
+    async def clue_registered() -> bool:
+        nonlocal clue
+        async with httpx.AsyncClient(base_url=wb.url, timeout=20) as client:
+            resp = await client.get(
+                f"/api/v1/clues/{petition['clue_id']}",
+                headers={"Authorization": f"Bearer {wb.tokens['linchuan']}"},
+            )
+        clue = resp.json() if resp.status_code == 200 else {}
+        return bool(clue)
+
+    await until(clue_registered, "the petition's clue")
+    assert (clue["unit"], clue["unit_id"]) == (name, unit_id)
+    # the name edited after the pick is a name only again
+    await page.click("#p-unit")
+    await page.fill("#p-unit", f"{name}下属中心")
+    assert "可选已登记单位" in await page.locator("#p-unit-hint").inner_text()
+    assert s.errors == [], s.errors
+
+
 def _check_char(first17: str) -> str:
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
