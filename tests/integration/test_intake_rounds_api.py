@@ -147,6 +147,7 @@ async def test_concurrent_duplicate_unit_only_one_succeeds(api: Api) -> None:
 async def test_term_plan_and_its_refusals(api: Api) -> None:
     units = [await api.unit("county", LINCHUAN, f"临川区规划单位{i}") for i in range(3)]
     foreign = await api.unit("other", NANCHENG, "南城县规划单位")
+    office = await api.unit("county", LINCHUAN, "临川区委巡察办（规划）", "inspection_office")
     base = {
         "jurisdiction": LINCHUAN,
         "term_no": 13,
@@ -160,11 +161,14 @@ async def test_term_plan_and_its_refusals(api: Api) -> None:
         {"unit_ids": [*units, foreign]},  # a unit of another county looks unknown
         {"unit_ids": []},
         {"unit_ids": [units[0], units[0]]},
+        {"unit_ids": [*units, office]},  # the office itself (R28)
         {"starts_on": "2027-01-01"},  # dates reversed
         {"term_no": 0},
     ):
         assert_problem(await api.post("county", "/term-plans", {**base, **over}), 422)
     assert await api.events() == before
+    refused = await api.post("county", "/term-plans", {**base, "unit_ids": [*units, office]})
+    assert "临川区委巡察办（规划）是巡察机构" in refused.json()["detail"]
     resp = await api.post("county", "/term-plans", base)
     assert resp.status_code == 201, resp.text
     assert resp.json()["unit_ids"] == units

@@ -1,4 +1,4 @@
-// The system's business rules R1–R27 as the workbench names them (期限规则 → 业务规则): what
+// The system's business rules R1–R28 as the workbench names them (期限规则 → 业务规则): what
 // each says and how the system holds to it, in the users' words. docs/domain.md ("Rules") is
 // where each is stated with its sources; the deadline rules (GET /api/v1/rules) name the
 // R ids they carry out.
@@ -39,4 +39,5 @@ export const BUSINESS_RULES: readonly BusinessRule[] = [
   { id: "R25", text: "反馈问题只能依据本地区的线索", held: "引用其他地区或不存在的线索同样拒绝，不透露其他地区是否有该线索" },
   { id: "R26", text: "补录：纸质登记或移交后补录进系统的线索，按纸面上的日期记录", held: "登记日期、移交函日期可补录，期限从纸面日期起算" },
   { id: "R27", text: "催办：移交的线索未反馈办理结果时，巡察机构可向接收部门催办", held: "已移交、已签收的线索可催办，每天至多一次；催办写明办理期限及是否逾期，记入办理记录并推送至该部门的成果共享；部门反馈结果后不能再催办" },
+  { id: "R28", text: "巡察机构不列为本级巡察对象，由上级巡视巡察机构监督检查", held: "巡察办作为人才库干部的来源单位登记，但不能列入本级巡察规划或巡察轮次；工作台也不提供选择" },
 ];

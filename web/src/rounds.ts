@@ -12,7 +12,12 @@ export const UNIT_KINDS: Record<string, string> = {
   township: "乡镇",
   village_or_community: "村（社区）",
   other: "其他",
+  inspection_office: "巡察机构",
 };
+
+/** A 巡察办 itself (registered as the home body of pool members) is never an object of its own
+ *  level's inspection: the level above oversees it (R28); the planning forms leave it out. */
+export const inspectable = (u: Pick<Unit, "kind">) => u.kind !== "inspection_office";
 
 export const ROUND_KINDS: Record<string, string> = {
   regular: "常规巡察",

@@ -202,6 +202,23 @@ def test_units_assigned_once_and_not_after_close() -> None:
         decide_close(Round(), uuid4(), [])
 
 
+def test_an_inspection_office_is_neither_planned_nor_assigned_at_its_own_level() -> None:
+    """R28: a 巡察办 itself (registered as the home body of pool members) is overseen by the
+    level above; a term plan or a round of its own level naming it is a 422 naming it."""
+    office = planning.UnitFact(uuid4(), LINCHUAN, "临川区委巡察办", "inspection_office")
+    known = {office.unit_id: office}
+    state = ROUND.replay(decide_plan_round(Round(), plan_round(), term_plan(), None))
+    assert state.round_id is not None
+    cmd = AssignUnits([RoundUnit(unit_id=office.unit_id, mode=InspectionMode.REGULAR)])
+    with pytest.raises(InvalidCommand, match="临川区委巡察办是巡察机构，不列为本级巡察对象"):
+        decide_assign_units(state, state.round_id, cmd, known)
+    with pytest.raises(InvalidCommand, match="R28"):
+        planning.check_units([office.unit_id], known, LINCHUAN, ("本届巡察规划", "the plan"))
+    # a unit of another kind, as before
+    other = planning.UnitFact(uuid4(), LINCHUAN, "临川区委组织部", "other")
+    planning.check_units([other.unit_id], {other.unit_id: other}, LINCHUAN, ("规划", "plan"))
+
+
 def test_county_linkage_plan_hangs_under_its_citys_plan() -> None:
     city_plan = LINKAGE_PLAN.replay(
         [

@@ -115,10 +115,13 @@ class SqlUnits(PoolRepository):
         """The registered units among ``unit_ids`` (on ``conn`` when given)."""
         async with self._conn(conn) as c:
             rows = await c.fetch(
-                "SELECT unit_id, jurisdiction, name FROM unit_view WHERE unit_id = ANY($1)",
+                "SELECT unit_id, jurisdiction, name, kind FROM unit_view WHERE unit_id = ANY($1)",
                 list(set(unit_ids)),
             )
-        return {r["unit_id"]: UnitFact(r["unit_id"], r["jurisdiction"], r["name"]) for r in rows}
+        return {
+            r["unit_id"]: UnitFact(r["unit_id"], r["jurisdiction"], r["name"], r["kind"])
+            for r in rows
+        }
 
     async def list(self, jurisdiction_like: str) -> list[UnitRow]:
         async with self._conn(None) as c:

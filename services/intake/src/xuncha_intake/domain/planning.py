@@ -78,13 +78,15 @@ class UnitFact:
     unit_id: UUID
     jurisdiction: str
     name: str
+    kind: str | None = None
 
 
 def check_units(
     unit_ids: list[UUID], known: dict[UUID, UnitFact], jurisdiction: str, what: tuple[str, str]
 ) -> None:
-    """Every id names a registered unit of ``jurisdiction``, once (422 otherwise). A unit of
-    another jurisdiction is reported as unknown: nothing leaks about other jurisdictions.
+    """Every id names a registered unit of ``jurisdiction``, once, and none is an inspection
+    office (R28; 422 otherwise). A unit of another jurisdiction is reported as unknown: nothing
+    leaks about other jurisdictions.
     ``what`` names the list in Chinese and in English."""
     if not unit_ids:
         what_zh, what_en = what
@@ -99,6 +101,12 @@ def check_units(
             )
         if unit_id in seen:
             raise InvalidCommand(f"被巡察单位重复 / unit {unit_id} is named twice")
+        if fact.kind == UnitKind.INSPECTION_OFFICE:
+            raise InvalidCommand(
+                f"{fact.name}是巡察机构，不列为本级巡察对象，由上级巡视巡察机构监督检查 (R28) / "
+                f"{fact.name} is an inspection office: it is overseen by the level above, not "
+                "inspected at its own level (R28)"
+            )
         seen.add(unit_id)
 
 

@@ -137,11 +137,15 @@ class RoundsLoader:
             (CITY, n, "city_state_owned_enterprise" if n.endswith("集团") else "city_department")
             for n in PLANNED
         ]
-        units += [(CITY, n, "other") for n in CITY_OFFICES]
+        # the pool's home bodies; the office itself is a 巡察机构, never inspected here (R28)
+        units += [
+            (CITY, n, "inspection_office" if source == "inspection_office" else "other")
+            for n, source in CITY_OFFICES.items()
+        ]
         for code in counties:
             name = jurisdictions.name_of(code)
             units += [(code, f"{name}{u}", "county_department") for u in COUNTY_UNITS]
-            units.append((code, f"{jurisdictions.name_of(code)}委巡察办", "other"))
+            units.append((code, f"{jurisdictions.name_of(code)}委巡察办", "inspection_office"))
         await gather(units, self.unit, "被巡察单位 (intake)")
 
         # the talent pool (巡察人才库): 300 of the city, 60 of the counties

@@ -25,6 +25,9 @@ class UnitKind(StrEnum):
     TOWNSHIP = "township"  # 乡镇
     VILLAGE_OR_COMMUNITY = "village_or_community"  # 村(社区)
     OTHER = "other"  # 其他
+    #: 巡察机构 (a 巡察办 itself, registered as the home body of pool members): never an object
+    #: of inspection at its own level; the level above oversees it (R28)
+    INSPECTION_OFFICE = "inspection_office"
 
 
 class RoundKind(StrEnum):
