@@ -362,7 +362,8 @@ async def test_a_county_transfers_a_clue_and_the_department_signs_for_it(
         "() => document.querySelectorAll('#clue-history .el-timeline-item').length === 3"
     )
     assert "移交纪委监委" in await history.nth(2).inner_text()
-    assert await page.locator("#clue-actions").count() == 0  # nothing left to do
+    # nothing left to do but chase the department for its result (催办, R27)
+    assert await page.locator("#clue-actions button").all_inner_texts() == ["催办"]
     await shot(page, "clue-transferred")
     await page.click('[data-menu="clues"]')
     listed = page.locator(f"#clue-table tr.clue-{clue_id}")
