@@ -358,6 +358,14 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     assert await page.input_value("#t-term") == str(TERM + 1)
     assert await page.input_value("#t-start") == "2031-01-01"
     assert await page.input_value("#t-end") == "2035-12-31"
+    # Enter in a date field takes the typed day and sends nothing half filled
+    await page.click("#t-start")
+    await page.fill("#t-start", "2031-02-01")
+    await page.keyboard.press("Enter")
+    await page.wait_for_timeout(500)
+    assert await page.input_value("#t-start") == "2031-02-01"
+    assert await page.locator("#term-form .el-form-item.is-error").count() == 0
+    await page.keyboard.press("Escape")
     for picker in ("t-start", "t-end"):  # cleared, as a person would start over
         await fill_date(page, picker, "")
     # it lists the plans adopted for the term its form names
@@ -370,7 +378,10 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.locator("#term-form .el-form-item.is-error").nth(1).wait_for()
     marked = await page.locator("#term-form .el-form-item.is-error label").all_inner_texts()
     assert {"开始日期", "结束日期", "规划巡察单位"} <= set(marked), marked
-    assert "请选择本届规划巡察的单位" in await page.inner_text("#term-form")
+    # each field's message renders on its own: waited for, not read at once
+    await page.locator(
+        "#term-form .el-form-item__error", has_text="请选择本届规划巡察的单位"
+    ).wait_for()
     await shot(page, "term-plan-refused")
 
     # 入库 presets nothing a person could save by accident; sent empty, it marks every field
