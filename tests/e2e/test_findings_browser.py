@@ -214,7 +214,14 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             await city.locator(".el-select:has(#fd-kind)").click()
             await city.locator(".el-select-dropdown__item:visible", has_text="发现问题").wait_for()
             kinds = await city.locator(".el-select-dropdown__item:visible").all_inner_texts()
-            assert kinds == ["移交线索", "反馈问题", "发现问题", "巡察干部评价", "负面信息档案"]
+            assert kinds == [
+                "移交线索",
+                "催办",
+                "反馈问题",
+                "发现问题",
+                "巡察干部评价",
+                "负面信息档案",
+            ]
             await city.keyboard.press("Escape")
             row = city.locator("#feed-table .el-table__body-wrapper tr", has_text=unit_name)
             for _ in range(60):

@@ -283,6 +283,9 @@ async def test_a_petition_names_a_registered_unit_picked_from_the_list(
     await page.click("#p-unit")
     await page.fill("#p-unit", f"{name}下属中心")
     assert "可选已登记单位" in await page.locator("#p-unit-hint").inner_text()
+    # typed back exactly, it is the registered unit again
+    await page.fill("#p-unit", name)
+    await page.locator("#p-unit-hint", has_text="已登记的被巡察单位").wait_for()
     assert s.errors == [], s.errors
 
 
