@@ -246,6 +246,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert "11次向市委常委会汇报巡察工作" in office["rendering_zh"]
     await _revisits_arrive(running, tokens, summary.revisits)
     await _paper_transfers_run_overdue(running, tokens, summary.paper_transfers)
+    await _offices_are_not_inspected(running, tokens)
     again = await load_demo(endpoints, tokens)
     assert again.skipped
 
@@ -496,6 +497,21 @@ async def _revisits_arrive(running: Running, tokens: dict[str, str], loaded: Any
     async with httpx.AsyncClient(base_url=running.urls["rectification"], headers=auth) as http:
         issue = (await http.get(f"/api/v1/rectifications/{reopened}")).json()
     assert issue["status"] == "in_progress"
+
+
+async def _offices_are_not_inspected(running: Running, tokens: dict[str, str]) -> None:
+    """The demo registers each 巡察办 (the pool's home body) as an inspection office (R28): the
+    planning forms do not offer it, and intake refuses it in a plan or a round."""
+    async with httpx.AsyncClient(base_url=running.urls["intake"], timeout=30) as http:
+        resp = await http.get(
+            "/api/v1/units", headers={"Authorization": f"Bearer {tokens['city_admin']}"}
+        )
+    assert resp.status_code == 200, resp.text
+    kinds = {u["name"]: u["kind"] for u in resp.json()}
+    offices = {name for name in kinds if name.endswith("委巡察办")}
+    assert "市委巡察办" in offices and "临川区委巡察办" in offices, offices
+    assert {kinds[name] for name in offices} == {"inspection_office"}
+    assert kinds["市委组织部"] == "other"  # a home body that is inspected like any unit
 
 
 async def _paper_transfers_run_overdue(
