@@ -192,7 +192,7 @@ async def test_the_deadlines_page_shows_counties_colours_and_the_overdue_list(
     assert "15 个工作日" in text and "每 7 天" in text and "2015-08-03" in text
     # every business rule a page cites (建议移交部门（R2）, （R11） …) said and how it is held
     business = member.page.locator("#business-rules-table tbody tr")
-    assert await business.count() == 28
+    assert await business.count() == 29
     r11 = await member.page.locator("#business-rules-table tr.rule-R11").inner_text()
     assert "举报人身份" in r11 and "举报人信息保管员" in r11
     await shot(member.page, "deadline-rules")

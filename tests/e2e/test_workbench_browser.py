@@ -289,6 +289,61 @@ async def test_a_petition_names_a_registered_unit_picked_from_the_list(
     assert s.errors == [], s.errors
 
 
+async def test_the_city_checks_a_countys_inspection_work_and_the_county_reads_it(
+    wb: Workbench, browser: Any
+) -> None:
+    """R29 on 县区巡察督导: the city office records a check of 南城县's inspection work with a
+    problem found, and puts the county under 重点督办; 南城县 reads both, 临川区 neither; the
+    office summary counts them."""
+    s = await open_as(browser, wb, "city")
+    page = s.page
+    await page.click('[data-menu="county-oversight"]')
+    await page.wait_for_selector("#check-form")
+    await choose(page, "ck-county", "南城县")
+    await page.locator(".finding .aspect").first.click()
+    await page.locator(".el-select-dropdown__item:visible", has_text="巡察质量").click()
+    description = f"村级巡察推进不力（{uuid.uuid4().hex[:6]}）"
+    await page.get_by_label("第1项问题", exact=True).fill(description)
+    await page.click("#ck-submit")
+    row = page.locator("#oversight-table tbody tr", has_text=description)
+    await row.wait_for()
+    assert "督导检查" in await row.inner_text() and "南城县" in await row.inner_text()
+    await page.get_by_role("tab", name="重点督办").click()
+    await choose(page, "ks-county", "南城县")
+    reason = f"巡察全覆盖进度慢（{uuid.uuid4().hex[:6]}）"
+    await page.fill("#ks-reason", reason)
+    await page.click("#ks-submit")
+    await page.locator("#oversight-table tbody tr", has_text=reason).wait_for()
+    assert "南城县" in await page.inner_text("#ov-totals")
+    await shot(page, "county-oversight")
+    # a check with a problem half written is refused by the form, naming what is missing
+    await page.get_by_role("tab", name="记录督导检查").click()
+    await choose(page, "ck-county", "黎川县")
+    await page.get_by_label("第1项问题", exact=True).fill("只写了描述")
+    await page.click("#ck-submit")
+    await page.locator("#check-form .el-form-item__error", has_text="方面").wait_for()
+    assert s.errors == [], s.errors
+
+    # 南城县 reads what concerns it; 临川区 sees no other county's records
+    n = await open_as(browser, wb, "nancheng")
+    await n.page.click('[data-menu="county-oversight"]')
+    await n.page.locator("#oversight-table tbody tr", has_text=description).wait_for()
+    assert await n.page.locator("#check-form").count() == 0  # a county records none
+    lc = await open_as(browser, wb, "linchuan")
+    await lc.page.click('[data-menu="county-oversight"]')
+    await lc.page.locator("#ov-totals").wait_for()
+    assert description not in await lc.page.inner_text("#oversight-table")
+    assert n.errors == [] and lc.errors == []
+
+    async def summarised() -> bool:
+        year = datetime.now(timezone(timedelta(hours=8))).year
+        doc = await wb.get("/api/v1/views/office-summary", "city", jurisdiction="361000", year=year)
+        oversight = doc["county_oversight"]
+        return oversight["checks"] >= 1 and "361021" in oversight["key_supervision"]
+
+    await until(summarised, "the office summary counting the check")
+
+
 def _check_char(first17: str) -> str:
     weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]

@@ -92,7 +92,7 @@ async def sign_in(page: Any, base: str, token: str) -> None:
 #: the menu (web/src/auth/menu.ts) each role sees, in its order: by section 工作总览, 巡察组织,
 #: 线索办理, 反馈整改, 共享与审计
 _WATCH = ["overview", "deadlines", "clue-funnel", "office-summary"]
-_ORGANISE = ["planning", "rounds", "talent-pool", "group-work"]
+_ORGANISE = ["planning", "rounds", "talent-pool", "county-oversight", "group-work"]
 _CLUES = ["petitions", "clues", "findings"]
 _RECTIFY = ["rectification", "supervision", "revisits"]
 MENUS: dict[str, list[str]] = {
@@ -100,7 +100,7 @@ MENUS: dict[str, list[str]] = {
     "county_admin": [*_WATCH, *_ORGANISE, *_CLUES, *_RECTIFY, "rules"],
     "auditor": [
         *_WATCH,
-        *_ORGANISE[:3],
+        *_ORGANISE[:4],
         "clues",
         "findings",
         *_RECTIFY,

@@ -1,4 +1,4 @@
-// The system's business rules R1–R28 as the workbench names them (期限规则 → 业务规则): what
+// The system's business rules R1–R29 as the workbench names them (期限规则 → 业务规则): what
 // each says and how the system holds to it, in the users' words. docs/domain.md ("Rules") is
 // where each is stated with its sources; the deadline rules (GET /api/v1/rules) name the
 // R ids they carry out.
@@ -40,4 +40,5 @@ export const BUSINESS_RULES: readonly BusinessRule[] = [
   { id: "R26", text: "补录：纸质登记或移交后补录进系统的线索，按纸面上的日期记录", held: "登记日期、移交函日期可补录，期限从纸面日期起算" },
   { id: "R27", text: "催办：移交的线索未反馈办理结果时，巡察机构可向接收部门催办", held: "已移交、已签收的线索可催办，每天至多一次；催办写明办理期限及是否逾期，记入办理记录并推送至该部门的成果共享；部门反馈结果后不能再催办" },
   { id: "R28", text: "巡察机构不列为本级巡察对象，由上级巡视巡察机构监督检查", held: "巡察办作为人才库干部的来源单位登记，但不能列入本级巡察规划或巡察轮次；工作台也不提供选择" },
+  { id: "R29", text: "市委巡察办督导县区巡察工作：督导检查、重点督办", held: "由市委巡察办记录对本市县区的督导检查（发现的问题按方面记录）和重点督办，日期不晚于当天；县区可查看涉及本县区的记录；工作总结统计检查次数、问题数和重点督办县区" },
 ];

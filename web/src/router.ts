@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: "deadlines", name: "deadlines", component: () => import("./views/DeadlinesPage.vue"), meta: { title: "期限预警" } },
       { path: "rules", name: "rules", component: () => import("./views/RulesPage.vue"), meta: { title: "期限规则" } },
       { path: "planning", name: "planning", component: () => import("./views/PlanningPage.vue"), meta: { title: "巡察规划" } },
+      { path: "county-oversight", name: "county-oversight", component: () => import("./views/CountyOversightPage.vue"), meta: { title: "县区巡察督导" } },
       { path: "rounds", name: "rounds", component: () => import("./views/RoundsPage.vue"), meta: { title: "巡察轮次" } },
       { path: "talent-pool", name: "talent-pool", component: () => import("./views/TalentPoolPage.vue"), meta: { title: "巡察人才库" } },
       { path: "group-work", name: "group-work", component: () => import("./views/GroupWorkPage.vue"), meta: { title: "了解情况" } },

@@ -6,7 +6,7 @@ const names = (role: string) => menuFor(role).map((m) => m.name);
 describe("the menu shows only what a role may do", () => {
   it("offices", () => {
     const watch = ["overview", "deadlines", "clue-funnel", "office-summary"];
-    const organise = ["planning", "rounds", "talent-pool", "group-work"];
+    const organise = ["planning", "rounds", "talent-pool", "county-oversight", "group-work"];
     const clues = ["petitions", "clues", "findings"];
     const rectify = ["rectification", "supervision", "revisits"];
     expect(names("city_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "feeds", "rules"]);
@@ -20,7 +20,7 @@ describe("the menu shows only what a role may do", () => {
     expect(names("department")).toEqual(["clues", "feeds", "rules"]);
     expect(names("auditor")).toEqual([
       "overview", "deadlines", "clue-funnel", "office-summary", "planning", "rounds", "talent-pool",
-      "clues", "findings", "rectification", "supervision", "revisits", "feeds", "audit", "rules",
+      "county-oversight", "clues", "findings", "rectification", "supervision", "revisits", "feeds", "audit", "rules",
     ]);
     expect(sectionsFor("department").map((s) => s.section)).toEqual(["clues", "share"]);
     expect(names("informant_custodian")).toEqual(["notices"]);

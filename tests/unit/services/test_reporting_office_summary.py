@@ -21,7 +21,14 @@ from xuncha_shared.contracts.clues import (
     ProblemRecorded,
 )
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.contracts.intake import Grade, InspectorEvaluated, TalentPoolMemberEnrolled
+from xuncha_shared.contracts.intake import (
+    CheckFinding,
+    CountyKeySupervisionOrdered,
+    CountyWorkChecked,
+    Grade,
+    InspectorEvaluated,
+    TalentPoolMemberEnrolled,
+)
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NewEvent, seal_events
@@ -380,3 +387,51 @@ def test_a_problem_without_a_type_is_counted_as_untyped() -> None:
     assert view["problems"]["by_topic"] == {"四风": 1, "两个责任": 1}
     assert view["problems"]["untyped"] == 2  # none left out of the table
     assert view["pointed"]["untyped"] == 1 and view["pointed"]["by_topic"] == {}
+
+
+def test_the_citys_oversight_of_its_counties_inspection_work() -> None:
+    """R29: the city's checks of its counties' work in the year, the problems found by aspect,
+    and the counties under 重点督办; said in the sentence; a county's own summary has none."""
+    docs = Docs()
+    finding = {"aspect": "组织建设", "description": "人员到位率低"}
+    for county, findings, day in (
+        ("361021", [finding, {"aspect": "巡察质量", "description": "村级巡察推进不力"}], 3),
+        ("361022", [finding], 3),
+        ("361021", [], 9),  # a second check of 南城县, nothing found
+        ("361023", [finding], 2025),  # last year: not counted
+    ):
+        checked_on = date(2025, 3, 20) if day == 2025 else date(2026, day, 20)
+        docs.apply(
+            CountyWorkChecked(
+                check_id=uuid.uuid4(),
+                jurisdiction=CITY,
+                county=county,
+                checked_on=checked_on,
+                findings=[CheckFinding(**f) for f in findings],
+            ),
+            CITY,
+        )
+    for county in ("361021", "361024", "361021"):
+        docs.apply(
+            CountyKeySupervisionOrdered(
+                supervision_id=uuid.uuid4(),
+                jurisdiction=CITY,
+                county=county,
+                ordered_on=date(2026, 6, 10),
+                reason="全覆盖进度慢",
+            ),
+            CITY,
+        )
+    view = office_summary(docs.docs, CITY, 2026)
+    assert view["county_oversight"] == {
+        "checks": 3,
+        "counties_checked": 2,
+        "findings": 3,
+        "by_aspect": {"组织建设": 2, "巡察质量": 1},
+        "key_supervision": ["361021", "361024"],
+    }
+    assert "督导检查2个县区巡察工作3次，梳理问题3项" in view["rendering_zh"]
+    assert "对2个县区巡察工作进行了重点督办" in view["rendering_zh"]
+    county = office_summary(docs.docs, LINCHUAN, 2026)
+    assert county["county_oversight"]["checks"] == 0
+    assert "督导检查" not in county["rendering_zh"]

@@ -43,6 +43,9 @@ export const MENU: readonly MenuItem[] = [
   { name: "planning", path: "/planning", title: "巡察规划", section: "organise", roles: READERS },
   { name: "rounds", path: "/rounds", title: "巡察轮次", section: "organise", roles: READERS },
   { name: "talent-pool", path: "/talent-pool", title: "巡察人才库", section: "organise", roles: READERS },
+  // the city office's checks of its counties' inspection work and its 重点督办 (R29): the city
+  // records, a county reads its own, the auditor reads
+  { name: "county-oversight", path: "/county-oversight", title: "县区巡察督导", section: "organise", roles: READERS },
   { name: "group-work", path: "/group-work", title: "了解情况", section: "organise", roles: ["group_member", ...OFFICES] },
   // 线索办理 — petitions (intake WRITERS); clues (the auditor reads, a department those
   // transferred to it); problems, reports, hearings; notices to real-name reporters (R8)
@@ -104,6 +107,8 @@ export const CAN = {
   recordFindings: (r: string) => ["city_admin", "county_admin", "group_member"].includes(r),
   hearReport: (r: string) => ["city_admin", "county_admin"].includes(r),
   superviseRectification: (r: string) => ["city_admin", "county_admin"].includes(r),
+  /** the city office checks its counties' inspection work and orders their 重点督办 (R29) */
+  overseeCounties: (r: string) => r === "city_admin",
   // 干部层级 for the clue list (clues' GET /api/v1/clues/cadre-levels): not a receiving
   // department's, which reads it on each clue transferred to it
   readCadreLevels: (r: string) => ["city_admin", "county_admin", "group_member", "auditor"].includes(r),

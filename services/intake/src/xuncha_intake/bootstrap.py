@@ -21,21 +21,25 @@ from xuncha_shared.runtime import Component, ServiceContext, ServiceSpec, inbox_
 
 from xuncha_intake.adapters import deadlines, retention
 from xuncha_intake.adapters import groups as group_tables
+from xuncha_intake.adapters import oversight as oversight_tables
 from xuncha_intake.adapters import planning as planning_tables
 from xuncha_intake.adapters.receipts import SCHEMA, SqlReceipts
 from xuncha_intake.domain import cadence, groups, model, planning, records
 from xuncha_intake.domain.linkage import LINKAGE_PLAN
 from xuncha_intake.domain.model import PETITION
+from xuncha_intake.domain.oversight import COUNTY_OVERSIGHT
 from xuncha_intake.domain.pool import POOL_MEMBER
 from xuncha_intake.domain.rounds import ROUND
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.entrypoints.clocks_api import build_clocks_router
 from xuncha_intake.entrypoints.groups_api import build_groups_router
 from xuncha_intake.entrypoints.notices_due import build_notices_due_router
+from xuncha_intake.entrypoints.oversight_api import build_oversight_router
 from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.entrypoints.planning_api import build_planning_router
 from xuncha_intake.handlers.clocks import ClockHandlers
 from xuncha_intake.handlers.groups import GroupHandlers
+from xuncha_intake.handlers.oversight import OversightHandlers
 from xuncha_intake.handlers.petitions import (
     RECEIPT_STATUS_CONSUMER,
     RESULT_NOTICE_CONSUMER,
@@ -82,6 +86,15 @@ def handlers(ctx: ServiceContext) -> IntakeHandlers:
         vault_from_context(ctx),
         now=lambda: ctx.now(),
         receipt_key=load_receipt_key(ctx),
+    )
+
+
+def oversight_handlers(ctx: ServiceContext) -> OversightHandlers:
+    table = oversight_tables.SqlCountyOversight(ctx.pool)
+    return OversightHandlers(
+        records=ctx.aggregates(COUNTY_OVERSIGHT, table),
+        table=table,
+        today=lambda: local_day(ctx.now()),
     )
 
 
@@ -178,6 +191,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     planning_commands = planning_handlers(ctx)
     app.include_router(build_planning_router(planning_commands, deps))
     app.include_router(build_groups_router(group_commands, planning_commands, deps))
+    app.include_router(build_oversight_router(oversight_handlers(ctx), deps))
 
 
 def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
@@ -192,7 +206,13 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="intake",
     title="xuncha intake: 来信来电来访与移交受理",
-    schema=(*SCHEMA, *planning_tables.SCHEMA, *group_tables.SCHEMA, clocks.SCHEMA),
+    schema=(
+        *SCHEMA,
+        *planning_tables.SCHEMA,
+        *group_tables.SCHEMA,
+        *oversight_tables.SCHEMA,
+        clocks.SCHEMA,
+    ),
     build_api=build_api,
     build_consumers=build_consumers,
     on_start=on_start,

@@ -35,9 +35,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: 20 = the round holding a 回头看 (``RevisitScheduled`` v2 ``in_round_id``) kept on every
 #: revisit's document, 21 = the office's 催办 of a transferred clue's result (``clues.
 #: TransferResultUrged``, R27): an item of the department's feed and the clue's urges in the
-#: funnel and the feed's result states. A projection of an older version is rebuilt from the
+#: funnel and the feed's result states, 22 = the city's checks of its counties' inspection work
+#: and its 重点督办 of counties (``intake.CountyWorkChecked``, ``CountyKeySupervisionOrdered``,
+#: R29) in the office summary. A projection of an older version is rebuilt from the
 #: history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 21
+PROJECTION_VERSION = 22
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (
@@ -59,6 +61,7 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "problem",
     "consultation",
     "linkage_plan",
+    "county_oversight",
 )
 #: Stream type of reporting's own events (acknowledgements).
 SHARE_STREAM_TYPE = "share"

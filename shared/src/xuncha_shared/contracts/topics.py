@@ -39,6 +39,13 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
     "linkage_plan": TopicSpec(
         "intake", "linkage-plan", 1, "Linkage plans issued (上下联动工作方案), city then counties"
     ),
+    "county_oversight": TopicSpec(
+        "intake",
+        "county-oversight",
+        1,
+        "The city office's checks of its counties' inspection work (督导检查) and counties put "
+        "under key supervision (重点督办)",
+    ),
     "round": TopicSpec(
         "intake", "round", 1, "Rounds planned, units assigned, authorised (双授权) and closed"
     ),

@@ -71,6 +71,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "problem",
         "consultation",
         "linkage_plan",
+        "county_oversight",
     ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})

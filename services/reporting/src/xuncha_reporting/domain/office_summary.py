@@ -20,6 +20,8 @@ view from them when read:
   intake does not plan (``round_name``: a review of the office itself, 省委巡视) are the office's
   own rectification, counted apart (``feedback.received``);
 * immediate consultations (即时会商) held;
+* a city's oversight of its counties' inspection work (R29): its checks (督导检查) of the year,
+  the counties checked and the problems found by aspect, and the counties put under 重点督办;
 
 and ``rendering_zh``, the sentence an office writes in its annual summary.
 
@@ -43,7 +45,11 @@ from xuncha_shared.contracts.clues import (
     ProblemRecorded,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
-from xuncha_shared.contracts.intake import InspectorEvaluated
+from xuncha_shared.contracts.intake import (
+    CountyKeySupervisionOrdered,
+    CountyWorkChecked,
+    InspectorEvaluated,
+)
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
@@ -72,6 +78,8 @@ SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
         ConsultationHeld.event_type,
         ClueTransferred.event_type,
         IssueFedBack.event_type,
+        CountyWorkChecked.event_type,
+        CountyKeySupervisionOrdered.event_type,
     }
     | DISPOSITION_EVENT_TYPES
     | SUPERVISION_EVENT_TYPES
@@ -91,6 +99,8 @@ SUMMARY_KINDS: tuple[str, ...] = (
     "os_disposition",
     "os_supervision",
     "os_issue",
+    "os_county_check",
+    "os_county_key",
 )
 
 MEETINGS: tuple[str, ...] = ("standing_committee", "secretary_meeting", "leading_group")
@@ -179,6 +189,13 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
             if payload.problem_id is not None:  # picked from 问题与报告
                 body["problem_id"] = str(payload.problem_id)
             return [doc("os_issue", payload.issue_id, body, payload.jurisdiction)]
+        case CountyWorkChecked():  # R29: the city's check of a county's inspection work
+            aspects = [f.aspect for f in payload.findings]
+            body = {"county": payload.county, "on": payload.checked_on.isoformat()}
+            return [doc("os_county_check", payload.check_id, body | {"aspects": aspects})]
+        case CountyKeySupervisionOrdered():
+            body = {"county": payload.county, "on": payload.ordered_on.isoformat()}
+            return [doc("os_county_key", payload.supervision_id, body)]
     if payload.event_type in DISPOSITION_EVENT_TYPES:
         clue_id, disposition = (
             getattr(payload, "clue_id", None),
@@ -387,6 +404,15 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
             },
         },
     }
+    checks = _own(docs, "os_county_check", jurisdiction, year, "on").values()
+    keys = _own(docs, "os_county_key", jurisdiction, year, "on").values()
+    view["county_oversight"] = {
+        "checks": len(checks),
+        "counties_checked": len({c["county"] for c in checks}),
+        "findings": sum(len(c["aspects"]) for c in checks),
+        "by_aspect": dict(Counter(a for c in checks for a in c["aspects"])),
+        "key_supervision": sorted({k["county"] for k in keys}),
+    }
     view["rendering_zh"] = render_zh(view)
     return view
 
@@ -440,6 +466,14 @@ def render_zh(view: dict[str, Any]) -> str:
     if feedback["received"]["problems"]:
         reviews = "、".join(feedback["received"]["reviews"])
         parts.append(f"{office}自身整改问题{feedback['received']['problems']}个（{reviews}）")
+    oversight = view["county_oversight"]
+    if oversight["checks"]:
+        parts.append(
+            f"督导检查{oversight['counties_checked']}个县区巡察工作{oversight['checks']}次，"
+            f"梳理问题{oversight['findings']}项"
+        )
+    if oversight["key_supervision"]:
+        parts.append(f"对{len(oversight['key_supervision'])}个县区巡察工作进行了重点督办")
     pointed = view["pointed"]
     parts.append(
         f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"

@@ -18,6 +18,7 @@ from rich.progress import Progress
 
 from xuncha_shared.cli.demo import results
 from xuncha_shared.cli.demo.client import DemoClient, DemoError, Endpoints
+from xuncha_shared.cli.demo.county_oversight import load_county_oversight
 from xuncha_shared.cli.demo.data import (
     DEFAULT_SEED,
     ESCALATION_REASONS,
@@ -70,6 +71,8 @@ class LoadSummary:
     disposed: int = 0
     #: the clues registered and transferred on paper months ago, entered with those days (补录)
     paper_transfers: list[str] = field(default_factory=list)
+    #: the city's checks of its counties' work and its key supervisions (R29)
+    county_oversight: int = 0
     linked: dict[str, Any] = field(default_factory=dict)
     findings: FindingsSummary = field(default_factory=FindingsSummary)
     rounds: RoundsSummary | None = None
@@ -352,6 +355,9 @@ class _Loader:
         # R3 overdue on the deadline worker's first ticks (补录: their transfer letters are old)
         summary.paper_transfers = await load_paper_transfers(
             self.client.call, self.endpoints.clues, self.tokens
+        )
+        summary.county_oversight = await load_county_oversight(
+            self.client.call, self.endpoints.intake, self.tokens
         )
         summary.linked = await self.client.linked()
         if summary.rounds is not None:

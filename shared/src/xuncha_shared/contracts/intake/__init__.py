@@ -2,7 +2,8 @@
 
 One module per concern: the derived ids (``ids``), petitions and their notices (``petitions``),
 recomputed deadlines (``deadlines``), units, plans and rounds (``rounds``), the talent pool and
-groups (``groups``), the intake channels' records (``records``). Every name is re-exported here,
+groups (``groups``), the intake channels' records (``records``), the city's oversight of its
+counties' inspection work (``oversight``). Every name is re-exported here,
 with the registry's ``MODELS`` and ``UPCASTERS``.
 """
 
@@ -36,6 +37,11 @@ from xuncha_shared.contracts.intake.ids import (
     round_id_for,
     term_plan_id_for,
     unit_id_for,
+)
+from xuncha_shared.contracts.intake.oversight import (
+    CheckFinding,
+    CountyKeySupervisionOrdered,
+    CountyWorkChecked,
 )
 from xuncha_shared.contracts.intake.petitions import (
     AcceptanceNoticeOverdue,
@@ -133,6 +139,8 @@ MODELS: tuple[type[EventPayload], ...] = (
     ProgressReported,
     CadenceOverdue,
     *RECORD_EVENTS.values(),
+    CountyWorkChecked,
+    CountyKeySupervisionOrdered,
 )
 UPCASTERS = {
     ("intake.PetitionReceived", 1): upcast_petition_received_v1,
@@ -149,9 +157,12 @@ __all__ = [
     "UPCASTERS",
     "AcceptanceNoticeOverdue",
     "CadenceOverdue",
+    "CheckFinding",
     "ClueDisposalLearned",
     "Count",
     "CounterpartReportProvided",
+    "CountyKeySupervisionOrdered",
+    "CountyWorkChecked",
     "DeadlineRecomputed",
     "DeadlineRecomputedV1",
     "DispatchHeld",

@@ -1,0 +1,80 @@
+"""Read model of the city's oversight of its counties' inspection work (R29):
+``county_oversight_view``, one row per check (督导检查) or key supervision (重点督办), written in
+the transaction of its event (the shared command loop's ``upsert``)."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from typing import Any
+
+from xuncha_shared.contracts.intake import CheckFinding
+from xuncha_shared.db import PoolRepository
+
+from xuncha_intake.domain.oversight import CountyOversight, OversightKind
+
+OVERSIGHT_DDL = """
+CREATE TABLE IF NOT EXISTS county_oversight_view (
+    record_id    uuid        PRIMARY KEY,
+    kind         text        NOT NULL,
+    jurisdiction char(6)     NOT NULL,
+    county       char(6)     NOT NULL,
+    day          date        NOT NULL,
+    findings     jsonb       NOT NULL DEFAULT '[]',
+    text         text        NULL,
+    recorded_at  timestamptz NULL,
+    version      bigint      NOT NULL
+);
+CREATE INDEX IF NOT EXISTS county_oversight_by_county ON county_oversight_view (county, day);
+"""
+
+SCHEMA: tuple[str, ...] = (OVERSIGHT_DDL,)
+
+
+class SqlCountyOversight(PoolRepository):
+    async def upsert(self, conn: Any, state: CountyOversight) -> None:
+        assert state.kind is not None
+        assert state.day is not None
+        async with self._conn(conn) as c:
+            await c.execute(
+                "INSERT INTO county_oversight_view (record_id, kind, jurisdiction, county, day, "
+                "findings, text, recorded_at, version) "
+                "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) "
+                "ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version "
+                "WHERE county_oversight_view.version < EXCLUDED.version",
+                state.record_id,
+                state.kind.value,
+                state.jurisdiction,
+                state.county,
+                state.day,
+                json.dumps([f.model_dump() for f in state.findings], ensure_ascii=False),
+                state.text,
+                state.recorded_at,
+                state.version,
+            )
+
+    async def list(self, county_like: str, year: int | None) -> builtins.list[CountyOversight]:
+        """The records of the counties matching ``county_like`` (a county's code, or a city's
+        pattern for all its counties), in ``year`` when given, newest first."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT * FROM county_oversight_view WHERE county LIKE $1 "
+                "AND ($2::int IS NULL OR extract(year FROM day)::int = $2) "
+                "ORDER BY day DESC, county, record_id",
+                county_like,
+                year,
+            )
+        return [
+            CountyOversight(
+                record_id=r["record_id"],
+                kind=OversightKind(r["kind"]),
+                jurisdiction=r["jurisdiction"].strip(),
+                county=r["county"].strip(),
+                day=r["day"],
+                findings=[CheckFinding(**f) for f in json.loads(r["findings"])],
+                text=r["text"],
+                recorded_at=r["recorded_at"],
+                version=r["version"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,42 @@
+"""The city office's oversight of its counties' inspection work (R29): the command handlers of
+``domain/oversight.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.domain.commands import Meta
+
+from xuncha_intake.adapters.oversight import SqlCountyOversight
+from xuncha_intake.domain.oversight import (
+    CheckCountyWork,
+    CountyOversight,
+    OrderCountyKeySupervision,
+    decide_check,
+    decide_key_supervision,
+)
+
+
+@dataclass
+class OversightHandlers:
+    records: Aggregates[CountyOversight]
+    table: SqlCountyOversight
+    #: today in China Standard Time (a test's clock moves it)
+    today: Callable[[], date]
+
+    async def check(self, cmd: CheckCountyWork, office: str, meta: Meta) -> CountyOversight:
+        today = self.today()
+        return await self.records.execute(
+            cmd.record_id, lambda s: decide_check(s, cmd, office, today), meta
+        )
+
+    async def key_supervision(
+        self, cmd: OrderCountyKeySupervision, office: str, meta: Meta
+    ) -> CountyOversight:
+        today = self.today()
+        return await self.records.execute(
+            cmd.record_id, lambda s: decide_key_supervision(s, cmd, office, today), meta
+        )
