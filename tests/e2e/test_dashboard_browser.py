@@ -244,6 +244,23 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert office["hearings"]["by_meeting"]["secretary_meeting"] == 3
     assert office["pointed"]["problems"] == 42
     assert "11次向市委常委会汇报巡察工作" in office["rendering_zh"]
+    # R29 (cli/demo/county_oversight.py): March 2026's checks of the 11 counties, 19 problems
+    # in five aspects, June's 4 counties under 重点督办 (000:L39)
+    assert summary.county_oversight == 11 + 4
+    oversight: dict[str, Any] = {}
+    async with httpx.AsyncClient() as http:
+        for _ in range(120):
+            resp = await http.get(
+                f"{running.urls['reporting']}/api/v1/views/office-summary",
+                params={"jurisdiction": "361000", "year": 2026},
+                headers={"Authorization": f"Bearer {tokens['city_admin']}"},
+            )
+            oversight = resp.json()["county_oversight"]
+            if oversight["checks"] == 11 and len(oversight["key_supervision"]) == 4:
+                break
+            await asyncio.sleep(0.5)
+    assert (oversight["counties_checked"], oversight["findings"]) == (11, 19)
+    assert len(oversight["by_aspect"]) == 5
     await _revisits_arrive(running, tokens, summary.revisits)
     await _paper_transfers_run_overdue(running, tokens, summary.paper_transfers)
     await _offices_are_not_inspected(running, tokens)
