@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from xuncha_shared.contracts import clues
 from xuncha_shared.contracts.clues import (
@@ -191,6 +192,35 @@ def feed_item_id(source_event_id: object, department: str) -> str:
     return f"{source_event_id}:{department}"
 
 
+def _clue_item(
+    envelope: ProjectedEnvelope,
+    payload: ClueTransferred | clues.TransferResultUrged,
+    kind: FeedKind,
+    reason: str,
+    *,
+    due_date: str | None = None,
+    letter_on: date | None = None,
+) -> FeedItem:
+    """The item a clue's transfer or urge puts into its department's feed: the clue's unit and
+    summary, the transfer's reason or the urge's note."""
+    return FeedItem(
+        item_id=feed_item_id(envelope.event_id, payload.department.value),
+        department=payload.department,
+        kind=kind,
+        source_event_id=envelope.event_id,
+        source_event_type=envelope.event_type,
+        ref_id=str(payload.clue_id),
+        jurisdiction=payload.jurisdiction,
+        unit=payload.unit,
+        summary=payload.summary,
+        reason=reason,
+        rect_type=None,
+        due_date=due_date,
+        occurred_at=envelope.occurred_at,
+        letter_on=letter_on,
+    )
+
+
 def own_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Change]:
     """The linked view's facts, the sharing feeds' items and acknowledgements, and the
     rectification ledger's rows of an event."""
@@ -214,40 +244,18 @@ def own_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Chan
                 Fact(Metric.CLUES_TRANSFERRED, str(payload.clue_id), payload.jurisdiction)
             )
             changes.append(
-                FeedItem(
-                    item_id=feed_item_id(envelope.event_id, payload.department.value),
-                    department=payload.department,
-                    kind=FeedKind.CLUE_TRANSFER,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=str(payload.clue_id),
-                    jurisdiction=payload.jurisdiction,
-                    unit=payload.unit,
-                    summary=payload.summary,
-                    reason=payload.reason,
-                    rect_type=None,
-                    due_date=None,
-                    occurred_at=envelope.occurred_at,
+                _clue_item(
+                    envelope,
+                    payload,
+                    FeedKind.CLUE_TRANSFER,
+                    payload.reason,
                     letter_on=payload.transferred_on,
                 )
             )
         case clues.TransferResultUrged():  # 催办 (R27): the department's feed shares it
+            due = payload.due_date.isoformat() if payload.due_date else None
             changes.append(
-                FeedItem(
-                    item_id=feed_item_id(envelope.event_id, payload.department.value),
-                    department=payload.department,
-                    kind=FeedKind.CLUE_URGE,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=str(payload.clue_id),
-                    jurisdiction=payload.jurisdiction,
-                    unit=payload.unit,
-                    summary=payload.summary,
-                    reason=payload.note,
-                    rect_type=None,
-                    due_date=payload.due_date.isoformat() if payload.due_date else None,
-                    occurred_at=envelope.occurred_at,
-                )
+                _clue_item(envelope, payload, FeedKind.CLUE_URGE, payload.note, due_date=due)
             )
         case IssueFedBack():
             changes.append(
