@@ -322,6 +322,14 @@ async def test_the_city_checks_a_countys_inspection_work_and_the_county_reads_it
     await page.get_by_label("第1项问题", exact=True).fill("只写了描述")
     await page.click("#ck-submit")
     await page.locator("#check-form .el-form-item__error", has_text="方面").wait_for()
+    # a day to come typed in is refused by the form, not swapped for another day
+    await page.get_by_role("tab", name="重点督办").click()
+    await choose(page, "ks-county", "黎川县")
+    await page.fill("#ks-reason", "进度慢")
+    await page.fill("#ks-date", "2999-01-01")
+    await page.click("#ks-submit")
+    await page.locator("#key-form .el-form-item__error", has_text="不能晚于今天").wait_for()
+    assert await page.input_value("#ks-date") == "2999-01-01"
     assert s.errors == [], s.errors
 
     # 南城县 reads what concerns it; 临川区 sees no other county's records

@@ -410,7 +410,7 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
         "checks": len(checks),
         "counties_checked": len({c["county"] for c in checks}),
         "findings": sum(len(c["aspects"]) for c in checks),
-        "by_aspect": dict(Counter(a for c in checks for a in c["aspects"])),
+        "by_aspect": dict(Counter(a for c in checks for a in c["aspects"]).most_common()),
         "key_supervision": sorted({k["county"] for k in keys}),
     }
     view["rendering_zh"] = render_zh(view)
