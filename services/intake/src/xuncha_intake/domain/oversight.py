@@ -126,22 +126,20 @@ def evolve(
     state: CountyOversight, event: EventPayload, at: datetime | None = None
 ) -> CountyOversight:
     if isinstance(event, CountyWorkChecked):
-        state.record_id, state.kind = event.check_id, OversightKind.CHECK
-        state.jurisdiction, state.county, state.day = (
-            event.jurisdiction,
-            event.county,
-            (event.checked_on),
-        )
-        state.findings, state.text = list(event.findings), event.note
-        state.recorded_at = at
+        state.record_id = event.check_id
+        state.kind = OversightKind.CHECK
+        state.day = event.checked_on
+        state.findings = list(event.findings)
+        state.text = event.note
     elif isinstance(event, CountyKeySupervisionOrdered):
-        state.record_id, state.kind = event.supervision_id, OversightKind.KEY_SUPERVISION
-        state.jurisdiction, state.county, state.day = (
-            event.jurisdiction,
-            event.county,
-            (event.ordered_on),
-        )
-        state.text, state.recorded_at = event.reason, at
+        state.record_id = event.supervision_id
+        state.kind = OversightKind.KEY_SUPERVISION
+        state.day = event.ordered_on
+        state.text = event.reason
+    if isinstance(event, CountyWorkChecked | CountyKeySupervisionOrdered):
+        state.jurisdiction = event.jurisdiction
+        state.county = event.county
+        state.recorded_at = at
     state.version += 1
     return state
 
