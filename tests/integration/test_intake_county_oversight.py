@@ -91,3 +91,73 @@ async def test_the_city_checks_and_supervises_its_counties_work(svc: Any) -> Non
     assert (await listed(svc, "county", f"?county={NANCHENG}")).status_code == 403
     assert (await listed(svc, "group")).status_code == 403
     assert doc["jurisdiction"] == CITY
+
+
+async def test_a_key_supervision_lifted_and_pilot_points_designated(svc: Any) -> None:
+    today = date.today()
+    ordered = (today - timedelta(days=5)).isoformat()
+    key = {"county": "361023", "ordered_on": ordered, "reason": "村级巡察推动不力"}
+    resp = await post(svc, "city", "/county-key-supervisions", key)
+    assert resp.status_code == 201, resp.text
+    supervision = resp.json()["id"]
+    lift_path = f"/county-key-supervisions/{supervision}/lift"
+    lift = {"lifted_on": today.isoformat(), "reason": "村级巡察已全面推开"}
+
+    county_point = {
+        "county": "361023",
+        "kind": "normalisation",
+        "liaison": "市委巡察工作领导小组成员 李某",
+        "designated_on": ordered,
+    }
+    village = {
+        **county_point,
+        "kind": "rectification",
+        "level": "village_or_community",
+        "place": "××镇××村",
+        "note": "整改联系点",
+    }
+    before = await events(svc)
+    refusals = (
+        ("county", lift_path, lift, 403),  # a county office lifts none
+        ("city", lift_path, {**lift, "lifted_on": "2999-01-01"}, 422),
+        ("city", lift_path, {**lift, "lifted_on": "2000-01-01"}, 422),  # before it was ordered
+        ("city", lift_path, {**lift, "reason": " "}, 422),
+        ("city", "/county-key-supervisions/00000000-0000-0000-0000-000000000000/lift", lift, 404),
+        ("county", "/county-pilot-points", county_point, 403),
+        ("city", "/county-pilot-points", {**county_point, "place": "××镇"}, 422),
+        ("city", "/county-pilot-points", {**village, "level": None}, 422),
+        ("city", "/county-pilot-points", {**village, "level": "city"}, 422),
+        ("city", "/county-pilot-points", {**village, "liaison": ""}, 422),
+        ("city", "/county-pilot-points", {**village, "county": "361000"}, 422),
+    )
+    for who, path, body, status in refusals:
+        resp = await post(svc, who, path, body)
+        assert resp.status_code == status, (who, path, body, resp.text)
+        assert resp.headers["content-type"].startswith(PROBLEM)
+    assert await events(svc) == before
+
+    resp = await post(svc, "city", lift_path, lift)
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["lifted_on"], resp.json()["lift_reason"]) == (
+        today.isoformat(),
+        "村级巡察已全面推开",
+    )
+    again = await post(svc, "city", lift_path, lift)
+    assert again.status_code == 409 and "已于" in again.json()["detail"]
+    for body in (county_point, village):
+        resp = await post(svc, "city", "/county-pilot-points", body)
+        assert resp.status_code == 201, resp.text
+        again = await post(svc, "city", "/county-pilot-points", body)
+        assert again.status_code == 409, again.text
+    point = resp.json()["point"]
+    assert (point["kind_zh"], point["level_zh"], point["place"]) == (
+        "巡察整改联系点",
+        "村（社区）",
+        "××镇××村",
+    )
+
+    listing = (await listed(svc, "city", "?county=361023")).json()
+    assert listing["counties_key_supervision_lifted"] == ["361023"]
+    assert listing["pilot_points"] == {"counties": 1, "townships": 0, "villages": 1}
+    kinds = sorted(i["kind"] for i in listing["items"])
+    assert kinds == ["key_supervision", "pilot_point", "pilot_point"]

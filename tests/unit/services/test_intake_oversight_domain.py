@@ -1,6 +1,6 @@
-"""intake, R29 (pure model): the city office checks its counties' inspection work (督导检查) and
-puts a county under key supervision (重点督办); nobody else does, for no other county, on no day
-to come."""
+"""intake, R29 (pure model): the city office checks its counties' inspection work (督导检查),
+puts a county under key supervision (重点督办) and lifts it, and designates pilot points (联系点);
+nobody else does, for no other county, on no day to come."""
 
 from __future__ import annotations
 
@@ -12,18 +12,28 @@ from xuncha_intake.domain.oversight import (
     COUNTY_OVERSIGHT,
     CheckCountyWork,
     CountyOversight,
+    DesignatePilotPoint,
+    LiftCountyKeySupervision,
     OrderCountyKeySupervision,
     OversightKind,
+    PilotPoint,
     decide_check,
     decide_key_supervision,
+    decide_lift,
+    decide_pilot_point,
 )
 from xuncha_intake.domain.planning import AlreadyExists
 from xuncha_shared.contracts.intake import (
     CheckFinding,
+    CountyKeySupervisionLifted,
     CountyKeySupervisionOrdered,
     CountyWorkChecked,
+    PilotPlaceLevel,
+    PilotPointDesignated,
+    PilotPointKind,
+    pilot_point_id_for,
 )
-from xuncha_shared.domain.errors import InvalidCommand, NotAllowed
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 
 pytestmark = pytest.mark.unit
 
@@ -83,3 +93,88 @@ def test_only_the_city_office_for_its_own_counties_and_not_ahead_of_today() -> N
     late = OrderCountyKeySupervision(uuid4(), LINCHUAN, date(2026, 7, 1), "r")
     with pytest.raises(InvalidCommand, match="ordered_on"):
         decide_key_supervision(CountyOversight(), late, CITY, TODAY)
+
+
+def test_a_key_supervision_is_lifted_once_between_its_order_and_today() -> None:
+    supervision_id = uuid4()
+    cmd = OrderCountyKeySupervision(supervision_id, LINCHUAN, date(2026, 6, 10), "全覆盖进度慢")
+    ordered = decide_key_supervision(CountyOversight(), cmd, CITY, TODAY)
+    state = COUNTY_OVERSIGHT.replay(ordered)
+    early = LiftCountyKeySupervision(supervision_id, date(2026, 6, 9), "已赶上")
+    with pytest.raises(InvalidCommand, match="早于督办日期"):
+        decide_lift(state, early, CITY, TODAY)
+    with pytest.raises(InvalidCommand, match="晚于今天"):
+        decide_lift(
+            state, LiftCountyKeySupervision(supervision_id, date(2026, 7, 1), "r"), CITY, TODAY
+        )
+    with pytest.raises(NotAllowed):
+        decide_lift(state, LiftCountyKeySupervision(supervision_id, TODAY, "r"), LINCHUAN, TODAY)
+    lift = LiftCountyKeySupervision(supervision_id, date(2026, 6, 28), "全覆盖进度已赶上")
+    [event] = decide_lift(state, lift, CITY, TODAY)
+    assert isinstance(event, CountyKeySupervisionLifted)
+    assert (event.county, event.lifted_on, event.jurisdiction) == (LINCHUAN, lift.lifted_on, CITY)
+    state = COUNTY_OVERSIGHT.replay([*ordered, event])
+    assert (state.lifted_on, state.lift_reason, state.text) == (
+        date(2026, 6, 28),
+        "全覆盖进度已赶上",
+        "全覆盖进度慢",
+    )
+    assert (state.kind, state.county, state.version) == (OversightKind.KEY_SUPERVISION, LINCHUAN, 2)
+    with pytest.raises(RuleViolation, match="已于 2026-06-28 解除"):
+        decide_lift(state, lift, CITY, TODAY)
+    # nothing to lift: no record, or a check
+    with pytest.raises(NotFoundError):
+        decide_lift(CountyOversight(), lift, CITY, TODAY)
+    checked = COUNTY_OVERSIGHT.replay(decide_check(CountyOversight(), check(), CITY, TODAY))
+    with pytest.raises(NotFoundError):
+        decide_lift(checked, lift, CITY, TODAY)
+
+
+def point(
+    kind: PilotPointKind = PilotPointKind.RECTIFICATION,
+    level: PilotPlaceLevel | None = PilotPlaceLevel.VILLAGE_OR_COMMUNITY,
+    place: str | None = "上唐镇 王家村",
+) -> DesignatePilotPoint:
+    return DesignatePilotPoint(
+        NANCHENG, kind, "市委组织部部长 张某", date(2026, 4, 2), level, place
+    )
+
+
+def test_pilot_points_a_county_or_a_township_or_village_of_it_once() -> None:
+    cmd = point()
+    point_id = pilot_point_id_for(cmd.county, cmd.kind.value, cmd.place)
+    [event] = decide_pilot_point(CountyOversight(), cmd, point_id, CITY, TODAY)
+    assert isinstance(event, PilotPointDesignated)
+    assert (event.point_id, event.county, event.place, event.liaison) == (
+        point_id,
+        NANCHENG,
+        "上唐镇 王家村",
+        "市委组织部部长 张某",
+    )
+    state = COUNTY_OVERSIGHT.replay([event])
+    assert (state.kind, state.day) == (OversightKind.PILOT_POINT, date(2026, 4, 2))
+    assert state.point == PilotPoint(
+        PilotPointKind.RECTIFICATION,
+        PilotPlaceLevel.VILLAGE_OR_COMMUNITY,
+        "上唐镇 王家村",
+        "市委组织部部长 张某",
+    )
+    with pytest.raises(AlreadyExists, match="已于 2026-04-02 确定"):
+        decide_pilot_point(state, cmd, point_id, CITY, TODAY)
+    # the same place written with other blanks is the same point; another kind another one
+    assert pilot_point_id_for(NANCHENG, "rectification", " 上唐镇  王家村") == point_id
+    assert pilot_point_id_for(NANCHENG, "normalisation") != pilot_point_id_for(
+        LINCHUAN, "normalisation"
+    )
+    county = point(PilotPointKind.NORMALISATION, None, None)
+    [event] = decide_pilot_point(CountyOversight(), county, uuid4(), CITY, TODAY)
+    assert isinstance(event, PilotPointDesignated) and event.place is None
+    for wrong in (
+        point(level=None),  # a rectification point names its level
+        point(place=None),  # and its place
+        point(PilotPointKind.NORMALISATION),  # a county's names none
+    ):
+        with pytest.raises(InvalidCommand):
+            decide_pilot_point(CountyOversight(), wrong, uuid4(), CITY, TODAY)
+    with pytest.raises(NotAllowed):
+        decide_pilot_point(CountyOversight(), cmd, point_id, LINCHUAN, TODAY)

@@ -1,6 +1,7 @@
 """Read model of the city's oversight of its counties' inspection work (R29):
-``county_oversight_view``, one row per check (督导检查) or key supervision (重点督办), written in
-the transaction of its event (the shared command loop's ``upsert``)."""
+``county_oversight_view``, one row per check (督导检查), key supervision (重点督办, with the day
+it was lifted) or pilot point (联系点, ``point``), written in the transaction of its event (the
+shared command loop's ``upsert``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import builtins
 import json
 from typing import Any
 
-from xuncha_shared.contracts.intake import CheckFinding
+from xuncha_shared.contracts.intake import CheckFinding, PilotPlaceLevel, PilotPointKind
 from xuncha_shared.db import PoolRepository
 
-from xuncha_intake.domain.oversight import CountyOversight, OversightKind
+from xuncha_intake.domain.oversight import CountyOversight, OversightKind, PilotPoint
 
 OVERSIGHT_DDL = """
 CREATE TABLE IF NOT EXISTS county_oversight_view (
@@ -26,6 +27,9 @@ CREATE TABLE IF NOT EXISTS county_oversight_view (
     version      bigint      NOT NULL
 );
 CREATE INDEX IF NOT EXISTS county_oversight_by_county ON county_oversight_view (county, day);
+ALTER TABLE county_oversight_view ADD COLUMN IF NOT EXISTS lifted_on date NULL;
+ALTER TABLE county_oversight_view ADD COLUMN IF NOT EXISTS lift_reason text NULL;
+ALTER TABLE county_oversight_view ADD COLUMN IF NOT EXISTS point jsonb NULL;
 """
 
 SCHEMA: tuple[str, ...] = (OVERSIGHT_DDL,)
@@ -38,9 +42,10 @@ class SqlCountyOversight(PoolRepository):
         async with self._conn(conn) as c:
             await c.execute(
                 "INSERT INTO county_oversight_view (record_id, kind, jurisdiction, county, day, "
-                "findings, text, recorded_at, version) "
-                "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) "
-                "ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version "
+                "findings, text, recorded_at, version, lifted_on, lift_reason, point) "
+                "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb) "
+                "ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version, "
+                "lifted_on = EXCLUDED.lifted_on, lift_reason = EXCLUDED.lift_reason "
                 "WHERE county_oversight_view.version < EXCLUDED.version",
                 state.record_id,
                 state.kind.value,
@@ -51,6 +56,9 @@ class SqlCountyOversight(PoolRepository):
                 state.text,
                 state.recorded_at,
                 state.version,
+                state.lifted_on,
+                state.lift_reason,
+                _point_json(state.point),
             )
 
     async def list(self, county_like: str, year: int | None) -> builtins.list[CountyOversight]:
@@ -73,8 +81,27 @@ class SqlCountyOversight(PoolRepository):
                 day=r["day"],
                 findings=[CheckFinding(**f) for f in json.loads(r["findings"])],
                 text=r["text"],
+                lifted_on=r["lifted_on"],
+                lift_reason=r["lift_reason"],
+                point=_point(r["point"]),
                 recorded_at=r["recorded_at"],
                 version=r["version"],
             )
             for r in rows
         ]
+
+
+def _point_json(point: PilotPoint | None) -> str | None:
+    if point is None:
+        return None
+    level = point.level.value if point.level else None
+    body = {"kind": point.kind.value, "level": level, "place": point.place}
+    return json.dumps(body | {"liaison": point.liaison}, ensure_ascii=False)
+
+
+def _point(stored: str | None) -> PilotPoint | None:
+    if stored is None:
+        return None
+    body = json.loads(stored)
+    level = PilotPlaceLevel(body["level"]) if body["level"] else None
+    return PilotPoint(PilotPointKind(body["kind"]), level, body["place"], body["liaison"])

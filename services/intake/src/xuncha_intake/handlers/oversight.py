@@ -8,15 +8,20 @@ from dataclasses import dataclass
 from datetime import date
 
 from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.contracts.intake import pilot_point_id_for
 from xuncha_shared.domain.commands import Meta
 
 from xuncha_intake.adapters.oversight import SqlCountyOversight
 from xuncha_intake.domain.oversight import (
     CheckCountyWork,
     CountyOversight,
+    DesignatePilotPoint,
+    LiftCountyKeySupervision,
     OrderCountyKeySupervision,
     decide_check,
     decide_key_supervision,
+    decide_lift,
+    decide_pilot_point,
 )
 
 
@@ -39,4 +44,19 @@ class OversightHandlers:
         today = self.today()
         return await self.records.execute(
             cmd.record_id, lambda s: decide_key_supervision(s, cmd, office, today), meta
+        )
+
+    async def lift(self, cmd: LiftCountyKeySupervision, office: str, meta: Meta) -> CountyOversight:
+        today = self.today()
+        return await self.records.execute(
+            cmd.record_id, lambda s: decide_lift(s, cmd, office, today), meta
+        )
+
+    async def pilot_point(
+        self, cmd: DesignatePilotPoint, office: str, meta: Meta
+    ) -> CountyOversight:
+        today = self.today()
+        point_id = pilot_point_id_for(cmd.county, cmd.kind.value, cmd.place)
+        return await self.records.execute(
+            point_id, lambda s: decide_pilot_point(s, cmd, point_id, office, today), meta
         )

@@ -34,14 +34,19 @@ from xuncha_shared.contracts.intake.ids import (
     INTAKE_ID_NAMESPACE,
     group_id_for,
     normalize_unit_name,
+    pilot_point_id_for,
     round_id_for,
     term_plan_id_for,
     unit_id_for,
 )
 from xuncha_shared.contracts.intake.oversight import (
     CheckFinding,
+    CountyKeySupervisionLifted,
     CountyKeySupervisionOrdered,
     CountyWorkChecked,
+    PilotPlaceLevel,
+    PilotPointDesignated,
+    PilotPointKind,
 )
 from xuncha_shared.contracts.intake.petitions import (
     AcceptanceNoticeOverdue,
@@ -141,6 +146,8 @@ MODELS: tuple[type[EventPayload], ...] = (
     *RECORD_EVENTS.values(),
     CountyWorkChecked,
     CountyKeySupervisionOrdered,
+    CountyKeySupervisionLifted,
+    PilotPointDesignated,
 )
 UPCASTERS = {
     ("intake.PetitionReceived", 1): upcast_petition_received_v1,
@@ -161,6 +168,7 @@ __all__ = [
     "ClueDisposalLearned",
     "Count",
     "CounterpartReportProvided",
+    "CountyKeySupervisionLifted",
     "CountyKeySupervisionOrdered",
     "CountyWorkChecked",
     "DeadlineRecomputed",
@@ -190,6 +198,9 @@ __all__ = [
     "PetitionReceivedV1",
     "PetitionReceivedV2",
     "PetitionReceivedV3",
+    "PilotPlaceLevel",
+    "PilotPointDesignated",
+    "PilotPointKind",
     "ProgressReported",
     "ReadReason",
     "RecordClue",
@@ -223,6 +234,7 @@ __all__ = [
     "WalkInOverdue",
     "group_id_for",
     "normalize_unit_name",
+    "pilot_point_id_for",
     "round_id_for",
     "term_plan_id_for",
     "unit_id_for",
