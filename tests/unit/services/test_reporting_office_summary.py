@@ -23,11 +23,16 @@ from xuncha_shared.contracts.clues import (
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import (
     CheckFinding,
+    CountyKeySupervisionLifted,
     CountyKeySupervisionOrdered,
     CountyWorkChecked,
     Grade,
     InspectorEvaluated,
+    PilotPlaceLevel,
+    PilotPointDesignated,
+    PilotPointKind,
     TalentPoolMemberEnrolled,
+    pilot_point_id_for,
 )
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
@@ -391,7 +396,8 @@ def test_a_problem_without_a_type_is_counted_as_untyped() -> None:
 
 def test_the_citys_oversight_of_its_counties_inspection_work() -> None:
     """R29: the city's checks of its counties' work in the year, the problems found by aspect,
-    and the counties under 重点督办; said in the sentence; a county's own summary has none."""
+    the counties under 重点督办 and those lifted, the pilot points; said in the sentence; a
+    county's own summary has none."""
     docs = Docs()
     finding = {"aspect": "组织建设", "description": "人员到位率低"}
     for county, findings, day in (
@@ -411,14 +417,50 @@ def test_the_citys_oversight_of_its_counties_inspection_work() -> None:
             ),
             CITY,
         )
-    for county in ("361021", "361024", "361021"):
+    supervisions = [uuid.uuid4() for _ in range(3)]
+    for supervision_id, county in zip(supervisions, ("361021", "361024", "361021"), strict=True):
         docs.apply(
             CountyKeySupervisionOrdered(
-                supervision_id=uuid.uuid4(),
+                supervision_id=supervision_id,
                 jurisdiction=CITY,
                 county=county,
                 ordered_on=date(2026, 6, 10),
                 reason="全覆盖进度慢",
+            ),
+            CITY,
+        )
+    # 361024's only supervision lifted (the next year: still this year's supervision), one of
+    # 361021's two: 361021 stays under key supervision
+    for supervision_id, county in ((supervisions[1], "361024"), (supervisions[0], "361021")):
+        docs.apply(
+            CountyKeySupervisionLifted(
+                supervision_id=supervision_id,
+                jurisdiction=CITY,
+                county=county,
+                lifted_on=date(2027, 1, 5),
+                reason="已赶上进度",
+            ),
+            CITY,
+        )
+    points = (
+        ("361021", PilotPointKind.NORMALISATION, None, None, 2026),
+        ("361022", PilotPointKind.NORMALISATION, None, None, 2026),
+        ("361022", PilotPointKind.RECTIFICATION, PilotPlaceLevel.TOWNSHIP, "××镇", 2026),
+        ("361022", PilotPointKind.RECTIFICATION, PilotPlaceLevel.VILLAGE_OR_COMMUNITY, "A村", 2026),
+        ("361023", PilotPointKind.RECTIFICATION, PilotPlaceLevel.VILLAGE_OR_COMMUNITY, "B村", 2026),
+        ("361023", PilotPointKind.NORMALISATION, None, None, 2025),  # last year: not counted
+    )
+    for county, kind, level, place, year in points:
+        docs.apply(
+            PilotPointDesignated(
+                point_id=pilot_point_id_for(county, kind.value, place),
+                jurisdiction=CITY,
+                county=county,
+                kind=kind,
+                level=level,
+                place=place,
+                liaison="市委巡察工作领导小组成员",
+                designated_on=date(year, 4, 1),
             ),
             CITY,
         )
@@ -429,9 +471,16 @@ def test_the_citys_oversight_of_its_counties_inspection_work() -> None:
         "findings": 3,
         "by_aspect": {"组织建设": 2, "巡察质量": 1},
         "key_supervision": ["361021", "361024"],
+        "key_supervision_lifted": ["361024"],
+        "pilot_points": {"counties": 2, "townships": 1, "villages": 2},
     }
     assert "督导检查2个县区巡察工作3次，梳理问题3项" in view["rendering_zh"]
-    assert "对2个县区巡察工作进行了重点督办" in view["rendering_zh"]
+    assert "对2个县区巡察工作进行了重点督办，已解除1个" in view["rendering_zh"]
+    assert (
+        "选取2个县区为县级巡察规范化推进联系点，1个乡镇、2个村（社区）为巡察整改联系点"
+        in view["rendering_zh"]
+    )
     county = office_summary(docs.docs, LINCHUAN, 2026)
     assert county["county_oversight"]["checks"] == 0
     assert "督导检查" not in county["rendering_zh"]
+    assert "联系点" not in county["rendering_zh"]

@@ -37,9 +37,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: TransferResultUrged``, R27): an item of the department's feed and the clue's urges in the
 #: funnel and the feed's result states, 22 = the city's checks of its counties' inspection work
 #: and its 重点督办 of counties (``intake.CountyWorkChecked``, ``CountyKeySupervisionOrdered``,
-#: R29) in the office summary. A projection of an older version is rebuilt from the
-#: history when the service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 22
+#: R29) in the office summary, 23 = a county's 重点督办 lifted and the city's pilot points
+#: (``intake.CountyKeySupervisionLifted``, ``PilotPointDesignated``, R29) there too. A
+#: projection of an older version is rebuilt from the history when the service starts
+#: (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 23
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -23,6 +23,8 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "intake.RoundPlanned": "部署巡察轮次",
     "intake.CountyWorkChecked": "督导检查县区巡察工作",
     "intake.CountyKeySupervisionOrdered": "县区巡察工作重点督办",
+    "intake.CountyKeySupervisionLifted": "解除县区巡察工作重点督办",
+    "intake.PilotPointDesignated": "确定巡察联系点",
     "intake.RoundUnitsAssigned": "确定被巡察单位",
     "intake.RoundAuthorised": "授权巡察",
     "intake.RoundClosed": "结束巡察轮次",

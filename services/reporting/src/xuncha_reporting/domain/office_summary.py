@@ -20,8 +20,9 @@ view from them when read:
   intake does not plan (``round_name``: a review of the office itself, 省委巡视) are the office's
   own rectification, counted apart (``feedback.received``);
 * immediate consultations (即时会商) held;
-* a city's oversight of its counties' inspection work (R29): its checks (督导检查) of the year,
-  the counties checked and the problems found by aspect, and the counties put under 重点督办;
+* a city's oversight of its counties' inspection work (R29, ``summary_oversight``): its checks
+  (督导检查) of the year with the problems found by aspect, the counties put under 重点督办 (and
+  lifted), its pilot points (联系点);
 
 and ``rendering_zh``, the sentence an office writes in its annual summary.
 
@@ -45,11 +46,7 @@ from xuncha_shared.contracts.clues import (
     ProblemRecorded,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
-from xuncha_shared.contracts.intake import (
-    CountyKeySupervisionOrdered,
-    CountyWorkChecked,
-    InspectorEvaluated,
-)
+from xuncha_shared.contracts.intake import InspectorEvaluated
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
@@ -57,6 +54,17 @@ from xuncha_shared.envelope import EventPayload
 from xuncha_reporting.domain.feed_display import GRADE_SUMMARY_PREFIX
 from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
 from xuncha_reporting.domain.projected import ProjectedEnvelope
+from xuncha_reporting.domain.summary_oversight import (
+    CHECK,
+    KEY,
+    LIFT,
+    OVERSIGHT_EVENT_TYPES,
+    OVERSIGHT_KINDS,
+    POINT,
+    oversight_docs,
+    oversight_section,
+    oversight_sentences,
+)
 
 _CST = timezone(timedelta(hours=8))
 
@@ -78,9 +86,8 @@ SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
         ConsultationHeld.event_type,
         ClueTransferred.event_type,
         IssueFedBack.event_type,
-        CountyWorkChecked.event_type,
-        CountyKeySupervisionOrdered.event_type,
     }
+    | OVERSIGHT_EVENT_TYPES
     | DISPOSITION_EVENT_TYPES
     | SUPERVISION_EVENT_TYPES
 )
@@ -99,8 +106,7 @@ SUMMARY_KINDS: tuple[str, ...] = (
     "os_disposition",
     "os_supervision",
     "os_issue",
-    "os_county_check",
-    "os_county_key",
+    *OVERSIGHT_KINDS,
 )
 
 MEETINGS: tuple[str, ...] = ("standing_committee", "secretary_meeting", "leading_group")
@@ -189,13 +195,8 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
             if payload.problem_id is not None:  # picked from 问题与报告
                 body["problem_id"] = str(payload.problem_id)
             return [doc("os_issue", payload.issue_id, body, payload.jurisdiction)]
-        case CountyWorkChecked():  # R29: the city's check of a county's inspection work
-            aspects = [f.aspect for f in payload.findings]
-            body = {"county": payload.county, "on": payload.checked_on.isoformat()}
-            return [doc("os_county_check", payload.check_id, body | {"aspects": aspects})]
-        case CountyKeySupervisionOrdered():
-            body = {"county": payload.county, "on": payload.ordered_on.isoformat()}
-            return [doc("os_county_key", payload.supervision_id, body)]
+    if payload.event_type in OVERSIGHT_EVENT_TYPES:  # R29
+        return oversight_docs(payload, doc)
     if payload.event_type in DISPOSITION_EVENT_TYPES:
         clue_id, disposition = (
             getattr(payload, "clue_id", None),
@@ -404,15 +405,10 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
             },
         },
     }
-    checks = _own(docs, "os_county_check", jurisdiction, year, "on").values()
-    keys = _own(docs, "os_county_key", jurisdiction, year, "on").values()
-    view["county_oversight"] = {
-        "checks": len(checks),
-        "counties_checked": len({c["county"] for c in checks}),
-        "findings": sum(len(c["aspects"]) for c in checks),
-        "by_aspect": dict(Counter(a for c in checks for a in c["aspects"]).most_common()),
-        "key_supervision": sorted({k["county"] for k in keys}),
-    }
+    checks, keys, points = (
+        _own(docs, kind, jurisdiction, year, "on") for kind in (CHECK, KEY, POINT)
+    )
+    view["county_oversight"] = oversight_section(checks, keys, docs.get(LIFT, {}), points)
     view["rendering_zh"] = render_zh(view)
     return view
 
@@ -466,14 +462,7 @@ def render_zh(view: dict[str, Any]) -> str:
     if feedback["received"]["problems"]:
         reviews = "、".join(feedback["received"]["reviews"])
         parts.append(f"{office}自身整改问题{feedback['received']['problems']}个（{reviews}）")
-    oversight = view["county_oversight"]
-    if oversight["checks"]:
-        parts.append(
-            f"督导检查{oversight['counties_checked']}个县区巡察工作{oversight['checks']}次，"
-            f"梳理问题{oversight['findings']}项"
-        )
-    if oversight["key_supervision"]:
-        parts.append(f"对{len(oversight['key_supervision'])}个县区巡察工作进行了重点督办")
+    parts.extend(oversight_sentences(view["county_oversight"]))
     pointed = view["pointed"]
     parts.append(
         f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"
