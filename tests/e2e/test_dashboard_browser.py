@@ -245,8 +245,9 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert office["pointed"]["problems"] == 42
     assert "11次向市委常委会汇报巡察工作" in office["rendering_zh"]
     # R29 (cli/demo/county_oversight.py): March 2026's checks of the 11 counties, 19 problems
-    # in five aspects, June's 4 counties under 重点督办 (000:L39)
-    assert summary.county_oversight == 11 + 4
+    # in five aspects, June's 4 counties under 重点督办, April's pilot points: 3 counties, 10
+    # townships and 100 villages (000:L39)
+    assert summary.county_oversight == 113 + 11 + 4
     oversight: dict[str, Any] = {}
     async with httpx.AsyncClient() as http:
         for _ in range(120):
@@ -256,11 +257,17 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
                 headers={"Authorization": f"Bearer {tokens['city_admin']}"},
             )
             oversight = resp.json()["county_oversight"]
-            if oversight["checks"] == 11 and len(oversight["key_supervision"]) == 4:
+            if (
+                oversight["checks"] == 11
+                and len(oversight["key_supervision"]) == 4
+                and oversight["pilot_points"]["villages"] == 100
+            ):
                 break
             await asyncio.sleep(0.5)
     assert (oversight["counties_checked"], oversight["findings"]) == (11, 19)
     assert len(oversight["by_aspect"]) == 5
+    assert oversight["pilot_points"] == {"counties": 3, "townships": 10, "villages": 100}
+    assert oversight["key_supervision_lifted"] == []
     await _revisits_arrive(running, tokens, summary.revisits)
     await _paper_transfers_run_overdue(running, tokens, summary.paper_transfers)
     await _offices_are_not_inspected(running, tokens)

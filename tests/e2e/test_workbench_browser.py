@@ -293,8 +293,9 @@ async def test_the_city_checks_a_countys_inspection_work_and_the_county_reads_it
     wb: Workbench, browser: Any
 ) -> None:
     """R29 on 县区巡察督导: the city office records a check of 南城县's inspection work with a
-    problem found, and puts the county under 重点督办; 南城县 reads both, 临川区 neither; the
-    office summary counts them."""
+    problem found, puts the county under 重点督办 and lifts it, and makes a village of it a pilot
+    point (联系点) in a leader's charge; 南城县 reads all of them, 临川区 none; the office
+    summary counts them."""
     s = await open_as(browser, wb, "city")
     page = s.page
     await page.click('[data-menu="county-oversight"]')
@@ -315,6 +316,36 @@ async def test_the_city_checks_a_countys_inspection_work_and_the_county_reads_it
     await page.click("#ks-submit")
     await page.locator("#oversight-table tbody tr", has_text=reason).wait_for()
     assert "南城县" in await page.inner_text("#ov-totals")
+    # 解除重点督办: the form refuses a day before the order, then the supervision is lifted
+    key_row = page.locator("#oversight-table tbody tr", has_text=reason)
+    await key_row.locator(".lift-button").click()
+    await page.fill("#lift-reason", "进度已赶上")
+    await page.fill("#lift-date", "2000-01-01")
+    await page.press("#lift-date", "Enter")  # the typed day taken, the picker closed
+    await page.click("#lift-submit")
+    await page.locator("#lift-form .el-form-item__error", has_text="不能早于督办日期").wait_for()
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    await page.fill("#lift-date", today)
+    await page.press("#lift-date", "Enter")
+    await page.click("#lift-submit")
+    await key_row.locator(".el-tag", has_text="已解除").wait_for()
+    assert "进度已赶上" in await key_row.inner_text()
+    assert await key_row.locator(".lift-button").count() == 0
+    # 联系点: a village of 南城县 in a leader's charge; the same village twice is refused
+    village = f"××镇××村{uuid.uuid4().hex[:6]}"
+    await page.get_by_role("tab", name="确定联系点").click()
+    await page.get_by_text("巡察整改联系点（乡镇、村）").click()
+    await choose(page, "pp-county", "南城县")
+    await page.fill("#pp-place", village)
+    await page.fill("#pp-liaison", "市委常委、组织部部长 张某")
+    await page.click("#pp-submit")
+    point_row = page.locator("#points-table tbody tr", has_text=village)
+    await point_row.wait_for()
+    assert "巡察整改联系点" in await point_row.inner_text()
+    assert "组织部部长 张某" in await point_row.inner_text()
+    await page.fill("#pp-place", village)
+    await page.click("#pp-submit")
+    await page.locator(".el-alert", has_text="该联系点已于").wait_for()
     await shot(page, "county-oversight")
     # a check with a problem half written is refused by the form, naming what is missing
     await page.get_by_role("tab", name="记录督导检查").click()
@@ -336,18 +367,25 @@ async def test_the_city_checks_a_countys_inspection_work_and_the_county_reads_it
     n = await open_as(browser, wb, "nancheng")
     await n.page.click('[data-menu="county-oversight"]')
     await n.page.locator("#oversight-table tbody tr", has_text=description).wait_for()
+    await n.page.locator("#points-table tbody tr", has_text=village).wait_for()
     assert await n.page.locator("#check-form").count() == 0  # a county records none
+    assert await n.page.locator(".lift-button").count() == 0
     lc = await open_as(browser, wb, "linchuan")
     await lc.page.click('[data-menu="county-oversight"]')
     await lc.page.locator("#ov-totals").wait_for()
     assert description not in await lc.page.inner_text("#oversight-table")
+    assert village not in await lc.page.inner_text("#points-table")
     assert n.errors == [] and lc.errors == []
 
     async def summarised() -> bool:
         year = datetime.now(timezone(timedelta(hours=8))).year
         doc = await wb.get("/api/v1/views/office-summary", "city", jurisdiction="361000", year=year)
         oversight = doc["county_oversight"]
-        return oversight["checks"] >= 1 and "361021" in oversight["key_supervision"]
+        return (
+            oversight["checks"] >= 1
+            and "361021" in oversight["key_supervision_lifted"]
+            and oversight["pilot_points"]["villages"] >= 1
+        )
 
     await until(summarised, "the office summary counting the check")
 

@@ -1,9 +1,12 @@
-"""Demo data for R29, shaped after 000:L39: in March the city office's four check groups checked
-every county's inspection work and sorted out 19 common problems in five aspects; in June it put
-the inspection work of 4 counties with slow coverage and weak village inspection under key
-supervision (重点督办). The problems' wording is synthetic (每条以“演示”结尾); the days are fixed
-(in the past of any load from 2026 on). Everything goes through intake's public API, with the
-city office's token."""
+"""Demo data for R29, shaped after 000:L39: 3 counties made pilot points for bringing county
+inspection work up to standard (县级巡察规范化推进联系点) and 10 townships and 100 villages pilot
+points for rectification (巡察整改联系点), each in the charge of a member of the city's inspection
+work leading group (包联); in March the city office's four check groups checked every county's
+inspection work and sorted out 19 common problems in five aspects; in June it put the inspection
+work of 4 counties with slow coverage and weak village inspection under key supervision (重点督办;
+the seed lifts none). The problems' wording, the places and the leaders are synthetic (演示, ××);
+the days are fixed (in the past of any load from 2026 on). Everything goes through intake's
+public API, with the city office's token."""
 
 from __future__ import annotations
 
@@ -51,6 +54,20 @@ FINDINGS: dict[str, tuple[str, ...]] = {
 KEY_COUNTIES = ("361022", "361025", "361028", "361030")
 KEY_REASON = "巡察全覆盖进度慢、村级巡察推动不力，纳入重点督办（演示）"
 
+#: the pilot points' day, the counties made 规范化推进 points, and the leading group members in
+#: charge (包联), by post
+DESIGNATED_ON = "2026-04-08"
+NORMALISATION_COUNTIES = ("361021", "361023", "361027")
+LIAISONS = (
+    "市委副书记、市委巡察工作领导小组组长 ×××（演示）",
+    "市委常委、市纪委书记、市监委主任 ×××（演示）",
+    "市委常委、组织部部长 ×××（演示）",
+    "市委秘书长 ×××（演示）",
+    "市委巡察办主任 ×××（演示）",
+)
+#: 10 townships (one in each county but the last), 10 villages (communities) in each
+TOWNSHIPS, VILLAGES_EACH = 10, 10
+
 Call = Callable[..., Awaitable[Any]]
 
 
@@ -72,12 +89,34 @@ def checks() -> list[dict[str, Any]]:
     return out
 
 
+def pilot_points() -> list[dict[str, Any]]:
+    """3 counties' pilot points, then 10 townships' and their 100 villages' (000:L39)."""
+    common = {"designated_on": DESIGNATED_ON}
+    out = [
+        {"county": county, "kind": "normalisation", "liaison": LIAISONS[i], **common}
+        for i, county in enumerate(NORMALISATION_COUNTIES)
+    ]
+    for t, county in enumerate(c.code for c in jurisdictions.COUNTIES[:TOWNSHIPS]):
+        township = f"××镇{t + 1:02d}（演示）"
+        rectification = {"county": county, "kind": "rectification", **common}
+        liaison = LIAISONS[t % len(LIAISONS)]
+        out.append({**rectification, "level": "township", "place": township, "liaison": liaison})
+        for v in range(VILLAGES_EACH):
+            village = f"××镇{t + 1:02d}××村{v + 1:02d}（演示）"
+            level = "village_or_community"
+            out.append({**rectification, "level": level, "place": village, "liaison": liaison})
+    return out
+
+
 async def load_county_oversight(call: Call, intake_url: str, tokens: dict[str, str]) -> int:
-    """Record the checks and the key supervisions with the city office's token; returns how
-    many records were made (none without a city token)."""
+    """Record the pilot points, the checks and the key supervisions with the city office's
+    token; returns how many records were made (none without a city token)."""
     if "city_admin" not in tokens:
         return 0
     made = 0
+    for body in pilot_points():
+        await call("POST", f"{intake_url}/api/v1/county-pilot-points", "city_admin", body)
+        made += 1
     for body in checks():
         await call("POST", f"{intake_url}/api/v1/county-checks", "city_admin", body)
         made += 1
