@@ -686,9 +686,10 @@ async def test_a_county_never_sees_another_countys_data(wb: Workbench, browser: 
     await page.goto(f"{wb.url}/clues/{lc_clue}")
     await page.locator(".problem").wait_for()
     assert "临川区审计局" not in await page.content()
-    # the pages the county may not open send it home
+    # the pages the county may not open send it home, saying so
     await page.goto(f"{wb.url}/feeds")
     await page.wait_for_url(f"{wb.url}/overview")
+    await page.locator(".el-message", has_text="无权打开“成果共享”").wait_for()
     await page.wait_for_load_state("networkidle")
     await shot(page, "county-nancheng")
 

@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
+import { ElMessage } from "element-plus";
 import { homeFor, mayOpen } from "./auth/menu";
 import { restore } from "./auth/session";
 
@@ -56,6 +57,9 @@ router.beforeEach(async (to) => {
   if (to.name === "none" && homeFor(me.role) !== "/none") return homeFor(me.role);
   const name = (to.meta.menu as string | undefined) ?? (to.name as string | undefined);
   if (name && !to.meta.always && !mayOpen(me.role, name)) {
+    // a page of another role (an address typed or kept): said, not silently swapped for home
+    const title = (to.meta.title as string | undefined) ?? "该页面";
+    ElMessage.warning(`当前账号无权打开“${title}”，已转到本账号的首页`);
     return homeFor(me.role);
   }
   return true;
