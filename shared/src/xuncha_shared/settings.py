@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     log_file: str | None = None
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     log_backups: int = Field(default=5, ge=1)
+    #: 两公开 (R5): the grounds for withholding a part of a publication, id -> 中文 (JSON in
+    #: ``XUNCHA_PUBLICATION_EXEMPTIONS``); none: rectification's default list
+    publication_exemptions: dict[str, str] | None = None
 
     @model_validator(mode="after")
     def _local_secrets(self) -> Self:

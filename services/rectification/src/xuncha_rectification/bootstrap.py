@@ -11,6 +11,7 @@ from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
 from xuncha_rectification.adapters import deadlines
+from xuncha_rectification.adapters import publications as publication_tables
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
 from xuncha_rectification.adapters.recurrence import (
     COMMON_LIST_DDL,
@@ -27,16 +28,19 @@ from xuncha_rectification.adapters.tables import (
 )
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
+from xuncha_rectification.domain.publication import DEFAULT_EXEMPTIONS, PUBLICATION
 from xuncha_rectification.domain.revisits import COMMON_LIST, REVISIT
 from xuncha_rectification.entrypoints.api import build_router
 from xuncha_rectification.entrypoints.evidence_api import build_evidence_router
 from xuncha_rectification.entrypoints.plans_api import build_plans_router
+from xuncha_rectification.entrypoints.publications_api import build_publications_router
 from xuncha_rectification.entrypoints.revisits_api import build_revisits_router
 from xuncha_rectification.handlers import (
     CLUES_CONSUMER,
     HEARINGS_CONSUMER,
     ROUND_UNITS_CONSUMER,
     ROUNDS_CONSUMER,
+    PublicationHandlers,
     RectificationHandlers,
     RevisitHandlers,
     keep_clues,
@@ -77,6 +81,17 @@ def revisit_handlers(ctx: ServiceContext, rect: RectificationHandlers) -> Revisi
     )
 
 
+def publication_handlers(ctx: ServiceContext, rect: RectificationHandlers) -> PublicationHandlers:
+    table = publication_tables.SqlPublications(ctx.pool)
+    return PublicationHandlers(
+        publications=ctx.aggregates(PUBLICATION, table),
+        table=table,
+        tables=rect.tables,
+        exemptions=ctx.settings.publication_exemptions or DEFAULT_EXEMPTIONS,
+        now=lambda: ctx.now(),
+    )
+
+
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     guard(app, ctx.authenticator)
     deps = AuthDependencies(ctx.authenticator)
@@ -89,6 +104,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
             revisit_handlers(ctx, rect), rect.read_model, deps, SqlCommonListReadModel(ctx.pool)
         )
     )
+    app.include_router(build_publications_router(publication_handlers(ctx, rect), deps))
     app.include_router(rules_router(deadlines.RULE_IDS))
 
 
@@ -106,7 +122,15 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
 SPEC = ServiceSpec(
     name="rectification",
     title="xuncha rectification: 反馈问题与整改",
-    schema=(*SCHEMA, TABLES_DDL, ROUNDS_DDL, ISSUE_TOPIC_DDL, COMMON_LIST_DDL, clocks.SCHEMA),
+    schema=(
+        *SCHEMA,
+        TABLES_DDL,
+        ROUNDS_DDL,
+        ISSUE_TOPIC_DDL,
+        COMMON_LIST_DDL,
+        *publication_tables.SCHEMA,
+        clocks.SCHEMA,
+    ),
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,

@@ -11,7 +11,8 @@ the service's clock (``now``; tests move it).
 
 Plans (``domain/plans.py``) run their own command loop; approving one records ``PlanApproved``
 and each issue's ``IssuePlanned`` in one unit of work. Supervisions and red-line warnings are
-one-event streams of type ``oversight``.
+one-event streams of type ``oversight``. A publication (两公开, R5) is a one-event stream of type
+``publication``, its id derived from what it makes known to whom (``PublicationHandlers``).
 
 Four consumers: ``rectification.hearings`` keeps the hearings of
 ``clues.inspection-report.v1`` (R16) in ``heard_report``, in the inbox's transaction;
@@ -23,7 +24,7 @@ keeps the rounds' units and modes in ``round_unit`` (a 回头看 held by a round
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -33,9 +34,12 @@ from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
 from xuncha_shared.contracts.intake import RoundClosed, RoundPlanned, RoundUnitsAssigned
+from xuncha_shared.contracts.rectification import PublicationStage, publication_id_for
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.errors import NotFoundError
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
+from xuncha_rectification.adapters.publications import SqlPublications
 from xuncha_rectification.adapters.read_model import IssueReadModel
 from xuncha_rectification.adapters.rounds import (
     record_round,
@@ -45,6 +49,7 @@ from xuncha_rectification.adapters.rounds import (
 from xuncha_rectification.adapters.tables import RectificationTables, record_clue, record_hearing
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
+from xuncha_rectification.domain import publication as publication_model
 from xuncha_rectification.domain import revisits as revisit_model
 from xuncha_rectification.domain.commands import (
     CloseOut,
@@ -330,4 +335,57 @@ class RevisitHandlers:
         await self.get_list(list_id)
         return await self.lists.execute(
             list_id, lambda s: revisit_model.decide_self_check(s, cmd), meta
+        )
+
+
+@dataclass
+class PublicationHandlers:
+    """两公开 (R5): a stage of a unit's inspection made known, and the draft it starts from."""
+
+    publications: Aggregates[publication_model.Publication]
+    table: SqlPublications
+    tables: RectificationTables
+    #: the deployment's grounds for withholding (id -> 中文)
+    exemptions: Mapping[str, str]
+    now: Callable[[], datetime]
+
+    async def subject(
+        self, round_id: UUID, unit_id: UUID, may_see: Callable[[str], bool]
+    ) -> publication_model.Subject | None:
+        """The unit in the round, or None for one the caller may not see (no oracle)."""
+        subject = await self.table.subject(round_id, unit_id)
+        return subject if subject is not None and may_see(subject.jurisdiction) else None
+
+    async def publish(
+        self, cmd: publication_model.PublishResults, may_see: Callable[[str], bool], meta: Meta
+    ) -> publication_model.Publication:
+        subject = await self.subject(cmd.round_id, cmd.unit_id, may_see)
+        today = local_date(self.now())
+        stream = publication_id_for(cmd.round_id, cmd.unit_id, cmd.stage, cmd.scope)
+        return await self.publications.execute(
+            stream,
+            lambda s: publication_model.decide_publish(s, cmd, subject, self.exemptions, today),
+            meta,
+        )
+
+    async def draft(
+        self,
+        round_id: UUID,
+        unit_id: UUID,
+        stage: PublicationStage,
+        unit: str | None,
+        may_see: Callable[[str], bool],
+    ) -> tuple[str, str]:
+        subject = await self.subject(round_id, unit_id, may_see)
+        if subject is None or not (subject.assigned or subject.issues):
+            raise NotFoundError(f"该轮次没有巡察该单位 / unit {unit_id} is not one of the round's")
+        figures = await self.table.figures(round_id, unit_id)
+        name = await self.tables.round_name(round_id) or ""
+        return publication_model.draft(
+            stage,
+            name,
+            subject.unit or unit or "____",
+            subject.jurisdiction,
+            figures.issues,
+            figures.done,
         )

@@ -83,6 +83,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.SupervisionOverdue": "督办逾期",
     "rectification.SupervisionOrdered": "整改督办",
     "rectification.RedLineWarningIssued": "红线预警",
+    "rectification.ResultsPublished": "巡察情况公开（两公开）",
     "rectification.IssueReopened": "回头看重新整改",
     "rectification.RecurrenceDetected": "发现改了再犯",
     "rectification.RevisitScheduled": "安排回头看",
@@ -289,6 +290,9 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "targeted": "点穴式巡察",
         "return_visit": "回访式巡察",
         "cross_regional": "异地交流巡察",
+        # pilot points' kinds (联系点, R29)
+        "normalisation": "县级巡察规范化推进联系点",
+        "rectification": "巡察整改联系点",
     },
     "department": {d.value: label for d, label in DEPARTMENT_LABELS_ZH.items()},
     "colour": {"yellow": "黄色预警", "red": "红色预警"},
@@ -323,6 +327,11 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "leading_group": "巡察工作领导小组会",
     },
     "notice_channel": {"letter": "书面", "phone": "电话", "in_person": "当面"},
+    # 两公开 (R5): what was made known, to whom
+    "stage": {"stationing": "巡察进驻", "feedback": "巡察反馈", "rectification": "整改进展"},
+    "scope": {"party_internal": "党内通报", "public": "向社会公开"},
+    # a pilot point's (联系点) place
+    "level": {"township": "乡镇", "village_or_community": "村（社区）"},
     "method": {"quick_check": "速查", "verification": "核查"},
     "via": {"direct": "直接签收", "feed": "成果共享签收"},
     "disposition": {

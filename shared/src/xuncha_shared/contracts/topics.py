@@ -104,6 +104,13 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
         1,
         "Common-problem lists of a term (未巡先改) and the units' self-checks",
     ),
+    "publication": TopicSpec(
+        "rectification",
+        "publication",
+        1,
+        "Results made known (两公开, R5): stationing, feedback and rectification, inside the "
+        "party or to the public",
+    ),
     "share": TopicSpec(
         "reporting", "share", 1, "Results shared with departments and their acknowledgements"
     ),

@@ -4,11 +4,12 @@ In this order, each answered with a problem (``application/problem+json``) befor
 body is read:
 
 1. the URL: a NUL character in the path or the query string (raw or ``%00``) is a 422;
-2. authentication (routes under ``/api/`` except the public receipt look-up): 401 without a
+2. authentication (routes under ``/api/`` except ``PUBLIC_PREFIXES``): 401 without a
    valid bearer token; the principal is kept on ``request.state.principal``, so the route's
    dependency does not authenticate again;
 3. the rate limit (`limits`, sliding window counter): per principal (``XUNCHA_RATE_LIMIT``),
-   per client address for the receipt look-up (``XUNCHA_RECEIPT_RATE_LIMIT``): 429 with
+   per client address for the receipt look-up and the public publications
+   (``XUNCHA_RECEIPT_RATE_LIMIT``): 429 with
    ``Retry-After``;
 4. concurrent event streams (``/api/v1/events/stream``) per principal: 429 beyond
    ``XUNCHA_MAX_STREAMS_PER_TOKEN``;
@@ -46,10 +47,13 @@ from xuncha_shared.http.problems import (
 
 __all__ = ["PUBLIC_PREFIXES", "STREAM_PATH", "GateMiddleware", "guard"]
 
-#: routes under ``/api/`` that need no token: the public receipt look-up, and the deadline
-#: rules a service runs (statutory periods and warning thresholds, nothing of any case)
-PUBLIC_PREFIXES = ("/api/v1/receipts/", "/api/v1/rules")
+#: routes under ``/api/`` that need no token: the public receipt look-up, the deadline rules a
+#: service runs (statutory periods and warning thresholds, nothing of any case), and what the
+#: offices published to the public (两公开, R5)
+PUBLIC_PREFIXES = ("/api/v1/receipts/", "/api/v1/rules", "/api/v1/public/")
 RECEIPT_PREFIX = "/api/v1/receipts/"
+#: the anonymous routes limited per client address (``XUNCHA_RECEIPT_RATE_LIMIT``)
+PER_CLIENT_PREFIXES = (RECEIPT_PREFIX, "/api/v1/public/")
 STREAM_PATH = "/api/v1/events/stream"
 UPLOAD_MARK = "/evidence"
 TYPE_TOO_LARGE = problem_type("payload-too-large")
@@ -151,7 +155,7 @@ class GateMiddleware:
     async def _rate_limit(self, scope: Scope, principal: Principal | None) -> None:
         if principal is not None:
             key, item = f"principal:{principal.id}", self.principal_limit
-        elif scope["path"].startswith(RECEIPT_PREFIX):
+        elif scope["path"].startswith(PER_CLIENT_PREFIXES):
             client = scope.get("client")
             key, item = f"receipt:{client[0] if client else '-'}", self.receipt_limit
         else:

@@ -2,7 +2,8 @@
 
 One module per concern: an issue's feedback, reports, verification and close-out (``issues``),
 the rectification plan (``plans``), the clocks and the office's supervision (``supervision``),
-revisits, recurrence and common problems (``revisits``). Every name is re-exported here, with the
+revisits, recurrence and common problems (``revisits``), the publication of results
+(``publication``, R5). Every name is re-exported here, with the
 registry's ``MODELS`` and ``UPCASTERS``.
 """
 
@@ -37,6 +38,12 @@ from xuncha_shared.contracts.rectification.plans import (
     PlanSubmitted,
     PlanTask,
     TaskType,
+)
+from xuncha_shared.contracts.rectification.publication import (
+    PublicationScope,
+    PublicationStage,
+    ResultsPublished,
+    publication_id_for,
 )
 from xuncha_shared.contracts.rectification.revisits import (
     CommonProblem,
@@ -97,6 +104,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     RevisitFindingsRecorded,
     CommonProblemListIssued,
     CommonProblemSelfChecked,
+    ResultsPublished,
 )
 UPCASTERS = {
     ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
@@ -132,6 +140,8 @@ __all__ = [
     "PlanSubmitted",
     "PlanTask",
     "ProgressReportOverdue",
+    "PublicationScope",
+    "PublicationStage",
     "RectType",
     "RectificationOverdue",
     "RectificationReported",
@@ -143,6 +153,7 @@ __all__ = [
     "RedLineFinding",
     "RedLineWarningIssued",
     "ReportKind",
+    "ResultsPublished",
     "RevisitFindingsRecorded",
     "RevisitScheduled",
     "RevisitScheduledV1",
@@ -152,6 +163,7 @@ __all__ = [
     "TaskOverdue",
     "TaskType",
     "VerificationOutcome",
+    "publication_id_for",
     "upcast_issue_fed_back_v1",
     "upcast_issue_fed_back_v2",
     "upcast_issue_fed_back_v3",

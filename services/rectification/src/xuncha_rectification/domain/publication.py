@@ -1,0 +1,253 @@
+"""两公开 (R5): the ``publication`` aggregate, one stream per stage of a unit's inspection in a
+round made known to one scope (``publication_id_for``: each once).
+
+An office makes known a unit's stationing (进驻) once the round assigned it, its feedback (反馈)
+once issues were fed back to it from that round, its rectification (整改) once it reported on
+them formally (R1's 整改情况报告); inside the party (党内通报) or to the public (向社会公开). What
+goes to the public passes a filter: no ID number and no receipt code, and every ground for
+withholding (``exemptions``) is one of the deployment's list (R5 keeps it configurable). Pure:
+no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from xuncha_shared.contracts.rectification import (
+    PublicationScope,
+    PublicationStage,
+    ResultsPublished,
+    publication_id_for,
+)
+from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.aggregates import AggregateKind
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.envelope import EventPayload
+
+#: the grounds for withholding a part of what is published, by id, when the deployment names
+#: none (``XUNCHA_PUBLICATION_EXEMPTIONS``): 公开为原则、不公开为例外 (R5)
+DEFAULT_EXEMPTIONS: dict[str, str] = {
+    "state_secret": "涉及国家秘密",
+    "work_secret": "涉及工作秘密",
+    "personal_privacy": "涉及个人隐私",
+    "trade_secret": "涉及商业秘密",
+    "case_pending": "涉及尚在办理的问题线索",
+}
+STAGE_ZH = {
+    PublicationStage.STATIONING: "巡察进驻",
+    PublicationStage.FEEDBACK: "巡察反馈",
+    PublicationStage.RECTIFICATION: "整改进展",
+}
+SCOPE_ZH = {PublicationScope.PARTY_INTERNAL: "党内通报", PublicationScope.PUBLIC: "向社会公开"}
+
+#: what never goes to the public: an ID number (17 digits and a check character), a receipt
+#: code (XC- and five groups of four)
+_ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_RECEIPT_CODE = re.compile(r"XC(?:-[0-9A-Z]{4}){5}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PublishResults:
+    round_id: UUID
+    unit_id: UUID
+    stage: PublicationStage
+    scope: PublicationScope
+    title: str
+    text: str
+    published_on: date
+    exemptions: tuple[str, ...] = ()
+    withheld_note: str | None = None
+    unit: str | None = None  # the unit's name, for one rectification knows no issue of
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What rectification knows of the unit in the round (read by the handler): the round's
+    jurisdiction and first day, whether it assigned the unit, the unit's name as its issues
+    give it, how many issues it was fed back from the round and how many it reported on."""
+
+    jurisdiction: str
+    round_starts_on: date
+    assigned: bool
+    unit: str | None
+    issues: int
+    formally_reported: int
+
+
+@dataclass
+class Publication:
+    publication_id: UUID | None = None
+    jurisdiction: str = ""
+    round_id: UUID | None = None
+    unit_id: UUID | None = None
+    unit: str = ""
+    stage: PublicationStage | None = None
+    scope: PublicationScope | None = None
+    title: str = ""
+    text: str = ""
+    published_on: date | None = None
+    exemptions: tuple[str, ...] = ()
+    withheld_note: str | None = None
+    recorded_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0
+
+
+def _ready(stage: PublicationStage, subject: Subject) -> None:
+    """A stage is made known once it happened."""
+    if stage is PublicationStage.FEEDBACK and not subject.issues:
+        raise RuleViolation(
+            "该轮次尚未向该单位反馈问题，不能公开反馈情况 / no issue was fed back to the unit "
+            "from this round"
+        )
+    if stage is PublicationStage.RECTIFICATION and not subject.formally_reported:
+        raise RuleViolation(
+            "该单位尚未报送整改情况报告（R1），不能公开整改进展 / the unit has not reported "
+            "formally on its rectification (R1)"
+        )
+
+
+def _filter(cmd: PublishResults, exemptions: Mapping[str, str]) -> None:
+    """R5's filter: grounds of the deployment's list only; nothing that names a person or a
+    petition goes to the public."""
+    unknown = [e for e in cmd.exemptions if e not in exemptions]
+    if unknown:
+        raise InvalidCommand(
+            f"不予公开的理由不在本系统的清单中：{'、'.join(unknown)} / exemptions not in the "
+            f"deployment's list: {', '.join(unknown)}"
+        )
+    if cmd.scope is not PublicationScope.PUBLIC:
+        return
+    published = f"{cmd.title}\n{cmd.text}"
+    if _ID_NUMBER.search(published):
+        raise InvalidCommand(
+            "向社会公开的内容不得含有身份证号码 / a publication to the public contains an ID number"
+        )
+    if _RECEIPT_CODE.search(published):
+        raise InvalidCommand(
+            "向社会公开的内容不得含有举报回执码 / a publication to the public contains a "
+            "receipt code"
+        )
+
+
+def decide_publish(
+    state: Publication,
+    cmd: PublishResults,
+    subject: Subject | None,
+    exemptions: Mapping[str, str],
+    today: date,
+) -> list[EventPayload]:
+    """R5: the stage of the unit's inspection made known to the scope, once."""
+    if subject is None or not (subject.assigned or subject.issues):
+        raise NotFoundError(f"该轮次没有巡察该单位 / unit {cmd.unit_id} is not one of the round's")
+    _ready(cmd.stage, subject)
+    unit = subject.unit or cmd.unit
+    if not unit:
+        raise InvalidCommand("请写明被巡察单位名称 / name the unit (unit)")
+    _filter(cmd, exemptions)
+    if cmd.published_on > today:
+        raise InvalidCommand(
+            f"published_on {cmd.published_on.isoformat()} 晚于今天 / is after today"
+        )
+    if cmd.published_on < subject.round_starts_on:
+        raise InvalidCommand(
+            f"published_on {cmd.published_on.isoformat()} 早于轮次开始 "
+            f"({subject.round_starts_on.isoformat()}) / is before the round starts"
+        )
+    if state.exists:
+        assert state.published_on is not None
+        raise RuleViolation(
+            f"该单位的{STAGE_ZH[cmd.stage]}情况已于 {state.published_on.isoformat()} "
+            f"{SCOPE_ZH[cmd.scope]} / already published on {state.published_on.isoformat()}"
+        )
+    return [
+        ResultsPublished(
+            publication_id=publication_id_for(cmd.round_id, cmd.unit_id, cmd.stage, cmd.scope),
+            jurisdiction=subject.jurisdiction,
+            round_id=cmd.round_id,
+            unit_id=cmd.unit_id,
+            unit=unit,
+            stage=cmd.stage,
+            scope=cmd.scope,
+            title=cmd.title,
+            text=cmd.text,
+            published_on=cmd.published_on,
+            exemptions=list(cmd.exemptions),
+            withheld_note=cmd.withheld_note,
+        )
+    ]
+
+
+def committee_of(jurisdiction: str) -> str:
+    """市委 of the city, 区委 of a district (临川区), 县委 of a county."""
+    if jurisdictions.is_city(jurisdiction):
+        return "市委"
+    return "区委" if jurisdictions.name_of(jurisdiction).endswith("区") else "县委"
+
+
+def draft(
+    stage: PublicationStage, round_name: str, unit: str, jurisdiction: str, issues: int, done: int
+) -> tuple[str, str]:
+    """The title and text an office starts a publication from (it edits them before it
+    publishes): the usual wording of a 进驻公告, a 反馈情况通报 and a 整改进展情况通报, with the
+    unit's figures; a blank line where only the office knows what to write."""
+    committee = committee_of(jurisdiction)
+    if stage is PublicationStage.STATIONING:
+        return (
+            f"{round_name}进驻{unit}公告",
+            f"根据{committee}巡察工作统一部署，{committee}巡察组进驻{unit}开展{round_name}。巡察期间，"
+            f"巡察组受理反映{unit}领导班子及其成员、下一级党组织领导班子主要负责人和重要岗位"
+            "领导干部问题的来信来电来访，重点受理违反政治纪律、组织纪律、廉洁纪律、群众纪律、"
+            "工作纪律和生活纪律等方面的反映。\n值班电话：____；邮政信箱：____。",
+        )
+    if stage is PublicationStage.FEEDBACK:
+        return (
+            f"{round_name}向{unit}反馈情况",
+            f"{committee}巡察组向{unit}党组织反馈{round_name}情况，共反馈问题{issues}个。{unit}党组织"
+            "要切实履行整改主体责任，对反馈问题逐项制定整改措施，在两个月内报送整改情况报告。",
+        )
+    rate = f"{100 * done / issues:.1f}%" if issues else "—"
+    return (
+        f"{unit}关于{round_name}整改进展情况的通报",
+        f"按照{committee}巡察工作部署，{unit}对{round_name}反馈的{issues}个问题逐项整改，"
+        f"已完成整改{done}个，整改完成率{rate}；其余{issues - done}个问题正在持续推进整改。"
+        "欢迎社会各界监督，对整改落实情况的意见建议请反映至：____。",
+    )
+
+
+def evolve(state: Publication, event: EventPayload, at: datetime | None = None) -> Publication:
+    if isinstance(event, ResultsPublished):
+        state.publication_id = event.publication_id
+        state.jurisdiction = event.jurisdiction
+        state.round_id = event.round_id
+        state.unit_id = event.unit_id
+        state.unit = event.unit
+        state.stage = event.stage
+        state.scope = event.scope
+        state.title = event.title
+        state.text = event.text
+        state.published_on = event.published_on
+        state.exemptions = tuple(event.exemptions)
+        state.withheld_note = event.withheld_note
+        state.recorded_at = at
+    state.version += 1
+    return state
+
+
+def _jurisdiction(state: Publication, event: EventPayload) -> str:
+    return event.jurisdiction if isinstance(event, ResultsPublished) else state.jurisdiction
+
+
+PUBLICATION = AggregateKind(
+    stream_type="publication",
+    initial=Publication,
+    evolve=evolve,
+    jurisdiction_of=_jurisdiction,
+)
