@@ -46,6 +46,7 @@ from tests.support.workbench import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MENUS,
+    choose,
     menu_names,
     sign_in,
     workbench_nginx,
@@ -643,6 +644,54 @@ async def test_the_demo_term_has_the_seeds_figures(old: Old) -> None:
         group = await http.get(f"{running.urls['intake']}/api/v1/groups/{demo_group_id(7, 1)}")
         assert group.status_code == 200, group.text
         assert str(unit_id("市城管局")) in group.json()["unit_ids"]
+
+
+async def test_the_demo_publishes_and_anyone_reads_what_is_public(old: Old, browser: Any) -> None:
+    """两公开 (R5): the demo made its rounds' stationing, feedback and rectification public
+    (``cli/demo/publications.py``); anyone reads them on 公开信息 without signing in; the city
+    office tells a unit's stationing inside the party from 巡察公开, once."""
+    running = old.running
+    async with httpx.AsyncClient(timeout=30) as http:
+        resp = await http.get(f"{running.urls['rectification']}/api/v1/public/publications")
+        assert resp.status_code == 200, resp.text
+        public = resp.json()["items"]
+    assert {p["stage"] for p in public} == {"stationing", "feedback", "rectification"}
+    assert all("（演示）" in p["text"] for p in public if p["stage"] != "feedback")
+
+    page = await new_page(browser)
+    await page.goto(f"{old.workbench}/login")
+    await page.click("#public-link")
+    await page.wait_for_url(f"{old.workbench}/public")
+    await page.locator(".publication").first.wait_for()
+    assert await page.locator(".publication").count() == len(public)
+    await page.fill("#receipt-code", "XC-AAAA-BBBB-CCCC-DDDD-EEEE")
+    await page.click("#receipt-submit")
+    await page.locator(".el-alert", has_text="未找到").wait_for()
+    await page.screenshot(path=str(ARTIFACTS / "public.png"), full_page=False)
+
+    await sign_in(page, old.workbench, running.tokens["city"])
+    await page.wait_for_selector("#main-menu")
+    await page.click('[data-menu="publications"]')
+    await page.wait_for_selector("#pub-form")
+    unit_name = "市财政局"  # a unit of the city's round 5 (000:L40)
+    await choose(page, "pub-round", "抚州市第4届第5轮")
+    await choose(page, "pub-unit", unit_name)
+    await page.locator("#pub-form .el-radio", has_text="党内通报").click()
+    await page.click("#pub-draft")
+    for _ in range(100):  # the draft fills the title (no evaluated script: the CSP)
+        if "进驻" in await page.input_value("#pub-title"):
+            break
+        await asyncio.sleep(0.1)
+    assert "进驻" in await page.input_value("#pub-title")
+    await page.click("#pub-submit")
+    row = page.locator("#pub-table tr.pub-stationing-party_internal", has_text=unit_name)
+    await row.first.wait_for()
+    await page.screenshot(path=str(ARTIFACTS / "publications.png"), full_page=False)
+    # the same stage to the same scope again: refused, saying when it was published
+    await page.fill("#pub-title", "再次通报")
+    await page.fill("#pub-text", "再次通报的内容")
+    await page.click("#pub-submit")
+    await page.locator(".el-alert", has_text="已于").wait_for()
 
 
 async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(

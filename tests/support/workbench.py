@@ -94,7 +94,7 @@ async def sign_in(page: Any, base: str, token: str) -> None:
 _WATCH = ["overview", "deadlines", "clue-funnel", "office-summary"]
 _ORGANISE = ["planning", "rounds", "talent-pool", "county-oversight", "group-work"]
 _CLUES = ["petitions", "clues", "findings"]
-_RECTIFY = ["rectification", "supervision", "revisits"]
+_RECTIFY = ["rectification", "supervision", "revisits", "publications"]
 MENUS: dict[str, list[str]] = {
     "city_admin": [*_WATCH, *_ORGANISE, *_CLUES, *_RECTIFY, "feeds", "rules"],
     "county_admin": [*_WATCH, *_ORGANISE, *_CLUES, *_RECTIFY, "rules"],
@@ -108,9 +108,17 @@ MENUS: dict[str, list[str]] = {
         "audit",
         "rules",
     ],
-    "group_member": ["group-work", "petitions", "clues", "findings", "rectification", "rules"],
+    "group_member": [
+        "group-work",
+        "petitions",
+        "clues",
+        "findings",
+        "rectification",
+        "publications",
+        "rules",
+    ],
     "department": ["clues", "feeds", "rules"],
-    "inspected_unit": ["unit-work", "rules"],
+    "inspected_unit": ["unit-work", "publications", "rules"],
     "informant_custodian": ["notices"],
 }
 

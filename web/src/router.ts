@@ -6,6 +6,7 @@ import { restore } from "./auth/session";
 // every page is its own chunk: the first screen loads the shell and that page only
 const routes: RouteRecordRaw[] = [
   { path: "/login", name: "login", component: () => import("./views/LoginPage.vue"), meta: { public: true } },
+  { path: "/public", name: "public", component: () => import("./views/PublicPage.vue"), meta: { public: true, title: "公开信息" } },
   { path: "/oidc/callback", name: "oidc-callback", component: () => import("./views/OidcCallback.vue"), meta: { public: true } },
   {
     path: "/",
@@ -25,6 +26,7 @@ const routes: RouteRecordRaw[] = [
       { path: "rectification", name: "rectification", component: () => import("./views/RectificationPage.vue"), meta: { title: "反馈与整改" } },
       { path: "supervision", name: "supervision", component: () => import("./views/SupervisionPage.vue"), meta: { title: "整改督办与销号" } },
       { path: "revisits", name: "revisits", component: () => import("./views/RevisitsPage.vue"), meta: { title: "回头看与共性问题" } },
+      { path: "publications", name: "publications", component: () => import("./views/PublicationsPage.vue"), meta: { title: "巡察公开" } },
       { path: "unit-work", name: "unit-work", component: () => import("./views/UnitWorkPage.vue"), meta: { title: "本单位整改" } },
       { path: "deadlines", name: "deadlines", component: () => import("./views/DeadlinesPage.vue"), meta: { title: "期限预警" } },
       { path: "rules", name: "rules", component: () => import("./views/RulesPage.vue"), meta: { title: "期限规则" } },

@@ -8,7 +8,7 @@ describe("the menu shows only what a role may do", () => {
     const watch = ["overview", "deadlines", "clue-funnel", "office-summary"];
     const organise = ["planning", "rounds", "talent-pool", "county-oversight", "group-work"];
     const clues = ["petitions", "clues", "findings"];
-    const rectify = ["rectification", "supervision", "revisits"];
+    const rectify = ["rectification", "supervision", "revisits", "publications"];
     expect(names("city_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "feeds", "rules"]);
     expect(names("county_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "rules"]);
     expect(sectionsFor("county_admin").map((s) => s.title)).toEqual([
@@ -16,15 +16,16 @@ describe("the menu shows only what a role may do", () => {
     ]);
   });
   it("groups, departments, auditors, custodians", () => {
-    expect(names("group_member")).toEqual(["group-work", "petitions", "clues", "findings", "rectification", "rules"]);
+    expect(names("group_member")).toEqual(["group-work", "petitions", "clues", "findings", "rectification", "publications", "rules"]);
     expect(names("department")).toEqual(["clues", "feeds", "rules"]);
     expect(names("auditor")).toEqual([
       "overview", "deadlines", "clue-funnel", "office-summary", "planning", "rounds", "talent-pool",
-      "county-oversight", "clues", "findings", "rectification", "supervision", "revisits", "feeds", "audit", "rules",
+      "county-oversight", "clues", "findings", "rectification", "supervision", "revisits", "publications", "feeds", "audit", "rules",
     ]);
     expect(sectionsFor("department").map((s) => s.section)).toEqual(["clues", "share"]);
     expect(names("informant_custodian")).toEqual(["notices"]);
-    expect(names("inspected_unit")).toEqual(["unit-work", "rules"]);
+    expect(names("inspected_unit")).toEqual(["unit-work", "publications", "rules"]);
+    expect(homeFor("inspected_unit")).toBe("/unit-work");
     expect(names("nobody")).toEqual([]);
   });
   it("home pages and what may be opened", () => {
@@ -56,5 +57,7 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.superviseRectification("county_admin")).toBe(true);
     expect(CAN.readCadreLevels("auditor")).toBe(true);
     expect(CAN.readCadreLevels("department")).toBe(false);
+    expect(CAN.publish("county_admin")).toBe(true);
+    expect(CAN.publish("group_member")).toBe(false);
   });
 });

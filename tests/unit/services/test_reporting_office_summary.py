@@ -34,7 +34,13 @@ from xuncha_shared.contracts.intake import (
     TalentPoolMemberEnrolled,
     pilot_point_id_for,
 )
-from xuncha_shared.contracts.rectification import IssueFedBack
+from xuncha_shared.contracts.rectification import (
+    IssueFedBack,
+    PublicationScope,
+    PublicationStage,
+    ResultsPublished,
+    publication_id_for,
+)
 from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NewEvent, seal_events
 
@@ -484,3 +490,47 @@ def test_the_citys_oversight_of_its_counties_inspection_work() -> None:
     assert county["county_oversight"]["checks"] == 0
     assert "督导检查" not in county["rendering_zh"]
     assert "联系点" not in county["rendering_zh"]
+
+
+def test_the_units_whose_inspection_the_office_made_known() -> None:
+    """两公开 (R5): per scope and stage, the units of the year's publications; the public ones
+    said in the sentence; another year's or another office's not counted."""
+    docs = Docs()
+    units = [uuid.uuid4() for _ in range(3)]
+    published = (
+        (units[0], PublicationStage.STATIONING, PublicationScope.PUBLIC, CITY, 2026),
+        (units[1], PublicationStage.STATIONING, PublicationScope.PUBLIC, CITY, 2026),
+        (units[0], PublicationStage.FEEDBACK, PublicationScope.PUBLIC, CITY, 2026),
+        (units[0], PublicationStage.FEEDBACK, PublicationScope.PARTY_INTERNAL, CITY, 2026),
+        (units[2], PublicationStage.RECTIFICATION, PublicationScope.PUBLIC, CITY, 2025),
+        (units[2], PublicationStage.FEEDBACK, PublicationScope.PUBLIC, LINCHUAN, 2026),
+    )
+    round_id = uuid.uuid4()
+    for unit_id, stage, scope, jurisdiction, year in published:
+        docs.apply(
+            ResultsPublished(
+                publication_id=publication_id_for(round_id, unit_id, stage, scope),
+                jurisdiction=jurisdiction,
+                round_id=round_id,
+                unit_id=unit_id,
+                unit="某局",
+                stage=stage,
+                scope=scope,
+                title="标题",
+                text="内容",
+                published_on=date(year, 5, 1),
+            ),
+            jurisdiction,
+        )
+    view = office_summary(docs.docs, CITY, 2026)
+    assert view["publications"] == {
+        "published": 4,
+        "units": {
+            "party_internal": {"stationing": 0, "feedback": 1, "rectification": 0},
+            "public": {"stationing": 2, "feedback": 1, "rectification": 0},
+        },
+    }
+    assert "向社会公开2个单位的巡察进驻情况、1个单位的巡察反馈情况" in view["rendering_zh"]
+    county = office_summary(docs.docs, LINCHUAN, 2026)
+    assert county["publications"]["units"]["public"]["feedback"] == 1
+    assert "向社会公开" not in office_summary(docs.docs, CITY, 2024)["rendering_zh"]

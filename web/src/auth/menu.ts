@@ -60,6 +60,8 @@ export const MENU: readonly MenuItem[] = [
   { name: "supervision", path: "/supervision", title: "整改督办与销号", section: "rectify", roles: READERS },
   { name: "revisits", path: "/revisits", title: "回头看与共性问题", section: "rectify", roles: READERS },
   { name: "unit-work", path: "/unit-work", title: "本单位整改", section: "rectify", roles: ["inspected_unit"] },
+  // 两公开 (R5): the offices publish; groups, the auditor and a unit (its own) read
+  { name: "publications", path: "/publications", title: "巡察公开", section: "rectify", roles: [...READERS, "group_member", "inspected_unit"] },
   // 共享与审计 — department feeds (the department; the city office and the auditor read), the
   // audit (auditors only), the deadline rules (GET /api/v1/rules is public)
   { name: "feeds", path: "/feeds", title: "成果共享", section: "share", roles: ["department", "city_admin", "auditor"] },
@@ -109,6 +111,8 @@ export const CAN = {
   superviseRectification: (r: string) => ["city_admin", "county_admin"].includes(r),
   /** the city office checks its counties' inspection work and orders their 重点督办 (R29) */
   overseeCounties: (r: string) => r === "city_admin",
+  /** 两公开 (R5): the offices make stationing, feedback and rectification known */
+  publish: (r: string) => ["city_admin", "county_admin"].includes(r),
   // 干部层级 for the clue list (clues' GET /api/v1/clues/cadre-levels): not a receiving
   // department's, which reads it on each clue transferred to it
   readCadreLevels: (r: string) => ["city_admin", "county_admin", "group_member", "auditor"].includes(r),

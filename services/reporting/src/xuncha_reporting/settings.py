@@ -38,10 +38,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: funnel and the feed's result states, 22 = the city's checks of its counties' inspection work
 #: and its 重点督办 of counties (``intake.CountyWorkChecked``, ``CountyKeySupervisionOrdered``,
 #: R29) in the office summary, 23 = a county's 重点督办 lifted and the city's pilot points
-#: (``intake.CountyKeySupervisionLifted``, ``PilotPointDesignated``, R29) there too. A
-#: projection of an older version is rebuilt from the history when the service starts
-#: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 23
+#: (``intake.CountyKeySupervisionLifted``, ``PilotPointDesignated``, R29) there too, 24 = the
+#: units whose inspection the office made known (``rectification.ResultsPublished``, 两公开, R5)
+#: in the office summary. A projection of an older version is rebuilt from the history when the
+#: service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 24
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (
@@ -64,6 +65,7 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "consultation",
     "linkage_plan",
     "county_oversight",
+    "publication",
 )
 #: Stream type of reporting's own events (acknowledgements).
 SHARE_STREAM_TYPE = "share"

@@ -72,6 +72,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "consultation",
         "linkage_plan",
         "county_oversight",
+        "publication",
     ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})

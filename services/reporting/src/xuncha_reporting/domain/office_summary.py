@@ -23,6 +23,8 @@ view from them when read:
 * a city's oversight of its counties' inspection work (R29, ``summary_oversight``): its checks
   (督导检查) of the year with the problems found by aspect, the counties put under 重点督办 (and
   lifted), its pilot points (联系点);
+* the units whose stationing, feedback and rectification it made known (两公开, R5,
+  ``summary_publications``);
 
 and ``rendering_zh``, the sentence an office writes in its annual summary.
 
@@ -65,6 +67,13 @@ from xuncha_reporting.domain.summary_oversight import (
     oversight_section,
     oversight_sentences,
 )
+from xuncha_reporting.domain.summary_publications import (
+    PUBLICATION,
+    PUBLICATION_EVENT_TYPES,
+    publication_docs,
+    publication_section,
+    publication_sentences,
+)
 
 _CST = timezone(timedelta(hours=8))
 
@@ -88,6 +97,7 @@ SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
         IssueFedBack.event_type,
     }
     | OVERSIGHT_EVENT_TYPES
+    | PUBLICATION_EVENT_TYPES
     | DISPOSITION_EVENT_TYPES
     | SUPERVISION_EVENT_TYPES
 )
@@ -107,6 +117,7 @@ SUMMARY_KINDS: tuple[str, ...] = (
     "os_supervision",
     "os_issue",
     *OVERSIGHT_KINDS,
+    PUBLICATION,
 )
 
 MEETINGS: tuple[str, ...] = ("standing_committee", "secretary_meeting", "leading_group")
@@ -197,6 +208,8 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
             return [doc("os_issue", payload.issue_id, body, payload.jurisdiction)]
     if payload.event_type in OVERSIGHT_EVENT_TYPES:  # R29
         return oversight_docs(payload, doc)
+    if payload.event_type in PUBLICATION_EVENT_TYPES:  # 两公开, R5
+        return publication_docs(payload, doc)
     if payload.event_type in DISPOSITION_EVENT_TYPES:
         clue_id, disposition = (
             getattr(payload, "clue_id", None),
@@ -409,6 +422,7 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
         _own(docs, kind, jurisdiction, year, "on") for kind in (CHECK, KEY, POINT)
     )
     view["county_oversight"] = oversight_section(checks, keys, docs.get(LIFT, {}), points)
+    view["publications"] = publication_section(_own(docs, PUBLICATION, jurisdiction, year, "on"))
     view["rendering_zh"] = render_zh(view)
     return view
 
@@ -463,6 +477,7 @@ def render_zh(view: dict[str, Any]) -> str:
         reviews = "、".join(feedback["received"]["reviews"])
         parts.append(f"{office}自身整改问题{feedback['received']['problems']}个（{reviews}）")
     parts.extend(oversight_sentences(view["county_oversight"]))
+    parts.extend(publication_sentences(view["publications"]))
     pointed = view["pointed"]
     parts.append(
         f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"

@@ -130,7 +130,8 @@ def load(
         f"{summary.findings.problems} "
         f"problems ({summary.findings.pointed} 点人点事), {summary.findings.reports} inspection "
         f"reports, hearings {summary.findings.hearings}, {summary.findings.consultations} "
-        "consultations"
+        f"consultations; {summary.county_oversight} county oversight records (R29), "
+        f"{summary.publications} publications (两公开, R5)"
     )
     v = summary.revisits
     console.print(

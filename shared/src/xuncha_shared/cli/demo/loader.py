@@ -36,6 +36,7 @@ from xuncha_shared.cli.demo.plan import (
     build_plan,
     report_steps,
 )
+from xuncha_shared.cli.demo.publications import load_publications
 from xuncha_shared.cli.demo.rectification import load_rectification
 from xuncha_shared.cli.demo.revisits import RevisitsSummary, china_today, load_revisits
 from xuncha_shared.cli.demo.rounds import RoundsLoader, RoundsSummary
@@ -73,6 +74,8 @@ class LoadSummary:
     paper_transfers: list[str] = field(default_factory=list)
     #: the city's checks of its counties' work and its key supervisions (R29)
     county_oversight: int = 0
+    #: the stationing, feedback and rectification made known (两公开, R5)
+    publications: int = 0
     linked: dict[str, Any] = field(default_factory=dict)
     findings: FindingsSummary = field(default_factory=FindingsSummary)
     rounds: RoundsSummary | None = None
@@ -358,6 +361,9 @@ class _Loader:
         )
         summary.county_oversight = await load_county_oversight(
             self.client.call, self.endpoints.intake, self.tokens
+        )
+        summary.publications = await load_publications(
+            self.client.call, self.endpoints, self.tokens, self.writer, china_today()
         )
         summary.linked = await self.client.linked()
         if summary.rounds is not None:
