@@ -10,7 +10,8 @@
 | 409 | operations that write (``POST``): a state that forbids it, a concurrent change |
 | 413 | operations with a body (larger than the limit) |
 | 422 | every operation (invalid parameters or body; a NUL anywhere in the URL) |
-| 429 | operations with a token (per-principal rate limit) and the public receipt look-up |
+| 429 | operations with a token (per-principal rate limit), the public receipt look-up and the |
+|     | public publications (per client address) |
 | 503 | operations with a token (the identity provider, or the auditors' database, is down) |
 
 FastAPI's own ``422`` (``application/json`` with a ``detail`` array) is replaced.
@@ -74,7 +75,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     secured = bool(operation.get("security"))
     if secured:
         statuses |= {401, 403, 429, 503}
-    if path.startswith("/api/v1/receipts/"):
+    if path.startswith(("/api/v1/receipts/", "/api/v1/public/")):
         statuses.add(429)
     if "{" in path or method == "post":
         statuses.add(404)

@@ -184,7 +184,11 @@ def build_publications_router(handlers: PublicationHandlers, deps: AuthDependenc
         )
         return PublicationList(items=[out(p) for p in rows])
 
-    @router.get("/publications/draft", response_model=Draft)
+    @router.get(
+        "/publications/draft",
+        response_model=Draft,
+        responses={404: {"description": "a round, or a unit of it, the caller does not know"}},
+    )
     async def draft(
         round_id: UUID,
         unit_id: UUID,
