@@ -24,18 +24,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from xuncha_rectification.adapters.tables import record_hearing
 from xuncha_rectification.bootstrap import SPEC
 from xuncha_rectification.handlers import keep_rounds
 from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
-from xuncha_shared.contracts.clues import InspectionReportHeard
 from xuncha_shared.contracts.intake import RoundClosed, RoundKind, RoundPlanned
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import EventPayload
 
 from tests.support.events import consumed
 from tests.support.principals import LINCHUAN, OFFICES
+from tests.support.rectification_rounds import hear as hear_unit
 from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
@@ -59,20 +58,7 @@ async def svc(infra: Any) -> AsyncIterator[InProcessService]:
 
 
 async def hear(svc: InProcessService, unit_id: uuid.UUID) -> None:
-    event = InspectionReportHeard(
-        report_id=uuid.uuid4(),
-        hearing_id=uuid.uuid4(),
-        round_id=ROUND,
-        jurisdiction=LINCHUAN,
-        kind="unit",
-        unit_id=unit_id,
-        unit_ids=[unit_id],
-        meeting="secretary_meeting",
-        held_on=date(2026, 9, 28),
-        decisions="同意反馈",
-    )
-    async with svc.ctx.pool.acquire() as conn:
-        await record_hearing(conn, uuid.uuid4(), event)
+    await hear_unit(svc.ctx.pool, ROUND, LINCHUAN, unit_id)
 
 
 def feedback(unit_id: uuid.UUID, **extra: Any) -> dict[str, Any]:

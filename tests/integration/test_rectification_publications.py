@@ -8,27 +8,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
-from xuncha_rectification.adapters.tables import record_hearing
 from xuncha_rectification.bootstrap import SPEC
-from xuncha_rectification.handlers import keep_round_units, keep_rounds
 from xuncha_shared.clocks import ManualClock
 from xuncha_shared.clocks.clock import CST
-from xuncha_shared.contracts.clues import InspectionReportHeard
-from xuncha_shared.contracts.intake import (
-    InspectionMode,
-    RoundKind,
-    RoundPlanned,
-    RoundUnit,
-    RoundUnitsAssigned,
-)
+from xuncha_shared.contracts.intake import InspectionMode
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.support.events import consumed
 from tests.support.principals import LINCHUAN, OFFICES, PROBLEM, department
+from tests.support.rectification_rounds import hear, plan_round
 from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
@@ -46,36 +37,9 @@ PRINCIPALS = {
 async def svc(infra: Any) -> AsyncIterator[InProcessService]:
     async with in_process_service(infra, SPEC, PRINCIPALS, label="pb") as service:
         service.ctx.now = ManualClock(NOW)
-        planned = RoundPlanned(
-            round_id=ROUND,
-            jurisdiction=LINCHUAN,
-            term_no=4,
-            round_no=5,
-            kind=RoundKind.REGULAR,
-            starts_on=date(2026, 9, 7),
-            ends_on=date(2026, 11, 30),
-        )
-        assigned = RoundUnitsAssigned(
-            round_id=ROUND,
-            units=[RoundUnit(unit_id=u, mode=InspectionMode.REGULAR) for u in (UNIT, NEW_UNIT)],
-        )
-        where = {"stream_type": "round", "stream_id": ROUND, "jurisdiction": LINCHUAN}
-        await consumed(service.ctx.pool, keep_rounds(), planned, **where, at=NOW)
-        await consumed(service.ctx.pool, keep_round_units(), assigned, **where, at=NOW)
-        heard = InspectionReportHeard(
-            report_id=uuid.uuid4(),
-            hearing_id=uuid.uuid4(),
-            round_id=ROUND,
-            jurisdiction=LINCHUAN,
-            kind="unit",
-            unit_id=UNIT,
-            unit_ids=[UNIT],
-            meeting="secretary_meeting",
-            held_on=date(2026, 9, 28),
-            decisions="同意反馈",
-        )
-        async with service.ctx.pool.acquire() as conn:
-            await record_hearing(conn, uuid.uuid4(), heard)
+        modes = {UNIT: InspectionMode.REGULAR, NEW_UNIT: InspectionMode.REGULAR}
+        await plan_round(service.ctx.pool, ROUND, LINCHUAN, 5, modes, NOW)
+        await hear(service.ctx.pool, ROUND, LINCHUAN, UNIT)
         yield service
 
 

@@ -21,23 +21,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from xuncha_rectification.adapters.tables import record_hearing
 from xuncha_rectification.bootstrap import SPEC
-from xuncha_rectification.handlers import keep_round_units, keep_rounds
 from xuncha_shared.clocks import ManualClock
 from xuncha_shared.clocks.clock import CST
-from xuncha_shared.contracts.clues import InspectionReportHeard
 from xuncha_shared.contracts.intake import (
     InspectionMode,
-    RoundKind,
-    RoundPlanned,
-    RoundUnit,
-    RoundUnitsAssigned,
 )
 from xuncha_shared.domain.principals import Principal, Role
 
-from tests.support.events import consumed
 from tests.support.principals import LINCHUAN, NANCHENG, OFFICES
+from tests.support.rectification_rounds import hear as hear_unit
+from tests.support.rectification_rounds import plan_round as plan
 from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
@@ -73,20 +67,7 @@ async def svc(infra: Any) -> AsyncIterator[InProcessService]:
 
 
 async def hear(svc: InProcessService, unit_id: uuid.UUID) -> None:
-    event = InspectionReportHeard(
-        report_id=uuid.uuid4(),
-        hearing_id=uuid.uuid4(),
-        round_id=ROUND,
-        jurisdiction=LINCHUAN,
-        kind="unit",
-        unit_id=unit_id,
-        unit_ids=[unit_id],
-        meeting="secretary_meeting",
-        held_on=date(2026, 9, 28),
-        decisions="同意反馈",
-    )
-    async with svc.ctx.pool.acquire() as conn:
-        await record_hearing(conn, uuid.uuid4(), event)
+    await hear_unit(svc.ctx.pool, ROUND, LINCHUAN, unit_id)
 
 
 async def post(svc: InProcessService, path: str, who: str, **kw: Any) -> Any:
@@ -206,22 +187,7 @@ async def plan_round(
     """A round as rectification's consumers of ``intake.round.v1`` keep it: planned (its name
     and days) and its units assigned with their modes."""
     round_id = uuid.uuid4()
-    planned = RoundPlanned(
-        round_id=round_id,
-        jurisdiction=jurisdiction,
-        term_no=4,
-        round_no=round_no,
-        kind=RoundKind.REGULAR,
-        starts_on=date(2026, 9, 7),
-        ends_on=date(2026, 11, 30),
-    )
-    assigned = RoundUnitsAssigned(
-        round_id=round_id, units=[RoundUnit(unit_id=u, mode=m) for u, m in units.items()]
-    )
-    where = {"stream_type": "round", "stream_id": round_id, "jurisdiction": jurisdiction}
-    await consumed(svc.ctx.pool, keep_rounds(), planned, **where, at=NOW)
-    for _ in range(2):  # redelivered: the same rows
-        await consumed(svc.ctx.pool, keep_round_units(), assigned, **where, at=NOW)
+    await plan(svc.ctx.pool, round_id, jurisdiction, round_no, units, NOW, redelivered=True)
     return round_id
 
 
