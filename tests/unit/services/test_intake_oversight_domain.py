@@ -142,7 +142,7 @@ def point(
 
 def test_pilot_points_a_county_or_a_township_or_village_of_it_once() -> None:
     cmd = point()
-    point_id = pilot_point_id_for(cmd.county, cmd.kind.value, cmd.place)
+    point_id = pilot_point_id_for(cmd.county, cmd.kind.value, cmd.place, "village_or_community")
     [event] = decide_pilot_point(CountyOversight(), cmd, point_id, CITY, TODAY)
     assert isinstance(event, PilotPointDesignated)
     assert (event.point_id, event.county, event.place, event.liaison) == (
@@ -162,7 +162,14 @@ def test_pilot_points_a_county_or_a_township_or_village_of_it_once() -> None:
     with pytest.raises(AlreadyExists, match="已于 2026-04-02 确定"):
         decide_pilot_point(state, cmd, point_id, CITY, TODAY)
     # the same place written with other blanks is the same point; another kind another one
-    assert pilot_point_id_for(NANCHENG, "rectification", " 上唐镇  王家村") == point_id
+    village = "village_or_community"
+    assert pilot_point_id_for(NANCHENG, "rectification", " 上唐镇  王家村", village) == point_id
+    assert pilot_point_id_for(NANCHENG, "rectification", "上唐镇 王家村（一）", village) == (
+        pilot_point_id_for(NANCHENG, "rectification", "上唐镇 王家村(一)", village)
+    )  # full-width brackets are half-width ones
+    assert pilot_point_id_for(NANCHENG, "rectification", "上唐镇", "township") != (
+        pilot_point_id_for(NANCHENG, "rectification", "上唐镇", village)
+    )  # a township and a village of one name are two points
     assert pilot_point_id_for(NANCHENG, "normalisation") != pilot_point_id_for(
         LINCHUAN, "normalisation"
     )

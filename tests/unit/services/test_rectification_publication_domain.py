@@ -79,20 +79,43 @@ def test_only_what_happened_and_only_of_the_rounds_units() -> None:
             publish(cmd(), unknown)
     with pytest.raises(InvalidCommand, match="晚于今天"):
         publish(cmd(published_on=date(2026, 10, 9)))
-    with pytest.raises(InvalidCommand, match="早于轮次开始"):
-        publish(cmd(published_on=date(2026, 9, 6)))
 
 
 @pytest.mark.parametrize(
     "text",
-    ["身份证号36100219800101001X", "36100219800101001x。", "回执码XC-7KQ4-M2PD-9TRA-5HXE-W3NB"],
+    [
+        "身份证号36100219800101001X",
+        "36100219800101001x。",
+        "361002-19800101-001X",
+        "361002 19800101 001X",
+        "３６１００２１９８００１０１００１Ｘ",  # full-width
+        "旧号码361002800101001",  # the old 15 digits
+        "回执码XC-7KQ4-M2PD-9TRA-5HXE-W3NB",
+        "xc-7kq4-m2pd-9tra-5hxe-w3nb",
+        "XC 7KQ4 M2PD 9TRA 5HXE W3NB",
+        "XC7KQ4M2PD9TRA5HXEW3NB",
+        "XC－7KQ4－M2PD－9TRA－5HXE－W3NB",  # full-width hyphens
+        "7KQ4-M2PD-9TRA-5HXE-W3NB",  # without its prefix
+        "XC-7KQ4-M2PD-9TRA",  # a code of the older length
+    ],
 )
 def test_the_public_gets_no_id_number_nor_receipt_code(text: str) -> None:
     with pytest.raises(InvalidCommand, match="不得含有"):
         publish(cmd(text=text))
     assert publish(cmd(text=text, scope=PublicationScope.PARTY_INTERNAL))
-    # a phone number of the group is what a stationing notice publishes
-    assert publish(cmd(text="值班电话：0794-8221234，13907941234"))
+    # a phone number of the group is what a stationing notice publishes; a year and an amount
+    # are no ID number
+    ok = "值班电话：0794-8221234，13907941234；2026年整改资金1200000元；邮箱 A001"
+    assert publish(cmd(text=ok))
+
+
+def test_nothing_is_published_with_a_blank_left() -> None:
+    with pytest.raises(InvalidCommand, match="未填写的空白"):
+        publish(cmd(text="值班电话：____"))
+    with pytest.raises(InvalidCommand, match="未填写的空白"):
+        publish(cmd(title="____公告", scope=PublicationScope.PARTY_INTERNAL))
+    with pytest.raises(InvalidCommand, match="发布日期 2026-09-06 早于轮次开始日期（2026-09-07）"):
+        publish(cmd(published_on=date(2026, 9, 6)))
 
 
 def test_withholding_names_the_deployments_grounds() -> None:
@@ -108,5 +131,9 @@ def test_the_drafts() -> None:
     assert "区委巡察组进驻某局开展临川区第4届第5轮巡察" in text and "值班电话" in text
     _, text = draft(PublicationStage.RECTIFICATION, "抚州市第4届第3轮巡察", "某局", "361000", 8, 6)
     assert "市委" in text and "已完成整改6个，整改完成率75.0%" in text and "其余2个" in text
+    assert "社会各界" in text
+    internal = PublicationScope.PARTY_INTERNAL
+    _, text = draft(PublicationStage.RECTIFICATION, "某轮", "某局", "361000", 4, 4, internal)
+    assert "已全部整改完成" in text and "社会各界" not in text and "____" not in text
     _, text = draft(PublicationStage.FEEDBACK, "南城县第4届第1轮巡察", "某镇", "361021", 4, 0)
     assert text.startswith("县委巡察组向某镇党组织反馈") and "共反馈问题4个" in text

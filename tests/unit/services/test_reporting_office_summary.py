@@ -459,7 +459,7 @@ def test_the_citys_oversight_of_its_counties_inspection_work() -> None:
     for county, kind, level, place, year in points:
         docs.apply(
             PilotPointDesignated(
-                point_id=pilot_point_id_for(county, kind.value, place),
+                point_id=pilot_point_id_for(county, kind.value, place, level and level.value),
                 jurisdiction=CITY,
                 county=county,
                 kind=kind,

@@ -34,7 +34,11 @@ from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
 from xuncha_shared.contracts.intake import RoundClosed, RoundPlanned, RoundUnitsAssigned
-from xuncha_shared.contracts.rectification import PublicationStage, publication_id_for
+from xuncha_shared.contracts.rectification import (
+    PublicationScope,
+    PublicationStage,
+    publication_id_for,
+)
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.errors import NotFoundError
 from xuncha_shared.envelope import EventEnvelope, EventPayload
@@ -375,10 +379,12 @@ class PublicationHandlers:
         stage: PublicationStage,
         unit: str | None,
         may_see: Callable[[str], bool],
+        scope: PublicationScope = PublicationScope.PUBLIC,
     ) -> tuple[str, str]:
         subject = await self.subject(round_id, unit_id, may_see)
         if subject is None or not (subject.assigned or subject.issues):
             raise NotFoundError(f"该轮次没有巡察该单位 / unit {unit_id} is not one of the round's")
+        publication_model.ready(stage, subject)  # no draft of what did not happen yet
         figures = await self.table.figures(round_id, unit_id)
         name = await self.tables.round_name(round_id) or ""
         return publication_model.draft(
@@ -388,4 +394,5 @@ class PublicationHandlers:
             subject.jurisdiction,
             figures.issues,
             figures.done,
+            scope,
         )

@@ -56,7 +56,8 @@ class OversightHandlers:
         self, cmd: DesignatePilotPoint, office: str, meta: Meta
     ) -> CountyOversight:
         today = self.today()
-        point_id = pilot_point_id_for(cmd.county, cmd.kind.value, cmd.place)
+        level = cmd.level.value if cmd.level else None
+        point_id = pilot_point_id_for(cmd.county, cmd.kind.value, cmd.place, level)
         return await self.records.execute(
             point_id, lambda s: decide_pilot_point(s, cmd, point_id, office, today), meta
         )

@@ -12,6 +12,7 @@ no I/O.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,10 +45,40 @@ STAGE_ZH = {
 }
 SCOPE_ZH = {PublicationScope.PARTY_INTERNAL: "党内通报", PublicationScope.PUBLIC: "向社会公开"}
 
-#: what never goes to the public: an ID number (17 digits and a check character), a receipt
-#: code (XC- and five groups of four)
-_ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
-_RECEIPT_CODE = re.compile(r"XC(?:-[0-9A-Z]{4}){5}", re.IGNORECASE)
+#: what never goes to the public, looked for in the text made half-width and upper case
+#: (NFKC), blanks, hyphens and underscores allowed between the parts: an ID number (18
+#: characters with the birth date, or the old 15 digits) and a receipt code (XC and 20
+#: symbols, or the older 12; the prefix may be left out; letters and digits both)
+_SEP = r"[\s\-_]*"
+_DAY = rf"(?:0[1-9]|1[0-2]){_SEP}(?:0[1-9]|[12][0-9]|3[01])"
+_ID_NUMBERS = (
+    re.compile(
+        rf"(?<![0-9])[1-9][0-9]{{5}}{_SEP}(?:18|19|20)[0-9]{{2}}{_SEP}{_DAY}{_SEP}[0-9]{{3}}[0-9X](?![0-9])"
+    ),
+    re.compile(rf"(?<![0-9])[1-9][0-9]{{5}}{_SEP}[0-9]{{2}}{_DAY}{_SEP}[0-9]{{3}}(?![0-9X])"),
+)
+_RECEIPT_CODE = re.compile(
+    rf"(?<![0-9A-Z])(?:XC{_SEP})?[0-9A-Z]{{4}}(?:{_SEP}[0-9A-Z]{{4}}){{2,4}}"
+)
+_BLANK = "____"
+
+
+def _receipt_like(candidate: str) -> bool:
+    symbols = re.sub(r"[^0-9A-Z]", "", candidate)
+    if symbols.startswith("XC") and len(symbols) - 2 in (12, 20):
+        symbols = symbols[2:]
+    has_both = any(c.isdigit() for c in symbols) and any(c.isalpha() for c in symbols)
+    return len(symbols) in (12, 20) and has_both
+
+
+def sensitive(text: str) -> str | None:
+    """What of ``text`` may not go to the public (its Chinese name), or None."""
+    plain = unicodedata.normalize("NFKC", text).upper()
+    if any(p.search(plain) for p in _ID_NUMBERS):
+        return "身份证号码"
+    if any(_receipt_like(m.group()) for m in _RECEIPT_CODE.finditer(plain)):
+        return "举报回执码"
+    return None
 
 
 @dataclass(frozen=True)
@@ -100,7 +131,7 @@ class Publication:
         return self.version > 0
 
 
-def _ready(stage: PublicationStage, subject: Subject) -> None:
+def ready(stage: PublicationStage, subject: Subject) -> None:
     """A stage is made known once it happened."""
     if stage is PublicationStage.FEEDBACK and not subject.issues:
         raise RuleViolation(
@@ -109,8 +140,8 @@ def _ready(stage: PublicationStage, subject: Subject) -> None:
         )
     if stage is PublicationStage.RECTIFICATION and not subject.formally_reported:
         raise RuleViolation(
-            "该单位尚未报送整改情况报告（R1），不能公开整改进展 / the unit has not reported "
-            "formally on its rectification (R1)"
+            "该单位尚未报送整改情况报告（反馈后两个月内报送，R1），不能公开整改进展 / the unit has "
+            "not reported formally on its rectification (R1)"
         )
 
 
@@ -123,17 +154,17 @@ def _filter(cmd: PublishResults, exemptions: Mapping[str, str]) -> None:
             f"不予公开的理由不在本系统的清单中：{'、'.join(unknown)} / exemptions not in the "
             f"deployment's list: {', '.join(unknown)}"
         )
+    if _BLANK in cmd.title or _BLANK in cmd.text:
+        raise InvalidCommand(
+            "公开内容中还有未填写的空白（____），请填写后再发布 / the text still has a blank "
+            "(____) to fill"
+        )
     if cmd.scope is not PublicationScope.PUBLIC:
         return
-    published = f"{cmd.title}\n{cmd.text}"
-    if _ID_NUMBER.search(published):
+    if found := sensitive(f"{cmd.title}\n{cmd.text}"):
         raise InvalidCommand(
-            "向社会公开的内容不得含有身份证号码 / a publication to the public contains an ID number"
-        )
-    if _RECEIPT_CODE.search(published):
-        raise InvalidCommand(
-            "向社会公开的内容不得含有举报回执码 / a publication to the public contains a "
-            "receipt code"
+            f"向社会公开的内容不得含有{found} / a publication to the public contains "
+            f"{'an ID number' if found == '身份证号码' else 'a receipt code'}"
         )
 
 
@@ -147,19 +178,20 @@ def decide_publish(
     """R5: the stage of the unit's inspection made known to the scope, once."""
     if subject is None or not (subject.assigned or subject.issues):
         raise NotFoundError(f"该轮次没有巡察该单位 / unit {cmd.unit_id} is not one of the round's")
-    _ready(cmd.stage, subject)
+    ready(cmd.stage, subject)
     unit = subject.unit or cmd.unit
     if not unit:
         raise InvalidCommand("请写明被巡察单位名称 / name the unit (unit)")
     _filter(cmd, exemptions)
+    day, starts = cmd.published_on.isoformat(), subject.round_starts_on.isoformat()
     if cmd.published_on > today:
         raise InvalidCommand(
-            f"published_on {cmd.published_on.isoformat()} 晚于今天 / is after today"
+            f"发布日期 {day} 晚于今天（{today.isoformat()}） / published_on {day} is after today"
         )
     if cmd.published_on < subject.round_starts_on:
         raise InvalidCommand(
-            f"published_on {cmd.published_on.isoformat()} 早于轮次开始 "
-            f"({subject.round_starts_on.isoformat()}) / is before the round starts"
+            f"发布日期 {day} 早于轮次开始日期（{starts}） / published_on {day} is before the "
+            f"round starts ({starts})"
         )
     if state.exists:
         assert state.published_on is not None
@@ -193,7 +225,13 @@ def committee_of(jurisdiction: str) -> str:
 
 
 def draft(
-    stage: PublicationStage, round_name: str, unit: str, jurisdiction: str, issues: int, done: int
+    stage: PublicationStage,
+    round_name: str,
+    unit: str,
+    jurisdiction: str,
+    issues: int,
+    done: int,
+    scope: PublicationScope = PublicationScope.PUBLIC,
 ) -> tuple[str, str]:
     """The title and text an office starts a publication from (it edits them before it
     publishes): the usual wording of a 进驻公告, a 反馈情况通报 and a 整改进展情况通报, with the
@@ -214,11 +252,20 @@ def draft(
             "要切实履行整改主体责任，对反馈问题逐项制定整改措施，在两个月内报送整改情况报告。",
         )
     rate = f"{100 * done / issues:.1f}%" if issues else "—"
+    ask = (
+        "欢迎社会各界监督，对整改落实情况的意见建议请反映至：____。"
+        if scope is PublicationScope.PUBLIC
+        else "请各党支部和广大党员继续监督整改落实。"
+    )
+    rest = (
+        f"其余{issues - done}个问题正在持续推进整改。"
+        if issues > done
+        else "反馈问题已全部整改完成。"
+    )
     return (
         f"{unit}关于{round_name}整改进展情况的通报",
         f"按照{committee}巡察工作部署，{unit}对{round_name}反馈的{issues}个问题逐项整改，"
-        f"已完成整改{done}个，整改完成率{rate}；其余{issues - done}个问题正在持续推进整改。"
-        "欢迎社会各界监督，对整改落实情况的意见建议请反映至：____。",
+        f"已完成整改{done}个，整改完成率{rate}；{rest}{ask}",
     )
 
 

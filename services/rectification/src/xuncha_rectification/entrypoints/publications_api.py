@@ -97,6 +97,7 @@ class PublicOut(BaseModel):
     title: str
     text: str
     published_on: date
+    withheld: bool = Field(description="parts were withheld (on grounds the public is not told)")
 
 
 class PublicList(BaseModel):
@@ -187,18 +188,25 @@ def build_publications_router(handlers: PublicationHandlers, deps: AuthDependenc
     @router.get(
         "/publications/draft",
         response_model=Draft,
-        responses={404: {"description": "a round, or a unit of it, the caller does not know"}},
+        responses={
+            404: {"description": "a round, or a unit of it, the caller does not know"},
+            409: {"description": "the stage is not reached yet"},
+        },
     )
     async def draft(
         round_id: UUID,
         unit_id: UUID,
         stage: PublicationStage,
+        scope: PublicationScope = PublicationScope.PUBLIC,
         unit: Annotated[str | None, Query(max_length=200)] = None,
         principal: Principal = Depends(office_reader),
     ) -> Draft:
-        """The usual wording of the stage with the unit's figures, to edit before publishing."""
+        """The usual wording of the stage with the unit's figures, to edit before publishing
+        (409 for a stage not reached, as publishing it would be)."""
         with problems.domain_errors(CONCURRENT):
-            title, text = await handlers.draft(round_id, unit_id, stage, unit, principal.can_access)
+            title, text = await handlers.draft(
+                round_id, unit_id, stage, unit, principal.can_access, scope
+            )
         return Draft(title=title, text=text)
 
     @router.get("/publication-exemptions", response_model=list[Exemption])
@@ -229,6 +237,7 @@ def build_publications_router(handlers: PublicationHandlers, deps: AuthDependenc
                     title=p.title,
                     text=p.text,
                     published_on=p.published_on,
+                    withheld=bool(p.exemptions),
                 )
                 for p in rows
                 if p.stage is not None and p.published_on is not None

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from xuncha_shared.contracts.intake import round_id_for
@@ -75,7 +76,9 @@ async def load_publications(
             continue
         for unit in round_doc["units"]:
             unit_id = UUID(unit["unit_id"])
-            name = units.get(str(unit_id), "")
+            name = units.get(str(unit_id))
+            if name is None:  # a unit the demo did not register by name: nothing to say of it
+                continue
             plan = (
                 ("stationing", "public", stationed_on),
                 ("feedback", "party_internal", fed_back_on),
@@ -116,19 +119,21 @@ async def _publish(
     scope: str,
     day: str,
 ) -> int:
-    """One publication from its draft; 0 when the stage is not reached (409) or the unit has
-    no issue of the round yet (a stage after the stationing)."""
-    query = f"round_id={round_id}&unit_id={unit_id}&stage={stage}"
-    resp = await call(
-        "GET", f"{rectification}/api/v1/publications/draft?{query}", who, ok=(200, 404)
+    """One publication from its draft; 0 when the stage is not reached (409: no issue fed
+    back, no formal report)."""
+    query = urlencode(
+        {"round_id": round_id, "unit_id": unit_id, "stage": stage, "scope": scope, "unit": name}
     )
-    if resp.status_code == 404:
+    resp = await call(
+        "GET", f"{rectification}/api/v1/publications/draft?{query}", who, ok=(200, 404, 409)
+    )
+    if resp.status_code != 200:  # not the round's, or the stage not reached
         return 0
     draft = resp.json()
     body = {
         "round_id": str(round_id),
         "unit_id": str(unit_id),
-        "unit": name or None,
+        "unit": name,
         "stage": stage,
         "scope": scope,
         "title": draft["title"],

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 #: namespace of the ids intake derives from natural keys: a unit (jurisdiction + name), a term
 #: plan (jurisdiction + term), a round (jurisdiction + term + round number), a group (round +
-#: group number), a pilot point (county + kind + place). Two requests for one natural key meet
-#: on one stream id (uniqueness).
+#: group number), a pilot point (county, kind, level and place). Two requests for one natural
+#: key meet on one stream id (uniqueness).
 INTAKE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://xuncha.example/intake/")
 
 
@@ -32,7 +33,10 @@ def group_id_for(round_id: UUID, group_no: int) -> UUID:
     return uuid5(INTAKE_ID_NAMESPACE, f"group/{round_id}/{group_no}")
 
 
-def pilot_point_id_for(county: str, kind: str, place: str | None = None) -> UUID:
-    """A pilot point (联系点): a county's (``place`` none) or a township's or village's of it."""
-    where = normalize_unit_name(place) if place else ""
-    return uuid5(INTAKE_ID_NAMESPACE, f"pilot-point/{county}/{kind}/{where}")
+def pilot_point_id_for(
+    county: str, kind: str, place: str | None = None, level: str | None = None
+) -> UUID:
+    """A pilot point (联系点): a county's (``place`` none) or a township's or a village's of it
+    (``level``); its name compared half-width (NFKC) and with its blanks collapsed."""
+    where = normalize_unit_name(unicodedata.normalize("NFKC", place)) if place else ""
+    return uuid5(INTAKE_ID_NAMESPACE, f"pilot-point/{county}/{kind}/{level or ''}/{where}")
