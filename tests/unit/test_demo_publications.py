@@ -58,7 +58,7 @@ async def test_each_unit_of_each_round_from_its_draft() -> None:
         "public",
         "2026-03-01",
     )
-    assert posted[1][1]["published_on"] == "2026-04-30"  # the feedback: the round's last day
+    assert posted[1][1]["published_on"] == "2026-12-05"  # the feedback: the day it was recorded
     assert all("____" not in body["text"] for _, body in posted)
     assert await publications.load_publications(call, endpoints, {}, str, date(2026, 12, 5)) == 0
 

@@ -2,8 +2,9 @@
 and of each county's first round have their stationing announced to the public, their feedback told
 inside the party and to the public, and, once they reported formally on it, their rectification
 made public. Each text is the service's own draft (``GET /api/v1/publications/draft``) with the
-blanks filled with synthetic contacts (演示); the days are the round's first and last (or today,
-if the round is not over). Everything goes through rectification's public API with the offices'
+blanks filled with synthetic contacts (演示); the stationing is dated the round's first day, the
+feedback and the rectification the load's day (when the demo records the feedback and the
+reports). Everything goes through rectification's public API with the offices'
 tokens; a stage not reached yet (no formal report) is left out, as the service refuses it."""
 
 from __future__ import annotations
@@ -43,12 +44,6 @@ def filled(text: str) -> str:
     return text
 
 
-def _days(round_doc: dict[str, Any], today: date) -> tuple[str, str]:
-    """(the stationing's day, the feedback's day): the round's first day, its last or today."""
-    ends = min(date.fromisoformat(round_doc["ends_on"]), today)
-    return round_doc["starts_on"], ends.isoformat()
-
-
 async def load_publications(
     call: Call, endpoints: Any, tokens: dict[str, str], writer: Callable[[str], str], today: date
 ) -> int:
@@ -68,7 +63,9 @@ async def load_publications(
         if resp.status_code == 404:
             continue
         round_doc = resp.json()
-        stationed_on, fed_back_on = _days(round_doc, today)
+        # the stationing on the round's first day; the feedback and the rectification on the
+        # load's day, when the demo recorded them (a publication names what the system holds)
+        stationed_on, fed_back_on = round_doc["starts_on"], today.isoformat()
         who = writer(code)
         if round_doc["units"] and not await _round_known(
             call, endpoints.rectification, who, round_id, round_doc["units"][0]["unit_id"]
