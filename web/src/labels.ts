@@ -319,3 +319,7 @@ export function dueColourTag(colour: string): "danger" | "warning" | "success" {
 
 /** A verification's outcome (整改核实), as the rectification service records it. */
 export const VERIFICATION_OUTCOMES: Record<string, string> = { accepted: "核实通过", rejected: "核实未通过，退回整改" };
+
+/** 两公开 (R5): what is made known (rectification's ``PublicationStage``), and to whom */
+export const PUBLICATION_STAGES: Record<string, string> = { stationing: "巡察进驻", feedback: "巡察反馈", rectification: "整改进展" };
+export const PUBLICATION_SCOPES: Record<string, string> = { party_internal: "党内通报", public: "向社会公开" };

@@ -40,7 +40,6 @@ from xuncha_shared.contracts.rectification import (
     publication_id_for,
 )
 from xuncha_shared.domain.commands import Meta
-from xuncha_shared.domain.errors import NotFoundError
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_rectification.adapters.publications import SqlPublications
@@ -382,17 +381,5 @@ class PublicationHandlers:
         scope: PublicationScope = PublicationScope.PUBLIC,
     ) -> tuple[str, str]:
         subject = await self.subject(round_id, unit_id, may_see)
-        if subject is None or not (subject.assigned or subject.issues):
-            raise NotFoundError(f"该轮次没有巡察该单位 / unit {unit_id} is not one of the round's")
-        publication_model.ready(stage, subject)  # no draft of what did not happen yet
-        figures = await self.table.figures(round_id, unit_id)
         name = await self.tables.round_name(round_id) or ""
-        return publication_model.draft(
-            stage,
-            name,
-            subject.unit or unit or "____",
-            subject.jurisdiction,
-            figures.issues,
-            figures.done,
-            scope,
-        )
+        return publication_model.draft_for(subject, unit_id, stage, name, unit, scope)

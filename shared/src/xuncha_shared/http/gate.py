@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xuncha_shared.auth.authenticators import Authenticator
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.config import HttpSettings
+from xuncha_shared.http.paths import PER_CLIENT_PREFIXES, PUBLIC_PREFIXES
 from xuncha_shared.http.problems import (
     TYPE_VALIDATION,
     ProblemError,
@@ -47,13 +48,6 @@ from xuncha_shared.http.problems import (
 
 __all__ = ["PUBLIC_PREFIXES", "STREAM_PATH", "GateMiddleware", "guard"]
 
-#: routes under ``/api/`` that need no token: the public receipt look-up, the deadline rules a
-#: service runs (statutory periods and warning thresholds, nothing of any case), and what the
-#: offices published to the public (两公开, R5)
-PUBLIC_PREFIXES = ("/api/v1/receipts/", "/api/v1/rules", "/api/v1/public/")
-RECEIPT_PREFIX = "/api/v1/receipts/"
-#: the anonymous routes limited per client address (``XUNCHA_RECEIPT_RATE_LIMIT``)
-PER_CLIENT_PREFIXES = (RECEIPT_PREFIX, "/api/v1/public/")
 STREAM_PATH = "/api/v1/events/stream"
 UPLOAD_MARK = "/evidence"
 TYPE_TOO_LARGE = problem_type("payload-too-large")

@@ -24,6 +24,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from xuncha_shared.http.paths import PER_CLIENT_PREFIXES
+
 __all__ = ["PROBLEM_SCHEMA", "add_problem_responses", "describe_problems"]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -75,7 +77,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     secured = bool(operation.get("security"))
     if secured:
         statuses |= {401, 403, 429, 503}
-    if path.startswith(("/api/v1/receipts/", "/api/v1/public/")):
+    if path.startswith(PER_CLIENT_PREFIXES):
         statuses.add(429)
     if "{" in path or method == "post":
         statuses.add(404)

@@ -5,7 +5,6 @@ round (``subject``: intake's rounds as rectification keeps them, and the unit's 
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -41,14 +40,6 @@ SCHEMA: tuple[str, ...] = (PUBLICATION_DDL,)
 
 #: an issue whose rectification the office has verified (整改完成)
 DONE = (IssueStatus.VERIFIED.value, IssueStatus.CLOSED_OUT.value)
-
-
-@dataclass(frozen=True)
-class UnitFigures:
-    """A unit's issues from a round, for the draft of a publication."""
-
-    issues: int
-    done: int
 
 
 class SqlPublications(PoolRepository):
@@ -95,11 +86,15 @@ class SqlPublications(PoolRepository):
                         WHERE i.round_id = r.round_id AND i.unit_id = $2) AS issues,
                        (SELECT count(*) FROM issue_view i
                         WHERE i.round_id = r.round_id AND i.unit_id = $2
-                          AND i.formal_reported) AS reported
+                          AND i.formal_reported) AS reported,
+                       (SELECT count(*) FROM issue_view i
+                        WHERE i.round_id = r.round_id AND i.unit_id = $2
+                          AND i.status = ANY($3)) AS done
                 FROM round_name r WHERE r.round_id = $1
                 """,
                 round_id,
                 unit_id,
+                list(DONE),
             )
         if row is None:
             return None
@@ -110,19 +105,8 @@ class SqlPublications(PoolRepository):
             unit=row["unit"],
             issues=row["issues"],
             formally_reported=row["reported"],
+            done=row["done"],
         )
-
-    async def figures(self, round_id: UUID, unit_id: UUID) -> UnitFigures:
-        async with self._conn(None) as c:
-            row = await c.fetchrow(
-                "SELECT count(*) AS issues, count(*) FILTER (WHERE status = ANY($3)) AS done "
-                "FROM issue_view WHERE round_id = $1 AND unit_id = $2",
-                round_id,
-                unit_id,
-                list(DONE),
-            )
-        assert row is not None
-        return UnitFigures(issues=row["issues"], done=row["done"])
 
     async def list(
         self,

@@ -99,7 +99,8 @@ class PublishResults:
 class Subject:
     """What rectification knows of the unit in the round (read by the handler): the round's
     jurisdiction and first day, whether it assigned the unit, the unit's name as its issues
-    give it, how many issues it was fed back from the round and how many it reported on."""
+    give it, how many issues it was fed back from the round, how many it reported on, and how
+    many of them the office verified (整改完成)."""
 
     jurisdiction: str
     round_starts_on: date
@@ -107,6 +108,7 @@ class Subject:
     unit: str | None
     issues: int
     formally_reported: int
+    done: int = 0
 
 
 @dataclass
@@ -168,6 +170,30 @@ def _filter(cmd: PublishResults, exemptions: Mapping[str, str]) -> None:
         )
 
 
+def known(subject: Subject | None, unit_id: UUID) -> Subject:
+    """The unit in the round, or the 404 of one the round neither assigned nor fed back (or
+    of a round the caller may not see: ``None``)."""
+    if subject is None or not (subject.assigned or subject.issues):
+        raise NotFoundError(f"该轮次没有巡察该单位 / unit {unit_id} is not one of the round's")
+    return subject
+
+
+def draft_for(
+    subject: Subject | None,
+    unit_id: UUID,
+    stage: PublicationStage,
+    round_name: str,
+    unit: str | None,
+    scope: PublicationScope,
+) -> tuple[str, str]:
+    """The draft of a stage that happened (as ``decide_publish`` would take it), of a unit of
+    the round."""
+    subject = known(subject, unit_id)
+    ready(stage, subject)
+    name = subject.unit or unit or _BLANK
+    return draft(stage, round_name, name, subject.jurisdiction, subject.issues, subject.done, scope)
+
+
 def decide_publish(
     state: Publication,
     cmd: PublishResults,
@@ -176,8 +202,7 @@ def decide_publish(
     today: date,
 ) -> list[EventPayload]:
     """R5: the stage of the unit's inspection made known to the scope, once."""
-    if subject is None or not (subject.assigned or subject.issues):
-        raise NotFoundError(f"该轮次没有巡察该单位 / unit {cmd.unit_id} is not one of the round's")
+    subject = known(subject, cmd.unit_id)
     ready(cmd.stage, subject)
     unit = subject.unit or cmd.unit
     if not unit:

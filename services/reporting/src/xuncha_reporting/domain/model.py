@@ -18,6 +18,7 @@ No change carries informant data: the types below have no field that could hold 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -181,6 +182,10 @@ class Doc:
     jurisdiction: str
     doc: dict[str, Any]
     at: datetime
+
+
+#: makes one ``Doc`` of the event being projected: (kind, key, body)
+MakeDoc = Callable[[str, object, dict[str, Any]], Doc]
 
 
 @dataclass(frozen=True)

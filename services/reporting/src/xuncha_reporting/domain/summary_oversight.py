@@ -10,7 +10,7 @@ counts them and ``oversight_sentences`` says them as an office writes (000:L39).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from xuncha_shared.contracts.intake import (
@@ -21,7 +21,7 @@ from xuncha_shared.contracts.intake import (
 )
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_reporting.domain.model import Doc
+from xuncha_reporting.domain.model import Doc, MakeDoc
 
 #: the events ``oversight_docs`` projects
 OVERSIGHT_EVENT_TYPES: frozenset[str] = frozenset(
@@ -37,7 +37,6 @@ OVERSIGHT_EVENT_TYPES: frozenset[str] = frozenset(
 CHECK, KEY, LIFT, POINT = "os_county_check", "os_county_key", "os_county_lift", "os_county_point"
 OVERSIGHT_KINDS: tuple[str, ...] = (CHECK, KEY, LIFT, POINT)
 
-MakeDoc = Callable[[str, object, dict[str, Any]], Doc]
 #: one kind's documents of the office and the year: key -> body
 Bodies = Mapping[str, dict[str, Any]]
 

@@ -7,7 +7,7 @@ them and ``publication_sentences`` says them as an office writes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from xuncha_shared.contracts.rectification import (
@@ -17,7 +17,7 @@ from xuncha_shared.contracts.rectification import (
 )
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_reporting.domain.model import Doc
+from xuncha_reporting.domain.model import Doc, MakeDoc
 
 #: the events ``publication_docs`` projects, and the document kind
 PUBLICATION_EVENT_TYPES: frozenset[str] = frozenset({ResultsPublished.event_type})
@@ -25,8 +25,6 @@ PUBLICATION = "os_publication"
 STAGES: tuple[str, ...] = tuple(s.value for s in PublicationStage)
 SCOPES: tuple[str, ...] = tuple(s.value for s in PublicationScope)
 STAGE_SENTENCE_ZH = {"stationing": "巡察进驻", "feedback": "巡察反馈", "rectification": "整改进展"}
-
-MakeDoc = Callable[[str, object, dict[str, Any]], Doc]
 
 
 def publication_docs(payload: EventPayload, doc: MakeDoc) -> list[Doc]:
