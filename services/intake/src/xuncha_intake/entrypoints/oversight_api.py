@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
 from xuncha_shared.contracts.intake import CheckFinding, PilotPlaceLevel, PilotPointKind
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
@@ -47,11 +48,9 @@ KIND_ZH = {
     OversightKind.KEY_SUPERVISION: "重点督办",
     OversightKind.PILOT_POINT: "联系点",
 }
-POINT_KIND_ZH = {
-    PilotPointKind.NORMALISATION: "县级巡察规范化推进联系点",
-    PilotPointKind.RECTIFICATION: "巡察整改联系点",
-}
-LEVEL_ZH = {PilotPlaceLevel.TOWNSHIP: "乡镇", PilotPlaceLevel.VILLAGE_OR_COMMUNITY: "村（社区）"}
+#: a pilot point's kind and level in Chinese (``contracts.names_zh``, as the audit pages say)
+POINT_KIND_ZH = VALUE_LABELS_ZH["kind"]
+LEVEL_ZH = VALUE_LABELS_ZH["level"]
 CONCURRENT = "并发修改冲突，请刷新后重试 / changed concurrently; reload and retry"
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.contracts.rectification import (
     PublicationScope,
     PublicationStage,
@@ -38,12 +39,9 @@ DEFAULT_EXEMPTIONS: dict[str, str] = {
     "trade_secret": "涉及商业秘密",
     "case_pending": "涉及尚在办理的问题线索",
 }
-STAGE_ZH = {
-    PublicationStage.STATIONING: "巡察进驻",
-    PublicationStage.FEEDBACK: "巡察反馈",
-    PublicationStage.RECTIFICATION: "整改进展",
-}
-SCOPE_ZH = {PublicationScope.PARTY_INTERNAL: "党内通报", PublicationScope.PUBLIC: "向社会公开"}
+#: the stages and scopes in Chinese, as the audit pages name them (``contracts.names_zh``)
+STAGE_ZH = VALUE_LABELS_ZH["stage"]
+SCOPE_ZH = VALUE_LABELS_ZH["scope"]
 
 #: what never goes to the public, looked for in the text made half-width and upper case
 #: (NFKC), blanks, hyphens and underscores allowed between the parts: an ID number (18

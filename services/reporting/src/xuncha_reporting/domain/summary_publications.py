@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.contracts.rectification import (
     PublicationScope,
     PublicationStage,
@@ -24,7 +25,7 @@ PUBLICATION_EVENT_TYPES: frozenset[str] = frozenset({ResultsPublished.event_type
 PUBLICATION = "os_publication"
 STAGES: tuple[str, ...] = tuple(s.value for s in PublicationStage)
 SCOPES: tuple[str, ...] = tuple(s.value for s in PublicationScope)
-STAGE_SENTENCE_ZH = {"stationing": "巡察进驻", "feedback": "巡察反馈", "rectification": "整改进展"}
+STAGE_SENTENCE_ZH = VALUE_LABELS_ZH["stage"]
 
 
 def publication_docs(payload: EventPayload, doc: MakeDoc) -> list[Doc]:
