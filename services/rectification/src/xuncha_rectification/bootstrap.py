@@ -10,6 +10,7 @@ from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.gate import guard
 from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 
+from xuncha_rectification.adapters import cadre_opinions as opinion_tables
 from xuncha_rectification.adapters import deadlines
 from xuncha_rectification.adapters import publications as publication_tables
 from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
@@ -26,11 +27,13 @@ from xuncha_rectification.adapters.tables import (
     SqlOversightReadModel,
     SqlPlanReadModel,
 )
+from xuncha_rectification.domain.cadre_opinion import CADRE_OPINION
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
 from xuncha_rectification.domain.publication import DEFAULT_EXEMPTIONS, PUBLICATION
 from xuncha_rectification.domain.revisits import COMMON_LIST, REVISIT
 from xuncha_rectification.entrypoints.api import build_router
+from xuncha_rectification.entrypoints.cadre_opinions_api import build_cadre_opinions_router
 from xuncha_rectification.entrypoints.evidence_api import build_evidence_router
 from xuncha_rectification.entrypoints.plans_api import build_plans_router
 from xuncha_rectification.entrypoints.publications_api import build_publications_router
@@ -40,6 +43,7 @@ from xuncha_rectification.handlers import (
     HEARINGS_CONSUMER,
     ROUND_UNITS_CONSUMER,
     ROUNDS_CONSUMER,
+    CadreOpinionHandlers,
     PublicationHandlers,
     RectificationHandlers,
     RevisitHandlers,
@@ -92,6 +96,18 @@ def publication_handlers(ctx: ServiceContext, rect: RectificationHandlers) -> Pu
     )
 
 
+def cadre_opinion_handlers(
+    ctx: ServiceContext, rect: RectificationHandlers
+) -> CadreOpinionHandlers:
+    table = opinion_tables.SqlCadreOpinions(ctx.pool)
+    return CadreOpinionHandlers(
+        opinions=ctx.aggregates(CADRE_OPINION, table),
+        table=table,
+        tables=rect.tables,
+        now=lambda: ctx.now(),
+    )
+
+
 def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     guard(app, ctx.authenticator)
     deps = AuthDependencies(ctx.authenticator)
@@ -105,6 +121,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
         )
     )
     app.include_router(build_publications_router(publication_handlers(ctx, rect), deps))
+    app.include_router(build_cadre_opinions_router(cadre_opinion_handlers(ctx, rect), deps))
     app.include_router(rules_router(deadlines.RULE_IDS))
 
 
@@ -129,6 +146,7 @@ SPEC = ServiceSpec(
         ISSUE_TOPIC_DDL,
         COMMON_LIST_DDL,
         *publication_tables.SCHEMA,
+        *opinion_tables.SCHEMA,
         clocks.SCHEMA,
     ),
     build_api=build_api,

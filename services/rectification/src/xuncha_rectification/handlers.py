@@ -35,13 +35,16 @@ from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
 from xuncha_shared.contracts.intake import RoundClosed, RoundPlanned, RoundUnitsAssigned
 from xuncha_shared.contracts.rectification import (
+    OpinionConclusion,
     PublicationScope,
     PublicationStage,
     publication_id_for,
 )
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.errors import NotFoundError
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
+from xuncha_rectification.adapters.cadre_opinions import SqlCadreOpinions
 from xuncha_rectification.adapters.publications import SqlPublications
 from xuncha_rectification.adapters.read_model import IssueReadModel
 from xuncha_rectification.adapters.rounds import (
@@ -50,6 +53,7 @@ from xuncha_rectification.adapters.rounds import (
     record_round_units,
 )
 from xuncha_rectification.adapters.tables import RectificationTables, record_clue, record_hearing
+from xuncha_rectification.domain import cadre_opinion as opinion_model
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
 from xuncha_rectification.domain import publication as publication_model
@@ -383,3 +387,73 @@ class PublicationHandlers:
         subject = await self.subject(round_id, unit_id, may_see)
         name = await self.tables.round_name(round_id) or ""
         return publication_model.draft_for(subject, unit_id, stage, name, unit, scope)
+
+
+@dataclass
+class CadreOpinionHandlers:
+    """干部任用征求巡察意见 (R4): the organisation department asks about a cadre, the office of
+    the cadre's unit answers once (``domain/cadre_opinion.py``)."""
+
+    opinions: Aggregates[opinion_model.CadreOpinion]
+    table: SqlCadreOpinions
+    tables: RectificationTables
+    now: Callable[[], datetime]
+
+    async def record(
+        self, jurisdiction: str, unit_id: UUID | None, unit: str
+    ) -> opinion_model.UnitRecord:
+        """The unit's inspections, its rounds named."""
+        record, round_ids = await self.table.record(jurisdiction, unit_id, unit)
+        names = await self.tables.round_names(round_ids)
+        return replace(record, rounds=tuple(sorted(names.values())))
+
+    async def request(
+        self,
+        cmd: opinion_model.RequestCadreOpinion,
+        may_see: Callable[[str], bool],
+        meta: Meta,
+    ) -> opinion_model.CadreOpinion:
+        if not may_see(cmd.jurisdiction):  # as an unknown unit: nothing of another area
+            raise NotFoundError("未找到该单位 / unknown unit")
+        record = await self.record(cmd.jurisdiction, cmd.unit_id, cmd.unit)
+        # an id is one rectification knows in that jurisdiction (a name is taken as written)
+        known = cmd.unit_id is None or record.unit is not None or record.red_line_warnings > 0
+        unit = record if known else None
+        today = local_date(self.now())
+        return await self.opinions.execute(
+            cmd.request_id,
+            lambda s: opinion_model.decide_request(s, cmd, unit, today),
+            meta,
+        )
+
+    async def visible(
+        self, request_id: UUID, may_see: Callable[[str], bool]
+    ) -> opinion_model.CadreOpinion:
+        """The request, or the 404 of an unknown one for a request the caller may not see."""
+        state = await self.table.get(request_id)
+        if state is None or not may_see(state.jurisdiction):
+            raise NotFoundError("未找到该征求意见 / unknown request")
+        return state
+
+    async def give(
+        self,
+        cmd: opinion_model.GiveCadreOpinion,
+        may_see: Callable[[str], bool],
+        meta: Meta,
+    ) -> opinion_model.CadreOpinion:
+        seen = await self.visible(cmd.request_id, may_see)
+        unit = await self.record(seen.jurisdiction, seen.unit_id, seen.unit)
+        today = local_date(self.now())
+        return await self.opinions.execute(
+            cmd.request_id, lambda s: opinion_model.decide_give(s, cmd, unit, today), meta
+        )
+
+    async def draft(
+        self,
+        request_id: UUID,
+        conclusion: OpinionConclusion,
+        may_see: Callable[[str], bool],
+    ) -> tuple[str, opinion_model.UnitRecord]:
+        state = await self.visible(request_id, may_see)
+        unit = await self.record(state.jurisdiction, state.unit_id, state.unit)
+        return opinion_model.draft(state, unit, conclusion), unit

@@ -84,6 +84,8 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.SupervisionOrdered": "整改督办",
     "rectification.RedLineWarningIssued": "红线预警",
     "rectification.ResultsPublished": "巡察情况公开（两公开）",
+    "rectification.CadreOpinionRequested": "干部任用征求巡察意见",
+    "rectification.CadreOpinionGiven": "回复巡察意见",
     "rectification.IssueReopened": "回头看重新整改",
     "rectification.RecurrenceDetected": "发现改了再犯",
     "rectification.RevisitScheduled": "安排回头看",
@@ -111,6 +113,7 @@ STREAM_TYPES_ZH: dict[str, str] = {
     "share": "成果共享",
     "rectification_plan": "整改方案",
     "oversight": "整改督办与红线预警",
+    "cadre_opinion": "干部任用征求巡察意见",
 }
 
 #: payload fields shown in a story, in this order, with their labels
@@ -226,6 +229,13 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "leader_report": "主要负责人组织落实情况报告",
     "due_on": "完成时限",
     "attempt": "第几次整改（核实退回或回头看重新整改后加一）",
+    "cadre_name": "干部姓名",
+    "cadre_post": "现任职务",
+    "purpose": "征求事由",
+    "requested_on": "征求日期",
+    "reply_by": "要求回复日期",
+    "conclusion": "巡察意见结论",
+    "given_on": "回复日期",
 }
 
 #: the four services, as the auditors' pages name them (web/src/labels.ts ``SERVICES``)
@@ -330,6 +340,13 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     # 两公开 (R5): what was made known, to whom
     "stage": {"stationing": "巡察进驻", "feedback": "巡察反馈", "rectification": "整改进展"},
     "scope": {"party_internal": "党内通报", "public": "向社会公开"},
+    # 干部任用征求巡察意见 (R4): why it is asked, what the office concludes
+    "purpose": {"promotion": "选拔任用", "commendation": "评先评优", "annual_review": "年度考核"},
+    "conclusion": {
+        "no_adverse": "未发现影响使用的问题",
+        "adverse": "发现问题",
+        "not_inspected": "所在单位尚未巡察",
+    },
     # a pilot point's (联系点) place
     "level": {"township": "乡镇", "village_or_community": "村（社区）"},
     "method": {"quick_check": "速查", "verification": "核查"},

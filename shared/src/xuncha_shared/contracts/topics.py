@@ -111,6 +111,12 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
         "Results made known (两公开, R5): stationing, feedback and rectification, inside the "
         "party or to the public",
     ),
+    "cadre_opinion": TopicSpec(
+        "rectification",
+        "cadre-opinion",
+        1,
+        "Opinions on cadres asked by the organisation department and given by the office (R4)",
+    ),
     "share": TopicSpec(
         "reporting", "share", 1, "Results shared with departments and their acknowledgements"
     ),

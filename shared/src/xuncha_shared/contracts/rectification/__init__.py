@@ -9,6 +9,12 @@ registry's ``MODELS`` and ``UPCASTERS``.
 
 from __future__ import annotations
 
+from xuncha_shared.contracts.rectification.cadre_opinion import (
+    CadreOpinionGiven,
+    CadreOpinionRequested,
+    OpinionConclusion,
+    OpinionPurpose,
+)
 from xuncha_shared.contracts.rectification.issues import (
     EvidenceRef,
     IssueClosedOut,
@@ -105,6 +111,8 @@ MODELS: tuple[type[EventPayload], ...] = (
     CommonProblemListIssued,
     CommonProblemSelfChecked,
     ResultsPublished,
+    CadreOpinionRequested,
+    CadreOpinionGiven,
 )
 UPCASTERS = {
     ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
@@ -120,6 +128,8 @@ UPCASTERS = {
 __all__ = [
     "MODELS",
     "UPCASTERS",
+    "CadreOpinionGiven",
+    "CadreOpinionRequested",
     "CommonProblem",
     "CommonProblemListIssued",
     "CommonProblemSelfChecked",
@@ -135,6 +145,8 @@ __all__ = [
     "IssuePlanned",
     "IssueReopened",
     "IssueReopenedV1",
+    "OpinionConclusion",
+    "OpinionPurpose",
     "PlanApproved",
     "PlanReturned",
     "PlanSubmitted",

@@ -1,0 +1,213 @@
+"""干部任用征求巡察意见 (R4): ``cadre_opinion_view``, one row per request, written in the
+transaction of its events (the command loop's ``upsert``); and what an answer needs to know of
+the unit's inspections (``record``: its issues and red-line warnings)."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+from uuid import UUID
+
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.rectification import OpinionConclusion, OpinionPurpose
+from xuncha_shared.db import PoolRepository
+
+from xuncha_rectification.adapters.publications import DONE
+from xuncha_rectification.domain.cadre_opinion import CadreOpinion, UnitRecord
+
+CADRE_OPINION_DDL = """
+CREATE TABLE IF NOT EXISTS cadre_opinion_view (
+    request_id        uuid        PRIMARY KEY,
+    jurisdiction      char(6)     NOT NULL,
+    department        text        NOT NULL,
+    unit_id           uuid        NULL,
+    unit              text        NOT NULL,
+    cadre_name        text        NOT NULL,
+    cadre_post        text        NOT NULL,
+    purpose           text        NOT NULL,
+    requested_on      date        NOT NULL,
+    reply_by          date        NULL,
+    note              text        NULL,
+    requested_at      timestamptz NULL,
+    conclusion        text        NULL,
+    text              text        NULL,
+    given_on          date        NULL,
+    issues            integer     NULL,
+    done              integer     NULL,
+    red_line_warnings integer     NULL,
+    version           bigint      NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cadre_opinion_by_place
+    ON cadre_opinion_view (jurisdiction, requested_on DESC);
+"""
+
+SCHEMA: tuple[str, ...] = (CADRE_OPINION_DDL,)
+
+_COLUMNS = (
+    "request_id",
+    "jurisdiction",
+    "department",
+    "unit_id",
+    "unit",
+    "cadre_name",
+    "cadre_post",
+    "purpose",
+    "requested_on",
+    "reply_by",
+    "note",
+    "requested_at",
+    "conclusion",
+    "text",
+    "given_on",
+    "issues",
+    "done",
+    "red_line_warnings",
+    "version",
+)
+
+
+class SqlCadreOpinions(PoolRepository):
+    async def upsert(self, conn: Any, state: CadreOpinion) -> None:
+        assert state.department is not None
+        assert state.purpose is not None
+        values = [
+            state.request_id,
+            state.jurisdiction,
+            state.department.value,
+            state.unit_id,
+            state.unit,
+            state.cadre_name,
+            state.cadre_post,
+            state.purpose.value,
+            state.requested_on,
+            state.reply_by,
+            state.note,
+            state.requested_at,
+            state.conclusion.value if state.conclusion else None,
+            state.text,
+            state.given_on,
+            state.issues,
+            state.done,
+            state.red_line_warnings,
+            state.version,
+        ]
+        placeholders = ", ".join(f"${i}" for i in range(1, len(_COLUMNS) + 1))
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[12:])
+        async with self._conn(conn) as c:
+            await c.execute(
+                f"INSERT INTO cadre_opinion_view ({', '.join(_COLUMNS)}) VALUES ({placeholders}) "
+                f"ON CONFLICT (request_id) DO UPDATE SET {updates} "
+                "WHERE cadre_opinion_view.version < EXCLUDED.version",
+                *values,
+            )
+
+    async def record(
+        self, jurisdiction: str, unit_id: UUID | None, unit: str
+    ) -> tuple[UnitRecord, builtins.list[UUID]]:
+        """The unit's inspections in ``jurisdiction`` (by its id, else by its name), and the
+        ids of the rounds that fed issues back to it (named by the caller)."""
+        async with self._conn(None) as c:
+            row = await c.fetchrow(
+                """
+                WITH mine AS (
+                    SELECT * FROM issue_view
+                    WHERE jurisdiction = $1
+                      AND (CASE WHEN $2::uuid IS NULL THEN unit = $3 ELSE unit_id = $2 END)
+                )
+                SELECT (SELECT min(unit) FROM mine) AS unit,
+                       (SELECT count(*) FROM mine) AS issues,
+                       (SELECT count(*) FROM mine WHERE status = ANY($4)) AS done,
+                       (SELECT array_agg(DISTINCT round_id) FROM mine
+                        WHERE round_id IS NOT NULL) AS round_ids,
+                       (SELECT count(*) FROM oversight_view o
+                        WHERE o.kind = 'red_line' AND o.jurisdiction = $1
+                          AND (CASE WHEN $2::uuid IS NULL THEN o.unit = $3
+                                    ELSE o.unit_id = $2 END)) AS red
+                """,
+                jurisdiction,
+                unit_id,
+                unit,
+                list(DONE),
+            )
+        assert row is not None
+        record = UnitRecord(
+            unit_id=unit_id,
+            unit=row["unit"],
+            issues=row["issues"],
+            done=row["done"],
+            red_line_warnings=row["red"],
+        )
+        return record, list(row["round_ids"] or ())
+
+    async def units(self, jurisdiction_like: str) -> builtins.list[tuple[str, UUID, str]]:
+        """The units rectification knows (fed back to, or warned), per jurisdiction and name."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                """
+                SELECT DISTINCT jurisdiction, unit_id, unit FROM (
+                    SELECT jurisdiction, unit_id, unit FROM issue_view WHERE unit_id IS NOT NULL
+                    UNION
+                    SELECT jurisdiction, unit_id, unit FROM oversight_view
+                ) u WHERE jurisdiction LIKE $1
+                ORDER BY jurisdiction, unit
+                """,
+                jurisdiction_like,
+            )
+        return [(r["jurisdiction"].strip(), r["unit_id"], r["unit"]) for r in rows]
+
+    async def get(self, request_id: UUID) -> CadreOpinion | None:
+        async with self._conn(None) as c:
+            row = await c.fetchrow(
+                "SELECT * FROM cadre_opinion_view WHERE request_id = $1", request_id
+            )
+        return _state(row) if row is not None else None
+
+    async def list(
+        self,
+        jurisdiction_like: str,
+        *,
+        department: Department | None = None,
+        answered: bool | None = None,
+        limit: int = 500,
+    ) -> builtins.list[CadreOpinion]:
+        """The requests of the jurisdictions matching ``jurisdiction_like`` (of one
+        department's asking, when given), the newest first."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                """
+                SELECT * FROM cadre_opinion_view
+                WHERE jurisdiction LIKE $1 AND ($2::text IS NULL OR department = $2)
+                  AND ($3::boolean IS NULL OR (conclusion IS NOT NULL) = $3)
+                ORDER BY requested_on DESC, requested_at DESC, request_id
+                LIMIT $4
+                """,
+                jurisdiction_like,
+                department.value if department else None,
+                answered,
+                limit,
+            )
+        return [_state(r) for r in rows]
+
+
+def _state(r: Any) -> CadreOpinion:
+    return CadreOpinion(
+        request_id=r["request_id"],
+        jurisdiction=r["jurisdiction"].strip(),
+        department=Department(r["department"]),
+        unit_id=r["unit_id"],
+        unit=r["unit"],
+        cadre_name=r["cadre_name"],
+        cadre_post=r["cadre_post"],
+        purpose=OpinionPurpose(r["purpose"]),
+        requested_on=r["requested_on"],
+        reply_by=r["reply_by"],
+        note=r["note"],
+        requested_at=r["requested_at"],
+        conclusion=OpinionConclusion(r["conclusion"]) if r["conclusion"] else None,
+        text=r["text"],
+        given_on=r["given_on"],
+        issues=r["issues"],
+        done=r["done"],
+        red_line_warnings=r["red_line_warnings"],
+        version=r["version"],
+    )
