@@ -35,7 +35,11 @@ from xuncha_shared.contracts.intake import (
     pilot_point_id_for,
 )
 from xuncha_shared.contracts.rectification import (
+    CadreOpinionGiven,
+    CadreOpinionRequested,
     IssueFedBack,
+    OpinionConclusion,
+    OpinionPurpose,
     PublicationScope,
     PublicationStage,
     ResultsPublished,
@@ -534,3 +538,59 @@ def test_the_units_whose_inspection_the_office_made_known() -> None:
     county = office_summary(docs.docs, LINCHUAN, 2026)
     assert county["publications"]["units"]["public"]["feedback"] == 1
     assert "向社会公开" not in office_summary(docs.docs, CITY, 2024)["rendering_zh"]
+
+
+def test_the_opinions_on_cadres_asked_and_given() -> None:
+    """R4: the requests of the year (their day) and the answers of the year (theirs), by
+    conclusion, of the office's own area; said only when some were given; nothing of the
+    cadres."""
+    docs = Docs()
+    asked = (
+        (CITY, date(2026, 12, 28), date(2027, 1, 4), OpinionConclusion.NO_ADVERSE),
+        (CITY, date(2026, 5, 1), date(2026, 5, 6), OpinionConclusion.ADVERSE),
+        (CITY, date(2026, 6, 1), None, None),
+        (LINCHUAN, date(2026, 6, 1), date(2026, 6, 3), OpinionConclusion.NO_ADVERSE),
+    )
+    for jurisdiction, on, given_on, conclusion in asked:
+        request_id = uuid.uuid4()
+        docs.apply(
+            CadreOpinionRequested(
+                request_id=request_id,
+                jurisdiction=jurisdiction,
+                department=Department.ORGANISATION,
+                unit="某局",
+                cadre_name="王某某",
+                cadre_post="副局长",
+                purpose=OpinionPurpose.PROMOTION,
+                requested_on=on,
+            ),
+            jurisdiction,
+        )
+        if given_on is not None and conclusion is not None:
+            docs.apply(
+                CadreOpinionGiven(
+                    request_id=request_id,
+                    jurisdiction=jurisdiction,
+                    conclusion=conclusion,
+                    text="经查……",
+                    given_on=given_on,
+                    issues=3,
+                    done=1,
+                    red_line_warnings=0,
+                ),
+                jurisdiction,
+            )
+    view = office_summary(docs.docs, CITY, 2026)
+    assert view["cadre_opinions"] == {
+        "asked": 3,
+        "given": 1,
+        "by_conclusion": {"no_adverse": 0, "adverse": 1, "not_inspected": 0},
+    }
+    assert "回复组织部门干部任用征求巡察意见1人次，其中发现问题1人次" in view["rendering_zh"]
+    assert "王某某" not in str(view)
+    assert office_summary(docs.docs, CITY, 2027)["cadre_opinions"]["given"] == 1
+    county = office_summary(docs.docs, LINCHUAN, 2026)
+    assert "干部任用征求巡察意见1人次。" in county["rendering_zh"] or (
+        "干部任用征求巡察意见1人次；" in county["rendering_zh"]
+    )
+    assert "征求巡察意见" not in office_summary(docs.docs, CITY, 2025)["rendering_zh"]

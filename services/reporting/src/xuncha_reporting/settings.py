@@ -40,9 +40,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: R29) in the office summary, 23 = a county's 重点督办 lifted and the city's pilot points
 #: (``intake.CountyKeySupervisionLifted``, ``PilotPointDesignated``, R29) there too, 24 = the
 #: units whose inspection the office made known (``rectification.ResultsPublished``, 两公开, R5)
-#: in the office summary. A projection of an older version is rebuilt from the history when the
-#: service starts (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 24
+#: in the office summary, 25 = the opinions on cadres the organisation department asked and the
+#: office gave (``rectification.CadreOpinionRequested``, ``CadreOpinionGiven``, R4) there too.
+#: A projection of an older version is rebuilt from the history when the service starts
+#: (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 25
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (
@@ -66,6 +68,7 @@ PROJECTED_STREAM_TYPES: tuple[str, ...] = (
     "linkage_plan",
     "county_oversight",
     "publication",
+    "cadre_opinion",
 )
 #: Stream type of reporting's own events (acknowledgements).
 SHARE_STREAM_TYPE = "share"

@@ -73,6 +73,7 @@ CONSUMES: dict[str, tuple[str, ...]] = {
         "linkage_plan",
         "county_oversight",
         "publication",
+        "cadre_opinion",
     ),
 }
 READS_CHECKPOINTS: frozenset[str] = frozenset({"reporting"})

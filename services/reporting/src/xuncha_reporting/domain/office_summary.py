@@ -24,7 +24,7 @@ view from them when read:
   (督导检查) of the year with the problems found by aspect, the counties put under 重点督办 (and
   lifted), its pilot points (联系点);
 * the units whose stationing, feedback and rectification it made known (两公开, R5,
-  ``summary_publications``);
+  ``summary_publications``); the opinions on cadres it gave (R4, ``summary_cadre_opinions``);
 
 and ``rendering_zh``, the sentence an office writes in its annual summary.
 
@@ -53,6 +53,7 @@ from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
 
+from xuncha_reporting.domain import summary_cadre_opinions as opinions
 from xuncha_reporting.domain.feed_display import GRADE_SUMMARY_PREFIX
 from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
 from xuncha_reporting.domain.projected import ProjectedEnvelope
@@ -98,6 +99,7 @@ SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
     }
     | OVERSIGHT_EVENT_TYPES
     | PUBLICATION_EVENT_TYPES
+    | opinions.OPINION_EVENT_TYPES
     | DISPOSITION_EVENT_TYPES
     | SUPERVISION_EVENT_TYPES
 )
@@ -118,6 +120,7 @@ SUMMARY_KINDS: tuple[str, ...] = (
     "os_issue",
     *OVERSIGHT_KINDS,
     PUBLICATION,
+    *opinions.OPINION_KINDS,
 )
 
 MEETINGS: tuple[str, ...] = ("standing_committee", "secretary_meeting", "leading_group")
@@ -210,6 +213,8 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
         return oversight_docs(payload, doc)
     if payload.event_type in PUBLICATION_EVENT_TYPES:  # 两公开, R5
         return publication_docs(payload, doc)
+    if payload.event_type in opinions.OPINION_EVENT_TYPES:  # R4
+        return opinions.opinion_docs(payload, doc)
     if payload.event_type in DISPOSITION_EVENT_TYPES:
         clue_id, disposition = (
             getattr(payload, "clue_id", None),
@@ -423,6 +428,8 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
     )
     view["county_oversight"] = oversight_section(checks, keys, docs.get(LIFT, {}), points)
     view["publications"] = publication_section(_own(docs, PUBLICATION, jurisdiction, year, "on"))
+    asked, answered = (_own(docs, k, jurisdiction, year, "on") for k in opinions.OPINION_KINDS)
+    view["cadre_opinions"] = opinions.opinion_section(asked, answered)
     view["rendering_zh"] = render_zh(view)
     return view
 
@@ -478,6 +485,7 @@ def render_zh(view: dict[str, Any]) -> str:
         parts.append(f"{office}自身整改问题{feedback['received']['problems']}个（{reviews}）")
     parts.extend(oversight_sentences(view["county_oversight"]))
     parts.extend(publication_sentences(view["publications"]))
+    parts.extend(opinions.opinion_sentences(view["cadre_opinions"]))
     pointed = view["pointed"]
     parts.append(
         f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"
