@@ -27,8 +27,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from xuncha_shared.auth.demo import create_demo_tokens, create_office_tokens, create_unit_tokens
-from xuncha_shared.cli.demo.client import office_key, unit_key
+from xuncha_shared.auth.demo import (
+    create_demo_tokens,
+    create_department_tokens,
+    create_office_tokens,
+    create_unit_tokens,
+)
+from xuncha_shared.cli.demo.client import department_key, office_key, unit_key
 from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_unit_id
 from xuncha_shared.settings import SERVICES
 
@@ -170,12 +175,16 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     # and the city's units, which report on their own issues
     units = await create_unit_tokens(databases, {demo_unit_id(n): "361000" for n in PLANNED})
     tokens |= {unit_key(unit_id): token for unit_id, token in units.items()}
+    # and each department: the organisation department asks for opinions on cadres (R4)
+    departments = await create_department_tokens(databases, city="361000")
+    tokens |= {department_key(d): token for d, token in departments.items()}
     endpoints = Endpoints(**running.urls)
     summary = await load_demo(endpoints, tokens)
     plan = build_plan()
     assert not summary.skipped
     assert summary.petitions == len(plan.petitions) >= 150
     assert summary.transferred == 52
+    assert summary.cadre_opinions == 7  # cli/demo/cadre_opinions.py: asked, five answered
     assert summary.escalated == sum(1 for p in plan.petitions if p.needs_escalation) > 0
     assert summary.issues == sum(len(f.issues) for f in plan.feedbacks)
     rounds = summary.rounds  # the term (cli/demo/rounds.py): its figures in the next test
@@ -699,6 +708,63 @@ async def test_the_demo_publishes_and_anyone_reads_what_is_public(old: Old, brow
     await page.fill("#pub-text", "再次通报的内容")
     await page.click("#pub-submit")
     await page.locator(".el-alert", has_text="已于").wait_for()
+
+
+async def test_the_organisation_department_asks_and_a_county_office_answers(
+    old: Old, browser: Any
+) -> None:
+    """干部任用征求巡察意见 (R4): the demo's 组织部 asked seven times
+    (``cli/demo/cadre_opinions.py``); it asks once more from 干部任用征求意见, about a cadre of a
+    unit 临川区 inspected; 临川区's office answers from the draft, refused while the draft's blank
+    is left in; the discipline commission has no such page."""
+    running = old.running
+    databases = list(running.databases.values())
+    organisation = (await create_department_tokens(databases, city="361000"))["organisation"]
+    page = await new_page(browser)
+    await sign_in(page, old.workbench, organisation)
+    assert "cadre-opinions" in await menu_names(page)
+    await page.click('[data-menu="cadre-opinions"]')
+    await page.wait_for_selector("#co-form")
+    rows = page.locator("#co-table .el-table__body tr.el-table__row")
+    await rows.nth(6).wait_for()
+    assert await rows.count() == 7
+    await choose(page, "co-area", "临川区")
+    await choose(page, "co-unit", "临川区住建局")
+    await page.fill("#co-name", "周某某")
+    await page.fill("#co-post", "副局长")
+    await page.click("#co-submit")
+    await rows.nth(7).wait_for()
+    await page.screenshot(path=str(ARTIFACTS / "cadre-opinions-asked.png"), full_page=False)
+
+    office = await new_page(browser)
+    await sign_in(office, old.workbench, running.tokens["linchuan"])
+    await office.click('[data-menu="cadre-opinions"]')
+    waiting = office.locator("#co-table .el-table__body tr.el-table__row")
+    late = waiting.filter(has_text="陈某某")
+    await late.first.wait_for()
+    assert "逾期未回复" in await late.first.inner_text()
+    await waiting.filter(has_text="周某某").first.wait_for()
+    assert await waiting.count() == 2  # 待回复: the county's own, none of the city's
+    await waiting.filter(has_text="周某某").locator(".co-answer").click()
+    await office.locator(".el-dialog .el-radio", has_text="发现问题").click()
+    await office.click("#co-draft")
+    for _ in range(100):  # the draft fills the text (no evaluated script: the CSP)
+        if "____" in await office.input_value("#co-text"):
+            break
+        await asyncio.sleep(0.1)
+    text = await office.input_value("#co-text")
+    assert "临川区住建局于临川区第4届第1轮巡察中接受区委巡察" in text and "周某某同志存在" in text
+    await office.click("#co-answer-submit")
+    await office.locator(".el-form-item__error", has_text="待填写").wait_for()
+    await office.fill("#co-text", text.replace("____", "分管工程项目监管不严"))
+    await office.click("#co-answer-submit")
+    await waiting.filter(has_text="周某某").wait_for(state="detached")
+    await office.locator(".el-dialog").wait_for(state="hidden")
+    await office.screenshot(path=str(ARTIFACTS / "cadre-opinions-answered.png"), full_page=False)
+
+    discipline = await new_page(browser)
+    await sign_in(discipline, old.workbench, running.tokens["discipline"])
+    assert "cadre-opinions" not in await menu_names(discipline)
 
 
 async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(

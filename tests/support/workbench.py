@@ -96,8 +96,8 @@ _ORGANISE = ["planning", "rounds", "talent-pool", "county-oversight", "group-wor
 _CLUES = ["petitions", "clues", "findings"]
 _RECTIFY = ["rectification", "supervision", "revisits", "publications"]
 MENUS: dict[str, list[str]] = {
-    "city_admin": [*_WATCH, *_ORGANISE, *_CLUES, *_RECTIFY, "feeds", "rules"],
-    "county_admin": [*_WATCH, *_ORGANISE, *_CLUES, *_RECTIFY, "rules"],
+    "city_admin": [*_WATCH, *_ORGANISE, *_CLUES, *_RECTIFY, "feeds", "cadre-opinions", "rules"],
+    "county_admin": [*_WATCH, *_ORGANISE, *_CLUES, *_RECTIFY, "cadre-opinions", "rules"],
     "auditor": [
         *_WATCH,
         *_ORGANISE[:4],
@@ -105,6 +105,7 @@ MENUS: dict[str, list[str]] = {
         "findings",
         *_RECTIFY,
         "feeds",
+        "cadre-opinions",
         "audit",
         "rules",
     ],

@@ -323,3 +323,10 @@ export const VERIFICATION_OUTCOMES: Record<string, string> = { accepted: "核实
 /** 两公开 (R5): what is made known (rectification's ``PublicationStage``), and to whom */
 export const PUBLICATION_STAGES: Record<string, string> = { stationing: "巡察进驻", feedback: "巡察反馈", rectification: "整改进展" };
 export const PUBLICATION_SCOPES: Record<string, string> = { party_internal: "党内通报", public: "向社会公开" };
+// 干部任用征求巡察意见 (R4): why the organisation department asks, what the office concludes
+export const OPINION_PURPOSES: Record<string, string> = { promotion: "选拔任用", commendation: "评先评优", annual_review: "年度考核" };
+export const OPINION_CONCLUSIONS: Record<string, string> = {
+  no_adverse: "未发现影响使用的问题",
+  adverse: "发现问题",
+  not_inspected: "所在单位尚未巡察",
+};

@@ -27,6 +27,7 @@ const routes: RouteRecordRaw[] = [
       { path: "supervision", name: "supervision", component: () => import("./views/SupervisionPage.vue"), meta: { title: "整改督办与销号" } },
       { path: "revisits", name: "revisits", component: () => import("./views/RevisitsPage.vue"), meta: { title: "回头看与共性问题" } },
       { path: "publications", name: "publications", component: () => import("./views/PublicationsPage.vue"), meta: { title: "巡察公开" } },
+      { path: "cadre-opinions", name: "cadre-opinions", component: () => import("./views/CadreOpinionsPage.vue"), meta: { title: "干部任用征求意见" } },
       { path: "unit-work", name: "unit-work", component: () => import("./views/UnitWorkPage.vue"), meta: { title: "本单位整改" } },
       { path: "deadlines", name: "deadlines", component: () => import("./views/DeadlinesPage.vue"), meta: { title: "期限预警" } },
       { path: "rules", name: "rules", component: () => import("./views/RulesPage.vue"), meta: { title: "期限规则" } },
@@ -58,7 +59,7 @@ router.beforeEach(async (to) => {
   if (to.name === "home") return homeFor(me.role);
   if (to.name === "none" && homeFor(me.role) !== "/none") return homeFor(me.role);
   const name = (to.meta.menu as string | undefined) ?? (to.name as string | undefined);
-  if (name && !to.meta.always && !mayOpen(me.role, name)) {
+  if (name && !to.meta.always && !mayOpen(me.role, name, me.department)) {
     // a page of another role (an address typed or kept): said, not silently swapped for home
     const title = (to.meta.title as string | undefined) ?? "该页面";
     ElMessage.warning(`当前账号无权打开“${title}”，已转到本账号的首页`);

@@ -9,8 +9,8 @@ describe("the menu shows only what a role may do", () => {
     const organise = ["planning", "rounds", "talent-pool", "county-oversight", "group-work"];
     const clues = ["petitions", "clues", "findings"];
     const rectify = ["rectification", "supervision", "revisits", "publications"];
-    expect(names("city_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "feeds", "rules"]);
-    expect(names("county_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "rules"]);
+    expect(names("city_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "feeds", "cadre-opinions", "rules"]);
+    expect(names("county_admin")).toEqual([...watch, ...organise, ...clues, ...rectify, "cadre-opinions", "rules"]);
     expect(sectionsFor("county_admin").map((s) => s.title)).toEqual([
       "工作总览", "巡察组织", "线索办理", "反馈整改", "共享与审计",
     ]);
@@ -18,9 +18,14 @@ describe("the menu shows only what a role may do", () => {
   it("groups, departments, auditors, custodians", () => {
     expect(names("group_member")).toEqual(["group-work", "petitions", "clues", "findings", "rectification", "publications", "rules"]);
     expect(names("department")).toEqual(["clues", "feeds", "rules"]);
+    // 干部任用征求巡察意见 (R4): the organisation department's only
+    expect(menuFor("department", "organisation").map((m) => m.name)).toEqual(["clues", "feeds", "cadre-opinions", "rules"]);
+    expect(menuFor("department", "audit").map((m) => m.name)).toEqual(["clues", "feeds", "rules"]);
+    expect(mayOpen("department", "cadre-opinions", "audit")).toBe(false);
+    expect(mayOpen("department", "cadre-opinions", "organisation")).toBe(true);
     expect(names("auditor")).toEqual([
       "overview", "deadlines", "clue-funnel", "office-summary", "planning", "rounds", "talent-pool",
-      "county-oversight", "clues", "findings", "rectification", "supervision", "revisits", "publications", "feeds", "audit", "rules",
+      "county-oversight", "clues", "findings", "rectification", "supervision", "revisits", "publications", "feeds", "cadre-opinions", "audit", "rules",
     ]);
     expect(sectionsFor("department").map((s) => s.section)).toEqual(["clues", "share"]);
     expect(names("informant_custodian")).toEqual(["notices"]);
@@ -59,5 +64,10 @@ describe("the menu shows only what a role may do", () => {
     expect(CAN.readCadreLevels("department")).toBe(false);
     expect(CAN.publish("county_admin")).toBe(true);
     expect(CAN.publish("group_member")).toBe(false);
+    expect(CAN.askCadreOpinion("department", "organisation")).toBe(true);
+    expect(CAN.askCadreOpinion("department", "finance")).toBe(false);
+    expect(CAN.askCadreOpinion("city_admin", null)).toBe(false);
+    expect(CAN.answerCadreOpinion("county_admin")).toBe(true);
+    expect(CAN.answerCadreOpinion("auditor")).toBe(false);
   });
 });

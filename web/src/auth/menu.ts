@@ -26,6 +26,8 @@ export interface MenuItem {
   title: string;
   section: Section;
   roles: readonly Role[];
+  /** for a department's token: only these departments (unset: every department of `roles`) */
+  departments?: readonly string[];
 }
 
 const OFFICES: readonly Role[] = ["city_admin", "county_admin"];
@@ -65,25 +67,35 @@ export const MENU: readonly MenuItem[] = [
   // 共享与审计 — department feeds (the department; the city office and the auditor read), the
   // audit (auditors only), the deadline rules (GET /api/v1/rules is public)
   { name: "feeds", path: "/feeds", title: "成果共享", section: "share", roles: ["department", "city_admin", "auditor"] },
+  // 干部任用征求巡察意见 (R4): the organisation department asks, the offices answer, the auditor reads
+  { name: "cadre-opinions", path: "/cadre-opinions", title: "干部任用征求意见", section: "share", roles: [...READERS, "department"], departments: ["organisation"] },
   { name: "audit", path: "/audit", title: "审计", section: "share", roles: ["auditor"] },
   { name: "rules", path: "/rules", title: "期限规则", section: "share", roles: [...READERS, "group_member", "department", "inspected_unit"] },
 ];
 
 /** The menu in sections (only the sections with an item for the role). */
-export function sectionsFor(role: string | null | undefined): { section: Section; title: string; items: MenuItem[] }[] {
-  const items = menuFor(role);
+export function sectionsFor(
+  role: string | null | undefined,
+  department?: string | null,
+): { section: Section; title: string; items: MenuItem[] }[] {
+  const items = menuFor(role, department);
   return (Object.keys(SECTIONS) as Section[])
     .map((section) => ({ section, title: SECTIONS[section], items: items.filter((m) => m.section === section) }))
     .filter((s) => s.items.length > 0);
 }
 
-export function menuFor(role: string | null | undefined): MenuItem[] {
+/** The pages of a role (a department's token: those of its department, `department`). */
+export function menuFor(role: string | null | undefined, department?: string | null): MenuItem[] {
   if (!role) return [];
-  return MENU.filter((m) => (m.roles as readonly string[]).includes(role));
+  return MENU.filter(
+    (m) =>
+      (m.roles as readonly string[]).includes(role) &&
+      (role !== "department" || !m.departments || m.departments.includes(department ?? "")),
+  );
 }
 
-export function mayOpen(role: string | null | undefined, name: string): boolean {
-  return menuFor(role).some((m) => m.name === name);
+export function mayOpen(role: string | null | undefined, name: string, department?: string | null): boolean {
+  return menuFor(role, department).some((m) => m.name === name);
 }
 
 /** The first page after sign-in. */
@@ -113,6 +125,9 @@ export const CAN = {
   overseeCounties: (r: string) => r === "city_admin",
   /** 两公开 (R5): the offices make stationing, feedback and rectification known */
   publish: (r: string) => ["city_admin", "county_admin"].includes(r),
+  /** 干部任用征求巡察意见 (R4): the organisation department asks, the offices answer */
+  askCadreOpinion: (r: string, department?: string | null) => r === "department" && department === "organisation",
+  answerCadreOpinion: (r: string) => ["city_admin", "county_admin"].includes(r),
   // 干部层级 for the clue list (clues' GET /api/v1/clues/cadre-levels): not a receiving
   // department's, which reads it on each clue transferred to it
   readCadreLevels: (r: string) => ["city_admin", "county_admin", "group_member", "auditor"].includes(r),

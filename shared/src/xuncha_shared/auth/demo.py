@@ -93,6 +93,30 @@ async def create_office_tokens(
     }
 
 
+def demo_department_principals(city: str = "361000") -> dict[str, Principal]:
+    """A receiving department's principal of ``city`` for each department, by department: the
+    demo's 组织部 asks the offices for their opinions on cadres (R4) with its own token (the
+    role's demo token is the discipline commission's)."""
+    return {
+        d.value: Principal(
+            id=f"demo-department-{d.value}", role=Role.DEPARTMENT, jurisdiction=city, department=d
+        )
+        for d in Department
+    }
+
+
+async def create_department_tokens(
+    pools_or_urls: Sequence[DbTarget], city: str = "361000"
+) -> dict[str, str]:
+    """One token per department of ``demo_department_principals``, each valid in every
+    database given. Returns ``{"organisation": token, ...}``."""
+    targets = list(pools_or_urls)
+    return {
+        key: await create_token_in(targets, principal, label="demo")
+        for key, principal in demo_department_principals(city).items()
+    }
+
+
 def demo_unit_principals(units: Mapping[uuid.UUID, str]) -> dict[uuid.UUID, Principal]:
     """An inspected unit's principal for each of ``units`` (unit id -> its jurisdiction): the
     demo load records each unit's rectification reports as the unit itself, as units report."""

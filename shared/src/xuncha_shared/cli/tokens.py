@@ -17,7 +17,12 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from xuncha_shared.auth.demo import create_demo_tokens, create_office_tokens, create_unit_tokens
+from xuncha_shared.auth.demo import (
+    create_demo_tokens,
+    create_department_tokens,
+    create_office_tokens,
+    create_unit_tokens,
+)
 from xuncha_shared.auth.tokens import (
     AmbiguousTokenPrefix,
     TokenInfo,
@@ -29,7 +34,12 @@ from xuncha_shared.auth.tokens import (
     token_hash_prefix,
 )
 from xuncha_shared.cli.common import console, err_console, fail, run, services_option, settings
-from xuncha_shared.cli.demo.client import DEMO_OFFICES_FILE, DEMO_TOKENS_FILE, DEMO_UNITS_FILE
+from xuncha_shared.cli.demo.client import (
+    DEMO_DEPARTMENTS_FILE,
+    DEMO_OFFICES_FILE,
+    DEMO_TOKENS_FILE,
+    DEMO_UNITS_FILE,
+)
 from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_county_group_id, demo_unit_id
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.domain.jurisdictions import city_of, is_city, is_valid_jurisdiction
@@ -218,9 +228,11 @@ def demo(
 ) -> None:
     """One token per role, valid in every service, written as {"role": "token"} (mode 0600);
     beside it demo-office-tokens.json, one county office token per other county of the city
-    ({"county code": "token"}), and demo-unit-tokens.json, one inspected unit token per city
-    unit of the demo term ({"unit id": "token"}): the demo load records each county's own work
-    as its office and each unit's rectification reports as the unit."""
+    ({"county code": "token"}), demo-unit-tokens.json, one inspected unit token per city
+    unit of the demo term ({"unit id": "token"}), and demo-department-tokens.json, one token
+    per receiving department of the city ({"department": "token"}): the demo load records each
+    county's own work as its office, each unit's rectification reports as the unit, and the
+    organisation department's requests for opinions on cadres as that department."""
     if not is_city(city):
         raise fail(f"--city must be a city code ending in 00, not {city!r}")
     if not is_valid_jurisdiction(county) or is_city(county) or county[:4] != city[:4]:
@@ -233,17 +245,21 @@ def demo(
     tokens = run(create_demo_tokens(urls, city=city, county=county, group_id=group_id))
     offices = run(create_office_tokens(urls, city=city, county=county))
     units = run(create_unit_tokens(urls, {demo_unit_id(name, city): city for name in PLANNED}))
+    departments = run(create_department_tokens(urls, city=city))
     offices_path, units_path = path.parent / DEMO_OFFICES_FILE, path.parent / DEMO_UNITS_FILE
+    departments_path = path.parent / DEMO_DEPARTMENTS_FILE
     try:
         write_private_json(path, tokens)
         write_private_json(offices_path, offices)
         write_private_json(units_path, units)
+        write_private_json(departments_path, departments)
     except OSError as exc:
         raise fail(f"cannot write {exc.filename}: {exc.strerror}", code=1) from None
     console.print(
         f"wrote {len(tokens)} demo tokens ({', '.join(tokens)}) to {path}, "
-        f"{len(offices)} county office tokens to {offices_path} and {len(units)} city unit "
-        f"tokens to {units_path}, valid in {', '.join(services)}"
+        f"{len(offices)} county office tokens to {offices_path}, {len(units)} city unit "
+        f"tokens to {units_path} and {len(departments)} department tokens to "
+        f"{departments_path}, valid in {', '.join(services)}"
     )
 
 

@@ -131,7 +131,8 @@ def load(
         f"problems ({summary.findings.pointed} 点人点事), {summary.findings.reports} inspection "
         f"reports, hearings {summary.findings.hearings}, {summary.findings.consultations} "
         f"consultations; {summary.county_oversight} county oversight records (R29), "
-        f"{summary.publications} publications (两公开, R5)"
+        f"{summary.publications} publications (两公开, R5), "
+        f"{summary.cadre_opinions} requests for opinions on cadres (R4)"
     )
     v = summary.revisits
     console.print(

@@ -22,6 +22,9 @@ DEMO_OFFICES_FILE = "demo-office-tokens.json"
 #: the city's units of the demo term, by unit id (``xuncha tokens demo`` writes it beside
 #: ``DEMO_TOKENS_FILE``)
 DEMO_UNITS_FILE = "demo-unit-tokens.json"
+#: each receiving department of the city, by department (``xuncha tokens demo`` writes it
+#: beside ``DEMO_TOKENS_FILE``)
+DEMO_DEPARTMENTS_FILE = "demo-department-tokens.json"
 #: the county of the demo's ``county_admin`` (``xuncha tokens demo``'s default)
 DEMO_COUNTY = "361002"
 
@@ -56,6 +59,11 @@ def unit_key(unit_id: str) -> str:
     return f"inspected_unit:{unit_id}"
 
 
+def department_key(department: str) -> str:
+    """The key of a receiving department's token among the demo tokens (``load_tokens``)."""
+    return f"department:{department}"
+
+
 def _beside(path: Path, name: str, key: Callable[[str], str], what: str) -> dict[str, str]:
     """The tokens of file ``name`` beside ``path`` ({id: token}) under ``key(id)``; none when
     the file is not there."""
@@ -72,9 +80,11 @@ def _beside(path: Path, name: str, key: Callable[[str], str], what: str) -> dict
 
 
 def load_tokens(path: Path | None = None) -> dict[str, str]:
-    """The demo tokens by role, with the county offices' (``office_key``) and the units'
-    (``unit_key``) beside them when ``DEMO_OFFICES_FILE`` and ``DEMO_UNITS_FILE`` are there:
-    without them the city office records the counties' work and the units' reports."""
+    """The demo tokens by role, with the county offices' (``office_key``), the units'
+    (``unit_key``) and the departments' (``department_key``) beside them when
+    ``DEMO_OFFICES_FILE``, ``DEMO_UNITS_FILE`` and ``DEMO_DEPARTMENTS_FILE`` are there: without
+    them the city office records the counties' work and the units' reports, and no department
+    but the discipline commission acts."""
     path = path or state_dir() / DEMO_TOKENS_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -87,7 +97,10 @@ def load_tokens(path: Path | None = None) -> dict[str, str]:
     tokens = {str(k): str(v) for k, v in data.items()}
     offices = _beside(path, DEMO_OFFICES_FILE, office_key, "county office tokens by county code")
     units = _beside(path, DEMO_UNITS_FILE, unit_key, "unit tokens by unit id")
-    return tokens | offices | units
+    departments = _beside(
+        path, DEMO_DEPARTMENTS_FILE, department_key, "department tokens by department"
+    )
+    return tokens | offices | units | departments
 
 
 #: how often one call may wait out a 429 before the load gives up

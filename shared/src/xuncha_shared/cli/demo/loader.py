@@ -17,6 +17,7 @@ from typing import Any
 from rich.progress import Progress
 
 from xuncha_shared.cli.demo import results
+from xuncha_shared.cli.demo.cadre_opinions import load_cadre_opinions
 from xuncha_shared.cli.demo.client import DemoClient, DemoError, Endpoints
 from xuncha_shared.cli.demo.county_oversight import load_county_oversight
 from xuncha_shared.cli.demo.data import (
@@ -76,6 +77,7 @@ class LoadSummary:
     county_oversight: int = 0
     #: the stationing, feedback and rectification made known (两公开, R5)
     publications: int = 0
+    cadre_opinions: int = 0
     linked: dict[str, Any] = field(default_factory=dict)
     findings: FindingsSummary = field(default_factory=FindingsSummary)
     rounds: RoundsSummary | None = None
@@ -364,6 +366,9 @@ class _Loader:
         )
         summary.publications = await load_publications(
             self.client.call, self.endpoints, self.tokens, self.writer, china_today()
+        )
+        summary.cadre_opinions = await load_cadre_opinions(
+            self.client.call, self.endpoints.rectification, self.tokens, self.writer, china_today()
         )
         summary.linked = await self.client.linked()
         if summary.rounds is not None:
