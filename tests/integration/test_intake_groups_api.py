@@ -483,3 +483,69 @@ async def test_more_closes_and_stationings_at_once_than_the_pool_has_connections
     assert all("南城县水利局" in r.json()["detail"] for r in closed)
     # the same group is stationed at b once; the other tries are refused as overlapping
     assert sorted(r.status_code for r in stationed) == [201, 409, 409, 409, 409]
+
+
+async def test_a_member_graded_excellent_joins_the_reserve_pool_and_leaves_it(api: Api) -> None:
+    """后备干部库 (004:L8): only a member the group's evaluation graded 优秀, once until taken
+    out; days not after today, a removal not before the admission; another county's member or
+    group is an unknown one; every refusal writes nothing."""
+    a = await api.unit("other", NANCHENG, "南城县水利局")
+    home = await api.unit("other", NANCHENG, "南城县审计局")
+    round_id = await api.round("other", NANCHENG, 15, 1, [a])
+    members = [await api.member("other", NANCHENG, f"后备{i}", home) for i in range(3)]
+    g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, members, [a]))
+    for member, grade in ((members[0], "优秀"), (members[1], "称职")):
+        await api.ok(
+            "other", f"/groups/{g['id']}/evaluations", {"member_id": member, "grade": grade}
+        )
+    path = f"/talent-pool/members/{members[0]}/reserve"
+    admit = {"group_id": g["id"], "admitted_on": "2026-11-30", "note": "第1巡察组组长推荐"}
+    before = await api.events()
+    refused = (
+        ("other", f"/talent-pool/members/{members[1]}/reserve", admit, 409),  # 称职
+        ("other", f"/talent-pool/members/{members[2]}/reserve", admit, 422),  # not evaluated
+        ("other", path, {**admit, "admitted_on": "2099-01-01"}, 422),
+        ("other", path, {**admit, "group_id": str(uuid.uuid4())}, 404),
+        ("other", f"/talent-pool/members/{uuid.uuid4()}/reserve", admit, 404),
+        ("county", path, admit, 404),  # 临川区: another county's member
+        ("group", path, admit, 403),
+        ("auditor", path, admit, 403),
+        ("other", path, {"admitted_on": "2026-11-30"}, 422),
+        ("other", f"{path}/removal", {"removed_on": "2026-11-30", "reason": "提拔"}, 409),
+    )
+    for who, where, body, status in refused:
+        assert_problem(await api.post(who, where, body), status)
+    assert await api.events() == before
+
+    joined = await api.ok("other", path, admit)
+    assert joined["reserve"] == {
+        "in_reserve": True,
+        "since": "2026-11-30",
+        "group_id": g["id"],
+        "note": "第1巡察组组长推荐",
+        "removed_on": None,
+        "removal_reason": None,
+    }
+    again = await api.post("other", path, admit)
+    assert_problem(again, 409)
+    assert "已于 2026-11-30 纳入后备干部库" in again.json()["detail"]
+    listed = await api.client.get(
+        "/api/v1/talent-pool/members", params={"jurisdiction": NANCHENG}, headers=api.auth("other")
+    )
+    reserve = {m["id"]: m["reserve"]["in_reserve"] for m in listed.json()}
+    assert (reserve[members[0]], reserve[members[1]]) == (True, False)
+
+    early = await api.post("other", f"{path}/removal", {"removed_on": "2026-11-29", "reason": "x"})
+    assert_problem(early, 422)
+    left = await api.ok(
+        "other", f"{path}/removal", {"removed_on": "2026-12-01", "reason": "已提拔"}
+    )
+    assert left["reserve"]["in_reserve"] is False
+    assert (left["reserve"]["removed_on"], left["reserve"]["removal_reason"]) == (
+        "2026-12-01",
+        "已提拔",
+    )
+    # graded 优秀 still: may join again later
+    assert (await api.ok("other", path, {**admit, "admitted_on": "2026-12-02"}))["reserve"][
+        "in_reserve"
+    ]

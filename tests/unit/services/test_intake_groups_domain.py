@@ -7,7 +7,14 @@ from uuid import UUID, uuid4
 
 import pytest
 from xuncha_intake.domain import groups, planning
-from xuncha_intake.domain.pool import POOL_MEMBER, PoolMember
+from xuncha_intake.domain.pool import (
+    POOL_MEMBER,
+    AdmitReserveCadre,
+    PoolMember,
+    RemoveReserveCadre,
+    decide_admit_reserve,
+    decide_remove_reserve,
+)
 from xuncha_intake.domain.rounds import ROUND, Round, evolve_round
 from xuncha_shared.contracts.intake import (
     Grade,
@@ -166,3 +173,34 @@ def test_stationing_waits_for_dual_authorisation_and_ends_once() -> None:
         g, g.group_id, groups.EvaluateInspector(people[0].member_id, Grade.EXCELLENT)
     )
     assert evaluated.grade is Grade.EXCELLENT  # type: ignore[attr-defined]
+
+
+def test_the_reserve_pool_takes_members_graded_excellent_once_at_a_time() -> None:
+    """后备干部库 (004:L8): 优秀 only, not twice, days not after today; taken out on a day
+    between the admission and today, and then free to join again."""
+    today, group_id = date(2026, 12, 5), uuid4()
+    person = member(LINCHUAN, uuid4(), "欧阳某")
+    assert person.member_id is not None
+    mid = person.member_id
+    admit = AdmitReserveCadre(group_id, date(2026, 12, 1), "推荐")
+    with pytest.raises(RuleViolation, match="称职"):
+        decide_admit_reserve(person, mid, admit, Grade.COMPETENT, today)
+    with pytest.raises(InvalidCommand, match="未对 欧阳某 作出评价"):
+        decide_admit_reserve(person, mid, admit, None, today)
+    late = AdmitReserveCadre(group_id, date(2026, 12, 6))
+    with pytest.raises(InvalidCommand, match="晚于今天"):
+        decide_admit_reserve(person, mid, late, Grade.EXCELLENT, today)
+    with pytest.raises(RuleViolation, match="不在后备干部库"):
+        decide_remove_reserve(person, mid, RemoveReserveCadre(today, "提拔"), today)
+    for event in decide_admit_reserve(person, mid, admit, Grade.EXCELLENT, today):
+        POOL_MEMBER.evolve(person, event, None)
+    assert (person.reserve_since, person.reserve_group) == (date(2026, 12, 1), group_id)
+    with pytest.raises(RuleViolation, match="已于 2026-12-01 纳入后备干部库"):
+        decide_admit_reserve(person, mid, admit, Grade.EXCELLENT, today)
+    with pytest.raises(InvalidCommand, match="早于纳入日期"):
+        decide_remove_reserve(person, mid, RemoveReserveCadre(date(2026, 11, 30), "x"), today)
+    for event in decide_remove_reserve(person, mid, RemoveReserveCadre(today, "已提拔"), today):
+        POOL_MEMBER.evolve(person, event, None)
+    assert person.reserve_since is None
+    assert (person.reserve_removed_on, person.reserve_removal_reason) == (today, "已提拔")
+    assert decide_admit_reserve(person, mid, admit, Grade.EXCELLENT, today)

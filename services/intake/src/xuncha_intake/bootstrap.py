@@ -37,6 +37,7 @@ from xuncha_intake.entrypoints.notices_due import build_notices_due_router
 from xuncha_intake.entrypoints.oversight_api import build_oversight_router
 from xuncha_intake.entrypoints.petition_list import build_petition_list_router
 from xuncha_intake.entrypoints.planning_api import build_planning_router
+from xuncha_intake.entrypoints.reserve_api import build_reserve_router
 from xuncha_intake.handlers.clocks import ClockHandlers
 from xuncha_intake.handlers.groups import GroupHandlers
 from xuncha_intake.handlers.oversight import OversightHandlers
@@ -191,6 +192,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     planning_commands = planning_handlers(ctx)
     app.include_router(build_planning_router(planning_commands, deps))
     app.include_router(build_groups_router(group_commands, planning_commands, deps))
+    app.include_router(build_reserve_router(group_commands, deps))
     app.include_router(build_oversight_router(oversight_handlers(ctx), deps))
 
 

@@ -30,6 +30,8 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "intake.RoundClosed": "结束巡察轮次",
     "intake.TalentPoolMemberEnrolled": "人才库入库",
     "intake.TalentPoolMemberRetired": "人才库出库",
+    "intake.ReserveCadreAdmitted": "纳入后备干部库",
+    "intake.ReserveCadreRemoved": "移出后备干部库",
     "intake.RecusalDeclared": "申报回避",
     "intake.GroupFormed": "组建巡察组",
     "intake.InspectorEvaluated": "巡察干部评价",
@@ -236,6 +238,8 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "reply_by": "要求回复日期",
     "conclusion": "巡察意见结论",
     "given_on": "回复日期",
+    "admitted_on": "纳入日期",
+    "removed_on": "移出日期",
 }
 
 #: the four services, as the auditors' pages name them (web/src/labels.ts ``SERVICES``)

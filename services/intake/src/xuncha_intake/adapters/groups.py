@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS pool_member_view (
     version      bigint  NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pool_member_view_jurisdiction ON pool_member_view (jurisdiction);
+-- 后备干部库 (004:L8): in the reserve pool since, by which group's evaluation; the last removal
+ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_since date NULL;
+ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_group uuid NULL;
+ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_note text NULL;
+ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_removed_on date NULL;
+ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_removal_reason text NULL;
 CREATE TABLE IF NOT EXISTS group_view (
     group_id     uuid    PRIMARY KEY,
     round_id     uuid    NOT NULL,
@@ -79,6 +85,28 @@ def _lock_key(member_id: UUID) -> int:
 
 
 @dataclass(frozen=True)
+class Reserve:
+    """A member's place in the reserve pool of cadres (后备干部库): in it ``since`` a day (by
+    the evaluation of ``group_id``), or not; the last time they left it."""
+
+    since: date | None = None
+    group_id: UUID | None = None
+    note: str | None = None
+    removed_on: date | None = None
+    removal_reason: str | None = None
+
+    @classmethod
+    def of(cls, m: PoolMember) -> Reserve:
+        return cls(
+            m.reserve_since,
+            m.reserve_group,
+            m.reserve_note,
+            m.reserve_removed_on,
+            m.reserve_removal_reason,
+        )
+
+
+@dataclass(frozen=True)
 class MemberRow:
     member_id: UUID
     jurisdiction: str
@@ -90,6 +118,7 @@ class MemberRow:
     birth_year: int
     retired: bool
     recusals: list[UUID]
+    reserve: Reserve
 
 
 class SqlPoolMembers(PoolRepository):
@@ -98,10 +127,16 @@ class SqlPoolMembers(PoolRepository):
         async with self._conn(conn) as c:
             await c.execute(
                 "INSERT INTO pool_member_view (member_id, jurisdiction, name, home_unit_id, "
-                "source, specialities, rank, birth_year, recusals, retired, version) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                "source, specialities, rank, birth_year, recusals, retired, version, "
+                "reserve_since, reserve_group, reserve_note, reserve_removed_on, "
+                "reserve_removal_reason) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
                 "ON CONFLICT (member_id) DO UPDATE SET recusals = EXCLUDED.recusals, "
-                "retired = EXCLUDED.retired, version = EXCLUDED.version "
+                "retired = EXCLUDED.retired, version = EXCLUDED.version, "
+                "reserve_since = EXCLUDED.reserve_since, reserve_group = EXCLUDED.reserve_group, "
+                "reserve_note = EXCLUDED.reserve_note, "
+                "reserve_removed_on = EXCLUDED.reserve_removed_on, "
+                "reserve_removal_reason = EXCLUDED.reserve_removal_reason "
                 "WHERE pool_member_view.version < EXCLUDED.version",
                 state.member_id,
                 state.jurisdiction,
@@ -114,6 +149,11 @@ class SqlPoolMembers(PoolRepository):
                 list(state.recusals),
                 state.retired,
                 state.version,
+                state.reserve_since,
+                state.reserve_group,
+                state.reserve_note,
+                state.reserve_removed_on,
+                state.reserve_removal_reason,
             )
 
     async def list(self, jurisdiction_like: str) -> list[MemberRow]:
@@ -135,6 +175,13 @@ class SqlPoolMembers(PoolRepository):
                 birth_year=r["birth_year"],
                 retired=r["retired"],
                 recusals=list(r["recusals"]),
+                reserve=Reserve(
+                    r["reserve_since"],
+                    r["reserve_group"],
+                    r["reserve_note"],
+                    r["reserve_removed_on"],
+                    r["reserve_removal_reason"],
+                ),
             )
             for r in rows
         ]

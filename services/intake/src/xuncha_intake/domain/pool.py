@@ -1,5 +1,6 @@
 """Step 2 of the lifecycle: the talent pool (巡察人才库), the ``pool_member`` aggregate:
-enrolled, recusals declared (回避), retired. Pure: no I/O.
+enrolled, recusals declared (回避), retired; a member graded 优秀 after a round put into the
+reserve pool of cadres (后备干部库, 004:L8) and taken out of it again. Pure: no I/O.
 
 Which member a group may take is decided in ``groups.py`` (:func:`groups.recusal_of`).
 """
@@ -7,11 +8,14 @@ Which member a group may take is decided in ``groups.py`` (:func:`groups.recusal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from xuncha_shared.contracts.intake import (
+    Grade,
     RecusalDeclared,
+    ReserveCadreAdmitted,
+    ReserveCadreRemoved,
     Speciality,
     TalentPoolMemberEnrolled,
     TalentPoolMemberRetired,
@@ -47,6 +51,19 @@ class DeclareRecusal:
     reason: str
 
 
+@dataclass(frozen=True)
+class AdmitReserveCadre:
+    group_id: UUID
+    admitted_on: date
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoveReserveCadre:
+    removed_on: date
+    reason: str
+
+
 @dataclass
 class PoolMember:
     member_id: UUID | None = None
@@ -59,6 +76,13 @@ class PoolMember:
     birth_year: int = 0
     recusals: dict[UUID, str] = field(default_factory=dict)
     retired: bool = False
+    #: in the reserve pool since (后备干部库), the group whose evaluation put them there
+    reserve_since: date | None = None
+    reserve_group: UUID | None = None
+    reserve_note: str | None = None
+    #: the last time they left it, and why
+    reserve_removed_on: date | None = None
+    reserve_removal_reason: str | None = None
     version: int = 0
 
     @property
@@ -119,6 +143,57 @@ def decide_recusal(
     return [RecusalDeclared(member_id=member_id, unit_id=cmd.unit_id, reason=cmd.reason)]
 
 
+def decide_admit_reserve(
+    state: PoolMember, member_id: UUID, cmd: AdmitReserveCadre, grade: Grade | None, today: date
+) -> list[EventPayload]:
+    """把表现优秀的巡察干部纳入后备干部库 (004:L8): a member the group's evaluation graded 优秀,
+    not in the reserve pool already, on a day not after today."""
+    _existing_member(state, member_id)
+    if state.reserve_since is not None:
+        raise RuleViolation(
+            f"{state.name} 已于 {state.reserve_since.isoformat()} 纳入后备干部库 / already in "
+            "the reserve pool"
+        )
+    if grade is None:
+        raise InvalidCommand(
+            f"该巡察组未对 {state.name} 作出评价 / the group did not evaluate member {member_id}"
+        )
+    if grade is not Grade.EXCELLENT:
+        raise RuleViolation(
+            f"{state.name} 在该巡察组的评价等次为“{grade.value}”，评价为优秀的才能纳入后备干部库 "
+            "/ only a member graded 优秀 joins the reserve pool"
+        )
+    if cmd.admitted_on > today:
+        raise InvalidCommand(
+            f"纳入日期 {cmd.admitted_on.isoformat()} 晚于今天（{today.isoformat()}） / after today"
+        )
+    return [
+        ReserveCadreAdmitted(
+            member_id=member_id,
+            group_id=cmd.group_id,
+            admitted_on=cmd.admitted_on,
+            note=cmd.note,
+        )
+    ]
+
+
+def decide_remove_reserve(
+    state: PoolMember, member_id: UUID, cmd: RemoveReserveCadre, today: date
+) -> list[EventPayload]:
+    """移出后备干部库: a reserve cadre leaves it, on a day between the admission and today."""
+    _existing_member(state, member_id)
+    if state.reserve_since is None:
+        raise RuleViolation(f"{state.name} 不在后备干部库中 / not in the reserve pool")
+    day = cmd.removed_on.isoformat()
+    if cmd.removed_on > today:
+        raise InvalidCommand(f"移出日期 {day} 晚于今天（{today.isoformat()}） / after today")
+    if cmd.removed_on < state.reserve_since:
+        raise InvalidCommand(
+            f"移出日期 {day} 早于纳入日期 {state.reserve_since.isoformat()} / before the admission"
+        )
+    return [ReserveCadreRemoved(member_id=member_id, removed_on=cmd.removed_on, reason=cmd.reason)]
+
+
 def evolve_member(state: PoolMember, event: EventPayload, at: datetime | None = None) -> PoolMember:
     if isinstance(event, TalentPoolMemberEnrolled):
         state.member_id = event.member_id
@@ -133,6 +208,12 @@ def evolve_member(state: PoolMember, event: EventPayload, at: datetime | None = 
         state.recusals[event.unit_id] = event.reason
     elif isinstance(event, TalentPoolMemberRetired):
         state.retired = True
+    elif isinstance(event, ReserveCadreAdmitted):
+        state.reserve_since, state.reserve_group = event.admitted_on, event.group_id
+        state.reserve_note = event.note
+    elif isinstance(event, ReserveCadreRemoved):
+        state.reserve_since = state.reserve_group = state.reserve_note = None
+        state.reserve_removed_on, state.reserve_removal_reason = event.removed_on, event.reason
     state.version += 1
     return state
 

@@ -37,7 +37,7 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import ProblemError, not_found, problem_type
 from xuncha_shared.http.requests import known_jurisdiction, request_meta
 
-from xuncha_intake.adapters.groups import MemberRow
+from xuncha_intake.adapters.groups import MemberRow, Reserve
 from xuncha_intake.domain import groups, records
 from xuncha_intake.domain.pool import DeclareRecusal, EnrolMember, PoolMember
 from xuncha_intake.handlers.groups import GroupHandlers
@@ -70,6 +70,21 @@ class MemberIn(_In):
     birth_year: int = Field(ge=1940, le=2010)
 
 
+class ReserveOut(BaseModel):
+    """后备干部库: in it since (by the evaluation of group_id), or not; the last removal."""
+
+    in_reserve: bool
+    since: date | None
+    group_id: UUID | None
+    note: str | None
+    removed_on: date | None
+    removal_reason: str | None
+
+    @classmethod
+    def of(cls, r: Reserve) -> ReserveOut:
+        return cls(in_reserve=r.since is not None, **vars(r))
+
+
 class MemberOut(BaseModel):
     id: UUID
     jurisdiction: str
@@ -81,6 +96,7 @@ class MemberOut(BaseModel):
     birth_year: int
     retired: bool
     recusal_unit_ids: list[UUID] = Field(default_factory=list)
+    reserve: ReserveOut
 
     @classmethod
     def of(cls, m: PoolMember) -> MemberOut:
@@ -98,6 +114,7 @@ class MemberOut(BaseModel):
             birth_year=m.birth_year,
             retired=m.retired,
             recusal_unit_ids=list(m.recusals),
+            reserve=ReserveOut.of(Reserve.of(m)),
         )
 
     @classmethod
@@ -113,6 +130,7 @@ class MemberOut(BaseModel):
             birth_year=r.birth_year,
             retired=r.retired,
             recusal_unit_ids=r.recusals,
+            reserve=ReserveOut.of(r.reserve),
         )
 
 

@@ -17,11 +17,15 @@ from xuncha_intake.adapters.groups import SqlGroups, SqlIntakeRecords, SqlPoolMe
 from xuncha_intake.adapters.planning import SqlUnits
 from xuncha_intake.domain import groups, planning, records
 from xuncha_intake.domain.pool import (
+    AdmitReserveCadre,
     DeclareRecusal,
     EnrolMember,
     PoolMember,
+    RemoveReserveCadre,
+    decide_admit_reserve,
     decide_enrol,
     decide_recusal,
+    decide_remove_reserve,
     decide_retire,
 )
 from xuncha_intake.domain.rounds import Round
@@ -62,6 +66,26 @@ class GroupHandlers:
         unit = (await self.unit_table.facts([cmd.unit_id])).get(cmd.unit_id)
         return await self.pool_members.execute(
             member_id, lambda s: decide_recusal(s, member_id, cmd, unit), meta
+        )
+
+    async def admit_reserve(
+        self, member_id: UUID, cmd: AdmitReserveCadre, meta: Meta
+    ) -> PoolMember:
+        """后备干部库: the member's grade in the group's evaluation decides (优秀 only); a group
+        the member was not graded in, or one of another city, gives no grade."""
+        group = await self.inspection_groups.load(cmd.group_id)
+        grade = group.evaluations.get(member_id) if group.exists else None
+        today = self.today()
+        return await self.pool_members.execute(
+            member_id, lambda s: decide_admit_reserve(s, member_id, cmd, grade, today), meta
+        )
+
+    async def remove_reserve(
+        self, member_id: UUID, cmd: RemoveReserveCadre, meta: Meta
+    ) -> PoolMember:
+        today = self.today()
+        return await self.pool_members.execute(
+            member_id, lambda s: decide_remove_reserve(s, member_id, cmd, today), meta
         )
 
     async def form_group(self, cmd: groups.FormGroup, meta: Meta) -> groups.Group:

@@ -70,6 +70,31 @@ class TalentPoolMemberRetired(EventPayload):
     member_id: UUID
 
 
+class ReserveCadreAdmitted(EventPayload):
+    """纳入后备干部库 (004:L8): a member graded 优秀 after a round (``InspectorEvaluated`` of
+    ``group_id``) is put into the reserve pool of cadres, to be followed (跟踪了解). On the
+    member's stream (``pool_member``)."""
+
+    event_type: ClassVar[str] = "intake.ReserveCadreAdmitted"
+    schema_version: ClassVar[int] = 1
+
+    member_id: UUID
+    group_id: UUID = Field(description="the group whose evaluation graded the member 优秀")
+    admitted_on: date = Field(description="the day (China Standard Time)")
+    note: LongText | None = None
+
+
+class ReserveCadreRemoved(EventPayload):
+    """移出后备干部库: a reserve cadre leaves the reserve pool (promoted, or no longer fit)."""
+
+    event_type: ClassVar[str] = "intake.ReserveCadreRemoved"
+    schema_version: ClassVar[int] = 1
+
+    member_id: UUID
+    removed_on: date = Field(description="the day (China Standard Time)")
+    reason: ShortText
+
+
 class RecusalDeclared(EventPayload):
     """回避: a member declared a tie to a unit; no group inspecting it may take them."""
 
