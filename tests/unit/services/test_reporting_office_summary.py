@@ -31,6 +31,7 @@ from xuncha_shared.contracts.intake import (
     PilotPlaceLevel,
     PilotPointDesignated,
     PilotPointKind,
+    ReserveCadreAdmitted,
     TalentPoolMemberEnrolled,
     pilot_point_id_for,
 )
@@ -269,6 +270,22 @@ def test_organisation_feed_items_are_shown_with_their_names_and_own_labels():
     unknown = displayed({**grade, **dict.fromkeys(names)})
     assert unknown["summary"] == "未登记入库的巡察干部，评价等次：称职"
     assert displayed({**found, **dict.fromkeys(names)})["kind_zh"] == "发现问题"
+    # 后备干部库: the member put into the reserve pool, named as the grade is, its note kept
+    admitted = ReserveCadreAdmitted(
+        member_id=member, group_id=group, admitted_on=date(2026, 11, 30), note="组长推荐"
+    )
+    d.apply(admitted, CITY)
+    reserve = asdict(d.feed[-1]) | {"kind": d.feed[-1].kind.value}
+    assert (reserve["ref_id"], reserve["reason"]) == (f"{group}/{member}", "组长推荐")
+    shown = displayed({**reserve, **names, "unit": "市派出测试委"})
+    assert (shown["kind_zh"], shown["reason"]) == ("纳入后备干部库", "组长推荐")
+    assert (
+        shown["summary"]
+        == "欧阳测评（抚州市第9届第4轮第3巡察组评价优秀）于2026-11-30纳入后备干部库"
+    )
+    assert displayed({**reserve, **dict.fromkeys(names)})["summary"] == (
+        "未登记入库的巡察干部（评价优秀）于2026-11-30纳入后备干部库"
+    )
 
 
 class _Disposed(EventPayload):

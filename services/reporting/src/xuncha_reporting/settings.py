@@ -41,10 +41,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: (``intake.CountyKeySupervisionLifted``, ``PilotPointDesignated``, R29) there too, 24 = the
 #: units whose inspection the office made known (``rectification.ResultsPublished``, 两公开, R5)
 #: in the office summary, 25 = the opinions on cadres the organisation department asked and the
-#: office gave (``rectification.CadreOpinionRequested``, ``CadreOpinionGiven``, R4) there too.
-#: A projection of an older version is rebuilt from the history when the service starts
-#: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 25
+#: office gave (``rectification.CadreOpinionRequested``, ``CadreOpinionGiven``, R4) there too,
+#: 26 = the inspectors put into the reserve pool of cadres in the 组织部 feed
+#: (``intake.ReserveCadreAdmitted``, 后备干部库). A projection of an older version is rebuilt
+#: from the history when the service starts (``xuncha_reporting.upgrade``).
+PROJECTION_VERSION = 26
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

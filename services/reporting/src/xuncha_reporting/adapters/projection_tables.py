@@ -47,21 +47,23 @@ class Generation:
 
 def feed_names_sql(s: str) -> str:
     """Joins of a feed item ``i`` to the lifecycle documents that name what its event names by
-    id only (``domain.feed_display``): a problem's unit (``u``); an inspector grade's pool
-    member (``m``, ``ref_id`` ``<group>/<member>``), the member's home unit (``u``), the group
-    (``g``) and its round (``r``). One index probe each; any other item joins nothing."""
+    id only (``domain.feed_display``): a problem's unit (``u``); an inspector grade's or a
+    reserve cadre's pool member (``m``, ``ref_id`` ``<group>/<member>``), the member's home unit
+    (``u``), the group (``g``) and its round (``r``). One index probe each; any other item joins
+    nothing."""
     return f"""
         LEFT JOIN {s}.lifecycle_docs m
-               ON i.kind = 'inspector_grade' AND m.kind = 'pool_member'
+               ON i.kind IN ('inspector_grade', 'reserve_cadre') AND m.kind = 'pool_member'
               AND m.key = split_part(i.ref_id, '/', 2)
         LEFT JOIN {s}.lifecycle_docs g
-               ON i.kind = 'inspector_grade' AND g.kind = 'group'
+               ON i.kind IN ('inspector_grade', 'reserve_cadre') AND g.kind = 'group'
               AND g.key = split_part(i.ref_id, '/', 1)
         LEFT JOIN {s}.lifecycle_docs r ON r.kind = 'round' AND r.key = g.doc->>'round_id'
         LEFT JOIN {s}.lifecycle_docs u
                ON u.kind = 'unit'
               AND u.key = (CASE i.kind WHEN 'problem' THEN i.unit
-                                       WHEN 'inspector_grade' THEN m.doc->>'home_unit_id' END)
+                                       WHEN 'inspector_grade' THEN m.doc->>'home_unit_id'
+                                       WHEN 'reserve_cadre' THEN m.doc->>'home_unit_id' END)
     """
 
 

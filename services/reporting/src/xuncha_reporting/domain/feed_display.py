@@ -2,14 +2,15 @@
 from a single event cannot carry, taken from the lifecycle documents when the feed is read.
 
 A feed item is written by the projection from one event (``projection.own_changes``,
-``office_summary.organisation_feed``, ``rectification_docs``), which names only what that event
+``organisation_feed``, ``rectification_docs``), which names only what that event
 names. Two kinds of the 组织部 feed need more:
 
 * a problem (``clues.ProblemRecorded``) names its unit by id (clues follows no units of intake):
   the feed shows the name intake registered (``intake.UnitRegistered``, the ``unit`` document);
-* an inspector grade (``intake.InspectorEvaluated``) names a group and a pool member by id: the
-  feed shows the member's name and home unit (``intake.TalentPoolMemberEnrolled``, the
-  ``pool_member`` document) and the round and group (``GroupFormed``, ``RoundPlanned``).
+* an inspector grade (``intake.InspectorEvaluated``) and a reserve cadre admitted
+  (``intake.ReserveCadreAdmitted``) name a group and a pool member by id: the feed shows the
+  member's name and home unit (``intake.TalentPoolMemberEnrolled``, the ``pool_member``
+  document) and the round and group (``GroupFormed``, ``RoundPlanned``).
 
 ``projection_tables.FEED_NAMES`` reads those documents beside the item (one index probe each);
 ``displayed`` turns such a row into what the feed and the department's share topic show.
@@ -31,9 +32,12 @@ FEED_KIND_ZH: dict[str, str] = {
     FeedKind.PROBLEM.value: "发现问题",
     FeedKind.INSPECTOR_GRADE.value: "巡察干部评价",
     FeedKind.NEGATIVE_RECORD.value: "负面信息档案",
+    FeedKind.RESERVE_CADRE.value: "纳入后备干部库",
 }
 #: an inspector grade's stored summary: this prefix and the grade (``organisation_feed``)
 GRADE_SUMMARY_PREFIX = "巡察干部评价："
+#: a reserve cadre's stored summary: this prefix and the day (``organisation_feed``)
+RESERVE_SUMMARY_PREFIX = "纳入后备干部库："
 #: the red-line findings (``rectification.RedLineFinding``) a negative record's ``reason`` holds
 FINDING_ZH: dict[str, str] = {
     RedLineFinding.PERFUNCTORY.value: "敷衍整改",
@@ -70,6 +74,15 @@ def grade_summary(row: dict[str, Any]) -> str:
     return f"{who}（{where}）评价等次：{grade}" if where else f"{who}，评价等次：{grade}"
 
 
+def reserve_summary(row: dict[str, Any]) -> str:
+    """A reserve cadre admitted: who, after which round and group's evaluation, and when."""
+    day = str(row["summary"]).removeprefix(RESERVE_SUMMARY_PREFIX)
+    who = row.get("member_name") or "未登记入库的巡察干部"
+    where = group_title(row)
+    after = f"（{where}评价优秀）" if where else "（评价优秀）"
+    return f"{who}{after}于{day}纳入后备干部库"
+
+
 def displayed(row: dict[str, Any]) -> dict[str, Any]:
     """The item of a feed row read with ``FEED_NAMES`` (its ``unit`` resolved there already):
     ``kind_zh``, an inspector grade's summary naming the inspector, a negative record's finding
@@ -79,6 +92,8 @@ def displayed(row: dict[str, Any]) -> dict[str, Any]:
     out["kind_zh"] = FEED_KIND_ZH.get(kind, kind)
     if kind == FeedKind.INSPECTOR_GRADE.value:
         out["summary"] = grade_summary(row)
+    elif kind == FeedKind.RESERVE_CADRE.value:
+        out["summary"] = reserve_summary(row)
     elif kind == FeedKind.NEGATIVE_RECORD.value and row.get("reason"):
         out["reason"] = FINDING_ZH.get(str(row["reason"]), row["reason"])
     return out

@@ -61,6 +61,7 @@ class FeedKind(StrEnum):
     PROBLEM = "problem"  # 发现问题 (组织部: 民主集中制, 选人用人)
     INSPECTOR_GRADE = "inspector_grade"  # 巡察干部评价 (组织部)
     NEGATIVE_RECORD = "negative_record"  # 负面信息档案 (R20 red-line warning)
+    RESERVE_CADRE = "reserve_cadre"  # 纳入后备干部库 (组织部, 004:L8)
 
 
 @dataclass(frozen=True)

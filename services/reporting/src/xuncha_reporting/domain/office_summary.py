@@ -26,11 +26,8 @@ view from them when read:
 * the units whose stationing, feedback and rectification it made known (两公开, R5,
   ``summary_publications``); the opinions on cadres it gave (R4, ``summary_cadre_opinions``);
 
-and ``rendering_zh``, the sentence an office writes in its annual summary.
-
-``organisation_feed`` puts into the 组织部 feed (R2, R4) every problem about 民主集中制 or 选人用人
-and every inspector grade (``intake.InspectorEvaluated``). Those events name the unit, the group
-and the inspector by id only: the feed names them when read (``feed_display``).
+and ``rendering_zh``, the sentence an office writes in its annual summary. (The 组织部 feed is
+``organisation_feed``'s.)
 """
 
 from __future__ import annotations
@@ -48,14 +45,12 @@ from xuncha_shared.contracts.clues import (
     ProblemRecorded,
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
-from xuncha_shared.contracts.intake import InspectorEvaluated
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain import summary_cadre_opinions as opinions
-from xuncha_reporting.domain.feed_display import GRADE_SUMMARY_PREFIX
-from xuncha_reporting.domain.model import Doc, FeedItem, FeedKind
+from xuncha_reporting.domain.model import Doc
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 from xuncha_reporting.domain.summary_oversight import (
     CHECK,
@@ -103,10 +98,6 @@ SUMMARY_EVENT_TYPES: frozenset[str] = frozenset(
     | DISPOSITION_EVENT_TYPES
     | SUPERVISION_EVENT_TYPES
 )
-#: the events ``organisation_feed`` projects
-ORGANISATION_FEED_EVENT_TYPES: frozenset[str] = frozenset(
-    {ProblemRecorded.event_type, InspectorEvaluated.event_type}
-)
 
 #: the document kinds the view reads
 SUMMARY_KINDS: tuple[str, ...] = (
@@ -147,8 +138,6 @@ DISPOSITION_ZH = {
     "case_opened": "立案审查调查",
     "organisational_handling": "组织处理",
 }
-#: problems the organisation department receives (R2: 民主集中制, 选人用人)
-ORGANISATION_TOPICS: frozenset[str] = frozenset({"民主集中制", "选人用人"})
 
 
 def _day(at: datetime) -> str:
@@ -230,52 +219,6 @@ def summary_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Doc
             body = {"unit_id": str(unit_id), "issues": len(issue_ids), "on": on}
             body["issue_ids"] = issue_ids
             return [doc("os_supervision", envelope.event_id, body)]
-    return []
-
-
-def organisation_feed(envelope: ProjectedEnvelope, payload: EventPayload) -> list[FeedItem]:
-    """The 组织部 feed's items of one event: organisation problems and inspector grades."""
-    department = Department.ORGANISATION
-    item_id = f"{envelope.event_id}:{department.value}"
-    match payload:
-        case ProblemRecorded() if ORGANISATION_TOPICS & set(payload.topics):
-            topics = "、".join(payload.topics)
-            return [
-                FeedItem(
-                    item_id=item_id,
-                    department=department,
-                    kind=FeedKind.PROBLEM,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=str(payload.problem_id),
-                    jurisdiction=payload.jurisdiction,
-                    unit=str(payload.unit_id),
-                    summary=f"[{topics}] {payload.title}"
-                    + ("（点人点事）" if payload.pointed else ""),
-                    reason=None,
-                    rect_type=None,
-                    due_date=None,
-                    occurred_at=envelope.occurred_at,
-                )
-            ]
-        case InspectorEvaluated():
-            return [
-                FeedItem(
-                    item_id=item_id,
-                    department=department,
-                    kind=FeedKind.INSPECTOR_GRADE,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=f"{payload.group_id}/{payload.member_id}",
-                    jurisdiction=envelope.jurisdiction,
-                    unit="",
-                    summary=f"{GRADE_SUMMARY_PREFIX}{payload.grade.value}",
-                    reason=payload.remarks,
-                    rect_type=None,
-                    due_date=None,
-                    occurred_at=envelope.occurred_at,
-                )
-            ]
     return []
 
 

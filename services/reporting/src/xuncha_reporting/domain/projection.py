@@ -50,11 +50,10 @@ from xuncha_reporting.domain.model import (
     LedgerReport,
     Metric,
 )
-from xuncha_reporting.domain.office_summary import (
+from xuncha_reporting.domain.office_summary import SUMMARY_EVENT_TYPES, summary_docs
+from xuncha_reporting.domain.organisation_feed import (
     ORGANISATION_FEED_EVENT_TYPES,
-    SUMMARY_EVENT_TYPES,
     organisation_feed,
-    summary_docs,
 )
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 from xuncha_reporting.domain.rectification_clocks import EVENT_TYPES as RECT_CLOCK_EVENTS

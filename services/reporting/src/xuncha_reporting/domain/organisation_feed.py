@@ -1,0 +1,92 @@
+"""The 组织部 feed (R2, R4; pure): every problem about 民主集中制 or 选人用人
+(``clues.ProblemRecorded``), every inspector grade (``intake.InspectorEvaluated``) and every
+inspector put into the reserve pool of cadres (``intake.ReserveCadreAdmitted``, 后备干部库,
+004:L8). Those events name the unit, the group and the inspector by id only: the feed names them
+when read (``feed_display``)."""
+
+from __future__ import annotations
+
+from xuncha_shared.contracts.clues import ProblemRecorded
+from xuncha_shared.contracts.common import Department
+from xuncha_shared.contracts.intake import InspectorEvaluated, ReserveCadreAdmitted
+from xuncha_shared.envelope import EventPayload
+
+from xuncha_reporting.domain.feed_display import GRADE_SUMMARY_PREFIX, RESERVE_SUMMARY_PREFIX
+from xuncha_reporting.domain.model import FeedItem, FeedKind
+from xuncha_reporting.domain.projected import ProjectedEnvelope
+
+#: the events ``organisation_feed`` projects
+ORGANISATION_FEED_EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        ProblemRecorded.event_type,
+        InspectorEvaluated.event_type,
+        ReserveCadreAdmitted.event_type,
+    }
+)
+#: problems the organisation department receives (R2: 民主集中制, 选人用人)
+ORGANISATION_TOPICS: frozenset[str] = frozenset({"民主集中制", "选人用人"})
+
+
+def organisation_feed(envelope: ProjectedEnvelope, payload: EventPayload) -> list[FeedItem]:
+    """The 组织部 feed's items of one event: organisation problems, inspector grades and
+    reserve cadres admitted."""
+    department = Department.ORGANISATION
+    item_id = f"{envelope.event_id}:{department.value}"
+    match payload:
+        case ProblemRecorded() if ORGANISATION_TOPICS & set(payload.topics):
+            topics = "、".join(payload.topics)
+            return [
+                FeedItem(
+                    item_id=item_id,
+                    department=department,
+                    kind=FeedKind.PROBLEM,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=str(payload.problem_id),
+                    jurisdiction=payload.jurisdiction,
+                    unit=str(payload.unit_id),
+                    summary=f"[{topics}] {payload.title}"
+                    + ("（点人点事）" if payload.pointed else ""),
+                    reason=None,
+                    rect_type=None,
+                    due_date=None,
+                    occurred_at=envelope.occurred_at,
+                )
+            ]
+        case InspectorEvaluated():
+            return [
+                FeedItem(
+                    item_id=item_id,
+                    department=department,
+                    kind=FeedKind.INSPECTOR_GRADE,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=f"{payload.group_id}/{payload.member_id}",
+                    jurisdiction=envelope.jurisdiction,
+                    unit="",
+                    summary=f"{GRADE_SUMMARY_PREFIX}{payload.grade.value}",
+                    reason=payload.remarks,
+                    rect_type=None,
+                    due_date=None,
+                    occurred_at=envelope.occurred_at,
+                )
+            ]
+        case ReserveCadreAdmitted():
+            return [
+                FeedItem(
+                    item_id=item_id,
+                    department=department,
+                    kind=FeedKind.RESERVE_CADRE,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=f"{payload.group_id}/{payload.member_id}",
+                    jurisdiction=envelope.jurisdiction,
+                    unit="",
+                    summary=f"{RESERVE_SUMMARY_PREFIX}{payload.admitted_on.isoformat()}",
+                    reason=payload.note,
+                    rect_type=None,
+                    due_date=None,
+                    occurred_at=envelope.occurred_at,
+                )
+            ]
+    return []
