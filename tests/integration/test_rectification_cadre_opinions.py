@@ -84,6 +84,7 @@ async def test_the_organisation_department_asks_and_the_office_answers_once(
     refusals = (
         ("org", asking(), 404),  # no issue nor warning names the unit yet
         ("org", asking(unit_id=None, requested_on="2026-10-21"), 422),  # after today
+        ("org", asking(unit_id=None, requested_on="2025-10-01"), 422),  # over a year ago
         ("org", asking(unit_id=None, reply_by="2026-10-18"), 422),  # answer before the asking
         ("org", asking(unit_id=None, purpose="gossip"), 422),
         ("org", asking(unit_id=None, cadre_name=""), 422),
@@ -100,24 +101,63 @@ async def test_the_organisation_department_asks_and_the_office_answers_once(
         assert resp.headers["content-type"].startswith(PROBLEM)
     assert await svc.ctx.pool.fetchval("SELECT count(*) FROM events") == before
 
-    # not inspected yet: the draft says so, and so may the answer
+    # not inspected yet: the draft says so (by default), and so may the answer, only so
     resp = await svc.client.post(
         "/api/v1/cadre-opinions", json=asking(unit_id=None), headers=svc.auth("org")
     )
     assert resp.status_code == 201, resp.text
     early = resp.json()
     assert (early["purpose_zh"], early["answered"], early["overdue"]) == ("选拔任用", False, False)
+    assert early["office_zh"] == "临川区委巡察办"
+    twice = await svc.client.post(
+        "/api/v1/cadre-opinions", json=asking(unit_id=None), headers=svc.auth("org")
+    )
+    assert twice.status_code == 409 and "已于 2026-10-19 就王某某同志选拔任用" in twice.text
     draft = await svc.client.get(
         f"/api/v1/cadre-opinions/{early['id']}/draft", headers=svc.auth("county")
     )
     assert draft.status_code == 200, draft.text
-    assert "尚未接受区委巡察" in draft.json()["text"]
+    assert (draft.json()["conclusion"], draft.json()["inspected"]) == ("not_inspected", False)
+    assert "尚未接受区委巡察，临川区委巡察办暂无" in draft.json()["text"]
+    mismatch = await svc.client.get(
+        f"/api/v1/cadre-opinions/{early['id']}/draft",
+        params={"conclusion": "no_adverse"},
+        headers=svc.auth("county"),
+    )
+    assert mismatch.status_code == 422 and "没有巡察记录" in mismatch.json()["detail"]
+    # withdrawn by the department that asked: answered no more
+    withdrawal = {"withdrawn_on": "2026-10-20", "reason": "单位名称有误"}
+    for who, body, status in (
+        ("county", withdrawal, 403),
+        ("audit_dept", withdrawal, 403),
+        ("org", {**withdrawal, "withdrawn_on": "2026-10-18"}, 422),
+    ):
+        resp = await svc.client.post(
+            f"/api/v1/cadre-opinions/{early['id']}/withdrawal", json=body, headers=svc.auth(who)
+        )
+        assert resp.status_code == status, (who, resp.text)
+    resp = await svc.client.post(
+        f"/api/v1/cadre-opinions/{early['id']}/withdrawal", json=withdrawal, headers=svc.auth("org")
+    )
+    assert resp.status_code == 200 and resp.json()["withdrawn"] is True, resp.text
+    late = await svc.client.post(
+        f"/api/v1/cadre-opinions/{early['id']}/opinion",
+        json={"conclusion": "not_inspected", "text": "经查。", "given_on": "2026-10-20"},
+        headers=svc.auth("county"),
+    )
+    assert late.status_code == 409 and "撤回" in late.json()["detail"]
+    resp = await svc.client.post(
+        "/api/v1/cadre-opinions", json=asking(unit_id=None), headers=svc.auth("org")
+    )
+    assert resp.status_code == 201, resp.text  # asked anew once the first was withdrawn
+    early = resp.json()
 
     # fed back: the unit is known by its id, its figures in the draft
     await feed_back(svc)
     units = await svc.client.get("/api/v1/cadre-opinion-units", headers=svc.auth("org"))
     assert [(u["unit_id"], u["jurisdiction_name"]) for u in units.json()] == [(str(UNIT), "临川区")]
-    resp = await svc.client.post("/api/v1/cadre-opinions", json=asking(), headers=svc.auth("org"))
+    asked = asking(cadre_name="李某某")
+    resp = await svc.client.post("/api/v1/cadre-opinions", json=asked, headers=svc.auth("org"))
     assert resp.status_code == 201, resp.text
     request_id = resp.json()["id"]
     path = f"/api/v1/cadre-opinions/{request_id}"
@@ -127,16 +167,20 @@ async def test_the_organisation_department_asks_and_the_office_answers_once(
     )
     assert adverse.status_code == 200, adverse.text
     text = adverse.json()["text"]
-    assert "巡察反馈问题2个，已整改完成0个，正在整改2个" in text
-    assert "王某某同志存在以下问题" in text
+    assert "巡察反馈问题2个，均在整改中" in text
+    assert "李某某同志存在以下问题" in text
     assert adverse.json()["rounds"] and "____" in text
     fine = await svc.client.get(f"{path}/draft", headers=svc.auth("county"))
-    assert "未发现王某某同志存在影响选拔任用的问题" in fine.json()["text"]
+    assert fine.json()["conclusion"] == "no_adverse"
+    assert "未发现李某某同志存在影响选拔任用的问题" in fine.json()["text"]
 
     before = await svc.ctx.pool.fetchval("SELECT count(*) FROM events")
     answer = {"conclusion": "no_adverse", "text": fine.json()["text"], "given_on": "2026-10-20"}
     refusals = (
         ("county", {**answer, "text": text}, 422),  # the draft's blank left in
+        ("county", {**answer, "text": text.replace("____", "___")}, 422),  # shortened
+        ("county", {**answer, "text": text.replace("____", "＿＿")}, 422),  # full-width
+        ("city", answer, 403),  # the city reads its counties' requests, 临川区 answers them
         ("county", {**answer, "conclusion": "not_inspected"}, 422),  # it was inspected
         ("county", {**answer, "given_on": "2026-10-18"}, 422),  # before the asking
         ("county", {**answer, "given_on": "2026-10-21"}, 422),  # after today
@@ -169,7 +213,7 @@ async def test_the_organisation_department_asks_and_the_office_answers_once(
     # who reads what: the department its own, the offices and the auditor by area
     read = await svc.client.get(path, headers=svc.auth("org"))
     assert read.status_code == 200 and read.json()["text"] == answer["text"]
-    for who, count in (("org", 2), ("county", 2), ("city", 2), ("auditor", 2), ("other", 0)):
+    for who, count in (("org", 3), ("county", 3), ("city", 3), ("auditor", 3), ("other", 0)):
         listed = await svc.client.get("/api/v1/cadre-opinions", headers=svc.auth(who))
         assert listed.status_code == 200, (who, listed.text)
         assert len(listed.json()["items"]) == count, who

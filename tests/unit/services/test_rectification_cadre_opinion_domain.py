@@ -14,9 +14,13 @@ from xuncha_rectification.domain.cadre_opinion import (
     GiveCadreOpinion,
     RequestCadreOpinion,
     UnitRecord,
+    WithdrawCadreOpinion,
     decide_give,
     decide_request,
+    decide_withdraw,
     draft,
+    office_of,
+    suggested,
 )
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import (
@@ -25,7 +29,7 @@ from xuncha_shared.contracts.rectification import (
     OpinionConclusion,
     OpinionPurpose,
 )
-from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 
 pytestmark = pytest.mark.unit
 
@@ -74,6 +78,10 @@ def test_a_request_names_the_unit_as_the_inspections_know_it() -> None:
         decide_request(CadreOpinion(), asked(requested_on=date(2026, 10, 21)), INSPECTED, TODAY)
     with pytest.raises(InvalidCommand, match="早于征求日期"):
         decide_request(CadreOpinion(), asked(reply_by=date(2026, 10, 18)), INSPECTED, TODAY)
+    with pytest.raises(InvalidCommand, match="早于一年前"):
+        decide_request(CadreOpinion(), asked(requested_on=date(2025, 10, 18)), INSPECTED, TODAY)
+    with pytest.raises(RuleViolation, match="已于 2026-10-01 就王某某同志选拔任用征求巡察意见"):
+        decide_request(CadreOpinion(), asked(), INSPECTED, TODAY, date(2026, 10, 1))
     with pytest.raises(RuleViolation):
         decide_request(requested(), asked(), INSPECTED, TODAY)
 
@@ -101,6 +109,8 @@ def test_an_answer_is_given_once_with_the_units_figures() -> None:
     ("change", "message"),
     [
         ({"text": "发现以下问题：____。"}, "空白"),
+        ({"text": "发现以下问题：__。"}, "空白"),
+        ({"text": "发现以下问题：＿＿＿。"}, "空白"),
         ({"given_on": date(2026, 10, 18)}, "早于征求日期"),
         ({"given_on": date(2026, 10, 21)}, "晚于今天"),
         ({"conclusion": OpinionConclusion.NOT_INSPECTED}, "不能答复"),
@@ -135,7 +145,7 @@ def test_the_drafts_carry_the_figures_and_leave_the_finding_to_the_office() -> N
     state = requested()
     fine = draft(state, INSPECTED, OpinionConclusion.NO_ADVERSE)
     assert fine == (
-        "经查，临川区某局于四届区委第五轮巡察中接受区委巡察，巡察反馈问题5个，已整改完成3个，"
+        "经查，临川区某局接受了四届区委第五轮巡察，巡察反馈问题5个，已整改完成3个，"
         "正在整改2个。该单位因整改不力被红线预警1次。巡察中未发现王某某同志存在影响选拔任用的问题。"
     )
     adverse = draft(state, INSPECTED, OpinionConclusion.ADVERSE)
@@ -150,3 +160,47 @@ def test_a_request_past_its_day_unanswered_is_overdue() -> None:
     assert not state.overdue(date(2026, 10, 23))
     assert state.overdue(date(2026, 10, 24))
     assert not requested(asked(reply_by=None)).overdue(date(2027, 1, 1))
+
+
+def test_only_the_office_of_the_units_area_answers_and_as_the_record_says() -> None:
+    state = requested()
+    answer = GiveCadreOpinion(uuid.uuid4(), OpinionConclusion.NO_ADVERSE, "经查……", TODAY)
+    with pytest.raises(NotAllowed, match="由临川区委巡察办回复"):
+        decide_give(state, answer, INSPECTED, TODAY, "361000")
+    assert decide_give(state, answer, INSPECTED, TODAY, "361002")
+    with pytest.raises(InvalidCommand, match="没有巡察记录"):
+        decide_give(state, answer, NOT_INSPECTED, TODAY)
+    with pytest.raises(InvalidCommand, match="没有巡察记录"):
+        draft(state, NOT_INSPECTED, OpinionConclusion.ADVERSE)
+    assert (suggested(INSPECTED), suggested(NOT_INSPECTED)) == (
+        OpinionConclusion.NO_ADVERSE,
+        OpinionConclusion.NOT_INSPECTED,
+    )
+    assert (office_of("361000"), office_of("361021")) == ("市委巡察办", "南城县委巡察办")
+
+
+def test_the_department_that_asked_withdraws_a_request_not_answered() -> None:
+    state = requested()
+    withdraw = WithdrawCadreOpinion(uuid.uuid4(), TODAY, "拟任人选调整")
+    with pytest.raises(NotAllowed):
+        decide_withdraw(state, withdraw, Department.AUDIT, TODAY)
+    early = WithdrawCadreOpinion(uuid.uuid4(), date(2026, 10, 18), "x")
+    with pytest.raises(InvalidCommand, match="早于征求日期"):
+        decide_withdraw(state, early, Department.ORGANISATION, TODAY)
+    [event] = decide_withdraw(state, withdraw, Department.ORGANISATION, TODAY)
+    CADRE_OPINION.evolve(state, event, None)
+    assert state.withdrawn and not state.overdue(date(2027, 1, 1))
+    with pytest.raises(RuleViolation, match="已于 2026-10-20 撤回"):
+        decide_withdraw(state, withdraw, Department.ORGANISATION, TODAY)
+    answer = GiveCadreOpinion(uuid.uuid4(), OpinionConclusion.NO_ADVERSE, "经查……", TODAY)
+    with pytest.raises(RuleViolation, match="撤回"):
+        decide_give(state, answer, INSPECTED, TODAY)
+    answered = requested()
+    for event in decide_give(answered, answer, INSPECTED, TODAY):
+        CADRE_OPINION.evolve(answered, event, None)
+    with pytest.raises(RuleViolation, match="不能撤回"):
+        decide_withdraw(answered, withdraw, Department.ORGANISATION, TODAY)
+    late = requested(asked(reply_by=date(2026, 10, 19)))
+    for event in decide_give(late, answer, INSPECTED, TODAY):
+        CADRE_OPINION.evolve(late, event, None)
+    assert late.answered_late and not answered.answered_late

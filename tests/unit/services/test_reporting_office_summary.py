@@ -38,6 +38,7 @@ from xuncha_shared.contracts.intake import (
 from xuncha_shared.contracts.rectification import (
     CadreOpinionGiven,
     CadreOpinionRequested,
+    CadreOpinionWithdrawn,
     IssueFedBack,
     OpinionConclusion,
     OpinionPurpose,
@@ -597,6 +598,21 @@ def test_the_opinions_on_cadres_asked_and_given() -> None:
                 ),
                 jurisdiction,
             )
+    withdrawn = uuid.uuid4()  # asked by mistake and withdrawn: not counted as asked
+    docs.apply(
+        CadreOpinionRequested(
+            request_id=withdrawn, jurisdiction=CITY, department=Department.ORGANISATION,
+            unit="某局", cadre_name="赵某某", cadre_post="科长", purpose=OpinionPurpose.PROMOTION,
+            requested_on=date(2026, 7, 1),
+        ),
+        CITY,
+    )  # fmt: skip
+    docs.apply(
+        CadreOpinionWithdrawn(
+            request_id=withdrawn, jurisdiction=CITY, withdrawn_on=date(2026, 7, 2), reason="误报"
+        ),
+        CITY,
+    )
     view = office_summary(docs.docs, CITY, 2026)
     assert view["cadre_opinions"] == {
         "asked": 3,

@@ -33,6 +33,7 @@ from uuid import UUID
 from xuncha_shared.aggregates import Aggregates
 from xuncha_shared.consumer import EventHandler
 from xuncha_shared.contracts.clues import ClueEscalated, ClueRegistered, InspectionReportHeard
+from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import RoundClosed, RoundPlanned, RoundUnitsAssigned
 from xuncha_shared.contracts.rectification import (
     OpinionConclusion,
@@ -419,10 +420,12 @@ class CadreOpinionHandlers:
         # an id is one rectification knows in that jurisdiction (a name is taken as written)
         known = cmd.unit_id is None or record.unit is not None or record.red_line_warnings > 0
         unit = record if known else None
+        name = record.unit if known and record.unit else cmd.unit
+        pending = await self.table.pending(cmd.jurisdiction, name, cmd.cadre_name, cmd.purpose)
         today = local_date(self.now())
         return await self.opinions.execute(
             cmd.request_id,
-            lambda s: opinion_model.decide_request(s, cmd, unit, today),
+            lambda s: opinion_model.decide_request(s, cmd, unit, today, pending),
             meta,
         )
 
@@ -439,21 +442,42 @@ class CadreOpinionHandlers:
         self,
         cmd: opinion_model.GiveCadreOpinion,
         may_see: Callable[[str], bool],
+        answering: str,
         meta: Meta,
     ) -> opinion_model.CadreOpinion:
+        """The answer of the office of ``answering`` (its jurisdiction)."""
         seen = await self.visible(cmd.request_id, may_see)
         unit = await self.record(seen.jurisdiction, seen.unit_id, seen.unit)
         today = local_date(self.now())
         return await self.opinions.execute(
-            cmd.request_id, lambda s: opinion_model.decide_give(s, cmd, unit, today), meta
+            cmd.request_id,
+            lambda s: opinion_model.decide_give(s, cmd, unit, today, answering),
+            meta,
+        )
+
+    async def withdraw(
+        self,
+        cmd: opinion_model.WithdrawCadreOpinion,
+        may_see: Callable[[str], bool],
+        department: Department,
+        meta: Meta,
+    ) -> opinion_model.CadreOpinion:
+        await self.visible(cmd.request_id, may_see)
+        today = local_date(self.now())
+        return await self.opinions.execute(
+            cmd.request_id,
+            lambda s: opinion_model.decide_withdraw(s, cmd, department, today),
+            meta,
         )
 
     async def draft(
         self,
         request_id: UUID,
-        conclusion: OpinionConclusion,
+        conclusion: OpinionConclusion | None,
         may_see: Callable[[str], bool],
-    ) -> tuple[str, opinion_model.UnitRecord]:
+    ) -> tuple[OpinionConclusion, str, opinion_model.UnitRecord]:
+        """The draft of ``conclusion`` (by default the one the record suggests)."""
         state = await self.visible(request_id, may_see)
         unit = await self.record(state.jurisdiction, state.unit_id, state.unit)
-        return opinion_model.draft(state, unit, conclusion), unit
+        chosen = conclusion or opinion_model.suggested(unit)
+        return chosen, opinion_model.draft(state, unit, chosen), unit

@@ -88,6 +88,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.ResultsPublished": "巡察情况公开（两公开）",
     "rectification.CadreOpinionRequested": "干部任用征求巡察意见",
     "rectification.CadreOpinionGiven": "回复巡察意见",
+    "rectification.CadreOpinionWithdrawn": "撤回征求巡察意见",
     "rectification.IssueReopened": "回头看重新整改",
     "rectification.RecurrenceDetected": "发现改了再犯",
     "rectification.RevisitScheduled": "安排回头看",
@@ -240,6 +241,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "given_on": "回复日期",
     "admitted_on": "纳入日期",
     "removed_on": "移出日期",
+    "withdrawn_on": "撤回日期",
 }
 
 #: the four services, as the auditors' pages name them (web/src/labels.ts ``SERVICES``)

@@ -5,6 +5,7 @@ the unit's inspections (``record``: its issues and red-line warnings)."""
 from __future__ import annotations
 
 import builtins
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +40,9 @@ CREATE TABLE IF NOT EXISTS cadre_opinion_view (
 );
 CREATE INDEX IF NOT EXISTS cadre_opinion_by_place
     ON cadre_opinion_view (jurisdiction, requested_on DESC);
+-- rectification.CadreOpinionWithdrawn: the department withdrew it before an answer
+ALTER TABLE cadre_opinion_view ADD COLUMN IF NOT EXISTS withdrawn_on date NULL;
+ALTER TABLE cadre_opinion_view ADD COLUMN IF NOT EXISTS withdrawal_reason text NULL;
 """
 
 SCHEMA: tuple[str, ...] = (CADRE_OPINION_DDL,)
@@ -62,6 +66,8 @@ _COLUMNS = (
     "issues",
     "done",
     "red_line_warnings",
+    "withdrawn_on",
+    "withdrawal_reason",
     "version",
 )
 
@@ -89,6 +95,8 @@ class SqlCadreOpinions(PoolRepository):
             state.issues,
             state.done,
             state.red_line_warnings,
+            state.withdrawn_on,
+            state.withdrawal_reason,
             state.version,
         ]
         placeholders = ", ".join(f"${i}" for i in range(1, len(_COLUMNS) + 1))
@@ -105,13 +113,15 @@ class SqlCadreOpinions(PoolRepository):
         self, jurisdiction: str, unit_id: UUID | None, unit: str
     ) -> tuple[UnitRecord, builtins.list[UUID]]:
         """The unit's inspections in ``jurisdiction`` (by its id, else by its name), and the
-        ids of the rounds that fed issues back to it (named by the caller)."""
+        ids of the rounds that fed issues back to it (named by the caller). Issues of a review
+        intake does not plan (``round_name``: the provincial review of the office itself) are
+        not the office's inspections: left out."""
         async with self._conn(None) as c:
             row = await c.fetchrow(
                 """
                 WITH mine AS (
                     SELECT * FROM issue_view
-                    WHERE jurisdiction = $1
+                    WHERE jurisdiction = $1 AND round_name IS NULL
                       AND (CASE WHEN $2::uuid IS NULL THEN unit = $3 ELSE unit_id = $2 END)
                 )
                 SELECT (SELECT min(unit) FROM mine) AS unit,
@@ -145,7 +155,8 @@ class SqlCadreOpinions(PoolRepository):
             rows = await c.fetch(
                 """
                 SELECT DISTINCT jurisdiction, unit_id, unit FROM (
-                    SELECT jurisdiction, unit_id, unit FROM issue_view WHERE unit_id IS NOT NULL
+                    SELECT jurisdiction, unit_id, unit FROM issue_view
+                    WHERE unit_id IS NOT NULL AND round_name IS NULL
                     UNION
                     SELECT jurisdiction, unit_id, unit FROM oversight_view
                 ) u WHERE jurisdiction LIKE $1
@@ -154,6 +165,23 @@ class SqlCadreOpinions(PoolRepository):
                 jurisdiction_like,
             )
         return [(r["jurisdiction"].strip(), r["unit_id"], r["unit"]) for r in rows]
+
+    async def pending(
+        self, jurisdiction: str, unit: str, cadre_name: str, purpose: OpinionPurpose
+    ) -> date | None:
+        """The day of a request about the same cadre of the unit for the same purpose that is
+        neither answered nor withdrawn, if there is one."""
+        async with self._conn(None) as c:
+            day: date | None = await c.fetchval(
+                "SELECT min(requested_on) FROM cadre_opinion_view WHERE jurisdiction = $1 "
+                "AND unit = $2 AND cadre_name = $3 AND purpose = $4 AND conclusion IS NULL "
+                "AND withdrawn_on IS NULL",
+                jurisdiction,
+                unit,
+                cadre_name,
+                purpose.value,
+            )
+        return day
 
     async def get(self, request_id: UUID) -> CadreOpinion | None:
         async with self._conn(None) as c:
@@ -171,13 +199,15 @@ class SqlCadreOpinions(PoolRepository):
         limit: int = 500,
     ) -> builtins.list[CadreOpinion]:
         """The requests of the jurisdictions matching ``jurisdiction_like`` (of one
-        department's asking, when given), the newest first."""
+        department's asking, when given), the newest first; ``answered`` false: those waiting
+        (neither answered nor withdrawn)."""
         async with self._conn(None) as c:
             rows = await c.fetch(
                 """
                 SELECT * FROM cadre_opinion_view
                 WHERE jurisdiction LIKE $1 AND ($2::text IS NULL OR department = $2)
                   AND ($3::boolean IS NULL OR (conclusion IS NOT NULL) = $3)
+                  AND ($3::boolean IS DISTINCT FROM false OR withdrawn_on IS NULL)
                 ORDER BY requested_on DESC, requested_at DESC, request_id
                 LIMIT $4
                 """,
@@ -209,5 +239,7 @@ def _state(r: Any) -> CadreOpinion:
         issues=r["issues"],
         done=r["done"],
         red_line_warnings=r["red_line_warnings"],
+        withdrawn_on=r["withdrawn_on"],
+        withdrawal_reason=r["withdrawal_reason"],
         version=r["version"],
     )

@@ -1,17 +1,20 @@
 """干部任用征求巡察意见 (R4): the ``cadre_opinion`` aggregate, one stream per request.
 
 The organisation department asks the office of a unit's jurisdiction what its inspections
-found, before one of the unit's cadres is promoted, commended or rated (004:L6); the office
-answers once, in writing, with a conclusion. The answer records the unit's figures the office
-saw (issues fed back, verified, red-line warnings), so that an auditor reads the basis beside
-the words. An office may not answer 所在单位尚未巡察 for a unit it fed issues back to, nor
-send a draft's blank. Pure: no I/O.
+found, before one of the unit's cadres is promoted, commended or rated (004:L6), and may
+withdraw a request not answered yet; the office of that area (not the city for a county's)
+answers once, in writing, with a conclusion that agrees with the record: 所在单位尚未巡察 for a
+unit its inspections never fed back to, and only for such a unit. The answer records the unit's
+figures the office saw (issues fed back, verified, red-line warnings), so that an auditor reads
+the basis beside the words. No draft's blank (``____``, or any run of underscores) is sent.
+Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from xuncha_shared.contracts.common import Department
@@ -19,11 +22,13 @@ from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.contracts.rectification import (
     CadreOpinionGiven,
     CadreOpinionRequested,
+    CadreOpinionWithdrawn,
     OpinionConclusion,
     OpinionPurpose,
 )
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
-from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.domain.errors import InvalidCommand, NotAllowed, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_rectification.domain.publication import committee_of
@@ -32,6 +37,21 @@ PURPOSE_ZH = VALUE_LABELS_ZH["purpose"]
 CONCLUSION_ZH = VALUE_LABELS_ZH["conclusion"]
 #: where a draft leaves the office to write what only it knows (never sent so)
 BLANK = "____"
+#: a blank however it was shortened or typed: two or more underscores, half- or full-width
+_BLANKS = re.compile(r"[_＿]{2,}")
+#: how far back a request may be dated (补录 of one asked on paper)
+BACKDATING = timedelta(days=366)
+
+
+def has_blank(text: str) -> bool:
+    return bool(_BLANKS.search(text))
+
+
+def office_of(jurisdiction: str) -> str:
+    """市委巡察办 of the city, 临川区委巡察办 of a district, 南城县委巡察办 of a county."""
+    if jurisdictions.is_city(jurisdiction):
+        return "市委巡察办"
+    return f"{jurisdictions.name_of(jurisdiction)}委巡察办"
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,13 @@ class GiveCadreOpinion:
     conclusion: OpinionConclusion
     text: str
     given_on: date
+
+
+@dataclass(frozen=True)
+class WithdrawCadreOpinion:
+    request_id: UUID
+    withdrawn_on: date
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +122,8 @@ class CadreOpinion:
     issues: int | None = None
     done: int | None = None
     red_line_warnings: int | None = None
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
     version: int = 0
 
     @property
@@ -105,15 +134,54 @@ class CadreOpinion:
     def given(self) -> bool:
         return self.conclusion is not None
 
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_on is not None
+
     def overdue(self, today: date) -> bool:
-        """Not answered by the day the department asked for."""
-        return not self.given and self.reply_by is not None and today > self.reply_by
+        """Not answered (nor withdrawn) by the day the department asked for."""
+        waiting = not self.given and not self.withdrawn
+        return waiting and self.reply_by is not None and today > self.reply_by
+
+    @property
+    def answered_late(self) -> bool:
+        """Answered after the day the department asked for."""
+        return (
+            self.given_on is not None
+            and self.reply_by is not None
+            and self.given_on > self.reply_by
+        )
+
+
+def suggested(unit: UnitRecord) -> OpinionConclusion:
+    """The conclusion a draft starts from: 尚未巡察 for a unit never inspected."""
+    return OpinionConclusion.NO_ADVERSE if unit.inspected else OpinionConclusion.NOT_INSPECTED
+
+
+def agrees(unit: UnitRecord, conclusion: OpinionConclusion) -> None:
+    """The conclusion agrees with the record: 尚未巡察 exactly for a unit never inspected."""
+    if conclusion is OpinionConclusion.NOT_INSPECTED and unit.inspected:
+        raise InvalidCommand(
+            f"该单位已接受巡察（反馈问题{unit.issues}个），不能答复“所在单位尚未巡察” / the unit "
+            "was inspected"
+        )
+    if conclusion is not OpinionConclusion.NOT_INSPECTED and not unit.inspected:
+        raise InvalidCommand(
+            "该单位没有巡察记录，请答复“所在单位尚未巡察”（如单位名称有误，请组织部门撤回后"
+            "重新征求） / the unit was never inspected: answer not_inspected"
+        )
 
 
 def decide_request(
-    state: CadreOpinion, cmd: RequestCadreOpinion, unit: UnitRecord | None, today: date
+    state: CadreOpinion,
+    cmd: RequestCadreOpinion,
+    unit: UnitRecord | None,
+    today: date,
+    pending: date | None = None,
 ) -> list[EventPayload]:
-    """The organisation department asks for the office's opinion on one cadre."""
+    """The organisation department asks for the office's opinion on one cadre; ``pending`` is
+    the day it asked already about the same cadre of the unit for the same purpose, when that
+    request waits still (neither answered nor withdrawn)."""
     if state.exists:
         raise RuleViolation("该征求意见已登记 / this request exists already")
     if cmd.unit_id is not None and unit is None:
@@ -121,6 +189,13 @@ def decide_request(
     day = cmd.requested_on.isoformat()
     if cmd.requested_on > today:
         raise InvalidCommand(f"征求日期 {day} 晚于今天（{today.isoformat()}） / after today")
+    if cmd.requested_on < today - BACKDATING:
+        raise InvalidCommand(f"征求日期 {day} 早于一年前 / more than a year ago")
+    if pending is not None:
+        raise RuleViolation(
+            f"已于 {pending.isoformat()} 就{cmd.cadre_name}同志{PURPOSE_ZH[cmd.purpose.value]}"
+            "征求巡察意见，尚未回复 / asked already, not answered yet"
+        )
     if cmd.reply_by is not None and cmd.reply_by < cmd.requested_on:
         raise InvalidCommand(
             f"要求回复日期 {cmd.reply_by.isoformat()} 早于征求日期 {day} / reply_by before "
@@ -144,12 +219,27 @@ def decide_request(
 
 
 def decide_give(
-    state: CadreOpinion, cmd: GiveCadreOpinion, unit: UnitRecord, today: date
+    state: CadreOpinion,
+    cmd: GiveCadreOpinion,
+    unit: UnitRecord,
+    today: date,
+    answering: str | None = None,
 ) -> list[EventPayload]:
-    """The office answers a request once, with the unit's figures as it sees them now."""
+    """The office of the unit's area (``answering``: the caller's office) answers a request
+    once, with the unit's figures as it sees them now."""
     if not state.exists:
         raise NotFoundError("未找到该征求意见 / unknown request")
     assert state.requested_on is not None
+    if answering is not None and answering != state.jurisdiction:
+        raise NotAllowed(
+            f"该征求意见由{office_of(state.jurisdiction)}回复 / answered by the office of "
+            f"{state.jurisdiction}"
+        )
+    if state.withdrawn:
+        assert state.withdrawn_on is not None
+        raise RuleViolation(
+            f"组织部门已于 {state.withdrawn_on.isoformat()} 撤回该征求意见 / withdrawn"
+        )
     if state.given:
         assert state.given_on is not None
         raise RuleViolation(
@@ -164,13 +254,9 @@ def decide_give(
             f"回复日期 {day} 早于征求日期 {state.requested_on.isoformat()} / given_on before "
             "requested_on"
         )
-    if BLANK in cmd.text:
+    if has_blank(cmd.text):
         raise InvalidCommand("意见中还有待填写的空白（____） / the draft's blank is left in")
-    if cmd.conclusion is OpinionConclusion.NOT_INSPECTED and unit.inspected:
-        raise InvalidCommand(
-            f"该单位已接受巡察（反馈问题{unit.issues}个），不能答复“所在单位尚未巡察” / the unit "
-            "was inspected"
-        )
+    agrees(unit, cmd.conclusion)
     return [
         CadreOpinionGiven(
             request_id=cmd.request_id,
@@ -185,22 +271,58 @@ def decide_give(
     ]
 
 
+def decide_withdraw(
+    state: CadreOpinion, cmd: WithdrawCadreOpinion, department: Department, today: date
+) -> list[EventPayload]:
+    """The department that asked withdraws a request not answered yet, once."""
+    if not state.exists:
+        raise NotFoundError("未找到该征求意见 / unknown request")
+    assert state.requested_on is not None
+    if state.department is not department:
+        raise NotAllowed("只能撤回本部门的征求意见 / another department's request")
+    if state.given:
+        assert state.given_on is not None
+        raise RuleViolation(
+            f"巡察机构已于 {state.given_on.isoformat()} 回复，不能撤回 / answered already"
+        )
+    if state.withdrawn:
+        assert state.withdrawn_on is not None
+        raise RuleViolation(f"已于 {state.withdrawn_on.isoformat()} 撤回 / withdrawn already")
+    day = cmd.withdrawn_on.isoformat()
+    if cmd.withdrawn_on > today:
+        raise InvalidCommand(f"撤回日期 {day} 晚于今天（{today.isoformat()}） / after today")
+    if cmd.withdrawn_on < state.requested_on:
+        raise InvalidCommand(
+            f"撤回日期 {day} 早于征求日期 {state.requested_on.isoformat()} / before the request"
+        )
+    return [
+        CadreOpinionWithdrawn(
+            request_id=cmd.request_id,
+            jurisdiction=state.jurisdiction,
+            withdrawn_on=cmd.withdrawn_on,
+            reason=cmd.reason,
+        )
+    ]
+
+
 def draft(state: CadreOpinion, unit: UnitRecord, conclusion: OpinionConclusion) -> str:
     """The usual wording of an answer (巡察意见) with the unit's figures, for the office to
-    check and complete: where it must say what it found of the cadre, a blank."""
+    check and complete: where it must say what it found of the cadre, a blank. A conclusion
+    that disagrees with the record is refused (``agrees``), as the answer would be."""
+    agrees(unit, conclusion)
     committee = committee_of(state.jurisdiction)
     name = state.unit
-    if not unit.inspected or conclusion is OpinionConclusion.NOT_INSPECTED:
-        return (
-            f"经查，{name}本届以来尚未接受{committee}巡察，{committee}巡察办暂无该单位的巡察意见。"
-        )
-    rounds = "、".join(unit.rounds) if unit.rounds else "历次巡察"
+    if conclusion is OpinionConclusion.NOT_INSPECTED:
+        office = office_of(state.jurisdiction)
+        return f"经查，{name}本届以来尚未接受{committee}巡察，{office}暂无该单位的巡察意见。"
+    rounds = "、".join(unit.rounds) if unit.rounds else f"{committee}巡察"
     open_ = unit.issues - unit.done
-    figures = (
-        f"巡察反馈问题{unit.issues}个，已整改完成{unit.done}个，正在整改{open_}个。"
-        if open_ > 0
-        else f"巡察反馈问题{unit.issues}个，已全部整改完成。"
-    )
+    if open_ == unit.issues:
+        figures = f"巡察反馈问题{unit.issues}个，均在整改中。"
+    elif open_ > 0:
+        figures = f"巡察反馈问题{unit.issues}个，已整改完成{unit.done}个，正在整改{open_}个。"
+    else:
+        figures = f"巡察反馈问题{unit.issues}个，已全部整改完成。"
     red = (
         f"该单位因整改不力被红线预警{unit.red_line_warnings}次。" if unit.red_line_warnings else ""
     )
@@ -209,7 +331,7 @@ def draft(state: CadreOpinion, unit: UnitRecord, conclusion: OpinionConclusion) 
         if conclusion is OpinionConclusion.NO_ADVERSE and state.purpose is not None
         else f"巡察中发现{state.cadre_name}同志存在以下问题：{BLANK}。"
     )
-    return f"经查，{name}于{rounds}中接受{committee}巡察，{figures}{red}{found}"
+    return f"经查，{name}接受了{rounds}，{figures}{red}{found}"
 
 
 def evolve(state: CadreOpinion, event: EventPayload, at: datetime | None = None) -> CadreOpinion:
@@ -233,12 +355,14 @@ def evolve(state: CadreOpinion, event: EventPayload, at: datetime | None = None)
         state.issues = event.issues
         state.done = event.done
         state.red_line_warnings = event.red_line_warnings
+    elif isinstance(event, CadreOpinionWithdrawn):
+        state.withdrawn_on, state.withdrawal_reason = event.withdrawn_on, event.reason
     state.version += 1
     return state
 
 
 def _jurisdiction(state: CadreOpinion, event: EventPayload) -> str:
-    if isinstance(event, CadreOpinionRequested | CadreOpinionGiven):
+    if isinstance(event, CadreOpinionRequested | CadreOpinionGiven | CadreOpinionWithdrawn):
         return event.jurisdiction
     return state.jurisdiction
 

@@ -5,12 +5,14 @@
 | POST | ``/api/v1/cadre-opinions`` | the organisation department (组织部) |
 | GET | ``/api/v1/cadre-opinions[?answered=]`` | 组织部 (its own), offices, auditor |
 | GET | ``/api/v1/cadre-opinions/{id}`` | the same |
-| GET | ``/api/v1/cadre-opinions/{id}/draft?conclusion=`` | the office of the unit's area |
-| POST | ``/api/v1/cadre-opinions/{id}/opinion`` | the same: the answer, once |
+| POST | ``/api/v1/cadre-opinions/{id}/withdrawal`` | 组织部: a request not answered yet |
+| GET | ``/api/v1/cadre-opinions/{id}/draft[?conclusion=]`` | the offices that may read it |
+| POST | ``/api/v1/cadre-opinions/{id}/opinion`` | the office of the unit's area: once |
 | GET | ``/api/v1/cadre-opinion-units`` | 组织部 and offices: the units inspections know |
 
 Another department, a group, a unit or a reporter's custodian is refused (403); a request of
-another area answers the 404 of an unknown one. Nothing here is shared with the unit itself.
+another area answers the 404 of an unknown one; the city office reads its counties' requests
+but answers only its own (403). Nothing here is shared with the unit itself.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from xuncha_rectification.domain.cadre_opinion import (
     CadreOpinion,
     GiveCadreOpinion,
     RequestCadreOpinion,
+    WithdrawCadreOpinion,
+    office_of,
 )
 from xuncha_rectification.domain.issue import local_date
 from xuncha_rectification.entrypoints.issue_responses import OFFICES
@@ -66,10 +70,18 @@ class OpinionIn(BaseModel):
     given_on: date
 
 
+class WithdrawalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    withdrawn_on: date
+    reason: ShortText
+
+
 class OpinionOut(BaseModel):
     id: UUID
     jurisdiction: str
     jurisdiction_name: str
+    office_zh: str = Field(description="the office that answers (市委巡察办, 临川区委巡察办 …)")
     department: Department
     unit_id: UUID | None
     unit: str
@@ -82,7 +94,11 @@ class OpinionOut(BaseModel):
     note: str | None
     requested_at: datetime | None
     answered: bool
-    overdue: bool = Field(description="not answered by reply_by (China time)")
+    overdue: bool = Field(description="neither answered nor withdrawn by reply_by (China time)")
+    answered_late: bool = Field(description="answered after reply_by")
+    withdrawn: bool
+    withdrawn_on: date | None
+    withdrawal_reason: str | None
     conclusion: OpinionConclusion | None
     conclusion_zh: str | None
     text: str | None
@@ -97,6 +113,8 @@ class OpinionList(BaseModel):
 
 
 class Draft(BaseModel):
+    conclusion: OpinionConclusion = Field(description="the conclusion drafted")
+    inspected: bool = Field(description="the unit has an inspection record of this area")
     text: str
     issues: int
     done: int
@@ -143,6 +161,7 @@ def build_cadre_opinions_router(
             id=s.request_id,
             jurisdiction=s.jurisdiction,
             jurisdiction_name=jurisdictions.name_of(s.jurisdiction),
+            office_zh=office_of(s.jurisdiction),
             department=s.department,
             unit_id=s.unit_id,
             unit=s.unit,
@@ -156,6 +175,10 @@ def build_cadre_opinions_router(
             requested_at=s.requested_at,
             answered=s.given,
             overdue=s.overdue(local_date(handlers.now())),
+            answered_late=s.answered_late,
+            withdrawn=s.withdrawn,
+            withdrawn_on=s.withdrawn_on,
+            withdrawal_reason=s.withdrawal_reason,
             conclusion=s.conclusion,
             conclusion_zh=CONCLUSION_ZH[s.conclusion.value] if s.conclusion else None,
             text=s.text,
@@ -228,13 +251,17 @@ def build_cadre_opinions_router(
     )
     async def draft(
         request_id: UUID,
-        conclusion: OpinionConclusion = OpinionConclusion.NO_ADVERSE,
+        conclusion: OpinionConclusion | None = None,
         principal: Principal = Depends(office),
     ) -> Draft:
-        """The usual wording of an answer with the unit's figures, to check and complete."""
+        """The usual wording of an answer with the unit's figures, to check and complete;
+        without ``conclusion``, the one the record suggests (所在单位尚未巡察 for a unit never
+        inspected); one that disagrees with the record is a 422, as the answer would be."""
         with problems.domain_errors(CONCURRENT):
-            text, unit = await handlers.draft(request_id, conclusion, principal.can_access)
+            chosen, text, unit = await handlers.draft(request_id, conclusion, principal.can_access)
         return Draft(
+            conclusion=chosen,
+            inspected=unit.inspected,
             text=text,
             issues=unit.issues,
             done=unit.done,
@@ -247,7 +274,7 @@ def build_cadre_opinions_router(
         response_model=OpinionOut,
         responses={
             404: {"description": "a request the caller does not know"},
-            409: {"description": "answered already"},
+            409: {"description": "answered or withdrawn already"},
         },
     )
     async def give_opinion(
@@ -260,8 +287,31 @@ def build_cadre_opinions_router(
             text=body.text,
             given_on=body.given_on,
         )
+        meta = request_meta(request, principal)
         with problems.domain_errors(CONCURRENT):
-            state = await handlers.give(cmd, principal.can_access, request_meta(request, principal))
+            state = await handlers.give(cmd, principal.can_access, principal.jurisdiction, meta)
+        return out(state)
+
+    @router.post(
+        "/cadre-opinions/{request_id}/withdrawal",
+        response_model=OpinionOut,
+        responses={
+            404: {"description": "a request the caller does not know"},
+            409: {"description": "answered or withdrawn already"},
+        },
+    )
+    async def withdraw(
+        request_id: UUID,
+        body: WithdrawalIn,
+        request: Request,
+        principal: Principal = Depends(asking),
+    ) -> OpinionOut:
+        """撤回征求意见: the organisation department withdraws a request not answered yet."""
+        assert principal.department is not None
+        cmd = WithdrawCadreOpinion(request_id, body.withdrawn_on, body.reason)
+        meta = request_meta(request, principal)
+        with problems.domain_errors(CONCURRENT):
+            state = await handlers.withdraw(cmd, principal.can_access, principal.department, meta)
         return out(state)
 
     @router.get("/cadre-opinion-units", response_model=list[UnitOut])

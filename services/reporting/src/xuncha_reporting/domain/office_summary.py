@@ -371,8 +371,10 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
     )
     view["county_oversight"] = oversight_section(checks, keys, docs.get(LIFT, {}), points)
     view["publications"] = publication_section(_own(docs, PUBLICATION, jurisdiction, year, "on"))
-    asked, answered = (_own(docs, k, jurisdiction, year, "on") for k in opinions.OPINION_KINDS)
-    view["cadre_opinions"] = opinions.opinion_section(asked, answered)
+    asked = _own(docs, opinions.ASKED, jurisdiction, year, "on")
+    answered = _own(docs, opinions.GIVEN, jurisdiction, year, "on")
+    withdrawn = docs.get(opinions.WITHDRAWN, {})
+    view["cadre_opinions"] = opinions.opinion_section(asked, answered, withdrawn)
     view["rendering_zh"] = render_zh(view)
     return view
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from xuncha_shared.contracts.rectification.cadre_opinion import (
     CadreOpinionGiven,
     CadreOpinionRequested,
+    CadreOpinionWithdrawn,
     OpinionConclusion,
     OpinionPurpose,
 )
@@ -113,6 +114,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     ResultsPublished,
     CadreOpinionRequested,
     CadreOpinionGiven,
+    CadreOpinionWithdrawn,
 )
 UPCASTERS = {
     ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
@@ -130,6 +132,7 @@ __all__ = [
     "UPCASTERS",
     "CadreOpinionGiven",
     "CadreOpinionRequested",
+    "CadreOpinionWithdrawn",
     "CommonProblem",
     "CommonProblemListIssued",
     "CommonProblemSelfChecked",

@@ -68,3 +68,16 @@ class CadreOpinionGiven(EventPayload):
     red_line_warnings: int = Field(
         ge=0, le=1_000_000, description="red-line warnings of the unit (R20)"
     )
+
+
+class CadreOpinionWithdrawn(EventPayload):
+    """The organisation department withdrew a request not answered yet (asked by mistake, or
+    the appointment no longer considered); the office answers it no more."""
+
+    event_type: ClassVar[str] = "rectification.CadreOpinionWithdrawn"
+    schema_version: ClassVar[int] = 1
+
+    request_id: UUID
+    jurisdiction: JurisdictionCode
+    withdrawn_on: date = Field(description="the day (China Standard Time)")
+    reason: ShortText
