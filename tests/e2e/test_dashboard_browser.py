@@ -185,6 +185,7 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     assert summary.petitions == len(plan.petitions) >= 150
     assert summary.transferred == 52
     assert summary.cadre_opinions == 7  # cli/demo/cadre_opinions.py: asked, five answered
+    assert summary.rounds is not None and summary.rounds.reserve_cadres == 3  # 后备干部库
     assert summary.escalated == sum(1 for p in plan.petitions if p.needs_escalation) > 0
     assert summary.issues == sum(len(f.issues) for f in plan.feedbacks)
     rounds = summary.rounds  # the term (cli/demo/rounds.py): its figures in the next test
@@ -746,14 +747,19 @@ async def test_the_organisation_department_asks_and_a_county_office_answers(
     await waiting.filter(has_text="周某某").first.wait_for()
     assert await waiting.count() == 2  # 待回复: the county's own, none of the city's
     await waiting.filter(has_text="周某某").locator(".co-answer").click()
+    for _ in range(100):  # the dialog opens with the draft the record suggests (no evaluated
+        if "未发现周某某同志" in await office.input_value("#co-text"):  # script: the CSP)
+            break
+        await asyncio.sleep(0.1)
+    assert "临川区住建局接受了临川区第4届第1轮巡察" in await office.input_value("#co-text")
+    # another conclusion while the text is still the draft: that conclusion's draft instead
     await office.locator(".el-dialog .el-radio", has_text="发现问题").click()
-    await office.click("#co-draft")
-    for _ in range(100):  # the draft fills the text (no evaluated script: the CSP)
+    for _ in range(100):
         if "____" in await office.input_value("#co-text"):
             break
         await asyncio.sleep(0.1)
     text = await office.input_value("#co-text")
-    assert "临川区住建局于临川区第4届第1轮巡察中接受区委巡察" in text and "周某某同志存在" in text
+    assert "周某某同志存在以下问题：____" in text
     await office.click("#co-answer-submit")
     await office.locator(".el-form-item__error", has_text="待填写").wait_for()
     await office.fill("#co-text", text.replace("____", "分管工程项目监管不严"))
@@ -762,9 +768,61 @@ async def test_the_organisation_department_asks_and_a_county_office_answers(
     await office.locator(".el-dialog").wait_for(state="hidden")
     await office.screenshot(path=str(ARTIFACTS / "cadre-opinions-answered.png"), full_page=False)
 
+    # 组织部 withdraws a request not answered yet (杨某某's, asked of the city yesterday)
+    await (
+        page.locator("#co-table .el-table__body tr.el-table__row", has_text="杨某某")
+        .locator(".co-withdraw")
+        .click()
+    )
+    await page.fill("#co-withdraw-reason", "拟任人选调整")
+    await page.click("#co-withdraw-submit")
+    withdrawn = page.locator("#co-table .el-table__body tr.el-table__row", has_text="杨某某")
+    await withdrawn.locator(".el-tag", has_text="已撤回").wait_for()
+
     discipline = await new_page(browser)
     await sign_in(discipline, old.workbench, running.tokens["discipline"])
     assert "cadre-opinions" not in await menu_names(discipline)
+
+
+async def test_the_reserve_pool_of_cadres_and_the_organisation_feed(old: Old, browser: Any) -> None:
+    """后备干部库 (004:L8): the demo put three of round 6's inspectors graded 优秀 into it
+    (``cli/demo/rounds.py``); the city office sees them on 巡察人才库 and puts one more in;
+    the 组织部 feed names each (the member, the round and group)."""
+    running = old.running
+    page = await new_page(browser)
+    await sign_in(page, old.workbench, running.tokens["city"])
+    await page.click('[data-menu="talent-pool"]')
+    await page.wait_for_selector("#member-table")
+    size = page.locator("#reserve-size")
+    await page.locator("#reserve-size", has_text="3").wait_for()
+    await page.locator(".el-checkbox:has(#reserve-only)").click()
+    rows = page.locator("#member-table .el-table__body tr.el-table__row")
+    await rows.nth(2).wait_for()
+    assert await rows.count() == 3
+    await page.locator(".el-checkbox:has(#reserve-only)").click()
+    await page.locator(".reserve-admit").first.click()
+    await page.wait_for_selector("#admit-form")
+    await page.click("#ad-submit")
+    await page.locator("#reserve-size", has_text="4").wait_for()
+    assert await size.inner_text() == "4"
+    await page.screenshot(path=str(ARTIFACTS / "reserve-pool.png"), full_page=False)
+
+    organisation = (await create_department_tokens(list(running.databases.values())))[
+        "organisation"
+    ]
+    headers = {"Authorization": f"Bearer {organisation}"}
+    async with httpx.AsyncClient(timeout=30, headers=headers) as http:
+        for _ in range(60):  # the fourth reaches reporting through Kafka
+            resp = await http.get(f"{running.urls['reporting']}/api/v1/feeds/organisation")
+            assert resp.status_code == 200, resp.text
+            reserve = [i for i in resp.json()["items"] if i["kind"] == "reserve_cadre"]
+            if len(reserve) == 4:
+                break
+            await asyncio.sleep(0.5)
+    assert len(reserve) == 4
+    assert all(i["kind_zh"] == "纳入后备干部库" for i in reserve)
+    assert all("评价优秀）于" in i["summary"] for i in reserve)
+    assert not any(i["summary"].startswith("未登记入库") for i in reserve)
 
 
 async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(

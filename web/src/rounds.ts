@@ -133,6 +133,11 @@ export interface PoolMember {
   birth_year: number;
   retired: boolean;
   recusal_unit_ids: string[];
+  /** 后备干部库 (004:L8): in it since, by which group's evaluation (优秀); the last removal */
+  reserve?: {
+    in_reserve: boolean; since: string | null; group_id: string | null; note: string | null;
+    removed_on: string | null; removal_reason: string | null;
+  };
 }
 
 export interface Round {

@@ -146,7 +146,8 @@ def load(
         console.print(
             f"term 4: {r.units} units, {r.members} pool members ({r.recusals} recusals), "
             f"{r.groups} groups, {r.stationings} stationings, {r.records} records, "
-            f"{r.petitions} petitions by groups, {r.counterpart_reports} counterpart reports; "
+            f"{r.petitions} petitions by groups, {r.counterpart_reports} counterpart reports, "
+            f"{r.reserve_cadres} inspectors put into the reserve pool; "
             f"coverage 抚州市 {cover.get('inspected')}/{cover.get('planned')} = {cover.get('rate')}"
         )
     if city:

@@ -10,7 +10,8 @@ of it synthetic, loaded through intake's public API before the petitions of ``lo
   provides a counterpart report (以下看上) on one of the city's 7 linked units.
 * A talent pool of 360 (300 of the city, 60 of the counties; sources 纪委监委/组织部/巡察办),
   4 city groups of 5–6 per round and one group of 4 per county, recusals declared by some
-  members not in those groups, evaluations of round 6's inspectors; round 6 closed.
+  members not in those groups, evaluations of round 6's inspectors, the first three of them
+  graded 优秀 put into the reserve pool of cadres (后备干部库, 004:L8); round 6 closed.
 * Records of every channel (talks, surveys, symposia, site checks, records reviews,
   personal-matters checks, referrals), some with clues, and petitions received by round 7's
   groups about their units.
@@ -38,7 +39,6 @@ from xuncha_shared.cli.demo.rounds_data import (
     FEEDBACK_ROUND,
     FEEDBACK_ROUND_NO,
     FEEDBACK_ROUND_UNITS,
-    GRADES,
     LINKAGE_TRIGGER,
     NOT_INSPECTED,
     PETITIONS,
@@ -54,6 +54,7 @@ from xuncha_shared.cli.demo.rounds_data import (
     GroupPlan,
     city_groups,
     county_unit_names,
+    demo_grade,
     demo_group_id,
     demo_round_id,
     demo_unit_id,
@@ -73,8 +74,12 @@ class RoundsSummary:
     records: int = 0
     petitions: int = 0
     counterpart_reports: int = 0
+    reserve_cadres: int = 0
     coverage: dict[str, Any] = field(default_factory=dict)
 
+
+#: how many of round 6's inspectors graded 优秀 the demo puts into the reserve pool of cadres
+RESERVE_CADRES = 3
 
 Gather = Callable[[Sequence[Any], Callable[[Any], Awaitable[None]], str], Awaitable[None]]
 
@@ -299,7 +304,7 @@ class RoundsLoader:
 
         async def evaluate(item: tuple[GroupPlan, int]) -> None:
             g, i = item
-            grade = GRADES[(i * 5 + g.group_no) % len(GRADES)]
+            grade = demo_grade(i, g.group_no)
             await self.post(
                 f"/groups/{demo_group_id(g.round_no, g.group_no)}/evaluations",
                 {"member_id": self.members[i], "grade": grade, "remarks": "演示数据"},
@@ -307,6 +312,22 @@ class RoundsLoader:
 
         evaluations = [[(g, i) for i in g.member_indexes] for g in groups if g.round_no == 6]
         await gather(evaluations, _each(evaluate), "巡察干部考核评价 (intake)")
+        # 后备干部库 (004:L8): the first three graded 优秀 in round 6, a week after it ended
+        excellent = [
+            (g, i)
+            for g in groups
+            if g.round_no == 6
+            for i in g.member_indexes
+            if demo_grade(i, g.group_no) == "优秀"
+        ]
+        for g, i in excellent[:RESERVE_CADRES]:
+            body = {
+                "group_id": str(demo_group_id(g.round_no, g.group_no)),
+                "admitted_on": (ROUNDS[6][1] + timedelta(days=7)).isoformat(),
+                "note": "巡察期间担当作为、工作实绩突出（演示）",
+            }
+            await self.post(f"/talent-pool/members/{self.members[i]}/reserve", body)
+            self.summary.reserve_cadres += 1
         await self.post(f"/rounds/{demo_round_id(6)}/close")
         return self.summary
 

@@ -129,6 +129,13 @@ LINKAGE_TRIGGER = "九届省委第七轮巡视"
 RANKS = ("正处级", "副处级", "正科级", "正科级", "副科级", "副科级", "科员")
 SPECIALITIES = ("discipline", "personnel", "law", "finance_audit", "engineering", "agriculture")
 GRADES = ("优秀", "称职", "称职", "称职", "基本称职")
+
+
+def demo_grade(member_index: int, group_no: int) -> str:
+    """The grade the demo gives a member of a group (about one in five 优秀)."""
+    return GRADES[(member_index + group_no) % len(GRADES)]
+
+
 RECUSAL_REASONS = ("配偶在该单位任职", "近亲属在该单位担任领导职务", "曾在该单位工作未满三年")
 CLUES = (
     "反映该单位个别领导干部违规收受管理服务对象礼金",
