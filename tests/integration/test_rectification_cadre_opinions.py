@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 from xuncha_rectification.bootstrap import SPEC
+from xuncha_rectification.handlers import keep_units
 from xuncha_shared.clocks import ManualClock
 from xuncha_shared.clocks.clock import CST
+from xuncha_shared.contracts.intake import UnitKind, UnitRegistered
 from xuncha_shared.domain.principals import Principal, Role
 
+from tests.support.events import consumed
 from tests.support.principals import LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.rectification_rounds import hear, plan_round
 from tests.support.service_api import InProcessService, in_process_service
@@ -242,3 +245,37 @@ async def test_a_request_not_answered_by_its_day_is_overdue(svc: InProcessServic
     assert resp.json()["overdue"] is True
     listed = await svc.client.get("/api/v1/cadre-opinions", headers=svc.auth("county"))
     assert [i["overdue"] for i in listed.json()["items"]] == [True]
+
+
+async def test_a_unit_a_round_inspected_without_feedback_counts_as_inspected(
+    svc: InProcessService,
+) -> None:
+    """A unit intake registered and a begun round assigned is inspected though nothing was fed
+    back to it: listed by its registered name (an inspection office is not), found by that name,
+    drafted 未发现 with 巡察未向该单位反馈问题, and 尚未巡察 refused for it."""
+    inspected, office, other_round = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for unit_id, name, kind in (
+        (inspected, "临川区民政局", UnitKind.COUNTY_DEPARTMENT),
+        (office, "临川区委巡察办", UnitKind.INSPECTION_OFFICE),
+    ):
+        registered = UnitRegistered(unit_id=unit_id, jurisdiction=LINCHUAN, name=name, kind=kind)
+        where = {"stream_type": "unit", "stream_id": unit_id, "jurisdiction": LINCHUAN}
+        await consumed(svc.ctx.pool, keep_units(), registered, **where, at=NOW)
+    await plan_round(svc.ctx.pool, other_round, LINCHUAN, 6, {inspected: "regular"}, NOW)
+    units = await svc.client.get("/api/v1/cadre-opinion-units", headers=svc.auth("org"))
+    names = {u["unit"]: u["inspected"] for u in units.json()}
+    assert names["临川区民政局"] is True and "临川区委巡察办" not in names
+    body = asking(unit_id=None, unit="临川区民政局", cadre_name="孙某某")
+    resp = await svc.client.post("/api/v1/cadre-opinions", json=body, headers=svc.auth("org"))
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["unit_id"] == str(inspected)
+    path = f"/api/v1/cadre-opinions/{resp.json()['id']}"
+    draft = (await svc.client.get(f"{path}/draft", headers=svc.auth("county"))).json()
+    assert (draft["conclusion"], draft["inspected"], draft["issues"]) == ("no_adverse", True, 0)
+    assert "巡察未向该单位反馈问题" in draft["text"]
+    refused = await svc.client.post(
+        f"{path}/opinion",
+        json={"conclusion": "not_inspected", "text": "经查。", "given_on": "2026-10-20"},
+        headers=svc.auth("county"),
+    )
+    assert refused.status_code == 422 and "已接受巡察" in refused.json()["detail"]

@@ -46,5 +46,5 @@ def test_a_service_reads_what_its_consumers_subscribe_to(service: str, module: o
     assert set(CONSUMES[service]) == _subscribed_stream_types(module)
 
 
-def test_rectification_follows_the_hearings_the_clues_and_the_rounds() -> None:
-    assert CONSUMES["rectification"] == ("inspection_report", "clue", "round")
+def test_rectification_follows_the_hearings_the_clues_the_rounds_and_the_units() -> None:
+    assert CONSUMES["rectification"] == ("inspection_report", "clue", "round", "unit")

@@ -111,6 +111,13 @@ def test_an_answer_is_given_once_with_the_units_figures() -> None:
         ({"text": "发现以下问题：____。"}, "空白"),
         ({"text": "发现以下问题：__。"}, "空白"),
         ({"text": "发现以下问题：＿＿＿。"}, "空白"),
+        ({"text": "巡察中发现王某某同志存在以下问题：违规吃喝。"}, "却写明存在问题"),
+        ({"conclusion": OpinionConclusion.ADVERSE, "text": "存在以下问题：。"}, "未写问题内容"),
+        ({"conclusion": OpinionConclusion.ADVERSE, "text": "存在以下问题："}, "未写问题内容"),
+        (
+            {"conclusion": OpinionConclusion.ADVERSE, "text": "未发现王某某同志存在影响使用的问题"},
+            "却写明未发现问题",
+        ),
         ({"given_on": date(2026, 10, 18)}, "早于征求日期"),
         ({"given_on": date(2026, 10, 21)}, "晚于今天"),
         ({"conclusion": OpinionConclusion.NOT_INSPECTED}, "不能答复"),

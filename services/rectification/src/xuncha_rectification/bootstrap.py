@@ -43,6 +43,7 @@ from xuncha_rectification.handlers import (
     HEARINGS_CONSUMER,
     ROUND_UNITS_CONSUMER,
     ROUNDS_CONSUMER,
+    UNITS_CONSUMER,
     CadreOpinionHandlers,
     PublicationHandlers,
     RectificationHandlers,
@@ -51,6 +52,7 @@ from xuncha_rectification.handlers import (
     keep_hearings,
     keep_round_units,
     keep_rounds,
+    keep_units,
 )
 
 
@@ -134,6 +136,9 @@ def build_consumers(broker: KafkaBroker, ctx: ServiceContext) -> None:
     inbox_subscriber(ctx, ROUNDS_CONSUMER, ["round"], keep_rounds())
     # learns the rounds' units and modes, so that a 回头看 held by a round names one (R18)
     inbox_subscriber(ctx, ROUND_UNITS_CONSUMER, ["round"], keep_round_units())
+    # learns the units by name, so that an opinion on a cadre (R4) knows a unit a round
+    # inspected though no issue was fed back to it
+    inbox_subscriber(ctx, UNITS_CONSUMER, ["unit"], keep_units())
 
 
 SPEC = ServiceSpec(

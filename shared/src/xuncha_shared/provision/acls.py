@@ -51,7 +51,7 @@ log = logging.getLogger("xuncha.provision")
 CONSUMES: dict[str, tuple[str, ...]] = {
     "intake": ("clue",),
     "clues": ("petition", "intake_record", "share", "group"),
-    "rectification": ("inspection_report", "clue", "round"),
+    "rectification": ("inspection_report", "clue", "round", "unit"),
     "reporting": (
         "petition",
         "clue",

@@ -110,34 +110,47 @@ class SqlCadreOpinions(PoolRepository):
             )
 
     async def record(
-        self, jurisdiction: str, unit_id: UUID | None, unit: str
+        self, jurisdiction: str, unit_id: UUID | None, unit: str, today: date
     ) -> tuple[UnitRecord, builtins.list[UUID]]:
-        """The unit's inspections in ``jurisdiction`` (by its id, else by its name), and the
-        ids of the rounds that fed issues back to it (named by the caller). Issues of a review
+        """The unit's inspections in ``jurisdiction`` (by its id, else by the name intake
+        registered, else by the name its issues give it), and the ids of the rounds that
+        inspected it: those that fed issues back to it, and those begun by ``today`` that were
+        assigned it (a round may inspect a unit and feed nothing back). Issues of a review
         intake does not plan (``round_name``: the provincial review of the office itself) are
-        not the office's inspections: left out."""
+        not the office's inspections: left out. ``unit`` of the record is the unit's name as
+        intake registered it or its issues give it; None for a unit neither knows."""
         async with self._conn(None) as c:
+            if unit_id is None:
+                unit_id = await c.fetchval(
+                    "SELECT unit_id FROM known_unit WHERE jurisdiction = $1 AND name = $2",
+                    jurisdiction,
+                    unit,
+                )
             row = await c.fetchrow(
                 """
                 WITH mine AS (
                     SELECT * FROM issue_view
                     WHERE jurisdiction = $1 AND round_name IS NULL
-                      AND (CASE WHEN $2::uuid IS NULL THEN unit = $3 ELSE unit_id = $2 END)
+                      AND (unit_id = $2 OR ((unit_id IS NULL OR $2::uuid IS NULL) AND unit = $3))
+                ), assigned AS (
+                    SELECT u.round_id FROM round_unit u JOIN round_name r USING (round_id)
+                    WHERE u.unit_id = $2 AND r.jurisdiction = $1 AND r.starts_on <= $5
                 )
-                SELECT (SELECT min(unit) FROM mine) AS unit,
+                SELECT COALESCE((SELECT name FROM known_unit WHERE unit_id = $2),
+                                (SELECT min(unit) FROM mine)) AS unit,
                        (SELECT count(*) FROM mine) AS issues,
                        (SELECT count(*) FROM mine WHERE status = ANY($4)) AS done,
-                       (SELECT array_agg(DISTINCT round_id) FROM mine
-                        WHERE round_id IS NOT NULL) AS round_ids,
+                       ARRAY(SELECT round_id FROM mine WHERE round_id IS NOT NULL
+                             UNION SELECT round_id FROM assigned) AS round_ids,
                        (SELECT count(*) FROM oversight_view o
                         WHERE o.kind = 'red_line' AND o.jurisdiction = $1
-                          AND (CASE WHEN $2::uuid IS NULL THEN o.unit = $3
-                                    ELSE o.unit_id = $2 END)) AS red
+                          AND (o.unit_id = $2 OR ($2::uuid IS NULL AND o.unit = $3))) AS red
                 """,
                 jurisdiction,
                 unit_id,
                 unit,
                 list(DONE),
+                today,
             )
         assert row is not None
         record = UnitRecord(
@@ -149,22 +162,39 @@ class SqlCadreOpinions(PoolRepository):
         )
         return record, list(row["round_ids"] or ())
 
-    async def units(self, jurisdiction_like: str) -> builtins.list[tuple[str, UUID, str]]:
-        """The units rectification knows (fed back to, or warned), per jurisdiction and name."""
+    async def units(
+        self, jurisdiction_like: str, today: date
+    ) -> builtins.list[tuple[str, UUID, str, bool]]:
+        """The units of the caller's areas, each with whether the inspections of its area
+        inspected it (``record``'s sense, by ``today``): those intake registered (but the
+        inspection offices themselves, R28), and those fed back to or warned that it did not."""
         async with self._conn(None) as c:
             rows = await c.fetch(
                 """
-                SELECT DISTINCT jurisdiction, unit_id, unit FROM (
+                SELECT DISTINCT ON (jurisdiction, unit_id) jurisdiction, unit_id, unit,
+                       EXISTS (SELECT 1 FROM issue_view i
+                               WHERE i.unit_id = u.unit_id AND i.round_name IS NULL)
+                       OR EXISTS (SELECT 1 FROM round_unit ru JOIN round_name r USING (round_id)
+                                  WHERE ru.unit_id = u.unit_id AND r.starts_on <= $2
+                                    AND r.jurisdiction = u.jurisdiction) AS inspected
+                FROM (
+                    SELECT jurisdiction, unit_id, name AS unit FROM known_unit
+                    WHERE kind <> 'inspection_office'
+                    UNION ALL
                     SELECT jurisdiction, unit_id, unit FROM issue_view
                     WHERE unit_id IS NOT NULL AND round_name IS NULL
-                    UNION
+                      AND unit_id NOT IN (SELECT unit_id FROM known_unit)
+                    UNION ALL
                     SELECT jurisdiction, unit_id, unit FROM oversight_view
+                    WHERE unit_id NOT IN (SELECT unit_id FROM known_unit)
                 ) u WHERE jurisdiction LIKE $1
-                ORDER BY jurisdiction, unit
+                ORDER BY jurisdiction, unit_id, unit
                 """,
                 jurisdiction_like,
+                today,
             )
-        return [(r["jurisdiction"].strip(), r["unit_id"], r["unit"]) for r in rows]
+        units = [(r["jurisdiction"].strip(), r["unit_id"], r["unit"], r["inspected"]) for r in rows]
+        return sorted(units, key=lambda u: (u[0], u[2]))
 
     async def pending(
         self, jurisdiction: str, unit: str, cadre_name: str, purpose: OpinionPurpose

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from xuncha_shared.contracts.intake import RoundPlanned, RoundUnitsAssigned
+from xuncha_shared.contracts.intake import RoundPlanned, RoundUnitsAssigned, UnitRegistered
 
 ROUNDS_DDL = """
 CREATE TABLE IF NOT EXISTS round_name (
@@ -40,6 +40,16 @@ CREATE TABLE IF NOT EXISTS round_unit (
     source_event uuid NOT NULL,
     PRIMARY KEY (round_id, unit_id)
 );
+-- intake.UnitRegistered: the units by name, so that a unit a round inspected without feeding
+-- issues back to it is known as inspected (干部任用征求巡察意见, R4)
+CREATE TABLE IF NOT EXISTS known_unit (
+    unit_id      uuid    PRIMARY KEY,
+    jurisdiction char(6) NOT NULL,
+    name         text    NOT NULL,
+    kind         text    NOT NULL,
+    source_event uuid    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS known_unit_by_name ON known_unit (jurisdiction, name);
 """
 
 
@@ -71,6 +81,21 @@ async def record_round_units(conn: Any, event_id: UUID, assigned: RoundUnitsAssi
         ON CONFLICT (round_id, unit_id) DO NOTHING
         """,
         [(assigned.round_id, u.unit_id, u.mode.value, event_id) for u in assigned.units],
+    )
+
+
+async def record_unit(conn: Any, event_id: UUID, registered: UnitRegistered) -> None:
+    """Keep a registered unit (idempotent: a redelivered one changes nothing)."""
+    await conn.execute(
+        """
+        INSERT INTO known_unit (unit_id, jurisdiction, name, kind, source_event)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (unit_id) DO NOTHING
+        """,
+        registered.unit_id,
+        registered.jurisdiction,
+        registered.name,
+        registered.kind.value,
+        event_id,
     )
 
 

@@ -43,8 +43,31 @@ _BLANKS = re.compile(r"[_＿]{2,}")
 BACKDATING = timedelta(days=366)
 
 
+#: a finding announced and left empty (存在以下问题：。)
+_EMPTY_FINDING = re.compile(r"以下问题[:：]\s*[。.；;]?\s*$|以下问题[:：]\s*[。.；;]")
+#: the drafts' sentences of the other conclusions, left in a text that concludes otherwise
+_SAYS_ADVERSE = "存在以下问题"
+_SAYS_NO_ADVERSE = re.compile(r"未发现.{0,40}存在影响.{0,10}的问题")
+
+
 def has_blank(text: str) -> bool:
     return bool(_BLANKS.search(text))
+
+
+def contradiction(conclusion: OpinionConclusion, text: str) -> str | None:
+    """What of ``text`` says otherwise than ``conclusion`` (a draft of another conclusion kept
+    when the conclusion was changed), or an announced finding left empty; None when nothing."""
+    if conclusion is OpinionConclusion.ADVERSE:
+        if _EMPTY_FINDING.search(text):
+            return "意见写明“存在以下问题”却未写问题内容 / the finding is empty"
+        if _SAYS_NO_ADVERSE.search(text):
+            return "结论为“发现问题”，意见却写明未发现问题 / the text says nothing was found"
+    elif _SAYS_ADVERSE in text:
+        return (
+            f"结论为“{CONCLUSION_ZH[conclusion.value]}”，意见却写明存在问题 / the text names "
+            "a problem"
+        )
+    return None
 
 
 def office_of(jurisdiction: str) -> str:
@@ -206,7 +229,7 @@ def decide_request(
             request_id=cmd.request_id,
             jurisdiction=cmd.jurisdiction,
             department=cmd.department,
-            unit_id=cmd.unit_id,
+            unit_id=unit.unit_id if unit is not None and unit.unit_id else cmd.unit_id,
             unit=(unit.unit if unit is not None and unit.unit else cmd.unit),
             cadre_name=cmd.cadre_name,
             cadre_post=cmd.cadre_post,
@@ -256,6 +279,8 @@ def decide_give(
         )
     if has_blank(cmd.text):
         raise InvalidCommand("意见中还有待填写的空白（____） / the draft's blank is left in")
+    if (says := contradiction(cmd.conclusion, cmd.text)) is not None:
+        raise InvalidCommand(f"{says}，请核对意见结论和内容")
     agrees(unit, cmd.conclusion)
     return [
         CadreOpinionGiven(
@@ -317,7 +342,9 @@ def draft(state: CadreOpinion, unit: UnitRecord, conclusion: OpinionConclusion) 
         return f"经查，{name}本届以来尚未接受{committee}巡察，{office}暂无该单位的巡察意见。"
     rounds = "、".join(unit.rounds) if unit.rounds else f"{committee}巡察"
     open_ = unit.issues - unit.done
-    if open_ == unit.issues:
+    if not unit.issues:  # inspected, nothing fed back (or the round still under way)
+        figures = "巡察未向该单位反馈问题。"
+    elif open_ == unit.issues:
         figures = f"巡察反馈问题{unit.issues}个，均在整改中。"
     elif open_ > 0:
         figures = f"巡察反馈问题{unit.issues}个，已整改完成{unit.done}个，正在整改{open_}个。"

@@ -127,6 +127,7 @@ class UnitOut(BaseModel):
     jurisdiction_name: str
     unit_id: UUID
     unit: str
+    inspected: bool = Field(description="the inspections of its area fed back to it or began")
 
 
 def build_cadre_opinions_router(
@@ -323,8 +324,11 @@ def build_cadre_opinions_router(
                 jurisdiction_name=jurisdictions.name_of(j),
                 unit_id=unit_id,
                 unit=name,
+                inspected=inspected,
             )
-            for j, unit_id, name in await handlers.table.units(principal.jurisdiction_like())
+            for j, unit_id, name, inspected in await handlers.table.units(
+                principal.jurisdiction_like(), local_date(handlers.now())
+            )
         ]
 
     return router

@@ -25,7 +25,7 @@ NOT_INSPECTED_UNIT = "市机关事务管理局（演示）"
 @dataclass(frozen=True)
 class Ask:
     jurisdiction: str
-    pick: int  # which of the area's known units (in name order), -1: the unit never inspected
+    pick: int  # which of the area's inspected units (in name order), -1: one never inspected
     cadre_name: str
     cadre_post: str
     purpose: str
@@ -62,8 +62,9 @@ async def load_cadre_opinions(
         return 0
     units: dict[str, list[dict[str, Any]]] = {}
     known = await call("GET", f"{rectification}/api/v1/cadre-opinion-units", ORGANISATION)
-    for unit in known.json():
-        units.setdefault(unit["jurisdiction"], []).append(unit)
+    for unit in known.json():  # the inspected ones, in name order
+        if unit.get("inspected", True):
+            units.setdefault(unit["jurisdiction"], []).append(unit)
     made = 0
     for ask in ASKS:
         area = units.get(ask.jurisdiction, [])
