@@ -489,9 +489,9 @@ async def test_a_member_graded_excellent_joins_the_reserve_pool_and_leaves_it(ap
     """后备干部库 (004:L8): only a member the group's evaluation graded 优秀, once until taken
     out; days not after today, a removal not before the admission; another county's member or
     group is an unknown one; every refusal writes nothing."""
-    a = await api.unit("other", NANCHENG, "南城县水利局")
-    home = await api.unit("other", NANCHENG, "南城县审计局")
-    round_id = await api.round("other", NANCHENG, 15, 1, [a])
+    a = await api.unit("other", NANCHENG, "南城县医疗保障局")
+    home = await api.unit("other", NANCHENG, "南城县机关事务中心")
+    round_id = await api.round("other", NANCHENG, 11, 1, [a], dates=("2026-09-01", "2026-11-20"))
     members = [await api.member("other", NANCHENG, f"后备{i}", home) for i in range(3)]
     g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, members, [a]))
     for member, grade in ((members[0], "优秀"), (members[1], "称职")):
@@ -505,6 +505,8 @@ async def test_a_member_graded_excellent_joins_the_reserve_pool_and_leaves_it(ap
         ("other", f"/talent-pool/members/{members[1]}/reserve", admit, 409),  # 称职
         ("other", f"/talent-pool/members/{members[2]}/reserve", admit, 422),  # not evaluated
         ("other", path, {**admit, "admitted_on": "2099-01-01"}, 422),
+        ("other", path, {**admit, "admitted_on": "2026-11-19"}, 422),  # the round not ended
+        ("city", path, admit, 403),  # 南城县's pool: its own office puts members in
         ("other", path, {**admit, "group_id": str(uuid.uuid4())}, 404),
         ("other", f"/talent-pool/members/{uuid.uuid4()}/reserve", admit, 404),
         ("county", path, admit, 404),  # 临川区: another county's member
@@ -525,6 +527,7 @@ async def test_a_member_graded_excellent_joins_the_reserve_pool_and_leaves_it(ap
         "note": "第1巡察组组长推荐",
         "removed_on": None,
         "removal_reason": None,
+        "groups": [g["id"]],
     }
     again = await api.post("other", path, admit)
     assert_problem(again, 409)
@@ -545,7 +548,7 @@ async def test_a_member_graded_excellent_joins_the_reserve_pool_and_leaves_it(ap
         "2026-12-01",
         "已提拔",
     )
-    # graded 优秀 still: may join again later
-    assert (await api.ok("other", path, {**admit, "admitted_on": "2026-12-02"}))["reserve"][
-        "in_reserve"
-    ]
+    # not again by the same evaluation: a new 优秀 of a later round is needed
+    again = await api.post("other", path, {**admit, "admitted_on": "2026-12-02"})
+    assert_problem(again, 409)
+    assert "新的优秀评价" in again.json()["detail"]

@@ -176,8 +176,8 @@ def test_stationing_waits_for_dual_authorisation_and_ends_once() -> None:
 
 
 def test_the_reserve_pool_takes_members_graded_excellent_once_at_a_time() -> None:
-    """后备干部库 (004:L8): 优秀 only, not twice, days not after today; taken out on a day
-    between the admission and today, and then free to join again."""
+    """后备干部库 (004:L8): 优秀 only, not twice, on a day between the round's end and today;
+    taken out on a day between the admission and today, and then in again only by a new 优秀."""
     today, group_id = date(2026, 12, 5), uuid4()
     person = member(LINCHUAN, uuid4(), "欧阳某")
     assert person.member_id is not None
@@ -203,4 +203,9 @@ def test_the_reserve_pool_takes_members_graded_excellent_once_at_a_time() -> Non
         POOL_MEMBER.evolve(person, event, None)
     assert person.reserve_since is None
     assert (person.reserve_removed_on, person.reserve_removal_reason) == (today, "已提拔")
-    assert decide_admit_reserve(person, mid, admit, Grade.EXCELLENT, today)
+    with pytest.raises(RuleViolation, match="新的优秀评价"):
+        decide_admit_reserve(person, mid, admit, Grade.EXCELLENT, today)
+    later = AdmitReserveCadre(uuid4(), today)
+    with pytest.raises(InvalidCommand, match="早于该轮巡察结束"):
+        decide_admit_reserve(person, mid, later, Grade.EXCELLENT, today, date(2026, 12, 31))
+    assert decide_admit_reserve(person, mid, later, Grade.EXCELLENT, today, date(2026, 11, 30))

@@ -32,6 +32,7 @@ from xuncha_shared.contracts.intake import (
     PilotPointDesignated,
     PilotPointKind,
     ReserveCadreAdmitted,
+    ReserveCadreRemoved,
     TalentPoolMemberEnrolled,
     pilot_point_id_for,
 )
@@ -286,6 +287,16 @@ def test_organisation_feed_items_are_shown_with_their_names_and_own_labels():
     )
     assert displayed({**reserve, **dict.fromkeys(names)})["summary"] == (
         "未登记入库的巡察干部（评价优秀）于2026-11-30纳入后备干部库"
+    )
+    removed = ReserveCadreRemoved(member_id=member, removed_on=date(2026, 12, 1), reason="已提拔")
+    d.apply(removed, CITY)
+    out = asdict(d.feed[-1]) | {"kind": d.feed[-1].kind.value}
+    assert out["ref_id"] == f"/{member}"
+    shown = displayed({**out, **names, "unit": "市派出测试委"})
+    assert (shown["kind_zh"], shown["summary"], shown["reason"]) == (
+        "移出后备干部库",
+        "欧阳测评于2026-12-01移出后备干部库",
+        "已提拔",
     )
 
 

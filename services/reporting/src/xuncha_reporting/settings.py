@@ -44,10 +44,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: office gave (``rectification.CadreOpinionRequested``, ``CadreOpinionGiven``, R4) there too,
 #: 26 = the inspectors put into the reserve pool of cadres in the 组织部 feed
 #: (``intake.ReserveCadreAdmitted``, 后备干部库), 27 = a request for an opinion on a cadre
-#: withdrawn (``rectification.CadreOpinionWithdrawn``) no longer counted as asked. A projection
+#: withdrawn (``rectification.CadreOpinionWithdrawn``) no longer counted as asked, 28 = a
+#: reserve cadre taken out (``intake.ReserveCadreRemoved``) in the 组织部 feed too. A projection
 #: of an older version is rebuilt from the history when the service starts
 #: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 27
+PROJECTION_VERSION = 28
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

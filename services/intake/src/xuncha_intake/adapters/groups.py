@@ -41,6 +41,7 @@ ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_group uuid NULL;
 ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_note text NULL;
 ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_removed_on date NULL;
 ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_removal_reason text NULL;
+ALTER TABLE pool_member_view ADD COLUMN IF NOT EXISTS reserve_groups uuid[] NOT NULL DEFAULT '{}';
 CREATE TABLE IF NOT EXISTS group_view (
     group_id     uuid    PRIMARY KEY,
     round_id     uuid    NOT NULL,
@@ -94,6 +95,8 @@ class Reserve:
     note: str | None = None
     removed_on: date | None = None
     removal_reason: str | None = None
+    #: the groups whose evaluation put them in it, each once
+    groups: tuple[UUID, ...] = ()
 
     @classmethod
     def of(cls, m: PoolMember) -> Reserve:
@@ -103,6 +106,7 @@ class Reserve:
             m.reserve_note,
             m.reserve_removed_on,
             m.reserve_removal_reason,
+            tuple(m.reserve_groups),
         )
 
 
@@ -129,14 +133,16 @@ class SqlPoolMembers(PoolRepository):
                 "INSERT INTO pool_member_view (member_id, jurisdiction, name, home_unit_id, "
                 "source, specialities, rank, birth_year, recusals, retired, version, "
                 "reserve_since, reserve_group, reserve_note, reserve_removed_on, "
-                "reserve_removal_reason) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+                "reserve_removal_reason, reserve_groups) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+                "$17) "
                 "ON CONFLICT (member_id) DO UPDATE SET recusals = EXCLUDED.recusals, "
                 "retired = EXCLUDED.retired, version = EXCLUDED.version, "
                 "reserve_since = EXCLUDED.reserve_since, reserve_group = EXCLUDED.reserve_group, "
                 "reserve_note = EXCLUDED.reserve_note, "
                 "reserve_removed_on = EXCLUDED.reserve_removed_on, "
-                "reserve_removal_reason = EXCLUDED.reserve_removal_reason "
+                "reserve_removal_reason = EXCLUDED.reserve_removal_reason, "
+                "reserve_groups = EXCLUDED.reserve_groups "
                 "WHERE pool_member_view.version < EXCLUDED.version",
                 state.member_id,
                 state.jurisdiction,
@@ -154,6 +160,7 @@ class SqlPoolMembers(PoolRepository):
                 state.reserve_note,
                 state.reserve_removed_on,
                 state.reserve_removal_reason,
+                list(state.reserve_groups),
             )
 
     async def list(self, jurisdiction_like: str) -> list[MemberRow]:
@@ -181,6 +188,7 @@ class SqlPoolMembers(PoolRepository):
                     r["reserve_note"],
                     r["reserve_removed_on"],
                     r["reserve_removal_reason"],
+                    tuple(r["reserve_groups"]),
                 ),
             )
             for r in rows

@@ -83,6 +83,8 @@ class PoolMember:
     #: the last time they left it, and why
     reserve_removed_on: date | None = None
     reserve_removal_reason: str | None = None
+    #: the groups whose evaluation put them in it, each once
+    reserve_groups: list[UUID] = field(default_factory=list)
     version: int = 0
 
     @property
@@ -144,10 +146,17 @@ def decide_recusal(
 
 
 def decide_admit_reserve(
-    state: PoolMember, member_id: UUID, cmd: AdmitReserveCadre, grade: Grade | None, today: date
+    state: PoolMember,
+    member_id: UUID,
+    cmd: AdmitReserveCadre,
+    grade: Grade | None,
+    today: date,
+    round_ends_on: date | None = None,
 ) -> list[EventPayload]:
-    """把表现优秀的巡察干部纳入后备干部库 (004:L8): a member the group's evaluation graded 优秀,
-    not in the reserve pool already, on a day not after today."""
+    """每轮巡察结束后…把表现优秀的巡察干部纳入后备干部库 (004:L8): a member the group's
+    evaluation graded 优秀, not in the reserve pool already, by an evaluation that did not put
+    them there before, on a day between the end of the group's round (``round_ends_on``) and
+    today."""
     _existing_member(state, member_id)
     if state.reserve_since is not None:
         raise RuleViolation(
@@ -163,9 +172,18 @@ def decide_admit_reserve(
             f"{state.name} 在该巡察组的评价等次为“{grade.value}”，评价为优秀的才能纳入后备干部库 "
             "/ only a member graded 优秀 joins the reserve pool"
         )
+    if cmd.group_id in state.reserve_groups:
+        raise RuleViolation(
+            f"{state.name} 已凭该巡察组的评价纳入过后备干部库，再次纳入须有新的优秀评价 / that "
+            "evaluation put the member in the reserve pool before"
+        )
+    day = cmd.admitted_on.isoformat()
     if cmd.admitted_on > today:
+        raise InvalidCommand(f"纳入日期 {day} 晚于今天（{today.isoformat()}） / after today")
+    if round_ends_on is not None and cmd.admitted_on < round_ends_on:
         raise InvalidCommand(
-            f"纳入日期 {cmd.admitted_on.isoformat()} 晚于今天（{today.isoformat()}） / after today"
+            f"纳入日期 {day} 早于该轮巡察结束（{round_ends_on.isoformat()}）：每轮巡察结束后评价，"
+            "再纳入后备干部库 / before the round ends"
         )
     return [
         ReserveCadreAdmitted(
@@ -211,6 +229,7 @@ def evolve_member(state: PoolMember, event: EventPayload, at: datetime | None = 
     elif isinstance(event, ReserveCadreAdmitted):
         state.reserve_since, state.reserve_group = event.admitted_on, event.group_id
         state.reserve_note = event.note
+        state.reserve_groups.append(event.group_id)
     elif isinstance(event, ReserveCadreRemoved):
         state.reserve_since = state.reserve_group = state.reserve_note = None
         state.reserve_removed_on, state.reserve_removal_reason = event.removed_on, event.reason

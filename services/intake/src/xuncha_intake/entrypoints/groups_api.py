@@ -79,10 +79,11 @@ class ReserveOut(BaseModel):
     note: str | None
     removed_on: date | None
     removal_reason: str | None
+    groups: list[UUID] = Field(description="the groups whose evaluation put them in it")
 
     @classmethod
     def of(cls, r: Reserve) -> ReserveOut:
-        return cls(in_reserve=r.since is not None, **vars(r))
+        return cls(in_reserve=r.since is not None, **(vars(r) | {"groups": list(r.groups)}))
 
 
 class MemberOut(BaseModel):

@@ -7,7 +7,9 @@ member graded 优秀 after a round into the reserve pool of cadres, and take one
 | POST | ``/api/v1/talent-pool/members/{id}/reserve/removal`` | ``{removed_on, reason}`` |
 
 Who is in it is each member's ``reserve`` in ``GET /api/v1/talent-pool/members``. A member or
-a group the office may not see answers the 404 of an unknown one.
+a group the office may not see answers the 404 of an unknown one; the city office reads its
+counties' members but puts in or takes out only its own pool's (403), as each office evaluates
+its own groups.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.common import LongText, ShortText
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import AuthDependencies
-from xuncha_shared.http.problems import not_found
+from xuncha_shared.http.problems import forbidden, not_found
 from xuncha_shared.http.requests import request_meta
 
 from xuncha_intake.domain.pool import AdmitReserveCadre, RemoveReserveCadre
@@ -53,9 +56,16 @@ def build_reserve_router(handlers: GroupHandlers, deps: AuthDependencies) -> API
     office = deps.require_roles(*OFFICES, write=True)
 
     async def visible(member_id: UUID, principal: Principal) -> None:
+        """The member exists and is of the caller's own pool (403 for a county's, to the
+        city)."""
         member = await handlers.load_member(member_id)
         if not member.exists or not principal.can_access(member.jurisdiction):
             raise not_found(f"未找到人才库成员 {member_id} / unknown pool member {member_id}")
+        if member.jurisdiction != principal.jurisdiction:
+            raise forbidden(
+                f"{member.name} 是{jurisdictions.name_of(member.jurisdiction)}人才库成员，由其"
+                "巡察机构纳入或移出后备干部库 / another office's pool member"
+            )
 
     @router.post(
         "/talent-pool/members/{member_id}/reserve", response_model=MemberOut, responses=_UNKNOWN

@@ -75,9 +75,11 @@ class GroupHandlers:
         the member was not graded in, or one of another city, gives no grade."""
         group = await self.inspection_groups.load(cmd.group_id)
         grade = group.evaluations.get(member_id) if group.exists else None
-        today = self.today()
+        ends_on, today = group.ends_on, self.today()
         return await self.pool_members.execute(
-            member_id, lambda s: decide_admit_reserve(s, member_id, cmd, grade, today), meta
+            member_id,
+            lambda s: decide_admit_reserve(s, member_id, cmd, grade, today, ends_on),
+            meta,
         )
 
     async def remove_reserve(

@@ -48,13 +48,13 @@ class Generation:
 def feed_names_sql(s: str) -> str:
     """Joins of a feed item ``i`` to the lifecycle documents that name what its event names by
     id only (``domain.feed_display``): a problem's unit (``u``); an inspector grade's or a
-    reserve cadre's pool member (``m``, ``ref_id`` ``<group>/<member>``), the member's home unit
-    (``u``), the group (``g``) and its round (``r``). One index probe each; any other item joins
-    nothing."""
+    reserve cadre's pool member (``m``, ``ref_id`` ``<group>/<member>``; a removal's
+    ``/<member>``), the member's home unit (``u``), the group (``g``) and its round (``r``).
+    One index probe each; any other item joins nothing."""
     return f"""
         LEFT JOIN {s}.lifecycle_docs m
-               ON i.kind IN ('inspector_grade', 'reserve_cadre') AND m.kind = 'pool_member'
-              AND m.key = split_part(i.ref_id, '/', 2)
+               ON i.kind IN ('inspector_grade', 'reserve_cadre', 'reserve_cadre_removed')
+              AND m.kind = 'pool_member' AND m.key = split_part(i.ref_id, '/', 2)
         LEFT JOIN {s}.lifecycle_docs g
                ON i.kind IN ('inspector_grade', 'reserve_cadre') AND g.kind = 'group'
               AND g.key = split_part(i.ref_id, '/', 1)
@@ -63,7 +63,9 @@ def feed_names_sql(s: str) -> str:
                ON u.kind = 'unit'
               AND u.key = (CASE i.kind WHEN 'problem' THEN i.unit
                                        WHEN 'inspector_grade' THEN m.doc->>'home_unit_id'
-                                       WHEN 'reserve_cadre' THEN m.doc->>'home_unit_id' END)
+                                       WHEN 'reserve_cadre' THEN m.doc->>'home_unit_id'
+                                       WHEN 'reserve_cadre_removed'
+                                            THEN m.doc->>'home_unit_id' END)
     """
 
 

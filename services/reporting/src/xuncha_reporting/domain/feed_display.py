@@ -33,11 +33,14 @@ FEED_KIND_ZH: dict[str, str] = {
     FeedKind.INSPECTOR_GRADE.value: "巡察干部评价",
     FeedKind.NEGATIVE_RECORD.value: "负面信息档案",
     FeedKind.RESERVE_CADRE.value: "纳入后备干部库",
+    FeedKind.RESERVE_CADRE_REMOVED.value: "移出后备干部库",
 }
 #: an inspector grade's stored summary: this prefix and the grade (``organisation_feed``)
 GRADE_SUMMARY_PREFIX = "巡察干部评价："
 #: a reserve cadre's stored summary: this prefix and the day (``organisation_feed``)
 RESERVE_SUMMARY_PREFIX = "纳入后备干部库："
+#: a reserve cadre's removal's stored summary: this prefix and the day
+REMOVAL_SUMMARY_PREFIX = "移出后备干部库："
 #: the red-line findings (``rectification.RedLineFinding``) a negative record's ``reason`` holds
 FINDING_ZH: dict[str, str] = {
     RedLineFinding.PERFUNCTORY.value: "敷衍整改",
@@ -83,6 +86,13 @@ def reserve_summary(row: dict[str, Any]) -> str:
     return f"{who}{after}于{day}纳入后备干部库"
 
 
+def removal_summary(row: dict[str, Any]) -> str:
+    """A reserve cadre taken out: who and when (the reason is the item's ``reason``)."""
+    day = str(row["summary"]).removeprefix(REMOVAL_SUMMARY_PREFIX)
+    who = row.get("member_name") or "未登记入库的巡察干部"
+    return f"{who}于{day}移出后备干部库"
+
+
 def displayed(row: dict[str, Any]) -> dict[str, Any]:
     """The item of a feed row read with ``FEED_NAMES`` (its ``unit`` resolved there already):
     ``kind_zh``, an inspector grade's summary naming the inspector, a negative record's finding
@@ -94,6 +104,8 @@ def displayed(row: dict[str, Any]) -> dict[str, Any]:
         out["summary"] = grade_summary(row)
     elif kind == FeedKind.RESERVE_CADRE.value:
         out["summary"] = reserve_summary(row)
+    elif kind == FeedKind.RESERVE_CADRE_REMOVED.value:
+        out["summary"] = removal_summary(row)
     elif kind == FeedKind.NEGATIVE_RECORD.value and row.get("reason"):
         out["reason"] = FINDING_ZH.get(str(row["reason"]), row["reason"])
     return out

@@ -62,6 +62,7 @@ class FeedKind(StrEnum):
     INSPECTOR_GRADE = "inspector_grade"  # 巡察干部评价 (组织部)
     NEGATIVE_RECORD = "negative_record"  # 负面信息档案 (R20 red-line warning)
     RESERVE_CADRE = "reserve_cadre"  # 纳入后备干部库 (组织部, 004:L8)
+    RESERVE_CADRE_REMOVED = "reserve_cadre_removed"  # 移出后备干部库 (组织部)
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,25 @@
 """The 组织部 feed (R2, R4; pure): every problem about 民主集中制 or 选人用人
 (``clues.ProblemRecorded``), every inspector grade (``intake.InspectorEvaluated``) and every
 inspector put into the reserve pool of cadres (``intake.ReserveCadreAdmitted``, 后备干部库,
-004:L8). Those events name the unit, the group and the inspector by id only: the feed names them
-when read (``feed_display``)."""
+004:L8) or taken out of it (``intake.ReserveCadreRemoved``). Those events name the unit, the
+group and the inspector by id only: the feed names them when read (``feed_display``)."""
 
 from __future__ import annotations
 
 from xuncha_shared.contracts.clues import ProblemRecorded
 from xuncha_shared.contracts.common import Department
-from xuncha_shared.contracts.intake import InspectorEvaluated, ReserveCadreAdmitted
+from xuncha_shared.contracts.intake import (
+    InspectorEvaluated,
+    ReserveCadreAdmitted,
+    ReserveCadreRemoved,
+)
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_reporting.domain.feed_display import GRADE_SUMMARY_PREFIX, RESERVE_SUMMARY_PREFIX
+from xuncha_reporting.domain.feed_display import (
+    GRADE_SUMMARY_PREFIX,
+    REMOVAL_SUMMARY_PREFIX,
+    RESERVE_SUMMARY_PREFIX,
+)
 from xuncha_reporting.domain.model import FeedItem, FeedKind
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 
@@ -21,6 +29,7 @@ ORGANISATION_FEED_EVENT_TYPES: frozenset[str] = frozenset(
         ProblemRecorded.event_type,
         InspectorEvaluated.event_type,
         ReserveCadreAdmitted.event_type,
+        ReserveCadreRemoved.event_type,
     }
 )
 #: problems the organisation department receives (R2: 民主集中制, 选人用人)
@@ -84,6 +93,24 @@ def organisation_feed(envelope: ProjectedEnvelope, payload: EventPayload) -> lis
                     unit="",
                     summary=f"{RESERVE_SUMMARY_PREFIX}{payload.admitted_on.isoformat()}",
                     reason=payload.note,
+                    rect_type=None,
+                    due_date=None,
+                    occurred_at=envelope.occurred_at,
+                )
+            ]
+        case ReserveCadreRemoved():  # names the member only: ``ref_id`` ``/<member>``
+            return [
+                FeedItem(
+                    item_id=item_id,
+                    department=department,
+                    kind=FeedKind.RESERVE_CADRE_REMOVED,
+                    source_event_id=envelope.event_id,
+                    source_event_type=envelope.event_type,
+                    ref_id=f"/{payload.member_id}",
+                    jurisdiction=envelope.jurisdiction,
+                    unit="",
+                    summary=f"{REMOVAL_SUMMARY_PREFIX}{payload.removed_on.isoformat()}",
+                    reason=payload.reason,
                     rect_type=None,
                     due_date=None,
                     occurred_at=envelope.occurred_at,

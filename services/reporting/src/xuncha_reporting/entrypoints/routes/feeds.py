@@ -38,7 +38,8 @@ class FeedItemOut(BaseModel):
     kind: str = Field(
         description="clue_transfer (移交线索) | clue_urge (催办, R27) | issue_fed_back "
         "(反馈问题) | problem (发现问题, 组织部) | inspector_grade (巡察干部评价, 组织部) | "
-        "negative_record (负面信息档案, R20) | reserve_cadre (纳入后备干部库, 组织部)"
+        "negative_record (负面信息档案, R20) | reserve_cadre (纳入后备干部库, 组织部) | "
+        "reserve_cadre_removed (移出后备干部库, 组织部)"
     )
     kind_zh: str = Field(description="the kind in Chinese (移交线索, 发现问题, 巡察干部评价 …)")
     source_event_id: UUID
