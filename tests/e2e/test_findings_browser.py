@@ -221,6 +221,8 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
                 "发现问题",
                 "巡察干部评价",
                 "负面信息档案",
+                "纳入后备干部库",
+                "移出后备干部库",
             ]
             await city.keyboard.press("Escape")
             row = city.locator("#feed-table .el-table__body-wrapper tr", has_text=unit_name)

@@ -137,6 +137,8 @@ export interface PoolMember {
   reserve?: {
     in_reserve: boolean; since: string | null; group_id: string | null; note: string | null;
     removed_on: string | null; removal_reason: string | null;
+    /** the groups whose evaluation put them in it (each once) */
+    groups?: string[];
   };
 }
 
