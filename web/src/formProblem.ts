@@ -28,11 +28,12 @@ export function formProblem(): FormProblem {
   return problem;
 }
 
-/** A form's body without its blank entries (an empty text, an unpicked date or select): the
- *  service then says the field is required (必填) rather than that "" is not a date or an id. */
+/** A form's body without its blank entries (an empty text, an unpicked or cleared date or
+ *  select: "" or null): the service then says the field is required (必填) rather than that ""
+ *  or null is not a date or an id. */
 export function filled<T extends object>(form: T): Partial<T> {
   return Object.fromEntries(
-    Object.entries(form).filter(([, v]) => !(typeof v === "string" && v.trim() === "")),
+    Object.entries(form).filter(([, v]) => v !== null && !(typeof v === "string" && v.trim() === "")),
   ) as Partial<T>;
 }
 

@@ -30,7 +30,7 @@ describe("formProblem", () => {
   });
 
   it("leaves blank entries out of a body", () => {
-    expect(filled({ name: " ", starts_on: "", term_no: 4, unit_ids: [], kind: "city_department" })).toEqual({
+    expect(filled({ name: " ", starts_on: "", ends_on: null, term_no: 4, unit_ids: [], kind: "city_department" })).toEqual({
       term_no: 4,
       unit_ids: [],
       kind: "city_department",
