@@ -37,83 +37,48 @@ ORGANISATION_TOPICS: frozenset[str] = frozenset({"民主集中制", "选人用�
 
 
 def organisation_feed(envelope: ProjectedEnvelope, payload: EventPayload) -> list[FeedItem]:
-    """The 组织部 feed's items of one event: organisation problems, inspector grades and
-    reserve cadres admitted."""
-    department = Department.ORGANISATION
-    item_id = f"{envelope.event_id}:{department.value}"
+    """The 组织部 feed's items of one event: organisation problems, inspector grades, and
+    reserve cadres admitted and taken out."""
+
+    def item(
+        kind: FeedKind, ref_id: str, summary: str, reason: str | None, *, unit: str = ""
+    ) -> list[FeedItem]:
+        return [
+            FeedItem(
+                item_id=f"{envelope.event_id}:{Department.ORGANISATION.value}",
+                department=Department.ORGANISATION,
+                kind=kind,
+                source_event_id=envelope.event_id,
+                source_event_type=envelope.event_type,
+                ref_id=ref_id,
+                jurisdiction=envelope.jurisdiction,
+                unit=unit,
+                summary=summary,
+                reason=reason,
+                rect_type=None,
+                due_date=None,
+                occurred_at=envelope.occurred_at,
+            )
+        ]
+
     match payload:
         case ProblemRecorded() if ORGANISATION_TOPICS & set(payload.topics):
             topics = "、".join(payload.topics)
-            return [
-                FeedItem(
-                    item_id=item_id,
-                    department=department,
-                    kind=FeedKind.PROBLEM,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=str(payload.problem_id),
-                    jurisdiction=payload.jurisdiction,
-                    unit=str(payload.unit_id),
-                    summary=f"[{topics}] {payload.title}"
-                    + ("（点人点事）" if payload.pointed else ""),
-                    reason=None,
-                    rect_type=None,
-                    due_date=None,
-                    occurred_at=envelope.occurred_at,
-                )
-            ]
+            pointed = "（点人点事）" if payload.pointed else ""
+            summary = f"[{topics}] {payload.title}{pointed}"
+            # its unit by id, named when read (``feed_display``)
+            unit = str(payload.unit_id)
+            return item(FeedKind.PROBLEM, str(payload.problem_id), summary, None, unit=unit)
         case InspectorEvaluated():
-            return [
-                FeedItem(
-                    item_id=item_id,
-                    department=department,
-                    kind=FeedKind.INSPECTOR_GRADE,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=f"{payload.group_id}/{payload.member_id}",
-                    jurisdiction=envelope.jurisdiction,
-                    unit="",
-                    summary=f"{GRADE_SUMMARY_PREFIX}{payload.grade.value}",
-                    reason=payload.remarks,
-                    rect_type=None,
-                    due_date=None,
-                    occurred_at=envelope.occurred_at,
-                )
-            ]
+            ref = f"{payload.group_id}/{payload.member_id}"
+            summary = f"{GRADE_SUMMARY_PREFIX}{payload.grade.value}"
+            return item(FeedKind.INSPECTOR_GRADE, ref, summary, payload.remarks)
         case ReserveCadreAdmitted():
-            return [
-                FeedItem(
-                    item_id=item_id,
-                    department=department,
-                    kind=FeedKind.RESERVE_CADRE,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=f"{payload.group_id}/{payload.member_id}",
-                    jurisdiction=envelope.jurisdiction,
-                    unit="",
-                    summary=f"{RESERVE_SUMMARY_PREFIX}{payload.admitted_on.isoformat()}",
-                    reason=payload.note,
-                    rect_type=None,
-                    due_date=None,
-                    occurred_at=envelope.occurred_at,
-                )
-            ]
+            ref = f"{payload.group_id}/{payload.member_id}"
+            summary = f"{RESERVE_SUMMARY_PREFIX}{payload.admitted_on.isoformat()}"
+            return item(FeedKind.RESERVE_CADRE, ref, summary, payload.note)
         case ReserveCadreRemoved():  # names the member only: ``ref_id`` ``/<member>``
-            return [
-                FeedItem(
-                    item_id=item_id,
-                    department=department,
-                    kind=FeedKind.RESERVE_CADRE_REMOVED,
-                    source_event_id=envelope.event_id,
-                    source_event_type=envelope.event_type,
-                    ref_id=f"/{payload.member_id}",
-                    jurisdiction=envelope.jurisdiction,
-                    unit="",
-                    summary=f"{REMOVAL_SUMMARY_PREFIX}{payload.removed_on.isoformat()}",
-                    reason=payload.reason,
-                    rect_type=None,
-                    due_date=None,
-                    occurred_at=envelope.occurred_at,
-                )
-            ]
+            summary = f"{REMOVAL_SUMMARY_PREFIX}{payload.removed_on.isoformat()}"
+            ref = f"/{payload.member_id}"
+            return item(FeedKind.RESERVE_CADRE_REMOVED, ref, summary, payload.reason)
     return []
