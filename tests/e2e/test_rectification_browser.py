@@ -8,7 +8,9 @@ it (临川区第4届第5轮巡察, learnt through Kafka by ``rectification.round
 one removed; the office returns it, the unit sees the reason and its form filled in again,
 amends and resubmits it; the office approves the plan on its 方案审核 tab, which names the round
 too; the unit then reports done with an uploaded PDF as evidence, and the office's 整改督办与销号
-page shows the board with the evidence link. Screenshots go to test-artifacts/workbench/.
+page shows the board with the evidence link; after a rejected verification the unit reports one
+task of the plan done in its drawer and the office closes it out on the board (对账销号).
+Screenshots go to test-artifacts/workbench/.
 """
 
 from __future__ import annotations
@@ -430,5 +432,41 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             text = await told_unit.inner_text()
             assert "督办 · 重点督办" in text and "限期补充佐证" in text, text
             assert f"督办时限 {due}" in text and "（已不在本单位清单）" not in text, text
+
+            # one task ticked off on its own (挂图作战、对账销号): the unit reports it done in its
+            # drawer (the issue is being rectified again after the rejection), the office closes
+            # it out on the board
+            await page.get_by_role("button", name="报告整改 “三重一大”事项未经集体研究").click()
+            tasks = page.locator("#unit-task-table")
+            await tasks.wait_for()
+            await tasks.locator(".task-complete").first.click()
+            done = page.locator(".el-dialog", has_text="报告整改任务完成")
+            await done.locator("#t-submit").click()  # without what was done: marked, not sent
+            await done.locator(".el-form-item__error", has_text="请填写完成情况").wait_for()
+            await done.locator("#t-note").fill("党组议事规则已修订印发")
+            await done.locator("#t-submit").click()
+            await tasks.locator(".el-tag", has_text="已报告完成，待销号").first.wait_for()
+            await page.screenshot(path=str(ARTIFACTS / "unit-task-done.png"), full_page=True)
+            await page.keyboard.press("Escape")
+
+            async def to_close() -> bool:
+                await office_page.reload()
+                await office_page.wait_for_selector("#supervision-tabs")
+                row = office_page.locator("#board-units .el-collapse-item", has_text="浏览器测试")
+                await row.first.locator(".el-collapse-item__header").click()
+                await row.first.locator(".el-table__expand-icon").first.click()
+                return await row.first.locator(".task-close").count() > 0
+
+            await until(to_close, "the board to show the task reported done", 90)
+            await office_page.locator(".task-close").first.click()
+            close = office_page.locator(".el-dialog", has_text="整改任务销号")
+            assert "党组议事规则已修订印发" in await close.inner_text()
+            await close.locator("#t-submit").click()  # the office's note comes filled in
+            board_tasks = office_page.locator(".task-table", has_text="党组议事规则已修订印发")
+            await board_tasks.locator(".el-tag", has_text="已销号").first.wait_for()
+            await office_page.screenshot(path=str(ARTIFACTS / "office-task-closed.png"),
+                                         full_page=True)  # fmt: skip
+            doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
+            assert "closed_out" in [t["status"] for t in doc["tasks"]], doc["tasks"]
         finally:
             await browser.close()

@@ -38,6 +38,7 @@ from xuncha_rectification.entrypoints.evidence_api import build_evidence_router
 from xuncha_rectification.entrypoints.plans_api import build_plans_router
 from xuncha_rectification.entrypoints.publications_api import build_publications_router
 from xuncha_rectification.entrypoints.revisits_api import build_revisits_router
+from xuncha_rectification.entrypoints.tasks_api import build_tasks_router
 from xuncha_rectification.handlers import (
     CLUES_CONSUMER,
     HEARINGS_CONSUMER,
@@ -116,6 +117,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     rect = handlers(ctx)
     app.include_router(build_router(rect, deps))
     app.include_router(build_plans_router(rect, deps))
+    app.include_router(build_tasks_router(rect, deps))
     app.include_router(build_evidence_router(rect, deps))
     app.include_router(
         build_revisits_router(

@@ -14,7 +14,7 @@ Besides R1: each task of an approved plan (R1, ``TaskOverdue``), the progress-re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +30,8 @@ from xuncha_shared.clocks.rules import (
 from xuncha_shared.contracts import rectification as c
 from xuncha_shared.contracts.rectification import ReportKind
 from xuncha_shared.envelope import EventEnvelope, EventPayload
+
+from xuncha_rectification.domain.issue import CHINA_TZ
 
 Recorded = tuple[EventEnvelope, EventPayload]
 
@@ -63,20 +65,38 @@ FORMAL_REPORT = DeadlineKind(
     ),
 )
 
-TASK_DUE = DeadlineKind(
-    name="rectification.task_due",
-    rule_id=R1_TASK_DUE,
-    stream_type="issue",
-    waits_for="rectification.RectificationReported(completed=true)",
-    overdue=lambda d: c.TaskOverdue(
+
+def task_key(task_id: object, attempt: int = 1) -> str:
+    """A task's deadline of one turn: the task id for its first, ``<task>:<attempt>`` after a
+    return (``RectificationTaskReturned``)."""
+    return str(task_id) if attempt == 1 else f"{task_id}:{attempt}"
+
+
+def _task_turn(key: str) -> tuple[UUID, int]:
+    task_id, _, attempt = key.partition(":")
+    return UUID(task_id), int(attempt) if attempt else 1
+
+
+def _task_overdue(d: Deadline) -> c.TaskOverdue:
+    task_id, attempt = _task_turn(d.key)
+    return c.TaskOverdue(
         deadline_id=d.deadline_id,
         rule_id=d.rule_id,
         rule_version=d.rule_version,
         due_date=d.due_date,
         issue_id=UUID(d.aggregate_id),
-        task_id=UUID(d.key),
+        task_id=task_id,
         owner=d.owner,
-    ),
+        attempt=attempt,
+    )
+
+
+TASK_DUE = DeadlineKind(
+    name="rectification.task_due",
+    rule_id=R1_TASK_DUE,
+    stream_type="issue",
+    waits_for="rectification.RectificationTaskCompleted or RectificationReported(completed=true)",
+    overdue=_task_overdue,
     recomputed=FORMAL_REPORT.recomputed,
 )
 
@@ -173,8 +193,10 @@ class SupervisionDeadlines:
 
 class TaskDeadlines:
     """Each task of an approved plan is due on the date the plan set (R1): started by
-    ``IssuePlanned``, satisfied by the report declaring the issue done, cancelled by the
-    close-out; a task not done by then fires ``rectification.TaskOverdue``.
+    ``IssuePlanned``, satisfied by the task's own ``RectificationTaskCompleted`` or by the report
+    declaring the issue done, cancelled by the close-out; a task not done by then fires
+    ``rectification.TaskOverdue``. A returned task (``RectificationTaskReturned``) starts its
+    next turn's deadline, due on the day the office set (``task_key``).
 
     R15, the progress-report cadence: from the plan's approval, a report is due every two weeks
     until the unit reports the rectification done (again after a rejected verification); each
@@ -195,6 +217,22 @@ class TaskDeadlines:
             owner=state.unit,
             started_at=envelope.occurred_at,
             started_by=envelope.event_id,
+        )
+
+    async def _task_turn(
+        self, conn: Any, envelope: EventEnvelope, event: c.RectificationTaskReturned
+    ) -> None:
+        await self.clocks.start(
+            conn,
+            TASK_DUE,
+            key=task_key(event.task_id, event.attempt),
+            jurisdiction=envelope.jurisdiction,
+            stream_id=envelope.stream_id,
+            aggregate_id=envelope.stream_id,
+            owner=event.owner,
+            started_at=envelope.occurred_at,
+            started_by=envelope.event_id,
+            due_on=event.due_on,
         )
 
     async def __call__(self, conn: Any, state: Any, recorded: Sequence[Recorded]) -> None:
@@ -228,12 +266,20 @@ class TaskDeadlines:
                         started_by=envelope.event_id,
                         due_on=task.due_on,
                     )
+            elif isinstance(event, c.RectificationTaskCompleted):
+                # as of the day the task was done (00:00 Beijing time), as the report states
+                # it: met when done on or before its due date, whenever it was reported
+                await self.clocks.satisfy(
+                    conn, TASK_DUE.name, task_key(event.task_id, event.attempt),
+                    at=day_start(event.completed_on), by=envelope.event_id,
+                )  # fmt: skip
+            elif isinstance(event, c.RectificationTaskReturned):
+                await self._task_turn(conn, envelope, event)
             elif isinstance(event, c.RectificationReported) and event.completed:
-                for task in state.tasks:
-                    await self.clocks.satisfy(
-                        conn, TASK_DUE.name, str(task.task_id), at=envelope.occurred_at,
-                        by=envelope.event_id,
-                    )  # fmt: skip
+                await self.clocks.satisfy_all(
+                    conn, TASK_DUE.name, envelope.stream_id, at=envelope.occurred_at,
+                    by=envelope.event_id,
+                )  # fmt: skip
                 await self.clocks.satisfy_all(
                     conn, SUPERVISION_DUE.name, envelope.stream_id, at=envelope.occurred_at,
                     by=envelope.event_id,
@@ -244,15 +290,19 @@ class TaskDeadlines:
                     progress_key(envelope.stream_id, len(state.reports)),
                     at=envelope.occurred_at, by=envelope.event_id,
                 )  # fmt: skip
-                for task in state.tasks:
-                    await self.clocks.cancel(
-                        conn, TASK_DUE.name, str(task.task_id), at=envelope.occurred_at,
-                        by=envelope.event_id,
-                    )  # fmt: skip
+                await self.clocks.cancel_all(
+                    conn, TASK_DUE.name, envelope.stream_id, at=envelope.occurred_at,
+                    by=envelope.event_id,
+                )  # fmt: skip
                 await self.clocks.cancel_all(
                     conn, SUPERVISION_DUE.name, envelope.stream_id, at=envelope.occurred_at,
                     by=envelope.event_id,
                 )  # fmt: skip
+
+
+def day_start(day: date) -> datetime:
+    """00:00 China Standard Time of ``day``."""
+    return datetime.combine(day, time(0), CHINA_TZ)
 
 
 def _due(event: c.IssueFedBack) -> date | None:

@@ -108,6 +108,35 @@ class Verification:
     evidence: list[EvidenceRef] = field(default_factory=list)
 
 
+class TaskStatus(StrEnum):
+    OPEN = "open"  # 整改中
+    COMPLETED = "completed"  # 已报告完成，待销号
+    CLOSED_OUT = "closed_out"  # 已销号
+
+
+TASK_STATUS_ZH: dict[TaskStatus, str] = {
+    TaskStatus.OPEN: "整改中",
+    TaskStatus.COMPLETED: "已报告完成，待销号",
+    TaskStatus.CLOSED_OUT: "已销号",
+}
+
+
+@dataclass
+class TaskProgress:
+    """Where one task stands: its turn, its due date now, and what was reported and decided."""
+
+    attempt: int = 1
+    due_on: date | None = None  # after a return: the day the office set; else the plan's
+    status: TaskStatus = TaskStatus.OPEN
+    completed_on: date | None = None
+    note: str | None = None
+    evidence: list[EvidenceRef] = field(default_factory=list)
+    closed_out_note: str | None = None
+    #: closed out with its issue (not on its own)
+    closed_with_issue: bool = False
+    returned_reason: str | None = None
+
+
 @dataclass
 class Issue:
     issue_id: UUID | None = None
@@ -130,6 +159,8 @@ class Issue:
     problem_id: UUID | None = None
     plan_id: UUID | None = None
     tasks: list[PlanTask] = field(default_factory=list)
+    #: each task's progress once something happened to it (``domain/tasks.py``)
+    task_progress: dict[UUID, TaskProgress] = field(default_factory=dict)
     verifications: list[Verification] = field(default_factory=list)
     status: IssueStatus = IssueStatus.FED_BACK
     #: reports since the last rejected verification (a rejection starts the count again)

@@ -31,6 +31,9 @@ from xuncha_shared.contracts.rectification import (
     IssueReopened,
     PlanTask,
     RectificationReported,
+    RectificationTaskClosedOut,
+    RectificationTaskCompleted,
+    RectificationTaskReturned,
     RectificationVerified,
     RecurrenceDetected,
     ReportKind,
@@ -41,6 +44,7 @@ from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
+from xuncha_rectification.domain import tasks
 from xuncha_rectification.domain.commands import (
     CloseOut,
     FeedBack,
@@ -295,7 +299,12 @@ def evolve(state: Issue, event: EventPayload, at: datetime | None = None) -> Iss
         else:  # rejected → in progress; the next report starts again
             state.status = IssueStatus.IN_PROGRESS
             state.open_reports = []
+    elif isinstance(
+        event, RectificationTaskCompleted | RectificationTaskClosedOut | RectificationTaskReturned
+    ):
+        tasks.evolve_task(state, event)
     elif isinstance(event, IssueClosedOut):
+        tasks.close_with_issue(state)
         state.status = IssueStatus.CLOSED_OUT
         state.mechanism = event.mechanism
         state.watched = event.watched

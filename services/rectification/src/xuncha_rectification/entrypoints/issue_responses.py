@@ -14,6 +14,7 @@ from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.rectification import (
     EvidenceRef,
+    PlanTask,
     RectType,
     ReportKind,
     TaskType,
@@ -30,13 +31,17 @@ from xuncha_rectification.adapters.tables import RectificationTables
 from xuncha_rectification.domain import plans
 from xuncha_rectification.domain.issue import (
     STATUS_ZH,
+    TASK_STATUS_ZH,
     Issue,
     IssueStatus,
+    TaskProgress,
+    TaskStatus,
     UnknownIssue,
     colour_of,
     local_date,
     unknown_issue_detail,
 )
+from xuncha_rectification.domain.tasks import progress_of
 from xuncha_rectification.handlers import RectificationHandlers
 
 WRITERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER)
@@ -75,8 +80,24 @@ class TaskOut(BaseModel):
     measure: str
     owner: str
     type: TaskType
-    due_on: date
-    colour: str | None = Field(description="R10 until the issue is reported done")
+    due_on: date = Field(description="完成时限: the plan's, or the one set when it was returned")
+    planned_due_on: date = Field(description="the due date the approved plan set")
+    colour: str | None = Field(
+        description="R10 while the task and its issue are open (not reported done)"
+    )
+    status: TaskStatus = Field(description="open / completed (待销号) / closed_out (已销号)")
+    status_zh: str
+    attempt: int = Field(description="1, and one more after each return (退回)")
+    completed_on: date | None = Field(default=None, description="the day reported done")
+    completion_note: str | None = None
+    completion_evidence: list[EvidenceOut] = []
+    closed_out_note: str | None = Field(
+        default=None, description="the office's note when it closed the task out on its own"
+    )
+    closed_with_issue: bool = Field(
+        default=False, description="closed out with its issue rather than on its own"
+    )
+    returned_reason: str | None = Field(default=None, description="the last return's reason")
 
 
 class VerificationOut(BaseModel):
@@ -235,15 +256,7 @@ def issue_out(issue: Issue, round_name: str | None = None) -> IssueOut:
         problem_id=issue.problem_id,
         plan_id=issue.plan_id,
         tasks=[
-            TaskOut(
-                task_id=t.task_id,
-                measure=t.measure,
-                owner=t.owner,
-                type=t.type,
-                due_on=t.due_on,
-                colour=colour_of(t.due_on, now, yellow) if tasks_open else None,
-            )
-            for t in issue.tasks
+            task_out(t, progress_of(issue, t.task_id), now, yellow, tasks_open) for t in issue.tasks
         ],
         verifications=[
             VerificationOut(
@@ -259,6 +272,31 @@ def issue_out(issue: Issue, round_name: str | None = None) -> IssueOut:
         topics=issue.topics,
         recurs=issue.recurs,
         reopened_by=issue.reopened_by,
+    )
+
+
+def task_out(
+    task: PlanTask, progress: TaskProgress, now: date, yellow: int, issue_open: bool
+) -> TaskOut:
+    due = progress.due_on or task.due_on
+    open_ = issue_open and progress.status is TaskStatus.OPEN
+    return TaskOut(
+        task_id=task.task_id,
+        measure=task.measure,
+        owner=task.owner,
+        type=task.type,
+        due_on=due,
+        planned_due_on=task.due_on,
+        colour=colour_of(due, now, yellow) if open_ else None,
+        status=progress.status,
+        status_zh=TASK_STATUS_ZH[progress.status],
+        attempt=progress.attempt,
+        completed_on=progress.completed_on,
+        completion_note=progress.note,
+        completion_evidence=[evidence_out(e) for e in progress.evidence],
+        closed_out_note=progress.closed_out_note,
+        closed_with_issue=progress.closed_with_issue,
+        returned_reason=progress.returned_reason,
     )
 
 

@@ -53,6 +53,7 @@ from xuncha_rectification.adapters.tables import RectificationTables, record_clu
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import plans as plan_model
 from xuncha_rectification.domain import revisits as revisit_model
+from xuncha_rectification.domain import tasks as task_model
 from xuncha_rectification.domain.commands import (
     CloseOut,
     FeedBack,
@@ -161,6 +162,35 @@ class RectificationHandlers:
     async def close_out(self, issue_id: UUID, cmd: CloseOut, meta: Meta) -> Issue:
         return await self.issues.execute(
             issue_id, lambda s: model.decide_close_out(_existing(s, issue_id), cmd), meta
+        )
+
+    async def complete_task(
+        self, issue_id: UUID, task_id: UUID, cmd: task_model.CompleteTask, meta: Meta
+    ) -> Issue:
+        today = local_date(self.now())
+        return await self.issues.execute(
+            issue_id,
+            lambda s: task_model.decide_complete(_existing(s, issue_id), task_id, cmd, today),
+            meta,
+        )
+
+    async def close_out_task(
+        self, issue_id: UUID, task_id: UUID, cmd: task_model.CloseOutTask, meta: Meta
+    ) -> Issue:
+        return await self.issues.execute(
+            issue_id,
+            lambda s: task_model.decide_close_out_task(_existing(s, issue_id), task_id, cmd),
+            meta,
+        )
+
+    async def return_task(
+        self, issue_id: UUID, task_id: UUID, cmd: task_model.ReturnTask, meta: Meta
+    ) -> Issue:
+        today = local_date(self.now())
+        return await self.issues.execute(
+            issue_id,
+            lambda s: task_model.decide_return(_existing(s, issue_id), task_id, cmd, today),
+            meta,
         )
 
     async def fed_back_issues(self, round_id: UUID, unit_id: UUID) -> list[Issue]:

@@ -53,12 +53,24 @@ EVENT_ZH = {
     "rectification.RectificationVerified": "整改核实",
     "rectification.IssueClosedOut": "对账销号",
     "rectification.TaskOverdue": "整改任务逾期",
+    "rectification.RectificationTaskCompleted": "整改任务完成",
+    "rectification.RectificationTaskClosedOut": "整改任务销号",
+    "rectification.RectificationTaskReturned": "整改任务退回",
     "rectification.ProgressReportOverdue": "整改进展报告逾期",
     "rectification.SupervisionOverdue": "督办逾期",
     "rectification.IssueReopened": "回头看发现反弹，重新整改",
 }
 #: a verification's outcome in the history (核实通过 / 核实未通过), as the audit names it
 VERIFICATION_ZH: dict[str, str] = VALUE_LABELS_ZH["outcome"]
+#: a task's own state (``RectificationTaskCompleted`` / ``…ClosedOut`` / ``…Returned``)
+TASK_STATUS_ZH = {"open": "整改中", "completed": "已报告完成，待销号", "closed_out": "已销号"}
+TASK_EVENTS = frozenset(
+    {
+        "rectification.RectificationTaskCompleted",
+        "rectification.RectificationTaskClosedOut",
+        "rectification.RectificationTaskReturned",
+    }
+)
 PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
 REPORTED = "rectification.RectificationReported"
 OPEN = ("fed_back", "planned", "in_progress")
@@ -99,6 +111,7 @@ BOARD_HEADERS: tuple[str, ...] = (
     "任务类型",
     "责任人",
     "完成时限",
+    "任务状态",
     "预警",
     "办理记录",
     "佐证材料",
@@ -129,7 +142,9 @@ def _issue(
 ) -> dict[str, Any]:
     status, verdict = "fed_back", None
     tasks: list[dict[str, Any]] = []
-    mechanism, watched, reports, overdue = None, False, 0, set()
+    mechanism, watched, reports = None, False, 0
+    overdue: set[tuple[str, int]] = set()  # (task, turn)
+    turns: dict[str, dict[str, Any]] = {}  # each task's own state, once it has one
     history: list[dict[str, Any]] = [
         {"at": doc.get("fed_back_at"), "type": "rectification.IssueFedBack", "zh": "反馈问题",
          "note": doc.get("description"), "evidence": []}
@@ -156,7 +171,9 @@ def _issue(
         elif kind == "rectification.IssueReopened":  # 回头看: in progress again, reports anew
             status, open_reports = "in_progress", []
         elif kind == "rectification.TaskOverdue":
-            overdue.add(e.get("task_id"))
+            overdue.add((e["task_id"], e.get("attempt", 1)))
+        elif kind in TASK_EVENTS:
+            _task_turn(turns, e)
         history.append(
             {
                 "at": e["at"],
@@ -174,17 +191,14 @@ def _issue(
     declared = any(r["completed"] for r in open_reports)
     open_ = status in OPEN
     task_rows = [
-        {
-            **t,
-            "type_zh": TASK_TYPE_ZH.get(t["type"], t["type"]),
-            "colour": colour(t["due_on"], today, yellow) if open_ else None,
-            "overdue": t["task_id"] in overdue and open_,
-        }
+        _task_row(t, turns.get(t["task_id"], {}), status, overdue, today, yellow)
         for t in sorted(tasks, key=lambda t: (t["due_on"], t["task_id"]))
     ]
     issue_colour = None
     if open_:
-        dues = [t["due_on"] for t in tasks] or ([doc["due_date"]] if doc.get("due_date") else [])
+        dues = [t["due_on"] for t in task_rows if t["status"] == "open"]
+        if not tasks and doc.get("due_date"):
+            dues = [doc["due_date"]]
         issue_colour = colour(min(dues), today, yellow) if dues else None
     return {
         "issue_id": doc["_key"],
@@ -206,6 +220,61 @@ def _issue(
         "colour": issue_colour,
         "tasks": task_rows,
         "history": history,
+    }
+
+
+def _task_turn(turns: dict[str, dict[str, Any]], e: dict[str, Any]) -> None:
+    """Fold one of a task's own events into its state."""
+    turn = turns.setdefault(e["task_id"], {"attempt": 1, "status": "open"})
+    kind = e["type"]
+    if kind == "rectification.RectificationTaskCompleted":
+        turn.update(
+            status="completed",
+            attempt=e["attempt"],
+            completed_on=e["completed_on"],
+            completion_note=e.get("note"),
+            completion_evidence=e.get("evidence", []),
+        )
+    elif kind == "rectification.RectificationTaskClosedOut":
+        turn.update(status="closed_out", closed_out_note=e.get("note"))
+    else:  # returned: its next turn, due on the day the office set
+        turn.update(
+            status="open", attempt=e["attempt"], due_on=e["due_on"], returned_reason=e["reason"]
+        )
+
+
+def _task_row(
+    task: dict[str, Any],
+    turn: dict[str, Any],
+    issue_status: str,
+    overdue: set[tuple[str, int]],
+    today: date,
+    yellow: int,
+) -> dict[str, Any]:
+    """A task with its own state: closed out with its issue when not before it; a colour and an
+    overdue mark only while both it and its issue are open."""
+    status = turn.get("status", "open")
+    if issue_status == "closed_out" and status != "closed_out":
+        status = "closed_out"
+    attempt = turn.get("attempt", 1)
+    due = turn.get("due_on", task["due_on"])
+    open_ = issue_status in OPEN and status == "open"
+    return {
+        **task,
+        "due_on": due,
+        "planned_due_on": task["due_on"],
+        "type_zh": TASK_TYPE_ZH.get(task["type"], task["type"]),
+        "status": status,
+        "status_zh": TASK_STATUS_ZH[status],
+        "attempt": attempt,
+        "completed_on": turn.get("completed_on"),
+        "completion_note": turn.get("completion_note"),
+        "completion_evidence": turn.get("completion_evidence", []),
+        "closed_out_note": turn.get("closed_out_note"),
+        "returned_reason": turn.get("returned_reason"),
+        "closed_with_issue": status == "closed_out" and turn.get("status") != "closed_out",
+        "colour": colour(due, today, yellow) if open_ else None,
+        "overdue": (task["task_id"], attempt) in overdue and open_,
     }
 
 
@@ -279,6 +348,10 @@ def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None
                 "self_declared": declared,
                 "self_declared_rate": completion_rate(declared, fed),
                 "overdue_tasks": sum(t["overdue"] for i in issues for t in i["tasks"]),
+                "tasks": sum(len(i["tasks"]) for i in issues),
+                "tasks_closed_out": sum(
+                    t["status"] == "closed_out" for i in issues for t in i["tasks"]
+                ),
                 "colours": colours,
                 "by_status": by_status,
             }
@@ -389,6 +462,7 @@ def board_rows(unit: dict[str, Any]) -> list[list[Any]]:
                     task["type_zh"] if task else None,
                     task["owner"] if task else None,
                     task["due_on"] if task else issue["due_date"],
+                    task["status_zh"] if task else None,
                     COLOUR_ZH[task["colour"] if task else issue["colour"]],
                     len(issue["history"]),
                     links,

@@ -2,12 +2,15 @@
 service's ``adapters/deadlines.py``): the tasks of approved plans and the supervision orders.
 
 * ``rectification.task_due`` (R1, each task's own due date): ``IssuePlanned`` starts one per
-  task, due on the date the plan set; ``TaskOverdue`` fires it. Key ``<issue>/<task>``.
+  task, due on the date the plan set; ``TaskOverdue`` fires it; the task's own
+  ``RectificationTaskCompleted`` ends it, as of the day it was done; a return
+  (``RectificationTaskReturned``) starts the task's next turn, due on the day the office set.
+  Key ``<issue>/<task>``, ``<issue>/<task>/<attempt>`` for a turn after a return.
 * ``rectification.supervision_due`` (R4): ``SupervisionOrdered`` starts one per supervised
   issue, due on the order's date; ``SupervisionOverdue`` fires it. Key
   ``<issue>/<supervision>``.
 
-Both wait for the unit's report that the issue is done. The events that say so are on the
+Both also end with the unit's report that the issue is done. The events that say so are on the
 issue's stream, the supervision on its own (``oversight``) stream, and the two topics may arrive
 in either order: so the view keeps the issue's *marks* instead (``CaseMark``: reported done or
 closed out = done; a rejected verification or a reopening by a revisit = not done), and decides
@@ -21,12 +24,14 @@ are not rows of this view (which period a report closes is known only to the ser
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 from xuncha_shared.contracts import rectification as r
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadline_changes import fired, start
-from xuncha_reporting.domain.deadlines import Kind
-from xuncha_reporting.domain.model import CaseMark, Change
+from xuncha_reporting.domain.deadlines import CST, Kind
+from xuncha_reporting.domain.model import CaseMark, Change, DeadlineEnded
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 
 #: the events ``rectification_clock_changes`` projects (``projection.STEPS`` calls it for these
@@ -39,6 +44,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         r.IssueClosedOut.event_type,
         r.IssueReopened.event_type,
         r.TaskOverdue.event_type,
+        r.RectificationTaskCompleted.event_type,
+        r.RectificationTaskReturned.event_type,
         r.SupervisionOrdered.event_type,
         r.SupervisionOverdue.event_type,
     }
@@ -46,6 +53,12 @@ EVENT_TYPES: frozenset[str] = frozenset(
 
 #: the kinds ended by their issue's marks
 MARKED_KINDS: tuple[str, ...] = (Kind.TASK_DUE.value, Kind.SUPERVISION.value)
+
+
+def task_key(issue_id: object, task_id: object, attempt: int = 1) -> str:
+    """A task's deadline of one turn: ``<issue>/<task>``, ``<issue>/<task>/<attempt>`` after a
+    return (the issue first: its marks end the row, ``split_part(key, '/', 1)``)."""
+    return f"{issue_id}/{task_id}" if attempt == 1 else f"{issue_id}/{task_id}/{attempt}"
 
 
 def _mark(envelope: ProjectedEnvelope, issue_id: object, done: bool) -> CaseMark:
@@ -59,7 +72,7 @@ def rectification_clock_changes(envelope: ProjectedEnvelope, payload: EventPaylo
             return [
                 start(
                     Kind.TASK_DUE,
-                    f"{payload.issue_id}/{task.task_id}",
+                    task_key(payload.issue_id, task.task_id),
                     envelope,
                     task.owner,
                     due_date=task.due_on.isoformat(),
@@ -78,8 +91,17 @@ def rectification_clock_changes(envelope: ProjectedEnvelope, payload: EventPaylo
                 for issue_id in payload.issue_ids
             ]
         case r.TaskOverdue():
-            key = f"{payload.issue_id}/{payload.task_id}"
+            key = task_key(payload.issue_id, payload.task_id, payload.attempt)
             return [fired(Kind.TASK_DUE, key, "overdue", envelope, payload, payload.owner)]
+        case r.RectificationTaskCompleted():
+            # as of the day it was done (00:00 Beijing time), as the service's clock ends it
+            done = datetime.combine(payload.completed_on, time(0), CST)
+            key = task_key(payload.issue_id, payload.task_id, payload.attempt)
+            return [DeadlineEnded(Kind.TASK_DUE.value, key, envelope.event_id, done)]
+        case r.RectificationTaskReturned():
+            key = task_key(payload.issue_id, payload.task_id, payload.attempt)
+            due = payload.due_on.isoformat()
+            return [start(Kind.TASK_DUE, key, envelope, payload.owner, due_date=due)]
         case r.SupervisionOverdue():
             key = f"{payload.issue_id}/{payload.supervision_id}"
             return [fired(Kind.SUPERVISION, key, "overdue", envelope, payload, payload.unit)]

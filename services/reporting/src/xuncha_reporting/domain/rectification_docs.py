@@ -1,6 +1,7 @@
 """What rectification's steps 9–11 write into the projection (pure): one document per fed-back
 issue (``rect_issue``), one per issue event (``rect_event``: plan tasks, reports with their
-evidence, verifications, close-outs, overdue tasks, progress reports and supervisions), one per
+evidence, verifications, close-outs, each task reported done, closed out or returned, overdue
+tasks, progress reports and supervisions), one per
 plan event (``rect_plan``) and one per supervision or red-line warning (``rect_oversight``); the
 close-out is counted (``issues_closed_out``), a rejection or a reopening takes back a declared
 completion (``completions_withdrawn``), and a red-line warning is a negative record
@@ -38,6 +39,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
         r.RectificationVerified.event_type,
         r.IssueClosedOut.event_type,
         r.TaskOverdue.event_type,
+        r.RectificationTaskCompleted.event_type,
+        r.RectificationTaskClosedOut.event_type,
+        r.RectificationTaskReturned.event_type,
         r.ProgressReportOverdue.event_type,
         r.SupervisionOverdue.event_type,
         r.IssueReopened.event_type,
@@ -148,8 +152,29 @@ def rectification_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> li
         case r.TaskOverdue():
             body = {
                 "task_id": str(payload.task_id),
+                "attempt": payload.attempt,
                 "owner": payload.owner,
                 "due_date": payload.due_date.isoformat(),
+            }
+            return [event(payload.issue_id, body)]
+        case r.RectificationTaskCompleted():
+            body = {
+                "task_id": str(payload.task_id),
+                "attempt": payload.attempt,
+                "completed_on": payload.completed_on.isoformat(),
+                "note": payload.note,
+                "evidence": _evidence(payload.evidence),
+            }
+            return [event(payload.issue_id, body)]
+        case r.RectificationTaskClosedOut():
+            body = {"task_id": str(payload.task_id), "attempt": payload.attempt}
+            return [event(payload.issue_id, {**body, "note": payload.note})]
+        case r.RectificationTaskReturned():
+            body = {
+                "task_id": str(payload.task_id),
+                "attempt": payload.attempt,
+                "reason": payload.reason,
+                "due_on": payload.due_on.isoformat(),
             }
             return [event(payload.issue_id, body)]
         case r.IssueReopened():  # 回头看: back to in progress

@@ -9,6 +9,7 @@ import asyncio
 import re
 import time
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,6 +42,7 @@ from xuncha_shared.cli.demo.publications import load_publications
 from xuncha_shared.cli.demo.rectification import load_rectification
 from xuncha_shared.cli.demo.revisits import RevisitsSummary, china_today, load_revisits
 from xuncha_shared.cli.demo.rounds import RoundsLoader, RoundsSummary
+from xuncha_shared.cli.demo.tasks import TasksSummary, tick_off
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 
@@ -78,6 +80,8 @@ class LoadSummary:
     #: the stationing, feedback and rectification made known (两公开, R5)
     publications: int = 0
     cadre_opinions: int = 0
+    #: tasks of plans reported done, closed out or returned one by one (对账销号)
+    tasks: TasksSummary = field(default_factory=TasksSummary)
     linked: dict[str, Any] = field(default_factory=dict)
     findings: FindingsSummary = field(default_factory=FindingsSummary)
     rounds: RoundsSummary | None = None
@@ -130,6 +134,8 @@ class _Loader:
         self.summary = LoadSummary()
         self.petitions: dict[int, uuid.UUID] = {}
         self.reports_planned: list[tuple[uuid.UUID, IssuePlan, str]] = []
+        #: each planned issue's task and the office that approved it
+        self.plan_tasks: dict[uuid.UUID, tuple[str, str]] = {}
 
     def task(self, label: str, total: int) -> Callable[[], None]:
         progress = self.progress
@@ -252,11 +258,15 @@ class _Loader:
         plan = await self.client.call("POST", url, unit, body)
         await self.client.call("POST", f"{url}/{plan.json()['id']}/approve", office)
         self.summary.plans += 1
+        for task in plan.json()["tasks"]:
+            self.plan_tasks[uuid.UUID(task["issue_id"])] = (task["task_id"], office)
 
     async def report(self, item: tuple[uuid.UUID, IssuePlan, str]) -> None:
         issue_id, issue, who = item
-        url = f"{self.endpoints.rectification}/api/v1/rectifications/{issue_id}/reports"
-        for kind, percent, completed in report_steps(issue):
+        issue_url = f"{self.endpoints.rectification}/api/v1/rectifications/{issue_id}"
+        url = f"{issue_url}/reports"
+        planned = self.plan_tasks.get(issue_id)
+        for n, (kind, percent, completed) in enumerate(report_steps(issue)):
             body = {
                 "kind": kind,
                 "progress_percent": percent,
@@ -265,6 +275,13 @@ class _Loader:
             }
             await self.client.call("POST", url, who, body)
             self.summary.reports += 1
+            if planned is not None and n == 0:  # the task, after the first report
+                task_id, office = planned
+                await tick_off(
+                    self.client.call, issue_url, task_id, who, office,
+                    turn=zlib.crc32(issue.description.encode()), done=issue.report == "done",
+                    today=china_today(), summary=self.summary.tasks,
+                )  # fmt: skip
 
     async def wait_for_projection(self, before: dict[str, Any]) -> None:
         """The projection catches up through Kafka: wait until the linked view counts what was

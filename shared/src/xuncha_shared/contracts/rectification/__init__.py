@@ -77,6 +77,13 @@ from xuncha_shared.contracts.rectification.supervision import (
     SupervisionOrdered,
     SupervisionOverdue,
     TaskOverdue,
+    TaskOverdueV1,
+    upcast_task_overdue_v1,
+)
+from xuncha_shared.contracts.rectification.tasks import (
+    RectificationTaskClosedOut,
+    RectificationTaskCompleted,
+    RectificationTaskReturned,
 )
 from xuncha_shared.envelope import EventPayload
 
@@ -98,6 +105,10 @@ MODELS: tuple[type[EventPayload], ...] = (
     IssuePlanned,
     RectificationVerified,
     IssueClosedOut,
+    RectificationTaskCompleted,
+    RectificationTaskClosedOut,
+    RectificationTaskReturned,
+    TaskOverdueV1,
     TaskOverdue,
     ProgressReportOverdue,
     SupervisionOrdered,
@@ -125,6 +136,7 @@ UPCASTERS = {
     ("rectification.RectificationReported", 2): upcast_rectification_reported_v2,
     ("rectification.IssueReopened", 1): upcast_issue_reopened_v1,
     ("rectification.RevisitScheduled", 1): upcast_revisit_scheduled_v1,
+    ("rectification.TaskOverdue", 1): upcast_task_overdue_v1,
 }
 
 __all__ = [
@@ -162,6 +174,9 @@ __all__ = [
     "RectificationReported",
     "RectificationReportedV1",
     "RectificationReportedV2",
+    "RectificationTaskClosedOut",
+    "RectificationTaskCompleted",
+    "RectificationTaskReturned",
     "RectificationVerified",
     "RecurrenceCause",
     "RecurrenceDetected",
@@ -176,6 +191,7 @@ __all__ = [
     "SupervisionOrdered",
     "SupervisionOverdue",
     "TaskOverdue",
+    "TaskOverdueV1",
     "TaskType",
     "VerificationOutcome",
     "publication_id_for",
@@ -187,4 +203,5 @@ __all__ = [
     "upcast_rectification_reported_v1",
     "upcast_rectification_reported_v2",
     "upcast_revisit_scheduled_v1",
+    "upcast_task_overdue_v1",
 ]

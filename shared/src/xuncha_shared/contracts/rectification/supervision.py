@@ -12,11 +12,11 @@ from uuid import UUID
 from pydantic import Field
 
 from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText, WarningColour
-from xuncha_shared.envelope import EventPayload
+from xuncha_shared.envelope import EventPayload, JsonDict
 
 
-class TaskOverdue(EventPayload):
-    """整改任务逾期: a task of an approved plan not done by its due date."""
+class TaskOverdueV1(EventPayload):
+    """Legacy form (schema 1): without the task's turn."""
 
     event_type: ClassVar[str] = "rectification.TaskOverdue"
     schema_version: ClassVar[int] = 1
@@ -28,6 +28,30 @@ class TaskOverdue(EventPayload):
     issue_id: UUID
     task_id: UUID
     owner: ShortText = Field(description="the task's owner (责任人)")
+
+
+def upcast_task_overdue_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: before tasks could be returned (``RectificationTaskReturned``) every task had
+    one turn: the first."""
+    payload.setdefault("attempt", 1)
+    return payload
+
+
+class TaskOverdue(EventPayload):
+    """整改任务逾期: a task of an approved plan not done by its due date (schema 2: ``attempt``,
+    the task's turn whose due date passed: 1, or one more per return)."""
+
+    event_type: ClassVar[str] = "rectification.TaskOverdue"
+    schema_version: ClassVar[int] = 2
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date
+    issue_id: UUID
+    task_id: UUID
+    owner: ShortText = Field(description="the task's owner (责任人)")
+    attempt: int = Field(ge=1, le=100)
 
 
 class ProgressReportOverdue(EventPayload):
