@@ -464,6 +464,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await close.locator("#t-submit").click()  # the office's note comes filled in
             board_tasks = office_page.locator(".task-table", has_text="党组议事规则已修订印发")
             await board_tasks.locator(".el-tag", has_text="已销号").first.wait_for()
+            await close.wait_for(state="hidden")
             await office_page.screenshot(path=str(ARTIFACTS / "office-task-closed.png"),
                                          full_page=True)  # fmt: skip
             doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
