@@ -552,3 +552,58 @@ async def test_a_member_graded_excellent_joins_the_reserve_pool_and_leaves_it(ap
     again = await api.post("other", path, {**admit, "admitted_on": "2026-12-02"})
     assert_problem(again, 409)
     assert "新的优秀评价" in again.json()["detail"]
+
+
+async def test_an_evaluation_is_corrected_with_its_reason_and_the_first_stays_in_history(
+    api: Api,
+) -> None:
+    """更正评价: the office corrects a grade with a reason; not a grade not given, not to the
+    same grade, not while this group's 优秀 keeps the member in the reserve pool; the first grade
+    stays in the group's stream; every refusal writes nothing."""
+    a = await api.unit("other", NANCHENG, "南城县自然资源局")
+    home = await api.unit("other", NANCHENG, "南城县档案馆")
+    round_id = await api.round("other", NANCHENG, 11, 2, [a], dates=("2026-09-01", "2026-11-20"))
+    members = [await api.member("other", NANCHENG, f"更正{i}", home) for i in range(2)]
+    g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, members, [a]))
+    await api.ok(
+        "other",
+        f"/groups/{g['id']}/evaluations",
+        {"member_id": members[0], "grade": "优秀", "remarks": "统筹有力"},
+    )
+    await api.ok("other", f"/talent-pool/members/{members[0]}/reserve",
+                 {"group_id": g["id"], "admitted_on": "2026-11-30"})  # fmt: skip
+    path = f"/groups/{g['id']}/evaluations/{members[0]}/correction"
+    fix = {"grade": "称职", "reason": "复核后调整：个别工作进度滞后"}
+    before = await api.events()
+    refused = (
+        ("other", path, fix, 409),  # in the reserve pool by this 优秀
+        ("other", f"/groups/{g['id']}/evaluations/{members[1]}/correction", fix, 409),
+        ("other", path, {**fix, "grade": "优秀"}, 422),  # the same grade
+        ("other", path, {"grade": "称职"}, 422),  # no reason
+        ("other", path, {**fix, "grade": "良好"}, 422),  # not a grade
+        ("other", f"/groups/{uuid.uuid4()}/evaluations/{members[0]}/correction", fix, 404),
+        ("county", path, fix, 404),  # 临川区: another county's group
+        ("group", path, fix, 403),
+        ("auditor", path, fix, 403),
+    )
+    for who, where, body, status in refused:
+        assert_problem(await api.post(who, where, body), status)
+    assert await api.events() == before
+
+    await api.ok("other", f"/talent-pool/members/{members[0]}/reserve/removal",
+                 {"removed_on": "2026-12-01", "reason": "评价复核"})  # fmt: skip
+    corrected = await api.ok("other", path, fix)
+    assert corrected["evaluations"][members[0]] == "称职"
+    assert corrected["evaluation_notes"][members[0]] == "复核后调整：个别工作进度滞后"
+    assert corrected["corrections"] == {members[0]: 1}
+    stream = await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("other"))
+    assert stream.json()["evaluations"][members[0]] == "称职"
+    history = await api.pool.fetch(
+        "SELECT event_type, payload->>'grade' AS grade FROM events WHERE stream_id = $1 "
+        "AND event_type LIKE 'intake.InspectorEvaluat%' ORDER BY stream_version",
+        g["id"],
+    )
+    assert [(r["event_type"], r["grade"]) for r in history] == [
+        ("intake.InspectorEvaluated", "优秀"),
+        ("intake.InspectorEvaluationCorrected", "称职"),
+    ]

@@ -178,6 +178,10 @@ export interface Group {
   starts_on: string;
   ends_on: string;
   evaluations: Record<string, string>;
+  /** each evaluation's remarks, or its last correction's reason */
+  evaluation_notes?: Record<string, string>;
+  /** how many times a member's grade was corrected (更正评价) */
+  corrections?: Record<string, number>;
   stationings: Stationing[];
 }
 

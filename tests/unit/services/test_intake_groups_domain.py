@@ -20,6 +20,7 @@ from xuncha_shared.contracts.intake import (
     Grade,
     GroupFormed,
     InspectionMode,
+    InspectorEvaluationCorrected,
     RoundAuthorised,
     RoundKind,
     RoundPlanned,
@@ -209,3 +210,38 @@ def test_the_reserve_pool_takes_members_graded_excellent_once_at_a_time() -> Non
     with pytest.raises(InvalidCommand, match="早于该轮巡察结束"):
         decide_admit_reserve(person, mid, later, Grade.EXCELLENT, today, date(2026, 12, 31))
     assert decide_admit_reserve(person, mid, later, Grade.EXCELLENT, today, date(2026, 11, 30))
+
+
+def test_an_evaluation_is_corrected_with_a_reason_unless_the_reserve_pool_rests_on_it() -> None:
+    """更正评价: only a grade given, to another grade; not while this group's 优秀 keeps the
+    member in the reserve pool; the group then reads the new grade and the reason."""
+    target, home = unit(), unit(name="巡察办")
+    rnd = a_round(RoundKind.REGULAR, [target.unit_id])
+    people = [member(LINCHUAN, home.unit_id) for _ in range(3)]
+    [formed] = form(rnd, people, {target.unit_id: target, home.unit_id: home})
+    assert isinstance(formed, GroupFormed)
+    group = groups.Group()
+    groups.evolve_group(group, formed)
+    gid, mid = formed.group_id, formed.member_ids[1]
+    fix = groups.CorrectEvaluation(mid, Grade.COMPETENT, "误选，经复核应为称职")
+    with pytest.raises(RuleViolation, match="尚未评价"):
+        groups.decide_correct_evaluation(group, gid, fix, reserve_by_this_group=False)
+    for event in groups.decide_evaluate(
+        group, gid, groups.EvaluateInspector(mid, Grade.EXCELLENT, "表现突出")
+    ):
+        groups.evolve_group(group, event)
+    assert group.evaluation_notes[mid] == "表现突出"
+    same = groups.CorrectEvaluation(mid, Grade.EXCELLENT, "复核")
+    with pytest.raises(InvalidCommand, match="相同"):
+        groups.decide_correct_evaluation(group, gid, same, reserve_by_this_group=False)
+    with pytest.raises(RuleViolation, match="请先移出后备干部库"):
+        groups.decide_correct_evaluation(group, gid, fix, reserve_by_this_group=True)
+    [corrected] = groups.decide_correct_evaluation(group, gid, fix, reserve_by_this_group=False)
+    assert isinstance(corrected, InspectorEvaluationCorrected)
+    assert (corrected.previous_grade, corrected.grade) == (Grade.EXCELLENT, Grade.COMPETENT)
+    groups.evolve_group(group, corrected)
+    assert group.evaluations[mid] is Grade.COMPETENT
+    assert (group.evaluation_notes[mid], group.corrections[mid]) == ("误选，经复核应为称职", 1)
+    # a grade that did not put the member in the reserve pool is corrected whatever the pool
+    up = groups.CorrectEvaluation(mid, Grade.EXCELLENT, "补充材料后复核")
+    assert groups.decide_correct_evaluation(group, gid, up, reserve_by_this_group=True)

@@ -28,6 +28,7 @@ from xuncha_shared.contracts.intake import (
     CountyWorkChecked,
     Grade,
     InspectorEvaluated,
+    InspectorEvaluationCorrected,
     PilotPlaceLevel,
     PilotPointDesignated,
     PilotPointKind,
@@ -298,6 +299,23 @@ def test_organisation_feed_items_are_shown_with_their_names_and_own_labels():
         "欧阳测评于2026-12-01移出后备干部库",
         "已提拔",
     )
+    # 更正评价: the grade as corrected and the first, the reason beside them; the evaluation
+    # document reads the new grade
+    fixed = InspectorEvaluationCorrected(
+        group_id=group, member_id=member, grade=Grade.BASICALLY_COMPETENT,
+        previous_grade=Grade.COMPETENT, reason="复核后调整",
+    )  # fmt: skip
+    d.apply(fixed, CITY)
+    out = asdict(d.feed[-1]) | {"kind": d.feed[-1].kind.value}
+    assert out["ref_id"] == f"{group}/{member}"
+    shown = displayed({**out, **names, "unit": "市派出测试委"})
+    assert (shown["kind_zh"], shown["summary"], shown["reason"]) == (
+        "巡察干部评价",
+        "欧阳测评（抚州市第9届第4轮第3巡察组）评价等次：更正为基本称职（原评价称职）",
+        "复核后调整",
+    )
+    [evaluation] = [c for c in project(envelope(fixed, CITY), fixed) if isinstance(c, Doc)]
+    assert (evaluation.kind, evaluation.doc["grade"]) == ("evaluation", "基本称职")
 
 
 class _Disposed(EventPayload):

@@ -32,6 +32,7 @@ from xuncha_intake.domain.pool import POOL_MEMBER
 from xuncha_intake.domain.rounds import ROUND
 from xuncha_intake.entrypoints.api import build_router
 from xuncha_intake.entrypoints.clocks_api import build_clocks_router
+from xuncha_intake.entrypoints.evaluations_api import build_evaluations_router
 from xuncha_intake.entrypoints.groups_api import build_groups_router
 from xuncha_intake.entrypoints.notices_due import build_notices_due_router
 from xuncha_intake.entrypoints.oversight_api import build_oversight_router
@@ -193,6 +194,7 @@ def build_api(app: FastAPI, ctx: ServiceContext) -> None:
     app.include_router(build_planning_router(planning_commands, deps))
     app.include_router(build_groups_router(group_commands, planning_commands, deps))
     app.include_router(build_reserve_router(group_commands, deps))
+    app.include_router(build_evaluations_router(group_commands, deps))
     app.include_router(build_oversight_router(oversight_handlers(ctx), deps))
 
 

@@ -35,6 +35,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "intake.RecusalDeclared": "申报回避",
     "intake.GroupFormed": "组建巡察组",
     "intake.InspectorEvaluated": "巡察干部评价",
+    "intake.InspectorEvaluationCorrected": "更正巡察干部评价",
     "intake.GroupStationed": "巡察组进驻",
     "intake.StationingEnded": "进驻结束",
     "intake.StationingOverdue": "进驻超期",

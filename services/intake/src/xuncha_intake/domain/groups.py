@@ -24,6 +24,7 @@ from xuncha_shared.contracts.intake import (
     GroupFormed,
     GroupStationed,
     InspectorEvaluated,
+    InspectorEvaluationCorrected,
     RoundKind,
     StationingEnded,
 )
@@ -119,6 +120,13 @@ class EvaluateInspector:
 
 
 @dataclass(frozen=True)
+class CorrectEvaluation:
+    member_id: UUID
+    grade: Grade
+    reason: str
+
+
+@dataclass(frozen=True)
 class StationGroup:
     unit_id: UUID
     starts_on: date
@@ -157,6 +165,10 @@ class Group:
     starts_on: date | None = None
     ends_on: date | None = None
     evaluations: dict[UUID, Grade] = field(default_factory=dict)
+    #: each evaluation's remarks, or the reason of its last correction
+    evaluation_notes: dict[UUID, str] = field(default_factory=dict)
+    #: how many times each member's grade was corrected
+    corrections: dict[UUID, int] = field(default_factory=dict)
     stationings: dict[UUID, Stationing] = field(default_factory=dict)
     version: int = 0
 
@@ -306,6 +318,39 @@ def decide_evaluate(state: Group, group_id: UUID, cmd: EvaluateInspector) -> lis
     ]
 
 
+def decide_correct_evaluation(
+    state: Group, group_id: UUID, cmd: CorrectEvaluation, reserve_by_this_group: bool
+) -> list[EventPayload]:
+    """更正评价: a grade given is corrected to another, with the reason. A member whom this
+    group's 优秀 put in the reserve pool (后备干部库) is taken out of it first: the admission
+    rests on that grade (``reserve_by_this_group``)."""
+    _existing_group(state, group_id)
+    previous = state.evaluations.get(cmd.member_id)
+    if previous is None:
+        raise RuleViolation(
+            f"该成员尚未评价，请先评价 / member {cmd.member_id} has not been evaluated in group "
+            f"{group_id}"
+        )
+    if cmd.grade is previous:
+        raise InvalidCommand(
+            f"更正后的等次与原评价（{previous.value}）相同 / the grade is {previous.value} already"
+        )
+    if reserve_by_this_group and previous is Grade.EXCELLENT:
+        raise RuleViolation(
+            "该成员因本组评价优秀已纳入后备干部库，请先移出后备干部库再更正评价 / the member is in "
+            "the reserve pool by this group's 优秀: remove them from it before correcting"
+        )
+    return [
+        InspectorEvaluationCorrected(
+            group_id=group_id,
+            member_id=cmd.member_id,
+            grade=cmd.grade,
+            previous_grade=previous,
+            reason=cmd.reason,
+        )
+    ]
+
+
 def decide_station(
     state: Group, group_id: UUID, cmd: StationGroup, rnd: Round
 ) -> list[EventPayload]:
@@ -378,6 +423,12 @@ def evolve_group(state: Group, event: EventPayload, at: datetime | None = None) 
         state.ends_on = event.ends_on
     elif isinstance(event, InspectorEvaluated):
         state.evaluations[event.member_id] = event.grade
+        if event.remarks:
+            state.evaluation_notes[event.member_id] = event.remarks
+    elif isinstance(event, InspectorEvaluationCorrected):
+        state.evaluations[event.member_id] = event.grade
+        state.evaluation_notes[event.member_id] = event.reason
+        state.corrections[event.member_id] = state.corrections.get(event.member_id, 0) + 1
     elif isinstance(event, GroupStationed):
         state.stationings[event.stationing_id] = Stationing(
             event.stationing_id, event.unit_id, event.starts_on, event.ends_on

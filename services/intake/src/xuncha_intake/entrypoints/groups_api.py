@@ -9,10 +9,12 @@
 | POST | ``/api/v1/rounds/{id}/groups`` | ``{group_no, leader_id, member_ids, unit_ids}`` |
 | GET | ``/api/v1/groups/{id}`` | |
 | POST | ``/api/v1/groups/{id}/evaluations`` | ``{member_id, grade, remarks}`` |
+| POST | ``/api/v1/groups/{id}/evaluations/{member_id}/correction`` | ``{grade, reason}`` |
 | POST | ``/api/v1/groups/{id}/stationings`` | ``{unit_id, starts_on, ends_on?}`` (R14 if no end) |
 | POST | ``/api/v1/stationings/{id}/end`` | ``{ended_on?}`` (today, China Standard Time) |
 
-A member refused for a group answers 409 with ``member_id``, ``member_name`` and ``ground``
+The correction of an evaluation is ``evaluations_api.py``'s. A member refused for a group
+answers 409 with ``member_id``, ``member_name`` and ``ground``
 (``home_unit``, ``declared_recusal``, ``overlapping_group``, ``home_county``, ``retired``).
 Unknown ids and ids outside the caller's jurisdictions answer the same 404. A group member's
 token bound to a group (``xuncha tokens create --role group_member --group ID``) sees that group
@@ -223,6 +225,10 @@ class GroupOut(BaseModel):
     starts_on: date
     ends_on: date
     evaluations: dict[UUID, Grade]
+    evaluation_notes: dict[UUID, str] = Field(
+        default={}, description="each evaluation's remarks, or its last correction's reason"
+    )
+    corrections: dict[UUID, int] = Field(default={}, description="grades corrected (更正评价)")
     stationings: list[StationingOut]
 
     @classmethod
@@ -243,6 +249,8 @@ class GroupOut(BaseModel):
             starts_on=g.starts_on,
             ends_on=g.ends_on,
             evaluations=dict(g.evaluations),
+            evaluation_notes=dict(g.evaluation_notes),
+            corrections=dict(g.corrections),
             stationings=[stationing_out(g, s) for s in g.stationings.values()],
         )
 

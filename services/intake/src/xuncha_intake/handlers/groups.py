@@ -126,6 +126,18 @@ class GroupHandlers:
             group_id, lambda s: groups.decide_evaluate(s, group_id, cmd), meta
         )
 
+    async def correct_evaluation(
+        self, group_id: UUID, cmd: groups.CorrectEvaluation, meta: Meta
+    ) -> groups.Group:
+        """更正评价: refused while this group's 优秀 keeps the member in the reserve pool."""
+        member = await self.pool_members.load(cmd.member_id)
+        by_this_group = member.reserve_since is not None and member.reserve_group == group_id
+        return await self.inspection_groups.execute(
+            group_id,
+            lambda s: groups.decide_correct_evaluation(s, group_id, cmd, by_this_group),
+            meta,
+        )
+
     async def station(
         self, group_id: UUID, unit_id: UUID, starts_on: date, ends_on: date | None, meta: Meta
     ) -> tuple[groups.Group, UUID]:

@@ -1,5 +1,6 @@
 """The 组织部 feed (R2, R4; pure): every problem about 民主集中制 or 选人用人
-(``clues.ProblemRecorded``), every inspector grade (``intake.InspectorEvaluated``) and every
+(``clues.ProblemRecorded``), every inspector grade (``intake.InspectorEvaluated``) and its
+corrections (``intake.InspectorEvaluationCorrected``: the new grade, the first, the reason), every
 inspector put into the reserve pool of cadres (``intake.ReserveCadreAdmitted``, 后备干部库,
 004:L8) or taken out of it (``intake.ReserveCadreRemoved``). Those events name the unit, the
 group and the inspector by id only: the feed names them when read (``feed_display``)."""
@@ -10,6 +11,7 @@ from xuncha_shared.contracts.clues import ProblemRecorded
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import (
     InspectorEvaluated,
+    InspectorEvaluationCorrected,
     ReserveCadreAdmitted,
     ReserveCadreRemoved,
 )
@@ -28,6 +30,7 @@ ORGANISATION_FEED_EVENT_TYPES: frozenset[str] = frozenset(
     {
         ProblemRecorded.event_type,
         InspectorEvaluated.event_type,
+        InspectorEvaluationCorrected.event_type,
         ReserveCadreAdmitted.event_type,
         ReserveCadreRemoved.event_type,
     }
@@ -73,6 +76,11 @@ def organisation_feed(envelope: ProjectedEnvelope, payload: EventPayload) -> lis
             ref = f"{payload.group_id}/{payload.member_id}"
             summary = f"{GRADE_SUMMARY_PREFIX}{payload.grade.value}"
             return item(FeedKind.INSPECTOR_GRADE, ref, summary, payload.remarks)
+        case InspectorEvaluationCorrected():  # the grade as corrected, the reason beside it
+            ref = f"{payload.group_id}/{payload.member_id}"
+            was = payload.previous_grade.value
+            summary = f"{GRADE_SUMMARY_PREFIX}更正为{payload.grade.value}（原评价{was}）"
+            return item(FeedKind.INSPECTOR_GRADE, ref, summary, payload.reason)
         case ReserveCadreAdmitted():
             ref = f"{payload.group_id}/{payload.member_id}"
             summary = f"{RESERVE_SUMMARY_PREFIX}{payload.admitted_on.isoformat()}"

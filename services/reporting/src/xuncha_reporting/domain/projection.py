@@ -19,6 +19,7 @@ from xuncha_shared.contracts.intake import (
     GroupFormed,
     GroupStationed,
     InspectorEvaluated,
+    InspectorEvaluationCorrected,
     IntakeRecordEvent,
     PetitionReceived,
     RoundPlanned,
@@ -95,6 +96,7 @@ LIFECYCLE_EVENT_TYPES: frozenset[str] = frozenset(
         TalentPoolMemberEnrolled.event_type,
         TalentPoolMemberRetired.event_type,
         InspectorEvaluated.event_type,
+        InspectorEvaluationCorrected.event_type,
     }
 )
 
@@ -179,7 +181,7 @@ def lifecycle_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[D
             return [doc("pool_member", payload.member_id, body)]
         case TalentPoolMemberRetired():
             return [doc("pool_retired", payload.member_id, {"retired": True})]
-        case InspectorEvaluated():
+        case InspectorEvaluated() | InspectorEvaluationCorrected():  # a correction: the grade now
             body = payload.model_dump(mode="json", include={"group_id", "member_id", "grade"})
             return [doc("evaluation", f"{payload.group_id}/{payload.member_id}", body)]
     return []

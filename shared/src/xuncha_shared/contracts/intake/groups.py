@@ -136,6 +136,21 @@ class InspectorEvaluated(EventPayload):
     remarks: LongText | None = None
 
 
+class InspectorEvaluationCorrected(EventPayload):
+    """巡察干部评价更正: the office corrects a grade it gave (a wrong choice, or a review of the
+    evaluation), with the reason; the evaluation reads the new grade from then on, and the first
+    stays in the group's history."""
+
+    event_type: ClassVar[str] = "intake.InspectorEvaluationCorrected"
+    schema_version: ClassVar[int] = 1
+
+    group_id: UUID
+    member_id: UUID
+    grade: Grade
+    previous_grade: Grade
+    reason: LongText
+
+
 class GroupStationed(EventPayload):
     """进驻: the group is stationed at a unit. Without a given end the stationing lasts the
     working days of rule R14 (``rule_id``/``rule_version``; ``provisional`` when counted through
