@@ -75,7 +75,20 @@ describe("problem details in Chinese", () => {
     expect(problemZh({ status: 500 }).summary).toBe("服务出错，请稍后再试");
     expect(errorText(new Error("boom"))).toBe("无法连接服务器，请检查网络");
     expect(fieldMessageZh({ field: "x", msg: "something new", type: "weird" })).toBe("输入有误，请检查该项");
-    expect(fieldMessageZh({ field: "x", msg: "Input should be greater than 0", type: "greater_than" })).toBe("数值过小");
+    expect(fieldMessageZh({ field: "x", msg: "Input should be greater than 0", type: "greater_than" })).toBe("数值过小（应大于 0）");
+    expect(fieldMessageZh({ field: "x", msg: "a message without its limit", type: "greater_than" })).toBe("数值过小");
+  });
+
+  it("a length or range error states its limit", () => {
+    const msg = (type: string, text: string) => fieldMessageZh({ field: "body.note", msg: text, type });
+    expect(msg("string_too_long", "String should have at most 200 characters")).toBe("超出长度上限（最多 200 个字）");
+    expect(msg("string_too_short", "String should have at least 1 character")).toBe("不能为空");
+    expect(msg("string_too_short", "String should have at least 2 characters")).toBe("至少 2 个字");
+    expect(msg("too_long", "List should have at most 50 items after validation, not 51")).toBe("项目过多（最多 50 项）");
+    expect(msg("too_short", "List should have at least 1 item after validation, not 0")).toBe("至少需要 1 项");
+    expect(msg("greater_than_equal", "Input should be greater than or equal to 0")).toBe("数值过小（不能小于 0）");
+    expect(msg("less_than_equal", "Input should be less than or equal to 100")).toBe("数值过大（不能大于 100）");
+    expect(msg("less_than", "Input should be less than 10")).toBe("数值过大（应小于 10）");
   });
 
   it("a reason shows no record ids and no codes", () => {

@@ -127,11 +127,27 @@ const TYPE_ZH: Record<string, string> = {
   dict_type: "格式不正确",
 };
 
+/** the limit a length or range error states, said with its Chinese message (pydantic's
+ *  "String should have at most 200 characters", "Input should be less than or equal to 100") */
+const LIMITS: Record<string, [RegExp, (n: string) => string]> = {
+  string_too_long: [/at most (\d+) character/, (n) => `超出长度上限（最多 ${n} 个字）`],
+  string_too_short: [/at least (\d+) character/, (n) => (n === "1" ? "不能为空" : `至少 ${n} 个字`)],
+  too_long: [/at most (\d+) item/, (n) => `项目过多（最多 ${n} 项）`],
+  too_short: [/at least (\d+) item/, (n) => `至少需要 ${n} 项`],
+  greater_than_equal: [/greater than or equal to (-?[\d.]+)/, (n) => `数值过小（不能小于 ${n}）`],
+  less_than_equal: [/less than or equal to (-?[\d.]+)/, (n) => `数值过大（不能大于 ${n}）`],
+  greater_than: [/greater than (-?[\d.]+)/, (n) => `数值过小（应大于 ${n}）`],
+  less_than: [/less than (-?[\d.]+)/, (n) => `数值过大（应小于 ${n}）`],
+};
+
 /** One field error in Chinese. */
 export function fieldMessageZh(problem: FieldProblem): string {
   for (const [pattern, zh] of KNOWN_MESSAGES) {
     if (pattern.test(problem.msg)) return zh;
   }
+  const limit = LIMITS[problem.type];
+  const stated = limit ? limit[0].exec(problem.msg) : null;
+  if (limit && stated) return limit[1](stated[1]);
   const zh = TYPE_ZH[problem.type];
   if (zh) return zh;
   return HAS_CJK.test(problem.msg) ? (chinesePart(problem.msg) ?? problem.msg) : "输入有误，请检查该项";
