@@ -787,7 +787,8 @@ async def test_the_organisation_department_asks_and_a_county_office_answers(
 async def test_the_reserve_pool_of_cadres_and_the_organisation_feed(old: Old, browser: Any) -> None:
     """后备干部库 (004:L8): the demo put three of round 6's inspectors graded 优秀 into it
     (``cli/demo/rounds.py``); the city office sees them on 巡察人才库 and puts one more in;
-    the 组织部 feed names each (the member, the round and group)."""
+    the 组织部 feed names each (the member, the round and group), and the 组织部 reads the four
+    on its own 后备干部库 page."""
     running = old.running
     page = await new_page(browser)
     await sign_in(page, old.workbench, running.tokens["city"])
@@ -823,6 +824,31 @@ async def test_the_reserve_pool_of_cadres_and_the_organisation_feed(old: Old, br
     assert all(i["kind_zh"] == "纳入后备干部库" for i in reserve)
     assert all("评价优秀）于" in i["summary"] for i in reserve)
     assert not any(i["summary"].startswith("未登记入库") for i in reserve)
+
+    # the 组织部's own 后备干部库: the four, named with their home units and the groups whose
+    # 优秀 put them in; another department may not read it
+    async with httpx.AsyncClient(timeout=30, headers=headers) as http:
+        resp = await http.get(f"{running.urls['reporting']}/api/v1/views/reserve-cadres")
+    assert resp.status_code == 200, resp.text
+    view = resp.json()
+    assert view["size"] == 4 and len(view["members"]) == 4
+    assert all(m["group"].endswith("巡察组") and m["home_unit"] for m in view["members"])
+    audit = (await create_department_tokens(list(running.databases.values())))["audit"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        refused = await http.get(
+            f"{running.urls['reporting']}/api/v1/views/reserve-cadres",
+            headers={"Authorization": f"Bearer {audit}"},
+        )
+    assert refused.status_code == 403, refused.text
+    org_page = await new_page(browser)
+    await sign_in(org_page, old.workbench, organisation)
+    await org_page.click('[data-menu="reserve-cadres"]')
+    await org_page.locator("#reserve-size", has_text="4").wait_for()
+    members = org_page.locator("#reserve-members .el-table__body tr.el-table__row")
+    await members.nth(3).wait_for()
+    assert await members.count() == 4
+    await org_page.screenshot(path=str(ARTIFACTS / "reserve-cadres-organisation.png"),
+                              full_page=True)  # fmt: skip
 
 
 async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(

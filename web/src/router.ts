@@ -28,6 +28,7 @@ const routes: RouteRecordRaw[] = [
       { path: "revisits", name: "revisits", component: () => import("./views/RevisitsPage.vue"), meta: { title: "回头看与共性问题" } },
       { path: "publications", name: "publications", component: () => import("./views/PublicationsPage.vue"), meta: { title: "巡察公开" } },
       { path: "cadre-opinions", name: "cadre-opinions", component: () => import("./views/CadreOpinionsPage.vue"), meta: { title: "干部任用征求意见" } },
+      { path: "reserve-cadres", name: "reserve-cadres", component: () => import("./views/ReserveCadresPage.vue"), meta: { title: "后备干部库" } },
       { path: "unit-work", name: "unit-work", component: () => import("./views/UnitWorkPage.vue"), meta: { title: "本单位整改" } },
       { path: "deadlines", name: "deadlines", component: () => import("./views/DeadlinesPage.vue"), meta: { title: "期限预警" } },
       { path: "rules", name: "rules", component: () => import("./views/RulesPage.vue"), meta: { title: "期限规则" } },

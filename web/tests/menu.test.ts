@@ -19,13 +19,14 @@ describe("the menu shows only what a role may do", () => {
     expect(names("group_member")).toEqual(["group-work", "petitions", "clues", "findings", "rectification", "publications", "rules"]);
     expect(names("department")).toEqual(["clues", "feeds", "rules"]);
     // 干部任用征求巡察意见 (R4): the organisation department's only
-    expect(menuFor("department", "organisation").map((m) => m.name)).toEqual(["clues", "feeds", "cadre-opinions", "rules"]);
+    expect(menuFor("department", "organisation").map((m) => m.name)).toEqual(["clues", "feeds", "cadre-opinions", "reserve-cadres", "rules"]);
+    expect(mayOpen("department", "reserve-cadres", "discipline")).toBe(false);
     expect(menuFor("department", "audit").map((m) => m.name)).toEqual(["clues", "feeds", "rules"]);
     expect(mayOpen("department", "cadre-opinions", "audit")).toBe(false);
     expect(mayOpen("department", "cadre-opinions", "organisation")).toBe(true);
     expect(names("auditor")).toEqual([
       "overview", "deadlines", "clue-funnel", "office-summary", "planning", "rounds", "talent-pool",
-      "county-oversight", "clues", "findings", "rectification", "supervision", "revisits", "publications", "feeds", "cadre-opinions", "audit", "rules",
+      "county-oversight", "clues", "findings", "rectification", "supervision", "revisits", "publications", "feeds", "cadre-opinions", "reserve-cadres", "audit", "rules",
     ]);
     expect(sectionsFor("department").map((s) => s.section)).toEqual(["clues", "share"]);
     expect(names("informant_custodian")).toEqual(["notices"]);

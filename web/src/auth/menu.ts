@@ -69,6 +69,9 @@ export const MENU: readonly MenuItem[] = [
   { name: "feeds", path: "/feeds", title: "成果共享", section: "share", roles: ["department", "city_admin", "auditor"] },
   // 干部任用征求巡察意见 (R4): the organisation department asks, the offices answer, the auditor reads
   { name: "cadre-opinions", path: "/cadre-opinions", title: "干部任用征求意见", section: "share", roles: [...READERS, "department"], departments: ["organisation"] },
+  // 后备干部库 (004:L8): the organisation department follows the inspectors the offices put in
+  // (the offices keep it on 巡察人才库); the auditor reads
+  { name: "reserve-cadres", path: "/reserve-cadres", title: "后备干部库", section: "share", roles: ["department", "auditor"], departments: ["organisation"] },
   { name: "audit", path: "/audit", title: "审计", section: "share", roles: ["auditor"] },
   { name: "rules", path: "/rules", title: "期限规则", section: "share", roles: [...READERS, "group_member", "department", "inspected_unit"] },
 ];

@@ -45,10 +45,12 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: 26 = the inspectors put into the reserve pool of cadres in the 组织部 feed
 #: (``intake.ReserveCadreAdmitted``, 后备干部库), 27 = a request for an opinion on a cadre
 #: withdrawn (``rectification.CadreOpinionWithdrawn``) no longer counted as asked, 28 = a
-#: reserve cadre taken out (``intake.ReserveCadreRemoved``) in the 组织部 feed too. A projection
+#: reserve cadre taken out (``intake.ReserveCadreRemoved``) in the 组织部 feed too, 29 = each
+#: admission to and removal from the reserve pool a document (``reserve_event``), read as the
+#: 后备干部库 view (``domain.reserve_cadres``). A projection
 #: of an older version is rebuilt from the history when the service starts
 #: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 28
+PROJECTION_VERSION = 29
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

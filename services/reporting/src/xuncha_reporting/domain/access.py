@@ -55,3 +55,12 @@ def ensure_jurisdiction(principal: Principal, code: str) -> None:
             f"无权访问该地区 / {principal.role.value} of {principal.jurisdiction} may not access "
             "the jurisdiction asked for"
         )
+
+
+def ensure_reserve_reader(principal: Principal) -> None:
+    """后备干部库: the organisation department (its own area), the offices and the auditor."""
+    if principal.role is Role.DEPARTMENT and principal.department is Department.ORGANISATION:
+        return
+    if principal.role in LINKED_VIEW_ROLES:
+        return
+    raise NotAllowed(f"role {principal.role.value} may not read the reserve pool of cadres")

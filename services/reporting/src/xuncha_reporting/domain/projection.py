@@ -22,6 +22,8 @@ from xuncha_shared.contracts.intake import (
     InspectorEvaluationCorrected,
     IntakeRecordEvent,
     PetitionReceived,
+    ReserveCadreAdmitted,
+    ReserveCadreRemoved,
     RoundPlanned,
     RoundUnitsAssigned,
     StationingEnded,
@@ -97,6 +99,8 @@ LIFECYCLE_EVENT_TYPES: frozenset[str] = frozenset(
         TalentPoolMemberRetired.event_type,
         InspectorEvaluated.event_type,
         InspectorEvaluationCorrected.event_type,
+        ReserveCadreAdmitted.event_type,
+        ReserveCadreRemoved.event_type,
     }
 )
 
@@ -184,6 +188,16 @@ def lifecycle_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[D
         case InspectorEvaluated() | InspectorEvaluationCorrected():  # a correction: the grade now
             body = payload.model_dump(mode="json", include={"group_id", "member_id", "grade"})
             return [doc("evaluation", f"{payload.group_id}/{payload.member_id}", body)]
+        case ReserveCadreAdmitted():  # 后备干部库: each admission and removal a document
+            body = {"member_id": str(payload.member_id), "kind": "admitted",
+                    "day": payload.admitted_on.isoformat(), "group_id": str(payload.group_id),
+                    "note": payload.note, "at": envelope.occurred_at.isoformat()}  # fmt: skip
+            return [doc("reserve_event", envelope.event_id, body)]
+        case ReserveCadreRemoved():
+            body = {"member_id": str(payload.member_id), "kind": "removed",
+                    "day": payload.removed_on.isoformat(), "reason": payload.reason,
+                    "at": envelope.occurred_at.isoformat()}  # fmt: skip
+            return [doc("reserve_event", envelope.event_id, body)]
     return []
 
 

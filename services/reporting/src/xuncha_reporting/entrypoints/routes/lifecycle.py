@@ -1,5 +1,5 @@
-"""Views of steps 1–4: coverage of a term (全覆盖), a round's statistics with ``summary_zh``, and
-the talent pool (巡察人才库).
+"""Views of steps 1–4: coverage of a term (全覆盖), a round's statistics with ``summary_zh``, the
+talent pool (巡察人才库) and the reserve pool of cadres (后备干部库, which the 组织部 reads too).
 
 Readers are those of the linked view (the offices and the auditor); a county office sees its own
 county only, and a round outside what the caller sees answers 404, like an unknown one.
@@ -24,7 +24,7 @@ from xuncha_reporting.adapters.projection_tables import (
     ProjectionTables,
     read_snapshot,
 )
-from xuncha_reporting.domain.access import linked_view_scope
+from xuncha_reporting.domain.access import ensure_reserve_reader, linked_view_scope
 from xuncha_reporting.domain.lifecycle import (
     COVERAGE_KINDS,
     ROUND_KINDS,
@@ -33,6 +33,7 @@ from xuncha_reporting.domain.lifecycle import (
     round_statistics,
     talent_pool,
 )
+from xuncha_reporting.domain.reserve_cadres import RESERVE_KINDS, reserve_cadres
 from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
 
 
@@ -106,5 +107,15 @@ def lifecycle_router(
         async with read_snapshot(ctx.pool) as conn:
             docs = await tables.docs(conn, TALENT_POOL_KINDS, pattern)
         return talent_pool(docs)
+
+    @router.get("/views/reserve-cadres")
+    async def reserve_cadres_view(principal: Principal = Depends(current)) -> dict[str, Any]:
+        """后备干部库: who is in the reserve pool of cadres now (since when, by which round and
+        group's 优秀, the note) and every admission and removal, newest first. The 组织部 of the
+        area, the offices and the auditor read it; a county's reads its county."""
+        ensure_reserve_reader(principal)  # 403 for the other roles
+        async with read_snapshot(ctx.pool) as conn:
+            docs = await tables.docs(conn, RESERVE_KINDS, principal.jurisdiction_like())
+        return reserve_cadres(docs)
 
     return router
