@@ -56,8 +56,8 @@ KINDS: dict[str, KindInfo] = {
     Kind.TASK_DUE: KindInfo(
         "rectification_task_due",
         "issue",
-        "rectification.RectificationReported(completed=true)",
-        "按审定方案完成整改任务",
+        "rectification.RectificationTaskCompleted or RectificationReported(completed=true)",
+        "按审定方案（或退回时确定的时限）完成整改任务",
     ),
     Kind.SUPERVISION: KindInfo(
         "supervision_due",
