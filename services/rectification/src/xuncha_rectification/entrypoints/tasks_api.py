@@ -15,6 +15,7 @@ range, 422.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from xuncha_shared.http.dependencies import AuthDependencies
 from xuncha_shared.http.requests import request_meta
 
 from xuncha_rectification.domain import tasks
+from xuncha_rectification.domain.issue import Issue
 from xuncha_rectification.entrypoints.issue_responses import (
     OFFICES,
     REPORTERS,
@@ -64,6 +66,19 @@ def build_tasks_router(handlers: RectificationHandlers, deps: AuthDependencies) 
     reporter = deps.require_roles(*REPORTERS, write=True)
     office = deps.require_roles(*OFFICES, write=True)
 
+    async def visible(issue_id: UUID, principal: Principal) -> Issue:
+        """The issue, or the 404 of an unknown one for a caller who may not see it."""
+        with domain_errors():
+            issue = await handlers.get(issue_id)
+        ensure_can_see(principal, issue_id, issue)
+        return issue
+
+    async def answered(step: Awaitable[Issue]) -> IssueOut:
+        """The step run (its refusals as problems) and the issue as it now stands."""
+        with domain_errors():
+            issue = await step
+        return await named_issue_out(handlers.tables, issue)
+
     @router.post("/{task_id}/completion", status_code=201, response_model=IssueOut)
     async def complete(
         issue_id: UUID,
@@ -73,18 +88,11 @@ def build_tasks_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         principal: Principal = Depends(reporter),
     ) -> IssueOut:
         """整改任务完成: one task of the plan reported done."""
-        with domain_errors():
-            issue = await handlers.get(issue_id)
-        ensure_can_see(principal, issue_id, issue)
+        issue = await visible(issue_id, principal)
         evidence = await cited_evidence(handlers.tables, principal, issue, body.evidence_ids)
-        cmd = tasks.CompleteTask(
-            completed_on=body.completed_on, note=body.note, evidence=tuple(evidence)
-        )
-        with domain_errors():
-            issue = await handlers.complete_task(
-                issue_id, task_id, cmd, request_meta(request, principal)
-            )
-        return await named_issue_out(handlers.tables, issue)
+        cmd = tasks.CompleteTask(body.completed_on, body.note, tuple(evidence))
+        meta = request_meta(request, principal)
+        return await answered(handlers.complete_task(issue_id, task_id, cmd, meta))
 
     @router.post("/{task_id}/close-out", response_model=IssueOut)
     async def close_out(
@@ -95,15 +103,10 @@ def build_tasks_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         principal: Principal = Depends(office),
     ) -> IssueOut:
         """整改任务销号: a task reported done, checked and ticked off."""
-        with domain_errors():
-            issue = await handlers.get(issue_id)
-        ensure_can_see(principal, issue_id, issue)
+        await visible(issue_id, principal)
         cmd = tasks.CloseOutTask(note=body.note)
-        with domain_errors():
-            issue = await handlers.close_out_task(
-                issue_id, task_id, cmd, request_meta(request, principal)
-            )
-        return await named_issue_out(handlers.tables, issue)
+        meta = request_meta(request, principal)
+        return await answered(handlers.close_out_task(issue_id, task_id, cmd, meta))
 
     @router.post("/{task_id}/return", response_model=IssueOut)
     async def return_task(
@@ -114,14 +117,9 @@ def build_tasks_router(handlers: RectificationHandlers, deps: AuthDependencies) 
         principal: Principal = Depends(office),
     ) -> IssueOut:
         """整改任务退回: a task reported done goes back to the unit, due on a new day."""
-        with domain_errors():
-            issue = await handlers.get(issue_id)
-        ensure_can_see(principal, issue_id, issue)
+        await visible(issue_id, principal)
         cmd = tasks.ReturnTask(reason=body.reason, due_on=body.due_on)
-        with domain_errors():
-            issue = await handlers.return_task(
-                issue_id, task_id, cmd, request_meta(request, principal)
-            )
-        return await named_issue_out(handlers.tables, issue)
+        meta = request_meta(request, principal)
+        return await answered(handlers.return_task(issue_id, task_id, cmd, meta))
 
     return router
