@@ -106,6 +106,7 @@ MENUS: dict[str, list[str]] = {
         *_RECTIFY,
         "feeds",
         "cadre-opinions",
+        "reserve-cadres",
         "audit",
         "rules",
     ],
