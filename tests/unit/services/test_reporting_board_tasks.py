@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from xuncha_reporting.domain.board import Docs, board, board_rows
+from xuncha_reporting.domain.board import LEDGER_HEADERS, Docs, board, board_rows, ledger_rows
 from xuncha_reporting.domain.model import DeadlineEnded, DeadlineFired, DeadlineStart, Doc
 from xuncha_reporting.domain.projection import project
 from xuncha_shared.contracts import rectification as r
@@ -77,8 +77,10 @@ def test_a_task_reported_done_then_closed_out_has_no_colour_and_counts() -> None
     assert (unit["tasks"], unit["tasks_closed_out"]) == (2, 1)
     issue = unit["issues"][0]
     assert issue["status"] == "planned" and issue["history"][-1]["zh"] == "整改任务销号"
-    # the board's workbook says each task's own state
+    # the board's workbook says each task's own state, the 整改台账 how many are closed out
     assert [row[6] for row in board_rows(unit)] == ["已销号", "整改中"]
+    [ledger_row] = ledger_rows(unit)
+    assert (LEDGER_HEADERS[-1], ledger_row[-1]) == ("任务销号", "1/2")
 
 
 def test_a_returned_task_is_open_again_due_on_the_new_day_and_overdue_by_its_turn() -> None:

@@ -25,6 +25,15 @@ from typing import Any
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 
 from xuncha_reporting.domain import board_oversight
+from xuncha_reporting.domain.board_tasks import (
+    OPEN,
+    TASK_EVENTS,
+    TASK_TYPE_ZH,
+    colour,
+    task_row,
+    task_turn,
+    tasks_closed,
+)
 from xuncha_reporting.domain.ledger import REPORT_KIND_ZH, china_date
 from xuncha_reporting.domain.rectification_docs import (
     EVENT_DOC,
@@ -44,8 +53,7 @@ STATUS_ZH = {
     "verified": "已核实，待销号",
     "closed_out": "已对账销号",
 }
-RECT_TYPE_ZH = {"immediate": "立行立改", "time_bound": "限期整改", "long_term": "长期坚持"}
-TASK_TYPE_ZH = RECT_TYPE_ZH
+RECT_TYPE_ZH = TASK_TYPE_ZH
 EVENT_ZH = {
     "rectification.IssueFedBack": "反馈问题",
     "rectification.IssuePlanned": "整改方案审定，明确任务",
@@ -62,18 +70,8 @@ EVENT_ZH = {
 }
 #: a verification's outcome in the history (核实通过 / 核实未通过), as the audit names it
 VERIFICATION_ZH: dict[str, str] = VALUE_LABELS_ZH["outcome"]
-#: a task's own state (``RectificationTaskCompleted`` / ``…ClosedOut`` / ``…Returned``)
-TASK_STATUS_ZH = {"open": "整改中", "completed": "已报告完成，待销号", "closed_out": "已销号"}
-TASK_EVENTS = frozenset(
-    {
-        "rectification.RectificationTaskCompleted",
-        "rectification.RectificationTaskClosedOut",
-        "rectification.RectificationTaskReturned",
-    }
-)
 PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
 REPORTED = "rectification.RectificationReported"
-OPEN = ("fed_back", "planned", "in_progress")
 
 #: the ledger's columns (整改台账), the Excel sheets' header row
 LEDGER_HEADERS: tuple[str, ...] = (
@@ -92,6 +90,7 @@ LEDGER_HEADERS: tuple[str, ...] = (
     "核实结果",
     "长效机制",
     "佐证材料",
+    "任务销号",
 )
 SUMMARY_HEADERS: tuple[str, ...] = (
     "被巡察单位",
@@ -117,13 +116,6 @@ BOARD_HEADERS: tuple[str, ...] = (
     "佐证材料",
 )
 COLOUR_ZH = {"green": "绿", "yellow": "黄", "red": "红", None: None}
-
-
-def colour(due: str | None, today: date, yellow_days: int) -> str | None:
-    if not due:
-        return None
-    left = (date.fromisoformat(due) - today).days
-    return "red" if left < 0 else "yellow" if left <= yellow_days else "green"
 
 
 def history_zh(event: dict[str, Any]) -> str:
@@ -173,7 +165,7 @@ def _issue(
         elif kind == "rectification.TaskOverdue":
             overdue.add((e["task_id"], e.get("attempt", 1)))
         elif kind in TASK_EVENTS:
-            _task_turn(turns, e)
+            task_turn(turns, e)
         history.append(
             {
                 "at": e["at"],
@@ -191,7 +183,7 @@ def _issue(
     declared = any(r["completed"] for r in open_reports)
     open_ = status in OPEN
     task_rows = [
-        _task_row(t, turns.get(t["task_id"], {}), status, overdue, today, yellow)
+        task_row(t, turns.get(t["task_id"], {}), status, overdue, today, yellow)
         for t in sorted(tasks, key=lambda t: (t["due_on"], t["task_id"]))
     ]
     issue_colour = None
@@ -220,61 +212,6 @@ def _issue(
         "colour": issue_colour,
         "tasks": task_rows,
         "history": history,
-    }
-
-
-def _task_turn(turns: dict[str, dict[str, Any]], e: dict[str, Any]) -> None:
-    """Fold one of a task's own events into its state."""
-    turn = turns.setdefault(e["task_id"], {"attempt": 1, "status": "open"})
-    kind = e["type"]
-    if kind == "rectification.RectificationTaskCompleted":
-        turn.update(
-            status="completed",
-            attempt=e["attempt"],
-            completed_on=e["completed_on"],
-            completion_note=e.get("note"),
-            completion_evidence=e.get("evidence", []),
-        )
-    elif kind == "rectification.RectificationTaskClosedOut":
-        turn.update(status="closed_out", closed_out_note=e.get("note"))
-    else:  # returned: its next turn, due on the day the office set
-        turn.update(
-            status="open", attempt=e["attempt"], due_on=e["due_on"], returned_reason=e["reason"]
-        )
-
-
-def _task_row(
-    task: dict[str, Any],
-    turn: dict[str, Any],
-    issue_status: str,
-    overdue: set[tuple[str, int]],
-    today: date,
-    yellow: int,
-) -> dict[str, Any]:
-    """A task with its own state: closed out with its issue when not before it; a colour and an
-    overdue mark only while both it and its issue are open."""
-    status = turn.get("status", "open")
-    if issue_status == "closed_out" and status != "closed_out":
-        status = "closed_out"
-    attempt = turn.get("attempt", 1)
-    due = turn.get("due_on", task["due_on"])
-    open_ = issue_status in OPEN and status == "open"
-    return {
-        **task,
-        "due_on": due,
-        "planned_due_on": task["due_on"],
-        "type_zh": TASK_TYPE_ZH.get(task["type"], task["type"]),
-        "status": status,
-        "status_zh": TASK_STATUS_ZH[status],
-        "attempt": attempt,
-        "completed_on": turn.get("completed_on"),
-        "completion_note": turn.get("completion_note"),
-        "completion_evidence": turn.get("completion_evidence", []),
-        "closed_out_note": turn.get("closed_out_note"),
-        "returned_reason": turn.get("returned_reason"),
-        "closed_with_issue": status == "closed_out" and turn.get("status") != "closed_out",
-        "colour": colour(due, today, yellow) if open_ else None,
-        "overdue": (task["task_id"], attempt) in overdue and open_,
     }
 
 
@@ -421,6 +358,7 @@ def ledger_rows(unit: dict[str, Any]) -> list[list[Any]]:
                 verdict,
                 issue["mechanism"],
                 _join(evidence),
+                tasks_closed(issue["tasks"]),
             ]
         )
     return rows
