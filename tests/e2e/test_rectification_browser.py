@@ -446,6 +446,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await done.locator("#t-note").fill("党组议事规则已修订印发")
             await done.locator("#t-submit").click()
             await tasks.locator(".el-tag", has_text="已报告完成，待销号").first.wait_for()
+            await done.wait_for(state="hidden")
             await page.screenshot(path=str(ARTIFACTS / "unit-task-done.png"), full_page=True)
             await page.keyboard.press("Escape")
 
