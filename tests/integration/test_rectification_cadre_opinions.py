@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from xuncha_rectification.bootstrap import SPEC
 from xuncha_rectification.handlers import keep_units
-from xuncha_shared.clocks import ManualClock
+from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.intake import UnitKind, UnitRegistered
 from xuncha_shared.domain.principals import Principal, Role
@@ -239,12 +239,61 @@ async def test_the_organisation_department_asks_and_the_office_answers_once(
 
 
 async def test_a_request_not_answered_by_its_day_is_overdue(svc: InProcessService) -> None:
+    """The day asked for is the office's deadline (R4, ``rectification.cadre_opinion_reply``):
+    fired once as ``CadreOpinionOverdue`` when it passes unanswered, met by an answer in time,
+    cancelled by a withdrawal; a request without a day has none."""
     body = asking(unit_id=None, requested_on="2026-10-12", reply_by="2026-10-16")
     resp = await svc.client.post("/api/v1/cadre-opinions", json=body, headers=svc.auth("org"))
     assert resp.status_code == 201, resp.text
-    assert resp.json()["overdue"] is True
+    late = resp.json()
+    assert late["overdue"] is True
     listed = await svc.client.get("/api/v1/cadre-opinions", headers=svc.auth("county"))
     assert [i["overdue"] for i in listed.json()["items"]] == [True]
+    made = []
+    for name, days in (
+        ("李某", {"reply_by": "2026-10-30"}),
+        ("赵某", {"reply_by": "2026-10-30"}),
+        ("钱某", {"reply_by": None}),
+    ):
+        body = asking(unit_id=None, cadre_name=name, **days)
+        resp = await svc.client.post("/api/v1/cadre-opinions", json=body, headers=svc.auth("org"))
+        assert resp.status_code == 201, resp.text
+        made.append(resp.json())
+    answered, withdrawn, open_ended = made
+    given = {
+        "conclusion": "not_inspected",
+        "text": "经查，该单位尚未巡察。",
+        "given_on": "2026-10-20",
+    }
+    resp = await svc.client.post(f"/api/v1/cadre-opinions/{answered['id']}/opinion", json=given,
+                                 headers=svc.auth("county"))  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    resp = await svc.client.post(f"/api/v1/cadre-opinions/{withdrawn['id']}/withdrawal",
+                                 json={"withdrawn_on": "2026-10-20", "reason": "已另行了解"},
+                                 headers=svc.auth("org"))  # fmt: skip
+    assert resp.status_code == 200, resp.text
+    worker = DeadlineWorker(svc.ctx.pool, svc.ctx.store, svc.ctx.clocks(), SPEC.deadline_kinds)
+    fired = await worker.fire_due()
+    assert [f.stage.value for f in fired] == ["overdue"]
+    assert await worker.fire_due() == []
+    rows = await svc.ctx.pool.fetch(
+        "SELECT key, state, owner, due_date FROM deadlines "
+        "WHERE kind = 'rectification.cadre_opinion_reply'"
+    )
+    states = {r["key"]: (r["state"], r["owner"]) for r in rows}
+    assert states == {
+        late["id"]: ("overdue", "临川区委巡察办"),
+        answered["id"]: ("met", "临川区委巡察办"),
+        withdrawn["id"]: ("cancelled", "临川区委巡察办"),
+    }
+    assert open_ended["id"] not in states
+    events = [e.event_type for e in await svc.ctx.store.read_stream(late["id"])]
+    assert events == ["rectification.CadreOpinionRequested", "rectification.CadreOpinionOverdue"]
+    # the overdue request is still answered (late), and reads so
+    given_late = {**given, "given_on": "2026-10-20"}
+    resp = await svc.client.post(f"/api/v1/cadre-opinions/{late['id']}/opinion",
+                                 json=given_late, headers=svc.auth("county"))  # fmt: skip
+    assert resp.status_code == 200 and resp.json()["answered_late"] is True, resp.text
 
 
 async def test_a_unit_a_round_inspected_without_feedback_counts_as_inspected(

@@ -170,3 +170,131 @@ async def test_tasks_and_supervisions_end_by_the_issues_marks_in_any_order(
                     await tables.apply(conn, project(e, decode(e)))
         got = {k: v for k, v in (await view(conn, schema)).items() if k in expected}
         assert got == expected, f"order {n}"
+
+
+async def test_a_cadre_opinion_s_day_and_a_returned_task_s_turns_in_the_view(
+    conn: asyncpg.Connection,
+) -> None:
+    """R4: the day the 组织部 asked an answer by is the office's deadline, met by the answer,
+    fired when passed, gone from the view once the request is withdrawn (in either order); a
+    returned task's second turn is a row of its own, the first met on the day done."""
+    schema = await conn.fetchval("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rcv_%'")
+    tables = ProjectionTables(schema)
+    asked, late, dropped = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def request(request_id: uuid.UUID, name: str) -> r.CadreOpinionRequested:
+        return r.CadreOpinionRequested(
+            request_id=request_id, jurisdiction=LINCHUAN, department="organisation",
+            unit=UNIT, cadre_name=name, cadre_post="副局长", purpose=r.OpinionPurpose.PROMOTION,
+            requested_on=date(2026, 10, 12), reply_by=date(2026, 10, 20),
+        )  # fmt: skip
+
+    issue, task = uuid.uuid4(), uuid.uuid4()
+    events = [
+        env(request(asked, "王某"), "cadre_opinion", asked, T0),
+        env(request(late, "李某"), "cadre_opinion", late, T0),
+        env(request(dropped, "赵某"), "cadre_opinion", dropped, T0),
+        env(
+            r.CadreOpinionGiven(
+                request_id=asked,
+                jurisdiction=LINCHUAN,
+                conclusion=r.OpinionConclusion.NOT_INSPECTED,
+                text="经查，该单位尚未巡察。",
+                given_on=date(2026, 10, 19),
+                issues=0,
+                done=0,
+                red_line_warnings=0,
+            ),
+            "cadre_opinion",
+            asked,
+            T0 + timedelta(days=8),
+        ),
+        env(
+            r.CadreOpinionOverdue(
+                deadline_id=uuid.uuid4(),
+                rule_id="cadre_opinion_reply",
+                rule_version=1,
+                due_date=date(2026, 10, 20),
+                request_id=late,
+                office="临川区委巡察办",
+            ),
+            "cadre_opinion",
+            late,
+            T0 + timedelta(days=9),
+        ),
+        env(
+            r.CadreOpinionWithdrawn(
+                request_id=dropped,
+                jurisdiction=LINCHUAN,
+                withdrawn_on=date(2026, 10, 14),
+                reason="已另行了解",
+            ),
+            "cadre_opinion",
+            dropped,
+            T0 + timedelta(days=2),
+        ),
+        env(
+            r.IssuePlanned(
+                issue_id=issue,
+                plan_id=uuid.uuid4(),
+                tasks=[
+                    r.PlanTask(
+                        task_id=task,
+                        issue_id=issue,
+                        measure="修订制度",
+                        owner="办公室",
+                        type=r.TaskType.TIME_BOUND,
+                        due_on=date(2026, 10, 25),
+                    )
+                ],
+            ),
+            "issue",
+            issue,
+            T0,
+        ),
+        env(
+            r.RectificationTaskCompleted(
+                issue_id=issue,
+                task_id=task,
+                attempt=1,
+                completed_on=date(2026, 10, 14),
+                note="已修订",
+            ),
+            "issue",
+            issue,
+            T0 + timedelta(days=3),
+        ),
+        env(
+            r.RectificationTaskReturned(
+                issue_id=issue,
+                task_id=task,
+                attempt=2,
+                reason="佐证不足",
+                due_on=date(2026, 10, 28),
+                owner="办公室",
+            ),
+            "issue",
+            issue,
+            T0 + timedelta(days=4),
+        ),
+    ]
+    kind = "rectification.cadre_opinion_reply"
+    expected = {
+        (kind, str(asked)): "met",
+        (kind, str(late)): "overdue",
+        ("rectification.task_due", f"{issue}/{task}"): "met",
+        ("rectification.task_due", f"{issue}/{task}/2"): "running",  # no firing projected yet
+    }
+    for n, order in enumerate([events, list(reversed(events))]):
+        async with conn.transaction():
+            await conn.execute(f"TRUNCATE {schema}.deadlines, {schema}.deadline_case_marks")
+            if n % 2:
+                await tables.apply(conn, [c for e in order for c in project(e, decode(e))])
+            else:
+                for e in order:
+                    await tables.apply(conn, project(e, decode(e)))
+        got = await view(conn, schema)
+        assert got == expected, f"order {n}"
+        # the open reads leave the withdrawn request out too
+        open_rows = await tables.deadline_rows(conn, LINCHUAN, open_only=True)
+        assert str(dropped) not in {row["key"] for row in open_rows}

@@ -269,6 +269,7 @@ export const DEADLINE_KINDS: Record<string, string> = {
   "rectification.task_due": "整改任务完成时限",
   "rectification.progress_report": "每两周报告整改进展",
   "rectification.supervision_due": "督办时限",
+  "rectification.cadre_opinion_reply": "回复干部任用征求意见",
   "intake.acceptance_notice": "实名举报受理告知（15个工作日）",
   "intake.result_notice": "实名举报办理结果告知（15个工作日）",
   "intake.walk_in": "来访当日接待处理",

@@ -103,8 +103,9 @@ def cadre_opinion_handlers(
     ctx: ServiceContext, rect: RectificationHandlers
 ) -> CadreOpinionHandlers:
     table = opinion_tables.SqlCadreOpinions(ctx.pool)
+    reply_by = deadlines.CadreOpinionDeadlines(ctx.clocks())
     return CadreOpinionHandlers(
-        opinions=ctx.aggregates(CADRE_OPINION, table),
+        opinions=ctx.aggregates(CADRE_OPINION, table, [reply_by]),
         table=table,
         tables=rect.tables,
         now=lambda: ctx.now(),

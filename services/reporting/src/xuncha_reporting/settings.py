@@ -47,10 +47,12 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: withdrawn (``rectification.CadreOpinionWithdrawn``) no longer counted as asked, 28 = a
 #: reserve cadre taken out (``intake.ReserveCadreRemoved``) in the 组织部 feed too, 29 = each
 #: admission to and removal from the reserve pool a document (``reserve_event``), read as the
-#: 后备干部库 view (``domain.reserve_cadres``). A projection
+#: 后备干部库 view (``domain.reserve_cadres``), 30 = the day the 组织部 asked an opinion on a
+#: cadre by (``CadreOpinionRequested.reply_by``, R4) a deadline of the answering office, left out
+#: once withdrawn. A projection
 #: of an older version is rebuilt from the history when the service starts
 #: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 29
+PROJECTION_VERSION = 30
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

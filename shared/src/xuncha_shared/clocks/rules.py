@@ -149,6 +149,8 @@ R15_REPORT = "biweekly_report"
 R1_TASK_DUE = "rectification_task_due"
 #: a supervision order's (督办) due date, set by the office when it supervises (R4)
 R4_SUPERVISION_DUE = "supervision_due"
+#: the day the organisation department asks an opinion on a cadre by (干部任用征求巡察意见, R4)
+R4_CADRE_OPINION_REPLY = "cadre_opinion_reply"
 #: a real-name reporter's identity erased a retention period after the case's disposal (R23);
 #: the period is the deployment's (intake: ``XUNCHA_INFORMANT_RETENTION_MONTHS``), ``amount``
 #: its default
@@ -210,6 +212,10 @@ RULES = RuleBook(
         DeadlineRule(
             R4_SUPERVISION_DUE, 1, date(2015, 8, 3), RuleKind.SAME_DAY, 0, ("R4",),
             "督办事项在督办时限内整改到位（单位报告整改完成）", f"{_XUNSHI} 第三十一条；{_SEEDS}",
+        ),
+        DeadlineRule(
+            R4_CADRE_OPINION_REPLY, 1, date(2015, 8, 3), RuleKind.SAME_DAY, 0, ("R4",),
+            "在组织部门要求的日期前回复干部任用征求巡察意见", f"{_XUNSHI} 第三十条；{_SEEDS}",
         ),
         DeadlineRule(
             R23_INFORMANT_RETENTION, 1, date(2021, 11, 1), RuleKind.CALENDAR_MONTHS, 24, ("R23",),

@@ -93,6 +93,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.CadreOpinionRequested": "干部任用征求巡察意见",
     "rectification.CadreOpinionGiven": "回复巡察意见",
     "rectification.CadreOpinionWithdrawn": "撤回征求巡察意见",
+    "rectification.CadreOpinionOverdue": "征求意见回复逾期",
     "rectification.IssueReopened": "回头看重新整改",
     "rectification.RecurrenceDetected": "发现改了再犯",
     "rectification.RevisitScheduled": "安排回头看",

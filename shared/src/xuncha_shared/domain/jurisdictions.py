@@ -102,3 +102,11 @@ def is_known(code: str) -> bool:
 def name_of(code: str) -> str:
     j = ALL.get(code)
     return j.name if j else code
+
+
+def office_name(code: str) -> str:
+    """The inspection office of a jurisdiction: 市委巡察办 of the city, 临川区委巡察办 of a
+    district, 南城县委巡察办 of a county."""
+    if is_city(code):
+        return "市委巡察办"
+    return f"{name_of(code)}委巡察办"

@@ -23,6 +23,7 @@ from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
 from xuncha_shared.clocks.rules import (
     R1_RECTIFICATION_REPORT,
     R1_TASK_DUE,
+    R4_CADRE_OPINION_REPLY,
     R4_SUPERVISION_DUE,
     R10_WARNINGS,
     R15_REPORT,
@@ -31,6 +32,7 @@ from xuncha_shared.contracts import rectification as c
 from xuncha_shared.contracts.rectification import ReportKind
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
+from xuncha_rectification.domain.cadre_opinion import office_of
 from xuncha_rectification.domain.issue import CHINA_TZ
 
 Recorded = tuple[EventEnvelope, EventPayload]
@@ -132,10 +134,33 @@ SUPERVISION_DUE = DeadlineKind(
     recomputed=FORMAL_REPORT.recomputed,
 )
 
+CADRE_OPINION_REPLY = DeadlineKind(
+    name="rectification.cadre_opinion_reply",
+    rule_id=R4_CADRE_OPINION_REPLY,
+    stream_type="cadre_opinion",
+    waits_for="rectification.CadreOpinionGiven",
+    overdue=lambda d: c.CadreOpinionOverdue(
+        deadline_id=d.deadline_id,
+        rule_id=d.rule_id,
+        rule_version=d.rule_version,
+        due_date=d.due_date,
+        request_id=UUID(d.aggregate_id),
+        office=d.owner,
+    ),
+    recomputed=FORMAL_REPORT.recomputed,
+)
+
 #: what the service's deadline worker fires
-KINDS = (FORMAL_REPORT, TASK_DUE, PROGRESS_REPORT, SUPERVISION_DUE)
+KINDS = (FORMAL_REPORT, TASK_DUE, PROGRESS_REPORT, SUPERVISION_DUE, CADRE_OPINION_REPLY)
 #: what ``GET /api/v1/rules`` lists
-RULE_IDS = (R1_RECTIFICATION_REPORT, R1_TASK_DUE, R4_SUPERVISION_DUE, R10_WARNINGS, R15_REPORT)
+RULE_IDS = (
+    R1_RECTIFICATION_REPORT,
+    R1_TASK_DUE,
+    R4_SUPERVISION_DUE,
+    R4_CADRE_OPINION_REPLY,
+    R10_WARNINGS,
+    R15_REPORT,
+)
 
 
 def progress_key(issue_id: str, index: int) -> str:
@@ -298,6 +323,40 @@ class TaskDeadlines:
                     conn, SUPERVISION_DUE.name, envelope.stream_id, at=envelope.occurred_at,
                     by=envelope.event_id,
                 )  # fmt: skip
+
+
+class CadreOpinionDeadlines:
+    """R4: a request for an opinion on a cadre that names the day it wants an answer by
+    (``reply_by``) gives the answering office that day: started by ``CadreOpinionRequested``,
+    satisfied by ``CadreOpinionGiven`` as of the day given, cancelled by the withdrawal; a
+    request not answered by then fires ``rectification.CadreOpinionOverdue`` on its stream."""
+
+    def __init__(self, clocks: Clocks) -> None:
+        self.clocks = clocks
+
+    async def __call__(self, conn: Any, state: Any, recorded: Sequence[Recorded]) -> None:
+        name = CADRE_OPINION_REPLY.name
+        for envelope, event in recorded:
+            if isinstance(event, c.CadreOpinionRequested) and event.reply_by is not None:
+                await self.clocks.start(
+                    conn,
+                    CADRE_OPINION_REPLY,
+                    key=envelope.stream_id,
+                    jurisdiction=envelope.jurisdiction,
+                    stream_id=envelope.stream_id,
+                    aggregate_id=envelope.stream_id,
+                    owner=office_of(event.jurisdiction),
+                    started_at=envelope.occurred_at,
+                    started_by=envelope.event_id,
+                    due_on=event.reply_by,
+                )
+            elif isinstance(event, c.CadreOpinionGiven):
+                at = day_start(event.given_on)
+                await self.clocks.satisfy(conn, name, envelope.stream_id, at=at,
+                                          by=envelope.event_id)  # fmt: skip
+            elif isinstance(event, c.CadreOpinionWithdrawn):
+                await self.clocks.cancel(conn, name, envelope.stream_id, at=envelope.occurred_at,
+                                         by=envelope.event_id)  # fmt: skip
 
 
 def day_start(day: date) -> datetime:

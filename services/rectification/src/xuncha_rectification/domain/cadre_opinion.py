@@ -72,9 +72,7 @@ def contradiction(conclusion: OpinionConclusion, text: str) -> str | None:
 
 def office_of(jurisdiction: str) -> str:
     """市委巡察办 of the city, 临川区委巡察办 of a district, 南城县委巡察办 of a county."""
-    if jurisdictions.is_city(jurisdiction):
-        return "市委巡察办"
-    return f"{jurisdictions.name_of(jurisdiction)}委巡察办"
+    return jurisdictions.office_name(jurisdiction)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ test holds the two equal over every way of ending and many orders):
   read (``closed_in`` null), by a stationing only in a read that holds it (``closed_in`` is the
   stationing's jurisdiction; the read of all jurisdictions holds every one);
 * an R8 result notice is listed only when its petition's acceptance notice is a row of the same
-  read (a real-name petition: ``domain.intake_clocks.real_name_result_notices``);
+  read (a real-name petition: ``domain.intake_clocks.real_name_result_notices``), and a withdrawn
+  request's for an opinion on a cadre not at all (``not_withdrawn``);
 * the state: met or met late against 00:00 Beijing time after the due date, else overdue, red,
   yellow or running by the firings projected.
 
@@ -64,6 +65,15 @@ def real_name_in_read(s: str) -> str:
                          AND ($1::text IS NULL OR o.jurisdiction = $1)) IS NOT NULL)"""
 
 
+def not_withdrawn(s: str) -> str:
+    """The condition that a deadline row is not a withdrawn request's for an opinion on a cadre
+    (its case mark ``withdrawn:<request>``, ``domain.rectification_clocks``): such a request
+    waits for nothing any more. Only that kind's rows probe the marks."""
+    return f"""(d.kind <> '{Kind.CADRE_OPINION.value}' OR NOT EXISTS (
+                SELECT 1 FROM {s}.deadline_case_marks w
+                WHERE w.case_id = 'withdrawn:' || d.key))"""
+
+
 def _page_sql(s: str, *, open_only: bool) -> str:
     """``$1`` the jurisdiction read (null: all), ``$2`` a ``LIKE`` pattern the listed rows'
     jurisdictions match (the caller's city), ``$3`` the states (null: all), ``$4``/``$5`` limit
@@ -84,7 +94,7 @@ def _page_sql(s: str, *, open_only: bool) -> str:
             WHERE {"d.unended AND " if open_only else ""}d.due_date IS NOT NULL
               AND d.jurisdiction IS NOT NULL
               AND ($1::text IS NULL OR d.jurisdiction = $1) AND d.jurisdiction LIKE $2
-              AND {real_name_in_read(s)}
+              AND {real_name_in_read(s)} AND {not_withdrawn(s)}
         ), stated AS (
             SELECT *, {_STATE} AS state FROM listed
         )

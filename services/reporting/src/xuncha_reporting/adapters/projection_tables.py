@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from xuncha_reporting.adapters.deadline_pages import real_name_in_read
+from xuncha_reporting.adapters.deadline_pages import not_withdrawn, real_name_in_read
 from xuncha_reporting.adapters.deadline_rules import DeadlineRules
 from xuncha_reporting.adapters.projection_writes import ProjectionWrites, Statements
 from xuncha_reporting.adapters.schema import LIVE_SCHEMA, check_schema
@@ -145,7 +145,8 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
                 ) after ON true
             ) m ON true
             WHERE d.due_date IS NOT NULL AND d.jurisdiction IS NOT NULL
-              AND ($1::text IS NULL OR d.jurisdiction = $1)"""
+              AND ($1::text IS NULL OR d.jurisdiction = $1)
+              AND {not_withdrawn(s)}"""
     if not open_only:
         return base + "\n            ORDER BY d.due_date, d.kind, d.key\n"
     # the rows the partial index deadlines_unended holds (``unended``), of the jurisdiction
@@ -161,6 +162,7 @@ def _deadlines_sql(s: str, *, open_only: bool) -> str:
               AND ($1::text IS NULL OR d.jurisdiction = $1)
               AND (d.closed_at IS NULL OR d.closed_in <> $1::text)
               AND {real_name_in_read(s)}
+              AND {not_withdrawn(s)}
             ORDER BY d.due_date, d.kind, d.key
         """
 

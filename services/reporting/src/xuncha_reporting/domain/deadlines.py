@@ -28,6 +28,7 @@ class Kind(StrEnum):
     FORMAL_REPORT = "rectification.formal_report"  # R1
     TASK_DUE = "rectification.task_due"  # R1, each task of an approved plan
     SUPERVISION = "rectification.supervision_due"  # R4
+    CADRE_OPINION = "rectification.cadre_opinion_reply"  # R4, the 组织部's reply_by
     TRANSFER_RESULT = "clues.transfer_result"  # R3
     ESCALATION = "clues.escalation"  # R7
     ACCEPTANCE_NOTICE = "intake.acceptance_notice"  # R8
@@ -64,6 +65,12 @@ KINDS: dict[str, KindInfo] = {
         "issue",
         "rectification.RectificationReported(completed=true)",
         "督办事项整改到位",
+    ),
+    Kind.CADRE_OPINION: KindInfo(
+        "cadre_opinion_reply",
+        "cadre_opinion",
+        "rectification.CadreOpinionGiven",
+        "回复组织部门干部任用征求意见",
     ),
     Kind.TRANSFER_RESULT: KindInfo(
         "xunshi_2015_art29", "clue", "clues.TransferResultReported", "职能部门反馈线索办理情况"
@@ -108,6 +115,7 @@ CASE_LINKS: dict[str, str] = {
     "clue": "/api/v1/clues/{id}",
     "petition": "/api/v1/petitions/{id}",
     "group": "/api/v1/groups/{id}",
+    "cadre_opinion": "/api/v1/cadre-opinions/{id}",
 }
 
 

@@ -17,6 +17,11 @@ closed out = done; a rejected verification or a reopening by a revisit = not don
 when it is read (``adapters.projection_tables``): such a deadline ended the moment it started
 if the issue's last mark before then was done, else at the first done mark after it started.
 
+``rectification.cadre_opinion_reply`` (R4): a request for an opinion on a cadre that names the
+day it wants an answer by starts one, due that day, owned by the office that answers; the
+answer ends it as of the day given; ``CadreOpinionOverdue`` fires it; a withdrawal leaves it out
+of the view (a case mark ``withdrawn:<request>``). Key: the request's id.
+
 The progress-report cadence (R15, ``rectification.progress_report``) fires
 ``ProgressReportOverdue`` on the issue's stream, which the board's history shows; its periods
 are not rows of this view (which period a report closes is known only to the service).
@@ -27,6 +32,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from xuncha_shared.contracts import rectification as r
+from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadline_changes import fired, start
@@ -48,11 +54,21 @@ EVENT_TYPES: frozenset[str] = frozenset(
         r.RectificationTaskReturned.event_type,
         r.SupervisionOrdered.event_type,
         r.SupervisionOverdue.event_type,
+        r.CadreOpinionRequested.event_type,
+        r.CadreOpinionGiven.event_type,
+        r.CadreOpinionWithdrawn.event_type,
+        r.CadreOpinionOverdue.event_type,
     }
 )
 
 #: the kinds ended by their issue's marks
 MARKED_KINDS: tuple[str, ...] = (Kind.TASK_DUE.value, Kind.SUPERVISION.value)
+
+
+def withdrawn_case(request_id: object) -> str:
+    """The case mark of a withdrawn request for an opinion on a cadre: its deadline row (if it
+    named a day) is left out of the view (``projection_tables._deadlines_sql``)."""
+    return f"withdrawn:{request_id}"
 
 
 def task_key(issue_id: object, task_id: object, attempt: int = 1) -> str:
@@ -113,4 +129,17 @@ def rectification_clock_changes(envelope: ProjectedEnvelope, payload: EventPaylo
             return [_mark(envelope, payload.issue_id, False)]
         case r.IssueReopened():
             return [_mark(envelope, payload.issue_id, False)]
+        case r.CadreOpinionRequested() if payload.reply_by is not None:
+            due = payload.reply_by.isoformat()
+            office = jurisdictions.office_name(payload.jurisdiction)
+            return [start(Kind.CADRE_OPINION, payload.request_id, envelope, office, due_date=due)]
+        case r.CadreOpinionGiven():  # as of the day given (00:00 Beijing time)
+            given = datetime.combine(payload.given_on, time(0), CST)
+            key = str(payload.request_id)
+            return [DeadlineEnded(Kind.CADRE_OPINION.value, key, envelope.event_id, given)]
+        case r.CadreOpinionWithdrawn():  # no longer a deadline: left out when read
+            return [_mark(envelope, withdrawn_case(payload.request_id), True)]
+        case r.CadreOpinionOverdue():
+            key = str(payload.request_id)
+            return [fired(Kind.CADRE_OPINION, key, "overdue", envelope, payload, payload.office)]
     return []

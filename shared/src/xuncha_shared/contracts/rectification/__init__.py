@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from xuncha_shared.contracts.rectification.cadre_opinion import (
     CadreOpinionGiven,
+    CadreOpinionOverdue,
     CadreOpinionRequested,
     CadreOpinionWithdrawn,
     OpinionConclusion,
@@ -126,6 +127,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     CadreOpinionRequested,
     CadreOpinionGiven,
     CadreOpinionWithdrawn,
+    CadreOpinionOverdue,
 )
 UPCASTERS = {
     ("rectification.IssueFedBack", 1): upcast_issue_fed_back_v1,
@@ -143,6 +145,7 @@ __all__ = [
     "MODELS",
     "UPCASTERS",
     "CadreOpinionGiven",
+    "CadreOpinionOverdue",
     "CadreOpinionRequested",
     "CadreOpinionWithdrawn",
     "CommonProblem",

@@ -81,3 +81,19 @@ class CadreOpinionWithdrawn(EventPayload):
     jurisdiction: JurisdictionCode
     withdrawn_on: date = Field(description="the day (China Standard Time)")
     reason: ShortText
+
+
+class CadreOpinionOverdue(EventPayload):
+    """征求意见回复逾期 (R4): a request for an opinion on a cadre not answered by the day the
+    organisation department asked (``reply_by``). On the request's stream; its deadline is the
+    office's (``office``), and a withdrawn request has none."""
+
+    event_type: ClassVar[str] = "rectification.CadreOpinionOverdue"
+    schema_version: ClassVar[int] = 1
+
+    deadline_id: UUID
+    rule_id: ShortText
+    rule_version: int = Field(ge=1, le=1_000_000)
+    due_date: date
+    request_id: UUID
+    office: ShortText = Field(description="the office that answers (临川区委巡察办)")
