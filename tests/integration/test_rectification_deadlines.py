@@ -150,6 +150,7 @@ async def test_rules_lists_r1_and_the_warning_colours(svc: InProcessService) -> 
         ("xunshi_2015_art27", 1),
         ("rectification_task_due", 1),
         ("supervision_due", 1),
+        ("cadre_opinion_reply", 1),
         ("biweekly_report", 1),
         ("warning_colours", 1),
     }
