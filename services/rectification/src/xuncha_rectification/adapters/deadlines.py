@@ -14,11 +14,12 @@ Besides R1: each task of an approved plan (R1, ``TaskOverdue``), the progress-re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
+from xuncha_shared.clocks.clock import start_of_day
 from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
 from xuncha_shared.clocks.rules import (
     R1_RECTIFICATION_REPORT,
@@ -33,20 +34,22 @@ from xuncha_shared.contracts.rectification import ReportKind
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_rectification.domain.cadre_opinion import office_of
-from xuncha_rectification.domain.issue import CHINA_TZ
 
 Recorded = tuple[EventEnvelope, EventPayload]
 
 
-def _common(d: Deadline) -> dict[str, Any]:
+def _stamp(d: Deadline) -> dict[str, Any]:
+    """What every firing of a deadline says of it: which one, by which rule, due when."""
     return {
         "deadline_id": d.deadline_id,
         "rule_id": d.rule_id,
         "rule_version": d.rule_version,
         "due_date": d.due_date,
-        "issue_id": UUID(d.aggregate_id),
-        "unit": d.owner,
     }
+
+
+def _common(d: Deadline) -> dict[str, Any]:
+    return {**_stamp(d), "issue_id": UUID(d.aggregate_id), "unit": d.owner}
 
 
 FORMAL_REPORT = DeadlineKind(
@@ -82,10 +85,7 @@ def _task_turn(key: str) -> tuple[UUID, int]:
 def _task_overdue(d: Deadline) -> c.TaskOverdue:
     task_id, attempt = _task_turn(d.key)
     return c.TaskOverdue(
-        deadline_id=d.deadline_id,
-        rule_id=d.rule_id,
-        rule_version=d.rule_version,
-        due_date=d.due_date,
+        **_stamp(d),
         issue_id=UUID(d.aggregate_id),
         task_id=task_id,
         owner=d.owner,
@@ -123,10 +123,7 @@ SUPERVISION_DUE = DeadlineKind(
     stream_type="issue",
     waits_for="rectification.RectificationReported(completed=true)",
     overdue=lambda d: c.SupervisionOverdue(
-        deadline_id=d.deadline_id,
-        rule_id=d.rule_id,
-        rule_version=d.rule_version,
-        due_date=d.due_date,
+        **_stamp(d),
         issue_id=UUID(d.aggregate_id),
         supervision_id=UUID(d.key.rsplit(":", 1)[1]),
         unit=d.owner,
@@ -140,10 +137,7 @@ CADRE_OPINION_REPLY = DeadlineKind(
     stream_type="cadre_opinion",
     waits_for="rectification.CadreOpinionGiven",
     overdue=lambda d: c.CadreOpinionOverdue(
-        deadline_id=d.deadline_id,
-        rule_id=d.rule_id,
-        rule_version=d.rule_version,
-        due_date=d.due_date,
+        **_stamp(d),
         request_id=UUID(d.aggregate_id),
         office=d.owner,
     ),
@@ -296,7 +290,7 @@ class TaskDeadlines:
                 # it: met when done on or before its due date, whenever it was reported
                 await self.clocks.satisfy(
                     conn, TASK_DUE.name, task_key(event.task_id, event.attempt),
-                    at=day_start(event.completed_on), by=envelope.event_id,
+                    at=start_of_day(event.completed_on), by=envelope.event_id,
                 )  # fmt: skip
             elif isinstance(event, c.RectificationTaskReturned):
                 await self._task_turn(conn, envelope, event)
@@ -351,17 +345,12 @@ class CadreOpinionDeadlines:
                     due_on=event.reply_by,
                 )
             elif isinstance(event, c.CadreOpinionGiven):
-                at = day_start(event.given_on)
+                at = start_of_day(event.given_on)
                 await self.clocks.satisfy(conn, name, envelope.stream_id, at=at,
                                           by=envelope.event_id)  # fmt: skip
             elif isinstance(event, c.CadreOpinionWithdrawn):
                 await self.clocks.cancel(conn, name, envelope.stream_id, at=envelope.occurred_at,
                                          by=envelope.event_id)  # fmt: skip
-
-
-def day_start(day: date) -> datetime:
-    """00:00 China Standard Time of ``day``."""
-    return datetime.combine(day, time(0), CHINA_TZ)
 
 
 def _due(event: c.IssueFedBack) -> date | None:

@@ -149,48 +149,42 @@ class RectificationHandlers:
                 await self.issues.record(tx, event.issue_id, issue, [event, *found], meta)
         return FeedbackRecorded(feedback_id=cmd.feedback_id, issues=issues)
 
+    async def _decide(
+        self, issue_id: UUID, decide: Callable[[Issue], list[EventPayload]], meta: Meta
+    ) -> Issue:
+        """One command on an existing issue: its decision over the state the loop loads."""
+        return await self.issues.execute(issue_id, lambda s: decide(_existing(s, issue_id)), meta)
+
     async def report(self, issue_id: UUID, cmd: ReportRectification, meta: Meta) -> Issue:
-        return await self.issues.execute(
-            issue_id, lambda s: model.decide_report(_existing(s, issue_id), cmd), meta
-        )
+        return await self._decide(issue_id, lambda s: model.decide_report(s, cmd), meta)
 
     async def verify(self, issue_id: UUID, cmd: VerifyRectification, meta: Meta) -> Issue:
-        return await self.issues.execute(
-            issue_id, lambda s: model.decide_verify(_existing(s, issue_id), cmd), meta
-        )
+        return await self._decide(issue_id, lambda s: model.decide_verify(s, cmd), meta)
 
     async def close_out(self, issue_id: UUID, cmd: CloseOut, meta: Meta) -> Issue:
-        return await self.issues.execute(
-            issue_id, lambda s: model.decide_close_out(_existing(s, issue_id), cmd), meta
-        )
+        return await self._decide(issue_id, lambda s: model.decide_close_out(s, cmd), meta)
 
     async def complete_task(
         self, issue_id: UUID, task_id: UUID, cmd: task_model.CompleteTask, meta: Meta
     ) -> Issue:
         today = local_date(self.now())
-        return await self.issues.execute(
-            issue_id,
-            lambda s: task_model.decide_complete(_existing(s, issue_id), task_id, cmd, today),
-            meta,
+        return await self._decide(
+            issue_id, lambda s: task_model.decide_complete(s, task_id, cmd, today), meta
         )
 
     async def close_out_task(
         self, issue_id: UUID, task_id: UUID, cmd: task_model.CloseOutTask, meta: Meta
     ) -> Issue:
-        return await self.issues.execute(
-            issue_id,
-            lambda s: task_model.decide_close_out_task(_existing(s, issue_id), task_id, cmd),
-            meta,
+        return await self._decide(
+            issue_id, lambda s: task_model.decide_close_out_task(s, task_id, cmd), meta
         )
 
     async def return_task(
         self, issue_id: UUID, task_id: UUID, cmd: task_model.ReturnTask, meta: Meta
     ) -> Issue:
         today = local_date(self.now())
-        return await self.issues.execute(
-            issue_id,
-            lambda s: task_model.decide_return(_existing(s, issue_id), task_id, cmd, today),
-            meta,
+        return await self._decide(
+            issue_id, lambda s: task_model.decide_return(s, task_id, cmd, today), meta
         )
 
     async def fed_back_issues(self, round_id: UUID, unit_id: UUID) -> list[Issue]:

@@ -32,6 +32,7 @@ import asyncpg
 from xuncha_shared.contracts.clues import clue_id_for_petition
 
 from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, State
+from xuncha_reporting.domain.rectification_clocks import WITHDRAWN_PREFIX
 
 #: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
 #: the firings, on the day ``$6`` (Beijing date; null: none)
@@ -71,7 +72,7 @@ def not_withdrawn(s: str) -> str:
     waits for nothing any more. Only that kind's rows probe the marks."""
     return f"""(d.kind <> '{Kind.CADRE_OPINION.value}' OR NOT EXISTS (
                 SELECT 1 FROM {s}.deadline_case_marks w
-                WHERE w.case_id = 'withdrawn:' || d.key))"""
+                WHERE w.case_id = '{WITHDRAWN_PREFIX}' || d.key))"""
 
 
 def _page_sql(s: str, *, open_only: bool) -> str:

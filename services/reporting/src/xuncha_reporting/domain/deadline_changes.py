@@ -5,7 +5,7 @@ service's recomputed due dates (``deadline_changes``)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from xuncha_shared.contracts import clues, intake, rectification
@@ -14,7 +14,7 @@ from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_reporting.domain.deadlines import CST, KINDS, Kind
+from xuncha_reporting.domain.deadlines import KINDS, Kind, start_of_day
 from xuncha_reporting.domain.model import (
     Change,
     DeadlineEnded,
@@ -139,7 +139,7 @@ def deadline_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list
             ]
         case ClueTransferred():  # R3 from the transfer letter's day when on paper (R26)
             letter = payload.transferred_on
-            at = datetime.combine(letter, time(0), CST) if letter else None
+            at = start_of_day(letter) if letter else None
             return [
                 start(
                     Kind.TRANSFER_RESULT, payload.clue_id, envelope, payload.department.value, at=at
@@ -202,7 +202,7 @@ def deadline_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list
             ]
         case intake.InformantNotified() if payload.notice is intake.NoticeKind.ACCEPTANCE:
             # as of the day it was sent (00:00 Beijing time): met when on or before the due date
-            sent = datetime.combine(payload.sent_on, time(0), CST)
+            sent = start_of_day(payload.sent_on)
             return [
                 DeadlineEnded(
                     Kind.ACCEPTANCE_NOTICE.value, str(payload.petition_id), envelope.event_id, sent

@@ -139,6 +139,12 @@ COLOUR_OF: dict[State, str] = {
 }
 
 
+def start_of_day(day: date) -> datetime:
+    """00:00 Beijing time of ``day``: the moment an event that names only its day happened (a
+    notice sent, a task done, an answer given)."""
+    return datetime.combine(day, time(0), CST)
+
+
 def overdue_from(due: date) -> datetime:
     """The moment a deadline with last day ``due`` is late: 00:00 Beijing time the day after."""
     return datetime.combine(due + timedelta(days=1), time(0), CST)

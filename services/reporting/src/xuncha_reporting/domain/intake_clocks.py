@@ -24,7 +24,6 @@ A key's part before the first ``/`` is the case (the petition or the group).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from typing import Any
 
 from xuncha_shared.contracts import intake
@@ -32,7 +31,7 @@ from xuncha_shared.contracts.common import Channel
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadline_changes import fired, start
-from xuncha_reporting.domain.deadlines import CST, Kind
+from xuncha_reporting.domain.deadlines import Kind, start_of_day
 from xuncha_reporting.domain.model import Change, DeadlineEnded
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 
@@ -57,8 +56,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
 CADENCE_KIND = {"dispatch": Kind.DISPATCH, "report": Kind.PROGRESS_REPORT}
 
 
-def _day(d: date) -> datetime:
-    return datetime.combine(d, time(0), CST)
+_day = start_of_day
 
 
 def _cadence(group_id: object, stationing_id: object, word: str, n: int) -> str:

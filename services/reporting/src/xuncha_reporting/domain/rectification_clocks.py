@@ -29,14 +29,12 @@ are not rows of this view (which period a report closes is known only to the ser
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from xuncha_shared.contracts import rectification as r
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadline_changes import fired, start
-from xuncha_reporting.domain.deadlines import CST, Kind
+from xuncha_reporting.domain.deadlines import Kind, start_of_day
 from xuncha_reporting.domain.model import CaseMark, Change, DeadlineEnded
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 
@@ -65,10 +63,13 @@ EVENT_TYPES: frozenset[str] = frozenset(
 MARKED_KINDS: tuple[str, ...] = (Kind.TASK_DUE.value, Kind.SUPERVISION.value)
 
 
+#: the case mark of a withdrawn request for an opinion on a cadre, before the request's id: its
+#: deadline row (if it named a day) is left out of the view (``deadline_pages.not_withdrawn``)
+WITHDRAWN_PREFIX = "withdrawn:"
+
+
 def withdrawn_case(request_id: object) -> str:
-    """The case mark of a withdrawn request for an opinion on a cadre: its deadline row (if it
-    named a day) is left out of the view (``projection_tables._deadlines_sql``)."""
-    return f"withdrawn:{request_id}"
+    return f"{WITHDRAWN_PREFIX}{request_id}"
 
 
 def task_key(issue_id: object, task_id: object, attempt: int = 1) -> str:
@@ -111,7 +112,7 @@ def rectification_clock_changes(envelope: ProjectedEnvelope, payload: EventPaylo
             return [fired(Kind.TASK_DUE, key, "overdue", envelope, payload, payload.owner)]
         case r.RectificationTaskCompleted():
             # as of the day it was done (00:00 Beijing time), as the service's clock ends it
-            done = datetime.combine(payload.completed_on, time(0), CST)
+            done = start_of_day(payload.completed_on)
             key = task_key(payload.issue_id, payload.task_id, payload.attempt)
             return [DeadlineEnded(Kind.TASK_DUE.value, key, envelope.event_id, done)]
         case r.RectificationTaskReturned():
@@ -134,7 +135,7 @@ def rectification_clock_changes(envelope: ProjectedEnvelope, payload: EventPaylo
             office = jurisdictions.office_name(payload.jurisdiction)
             return [start(Kind.CADRE_OPINION, payload.request_id, envelope, office, due_date=due)]
         case r.CadreOpinionGiven():  # as of the day given (00:00 Beijing time)
-            given = datetime.combine(payload.given_on, time(0), CST)
+            given = start_of_day(payload.given_on)
             key = str(payload.request_id)
             return [DeadlineEnded(Kind.CADRE_OPINION.value, key, envelope.event_id, given)]
         case r.CadreOpinionWithdrawn():  # no longer a deadline: left out when read

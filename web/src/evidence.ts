@@ -1,0 +1,24 @@
+// 佐证材料: a file of evidence uploaded to rectification (``POST /api/v1/evidence``), refused
+// before sending when it is larger than the service takes
+import { upload } from "./api/client";
+
+/** rectification's limit on one file of evidence (``evidence_api.MAX_EVIDENCE_BYTES``) */
+export const MAX_EVIDENCE_BYTES = 20 * 1000 * 1000;
+/** the file types rectification reads from the bytes (the pickers offer only these) */
+export const EVIDENCE_ACCEPT = ".pdf,.jpg,.jpeg,.png,.docx,.xlsx";
+
+export interface Evidence { evidence_id: string; sha256?: string; filename: string; url?: string }
+
+/** Why a file is not sent (said at once: the service, and the proxy before it, would refuse it
+ *  whole), or null when it may be. */
+export function tooLarge(file: { name: string; size: number }): string | null {
+  if (file.size <= MAX_EVIDENCE_BYTES) return null;
+  return `“${file.name}”有 ${(file.size / 1e6).toFixed(1)}MB，单个文件不超过20MB，请压缩或分拆后上传`;
+}
+
+/** The file uploaded; its id is what a report, a verification or a task's completion cites. */
+export async function uploadEvidence(file: File): Promise<Evidence> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  return upload<Evidence>("/api/v1/evidence", form);
+}
