@@ -723,9 +723,15 @@ async def test_a_county_auditor_replays_its_county_only(stack: Replayed) -> None
     book = load_workbook(io.BytesIO(resp.content))
     assert book.sheetnames == ["汇总", "上下联动总览"]
     header, *rows = book["上下联动总览"].iter_rows(values_only=True)
-    assert header[:3] == ("地区", "信访举报受理", "线索登记")
+    # the columns of the replay page and of 总览, in their order, the rate included
+    assert header == (
+        "地区", "信访举报受理", "线索登记", "报市委巡察办", "线索移交", "反馈问题",
+        "整改报告", "自报完成", "核实销号", "整改完成率",
+    )  # fmt: skip
     assert [r[0] for r in rows] == [doc["row"]["name"]]
     assert rows[0][1:3] == (doc["row"]["petitions_received"], doc["row"]["clues_registered"])
+    rate = doc["row"]["completion_rate"]
+    assert rows[0][-1] == ("—" if rate is None else f"{rate * 100:.1f}%")
     city = await get(stack, "/api/v1/audit/exports/replay.xlsx", "auditor", as_of=now)
     assert city.status_code == 200, city.text
     names = [

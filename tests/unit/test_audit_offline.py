@@ -194,7 +194,7 @@ def test_story_never_shows_ciphertext() -> None:
     for expected in (
         "收到信访举报",
         "上报市委巡察办",
-        "县区委巡察办",
+        "临川区委巡察办",  # the county office by its county, as 案件历史's page names it
         "市委巡察办",
         "涉及市管干部",
         "起因：第 1 条",
@@ -221,3 +221,18 @@ def test_a_payloads_nested_parts_and_sources_read_in_chinese() -> None:
         "涉及人员：（干部层级：科级干部，市管干部：否）"
     )
     assert payload_details({"source_channel": "online"}) == "来源渠道：网络举报"
+
+
+def test_a_due_date_is_named_by_the_deadline_its_event_is_about() -> None:
+    """A ``due_date`` is the last day of a different deadline in each event: a department's
+    overdue result is not a rectification deadline (案件历史 and its workbook say which)."""
+    from xuncha_shared.audit.history import payload_details
+
+    overdue = {"department": "discipline_commission", "due_date": "2026-11-11"}
+    shown = payload_details(overdue, None, "clues.TransferResultOverdue")
+    assert shown == "部门：纪委监委；办理结果期限：2026-11-11"
+    assert "整改报告期限：2026-11-11" in payload_details(
+        {"due_date": "2026-11-11"}, None, "rectification.IssueFedBack"
+    )
+    # an event with no label of its own for it: a plain 期限, never a wrong one
+    assert payload_details({"due_date": "2026-11-11"}) == "期限：2026-11-11"

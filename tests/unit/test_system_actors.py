@@ -18,3 +18,7 @@ def test_every_automatic_writer_is_named() -> None:
     assert actor_name_zh("lc-office", "county_admin", "361002") == "临川区委巡察办（lc-office）"
     assert actor_name_zh("city-1", "city_admin", "361000") == "市委巡察办（city-1）"
     assert actor_name_zh("service:other", "system") == "系统"
+    # a receiving department by the department its event names; without one, by its role
+    signed = {"department": "discipline_commission", "clue_id": "c"}
+    assert actor_name_zh("dc-1", "department", "361000", signed) == "纪委监委（dc-1）"
+    assert actor_name_zh("dc-1", "department", "361000", {}) == "接收部门（dc-1）"

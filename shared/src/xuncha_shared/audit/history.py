@@ -25,6 +25,7 @@ import asyncpg
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.export import SHANGHAI
 from xuncha_shared.contracts.names_zh import (
+    EVENT_FIELD_LABELS_ZH,
     FIELD_LABELS_ZH,
     REASON_FIELDS,
     SERVICE_NAMES_ZH,
@@ -92,10 +93,16 @@ SYSTEM_ACTORS_ZH: dict[str, str] = {
 }
 
 
-def actor_name_zh(principal_id: str, role: str, jurisdiction: str | None = None) -> str:
+def actor_name_zh(
+    principal_id: str,
+    role: str,
+    jurisdiction: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> str:
     """Who recorded an event: the system by what it did, a person by role and sign-in id; a
     county office by its county (临川区委巡察办: it acts in its own county only, the event's
-    ``jurisdiction``)."""
+    ``jurisdiction``); a receiving department by the department it acted for, which its event
+    names (``payload``'s ``department``: 纪委监委)."""
     if principal_id in SYSTEM_ACTORS_ZH:
         return SYSTEM_ACTORS_ZH[principal_id]
     if role == "system":
@@ -103,6 +110,10 @@ def actor_name_zh(principal_id: str, role: str, jurisdiction: str | None = None)
     place = (jurisdiction or "").strip()
     if role == "county_admin" and place and is_county(place):
         return f"{name_of(place)}委巡察办（{principal_id}）"
+    if role == "department" and payload:
+        department = VALUE_LABELS_ZH["department"].get(str(payload.get("department")))
+        if department:
+            return f"{department}（{principal_id}）"
     return f"{role_label(role)}（{principal_id}）"
 
 
@@ -282,11 +293,15 @@ def _identity_read_lines(story: Story) -> list[str]:
     return lines
 
 
-def payload_details(payload: dict[str, Any], names: dict[str, str] | None = None) -> str:
-    """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order; an
-    id with its name beside it when ``names`` has it."""
+def payload_details(
+    payload: dict[str, Any], names: dict[str, str] | None = None, event_type: str = ""
+) -> str:
+    """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order (a
+    field's label as ``event_type`` names it, ``EVENT_FIELD_LABELS_ZH``); an id with its name
+    beside it when ``names`` has it."""
+    own = EVENT_FIELD_LABELS_ZH.get(event_type, {})
     return "；".join(
-        f"{label}：{_show_value(name, payload[name], names)}"
+        f"{own.get(name, label)}：{_show_value(name, payload[name], names)}"
         for name, label in FIELD_LABELS_ZH.items()
         if payload.get(name) not in (None, "", [])
     )
@@ -319,12 +334,12 @@ def story_rows(story: Story) -> list[list[Any]]:
                 "本案" if item.in_stream else "关联",
                 event_name_zh(e.event_type),
                 SERVICE_NAMES_ZH.get(item.service, item.service),
-                actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction),
+                actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction, e.payload),
                 f"{name_of(e.jurisdiction.strip())}({e.jurisdiction.strip()})",
                 f"{STREAM_TYPES_ZH.get(e.stream_type, e.stream_type)} {e.stream_id}",
                 e.stream_version,
                 e.global_position,
-                payload_details(payload, story.names),
+                payload_details(payload, story.names, e.event_type),
                 payload_reasons(payload),
                 index.get(e.causation_id) if e.causation_id else None,
                 str(e.event_id),
@@ -354,12 +369,10 @@ def story_lines(story: Story) -> list[str]:
             f"      事件：{e.event_type} · {item.service} · {stream_type} {e.stream_id} 第 "
             f"{e.stream_version} 版 · 位置 {e.global_position}"
         )
-        lines.append(
-            f"      操作人：{e.actor.principal_id}（{role_label(e.actor.role)}）"
-            f" · 辖区：{name_of(e.jurisdiction)}({e.jurisdiction})"
-        )
+        actor = actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction, e.payload)
+        lines.append(f"      操作人：{actor} · 辖区：{name_of(e.jurisdiction)}({e.jurisdiction})")
         payload = redact(e.payload, story.erased_persons)
-        if details := payload_details(payload, story.names):
+        if details := payload_details(payload, story.names, e.event_type):
             lines.append("      内容：" + details)
         if reasons := payload_reasons(payload):
             lines.append("      原因：" + reasons)
@@ -402,7 +415,9 @@ def story_document(story: Story) -> dict[str, Any]:
                     "principal_id": e.actor.principal_id,
                     "role": e.actor.role,
                     "role_zh": role_label(e.actor.role),
-                    "name_zh": actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction),
+                    "name_zh": actor_name_zh(
+                        e.actor.principal_id, e.actor.role, e.jurisdiction, e.payload
+                    ),
                 },
                 "correlation_id": str(e.correlation_id),
                 "causation_id": str(e.causation_id) if e.causation_id else None,

@@ -124,6 +124,23 @@ STREAM_TYPES_ZH: dict[str, str] = {
     "cadre_opinion": "干部任用征求巡察意见",
 }
 
+#: the labels a field takes in one event type's story instead of ``FIELD_LABELS_ZH``'s (a
+#: ``due_date`` is the last day of a different deadline in each event that carries one)
+EVENT_FIELD_LABELS_ZH: dict[str, dict[str, str]] = {
+    "rectification.IssueFedBack": {"due_date": "整改报告期限"},
+    "rectification.DeadlineWarningRaised": {"due_date": "整改报告期限"},
+    "rectification.RectificationOverdue": {"due_date": "整改报告期限"},
+    "rectification.TaskOverdue": {"due_date": "整改任务期限"},
+    "rectification.ProgressReportOverdue": {"due_date": "进展报告期限"},
+    "rectification.SupervisionOverdue": {"due_date": "督办时限"},
+    "rectification.CadreOpinionOverdue": {"due_date": "回复期限"},
+    "clues.TransferResultOverdue": {"due_date": "办理结果期限"},
+    "clues.TransferResultUrged": {"due_date": "办理结果期限"},
+    "clues.EscalationOverdue": {"due_date": "上报期限"},
+    "intake.StationingOverdue": {"due_date": "进驻期限"},
+    "intake.CadenceOverdue": {"due_date": "报送期限"},
+}
+
 #: payload fields shown in a story, in this order, with their labels
 FIELD_LABELS_ZH: dict[str, str] = {
     "unit": "单位",
@@ -140,7 +157,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "to_jurisdiction": "上报至",
     "department": "部门",
     "rect_type": "整改类型",
-    "due_date": "整改期限",
+    "due_date": "期限",  # which deadline: EVENT_FIELD_LABELS_ZH, else the event's rule_id
     "kind": "报告类型",
     "progress_percent": "进度(%)",
     "completed": "已完成",

@@ -22,7 +22,7 @@ from xuncha_shared.cli.common import (
 )
 from xuncha_shared.domain.jurisdictions import is_known
 
-from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows
+from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows, rate_text
 
 #: Columns of the linked view as the workbench's 总览 labels them (web/src/views/OverviewPage.vue).
 _LINKED_COLUMNS = LINKED_COLUMNS_ZH
@@ -32,10 +32,6 @@ def _beijing(value: Any) -> str:
     from xuncha_shared.audit.export import SHANGHAI
 
     return str(value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"))
-
-
-def _rate(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def _linked_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Any:
@@ -48,7 +44,7 @@ def _linked_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Any:
     table.add_column("整改完成率", justify="right")
     for name, row in rows:
         table.add_row(
-            name, *(str(row[key]) for key, _ in _LINKED_COLUMNS), _rate(row["completion_rate"])
+            name, *(str(row[key]) for key, _ in _LINKED_COLUMNS), rate_text(row["completion_rate"])
         )
     return table
 
@@ -65,7 +61,7 @@ def _print_ledger(ledger: dict[str, Any]) -> None:
         f"整改中 {ledger['in_progress']}，"
         f"已完成 {ledger['completed']}，逾期 {ledger['overdue']}；"
         f"整改报告 {ledger['reports_total']} 份；"
-        f"自报完成率（单位报告完成） {_rate(ledger['completion_rate'])}"
+        f"自报完成率（单位报告完成） {rate_text(ledger['completion_rate'])}"
     )
     issues = Table(title="问题清单", title_justify="left")
     for label in ("序号", "问题", "整改类型", "反馈时间", "报告期限", "进度", "状态", "报告"):

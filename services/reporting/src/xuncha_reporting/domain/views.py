@@ -32,13 +32,18 @@ ROW_METRICS: tuple[Metric, ...] = tuple(m for m in METRICS if m not in _TAKEN_BA
 LINKED_COLUMNS_ZH: tuple[tuple[str, str], ...] = (
     ("petitions_received", "信访举报受理"),
     ("clues_registered", "线索登记"),
+    ("clues_escalated", "报市委巡察办"),
     ("clues_transferred", "线索移交"),
-    ("clues_escalated", "线索上报市委巡察办"),
     ("issues_fed_back", "反馈问题"),
     ("rectification_reports", "整改报告"),
     ("issues_completed", "自报完成"),
     ("issues_closed_out", "核实销号"),
 )
+
+
+def rate_text(value: float | None) -> str:
+    """A completion rate as 总览 shows it (12.3%; — when nothing was fed back)."""
+    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def named_rows(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

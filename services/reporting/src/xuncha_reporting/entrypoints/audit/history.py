@@ -33,7 +33,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.adapters.workbooks import XLSX, workbook
 from xuncha_reporting.domain import case_names
-from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows
+from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows, rate_text
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 from xuncha_reporting.entrypoints.downloads import download
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay_document
@@ -221,7 +221,7 @@ def history_router(
         auditor's own county only; with ``jurisdiction``, that area's row), one row per area,
         the figures labelled as 总览 labels them."""
         document = await replayed(as_of, jurisdiction, None, principal)
-        headers = ("地区", *(label for _, label in LINKED_COLUMNS_ZH))
+        headers = ("地区", *(label for _, label in LINKED_COLUMNS_ZH), "整改完成率")
 
         linked = document.get("linked")
         if jurisdiction is None and linked:
@@ -230,7 +230,12 @@ def history_router(
             row = document.get("row")
             named = [(row.get("name", jurisdiction or ""), row)] if row else []
         rows = [
-            [name, *(figures.get(key) for key, _ in LINKED_COLUMNS_ZH)] for name, figures in named
+            [
+                name,
+                *(figures.get(key) for key, _ in LINKED_COLUMNS_ZH),
+                rate_text(figures.get("completion_rate")),
+            ]
+            for name, figures in named
         ]
         moment = document["as_of"]
         summary = (
