@@ -75,3 +75,13 @@ async def test_nothing_twice_nor_without_the_organisations_token() -> None:
     call, calls = fake()
     assert await cadre_opinions.load_cadre_opinions(call, "r", {"city_admin": "t"}, str, TODAY) == 0
     assert calls == []
+
+
+def test_a_cadres_post_is_one_the_unit_has() -> None:
+    """A company has no 局长 and a township no 主任; the demo's posts follow the unit."""
+    assert cadre_opinions.post_at("市交通投资集团", "副局长") == "副总经理"
+    assert cadre_opinions.post_at("市交通投资集团", "党组书记、局长") == "党委书记、董事长"
+    assert cadre_opinions.post_at("某某镇", "副主任") == "党委副书记"
+    assert cadre_opinions.post_at("市人社局", "副局长") == "副局长"
+    # the finding reported does not lean on feedback the unit's figures may not have
+    assert "反馈" not in cadre_opinions.FINDING

@@ -36,3 +36,21 @@ export function canRemoveTask(tasks: TaskRow[], index: number): boolean {
   const issue = tasks[index]?.issue_id;
   return issue !== undefined && tasks.filter((t) => t.issue_id === issue).length > 1;
 }
+
+/**
+ * Why a task's 完成时限 is not taken, as rectification checks a plan (domain/plans.py): not
+ * before the day the plan is submitted (`today`), and an immediate task (立行立改) not after the
+ * issue's two-month report day (R1, `reportDue`); null when it is.
+ */
+export function taskDueError(due: string, type: string, today: string, reportDue: string | null): string | null {
+  if (!due) return null;
+  if (due < today) return `完成时限不能早于报送日期（${today}）`;
+  if (type === "immediate" && reportDue && due > reportDue) return `立行立改任务须在整改报告期限（${reportDue}）前完成（R1）`;
+  return null;
+}
+
+/** R17 (the type sets the deadline): an immediate task's 完成时限, when none is given yet, is the
+ *  issue's report day (R1), the latest it may be; other types keep what the unit chooses */
+export function defaultDue(task: TaskRow, reportDue: string | null): string {
+  return task.type === "immediate" && !task.due_on && reportDue ? reportDue : task.due_on;
+}

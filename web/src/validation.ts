@@ -131,3 +131,27 @@ export function paperDateError(
   if (notBefore && v < notBefore.day) return `${label}不能早于${notBefore.label}（${notBefore.day}）`;
   return null;
 }
+
+/** What a person typed into a day field, as YYYY-MM-DD: 2026-11-1, 2026/11/01, 2026.11.01 and
+ *  20261101 are read as that day; "" for nothing typed; null for text that is not a real day
+ *  (2026-02-30, 2026-13-01, letters). */
+export function typedDay(text: string): string | null {
+  const t = text.trim();
+  if (!t) return "";
+  const m = /^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/.exec(t) ?? /^(\d{4})(\d{2})(\d{2})$/.exec(t);
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return null;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${y}-${pad(mo)}-${pad(d)}`;
+}
+
+/** Why a day typed into a field is not taken: its format, or the field's own rule (`refuse`,
+ *  the reason a day may not be chosen, null when it may); null when it is taken. */
+export function typedDayError(text: string, refuse: ((day: string) => string | null) | undefined, label = "日期"): string | null {
+  const day = typedDay(text);
+  if (day === null) return `${label}“${text.trim()}”不是有效日期，格式应为 年-月-日`;
+  if (!day || !refuse) return null;
+  return refuse(day);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, rule, summaryNumbers, summaryNumbersError, textError } from "../src/validation";
+import { earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, rule, summaryNumbers, summaryNumbersError, textError, typedDay, typedDayError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "110"])("accepts %s", (v) => {
@@ -110,5 +110,27 @@ describe("days written on paper (补录, R26)", () => {
   });
   it("reads a picker's cell as its local day", () => {
     expect(pickerDay(new Date(2026, 11, 1))).toBe("2026-12-01");
+  });
+});
+
+describe("typedDay and typedDayError (a day typed by hand into a day field)", () => {
+  it("reads the usual ways of writing a day, and nothing else", () => {
+    expect(typedDay("2026-11-1")).toBe("2026-11-01");
+    expect(typedDay(" 2026/11/01 ")).toBe("2026-11-01");
+    expect(typedDay("2026.11.01")).toBe("2026-11-01");
+    expect(typedDay("2026年11月1日")).toBe("2026-11-01");
+    expect(typedDay("20261101")).toBe("2026-11-01");
+    expect(typedDay("")).toBe("");
+    expect(typedDay("2026-02-30")).toBeNull();
+    expect(typedDay("2026-13-01")).toBeNull();
+    expect(typedDay("昨天")).toBeNull();
+  });
+  it("says why a typed day is not taken: its format, or the field's own rule", () => {
+    const notFuture = (d: string) => (d > "2026-12-05" ? "移交日期不能晚于今天（2026-12-05）" : null);
+    expect(typedDayError("2027-01-01", notFuture, "移交日期")).toBe("移交日期不能晚于今天（2026-12-05）");
+    expect(typedDayError("2026-12-01", notFuture, "移交日期")).toBeNull();
+    expect(typedDayError("2026-02-30", notFuture, "移交日期")).toBe("移交日期“2026-02-30”不是有效日期，格式应为 年-月-日");
+    expect(typedDayError("", notFuture)).toBeNull();
+    expect(typedDayError("2019-01-01", undefined)).toBeNull();
   });
 });

@@ -43,8 +43,19 @@ ASKS: tuple[Ask, ...] = (
     Ask("361002", 0, "陈某某", "副局长", "promotion", 9, 3, None),  # past its day
     Ask("361000", 3, "杨某某", "副局长", "promotion", 1, 7, None),
 )
-#: what the office found of the one cadre it reports on (the draft's blank)
-FINDING = "分管领域存在超标准公务接待问题，已在巡察反馈中指出并整改到位（演示）"
+#: what the office found of the one cadre it reports on (the draft's blank): from the talks,
+#: whatever the unit's feedback was (its figures may say nothing was fed back yet)
+FINDING = "个别谈话中反映其分管领域存在超标准公务接待问题，相关问题线索已按规定移交（演示）"
+
+
+def post_at(unit: str, post: str) -> str:
+    """The cadre's post as the unit has it: a company has no 局长, a township no 主任."""
+    if "集团" in unit or "公司" in unit:
+        company = {"副局长": "副总经理", "副主任": "副总经理", "党组书记、局长": "党委书记、董事长"}
+        return company.get(post, post)
+    if unit.endswith(("镇", "乡", "街道")) or "镇党委" in unit or "乡党委" in unit:
+        return "党委副书记" if "副" in post else "党委书记"
+    return post
 
 
 async def load_cadre_opinions(
@@ -80,7 +91,7 @@ async def load_cadre_opinions(
             "jurisdiction": ask.jurisdiction,
             **unit,
             "cadre_name": ask.cadre_name,
-            "cadre_post": ask.cadre_post,
+            "cadre_post": post_at(unit["unit"], ask.cadre_post),
             "purpose": ask.purpose,
             "requested_on": asked_on.isoformat(),
             "note": "演示数据",
