@@ -421,12 +421,14 @@ async def test_a_group_members_token_sees_only_its_group(api: Api) -> None:
     )
     assert_problem(resp, 422)
     assert await api.events() == before
+    clue = {"clues": [{"summary": "反映某股室报销审核不严"}]}
     resp = await api.client.post(
         "/api/v1/intake-records",
-        json={**talk, "group_id": mine["id"], "unit_id": units[0]},
+        json={**talk, **clue, "group_id": mine["id"], "unit_id": units[0]},
         headers=auth,
     )
     assert resp.status_code == 201, resp.text
+    recorded = resp.json()
     # the office records for the other group; the member's list shows only its own
     await api.ok(
         "county", "/intake-records", {**talk, "group_id": theirs["id"], "unit_id": units[1]}
@@ -434,6 +436,9 @@ async def test_a_group_members_token_sees_only_its_group(api: Api) -> None:
     listed = await api.client.get(f"/api/v1/intake-records?round_id={round_id}", headers=auth)
     assert listed.status_code == 200, listed.text
     assert [r["group_id"] for r in listed.json()] == [mine["id"]]
+    # with the clue it gave, to open from the list (the id POST answered)
+    [row] = listed.json()
+    assert row["clues"] == 1 and row["clue_ids"] == recorded["clue_ids"]
     listed = await api.client.get(f"/api/v1/intake-records?group_id={theirs['id']}", headers=auth)
     assert listed.json() == []
     # its units are its group's; rounds and the pool are the offices'

@@ -153,5 +153,7 @@ export function typedDayError(text: string, refuse: ((day: string) => string | n
   const day = typedDay(text);
   if (day === null) return `${label}“${text.trim()}”不是有效日期，格式应为 年-月-日`;
   if (!day || !refuse) return null;
-  return refuse(day);
+  const why = refuse(day);
+  // the field is emptied: say which day was typed and not taken
+  return why && `所填 ${day} 未采用：${why}`;
 }

@@ -127,7 +127,7 @@ describe("typedDay and typedDayError (a day typed by hand into a day field)", ()
   });
   it("says why a typed day is not taken: its format, or the field's own rule", () => {
     const notFuture = (d: string) => (d > "2026-12-05" ? "移交日期不能晚于今天（2026-12-05）" : null);
-    expect(typedDayError("2027-01-01", notFuture, "移交日期")).toBe("移交日期不能晚于今天（2026-12-05）");
+    expect(typedDayError("2027-1-1", notFuture, "移交日期")).toBe("所填 2027-01-01 未采用：移交日期不能晚于今天（2026-12-05）");
     expect(typedDayError("2026-12-01", notFuture, "移交日期")).toBeNull();
     expect(typedDayError("2026-02-30", notFuture, "移交日期")).toBe("移交日期“2026-02-30”不是有效日期，格式应为 年-月-日");
     expect(typedDayError("", notFuture)).toBeNull();

@@ -199,6 +199,7 @@ class RecordRowOut(BaseModel):
     occurred_on: date
     figures: dict[str, Any]
     clues: int
+    clue_ids: list[UUID] = Field(description="the clues registered for it, as POST answered")
 
 
 class EndIn(_In):
@@ -486,6 +487,11 @@ def build_groups_router(
                 return []  # as for an unknown group
             group_id = principal.group_id
         rows = await handlers.record_table.list(principal.jurisdiction_like(), round_id, group_id)
-        return [RecordRowOut(**vars(r)) for r in rows]
+        return [
+            RecordRowOut(
+                **vars(r), clue_ids=[clue_id_for_record(r.record_id, i) for i in range(r.clues)]
+            )
+            for r in rows
+        ]
 
     return router

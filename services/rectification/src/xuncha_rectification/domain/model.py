@@ -66,7 +66,8 @@ from xuncha_rectification.domain.issue import (
 
 def missing_hearing_detail(round_id: UUID, unit_id: UUID) -> str:
     return (
-        "该单位本轮巡察情况汇报尚未听取，不能反馈（R16；巡察期间边巡边改的问题请标明“边巡边改”）"
+        "该单位本轮巡察情况汇报尚未听取，不能反馈（R16）：请先在“问题与报告 → 巡察报告”中登记"
+        "该单位报告的听取情况；巡察期间边巡边改的问题请标明“边巡边改”"
         f" / R16: the report on unit {unit_id} of round {round_id} has not been heard "
         f"(no clues.InspectionReportHeard yet); feed back after the hearing, or mark the "
         f"feedback during_stationing (边巡边改)"
