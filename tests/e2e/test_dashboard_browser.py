@@ -360,6 +360,23 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     await dept.wait_for_selector("#feed-table tbody tr")
     counts = await dept.locator("#feed-counts").inner_text()
     assert counts.startswith("纪委监委") and "待签收" in counts
+    # 批量签收: two open items ticked, one note; the feed's 待签收 falls by two
+    waiting = re.search(r"待签收 (\d+) 项", counts)
+    assert waiting, counts
+    boxes = dept.locator("#feed-table .el-table__body-wrapper tr .el-checkbox:not(.is-disabled)")
+    await boxes.nth(0).click()
+    await boxes.nth(1).click()
+    assert "（2 项）" in await dept.locator("#fd-ack-selected").inner_text()
+    await dept.click("#fd-ack-selected")
+    await dept.fill(".el-message-box input", "已收到（浏览器测试）")
+    await dept.click(".el-message-box .el-button--primary")
+    await dept.locator(".el-message--success", has_text="已签收 2 项").wait_for(timeout=30_000)
+    left = f"待签收 {int(waiting.group(1)) - 2} 项"
+    await dept.locator("#feed-counts", has_text=left).wait_for(timeout=30_000)
+    # a shared 反馈问题 opens what became of it
+    await dept.locator("#feed-table .el-table__body-wrapper .issue-progress-link").first.click()
+    await dept.locator("#issue-progress", has_text="整改状态").wait_for(timeout=30_000)
+    await dept.keyboard.press("Escape")
     await dept.screenshot(path=str(ARTIFACTS / "old-address-department.png"))
 
 
