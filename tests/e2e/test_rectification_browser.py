@@ -238,6 +238,16 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert not await page.locator("#p-remove-0").is_disabled()
             await page.fill("#p-measure-1", "建立“三重一大”事项集体决策台账")
             await page.fill("#p-owner-1", "党组办公室")
+            # the problem named once, above its two tasks
+            assert await page.locator("#plan-form .task-issue").count() == 1
+            # a day typed before today is not taken: the field empties and says why
+            yesterday = (date.today() - timedelta(days=1)).isoformat()
+            await page.fill("#p-due-1", yesterday)
+            await page.keyboard.press("Tab")
+            refused = page.locator("#plan-form .task-error", has_text="完成时限不能早于报送日期")
+            await refused.wait_for()
+            assert f"所填 {yesterday} 未采用" in await refused.inner_text()
+            assert await page.input_value("#p-due-1") == ""
             due2 = (date.today() + timedelta(days=50)).isoformat()
             await page.fill("#p-due-1", due2)
             await page.keyboard.press("Tab")
