@@ -555,6 +555,11 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     await page.locator("#report-form .el-input-number input").fill("100")
     await toggle(page, "r-completed")
     await page.fill("#r-note", "已完成设备采购流程整改，建立采购台账")
+    # R1: the two-month report goes with the top leader's report; asked for, then given
+    await page.click("#r-submit")
+    asked = page.locator("#report-form .el-form-item__error", has_text="主要负责人组织落实情况")
+    await asked.wait_for()
+    await page.fill("#r-leader", "局党组书记牵头部署，逐项督办")
     await page.click("#r-submit")
     await page.wait_for_function(
         "() => document.querySelectorAll('#report-table tbody tr').length === 1"
@@ -738,7 +743,8 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
         "issues": [{"description": "财务报销审核不严", "rect_type": "time_bound"}],
     }
     issue_id = (await wb.post("/api/v1/feedbacks", feedback, "linchuan"))["issue_ids"][0]
-    formal = {"kind": "formal", "progress_percent": 60, "completed": False, "note": "已制定制度"}
+    formal = {"kind": "formal", "progress_percent": 60, "completed": False, "note": "已制定制度",
+              "leader_report": "主要负责人组织落实情况报告"}  # fmt: skip
     await wb.post(f"/api/v1/rectifications/{issue_id}/reports", formal, "linchuan")
     # 期限预警's case link of an issue opens that issue over its list
     await page.goto(f"{wb.url}/rectification?issue={issue_id}")

@@ -220,6 +220,8 @@ async def report(
             "progress_percent": percent,
             "completed": completed,
             "note": f"{kind}：整改进度 {percent}%",
+            # R1: the formal report carries the top leader's report
+            **({"leader_report": "主要负责人组织落实情况报告"} if kind != "progress" else {}),
         },
         "linchuan",
     )

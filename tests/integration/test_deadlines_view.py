@@ -143,7 +143,8 @@ async def feed_back(stack: Stack, jurisdiction: str, who: str) -> str:
 
 
 async def formal_report(stack: Stack, issue_id: str) -> None:
-    body = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改"}
+    body = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改",
+            "leader_report": "主要负责人组织落实情况报告"}  # fmt: skip
     r = await stack.rect.post(
         f"/api/v1/rectifications/{issue_id}/reports", json=body, headers=stack.auth("county")
     )

@@ -83,6 +83,8 @@ def feedback(**overrides: Any) -> dict[str, Any]:
         ],
     }
     body.update(overrides)
+    if body["kind"] != "progress":  # R1: with the top leader's report unless a test says
+        body.setdefault("leader_report", "主要负责人组织落实情况报告")
     return body
 
 

@@ -53,6 +53,8 @@ async def feed_back(svc: InProcessService) -> tuple[str, str]:
 
 async def report(svc: InProcessService, issue_id: str, kind: str = "formal") -> None:
     body = {"kind": kind, "progress_percent": 60, "completed": False, "note": "整改推进中"}
+    if kind != "progress":
+        body["leader_report"] = "主要负责人组织落实情况报告"  # R1
     r = await svc.client.post(
         f"/api/v1/rectifications/{issue_id}/reports", json=body, headers=svc.auth("county")
     )

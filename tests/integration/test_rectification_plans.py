@@ -230,7 +230,8 @@ async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
         await post(svc, f"/api/v1/rectification-plans/{pid}/approve", "county")
     ).status_code == 200
     long_issue = issues[1]
-    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "机制已建立"}
+    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "机制已建立",
+            "leader_report": "主要负责人组织落实情况报告"}  # fmt: skip
     r = await post(svc, f"/api/v1/rectifications/{long_issue}/reports", "unit", json=done)
     assert r.status_code == 201, r.text
     ok = {"outcome": "accepted", "note": "核实通过"}
@@ -335,7 +336,8 @@ async def test_a_supervision_due_date_fires_once_for_each_issue_not_reported_don
     issues = await fed_back(svc)
     pid = (await post(svc, "/api/v1/rectification-plans", "unit", json=plan(issues))).json()["id"]
     await post(svc, f"/api/v1/rectification-plans/{pid}/approve", "county")
-    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改"}
+    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改",
+            "leader_report": "主要负责人组织落实情况报告"}  # fmt: skip
     r = await post(svc, f"/api/v1/rectifications/{issues[1]}/reports", "unit", json=done)
     assert r.status_code == 201, r.text
     due_on = (NOW.date() + timedelta(days=10)).isoformat()

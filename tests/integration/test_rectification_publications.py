@@ -128,7 +128,8 @@ async def test_each_stage_is_published_once_it_happened(svc: InProcessService) -
     assert resp.json()["unit"] == "临川区某局"
     assert (await post(svc, "county", publication("rectification"))).status_code == 409
 
-    report = {"kind": "formal", "progress_percent": 60, "note": "整改情况报告"}
+    report = {"kind": "formal", "progress_percent": 60, "note": "整改情况报告",
+              "leader_report": "主要负责人组织落实情况报告"}  # fmt: skip
     resp = await svc.client.post(
         f"/api/v1/rectifications/{issue_ids[0]}/reports", json=report, headers=svc.auth("county")
     )

@@ -93,7 +93,8 @@ async def feed_back(svc: InProcessService, unit_id: uuid.UUID, topics: list[str]
 
 
 async def close_out(svc: InProcessService, issue_id: str) -> None:
-    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改"}
+    done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改",
+            "leader_report": "主要负责人组织落实情况报告"}  # fmt: skip
     r = await post(svc, f"/api/v1/rectifications/{issue_id}/reports", "county", json=done)
     assert r.status_code == 201, r.text
     ok = {"outcome": "accepted", "note": "核实通过"}

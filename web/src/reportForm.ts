@@ -26,3 +26,12 @@ export function keepReportConsistent(rep: ReportDraft): void {
     },
   );
 }
+
+/** R1: the two-month report is the 整改情况报告 with the top leader's 组织落实情况报告; a
+ *  completion report sent when no earlier report carried one stands in for it and needs it too
+ *  (as rectification refuses). Why it is needed, or "" when it is not. */
+export function leaderReportNeeded(kind: string, earlier: { leader_report?: string | null }[]): string {
+  if (kind === "formal") return "整改情况报告须附主要负责人组织落实情况（R1）";
+  if (kind === "final" && !earlier.some((r) => r.leader_report?.trim())) return "尚未报送主要负责人组织落实情况，整改完成报告须一并附上（R1）";
+  return "";
+}

@@ -101,8 +101,13 @@ def fed_back() -> Issue:
 def report(
     kind: ReportKind = ReportKind.PROGRESS, percent: int = 50, completed: bool = False
 ) -> ReportRectification:
+    leader = None if kind is ReportKind.PROGRESS else "主要负责人组织落实情况报告"  # R1
     return ReportRectification(
-        kind=kind, progress_percent=percent, completed=completed, note="已制定整改方案"
+        kind=kind,
+        progress_percent=percent,
+        completed=completed,
+        note="已制定整改方案",
+        leader_report=leader,
     )
 
 
@@ -123,6 +128,24 @@ def test_reports_move_the_issue_along() -> None:
     with pytest.raises(model.RuleViolation, match="final report") as info:
         model.decide_report(state, report(ReportKind.PROGRESS, 100))
     assert info.value.status == 409
+
+
+def test_the_two_month_report_carries_the_top_leaders_report_r1() -> None:
+    """R1: the formal report goes with the top leader's report on organising the work; a final
+    report sent when none carried it before stands in for it and needs it too (422)."""
+    state = fed_back()
+    bare = dataclasses.replace(report(ReportKind.FORMAL, 60), leader_report="  ")
+    with pytest.raises(model.InvalidCommand, match="R1") as info:
+        model.decide_report(state, bare)
+    assert info.value.status == 422
+    final = dataclasses.replace(report(ReportKind.FINAL, 100, True), leader_report=None)
+    with pytest.raises(model.InvalidCommand, match="主要负责人组织落实情况报告"):
+        model.decide_report(state, final)
+    model.evolve(state, model.decide_report(state, report())[0])  # a progress one needs none
+    # once a report carried it, a final report may come without
+    model.evolve(state, model.decide_report(state, report(ReportKind.FORMAL, 80))[0])
+    [done] = model.decide_report(state, final)
+    assert isinstance(done, RectificationReported) and done.leader_report is None
 
 
 def test_formal_report_may_declare_completion_and_a_final_one_may_follow() -> None:

@@ -86,7 +86,7 @@ def test_the_issue_state_machine_to_close_out() -> None:
         model.decide_verify(s, VerifyRectification(VerificationOutcome.ACCEPTED, "x"))
     apply(s, model.decide_plan(s, uuid.uuid4(), [task(s.issue_id)]))
     assert s.status is IssueStatus.PLANNED
-    done = ReportRectification(ReportKind.FORMAL, 100, True, "完成")
+    done = ReportRectification(ReportKind.FORMAL, 100, True, "完成", leader_report="已部署")
     apply(s, model.decide_report(s, done))
     assert s.status is IssueStatus.REPORTED_DONE
     reject = VerifyRectification(VerificationOutcome.REJECTED, "不到位")

@@ -147,7 +147,7 @@ def test_a_returned_task_starts_its_next_turn_with_the_new_due_date() -> None:
 def test_after_the_issue_is_reported_done_tasks_are_closed_out_not_returned() -> None:
     first, second = _task(date(2026, 11, 15)), _task(date(2026, 11, 16))
     state = complete(planned(first, second), first)
-    report = ReportRectification(ReportKind.FORMAL, 100, True, "整改完成")
+    report = ReportRectification(ReportKind.FORMAL, 100, True, "整改完成", leader_report="已部署")
     apply(state, model.decide_report(state, report))
     assert state.status is IssueStatus.REPORTED_DONE
     with pytest.raises(RuleViolation, match="整改核实退回"):

@@ -140,7 +140,8 @@ def test_the_linked_view_takes_back_a_completion_a_rejection_or_a_reopening_with
             history.append((event, T0 + timedelta(days=len(history))))
 
     def report(kind: r.ReportKind) -> None:
-        apply(decide_report(state, ReportRectification(kind, 100, True, "已完成")))
+        done = ReportRectification(kind, 100, True, "已完成", leader_report="已部署")  # R1
+        apply(decide_report(state, done))
 
     def verify(outcome: r.VerificationOutcome) -> None:
         apply(decide_verify(state, VerifyRectification(outcome, "核实")))

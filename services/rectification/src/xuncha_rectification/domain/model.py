@@ -180,6 +180,21 @@ def decide_report(state: Issue, cmd: ReportRectification) -> list[EventPayload]:
             "a progress report cannot declare the rectification completed; use kind formal "
             "(the 2-month report) or final"
         )
+    if not (cmd.leader_report or "").strip() and (
+        cmd.kind is ReportKind.FORMAL
+        or (
+            cmd.kind is ReportKind.FINAL
+            and not any((r.leader_report or "").strip() for r in state.reports)
+        )
+    ):
+        # R1: the two-month report is the 整改情况报告 with the top leader's report on
+        # organising it; a completion report sent without one before stands in for it
+        raise InvalidCommand(
+            "整改情况报告须附主要负责人组织落实情况报告（R1）；"
+            "尚未报送的，整改完成报告须一并附上 / "
+            "R1: a formal report carries leader_report, and so does a final report when no "
+            "earlier report of the issue did"
+        )
     if cmd.progress_percent < state.progress_percent:
         raise InvalidCommand(
             f"整改进度不能倒退（当前 {state.progress_percent}%） / progress cannot go back: the "

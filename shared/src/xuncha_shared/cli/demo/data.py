@@ -234,3 +234,6 @@ REPORT_NOTES = {
     "formal": "按期报送整改情况报告及主要负责人组织落实整改情况报告 (R1)。",
     "final": "整改措施已全部落实，建立健全相关制度，申请对账销号。",
 }
+#: the top leader's report on organising the rectification, which goes with the formal report
+#: (and with a final one sent without it before, R1)
+LEADER_REPORT = "党组（党委）书记履行第一责任人职责，主持召开专题会议部署整改，逐项督促落实。"

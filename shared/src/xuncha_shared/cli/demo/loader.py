@@ -24,6 +24,7 @@ from xuncha_shared.cli.demo.county_oversight import load_county_oversight
 from xuncha_shared.cli.demo.data import (
     DEFAULT_SEED,
     ESCALATION_REASONS,
+    LEADER_REPORT,
     REPORT_NOTES,
     ROUND_ID,
     TRANSFER_REASONS,
@@ -272,6 +273,7 @@ class _Loader:
                 "progress_percent": percent,
                 "completed": completed,
                 "note": REPORT_NOTES[kind],
+                **({"leader_report": LEADER_REPORT} if kind != "progress" else {}),
             }
             await self.client.call("POST", url, who, body)
             self.summary.reports += 1
