@@ -319,6 +319,9 @@ async def test_bad_feedback_is_422_and_writes_nothing(
         (report(note=""), "body.note"),
         (report(kind="final", progress_percent=90, completed=True), "progress_percent 100"),
         (report(kind="progress", progress_percent=100, completed=True), "progress report"),
+        # R1: the two-month report without the top leader's report, and a final one standing in
+        (report(kind="formal", progress_percent=60, leader_report=None), "leader_report"),
+        (report(kind="final", progress_percent=100, completed=True, leader_report=None), "R1"),
     ],
 )
 async def test_bad_report_is_422_and_writes_nothing(
