@@ -251,8 +251,8 @@ async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
     again = await post(svc, f"/api/v1/rectifications/{long_issue}/close-out", "county", json={})
     assert again.status_code == 409
     assert "已对账销号" in again.json()["detail"]
-    # nothing is left to supervise on a closed issue (409), but a red-line warning may still
-    # follow it (R20: rectification found fake afterwards)
+    # nothing is left to supervise on a closed issue (409), nor to warn of (R20: fake
+    # rectification found afterwards goes through a revisit, which reopens the issue)
     supervise = {
         "unit_id": str(UNIT),
         "issue_ids": [long_issue],
@@ -266,11 +266,15 @@ async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
     r = await post(svc, "/api/v1/supervisions", "county", json={**supervise, "issue_ids": issues})
     assert r.status_code == 409  # one closed issue among them: none is supervised
     assert long_issue in r.json()["detail"] and issues[0] not in r.json()["detail"]
+    warn = {"issue_ids": [long_issue], "finding": "false", "note": "回头看发现虚假整改"}
+    r = await post(svc, f"/api/v1/units/{UNIT}/red-line-warnings", "county", json=warn)
+    assert r.status_code == 409, r.text
+    assert "已对账销号，不能发出红线预警" in r.json()["detail"] and long_issue in r.json()["detail"]
     r = await post(
         svc,
         f"/api/v1/units/{UNIT}/red-line-warnings",
         "county",
-        json={"issue_ids": [long_issue], "finding": "false", "note": "回头看发现虚假整改"},
+        json={**warn, "issue_ids": issues[:1], "note": "以会代改，敷衍整改"},
     )
     assert r.status_code == 201, r.text
     # a unit with nothing fed back reads an empty list of its own, not a 404; another's is one
@@ -285,7 +289,7 @@ async def test_long_term_issue_closes_out_with_its_mechanism_and_stays_watched(
     assert r.status_code == 200, r.text
     [warning] = [i for i in r.json()["items"] if i["kind"] == "red_line"]
     assert (warning["kind_zh"], warning["detail_zh"]) == ("红线预警", "虚假整改")
-    assert warning["note"] == "回头看发现虚假整改"
+    assert warning["note"] == "以会代改，敷衍整改" and warning["issue_ids"] == issues[:1]
     issued = datetime.fromisoformat(warning["issued_at"])
     assert abs((issued - datetime.now(UTC)).total_seconds()) < 600
 

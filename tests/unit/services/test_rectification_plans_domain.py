@@ -206,3 +206,36 @@ def test_a_report_before_the_plan_is_allowed_and_stays_in_progress() -> None:
     assert s.status is IssueStatus.IN_PROGRESS
     apply(s, model.decide_plan(s, uuid.uuid4(), [task(s.issue_id)]))
     assert s.status is IssueStatus.IN_PROGRESS and len(s.tasks) == 1 and s.progress_percent == 30
+
+
+def test_an_issue_closed_out_takes_neither_supervision_nor_a_red_line_warning() -> None:
+    """督办 and R20's red-line warning name the unit's issues still open (409 naming the state,
+    nothing issued); perfunctory or fake rectification found after the close-out goes through a
+    revisit, which reopens the issue, and the warning then names it."""
+    open_, closed = uuid.uuid4(), uuid.uuid4()
+    unit = plans.UnitIssues(
+        unit_id=UNIT, jurisdiction="361002", unit="临川区某局",
+        issue_ids=frozenset({open_, closed}), closed_ids=frozenset({closed}),
+    )  # fmt: skip
+    finding = plans.RedLineFinding.FALSE
+    for named in ((closed,), (open_, closed)):
+        with pytest.raises(RuleViolation, match="已对账销号，不能发出红线预警") as refused:
+            plans.decide_red_line(unit, plans.WarnRedLine(uuid.uuid4(), named, finding, "虚假"))
+        assert str(closed) in str(refused.value) and str(open_) not in str(refused.value)
+    [warning] = plans.decide_red_line(
+        unit, plans.WarnRedLine(uuid.uuid4(), (open_,), finding, "虚假整改")
+    )
+    assert warning.issue_ids == [open_]
+    order = plans.Supervise(
+        uuid.uuid4(), (closed,), plans.SupervisionKind.KEY, "督办", date(2026, 12, 31)
+    )
+    with pytest.raises(RuleViolation, match="已对账销号，无需督办"):
+        plans.decide_supervise(unit, order, date(2026, 12, 1))
+    # reopened by a revisit, it is open again: the warning names it
+    reopened = plans.UnitIssues(
+        unit_id=UNIT, jurisdiction="361002", unit="临川区某局",
+        issue_ids=frozenset({open_, closed}),
+    )  # fmt: skip
+    assert plans.decide_red_line(
+        reopened, plans.WarnRedLine(uuid.uuid4(), (closed,), finding, "回头看发现虚假整改")
+    )

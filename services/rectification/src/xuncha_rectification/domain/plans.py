@@ -9,7 +9,8 @@ red lines). Pure: no I/O.
 * Task due dates by type (R1): an immediate task (立行立改) is due no later than the formal
   report (feedback + 2 months); a time-bound or long-term task by the date the plan sets. No due
   date lies before the plan's submission.
-* R20: a red-line warning (敷衍整改/虚假整改) names the unit's issues and leaves a negative record.
+* R20: a red-line warning (敷衍整改/虚假整改) names the unit's issues not closed out and leaves a
+  negative record.
 """
 
 from __future__ import annotations
@@ -291,8 +292,7 @@ def decide_supervise(unit: UnitIssues, cmd: Supervise, today: date) -> list[Even
     issue_ids = _own_issues(unit, cmd.issue_ids)
     closed = [i for i in issue_ids if i in unit.closed_ids]
     if closed:
-        # a red-line warning may still follow a closed issue (R20: rectification found fake
-        # afterwards, e.g. by a revisit); supervision orders work that a close-out has ended
+        # supervision orders work that a close-out has ended
         raise RuleViolation(
             f"问题已对账销号，无需督办 / issues closed out are not supervised: "
             f"{', '.join(str(i) for i in closed)}"
@@ -312,14 +312,25 @@ def decide_supervise(unit: UnitIssues, cmd: Supervise, today: date) -> list[Even
 
 
 def decide_red_line(unit: UnitIssues, cmd: WarnRedLine) -> list[EventPayload]:
-    """R20: a red-line warning with its negative record (负面信息档案)."""
+    """R20: a red-line warning with its negative record (负面信息档案), on issues still open: a
+    close-out says the office found the rectification done; perfunctory or fake rectification
+    found afterwards goes through a revisit (回头看, R18), which reopens the issue, and the
+    warning then names it."""
+    issue_ids = _own_issues(unit, cmd.issue_ids)
+    closed = [i for i in issue_ids if i in unit.closed_ids]
+    if closed:
+        raise RuleViolation(
+            f"问题已对账销号，不能发出红线预警；销号后发现敷衍、虚假整改的，请经回头看重新整改后再"
+            f"预警 / issues closed out take no red-line warning (reopen them by a revisit "
+            f"first): {', '.join(str(i) for i in closed)}"
+        )
     return [
         RedLineWarningIssued(
             warning_id=cmd.warning_id,
             jurisdiction=unit.jurisdiction,
             unit_id=unit.unit_id,
             unit=unit.unit,
-            issue_ids=_own_issues(unit, cmd.issue_ids),
+            issue_ids=issue_ids,
             finding=cmd.finding,
             note=cmd.note,
         )
