@@ -13,7 +13,11 @@
   with the configured yellow threshold; none once the issue is reported done;
 * the history names a report by its kind (整改进展报告 / 整改情况报告 / 整改完成报告) and a
   verification by its outcome (核实通过 / 核实未通过); 督办 and 红线预警 are listed under their
-  unit and the issues they name, and in those issues' history (``domain.board_oversight``).
+  unit and the issues they name, and in those issues' history (``domain.board_oversight``); a
+  plan's submissions and returns in the history of the issues it plans (``domain.board_plans``);
+* each issue counts its tasks reported done awaiting the office's 销号
+  (``tasks_awaiting_close_out``), each unit what waits for the office in it
+  (``awaiting_office``: plans to review, issues to verify or close out, tasks to close out).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 
-from xuncha_reporting.domain import board_oversight
+from xuncha_reporting.domain import board_oversight, board_plans
 from xuncha_reporting.domain.board_tasks import (
     OPEN,
     TASK_EVENTS,
@@ -70,8 +74,9 @@ EVENT_ZH = {
 }
 #: a verification's outcome in the history (核实通过 / 核实未通过), as the audit names it
 VERIFICATION_ZH: dict[str, str] = VALUE_LABELS_ZH["outcome"]
-PLAN_STATUS_ZH = {"submitted": "已报送，待审核", "returned": "已退回修改", "approved": "已审核通过"}
 REPORTED = "rectification.RectificationReported"
+#: the history entries whose evidence is the issue's own, not a task's
+ISSUE_EVIDENCE = frozenset({REPORTED, "rectification.RectificationVerified"})
 
 #: the ledger's columns (整改台账), the Excel sheets' header row
 LEDGER_HEADERS: tuple[str, ...] = (
@@ -113,7 +118,8 @@ BOARD_HEADERS: tuple[str, ...] = (
     "任务状态",
     "预警",
     "办理记录",
-    "佐证材料",
+    "任务佐证材料",
+    "整改报告及核实佐证材料",
 )
 COLOUR_ZH = {"green": "绿", "yellow": "黄", "red": "红", None: None}
 
@@ -210,6 +216,8 @@ def _issue(
         "watched": watched,
         "reports": reports,
         "colour": issue_colour,
+        # reported done by the unit, awaiting the office's 销号 (or its return)
+        "tasks_awaiting_close_out": sum(t["status"] == "completed" for t in task_rows),
         "tasks": task_rows,
         "history": history,
     }
@@ -245,28 +253,8 @@ def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None
             },
         )
         unit["issues"].append(_issue({**doc, "_key": key}, events[key], today, yellow_days))
-    plans: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for e in docs.get(PLAN_DOC, {}).values():
-        plans[e["plan_id"]].append(e)
-    for history in plans.values():
-        history.sort(key=lambda e: e["at"])
-        first = next((e for e in history if e["type"] == "submitted"), None)
-        if first is None or first.get("unit_id") not in {u["unit_id"] for u in units.values()}:
-            continue
-        if round_id is not None and first.get("round_id") != round_id:
-            continue
-        units[str(first["unit_id"])]["plans"].append(
-            {
-                "plan_id": first["plan_id"],
-                "round_id": first.get("round_id"),
-                "responsible_leader": history[-1].get("responsible_leader")
-                or first.get("responsible_leader"),
-                "status": history[-1]["type"],
-                "status_zh": PLAN_STATUS_ZH[history[-1]["type"]],
-                "revisions": max(e["revision"] for e in history),
-                "returns": [e.get("reason") for e in history if e["type"] == "returned"],
-            }
-        )
+    # 整改方案: listed under the unit, their submissions and returns in its issues' history
+    board_plans.attach(units, docs.get(PLAN_DOC, {}), round_id)
     # 督办 and 红线预警: listed under the unit and the issues they name, counted
     oversight = board_oversight.attach(units, docs.get(OVERSIGHT_DOC, {}))
     out_units = []
@@ -291,6 +279,8 @@ def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None
                 ),
                 "colours": colours,
                 "by_status": by_status,
+                "tasks_awaiting_close_out": sum(i["tasks_awaiting_close_out"] for i in issues),
+                "awaiting_office": board_plans.awaiting_office(unit),
             }
         )
     fed = sum(u["issues_fed_back"] for u in out_units)
@@ -349,7 +339,7 @@ def ledger_rows(unit: dict[str, Any]) -> list[list[Any]]:
                 _china_day(issue["fed_back_at"]),
                 issue["due_date"],
                 _join([t["measure"] for t in issue["tasks"]]),
-                _join(sorted({t["owner"] for t in issue["tasks"]})),
+                _join([t["owner"] for t in issue["tasks"]]),  # task by task, as the measures
                 _join([t["due_on"] for t in issue["tasks"]]),
                 issue["status_zh"],
                 issue["progress_percent"],
@@ -384,14 +374,32 @@ def summary_rows(units: list[dict[str, Any]]) -> list[list[Any]]:
     ]
 
 
+def _record(issue: dict[str, Any]) -> str:
+    """办理记录 on paper: how many steps the issue has had and its latest with the day, e.g.
+    ``共 11 条，最近 2027-01-10 整改任务完成``. A supervisor reading the printed board cannot
+    open the history: the latest step and its day say where the issue stands and how long it
+    has not moved, which a bare count does not."""
+    history = issue["history"]
+    latest = history[-1]  # kept in time order (``board_oversight.attach``)
+    return f"共 {len(history)} 条，最近 {_china_day(latest.get('at')) or '—'} {latest['zh']}"
+
+
+def _names(evidence: list[dict[str, Any]]) -> str | None:
+    return _join([e["filename"] for e in evidence])
+
+
 def board_rows(unit: dict[str, Any]) -> list[list[Any]]:
-    """The unit's board: one row per task (an issue without a plan: one row), its history
-    count and evidence links."""
+    """The unit's board: one row per task (an issue without a plan: one row), the issue's
+    record (办理记录), each task's own evidence (its completion's), and on the issue's first
+    row the evidence of its reports and verifications: the issue's, not each task's."""
     rows: list[list[Any]] = []
     for issue in unit["issues"]:
-        links = _join([e["url"] for h in issue["history"] for e in h.get("evidence", [])])
+        reported = _names(
+            [e for h in issue["history"] if h["type"] in ISSUE_EVIDENCE for e in h["evidence"]]
+        )
+        record = _record(issue)
         tasks = issue["tasks"] or [None]
-        for task in tasks:
+        for n, task in enumerate(tasks):
             rows.append(
                 [
                     issue["description"],
@@ -402,8 +410,9 @@ def board_rows(unit: dict[str, Any]) -> list[list[Any]]:
                     task["due_on"] if task else issue["due_date"],
                     task["status_zh"] if task else None,
                     COLOUR_ZH[task["colour"] if task else issue["colour"]],
-                    len(issue["history"]),
-                    links,
+                    record,
+                    _names(task["completion_evidence"]) if task else None,
+                    reported if n == 0 else None,
                 ]
             )
     return rows

@@ -1,7 +1,8 @@
 """挂图作战 (the rectification board), the 整改台账 it exports, and the two Excel downloads.
 
 * ``GET /api/v1/views/board?jurisdiction=&round_id=``: units → issues → tasks → history with
-  evidence links, completion (verified close-outs) and the self-declared rate;
+  evidence links, completion (verified close-outs) and the self-declared rate, each unit's
+  plans (a returned one with its reason) and what in it waits for the office (``awaiting_office``);
 * ``GET /api/v1/views/rectification-ledger?jurisdiction=&round_id=``: the ledger's sheets (JSON);
 * ``GET /api/v1/exports/ledger.xlsx?jurisdiction=&round_id=``: 整改台账 (summary + per unit);
 * ``GET /api/v1/exports/board.xlsx?jurisdiction=``: 挂图作战 (summary + per unit, row per task).
@@ -103,7 +104,8 @@ def board_router(
         principal: Principal = Depends(current),
     ) -> Response:
         """挂图作战.xlsx: 汇总 then one sheet per unit, a row per task with its colour, the
-        number of history entries and the evidence links."""
+        issue's record (its steps and the latest), the task's own evidence and, on the issue's
+        first row, its reports' and verifications' (file names)."""
         doc = await build(principal, jurisdiction, None)
         units = doc["units"]
         content = workbook(
