@@ -432,6 +432,9 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert "核实未通过：佐证材料不足" in told, told
             assert "整改情况报告：议事规则已修订印发并执行" in told, told
             assert f"整改督办（重点督办，督办时限 {due}）：限期补充佐证" in told, told
+            # the plan's return and both submissions are in the history too
+            assert "退回整改方案：决策台账的完成时限请提前" in told, told
+            assert "报送整改方案（第 2 次）" in told, told
             assert "整改核实" not in told, told
             await office_page.screenshot(path=str(ARTIFACTS / "office-board-oversight.png"),
                                          full_page=True)  # fmt: skip
@@ -469,6 +472,12 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
                 return await row.first.locator(".task-close").count() > 0
 
             await until(to_close, "the board to show the task reported done", 90)
+            # the unit's header and the row say a task waits for the office's 销号
+            unit_head = office_page.locator("#board-units .el-collapse-item", has_text="浏览器测试")
+            header = unit_head.first.locator(".el-collapse-item__header")
+            assert "任务待销号 1" in await header.inner_text()
+            tags = unit_head.first.locator(".awaiting-tasks", has_text="任务待销号 1")
+            assert await tags.count() == 2  # the header's and the row's
             await office_page.locator(".task-close").first.click()
             close = office_page.locator(".el-dialog", has_text="整改任务销号")
             assert "党组议事规则已修订印发" in await close.inner_text()

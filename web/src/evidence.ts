@@ -16,9 +16,12 @@ export function tooLarge(file: { name: string; size: number }): string | null {
   return `“${file.name}”有 ${(file.size / 1e6).toFixed(1)}MB，单个文件不超过20MB，请压缩或分拆后上传`;
 }
 
-/** The file uploaded; its id is what a report, a verification or a task's completion cites. */
-export async function uploadEvidence(file: File): Promise<Evidence> {
+/** The file uploaded; its id is what a report, a verification or a task's completion cites.
+ *  An office names the unit whose issue it cites the file for (``unit_id``): the file is then
+ *  that unit's and its area's, as the issue is (a city office's file for a county's issue). */
+export async function uploadEvidence(file: File, unitId?: string): Promise<Evidence> {
   const form = new FormData();
   form.append("file", file, file.name);
+  if (unitId) form.append("unit_id", unitId);
   return upload<Evidence>("/api/v1/evidence", form);
 }
