@@ -453,6 +453,9 @@ async def test_history_of_a_real_stream(env: Env):
     assert linked[0]["caused_by"] == 1
     # informant data only as a notice; the auditor role cannot read informant_keys, and says so
     assert own[0]["payload"]["informant"] == "举报人信息已加密"
+    # each event's fields in Chinese (案件历史's 详情), from the redacted payload
+    assert "举报人：举报人信息已加密" in own[0]["details_zh"]
+    assert own[1]["reasons_zh"] == own[1]["payload"]["reason"]
     assert pet.informant.ciphertext not in resp.text
     assert any("informant_keys" in note for note in doc["notes"]), doc["notes"]
 

@@ -13,7 +13,15 @@ from typing import Any
 from xuncha_shared.audit.checkpoints import Signer, digest_of, sign_checkpoint
 from xuncha_shared.audit.export import EXPORT_FORMAT, MANIFEST, export_row, render_manifest
 from xuncha_shared.audit.export import verify_export as verify_export_dir
-from xuncha_shared.audit.history import ENCRYPTED, ERASED, Story, StoryEvent, redact, story_lines
+from xuncha_shared.audit.history import (
+    ENCRYPTED,
+    ERASED,
+    Story,
+    StoryEvent,
+    redact,
+    story_document,
+    story_lines,
+)
 from xuncha_shared.audit.verify import ServiceAudit, classify_holes
 from xuncha_shared.contracts import REGISTRY
 from xuncha_shared.contracts.clues import ClueEscalated
@@ -202,6 +210,14 @@ def test_story_never_shows_ciphertext() -> None:
     ):
         assert expected in text, expected
     assert json.dumps(redact(events[0].payload)).count("ciphertext") == 0
+    # the JSON 案件历史 reads: each event's fields in Chinese beside its payload, as redacted
+    doc = story_document(story)
+    received, escalated = doc["events"]
+    assert SEALED.ciphertext not in json.dumps(doc, ensure_ascii=False)
+    assert f"举报人：{ENCRYPTED}" in received["details_zh"]
+    assert escalated["details_zh"] == "原辖区：临川区(361002)；上报至：抚州市(361000)"
+    assert escalated["reasons_zh"] == "涉及市管干部"
+    assert received["reasons_zh"] == ""
 
 
 def test_a_payloads_nested_parts_and_sources_read_in_chinese() -> None:

@@ -391,11 +391,13 @@ def story_lines(story: Story) -> list[str]:
 
 
 def story_document(story: Story) -> dict[str, Any]:
-    """The story as JSON (payloads redacted)."""
+    """The story as JSON (payloads redacted; each event's fields also in Chinese, ``details_zh``,
+    and why it happened, ``reasons_zh``, as the workbook's 内容 and 原因 say)."""
     index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
     events: list[dict[str, Any]] = []
     for i, item in enumerate(story.events, 1):
         e = item.envelope
+        payload = redact(e.payload, story.erased_persons)
         events.append(
             {
                 "index": i,
@@ -422,7 +424,9 @@ def story_document(story: Story) -> dict[str, Any]:
                 "correlation_id": str(e.correlation_id),
                 "causation_id": str(e.causation_id) if e.causation_id else None,
                 "caused_by": index.get(e.causation_id) if e.causation_id else None,
-                "payload": redact(e.payload, story.erased_persons),
+                "payload": payload,
+                "details_zh": payload_details(payload, story.names, e.event_type),
+                "reasons_zh": payload_reasons(payload),  # the workbook's 原因
             }
         )
     reads = [
