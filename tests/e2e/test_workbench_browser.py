@@ -81,6 +81,7 @@ async def wb(default_stack: Running) -> AsyncIterator[Workbench]:
         "group": Principal(id="e2e-lc-group", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN),
         "nancheng": Principal(id="e2e-nc", role=Role.COUNTY_ADMIN, jurisdiction=NANCHENG),
         "auditor": Principal(id="e2e-auditor", role=Role.AUDITOR, jurisdiction="361000"),
+        "custodian": Principal(id="e2e-wb-custodian", role=Role.CUSTODIAN, jurisdiction="361000"),
     }
     tokens = dict(running.tokens)
     for name, principal in extra.items():
@@ -767,6 +768,13 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert "整改报告" in timeline and "财务报销审核不严" in timeline  # what each event says
     # its own events told apart from linked ones: fed back and reported, nothing linked
     assert "本案事件 2 件，关联事件 0 件" in await page.locator("#history-summary").inner_text()
+    # the linked events are shown on demand only (a fed-back issue has tens of them)
+    assert await page.locator("#h-linked").get_attribute("aria-checked") == "false"
+    # each event's whole content, as the workbook has it, behind its 详情
+    assert await page.locator("#history-timeline .details").count() == 0
+    await page.locator("#history-timeline .details-toggle").first.click()
+    details = await page.locator("#history-timeline .details").first.inner_text()
+    assert "问题描述：财务报销审核不严" in details and f"事件流 {issue_id} 第 1 版" in details
     # or found by the unit's name, without a link to follow (按被巡察单位查找)
     await page.goto(f"{wb.url}/audit")
     await page.get_by_role("tab", name="案件历史").click()
@@ -789,13 +797,70 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert len(events) == 2 and any("财务报销审核不严" in str(row) for row in events)
     await page.click('[data-menu="audit"]')
     await page.get_by_role("tab", name="完整性核验").click()
+    # as the operators' command line: Kafka's copy compared too, unless switched off
+    assert await page.locator("#verify-kafka").get_attribute("aria-checked") == "true"
     await page.click("#verify-button")
     await page.wait_for_selector("#verify-result", timeout=120_000)
-    assert "全部完整" in await page.locator("#verify-result").inner_text()
+    result = await page.locator("#verify-result").inner_text()
+    assert "全部完整" in result and "已比对 Kafka 副本" in result
     # each store named as the auditors' pages name it, never by its service's code
     services = await page.locator("#verify-table tbody tr td:first-child").all_inner_texts()
     assert services == ["受理（信访、巡察组）", "问题线索", "反馈与整改", "统计与共享"]
+    headers = await page.locator("#verify-table thead th").all_inner_texts()
+    assert "签名检查点" in headers and "Kafka 副本" in headers
+    # per store its signed checkpoints (none yet while its checkpointer has not ticked since
+    # its first events) and Kafka's copy compared with it
+    for cell in await page.locator("#verify-table tbody td.checkpoints").all_inner_texts():
+        signed = "个通过签名核验" in cell and "最近一个覆盖" in cell
+        assert signed or "尚无签名检查点" in cell, cell
+        assert "未通过" not in cell, cell
+    for cell in await page.locator("#verify-table tbody td.kafka").all_inner_texts():
+        assert cell.startswith("一致 ") and "尚未发布" in cell and "重复消息" in cell, cell
+    assert "哈希链证明" in await page.locator("#verify-explained").inner_text()
+    assert await page.locator("#verify-problems").count() == 0  # nothing to list when intact
     await shot(page, "audit-verify")
+    # 身份查阅记录: whose identity was read, to its petition's history; and the erasures
+    informant = {"name": "审计测试举报人", "phone": "0794-8123456"}
+    petition = await wb.post(
+        "/api/v1/petitions",
+        {
+            "jurisdiction": LINCHUAN,
+            "unit": f"临川区审计查阅单位{uuid.uuid4().hex[:6]}",
+            "channel": "letter",
+            "summary": "反映该单位违规发放津补贴",
+            "informant": informant,
+        },
+        "linchuan",
+    )
+    read_reason = f"核实举报人身份以便回访{uuid.uuid4().hex[:6]}"
+    await wb.post(
+        f"/api/v1/petitions/{petition['id']}/informant", {"reason": read_reason}, "custodian"
+    )
+    basis = "《个人信息保护法》第四十七条"
+    await wb.post(
+        f"/api/v1/petitions/{petition['id']}/informant/erasure",
+        {"reason": "举报人书面申请删除", "legal_basis": basis},
+        "custodian",
+    )
+    await page.get_by_role("tab", name="身份查阅记录").click()
+    await page.click("#reads-refresh")
+    assert "信访件" in await page.locator("#reads-table thead th").all_inner_texts()
+    erasure = page.locator("#erasures-table tbody tr", has_text=basis)
+    await erasure.last.wait_for()
+    assert "举报人书面申请删除" in await erasure.last.inner_text()
+    # the read's row opens its petition's history (the reads are listed oldest first)
+    read_row = page.locator("#reads-table tbody tr", has_text=read_reason)
+
+    async def on_the_last_page() -> bool:  # the latest read, once the list is in
+        await page.locator("#reads-pager .el-pager li").last.click()
+        return await read_row.count() == 1
+
+    await until(on_the_last_page, "the identity read on 身份查阅记录's last page")
+    await read_row.get_by_role("button", name=f"查看信访件历史 {petition['id']}").click()
+    await page.locator("#history-timeline", has_text="收到信访举报").wait_for()
+    assert await page.input_value("#h-stream") == petition["id"]
+    timeline = await page.locator("#history-timeline").inner_text()
+    assert "查阅举报人身份" in timeline and informant["name"] not in timeline
     # a browser whose clock is set to UTC: the time picked is still Beijing time (an hour ago
     # there is eight hours ahead here, and was refused as later than now)
     utc = await open_as(browser, wb, "auditor", timezone="UTC")
@@ -814,6 +879,12 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     await page.click("#replay-button")
     await page.wait_for_selector("#replay-table", timeout=120_000)
     assert "历史状态" in await page.locator(".el-tab-pane:visible").inner_text()
+    # what was replayed: per store the events recorded by then (none in 2020), and the
+    # deadlines as they stood (none yet)
+    replayed_text = await page.locator("#replay-services").inner_text()
+    assert "受理（信访、巡察组）：重放 0 / 共" in replayed_text, replayed_text
+    assert "没有因无法解码而跳过的事件" in replayed_text
+    assert "该时刻没有任何期限" in await page.locator("#replay-deadline-states").inner_text()
     # named and counted as 总览 names them: the city's total first, 自报完成 beside 核实销号
     first = await page.locator("#replay-table tbody tr td:first-child").first.inner_text()
     assert first.endswith("（合计）"), first
