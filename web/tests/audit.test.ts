@@ -84,7 +84,7 @@ describe("完整性核验: the problems", () => {
       notes: [],
     };
     expect(allProblems(v).map((p) => p.kind)).toEqual(["chain", "checkpoint", "export"]);
-    expect(firstBrokenText(v)).toBe("首个损坏之处：问题线索 的事件流 case-1 第 2 版");
+    expect(firstBrokenText(v)).toBe("首个损坏之处：问题线索的事件流 case-1 第 2 版");
     expect(firstBrokenText({ ...v, first_broken: null })).toBeNull();
   });
 });

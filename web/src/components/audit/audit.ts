@@ -95,7 +95,7 @@ export function firstBrokenText(v: Verification): string | null {
   if (!b) return null;
   const service = SERVICES[b.service] ?? b.service;
   const version = b.stream_version != null ? ` 第 ${b.stream_version} 版` : "";
-  return `首个损坏之处：${service} 的事件流 ${b.stream_id}${version}`;
+  return `首个损坏之处：${service}的事件流 ${b.stream_id}${version}`;
 }
 
 /** The signed checkpoints of a service: how many verified, and what the latest covers. */
