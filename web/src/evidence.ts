@@ -1,6 +1,7 @@
 // 佐证材料: a file of evidence uploaded to rectification (``POST /api/v1/evidence``), refused
 // before sending when it is larger than the service takes
 import { upload } from "./api/client";
+import { errorText } from "./api/problem";
 
 /** rectification's limit on one file of evidence (``evidence_api.MAX_EVIDENCE_BYTES``) */
 export const MAX_EVIDENCE_BYTES = 20 * 1000 * 1000;
@@ -24,4 +25,27 @@ export async function uploadEvidence(file: File, unitId?: string): Promise<Evide
   form.append("file", file, file.name);
   if (unitId) form.append("unit_id", unitId);
   return upload<Evidence>("/api/v1/evidence", form);
+}
+
+/** A file input's chosen file uploaded into a form's evidence list (a dialog's 佐证材料): too
+ *  large, or refused by the service, it is said in the form's ``error`` instead; ``uploading``
+ *  is set meanwhile; the input is emptied either way, so the same file may be chosen again. */
+export async function addChosenEvidence(
+  ev: Event,
+  form: { evidence: Evidence[]; error: string; uploading?: boolean },
+  unitId?: string,
+): Promise<void> {
+  const input = ev.target as HTMLInputElement;
+  const file = input.files?.[0];
+  if (!file) return;
+  form.error = tooLarge(file) ?? "";
+  form.uploading = true;
+  try {
+    if (!form.error) form.evidence.push(await uploadEvidence(file, unitId));
+  } catch (err) {
+    form.error = errorText(err);
+  } finally {
+    form.uploading = false;
+    input.value = "";
+  }
 }

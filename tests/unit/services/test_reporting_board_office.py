@@ -7,45 +7,27 @@ returned plan keeps its reason and time."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from xuncha_reporting.domain.board import (
     BOARD_HEADERS,
     LEDGER_HEADERS,
-    Docs,
     board,
     board_rows,
     ledger_rows,
 )
-from xuncha_reporting.domain.model import Doc
-from xuncha_reporting.domain.projection import project
 from xuncha_shared.contracts import rectification as r
-from xuncha_shared.envelope import Actor, EventPayload
-from xuncha_shared.eventstore.base import NewEvent, seal_events
+from xuncha_shared.envelope import EventPayload
+
+from tests.support.board_docs import LINCHUAN, T0, docs_of
 
 pytestmark = pytest.mark.unit
 
-LINCHUAN = "361002"
-T0 = datetime(2026, 10, 12, 1, tzinfo=UTC)  # 09:00 in Beijing
 TODAY = date(2026, 11, 1)
-ACTOR = Actor(principal_id="office-1", role="county_admin")
 UNIT, ROUND, PLAN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 ISSUE, OTHER = uuid.uuid4(), uuid.uuid4()
-
-
-def docs_of(events: list[tuple[str, uuid.UUID, EventPayload]]) -> Docs:
-    """The board's documents of ``events``, one a day from T0."""
-    docs: Docs = {}
-    for n, (stream_type, stream, payload) in enumerate(events):
-        at = T0 + timedelta(days=n)
-        new = NewEvent(payload, LINCHUAN, ACTOR, occurred_at=at)
-        [sealed] = seal_events(stream_type, str(stream), 1, "0" * 64, [new], at)
-        for change in project(sealed, payload):
-            if isinstance(change, Doc):
-                docs.setdefault(change.kind, {})[change.key] = change.doc
-    return docs
 
 
 def evidence(filename: str) -> r.EvidenceRef:

@@ -6,32 +6,16 @@ ones."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from xuncha_reporting.domain.board import Docs, board
-from xuncha_reporting.domain.model import Doc
-from xuncha_reporting.domain.projection import project
+from xuncha_reporting.domain.board import board
 from xuncha_shared.contracts import rectification as r
-from xuncha_shared.envelope import Actor, EventPayload
-from xuncha_shared.eventstore.base import NewEvent, seal_events
+from xuncha_shared.envelope import EventPayload
 
-LINCHUAN = "361002"
-T0 = datetime(2026, 10, 12, 1, tzinfo=UTC)
-ACTOR = Actor(principal_id="office-1", role="county_admin")
+from tests.support.board_docs import LINCHUAN, T0, docs_of
+
 UNIT = uuid.uuid4()
 ISSUE, OTHER = uuid.uuid4(), uuid.uuid4()
-
-
-def docs_of(events: list[tuple[str, uuid.UUID, EventPayload]]) -> Docs:
-    docs: Docs = {}
-    for n, (stream_type, stream, payload) in enumerate(events):
-        at = T0 + timedelta(days=n)
-        new = NewEvent(payload, LINCHUAN, ACTOR, occurred_at=at)
-        [sealed] = seal_events(stream_type, str(stream), 1, "0" * 64, [new], at)
-        for change in project(sealed, payload):
-            if isinstance(change, Doc):
-                docs.setdefault(change.kind, {})[change.key] = change.doc
-    return docs
 
 
 def fed(issue: uuid.UUID, description: str) -> tuple[str, uuid.UUID, EventPayload]:
