@@ -232,7 +232,7 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert "已签收" in await row.first.inner_text()
     assert "谈话函询" in await row.first.inner_text()
     # the transfer made on paper is dated by its letter (移交函), the entry time beside it
-    when = await row.first.locator("td").first.inner_text()
+    when = await row.first.locator("td.feed-time").inner_text()
     assert when.split() == [TRANSFERRED_ON, "移交函", "录入", when.split()[-2], when.split()[-1]]
     await shot(dept, "clue-feed-result")
     assert dept_errors == []

@@ -279,8 +279,8 @@ async def test_history_tells_a_case_across_services(audit_env: AuditEnv) -> None
     assert names == ["收到信访举报", "登记问题线索", "移交线索"]
     assert out.index("收到信访举报") < out.index("登记问题线索") < out.index("移交线索")
     for expected in (
-        "zhang.san（县区委巡察办）",
-        "li.si（市委巡察办）",
+        "临川区委巡察办（zhang.san）",  # a county office by its county, as 案件历史 names it
+        "市委巡察办（li.si）",
         "原因：涉嫌违纪，按第二十八条移交",
         "部门：纪委监委",
         "举报人信息已加密",

@@ -83,8 +83,6 @@ def feedback(**overrides: Any) -> dict[str, Any]:
         ],
     }
     body.update(overrides)
-    if body["kind"] != "progress":  # R1: with the top leader's report unless a test says
-        body.setdefault("leader_report", "主要负责人组织落实情况报告")
     return body
 
 
@@ -96,6 +94,8 @@ def report(**overrides: Any) -> dict[str, Any]:
         "note": "已制定整改方案，明确三个清单",
     }
     body.update(overrides)
+    if body["kind"] != "progress":  # R1: with the top leader's report unless a test says
+        body.setdefault("leader_report", "主要负责人组织落实情况报告")
     return body
 
 
