@@ -228,6 +228,12 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
     await page.locator("#walk-in-state", has_text="已由巡察组组长接待处理").wait_for()
     assert await page.locator("#walk-in-form").count() == 0
     await shot(page, "walk-in-handled")
+    # the rule's number explains itself: what R13 says on hover, its row on 期限规则 on a click
+    rule = page.get_by_role("link", name=re.compile(r"^R13：来访群众"))
+    await rule.click()
+    await page.wait_for_url("**/rules?rule=R13")
+    await page.locator("#business-rules-table tr.rule-R13.asked").wait_for()
+    await page.go_back()
     await page.keyboard.press("Escape")
     # the receipt answers for the reporter through the same origin
     async with httpx.AsyncClient(base_url=wb.url) as client:
