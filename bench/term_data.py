@@ -789,10 +789,11 @@ def _petition(
                 )
             )  # fmt: skip
         cs.add(
-            "clues.ClueAcknowledged", 1,
+            "clues.ClueAcknowledged", 2,
             {
                 "clue_id": str(cid), "department": department, "via": "feed" if feed else "direct",
                 "transfer_event_id": str(transfer), "feed_ack_event_id": feed_ack,
+                "note": "已签收" if feed else None,
             },
             _at(sent + timedelta(days=2), n + 1), role="department",
         )  # fmt: skip

@@ -379,3 +379,17 @@ def test_the_disposal_s_note_is_in_the_history() -> None:
         == "办结（2026-10-01），处置方式：谈话函询；办结意见：同意办结。"
     )
     assert "办结意见" not in (detail_zh("clues.ClueDisposed", {**doc, "note": None}) or "")
+
+
+def test_the_acknowledgement_s_note_is_in_the_history() -> None:
+    """What a department wrote when it signed (签收备注, through its feed or directly) is in the
+    clue's record; a schema 1 acknowledgement reads as before."""
+    from xuncha_clues.entrypoints.workbench_api import detail_zh
+    from xuncha_shared.contracts.clues import upcast_clue_acknowledged_v1
+
+    doc = {"department": "organisation", "via": "feed", "note": "已收到，转干部监督科办理"}
+    shown = detail_zh("clues.ClueAcknowledged", doc)
+    assert shown is not None and shown.endswith("；签收备注：已收到，转干部监督科办理")
+    old = upcast_clue_acknowledged_v1({"department": "organisation", "via": "feed"})
+    assert old["note"] is None
+    assert "签收备注" not in (detail_zh("clues.ClueAcknowledged", old) or "")

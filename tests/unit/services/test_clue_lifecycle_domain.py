@@ -4,6 +4,7 @@ transition a 409 naming the state."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime
 
@@ -25,6 +26,7 @@ from xuncha_clues.domain.commands import (
 from xuncha_shared.contracts.clues import (
     AcknowledgementPath,
     CadreLevel,
+    ClueAcknowledged,
     ClueCategory,
     ClueDisposed,
     CluePerson,
@@ -144,6 +146,16 @@ def test_acknowledgement_is_once_whichever_way() -> None:
     assert s.acknowledged_via is AcknowledgementPath.FEED
     with pytest.raises(RuleViolation):
         results.decide_acknowledge(s, ack())
+
+
+def test_the_acknowledgement_keeps_the_departments_note() -> None:
+    """签收备注: what the department wrote when it signed goes into its acknowledgement."""
+    s = transferred()
+    noted = dataclasses.replace(ack(AcknowledgementPath.FEED), note="已收到，转审查调查室办理")
+    [event] = results.decide_acknowledge(s, noted)
+    assert isinstance(event, ClueAcknowledged) and event.note == "已收到，转审查调查室办理"
+    [plain] = results.decide_acknowledge(s, ack())
+    assert isinstance(plain, ClueAcknowledged) and plain.note is None
 
 
 def test_another_department_gets_the_unknown_clue() -> None:

@@ -114,12 +114,14 @@ class ClueHandlers:
             clue_id, lambda s: model.decide_verify(s, cmd, office), meta
         )
 
-    async def acknowledge(self, clue_id: UUID, department: Department, meta: Meta) -> Clue:
+    async def acknowledge(
+        self, clue_id: UUID, department: Department, meta: Meta, note: str | None = None
+    ) -> Clue:
         """签收 with the department's token (the feed item is the transfer event's)."""
         transfer_event_id = await self.read_model.transfer_event_id(clue_id)
         if transfer_event_id is None:  # never transferred: the model answers for the state
             transfer_event_id = clue_id
-        cmd = AcknowledgeClue(department, AcknowledgementPath.DIRECT, transfer_event_id)
+        cmd = AcknowledgeClue(department, AcknowledgementPath.DIRECT, transfer_event_id, note=note)
         return await self.clues.execute(clue_id, lambda s: results.decide_acknowledge(s, cmd), meta)
 
     async def report_result(self, clue_id: UUID, cmd: ReportResult, meta: Meta) -> Clue:
@@ -235,6 +237,7 @@ def acknowledge_from_feed(handlers: ClueHandlers) -> EventHandler:
             via=AcknowledgementPath.FEED,
             transfer_event_id=payload.source_event_id,
             feed_ack_event_id=envelope.event_id,
+            note=payload.note,
         )
         meta = consumer_meta(envelope, envelope.actor)  # the department that signed
         try:

@@ -75,6 +75,8 @@ class AcknowledgeClue:
     via: AcknowledgementPath
     transfer_event_id: UUID
     feed_ack_event_id: UUID | None = None
+    #: 签收备注: what the department wrote when it signed (the feed's note, or the direct one)
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def decide_acknowledge(state: Clue, cmd: AcknowledgeClue) -> list[EventPayload]:
             via=cmd.via,
             transfer_event_id=cmd.transfer_event_id,
             feed_ack_event_id=cmd.feed_ack_event_id,
+            note=cmd.note,
         )
     ]
 

@@ -139,7 +139,9 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
         )
     if event_type == "clues.ClueAcknowledged":
         dept = _label("department", payload.get("department"))
-        return f"{dept}{_label('via', payload.get('via'))}"
+        note = payload.get("note")  # 签收备注 (schema 2)
+        said = f"{dept}{_label('via', payload.get('via'))}"
+        return said + (f"；签收备注：{note}" if note else "")
     if event_type == "clues.TransferResultReported":
         disposition = _label("disposition", payload.get("disposition"))
         return f"{disposition}（{payload.get('concluded_on', '')}）；{payload.get('summary', '')}"

@@ -45,6 +45,7 @@ from xuncha_shared.contracts.clues.registration import (
 from xuncha_shared.contracts.clues.results import (
     AcknowledgementPath,
     ClueAcknowledged,
+    ClueAcknowledgedV1,
     ClueArchived,
     ClueDisposed,
     ClueVerified,
@@ -52,6 +53,7 @@ from xuncha_shared.contracts.clues.results import (
     TransferResultReported,
     TransferResultUrged,
     VerificationMethod,
+    upcast_clue_acknowledged_v1,
 )
 from xuncha_shared.envelope import EventPayload
 
@@ -65,6 +67,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     ClueTransferredV1,
     ClueTransferred,
     ClueVerified,
+    ClueAcknowledgedV1,
     ClueAcknowledged,
     TransferResultReported,
     TransferResultUrged,
@@ -84,6 +87,7 @@ UPCASTERS = {
     ("clues.ClueRegistered", 2): upcast_clue_registered_v2,
     ("clues.ClueRegistered", 3): upcast_clue_registered_v3,
     ("clues.ClueTransferred", 1): upcast_clue_transferred_v1,
+    ("clues.ClueAcknowledged", 1): upcast_clue_acknowledged_v1,
 }
 
 __all__ = [
@@ -93,6 +97,7 @@ __all__ = [
     "AcknowledgementPath",
     "CadreLevel",
     "ClueAcknowledged",
+    "ClueAcknowledgedV1",
     "ClueArchived",
     "ClueCategory",
     "ClueClassified",
@@ -122,6 +127,7 @@ __all__ = [
     "VerificationMethod",
     "clue_id_for_petition",
     "clue_id_for_record",
+    "upcast_clue_acknowledged_v1",
     "upcast_clue_registered_v1",
     "upcast_clue_registered_v2",
     "upcast_clue_registered_v3",

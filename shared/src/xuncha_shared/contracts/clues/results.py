@@ -16,7 +16,7 @@ from xuncha_shared.contracts.common import (
     LongText,
     ShortText,
 )
-from xuncha_shared.envelope import EventPayload
+from xuncha_shared.envelope import EventPayload, JsonDict
 
 
 class VerificationMethod(StrEnum):
@@ -52,10 +52,8 @@ class ClueVerified(EventPayload):
     notes: LongText | None = None
 
 
-class ClueAcknowledged(EventPayload):
-    """签收: the receiving department acknowledged a transferred clue, directly or through its
-    sharing feed (``feed_ack_event_id``: the ``reporting.ShareItemAcknowledged``). Once per
-    clue, whichever way comes first; ``transfer_event_id`` names the feed item."""
+class ClueAcknowledgedV1(EventPayload):
+    """Legacy form (schema 1): without the department's note."""
 
     event_type: ClassVar[str] = "clues.ClueAcknowledged"
     schema_version: ClassVar[int] = 1
@@ -65,6 +63,30 @@ class ClueAcknowledged(EventPayload):
     via: AcknowledgementPath
     transfer_event_id: UUID
     feed_ack_event_id: UUID | None = None
+
+
+def upcast_clue_acknowledged_v1(payload: JsonDict) -> JsonDict:
+    """v1 -> v2: an acknowledgement before the note was kept said none."""
+    payload.setdefault("note", None)
+    return payload
+
+
+class ClueAcknowledged(EventPayload):
+    """签收: the receiving department acknowledged a transferred clue, directly or through its
+    sharing feed (``feed_ack_event_id``: the ``reporting.ShareItemAcknowledged``). Once per
+    clue, whichever way comes first; ``transfer_event_id`` names the feed item. Schema 2:
+    ``note``, what the department wrote when it signed (签收备注; the feed's note), which the
+    clue's record shows the office."""
+
+    event_type: ClassVar[str] = "clues.ClueAcknowledged"
+    schema_version: ClassVar[int] = 2
+
+    clue_id: UUID
+    department: Department
+    via: AcknowledgementPath
+    transfer_event_id: UUID
+    feed_ack_event_id: UUID | None = None
+    note: LongText | None = None
 
 
 class TransferResultReported(EventPayload):

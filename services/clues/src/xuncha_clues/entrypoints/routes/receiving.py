@@ -25,6 +25,12 @@ from xuncha_clues.entrypoints.clue_responses import (
 from xuncha_clues.handlers import ClueHandlers
 
 
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: LongText | None = None  # 签收备注, shown in the clue's record
+
+
 class ResultIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -39,13 +45,18 @@ def receiving_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRoute
 
     @router.post("/{clue_id}/acknowledge", response_model=ClueOut)
     async def acknowledge(
-        clue_id: UUID, request: Request, principal: Principal = Depends(department)
+        clue_id: UUID,
+        request: Request,
+        body: AcknowledgeIn | None = None,
+        principal: Principal = Depends(department),
     ) -> ClueOut:
-        """签收 by the receiving department (once: 409 when signed already, also via the feed)."""
+        """签收 by the receiving department (once: 409 when signed already, also via the feed),
+        with an optional note (签收备注)."""
         await visible(handlers, clue_id, principal)
+        note = body.note if body is not None else None
         with domain_errors():
             clue = await handlers.acknowledge(
-                clue_id, department_of(principal), request_meta(request, principal)
+                clue_id, department_of(principal), request_meta(request, principal), note
             )
         return clue_out(clue)
 
