@@ -266,6 +266,10 @@ async def test_the_department_acknowledges_through_its_feed(stack: Running) -> N
     await until(acknowledged, "the clue acknowledged from the feed")
     doc = (await api.call("clues", "GET", f"/api/v1/clues/{clue_id}", "discipline")).json()
     assert doc["acknowledged_via"] == "feed"
+    # the feed's note is the office's to read in the clue's record (签收备注)
+    history = await api.call("clues", "GET", f"/api/v1/clues/{clue_id}/history", "linchuan")
+    [ack] = [h for h in history.json()["items"] if h["event_type"] == "clues.ClueAcknowledged"]
+    assert ack["detail_zh"].endswith("；签收备注：已签收"), ack
     # the direct 签收 after the feed's: 409 naming the state, nothing written
     resp = await api.clue(clue_id, "acknowledge", "discipline")
     assert resp.status_code == 409 and "acknowledged" in resp.json()["detail"]
