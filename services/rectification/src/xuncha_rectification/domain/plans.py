@@ -286,17 +286,23 @@ def _own_issues(unit: UnitIssues, issue_ids: tuple[UUID, ...]) -> list[UUID]:
     return list(dict.fromkeys(issue_ids))
 
 
+def _open_issues(unit: UnitIssues, issue_ids: tuple[UUID, ...], refusal: str) -> list[UUID]:
+    """The unit's issues named (``_own_issues``), none of them closed out: a closed one is
+    refused (409) with ``refusal`` and the ids it names."""
+    own = _own_issues(unit, issue_ids)
+    closed = [i for i in own if i in unit.closed_ids]
+    if closed:
+        raise RuleViolation(f"{refusal}: {', '.join(str(i) for i in closed)}")
+    return own
+
+
 def decide_supervise(unit: UnitIssues, cmd: Supervise, today: date) -> list[EventPayload]:
     if cmd.due_on < today:
         raise InvalidCommand(f"督办时限不能早于今天 / due_on {cmd.due_on} is in the past")
-    issue_ids = _own_issues(unit, cmd.issue_ids)
-    closed = [i for i in issue_ids if i in unit.closed_ids]
-    if closed:
-        # supervision orders work that a close-out has ended
-        raise RuleViolation(
-            f"问题已对账销号，无需督办 / issues closed out are not supervised: "
-            f"{', '.join(str(i) for i in closed)}"
-        )
+    # supervision orders work that a close-out has ended
+    issue_ids = _open_issues(
+        unit, cmd.issue_ids, "问题已对账销号，无需督办 / issues closed out are not supervised"
+    )
     return [
         SupervisionOrdered(
             supervision_id=cmd.supervision_id,
@@ -316,14 +322,12 @@ def decide_red_line(unit: UnitIssues, cmd: WarnRedLine) -> list[EventPayload]:
     close-out says the office found the rectification done; perfunctory or fake rectification
     found afterwards goes through a revisit (回头看, R18), which reopens the issue, and the
     warning then names it."""
-    issue_ids = _own_issues(unit, cmd.issue_ids)
-    closed = [i for i in issue_ids if i in unit.closed_ids]
-    if closed:
-        raise RuleViolation(
-            f"问题已对账销号，不能发出红线预警；销号后发现敷衍、虚假整改的，请经回头看重新整改后再"
-            f"预警 / issues closed out take no red-line warning (reopen them by a revisit "
-            f"first): {', '.join(str(i) for i in closed)}"
-        )
+    issue_ids = _open_issues(
+        unit,
+        cmd.issue_ids,
+        "问题已对账销号，不能发出红线预警；销号后发现敷衍、虚假整改的，请经回头看重新整改后再"
+        "预警 / issues closed out take no red-line warning (reopen them by a revisit first)",
+    )
     return [
         RedLineWarningIssued(
             warning_id=cmd.warning_id,
