@@ -4,7 +4,7 @@
 import { todayCst } from "./labels";
 
 export interface BoardEvidence { evidence_id: string; filename: string; url: string }
-export interface BoardHistoryEntry { at: string | null; type: string; zh: string; note: string | null; outcome?: string | null; progress_percent?: number | null; evidence: BoardEvidence[] }
+export interface BoardHistoryEntry { at: string | null; type: string; zh: string; note: string | null; outcome?: string | null; progress_percent?: number | null; evidence: BoardEvidence[]; leader_report?: string | null }
 export interface BoardTaskState { measure: string; type: string; status: string; status_zh: string; returned_reason?: string | null }
 
 const REPORTED = "rectification.RectificationReported";

@@ -176,7 +176,7 @@ def test_a_plan_leaves_out_an_issue_closed_out_before_it() -> None:
     steps: list[EventPayload] = [
         r.RectificationReported(
             issue_id=OTHER, kind=r.ReportKind.FORMAL, progress_percent=100, completed=True,
-            note="已整改",
+            note="已整改", leader_report="主要负责人专题部署",
         ),
         r.RectificationVerified(issue_id=OTHER, outcome=r.VerificationOutcome.ACCEPTED, note="核"),
         r.IssueClosedOut(issue_id=OTHER, note="销号"),
@@ -184,3 +184,7 @@ def test_a_plan_leaves_out_an_issue_closed_out_before_it() -> None:
     events = [*HISTORY[:2], *(on(OTHER, p) for p in steps), *HISTORY[2:]]
     other = next(i for i in unit_of(events)["issues"] if i["issue_id"] == str(OTHER))
     assert "rectification.PlanSubmitted" not in [h["type"] for h in other["history"]]
+    # the formal report's leader's report is the office's to read when it verifies (R1)
+    [formal] = [h for h in other["history"] if h["type"] == "rectification.RectificationReported"]
+    assert formal["leader_report"] == "主要负责人专题部署"
+    assert all(h.get("leader_report") is None for h in other["history"] if h is not formal)

@@ -182,6 +182,8 @@ def _issue(
                 "outcome": e.get("outcome"),
                 "progress_percent": e.get("progress_percent"),
                 "evidence": e.get("evidence", []),
+                # R1: the top leader's report that goes with the formal report
+                "leader_report": e.get("leader_report") if kind == REPORTED else None,
             }
         )
     # the open reports' (since the last rejection or reopening), as the service's issue says

@@ -37,6 +37,7 @@ def _history_entry(e: dict[str, Any]) -> dict[str, Any]:
         "outcome": None,
         "progress_percent": None,
         "evidence": [],
+        "leader_report": None,
     }
 
 
