@@ -478,6 +478,9 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert "任务待销号 1" in await header.inner_text()
             tags = unit_head.first.locator(".awaiting-tasks", has_text="任务待销号 1")
             assert await tags.count() == 2  # the header's and the issue's row's
+            # the colours say what they count (they need not add up to the open issues)
+            overdue = header.locator(".el-tag", has_text="逾期").first
+            assert "按最近的完成时限统计" in (await overdue.get_attribute("title") or "")
             await office_page.locator(".task-close").first.click()
             close = office_page.locator(".el-dialog", has_text="整改任务销号")
             assert "党组议事规则已修订印发" in await close.inner_text()
