@@ -323,18 +323,28 @@ class Chaos:
         return victim
 
 
-def _other_ends(log: Path, before: int = 60) -> str:
-    """The lines of a copy's log before each of its ends that was not a SIGKILL (the
-    supervisor's line names it): its traceback, for a run whose log is gone with its machine."""
+def _other_ends(log: Path, before: int = 60, keep: int = 25, width: int = 1200) -> str:
+    """What a copy's log says before each of its ends that was not a SIGKILL (the supervisor's
+    line names it): of the ``before`` lines before it, the warnings, errors and traceback text
+    only, the last ``keep`` of them, each cut at ``width`` characters. Short, so that a CI
+    output trimmed in its middle still shows the cause, for a run whose log is gone with its
+    machine."""
     lines = [  # without the access log, which fills a loaded copy's log
         line
         for line in log.read_text(errors="replace").splitlines()
         if '"logger": "xuncha.access"' not in line
     ]
+
+    def telling(line: str) -> bool:
+        if not line.startswith("{"):
+            return bool(line.strip())  # a traceback written to stderr
+        return '"level": "INFO"' not in line and '"level": "DEBUG"' not in line
+
     found = []
     for i, line in enumerate(lines):
         if "child exited with" in line and "SIGKILL" not in line:
-            found.append("\n".join(lines[max(0, i - before) : i + 1]))
+            said = [x for x in lines[max(0, i - before) : i] if telling(x)][-keep:]
+            found.append("\n".join(x[:width] for x in [*said, line]))
     return "\n...\n".join(found) or f"(no such end in {log})"
 
 

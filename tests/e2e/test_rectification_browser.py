@@ -330,6 +330,28 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await page.get_by_role("tab", name="问题清单").click()
             await page.reload()
             await page.wait_for_selector("#unit-issues")
+            # a task the unit reported done and the office returned is said in the unit's
+            # list, where it looks first, not only inside the report's drawer
+            row = page.locator("#unit-issues tbody tr", has_text="三重一大")
+            assert await row.locator(".task-returned").count() == 0
+            doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
+            first = doc["tasks"][0]["task_id"]
+            tasks = f"/api/v1/rectifications/{issue}/tasks/{first}"
+            today = date.today().isoformat()
+            await call(url, tokens["unit"], "POST", f"{tasks}/completion",
+                       json={"completed_on": today, "note": "台账已建立"})  # fmt: skip
+            await call(url, office, "POST", f"{tasks}/return",
+                       json={"reason": "台账缺少会议记录", "due_on": due})  # fmt: skip
+            await page.reload()
+            await page.wait_for_selector("#unit-issues")
+            returned = row.locator(".task-returned")
+            await returned.wait_for()
+            assert await returned.inner_text() == "任务被退回 1 项"
+            await call(url, tokens["unit"], "POST", f"{tasks}/completion",
+                       json={"completed_on": today, "note": "台账已补充会议记录"})  # fmt: skip
+            await page.reload()  # reported done again: no longer said
+            await page.wait_for_selector("#unit-issues")
+            await expect(row.locator(".task-returned")).to_have_count(0)
             await page.get_by_role("button", name="报告整改 “三重一大”事项未经集体研究").click()
             await page.wait_for_selector("#report-form")
             assert not await page.locator("#report-before-plan").is_visible()  # planned now

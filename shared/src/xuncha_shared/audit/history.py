@@ -98,11 +98,13 @@ def actor_name_zh(
     role: str,
     jurisdiction: str | None = None,
     payload: dict[str, Any] | None = None,
+    unit: str | None = None,
 ) -> str:
     """Who recorded an event: the system by what it did, a person by role and sign-in id; a
     county office by its county (临川区委巡察办: it acts in its own county only, the event's
     ``jurisdiction``); a receiving department by the department it acted for, which its event
-    names (``payload``'s ``department``: 纪委监委)."""
+    names (``payload``'s ``department``: 纪委监委); an inspected unit by its name (``unit``:
+    its sign-in acts for its own unit only, the one the event's stream is about)."""
     if principal_id in SYSTEM_ACTORS_ZH:
         return SYSTEM_ACTORS_ZH[principal_id]
     if role == "system":
@@ -114,7 +116,28 @@ def actor_name_zh(
         department = VALUE_LABELS_ZH["department"].get(str(payload.get("department")))
         if department:
             return f"{department}（{principal_id}）"
+    if role == "inspected_unit" and unit:
+        return f"{unit}（{principal_id}）"
     return f"{role_label(role)}（{principal_id}）"
+
+
+def stream_units(story: Story) -> dict[str, str]:
+    """The inspected unit each stream of the story is about, by the name its events give it
+    (an issue's feedback, a plan, a revisit …; the first name a stream gives)."""
+    units: dict[str, str] = {}
+    for item in story.events:
+        e = item.envelope
+        name = e.payload.get("unit")
+        if isinstance(name, str) and name.strip():
+            units.setdefault(e.stream_id, name.strip())
+    return units
+
+
+def event_actor_zh(e: EventEnvelope, units: dict[str, str]) -> str:
+    """``actor_name_zh`` of an event of a story (``units``: ``stream_units`` of it)."""
+    return actor_name_zh(
+        e.actor.principal_id, e.actor.role, e.jurisdiction, e.payload, units.get(e.stream_id)
+    )
 
 
 def local_time(value: datetime) -> str:
@@ -323,6 +346,7 @@ def story_rows(story: Story) -> list[list[Any]]:
     """The story as the rows of a sheet (``STORY_HEADERS``): what ``story_lines`` says of each
     event, a column each, payloads redacted."""
     index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
+    units = stream_units(story)
     rows: list[list[Any]] = []
     for i, item in enumerate(story.events, 1):
         e = item.envelope
@@ -334,7 +358,7 @@ def story_rows(story: Story) -> list[list[Any]]:
                 "本案" if item.in_stream else "关联",
                 event_name_zh(e.event_type),
                 SERVICE_NAMES_ZH.get(item.service, item.service),
-                actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction, e.payload),
+                event_actor_zh(e, units),
                 f"{name_of(e.jurisdiction.strip())}({e.jurisdiction.strip()})",
                 f"{STREAM_TYPES_ZH.get(e.stream_type, e.stream_type)} {e.stream_id}",
                 e.stream_version,
@@ -353,6 +377,7 @@ def story_lines(story: Story) -> list[str]:
     """The story as readable lines (Chinese labels, Beijing time)."""
     index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
     services = list(dict.fromkeys(e.service for e in story.events))
+    units = stream_units(story)
     lines = [
         f"案件经过：{story.stream_id}",
         "关联编号（correlation）：" + "、".join(str(c) for c in story.correlation_ids),
@@ -369,7 +394,7 @@ def story_lines(story: Story) -> list[str]:
             f"      事件：{e.event_type} · {item.service} · {stream_type} {e.stream_id} 第 "
             f"{e.stream_version} 版 · 位置 {e.global_position}"
         )
-        actor = actor_name_zh(e.actor.principal_id, e.actor.role, e.jurisdiction, e.payload)
+        actor = event_actor_zh(e, units)
         lines.append(f"      操作人：{actor} · 辖区：{name_of(e.jurisdiction)}({e.jurisdiction})")
         payload = redact(e.payload, story.erased_persons)
         if details := payload_details(payload, story.names, e.event_type):
@@ -394,6 +419,7 @@ def story_document(story: Story) -> dict[str, Any]:
     """The story as JSON (payloads redacted; each event's fields also in Chinese, ``details_zh``,
     and why it happened, ``reasons_zh``, as the workbook's 内容 and 原因 say)."""
     index = {e.envelope.event_id: i for i, e in enumerate(story.events, 1)}
+    units = stream_units(story)
     events: list[dict[str, Any]] = []
     for i, item in enumerate(story.events, 1):
         e = item.envelope
@@ -417,9 +443,7 @@ def story_document(story: Story) -> dict[str, Any]:
                     "principal_id": e.actor.principal_id,
                     "role": e.actor.role,
                     "role_zh": role_label(e.actor.role),
-                    "name_zh": actor_name_zh(
-                        e.actor.principal_id, e.actor.role, e.jurisdiction, e.payload
-                    ),
+                    "name_zh": event_actor_zh(e, units),
                 },
                 "correlation_id": str(e.correlation_id),
                 "causation_id": str(e.causation_id) if e.causation_id else None,
