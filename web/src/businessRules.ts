@@ -42,3 +42,19 @@ export const BUSINESS_RULES: readonly BusinessRule[] = [
   { id: "R28", text: "巡察机构不列为本级巡察对象，由上级巡视巡察机构监督检查", held: "巡察办作为人才库干部的来源单位登记，但不能列入本级巡察规划或巡察轮次；工作台也不提供选择" },
   { id: "R29", text: "市委巡察办督导县区巡察工作：督导检查、重点督办、联系点", held: "由市委巡察办记录对本市县区的督导检查（发现的问题按方面记录）、重点督办及其解除，确定县级巡察规范化推进联系点和乡镇、村（社区）巡察整改联系点并明确包联领导（每个联系点只确定一次），日期不晚于当天；县区可查看涉及本县区的记录；工作总结统计检查次数、问题数、重点督办县区和联系点" },
 ];
+
+/** a text's parts: the plain words, and each rule id it cites (R16, and R16 in （R16）) that
+ * BUSINESS_RULES names, so that a message can link them as a page's own citations do */
+export function ruleParts(text: string): { text: string; rule?: string }[] {
+  const known = new Set(BUSINESS_RULES.map((r) => r.id));
+  const parts: { text: string; rule?: string }[] = [];
+  let at = 0;
+  for (const m of text.matchAll(/(?<![A-Za-z0-9_])R\d{1,2}(?![0-9A-Za-z_])/g)) {
+    if (!known.has(m[0]) || m.index === undefined) continue;
+    if (m.index > at) parts.push({ text: text.slice(at, m.index) });
+    parts.push({ text: m[0], rule: m[0] });
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) parts.push({ text: text.slice(at) });
+  return parts;
+}

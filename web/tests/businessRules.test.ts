@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BUSINESS_RULES } from "../src/businessRules";
+import { BUSINESS_RULES, ruleParts } from "../src/businessRules";
 
 // every page and module of the workbench, as text
 const SOURCES = import.meta.glob<string>("../src/**/*.{vue,ts}", { query: "?raw", import: "default", eager: true });
@@ -23,5 +23,17 @@ describe("业务规则", () => {
     }
     expect(cited.size).toBeGreaterThan(5);
     expect([...cited].filter((id) => !known.has(id))).toEqual([]);
+  });
+
+  it("finds the rule ids a message cites, and only those", () => {
+    expect(ruleParts("巡察报告尚未听取，不能反馈（R16）")).toEqual([
+      { text: "巡察报告尚未听取，不能反馈（" }, { text: "R16", rule: "R16" }, { text: "）" },
+    ]);
+    expect(ruleParts("R1：须附主要负责人报告；见 R12、R99 与 XR2、R3a")).toEqual([
+      { text: "R1", rule: "R1" }, { text: "：须附主要负责人报告；见 " }, { text: "R12", rule: "R12" },
+      { text: "、R99 与 XR2、R3a" },
+    ]);
+    expect(ruleParts("没有规则编号")).toEqual([{ text: "没有规则编号" }]);
+    expect(ruleParts("")).toEqual([]);
   });
 });
