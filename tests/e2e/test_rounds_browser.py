@@ -13,6 +13,7 @@ Screenshots go to test-artifacts/workbench/ (rounds-*.png).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -330,6 +331,20 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await box.locator("button", has_text="知道了").click()
     assert await page.locator("#round-close").count() == 1
     await row.locator("button", has_text="结束进驻").click()
+    # the day the group left, today unless said otherwise; a day to come is refused with why
+    ending = page.locator(".el-dialog", has_text="结束后不能撤销")
+    await ending.wait_for()
+    today = datetime.now(timezone(timedelta(hours=8))).date()  # the workbench's day (China)
+    assert await page.input_value("#end-day") == today.isoformat()
+    await page.fill("#end-day", (today + timedelta(days=3)).isoformat())
+    await page.keyboard.press("Tab")
+    await ending.locator(".el-form-item__error", has_text="不能晚于今天").wait_for()
+    await ending.locator("#end-submit").click()  # not sent: the field says why
+    await ending.locator(".el-form-item__error", has_text="不能晚于今天").wait_for()
+    await page.fill("#end-day", today.isoformat())
+    await page.keyboard.press("Tab")  # the picker takes a typed day on change (blur)
+    await shot(page, "end-stationing")
+    await ending.locator("#end-submit").click()
     await page.locator(".group-units tbody tr", has_text="已结束").wait_for()
     await page.click('[data-menu="planning"]')
     await page.wait_for_selector("#coverage-chart canvas")

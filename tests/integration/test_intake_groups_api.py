@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -557,6 +558,26 @@ async def test_a_member_graded_excellent_joins_the_reserve_pool_and_leaves_it(ap
     again = await api.post("other", path, {**admit, "admitted_on": "2026-12-02"})
     assert_problem(again, 409)
     assert "新的优秀评价" in again.json()["detail"]
+
+
+async def test_a_round_closed_before_its_planned_end_ended_on_the_day_it_closed(api: Api) -> None:
+    """A round closed early: its members join the reserve pool from the day it was closed, not
+    only after the end it was planned with."""
+    today = datetime.now(timezone(timedelta(hours=8))).date()  # the services' day (China)
+    a = await api.unit("other", NANCHENG, "南城县提前结束测试局")
+    home = await api.unit("other", NANCHENG, "南城县提前结束测试局机关")
+    dates = ((today - timedelta(days=40)).isoformat(), (today + timedelta(days=20)).isoformat())
+    round_id = await api.round("other", NANCHENG, 19, 1, [a], dates=dates)
+    [member] = [await api.member("other", NANCHENG, "提前结束", home)]
+    g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, [member], [a]))
+    await api.ok("other", f"/groups/{g['id']}/evaluations", {"member_id": member, "grade": "优秀"})
+    path = f"/talent-pool/members/{member}/reserve"
+    admit = {"group_id": g["id"], "admitted_on": today.isoformat()}
+    refused = assert_problem(await api.post("other", path, admit), 422)
+    assert f"早于该轮巡察结束（{dates[1]}）" in refused["detail"]
+    await api.ok("other", f"/rounds/{round_id}/close")
+    joined = await api.ok("other", path, admit)
+    assert joined["reserve"]["since"] == today.isoformat()
 
 
 async def test_an_evaluation_is_corrected_with_its_reason_and_the_first_stays_in_history(

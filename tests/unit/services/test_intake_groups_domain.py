@@ -164,11 +164,16 @@ def test_stationing_waits_for_dual_authorisation_and_ends_once() -> None:
     with pytest.raises(RuleViolation):
         groups.decide_station(g, g.group_id, cmd, rnd)
     end = groups.EndStationing(sid, date(2026, 10, 27))
-    for event in groups.decide_end_stationing(g, g.group_id, end):
+    # not on a day to come (but the first day, for one that has not begun)
+    with pytest.raises(InvalidCommand, match="晚于今天"):
+        groups.decide_end_stationing(g, g.group_id, end, date(2026, 10, 20))
+    first_day = groups.EndStationing(sid, date(2026, 9, 30))
+    assert groups.decide_end_stationing(g, g.group_id, first_day, date(2026, 9, 1))
+    for event in groups.decide_end_stationing(g, g.group_id, end, date(2026, 10, 27)):
         groups.evolve_group(g, event)
     assert g.stationings[sid].ended_on == date(2026, 10, 27)
     with pytest.raises(RuleViolation):
-        groups.decide_end_stationing(g, g.group_id, end)
+        groups.decide_end_stationing(g, g.group_id, end, date(2026, 10, 28))
     assert people[0].member_id is not None
     [evaluated] = groups.decide_evaluate(
         g, g.group_id, groups.EvaluateInspector(people[0].member_id, Grade.EXCELLENT)

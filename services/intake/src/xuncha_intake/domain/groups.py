@@ -390,7 +390,11 @@ def decide_station(
     ]
 
 
-def decide_end_stationing(state: Group, group_id: UUID, cmd: EndStationing) -> list[EventPayload]:
+def decide_end_stationing(
+    state: Group, group_id: UUID, cmd: EndStationing, today: date
+) -> list[EventPayload]:
+    """结束进驻 on the day the group left (a day between its first day and today); a stationing
+    arranged for a day to come, not begun, ends on its first day (it will not take place)."""
     stationing = state.stationings.get(cmd.stationing_id)
     if not state.exists or stationing is None:
         raise UnknownStationing(
@@ -404,6 +408,11 @@ def decide_end_stationing(state: Group, group_id: UUID, cmd: EndStationing) -> l
         raise InvalidCommand(
             f"结束日期早于进驻日期 / ended_on {cmd.ended_on} is before starts_on "
             f"{stationing.starts_on}"
+        )
+    if cmd.ended_on > today and cmd.ended_on != stationing.starts_on:
+        raise InvalidCommand(
+            f"结束日期 {cmd.ended_on} 晚于今天（{today}）：进驻结束后再记录；尚未开始的进驻"
+            f"以进驻日期 {stationing.starts_on} 结束 / ended_on is after today"
         )
     return [
         StationingEnded(group_id=group_id, stationing_id=cmd.stationing_id, ended_on=cmd.ended_on)

@@ -84,6 +84,8 @@ class Round:
     units: dict[UUID, InspectionMode] = field(default_factory=dict)
     authorisations: list[str] = field(default_factory=list)
     closed: bool = False
+    #: when it was closed (a round may close before its planned ``ends_on``)
+    closed_at: datetime | None = None
     version: int = 0
 
     @property
@@ -239,6 +241,7 @@ def evolve_round(state: Round, event: EventPayload, at: datetime | None = None) 
         state.authorisations.append(event.authorising_jurisdiction)
     elif isinstance(event, RoundClosed):
         state.closed = True
+        state.closed_at = at
     state.version += 1
     return state
 

@@ -10,6 +10,7 @@ from datetime import date
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
+from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.ids import uuid7
 
@@ -76,6 +77,12 @@ class GroupHandlers:
         group = await self.inspection_groups.load(cmd.group_id)
         grade = group.evaluations.get(member_id) if group.exists else None
         ends_on, today = group.ends_on, self.today()
+        if group.round_id is not None:
+            # a round closed before its planned end ended on the day it was closed
+            rnd = await self.rounds.load(group.round_id)
+            if rnd.closed_at is not None:
+                closed_on = local_day(rnd.closed_at)
+                ends_on = closed_on if ends_on is None else min(ends_on, closed_on)
         return await self.pool_members.execute(
             member_id,
             lambda s: decide_admit_reserve(s, member_id, cmd, grade, today, ends_on),
@@ -177,9 +184,10 @@ class GroupHandlers:
     async def end_stationing(
         self, group_id: UUID, stationing_id: UUID, ended_on: date | None, meta: Meta
     ) -> groups.Group:
-        cmd = groups.EndStationing(stationing_id, ended_on or self.today())
+        today = self.today()
+        cmd = groups.EndStationing(stationing_id, ended_on or today)
         return await self.inspection_groups.execute(
-            group_id, lambda s: groups.decide_end_stationing(s, group_id, cmd), meta
+            group_id, lambda s: groups.decide_end_stationing(s, group_id, cmd, today), meta
         )
 
     async def record_intake(self, cmd: records.RecordIntake, meta: Meta) -> records.IntakeRecord:
