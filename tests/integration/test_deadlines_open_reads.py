@@ -26,7 +26,15 @@ from xuncha_reporting.adapters.projection_bulk import BulkTables
 from xuncha_reporting.adapters.projection_compare import compare
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import bulk_ddl, ddl, index_ddl
-from xuncha_reporting.domain.deadlines import COLOUR_OF, KINDS, Kind, State, state_of, summary
+from xuncha_reporting.domain.deadlines import (
+    COLOUR_OF,
+    KINDS,
+    Kind,
+    State,
+    YellowDays,
+    state_of,
+    summary,
+)
 from xuncha_reporting.domain.model import (
     CaseMark,
     Change,
@@ -43,6 +51,10 @@ pytestmark = pytest.mark.timeout(120)
 T0 = datetime(2026, 10, 12, 9, tzinfo=CST)
 DUE = date(2026, 10, 30)
 LONG_AGO = datetime(2022, 3, 1, 9, tzinfo=CST)
+
+
+#: R10's yellow by date: a threshold that makes some rows yellow, another for 临川区
+YELLOW = YellowDays(20, {LINCHUAN: 5})
 
 
 @pytest.fixture
@@ -436,7 +448,9 @@ async def pages_equal_the_whole_list(
     if open_dues:
         days.append(open_dues[len(open_dues) // 2])
     for today in days:
-        await _pages_equal_on(conn, schema, jurisdiction, whole, today)
+        await _pages_equal_on(conn, schema, jurisdiction, whole, today, None)
+    if open_dues:  # and R10's yellow by date, with a county's own threshold
+        await _pages_equal_on(conn, schema, jurisdiction, whole, days[-1], YELLOW)
     pages = DeadlinePages(schema)
     past = await pages.page(conn, jurisdiction, limit=5, offset=len(whole) + 10)
     assert (past.rows, past.total) == ([], len(whole))
@@ -452,6 +466,7 @@ async def _pages_equal_on(
     jurisdiction: str | None,
     whole: list[dict[str, Any]],
     today: date | None,
+    yellow: YellowDays | None,
 ) -> None:
     pages = DeadlinePages(schema)
     filters: list[list[str] | None] = [
@@ -468,7 +483,7 @@ async def _pages_equal_on(
                 (
                     r
                     for r in whole
-                    if (states is None or state_of(r, today).value in states)
+                    if (states is None or state_of(r, today, yellow).value in states)
                     and (like is None or r["jurisdiction"] == like)
                 ),
                 key=list_order,
@@ -485,13 +500,14 @@ async def _pages_equal_on(
                         limit=size,
                         offset=offset,
                         today=today,
+                        yellow=yellow,
                     )
                     assert page.total == len(expected), (jurisdiction, states, like, size)
                     got += page.rows
                     offset += size or len(expected)
                     if not page.rows or size is None or offset >= page.total:
                         break
-                assert all(r.pop("state") == state_of(r, today).value for r in got)
+                assert all(r.pop("state") == state_of(r, today, yellow).value for r in got)
                 assert got == expected, (jurisdiction, states, like, size)
             # the whole list read through a cursor (an unpaged request), a few rows at a time
             for offset, chunk in ((0, 3), (2, 3), (0, max(len(expected), 1)), (1, 50)):
@@ -504,13 +520,14 @@ async def _pages_equal_on(
                         offset=offset,
                         chunk=chunk,
                         today=today,
+                        yellow=yellow,
                     )
                     streamed = list(stream.first)
                     async for rows in stream.rest():
                         assert 0 < len(rows) <= chunk
                         streamed += rows
                 assert stream.total == len(expected), (jurisdiction, states, like, offset)
-                assert all(r.pop("state") == state_of(r, today).value for r in streamed)
+                assert all(r.pop("state") == state_of(r, today, yellow).value for r in streamed)
                 assert streamed == expected[offset:], (jurisdiction, states, like, offset, chunk)
 
 

@@ -176,10 +176,15 @@ async def test_the_organisation_department_asks_and_the_office_answers_once(
     fine = await svc.client.get(f"{path}/draft", headers=svc.auth("county"))
     assert fine.json()["conclusion"] == "no_adverse"
     assert "未发现李某某同志存在影响选拔任用的问题" in fine.json()["text"]
+    # what the office checked of the cadre is a blank in the favourable draft too
+    checked = "未收到反映其本人的问题线索和信访举报"
+    assert "涉及李某某同志的情况：____" in fine.json()["text"]
 
     before = await svc.ctx.pool.fetchval("SELECT count(*) FROM events")
-    answer = {"conclusion": "no_adverse", "text": fine.json()["text"], "given_on": "2026-10-20"}
+    filled = fine.json()["text"].replace("____", checked)
+    answer = {"conclusion": "no_adverse", "text": filled, "given_on": "2026-10-20"}
     refusals = (
+        ("county", {**answer, "text": fine.json()["text"]}, 422),  # sent as drafted
         ("county", {**answer, "text": text}, 422),  # the draft's blank left in
         ("county", {**answer, "text": text.replace("____", "___")}, 422),  # shortened
         ("county", {**answer, "text": text.replace("____", "＿＿")}, 422),  # full-width

@@ -42,6 +42,7 @@ INSPECTED = UnitRecord(
     issues=5,
     done=3,
     red_line_warnings=1,
+    red_line_findings=("false",),
 )
 NOT_INSPECTED = UnitRecord(unit_id=None, unit=None)
 
@@ -153,13 +154,24 @@ def test_the_drafts_carry_the_figures_and_leave_the_finding_to_the_office() -> N
     fine = draft(state, INSPECTED, OpinionConclusion.NO_ADVERSE)
     assert fine == (
         "经查，临川区某局接受了四届区委第五轮巡察，巡察反馈问题5个，已整改完成3个，"
-        "正在整改2个。该单位因整改不力被红线预警1次。巡察中未发现王某某同志存在影响选拔任用的问题。"
+        "正在整改2个。该单位在整改中被红线预警1次（虚假整改）。经核查巡察谈话、问题线索和信访举报中"
+        "涉及王某某同志的情况：____。巡察中未发现王某某同志存在影响选拔任用的问题。"
     )
+    # a favourable answer too leaves what the office checked of the cadre blank: sent as
+    # drafted it is refused (a draft's blank), never a one-click 未发现
+    with pytest.raises(InvalidCommand):
+        decide_give(
+            state,
+            GiveCadreOpinion(uuid.uuid4(), OpinionConclusion.NO_ADVERSE, fine, TODAY),
+            INSPECTED,
+            TODAY,
+            "361002",
+        )
     adverse = draft(state, INSPECTED, OpinionConclusion.ADVERSE)
     assert adverse.endswith("巡察中发现王某某同志存在以下问题：____。")
     done = UnitRecord(unit_id=UNIT_ID, unit="临川区某局", issues=2, done=2)
     all_done = draft(state, done, OpinionConclusion.NO_ADVERSE)
-    assert "巡察反馈问题2个，已全部整改完成。巡察中未发现" in all_done
+    assert "巡察反馈问题2个，已全部整改完成。经核查" in all_done
 
 
 def test_a_request_past_its_day_unanswered_is_overdue() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from xuncha_reporting.domain.deadlines import (
     CST,
     State,
+    YellowDays,
     days_late,
     deadline_item,
     overdue_from,
@@ -142,3 +143,32 @@ def test_an_acceptance_notice_ends_r8_as_of_its_sending_day() -> None:
             "intake.result_notice", str(pid), env.event_id, datetime(2026, 10, 20, tzinfo=CST)
         )
     ]
+
+
+def test_yellow_by_date_where_no_yellow_warning_fires() -> None:
+    """R10: a deadline whose service fires no yellow warning (a task's, a supervision's) is
+    yellow within the threshold of its due date, as the board's 临期 is, when it started with
+    more than that left; a clock shorter than the threshold stays green until its last day."""
+    yellow = YellowDays(20, {"361002": 5})
+    task = row(kind="rectification.task_due", jurisdiction="361000")
+    for today, expected in (
+        (DUE - timedelta(days=21), State.RUNNING),
+        (DUE - timedelta(days=20), State.WARNING_YELLOW),
+        (DUE - timedelta(days=1), State.WARNING_YELLOW),
+        (DUE, State.WARNING_RED),  # its last day, as before
+    ):
+        assert state_of(task, today, yellow) is expected, today
+        assert state_of(task, today) is (State.WARNING_RED if today == DUE else State.RUNNING)
+    # a county's own threshold
+    county = row(kind="rectification.task_due", jurisdiction="361002")
+    assert state_of(county, DUE - timedelta(days=6), yellow) is State.RUNNING
+    assert state_of(county, DUE - timedelta(days=5), yellow) is State.WARNING_YELLOW
+    # a week's 调度 (shorter than the threshold): green until its last day
+    weekly = row(kind="intake.dispatch", started_at=datetime(2026, 11, 23, 9, tzinfo=CST))
+    assert state_of(weekly, DUE - timedelta(days=3), YellowDays(20)) is State.RUNNING
+    # ended or overdue rows are not turned yellow
+    done = row(kind="rectification.task_due", ended_at=datetime(2026, 11, 20, tzinfo=CST))
+    assert state_of(done, DUE - timedelta(days=2), yellow) is State.MET
+    assert summary([task], DUE - timedelta(days=3), yellow) == {
+        "361000": {"green": 0, "yellow": 1, "red": 0, "overdue": 0}
+    }

@@ -142,9 +142,10 @@ class SqlCadreOpinions(PoolRepository):
                        (SELECT count(*) FROM mine WHERE status = ANY($4)) AS done,
                        ARRAY(SELECT round_id FROM mine WHERE round_id IS NOT NULL
                              UNION SELECT round_id FROM assigned) AS round_ids,
-                       (SELECT count(*) FROM oversight_view o
-                        WHERE o.kind = 'red_line' AND o.jurisdiction = $1
-                          AND (o.unit_id = $2 OR ($2::uuid IS NULL AND o.unit = $3))) AS red
+                       ARRAY(SELECT o.detail FROM oversight_view o
+                             WHERE o.kind = 'red_line' AND o.jurisdiction = $1
+                               AND (o.unit_id = $2 OR ($2::uuid IS NULL AND o.unit = $3))
+                             ORDER BY o.version) AS red
                 """,
                 jurisdiction,
                 unit_id,
@@ -158,7 +159,8 @@ class SqlCadreOpinions(PoolRepository):
             unit=row["unit"],
             issues=row["issues"],
             done=row["done"],
-            red_line_warnings=row["red"],
+            red_line_warnings=len(row["red"]),
+            red_line_findings=tuple(row["red"]),
         )
         return record, list(row["round_ids"] or ())
 

@@ -34,6 +34,8 @@ from xuncha_shared.envelope import EventPayload
 from xuncha_rectification.domain.publication import committee_of
 
 PURPOSE_ZH = VALUE_LABELS_ZH["purpose"]
+#: a red-line warning's finding (R20), as the draft names it
+FINDINGS_ZH = VALUE_LABELS_ZH["finding"]
 CONCLUSION_ZH = VALUE_LABELS_ZH["conclusion"]
 #: where a draft leaves the office to write what only it knows (never sent so)
 BLANK = "____"
@@ -117,6 +119,8 @@ class UnitRecord:
     issues: int = 0
     done: int = 0
     red_line_warnings: int = 0
+    #: what each red-line warning found (``RedLineFinding`` values: perfunctory, false, …)
+    red_line_findings: tuple[str, ...] = ()
 
     @property
     def inspected(self) -> bool:
@@ -348,10 +352,15 @@ def draft(state: CadreOpinion, unit: UnitRecord, conclusion: OpinionConclusion) 
         figures = f"巡察反馈问题{unit.issues}个，已整改完成{unit.done}个，正在整改{open_}个。"
     else:
         figures = f"巡察反馈问题{unit.issues}个，已全部整改完成。"
-    red = (
-        f"该单位因整改不力被红线预警{unit.red_line_warnings}次。" if unit.red_line_warnings else ""
-    )
+    red = ""
+    if unit.red_line_warnings:
+        found_zh = "、".join(dict.fromkeys(FINDINGS_ZH.get(f, f) for f in unit.red_line_findings))
+        why = f"（{found_zh}）" if found_zh else ""
+        red = f"该单位在整改中被红线预警{unit.red_line_warnings}次{why}。"
+    # what the office checked of the cadre is its own to say, whatever the conclusion: a
+    # favourable answer sent as drafted would say nothing was found without saying it looked
     found = (
+        f"经核查巡察谈话、问题线索和信访举报中涉及{state.cadre_name}同志的情况：{BLANK}。"
         f"巡察中未发现{state.cadre_name}同志存在影响{PURPOSE_ZH[state.purpose.value]}的问题。"
         if conclusion is OpinionConclusion.NO_ADVERSE and state.purpose is not None
         else f"巡察中发现{state.cadre_name}同志存在以下问题：{BLANK}。"

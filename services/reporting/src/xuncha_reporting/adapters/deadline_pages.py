@@ -31,11 +31,15 @@ from uuid import UUID
 import asyncpg
 from xuncha_shared.contracts.clues import clue_id_for_petition
 
-from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, State
+from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, State, YellowDays
 from xuncha_reporting.domain.rectification_clocks import WITHDRAWN_PREFIX
 
 #: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
-#: the firings, on the day ``$6`` (Beijing date; null: none)
+#: R10's yellow threshold of the row's jurisdiction: ``$9``'s days of its code in ``$8``, else
+#: the default ``$7`` (``thresholds``)
+_YELLOW_DAYS = "COALESCE(($9::int[])[array_position($8::text[], jurisdiction)], $7::int)"
+#: the firings, on the day ``$6`` (Beijing date; null: none); yellow by date (``$7``-``$9``) as
+#: ``domain.deadlines.yellow_by_date`` decides it
 _STATE = f"""
     CASE WHEN ended_at IS NOT NULL THEN
              CASE WHEN ended_at < ((due_date + 1)::timestamp AT TIME ZONE INTERVAL '+08:00')
@@ -44,6 +48,9 @@ _STATE = f"""
          WHEN red_event_id IS NOT NULL THEN '{State.WARNING_RED.value}'
          WHEN due_date = $6::date THEN '{State.WARNING_RED.value}'
          WHEN yellow_event_id IS NOT NULL THEN '{State.WARNING_YELLOW.value}'
+         WHEN due_date - $6::date BETWEEN 0 AND {_YELLOW_DAYS}
+              AND due_date - (started_at AT TIME ZONE INTERVAL '+08:00')::date > {_YELLOW_DAYS}
+              THEN '{State.WARNING_YELLOW.value}'
          ELSE '{State.RUNNING.value}' END"""
 
 #: the page's order (module docstring)
@@ -78,7 +85,8 @@ def not_withdrawn(s: str) -> str:
 def _page_sql(s: str, *, open_only: bool) -> str:
     """``$1`` the jurisdiction read (null: all), ``$2`` a ``LIKE`` pattern the listed rows'
     jurisdictions match (the caller's city), ``$3`` the states (null: all), ``$4``/``$5`` limit
-    (null: all) and offset, ``$6`` the day the states are of (``state_of``'s ``today``).
+    (null: all) and offset, ``$6`` the day the states are of (``state_of``'s ``today``),
+    ``$7``-``$9`` R10's yellow thresholds (``thresholds``; nulls: none by date).
     ``open_only``: the rows of the partial index ``deadlines_unended``
     only, for states that are all open (an ended row is never one of them)."""
     closed = (
@@ -195,6 +203,17 @@ class DeadlineStream:
                 return
 
 
+#: ``$7``-``$9``: R10's default yellow threshold, the codes that have their own, their days
+YellowArgs = tuple[int | None, list[str] | None, list[int] | None]
+
+
+def _thresholds(yellow: YellowDays | None) -> YellowArgs:
+    if yellow is None:
+        return None, None, None
+    codes = sorted(yellow.per_jurisdiction)
+    return yellow.default, codes, [yellow.per_jurisdiction[c] for c in codes]
+
+
 class DeadlinePages:
     """The list's pages in one schema."""
 
@@ -233,9 +252,9 @@ class DeadlinePages:
         return sql, (jurisdiction, listed_like, wanted)
 
     async def _total_past_the_end(
-        self, conn: Any, sql: str, args: tuple[Any, ...], today: date | None
+        self, conn: Any, sql: str, args: tuple[Any, ...], today: date | None, yellow: YellowArgs
     ) -> int:
-        first = await conn.fetch(sql, *args, 1, 0, today)
+        first = await conn.fetch(sql, *args, 1, 0, today, *yellow)
         return int(first[0]["total"]) if first else 0
 
     async def stream(
@@ -248,16 +267,22 @@ class DeadlinePages:
         offset: int = 0,
         chunk: int | None = None,
         today: date | None = None,
+        yellow: YellowDays | None = None,
     ) -> DeadlineStream:
         """Every row from ``offset`` (no limit), as :meth:`page` reads them, through a cursor
         of ``conn``, which must be in a transaction that stays open until the stream is read;
         ``chunk`` rows at a time (default ``STREAM_CHUNK``)."""
         chunk = chunk or STREAM_CHUNK
         sql, args = self._query(jurisdiction, listed_like, states)
-        cursor = await conn.cursor(sql, *args, None, offset, today)
+        thresholds = _thresholds(yellow)
+        cursor = await conn.cursor(sql, *args, None, offset, today, *thresholds)
         records = await cursor.fetch(chunk)
         if not records:
-            total = await self._total_past_the_end(conn, sql, args, today) if offset > 0 else 0
+            total = (
+                await self._total_past_the_end(conn, sql, args, today, thresholds)
+                if offset > 0
+                else 0
+            )
             return DeadlineStream([], total, None, chunk)
         return DeadlineStream([_row(r) for r in records], int(records[0]["total"]), cursor, chunk)
 
@@ -271,13 +296,17 @@ class DeadlinePages:
         limit: int | None = None,
         offset: int = 0,
         today: date | None = None,
+        yellow: YellowDays | None = None,
     ) -> DeadlinePage:
         """The rows of ``jurisdiction`` (``None``: the read of all) whose jurisdiction matches
         ``listed_like``, in ``states`` (``None``: all), ``limit`` of them from ``offset`` in the
         list's order, each with its ``state``; and how many match in all."""
         sql, args = self._query(jurisdiction, listed_like, states)
-        records = await conn.fetch(sql, *args, limit, offset, today)
+        thresholds = _thresholds(yellow)
+        records = await conn.fetch(sql, *args, limit, offset, today, *thresholds)
         if not records and offset > 0:  # past the end: the total from the first row
-            return DeadlinePage([], await self._total_past_the_end(conn, sql, args, today))
+            return DeadlinePage(
+                [], await self._total_past_the_end(conn, sql, args, today, thresholds)
+            )
         total = int(records[0]["total"]) if records else 0
         return DeadlinePage([_row(r) for r in records], total)

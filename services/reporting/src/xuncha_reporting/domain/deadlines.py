@@ -14,7 +14,8 @@ events were applied does not matter (a rebuild merges several histories)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -150,11 +151,39 @@ def overdue_from(due: date) -> datetime:
     return datetime.combine(due + timedelta(days=1), time(0), CST)
 
 
-def state_of(row: dict[str, Any], today: date | None = None) -> State:
+@dataclass(frozen=True)
+class YellowDays:
+    """R10's yellow threshold, in days before the due date, per jurisdiction (the deployment's
+    warning policy, ``xuncha_shared.clocks.rules.WarningPolicy``)."""
+
+    default: int
+    per_jurisdiction: Mapping[str, int] = field(default_factory=dict)
+
+    def of(self, jurisdiction: str) -> int:
+        return self.per_jurisdiction.get(jurisdiction, self.default)
+
+
+def yellow_by_date(row: dict[str, Any], today: date, days: int) -> bool:
+    """R10 for a deadline whose service fires no yellow warning (a task's, a supervision's, an
+    answer's to 组织部): yellow within ``days`` of its due date, as the board's 临期 is, when it
+    started with more than that left (a clock shorter than the threshold, a week's 调度 say,
+    stays green until its last day rather than being yellow from its start)."""
+    due: date = row["due_date"]
+    started: datetime | None = row["started_at"]
+    if started is None or not 0 <= (due - today).days <= days:
+        return False
+    return (due - started.astimezone(CST).date()).days > days
+
+
+def state_of(
+    row: dict[str, Any], today: date | None = None, yellow: YellowDays | None = None
+) -> State:
     """A deadline row's state (see the module docstring). With ``today`` (Beijing date), R10
     makes an open deadline red on its due date even when no red warning fires for its kind (a
     walk-in to be received the same day, or a yellow one whose red warning is not in yet): red
-    on its last day, overdue from the next, when its overdue event arrives."""
+    on its last day, overdue from the next, when its overdue event arrives; and, with
+    ``yellow``, yellow within the threshold of its due date even when no yellow warning fires
+    for its kind (``yellow_by_date``)."""
     due: date = row["due_date"]
     if row["ended_at"] is not None:
         return State.MET if row["ended_at"] < overdue_from(due) else State.MET_LATE
@@ -166,6 +195,12 @@ def state_of(row: dict[str, Any], today: date | None = None) -> State:
         return State.WARNING_RED
     if row["yellow_event_id"] is not None:
         return State.WARNING_YELLOW
+    if (
+        today is not None
+        and yellow is not None
+        and yellow_by_date(row, today, yellow.of(row["jurisdiction"]))
+    ):
+        return State.WARNING_YELLOW
     return State.RUNNING
 
 
@@ -176,10 +211,12 @@ def days_late(row: dict[str, Any], today: date) -> int:
     return max(1, late)
 
 
-def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
+def deadline_item(
+    row: dict[str, Any], today: date, yellow: YellowDays | None = None
+) -> dict[str, Any]:
     """The view's item of a deadline row."""
     info = KINDS.get(row["kind"])
-    state = state_of(row, today)
+    state = state_of(row, today, yellow)
     case_type = row["case_type"]
     case_id = row["key"].split("/")[0]  # a key is the case's id, or ``<case>/<more>``
     return {
@@ -203,12 +240,14 @@ def deadline_item(row: dict[str, Any], today: date) -> dict[str, Any]:
     }
 
 
-def summary(rows: list[dict[str, Any]], today: date | None = None) -> dict[str, dict[str, int]]:
+def summary(
+    rows: list[dict[str, Any]], today: date | None = None, yellow: YellowDays | None = None
+) -> dict[str, dict[str, int]]:
     """Per jurisdiction: open deadlines by colour (green, yellow, red) and how many of the red
     are overdue, by ``state_of`` on ``today``: the list's states, counted."""
     out: dict[str, dict[str, int]] = {}
     for row in rows:
-        state = state_of(row, today)
+        state = state_of(row, today, yellow)
         colour = COLOUR_OF.get(state)
         if colour is None:
             continue

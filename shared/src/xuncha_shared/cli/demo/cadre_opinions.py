@@ -43,9 +43,11 @@ ASKS: tuple[Ask, ...] = (
     Ask("361002", 0, "陈某某", "副局长", "promotion", 9, 3, None),  # past its day
     Ask("361000", 3, "杨某某", "副局长", "promotion", 1, 7, None),
 )
-#: what the office found of the one cadre it reports on (the draft's blank): from the talks,
-#: whatever the unit's feedback was (its figures may say nothing was fed back yet)
+#: what the office found of the one cadre it reports on (the adverse draft's blank): from the
+#: talks, whatever the unit's feedback was (its figures may say nothing was fed back yet)
 FINDING = "个别谈话中反映其分管领域存在超标准公务接待问题，相关问题线索已按规定移交（演示）"
+#: what the office checked of a cadre it found nothing against (the favourable draft's blank)
+CHECKED = "未收到反映其本人的问题线索和信访举报，个别谈话中未反映其本人的问题（演示）"
 
 
 def post_at(unit: str, post: str) -> str:
@@ -116,6 +118,7 @@ async def _answer(
     """The office's answer: the service's draft, its blank filled."""
     path = f"{rectification}/api/v1/cadre-opinions/{request_id}"
     draft = await call("GET", f"{path}/draft?conclusion={conclusion}", who)
-    text = draft.json()["text"].replace("____", FINDING)
+    filled = FINDING if conclusion == "adverse" else CHECKED
+    text = draft.json()["text"].replace("____", filled)
     body = {"conclusion": conclusion, "text": text, "given_on": given_on.isoformat()}
     await call("POST", f"{path}/opinion", who, body, ok=(200, 409))

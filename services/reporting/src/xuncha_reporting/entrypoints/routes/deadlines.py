@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
+from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
@@ -30,7 +31,7 @@ from xuncha_reporting.adapters.projection_tables import (
     read_snapshot,
 )
 from xuncha_reporting.domain.access import linked_view_scope
-from xuncha_reporting.domain.deadlines import State, deadline_item, summary
+from xuncha_reporting.domain.deadlines import State, YellowDays, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
 
@@ -38,6 +39,15 @@ from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, Proje
 EXPORTS_AT_ONCE = 2
 #: how long a whole list's snapshot may wait for its client between two chunks
 EXPORT_IDLE = "10min"
+
+
+#: R10's yellow threshold per jurisdiction (``XUNCHA_DEADLINE_WARNINGS``, as the board reads it):
+#: a deadline whose service fires no yellow warning is yellow within it (``yellow_by_date``)
+_POLICY = WarningPolicy.from_env()
+YELLOW = YellowDays(
+    _POLICY.default.yellow_days,
+    {code: t.yellow_days for code, t in _POLICY.per_jurisdiction.items()},
+)
 
 
 class ClosingStream(StreamingResponse):
@@ -119,7 +129,8 @@ def _outs(
     """The list's items of ``rows``, each with what it concerns."""
     return [
         DeadlineOut.model_validate(
-            deadline_item(r, today) | asdict(subjects.get((r["kind"], r["key"]), NO_SUBJECT))
+            deadline_item(r, today, YELLOW)
+            | asdict(subjects.get((r["kind"], r["key"]), NO_SUBJECT))
         )
         for r in rows
     ]
@@ -188,6 +199,7 @@ def deadlines_router(
                 limit=limit,
                 offset=offset,
                 today=today,
+                yellow=YELLOW,
             )
             # kept as its JSON: validating and serialising a page again for every request cost
             # more than the rest of it
@@ -243,7 +255,13 @@ def deadlines_router(
             # transaction is raised for it, not lifted
             await conn.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{EXPORT_IDLE}'")
             stream = await pages.stream(
-                conn, scope, listed_like=listed_like, states=states, offset=offset, today=today
+                conn,
+                scope,
+                listed_like=listed_like,
+                states=states,
+                offset=offset,
+                today=today,
+                yellow=YELLOW,
             )
             generated_at = datetime.now(UTC)  # the snapshot's moment
         except BaseException:
@@ -287,7 +305,7 @@ def deadlines_router(
 
         async def read(conn: asyncpg.Connection, *_: object) -> bytes:
             rows = await tables.deadline_rows(conn, scope, open_only=True)
-            counts = summary(_visible(rows, principal, scope), today)
+            counts = summary(_visible(rows, principal, scope), today, YELLOW)
             return (
                 DeadlineSummary(
                     jurisdictions=[
