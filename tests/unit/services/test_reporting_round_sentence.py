@@ -66,3 +66,15 @@ def test_no_symposium_is_left_out():
     quiet = stats({"regular": 5}, {})
     quiet["symposia"] = {"meetings": 0, "participants": 0}
     assert "个别谈话56人次，受理信访举报1件次" in summary_zh(quiet)
+
+
+def test_units_no_group_reached_are_said_apart():
+    """A round whose groups reached only some of its units (closed early, or under way) does
+    not say it inspected them all."""
+    some = summary_zh(
+        {**stats({"regular": 3, "linked": 1, "revisit": 1}, {}), "units_stationed": 1}
+    )
+    assert "确定被巡察单位5个（常规3个、联动1个、回头看1个），已进驻1个，派出2个巡察组9人" in some
+    assert "共巡察" not in some
+    every = summary_zh({**stats({"regular": 5}, {}), "units_stationed": 5})
+    assert "共巡察5个单位，派出2个巡察组9人" in every

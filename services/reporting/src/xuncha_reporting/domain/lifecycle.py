@@ -269,6 +269,9 @@ def round_statistics(docs: Docs, round_id: str) -> dict[str, Any] | None:
         "groups": len(groups),
         "members": len(members),
         "stationings": len(stationings),
+        # the units a group was stationed at (arranged or begun): the round's units not yet
+        # reached are said apart in the sentence
+        "units_stationed": len({s["unit_id"] for s in stationings if s.get("unit_id")}),
         "stationings_ended": sum(
             1
             for k, s in docs.get("stationing", {}).items()
@@ -348,9 +351,14 @@ def summary_zh(s: dict[str, Any]) -> str:
         f"{CATEGORIES_ZH[c]}{n}件" for c, n in s["clues_by_category"].items() if n
     )
     levels = "、".join(f"{LEVELS_ZH[lv]}{n}件" for lv, n in s["clues_by_cadre_level"].items() if n)
+    reached = s.get("units_stationed")
+    units = (
+        f"共巡察{s['units']}个单位{_modes_zh(s['units_by_mode'])}"
+        if reached is None or reached >= s["units"]
+        else f"确定被巡察单位{s['units']}个{_modes_zh(s['units_by_mode'])}，已进驻{reached}个"
+    )
     return (
-        f"第{s['term_no']}届第{s['round_no']}轮巡察共巡察{s['units']}个单位"
-        f"{_modes_zh(s['units_by_mode'])}，派出{s['groups']}个巡察组"
+        f"第{s['term_no']}届第{s['round_no']}轮巡察{units}，派出{s['groups']}个巡察组"
         f"{s['members']}人。个别谈话{s['talks']}人次，{_surveys_zh(s['surveys'])}"
         f"{_symposia_zh(s['symposia'])}{_field_visits_zh(s['field_visits'])}"
         f"受理信访举报{s['petitions']}件次，"
