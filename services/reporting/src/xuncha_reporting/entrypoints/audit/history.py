@@ -199,7 +199,8 @@ def history_router(
                 )
         if unit is not None and report.ledger is None:
             raise not_found(
-                f"no issue had been fed back to {unit!r} in {jurisdiction} as of {as_of}"
+                f"截至 {as_of}，{jurisdiction}尚未向“{unit}”反馈问题 / no issue had been fed back "
+                f"to {unit!r} in {jurisdiction} as of {as_of}"
             )
         document = replay_document(report, jurisdiction, unit)
         if not whole_city:

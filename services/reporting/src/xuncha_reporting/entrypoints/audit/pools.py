@@ -93,7 +93,8 @@ def unavailable(settings: Settings, *, kafka: bool = False) -> Iterator[None]:
         raise ProblemError(
             503,
             "Service Unavailable",
-            f"cannot read Kafka at {settings.kafka_bootstrap}: {exc!r} "
+            f"无法读取 Kafka，暂不能与 Kafka 核对 / cannot read Kafka at "
+            f"{settings.kafka_bootstrap}: {exc!r} "
             "(?kafka=false skips the comparison with Kafka)",
             TYPE_UNAVAILABLE,
         ) from None
@@ -108,7 +109,8 @@ def unavailable(settings: Settings, *, kafka: bool = False) -> Iterator[None]:
         raise ProblemError(
             503,
             "Service Unavailable",
-            f"the audit cannot read the service databases as {AUDITOR_ROLE}: "
+            f"审计暂时无法读取各服务的数据库 / the audit cannot read the service databases as "
+            f"{AUDITOR_ROLE}: "
             f"{type(exc).__name__}: {exc} (is XUNCHA_AUDIT_DATABASE_URL right, and were the "
             "databases provisioned: python -m xuncha_shared.provision databases?)",
             TYPE_UNAVAILABLE,
@@ -124,6 +126,7 @@ def trusted_keys(settings: Settings) -> dict[str, TrustedKey]:
         raise ProblemError(
             503,
             "Service Unavailable",
-            f"the trusted public keys of this server cannot be read: {exc}",
+            f"无法读取本服务器信任的签名公钥 / the trusted public keys of this server cannot be "
+            f"read: {exc}",
             TYPE_UNAVAILABLE,
         ) from None

@@ -241,6 +241,7 @@ def deadlines_router(
             raise ProblemError(
                 503,
                 "Service Unavailable",
+                f"正在导出的完整期限清单已有 {EXPORTS_AT_ONCE} 份，请稍后再试或分页查询 / "
                 f"{EXPORTS_AT_ONCE} whole deadline lists are being written already: ask again "
                 "shortly, or a page at a time (limit)",
                 problem_type("busy"),

@@ -122,8 +122,9 @@ def ledger_router(
 
         body = await views.view((jurisdiction, unit, as_of), read)
         if not body:
+            place = jurisdictions.name_of(jurisdiction)
             raise not_found(
-                f"no issue was fed back to {unit} in {jurisdictions.name_of(jurisdiction)} "
+                f"{place}未向“{unit}”反馈过问题 / no issue was fed back to {unit} in {place} "
                 f"({jurisdiction})"
             )
         return Response(content=body, media_type="application/json")
