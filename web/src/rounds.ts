@@ -106,6 +106,10 @@ export const RECUSAL_GROUNDS: Record<string, string> = {
 };
 
 export const unitKindOptions = opts(UNIT_KINDS);
+/** the kinds of unit an area has: a county's units are never 市直 nor 市属国企 */
+const CITY_ONLY_KINDS = new Set(["city_department", "city_state_owned_enterprise"]);
+export const unitKindOptionsFor = (jurisdiction: string) =>
+  jurisdiction.endsWith("00") ? unitKindOptions : unitKindOptions.filter((k) => !CITY_ONLY_KINDS.has(k.value));
 export const roundKindOptions = opts(ROUND_KINDS);
 export const modeOptions = opts(MODES);
 export const sourceOptions = opts(SOURCES);
