@@ -20,6 +20,7 @@ from xuncha_shared.envelope import EventPayload
 from xuncha_reporting.domain.case_names import round_doc_name
 from xuncha_reporting.domain.model import Change, Doc
 from xuncha_reporting.domain.projected import ProjectedEnvelope
+from xuncha_reporting.domain.rectification_docs import ISSUE_DOC
 
 TOPIC_DOC, REVISIT_DOC, FINDINGS_DOC, RECURRENCE_DOC, LIST_DOC, SELF_CHECK_DOC = (
     "rect_topic",
@@ -37,6 +38,7 @@ VIEW_KINDS: tuple[str, ...] = (
     RECURRENCE_DOC,
     LIST_DOC,
     SELF_CHECK_DOC,
+    ISSUE_DOC,  # the issues' descriptions, to name what came back
     "round",
     "round_unit",
     "unit",
@@ -185,11 +187,18 @@ def recurrences(docs: Docs) -> dict[str, Any]:
     """改了再犯 and 屡查屡犯 (each ``RecurrenceDetected``) and 共性问题 (common patterns)."""
     items = sorted(docs.get(RECURRENCE_DOC, {}).values(), key=lambda d: d["at"])
     patterns = common_patterns(docs)
+    issues = docs.get(ISSUE_DOC, {})
+
+    def described(issue_id: str | None) -> str | None:
+        return issues.get(str(issue_id), {}).get("description") if issue_id else None
+
     return {
         "recurrences": [
             {
                 "issue_id": d["issue_id"],
+                "description": described(d["issue_id"]),
                 "earlier_issue_id": d["earlier_issue_id"],
+                "earlier_description": described(d["earlier_issue_id"]),
                 "jurisdiction": d["jurisdiction"],
                 "unit_id": d.get("unit_id"),
                 "unit": d["unit"],
