@@ -129,6 +129,13 @@ def test_the_drafts() -> None:
     title, text = draft(PublicationStage.STATIONING, "临川区第4届第5轮巡察", "某局", "361002", 0, 0)
     assert title == "临川区第4届第5轮巡察进驻某局公告"
     assert "区委巡察组进驻某局开展临川区第4届第5轮巡察" in text and "值班电话" in text
+    # a unit the round revisits: a 巡察“回头看”, which checks the last inspection's rectification
+    title, text = draft(
+        PublicationStage.STATIONING, "临川区第4届第7轮巡察", "某局", "361002", 0, 0, revisit=True
+    )
+    assert title == "临川区第4届第7轮巡察“回头看”进驻某局公告"
+    assert "开展巡察“回头看”（临川区第4届第7轮巡察）" in text and "整改落实" in text
+    assert "值班电话：____" in text
     _, text = draft(PublicationStage.RECTIFICATION, "抚州市第4届第3轮巡察", "某局", "361000", 8, 6)
     assert "市委" in text and "已完成整改6个，整改完成率75.0%" in text and "其余2个" in text
     assert "社会各界" in text

@@ -80,6 +80,8 @@ class SqlPublications(PoolRepository):
                 SELECT r.jurisdiction, r.starts_on,
                        EXISTS (SELECT 1 FROM round_unit u
                                WHERE u.round_id = r.round_id AND u.unit_id = $2) AS assigned,
+                       (SELECT u.mode FROM round_unit u
+                        WHERE u.round_id = r.round_id AND u.unit_id = $2) AS mode,
                        (SELECT min(i.unit) FROM issue_view i
                         WHERE i.round_id = r.round_id AND i.unit_id = $2) AS unit,
                        (SELECT count(*) FROM issue_view i
@@ -106,6 +108,7 @@ class SqlPublications(PoolRepository):
             issues=row["issues"],
             formally_reported=row["reported"],
             done=row["done"],
+            mode=row["mode"],
         )
 
     async def list(

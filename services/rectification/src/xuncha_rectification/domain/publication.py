@@ -107,6 +107,8 @@ class Subject:
     issues: int
     formally_reported: int
     done: int = 0
+    #: how the round inspects the unit (regular, linked, revisit: 巡察“回头看”), when assigned
+    mode: str | None = None
 
 
 @dataclass
@@ -189,7 +191,16 @@ def draft_for(
     subject = known(subject, unit_id)
     ready(stage, subject)
     name = subject.unit or unit or _BLANK
-    return draft(stage, round_name, name, subject.jurisdiction, subject.issues, subject.done, scope)
+    return draft(
+        stage,
+        round_name,
+        name,
+        subject.jurisdiction,
+        subject.issues,
+        subject.done,
+        scope,
+        revisit=subject.mode == "revisit",
+    )
 
 
 def decide_publish(
@@ -255,11 +266,24 @@ def draft(
     issues: int,
     done: int,
     scope: PublicationScope = PublicationScope.PUBLIC,
+    *,
+    revisit: bool = False,
 ) -> tuple[str, str]:
     """The title and text an office starts a publication from (it edits them before it
     publishes): the usual wording of a 进驻公告, a 反馈情况通报 and a 整改进展情况通报, with the
-    unit's figures; a blank line where only the office knows what to write."""
+    unit's figures; a blank line where only the office knows what to write. A unit the round
+    revisits (``revisit``) is told of a 巡察“回头看”, which checks the last inspection's
+    rectification (R18)."""
     committee = committee_of(jurisdiction)
+    if stage is PublicationStage.STATIONING and revisit:
+        return (
+            f"{round_name}“回头看”进驻{unit}公告",
+            f"根据{committee}巡察工作统一部署，{committee}巡察组进驻{unit}开展巡察“回头看”（{round_name}），"
+            f"重点检查上一轮巡察反馈问题整改落实、群众反映强烈问题和移交问题线索办理情况。巡察期间，"
+            f"巡察组受理反映{unit}领导班子及其成员、下一级党组织领导班子主要负责人和重要岗位"
+            "领导干部问题的来信来电来访，重点受理违反政治纪律、组织纪律、廉洁纪律、群众纪律、"
+            "工作纪律和生活纪律等方面的反映以及整改不力、虚假整改等问题的反映。\n值班电话：____；邮政信箱：____。",
+        )
     if stage is PublicationStage.STATIONING:
         return (
             f"{round_name}进驻{unit}公告",
