@@ -121,7 +121,8 @@ BOARD_HEADERS: tuple[str, ...] = (
     "任务佐证材料",
     "整改报告及核实佐证材料",
 )
-COLOUR_ZH = {"green": "绿", "yellow": "黄", "red": "红", None: None}
+#: the board's words for its colours (挂图作战's 正常 / 临期 / 逾期), in the workbook too
+COLOUR_ZH = {"green": "正常", "yellow": "临期", "red": "逾期", None: None}
 
 
 def history_zh(event: dict[str, Any]) -> str:
@@ -357,10 +358,16 @@ def ledger_rows(unit: dict[str, Any]) -> list[list[Any]]:
 
 
 def summary_rows(units: list[dict[str, Any]]) -> list[list[Any]]:
+    """汇总: a row per unit, then 合计 (the board's figures for the whole area: its 整改完成率 is
+    the page's), when there is more than one unit."""
+
     def pct(rate: float | None) -> str | None:
         return None if rate is None else f"{rate * 100:.1f}%"
 
-    return [
+    def rate(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    rows = [
         [
             u["unit"],
             u["issues_fed_back"],
@@ -374,6 +381,22 @@ def summary_rows(units: list[dict[str, Any]]) -> list[list[Any]]:
         ]
         for u in units
     ]
+    if len(units) > 1:
+        fed, closed, declared = (
+            sum(u[k] for u in units) for k in ("issues_fed_back", "closed_out", "self_declared")
+        )
+        rows.append(
+            [
+                "合计",
+                fed,
+                closed,
+                pct(rate(closed, fed)),
+                declared,
+                pct(rate(declared, fed)),
+                *(sum(u[k] for u in units) for k in ("overdue_tasks", "supervisions", "red_lines")),
+            ]
+        )
+    return rows
 
 
 def _record(issue: dict[str, Any]) -> str:
