@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -337,7 +337,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             doc = await call(url, tokens["unit"], "GET", f"/api/v1/rectifications/{issue}")
             first = doc["tasks"][0]["task_id"]
             tasks = f"/api/v1/rectifications/{issue}/tasks/{first}"
-            today = date.today().isoformat()
+            today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()  # China's day
             await call(url, tokens["unit"], "POST", f"{tasks}/completion",
                        json={"completed_on": today, "note": "台账已建立"})  # fmt: skip
             await call(url, office, "POST", f"{tasks}/return",

@@ -63,7 +63,11 @@ async def test_asked_by_the_organisation_and_answered_by_each_area() -> None:
     )
     assert {a["unit"] for a in asks if "unit_id" not in a} == {cadre_opinions.NOT_INSPECTED_UNIT}
     assert {who for who, _ in answers} == {"office:361000", "office:361002"}
-    assert all("____" not in b["text"] and cadre_opinions.FINDING in b["text"] for _, b in answers)
+    assert all("____" not in b["text"] for _, b in answers)
+    # the blank filled with what fits the conclusion: a finding, or what was checked
+    for _, b in answers:
+        filled = cadre_opinions.FINDING if b["conclusion"] == "adverse" else cadre_opinions.CHECKED
+        assert filled in b["text"], b
     assert all(date.fromisoformat(b["given_on"]) <= TODAY for _, b in answers)
 
 
