@@ -146,9 +146,9 @@ def test_an_acceptance_notice_ends_r8_as_of_its_sending_day() -> None:
 
 
 def test_yellow_by_date_where_no_yellow_warning_fires() -> None:
-    """R10: a deadline whose service fires no yellow warning (a task's, a supervision's) is
-    yellow within the threshold of its due date, as the board's 临期 is, when it started with
-    more than that left; a clock shorter than the threshold stays green until its last day."""
+    """R10: a task's, a supervision's or an answer's deadline, whose service fires no yellow
+    warning, is yellow within the threshold of its due date, as the board's 临期 is; the short
+    clocks (a week's 调度) stay green until their last day."""
     yellow = YellowDays(20, {"361002": 5})
     task = row(kind="rectification.task_due", jurisdiction="361000")
     for today, expected in (
@@ -159,11 +159,18 @@ def test_yellow_by_date_where_no_yellow_warning_fires() -> None:
     ):
         assert state_of(task, today, yellow) is expected, today
         assert state_of(task, today) is (State.WARNING_RED if today == DUE else State.RUNNING)
+    # started within the threshold (a task planned two weeks before its day): yellow at once
+    late_plan = row(
+        kind="rectification.supervision_due",
+        jurisdiction="361000",
+        started_at=datetime(2026, 11, 20, tzinfo=CST),
+    )
+    assert state_of(late_plan, DUE - timedelta(days=9), yellow) is State.WARNING_YELLOW
     # a county's own threshold
     county = row(kind="rectification.task_due", jurisdiction="361002")
     assert state_of(county, DUE - timedelta(days=6), yellow) is State.RUNNING
     assert state_of(county, DUE - timedelta(days=5), yellow) is State.WARNING_YELLOW
-    # a week's 调度 (shorter than the threshold): green until its last day
+    # a week's 调度: green until its last day
     weekly = row(kind="intake.dispatch", started_at=datetime(2026, 11, 23, 9, tzinfo=CST))
     assert state_of(weekly, DUE - timedelta(days=3), YellowDays(20)) is State.RUNNING
     # ended or overdue rows are not turned yellow

@@ -31,13 +31,20 @@ from uuid import UUID
 import asyncpg
 from xuncha_shared.contracts.clues import clue_id_for_petition
 
-from xuncha_reporting.domain.deadlines import COLOUR_OF, Kind, State, YellowDays
+from xuncha_reporting.domain.deadlines import (
+    COLOUR_OF,
+    YELLOW_BY_DATE,
+    Kind,
+    State,
+    YellowDays,
+)
 from xuncha_reporting.domain.rectification_clocks import WITHDRAWN_PREFIX
 
 #: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
 #: R10's yellow threshold of the row's jurisdiction: ``$9``'s days of its code in ``$8``, else
 #: the default ``$7`` (``thresholds``)
 _YELLOW_DAYS = "COALESCE(($9::int[])[array_position($8::text[], jurisdiction)], $7::int)"
+_YELLOW_KINDS = ", ".join(f"'{k}'" for k in sorted(YELLOW_BY_DATE))
 #: the firings, on the day ``$6`` (Beijing date; null: none); yellow by date (``$7``-``$9``) as
 #: ``domain.deadlines.yellow_by_date`` decides it
 _STATE = f"""
@@ -48,8 +55,7 @@ _STATE = f"""
          WHEN red_event_id IS NOT NULL THEN '{State.WARNING_RED.value}'
          WHEN due_date = $6::date THEN '{State.WARNING_RED.value}'
          WHEN yellow_event_id IS NOT NULL THEN '{State.WARNING_YELLOW.value}'
-         WHEN due_date - $6::date BETWEEN 0 AND {_YELLOW_DAYS}
-              AND due_date - (started_at AT TIME ZONE INTERVAL '+08:00')::date > {_YELLOW_DAYS}
+         WHEN kind IN ({_YELLOW_KINDS}) AND due_date - $6::date BETWEEN 0 AND {_YELLOW_DAYS}
               THEN '{State.WARNING_YELLOW.value}'
          ELSE '{State.RUNNING.value}' END"""
 

@@ -163,16 +163,20 @@ class YellowDays:
         return self.per_jurisdiction.get(jurisdiction, self.default)
 
 
+#: the kinds whose service fires no yellow warning but whose clock runs long enough for R10's
+#: yellow to mean "near" (weeks or months): a task's due day, a supervision's, an answer's to
+#: 组织部. The short clocks (a week's 调度, 15 working days of R8 or R14, a walk-in's day) stay
+#: green until their last day rather than being yellow from their start.
+YELLOW_BY_DATE: frozenset[str] = frozenset(
+    {Kind.TASK_DUE.value, Kind.SUPERVISION.value, Kind.CADRE_OPINION.value}
+)
+
+
 def yellow_by_date(row: dict[str, Any], today: date, days: int) -> bool:
-    """R10 for a deadline whose service fires no yellow warning (a task's, a supervision's, an
-    answer's to 组织部): yellow within ``days`` of its due date, as the board's 临期 is, when it
-    started with more than that left (a clock shorter than the threshold, a week's 调度 say,
-    stays green until its last day rather than being yellow from its start)."""
+    """R10 for a deadline of ``YELLOW_BY_DATE``: yellow within ``days`` of its due date, as the
+    挂图作战 board's 临期 is."""
     due: date = row["due_date"]
-    started: datetime | None = row["started_at"]
-    if started is None or not 0 <= (due - today).days <= days:
-        return False
-    return (due - started.astimezone(CST).date()).days > days
+    return row["kind"] in YELLOW_BY_DATE and 0 <= (due - today).days <= days
 
 
 def state_of(
