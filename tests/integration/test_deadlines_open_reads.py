@@ -31,7 +31,6 @@ from xuncha_reporting.domain.deadlines import (
     KINDS,
     Kind,
     State,
-    YellowDays,
     state_of,
     summary,
 )
@@ -43,6 +42,7 @@ from xuncha_reporting.domain.model import (
     DeadlineStart,
 )
 from xuncha_shared.clocks.clock import CST
+from xuncha_shared.clocks.rules import Thresholds, WarningPolicy
 
 from tests.support.principals import LINCHUAN, NANCHENG
 
@@ -54,7 +54,11 @@ LONG_AGO = datetime(2022, 3, 1, 9, tzinfo=CST)
 
 
 #: R10's yellow by date: a threshold that makes some rows yellow, another for 临川区
-YELLOW = YellowDays(20, {LINCHUAN: 5})
+YELLOW = WarningPolicy(Thresholds(20, 0), {LINCHUAN: Thresholds(5, 0)})
+
+
+def yellow_days(jurisdiction: str) -> int:
+    return YELLOW.for_jurisdiction(jurisdiction).yellow_days
 
 
 @pytest.fixture
@@ -466,8 +470,9 @@ async def _pages_equal_on(
     jurisdiction: str | None,
     whole: list[dict[str, Any]],
     today: date | None,
-    yellow: YellowDays | None,
+    yellow: WarningPolicy | None,
 ) -> None:
+    days = yellow_days if yellow else None
     pages = DeadlinePages(schema)
     filters: list[list[str] | None] = [
         None,
@@ -483,7 +488,7 @@ async def _pages_equal_on(
                 (
                     r
                     for r in whole
-                    if (states is None or state_of(r, today, yellow).value in states)
+                    if (states is None or state_of(r, today, days).value in states)
                     and (like is None or r["jurisdiction"] == like)
                 ),
                 key=list_order,
@@ -507,7 +512,7 @@ async def _pages_equal_on(
                     offset += size or len(expected)
                     if not page.rows or size is None or offset >= page.total:
                         break
-                assert all(r.pop("state") == state_of(r, today, yellow).value for r in got)
+                assert all(r.pop("state") == state_of(r, today, days).value for r in got)
                 assert got == expected, (jurisdiction, states, like, size)
             # the whole list read through a cursor (an unpaged request), a few rows at a time
             for offset, chunk in ((0, 3), (2, 3), (0, max(len(expected), 1)), (1, 50)):
@@ -527,7 +532,7 @@ async def _pages_equal_on(
                         assert 0 < len(rows) <= chunk
                         streamed += rows
                 assert stream.total == len(expected), (jurisdiction, states, like, offset)
-                assert all(r.pop("state") == state_of(r, today, yellow).value for r in streamed)
+                assert all(r.pop("state") == state_of(r, today, days).value for r in streamed)
                 assert streamed == expected[offset:], (jurisdiction, states, like, offset, chunk)
 
 

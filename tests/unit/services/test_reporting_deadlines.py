@@ -10,7 +10,6 @@ from typing import Any
 from xuncha_reporting.domain.deadlines import (
     CST,
     State,
-    YellowDays,
     days_late,
     deadline_item,
     overdue_from,
@@ -149,7 +148,12 @@ def test_yellow_by_date_where_no_yellow_warning_fires() -> None:
     """R10: a task's, a supervision's or an answer's deadline, whose service fires no yellow
     warning, is yellow within the threshold of its due date, as the board's 临期 is; the short
     clocks (a week's 调度) stay green until their last day."""
-    yellow = YellowDays(20, {"361002": 5})
+    # R10's thresholds: 20 days, 临川区's own 5 (the routes pass the deployment's policy)
+    thresholds = {"361002": 5}
+
+    def yellow(jurisdiction: str) -> int:
+        return thresholds.get(jurisdiction, 20)
+
     task = row(kind="rectification.task_due", jurisdiction="361000")
     for today, expected in (
         (DUE - timedelta(days=21), State.RUNNING),
@@ -172,7 +176,7 @@ def test_yellow_by_date_where_no_yellow_warning_fires() -> None:
     assert state_of(county, DUE - timedelta(days=5), yellow) is State.WARNING_YELLOW
     # a week's 调度: green until its last day
     weekly = row(kind="intake.dispatch", started_at=datetime(2026, 11, 23, 9, tzinfo=CST))
-    assert state_of(weekly, DUE - timedelta(days=3), YellowDays(20)) is State.RUNNING
+    assert state_of(weekly, DUE - timedelta(days=3), lambda _: 20) is State.RUNNING
     # ended or overdue rows are not turned yellow
     done = row(kind="rectification.task_due", ended_at=datetime(2026, 11, 20, tzinfo=CST))
     assert state_of(done, DUE - timedelta(days=2), yellow) is State.MET

@@ -29,15 +29,10 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.contracts.clues import clue_id_for_petition
 
-from xuncha_reporting.domain.deadlines import (
-    COLOUR_OF,
-    YELLOW_BY_DATE,
-    Kind,
-    State,
-    YellowDays,
-)
+from xuncha_reporting.domain.deadlines import COLOUR_OF, YELLOW_BY_DATE, Kind, State
 from xuncha_reporting.domain.rectification_clocks import WITHDRAWN_PREFIX
 
 #: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
@@ -213,11 +208,12 @@ class DeadlineStream:
 YellowArgs = tuple[int | None, list[str] | None, list[int] | None]
 
 
-def _thresholds(yellow: YellowDays | None) -> YellowArgs:
-    if yellow is None:
+def _thresholds(policy: WarningPolicy | None) -> YellowArgs:
+    if policy is None:
         return None, None, None
-    codes = sorted(yellow.per_jurisdiction)
-    return yellow.default, codes, [yellow.per_jurisdiction[c] for c in codes]
+    codes = sorted(policy.per_jurisdiction)
+    days = [policy.per_jurisdiction[c].yellow_days for c in codes]
+    return policy.default.yellow_days, codes, days
 
 
 class DeadlinePages:
@@ -273,7 +269,7 @@ class DeadlinePages:
         offset: int = 0,
         chunk: int | None = None,
         today: date | None = None,
-        yellow: YellowDays | None = None,
+        yellow: WarningPolicy | None = None,
     ) -> DeadlineStream:
         """Every row from ``offset`` (no limit), as :meth:`page` reads them, through a cursor
         of ``conn``, which must be in a transaction that stays open until the stream is read;
@@ -302,7 +298,7 @@ class DeadlinePages:
         limit: int | None = None,
         offset: int = 0,
         today: date | None = None,
-        yellow: YellowDays | None = None,
+        yellow: WarningPolicy | None = None,
     ) -> DeadlinePage:
         """The rows of ``jurisdiction`` (``None``: the read of all) whose jurisdiction matches
         ``listed_like``, in ``states`` (``None``: all), ``limit`` of them from ``offset`` in the

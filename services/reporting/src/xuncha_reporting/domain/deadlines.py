@@ -14,8 +14,8 @@ events were applied does not matter (a rebuild merges several histories)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -151,18 +151,6 @@ def overdue_from(due: date) -> datetime:
     return datetime.combine(due + timedelta(days=1), time(0), CST)
 
 
-@dataclass(frozen=True)
-class YellowDays:
-    """R10's yellow threshold, in days before the due date, per jurisdiction (the deployment's
-    warning policy, ``xuncha_shared.clocks.rules.WarningPolicy``)."""
-
-    default: int
-    per_jurisdiction: Mapping[str, int] = field(default_factory=dict)
-
-    def of(self, jurisdiction: str) -> int:
-        return self.per_jurisdiction.get(jurisdiction, self.default)
-
-
 #: the kinds whose service fires no yellow warning but whose clock runs long enough for R10's
 #: yellow to mean "near" (weeks or months): a task's due day, a supervision's, an answer's to
 #: 组织部. The short clocks (a week's 调度, 15 working days of R8 or R14, a walk-in's day) stay
@@ -177,6 +165,11 @@ def yellow_by_date(row: dict[str, Any], today: date, days: int) -> bool:
     挂图作战 board's 临期 is."""
     due: date = row["due_date"]
     return row["kind"] in YELLOW_BY_DATE and 0 <= (due - today).days <= days
+
+
+#: R10's yellow threshold of a jurisdiction, in days before a due date (the deployment's
+#: ``WarningPolicy``, as the board reads it)
+YellowDays = Callable[[str], int]
 
 
 def state_of(
@@ -202,7 +195,7 @@ def state_of(
     if (
         today is not None
         and yellow is not None
-        and yellow_by_date(row, today, yellow.of(row["jurisdiction"]))
+        and yellow_by_date(row, today, yellow(row["jurisdiction"]))
     ):
         return State.WARNING_YELLOW
     return State.RUNNING

@@ -18,7 +18,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
 from xuncha_shared.http.requests import known_jurisdiction
@@ -31,8 +30,7 @@ from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.rectification_docs import BOARD_KINDS
 from xuncha_reporting.entrypoints.downloads import download
-
-_WARNINGS = WarningPolicy.from_env()
+from xuncha_reporting.entrypoints.routes.warnings import yellow_days
 
 JURISDICTION = Query(default=None, pattern=r"^\d{6}$", description="a county or the city itself")
 ROUND = Query(default=None, description="one round only (intake's round id)")
@@ -52,7 +50,7 @@ def board_router(
         pattern = principal.jurisdiction_like() if scope is None else scope
         async with read_snapshot(ctx.pool) as conn:
             docs = await tables.docs(conn, BOARD_KINDS, pattern)
-        yellow = _WARNINGS.for_jurisdiction(jurisdiction or principal.jurisdiction).yellow_days
+        yellow = yellow_days(jurisdiction or principal.jurisdiction)
         today = china_date(datetime.now(UTC))
         return b.board(docs, today, yellow, str(round_id) if round_id else None)
 

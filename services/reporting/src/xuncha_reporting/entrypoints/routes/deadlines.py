@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
-from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency
@@ -31,23 +30,15 @@ from xuncha_reporting.adapters.projection_tables import (
     read_snapshot,
 )
 from xuncha_reporting.domain.access import linked_view_scope
-from xuncha_reporting.domain.deadlines import State, YellowDays, deadline_item, summary
+from xuncha_reporting.domain.deadlines import State, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
+from xuncha_reporting.entrypoints.routes.warnings import WARNINGS, yellow_days
 
 #: whole deadline lists (no ``limit``) one copy writes at once
 EXPORTS_AT_ONCE = 2
 #: how long a whole list's snapshot may wait for its client between two chunks
 EXPORT_IDLE = "10min"
-
-
-#: R10's yellow threshold per jurisdiction (``XUNCHA_DEADLINE_WARNINGS``, as the board reads it):
-#: a deadline whose service fires no yellow warning is yellow within it (``yellow_by_date``)
-_POLICY = WarningPolicy.from_env()
-YELLOW = YellowDays(
-    _POLICY.default.yellow_days,
-    {code: t.yellow_days for code, t in _POLICY.per_jurisdiction.items()},
-)
 
 
 class ClosingStream(StreamingResponse):
@@ -129,7 +120,7 @@ def _outs(
     """The list's items of ``rows``, each with what it concerns."""
     return [
         DeadlineOut.model_validate(
-            deadline_item(r, today, YELLOW)
+            deadline_item(r, today, yellow_days)
             | asdict(subjects.get((r["kind"], r["key"]), NO_SUBJECT))
         )
         for r in rows
@@ -199,7 +190,7 @@ def deadlines_router(
                 limit=limit,
                 offset=offset,
                 today=today,
-                yellow=YELLOW,
+                yellow=WARNINGS,
             )
             # kept as its JSON: validating and serialising a page again for every request cost
             # more than the rest of it
@@ -262,7 +253,7 @@ def deadlines_router(
                 states=states,
                 offset=offset,
                 today=today,
-                yellow=YELLOW,
+                yellow=WARNINGS,
             )
             generated_at = datetime.now(UTC)  # the snapshot's moment
         except BaseException:
@@ -306,7 +297,7 @@ def deadlines_router(
 
         async def read(conn: asyncpg.Connection, *_: object) -> bytes:
             rows = await tables.deadline_rows(conn, scope, open_only=True)
-            counts = summary(_visible(rows, principal, scope), today, YELLOW)
+            counts = summary(_visible(rows, principal, scope), today, yellow_days)
             return (
                 DeadlineSummary(
                     jurisdictions=[
