@@ -771,8 +771,8 @@ async def test_the_organisation_department_asks_and_a_county_office_answers(
     assert "临川区住建局接受了临川区第4届第1轮巡察" in await office.input_value("#co-text")
     # another conclusion while the text is still the draft: that conclusion's draft instead
     await office.locator(".el-dialog .el-radio", has_text="发现问题").click()
-    for _ in range(100):
-        if "____" in await office.input_value("#co-text"):
+    for _ in range(100):  # (the favourable draft has a blank of its own: wait for this one's)
+        if "存在以下问题" in await office.input_value("#co-text"):
             break
         await asyncio.sleep(0.1)
     text = await office.input_value("#co-text")
