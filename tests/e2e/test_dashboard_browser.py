@@ -18,6 +18,7 @@ auditor's time travel). Screenshots go to test-artifacts/workbench/.
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -866,6 +867,50 @@ async def test_the_reserve_pool_of_cadres_and_the_organisation_feed(old: Old, br
     assert await members.count() == 4
     await org_page.screenshot(path=str(ARTIFACTS / "reserve-cadres-organisation.png"),
                               full_page=True)  # fmt: skip
+
+
+async def test_the_city_reads_and_downloads_the_whole_citys_ledger(old: Old, browser: Any) -> None:
+    """整改督办与销号 as the city office, 全市（含各县区）: every area's units, each named with its
+    area, and 整改台账-全市.xlsx whose 汇总 names each unit's area, gives an area of several
+    units its 小计 and ends with the page's figures; a county office reading without an area
+    still reads its own county only."""
+    from openpyxl import load_workbook
+
+    running = old.running
+    page = await new_page(browser)
+    await sign_in(page, old.workbench, running.tokens["city"])
+    await page.click('[data-menu="supervision"]')
+    await page.wait_for_selector("#completion-rate")
+    await choose(page, "s-jurisdiction", "全市（含各县区）")
+    await page.locator("#board-units .area", has_text="临川区").first.wait_for()
+    areas = set(await page.locator("#board-units .area").all_inner_texts())
+    assert {"市本级", "临川区"} <= areas
+    shown = re.search(r"（(\d+)/(\d+)）", await page.locator("#completion-rate").inner_text())
+    assert shown is not None
+    async with page.expect_download() as download:
+        await page.click("#dl-ledger")
+    assert (await download.value).suggested_filename == "整改台账-全市.xlsx"
+    book = load_workbook(io.BytesIO((await (await download.value).path()).read_bytes()))
+    rows = list(book["汇总"].iter_rows(values_only=True))
+    assert rows[0][:2] == ("地区", "被巡察单位")
+    units = [r for r in rows[1:-1] if r[1] != "小计"]
+    assert "市本级" in {r[0] for r in rows if r[1] == "小计"}  # the city's ten units
+    assert {"市本级", "临川区"} <= {r[0] for r in units}
+    total = rows[-1]
+    assert total[:2] == ("全市", "合计")
+    assert (total[3], total[2]) == (int(shown[1]), int(shown[2]))  # 核实销号 / 反馈问题
+    assert total[2] == sum(r[2] for r in units)
+    await page.screenshot(path=str(ARTIFACTS / "supervision-whole-city.png"), full_page=False)
+
+    headers = {"Authorization": f"Bearer {running.tokens['linchuan']}"}
+    async with httpx.AsyncClient(base_url=running.urls["reporting"], headers=headers) as http:
+        own = await http.get("/api/v1/views/rectification-ledger", timeout=30)
+        assert own.status_code == 200, own.text
+        assert {u["area"] for u in own.json()["units"]} <= {"临川区"}
+        refused = await http.get(
+            "/api/v1/exports/ledger.xlsx", params={"jurisdiction": "361000"}, timeout=30
+        )
+        assert refused.status_code == 403 and "市本级" not in refused.text
 
 
 async def test_sign_in_refuses_a_bad_token_and_a_county_sees_only_its_county(

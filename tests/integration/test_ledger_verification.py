@@ -21,7 +21,7 @@ from xuncha_rectification.domain.model import evolve
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import ddl
 from xuncha_reporting.domain.board import board as board_of
-from xuncha_reporting.domain.board import ledger_rows
+from xuncha_reporting.domain.board_sheets import ledger_rows
 from xuncha_reporting.domain.projection import project
 from xuncha_reporting.domain.rectification_docs import BOARD_KINDS
 from xuncha_shared.clocks.clock import CST
@@ -140,7 +140,9 @@ async def test_a_rejected_or_reopened_issue_is_in_progress_in_the_ledger_and_the
         ledger = await tables.unit_ledger(conn, LINCHUAN, UNIT, AS_OF)
         assert ledger is not None
         entries = {e["issue_id"]: e for e in ledger["issues"]}
-        [unit] = board_of(await tables.docs(conn, BOARD_KINDS, LINCHUAN), AS_OF, 20)["units"]
+        [unit] = board_of(await tables.docs(conn, BOARD_KINDS, LINCHUAN), AS_OF, lambda _: 20)[
+            "units"
+        ]
         items = {uuid.UUID(i["issue_id"]): i for i in unit["issues"]}
         rows = zip(unit["issues"], ledger_rows(unit), strict=True)
         sheet = {uuid.UUID(i["issue_id"]): row for i, row in rows}

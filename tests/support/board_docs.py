@@ -17,15 +17,21 @@ T0 = datetime(2026, 10, 12, 1, tzinfo=UTC)  # 09:00 in Beijing
 ACTOR = Actor(principal_id="office-1", role="county_admin")
 
 
-def docs_of(events: list[tuple[str, uuid.UUID, EventPayload]]) -> Docs:
+def docs_of(
+    events: list[tuple[str, uuid.UUID, EventPayload]], jurisdiction: str = LINCHUAN
+) -> Docs:
     """The board's documents of ``events`` (stream type, stream id, payload), one a day from
-    ``T0``, recorded in 临川区 by its office."""
+    ``T0``, recorded in ``jurisdiction`` (临川区) by its office."""
     docs: Docs = {}
     for n, (stream_type, stream, payload) in enumerate(events):
         at = T0 + timedelta(days=n)
-        new = NewEvent(payload, LINCHUAN, ACTOR, occurred_at=at)
+        new = NewEvent(payload, jurisdiction, ACTOR, occurred_at=at)
         [sealed] = seal_events(stream_type, str(stream), 1, "0" * 64, [new], at)
         for change in project(sealed, payload):
             if isinstance(change, Doc):
-                docs.setdefault(change.kind, {})[change.key] = change.doc
+                # as the adapter reads them (``ProjectionTables.docs``): with the row's jurisdiction
+                docs.setdefault(change.kind, {})[change.key] = {
+                    **change.doc,
+                    "jurisdiction": change.jurisdiction,
+                }
     return docs

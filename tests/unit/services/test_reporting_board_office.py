@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from xuncha_reporting.domain.board import (
+from xuncha_reporting.domain.board import board
+from xuncha_reporting.domain.board_sheets import (
     BOARD_HEADERS,
     LEDGER_HEADERS,
-    board,
     board_rows,
     ledger_rows,
 )
@@ -92,7 +92,7 @@ def done(task: r.PlanTask, *files: str) -> tuple[str, uuid.UUID, EventPayload]:
 
 
 def unit_of(events: list[tuple[str, uuid.UUID, EventPayload]]) -> dict[str, Any]:
-    units: list[dict[str, Any]] = board(docs_of(events), TODAY, 20)["units"]
+    units: list[dict[str, Any]] = board(docs_of(events), TODAY, lambda _: 20)["units"]
     [unit] = units
     return unit
 

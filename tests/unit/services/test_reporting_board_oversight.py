@@ -58,7 +58,7 @@ def test_history_names_report_kinds_and_verification_outcomes() -> None:
         report(r.ReportKind.FINAL, True, "补充佐证"),
         verified(r.VerificationOutcome.ACCEPTED, "整改到位"),
     ]
-    [issue] = board(docs_of(events), date(2026, 11, 1), 20)["units"][0]["issues"]
+    [issue] = board(docs_of(events), date(2026, 11, 1), lambda _: 20)["units"][0]["issues"]
     assert [(h["zh"], h["note"]) for h in issue["history"]] == [
         ("反馈问题", "议事规则不健全"),
         ("整改进展报告", "已开始整改"),
@@ -78,7 +78,7 @@ def test_supervisions_and_red_lines_are_listed_under_unit_and_issues() -> None:
         ("oversight", UNIT, ORDERED),
         ("oversight", UNIT, WARNED),
     ]
-    doc = board(docs_of(events), date(2026, 11, 1), 20)
+    doc = board(docs_of(events), date(2026, 11, 1), lambda _: 20)
     assert (doc["supervisions"], doc["red_lines"]) == (1, 1)
     [unit] = doc["units"]
     supervision, warning = unit["oversight"]
@@ -105,6 +105,6 @@ def test_supervisions_and_red_lines_are_listed_under_unit_and_issues() -> None:
 
 
 def test_a_unit_without_oversight_lists_none() -> None:
-    [unit] = board(docs_of([fed(ISSUE, "问题")]), date(2026, 11, 1), 20)["units"]
+    [unit] = board(docs_of([fed(ISSUE, "问题")]), date(2026, 11, 1), lambda _: 20)["units"]
     assert unit["oversight"] == [] and unit["issues"][0]["oversight"] == []
     assert (unit["supervisions"], unit["red_lines"]) == (0, 0)

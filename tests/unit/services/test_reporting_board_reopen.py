@@ -53,12 +53,14 @@ def test_a_reopened_issue_is_in_progress_and_not_closed_out() -> None:
     )
     steps = [fed, done, ok, closed]
     history = [(p, T0 + timedelta(days=n)) for n, p in enumerate(steps)]
-    before = board(docs_of(history, issue), date(2026, 11, 1), 20)
+    before = board(docs_of(history, issue), date(2026, 11, 1), lambda _: 20)
     assert before["closed_out"] == 1
     assert before["units"][0]["issues"][0]["status"] == "closed_out"
 
     after = board(
-        docs_of([*history, (reopened, T0 + timedelta(days=9))], issue), date(2026, 11, 1), 20
+        docs_of([*history, (reopened, T0 + timedelta(days=9))], issue),
+        date(2026, 11, 1),
+        lambda _: 20,
     )
     [item] = after["units"][0]["issues"]
     assert after["closed_out"] == 0 and item["status"] == "in_progress"

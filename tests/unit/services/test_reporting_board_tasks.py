@@ -7,7 +7,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from xuncha_reporting.domain.board import LEDGER_HEADERS, Docs, board, board_rows, ledger_rows
+from xuncha_reporting.domain.board import Docs, board
+from xuncha_reporting.domain.board_sheets import LEDGER_HEADERS, board_rows, ledger_rows
 from xuncha_reporting.domain.model import DeadlineEnded, DeadlineFired, DeadlineStart, Doc
 from xuncha_reporting.domain.projection import project
 from xuncha_shared.contracts import rectification as r
@@ -60,7 +61,7 @@ HISTORY: list[EventPayload] = [
 
 
 def tasks_of(events: list[EventPayload], today: date = date(2026, 11, 1)) -> dict[str, dict]:  # type: ignore[type-arg]
-    [unit] = board(docs_of(events), today, 20)["units"]
+    [unit] = board(docs_of(events), today, lambda _: 20)["units"]
     return {t["measure"]: t for t in unit["issues"][0]["tasks"]}
 
 
@@ -73,7 +74,7 @@ def test_a_task_reported_done_then_closed_out_has_no_colour_and_counts() -> None
     closed = r.RectificationTaskClosedOut(
         issue_id=ISSUE, task_id=FIRST.task_id, attempt=1, note="核对属实"
     )
-    [unit] = board(docs_of([*HISTORY, closed]), date(2026, 11, 1), 20)["units"]
+    [unit] = board(docs_of([*HISTORY, closed]), date(2026, 11, 1), lambda _: 20)["units"]
     assert (unit["tasks"], unit["tasks_closed_out"]) == (2, 1)
     issue = unit["issues"][0]
     assert issue["status"] == "planned" and issue["history"][-1]["zh"] == "整改任务销号"

@@ -12,7 +12,8 @@ from typing import Any
 
 from xuncha_rectification.domain.issue import Issue, IssueStatus
 from xuncha_rectification.domain.model import evolve
-from xuncha_reporting.domain.board import Docs, board, ledger_rows
+from xuncha_reporting.domain.board import Docs, board
+from xuncha_reporting.domain.board_sheets import ledger_rows
 from xuncha_reporting.domain.ledger import unit_ledger
 from xuncha_reporting.domain.model import CaseMark, Doc, LedgerIssue, LedgerReport
 from xuncha_reporting.domain.projection import project
@@ -84,7 +85,7 @@ def views(steps: list[EventPayload]) -> dict[str, Any]:
         issues, reports, jurisdiction=LINCHUAN, unit=UNIT, as_of=AS_OF, marks=marks
     )
     [entry] = ledger["issues"]
-    the_board = board(docs, AS_OF, 20)
+    the_board = board(docs, AS_OF, lambda _: 20)
     [unit] = the_board["units"]
     [item] = unit["issues"]
     [row] = ledger_rows(unit)

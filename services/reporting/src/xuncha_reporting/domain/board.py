@@ -1,5 +1,6 @@
-"""挂图作战 (the rectification board) and the 整改台账 for the Excel export, computed from the
-``rect_*`` documents (``domain.rectification_docs``) when read (pure).
+"""挂图作战 (the rectification board), computed from the ``rect_*`` documents
+(``domain.rectification_docs``) when read (pure); the Excel sheets made of it (整改台账 and the
+board's own) are ``domain.board_sheets``'.
 
 * unit → issue → task → history with evidence links; each issue's state replays its events by
   time: fed back → planned → in progress → reported done → verified → closed out (a rejected
@@ -23,7 +24,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
@@ -36,9 +38,8 @@ from xuncha_reporting.domain.board_tasks import (
     colour,
     task_row,
     task_turn,
-    tasks_closed,
 )
-from xuncha_reporting.domain.ledger import REPORT_KIND_ZH, china_date
+from xuncha_reporting.domain.ledger import REPORT_KIND_ZH
 from xuncha_reporting.domain.rectification_docs import (
     EVENT_DOC,
     ISSUE_DOC,
@@ -77,52 +78,6 @@ VERIFICATION_ZH: dict[str, str] = VALUE_LABELS_ZH["outcome"]
 REPORTED = "rectification.RectificationReported"
 #: the history entries whose evidence is the issue's own, not a task's
 ISSUE_EVIDENCE = frozenset({REPORTED, "rectification.RectificationVerified"})
-
-#: the ledger's columns (整改台账), the Excel sheets' header row
-LEDGER_HEADERS: tuple[str, ...] = (
-    "序号",
-    "问题描述",
-    "整改类型",
-    "反馈日期",
-    "整改报告期限",
-    "整改措施",
-    "责任人",
-    "完成时限",
-    "整改状态",
-    "整改进度(%)",
-    "预警",
-    "报告次数",
-    "核实结果",
-    "长效机制",
-    "佐证材料",
-    "任务销号",
-)
-SUMMARY_HEADERS: tuple[str, ...] = (
-    "被巡察单位",
-    "反馈问题",
-    "核实销号",
-    "整改完成率(核实销号)",
-    "自报完成",
-    "自报完成率(单位自报，仅供参考)",
-    "逾期任务",
-    "督办",
-    "红线预警",
-)
-BOARD_HEADERS: tuple[str, ...] = (
-    "问题",
-    "整改状态",
-    "整改任务",
-    "任务类型",
-    "责任人",
-    "完成时限",
-    "任务状态",
-    "预警",
-    "办理记录",
-    "任务佐证材料",
-    "整改报告及核实佐证材料",
-)
-#: the board's words for its colours (挂图作战's 正常 / 临期 / 逾期), in the workbook too
-COLOUR_ZH = {"green": "正常", "yellow": "临期", "red": "逾期", None: None}
 
 
 def history_zh(event: dict[str, Any]) -> str:
@@ -230,8 +185,12 @@ def _unit_key(doc: dict[str, Any]) -> str:
     return str(doc.get("unit_id") or f"name:{doc.get('unit')}")
 
 
-def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None) -> dict[str, Any]:
-    """The board of the jurisdictions the documents were read for (optionally one round)."""
+def board(
+    docs: Docs, today: date, yellow: Callable[[str], int], round_id: str | None = None
+) -> dict[str, Any]:
+    """The board of the jurisdictions the documents were read for (optionally one round);
+    ``yellow`` gives a jurisdiction's R10 threshold (days before a due date: 临期), so a board
+    of the whole city colours each county's work by that county's own threshold."""
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for key, e in docs.get(EVENT_DOC, {}).items():
         events[e["issue_id"]].append({**e, "_key": key})
@@ -255,7 +214,8 @@ def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None
                 "red_lines": 0,
             },
         )
-        unit["issues"].append(_issue({**doc, "_key": key}, events[key], today, yellow_days))
+        days = yellow(str(doc.get("jurisdiction") or ""))
+        unit["issues"].append(_issue({**doc, "_key": key}, events[key], today, days))
     # 整改方案: listed under the unit, their submissions and returns in its issues' history
     board_plans.attach(units, docs.get(PLAN_DOC, {}), round_id)
     # 督办 and 红线预警: listed under the unit and the issues they name, counted
@@ -304,161 +264,3 @@ def board(docs: Docs, today: date, yellow_days: int, round_id: str | None = None
         "units": out_units,
         "oversight": oversight,
     }
-
-
-def sheet_names(units: list[dict[str, Any]]) -> list[str]:
-    """One Excel sheet name per unit: its name, at most 31 characters, without []:*?/\\, unique
-    and never the summary's."""
-    names: list[str] = []
-    taken = {"汇总"}
-    for unit in units:
-        base = "".join(c for c in str(unit["unit"] or "单位") if c not in "[]:*?/\\")[:28] or "单位"
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base[:26]}({n})", n + 1
-        taken.add(name)
-        names.append(name)
-    return names
-
-
-def _join(values: list[Any]) -> str | None:
-    text = "；".join(str(v) for v in values if v)
-    return text or None
-
-
-def ledger_rows(unit: dict[str, Any]) -> list[list[Any]]:
-    """The unit's 整改台账 rows, cell values as the workbook holds them (text, integers)."""
-    rows: list[list[Any]] = []
-    for n, issue in enumerate(unit["issues"], start=1):
-        evidence = [e["filename"] for h in issue["history"] for e in h.get("evidence", [])]
-        verdict = {"accepted": "核实通过", "rejected": "核实未通过"}.get(
-            issue["verification"] or ""
-        )
-        rows.append(
-            [
-                n,
-                issue["description"],
-                issue["rect_type_zh"],
-                _china_day(issue["fed_back_at"]),
-                issue["due_date"],
-                _join([t["measure"] for t in issue["tasks"]]),
-                _join([t["owner"] for t in issue["tasks"]]),  # task by task, as the measures
-                _join([t["due_on"] for t in issue["tasks"]]),
-                issue["status_zh"],
-                issue["progress_percent"],
-                COLOUR_ZH[issue["colour"]],
-                issue["reports"],
-                verdict,
-                issue["mechanism"],
-                _join(evidence),
-                tasks_closed(issue["tasks"]),
-            ]
-        )
-    return rows
-
-
-def summary_rows(units: list[dict[str, Any]]) -> list[list[Any]]:
-    """汇总: a row per unit, then 合计 (the board's figures for the whole area: its 整改完成率 is
-    the page's), when there is more than one unit."""
-
-    def pct(rate: float | None) -> str | None:
-        return None if rate is None else f"{rate * 100:.1f}%"
-
-    def rate(part: int, whole: int) -> float | None:
-        return part / whole if whole else None
-
-    rows = [
-        [
-            u["unit"],
-            u["issues_fed_back"],
-            u["closed_out"],
-            pct(u["completion_rate"]),
-            u["self_declared"],
-            pct(u["self_declared_rate"]),
-            u["overdue_tasks"],
-            u["supervisions"],
-            u["red_lines"],
-        ]
-        for u in units
-    ]
-    if len(units) > 1:
-        fed, closed, declared = (
-            sum(u[k] for u in units) for k in ("issues_fed_back", "closed_out", "self_declared")
-        )
-        rows.append(
-            [
-                "合计",
-                fed,
-                closed,
-                pct(rate(closed, fed)),
-                declared,
-                pct(rate(declared, fed)),
-                *(sum(u[k] for u in units) for k in ("overdue_tasks", "supervisions", "red_lines")),
-            ]
-        )
-    return rows
-
-
-def _record(issue: dict[str, Any]) -> str:
-    """办理记录 on paper: how many steps the issue has had and its latest with the day, e.g.
-    ``共 11 条，最近 2027-01-10 整改任务完成``. A supervisor reading the printed board cannot
-    open the history: the latest step and its day say where the issue stands and how long it
-    has not moved, which a bare count does not."""
-    history = issue["history"]
-    latest = history[-1]  # kept in time order (``board_oversight.attach``)
-    return f"共 {len(history)} 条，最近 {_china_day(latest.get('at')) or '—'} {latest['zh']}"
-
-
-def _names(evidence: list[dict[str, Any]]) -> str | None:
-    return _join([e["filename"] for e in evidence])
-
-
-def board_rows(unit: dict[str, Any]) -> list[list[Any]]:
-    """The unit's board: one row per task (an issue without a plan: one row), the issue's
-    record (办理记录), each task's own evidence (its completion's), and on the issue's first
-    row the evidence of its reports and verifications: the issue's, not each task's."""
-    rows: list[list[Any]] = []
-    for issue in unit["issues"]:
-        reported = _names(
-            [e for h in issue["history"] if h["type"] in ISSUE_EVIDENCE for e in h["evidence"]]
-        )
-        record = _record(issue)
-        tasks = issue["tasks"] or [None]
-        for n, task in enumerate(tasks):
-            rows.append(
-                [
-                    issue["description"],
-                    issue["status_zh"],
-                    task["measure"] if task else None,
-                    task["type_zh"] if task else None,
-                    task["owner"] if task else None,
-                    task["due_on"] if task else issue["due_date"],
-                    task["status_zh"] if task else None,
-                    COLOUR_ZH[task["colour"] if task else issue["colour"]],
-                    record,
-                    _names(task["completion_evidence"]) if task else None,
-                    reported if n == 0 else None,
-                ]
-            )
-    return rows
-
-
-def ledger(board_doc: dict[str, Any]) -> dict[str, Any]:
-    """整改台账 as JSON: exactly the workbook's sheets (summary, then one per unit)."""
-    units = board_doc["units"]
-    return {
-        "as_of": board_doc["as_of"],
-        "round_id": board_doc["round_id"],
-        "headers": list(LEDGER_HEADERS),
-        "summary": {"sheet": "汇总", "headers": list(SUMMARY_HEADERS), "rows": summary_rows(units)},
-        "units": [
-            {"unit": u["unit"], "unit_id": u["unit_id"], "sheet": name, "rows": ledger_rows(u)}
-            for u, name in zip(units, sheet_names(units), strict=True)
-        ],
-    }
-
-
-def _china_day(at: str | None) -> str | None:
-    """The China Standard Time day (ISO) of the ISO time ``at``: a feedback at 02:00 on the 4th
-    in Beijing is the 3rd in UTC, and is fed back on the 4th."""
-    return china_date(datetime.fromisoformat(at)).isoformat() if at else None

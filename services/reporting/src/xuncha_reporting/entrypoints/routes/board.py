@@ -7,7 +7,9 @@
 * ``GET /api/v1/exports/ledger.xlsx?jurisdiction=&round_id=``: 整改台账 (summary + per unit);
 * ``GET /api/v1/exports/board.xlsx?jurisdiction=``: 挂图作战 (summary + per unit, row per task).
 
-Offices and the auditor, as for the linked view (a county office: its own county only).
+Offices and the auditor, as for the linked view (a county office: its own county only); without
+``jurisdiction`` the city office and the auditor read the whole city (市本级 and every county,
+each coloured by its own R10 threshold), and the workbooks' 汇总 gives each area's 小计.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.adapters.workbooks import XLSX, workbook
 from xuncha_reporting.domain import board as b
+from xuncha_reporting.domain import board_sheets as sheets
 from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.rectification_docs import BOARD_KINDS
@@ -34,6 +37,14 @@ from xuncha_reporting.entrypoints.routes.warnings import yellow_days
 
 JURISDICTION = Query(default=None, pattern=r"^\d{6}$", description="a county or the city itself")
 ROUND = Query(default=None, description="one round only (intake's round id)")
+
+
+def _place(principal: Principal, jurisdiction: str | None) -> str:
+    """What a download is named after: the area asked for (市本级 / a county), else what the
+    principal sees (全市 for the city office and the auditor)."""
+    if jurisdiction is None and principal.is_city_wide:
+        return "全市"
+    return sheets.area_zh(jurisdiction or principal.jurisdiction)
 
 
 def board_router(
@@ -50,9 +61,8 @@ def board_router(
         pattern = principal.jurisdiction_like() if scope is None else scope
         async with read_snapshot(ctx.pool) as conn:
             docs = await tables.docs(conn, BOARD_KINDS, pattern)
-        yellow = yellow_days(jurisdiction or principal.jurisdiction)
         today = china_date(datetime.now(UTC))
-        return b.board(docs, today, yellow, str(round_id) if round_id else None)
+        return b.board(docs, today, yellow_days, str(round_id) if round_id else None)
 
     @router.get("/views/board")
     async def board_view(
@@ -72,7 +82,7 @@ def board_router(
         principal: Principal = Depends(current),
     ) -> dict[str, Any]:
         """整改台账: the sheets of ``/exports/ledger.xlsx`` as JSON (summary, then per unit)."""
-        return b.ledger(await build(principal, jurisdiction, round_id))
+        return sheets.ledger(await build(principal, jurisdiction, round_id))
 
     @router.get(
         "/exports/ledger.xlsx",
@@ -85,12 +95,12 @@ def board_router(
         principal: Principal = Depends(current),
     ) -> Response:
         """整改台账.xlsx: 汇总 then one sheet per unit, Chinese headers, frozen header row."""
-        doc = b.ledger(await build(principal, jurisdiction, round_id))
+        doc = sheets.ledger(await build(principal, jurisdiction, round_id))
         content = workbook(
             (doc["summary"]["headers"], doc["summary"]["rows"]),
             [(u["sheet"], doc["headers"], u["rows"]) for u in doc["units"]],
         )
-        return download(content, f"整改台账-{jurisdiction or principal.jurisdiction}.xlsx")
+        return download(content, f"整改台账-{_place(principal, jurisdiction)}.xlsx")
 
     @router.get(
         "/exports/board.xlsx",
@@ -107,12 +117,12 @@ def board_router(
         doc = await build(principal, jurisdiction, None)
         units = doc["units"]
         content = workbook(
-            (b.SUMMARY_HEADERS, b.summary_rows(units)),
+            (sheets.SUMMARY_HEADERS, sheets.summary_rows(units)),
             [
-                (name, b.BOARD_HEADERS, b.board_rows(u))
-                for u, name in zip(units, b.sheet_names(units), strict=True)
+                (name, sheets.BOARD_HEADERS, sheets.board_rows(u))
+                for u, name in zip(units, sheets.sheet_names(units), strict=True)
             ],
         )
-        return download(content, f"挂图作战-{jurisdiction or principal.jurisdiction}.xlsx")
+        return download(content, f"挂图作战-{_place(principal, jurisdiction)}.xlsx")
 
     return router
