@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from xuncha_shared.auth.tokens import create_token_in
+from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.domain.principals import Principal, Role
 
@@ -242,6 +244,25 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             )
             assert fits, "the feed's table overflows its area at 1280 px"
             await shot(city, "feeds-organisation")
+            # 发现问题 across the city, narrowed to one area and the year it was recorded in
+            await city.goto(f"{url}/findings")
+            await city.locator("#pl-count", has_text="共").wait_for()
+            await city.locator(".el-select:has(#pl-jurisdiction)").click()
+            await city.locator(".el-select-dropdown__item:visible", has_text="东乡区").click()
+            await city.locator("#problem-table .el-table__body tr").first.wait_for()
+            await city.locator(".el-select:has(#pl-year)").click()
+            year = str(datetime.now(CST).year)
+            await city.locator(".el-select-dropdown__item:visible", has_text=f"{year}年").click()
+            rows = city.locator("#problem-table .el-table__body tr")
+            await rows.first.wait_for()
+            areas = await city.locator(
+                "#problem-table .el-table__body tr td:nth-child(2)"
+            ).all_inner_texts()
+            assert set(areas) == {"东乡区"}, areas
+            await city.locator(".el-select:has(#pl-unit)").click()
+            await city.locator(".el-select-dropdown__item:visible", has_text=unit_name).click()
+            await city.locator("#problem-table .el-table__body tr", has_text=unit_name).wait_for()
+            assert "民主集中制执行不到位" in await city.locator("#problem-table").inner_text()
             assert errors == []
         finally:
             await browser.close()
