@@ -314,14 +314,29 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     await page.click("#common-lists .el-collapse-item__header")
     await page.wait_for_selector("#common-lists .el-table tbody tr")
     assert "自查 4/11" in await page.locator("#common-lists").inner_text()
+    # the demo chased the seven yet to answer once (催报), asking within a week
+    urged = page.locator("#common-lists .urged", has_text="已催报 1 次")
+    await urged.first.wait_for()
+    assert await urged.count() == 7
     await page.wait_for_timeout(500)  # the collapse's animation
     await page.screenshot(path=str(ARTIFACTS / "demo-common-list.png"), full_page=True)
-    # 下发清单 through the form: to the term's units not yet inspected, all of them proposed
-    proposed = page.locator(".el-select:has(#cl-units) .el-tag")
-    await proposed.first.wait_for()
+    # 下发清单 through the form: to the term's units not yet inspected; those the demo's list
+    # already reached (all 11) are named so, put last and not proposed
+    listed = page.locator("#cl-listed")
+    await listed.wait_for()
+    assert "已向其中 11 家单位下发过清单" in await listed.inner_text()
+    assert "其中 7 家尚未报送自查" in await listed.inner_text()
+    assert await page.locator(".el-select:has(#cl-units) .el-tag").count() == 0
     assert "第4届" in await page.inner_text("#cl-term")
-    await page.click("#cl-submit")  # a problem without its words: marked, nothing sent
+    await page.click("#cl-submit")  # no unit, a problem without its words: marked, nothing sent
+    await page.locator("#cl-form .el-form-item__error", has_text="请选择下发单位").wait_for()
     await page.locator("#cl-form .el-form-item__error", has_text="请填写问题所属方面").wait_for()
+    await page.locator(".el-select:has(#cl-units)").click()
+    unchecked = page.locator(".el-select-dropdown__item:visible", has_text="（已下发，未报送自查）")
+    await unchecked.first.wait_for()
+    assert await unchecked.count() == 7
+    await unchecked.first.click()
+    await page.keyboard.press("Escape")
     await page.fill("#cl-aspect-0", "落实中央八项规定精神")
     await page.fill("#cl-desc-0", "公务接待超标准、超范围（浏览器测试）")
     await page.click("#cl-submit")
@@ -330,7 +345,17 @@ async def test_demo_load_through_the_public_apis_then_the_overview(old: Old, bro
     async with httpx.AsyncClient(base_url=old.running.urls["rectification"], headers=auth) as http:
         issued = (await http.get("/api/v1/common-problem-lists")).json()
     mine = [x for x in issued["items"] if x["items"][0]["aspect"] == "落实中央八项规定精神"]
-    assert len(mine) == 1 and len(mine[0]["units"]) == 11, mine
+    assert len(mine) == 1 and len(mine[0]["units"]) == 1, mine
+    # 催报 of the new list's unit, with a reply day: counted in the list once reporting has it
+    new_list = page.locator("#common-lists .el-collapse-item").nth(1)
+    await new_list.locator(".el-collapse-item__header").click()
+    await new_list.locator(".urge-open", has_text="催报未报送单位（1）").click()
+    await page.wait_for_selector("#urge-dialog #urge-note")
+    await page.fill("#urge-reply-by", (date.today() + timedelta(days=5)).isoformat())
+    await page.keyboard.press("Enter")
+    await page.click("#urge-submit")
+    await new_list.locator(".urged", has_text="已催报 1 次").wait_for(timeout=30_000)
+    assert "前报送" in await new_list.locator(".urged").inner_text()
 
     # 安排回头看: the office picks a unit by name and round, not by typed ids
     await page.click("#tab-revisits")
@@ -503,7 +528,7 @@ async def _revisits_arrive(running: Running, tokens: dict[str, str], loaded: Any
     from xuncha_shared.cli.demo.revisits import REVISITED
 
     assert loaded.revisits == 3 and loaded.with_findings == 2 and len(loaded.reopened) == 1
-    assert loaded.common_items == 19 and loaded.self_checks == 4
+    assert loaded.common_items == 19 and loaded.self_checks == 4 and loaded.urged == 7
     (reopened,) = loaded.reopened
     auth = {"Authorization": f"Bearer {tokens['city_admin']}"}
     views: dict[str, dict[str, Any]] = {}

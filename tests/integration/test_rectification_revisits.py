@@ -49,6 +49,7 @@ PRINCIPALS = {
     ),
 }
 TOPIC = "公务接待"
+LISTS = "/api/v1/common-problem-lists"
 
 
 def held_after_close_outs() -> date:
@@ -330,3 +331,49 @@ async def test_common_problem_list_and_self_checks(svc: InProcessService) -> Non
     listed = (await get(svc, "/api/v1/common-problem-lists", "county")).json()["items"]
     assert lid in [i["id"] for i in listed]
     assert (await get(svc, f"/api/v1/common-problem-lists/{lid}", "other")).status_code == 404
+
+
+async def test_the_office_chases_units_yet_to_send_their_self_check(svc: InProcessService) -> None:
+    """催报: the office of the list's area chases the units that have not answered (all of them
+    when none is named); each unit reads its own urges with the list; a unit that answered, a
+    reply day in the past, a blank note, another area's office and a unit's token are refused,
+    and the urge is an event of the list's stream."""
+    body = {
+        "jurisdiction": LINCHUAN,
+        "term_no": 2,
+        "items": [{"aspect": "选人用人", "description": "干部档案管理不规范"}],
+        "unit_ids": [str(LATER_UNIT), str(OTHER_UNIT)],
+    }
+    r = await post(svc, "/api/v1/common-problem-lists", "county", json=body)
+    assert r.status_code == 201, r.text
+    lid = r.json()["id"]
+    check = {"unit_id": str(LATER_UNIT), "findings": "档案缺页3份", "measures": "补齐并专人管理"}
+    assert (
+        await post(svc, f"{LISTS}/{lid}/self-checks", "later_unit", json=check)
+    ).status_code == 200
+    path = f"{LISTS}/{lid}/urges"
+    ask = {"note": "请于本周内报送自查情况", "reply_by": "2026-10-09"}
+    assert (await post(svc, path, "other", json=ask)).status_code == 404
+    assert (await post(svc, path, "other_unit", json=ask)).status_code == 403
+    answered = await post(svc, path, "county", json={**ask, "unit_ids": [str(LATER_UNIT)]})
+    assert answered.status_code == 409 and "已报送自查" in answered.json()["detail"]
+    past = await post(svc, path, "county", json={**ask, "reply_by": "2026-09-29"})
+    assert past.status_code == 422 and "早于今天" in past.json()["detail"]
+    assert (await post(svc, path, "county", json={**ask, "note": "  "})).status_code == 422
+    r = await post(svc, path, "county", json=ask)  # none named: the one yet to answer
+    assert r.status_code == 200, r.text
+    units = {u["unit_id"]: u for u in r.json()["units"]}
+    assert units[str(OTHER_UNIT)]["urged"] == 1 and units[str(LATER_UNIT)]["urged"] == 0
+    assert units[str(OTHER_UNIT)]["last_urged_on"] == "2026-09-30"
+    assert units[str(OTHER_UNIT)]["reply_by"] == "2026-10-09"
+    r = await post(svc, path, "county", json={"note": "再次催报", "unit_ids": [str(OTHER_UNIT)]})
+    assert r.status_code == 200, r.text
+    [own] = (await get(svc, f"{LISTS}/{lid}", "other_unit")).json()["units"]
+    assert (own["urged"], own["urge_note"], own["reply_by"]) == (2, "再次催报", None)
+    rows = await svc.ctx.pool.fetch(
+        "SELECT payload FROM events WHERE stream_id = $1 "
+        "AND event_type = 'rectification.CommonProblemSelfCheckUrged' ORDER BY stream_version",
+        lid,
+    )
+    payloads = [p if isinstance(p, dict) else json.loads(p) for p in (r["payload"] for r in rows)]
+    assert [p["unit_ids"] for p in payloads] == [[str(OTHER_UNIT)]] * 2

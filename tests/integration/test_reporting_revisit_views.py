@@ -13,6 +13,7 @@ from xuncha_shared.contracts.rectification import (
     CommonProblem,
     CommonProblemListIssued,
     CommonProblemSelfChecked,
+    CommonProblemSelfCheckUrged,
     RecurrenceCause,
     RecurrenceDetected,
     RevisitFindingsRecorded,
@@ -56,6 +57,11 @@ async def test_revisits_recurrences_and_self_checks_show_up(stack: Stack) -> Non
     await append(stack, "rectification", "common_problem_list", str(lists[LINCHUAN]), [
         CommonProblemSelfChecked(list_id=lists[LINCHUAN], jurisdiction=LINCHUAN, unit_id=later,
                                  findings="发现2次", measures="退赔"),
+        CommonProblemSelfCheckUrged(list_id=lists[LINCHUAN], jurisdiction=LINCHUAN,
+                                    unit_ids=[other], note="请报送", urged_on=date(2026, 10, 12),
+                                    reply_by=date(2026, 10, 16)),
+        CommonProblemSelfCheckUrged(list_id=lists[LINCHUAN], jurisdiction=LINCHUAN,
+                                    unit_ids=[other], note="再次催报", urged_on=date(2026, 10, 19)),
     ], LINCHUAN)  # fmt: skip
 
     async def views_show() -> bool:
@@ -63,6 +69,8 @@ async def test_revisits_recurrences_and_self_checks_show_up(stack: Stack) -> Non
         items = {i["list_id"]: i for i in r.json()["items"]}
         mine = items.get(str(lists[LINCHUAN]))
         if not (mine is not None and mine["self_checked"] == 1 and str(lists[NANCHENG]) in items):
+            return False
+        if max(u["urged"] for u in mine["units"]) < 2:
             return False
         # each stream type has its own topic: the revisit's and the issue's arrive on their own
         r = await stack.client.get("/api/v1/views/recurrences", headers=stack.auth("city"))
@@ -74,6 +82,13 @@ async def test_revisits_recurrences_and_self_checks_show_up(stack: Stack) -> Non
     assert mine["list_id"] == str(lists[LINCHUAN]) and mine["progress_percent"] == 50
     checked = {u["unit_id"]: u["self_checked"] for u in mine["units"]}
     assert checked == {str(later): True, str(other): False}
+    # 催报: how often and when each unit yet to answer was chased, the latest urge's words
+    urged = {u["unit_id"]: (u["urged"], u["last_urged_on"], u["reply_by"], u["urge_note"])
+             for u in mine["units"]}  # fmt: skip
+    assert urged == {
+        str(later): (0, None, None, None),
+        str(other): (2, "2026-10-19", None, "再次催报"),
+    }
     r = await stack.client.get("/api/v1/views/revisits", headers=stack.auth("linchuan"))
     [seen] = [i for i in r.json()["items"] if i["revisit_id"] == str(revisit)]
     assert seen["findings_recorded"] and seen["reopened_issue_ids"] == [str(issue)]

@@ -125,6 +125,8 @@ class _FakeClient:
             return _Resp({"id": f"rv-{body['unit_id']}"})
         if path == "/common-problem-lists":
             return _Resp({"id": "list-1"})
+        if path.endswith("/urges"):  # the seven yet to answer, chased once
+            return _Resp({"units": [{"urged": int(n >= 4)} for n in range(11)]})
         return _Resp({})
 
 
@@ -142,7 +144,7 @@ async def test_load_revisits_makes_a_handful_of_calls_as_the_office() -> None:
     endpoints = Endpoints("http://i", "http://c", "http://r", "http://rep")
     summary = await revisits.load_revisits(fake, endpoints, TODAY)  # type: ignore[arg-type]
     assert all(who == "city_admin" for _m, _u, who, _b in fake.calls)
-    assert len(fake.calls) == 3 + 2 + 2 + 1 + revisits.SELF_CHECKED  # a handful, no waiting
+    assert len(fake.calls) == 3 + 2 + 2 + 1 + revisits.SELF_CHECKED + 1  # a handful, no waiting
     scheduled = [b for m, u, _w, b in fake.calls if u.endswith("/revisits")]
     assert [s["unit_id"] for s in scheduled] == units
     # each goes back to round 5's feedback and is held by round 7 (巡察“回头看”)
@@ -157,6 +159,11 @@ async def test_load_revisits_makes_a_handful_of_calls_as_the_office() -> None:
     assert summary.self_checks == revisits.SELF_CHECKED
     checks = [u for m, u, _w, b in fake.calls if u.endswith("/self-checks")]
     assert set(checks) == {"http://r/api/v1/common-problem-lists/list-1/self-checks"}
+    # then 催报 of every unit yet to answer (none named), the answer asked within a week
+    [(_m, url, _w, urge)] = [c for c in fake.calls if c[1].endswith("/urges")]
+    assert url == "http://r/api/v1/common-problem-lists/list-1/urges"
+    assert urge["unit_ids"] == [] and urge["reply_by"] == "2026-03-09" and "演示" in urge["note"]
+    assert summary.urged == 7
 
 
 async def test_a_feedback_waits_for_its_hearing_but_not_for_other_conflicts() -> None:

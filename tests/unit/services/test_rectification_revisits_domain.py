@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from xuncha_rectification.domain import common_lists as cl
 from xuncha_rectification.domain import model
 from xuncha_rectification.domain import revisits as rv
 from xuncha_rectification.domain.commands import FeedBack, IssueSpec
@@ -152,15 +153,15 @@ def test_revisit_schedule_and_findings() -> None:
 def test_self_check_only_by_a_unit_the_list_went_to() -> None:
     later, other = uuid.uuid4(), uuid.uuid4()
     item = CommonProblem(aspect="八项规定", description="超标准接待", topics=["公务接待"])
-    cmd = rv.IssueCommonList(uuid.uuid4(), "361002", 2, (item,), (later, later))
-    state = rv.CommonList()
-    [issued] = rv.decide_issue_list(state, cmd)
-    rv.evolve_list(state, issued)
+    cmd = cl.IssueCommonList(uuid.uuid4(), "361002", 2, (item,), (later, later))
+    state = cl.CommonList()
+    [issued] = cl.decide_issue_list(state, cmd)
+    cl.evolve_list(state, issued)
     assert state.unit_ids == [later]
-    with pytest.raises(rv.UnknownCommonList):
-        rv.decide_self_check(state, rv.SelfCheck(other, "无", "无"))
-    [checked] = rv.decide_self_check(state, rv.SelfCheck(later, "发现2次", "退赔"))
-    rv.evolve_list(state, checked)
+    with pytest.raises(cl.UnknownCommonList):
+        cl.decide_self_check(state, cl.SelfCheck(other, "无", "无"))
+    [checked] = cl.decide_self_check(state, cl.SelfCheck(later, "发现2次", "退赔"))
+    cl.evolve_list(state, checked)
     assert state.self_checks == {later: ("发现2次", "退赔")}
 
 

@@ -28,10 +28,11 @@ from xuncha_rectification.adapters.tables import (
     SqlPlanReadModel,
 )
 from xuncha_rectification.domain.cadre_opinion import CADRE_OPINION
+from xuncha_rectification.domain.common_lists import COMMON_LIST
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import OVERSIGHT, PLAN
 from xuncha_rectification.domain.publication import DEFAULT_EXEMPTIONS, PUBLICATION
-from xuncha_rectification.domain.revisits import COMMON_LIST, REVISIT
+from xuncha_rectification.domain.revisits import REVISIT
 from xuncha_rectification.entrypoints.api import build_router
 from xuncha_rectification.entrypoints.cadre_opinions_api import build_cadre_opinions_router
 from xuncha_rectification.entrypoints.evidence_api import build_evidence_router

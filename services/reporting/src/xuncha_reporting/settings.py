@@ -49,10 +49,12 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: admission to and removal from the reserve pool a document (``reserve_event``), read as the
 #: 后备干部库 view (``domain.reserve_cadres``), 30 = the day the 组织部 asked an opinion on a
 #: cadre by (``CadreOpinionRequested.reply_by``, R4) a deadline of the answering office, left out
-#: once withdrawn. A projection
+#: once withdrawn, 31 = each 催报 of a common-problem list's self-checks
+#: (``rectification.CommonProblemSelfCheckUrged``) a document (``self_check_urge``), counted per
+#: unit in the lists' view. A projection
 #: of an older version is rebuilt from the history when the service starts
 #: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 30
+PROJECTION_VERSION = 31
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -100,6 +100,7 @@ EVENT_NAMES_ZH: dict[str, str] = {
     "rectification.RevisitFindingsRecorded": "回头看发现",
     "rectification.CommonProblemListIssued": "下发共性问题清单",
     "rectification.CommonProblemSelfChecked": "共性问题自查",
+    "rectification.CommonProblemSelfCheckUrged": "催报共性问题自查",
     "reporting.ShareItemAcknowledged": "确认签收",
 }
 
@@ -139,6 +140,11 @@ EVENT_FIELD_LABELS_ZH: dict[str, dict[str, str]] = {
     "clues.EscalationOverdue": {"due_date": "上报期限"},
     "intake.StationingOverdue": {"due_date": "进驻期限"},
     "intake.CadenceOverdue": {"due_date": "报送期限"},
+    "rectification.CommonProblemSelfCheckUrged": {
+        "unit_ids": "催报单位",
+        "urged_on": "催报日期",
+        "reply_by": "报送期限",
+    },
 }
 
 #: payload fields shown in a story, in this order, with their labels

@@ -11,8 +11,9 @@ from uuid import UUID
 from xuncha_shared.contracts.rectification import IssueFedBack
 from xuncha_shared.db import PoolRepository
 
+from xuncha_rectification.domain.common_lists import CommonList
 from xuncha_rectification.domain.issue import Issue
-from xuncha_rectification.domain.revisits import ClosedIssue, CommonList
+from xuncha_rectification.domain.revisits import ClosedIssue
 
 ISSUE_TOPIC_DDL = """
 CREATE TABLE IF NOT EXISTS issue_topic (

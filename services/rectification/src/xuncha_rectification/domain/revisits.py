@@ -1,4 +1,5 @@
-"""Revisits (回头看, R18), recurrence (改了再犯, R19) and common-problem lists (未巡先改). Pure.
+"""Revisits (回头看, R18) and recurrence (改了再犯, R19). Pure. The common-problem lists (未巡先改)
+are ``domain.common_lists``'.
 
 * A revisit is scheduled by the office for a unit of a round; its findings name the issues
   checked, the issues reopened and new problems. A reopened issue (only a verified or closed-out
@@ -6,9 +7,6 @@
 * R19, detected, never typed in: an issue fed back to a unit that already had a closed-out issue
   with one of its topics recurs it; a reopened issue recurs itself. Each records a
   ``RecurrenceDetected`` on the issue's stream linking both.
-* A common-problem list of a term goes to the units of the term plan not yet inspected (the
-  office names them: ``unit_ids``); each reports its self-check (自查自纠), once or more (the
-  latest counts).
 """
 
 from __future__ import annotations
@@ -19,9 +17,6 @@ from datetime import date, datetime
 from uuid import UUID
 
 from xuncha_shared.contracts.rectification import (
-    CommonProblem,
-    CommonProblemListIssued,
-    CommonProblemSelfChecked,
     IssueFedBack,
     IssueReopened,
     RecurrenceCause,
@@ -39,7 +34,6 @@ from xuncha_rectification.domain.issue import Issue, IssueStatus, illegal, local
 from xuncha_rectification.domain.rounds import HoldingRound
 
 REVISIT_STREAM_TYPE = "revisit"
-COMMON_LIST_STREAM_TYPE = "common_problem_list"
 
 #: states from which a revisit may reopen an issue
 REOPENABLE = frozenset({IssueStatus.VERIFIED, IssueStatus.CLOSED_OUT})
@@ -49,16 +43,8 @@ class UnknownRevisit(NotFoundError):
     """No revisit has this id (or the reader may not see it): 404."""
 
 
-class UnknownCommonList(NotFoundError):
-    """No common-problem list has this id (or the reader may not see it): 404."""
-
-
 def unknown_revisit_detail(revisit_id: UUID) -> str:
     return f"未找到回头看 {revisit_id} / unknown revisit {revisit_id}"
-
-
-def unknown_list_detail(list_id: UUID) -> str:
-    return f"未找到共性问题清单 {list_id} / unknown common-problem list {list_id}"
 
 
 # --- recurrence (R19) -------------------------------------------------------------------------
@@ -326,100 +312,4 @@ REVISIT = AggregateKind(
     initial=Revisit,
     evolve=evolve_revisit,
     jurisdiction_of=revisit_jurisdiction,
-)
-
-
-# --- common-problem lists (未巡先改) ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IssueCommonList:
-    list_id: UUID
-    jurisdiction: str
-    term_no: int
-    items: tuple[CommonProblem, ...]
-    unit_ids: tuple[UUID, ...]
-
-
-@dataclass(frozen=True)
-class SelfCheck:
-    unit_id: UUID
-    findings: str
-    measures: str
-
-
-@dataclass
-class CommonList:
-    list_id: UUID | None = None
-    jurisdiction: str = ""
-    term_no: int = 0
-    items: list[CommonProblem] = field(default_factory=list)
-    unit_ids: list[UUID] = field(default_factory=list)
-    #: the latest self-check per unit: (findings, measures)
-    self_checks: dict[UUID, tuple[str, str]] = field(default_factory=dict)
-    version: int = 0
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
-
-
-def decide_issue_list(state: CommonList, cmd: IssueCommonList) -> list[EventPayload]:
-    if state.exists:
-        raise RuleViolation("该共性问题清单已下发 / the list exists already")
-    if not cmd.items:
-        raise InvalidCommand("清单至少包含一个问题 / a list needs at least one item")
-    if not cmd.unit_ids:
-        raise InvalidCommand(
-            "请列出本届巡察规划中尚未巡察的单位 / name the units of the term plan not yet "
-            "inspected (unit_ids)"
-        )
-    return [
-        CommonProblemListIssued(
-            list_id=cmd.list_id,
-            jurisdiction=cmd.jurisdiction,
-            term_no=cmd.term_no,
-            items=list(cmd.items),
-            unit_ids=list(dict.fromkeys(cmd.unit_ids)),
-        )
-    ]
-
-
-def decide_self_check(state: CommonList, cmd: SelfCheck) -> list[EventPayload]:
-    """A unit the list went to reports its self-check (others: 404)."""
-    if not state.exists or state.list_id is None or cmd.unit_id not in state.unit_ids:
-        raise UnknownCommonList("未找到共性问题清单 / unknown common-problem list")
-    return [
-        CommonProblemSelfChecked(
-            list_id=state.list_id,
-            jurisdiction=state.jurisdiction,
-            unit_id=cmd.unit_id,
-            findings=cmd.findings,
-            measures=cmd.measures,
-        )
-    ]
-
-
-def evolve_list(state: CommonList, event: EventPayload, at: datetime | None = None) -> CommonList:
-    if isinstance(event, CommonProblemListIssued):
-        state.list_id = event.list_id
-        state.jurisdiction = event.jurisdiction
-        state.term_no = event.term_no
-        state.items = list(event.items)
-        state.unit_ids = list(event.unit_ids)
-    elif isinstance(event, CommonProblemSelfChecked):
-        state.self_checks[event.unit_id] = (event.findings, event.measures)
-    state.version += 1
-    return state
-
-
-def list_jurisdiction(state: CommonList, event: EventPayload) -> str:
-    return event.jurisdiction if isinstance(event, CommonProblemListIssued) else state.jurisdiction
-
-
-COMMON_LIST = AggregateKind(
-    stream_type=COMMON_LIST_STREAM_TYPE,
-    initial=CommonList,
-    evolve=evolve_list,
-    jurisdiction_of=list_jurisdiction,
 )

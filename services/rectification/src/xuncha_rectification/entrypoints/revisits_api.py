@@ -8,6 +8,7 @@
 | POST | ``/api/v1/common-problem-lists`` {jurisdiction, term_no, items, unit_ids} | office |
 | GET | ``/api/v1/common-problem-lists[/{list_id}]`` | offices, groups, auditor; its units |
 | POST | ``/api/v1/common-problem-lists/{list_id}/self-checks`` | the unit (its own); office |
+| POST | ``/api/v1/common-problem-lists/{list_id}/urges`` {unit_ids?, note, reply_by?} | office |
 
 Rectification does not follow intake's term plans: the office names the units of the term plan
 not yet inspected (``unit_ids``). A revisit, list or unit of another jurisdiction (or, for a
@@ -20,6 +21,7 @@ issue not verified or closed out is a 409 naming the issue's state. A revisit he
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -35,8 +37,10 @@ from xuncha_shared.ids import uuid7
 
 from xuncha_rectification.adapters.read_model import IssueReadModel
 from xuncha_rectification.adapters.recurrence import SqlCommonListReadModel
+from xuncha_rectification.domain import common_lists as cl
 from xuncha_rectification.domain import revisits as rv
-from xuncha_rectification.domain.revisits import CommonList, Revisit
+from xuncha_rectification.domain.common_lists import CommonList
+from xuncha_rectification.domain.revisits import Revisit
 from xuncha_rectification.entrypoints.issue_responses import OFFICES, domain_errors
 from xuncha_rectification.handlers import RevisitHandlers
 
@@ -107,11 +111,27 @@ class SelfCheckIn(BaseModel):
     measures: LongText = Field(description="整改措施")
 
 
+class UrgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_ids: list[UUID] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="the units to chase; none: every unit yet to send its self-check in",
+    )
+    note: LongText = Field(description="催报意见")
+    reply_by: date | None = Field(default=None, description="报送期限 asked (China time)")
+
+
 class SelfCheckOut(BaseModel):
     unit_id: UUID
     reported: bool
     findings: str | None = None
     measures: str | None = None
+    urged: int = Field(default=0, description="how often the office chased it (催报)")
+    last_urged_on: date | None = Field(default=None, description="the latest urge's day")
+    reply_by: date | None = Field(default=None, description="the latest urge's 报送期限")
+    urge_note: str | None = Field(default=None, description="the latest urge's words")
 
 
 class CommonListOut(BaseModel):
@@ -162,12 +182,24 @@ def list_out(c: CommonList, principal: Principal) -> CommonListOut:
                 reported=u in c.self_checks,
                 findings=c.self_checks[u][0] if u in c.self_checks else None,
                 measures=c.self_checks[u][1] if u in c.self_checks else None,
+                **_urged(c.urges.get(u)),
             )
             for u in units
         ],
         self_checked=sum(1 for u in units if u in c.self_checks),
         version=c.version,
     )
+
+
+def _urged(urge: cl.Urge | None) -> dict[str, Any]:
+    if urge is None:
+        return {}
+    return {
+        "urged": urge.count,
+        "last_urged_on": urge.last_on,
+        "reply_by": urge.reply_by,
+        "urge_note": urge.note,
+    }
 
 
 def not_found(detail: str) -> problems.ProblemError:
@@ -229,7 +261,7 @@ def build_revisits_router(
         if not principal.can_access(common.jurisdiction) or (
             principal.unit_id is not None and principal.unit_id not in common.unit_ids
         ):
-            raise not_found(rv.unknown_list_detail(list_id))
+            raise not_found(cl.unknown_list_detail(list_id))
         return common
 
     @router.post("/revisits", status_code=201, response_model=RevisitOut)
@@ -286,7 +318,7 @@ def build_revisits_router(
         """共性问题清单 to the units of the term plan not yet inspected (未巡先改)."""
         known_jurisdiction(body.jurisdiction, "body.jurisdiction")
         ensure_jurisdiction(principal, body.jurisdiction)
-        cmd = rv.IssueCommonList(
+        cmd = cl.IssueCommonList(
             list_id=uuid7(),
             jurisdiction=body.jurisdiction,
             term_no=body.term_no,
@@ -317,10 +349,27 @@ def build_revisits_router(
         """自查自纠: by the unit's own token, or the office on its behalf."""
         common = await visible_list(principal, list_id)
         if not principal.sees_unit(body.unit_id) or body.unit_id not in common.unit_ids:
-            raise not_found(rv.unknown_list_detail(list_id))
-        cmd = rv.SelfCheck(unit_id=body.unit_id, findings=body.findings, measures=body.measures)
+            raise not_found(cl.unknown_list_detail(list_id))
+        cmd = cl.SelfCheck(unit_id=body.unit_id, findings=body.findings, measures=body.measures)
         with domain_errors():
             common = await handlers.self_check(list_id, cmd, request_meta(request, principal))
+        return list_out(common, principal)
+
+    @router.post("/common-problem-lists/{list_id}/urges", response_model=CommonListOut)
+    async def urge(
+        list_id: UUID, body: UrgeIn, request: Request, principal: Principal = Depends(office)
+    ) -> CommonListOut:
+        """催报: chase the list's units that have not sent their self-check in (those named, or
+        all of them); each unit reads it with the list. A unit the list did not go to, or one
+        that has answered, is refused (422 / 409), as is a reply day before today."""
+        await visible_list(principal, list_id)
+        cmd = cl.UrgeSelfCheck(
+            unit_ids=tuple(body.unit_ids), note=body.note.strip(), reply_by=body.reply_by
+        )
+        if not cmd.note:
+            raise problems.problem_of(InvalidCommand("请填写催报意见 / the note must not be blank"))
+        with domain_errors():
+            common = await handlers.urge_self_check(list_id, cmd, request_meta(request, principal))
         return list_out(common, principal)
 
     return router

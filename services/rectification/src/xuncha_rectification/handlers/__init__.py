@@ -50,7 +50,7 @@ from xuncha_rectification.adapters.rounds import (
     record_unit,
 )
 from xuncha_rectification.adapters.tables import RectificationTables, record_clue, record_hearing
-from xuncha_rectification.domain import model
+from xuncha_rectification.domain import common_lists, model
 from xuncha_rectification.domain import plans as plan_model
 from xuncha_rectification.domain import revisits as revisit_model
 from xuncha_rectification.domain import tasks as task_model
@@ -60,6 +60,7 @@ from xuncha_rectification.domain.commands import (
     ReportRectification,
     VerifyRectification,
 )
+from xuncha_rectification.domain.common_lists import CommonList
 from xuncha_rectification.domain.issue import (
     Issue,
     IssueStatus,
@@ -69,7 +70,7 @@ from xuncha_rectification.domain.issue import (
 )
 from xuncha_rectification.domain.model import ISSUE
 from xuncha_rectification.domain.plans import Oversight, Plan
-from xuncha_rectification.domain.revisits import ClosedIssue, CommonList, Revisit
+from xuncha_rectification.domain.revisits import ClosedIssue, Revisit
 from xuncha_rectification.domain.rounds import HoldingRound
 
 #: a unit's closed-out issues sharing a topic (jurisdiction, unit id, unit name, topics), R19
@@ -325,7 +326,7 @@ class RevisitHandlers:
     async def get_list(self, list_id: UUID) -> CommonList:
         common = await self.lists.load(list_id)
         if not common.exists:
-            raise revisit_model.UnknownCommonList(revisit_model.unknown_list_detail(list_id))
+            raise common_lists.UnknownCommonList(common_lists.unknown_list_detail(list_id))
         return common
 
     async def schedule(self, cmd: revisit_model.ScheduleRevisit, meta: Meta) -> Revisit:
@@ -362,17 +363,27 @@ class RevisitHandlers:
                 await self.issues.record(tx, issue_id, reopened[issue_id], issue_events, meta)
         return revisit
 
-    async def issue_list(self, cmd: revisit_model.IssueCommonList, meta: Meta) -> CommonList:
+    async def issue_list(self, cmd: common_lists.IssueCommonList, meta: Meta) -> CommonList:
         return await self.lists.execute(
-            cmd.list_id, lambda s: revisit_model.decide_issue_list(s, cmd), meta
+            cmd.list_id, lambda s: common_lists.decide_issue_list(s, cmd), meta
         )
 
     async def self_check(
-        self, list_id: UUID, cmd: revisit_model.SelfCheck, meta: Meta
+        self, list_id: UUID, cmd: common_lists.SelfCheck, meta: Meta
     ) -> CommonList:
         await self.get_list(list_id)
         return await self.lists.execute(
-            list_id, lambda s: revisit_model.decide_self_check(s, cmd), meta
+            list_id, lambda s: common_lists.decide_self_check(s, cmd), meta
+        )
+
+    async def urge_self_check(
+        self, list_id: UUID, cmd: common_lists.UrgeSelfCheck, meta: Meta
+    ) -> CommonList:
+        """催报: the list's units that have not sent their self-check in, chased today."""
+        await self.get_list(list_id)
+        today = local_date(self.now())
+        return await self.lists.execute(
+            list_id, lambda s: common_lists.decide_urge(s, cmd, today), meta
         )
 
 

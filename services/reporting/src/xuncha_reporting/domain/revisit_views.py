@@ -30,6 +30,8 @@ TOPIC_DOC, REVISIT_DOC, FINDINGS_DOC, RECURRENCE_DOC, LIST_DOC, SELF_CHECK_DOC =
     "common_list",
     "self_check",
 )
+#: 催报 of a list's self-checks: one document per urge (the event's id), counted when read
+URGE_DOC = "self_check_urge"
 #: what the views read (``round`` and ``unit`` come from intake's documents)
 VIEW_KINDS: tuple[str, ...] = (
     TOPIC_DOC,
@@ -38,6 +40,7 @@ VIEW_KINDS: tuple[str, ...] = (
     RECURRENCE_DOC,
     LIST_DOC,
     SELF_CHECK_DOC,
+    URGE_DOC,
     ISSUE_DOC,  # the issues' descriptions, to name what came back
     "round",
     "round_unit",
@@ -54,6 +57,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         r.RecurrenceDetected.event_type,
         r.CommonProblemListIssued.event_type,
         r.CommonProblemSelfChecked.event_type,
+        r.CommonProblemSelfCheckUrged.event_type,
     }
 )
 
@@ -88,6 +92,9 @@ def revisit_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[Cha
             body = payload.model_dump(mode="json", exclude={"jurisdiction"})
             key = f"{payload.list_id}:{payload.unit_id}"
             return [doc(SELF_CHECK_DOC, key, {**body, "at": at})]
+        case r.CommonProblemSelfCheckUrged():
+            body = payload.model_dump(mode="json", exclude={"jurisdiction"})
+            return [doc(URGE_DOC, envelope.event_id, {**body, "at": at})]
         case _:
             return []
 
@@ -215,9 +222,28 @@ def recurrences(docs: Docs) -> dict[str, Any]:
     }
 
 
+def _urges(docs: Docs) -> dict[str, dict[str, Any]]:
+    """Each (list, unit) chased: how often, and the latest urge's day, reply day and words."""
+    out: dict[str, dict[str, Any]] = {}
+    for urge in sorted(docs.get(URGE_DOC, {}).values(), key=lambda u: u["at"]):
+        for uid in urge["unit_ids"]:
+            seen = out.get(f"{urge['list_id']}:{uid}", {"urged": 0})
+            out[f"{urge['list_id']}:{uid}"] = {
+                "urged": seen["urged"] + 1,
+                "last_urged_on": urge["urged_on"],
+                "reply_by": urge["reply_by"],
+                "urge_note": urge["note"],
+            }
+    return out
+
+
+NOT_URGED: dict[str, Any] = {"urged": 0, "last_urged_on": None, "reply_by": None, "urge_note": None}
+
+
 def common_lists(docs: Docs) -> dict[str, Any]:
-    """共性问题清单 with each unit's self-check progress."""
+    """共性问题清单 with each unit's self-check progress and the office's 催报 of it."""
     checks = docs.get(SELF_CHECK_DOC, {})
+    urges = _urges(docs)
     items = []
     for key, lst in sorted(docs.get(LIST_DOC, {}).items(), key=lambda kv: kv[1]["at"]):
         units = []
@@ -231,6 +257,7 @@ def common_lists(docs: Docs) -> dict[str, Any]:
                     "findings": check["findings"] if check else None,
                     "measures": check["measures"] if check else None,
                     "at": check["at"] if check else None,
+                    **urges.get(f"{key}:{uid}", NOT_URGED),
                 }
             )
         done = sum(1 for u in units if u["self_checked"])

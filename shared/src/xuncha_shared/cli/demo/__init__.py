@@ -140,7 +140,8 @@ def load(
     console.print(
         f"回头看 {v.revisits} ({v.with_findings} with findings: {v.checked} issues checked, "
         f"{len(v.reopened)} reopened, {v.new_problems} new problems); {v.common_lists} "
-        f"common-problem list of {v.common_items} problems, {v.self_checks} self-checks"
+        f"common-problem list of {v.common_items} problems, {v.self_checks} self-checks, "
+        f"{v.urged} units chased for theirs"
     )
     if summary.rounds is not None:
         r = summary.rounds

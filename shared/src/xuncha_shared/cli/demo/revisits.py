@@ -14,7 +14,8 @@ the close-outs of ``rectification``:
   inspected (``rounds_data.NOT_INSPECTED``), of **19 problems in 5 aspects** (the seeds' figure
   of the city's check of the counties' inspection work, 000:L39: 五个方面共性问题19项; the
   aspects and wording here are synthetic, after 004:L3's 共性问题); four of those units have
-  reported their self-check (recorded by the city office on their behalf).
+  reported their self-check (recorded by the city office on their behalf); the office then
+  chases (催报) the seven others once, asking for theirs within a week.
 
 Which issues are checked and reopened follows what the service says is closed out (the
 verification step rejects some), sorted by id. Synthetic and labelled as such (演示): every text,
@@ -118,6 +119,7 @@ class RevisitsSummary:
     common_lists: int = 0
     common_items: int = 0
     self_checks: int = 0
+    urged: int = 0  # the units chased (催报) for their self-check
 
 
 def china_today() -> date:
@@ -164,6 +166,15 @@ def common_list_body() -> dict[str, Any]:
     }
 
 
+def urge_body(today: date) -> dict[str, Any]:
+    """催报 of every unit yet to send its self-check in (none named), answer asked in a week."""
+    return {
+        "unit_ids": [],
+        "note": "请对照共性问题清单抓紧开展自查自纠，如实报送自查情况和整改措施（演示）",
+        "reply_by": (today + timedelta(days=7)).isoformat(),
+    }
+
+
 def self_check_bodies() -> list[dict[str, Any]]:
     """The self-checks of the first ``SELF_CHECKED`` units the list went to."""
     return [
@@ -184,7 +195,8 @@ async def load_revisits(
     summary = RevisitsSummary()
     fed_back_in = str(demo_round_id(FEEDBACK_ROUND_NO))
     held_by = str(demo_round_id(REVISIT_ROUND_NO))
-    for plan in revisit_plans(today or china_today()):
+    today = today or china_today()
+    for plan in revisit_plans(today):
         unit_id = str(demo_unit_id(plan.unit))
         revisit = await client.call(
             "POST",
@@ -223,4 +235,8 @@ async def load_revisits(
             "POST", f"{api}/common-problem-lists/{list_id}/self-checks", OFFICE, check
         )
         summary.self_checks += 1
+    chased = await client.call(
+        "POST", f"{api}/common-problem-lists/{list_id}/urges", OFFICE, urge_body(today)
+    )
+    summary.urged = sum(1 for u in chased.json().get("units", []) if u.get("urged"))
     return summary

@@ -163,3 +163,20 @@ class CommonProblemSelfChecked(EventPayload):
     unit_id: UUID
     findings: LongText
     measures: LongText
+
+
+class CommonProblemSelfCheckUrged(EventPayload):
+    """催报: the office chased units a common-problem list went to for their self-check (自查
+    情况), each of which had not sent it in; the units read it with the list, the office's
+    list shows how often and when each was chased. ``reply_by``: the day the office asks for
+    it by (none: as soon as possible); no clock runs on it."""
+
+    event_type: ClassVar[str] = "rectification.CommonProblemSelfCheckUrged"
+    schema_version: ClassVar[int] = 1
+
+    list_id: UUID
+    jurisdiction: JurisdictionCode
+    unit_ids: list[UUID] = Field(min_length=1, max_length=1000)
+    note: LongText = Field(description="催报意见: what the office asks of the units")
+    urged_on: date = Field(description="the day (China Standard Time) of the urge")
+    reply_by: date | None = Field(default=None, description="报送期限 asked (China time)")
