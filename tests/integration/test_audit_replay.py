@@ -723,7 +723,25 @@ async def test_a_county_auditor_replays_its_county_only(stack: Replayed) -> None
     resp = await get(stack, "/api/v1/audit/exports/replay.xlsx", "lc-auditor", as_of=now)
     assert resp.status_code == 200, resp.text
     book = load_workbook(io.BytesIO(resp.content))
-    assert book.sheetnames == ["汇总", "上下联动总览"]
+    assert book.sheetnames == ["汇总", "上下联动总览", "期限状态", "已逾期期限"]
+    # the deadlines the page shows: by state (the page's names, then the total), the overdue
+    # ones named as 期限预警 names them, the most late first
+    states = list(book["期限状态"].iter_rows(min_row=2, values_only=True))
+    counted: dict[str, int] = {}
+    for d in doc["deadlines"]:
+        counted[d["state"]] = counted.get(d["state"], 0) + 1
+    assert states[-1] == ("合计", len(doc["deadlines"]))
+    names = {"running": "正常", "warning_yellow": "黄色预警", "warning_red": "红色预警",
+             "overdue": "已逾期", "met": "按期办结", "met_late": "逾期办结"}  # fmt: skip
+    assert dict(states[:-1]) == {names[k]: n for k, n in counted.items()}
+    late = list(book["已逾期期限"].iter_rows(values_only=True))
+    assert late[0][:5] == ("期限事项", "待办事项", "涉及单位或巡察组", "到期日", "逾期天数")
+    overdue = sorted(d["days_late"] for d in doc["deadlines"] if d["state"] == "overdue")
+    assert [r[4] for r in late[1:]] == overdue[::-1]
+    assert all(r[6] == "临川区" and "_" not in str(r[0]) for r in late[1:])
+    # a county auditor's workbook leaves out the city-wide counts of the replay
+    summary = dict(book["汇总"].iter_rows(min_row=2, values_only=True))
+    assert not any(str(k).startswith("已重放事件") for k in summary)
     header, *rows = book["上下联动总览"].iter_rows(values_only=True)
     # the columns of the replay page and of 总览, in their order, the rate included
     assert header == (
@@ -743,3 +761,5 @@ async def test_a_county_auditor_replays_its_county_only(stack: Replayed) -> None
         )
     ]
     assert names[0].endswith("（合计）") and "临川区" in names
+    summary = dict(load_workbook(io.BytesIO(city.content))["汇总"].iter_rows(values_only=True))
+    assert any(str(k).startswith("已重放事件（受理") for k in summary), summary

@@ -250,6 +250,15 @@ export function formatTime(iso: string | null | undefined): string {
   );
 }
 
+/** A moment to the second, China time (an as-of replay's: two moments a few seconds apart may
+ *  differ) */
+export function formatMoment(iso: string | null | undefined): string {
+  const minutes = formatTime(iso);
+  if (!iso || minutes === iso || minutes === "—") return minutes;
+  const seconds = String(new Date(iso).getUTCSeconds()).padStart(2, "0");
+  return `${minutes}:${seconds}`;
+}
+
 export const dispositionOptions = opts(DISPOSITIONS);
 export const verifyMethodOptions = opts(VERIFY_METHODS);
 export const sourceChannelOptions = opts(SOURCE_CHANNELS);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   allProblems, chainOnlyText, checkpointLines, deadlineStateCounts, eventsAfterCheckpoint, firstBrokenText, holesLine,
-  kafkaLine, overdueDeadlines, problemPlace, replayedLines,
+  kafkaLine, overdueDeadlines, problemPlace, replayedLines, subjectText,
   type ReplayedDeadline, type ServiceVerification, type Verification, type VerifyProblem,
 } from "../src/components/audit/audit";
 
@@ -119,5 +119,13 @@ describe("时间回溯: the deadlines as they stood", () => {
       "问题线索：重放 0 / 共 1115 个事件",
     ]);
     expect(replayedLines(undefined)).toEqual([]); // a county auditor is not told the city's counts
+  });
+});
+
+describe("a replayed deadline's subject", () => {
+  it("names the group and the unit as 期限预警 does", () => {
+    expect(subjectText({ group_no: 3, unit_name: "市财政局" })).toBe("第3巡察组 · 市财政局");
+    expect(subjectText({ group_no: null, unit_name: "临川区水利局" })).toBe("临川区水利局");
+    expect(subjectText({})).toBe("");
   });
 });

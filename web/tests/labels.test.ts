@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLUE_STATUS, areaLabel, areaName, clueStatusTag, jurisdictionName, registeredWhen, reportCompleted, unitExample } from "../src/labels";
+import { CLUE_STATUS, areaLabel, areaName, clueStatusTag, formatMoment, jurisdictionName, registeredWhen, reportCompleted, unitExample } from "../src/labels";
 
 describe("area labels", () => {
   it("names the city's own row 市本级 in a breakdown by area, and the counties by name", () => {
@@ -66,5 +66,13 @@ describe("clueStatusTag", () => {
     expect(clueStatusTag("transferred")).toBe("warning");
     expect(clueStatusTag("disposed")).toBe("success");
     expect(clueStatusTag("kept")).toBe("info");
+  });
+});
+
+describe("formatMoment", () => {
+  it("gives the second, China time, for moments a few seconds apart", () => {
+    expect(formatMoment("2026-12-05T18:44:10Z")).toBe("2026-12-06 02:44:10");
+    expect(formatMoment("2026-12-05T18:44:20.5Z")).toBe("2026-12-06 02:44:20");
+    expect(formatMoment(null)).toBe("—");
   });
 });

@@ -32,6 +32,7 @@ from xuncha_shared.domain import jurisdictions
 from xuncha_shared.runtime_gc import gc_paused
 from xuncha_shared.settings import SERVICES, Settings
 
+from xuncha_reporting.adapters.deadline_pages import NO_SUBJECT, DeadlinePages
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import check_schema
 from xuncha_reporting.domain.deadlines import deadline_item
@@ -45,6 +46,7 @@ from xuncha_reporting.domain.linkage import (
 from xuncha_reporting.domain.views import counters_from_rows, linked_view
 from xuncha_reporting.projection_chunks import ProgressHook, ProjectionRun
 from xuncha_reporting.rebuild import owner_connection, project_history
+from xuncha_reporting.warning_policy import yellow_days
 
 SCHEMA_PREFIX = "asof_"
 
@@ -201,9 +203,17 @@ async def replay_as_of(
                 report.counters = counters_from_rows(await tables.counter_rows(conn))
                 linkage_docs = await tables.docs(conn, LINKAGE_KINDS, f"{city[:4]}%")
                 today = china_date(as_of)
+                rows = await tables.deadline_rows(conn, jurisdiction)
+                # named and coloured as 期限预警 names and colours them (yellow by date with
+                # the deployment's R10 thresholds)
+                subjects = await DeadlinePages(report.schema).subjects(conn, rows)
                 report.deadlines = [
-                    deadline_item(row, today)
-                    for row in await tables.deadline_rows(conn, jurisdiction)
+                    {
+                        **deadline_item(row, today, yellow_days),
+                        "group_no": subjects.get((row["kind"], row["key"]), NO_SUBJECT).group_no,
+                        "unit_name": subjects.get((row["kind"], row["key"]), NO_SUBJECT).unit_name,
+                    }
+                    for row in rows
                 ]
                 if jurisdiction is not None:
                     report.units = await tables.ledger_units(conn, jurisdiction)

@@ -152,6 +152,14 @@ export interface ReplayedDeadline {
   waits_for_zh: string;
   state: string;
   days_late: number;
+  /** what it concerns, as 期限预警 names it (a group's number, a unit) */
+  group_no?: number | null;
+  unit_name?: string | null;
+}
+
+/** 第3巡察组 · 市财政局: what a deadline concerns ("" when the projection does not know) */
+export function subjectText(d: Pick<ReplayedDeadline, "group_no" | "unit_name">): string {
+  return [d.group_no ? `第${d.group_no}巡察组` : "", d.unit_name ?? ""].filter(Boolean).join(" · ");
 }
 
 /** How many deadlines stood in each state, in the order 期限预警 lists the states (a state it

@@ -24,6 +24,7 @@ from xuncha_shared.audit.history import (
     story_document,
     story_rows,
 )
+from xuncha_shared.contracts.names_zh import SERVICE_NAMES_ZH
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency, ensure_jurisdiction
 from xuncha_shared.http.problems import invalid, not_found
@@ -33,6 +34,7 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.adapters.workbooks import XLSX, workbook
 from xuncha_reporting.domain import case_names
+from xuncha_reporting.domain import deadline_sheets as dl
 from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows, rate_text
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 from xuncha_reporting.entrypoints.downloads import download
@@ -239,17 +241,29 @@ def history_router(
             for name, figures in named
         ]
         moment = document["as_of"]
+        replayed_lines = [
+            (
+                f"已重放事件（{SERVICE_NAMES_ZH.get(svc, svc)}）",
+                f"{n['replayed']} / 共 {n['history']} 个",
+            )
+            for svc, n in (document.get("services") or {}).items()
+        ]
         summary = (
             ("项目", "内容"),
             [
                 ("回溯时刻（北京时间）", local_time(moment)),
                 ("说明", "由该时刻之前记录的全部事件重新计算，不改变现有数据"),
+                *replayed_lines,
                 ("导出时间（北京时间）", local_time(datetime.now(UTC))),
             ],
         )
+        deadlines = document.get("deadlines") or []
+        sheets = [
+            ("上下联动总览", headers, rows),
+            ("期限状态", dl.STATE_HEADERS, dl.state_rows(deadlines)),
+            ("已逾期期限", dl.OVERDUE_HEADERS, dl.overdue_rows(deadlines)),
+        ]
         stamp = local_time(moment).replace(":", "").replace(" ", "-")
-        return download(
-            workbook(summary, [("上下联动总览", headers, rows)]), f"时间回溯-{stamp}.xlsx"
-        )
+        return download(workbook(summary, sheets), f"时间回溯-{stamp}.xlsx")
 
     return router

@@ -33,7 +33,7 @@ from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.domain.rectification_docs import BOARD_KINDS
 from xuncha_reporting.entrypoints.downloads import download
-from xuncha_reporting.entrypoints.routes.warnings import yellow_days
+from xuncha_reporting.warning_policy import yellow_days
 
 JURISDICTION = Query(default=None, pattern=r"^\d{6}$", description="a county or the city itself")
 ROUND = Query(default=None, description="one round only (intake's round id)")

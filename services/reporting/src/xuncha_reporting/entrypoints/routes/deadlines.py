@@ -33,7 +33,7 @@ from xuncha_reporting.domain.access import linked_view_scope
 from xuncha_reporting.domain.deadlines import State, deadline_item, summary
 from xuncha_reporting.domain.ledger import china_date
 from xuncha_reporting.entrypoints.routes.view_cache import GenerationRead, ProjectionViews
-from xuncha_reporting.entrypoints.routes.warnings import WARNINGS, yellow_days
+from xuncha_reporting.warning_policy import WARNINGS, yellow_days
 
 #: whole deadline lists (no ``limit``) one copy writes at once
 EXPORTS_AT_ONCE = 2

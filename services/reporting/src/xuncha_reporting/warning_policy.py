@@ -1,5 +1,6 @@
 """R10's warning thresholds of this process (``XUNCHA_DEADLINE_WARNINGS``), read once: the
-board's 临期 and the deadline list's yellow by date use the same ones."""
+board's 临期, the deadline list's yellow by date and the as-of replay's deadlines use the same
+ones."""
 
 from __future__ import annotations
 
