@@ -220,9 +220,11 @@ def history_router(
         jurisdiction: str | None = Query(None, pattern=r"^\d{6}$"),
         principal: Principal = Depends(auditor),
     ) -> Response:
-        """时间回溯.xlsx: the linked view as it stood at ``as_of`` (as ``/replay``: a county
-        auditor's own county only; with ``jurisdiction``, that area's row), one row per area,
-        the figures labelled as 总览 labels them."""
+        """时间回溯.xlsx: what the page shows of the moment ``as_of`` (as ``/replay``: a county
+        auditor's own county only; with ``jurisdiction``, that area's row): 汇总 (the moment and
+        the events replayed per service), the linked view (one row per area, the figures
+        labelled as 总览 labels them), the deadlines by state, and every one overdue then, the
+        most late first, named as 期限预警 names it."""
         document = await replayed(as_of, jurisdiction, None, principal)
         headers = ("地区", *(label for _, label in LINKED_COLUMNS_ZH), "整改完成率")
 
