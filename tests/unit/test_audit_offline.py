@@ -252,3 +252,26 @@ def test_a_due_date_is_named_by_the_deadline_its_event_is_about() -> None:
     )
     # an event with no label of its own for it: a plain 期限, never a wrong one
     assert payload_details({"due_date": "2026-11-11"}) == "期限：2026-11-11"
+
+
+def test_a_plans_tasks_are_told_and_a_tasks_events_name_it() -> None:
+    """制定整改任务 tells each task (measure, owner, type, due date; not its ids), and a task's
+    later events name it by its measure (``case_names.task_names``) beside its id."""
+    from xuncha_reporting.domain.case_names import task_names
+    from xuncha_shared.audit.history import payload_details
+
+    task = "0a1b2c3d-0000-4000-8000-000000000001"
+    planned = {
+        "issue_id": "0a1b2c3d-0000-4000-8000-0000000000ff",
+        "plan_id": "0a1b2c3d-0000-4000-8000-0000000000ee",
+        "tasks": [{"task_id": task, "issue_id": "0a1b2c3d-0000-4000-8000-0000000000ff",
+                   "measure": "建立整改台账", "owner": "办公室", "type": "time_bound",
+                   "due_on": "2027-01-25"}],
+    }  # fmt: skip
+    assert payload_details(planned, None, "rectification.IssuePlanned") == (
+        "整改任务：（整改措施：建立整改台账，责任人：办公室，整改类型：限期整改，完成时限：2027-01-25）"
+    )
+    names = task_names([planned, {"task_id": task}])
+    assert names == {task: "建立整改台账"}
+    done = payload_details({"task_id": task, "attempt": 1}, names)
+    assert done.startswith(f"整改任务：建立整改台账（{task}）") and "第几次整改：1" in done

@@ -176,11 +176,13 @@ def _show_value(name: str, value: Any, names: dict[str, str] | None = None) -> s
         return "是" if value else "否"
     if isinstance(value, list):
         return "、".join(_show_value(name, v, names) for v in value) or "无"
-    if isinstance(value, dict):  # a nested part (the persons a clue concerns): its fields so
+    if isinstance(value, dict):  # a nested part (the persons a clue concerns, a plan's tasks):
+        # its fields so, its own ids left out (the record line keeps the event's); a task's
+        # ``type`` is its rectification type
         shown = "，".join(
-            f"{FIELD_LABELS_ZH.get(key, key)}：{_show_value(key, part)}"
+            f"{FIELD_LABELS_ZH.get(_nested(key), key)}：{_show_value(_nested(key), part)}"
             for key, part in value.items()
-            if part not in (None, "", [])
+            if part not in (None, "", []) and not key.endswith("_id")
         )
         return f"（{shown}）" if shown else "无"
     text = str(value)
@@ -192,6 +194,10 @@ def _show_value(name: str, value: Any, names: dict[str, str] | None = None) -> s
     if name.endswith("jurisdiction") or name == "counties":
         return f"{name_of(text)}({text})"
     return text
+
+
+def _nested(key: str) -> str:
+    return "rect_type" if key == "type" else key
 
 
 _STREAM_SQL = f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"

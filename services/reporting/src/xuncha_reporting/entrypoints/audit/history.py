@@ -80,6 +80,8 @@ def history_router(
             async with read_snapshot(ctx.pool) as conn:
                 docs = await tables.docs(conn, case_names.NAME_KINDS, principal.jurisdiction_like())
             story.names = case_names.case_names(docs, ids)
+        # each task of the case by its measure, as its plan's events give it
+        story.names |= case_names.task_names(e.envelope.payload for e in story.events)
         return story
 
     @router.get("/history/{stream_id}")
