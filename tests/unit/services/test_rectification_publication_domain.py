@@ -142,5 +142,14 @@ def test_the_drafts() -> None:
     internal = PublicationScope.PARTY_INTERNAL
     _, text = draft(PublicationStage.RECTIFICATION, "某轮", "某局", "361000", 4, 4, internal)
     assert "已全部整改完成" in text and "社会各界" not in text and "____" not in text
+    # 整改完成率 as the board and 总览 count it: closed out (对账销号) over fed back; the
+    # verified ones awaiting their close-out named beside it
+    _, text = draft(PublicationStage.RECTIFICATION, "某轮", "某局", "361021", 9, 7, closed_out=5)
+    assert "已完成整改5个，整改完成率55.6%；另有2个已核实整改到位、待对账销号；其余2个" in text
+    _, text = draft(
+        PublicationStage.RECTIFICATION, "某轮", "某局", "361021", 4, 4, internal, closed_out=3
+    )
+    assert "整改完成率75.0%；另有1个已核实整改到位、待对账销号；" in text
+    assert "全部整改完成" not in text and "其余" not in text
     _, text = draft(PublicationStage.FEEDBACK, "南城县第4届第1轮巡察", "某镇", "361021", 4, 0)
     assert text.startswith("县委巡察组向某镇党组织反馈") and "共反馈问题4个" in text

@@ -91,12 +91,16 @@ class SqlPublications(PoolRepository):
                           AND i.formal_reported) AS reported,
                        (SELECT count(*) FROM issue_view i
                         WHERE i.round_id = r.round_id AND i.unit_id = $2
-                          AND i.status = ANY($3)) AS done
+                          AND i.status = ANY($3)) AS done,
+                       (SELECT count(*) FROM issue_view i
+                        WHERE i.round_id = r.round_id AND i.unit_id = $2
+                          AND i.status = $4) AS closed_out
                 FROM round_name r WHERE r.round_id = $1
                 """,
                 round_id,
                 unit_id,
                 list(DONE),
+                IssueStatus.CLOSED_OUT.value,
             )
         if row is None:
             return None
@@ -108,6 +112,7 @@ class SqlPublications(PoolRepository):
             issues=row["issues"],
             formally_reported=row["reported"],
             done=row["done"],
+            closed_out=row["closed_out"],
             mode=row["mode"],
         )
 

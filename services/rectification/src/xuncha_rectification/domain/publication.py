@@ -98,7 +98,8 @@ class Subject:
     """What rectification knows of the unit in the round (read by the handler): the round's
     jurisdiction and first day, whether it assigned the unit, the unit's name as its issues
     give it, how many issues it was fed back from the round, how many it reported on, and how
-    many of them the office verified (整改完成)."""
+    many of them the office verified (整改到位: verified or closed out) and how many of those it
+    closed out (对账销号: what 整改完成率 counts everywhere)."""
 
     jurisdiction: str
     round_starts_on: date
@@ -107,6 +108,7 @@ class Subject:
     issues: int
     formally_reported: int
     done: int = 0
+    closed_out: int = 0
     #: how the round inspects the unit (regular, linked, revisit: 巡察“回头看”), when assigned
     mode: str | None = None
 
@@ -200,6 +202,7 @@ def draft_for(
         subject.done,
         scope,
         revisit=subject.mode == "revisit",
+        closed_out=subject.closed_out,
     )
 
 
@@ -268,12 +271,15 @@ def draft(
     scope: PublicationScope = PublicationScope.PUBLIC,
     *,
     revisit: bool = False,
+    closed_out: int | None = None,
 ) -> tuple[str, str]:
     """The title and text an office starts a publication from (it edits them before it
     publishes): the usual wording of a 进驻公告, a 反馈情况通报 and a 整改进展情况通报, with the
     unit's figures; a blank line where only the office knows what to write. A unit the round
     revisits (``revisit``) is told of a 巡察“回头看”, which checks the last inspection's
-    rectification (R18)."""
+    rectification (R18). Of the issues ``done`` (verified), 整改完成率 counts those closed out
+    (``closed_out``; all of them when not given), as the board and 总览 count it; the others
+    are named as verified and awaiting their close-out."""
     committee = committee_of(jurisdiction)
     if stage is PublicationStage.STATIONING and revisit:
         return (
@@ -298,21 +304,25 @@ def draft(
             f"{committee}巡察组向{unit}党组织反馈{round_name}情况，共反馈问题{issues}个。{unit}党组织"
             "要切实履行整改主体责任，对反馈问题逐项制定整改措施，在两个月内报送整改情况报告。",
         )
-    rate = f"{100 * done / issues:.1f}%" if issues else "—"
+    closed = done if closed_out is None else min(closed_out, done)
+    rate = f"{100 * closed / issues:.1f}%" if issues else "—"
     ask = (
         "欢迎社会各界监督，对整改落实情况的意见建议请反映至：____。"
         if scope is PublicationScope.PUBLIC
         else "请各党支部和广大党员继续监督整改落实。"
     )
+    verified = f"另有{done - closed}个已核实整改到位、待对账销号；" if done > closed else ""
     rest = (
         f"其余{issues - done}个问题正在持续推进整改。"
         if issues > done
         else "反馈问题已全部整改完成。"
+        if closed >= issues
+        else ""
     )
     return (
         f"{unit}关于{round_name}整改进展情况的通报",
         f"按照{committee}巡察工作部署，{unit}对{round_name}反馈的{issues}个问题逐项整改，"
-        f"已完成整改{done}个，整改完成率{rate}；{rest}{ask}",
+        f"已完成整改{closed}个，整改完成率{rate}；{verified}{rest}{ask}",
     )
 
 
