@@ -368,3 +368,44 @@ async def test_the_office_urges_the_department_for_its_result(stack: Running) ->
     await result_and_disposal(api, clue_id)
     resp = await api.clue(clue_id, "urges", "city", {"note": note})  # the result is in
     assert resp.status_code == 409 and "disposed" in resp.json()["detail"], resp.text
+
+
+async def test_an_urge_answered_by_the_result_no_longer_waits_to_be_signed_for(
+    stack: Running,
+) -> None:
+    """A 催办 the department never signed for is answered once it reports the clue's result:
+    its feed item says so (``answered``), it leaves 待签收 (the feed's ``unacknowledged`` and
+    ``acknowledged=false``), and it stays in the feed."""
+    api = Api(stack)
+    _, _, clue_id = await registered_clue(api, "反映临川区某局违规公款吃喝问题（催办后反馈）")
+    await api.ok(clue_id, "classify", "linchuan",
+                 {"category": "inquiry", "cadre_level": "section", "topics": ["四风"]})  # fmt: skip
+    transfer = {"department": "discipline_commission", "reason": "涉嫌违反中央八项规定精神"}
+    await api.ok(clue_id, "transfer", "linchuan", transfer)
+    await api.ok(clue_id, "urges", "linchuan", {"note": "请尽快反馈办理情况"})
+    feed = "/api/v1/feeds/discipline_commission"
+
+    async def urge_item(**query: str) -> dict[str, Any] | None:
+        params = "&".join(f"{k}={v}" for k, v in {"kind": "clue_urge", **query}.items())
+        resp = await api.call("reporting", "GET", f"{feed}?{params}&limit=200", "discipline")
+        assert resp.status_code == 200, resp.text
+        mine = [i for i in resp.json()["items"] if i["ref_id"] == clue_id]
+        return mine[0] if mine else None
+
+    waiting = await until(lambda: urge_item(acknowledged="false"), "the urge waiting")
+    assert waiting["answered"] is False
+    before = (await api.call("reporting", "GET", feed, "discipline")).json()["unacknowledged"]
+    await api.ok(clue_id, "acknowledge", "discipline")
+    body = {"disposition": "talk_or_letter", "concluded_on": today(), "summary": "已谈话提醒"}
+    await api.ok(clue_id, "result", "discipline", body)
+
+    async def answered() -> dict[str, Any] | None:
+        item = await urge_item()
+        return item if item and item["answered"] else None
+
+    item = await until(answered, "the urge answered by the result")
+    assert item["acknowledged"] is False and item["result_state"] == "result_reported"
+    assert await urge_item(acknowledged="false") is None
+    assert (await urge_item(acknowledged="true"))["item_id"] == item["item_id"]
+    after = (await api.call("reporting", "GET", feed, "discipline")).json()["unacknowledged"]
+    assert after <= before - 1  # the urge and the transfer's own item (signed for) left it

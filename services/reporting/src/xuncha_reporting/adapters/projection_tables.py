@@ -69,6 +69,16 @@ def feed_names_sql(s: str) -> str:
     """
 
 
+def urge_answered_sql(s: str) -> str:
+    """Whether feed item ``i`` is a 催办 whose clue's result the department has since reported,
+    or which the office has since closed (``clue_result``, ``clue_disposed``, kept by
+    ``domain.clue_funnel``; the feed's ``result_state``): what it chased has come, so it no
+    longer waits to be signed for (待签收)."""
+    return f"""(i.kind = 'clue_urge' AND EXISTS (
+        SELECT 1 FROM {s}.lifecycle_docs res
+        WHERE res.kind IN ('clue_result', 'clue_disposed') AND res.key = i.ref_id))"""
+
+
 #: the unit a feed item shows (with ``feed_names_sql``): a problem's registered name (never its
 #: id: empty when intake registered none), an inspector's home unit, else the item's own
 FEED_UNIT = (
@@ -234,7 +244,9 @@ class ProjectionTables:
             LIMIT $3
         """
         self._feed_counts_sql = f"""
-            SELECT count(*) AS total, count(*) FILTER (WHERE a.item_id IS NULL) AS unacknowledged
+            SELECT count(*) AS total,
+                   count(*) FILTER (WHERE a.item_id IS NULL AND NOT {urge_answered_sql(s)})
+                       AS unacknowledged
             FROM {s}.feed_items i LEFT JOIN {s}.feed_acks a ON a.item_id = i.item_id
             WHERE i.department = $1 AND i.jurisdiction LIKE $2
         """
@@ -344,7 +356,8 @@ class ProjectionTables:
             {feed_names_sql(self.schema)}
             WHERE i.department = $1 AND i.jurisdiction LIKE $2
               AND ($3::text IS NULL OR i.kind = $3)
-              AND ($4::boolean IS NULL OR (a.item_id IS NOT NULL) = $4)
+              AND ($4::boolean IS NULL
+                   OR (a.item_id IS NOT NULL OR {urge_answered_sql(self.schema)}) = $4)
               AND ($5::text IS NULL OR strpos({FEED_UNIT}, $5) > 0)
         """
         args = (department, jurisdiction_like, kind, acknowledged, unit_contains)

@@ -85,13 +85,21 @@ class FeedItemOut(BaseModel):
     overdue: bool = Field(default=False, description="R3 fired and no result is reported")
     urges: int = Field(default=0, description="a clue's result urged so often (催办, R27)")
     last_urged_on: date | None = Field(default=None, description="the day of the last urge")
+    answered: bool = Field(
+        default=False,
+        description="a 催办 whose clue's result the department has since reported: what it "
+        "chased has come, and it no longer waits to be signed for",
+    )
 
 
 class Feed(BaseModel):
     department: str
     label: str
     total: int = Field(description="how many items the filters match (all pages)")
-    unacknowledged: int = Field(description="the department's items not yet acknowledged")
+    unacknowledged: int = Field(
+        description="the department's items not yet acknowledged (待签收), an answered 催办 "
+        "left out"
+    )
     items: list[FeedItemOut]
     version: int
     overdue: int = Field(
@@ -147,7 +155,9 @@ def feeds_router(
         limit: int = Query(default=200, ge=1, le=FEED_LIMIT),
         offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
         kind: FeedKind | None = Query(default=None),
-        acknowledged: bool | None = Query(default=None, description="签收 or not"),
+        acknowledged: bool | None = Query(
+            default=None, description="签收 or not (an answered 催办 counts as done)"
+        ),
         unit_contains: str | None = Query(
             default=None, min_length=1, max_length=200, description="contained in the unit"
         ),
@@ -177,6 +187,10 @@ def feeds_router(
             if item.kind in _CLUE_KINDS:
                 for name, value in feed_state(item.ref_id, docs).items():
                     setattr(item, name, value)
+                item.answered = item.kind == FeedKind.CLUE_URGE.value and item.result_state in {
+                    "result_reported",
+                    "disposed",
+                }
         return Feed(
             department=department.value,
             label=DEPARTMENT_LABELS_ZH[department],
