@@ -213,13 +213,20 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
     assert "0次" not in text and "领导小组" not in text  # a meeting never reported to: unsaid
     assert "移交问题线索3件（纪委监委2件、组织部1件）" in text
     assert "向2家被巡察单位反馈问题3个；市委巡察办自身整改问题2个（省委第三巡视组巡视）" in text
-    assert "点人点事问题2项，其中已下达督办的0项" in text
+    assert "点人点事问题2项，尚未下达督办" in text
     last_year = office_summary(d.docs, CITY, 2025)
     assert last_year["hearings"]["by_meeting"]["leading_group"] == 1
     assert last_year["transfers"]["total"] == 0
     assert "1次向市委巡察工作领导小组汇报工作" in last_year["rendering_zh"]
     nothing = office_summary(d.docs, CITY, 2020)["rendering_zh"]
     assert nothing.startswith("2020年，市委巡察办尚未向市委汇报巡察情况；")
+    # a year that is over: what was not done, and no figure of nothing
+    over = office_summary(d.docs, CITY, 2020, this_year=2026)["rendering_zh"]
+    assert over == (
+        "2020年，市委巡察办未向市委汇报巡察情况；未形成巡察报告；未移交问题线索；"
+        "未向被巡察单位反馈问题。"
+    ), over
+    assert "0份" not in over and "0个" not in over and "0项" not in over
     assert office_summary(d.docs, LINCHUAN, 2026)["problems"]["recorded"] == 1
 
 

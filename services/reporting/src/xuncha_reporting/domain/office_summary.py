@@ -259,9 +259,13 @@ def _supervised_problems(docs: Docs) -> Callable[[str], bool]:
     return supervised
 
 
-def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
+def office_summary(
+    docs: Docs, jurisdiction: str, year: int, this_year: int | None = None
+) -> dict[str, Any]:
     """The figures of ``jurisdiction``'s office for ``year`` (its own work: a city's summary
-    counts the city office's reports, transfers and feedback, not its counties')."""
+    counts the city office's reports, transfers and feedback, not its counties'); a ``year``
+    before ``this_year`` is over, and its summary says what was not done, not what is not
+    done yet."""
     hearings = _own(docs, "os_hearing", jurisdiction, year, "held_on")
     reports = _own(docs, "os_report", jurisdiction, year, "on")
     problems = _own(docs, "os_problem", jurisdiction, year, "on")
@@ -318,6 +322,7 @@ def office_summary(docs: Docs, jurisdiction: str, year: int) -> dict[str, Any]:
         "jurisdiction": jurisdiction,
         "jurisdiction_name": jurisdictions.name_of(jurisdiction),
         "year": year,
+        "year_over": this_year is not None and year < this_year,
         "hearings": {
             "total": len(hearings),
             "by_meeting": {m: by_meeting.get(m, 0) for m in MEETINGS},
@@ -397,17 +402,27 @@ def render_zh(view: dict[str, Any]) -> str:
         )
         if n
     ]  # a meeting never reported to is not "0次"
+    not_yet = "未" if view.get("year_over") else "尚未"
     parts = [
         f"{view['year']}年，{office}{'，'.join(heard)}"
         if heard
-        else f"{view['year']}年，{office}尚未向{committee}汇报巡察情况"
+        else f"{view['year']}年，{office}{not_yet}向{committee}汇报巡察情况"
     ]
+    # a figure of nothing is left unsaid ("形成巡察报告0份" reads as a form, not a summary)
     reports = view["reports"]["by_kind"]
-    parts.append(
-        f"形成巡察报告{view['reports']['drafted']}份（分报告{reports['unit']}份、综合报告"
-        f"{reports['overall']}份、专项报告{reports['thematic']}份），发现问题"
-        f"{view['problems']['recorded']}个"
+    kinds = "、".join(
+        f"{name}{reports[key]}份"
+        for key, name in (("unit", "分报告"), ("overall", "综合报告"), ("thematic", "专项报告"))
+        if reports[key]
     )
+    found = view["problems"]["recorded"]
+    if view["reports"]["drafted"]:
+        sentence = f"形成巡察报告{view['reports']['drafted']}份（{kinds}）"
+        parts.append(sentence + (f"，发现问题{found}个" if found else ""))
+    elif found:
+        parts.append(f"发现问题{found}个")
+    else:
+        parts.append("未形成巡察报告")
     if view["consultations"]["held"]:
         parts.append(f"开展即时会商{view['consultations']['held']}次")
     transfers = view["transfers"]
@@ -419,12 +434,18 @@ def render_zh(view: dict[str, Any]) -> str:
         done = [f"{DISPOSITION_ZH[d]}{n}件" for d, n in transfers["by_disposition"].items() if n]
         sentence = f"向{first}等有关单位移交问题线索{transfers['total']}件（{dept}）"
         if done:
-            sentence += f"，已反馈办理结果：{'、'.join(done)}，尚未反馈{transfers['pending']}件"
+            sentence += f"，已反馈办理结果：{'、'.join(done)}"
+            if transfers["pending"]:
+                sentence += f"，尚未反馈{transfers['pending']}件"
         parts.append(sentence)
     else:
         parts.append("未移交问题线索")
     feedback = view["feedback"]
-    parts.append(f"向{feedback['units']}家被巡察单位反馈问题{feedback['problems']}个")
+    parts.append(
+        f"向{feedback['units']}家被巡察单位反馈问题{feedback['problems']}个"
+        if feedback["problems"]
+        else "未向被巡察单位反馈问题"
+    )
     if feedback["received"]["problems"]:
         reviews = "、".join(feedback["received"]["reviews"])
         parts.append(f"{office}自身整改问题{feedback['received']['problems']}个（{reviews}）")
@@ -432,8 +453,13 @@ def render_zh(view: dict[str, Any]) -> str:
     parts.extend(publication_sentences(view["publications"]))
     parts.extend(opinions.opinion_sentences(view["cadre_opinions"]))
     pointed = view["pointed"]
-    parts.append(
-        f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，"
-        f"其中已下达督办的{pointed['supervised']}项"
-    )
+    if pointed["problems"]:
+        supervised = (
+            f"其中已下达督办的{pointed['supervised']}项"
+            if pointed["supervised"]
+            else f"{not_yet}下达督办"
+        )
+        parts.append(
+            f"{committee}书记专题会等会议点人点事问题{pointed['problems']}项，{supervised}"
+        )
     return "；".join(parts) + "。"

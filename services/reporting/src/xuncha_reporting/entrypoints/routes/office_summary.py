@@ -63,7 +63,7 @@ def office_summary_router(
         year = year or this_year
         async with read_snapshot(ctx.pool) as conn:
             docs = await tables.docs(conn, SUMMARY_KINDS, code)
-        view = office_summary(docs, code, year)
+        view = office_summary(docs, code, year, this_year)
         if format == "text":
             return PlainTextResponse(view["rendering_zh"])
         return view
