@@ -163,6 +163,16 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert f"{jurisdictions.name_of(COUNTY)}委巡察办" in await history.inner_text()
     await page.click("#act-transfer")
     await page.fill("#t-reason", "涉嫌违反廉洁纪律，按规定移交")
+    # a day after today typed by hand is refused and the field emptied; 移交 then asks whether
+    # to date the transfer today rather than doing so silently, and 重新填写日期 goes back
+    await page.fill("#t-transferred-on", (_TODAY + timedelta(days=3)).isoformat())
+    await page.press("#t-transferred-on", "Enter")
+    await page.locator("#transfer-dialog .el-form-item__error", has_text="未采用").wait_for()
+    await page.click("#t-submit")
+    box = page.locator(".el-message-box", has_text="是否按今天")
+    await box.wait_for()
+    await box.get_by_role("button", name="重新填写日期").click()
+    await box.wait_for(state="hidden")
     # the transfer letter (移交函) was sent 30 days ago: R3 counts from it
     await pick_day(page, "#t-transferred-on", TRANSFERRED_ON)
     await shot(page, "clue-transfer-letter-day")

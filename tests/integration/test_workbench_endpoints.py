@@ -381,6 +381,18 @@ def test_the_disposal_s_note_is_in_the_history() -> None:
     assert "办结意见" not in (detail_zh("clues.ClueDisposed", {**doc, "note": None}) or "")
 
 
+def test_a_transfer_s_reason_and_its_letter_read_as_one_line() -> None:
+    from xuncha_clues.entrypoints.workbench_api import detail_zh
+
+    doc = {"department": "discipline_commission", "reason": "反映问题具体，移交纪委监委。"}
+    assert (
+        detail_zh("clues.ClueTransferred", doc)
+        == "移交纪委监委；理由：反映问题具体，移交纪委监委。"
+    )
+    shown = detail_zh("clues.ClueTransferred", {**doc, "transferred_on": "2026-11-02"})
+    assert shown == "移交纪委监委；理由：反映问题具体，移交纪委监委；移交函日期：2026-11-02"
+
+
 def test_the_acknowledgement_s_note_is_in_the_history() -> None:
     """What a department wrote when it signed (签收备注, through its feed or directly) is in the
     clue's record; a schema 1 acknowledgement reads as before."""

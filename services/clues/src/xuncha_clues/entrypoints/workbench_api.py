@@ -128,9 +128,9 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
     if event_type == "clues.ClueTransferred":
         dept = _label("department", payload.get("department"))
         paper = payload.get("transferred_on")  # 补录 (R26)
-        return f"移交{dept}；理由：{payload.get('reason', '')}" + (
-            f"；移交函日期：{paper}" if paper else ""
-        )
+        if not paper:
+            return f"移交{dept}；理由：{payload.get('reason', '')}"
+        return f"移交{dept}；理由：{_text(payload, 'reason')}；移交函日期：{paper}"
     if event_type == "clues.ClueVerified":
         method = _label("method", payload.get("method"))
         notes = payload.get("notes")
@@ -169,6 +169,12 @@ def detail_zh(event_type: str, payload: dict[str, Any]) -> str | None:
         colour = {"yellow": "黄色预警；", "red": "红色预警；"}.get(str(payload.get("colour")), "")
         return f"{colour}到期日：{payload.get('due_date', '')}"
     return None
+
+
+def _text(payload: dict[str, Any], name: str) -> str:
+    """A free-text field followed by more of its line ("；…"): without its own closing
+    punctuation (a reason ending "。" would read "。；")."""
+    return str(payload.get(name) or "").strip().rstrip("。；;，,. ")
 
 
 #: the firings of the clue's deadlines (R3, R7): each names the due date it fired for
