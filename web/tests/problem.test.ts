@@ -39,6 +39,10 @@ describe("problem details in Chinese", () => {
     expect(problemZh({ status: 503, detail: "服务暂时不可用，请稍后再试 / the database is unavailable" }).summary).toBe(
       "服务暂时不可用，请稍后再试",
     );
+    // its own words when they already say to try again later, not the advice twice
+    expect(problemZh({ status: 503, detail: "数据库暂时不可用，请稍后重试 / the database is unavailable" }).summary).toBe(
+      "数据库暂时不可用，请稍后重试",
+    );
   });
 
   it("keeps the Chinese half of a service's reason", () => {

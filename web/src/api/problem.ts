@@ -186,6 +186,9 @@ export function problemZh(problem: Problem): ProblemZh {
   // a conflict the service explains (a name taken, a rule of the case's state): its reason
   // alone, as a person says it; "当前状态不允许此操作" before a taken name reads wrong
   if (problem.status === 409 && reason) return { summary: reason, fields };
+  // a service that is down says so itself and when to try again ("数据库暂时不可用，请稍后
+  // 重试"): its words alone, not "请稍后再试" twice
+  if (problem.status >= 500 && reason && /稍后/.test(reason)) return { summary: reason, fields };
   if (reason && !reason.startsWith(summary)) summary = `${summary}：${reason}`;
   else if (reason) summary = reason; // the service said it in the same words: once
   // a detail without Chinese is not shown: the workbench speaks Chinese, and the status line
