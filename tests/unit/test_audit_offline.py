@@ -275,3 +275,14 @@ def test_a_plans_tasks_are_told_and_a_tasks_events_name_it() -> None:
     assert names == {task: "建立整改台账"}
     done = payload_details({"task_id": task, "attempt": 1}, names)
     assert done.startswith(f"整改任务：建立整改台账（{task}）") and "第几次整改：1" in done
+
+
+def test_a_deadlines_rule_is_named_by_its_title() -> None:
+    """期限规则 reads as the rule's title with its id beside it, not as a code alone."""
+    from xuncha_shared.audit.history import payload_details
+    from xuncha_shared.clocks.rules import RULES
+
+    title = RULES.versions("xunshi_2015_art29")[-1].title_zh
+    shown = payload_details({"rule_id": "xunshi_2015_art29", "rule_version": 1})
+    assert shown.startswith(f"期限规则：{title}（xunshi_2015_art29）")
+    assert payload_details({"rule_id": "no_such_rule"}) == "期限规则：no_such_rule"

@@ -24,6 +24,7 @@ import asyncpg
 
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.export import SHANGHAI
+from xuncha_shared.clocks.rules import RULES, UnknownRuleError
 from xuncha_shared.contracts.names_zh import (
     EVENT_FIELD_LABELS_ZH,
     FIELD_LABELS_ZH,
@@ -188,6 +189,9 @@ def _show_value(name: str, value: Any, names: dict[str, str] | None = None) -> s
     text = str(value)
     if names and text in names:
         return f"{names[text]}（{text}）"
+    if name == "rule_id":  # a deadline's rule by its title, its id beside it
+        with contextlib.suppress(UnknownRuleError):
+            return f"{RULES.versions(text)[-1].title_zh}（{text}）"
     labels = VALUE_LABELS_ZH.get(name)
     if labels and text in labels:
         return labels[text]
