@@ -223,7 +223,7 @@ def test_story_never_shows_ciphertext() -> None:
 def test_a_payloads_nested_parts_and_sources_read_in_chinese() -> None:
     """What 案件历史 (and its workbook) shows of a clue: the persons it concerns field by field,
     its source channel by name; never a Python dict or an English code."""
-    from xuncha_shared.audit.history import payload_details
+    from xuncha_shared.audit.payload_text import payload_details
 
     shown = payload_details(
         {
@@ -242,7 +242,7 @@ def test_a_payloads_nested_parts_and_sources_read_in_chinese() -> None:
 def test_a_due_date_is_named_by_the_deadline_its_event_is_about() -> None:
     """A ``due_date`` is the last day of a different deadline in each event: a department's
     overdue result is not a rectification deadline (案件历史 and its workbook say which)."""
-    from xuncha_shared.audit.history import payload_details
+    from xuncha_shared.audit.payload_text import payload_details
 
     overdue = {"department": "discipline_commission", "due_date": "2026-11-11"}
     shown = payload_details(overdue, None, "clues.TransferResultOverdue")
@@ -258,7 +258,7 @@ def test_a_plans_tasks_are_told_and_a_tasks_events_name_it() -> None:
     """制定整改任务 tells each task (measure, owner, type, due date; not its ids), and a task's
     later events name it by its measure (``case_names.task_names``) beside its id."""
     from xuncha_reporting.domain.case_names import task_names
-    from xuncha_shared.audit.history import payload_details
+    from xuncha_shared.audit.payload_text import payload_details
 
     task = "0a1b2c3d-0000-4000-8000-000000000001"
     planned = {
@@ -279,7 +279,7 @@ def test_a_plans_tasks_are_told_and_a_tasks_events_name_it() -> None:
 
 def test_a_deadlines_rule_is_named_by_its_title() -> None:
     """期限规则 reads as the rule's title with its id beside it, not as a code alone."""
-    from xuncha_shared.audit.history import payload_details
+    from xuncha_shared.audit.payload_text import payload_details
     from xuncha_shared.clocks.rules import RULES
 
     title = RULES.versions("xunshi_2015_art29")[-1].title_zh

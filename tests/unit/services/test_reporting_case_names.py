@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 from xuncha_reporting.domain.case_names import case_names, ids_named
-from xuncha_shared.audit.history import payload_details
+from xuncha_shared.audit.payload_text import payload_details
 
 pytestmark = pytest.mark.unit
 

@@ -24,11 +24,8 @@ import asyncpg
 
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.export import SHANGHAI
-from xuncha_shared.clocks.rules import RULES, UnknownRuleError
+from xuncha_shared.audit.payload_text import payload_details, payload_reasons
 from xuncha_shared.contracts.names_zh import (
-    EVENT_FIELD_LABELS_ZH,
-    FIELD_LABELS_ZH,
-    REASON_FIELDS,
     SERVICE_NAMES_ZH,
     STREAM_TYPES_ZH,
     VALUE_LABELS_ZH,
@@ -172,38 +169,6 @@ def _person_ids(value: Any) -> Iterable[UUID]:
             yield from _person_ids(v)
 
 
-def _show_value(name: str, value: Any, names: dict[str, str] | None = None) -> str:
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, list):
-        return "、".join(_show_value(name, v, names) for v in value) or "无"
-    if isinstance(value, dict):  # a nested part (the persons a clue concerns, a plan's tasks):
-        # its fields so, its own ids left out (the record line keeps the event's); a task's
-        # ``type`` is its rectification type
-        shown = "，".join(
-            f"{FIELD_LABELS_ZH.get(_nested(key), key)}：{_show_value(_nested(key), part)}"
-            for key, part in value.items()
-            if part not in (None, "", []) and not key.endswith("_id")
-        )
-        return f"（{shown}）" if shown else "无"
-    text = str(value)
-    if names and text in names:
-        return f"{names[text]}（{text}）"
-    if name == "rule_id":  # a deadline's rule by its title, its id beside it
-        with contextlib.suppress(UnknownRuleError):
-            return f"{RULES.versions(text)[-1].title_zh}（{text}）"
-    labels = VALUE_LABELS_ZH.get(name)
-    if labels and text in labels:
-        return labels[text]
-    if name.endswith("jurisdiction") or name == "counties":
-        return f"{name_of(text)}({text})"
-    return text
-
-
-def _nested(key: str) -> str:
-    return "rect_type" if key == "type" else key
-
-
 _STREAM_SQL = f"SELECT {ENVELOPE_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"
 _LINKED_SQL = f"""
 SELECT {ENVELOPE_COLUMNS} FROM events
@@ -324,25 +289,6 @@ def _identity_read_lines(story: Story) -> list[str]:
             f"  理由：{e.payload.get('reason', '')}"
         )
     return lines
-
-
-def payload_details(
-    payload: dict[str, Any], names: dict[str, str] | None = None, event_type: str = ""
-) -> str:
-    """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order (a
-    field's label as ``event_type`` names it, ``EVENT_FIELD_LABELS_ZH``); an id with its name
-    beside it when ``names`` has it."""
-    own = EVENT_FIELD_LABELS_ZH.get(event_type, {})
-    return "；".join(
-        f"{own.get(name, label)}：{_show_value(name, payload[name], names)}"
-        for name, label in FIELD_LABELS_ZH.items()
-        if payload.get(name) not in (None, "", [])
-    )
-
-
-def payload_reasons(payload: dict[str, Any]) -> str:
-    """Why it happened, as the payload says (its reason and note fields)."""
-    return "；".join(str(payload[name]) for name in REASON_FIELDS if payload.get(name))
 
 
 #: the columns of a case history's sheet (``story_rows``)

@@ -34,8 +34,8 @@ from xuncha_shared.runtime import ServiceContext
 from xuncha_reporting.adapters.projection_tables import ProjectionTables, read_snapshot
 from xuncha_reporting.adapters.workbooks import XLSX, workbook
 from xuncha_reporting.domain import case_names
-from xuncha_reporting.domain import deadline_sheets as dl
 from xuncha_reporting.domain.views import LINKED_COLUMNS_ZH, named_rows, rate_text
+from xuncha_reporting.entrypoints.audit import replay_sheets as dl
 from xuncha_reporting.entrypoints.audit.pools import AuditorPools, unavailable
 from xuncha_reporting.entrypoints.downloads import download
 from xuncha_reporting.replay import AsOfError, parse_as_of, replay_as_of, replay_document

@@ -1,13 +1,13 @@
-"""The as-of replay's deadlines as the auditor's workbook holds them (``domain.deadline_sheets``):
-counted by state in the page's words, and each overdue one named as 期限预警 names it (the
-rule's title, the office, department or group that had to act, the unit or group concerned),
-the most late first."""
+"""The as-of replay's deadlines as the auditor's workbook holds them
+(``entrypoints/audit/replay_sheets.py``): counted by state in the page's words, and each
+overdue one named as 期限预警 names it (the rule's title, the office, department or group
+that had to act, the unit or group concerned), the most late first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from xuncha_reporting.domain.deadline_sheets import overdue_rows, state_rows
+from xuncha_reporting.entrypoints.audit.replay_sheets import overdue_rows, state_rows
 
 
 def item(state: str, days_late: int = 0, **extra: Any) -> dict[str, Any]:

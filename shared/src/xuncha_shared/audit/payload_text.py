@@ -1,0 +1,68 @@
+"""A payload's fields as a person reads them (案件历史 and its workbook): 标签：值 in the labels'
+order, values in Chinese (a code by its label, an area by its name, a deadline's rule by its
+title, an id with its name beside it when known, a nested part field by field), and why it
+happened (its reason and note fields)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from xuncha_shared.clocks.rules import RULES, UnknownRuleError
+from xuncha_shared.contracts.names_zh import (
+    EVENT_FIELD_LABELS_ZH,
+    FIELD_LABELS_ZH,
+    REASON_FIELDS,
+    VALUE_LABELS_ZH,
+)
+from xuncha_shared.domain.jurisdictions import name_of
+
+_NESTED: dict[str, str] = {"type": "rect_type"}  # a plan's task's type is its rectification type
+
+
+def _show_value(name: str, value: Any, names: dict[str, str] | None = None) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(_show_value(name, v, names) for v in value) or "无"
+    if isinstance(value, dict):  # a nested part (the persons a clue concerns, a plan's tasks):
+        # its fields so, its own ids left out (the record line keeps the event's); a task's
+        # ``type`` is its rectification type
+        fields = [(_NESTED.get(str(k), str(k)), part) for k, part in value.items()]
+        shown = "，".join(
+            f"{FIELD_LABELS_ZH.get(field, field)}：{_show_value(field, part)}"
+            for field, part in fields
+            if part not in (None, "", []) and not field.endswith("_id")
+        )
+        return f"（{shown}）" if shown else "无"
+    text = str(value)
+    if names and text in names:
+        return f"{names[text]}（{text}）"
+    if name == "rule_id":  # a deadline's rule by its title, its id beside it
+        with contextlib.suppress(UnknownRuleError):
+            return f"{RULES.versions(text)[-1].title_zh}（{text}）"
+    labels = VALUE_LABELS_ZH.get(name)
+    if labels and text in labels:
+        return labels[text]
+    if name.endswith("jurisdiction") or name == "counties":
+        return f"{name_of(text)}({text})"
+    return text
+
+
+def payload_details(
+    payload: dict[str, Any], names: dict[str, str] | None = None, event_type: str = ""
+) -> str:
+    """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order (a
+    field's label as ``event_type`` names it, ``EVENT_FIELD_LABELS_ZH``); an id with its name
+    beside it when ``names`` has it."""
+    own = EVENT_FIELD_LABELS_ZH.get(event_type, {})
+    return "；".join(
+        f"{own.get(name, label)}：{_show_value(name, payload[name], names)}"
+        for name, label in FIELD_LABELS_ZH.items()
+        if payload.get(name) not in (None, "", [])
+    )
+
+
+def payload_reasons(payload: dict[str, Any]) -> str:
+    """Why it happened, as the payload says (its reason and note fields)."""
+    return "；".join(str(payload[name]) for name in REASON_FIELDS if payload.get(name))
