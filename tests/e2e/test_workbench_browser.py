@@ -677,6 +677,7 @@ async def test_the_overview_changes_without_a_reload(wb: Workbench, browser: Any
     # series' colour, found on the chart's canvas) its funnel
     await page.go_back()
     chart = page.locator("#workload-card .chart")
+    await chart.scroll_into_view_if_needed()  # below the table: clicked where it is seen
     await page.wait_for_timeout(800)  # the chart's animation
     box = await chart.bounding_box()
     spot = await chart.evaluate(PETITION_BAR_JS)

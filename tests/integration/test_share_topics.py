@@ -35,8 +35,9 @@ pytestmark = pytest.mark.timeout(180)
 DISCIPLINE, AUDIT = Department.DISCIPLINE, Department.AUDIT
 PRINCIPALS = {"jw": department("jw", DISCIPLINE), "sj": department("sj", AUDIT)}
 ACK_FIELDS = {"acknowledged", "acknowledged_at", "acknowledged_by", "ack_note"}
-#: what the feed shows of a transferred clue's later life (签收, result, R3, 催办 R27): like the
-#: 签收 fields, state that comes after the item, not the item the topic carries
+#: what the feed shows of a transferred clue's later life (签收, result, R3, 催办 R27, an urge
+#: answered by the result): like the 签收 fields, state that comes after the item, not the item
+#: the topic carries
 FOLLOW_UP_FIELDS = {
     "result_state",
     "result_state_zh",
@@ -45,6 +46,7 @@ FOLLOW_UP_FIELDS = {
     "overdue",
     "urges",
     "last_urged_on",
+    "answered",
 }
 
 
