@@ -366,6 +366,11 @@ async def test_the_office_chases_units_yet_to_send_their_self_check(svc: InProce
     assert units[str(OTHER_UNIT)]["urged"] == 1 and units[str(LATER_UNIT)]["urged"] == 0
     assert units[str(OTHER_UNIT)]["last_urged_on"] == "2026-09-30"
     assert units[str(OTHER_UNIT)]["reply_by"] == "2026-10-09"
+    again = await post(
+        svc, path, "county", json={"note": "再次催报", "unit_ids": [str(OTHER_UNIT)]}
+    )
+    assert again.status_code == 409 and "今天已催报" in again.json()["detail"]  # once a day
+    svc.ctx.now.advance(timedelta(days=1))  # type: ignore[attr-defined]
     r = await post(svc, path, "county", json={"note": "再次催报", "unit_ids": [str(OTHER_UNIT)]})
     assert r.status_code == 200, r.text
     [own] = (await get(svc, f"{LISTS}/{lid}", "other_unit")).json()["units"]

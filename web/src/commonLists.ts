@@ -25,7 +25,10 @@ export function listedInTerm(lists: readonly TermList[], term: number | undefine
 export interface ListTarget {
   unit_id: string;
   label: string;
+  /** it holds a list of the term already */
   listed: boolean;
+  /** it has sent back the self-check of every such list */
+  checked: boolean;
 }
 
 /** the units a new list may go to, named with what they already hold (the listed after the rest) */
@@ -33,7 +36,7 @@ export function listTargets(notInspected: readonly { unit_id: string; name: stri
   const out = notInspected.map((u) => {
     const checked = listed.get(u.unit_id);
     const note = checked === undefined ? "" : checked ? "（已下发，已报送自查）" : "（已下发，未报送自查）";
-    return { unit_id: u.unit_id, label: `${u.name}${note}`, listed: checked !== undefined };
+    return { unit_id: u.unit_id, label: `${u.name}${note}`, listed: checked !== undefined, checked: checked === true };
   });
   return [...out.filter((t) => !t.listed), ...out.filter((t) => t.listed)];
 }

@@ -25,5 +25,6 @@ describe("共性问题清单's units", () => {
     const targets = listTargets(notInspected, listedInTerm([lists[0], lists[2]], 5));
     expect(targets.map((t) => t.label)).toEqual(["市水利局", "市教育局", "市交通局（已下发，已报送自查）", "市财政局（已下发，未报送自查）"]);
     expect(defaultListUnits(targets)).toEqual(["c", "d"]);
+    expect(targets.map((t) => [t.listed, t.checked])).toEqual([[false, false], [false, false], [true, true], [true, false]]);
   });
 });

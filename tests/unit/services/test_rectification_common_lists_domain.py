@@ -1,7 +1,7 @@
 """催报 (``domain.common_lists.decide_urge``): the office chases the units of a common-problem
 list that have not sent their self-check in, each urge counted per unit with its day, words and
-the day asked for; a unit the list did not go to, one that has answered, and a reply day in the
-past are refused."""
+the day asked for, each unit at most once a day; a unit the list did not go to, one that has
+answered, and a reply day in the past are refused."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ def issued(*units: uuid.UUID) -> cl.CommonList:
     return state
 
 
-def urge(state: cl.CommonList, *units: uuid.UUID, reply_by: date | None = None) -> None:
+def urge(
+    state: cl.CommonList, *units: uuid.UUID, reply_by: date | None = None, on: date = TODAY
+) -> None:
     cmd = cl.UrgeSelfCheck(units, "请抓紧报送自查情况", reply_by)
-    for event in cl.decide_urge(state, cmd, TODAY):
+    for event in cl.decide_urge(state, cmd, on):
         cl.evolve_list(state, event)
 
 
@@ -41,10 +43,25 @@ def test_an_urge_without_names_chases_every_unit_yet_to_answer() -> None:
     assert event.unit_ids == [B, C] and event.urged_on == TODAY
     assert event.reply_by == date(2026, 12, 10) and event.jurisdiction == "361002"
     cl.evolve_list(state, event)
-    urge(state, C)
+    urge(state, C, on=date(2026, 12, 6))  # the next day
     assert state.urges[B] == cl.Urge(1, TODAY, date(2026, 12, 10), "请报送")
     assert state.urges[C].count == 2 and state.urges[C].reply_by is None
+    assert state.urges[C].last_on == date(2026, 12, 6)
     assert A not in state.urges
+
+
+def test_a_unit_is_chased_at_most_once_a_day() -> None:
+    state = issued(A, B, C)
+    urge(state, A)
+    with pytest.raises(RuleViolation, match="今天已催报"):
+        urge(state, A, B)  # named: refused, nothing recorded
+    assert state.urges[A].count == 1 and B not in state.urges
+    urge(state)  # none named: those not chased today
+    assert (state.urges[A].count, state.urges[B].count, state.urges[C].count) == (1, 1, 1)
+    with pytest.raises(RuleViolation, match="今天均已催报"):
+        urge(state)
+    urge(state, A, on=date(2026, 12, 6))
+    assert state.urges[A].count == 2
 
 
 def test_refused_urges_name_why() -> None:

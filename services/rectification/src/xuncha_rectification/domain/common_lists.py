@@ -2,7 +2,7 @@
 
 A list of a term goes to the units of the term plan not yet inspected (the office names them:
 ``unit_ids``); each reports its self-check (自查自纠), once or more (the latest counts). The
-office may chase (催报) the units that have not sent it in, as often as it needs: each urge is
+office may chase (催报) the units that have not sent it in, once a day each: each urge is
 recorded with its day, the office's words and the day asked for (no clock runs on it), and the
 units read it with the list.
 """
@@ -125,10 +125,17 @@ def decide_self_check(state: CommonList, cmd: SelfCheck) -> list[EventPayload]:
 
 def decide_urge(state: CommonList, cmd: UrgeSelfCheck, today: date) -> list[EventPayload]:
     """催报 the units of the list that have not sent their self-check in: those named, or all
-    of them when none is named. A unit the list did not go to is refused (422), as is one that
-    has sent it in already, and a reply day before today."""
+    of them not chased today when none is named; each unit at most once a day (a second press,
+    or a retried request, records nothing twice), as a clue's 催办 (R27). Refused: a unit the
+    list did not go to (422), one that has sent it in already or was chased today (409), a reply
+    day before today (422)."""
     if not state.exists or state.list_id is None:
         raise UnknownCommonList("未找到共性问题清单 / unknown common-problem list")
+
+    def chased_today(unit: UUID) -> bool:
+        urge = state.urges.get(unit)
+        return urge is not None and urge.last_on == today
+
     pending = [u for u in state.unit_ids if u not in state.self_checks]
     named = list(dict.fromkeys(cmd.unit_ids))
     if not named:
@@ -136,7 +143,11 @@ def decide_urge(state: CommonList, cmd: UrgeSelfCheck, today: date) -> list[Even
             raise RuleViolation(
                 "清单所列单位均已报送自查，无需催报 / every unit has sent its self-check in"
             )
-        named = pending
+        named = [u for u in pending if not chased_today(u)]
+        if not named:
+            raise RuleViolation(
+                "尚未报送自查的单位今天均已催报 / every unit yet to answer was chased today"
+            )
     strangers = [u for u in named if u not in state.unit_ids]
     if strangers:
         raise InvalidCommand(
@@ -147,6 +158,12 @@ def decide_urge(state: CommonList, cmd: UrgeSelfCheck, today: date) -> list[Even
         raise RuleViolation(
             f"这些单位已报送自查，无需催报 / these units have sent their self-check in: "
             f"{', '.join(map(str, done))}"
+        )
+    again = [u for u in named if chased_today(u)]
+    if again:
+        raise RuleViolation(
+            f"这些单位今天已催报，每天至多催报一次 / chased today already: "
+            f"{', '.join(map(str, again))}"
         )
     if cmd.reply_by is not None and cmd.reply_by < today:
         raise InvalidCommand(
