@@ -111,3 +111,26 @@ def test_a_whole_city_board_colours_each_county_by_its_own_threshold() -> None:
 
 def test_colours_in_the_boards_words() -> None:
     assert (COLOUR_ZH["green"], COLOUR_ZH["yellow"], COLOUR_ZH["red"]) == ("正常", "临期", "逾期")
+
+
+def test_two_countys_units_of_one_name_without_ids_stay_two_units() -> None:
+    """Issues fed back before units had ids carry a name only: on the whole city's board two
+    counties' 财政局 are two units, each in its own area."""
+
+    def fed(area: str) -> tuple[str, uuid.UUID, r.IssueFedBack]:
+        issue = uuid.uuid4()
+        payload = r.IssueFedBack(
+            issue_id=issue, feedback_id=uuid.uuid4(), jurisdiction=area, unit="财政局",
+            description="问题", due_date="2026-12-20",
+        )  # fmt: skip
+        return ("issue", issue, payload)
+
+    docs = docs_of([fed(LINCHUAN)], LINCHUAN)
+    for kind, found in docs_of([fed(NANCHENG)], NANCHENG).items():
+        docs.setdefault(kind, {}).update(found)
+    units = board(docs, date(2026, 11, 1), lambda _: 20)["units"]
+    assert [(u["jurisdiction"], u["unit"], u["issues_fed_back"]) for u in units] == [
+        (LINCHUAN, "财政局", 1),
+        (NANCHENG, "财政局", 1),
+    ]
+    assert sheet_names(units) == ["临川区·财政局", "南城县·财政局"]

@@ -104,6 +104,12 @@ def name_of(code: str) -> str:
     return j.name if j else code
 
 
+def area_name(code: str) -> str:
+    """An area as a per-area breakdown names it: 市本级 for the city's own work, else the
+    county's name (临川区)."""
+    return "市本级" if is_city(code) else name_of(code)
+
+
 def office_name(code: str) -> str:
     """The inspection office of a jurisdiction: 市委巡察办 of the city, 临川区委巡察办 of a
     district, 南城县委巡察办 of a county."""

@@ -182,7 +182,9 @@ def _issue(
 
 
 def _unit_key(doc: dict[str, Any]) -> str:
-    return str(doc.get("unit_id") or f"name:{doc.get('unit')}")
+    """A unit by its id; one fed back before units had ids by its area and name (two counties'
+    财政局 are two units on the whole city's board)."""
+    return str(doc.get("unit_id") or f"name:{doc.get('jurisdiction')}:{doc.get('unit')}")
 
 
 def board(

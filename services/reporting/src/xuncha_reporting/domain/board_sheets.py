@@ -125,9 +125,7 @@ def ledger_rows(unit: dict[str, Any]) -> list[list[Any]]:
 
 def area_zh(code: str | None) -> str:
     """A unit's area as the sheets name it: 市本级 for the city's own units, else the county."""
-    if not code:
-        return "—"
-    return "市本级" if jurisdictions.is_city(code) else jurisdictions.name_of(code)
+    return jurisdictions.area_name(code) if code else "—"
 
 
 def summary_rows(units: list[dict[str, Any]]) -> list[list[Any]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from xuncha_shared.clocks.rules import RULES, UnknownRuleError
+from xuncha_shared.clocks.rules import RULES
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
 from xuncha_shared.domain import jurisdictions
 
@@ -38,11 +38,10 @@ OVERDUE_HEADERS: tuple[str, ...] = (
 
 
 def rule_title(item: dict[str, Any]) -> str:
-    """The rule's Chinese title (its id when the rule book does not know it)."""
-    try:
-        return RULES.get(item["rule_id"], int(item.get("rule_version") or 1)).title_zh
-    except (UnknownRuleError, KeyError, ValueError):
-        return str(item.get("rule_id") or item.get("kind") or "")
+    """The rule's Chinese title of its version (its id when the rule book does not know it)."""
+    rule_id = str(item.get("rule_id") or item.get("kind") or "")
+    version = item.get("rule_version")
+    return RULES.title_zh(rule_id, version if isinstance(version, int) else None) or rule_id
 
 
 def owner_zh(owner: str, case_type: str) -> str:
@@ -60,10 +59,6 @@ def subject_zh(item: dict[str, Any]) -> str:
     """第3巡察组 · 市财政局, as 期限预警 shows what a deadline concerns ("" when unknown)."""
     group = f"第{item['group_no']}巡察组" if item.get("group_no") else ""
     return " · ".join(part for part in (group, item.get("unit_name") or "") if part)
-
-
-def area_zh(code: str) -> str:
-    return "市本级" if jurisdictions.is_city(code) else jurisdictions.name_of(code)
 
 
 def state_rows(deadlines: list[dict[str, Any]]) -> list[list[Any]]:
@@ -93,7 +88,7 @@ def overdue_rows(deadlines: list[dict[str, Any]]) -> list[list[Any]]:
             str(d["due_date"]),
             d["days_late"],
             owner_zh(str(d["owner"]), d["case"]["type"]),
-            area_zh(str(d["jurisdiction"])),
+            jurisdictions.area_name(str(d["jurisdiction"])),
             d["case"]["id"],
         ]
         for d in late
