@@ -257,8 +257,7 @@ def test_a_due_date_is_named_by_the_deadline_its_event_is_about() -> None:
 def test_a_plans_tasks_are_told_and_a_tasks_events_name_it() -> None:
     """制定整改任务 tells each task (measure, owner, type, due date; not its ids), and a task's
     later events name it by its measure (``case_names.task_names``) beside its id."""
-    from xuncha_reporting.domain.case_names import task_names
-    from xuncha_shared.audit.payload_text import payload_details
+    from xuncha_shared.audit.payload_text import payload_details, task_names
 
     task = "0a1b2c3d-0000-4000-8000-000000000001"
     planned = {

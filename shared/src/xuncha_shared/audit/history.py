@@ -24,7 +24,7 @@ import asyncpg
 
 from xuncha_shared.audit.access import Connector, url_connector
 from xuncha_shared.audit.export import SHANGHAI
-from xuncha_shared.audit.payload_text import payload_details, payload_reasons
+from xuncha_shared.audit.payload_text import payload_details, payload_reasons, task_names
 from xuncha_shared.contracts.names_zh import (
     SERVICE_NAMES_ZH,
     STREAM_TYPES_ZH,
@@ -61,8 +61,9 @@ class Story:
     events: list[StoryEvent] = field(default_factory=list)
     erased_persons: set[UUID] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
-    #: the names of the rounds, groups and units its events name by id (``{id: name}``), when
-    #: the teller knows them (reporting's documents): shown beside each id
+    #: the names of the tasks (by their measure, from the case's plan events) and of the rounds,
+    #: groups and units its events name by id (``{id: name}``), when the teller knows them
+    #: (reporting's documents): shown beside each id
     names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -258,6 +259,7 @@ async def build_story(
             e.envelope.global_position or 0,
         ),
     )
+    story.names = task_names(e.envelope.payload for e in story.events)
     return story
 
 

@@ -5,10 +5,10 @@ happened (its reason and note fields)."""
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from xuncha_shared.clocks.rules import RULES, UnknownRuleError
+from xuncha_shared.clocks.rules import RULES
 from xuncha_shared.contracts.names_zh import (
     EVENT_FIELD_LABELS_ZH,
     FIELD_LABELS_ZH,
@@ -38,9 +38,6 @@ def _show_value(name: str, value: Any, names: dict[str, str] | None = None) -> s
     text = str(value)
     if names and text in names:
         return f"{names[text]}（{text}）"
-    if name == "rule_id":  # a deadline's rule by its title, its id beside it
-        with contextlib.suppress(UnknownRuleError):
-            return f"{RULES.versions(text)[-1].title_zh}（{text}）"
     labels = VALUE_LABELS_ZH.get(name)
     if labels and text in labels:
         return labels[text]
@@ -57,12 +54,33 @@ def payload_details(
     beside it when ``names`` has it."""
     own = EVENT_FIELD_LABELS_ZH.get(event_type, {})
     return "；".join(
-        f"{own.get(name, label)}：{_show_value(name, payload[name], names)}"
+        f"{own.get(name, label)}：{_field_text(name, payload, names)}"
         for name, label in FIELD_LABELS_ZH.items()
         if payload.get(name) not in (None, "", [])
     )
 
 
+def _field_text(name: str, payload: dict[str, Any], names: dict[str, str] | None) -> str:
+    if name == "rule_id":  # a deadline's rule by its title (of its version), its id beside it
+        rule_id = str(payload[name])
+        version = payload.get("rule_version")
+        title = RULES.title_zh(rule_id, int(version) if isinstance(version, int) else None)
+        return f"{title}（{rule_id}）" if title else rule_id
+    return _show_value(name, payload[name], names)
+
+
 def payload_reasons(payload: dict[str, Any]) -> str:
     """Why it happened, as the payload says (its reason and note fields)."""
     return "；".join(str(payload[name]) for name in REASON_FIELDS if payload.get(name))
+
+
+def task_names(payloads: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``{task_id: measure}`` of the tasks the payloads' plans list (整改方案's 任务清单, the
+    issue's ``IssuePlanned``): a task's later events name it by its measure, the latest plan's
+    wording winning."""
+    out: dict[str, str] = {}
+    for payload in payloads:
+        for task in payload.get("tasks") or []:
+            if isinstance(task, Mapping) and task.get("task_id") and task.get("measure"):
+                out[str(task["task_id"])] = str(task["measure"])
+    return out

@@ -122,6 +122,15 @@ class RuleBook:
                 return rule
         raise UnknownRuleError(f"unknown rule {rule_id!r} version {version}")
 
+    def title_zh(self, rule_id: str, version: int | None = None) -> str | None:
+        """The rule's Chinese title as ``version`` has it (the latest when none or unknown);
+        None for a rule the book does not know."""
+        versions = self._by_id.get(rule_id)
+        if not versions:
+            return None
+        chosen = [r for r in versions if r.version == version] or versions[-1:]
+        return chosen[0].title_zh
+
     def applicable(self, rule_id: str, on: date) -> DeadlineRule:
         """The version in force on ``on``: the latest whose effective date is not after it."""
         chosen = [r for r in self.versions(rule_id) if r.effective_from <= on]

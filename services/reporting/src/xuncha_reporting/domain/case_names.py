@@ -37,18 +37,6 @@ def ids_named(payloads: Iterable[Mapping[str, Any]]) -> set[str]:
     return out
 
 
-def task_names(payloads: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """``{task_id: measure}`` of the tasks the payloads' plans list (整改方案's 任务清单, the
-    issue's ``IssuePlanned``): a task's later events name it by its measure, the latest plan's
-    wording winning."""
-    out: dict[str, str] = {}
-    for payload in payloads:
-        for task in payload.get("tasks") or []:
-            if isinstance(task, Mapping) and task.get("task_id") and task.get("measure"):
-                out[str(task["task_id"])] = str(task["measure"])
-    return out
-
-
 def round_doc_name(docs: Docs, round_id: str | None) -> str | None:
     """The name of the round ``round_id`` as its ``round`` document has it; None when unknown."""
     rnd = docs.get("round", {}).get(round_id or "")

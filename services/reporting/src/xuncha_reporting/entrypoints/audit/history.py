@@ -24,6 +24,7 @@ from xuncha_shared.audit.history import (
     story_document,
     story_rows,
 )
+from xuncha_shared.audit.payload_text import task_names
 from xuncha_shared.contracts.names_zh import SERVICE_NAMES_ZH
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http.dependencies import PrincipalDependency, ensure_jurisdiction
@@ -75,13 +76,13 @@ def history_router(
             e for e in story.events if principal.can_access(e.envelope.jurisdiction.strip())
         ]
         # the rounds, groups and units its events name by id, named as the auditor may see them
+        # each task by its measure, as the plan events it may see give it
+        story.names = task_names(e.envelope.payload for e in story.events)
         ids = case_names.ids_named(e.envelope.payload for e in story.events)
         if ids:
             async with read_snapshot(ctx.pool) as conn:
                 docs = await tables.docs(conn, case_names.NAME_KINDS, principal.jurisdiction_like())
-            story.names = case_names.case_names(docs, ids)
-        # each task of the case by its measure, as its plan's events give it
-        story.names |= case_names.task_names(e.envelope.payload for e in story.events)
+            story.names |= case_names.case_names(docs, ids)
         return story
 
     @router.get("/history/{stream_id}")
