@@ -407,5 +407,10 @@ async def test_an_urge_answered_by_the_result_no_longer_waits_to_be_signed_for(
     assert item["acknowledged"] is False and item["result_state"] == "result_reported"
     assert await urge_item(acknowledged="false") is None
     assert (await urge_item(acknowledged="true"))["item_id"] == item["item_id"]
-    after = (await api.call("reporting", "GET", feed, "discipline")).json()["unacknowledged"]
-    assert after <= before - 1  # the urge and the transfer's own item (signed for) left it
+
+    async def left_waiting() -> bool:
+        after = (await api.call("reporting", "GET", feed, "discipline")).json()["unacknowledged"]
+        # the transfer's own item (signed for by the acknowledgement) and the answered urge
+        return bool(after == before - 2)
+
+    await until(left_waiting, "the transfer and the answered urge leaving 待签收")

@@ -219,7 +219,7 @@ def test_the_figures_of_a_year_and_their_chinese_rendering():
     assert last_year["transfers"]["total"] == 0
     assert "1次向市委巡察工作领导小组汇报工作" in last_year["rendering_zh"]
     nothing = office_summary(d.docs, CITY, 2020)["rendering_zh"]
-    assert nothing.startswith("2020年，市委巡察办尚未向市委汇报巡察情况；")
+    assert nothing.startswith("2020年，市委巡察办尚未向市委汇报巡察情况；尚未形成巡察报告；")
     # a year that is over: what was not done, and no figure of nothing
     over = office_summary(d.docs, CITY, 2020, this_year=2026)["rendering_zh"]
     assert over == (

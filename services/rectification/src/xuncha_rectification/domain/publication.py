@@ -99,7 +99,7 @@ class Subject:
     jurisdiction and first day, whether it assigned the unit, the unit's name as its issues
     give it, how many issues it was fed back from the round, how many it reported on, and how
     many of them the office verified (整改到位: verified or closed out) and how many of those it
-    closed out (对账销号: what 整改完成率 counts everywhere)."""
+    closed out (对账销号: what the board's and 总览's 整改完成率 counts; None: all of them)."""
 
     jurisdiction: str
     round_starts_on: date
@@ -108,7 +108,7 @@ class Subject:
     issues: int
     formally_reported: int
     done: int = 0
-    closed_out: int = 0
+    closed_out: int | None = None
     #: how the round inspects the unit (regular, linked, revisit: 巡察“回头看”), when assigned
     mode: str | None = None
 

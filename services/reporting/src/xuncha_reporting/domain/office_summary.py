@@ -422,7 +422,7 @@ def render_zh(view: dict[str, Any]) -> str:
     elif found:
         parts.append(f"发现问题{found}个")
     else:
-        parts.append("未形成巡察报告")
+        parts.append(f"{not_yet}形成巡察报告")
     if view["consultations"]["held"]:
         parts.append(f"开展即时会商{view['consultations']['held']}次")
     transfers = view["transfers"]
@@ -439,12 +439,12 @@ def render_zh(view: dict[str, Any]) -> str:
                 sentence += f"，尚未反馈{transfers['pending']}件"
         parts.append(sentence)
     else:
-        parts.append("未移交问题线索")
+        parts.append(f"{not_yet}移交问题线索")
     feedback = view["feedback"]
     parts.append(
         f"向{feedback['units']}家被巡察单位反馈问题{feedback['problems']}个"
         if feedback["problems"]
-        else "未向被巡察单位反馈问题"
+        else f"{not_yet}向被巡察单位反馈问题"
     )
     if feedback["received"]["problems"]:
         reviews = "、".join(feedback["received"]["reviews"])
