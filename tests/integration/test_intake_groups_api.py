@@ -4,6 +4,7 @@ recusal ground, evaluations, stationing on the working-day clock (R14) and 双�
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -266,6 +267,9 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     assert_problem(
         await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("county")), 404
     )
+    # the group names its round, as a member's page shows it (its token cannot read rounds)
+    own = await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("other"))
+    assert re.fullmatch(r"南城县第\d+届第\d+轮巡察", own.json()["round_name"]), own.text
     # 结束本轮 waits until no group is stationed: the refusal names the units still stationed
     refused = await api.post("other", f"/rounds/{round_id}/close")
     assert_problem(refused, 409)

@@ -34,7 +34,7 @@ export async function loadRoundChoices(role: string, groupId: string | null | un
   if (role === "group_member") {
     if (groupId) {
       group = await api.get<Group>(`/api/v1/groups/${groupId}`);
-      rounds = [{ id: group.round_id, jurisdiction: group.jurisdiction, label: `本组所在轮次（第${group.group_no}巡察组）`, unit_ids: group.unit_ids, closed: false }];
+      rounds = [{ id: group.round_id, jurisdiction: group.jurisdiction, label: `${group.round_name ?? "本组所在轮次"}（第${group.group_no}巡察组）`, unit_ids: group.unit_ids, closed: false }];
     }
   } else {
     const list = await api.get<Round[]>("/api/v1/rounds");

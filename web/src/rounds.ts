@@ -187,6 +187,8 @@ export interface Group {
   /** how many times a member's grade was corrected (更正评价) */
   corrections?: Record<string, number>;
   stationings: Stationing[];
+  /** the round's name (临川区第4届第1轮巡察), as GET /groups/{id} answers it */
+  round_name?: string | null;
 }
 
 /** A round as rectification's pages name it: the name rectification learnt from intake

@@ -24,7 +24,8 @@ from xuncha_shared.http.problems import not_found
 from xuncha_shared.http.requests import request_meta
 
 from xuncha_intake.domain import groups
-from xuncha_intake.entrypoints.groups_api import OFFICES, GroupOut, domain_errors
+from xuncha_intake.entrypoints.groups_api import OFFICES, domain_errors
+from xuncha_intake.entrypoints.groups_models import GroupOut
 from xuncha_intake.handlers.groups import GroupHandlers
 
 

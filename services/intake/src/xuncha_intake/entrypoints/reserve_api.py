@@ -28,7 +28,8 @@ from xuncha_shared.http.problems import forbidden, not_found
 from xuncha_shared.http.requests import request_meta
 
 from xuncha_intake.domain.pool import AdmitReserveCadre, RemoveReserveCadre
-from xuncha_intake.entrypoints.groups_api import OFFICES, MemberOut, domain_errors
+from xuncha_intake.entrypoints.groups_api import OFFICES, domain_errors
+from xuncha_intake.entrypoints.groups_models import MemberOut
 from xuncha_intake.handlers.groups import GroupHandlers
 
 _UNKNOWN: dict[int | str, dict[str, Any]] = {
