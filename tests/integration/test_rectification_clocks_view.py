@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from xuncha_reporting.adapters.deadline_pages import DeadlinePages, Subject
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
 from xuncha_reporting.adapters.schema import ddl
 from xuncha_reporting.domain.deadlines import deadline_item
@@ -298,3 +299,8 @@ async def test_a_cadre_opinion_s_day_and_a_returned_task_s_turns_in_the_view(
         # the open reads leave the withdrawn request out too
         open_rows = await tables.deadline_rows(conn, LINCHUAN, open_only=True)
         assert str(dropped) not in {row["key"] for row in open_rows}
+        # each names the cadre's unit, as 期限预警 and the replay's workbook show it
+        rows = await tables.deadline_rows(conn, LINCHUAN)
+        subjects = await DeadlinePages(schema).subjects(conn, rows)
+        assert subjects[(kind, str(late))] == Subject(None, UNIT)
+        assert subjects[(kind, str(asked))] == Subject(None, UNIT)

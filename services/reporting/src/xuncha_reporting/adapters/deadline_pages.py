@@ -34,6 +34,7 @@ from xuncha_shared.contracts.clues import clue_id_for_petition
 
 from xuncha_reporting.domain.deadlines import COLOUR_OF, YELLOW_BY_DATE, Kind, State
 from xuncha_reporting.domain.rectification_clocks import WITHDRAWN_PREFIX
+from xuncha_reporting.domain.summary_cadre_opinions import ASKED as OPINION_ASKED
 
 #: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
 #: R10's yellow threshold of the row's jurisdiction: ``$9``'s days of its code in ``$8``, else
@@ -122,11 +123,12 @@ def _subjects_sql(s: str) -> str:
     ``GroupStationed`` and ``UnitRegistered``, as projected); an issue's row by the issue's unit
     (``IssueFedBack``), a clue's (R3, R12) by the clue's (``ClueRegistered``, projection 17),
     a petition's (R7, R13, the result notice) by the unit of the clue registered for it
-    (``$4``: each row's clue key, ``clue_key``). One index probe per document; a row of any
-    other case names nothing."""
+    (``$4``: each row's clue key, ``clue_key``), a request for an opinion on a cadre's (R4) by
+    the cadre's unit (``CadreOpinionRequested``, projection 32). One index probe per document;
+    a row of any other case names nothing."""
     return f"""
         SELECT r.kind, r.key, (g.doc->>'group_no')::int AS group_no,
-               COALESCE(u.doc->>'name', i.unit, c.doc->>'unit') AS unit_name
+               COALESCE(u.doc->>'name', i.unit, c.doc->>'unit', o.doc->>'unit') AS unit_name
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
              AS r(kind, key, case_type, clue_key)
         LEFT JOIN {s}.lifecycle_docs g
@@ -140,11 +142,13 @@ def _subjects_sql(s: str) -> str:
                                      THEN split_part(r.key, '/', 1) END)::uuid
         LEFT JOIN {s}.lifecycle_docs c
                ON r.clue_key IS NOT NULL AND c.kind = 'clue' AND c.key = r.clue_key
+        LEFT JOIN {s}.lifecycle_docs o
+               ON r.case_type = 'cadre_opinion' AND o.kind = '{OPINION_ASKED}' AND o.key = r.key
     """
 
 
 #: the cases whose rows name what they concern (``_subjects_sql``)
-_NAMED_CASES = ("group", "issue", "clue", "petition")
+_NAMED_CASES = ("group", "issue", "clue", "petition", "cadre_opinion")
 
 
 def clue_key(case_type: str, key: str) -> str | None:

@@ -42,6 +42,7 @@ def opinion_docs(payload: EventPayload, doc: MakeDoc) -> list[Doc]:
     """The summary's document of a request or of its answer."""
     if isinstance(payload, CadreOpinionRequested):
         body = {"on": payload.requested_on.isoformat(), "purpose": payload.purpose.value}
+        body["unit"] = payload.unit  # what its deadline concerns (``DeadlinePages.subjects``)
         return [doc(ASKED, payload.request_id, body)]
     if isinstance(payload, CadreOpinionGiven):
         body = {"on": payload.given_on.isoformat(), "conclusion": payload.conclusion.value}
