@@ -527,6 +527,24 @@ async def test_a_clue_the_city_must_see_first_is_reported_up_not_transferred(
     assert await page.locator("#clue-actions").count() == 0
     assert "临川区民政局" not in await page.locator("main").inner_text()
 
+    # the city office checks it for itself (速查/核查) before deciding; it stays reported up
+    c = await open_as(browser, wb, "city")
+    city = c.page
+    await city.goto(f"{wb.url}/clues/{clue_id}")
+    await city.click("#act-verify")
+    await city.fill("#v-outcome", "基本属实")
+    await city.fill("#v-notes", "市委巡察办调阅民政资金台账")
+    await city.click("#v-submit")
+    await city.locator("#clue-history", has_text="市委巡察办调阅民政资金台账").wait_for()
+    assert "已报市委巡察办" in await city.locator("#clue-status").inner_text()
+    assert await city.locator("#act-transfer").count() == 1
+    await shot(city, "clue-escalated-checked")
+    # the county's stub shows nothing of it
+    await page.reload()
+    await page.locator("#clue-status", has_text="已报市委巡察办").wait_for()
+    assert "调阅民政资金台账" not in await page.locator("main").inner_text()
+    assert s.errors == [] and c.errors == []
+
 
 # ---- 反馈与整改 ---------------------------------------------------------------------------------
 

@@ -337,6 +337,15 @@ async def test_r12_city_managed_clue(stack: Stack) -> None:
     assert full.json()["escalation_reason"] == "涉及市管干部，报市委巡察办"
 
     assert_problem(await transfer(stack, clue_id), 403)  # no longer the county's
+    # the city office checks it for itself (速查/核查) before it decides; the county cannot
+    check = {"method": "verification", "outcome": "基本属实", "notes": "市委巡察办调阅账目"}
+    url = f"/api/v1/clues/{clue_id}/verify"
+    assert_problem(await stack.clues.post(url, json=check, headers=stack.auth("county")), 403)
+    resp = await stack.clues.post(url, json=check, headers=stack.auth("city"))
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["status"], resp.json()["verifications"]) == ("escalated", 1)
+    stub = (await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("county"))).json()
+    assert stub["status"] == "escalated" and "verifications" not in stub
     resp = await transfer(stack, clue_id, who="city")
     assert resp.status_code == 200, resp.text
     rows = await stack.clues_pool.fetch(
@@ -347,6 +356,7 @@ async def test_r12_city_managed_clue(stack: Stack) -> None:
         ("clues.ClueRegistered", LINCHUAN),
         ("clues.ClueClassified", LINCHUAN),
         ("clues.ClueEscalated", LINCHUAN),
+        ("clues.ClueVerified", CITY),
         ("clues.ClueTransferred", CITY),
     ]
 

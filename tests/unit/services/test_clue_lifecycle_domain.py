@@ -30,6 +30,7 @@ from xuncha_shared.contracts.clues import (
     ClueCategory,
     ClueDisposed,
     CluePerson,
+    ClueVerified,
     Disposition,
     TransferResultReported,
     TransferResultUrged,
@@ -341,3 +342,24 @@ def test_an_urge_needs_a_note_and_the_office_responsible() -> None:
         results.decide_urge(s, urge(), OTHER_COUNTY, TODAY)
     # the city office acts on its counties' clues
     assert results.decide_urge(s, urge(), CITY, TODAY)
+
+
+def test_the_city_office_checks_a_clue_a_county_reported_up() -> None:
+    """R12 then R21: the clue a county escalated is the city's to check (速查/核查) before it
+    decides where it goes; the clue stays escalated, its check counted and carrying the city's
+    jurisdiction, and the county can no longer check it."""
+    s = verified()
+    apply(s, model.decide_escalate(s, EscalateClue(reason="涉及市管干部"), COUNTY))
+    assert s.status is ClueStatus.ESCALATED
+    method = VerificationMethod.VERIFICATION
+    cmd = VerifyClue(method=method, outcome="基本属实", notes="市委巡察办调阅账目")
+    with pytest.raises(NotAllowed, match="escalated"):
+        model.decide_verify(s, cmd, COUNTY)
+    [event] = model.decide_verify(s, cmd, CITY)
+    assert isinstance(event, ClueVerified)
+    assert model.event_jurisdiction(s, event) == CITY.jurisdiction
+    apply(s, [event])
+    assert (s.status, s.verifications) == (ClueStatus.ESCALATED, 2)
+    # and the city goes on to transfer it (R12 met)
+    [transfer] = model.decide_transfer(s, TransferClue(DISCIPLINE, "按规定移交"), CITY)
+    assert apply(s, [transfer]).status is ClueStatus.TRANSFERRED

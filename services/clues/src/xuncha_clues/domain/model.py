@@ -22,7 +22,8 @@ state the clue is in, and decides nothing. Rules:
 * A clue is transferred once; a second transfer is a conflict.
 * R21: the system has no "investigating" state; groups find, transfer, never investigate.
   Verification (速查/核查, ``ClueVerified``) is the group checking what it found during
-  stationing, not an investigation.
+  stationing, not an investigation. The city office may check a clue a county reported up
+  (R12) the same way; the clue stays escalated (``ClueStatus.ESCALATED``) while it does.
 * R3: a receiving department acknowledges a transferred clue once (directly or through its
   feed: whichever comes first; the feed's second is a no-op) and reports its result
   (``TransferResultReported``, R3) only after acknowledging; only the department the clue was
@@ -266,10 +267,16 @@ def decide_transfer(
 
 def decide_verify(state: Clue, cmd: VerifyClue, office: Office) -> list[EventPayload]:
     """速查/核查 during stationing: a classified clue (or one being verified) that was not
-    handed on yet."""
+    handed on yet; also a clue a county reported up (R12), which the city office checks for
+    itself before deciding where it goes (``require_owner``: the county no longer can)."""
     clue_id = require_exists(state)
     require_owner(state, office, "核查", "verify")
-    require_status(state, {ClueStatus.CLASSIFIED, ClueStatus.VERIFYING}, "核查", "verified")
+    require_status(
+        state,
+        {ClueStatus.CLASSIFIED, ClueStatus.VERIFYING, ClueStatus.ESCALATED},
+        "核查",
+        "verified",
+    )
     return [
         ClueVerified(
             clue_id=clue_id, method=cmd.method, verification_outcome=cmd.outcome, notes=cmd.notes
@@ -346,7 +353,8 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
         state.transferred_on = event.transferred_on
     elif isinstance(event, ClueVerified):
         state.verifications += 1
-        state.status = ClueStatus.VERIFYING
+        if state.status is not ClueStatus.ESCALATED:  # a reported-up clue stays the city's
+            state.status = ClueStatus.VERIFYING
     elif isinstance(event, ClueAcknowledged):
         state.acknowledged_via = event.via
         state.status = ClueStatus.ACKNOWLEDGED
