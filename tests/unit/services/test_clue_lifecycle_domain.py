@@ -363,3 +363,19 @@ def test_the_city_office_checks_a_clue_a_county_reported_up() -> None:
     # and the city goes on to transfer it (R12 met)
     [transfer] = model.decide_transfer(s, TransferClue(DISCIPLINE, "按规定移交"), CITY)
     assert apply(s, [transfer]).status is ClueStatus.TRANSFERRED
+
+
+def test_a_clue_reported_up_that_the_city_keeps_for_reference_is_archived_not_transferred() -> None:
+    """A 参考类 clue is kept and never transferred, also one a county escalated: the city
+    office classifies it so, and then archives it (R9); the county cannot."""
+    s = verified()
+    apply(s, model.decide_escalate(s, EscalateClue(reason="涉及市管干部"), COUNTY))
+    cmd = ClassifyClue(category=ClueCategory.REFERENCE, cadre_level=CadreLevel.SECTION)
+    apply(s, model.decide_classify(s, cmd, CITY))
+    assert s.status is ClueStatus.KEPT
+    with pytest.raises(IllegalTransition, match="kept"):
+        model.decide_transfer(s, TransferClue(DISCIPLINE, "按规定移交"), CITY)
+    with pytest.raises(NotAllowed, match="escalated"):
+        model.decide_archive(s, ArchiveClue(reason="留存备查"), COUNTY)
+    [archived] = model.decide_archive(s, ArchiveClue(reason="留存备查"), CITY)
+    assert apply(s, [archived]).status is ClueStatus.ARCHIVED

@@ -336,8 +336,8 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
         state.city_managed = event.city_managed
         state.counties = list(event.counties)
         state.topics = list(event.topics)
-        if event.category is ClueCategory.REFERENCE:
-            if state.status in (ClueStatus.REGISTERED, ClueStatus.CLASSIFIED, ClueStatus.VERIFYING):
+        if event.category is ClueCategory.REFERENCE:  # kept, never transferred
+            if state.status in _BEFORE_TRANSFER:  # a reported-up one by the city, to archive
                 state.status = ClueStatus.KEPT
         elif state.status in (ClueStatus.REGISTERED, ClueStatus.KEPT):
             state.status = ClueStatus.CLASSIFIED
