@@ -124,6 +124,23 @@ async def key_row(svc: InProcessService, person_id: str) -> Any:
     )
 
 
+async def notice_states(svc: InProcessService, petition_id: str) -> dict[str, Any]:
+    """The petition's R8 deadlines: kind -> (state, ended_at)."""
+    rows = await svc.ctx.pool.fetch(
+        "SELECT kind, state, ended_at FROM deadlines WHERE aggregate_id = $1 AND kind = ANY($2)",
+        petition_id,
+        ["intake.acceptance_notice", "intake.result_notice"],
+    )
+    return {r["kind"]: (r["state"], r["ended_at"]) for r in rows}
+
+
+async def owed(svc: InProcessService) -> set[tuple[str, str]]:
+    """The custodian's list of notices owed: (petition, notice)."""
+    r = await svc.client.get("/api/v1/informant-notices/due", headers=svc.auth("custodian"))
+    assert r.status_code == 200, r.text
+    return {(i["petition_id"], i["notice"]) for i in r.json()["items"]}
+
+
 async def read_identity(svc: InProcessService, petition_id: str) -> Any:
     return await svc.client.post(
         f"/api/v1/petitions/{petition_id}/informant",
@@ -189,6 +206,11 @@ async def test_the_retention_period_after_the_disposal_erases_the_identity_once(
     assert erased.jurisdiction == LINCHUAN
     done = await retention_row(svc, petition_id)
     assert (done["state"], done["overdue_event_id"]) == ("overdue", erased.event_id)
+    # the R8 notices never given can be given no more: cancelled as of the erasure
+    assert await notice_states(svc, petition_id) == {
+        "intake.acceptance_notice": ("cancelled", erased.occurred_at),
+        "intake.result_notice": ("cancelled", erased.occurred_at),
+    }
 
     read = await read_identity(svc, petition_id)
     assert read.status_code == 410, read.text  # as after the custodian's erasure
@@ -234,6 +256,7 @@ async def test_the_custodians_erasure_before_the_period_cancels_the_clock(
     petition_id = await petition(svc)
     await dispose(svc, petition_id, "2026-09-29")
     clock(svc).set(datetime(2026, 11, 2, 9, tzinfo=CST))
+    assert {(petition_id, "acceptance"), (petition_id, "result")} <= await owed(svc)
     r = await svc.client.post(
         f"/api/v1/petitions/{petition_id}/informant/erasure",
         json={
@@ -246,9 +269,19 @@ async def test_the_custodians_erasure_before_the_period_cancels_the_clock(
     row = await retention_row(svc, petition_id)
     assert row["state"] == "cancelled"
     assert str(row["ended_by"]) == r.json()["erasure_event_id"]
+    # nobody can be told any more (R8): the notices owed are cancelled, off the custodian's list
+    erased_at = datetime.fromisoformat(r.json()["erased_at"])
+    assert await notice_states(svc, petition_id) == {
+        "intake.acceptance_notice": ("cancelled", erased_at),
+        "intake.result_notice": ("cancelled", erased_at),
+    }
+    assert not {n for n in await owed(svc) if n[0] == petition_id}
     clock(svc).set(datetime(2029, 1, 1, tzinfo=CST))
     fired = await worker(svc).fire_due()
     assert row["deadline_id"] not in {f.deadline_id for f in fired}
+    assert {state for state, _ in (await notice_states(svc, petition_id)).values()} == {
+        "cancelled"
+    }  # and never fire
     stream = await svc.ctx.store.read_stream(petition_id)
     assert [e.payload["trigger"] for e in stream if e.event_type == ERASED] == ["custodian"]
 
@@ -271,6 +304,8 @@ async def test_no_clock_for_an_anonymous_or_already_erased_identity(
     assert r.status_code == 200, r.text
     await dispose(svc, erased, "2026-09-29")  # disposed after the custodian's erasure
     assert await retention_row(svc, erased) is None
+    # nor a result notice: nobody can be told (R8)
+    assert "intake.result_notice" not in await notice_states(svc, erased)
 
 
 async def test_an_anonymous_petitions_sealed_numbers_are_erased_after_the_period(

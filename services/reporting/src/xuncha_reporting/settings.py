@@ -52,10 +52,12 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: once withdrawn, 31 = each 催报 of a common-problem list's self-checks
 #: (``rectification.CommonProblemSelfCheckUrged``) a document (``self_check_urge``), counted per
 #: unit in the lists' view, 32 = a request for an opinion on a cadre names the cadre's unit
-#: (``os_opinion_asked``), which names its R4 deadline in 期限预警 and the replay. A projection
+#: (``os_opinion_asked``), which names its R4 deadline in 期限预警 and the replay, 33 = a
+#: reporter's identity erased (``intake.InformantIdentityErased``, R23) withdraws the R8
+#: notices of the petition still owed. A projection
 #: of an older version is rebuilt from the history when the service starts
 #: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 32
+PROJECTION_VERSION = 33
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

@@ -262,6 +262,15 @@ RETURNING {_COLUMNS}
 """
 
 
+async def cancel_deadline(
+    conn: Any, kind: str, key: str, *, at: datetime, by: UUID | None = None
+) -> Deadline | None:
+    """``Clocks.cancel`` where no ``Clocks`` is at hand (a kind's ``effect``, in the worker's
+    transaction): the open deadline ``(kind, key)`` no longer applies and never fires."""
+    row = await conn.fetchrow(_END_SQL, kind, key, at, by, True)
+    return Deadline.from_record(row) if row else None
+
+
 class Clocks:
     """A service's handle on its deadlines: calendar, rules, R10 thresholds and the clock.
 
@@ -338,8 +347,7 @@ class Clocks:
         self, conn: Any, kind: str, key: str, *, at: datetime | None = None, by: UUID | None = None
     ) -> Deadline | None:
         """The deadline no longer applies (the case ended another way); it never fires."""
-        row = await conn.fetchrow(_END_SQL, kind, key, at or self.now(), by, True)
-        return Deadline.from_record(row) if row else None
+        return await cancel_deadline(conn, kind, key, at=at or self.now(), by=by)
 
     async def satisfy_all(
         self,

@@ -35,7 +35,9 @@
   owned by the receiving office); the custodian's erasure (``InformantIdentityErased`` trigger
   custodian) cancels it. When it comes due the worker destroys the person's data key (the
   kind's ``effect``) and appends ``intake.InformantIdentityErased`` trigger ``retention`` in the
-  same transaction: reads answer 410 afterwards, as after the custodian's erasure.
+  same transaction: reads answer 410 afterwards, as after the custodian's erasure. Either
+  erasure cancels the R8 notices still owed (nobody can be told any more), and a disposal
+  learnt after it starts no result notice.
 
 None of these has warning events: they are shorter than R10's 20-day yellow threshold (R23 has
 nothing to warn of: nobody is to act before it).
@@ -45,13 +47,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from xuncha_shared.clocks import Clocks, Deadline, DeadlineKind
 from xuncha_shared.clocks.calendar import add_calendar_months
 from xuncha_shared.clocks.clock import start_of_day
-from xuncha_shared.clocks.deadlines import OPEN_STATES
+from xuncha_shared.clocks.deadlines import OPEN_STATES, cancel_deadline
 from xuncha_shared.clocks.reactions import DeadlineReactions, Ends, Starts
 from xuncha_shared.clocks.rules import (
     R8_ACCEPTANCE_NOTICE,
@@ -191,6 +194,21 @@ PROGRESS_REPORT = DeadlineKind(
 #: the R15 kinds, by the ``cadence`` word of their keys
 CADENCE_KINDS = {"dispatch": DISPATCH, "report": PROGRESS_REPORT}
 
+
+async def cancel_notices(conn: Any, petition_id: str, at: datetime, by: UUID | None = None) -> None:
+    """A petition's reporter identity was erased (R23): nobody can be told any more, so the
+    R8 notices still owed no longer apply."""
+    for kind in (ACCEPTANCE_NOTICE, RESULT_NOTICE):
+        await cancel_deadline(conn, kind.name, petition_id, at=at, by=by)
+
+
+async def _retention_erasure_effect(conn: Any, d: Deadline) -> None:
+    """R23's effect: the data key destroyed, and the notices still owed cancelled as of the
+    moment the period ended (the erasure event, appended next, is not known yet)."""
+    await erase_retained_key(conn, d)
+    await cancel_notices(conn, d.aggregate_id, d.overdue_at)
+
+
 RETENTION = DeadlineKind(
     name="intake.informant_retention",
     rule_id=R23_INFORMANT_RETENTION,
@@ -198,7 +216,7 @@ RETENTION = DeadlineKind(
     waits_for="intake.InformantIdentityErased(trigger=custodian) cancels",
     overdue=retention_erasure,
     recomputed=_recomputed,
-    effect=erase_retained_key,
+    effect=_retention_erasure_effect,
 )
 
 
@@ -268,6 +286,8 @@ class PetitionReactions(DeadlineReactions):
                     at=envelope.occurred_at,
                     by=envelope.event_id,
                 )
+                at, by = envelope.occurred_at, envelope.event_id
+                await cancel_notices(conn, envelope.stream_id, at, by)
 
 
 def reactions(clocks: Clocks, environ: Mapping[str, str] | None = None) -> PetitionReactions:
@@ -292,7 +312,7 @@ def reactions(clocks: Clocks, environ: Mapping[str, str] | None = None) -> Petit
                 c.ClueDisposalLearned,
                 RESULT_NOTICE,
                 owner=lambda _, petition: petition.jurisdiction,
-                when=lambda _, petition: petition.has_informant,
+                when=lambda _, petition: petition.has_informant and not petition.identity_erased,
                 since=lambda petition: start_of_day(petition.disposed_on),
             ),
         ],

@@ -32,8 +32,14 @@ import asyncpg
 from xuncha_shared.clocks.rules import WarningPolicy
 from xuncha_shared.contracts.clues import clue_id_for_petition
 
-from xuncha_reporting.domain.deadlines import COLOUR_OF, YELLOW_BY_DATE, Kind, State
-from xuncha_reporting.domain.rectification_clocks import WITHDRAWN_PREFIX
+from xuncha_reporting.domain.deadlines import (
+    COLOUR_OF,
+    WITHDRAWABLE_KINDS,
+    WITHDRAWN_PREFIX,
+    YELLOW_BY_DATE,
+    Kind,
+    State,
+)
 from xuncha_reporting.domain.summary_cadre_opinions import ASKED as OPINION_ASKED
 
 #: ``state_of`` in SQL over the columns ``ended_at`` (as the read decides it), ``due_date`` and
@@ -75,11 +81,16 @@ def real_name_in_read(s: str) -> str:
                          AND ($1::text IS NULL OR o.jurisdiction = $1)) IS NOT NULL)"""
 
 
+_WITHDRAWABLE = ", ".join(f"'{k.value}'" for k in WITHDRAWABLE_KINDS)
+
+
 def not_withdrawn(s: str) -> str:
-    """The condition that a deadline row is not a withdrawn request's for an opinion on a cadre
-    (its case mark ``withdrawn:<request>``, ``domain.rectification_clocks``): such a request
-    waits for nothing any more. Only that kind's rows probe the marks."""
-    return f"""(d.kind <> '{Kind.CADRE_OPINION.value}' OR NOT EXISTS (
+    """The condition that a deadline row is not one that no longer applies and was never met
+    (its case's mark ``withdrawn:<key>``, ``domain.deadlines.withdrawn_case``): a withdrawn
+    request's for an opinion on a cadre, an R8 notice of a petition whose reporter's identity
+    was erased. Such a case waits for nothing any more; a notice given before stays, met. Only
+    those kinds' rows probe the marks."""
+    return f"""(d.kind NOT IN ({_WITHDRAWABLE}) OR d.ended_at IS NOT NULL OR NOT EXISTS (
                 SELECT 1 FROM {s}.deadline_case_marks w
                 WHERE w.case_id = '{WITHDRAWN_PREFIX}' || d.key))"""
 

@@ -14,8 +14,9 @@ from xuncha_shared.contracts.intake import PetitionReceived
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported, ReportKind
 from xuncha_shared.envelope import EventPayload
 
-from xuncha_reporting.domain.deadlines import KINDS, Kind, start_of_day
+from xuncha_reporting.domain.deadlines import KINDS, Kind, start_of_day, withdrawn_case
 from xuncha_reporting.domain.model import (
+    CaseMark,
     Change,
     DeadlineEnded,
     DeadlineFired,
@@ -90,6 +91,7 @@ DEADLINE_EVENT_TYPES: frozenset[str] = frozenset(
         PetitionReceived.event_type,
         intake.InformantNotified.event_type,
         intake.AcceptanceNoticeOverdue.event_type,
+        intake.InformantIdentityErased.event_type,
         intake.DeadlineRecomputed.event_type,
     }
 )
@@ -208,6 +210,10 @@ def deadline_changes(envelope: ProjectedEnvelope, payload: EventPayload) -> list
                     Kind.ACCEPTANCE_NOTICE.value, str(payload.petition_id), envelope.event_id, sent
                 )
             ]
+        case intake.InformantIdentityErased():
+            # R23: nobody can be told any more; the R8 notices still owed no longer apply
+            case_id = withdrawn_case(payload.petition_id)
+            return [CaseMark(case_id, envelope.event_id, envelope.occurred_at, True)]
         case intake.AcceptanceNoticeOverdue():
             return [
                 fired(

@@ -111,6 +111,24 @@ VIEW_RULE_IDS: tuple[str, ...] = (
 )
 
 #: the case each kind waits on, as a path of the owning service's API
+#: the case mark of a case whose deadlines no longer apply, before the case's id (the key of its
+#: rows): a withdrawn request for an opinion on a cadre (R4), a petition whose reporter's
+#: identity was erased (R23: nobody can be told, R8). Its rows of ``WITHDRAWABLE_KINDS`` not
+#: ended are left out of the view (``deadline_pages.not_withdrawn``)
+WITHDRAWN_PREFIX = "withdrawn:"
+
+
+WITHDRAWABLE_KINDS: tuple[Kind, ...] = (
+    Kind.CADRE_OPINION,
+    Kind.ACCEPTANCE_NOTICE,
+    Kind.RESULT_NOTICE,
+)
+
+
+def withdrawn_case(case_id: object) -> str:
+    return f"{WITHDRAWN_PREFIX}{case_id}"
+
+
 CASE_LINKS: dict[str, str] = {
     "issue": "/api/v1/rectifications/{id}",
     "clue": "/api/v1/clues/{id}",

@@ -34,7 +34,7 @@ from xuncha_shared.domain import jurisdictions
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain.deadline_changes import fired, start
-from xuncha_reporting.domain.deadlines import Kind, start_of_day
+from xuncha_reporting.domain.deadlines import Kind, start_of_day, withdrawn_case
 from xuncha_reporting.domain.model import CaseMark, Change, DeadlineEnded
 from xuncha_reporting.domain.projected import ProjectedEnvelope
 
@@ -61,15 +61,6 @@ EVENT_TYPES: frozenset[str] = frozenset(
 
 #: the kinds ended by their issue's marks
 MARKED_KINDS: tuple[str, ...] = (Kind.TASK_DUE.value, Kind.SUPERVISION.value)
-
-
-#: the case mark of a withdrawn request for an opinion on a cadre, before the request's id: its
-#: deadline row (if it named a day) is left out of the view (``deadline_pages.not_withdrawn``)
-WITHDRAWN_PREFIX = "withdrawn:"
-
-
-def withdrawn_case(request_id: object) -> str:
-    return f"{WITHDRAWN_PREFIX}{request_id}"
 
 
 def task_key(issue_id: object, task_id: object, attempt: int = 1) -> str:
