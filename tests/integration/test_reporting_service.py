@@ -365,8 +365,8 @@ async def test_events_of_every_service_show_up_in_the_linked_view(stack: Stack):
         assert lc[metric] - lc_before[metric] == delta, metric
     assert lc["name"] == "临川区" and lc["level"] == "county"
     # 整改完成率 counts verified close-outs only; a declared completion is the self-declared rate
-    assert lc["completion_rate"] == round(lc["issues_closed_out"] / lc["issues_fed_back"], 4)
-    assert lc["self_declared_rate"] == round(lc["issues_completed"] / lc["issues_fed_back"], 4)
+    assert lc["completion_rate"] == round(lc["issues_closed_out"] / lc["issues_fed_back"], 10)
+    assert lc["self_declared_rate"] == round(lc["issues_completed"] / lc["issues_fed_back"], 10)
     # the city row = its own work + all counties
     city = after["city"]
     assert city["own"]["petitions_received"] - before["city"]["own"]["petitions_received"] == 1

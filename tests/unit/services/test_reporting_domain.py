@@ -454,13 +454,13 @@ def test_linked_view_city_row_sums_its_counties_and_own_work():
     assert city["own"]["petitions_received"] == 5
     assert city["issues_fed_back"] == 42
     # 整改完成率 counts verified close-outs; what units declared is beside it
-    assert city["completion_rate"] == round(23 / 42, 4)
-    assert city["self_declared_rate"] == round(39 / 42, 4)
+    assert city["completion_rate"] == round(23 / 42, 10)
+    assert city["self_declared_rate"] == round(39 / 42, 10)
     assert len(view["counties"]) == 11
     linchuan = next(c for c in view["counties"] if c["jurisdiction"] == LINCHUAN)
     assert linchuan["name"] == "临川区"
-    assert linchuan["completion_rate"] == round(20 / 32, 4)
-    assert linchuan["self_declared_rate"] == round(29 / 32, 4)
+    assert linchuan["completion_rate"] == round(20 / 32, 10)
+    assert linchuan["self_declared_rate"] == round(29 / 32, 10)
     zixi = next(c for c in view["counties"] if c["jurisdiction"] == "361028")
     assert zixi["petitions_received"] == 0 and zixi["completion_rate"] is None
     assert single_row(counters, LINCHUAN) == linchuan
@@ -474,7 +474,7 @@ def test_unknown_county_code_of_the_city_is_shown_not_dropped():
 
 
 @pytest.mark.parametrize(
-    ("completed", "fed", "rate"), [(0, 0, None), (9, 10, 0.9), (10, 11, 0.9091), (5, 3, 1.0)]
+    ("completed", "fed", "rate"), [(0, 0, None), (9, 10, 0.9), (10, 11, 0.9090909091), (5, 3, 1.0)]
 )
 def test_completion_rate(completed: int, fed: int, rate: float | None):
     assert completion_rate(completed, fed) == rate

@@ -28,6 +28,7 @@ from xuncha_shared.contracts.rectification import (
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
+from xuncha_shared.domain.percent import percent_of
 from xuncha_shared.envelope import EventPayload
 
 #: the grounds for withholding a part of what is published, by id, when the deployment names
@@ -305,7 +306,7 @@ def draft(
             "要切实履行整改主体责任，对反馈问题逐项制定整改措施，在两个月内报送整改情况报告。",
         )
     closed = done if closed_out is None else min(closed_out, done)
-    rate = f"{100 * closed / issues:.1f}%" if issues else "—"
+    rate = percent_of(closed, issues) if issues else "—"
     ask = (
         "欢迎社会各界监督，对整改落实情况的意见建议请反映至：____。"
         if scope is PublicationScope.PUBLIC

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.percent import percent_text
 
 from xuncha_reporting.domain.board import ISSUE_EVIDENCE
 from xuncha_reporting.domain.board_tasks import tasks_closed
@@ -165,7 +166,7 @@ def _summary_row(area: str, name: str, units: list[dict[str, Any]]) -> list[Any]
 
 
 def _pct(rate: float | None) -> str | None:
-    return None if rate is None else f"{rate * 100:.1f}%"
+    return None if rate is None else percent_text(rate)
 
 
 def _record(issue: dict[str, Any]) -> str:

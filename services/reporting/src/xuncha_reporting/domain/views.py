@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.percent import percent_text
 
 from xuncha_reporting.domain.model import METRICS, Metric
 
@@ -43,7 +44,7 @@ LINKED_COLUMNS_ZH: tuple[tuple[str, str], ...] = (
 
 def rate_text(value: float | None) -> str:
     """A completion rate as 总览 shows it (12.3%; — when nothing was fed back)."""
-    return "—" if value is None else f"{value * 100:.1f}%"
+    return "—" if value is None else percent_text(value)
 
 
 def named_rows(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -56,12 +57,18 @@ def named_rows(view: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return rows + [(c["name"], c) for c in view.get("counties", [])]
 
 
+#: the decimals of a rate the views answer (``completion_rate``)
+RATE_DECIMALS = 10
+
+
 def completion_rate(completed: int, fed_back: int) -> float | None:
-    """A rate of issues fed back, 4 decimals; None without issues: 整改完成率 with verified
-    close-outs, 自报完成率 with self-declared completions."""
+    """A rate of issues fed back, 10 decimals (enough that showing it to one decimal of a percent
+    rounds as the fraction itself would, for any count below ten million: 4 made 28/33 0.8485,
+    shown 84.9%); None without issues: 整改完成率 with verified close-outs, 自报完成率 with
+    self-declared completions."""
     if fed_back <= 0:
         return None
-    return round(min(completed, fed_back) / fed_back, 4)
+    return round(min(completed, fed_back) / fed_back, RATE_DECIMALS)
 
 
 @dataclass

@@ -39,6 +39,7 @@ from xuncha_shared.cli.demo.client import (
 from xuncha_shared.cli.demo.data import DEFAULT_SEED
 from xuncha_shared.cli.demo.loader import LoadSummary, load_demo
 from xuncha_shared.cli.demo.plan import DemoPlan, build_plan, report_steps
+from xuncha_shared.domain.percent import percent_text
 from xuncha_shared.settings import DEFAULT_PORTS
 
 __all__ = [
@@ -160,5 +161,5 @@ def load(
             f"{city['clues_registered']}, 移交 {city['clues_transferred']}, 上报 "
             f"{city['clues_escalated']}, 反馈问题 {city['issues_fed_back']}, 整改报告 "
             f"{city['rectification_reports']}, 整改完成率 "
-            f"{'—' if rate is None else f'{rate * 100:.1f}%'}"
+            f"{'—' if rate is None else percent_text(rate)}"
         )
