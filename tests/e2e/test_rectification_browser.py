@@ -322,6 +322,13 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await office_page.screenshot(path=str(ARTIFACTS / "office-plan-review.png"))
             await office_page.click("#plan-approve")
             await review.first.wait_for(state="detached")
+            # the board says so without a reload, once reporting has the approval
+            await office_page.get_by_role("tab", name="挂图作战").click()
+            card = office_page.locator("#board-units .el-collapse-item", has_text=UNIT_NAME)
+            await card.locator(".plan", has_text="整改方案：已审核通过").first.wait_for(
+                state="attached"
+            )
+            assert "方案待审核" not in await card.first.inner_text()
             listed = await call(url, office, "GET", "/api/v1/rectification-plans")
             [plan] = [p for p in listed["items"] if p["unit_id"] == str(UNIT)]
             assert (plan["status"], plan["round_name"]) == ("approved", ROUND_NAME)
