@@ -398,6 +398,29 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
         "#term-form .el-form-item__error", has_text="请选择本届规划巡察的单位"
     ).wait_for()
     await shot(page, "term-plan-refused")
+    # filled in, it asks before adopting; adopted, it says so above the table, which lists the
+    # plan just adopted, and the form proposes the next term with no unit chosen yet
+    await page.fill("#t-term", str(TERM + 1))
+    await page.keyboard.press("Tab")
+    await fill_date(page, "t-start", "2031-01-01")
+    await fill_date(page, "t-end", "2035-12-31")
+    await page.keyboard.press("Escape")
+    await choose_many(page, "t-units", UNITS[:2])
+    await page.click("#t-submit")
+    box = page.locator(".el-message-box", has_text=f"通过市本级第{TERM + 1}届五年规划")
+    await box.wait_for()
+    assert "规划巡察 2 个单位" in await box.inner_text()
+    await box.get_by_role("button", name="确认通过").click()
+    adopted = page.locator("#term-adopted", has_text=f"市本级第{TERM + 1}届五年规划已通过")
+    await adopted.wait_for()
+    assert "2031-01-01 至 2035-12-31" in await adopted.inner_text()
+    row = page.locator("#term-plan-table tbody tr", has_text="市本级")
+    await row.wait_for()
+    assert "2031-01-01 至 2035-12-31" in await row.inner_text()
+    assert await page.input_value("#t-term") == str(TERM + 2)
+    assert await page.input_value("#t-start") == "2036-01-01"
+    assert await page.locator(".el-select:has(#t-units) .el-tag").count() == 0
+    await shot(page, "term-plan-adopted")
 
     # 入库 presets nothing a person could save by accident; sent empty, it marks every field
     await page.click('[data-menu="talent-pool"]')
