@@ -80,6 +80,15 @@ _ISSUES_PER_UNIT = 32  # 289 problems fed back to 9 units ≈ 32 per unit (000:L
 _MEAN_WEIGHT = sum(PETITION_WEIGHTS.values()) / len(PETITION_WEIGHTS)
 _DEPARTMENTS = ("discipline_commission", "organisation", "petitions", "audit", "finance")
 _DISPOSITIONS = ("talk_or_letter", "preliminary_check", "shelved", "closed", "case_opened")
+#: R9: 初步核实 and 立案审查调查 are the discipline commission's (``DISPOSITION_OWNER``); another
+#: department reports one of its own instead (组织处理 the organisation department's)
+_NOT_OWN: dict[str | None, dict[str, str]] = {
+    "organisation": {
+        "preliminary_check": "talk_or_letter",
+        "case_opened": "organisational_handling",
+    },
+    None: {"preliminary_check": "talk_or_letter", "case_opened": "closed"},
+}
 _TOPICS = tuple(PETITION_TOPICS)
 _TOWNSHIPS = ("镇", "乡", "街道")
 _ISSUE_TEXT = (
@@ -100,6 +109,13 @@ class Shape:
 
     def petitions_of(self, jurisdiction: str) -> int:
         return max(1, round(self.petitions * PETITION_WEIGHTS[jurisdiction] / _MEAN_WEIGHT))
+
+
+def _own_disposition(department: str, disposition: str) -> str:
+    """``disposition`` as ``department`` may report it (R9)."""
+    if department == "discipline_commission":
+        return disposition
+    return _NOT_OWN.get(department, _NOT_OWN[None]).get(disposition, disposition)
 
 
 def shape_for(events: int) -> Shape:
@@ -765,6 +781,7 @@ def _petition(
         b.fact("clues_verified")
     else:
         department = _DEPARTMENTS[n % len(_DEPARTMENTS)]
+        disposition = _own_disposition(department, disposition)
         sent = t + timedelta(days=6)
         transfer = cs.add(
             "clues.ClueTransferred", 2,

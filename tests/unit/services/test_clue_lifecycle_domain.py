@@ -43,6 +43,7 @@ pytestmark = pytest.mark.unit
 
 LINCHUAN = "361002"
 COUNTY = Office(jurisdiction=LINCHUAN, city_wide=False)
+ORGANISATION = Department.ORGANISATION
 DISCIPLINE = Department.DISCIPLINE
 TODAY = date(2026, 6, 1)
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -81,6 +82,17 @@ def verified() -> Clue:
 def transferred() -> Clue:
     s = verified()
     return apply(s, model.decide_transfer(s, TransferClue(DISCIPLINE, "按规定移交"), COUNTY))
+
+
+def transferred_to(department: Department) -> Clue:
+    """A clue on 选人用人 (R2: the organisation department's) transferred to ``department`` and
+    signed for by it."""
+    s = clue()
+    cmd = ClassifyClue(category=ClueCategory.FURTHER_INQUIRY, topics=("选人用人",))
+    apply(s, model.decide_classify(s, cmd, COUNTY))
+    apply(s, model.decide_transfer(s, TransferClue(department, "按规定移交"), COUNTY))
+    signed = AcknowledgeClue(department, AcknowledgementPath.DIRECT, TRANSFER_EVENT)
+    return apply(s, results.decide_acknowledge(s, signed))
 
 
 def ack(via: AcknowledgementPath = AcknowledgementPath.DIRECT) -> AcknowledgeClue:
@@ -272,10 +284,26 @@ def test_organisational_handling_is_the_organisation_departments_to_report() -> 
     """R9: 组织处理 is the organisation department's; 纪委监委 reports its own dispositions."""
     s = acknowledged()
     org = ReportResult(DISCIPLINE, Disposition.ORGANISATIONAL_HANDLING, TODAY, "x")
-    with pytest.raises(InvalidCommand, match="organisation department's disposition") as info:
+    with pytest.raises(InvalidCommand, match="the organisation's disposition") as info:
         results.decide_report_result(s, org, TODAY)
     assert info.value.status == 422
+    assert "组织处理由组织部作出" in info.value.detail
     assert results.decide_report_result(s, RESULT, TODAY)
+
+
+@pytest.mark.parametrize("disposition", [Disposition.PRELIMINARY_CHECK, Disposition.CASE_OPENED])
+def test_only_the_discipline_commission_checks_or_opens_a_case(disposition: Disposition) -> None:
+    """R9: 初步核实 and 立案审查调查 are a discipline body's; the organisation department (or
+    any other) reports its own dispositions: 组织处理, 谈话函询, 暂存待查, 予以了结."""
+    s = transferred_to(ORGANISATION)
+    with pytest.raises(InvalidCommand, match="discipline_commission's disposition") as info:
+        results.decide_report_result(s, ReportResult(ORGANISATION, disposition, TODAY, "x"), TODAY)
+    assert "由纪委监委作出" in info.value.detail
+    for own in (Disposition.ORGANISATIONAL_HANDLING, Disposition.TALK_OR_LETTER):
+        assert results.decide_report_result(s, ReportResult(ORGANISATION, own, TODAY, "x"), TODAY)
+    assert results.decide_report_result(
+        acknowledged(), ReportResult(DISCIPLINE, disposition, TODAY, "x"), TODAY
+    )
 
 
 # --- 催办 (R27) ---------------------------------------------------------------------------------

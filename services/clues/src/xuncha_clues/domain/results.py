@@ -62,18 +62,34 @@ def decide_acknowledge(state: Clue, cmd: AcknowledgeClue) -> list[EventPayload]:
     ]
 
 
+#: the dispositions only one body may make (R9): 初步核实 and 立案审查调查 are a discipline
+#: body's (监督执纪: the discipline commission's), 组织处理 the organisation department's; the
+#: others (谈话函询, 暂存待查, 予以了结) any receiving department may report
+DISPOSITION_OWNER: dict[Disposition, Department] = {
+    Disposition.PRELIMINARY_CHECK: Department.DISCIPLINE,
+    Disposition.CASE_OPENED: Department.DISCIPLINE,
+    Disposition.ORGANISATIONAL_HANDLING: Department.ORGANISATION,
+}
+_DISPOSITION_ZH = {
+    Disposition.PRELIMINARY_CHECK: "初步核实",
+    Disposition.CASE_OPENED: "立案审查调查",
+    Disposition.ORGANISATIONAL_HANDLING: "组织处理",
+}
+_OWNER_ZH = {Department.DISCIPLINE: "纪委监委", Department.ORGANISATION: "组织部"}
+
+
 def decide_report_result(state: Clue, cmd: ReportResult, today: date) -> list[EventPayload]:
     """办理结果 (R3, R9): after the acknowledgement, once; not concluded in the future nor
-    before the transfer; 组织处理 is the organisation department's to report (R9)."""
+    before the transfer; a disposition only one body may make (``DISPOSITION_OWNER``) is that
+    body's to report (R9)."""
     clue_id = _require_department(state, cmd.department)
     require_status(state, {ClueStatus.ACKNOWLEDGED}, "反馈办理结果", "given a result")
-    if (
-        cmd.disposition is Disposition.ORGANISATIONAL_HANDLING
-        and cmd.department is not Department.ORGANISATION
-    ):
+    owner = DISPOSITION_OWNER.get(cmd.disposition)
+    if owner is not None and cmd.department is not owner:
         raise InvalidCommand(
-            "组织处理由组织部作出，请选择本部门的处置方式 (R9) / organisational handling is the "
-            f"organisation department's disposition, not {cmd.department.value}'s"
+            f"{_DISPOSITION_ZH[cmd.disposition]}由{_OWNER_ZH[owner]}作出，请选择本部门的处置方式"
+            f" (R9) / {cmd.disposition.value} is the {owner.value}'s disposition, not "
+            f"{cmd.department.value}'s"
         )
     if cmd.concluded_on > today:
         raise InvalidCommand(
