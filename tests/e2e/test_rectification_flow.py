@@ -300,14 +300,22 @@ async def test_the_whole_path_to_close_out(flow: Flow) -> None:
         json=verdict,
     )
     assert rejected["status"] == "in_progress"
+    # said so, to the unit too, in its list as in the issue, until it reports it done again
+    assert (rejected["returned"], rejected["status_zh"]) == (True, "核实未通过，退回整改")
+    listed = await flow.ok(
+        "GET", "rectification", "/api/v1/rectifications", "unit_a", params={"limit": 500}
+    )
+    [row] = [i for i in listed["items"] if i["id"] == str(issue)]
+    assert (row["returned"], row["status_zh"]) == (True, "核实未通过，退回整改")
 
-    await flow.ok(
+    again = await flow.ok(
         "POST",
         "rectification",
         f"/api/v1/rectifications/{issue}/reports",
         "unit_a",
         json={"kind": "final", "progress_percent": 100, "completed": True, "note": "已印发"},
     )
+    assert (again["returned"], again["status_zh"]) == (False, "已报告整改完成，待核实")
     accepted = await flow.ok(
         "POST",
         "rectification",

@@ -41,6 +41,22 @@ ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS round_name text NULL;
 CREATE INDEX IF NOT EXISTS issue_view_named_round ON issue_view (round_id)
     WHERE round_name IS NOT NULL;
 CREATE INDEX IF NOT EXISTS issue_view_unit ON issue_view (unit_id, round_id);
+DO $$
+BEGIN
+    -- 核实未通过 (``Issue.returned``): added with the rows of issues sent back already filled
+    -- in from their streams (the last verification rejected, not reported done since)
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_name = 'issue_view' AND column_name = 'returned'
+                     AND table_schema = current_schema()) THEN
+        ALTER TABLE issue_view ADD COLUMN returned boolean NOT NULL DEFAULT false;
+        UPDATE issue_view v SET returned = true
+        WHERE v.status IN ('fed_back', 'planned', 'in_progress')
+          AND (SELECT e.payload->>'outcome' FROM events e
+               WHERE e.stream_id = v.issue_id::text
+                 AND e.event_type = 'rectification.RectificationVerified'
+               ORDER BY e.stream_version DESC LIMIT 1) = 'rejected';
+    END IF;
+END $$;
 """
 
 SCHEMA: tuple[str, ...] = (ISSUE_VIEW_DDL,)
@@ -66,6 +82,7 @@ class IssueRow:
     plan_id: UUID | None = None
     #: the round's name as its feedback gave it (a round intake does not plan)
     round_name: str | None = None
+    returned: bool = False
 
     @classmethod
     def of(cls, issue: Issue) -> IssueRow:
@@ -89,6 +106,7 @@ class IssueRow:
             during_stationing=issue.during_stationing,
             plan_id=issue.plan_id,
             round_name=issue.round_name,
+            returned=issue.returned,
         )
 
 
@@ -148,7 +166,7 @@ class IssueReadModel(Protocol):
 _COLUMNS = (
     "issue_id, feedback_id, jurisdiction, unit, rect_type, concerns, status, progress_percent, "
     "formal_reported, due_date, fed_back_at, version, round_id, unit_id, during_stationing, "
-    "plan_id, round_name"
+    "plan_id, round_name, returned"
 )
 
 
@@ -159,11 +177,12 @@ class SqlIssueReadModel(PoolRepository):
             await c.execute(
                 f"""
                 INSERT INTO issue_view ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                        $18)
                 ON CONFLICT (issue_id) DO UPDATE SET
                     status = EXCLUDED.status, progress_percent = EXCLUDED.progress_percent,
                     formal_reported = EXCLUDED.formal_reported, version = EXCLUDED.version,
-                    plan_id = EXCLUDED.plan_id
+                    plan_id = EXCLUDED.plan_id, returned = EXCLUDED.returned
                 WHERE issue_view.version < EXCLUDED.version
                 """,
                 r.issue_id,
@@ -183,6 +202,7 @@ class SqlIssueReadModel(PoolRepository):
                 r.during_stationing,
                 r.plan_id,
                 r.round_name,
+                r.returned,
             )
 
     async def list(
@@ -291,4 +311,5 @@ def _issue_row(r: Any) -> IssueRow:
         during_stationing=r["during_stationing"],
         plan_id=r["plan_id"],
         round_name=r["round_name"],
+        returned=r["returned"],
     )

@@ -54,6 +54,16 @@ STATUS_ZH: dict[IssueStatus, str] = {
     IssueStatus.CLOSED_OUT: "已对账销号",
 }
 
+#: an issue the office's verification sent back (核实未通过), said so until the unit reports it
+#: done again: its new attempt's progress starts afresh (``Issue.returned``)
+RETURNED_ZH = "核实未通过，退回整改"
+
+
+def status_zh(status: IssueStatus, returned: bool) -> str:
+    """The issue's state in words: a returned one's is ``RETURNED_ZH``."""
+    return RETURNED_ZH if returned else STATUS_ZH[status]
+
+
 #: states in which the unit may still report
 REPORTABLE = frozenset(
     {IssueStatus.FED_BACK, IssueStatus.PLANNED, IssueStatus.IN_PROGRESS, IssueStatus.REPORTED_DONE}
@@ -184,6 +194,16 @@ class Issue:
         回头看 reopening (each withdraws the completion a report declared)."""
         rejected = sum(v.outcome is VerificationOutcome.REJECTED for v in self.verifications)
         return 1 + rejected + len(self.reopened_by)
+
+    @property
+    def returned(self) -> bool:
+        """The last verification was rejected and the unit has not reported the issue done
+        again (it is rectifying anew)."""
+        return (
+            bool(self.verifications)
+            and self.verifications[-1].outcome is VerificationOutcome.REJECTED
+            and self.status in (IssueStatus.FED_BACK, IssueStatus.PLANNED, IssueStatus.IN_PROGRESS)
+        )
 
     @property
     def progress_percent(self) -> int:

@@ -30,7 +30,6 @@ from xuncha_rectification.adapters.read_model import IssueRow
 from xuncha_rectification.adapters.tables import RectificationTables
 from xuncha_rectification.domain import plans
 from xuncha_rectification.domain.issue import (
-    STATUS_ZH,
     TASK_STATUS_ZH,
     Issue,
     IssueStatus,
@@ -39,6 +38,7 @@ from xuncha_rectification.domain.issue import (
     UnknownIssue,
     colour_of,
     local_date,
+    status_zh,
     unknown_issue_detail,
 )
 from xuncha_rectification.domain.tasks import progress_of
@@ -100,6 +100,11 @@ class TaskOut(BaseModel):
     returned_reason: str | None = Field(default=None, description="the last return's reason")
 
 
+RETURNED_DOC = (
+    "the last verification was rejected (核实未通过) and the issue is not reported done again"
+)
+
+
 class VerificationOut(BaseModel):
     outcome: VerificationOutcome
     note: str
@@ -119,6 +124,7 @@ class IssueOut(BaseModel):
     concerns: list[Department]
     status: IssueStatus
     status_zh: str
+    returned: bool = Field(default=False, description=RETURNED_DOC)
     progress_percent: int
     completed: bool
     due_date: date | None
@@ -162,6 +168,7 @@ class IssueListItem(BaseModel):
     concerns: list[Department]
     status: IssueStatus
     status_zh: str
+    returned: bool = Field(default=False, description=RETURNED_DOC)
     progress_percent: int
     due_date: date | None
     colour: str | None
@@ -228,7 +235,8 @@ def issue_out(issue: Issue, round_name: str | None = None) -> IssueOut:
         clue_ids=issue.clue_ids,
         concerns=issue.concerns,
         status=issue.status,
-        status_zh=STATUS_ZH[issue.status],
+        status_zh=status_zh(issue.status, issue.returned),
+        returned=issue.returned,
         progress_percent=issue.progress_percent,
         completed=issue.completed,
         due_date=issue.due_date,
@@ -319,7 +327,8 @@ def list_item(row: IssueRow, round_name: str | None = None, description: str = "
         rect_type=RectType(row.rect_type),
         concerns=[Department(d) for d in row.concerns],
         status=status,
-        status_zh=STATUS_ZH[status],
+        status_zh=status_zh(status, row.returned),
+        returned=row.returned,
         progress_percent=row.progress_percent,
         due_date=row.due_date,
         colour=colour,
