@@ -152,6 +152,12 @@ async def test_the_whole_path_with_a_direct_acknowledgement(stack: Running) -> N
     # the feed's 签收 after the direct one: refused, nothing more
     item = await api.feed_item(clue_id)
     assert item is not None
+    # transferred by the city office (市本级), it names the county that reported it up
+    assert (item["jurisdiction"], item["escalated_from"], item["escalated_from_name"]) == (
+        CITY,
+        LINCHUAN,
+        "临川区",
+    )
     resp = await api.call(
         "reporting", "POST", f"/api/v1/feeds/discipline_commission/items/{item['item_id']}/ack",
         "discipline", {},

@@ -246,15 +246,24 @@ def clue_funnel(
 
 
 #: the document kinds a department's feed reads for the state of what it received
-FEED_STATE_KINDS = ("clue_ack", "clue_result", "clue_disposed", "clue_overdue", "clue_urge")
+FEED_STATE_KINDS = (
+    "clue_ack",
+    "clue_result",
+    "clue_disposed",
+    "clue_overdue",
+    "clue_urge",
+    "clue_escalate",
+)
 
 
 def feed_state(clue_id: str, docs: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """What a department's feed shows of a clue it received: how far it got (transferred,
     acknowledged, result_reported, disposed), the disposition, whether R3 fired with no
-    result reported, and how often the office urged the result (催办, R27)."""
+    result reported, how often the office urged the result (催办, R27), and the county that
+    reported it up (R12) when the city office transferred it."""
     result = docs.get("clue_result", {}).get(clue_id)
     urge = docs.get("clue_urge", {}).get(clue_id)
+    escalated = docs.get("clue_escalate", {}).get(clue_id)  # its document is the county's
     if clue_id in docs.get("clue_disposed", {}):
         state = "disposed"
     elif result is not None:
@@ -272,4 +281,5 @@ def feed_state(clue_id: str, docs: dict[str, dict[str, dict[str, Any]]]) -> dict
         "overdue": clue_id in docs.get("clue_overdue", {}) and result is None,
         "urges": int((urge or {}).get("urge_no", 0)),
         "last_urged_on": (urge or {}).get("urged_on"),
+        "escalated_from": escalated.get("jurisdiction") if escalated else None,
     }

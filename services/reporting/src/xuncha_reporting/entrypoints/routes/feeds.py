@@ -80,6 +80,11 @@ class FeedItemOut(BaseModel):
         description="a transferred clue: transferred | acknowledged | result_reported | disposed",
     )
     result_state_zh: str | None = None
+    escalated_from: str | None = Field(
+        default=None,
+        description="a clue the city office transferred: the county that reported it up (R12)",
+    )
+    escalated_from_name: str | None = None
     disposition: str | None = Field(default=None, description="the department's disposition")
     disposition_zh: str | None = None
     overdue: bool = Field(default=False, description="R3 fired and no result is reported")
@@ -187,6 +192,8 @@ def feeds_router(
             if item.kind in _CLUE_KINDS:
                 for name, value in feed_state(item.ref_id, docs).items():
                     setattr(item, name, value)
+                if item.escalated_from:
+                    item.escalated_from_name = jurisdictions.name_of(item.escalated_from)
                 item.answered = item.kind == FeedKind.CLUE_URGE.value and item.result_state in {
                     "result_reported",
                     "disposed",
