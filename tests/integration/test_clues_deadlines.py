@@ -72,6 +72,16 @@ async def row(svc: InProcessService, kind: str, clue_id: str) -> Any:
     )
 
 
+async def clue(svc: InProcessService, clue_id: str, who: str = "org") -> Any:
+    r = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth(who))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def r3_due(deadline: Any) -> str:
+    return str(deadline["due_date"].isoformat())
+
+
 async def types(svc: InProcessService, clue_id: str) -> list[str]:
     return [e.event_type for e in await svc.ctx.store.read_stream(clue_id)]
 
@@ -121,8 +131,14 @@ async def test_the_transfer_result_satisfies_r3_and_nothing_fires(svc: InProcess
     await classify(svc, clue_id)
     await post(svc, f"{clue_id}/transfer", {"department": "organisation", "reason": "移交"})
     move(svc, 10)
+    assert (await clue(svc, clue_id))["result_late"] is None  # awaited
     await report_result(svc, clue_id)
     assert (await row(svc, TRANSFER_RESULT.name, clue_id))["state"] == "met"
+    got = await clue(svc, clue_id)  # the clue says the result came by R3's last day
+    assert (got["result_late"], got["result_due_date"]) == (
+        False,
+        r3_due(await row(svc, TRANSFER_RESULT.name, clue_id)),
+    )
     move(svc, 200)
     assert await worker(svc).fire_due() == []
     assert "clues.TransferResultOverdue" not in await types(svc, clue_id)
@@ -141,6 +157,7 @@ async def test_a_late_result_ends_r3_met_late_after_one_overdue(svc: InProcessSe
     assert (await types(svc, clue_id)).count("clues.TransferResultOverdue") == 1
     await report_result(svc, clue_id)
     assert (await row(svc, TRANSFER_RESULT.name, clue_id))["state"] == "met_late"
+    assert (await clue(svc, clue_id))["result_late"] is True  # came after R3's last day
     move(svc, 100)
     assert await w.fire_due() == []
     assert (await types(svc, clue_id)).count("clues.TransferResultOverdue") == 1

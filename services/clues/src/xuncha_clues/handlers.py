@@ -65,6 +65,10 @@ async def _no_clock() -> date | None:
     return None
 
 
+async def _no_clock_state() -> tuple[date, str] | None:
+    return None
+
+
 @dataclass
 class ClueHandlers:
     #: the clue aggregates (their command loop updates ``read_model``)
@@ -75,6 +79,10 @@ class ClueHandlers:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     #: R3's last day for a clue, as its clock has it (``adapters.deadlines``); None: no clock
     result_due: Callable[[UUID], Awaitable[date | None]] = field(default=lambda _: _no_clock())
+    #: R3's clock for a clue: its last day and state (``adapters.deadlines``); None: no clock
+    result_clock: Callable[[UUID], Awaitable[tuple[date, str] | None]] = field(
+        default=lambda _: _no_clock_state()
+    )
 
     async def load(self, clue_id: UUID) -> Clue:
         return await self.clues.load(clue_id)

@@ -95,6 +95,11 @@ class ClueOut(BaseModel):
         description="R3: the last day of the department's result, as the clue's clock has it "
         "(GET /api/v1/clues/{id} of a transferred clue; null: no clock, or not asked)",
     )
+    result_late: bool | None = Field(
+        default=None,
+        description="R3: the department's result came after its last day (true), by it "
+        "(false); null while it is awaited, or without a clock",
+    )
     urges: int = Field(default=0, description="催办 (R27): how often the result was urged")
     last_urged_on: date | None = Field(default=None, description="the day of the last urge")
     updated_at: datetime | None

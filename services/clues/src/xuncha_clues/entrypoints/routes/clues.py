@@ -156,8 +156,11 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         clue = await visible(handlers, clue_id, principal)
         if principal.role is Role.DEPARTMENT or clue.visible_in_full_to(office_of(principal)):
             out = clue_out(clue)
-            if clue.transferred:  # R3's last day, as the clue's clock has it
-                out.result_due_date = await handlers.result_due(clue_id)
+            if clue.transferred:  # R3's last day and state, as the clue's clock has it
+                clock = await handlers.result_clock(clue_id)
+                if clock is not None:
+                    out.result_due_date = clock[0]
+                    out.result_late = {"met": False, "met_late": True}.get(clock[1])
             return out
         return clue_stub(clue)
 
