@@ -212,8 +212,13 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     assert await dept.locator("#clue-round, #clue-group").count() == 0
     assert (await dept.locator("#clue-source").inner_text()).strip() == "个别谈话"
     assert dept_console == []
-    await dept.click("#act-acknowledge")
+    await dept.click("#act-acknowledge")  # asked first, with a note, as in its feed
+    box = dept.locator(".el-message-box", has_text="签收备注")
+    await box.wait_for()
+    await box.locator("input").fill("已签收，转第一纪检监察室")
+    await box.get_by_role("button", name="签收").click()
     await status_is(dept, "已签收")
+    await dept.locator("#clue-history", has_text="签收备注：已签收，转第一纪检监察室").wait_for()
     await dept.click("#act-result")
     await choose(dept, "r-disposition", "谈话函询")
     await dept.fill("#r-summary", "已对其进行谈话提醒，责令退还礼品")
