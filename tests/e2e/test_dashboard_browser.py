@@ -492,7 +492,8 @@ async def _record_revisit_findings(page: Any, running: Running, tokens: dict[str
     fine_row, again_row = closed.nth(0), closed.nth(1)
     fine = (await fine_row.locator("td").first.inner_text()).strip()
     again = (await again_row.locator("td").first.inner_text()).strip()
-    assert await box(issues.filter(has_text="整改中").first, "需重新整改").is_disabled()
+    rectifying = issues.filter(has_text=re.compile("整改中|退回整改"))  # still in progress
+    assert await box(rectifying.first, "需重新整改").is_disabled()
     await tick(fine_row, "已检查")
     await tick(again_row, "需重新整改")
     assert await box(again_row, "已检查").is_checked()  # a reopened issue was checked

@@ -115,12 +115,13 @@ async def test_a_rejected_or_reopened_issue_is_in_progress_in_the_ledger_and_the
         e for tail, issue in issues.items() for e in history(issue, steps_of(issue, list(tail)))
     ]
     # what the rectification service's own read side says (its issue list and unit page)
-    service = {}
+    service, service_returned = {}, {}
     for tail, issue in issues.items():
         state = Issue()
         for n, payload in enumerate(steps_of(issue, list(tail))):
             state = evolve(state, payload, T0 + timedelta(days=n))
         service[tail] = (state.status.value, state.progress_percent)
+        service_returned[tail] = state.returned
     orders = [events, list(reversed(events))]
     for seed in range(2):
         order = list(events)
@@ -155,6 +156,10 @@ async def test_a_rejected_or_reopened_issue_is_in_progress_in_the_ledger_and_the
                 tail,
             )
             assert (item["status"], item["progress_percent"]) == (state, progress), (n, tail)
+            # sent back by the last verification, not reported done since: said alike
+            returned = tail[-1:] == ("rejected",) or tail[-2:] == ("rejected", "60")
+            assert service_returned[tail] is returned, tail
+            assert (item["status_zh"] == "核实未通过，退回整改") is returned, (n, tail)
             assert sheet[issue][9] == progress, (n, tail)  # 整改进度(%) of the Excel sheet
         # the header: 已完成 only what stands completed; 自报完成率 over the same count
         assert (ledger["completed"], ledger["in_progress"]) == (2, 3), n

@@ -58,6 +58,9 @@ STATUS_ZH = {
     "verified": "已核实，待销号",
     "closed_out": "已对账销号",
 }
+#: an issue the last verification sent back, not reported done since (rectification's
+#: ``domain.issue.RETURNED_ZH``)
+RETURNED_ZH = "核实未通过，退回整改"
 RECT_TYPE_ZH = TASK_TYPE_ZH
 EVENT_ZH = {
     "rectification.IssueFedBack": "反馈问题",
@@ -166,7 +169,8 @@ def _issue(
         "due_date": doc.get("due_date"),
         "during_stationing": doc.get("during_stationing", False),
         "status": status,
-        "status_zh": STATUS_ZH[status],
+        # sent back by the last verification and not reported done since, as the unit reads it
+        "status_zh": RETURNED_ZH if verdict == "rejected" and open_ else STATUS_ZH[status],
         "progress_percent": progress,
         "self_declared": declared,
         "verification": verdict,
