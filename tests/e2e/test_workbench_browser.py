@@ -585,11 +585,21 @@ async def test_a_units_issue_is_fed_back_and_reported(wb: Workbench, browser: An
     asked = page.locator("#report-form .el-form-item__error", has_text="主要负责人组织落实情况")
     await asked.wait_for()
     await page.fill("#r-leader", "局党组书记牵头部署，逐项督办")
+    # the paper report's scan goes with it, as the unit's own form takes it
+    scan = {"name": "采购流程整改报告扫描件.pdf", "mimeType": "application/pdf",
+            "buffer": b"%PDF-1.4\n%scan\n"}  # fmt: skip
+    await page.set_input_files("#r-file", files=[scan])  # type: ignore[list-item]
+    await page.locator("#report-form .evidence", has_text="采购流程整改报告扫描件.pdf").wait_for()
     await page.click("#r-submit")
     await page.wait_for_function(
         "() => document.querySelectorAll('#report-table tbody tr').length === 1"
     )
     assert "整改情况报告" in await page.locator("#report-table").inner_text()
+    listed = await wb.get("/api/v1/rectifications", "group", unit=unit)
+    docs = [await wb.get(f"/api/v1/rectifications/{i['id']}", "group") for i in listed["items"]]
+    [reported] = [d for d in docs if d["reports"]]
+    cited = [e["filename"] for e in reported["reports"][-1]["evidence"]]
+    assert cited == ["采购流程整改报告扫描件.pdf"]
     await shot(page, "issue-reported")
 
     # the county office sees it in the 整改台账 (reporting's projection catches up)
