@@ -272,6 +272,9 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             await call(url, office, "POST", f"/api/v1/rectification-plans/{mine['id']}/return",
                        json=reason)  # fmt: skip
             await page.reload()
+            # the issue list, where the unit looks first, says the plan went back
+            went_back = page.locator("#unit-issues .plan-returned", has_text="方案被退回")
+            await went_back.first.wait_for()
             await page.get_by_role("tab", name="整改方案").click()
             returned = page.locator("#plan-returned")
             await returned.wait_for()
