@@ -150,6 +150,9 @@ async def test_a_county_office_records_problems_hears_a_report_and_reads_its_sum
             await page.locator(
                 ".el-select-dropdown__item:visible", has_text="选人用人把关不严"
             ).click()
+            # the pick shows in the field before the list is closed (a busy machine is slower)
+            picked = page.locator(".el-select:has(#h-pointed) .el-tag", has_text="选人用人把关不严")
+            await picked.wait_for()
             await page.keyboard.press("Escape")
             await page.fill("#h-decisions", "全面接受反馈意见；点人点事问题由区委巡察办督办")
             await page.click("#h-submit")

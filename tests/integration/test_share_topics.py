@@ -36,9 +36,11 @@ DISCIPLINE, AUDIT = Department.DISCIPLINE, Department.AUDIT
 PRINCIPALS = {"jw": department("jw", DISCIPLINE), "sj": department("sj", AUDIT)}
 ACK_FIELDS = {"acknowledged", "acknowledged_at", "acknowledged_by", "ack_note"}
 #: what the feed shows of a transferred clue's later life (签收, result, R3, 催办 R27, an urge
-#: answered by the result): like the 签收 fields, state that comes after the item, not the item
-#: the topic carries
+#: answered by the result) and, read beside it, the county that reported it up (R12): like the
+#: 签收 fields, state the feed reads with the item, not the item the topic carries
 FOLLOW_UP_FIELDS = {
+    "escalated_from",
+    "escalated_from_name",
     "result_state",
     "result_state_zh",
     "disposition",
