@@ -946,6 +946,47 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert s.errors == []
 
 
+async def test_the_custodian_erases_an_identity_and_its_notices_are_owed_no_more(
+    wb: Workbench, browser: Any
+):
+    """R23 then R8: a real-name petition owes its acceptance notice; the custodian erases the
+    reporter's identity from its row (legal basis, reason, typed confirmation); the notice
+    leaves the list at once, nobody being left to tell."""
+    unit = f"临川区告知测试单位{uuid.uuid4().hex[:6]}"
+    await wb.post(
+        "/api/v1/petitions",
+        {
+            "jurisdiction": LINCHUAN,
+            "unit": unit,
+            "channel": "letter",
+            "summary": "反映该单位违规发放津补贴",
+            "informant": {"name": "告知测试举报人", "phone": "0794-8123457"},
+        },
+        "linchuan",
+    )
+    s = await open_as(browser, wb, "custodian")
+    page = s.page
+    await page.goto(f"{wb.url}/notices")
+    await page.fill("#due-text", unit)
+    row = page.locator("#due-table tbody tr", has_text=unit)
+    await row.first.wait_for()
+    assert "受理告知" in await row.first.inner_text()
+    before = int((await page.inner_text("#due-total")).strip("共 件"))
+    await row.first.get_by_role("button", name="加密粉碎").click()
+    dialog = page.locator("#erasure-dialog")
+    await dialog.wait_for()
+    await page.fill("#e-basis", "《个人信息保护法》第四十七条")
+    await page.fill("#e-reason", "举报人书面申请删除其个人信息")
+    await page.fill("#e-confirm", "确认粉碎")
+    await page.click("#e-submit")
+    await page.locator("#erasure-done").wait_for()
+    await row.first.wait_for(state="detached")  # no reload: the notice is owed no more
+    after = int((await page.inner_text("#due-total")).strip("共 件"))
+    assert after == before - 1
+    await shot(page, "notices-after-erasure")
+    assert s.errors == []
+
+
 async def test_sign_in_refuses_a_bad_token_and_signs_out(wb: Workbench, browser: Any):
     context = await browser.new_context(locale="zh-CN")
     page = await context.new_page()
