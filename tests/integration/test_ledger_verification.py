@@ -19,7 +19,6 @@ import pytest
 from xuncha_rectification.domain.issue import Issue
 from xuncha_rectification.domain.model import evolve
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
-from xuncha_reporting.adapters.schema import ddl
 from xuncha_reporting.domain.board import board as board_of
 from xuncha_reporting.domain.board_sheets import ledger_rows
 from xuncha_reporting.domain.projection import project
@@ -31,6 +30,7 @@ from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NewEvent, seal_events
 
 from tests.support.principals import LINCHUAN
+from tests.support.projection_schema import projection_schema
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -42,14 +42,8 @@ UNIT = "临川区核实测试局"
 
 @pytest.fixture
 async def db(infra: Any) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
-    schema = f"lgv_{uuid.uuid4().hex[:8]}"
-    connection = await asyncpg.connect(infra.pg_admin_url)
-    try:
-        await connection.execute(ddl(schema))
-        yield connection, schema
-    finally:
-        await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await connection.close()
+    async with projection_schema(infra.pg_admin_url, "lgv") as opened:
+        yield opened
 
 
 def history(issue: uuid.UUID, steps: list[EventPayload]) -> list[EventEnvelope]:

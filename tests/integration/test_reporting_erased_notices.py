@@ -16,7 +16,6 @@ from typing import Any
 import asyncpg
 import pytest
 from xuncha_reporting.adapters.projection_tables import ProjectionTables
-from xuncha_reporting.adapters.schema import ddl
 from xuncha_reporting.domain.deadlines import deadline_item
 from xuncha_reporting.domain.projection import project
 from xuncha_shared.clocks.clock import CST
@@ -27,6 +26,7 @@ from xuncha_shared.envelope import Actor, EventEnvelope, EventPayload
 from xuncha_shared.eventstore.base import NewEvent, seal_events
 
 from tests.support.principals import LINCHUAN
+from tests.support.projection_schema import projection_schema
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -99,19 +99,15 @@ def erased(petition_id: uuid.UUID) -> c.InformantIdentityErased:
 
 
 @pytest.fixture
-async def conn(infra: Any) -> AsyncIterator[asyncpg.Connection]:
-    schema = f"ren_{uuid.uuid4().hex[:8]}"
-    connection = await asyncpg.connect(infra.pg_admin_url)
-    try:
-        await connection.execute(ddl(schema))
-        yield connection
-    finally:
-        await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await connection.close()
+async def db(infra: Any) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
+    async with projection_schema(infra.pg_admin_url, "ren") as opened:
+        yield opened
 
 
-async def test_an_erased_reporter_is_owed_no_notice_any_more(conn: asyncpg.Connection) -> None:
-    schema = await conn.fetchval("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ren_%'")
+async def test_an_erased_reporter_is_owed_no_notice_any_more(
+    db: tuple[asyncpg.Connection, str],
+) -> None:
+    conn, schema = db
     tables = ProjectionTables(schema)
     kept, told, owed, late = (uuid.uuid4() for _ in range(4))
     day = timedelta(days=1)
