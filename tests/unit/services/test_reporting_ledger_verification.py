@@ -1,5 +1,6 @@
 """After a rejected verification (核实不通过) or a revisit's reopening (回头看) an issue is 整改中
-again and its reports start again: the rectification service's issue (the 问题清单, 本单位整改),
+again (核实未通过，退回整改 after a rejection, until reported done again) and its reports start
+again: the rectification service's issue (the 问题清单, 本单位整改),
 reporting's 整改台账 (``/views/ledger``), the 挂图作战 board and the Excel ledger
 (``/views/rectification-ledger``, ``/exports/ledger.xlsx``) all give it one state and one
 progress figure: that of the reports since the turn, 0 until the next one."""
@@ -108,7 +109,8 @@ def test_a_rejected_verification_is_in_progress_at_0_in_every_view() -> None:
     assert seen["ledger_counts"] == (0, 1, 0.0)
     assert seen["board"] == ("in_progress", 0, False)
     assert seen["board_rates"] == (0, 0.0)
-    assert seen["excel"] == ("整改中", 0, "核实未通过")
+    # said as sent back, by the workbook as by the unit's own list (rectification's words)
+    assert seen["excel"] == ("核实未通过，退回整改", 0, "核实未通过")
 
 
 def test_reports_after_a_rejection_start_again() -> None:
@@ -117,7 +119,7 @@ def test_reports_after_a_rejection_start_again() -> None:
     assert seen["issue"] == ("in_progress", 60, False)
     assert seen["ledger"] == ("in_progress", 60, False)
     assert seen["board"] == ("in_progress", 60, False)
-    assert seen["excel"] == ("整改中", 60, "核实未通过")
+    assert seen["excel"] == ("核实未通过，退回整改", 60, "核实未通过")
 
     done_again = views([*steps, reported(r.ReportKind.FINAL, 100, completed=True)])
     assert done_again["issue"] == ("reported_done", 100, True)
@@ -187,3 +189,12 @@ def test_the_workbooks_feedback_date_is_the_day_in_beijing() -> None:
     assert row[3] == "2026-12-04"
     [undated] = ledger_rows({"issues": [{**issue, "fed_back_at": None}]})
     assert undated[3] is None
+
+
+def test_a_sent_back_issue_is_said_alike_by_both_services() -> None:
+    """Reporting's board says a sent-back issue in rectification's words (the services share
+    no code but ``xuncha_shared``)."""
+    from xuncha_rectification.domain.issue import RETURNED_ZH as RECTIFICATION_SAYS
+    from xuncha_reporting.domain.board import RETURNED_ZH as BOARD_SAYS
+
+    assert BOARD_SAYS == RECTIFICATION_SAYS == "核实未通过，退回整改"
