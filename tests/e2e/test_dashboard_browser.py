@@ -796,6 +796,24 @@ async def test_the_organisation_department_asks_and_a_county_office_answers(
             break
         await asyncio.sleep(0.1)
     assert "临川区住建局接受了临川区第4届第1轮巡察" in await office.input_value("#co-text")
+    # the unit's problem clues, as the clues service lists them to the office, are said beside
+    # the record, and a favourable conclusion is questioned when any went to a department
+    async with httpx.AsyncClient(base_url=running.urls["clues"]) as http:
+        listed = await http.get(
+            "/api/v1/clues",
+            params={"jurisdiction": "361002", "unit": "临川区住建局", "limit": 500},
+            headers={"Authorization": f"Bearer {running.tokens['linchuan']}"},
+        )
+    mine = [c for c in listed.json()["items"] if c["unit"] == "临川区住建局"]
+    moved = sum(1 for c in mine if c["department"])
+    if mine:
+        shown = office.locator("#co-clues", has_text=f"问题线索 {len(mine)} 件")
+        await shown.wait_for()
+    warning = office.locator("#co-clues-warning", has_text=f"{moved} 件问题线索已移交")
+    if moved:
+        await warning.wait_for()
+    else:
+        assert await office.locator("#co-clues-warning").count() == 0
     # another conclusion while the text is still the draft: that conclusion's draft instead
     await office.locator(".el-dialog .el-radio", has_text="发现问题").click()
     for _ in range(100):  # (the favourable draft has a blank of its own: wait for this one's)
