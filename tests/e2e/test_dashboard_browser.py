@@ -807,7 +807,7 @@ async def test_the_organisation_department_asks_and_a_county_office_answers(
     mine = [c for c in listed.json()["items"] if c["unit"] == "临川区住建局"]
     moved = sum(1 for c in mine if c["department"])
     if mine:
-        shown = office.locator("#co-clues", has_text=f"问题线索 {len(mine)} 件")
+        shown = office.locator("#co-clues", has_text=f"{len(mine)} 件")
         await shown.wait_for()
     warning = office.locator("#co-clues-warning", has_text=f"{moved} 件问题线索已移交")
     if moved:

@@ -18,9 +18,9 @@ export function unitClues(items: readonly ClueItem[], unit: string): UnitClues {
   return { registered: mine.length, transferred: byDepartment.reduce((n, [, k]) => n + k, 0), byDepartment };
 }
 
-/** 问题线索 3 件，其中移交纪委监委 2 件、组织部 1 件 (empty when none was registered). */
+/** 3 件，其中移交纪委监委 2 件、组织部 1 件 (the 问题线索 registered; empty when none was). */
 export function unitCluesText(c: UnitClues): string {
   if (!c.registered) return "";
   const moved = c.byDepartment.map(([d, n]) => `${DEPARTMENTS[d] ?? d} ${n} 件`).join("、");
-  return `问题线索 ${c.registered} 件${moved ? `，其中移交${moved}` : ""}`;
+  return `${c.registered} 件${moved ? `，其中移交${moved}` : ""}`;
 }

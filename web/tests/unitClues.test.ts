@@ -13,11 +13,11 @@ describe("unitClues", () => {
     ];
     const c = unitClues(items, "市财政局");
     expect(c).toEqual({ registered: 4, transferred: 3, byDepartment: [["discipline_commission", 2], ["organisation", 1]] });
-    expect(unitCluesText(c)).toBe("问题线索 4 件，其中移交纪委监委 2 件、组织部 1 件");
+    expect(unitCluesText(c)).toBe("4 件，其中移交纪委监委 2 件、组织部 1 件");
   });
 
   it("says nothing of a unit with no clue, and no transfer when none went", () => {
     expect(unitCluesText(unitClues([], "市财政局"))).toBe("");
-    expect(unitCluesText(unitClues([{ unit: "市财政局" }], "市财政局"))).toBe("问题线索 1 件");
+    expect(unitCluesText(unitClues([{ unit: "市财政局" }], "市财政局"))).toBe("1 件");
   });
 });
