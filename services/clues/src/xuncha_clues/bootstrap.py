@@ -39,7 +39,6 @@ def handlers(ctx: ServiceContext) -> ClueHandlers:
         clues,
         read_model,
         now=lambda: ctx.now(),
-        result_due=lambda clue_id: deadlines.transfer_result_due(ctx.pool, clue_id),
         result_clock=lambda clue_id: deadlines.transfer_result_clock(ctx.pool, clue_id),
     )
 

@@ -60,12 +60,8 @@ REGISTER_CONSUMER = "clues.register-from-petitions"
 CONSUMER_ACTOR = Actor(principal_id=f"service:{REGISTER_CONSUMER}", role="system")
 
 
-async def _no_clock() -> date | None:
+async def _no_clock() -> tuple[date, str] | None:
     """No R3 clock (handlers built without the deadlines table: the unit tests')."""
-    return None
-
-
-async def _no_clock_state() -> tuple[date, str] | None:
     return None
 
 
@@ -77,11 +73,10 @@ class ClueHandlers:
     read_model: ClueReadModel
     #: the service's clock (a test's clock moves it)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    #: R3's last day for a clue, as its clock has it (``adapters.deadlines``); None: no clock
-    result_due: Callable[[UUID], Awaitable[date | None]] = field(default=lambda _: _no_clock())
-    #: R3's clock for a clue: its last day and state (``adapters.deadlines``); None: no clock
+    #: R3's clock for a clue, as the service has it (``adapters.deadlines``): its last day
+    #: (recomputations included) and state; None: no clock
     result_clock: Callable[[UUID], Awaitable[tuple[date, str] | None]] = field(
-        default=lambda _: _no_clock_state()
+        default=lambda _: _no_clock()
     )
 
     async def load(self, clue_id: UUID) -> Clue:
@@ -141,7 +136,8 @@ class ClueHandlers:
     async def urge(self, clue_id: UUID, note: str, office: Office, meta: Meta) -> Clue:
         """催办 (R27), naming R3's last day as the clue's clock has it."""
         today = self.today()
-        cmd = UrgeTransferResult(note=note, due_date=await self.result_due(clue_id))
+        clock = await self.result_clock(clue_id)
+        cmd = UrgeTransferResult(note=note, due_date=clock[0] if clock else None)
         return await self.clues.execute(
             clue_id, lambda s: results.decide_urge(s, cmd, office, today), meta
         )

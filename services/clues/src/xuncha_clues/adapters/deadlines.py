@@ -128,16 +128,10 @@ def reactions(clocks: Clocks) -> DeadlineReactions:
     )
 
 
-async def transfer_result_due(pool: Any, clue_id: UUID) -> date | None:
-    """R3's last day for the clue, as its clock has it (recomputed days included); None when no
-    R3 clock ran for it (a clue not transferred, or transferred before the clocks)."""
-    clock = await transfer_result_clock(pool, clue_id)
-    return clock[0] if clock else None
-
-
 async def transfer_result_clock(pool: Any, clue_id: UUID) -> tuple[date, str] | None:
-    """R3's clock for the clue: its last day and its state (``running`` … ``overdue``, ``met``,
-    ``met_late`` once the result came); None when no R3 clock ran for it."""
+    """R3's clock for the clue: its last day (recomputed days included) and its state
+    (``running`` … ``overdue``, ``met``, ``met_late`` once the result came); None when no R3
+    clock ran for it (a clue not transferred, or transferred before the clocks)."""
     row = await pool.fetchrow(
         "SELECT due_date, state FROM deadlines WHERE kind = $1 AND key = $2",
         TRANSFER_RESULT.name,
