@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from xuncha_clues.adapters.read_model import STATUS_SINCE_SQL
 from xuncha_clues.bootstrap import SPEC as CLUES
 from xuncha_intake.bootstrap import SPEC as INTAKE
 from xuncha_shared import provision
@@ -332,6 +333,7 @@ async def test_r12_city_managed_clue(stack: Stack) -> None:
         "view", "id", "jurisdiction", "status", "status_zh", "escalated_to",
         "registered_at", "updated_at",
     }  # fmt: skip
+    handed_over = stub["updated_at"]  # the stub's time: when the clue took its status
     full = await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("city"))
     assert full.json()["view"] == "full"
     assert full.json()["escalation_reason"] == "涉及市管干部，报市委巡察办"
@@ -346,8 +348,18 @@ async def test_r12_city_managed_clue(stack: Stack) -> None:
     assert (resp.json()["status"], resp.json()["verifications"]) == ("escalated", 1)
     stub = (await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("county"))).json()
     assert stub["status"] == "escalated" and "verifications" not in stub
+    # nor does its time move: the city's check is not the county's to follow
+    assert stub["updated_at"] == handed_over < resp.json()["updated_at"]
+    for sort in ("-updated_at", "updated_at"):
+        listed = await stack.clues.get(f"/api/v1/clues?sort={sort}", headers=stack.auth("county"))
+        assert listed.status_code == 200, listed.text
+        [item] = [i for i in listed.json()["items"] if i["id"] == clue_id]
+        assert (item["view"], item["updated_at"]) == ("stub", handed_over)
     resp = await transfer(stack, clue_id, who="city")
     assert resp.status_code == 200, resp.text
+    stub = (await stack.clues.get(f"/api/v1/clues/{clue_id}", headers=stack.auth("county"))).json()
+    # a new status is shown with its time
+    assert (stub["status"], stub["updated_at"]) == ("transferred", resp.json()["updated_at"])
     rows = await stack.clues_pool.fetch(
         "SELECT event_type, jurisdiction FROM events WHERE stream_id = $1 ORDER BY stream_version",
         clue_id,
@@ -365,6 +377,15 @@ async def test_r12_city_managed_clue(stack: Stack) -> None:
     [item] = [i for i in listed.json()["items"] if i["id"] == clue_id]
     assert item["view"] == "stub"
     assert item["unit"] is None
+    assert item["updated_at"] == stub["updated_at"]
+    # a row listed before the column came: the migration finds the time from the events
+    await stack.clues_pool.execute(
+        "UPDATE clue_view SET status_since = NULL WHERE clue_id = $1", uuid.UUID(clue_id)
+    )
+    await stack.clues_pool.execute(STATUS_SINCE_SQL)
+    listed = await stack.clues.get("/api/v1/clues", headers=stack.auth("county"))
+    [item] = [i for i in listed.json()["items"] if i["id"] == clue_id]
+    assert item["updated_at"] == stub["updated_at"]
     listed = await stack.clues.get(f"/api/v1/clues?jurisdiction={CITY}", headers=stack.auth("city"))
     [item] = [i for i in listed.json()["items"] if i["id"] == clue_id]
     assert item["view"] == "full"

@@ -407,3 +407,22 @@ def test_a_clue_reported_up_that_the_city_keeps_for_reference_is_archived_not_tr
         model.decide_archive(s, ArchiveClue(reason="留存备查"), COUNTY)
     [archived] = model.decide_archive(s, ArchiveClue(reason="留存备查"), CITY)
     assert apply(s, [archived]).status is ClueStatus.ARCHIVED
+
+
+def test_a_clue_keeps_the_time_it_took_its_status_while_other_steps_follow() -> None:
+    """``status_since`` (what a county's stub of a clue it reported up shows of time) moves
+    with the status only: the city's check and the 催办 move ``updated_at`` alone."""
+    s = verified()
+    escalated_at = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+    for event in model.decide_escalate(s, EscalateClue(reason="涉及市管干部"), COUNTY):
+        model.evolve(s, event, escalated_at)
+    assert s.status_since == s.updated_at == escalated_at
+    checked_at = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
+    cmd = VerifyClue(method=VerificationMethod.VERIFICATION, outcome="基本属实")
+    for event in model.decide_verify(s, cmd, CITY):
+        model.evolve(s, event, checked_at)
+    assert (s.status_since, s.updated_at) == (escalated_at, checked_at)
+    transferred_at = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    for event in model.decide_transfer(s, TransferClue(DISCIPLINE, "按规定移交"), CITY):
+        model.evolve(s, event, transferred_at)
+    assert s.status_since == s.updated_at == transferred_at

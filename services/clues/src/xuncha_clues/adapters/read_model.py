@@ -55,8 +55,33 @@ WHERE e.event_type = 'clues.ClueRegistered' AND e.stream_id = v.clue_id::text
   AND e.payload->>'registered_on' IS NOT NULL AND v.registered_on IS NULL;
 """
 
+#: when each clue took its present status (``Clue.status_since``): the time a stub of a clue
+#: reported up shows and is ordered by. Rows written before the column take the recording time
+#: of the last event of their stream that set that status (the clue's other steps after it —
+#: the city's checks, 催办 — leave it as it was)
+STATUS_SINCE_SQL = """
+ALTER TABLE clue_view ADD COLUMN IF NOT EXISTS status_since timestamptz NULL;
+UPDATE clue_view v SET status_since = COALESCE((
+    SELECT max(e.recorded_at) FROM events e
+    WHERE e.stream_id = v.clue_id::text AND e.event_type = CASE v.status
+        WHEN 'registered' THEN 'clues.ClueRegistered'
+        WHEN 'classified' THEN 'clues.ClueClassified'
+        WHEN 'kept' THEN 'clues.ClueClassified'
+        WHEN 'escalated' THEN 'clues.ClueEscalated'
+        WHEN 'transferred' THEN 'clues.ClueTransferred'
+        WHEN 'verifying' THEN 'clues.ClueVerified'
+        WHEN 'acknowledged' THEN 'clues.ClueAcknowledged'
+        WHEN 'result_reported' THEN 'clues.TransferResultReported'
+        WHEN 'disposed' THEN 'clues.ClueDisposed'
+        WHEN 'archived' THEN 'clues.ClueArchived'
+    END
+), v.updated_at)
+WHERE v.status_since IS NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("clues", 1, "clue_view_registered_on", REGISTERED_ON_SQL),
+    Migration("clues", 2, "clue_view_status_since", STATUS_SINCE_SQL),
 )
 
 
@@ -78,6 +103,7 @@ class ClueRow:
     summary: str | None = None
     group_id: UUID | None = None
     registered_on: date | None = None  # 补录 (R26): the day written on the registration
+    status_since: datetime | None = None  # when it took its status (what a stub shows of time)
 
     @classmethod
     def of(cls, clue: Clue) -> ClueRow:
@@ -99,6 +125,7 @@ class ClueRow:
             summary=clue.summary or None,
             group_id=clue.group_id,
             registered_on=clue.registered_on,
+            status_since=clue.status_since,
         )
 
 
@@ -155,7 +182,8 @@ SORT_COLUMNS: dict[str, str] = {
     "registered_at": (
         "COALESCE(registered_on::timestamp AT TIME ZONE 'Asia/Shanghai', registered_at)"
     ),
-    "updated_at": "updated_at",
+    # a stub (another office's clue) is ordered by when it took its status, as it shows
+    "updated_at": "(CASE WHEN owner LIKE $2 THEN updated_at ELSE status_since END)",
     "jurisdiction": "jurisdiction",
     "status": "status",
     "unit": "(CASE WHEN owner LIKE $2 THEN unit END)",
@@ -169,7 +197,7 @@ _TRANSFERRED = "clues.ClueTransferred"
 _COLUMNS = (
     "clue_id, jurisdiction, owner, unit, status, category, city_managed, needs_escalation, "
     "escalated_to, department, registered_at, updated_at, version, summary, group_id, "
-    "registered_on"
+    "registered_on, status_since"
 )
 
 
@@ -180,7 +208,7 @@ class SqlClueReadModel(PoolRepository):
             await c.execute(
                 f"""
                 INSERT INTO clue_view ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                 ON CONFLICT (clue_id) DO UPDATE SET
                     owner = EXCLUDED.owner, unit = EXCLUDED.unit, status = EXCLUDED.status,
                     category = EXCLUDED.category, city_managed = EXCLUDED.city_managed,
@@ -188,7 +216,7 @@ class SqlClueReadModel(PoolRepository):
                     escalated_to = EXCLUDED.escalated_to, department = EXCLUDED.department,
                     updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
                     summary = EXCLUDED.summary, group_id = EXCLUDED.group_id,
-                    registered_on = EXCLUDED.registered_on
+                    registered_on = EXCLUDED.registered_on, status_since = EXCLUDED.status_since
                 WHERE clue_view.version < EXCLUDED.version
                 """,
                 row.clue_id,
@@ -207,6 +235,7 @@ class SqlClueReadModel(PoolRepository):
                 row.summary,
                 row.group_id,
                 row.registered_on,
+                row.status_since,
             )
 
     async def transfer_event_id(self, clue_id: UUID) -> UUID | None:
@@ -318,4 +347,5 @@ def _clue_row(r: Any) -> ClueRow:
         summary=r["summary"],
         group_id=r["group_id"],
         registered_on=r["registered_on"],
+        status_since=r["status_since"],
     )

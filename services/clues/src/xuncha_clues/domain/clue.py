@@ -128,6 +128,9 @@ class Clue:
     urges: int = 0
     last_urged_on: date | None = None
     updated_at: datetime | None = None
+    #: when the clue took its present status: all a county office's stub of a clue it reported
+    #: up tells of time (the city's other steps move ``updated_at``, never this)
+    status_since: datetime | None = None
     version: int = 0
 
     @property

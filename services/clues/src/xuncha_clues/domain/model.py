@@ -313,6 +313,7 @@ def decide_archive(state: Clue, cmd: ArchiveClue, office: Office) -> list[EventP
 
 
 def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue:
+    before = state.status if state.exists else None
     if isinstance(event, ClueRegistered):
         state.clue_id = event.clue_id
         state.jurisdiction = event.jurisdiction
@@ -374,6 +375,8 @@ def evolve(state: Clue, event: EventPayload, at: datetime | None = None) -> Clue
     state.version += 1
     if at is not None:
         state.updated_at = at
+        if state.status is not before:
+            state.status_since = at
     return state
 
 

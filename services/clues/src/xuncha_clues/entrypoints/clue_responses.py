@@ -116,7 +116,10 @@ class ClueStub(BaseModel):
     status_zh: str
     escalated_to: str | None
     registered_at: datetime | None
-    updated_at: datetime | None
+    updated_at: datetime | None = Field(
+        description="when the clue took the status shown (the city office's other steps are "
+        "not the county's to follow: 不扩大知情范围)"
+    )
 
 
 class ClueListItem(BaseModel):
@@ -217,7 +220,7 @@ def clue_stub(clue: Clue) -> ClueStub:
         status_zh=STATUS_ZH[clue.status],
         escalated_to=clue.escalated_to,
         registered_at=clue.registered_at,
-        updated_at=clue.updated_at,
+        updated_at=clue.status_since,
     )
 
 
@@ -243,7 +246,7 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         escalated_to=row.escalated_to,
         registered_at=row.registered_at,
         registered_on=row.registered_on,
-        updated_at=row.updated_at,
+        updated_at=row.updated_at if full else row.status_since,  # as ``clue_stub``
     )
     if full:
         item.owner = row.owner
