@@ -30,6 +30,7 @@ from tests.support.workbench import (
     MENUS,
     choose,
     menu_names,
+    pick_day,
     sign_in,
     workbench_nginx,
 )
@@ -84,15 +85,6 @@ async def open_as(browser: Any, url: str, token: str) -> tuple[Any, list[str]]:
 async def shot(page: Any, name: str) -> None:
     await page.wait_for_timeout(300)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-async def pick_day(page: Any, selector: str, day: str) -> None:
-    """Type a day into an Element Plus date picker and confirm it (Enter closes the panel)."""
-    await page.fill(selector, day)
-    await page.press(selector, "Enter")
-    await page.wait_for_function(
-        "([sel, day]) => document.querySelector(sel)?.value === day", arg=[selector, day]
-    )
 
 
 async def status_is(page: Any, text: str) -> None:

@@ -35,6 +35,7 @@ from tests.support.workbench import (
     MENUS,
     choose,
     menu_names,
+    pick_day,
     sign_in,
     toggle,
     workbench_nginx,
@@ -431,15 +432,23 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             assert "自报完成率" in await office_page.locator("#self-declared-rate").inner_text()
             await office_page.screenshot(path=str(ARTIFACTS / "office-board.png"), full_page=True)
 
-            # a rejected verification and a 督办: the history says 核实未通过 (not the accepted
-            # wording) and 整改情况报告; the 督办 is listed under the unit and in the issue's
-            # history
-            verdict = {"outcome": "rejected", "note": "佐证材料不足", "evidence_ids": []}
-            await call(url, office, "POST", f"/api/v1/rectifications/{issue}/verification",
-                       json=verdict)  # fmt: skip
-            order = {"unit_id": str(UNIT), "issue_ids": [issue], "kind": "key",
-                     "note": "限期补充佐证", "due_on": due}  # fmt: skip
-            await call(url, office, "POST", "/api/v1/supervisions", json=order)
+            # a rejected verification with a day to rectify again, given in the 核实 dialog: the
+            # rejection and a 督办 of the issue with that day (R4). The history says 核实未通过
+            # (not the accepted wording) and 整改情况报告; the 督办 is listed under the unit and
+            # in the issue's history
+            await unit_row.first.get_by_role("button", name="核实", exact=True).first.click()
+            verify = office_page.locator(".el-dialog", has_text="整改核实")
+            await verify.wait_for()
+            assert await office_page.locator("#v-redo-due").count() == 0  # only for a rejection
+            await verify.locator("#v-outcome").get_by_text("核实未通过，退回整改").click()
+            await pick_day(office_page, "#v-redo-due", due)
+            assert "同时对该问题下达跟踪督办" in await verify.locator("#v-redo-hint").inner_text()
+            await office_page.fill("#d-note", "佐证材料不足")
+            await office_page.screenshot(path=str(ARTIFACTS / "office-verify-rejected.png"))
+            await office_page.click("#d-submit")
+            await verify.wait_for(state="hidden")
+            rejected = await call(url, office, "GET", f"/api/v1/rectifications/{issue}")
+            assert rejected["verifications"][-1]["outcome"] == "rejected", rejected
             unit_row = office_page.locator("#board-units .el-collapse-item", has_text="浏览器测试")
 
             async def supervised() -> bool:
@@ -449,17 +458,18 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
 
             await until(supervised, "the board to show the 督办", 90)
             await unit_row.first.locator(".el-collapse-item__header").click()
-            listed = unit_row.first.locator(".oversight", has_text="限期补充佐证")
+            listed = unit_row.first.locator(".oversight", has_text="限期重新整改")
             await listed.wait_for()
             line = await listed.inner_text()
-            assert "重点督办" in line and f"督办时限 {due}" in line, line
+            assert "跟踪督办" in line and f"督办时限 {due}" in line, line
             await unit_row.first.locator(".el-table__expand-icon").first.click()
             history = unit_row.first.locator(".history")
             await history.first.wait_for()
             told = await history.first.inner_text()
             assert "核实未通过：佐证材料不足" in told, told
             assert "整改情况报告：议事规则已修订印发并执行" in told, told
-            assert f"整改督办（重点督办，督办时限 {due}）：限期补充佐证" in told, told
+            told_order = f"整改督办（跟踪督办，督办时限 {due}）：核实未通过，限期重新整改："
+            assert told_order + "佐证材料不足" in told, told
             # the plan's return and both submissions are in the issue's history too
             assert "退回整改方案：决策台账的完成时限请提前" in told, told
             assert "报送整改方案（第 2 次）" in told, told
@@ -471,7 +481,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             told_unit = page.locator("#unit-oversight")
             await told_unit.wait_for()
             text = await told_unit.inner_text()
-            assert "督办 · 重点督办" in text and "限期补充佐证" in text, text
+            assert "督办 · 跟踪督办" in text and "限期重新整改：佐证材料不足" in text, text
             assert f"督办时限 {due}" in text and "（已不在本单位清单）" not in text, text
 
             # one task ticked off on its own (挂图作战、对账销号): the unit reports it done in its

@@ -81,6 +81,15 @@ async def toggle(page: Any, input_id: str) -> None:
     await page.locator(f".el-switch:has(#{input_id})").click()
 
 
+async def pick_day(page: Any, selector: str, day: str) -> None:
+    """Type a day into an Element Plus date picker and confirm it (Enter closes the panel)."""
+    await page.fill(selector, day)
+    await page.press(selector, "Enter")
+    await page.wait_for_function(
+        "([sel, day]) => document.querySelector(sel)?.value === day", arg=[selector, day]
+    )
+
+
 async def sign_in(page: Any, base: str, token: str) -> None:
     """The sign-in page as a person uses it: paste the token, press 登录."""
     await page.goto(f"{base}/login")
