@@ -637,3 +637,35 @@ async def test_an_evaluation_is_corrected_with_its_reason_and_the_first_stays_in
         ("intake.InspectorEvaluated", "优秀"),
         ("intake.InspectorEvaluationCorrected", "称职"),
     ]
+
+
+async def test_the_pool_lists_each_members_seats_in_rounds_not_yet_closed(api: Api) -> None:
+    """组建巡察组: the pool's list names the groups a member still sits in (a group past its
+    dates holds its members until its round is closed), for the reader's own area; a closed
+    round's seats are not listed."""
+    today = datetime.now(timezone(timedelta(hours=8))).date()
+    a = await api.unit("other", NANCHENG, "南城县在组成员测试局")
+    home = await api.unit("other", NANCHENG, "南城县在组成员测试局机关")
+    dates = ((today - timedelta(days=90)).isoformat(), (today - timedelta(days=10)).isoformat())
+    round_id = await api.round("other", NANCHENG, 21, 1, [a], dates=dates)
+    member = await api.member("other", NANCHENG, "在组成员", home)
+    free = await api.member("other", NANCHENG, "未在组成员", home)
+    g = await api.ok("other", f"/rounds/{round_id}/groups", group(3, [member], [a]))
+
+    async def listed(who: str) -> dict[str, Any]:
+        resp = await api.client.get("/api/v1/talent-pool/members", headers=api.auth(who))
+        assert resp.status_code == 200, resp.text
+        return {m["id"]: m for m in resp.json()}
+
+    for who in ("other", "city"):
+        members = await listed(who)
+        [seat] = members[member]["open_seats"]
+        assert seat == {
+            "group_id": g["id"], "group_no": 3, "round_id": round_id,
+            "round_name": "南城县第21届第1轮巡察", "starts_on": dates[0], "ends_on": dates[1],
+        }  # fmt: skip
+        assert members[free]["open_seats"] == []
+    # the answers about one member do not carry the list
+    assert (await api.ok("other", f"/talent-pool/members/{free}/retire"))["open_seats"] is None
+    await api.ok("other", f"/rounds/{round_id}/close")
+    assert (await listed("other"))[member]["open_seats"] == []

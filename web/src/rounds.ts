@@ -137,6 +137,8 @@ export interface PoolMember {
   birth_year: number;
   retired: boolean;
   recusal_unit_ids: string[];
+  /** the groups the member sits in whose round is not closed (GET /talent-pool/members only) */
+  open_seats?: Seat[] | null;
   /** 后备干部库 (004:L8): in it since, by which group's evaluation (优秀); the last removal */
   reserve?: {
     in_reserve: boolean; since: string | null; group_id: string | null; note: string | null;
@@ -219,6 +221,36 @@ export function recusalHints(
       if (unit && unit.jurisdiction !== "361000" && unit.jurisdiction === home) {
         out.push(`${RECUSAL_GROUNDS.home_county}（${unit.name}）`);
       }
+    }
+  }
+  return out;
+}
+
+/** A member's seat in a group of a round not yet closed. */
+export interface Seat {
+  group_id: string;
+  group_no: number;
+  round_id: string;
+  round_name: string;
+  starts_on: string;
+  ends_on: string;
+}
+
+/** What a member's seats say to a new group of ``round``: a seat whose dates overlap it (the
+ *  service refuses it: 同期已在其他巡察组), and a seat in a group past its dates whose round the
+ *  office has not closed (allowed, but the member has not been released yet). */
+export function seatHints(
+  member: PoolMember,
+  round: { id: string; starts_on: string; ends_on: string },
+  today: string,
+): string[] {
+  const out: string[] = [];
+  for (const seat of member.open_seats ?? []) {
+    const where = `${seat.round_name}第${seat.group_no}巡察组，${seat.starts_on}至${seat.ends_on}`;
+    if (seat.starts_on <= round.ends_on && seat.ends_on >= round.starts_on) {
+      out.push(`${RECUSAL_GROUNDS.overlapping_group}（${where}）`);
+    } else if (seat.ends_on < today && seat.round_id !== round.id) {
+      out.push(`仍在${where}：该组已到期，所在轮次尚未结束`);
     }
   }
   return out;

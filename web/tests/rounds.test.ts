@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recusalHints, roundLabel, roundState, type PoolMember, type Unit } from "../src/rounds";
+import { recusalHints, roundLabel, roundState, seatHints, type PoolMember, type Unit } from "../src/rounds";
 
 const units = new Map<string, Unit>([
   ["u1", { id: "u1", jurisdiction: "361002", name: "临川区审计局", kind: "county_department" }],
@@ -54,5 +54,31 @@ describe("roundState", () => {
     expect(roundState({ closed: true, ends_on: "2026-01-23" }, "2026-12-03")).toEqual({ label: "已结束", tag: "info" });
     expect(roundState({ closed: false, starts_on: "2026-12-10", ends_on: "2027-02-28" }, "2026-12-04")).toEqual({ label: "未开始", tag: "info" });
     expect(roundState({ closed: false, starts_on: "2026-12-04", ends_on: "2027-02-28" }, "2026-12-04")).toEqual({ label: "进行中", tag: "success" });
+  });
+});
+
+describe("seatHints", () => {
+  const seat = (round_id: string, starts_on: string, ends_on: string) => ({
+    group_id: "g", group_no: 2, round_id, round_name: "临川区第4届第1轮巡察", starts_on, ends_on,
+  });
+  const member = (seats: ReturnType<typeof seat>[]) =>
+    ({ id: "m", name: "张三", open_seats: seats }) as unknown as PoolMember;
+  const round = { id: "r2", starts_on: "2026-12-01", ends_on: "2027-01-31" };
+
+  it("says a seat whose dates overlap the round's (the service refuses it)", () => {
+    expect(seatHints(member([seat("r1", "2026-09-01", "2026-12-10")]), round, "2026-12-06")).toEqual([
+      "同期已在其他巡察组（临川区第4届第1轮巡察第2巡察组，2026-09-01至2026-12-10）",
+    ]);
+  });
+
+  it("says a seat past its dates in a round not yet closed", () => {
+    expect(seatHints(member([seat("r1", "2026-05-01", "2026-06-30")]), round, "2026-12-06")).toEqual([
+      "仍在临川区第4届第1轮巡察第2巡察组，2026-05-01至2026-06-30：该组已到期，所在轮次尚未结束",
+    ]);
+  });
+
+  it("says nothing of a later seat, nor without seats", () => {
+    expect(seatHints(member([seat("r3", "2027-03-01", "2027-04-30")]), round, "2026-12-06")).toEqual([]);
+    expect(seatHints({ ...member([]), open_seats: undefined }, round, "2026-12-06")).toEqual([]);
   });
 });

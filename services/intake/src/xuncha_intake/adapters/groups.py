@@ -125,6 +125,38 @@ class MemberRow:
     reserve: Reserve
 
 
+@dataclass(frozen=True)
+class OpenSeat:
+    """A member's seat in a group of a round not yet closed (what forming another group weighs:
+    a group whose dates are past still holds its members until its round is closed)."""
+
+    member_id: UUID
+    group_id: UUID
+    group_no: int
+    starts_on: date
+    ends_on: date
+    round_id: UUID
+    round_jurisdiction: str
+    term_no: int
+    round_no: int
+    round_kind: str
+
+
+def _open_seat(r: Any) -> OpenSeat:
+    return OpenSeat(
+        member_id=r["member_id"],
+        group_id=r["group_id"],
+        group_no=r["group_no"],
+        starts_on=r["starts_on"],
+        ends_on=r["ends_on"],
+        round_id=r["round_id"],
+        round_jurisdiction=str(r["jurisdiction"]),
+        term_no=r["term_no"],
+        round_no=r["round_no"],
+        round_kind=r["kind"],
+    )
+
+
 class SqlPoolMembers(PoolRepository):
     async def upsert(self, conn: Any, state: PoolMember) -> None:
         assert state.source is not None
@@ -284,6 +316,21 @@ class SqlGroups(PoolRepository):
             Busy(r["member_id"], r["group_id"], r["group_no"], r["starts_on"], r["ends_on"])
             for r in rows
         ]
+
+    async def open_seats(self, jurisdiction_like: str) -> list[OpenSeat]:
+        """The seats in the groups of rounds not yet closed, of the rounds of the area
+        ``jurisdiction_like`` (another area's rounds are not the reader's to see)."""
+        async with self._conn(None) as c:
+            rows = await c.fetch(
+                "SELECT s.member_id, s.group_id, s.group_no, s.starts_on, s.ends_on, r.round_id, "
+                "r.jurisdiction, r.term_no, r.round_no, r.kind FROM group_seat_view s "
+                "JOIN group_view g ON g.group_id = s.group_id "
+                "JOIN round_view r ON r.round_id = g.round_id "
+                "WHERE NOT r.closed AND r.jurisdiction LIKE $1 "
+                "ORDER BY s.member_id, s.starts_on, s.group_id",
+                jurisdiction_like,
+            )
+        return [_open_seat(r) for r in rows]
 
     async def open_stationings(self, conn: Any, round_id: UUID) -> list[UUID]:
         """The units of the round where a group is stationed and has not ended it."""

@@ -3,7 +3,7 @@
 | method | path | body |
 |---|---|---|
 | POST | ``/api/v1/talent-pool/members`` | ``{name, jurisdiction, home_unit_id, source, …}`` |
-| GET | ``/api/v1/talent-pool/members?jurisdiction=`` | |
+| GET | ``/api/v1/talent-pool/members?jurisdiction=`` | each with its ``open_seats`` |
 | POST | ``/api/v1/talent-pool/members/{id}/retire`` | |
 | POST | ``/api/v1/talent-pool/members/{id}/recusals`` | ``{unit_id, reason}`` |
 | POST | ``/api/v1/rounds/{id}/groups`` | ``{group_no, leader_id, member_ids, unit_ids}`` |
@@ -36,6 +36,7 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import ProblemError, not_found
 from xuncha_shared.http.requests import known_jurisdiction, request_meta
 
+from xuncha_intake.adapters.groups import OpenSeat
 from xuncha_intake.domain import groups, records
 from xuncha_intake.domain.pool import DeclareRecusal, EnrolMember, PoolMember
 from xuncha_intake.domain.rounds import Round
@@ -127,7 +128,12 @@ def build_groups_router(
             known_jurisdiction(jurisdiction)
             ensure_jurisdiction(principal, jurisdiction)
         pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
-        return [MemberOut.of_row(r) for r in await handlers.member_table.list(pattern)]
+        seats: dict[UUID, list[OpenSeat]] = {}
+        # the reader's own area's rounds (a city office's: the whole city's)
+        for seat in await handlers.group_table.open_seats(principal.jurisdiction_like()):
+            seats.setdefault(seat.member_id, []).append(seat)
+        rows = await handlers.member_table.list(pattern)
+        return [MemberOut.of_row(r, seats.get(r.member_id, [])) for r in rows]
 
     @router.post("/talent-pool/members/{member_id}/retire", response_model=MemberOut)
     async def retire(

@@ -10,9 +10,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
 from xuncha_shared.contracts.intake import Grade, Ordinal, RecordKind, Speciality, TalentSource
+from xuncha_shared.domain.round_names import round_name
 from xuncha_shared.http.problems import ProblemError, problem_type
 
-from xuncha_intake.adapters.groups import MemberRow, Reserve
+from xuncha_intake.adapters.groups import MemberRow, OpenSeat, Reserve
 from xuncha_intake.domain import groups
 from xuncha_intake.domain.pool import PoolMember
 
@@ -47,6 +48,29 @@ class ReserveOut(BaseModel):
         return cls(in_reserve=r.since is not None, **(vars(r) | {"groups": list(r.groups)}))
 
 
+class SeatOut(BaseModel):
+    """A member's seat in a group of a round not yet closed."""
+
+    group_id: UUID
+    group_no: int
+    round_id: UUID
+    round_name: str = Field(description="临川区第4届第1轮巡察")
+    starts_on: date
+    ends_on: date
+
+    @classmethod
+    def of(cls, seat: OpenSeat) -> SeatOut:
+        name = round_name(seat.round_jurisdiction, seat.term_no, seat.round_no, seat.round_kind)
+        return cls(
+            group_id=seat.group_id,
+            group_no=seat.group_no,
+            round_id=seat.round_id,
+            round_name=name,
+            starts_on=seat.starts_on,
+            ends_on=seat.ends_on,
+        )
+
+
 class MemberOut(BaseModel):
     id: UUID
     jurisdiction: str
@@ -59,6 +83,12 @@ class MemberOut(BaseModel):
     retired: bool
     recusal_unit_ids: list[UUID] = Field(default_factory=list)
     reserve: ReserveOut
+    open_seats: list[SeatOut] | None = Field(
+        default=None,
+        description="the groups the member sits in whose round is not closed yet, of the "
+        "reader's area (a group past its dates holds its members until its round is closed): "
+        "listed by GET /talent-pool/members, null in the other answers",
+    )
 
     @classmethod
     def of(cls, m: PoolMember) -> MemberOut:
@@ -80,7 +110,7 @@ class MemberOut(BaseModel):
         )
 
     @classmethod
-    def of_row(cls, r: MemberRow) -> MemberOut:
+    def of_row(cls, r: MemberRow, seats: list[OpenSeat] | None = None) -> MemberOut:
         return cls(
             id=r.member_id,
             jurisdiction=r.jurisdiction,
@@ -93,6 +123,7 @@ class MemberOut(BaseModel):
             retired=r.retired,
             recusal_unit_ids=r.recusals,
             reserve=ReserveOut.of(r.reserve),
+            open_seats=None if seats is None else [SeatOut.of(s) for s in seats],
         )
 
 
