@@ -248,9 +248,17 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     assert "李本单位" in text and "须回避" in text and "工作单位" in text, text
     await shot(page, "recusal-refused")
 
-    # without that member the group is formed
+    # without that member the group is formed; had they been chosen as leader, the leader goes
+    # with them
+    await choose(page, "g-leader", "李本单位")
     tag = page.locator(".el-select:has(#g-members) .el-tag", has_text="李本单位")
     await tag.locator(".el-tag__close").click()
+    leader = page.locator(".el-select:has(#g-leader)")
+    await page.wait_for_function(
+        "() => !document.querySelector('.el-select:has(#g-leader)').innerText.includes('李本单位')"
+    )
+    assert "请选择" in await leader.inner_text()
+    await choose(page, "g-leader", "赵清廉")
     await choose_many(page, "g-members", ("孙明察",))
     await page.click("#g-submit")
     header = page.locator(".el-collapse-item__header", has_text="第1巡察组")
@@ -455,4 +463,26 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.wait_for_function(
         f"() => document.querySelector('#pool-size')?.textContent.trim() === '{size + 1}'"
     )
+    # the same person again (name, unit, birth year) is asked about before it is sent
+    await page.fill("#m-name", "王入库")
+    await page.locator(".el-select:has(#m-home)").click()
+    await page.locator(".el-select-dropdown__item:visible", has_text=UNITS[1]).first.click()
+    await choose(page, "m-source", "纪委监委")
+    await choose_many(page, "m-spec", ["财务审计"])
+    await choose(page, "m-rank", "二级主任科员")
+    await page.fill("#m-birth", "1985")
+    await page.click("#m-submit")
+    twin = page.locator(".el-message-box", has_text="可能重复入库")
+    await twin.wait_for()
+    assert "人才库中已有 王入库" in await twin.inner_text()
+    await twin.locator("button", has_text="取消").click()
+    assert int(await page.inner_text("#pool-size")) == size + 1
+    # 出库 of a member who still sits in group 1 of the open round says so before the choice
+    row = page.locator("#member-table .el-table__body tr.el-table__row", has_text="赵清廉")
+    await row.locator(".seated-tag").wait_for()
+    await row.locator("button", has_text="出库").click()
+    leaving = page.locator(".el-message-box", has_text="移出巡察人才库")
+    await leaving.wait_for()
+    assert f"赵清廉 仍在抚州市第{TERM}届第1轮巡察第1巡察组" in await leaving.inner_text()
+    await leaving.locator("button", has_text="取消").click()
     assert page.errors == [] and member.errors == []

@@ -376,6 +376,8 @@ async def test_concurrent_groups_cannot_share_a_member(api: Api) -> None:
     refused = next(r for r in responses if r.status_code == 409).json()
     assert refused["member_id"] == shared
     assert refused["ground"] == "overlapping_group"
+    # the group it sits in, named with its round
+    assert "南城县第15届第1轮巡察第" in refused["detail"], refused["detail"]
     seats = await api.pool.fetchval(
         "SELECT count(*) FROM group_seat_view WHERE member_id = $1", uuid.UUID(shared)
     )
@@ -665,7 +667,15 @@ async def test_the_pool_lists_each_members_seats_in_rounds_not_yet_closed(api: A
             "round_name": "南城县第21届第1轮巡察", "starts_on": dates[0], "ends_on": dates[1],
         }  # fmt: skip
         assert members[free]["open_seats"] == []
+    # seconded to a group of the city's round, the county's member sits there for the county too
+    city_unit = await api.unit("city", CITY, "市在组成员测试局")
+    later = ((today + timedelta(days=5)).isoformat(), (today + timedelta(days=60)).isoformat())
+    city_round = await api.round("city", CITY, 21, 1, [city_unit], dates=later)
+    await api.ok("city", f"/rounds/{city_round}/groups", group(1, [member], [city_unit]))
+    seated = [s["round_name"] for s in (await listed("other"))[member]["open_seats"]]
+    assert seated == ["南城县第21届第1轮巡察", "抚州市第21届第1轮巡察"]
     # the answers about one member do not carry the list
     assert (await api.ok("other", f"/talent-pool/members/{free}/retire"))["open_seats"] is None
     await api.ok("other", f"/rounds/{round_id}/close")
-    assert (await listed("other"))[member]["open_seats"] == []
+    seated = [s["round_name"] for s in (await listed("other"))[member]["open_seats"]]
+    assert seated == ["抚州市第21届第1轮巡察"]

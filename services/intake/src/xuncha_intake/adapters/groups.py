@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
+from xuncha_shared.domain.round_names import round_name
 
 from xuncha_intake.domain.groups import Busy, Group
 from xuncha_intake.domain.pool import PoolMember
@@ -140,6 +141,24 @@ class OpenSeat:
     term_no: int
     round_no: int
     round_kind: str
+
+
+def _round_name(r: Any) -> str:
+    """The name of the round of a row joined to ``round_view`` (empty when it is not there)."""
+    if r["jurisdiction"] is None:
+        return ""
+    return round_name(str(r["jurisdiction"]), r["term_no"], r["round_no"], r["kind"])
+
+
+def _busy(r: Any) -> Busy:
+    return Busy(
+        member_id=r["member_id"],
+        group_id=r["group_id"],
+        group_no=r["group_no"],
+        starts_on=r["starts_on"],
+        ends_on=r["ends_on"],
+        round_name=_round_name(r),
+    )
 
 
 def _open_seat(r: Any) -> OpenSeat:
@@ -305,30 +324,30 @@ class SqlGroups(PoolRepository):
     ) -> list[Busy]:
         async with self._conn(conn) as c:
             rows = await c.fetch(
-                "SELECT member_id, group_id, group_no, starts_on, ends_on FROM group_seat_view "
-                "WHERE member_id = ANY($1) AND starts_on <= $3 AND ends_on >= $2 "
-                "ORDER BY starts_on",
+                "SELECT s.member_id, s.group_id, s.group_no, s.starts_on, s.ends_on, "
+                "r.jurisdiction, r.term_no, r.round_no, r.kind FROM group_seat_view s "
+                "LEFT JOIN group_view g ON g.group_id = s.group_id "
+                "LEFT JOIN round_view r ON r.round_id = g.round_id "
+                "WHERE s.member_id = ANY($1) AND s.starts_on <= $3 AND s.ends_on >= $2 "
+                "ORDER BY s.starts_on",
                 member_ids,
                 starts_on,
                 ends_on,
             )
-        return [
-            Busy(r["member_id"], r["group_id"], r["group_no"], r["starts_on"], r["ends_on"])
-            for r in rows
-        ]
+        return [_busy(r) for r in rows]
 
-    async def open_seats(self, jurisdiction_like: str) -> list[OpenSeat]:
-        """The seats in the groups of rounds not yet closed, of the rounds of the area
-        ``jurisdiction_like`` (another area's rounds are not the reader's to see)."""
+    async def open_seats(self, member_ids: list[UUID]) -> list[OpenSeat]:
+        """The seats of ``member_ids`` in the groups of rounds not yet closed, whichever area's
+        round it is (a county's member seconded to a city group sits there for the county too)."""
         async with self._conn(None) as c:
             rows = await c.fetch(
                 "SELECT s.member_id, s.group_id, s.group_no, s.starts_on, s.ends_on, r.round_id, "
                 "r.jurisdiction, r.term_no, r.round_no, r.kind FROM group_seat_view s "
                 "JOIN group_view g ON g.group_id = s.group_id "
                 "JOIN round_view r ON r.round_id = g.round_id "
-                "WHERE NOT r.closed AND r.jurisdiction LIKE $1 "
+                "WHERE NOT r.closed AND s.member_id = ANY($1::uuid[]) "
                 "ORDER BY s.member_id, s.starts_on, s.group_id",
-                jurisdiction_like,
+                member_ids,
             )
         return [_open_seat(r) for r in rows]
 

@@ -110,6 +110,7 @@ class Busy:
     group_no: int
     starts_on: date
     ends_on: date
+    round_name: str = ""  # 抚州市第5届第1轮巡察: whose group it is (another area's, may be)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def recusal_of(
         return Recusal(
             *who,
             RecusalGround.OVERLAPPING_GROUP,
-            f"第{seat.group_no}巡察组 {seat.starts_on}–{seat.ends_on}",
+            f"{seat.round_name}第{seat.group_no}巡察组 {seat.starts_on}–{seat.ends_on}",
         )
     if rnd.kind is RoundKind.CROSS_REGIONAL:
         county = _home_county(member, units)

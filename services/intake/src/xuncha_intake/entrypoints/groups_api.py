@@ -128,11 +128,10 @@ def build_groups_router(
             known_jurisdiction(jurisdiction)
             ensure_jurisdiction(principal, jurisdiction)
         pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
-        seats: dict[UUID, list[OpenSeat]] = {}
-        # the reader's own area's rounds (a city office's: the whole city's)
-        for seat in await handlers.group_table.open_seats(principal.jurisdiction_like()):
-            seats.setdefault(seat.member_id, []).append(seat)
         rows = await handlers.member_table.list(pattern)
+        seats: dict[UUID, list[OpenSeat]] = {}
+        for seat in await handlers.group_table.open_seats([r.member_id for r in rows]):
+            seats.setdefault(seat.member_id, []).append(seat)
         return [MemberOut.of_row(r, seats.get(r.member_id, [])) for r in rows]
 
     @router.post("/talent-pool/members/{member_id}/retire", response_model=MemberOut)

@@ -85,9 +85,9 @@ class MemberOut(BaseModel):
     reserve: ReserveOut
     open_seats: list[SeatOut] | None = Field(
         default=None,
-        description="the groups the member sits in whose round is not closed yet, of the "
-        "reader's area (a group past its dates holds its members until its round is closed): "
-        "listed by GET /talent-pool/members, null in the other answers",
+        description="the groups the member sits in whose round is not closed yet, any area's "
+        "(a group past its dates holds its members until its round is closed): listed by "
+        "GET /talent-pool/members, null in the other answers",
     )
 
     @classmethod
