@@ -138,6 +138,8 @@ EVENT_FIELD_LABELS_ZH: dict[str, dict[str, str]] = {
     "clues.TransferResultOverdue": {"due_date": "办理结果期限"},
     "clues.TransferResultUrged": {"due_date": "办理结果期限"},
     "clues.EscalationOverdue": {"due_date": "上报期限"},
+    # a person's, not a unit's
+    "intake.TalentPoolMemberEnrolled": {"name": "姓名"},
     "intake.StationingOverdue": {"due_date": "进驻期限"},
     "intake.CadenceOverdue": {"due_date": "报送期限"},
     "rectification.CommonProblemSelfCheckUrged": {
@@ -214,6 +216,9 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "occurred_on": "日期",
     "clues": "问题线索",
     "talks": "谈话人次",
+    "interviewee": "谈话对象",
+    "aspect": "方面",
+    "mode": "巡察方式",
     "survey": "测评类型",
     "copies_issued": "发放(份)",
     "copies_returned": "收回(份)",
@@ -338,6 +343,12 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
         "targeted": "点穴式巡察",
         "return_visit": "回访式巡察",
         "cross_regional": "异地交流巡察",
+        "inspection_office": "巡察机构",
+        # 督办's kinds (``SupervisionOrdered``)
+        "tracking": "跟踪督办",
+        "key": "重点督办",
+        "special": "专项督办",
+        "on_site": "现场督办",
         # pilot points' kinds (联系点, R29)
         "normalisation": "县级巡察规范化推进联系点",
         "rectification": "巡察整改联系点",
@@ -401,6 +412,27 @@ VALUE_LABELS_ZH: dict[str, dict[str, str]] = {
     # a unit's oversight record: a 督办 (``SupervisionOrdered``) or a 红线预警
     # (``RedLineWarningIssued``), its kind of supervision or its finding above
     "oversight": {"supervision": "督办", "red_line": "红线预警"},
+    "specialities": {
+        "discipline": "纪检监察",
+        "personnel": "组织人事",
+        "law": "法律",
+        "finance_audit": "财务审计",
+        "engineering": "工程建设",
+        "agriculture": "农业农村",
+        "other": "其他",
+    },
+    # whom a group's talks were with (``TalkCount``)
+    "interviewee": {
+        "leadership": "领导班子成员",
+        "middle_manager": "中层干部",
+        "staff": "一般干部职工",
+        "retired_cadre": "离退休老干部",
+        "reporter": "实名举报人",
+        "petitioner": "信访人",
+        "service_user": "服务对象、群众",
+        "deputy": "党代表、人大代表、政协委员",
+        "other": "其他",
+    },
     "supervision_kind": {
         "tracking": "跟踪督办",
         "key": "重点督办",
