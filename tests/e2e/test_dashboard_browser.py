@@ -739,19 +739,31 @@ async def test_the_demo_publishes_and_anyone_reads_what_is_public(old: Old, brow
             break
         await asyncio.sleep(0.1)
     assert "进驻" in await page.input_value("#pub-title")
-    # the draft's blanks (____) are the office's to fill: published with one left, refused
+    # the draft's blanks (____) are the office's to fill: marked beside the text, nothing sent
     await page.click("#pub-submit")
-    await page.locator(".el-alert", has_text="未填写的空白").wait_for()
+    text_item = page.locator(".el-form-item:has(#pub-text)")
+    await text_item.locator(".el-form-item__error", has_text="未填写的空白").wait_for()
     text = await page.input_value("#pub-text")
     await page.fill("#pub-text", text.replace("____", "0794-8200000"))
+    # Enter in the title publishes nothing; the button asks first, and a cancel sends nothing
+    await page.press("#pub-title", "Enter")
     await page.click("#pub-submit")
+    asked = page.locator(".el-message-box", has_text="发布后不能撤回")
+    await asked.wait_for()
+    assert f"确定党内通报{unit_name}的巡察进驻情况" in await asked.inner_text()
+    await asked.locator("button", has_text="取消").click()
+    await asked.wait_for(state="hidden")
     row = page.locator("#pub-table tr.pub-stationing-party_internal", has_text=unit_name)
+    assert await row.count() == 0
+    await page.click("#pub-submit")
+    await asked.locator("button", has_text="确定发布").click()
     await row.first.wait_for()
     await page.screenshot(path=str(ARTIFACTS / "publications.png"), full_page=False)
     # the same stage to the same scope again: refused, saying when it was published
     await page.fill("#pub-title", "再次通报")
     await page.fill("#pub-text", "再次通报的内容")
     await page.click("#pub-submit")
+    await asked.locator("button", has_text="确定发布").click()
     await page.locator(".el-alert", has_text="已于").wait_for()
 
 

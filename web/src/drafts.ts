@@ -15,3 +15,6 @@ export async function mayReplaceWithDraft(typed: boolean, what: string): Promise
     return false; // kept what was typed
   }
 }
+
+/** a draft's blank (____) however shortened or typed: the services refuse a text that keeps one */
+export const BLANK = /[_＿]{2,}/;

@@ -42,7 +42,8 @@ const routes: RouteRecordRaw[] = [
       { path: "none", name: "none", component: () => import("./views/NoPage.vue"), meta: { title: "工作台", always: true } },
     ],
   },
-  { path: "/:rest(.*)*", redirect: "/" },
+  // an address that is no page: said, then the reader's home
+  { path: "/:rest(.*)*", name: "missing", component: () => import("./views/NoPage.vue") },
 ];
 
 export const router = createRouter({ history: createWebHistory(), routes });
@@ -58,6 +59,10 @@ router.beforeEach(async (to) => {
   const me = await restore();
   if (!me) return { name: "login", query: to.fullPath !== "/" ? { back: to.fullPath } : {} };
   if (to.name === "home") return homeFor(me.role);
+  if (to.name === "missing") {
+    ElMessage.warning(`没有“${to.path}”这个页面，已转到本账号的首页`);
+    return homeFor(me.role);
+  }
   if (to.name === "none" && homeFor(me.role) !== "/none") return homeFor(me.role);
   const name = (to.meta.menu as string | undefined) ?? (to.name as string | undefined);
   if (name && !to.meta.always && !mayOpen(me.role, name, me.department)) {
