@@ -273,6 +273,13 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await tag.locator(".el-tag__close").click()
     await page.locator("#recusal-hints").wait_for(state="detached")
     await header.click()
+    # 考核评价 waits for the round's end (2026-12-31): the button says so
+    rate = page.locator(".eval-open").first
+    await rate.wait_for()
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    if today < "2026-12-31":  # the round runs on the day of the run (China time)
+        assert await rate.is_disabled()
+        assert "本轮巡察结束后评价（2026-12-31 结束" in (await rate.get_attribute("title") or "")
     row = page.locator(".group-units tbody tr", has_text=UNITS[0])
     day = row.locator("input")
     await day.fill("2026-11-03")

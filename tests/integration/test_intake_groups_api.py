@@ -283,7 +283,16 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     ended = await api.ok("other", f"/stationings/{given['id']}/end")  # today
     assert ended["ended_on"] is not None
 
-    # evaluations: members of the group only, once each
+    # evaluations: after the round (its last day passed, or closed), members of the group only,
+    # once each
+    rate = {"member_id": members[0], "grade": "优秀"}
+    early = assert_problem(await api.post("other", f"/groups/{g['id']}/evaluations", rate), 409)
+    assert "本轮巡察尚未结束" in early["detail"]
+    shown = (await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("other"))).json()
+    assert len(shown["stationings"]) == 2
+    # every stationing ended: the round closes, and then no group is stationed in it
+    closed = await api.ok("other", f"/rounds/{round_id}/close")
+    assert closed["closed"] is True
     await api.ok(
         "other", f"/groups/{g['id']}/evaluations", {"member_id": members[0], "grade": "优秀"}
     )
@@ -309,10 +318,6 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     )
     shown = (await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("other"))).json()
     assert shown["evaluations"] == {members[0]: "优秀"}
-    assert len(shown["stationings"]) == 2
-    # every stationing ended: the round closes, and then no group is stationed in it
-    closed = await api.ok("other", f"/rounds/{round_id}/close")
-    assert closed["closed"] is True
     late = await api.post(
         "other", f"/groups/{g['id']}/stationings", {"unit_id": a, "starts_on": "2026-11-30"}
     )
@@ -576,12 +581,13 @@ async def test_a_round_closed_before_its_planned_end_ended_on_the_day_it_closed(
     round_id = await api.round("other", NANCHENG, 19, 1, [a], dates=dates)
     [member] = [await api.member("other", NANCHENG, "提前结束", home)]
     g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, [member], [a]))
-    await api.ok("other", f"/groups/{g['id']}/evaluations", {"member_id": member, "grade": "优秀"})
+    rate = {"member_id": member, "grade": "优秀"}
+    refused = assert_problem(await api.post("other", f"/groups/{g['id']}/evaluations", rate), 409)
+    assert f"本轮巡察尚未结束（{dates[1]} 结束）" in refused["detail"]
+    await api.ok("other", f"/rounds/{round_id}/close")
+    await api.ok("other", f"/groups/{g['id']}/evaluations", rate)
     path = f"/talent-pool/members/{member}/reserve"
     admit = {"group_id": g["id"], "admitted_on": today.isoformat()}
-    refused = assert_problem(await api.post("other", path, admit), 422)
-    assert f"早于该轮巡察结束（{dates[1]}）" in refused["detail"]
-    await api.ok("other", f"/rounds/{round_id}/close")
     joined = await api.ok("other", path, admit)
     assert joined["reserve"]["since"] == today.isoformat()
 

@@ -587,6 +587,7 @@ async def test_talent_pool_view_sizes_service_and_grades(stack: Stack) -> None:
         await stack.intake.get(f"/api/v1/groups/{ids['group_id']}", headers=stack.auth("county"))
     ).json()
     leader, second = group["member_ids"][0], group["member_ids"][1]
+    await stack.ok("county", f"/rounds/{ids['round_id']}/close")  # rated after the round
     await stack.ok(
         "county", f"/groups/{ids['group_id']}/evaluations", {"member_id": leader, "grade": "优秀"}
     )

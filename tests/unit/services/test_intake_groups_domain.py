@@ -175,9 +175,12 @@ def test_stationing_waits_for_dual_authorisation_and_ends_once() -> None:
     with pytest.raises(RuleViolation):
         groups.decide_end_stationing(g, g.group_id, end, date(2026, 10, 28))
     assert people[0].member_id is not None
-    [evaluated] = groups.decide_evaluate(
-        g, g.group_id, groups.EvaluateInspector(people[0].member_id, Grade.EXCELLENT)
-    )
+    # rated after the round (每轮巡察结束后): from its last day on, not before
+    rate = groups.EvaluateInspector(people[0].member_id, Grade.EXCELLENT)
+    ends = date(2026, 12, 31)
+    with pytest.raises(RuleViolation, match="本轮巡察尚未结束（2026-12-31 结束）"):
+        groups.decide_evaluate(g, g.group_id, rate, date(2026, 12, 30), ends)
+    [evaluated] = groups.decide_evaluate(g, g.group_id, rate, ends, ends)
     assert evaluated.grade is Grade.EXCELLENT  # type: ignore[attr-defined]
 
 
@@ -231,9 +234,8 @@ def test_an_evaluation_is_corrected_with_a_reason_unless_the_reserve_pool_rests_
     fix = groups.CorrectEvaluation(mid, Grade.COMPETENT, "误选，经复核应为称职")
     with pytest.raises(RuleViolation, match="尚未评价"):
         groups.decide_correct_evaluation(group, gid, fix, reserve_by_this_group=False)
-    for event in groups.decide_evaluate(
-        group, gid, groups.EvaluateInspector(mid, Grade.EXCELLENT, "表现突出")
-    ):
+    rate = groups.EvaluateInspector(mid, Grade.EXCELLENT, "表现突出")
+    for event in groups.decide_evaluate(group, gid, rate, date(2026, 12, 6), None):
         groups.evolve_group(group, event)
     assert group.evaluation_notes[mid] == "表现突出"
     same = groups.CorrectEvaluation(mid, Grade.EXCELLENT, "复核")

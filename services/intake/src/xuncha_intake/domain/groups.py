@@ -302,8 +302,17 @@ def _existing_group(state: Group, group_id: UUID) -> None:
         raise UnknownGroup(f"未找到巡察组 {group_id} / unknown group {group_id}")
 
 
-def decide_evaluate(state: Group, group_id: UUID, cmd: EvaluateInspector) -> list[EventPayload]:
+def decide_evaluate(
+    state: Group, group_id: UUID, cmd: EvaluateInspector, today: date, round_ends_on: date | None
+) -> list[EventPayload]:
+    """考核评价: the office rates the group's members once each, after the round (每轮巡察结束后:
+    from its last day, or the day it was closed when that came first; ``round_ends_on``)."""
     _existing_group(state, group_id)
+    if round_ends_on is not None and today < round_ends_on:
+        raise RuleViolation(
+            f"本轮巡察尚未结束（{round_ends_on.isoformat()} 结束）：每轮巡察结束后对巡察干部进行"
+            "考核评价，可结束本轮后评价 / inspectors are rated after their round ends"
+        )
     if cmd.member_id not in state.member_ids:
         raise InvalidCommand(
             f"{cmd.member_id} 不是本组成员 / member {cmd.member_id} is not in group {group_id}"

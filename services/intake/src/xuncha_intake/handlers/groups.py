@@ -76,13 +76,7 @@ class GroupHandlers:
         the member was not graded in, or one of another city, gives no grade."""
         group = await self.inspection_groups.load(cmd.group_id)
         grade = group.evaluations.get(member_id) if group.exists else None
-        ends_on, today = group.ends_on, self.today()
-        if group.round_id is not None:
-            # a round closed before its planned end ended on the day it was closed
-            rnd = await self.rounds.load(group.round_id)
-            if rnd.closed_at is not None:
-                closed_on = local_day(rnd.closed_at)
-                ends_on = closed_on if ends_on is None else min(ends_on, closed_on)
+        ends_on, today = await self._round_end(group), self.today()
         return await self.pool_members.execute(
             member_id,
             lambda s: decide_admit_reserve(s, member_id, cmd, grade, today, ends_on),
@@ -126,11 +120,27 @@ class GroupHandlers:
     async def unit_fact(self, unit_id: UUID) -> planning.UnitFact | None:
         return (await self.unit_table.facts([unit_id])).get(unit_id)
 
+    async def _round_end(self, group: groups.Group) -> date | None:
+        """The day the group's round ended or ends: its planned end, or the day it was closed
+        when that came first."""
+        ends_on = group.ends_on
+        if group.round_id is not None:
+            rnd = await self.rounds.load(group.round_id)
+            if rnd.closed_at is not None:
+                closed_on = local_day(rnd.closed_at)
+                ends_on = closed_on if ends_on is None else min(ends_on, closed_on)
+        return ends_on
+
     async def evaluate(
         self, group_id: UUID, cmd: groups.EvaluateInspector, meta: Meta
     ) -> groups.Group:
+        """考核评价, once the group's round has ended."""
+        ends_on, today = (
+            await self._round_end(await self.inspection_groups.load(group_id)),
+            self.today(),
+        )
         return await self.inspection_groups.execute(
-            group_id, lambda s: groups.decide_evaluate(s, group_id, cmd), meta
+            group_id, lambda s: groups.decide_evaluate(s, group_id, cmd, today, ends_on), meta
         )
 
     async def correct_evaluation(
