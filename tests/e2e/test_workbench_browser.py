@@ -920,6 +920,13 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert "不能晚于现在" not in await utc.page.locator(".el-tab-pane:visible").inner_text()
     await utc.page.context.close()
     await page.get_by_role("tab", name="时间回溯").click()
+    # a time typed after now is kept and refused beside the field, nothing replayed
+    await page.fill("#rp-at", "2030-01-01 00:00:00")
+    await page.keyboard.press("Enter")
+    await page.click("#replay-button")
+    refused = page.locator(".el-form-item:has(#rp-at) .el-form-item__error")
+    await refused.filter(has_text="回溯时间不能晚于现在").wait_for()
+    assert await page.locator("#replay-table").count() == 0
     await page.fill("#rp-at", "2020-01-01 00:00:00")
     await page.keyboard.press("Enter")
     await page.click("#replay-button")
@@ -931,6 +938,7 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert "受理（信访、巡察组）：重放 0 / 共" in replayed_text, replayed_text
     assert "没有因无法解码而跳过的事件" in replayed_text
     assert "该时刻没有任何期限" in await page.locator("#replay-deadline-states").inner_text()
+    assert "尚无任何记录" in await page.locator("#replay-nothing-yet").inner_text()
     # named and counted as 总览 names them: the city's total first, 自报完成 beside 核实销号
     first = await page.locator("#replay-table tbody tr td:first-child").first.inner_text()
     assert first.endswith("（合计）"), first
