@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from xuncha_reporting.domain.case_names import case_names, ids_named
+from xuncha_reporting.domain.case_names import case_names, ids_named, names_beside
 from xuncha_shared.audit.payload_text import payload_details
 
 pytestmark = pytest.mark.unit
@@ -32,3 +32,18 @@ def test_rounds_groups_and_units_are_named_beside_their_ids() -> None:
     assert f"被巡察单位：临川区民政局（{unit}）" in shown
     assert f"临川区民政局（{unit}）、{unknown}" in shown
     assert payload_details(payload) == payload_details(payload, {})  # without names: the ids
+
+
+def test_an_id_intake_does_not_know_is_named_by_its_own_event() -> None:
+    """A provincial review's feedback to the city office: its round and unit are no intake
+    round or unit, and the feedback itself names them; intake's names win where both exist."""
+    round_id, unit_id = str(uuid.uuid4()), str(uuid.uuid4())
+    fed_back = {
+        "round_id": round_id, "round_name": "省委巡视反馈", "unit_id": unit_id,
+        "unit": "市委巡察办（省委巡视反馈整改）", "description": "长效机制不健全",
+    }  # fmt: skip
+    names = names_beside([fed_back, {"unit_id": unit_id, "unit": "  "}, {"round_id": None}])
+    assert names == {round_id: "省委巡视反馈", unit_id: "市委巡察办（省委巡视反馈整改）"}
+    told = payload_details(fed_back, names)
+    assert f"巡察轮次：省委巡视反馈（{round_id}）" in told, told
+    assert f"被巡察单位：市委巡察办（省委巡视反馈整改）（{unit_id}）" in told, told

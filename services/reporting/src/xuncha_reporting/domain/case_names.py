@@ -37,6 +37,22 @@ def ids_named(payloads: Iterable[Mapping[str, Any]]) -> set[str]:
     return out
 
 
+#: an id field and the field of the same payload that names it (a round or a unit intake
+#: does not know — a provincial review's feedback to an office — is named only by its events)
+NAMED_BESIDE: tuple[tuple[str, str], ...] = (("round_id", "round_name"), ("unit_id", "unit"))
+
+
+def names_beside(payloads: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``{id: name}`` as the payloads name their ids themselves (``NAMED_BESIDE``)."""
+    out: dict[str, str] = {}
+    for payload in payloads:
+        for id_field, name_field in NAMED_BESIDE:
+            key, name = payload.get(id_field), payload.get(name_field)
+            if key and isinstance(name, str) and name.strip():
+                out[str(key)] = name.strip()
+    return out
+
+
 def round_doc_name(docs: Docs, round_id: str | None) -> str | None:
     """The name of the round ``round_id`` as its ``round`` document has it; None when unknown."""
     rnd = docs.get("round", {}).get(round_id or "")

@@ -78,6 +78,8 @@ def history_router(
         # the rounds, groups and units its events name by id, named as the auditor may see them
         # each task by its measure, as the plan events it may see give it
         story.names = task_names(e.envelope.payload for e in story.events)
+        # what the events name themselves, then (winning) what intake's documents name
+        story.names |= case_names.names_beside(e.envelope.payload for e in story.events)
         ids = case_names.ids_named(e.envelope.payload for e in story.events)
         if ids:
             async with read_snapshot(ctx.pool) as conn:
