@@ -84,3 +84,8 @@ def test_a_pool_member_reads_in_chinese() -> None:
     payload = {"name": "张三", "specialities": ["personnel", "finance_audit"]}
     told = payload_details(payload, event_type="intake.TalentPoolMemberEnrolled")
     assert told == "姓名：张三；专业特长：组织人事、财务审计"
+
+
+def test_a_sentence_ends_where_the_next_field_begins() -> None:
+    told = payload_details({"summary": "反映违规发放津补贴。", "description": "未经集体研究"})
+    assert "违规发放津补贴；" in told and "。；" not in told, told

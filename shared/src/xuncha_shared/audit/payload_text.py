@@ -53,8 +53,9 @@ def payload_details(
     field's label as ``event_type`` names it, ``EVENT_FIELD_LABELS_ZH``); an id with its name
     beside it when ``names`` has it."""
     own = EVENT_FIELD_LABELS_ZH.get(event_type, {})
+    # a value's closing 。 dropped: the fields are joined by ；
     return "；".join(
-        f"{own.get(name, label)}：{_field_text(name, payload, names)}"
+        f"{own.get(name, label)}：{_field_text(name, payload, names).rstrip('。')}"
         for name, label in FIELD_LABELS_ZH.items()
         if payload.get(name) not in (None, "", [])
     )
