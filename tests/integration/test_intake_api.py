@@ -262,6 +262,9 @@ async def test_unknown_jurisdiction_is_422_and_writes_nothing(api: Api) -> None:
         (petition(jurisdiction="36100"), "body.jurisdiction"),
         (petition(informant={"name": "张三", "id_number": "110105194912310021"}), "id_number"),
         (petition(informant={"phone": "13800000000"}), "body.informant.name"),
+        # a phone the reporter cannot be reached at (R8's notices go to it)
+        (petition(informant={"name": "张三", "phone": "123"}), "body.informant.phone"),
+        (petition(informant={"name": "张三", "phone": "1234567890123456"}), "body.informant.phone"),
         (petition(extra="x"), "body.extra"),
         # PostgreSQL stores no NUL: a 422 at the door, not a 500 from the database
         (petition(summary="举报\x00内容"), "body.summary"),

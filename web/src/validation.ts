@@ -7,9 +7,12 @@ const PHONE_RE = /^\+?[0-9()\- ]{3,32}$/;
 export function phoneError(value: string): string | null {
   const v = value.trim();
   if (!v) return null;
-  if (!PHONE_RE.test(v) || (v.match(/\d/g) ?? []).length < 3) {
+  const digits = (v.match(/\d/g) ?? []).length;
+  if (!PHONE_RE.test(v) || digits < 3) {
     return "电话号码只能包含数字、空格、+、-和括号";
   }
+  // as the petition form's API (intake's InformantIn): a number the reporter can be reached at
+  if (digits < 7 || digits > 15) return "电话号码应为 7 至 15 位数字（手机 11 位，固定电话可加区号）";
   return null;
 }
 

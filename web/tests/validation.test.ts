@@ -2,8 +2,12 @@ import { describe, expect, it } from "vitest";
 import { earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, rule, summaryNumbers, summaryNumbersError, textError, typedDay, typedDayError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
-  it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "110"])("accepts %s", (v) => {
+  it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "8221234"])("accepts %s", (v) => {
     expect(phoneError(v)).toBeNull();
+  });
+  // as intake's InformantIn: a number the reporter can be reached at
+  it.each(["123", "110", "822123", "1234567890123456"])("refuses %s: not a number to reach", (v) => {
+    expect(phoneError(v)).toBe("电话号码应为 7 至 15 位数字（手机 11 位，固定电话可加区号）");
   });
   it.each(["139-7946 abc", "1", "+-()", "１３９７９４６１２３４", "1".repeat(33)])("refuses %s", (v) => {
     expect(phoneError(v)).toBe("电话号码只能包含数字、空格、+、-和括号");

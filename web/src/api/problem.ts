@@ -83,6 +83,7 @@ export function readable(zh: string): string {
 // messages of the services' own validators (xuncha_shared.crypto and the request models)
 const KNOWN_MESSAGES: [RegExp, string][] = [
   [/phone number has digits/i, "电话号码只能包含数字、空格、+、-和括号"],
+  [/phone number has \d+ to \d+ digits/i, "电话号码应为 7 至 15 位数字（手机 11 位，固定电话可加区号）"],
   [/17 digits and a check digit/i, "身份证号应为 17 位数字加 1 位校验码（数字或 X）"],
   [/no valid birth date/i, "身份证号中的出生日期无效"],
   [/no plausible birth date/i, "身份证号中的出生日期不合理"],

@@ -71,10 +71,25 @@ RoundId = Annotated[
 ]
 
 
+#: digits in a reporter's phone number as typed: a landline without its area code (7) up to
+#: an international number (E.164: 15); a mobile has 11
+PHONE_DIGITS = (7, 15)
+
+
 class InformantIn(InformantIdentity):
-    """举报人 as the office types it (``summary_numbers`` is intake's to fill, not a client's)."""
+    """举报人 as the office types it (``summary_numbers`` is intake's to fill, not a client's).
+    Its phone must be one the reporter can be reached at (``PHONE_DIGITS``): checked here, on
+    what is typed, not on identities already sealed."""
 
     summary_numbers: SkipJsonSchema[None] = None
+
+    @field_validator("phone")
+    @classmethod
+    def _reachable(cls, value: str | None) -> str | None:
+        low, high = PHONE_DIGITS
+        if value is not None and not low <= sum(c.isdigit() for c in value) <= high:
+            raise ValueError(f"a phone number has {low} to {high} digits")
+        return value
 
 
 class PetitionIn(BaseModel):
