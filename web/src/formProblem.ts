@@ -25,6 +25,14 @@ export function formProblem(): FormProblem {
       problem.fields = err instanceof ApiError ? { ...err.zh.fields } : {};
     },
   });
+  // a summary that points at the red fields ("请检查标红的字段") goes with the last of them:
+  // once every marked field was changed it points at nothing
+  watch(
+    () => Object.keys(problem.fields).length,
+    (now, before) => {
+      if (now === 0 && before > 0 && problem.message.includes("标红")) problem.message = "";
+    },
+  );
   return problem;
 }
 

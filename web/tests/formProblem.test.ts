@@ -77,4 +77,36 @@ describe("a field's message goes when the field is changed", () => {
     await nextTick();
     expect(p.fields).toEqual({ ends_on: "请选择结束日期" });
   });
+
+  it("drops a summary that points at red fields once none is left", async () => {
+    const form = reactive({ starts_on: "", home_unit_id: "" });
+    const p = formProblem();
+    clearWhenEdited(form, () => p.fields);
+    p.take(
+      new ApiError({
+        status: 422,
+        errors: [
+          { field: "body.starts_on", msg: "Field required", type: "missing" },
+          { field: "body.home_unit_id", msg: "Field required", type: "missing" },
+        ],
+      }),
+    );
+    form.starts_on = "2026-12-01";
+    await nextTick();
+    expect(p.message).toBe("输入有误，请检查标红的字段"); // one field still red
+    form.home_unit_id = "u1";
+    await nextTick();
+    await nextTick();
+    expect(p.message).toBe("");
+  });
+
+  it("keeps a summary that says something of its own", async () => {
+    const p = formProblem();
+    p.take(new ApiError({ status: 409, detail: "本轮已结束 / the round is closed" }));
+    p.fields = { a: "x" };
+    await nextTick();
+    p.fields = {};
+    await nextTick();
+    expect(p.message).toBe("本轮已结束");
+  });
 });
