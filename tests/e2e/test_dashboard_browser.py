@@ -34,8 +34,10 @@ from xuncha_shared.auth.demo import (
     create_office_tokens,
     create_unit_tokens,
 )
+from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.cli.demo.client import department_key, office_key, unit_key
 from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_unit_id
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.settings import SERVICES
 
 from bench.ports import free_port
@@ -932,6 +934,19 @@ async def test_the_reserve_pool_of_cadres_and_the_organisation_feed(old: Old, br
     assert await members.count() == 4
     await org_page.screenshot(path=str(ARTIFACTS / "reserve-cadres-organisation.png"),
                               full_page=True)  # fmt: skip
+    assert await org_page.locator(".member-history").count() == 0  # the auditor's link only
+
+    # the auditor opens an entry's record from the pool: the member's case history, where the
+    # admission shows when it was recorded and by whom
+    auditor = await create_token_in(
+        list(running.databases.values()),
+        Principal(id="e2e-auditor", role=Role.AUDITOR, jurisdiction="361000"),
+    )
+    audit_page = await new_page(browser)
+    await sign_in(audit_page, old.workbench, auditor)
+    await audit_page.click('[data-menu="reserve-cadres"]')
+    await audit_page.locator("#reserve-history .member-history").first.click()
+    await audit_page.locator("#history-timeline", has_text="纳入后备干部库").wait_for()
 
 
 async def test_the_city_reads_and_downloads_the_whole_citys_ledger(old: Old, browser: Any) -> None:
