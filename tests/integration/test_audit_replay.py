@@ -735,10 +735,17 @@ async def test_a_county_auditor_replays_its_county_only(stack: Replayed) -> None
              "overdue": "已逾期", "met": "按期办结", "met_late": "逾期办结"}  # fmt: skip
     assert dict(states[:-1]) == {names[k]: n for k, n in counted.items()}
     late = list(book["已逾期期限"].iter_rows(values_only=True))
-    assert late[0][:5] == ("期限事项", "待办事项", "涉及单位或巡察组", "到期日", "逾期天数")
+    assert late[0][:6] == (
+        "期限事项",
+        "期限规则",
+        "待办事项",
+        "涉及单位或巡察组",
+        "到期日",
+        "逾期天数",
+    )
     overdue = sorted(d["days_late"] for d in doc["deadlines"] if d["state"] == "overdue")
-    assert [r[4] for r in late[1:]] == overdue[::-1]
-    assert all(r[6] == "临川区" and "_" not in str(r[0]) for r in late[1:])
+    assert [r[5] for r in late[1:]] == overdue[::-1]
+    assert all(r[7] == "临川区" and "_" not in str(r[0]) + str(r[1]) for r in late[1:])
     # a county auditor's workbook leaves out the city-wide counts of the replay
     summary = dict(book["汇总"].iter_rows(min_row=2, values_only=True))
     assert not any(str(k).startswith("已重放事件") for k in summary)

@@ -6,15 +6,17 @@ auditor."""
 from __future__ import annotations
 
 import enum
+import re
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 from xuncha_shared.audit.payload_text import _NESTED, payload_details
 from xuncha_shared.contracts import REGISTRY
-from xuncha_shared.contracts.names_zh import FIELD_LABELS_ZH, VALUE_LABELS_ZH
+from xuncha_shared.contracts.names_zh import DEADLINE_KINDS_ZH, FIELD_LABELS_ZH, VALUE_LABELS_ZH
 
 pytestmark = pytest.mark.unit
 
@@ -89,3 +91,13 @@ def test_a_pool_member_reads_in_chinese() -> None:
 def test_a_sentence_ends_where_the_next_field_begins() -> None:
     told = payload_details({"summary": "反映违规发放津补贴。", "description": "未经集体研究"})
     assert "违规发放津补贴；" in told and "。；" not in told, told
+
+
+def test_the_deadline_kinds_read_as_the_workbench_names_them() -> None:
+    """期限预警 and 时间回溯 (web/src/labels.ts ``DEADLINE_KINDS``) and the replay's workbook
+    (``DEADLINE_KINDS_ZH``) name each kind of deadline in the same words."""
+    source = (Path(__file__).parents[2] / "web" / "src" / "labels.ts").read_text("utf-8")
+    block = re.search(r"export const DEADLINE_KINDS[^{]*\{(.*?)\n\};", source, re.S)
+    assert block is not None
+    web = dict(re.findall(r'"([a-z_.]+)": "([^"]+)"', block.group(1)))
+    assert web == DEADLINE_KINDS_ZH

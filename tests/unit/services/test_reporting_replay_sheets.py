@@ -44,8 +44,10 @@ def test_overdue_ones_named_the_most_late_first() -> None:
             ),
         ]
     )  # fmt: skip
-    assert [r[4] for r in rows] == [30, 3]
+    assert [r[5] for r in rows] == [30, 3]
     first, second = rows
-    assert first[2] == "第3巡察组 · 市财政局" and first[5] == "市委巡察办" and first[6] == "市本级"
-    assert second[5] == "纪委监委" and second[6] == "临川区" and second[2] is None
-    assert "_" not in first[0] and "_" not in second[0]  # the rules' titles, not their ids
+    assert first[3] == "第3巡察组 · 市财政局" and first[6] == "市委巡察办" and first[7] == "市本级"
+    assert second[6] == "纪委监委" and second[7] == "临川区" and second[3] is None
+    # the kind as 期限预警 and 时间回溯 name it, then the rule's title (not their ids)
+    assert (first[0], second[0]) == ("每周调度", "移交线索办理反馈（3个月）")
+    assert "_" not in first[1] and "_" not in second[1]

@@ -281,6 +281,24 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "withdrawn_on": "撤回日期",
 }
 
+#: each kind of deadline as 期限预警 and 时间回溯 name it (web/src/labels.ts ``DEADLINE_KINDS``,
+#: the same words: ``tests/unit/test_payload_labels.py``)
+DEADLINE_KINDS_ZH: dict[str, str] = {
+    "rectification.formal_report": "整改情况报告（2个月）",
+    "clues.transfer_result": "移交线索办理反馈（3个月）",
+    "clues.escalation": "报送市委巡察办（5个工作日）",
+    "rectification.task_due": "整改任务完成时限",
+    "rectification.progress_report": "每两周报告整改进展",
+    "rectification.supervision_due": "督办时限",
+    "rectification.cadre_opinion_reply": "回复干部任用征求意见",
+    "intake.acceptance_notice": "实名举报受理告知（15个工作日）",
+    "intake.result_notice": "实名举报办理结果告知（15个工作日）",
+    "intake.walk_in": "来访当日接待处理",
+    "intake.stationing": "进驻期限（约15个工作日）",
+    "intake.dispatch": "每周调度",
+    "intake.progress_report": "每两周报告进展",
+}
+
 #: the four services, as the auditors' pages name them (web/src/labels.ts ``SERVICES``)
 SERVICE_NAMES_ZH: dict[str, str] = {
     "intake": "受理（信访、巡察组）",

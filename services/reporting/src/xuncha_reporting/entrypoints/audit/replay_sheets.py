@@ -1,7 +1,7 @@
 """The deadlines of an as-of replay (时间回溯) as the auditor's workbook holds them (pure): how
 many stood in each state, and every one overdue at that moment, the most late first, each named
-as 期限预警 names it: the rule's title, what it waited for, who had to act, and the unit or
-group it concerns. The workbook says what the page shows."""
+as 期限预警 names it: its kind, the rule's title, what it waited for, who had to act, and the
+unit or group it concerns. The workbook says what the page shows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from xuncha_shared.clocks.rules import RULES
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
+from xuncha_shared.contracts.names_zh import DEADLINE_KINDS_ZH
 from xuncha_shared.domain import jurisdictions
 
 from xuncha_reporting.domain.deadlines import STATES
@@ -27,6 +28,7 @@ _DEPARTMENTS = {d.value: label for d, label in DEPARTMENT_LABELS_ZH.items()}
 STATE_HEADERS: tuple[str, ...] = ("状态", "期限数")
 OVERDUE_HEADERS: tuple[str, ...] = (
     "期限事项",
+    "期限规则",
     "待办事项",
     "涉及单位或巡察组",
     "到期日",
@@ -82,6 +84,7 @@ def overdue_rows(deadlines: list[dict[str, Any]]) -> list[list[Any]]:
     )
     return [
         [
+            DEADLINE_KINDS_ZH.get(str(d.get("kind")), str(d.get("kind"))),
             rule_title(d),
             d.get("waits_for_zh"),
             subject_zh(d) or None,
