@@ -761,12 +761,15 @@ async def test_the_demo_publishes_and_anyone_reads_what_is_public(old: Old, brow
     await asked.locator("button", has_text="确定发布").click()
     await row.first.wait_for()
     await page.screenshot(path=str(ARTIFACTS / "publications.png"), full_page=False)
-    # the same stage to the same scope again: refused, saying when it was published
+    # the same stage to the same scope again: said as it stands chosen, when it was published,
+    # and not sent
+    await page.locator("#pub-already", has_text="已于").wait_for()
     await page.fill("#pub-title", "再次通报")
     await page.fill("#pub-text", "再次通报的内容")
     await page.click("#pub-submit")
-    await asked.locator("button", has_text="确定发布").click()
-    await page.locator(".el-alert", has_text="已于").wait_for()
+    stage = page.locator(".el-form-item:has(#pub-stage) .el-form-item__error")
+    await stage.filter(has_text="该环节已党内通报").wait_for()
+    assert await asked.is_hidden()
 
 
 async def test_the_organisation_department_asks_and_a_county_office_answers(
