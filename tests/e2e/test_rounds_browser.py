@@ -206,6 +206,18 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#r-submit")
     await page.wait_for_selector("#round-title")
     assert f"第{TERM}届第1轮巡察" in await page.inner_text("#round-title")
+    # a next round whose dates meet it is said before it is deployed (allowed: a 专项 may run
+    # beside it)
+    await page.click("#r-new")
+    await page.wait_for_selector("#round-form")
+    await fill_date(page, "r-start", "2026-12-01")
+    await fill_date(page, "r-end", "2026-12-20")
+    overlap = page.locator("#r-overlap")
+    await overlap.wait_for()
+    assert f"第{TERM}届第1轮（2026-11-02至2026-12-31）" in await overlap.inner_text()
+    dialog = page.locator(".el-dialog", has=page.locator("#round-form"))
+    await dialog.locator("button", has_text="取消").click()
+    await dialog.wait_for(state="hidden")
 
     # each form of the round sent empty marks what it needs, beside itself, sending nothing
     await page.click("#a-submit")

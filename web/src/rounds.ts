@@ -256,6 +256,21 @@ export function seatHints(
   return out;
 }
 
+/** The rounds of ``jurisdiction`` whose dates meet ``starts_on``–``ends_on`` (two rounds at
+ *  once are allowed — a 专项 beside a 常规 — but are more often a date typed wrong: said before
+ *  the round is deployed). */
+export function overlappingRounds(
+  rounds: Pick<Round, "jurisdiction" | "term_no" | "round_no" | "starts_on" | "ends_on">[],
+  jurisdiction: string,
+  starts_on: string,
+  ends_on: string,
+): string[] {
+  if (!starts_on || !ends_on || ends_on < starts_on) return [];
+  return rounds
+    .filter((r) => r.jurisdiction === jurisdiction && r.starts_on <= ends_on && r.ends_on >= starts_on)
+    .map((r) => `第${r.term_no}届第${r.round_no}轮（${r.starts_on}至${r.ends_on}）`);
+}
+
 /** A round's state as its table shows it: closed (已结束, `intake.RoundClosed`), past its end
  *  date and not closed yet (已到期未结束: the office has still to close it), or running. */
 export function roundState(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { recusalHints, roundLabel, roundState, seatHints, type PoolMember, type Unit } from "../src/rounds";
+import { overlappingRounds, recusalHints, roundLabel, roundState, seatHints, type PoolMember, type Unit } from "../src/rounds";
 
 const units = new Map<string, Unit>([
   ["u1", { id: "u1", jurisdiction: "361002", name: "临川区审计局", kind: "county_department" }],
@@ -80,5 +80,24 @@ describe("seatHints", () => {
   it("says nothing of a later seat, nor without seats", () => {
     expect(seatHints(member([seat("r3", "2027-03-01", "2027-04-30")]), round, "2026-12-06")).toEqual([]);
     expect(seatHints({ ...member([]), open_seats: undefined }, round, "2026-12-06")).toEqual([]);
+  });
+});
+
+describe("overlappingRounds", () => {
+  const rounds = [
+    { jurisdiction: "361000", term_no: 5, round_no: 1, starts_on: "2026-12-14", ends_on: "2027-03-12" },
+    { jurisdiction: "361002", term_no: 5, round_no: 1, starts_on: "2026-12-14", ends_on: "2027-02-26" },
+    { jurisdiction: "361000", term_no: 5, round_no: 2, starts_on: "2027-04-01", ends_on: "2027-06-30" },
+  ];
+  it("names the area's rounds whose dates meet the new one's", () => {
+    expect(overlappingRounds(rounds, "361000", "2027-03-01", "2027-04-15")).toEqual([
+      "第5届第1轮（2026-12-14至2027-03-12）",
+      "第5届第2轮（2027-04-01至2027-06-30）",
+    ]);
+  });
+  it("says nothing of another area, of dates apart, or of dates not chosen yet", () => {
+    expect(overlappingRounds(rounds, "361002", "2027-03-01", "2027-03-31")).toEqual([]);
+    expect(overlappingRounds(rounds, "361000", "2027-03-13", "2027-03-31")).toEqual([]);
+    expect(overlappingRounds(rounds, "361000", "", "2027-03-31")).toEqual([]);
   });
 });
