@@ -891,6 +891,16 @@ async def test_the_reserve_pool_of_cadres_and_the_organisation_feed(old: Old, br
     await page.locator(".el-checkbox:has(#reserve-only)").click()
     await page.locator(".reserve-admit").first.click()
     await page.wait_for_selector("#admit-form")
+    # a day before the round's end: refused, said beside the day
+    chosen = await page.input_value("#ad-date")
+    await page.fill("#ad-date", "2020-01-01")
+    await page.press("#ad-date", "Enter")
+    await page.click("#ad-submit")
+    day = page.locator(".el-form-item:has(#ad-date) .el-form-item__error")
+    await day.filter(has_text="早于该轮巡察结束").wait_for()
+    assert await page.locator("#admit-form ~ .problem, .el-dialog .problem").count() == 0
+    await page.fill("#ad-date", chosen)
+    await page.press("#ad-date", "Enter")
     await page.click("#ad-submit")
     await page.locator("#reserve-size", has_text="4").wait_for()
     assert await size.inner_text() == "4"

@@ -36,6 +36,21 @@ export function formProblem(): FormProblem {
   return problem;
 }
 
+/** A refusal of the whole request that is about one field (the service's check of a day
+ *  against others: "纳入日期 … 早于该轮巡察结束"), said beside that field rather than above the
+ *  form: ``leads`` maps a field to the words such a message begins with. */
+export function besideField(problem: FormProblem, leads: Record<string, string>): void {
+  if (Object.keys(problem.fields).length || !problem.message) return;
+  const said = problem.message.replace(/^输入有误[：:]\s*/, ""); // a 422's lead-in
+  for (const [field, words] of Object.entries(leads)) {
+    if (said.startsWith(words)) {
+      problem.fields = { [field]: said };
+      problem.message = "";
+      return;
+    }
+  }
+}
+
 /** A form's body without its blank entries (an empty text, an unpicked or cleared date or
  *  select: "" or null): the service then says the field is required (必填) rather than that ""
  *  or null is not a date or an id. */

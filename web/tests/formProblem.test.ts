@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/api/problem";
-import { clearWhenEdited, filled, formProblem } from "../src/formProblem";
+import { besideField, clearWhenEdited, filled, formProblem } from "../src/formProblem";
 import { nextTick, reactive, ref } from "vue";
 
 describe("formProblem", () => {
@@ -108,5 +108,18 @@ describe("a field's message goes when the field is changed", () => {
     p.fields = {};
     await nextTick();
     expect(p.message).toBe("本轮已结束");
+  });
+
+  it("says a refusal about one day beside that day's field", () => {
+    const p = formProblem();
+    p.take(new ApiError({ status: 422, detail: "纳入日期 2025-01-01 早于该轮巡察结束（2025-06-30）：每轮巡察结束后评价，再纳入后备干部库 / before the round ends" }));
+    besideField(p, { admitted_on: "纳入日期" });
+    expect(p.message).toBe("");
+    expect(p.fields.admitted_on).toContain("早于该轮巡察结束（2025-06-30）");
+    // another refusal stays above the form
+    p.take(new ApiError({ status: 409, detail: "已纳入后备干部库 / already in the reserve pool" }));
+    besideField(p, { admitted_on: "纳入日期" });
+    expect(p.message).toBe("已纳入后备干部库");
+    expect(p.fields).toEqual({});
   });
 });
