@@ -469,28 +469,25 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     # filled in, it enrols; the 职级 is chosen from the ranks, the 工作单位 from the chosen
     # area's units first; the card counts the new member without a reload
     size = int(await page.inner_text("#pool-size"))
-    await page.fill("#m-name", "王入库")
-    await page.locator(".el-select:has(#m-home)").click()
-    first_group = page.locator(".el-select-group__title:visible").first
-    assert (await first_group.inner_text()).strip() == "市本级单位"
-    await page.locator(".el-select-dropdown__item:visible", has_text=UNITS[1]).first.click()
-    await choose(page, "m-source", "纪委监委")
-    await choose_many(page, "m-spec", ["财务审计"])
-    await choose(page, "m-rank", "二级主任科员")
-    await page.fill("#m-birth", "1985")
-    await page.click("#m-submit")
+
+    async def enrol_wang() -> None:
+        await page.fill("#m-name", "王入库")
+        await page.locator(".el-select:has(#m-home)").click()
+        first_group = page.locator(".el-select-group__title:visible").first
+        assert (await first_group.inner_text()).strip() == "市本级单位"
+        await page.locator(".el-select-dropdown__item:visible", has_text=UNITS[1]).first.click()
+        await choose(page, "m-source", "纪委监委")
+        await choose_many(page, "m-spec", ["财务审计"])
+        await choose(page, "m-rank", "二级主任科员")
+        await page.fill("#m-birth", "1985")
+        await page.click("#m-submit")
+
+    await enrol_wang()
     await page.wait_for_function(
         f"() => document.querySelector('#pool-size')?.textContent.trim() === '{size + 1}'"
     )
     # the same person again (name, unit, birth year) is asked about before it is sent
-    await page.fill("#m-name", "王入库")
-    await page.locator(".el-select:has(#m-home)").click()
-    await page.locator(".el-select-dropdown__item:visible", has_text=UNITS[1]).first.click()
-    await choose(page, "m-source", "纪委监委")
-    await choose_many(page, "m-spec", ["财务审计"])
-    await choose(page, "m-rank", "二级主任科员")
-    await page.fill("#m-birth", "1985")
-    await page.click("#m-submit")
+    await enrol_wang()
     twin = page.locator(".el-message-box", has_text="可能重复入库")
     await twin.wait_for()
     assert "人才库中已有 王入库" in await twin.inner_text()
