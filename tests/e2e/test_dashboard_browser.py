@@ -476,6 +476,8 @@ async def _record_revisit_findings(page: Any, running: Running, tokens: dict[str
     await issues.first.wait_for()
     dialog = await page.locator("#rv-findings-dialog").inner_text()
     assert "需重新整改" in dialog and "已对账销号" in dialog, dialog
+    # each settled issue says its day: a revisit held before it cannot send it back (R18)
+    assert re.search(r"销号于 \d{4}-\d{2}-\d{2}", dialog), dialog
     assert not UUID_TEXT.search(dialog), dialog  # issues by their description, never their ids
     # nothing ticked nor typed: said beside the fields, nothing sent
     await page.click("#rv-findings-submit")

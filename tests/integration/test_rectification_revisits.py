@@ -9,7 +9,9 @@ PostgreSQL (the service's composition in this process, real bearer tokens):
   schedules revisits; a unit self-checks only for itself;
 - a revisit held by a later round (巡察“回头看”) names one that assigned the unit in mode
   ``revisit``, as rectification learnt it from ``intake.round.v1``; another jurisdiction's round
-  reads as an unknown one.
+  reads as an unknown one;
+- the ledger lists the day a verified or closed-out issue became so (``settled_on``), which a
+  revisit held before cannot overturn; rows written before the column take it from their events.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from xuncha_rectification.adapters.read_model import SETTLED_ON_SQL
 from xuncha_rectification.bootstrap import SPEC
 from xuncha_shared.clocks import ManualClock
 from xuncha_shared.clocks.clock import CST
@@ -93,7 +96,7 @@ async def feed_back(svc: InProcessService, unit_id: uuid.UUID, topics: list[str]
     return issue_id
 
 
-async def close_out(svc: InProcessService, issue_id: str) -> None:
+async def close_out(svc: InProcessService, issue_id: str, *, verify_only: bool = False) -> None:
     done = {"kind": "formal", "progress_percent": 100, "completed": True, "note": "已整改",
             "leader_report": "主要负责人组织落实情况报告"}  # fmt: skip
     r = await post(svc, f"/api/v1/rectifications/{issue_id}/reports", "county", json=done)
@@ -101,8 +104,19 @@ async def close_out(svc: InProcessService, issue_id: str) -> None:
     ok = {"outcome": "accepted", "note": "核实通过"}
     r = await post(svc, f"/api/v1/rectifications/{issue_id}/verification", "county", json=ok)
     assert r.status_code == 200, r.text
+    if verify_only:
+        return
     r = await post(svc, f"/api/v1/rectifications/{issue_id}/close-out", "county", json={})
     assert r.json()["status"] == "closed_out", r.text
+
+
+async def settled_on(svc: InProcessService, issue_id: str) -> str | None:
+    """The issue's ``settled_on`` as the ledger lists it (the unit's issues)."""
+    r = await get(svc, f"/api/v1/rectifications?unit_id={UNIT}&limit=200", "county")
+    assert r.status_code == 200, r.text
+    [item] = [i for i in r.json()["items"] if i["id"] == issue_id]
+    day: str | None = item["settled_on"]
+    return day
 
 
 async def recurrences(svc: InProcessService, issue_id: str) -> list[dict[str, Any]]:
@@ -169,6 +183,7 @@ async def test_a_revisit_reopens_a_closed_out_issue(svc: InProcessService) -> No
     assert r.json()["reopened_issue_ids"] == [closed]
     issue = (await get(svc, f"/api/v1/rectifications/{closed}", "county")).json()
     assert issue["status"] == "in_progress" and issue["reopened_by"] == [rid]
+    assert await settled_on(svc, closed) is None  # reopened: no longer settled
     [found] = await recurrences(svc, closed)
     assert found["cause"] == "reopened" and found["revisit_id"] == rid
     assert found["earlier_issue_id"] == closed
@@ -277,8 +292,17 @@ async def test_a_revisit_cannot_overturn_a_close_out_that_came_after_it(
     assert isinstance(svc.ctx.now, ManualClock)
     svc.ctx.now.set(datetime.now(CST))  # the service's day is the store's here
     later = await feed_back(svc, UNIT, ["会议费"])
+    verified = await feed_back(svc, UNIT, ["差旅费"])
+    await close_out(svc, verified, verify_only=True)
     await close_out(svc, later)  # closed out now
     closed_on = datetime.now(CST).date()
+    # the ledger says the day each was settled, so the workbench can say it before sending;
+    # rows listed before the column came take it from their events
+    assert await settled_on(svc, later) == await settled_on(svc, verified) == str(closed_on)
+    assert await settled_on(svc, await feed_back(svc, UNIT, ["培训费"])) is None
+    await svc.ctx.pool.execute("UPDATE issue_view SET settled_on = NULL WHERE unit_id = $1", UNIT)
+    await svc.ctx.pool.execute(SETTLED_ON_SQL)
+    assert await settled_on(svc, later) == await settled_on(svc, verified) == str(closed_on)
     held = closed_on - timedelta(days=1)  # a revisit held the day before, entered now
     body = {"unit_id": str(UNIT), "round_id": str(ROUND), "scheduled_on": held.isoformat()}
     r = await post(svc, "/api/v1/revisits", "county", json=body)

@@ -7,6 +7,28 @@
 /** the issue statuses a revisit may reopen (rectification's `domain/revisits.REOPENABLE`) */
 export const REOPENABLE: ReadonlySet<string> = new Set(["verified", "closed_out"]);
 
+/** What the findings dialog knows of one of the unit's issues (`GET /api/v1/rectifications`). */
+export interface ReopenCandidate {
+  status: string;
+  status_zh: string;
+  settled_on?: string | null; // the day (China time) it was verified or closed out, as it stands
+}
+
+/** Why an issue cannot be ticked 需重新整改 by a revisit held on `revisitDay` (empty: it can):
+ *  only a verified or closed-out issue goes back, and only one settled on or before the
+ *  revisit's day (a revisit does not overturn a later verification or close-out; the service
+ *  refuses it with 422, rectification's `domain/revisits.decide_reopen`). */
+export function reopenBlock(issue: ReopenCandidate, revisitDay: string | null | undefined): string {
+  if (!REOPENABLE.has(issue.status)) {
+    return "该问题仍在整改中，无需退回；仅已核实或已销号的问题可以要求重新整改";
+  }
+  if (issue.settled_on && revisitDay && issue.settled_on > revisitDay) {
+    const done = issue.status === "closed_out" ? "销号" : "核实通过";
+    return `该问题于 ${issue.settled_on} ${done}，晚于回头看日期 ${revisitDay}，不能由本次回头看退回重新整改`;
+  }
+  return "";
+}
+
 export interface FindingsChoice {
   checked: string[]; // issue ids checked (a reopened one is checked too)
   reopened: string[]; // issue ids to be rectified again

@@ -6,6 +6,7 @@ import {
   findingsSummary,
   messageOf,
   setChecked,
+  reopenBlock,
   setReopened,
   type FindingsChoice,
 } from "../src/revisitFindings";
@@ -61,5 +62,21 @@ describe("回头看 登记发现", () => {
     expect([...REOPENABLE].sort()).toEqual(["closed_out", "verified"]);
     expect(findingsSummary(2, 1, 0)).toBe("检查问题 2 个，重新整改 1 个");
     expect(findingsSummary(0, 0, 1)).toBe("检查问题 0 个，重新整改 0 个，新发现问题 1 项");
+  });
+});
+
+describe("reopenBlock", () => {
+  const closed = { status: "closed_out", status_zh: "已对账销号", settled_on: "2026-10-08" };
+  it("lets a revisit reopen what was settled on or before its day", () => {
+    expect(reopenBlock(closed, "2026-10-08")).toBe("");
+    expect(reopenBlock(closed, "2026-10-20")).toBe("");
+    expect(reopenBlock({ status: "verified", status_zh: "已核实", settled_on: null }, "2026-10-20")).toBe("");
+  });
+  it("says why an issue settled after the revisit's day cannot go back", () => {
+    expect(reopenBlock(closed, "2026-10-07")).toBe("该问题于 2026-10-08 销号，晚于回头看日期 2026-10-07，不能由本次回头看退回重新整改");
+    expect(reopenBlock({ ...closed, status: "verified", status_zh: "已核实" }, "2026-10-01")).toContain("2026-10-08 核实通过");
+  });
+  it("keeps an issue still being rectified out, whatever the day", () => {
+    expect(reopenBlock({ status: "in_progress", status_zh: "整改中" }, "2026-10-20")).toContain("仍在整改中");
   });
 });

@@ -13,7 +13,7 @@ from xuncha_shared.runtime import ServiceContext, ServiceSpec, inbox_subscriber
 from xuncha_rectification.adapters import cadre_opinions as opinion_tables
 from xuncha_rectification.adapters import deadlines
 from xuncha_rectification.adapters import publications as publication_tables
-from xuncha_rectification.adapters.read_model import SCHEMA, SqlIssueReadModel
+from xuncha_rectification.adapters.read_model import MIGRATIONS, SCHEMA, SqlIssueReadModel
 from xuncha_rectification.adapters.recurrence import (
     COMMON_LIST_DDL,
     ISSUE_TOPIC_DDL,
@@ -161,4 +161,5 @@ SPEC = ServiceSpec(
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,
+    migrations=MIGRATIONS,
 )

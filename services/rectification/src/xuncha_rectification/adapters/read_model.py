@@ -13,8 +13,10 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
+from xuncha_shared.migrations import Migration
 
 from xuncha_rectification.domain.issue import Issue
+from xuncha_rectification.domain.revisits import reopenable_since
 
 ISSUE_VIEW_DDL = """
 CREATE TABLE IF NOT EXISTS issue_view (
@@ -61,6 +63,26 @@ END $$;
 
 SCHEMA: tuple[str, ...] = (ISSUE_VIEW_DDL,)
 
+#: the day (China time) a verified or closed-out issue became so (``reopenable_since``): a
+#: 回头看 held before it cannot reopen the issue (R18), and the workbench says so before the
+#: findings are sent. Rows written before the column take it from their stored events: the
+#: last close-out of a closed-out issue, the last accepted verification of a verified one
+SETTLED_ON_SQL = """
+ALTER TABLE issue_view ADD COLUMN IF NOT EXISTS settled_on date NULL;
+UPDATE issue_view v SET settled_on = (
+    SELECT (max(e.recorded_at) AT TIME ZONE 'Asia/Shanghai')::date FROM events e
+    WHERE e.stream_id = v.issue_id::text
+      AND (v.status = 'closed_out' AND e.event_type = 'rectification.IssueClosedOut'
+           OR v.status = 'verified' AND e.event_type = 'rectification.RectificationVerified'
+              AND e.payload->>'outcome' = 'accepted')
+)
+WHERE v.status IN ('verified', 'closed_out') AND v.settled_on IS NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("rectification", 1, "issue_view_settled_on", SETTLED_ON_SQL),
+)
+
 
 @dataclass(frozen=True)
 class IssueRow:
@@ -83,6 +105,8 @@ class IssueRow:
     #: the round's name as its feedback gave it (a round intake does not plan)
     round_name: str | None = None
     returned: bool = False
+    #: the day it was verified or closed out, as it stands (``reopenable_since``)
+    settled_on: date | None = None
 
     @classmethod
     def of(cls, issue: Issue) -> IssueRow:
@@ -107,6 +131,7 @@ class IssueRow:
             plan_id=issue.plan_id,
             round_name=issue.round_name,
             returned=issue.returned,
+            settled_on=reopenable_since(issue),
         )
 
 
@@ -166,7 +191,7 @@ class IssueReadModel(Protocol):
 _COLUMNS = (
     "issue_id, feedback_id, jurisdiction, unit, rect_type, concerns, status, progress_percent, "
     "formal_reported, due_date, fed_back_at, version, round_id, unit_id, during_stationing, "
-    "plan_id, round_name, returned"
+    "plan_id, round_name, returned, settled_on"
 )
 
 
@@ -178,11 +203,12 @@ class SqlIssueReadModel(PoolRepository):
                 f"""
                 INSERT INTO issue_view ({_COLUMNS})
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                        $18)
+                        $18, $19)
                 ON CONFLICT (issue_id) DO UPDATE SET
                     status = EXCLUDED.status, progress_percent = EXCLUDED.progress_percent,
                     formal_reported = EXCLUDED.formal_reported, version = EXCLUDED.version,
-                    plan_id = EXCLUDED.plan_id, returned = EXCLUDED.returned
+                    plan_id = EXCLUDED.plan_id, returned = EXCLUDED.returned,
+                    settled_on = EXCLUDED.settled_on
                 WHERE issue_view.version < EXCLUDED.version
                 """,
                 r.issue_id,
@@ -203,6 +229,7 @@ class SqlIssueReadModel(PoolRepository):
                 r.plan_id,
                 r.round_name,
                 r.returned,
+                r.settled_on,
             )
 
     async def list(
@@ -312,4 +339,5 @@ def _issue_row(r: Any) -> IssueRow:
         plan_id=r["plan_id"],
         round_name=r["round_name"],
         returned=r["returned"],
+        settled_on=r["settled_on"],
     )

@@ -178,6 +178,11 @@ class IssueListItem(BaseModel):
     unit_id: UUID | None = None
     round_id: UUID | None = None
     round_name: str | None = Field(default=None, description="巡察轮次名称 (as the issue's)")
+    settled_on: date | None = Field(
+        default=None,
+        description="the day (China time) a verified or closed-out issue became so, as it "
+        "stands; null in any other state. R18: a 回头看 held before this day cannot reopen it",
+    )
 
 
 class IssueList(BaseModel):
@@ -336,6 +341,7 @@ def list_item(row: IssueRow, round_name: str | None = None, description: str = "
         unit_id=row.unit_id,
         round_id=row.round_id,
         round_name=round_name or row.round_name,
+        settled_on=row.settled_on,
     )
 
 
