@@ -222,7 +222,12 @@ async def test_an_office_records_a_petition_and_sees_the_receipt(wb: Workbench, 
     assert "待领导当日接待处理" in await walk_in.inner_text()
     await page.click("#w-submit")  # no post given: asked for, nothing sent
     await page.locator(".el-form-item:has(#w-handled-by) .el-form-item__error").wait_for()
+    await page.fill("#w-handled-by", "王组长")  # a surname before the title: a person, refused
+    await page.click("#w-submit")
+    said = page.locator(".el-form-item:has(#w-handled-by) .el-form-item__error")
+    await said.filter(has_text="不填姓名或姓氏").wait_for()
     await page.fill("#w-handled-by", "巡察组组长")
+    await said.wait_for(state="detached")  # a post: nothing said beside it any more
     await page.fill("#w-summary", "当面接谈，登记线索")
     await page.click("#w-submit")
     await page.locator("#walk-in-state", has_text="已由巡察组组长接待处理").wait_for()

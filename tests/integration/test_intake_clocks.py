@@ -115,6 +115,14 @@ async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessSer
 
     assert await shown() is None
     clock(svc).set(datetime(2026, 10, 12, 16, tzinfo=CST))
+    # the leader's post, never a person: a name, or a surname before a title, is a 422 on the
+    # field, and nothing is recorded
+    for person in ("张三", "王组长", "李副主任"):
+        r = await post(svc, f"/petitions/{petition_id}/handling", {"handled_by": person})
+        assert r.status_code == 422, (person, r.text)
+        [error] = r.json()["errors"]
+        assert error["field"] == "body.handled_by" and "不填姓名或姓氏" in error["msg"], r.text
+    assert await shown() is None
     r = await post(
         svc,
         f"/petitions/{petition_id}/handling",

@@ -160,3 +160,25 @@ export function typedDayError(text: string, refuse: ((day: string) => string | n
   // the field is emptied: say which day was typed and not taken
   return why && `所填 ${day} 未采用：${why}`;
 }
+
+// 来访接待 (R13): the receiving leader's post, never a person (intake's `domain/walk_ins.post_problem`;
+// tests/unit/services/test_intake_walk_in_post.py keeps both lists the same)
+export const POST_TITLES = ["组长", "主任", "书记", "部长", "局长", "处长", "科长", "主席", "委员", "秘书长", "县长", "区长", "市长", "镇长", "乡长", "院长", "队长", "专员", "联络员"];
+export const BODY_CHARACTERS = "组办委局部室处科厅院会队站所中心市县区镇乡村街道党政府纪监巡察";
+/** the posts the walk-in form suggests */
+export const RECEIVING_POSTS = ["巡察组组长", "巡察组副组长", "巡察办主任", "巡察办副主任"];
+
+/** Why `value` is not a receiving leader's post (null: it is one, or it is empty): a title alone
+ *  (组长) or after the words of its body (巡察组组长); a name, or a surname before a title
+ *  (王组长), is refused. */
+export function postError(value: string): string | null {
+  const text = value.trim();
+  if (!text) return null;
+  const title = POST_TITLES.find((t) => text.endsWith(t));
+  let before = title ? text.slice(0, text.length - title.length) : text;
+  if (before.endsWith("副")) before = before.slice(0, -1); // 副组长: the title's own
+  if (!title || (before && ![...before].some((c) => BODY_CHARACTERS.includes(c)))) {
+    return "请只填写接待领导的职务，如“巡察组组长”“巡察办主任”，不填姓名或姓氏";
+  }
+  return null;
+}

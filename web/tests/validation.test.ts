@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, rule, summaryNumbers, summaryNumbersError, textError, typedDay, typedDayError } from "../src/validation";
+import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, typedDay, typedDayError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "8221234"])("accepts %s", (v) => {
@@ -136,5 +136,21 @@ describe("typedDay and typedDayError (a day typed by hand into a day field)", ()
     expect(typedDayError("2026-02-30", notFuture, "移交日期")).toBe("移交日期“2026-02-30”不是有效日期，格式应为 年-月-日");
     expect(typedDayError("", notFuture)).toBeNull();
     expect(typedDayError("2019-01-01", undefined)).toBeNull();
+  });
+});
+
+describe("postError (来访接待, R13)", () => {
+  it("takes a title alone or after its body's words", () => {
+    for (const post of ["组长", "副组长", "巡察组组长", "第一巡察组副组长", "市委巡察办主任", "县纪委书记", "", "  巡察办副主任 "]) {
+      expect(postError(post)).toBeNull();
+    }
+  });
+  it("refuses a name, or a surname before a title", () => {
+    for (const person of ["张三", "王组长", "李副主任", "欧阳书记", "组员"]) {
+      expect(postError(person)).toBe("请只填写接待领导的职务，如“巡察组组长”“巡察办主任”，不填姓名或姓氏");
+    }
+  });
+  it("suggests only posts it takes", () => {
+    for (const post of RECEIVING_POSTS) expect(postError(post)).toBeNull();
   });
 });

@@ -2,7 +2,8 @@
 
 A ``PetitionReceived`` of channel ``visit`` starts the same-day deadline (adapters.deadlines);
 ``intake.WalkInHandled``, recorded here, satisfies it. Only a walk-in can be handled this way,
-and only once.
+and only once. Who took it up is written as a post (巡察组组长), never as a person
+(``post_problem``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,33 @@ class NotAWalkIn(RuleViolation):
 
 class WalkInAlreadyHandled(RuleViolation):
     """The walk-in was taken up already (409)."""
+
+
+#: the titles a receiving leader's post ends with (R13: the group leader, or the office's head)
+POST_TITLES: tuple[str, ...] = (
+    "组长", "主任", "书记", "部长", "局长", "处长", "科长", "主席", "委员", "秘书长",
+    "县长", "区长", "市长", "镇长", "乡长", "院长", "队长", "专员", "联络员",
+)  # fmt: skip
+#: characters of the body a post names (巡察组, 巡察办, 纪委, 县委 …): a post's words before its
+#: title hold one of them; a person's name before a title (王组长, 张三主任) holds none
+BODY_CHARACTERS = frozenset("组办委局部室处科厅院会队站所中心市县区镇乡村街道党政府纪监巡察")
+
+
+def post_problem(post: str) -> str | None:
+    """Why ``post`` is not a receiving leader's post, in Chinese and English; None when it is
+    one: a title (``POST_TITLES``) alone (组长) or after the words of its body (巡察组组长,
+    市委巡察办副主任). A name alone (张三), or a name or surname before a title (王组长), is
+    refused: the record names posts, never people (R13)."""
+    text = post.strip()
+    title = next((t for t in POST_TITLES if text.endswith(t)), None)
+    before = text[: len(text) - len(title)] if title else text
+    before = before.removesuffix("副")  # 副组长: the title's own
+    if title is None or (before and not BODY_CHARACTERS & set(before)):
+        return (
+            "请只填写接待领导的职务，如“巡察组组长”“巡察办主任”，不填姓名或姓氏 / the receiving "
+            "leader's post, such as 巡察组组长, never a name"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.contracts.common import LongText, ShortText
 from xuncha_shared.contracts.intake import DispatchHeld, ProgressReported
@@ -41,8 +41,19 @@ class HandlingIn(BaseModel):
     """来访接待: who (by post, never a name) took the walk-in up, and what was done."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    handled_by: ShortText = Field(description="the receiving leader's post, e.g. 巡察组组长")
+    handled_by: ShortText = Field(
+        description="the receiving leader's post, e.g. 巡察组组长: a title (组长, 主任 …) alone "
+        "or after its body's words, never a name (王组长, 张三: 422)"
+    )
     summary: LongText | None = None
+
+    @field_validator("handled_by")
+    @classmethod
+    def _a_post(cls, value: str) -> str:
+        problem = walk_ins.post_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class HandlingOut(BaseModel):
