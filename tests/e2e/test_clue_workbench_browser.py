@@ -202,7 +202,9 @@ async def test_a_clue_to_its_result_in_the_workbench(wb: Any, browser: Any) -> N
     await dept.wait_for_selector("#act-acknowledge")
     await dept.wait_for_load_state("networkidle")
     assert await dept.locator("#clue-round, #clue-group").count() == 0
-    assert (await dept.locator("#clue-source").inner_text()).strip() == "个别谈话"
+    # the matter, never its source: not the talk it came from (the office reads 个别谈话)
+    source = (await dept.locator("#clue-source").inner_text()).strip()
+    assert source == "巡察移交（具体来源不向接收部门提供）", source
     assert dept_console == []
     await dept.click("#act-acknowledge")  # asked first, with a note, as in its feed
     box = dept.locator(".el-message-box", has_text="签收备注")

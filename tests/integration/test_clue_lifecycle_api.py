@@ -149,13 +149,19 @@ async def test_the_path_and_every_illegal_transition(svc: InProcessService) -> N
     assert clue_id not in listed.text
     refused(await post(svc, f"/{clue_id}/acknowledge", "county"), 403)  # offices do not sign
     assert await events(svc, clue_id) == before
-    # the department sees and lists it
-    assert (
-        await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("jw"))
-    ).status_code == 200
+    # the department sees and lists it: the matter, never its source (the channel, the round
+    # and the group that found it), which the office reads
+    seen = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("jw"))
+    assert seen.status_code == 200, seen.text
+    source = ("source_channel", "source_petition_id", "round_id", "group_id")
+    assert [seen.json()[k] for k in source] == [None] * 4, seen.text
+    assert "个别谈话反映" in seen.json()["summary"]
+    office_view = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("county"))
+    assert office_view.json()["source_channel"] == "individual_talk"
     listed = await svc.client.get("/api/v1/clues", headers=svc.auth("jw"))
     assert clue_id in listed.text
-    await ok(svc, f"/{clue_id}/acknowledge", "jw")
+    signed = await ok(svc, f"/{clue_id}/acknowledge", "jw")
+    assert [signed[k] for k in source] == [None] * 4, signed
     await illegal("acknowledge", "jw", None, "acknowledged")
     await illegal("dispose", "county", {}, "acknowledged")
     bad = refused(

@@ -278,6 +278,19 @@ def test_an_automatic_registration_says_what_it_came_from() -> None:
     assert actor_label("someone", "department", {"department": "nonsense"}) == "接收部门"
 
 
+def test_a_department_is_not_told_what_a_registration_came_from() -> None:
+    from xuncha_clues.entrypoints.workbench_api import actor_label, source_blind
+    from xuncha_shared.domain.principals import Principal, Role
+
+    dept = department("jw", Department.DISCIPLINE)
+    office = Principal(id="lc", role=Role.COUNTY_ADMIN, jurisdiction=LINCHUAN)
+    automatic = ("service:clues.register-from-petitions", "service:clues.register-from-records")
+    for registration in automatic:
+        assert source_blind(registration, office) == registration
+        assert actor_label(source_blind(registration, dept), "system", {}) == "系统（自动登记）"
+    assert source_blind("lc-office", dept) == "lc-office"
+
+
 async def test_history_of_another_jurisdiction_is_404_like_an_unknown_id(
     clues: InProcessService,
 ):

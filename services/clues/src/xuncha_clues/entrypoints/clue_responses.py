@@ -211,6 +211,14 @@ def clue_out(clue: Clue) -> ClueOut:
     )
 
 
+def for_department(out: ClueOut) -> ClueOut:
+    """A receiving department's view of a clue transferred to it: the matter, never its source
+    (docs/domain.md, "Redact"): the petition it came from and that petition's channel, the round
+    and the group that found it are left out; it is told the clue came from an inspection."""
+    hidden = ("source_petition_id", "source_channel", "round_id", "group_id")
+    return out.model_copy(update=dict.fromkeys(hidden))
+
+
 def clue_stub(clue: Clue) -> ClueStub:
     assert clue.clue_id is not None
     return ClueStub(

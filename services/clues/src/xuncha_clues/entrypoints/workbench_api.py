@@ -241,9 +241,12 @@ def build_workbench_router(
                     stream_version=e.stream_version,
                     title_zh=event_name_zh(e.event_type),
                     detail_zh=detail_zh(e.event_type, e.payload),
-                    actor_id=e.actor.principal_id,
+                    actor_id=source_blind(e.actor.principal_id, principal),
                     actor_label=actor_label(
-                        e.actor.principal_id, e.actor.role, e.payload, e.jurisdiction
+                        source_blind(e.actor.principal_id, principal),
+                        e.actor.role,
+                        e.payload,
+                        e.jurisdiction,
                     ),
                     occurred_at=e.occurred_at,
                     recorded_at=e.recorded_at,
@@ -253,6 +256,20 @@ def build_workbench_router(
         )
 
     return router
+
+
+#: the automatic registrations, each named by what it registered from (a petition, a group's
+#: record): a receiving department is told only that the system registered the clue
+AUTOMATIC_REGISTRATION = "service:clues.register"
+
+
+def source_blind(principal_id: str, reader: Principal) -> str:
+    """Who recorded an event, as ``reader`` may know it: a department gets the matter, never
+    its source (``clue_responses.for_department``), so an automatic registration is not named
+    by what it came from."""
+    if reader.role is Role.DEPARTMENT and principal_id.startswith(AUTOMATIC_REGISTRATION):
+        return AUTOMATIC_REGISTRATION
+    return principal_id
 
 
 def actor_label(
@@ -271,6 +288,8 @@ def actor_label(
         and jurisdictions.is_county(jurisdiction.strip())
     ):
         return f"{jurisdictions.name_of(jurisdiction.strip())}委巡察办"
+    if principal_id == AUTOMATIC_REGISTRATION:
+        return "系统（自动登记）"
     return SYSTEM_ACTORS_ZH.get(principal_id) or role_label(role)
 
 

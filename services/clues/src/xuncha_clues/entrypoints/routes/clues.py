@@ -35,6 +35,7 @@ from xuncha_clues.entrypoints.clue_responses import (
     clue_stub,
     department_of,
     domain_errors,
+    for_department,
     list_item,
     office_of,
     visible,
@@ -161,7 +162,7 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
                 if clock is not None:
                     out.result_due_date = clock[0]
                     out.result_late = {"met": False, "met_late": True}.get(clock[1])
-            return out
+            return for_department(out) if principal.role is Role.DEPARTMENT else out
         return clue_stub(clue)
 
     return router

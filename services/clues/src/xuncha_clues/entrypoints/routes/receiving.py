@@ -20,6 +20,7 @@ from xuncha_clues.entrypoints.clue_responses import (
     clue_out,
     department_of,
     domain_errors,
+    for_department,
     visible,
 )
 from xuncha_clues.handlers import ClueHandlers
@@ -58,7 +59,7 @@ def receiving_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRoute
             clue = await handlers.acknowledge(
                 clue_id, department_of(principal), request_meta(request, principal), note
             )
-        return clue_out(clue)
+        return for_department(clue_out(clue))
 
     @router.post("/{clue_id}/result", response_model=ClueOut)
     async def report_result(
@@ -74,6 +75,6 @@ def receiving_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRoute
         )
         with domain_errors():
             clue = await handlers.report_result(clue_id, cmd, request_meta(request, principal))
-        return clue_out(clue)
+        return for_department(clue_out(clue))
 
     return router
