@@ -97,6 +97,12 @@ async def test_units_registered_listed_and_unique_per_jurisdiction(api: Api) -> 
     )
     doc = assert_problem(again, 409)
     assert "临川区上顿渡镇" in doc["detail"]
+    # a name holds a word: digits or symbols alone are no unit's name (422 on the field)
+    symbols = await api.post(
+        "county", "/units", {"jurisdiction": LINCHUAN, "name": "!!!@@@###", "kind": "other"}
+    )
+    [error] = assert_problem(symbols, 422)["errors"]
+    assert error["field"] == "body.name" and "应包含文字" in error["msg"], error
     assert await api.events() == before
 
     resp = await api.client.get(

@@ -91,6 +91,10 @@ async def test_the_organisation_department_asks_and_the_office_answers_once(
         ("org", asking(unit_id=None, reply_by="2026-10-18"), 422),  # answer before the asking
         ("org", asking(unit_id=None, purpose="gossip"), 422),
         ("org", asking(unit_id=None, cadre_name=""), 422),
+        # names hold a word: not only digits or symbols (NameText)
+        ("org", asking(unit_id=None, cadre_name="123"), 422),
+        ("org", asking(unit_id=None, cadre_post="!!!"), 422),
+        ("org", asking(unit_id=None, unit="!!!@@@###"), 422),
         ("org_nc", asking(unit_id=None), 404),  # 南城县's department: another area
         ("audit_dept", asking(unit_id=None), 403),  # not the organisation department
         ("county", asking(unit_id=None), 403),

@@ -182,3 +182,10 @@ export function postError(value: string): string | null {
   }
   return null;
 }
+
+/** A name of a unit, a person or a post holds a word: not only digits or symbols (as the
+ *  services' `NameText`); null when it does, or when it is empty. */
+export function wordedError(value: string): string | null {
+  const v = value.trim();
+  return v && !/\p{L}/u.test(v) ? "应包含文字，不能只有数字或符号" : null;
+}

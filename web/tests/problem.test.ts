@@ -79,6 +79,9 @@ describe("problem details in Chinese", () => {
     expect(problemZh({ status: 500 }).summary).toBe("服务出错，请稍后再试");
     expect(errorText(new Error("boom"))).toBe("无法连接服务器，请检查网络");
     expect(fieldMessageZh({ field: "x", msg: "something new", type: "weird" })).toBe("输入有误，请检查该项");
+    // a validator's own Chinese reason, without pydantic's lead-in or the English half
+    const named = "Value error, 应包含文字，不能只有数字或符号 / a name must contain a word";
+    expect(fieldMessageZh({ field: "cadre_name", msg: named, type: "value_error" })).toBe("应包含文字，不能只有数字或符号");
     expect(fieldMessageZh({ field: "x", msg: "Input should be greater than 0", type: "greater_than" })).toBe("数值过小（应大于 0）");
     expect(fieldMessageZh({ field: "x", msg: "a message without its limit", type: "greater_than" })).toBe("数值过小");
   });

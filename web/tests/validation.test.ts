@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, typedDay, typedDayError } from "../src/validation";
+import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, typedDay, typedDayError, wordedError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "8221234"])("accepts %s", (v) => {
@@ -152,5 +152,14 @@ describe("postError (来访接待, R13)", () => {
   });
   it("suggests only posts it takes", () => {
     for (const post of RECEIVING_POSTS) expect(postError(post)).toBeNull();
+  });
+});
+
+describe("wordedError (as the services' NameText)", () => {
+  it("refuses a name of digits or symbols only", () => {
+    for (const v of ["123", "!!!@@@###", " 12-34 "]) expect(wordedError(v)).toBe("应包含文字，不能只有数字或符号");
+  });
+  it("takes a name with a word, and leaves an empty one to the required check", () => {
+    for (const v of ["周某某", "市水利局", "A1", "", "  "]) expect(wordedError(v)).toBeNull();
   });
 });

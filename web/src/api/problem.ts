@@ -151,7 +151,9 @@ export function fieldMessageZh(problem: FieldProblem): string {
   if (limit && stated) return limit[1](stated[1]);
   const zh = TYPE_ZH[problem.type];
   if (zh) return zh;
-  return HAS_CJK.test(problem.msg) ? (chinesePart(problem.msg) ?? problem.msg) : "输入有误，请检查该项";
+  // a validator's own reason, after pydantic's "Value error, " lead-in
+  const said = problem.msg.replace(/^(Value error|Assertion failed), /, "");
+  return HAS_CJK.test(said) ? (chinesePart(said) ?? said) : "输入有误，请检查该项";
 }
 
 /** "body.informant.phone" -> "informant.phone"; "query.unit" -> "unit"; list indexes kept:

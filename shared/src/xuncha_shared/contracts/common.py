@@ -28,6 +28,21 @@ LongText = Annotated[
 ]
 
 
+def worded(value: str) -> str:
+    """Refuse a name without a word in it: only digits, punctuation or symbols (123, !!!@@@)."""
+    if not any(c.isalpha() for c in value):
+        raise ValueError(
+            "应包含文字，不能只有数字或符号 / a name must contain a word (Chinese characters or "
+            "letters), not only digits or symbols"
+        )
+    return value
+
+
+#: a name as typed into a request: of a unit, a person or a post (a request's check only: the
+#: events keep ``ShortText``, so what was stored before reads as it was)
+NameText = Annotated[ShortText, AfterValidator(worded)]
+
+
 class Channel(StrEnum):
     """了解渠道 accepted by the petition endpoint."""
 

@@ -36,7 +36,13 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 from xuncha_shared.clocks.clock import local_day
-from xuncha_shared.contracts.common import Channel, JurisdictionCode, LongText, NoNul, ShortText
+from xuncha_shared.contracts.common import (
+    Channel,
+    JurisdictionCode,
+    LongText,
+    NameText,
+    NoNul,
+)
 from xuncha_shared.contracts.intake import (
     IdentityReadOutcome,
     NoticeChannel,
@@ -98,7 +104,7 @@ class PetitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     jurisdiction: JurisdictionCode = Field(description="six-digit code of a city or county")
-    unit: ShortText | None = Field(
+    unit: NameText | None = Field(
         default=None, description="被巡察单位 (its name; omitted when unit_id is given)"
     )
     channel: Channel

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import JurisdictionCode, LongText, NameText, ShortText
 from xuncha_shared.contracts.intake import Grade, Ordinal, RecordKind, Speciality, TalentSource
 from xuncha_shared.domain.round_names import round_name
 from xuncha_shared.http.problems import ProblemError, problem_type
@@ -23,7 +23,7 @@ class _In(BaseModel):
 
 
 class MemberIn(_In):
-    name: ShortText
+    name: NameText
     jurisdiction: JurisdictionCode
     home_unit_id: UUID
     source: TalentSource

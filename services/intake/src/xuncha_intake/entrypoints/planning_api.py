@@ -28,7 +28,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import JurisdictionCode, ShortText
+from xuncha_shared.contracts.common import JurisdictionCode, NameText, ShortText
 from xuncha_shared.contracts.intake import (
     InspectionMode,
     Ordinal,
@@ -67,7 +67,7 @@ class _In(BaseModel):
 
 class UnitIn(_In):
     jurisdiction: JurisdictionCode
-    name: ShortText = Field(description="被巡察单位名称，在本行政区划内唯一")
+    name: NameText = Field(description="被巡察单位名称，在本行政区划内唯一")
     kind: UnitKind
 
 

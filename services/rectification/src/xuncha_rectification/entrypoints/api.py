@@ -26,7 +26,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import (
+    Department,
+    JurisdictionCode,
+    LongText,
+    NameText,
+    ShortText,
+)
 from xuncha_shared.contracts.rectification import RectType, ReportKind
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
@@ -78,7 +84,7 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     jurisdiction: JurisdictionCode
-    unit: ShortText = Field(description="被巡察单位")
+    unit: NameText = Field(description="被巡察单位")
     issues: list[IssueIn] = Field(min_length=1, max_length=500)
     round_id: UUID | None = Field(default=None, description="the round (intake's id)")
     unit_id: UUID | None = Field(default=None, description="the unit (intake's id)")

@@ -22,7 +22,13 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import (
+    Department,
+    JurisdictionCode,
+    LongText,
+    NameText,
+    ShortText,
+)
 from xuncha_shared.contracts.rectification import OpinionConclusion, OpinionPurpose
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
@@ -53,9 +59,9 @@ class RequestIn(BaseModel):
 
     jurisdiction: JurisdictionCode = Field(description="the unit's area, whose office answers")
     unit_id: UUID | None = Field(default=None, description="a unit of cadre-opinion-units")
-    unit: ShortText = Field(description="the cadre's unit (its name)")
-    cadre_name: ShortText
-    cadre_post: ShortText = Field(description="现任职务")
+    unit: NameText = Field(description="the cadre's unit (its name)")
+    cadre_name: NameText
+    cadre_post: NameText = Field(description="现任职务")
     purpose: OpinionPurpose
     requested_on: date
     reply_by: date | None = None

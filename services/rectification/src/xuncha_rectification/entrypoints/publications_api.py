@@ -22,7 +22,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import LongText, ShortText
+from xuncha_shared.contracts.common import LongText, NameText, ShortText
 from xuncha_shared.contracts.rectification import PublicationScope, PublicationStage
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
@@ -48,7 +48,7 @@ class PublishIn(BaseModel):
 
     round_id: UUID
     unit_id: UUID
-    unit: ShortText | None = Field(
+    unit: NameText | None = Field(
         default=None, description="the unit's name, when no issue of it was fed back yet"
     )
     stage: PublicationStage

@@ -26,7 +26,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import JurisdictionCode, LongText, NameText
 from xuncha_shared.contracts.rectification import CommonProblem
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError
 from xuncha_shared.domain.principals import Principal, Role
@@ -62,7 +62,7 @@ class RevisitIn(BaseModel):
         description="the later round holding the revisit: one assigning the unit in mode "
         "revisit (巡察“回头看”); none for the office's own revisit",
     )
-    unit: ShortText | None = Field(
+    unit: NameText | None = Field(
         default=None,
         description="the unit's name, for a unit with no issue fed back on this system (else "
         "the name its feedback gave)",

@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.clues import CadreLevel, ClueCategory, CluePerson
-from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import JurisdictionCode, LongText, NameText, ShortText
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdiction
@@ -59,7 +59,7 @@ class RegisterIn(BaseModel):
     round_id: UUID
     group_id: UUID
     unit_id: UUID
-    unit: ShortText | None = Field(default=None, description="被巡察单位名称 (optional)")
+    unit: NameText | None = Field(default=None, description="被巡察单位名称 (optional)")
     source_channel: ShortText = Field(description="e.g. individual_talk, site_check, letter")
     summary: LongText
     persons: list[PersonIn] = Field(default=[], max_length=50)
