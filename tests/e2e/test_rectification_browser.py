@@ -367,6 +367,7 @@ async def test_the_unit_plans_and_reports_in_the_workbench(site: Any, tmp_path: 
             note = page.locator("#report-form .el-form-item.is-error .el-form-item__error")
             await note.wait_for()
             assert await note.all_inner_texts() == ["请填写整改情况"]
+            assert await page.locator(".el-drawer .problem").count() == 0  # said once, there
             assert await page.locator("#r-choose").inner_text() == "选择文件"
             # a final report declares completion, at 100 %; a formal one when switched on
             await page.locator(".el-select:has(#r-kind)").click()

@@ -153,7 +153,7 @@ def test_the_drafts_carry_the_figures_and_leave_the_finding_to_the_office() -> N
     state = requested()
     fine = draft(state, INSPECTED, OpinionConclusion.NO_ADVERSE)
     assert fine == (
-        "经查，临川区某局接受了四届区委第五轮巡察，巡察反馈问题5个，已整改完成3个，"
+        "经查，临川区某局接受了四届区委第五轮巡察，巡察反馈问题5个，经核实整改到位3个，"
         "正在整改2个。该单位在整改中被红线预警1次（虚假整改）。经核查巡察谈话、问题线索和信访举报中"
         "涉及王某某同志的情况：____。巡察中未发现王某某同志存在影响选拔任用的问题。"
     )
@@ -171,7 +171,7 @@ def test_the_drafts_carry_the_figures_and_leave_the_finding_to_the_office() -> N
     assert adverse.endswith("巡察中发现王某某同志存在以下问题：____。")
     done = UnitRecord(unit_id=UNIT_ID, unit="临川区某局", issues=2, done=2)
     all_done = draft(state, done, OpinionConclusion.NO_ADVERSE)
-    assert "巡察反馈问题2个，已全部整改完成。经核查" in all_done
+    assert "巡察反馈问题2个，均已经核实整改到位。经核查" in all_done
 
 
 def test_a_request_past_its_day_unanswered_is_overdue() -> None:

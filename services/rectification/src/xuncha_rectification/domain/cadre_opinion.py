@@ -349,9 +349,9 @@ def draft(state: CadreOpinion, unit: UnitRecord, conclusion: OpinionConclusion) 
     elif open_ == unit.issues:
         figures = f"巡察反馈问题{unit.issues}个，均在整改中。"
     elif open_ > 0:
-        figures = f"巡察反馈问题{unit.issues}个，已整改完成{unit.done}个，正在整改{open_}个。"
+        figures = f"巡察反馈问题{unit.issues}个，经核实整改到位{unit.done}个，正在整改{open_}个。"
     else:
-        figures = f"巡察反馈问题{unit.issues}个，已全部整改完成。"
+        figures = f"巡察反馈问题{unit.issues}个，均已经核实整改到位。"
     red = ""
     if unit.red_line_warnings:
         found_zh = "、".join(dict.fromkeys(FINDINGS_ZH.get(f, f) for f in unit.red_line_findings))

@@ -226,12 +226,12 @@ RECT_TYPES = ("immediate", "time_bound", "time_bound", "time_bound", "long_term"
 SURNAMES = "王李张刘陈杨黄吴赵周徐孙胡朱高林何郭罗"
 GIVEN = ("秀英", "建华", "国平", "志强", "丽华", "桂兰", "海燕", "文斌", "小红", "春生", "新民")
 ESCALATION_REASONS = {
-    True: "涉及市管干部，按干部管理权限报市委巡察办 (R12)",
-    False: "涉及多个县区，报市委巡察办统筹办理 (R12)",
+    True: "涉及市管干部，按干部管理权限报市委巡察办",
+    False: "涉及多个县区，报市委巡察办统筹办理",
 }
 REPORT_NOTES = {
     "progress": "已制定整改方案，明确责任人和完成时限，正在推进整改。",
-    "formal": "按期报送整改情况报告及主要负责人组织落实整改情况报告 (R1)。",
+    "formal": "按期报送整改情况报告及主要负责人组织落实整改情况报告。",
     "final": "整改措施已全部落实，建立健全相关制度，申请对账销号。",
 }
 #: the top leader's report on organising the rectification, which goes with the formal report
