@@ -71,12 +71,22 @@ async def test_the_city_checks_and_supervises_its_counties_work(svc: Any) -> Non
         ("city", "/county-checks", {**check, "findings": [{"aspect": "", "description": ""}]}, 422),
         ("city", "/county-key-supervisions", {**key, "reason": ""}, 422),
         ("auditor", "/county-key-supervisions", key, 403),
+        # the same check sent again; a second key supervision while the first runs
+        ("city", "/county-checks", check, 409),
+        ("city", "/county-key-supervisions", {**key, "reason": "又一次"}, 409),
     )
     for who, path, body, status in refusals:
         resp = await post(svc, who, path, body)
         assert resp.status_code == status, (who, body, resp.text)
         assert resp.headers["content-type"].startswith(PROBLEM)
     assert await events(svc) == before
+    twice = await post(svc, "city", "/county-key-supervisions", key)
+    assert f"临川区已在重点督办中（自 {today} 起），解除后才能再次下达" in twice.json()["detail"]
+    again = await post(svc, "city", "/county-checks", check)
+    assert "这次督导检查已登记，内容相同" in again.json()["detail"], again.text
+    # another check of that county the same day, with other findings, is its own
+    other = {**check, "findings": [{"aspect": "巡察质量", "description": "反馈问题不具体"}]}
+    assert (await post(svc, "city", "/county-checks", other)).status_code == 201
 
     city = (await listed(svc, "city", f"?year={today.year}")).json()
     mine = [i for i in city["items"] if i["county"] in (NANCHENG, LINCHUAN)]
@@ -158,6 +168,11 @@ async def test_a_key_supervision_lifted_and_pilot_points_designated(svc: Any) ->
 
     listing = (await listed(svc, "city", "?county=361023")).json()
     assert listing["counties_key_supervision_lifted"] == ["361023"]
+    # lifted: the county may be put under key supervision again
+    resp = await post(
+        svc, "city", "/county-key-supervisions", {**key, "ordered_on": lift["lifted_on"]}
+    )
+    assert resp.status_code == 201, resp.text
     assert listing["pilot_points"] == {"counties": 1, "townships": 0, "villages": 1}
     kinds = sorted(i["kind"] for i in listing["items"])
     assert kinds == ["key_supervision", "pilot_point", "pilot_point"]

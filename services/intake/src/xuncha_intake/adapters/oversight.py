@@ -6,7 +6,9 @@ shared command loop's ``upsert``)."""
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
+from datetime import date
 from typing import Any
 
 from xuncha_shared.contracts.intake import CheckFinding, PilotPlaceLevel, PilotPointKind
@@ -61,6 +63,27 @@ class SqlCountyOversight(PoolRepository):
                 _point_json(state.point),
             )
 
+    async def lock_county(self, conn: Any, county: str) -> None:
+        """Serialise the oversight records of one county (one key supervision at a time, a
+        check not entered twice): held until the transaction ends."""
+        digest = hashlib.sha256(f"xuncha.intake/county-oversight/{county}".encode()).digest()
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($1)", int.from_bytes(digest[:8], "big", signed=True)
+        )
+
+    async def of_county(
+        self, conn: Any, county: str, kind: OversightKind, *, day: date | None = None
+    ) -> builtins.list[CountyOversight]:
+        """The county's records of ``kind`` (of ``day`` when given), read on ``conn``."""
+        rows = await conn.fetch(
+            "SELECT * FROM county_oversight_view WHERE county = $1 AND kind = $2 "
+            "AND ($3::date IS NULL OR day = $3) ORDER BY day, record_id",
+            county,
+            kind.value,
+            day,
+        )
+        return [_record(r) for r in rows]
+
     async def list(self, county_like: str, year: int | None) -> builtins.list[CountyOversight]:
         """The records of the counties matching ``county_like`` (a county's code, or a city's
         pattern for all its counties), in ``year`` when given, newest first."""
@@ -72,23 +95,24 @@ class SqlCountyOversight(PoolRepository):
                 county_like,
                 year,
             )
-        return [
-            CountyOversight(
-                record_id=r["record_id"],
-                kind=OversightKind(r["kind"]),
-                jurisdiction=r["jurisdiction"].strip(),
-                county=r["county"].strip(),
-                day=r["day"],
-                findings=[CheckFinding(**f) for f in json.loads(r["findings"])],
-                text=r["text"],
-                lifted_on=r["lifted_on"],
-                lift_reason=r["lift_reason"],
-                point=_point(r["point"]),
-                recorded_at=r["recorded_at"],
-                version=r["version"],
-            )
-            for r in rows
-        ]
+        return [_record(r) for r in rows]
+
+
+def _record(r: Any) -> CountyOversight:
+    return CountyOversight(
+        record_id=r["record_id"],
+        kind=OversightKind(r["kind"]),
+        jurisdiction=r["jurisdiction"].strip(),
+        county=r["county"].strip(),
+        day=r["day"],
+        findings=[CheckFinding(**f) for f in json.loads(r["findings"])],
+        text=r["text"],
+        lifted_on=r["lifted_on"],
+        lift_reason=r["lift_reason"],
+        point=_point(r["point"]),
+        recorded_at=r["recorded_at"],
+        version=r["version"],
+    )
 
 
 def _point_json(point: PilotPoint | None) -> str | None:

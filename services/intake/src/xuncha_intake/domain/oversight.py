@@ -7,6 +7,7 @@ county. Pure: no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -127,12 +128,26 @@ def _check_office(office: str, county: str, day: date, today: date, field_day: s
 
 
 def decide_check(
-    state: CountyOversight, cmd: CheckCountyWork, office: str, today: date
+    state: CountyOversight,
+    cmd: CheckCountyWork,
+    office: str,
+    today: date,
+    same_day: Sequence[CountyOversight] = (),
 ) -> list[EventPayload]:
-    """督导检查 of a county office's inspection work, with the problems found (none is fine)."""
+    """督导检查 of a county office's inspection work, with the problems found (none is fine);
+    ``same_day``: the county's checks recorded for that day already. The same check (the same
+    findings and note) entered twice is refused: the second is the first sent again."""
     if state.exists:
         raise AlreadyExists(f"督导检查 {cmd.record_id} 已记录 / already recorded")
     _check_office(office, cmd.county, cmd.checked_on, today, "checked_on")
+    for earlier in same_day:
+        if earlier.findings == list(cmd.findings) and (earlier.text or None) == cmd.note:
+            county = jurisdictions.name_of(cmd.county)
+            raise RuleViolation(
+                f"{county} {cmd.checked_on} 的这次督导检查已登记，内容相同，无需重复登记 / the "
+                f"same check of {cmd.county} on {cmd.checked_on} is recorded already "
+                f"({earlier.record_id})"
+            )
     return [
         CountyWorkChecked(
             check_id=cmd.record_id,
@@ -146,12 +161,24 @@ def decide_check(
 
 
 def decide_key_supervision(
-    state: CountyOversight, cmd: OrderCountyKeySupervision, office: str, today: date
+    state: CountyOversight,
+    cmd: OrderCountyKeySupervision,
+    office: str,
+    today: date,
+    current: CountyOversight | None = None,
 ) -> list[EventPayload]:
-    """重点督办 of a county's inspection work, with its reason."""
+    """重点督办 of a county's inspection work, with its reason; ``current``: the county's key
+    supervision not lifted yet, if any. A county is under one key supervision at a time: a
+    second is refused until the first is lifted (解除)."""
     if state.exists:
         raise AlreadyExists(f"重点督办 {cmd.record_id} 已记录 / already recorded")
     _check_office(office, cmd.county, cmd.ordered_on, today, "ordered_on")
+    if current is not None:
+        county = jurisdictions.name_of(cmd.county)
+        raise RuleViolation(
+            f"{county}已在重点督办中（自 {current.day} 起），解除后才能再次下达 / {cmd.county} "
+            f"is under key supervision since {current.day} ({current.record_id}); lift it first"
+        )
     return [
         CountyKeySupervisionOrdered(
             supervision_id=cmd.record_id,

@@ -18,6 +18,7 @@ from xuncha_intake.domain.oversight import (
     DesignatePilotPoint,
     LiftCountyKeySupervision,
     OrderCountyKeySupervision,
+    OversightKind,
     decide_check,
     decide_key_supervision,
     decide_lift,
@@ -34,17 +35,29 @@ class OversightHandlers:
 
     async def check(self, cmd: CheckCountyWork, office: str, meta: Meta) -> CountyOversight:
         today = self.today()
-        return await self.records.execute(
-            cmd.record_id, lambda s: decide_check(s, cmd, office, today), meta
-        )
+        async with self.records.transaction() as conn:
+            # one record of a county at a time: what is read below stays true until commit
+            await self.table.lock_county(conn, cmd.county)
+            same_day = await self.table.of_county(
+                conn, cmd.county, OversightKind.CHECK, day=cmd.checked_on
+            )
+            state = await self.records.load(cmd.record_id, conn=conn)
+            events = decide_check(state, cmd, office, today, same_day)
+            await self.records.record(conn, cmd.record_id, state, events, meta)
+        return state
 
     async def key_supervision(
         self, cmd: OrderCountyKeySupervision, office: str, meta: Meta
     ) -> CountyOversight:
         today = self.today()
-        return await self.records.execute(
-            cmd.record_id, lambda s: decide_key_supervision(s, cmd, office, today), meta
-        )
+        async with self.records.transaction() as conn:
+            await self.table.lock_county(conn, cmd.county)
+            ordered = await self.table.of_county(conn, cmd.county, OversightKind.KEY_SUPERVISION)
+            current = next((r for r in ordered if r.lifted_on is None), None)
+            state = await self.records.load(cmd.record_id, conn=conn)
+            events = decide_key_supervision(state, cmd, office, today, current)
+            await self.records.record(conn, cmd.record_id, state, events, meta)
+        return state
 
     async def lift(self, cmd: LiftCountyKeySupervision, office: str, meta: Meta) -> CountyOversight:
         today = self.today()
