@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -848,6 +849,22 @@ async def test_the_organisation_department_asks_and_a_county_office_answers(
     await waiting.filter(has_text="周某某").wait_for(state="detached")
     await office.locator(".el-dialog").wait_for(state="hidden")
     await office.screenshot(path=str(ARTIFACTS / "cadre-opinions-answered.png"), full_page=False)
+    # 期限预警's link to a request opens that one, among all, in view and unfolded
+    async with httpx.AsyncClient(base_url=running.urls["rectification"]) as http:
+        asked = await http.get(
+            "/api/v1/cadre-opinions",
+            headers={"Authorization": f"Bearer {running.tokens['linchuan']}"},
+        )
+    [late_id] = [o["id"] for o in asked.json()["items"] if o["cadre_name"] == "陈某某"]
+    linked = await new_page(browser)
+    await sign_in(linked, old.workbench, running.tokens["linchuan"])
+    await linked.goto(f"{old.workbench}/cadre-opinions?request={late_id}")
+    focused = linked.locator("#co-table tr.co-focused")
+    await focused.wait_for()
+    assert "陈某某" in await focused.inner_text()
+    await linked.locator("#co-table .co-detail", has_text="尚未回复").wait_for()
+    await linked.goto(f"{old.workbench}/cadre-opinions?request={uuid.uuid4()}")
+    await linked.get_by_text("未找到该征求意见").wait_for()
 
     # 组织部 withdraws a request not answered yet (杨某某's, asked of the city yesterday)
     await (

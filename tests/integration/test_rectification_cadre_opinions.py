@@ -310,7 +310,7 @@ async def test_a_unit_a_round_inspected_without_feedback_counts_as_inspected(
 ) -> None:
     """A unit intake registered and a begun round assigned is inspected though nothing was fed
     back to it: listed by its registered name (an inspection office is not), found by that name,
-    drafted 未发现 with 巡察未向该单位反馈问题, and 尚未巡察 refused for it."""
+    drafted 未发现 with 截至目前巡察尚未向该单位反馈问题, and 尚未巡察 refused for it."""
     inspected, office, other_round = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for unit_id, name, kind in (
         (inspected, "临川区民政局", UnitKind.COUNTY_DEPARTMENT),
@@ -330,7 +330,7 @@ async def test_a_unit_a_round_inspected_without_feedback_counts_as_inspected(
     path = f"/api/v1/cadre-opinions/{resp.json()['id']}"
     draft = (await svc.client.get(f"{path}/draft", headers=svc.auth("county"))).json()
     assert (draft["conclusion"], draft["inspected"], draft["issues"]) == ("no_adverse", True, 0)
-    assert "巡察未向该单位反馈问题" in draft["text"]
+    assert "截至目前，巡察尚未向该单位反馈问题" in draft["text"]
     refused = await svc.client.post(
         f"{path}/opinion",
         json={"conclusion": "not_inspected", "text": "经查。", "given_on": "2026-10-20"},

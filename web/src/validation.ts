@@ -189,3 +189,28 @@ export function wordedError(value: string): string | null {
   const v = value.trim();
   return v && !/\p{L}/u.test(v) ? "应包含文字，不能只有数字或符号" : null;
 }
+
+// 向社会公开 (R5): what never goes to the public, as rectification's `domain/publication.sensitive`
+// finds it in the text made half-width and upper case: an ID number (18 characters with the
+// birth date, or the old 15 digits) and a receipt code (XC and 20 symbols, or the older 12)
+const SEP = String.raw`[\s\-_]*`;
+const DAY = String.raw`(?:0[1-9]|1[0-2])${SEP}(?:0[1-9]|[12][0-9]|3[01])`;
+const PUBLIC_ID_NUMBERS = [
+  new RegExp(String.raw`(?<![0-9])[1-9][0-9]{5}${SEP}(?:18|19|20)[0-9]{2}${SEP}${DAY}${SEP}[0-9]{3}[0-9X](?![0-9])`),
+  new RegExp(String.raw`(?<![0-9])[1-9][0-9]{5}${SEP}[0-9]{2}${DAY}${SEP}[0-9]{3}(?![0-9X])`),
+];
+const PUBLIC_RECEIPT = new RegExp(String.raw`(?<![0-9A-Z])(?:XC${SEP})?[0-9A-Z]{4}(?:${SEP}[0-9A-Z]{4}){2,4}`, "g");
+
+function receiptLike(candidate: string): boolean {
+  let symbols = candidate.replace(/[^0-9A-Z]/g, "");
+  if (symbols.startsWith("XC") && [12, 20].includes(symbols.length - 2)) symbols = symbols.slice(2);
+  return [12, 20].includes(symbols.length) && /[0-9]/.test(symbols) && /[A-Z]/.test(symbols);
+}
+
+/** Why a text may not go to the public (null: it may): it holds an ID number or a receipt code. */
+export function publicTextError(text: string): string | null {
+  const plain = text.normalize("NFKC").toUpperCase();
+  if (PUBLIC_ID_NUMBERS.some((re) => re.test(plain))) return "向社会公开的内容不得含有身份证号码";
+  if ([...plain.matchAll(PUBLIC_RECEIPT)].some((m) => receiptLike(m[0]))) return "向社会公开的内容不得含有举报回执码";
+  return null;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, typedDay, typedDayError, wordedError } from "../src/validation";
+import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, publicTextError, typedDay, typedDayError, wordedError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "8221234"])("accepts %s", (v) => {
@@ -161,5 +161,17 @@ describe("wordedError (as the services' NameText)", () => {
   });
   it("takes a name with a word, and leaves an empty one to the required check", () => {
     for (const v of ["周某某", "市水利局", "A1", "", "  "]) expect(wordedError(v)).toBeNull();
+  });
+});
+
+describe("publicTextError (as rectification's publication.sensitive)", () => {
+  it("finds an ID number or a receipt code, however it is written", () => {
+    expect(publicTextError("举报人身份证 36250219800101123X")).toBe("向社会公开的内容不得含有身份证号码");
+    expect(publicTextError("号码 362502 1980 0101 123x")).toBe("向社会公开的内容不得含有身份证号码");
+    expect(publicTextError("回执码 XC-7KQ4-M2PD-9TRA-5HXE-W3NB")).toBe("向社会公开的内容不得含有举报回执码");
+  });
+  it("lets figures and dates through", () => {
+    expect(publicTextError("反馈问题33个，已整改24个，追缴资金1234.56万元，2026年12月6日")).toBeNull();
+    expect(publicTextError("ABCD-EFGH-IJKL")).toBeNull(); // letters only: no receipt code
   });
 });

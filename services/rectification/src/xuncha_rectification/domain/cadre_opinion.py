@@ -345,7 +345,7 @@ def draft(state: CadreOpinion, unit: UnitRecord, conclusion: OpinionConclusion) 
     rounds = "、".join(unit.rounds) if unit.rounds else f"{committee}巡察"
     open_ = unit.issues - unit.done
     if not unit.issues:  # inspected, nothing fed back (or the round still under way)
-        figures = "巡察未向该单位反馈问题。"
+        figures = "截至目前，巡察尚未向该单位反馈问题。"
     elif open_ == unit.issues:
         figures = f"巡察反馈问题{unit.issues}个，均在整改中。"
     elif open_ > 0:
