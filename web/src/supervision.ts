@@ -15,6 +15,24 @@ export function latestReport<T extends BoardHistoryEntry>(history: T[]): T | nul
   return null;
 }
 
+/** The unit's reports since the issue's last rejected verification (核实未通过): how many and
+ *  the latest, so that an issue sent back shows at a glance that the unit has reported again;
+ *  none when no verification was rejected. */
+export function reportsSinceRejection<T extends BoardHistoryEntry>(history: T[]): { count: number; latest: T | null } {
+  let count = 0;
+  let latest: T | null = null;
+  for (let n = history.length - 1; n >= 0; n--) {
+    const h = history[n];
+    if (h.type === "rectification.RectificationVerified" && h.outcome === "rejected") return { count, latest };
+    if (h.type === "rectification.RectificationVerified") break; // accepted: no rejection stands
+    if (h.type === REPORTED) {
+      count += 1;
+      latest ??= h;
+    }
+  }
+  return { count: 0, latest: null };
+}
+
 /** 长效机制 is asked for a long-term issue, or one with a long-term task (rectification's
  *  ``Issue.long_term``: its close-out is refused without it); no other issue records one. */
 export function needsMechanism(issue: { rect_type: string | null; tasks: { type: string }[] }): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daysAgo, latestReport, leftOpenLabel, needsMechanism, officeUnits, tasksLeftOpen } from "../src/supervision";
+import { daysAgo, latestReport, leftOpenLabel, needsMechanism, officeUnits, reportsSinceRejection, tasksLeftOpen, type BoardHistoryEntry } from "../src/supervision";
 
 const entry = (type: string, zh: string, at: string) => ({ at, type, zh, note: null, evidence: [] });
 
@@ -57,5 +57,21 @@ describe("the units with something waiting for the office", () => {
     expect(officeUnits(units, true, false).map((u) => u.unit)).toEqual(["乙", "丙", "丁"]);
     expect(officeUnits(units, false, true).map((u) => u.unit)).toEqual(["丙", "乙", "丁", "甲"]);
     expect(units.map((u) => u.unit)).toEqual(["甲", "乙", "丙", "丁"]); // the board's own list untouched
+  });
+});
+
+describe("reportsSinceRejection", () => {
+  const entry = (type: string, extra: Partial<BoardHistoryEntry> = {}): BoardHistoryEntry => ({ at: "2026-12-01T02:00:00Z", type, zh: type, note: null, evidence: [], ...extra });
+  const reported = (p: number) => entry("rectification.RectificationReported", { progress_percent: p, zh: `整改进展报告` });
+  const verified = (outcome: string) => entry("rectification.RectificationVerified", { outcome });
+  it("counts the unit's reports after the last rejection, the latest first", () => {
+    const seen = reportsSinceRejection([reported(100), verified("rejected"), reported(30), reported(60)]);
+    expect(seen.count).toBe(2);
+    expect(seen.latest?.progress_percent).toBe(60);
+  });
+  it("is nothing without a rejection standing", () => {
+    expect(reportsSinceRejection([reported(100)]).count).toBe(0);
+    expect(reportsSinceRejection([verified("rejected"), reported(50), verified("accepted")]).count).toBe(0);
+    expect(reportsSinceRejection([reported(100), verified("rejected")]).count).toBe(0);
   });
 });
