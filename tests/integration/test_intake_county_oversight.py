@@ -4,6 +4,7 @@ a county office reads its own county's only; every refusal is a problem and writ
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -176,3 +177,15 @@ async def test_a_key_supervision_lifted_and_pilot_points_designated(svc: Any) ->
     assert listing["pilot_points"] == {"counties": 1, "townships": 0, "villages": 1}
     kinds = sorted(i["kind"] for i in listing["items"])
     assert kinds == ["key_supervision", "pilot_point", "pilot_point"]
+
+
+async def test_two_key_supervisions_of_a_county_at_once_make_one(svc: Any) -> None:
+    """Sent at the same moment, four orders for one county: the per-county lock lets one in and
+    the others read it (409), whichever comes first."""
+    key = {"county": "361024", "ordered_on": date.today().isoformat()}
+    orders = [{**key, "reason": f"同时下达{n}"} for n in range(4)]
+    answers = await asyncio.gather(
+        *(post(svc, "city", "/county-key-supervisions", order) for order in orders)
+    )
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [201, 409, 409, 409], [a.text for a in answers]

@@ -13,10 +13,11 @@ plus the tables of the service itself, passed to ``migrate`` as extra DDL (the b
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -318,6 +319,20 @@ async def migrate(
         for ddl in extra:
             await conn.execute(ddl)
         return await apply_migrations(conn, [*CORE_MIGRATIONS, *migrations])
+
+
+def lock_key(name: str) -> int:
+    """The advisory lock key of a lock named by text (``xuncha.intake/round/<id>``): the first
+    8 bytes of its SHA-256, as PostgreSQL's signed bigint."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+async def hold_locks(conn: Any, names: Iterable[str]) -> None:
+    """Take the transaction-scoped advisory locks named ``names`` on ``conn`` (released when its
+    transaction ends), in one order whatever the order given, so that two transactions taking
+    some of the same locks never deadlock on them."""
+    for key in sorted({lock_key(name) for name in names}):
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
 
 
 def record_to_dict(record: asyncpg.Record) -> dict[str, Any]:

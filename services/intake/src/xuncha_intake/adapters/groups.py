@@ -8,13 +8,12 @@ two groups formed at the same moment cannot both take one member for overlapping
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from xuncha_shared.db import PoolRepository
+from xuncha_shared.db import PoolRepository, hold_locks
 from xuncha_shared.domain.round_names import round_name
 
 from xuncha_intake.domain.groups import Busy, Group
@@ -79,11 +78,6 @@ CREATE INDEX IF NOT EXISTS stationing_view_group ON stationing_view (group_id);
 
 
 _LOCK_SPACE = "xuncha.intake.member-seat"
-
-
-def _lock_key(member_id: UUID) -> int:
-    digest = hashlib.sha256(f"{_LOCK_SPACE}/{member_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -293,8 +287,7 @@ class SqlGroups(PoolRepository):
 
     async def lock_members(self, conn: Any, member_ids: list[UUID]) -> None:
         """Serialise group formations that share a member (until ``conn`` commits)."""
-        for key in sorted({_lock_key(m) for m in member_ids}):
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+        await hold_locks(conn, (f"{_LOCK_SPACE}/{m}" for m in member_ids))
 
     async def ids_of_round(self, round_id: UUID) -> list[UUID]:
         async with self._conn(None) as c:
@@ -305,10 +298,7 @@ class SqlGroups(PoolRepository):
 
     async def lock_round(self, conn: Any, round_id: UUID) -> None:
         """Serialise the group formations of one round (R24: a unit in one group of a round)."""
-        digest = hashlib.sha256(f"{_LOCK_SPACE}/round/{round_id}".encode()).digest()
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock($1)", int.from_bytes(digest[:8], "big", signed=True)
-        )
+        await hold_locks(conn, [f"{_LOCK_SPACE}/round/{round_id}"])
 
     async def units_taken(self, conn: Any, round_id: UUID) -> dict[UUID, int]:
         """The round's units already in a group: unit → group number."""

@@ -6,13 +6,12 @@ shared command loop's ``upsert``)."""
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
 from datetime import date
 from typing import Any
 
 from xuncha_shared.contracts.intake import CheckFinding, PilotPlaceLevel, PilotPointKind
-from xuncha_shared.db import PoolRepository
+from xuncha_shared.db import PoolRepository, hold_locks
 
 from xuncha_intake.domain.oversight import CountyOversight, OversightKind, PilotPoint
 
@@ -66,10 +65,7 @@ class SqlCountyOversight(PoolRepository):
     async def lock_county(self, conn: Any, county: str) -> None:
         """Serialise the oversight records of one county (one key supervision at a time, a
         check not entered twice): held until the transaction ends."""
-        digest = hashlib.sha256(f"xuncha.intake/county-oversight/{county}".encode()).digest()
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock($1)", int.from_bytes(digest[:8], "big", signed=True)
-        )
+        await hold_locks(conn, [f"xuncha.intake.county-oversight/{county}"])
 
     async def of_county(
         self, conn: Any, county: str, kind: OversightKind, *, day: date | None = None
