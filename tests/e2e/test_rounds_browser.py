@@ -12,6 +12,7 @@ Screenshots go to test-artifacts/workbench/ (rounds-*.png).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -445,7 +446,11 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await page.click("#t-submit")
     box = page.locator(".el-message-box", has_text=f"通过市本级第{TERM + 1}届五年规划")
     await box.wait_for()
-    assert "规划巡察 2 个单位" in await box.inner_text()
+    said = await box.inner_text()
+    assert "规划巡察 2 个单位" in said
+    # the area's other units, left out of the plan (and so of its full coverage), are counted
+    assert re.search(r"本地区已登记的 \d+ 个可巡察单位中，另有 \d+ 个未列入", said), said
+    await box.screenshot(path=str(ARTIFACTS / "term-plan-confirm.png"))
     await box.get_by_role("button", name="确认通过").click()
     adopted = page.locator("#term-adopted", has_text=f"市本级第{TERM + 1}届五年规划已通过")
     await adopted.wait_for()
