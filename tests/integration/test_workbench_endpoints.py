@@ -279,7 +279,8 @@ def test_an_automatic_registration_says_what_it_came_from() -> None:
 
 
 def test_a_department_is_not_told_what_a_registration_came_from() -> None:
-    from xuncha_clues.entrypoints.workbench_api import actor_label, source_blind
+    from xuncha_clues.entrypoints.clue_responses import source_blind
+    from xuncha_clues.entrypoints.workbench_api import actor_label
     from xuncha_shared.domain.principals import Principal, Role
 
     dept = department("jw", Department.DISCIPLINE)

@@ -3,18 +3,20 @@ import { ApiError } from "../src/api/problem";
 import { besideField, clearWhenEdited, filled, formProblem } from "../src/formProblem";
 import { nextTick, reactive, ref } from "vue";
 
+// a 422 naming two required fields
+const bothMissing = () =>
+  new ApiError({
+    status: 422,
+    errors: [
+      { field: "body.starts_on", msg: "Field required", type: "missing" },
+      { field: "body.home_unit_id", msg: "Field required", type: "missing" },
+    ],
+  });
+
 describe("formProblem", () => {
   it("marks each field the service named and keeps the summary", () => {
     const p = formProblem();
-    p.take(
-      new ApiError({
-        status: 422,
-        errors: [
-          { field: "body.starts_on", msg: "Field required", type: "missing" },
-          { field: "body.home_unit_id", msg: "Field required", type: "missing" },
-        ],
-      }),
-    );
+    p.take(bothMissing());
     expect(p.message).toBe("输入有误，请检查标红的字段");
     expect(p.fields).toEqual({ starts_on: "必填", home_unit_id: "必填" });
     p.clear();
@@ -82,15 +84,7 @@ describe("a field's message goes when the field is changed", () => {
     const form = reactive({ starts_on: "", home_unit_id: "" });
     const p = formProblem();
     clearWhenEdited(form, () => p.fields);
-    p.take(
-      new ApiError({
-        status: 422,
-        errors: [
-          { field: "body.starts_on", msg: "Field required", type: "missing" },
-          { field: "body.home_unit_id", msg: "Field required", type: "missing" },
-        ],
-      }),
-    );
+    p.take(bothMissing());
     form.starts_on = "2026-12-01";
     await nextTick();
     expect(p.message).toBe("输入有误，请检查标红的字段"); // one field still red

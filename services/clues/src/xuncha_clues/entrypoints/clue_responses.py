@@ -219,6 +219,20 @@ def for_department(out: ClueOut) -> ClueOut:
     return out.model_copy(update=dict.fromkeys(hidden))
 
 
+#: the automatic registrations, each named by what it registered from (a petition, a group's
+#: record): a receiving department is told only that the system registered the clue
+AUTOMATIC_REGISTRATION = "service:clues.register"
+
+
+def source_blind(principal_id: str, reader: Principal) -> str:
+    """Who recorded an event, as ``reader`` may know it: a department gets the matter, never
+    its source (``for_department``), so an automatic registration is not named
+    by what it came from."""
+    if reader.role is Role.DEPARTMENT and principal_id.startswith(AUTOMATIC_REGISTRATION):
+        return AUTOMATIC_REGISTRATION
+    return principal_id
+
+
 def clue_stub(clue: Clue) -> ClueStub:
     assert clue.clue_id is not None
     return ClueStub(

@@ -42,7 +42,7 @@ from xuncha_clues.domain.routing import (
     allowed_departments,
     suggested_departments,
 )
-from xuncha_clues.entrypoints.clue_responses import can_see
+from xuncha_clues.entrypoints.clue_responses import AUTOMATIC_REGISTRATION, can_see, source_blind
 from xuncha_clues.handlers import (
     ClueHandlers,
 )
@@ -256,20 +256,6 @@ def build_workbench_router(
         )
 
     return router
-
-
-#: the automatic registrations, each named by what it registered from (a petition, a group's
-#: record): a receiving department is told only that the system registered the clue
-AUTOMATIC_REGISTRATION = "service:clues.register"
-
-
-def source_blind(principal_id: str, reader: Principal) -> str:
-    """Who recorded an event, as ``reader`` may know it: a department gets the matter, never
-    its source (``clue_responses.for_department``), so an automatic registration is not named
-    by what it came from."""
-    if reader.role is Role.DEPARTMENT and principal_id.startswith(AUTOMATIC_REGISTRATION):
-        return AUTOMATIC_REGISTRATION
-    return principal_id
 
 
 def actor_label(
