@@ -38,6 +38,8 @@ pytestmark = [pytest.mark.timeout(1500)]
 CITY = "361000"
 TERM = 9
 UNITS = ("市测试一局", "市测试二局", "市测试三局")
+#: a unit set up after the term plan was adopted: the plan is amended to take it in (R6)
+NEW_UNIT = "市测试新组建局"
 HOME = "市测试巡察办"
 
 
@@ -121,7 +123,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     running, url, browser = site
     office = Office(url, running.tokens["city"])
     ids = {}
-    for name in (*UNITS, HOME):
+    for name in (*UNITS, HOME, NEW_UNIT):
         unit = await office.post(
             "/api/v1/units", {"jurisdiction": CITY, "name": name, "kind": "city_department"}
         )
@@ -426,6 +428,35 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     plans = page.locator("#term-plan-table tbody tr", has_text="市本级")
     await plans.wait_for()
     assert "3" in await plans.inner_text()
+    # 巡察规划调整: the running term's plan takes in a unit set up since; its units are all in
+    # a round of the term, so none may be taken out, and the dialog says so
+    await page.keyboard.press("Escape")  # the date picker's panel, still open from above
+    await page.locator(".el-date-picker:visible").first.wait_for(state="hidden")
+    await plans.locator("button", has_text="调整规划").click()
+    amend = page.locator(".el-dialog", has_text=f"调整市本级第{TERM}届巡察规划")
+    await amend.locator("#amend-plan", has_text="现规划巡察 3 个单位").wait_for()
+    removing = amend.locator(".el-form-item", has_text="移出规划")
+    assert await removing.locator(".el-select__wrapper.is-disabled").count() == 1
+    assert "规划内单位均已列入巡察轮次" in await amend.inner_text()
+    await amend.locator("#amend-submit").click()  # nothing chosen, no reason: both marked
+    await amend.locator(".el-form-item__error", has_text="请选择纳入或移出规划的单位").wait_for()
+    await amend.locator(".el-form-item__error", has_text="请说明调整原因").wait_for()
+    await choose_many(page, "amend-add", [NEW_UNIT])
+    await page.fill("#amend-reason", "机构改革后新组建，纳入本届巡察规划")
+    await amend.locator("#amend-submit").click()
+    box = page.locator(".el-message-box", has_text="调整巡察规划")
+    await box.wait_for()
+    assert "纳入 1 个单位，调整后规划巡察 4 个单位" in await box.inner_text()
+    await shot(page, "term-plan-amend")
+    await box.get_by_role("button", name="确认调整").click()
+    await plans.filter(has_text="已调整 1 次").wait_for()
+    cells = await plans.locator("td").all_inner_texts()
+    assert cells[1] == "4", cells  # planned: the plan as amended
+    await shot(page, "term-plan-amended")
+    await plans.locator("button", has_text="调整规划").click()
+    await amend.locator("#amend-history", has_text=f"纳入 {NEW_UNIT}").wait_for()
+    assert "原因：机构改革后新组建，纳入本届巡察规划" in await amend.inner_text()
+    await amend.get_by_role("button", name="取消").click()
     await page.click("#t-submit")  # nothing filled in but the term: each field it needs marked
     await page.locator("#term-form .el-form-item.is-error").nth(1).wait_for()
     marked = await page.locator("#term-form .el-form-item.is-error label").all_inner_texts()

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -431,6 +431,49 @@ async def test_coverage_reaches_exactly_the_planned_figure(stack: Stack) -> None
     [running] = [p for p in mine["term_plans"] if p["term_no"] == mine["term_no"]]
     assert running["starts_on"] <= today.isoformat() <= running["ends_on"]
     assert plan in city["term_plans"]
+
+
+async def test_coverage_counts_the_plan_as_amended(stack: Stack) -> None:
+    """巡察规划调整 (R6): the coverage view counts the amended plan, and says it was amended."""
+    today = local_day(datetime.now(UTC))
+    x, y, z = [
+        (
+            await stack.ok(
+                "county",
+                "/units",
+                {
+                    "jurisdiction": LINCHUAN,
+                    "name": f"临川区第7届{n}局",
+                    "kind": "county_department",
+                },
+            )
+        )["id"]
+        for n in "戊己庚"
+    ]
+    plan = await stack.ok(
+        "county",
+        "/term-plans",
+        {
+            "jurisdiction": LINCHUAN,
+            "term_no": 7,
+            "starts_on": (today - timedelta(days=400)).isoformat(),
+            "ends_on": (today + timedelta(days=900)).isoformat(),
+            "unit_ids": [x, y],
+        },
+    )
+    await eventually(stack, "/views/coverage?term_no=7", lambda d: bool(d["jurisdictions"]))
+    await stack.ok(
+        "county",
+        f"/term-plans/{plan['id']}/amendments",
+        {"add_unit_ids": [z], "remove_unit_ids": [x], "reason": "机构改革"},
+    )
+    doc = await eventually(
+        stack, "/views/coverage?term_no=7", lambda d: d["jurisdictions"][0]["amendments"] == 1
+    )
+    [row] = doc["jurisdictions"]
+    assert (row["planned"], row["inspected"], row["amended_on"]) == (2, 0, today.isoformat())
+    assert [u["name"] for u in row["not_inspected"]] == ["临川区第7届己局", "临川区第7届庚局"]
+    assert (row["starts_on"], row["ends_on"]) == (plan["starts_on"], plan["ends_on"])
 
 
 async def test_round_statistics_equal_the_sum_of_its_records(stack: Stack) -> None:

@@ -115,6 +115,7 @@ def planning_handlers(ctx: ServiceContext) -> PlanningHandlers:
         linkage_table=linkage,
         group_table=group_tables.SqlGroups(ctx.pool),
         term_plan_table=term_plans,
+        today=lambda: local_day(ctx.now()),
     )
 
 

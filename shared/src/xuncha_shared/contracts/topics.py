@@ -34,7 +34,10 @@ STREAM_TOPICS: dict[str, TopicSpec] = {
     ),
     "unit": TopicSpec("intake", "unit", 1, "Inspected units registered (被巡察单位)"),
     "term_plan": TopicSpec(
-        "intake", "term-plan", 1, "Term plans adopted (巡察工作五年规划): the units to cover"
+        "intake",
+        "term-plan",
+        1,
+        "Term plans adopted and amended (巡察工作五年规划): the units to cover",
     ),
     "linkage_plan": TopicSpec(
         "intake", "linkage-plan", 1, "Linkage plans issued (上下联动工作方案), city then counties"

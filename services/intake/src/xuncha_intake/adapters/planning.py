@@ -17,7 +17,7 @@ from uuid import UUID
 from xuncha_shared.db import PoolRepository
 
 from xuncha_intake.domain.linkage import LinkagePlan
-from xuncha_intake.domain.planning import TermPlan, Unit, UnitFact
+from xuncha_intake.domain.planning import Amendment, TermPlan, Unit, UnitFact
 from xuncha_intake.domain.rounds import Round
 
 PLANNING_DDL = """
@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS term_plan_view (
     version      bigint  NOT NULL,
     CONSTRAINT term_plan_view_term_key UNIQUE (jurisdiction, term_no)
 );
+-- the plan's amendments (巡察规划调整), oldest first
+ALTER TABLE term_plan_view ADD COLUMN IF NOT EXISTS amendments jsonb NOT NULL DEFAULT '[]';
 CREATE TABLE IF NOT EXISTS linkage_plan_view (
     linkage_plan_id uuid    PRIMARY KEY,
     jurisdiction    char(6) NOT NULL,
@@ -151,25 +153,28 @@ class SqlTermPlans(PoolRepository):
         async with self._conn(conn) as c:
             await c.execute(
                 "INSERT INTO term_plan_view (term_plan_id, jurisdiction, term_no, starts_on, "
-                "ends_on, unit_ids, version) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                "ends_on, unit_ids, amendments, version) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) "
                 "ON CONFLICT (term_plan_id) DO UPDATE SET unit_ids = EXCLUDED.unit_ids, "
-                "version = EXCLUDED.version " + _UPSERT_GUARD.format(table="term_plan_view"),
+                "amendments = EXCLUDED.amendments, version = EXCLUDED.version "
+                + _UPSERT_GUARD.format(table="term_plan_view"),
                 state.term_plan_id,
                 state.jurisdiction,
                 state.term_no,
                 state.starts_on,
                 state.ends_on,
                 state.unit_ids,
+                [_amendment_json(a) for a in state.amendments],
                 state.version,
             )
 
     async def list(self, jurisdiction_like: str, term_no: int | None) -> builtins.list[TermPlan]:
         """The term plans of ``jurisdiction_like`` (of term ``term_no``, if given), by term and
-        jurisdiction."""
+        jurisdiction, with their amendments."""
         async with self._conn(None) as c:
             rows = await c.fetch(
                 "SELECT term_plan_id, jurisdiction, term_no, starts_on, ends_on, unit_ids, "
-                "version FROM term_plan_view WHERE jurisdiction LIKE $1 "
+                "amendments, version FROM term_plan_view WHERE jurisdiction LIKE $1 "
                 "AND ($2::int IS NULL OR term_no = $2) ORDER BY term_no, jurisdiction",
                 jurisdiction_like,
                 term_no,
@@ -182,10 +187,31 @@ class SqlTermPlans(PoolRepository):
                 starts_on=r["starts_on"],
                 ends_on=r["ends_on"],
                 unit_ids=list(r["unit_ids"]),
+                amendments=[_amendment_of(a) for a in r["amendments"]],
                 version=r["version"],
             )
             for r in rows
         ]
+
+
+def _amendment_json(amendment: Amendment) -> dict[str, Any]:
+    return {
+        "amendment_no": amendment.amendment_no,
+        "amended_on": amendment.amended_on.isoformat(),
+        "added_unit_ids": [str(u) for u in amendment.added_unit_ids],
+        "removed_unit_ids": [str(u) for u in amendment.removed_unit_ids],
+        "reason": amendment.reason,
+    }
+
+
+def _amendment_of(row: dict[str, Any]) -> Amendment:
+    return Amendment(
+        amendment_no=row["amendment_no"],
+        amended_on=date.fromisoformat(row["amended_on"]),
+        added_unit_ids=[UUID(u) for u in row["added_unit_ids"]],
+        removed_unit_ids=[UUID(u) for u in row["removed_unit_ids"]],
+        reason=row["reason"],
+    )
 
 
 class SqlLinkagePlans(PoolRepository):

@@ -7,7 +7,7 @@ Step 1 has four aggregates, each its own stream type; two are here:
   (:func:`unit_id_for`), so a name is unique in its jurisdiction even when two offices register
   it at the same moment (the second append finds the stream and fails).
 * ``term_plan`` (巡察工作五年规划): the units a jurisdiction plans to cover in a term; one per
-  jurisdiction and term (:func:`term_plan_id_for`).
+  jurisdiction and term (:func:`term_plan_id_for`), amended while the term runs (巡察规划调整).
 
 The linkage plan is in ``linkage.py``, the round in ``rounds.py``. Decisions that need facts of
 other aggregates (does the unit exist, where is it) get them as arguments: the handlers read them
@@ -23,6 +23,7 @@ from uuid import UUID
 from xuncha_shared.contracts.intake import (
     INTAKE_ID_NAMESPACE,
     TermPlanAdopted,
+    TermPlanAmended,
     UnitKind,
     UnitRegistered,
     normalize_unit_name,
@@ -35,7 +36,7 @@ from xuncha_shared.contracts.intake import (
 )
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
-from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
+from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 from xuncha_shared.envelope import EventPayload
 
 #: ids derived from natural keys (units, term plans, rounds, groups) are part of the contract
@@ -184,6 +185,17 @@ class AdoptTermPlan:
         return term_plan_id_for(self.jurisdiction, self.term_no)
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """One amendment of a plan, as its list shows it."""
+
+    amendment_no: int
+    amended_on: date
+    added_unit_ids: list[UUID]
+    removed_unit_ids: list[UUID]
+    reason: str
+
+
 @dataclass
 class TermPlan:
     term_plan_id: UUID | None = None
@@ -192,6 +204,7 @@ class TermPlan:
     starts_on: date | None = None
     ends_on: date | None = None
     unit_ids: list[UUID] = field(default_factory=list)
+    amendments: list[Amendment] = field(default_factory=list)
     version: int = 0
 
     @property
@@ -246,6 +259,105 @@ def decide_adopt_term_plan(
     ]
 
 
+@dataclass(frozen=True)
+class AmendTermPlan:
+    """巡察规划调整: bring units into a running term's plan (``add_unit_ids``) and take units out
+    of it (``remove_unit_ids``), for ``reason``."""
+
+    jurisdiction: str
+    term_no: int
+    add_unit_ids: list[UUID]
+    remove_unit_ids: list[UUID]
+    reason: str
+
+    @property
+    def term_plan_id(self) -> UUID:
+        return term_plan_id_for(self.jurisdiction, self.term_no)
+
+
+class UnknownTermPlan(NotFoundError):
+    """The plan to amend was never adopted (404: the same answer for another jurisdiction's)."""
+
+
+def decide_amend_term_plan(
+    state: TermPlan,
+    cmd: AmendTermPlan,
+    units: dict[UUID, UnitFact],
+    in_rounds: set[UUID],
+    today: date,
+) -> list[EventPayload]:
+    """An adopted plan amended ``today`` while its term runs (R6): the coverage it measures
+    stays the coverage of the term's units. Units brought in are registered units of the
+    jurisdiction (``check_units``: not an inspection office, R28) not already in the plan;
+    units taken out are in the plan and not assigned to a round of the term (``in_rounds``:
+    a unit being or already inspected stays counted). The plan keeps at least one unit, the
+    term must not have ended (an ended term's coverage is the record of that term), and the
+    reason is said."""
+    if not state.exists:
+        raise UnknownTermPlan(
+            f"第{cmd.term_no}届巡察规划尚未制定 / no plan of term {cmd.term_no} is adopted "
+            f"for {cmd.jurisdiction}"
+        )
+    assert state.starts_on is not None
+    assert state.ends_on is not None
+    if today > state.ends_on:
+        raise RuleViolation(
+            f"第{cmd.term_no}届已于{state.ends_on}届满，巡察规划不再调整 / term "
+            f"{cmd.term_no} ended on {state.ends_on}: its plan is no longer amended"
+        )
+    if not cmd.add_unit_ids and not cmd.remove_unit_ids:
+        raise InvalidCommand(
+            "请选择纳入或移出规划的单位 / an amendment brings in or takes out at least one unit"
+        )
+    if not cmd.reason.strip():
+        raise InvalidCommand("请说明调整原因 / say why the plan is amended")
+    planned = set(state.unit_ids)
+    if cmd.add_unit_ids:
+        check_units(
+            cmd.add_unit_ids, units, state.jurisdiction, ("纳入规划的单位", "the units added")
+        )
+    for unit_id in cmd.add_unit_ids:
+        if unit_id in planned:
+            raise InvalidCommand(
+                f"{units[unit_id].name}已在本届巡察规划内 / {units[unit_id].name} is already "
+                "in the plan"
+            )
+    removed: set[UUID] = set()
+    for unit_id in cmd.remove_unit_ids:
+        if unit_id not in planned or unit_id in removed:
+            raise InvalidCommand(
+                f"移出的单位不在本届巡察规划内（或重复） / unit {unit_id} is not in the plan "
+                "(or is named twice)"
+            )
+        if unit_id in in_rounds:
+            name = units[unit_id].name if unit_id in units else str(unit_id)
+            raise RuleViolation(
+                f"{name}已列入本届巡察轮次，不能移出规划 / {name} is assigned to a round of "
+                "this term: it stays in the plan"
+            )
+        removed.add(unit_id)
+    after = [u for u in state.unit_ids if u not in removed] + list(cmd.add_unit_ids)
+    if not after:
+        raise InvalidCommand(
+            "调整后的巡察规划至少包含一个被巡察单位 / the amended plan names no unit"
+        )
+    return [
+        TermPlanAmended(
+            term_plan_id=cmd.term_plan_id,
+            jurisdiction=state.jurisdiction,
+            term_no=state.term_no,
+            starts_on=state.starts_on,
+            ends_on=state.ends_on,
+            amendment_no=len(state.amendments) + 1,
+            amended_on=today,
+            added_unit_ids=list(cmd.add_unit_ids),
+            removed_unit_ids=list(cmd.remove_unit_ids),
+            reason=cmd.reason.strip(),
+            unit_ids=after,
+        )
+    ]
+
+
 def evolve_term_plan(state: TermPlan, event: EventPayload, at: datetime | None = None) -> TermPlan:
     if isinstance(event, TermPlanAdopted):
         state.term_plan_id = event.term_plan_id
@@ -254,6 +366,17 @@ def evolve_term_plan(state: TermPlan, event: EventPayload, at: datetime | None =
         state.starts_on = event.starts_on
         state.ends_on = event.ends_on
         state.unit_ids = list(event.unit_ids)
+    elif isinstance(event, TermPlanAmended):
+        state.unit_ids = list(event.unit_ids)
+        state.amendments.append(
+            Amendment(
+                amendment_no=event.amendment_no,
+                amended_on=event.amended_on,
+                added_unit_ids=list(event.added_unit_ids),
+                removed_unit_ids=list(event.removed_unit_ids),
+                reason=event.reason,
+            )
+        )
     state.version += 1
     return state
 

@@ -6,6 +6,7 @@
 | GET | ``/api/v1/units?jurisdiction=`` | offices, auditor (what they may see) |
 | POST | ``/api/v1/term-plans`` | city/county office |
 | GET | ``/api/v1/term-plans?jurisdiction=&term_no=`` | offices, auditor (what they may see) |
+| POST | ``/api/v1/term-plans/{id}/amendments`` | city/county office (the plan's jurisdiction) |
 | POST | ``/api/v1/linkage-plans`` | city/county office |
 | POST | ``/api/v1/rounds`` | city/county office (the city also for its counties) |
 | GET | ``/api/v1/rounds?jurisdiction=&term_no=``, ``/api/v1/rounds/{id}`` | offices, auditor |
@@ -22,20 +23,11 @@ answer, so nothing leaks about other jurisdictions). A refused request writes no
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-from xuncha_shared.contracts.common import JurisdictionCode, NameText, ShortText
-from xuncha_shared.contracts.intake import (
-    InspectionMode,
-    Ordinal,
-    RoundKind,
-    RoundUnit,
-    UnitKind,
-)
+from xuncha_shared.contracts.intake import RoundUnit
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
@@ -43,10 +35,25 @@ from xuncha_shared.http.dependencies import AuthDependencies, ensure_jurisdictio
 from xuncha_shared.http.problems import forbidden, not_found
 from xuncha_shared.http.requests import known_jurisdiction, request_meta
 
-from xuncha_intake.adapters.planning import RoundRow, UnitRow
 from xuncha_intake.domain import planning
-from xuncha_intake.domain.linkage import IssueLinkagePlan, LinkagePlan, ProvideCounterpartReport
+from xuncha_intake.domain.linkage import IssueLinkagePlan, ProvideCounterpartReport
 from xuncha_intake.domain.rounds import AssignUnits, AuthoriseRound, PlanRound, Round
+from xuncha_intake.entrypoints.planning_models import (
+    AuthorisationIn,
+    CounterpartReportIn,
+    CounterpartReportOut,
+    LinkagePlanIn,
+    LinkagePlanOut,
+    RoundIn,
+    RoundOut,
+    RoundUnitsIn,
+    TermPlanAmendmentIn,
+    TermPlanIn,
+    TermPlanOut,
+    UnitIn,
+    UnitOut,
+    linkage_plan_out,
+)
 from xuncha_intake.handlers.planning import PlanningHandlers
 
 OFFICES = (Role.CITY_ADMIN, Role.COUNTY_ADMIN)
@@ -59,197 +66,6 @@ CONCURRENT_CHANGE = (
 
 def domain_errors() -> AbstractContextManager[None]:
     return problems.domain_errors(CONCURRENT_CHANGE)
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class UnitIn(_In):
-    jurisdiction: JurisdictionCode
-    name: NameText = Field(description="被巡察单位名称，在本行政区划内唯一")
-    kind: UnitKind
-
-
-class UnitOut(BaseModel):
-    id: UUID
-    jurisdiction: str
-    name: str
-    kind: str
-
-    @classmethod
-    def of_row(cls, row: UnitRow) -> UnitOut:
-        return cls(id=row.unit_id, jurisdiction=row.jurisdiction, name=row.name, kind=row.kind)
-
-
-class TermPlanIn(_In):
-    jurisdiction: JurisdictionCode
-    term_no: Ordinal
-    starts_on: date
-    ends_on: date
-    unit_ids: list[UUID] = Field(max_length=5000)
-
-
-class TermPlanOut(BaseModel):
-    id: UUID
-    jurisdiction: str
-    term_no: int
-    starts_on: date
-    ends_on: date
-    unit_ids: list[UUID]
-
-    @classmethod
-    def of(cls, plan: planning.TermPlan) -> TermPlanOut:
-        assert plan.term_plan_id
-        assert plan.starts_on
-        assert plan.ends_on
-        return cls(
-            id=plan.term_plan_id,
-            jurisdiction=plan.jurisdiction,
-            term_no=plan.term_no,
-            starts_on=plan.starts_on,
-            ends_on=plan.ends_on,
-            unit_ids=plan.unit_ids,
-        )
-
-
-class LinkagePlanIn(_In):
-    jurisdiction: JurisdictionCode
-    title: ShortText
-    issued_on: date
-    trigger: ShortText = Field(description="依据, e.g. 省委第五轮巡视")
-    parent_plan_id: UUID | None = None
-
-
-class LinkedUnitOut(BaseModel):
-    unit_id: UUID
-    name: str
-
-
-class LinkagePlanOut(BaseModel):
-    id: UUID
-    jurisdiction: str
-    title: str
-    issued_on: date
-    trigger: str
-    parent_plan_id: UUID | None
-    linked_units: list[LinkedUnitOut] = Field(
-        default_factory=list,
-        description="a city plan's units inspected in linkage (mode linked) by its rounds: "
-        "the units a county's counterpart report answers",
-    )
-
-
-class CounterpartReportIn(_In):
-    unit_id: UUID = Field(description="the county's own inspected unit whose report it provides")
-    counterpart_unit_id: UUID = Field(description="the city's unit inspected in linkage")
-    provided_on: date
-
-
-class CounterpartReportOut(BaseModel):
-    linkage_plan_id: UUID
-    unit_id: UUID
-    counterpart_unit_id: UUID
-    provided_on: date
-
-
-def linkage_plan_out(
-    plan: LinkagePlan, linked: list[tuple[UUID, str]] | None = None
-) -> LinkagePlanOut:
-    assert plan.linkage_plan_id
-    assert plan.issued_on
-    return LinkagePlanOut(
-        id=plan.linkage_plan_id,
-        jurisdiction=plan.jurisdiction,
-        title=plan.title,
-        issued_on=plan.issued_on,
-        trigger=plan.trigger,
-        parent_plan_id=plan.parent_plan_id,
-        linked_units=[LinkedUnitOut(unit_id=u, name=n) for u, n in linked or []],
-    )
-
-
-class RoundIn(_In):
-    jurisdiction: JurisdictionCode
-    term_no: Ordinal
-    round_no: Ordinal
-    kind: RoundKind
-    starts_on: date
-    ends_on: date
-    linkage_plan_id: UUID | None = None
-
-
-class RoundUnitIn(_In):
-    unit_id: UUID
-    mode: InspectionMode
-
-
-class RoundUnitsIn(_In):
-    units: list[RoundUnitIn] = Field(min_length=1, max_length=500)
-
-
-class AuthorisationIn(_In):
-    authorising_jurisdiction: JurisdictionCode
-
-
-class RoundUnitOut(BaseModel):
-    unit_id: UUID
-    mode: InspectionMode
-
-
-class RoundOut(BaseModel):
-    id: UUID
-    jurisdiction: str
-    term_no: int
-    round_no: int
-    kind: RoundKind
-    starts_on: date
-    ends_on: date
-    linkage_plan_id: UUID | None
-    units: list[RoundUnitOut]
-    authorisations: list[str]
-    required_authorisations: list[str]
-    fully_authorised: bool
-    closed: bool
-
-    @classmethod
-    def of(cls, r: Round) -> RoundOut:
-        assert r.round_id
-        assert r.kind
-        assert r.starts_on
-        assert r.ends_on
-        return cls(
-            id=r.round_id,
-            jurisdiction=r.jurisdiction,
-            term_no=r.term_no,
-            round_no=r.round_no,
-            kind=r.kind,
-            starts_on=r.starts_on,
-            ends_on=r.ends_on,
-            linkage_plan_id=r.linkage_plan_id,
-            units=[RoundUnitOut(unit_id=u, mode=m) for u, m in r.units.items()],
-            authorisations=list(r.authorisations),
-            required_authorisations=r.required_authorisations,
-            fully_authorised=r.fully_authorised,
-            closed=r.closed,
-        )
-
-    @classmethod
-    def of_row(cls, row: RoundRow) -> RoundOut:
-        state = Round(
-            round_id=row.round_id,
-            jurisdiction=row.jurisdiction,
-            term_no=row.term_no,
-            round_no=row.round_no,
-            kind=RoundKind(row.kind),
-            starts_on=row.starts_on,
-            ends_on=row.ends_on,
-            linkage_plan_id=row.linkage_plan_id,
-            units={UUID(u["unit_id"]): InspectionMode(u["mode"]) for u in row.units},
-            authorisations=row.authorisations,
-            closed=row.closed,
-        )
-        return cls.of(state)
 
 
 def _known(code: str, field: str = "body.jurisdiction") -> None:
@@ -337,6 +153,29 @@ def build_planning_router(handlers: PlanningHandlers, deps: AuthDependencies) ->
             ensure_jurisdiction(principal, jurisdiction)
         pattern = jurisdiction if jurisdiction is not None else principal.jurisdiction_like()
         return [TermPlanOut.of(p) for p in await handlers.term_plan_table.list(pattern, term_no)]
+
+    @router.post("/term-plans/{plan_id}/amendments", status_code=201, response_model=TermPlanOut)
+    async def amend_term_plan(
+        plan_id: UUID,
+        body: TermPlanAmendmentIn,
+        request: Request,
+        principal: Principal = Depends(office),
+    ) -> TermPlanOut:
+        """巡察规划调整 (R6): units brought into a running term's plan or taken out of it. A plan
+        the caller may not see is a 404, as an unknown one."""
+        plan = await handlers.load_term_plan(plan_id)
+        if not plan.exists or not principal.can_access(plan.jurisdiction):
+            raise not_found(f"未找到巡察规划 {plan_id} / unknown term plan {plan_id}")
+        cmd = planning.AmendTermPlan(
+            jurisdiction=plan.jurisdiction,
+            term_no=plan.term_no,
+            add_unit_ids=body.add_unit_ids,
+            remove_unit_ids=body.remove_unit_ids,
+            reason=body.reason,
+        )
+        with domain_errors():
+            amended = await handlers.amend_term_plan(cmd, request_meta(request, principal))
+        return TermPlanOut.of(amended)
 
     @router.post("/linkage-plans", status_code=201, response_model=LinkagePlanOut)
     async def issue_linkage_plan(

@@ -3,7 +3,9 @@ and rounds (``domain/planning.py``, ``domain/linkage.py``, ``domain/rounds.py``)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from uuid import UUID
 
 from xuncha_shared.aggregates import Aggregates
@@ -35,7 +37,8 @@ from xuncha_intake.domain.rounds import (
 @dataclass
 class PlanningHandlers:
     """Commands of step 1. Facts of other aggregates (registered units, the term plan, a parent
-    linkage plan) are read first and handed to the pure decision."""
+    linkage plan) are read first and handed to the pure decision; ``today()`` is the date in
+    China Standard Time."""
 
     units: Aggregates[planning.Unit]
     term_plans: Aggregates[planning.TermPlan]
@@ -46,6 +49,7 @@ class PlanningHandlers:
     linkage_table: SqlLinkagePlans
     group_table: SqlGroups
     term_plan_table: SqlTermPlans
+    today: Callable[[], date]
 
     async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
         return await self.units.execute(
@@ -66,6 +70,24 @@ class PlanningHandlers:
         return await self.term_plans.execute(
             cmd.term_plan_id,
             lambda s: planning.decide_adopt_term_plan(s, cmd, facts, previous, following),
+            meta,
+        )
+
+    async def load_term_plan(self, plan_id: UUID) -> planning.TermPlan:
+        return await self.term_plans.load(plan_id)
+
+    async def amend_term_plan(self, cmd: planning.AmendTermPlan, meta: Meta) -> planning.TermPlan:
+        facts = await self.unit_table.facts([*cmd.add_unit_ids, *cmd.remove_unit_ids])
+        # a unit assigned to a round of the term is being or was inspected: it stays planned
+        in_rounds = {
+            UUID(unit["unit_id"])
+            for row in await self.round_table.list(cmd.jurisdiction, cmd.term_no)
+            for unit in row.units
+        }
+        today = self.today()
+        return await self.term_plans.execute(
+            cmd.term_plan_id,
+            lambda s: planning.decide_amend_term_plan(s, cmd, facts, in_rounds, today),
             meta,
         )
 

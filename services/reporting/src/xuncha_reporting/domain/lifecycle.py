@@ -179,6 +179,9 @@ def coverage(docs: Docs, term_no: int | None, scope: str, today: date) -> dict[s
                 "ends_on": plan.get("ends_on"),
                 "days_left": days_left,
                 "warning": warning,
+                # 巡察规划调整: how many times, the latest day (none: as adopted)
+                "amendments": plan.get("amendment_no", 0),
+                "amended_on": plan.get("amended_on"),
                 "not_inspected": [
                     {"unit_id": u, "name": units.get(u, {}).get("name", u)}
                     for u in planned

@@ -30,6 +30,7 @@ from xuncha_shared.contracts.intake import (
     TalentPoolMemberEnrolled,
     TalentPoolMemberRetired,
     TermPlanAdopted,
+    TermPlanAmended,
     UnitRegistered,
 )
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported
@@ -84,6 +85,7 @@ LIFECYCLE_EVENT_TYPES: frozenset[str] = frozenset(
     {
         UnitRegistered.event_type,
         TermPlanAdopted.event_type,
+        TermPlanAmended.event_type,
         RoundPlanned.event_type,
         RoundUnitsAssigned.event_type,
         GroupFormed.event_type,
@@ -121,6 +123,19 @@ def lifecycle_docs(envelope: ProjectedEnvelope, payload: EventPayload) -> list[D
         case TermPlanAdopted():
             body = payload.model_dump(
                 mode="json", include={"term_no", "starts_on", "ends_on", "unit_ids"}
+            )
+            return [doc("term_plan", f"{payload.jurisdiction}/{payload.term_no}", body)]
+        case TermPlanAmended():  # the plan as amended replaces it (R6)
+            body = payload.model_dump(
+                mode="json",
+                include={
+                    "term_no",
+                    "starts_on",
+                    "ends_on",
+                    "unit_ids",
+                    "amendment_no",
+                    "amended_on",
+                },
             )
             return [doc("term_plan", f"{payload.jurisdiction}/{payload.term_no}", body)]
         case RoundPlanned():

@@ -106,6 +106,7 @@ from xuncha_shared.contracts.intake.rounds import (
     RoundUnit,
     RoundUnitsAssigned,
     TermPlanAdopted,
+    TermPlanAmended,
     UnitKind,
     UnitRegistered,
 )
@@ -129,6 +130,7 @@ MODELS: tuple[type[EventPayload], ...] = (
     WalkInOverdue,
     UnitRegistered,
     TermPlanAdopted,
+    TermPlanAmended,
     LinkagePlanIssued,
     CounterpartReportProvided,
     RoundPlanned,
@@ -237,6 +239,7 @@ __all__ = [
     "TalentSource",
     "TalkCount",
     "TermPlanAdopted",
+    "TermPlanAmended",
     "UnitKind",
     "UnitRegistered",
     "WalkInHandled",

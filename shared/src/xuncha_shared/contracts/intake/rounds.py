@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from xuncha_shared.contracts.common import JurisdictionCode, ShortText
+from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
 from xuncha_shared.envelope import EventPayload
 
 #: a term (届) or round (轮) number
@@ -74,6 +74,29 @@ class TermPlanAdopted(EventPayload):
     term_no: Ordinal
     starts_on: date
     ends_on: date
+    unit_ids: list[UUID]
+
+
+class TermPlanAmended(EventPayload):
+    """巡察规划调整: while its term runs, units are brought into an adopted plan (a unit set up
+    since, e.g. by 机构改革) or taken out of it (one merged or abolished before it was
+    inspected), for ``reason``. ``unit_ids`` is the plan after the amendment, its dates those
+    of the plan (unchanged), so the event reads alone; ``amendment_no`` counts the plan's
+    amendments from 1."""
+
+    event_type: ClassVar[str] = "intake.TermPlanAmended"
+    schema_version: ClassVar[int] = 1
+
+    term_plan_id: UUID
+    jurisdiction: JurisdictionCode
+    term_no: Ordinal
+    starts_on: date
+    ends_on: date
+    amendment_no: Ordinal
+    amended_on: date
+    added_unit_ids: list[UUID]
+    removed_unit_ids: list[UUID]
+    reason: LongText
     unit_ids: list[UUID]
 
 
