@@ -19,10 +19,12 @@ from pydantic import ValidationError
 from xuncha_shared.contracts.intake import (
     RECORD_EVENTS,
     RECORD_KIND_OF,
+    IndividualTalkRecorded,
     IntakeRecordEvent,
     RecordKind,
     SurveyConducted,
 )
+from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
 from xuncha_shared.domain.personal_numbers import find_personal_numbers
@@ -75,9 +77,15 @@ def _problems(exc: ValidationError) -> str:
 
 
 def decide_record(
-    state: IntakeRecord, cmd: RecordIntake, rnd: Round, group: Group, unit: UnitFact | None
+    state: IntakeRecord,
+    cmd: RecordIntake,
+    rnd: Round,
+    group: Group,
+    unit: UnitFact | None,
+    today: date,
 ) -> list[EventPayload]:
-    """The record of one channel at a unit of a group of an open round, on a day of the round."""
+    """The record of one channel at a unit of a group of an open round, on a day of the round
+    that has come (``today``, China time: a record is of work done)."""
     assert cmd.record_id is not None, "the handler gives a new record its id"
     if rnd.closed:
         raise RuleViolation(f"巡察轮次已结束 / round {cmd.round_id} is closed")
@@ -91,6 +99,10 @@ def decide_record(
             f"单位 {cmd.unit_id} 不由该组巡察 / unit {cmd.unit_id} is not one of the group's units"
         )
     rnd.require_within(cmd.occurred_on, "日期", "occurred_on")
+    if cmd.occurred_on > today:
+        raise InvalidCommand(
+            f"日期不能晚于今天（{today}） / occurred_on {cmd.occurred_on} is after today ({today})"
+        )
     if state.exists:
         raise RuleViolation(f"记录 {cmd.record_id} 已存在 / record already exists")
     _refuse_personal_numbers(cmd)
@@ -114,6 +126,16 @@ def decide_record(
         raise InvalidCommand(
             f"{cmd.kind.value} 记录内容不合规 / invalid {cmd.kind.value} record: {_problems(exc)}"
         ) from None
+    talks = (
+        [t.interviewee for t in event.talks] if isinstance(event, IndividualTalkRecorded) else []
+    )
+    twice = sorted({kind for kind in talks if talks.count(kind) > 1})
+    if twice:
+        names = "、".join(VALUE_LABELS_ZH["interviewee"].get(k, k) for k in twice)
+        raise InvalidCommand(
+            f"谈话对象类别重复：{names}，请合并为一行填写人次 / interviewee kind given twice: "
+            + ", ".join(twice)
+        )
     if isinstance(event, SurveyConducted) and event.copies_returned > event.copies_issued:
         raise InvalidCommand(
             f"收回份数多于发放份数 / copies_returned {event.copies_returned} exceeds "

@@ -207,7 +207,7 @@ class GroupHandlers:
         rnd = await self.rounds.load(cmd.round_id)
         group = await self.inspection_groups.load(cmd.group_id)
         unit = (await self.unit_table.facts([cmd.unit_id])).get(cmd.unit_id)
-        record_id = cmd.record_id
+        record_id, today = cmd.record_id, self.today()
         return await self.intake_records.execute(
-            record_id, lambda s: records.decide_record(s, cmd, rnd, group, unit), meta
+            record_id, lambda s: records.decide_record(s, cmd, rnd, group, unit, today), meta
         )
