@@ -76,6 +76,10 @@ def test_natural_keys_give_stable_ids() -> None:
     assert planning.unit_id_for(LINCHUAN, "上顿渡镇") == planning.unit_id_for(
         LINCHUAN, " 上顿渡镇 "
     )
+    # a blank between Chinese characters means nothing: 上顿渡 镇 is 上顿渡镇
+    assert planning.unit_id_for(LINCHUAN, "上顿渡 镇") == planning.unit_id_for(LINCHUAN, "上顿渡镇")
+    assert planning.normalize_name("临川区　上顿渡镇 ") == "临川区上顿渡镇"
+    assert planning.normalize_name("XX  Co Ltd") == "XX Co Ltd"
     assert planning.unit_id_for(LINCHUAN, "上顿渡镇") != planning.unit_id_for(NANCHENG, "上顿渡镇")
     assert round_id_for(LINCHUAN, 4, 7) != round_id_for(LINCHUAN, 4, 6)
     assert round_id_for(LINCHUAN, 4, 7) != round_id_for(LINCHUAN, 5, 7)

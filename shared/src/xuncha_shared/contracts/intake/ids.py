@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -12,9 +13,16 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 INTAKE_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://xuncha.example/intake/")
 
 
+#: a blank between two Chinese characters (or full-width forms): 南丰县 数据局 is 南丰县数据局
+_CHINESE_GAP = re.compile(
+    r"(?<=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]) (?=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef])"
+)
+
+
 def normalize_unit_name(name: str) -> str:
-    """A unit name as compared for uniqueness: stripped, inner runs of blanks made one space."""
-    return " ".join(name.split())
+    """A unit name as compared for uniqueness: stripped, inner runs of blanks made one space,
+    and none left between two Chinese characters (a blank means nothing there)."""
+    return _CHINESE_GAP.sub("", " ".join(name.split()))
 
 
 def unit_id_for(jurisdiction: str, name: str) -> UUID:
