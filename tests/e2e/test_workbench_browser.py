@@ -856,7 +856,7 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert "全部完整" in result and "已比对 Kafka 副本" in result
     # each store named as the auditors' pages name it, never by its service's code
     services = await page.locator("#verify-table tbody tr td:first-child").all_inner_texts()
-    assert services == ["受理（信访、巡察组）", "问题线索", "反馈与整改", "统计与共享"]
+    assert services == ["巡察组织与信访受理", "问题线索", "反馈与整改", "统计与共享"]
     headers = await page.locator("#verify-table thead th").all_inner_texts()
     assert "签名检查点" in headers and "Kafka 副本" in headers
     # per store its signed checkpoints (none yet while its checkpointer has not ticked since
@@ -940,7 +940,7 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     # what was replayed: per store the events recorded by then (none in 2020), and the
     # deadlines as they stood (none yet)
     replayed_text = await page.locator("#replay-services").inner_text()
-    assert "受理（信访、巡察组）：重放 0 / 共" in replayed_text, replayed_text
+    assert "巡察组织与信访受理：重放 0 / 共" in replayed_text, replayed_text
     assert "没有因无法解码而跳过的事件" in replayed_text
     assert "该时刻没有任何期限" in await page.locator("#replay-deadline-states").inner_text()
     assert "尚无任何记录" in await page.locator("#replay-nothing-yet").inner_text()

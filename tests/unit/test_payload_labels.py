@@ -88,6 +88,12 @@ def test_a_pool_member_reads_in_chinese() -> None:
     assert told == "姓名：张三；专业特长：组织人事、财务审计"
 
 
+def test_an_erasure_says_the_notices_owed_end_with_it() -> None:
+    told = payload_details({"reason": "保存期限届满"}, event_type="intake.InformantIdentityErased")
+    assert told.endswith("尚未完成的受理告知、办理结果告知（R8）随之终止，不再列入期限预警"), told
+    assert "随之终止" not in payload_details({"reason": "x"}, event_type="intake.PetitionReceived")
+
+
 def test_a_sentence_ends_where_the_next_field_begins() -> None:
     told = payload_details({"summary": "反映违规发放津补贴。", "description": "未经集体研究"})
     assert "违规发放津补贴；" in told and "。；" not in told, told

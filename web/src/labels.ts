@@ -130,7 +130,7 @@ export const ROLES: Record<string, string> = {
 // the four services, as the auditors' pages name them (each service's OpenAPI title says what
 // it keeps: services/*/src/*/bootstrap.py)
 export const SERVICES: Record<string, string> = {
-  intake: "受理（信访、巡察组）",
+  intake: "巡察组织与信访受理",
   clues: "问题线索",
   rectification: "反馈与整改",
   reporting: "统计与共享",

@@ -115,7 +115,7 @@ describe("时间回溯: the deadlines as they stood", () => {
 
   it("say per service what was replayed of the history", () => {
     expect(replayedLines({ intake: { replayed: 120, history: 1915 }, clues: { replayed: 0, history: 1115 } })).toEqual([
-      "受理（信访、巡察组）：重放 120 / 共 1915 个事件",
+      "巡察组织与信访受理：重放 120 / 共 1915 个事件",
       "问题线索：重放 0 / 共 1115 个事件",
     ]);
     expect(replayedLines(undefined)).toEqual([]); // a county auditor is not told the city's counts

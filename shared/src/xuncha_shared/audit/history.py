@@ -200,7 +200,9 @@ async def build_story(
             try:
                 conns[service] = await opened.enter_async_context(open_connection(service))
             except (OSError, asyncpg.PostgresError) as exc:
-                story.notes.append(f"{service}: not searched ({exc})")
+                story.notes.append(
+                    f"{SERVICE_NAMES_ZH.get(service, service)}：暂时无法连接，未检索（{exc}）"
+                )
         known: dict[UUID, StoryEvent] = {}
         for service in services:
             if service in conns:
@@ -243,8 +245,8 @@ async def build_story(
             except asyncpg.InsufficientPrivilegeError:
                 # the auditor role may not read informant_keys: erasures cannot be told apart
                 story.notes.append(
-                    f"intake: this role may not read informant_keys, so an erased identity is "
-                    f"shown as {ENCRYPTED} too"
+                    f"本账号无权查看举报人密钥登记（informant_keys），已销毁的举报人身份同样显示为"
+                    f"“{ENCRYPTED}”"
                 )
             except asyncpg.PostgresError:
                 pass
@@ -338,7 +340,7 @@ def story_lines(story: Story) -> list[str]:
     units = stream_units(story)
     lines = [
         f"案件经过：{story.stream_id}",
-        "关联编号（correlation）：" + "、".join(str(c) for c in story.correlation_ids),
+        "关联编号：" + "、".join(str(c) for c in story.correlation_ids),
         f"共 {len(story.events)} 个事件，涉及 {'、'.join(services)}"
         "（时间为北京时间；* 为本流程事件）",
         "",

@@ -10,6 +10,7 @@ from typing import Any
 
 from xuncha_shared.clocks.rules import RULES
 from xuncha_shared.contracts.names_zh import (
+    EVENT_EFFECTS_ZH,
     EVENT_FIELD_LABELS_ZH,
     FIELD_LABELS_ZH,
     REASON_FIELDS,
@@ -51,14 +52,17 @@ def payload_details(
 ) -> str:
     """A (redacted) payload's fields as a person reads them: 标签：值, in the labels' order (a
     field's label as ``event_type`` names it, ``EVENT_FIELD_LABELS_ZH``); an id with its name
-    beside it when ``names`` has it."""
+    beside it when ``names`` has it; then what the event brings about (``EVENT_EFFECTS_ZH``)."""
     own = EVENT_FIELD_LABELS_ZH.get(event_type, {})
     # a value's closing 。 dropped: the fields are joined by ；
-    return "；".join(
+    parts = [
         f"{own.get(name, label)}：{_field_text(name, payload, names).rstrip('。')}"
         for name, label in FIELD_LABELS_ZH.items()
         if payload.get(name) not in (None, "", [])
-    )
+    ]
+    if effect := EVENT_EFFECTS_ZH.get(event_type):
+        parts.append(effect)
+    return "；".join(parts)
 
 
 def _field_text(name: str, payload: dict[str, Any], names: dict[str, str] | None) -> str:

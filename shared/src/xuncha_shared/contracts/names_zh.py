@@ -126,6 +126,15 @@ STREAM_TYPES_ZH: dict[str, str] = {
     "cadre_opinion": "干部任用征求巡察意见",
 }
 
+#: what an event brings about beyond its own fields, said in its story (an auditor reading the
+#: history sees why an obligation left the deadline list)
+EVENT_EFFECTS_ZH: dict[str, str] = {
+    "intake.InformantIdentityErased": (
+        "举报人身份销毁后无法再告知：尚未完成的受理告知、办理结果告知（R8）随之终止，"
+        "不再列入期限预警"
+    ),
+}
+
 #: the labels a field takes in one event type's story instead of ``FIELD_LABELS_ZH``'s (a
 #: ``due_date`` is the last day of a different deadline in each event that carries one)
 EVENT_FIELD_LABELS_ZH: dict[str, dict[str, str]] = {
@@ -307,7 +316,7 @@ DEADLINE_KINDS_ZH: dict[str, str] = {
 
 #: the four services, as the auditors' pages name them (web/src/labels.ts ``SERVICES``)
 SERVICE_NAMES_ZH: dict[str, str] = {
-    "intake": "受理（信访、巡察组）",
+    "intake": "巡察组织与信访受理",
     "clues": "问题线索",
     "rectification": "反馈与整改",
     "reporting": "统计与共享",
