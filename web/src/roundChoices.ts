@@ -13,6 +13,8 @@ export interface RoundChoice {
   unit_ids: string[];
   /** the office has closed the round (its stationings over: nothing is rectified "during" it) */
   closed: boolean;
+  /** the round's first day: nothing of it is recorded before */
+  starts_on: string;
 }
 
 export interface RoundChoices {
@@ -34,13 +36,13 @@ export async function loadRoundChoices(role: string, groupId: string | null | un
   if (role === "group_member") {
     if (groupId) {
       group = await api.get<Group>(`/api/v1/groups/${groupId}`);
-      rounds = [{ id: group.round_id, jurisdiction: group.jurisdiction, label: `${group.round_name ?? "本组所在轮次"}（第${group.group_no}巡察组）`, unit_ids: group.unit_ids, closed: false }];
+      rounds = [{ id: group.round_id, jurisdiction: group.jurisdiction, label: `${group.round_name ?? "本组所在轮次"}（第${group.group_no}巡察组）`, unit_ids: group.unit_ids, closed: false, starts_on: group.starts_on }];
     }
   } else {
     const list = await api.get<Round[]>("/api/v1/rounds");
     rounds = list
       .sort((a, b) => b.term_no - a.term_no || b.round_no - a.round_no)
-      .map((r) => ({ id: r.id, jurisdiction: r.jurisdiction, label: roundTitle(r), unit_ids: r.units.map((u) => u.unit_id), closed: r.closed }));
+      .map((r) => ({ id: r.id, jurisdiction: r.jurisdiction, label: roundTitle(r), unit_ids: r.units.map((u) => u.unit_id), closed: r.closed, starts_on: r.starts_on }));
   }
   const units = await api.get<{ id: string; name: string }[]>("/api/v1/units");
   return { rounds, group, unitNames: Object.fromEntries(units.map((u) => [u.id, u.name])) };

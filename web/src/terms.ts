@@ -2,6 +2,7 @@
 // ``current_term_no``): which term a page shows first, what a new term plan or a new round is
 // proposed with, and whether a round's dates fit its term (R6: a round lies within the
 // term plan of its jurisdiction).
+import { areaName } from "./labels";
 
 export interface TermPlanDates {
   term_no: number;
@@ -67,12 +68,17 @@ export function termEndedNotice(
   jurisdiction: string,
   termNo: number | null,
   today: string,
+  canPlan = true,
 ): string | null {
   if (termNo === null) return null;
   const plan = planOf(plans, jurisdiction, termNo);
   if (!plan?.ends_on || plan.ends_on >= today) return null;
   if (plans.some((p) => p.jurisdiction === jurisdiction && p.term_no > termNo)) return null;
-  return `第${termNo}届规划期限已于 ${plan.ends_on} 届满，尚未通过第${termNo + 1}届五年规划：部署新的巡察轮次前，请先在「巡察规划 · 五年规划」中通过第${termNo + 1}届规划。`;
+  const ended = `${areaName(jurisdiction)}第${termNo}届规划期限已于 ${plan.ends_on} 届满，尚未通过第${termNo + 1}届五年规划`;
+  // what to do is said to an office, which may adopt the plan; a reader is told how it stands
+  return canPlan
+    ? `${ended}：部署新的巡察轮次前，请先在「巡察规划 · 五年规划」中通过第${termNo + 1}届规划。`
+    : `${ended}。`;
 }
 
 /** The term ``jurisdiction`` is in on ``today``, from its own plans, as the coverage view

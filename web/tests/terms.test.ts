@@ -38,7 +38,9 @@ describe("a round's dates against its term (R1)", () => {
 
 describe("a term that has ended without a next one", () => {
   it("is noticed until the next term is planned", () => {
-    expect(termEndedNotice([four], CITY, 4, "2026-12-03")).toContain("尚未通过第5届五年规划");
+    expect(termEndedNotice([four], CITY, 4, "2026-12-03")).toContain("市本级第4届规划期限已于 2026-08-31 届满，尚未通过第5届五年规划：");
+    // a reader (the auditor) is told how it stands, not what to do on a tab it does not have
+    expect(termEndedNotice([four], CITY, 4, "2026-12-03", false)).toBe("市本级第4届规划期限已于 2026-08-31 届满，尚未通过第5届五年规划。");
     expect(termEndedNotice([four], CITY, 4, "2026-08-31")).toBeNull();
     const five = { ...four, term_no: 5, starts_on: "2026-09-01", ends_on: "2031-08-31" };
     expect(termEndedNotice([four, five], CITY, 4, "2026-12-03")).toBeNull();
