@@ -22,6 +22,7 @@ from xuncha_intake.bootstrap import SPEC as INTAKE
 from xuncha_shared.contracts.clues import CadreLevel, ClueCategory
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.domain.commands import Meta
+from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import Actor
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
@@ -29,7 +30,11 @@ from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
 
-PRINCIPALS = {"dept": department("jw", Department.DISCIPLINE), **OFFICES}
+PRINCIPALS = {
+    "dept": department("jw", Department.DISCIPLINE),
+    "lc-custodian": Principal(id="custodian-lc", role=Role.CUSTODIAN, jurisdiction=LINCHUAN),
+    **OFFICES,
+}
 INFORMANT = {"name": "王秀英", "phone": "13907941234", "id_number": "11010519491231002X"}
 
 
@@ -144,6 +149,19 @@ async def test_one_petition_as_the_list_shows_it_and_a_404_beyond_the_readers_ar
     assert "南城县" not in str(beyond)
     assert_problem(
         await intake.client.get(f"/api/v1/petitions/{own}", headers=bearer(intake, "dept")), 403
+    )
+    # the custodian reads one petition of its area (what it is about, never the reporter) before
+    # it reads or erases an identity; another county's is the unknown one's 404
+    mine = await intake.client.get(
+        f"/api/v1/petitions/{own}", headers=bearer(intake, "lc-custodian")
+    )
+    assert mine.status_code == 200 and mine.json() == item, mine.text
+    assert INFORMANT["name"] not in mine.text and INFORMANT["phone"] not in mine.text
+    assert_problem(
+        await intake.client.get(
+            f"/api/v1/petitions/{other}", headers=bearer(intake, "lc-custodian")
+        ),
+        404,
     )
     assert_problem(
         await intake.client.get("/api/v1/petitions/not-an-id", headers=bearer(intake, "county")),
