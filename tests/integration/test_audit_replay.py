@@ -769,4 +769,4 @@ async def test_a_county_auditor_replays_its_county_only(stack: Replayed) -> None
     ]
     assert names[0].endswith("（合计）") and "临川区" in names
     summary = dict(load_workbook(io.BytesIO(city.content))["汇总"].iter_rows(values_only=True))
-    assert any(str(k).startswith("已重放事件（受理") for k in summary), summary
+    assert any(str(k).startswith("已重放事件（巡察组织与信访受理") for k in summary), summary
