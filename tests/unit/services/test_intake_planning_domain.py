@@ -81,6 +81,14 @@ def test_natural_keys_give_stable_ids() -> None:
     assert planning.normalize_name("临川区　上顿渡镇 ") == "临川区上顿渡镇"
     assert planning.normalize_name("XX  Co Ltd") == "XX Co Ltd"
     assert planning.unit_id_for(LINCHUAN, "上顿渡镇") != planning.unit_id_for(NANCHENG, "上顿渡镇")
+    # a unit registered before, its name with a blank (its id from the name as written), is
+    # the one a new registration names (the handler finds it: ``alike``)
+    with pytest.raises(RuleViolation, match="上顿渡 镇"):
+        planning.decide_register_unit(
+            planning.Unit(),
+            planning.RegisterUnit(LINCHUAN, "上顿渡镇", UnitKind.TOWNSHIP),
+            "上顿渡 镇",
+        )
     assert round_id_for(LINCHUAN, 4, 7) != round_id_for(LINCHUAN, 4, 6)
     assert round_id_for(LINCHUAN, 4, 7) != round_id_for(LINCHUAN, 5, 7)
 

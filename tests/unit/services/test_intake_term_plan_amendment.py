@@ -7,7 +7,12 @@ from uuid import UUID, uuid4
 
 import pytest
 from xuncha_intake.domain import planning
-from xuncha_shared.contracts.intake import TermPlanAdopted, TermPlanAmended, UnitKind
+from xuncha_shared.contracts.intake import (
+    MAX_AMENDMENTS,
+    TermPlanAdopted,
+    TermPlanAmended,
+    UnitKind,
+)
 from xuncha_shared.domain.errors import InvalidCommand, NotFoundError, RuleViolation
 
 LINCHUAN, NANCHENG = "361002", "361021"
@@ -111,3 +116,10 @@ def test_a_plan_never_adopted_is_not_found() -> None:
         planning.decide_amend_term_plan(
             planning.TermPlan(), amend([DATA.unit_id]), KNOWN, set(), TODAY
         )
+
+
+def test_a_plan_amended_as_often_as_the_contract_holds_is_amended_no_more() -> None:
+    state = adopted(FINANCE)
+    state.amendments = [planning.Amendment(1, TODAY, [], [], "x")] * MAX_AMENDMENTS
+    with pytest.raises(RuleViolation, match="不能再调整"):
+        planning.decide_amend_term_plan(state, amend([DATA.unit_id]), KNOWN, set(), TODAY)

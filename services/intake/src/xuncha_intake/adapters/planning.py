@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from xuncha_shared.db import PoolRepository
+from xuncha_shared.db import PoolRepository, hold_locks
 
 from xuncha_intake.domain.linkage import LinkagePlan
 from xuncha_intake.domain.planning import Amendment, TermPlan, Unit, UnitFact
@@ -113,6 +113,20 @@ class SqlUnits(PoolRepository):
                 state.version,
             )
 
+    async def named_alike(self, jurisdiction: str, name: str) -> str | None:
+        """A unit of ``jurisdiction`` whose name is ``name`` but for its blanks (one registered
+        before blanks between Chinese characters stopped counting: its id was derived from the
+        name as written), if there is one."""
+        async with self._conn(None) as c:
+            found: str | None = await c.fetchval(
+                "SELECT name FROM unit_view WHERE jurisdiction = $1 "
+                "AND regexp_replace(name, '\\s', '', 'g') = regexp_replace($2, '\\s', '', 'g') "
+                "LIMIT 1",
+                jurisdiction,
+                name,
+            )
+        return found
+
     async def facts(self, unit_ids: list[UUID], conn: Any = None) -> dict[UUID, UnitFact]:
         """The registered units among ``unit_ids`` (on ``conn`` when given)."""
         async with self._conn(conn) as c:
@@ -146,6 +160,12 @@ class SqlUnits(PoolRepository):
                 jurisdiction_like,
             )
         return [UnitRow(r["unit_id"], r["jurisdiction"], r["name"], r["kind"]) for r in rows]
+
+
+async def lock_term(conn: Any, jurisdiction: str, term_no: int) -> None:
+    """Serialise what changes which units a term covers (a plan's amendment taking a unit out,
+    a round of the term assigning one): held until the transaction ends."""
+    await hold_locks(conn, [f"xuncha.intake/term/{jurisdiction}/{term_no}"])
 
 
 class SqlTermPlans(PoolRepository):
@@ -302,8 +322,10 @@ class SqlRounds(PoolRepository):
                 state.version,
             )
 
-    async def list(self, jurisdiction_like: str, term_no: int | None) -> list[RoundRow]:
-        async with self._conn(None) as c:
+    async def list(
+        self, jurisdiction_like: str, term_no: int | None, conn: Any = None
+    ) -> list[RoundRow]:
+        async with self._conn(conn) as c:
             rows = await c.fetch(
                 "SELECT * FROM round_view WHERE jurisdiction LIKE $1 "
                 "AND ($2::integer IS NULL OR term_no = $2) "

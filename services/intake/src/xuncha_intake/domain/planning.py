@@ -22,6 +22,7 @@ from uuid import UUID
 
 from xuncha_shared.contracts.intake import (
     INTAKE_ID_NAMESPACE,
+    MAX_AMENDMENTS,
     TermPlanAdopted,
     TermPlanAmended,
     UnitKind,
@@ -138,12 +139,18 @@ class Unit:
         return self.version > 0
 
 
-def decide_register_unit(state: Unit, cmd: RegisterUnit) -> list[EventPayload]:
+def decide_register_unit(
+    state: Unit, cmd: RegisterUnit, alike: str | None = None
+) -> list[EventPayload]:
+    """A unit registered once in its jurisdiction: by its stream (the id derived from the
+    name), and by ``alike``, a unit registered under the same name but for its blanks."""
     validate_jurisdiction(cmd.jurisdiction)
     name = normalize_name(cmd.name)
-    if state.exists:
+    if state.exists or alike is not None:
+        taken = name if state.exists else alike
         raise AlreadyExists(
-            f"被巡察单位“{name}”已登记 / unit {name!r} is already registered in {cmd.jurisdiction}"
+            f"被巡察单位“{taken}”已登记 / unit {taken!r} is already registered in "
+            f"{cmd.jurisdiction}"
         )
     return [
         UnitRegistered(unit_id=cmd.unit_id, jurisdiction=cmd.jurisdiction, name=name, kind=cmd.kind)
@@ -286,7 +293,7 @@ def decide_amend_term_plan(
     in_rounds: set[UUID],
     today: date,
 ) -> list[EventPayload]:
-    """An adopted plan amended ``today`` while its term runs (R6): the coverage it measures
+    """An adopted plan amended ``today``, until its term ends (R6): the coverage it measures
     stays the coverage of the term's units. Units brought in are registered units of the
     jurisdiction (``check_units``: not an inspection office, R28) not already in the plan;
     units taken out are in the plan and not assigned to a round of the term (``in_rounds``:
@@ -304,6 +311,11 @@ def decide_amend_term_plan(
         raise RuleViolation(
             f"第{cmd.term_no}届已于{state.ends_on}届满，巡察规划不再调整 / term "
             f"{cmd.term_no} ended on {state.ends_on}: its plan is no longer amended"
+        )
+    if len(state.amendments) >= MAX_AMENDMENTS:
+        raise RuleViolation(
+            f"本届巡察规划已调整{MAX_AMENDMENTS}次，不能再调整 / the plan has been amended "
+            f"{MAX_AMENDMENTS} times"
         )
     if not cmd.add_unit_ids and not cmd.remove_unit_ids:
         raise InvalidCommand(

@@ -13,7 +13,13 @@ from xuncha_shared.domain.commands import Meta
 from xuncha_shared.ids import uuid7
 
 from xuncha_intake.adapters.groups import SqlGroups
-from xuncha_intake.adapters.planning import SqlLinkagePlans, SqlRounds, SqlTermPlans, SqlUnits
+from xuncha_intake.adapters.planning import (
+    SqlLinkagePlans,
+    SqlRounds,
+    SqlTermPlans,
+    SqlUnits,
+    lock_term,
+)
 from xuncha_intake.domain import planning
 from xuncha_intake.domain.linkage import (
     IssueLinkagePlan,
@@ -52,8 +58,9 @@ class PlanningHandlers:
     today: Callable[[], date]
 
     async def register_unit(self, cmd: planning.RegisterUnit, meta: Meta) -> planning.Unit:
+        alike = await self.unit_table.named_alike(cmd.jurisdiction, cmd.name)
         return await self.units.execute(
-            cmd.unit_id, lambda s: planning.decide_register_unit(s, cmd), meta
+            cmd.unit_id, lambda s: planning.decide_register_unit(s, cmd, alike), meta
         )
 
     async def adopt_term_plan(self, cmd: planning.AdoptTermPlan, meta: Meta) -> planning.TermPlan:
@@ -78,18 +85,22 @@ class PlanningHandlers:
 
     async def amend_term_plan(self, cmd: planning.AmendTermPlan, meta: Meta) -> planning.TermPlan:
         facts = await self.unit_table.facts([*cmd.add_unit_ids, *cmd.remove_unit_ids])
-        # a unit assigned to a round of the term is being or was inspected: it stays planned
-        in_rounds = {
-            UUID(unit["unit_id"])
-            for row in await self.round_table.list(cmd.jurisdiction, cmd.term_no)
-            for unit in row.units
-        }
         today = self.today()
-        return await self.term_plans.execute(
-            cmd.term_plan_id,
-            lambda s: planning.decide_amend_term_plan(s, cmd, facts, in_rounds, today),
-            meta,
-        )
+        async with self.term_plans.transaction() as conn:
+            # no round of the term assigns a unit while it is being taken out (assign_units)
+            await lock_term(conn, cmd.jurisdiction, cmd.term_no)
+            # a unit assigned to a round of the term is being or was inspected: it stays planned
+            in_rounds = {
+                UUID(unit["unit_id"])
+                for row in await self.round_table.list(cmd.jurisdiction, cmd.term_no, conn=conn)
+                for unit in row.units
+            }
+            return await self.term_plans.execute(
+                cmd.term_plan_id,
+                lambda s: planning.decide_amend_term_plan(s, cmd, facts, in_rounds, today),
+                meta,
+                conn=conn,
+            )
 
     async def issue_linkage_plan(self, cmd: IssueLinkagePlan, meta: Meta) -> LinkagePlan:
         cmd = replace(cmd, linkage_plan_id=uuid7())
@@ -133,9 +144,17 @@ class PlanningHandlers:
 
     async def assign_units(self, round_id: UUID, cmd: AssignUnits, meta: Meta) -> Round:
         facts = await self.unit_table.facts([u.unit_id for u in cmd.units])
-        return await self.rounds.execute(
-            round_id, lambda s: decide_assign_units(s, round_id, cmd, facts), meta
-        )
+        planned = await self.rounds.load(round_id)
+        if not planned.exists:
+            return await self.rounds.execute(
+                round_id, lambda s: decide_assign_units(s, round_id, cmd, facts), meta
+            )
+        async with self.rounds.transaction() as conn:
+            # not while an amendment of the term's plan reads which units rounds assign
+            await lock_term(conn, planned.jurisdiction, planned.term_no)
+            return await self.rounds.execute(
+                round_id, lambda s: decide_assign_units(s, round_id, cmd, facts), meta, conn=conn
+            )
 
     async def authorise_round(self, round_id: UUID, cmd: AuthoriseRound, meta: Meta) -> Round:
         return await self.rounds.execute(

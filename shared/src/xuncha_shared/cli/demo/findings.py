@@ -30,10 +30,10 @@ from typing import Any
 
 from xuncha_shared.cli.demo.client import DemoClient, Endpoints
 from xuncha_shared.cli.demo.plan import DemoPlan
+from xuncha_shared.contracts.intake import round_id_for, unit_id_for
 from xuncha_shared.domain import jurisdictions
 
 #: intake's id namespace (xuncha_intake.domain.planning.ID_NAMESPACE), to name the same units
-INTAKE_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "https://xuncha.example/intake/")
 CITY_TERM, CITY_ROUND = 4, 5
 #: a county's linked round (``rounds_data.COUNTY_ROUND_NO``), the one its fed-back unit was in
 COUNTY_TERM, COUNTY_ROUND = 4, 1
@@ -104,14 +104,6 @@ _CST = timezone(timedelta(hours=8))
 def topic_of(text: str, fallback: str) -> str:
     """The topic a fed-back problem's wording names (``TOPIC_WORDS``), else ``fallback``."""
     return next((topic for word, topic in TOPIC_WORDS if word in text), fallback)
-
-
-def unit_id_for(jurisdiction: str, name: str) -> uuid.UUID:
-    return uuid.uuid5(INTAKE_IDS, f"unit/{jurisdiction}/{' '.join(name.split())}")
-
-
-def round_id_for(jurisdiction: str, term_no: int, round_no: int) -> uuid.UUID:
-    return uuid.uuid5(INTAKE_IDS, f"round/{jurisdiction}/{term_no}/{round_no}")
 
 
 @dataclass

@@ -95,6 +95,7 @@ from xuncha_shared.contracts.intake.records import (
     TalkCount,
 )
 from xuncha_shared.contracts.intake.rounds import (
+    MAX_AMENDMENTS,
     CounterpartReportProvided,
     InspectionMode,
     LinkagePlanIssued,
@@ -166,6 +167,7 @@ UPCASTERS = {
 
 __all__ = [
     "INTAKE_ID_NAMESPACE",
+    "MAX_AMENDMENTS",
     "MODELS",
     "RECORD_EVENTS",
     "RECORD_KIND_OF",

@@ -45,6 +45,7 @@ def pilot_point_id_for(
     county: str, kind: str, place: str | None = None, level: str | None = None
 ) -> UUID:
     """A pilot point (联系点): a county's (``place`` none) or a township's or a village's of it
-    (``level``); its name compared half-width (NFKC) and with its blanks collapsed."""
-    where = normalize_unit_name(unicodedata.normalize("NFKC", place)) if place else ""
+    (``level``); its name compared half-width (NFKC) and with its blanks collapsed (only
+    collapsed: the ids of the points designated before stay as they were)."""
+    where = " ".join(unicodedata.normalize("NFKC", place).split()) if place else ""
     return uuid5(INTAKE_ID_NAMESPACE, f"pilot-point/{county}/{kind}/{level or ''}/{where}")

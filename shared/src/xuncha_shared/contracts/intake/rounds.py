@@ -77,6 +77,10 @@ class TermPlanAdopted(EventPayload):
     unit_ids: list[UUID]
 
 
+#: amendments of one term plan at most (a bound, not a rule of the regulations)
+MAX_AMENDMENTS = 999
+
+
 class TermPlanAmended(EventPayload):
     """巡察规划调整: while its term runs, units are brought into an adopted plan (a unit set up
     since, e.g. by 机构改革) or taken out of it (one merged or abolished before it was
@@ -92,7 +96,7 @@ class TermPlanAmended(EventPayload):
     term_no: Ordinal
     starts_on: date
     ends_on: date
-    amendment_no: Ordinal
+    amendment_no: int = Field(ge=1, le=MAX_AMENDMENTS)
     amended_on: date
     added_unit_ids: list[UUID]
     removed_unit_ids: list[UUID]
