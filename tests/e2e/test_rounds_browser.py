@@ -296,6 +296,9 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
         assert await rate.is_disabled()
         assert "本轮巡察结束后评价（2026-12-31 结束" in (await rate.get_attribute("title") or "")
     row = page.locator(".group-units tbody tr", has_text=UNITS[0])
+    await row.locator("button", has_text="进驻").click()  # no day yet: said at the row
+    missing = row.locator(".row-error", has_text="请选择进驻日期（2026-11-02 至 2026-12-31）")
+    await missing.wait_for()
     day = row.locator("input")
     await day.fill("2026-11-03")
     await day.press("Enter")
