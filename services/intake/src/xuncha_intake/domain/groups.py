@@ -80,7 +80,7 @@ class Recusal(RuleViolation):
         self, member_id: UUID, member_name: str, ground: RecusalGround, about: str
     ) -> None:
         super().__init__(
-            f"{member_name}（{member_id}）不得参加本组：{RECUSAL_GROUNDS_ZH[ground]}（{about}） / "
+            f"{member_name}不得参加本组：{RECUSAL_GROUNDS_ZH[ground]}（{about}） / "
             f"member {member_id} may not sit in this group: {ground.value} ({about})"
         )
         self.member_id = member_id
