@@ -150,6 +150,17 @@ export function typedDay(text: string): string | null {
   return `${y}-${pad(mo)}-${pad(d)}`;
 }
 
+/** The moment typed into a date-time field, in the browser's own time (2025-01-31 09:30:00,
+ *  2025-1-31 9:30, 2025-01-31: its midnight); null when the text is no such moment. */
+export function typedMoment(text: string): Date | null {
+  const m = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$/.exec(text);
+  if (!m) return null;
+  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4] ?? "0", m[5] ?? "0", m[6] ?? "0"].map(Number);
+  if (h > 23 || mi > 59 || se > 59) return null;
+  const at = new Date(y, mo - 1, d, h, mi, se);
+  return at.getFullYear() === y && at.getMonth() === mo - 1 && at.getDate() === d ? at : null;
+}
+
 /** Why a day typed into a field is not taken: its format, or the field's own rule (`refuse`,
  *  the reason a day may not be chosen, null when it may); null when it is taken. */
 export function typedDayError(text: string, refuse: ((day: string) => string | null) | undefined, label = "日期"): string | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, publicTextError, typedDay, typedDayError, wordedError } from "../src/validation";
+import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, publicTextError, typedDay, typedDayError, typedMoment, wordedError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "8221234"])("accepts %s", (v) => {
@@ -173,5 +173,18 @@ describe("publicTextError (as rectification's publication.sensitive)", () => {
   it("lets figures and dates through", () => {
     expect(publicTextError("反馈问题33个，已整改24个，追缴资金1234.56万元，2026年12月6日")).toBeNull();
     expect(publicTextError("ABCD-EFGH-IJKL")).toBeNull(); // letters only: no receipt code
+  });
+});
+
+describe("typedMoment (a time typed into 时间回溯's field)", () => {
+  it("reads the picker's own format, seconds and time optional", () => {
+    expect(typedMoment("2025-01-31 09:30:15")).toEqual(new Date(2025, 0, 31, 9, 30, 15));
+    expect(typedMoment(" 2025-1-31 9:30 ")).toEqual(new Date(2025, 0, 31, 9, 30, 0));
+    expect(typedMoment("2025-01-31")).toEqual(new Date(2025, 0, 31, 0, 0, 0));
+  });
+  it("refuses what is no moment, where the picker kept its older value silently", () => {
+    for (const text of ["昨天", "2025-02-30 10:00", "2025-01-31 24:00", "2025-01-31 10:60", "2025-13-01", "20250131", ""]) {
+      expect(typedMoment(text)).toBeNull();
+    }
   });
 });
