@@ -149,6 +149,8 @@ def test_the_funnel_per_county_and_the_stage_of_each_clue() -> None:
     stages = {c["clue_id"]: (c["stage"], c["overdue"]) for c in rows[LINCHUAN]["clues"]}
     assert stages == {a: ("result_reported", False), b: ("acknowledged", True)}
     assert rows[LINCHUAN]["clues"][0]["history"].startswith("/api/v1/clues/")
+    # each clue named by the unit it was registered about (the county's own, escalated too)
+    assert {c["unit"] for c in rows[LINCHUAN]["clues"]} == {"u"}
     only = clue_funnel(docs_of(ev_a + ev_b + ev_c), CITY, NANCHENG)
     assert [r["jurisdiction"] for r in only["jurisdictions"]] == [NANCHENG]
 

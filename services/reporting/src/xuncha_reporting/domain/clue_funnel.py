@@ -217,6 +217,7 @@ def clue_funnel(
             continue
         by_place.setdefault(place, []).append(clue_id)
     results = docs.get("clue_result", {})
+    registered = docs.get("clue", {})
     rows = []
     for place in sorted(by_place):
         ids = by_place[place]
@@ -228,6 +229,9 @@ def clue_funnel(
             "clues": [
                 {
                     "clue_id": cid,
+                    # the unit it is about, as registered: the reader's own area's clue, named
+                    # also where its later handling is another office's (escalated)
+                    "unit": registered[cid].get("unit"),
                     "stage": (stage := stage_of(cid, docs)),
                     "stage_zh": STAGES_ZH[stage],
                     "department": docs.get("clue_transfer", {}).get(cid, {}).get("department"),
