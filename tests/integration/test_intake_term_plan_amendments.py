@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from xuncha_intake.adapters.planning import lock_term
 from xuncha_intake.bootstrap import SPEC
 from xuncha_shared.clocks.clock import local_day
+from xuncha_shared.db import lock_key
 
 from tests.integration.test_intake_rounds_api import Api, assert_problem
 from tests.support.principals import LINCHUAN, NANCHENG, OFFICES
@@ -162,3 +164,64 @@ async def test_amendments_at_once_are_numbered_without_gaps(api: Api) -> None:
     plan = await listed(api, 41)
     assert [m["amendment_no"] for m in plan["amendments"]] == list(range(1, len(added) + 1))
     assert sorted(plan["unit_ids"]) == sorted([units[0], *added])
+
+
+async def test_an_amendment_and_an_assignment_of_the_term_wait_for_one_lock(api: Api) -> None:
+    """An amendment taking a unit out and a round of the term assigning it must not both read
+    the other's "before" (the unit would leave the plan while being inspected): each takes the
+    term's lock (``adapters.planning.lock_term``). Shown without racing: the lock is held here,
+    both requests are seen waiting for exactly it, and both are answered once it is let go."""
+    today = local_day(datetime.now(UTC))
+    a, b = [await api.unit("county", LINCHUAN, f"临川区锁单位{i}") for i in "甲乙"]
+    plan_id = await adopt(api, 51, today - timedelta(days=400), today + timedelta(days=900), [a, b])
+    rnd = await api.post(
+        "county",
+        "/rounds",
+        {
+            "jurisdiction": LINCHUAN,
+            "term_no": 51,
+            "round_no": 1,
+            "kind": "regular",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=60)).isoformat(),
+        },
+    )
+    assert rnd.status_code == 201, rnd.text
+    key = lock_key(f"xuncha.intake/term/{LINCHUAN}/51")
+    waiting_sql = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND classid::bigint = $1 AND objid::bigint = $2"
+    )
+    async with api.pool.acquire() as holder, holder.transaction():
+        await lock_term(holder, LINCHUAN, 51)
+        amend = asyncio.ensure_future(
+            api.post(
+                "county",
+                f"/term-plans/{plan_id}/amendments",
+                {"remove_unit_ids": [a], "reason": "机构改革：甲撤并"},
+            )
+        )
+        assign = asyncio.ensure_future(
+            api.post(
+                "county",
+                f"/rounds/{rnd.json()['id']}/units",
+                {"units": [{"unit_id": a, "mode": "regular"}]},
+            )
+        )
+        async with api.pool.acquire() as watcher:
+            for _ in range(600):  # both reach the lock (at most 30 s)
+                waiting = await watcher.fetchval(
+                    waiting_sql, (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+                )
+                if waiting == 2 or amend.done() or assign.done():
+                    break
+                await asyncio.sleep(0.05)
+        assert waiting == 2 and not amend.done() and not assign.done()
+    amended, assigned = await asyncio.gather(amend, assign)
+    # whichever went first, the other read what it wrote: the unit is planned and assigned, or
+    # it left the plan before the round took it (a round may take an unplanned unit)
+    assert assigned.status_code == 200, assigned.text
+    assert amended.status_code in (201, 409), amended.text
+    if amended.status_code == 409:
+        assert "临川区锁单位甲" in amended.json()["detail"]
