@@ -6,7 +6,6 @@ from __future__ import annotations
 from xuncha_shared.contracts.common import Department
 
 DEFAULT_SEED = 20241014  # 10月14日: the date of the round-7 linkage plan (000:L38)
-ROUND_ID = "四届市委第七轮"
 TRANSFERS = 52  # 000:L40
 
 CITY_UNITS: tuple[str, ...] = (

@@ -26,7 +26,6 @@ from xuncha_shared.cli.demo.data import (
     ESCALATION_REASONS,
     LEADER_REPORT,
     REPORT_NOTES,
-    ROUND_ID,
     TRANSFER_REASONS,
 )
 from xuncha_shared.cli.demo.findings import FindingsLoader, FindingsSummary
@@ -43,6 +42,7 @@ from xuncha_shared.cli.demo.publications import load_publications
 from xuncha_shared.cli.demo.rectification import load_rectification
 from xuncha_shared.cli.demo.revisits import RevisitsSummary, china_today, load_revisits
 from xuncha_shared.cli.demo.rounds import RoundsLoader, RoundsSummary
+from xuncha_shared.cli.demo.rounds_data import petition_round_id
 from xuncha_shared.cli.demo.tasks import TasksSummary, tick_off
 from xuncha_shared.contracts.clues import clue_id_for_petition
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
@@ -154,7 +154,7 @@ class _Loader:
             "unit": p.unit,
             "channel": p.channel,
             "summary": p.summary,
-            "round_id": ROUND_ID,
+            "round_id": str(petition_round_id(p.jurisdiction)),
         }
         if p.informant:
             body["informant"] = p.informant

@@ -161,6 +161,14 @@ def demo_round_id(round_no: int, jurisdiction: str = CITY) -> UUID:
     return round_id_for(jurisdiction, TERM_NO, round_no)
 
 
+def petition_round_id(jurisdiction: str) -> UUID:
+    """The round a demo petition names: the city's round 7, or a county's linked round (its
+    round statistics count it; the clue it becomes names the round by its title)."""
+    if jurisdiction == CITY:
+        return demo_round_id(7)
+    return demo_round_id(COUNTY_ROUND_NO, jurisdiction)
+
+
 def demo_group_id(round_no: int, group_no: int, jurisdiction: str = CITY) -> UUID:
     """The id of group ``group_no`` (1–4 in the city's rounds, 1 in a county's)."""
     return group_id_for(demo_round_id(round_no, jurisdiction), group_no)
