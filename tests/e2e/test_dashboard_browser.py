@@ -653,7 +653,13 @@ async def test_the_demo_term_has_the_seeds_figures(old: Old) -> None:
     in 4 groups, the counties' 39 linked units, 61 revisits and 11 counterpart reports in the
     linked view, a pool of 360 with round 6's 20 inspectors graded; its ids are the ones
     ``demo_round_id`` and friends give."""
-    from xuncha_shared.cli.demo.rounds_data import TERM_NO, demo_group_id, demo_round_id
+    from xuncha_shared.cli.demo.data import PETITION_WEIGHTS
+    from xuncha_shared.cli.demo.rounds_data import (
+        COUNTY_ROUND_NO,
+        TERM_NO,
+        demo_group_id,
+        demo_round_id,
+    )
     from xuncha_shared.cli.demo.rounds_data import demo_unit_id as unit_id
 
     running = old.running
@@ -695,7 +701,11 @@ async def test_the_demo_term_has_the_seeds_figures(old: Old) -> None:
         assert r7["groups"] == 4
         assert 20 <= r7["members"] <= 24
         assert r7["stationings_ended"] == 19
-        assert r7["petitions"] >= 12  # the term's 12, and the demo's petitions to its units
+        # the term's 12 received by its groups, and the city's demo petitions naming the round
+        assert r7["petitions"] == 12 + PETITION_WEIGHTS["361000"]
+        # a county's demo petitions name its own linked round, not the city's
+        county_round = await view(f"/views/rounds/{demo_round_id(COUNTY_ROUND_NO, '361002')}")
+        assert county_round["petitions"] == PETITION_WEIGHTS["361002"]
         assert r7["talks"] > 0 and r7["surveys_issued"] > 0
         r6 = await view(f"/views/rounds/{demo_round_id(6)}")
         assert r6["units"] == 12
