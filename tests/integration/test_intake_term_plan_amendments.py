@@ -46,6 +46,25 @@ async def adopt(api: Api, term_no: int, starts_on: date, ends_on: date, units: l
     return plan_id
 
 
+async def plan_round(api: Api, term_no: int, starts_on: date) -> str:
+    """Round 1 of the term in 临川区, from ``starts_on`` for 60 days; its id."""
+    rnd = await api.post(
+        "county",
+        "/rounds",
+        {
+            "jurisdiction": LINCHUAN,
+            "term_no": term_no,
+            "round_no": 1,
+            "kind": "regular",
+            "starts_on": starts_on.isoformat(),
+            "ends_on": (starts_on + timedelta(days=60)).isoformat(),
+        },
+    )
+    assert rnd.status_code == 201, rnd.text
+    round_id: str = rnd.json()["id"]
+    return round_id
+
+
 async def listed(api: Api, term_no: int) -> dict[str, Any]:
     got = await api.client.get(f"/api/v1/term-plans?term_no={term_no}", headers=api.auth("county"))
     assert got.status_code == 200, got.text
@@ -59,21 +78,9 @@ async def test_a_running_terms_plan_is_amended_and_lists_its_amendments(api: Api
     a, b, c = [await api.unit("county", LINCHUAN, f"临川区调整单位{i}") for i in "甲乙丙"]
     plan_id = await adopt(api, 21, today - timedelta(days=400), today + timedelta(days=900), [a, b])
     # b is being inspected: a round of the term has it
-    rnd = await api.post(
-        "county",
-        "/rounds",
-        {
-            "jurisdiction": LINCHUAN,
-            "term_no": 21,
-            "round_no": 1,
-            "kind": "regular",
-            "starts_on": today.isoformat(),
-            "ends_on": (today + timedelta(days=60)).isoformat(),
-        },
-    )
-    assert rnd.status_code == 201, rnd.text
+    round_id = await plan_round(api, 21, today)
     units = {"units": [{"unit_id": b, "mode": "regular"}]}
-    assigned = await api.post("county", f"/rounds/{rnd.json()['id']}/units", units)
+    assigned = await api.post("county", f"/rounds/{round_id}/units", units)
     assert assigned.status_code == 200, assigned.text
 
     body = {"add_unit_ids": [c], "remove_unit_ids": [a], "reason": "机构改革：甲撤并，丙新组建"}
@@ -174,19 +181,7 @@ async def test_an_amendment_and_an_assignment_of_the_term_wait_for_one_lock(api:
     today = local_day(datetime.now(UTC))
     a, b = [await api.unit("county", LINCHUAN, f"临川区锁单位{i}") for i in "甲乙"]
     plan_id = await adopt(api, 51, today - timedelta(days=400), today + timedelta(days=900), [a, b])
-    rnd = await api.post(
-        "county",
-        "/rounds",
-        {
-            "jurisdiction": LINCHUAN,
-            "term_no": 51,
-            "round_no": 1,
-            "kind": "regular",
-            "starts_on": today.isoformat(),
-            "ends_on": (today + timedelta(days=60)).isoformat(),
-        },
-    )
-    assert rnd.status_code == 201, rnd.text
+    round_id = await plan_round(api, 51, today)
     key = lock_key(f"xuncha.intake/term/{LINCHUAN}/51")
     waiting_sql = (
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
@@ -205,7 +200,7 @@ async def test_an_amendment_and_an_assignment_of_the_term_wait_for_one_lock(api:
         assign = asyncio.ensure_future(
             api.post(
                 "county",
-                f"/rounds/{rnd.json()['id']}/units",
+                f"/rounds/{round_id}/units",
                 {"units": [{"unit_id": a, "mode": "regular"}]},
             )
         )
