@@ -415,4 +415,7 @@ def plan_measure(problem: str) -> str:
     """A task's measure for a problem of the demo (synthetic wording), naming the problem by
     its first clause, never cut inside one."""
     head = re.split(r"[，；。：,;]", problem, maxsplit=1)[0].strip() or problem
-    return f"针对“{head}”建立整改台账，逐项整改并完善制度（演示）"
+    # quotes inside the quoted clause become single ones (“三重一大” → ‘三重一大’), as nested
+    # quotes are written in Chinese: never ““三重一大”决策…”
+    inner = head.replace("“", "‘").replace("”", "’")
+    return f"针对“{inner}”建立整改台账，逐项整改并完善制度（演示）"
