@@ -78,3 +78,22 @@ router.afterEach((to) => {
   const title = to.meta.title as string | undefined;
   document.title = title ? `${title} · 巡察工作台` : "巡察工作台";
 });
+
+// A page's code comes in chunks named by their content: after a new workbench is deployed, a
+// tab opened before it asks for chunks that are gone (404), and the click did nothing. The new
+// workbench is loaded at the page asked for, once a minute at most (a chunk that keeps
+// failing is said, not reloaded for ever).
+const RELOADED_AT = "xuncha.reloaded-for-update";
+// (the page's script, or its styles vite loads before it: "Unable to preload CSS")
+const STALE_CHUNK = /Failed to fetch dynamically imported module|error loading dynamically imported module|Importing a module script failed|Unable to preload CSS/i;
+function loadNewWorkbench(path: string): boolean {
+  const last = Number(sessionStorage.getItem(RELOADED_AT) ?? 0);
+  if (Date.now() - last < 60_000) return false;
+  sessionStorage.setItem(RELOADED_AT, String(Date.now()));
+  window.location.assign(path);
+  return true;
+}
+router.onError((err: unknown, to) => {
+  if (!(err instanceof Error) || !STALE_CHUNK.test(err.message)) return;
+  if (!loadNewWorkbench(to.fullPath)) ElMessage.error("工作台已更新，页面加载失败，请刷新浏览器后重试");
+});
