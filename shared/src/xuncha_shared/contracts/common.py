@@ -23,6 +23,11 @@ JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 ShortText = Annotated[
     str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NoNul
 ]
+#: a topic of a clue or a problem as newly given (四风, 民主集中制): a short name, the details
+#: in the summary; the events keep ``ShortText`` (topics recorded before the limit stay valid)
+TopicText = Annotated[
+    str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True), NoNul
+]
 LongText = Annotated[
     str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True), NoNul
 ]

@@ -34,7 +34,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.clues import HearingMeeting, InspectionReportKind
-from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import JurisdictionCode, LongText, ShortText, TopicText
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
@@ -68,7 +68,7 @@ class ProblemIn(BaseModel):
     round_id: UUID
     unit_id: UUID
     title: LongText
-    topics: list[ShortText] = Field(
+    topics: list[TopicText] = Field(
         default=[], max_length=problem_model.MAX_TOPICS, description="两个责任, 四风, 民主集中制 …"
     )
     clue_ids: list[UUID] = Field(default=[], max_length=problem_model.MAX_CLUES)

@@ -15,7 +15,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.clues import CadreLevel, ClueCategory, VerificationMethod
-from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
+from xuncha_shared.contracts.common import (
+    Department,
+    JurisdictionCode,
+    LongText,
+    ShortText,
+    TopicText,
+)
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies
@@ -52,7 +58,7 @@ class ClassifyIn(BaseModel):
     counties: list[JurisdictionCode] = Field(
         default=[], max_length=50, description="county codes involved"
     )
-    topics: list[ShortText] = Field(default=[], max_length=50, description="e.g. 四风, 民主集中制")
+    topics: list[TopicText] = Field(default=[], max_length=50, description="e.g. 四风, 民主集中制")
 
 
 class VerifyIn(BaseModel):
