@@ -119,6 +119,14 @@ async def test_a_transfer_starts_r3_and_its_warnings_and_overdue_fire_once(
     assert overdue.payload["due_date"] == r3["due_date"].isoformat()
 
 
+async def listed_clock(svc: InProcessService, clue_id: str, who: str = "org") -> tuple[Any, Any]:
+    """R3 as the clue list (GET /api/v1/clues) gives it for ``clue_id``: (last day, state)."""
+    r = await svc.client.get("/api/v1/clues?limit=200", headers=svc.auth(who))
+    assert r.status_code == 200, r.text
+    [item] = [i for i in r.json()["items"] if i["id"] == clue_id]
+    return item["result_due_date"], item["result_state"]
+
+
 async def report_result(svc: InProcessService, clue_id: str, who: str = "org") -> None:
     await post(svc, f"{clue_id}/acknowledge", {}, who=who)
     today = svc.ctx.now().astimezone(CST).date().isoformat()
@@ -155,8 +163,11 @@ async def test_a_late_result_ends_r3_met_late_after_one_overdue(svc: InProcessSe
     assert "overdue" in [f.stage.value for f in await w.fire_due()]
     assert await w.fire_due() == []
     assert (await types(svc, clue_id)).count("clues.TransferResultOverdue") == 1
+    # the department's clue list says it, as the clue's page does: R3's last day, overdue
+    assert await listed_clock(svc, clue_id) == (r3_due(r3), "overdue")
     await report_result(svc, clue_id)
     assert (await row(svc, TRANSFER_RESULT.name, clue_id))["state"] == "met_late"
+    assert await listed_clock(svc, clue_id) == (r3_due(r3), "met_late")
     assert (await clue(svc, clue_id))["result_late"] is True  # came after R3's last day
     move(svc, 100)
     assert await w.fire_due() == []

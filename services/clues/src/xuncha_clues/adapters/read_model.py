@@ -8,7 +8,7 @@ replays the clue's stream. A version guard keeps an older state from overwriting
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -16,6 +16,7 @@ from uuid import UUID
 from xuncha_shared.db import PoolRepository
 from xuncha_shared.migrations import Migration
 
+from xuncha_clues.adapters.deadlines import TRANSFER_RESULT
 from xuncha_clues.domain.clue import Clue
 
 CLUE_VIEW_DDL = """
@@ -104,6 +105,9 @@ class ClueRow:
     group_id: UUID | None = None
     registered_on: date | None = None  # 补录 (R26): the day written on the registration
     status_since: datetime | None = None  # when it took its status (what a stub shows of time)
+    #: R3's clock of a transferred clue, as the list reads it (``page``): its last day and state
+    result_due_date: date | None = None
+    result_state: str | None = None
 
     @classmethod
     def of(cls, clue: Clue) -> ClueRow:
@@ -284,7 +288,11 @@ class SqlClueReadModel(PoolRepository):
     async def page(self, query: ClueQuery) -> tuple[builtins.list[ClueRow], int]:
         rows = await self.pool.fetch(
             f"""
-            SELECT {_COLUMNS}, count(*) OVER () AS total FROM clue_view
+            SELECT {_COLUMNS}, count(*) OVER () AS total, result_due_date, result_state
+            FROM clue_view LEFT JOIN LATERAL (
+                SELECT due_date AS result_due_date, state AS result_state FROM deadlines
+                WHERE kind = '{TRANSFER_RESULT.name}' AND key = clue_view.clue_id::text
+            ) r3 ON true
             WHERE (jurisdiction LIKE $1 OR owner LIKE $1) AND ($3::text IS NULL OR status = $3)
               AND ($4::text IS NULL OR (owner LIKE $2 AND (
                    CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
@@ -303,7 +311,7 @@ class SqlClueReadModel(PoolRepository):
             query.department,
         )
         total = int(rows[0]["total"]) if rows else await self._count(query)
-        return [_clue_row(r) for r in rows], total
+        return [_with_result_clock(_clue_row(r), r) for r in rows], total
 
     async def _count(self, query: ClueQuery) -> int:
         """The total when the page is empty (an offset beyond the end)."""
@@ -349,3 +357,7 @@ def _clue_row(r: Any) -> ClueRow:
         registered_on=r["registered_on"],
         status_since=r["status_since"],
     )
+
+
+def _with_result_clock(row: ClueRow, r: Any) -> ClueRow:
+    return replace(row, result_due_date=r["result_due_date"], result_state=r["result_state"])

@@ -147,6 +147,16 @@ class ClueListItem(BaseModel):
         description="线索摘要, as the clue shows it to the reader (full view only; null for "
         "clues listed before summaries were)",
     )
+    result_due_date: date | None = Field(
+        default=None,
+        description="a transferred clue's last day for the department's result (R3, as its "
+        "clock has it; full view only; null when no clock ran)",
+    )
+    result_state: str | None = Field(
+        default=None,
+        description="R3's clock: running, warning_yellow, warning_red, overdue, met, met_late "
+        "(full view only)",
+    )
 
 
 class ClueList(BaseModel):
@@ -280,6 +290,9 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         # the text only where the clue itself may be read (another group's: its page is a 404)
         if row.group_id is None or principal.sees_group(row.group_id):
             item.summary = row.summary
+        if row.department is not None:  # transferred: R3's last day, as on the clue's page
+            item.result_due_date = row.result_due_date
+            item.result_state = row.result_state
     return item
 
 
