@@ -171,7 +171,7 @@ FIELD_LABELS_ZH: dict[str, str] = {
     "cadre_level": "干部层级",
     "city_managed": "市管干部",
     "counties": "涉及县区",
-    "topics": "问题类型",
+    "topics": "主题",
     "from_jurisdiction": "原辖区",
     "to_jurisdiction": "上报至",
     "department": "部门",

@@ -96,7 +96,7 @@ def decide_record(state: Problem, cmd: RecordProblem) -> list[EventPayload]:
     topics = list(dict.fromkeys(t.strip() for t in cmd.topics if t.strip()))
     if len(topics) > MAX_TOPICS:
         raise InvalidCommand(
-            f"问题类型最多 {MAX_TOPICS} 个 / at most {MAX_TOPICS} topics per problem"
+            f"问题主题最多 {MAX_TOPICS} 个 / at most {MAX_TOPICS} topics per problem"
         )
     clue_ids = list(dict.fromkeys(cmd.clue_ids))
     if len(clue_ids) > MAX_CLUES:

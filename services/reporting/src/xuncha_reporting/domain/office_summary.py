@@ -338,7 +338,7 @@ def office_summary(
             "recorded": len(problems),
             "marked_pointed": sum(1 for p in problems.values() if p["pointed"]),
             "by_topic": dict(Counter(t for p in problems.values() for t in p["topics"])),
-            # recorded without a 问题类型: a row of their own, so that no problem is left out
+            # recorded without a 问题主题: a row of their own, so that no problem is left out
             "untyped": sum(1 for p in problems.values() if not p["topics"]),
         },
         "pointed": {
