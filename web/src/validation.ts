@@ -161,6 +161,12 @@ export function typedMoment(text: string): Date | null {
   return at.getFullYear() === y && at.getMonth() === mo - 1 && at.getDate() === d ? at : null;
 }
 
+/** The rule of a day something was done (检查日期, 发布日期, 纳入日期 …): not after today, as the
+ *  services refuse it; for DayPicker's `refuse`. */
+export function notAfterToday(today: string, label: string): (day: string) => string | null {
+  return (day) => (day > today ? `${label}不能晚于今天（${today}）` : null);
+}
+
 /** Why a day typed into a field is not taken: its format, or the field's own rule (`refuse`,
  *  the reason a day may not be chosen, null when it may); null when it is taken. */
 export function typedDayError(text: string, refuse: ((day: string) => string | null) | undefined, label = "日期"): string | null {
