@@ -260,7 +260,8 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     refusal = page.locator(".el-card:has(#group-form) .problem")
     await refusal.wait_for()
     text = await refusal.inner_text()
-    assert "李本单位" in text and "须回避" in text and "工作单位" in text, text
+    assert "李本单位不得参加本组" in text and "工作单位" in text, text
+    assert text.count("李本单位") == 1, text  # named once
     await shot(page, "recusal-refused")
 
     # without that member the group is formed; had they been chosen as leader, the leader goes
