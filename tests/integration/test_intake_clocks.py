@@ -108,6 +108,7 @@ async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessSer
         listed = await svc.client.get("/api/v1/petitions?channel=visit", headers=svc.auth("county"))
         [item] = [i for i in listed.json()["items"] if i["id"] == petition_id]
         assert one.json()["walk_in_handled_by"] == item["walk_in_handled_by"]
+        assert one.json()["walk_in_summary"] == item["walk_in_summary"]
         # and the clue clues registers for it, which the dialog opens (查看问题线索)
         expected = str(clue_id_for_petition(uuid.UUID(petition_id)))
         assert one.json()["clue_id"] == item["clue_id"] == expected
@@ -132,6 +133,8 @@ async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessSer
     assert r.status_code == 201, r.text
     assert r.json()["event_types"][-1] == "intake.WalkInHandled"
     assert await shown() == "巡察组组长"
+    one = await svc.client.get(f"/api/v1/petitions/{petition_id}", headers=svc.auth("county"))
+    assert one.json()["walk_in_summary"] == "当面接谈，登记线索"  # the leader's note, shown
     assert (await deadline(svc, WALK_IN.name, petition_id))["state"] == "met"
     clock(svc).advance(timedelta(days=5))
     assert await worker(svc).fire_due() == []

@@ -3,7 +3,10 @@
 // last day while the result is awaited, warned or overdue; nothing once it came.
 
 export interface ResultDue {
+  /** what the day is (反馈期限, 临近反馈期限, 逾期未反馈，期限) */
   text: string;
+  /** the last day, shown after the text and never cut in two */
+  due: string;
   kind: "muted" | "warning" | "danger";
 }
 
@@ -11,12 +14,12 @@ export function resultDue(state: string | null | undefined, due: string | null |
   if (!due || !state) return null;
   switch (state) {
     case "running":
-      return { text: `反馈期限 ${due}`, kind: "muted" };
+      return { text: "反馈期限", due, kind: "muted" };
     case "warning_yellow":
     case "warning_red":
-      return { text: `临近反馈期限 ${due}`, kind: "warning" };
+      return { text: "临近反馈期限", due, kind: "warning" };
     case "overdue":
-      return { text: `逾期未反馈（期限 ${due}）`, kind: "danger" };
+      return { text: "逾期未反馈，期限", due, kind: "danger" };
     default: // met, met_late, cancelled: the result came (or no longer awaited)
       return null;
   }

@@ -167,6 +167,17 @@ export function notAfterToday(today: string, label: string): (day: string) => st
   return (day) => (day > today ? `${label}不能晚于今天（${today}）` : null);
 }
 
+/** Why a typed receipt code (回执码) is not one, before it is looked up (null: it may be one):
+ *  the public page and 信访受理's lookup say the same. */
+export function receiptCodeError(typed: string): string | null {
+  const wanted = typed.trim().toUpperCase();
+  if (!wanted) return "请输入回执码";
+  if (!/^(XC)?[0-9A-Z]{12}([0-9A-Z]{8})?$/.test(wanted.replace(/[\s-]/g, ""))) {
+    return "回执码格式不正确（形如 XC-7KQ4-M2PD-9TRA-5HXE-W3NB）";
+  }
+  return null;
+}
+
 /** Why a day typed into a field is not taken: its format, or the field's own rule (`refuse`,
  *  the reason a day may not be chosen, null when it may); null when it is taken. */
 export function typedDayError(text: string, refuse: ((day: string) => string | null) | undefined, label = "日期"): string | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, publicTextError, typedDay, typedDayError, typedMoment, wordedError } from "../src/validation";
+import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, publicTextError, receiptCodeError, typedDay, typedDayError, typedMoment, wordedError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "8221234"])("accepts %s", (v) => {
@@ -186,5 +186,17 @@ describe("typedMoment (a time typed into 时间回溯's field)", () => {
     for (const text of ["昨天", "2025-02-30 10:00", "2025-01-31 24:00", "2025-01-31 10:60", "2025-13-01", "20250131", ""]) {
       expect(typedMoment(text)).toBeNull();
     }
+  });
+});
+
+describe("receiptCodeError (a receipt code typed before it is looked up)", () => {
+  it("takes a code as printed, with or without dashes, in any case", () => {
+    for (const code of ["XC-7KQ4-M2PD-9TRA-5HXE-W3NB", "xc7kq4m2pd9tra5hxew3nb", " XC-7KQ4-M2PD-9TRA "]) {
+      expect(receiptCodeError(code)).toBeNull();
+    }
+  });
+  it("asks for one, and refuses what is no code (a long paste among them)", () => {
+    expect(receiptCodeError("  ")).toBe("请输入回执码");
+    for (const code of ["XC-1234", "回执码", "X".repeat(3000)]) expect(receiptCodeError(code)).toContain("回执码格式不正确");
   });
 });

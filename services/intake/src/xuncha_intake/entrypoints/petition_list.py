@@ -49,12 +49,16 @@ SELECT e.stream_id, e.jurisdiction, e.occurred_at,
        e.payload->>'unit' AS unit, e.payload->>'channel' AS channel,
        COALESCE(e.payload->>'summary', e.payload->>'content') AS summary,
        (e.payload ? 'informant' AND e.payload->'informant' <> 'null'::jsonb) AS real_name,
-       r.status,
-       (SELECT w.payload->>'handled_by' FROM events w
-        WHERE w.stream_id = e.stream_id AND w.event_type = '{WalkInHandled.event_type}'
-        LIMIT 1) AS walk_in_handled_by
+       r.status, w.walk_in_handled_by, w.walk_in_summary
 FROM events e
 LEFT JOIN receipts r ON r.petition_id = e.stream_id::uuid
+LEFT JOIN LATERAL (
+    SELECT h.payload->>'handled_by' AS walk_in_handled_by,
+           h.payload->>'summary' AS walk_in_summary
+    FROM events h
+    WHERE h.stream_id = e.stream_id AND h.event_type = '{WalkInHandled.event_type}'
+    LIMIT 1
+) w ON true
 """
 _LIST_SQL = f"""{_ITEM_SQL}
 WHERE {_FILTER}
@@ -83,6 +87,10 @@ class PetitionItem(BaseModel):
         default=None,
         description="来访 only: the post of the leader who took the walk-in up (R13, "
         "``POST /petitions/{id}/handling``); null while it waits",
+    )
+    walk_in_summary: str | None = Field(
+        default=None,
+        description="来访 only: what the receiving leader noted of the walk-in (处理情况), if any",
     )
     clue_id: UUID = Field(
         description="the clue clues registers for the petition (``clue_id_for_petition``): "
@@ -190,4 +198,5 @@ def _item(r: Any) -> PetitionItem:
         status_zh=RECEIPT_STATUS_ZH[status],
         received_at=r["occurred_at"],
         walk_in_handled_by=r["walk_in_handled_by"],
+        walk_in_summary=r["walk_in_summary"],
     )
