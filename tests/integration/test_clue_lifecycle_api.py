@@ -129,7 +129,7 @@ async def test_the_path_and_every_illegal_transition(svc: InProcessService) -> N
     long_topic = {"category": "further_inquiry", "topics": ["违" * 31]}
     before = await events(svc, clue_id)
     doc = refused(await post(svc, f"/{clue_id}/classify", "bound", long_topic), 422)
-    assert any(e["field"].endswith("topics.0") for e in doc["errors"]), doc
+    assert "过长" in doc["detail"], doc
     assert await events(svc, clue_id) == before
     classification = {"category": "further_inquiry", "cadre_level": "section", "topics": ["违纪"]}
     await ok(svc, f"/{clue_id}/classify", "bound", classification)

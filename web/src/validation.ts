@@ -161,6 +161,12 @@ export function typedMoment(text: string): Date | null {
   return at.getFullYear() === y && at.getMonth() === mo - 1 && at.getDate() === d ? at : null;
 }
 
+/** The rule of a day something is due (督办时限, a task's new 完成时限): today or later, as the
+ *  services refuse an earlier one; for DayPicker's `refuse`. */
+export function notBeforeToday(today: string, label: string): (day: string) => string | null {
+  return (day) => (day < today ? `${label}不能早于今天（${today}）` : null);
+}
+
 /** The rule of a day something was done (检查日期, 发布日期, 纳入日期 …): not after today, as the
  *  services refuse it; for DayPicker's `refuse`. */
 export function notAfterToday(today: string, label: string): (day: string) => string | null {
@@ -176,6 +182,17 @@ export function receiptCodeError(typed: string): string | null {
     return "回执码格式不正确（形如 XC-7KQ4-M2PD-9TRA-5HXE-W3NB）";
   }
   return null;
+}
+
+/** a topic's length at most as newly given (the services' ``TOPIC_MAX_CHARS``) */
+export const TOPIC_MAX = 30;
+
+/** Why the topics chosen are not taken (null: they are): a new one longer than TOPIC_MAX; those
+ *  the record already has (``kept``) stay whatever their length. ``detailsIn``: where the
+ *  details go instead (线索摘要, 问题). */
+export function topicError(topics: readonly string[], kept: readonly string[], detailsIn: string): string | null {
+  const long = topics.map((t) => t.trim()).find((t) => t.length > TOPIC_MAX && !kept.includes(t));
+  return long ? `主题“${long.slice(0, 12)}…”过长：每个主题不超过 ${TOPIC_MAX} 字，详情请写在${detailsIn}中` : null;
 }
 
 /** Why a day typed into a field is not taken: its format, or the field's own rule (`refuse`,

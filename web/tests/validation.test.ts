@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, publicTextError, receiptCodeError, typedDay, typedDayError, typedMoment, wordedError } from "../src/validation";
+import { RECEIVING_POSTS, earliestPaperDay, idCheckChar, idNumberError, paperDateError, phoneError, pickerDay, postError, rule, summaryNumbers, summaryNumbersError, textError, publicTextError, receiptCodeError, topicError, typedDay, typedDayError, typedMoment, wordedError } from "../src/validation";
 
 describe("phone numbers (as xuncha_shared.crypto.InformantIdentity)", () => {
   it.each(["13979461234", "+86 139-7946-1234", "(0794) 8221234", "8221234"])("accepts %s", (v) => {
@@ -198,5 +198,15 @@ describe("receiptCodeError (a receipt code typed before it is looked up)", () =>
   it("asks for one, and refuses what is no code (a long paste among them)", () => {
     expect(receiptCodeError("  ")).toBe("请输入回执码");
     for (const code of ["XC-1234", "回执码", "X".repeat(3000)]) expect(receiptCodeError(code)).toContain("回执码格式不正确");
+  });
+});
+
+describe("topicError (主题: a short name)", () => {
+  it("refuses a new topic over 30 characters, naming where the details go", () => {
+    expect(topicError(["四风", "违".repeat(31)], [], "线索摘要")).toContain("详情请写在线索摘要中");
+    expect(topicError(["四风", "违".repeat(30)], [], "问题")).toBeNull();
+  });
+  it("keeps a record's own topics whatever their length", () => {
+    expect(topicError(["违".repeat(31)], ["违".repeat(31)], "线索摘要")).toBeNull();
   });
 });

@@ -395,3 +395,20 @@ async def test_concurrent_change_is_a_concurrency_error() -> None:
         await store.append(
             "clue", str(clue_id), state.version, [NewEvent(events[0], LINCHUAN, ACTOR)]
         )
+
+
+def test_a_new_topic_is_a_short_name_and_a_clues_own_stays() -> None:
+    """A topic newly given is at most 30 characters (422); one the clue already has (recorded
+    before the limit) does not stop it being classified again."""
+    long = "违" * 31
+    with pytest.raises(model.InvalidCommand) as info:
+        model.decide_classify(
+            registered(), ClassifyClue(category=ClueCategory.INQUIRY, topics=(long,)), COUNTY
+        )
+    assert info.value.status == 422 and "过长" in str(info.value)
+    state = registered()
+    state.topics = [long]  # as a clue classified before the limit holds it
+    [event] = model.decide_classify(
+        state, ClassifyClue(category=ClueCategory.FURTHER_INQUIRY, topics=(long, "四风")), COUNTY
+    )
+    assert event.topics == [long, "四风"]

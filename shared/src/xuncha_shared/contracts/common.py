@@ -23,10 +23,13 @@ JurisdictionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 ShortText = Annotated[
     str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), NoNul
 ]
-#: a topic of a clue or a problem as newly given (四风, 民主集中制): a short name, the details
-#: in the summary; the events keep ``ShortText`` (topics recorded before the limit stay valid)
+#: a topic's length at most as newly given to a clue or a problem (四风, 民主集中制: a short name,
+#: the details in the summary); the events keep ``ShortText``, so topics recorded before the
+#: limit stay valid, and a clue keeps its own when reclassified (``decide_classify``)
+TOPIC_MAX_CHARS = 30
+#: a problem's topic as recorded (a problem is recorded once with its topics)
 TopicText = Annotated[
-    str, StringConstraints(min_length=1, max_length=30, strip_whitespace=True), NoNul
+    str, StringConstraints(min_length=1, max_length=TOPIC_MAX_CHARS, strip_whitespace=True), NoNul
 ]
 LongText = Annotated[
     str, StringConstraints(min_length=1, max_length=5000, strip_whitespace=True), NoNul

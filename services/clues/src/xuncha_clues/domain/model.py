@@ -58,7 +58,7 @@ from xuncha_shared.contracts.clues import (
     TransferResultReported,
     TransferResultUrged,
 )
-from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH
+from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, TOPIC_MAX_CHARS
 from xuncha_shared.domain import jurisdictions
 from xuncha_shared.domain.aggregates import AggregateKind
 from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
@@ -166,6 +166,14 @@ def decide_classify(state: Clue, cmd: ClassifyClue, office: Office) -> list[Even
         )
     counties = sorted(set(cmd.counties))
     topics = list(dict.fromkeys(t.strip() for t in cmd.topics if t.strip()))
+    # a topic is a short name: a new one at most TOPIC_MAX_CHARS; the clue's own stay (a topic
+    # recorded before the limit does not stop the clue being classified again)
+    long = [t for t in topics if len(t) > TOPIC_MAX_CHARS and t not in state.topics]
+    if long:
+        raise InvalidCommand(
+            f"主题“{long[0][:12]}…”过长：每个主题不超过{TOPIC_MAX_CHARS}字，详情请写在线索摘要中 / "
+            f"a topic is at most {TOPIC_MAX_CHARS} characters"
+        )
     return [
         ClueClassified(
             clue_id=clue_id,

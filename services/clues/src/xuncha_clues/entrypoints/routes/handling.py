@@ -15,13 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from xuncha_shared.contracts.clues import CadreLevel, ClueCategory, VerificationMethod
-from xuncha_shared.contracts.common import (
-    Department,
-    JurisdictionCode,
-    LongText,
-    ShortText,
-    TopicText,
-)
+from xuncha_shared.contracts.common import Department, JurisdictionCode, LongText, ShortText
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.http import problems
 from xuncha_shared.http.dependencies import AuthDependencies
@@ -58,7 +52,11 @@ class ClassifyIn(BaseModel):
     counties: list[JurisdictionCode] = Field(
         default=[], max_length=50, description="county codes involved"
     )
-    topics: list[TopicText] = Field(default=[], max_length=50, description="e.g. 四风, 民主集中制")
+    topics: list[ShortText] = Field(
+        default=[],
+        max_length=50,
+        description="e.g. 四风, 民主集中制; a new one at most 30 characters (the clue's own kept)",
+    )
 
 
 class VerifyIn(BaseModel):
