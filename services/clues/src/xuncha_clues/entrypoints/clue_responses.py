@@ -287,12 +287,13 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         item.city_managed = row.city_managed
         item.needs_escalation = row.needs_escalation
         item.department = Department(row.department) if row.department else None
-        # the text only where the clue itself may be read (another group's: its page is a 404)
+        # the text and R3's clock only where the clue itself may be read (another group's: its
+        # page is a 404)
         if row.group_id is None or principal.sees_group(row.group_id):
             item.summary = row.summary
-        if row.department is not None:  # transferred: R3's last day, as on the clue's page
-            item.result_due_date = row.result_due_date
-            item.result_state = row.result_state
+            if row.department is not None:  # transferred: R3's last day, as on its page
+                item.result_due_date = row.result_due_date
+                item.result_state = row.result_state
     return item
 
 
