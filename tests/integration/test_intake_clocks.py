@@ -124,6 +124,15 @@ async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessSer
         [error] = r.json()["errors"]
         assert error["field"] == "body.handled_by" and "不填姓名或姓氏" in error["msg"], r.text
     assert await shown() is None
+    # R11: the note is read with the petition, so no phone or ID number goes in it
+    r = await post(
+        svc,
+        f"/petitions/{petition_id}/handling",
+        {"handled_by": "巡察组组长", "summary": "来访人留下电话13979461234"},
+    )
+    assert r.status_code == 422 and "处理情况不得包含电话号码" in r.json()["detail"], r.text
+    assert "13979461234" not in r.text
+    assert await shown() is None
     r = await post(
         svc,
         f"/petitions/{petition_id}/handling",

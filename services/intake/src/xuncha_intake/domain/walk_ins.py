@@ -13,7 +13,8 @@ from uuid import UUID
 
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import WalkInHandled
-from xuncha_shared.domain.errors import RuleViolation
+from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
+from xuncha_shared.domain.personal_numbers import find_personal_numbers
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import EventPayload
 
@@ -91,6 +92,14 @@ def decide_handle_walk_in(
         raise WalkInAlreadyHandled(
             f"来访 {cmd.petition_id} 已登记接待处理 / walk-in {cmd.petition_id} is already "
             "recorded as handled"
+        )
+    # R11: the leader's note is read by everyone who reads the petition: no phone or ID number
+    # (the reporter's own are sealed with the petition), said by kind, never the number
+    if found := find_personal_numbers(cmd.summary or ""):
+        raise InvalidCommand(
+            f"处理情况不得包含电话号码或身份证号 (R11)：其中含有{found.describe_zh()}，请删去 / "
+            f"the handling note must not carry a phone or ID number (R11): it contains "
+            f"{found.describe_en()}"
         )
     return [
         WalkInHandled(petition_id=cmd.petition_id, handled_by=cmd.handled_by, summary=cmd.summary)
