@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from xuncha_intake.adapters.planning import lock_term
+from xuncha_intake.adapters.planning import lock_term, term_lock_name
 from xuncha_intake.bootstrap import SPEC
 from xuncha_shared.clocks.clock import local_day
 from xuncha_shared.db import lock_key
@@ -182,7 +182,7 @@ async def test_an_amendment_and_an_assignment_of_the_term_wait_for_one_lock(api:
     a, b = [await api.unit("county", LINCHUAN, f"临川区锁单位{i}") for i in "甲乙"]
     plan_id = await adopt(api, 51, today - timedelta(days=400), today + timedelta(days=900), [a, b])
     round_id = await plan_round(api, 51, today)
-    key = lock_key(f"xuncha.intake/term/{LINCHUAN}/51")
+    key = lock_key(term_lock_name(LINCHUAN, 51))
     waiting_sql = (
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
         "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "

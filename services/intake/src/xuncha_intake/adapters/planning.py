@@ -162,10 +162,15 @@ class SqlUnits(PoolRepository):
         return [UnitRow(r["unit_id"], r["jurisdiction"], r["name"], r["kind"]) for r in rows]
 
 
+def term_lock_name(jurisdiction: str, term_no: int) -> str:
+    """The advisory lock of a jurisdiction's term (``lock_term``)."""
+    return f"xuncha.intake/term/{jurisdiction}/{term_no}"
+
+
 async def lock_term(conn: Any, jurisdiction: str, term_no: int) -> None:
     """Serialise what changes which units a term covers (a plan's amendment taking a unit out,
     a round of the term assigning one): held until the transaction ends."""
-    await hold_locks(conn, [f"xuncha.intake/term/{jurisdiction}/{term_no}"])
+    await hold_locks(conn, [term_lock_name(jurisdiction, term_no)])
 
 
 class SqlTermPlans(PoolRepository):

@@ -14,12 +14,14 @@ and each issue's ``IssuePlanned`` in one unit of work. Supervisions and red-line
 one-event streams of type ``oversight``. A publication (两公开, R5) is a one-event stream of type
 ``publication``, its id derived from what it makes known to whom (``PublicationHandlers``).
 
-Four consumers: ``rectification.hearings`` keeps the hearings of
+Five consumers: ``rectification.hearings`` keeps the hearings of
 ``clues.inspection-report.v1`` (R16) in ``heard_report``, in the inbox's transaction;
 ``rectification.clues`` keeps the clues of ``clues.clue.v1`` and their jurisdictions in
 ``known_clue`` (R25); ``rectification.rounds`` keeps the rounds of ``intake.round.v1`` in
 ``round_name``, so that the issues and plans name their round; ``rectification.round-units``
-keeps the rounds' units and modes in ``round_unit`` (a 回头看 held by a round, R18).
+keeps the rounds' units and modes in ``round_unit`` (a 回头看 held by a round, R18);
+``rectification.units`` keeps the units of ``intake.unit.v1`` in ``known_unit`` (an opinion on a
+cadre finds the unit by the name intake registered, R4).
 """
 
 from __future__ import annotations
