@@ -288,11 +288,7 @@ class SqlClueReadModel(PoolRepository):
     async def page(self, query: ClueQuery) -> tuple[builtins.list[ClueRow], int]:
         rows = await self.pool.fetch(
             f"""
-            SELECT {_COLUMNS}, count(*) OVER () AS total, result_due_date, result_state
-            FROM clue_view LEFT JOIN LATERAL (
-                SELECT due_date AS result_due_date, state AS result_state FROM deadlines
-                WHERE kind = '{TRANSFER_RESULT.name}' AND key = clue_view.clue_id::text
-            ) r3 ON true
+            SELECT {_COLUMNS}, count(*) OVER () AS total FROM clue_view
             WHERE (jurisdiction LIKE $1 OR owner LIKE $1) AND ($3::text IS NULL OR status = $3)
               AND ($4::text IS NULL OR (owner LIKE $2 AND (
                    CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
@@ -311,7 +307,28 @@ class SqlClueReadModel(PoolRepository):
             query.department,
         )
         total = int(rows[0]["total"]) if rows else await self._count(query)
-        return [_with_result_clock(_clue_row(r), r) for r in rows], total
+        return await self._with_result_clocks([_clue_row(r) for r in rows]), total
+
+    async def _with_result_clocks(self, rows: builtins.list[ClueRow]) -> builtins.list[ClueRow]:
+        """The page's transferred clues with R3's clock (its last day and state), read for the
+        page only, not for every clue the filters match."""
+        keys = [str(r.clue_id) for r in rows if r.department is not None]
+        if not keys:
+            return rows
+        clocks = {
+            c["key"]: c
+            for c in await self.pool.fetch(
+                "SELECT key, due_date, state FROM deadlines WHERE kind = $1 AND key = ANY($2)",
+                TRANSFER_RESULT.name,
+                keys,
+            )
+        }
+        return [
+            replace(r, result_due_date=c["due_date"], result_state=c["state"])
+            if (c := clocks.get(str(r.clue_id)))
+            else r
+            for r in rows
+        ]
 
     async def _count(self, query: ClueQuery) -> int:
         """The total when the page is empty (an offset beyond the end)."""
@@ -357,7 +374,3 @@ def _clue_row(r: Any) -> ClueRow:
         registered_on=r["registered_on"],
         status_since=r["status_since"],
     )
-
-
-def _with_result_clock(row: ClueRow, r: Any) -> ClueRow:
-    return replace(row, result_due_date=r["result_due_date"], result_state=r["result_state"])
