@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from xuncha_clues.adapters import findings
 from xuncha_clues.adapters.deadlines import ESCALATION, TRANSFER_RESULT
 from xuncha_clues.adapters.read_model import REGISTERED_ON_SQL
 from xuncha_clues.bootstrap import SPEC
@@ -22,7 +23,7 @@ from xuncha_shared.clocks.calendar import add_calendar_months
 from xuncha_shared.clocks.clock import local_day, start_of_day
 from xuncha_shared.contracts.common import Department
 
-from tests.support.principals import LINCHUAN, OFFICES, PROBLEM, department
+from tests.support.principals import LINCHUAN, NANCHENG, OFFICES, PROBLEM, department
 from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
@@ -266,3 +267,44 @@ async def test_the_clue_list_gives_the_day_written_on_paper(svc: InProcessServic
     items = await listed()
     assert items[paper]["registered_on"] == registered_on.isoformat()
     assert items[recorded]["registered_on"] is None
+
+
+async def test_a_group_registers_only_in_its_round_and_not_before_the_round_began(
+    svc: InProcessService,
+) -> None:
+    """The group as clues knows it from intake's ``GroupFormed`` (its row written by the
+    consumer's own adapter): a clue it registers names its round, area and a unit it inspects,
+    and a day on paper not before the round's first day (R26); another county's group is as
+    unknown to a county office as a group that never was (404), and nothing is written."""
+    round_id, group_id, unit_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    starts_on = today(svc) - timedelta(days=30)
+    lookups = findings.SqlLookups(svc.ctx.pool)
+    await lookups.record_group(None, group_id, round_id, LINCHUAN, [unit_id], starts_on)
+    body = {
+        "jurisdiction": LINCHUAN,
+        "round_id": str(round_id),
+        "group_id": str(group_id),
+        "unit_id": str(unit_id),
+        "unit": "临川区某局",
+        "source_channel": "individual_talk",
+        "summary": "个别谈话反映问题",
+    }
+    before = await svc.ctx.pool.fetchval("SELECT count(*) FROM events")
+    early = starts_on - timedelta(days=1)
+    detail = problem(await call(svc, "", {**body, "registered_on": early.isoformat()}))
+    assert "登记日期不能早于该轮巡察开始日期" in detail and starts_on.isoformat() in detail
+    detail = problem(await call(svc, "", {**body, "round_id": str(uuid.uuid4())}))
+    assert "所选巡察组不属于该巡察轮次" in detail
+    detail = problem(await call(svc, "", {**body, "unit_id": str(uuid.uuid4())}))
+    assert "不是所选巡察组巡察的单位" in detail
+    other = await call(svc, "", {**body, "jurisdiction": NANCHENG}, who="other")
+    assert other.status_code == 404, other.text
+    assert LINCHUAN not in other.text and str(round_id) not in other.text
+    assert await svc.ctx.pool.fetchval("SELECT count(*) FROM events") == before
+
+    doc = await ok(svc, "", {**body, "registered_on": starts_on.isoformat()})
+    assert doc["registered_on"] == starts_on.isoformat()
+    # a group formed again (GroupFormed redelivered without a day) keeps the day it had
+    await lookups.record_group(None, group_id, round_id, LINCHUAN, [unit_id], None)
+    group = await lookups.registering_group(group_id)
+    assert group is not None and group.starts_on == starts_on

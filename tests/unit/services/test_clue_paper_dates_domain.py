@@ -5,7 +5,9 @@ the registration; without them nothing changes. The contracts' older schemas upc
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from xuncha_clues.domain import model, paper_dates, results
@@ -18,6 +20,7 @@ from xuncha_clues.domain.commands import (
     TransferClue,
 )
 from xuncha_clues.domain.paper_dates import earliest_paper_day
+from xuncha_clues.domain.scope import RegisteringGroup
 from xuncha_shared.contracts.clues import (
     UPCASTERS,
     AcknowledgementPath,
@@ -176,3 +179,57 @@ def test_a_records_clues_are_registered_on_its_day_when_entered_later() -> None:
     assert paper_dates.record_day(date(2026, 12, 6), today) is None  # not a day to come
     assert paper_dates.record_day(date(2021, 12, 5), today) == date(2021, 12, 5)
     assert paper_dates.record_day(date(2021, 12, 4), today) is None  # more than a term back
+
+
+# --- a clue a group registers, checked against the group as clues knows it ------------------
+
+ROUND = uuid.uuid4()
+UNIT = uuid.uuid4()
+GROUP = RegisteringGroup(
+    round_id=ROUND, jurisdiction="361000", unit_ids=frozenset({UNIT}), starts_on=date(2026, 9, 1)
+)
+
+
+def by_group(registered_on: date | None = None, **changes: Any) -> RegisterClue:
+    fields: dict[str, Any] = {"round_id": str(ROUND), "group_id": uuid.uuid4(), "unit_id": UNIT}
+    return replace(register(registered_on), **{**fields, **changes})
+
+
+def test_a_group_registers_within_its_round_from_the_rounds_first_day() -> None:
+    (event,) = model.decide_register(Clue(), by_group(date(2026, 9, 1)), TODAY, GROUP)
+    assert isinstance(event, ClueRegistered) and event.registered_on == date(2026, 9, 1)
+    assert model.decide_register(Clue(), by_group(), TODAY, GROUP)
+
+
+def test_a_day_on_paper_before_the_group_s_round_began_is_refused() -> None:
+    with pytest.raises(InvalidCommand) as refused:
+        model.decide_register(Clue(), by_group(date(2026, 8, 31)), TODAY, GROUP)
+    assert "登记日期不能早于该轮巡察开始日期" in str(refused.value)
+    assert "2026-09-01" in str(refused.value) and "R26" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"round_id": str(uuid.uuid4())}, "不属于该巡察轮次"),
+        ({"jurisdiction": "361002"}, "不属于该地区"),
+        ({"unit_id": uuid.uuid4()}, "不是所选巡察组巡察的单位"),
+    ],
+)
+def test_a_group_registers_only_in_its_round_area_and_units(
+    changes: dict[str, Any], words: str
+) -> None:
+    with pytest.raises(InvalidCommand) as refused:
+        model.decide_register(Clue(), by_group(**changes), TODAY, GROUP)
+    assert words in str(refused.value)
+
+
+def test_a_group_not_known_yet_or_without_its_day_is_taken_as_given() -> None:
+    early = by_group(date(2026, 8, 1))
+    assert model.decide_register(Clue(), early, TODAY, None)
+    assert model.decide_register(Clue(), early, TODAY, replace(GROUP, starts_on=None))
+
+
+def test_a_clue_a_record_or_petition_brings_is_not_checked_against_a_group() -> None:
+    brought = by_group(date(2026, 8, 1), direct=False, round_id="四届市委第七轮")
+    assert model.decide_register(Clue(), brought, TODAY, GROUP)

@@ -40,6 +40,7 @@ def handlers(ctx: ServiceContext) -> ClueHandlers:
         read_model,
         now=lambda: ctx.now(),
         result_clock=lambda clue_id: deadlines.transfer_result_clock(ctx.pool, clue_id),
+        group_of=findings.SqlLookups(ctx.pool).registering_group,
     )
 
 
@@ -92,5 +93,5 @@ SPEC = ServiceSpec(
     build_api=build_api,
     build_consumers=build_consumers,
     deadline_kinds=deadlines.KINDS,
-    migrations=MIGRATIONS,
+    migrations=(*MIGRATIONS, *findings.MIGRATIONS),
 )

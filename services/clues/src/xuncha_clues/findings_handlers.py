@@ -210,7 +210,12 @@ def keep_group_units(lookups: SqlLookups) -> EventHandler:
         if not isinstance(payload, GroupFormed):
             return
         await lookups.record_group(
-            conn, payload.group_id, payload.round_id, payload.jurisdiction, list(payload.unit_ids)
+            conn,
+            payload.group_id,
+            payload.round_id,
+            payload.jurisdiction,
+            list(payload.unit_ids),
+            payload.starts_on,
         )
 
     return handle

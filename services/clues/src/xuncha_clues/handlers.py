@@ -51,6 +51,7 @@ from xuncha_clues.domain.commands import (
     VerifyClue,
 )
 from xuncha_clues.domain.paper_dates import record_day
+from xuncha_clues.domain.scope import RegisteringGroup
 
 log = logging.getLogger("xuncha.clues")
 
@@ -62,6 +63,11 @@ CONSUMER_ACTOR = Actor(principal_id=f"service:{REGISTER_CONSUMER}", role="system
 
 async def _no_clock() -> tuple[date, str] | None:
     """No R3 clock (handlers built without the deadlines table: the unit tests')."""
+    return None
+
+
+async def _no_group() -> RegisteringGroup | None:
+    """No group known (handlers built without the groups' table: the unit tests')."""
     return None
 
 
@@ -78,6 +84,11 @@ class ClueHandlers:
     result_clock: Callable[[UUID], Awaitable[tuple[date, str] | None]] = field(
         default=lambda _: _no_clock()
     )
+    #: a group as clues knows it from intake's ``GroupFormed`` (``adapters.findings``); None:
+    #: not known yet
+    group_of: Callable[[UUID], Awaitable[RegisteringGroup | None]] = field(
+        default=lambda _: _no_group()
+    )
 
     async def load(self, clue_id: UUID) -> Clue:
         return await self.clues.load(clue_id)
@@ -90,10 +101,18 @@ class ClueHandlers:
 
     # --- commands -----------------------------------------------------------------------------
 
-    async def register(self, cmd: RegisterClue, meta: Meta, *, conn: Any = None) -> Clue:
+    async def register(
+        self,
+        cmd: RegisterClue,
+        meta: Meta,
+        *,
+        conn: Any = None,
+        group: RegisteringGroup | None = None,
+    ) -> Clue:
+        """``group``: the registering group as clues knows it (a direct registration's)."""
         today = self.today()
         return await self.clues.execute(
-            cmd.clue_id, lambda s: model.decide_register(s, cmd, today), meta, conn=conn
+            cmd.clue_id, lambda s: model.decide_register(s, cmd, today, group), meta, conn=conn
         )
 
     async def classify(self, clue_id: UUID, cmd: ClassifyClue, office: Office, meta: Meta) -> Clue:

@@ -14,10 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from xuncha_shared.db import PoolRepository
+from xuncha_shared.migrations import Migration
 
 from xuncha_clues.domain.consultation import Consultation
 from xuncha_clues.domain.inspection_report import InspectionReport
 from xuncha_clues.domain.problem import Problem
+from xuncha_clues.domain.scope import RegisteringGroup
 
 FINDINGS_DDL = """
 CREATE TABLE IF NOT EXISTS problem_view (
@@ -72,6 +74,17 @@ CREATE TABLE IF NOT EXISTS group_unit_view (
 
 SCHEMA: tuple[str, ...] = (FINDINGS_DDL,)
 
+#: the group's round's first day (``GroupFormed.starts_on``), which a clue the group registers
+#: on paper is not dated before (R26); groups recorded before the column keep NULL (their
+#: clues' days are checked against today and the term only)
+GROUP_STARTS_ON_SQL = """
+ALTER TABLE group_unit_view ADD COLUMN IF NOT EXISTS starts_on date NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("clues", 3, "group_unit_view_starts_on", GROUP_STARTS_ON_SQL),
+)
+
 
 @dataclass(frozen=True)
 class ClueRef:
@@ -89,6 +102,7 @@ class GroupUnits:
     round_id: UUID
     jurisdiction: str
     unit_ids: frozenset[UUID]
+    starts_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -314,7 +328,11 @@ class SqlConsultationReadModel(PoolRepository):
 
 def _group_units(r: Any) -> GroupUnits:
     return GroupUnits(
-        r["group_id"], r["round_id"], str(r["jurisdiction"]), frozenset(r["unit_ids"])
+        r["group_id"],
+        r["round_id"],
+        str(r["jurisdiction"]),
+        frozenset(r["unit_ids"]),
+        r["starts_on"],
     )
 
 
@@ -333,33 +351,49 @@ class SqlLookups(PoolRepository):
 
     async def group(self, group_id: UUID) -> GroupUnits | None:
         r = await self.pool.fetchrow(
-            "SELECT group_id, round_id, jurisdiction, unit_ids FROM group_unit_view "
+            "SELECT group_id, round_id, jurisdiction, unit_ids, starts_on FROM group_unit_view "
             "WHERE group_id = $1",
             group_id,
         )
         return None if r is None else _group_units(r)
 
+    async def registering_group(self, group_id: UUID) -> RegisteringGroup | None:
+        """The group a clue is registered by, as the registration checks it."""
+        group = await self.group(group_id)
+        if group is None:
+            return None
+        return RegisteringGroup(group.round_id, group.jurisdiction, group.unit_ids, group.starts_on)
+
     async def round_groups(self, round_id: UUID) -> list[GroupUnits]:
         """The groups of a round that clues knows of (intake's ``GroupFormed``)."""
         rows = await self.pool.fetch(
-            "SELECT group_id, round_id, jurisdiction, unit_ids FROM group_unit_view "
+            "SELECT group_id, round_id, jurisdiction, unit_ids, starts_on FROM group_unit_view "
             "WHERE round_id = $1",
             round_id,
         )
         return [_group_units(r) for r in rows]
 
     async def record_group(
-        self, conn: Any, group_id: UUID, round_id: UUID, jurisdiction: str, unit_ids: list[UUID]
+        self,
+        conn: Any,
+        group_id: UUID,
+        round_id: UUID,
+        jurisdiction: str,
+        unit_ids: list[UUID],
+        starts_on: date | None = None,
     ) -> None:
         async with self._conn(conn) as c:
             await c.execute(
                 """
-                INSERT INTO group_unit_view (group_id, round_id, jurisdiction, unit_ids)
-                VALUES ($1, $2, $3, $4)
-                ON CONFLICT (group_id) DO UPDATE SET unit_ids = EXCLUDED.unit_ids
+                INSERT INTO group_unit_view (group_id, round_id, jurisdiction, unit_ids, starts_on)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (group_id) DO UPDATE
+                    SET unit_ids = EXCLUDED.unit_ids,
+                        starts_on = COALESCE(EXCLUDED.starts_on, group_unit_view.starts_on)
                 """,
                 group_id,
                 round_id,
                 jurisdiction,
                 unit_ids,
+                starts_on,
             )

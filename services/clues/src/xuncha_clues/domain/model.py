@@ -83,8 +83,13 @@ from xuncha_clues.domain.commands import (
     TransferClue,
     VerifyClue,
 )
-from xuncha_clues.domain.paper_dates import check_paper_day, check_transfer_day
+from xuncha_clues.domain.paper_dates import (
+    check_paper_day,
+    check_registration_in_round,
+    check_transfer_day,
+)
 from xuncha_clues.domain.routing import allowed_departments, department_labels
+from xuncha_clues.domain.scope import RegisteringGroup
 
 #: states before the transfer, in which the office still works on the clue
 _BEFORE_TRANSFER = frozenset(
@@ -102,17 +107,23 @@ def _today_for(day: date | None, today: date | None) -> date:
 
 
 def decide_register(
-    state: Clue, cmd: RegisterClue, today: date | None = None
+    state: Clue,
+    cmd: RegisterClue,
+    today: date | None = None,
+    group: RegisteringGroup | None = None,
 ) -> list[EventPayload]:
     """Register a clue; registering the same clue again decides nothing (idempotent). A
     registration made on paper names its day (``registered_on``, R26), checked against
-    ``today`` (China time)."""
+    ``today`` (China time). A clue a group registers directly is checked against the group as
+    clues knows it (``group``; ``None``: not known yet, taken as given)."""
     if state.exists:
         return []
     if cmd.registered_on is not None:
         check_paper_day(
             cmd.registered_on, _today_for(cmd.registered_on, today), "registered_on", "登记日期"
         )
+    if cmd.direct and group is not None:
+        require_in_group(cmd, group)
     if not jurisdictions.is_known(cmd.jurisdiction):
         raise InvalidCommand(
             f"未知的行政区划代码 {cmd.jurisdiction!r} / unknown jurisdiction {cmd.jurisdiction!r}"
@@ -140,6 +151,28 @@ def decide_register(
             registered_on=cmd.registered_on,
         )
     ]
+
+
+def require_in_group(cmd: RegisterClue, group: RegisteringGroup) -> None:
+    """A clue a group registers is found in the group's round and area, at a unit the group
+    inspects, and not dated on paper before the round began (R26)."""
+    if cmd.round_id != str(group.round_id):
+        raise InvalidCommand(
+            "所选巡察组不属于该巡察轮次，请重新选择轮次或巡察组 / the group is not one of the "
+            "round's groups"
+        )
+    if cmd.jurisdiction != group.jurisdiction:
+        raise InvalidCommand(
+            "所选巡察组不属于该地区，请重新选择管辖地区或巡察组 / the group is not one of "
+            f"jurisdiction {cmd.jurisdiction}'s groups"
+        )
+    if cmd.unit_id is not None and cmd.unit_id not in group.unit_ids:
+        raise InvalidCommand(
+            "该单位不是所选巡察组巡察的单位，请选择本组被巡察单位 / the unit is not one the "
+            "group inspects"
+        )
+    if cmd.registered_on is not None and group.starts_on is not None:
+        check_registration_in_round(cmd.registered_on, group.starts_on)
 
 
 def decide_classify(state: Clue, cmd: ClassifyClue, office: Office) -> list[EventPayload]:

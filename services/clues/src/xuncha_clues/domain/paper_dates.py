@@ -53,6 +53,17 @@ def check_transfer_day(transferred_on: date, registration_day: date | None, toda
         )
 
 
+def check_registration_in_round(registered_on: date, round_starts_on: date) -> None:
+    """R26: a clue a group registers on paper is not dated before its round began (the group
+    did not exist yet); the workbench says the same beside the field."""
+    if registered_on < round_starts_on:
+        raise InvalidCommand(
+            f"登记日期不能早于该轮巡察开始日期 (R26)：{registered_on.isoformat()} 早于 "
+            f"{round_starts_on.isoformat()} / registered_on {registered_on.isoformat()} is "
+            f"before the round began ({round_starts_on.isoformat()}) (R26)"
+        )
+
+
 def record_day(occurred_on: date, today: date) -> date | None:
     """The 线索登记 day of a clue an intake record brings: the record's day when it is before
     today and not more than a term back (a record entered later, R26); else None (the day the

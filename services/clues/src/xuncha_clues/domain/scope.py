@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from xuncha_shared.domain import jurisdictions
@@ -55,3 +56,15 @@ class Viewer:
         if round_id is None or not units:
             return False
         return all(self.sees_unit(round_id, u) for u in units)
+
+
+@dataclass(frozen=True)
+class RegisteringGroup:
+    """A group as clues knows it from intake's ``GroupFormed``: its round, its area, the units
+    it inspects and its round's first day (``None`` for a group recorded before clues kept
+    the day). A clue the group registers directly is checked against it."""
+
+    round_id: UUID
+    jurisdiction: str
+    unit_ids: frozenset[UUID]
+    starts_on: date | None = None

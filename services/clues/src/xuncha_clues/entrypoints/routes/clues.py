@@ -131,7 +131,11 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
         names the day written on a registration made on paper (补录, R26: 422 when after today
         or more than 5 years back)."""
         ensure_jurisdiction(principal, body.jurisdiction)
-        if not principal.sees_group(body.group_id):  # another group's: like an unknown group
+        group = await handlers.group_of(body.group_id)
+        # another group's, or a group of an area the caller does not see: like an unknown group
+        if not principal.sees_group(body.group_id) or (
+            group is not None and not principal.can_access(group.jurisdiction)
+        ):
             raise problems.not_found(
                 f"未找到巡察组 {body.group_id} / unknown group {body.group_id}"
             )
@@ -149,7 +153,7 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
             registered_on=body.registered_on,
         )
         with domain_errors():
-            clue = await handlers.register(cmd, request_meta(request, principal))
+            clue = await handlers.register(cmd, request_meta(request, principal), group=group)
         return clue_out(clue)
 
     @router.get("/{clue_id}", response_model=ClueOut | ClueStub)
