@@ -1019,6 +1019,33 @@ async def test_sign_in_refuses_a_bad_token_and_signs_out(wb: Workbench, browser:
     await page.wait_for_url(f"{wb.url}/petitions")
     await page.reload()  # the token is kept
     await page.wait_for_selector("#petition-form")
+    # a reload while the services cannot check the sign-in (503 while reporting restarts) is no
+    # sign-out: the sign-in page says so, keeps the token and opens the page once they answer
+    down = {"503": True}
+
+    async def me(route: Any) -> None:
+        if down["503"]:
+            await route.fulfill(
+                status=503,
+                content_type="application/problem+json",
+                headers={"Retry-After": "1"},
+                body='{"type":"about:blank","title":"Service Unavailable","status":503}',
+            )
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/me", me)
+    await page.reload()
+    await page.wait_for_url(re.compile(r"/login\?back=(/|%2F)petitions&unavailable=1$"))
+    note = page.locator("#login-unavailable")
+    await note.wait_for()
+    assert "您的登录仍然保留" in await note.inner_text()
+    await shot(page, "login-unavailable")
+    assert await page.evaluate("localStorage.getItem('xuncha.workbench.token')")
+    down["503"] = False
+    await page.wait_for_url(f"{wb.url}/petitions", timeout=15_000)  # retried on its own
+    await page.wait_for_selector("#petition-form")
+    await page.unroute("**/api/v1/me")
     # the root address and an unknown one, opened signed in (a bookmark, a reload), lead to
     # the role's first page, never to 无可办理事项
     for address in ("/", "/none", "/no-such-page"):

@@ -1,7 +1,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
 import { ElMessage } from "element-plus";
 import { homeFor, mayOpen } from "./auth/menu";
-import { restore } from "./auth/session";
+import { restore, session } from "./auth/session";
 
 // every page is its own chunk: the first screen loads the shell and that page only
 const routes: RouteRecordRaw[] = [
@@ -57,7 +57,12 @@ router.beforeEach(async (to) => {
     if (typeof view === "function") void (view as () => Promise<unknown>)();
   }
   const me = await restore();
-  if (!me) return { name: "login", query: to.fullPath !== "/" ? { back: to.fullPath } : {} };
+  if (!me) {
+    const query: Record<string, string> = to.fullPath !== "/" ? { back: to.fullPath } : {};
+    // the services could not check the kept sign-in: the sign-in page says so and retries
+    if (session.unavailable) query.unavailable = "1";
+    return { name: "login", query };
+  }
   if (to.name === "home") return homeFor(me.role);
   if (to.name === "missing") {
     ElMessage.warning(`没有“${to.path}”这个页面，已转到本账号的首页`);

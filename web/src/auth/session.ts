@@ -3,7 +3,7 @@
 // /config.json says auth_mode=oidc; then the provider's access token is the bearer token.
 import { reactive } from "vue";
 import { api, configureClient } from "../api/client";
-import { ApiError } from "../api/problem";
+import { ApiError, errorText } from "../api/problem";
 
 export interface Me {
   id: string;
@@ -37,6 +37,9 @@ export const session = reactive({
   config: { auth_mode: "token" } as WorkbenchConfig,
   token: null as string | null,
   me: null as Me | null,
+  /** the kept sign-in could not be checked (the services down, the network gone): why, in
+   *  words; the token is kept and tried again (the sign-in page retries on its own) */
+  unavailable: "",
 });
 
 let configLoaded: Promise<WorkbenchConfig> | null = null;
@@ -86,12 +89,26 @@ export async function restore(): Promise<Me | null> {
   }
   if (!token) return null;
   try {
-    return await signInWithToken(token);
+    const me = await signInWithToken(token);
+    session.unavailable = "";
+    return me;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) localStorage.removeItem(TOKEN_KEY);
+    // refused (401): signed out; anything else (a 503 while a service restarts, no network)
+    // leaves the sign-in kept, to be tried again
+    if (err instanceof ApiError && err.status === 401) {
+      localStorage.removeItem(TOKEN_KEY);
+      session.unavailable = "";
+    } else {
+      session.unavailable = errorText(err);
+    }
     session.token = null;
     return null;
   }
+}
+
+/** Whether a sign-in is kept on this browser (a token, or an OIDC user's). */
+export function hasKeptSignIn(): boolean {
+  return localStorage.getItem(TOKEN_KEY) !== null || session.config.auth_mode === "oidc";
 }
 
 export async function signOut(redirect = true): Promise<void> {
