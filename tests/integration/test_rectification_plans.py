@@ -28,12 +28,13 @@ from xuncha_rectification.bootstrap import SPEC
 from xuncha_rectification.handlers import keep_rounds
 from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
+from xuncha_shared.contracts.common import Department
 from xuncha_shared.contracts.intake import RoundClosed, RoundKind, RoundPlanned
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.envelope import EventPayload
 
 from tests.support.events import consumed
-from tests.support.principals import LINCHUAN, OFFICES
+from tests.support.principals import LINCHUAN, OFFICES, department
 from tests.support.rectification_rounds import hear as hear_unit
 from tests.support.service_api import InProcessService, in_process_service
 
@@ -47,6 +48,7 @@ PRINCIPALS = {
     "other_unit": Principal(
         id="u-b", role=Role.INSPECTED_UNIT, jurisdiction=LINCHUAN, unit_id=OTHER_UNIT
     ),
+    "organisation": department("org", Department.ORGANISATION),
 }
 
 
@@ -139,6 +141,15 @@ async def test_a_unit_sees_only_its_own(svc: InProcessService) -> None:
         assert (await svc.client.get(path, headers=svc.auth("unit"))).status_code == 200
     listed = await svc.client.get("/api/v1/rectification-plans", headers=svc.auth("other_unit"))
     assert listed.json()["items"] == []
+    # a receiving department reads the issues shared with it, never a unit's plan (its tasks
+    # quote every issue fed back): the plan is an unknown one, the list not its to read
+    dept = svc.auth("organisation")
+    plan_read = await svc.client.get(f"/api/v1/rectification-plans/{pid}", headers=dept)
+    assert plan_read.status_code == 404, plan_read.text
+    assert "立即修订议事规则" not in plan_read.text and "李书记" not in plan_read.text
+    plans_read = await svc.client.get("/api/v1/rectification-plans", headers=dept)
+    assert plans_read.status_code == 403, plans_read.text
+    assert "临川区某局" not in plans_read.text
     theirs = await svc.client.get("/api/v1/rectifications", headers=svc.auth("other_unit"))
     assert theirs.json()["items"] == []
     # another unit's plan cannot be submitted with this token: the unknown unit's 404

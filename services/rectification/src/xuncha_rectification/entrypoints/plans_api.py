@@ -242,7 +242,14 @@ def unknown_plan(plan_id: UUID) -> problems.ProblemError:
 
 
 def ensure_plan_visible(principal: Principal, plan: Plan, plan_id: UUID) -> None:
-    if not principal.can_access(plan.jurisdiction) or not principal.sees_unit(plan.unit_id):
+    """A plan is the unit's and the offices' (and the auditor's); a receiving department
+    sees the issues shared with it (their ``concerns``), never a unit's whole plan, whose
+    tasks quote every issue fed back: to it a plan is as unknown as one that never was."""
+    if (
+        principal.role is Role.DEPARTMENT
+        or not principal.can_access(plan.jurisdiction)
+        or not principal.sees_unit(plan.unit_id)
+    ):
         raise unknown_plan(plan_id)
 
 
@@ -254,6 +261,8 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
     unit_only = deps.require_roles(Role.INSPECTED_UNIT, write=True)
     office = deps.require_roles(*OFFICES, write=True)
     reader = deps.require_roles(*READERS)
+    # the plans' list: a receiving department reads shared issues, not units' plans
+    plan_reader = deps.require_roles(*(r for r in READERS if r is not Role.DEPARTMENT))
 
     # --- plans ---
 
@@ -281,7 +290,7 @@ def build_plans_router(handlers: RectificationHandlers, deps: AuthDependencies) 
 
     @router.get("/rectification-plans", response_model=PlanList)
     async def list_plans(
-        principal: Principal = Depends(reader),
+        principal: Principal = Depends(plan_reader),
         status: Annotated[PlanStatus | None, Query()] = None,
         unit_id: Annotated[UUID | None, Query()] = None,
     ) -> PlanList:
