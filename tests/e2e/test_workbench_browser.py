@@ -928,11 +928,20 @@ async def test_the_auditor_verifies_and_travels_back_in_time(wb: Workbench, brow
     assert "不能晚于现在" not in await utc.page.locator(".el-tab-pane:visible").inner_text()
     await utc.page.context.close()
     await page.get_by_role("tab", name="时间回溯").click()
+    # a day that is no day (30 February) is refused as typed, never replayed as 2 March
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/audit/replay" in r.url else None)
+    await page.fill("#rp-at", "2026-02-30 10:00:00")
+    await page.keyboard.press("Enter")
+    refused = page.locator(".el-form-item:has(#rp-at) .el-form-item__error")
+    await refused.filter(has_text="无法识别“2026-02-30 10:00:00”").wait_for()
+    await page.click("#replay-button")
+    await page.wait_for_timeout(500)
+    assert await page.input_value("#rp-at") == "" and asked == []
     # a time typed after now is kept and refused beside the field, nothing replayed
     await page.fill("#rp-at", "2030-01-01 00:00:00")
     await page.keyboard.press("Enter")
     await page.click("#replay-button")
-    refused = page.locator(".el-form-item:has(#rp-at) .el-form-item__error")
     await refused.filter(has_text="回溯时间不能晚于现在").wait_for()
     assert await page.locator("#replay-table").count() == 0
     await page.fill("#rp-at", "2020-01-01 00:00:00")
