@@ -50,7 +50,14 @@ web_build() {
     log "building the workbench (npm run build)"
     local t0
     t0=$(now_ms)
-    (cd "$WEB" && npm run --silent build) || die "npm run build failed in web/"
+    # built beside the one nginx serves, then swapped in: a page asked for while the build
+    # runs is the older workbench, never a half-written folder (nginx's 500)
+    rm -rf "$WEB/dist.next" "$WEB/dist.prev"
+    (cd "$WEB" && npm run --silent build -- --outDir dist.next --emptyOutDir) ||
+        die "npm run build failed in web/"
+    if [[ -d "$WEB/dist" ]]; then mv "$WEB/dist" "$WEB/dist.prev"; fi
+    mv "$WEB/dist.next" "$WEB/dist"
+    rm -rf "$WEB/dist.prev"
     mkdir -p "$(dirname "$STAMP")"
     echo "$want" >"$STAMP"
     ok "workbench built in $(($(now_ms) - t0)) ms (web/dist)"
