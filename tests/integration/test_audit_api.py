@@ -481,6 +481,9 @@ async def test_history_as_a_workbook(env: Env):
     assert sorted(r[2] for r in rows[1:]) == ["关联", "本案", "本案"]
     [linked] = [r for r in rows[1:] if r[2] == "关联"]
     assert linked[12] == 1  # the clue was caused by event 1, the petition
+    # every operation the summary lists is an event's own 操作编号 in 事件, and back
+    operations = rows[0].index("操作编号")
+    assert set(summary["操作编号"].split("、")) == {r[operations] for r in rows[1:]}
     text = "".join(str(cell) for row in rows for cell in row if cell is not None)
     assert "举报人信息已加密" in text
     assert pet.informant.ciphertext not in text and INFORMANT.name not in text

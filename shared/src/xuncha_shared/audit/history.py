@@ -299,6 +299,7 @@ def _identity_read_lines(story: Story) -> list[str]:
 STORY_HEADERS: tuple[str, ...] = (
     "序号", "时间（北京时间）", "本案/关联", "事件", "服务", "操作人", "辖区",
     "事件流", "版本", "全局位置", "内容", "原因", "起因（序号）", "事件编号", "事件类型",
+    "操作编号",
 )  # fmt: skip
 
 
@@ -328,6 +329,9 @@ def story_rows(story: Story) -> list[list[Any]]:
                 index.get(e.causation_id) if e.causation_id else None,
                 str(e.event_id),
                 e.event_type,
+                # one per operation (a request, a consumer's reaction): the events one
+                # operation wrote share it, as the summary's 操作编号 lists them
+                str(e.correlation_id),
             ]
         )
     return rows
@@ -340,7 +344,7 @@ def story_lines(story: Story) -> list[str]:
     units = stream_units(story)
     lines = [
         f"案件经过：{story.stream_id}",
-        "关联编号：" + "、".join(str(c) for c in story.correlation_ids),
+        "操作编号：" + "、".join(str(c) for c in story.correlation_ids),
         f"共 {len(story.events)} 个事件，涉及 {'、'.join(services)}"
         "（时间为北京时间；* 为本流程事件）",
         "",

@@ -121,7 +121,8 @@ def history_router(
                 ("案件编号", story.stream_id),
                 ("本案事件", own),
                 ("关联事件", len(story.events) - own),
-                ("关联编号", "、".join(str(c) for c in story.correlation_ids)),
+                # the operations that wrote the events (each event's 操作编号 in 事件)
+                ("操作编号", "、".join(str(c) for c in story.correlation_ids)),
                 ("导出时间（北京时间）", local_time(datetime.now(UTC))),
                 ("说明", "由各服务的事件记录重述；举报人信息已隐去"),
                 *(("注", note) for note in story.notes),
