@@ -141,7 +141,7 @@ echo "kafka        SASL/SCRAM-SHA-512 on $KAFKA_BOOTSTRAP, one user per service 
 if [[ -s "$TOKENS" ]]; then
     echo "demo tokens  $TOKENS"
     [[ -s "$OFFICE_TOKENS" ]] && echo "             $OFFICE_TOKENS   (the other counties' offices)"
-    [[ -s "$UNIT_TOKENS" ]] && echo "             $UNIT_TOKENS   (the city's units of the demo term)"
+    [[ -s "$UNIT_TOKENS" ]] && echo "             $UNIT_TOKENS   (the city's units of the demo term, 临川区's units)"
 else
     echo "demo tokens  (none yet)"
 fi

@@ -27,7 +27,12 @@ from xuncha_shared.auth.tokens import (
     hash_token,
     rotate_token_in,
 )
-from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_county_group_id, demo_unit_id
+from xuncha_shared.cli.demo.rounds_data import (
+    COUNTY_UNITS,
+    PLANNED,
+    demo_county_group_id,
+    demo_unit_id,
+)
 from xuncha_shared.contracts.common import Department
 from xuncha_shared.db import create_pool
 from xuncha_shared.domain.jurisdictions import COUNTIES
@@ -279,17 +284,19 @@ async def test_cli_demo_writes_tokens_valid_in_every_service(
             office = await TokenStore(pool).resolve(token)
             assert office is not None
             assert (office.role, office.jurisdiction) == (Role.COUNTY_ADMIN, code)
-    # and each city unit of the demo term, bound to its unit (it reports on its own issues)
+    # and each city unit of the demo term and each unit of the demo county, bound to its unit
+    # (it submits its plan and reports on its own issues)
     units = json.loads((out.parent / "demo-unit-tokens.json").read_text())
-    assert set(units) == {str(demo_unit_id(name)) for name in PLANNED}
-    unit_id, token = next(iter(units.items()))
-    unit = await TokenStore(service_pools["rectification"]).resolve(token)
-    assert unit is not None
-    assert (unit.role, unit.jurisdiction, str(unit.unit_id)) == (
-        Role.INSPECTED_UNIT,
-        "361000",
-        unit_id,
-    )
+    county_units = {str(demo_unit_id(f"临川区{u}", "361002")) for u in COUNTY_UNITS}
+    assert set(units) == {str(demo_unit_id(name)) for name in PLANNED} | county_units
+    for unit_id, area in ((next(iter(units)), "361000"), (min(county_units), "361002")):
+        unit = await TokenStore(service_pools["rectification"]).resolve(units[unit_id])
+        assert unit is not None
+        assert (unit.role, unit.jurisdiction, str(unit.unit_id)) == (
+            Role.INSPECTED_UNIT,
+            area,
+            unit_id,
+        )
 
 
 async def test_cli_create_and_revoke(infra: Infra, service_pools: dict[str, asyncpg.Pool]) -> None:

@@ -40,9 +40,14 @@ from xuncha_shared.cli.demo.client import (
     DEMO_TOKENS_FILE,
     DEMO_UNITS_FILE,
 )
-from xuncha_shared.cli.demo.rounds_data import PLANNED, demo_county_group_id, demo_unit_id
+from xuncha_shared.cli.demo.rounds_data import (
+    COUNTY_UNITS,
+    PLANNED,
+    demo_county_group_id,
+    demo_unit_id,
+)
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
-from xuncha_shared.domain.jurisdictions import city_of, is_city, is_valid_jurisdiction
+from xuncha_shared.domain.jurisdictions import city_of, is_city, is_valid_jurisdiction, name_of
 from xuncha_shared.domain.principals import ROLE_LABELS_ZH, Principal, Role
 
 app = typer.Typer(help="Bearer tokens (stored hashed in every service database).")
@@ -229,8 +234,9 @@ def demo(
     """One token per role, valid in every service, written as {"role": "token"} (mode 0600);
     beside it demo-office-tokens.json, one county office token per other county of the city
     ({"county code": "token"}), demo-unit-tokens.json, one inspected unit token per city
-    unit of the demo term ({"unit id": "token"}), and demo-department-tokens.json, one token
-    per receiving department of the city ({"department": "token"}): the demo load records each
+    unit of the demo term and per unit of the demo county ({"unit id": "token"}), and
+    demo-department-tokens.json, one token per receiving department of the city
+    ({"department": "token"}): the demo load records each
     county's own work as its office, each unit's rectification reports as the unit, and the
     organisation department's requests for opinions on cadres as that department."""
     if not is_city(city):
@@ -244,7 +250,12 @@ def demo(
     urls = _urls(services)
     tokens = run(create_demo_tokens(urls, city=city, county=county, group_id=group_id))
     offices = run(create_office_tokens(urls, city=city, county=county))
-    units = run(create_unit_tokens(urls, {demo_unit_id(name, city): city for name in PLANNED}))
+    # the city's units of the demo term, and the demo county's own units (临川区农业农村局 …):
+    # a county office's round reaches a unit that submits its own plan and reports
+    unit_areas = {demo_unit_id(name, city): city for name in PLANNED} | {
+        demo_unit_id(f"{name_of(county)}{unit}", county): county for unit in COUNTY_UNITS
+    }
+    units = run(create_unit_tokens(urls, unit_areas))
     departments = run(create_department_tokens(urls, city=city))
     offices_path, units_path = path.parent / DEMO_OFFICES_FILE, path.parent / DEMO_UNITS_FILE
     departments_path = path.parent / DEMO_DEPARTMENTS_FILE
@@ -257,7 +268,7 @@ def demo(
         raise fail(f"cannot write {exc.filename}: {exc.strerror}", code=1) from None
     console.print(
         f"wrote {len(tokens)} demo tokens ({', '.join(tokens)}) to {path}, "
-        f"{len(offices)} county office tokens to {offices_path}, {len(units)} city unit "
+        f"{len(offices)} county office tokens to {offices_path}, {len(units)} unit "
         f"tokens to {units_path} and {len(departments)} department tokens to "
         f"{departments_path}, valid in {', '.join(services)}"
     )
