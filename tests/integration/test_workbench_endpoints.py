@@ -235,6 +235,25 @@ async def test_route_for_topics(clues: InProcessService):
     doc = await route("惠民资金", who="group")
     assert doc["suggested_departments"] == ["finance"]
     assert doc["allowed_departments"] is None  # not fixed by Art. 28: any department
+    # a leading cadre's (处级, 市管) misuse of funds goes to 纪委监委 as well, first
+    for leading in ({"cadre_level": "division"}, {"city_managed": "true"}):
+        resp = await clues.client.get(
+            "/api/v1/clues/routes",
+            params=[("topic", "惠民资金"), *leading.items()],
+            headers=bearer(clues, "county"),
+        )
+        assert resp.json()["suggested_departments"] == ["discipline_commission", "finance"]
+        assert resp.json()["allowed_departments"] is None
+    resp = await clues.client.get(
+        "/api/v1/clues/routes",
+        params={"topic": "惠民资金", "cadre_level": "section"},
+        headers=bearer(clues, "county"),
+    )
+    assert resp.json()["suggested_departments"] == ["finance"]
+    bad = await clues.client.get(
+        "/api/v1/clues/routes", params={"cadre_level": "boss"}, headers=bearer(clues, "county")
+    )
+    assert_problem(bad, 422)
     doc = await route(who="auditor")
     assert doc == {**doc, "topics": [], "suggested_departments": [], "allowed_departments": None}
 

@@ -10,7 +10,11 @@ import pytest
 from xuncha_clues.domain import model
 from xuncha_clues.domain.clue import Clue, ClueStatus, Office, UnknownClue
 from xuncha_clues.domain.commands import ClassifyClue, EscalateClue, RegisterClue, TransferClue
-from xuncha_clues.domain.routing import allowed_departments, suggested_departments
+from xuncha_clues.domain.routing import (
+    allowed_departments,
+    is_leading_cadre,
+    suggested_departments,
+)
 from xuncha_clues.handlers import (
     CONSUMER_ACTOR,
     ClueHandlers,
@@ -265,6 +269,20 @@ def test_suggested_departments_follow_r2_order() -> None:
     ]
     assert allowed_departments(["惠民资金"]) is None
     assert allowed_departments([]) is None
+
+
+def test_a_leading_cadres_clue_is_suggested_to_the_discipline_commission_too() -> None:
+    assert suggested_departments(["惠民资金"], leading_cadre=True) == [
+        Department.DISCIPLINE,
+        Department.FINANCE,
+    ]
+    assert suggested_departments(["选人用人"], leading_cadre=True) == [
+        Department.DISCIPLINE,
+        Department.ORGANISATION,
+    ]
+    assert suggested_departments([], leading_cadre=True) == []  # no topic yet: no route
+    assert is_leading_cadre("division", False) and is_leading_cadre(None, True)
+    assert not is_leading_cadre("section", False) and not is_leading_cadre(None, False)
 
 
 # ---- service layer with in-memory fakes -----------------------------------------------------

@@ -39,10 +39,21 @@ def is_fixed_route(topic: str) -> bool:
     return topic in DISCIPLINE_TOPICS or topic in ORGANISATION_TOPICS
 
 
-def suggested_departments(topics: list[str]) -> list[Department]:
-    """Recipients the route table suggests for ``topics``, in R2 order (纪委, 组织部, others)."""
+def suggested_departments(topics: list[str], leading_cadre: bool = False) -> list[Department]:
+    """Recipients the route table suggests for ``topics``, in R2 order (纪委, 组织部, others).
+
+    A clue on a leading cadre (``leading_cadre``: 处级 or 市管) is suggested to 纪委监委 as
+    well, whatever its topics: Art. 28 sends leading cadres' suspected breaches there, and a
+    惠民资金 or 财务 topic of such a clue is one (the other recipients stay suggested)."""
     found = {d for t in topics if (d := route_of(t)) is not None}
+    if leading_cadre and topics:
+        found.add(Department.DISCIPLINE)
     return [d for d in Department if d in found]
+
+
+def is_leading_cadre(cadre_level: str | None, city_managed: bool) -> bool:
+    """处级 or 市管: the 领导干部 whose clues R2 sends to 纪委监委."""
+    return city_managed or cadre_level == "division"
 
 
 def allowed_departments(topics: list[str]) -> list[Department] | None:

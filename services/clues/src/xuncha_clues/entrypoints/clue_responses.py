@@ -32,7 +32,11 @@ from xuncha_clues.domain.clue import (
     UnknownClue,
     unknown_clue_detail,
 )
-from xuncha_clues.domain.routing import ROUTE_TABLE_VERSION, suggested_departments
+from xuncha_clues.domain.routing import (
+    ROUTE_TABLE_VERSION,
+    is_leading_cadre,
+    suggested_departments,
+)
 from xuncha_clues.handlers import ClueHandlers
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR, Role.DEPARTMENT)
@@ -196,7 +200,9 @@ def clue_out(clue: Clue) -> ClueOut:
         department=clue.department,
         department_zh=DEPARTMENT_LABELS_ZH[clue.department] if clue.department else None,
         transfer_reason=clue.transfer_reason,
-        suggested_departments=suggested_departments(clue.topics),
+        suggested_departments=suggested_departments(
+            clue.topics, is_leading_cadre(clue.cadre_level, clue.city_managed)
+        ),
         source_petition_id=clue.source_petition_id,
         round_id=clue.round_id,
         group_id=clue.group_id,

@@ -40,6 +40,7 @@ from xuncha_clues.domain.clue import Office
 from xuncha_clues.domain.routing import (
     ROUTE_TABLE_VERSION,
     allowed_departments,
+    is_leading_cadre,
     suggested_departments,
 )
 from xuncha_clues.entrypoints.clue_responses import AUTOMATIC_REGISTRATION, can_see, source_blind
@@ -194,12 +195,16 @@ def build_workbench_router(
     async def route(
         principal: Principal = Depends(reader),
         topic: Annotated[list[ShortText], Query(max_length=50)] = [],  # noqa: B006
+        cadre_level: CadreLevel | None = None,
+        city_managed: bool = False,
     ) -> Route:
-        """R2: where a clue on these topics goes (the transfer form offers it)."""
+        """R2: where a clue on these topics goes (the transfer form offers it); a clue on a
+        leading cadre (``cadre_level=division`` or ``city_managed``) to 纪委监委 as well."""
         topics = list(dict.fromkeys(t.strip() for t in topic))
+        leading = is_leading_cadre(cadre_level.value if cadre_level else None, city_managed)
         return Route(
             topics=topics,
-            suggested_departments=suggested_departments(topics),
+            suggested_departments=suggested_departments(topics, leading),
             allowed_departments=allowed_departments(topics),
         )
 
