@@ -338,7 +338,7 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     await member.get_by_text("请选择被巡察单位和日期").wait_for()
     # the date field says which days it takes (a day typed outside them is cleared)
     date_item = member.locator(".el-form-item:has(#w-date)")
-    window = f"请选择进驻期间的日期（{group['starts_on']} 至 {group['ends_on']}）"
+    window = f"请选择本轮巡察期间的日期（{group['starts_on']} 至 {group['ends_on']}）"
     await date_item.locator(".el-form-item__error", has_text=window).wait_for()
     await choose(member, "w-unit", UNITS[0])
     await member.fill("#w-date", group["starts_on"])
