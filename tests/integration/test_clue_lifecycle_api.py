@@ -11,10 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from xuncha_clues.bootstrap import SPEC
+from xuncha_clues.adapters import findings
+from xuncha_clues.bootstrap import SPEC, handlers
+from xuncha_clues.domain.commands import RegisterClue
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.common import Department
+from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.principals import Principal, Role
+from xuncha_shared.envelope import Actor
 
 from tests.support.principals import LINCHUAN, OFFICES, PROBLEM, department
 from tests.support.service_api import InProcessService, in_process_service
@@ -209,24 +213,55 @@ async def test_a_reference_clue_is_kept_then_archived(svc: InProcessService) -> 
     assert doc["status_zh"] == "已存档"
 
 
-async def test_the_list_shows_a_clues_summary_only_where_the_clue_may_be_read(
+async def test_a_group_member_sees_its_groups_clues_and_its_rounds_units_only(
     svc: InProcessService,
 ) -> None:
-    """A picker tells clues apart by their summaries: the list carries it to the office and to
-    the clue's own group; a member of another group of the county, whose page of the clue is a
-    404, sees the row without it."""
+    """Domain.md section 7: a group sees its round and units. A member of the group lists and
+    reads the clues its group registered and those no group did (a petition the office took) of
+    its round about a unit it inspects or none in particular; a member of another group of the
+    county neither lists nor reads them (404), nor a clue of another round or of none; the
+    offices see them all."""
+    await findings.SqlLookups(svc.ctx.pool).record_group(None, GROUP, ROUND, LINCHUAN, [UNIT], None)
     clue_id = await new_clue(svc)
+    clue_handlers = handlers(svc.ctx)
 
-    async def listed(headers: dict[str, str]) -> dict[str, Any]:
-        resp = await svc.client.get("/api/v1/clues", params={"limit": 500}, headers=headers)
+    async def office_took(round_id: str | None, unit_id: uuid.UUID | None) -> str:
+        cmd = RegisterClue(
+            clue_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit="临川区某局", summary="来信反映",
+            round_id=round_id, unit_id=unit_id, source_channel="letter",
+        )  # fmt: skip
+        meta = Meta(actor=Actor(principal_id="clues-consumer", role="system"))
+        return str((await clue_handlers.register(cmd, meta)).clue_id)
+
+    of_round = await office_took(str(ROUND), None)
+    of_unit = await office_took(str(ROUND), UNIT)
+    other_unit = await office_took(str(ROUND), uuid.uuid4())
+    other_round = await office_took(str(uuid.uuid4()), UNIT)
+    no_round = await office_took(None, None)
+
+    async def listed(who: str) -> dict[str, Any]:
+        resp = await svc.client.get("/api/v1/clues", params={"limit": 500}, headers=svc.auth(who))
         assert resp.status_code == 200, resp.text
-        [item] = [i for i in resp.json()["items"] if i["id"] == clue_id]
-        return dict(item)
+        doc = resp.json()
+        assert doc["total"] == len(doc["items"])
+        return {i["id"]: i for i in doc["items"]}
 
     summary = registration()["summary"]
-    assert (await listed(svc.auth("county")))["summary"] == summary
-    assert (await listed(svc.auth("bound")))["summary"] == summary
-    assert (await listed(svc.auth("stranger")))["summary"] is None
-    detail = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("stranger"))
-    assert detail.status_code == 404
-    assert (await listed(svc.auth("city")))["summary"] == summary  # the city office
+    mine = await listed("bound")
+    seen, unseen = {clue_id, of_round, of_unit}, {other_unit, other_round, no_round}
+    assert seen <= set(mine) and not unseen & set(mine)
+    assert mine[clue_id]["summary"] == summary
+    assert not (seen | unseen) & set(await listed("stranger"))
+    for clue in seen:
+        page = await svc.client.get(f"/api/v1/clues/{clue}", headers=svc.auth("bound"))
+        assert page.status_code == 200, page.text
+        page = await svc.client.get(f"/api/v1/clues/{clue}", headers=svc.auth("stranger"))
+        assert page.status_code == 404
+    for clue in unseen:
+        page = await svc.client.get(f"/api/v1/clues/{clue}", headers=svc.auth("bound"))
+        assert page.status_code == 404, clue
+        history = await svc.client.get(f"/api/v1/clues/{clue}/history", headers=svc.auth("bound"))
+        assert history.status_code == 404
+    everything = {clue_id, of_round, of_unit, other_unit, other_round, no_round}
+    assert everything <= set(await listed("county"))
+    assert (await listed("city"))[clue_id]["summary"] == summary  # the city office

@@ -80,9 +80,23 @@ UPDATE clue_view v SET status_since = COALESCE((
 WHERE v.status_since IS NULL;
 """
 
+#: the round and the unit a clue was registered in and about, by which a group-bound member's
+#: list keeps to its group's round and units (domain.md section 7); the clues registered before
+#: the columns take them from their stored ``clues.ClueRegistered``
+ROUND_AND_UNIT_SQL = """
+ALTER TABLE clue_view ADD COLUMN IF NOT EXISTS round_id text NULL;
+ALTER TABLE clue_view ADD COLUMN IF NOT EXISTS unit_id uuid NULL;
+UPDATE clue_view v SET round_id = e.payload->>'round_id', unit_id = (e.payload->>'unit_id')::uuid
+FROM events e
+WHERE e.event_type = 'clues.ClueRegistered' AND e.stream_id = v.clue_id::text
+  AND v.round_id IS NULL AND v.unit_id IS NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("clues", 1, "clue_view_registered_on", REGISTERED_ON_SQL),
     Migration("clues", 2, "clue_view_status_since", STATUS_SINCE_SQL),
+    # (3 is findings' group_unit_view_starts_on: the service applies both lists in order)
+    Migration("clues", 4, "clue_view_round_and_unit", ROUND_AND_UNIT_SQL),
 )
 
 
@@ -105,6 +119,8 @@ class ClueRow:
     group_id: UUID | None = None
     registered_on: date | None = None  # 补录 (R26): the day written on the registration
     status_since: datetime | None = None  # when it took its status (what a stub shows of time)
+    round_id: str | None = None  # the round it was registered in (an id, or older words)
+    unit_id: UUID | None = None  # the unit it is about, when registered by id
     #: R3's clock of a transferred clue, as the list reads it (``page``): its last day and state
     result_due_date: date | None = None
     result_state: str | None = None
@@ -130,6 +146,8 @@ class ClueRow:
             group_id=clue.group_id,
             registered_on=clue.registered_on,
             status_since=clue.status_since,
+            round_id=clue.round_id,
+            unit_id=clue.unit_id,
         )
 
 
@@ -178,6 +196,11 @@ class ClueQuery:
     offset: int = 0
     #: a receiving department reads only the clues transferred to it
     department: str | None = None
+    #: a group-bound member reads its group's clues and the others of its group's round
+    #: (``group_round``, None: the group not known yet) about its units or none in particular
+    group_id: UUID | None = None
+    group_round: str | None = None
+    group_units: tuple[UUID, ...] = ()
 
 
 #: the clue list's sort keys -> SQL (unit and category only where the reader sees them: $2);
@@ -201,8 +224,18 @@ _TRANSFERRED = "clues.ClueTransferred"
 _COLUMNS = (
     "clue_id, jurisdiction, owner, unit, status, category, city_managed, needs_escalation, "
     "escalated_to, department, registered_at, updated_at, version, summary, group_id, "
-    "registered_on, status_since"
+    "registered_on, status_since, round_id, unit_id"
 )
+
+
+def _group_sees(n: int) -> str:
+    """What a group-bound member's list keeps to (``domain.scope.group_sees_clue`` in SQL):
+    ``$n`` its group, ``$n+1`` that group's round, ``$n+2`` its units."""
+    g, r, u = f"${n}", f"${n + 1}", f"${n + 2}"
+    return (
+        f"({g}::uuid IS NULL OR group_id = {g} OR (group_id IS NULL AND round_id = {r}"
+        f" AND (unit_id IS NULL OR unit_id = ANY({u}::uuid[]))))"
+    )
 
 
 class SqlClueReadModel(PoolRepository):
@@ -212,7 +245,8 @@ class SqlClueReadModel(PoolRepository):
             await c.execute(
                 f"""
                 INSERT INTO clue_view ({_COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                        $18, $19)
                 ON CONFLICT (clue_id) DO UPDATE SET
                     owner = EXCLUDED.owner, unit = EXCLUDED.unit, status = EXCLUDED.status,
                     category = EXCLUDED.category, city_managed = EXCLUDED.city_managed,
@@ -220,7 +254,8 @@ class SqlClueReadModel(PoolRepository):
                     escalated_to = EXCLUDED.escalated_to, department = EXCLUDED.department,
                     updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
                     summary = EXCLUDED.summary, group_id = EXCLUDED.group_id,
-                    registered_on = EXCLUDED.registered_on, status_since = EXCLUDED.status_since
+                    registered_on = EXCLUDED.registered_on, status_since = EXCLUDED.status_since,
+                    round_id = EXCLUDED.round_id, unit_id = EXCLUDED.unit_id
                 WHERE clue_view.version < EXCLUDED.version
                 """,
                 row.clue_id,
@@ -240,6 +275,8 @@ class SqlClueReadModel(PoolRepository):
                 row.group_id,
                 row.registered_on,
                 row.status_since,
+                row.round_id,
+                row.unit_id,
             )
 
     async def transfer_event_id(self, clue_id: UUID) -> UUID | None:
@@ -293,7 +330,7 @@ class SqlClueReadModel(PoolRepository):
               AND ($4::text IS NULL OR (owner LIKE $2 AND (
                    CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
               AND ($5::text IS NULL OR (owner LIKE $2 AND strpos(unit, $5) > 0))
-              AND ($8::text IS NULL OR department = $8)
+              AND ($8::text IS NULL OR department = $8) AND {_group_sees(9)}
             ORDER BY {query.order_by}
             LIMIT $6 OFFSET $7
             """,
@@ -305,6 +342,9 @@ class SqlClueReadModel(PoolRepository):
             query.limit,
             query.offset,
             query.department,
+            query.group_id,
+            query.group_round,
+            list(query.group_units),
         )
         total = int(rows[0]["total"]) if rows else await self._count(query)
         return await self._with_result_clocks([_clue_row(r) for r in rows]), total
@@ -336,13 +376,13 @@ class SqlClueReadModel(PoolRepository):
             return 0
         return int(
             await self.pool.fetchval(
-                """
+                f"""
                 SELECT count(*) FROM clue_view
                 WHERE (jurisdiction LIKE $1 OR owner LIKE $1) AND ($3::text IS NULL OR status = $3)
                   AND ($4::text IS NULL OR (owner LIKE $2 AND (
                        CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
                   AND ($5::text IS NULL OR (owner LIKE $2 AND strpos(unit, $5) > 0))
-                  AND ($6::text IS NULL OR department = $6)
+                  AND ($6::text IS NULL OR department = $6) AND {_group_sees(7)}
                 """,
                 query.pattern,
                 query.own,
@@ -350,6 +390,9 @@ class SqlClueReadModel(PoolRepository):
                 query.category,
                 query.unit,
                 query.department,
+                query.group_id,
+                query.group_round,
+                list(query.group_units),
             )
         )
 
@@ -373,4 +416,6 @@ def _clue_row(r: Any) -> ClueRow:
         group_id=r["group_id"],
         registered_on=r["registered_on"],
         status_since=r["status_since"],
+        round_id=r["round_id"],
+        unit_id=r["unit_id"],
     )

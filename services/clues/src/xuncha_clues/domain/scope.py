@@ -68,3 +68,23 @@ class RegisteringGroup:
     jurisdiction: str
     unit_ids: frozenset[UUID]
     starts_on: date | None = None
+
+
+def group_sees_clue(
+    own_group: UUID,
+    group: RegisteringGroup | None,
+    clue_group: UUID | None,
+    clue_round: str | None,
+    clue_unit: UUID | None,
+) -> bool:
+    """Whether a member bound to group ``own_group`` (as clues knows it: ``group``) sees a
+    clue: one its group registered or brought, or one no group did (a petition the office
+    took) of its group's round, about a unit the group inspects or no unit in particular.
+    Another group's clue, another round's and a clue of no round are not its own (domain.md
+    section 7: a group sees its round and units); a group clues does not know yet sees only
+    its own clues."""
+    if clue_group is not None:
+        return clue_group == own_group
+    if group is None or clue_round != str(group.round_id):
+        return False
+    return clue_unit is None or clue_unit in group.unit_ids

@@ -16,8 +16,10 @@
 
 Clues come from the intake consumers (petitions, records) or are registered directly by a group
 (the summary never carries the informant's identity: a phone or ID number is a 422, R11). A
-group member bound to a group registers and acts only for its own group. A county office sees a
-clue escalated to the city office only as a stub (id, dates, status; 不扩大知情范围). A receiving
+group member bound to a group registers and acts only for its own group, and sees its group's
+clues and the others of its group's round about a unit it inspects or none in particular. A
+county office sees a clue escalated to the city office only as a stub (id, dates, status;
+不扩大知情范围). A receiving
 department sees and acts only on the clues transferred to it; any other is the uniform 404.
 Errors are ``application/problem+json``: 401/403 for credentials and role, 404 for an unknown
 clue (or one of another jurisdiction, group or department), 409 for a state that forbids the

@@ -37,6 +37,7 @@ from xuncha_clues.domain.routing import (
     is_leading_cadre,
     suggested_departments,
 )
+from xuncha_clues.domain.scope import RegisteringGroup, group_sees_clue
 from xuncha_clues.handlers import ClueHandlers
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR, Role.DEPARTMENT)
@@ -306,9 +307,10 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
 # ---- access --------------------------------------------------------------------------------
 
 
-def can_see(principal: Principal, clue: Clue) -> bool:
+def can_see(principal: Principal, clue: Clue, group: RegisteringGroup | None = None) -> bool:
     """A department: only the clues transferred to it, in its area. A group member bound to a
-    group: not another group's clues. Others: clues registered in, or escalated to, their
+    group (``group``: that group as clues knows it): its group's clues and the others of its
+    round and units (``group_sees_clue``). Others: clues registered in, or escalated to, their
     area."""
     if principal.role is Role.DEPARTMENT:
         return (
@@ -316,24 +318,26 @@ def can_see(principal: Principal, clue: Clue) -> bool:
             and clue.department is principal.department
             and (principal.can_access(clue.owner))
         )
-    if clue.group_id is not None and not principal.sees_group(clue.group_id):
+    if principal.group_id is not None and not group_sees_clue(
+        principal.group_id, group, clue.group_id, clue.round_id, clue.unit_id
+    ):
         return False
     return principal.can_access(clue.jurisdiction) or principal.can_access(clue.owner)
 
 
-def ensure_can_see(principal: Principal, clue_id: UUID, clue: Clue) -> None:
-    """Unless :func:`can_see`: the 404 of an unknown clue, word for word (no existence
-    oracle)."""
-    if not can_see(principal, clue):
-        raise problems.problem_of(UnknownClue(unknown_clue_detail(clue_id)))
-
-
 async def visible(handlers: ClueHandlers, clue_id: UUID, principal: Principal) -> Clue:
-    """The clue, when ``principal`` may see it; else the 404 of an unknown clue."""
+    """The clue, when ``principal`` may see it (:func:`can_see`); else the 404 of an unknown
+    clue, word for word (no existence oracle)."""
     with domain_errors():
         clue = await handlers.get(clue_id)
-    ensure_can_see(principal, clue_id, clue)
+    if not can_see(principal, clue, await group_of(handlers, principal)):
+        raise problems.problem_of(UnknownClue(unknown_clue_detail(clue_id)))
     return clue
+
+
+async def group_of(handlers: ClueHandlers, principal: Principal) -> RegisteringGroup | None:
+    """A group-bound member's group as clues knows it (None: not bound, or not known yet)."""
+    return await handlers.group_of(principal.group_id) if principal.group_id else None
 
 
 def department_of(principal: Principal) -> Department:

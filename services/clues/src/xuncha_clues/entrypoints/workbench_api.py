@@ -43,7 +43,12 @@ from xuncha_clues.domain.routing import (
     is_leading_cadre,
     suggested_departments,
 )
-from xuncha_clues.entrypoints.clue_responses import AUTOMATIC_REGISTRATION, can_see, source_blind
+from xuncha_clues.entrypoints.clue_responses import (
+    AUTOMATIC_REGISTRATION,
+    can_see,
+    group_of,
+    source_blind,
+)
 from xuncha_clues.handlers import (
     ClueHandlers,
 )
@@ -232,7 +237,7 @@ def build_workbench_router(
         unknown = not_found(f"未找到线索 {clue_id} / unknown clue {clue_id}")
         state = await handlers.load(clue_id)
         office = Office(jurisdiction=principal.jurisdiction, city_wide=principal.is_city_wide)
-        if not state.exists or not can_see(principal, state):
+        if not state.exists or not can_see(principal, state, await group_of(handlers, principal)):
             raise unknown
         if principal.role is not Role.DEPARTMENT and not state.visible_in_full_to(office):
             raise unknown

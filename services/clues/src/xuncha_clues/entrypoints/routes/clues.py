@@ -36,6 +36,7 @@ from xuncha_clues.entrypoints.clue_responses import (
     department_of,
     domain_errors,
     for_department,
+    group_of,
     list_item,
     office_of,
     visible,
@@ -100,6 +101,7 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
             pattern = jurisdiction
         else:
             pattern = principal.jurisdiction_like()
+        group = await group_of(handlers, principal)
         rows, total = await handlers.read_model.page(
             ClueQuery(
                 pattern=pattern,
@@ -113,6 +115,9 @@ def clues_router(handlers: ClueHandlers, deps: AuthDependencies) -> APIRouter:
                 department=department_of(principal).value
                 if principal.role is Role.DEPARTMENT
                 else None,
+                group_id=principal.group_id,
+                group_round=str(group.round_id) if group else None,
+                group_units=tuple(group.unit_ids) if group else (),
             )
         )
         return ClueList(
