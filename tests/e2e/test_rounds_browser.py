@@ -373,6 +373,13 @@ async def test_plan_a_round_form_a_group_station_it_record_a_talk(site: Any) -> 
     assert UNITS[0] in await box.inner_text()
     await box.locator("button", has_text="知道了").click()
     assert await page.locator("#round-close").count() == 1
+    # R15 while stationed: the week's 调度 recorded at the row, with today's day
+    await row.locator("button", has_text="调度/报告").click()
+    cadence = page.locator(".el-dialog", has_text="调度与报告")
+    await cadence.wait_for()
+    await cadence.locator("#cad-submit").click()
+    await page.locator(".el-message", has_text="已记录第 1 次调度").wait_for()
+    await cadence.wait_for(state="hidden")
     await row.locator("button", has_text="结束进驻").click()
     # the day the group left, today unless said otherwise; a day to come is refused with why
     ending = page.locator(".el-dialog", has_text="结束后不能撤销")
