@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import asyncpg
@@ -16,6 +16,7 @@ import httpx
 import pytest
 from xuncha_intake.bootstrap import SPEC
 from xuncha_shared.auth.tokens import TokenStore
+from xuncha_shared.clocks.calendar import load_calendar
 from xuncha_shared.domain.principals import Principal, Role
 
 from tests.support.principals import CITY, LINCHUAN, NANCHENG, OFFICES, PROBLEM
@@ -230,6 +231,7 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     )
     assert first["ends_on"] == "2026-10-27"
     assert first["ended_on"] is None
+    assert first["provisional"] is False  # 2026's holidays are known
     row = await api.pool.fetchrow(
         "SELECT payload FROM events WHERE event_type = 'intake.GroupStationed' "
         "AND payload->>'stationing_id' = $1",
@@ -243,6 +245,7 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
         {"unit_id": b, "starts_on": "2026-11-02", "ends_on": "2026-11-20"},
     )
     assert given["ends_on"] == "2026-11-20"
+    assert given["provisional"] is False  # an end given by the office, not counted
     assert_problem(
         await api.post(
             "other", f"/groups/{g['id']}/stationings", {"unit_id": a, "starts_on": "2026-11-02"}
@@ -323,6 +326,24 @@ async def test_stationing_lasts_15_working_days_unless_an_end_is_given(api: Api)
     )
     assert_problem(late, 409)
     assert "巡察轮次已结束" in late.json()["detail"]
+
+
+async def test_a_stationing_counted_into_a_year_without_holidays_says_so(api: Api) -> None:
+    """R14 counts 15 working days; through a year whose holidays are not published yet (R22)
+    weekends only, and the stationing says it is provisional, for the office to check."""
+    unit = await api.unit("other", NANCHENG, f"南城县民政局{uuid.uuid4().hex[:6]}")
+    home = await api.unit("other", NANCHENG, f"南城县委办{uuid.uuid4().hex[:6]}")
+    round_id = await api.round("other", NANCHENG, 31, 1, [unit], dates=("2026-09-01", "2027-03-31"))
+    members = [await api.member("other", NANCHENG, f"成员{i}", home) for i in range(3)]
+    g = await api.ok("other", f"/rounds/{round_id}/groups", group(1, members, [unit]))
+    december = await api.ok(
+        "other", f"/groups/{g['id']}/stationings", {"unit_id": unit, "starts_on": "2026-12-21"}
+    )
+    ends_on = date.fromisoformat(december["ends_on"])
+    assert december["provisional"] is bool(load_calendar().missing_years(ends_on, ends_on))
+    listed = await api.client.get(f"/api/v1/groups/{g['id']}", headers=api.auth("other"))
+    [stationing] = listed.json()["stationings"]
+    assert stationing["provisional"] is december["provisional"]
 
 
 async def test_bad_group_input_gets_a_problem_and_writes_nothing(api: Api) -> None:
@@ -468,7 +489,7 @@ async def test_more_closes_and_stationings_at_once_than_the_pool_has_connections
     connection, so requests beyond the pool's 20 connections wait their turn, never for ever."""
     a = await api.unit("other", NANCHENG, "南城县水利局")
     b = await api.unit("other", NANCHENG, "南城县林业局")
-    home = await api.unit("other", NANCHENG, "南城县委宣传部")
+    home = await api.unit("other", NANCHENG, f"南城县委办{uuid.uuid4().hex[:6]}")
     round_id = await api.round(
         "other",
         NANCHENG,

@@ -171,6 +171,8 @@ export interface Stationing {
   starts_on: string;
   ends_on: string;
   ended_on: string | null;
+  /** ends_on counted through a year whose holidays are not published yet (weekends only) */
+  provisional?: boolean;
 }
 
 export interface Group {

@@ -152,6 +152,8 @@ class Stationing:
     starts_on: date
     ends_on: date
     ended_on: date | None = None
+    #: ``ends_on`` counted through a year the holiday calendar lacks (weekends only, R22)
+    provisional: bool = False
 
 
 @dataclass
@@ -450,8 +452,9 @@ def evolve_group(state: Group, event: EventPayload, at: datetime | None = None) 
         state.corrections[event.member_id] = state.corrections.get(event.member_id, 0) + 1
     elif isinstance(event, GroupStationed):
         state.stationings[event.stationing_id] = Stationing(
-            event.stationing_id, event.unit_id, event.starts_on, event.ends_on
-        )
+            event.stationing_id, event.unit_id, event.starts_on, event.ends_on,
+            provisional=event.provisional,
+        )  # fmt: skip
     elif isinstance(event, StationingEnded):
         state.stationings[event.stationing_id].ended_on = event.ended_on
     state.version += 1

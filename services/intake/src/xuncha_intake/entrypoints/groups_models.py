@@ -203,6 +203,11 @@ class StationingOut(BaseModel):
     starts_on: date
     ends_on: date
     ended_on: date | None
+    provisional: bool = Field(
+        default=False,
+        description="ends_on counted through a year whose holidays are not published yet "
+        "(weekends only, R22): check it once they are",
+    )
 
 
 class GroupOut(BaseModel):
@@ -261,6 +266,7 @@ def stationing_out(g: groups.Group, s: groups.Stationing) -> StationingOut:
         starts_on=s.starts_on,
         ends_on=s.ends_on,
         ended_on=s.ended_on,
+        provisional=s.provisional,
     )
 
 
