@@ -30,8 +30,12 @@ from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
 
+BOUND_GROUP, BOUND_ROUND = uuid.uuid4(), uuid.uuid4()
 PRINCIPALS = {
     "dept": department("jw", Department.DISCIPLINE),
+    "bound": Principal(
+        id="lc-g9", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN, group_id=BOUND_GROUP
+    ),
     "lc-custodian": Principal(id="custodian-lc", role=Role.CUSTODIAN, jurisdiction=LINCHUAN),
     **OFFICES,
 }
@@ -167,6 +171,37 @@ async def test_one_petition_as_the_list_shows_it_and_a_404_beyond_the_readers_ar
         await intake.client.get("/api/v1/petitions/not-an-id", headers=bearer(intake, "county")),
         422,
     )
+
+
+async def test_a_group_member_lists_its_rounds_petitions_only(intake: InProcessService) -> None:
+    """A member bound to a group sees the petitions of its group's round (no group took them,
+    no unit in particular), not another round's nor one of no round: its list and its page of
+    one, as for their clues (domain.md section 7)."""
+    await intake.ctx.pool.execute(
+        "INSERT INTO group_view (group_id, round_id, jurisdiction, group_no, leader_id, "
+        "member_ids, unit_ids, starts_on, ends_on, version) VALUES ($1, $2, $3, 9, $4, "
+        "ARRAY[$4]::uuid[], ARRAY[]::uuid[], '2026-09-01', '2026-12-31', 1)",
+        BOUND_GROUP, BOUND_ROUND, LINCHUAN, uuid.uuid4(),
+    )  # fmt: skip
+    of_round = await _record(intake, "county", LINCHUAN, round_id=str(BOUND_ROUND))
+    other_round = await _record(intake, "county", LINCHUAN, round_id=str(uuid.uuid4()))
+    no_round = await _record(intake, "county", LINCHUAN)
+    resp = await intake.client.get(
+        "/api/v1/petitions", params={"limit": 500}, headers=bearer(intake, "bound")
+    )
+    assert resp.status_code == 200, resp.text
+    listed = {i["id"] for i in resp.json()["items"]}
+    assert of_round in listed and not {other_round, no_round} & listed
+    assert resp.json()["total"] == len(listed)
+    for petition, status in ((of_round, 200), (other_round, 404), (no_round, 404)):
+        one = await intake.client.get(
+            f"/api/v1/petitions/{petition}", headers=bearer(intake, "bound")
+        )
+        assert one.status_code == status, one.text
+    everything = await intake.client.get(
+        "/api/v1/petitions", params={"limit": 500}, headers=bearer(intake, "county")
+    )
+    assert {of_round, other_round, no_round} <= {i["id"] for i in everything.json()["items"]}
 
 
 async def test_petition_list_refusals(intake: InProcessService):

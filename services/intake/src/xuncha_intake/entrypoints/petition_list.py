@@ -9,7 +9,9 @@ Read straight from the event store (``intake.PetitionReceived``, the petition's 
 joined with the receipt table for the status, and for a walk-in whether a leader has taken it
 up (``intake.WalkInHandled``, R13); newest first unless ``order=asc``. A county
 office, group or auditor sees its own county; a city-wide principal the city and its counties;
-a ``jurisdiction`` filter outside that is 403 like the other lists. Never the reporter: the
+a member bound to a group only its group's petitions and the others of its round about a unit
+it inspects or none in particular; a ``jurisdiction`` filter outside that is 403 like the other
+lists. Never the reporter: the
 item says only whether the report was made under a real name (``real_name``), the identity
 stays encrypted in the event.
 """
@@ -37,11 +39,27 @@ from xuncha_intake.domain.model import RECEIPT_STATUS_ZH, ReceiptStatus
 
 READERS = (Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.GROUP_MEMBER, Role.AUDITOR)
 
+
+def _group_sees(n: int) -> str:
+    """A member bound to group ``$n`` sees the petitions its group received and those no group
+    did (the office took them) of its group's round, about a unit it inspects or none in
+    particular (domain.md section 7; clues' ``group_sees_clue`` for their clues); ``$n`` null:
+    not bound, no narrowing."""
+    g = f"${n}"
+    return f"""({g}::uuid IS NULL OR e.payload->>'group_id' = {g}::text
+        OR (e.payload->>'group_id' IS NULL AND EXISTS (
+            SELECT 1 FROM group_view gv
+            WHERE gv.group_id = {g}::uuid AND e.payload->>'round_id' = gv.round_id::text
+              AND (e.payload->>'unit_id' IS NULL
+                   OR (e.payload->>'unit_id')::uuid = ANY(gv.unit_ids)))))"""
+
+
 # the petition's first event carries what the list shows (schema 1 called the text content)
-_FILTER = """
+_FILTER = f"""
     e.event_type = $1 AND e.stream_version = 1 AND e.jurisdiction LIKE $2
     AND ($3::text IS NULL OR e.payload->>'channel' = $3)
     AND ($4::text IS NULL OR e.payload->>'unit' = $4)
+    AND {_group_sees(5)}
 """
 #: what an item shows of a petition (its first event) and its receipt's status
 _ITEM_SQL = f"""
@@ -63,12 +81,12 @@ LEFT JOIN LATERAL (
 _LIST_SQL = f"""{_ITEM_SQL}
 WHERE {_FILTER}
 ORDER BY e.global_position {{order}}
-LIMIT $5 OFFSET $6
+LIMIT $6 OFFSET $7
 """
 _COUNT_SQL = f"SELECT count(*) FROM events e WHERE {_FILTER}"
 _ONE_SQL = f"""{_ITEM_SQL}
 WHERE e.event_type = $1 AND e.stream_id = $2 AND e.stream_version = 1
-  AND e.jurisdiction LIKE $3
+  AND e.jurisdiction LIKE $3 AND {_group_sees(4)}
 """
 
 
@@ -153,6 +171,7 @@ def build_petition_list_router(
             pattern,
             channel.value if channel else None,
             unit,
+            principal.group_id,
         )
         sql = _LIST_SQL.format(order="ASC" if order == "asc" else "DESC")
         async with ctx.pool.acquire() as conn, conn.transaction(readonly=True):
@@ -167,7 +186,9 @@ def build_petition_list_router(
     ) -> PetitionItem:
         """One petition as the list shows it (never the reporter); 404 when it is unknown or
         outside the caller's jurisdictions, word for word alike."""
-        item = await petition_item(ctx.pool, petition_id, principal.jurisdiction_like())
+        item = await petition_item(
+            ctx.pool, petition_id, principal.jurisdiction_like(), principal.group_id
+        )
         if item is None:
             raise not_found(f"未找到来信来访 {petition_id} / unknown petition {petition_id}")
         return item
@@ -175,9 +196,14 @@ def build_petition_list_router(
     return router
 
 
-async def petition_item(pool: Any, petition_id: UUID, like: str) -> PetitionItem | None:
-    """One petition as the list shows it, if it is in the jurisdictions ``like`` matches."""
-    row = await pool.fetchrow(_ONE_SQL, PetitionReceived.event_type, str(petition_id), like)
+async def petition_item(
+    pool: Any, petition_id: UUID, like: str, group_id: UUID | None = None
+) -> PetitionItem | None:
+    """One petition as the list shows it, if it is in the jurisdictions ``like`` matches (and,
+    for a member bound to ``group_id``, of its group, or its round and units)."""
+    row = await pool.fetchrow(
+        _ONE_SQL, PetitionReceived.event_type, str(petition_id), like, group_id
+    )
     return None if row is None else _item(row)
 
 
