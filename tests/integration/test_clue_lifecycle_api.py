@@ -265,3 +265,25 @@ async def test_a_group_member_sees_its_groups_clues_and_its_rounds_units_only(
     everything = {clue_id, of_round, of_unit, other_unit, other_round, no_round}
     assert everything <= set(await listed("county"))
     assert (await listed("city"))[clue_id]["summary"] == summary  # the city office
+
+
+async def test_a_department_reads_a_seal_mark_as_left_out(svc: InProcessService) -> None:
+    """A summary with a sealed number's mark (a real-name petition's phone, R11) reaches its
+    department with the mark blinded, on the clue's page and in its history: the department
+    gets the matter, never the source (not even that the reporter gave a phone number)."""
+    cmd = RegisterClue(
+        clue_id=uuid.uuid4(), jurisdiction=LINCHUAN, unit="临川区某局",
+        summary="实名来信反映违规发放津补贴，举报人电话［已密封的电话号码1］",
+        round_id=str(ROUND), source_channel="letter",
+    )  # fmt: skip
+    meta = Meta(actor=Actor(principal_id="clues-consumer", role="system"))
+    clue_id = str((await handlers(svc.ctx).register(cmd, meta)).clue_id)
+    await ok(svc, f"/{clue_id}/classify", "county", {"category": "inquiry", "topics": ["违纪"]})
+    transfer = {"department": "discipline_commission", "reason": "按规定移交"}
+    await ok(svc, f"/{clue_id}/transfer", "county", transfer)
+    page = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("jw"))
+    assert page.json()["summary"] == "实名来信反映违规发放津补贴，举报人电话［已隐去］"
+    history = await svc.client.get(f"/api/v1/clues/{clue_id}/history", headers=svc.auth("jw"))
+    assert history.status_code == 200 and "已密封" not in history.text
+    office = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("county"))
+    assert "［已密封的电话号码1］" in office.json()["summary"]  # the office reads the mark

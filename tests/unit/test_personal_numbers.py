@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from xuncha_shared.domain.personal_numbers import (
     NumberKind,
+    blind_marks,
     find_personal_numbers,
     redact,
     summary_problem,
@@ -94,3 +95,9 @@ def test_a_number_in_a_form_redact_cannot_locate_is_refused() -> None:
 def test_numbers_that_can_be_sealed_are_no_problem() -> None:
     # sealed with the identity (real name) or under a key of their own (anonymous)
     assert summary_problem("电话13907941234") is None
+
+
+def test_a_department_reads_that_something_was_left_out_not_what() -> None:
+    text = "反映某局违规发放津补贴，联系电话［已密封的电话号码1］，身份证［已密封的身份证号码2］。"
+    assert blind_marks(text) == "反映某局违规发放津补贴，联系电话［已隐去］，身份证［已隐去］。"
+    assert blind_marks("反映问题［备注］") == "反映问题［备注］"  # no seal mark: as written

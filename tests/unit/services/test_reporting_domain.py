@@ -172,6 +172,11 @@ def test_transfer_makes_a_feed_item_for_that_department():
     )
     # deterministic: the same event gives the same item (redelivery, rebuild)
     assert project(env, payload) == changes
+    # a sealed number's mark reaches the department as left out, not as a number given
+    marked = payload.model_copy(update={"summary": "实名来信反映，电话［已密封的电话号码1］"})
+    [item] = [c for c in project(envelope(marked, LINCHUAN, stream_type="clue"), marked)
+              if isinstance(c, FeedItem)]  # fmt: skip
+    assert item.summary == "实名来信反映，电话［已隐去］"
 
 
 def test_an_urge_makes_a_feed_item_for_the_clues_department():

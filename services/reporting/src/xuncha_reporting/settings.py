@@ -54,10 +54,11 @@ PROJECTION_CONSUMER = "reporting.projections"
 #: unit in the lists' view, 32 = a request for an opinion on a cadre names the cadre's unit
 #: (``os_opinion_asked``), which names its R4 deadline in 期限预警 and the replay, 33 = a
 #: reporter's identity erased (``intake.InformantIdentityErased``, R23) withdraws the R8
-#: notices of the petition still owed. A projection
+#: notices of the petition still owed, 34 = a clue's summary in its department's feed with each
+#: seal mark of a sealed number blinded (［已隐去］, ``personal_numbers.blind_marks``). A projection
 #: of an older version is rebuilt from the history when the service starts
 #: (``xuncha_reporting.upgrade``).
-PROJECTION_VERSION = 33
+PROJECTION_VERSION = 34
 PROJECTION_VERSION_KEY = "projection_version"
 #: Stream types whose topics the projection follows (every service's).
 PROJECTED_STREAM_TYPES: tuple[str, ...] = (

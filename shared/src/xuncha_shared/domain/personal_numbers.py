@@ -135,6 +135,19 @@ def mark(kind: NumberKind, n: int) -> str:
     return f"［已密封的{NUMBER_KIND_ZH[kind]}{n}］"
 
 
+#: a seal mark of :func:`mark`, whatever its kind and number
+_MARK = re.compile(r"［已密封的[^］]{1,20}］")
+#: what a receiving department reads in a mark's place
+BLIND_MARK = "［已隐去］"
+
+
+def blind_marks(text: str) -> str:
+    """``text`` as a receiving department reads it: each seal mark says only that something
+    was left out, not that the report gave a phone or ID number (a department gets the matter,
+    never the source, domain.md "Redact")."""
+    return _MARK.sub(BLIND_MARK, text)
+
+
 @dataclass(frozen=True)
 class Redaction:
     """A summary with its numbers taken out: ``text`` has :func:`mark` where the numbers were,

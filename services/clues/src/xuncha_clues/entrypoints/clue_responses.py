@@ -19,6 +19,7 @@ from xuncha_shared.contracts.clues import (
 )
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department
 from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.personal_numbers import blind_marks
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http import problems
 
@@ -233,7 +234,8 @@ def for_department(out: ClueOut) -> ClueOut:
     (docs/domain.md, "Redact"): the petition it came from and that petition's channel, the round
     and the group that found it are left out; it is told the clue came from an inspection."""
     hidden = ("source_petition_id", "source_channel", "round_id", "group_id")
-    return out.model_copy(update=dict.fromkeys(hidden))
+    # a seal mark says only that something was left out, not that a number was given
+    return out.model_copy(update={**dict.fromkeys(hidden), "summary": blind_marks(out.summary)})
 
 
 #: the automatic registrations, each named by what it registered from (a petition, a group's

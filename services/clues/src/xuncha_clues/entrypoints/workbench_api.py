@@ -31,6 +31,7 @@ from xuncha_shared.contracts.clues import CadreLevel, ClueClassified
 from xuncha_shared.contracts.common import DEPARTMENT_LABELS_ZH, Department, ShortText
 from xuncha_shared.contracts.names_zh import VALUE_LABELS_ZH, event_name_zh
 from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.personal_numbers import blind_marks
 from xuncha_shared.domain.principals import Principal, Role
 from xuncha_shared.http.dependencies import AuthDependencies, list_scope
 from xuncha_shared.http.problems import not_found
@@ -250,7 +251,7 @@ def build_workbench_router(
                     event_type=e.event_type,
                     stream_version=e.stream_version,
                     title_zh=event_name_zh(e.event_type),
-                    detail_zh=detail_zh(e.event_type, e.payload),
+                    detail_zh=department_detail(e.event_type, e.payload, principal),
                     actor_id=source_blind(e.actor.principal_id, principal),
                     actor_label=actor_label(
                         source_blind(e.actor.principal_id, principal),
@@ -266,6 +267,13 @@ def build_workbench_router(
         )
 
     return router
+
+
+def department_detail(event_type: str, payload: dict[str, Any], reader: Principal) -> str | None:
+    """An event's one-line detail; to a receiving department with each seal mark blinded (a
+    mark says only that something was left out, not that a number was given)."""
+    detail = detail_zh(event_type, payload)
+    return blind_marks(detail) if detail and reader.role is Role.DEPARTMENT else detail
 
 
 def actor_label(

@@ -35,6 +35,7 @@ from xuncha_shared.contracts.intake import (
 )
 from xuncha_shared.contracts.rectification import IssueFedBack, RectificationReported
 from xuncha_shared.contracts.reporting import ShareItemAcknowledged
+from xuncha_shared.domain.personal_numbers import blind_marks
 from xuncha_shared.envelope import EventPayload
 
 from xuncha_reporting.domain import rectification_docs, revisit_views
@@ -242,7 +243,8 @@ def _clue_item(
         ref_id=str(payload.clue_id),
         jurisdiction=payload.jurisdiction,
         unit=payload.unit,
-        summary=payload.summary,
+        # a department reads that something was left out, not that a number was given
+        summary=blind_marks(payload.summary),
         reason=reason,
         rect_type=None,
         due_date=due_date,
