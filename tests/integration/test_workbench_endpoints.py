@@ -435,6 +435,9 @@ async def test_cadre_levels_of_the_clues_an_office_handles(clues: InProcessServi
     assert str(theirs) not in county  # another county's clue: not even its id
     assert str(unclassified) not in county  # only classified clues have a level
     assert (await levels("group"))[str(mine)] == "division"
+    # a member bound to a group reads the levels of the clues it sees only (none here: no clue
+    # of its group or its round), not every clue of its county
+    assert str(mine) not in await levels("bound")
     city = await levels("city")
     assert city[str(mine)] == "division" and city[str(theirs)] == "staff"
     assert str(theirs) not in await levels("city", jurisdiction=LINCHUAN)

@@ -228,7 +228,7 @@ _COLUMNS = (
 )
 
 
-def _group_sees(n: int) -> str:
+def group_sees_sql(n: int) -> str:
     """What a group-bound member's list keeps to (``domain.scope.group_sees_clue`` in SQL):
     ``$n`` its group, ``$n+1`` that group's round, ``$n+2`` its units."""
     g, r, u = f"${n}", f"${n + 1}", f"${n + 2}"
@@ -330,7 +330,7 @@ class SqlClueReadModel(PoolRepository):
               AND ($4::text IS NULL OR (owner LIKE $2 AND (
                    CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
               AND ($5::text IS NULL OR (owner LIKE $2 AND strpos(unit, $5) > 0))
-              AND ($8::text IS NULL OR department = $8) AND {_group_sees(9)}
+              AND ($8::text IS NULL OR department = $8) AND {group_sees_sql(9)}
             ORDER BY {query.order_by}
             LIMIT $6 OFFSET $7
             """,
@@ -382,7 +382,7 @@ class SqlClueReadModel(PoolRepository):
                   AND ($4::text IS NULL OR (owner LIKE $2 AND (
                        CASE WHEN $4 = 'none' THEN category IS NULL ELSE category = $4 END)))
                   AND ($5::text IS NULL OR (owner LIKE $2 AND strpos(unit, $5) > 0))
-                  AND ($6::text IS NULL OR department = $6) AND {_group_sees(7)}
+                  AND ($6::text IS NULL OR department = $6) AND {group_sees_sql(7)}
                 """,
                 query.pattern,
                 query.own,

@@ -37,6 +37,7 @@ from xuncha_shared.http.dependencies import AuthDependencies, list_scope
 from xuncha_shared.http.problems import not_found
 from xuncha_shared.runtime import ServiceContext
 
+from xuncha_clues.adapters.read_model import group_sees_sql
 from xuncha_clues.domain.clue import Office
 from xuncha_clues.domain.routing import (
     ROUTE_TABLE_VERSION,
@@ -59,7 +60,7 @@ CADRE_LEVELS_LIMIT = 5000
 
 # the clues an office is responsible for (owner: seen in full), with the cadre level of their
 # latest classification (the classification events are few per clue)
-_CADRE_LEVELS_SQL = """
+_CADRE_LEVELS_SQL = f"""
 SELECT v.clue_id, c.payload->>'cadre_level' AS cadre_level
 FROM clue_view v
 JOIN LATERAL (
@@ -67,7 +68,7 @@ JOIN LATERAL (
     WHERE e.stream_id = v.clue_id::text AND e.event_type = $2
     ORDER BY e.stream_version DESC LIMIT 1
 ) c ON true
-WHERE v.owner LIKE $1
+WHERE v.owner LIKE $1 AND {group_sees_sql(4)}
 ORDER BY v.registered_at DESC NULLS LAST
 LIMIT $3
 """
@@ -221,8 +222,16 @@ def build_workbench_router(
     ) -> CadreLevels:
         """干部层级 of the classified clues the caller's office is responsible for."""
         pattern = list_scope(principal, jurisdiction)
+        # a group-bound member: the clues it sees (its group's, its round's and units')
+        group = await group_of(handlers, principal)
         rows = await ctx.pool.fetch(
-            _CADRE_LEVELS_SQL, pattern, ClueClassified.event_type, CADRE_LEVELS_LIMIT
+            _CADRE_LEVELS_SQL,
+            pattern,
+            ClueClassified.event_type,
+            CADRE_LEVELS_LIMIT,
+            principal.group_id,
+            str(group.round_id) if group else None,
+            list(group.unit_ids) if group else [],
         )
         return CadreLevels(
             levels={
