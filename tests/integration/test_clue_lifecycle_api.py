@@ -262,6 +262,12 @@ async def test_a_group_member_sees_its_groups_clues_and_its_rounds_units_only(
         assert page.status_code == 404, clue
         history = await svc.client.get(f"/api/v1/clues/{clue}/history", headers=svc.auth("bound"))
         assert history.status_code == 404
+    # a finding may name only the clues the member sees: another's is an unknown clue's 404
+    day = datetime.now(UTC).astimezone(CST).date().isoformat()
+    for clue, status in ((other_round, 404), (of_unit, 201)):
+        body = {"clue_ids": [clue], "held_on": day, "participants": ["组长"], "decision": "会商"}
+        held = await svc.client.post("/api/v1/consultations", json=body, headers=svc.auth("bound"))
+        assert held.status_code == status, held.text
     everything = {clue_id, of_round, of_unit, other_unit, other_round, no_round}
     assert everything <= set(await listed("county"))
     assert (await listed("city"))[clue_id]["summary"] == summary  # the city office
@@ -285,5 +291,8 @@ async def test_a_department_reads_a_seal_mark_as_left_out(svc: InProcessService)
     assert page.json()["summary"] == "实名来信反映违规发放津补贴，举报人电话［已隐去］"
     history = await svc.client.get(f"/api/v1/clues/{clue_id}/history", headers=svc.auth("jw"))
     assert history.status_code == 200 and "已密封" not in history.text
+    listed = await svc.client.get("/api/v1/clues", headers=svc.auth("jw"))
+    [row] = [i for i in listed.json()["items"] if i["id"] == clue_id]
+    assert row["summary"] == "实名来信反映违规发放津补贴，举报人电话［已隐去］"
     office = await svc.client.get(f"/api/v1/clues/{clue_id}", headers=svc.auth("county"))
     assert "［已密封的电话号码1］" in office.json()["summary"]  # the office reads the mark

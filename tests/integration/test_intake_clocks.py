@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from xuncha_intake.adapters.deadlines import DISPATCH, PROGRESS_REPORT, STATIONING, WALK_IN
 from xuncha_intake.bootstrap import SPEC
+from xuncha_shared.auth.tokens import create_token_in
 from xuncha_shared.clocks import DeadlineWorker, ManualClock
 from xuncha_shared.clocks.clock import CST
 from xuncha_shared.contracts.clues import clue_id_for_petition
+from xuncha_shared.domain.principals import Principal, Role
 
 from tests.support.principals import LINCHUAN, OFFICES, PROBLEM
 from tests.support.service_api import InProcessService, in_process_service
@@ -163,6 +165,32 @@ async def test_handling_the_walk_in_the_same_day_satisfies_r13(svc: InProcessSer
     )
     assert other.status_code == unknown.status_code == 404
     assert other.json()["title"] == unknown.json()["title"]
+
+
+async def test_a_group_member_takes_up_only_the_walk_ins_its_group_sees(
+    svc: InProcessService,
+) -> None:
+    """A member bound to a group is told of another round's walk-in what it is told of an
+    unknown petition (404, not its channel nor that it was handled), and nothing is written."""
+    member = Principal(
+        id="lc-g7", role=Role.GROUP_MEMBER, jurisdiction=LINCHUAN, group_id=uuid.uuid4()
+    )
+    token = await create_token_in([svc.ctx.pool], member)
+    headers = {"Authorization": f"Bearer {token}"}
+    another_round = await ok(
+        svc,
+        "/petitions",
+        {"jurisdiction": LINCHUAN, "unit": "临川区某局", "channel": "visit",
+         "summary": "来访", "round_id": str(uuid.uuid4())},
+    )  # fmt: skip
+    path = f"/api/v1/petitions/{another_round['id']}/handling"
+    refused = await svc.client.post(path, json={"handled_by": "组长"}, headers=headers)
+    assert refused.status_code == 404, refused.text
+    assert "未找到来信来访" in refused.json()["detail"] and "渠道" not in refused.json()["detail"]
+    assert await stream_types(svc, another_round["id"]) == ["intake.PetitionReceived"]
+    # the office takes it up as before
+    done = await post(svc, f"/petitions/{another_round['id']}/handling", {"handled_by": "组长"})
+    assert done.status_code == 201, done.text
 
 
 # ---- R14 and R15: a stationed group -----------------------------------------------------------

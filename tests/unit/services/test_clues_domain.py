@@ -276,10 +276,9 @@ def test_a_leading_cadres_clue_is_suggested_to_the_discipline_commission_too() -
         Department.DISCIPLINE,
         Department.FINANCE,
     ]
-    assert suggested_departments(["选人用人"], leading_cadre=True) == [
-        Department.DISCIPLINE,
-        Department.ORGANISATION,
-    ]
+    # a route Art. 28 fixes stays as it is: nothing suggested that a transfer would be refused
+    assert suggested_departments(["选人用人"], leading_cadre=True) == [Department.ORGANISATION]
+    assert allowed_departments(["选人用人"]) == [Department.ORGANISATION]
     assert suggested_departments([], leading_cadre=True) == []  # no topic yet: no route
     assert is_leading_cadre("division", False) and is_leading_cadre(None, True)
     assert not is_leading_cadre("section", False) and not is_leading_cadre(None, False)

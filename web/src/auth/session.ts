@@ -4,6 +4,7 @@
 import { reactive } from "vue";
 import { api, configureClient } from "../api/client";
 import { ApiError, errorText } from "../api/problem";
+import { isTransient } from "../retry";
 
 export interface Me {
   id: string;
@@ -87,20 +88,19 @@ export async function restore(): Promise<Me | null> {
     const { currentAccessToken } = await import("./oidc");
     token = (await currentAccessToken()) ?? token;
   }
-  if (!token) return null;
+  if (!token) {
+    session.unavailable = ""; // nothing kept: nothing to try again
+    return null;
+  }
   try {
     const me = await signInWithToken(token);
     session.unavailable = "";
     return me;
   } catch (err) {
-    // refused (401): signed out; anything else (a 503 while a service restarts, no network)
-    // leaves the sign-in kept, to be tried again
-    if (err instanceof ApiError && err.status === 401) {
-      localStorage.removeItem(TOKEN_KEY);
-      session.unavailable = "";
-    } else {
-      session.unavailable = errorText(err);
-    }
+    // refused (401): signed out; a failure that passes (a 503 while a service restarts, no
+    // network) leaves the sign-in kept, to be tried again; anything else is said on sign-in
+    if (err instanceof ApiError && err.status === 401) localStorage.removeItem(TOKEN_KEY);
+    session.unavailable = isTransient(err) ? errorText(err) : "";
     session.token = null;
     return null;
   }

@@ -25,6 +25,7 @@ from xuncha_shared.contracts.clues import InspectionReportKind
 from xuncha_shared.contracts.intake import GroupFormed
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.errors import NotFoundError
+from xuncha_shared.domain.group_scope import group_sees
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_clues.adapters.findings import (
@@ -100,12 +101,22 @@ class FindingHandlers:
         return c
 
     async def _require_clues(self, clue_ids: tuple[UUID, ...], viewer: Viewer) -> None:
-        """Every clue exists and the caller sees it (registered in or escalated to its area)."""
+        """Every clue exists and the caller sees it (registered in or escalated to its area;
+        a group-bound member: its group's, or its round's about its units, as its clue list)."""
         found = await self.lookups.clues(list(dict.fromkeys(clue_ids)))
         for clue_id in clue_ids:
             ref = found.get(clue_id)
             if ref is None or not (
                 viewer.sees_jurisdiction(ref.jurisdiction) or viewer.sees_jurisdiction(ref.owner)
+            ):
+                raise UnknownClue(unknown_clue_detail(clue_id))
+            if viewer.group_id is not None and not group_sees(
+                viewer.group_id,
+                str(viewer.group_round_id) if viewer.group_round_id else None,
+                viewer.group_units or (),
+                ref.group_id,
+                ref.round_id,
+                ref.unit_id,
             ):
                 raise UnknownClue(unknown_clue_detail(clue_id))
 

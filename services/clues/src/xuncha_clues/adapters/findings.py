@@ -89,11 +89,15 @@ MIGRATIONS: tuple[Migration, ...] = (
 @dataclass(frozen=True)
 class ClueRef:
     """What a problem or a consultation needs of a clue: where it was registered and who owns
-    it now (for the caller's visibility)."""
+    it now, and the group, round and unit it was registered by, in and about (for the caller's
+    visibility)."""
 
     clue_id: UUID
     jurisdiction: str
     owner: str
+    group_id: UUID | None = None
+    round_id: str | None = None
+    unit_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -341,11 +345,19 @@ class SqlLookups(PoolRepository):
 
     async def clues(self, clue_ids: list[UUID]) -> dict[UUID, ClueRef]:
         rows = await self.pool.fetch(
-            "SELECT clue_id, jurisdiction, owner FROM clue_view WHERE clue_id = ANY($1::uuid[])",
+            "SELECT clue_id, jurisdiction, owner, group_id, round_id, unit_id FROM clue_view "
+            "WHERE clue_id = ANY($1::uuid[])",
             clue_ids,
         )
         return {
-            r["clue_id"]: ClueRef(r["clue_id"], str(r["jurisdiction"]), str(r["owner"]))
+            r["clue_id"]: ClueRef(
+                r["clue_id"],
+                str(r["jurisdiction"]),
+                str(r["owner"]),
+                r["group_id"],
+                r["round_id"],
+                r["unit_id"],
+            )
             for r in rows
         }
 

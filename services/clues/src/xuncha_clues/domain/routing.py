@@ -43,10 +43,12 @@ def suggested_departments(topics: list[str], leading_cadre: bool = False) -> lis
     """Recipients the route table suggests for ``topics``, in R2 order (纪委, 组织部, others).
 
     A clue on a leading cadre (``leading_cadre``: 处级 or 市管) is suggested to 纪委监委 as
-    well, whatever its topics: Art. 28 sends leading cadres' suspected breaches there, and a
-    惠民资金 or 财务 topic of such a clue is one (the other recipients stay suggested)."""
+    well where its topics leave the recipient open: Art. 28 sends leading cadres' suspected
+    breaches there, and a 惠民资金 or 财务 topic of such a clue is one (the other recipients stay
+    suggested). Where Art. 28 fixes the route (民主集中制 → 组织部) nothing is added: the
+    suggestion never names a department the transfer would be refused to."""
     found = {d for t in topics if (d := route_of(t)) is not None}
-    if leading_cadre and topics:
+    if leading_cadre and topics and allowed_departments(topics) is None:
         found.add(Department.DISCIPLINE)
     return [d for d in Department if d in found]
 

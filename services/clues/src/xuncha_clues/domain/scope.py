@@ -14,6 +14,7 @@ from datetime import date
 from uuid import UUID
 
 from xuncha_shared.domain import jurisdictions
+from xuncha_shared.domain.group_scope import group_sees
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,13 @@ def group_sees_clue(
     clue_unit: UUID | None,
 ) -> bool:
     """Whether a member bound to group ``own_group`` (as clues knows it: ``group``) sees a
-    clue: one its group registered or brought, or one no group did (a petition the office
-    took) of its group's round, about a unit the group inspects or no unit in particular.
-    Another group's clue, another round's and a clue of no round are not its own (domain.md
-    section 7: a group sees its round and units); a group clues does not know yet sees only
-    its own clues."""
-    if clue_group is not None:
-        return clue_group == own_group
-    if group is None or clue_round != str(group.round_id):
-        return False
-    return clue_unit is None or clue_unit in group.unit_ids
+    clue: ``xuncha_shared.domain.group_scope.group_sees`` (its group's clues, and those no group
+    registered of its round about a unit it inspects or none in particular)."""
+    return group_sees(
+        own_group,
+        str(group.round_id) if group else None,
+        group.unit_ids if group else (),
+        clue_group,
+        clue_round,
+        clue_unit,
+    )

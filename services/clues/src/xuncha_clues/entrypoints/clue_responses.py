@@ -300,6 +300,8 @@ def list_item(row: ClueRow, principal: Principal) -> ClueListItem:
         # page is a 404)
         if row.group_id is None or principal.sees_group(row.group_id):
             item.summary = row.summary
+            if principal.role is Role.DEPARTMENT and row.summary:  # as on its page
+                item.summary = blind_marks(row.summary)
             if row.department is not None:  # transferred: R3's last day, as on its page
                 item.result_due_date = row.result_due_date
                 item.result_state = row.result_state

@@ -289,6 +289,14 @@ class SqlGroups(PoolRepository):
         """Serialise group formations that share a member (until ``conn`` commits)."""
         await hold_locks(conn, (f"{_LOCK_SPACE}/{m}" for m in member_ids))
 
+    async def scope_of(self, group_id: UUID) -> tuple[str, frozenset[UUID]] | None:
+        """A group's round (as text, as cases name it) and units; None: no such group."""
+        async with self._conn(None) as c:
+            row = await c.fetchrow(
+                "SELECT round_id, unit_ids FROM group_view WHERE group_id = $1", group_id
+            )
+        return None if row is None else (str(row["round_id"]), frozenset(row["unit_ids"]))
+
     async def ids_of_round(self, round_id: UUID) -> list[UUID]:
         async with self._conn(None) as c:
             rows = await c.fetch(

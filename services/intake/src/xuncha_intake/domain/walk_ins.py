@@ -14,6 +14,7 @@ from uuid import UUID
 from xuncha_shared.contracts.common import Channel
 from xuncha_shared.contracts.intake import WalkInHandled
 from xuncha_shared.domain.errors import InvalidCommand, RuleViolation
+from xuncha_shared.domain.group_scope import group_sees
 from xuncha_shared.domain.personal_numbers import find_personal_numbers
 from xuncha_shared.domain.principals import Principal
 from xuncha_shared.envelope import EventPayload
@@ -65,19 +66,36 @@ class HandleWalkIn:
     summary: str | None = None
 
 
+def _group_sees(
+    principal: Principal, scope: tuple[str, frozenset[UUID]] | None, state: Petition
+) -> bool:
+    if principal.group_id is None:
+        return True
+    round_id, units = scope if scope else (None, frozenset[UUID]())
+    return group_sees(
+        principal.group_id, round_id, units, state.group_id, state.round_id, state.unit_id
+    )
+
+
 def handled(state: Petition) -> bool:
     return WalkInHandled.event_type in state.events
 
 
 def decide_handle_walk_in(
-    state: Petition, cmd: HandleWalkIn, principal: Principal
+    state: Petition,
+    cmd: HandleWalkIn,
+    principal: Principal,
+    group_scope: tuple[str, frozenset[UUID]] | None = None,
 ) -> list[EventPayload]:
-    """Record that a walk-in was taken up: an unknown petition and one of another jurisdiction
-    are the same 404; a petition that did not come in person, or one handled already, 409."""
+    """Record that a walk-in was taken up: an unknown petition, one of another jurisdiction and
+    (for a member bound to a group, whose round and units are ``group_scope``) one its group
+    does not see are the same 404; a petition that did not come in person, or one handled
+    already, 409."""
     if (
         not state.exists
         or state.jurisdiction is None
         or not principal.can_access(state.jurisdiction)
+        or not _group_sees(principal, group_scope, state)
     ):
         raise UnknownPetition(
             f"未找到来信来访 {cmd.petition_id} / unknown petition {cmd.petition_id}"

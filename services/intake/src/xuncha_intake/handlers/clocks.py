@@ -30,8 +30,11 @@ class ClockHandlers:
     async def handle_walk_in(
         self, cmd: walk_ins.HandleWalkIn, principal: Principal, meta: Meta
     ) -> Petition:
+        scope = await self.group_table.scope_of(principal.group_id) if principal.group_id else None
         return await self.petitions.execute(
-            cmd.petition_id, lambda s: walk_ins.decide_handle_walk_in(s, cmd, principal), meta
+            cmd.petition_id,
+            lambda s: walk_ins.decide_handle_walk_in(s, cmd, principal, scope),
+            meta,
         )
 
     async def record_cadence(
