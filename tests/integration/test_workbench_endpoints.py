@@ -30,7 +30,7 @@ from tests.support.service_api import InProcessService, in_process_service
 
 pytestmark = pytest.mark.timeout(180)
 
-BOUND_GROUP, BOUND_ROUND = uuid.uuid4(), uuid.uuid4()
+BOUND_GROUP = uuid.uuid4()
 PRINCIPALS = {
     "dept": department("jw", Department.DISCIPLINE),
     "bound": Principal(
@@ -173,19 +173,56 @@ async def test_one_petition_as_the_list_shows_it_and_a_404_beyond_the_readers_ar
     )
 
 
+async def _round(svc: InProcessService, who: str = "county", area: str = LINCHUAN) -> str:
+    """A round of ``area`` in a term plan of its own: a term number that neither the area
+    nor a neighbour takes (no term follows another, so no dates are checked against it)."""
+    taken = {
+        r["term_no"]
+        for r in await svc.ctx.pool.fetch(
+            "SELECT term_no FROM term_plan_view WHERE jurisdiction = $1", area
+        )
+    }
+    term_no = next(n for n in range(99, 2, -1) if not {n - 1, n, n + 1} & taken)
+
+    async def ok(path: str, body: Any) -> dict[str, Any]:
+        resp = await svc.client.post(f"/api/v1{path}", json=body, headers=bearer(svc, who))
+        assert resp.status_code == 201, resp.text
+        doc: dict[str, Any] = resp.json()
+        return doc
+
+    name = f"{'临川区' if area == LINCHUAN else '南城县'}测试局{uuid.uuid4().hex[:8]}"
+    unit = await ok("/units", {"jurisdiction": area, "name": name, "kind": "county_department"})
+    await ok("/term-plans", {"jurisdiction": area, "term_no": term_no, "starts_on": "2022-01-01",
+                              "ends_on": "2027-12-31", "unit_ids": [unit["id"]]})  # fmt: skip
+    rnd = await ok("/rounds", {"jurisdiction": area, "term_no": term_no, "round_no": 1,
+                               "kind": "regular", "starts_on": "2026-09-01",
+                               "ends_on": "2026-12-31"})  # fmt: skip
+    return str(rnd["id"])
+
+
 async def test_a_group_member_lists_its_rounds_petitions_only(intake: InProcessService) -> None:
     """A member bound to a group sees the petitions of its group's round (no group took them,
     no unit in particular), not another round's nor one of no round: its list and its page of
     one, as for their clues (domain.md section 7)."""
+    bound_round, another_round = await _round(intake), await _round(intake)
     await intake.ctx.pool.execute(
         "INSERT INTO group_view (group_id, round_id, jurisdiction, group_no, leader_id, "
         "member_ids, unit_ids, starts_on, ends_on, version) VALUES ($1, $2, $3, 9, $4, "
         "ARRAY[$4]::uuid[], ARRAY[]::uuid[], '2026-09-01', '2026-12-31', 1)",
-        BOUND_GROUP, BOUND_ROUND, LINCHUAN, uuid.uuid4(),
+        BOUND_GROUP, uuid.UUID(bound_round), LINCHUAN, uuid.uuid4(),
     )  # fmt: skip
-    of_round = await _record(intake, "county", LINCHUAN, round_id=str(BOUND_ROUND))
-    other_round = await _record(intake, "county", LINCHUAN, round_id=str(uuid.uuid4()))
+    of_round = await _record(intake, "county", LINCHUAN, round_id=bound_round)
+    other_round = await _record(intake, "county", LINCHUAN, round_id=another_round)
     no_round = await _record(intake, "county", LINCHUAN)
+    # a round of another area, or none at all, is no round of the petition's (422)
+    for foreign in (await _round(intake, "other", NANCHENG), str(uuid.uuid4())):
+        body = {"jurisdiction": LINCHUAN, "unit": "某局", "channel": "letter",
+                "summary": "反映问题", "round_id": foreign}  # fmt: skip
+        refused = await intake.client.post(
+            "/api/v1/petitions", json=body, headers=bearer(intake, "county")
+        )
+        assert_problem(refused, 422)
+        assert "未找到临川区的巡察轮次" in refused.json()["detail"]
     resp = await intake.client.get(
         "/api/v1/petitions", params={"limit": 500}, headers=bearer(intake, "bound")
     )

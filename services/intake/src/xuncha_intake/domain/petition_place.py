@@ -33,6 +33,7 @@ def place_petition(
     group: Group | None,
     unit_id: UUID | None,
     unit: UnitFact | None,
+    round_area: str | None = None,
 ) -> PetitionPlace:
     """A petition may name the group that received it (then its round is the group's round and
     its jurisdiction the group's) and a registered unit (then ``unit`` is the unit's name; with
@@ -51,6 +52,13 @@ def place_petition(
                 f"{group_id}"
             )
         round_id = str(group.round_id)
+    elif round_id is not None and _is_uuid(round_id) and round_area != jurisdiction:
+        # an office's petition of a round (信访受理 names it): a round of the petition's own
+        # area; another area's round reads as an unknown one (``round_area``: None)
+        raise InvalidCommand(
+            f"未找到{jurisdictions.name_of(jurisdiction)}的巡察轮次 {round_id}，请重新选择 / "
+            f"round {round_id} is not a round of {jurisdiction}"
+        )
     name = unit_text
     if unit_id is not None:
         if unit is None or jurisdictions.city_of(unit.jurisdiction) != jurisdictions.city_of(
@@ -66,3 +74,12 @@ def place_petition(
     if not name:
         raise InvalidCommand("须填写被巡察单位（unit 或 unit_id） / give unit or unit_id")
     return PetitionPlace(round_id=round_id, unit=name, group_id=group_id, unit_id=unit_id)
+
+
+def _is_uuid(text: str) -> bool:
+    """A round named by its id (older petitions named it in words, which stay as written)."""
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -250,9 +250,19 @@ def build_router(
             unit = await places.unit_fact(body.unit_id)
         if unit is not None and not principal.can_access(unit.jurisdiction):
             unit = None  # refused below as unknown: nothing leaks
+        round_area = None
+        if group_id is None and body.round_id is not None and places is not None:
+            round_area = await places.round_area(body.round_id)
         with domain_errors():
             return place_petition(
-                body.jurisdiction, body.unit, body.round_id, group_id, group, body.unit_id, unit
+                body.jurisdiction,
+                body.unit,
+                body.round_id,
+                group_id,
+                group,
+                body.unit_id,
+                unit,
+                round_area if round_area is not None or places is not None else body.jurisdiction,
             )
 
     @router.post("/petitions", status_code=201, response_model=PetitionCreated)

@@ -117,6 +117,15 @@ class GroupHandlers:
     async def load_group(self, group_id: UUID) -> groups.Group:
         return await self.inspection_groups.load(group_id)
 
+    async def round_area(self, round_id: str) -> str | None:
+        """The jurisdiction of the round named by id ``round_id``; None: no such round (or a
+        round named in words)."""
+        try:
+            rnd = await self.rounds.load(UUID(round_id))
+        except ValueError:
+            return None
+        return rnd.jurisdiction if rnd.exists else None
+
     async def unit_fact(self, unit_id: UUID) -> planning.UnitFact | None:
         return (await self.unit_table.facts([unit_id])).get(unit_id)
 
