@@ -181,7 +181,7 @@ async def test_a_group_member_takes_up_only_the_walk_ins_its_group_sees(
         svc,
         "/petitions",
         {"jurisdiction": LINCHUAN, "unit": "临川区某局", "channel": "visit",
-         "summary": "来访", "round_id": str(uuid.uuid4())},
+         "summary": "来访", "round_id": "第4届第9轮"},  # another round, named in words
     )  # fmt: skip
     path = f"/api/v1/petitions/{another_round['id']}/handling"
     refused = await svc.client.post(path, json={"handled_by": "组长"}, headers=headers)
