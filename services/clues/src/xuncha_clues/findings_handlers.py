@@ -25,7 +25,6 @@ from xuncha_shared.contracts.clues import InspectionReportKind
 from xuncha_shared.contracts.intake import GroupFormed
 from xuncha_shared.domain.commands import Meta
 from xuncha_shared.domain.errors import NotFoundError
-from xuncha_shared.domain.group_scope import group_sees
 from xuncha_shared.envelope import EventEnvelope, EventPayload
 
 from xuncha_clues.adapters.findings import (
@@ -110,14 +109,7 @@ class FindingHandlers:
                 viewer.sees_jurisdiction(ref.jurisdiction) or viewer.sees_jurisdiction(ref.owner)
             ):
                 raise UnknownClue(unknown_clue_detail(clue_id))
-            if viewer.group_id is not None and not group_sees(
-                viewer.group_id,
-                str(viewer.group_round_id) if viewer.group_round_id else None,
-                viewer.group_units or (),
-                ref.group_id,
-                ref.round_id,
-                ref.unit_id,
-            ):
+            if not viewer.sees_clue(ref.group_id, ref.round_id, ref.unit_id):
                 raise UnknownClue(unknown_clue_detail(clue_id))
 
     async def _require_round_unit(self, cmd: problem_model.RecordProblem, viewer: Viewer) -> None:

@@ -38,6 +38,17 @@ class Viewer:
             return jurisdictions.city_of(code) == jurisdictions.city_of(self.jurisdiction)
         return code == self.jurisdiction
 
+    def sees_clue(
+        self, clue_group: UUID | None, clue_round: str | None, clue_unit: UUID | None
+    ) -> bool:
+        """Whether the caller may name a clue of its area (``group_sees``: a group-bound member
+        its group's, and those of its round about its units or none in particular)."""
+        if self.group_id is None:
+            return True
+        round_id = str(self.group_round_id) if self.group_round_id else None
+        units = self.group_units or frozenset()
+        return group_sees(self.group_id, round_id, units, clue_group, clue_round, clue_unit)
+
     def sees_unit(self, round_id: UUID, unit_id: UUID) -> bool:
         """Whether a group-bound member's group inspects ``unit_id`` in ``round_id`` (any other
         caller: yes, its jurisdiction decides)."""

@@ -250,7 +250,9 @@ def build_router(
             unit = await places.unit_fact(body.unit_id)
         if unit is not None and not principal.can_access(unit.jurisdiction):
             unit = None  # refused below as unknown: nothing leaks
-        round_area = None
+        # the area of a round named without a group (a router without the group handlers
+        # cannot look rounds up: it takes the round as the petition's own)
+        round_area: str | None = body.jurisdiction
         if group_id is None and body.round_id is not None and places is not None:
             round_area = await places.round_area(body.round_id)
         with domain_errors():
@@ -262,7 +264,7 @@ def build_router(
                 group,
                 body.unit_id,
                 unit,
-                round_area if round_area is not None or places is not None else body.jurisdiction,
+                round_area,
             )
 
     @router.post("/petitions", status_code=201, response_model=PetitionCreated)
